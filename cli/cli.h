@@ -1,0 +1,51 @@
+/*
+ * cli.h - what the subcommands of the stapel tool share: the command table
+ * entry, exit codes and message helpers.
+ *
+ * Messages go to stderr as "stapel: <command>: <message>". stdout is kept for
+ * data and reports the user asked for.
+ */
+#ifndef STAPEL_CLI_H
+#define STAPEL_CLI_H
+
+#include "stapel.h"
+
+#include <stdbool.h>
+
+enum {
+    EXIT_OK = 0,
+    EXIT_FAIL = 1,  /* the run failed */
+    EXIT_USAGE = 2, /* the command line was wrong */
+};
+
+typedef struct cli_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv); /* argv[0] is the command name */
+    void (*help)(void);                /* prints the full help to stdout */
+} cli_command;
+
+extern const cli_command cmd_info;
+extern const cli_command cmd_stack;
+
+/* "stapel: cmd: message" on stderr. */
+void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* "stapel: cmd: warning: message" on stderr, unless quiet. */
+void cli_warn(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A usage error: prints the message and a hint to --help; returns EXIT_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The message of a failed engine call, printed as an error; returns EXIT_FAIL
+ * (EXIT_USAGE for STAPEL_EINVAL). */
+int cli_fail(const char *cmd, const stapel_ctx *ctx, stapel_status st);
+
+/* A context with the CLI's log handler attached (warnings to stderr unless
+ * quiet). Returns NULL after printing an error. */
+stapel_ctx *cli_ctx_new(const char *cmd, bool quiet);
+
+/* The context that SIGINT/SIGTERM cancel; NULL for none. */
+void cli_set_cancel_target(stapel_ctx *ctx);
+
+#endif /* STAPEL_CLI_H */

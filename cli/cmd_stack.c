@@ -1,0 +1,344 @@
+/*
+ * cmd_stack.c - "stapel stack": read claim and zone layers, compute the stack
+ * and write the GeoPackage. Parses the options of the DESIGN.md contract,
+ * shows progress on a terminal or with --progress, and ends with one summary
+ * line.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static void stack_help(void)
+{
+    printf(
+        "Usage: stapel stack -o OUT.gpkg [options] --layer THEME=SOURCE [--layer THEME=SOURCE ...]\n"
+        "\n"
+        "Overlay claim layers into a stack map: a planar partition of the claimed land\n"
+        "into faces, each tagged with its claims, themes, province and NOVEX areas.\n"
+        "\n"
+        "Inputs:\n"
+        "  --layer THEME=SOURCE    a claim layer of polygons; SOURCE is anything GDAL opens\n"
+        "                          (a path or 'PG:...'); add '|layername=NAME' to pick a\n"
+        "                          layer of a dataset with several. Repeat per layer.\n"
+        "  --where THEME=SQL       an attribute filter (OGR SQL) on the layers of THEME\n"
+        "  --provinces SOURCE      zone layer of provinces\n"
+        "  --province-field FIELD  name field of the provinces (default: naam)\n"
+        "  --novex SOURCE          zone layer of NOVEX areas (they may overlap)\n"
+        "  --novex-field FIELD     name field of the NOVEX areas (default: naam)\n"
+        "\n"
+        "Output and CRS:\n"
+        "  -o, --output OUT.gpkg   the GeoPackage to write\n"
+        "  --overwrite             replace OUT if it exists (without it stapel refuses)\n"
+        "  --t_srs CRS             working and output CRS (default: EPSG:28992)\n"
+        "  --s_srs CRS             CRS of sources that have none (e.g. a shapefile\n"
+        "                          without .prj)\n"
+        "\n"
+        "Run:\n"
+        "  --threads N             worker threads (default: one per core)\n"
+        "  --tile-vertices N       target vertices per tile (default: 16000)\n"
+        "  -q, --quiet             no warnings, progress or summary\n"
+        "  --progress              show progress even when stderr is not a terminal\n"
+        "  -h, --help              show this help\n"
+        "\n"
+        "Example:\n"
+        "  stapel stack -o stack.gpkg --layer nature=natura2000.shp \\\n"
+        "      --layer wind='energie.gpkg|layername=wind' --provinces provincies.gpkg\n"
+        "\n"
+        "Exit status: 0 success, 1 the run failed (no output is left behind), 2 usage error.\n");
+}
+
+typedef struct progress_state {
+    bool enabled;
+    const char *phase;
+    int last; /* last printed tenth, GDAL style */
+} progress_state;
+
+static void on_progress(void *user, const char *phase, double fraction)
+{
+    progress_state *p = user;
+    if (!p->enabled)
+        return;
+    if (p->phase == NULL || strcmp(p->phase, phase) != 0) {
+        if (p->phase != NULL && p->last < 10)
+            fputs(" done\n", stderr);
+        p->phase = phase;
+        p->last = -1;
+        fprintf(stderr, "%-8s ", phase);
+    }
+    int tenth = (int)(fraction * 10.0 + 1e-9);
+    if (tenth > 10)
+        tenth = 10;
+    while (p->last < tenth) {
+        p->last++;
+        if (p->last == 10)
+            fputs("...100 - done\n", stderr);
+        else if (p->last > 0 || tenth == 0)
+            fprintf(stderr, p->last == 0 ? "0" : "...%d", p->last * 10);
+    }
+    fflush(stderr);
+}
+
+typedef struct where_opt {
+    char *theme;
+    const char *sql;
+} where_opt;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool parse_positive(const char *s, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < 1 || v > INT_MAX)
+        return false;
+    *out = v;
+    return true;
+}
+
+enum {
+    OPT_LAYER = 256,
+    OPT_WHERE,
+    OPT_PROVINCES,
+    OPT_PROVINCE_FIELD,
+    OPT_NOVEX,
+    OPT_NOVEX_FIELD,
+    OPT_OVERWRITE,
+    OPT_T_SRS,
+    OPT_S_SRS,
+    OPT_THREADS,
+    OPT_TILE_VERTICES,
+    OPT_PROGRESS,
+};
+
+static int stack_run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"layer", required_argument, NULL, OPT_LAYER},
+        {"where", required_argument, NULL, OPT_WHERE},
+        {"provinces", required_argument, NULL, OPT_PROVINCES},
+        {"province-field", required_argument, NULL, OPT_PROVINCE_FIELD},
+        {"novex", required_argument, NULL, OPT_NOVEX},
+        {"novex-field", required_argument, NULL, OPT_NOVEX_FIELD},
+        {"overwrite", no_argument, NULL, OPT_OVERWRITE},
+        {"t_srs", required_argument, NULL, OPT_T_SRS},
+        {"s_srs", required_argument, NULL, OPT_S_SRS},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"tile-vertices", required_argument, NULL, OPT_TILE_VERTICES},
+        {"quiet", no_argument, NULL, 'q'},
+        {"progress", no_argument, NULL, OPT_PROGRESS},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *output = NULL, *provinces = NULL, *novex = NULL;
+    const char *province_field = "naam", *novex_field = "naam";
+    bool overwrite = false, quiet = false, force_progress = false;
+    stapel_stack_opts opts = STAPEL_STACK_OPTS_INIT;
+    char **layers = calloc((size_t)argc, sizeof *layers);
+    where_opt *wheres = calloc((size_t)argc, sizeof *wheres);
+    size_t n_layers = 0, n_wheres = 0;
+    int rc = EXIT_OK;
+    stapel_ctx *ctx = NULL;
+    stapel_job *job = NULL;
+    stapel_stack *stack = NULL;
+    if (layers == NULL || wheres == NULL) {
+        cli_error("stack", "out of memory");
+        rc = EXIT_FAIL;
+        goto done;
+    }
+
+    opterr = 0;
+    optind = 1;
+    int c;
+    long num;
+    while ((c = getopt_long(argc, argv, "+o:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            output = optarg;
+            break;
+        case OPT_LAYER:
+            if (strchr(optarg, '=') == NULL || optarg[0] == '=') {
+                rc = cli_usage("stack", "--layer needs THEME=SOURCE, got '%s'", optarg);
+                goto done;
+            }
+            layers[n_layers++] = optarg;
+            break;
+        case OPT_WHERE: {
+            char *eq = strchr(optarg, '=');
+            if (eq == NULL || eq == optarg) {
+                rc = cli_usage("stack", "--where needs THEME=SQL, got '%s'", optarg);
+                goto done;
+            }
+            wheres[n_wheres].theme = optarg;
+            wheres[n_wheres].sql = eq + 1;
+            *eq = '\0';
+            n_wheres++;
+            break;
+        }
+        case OPT_PROVINCES:
+            provinces = optarg;
+            break;
+        case OPT_PROVINCE_FIELD:
+            province_field = optarg;
+            break;
+        case OPT_NOVEX:
+            novex = optarg;
+            break;
+        case OPT_NOVEX_FIELD:
+            novex_field = optarg;
+            break;
+        case OPT_OVERWRITE:
+            overwrite = true;
+            break;
+        case OPT_T_SRS:
+            opts.t_srs = optarg;
+            break;
+        case OPT_S_SRS:
+            opts.s_srs = optarg;
+            break;
+        case OPT_THREADS:
+            if (!parse_positive(optarg, &num)) {
+                rc = cli_usage("stack", "--threads needs a positive number, got '%s'", optarg);
+                goto done;
+            }
+            opts.threads = (int)num;
+            break;
+        case OPT_TILE_VERTICES:
+            if (!parse_positive(optarg, &num) || num < 100) {
+                rc = cli_usage("stack", "--tile-vertices needs a number >= 100, got '%s'", optarg);
+                goto done;
+            }
+            opts.tile_vertices = (size_t)num;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case OPT_PROGRESS:
+            force_progress = true;
+            break;
+        case 'h':
+            stack_help();
+            goto done;
+        case ':':
+            rc = cli_usage("stack", "option '%s' needs a value", argv[optind - 1]);
+            goto done;
+        default:
+            if (optopt != 0 && optopt < 256)
+                rc = cli_usage("stack", "unknown option '-%c'", optopt);
+            else
+                rc = cli_usage("stack", "unknown or incomplete option '%s'", argv[optind - 1]);
+            goto done;
+        }
+    }
+    if (optind < argc) {
+        rc = cli_usage("stack", "unexpected argument '%s' (claim layers are given with --layer)",
+                       argv[optind]);
+        goto done;
+    }
+    if (output == NULL) {
+        rc = cli_usage("stack", "no output given: use -o OUT.gpkg");
+        goto done;
+    }
+    if (n_layers == 0) {
+        rc = cli_usage("stack", "no claim layers given: use --layer THEME=SOURCE");
+        goto done;
+    }
+    for (size_t k = 0; k < n_wheres; k++) {
+        bool used = false;
+        size_t tl = strlen(wheres[k].theme);
+        for (size_t i = 0; i < n_layers; i++)
+            if (strncmp(layers[i], wheres[k].theme, tl) == 0 && layers[i][tl] == '=')
+                used = true;
+        if (!used) {
+            rc = cli_usage("stack", "--where for theme '%s', which no --layer has",
+                           wheres[k].theme);
+            goto done;
+        }
+    }
+    /* Refuse early, before any work, so a long run does not end in a refusal. */
+    struct stat sb;
+    if (!overwrite && stat(output, &sb) == 0) {
+        cli_error("stack", "'%s' exists; use --overwrite to replace it", output);
+        rc = EXIT_FAIL;
+        goto done;
+    }
+
+    ctx = cli_ctx_new("stack", quiet);
+    if (ctx == NULL) {
+        rc = EXIT_FAIL;
+        goto done;
+    }
+    cli_set_cancel_target(ctx);
+    progress_state prog = {.enabled = !quiet && (force_progress || isatty(STDERR_FILENO))};
+    stapel_ctx_set_progress(ctx, on_progress, &prog);
+
+    stapel_status st = stapel_job_new(ctx, &job, &opts);
+    for (size_t i = 0; i < n_layers && st == STAPEL_OK; i++) {
+        char *eq = strchr(layers[i], '=');
+        *eq = '\0';
+        const char *theme = layers[i];
+        const char *where = NULL;
+        for (size_t k = 0; k < n_wheres; k++)
+            if (strcmp(wheres[k].theme, theme) == 0)
+                where = wheres[k].sql;
+        st = stapel_job_add_layer(ctx, job, theme, eq + 1, where);
+        *eq = '=';
+    }
+    if (st == STAPEL_OK && provinces != NULL)
+        st = stapel_job_set_zones(ctx, job, STAPEL_ZONE_PROVINCE, provinces, province_field);
+    if (st == STAPEL_OK && novex != NULL)
+        st = stapel_job_set_zones(ctx, job, STAPEL_ZONE_NOVEX, novex, novex_field);
+    if (st != STAPEL_OK) {
+        rc = cli_fail("stack", ctx, st);
+        goto done;
+    }
+
+    double t0 = now_seconds();
+    st = stapel_stack_build(ctx, &stack, job);
+    if (st == STAPEL_OK)
+        st = stapel_stack_write(ctx, stack, output, overwrite ? STAPEL_WRITE_OVERWRITE : 0);
+    if (prog.enabled && prog.phase != NULL && prog.last < 10)
+        fputc('\n', stderr);
+    if (st != STAPEL_OK) {
+        rc = cli_fail("stack", ctx, st);
+        if (st == STAPEL_ECANCELLED)
+            cli_error("stack", "interrupted; '%s' was not written", output);
+        goto done;
+    }
+    stapel_stack_stats s = stapel_stack_get_stats(stack);
+    if (!quiet)
+        fprintf(stderr,
+                "stapel: stack: %lld claims read, %lld repaired, %lld skipped as empty; "
+                "%lld faces written to %s in %.1f s\n",
+                (long long)s.n_read, (long long)s.n_repaired, (long long)s.n_empty,
+                (long long)s.n_faces, output, now_seconds() - t0);
+done:
+    cli_set_cancel_target(NULL);
+    stapel_stack_free(stack);
+    stapel_job_free(job);
+    stapel_ctx_free(ctx);
+    free(layers);
+    free(wheres);
+    return rc;
+}
+
+const cli_command cmd_stack = {
+    .name = "stack",
+    .summary = "overlay claim layers into a stack map GeoPackage",
+    .run = stack_run,
+    .help = stack_help,
+};

@@ -1,0 +1,236 @@
+/*
+ * stapel.h - the public interface of libstapel.
+ *
+ * libstapel turns polygon claim layers into a stack map: a planar partition of
+ * the claimed land into faces, each labelled with the claims, themes and zones
+ * (provinces, NOVEX areas) that cover it.
+ *
+ * Conventions used throughout this header:
+ *  - Every name starts with stapel_ or STAPEL_. No GDAL, GEOS or PROJ type
+ *    appears here; only the C standard headers are included.
+ *  - A fallible function returns a stapel_status and hands its results back
+ *    through out-parameters, which come first. On failure *out is NULL, nothing
+ *    leaks, and stapel_ctx_message() says what failed, naming the file, layer
+ *    and feature where there is one. Every call clears the message on entry.
+ *  - Ownership is stated once per function in the same words: "Caller owns
+ *    *out; free with stapel_x_free()." or "Borrowed; valid until x is freed."
+ *    Every free function accepts NULL.
+ *  - The library never prints, never exits and never aborts. Warnings and
+ *    progress reach the caller through the callbacks of the context.
+ *  - A context is used by one thread at a time. Use one context per thread.
+ */
+#ifndef STAPEL_H
+#define STAPEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define STAPEL_VERSION "0.1.0"
+
+/* Outcome of a fallible call. */
+typedef enum stapel_status {
+    STAPEL_OK = 0,
+    STAPEL_EINVAL,     /* a bad argument or option value */
+    STAPEL_ENOMEM,     /* out of memory */
+    STAPEL_EIO,        /* a file or database could not be opened, read or written */
+    STAPEL_EDATA,      /* input is unusable: wrong geometry type, bad coordinates, missing field */
+    STAPEL_ECRS,       /* a missing or unusable coordinate reference system */
+    STAPEL_EGEOS,      /* the geometry engine failed */
+    STAPEL_EEXISTS,    /* the output exists and overwriting was not allowed */
+    STAPEL_ECANCELLED, /* stapel_ctx_cancel() was called */
+} stapel_status;
+
+/* A short English name of a status ("out of memory"). Static storage. */
+const char *stapel_status_str(stapel_status status);
+
+/* The library version, "MAJOR.MINOR.PATCH". Static storage. */
+const char *stapel_version(void);
+
+/* ------------------------------------------------------------------------ */
+/* Context                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* One GEOS context, one PROJ context, the last error message and the
+ * callbacks. Not thread-safe: use one per thread. */
+typedef struct stapel_ctx stapel_ctx;
+
+typedef enum stapel_log_level {
+    STAPEL_LOG_INFO,
+    STAPEL_LOG_WARN,
+} stapel_log_level;
+
+/* Receives a warning or an informational line (no trailing newline). */
+typedef void (*stapel_log_fn)(void *user, stapel_log_level level, const char *message);
+
+/* Receives the progress of a long call: a phase name ("reading", "overlay",
+ * "writing") and the fraction of that phase done, from 0.0 to 1.0. */
+typedef void (*stapel_progress_fn)(void *user, const char *phase, double fraction);
+
+/* Create a context. Caller owns *out; free with stapel_ctx_free(). */
+stapel_status stapel_ctx_new(stapel_ctx **out);
+
+/* Free a context. Accepts NULL. */
+void stapel_ctx_free(stapel_ctx *ctx);
+
+/* The message of the last failed call, or "" when the last call succeeded.
+ * Borrowed; valid until the next call on ctx. */
+const char *stapel_ctx_message(const stapel_ctx *ctx);
+
+/* Route warnings and informational lines to fn (NULL drops them). */
+void stapel_ctx_set_log(stapel_ctx *ctx, stapel_log_fn fn, void *user);
+
+/* Route progress to fn (NULL drops it). */
+void stapel_ctx_set_progress(stapel_ctx *ctx, stapel_progress_fn fn, void *user);
+
+/* Ask a running call on ctx to stop soon with STAPEL_ECANCELLED. Safe to call
+ * from a signal handler or another thread. */
+void stapel_ctx_cancel(stapel_ctx *ctx);
+
+/* ------------------------------------------------------------------------ */
+/* Sources                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* A source is anything GDAL opens: a path, or a "PG:..." connection string.
+ * "SOURCE|layername=NAME" picks one layer of a dataset with several. */
+
+/* One attribute field of a layer. */
+typedef struct stapel_field_info {
+    char *name;
+    char *type; /* OGR's name of the type: "String", "Integer64", "Real", ... */
+} stapel_field_info;
+
+/* What one layer holds. */
+typedef struct stapel_layer_info {
+    char *name;
+    char *geometry_type; /* "Polygon", "Multi Polygon", "Unknown (any)", ... */
+    int64_t n_features;
+    int epsg;        /* EPSG code of the CRS, 0 when there is none or no code */
+    char *crs_name;  /* name of the CRS; NULL when the layer has no CRS */
+    bool has_extent; /* false for a layer without geometries */
+    double xmin, ymin, xmax, ymax; /* in the layer's own CRS and axis order */
+    size_t n_fields;
+    stapel_field_info *fields;
+    int64_t n_null;    /* features without a geometry */
+    int64_t n_empty;   /* features with an empty geometry */
+    int64_t n_invalid; /* non-empty geometries that GEOS finds invalid */
+} stapel_layer_info;
+
+/* What one source holds. */
+typedef struct stapel_source_info {
+    char *source;
+    char *driver; /* GDAL's short driver name: "GPKG", "ESRI Shapefile", ... */
+    size_t n_layers;
+    stapel_layer_info *layers;
+} stapel_source_info;
+
+/* Open a source and describe every layer, checking each geometry with GEOS.
+ * Caller owns *out; free with stapel_source_info_free(). */
+stapel_status stapel_info_read(stapel_ctx *ctx, stapel_source_info **out, const char *source);
+
+/* Free a source description. Accepts NULL. */
+void stapel_source_info_free(stapel_source_info *info);
+
+/* ------------------------------------------------------------------------ */
+/* Stack                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Options of a stack job. Initialise with STAPEL_STACK_OPTS_INIT. */
+typedef struct stapel_stack_opts {
+    const char *t_srs;    /* working and output CRS; NULL means "EPSG:28992" */
+    const char *s_srs;    /* CRS assumed for sources that have none; NULL: none */
+    double grid;          /* snap grid in CRS units; 0 means 0.001 (1 mm) */
+    int threads;          /* worker threads; 0 means one per core */
+    size_t tile_vertices; /* target vertices per tile; 0 means the default */
+} stapel_stack_opts;
+
+#define STAPEL_STACK_OPTS_INIT {NULL, NULL, 0.0, 0, 0}
+
+/* The inputs of a stack: claim layers, zone layers and options. */
+typedef struct stapel_job stapel_job;
+
+typedef enum stapel_zone_kind {
+    STAPEL_ZONE_PROVINCE,
+    STAPEL_ZONE_NOVEX,
+} stapel_zone_kind;
+
+/* Create an empty job. opts may be NULL for the defaults; it is copied.
+ * Caller owns *out; free with stapel_job_free(). */
+stapel_status stapel_job_new(stapel_ctx *ctx, stapel_job **out, const stapel_stack_opts *opts);
+
+/* Free a job. Accepts NULL. */
+void stapel_job_free(stapel_job *job);
+
+/* Add a claim layer of the given theme. where is an OGR SQL attribute filter
+ * or NULL. The strings are copied. Nothing is read until stapel_stack_build(). */
+stapel_status stapel_job_add_layer(stapel_ctx *ctx, stapel_job *job, const char *theme,
+                                   const char *source, const char *where);
+
+/* Set the zone layer of one kind, named by the text field name_field.
+ * The strings are copied. */
+stapel_status stapel_job_set_zones(stapel_ctx *ctx, stapel_job *job, stapel_zone_kind kind,
+                                   const char *source, const char *name_field);
+
+/* The computed stack: faces with their labels, and the zones as read. */
+typedef struct stapel_stack stapel_stack;
+
+/* Counts of a finished build. */
+typedef struct stapel_stack_stats {
+    int64_t n_claims;   /* claims kept after repair (features with an areal part) */
+    int64_t n_read;     /* features read from the claim layers */
+    int64_t n_repaired; /* claims whose geometry MakeValid repaired */
+    int64_t n_empty;    /* features skipped because they were empty or had no area */
+    int64_t n_faces;    /* faces of the stack (covered by at least one claim) */
+    int64_t n_tiles;    /* tiles the overlay ran on */
+} stapel_stack_stats;
+
+/* One face of the stack. All strings are borrowed from the stack. */
+typedef struct stapel_face {
+    int n_claims;
+    int n_themes;
+    const char *themes;    /* distinct themes, sorted, joined with '+' */
+    const char *claim_ids; /* JSON list of "theme:source_fid" */
+    const char *province;  /* NULL outside every province */
+    const char *novex;     /* NOVEX names sorted and joined with ';', or NULL */
+    double area_m2;
+} stapel_face;
+
+/* Read every layer of job, repair and reproject it, and compute the stack.
+ * Warnings (repairs, empty layers) go to the log callback; progress to the
+ * progress callback. Caller owns *out; free with stapel_stack_free(). */
+stapel_status stapel_stack_build(stapel_ctx *ctx, stapel_stack **out, const stapel_job *job);
+
+/* Free a stack. Accepts NULL. */
+void stapel_stack_free(stapel_stack *stack);
+
+/* Counts of the build. */
+stapel_stack_stats stapel_stack_get_stats(const stapel_stack *stack);
+
+/* Number of faces. */
+size_t stapel_stack_face_count(const stapel_stack *stack);
+
+/* Face i (0 <= i < count). The strings are borrowed; valid until stack is freed. */
+stapel_face stapel_stack_face(const stapel_stack *stack, size_t i);
+
+/* Flags of stapel_stack_write(). */
+enum {
+    STAPEL_WRITE_OVERWRITE = 1 << 0, /* replace an existing file */
+};
+
+/* Write the stack to a GeoPackage at path: layers stack, provinces and novex.
+ * The file is written to a temporary file next to path and renamed into place,
+ * so a failed or cancelled write leaves any previous file untouched and no
+ * partial file behind. Without STAPEL_WRITE_OVERWRITE an existing path is
+ * refused with STAPEL_EEXISTS. */
+stapel_status stapel_stack_write(stapel_ctx *ctx, const stapel_stack *stack, const char *path,
+                                 unsigned flags);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* STAPEL_H */

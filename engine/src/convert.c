@@ -1,0 +1,212 @@
+/*
+ * convert.c - OGR geometry to GEOS geometry, without a WKB round trip.
+ *
+ * Ring coordinates are copied straight from OGR into GEOS coordinate
+ * sequences. Curves are linearised, Z and M dropped, unclosed rings closed,
+ * and rings with fewer than three distinct corners dropped. Non-finite
+ * coordinates are reported, never passed to GEOS.
+ */
+#include "source.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+typedef struct polys {
+    double scale; /* 1/grid, or 0 to keep coordinates as they are */
+    GEOSGeometry **items;
+    size_t n, cap;
+    double *xy; /* scratch buffer of interleaved x, y */
+    size_t xy_cap;
+} polys;
+
+static bool polys_push(polys *p, GEOSGeometry *g)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap == 0 ? 4 : p->cap * 2;
+        GEOSGeometry **d = realloc(p->items, cap * sizeof *d);
+        if (d == NULL)
+            return false;
+        p->items = d;
+        p->cap = cap;
+    }
+    p->items[p->n++] = g;
+    return true;
+}
+
+/* Copy one OGR ring into a GEOS linear ring. Sets *ring to NULL when the ring
+ * is degenerate. Returns false on a non-finite coordinate via *bad. */
+static stapel_status ring_convert(stapel_ctx *ctx, polys *p, OGRGeometryH r, GEOSGeometry **ring,
+                                  bool *bad)
+{
+    *ring = NULL;
+    int n = OGR_G_GetPointCount(r);
+    if (n <= 0)
+        return STAPEL_OK;
+    size_t need = ((size_t)n + 1) * 2;
+    if (need > p->xy_cap) {
+        double *d = realloc(p->xy, need * sizeof *d);
+        if (d == NULL)
+            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        p->xy = d;
+        p->xy_cap = need;
+    }
+    OGR_G_GetPoints(r, p->xy, 2 * sizeof(double), p->xy + 1, 2 * sizeof(double), NULL, 0);
+    for (int i = 0; i < 2 * n; i++) {
+        if (!isfinite(p->xy[i])) {
+            *bad = true;
+            return STAPEL_OK;
+        }
+    }
+    if (p->scale > 0) {
+        /* The same rounding as GEOS's fixed precision model, so GEOS finds the
+         * coordinates already precise. */
+        for (int i = 0; i < 2 * n; i++)
+            p->xy[i] = floor(p->xy[i] * p->scale + 0.5) / p->scale;
+    }
+    size_t m = (size_t)n;
+    if (p->xy[0] != p->xy[2 * (m - 1)] || p->xy[1] != p->xy[2 * (m - 1) + 1]) {
+        p->xy[2 * m] = p->xy[0];
+        p->xy[2 * m + 1] = p->xy[1];
+        m++;
+    }
+    if (m < 4)
+        return STAPEL_OK;
+    GEOSCoordSequence *seq = GEOSCoordSeq_copyFromBuffer_r(ctx->geos, p->xy, (unsigned)m, 0, 0);
+    if (seq == NULL)
+        return stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
+    *ring = GEOSGeom_createLinearRing_r(ctx->geos, seq);
+    if (*ring == NULL)
+        return stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
+    return STAPEL_OK;
+}
+
+static stapel_status polygon_convert(stapel_ctx *ctx, polys *p, OGRGeometryH poly, bool *bad)
+{
+    int nr = OGR_G_GetGeometryCount(poly);
+    if (nr <= 0)
+        return STAPEL_OK;
+    GEOSGeometry *shell = NULL;
+    GEOSGeometry **holes = NULL;
+    unsigned nh = 0;
+    stapel_status st = ring_convert(ctx, p, OGR_G_GetGeometryRef(poly, 0), &shell, bad);
+    if (st != STAPEL_OK || shell == NULL || *bad)
+        goto done;
+    if (nr > 1) {
+        holes = malloc((size_t)(nr - 1) * sizeof *holes);
+        if (holes == NULL) {
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
+    for (int i = 1; i < nr; i++) {
+        GEOSGeometry *h = NULL;
+        st = ring_convert(ctx, p, OGR_G_GetGeometryRef(poly, i), &h, bad);
+        if (st != STAPEL_OK || *bad)
+            goto done;
+        if (h != NULL)
+            holes[nh++] = h;
+    }
+    GEOSGeometry *pg = GEOSGeom_createPolygon_r(ctx->geos, shell, holes, nh);
+    if (pg == NULL) {
+        st = stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
+        goto done;
+    }
+    shell = NULL;
+    nh = 0;
+    if (!polys_push(p, pg)) {
+        GEOSGeom_destroy_r(ctx->geos, pg);
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+done:
+    if (shell != NULL)
+        GEOSGeom_destroy_r(ctx->geos, shell);
+    for (unsigned i = 0; i < nh; i++)
+        GEOSGeom_destroy_r(ctx->geos, holes[i]);
+    free(holes);
+    return st;
+}
+
+/* Collect the polygons of g; *areal tells whether g had any areal part. */
+static stapel_status collect(stapel_ctx *ctx, polys *p, OGRGeometryH g, bool *areal, bool *bad)
+{
+    OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
+    switch (t) {
+    case wkbPolygon:
+    case wkbTriangle:
+        *areal = true;
+        return polygon_convert(ctx, p, g, bad);
+    case wkbMultiPolygon:
+    case wkbGeometryCollection:
+        for (int i = 0; i < OGR_G_GetGeometryCount(g) && !*bad; i++) {
+            stapel_status st = collect(ctx, p, OGR_G_GetGeometryRef(g, i), areal, bad);
+            if (st != STAPEL_OK)
+                return st;
+        }
+        return STAPEL_OK;
+    case wkbCurvePolygon:
+    case wkbMultiSurface:
+    case wkbPolyhedralSurface:
+    case wkbTIN: {
+        OGRGeometryH lin = OGR_G_ForceToMultiPolygon(OGR_G_Clone(g));
+        if (lin == NULL)
+            return stapel__fail(ctx, STAPEL_ENOMEM, "cannot linearise a curved geometry");
+        stapel_status st = STAPEL_OK;
+        if (wkbFlatten(OGR_G_GetGeometryType(lin)) == wkbMultiPolygon)
+            st = collect(ctx, p, lin, areal, bad);
+        OGR_G_DestroyGeometry(lin);
+        return st;
+    }
+    case wkbGeometryCollectionZM:
+    default:
+        if (OGR_GT_IsSubClassOf(t, wkbGeometryCollection)) {
+            for (int i = 0; i < OGR_G_GetGeometryCount(g) && !*bad; i++) {
+                stapel_status st = collect(ctx, p, OGR_G_GetGeometryRef(g, i), areal, bad);
+                if (st != STAPEL_OK)
+                    return st;
+            }
+        }
+        return STAPEL_OK;
+    }
+}
+
+stapel_status stapel__ogr_to_geos(stapel_ctx *ctx, GEOSGeometry **out, stapel__conv *kind,
+                                  OGRGeometryH g, double grid)
+{
+    *out = NULL;
+    *kind = STAPEL_CONV_EMPTY;
+    if (g == NULL || OGR_G_IsEmpty(g))
+        return STAPEL_OK;
+    polys p = {0};
+    p.scale = grid > 0 ? 1.0 / grid : 0.0;
+    bool areal = false, bad = false;
+    stapel_status st = collect(ctx, &p, g, &areal, &bad);
+    if (st != STAPEL_OK || bad) {
+        if (bad)
+            *kind = STAPEL_CONV_BADCOORD;
+        goto fail;
+    }
+    if (!areal) {
+        *kind = STAPEL_CONV_NOTAREAL;
+        goto fail;
+    }
+    if (p.n == 0)
+        goto fail; /* areal but every ring degenerate: empty */
+    if (p.n == 1)
+        *out = p.items[0];
+    else
+        *out = GEOSGeom_createCollection_r(ctx->geos, GEOS_MULTIPOLYGON, p.items, (unsigned)p.n);
+    if (*out == NULL) {
+        st = stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
+        goto fail;
+    }
+    *kind = STAPEL_CONV_OK;
+    free(p.items);
+    free(p.xy);
+    return STAPEL_OK;
+fail:
+    for (size_t i = 0; i < p.n; i++)
+        GEOSGeom_destroy_r(ctx->geos, p.items[i]);
+    free(p.items);
+    free(p.xy);
+    return st;
+}

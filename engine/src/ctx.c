@@ -1,0 +1,304 @@
+/*
+ * ctx.c - the context: one GEOS handle and one PROJ context per stapel_ctx,
+ * the message buffer every failure writes to, the log and progress callbacks
+ * and the cancel flag. Also the small string helpers the engine shares.
+ *
+ * Invariant: every public call clears the message on entry, and every failure
+ * leaves a message that names its subject.
+ */
+#include "internal.h"
+
+#include <cpl_error.h>
+#include <gdal.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *stapel_version(void)
+{
+    return STAPEL_VERSION;
+}
+
+const char *stapel_status_str(stapel_status status)
+{
+    switch (status) {
+    case STAPEL_OK:
+        return "success";
+    case STAPEL_EINVAL:
+        return "invalid argument";
+    case STAPEL_ENOMEM:
+        return "out of memory";
+    case STAPEL_EIO:
+        return "input/output error";
+    case STAPEL_EDATA:
+        return "unusable input data";
+    case STAPEL_ECRS:
+        return "coordinate reference system error";
+    case STAPEL_EGEOS:
+        return "geometry engine error";
+    case STAPEL_EEXISTS:
+        return "output exists";
+    case STAPEL_ECANCELLED:
+        return "cancelled";
+    }
+    return "unknown status";
+}
+
+static void geos_error_handler(const char *message, void *user)
+{
+    stapel_ctx *ctx = user;
+    snprintf(ctx->geos_msg, sizeof ctx->geos_msg, "%s", message);
+}
+
+static void geos_notice_handler(const char *message, void *user)
+{
+    (void)message;
+    (void)user;
+}
+
+static stapel_status ctx_alloc(stapel_ctx **out, bool with_proj)
+{
+    *out = NULL;
+    stapel_ctx *ctx = calloc(1, sizeof *ctx);
+    if (ctx == NULL)
+        return STAPEL_ENOMEM;
+    ctx->geos = GEOS_init_r();
+    if (ctx->geos == NULL) {
+        free(ctx);
+        return STAPEL_EGEOS;
+    }
+    GEOSContext_setErrorMessageHandler_r(ctx->geos, geos_error_handler, ctx);
+    GEOSContext_setNoticeMessageHandler_r(ctx->geos, geos_notice_handler, ctx);
+    if (with_proj) {
+        ctx->proj = proj_context_create();
+        if (ctx->proj == NULL) {
+            GEOS_finish_r(ctx->geos);
+            free(ctx);
+            return STAPEL_ECRS;
+        }
+        proj_log_level(ctx->proj, PJ_LOG_NONE);
+    }
+    atomic_init(&ctx->cancelled, 0);
+    ctx->cancel_flag = &ctx->cancelled;
+    *out = ctx;
+    return STAPEL_OK;
+}
+
+stapel_status stapel_ctx_new(stapel_ctx **out)
+{
+    if (out == NULL)
+        return STAPEL_EINVAL;
+    stapel__gdal_init();
+    return ctx_alloc(out, true);
+}
+
+stapel_status stapel__ctx_worker(stapel_ctx *parent, stapel_ctx **out)
+{
+    stapel_status st = ctx_alloc(out, false);
+    if (st != STAPEL_OK)
+        return st;
+    (*out)->cancel_flag = parent->cancel_flag;
+    return STAPEL_OK;
+}
+
+void stapel_ctx_free(stapel_ctx *ctx)
+{
+    if (ctx == NULL)
+        return;
+    if (ctx->proj != NULL)
+        proj_context_destroy(ctx->proj);
+    GEOS_finish_r(ctx->geos);
+    free(ctx);
+}
+
+const char *stapel_ctx_message(const stapel_ctx *ctx)
+{
+    return ctx == NULL ? "no context" : ctx->msg;
+}
+
+void stapel_ctx_set_log(stapel_ctx *ctx, stapel_log_fn fn, void *user)
+{
+    ctx->log = fn;
+    ctx->log_user = user;
+}
+
+void stapel_ctx_set_progress(stapel_ctx *ctx, stapel_progress_fn fn, void *user)
+{
+    ctx->progress = fn;
+    ctx->progress_user = user;
+}
+
+void stapel_ctx_cancel(stapel_ctx *ctx)
+{
+    if (ctx != NULL)
+        atomic_store(ctx->cancel_flag, 1);
+}
+
+bool stapel__cancelled(const stapel_ctx *ctx)
+{
+    return atomic_load(ctx->cancel_flag) != 0;
+}
+
+void stapel__clear(stapel_ctx *ctx)
+{
+    ctx->msg[0] = '\0';
+    ctx->geos_msg[0] = '\0';
+}
+
+stapel_status stapel__fail(stapel_ctx *ctx, stapel_status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->msg, sizeof ctx->msg, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+stapel_status stapel__wrap(stapel_ctx *ctx, stapel_status status, const char *fmt, ...)
+{
+    char old[STAPEL_MSG_MAX];
+    snprintf(old, sizeof old, "%s", ctx->msg);
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(ctx->msg, sizeof ctx->msg, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n + 2 < sizeof ctx->msg && old[0] != '\0') {
+        size_t room = sizeof ctx->msg - (size_t)n;
+        ctx->msg[n] = ':';
+        ctx->msg[n + 1] = ' ';
+        size_t len = strlen(old);
+        if (len > room - 3)
+            len = room - 3;
+        memcpy(ctx->msg + n + 2, old, len);
+        ctx->msg[(size_t)n + 2 + len] = '\0';
+    }
+    return status;
+}
+
+void stapel__log(stapel_ctx *ctx, stapel_log_level level, const char *fmt, ...)
+{
+    if (ctx->log == NULL)
+        return;
+    char line[STAPEL_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    ctx->log(ctx->log_user, level, line);
+}
+
+void stapel__progress(stapel_ctx *ctx, const char *phase, double fraction)
+{
+    if (ctx->progress != NULL)
+        ctx->progress(ctx->progress_user, phase, fraction);
+}
+
+const char *stapel__geos_error(const stapel_ctx *ctx)
+{
+    return ctx->geos_msg[0] != '\0' ? ctx->geos_msg : "unknown GEOS error";
+}
+
+/* ---- GDAL plumbing ------------------------------------------------------ */
+
+static pthread_once_t gdal_once = PTHREAD_ONCE_INIT;
+
+static void gdal_register(void)
+{
+    GDALAllRegister();
+}
+
+void stapel__gdal_init(void)
+{
+    pthread_once(&gdal_once, gdal_register);
+}
+
+static void gdal_handler(CPLErr level, CPLErrorNum num, const char *message)
+{
+    (void)num;
+    stapel_ctx *ctx = CPLGetErrorHandlerUserData();
+    if (ctx != NULL && level == CE_Warning)
+        stapel__log(ctx, STAPEL_LOG_WARN, "GDAL: %s", message);
+}
+
+void stapel__gdal_push(stapel_ctx *ctx)
+{
+    CPLPushErrorHandlerEx(gdal_handler, ctx);
+    CPLErrorReset();
+}
+
+void stapel__gdal_pop(void)
+{
+    CPLPopErrorHandler();
+}
+
+const char *stapel__gdal_error(const char *fallback)
+{
+    const char *m = CPLGetLastErrorMsg();
+    return (m != NULL && m[0] != '\0') ? m : fallback;
+}
+
+/* ---- strings ------------------------------------------------------------ */
+
+char *stapel__strdup(const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d != NULL)
+        memcpy(d, s, n);
+    return d;
+}
+
+bool stapel__buf_append(stapel__buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap == 0 ? 64 : b->cap;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *d = realloc(b->data, cap);
+        if (d == NULL)
+            return false;
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return true;
+}
+
+bool stapel__buf_puts(stapel__buf *b, const char *s)
+{
+    return stapel__buf_append(b, s, strlen(s));
+}
+
+bool stapel__buf_printf(stapel__buf *b, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return false;
+    if ((size_t)n < sizeof small)
+        return stapel__buf_append(b, small, (size_t)n);
+    char *big = malloc((size_t)n + 1);
+    if (big == NULL)
+        return false;
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    bool ok = stapel__buf_append(b, big, (size_t)n);
+    free(big);
+    return ok;
+}
+
+void stapel__buf_free(stapel__buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}

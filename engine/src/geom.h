@@ -1,0 +1,24 @@
+/*
+ * geom.h - geometry helpers shared by the stack pipeline: repair, snapping
+ * and making geometries safe to share between threads.
+ */
+#ifndef STAPEL_GEOM_H
+#define STAPEL_GEOM_H
+
+#include "internal.h"
+
+/* Make *g (a Polygon or MultiPolygon on the grid, owned) valid. On success *g
+ * is a valid Polygon/MultiPolygon on the grid, or NULL when no area is left
+ * (the input is consumed). *repaired tells whether *g was invalid. */
+stapel_status stapel__repair(stapel_ctx *ctx, GEOSGeometry **g, double grid, bool *repaired);
+
+/* Replace *g (owned) by its polygonal parts as a MultiPolygon, unless it is a
+ * Polygon or MultiPolygon already. */
+stapel_status stapel__polygonal_only(stapel_ctx *ctx, GEOSGeometry **g);
+
+/* Compute and cache the envelope of g and of every part and ring, so that
+ * other threads may read g afterwards: GEOS 3.11 caches envelopes lazily in a
+ * mutable field, and two threads filling it at once would race. */
+void stapel__geom_warm(stapel_ctx *ctx, const GEOSGeometry *g);
+
+#endif /* STAPEL_GEOM_H */

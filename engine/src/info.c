@@ -1,0 +1,206 @@
+/*
+ * info.c - stapel_info_read(): what a source holds, layer by layer, with the
+ * geometries counted as null, empty or invalid (checked by GEOS, not by OGR,
+ * so the count matches what the stack will repair).
+ */
+#include "source.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void layer_info_clear(stapel_layer_info *li)
+{
+    free(li->name);
+    free(li->geometry_type);
+    free(li->crs_name);
+    for (size_t i = 0; i < li->n_fields; i++) {
+        free(li->fields[i].name);
+        free(li->fields[i].type);
+    }
+    free(li->fields);
+}
+
+void stapel_source_info_free(stapel_source_info *info)
+{
+    if (info == NULL)
+        return;
+    for (size_t i = 0; i < info->n_layers; i++)
+        layer_info_clear(&info->layers[i]);
+    free(info->layers);
+    free(info->source);
+    free(info->driver);
+    free(info);
+}
+
+static stapel_status crs_describe(stapel_layer_info *li, OGRSpatialReferenceH srs)
+{
+    if (srs == NULL)
+        return STAPEL_OK;
+    const char *name = OSRGetName(srs);
+    li->crs_name = stapel__strdup(name != NULL ? name : "unnamed");
+    if (li->crs_name == NULL)
+        return STAPEL_ENOMEM;
+    const char *auth = OSRGetAuthorityName(srs, NULL);
+    const char *code = OSRGetAuthorityCode(srs, NULL);
+    if (auth != NULL && code != NULL && strcmp(auth, "EPSG") == 0) {
+        li->epsg = atoi(code);
+        return STAPEL_OK;
+    }
+    /* A shapefile's .prj carries no authority: ask PROJ which EPSG CRS it is. */
+    int n = 0;
+    int *confidence = NULL;
+    OGRSpatialReferenceH *matches = OSRFindMatches(srs, NULL, &n, &confidence);
+    if (matches != NULL && n > 0 && confidence[0] >= 90) {
+        const char *mauth = OSRGetAuthorityName(matches[0], NULL);
+        const char *mcode = OSRGetAuthorityCode(matches[0], NULL);
+        if (mauth != NULL && mcode != NULL && strcmp(mauth, "EPSG") == 0)
+            li->epsg = atoi(mcode);
+    }
+    OSRFreeSRSArray(matches);
+    CPLFree(confidence);
+    return STAPEL_OK;
+}
+
+static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, OGRLayerH l,
+                                    const char *source)
+{
+    li->name = stapel__strdup(OGR_L_GetName(l));
+    li->geometry_type = stapel__strdup(OGRGeometryTypeToName(OGR_L_GetGeomType(l)));
+    if (li->name == NULL || li->geometry_type == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    li->n_features = OGR_L_GetFeatureCount(l, 1);
+    if (crs_describe(li, OGR_L_GetSpatialRef(l)) != STAPEL_OK)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
+    int nf = OGR_FD_GetFieldCount(defn);
+    if (nf > 0) {
+        li->fields = calloc((size_t)nf, sizeof *li->fields);
+        if (li->fields == NULL)
+            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    for (int i = 0; i < nf; i++) {
+        OGRFieldDefnH fd = OGR_FD_GetFieldDefn(defn, i);
+        li->fields[i].name = stapel__strdup(OGR_Fld_GetNameRef(fd));
+        li->fields[i].type = stapel__strdup(OGR_GetFieldTypeName(OGR_Fld_GetType(fd)));
+        li->n_fields++;
+        if (li->fields[i].name == NULL || li->fields[i].type == NULL)
+            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+
+    if (OGR_FD_GetGeomFieldCount(defn) > 0) {
+        OGREnvelope env;
+        if (OGR_L_GetExtent(l, &env, 1) == OGRERR_NONE) {
+            li->has_extent = true;
+            li->xmin = env.MinX;
+            li->ymin = env.MinY;
+            li->xmax = env.MaxX;
+            li->ymax = env.MaxY;
+        }
+    }
+
+    OGR_L_ResetReading(l);
+    OGRFeatureH f;
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        if (stapel__cancelled(ctx)) {
+            OGR_F_Destroy(f);
+            return stapel__fail(ctx, STAPEL_ECANCELLED, "%s: cancelled", source);
+        }
+        OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        if (g == NULL) {
+            li->n_null++;
+        } else if (OGR_G_IsEmpty(g)) {
+            li->n_empty++;
+        } else {
+            GEOSGeometry *gg = NULL;
+            stapel__conv kind;
+            stapel_status st = stapel__ogr_to_geos(ctx, &gg, &kind, g, 0.0);
+            if (st != STAPEL_OK) {
+                long long fid = (long long)OGR_F_GetFID(f);
+                OGR_F_Destroy(f);
+                return stapel__wrap(ctx, st, "%s: layer %s: feature %lld", source, li->name, fid);
+            }
+            if (kind == STAPEL_CONV_OK) {
+                if (GEOSisValid_r(ctx->geos, gg) != 1)
+                    li->n_invalid++;
+                GEOSGeom_destroy_r(ctx->geos, gg);
+            } else if (kind == STAPEL_CONV_BADCOORD) {
+                li->n_invalid++;
+            } else if (kind == STAPEL_CONV_EMPTY) {
+                li->n_empty++;
+            } else {
+                /* Points and lines: OGR's own validity test is the right one. */
+                if (!OGR_G_IsValid(g))
+                    li->n_invalid++;
+            }
+        }
+        OGR_F_Destroy(f);
+    }
+    return STAPEL_OK;
+}
+
+stapel_status stapel_info_read(stapel_ctx *ctx, stapel_source_info **out, const char *source)
+{
+    stapel__clear(ctx);
+    *out = NULL;
+    char *dsname = NULL, *lname = NULL;
+    GDALDatasetH ds = NULL;
+    stapel_source_info *info = NULL;
+    stapel__gdal_push(ctx);
+    stapel_status st = stapel__source_split(ctx, source, &dsname, &lname);
+    if (st != STAPEL_OK)
+        goto done;
+    st = stapel__dataset_open(ctx, &ds, dsname);
+    if (st != STAPEL_OK)
+        goto done;
+    info = calloc(1, sizeof *info);
+    if (info == NULL) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
+    info->source = stapel__strdup(source);
+    GDALDriverH drv = GDALGetDatasetDriver(ds);
+    info->driver = stapel__strdup(drv != NULL ? GDALGetDriverShortName(drv) : "unknown");
+    if (info->source == NULL || info->driver == NULL) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (lname != NULL) {
+        OGRLayerH l;
+        st = stapel__layer_pick(ctx, &l, ds, source, lname);
+        if (st != STAPEL_OK)
+            goto done;
+        info->layers = calloc(1, sizeof *info->layers);
+        if (info->layers == NULL) {
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            goto done;
+        }
+        info->n_layers = 1;
+        st = layer_describe(ctx, &info->layers[0], l, source);
+    } else {
+        int n = GDALDatasetGetLayerCount(ds);
+        if (n > 0) {
+            info->layers = calloc((size_t)n, sizeof *info->layers);
+            if (info->layers == NULL) {
+                st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+                goto done;
+            }
+        }
+        for (int i = 0; i < n && st == STAPEL_OK; i++) {
+            info->n_layers++;
+            st = layer_describe(ctx, &info->layers[i], GDALDatasetGetLayer(ds, i), source);
+        }
+    }
+done:
+    if (ds != NULL)
+        GDALClose(ds);
+    stapel__gdal_pop();
+    free(dsname);
+    free(lname);
+    if (st != STAPEL_OK) {
+        stapel_source_info_free(info);
+        return st;
+    }
+    *out = info;
+    return STAPEL_OK;
+}

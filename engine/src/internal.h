@@ -1,0 +1,94 @@
+/*
+ * internal.h - what the engine's source files share and the public header
+ * does not show: the context layout, error helpers and small utilities.
+ *
+ * Only the engine sources include this. GEOS is used through its reentrant API
+ * alone (GEOS_USE_ONLY_R_API is set by the build).
+ */
+#ifndef STAPEL_INTERNAL_H
+#define STAPEL_INTERNAL_H
+
+#include "stapel.h"
+
+#include <geos_c.h>
+#include <proj.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+
+#define STAPEL_MSG_MAX 1024
+
+struct stapel_ctx {
+    GEOSContextHandle_t geos;
+    PJ_CONTEXT *proj;
+    char msg[STAPEL_MSG_MAX];
+    char geos_msg[512]; /* last message from GEOS's error handler */
+    stapel_log_fn log;
+    void *log_user;
+    stapel_progress_fn progress;
+    void *progress_user;
+    atomic_int cancelled;
+    /* Worker contexts point here at their parent's flag, so that cancelling
+     * the caller's context stops every thread of a run. */
+    atomic_int *cancel_flag;
+};
+
+/* Set the context message (printf-style) and return status. */
+stapel_status stapel__fail(stapel_ctx *ctx, stapel_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Prefix the current message with a formatted subject ("file: layer x:")
+ * and return status. */
+stapel_status stapel__wrap(stapel_ctx *ctx, stapel_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Clear the message; every public entry point calls this first. */
+void stapel__clear(stapel_ctx *ctx);
+
+/* Send a formatted line to the log callback. */
+void stapel__log(stapel_ctx *ctx, stapel_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Report progress of a phase. */
+void stapel__progress(stapel_ctx *ctx, const char *phase, double fraction);
+
+/* True once cancellation was requested. */
+bool stapel__cancelled(const stapel_ctx *ctx);
+
+/* The last GEOS error text on ctx, or "unknown GEOS error". */
+const char *stapel__geos_error(const stapel_ctx *ctx);
+
+/* Make sure GDAL's drivers are registered (once per process). */
+void stapel__gdal_init(void);
+
+/* Route GDAL's messages on this thread to ctx (warnings to the log, errors
+ * kept for stapel__gdal_error()) instead of stderr. Pair with _pop. */
+void stapel__gdal_push(stapel_ctx *ctx);
+void stapel__gdal_pop(void);
+
+/* The last GDAL error message on this thread, or fallback. */
+const char *stapel__gdal_error(const char *fallback);
+
+/* A worker context for thread use: its own GEOS handle, sharing the parent's
+ * cancel flag. Safe to call from any thread: it does not touch the parent's
+ * message. Caller owns *out; free with stapel_ctx_free(). */
+stapel_status stapel__ctx_worker(stapel_ctx *parent, stapel_ctx **out);
+
+/* strdup that returns NULL on NULL input. Caller frees with free(). */
+char *stapel__strdup(const char *s);
+
+/* A growable array of bytes used as a string builder. */
+typedef struct stapel__buf {
+    char *data;
+    size_t len, cap;
+} stapel__buf;
+bool stapel__buf_append(stapel__buf *b, const char *s, size_t n);
+bool stapel__buf_puts(stapel__buf *b, const char *s);
+bool stapel__buf_printf(stapel__buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void stapel__buf_free(stapel__buf *b);
+
+/* A source string split into the dataset name and an optional layer name
+ * ("PATH|layername=NAME"). Caller owns both strings; free with free(). */
+stapel_status stapel__source_split(stapel_ctx *ctx, const char *source, char **dataset,
+                                   char **layer);
+
+#endif /* STAPEL_INTERNAL_H */

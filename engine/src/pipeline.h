@@ -1,0 +1,131 @@
+/*
+ * pipeline.h - the data that flows through a stack build, shared by read.c,
+ * tile.c, overlay.c, stack.c and write.c.
+ *
+ * Items are the polygons of the arrangement: claims first, then provinces,
+ * then NOVEX areas, all in one index space. A face's label is the sorted list
+ * of item indices whose polygons cover it, so claims and zones label faces in
+ * one pass. Items are valid, lie on the snap grid, and have their envelopes
+ * cached (stapel__geom_warm) before any worker thread reads them.
+ */
+#ifndef STAPEL_PIPELINE_H
+#define STAPEL_PIPELINE_H
+
+#include "geom.h"
+
+#include <stdint.h>
+
+typedef struct stapel__item {
+    GEOSGeometry *geom;
+    double xmin, ymin, xmax, ymax;
+    uint32_t group; /* claims: index of the claim layer; zones: index of the zone name */
+    int64_t fid;    /* feature id in the source */
+} stapel__item;
+
+/* One claim layer of a job, with what reading it found. */
+typedef struct stapel__layer {
+    char *theme;
+    char *source;
+    char *where;
+    int64_t n_read;     /* features read */
+    int64_t n_repaired; /* repaired by MakeValid */
+    int64_t n_empty;    /* skipped: empty, or no area left after repair */
+} stapel__layer;
+
+/* A zone layer of a job. */
+typedef struct stapel__zone_src {
+    char *source;
+    char *field;
+} stapel__zone_src;
+
+struct stapel_job {
+    stapel_stack_opts opts; /* strings below own the copies */
+    char *t_srs;
+    char *s_srs;
+    stapel__layer *layers;
+    size_t n_layers, cap_layers;
+    stapel__zone_src zones[2]; /* indexed by stapel_zone_kind */
+};
+
+/* Everything read from a job's sources, in the working CRS. */
+typedef struct stapel__input {
+    stapel__item *items; /* claims, then provinces, then NOVEX areas */
+    size_t n_items, cap_items;
+    size_t n_claims;
+    size_t n_provinces;
+    size_t n_novex;
+    char **zone_names; /* indexed by a zone item's group */
+    size_t n_zone_names, cap_zone_names;
+    char *crs_wkt; /* the working CRS, for writing */
+    double grid;   /* the snap grid in CRS units */
+} stapel__input;
+
+/* Read the claim and zone layers of job into in (zero-initialised by the
+ * caller), on the job's grid (default: 1 mm, or 1e-8 degrees in a geographic
+ * CRS). Updates the layer counters of job. On failure in holds what was read
+ * so far; free it with stapel__input_clear(). */
+stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job *job);
+
+/* Free what an input holds, with the geometries; h destroys them. */
+void stapel__input_clear(GEOSContextHandle_t h, stapel__input *in);
+
+/* A face of the arrangement, before attributes are derived. */
+typedef struct stapel__face {
+    GEOSGeometry *geom; /* a Polygon */
+    uint32_t *ids;      /* sorted item indices covering the face */
+    uint32_t n_ids;
+    bool on_seam;       /* touches an inner tile border */
+} stapel__face;
+
+/* A rectangle of the plane and the items whose envelopes meet it. */
+typedef struct stapel__tile {
+    double xmin, ymin, xmax, ymax;
+    uint32_t *items;
+    size_t n_items, cap_items;
+    size_t n_vertices; /* sampled estimate of the vertices inside */
+} stapel__tile;
+
+typedef struct stapel__tiling {
+    stapel__tile *tiles;
+    size_t n_tiles;
+    double xmin, ymin, xmax, ymax; /* the domain: all items lie inside */
+} stapel__tiling;
+
+/* Split the extent of the items into tiles of about target vertices each,
+ * with borders on whole multiples of 1000 grid cells, and list each tile's
+ * items. Caller owns *t; free with stapel__tiling_clear(). */
+stapel_status stapel__tiling_make(stapel_ctx *ctx, stapel__tiling *t, const stapel__input *in,
+                                  double grid, size_t target);
+
+void stapel__tiling_clear(stapel__tiling *t);
+
+/* Overlay one tile: clip, node on the grid, polygonize and label. Appends the
+ * faces covered by at least one claim to *faces (caller owns them; free with
+ * stapel__faces_free()). */
+stapel_status stapel__tile_overlay(stapel_ctx *ctx, const stapel__input *in,
+                                   const stapel__tiling *t, size_t tile, double grid,
+                                   stapel__face **faces, size_t *n_faces);
+
+void stapel__faces_free(GEOSContextHandle_t h, stapel__face *faces, size_t n);
+
+/* A face of the finished stack, with its attributes. */
+typedef struct stapel__out_face {
+    GEOSGeometry *geom;
+    int n_claims, n_themes;
+    char *themes, *claim_ids, *province, *novex;
+    double area;
+} stapel__out_face;
+
+struct stapel_stack {
+    GEOSContextHandle_t geos; /* frees the geometries */
+    stapel__input in;         /* claim geometries are freed after the build */
+    char **layer_themes;
+    char **layer_sources;
+    size_t n_layers;
+    stapel__out_face *faces;
+    size_t n_faces, cap_faces;
+    char *zone_fields[2]; /* name fields of the zone layers, by stapel_zone_kind */
+    stapel_stack_stats stats;
+};
+
+#endif /* STAPEL_PIPELINE_H */

@@ -1,0 +1,348 @@
+/*
+ * read.c - reading claim and zone layers into the items of a stack build.
+ *
+ * Every source is opened through GDAL, reprojected once to the working CRS
+ * (traditional GIS axis order on both sides, so lon/lat GeoJSON reads right),
+ * converted to GEOS on the snap grid, and repaired. Problems are reported
+ * with the source, the layer and the feature id. Per layer, the counts of
+ * features read, repaired and skipped are kept for the report.
+ */
+#include "pipeline.h"
+#include "source.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct read_spec {
+    const char *source;
+    const char *where; /* attribute filter, or NULL */
+    const char *field; /* zones: the name field; claims: NULL */
+    uint32_t group;    /* claims: layer index */
+    stapel__layer *rec; /* claims: counters to fill; zones: NULL */
+} read_spec;
+
+static stapel_status push_item(stapel_ctx *ctx, stapel__input *in, GEOSGeometry *g,
+                               uint32_t group, int64_t fid)
+{
+    if (in->n_items == in->cap_items) {
+        size_t cap = in->cap_items == 0 ? 1024 : in->cap_items * 2;
+        stapel__item *d = realloc(in->items, cap * sizeof *d);
+        if (d == NULL)
+            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        in->items = d;
+        in->cap_items = cap;
+    }
+    stapel__item *it = &in->items[in->n_items++];
+    it->geom = g;
+    it->group = group;
+    it->fid = fid;
+    stapel__geom_warm(ctx, g);
+    GEOSGeom_getXMin_r(ctx->geos, g, &it->xmin);
+    GEOSGeom_getYMin_r(ctx->geos, g, &it->ymin);
+    GEOSGeom_getXMax_r(ctx->geos, g, &it->xmax);
+    GEOSGeom_getYMax_r(ctx->geos, g, &it->ymax);
+    return STAPEL_OK;
+}
+
+static stapel_status zone_name_index(stapel_ctx *ctx, stapel__input *in, const char *name,
+                                     uint32_t *out)
+{
+    for (size_t i = 0; i < in->n_zone_names; i++) {
+        if (strcmp(in->zone_names[i], name) == 0) {
+            *out = (uint32_t)i;
+            return STAPEL_OK;
+        }
+    }
+    if (in->n_zone_names == in->cap_zone_names) {
+        size_t cap = in->cap_zone_names == 0 ? 32 : in->cap_zone_names * 2;
+        char **d = realloc(in->zone_names, cap * sizeof *d);
+        if (d == NULL)
+            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        in->zone_names = d;
+        in->cap_zone_names = cap;
+    }
+    char *copy = stapel__strdup(name);
+    if (copy == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    in->zone_names[in->n_zone_names] = copy;
+    *out = (uint32_t)in->n_zone_names++;
+    return STAPEL_OK;
+}
+
+static bool is_linear_or_point(OGRwkbGeometryType t)
+{
+    t = wkbFlatten(t);
+    return t == wkbPoint || t == wkbMultiPoint || t == wkbLineString || t == wkbMultiLineString ||
+           t == wkbCircularString || t == wkbCompoundCurve || t == wkbMultiCurve;
+}
+
+static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_spec *spec,
+                                OGRSpatialReferenceH target, const char *s_srs, double grid)
+{
+    char *dsname = NULL, *lname = NULL;
+    GDALDatasetH ds = NULL;
+    OGRSpatialReferenceH assumed = NULL;
+    OGRCoordinateTransformationH ct = NULL;
+    OGRFeatureH f = NULL;
+    const char *src = spec->source;
+
+    stapel_status st = stapel__source_split(ctx, src, &dsname, &lname);
+    if (st != STAPEL_OK)
+        goto done;
+    st = stapel__dataset_open(ctx, &ds, dsname);
+    if (st != STAPEL_OK)
+        goto done;
+    OGRLayerH l;
+    st = stapel__layer_pick(ctx, &l, ds, src, lname);
+    if (st != STAPEL_OK)
+        goto done;
+    const char *layer = OGR_L_GetName(l);
+
+    OGRwkbGeometryType lt = OGR_L_GetGeomType(l);
+    if (is_linear_or_point(lt)) {
+        st = stapel__fail(ctx, STAPEL_EDATA,
+                          "%s: layer %s holds %s geometries; %s must be polygons", src, layer,
+                          OGRGeometryTypeToName(lt),
+                          spec->field != NULL ? "zone layers" : "claim layers");
+        goto done;
+    }
+
+    int name_idx = -1;
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
+    if (spec->field != NULL) {
+        name_idx = OGR_FD_GetFieldIndex(defn, spec->field);
+        if (name_idx < 0) {
+            stapel__buf b = {0};
+            for (int i = 0; i < OGR_FD_GetFieldCount(defn); i++)
+                stapel__buf_printf(&b, "%s%s", i > 0 ? ", " : "",
+                                   OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i)));
+            st = stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s has no field '%s' (fields: %s)",
+                              src, layer, spec->field, b.data != NULL ? b.data : "none");
+            stapel__buf_free(&b);
+            goto done;
+        }
+    }
+    if (spec->where != NULL && OGR_L_SetAttributeFilter(l, spec->where) != OGRERR_NONE) {
+        st = stapel__fail(ctx, STAPEL_EINVAL, "%s: layer %s: bad attribute filter '%s': %s", src,
+                          layer, spec->where, stapel__gdal_error("syntax error"));
+        goto done;
+    }
+
+    OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(l);
+    if (srs == NULL) {
+        if (s_srs == NULL) {
+            st = stapel__fail(ctx, STAPEL_ECRS,
+                              "%s: layer %s has no coordinate reference system (a shapefile "
+                              "without .prj?); say which it is with --s_srs, e.g. --s_srs "
+                              "EPSG:28992",
+                              src, layer);
+            goto done;
+        }
+        assumed = OSRNewSpatialReference(NULL);
+        if (OSRSetFromUserInput(assumed, s_srs) != OGRERR_NONE) {
+            st = stapel__fail(ctx, STAPEL_EINVAL, "unknown source CRS '%s'", s_srs);
+            goto done;
+        }
+        OSRSetAxisMappingStrategy(assumed, OAMS_TRADITIONAL_GIS_ORDER);
+        srs = assumed;
+    } else {
+        /* The layer's SRS is borrowed: set the axis order on a copy. */
+        assumed = OSRClone(srs);
+        if (assumed == NULL) {
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            goto done;
+        }
+        OSRSetAxisMappingStrategy(assumed, OAMS_TRADITIONAL_GIS_ORDER);
+        srs = assumed;
+    }
+    if (!OSRIsSame(srs, target)) {
+        ct = OCTNewCoordinateTransformation(srs, target);
+        if (ct == NULL) {
+            st = stapel__fail(ctx, STAPEL_ECRS, "%s: layer %s: no transformation to the working CRS: %s",
+                              src, layer, stapel__gdal_error("PROJ found none"));
+            goto done;
+        }
+    }
+
+    int64_t total = OGR_L_GetFeatureCount(l, 1);
+    int64_t n_read = 0, n_repaired = 0, n_empty = 0;
+    OGR_L_ResetReading(l);
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        n_read++;
+        long long fid = (long long)OGR_F_GetFID(f);
+        if ((n_read & 1023) == 0) {
+            if (stapel__cancelled(ctx)) {
+                st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while reading %s", src);
+                goto done;
+            }
+            if (total > 0)
+                stapel__progress(ctx, "reading", (double)n_read / (double)total);
+        }
+        OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        if (g == NULL || OGR_G_IsEmpty(g)) {
+            n_empty++;
+            OGR_F_Destroy(f);
+            f = NULL;
+            continue;
+        }
+        if (ct != NULL && OGR_G_Transform(g, ct) != OGRERR_NONE) {
+            st = stapel__fail(ctx, STAPEL_ECRS,
+                              "%s: layer %s: feature %lld: cannot transform to the working CRS: %s",
+                              src, layer, fid, stapel__gdal_error("coordinates out of range"));
+            goto done;
+        }
+        GEOSGeometry *gg = NULL;
+        stapel__conv kind;
+        st = stapel__ogr_to_geos(ctx, &gg, &kind, g, grid);
+        if (st != STAPEL_OK) {
+            st = stapel__wrap(ctx, st, "%s: layer %s: feature %lld", src, layer, fid);
+            goto done;
+        }
+        if (kind == STAPEL_CONV_NOTAREAL) {
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s: layer %s: feature %lld is a %s; %s must be polygons", src,
+                              layer, fid, OGRGeometryTypeToName(OGR_G_GetGeometryType(g)),
+                              spec->field != NULL ? "zone layers" : "claim layers");
+            goto done;
+        }
+        if (kind == STAPEL_CONV_BADCOORD) {
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s: layer %s: feature %lld has a NaN or infinite coordinate", src,
+                              layer, fid);
+            goto done;
+        }
+        if (kind == STAPEL_CONV_EMPTY) {
+            n_empty++;
+            OGR_F_Destroy(f);
+            f = NULL;
+            continue;
+        }
+        bool repaired = false;
+        st = stapel__repair(ctx, &gg, grid, &repaired);
+        if (st != STAPEL_OK) {
+            if (gg != NULL)
+                GEOSGeom_destroy_r(ctx->geos, gg);
+            st = stapel__wrap(ctx, st, "%s: layer %s: feature %lld", src, layer, fid);
+            goto done;
+        }
+        if (repaired)
+            n_repaired++;
+        if (gg == NULL) {
+            n_empty++;
+            OGR_F_Destroy(f);
+            f = NULL;
+            continue;
+        }
+        uint32_t group = spec->group;
+        if (spec->field != NULL) {
+            const char *name = OGR_F_IsFieldSetAndNotNull(f, name_idx)
+                                   ? OGR_F_GetFieldAsString(f, name_idx)
+                                   : "";
+            st = zone_name_index(ctx, in, name[0] != '\0' ? name : "(unnamed)", &group);
+            if (st != STAPEL_OK) {
+                GEOSGeom_destroy_r(ctx->geos, gg);
+                goto done;
+            }
+        }
+        st = push_item(ctx, in, gg, group, (int64_t)fid);
+        if (st != STAPEL_OK) {
+            GEOSGeom_destroy_r(ctx->geos, gg);
+            goto done;
+        }
+        OGR_F_Destroy(f);
+        f = NULL;
+    }
+    stapel__progress(ctx, "reading", 1.0);
+    if (n_read == 0)
+        stapel__log(ctx, STAPEL_LOG_WARN, "%s: layer %s is empty (0 features)", src, layer);
+    if (n_repaired > 0)
+        stapel__log(ctx, STAPEL_LOG_WARN, "repaired %lld invalid geometr%s in layer %s (%s)",
+                    (long long)n_repaired, n_repaired == 1 ? "y" : "ies", layer, src);
+    if (n_empty > 0)
+        stapel__log(ctx, STAPEL_LOG_WARN, "skipped %lld empty geometr%s in layer %s (%s)",
+                    (long long)n_empty, n_empty == 1 ? "y" : "ies", layer, src);
+    if (spec->rec != NULL) {
+        spec->rec->n_read = n_read;
+        spec->rec->n_repaired = n_repaired;
+        spec->rec->n_empty = n_empty;
+    }
+done:
+    if (f != NULL)
+        OGR_F_Destroy(f);
+    if (ct != NULL)
+        OCTDestroyCoordinateTransformation(ct);
+    if (assumed != NULL)
+        OSRDestroySpatialReference(assumed);
+    if (ds != NULL)
+        GDALClose(ds);
+    free(dsname);
+    free(lname);
+    return st;
+}
+
+stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job *job)
+{
+    stapel_status st = STAPEL_OK;
+    stapel__gdal_push(ctx);
+    OGRSpatialReferenceH target = OSRNewSpatialReference(NULL);
+    if (target == NULL) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (OSRSetFromUserInput(target, job->t_srs) != OGRERR_NONE) {
+        st = stapel__fail(ctx, STAPEL_EINVAL, "unknown target CRS '%s'", job->t_srs);
+        goto done;
+    }
+    OSRSetAxisMappingStrategy(target, OAMS_TRADITIONAL_GIS_ORDER);
+    double grid = job->opts.grid;
+    if (grid <= 0)
+        grid = OSRIsGeographic(target) ? 1e-8 : 0.001;
+    in->grid = grid;
+    char *wkt = NULL;
+    if (OSRExportToWkt(target, &wkt) != OGRERR_NONE) {
+        st = stapel__fail(ctx, STAPEL_ECRS, "cannot describe the target CRS '%s'", job->t_srs);
+        goto done;
+    }
+    in->crs_wkt = stapel__strdup(wkt);
+    CPLFree(wkt);
+    if (in->crs_wkt == NULL) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
+
+    for (size_t i = 0; i < job->n_layers && st == STAPEL_OK; i++) {
+        read_spec spec = {job->layers[i].source, job->layers[i].where, NULL, (uint32_t)i,
+                          &job->layers[i]};
+        st = read_layer(ctx, in, &spec, target, job->s_srs, grid);
+    }
+    in->n_claims = in->n_items;
+    for (int k = 0; k < 2 && st == STAPEL_OK; k++) {
+        if (job->zones[k].source == NULL)
+            continue;
+        read_spec spec = {job->zones[k].source, NULL, job->zones[k].field, 0, NULL};
+        size_t before = in->n_items;
+        st = read_layer(ctx, in, &spec, target, job->s_srs, grid);
+        if (k == STAPEL_ZONE_PROVINCE)
+            in->n_provinces = in->n_items - before;
+        else
+            in->n_novex = in->n_items - before;
+    }
+done:
+    if (target != NULL)
+        OSRDestroySpatialReference(target);
+    stapel__gdal_pop();
+    return st;
+}
+
+void stapel__input_clear(GEOSContextHandle_t h, stapel__input *in)
+{
+    for (size_t i = 0; i < in->n_items; i++)
+        if (in->items[i].geom != NULL)
+            GEOSGeom_destroy_r(h, in->items[i].geom);
+    free(in->items);
+    for (size_t i = 0; i < in->n_zone_names; i++)
+        free(in->zone_names[i]);
+    free(in->zone_names);
+    free(in->crs_wkt);
+    memset(in, 0, sizeof *in);
+}

@@ -1,0 +1,102 @@
+/*
+ * source.c - opening what users name as a source: a path or a "PG:" string,
+ * optionally followed by "|layername=NAME", and picking the layer to read.
+ *
+ * Errors name the source and, when a layer is ambiguous or missing, list the
+ * layers that exist so the user can pick one.
+ */
+#include "source.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+stapel_status stapel__source_split(stapel_ctx *ctx, const char *source, char **dataset,
+                                   char **layer)
+{
+    *dataset = NULL;
+    *layer = NULL;
+    if (source == NULL || source[0] == '\0')
+        return stapel__fail(ctx, STAPEL_EINVAL, "empty source");
+    const char *bar = strstr(source, "|layername=");
+    size_t n = bar != NULL ? (size_t)(bar - source) : strlen(source);
+    *dataset = malloc(n + 1);
+    if (*dataset == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    memcpy(*dataset, source, n);
+    (*dataset)[n] = '\0';
+    if (bar != NULL) {
+        *layer = stapel__strdup(bar + strlen("|layername="));
+        if (*layer == NULL || (*layer)[0] == '\0') {
+            free(*dataset);
+            free(*layer);
+            *dataset = *layer = NULL;
+            return stapel__fail(ctx, STAPEL_EINVAL, "%s: empty layer name after '|layername='",
+                                source);
+        }
+    }
+    return STAPEL_OK;
+}
+
+static bool is_connection_string(const char *name)
+{
+    return strncmp(name, "PG:", 3) == 0 || strncmp(name, "/vsi", 4) == 0;
+}
+
+stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const char *dataset)
+{
+    *out = NULL;
+    struct stat sb;
+    if (!is_connection_string(dataset) && stat(dataset, &sb) != 0)
+        return stapel__fail(ctx, STAPEL_EIO, "cannot open '%s': %s", dataset, strerror(errno));
+    CPLErrorReset();
+    GDALDatasetH ds = GDALOpenEx(dataset, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    if (ds == NULL)
+        return stapel__fail(ctx, STAPEL_EIO, "cannot open '%s' as vector data: %s", dataset,
+                            stapel__gdal_error("GDAL recognises no vector format in it"));
+    *out = ds;
+    return STAPEL_OK;
+}
+
+static void list_layers(GDALDatasetH ds, stapel__buf *b)
+{
+    int n = GDALDatasetGetLayerCount(ds);
+    for (int i = 0; i < n; i++) {
+        OGRLayerH l = GDALDatasetGetLayer(ds, i);
+        stapel__buf_printf(b, "%s%s", i > 0 ? ", " : "", OGR_L_GetName(l));
+    }
+}
+
+stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH ds,
+                                 const char *source, const char *layer_name)
+{
+    *out = NULL;
+    int n = GDALDatasetGetLayerCount(ds);
+    OGRLayerH l = NULL;
+    if (layer_name != NULL) {
+        l = GDALDatasetGetLayerByName(ds, layer_name);
+        if (l == NULL) {
+            stapel__buf b = {0};
+            list_layers(ds, &b);
+            stapel__fail(ctx, STAPEL_EDATA, "%s: no layer named '%s' (layers: %s)", source,
+                         layer_name, b.data != NULL ? b.data : "none");
+            stapel__buf_free(&b);
+            return STAPEL_EDATA;
+        }
+    } else if (n == 1) {
+        l = GDALDatasetGetLayer(ds, 0);
+    } else if (n == 0) {
+        return stapel__fail(ctx, STAPEL_EDATA, "%s: holds no layers", source);
+    } else {
+        stapel__buf b = {0};
+        list_layers(ds, &b);
+        stapel__fail(ctx, STAPEL_EDATA,
+                     "%s: holds %d layers (%s); pick one with '%s|layername=NAME'", source, n,
+                     b.data != NULL ? b.data : "", source);
+        stapel__buf_free(&b);
+        return STAPEL_EDATA;
+    }
+    *out = l;
+    return STAPEL_OK;
+}

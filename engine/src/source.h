@@ -1,0 +1,42 @@
+/*
+ * source.h - opening sources and converting OGR geometries to GEOS.
+ * Shared by info.c, read.c and write.c.
+ */
+#ifndef STAPEL_SOURCE_H
+#define STAPEL_SOURCE_H
+
+#include "internal.h"
+
+#include <gdal.h>
+#include <ogr_api.h>
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <ogr_srs_api.h>
+
+/* Open a dataset read-only as vector data. A path that does not exist is
+ * reported with the system's reason. Caller owns *out; close with GDALClose(). */
+stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const char *dataset);
+
+/* Pick a layer of ds: the named one, or the only one. Borrowed; valid until ds
+ * is closed. source is used in messages. */
+stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH ds,
+                                 const char *source, const char *layer_name);
+
+/* How an OGR geometry converts to GEOS. */
+typedef enum stapel__conv {
+    STAPEL_CONV_OK,       /* *out holds a polygonal geometry */
+    STAPEL_CONV_EMPTY,    /* the geometry is empty; *out is NULL */
+    STAPEL_CONV_NOTAREAL, /* points or lines; *out is NULL */
+    STAPEL_CONV_BADCOORD, /* a NaN or infinite coordinate; *out is NULL */
+} stapel__conv;
+
+/* Convert an OGR geometry to a GEOS Polygon or MultiPolygon on ctx's handle,
+ * linearising curves and dropping Z and M. With grid > 0 every coordinate is
+ * rounded to that grid, as GEOS's fixed precision model rounds. Polygonal parts of a collection
+ * are kept. Returns STAPEL_EGEOS or STAPEL_ENOMEM only on engine failure;
+ * data problems are reported through *kind. Caller owns *out; free with
+ * GEOSGeom_destroy_r(). */
+stapel_status stapel__ogr_to_geos(stapel_ctx *ctx, GEOSGeometry **out, stapel__conv *kind,
+                                  OGRGeometryH g, double grid);
+
+#endif /* STAPEL_SOURCE_H */

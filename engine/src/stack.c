@@ -1,0 +1,718 @@
+/*
+ * stack.c - a stack build from start to end: the job, the worker threads
+ * that overlay the tiles, the seam merge, and the face attributes.
+ *
+ * Determinism: tiles depend only on the data, every tile is computed the
+ * same way by whichever thread takes it, and results are assembled in tile
+ * order. So the output is the same for any thread count.
+ *
+ * Seams: a face cut by an inner tile border is merged with the faces of the
+ * same label across that border by a snap-rounding union on the grid. The
+ * union is exact here (all input already lies on the grid) and tolerant of
+ * the one-cell differences that clipping the two sides separately can leave.
+ */
+#include "pipeline.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_TILE_VERTICES 16000
+
+/* ---- jobs --------------------------------------------------------------- */
+
+stapel_status stapel_job_new(stapel_ctx *ctx, stapel_job **out, const stapel_stack_opts *opts)
+{
+    stapel__clear(ctx);
+    *out = NULL;
+    stapel_job *job = calloc(1, sizeof *job);
+    if (job == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    stapel_stack_opts def = STAPEL_STACK_OPTS_INIT;
+    job->opts = opts != NULL ? *opts : def;
+    if (job->opts.threads < 0 || job->opts.grid < 0) {
+        free(job);
+        return stapel__fail(ctx, STAPEL_EINVAL, "threads and grid must not be negative");
+    }
+    job->t_srs = stapel__strdup(job->opts.t_srs != NULL ? job->opts.t_srs : "EPSG:28992");
+    job->s_srs = stapel__strdup(job->opts.s_srs);
+    if (job->t_srs == NULL || (job->opts.s_srs != NULL && job->s_srs == NULL)) {
+        stapel_job_free(job);
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    job->opts.t_srs = job->t_srs;
+    job->opts.s_srs = job->s_srs;
+    *out = job;
+    return STAPEL_OK;
+}
+
+void stapel_job_free(stapel_job *job)
+{
+    if (job == NULL)
+        return;
+    for (size_t i = 0; i < job->n_layers; i++) {
+        free(job->layers[i].theme);
+        free(job->layers[i].source);
+        free(job->layers[i].where);
+    }
+    free(job->layers);
+    for (int k = 0; k < 2; k++) {
+        free(job->zones[k].source);
+        free(job->zones[k].field);
+    }
+    free(job->t_srs);
+    free(job->s_srs);
+    free(job);
+}
+
+static bool theme_ok(const char *t)
+{
+    if (t == NULL || t[0] == '\0')
+        return false;
+    for (const char *p = t; *p != '\0'; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
+            return false;
+    return true;
+}
+
+stapel_status stapel_job_add_layer(stapel_ctx *ctx, stapel_job *job, const char *theme,
+                                   const char *source, const char *where)
+{
+    stapel__clear(ctx);
+    if (!theme_ok(theme))
+        return stapel__fail(ctx, STAPEL_EINVAL,
+                            "bad theme '%s': use letters, digits, '_' and '-' only",
+                            theme != NULL ? theme : "");
+    if (source == NULL || source[0] == '\0')
+        return stapel__fail(ctx, STAPEL_EINVAL, "theme %s: empty source", theme);
+    if (job->n_layers == job->cap_layers) {
+        size_t cap = job->cap_layers == 0 ? 8 : job->cap_layers * 2;
+        stapel__layer *d = realloc(job->layers, cap * sizeof *d);
+        if (d == NULL)
+            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        job->layers = d;
+        job->cap_layers = cap;
+    }
+    stapel__layer *l = &job->layers[job->n_layers];
+    memset(l, 0, sizeof *l);
+    l->theme = stapel__strdup(theme);
+    l->source = stapel__strdup(source);
+    l->where = stapel__strdup(where);
+    if (l->theme == NULL || l->source == NULL || (where != NULL && l->where == NULL)) {
+        free(l->theme);
+        free(l->source);
+        free(l->where);
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    job->n_layers++;
+    return STAPEL_OK;
+}
+
+stapel_status stapel_job_set_zones(stapel_ctx *ctx, stapel_job *job, stapel_zone_kind kind,
+                                   const char *source, const char *name_field)
+{
+    stapel__clear(ctx);
+    if (kind != STAPEL_ZONE_PROVINCE && kind != STAPEL_ZONE_NOVEX)
+        return stapel__fail(ctx, STAPEL_EINVAL, "unknown zone kind %d", (int)kind);
+    if (source == NULL || source[0] == '\0' || name_field == NULL || name_field[0] == '\0')
+        return stapel__fail(ctx, STAPEL_EINVAL, "a zone layer needs a source and a name field");
+    char *s = stapel__strdup(source), *f = stapel__strdup(name_field);
+    if (s == NULL || f == NULL) {
+        free(s);
+        free(f);
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    free(job->zones[kind].source);
+    free(job->zones[kind].field);
+    job->zones[kind].source = s;
+    job->zones[kind].field = f;
+    return STAPEL_OK;
+}
+
+/* ---- the stack ---------------------------------------------------------- */
+
+void stapel_stack_free(stapel_stack *s)
+{
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < s->n_faces; i++) {
+        stapel__out_face *f = &s->faces[i];
+        GEOSGeom_destroy_r(s->geos, f->geom);
+        free(f->themes);
+        free(f->claim_ids);
+        free(f->province);
+        free(f->novex);
+    }
+    free(s->faces);
+    for (size_t i = 0; i < s->n_layers; i++) {
+        free(s->layer_themes[i]);
+        free(s->layer_sources[i]);
+    }
+    free(s->layer_themes);
+    free(s->layer_sources);
+    free(s->zone_fields[0]);
+    free(s->zone_fields[1]);
+    stapel__input_clear(s->geos, &s->in);
+    GEOS_finish_r(s->geos);
+    free(s);
+}
+
+stapel_stack_stats stapel_stack_get_stats(const stapel_stack *s)
+{
+    return s->stats;
+}
+
+size_t stapel_stack_face_count(const stapel_stack *s)
+{
+    return s->n_faces;
+}
+
+stapel_face stapel_stack_face(const stapel_stack *s, size_t i)
+{
+    const stapel__out_face *f = &s->faces[i];
+    stapel_face r = {f->n_claims, f->n_themes, f->themes, f->claim_ids,
+                     f->province,  f->novex,    f->area};
+    return r;
+}
+
+/* ---- worker threads ------------------------------------------------------- */
+
+typedef struct tile_out {
+    stapel__face *faces;
+    size_t n;
+} tile_out;
+
+typedef struct run {
+    stapel_ctx *parent;
+    const stapel__input *in;
+    const stapel__tiling *tl;
+    tile_out *out;
+    atomic_size_t next;
+    atomic_size_t done;
+    atomic_int failed;
+    pthread_mutex_t lock;
+    size_t err_tile;
+    stapel_status err;
+    char err_msg[STAPEL_MSG_MAX];
+} run;
+
+static void run_tiles(run *r, stapel_ctx *wctx, bool report)
+{
+    for (;;) {
+        if (atomic_load(&r->failed) || stapel__cancelled(wctx))
+            return;
+        size_t i = atomic_fetch_add(&r->next, 1);
+        if (i >= r->tl->n_tiles)
+            return;
+        stapel__clear(wctx);
+        stapel_status st = stapel__tile_overlay(wctx, r->in, r->tl, i, r->in->grid,
+                                                &r->out[i].faces, &r->out[i].n);
+        if (st != STAPEL_OK) {
+            pthread_mutex_lock(&r->lock);
+            if (r->err == STAPEL_OK || i < r->err_tile) {
+                r->err = st;
+                r->err_tile = i;
+                snprintf(r->err_msg, sizeof r->err_msg, "%s", stapel_ctx_message(wctx));
+            }
+            pthread_mutex_unlock(&r->lock);
+            atomic_store(&r->failed, 1);
+            return;
+        }
+        size_t done = atomic_fetch_add(&r->done, 1) + 1;
+        if (report)
+            stapel__progress(r->parent, "overlay", (double)done / (double)r->tl->n_tiles);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    run *r = arg;
+    stapel_ctx *wctx = NULL;
+    if (stapel__ctx_worker(r->parent, &wctx) != STAPEL_OK) {
+        pthread_mutex_lock(&r->lock);
+        if (r->err == STAPEL_OK) {
+            r->err = STAPEL_ENOMEM;
+            r->err_tile = SIZE_MAX;
+            snprintf(r->err_msg, sizeof r->err_msg, "cannot start a worker thread");
+        }
+        pthread_mutex_unlock(&r->lock);
+        atomic_store(&r->failed, 1);
+        return NULL;
+    }
+    run_tiles(r, wctx, false);
+    stapel_ctx_free(wctx);
+    return NULL;
+}
+
+static int thread_count(int requested, size_t n_tiles)
+{
+    long n = requested;
+    if (n <= 0) {
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+        if (n < 1)
+            n = 1;
+    }
+    if ((size_t)n > n_tiles)
+        n = (long)(n_tiles > 0 ? n_tiles : 1);
+    if (n > 256)
+        n = 256;
+    return (int)n;
+}
+
+static stapel_status overlay_all(stapel_ctx *ctx, const stapel__input *in,
+                                 const stapel__tiling *tl, int threads, tile_out *out)
+{
+    run r = {.parent = ctx, .in = in, .tl = tl, .out = out};
+    atomic_init(&r.next, 0);
+    atomic_init(&r.done, 0);
+    atomic_init(&r.failed, 0);
+    pthread_mutex_init(&r.lock, NULL);
+    int n = thread_count(threads, tl->n_tiles);
+    pthread_t *tids = calloc((size_t)n, sizeof *tids);
+    if (tids == NULL) {
+        pthread_mutex_destroy(&r.lock);
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    int started = 0;
+    for (int i = 1; i < n; i++) {
+        if (pthread_create(&tids[i], NULL, worker_main, &r) != 0)
+            break;
+        started++;
+    }
+    /* The calling thread works too, and it alone reports progress. */
+    run_tiles(&r, ctx, true);
+    for (int i = 1; i <= started; i++)
+        pthread_join(tids[i], NULL);
+    free(tids);
+    pthread_mutex_destroy(&r.lock);
+    if (r.err != STAPEL_OK) {
+        stapel__fail(ctx, r.err, "%s", r.err_msg);
+        return r.err;
+    }
+    if (stapel__cancelled(ctx))
+        return stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled during the overlay");
+    return STAPEL_OK;
+}
+
+/* ---- seam merge ---------------------------------------------------------- */
+
+typedef struct group {
+    stapel__face *members; /* borrowed views; geometries moved in */
+    size_t n, cap;
+} group;
+
+typedef struct slot {
+    bool is_group;
+    size_t index; /* face: position in the tile output list; group: group id */
+    size_t tile;
+} slot;
+
+static uint64_t label_hash(const uint32_t *ids, uint32_t n)
+{
+    uint64_t hsh = 1469598103934665603ull;
+    for (uint32_t i = 0; i < n; i++) {
+        hsh ^= ids[i];
+        hsh *= 1099511628211ull;
+    }
+    return hsh ^ n;
+}
+
+static bool label_eq(const stapel__face *a, const stapel__face *b)
+{
+    return a->n_ids == b->n_ids && memcmp(a->ids, b->ids, a->n_ids * sizeof *a->ids) == 0;
+}
+
+/* ---- attributes ------------------------------------------------------------ */
+
+typedef struct theme_table {
+    char **sorted;      /* distinct themes, sorted */
+    size_t n;
+    size_t *rank;       /* per layer: index into sorted */
+} theme_table;
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+typedef struct claim_ref {
+    size_t rank;
+    uint32_t layer;
+    int64_t fid;
+} claim_ref;
+
+static int cmp_claim(const void *a, const void *b)
+{
+    const claim_ref *u = a, *v = b;
+    if (u->rank != v->rank)
+        return u->rank < v->rank ? -1 : 1;
+    if (u->layer != v->layer)
+        return u->layer < v->layer ? -1 : 1;
+    return (u->fid > v->fid) - (u->fid < v->fid);
+}
+
+static char *join_zone_names(const stapel__input *in, const uint32_t *ids, uint32_t n,
+                             size_t lo, size_t hi)
+{
+    const char *names[64];
+    size_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (ids[i] < lo || ids[i] >= hi)
+            continue;
+        const char *nm = in->zone_names[in->items[ids[i]].group];
+        bool dup = false;
+        for (size_t j = 0; j < k; j++)
+            if (strcmp(names[j], nm) == 0)
+                dup = true;
+        if (!dup && k < 64)
+            names[k++] = nm;
+    }
+    if (k == 0)
+        return NULL;
+    qsort(names, k, sizeof *names, cmp_str);
+    stapel__buf b = {0};
+    for (size_t j = 0; j < k; j++) {
+        if ((j > 0 && !stapel__buf_puts(&b, ";")) || !stapel__buf_puts(&b, names[j])) {
+            stapel__buf_free(&b);
+            return NULL;
+        }
+    }
+    return b.data;
+}
+
+static stapel_status face_attributes(stapel_ctx *ctx, stapel_stack *s, const theme_table *tt,
+                                     stapel__out_face *of, const uint32_t *ids, uint32_t n,
+                                     claim_ref *scratch, bool *seen)
+{
+    const stapel__input *in = &s->in;
+    size_t nc = 0;
+    for (uint32_t i = 0; i < n && ids[i] < in->n_claims; i++) {
+        const stapel__item *it = &in->items[ids[i]];
+        scratch[nc].rank = tt->rank[it->group];
+        scratch[nc].layer = it->group;
+        scratch[nc].fid = it->fid;
+        nc++;
+    }
+    qsort(scratch, nc, sizeof *scratch, cmp_claim);
+    stapel__buf themes = {0}, claims = {0};
+    bool ok = stapel__buf_puts(&claims, "[");
+    int n_themes = 0;
+    memset(seen, 0, tt->n * sizeof *seen);
+    for (size_t i = 0; i < nc && ok; i++) {
+        const char *theme = tt->sorted[scratch[i].rank];
+        ok = stapel__buf_printf(&claims, "%s\"%s:%lld\"", i > 0 ? "," : "", theme,
+                                (long long)scratch[i].fid);
+        if (ok && !seen[scratch[i].rank]) {
+            seen[scratch[i].rank] = true;
+            ok = (n_themes == 0 || stapel__buf_puts(&themes, "+")) &&
+                 stapel__buf_puts(&themes, theme);
+            n_themes++;
+        }
+    }
+    ok = ok && stapel__buf_puts(&claims, "]");
+    size_t p0 = in->n_claims, p1 = p0 + in->n_provinces, n1 = p1 + in->n_novex;
+    of->province = join_zone_names(in, ids, n, p0, p1);
+    of->novex = join_zone_names(in, ids, n, p1, n1);
+    if (!ok) {
+        stapel__buf_free(&themes);
+        stapel__buf_free(&claims);
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    of->n_claims = (int)nc;
+    of->n_themes = n_themes;
+    of->themes = themes.data;
+    of->claim_ids = claims.data;
+    GEOSArea_r(s->geos, of->geom, &of->area);
+    return STAPEL_OK;
+}
+
+static stapel_status theme_table_make(stapel_ctx *ctx, theme_table *tt, char **themes,
+                                      size_t n_layers)
+{
+    memset(tt, 0, sizeof *tt);
+    tt->sorted = malloc((n_layers > 0 ? n_layers : 1) * sizeof *tt->sorted);
+    tt->rank = malloc((n_layers > 0 ? n_layers : 1) * sizeof *tt->rank);
+    if (tt->sorted == NULL || tt->rank == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n_layers; i++)
+        tt->sorted[i] = themes[i];
+    qsort(tt->sorted, n_layers, sizeof *tt->sorted, cmp_str);
+    size_t k = 0;
+    for (size_t i = 0; i < n_layers; i++)
+        if (k == 0 || strcmp(tt->sorted[k - 1], tt->sorted[i]) != 0)
+            tt->sorted[k++] = tt->sorted[i];
+    tt->n = k;
+    for (size_t i = 0; i < n_layers; i++)
+        for (size_t j = 0; j < k; j++)
+            if (strcmp(themes[i], tt->sorted[j]) == 0)
+                tt->rank[i] = j;
+    return STAPEL_OK;
+}
+
+static stapel_status push_out(stapel_ctx *ctx, stapel_stack *s, GEOSGeometry *g,
+                              const theme_table *tt, const uint32_t *ids, uint32_t n,
+                              claim_ref *scratch, bool *seen)
+{
+    if (s->n_faces == s->cap_faces) {
+        size_t cap = s->cap_faces == 0 ? 1024 : s->cap_faces * 2;
+        stapel__out_face *d = realloc(s->faces, cap * sizeof *d);
+        if (d == NULL) {
+            GEOSGeom_destroy_r(s->geos, g);
+            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        }
+        s->faces = d;
+        s->cap_faces = cap;
+    }
+    stapel__out_face *of = &s->faces[s->n_faces++];
+    memset(of, 0, sizeof *of);
+    of->geom = g;
+    return face_attributes(ctx, s, tt, of, ids, n, scratch, seen);
+}
+
+/* Union the members of a group and emit each resulting polygon. */
+static stapel_status emit_group(stapel_ctx *ctx, stapel_stack *s, group *gr,
+                                const theme_table *tt, claim_ref *scratch, bool *seen)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    const uint32_t *ids = gr->members[0].ids;
+    uint32_t n_ids = gr->members[0].n_ids;
+    if (gr->n == 1) {
+        GEOSGeometry *g = gr->members[0].geom;
+        gr->members[0].geom = NULL;
+        return push_out(ctx, s, g, tt, ids, n_ids, scratch, seen);
+    }
+    GEOSGeometry **geoms = malloc(gr->n * sizeof *geoms);
+    if (geoms == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < gr->n; i++) {
+        geoms[i] = gr->members[i].geom;
+        gr->members[i].geom = NULL;
+    }
+    GEOSGeometry *coll =
+        GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, geoms, (unsigned)gr->n);
+    free(geoms);
+    if (coll == NULL)
+        return stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
+    GEOSGeometry *u = GEOSUnaryUnionPrec_r(h, coll, s->in.grid);
+    GEOSGeom_destroy_r(h, coll);
+    if (u == NULL)
+        return stapel__fail(ctx, STAPEL_EGEOS, "merging faces across tile seams failed: %s",
+                            stapel__geos_error(ctx));
+    stapel_status st = STAPEL_OK;
+    int np = GEOSGetNumGeometries_r(h, u);
+    for (int i = 0; i < np && st == STAPEL_OK; i++) {
+        const GEOSGeometry *part = GEOSGetGeometryN_r(h, u, i);
+        if (GEOSGeomTypeId_r(h, part) != GEOS_POLYGON || GEOSisEmpty_r(h, part) == 1)
+            continue;
+        GEOSGeometry *c = GEOSGeom_clone_r(h, part);
+        if (c == NULL) {
+            st = stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
+            break;
+        }
+        st = push_out(ctx, s, c, tt, ids, n_ids, scratch, seen);
+    }
+    GEOSGeom_destroy_r(h, u);
+    return st;
+}
+
+static stapel_status assemble(stapel_ctx *ctx, stapel_stack *s, const stapel__tiling *tl,
+                              tile_out *out)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    stapel_status st = STAPEL_OK;
+    size_t n_total = 0, n_seam = 0;
+    for (size_t t = 0; t < tl->n_tiles; t++) {
+        n_total += out[t].n;
+        for (size_t i = 0; i < out[t].n; i++)
+            n_seam += out[t].faces[i].on_seam;
+    }
+    size_t hcap = 16;
+    while (hcap < 2 * n_seam + 16)
+        hcap *= 2;
+    size_t *table = malloc(hcap * sizeof *table); /* group id + 1, 0 = empty */
+    group *groups = calloc(n_seam > 0 ? n_seam : 1, sizeof *groups);
+    slot *slots = malloc((n_total > 0 ? n_total : 1) * sizeof *slots);
+    theme_table tt = {0};
+    claim_ref *scratch = malloc((s->in.n_claims > 0 ? s->in.n_claims : 1) * sizeof *scratch);
+    bool *seen = NULL;
+    size_t n_groups = 0, n_slots = 0;
+    if (table == NULL || groups == NULL || slots == NULL || scratch == NULL) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
+    memset(table, 0, hcap * sizeof *table);
+    st = theme_table_make(ctx, &tt, s->layer_themes, s->n_layers);
+    if (st != STAPEL_OK)
+        goto done;
+    seen = calloc(tt.n > 0 ? tt.n : 1, sizeof *seen);
+    if (seen == NULL) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
+
+    for (size_t t = 0; t < tl->n_tiles; t++) {
+        for (size_t i = 0; i < out[t].n; i++) {
+            stapel__face *f = &out[t].faces[i];
+            if (!f->on_seam) {
+                slots[n_slots++] = (slot){false, i, t};
+                continue;
+            }
+            size_t pos = (size_t)label_hash(f->ids, f->n_ids) & (hcap - 1);
+            while (table[pos] != 0 && !label_eq(&groups[table[pos] - 1].members[0], f))
+                pos = (pos + 1) & (hcap - 1);
+            if (table[pos] == 0) {
+                table[pos] = ++n_groups;
+                slots[n_slots++] = (slot){true, n_groups - 1, t};
+            }
+            group *gr = &groups[table[pos] - 1];
+            if (gr->n == gr->cap) {
+                size_t cap = gr->cap == 0 ? 2 : gr->cap * 2;
+                stapel__face *d = realloc(gr->members, cap * sizeof *d);
+                if (d == NULL) {
+                    st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+                    goto done;
+                }
+                gr->members = d;
+                gr->cap = cap;
+            }
+            gr->members[gr->n++] = *f; /* shares ids; geometry moves below */
+        }
+    }
+    for (size_t k = 0; k < n_slots && st == STAPEL_OK; k++) {
+        if ((k & 255) == 0) {
+            if (stapel__cancelled(ctx)) {
+                st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while merging seams");
+                break;
+            }
+            stapel__progress(ctx, "merging", (double)k / (double)n_slots);
+        }
+        const slot *sl = &slots[k];
+        if (sl->is_group) {
+            group *gr = &groups[sl->index];
+            st = emit_group(ctx, s, gr, &tt, scratch, seen);
+        } else {
+            stapel__face *f = &out[sl->tile].faces[sl->index];
+            GEOSGeometry *g = f->geom;
+            f->geom = NULL;
+            st = push_out(ctx, s, g, &tt, f->ids, f->n_ids, scratch, seen);
+        }
+    }
+    /* Seam faces were moved into their groups: clear them in the tile lists. */
+    for (size_t t = 0; t < tl->n_tiles; t++)
+        for (size_t i = 0; i < out[t].n; i++)
+            if (out[t].faces[i].on_seam)
+                out[t].faces[i].geom = NULL;
+    for (size_t g = 0; g < n_groups; g++)
+        for (size_t m = 0; m < groups[g].n; m++)
+            if (groups[g].members[m].geom != NULL)
+                GEOSGeom_destroy_r(h, groups[g].members[m].geom);
+    stapel__progress(ctx, "merging", 1.0);
+done:
+    if (groups != NULL)
+        for (size_t g = 0; g < n_groups; g++)
+            free(groups[g].members);
+    free(groups);
+    free(table);
+    free(slots);
+    free(scratch);
+    free(seen);
+    free(tt.sorted);
+    free(tt.rank);
+    return st;
+}
+
+/* ---- build --------------------------------------------------------------- */
+
+stapel_status stapel_stack_build(stapel_ctx *ctx, stapel_stack **out, const stapel_job *job_c)
+{
+    stapel__clear(ctx);
+    *out = NULL;
+    stapel_job *job = (stapel_job *)job_c; /* only the layer counters change */
+    if (job->n_layers == 0)
+        return stapel__fail(ctx, STAPEL_EINVAL, "no claim layers: add at least one");
+    stapel_stack *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    s->geos = GEOS_init_r();
+    stapel__tiling tl = {0};
+    tile_out *tout = NULL;
+    stapel_status st = STAPEL_OK;
+    if (s->geos == NULL) {
+        free(s);
+        return stapel__fail(ctx, STAPEL_EGEOS, "cannot start GEOS");
+    }
+    s->n_layers = job->n_layers;
+    s->layer_themes = calloc(job->n_layers, sizeof *s->layer_themes);
+    s->layer_sources = calloc(job->n_layers, sizeof *s->layer_sources);
+    if (s->layer_themes == NULL || s->layer_sources == NULL) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < job->n_layers; i++) {
+        s->layer_themes[i] = stapel__strdup(job->layers[i].theme);
+        s->layer_sources[i] = stapel__strdup(job->layers[i].source);
+        if (s->layer_themes[i] == NULL || s->layer_sources[i] == NULL) {
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
+
+    for (int k = 0; k < 2; k++) {
+        if (job->zones[k].field == NULL)
+            continue;
+        s->zone_fields[k] = stapel__strdup(job->zones[k].field);
+        if (s->zone_fields[k] == NULL) {
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
+    st = stapel__input_read(ctx, &s->in, job);
+    if (st != STAPEL_OK)
+        goto done;
+    for (size_t i = 0; i < job->n_layers; i++) {
+        s->stats.n_read += job->layers[i].n_read;
+        s->stats.n_repaired += job->layers[i].n_repaired;
+        s->stats.n_empty += job->layers[i].n_empty;
+    }
+    s->stats.n_claims = (int64_t)s->in.n_claims;
+
+    size_t target = job->opts.tile_vertices > 0 ? job->opts.tile_vertices : DEFAULT_TILE_VERTICES;
+    st = stapel__tiling_make(ctx, &tl, &s->in, s->in.grid, target);
+    if (st != STAPEL_OK)
+        goto done;
+    s->stats.n_tiles = (int64_t)tl.n_tiles;
+    tout = calloc(tl.n_tiles > 0 ? tl.n_tiles : 1, sizeof *tout);
+    if (tout == NULL) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
+    stapel__progress(ctx, "overlay", 0.0);
+    st = overlay_all(ctx, &s->in, &tl, job->opts.threads, tout);
+    if (st != STAPEL_OK)
+        goto done;
+    st = assemble(ctx, s, &tl, tout);
+    if (st != STAPEL_OK)
+        goto done;
+    s->stats.n_faces = (int64_t)s->n_faces;
+    /* The claims are not needed any more: only faces and zones are written. */
+    for (size_t i = 0; i < s->in.n_claims; i++) {
+        GEOSGeom_destroy_r(s->geos, s->in.items[i].geom);
+        s->in.items[i].geom = NULL;
+    }
+done:
+    if (tout != NULL) {
+        for (size_t t = 0; t < tl.n_tiles; t++)
+            stapel__faces_free(s->geos, tout[t].faces, tout[t].n);
+        free(tout);
+    }
+    stapel__tiling_clear(&tl);
+    if (st != STAPEL_OK) {
+        stapel_stack_free(s);
+        return st;
+    }
+    *out = s;
+    return STAPEL_OK;
+}

@@ -1,0 +1,306 @@
+/*
+ * tile.c - splitting the extent into tiles of balanced work.
+ *
+ * The work of a tile grows with the vertices inside it, so the split follows
+ * the vertices, not the area: a k-d split at the median vertex along the
+ * longer side, until a tile holds about `target` vertices. Tile borders lie
+ * on whole multiples of 1000 grid cells (1 m on a 1 mm grid), so every
+ * coordinate on a border is exactly representable and equal on both sides.
+ * Each tile lists, in item order, the items whose envelope meets it; that
+ * order is what makes the overlay deterministic.
+ */
+#include "pipeline.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct pt {
+    double x, y;
+} pt;
+
+typedef struct pts {
+    pt *v;
+    size_t n, cap;
+    size_t stride, counter;
+} pts;
+
+typedef struct kd_node {
+    int axis;     /* 0: x, 1: y, -1: leaf */
+    double split; /* points with coordinate < split go low */
+    size_t lo, hi; /* children (inner) */
+    size_t tile;  /* leaf */
+} kd_node;
+
+typedef struct kd {
+    kd_node *nodes;
+    size_t n, cap;
+} kd;
+
+static bool pts_add_seq(pts *p, GEOSContextHandle_t h, const GEOSGeometry *ring)
+{
+    const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(h, ring);
+    unsigned n = 0;
+    if (seq == NULL || !GEOSCoordSeq_getSize_r(h, seq, &n))
+        return true;
+    for (unsigned i = 0; i < n; i++) {
+        if (p->counter++ % p->stride != 0)
+            continue;
+        if (p->n == p->cap) {
+            size_t cap = p->cap == 0 ? 4096 : p->cap * 2;
+            pt *d = realloc(p->v, cap * sizeof *d);
+            if (d == NULL)
+                return false;
+            p->v = d;
+            p->cap = cap;
+        }
+        GEOSCoordSeq_getXY_r(h, seq, i, &p->v[p->n].x, &p->v[p->n].y);
+        p->n++;
+    }
+    return true;
+}
+
+static bool pts_add_geom(pts *p, GEOSContextHandle_t h, const GEOSGeometry *g)
+{
+    int t = GEOSGeomTypeId_r(h, g);
+    if (t == GEOS_POLYGON) {
+        if (!pts_add_seq(p, h, GEOSGetExteriorRing_r(h, g)))
+            return false;
+        int nh = GEOSGetNumInteriorRings_r(h, g);
+        for (int i = 0; i < nh; i++)
+            if (!pts_add_seq(p, h, GEOSGetInteriorRingN_r(h, g, i)))
+                return false;
+        return true;
+    }
+    int n = GEOSGetNumGeometries_r(h, g);
+    for (int i = 0; i < n; i++)
+        if (!pts_add_geom(p, h, GEOSGetGeometryN_r(h, g, i)))
+            return false;
+    return true;
+}
+
+static int cmp_x(const void *a, const void *b)
+{
+    double u = ((const pt *)a)->x, v = ((const pt *)b)->x;
+    return (u > v) - (u < v);
+}
+
+static int cmp_y(const void *a, const void *b)
+{
+    double u = ((const pt *)a)->y, v = ((const pt *)b)->y;
+    return (u > v) - (u < v);
+}
+
+static size_t kd_push(kd *k, kd_node node)
+{
+    if (k->n == k->cap) {
+        size_t cap = k->cap == 0 ? 64 : k->cap * 2;
+        kd_node *d = realloc(k->nodes, cap * sizeof *d);
+        if (d == NULL)
+            return SIZE_MAX;
+        k->nodes = d;
+        k->cap = cap;
+    }
+    k->nodes[k->n] = node;
+    return k->n++;
+}
+
+typedef struct build {
+    kd tree;
+    stapel__tile *tiles;
+    size_t n_tiles, cap_tiles;
+    double unit;     /* tile borders are multiples of this */
+    size_t target;   /* sampled points per tile */
+    size_t stride;
+} build;
+
+static size_t add_leaf(build *b, double x0, double y0, double x1, double y1, size_t npts)
+{
+    if (b->n_tiles == b->cap_tiles) {
+        size_t cap = b->cap_tiles == 0 ? 64 : b->cap_tiles * 2;
+        stapel__tile *d = realloc(b->tiles, cap * sizeof *d);
+        if (d == NULL)
+            return SIZE_MAX;
+        b->tiles = d;
+        b->cap_tiles = cap;
+    }
+    stapel__tile *t = &b->tiles[b->n_tiles];
+    memset(t, 0, sizeof *t);
+    t->xmin = x0;
+    t->ymin = y0;
+    t->xmax = x1;
+    t->ymax = y1;
+    t->n_vertices = npts * b->stride;
+    kd_node leaf = {.axis = -1, .tile = b->n_tiles};
+    size_t id = kd_push(&b->tree, leaf);
+    if (id == SIZE_MAX)
+        return SIZE_MAX;
+    b->n_tiles++;
+    return id;
+}
+
+/* Build the subtree over p[0..n) inside the rectangle; returns its node id. */
+static size_t split(build *b, pt *p, size_t n, double x0, double y0, double x1, double y1,
+                    int depth)
+{
+    if (n <= b->target || depth > 40)
+        return add_leaf(b, x0, y0, x1, y1, n);
+    int axis = (x1 - x0) >= (y1 - y0) ? 0 : 1;
+    for (int attempt = 0; attempt < 2; attempt++, axis = 1 - axis) {
+        double lo = axis == 0 ? x0 : y0, hi = axis == 0 ? x1 : y1;
+        if (hi - lo < 2 * b->unit)
+            continue;
+        qsort(p, n, sizeof *p, axis == 0 ? cmp_x : cmp_y);
+        double med = axis == 0 ? p[n / 2].x : p[n / 2].y;
+        double s = floor(med / b->unit + 0.5) * b->unit;
+        if (s <= lo)
+            s = lo + b->unit;
+        if (s >= hi)
+            s = hi - b->unit;
+        size_t m = 0;
+        while (m < n && (axis == 0 ? p[m].x : p[m].y) < s)
+            m++;
+        if (m == 0 || m == n)
+            continue; /* every point on one side: splitting gains nothing */
+        kd_node inner = {.axis = axis, .split = s};
+        size_t id = kd_push(&b->tree, inner);
+        if (id == SIZE_MAX)
+            return SIZE_MAX;
+        size_t lo_id = axis == 0 ? split(b, p, m, x0, y0, s, y1, depth + 1)
+                                 : split(b, p, m, x0, y0, x1, s, depth + 1);
+        if (lo_id == SIZE_MAX)
+            return SIZE_MAX;
+        size_t hi_id = axis == 0 ? split(b, p + m, n - m, s, y0, x1, y1, depth + 1)
+                                 : split(b, p + m, n - m, x0, s, x1, y1, depth + 1);
+        if (hi_id == SIZE_MAX)
+            return SIZE_MAX;
+        b->tree.nodes[id].lo = lo_id;
+        b->tree.nodes[id].hi = hi_id;
+        return id;
+    }
+    return add_leaf(b, x0, y0, x1, y1, n);
+}
+
+static bool tile_add_item(stapel__tile *t, uint32_t item)
+{
+    if (t->n_items == t->cap_items) {
+        size_t cap = t->cap_items == 0 ? 16 : t->cap_items * 2;
+        uint32_t *d = realloc(t->items, cap * sizeof *d);
+        if (d == NULL)
+            return false;
+        t->items = d;
+        t->cap_items = cap;
+    }
+    t->items[t->n_items++] = item;
+    return true;
+}
+
+/* Add item to every leaf whose rectangle meets its envelope (closed test:
+ * an item touching a border is listed on both sides). */
+static bool assign(build *b, size_t node, const stapel__item *it, uint32_t idx)
+{
+    const kd_node *nd = &b->tree.nodes[node];
+    if (nd->axis < 0) {
+        const stapel__tile *t = &b->tiles[nd->tile];
+        if (it->xmax < t->xmin || it->xmin > t->xmax || it->ymax < t->ymin || it->ymin > t->ymax)
+            return true;
+        return tile_add_item(&b->tiles[nd->tile], idx);
+    }
+    double lo = nd->axis == 0 ? it->xmin : it->ymin;
+    double hi = nd->axis == 0 ? it->xmax : it->ymax;
+    size_t lo_child = nd->lo, hi_child = nd->hi;
+    double s = nd->split;
+    if (lo <= s && !assign(b, lo_child, it, idx))
+        return false;
+    if (hi >= s && !assign(b, hi_child, it, idx))
+        return false;
+    return true;
+}
+
+stapel_status stapel__tiling_make(stapel_ctx *ctx, stapel__tiling *t, const stapel__input *in,
+                                  double grid, size_t target)
+{
+    memset(t, 0, sizeof *t);
+    if (in->n_claims == 0)
+        return STAPEL_OK;
+    GEOSContextHandle_t h = ctx->geos;
+    build b = {0};
+    b.unit = grid * 1000.0;
+
+    /* The domain: the envelope of the claims, grown to tile units. Zones
+     * beyond the claims cannot create a face with a claim. */
+    double x0 = in->items[0].xmin, y0 = in->items[0].ymin;
+    double x1 = in->items[0].xmax, y1 = in->items[0].ymax;
+    size_t total = 0;
+    for (size_t i = 0; i < in->n_claims; i++) {
+        const stapel__item *it = &in->items[i];
+        x0 = fmin(x0, it->xmin);
+        y0 = fmin(y0, it->ymin);
+        x1 = fmax(x1, it->xmax);
+        y1 = fmax(y1, it->ymax);
+        total += (size_t)GEOSGetNumCoordinates_r(h, it->geom);
+    }
+    x0 = (floor(x0 / b.unit) - 1) * b.unit;
+    y0 = (floor(y0 / b.unit) - 1) * b.unit;
+    x1 = (ceil(x1 / b.unit) + 1) * b.unit;
+    y1 = (ceil(y1 / b.unit) + 1) * b.unit;
+
+    /* Sample at most ~2M vertices; zones count where they meet the domain. */
+    b.stride = total / 2000000 + 1;
+    b.target = target / b.stride + 1;
+    pts p = {.stride = b.stride};
+    stapel_status st = STAPEL_OK;
+    for (size_t i = 0; i < in->n_items; i++) {
+        const stapel__item *it = &in->items[i];
+        if (it->xmax < x0 || it->xmin > x1 || it->ymax < y0 || it->ymin > y1)
+            continue;
+        if (!pts_add_geom(&p, h, it->geom)) {
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
+    /* Points outside the domain (zone vertices) do not weigh on any tile. */
+    size_t k = 0;
+    for (size_t i = 0; i < p.n; i++)
+        if (p.v[i].x >= x0 && p.v[i].x <= x1 && p.v[i].y >= y0 && p.v[i].y <= y1)
+            p.v[k++] = p.v[i];
+    p.n = k;
+
+    size_t root = split(&b, p.v, p.n, x0, y0, x1, y1, 0);
+    if (root == SIZE_MAX) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < in->n_items; i++) {
+        const stapel__item *it = &in->items[i];
+        if (it->xmax < x0 || it->xmin > x1 || it->ymax < y0 || it->ymin > y1)
+            continue;
+        if (!assign(&b, root, it, (uint32_t)i)) {
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
+    t->tiles = b.tiles;
+    t->n_tiles = b.n_tiles;
+    b.tiles = NULL;
+    b.n_tiles = 0;
+    t->xmin = x0;
+    t->ymin = y0;
+    t->xmax = x1;
+    t->ymax = y1;
+done:
+    free(p.v);
+    free(b.tree.nodes);
+    for (size_t i = 0; i < b.n_tiles; i++)
+        free(b.tiles[i].items);
+    free(b.tiles);
+    return st;
+}
+
+void stapel__tiling_clear(stapel__tiling *t)
+{
+    for (size_t i = 0; i < t->n_tiles; i++)
+        free(t->tiles[i].items);
+    free(t->tiles);
+    memset(t, 0, sizeof *t);
+}

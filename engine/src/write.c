@@ -1,0 +1,296 @@
+/*
+ * write.c - the stack as a GeoPackage: layers stack, provinces and novex.
+ *
+ * Nothing partial ever appears at the target path: the file is built under a
+ * temporary name in the same directory, in large transactions, closed, and
+ * only then renamed over the target. Any failure or cancellation removes the
+ * temporary file and leaves an existing target untouched.
+ */
+#include "pipeline.h"
+#include "source.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define ROWS_PER_TRANSACTION 50000
+
+typedef struct writer {
+    stapel_ctx *ctx;
+    GEOSWKBWriter *wkb;
+    const char *tmp;
+} writer;
+
+static stapel_status to_ogr_multi(writer *w, const GEOSGeometry *g, OGRGeometryH *out)
+{
+    *out = NULL;
+    size_t size = 0;
+    unsigned char *buf = GEOSWKBWriter_write_r(w->ctx->geos, w->wkb, g, &size);
+    if (buf == NULL)
+        return stapel__fail(w->ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(w->ctx));
+    OGRGeometryH og = NULL;
+    OGRErr err = OGR_G_CreateFromWkbEx(buf, NULL, &og, size);
+    GEOSFree_r(w->ctx->geos, buf);
+    if (err != OGRERR_NONE || og == NULL)
+        return stapel__fail(w->ctx, STAPEL_EGEOS, "cannot convert a geometry for writing");
+    *out = OGR_G_ForceToMultiPolygon(og);
+    return STAPEL_OK;
+}
+
+static stapel_status create_layer(writer *w, GDALDatasetH ds, OGRSpatialReferenceH srs,
+                                  const char *name, const char *title, const char *description,
+                                  OGRLayerH *out)
+{
+    char ident[256], desc[1024];
+    snprintf(ident, sizeof ident, "IDENTIFIER=%s", title);
+    snprintf(desc, sizeof desc, "DESCRIPTION=%s", description);
+    char *opts[] = {ident, desc, "GEOMETRY_NAME=geom", "FID=fid", NULL};
+    *out = GDALDatasetCreateLayer(ds, name, srs, wkbMultiPolygon, opts);
+    if (*out == NULL)
+        return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot create layer %s: %s", w->tmp, name,
+                            stapel__gdal_error("unknown error"));
+    return STAPEL_OK;
+}
+
+static stapel_status add_field(writer *w, OGRLayerH l, const char *name, OGRFieldType type,
+                               OGRFieldSubType sub)
+{
+    OGRFieldDefnH fd = OGR_Fld_Create(name, type);
+    OGR_Fld_SetSubType(fd, sub);
+    OGRErr err = OGR_L_CreateField(l, fd, 1);
+    OGR_Fld_Destroy(fd);
+    if (err != OGRERR_NONE)
+        return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot create field %s: %s", w->tmp, name,
+                            stapel__gdal_error("unknown error"));
+    return STAPEL_OK;
+}
+
+/* Commit the open transaction and start a new one. */
+static stapel_status commit(writer *w, GDALDatasetH ds, bool reopen)
+{
+    if (GDALDatasetCommitTransaction(ds) != OGRERR_NONE)
+        return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot commit: %s", w->tmp,
+                            stapel__gdal_error("unknown error"));
+    if (reopen && GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
+        return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot start a transaction: %s", w->tmp,
+                            stapel__gdal_error("unknown error"));
+    return STAPEL_OK;
+}
+
+static stapel_status write_faces(writer *w, GDALDatasetH ds, OGRSpatialReferenceH srs,
+                                 const stapel_stack *s)
+{
+    OGRLayerH l;
+    stapel_status st = create_layer(
+        w, ds, srs, "stack", "Stapelkaart",
+        "Faces of the stack: where the set of covering claims is constant, with the claims, "
+        "themes, province and NOVEX areas of each face. Made by stapel.",
+        &l);
+    if (st != STAPEL_OK)
+        return st;
+    struct {
+        const char *name;
+        OGRFieldType type;
+        OGRFieldSubType sub;
+    } fields[] = {
+        {"n_claims", OFTInteger, OFSTNone},  {"n_themes", OFTInteger, OFSTNone},
+        {"themes", OFTString, OFSTNone},     {"claim_ids", OFTString, OFSTJSON},
+        {"province", OFTString, OFSTNone},   {"novex", OFTString, OFSTNone},
+        {"verdict", OFTString, OFSTNone},    {"area_m2", OFTReal, OFSTNone},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0] && st == STAPEL_OK; i++)
+        st = add_field(w, l, fields[i].name, fields[i].type, fields[i].sub);
+    if (st != STAPEL_OK)
+        return st;
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
+    if (GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
+        return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot start a transaction", w->tmp);
+    for (size_t i = 0; i < s->n_faces; i++) {
+        if ((i & 1023) == 0) {
+            if (stapel__cancelled(w->ctx))
+                return stapel__fail(w->ctx, STAPEL_ECANCELLED, "cancelled while writing");
+            stapel__progress(w->ctx, "writing", (double)i / (double)(s->n_faces + 1));
+        }
+        if (i > 0 && i % ROWS_PER_TRANSACTION == 0) {
+            st = commit(w, ds, true);
+            if (st != STAPEL_OK)
+                return st;
+        }
+        const stapel__out_face *f = &s->faces[i];
+        OGRFeatureH feat = OGR_F_Create(defn);
+        OGR_F_SetFieldInteger(feat, 0, f->n_claims);
+        OGR_F_SetFieldInteger(feat, 1, f->n_themes);
+        OGR_F_SetFieldString(feat, 2, f->themes);
+        OGR_F_SetFieldString(feat, 3, f->claim_ids);
+        if (f->province != NULL)
+            OGR_F_SetFieldString(feat, 4, f->province);
+        else
+            OGR_F_SetFieldNull(feat, 4);
+        if (f->novex != NULL)
+            OGR_F_SetFieldString(feat, 5, f->novex);
+        else
+            OGR_F_SetFieldNull(feat, 5);
+        OGR_F_SetFieldString(feat, 6, f->n_themes <= 1 ? "single" : "unrated");
+        OGR_F_SetFieldDouble(feat, 7, f->area);
+        OGRGeometryH og;
+        st = to_ogr_multi(w, f->geom, &og);
+        if (st != STAPEL_OK) {
+            OGR_F_Destroy(feat);
+            return st;
+        }
+        OGR_F_SetGeometryDirectly(feat, og);
+        OGRErr err = OGR_L_CreateFeature(l, feat);
+        OGR_F_Destroy(feat);
+        if (err != OGRERR_NONE)
+            return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write face %zu: %s", w->tmp, i,
+                                stapel__gdal_error("unknown error"));
+    }
+    return commit(w, ds, false);
+}
+
+static stapel_status write_zones(writer *w, GDALDatasetH ds, OGRSpatialReferenceH srs,
+                                 const stapel_stack *s, stapel_zone_kind kind)
+{
+    const stapel__input *in = &s->in;
+    size_t lo = in->n_claims + (kind == STAPEL_ZONE_NOVEX ? in->n_provinces : 0);
+    size_t n = kind == STAPEL_ZONE_NOVEX ? in->n_novex : in->n_provinces;
+    const char *field = s->zone_fields[kind];
+    if (field == NULL)
+        return STAPEL_OK;
+    OGRLayerH l;
+    stapel_status st =
+        kind == STAPEL_ZONE_PROVINCE
+            ? create_layer(w, ds, srs, "provinces", "Provincies",
+                           "Province zones as read, in the working CRS.", &l)
+            : create_layer(w, ds, srs, "novex", "NOVEX-gebieden",
+                           "NOVEX areas as read, in the working CRS.", &l);
+    if (st != STAPEL_OK)
+        return st;
+    st = add_field(w, l, field, OFTString, OFSTNone);
+    if (st != STAPEL_OK)
+        return st;
+    if (GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
+        return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot start a transaction", w->tmp);
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
+    for (size_t i = 0; i < n; i++) {
+        const stapel__item *it = &in->items[lo + i];
+        OGRFeatureH feat = OGR_F_Create(defn);
+        OGR_F_SetFieldString(feat, 0, in->zone_names[it->group]);
+        OGRGeometryH og;
+        st = to_ogr_multi(w, it->geom, &og);
+        if (st != STAPEL_OK) {
+            OGR_F_Destroy(feat);
+            return st;
+        }
+        OGR_F_SetGeometryDirectly(feat, og);
+        OGRErr err = OGR_L_CreateFeature(l, feat);
+        OGR_F_Destroy(feat);
+        if (err != OGRERR_NONE)
+            return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write a zone: %s", w->tmp,
+                                stapel__gdal_error("unknown error"));
+    }
+    return commit(w, ds, false);
+}
+
+/* A temporary path in the directory of path. Caller frees. */
+static char *temp_path_for(const char *path)
+{
+    char *copy = stapel__strdup(path);
+    if (copy == NULL)
+        return NULL;
+    const char *dir = dirname(copy);
+    char *copy2 = stapel__strdup(path);
+    if (copy2 == NULL) {
+        free(copy);
+        return NULL;
+    }
+    const char *base = basename(copy2);
+    size_t n = strlen(dir) + strlen(base) + 64;
+    char *tmp = malloc(n);
+    if (tmp != NULL)
+        snprintf(tmp, n, "%s/.%s.%ld.tmp.gpkg", dir, base, (long)getpid());
+    free(copy);
+    free(copy2);
+    return tmp;
+}
+
+stapel_status stapel_stack_write(stapel_ctx *ctx, const stapel_stack *s, const char *path,
+                                 unsigned flags)
+{
+    stapel__clear(ctx);
+    if (path == NULL || path[0] == '\0')
+        return stapel__fail(ctx, STAPEL_EINVAL, "no output path");
+    struct stat sb;
+    if (stat(path, &sb) == 0) {
+        if (!(flags & STAPEL_WRITE_OVERWRITE))
+            return stapel__fail(ctx, STAPEL_EEXISTS,
+                                "'%s' exists; use --overwrite to replace it", path);
+        if (S_ISDIR(sb.st_mode))
+            return stapel__fail(ctx, STAPEL_EIO, "'%s' is a directory", path);
+    }
+    char *tmp = temp_path_for(path);
+    if (tmp == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    writer w = {.ctx = ctx, .tmp = tmp};
+    stapel_status st = STAPEL_OK;
+    GDALDatasetH ds = NULL;
+    OGRSpatialReferenceH srs = NULL;
+    stapel__gdal_push(ctx);
+    w.wkb = GEOSWKBWriter_create_r(ctx->geos);
+    if (w.wkb == NULL) {
+        st = stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
+        goto done;
+    }
+    GEOSWKBWriter_setOutputDimension_r(ctx->geos, w.wkb, 2);
+    GDALDriverH drv = GDALGetDriverByName("GPKG");
+    if (drv == NULL) {
+        st = stapel__fail(ctx, STAPEL_EIO, "GDAL has no GeoPackage driver");
+        goto done;
+    }
+    unlink(tmp);
+    ds = GDALCreate(drv, tmp, 0, 0, 0, GDT_Unknown, NULL);
+    if (ds == NULL) {
+        st = stapel__fail(ctx, STAPEL_EIO, "cannot create '%s' (is the directory writable?): %s",
+                          path, stapel__gdal_error(strerror(errno)));
+        goto done;
+    }
+    srs = OSRNewSpatialReference(s->in.crs_wkt);
+    if (srs == NULL) {
+        st = stapel__fail(ctx, STAPEL_ECRS, "cannot describe the working CRS");
+        goto done;
+    }
+    st = write_faces(&w, ds, srs, s);
+    if (st == STAPEL_OK)
+        st = write_zones(&w, ds, srs, s, STAPEL_ZONE_PROVINCE);
+    if (st == STAPEL_OK)
+        st = write_zones(&w, ds, srs, s, STAPEL_ZONE_NOVEX);
+    if (st == STAPEL_OK && stapel__cancelled(ctx))
+        st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while writing");
+    CPLErrorReset();
+    GDALClose(ds);
+    ds = NULL;
+    if (st == STAPEL_OK && CPLGetLastErrorType() >= CE_Failure)
+        st = stapel__fail(ctx, STAPEL_EIO, "%s: cannot finish the file: %s", path,
+                          stapel__gdal_error("unknown error"));
+    if (st == STAPEL_OK && rename(tmp, path) != 0)
+        st = stapel__fail(ctx, STAPEL_EIO, "cannot rename '%s' to '%s': %s", tmp, path,
+                          strerror(errno));
+    if (st == STAPEL_OK)
+        stapel__progress(ctx, "writing", 1.0);
+done:
+    if (ds != NULL)
+        GDALClose(ds);
+    if (st != STAPEL_OK)
+        unlink(tmp);
+    if (srs != NULL)
+        OSRDestroySpatialReference(srs);
+    if (w.wkb != NULL)
+        GEOSWKBWriter_destroy_r(ctx->geos, w.wkb);
+    stapel__gdal_pop();
+    free(tmp);
+    return st;
+}
