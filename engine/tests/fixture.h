@@ -1,0 +1,62 @@
+/*
+ * fixture.h - helpers for the engine tests: a scratch directory and small
+ * GeoJSON files written from WKT-like rectangle lists, in EPSG:28992 unless
+ * said otherwise. Header-only so each test executable stays self-contained.
+ */
+#ifndef STAPEL_TEST_FIXTURE_H
+#define STAPEL_TEST_FIXTURE_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef STAPEL_TEST_SCRATCH
+#define STAPEL_TEST_SCRATCH "."
+#endif
+
+/* Write a GeoJSON file at dir/name holding one feature per WKT-free
+ * coordinate ring list. Each feature is given as a JSON geometry string and an
+ * optional "naam" property. Returns the path (static buffer per call slot). */
+static const char *fixture_geojson(const char *name, const char *crs_urn, int n,
+                                   const char *const *geoms, const char *const *names)
+{
+    static char paths[16][512];
+    static int slot = 0;
+    char *path = paths[slot++ % 16];
+    snprintf(path, 512, "%s/%s", STAPEL_TEST_SCRATCH, name);
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return NULL;
+    fprintf(f, "{\"type\":\"FeatureCollection\",");
+    if (crs_urn != NULL)
+        fprintf(f, "\"crs\":{\"type\":\"name\",\"properties\":{\"name\":\"%s\"}},", crs_urn);
+    fprintf(f, "\"features\":[");
+    for (int i = 0; i < n; i++) {
+        fprintf(f, "%s{\"type\":\"Feature\",\"id\":%d,\"properties\":{\"naam\":%s%s%s},"
+                   "\"geometry\":%s}",
+                i > 0 ? "," : "", i + 1, names != NULL ? "\"" : "",
+                names != NULL ? names[i] : "null", names != NULL ? "\"" : "", geoms[i]);
+    }
+    fprintf(f, "]}\n");
+    fclose(f);
+    return path;
+}
+
+#define RD_URN "urn:ogc:def:crs:EPSG::28992"
+
+/* A rectangle polygon as GeoJSON geometry text, offset into the RD domain
+ * (x + 150000, y + 450000). Static buffer per call slot. */
+static const char *rect(double x0, double y0, double x1, double y1)
+{
+    static char bufs[32][256];
+    static int slot = 0;
+    char *b = bufs[slot++ % 32];
+    double X0 = x0 + 150000, Y0 = y0 + 450000, X1 = x1 + 150000, Y1 = y1 + 450000;
+    snprintf(b, 256,
+             "{\"type\":\"Polygon\",\"coordinates\":[[[%g,%g],[%g,%g],[%g,%g],[%g,%g],[%g,%g]]]}",
+             X0, Y0, X1, Y0, X1, Y1, X0, Y1, X0, Y0);
+    return b;
+}
+
+#endif

@@ -1,0 +1,124 @@
+/*
+ * test_info.c - stapel_info_read() on the bundled demo layers. Expected
+ * values are the facts testdata/demo/README.md lists by construction.
+ */
+#include "stapel.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#define DEMO STAPEL_TESTDATA "/demo/"
+
+static stapel_source_info *read_info(stapel_ctx *ctx, const char *source)
+{
+    stapel_source_info *info = NULL;
+    stapel_status st = stapel_info_read(ctx, &info, source);
+    if (st != STAPEL_OK)
+        print_error("%s\n", stapel_ctx_message(ctx));
+    assert_int_equal(st, STAPEL_OK);
+    return info;
+}
+
+static int setup(void **state)
+{
+    stapel_ctx *ctx = NULL;
+    if (stapel_ctx_new(&ctx) != STAPEL_OK)
+        return -1;
+    *state = ctx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    stapel_ctx_free(*state);
+    return 0;
+}
+
+static void test_info_shapefile_with_invalid_polygon(void **state)
+{
+    stapel_source_info *info = read_info(*state, DEMO "nature.shp");
+    assert_string_equal(info->driver, "ESRI Shapefile");
+    assert_int_equal(info->n_layers, 1);
+    const stapel_layer_info *l = &info->layers[0];
+    assert_string_equal(l->name, "nature");
+    assert_string_equal(l->geometry_type, "Polygon");
+    assert_int_equal(l->n_features, 14);
+    assert_int_equal(l->epsg, 28992); /* identified from the .prj, which has no code */
+    assert_int_equal(l->n_invalid, 1);
+    assert_int_equal(l->n_empty, 0);
+    assert_true(l->has_extent);
+    assert_true(l->xmin > 130000 && l->xmax < 200000 && l->ymin > 470000 && l->ymax < 540000);
+    bool has_naam = false;
+    for (size_t i = 0; i < l->n_fields; i++)
+        if (strcmp(l->fields[i].name, "naam") == 0 && strcmp(l->fields[i].type, "String") == 0)
+            has_naam = true;
+    assert_true(has_naam);
+    stapel_source_info_free(info);
+}
+
+static void test_info_geopackage_counts_empty(void **state)
+{
+    stapel_source_info *info = read_info(*state, DEMO "water.gpkg");
+    assert_string_equal(info->driver, "GPKG");
+    const stapel_layer_info *l = &info->layers[0];
+    assert_string_equal(l->geometry_type, "Multi Polygon");
+    assert_int_equal(l->n_features, 9);
+    assert_int_equal(l->epsg, 28992);
+    assert_int_equal(l->n_empty + l->n_null, 1);
+    assert_int_equal(l->n_invalid, 0);
+    assert_non_null(strstr(l->crs_name, "Amersfoort"));
+    stapel_source_info_free(info);
+}
+
+static void test_info_multilayer_and_layername(void **state)
+{
+    stapel_source_info *all = read_info(*state, DEMO "claims.gpkg");
+    assert_int_equal(all->n_layers, 3);
+    stapel_source_info_free(all);
+    stapel_source_info *one = read_info(*state, DEMO "claims.gpkg|layername=agri");
+    assert_int_equal(one->n_layers, 1);
+    assert_string_equal(one->layers[0].name, "agri");
+    assert_int_equal(one->layers[0].n_features, 32);
+    stapel_source_info_free(one);
+}
+
+static void test_info_geojson_wgs84(void **state)
+{
+    stapel_source_info *info = read_info(*state, DEMO "wind.geojson");
+    const stapel_layer_info *l = &info->layers[0];
+    assert_int_equal(l->epsg, 4326);
+    assert_int_equal(l->n_features, 6);
+    /* lon/lat order: x is longitude (about 5-6 E), y latitude (about 52-53 N) */
+    assert_true(l->xmin > 4.5 && l->xmax < 6.5 && l->ymin > 52.0 && l->ymax < 53.0);
+    stapel_source_info_free(info);
+}
+
+static void test_info_errors_name_subject(void **state)
+{
+    stapel_ctx *ctx = *state;
+    stapel_source_info *info = NULL;
+    assert_int_equal(stapel_info_read(ctx, &info, DEMO "claims.gpkg|layername=nope"),
+                     STAPEL_EDATA);
+    assert_null(info);
+    assert_non_null(strstr(stapel_ctx_message(ctx), "nope"));
+    assert_non_null(strstr(stapel_ctx_message(ctx), "agri")); /* lists what exists */
+    assert_int_equal(stapel_info_read(ctx, &info, DEMO "README.md"), STAPEL_EIO);
+    assert_non_null(strstr(stapel_ctx_message(ctx), "README.md"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_info_shapefile_with_invalid_polygon),
+        cmocka_unit_test(test_info_geopackage_counts_empty),
+        cmocka_unit_test(test_info_multilayer_and_layername),
+        cmocka_unit_test(test_info_geojson_wgs84),
+        cmocka_unit_test(test_info_errors_name_subject),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,316 @@
+/*
+ * test_stack.c - the stack engine on fixtures whose answers are computed by
+ * hand: each test names the faces it expects (label, area) and checks that
+ * the stack has exactly those, with no overlap (the areas add up).
+ */
+#include "fixture.h"
+#include "stapel.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+typedef struct expect {
+    const char *themes;
+    int n_claims;
+    const char *province; /* NULL: don't care; "" : must be NULL */
+    const char *novex;
+    double area;
+} expect;
+
+static stapel_stack *build(stapel_ctx *ctx, stapel_job *job)
+{
+    stapel_stack *s = NULL;
+    stapel_status st = stapel_stack_build(ctx, &s, job);
+    if (st != STAPEL_OK)
+        print_error("build failed: %s\n", stapel_ctx_message(ctx));
+    assert_int_equal(st, STAPEL_OK);
+    return s;
+}
+
+static bool same_opt(const char *want, const char *got)
+{
+    if (want == NULL)
+        return true;
+    if (want[0] == '\0')
+        return got == NULL;
+    return got != NULL && strcmp(want, got) == 0;
+}
+
+/* Every expected face is present with its area (to 1e-6 m²), and no other. */
+static void check_faces(const stapel_stack *s, const expect *e, size_t n)
+{
+    size_t count = stapel_stack_face_count(s);
+    bool *used = calloc(count, sizeof *used);
+    for (size_t k = 0; k < n; k++) {
+        bool found = false;
+        for (size_t i = 0; i < count && !found; i++) {
+            stapel_face f = stapel_stack_face(s, i);
+            if (used[i] || strcmp(f.themes, e[k].themes) != 0 || f.n_claims != e[k].n_claims ||
+                !same_opt(e[k].province, f.province) || !same_opt(e[k].novex, f.novex) ||
+                fabs(f.area_m2 - e[k].area) > 1e-6)
+                continue;
+            used[i] = true;
+            found = true;
+        }
+        if (!found) {
+            print_error("expected face %s n=%d province=%s novex=%s area=%g not found; have:\n",
+                        e[k].themes, e[k].n_claims, e[k].province ? e[k].province : "-",
+                        e[k].novex ? e[k].novex : "-", e[k].area);
+            for (size_t i = 0; i < count; i++) {
+                stapel_face f = stapel_stack_face(s, i);
+                print_error("  %s n=%d %s province=%s novex=%s area=%.6f\n", f.themes,
+                            f.n_claims, f.claim_ids, f.province ? f.province : "NULL",
+                            f.novex ? f.novex : "NULL", f.area_m2);
+            }
+            fail();
+        }
+    }
+    assert_int_equal(count, n);
+    free(used);
+}
+
+static int setup_ctx(void **state)
+{
+    stapel_ctx *ctx = NULL;
+    if (stapel_ctx_new(&ctx) != STAPEL_OK)
+        return -1;
+    *state = ctx;
+    return 0;
+}
+
+static int teardown_ctx(void **state)
+{
+    stapel_ctx_free(*state);
+    return 0;
+}
+
+static stapel_job *new_job(stapel_ctx *ctx)
+{
+    stapel_job *job = NULL;
+    stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
+    o.threads = 1;
+    assert_int_equal(stapel_job_new(ctx, &job, &o), STAPEL_OK);
+    return job;
+}
+
+/* A = [0,10]², B = [5,15]x[0,10], C = [0,15]x[5,15]: on a 5 m grid of cells
+ * the labels are A | AB | B on the bottom row, AC | ABC | BC in the middle and
+ * C along the whole top row (one face of 75 m²). */
+static void test_stack_three_squares(void **state)
+{
+    stapel_ctx *ctx = *state;
+    const char *a[] = {rect(0, 0, 10, 10)};
+    const char *b[] = {rect(5, 0, 15, 10)};
+    const char *c[] = {rect(0, 5, 15, 15)};
+    stapel_job *job = new_job(ctx);
+    assert_int_equal(stapel_job_add_layer(ctx, job, "nature",
+                                          fixture_geojson("sq_a.geojson", RD_URN, 1, a, NULL), NULL),
+                     STAPEL_OK);
+    assert_int_equal(stapel_job_add_layer(ctx, job, "water",
+                                          fixture_geojson("sq_b.geojson", RD_URN, 1, b, NULL), NULL),
+                     STAPEL_OK);
+    assert_int_equal(stapel_job_add_layer(ctx, job, "wind",
+                                          fixture_geojson("sq_c.geojson", RD_URN, 1, c, NULL), NULL),
+                     STAPEL_OK);
+    stapel_stack *s = build(ctx, job);
+    expect e[] = {
+        {"nature", 1, "", "", 25},        {"nature+water", 2, "", "", 25},
+        {"water", 1, "", "", 25},         {"nature+wind", 2, "", "", 25},
+        {"nature+water+wind", 3, "", "", 25}, {"water+wind", 2, "", "", 25},
+        {"wind", 1, "", "", 75},
+    };
+    check_faces(s, e, sizeof e / sizeof e[0]);
+    stapel_stack_stats st = stapel_stack_get_stats(s);
+    assert_int_equal(st.n_claims, 3);
+    assert_int_equal(st.n_repaired, 0);
+    stapel_stack_free(s);
+    stapel_job_free(job);
+}
+
+/* Parcels [0,10]x[0,10] and [10,20]x[0,10] share an edge; a wind claim
+ * [5,15]x[2,8] overlaps both. Exactly four faces, no sliver. */
+static void test_stack_shared_edge_no_sliver(void **state)
+{
+    stapel_ctx *ctx = *state;
+    const char *p[] = {rect(0, 0, 10, 10), rect(10, 0, 20, 10)};
+    const char *w[] = {rect(5, 2, 15, 8)};
+    stapel_job *job = new_job(ctx);
+    stapel_job_add_layer(ctx, job, "agri", fixture_geojson("parcels.geojson", RD_URN, 2, p, NULL),
+                         NULL);
+    stapel_job_add_layer(ctx, job, "wind", fixture_geojson("wind1.geojson", RD_URN, 1, w, NULL),
+                         NULL);
+    stapel_stack *s = build(ctx, job);
+    expect e[] = {
+        {"agri", 1, "", "", 70},
+        {"agri", 1, "", "", 70},
+        {"agri+wind", 2, "", "", 30},
+        {"agri+wind", 2, "", "", 30},
+    };
+    check_faces(s, e, 4);
+    stapel_stack_free(s);
+    stapel_job_free(job);
+}
+
+/* Nature [0,20]² with a hole [5,15]²; housing [8,12]² inside the hole. The
+ * hole outside the housing claim is no face. */
+static void test_stack_hole_with_claim_inside(void **state)
+{
+    stapel_ctx *ctx = *state;
+    const char *n[] = {"{\"type\":\"Polygon\",\"coordinates\":["
+                       "[[150000,450000],[150020,450000],[150020,450020],[150000,450020],[150000,450000]],"
+                       "[[150005,450005],[150005,450015],[150015,450015],[150015,450005],[150005,450005]]]}"};
+    const char *h[] = {rect(8, 8, 12, 12)};
+    stapel_job *job = new_job(ctx);
+    stapel_job_add_layer(ctx, job, "nature", fixture_geojson("holey.geojson", RD_URN, 1, n, NULL),
+                         NULL);
+    stapel_job_add_layer(ctx, job, "housing",
+                         fixture_geojson("inhole.geojson", RD_URN, 1, h, NULL), NULL);
+    stapel_stack *s = build(ctx, job);
+    expect e[] = {{"nature", 1, "", "", 300}, {"housing", 1, "", "", 16}};
+    check_faces(s, e, 2);
+    stapel_stack_free(s);
+    stapel_job_free(job);
+}
+
+/* Two wind features of one layer overlap: n_claims 2, n_themes 1. */
+static void test_stack_same_layer_overlap(void **state)
+{
+    stapel_ctx *ctx = *state;
+    const char *w[] = {rect(0, 0, 10, 10), rect(5, 0, 15, 10)};
+    stapel_job *job = new_job(ctx);
+    stapel_job_add_layer(ctx, job, "wind", fixture_geojson("wind2.geojson", RD_URN, 2, w, NULL),
+                         NULL);
+    stapel_stack *s = build(ctx, job);
+    expect e[] = {{"wind", 1, "", "", 50}, {"wind", 2, "", "", 50}, {"wind", 1, "", "", 50}};
+    check_faces(s, e, 3);
+    for (size_t i = 0; i < stapel_stack_face_count(s); i++) {
+        stapel_face f = stapel_stack_face(s, i);
+        assert_int_equal(f.n_themes, 1);
+        if (f.n_claims == 2)
+            assert_string_equal(f.claim_ids, "[\"wind:1\",\"wind:2\"]");
+    }
+    stapel_stack_free(s);
+    stapel_job_free(job);
+}
+
+/* A province border at x = 10 cuts the claim [0,20]x[0,10] in two. */
+static void test_stack_province_border_cuts(void **state)
+{
+    stapel_ctx *ctx = *state;
+    const char *c[] = {rect(0, 0, 20, 10)};
+    const char *p[] = {rect(-100, -100, 10, 100), rect(10, -100, 100, 100)};
+    const char *names[] = {"West", "Oost"};
+    stapel_job *job = new_job(ctx);
+    stapel_job_add_layer(ctx, job, "solar", fixture_geojson("solar.geojson", RD_URN, 1, c, NULL),
+                         NULL);
+    assert_int_equal(stapel_job_set_zones(ctx, job, STAPEL_ZONE_PROVINCE,
+                                          fixture_geojson("prov.geojson", RD_URN, 2, p, names),
+                                          "naam"),
+                     STAPEL_OK);
+    stapel_stack *s = build(ctx, job);
+    expect e[] = {{"solar", 1, "West", "", 100}, {"solar", 1, "Oost", "", 100}};
+    check_faces(s, e, 2);
+    stapel_stack_free(s);
+    stapel_job_free(job);
+}
+
+/* NOVEX areas Alpha [0,10]x[0,10] and Beta [5,15]x[0,10] overlap; the claim
+ * [0,15]x[0,10] splits into Alpha | Alpha;Beta | Beta. */
+static void test_stack_overlapping_novex(void **state)
+{
+    stapel_ctx *ctx = *state;
+    const char *c[] = {rect(0, 0, 15, 10)};
+    const char *nv[] = {rect(0, 0, 10, 10), rect(5, 0, 15, 10)};
+    const char *names2[] = {"Alpha", "Beta"};
+    stapel_job *job = new_job(ctx);
+    stapel_job_add_layer(ctx, job, "water", fixture_geojson("water.geojson", RD_URN, 1, c, NULL),
+                         NULL);
+    stapel_job_set_zones(ctx, job, STAPEL_ZONE_NOVEX,
+                         fixture_geojson("novex.geojson", RD_URN, 2, nv, names2), "naam");
+    stapel_stack *s = build(ctx, job);
+    expect e[] = {{"water", 1, "", "Alpha", 50},
+                  {"water", 1, "", "Alpha;Beta", 50},
+                  {"water", 1, "", "Beta", 50}};
+    check_faces(s, e, 3);
+    stapel_stack_free(s);
+    stapel_job_free(job);
+}
+
+/* The bowtie (0,0) (10,10) (10,0) (0,10) is repaired into its two triangles
+ * (25 m² each, touching at (5,5)) and counted as repaired. */
+static void test_stack_bowtie_repaired(void **state)
+{
+    stapel_ctx *ctx = *state;
+    const char *b[] = {"{\"type\":\"Polygon\",\"coordinates\":[[[150000,450000],[150010,450010],"
+                       "[150010,450000],[150000,450010],[150000,450000]]]}"};
+    stapel_job *job = new_job(ctx);
+    stapel_job_add_layer(ctx, job, "nature", fixture_geojson("bowtie.geojson", RD_URN, 1, b, NULL),
+                         NULL);
+    stapel_stack *s = build(ctx, job);
+    stapel_stack_stats st = stapel_stack_get_stats(s);
+    assert_int_equal(st.n_repaired, 1);
+    double total = 0;
+    for (size_t i = 0; i < stapel_stack_face_count(s); i++) {
+        stapel_face f = stapel_stack_face(s, i);
+        assert_int_equal(f.n_claims, 1);
+        total += f.area_m2;
+    }
+    assert_true(fabs(total - 50.0) < 1e-6);
+    stapel_stack_free(s);
+    stapel_job_free(job);
+}
+
+/* GeoJSON in EPSG:4326 (lon, lat order) next to RD data: the WGS 84 square
+ * was made from the RD square [155000,155100]x[463000,463100] with PROJ's
+ * EPSG:28992 -> EPSG:4326 (cs2cs); both must land on each other to within the
+ * straight-edge difference (well under 1 m² of the 10,000 m²). A swapped axis
+ * order would put the square in the sea, thousands of km away. */
+static void test_stack_wgs84_geojson_next_to_rd(void **state)
+{
+    stapel_ctx *ctx = *state;
+    const char *rd[] = {"{\"type\":\"Polygon\",\"coordinates\":[[[155000,463000],[155100,463000],"
+                        "[155100,463100],[155000,463100],[155000,463000]]]}"};
+    /* Corners by: echo "155000 463000" | cs2cs -f %.10f EPSG:28992 EPSG:4326 (lat lon out,
+     * written here as lon lat). */
+    const char *ll[] = {"{\"type\":\"Polygon\",\"coordinates\":[["
+                        "[5.3872035084,52.1551723012],[5.3886647664,52.1551722901],"
+                        "[5.3886647992,52.1560710828],[5.3872035117,52.1560710939],"
+                        "[5.3872035084,52.1551723012]]]}"};
+    stapel_job *job = new_job(ctx);
+    stapel_job_add_layer(ctx, job, "nature", fixture_geojson("rd.geojson", RD_URN, 1, rd, NULL),
+                         NULL);
+    stapel_job_add_layer(ctx, job, "wind", fixture_geojson("ll.geojson", NULL, 1, ll, NULL), NULL);
+    stapel_stack *s = build(ctx, job);
+    double both = 0, single = 0;
+    for (size_t i = 0; i < stapel_stack_face_count(s); i++) {
+        stapel_face f = stapel_stack_face(s, i);
+        if (f.n_claims == 2)
+            both += f.area_m2;
+        else
+            single += f.area_m2;
+    }
+    assert_true(fabs(both - 10000.0) < 1.0);
+    assert_true(single < 1.0);
+    stapel_stack_free(s);
+    stapel_job_free(job);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stack_three_squares),
+        cmocka_unit_test(test_stack_shared_edge_no_sliver),
+        cmocka_unit_test(test_stack_hole_with_claim_inside),
+        cmocka_unit_test(test_stack_same_layer_overlap),
+        cmocka_unit_test(test_stack_province_border_cuts),
+        cmocka_unit_test(test_stack_overlapping_novex),
+        cmocka_unit_test(test_stack_bowtie_repaired),
+        cmocka_unit_test(test_stack_wgs84_geojson_next_to_rd),
+    };
+    return cmocka_run_group_tests(tests, setup_ctx, teardown_ctx);
+}
