@@ -1,0 +1,994 @@
+#!/usr/bin/python3
+"""check_stack.py - an independent oracle for stapel stack GeoPackages.
+
+It re-reads the claim and zone inputs with its own (simple, slow-but-sure) code
+and checks the `stack` layer of a stapel output against them. It shares no code
+with stapel's overlay engine: it only uses OGR/OSR (GEOS through OGR) and the
+Python standard library.
+
+    /usr/bin/python3 testdata/oracle/check_stack.py --manifest scenario.json \
+        --stack OUT.gpkg [--points 2000] [--seed 1] [--rel-tol 1e-6]
+
+    /usr/bin/python3 testdata/oracle/check_stack.py --stack OUT.gpkg \
+        --layer nature=nature.shp --layer agri='claims.gpkg|layername=agri' \
+        [--provinces provinces.gpkg] [--novex novex.gpkg] \
+        [--province-field naam] [--novex-field naam] [--t_srs EPSG:28992]
+
+Manifest (paths are relative to the manifest's directory; a source may be
+`path|layername=NAME`; `provinces` and `novex` are optional):
+
+    {"crs": "EPSG:28992",
+     "layers": [{"theme": "nature", "source": "nature.shp"},
+                {"theme": "agri", "source": "claims.gpkg|layername=agri"}],
+     "provinces": {"source": "provinces.gpkg", "field": "naam"},
+     "novex": {"source": "novex.gpkg", "field": "naam"}}
+
+Checks (DESIGN.md sections 3 and 5); each prints one PASS/FAIL line:
+  0-schema        the `stack` layer exists with the contract fields and the CRS
+  1-geometry      every face valid, polygonal, 2D, non-empty; area_m2 == its area
+  2-coverage      sum of face areas == area of the union of all claims (--rel-tol)
+  2-overlap       pairwise, through a grid index: the faces' intersection areas
+                  sum to <= rel-tol x total
+  3-multiplicity  sum(face area x n_claims) == sum(area of each repaired claim)
+  3-per-claim     for every claim, the faces naming it add up to its area
+                  (within rel-tol + --grid x its perimeter: snap rounding)
+  4-points        random points (--points, --seed) in the envelope, kept when a
+                  claim or a face holds them: exactly one face holds the point and
+                  it names exactly the claims, province and NOVEX areas that hold it
+  4-face-labels   the same test at a point on the surface of every face
+  5-attributes    n_claims, n_themes, themes agree with claim_ids on every face;
+                  ids are unique and name claims that exist
+  6-dissolved     (only with --dissolved) no two faces sharing an edge carry the
+                  same claims, province and NOVEX tags
+Points within --boundary-tol (1 cm) of any claim, face or zone boundary are
+skipped and counted. The last line is `oracle: N passed, M failed`.
+
+Exit status: 0 all checks pass, 1 a check failed, 2 usage or input error (or
+the oracle could not run: no verdict).
+"""
+
+import argparse
+import json
+import math
+import os
+import random
+import re
+import sys
+import time
+
+from osgeo import gdal, ogr, osr
+
+gdal.UseExceptions()
+ogr.UseExceptions()
+osr.UseExceptions()
+# GEOS chatter ("Self-intersection at or near point ...") is expected on
+# invalid inputs; we count repairs ourselves.
+gdal.PushErrorHandler("CPLQuietErrorHandler")
+
+POLYGONAL = (ogr.wkbPolygon, ogr.wkbMultiPolygon)
+MAX_EXAMPLES = 8
+
+
+class UsageError(Exception):
+    """Bad arguments or unusable input: exit status 2."""
+
+
+def log(msg):
+    print("check_stack: " + msg, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------
+# Sources
+# --------------------------------------------------------------------------
+
+_CONN_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]+:")
+
+
+def resolve_source(src, base):
+    """Split 'path|layername=NAME' and make a relative path relative to base."""
+    parts = src.split("|")
+    path = parts[0]
+    layername = None
+    for opt in parts[1:]:
+        key, _, val = opt.partition("=")
+        if key.strip().lower() == "layername":
+            layername = val
+        elif key.strip():
+            raise UsageError("unsupported source option '%s' in '%s'" % (opt, src))
+    is_conn = bool(_CONN_RE.match(path)) and not re.match(r"^[A-Za-z]:[\\/]", path)
+    if base and not is_conn and not path.startswith("/vsi") and not os.path.isabs(path):
+        path = os.path.join(base, path)
+    return path, layername
+
+
+def open_layer(src, base=None):
+    path, layername = resolve_source(src, base)
+    try:
+        ds = gdal.OpenEx(path, gdal.OF_VECTOR)
+    except RuntimeError as e:
+        raise UsageError("cannot open '%s': %s" % (path, e))
+    if ds is None:
+        raise UsageError("cannot open '%s'" % path)
+    if layername is not None:
+        lyr = ds.GetLayerByName(layername)
+        if lyr is None:
+            raise UsageError("'%s' has no layer '%s'" % (path, layername))
+    else:
+        if ds.GetLayerCount() != 1:
+            raise UsageError("'%s' holds %d layers; say which with '|layername=NAME'"
+                             % (path, ds.GetLayerCount()))
+        lyr = ds.GetLayer(0)
+    return ds, lyr
+
+
+def make_srs(text):
+    srs = osr.SpatialReference()
+    try:
+        srs.SetFromUserInput(text)
+    except RuntimeError as e:
+        raise UsageError("bad CRS '%s': %s" % (text, e))
+    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    return srs
+
+
+def polygonal_parts(g, out):
+    """Append every Polygon inside g (recursing into collections) to list out."""
+    t = ogr.GT_Flatten(g.GetGeometryType())
+    if t == ogr.wkbPolygon:
+        if not g.IsEmpty():
+            out.append(g)
+    elif t in (ogr.wkbMultiPolygon, ogr.wkbGeometryCollection, ogr.wkbPolyhedralSurface,
+               ogr.wkbTIN):
+        for i in range(g.GetGeometryCount()):
+            polygonal_parts(g.GetGeometryRef(i), out)
+    elif t == ogr.wkbTriangle:
+        out.append(ogr.ForceToPolygon(g))
+    # points and lines: dropped
+
+
+def to_multipolygon(parts):
+    mp = ogr.Geometry(ogr.wkbMultiPolygon)
+    for p in parts:
+        mp.AddGeometry(p)
+    return mp
+
+
+class Prepared:
+    """One polygonal thing (claim, zone or face) with a lazily prepared geometry."""
+
+    __slots__ = ("key", "geom", "env", "area", "_prep", "attrs")
+
+    def __init__(self, key, geom, attrs=None):
+        self.key = key
+        self.geom = geom
+        self.env = geom.GetEnvelope()  # (minx, maxx, miny, maxy)
+        self.area = geom.GetArea()
+        self._prep = None
+        self.attrs = attrs
+
+    def prep(self):
+        if self._prep is None:
+            self._prep = self.geom.CreatePreparedGeometry()
+        return self._prep
+
+    def classify(self, box):
+        """1: box inside, 0: box outside, -1: box meets the boundary."""
+        try:
+            p = self.prep()
+            if p.Contains(box):
+                return 1
+            if p.Intersects(box):
+                return -1
+            return 0
+        except RuntimeError:  # GEOS gave up (invalid geometry): treat as boundary
+            return -1
+
+
+def read_polygons(src, base, tgt_srs, s_srs, what, field=None):
+    """Read a polygon layer the documented way. Returns (items, stats).
+
+    items: list of (fid, geometry (MultiPolygon, target CRS), field value).
+    """
+    ds, lyr = open_layer(src, base)
+    srs = lyr.GetSpatialRef()
+    if srs is not None and srs.IsLocal() and (srs.GetName() or "").startswith("Undefined"):
+        srs = None  # e.g. GeoPackage srs_id -1/0: "Undefined Cartesian SRS"
+    if srs is None:
+        if s_srs is None:
+            raise UsageError("%s '%s' has no CRS (give --s_srs)" % (what, src))
+        srs = s_srs
+    srs = srs.Clone()
+    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    ct = None
+    if not srs.IsSame(tgt_srs):
+        try:
+            ct = osr.CoordinateTransformation(srs, tgt_srs)
+        except RuntimeError as e:
+            raise UsageError("%s '%s': no transformation from %s to %s: %s"
+                             % (what, src, srs.GetName(), tgt_srs.GetName(), e))
+    field_idx = None
+    if field is not None:
+        field_idx = lyr.GetLayerDefn().GetFieldIndex(field)
+        if field_idx < 0:
+            raise UsageError("%s '%s' has no field '%s'" % (what, src, field))
+    stats = dict(read=0, empty=0, repaired=0, zero_area=0, unrepairable=0)
+    items = []
+    lyr.ResetReading()
+    for f in lyr:
+        stats["read"] += 1
+        g = f.GetGeometryRef()
+        if g is None or g.IsEmpty():
+            stats["empty"] += 1
+            continue
+        g = g.GetLinearGeometry() if g.HasCurveGeometry() else g.Clone()
+        g.FlattenTo2D()
+        t = ogr.GT_Flatten(g.GetGeometryType())
+        if t in (ogr.wkbPoint, ogr.wkbMultiPoint, ogr.wkbLineString, ogr.wkbMultiLineString):
+            raise UsageError("%s '%s' feature %d is not polygonal (%s)"
+                             % (what, src, f.GetFID(), g.GetGeometryName()))
+        if ct is not None:
+            try:
+                g.Transform(ct)
+            except RuntimeError as e:
+                raise UsageError("%s '%s' feature %d cannot be reprojected: %s"
+                                 % (what, src, f.GetFID(), e))
+        parts = []
+        polygonal_parts(g, parts)
+        g = to_multipolygon(parts)
+        if g.IsEmpty():
+            stats["empty"] += 1
+            continue
+        try:
+            valid = g.IsValid()
+        except RuntimeError:
+            valid = False
+        if not valid:
+            try:
+                r = g.MakeValid(["METHOD=STRUCTURE"])
+            except RuntimeError:
+                r = None
+            if r is None:
+                stats["unrepairable"] += 1
+                continue
+            stats["repaired"] += 1
+            parts = []
+            polygonal_parts(r, parts)
+            g = to_multipolygon(parts)
+        if g.IsEmpty() or g.GetArea() <= 0.0:
+            stats["zero_area"] += 1
+            continue
+        val = None
+        if field_idx is not None and f.IsFieldSetAndNotNull(field_idx):
+            val = f.GetFieldAsString(field_idx)
+        items.append((f.GetFID(), g, val))
+    return items, stats
+
+
+# --------------------------------------------------------------------------
+# A multi-level grid index over bounding boxes
+# --------------------------------------------------------------------------
+
+class GridIndex:
+    """Items live in the level whose cell size fits them (they span at most
+    2x2 cells there), so point queries cost one dict lookup per level and
+    pair enumeration stays local whatever the size mix."""
+
+    def __init__(self, envs, pad=0.0):
+        self.envs = envs
+        self.pad = pad
+        self.levels = []  # list of (cell, dict)
+        self.item_level = [0] * len(envs)
+        if not envs:
+            return
+        sizes = sorted(max(e[1] - e[0], e[3] - e[2]) + 2 * pad for e in envs)
+        base = sizes[len(sizes) // 4] or 1.0
+        self.ox = min(e[0] for e in envs) - pad
+        self.oy = min(e[2] for e in envs) - pad
+        cells = [base]
+        while cells[-1] < sizes[-1]:
+            cells.append(cells[-1] * 2.0)
+        self.levels = [(c, {}) for c in cells]
+        for i, e in enumerate(envs):
+            s = max(e[1] - e[0], e[3] - e[2]) + 2 * pad
+            k = 0
+            while cells[k] < s:
+                k += 1
+            self.item_level[i] = k
+            cell, d = self.levels[k]
+            for key in self._cells(k, e[0] - pad, e[1] + pad, e[2] - pad, e[3] + pad):
+                lst = d.get(key)
+                if lst is None:
+                    d[key] = [i]
+                else:
+                    lst.append(i)
+
+    def _cells(self, k, x0, x1, y0, y1):
+        cell = self.levels[k][0]
+        ix0 = int(math.floor((x0 - self.ox) / cell))
+        ix1 = int(math.floor((x1 - self.ox) / cell))
+        iy0 = int(math.floor((y0 - self.oy) / cell))
+        iy1 = int(math.floor((y1 - self.oy) / cell))
+        for ix in range(ix0, ix1 + 1):
+            for iy in range(iy0, iy1 + 1):
+                yield (ix, iy)
+
+    def query_point(self, x, y, tol=0.0):
+        """Items whose bbox, grown by tol (tol <= pad), holds (x, y)."""
+        out = []
+        envs = self.envs
+        for cell, d in self.levels:
+            lst = d.get((int(math.floor((x - self.ox) / cell)),
+                         int(math.floor((y - self.oy) / cell))))
+            if lst:
+                for i in lst:
+                    e = envs[i]
+                    if e[0] - tol <= x <= e[1] + tol and e[2] - tol <= y <= e[3] + tol:
+                        out.append(i)
+        return out
+
+    def pairs(self, strict=True):
+        """Yield (i, j, overlaps), i != j, once per pair, whose bboxes overlap
+        with a positive area (strict) or at least touch (not strict);
+        overlaps says whether the bbox overlap has a positive area."""
+        envs = self.envs
+        lev = self.item_level
+        nlev = len(self.levels)
+        for i, e in enumerate(envs):
+            li = lev[i]
+            seen = set()
+            for k in range(li, nlev):
+                d = self.levels[k][1]
+                for key in self._cells(k, e[0], e[1], e[2], e[3]):
+                    lst = d.get(key)
+                    if not lst:
+                        continue
+                    for j in lst:
+                        if j == i or j in seen:
+                            continue
+                        if lev[j] == li and j < i:
+                            continue
+                        seen.add(j)
+                        f = envs[j]
+                        if f[0] < e[1] and e[0] < f[1] and f[2] < e[3] and e[2] < f[3]:
+                            yield i, j, True
+                        elif (not strict and f[0] <= e[1] and e[0] <= f[1]
+                              and f[2] <= e[3] and e[2] <= f[3]):
+                            yield i, j, False
+
+
+# --------------------------------------------------------------------------
+# Union of many polygons
+# --------------------------------------------------------------------------
+
+def union_all(geoms, ext):
+    """Union of a list of (Multi)Polygons: cascaded, in spatially compact
+    batches, falling back to repaired pairwise unions if GEOS gives up."""
+    def cascade(batch):
+        parts = []
+        for g in batch:
+            polygonal_parts(g, parts)
+        mp = to_multipolygon(parts)
+        try:
+            u = mp.UnionCascaded()
+            if u is not None:
+                return u
+        except RuntimeError:
+            pass
+        acc = None
+        for g in batch:
+            if acc is None:
+                acc = g.Clone()
+                continue
+            try:
+                acc = acc.Union(g)
+            except RuntimeError:
+                acc = acc.MakeValid(["METHOD=STRUCTURE"]).Union(g.MakeValid(["METHOD=STRUCTURE"]))
+        return acc
+
+    level = list(geoms)
+    if not level:
+        return ogr.Geometry(ogr.wkbMultiPolygon)
+    level.sort(key=lambda g: _morton(g.GetEnvelope(), ext))
+    batch = 512
+    while len(level) > 1:
+        level = [cascade(level[i:i + batch]) for i in range(0, len(level), batch)]
+        batch = 16
+    return level[0]
+
+
+def _morton(env, ext):
+    """Z-order key of a bbox centre within extent ext."""
+    cx = (env[0] + env[1]) / 2.0
+    cy = (env[2] + env[3]) / 2.0
+    x = int(max(0, min(65535, (cx - ext[0]) / ((ext[1] - ext[0]) or 1) * 65535)))
+    y = int(max(0, min(65535, (cy - ext[2]) / ((ext[3] - ext[2]) or 1) * 65535)))
+    z = 0
+    for b in range(16):
+        z |= ((x >> b) & 1) << (2 * b) | ((y >> b) & 1) << (2 * b + 1)
+    return z
+
+
+# --------------------------------------------------------------------------
+# Oracle
+# --------------------------------------------------------------------------
+
+class Report:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def result(self, ok, name, msg, examples=()):
+        print("%s %-15s %s" % ("PASS" if ok else "FAIL", name, msg), flush=True)
+        for ex in list(examples)[:MAX_EXAMPLES]:
+            print("       - " + ex)
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+
+
+def rel_diff(a, b):
+    d = abs(a - b)
+    m = max(abs(a), abs(b))
+    return d / m if m > 0 else 0.0
+
+
+def theme_of(cid):
+    return cid.rsplit(":", 1)[0]
+
+
+def load_inputs(args):
+    """-> (tgt_srs, [(theme, source)], provinces spec, novex spec, base dir)."""
+    layers = []
+    prov = nov = None
+    base = None
+    crs = args.t_srs
+    if args.manifest:
+        try:
+            with open(args.manifest) as fh:
+                man = json.load(fh)
+        except (OSError, ValueError) as e:
+            raise UsageError("cannot read manifest '%s': %s" % (args.manifest, e))
+        base = os.path.dirname(os.path.abspath(args.manifest))
+        crs = crs or man.get("crs")
+        for ent in man.get("layers", []):
+            if "theme" not in ent or "source" not in ent:
+                raise UsageError("manifest layer entry needs 'theme' and 'source': %r" % ent)
+            layers.append((ent["theme"], ent["source"], base))
+        if man.get("provinces"):
+            p = man["provinces"]
+            prov = (p["source"], p.get("field", "naam"), base)
+        if man.get("novex"):
+            p = man["novex"]
+            nov = (p["source"], p.get("field", "naam"), base)
+    for spec in args.layer or []:
+        theme, sep, src = spec.partition("=")
+        if not sep or not theme or not src:
+            raise UsageError("--layer wants THEME=SOURCE, got '%s'" % spec)
+        layers.append((theme, src, None))
+    if args.provinces:
+        prov = (args.provinces, args.province_field or "naam", None)
+    elif prov and args.province_field:
+        prov = (prov[0], args.province_field, prov[2])
+    if args.novex:
+        nov = (args.novex, args.novex_field or "naam", None)
+    elif nov and args.novex_field:
+        nov = (nov[0], args.novex_field, nov[2])
+    if not layers:
+        raise UsageError("no claim layers (give --manifest or --layer THEME=SOURCE)")
+    for t, _, _ in layers:
+        if not t.strip():
+            raise UsageError("empty theme name")
+    tgt = make_srs(crs or "EPSG:28992")
+    return tgt, layers, prov, nov
+
+
+def read_claims(layers, tgt, s_srs):
+    claims = []
+    seen_ids = set()
+    for theme, src, base in layers:
+        items, st = read_polygons(src, base, tgt, s_srs, "claim layer")
+        for fid, g, _ in items:
+            cid = "%s:%d" % (theme, fid)
+            if cid in seen_ids:
+                raise UsageError("duplicate claim id %s (theme given twice for one "
+                                 "source?)" % cid)
+            seen_ids.add(cid)
+            claims.append(Prepared(cid, g, theme))
+        log("claims %-10s %-40s read %d, kept %d, repaired %d, empty %d, zero-area %d%s"
+            % (theme, src, st["read"], len(items), st["repaired"], st["empty"],
+               st["zero_area"],
+               (", unrepairable %d" % st["unrepairable"]) if st["unrepairable"] else ""))
+    return claims
+
+
+def read_zones(spec, tgt, s_srs, what):
+    if spec is None:
+        return None
+    src, field, base = spec
+    items, st = read_polygons(src, base, tgt, s_srs, what, field)
+    log("%-17s %-40s read %d, kept %d, repaired %d" % (what, src, st["read"], len(items),
+                                                      st["repaired"]))
+    return [Prepared(fid, g, name) for fid, g, name in items]
+
+
+FIELDS = {"n_claims": (ogr.OFTInteger, ogr.OFTInteger64),
+          "n_themes": (ogr.OFTInteger, ogr.OFTInteger64),
+          "themes": (ogr.OFTString,),
+          "claim_ids": (ogr.OFTString,),
+          "province": (ogr.OFTString,),
+          "novex": (ogr.OFTString,),
+          "area_m2": (ogr.OFTReal,)}
+
+
+def read_stack(path, layername, tgt, rep):
+    try:
+        ds = gdal.OpenEx(path, gdal.OF_VECTOR)
+    except RuntimeError as e:
+        raise UsageError("cannot open stack '%s': %s" % (path, e))
+    lyr = ds.GetLayerByName(layername)
+    if lyr is None:
+        rep.result(False, "0-schema", "'%s' has no layer '%s'" % (path, layername))
+        return None
+    defn = lyr.GetLayerDefn()
+    problems = []
+    idx = {}
+    for name, types in FIELDS.items():
+        i = defn.GetFieldIndex(name)
+        idx[name] = i
+        if i < 0:
+            problems.append("missing field %s" % name)
+        elif defn.GetFieldDefn(i).GetType() not in types:
+            problems.append("field %s has type %s" % (
+                name, defn.GetFieldDefn(i).GetFieldTypeName(defn.GetFieldDefn(i).GetType())))
+    gt = ogr.GT_Flatten(lyr.GetGeomType())
+    if gt != ogr.wkbMultiPolygon:
+        problems.append("geometry type %s, not MultiPolygon" % ogr.GeometryTypeToName(gt))
+    srs = lyr.GetSpatialRef()
+    if srs is None:
+        problems.append("layer has no CRS")
+    elif not srs.IsSame(tgt):
+        problems.append("CRS %s is not the working CRS %s"
+                        % (srs.GetName(), tgt.GetName()))
+    faces = []
+    for f in lyr:
+        g = f.GetGeometryRef()
+        g = g.Clone() if g is not None else None
+        a = {}
+        for name, i in idx.items():
+            if i < 0 or not f.IsFieldSetAndNotNull(i):
+                a[name] = None
+            elif name in ("n_claims", "n_themes"):
+                a[name] = f.GetFieldAsInteger64(i)
+            elif name == "area_m2":
+                a[name] = f.GetFieldAsDouble(i)
+            else:
+                a[name] = f.GetFieldAsString(i)
+        a["fid"] = f.GetFID()
+        faces.append((g, a))
+    rep.result(not problems, "0-schema",
+               "layer '%s': %d faces, fields and CRS as in DESIGN.md §3" % (layername, len(faces))
+               if not problems else "; ".join(problems))
+    return faces
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(
+        description="Check a stapel stack GeoPackage against its inputs (independent oracle).")
+    ap.add_argument("--manifest", help="scenario JSON (paths relative to its directory)")
+    ap.add_argument("--stack", required=True, help="stapel output GeoPackage")
+    ap.add_argument("--stack-layer", default="stack", help="layer to check (default: stack)")
+    ap.add_argument("--layer", action="append", metavar="THEME=SOURCE",
+                    help="a claim layer, as stapel's --layer (repeatable)")
+    ap.add_argument("--provinces", metavar="SOURCE")
+    ap.add_argument("--novex", metavar="SOURCE")
+    ap.add_argument("--province-field", metavar="FIELD")
+    ap.add_argument("--novex-field", metavar="FIELD")
+    ap.add_argument("--t_srs", "--t-srs", dest="t_srs", metavar="CRS",
+                    help="working CRS (default: manifest 'crs' or EPSG:28992)")
+    ap.add_argument("--s_srs", "--s-srs", dest="s_srs", metavar="CRS",
+                    help="CRS for sources that have none")
+    ap.add_argument("--points", type=int, default=2000, help="random points (default 2000)")
+    ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    ap.add_argument("--rel-tol", type=float, default=1e-6,
+                    help="relative tolerance for the area checks (default 1e-6)")
+    ap.add_argument("--dissolved", action="store_true",
+                    help="also check that no two faces sharing an edge carry the same "
+                         "claims, province and NOVEX tags (equal neighbours dissolved)")
+    ap.add_argument("--grid", type=float, default=0.001,
+                    help="snap-rounding grid allowed along claim boundaries in the "
+                         "per-claim area check (default 0.001)")
+    ap.add_argument("--no-face-labels", action="store_true",
+                    help="skip the label check at a point inside every face")
+    ap.add_argument("--boundary-tol", type=float, default=0.01,
+                    help="skip points this close (CRS units) to any boundary (default 0.01)")
+    try:
+        args = ap.parse_args(argv)
+    except SystemExit as e:
+        return 2 if e.code else 0
+    try:
+        return run(args)
+    except UsageError as e:
+        log("error: %s" % e)
+        return 2
+    except Exception:  # the oracle itself broke: not a verdict on the stack
+        import traceback
+        traceback.print_exc()
+        log("error: internal failure, no verdict")
+        return 2
+
+
+def run(args):
+    t0 = time.time()
+    tgt, layers, prov_spec, nov_spec = load_inputs(args)
+    s_srs = make_srs(args.s_srs) if args.s_srs else None
+    if not os.path.exists(args.stack) and not args.stack.startswith("/vsi"):
+        raise UsageError("stack '%s' does not exist" % args.stack)
+
+    claims = read_claims(layers, tgt, s_srs)
+    provinces = read_zones(prov_spec, tgt, s_srs, "provinces")
+    novex = read_zones(nov_spec, tgt, s_srs, "novex")
+    claim_by_id = {c.key: c for c in claims}
+    log("read %d claims in %.1f s" % (len(claims), time.time() - t0))
+
+    rep = Report()
+    raw_faces = read_stack(args.stack, args.stack_layer, tgt, rep)
+    if raw_faces is None:
+        print("oracle: %d passed, %d failed" % (rep.passed, rep.failed))
+        return 1
+
+    # ---- 1: geometry --------------------------------------------------
+    bad = []
+    max_area_err = 0.0
+    faces = []  # Prepared, attrs = dict
+    for g, a in raw_faces:
+        fid = a["fid"]
+        if g is None or g.IsEmpty():
+            bad.append("face fid %d: null or empty geometry" % fid)
+            continue
+        gt = ogr.GT_Flatten(g.GetGeometryType())
+        if gt not in POLYGONAL:
+            bad.append("face fid %d: %s geometry" % (fid, g.GetGeometryName()))
+            continue
+        if g.Is3D() or g.IsMeasured():
+            bad.append("face fid %d: has Z or M" % fid)
+        try:
+            valid = g.IsValid()
+        except RuntimeError:
+            valid = False
+        if not valid:
+            bad.append("face fid %d: invalid geometry" % fid)
+        p = Prepared(fid, g, a)
+        if p.area <= 0:
+            bad.append("face fid %d: zero area" % fid)
+        am = a["area_m2"]
+        if am is None:
+            bad.append("face fid %d: area_m2 is NULL" % fid)
+        else:
+            err = abs(am - p.area)
+            max_area_err = max(max_area_err, err)
+            if err > max(1e-9 * p.area, 1e-6):
+                bad.append("face fid %d: area_m2 %.6f but geometry area %.6f" % (fid, am, p.area))
+        faces.append(p)
+    rep.result(not bad, "1-geometry",
+               "%d faces; %d bad; max |area_m2 - area| = %.3g m2"
+               % (len(raw_faces), len(bad), max_area_err), bad)
+
+    # ---- 5: attributes (cheap, before the heavy work) ------------------
+    bad = []
+    for p in faces:
+        a = p.attrs
+        fid = a["fid"]
+        try:
+            ids = json.loads(a["claim_ids"]) if a["claim_ids"] is not None else None
+        except ValueError:
+            ids = None
+        if not isinstance(ids, list) or not all(isinstance(s, str) for s in ids):
+            bad.append("face fid %d: claim_ids %r is not a JSON list of strings"
+                       % (fid, a["claim_ids"]))
+            a["_ids"] = frozenset()
+            continue
+        a["_ids"] = frozenset(ids)
+        themes = sorted(set(theme_of(s) for s in ids))
+        probs = []
+        if len(set(ids)) != len(ids):
+            probs.append("duplicate ids")
+        if not ids:
+            probs.append("no claims (uncovered faces must be absent)")
+        if a["n_claims"] != len(ids):
+            probs.append("n_claims %s != %d ids" % (a["n_claims"], len(ids)))
+        if a["n_themes"] != len(themes):
+            probs.append("n_themes %s != %d" % (a["n_themes"], len(themes)))
+        if a["themes"] != "+".join(themes):
+            probs.append("themes %r != %r" % (a["themes"], "+".join(themes)))
+        unknown = [s for s in ids if s not in claim_by_id]
+        if unknown:
+            probs.append("unknown claim ids %s" % ",".join(unknown[:3]))
+        if probs:
+            bad.append("face fid %d: %s" % (fid, "; ".join(probs)))
+    rep.result(not bad, "5-attributes",
+               "%d faces checked; %d inconsistent (n_claims, n_themes, themes vs claim_ids)"
+               % (len(faces), len(bad)), bad)
+
+    # ---- 2: coverage + overlap ----------------------------------------
+    t1 = time.time()
+    all_env = _union_env([c.env for c in claims] + [f.env for f in faces])
+    union = union_all([c.geom for c in claims], all_env)
+    union_area = union.GetArea() if union is not None else 0.0
+    face_sum = math.fsum(f.area for f in faces)
+    rd = rel_diff(face_sum, union_area)
+    rep.result(rd <= args.rel_tol, "2-coverage",
+               "sum face area %.3f m2, union of %d claims %.3f m2, rel diff %.3g (tol %g)"
+               % (face_sum, len(claims), union_area, rd, args.rel_tol))
+    log("union in %.1f s" % (time.time() - t1))
+
+    t1 = time.time()
+    fgrid = GridIndex([f.env for f in faces], pad=args.boundary_tol)
+    overlap = []
+    undissolved = []
+    total_overlap = 0.0
+    npairs = 0
+
+    def label(f):
+        a = f.attrs
+        return (a["_ids"], a["province"], a["novex"])
+
+    for i, j, boxes_overlap in fgrid.pairs(strict=not args.dissolved):
+        a, b = faces[i], faces[j]
+        same = args.dissolved and label(a) == label(b)
+        if not boxes_overlap and not same:
+            continue
+        if boxes_overlap:
+            npairs += 1
+        try:
+            inter = a.geom.Intersection(b.geom)
+            ar = inter.GetArea() if inter is not None else 0.0
+        except RuntimeError:
+            inter = None
+            ar = float("nan")
+        if ar != 0.0:
+            total_overlap += ar if ar == ar else 0.0
+            overlap.append((ar, a.key, b.key))
+        if same and inter is not None and inter.Length() > 0:
+            undissolved.append("faces fid %s and %s share %.3f m of edge and have the same "
+                               "claims and zones" % (a.key, b.key, inter.Length()))
+    overlap.sort(key=lambda t: -t[0] if t[0] == t[0] else 0)
+    limit = args.rel_tol * max(face_sum, union_area)
+    nan_pairs = sum(1 for t in overlap if t[0] != t[0])
+    rep.result(total_overlap <= limit and nan_pairs == 0, "2-overlap",
+               "%d candidate pairs, %d with overlap > 0, total overlap %.6g m2 (limit %.6g)%s"
+               % (npairs, len(overlap), total_overlap, limit,
+                  (", %d pairs failed to intersect" % nan_pairs) if nan_pairs else ""),
+               ["faces fid %s and %s overlap by %.6g m2" % (fa, fb, ar)
+                for ar, fa, fb in overlap] if total_overlap > limit or nan_pairs else ())
+    if args.dissolved:
+        rep.result(not undissolved, "6-dissolved",
+                   "%d pairs of neighbouring faces with equal claims and zones"
+                   % len(undissolved), undissolved)
+    log("overlap check in %.1f s" % (time.time() - t1))
+
+    # ---- 3: multiplicity ----------------------------------------------
+    weighted = math.fsum(f.area * (f.attrs["n_claims"] or 0) for f in faces)
+    claim_sum = math.fsum(c.area for c in claims)
+    rd = rel_diff(weighted, claim_sum)
+    rep.result(rd <= args.rel_tol, "3-multiplicity",
+               "sum(face area x n_claims) %.3f m2, sum of claim areas %.3f m2, rel diff %.3g"
+               % (weighted, claim_sum, rd))
+
+    # per claim: the faces naming a claim must add up to its area. The margin
+    # allows the documented 1 mm snap-rounding grid along the claim's boundary.
+    per_claim = {}
+    for f in faces:
+        for cid in f.attrs["_ids"]:
+            per_claim[cid] = per_claim.get(cid, 0.0) + f.area
+    bad = []
+    worst = 0.0
+    for c in claims:
+        got = per_claim.get(c.key, 0.0)
+        margin = args.rel_tol * c.area + args.grid * c.geom.Boundary().Length()
+        err = abs(got - c.area)
+        worst = max(worst, err / margin)
+        if err > margin:
+            bad.append("claim %s: area %.3f m2, faces naming it add up to %.3f m2"
+                       % (c.key, c.area, got))
+    bad.sort(key=lambda t: t)
+    rep.result(not bad, "3-per-claim",
+               "%d claims; %d whose faces do not add up to their area (margin %g rel + "
+               "%g m x perimeter; worst %.2f of margin)"
+               % (len(claims), len(bad), args.rel_tol, args.grid, worst), bad)
+
+    # ---- 4: random points, and a point in every face --------------------
+    t1 = time.time()
+    loc = Locator(claims, faces, provinces, novex, args.boundary_tol)
+    run_points(args, loc, all_env, rep)
+    log("point check in %.1f s" % (time.time() - t1))
+    t1 = time.time()
+    if not args.no_face_labels:
+        run_face_labels(args, loc, rep)
+        log("face label check in %.1f s" % (time.time() - t1))
+
+    log("total %.1f s" % (time.time() - t0))
+    print("oracle: %d passed, %d failed" % (rep.passed, rep.failed))
+    return 0 if rep.failed == 0 else 1
+
+
+def _union_env(envs):
+    if not envs:
+        return (0.0, 1.0, 0.0, 1.0)
+    return (min(e[0] for e in envs), max(e[1] for e in envs),
+            min(e[2] for e in envs), max(e[3] for e in envs))
+
+
+class Locator:
+    """Which claims, faces and zones hold a point, with a boundary margin."""
+
+    def __init__(self, claims, faces, provinces, novex, tol):
+        self.tol = tol
+        self.claims, self.faces = claims, faces
+        self.provinces, self.novex = provinces, novex
+        self.cgrid = GridIndex([c.env for c in claims], pad=tol)
+        self.fgrid = GridIndex([f.env for f in faces], pad=tol)
+        self.pgrid = GridIndex([z.env for z in provinces], pad=tol) if provinces else None
+        self.ngrid = GridIndex([z.env for z in novex], pad=tol) if novex else None
+        self.pt = ogr.Geometry(ogr.wkbPoint)
+        self.pt.AddPoint_2D(0.0, 0.0)
+
+    def disc(self, x, y):
+        self.pt.SetPoint_2D(0, x, y)
+        return self.pt.Buffer(self.tol, 4)
+
+    def inside(self, items, grid, x, y, disc):
+        """Items holding the point, or None if it lies within tol of a boundary."""
+        out = []
+        if grid is None:
+            return out
+        for i in grid.query_point(x, y, self.tol):
+            c = items[i].classify(disc)
+            if c < 0:
+                return None
+            if c:
+                out.append(items[i])
+        return out
+
+    def zones(self, x, y, disc):
+        """(provinces, novex areas) holding the point, or None near a zone border."""
+        pr = self.inside(self.provinces, self.pgrid, x, y, disc)
+        nv = self.inside(self.novex, self.ngrid, x, y, disc)
+        if pr is None or nv is None:
+            return None
+        return pr, nv
+
+
+def q(v):
+    return "NULL" if v is None else repr(v)
+
+
+def label_problems(a, in_claims, in_prov, in_nov, have_prov, have_nov):
+    """What is wrong with face attributes a at a point held by these claims and
+    zones. Returns (list of problems, province ambiguous?)."""
+    probs = []
+    want_ids = sorted(c.key for c in in_claims)
+    got_ids = sorted(a["_ids"])
+    if got_ids != want_ids:
+        miss = sorted(set(want_ids) - set(got_ids))
+        extra = sorted(set(got_ids) - set(want_ids))
+        probs.append("claim_ids missing %s, extra %s" % (json.dumps(miss), json.dumps(extra)))
+    themes = sorted(set(c.attrs for c in in_claims))
+    if a["n_claims"] != len(want_ids):
+        probs.append("n_claims %s, expected %d" % (a["n_claims"], len(want_ids)))
+    if a["n_themes"] != len(themes):
+        probs.append("n_themes %s, expected %d" % (a["n_themes"], len(themes)))
+    if a["themes"] != "+".join(themes):
+        probs.append("themes %r, expected %r" % (a["themes"], "+".join(themes)))
+    ambiguous = False
+    if have_prov:
+        names = sorted(set(z.attrs for z in in_prov if z.attrs is not None))
+        if len(names) > 1:
+            ambiguous = True
+            if a["province"] not in names:
+                probs.append("province %s, expected one of %s" % (q(a["province"]), names))
+        else:
+            exp = names[0] if names else None
+            if a["province"] != exp:
+                probs.append("province %s, expected %s" % (q(a["province"]), q(exp)))
+    elif a["province"] is not None:
+        probs.append("province %r without a provinces layer" % a["province"])
+    if have_nov:
+        names = sorted(set(z.attrs for z in in_nov if z.attrs is not None))
+        exp = ";".join(names) if names else None
+        if a["novex"] != exp:
+            probs.append("novex %s, expected %s" % (q(a["novex"]), q(exp)))
+    elif a["novex"] is not None:
+        probs.append("novex %r without a NOVEX layer" % a["novex"])
+    return probs, ambiguous
+
+
+def run_points(args, loc, env, rep):
+    """Check 4: random points, drawn uniformly in env, kept where a claim or a
+    face holds them."""
+    tol = args.boundary_tol
+    rng = random.Random(args.seed)
+    want = args.points
+    max_tries = max(1000, 200 * want)
+    tries = tested = skipped = 0
+    ambiguous_prov = 0
+    bad = []
+    have_prov, have_nov = loc.provinces is not None, loc.novex is not None
+    while tested < want and tries < max_tries:
+        tries += 1
+        x = rng.uniform(env[0], env[1])
+        y = rng.uniform(env[2], env[3])
+        if not loc.cgrid.query_point(x, y, tol) and not loc.fgrid.query_point(x, y, tol):
+            continue
+        disc = loc.disc(x, y)
+        in_claims = loc.inside(loc.claims, loc.cgrid, x, y, disc)
+        in_faces = loc.inside(loc.faces, loc.fgrid, x, y, disc) if in_claims is not None else None
+        if in_faces is None:
+            skipped += 1
+            continue
+        if not in_claims and not in_faces:
+            continue
+        z = loc.zones(x, y, disc)
+        if z is None:
+            skipped += 1
+            continue
+        tested += 1
+        where = "point (%.3f %.3f)" % (x, y)
+        if len(in_faces) != 1:
+            bad.append("%s: in %d faces (fids %s), expected claims %s"
+                       % (where, len(in_faces), ",".join(str(f.key) for f in in_faces),
+                          json.dumps(sorted(c.key for c in in_claims))))
+            continue
+        probs, amb = label_problems(in_faces[0].attrs, in_claims, z[0], z[1], have_prov,
+                                    have_nov)
+        ambiguous_prov += amb
+        if probs:
+            bad.append("%s in face fid %s: %s" % (where, in_faces[0].key, "; ".join(probs)))
+
+    ok = not bad and (tested > 0 or want == 0 or (not loc.claims and not loc.faces))
+    msg = ("%d points tested (seed %d, %d drawn), %d wrong, %d skipped within %g of a boundary"
+           % (tested, args.seed, tries, len(bad), skipped, tol))
+    if ambiguous_prov:
+        msg += ", %d in overlapping provinces" % ambiguous_prov
+    if tested < want:
+        msg += "; only %d of %d wanted points fell inside claims or faces" % (tested, want)
+    rep.result(ok, "4-points", msg, bad)
+
+
+def run_face_labels(args, loc, rep):
+    """Check 4 (faces): a point on the surface of every face must be held by
+    exactly the claims and zones the face names."""
+    bad = []
+    skipped = ambiguous_prov = 0
+    have_prov, have_nov = loc.provinces is not None, loc.novex is not None
+    for f in loc.faces:
+        try:
+            p = f.geom.PointOnSurface()
+        except RuntimeError:
+            p = None
+        if p is None or p.IsEmpty():
+            skipped += 1
+            continue
+        x, y = p.GetX(), p.GetY()
+        disc = loc.disc(x, y)
+        if f.classify(disc) != 1:  # too thin to hold a disc of radius tol there
+            skipped += 1
+            continue
+        in_claims = loc.inside(loc.claims, loc.cgrid, x, y, disc)
+        z = loc.zones(x, y, disc) if in_claims is not None else None
+        if z is None:
+            skipped += 1
+            continue
+        probs, amb = label_problems(f.attrs, in_claims, z[0], z[1], have_prov, have_nov)
+        ambiguous_prov += amb
+        if probs:
+            bad.append("face fid %s at (%.3f %.3f): %s" % (f.key, x, y, "; ".join(probs)))
+    msg = ("%d faces, %d wrong, %d skipped (no interior point %g clear of every boundary)"
+           % (len(loc.faces), len(bad), skipped, args.boundary_tol))
+    if ambiguous_prov:
+        msg += ", %d in overlapping provinces" % ambiguous_prov
+    rep.result(not bad, "4-face-labels", msg, bad)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# selftest.sh - test the stack oracle (check_stack.py) itself; stapel is not needed.
+#
+# Builds tiny claim/zone inputs and a correct stack GeoPackage BY HAND (coordinates
+# and labels typed below, areas computed on paper), checks that the oracle passes
+# it, then corrupts copies and checks that the oracle fails each one on the right
+# check. Exit 0 when the oracle behaves, 1 otherwise.
+#
+#   testdata/oracle/selftest.sh [-v]
+set -euo pipefail
+
+PY=/usr/bin/python3
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ORACLE="$HERE/check_stack.py"
+VERBOSE=0
+[ "${1:-}" = "-v" ] && VERBOSE=1
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/oracle-selftest.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+# Relative coordinates (metres) are offset by (100000, 400000) in EPSG:28992.
+#
+#  claims                                      zones
+#   nature:0  A = [0,200]x[0,200]  (shapefile)  province Utrecht    x <= 200
+#   nature:1  null geometry: skipped            province Gelderland x >= 200
+#   wind:1    B = [100,300]x[100,300] (gpkg)     novex De Peel    [-50,350]x[100,350]
+#   wind:2    C = [200,300]x[100,300]            novex Foodvalley = B
+#   housing:1 bow-tie (400,0)(500,100)(500,0)(400,100): invalid, repairs to two
+#             triangles of 2500 m2 each (they touch at (450,50))
+#   housing:2 POLYGON EMPTY: skipped
+#
+#  faces (the stack a correct overlay must produce)
+#   F1 [0,200]x[0,100]    nature:0               Utrecht    -                   20000
+#   F2 [0,100]x[100,200]  nature:0               Utrecht    De Peel             10000
+#   F3 [100,200]x[100,200] nature:0,wind:1       Utrecht    De Peel;Foodvalley  10000
+#   F4 [100,200]x[200,300] wind:1                Utrecht    De Peel;Foodvalley  10000
+#   F5 [200,300]x[100,300] wind:1,wind:2         Gelderland De Peel;Foodvalley  20000
+#   F6 both triangles      housing:1             Gelderland -                    5000
+#  sum of face areas 75000 = union of claims (40000 + 40000 - 10000 + 5000)
+#  sum(area x n_claims) 105000 = 40000 + 40000 + 20000 + 5000
+"$PY" - "$WORK" <<'EOF'
+import json, os, sys
+from osgeo import ogr, osr
+ogr.UseExceptions()
+W = sys.argv[1]
+RD = osr.SpatialReference(); RD.ImportFromEPSG(28992)
+X0, Y0 = 100000, 400000
+
+def geom(wkt_rel):
+    """WKT in relative coordinates -> geometry in RD New."""
+    g = ogr.CreateGeometryFromWkt(wkt_rel)
+    def shift(h):
+        for i in range(h.GetGeometryCount()):
+            shift(h.GetGeometryRef(i))
+        for i in range(h.GetPointCount()):
+            x, y = h.GetPoint_2D(i)
+            h.SetPoint_2D(i, x + X0, y + Y0)
+    shift(g)
+    return g
+
+def box(x0, y0, x1, y1):
+    return "POLYGON((%d %d,%d %d,%d %d,%d %d,%d %d))" % (x0, y0, x0, y1, x1, y1, x1, y0, x0, y0)
+
+def layer(path, name, gtype, fields, rows, driver="GPKG"):
+    drv = ogr.GetDriverByName(driver)
+    ds = drv.Open(path, 1) if os.path.exists(path) else drv.CreateDataSource(path)
+    lyr = ds.CreateLayer(name, RD, gtype)
+    for fname, ftype in fields:
+        lyr.CreateField(ogr.FieldDefn(fname, ftype))
+    for attrs, wkt in rows:
+        f = ogr.Feature(lyr.GetLayerDefn())
+        for k, v in attrs.items():
+            if v is not None:
+                f.SetField(k, v)
+        if wkt is not None:
+            f.SetGeometry(geom(wkt) if isinstance(wkt, str) else wkt)
+        lyr.CreateFeature(f)
+
+S = ogr.OFTString
+layer(W + "/nature.shp", "nature", ogr.wkbPolygon, [("naam", S)], [
+    ({"naam": "A"}, box(0, 0, 200, 200)),                 # fid 0
+    ({"naam": "null"}, None)], driver="ESRI Shapefile")   # fid 1: no geometry
+layer(W + "/wind.gpkg", "wind", ogr.wkbPolygon, [("naam", S)], [
+    ({"naam": "B"}, box(100, 100, 300, 300)),             # fid 1
+    ({"naam": "C"}, box(200, 100, 300, 300))])            # fid 2
+layer(W + "/claims.gpkg", "housing", ogr.wkbPolygon, [("naam", S)], [
+    ({"naam": "bowtie"}, "POLYGON((400 0,500 100,500 0,400 100,400 0))"),  # fid 1
+    ({"naam": "empty"}, "POLYGON EMPTY")])                                 # fid 2
+layer(W + "/claims.gpkg", "other", ogr.wkbPolygon, [], [])  # makes claims.gpkg multi-layer
+layer(W + "/provinces.gpkg", "provinces", ogr.wkbPolygon, [("naam", S)], [
+    ({"naam": "Utrecht"}, box(-1000, -1000, 200, 1000)),
+    ({"naam": "Gelderland"}, box(200, -1000, 1000, 1000))])
+layer(W + "/novex.gpkg", "novex", ogr.wkbPolygon, [("naam", S)], [
+    ({"naam": "De Peel"}, box(-50, 100, 350, 350)),
+    ({"naam": "Foodvalley"}, box(100, 100, 300, 300))])
+with open(W + "/scenario.json", "w") as fh:
+    json.dump({"crs": "EPSG:28992",
+               "layers": [{"theme": "nature", "source": "nature.shp"},
+                          {"theme": "wind", "source": "wind.gpkg"},
+                          {"theme": "housing", "source": "claims.gpkg|layername=housing"}],
+               "provinces": {"source": "provinces.gpkg", "field": "naam"},
+               "novex": {"source": "novex.gpkg", "field": "naam"}}, fh, indent=1)
+
+DP, DPF = "De Peel", "De Peel;Foodvalley"
+faces = [  # n_claims, n_themes, themes, claim_ids, province, novex, area_m2, geometry
+    (1, 1, "nature", ["nature:0"], "Utrecht", None, 20000, box(0, 0, 200, 100)),
+    (1, 1, "nature", ["nature:0"], "Utrecht", DP, 10000, box(0, 100, 100, 200)),
+    (2, 2, "nature+wind", ["nature:0", "wind:1"], "Utrecht", DPF, 10000, box(100, 100, 200, 200)),
+    (1, 1, "wind", ["wind:1"], "Utrecht", DPF, 10000, box(100, 200, 200, 300)),
+    (2, 1, "wind", ["wind:1", "wind:2"], "Gelderland", DPF, 20000, box(200, 100, 300, 300)),
+    (1, 1, "housing", ["housing:1"], "Gelderland", None, 5000,
+     "MULTIPOLYGON(((400 0,400 100,450 50,400 0)),((450 50,500 100,500 0,450 50)))"),
+]
+rows = []
+for nc, nt, th, ids, pr, nv, area, wkt in faces:
+    g = ogr.ForceToMultiPolygon(geom(wkt))
+    assert abs(g.GetArea() - area) < 1e-9, (wkt, g.GetArea(), area)
+    rows.append(({"n_claims": nc, "n_themes": nt, "themes": th, "claim_ids": json.dumps(ids),
+                  "province": pr, "novex": nv, "area_m2": float(area)},
+                 g))
+I, R = ogr.OFTInteger, ogr.OFTReal
+layer(W + "/good.gpkg", "stack", ogr.wkbMultiPolygon,
+      [("n_claims", I), ("n_themes", I), ("themes", S), ("claim_ids", S),
+       ("province", S), ("novex", S), ("verdict", S), ("conflict_pairs", S), ("area_m2", R)],
+      rows)
+EOF
+
+fails=0
+run() {  # run NAME EXPECTED_RC [FAILING-CHECK ...] -- ORACLE-ARGS...
+    # passes when the exit status is EXPECTED_RC and exactly the named checks FAIL
+    local name=$1 want=$2; shift 2
+    local checks=()
+    while [ "$1" != "--" ]; do checks+=("$1"); shift; done
+    shift
+    local out rc=0
+    out=$("$PY" "$ORACLE" "$@" 2>"$WORK/stderr") || rc=$?
+    local got want_set ok=1
+    got=$(sed -n 's/^FAIL \([^ ]*\) .*/\1/p' <<<"$out" | sort | tr '\n' ' ')
+    want_set=$(printf '%s\n' "${checks[@]}" | sed '/^$/d' | sort | tr '\n' ' ')
+    [ "$rc" = "$want" ] || ok=0
+    [ "$got" = "$want_set" ] || ok=0
+    if [ "$want" != 2 ]; then
+        grep -q "^oracle: [0-9]* passed, ${#checks[@]} failed$" <<<"$out" || ok=0
+    fi
+    if [ $ok = 1 ]; then
+        echo "ok   $name (exit $rc${checks[*]:+; fails: ${checks[*]}})"
+    else
+        echo "BAD  $name: exit $rc (want $want); FAIL lines: ${got:-none} (want: ${want_set:-none})"
+        fails=$((fails + 1))
+    fi
+    if [ $ok = 0 ] || [ $VERBOSE = 1 ]; then
+        # shellcheck disable=SC2001
+        sed 's/^/       | /' <<<"$out"
+        sed 's/^/       ! /' "$WORK/stderr"
+    fi
+}
+
+M=(--manifest "$WORK/scenario.json" --points 400 --seed 7)
+
+# 1. the hand-made stack is correct
+run "correct stack (manifest)" 0 -- "${M[@]}" --stack "$WORK/good.gpkg"
+run "correct stack (--layer flags)" 0 -- --stack "$WORK/good.gpkg" --points 400 \
+    --layer nature="$WORK/nature.shp" --layer wind="$WORK/wind.gpkg" \
+    --layer "housing=$WORK/claims.gpkg|layername=housing" \
+    --provinces "$WORK/provinces.gpkg" --novex "$WORK/novex.gpkg" \
+    --province-field naam --novex-field naam
+
+# 2. corrupted copies: each must fail, on the named checks
+corrupt() {  # corrupt NAME SQL...
+    local name=$1; shift
+    cp "$WORK/good.gpkg" "$WORK/$name.gpkg"
+    for sql in "$@"; do
+        ogrinfo -q "$WORK/$name.gpkg" -sql "$sql" >/dev/null
+    done
+}
+corrupt wrong_n_claims "UPDATE stack SET n_claims = 3 WHERE fid = 5"
+run "wrong n_claims on one face" 1 5-attributes 3-multiplicity 4-points 4-face-labels -- \
+    "${M[@]}" --stack "$WORK/wrong_n_claims.gpkg"
+
+corrupt missing_face "DELETE FROM stack WHERE fid = 4"
+run "missing face" 1 2-coverage 3-multiplicity 3-per-claim 4-points -- \
+    "${M[@]}" --stack "$WORK/missing_face.gpkg"
+
+corrupt duplicate_face "INSERT INTO stack (geom, n_claims, n_themes, themes, claim_ids,
+    province, novex, area_m2) SELECT geom, n_claims, n_themes, themes, claim_ids, province,
+    novex, area_m2 FROM stack WHERE fid = 3"
+run "overlapping duplicate face" 1 2-coverage 2-overlap 3-multiplicity 3-per-claim \
+    4-points -- \
+    "${M[@]}" --stack "$WORK/duplicate_face.gpkg"
+
+# a consistent but wrong label: only the point check can see it
+corrupt wrong_claim "UPDATE stack SET claim_ids = '[\"wind:2\"]' WHERE fid = 4"
+run "wrong claim id, consistent counts" 1 3-per-claim 4-points 4-face-labels -- "${M[@]}" --stack "$WORK/wrong_claim.gpkg"
+
+corrupt wrong_novex "UPDATE stack SET novex = 'De Peel' WHERE fid = 5"
+run "wrong novex tag" 1 4-points 4-face-labels -- "${M[@]}" --stack "$WORK/wrong_novex.gpkg"
+
+corrupt wrong_province "UPDATE stack SET province = NULL WHERE fid = 6"
+run "missing province tag" 1 4-points 4-face-labels -- "${M[@]}" --stack "$WORK/wrong_province.gpkg"
+
+corrupt wrong_themes "UPDATE stack SET themes = 'wind+nature' WHERE fid = 3"
+run "themes not sorted" 1 5-attributes 4-points 4-face-labels -- "${M[@]}" --stack "$WORK/wrong_themes.gpkg"
+
+corrupt wrong_area "UPDATE stack SET area_m2 = 20001 WHERE fid = 1"
+run "area_m2 off by 1 m2" 1 1-geometry -- "${M[@]}" --stack "$WORK/wrong_area.gpkg"
+
+# a face grown by a shifted copy of another: overlap and false positives
+corrupt shifted_face "UPDATE stack SET geom = (SELECT geom FROM stack WHERE fid = 6) WHERE fid = 1" \
+    "UPDATE stack SET area_m2 = 5000 WHERE fid = 1"
+run "face replaced by a copy of another" 1 2-coverage 2-overlap 3-multiplicity \
+    3-per-claim 4-points 4-face-labels -- \
+    "${M[@]}" --stack "$WORK/shifted_face.gpkg"
+
+# a face split in two with equal labels: a valid partition, but not dissolved
+cp "$WORK/good.gpkg" "$WORK/split_face.gpkg"
+"$PY" - "$WORK/split_face.gpkg" <<'EOF2'
+import sys
+from osgeo import ogr
+ogr.UseExceptions()
+ds = ogr.Open(sys.argv[1], 1)
+lyr = ds.GetLayer("stack")
+f = lyr.GetFeature(5)  # F5 [200,300]x[100,300] -> two 100x100 halves
+south = ogr.CreateGeometryFromWkt(
+    "MULTIPOLYGON(((100200 400100,100200 400200,100300 400200,100300 400100,100200 400100)))")
+north = ogr.CreateGeometryFromWkt(
+    "MULTIPOLYGON(((100200 400200,100200 400300,100300 400300,100300 400200,100200 400200)))")
+g = f.Clone()
+f.SetGeometry(south); f.SetField("area_m2", 10000.0); lyr.SetFeature(f)
+g.SetFID(-1); g.SetGeometry(north); g.SetField("area_m2", 10000.0); lyr.CreateFeature(g)
+ds = None
+EOF2
+run "face split in two, without --dissolved" 0 -- "${M[@]}" --stack "$WORK/split_face.gpkg"
+run "face split in two, with --dissolved" 1 6-dissolved -- "${M[@]}" --dissolved \
+    --stack "$WORK/split_face.gpkg"
+run "correct stack, with --dissolved" 0 -- "${M[@]}" --dissolved --stack "$WORK/good.gpkg"
+
+# 3. usage errors: exit 2
+run "no claim layers" 2 -- --stack "$WORK/good.gpkg"
+run "bad manifest path" 2 -- --manifest "$WORK/nope.json" --stack "$WORK/good.gpkg"
+run "multi-layer source without layername" 2 -- --stack "$WORK/good.gpkg" \
+    --layer housing="$WORK/claims.gpkg"
+
+if [ $fails = 0 ]; then
+    echo "selftest: all passed"
+else
+    echo "selftest: $fails failed"
+    exit 1
+fi
