@@ -509,6 +509,10 @@ Overlaps, by construction:
   *Zonnepark Zeewolde-Noord*). `agri` has none.
 - NOVEX: *Almere Oosterwold* overlaps *Lelystad Airport en omgeving*;
   *Noordoostpolder Urk* reaches outside the province (about 10.7 km² of it).
+- outside the province (faces there get no province): parts of *Kuinderbos* and
+  *Markermeer-oevers* (nature), *Veluwerandmeren oeverzone* and *Markermeer-kustzone*
+  (water), *Windpark Noordoostpolder* (wind), *Almere Pampus* and *Lelystad Warande*
+  (housing). All other claims lie inside Flevoland.
 - across themes: every one of the 21 theme pairs overlaps somewhere (e.g. *Zonnepark
   Dronten* and *Biddinghuizen Oost* on agri block A, *Schokland en omgeving* on agri
   block B, *Zon op daken Oosterwold* on the Oosterwold plots, the N23 corridor across

@@ -136,6 +136,51 @@ stapel_status stapel_info_read(stapel_ctx *ctx, stapel_source_info **out, const 
 void stapel_source_info_free(stapel_source_info *info);
 
 /* ------------------------------------------------------------------------ */
+/* Rules                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* What two themes meeting on one face mean, from harmless to worst. A face
+ * with one theme is "single"; a pair that no rule covers is "unrated". */
+typedef enum stapel_verdict {
+    STAPEL_VERDICT_SINGLE = 0,
+    STAPEL_VERDICT_COMPATIBLE,
+    STAPEL_VERDICT_UNRATED,
+    STAPEL_VERDICT_CONDITIONAL, /* combinable under conditions: a kans */
+    STAPEL_VERDICT_CONFLICT,    /* a spanningspunt */
+} stapel_verdict;
+
+/* "single", "compatible", "unrated", "conditional" or "conflict". Static storage. */
+const char *stapel_verdict_name(stapel_verdict verdict);
+
+/* A theme x theme matrix of verdicts. */
+typedef struct stapel_rules stapel_rules;
+
+/* Read rules from a CSV file with the header theme_a,theme_b,verdict and an
+ * optional note column, through GDAL's CSV driver. With path NULL, the
+ * built-in NOVEX matrix (docs/rules/novex-default.csv) is used. An unknown
+ * verdict, a missing column or a pair given twice with different verdicts is
+ * refused with STAPEL_EDATA and a message naming the file and line.
+ * Caller owns *out; free with stapel_rules_free(). */
+stapel_status stapel_rules_read(stapel_ctx *ctx, stapel_rules **out, const char *path);
+
+/* Free rules. Accepts NULL. */
+void stapel_rules_free(stapel_rules *rules);
+
+/* Number of rules. */
+size_t stapel_rules_count(const stapel_rules *rules);
+
+/* The verdict for two themes in either order (STAPEL_VERDICT_UNRATED when no
+ * rule covers them, STAPEL_VERDICT_SINGLE when a equals b). *note, if not
+ * NULL, receives the rule's note or NULL; borrowed, valid until rules is freed. */
+stapel_verdict stapel_rules_verdict(const stapel_rules *rules, const char *a, const char *b,
+                                    const char **note);
+
+/* Every theme named by a rule, for checking them against the layers: theme i
+ * of count. Borrowed; valid until rules is freed. */
+size_t stapel_rules_theme_count(const stapel_rules *rules);
+const char *stapel_rules_theme(const stapel_rules *rules, size_t i);
+
+/* ------------------------------------------------------------------------ */
 /* Stack                                                                    */
 /* ------------------------------------------------------------------------ */
 
@@ -175,6 +220,10 @@ stapel_status stapel_job_add_layer(stapel_ctx *ctx, stapel_job *job, const char 
 stapel_status stapel_job_set_zones(stapel_ctx *ctx, stapel_job *job, stapel_zone_kind kind,
                                    const char *source, const char *name_field);
 
+/* Use these rules for the verdicts (copied). Without a call, the built-in
+ * NOVEX matrix applies. */
+stapel_status stapel_job_set_rules(stapel_ctx *ctx, stapel_job *job, const stapel_rules *rules);
+
 /* The computed stack: faces with their labels, and the zones as read. */
 typedef struct stapel_stack stapel_stack;
 
@@ -196,6 +245,8 @@ typedef struct stapel_face {
     const char *claim_ids; /* JSON list of "theme:source_fid" */
     const char *province;  /* NULL outside every province */
     const char *novex;     /* NOVEX names sorted and joined with ';', or NULL */
+    stapel_verdict verdict;     /* the worst verdict among the face's theme pairs */
+    const char *conflict_pairs; /* JSON list of "a\u00d7b" pairs with verdict conflict */
     double area_m2;
 } stapel_face;
 
@@ -228,6 +279,52 @@ enum {
  * refused with STAPEL_EEXISTS. */
 stapel_status stapel_stack_write(stapel_ctx *ctx, const stapel_stack *stack, const char *path,
                                  unsigned flags);
+
+/* ------------------------------------------------------------------------ */
+/* Summaries                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* One zone: a province, a NOVEX area, or the total. Areas in m². */
+typedef struct stapel_zone_row {
+    char *zone_type; /* "province", "novex" or "total" */
+    char *zone;      /* the zone's name; "total" for the total row */
+    double area_m2;  /* the zone's own area (total: all provinces, or all claims) */
+    double claimed_m2;  /* sum over themes of each theme's union area in the zone */
+    double claim_ratio; /* claimed_m2 / area_m2; above 1 the themes cannot lie side by side */
+    double stacked2_m2; /* area with 2 or more themes */
+    double stacked3_m2; /* area with 3 or more themes */
+    int max_themes;
+    double conflict_m2; /* area of faces whose verdict is conflict */
+    double kans_m2;     /* area of faces with 2+ themes whose verdict is conditional or compatible */
+} stapel_zone_row;
+
+/* One theme in one zone. */
+typedef struct stapel_theme_row {
+    char *zone_type;
+    char *zone;
+    char *theme;
+    double area_m2;    /* union area of the theme in the zone */
+    double share;      /* area_m2 / the zone's area */
+    double overlap_m2; /* the part of area_m2 shared with another theme */
+} stapel_theme_row;
+
+/* The summary tables of a stack. */
+typedef struct stapel_summary {
+    size_t n_zones;
+    stapel_zone_row *zones; /* provinces, then NOVEX areas, each by name, then total */
+    size_t n_themes;
+    stapel_theme_row *themes; /* in the order of zones, themes sorted */
+} stapel_summary;
+
+/* The summary of a built stack. Borrowed; valid until stack is freed. */
+const stapel_summary *stapel_stack_summary(const stapel_stack *stack);
+
+/* Read the summary tables (zone_summary, zone_theme) of a GeoPackage that
+ * stapel wrote. Caller owns *out; free with stapel_summary_free(). */
+stapel_status stapel_summary_read(stapel_ctx *ctx, stapel_summary **out, const char *path);
+
+/* Free a summary read with stapel_summary_read(). Accepts NULL. */
+void stapel_summary_free(stapel_summary *summary);
 
 #ifdef __cplusplus
 }

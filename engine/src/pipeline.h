@@ -12,6 +12,7 @@
 #define STAPEL_PIPELINE_H
 
 #include "geom.h"
+#include "rules.h"
 
 #include <stdint.h>
 
@@ -40,6 +41,7 @@ typedef struct stapel__zone_src {
 
 struct stapel_job {
     stapel_stack_opts opts; /* strings below own the copies */
+    stapel_rules *rules;    /* NULL: the built-in NOVEX matrix */
     char *t_srs;
     char *s_srs;
     stapel__layer *layers;
@@ -111,10 +113,23 @@ void stapel__faces_free(GEOSContextHandle_t h, stapel__face *faces, size_t n);
 /* A face of the finished stack, with its attributes. */
 typedef struct stapel__out_face {
     GEOSGeometry *geom;
+    uint32_t *ids; /* the label: sorted item indices */
+    uint32_t n_ids;
     int n_claims, n_themes;
-    char *themes, *claim_ids, *province, *novex;
+    char *themes, *claim_ids, *province, *novex, *conflict_pairs;
+    stapel_verdict verdict;
     double area;
 } stapel__out_face;
+
+/* One row of the conflicts layer: a theme pair in one zone combination. */
+typedef struct stapel__conflict {
+    GEOSGeometry *geom; /* dissolved faces */
+    size_t theme_a, theme_b; /* ranks, a < b */
+    stapel_verdict verdict;
+    const char *province; /* borrowed from a face, or NULL */
+    const char *novex;
+    double area;
+} stapel__conflict;
 
 struct stapel_stack {
     GEOSContextHandle_t geos; /* frees the geometries */
@@ -125,7 +140,19 @@ struct stapel_stack {
     stapel__out_face *faces;
     size_t n_faces, cap_faces;
     char *zone_fields[2]; /* name fields of the zone layers, by stapel_zone_kind */
+    char **themes;        /* distinct themes, sorted */
+    size_t n_themes;
+    size_t *theme_rank;   /* per claim layer: index into themes */
+    stapel_verdict *verdicts; /* n_themes x n_themes */
+    const char **notes;       /* n_themes x n_themes, borrowed from rules */
+    stapel_rules *rules;
+    stapel__conflict *conflicts;
+    size_t n_conflicts;
+    stapel_summary *summary;
     stapel_stack_stats stats;
 };
+
+/* Compute the conflicts and the zone summaries of a built stack. */
+stapel_status stapel__summarize(stapel_ctx *ctx, stapel_stack *s);
 
 #endif /* STAPEL_PIPELINE_H */

@@ -65,7 +65,22 @@ void stapel_job_free(stapel_job *job)
     }
     free(job->t_srs);
     free(job->s_srs);
+    stapel_rules_free(job->rules);
     free(job);
+}
+
+stapel_status stapel_job_set_rules(stapel_ctx *ctx, stapel_job *job, const stapel_rules *rules)
+{
+    stapel__clear(ctx);
+    stapel_rules *copy = NULL;
+    if (rules != NULL) {
+        stapel_status st = stapel__rules_clone(ctx, &copy, rules);
+        if (st != STAPEL_OK)
+            return st;
+    }
+    stapel_rules_free(job->rules);
+    job->rules = copy;
+    return STAPEL_OK;
 }
 
 static bool theme_ok(const char *t)
@@ -145,8 +160,19 @@ void stapel_stack_free(stapel_stack *s)
         free(f->claim_ids);
         free(f->province);
         free(f->novex);
+        free(f->conflict_pairs);
+        free(f->ids);
     }
     free(s->faces);
+    for (size_t i = 0; i < s->n_conflicts; i++)
+        GEOSGeom_destroy_r(s->geos, s->conflicts[i].geom);
+    free(s->conflicts);
+    stapel_summary_free(s->summary);
+    free(s->themes);
+    free(s->theme_rank);
+    free(s->verdicts);
+    free(s->notes);
+    stapel_rules_free(s->rules);
     for (size_t i = 0; i < s->n_layers; i++) {
         free(s->layer_themes[i]);
         free(s->layer_sources[i]);
@@ -173,9 +199,15 @@ size_t stapel_stack_face_count(const stapel_stack *s)
 stapel_face stapel_stack_face(const stapel_stack *s, size_t i)
 {
     const stapel__out_face *f = &s->faces[i];
-    stapel_face r = {f->n_claims, f->n_themes, f->themes, f->claim_ids,
-                     f->province,  f->novex,    f->area};
+    stapel_face r = {f->n_claims, f->n_themes, f->themes,  f->claim_ids,
+                     f->province, f->novex,    f->verdict, f->conflict_pairs,
+                     f->area};
     return r;
+}
+
+const stapel_summary *stapel_stack_summary(const stapel_stack *s)
+{
+    return s->summary;
 }
 
 /* ---- worker threads ------------------------------------------------------- */
@@ -327,12 +359,6 @@ static bool label_eq(const stapel__face *a, const stapel__face *b)
 
 /* ---- attributes ------------------------------------------------------------ */
 
-typedef struct theme_table {
-    char **sorted;      /* distinct themes, sorted */
-    size_t n;
-    size_t *rank;       /* per layer: index into sorted */
-} theme_table;
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -383,15 +409,15 @@ static char *join_zone_names(const stapel__input *in, const uint32_t *ids, uint3
     return b.data;
 }
 
-static stapel_status face_attributes(stapel_ctx *ctx, stapel_stack *s, const theme_table *tt,
-                                     stapel__out_face *of, const uint32_t *ids, uint32_t n,
-                                     claim_ref *scratch, bool *seen)
+static stapel_status face_attributes(stapel_ctx *ctx, stapel_stack *s, stapel__out_face *of,
+                                     const uint32_t *ids, uint32_t n, claim_ref *scratch,
+                                     bool *seen, bool *unrated)
 {
     const stapel__input *in = &s->in;
     size_t nc = 0;
     for (uint32_t i = 0; i < n && ids[i] < in->n_claims; i++) {
         const stapel__item *it = &in->items[ids[i]];
-        scratch[nc].rank = tt->rank[it->group];
+        scratch[nc].rank = s->theme_rank[it->group];
         scratch[nc].layer = it->group;
         scratch[nc].fid = it->fid;
         nc++;
@@ -400,19 +426,51 @@ static stapel_status face_attributes(stapel_ctx *ctx, stapel_stack *s, const the
     stapel__buf themes = {0}, claims = {0};
     bool ok = stapel__buf_puts(&claims, "[");
     int n_themes = 0;
-    memset(seen, 0, tt->n * sizeof *seen);
+    memset(seen, 0, s->n_themes * sizeof *seen);
+    size_t ranks[64];
     for (size_t i = 0; i < nc && ok; i++) {
-        const char *theme = tt->sorted[scratch[i].rank];
+        const char *theme = s->themes[scratch[i].rank];
         ok = stapel__buf_printf(&claims, "%s\"%s:%lld\"", i > 0 ? "," : "", theme,
                                 (long long)scratch[i].fid);
         if (ok && !seen[scratch[i].rank]) {
             seen[scratch[i].rank] = true;
             ok = (n_themes == 0 || stapel__buf_puts(&themes, "+")) &&
                  stapel__buf_puts(&themes, theme);
+            if (n_themes < 64)
+                ranks[n_themes] = scratch[i].rank;
             n_themes++;
         }
     }
     ok = ok && stapel__buf_puts(&claims, "]");
+    /* The worst verdict over every pair of the face's themes (ranks are
+     * sorted, so a < b and the pair names come out sorted). */
+    stapel_verdict worst = STAPEL_VERDICT_SINGLE;
+    stapel__buf pairs = {0};
+    ok = ok && stapel__buf_puts(&pairs, "[");
+    int n_pairs = 0, nt = n_themes < 64 ? n_themes : 64;
+    for (int i = 0; i < nt && ok; i++) {
+        for (int j = i + 1; j < nt && ok; j++) {
+            size_t a = ranks[i], b = ranks[j];
+            stapel_verdict v = s->verdicts[a * s->n_themes + b];
+            if (v > worst)
+                worst = v;
+            if (v == STAPEL_VERDICT_UNRATED)
+                unrated[a * s->n_themes + b] = true;
+            if (v == STAPEL_VERDICT_CONFLICT)
+                ok = stapel__buf_printf(&pairs, "%s\"%s\xc3\x97%s\"", n_pairs++ > 0 ? "," : "",
+                                        s->themes[a], s->themes[b]);
+        }
+    }
+    ok = ok && stapel__buf_puts(&pairs, "]");
+    of->verdict = worst;
+    of->conflict_pairs = pairs.data;
+    of->ids = malloc((n > 0 ? n : 1) * sizeof *of->ids);
+    if (of->ids != NULL) {
+        memcpy(of->ids, ids, n * sizeof *ids);
+        of->n_ids = n;
+    } else {
+        ok = false;
+    }
     size_t p0 = in->n_claims, p1 = p0 + in->n_provinces, n1 = p1 + in->n_novex;
     of->province = join_zone_names(in, ids, n, p0, p1);
     of->novex = join_zone_names(in, ids, n, p1, n1);
@@ -429,32 +487,46 @@ static stapel_status face_attributes(stapel_ctx *ctx, stapel_stack *s, const the
     return STAPEL_OK;
 }
 
-static stapel_status theme_table_make(stapel_ctx *ctx, theme_table *tt, char **themes,
-                                      size_t n_layers)
+/* The distinct themes of the layers, sorted, and each layer's rank; the
+ * verdict of every pair of themes from the rules. */
+static stapel_status themes_make(stapel_ctx *ctx, stapel_stack *s)
 {
-    memset(tt, 0, sizeof *tt);
-    tt->sorted = malloc((n_layers > 0 ? n_layers : 1) * sizeof *tt->sorted);
-    tt->rank = malloc((n_layers > 0 ? n_layers : 1) * sizeof *tt->rank);
-    if (tt->sorted == NULL || tt->rank == NULL)
+    size_t n_layers = s->n_layers;
+    s->themes = malloc((n_layers > 0 ? n_layers : 1) * sizeof *s->themes);
+    s->theme_rank = malloc((n_layers > 0 ? n_layers : 1) * sizeof *s->theme_rank);
+    if (s->themes == NULL || s->theme_rank == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     for (size_t i = 0; i < n_layers; i++)
-        tt->sorted[i] = themes[i];
-    qsort(tt->sorted, n_layers, sizeof *tt->sorted, cmp_str);
+        s->themes[i] = s->layer_themes[i];
+    qsort(s->themes, n_layers, sizeof *s->themes, cmp_str);
     size_t k = 0;
     for (size_t i = 0; i < n_layers; i++)
-        if (k == 0 || strcmp(tt->sorted[k - 1], tt->sorted[i]) != 0)
-            tt->sorted[k++] = tt->sorted[i];
-    tt->n = k;
+        if (k == 0 || strcmp(s->themes[k - 1], s->themes[i]) != 0)
+            s->themes[k++] = s->themes[i];
+    s->n_themes = k;
     for (size_t i = 0; i < n_layers; i++)
         for (size_t j = 0; j < k; j++)
-            if (strcmp(themes[i], tt->sorted[j]) == 0)
-                tt->rank[i] = j;
+            if (strcmp(s->layer_themes[i], s->themes[j]) == 0)
+                s->theme_rank[i] = j;
+    s->verdicts = calloc(k * k + 1, sizeof *s->verdicts);
+    s->notes = calloc(k * k + 1, sizeof *s->notes);
+    if (s->verdicts == NULL || s->notes == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = 0; j < k; j++)
+            s->verdicts[i * k + j] =
+                stapel_rules_verdict(s->rules, s->themes[i], s->themes[j], &s->notes[i * k + j]);
     return STAPEL_OK;
 }
 
+typedef struct attr_scratch {
+    claim_ref *claims;
+    bool *seen;
+    bool *unrated; /* n_themes x n_themes: pairs met that no rule covers */
+} attr_scratch;
+
 static stapel_status push_out(stapel_ctx *ctx, stapel_stack *s, GEOSGeometry *g,
-                              const theme_table *tt, const uint32_t *ids, uint32_t n,
-                              claim_ref *scratch, bool *seen)
+                              const uint32_t *ids, uint32_t n, attr_scratch *sc)
 {
     if (s->n_faces == s->cap_faces) {
         size_t cap = s->cap_faces == 0 ? 1024 : s->cap_faces * 2;
@@ -469,12 +541,11 @@ static stapel_status push_out(stapel_ctx *ctx, stapel_stack *s, GEOSGeometry *g,
     stapel__out_face *of = &s->faces[s->n_faces++];
     memset(of, 0, sizeof *of);
     of->geom = g;
-    return face_attributes(ctx, s, tt, of, ids, n, scratch, seen);
+    return face_attributes(ctx, s, of, ids, n, sc->claims, sc->seen, sc->unrated);
 }
 
 /* Union the members of a group and emit each resulting polygon. */
-static stapel_status emit_group(stapel_ctx *ctx, stapel_stack *s, group *gr,
-                                const theme_table *tt, claim_ref *scratch, bool *seen)
+static stapel_status emit_group(stapel_ctx *ctx, stapel_stack *s, group *gr, attr_scratch *sc)
 {
     GEOSContextHandle_t h = ctx->geos;
     const uint32_t *ids = gr->members[0].ids;
@@ -482,7 +553,7 @@ static stapel_status emit_group(stapel_ctx *ctx, stapel_stack *s, group *gr,
     if (gr->n == 1) {
         GEOSGeometry *g = gr->members[0].geom;
         gr->members[0].geom = NULL;
-        return push_out(ctx, s, g, tt, ids, n_ids, scratch, seen);
+        return push_out(ctx, s, g, ids, n_ids, sc);
     }
     GEOSGeometry **geoms = malloc(gr->n * sizeof *geoms);
     if (geoms == NULL)
@@ -512,7 +583,7 @@ static stapel_status emit_group(stapel_ctx *ctx, stapel_stack *s, group *gr,
             st = stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
             break;
         }
-        st = push_out(ctx, s, c, tt, ids, n_ids, scratch, seen);
+        st = push_out(ctx, s, c, ids, n_ids, sc);
     }
     GEOSGeom_destroy_r(h, u);
     return st;
@@ -535,20 +606,17 @@ static stapel_status assemble(stapel_ctx *ctx, stapel_stack *s, const stapel__ti
     size_t *table = malloc(hcap * sizeof *table); /* group id + 1, 0 = empty */
     group *groups = calloc(n_seam > 0 ? n_seam : 1, sizeof *groups);
     slot *slots = malloc((n_total > 0 ? n_total : 1) * sizeof *slots);
-    theme_table tt = {0};
-    claim_ref *scratch = malloc((s->in.n_claims > 0 ? s->in.n_claims : 1) * sizeof *scratch);
-    bool *seen = NULL;
+    attr_scratch sc = {0};
+    sc.claims = malloc((s->in.n_claims > 0 ? s->in.n_claims : 1) * sizeof *sc.claims);
     size_t n_groups = 0, n_slots = 0;
-    if (table == NULL || groups == NULL || slots == NULL || scratch == NULL) {
+    if (table == NULL || groups == NULL || slots == NULL || sc.claims == NULL) {
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
         goto done;
     }
     memset(table, 0, hcap * sizeof *table);
-    st = theme_table_make(ctx, &tt, s->layer_themes, s->n_layers);
-    if (st != STAPEL_OK)
-        goto done;
-    seen = calloc(tt.n > 0 ? tt.n : 1, sizeof *seen);
-    if (seen == NULL) {
+    sc.seen = calloc(s->n_themes + 1, sizeof *sc.seen);
+    sc.unrated = calloc(s->n_themes * s->n_themes + 1, sizeof *sc.unrated);
+    if (sc.seen == NULL || sc.unrated == NULL) {
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
         goto done;
     }
@@ -592,12 +660,12 @@ static stapel_status assemble(stapel_ctx *ctx, stapel_stack *s, const stapel__ti
         const slot *sl = &slots[k];
         if (sl->is_group) {
             group *gr = &groups[sl->index];
-            st = emit_group(ctx, s, gr, &tt, scratch, seen);
+            st = emit_group(ctx, s, gr, &sc);
         } else {
             stapel__face *f = &out[sl->tile].faces[sl->index];
             GEOSGeometry *g = f->geom;
             f->geom = NULL;
-            st = push_out(ctx, s, g, &tt, f->ids, f->n_ids, scratch, seen);
+            st = push_out(ctx, s, g, f->ids, f->n_ids, &sc);
         }
     }
     /* Seam faces were moved into their groups: clear them in the tile lists. */
@@ -610,6 +678,22 @@ static stapel_status assemble(stapel_ctx *ctx, stapel_stack *s, const stapel__ti
             if (groups[g].members[m].geom != NULL)
                 GEOSGeom_destroy_r(h, groups[g].members[m].geom);
     stapel__progress(ctx, "merging", 1.0);
+    if (st == STAPEL_OK) {
+        stapel__buf b = {0};
+        size_t k = s->n_themes, n_un = 0;
+        for (size_t i = 0; i < k; i++)
+            for (size_t j = i + 1; j < k; j++)
+                if (sc.unrated[i * k + j] &&
+                    stapel__buf_printf(&b, "%s%s\xc3\x97%s", n_un++ > 0 ? ", " : "",
+                                       s->themes[i], s->themes[j]))
+                    continue;
+        if (n_un > 0)
+            stapel__log(ctx, STAPEL_LOG_WARN,
+                        "no rule for %zu theme pair%s that meet (verdict 'unrated'): %s; add "
+                        "them to the rules file",
+                        n_un, n_un == 1 ? "" : "s", b.data != NULL ? b.data : "");
+        stapel__buf_free(&b);
+    }
 done:
     if (groups != NULL)
         for (size_t g = 0; g < n_groups; g++)
@@ -617,10 +701,9 @@ done:
     free(groups);
     free(table);
     free(slots);
-    free(scratch);
-    free(seen);
-    free(tt.sorted);
-    free(tt.rank);
+    free(sc.claims);
+    free(sc.seen);
+    free(sc.unrated);
     return st;
 }
 
@@ -660,6 +743,26 @@ stapel_status stapel_stack_build(stapel_ctx *ctx, stapel_stack **out, const stap
         }
     }
 
+    if (job->rules != NULL)
+        st = stapel__rules_clone(ctx, &s->rules, job->rules);
+    else
+        st = stapel_rules_read(ctx, &s->rules, NULL);
+    if (st != STAPEL_OK)
+        goto done;
+    st = themes_make(ctx, s);
+    if (st != STAPEL_OK)
+        goto done;
+    if (!s->rules->builtin) {
+        for (size_t i = 0; i < stapel_rules_theme_count(s->rules); i++) {
+            const char *t = stapel_rules_theme(s->rules, i);
+            bool used = false;
+            for (size_t j = 0; j < s->n_themes; j++)
+                used = used || strcmp(s->themes[j], t) == 0;
+            if (!used)
+                stapel__log(ctx, STAPEL_LOG_WARN, "rules %s: theme '%s' is used by no layer",
+                            s->rules->source, t);
+        }
+    }
     for (int k = 0; k < 2; k++) {
         if (job->zones[k].field == NULL)
             continue;
@@ -697,6 +800,9 @@ stapel_status stapel_stack_build(stapel_ctx *ctx, stapel_stack **out, const stap
     if (st != STAPEL_OK)
         goto done;
     s->stats.n_faces = (int64_t)s->n_faces;
+    st = stapel__summarize(ctx, s);
+    if (st != STAPEL_OK)
+        goto done;
     /* The claims are not needed any more: only faces and zones are written. */
     for (size_t i = 0; i < s->in.n_claims; i++) {
         GEOSGeom_destroy_r(s->geos, s->in.items[i].geom);

@@ -100,7 +100,8 @@ static stapel_status write_faces(writer *w, GDALDatasetH ds, OGRSpatialReference
         {"n_claims", OFTInteger, OFSTNone},  {"n_themes", OFTInteger, OFSTNone},
         {"themes", OFTString, OFSTNone},     {"claim_ids", OFTString, OFSTJSON},
         {"province", OFTString, OFSTNone},   {"novex", OFTString, OFSTNone},
-        {"verdict", OFTString, OFSTNone},    {"area_m2", OFTReal, OFSTNone},
+        {"verdict", OFTString, OFSTNone},    {"conflict_pairs", OFTString, OFSTJSON},
+        {"area_m2", OFTReal, OFSTNone},
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0] && st == STAPEL_OK; i++)
         st = add_field(w, l, fields[i].name, fields[i].type, fields[i].sub);
@@ -134,8 +135,9 @@ static stapel_status write_faces(writer *w, GDALDatasetH ds, OGRSpatialReference
             OGR_F_SetFieldString(feat, 5, f->novex);
         else
             OGR_F_SetFieldNull(feat, 5);
-        OGR_F_SetFieldString(feat, 6, f->n_themes <= 1 ? "single" : "unrated");
-        OGR_F_SetFieldDouble(feat, 7, f->area);
+        OGR_F_SetFieldString(feat, 6, stapel_verdict_name(f->verdict));
+        OGR_F_SetFieldString(feat, 7, f->conflict_pairs);
+        OGR_F_SetFieldDouble(feat, 8, f->area);
         OGRGeometryH og;
         st = to_ogr_multi(w, f->geom, &og);
         if (st != STAPEL_OK) {
@@ -192,6 +194,150 @@ static stapel_status write_zones(writer *w, GDALDatasetH ds, OGRSpatialReference
         if (err != OGRERR_NONE)
             return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write a zone: %s", w->tmp,
                                 stapel__gdal_error("unknown error"));
+    }
+    return commit(w, ds, false);
+}
+
+static stapel_status write_conflicts(writer *w, GDALDatasetH ds, OGRSpatialReferenceH srs,
+                                     const stapel_stack *s)
+{
+    OGRLayerH l;
+    stapel_status st = create_layer(
+        w, ds, srs, "conflicts", "Spanningspunten en kansen",
+        "Where two themes with verdict conflict or conditional meet, dissolved per province, "
+        "NOVEX areas and theme pair.",
+        &l);
+    const char *names[] = {"theme_a", "theme_b", "verdict", "note", "province", "novex"};
+    for (size_t i = 0; i < 6 && st == STAPEL_OK; i++)
+        st = add_field(w, l, names[i], OFTString, OFSTNone);
+    if (st == STAPEL_OK)
+        st = add_field(w, l, "area_m2", OFTReal, OFSTNone);
+    if (st != STAPEL_OK)
+        return st;
+    if (GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
+        return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot start a transaction", w->tmp);
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
+    size_t T = s->n_themes;
+    for (size_t i = 0; i < s->n_conflicts; i++) {
+        const stapel__conflict *c = &s->conflicts[i];
+        OGRFeatureH feat = OGR_F_Create(defn);
+        OGR_F_SetFieldString(feat, 0, s->themes[c->theme_a]);
+        OGR_F_SetFieldString(feat, 1, s->themes[c->theme_b]);
+        OGR_F_SetFieldString(feat, 2, stapel_verdict_name(c->verdict));
+        const char *note = s->notes[c->theme_a * T + c->theme_b];
+        if (note != NULL)
+            OGR_F_SetFieldString(feat, 3, note);
+        else
+            OGR_F_SetFieldNull(feat, 3);
+        if (c->province != NULL)
+            OGR_F_SetFieldString(feat, 4, c->province);
+        else
+            OGR_F_SetFieldNull(feat, 4);
+        if (c->novex != NULL)
+            OGR_F_SetFieldString(feat, 5, c->novex);
+        else
+            OGR_F_SetFieldNull(feat, 5);
+        OGR_F_SetFieldDouble(feat, 6, c->area);
+        OGRGeometryH og;
+        st = to_ogr_multi(w, c->geom, &og);
+        if (st != STAPEL_OK) {
+            OGR_F_Destroy(feat);
+            return st;
+        }
+        OGR_F_SetGeometryDirectly(feat, og);
+        OGRErr err = OGR_L_CreateFeature(l, feat);
+        OGR_F_Destroy(feat);
+        if (err != OGRERR_NONE)
+            return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write a conflict: %s", w->tmp,
+                                stapel__gdal_error("unknown error"));
+    }
+    return commit(w, ds, false);
+}
+
+/* A table without geometry (a GeoPackage "attributes" table). */
+static stapel_status create_table(writer *w, GDALDatasetH ds, const char *name,
+                                  const char *title, const char *description, OGRLayerH *out)
+{
+    char ident[256], desc[1024];
+    snprintf(ident, sizeof ident, "IDENTIFIER=%s", title);
+    snprintf(desc, sizeof desc, "DESCRIPTION=%s", description);
+    char *opts[] = {ident, desc, "FID=fid", NULL};
+    *out = GDALDatasetCreateLayer(ds, name, NULL, wkbNone, opts);
+    if (*out == NULL)
+        return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot create table %s: %s", w->tmp, name,
+                            stapel__gdal_error("unknown error"));
+    return STAPEL_OK;
+}
+
+static stapel_status write_summary(writer *w, GDALDatasetH ds, const stapel_stack *s)
+{
+    const stapel_summary *sm = s->summary;
+    OGRLayerH l;
+    stapel_status st = create_table(
+        w, ds, "zone_summary", "Samenvatting per gebied",
+        "Per province, NOVEX area and in total: area, claimed area (sum over themes), claim "
+        "ratio, stacked area, conflict and kans area, in m2.",
+        &l);
+    const char *zs[] = {"zone_type", "zone"};
+    const char *zr[] = {"area_m2",     "claimed_m2",  "claim_ratio", "stacked2_m2",
+                        "stacked3_m2", "max_themes",  "conflict_m2", "kans_m2"};
+    for (size_t i = 0; i < 2 && st == STAPEL_OK; i++)
+        st = add_field(w, l, zs[i], OFTString, OFSTNone);
+    for (size_t i = 0; i < 8 && st == STAPEL_OK; i++)
+        st = add_field(w, l, zr[i], i == 5 ? OFTInteger : OFTReal, OFSTNone);
+    if (st != STAPEL_OK)
+        return st;
+    if (GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
+        return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot start a transaction", w->tmp);
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
+    for (size_t i = 0; i < sm->n_zones; i++) {
+        const stapel_zone_row *z = &sm->zones[i];
+        OGRFeatureH f = OGR_F_Create(defn);
+        OGR_F_SetFieldString(f, 0, z->zone_type);
+        OGR_F_SetFieldString(f, 1, z->zone);
+        double v[] = {z->area_m2,     z->claimed_m2, z->claim_ratio, z->stacked2_m2,
+                      z->stacked3_m2, 0,             z->conflict_m2, z->kans_m2};
+        for (int k = 0; k < 8; k++)
+            if (k != 5)
+                OGR_F_SetFieldDouble(f, 2 + k, v[k]);
+        OGR_F_SetFieldInteger(f, 7, z->max_themes);
+        OGRErr err = OGR_L_CreateFeature(l, f);
+        OGR_F_Destroy(f);
+        if (err != OGRERR_NONE)
+            return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write zone_summary", w->tmp);
+    }
+    st = commit(w, ds, false);
+    if (st != STAPEL_OK)
+        return st;
+
+    st = create_table(w, ds, "zone_theme", "Thema's per gebied",
+                      "Per zone and theme: the union area of the theme in the zone, its share of "
+                      "the zone, and the part shared with another theme.",
+                      &l);
+    const char *ts[] = {"zone_type", "zone", "theme"};
+    const char *tr[] = {"area_m2", "share", "overlap_m2"};
+    for (size_t i = 0; i < 3 && st == STAPEL_OK; i++)
+        st = add_field(w, l, ts[i], OFTString, OFSTNone);
+    for (size_t i = 0; i < 3 && st == STAPEL_OK; i++)
+        st = add_field(w, l, tr[i], OFTReal, OFSTNone);
+    if (st != STAPEL_OK)
+        return st;
+    if (GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
+        return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot start a transaction", w->tmp);
+    defn = OGR_L_GetLayerDefn(l);
+    for (size_t i = 0; i < sm->n_themes; i++) {
+        const stapel_theme_row *t = &sm->themes[i];
+        OGRFeatureH f = OGR_F_Create(defn);
+        OGR_F_SetFieldString(f, 0, t->zone_type);
+        OGR_F_SetFieldString(f, 1, t->zone);
+        OGR_F_SetFieldString(f, 2, t->theme);
+        OGR_F_SetFieldDouble(f, 3, t->area_m2);
+        OGR_F_SetFieldDouble(f, 4, t->share);
+        OGR_F_SetFieldDouble(f, 5, t->overlap_m2);
+        OGRErr err = OGR_L_CreateFeature(l, f);
+        OGR_F_Destroy(f);
+        if (err != OGRERR_NONE)
+            return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write zone_theme", w->tmp);
     }
     return commit(w, ds, false);
 }
@@ -268,6 +414,10 @@ stapel_status stapel_stack_write(stapel_ctx *ctx, const stapel_stack *s, const c
         st = write_zones(&w, ds, srs, s, STAPEL_ZONE_PROVINCE);
     if (st == STAPEL_OK)
         st = write_zones(&w, ds, srs, s, STAPEL_ZONE_NOVEX);
+    if (st == STAPEL_OK)
+        st = write_conflicts(&w, ds, srs, s);
+    if (st == STAPEL_OK && s->summary != NULL)
+        st = write_summary(&w, ds, s);
     if (st == STAPEL_OK && stapel__cancelled(ctx))
         st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while writing");
     CPLErrorReset();

@@ -1,0 +1,295 @@
+/*
+ * rules.c - the theme x theme verdict matrix: reading it from CSV (through
+ * GDAL's CSV driver, never by hand), the built-in NOVEX matrix, and lookups.
+ *
+ * Every error names the file and the line: GDAL's CSV driver numbers data
+ * rows from 1, so a row's line in the file is its FID + 1 (the header is
+ * line 1). Pairs are unordered; they are stored with theme_a < theme_b.
+ */
+#include "rules.h"
+#include "source.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const char stapel__default_rules_csv[];
+
+const char *stapel_verdict_name(stapel_verdict v)
+{
+    switch (v) {
+    case STAPEL_VERDICT_SINGLE:
+        return "single";
+    case STAPEL_VERDICT_COMPATIBLE:
+        return "compatible";
+    case STAPEL_VERDICT_UNRATED:
+        return "unrated";
+    case STAPEL_VERDICT_CONDITIONAL:
+        return "conditional";
+    case STAPEL_VERDICT_CONFLICT:
+        return "conflict";
+    }
+    return "unrated";
+}
+
+void stapel_rules_free(stapel_rules *r)
+{
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->rules[i].a);
+        free(r->rules[i].b);
+        free(r->rules[i].note);
+    }
+    free(r->rules);
+    for (size_t i = 0; i < r->n_themes; i++)
+        free(r->themes[i]);
+    free(r->themes);
+    free(r->source);
+    free(r);
+}
+
+size_t stapel_rules_count(const stapel_rules *r)
+{
+    return r->n;
+}
+
+size_t stapel_rules_theme_count(const stapel_rules *r)
+{
+    return r->n_themes;
+}
+
+const char *stapel_rules_theme(const stapel_rules *r, size_t i)
+{
+    return r->themes[i];
+}
+
+static const stapel__rule *find(const stapel_rules *r, const char *a, const char *b)
+{
+    if (strcmp(a, b) > 0) {
+        const char *t = a;
+        a = b;
+        b = t;
+    }
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->rules[i].a, a) == 0 && strcmp(r->rules[i].b, b) == 0)
+            return &r->rules[i];
+    return NULL;
+}
+
+stapel_verdict stapel_rules_verdict(const stapel_rules *r, const char *a, const char *b,
+                                    const char **note)
+{
+    if (note != NULL)
+        *note = NULL;
+    if (strcmp(a, b) == 0)
+        return STAPEL_VERDICT_SINGLE;
+    const stapel__rule *ru = find(r, a, b);
+    if (ru == NULL)
+        return STAPEL_VERDICT_UNRATED;
+    if (note != NULL)
+        *note = ru->note;
+    return ru->verdict;
+}
+
+static bool add_theme(stapel_rules *r, const char *t)
+{
+    for (size_t i = 0; i < r->n_themes; i++)
+        if (strcmp(r->themes[i], t) == 0)
+            return true;
+    char **d = realloc(r->themes, (r->n_themes + 1) * sizeof *d);
+    if (d == NULL)
+        return false;
+    r->themes = d;
+    r->themes[r->n_themes] = stapel__strdup(t);
+    if (r->themes[r->n_themes] == NULL)
+        return false;
+    r->n_themes++;
+    return true;
+}
+
+static bool theme_ok(const char *t)
+{
+    if (t[0] == '\0')
+        return false;
+    for (const char *p = t; *p != '\0'; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
+            return false;
+    return true;
+}
+
+static bool parse_verdict(const char *s, stapel_verdict *out)
+{
+    if (strcmp(s, "conflict") == 0)
+        *out = STAPEL_VERDICT_CONFLICT;
+    else if (strcmp(s, "conditional") == 0)
+        *out = STAPEL_VERDICT_CONDITIONAL;
+    else if (strcmp(s, "compatible") == 0)
+        *out = STAPEL_VERDICT_COMPATIBLE;
+    else
+        return false;
+    return true;
+}
+
+static stapel_status add_rule(stapel_ctx *ctx, stapel_rules *r, const char *a, const char *b,
+                              stapel_verdict v, const char *note, int line)
+{
+    const char *name = r->source;
+    if (!theme_ok(a) || !theme_ok(b))
+        return stapel__fail(ctx, STAPEL_EDATA,
+                            "%s:%d: bad theme '%s': use letters, digits, '_' and '-' only", name,
+                            line, theme_ok(a) ? b : a);
+    if (strcmp(a, b) == 0)
+        return stapel__fail(ctx, STAPEL_EDATA,
+                            "%s:%d: theme '%s' is rated against itself; a face with one theme "
+                            "is always 'single'",
+                            name, line, a);
+    const stapel__rule *old = find(r, a, b);
+    if (old != NULL) {
+        if (old->verdict != v)
+            return stapel__fail(ctx, STAPEL_EDATA,
+                                "%s:%d: pair %s\xc3\x97%s is %s here but %s on line %d", name,
+                                line, old->a, old->b, stapel_verdict_name(v),
+                                stapel_verdict_name(old->verdict), old->line);
+        return STAPEL_OK; /* the same rule twice is harmless */
+    }
+    stapel__rule *d = realloc(r->rules, (r->n + 1) * sizeof *d);
+    if (d == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    r->rules = d;
+    stapel__rule *ru = &r->rules[r->n];
+    bool swap = strcmp(a, b) > 0;
+    ru->a = stapel__strdup(swap ? b : a);
+    ru->b = stapel__strdup(swap ? a : b);
+    ru->note = note != NULL && note[0] != '\0' ? stapel__strdup(note) : NULL;
+    ru->verdict = v;
+    ru->line = line;
+    r->n++;
+    if (ru->a == NULL || ru->b == NULL || (note != NULL && note[0] != '\0' && ru->note == NULL) ||
+        !add_theme(r, ru->a) || !add_theme(r, ru->b))
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    return STAPEL_OK;
+}
+
+/* Parse the CSV at gdal_name (a path, or a /vsimem/ file); name is shown in
+ * messages. */
+static stapel_status parse(stapel_ctx *ctx, stapel_rules *r, const char *gdal_name)
+{
+    const char *name = r->source;
+    char prefixed[4096];
+    snprintf(prefixed, sizeof prefixed, "CSV:%s", gdal_name);
+    const char *drivers[] = {"CSV", NULL};
+    const char *oopts[] = {"HEADERS=YES", "AUTODETECT_TYPE=NO", "EMPTY_STRING_AS_NULL=NO", NULL};
+    GDALDatasetH ds = GDALOpenEx(prefixed, GDAL_OF_VECTOR | GDAL_OF_READONLY, drivers, oopts,
+                                 NULL);
+    if (ds == NULL)
+        return stapel__fail(ctx, STAPEL_EIO, "cannot read rules '%s': %s", name,
+                            stapel__gdal_error("not a CSV file"));
+    stapel_status st = STAPEL_OK;
+    OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+    OGRFeatureDefnH defn = l != NULL ? OGR_L_GetLayerDefn(l) : NULL;
+    int ia = defn != NULL ? OGR_FD_GetFieldIndex(defn, "theme_a") : -1;
+    int ib = defn != NULL ? OGR_FD_GetFieldIndex(defn, "theme_b") : -1;
+    int iv = defn != NULL ? OGR_FD_GetFieldIndex(defn, "verdict") : -1;
+    int in = defn != NULL ? OGR_FD_GetFieldIndex(defn, "note") : -1;
+    if (ia < 0 || ib < 0 || iv < 0) {
+        st = stapel__fail(ctx, STAPEL_EDATA,
+                          "%s:1: missing column '%s'; the header must be "
+                          "theme_a,theme_b,verdict (and optionally note)",
+                          name, ia < 0 ? "theme_a" : ib < 0 ? "theme_b" : "verdict");
+        goto done;
+    }
+    OGRFeatureH f;
+    OGR_L_ResetReading(l);
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        int line = (int)OGR_F_GetFID(f) + 1;
+        const char *a = OGR_F_GetFieldAsString(f, ia);
+        const char *b = OGR_F_GetFieldAsString(f, ib);
+        const char *vs = OGR_F_GetFieldAsString(f, iv);
+        const char *note = in >= 0 ? OGR_F_GetFieldAsString(f, in) : NULL;
+        if (a[0] == '\0' && b[0] == '\0' && vs[0] == '\0') {
+            OGR_F_Destroy(f);
+            continue; /* a blank line */
+        }
+        stapel_verdict v;
+        if (!parse_verdict(vs, &v)) {
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s:%d: unknown verdict '%s' (use conflict, conditional or "
+                              "compatible)",
+                              name, line, vs);
+            OGR_F_Destroy(f);
+            goto done;
+        }
+        st = add_rule(ctx, r, a, b, v, note, line);
+        OGR_F_Destroy(f);
+        if (st != STAPEL_OK)
+            goto done;
+    }
+done:
+    GDALClose(ds);
+    return st;
+}
+
+stapel_status stapel_rules_read(stapel_ctx *ctx, stapel_rules **out, const char *path)
+{
+    stapel__clear(ctx);
+    *out = NULL;
+    stapel_rules *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    r->source = stapel__strdup(path != NULL ? path : "built-in NOVEX rules");
+    if (r->source == NULL) {
+        free(r);
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    r->builtin = path == NULL;
+    stapel__gdal_push(ctx);
+    stapel_status st;
+    if (path != NULL) {
+        if (access(path, R_OK) != 0)
+            st = stapel__fail(ctx, STAPEL_EIO, "cannot read rules '%s': %s", path,
+                              strerror(errno));
+        else
+            st = parse(ctx, r, path);
+    } else {
+        char mem[64];
+        snprintf(mem, sizeof mem, "/vsimem/stapel-rules-%p.csv", (void *)r);
+        VSILFILE *fp = VSIFileFromMemBuffer(mem, (GByte *)stapel__default_rules_csv,
+                                            (vsi_l_offset)strlen(stapel__default_rules_csv), 0);
+        if (fp == NULL) {
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        } else {
+            VSIFCloseL(fp);
+            st = parse(ctx, r, mem);
+            VSIUnlink(mem);
+        }
+    }
+    stapel__gdal_pop();
+    if (st != STAPEL_OK) {
+        stapel_rules_free(r);
+        return st;
+    }
+    *out = r;
+    return STAPEL_OK;
+}
+
+stapel_status stapel__rules_clone(stapel_ctx *ctx, stapel_rules **out, const stapel_rules *src)
+{
+    *out = NULL;
+    stapel_rules *r = calloc(1, sizeof *r);
+    if (r == NULL || (r->source = stapel__strdup(src->source)) == NULL) {
+        free(r);
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    r->builtin = src->builtin;
+    for (size_t i = 0; i < src->n; i++) {
+        const stapel__rule *ru = &src->rules[i];
+        stapel_status st = add_rule(ctx, r, ru->a, ru->b, ru->verdict, ru->note, ru->line);
+        if (st != STAPEL_OK) {
+            stapel_rules_free(r);
+            return st;
+        }
+    }
+    *out = r;
+    return STAPEL_OK;
+}

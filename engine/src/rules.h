@@ -1,0 +1,31 @@
+/*
+ * rules.h - the layout of a rules matrix, shared by rules.c and stack.c.
+ */
+#ifndef STAPEL_RULES_H
+#define STAPEL_RULES_H
+
+#include "internal.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+typedef struct stapel__rule {
+    char *a, *b; /* a < b */
+    stapel_verdict verdict;
+    char *note;  /* NULL when the CSV gave none */
+    int line;    /* line in the CSV */
+} stapel__rule;
+
+struct stapel_rules {
+    char *source; /* path, or "built-in NOVEX rules" */
+    bool builtin;
+    stapel__rule *rules;
+    size_t n;
+    char **themes; /* every theme a rule names */
+    size_t n_themes;
+};
+
+/* A deep copy. Caller owns *out; free with stapel_rules_free(). */
+stapel_status stapel__rules_clone(stapel_ctx *ctx, stapel_rules **out, const stapel_rules *src);
+
+#endif /* STAPEL_RULES_H */

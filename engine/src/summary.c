@@ -1,0 +1,531 @@
+/*
+ * summary.c - the puzzle in numbers: the conflicts layer (faces where a pair
+ * of themes with verdict conflict or conditional meets, dissolved per zone
+ * and pair) and the zone_summary and zone_theme tables.
+ *
+ * Everything is derived from the faces of the stack. Because faces are split
+ * along every zone border and never overlap, "the union area of a theme in a
+ * zone" is simply the sum of the areas of the zone's faces carrying that
+ * theme: no further overlay is needed. Only a zone's own area comes from the
+ * zone polygons themselves.
+ */
+#include "pipeline.h"
+#include "source.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void stapel_summary_free(stapel_summary *sm)
+{
+    if (sm == NULL)
+        return;
+    for (size_t i = 0; i < sm->n_zones; i++) {
+        free(sm->zones[i].zone_type);
+        free(sm->zones[i].zone);
+    }
+    for (size_t i = 0; i < sm->n_themes; i++) {
+        free(sm->themes[i].zone_type);
+        free(sm->themes[i].zone);
+        free(sm->themes[i].theme);
+    }
+    free(sm->zones);
+    free(sm->themes);
+    free(sm);
+}
+
+/* ---- zones ---------------------------------------------------------------- */
+
+/* Names of one zone kind, sorted, with a map from name index to row. */
+typedef struct zone_list {
+    uint32_t *names; /* name indices, sorted by name */
+    size_t n;
+} zone_list;
+
+typedef struct named {
+    const char *name;
+    uint32_t idx;
+} named;
+
+static int cmp_named(const void *a, const void *b)
+{
+    return strcmp(((const named *)a)->name, ((const named *)b)->name);
+}
+
+static stapel_status zone_list_make(stapel_ctx *ctx, const stapel__input *in, size_t lo,
+                                    size_t hi, zone_list *zl)
+{
+    zl->names = malloc((hi - lo + 1) * sizeof *zl->names);
+    zl->n = 0;
+    if (zl->names == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    for (size_t i = lo; i < hi; i++) {
+        uint32_t g = in->items[i].group;
+        bool dup = false;
+        for (size_t k = 0; k < zl->n && !dup; k++)
+            dup = zl->names[k] == g;
+        if (!dup)
+            zl->names[zl->n++] = g;
+    }
+    named *tmp = malloc((zl->n + 1) * sizeof *tmp);
+    if (tmp == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    for (size_t k = 0; k < zl->n; k++)
+        tmp[k] = (named){in->zone_names[zl->names[k]], zl->names[k]};
+    qsort(tmp, zl->n, sizeof *tmp, cmp_named);
+    for (size_t k = 0; k < zl->n; k++)
+        zl->names[k] = tmp[k].idx;
+    free(tmp);
+    return STAPEL_OK;
+}
+
+/* The area of the union of the items in [lo, hi) whose group is name (or all
+ * of them when name is UINT32_MAX). */
+static stapel_status zone_area(stapel_ctx *ctx, const stapel__input *in, size_t lo, size_t hi,
+                               uint32_t name, double *area)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    *area = 0;
+    size_t n = 0;
+    for (size_t i = lo; i < hi; i++)
+        n += (name == UINT32_MAX || in->items[i].group == name);
+    if (n == 0)
+        return STAPEL_OK;
+    GEOSGeometry **parts = malloc(n * sizeof *parts);
+    if (parts == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t i = lo; i < hi; i++) {
+        if (name != UINT32_MAX && in->items[i].group != name)
+            continue;
+        parts[k] = GEOSGeom_clone_r(h, in->items[i].geom);
+        if (parts[k] == NULL) {
+            for (size_t j = 0; j < k; j++)
+                GEOSGeom_destroy_r(h, parts[j]);
+            free(parts);
+            return stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
+        }
+        k++;
+    }
+    GEOSGeometry *coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, parts, (unsigned)n);
+    free(parts);
+    if (coll == NULL)
+        return stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
+    GEOSGeometry *u = n == 1 ? NULL : GEOSUnaryUnionPrec_r(h, coll, in->grid);
+    if (n > 1 && u == NULL) {
+        GEOSGeom_destroy_r(h, coll);
+        return stapel__fail(ctx, STAPEL_EGEOS, "union of zone '%s' failed: %s",
+                            name == UINT32_MAX ? "all" : in->zone_names[name],
+                            stapel__geos_error(ctx));
+    }
+    GEOSArea_r(h, u != NULL ? u : coll, area);
+    if (u != NULL)
+        GEOSGeom_destroy_r(h, u);
+    GEOSGeom_destroy_r(h, coll);
+    return STAPEL_OK;
+}
+
+static stapel_status zones_summarize(stapel_ctx *ctx, stapel_stack *s)
+{
+    const stapel__input *in = &s->in;
+    size_t T = s->n_themes;
+    size_t p0 = in->n_claims, p1 = p0 + in->n_provinces, n1 = p1 + in->n_novex;
+    zone_list prov = {0}, nov = {0};
+    int32_t *prov_row = NULL, *nov_row = NULL;
+    double *tarea = NULL, *tover = NULL;
+    stapel_summary *sm = calloc(1, sizeof *sm);
+    stapel_status st = STAPEL_OK;
+    if (sm == NULL) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
+    st = zone_list_make(ctx, in, p0, p1, &prov);
+    if (st == STAPEL_OK)
+        st = zone_list_make(ctx, in, p1, n1, &nov);
+    if (st != STAPEL_OK)
+        goto done;
+    size_t R = prov.n + nov.n + 1;
+    sm->zones = calloc(R, sizeof *sm->zones);
+    sm->themes = calloc(R * (T > 0 ? T : 1), sizeof *sm->themes);
+    prov_row = malloc((in->n_zone_names + 1) * sizeof *prov_row);
+    nov_row = malloc((in->n_zone_names + 1) * sizeof *nov_row);
+    tarea = calloc(R * T + 1, sizeof *tarea);
+    tover = calloc(R * T + 1, sizeof *tover);
+    if (sm->zones == NULL || sm->themes == NULL || prov_row == NULL || nov_row == NULL ||
+        tarea == NULL || tover == NULL) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < in->n_zone_names; i++)
+        prov_row[i] = nov_row[i] = -1;
+    for (size_t r = 0; r < R; r++) {
+        stapel_zone_row *z = &sm->zones[r];
+        const char *type, *name;
+        if (r < prov.n) {
+            type = "province";
+            name = in->zone_names[prov.names[r]];
+            prov_row[prov.names[r]] = (int32_t)r;
+            st = zone_area(ctx, in, p0, p1, prov.names[r], &z->area_m2);
+        } else if (r < prov.n + nov.n) {
+            type = "novex";
+            name = in->zone_names[nov.names[r - prov.n]];
+            nov_row[nov.names[r - prov.n]] = (int32_t)r;
+            st = zone_area(ctx, in, p1, n1, nov.names[r - prov.n], &z->area_m2);
+        } else {
+            type = "total";
+            name = "total";
+            if (in->n_provinces > 0)
+                st = zone_area(ctx, in, p0, p1, UINT32_MAX, &z->area_m2);
+        }
+        if (st != STAPEL_OK)
+            goto done;
+        z->zone_type = stapel__strdup(type);
+        z->zone = stapel__strdup(name);
+        sm->n_zones++;
+        if (z->zone_type == NULL || z->zone == NULL) {
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
+
+    /* Walk the faces once, adding each to the rows it lies in. */
+    size_t total_row = R - 1;
+    double claimed_total = 0;
+    int32_t rows[66];
+    for (size_t i = 0; i < s->n_faces; i++) {
+        const stapel__out_face *f = &s->faces[i];
+        size_t nr = 0;
+        for (uint32_t k = 0; k < f->n_ids; k++) {
+            uint32_t id = f->ids[k];
+            int32_t r = -1;
+            if (id >= p0 && id < p1)
+                r = prov_row[in->items[id].group];
+            else if (id >= p1 && id < n1)
+                r = nov_row[in->items[id].group];
+            bool dup = r < 0;
+            for (size_t j = 0; j < nr && !dup; j++)
+                dup = rows[j] == r;
+            if (!dup && nr < 64)
+                rows[nr++] = r;
+        }
+        rows[nr++] = (int32_t)total_row;
+        claimed_total += f->area;
+        bool seen_theme[256];
+        size_t ranks[256], nt = 0;
+        memset(seen_theme, 0, sizeof seen_theme);
+        for (uint32_t k = 0; k < f->n_ids && f->ids[k] < in->n_claims; k++) {
+            size_t t = s->theme_rank[in->items[f->ids[k]].group];
+            if (t < 256 && !seen_theme[t]) {
+                seen_theme[t] = true;
+                ranks[nt++] = t;
+            }
+        }
+        for (size_t j = 0; j < nr; j++) {
+            stapel_zone_row *z = &sm->zones[rows[j]];
+            if (f->n_themes >= 2)
+                z->stacked2_m2 += f->area;
+            if (f->n_themes >= 3)
+                z->stacked3_m2 += f->area;
+            if (f->n_themes > z->max_themes)
+                z->max_themes = f->n_themes;
+            if (f->verdict == STAPEL_VERDICT_CONFLICT)
+                z->conflict_m2 += f->area;
+            if (f->n_themes >= 2 && (f->verdict == STAPEL_VERDICT_CONDITIONAL ||
+                                     f->verdict == STAPEL_VERDICT_COMPATIBLE))
+                z->kans_m2 += f->area;
+            for (size_t t = 0; t < nt; t++) {
+                tarea[(size_t)rows[j] * T + ranks[t]] += f->area;
+                if (f->n_themes >= 2)
+                    tover[(size_t)rows[j] * T + ranks[t]] += f->area;
+            }
+        }
+    }
+    if (in->n_provinces == 0)
+        sm->zones[total_row].area_m2 = claimed_total;
+    for (size_t r = 0; r < R; r++) {
+        stapel_zone_row *z = &sm->zones[r];
+        for (size_t t = 0; t < T; t++) {
+            z->claimed_m2 += tarea[r * T + t];
+            stapel_theme_row *tr = &sm->themes[sm->n_themes];
+            tr->zone_type = stapel__strdup(z->zone_type);
+            tr->zone = stapel__strdup(z->zone);
+            tr->theme = stapel__strdup(s->themes[t]);
+            sm->n_themes++;
+            if (tr->zone_type == NULL || tr->zone == NULL || tr->theme == NULL) {
+                st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+                goto done;
+            }
+            tr->area_m2 = tarea[r * T + t];
+            tr->overlap_m2 = tover[r * T + t];
+            tr->share = z->area_m2 > 0 ? tr->area_m2 / z->area_m2 : 0;
+        }
+        z->claim_ratio = z->area_m2 > 0 ? z->claimed_m2 / z->area_m2 : 0;
+    }
+done:
+    free(prov.names);
+    free(nov.names);
+    free(prov_row);
+    free(nov_row);
+    free(tarea);
+    free(tover);
+    if (st != STAPEL_OK) {
+        stapel_summary_free(sm);
+        return st;
+    }
+    s->summary = sm;
+    return STAPEL_OK;
+}
+
+/* ---- conflicts --------------------------------------------------------------- */
+
+typedef struct pair_ref {
+    size_t face;
+    size_t a, b;
+    const char *province, *novex; /* of the face */
+} pair_ref;
+
+static int cmp_opt(const char *x, const char *y)
+{
+    if (x == NULL || y == NULL)
+        return (x != NULL) - (y != NULL);
+    return strcmp(x, y);
+}
+
+static int cmp_pair(const void *u, const void *v)
+{
+    const pair_ref *p = u, *q = v;
+    int c = cmp_opt(p->province, q->province);
+    if (c == 0)
+        c = cmp_opt(p->novex, q->novex);
+    if (c == 0)
+        c = (p->a > q->a) - (p->a < q->a);
+    if (c == 0)
+        c = (p->b > q->b) - (p->b < q->b);
+    if (c == 0)
+        c = (p->face > q->face) - (p->face < q->face);
+    return c;
+}
+
+static bool same_group(const pair_ref *p, const pair_ref *q)
+{
+    return p->a == q->a && p->b == q->b && cmp_opt(p->province, q->province) == 0 &&
+           cmp_opt(p->novex, q->novex) == 0;
+}
+
+/* Dissolve the faces of one group: their edges match exactly, so a coverage
+ * union is enough; a snap-rounding union takes over if it refuses. */
+static stapel_status dissolve(stapel_ctx *ctx, const stapel_stack *s, const pair_ref *refs,
+                              size_t n, GEOSGeometry **out)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    *out = NULL;
+    GEOSGeometry **parts = malloc(n * sizeof *parts);
+    if (parts == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        parts[i] = GEOSGeom_clone_r(h, s->faces[refs[i].face].geom);
+        if (parts[i] == NULL) {
+            for (size_t j = 0; j < i; j++)
+                GEOSGeom_destroy_r(h, parts[j]);
+            free(parts);
+            return stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
+        }
+    }
+    GEOSGeometry *coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, parts, (unsigned)n);
+    free(parts);
+    if (coll == NULL)
+        return stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
+    GEOSGeometry *u = n == 1 ? GEOSGeom_clone_r(h, GEOSGetGeometryN_r(h, coll, 0))
+                             : GEOSCoverageUnion_r(h, coll);
+    if (u == NULL)
+        u = GEOSUnaryUnionPrec_r(h, coll, s->in.grid);
+    GEOSGeom_destroy_r(h, coll);
+    if (u == NULL)
+        return stapel__fail(ctx, STAPEL_EGEOS, "dissolving conflict faces failed: %s",
+                            stapel__geos_error(ctx));
+    *out = u;
+    return STAPEL_OK;
+}
+
+static stapel_status conflicts_make(stapel_ctx *ctx, stapel_stack *s)
+{
+    const stapel__input *in = &s->in;
+    size_t T = s->n_themes;
+    pair_ref *refs = NULL;
+    size_t n = 0, cap = 0;
+    stapel_status st = STAPEL_OK;
+    for (size_t i = 0; i < s->n_faces; i++) {
+        const stapel__out_face *f = &s->faces[i];
+        if (f->verdict != STAPEL_VERDICT_CONFLICT && f->verdict != STAPEL_VERDICT_CONDITIONAL)
+            continue;
+        size_t ranks[64], nt = 0;
+        for (uint32_t k = 0; k < f->n_ids && f->ids[k] < in->n_claims && nt < 64; k++) {
+            size_t t = s->theme_rank[in->items[f->ids[k]].group];
+            bool dup = false;
+            for (size_t j = 0; j < nt && !dup; j++)
+                dup = ranks[j] == t;
+            if (!dup)
+                ranks[nt++] = t;
+        }
+        for (size_t x = 0; x < nt; x++) {
+            for (size_t y = 0; y < nt; y++) {
+                size_t a = ranks[x], b = ranks[y];
+                if (a >= b)
+                    continue;
+                stapel_verdict v = s->verdicts[a * T + b];
+                if (v != STAPEL_VERDICT_CONFLICT && v != STAPEL_VERDICT_CONDITIONAL)
+                    continue;
+                if (n == cap) {
+                    cap = cap == 0 ? 1024 : cap * 2;
+                    pair_ref *d = realloc(refs, cap * sizeof *d);
+                    if (d == NULL) {
+                        free(refs);
+                        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+                    }
+                    refs = d;
+                }
+                refs[n++] = (pair_ref){i, a, b, f->province, f->novex};
+            }
+        }
+    }
+    qsort(refs, n, sizeof *refs, cmp_pair);
+    size_t n_groups = 0;
+    for (size_t i = 0; i < n; i++)
+        n_groups += (i == 0 || !same_group(&refs[i - 1], &refs[i]));
+    s->conflicts = calloc(n_groups > 0 ? n_groups : 1, sizeof *s->conflicts);
+    if (s->conflicts == NULL) {
+        free(refs);
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n && st == STAPEL_OK;) {
+        size_t j = i + 1;
+        while (j < n && same_group(&refs[i], &refs[j]))
+            j++;
+        if (stapel__cancelled(ctx)) {
+            st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while dissolving conflicts");
+            break;
+        }
+        stapel__conflict *c = &s->conflicts[s->n_conflicts];
+        st = dissolve(ctx, s, refs + i, j - i, &c->geom);
+        if (st != STAPEL_OK)
+            break;
+        const stapel__out_face *f = &s->faces[refs[i].face];
+        c->theme_a = refs[i].a;
+        c->theme_b = refs[i].b;
+        c->verdict = s->verdicts[c->theme_a * T + c->theme_b];
+        c->province = f->province;
+        c->novex = f->novex;
+        c->area = 0;
+        for (size_t k = i; k < j; k++)
+            c->area += s->faces[refs[k].face].area;
+        s->n_conflicts++;
+        i = j;
+    }
+    free(refs);
+    return st;
+}
+
+stapel_status stapel__summarize(stapel_ctx *ctx, stapel_stack *s)
+{
+    stapel__progress(ctx, "summary", 0.0);
+    stapel_status st = conflicts_make(ctx, s);
+    if (st == STAPEL_OK)
+        st = zones_summarize(ctx, s);
+    stapel__progress(ctx, "summary", 1.0);
+    return st;
+}
+
+/* ---- reading the tables back ------------------------------------------------- */
+
+static double get_real(OGRFeatureH f, OGRFeatureDefnH d, const char *name)
+{
+    int i = OGR_FD_GetFieldIndex(d, name);
+    return i >= 0 ? OGR_F_GetFieldAsDouble(f, i) : 0.0;
+}
+
+static char *get_str(OGRFeatureH f, OGRFeatureDefnH d, const char *name)
+{
+    int i = OGR_FD_GetFieldIndex(d, name);
+    return stapel__strdup(i >= 0 && OGR_F_IsFieldSetAndNotNull(f, i) ? OGR_F_GetFieldAsString(f, i)
+                                                                       : "");
+}
+
+stapel_status stapel_summary_read(stapel_ctx *ctx, stapel_summary **out, const char *path)
+{
+    stapel__clear(ctx);
+    *out = NULL;
+    GDALDatasetH ds = NULL;
+    stapel_summary *sm = calloc(1, sizeof *sm);
+    if (sm == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    stapel__gdal_push(ctx);
+    stapel_status st = stapel__dataset_open(ctx, &ds, path);
+    if (st != STAPEL_OK)
+        goto done;
+    OGRLayerH lz = GDALDatasetGetLayerByName(ds, "zone_summary");
+    OGRLayerH lt = GDALDatasetGetLayerByName(ds, "zone_theme");
+    if (lz == NULL || lt == NULL) {
+        st = stapel__fail(ctx, STAPEL_EDATA,
+                          "%s: no zone_summary and zone_theme tables; is it a stack GeoPackage "
+                          "written by 'stapel stack'?",
+                          path);
+        goto done;
+    }
+    int64_t nz = OGR_L_GetFeatureCount(lz, 1), nt = OGR_L_GetFeatureCount(lt, 1);
+    sm->zones = calloc((size_t)(nz > 0 ? nz : 1), sizeof *sm->zones);
+    sm->themes = calloc((size_t)(nt > 0 ? nt : 1), sizeof *sm->themes);
+    if (sm->zones == NULL || sm->themes == NULL) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
+    OGRFeatureDefnH d = OGR_L_GetLayerDefn(lz);
+    OGRFeatureH f;
+    OGR_L_ResetReading(lz);
+    while ((f = OGR_L_GetNextFeature(lz)) != NULL && sm->n_zones < (size_t)nz) {
+        stapel_zone_row *z = &sm->zones[sm->n_zones++];
+        z->zone_type = get_str(f, d, "zone_type");
+        z->zone = get_str(f, d, "zone");
+        z->area_m2 = get_real(f, d, "area_m2");
+        z->claimed_m2 = get_real(f, d, "claimed_m2");
+        z->claim_ratio = get_real(f, d, "claim_ratio");
+        z->stacked2_m2 = get_real(f, d, "stacked2_m2");
+        z->stacked3_m2 = get_real(f, d, "stacked3_m2");
+        z->max_themes = (int)get_real(f, d, "max_themes");
+        z->conflict_m2 = get_real(f, d, "conflict_m2");
+        z->kans_m2 = get_real(f, d, "kans_m2");
+        OGR_F_Destroy(f);
+        if (z->zone_type == NULL || z->zone == NULL) {
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
+    if (f != NULL)
+        OGR_F_Destroy(f);
+    d = OGR_L_GetLayerDefn(lt);
+    OGR_L_ResetReading(lt);
+    while ((f = OGR_L_GetNextFeature(lt)) != NULL && sm->n_themes < (size_t)nt) {
+        stapel_theme_row *t = &sm->themes[sm->n_themes++];
+        t->zone_type = get_str(f, d, "zone_type");
+        t->zone = get_str(f, d, "zone");
+        t->theme = get_str(f, d, "theme");
+        t->area_m2 = get_real(f, d, "area_m2");
+        t->share = get_real(f, d, "share");
+        t->overlap_m2 = get_real(f, d, "overlap_m2");
+        OGR_F_Destroy(f);
+        if (t->zone_type == NULL || t->zone == NULL || t->theme == NULL) {
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
+    if (f != NULL)
+        OGR_F_Destroy(f);
+done:
+    if (ds != NULL)
+        GDALClose(ds);
+    stapel__gdal_pop();
+    if (st != STAPEL_OK) {
+        stapel_summary_free(sm);
+        return st;
+    }
+    *out = sm;
+    return STAPEL_OK;
+}
