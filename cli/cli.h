@@ -27,6 +27,7 @@ typedef struct cli_command {
 
 extern const cli_command cmd_info;
 extern const cli_command cmd_stack;
+extern const cli_command cmd_summary;
 
 /* "stapel: cmd: message" on stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

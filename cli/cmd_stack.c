@@ -33,6 +33,9 @@ static void stack_help(void)
         "  --province-field FIELD  name field of the provinces (default: naam)\n"
         "  --novex SOURCE          zone layer of NOVEX areas (they may overlap)\n"
         "  --novex-field FIELD     name field of the NOVEX areas (default: naam)\n"
+        "  --rules FILE.csv        theme x theme verdicts: header theme_a,theme_b,verdict\n"
+        "                          [,note]; verdict conflict, conditional or compatible\n"
+        "                          (default: the built-in NOVEX matrix)\n"
         "\n"
         "Output and CRS:\n"
         "  -o, --output OUT.gpkg   the GeoPackage to write\n"
@@ -122,6 +125,7 @@ enum {
     OPT_THREADS,
     OPT_TILE_VERTICES,
     OPT_PROGRESS,
+    OPT_RULES,
 };
 
 static int stack_run(int argc, char **argv)
@@ -141,11 +145,12 @@ static int stack_run(int argc, char **argv)
         {"tile-vertices", required_argument, NULL, OPT_TILE_VERTICES},
         {"quiet", no_argument, NULL, 'q'},
         {"progress", no_argument, NULL, OPT_PROGRESS},
+        {"rules", required_argument, NULL, OPT_RULES},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *output = NULL, *provinces = NULL, *novex = NULL;
-    const char *province_field = "naam", *novex_field = "naam";
+    const char *province_field = "naam", *novex_field = "naam", *rules_path = NULL;
     bool overwrite = false, quiet = false, force_progress = false;
     stapel_stack_opts opts = STAPEL_STACK_OPTS_INIT;
     char **layers = calloc((size_t)argc, sizeof *layers);
@@ -155,6 +160,7 @@ static int stack_run(int argc, char **argv)
     stapel_ctx *ctx = NULL;
     stapel_job *job = NULL;
     stapel_stack *stack = NULL;
+    stapel_rules *rules = NULL;
     if (layers == NULL || wheres == NULL) {
         cli_error("stack", "out of memory");
         rc = EXIT_FAIL;
@@ -230,6 +236,9 @@ static int stack_run(int argc, char **argv)
         case OPT_PROGRESS:
             force_progress = true;
             break;
+        case OPT_RULES:
+            rules_path = optarg;
+            break;
         case 'h':
             stack_help();
             goto done;
@@ -298,6 +307,12 @@ static int stack_run(int argc, char **argv)
         st = stapel_job_add_layer(ctx, job, theme, eq + 1, where);
         *eq = '=';
     }
+    /* Rules are checked before any work starts. */
+    if (st == STAPEL_OK && rules_path != NULL) {
+        st = stapel_rules_read(ctx, &rules, rules_path);
+        if (st == STAPEL_OK)
+            st = stapel_job_set_rules(ctx, job, rules);
+    }
     if (st == STAPEL_OK && provinces != NULL)
         st = stapel_job_set_zones(ctx, job, STAPEL_ZONE_PROVINCE, provinces, province_field);
     if (st == STAPEL_OK && novex != NULL)
@@ -329,6 +344,7 @@ static int stack_run(int argc, char **argv)
 done:
     cli_set_cancel_target(NULL);
     stapel_stack_free(stack);
+    stapel_rules_free(rules);
     stapel_job_free(job);
     stapel_ctx_free(ctx);
     free(layers);

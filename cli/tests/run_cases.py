@@ -55,7 +55,7 @@ def main():
     stapel = os.path.abspath(stapel)
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.dirname(os.path.dirname(here))
-    subst = {"demo": os.path.join(root, "testdata", "demo"), "tmp": scratch,
+    subst = {"demo": os.path.join(root, "testdata", "demo"), "tmp": scratch, "stapel": stapel,
              "data": os.path.join(root, "testdata")}
     passed = failed = 0
     for case in parse(cases_file):

@@ -288,7 +288,8 @@ stapel_status stapel_stack_write(stapel_ctx *ctx, const stapel_stack *stack, con
 typedef struct stapel_zone_row {
     char *zone_type; /* "province", "novex" or "total" */
     char *zone;      /* the zone's name; "total" for the total row */
-    double area_m2;  /* the zone's own area (total: all provinces, or all claims) */
+    double area_m2;  /* the zone's own area. The total row covers the union of the
+                      * provinces, or all claimed land when there are no provinces */
     double claimed_m2;  /* sum over themes of each theme's union area in the zone */
     double claim_ratio; /* claimed_m2 / area_m2; above 1 the themes cannot lie side by side */
     double stacked2_m2; /* area with 2 or more themes */

@@ -207,7 +207,10 @@ static stapel_status zones_summarize(stapel_ctx *ctx, stapel_stack *s)
             if (!dup && nr < 64)
                 rows[nr++] = r;
         }
-        rows[nr++] = (int32_t)total_row;
+        /* The total row covers the provinces' union when there are
+         * provinces, and all claims otherwise. */
+        if (in->n_provinces == 0 || f->province != NULL)
+            rows[nr++] = (int32_t)total_row;
         claimed_total += f->area;
         bool seen_theme[256];
         size_t ranks[256], nt = 0;

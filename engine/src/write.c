@@ -8,6 +8,7 @@
  */
 #include "pipeline.h"
 #include "source.h"
+#include "style.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -418,6 +419,9 @@ stapel_status stapel_stack_write(stapel_ctx *ctx, const stapel_stack *s, const c
         st = write_conflicts(&w, ds, srs, s);
     if (st == STAPEL_OK && s->summary != NULL)
         st = write_summary(&w, ds, s);
+    if (st == STAPEL_OK)
+        st = stapel__styles_write(ctx, ds, s->zone_fields[STAPEL_ZONE_PROVINCE],
+                                  s->zone_fields[STAPEL_ZONE_NOVEX]);
     if (st == STAPEL_OK && stapel__cancelled(ctx))
         st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while writing");
     CPLErrorReset();

@@ -1,0 +1,227 @@
+/*
+ * cmd_summary.c - "stapel summary OUT.gpkg": the zone_summary and zone_theme
+ * tables of a stack GeoPackage, as an aligned table for a person (km², ha,
+ * ratios to two decimals) or as CSV or JSON for scripts (plain m²).
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+static void summary_help(void)
+{
+    printf("Usage: stapel summary OUT.gpkg [--zone NAME] [--format table|csv|json] [--themes]\n"
+           "\n"
+           "Print the summaries of a stack GeoPackage written by 'stapel stack': per\n"
+           "province, NOVEX area and in total the area, the claimed area (sum over themes),\n"
+           "the claim ratio (above 1 the themes cannot all lie side by side), the area\n"
+           "stacked with 2+ and 3+ themes, and the conflict and kans areas; and per zone\n"
+           "and theme the claimed area, its share and its overlap with other themes.\n"
+           "\n"
+           "Options:\n"
+           "  --zone NAME     only the zone(s) with this name\n"
+           "  --format F      table (default: aligned, km² and ha), csv or json (m²)\n"
+           "  --themes        csv: print the zone_theme table instead of zone_summary\n"
+           "  -h, --help      show this help\n");
+}
+
+static bool zone_selected(const char *want, const char *zone)
+{
+    return want == NULL || strcmp(want, zone) == 0;
+}
+
+static void print_table(const stapel_summary *sm, const char *zone)
+{
+    printf("%-8s  %-32s %10s %10s %6s %10s %10s %4s %10s %10s\n", "type", "zone", "area km2",
+           "claim km2", "ratio", "2+ ha", "3+ ha", "max", "confl. ha", "kans ha");
+    for (size_t i = 0; i < sm->n_zones; i++) {
+        const stapel_zone_row *z = &sm->zones[i];
+        if (!zone_selected(zone, z->zone))
+            continue;
+        printf("%-8s  %-32.32s %10.2f %10.2f %6.2f %10.1f %10.1f %4d %10.1f %10.1f\n",
+               z->zone_type, z->zone, z->area_m2 / 1e6, z->claimed_m2 / 1e6, z->claim_ratio,
+               z->stacked2_m2 / 1e4, z->stacked3_m2 / 1e4, z->max_themes, z->conflict_m2 / 1e4,
+               z->kans_m2 / 1e4);
+    }
+    printf("\n%-8s  %-32s %-12s %10s %7s %10s\n", "type", "zone", "theme", "area ha", "share",
+           "overlap ha");
+    for (size_t i = 0; i < sm->n_themes; i++) {
+        const stapel_theme_row *t = &sm->themes[i];
+        if (!zone_selected(zone, t->zone) || t->area_m2 <= 0)
+            continue;
+        printf("%-8s  %-32.32s %-12s %10.1f %6.1f%% %10.1f\n", t->zone_type, t->zone, t->theme,
+               t->area_m2 / 1e4, 100.0 * t->share, t->overlap_m2 / 1e4);
+    }
+}
+
+/* A CSV field: quoted when it holds a comma, quote or newline. */
+static void csv_field(const char *s)
+{
+    if (strpbrk(s, ",\"\n") == NULL) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('"');
+    for (const char *p = s; *p != '\0'; p++) {
+        if (*p == '"')
+            putchar('"');
+        putchar(*p);
+    }
+    putchar('"');
+}
+
+static void print_csv(const stapel_summary *sm, const char *zone, bool themes)
+{
+    if (themes) {
+        printf("zone_type,zone,theme,area_m2,share,overlap_m2\n");
+        for (size_t i = 0; i < sm->n_themes; i++) {
+            const stapel_theme_row *t = &sm->themes[i];
+            if (!zone_selected(zone, t->zone))
+                continue;
+            csv_field(t->zone_type);
+            putchar(',');
+            csv_field(t->zone);
+            putchar(',');
+            csv_field(t->theme);
+            printf(",%.3f,%.6f,%.3f\n", t->area_m2, t->share, t->overlap_m2);
+        }
+        return;
+    }
+    printf("zone_type,zone,area_m2,claimed_m2,claim_ratio,stacked2_m2,stacked3_m2,max_themes,"
+           "conflict_m2,kans_m2\n");
+    for (size_t i = 0; i < sm->n_zones; i++) {
+        const stapel_zone_row *z = &sm->zones[i];
+        if (!zone_selected(zone, z->zone))
+            continue;
+        csv_field(z->zone_type);
+        putchar(',');
+        csv_field(z->zone);
+        printf(",%.3f,%.3f,%.6f,%.3f,%.3f,%d,%.3f,%.3f\n", z->area_m2, z->claimed_m2,
+               z->claim_ratio, z->stacked2_m2, z->stacked3_m2, z->max_themes, z->conflict_m2,
+               z->kans_m2);
+    }
+}
+
+static void print_json(const stapel_summary *sm, const char *zone)
+{
+    json_object *root = json_object_new_object();
+    json_object *zones = json_object_new_array();
+    for (size_t i = 0; i < sm->n_zones; i++) {
+        const stapel_zone_row *z = &sm->zones[i];
+        if (!zone_selected(zone, z->zone))
+            continue;
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "zone_type", json_object_new_string(z->zone_type));
+        json_object_object_add(o, "zone", json_object_new_string(z->zone));
+        json_object_object_add(o, "area_m2", json_object_new_double(z->area_m2));
+        json_object_object_add(o, "claimed_m2", json_object_new_double(z->claimed_m2));
+        json_object_object_add(o, "claim_ratio", json_object_new_double(z->claim_ratio));
+        json_object_object_add(o, "stacked2_m2", json_object_new_double(z->stacked2_m2));
+        json_object_object_add(o, "stacked3_m2", json_object_new_double(z->stacked3_m2));
+        json_object_object_add(o, "max_themes", json_object_new_int(z->max_themes));
+        json_object_object_add(o, "conflict_m2", json_object_new_double(z->conflict_m2));
+        json_object_object_add(o, "kans_m2", json_object_new_double(z->kans_m2));
+        json_object_array_add(zones, o);
+    }
+    json_object *themes = json_object_new_array();
+    for (size_t i = 0; i < sm->n_themes; i++) {
+        const stapel_theme_row *t = &sm->themes[i];
+        if (!zone_selected(zone, t->zone))
+            continue;
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "zone_type", json_object_new_string(t->zone_type));
+        json_object_object_add(o, "zone", json_object_new_string(t->zone));
+        json_object_object_add(o, "theme", json_object_new_string(t->theme));
+        json_object_object_add(o, "area_m2", json_object_new_double(t->area_m2));
+        json_object_object_add(o, "share", json_object_new_double(t->share));
+        json_object_object_add(o, "overlap_m2", json_object_new_double(t->overlap_m2));
+        json_object_array_add(themes, o);
+    }
+    json_object_object_add(root, "zones", zones);
+    json_object_object_add(root, "themes", themes);
+    printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+                                                            JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(root);
+}
+
+static int summary_run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"zone", required_argument, NULL, 'z'},
+        {"format", required_argument, NULL, 'f'},
+        {"themes", no_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *zone = NULL, *format = "table";
+    bool themes = false;
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'z':
+            zone = optarg;
+            break;
+        case 'f':
+            format = optarg;
+            break;
+        case 't':
+            themes = true;
+            break;
+        case 'h':
+            summary_help();
+            return EXIT_OK;
+        default:
+            return cli_usage("summary", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (strcmp(format, "table") != 0 && strcmp(format, "csv") != 0 &&
+        strcmp(format, "json") != 0)
+        return cli_usage("summary", "unknown format '%s' (use table, csv or json)", format);
+    if (optind != argc - 1)
+        return cli_usage("summary", optind >= argc ? "no GeoPackage given"
+                                                   : "give exactly one GeoPackage");
+    stapel_ctx *ctx = cli_ctx_new("summary", false);
+    if (ctx == NULL)
+        return EXIT_FAIL;
+    stapel_summary *sm = NULL;
+    stapel_status st = stapel_summary_read(ctx, &sm, argv[optind]);
+    int rc = EXIT_OK;
+    if (st != STAPEL_OK) {
+        rc = cli_fail("summary", ctx, st);
+        goto done;
+    }
+    if (zone != NULL) {
+        bool found = false;
+        for (size_t i = 0; i < sm->n_zones && !found; i++)
+            found = strcmp(sm->zones[i].zone, zone) == 0;
+        if (!found) {
+            fprintf(stderr, "stapel: summary: no zone named '%s'; zones:", zone);
+            for (size_t i = 0; i < sm->n_zones; i++)
+                fprintf(stderr, "%s %s", i > 0 ? "," : "", sm->zones[i].zone);
+            fputc('\n', stderr);
+            rc = EXIT_FAIL;
+            goto done;
+        }
+    }
+    if (strcmp(format, "csv") == 0)
+        print_csv(sm, zone, themes);
+    else if (strcmp(format, "json") == 0)
+        print_json(sm, zone);
+    else
+        print_table(sm, zone);
+done:
+    stapel_summary_free(sm);
+    stapel_ctx_free(ctx);
+    return rc;
+}
+
+const cli_command cmd_summary = {
+    .name = "summary",
+    .summary = "print the zone summaries of a stack GeoPackage",
+    .run = summary_run,
+    .help = summary_help,
+};

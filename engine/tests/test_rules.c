@@ -1,0 +1,112 @@
+/*
+ * test_rules.c - reading rules: the built-in matrix, lookups in both orders,
+ * and every refusal naming the file and the line.
+ */
+#include "stapel.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static const char *write_csv(const char *name, const char *text)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", STAPEL_TEST_SCRATCH, name);
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static void test_rules_builtin_matrix(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    stapel_ctx_new(&ctx);
+    stapel_rules *r = NULL;
+    assert_int_equal(stapel_rules_read(ctx, &r, NULL), STAPEL_OK);
+    /* 10 NOVEX themes: every one of the 45 pairs is rated. */
+    assert_int_equal(stapel_rules_count(r), 45);
+    assert_int_equal(stapel_rules_theme_count(r), 10);
+    const char *note = NULL;
+    assert_int_equal(stapel_rules_verdict(r, "housing", "nature", &note), STAPEL_VERDICT_CONFLICT);
+    assert_non_null(note);
+    assert_int_equal(stapel_rules_verdict(r, "nature", "housing", NULL), STAPEL_VERDICT_CONFLICT);
+    assert_int_equal(stapel_rules_verdict(r, "solar", "agri", NULL), STAPEL_VERDICT_CONDITIONAL);
+    assert_int_equal(stapel_rules_verdict(r, "water", "nature", NULL), STAPEL_VERDICT_COMPATIBLE);
+    assert_int_equal(stapel_rules_verdict(r, "wind", "wind", NULL), STAPEL_VERDICT_SINGLE);
+    assert_int_equal(stapel_rules_verdict(r, "wind", "mining", NULL), STAPEL_VERDICT_UNRATED);
+    stapel_rules_free(r);
+    stapel_ctx_free(ctx);
+}
+
+static void expect_refusal(const char *name, const char *text, const char *needle)
+{
+    stapel_ctx *ctx = NULL;
+    stapel_ctx_new(&ctx);
+    const char *path = write_csv(name, text);
+    stapel_rules *r = (stapel_rules *)&r;
+    stapel_status st = stapel_rules_read(ctx, &r, path);
+    if (st == STAPEL_OK || strstr(stapel_ctx_message(ctx), needle) == NULL ||
+        strstr(stapel_ctx_message(ctx), name) == NULL)
+        fail_msg("%s: status %d, message '%s', wanted '%s'", name, st, stapel_ctx_message(ctx),
+                 needle);
+    assert_null(r);
+    stapel_ctx_free(ctx);
+}
+
+static void test_rules_refusals_name_file_and_line(void **state)
+{
+    (void)state;
+    expect_refusal("verdict.csv",
+                   "theme_a,theme_b,verdict\nnature,housing,conflict\nnature,wind,maybe\n",
+                   "verdict.csv:3: unknown verdict 'maybe'");
+    expect_refusal("column.csv", "theme_a,theme_b,oordeel\nnature,housing,conflict\n",
+                   "column.csv:1: missing column 'verdict'");
+    expect_refusal("twice.csv",
+                   "theme_a,theme_b,verdict\nnature,housing,conflict\nwind,solar,compatible\n"
+                   "housing,nature,compatible\n",
+                   "twice.csv:4: pair housing\xc3\x97nature is compatible here but conflict on line 2");
+    expect_refusal("self.csv", "theme_a,theme_b,verdict\nwind,wind,conflict\n",
+                   "self.csv:2: theme 'wind' is rated against itself");
+    stapel_ctx *ctx = NULL;
+    stapel_ctx_new(&ctx);
+    stapel_rules *r = (stapel_rules *)&r;
+    assert_int_equal(stapel_rules_read(ctx, &r, "/nonexistent/rules.csv"), STAPEL_EIO);
+    assert_null(r);
+    assert_non_null(strstr(stapel_ctx_message(ctx), "/nonexistent/rules.csv"));
+    stapel_ctx_free(ctx);
+}
+
+static void test_rules_same_pair_twice_same_verdict(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    stapel_ctx_new(&ctx);
+    stapel_rules *r = NULL;
+    const char *path = write_csv("dup.csv", "theme_a,theme_b,verdict,note\n"
+                                            "nature,housing,conflict,\"quoted, with comma\"\n"
+                                            "housing,nature,conflict,\n");
+    assert_int_equal(stapel_rules_read(ctx, &r, path), STAPEL_OK);
+    assert_int_equal(stapel_rules_count(r), 1);
+    const char *note = NULL;
+    stapel_rules_verdict(r, "nature", "housing", &note);
+    assert_string_equal(note, "quoted, with comma");
+    stapel_rules_free(r);
+    stapel_ctx_free(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rules_builtin_matrix),
+        cmocka_unit_test(test_rules_refusals_name_file_and_line),
+        cmocka_unit_test(test_rules_same_pair_twice_same_verdict),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
