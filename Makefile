@@ -58,3 +58,10 @@ test-sanitize: deps-test
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(DEMO)
+
+# Benchmark (issue 6): stapel against mapshaper -mosaic, the PostGIS overlay recipe
+# and the GDAL read floor on the generated national scenario at scales 1 and 10
+# (BENCH_BIG=1 adds 100). Writes docs/PERFORMANCE.md. Not part of `make test`.
+.PHONY: bench
+bench:
+	@bench/run
