@@ -327,6 +327,48 @@ stapel_status stapel_summary_read(stapel_ctx *ctx, stapel_summary **out, const c
 /* Free a summary read with stapel_summary_read(). Accepts NULL. */
 void stapel_summary_free(stapel_summary *summary);
 
+/* ------------------------------------------------------------------------ */
+/* Render                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Options of stapel_render(). Initialise with STAPEL_RENDER_OPTS_INIT. */
+typedef struct stapel_render_opts {
+    const char *field; /* what colours the faces: "n_themes" (NULL), "n_claims" or "verdict" */
+    const char *zone;  /* crop to this province or NOVEX area and grey out the rest; NULL: all */
+    int width;         /* picture width: pixels for PNG (0: 2000), points for SVG and PDF (0: 842) */
+    const char *title; /* NULL: "Stapelkaart ruimteclaims \u2014 <zone or provinces>" */
+    const char *date;  /* the date in the footer; NULL: today, local time */
+    bool overwrite;    /* replace an existing picture; without it STAPEL_EEXISTS */
+} stapel_render_opts;
+
+#define STAPEL_RENDER_OPTS_INIT {NULL, NULL, 0, NULL, NULL, false}
+
+/* Where the parts of a rendered picture lie, in its own units (pixels for
+ * PNG, points for SVG and PDF), origin top left, y down. */
+typedef struct stapel_render_layout {
+    int width, height;                  /* the picture */
+    double map_x, map_y, map_w, map_h;  /* the map frame */
+    double xmin, ymin, xmax, ymax;      /* the EPSG:28992 extent the frame shows */
+    double legend_x, legend_y, legend_w, legend_h; /* the legend box */
+    int64_t n_faces;                    /* faces drawn */
+} stapel_render_layout;
+
+/* Draw the stack map of gpkg, a GeoPackage written by stapel_stack_write(),
+ * to path as PNG, SVG or PDF, chosen by the extension of path. The map keeps
+ * the aspect ratio of the data in EPSG:28992 (other CRSs are transformed) and
+ * has the faces coloured by class, zone outlines with labels, a legend with
+ * the area of each class, a scale bar, a north arrow and a footer naming the
+ * source layers, the CRS and the date. Faces are read and drawn one at a
+ * time, so memory does not grow with their number.
+ * The picture is written to a temporary file next to path and renamed into
+ * place: a failure leaves no partial picture behind. An unknown field, zone
+ * (the message lists the valid names) or extension is STAPEL_EINVAL; a
+ * dataset without a stack layer is STAPEL_EDATA. layout, if not NULL,
+ * receives where the map and the legend lie; it is caller-allocated and only
+ * filled on success. */
+stapel_status stapel_render(stapel_ctx *ctx, stapel_render_layout *layout, const char *gpkg,
+                            const char *path, const stapel_render_opts *opts);
+
 #ifdef __cplusplus
 }
 #endif

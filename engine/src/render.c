@@ -1,0 +1,1372 @@
+/*
+ * render.c - the stack map as a picture (PNG, SVG or PDF) drawn with cairo,
+ * in the manner of the Flevoland stapelkaart: coloured faces, zone outlines
+ * with labels, a legend with the area per class, a scale bar, a north arrow,
+ * a title and a footer.
+ *
+ * Invariants:
+ *  - Colours come from the schemes of style.c, the same table the QGIS styles
+ *    are generated from.
+ *  - Faces are streamed: read from the GeoPackage one at a time, drawn and
+ *    freed, so memory stays flat however many faces there are. Only zone
+ *    labels (a few dozen) are kept, to place them so they avoid each other.
+ *  - The map frame has the aspect ratio of the shown extent in EPSG:28992,
+ *    and one map unit is the same length across and up.
+ *  - The picture appears at its path only when complete: it is written to a
+ *    temporary file in the same directory and renamed.
+ */
+#include "source.h"
+#include "style.h"
+
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+#include <cairo.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RD_EPSG 28992
+#define MAX_THEMES 32
+#define MAX_PIXELS 300000000.0 /* width x height of a PNG, about 1.2 GB of memory */
+#define FONT "DejaVu Sans"
+
+typedef enum picture_format {
+    FORMAT_PNG,
+    FORMAT_SVG,
+    FORMAT_PDF,
+} picture_format;
+
+typedef struct label {
+    char *text;
+    double x, y; /* anchor on the picture */
+    stapel_zone_kind kind;
+    bool selected;
+} label;
+
+typedef struct zone_layer {
+    OGRLayerH layer; /* NULL when the dataset has none */
+    int name_field;  /* the first text field: the name field stapel wrote */
+} zone_layer;
+
+typedef struct renderer {
+    stapel_ctx *ctx;
+    const char *gpkg;
+    const stapel_render_opts *opts;
+    const stapel__scheme *scheme;
+    picture_format format;
+    GDALDatasetH ds;
+    OGRLayerH stack;
+    int f_class, f_area, f_themes, f_province, f_novex;
+    zone_layer zones[2];
+    OGRCoordinateTransformationH to_rd, from_rd; /* NULL when the data is in RD already */
+    char crs_text[256];
+
+    /* the zone cropped to, in RD */
+    const char *zone;
+    stapel_zone_kind zone_kind;
+    OGRGeometryH zone_geom;
+
+    /* layout */
+    double u;          /* layout unit: 1/1000 of the width */
+    double px_per_mm;  /* the width stands for an A4 landscape page, 297 mm */
+    int width, height;
+    double xmin, ymin, xmax, ymax; /* shown extent, RD */
+    double scale;                  /* picture units per metre */
+    double map_x, map_y, map_w, map_h;
+    double panel_x, panel_y, panel_w;
+    double legend_h;
+
+    cairo_surface_t *surface;
+    cairo_t *cr;
+    double *xs, *ys; /* a ring's coordinates, reused */
+    size_t cap_pts;
+
+    double class_m2[16];
+    int64_t n_faces, n_unclassed;
+    char *themes[MAX_THEMES];
+    size_t n_themes;
+    bool more_themes;
+    label *labels;
+    size_t n_labels, cap_labels;
+} renderer;
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static stapel_status nomem(renderer *r)
+{
+    return stapel__fail(r->ctx, STAPEL_ENOMEM, "out of memory while rendering '%s'", r->gpkg);
+}
+
+static void set_rgba(cairo_t *cr, stapel__rgba c, double alpha)
+{
+    cairo_set_source_rgba(cr, c.r / 255.0, c.g / 255.0, c.b / 255.0, alpha * c.a / 255.0);
+}
+
+static double wx(const renderer *r, double x)
+{
+    return r->map_x + (x - r->xmin) * r->scale;
+}
+
+static double wy(const renderer *r, double y)
+{
+    return r->map_y + (r->ymax - y) * r->scale;
+}
+
+/* "1.234,5": Dutch grouping and decimal comma, with decimals digits. */
+static void format_nl(char *buf, size_t size, double v, int decimals)
+{
+    char raw[64];
+    snprintf(raw, sizeof raw, "%.*f", decimals, fabs(v));
+    const char *dot = strchr(raw, '.');
+    size_t int_len = dot != NULL ? (size_t)(dot - raw) : strlen(raw);
+    size_t o = 0;
+    if (v < 0 && o + 1 < size)
+        buf[o++] = '-';
+    for (size_t i = 0; i < int_len && o + 1 < size; i++) {
+        if (i > 0 && (int_len - i) % 3 == 0 && o + 1 < size)
+            buf[o++] = '.';
+        buf[o++] = raw[i];
+    }
+    if (dot != NULL && o + 1 < size) {
+        buf[o++] = ',';
+        for (const char *p = dot + 1; *p != '\0' && o + 1 < size; p++)
+            buf[o++] = *p;
+    }
+    buf[o < size ? o : size - 1] = '\0';
+}
+
+/* An area for the legend: "12,3 km²", "< 0,1 km²" or "0 km²". */
+static void format_km2(char *buf, size_t size, double m2)
+{
+    double km2 = m2 / 1e6;
+    char num[64] = "0";
+    if (km2 >= 0.05)
+        format_nl(num, sizeof num, km2, 1);
+    int n = snprintf(buf, size, "%s%s km\xc2\xb2", km2 > 0.0 && km2 < 0.05 ? "< 0,1" : "",
+                     km2 > 0.0 && km2 < 0.05 ? "" : num);
+    if (n < 0)
+        buf[0] = '\0';
+}
+
+/* A temporary path in the directory of path. Caller frees. */
+static char *temp_path_for(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dir_len = slash != NULL ? (size_t)(slash - path) + 1 : 0;
+    const char *base = path + dir_len;
+    size_t n = strlen(path) + 64;
+    char *tmp = malloc(n);
+    if (tmp != NULL)
+        snprintf(tmp, n, "%.*s.%s.%ld.tmp", (int)dir_len, path, base, (long)getpid());
+    return tmp;
+}
+
+static stapel_status format_of(stapel_ctx *ctx, const char *path, picture_format *out)
+{
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(path, '.');
+    if (dot == NULL || (slash != NULL && dot < slash))
+        return stapel__fail(ctx, STAPEL_EINVAL,
+                            "'%s': no picture format in the name; end it in .png, .svg or .pdf",
+                            path);
+    if (strcasecmp(dot, ".png") == 0)
+        *out = FORMAT_PNG;
+    else if (strcasecmp(dot, ".svg") == 0)
+        *out = FORMAT_SVG;
+    else if (strcasecmp(dot, ".pdf") == 0)
+        *out = FORMAT_PDF;
+    else
+        return stapel__fail(ctx, STAPEL_EINVAL,
+                            "'%s': unsupported picture format '%s'; use .png, .svg or .pdf", path,
+                            dot);
+    return STAPEL_OK;
+}
+
+/* ---- opening ------------------------------------------------------------ */
+
+static int first_text_field(OGRLayerH l)
+{
+    OGRFeatureDefnH d = OGR_L_GetLayerDefn(l);
+    for (int i = 0; i < OGR_FD_GetFieldCount(d); i++)
+        if (OGR_Fld_GetType(OGR_FD_GetFieldDefn(d, i)) == OFTString)
+            return i;
+    return -1;
+}
+
+static stapel_status open_layers(renderer *r)
+{
+    stapel_status st = stapel__dataset_open(r->ctx, &r->ds, r->gpkg);
+    if (st != STAPEL_OK)
+        return st;
+    r->stack = GDALDatasetGetLayerByName(r->ds, "stack");
+    if (r->stack == NULL)
+        return stapel__fail(r->ctx, STAPEL_EDATA,
+                            "'%s' has no layer 'stack'; render a GeoPackage written by "
+                            "'stapel stack'",
+                            r->gpkg);
+    OGRFeatureDefnH d = OGR_L_GetLayerDefn(r->stack);
+    r->f_class = OGR_FD_GetFieldIndex(d, r->scheme->field);
+    if (r->f_class < 0)
+        return stapel__fail(r->ctx, STAPEL_EDATA, "%s: layer stack has no field '%s'", r->gpkg,
+                            r->scheme->field);
+    r->f_area = OGR_FD_GetFieldIndex(d, "area_m2");
+    r->f_themes = OGR_FD_GetFieldIndex(d, "themes");
+    r->f_province = OGR_FD_GetFieldIndex(d, "province");
+    r->f_novex = OGR_FD_GetFieldIndex(d, "novex");
+    const char *zone_names[2] = {[STAPEL_ZONE_PROVINCE] = "provinces",
+                                 [STAPEL_ZONE_NOVEX] = "novex"};
+    for (int k = 0; k < 2; k++) {
+        OGRLayerH l = GDALDatasetGetLayerByName(r->ds, zone_names[k]);
+        int f = l != NULL ? first_text_field(l) : -1;
+        r->zones[k].layer = f >= 0 ? l : NULL;
+        r->zones[k].name_field = f;
+    }
+    return STAPEL_OK;
+}
+
+/* Describe the CRS for the footer and set up a transformation to RD when the
+ * data is in another CRS. */
+static stapel_status setup_crs(renderer *r)
+{
+    OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(r->stack);
+    if (srs == NULL) {
+        snprintf(r->crs_text, sizeof r->crs_text, "CRS: onbekend (aangenomen EPSG:%d)", RD_EPSG);
+        return STAPEL_OK;
+    }
+    const char *auth = OSRGetAuthorityName(srs, NULL);
+    const char *code = OSRGetAuthorityCode(srs, NULL);
+    const char *name = OSRGetName(srs);
+    if (auth != NULL && code != NULL && strcmp(auth, "EPSG") == 0 && atoi(code) == RD_EPSG) {
+        snprintf(r->crs_text, sizeof r->crs_text, "CRS: EPSG:%d (%s)", RD_EPSG,
+                 name != NULL ? name : "Amersfoort / RD New");
+        return STAPEL_OK;
+    }
+    OGRSpatialReferenceH rd = OSRNewSpatialReference(NULL);
+    OGRSpatialReferenceH src = OSRClone(srs);
+    stapel_status st = STAPEL_OK;
+    if (rd == NULL || src == NULL || OSRImportFromEPSG(rd, RD_EPSG) != OGRERR_NONE) {
+        st = stapel__fail(r->ctx, STAPEL_ECRS, "cannot set up EPSG:%d for drawing", RD_EPSG);
+        goto done;
+    }
+    OSRSetAxisMappingStrategy(rd, OAMS_TRADITIONAL_GIS_ORDER);
+    OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
+    r->to_rd = OCTNewCoordinateTransformation(src, rd);
+    r->from_rd = OCTNewCoordinateTransformation(rd, src);
+    if (r->to_rd == NULL || r->from_rd == NULL) {
+        st = stapel__fail(r->ctx, STAPEL_ECRS, "%s: cannot transform the CRS of layer stack (%s) "
+                                               "to EPSG:%d: %s",
+                          r->gpkg, name != NULL ? name : "unnamed", RD_EPSG,
+                          stapel__gdal_error("no transformation"));
+        goto done;
+    }
+    if (auth != NULL && code != NULL)
+        snprintf(r->crs_text, sizeof r->crs_text, "CRS: EPSG:%d (Amersfoort / RD New), "
+                                                  "omgezet uit %s:%s",
+                 RD_EPSG, auth, code);
+    else
+        snprintf(r->crs_text, sizeof r->crs_text, "CRS: EPSG:%d (Amersfoort / RD New), "
+                                                  "omgezet uit %s",
+                 RD_EPSG, name != NULL ? name : "een onbekend CRS");
+done:
+    if (rd != NULL)
+        OSRDestroySpatialReference(rd);
+    if (src != NULL)
+        OSRDestroySpatialReference(src);
+    return st;
+}
+
+static bool name_listed(const stapel__buf *b, const char *entry)
+{
+    if (b->data == NULL)
+        return false;
+    size_t n = strlen(entry);
+    for (const char *p = strstr(b->data, entry); p != NULL; p = strstr(p + 1, entry)) {
+        bool starts = p == b->data || (p - b->data >= 2 && p[-2] == ',' && p[-1] == ' ');
+        if (starts && (p[n] == ',' || p[n] == '\0'))
+            return true;
+    }
+    return false;
+}
+
+/* Find the zone named r->zone in the provinces, then in the NOVEX areas, and
+ * keep its geometry (all features of that name) in RD. */
+static stapel_status find_zone(renderer *r)
+{
+    stapel__buf names = {0};
+    stapel_status st = STAPEL_OK;
+    static const char *kind_names[2] = {[STAPEL_ZONE_PROVINCE] = "province",
+                                        [STAPEL_ZONE_NOVEX] = "NOVEX"};
+    for (int k = 0; k < 2 && r->zone_geom == NULL; k++) {
+        OGRLayerH l = r->zones[k].layer;
+        if (l == NULL)
+            continue;
+        OGR_L_SetSpatialFilter(l, NULL);
+        OGR_L_ResetReading(l);
+        OGRFeatureH f;
+        while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+            const char *name = OGR_F_IsFieldSetAndNotNull(f, r->zones[k].name_field)
+                                   ? OGR_F_GetFieldAsString(f, r->zones[k].name_field)
+                                   : NULL;
+            if (name != NULL && strcmp(name, r->zone) == 0) {
+                OGRGeometryH g = OGR_F_StealGeometry(f);
+                if (g != NULL && r->to_rd != NULL && OGR_G_Transform(g, r->to_rd) != OGRERR_NONE) {
+                    OGR_G_DestroyGeometry(g);
+                    g = NULL;
+                }
+                if (g != NULL) {
+                    if (r->zone_geom == NULL)
+                        r->zone_geom = OGR_G_CreateGeometry(wkbGeometryCollection);
+                    OGR_G_AddGeometryDirectly(r->zone_geom, g);
+                }
+                r->zone_kind = (stapel_zone_kind)k;
+            } else if (name != NULL) {
+                char entry[512];
+                snprintf(entry, sizeof entry, "%s (%s)", name, kind_names[k]);
+                bool ok = name_listed(&names, entry) ||
+                          stapel__buf_printf(&names, "%s%s", names.len > 0 ? ", " : "", entry);
+                if (!ok) {
+                    OGR_F_Destroy(f);
+                    st = nomem(r);
+                    goto done;
+                }
+            }
+            OGR_F_Destroy(f);
+        }
+    }
+    if (r->zone_geom == NULL)
+        st = stapel__fail(r->ctx, STAPEL_EINVAL, "unknown zone '%s' in '%s'; valid zones: %s",
+                          r->zone, r->gpkg, names.len > 0 ? names.data : "none (no zone layers)");
+done:
+    stapel__buf_free(&names);
+    return st;
+}
+
+static bool layer_extent_rd(const renderer *r, OGRLayerH l, OGREnvelope *e)
+{
+    if (l == NULL || OGR_L_GetExtent(l, e, 1) != OGRERR_NONE)
+        return false;
+    if (r->to_rd == NULL)
+        return true;
+    double x0, y0, x1, y1;
+    if (!OCTTransformBounds(r->to_rd, e->MinX, e->MinY, e->MaxX, e->MaxY, &x0, &y0, &x1, &y1,
+                            21))
+        return false;
+    e->MinX = x0;
+    e->MinY = y0;
+    e->MaxX = x1;
+    e->MaxY = y1;
+    return true;
+}
+
+/* The extent to show: the zone, or everything, with a small margin. */
+static stapel_status choose_extent(renderer *r)
+{
+    OGREnvelope all = {0}, e;
+    bool have = false;
+    if (r->zone_geom != NULL) {
+        OGR_G_GetEnvelope(r->zone_geom, &all);
+        have = true;
+    } else {
+        OGRLayerH layers[] = {r->stack, r->zones[0].layer, r->zones[1].layer};
+        for (size_t i = 0; i < 3; i++) {
+            if (!layer_extent_rd(r, layers[i], &e))
+                continue;
+            if (!have) {
+                all = e;
+            } else {
+                all.MinX = fmin(all.MinX, e.MinX);
+                all.MinY = fmin(all.MinY, e.MinY);
+                all.MaxX = fmax(all.MaxX, e.MaxX);
+                all.MaxY = fmax(all.MaxY, e.MaxY);
+            }
+            have = true;
+        }
+    }
+    if (!have || !isfinite(all.MinX) || !isfinite(all.MaxY))
+        return stapel__fail(r->ctx, STAPEL_EDATA, "%s: layer stack is empty; nothing to draw",
+                            r->gpkg);
+    double dx = all.MaxX - all.MinX, dy = all.MaxY - all.MinY;
+    double size = fmax(fmax(dx, dy), 100.0);
+    if (dx < size / 20) { /* a sliver of data: give it some room */
+        all.MinX -= (size / 20 - dx) / 2;
+        all.MaxX += (size / 20 - dx) / 2;
+    }
+    if (dy < size / 20) {
+        all.MinY -= (size / 20 - dy) / 2;
+        all.MaxY += (size / 20 - dy) / 2;
+    }
+    double pad = 0.03 * size;
+    r->xmin = all.MinX - pad;
+    r->ymin = all.MinY - pad;
+    r->xmax = all.MaxX + pad;
+    r->ymax = all.MaxY + pad;
+    return STAPEL_OK;
+}
+
+/* ---- layout --------------------------------------------------------------- */
+
+static void font(renderer *r, double size, bool bold, bool italic)
+{
+    cairo_select_font_face(r->cr, FONT, italic ? CAIRO_FONT_SLANT_ITALIC : CAIRO_FONT_SLANT_NORMAL,
+                           bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(r->cr, size * r->u);
+}
+
+static double text_width(renderer *r, const char *s)
+{
+    cairo_text_extents_t te;
+    cairo_text_extents(r->cr, s, &te);
+    return te.x_advance;
+}
+
+static void draw_text(renderer *r, double x, double y, const char *s)
+{
+    cairo_move_to(r->cr, x, y);
+    cairo_show_text(r->cr, s);
+}
+
+/* Draw s at x, y, shortened with an ellipsis until it fits room. */
+static void draw_fitted(renderer *r, double x, double y, const char *s, double room)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", s);
+    size_t n = strlen(buf);
+    while (n > 4 && text_width(r, buf) > room) {
+        n--;
+        while (n > 0 && ((unsigned char)buf[n] & 0xC0) == 0x80)
+            n--; /* do not cut a UTF-8 sequence */
+        if (n + 4 > sizeof buf)
+            n = sizeof buf - 4;
+        memcpy(buf + n, "\xe2\x80\xa6", 4); /* the ellipsis and the terminating NUL */
+    }
+    draw_text(r, x, y, buf);
+}
+
+/* Legend rows: one per class, one per zone layer present. */
+static size_t legend_rows(const renderer *r)
+{
+    size_t n = r->scheme->n_classes;
+    for (int k = 0; k < 2; k++)
+        if (r->zones[k].layer != NULL)
+            n++;
+    return n;
+}
+
+#define ROW_H 30.0
+#define LEGEND_HEAD 70.0 /* title and subtitle; one more line with a zone */
+#define ZONE_LINE 18.0
+#define SCALE_H 60.0
+#define NORTH_H 90.0
+#define GAP 24.0
+
+static double legend_head(const renderer *r)
+{
+    return LEGEND_HEAD + (r->zone != NULL ? ZONE_LINE : 0);
+}
+
+static stapel_status compute_layout(renderer *r, int width)
+{
+    r->width = width;
+    r->u = width / 1000.0;
+    r->px_per_mm = width / 297.0;
+    double u = r->u, margin = 24 * u, panel_w = 280 * u;
+    double column_w = width - 2 * margin - GAP * u - panel_w;
+    double aspect = (r->ymax - r->ymin) / (r->xmax - r->xmin);
+    r->map_w = column_w;
+    r->map_h = column_w * aspect;
+    if (r->map_h > 1600 * u) { /* a tall area: narrower map, same aspect */
+        r->map_h = 1600 * u;
+        r->map_w = r->map_h / aspect;
+    }
+    r->map_x = margin + (column_w - r->map_w) / 2;
+    r->map_y = margin + 80 * u;
+    r->scale = r->map_w / (r->xmax - r->xmin);
+    r->panel_x = margin + column_w + GAP * u;
+    r->panel_y = r->map_y;
+    r->panel_w = panel_w;
+    r->legend_h = (legend_head(r) + ROW_H * (double)legend_rows(r) + 12) * u;
+    double panel_h = r->legend_h + (GAP + SCALE_H + GAP + NORTH_H) * u;
+    double body_h = fmax(r->map_h, panel_h);
+    double footer_y = r->map_y + body_h + 18 * u;
+    r->height = (int)ceil(footer_y + 2 * 17 * u + margin);
+    if ((double)r->width * r->height > MAX_PIXELS)
+        return stapel__fail(r->ctx, STAPEL_EINVAL,
+                            "a picture of %d x %d is too large; give a smaller width", r->width,
+                            r->height);
+    return STAPEL_OK;
+}
+
+/* ---- drawing the faces ------------------------------------------------------ */
+
+/* Add the rings of a polygonal geometry to the current path, skipping
+ * vertices that land on the same spot as the previous one. */
+static bool add_path(renderer *r, OGRGeometryH g)
+{
+    OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
+    if (t == wkbPolygon) {
+        int n_rings = OGR_G_GetGeometryCount(g);
+        for (int i = 0; i < n_rings; i++) {
+            OGRGeometryH ring = OGR_G_GetGeometryRef(g, i);
+            int n = OGR_G_GetPointCount(ring);
+            if (n < 3)
+                continue;
+            if ((size_t)n > r->cap_pts) {
+                size_t cap = (size_t)n * 2;
+                double *xs = realloc(r->xs, cap * sizeof *xs);
+                if (xs != NULL)
+                    r->xs = xs;
+                double *ys = realloc(r->ys, cap * sizeof *ys);
+                if (ys != NULL)
+                    r->ys = ys;
+                if (xs == NULL || ys == NULL)
+                    return false;
+                r->cap_pts = cap;
+            }
+            OGR_G_GetPoints(ring, r->xs, sizeof(double), r->ys, sizeof(double), NULL, 0);
+            double px = wx(r, r->xs[0]), py = wy(r, r->ys[0]);
+            cairo_move_to(r->cr, px, py);
+            for (int k = 1; k < n; k++) {
+                double x = wx(r, r->xs[k]), y = wy(r, r->ys[k]);
+                if (fabs(x - px) < 0.2 && fabs(y - py) < 0.2 && k < n - 1)
+                    continue;
+                cairo_line_to(r->cr, x, y);
+                px = x;
+                py = y;
+            }
+            cairo_close_path(r->cr);
+        }
+        return true;
+    }
+    if (t == wkbMultiPolygon || t == wkbGeometryCollection) {
+        for (int i = 0; i < OGR_G_GetGeometryCount(g); i++)
+            if (!add_path(r, OGR_G_GetGeometryRef(g, i)))
+                return false;
+        return true;
+    }
+    if (OGR_GT_IsSurface(t) || OGR_GT_IsSubClassOf(t, wkbMultiSurface)) {
+        OGRGeometryH lin = OGR_G_GetLinearGeometry(g, 0, NULL);
+        bool ok = lin == NULL || add_path(r, lin);
+        OGR_G_DestroyGeometry(lin);
+        return ok;
+    }
+    return true; /* points and lines have no face to fill */
+}
+
+/* Is the face in the zone cropped to? Faces are split along zone borders and
+ * tagged, so their tags answer this exactly. */
+static bool face_in_zone(const renderer *r, OGRFeatureH f)
+{
+    if (r->zone == NULL)
+        return true;
+    int fld = r->zone_kind == STAPEL_ZONE_PROVINCE ? r->f_province : r->f_novex;
+    if (fld < 0 || !OGR_F_IsFieldSetAndNotNull(f, fld))
+        return false;
+    const char *v = OGR_F_GetFieldAsString(f, fld);
+    if (r->zone_kind == STAPEL_ZONE_PROVINCE)
+        return strcmp(v, r->zone) == 0;
+    size_t n = strlen(r->zone);
+    for (const char *p = v; p != NULL; p = strchr(p, ';')) {
+        if (*p == ';')
+            p++;
+        if (strncmp(p, r->zone, n) == 0 && (p[n] == ';' || p[n] == '\0'))
+            return true;
+    }
+    return false;
+}
+
+static stapel_status note_themes(renderer *r, const char *themes)
+{
+    const char *p = themes;
+    while (*p != '\0') {
+        const char *end = strchr(p, '+');
+        size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+        bool seen = false;
+        for (size_t i = 0; i < r->n_themes && !seen; i++)
+            seen = strlen(r->themes[i]) == n && strncmp(r->themes[i], p, n) == 0;
+        if (!seen && n > 0) {
+            if (r->n_themes == MAX_THEMES) {
+                r->more_themes = true;
+            } else {
+                char *t = malloc(n + 1);
+                if (t == NULL)
+                    return nomem(r);
+                memcpy(t, p, n);
+                t[n] = '\0';
+                r->themes[r->n_themes++] = t;
+            }
+        }
+        p += n;
+        if (*p == '+')
+            p++;
+    }
+    return STAPEL_OK;
+}
+
+/* Restrict a layer to the shown extent (given in RD). */
+static void filter_to_view(const renderer *r, OGRLayerH l)
+{
+    double x0 = r->xmin, y0 = r->ymin, x1 = r->xmax, y1 = r->ymax;
+    if (r->from_rd != NULL &&
+        !OCTTransformBounds(r->from_rd, r->xmin, r->ymin, r->xmax, r->ymax, &x0, &y0, &x1, &y1,
+                            21)) {
+        OGR_L_SetSpatialFilter(l, NULL);
+        return;
+    }
+    OGR_L_SetSpatialFilterRect(l, x0, y0, x1, y1);
+}
+
+static stapel_status draw_faces(renderer *r)
+{
+    cairo_t *cr = r->cr;
+    stapel__rgba fallback = {0xDD, 0xDD, 0xDD, 255};
+    double outline_w = fmax(stapel__face_outline.width_mm * r->px_per_mm, 0.35);
+    int64_t total = OGR_L_GetFeatureCount(r->stack, 0);
+    filter_to_view(r, r->stack);
+    OGR_L_ResetReading(r->stack);
+    cairo_save(cr);
+    cairo_rectangle(cr, r->map_x, r->map_y, r->map_w, r->map_h);
+    cairo_clip(cr);
+    cairo_set_fill_rule(cr, CAIRO_FILL_RULE_EVEN_ODD);
+    cairo_set_line_join(cr, CAIRO_LINE_JOIN_BEVEL);
+    cairo_set_line_width(cr, outline_w);
+    stapel_status st = STAPEL_OK;
+    OGRFeatureH f;
+    while ((f = OGR_L_GetNextFeature(r->stack)) != NULL) {
+        if ((r->n_faces & 255) == 0) {
+            if (stapel__cancelled(r->ctx)) {
+                OGR_F_Destroy(f);
+                st = stapel__fail(r->ctx, STAPEL_ECANCELLED, "cancelled while rendering");
+                break;
+            }
+            if (total > 0)
+                stapel__progress(r->ctx, "rendering",
+                                 fmin((double)r->n_faces / (double)total, 0.99));
+        }
+        int cls = -1;
+        if (OGR_F_IsFieldSetAndNotNull(f, r->f_class)) {
+            if (r->scheme->graduated)
+                cls = stapel__scheme_class_int(r->scheme,
+                                               (long)OGR_F_GetFieldAsInteger64(f, r->f_class));
+            else
+                cls = stapel__scheme_class_str(r->scheme, OGR_F_GetFieldAsString(f, r->f_class));
+        }
+        OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        if (g != NULL && r->to_rd != NULL && OGR_G_Transform(g, r->to_rd) != OGRERR_NONE)
+            g = NULL;
+        if (cls < 0)
+            r->n_unclassed++;
+        else if (face_in_zone(r, f))
+            r->class_m2[cls] += r->f_area >= 0 && OGR_F_IsFieldSetAndNotNull(f, r->f_area)
+                                    ? OGR_F_GetFieldAsDouble(f, r->f_area)
+                                    : (g != NULL ? OGR_G_Area(g) : 0.0);
+        if (r->f_themes >= 0 && OGR_F_IsFieldSetAndNotNull(f, r->f_themes))
+            st = note_themes(r, OGR_F_GetFieldAsString(f, r->f_themes));
+        if (st == STAPEL_OK && g != NULL) {
+            cairo_new_path(cr);
+            if (!add_path(r, g)) {
+                st = nomem(r);
+            } else {
+                set_rgba(cr, cls >= 0 ? r->scheme->classes[cls].fill : fallback, 1.0);
+                cairo_fill_preserve(cr);
+                set_rgba(cr, stapel__face_outline.color, 0.8);
+                cairo_stroke(cr);
+            }
+        }
+        OGR_F_Destroy(f);
+        r->n_faces++;
+        if (st != STAPEL_OK)
+            break;
+    }
+    cairo_restore(cr);
+    OGR_L_SetSpatialFilter(r->stack, NULL);
+    if (st == STAPEL_OK && r->n_unclassed > 0)
+        stapel__log(r->ctx, STAPEL_LOG_WARN,
+                    "%s: %lld faces of layer stack have a %s outside the legend; drawn in grey",
+                    r->gpkg, (long long)r->n_unclassed, r->scheme->field);
+    return st;
+}
+
+/* ---- zones ------------------------------------------------------------------ */
+
+/* Grey out everything in the frame outside the zone cropped to. */
+static void draw_veil(renderer *r)
+{
+    if (r->zone_geom == NULL)
+        return;
+    cairo_t *cr = r->cr;
+    cairo_save(cr);
+    cairo_new_path(cr);
+    cairo_rectangle(cr, r->map_x, r->map_y, r->map_w, r->map_h);
+    add_path(r, r->zone_geom);
+    cairo_set_fill_rule(cr, CAIRO_FILL_RULE_EVEN_ODD);
+    cairo_set_source_rgba(cr, 0.93, 0.93, 0.93, 0.78);
+    cairo_fill(cr);
+    cairo_restore(cr);
+}
+
+static stapel_status add_label(renderer *r, const char *text, double x, double y,
+                               stapel_zone_kind kind, bool selected)
+{
+    if (r->n_labels == r->cap_labels) {
+        size_t cap = r->cap_labels == 0 ? 16 : r->cap_labels * 2;
+        label *l = realloc(r->labels, cap * sizeof *l);
+        if (l == NULL)
+            return nomem(r);
+        r->labels = l;
+        r->cap_labels = cap;
+    }
+    char *t = stapel__strdup(text);
+    if (t == NULL)
+        return nomem(r);
+    r->labels[r->n_labels++] = (label){t, x, y, kind, selected};
+    return STAPEL_OK;
+}
+
+/* Where to put the label of a zone: a point inside the part of it that is
+ * shown, or none when nothing of it is. */
+static bool label_point(const renderer *r, OGRGeometryH g, double *x, double *y)
+{
+    OGRGeometryH view = OGR_G_CreateGeometry(wkbPolygon);
+    OGRGeometryH ring = OGR_G_CreateGeometry(wkbLinearRing);
+    double inset = 0.02 * (r->xmax - r->xmin);
+    OGR_G_AddPoint_2D(ring, r->xmin + inset, r->ymin + inset);
+    OGR_G_AddPoint_2D(ring, r->xmax - inset, r->ymin + inset);
+    OGR_G_AddPoint_2D(ring, r->xmax - inset, r->ymax - inset);
+    OGR_G_AddPoint_2D(ring, r->xmin + inset, r->ymax - inset);
+    OGR_G_AddPoint_2D(ring, r->xmin + inset, r->ymin + inset);
+    OGR_G_AddGeometryDirectly(view, ring);
+    OGRGeometryH part = OGR_G_Intersection(g, view);
+    OGR_G_DestroyGeometry(view);
+    bool found = false;
+    if (part != NULL && !OGR_G_IsEmpty(part)) {
+        OGRGeometryH p = OGR_G_PointOnSurface(part);
+        if (p != NULL && !OGR_G_IsEmpty(p)) {
+            *x = wx(r, OGR_G_GetX(p, 0));
+            *y = wy(r, OGR_G_GetY(p, 0));
+            found = true;
+        }
+        OGR_G_DestroyGeometry(p);
+    }
+    OGR_G_DestroyGeometry(part);
+    return found;
+}
+
+static void set_line(renderer *r, const stapel__line *line, double factor)
+{
+    cairo_t *cr = r->cr;
+    double w = fmax(line->width_mm * r->px_per_mm * factor, 0.5);
+    cairo_set_line_width(cr, w);
+    if (line->dashed) {
+        double dash[] = {2.5 * r->px_per_mm, 1.2 * r->px_per_mm};
+        cairo_set_dash(cr, dash, 2, 0);
+    } else {
+        cairo_set_dash(cr, NULL, 0, 0);
+    }
+    set_rgba(cr, line->color, 1.0);
+}
+
+static stapel_status draw_zone_layer(renderer *r, stapel_zone_kind kind)
+{
+    zone_layer *z = &r->zones[kind];
+    if (z->layer == NULL)
+        return STAPEL_OK;
+    cairo_t *cr = r->cr;
+    stapel_status st = STAPEL_OK;
+    filter_to_view(r, z->layer);
+    OGR_L_ResetReading(z->layer);
+    cairo_save(cr);
+    cairo_rectangle(cr, r->map_x, r->map_y, r->map_w, r->map_h);
+    cairo_clip(cr);
+    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+    OGRFeatureH f;
+    while (st == STAPEL_OK && (f = OGR_L_GetNextFeature(z->layer)) != NULL) {
+        OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        const char *name = OGR_F_IsFieldSetAndNotNull(f, z->name_field)
+                               ? OGR_F_GetFieldAsString(f, z->name_field)
+                               : NULL;
+        bool selected = r->zone != NULL && kind == r->zone_kind && name != NULL &&
+                        strcmp(name, r->zone) == 0;
+        if (g != NULL && r->to_rd != NULL && OGR_G_Transform(g, r->to_rd) != OGRERR_NONE)
+            g = NULL;
+        if (g != NULL) {
+            cairo_new_path(cr);
+            if (!add_path(r, g)) {
+                st = nomem(r);
+            } else {
+                set_line(r, stapel__zone_line(kind), selected ? 2.0 : 1.0);
+                cairo_stroke(cr);
+                double x, y;
+                if (name != NULL && name[0] != '\0' && label_point(r, g, &x, &y))
+                    st = add_label(r, name, x, y, kind, selected);
+            }
+        }
+        OGR_F_Destroy(f);
+    }
+    cairo_restore(cr);
+    OGR_L_SetSpatialFilter(z->layer, NULL);
+    return st;
+}
+
+typedef struct box {
+    double x0, y0, x1, y1;
+} box;
+
+static bool boxes_overlap(box a, box b)
+{
+    return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+}
+
+static void label_font(renderer *r, const label *l)
+{
+    if (l->kind == STAPEL_ZONE_PROVINCE)
+        font(r, l->selected ? 17 : 15, true, false);
+    else
+        font(r, l->selected ? 14 : 12, l->selected, true);
+}
+
+/* Place labels greedily, selected zone and provinces first: each takes the
+ * first of a few spots around its anchor that stays in the frame and clear
+ * of labels placed before, or its anchor when none is clear. */
+static void draw_labels(renderer *r)
+{
+    cairo_t *cr = r->cr;
+    box *placed = calloc(r->n_labels + 1, sizeof *placed);
+    size_t n_placed = 0;
+    static const double spots[][2] = {{0, 0},    {0, -1.3}, {0, 1.3},  {1, 0},   {-1, 0},
+                                      {0, -2.6}, {0, 2.6},  {1, -1.3}, {-1, 1.3}, {1, 1.3},
+                                      {-1, -1.3}};
+    box frame = {r->map_x, r->map_y, r->map_x + r->map_w, r->map_y + r->map_h};
+    for (int pass = 0; pass < 3; pass++) {
+        for (size_t i = 0; i < r->n_labels; i++) {
+            label *l = &r->labels[i];
+            int want = l->selected ? 0 : (l->kind == STAPEL_ZONE_PROVINCE ? 1 : 2);
+            if (want != pass)
+                continue;
+            label_font(r, l);
+            cairo_text_extents_t te;
+            cairo_text_extents(cr, l->text, &te);
+            cairo_font_extents_t fe;
+            cairo_font_extents(cr, &fe);
+            double w = te.x_advance, h = fe.ascent + fe.descent;
+            double pad = 3 * r->u;
+            box best = {0, 0, 0, 0};
+            bool found = false, in_frame = false;
+            for (size_t s = 0; s < sizeof spots / sizeof spots[0] && !found; s++) {
+                double cx = l->x + spots[s][0] * (w / 2 + h), cy = l->y + spots[s][1] * h;
+                box b = {cx - w / 2 - pad, cy - h / 2 - pad, cx + w / 2 + pad, cy + h / 2 + pad};
+                bool inside = b.x0 >= frame.x0 && b.x1 <= frame.x1 && b.y0 >= frame.y0 &&
+                              b.y1 <= frame.y1;
+                if (!inside)
+                    continue;
+                bool clear = true;
+                for (size_t k = 0; k < n_placed && clear; k++)
+                    clear = !boxes_overlap(b, placed[k]);
+                if (!in_frame || clear) {
+                    best = b;
+                    in_frame = true;
+                }
+                found = clear;
+            }
+            if (!in_frame) { /* wider than the frame allows: keep the anchor */
+                best = (box){l->x - w / 2 - pad, l->y - h / 2 - pad, l->x + w / 2 + pad,
+                             l->y + h / 2 + pad};
+            }
+            if (placed != NULL)
+                placed[n_placed++] = best;
+            double tx = (best.x0 + best.x1) / 2 - w / 2;
+            double ty = (best.y0 + best.y1) / 2 - (te.y_bearing + te.height / 2);
+            cairo_new_path(cr);
+            cairo_move_to(cr, tx, ty);
+            cairo_text_path(cr, l->text);
+            cairo_set_source_rgba(cr, 1, 1, 1, 0.9);
+            cairo_set_line_width(cr, 3.5 * r->u);
+            cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+            cairo_set_dash(cr, NULL, 0, 0);
+            cairo_stroke_preserve(cr);
+            stapel__rgba c = stapel__zone_line(l->kind)->color;
+            set_rgba(cr, c, 1.0);
+            cairo_fill(cr);
+        }
+    }
+    free(placed);
+}
+
+/* ---- the margins: title, legend, scale bar, north arrow, footer ------------- */
+
+static void default_title(renderer *r, char *buf, size_t size)
+{
+    const char *base = "Stapelkaart ruimteclaims";
+    if (r->zone != NULL) {
+        snprintf(buf, size, "%s \xe2\x80\x94 %s", base, r->zone);
+        return;
+    }
+    zone_layer *z = &r->zones[STAPEL_ZONE_PROVINCE];
+    stapel__buf names = {0};
+    int64_t n = z->layer != NULL ? OGR_L_GetFeatureCount(z->layer, 1) : 0;
+    if (n >= 1 && n <= 3) {
+        OGR_L_ResetReading(z->layer);
+        OGRFeatureH f;
+        while ((f = OGR_L_GetNextFeature(z->layer)) != NULL) {
+            if (OGR_F_IsFieldSetAndNotNull(f, z->name_field))
+                stapel__buf_printf(&names, "%s%s", names.len > 0 ? ", " : "",
+                                   OGR_F_GetFieldAsString(f, z->name_field));
+            OGR_F_Destroy(f);
+        }
+    }
+    if (names.len > 0)
+        snprintf(buf, size, "%s \xe2\x80\x94 %s", base, names.data);
+    else
+        snprintf(buf, size, "%s", base);
+    stapel__buf_free(&names);
+}
+
+static void draw_title(renderer *r)
+{
+    cairo_t *cr = r->cr;
+    char title[512];
+    if (r->opts->title != NULL)
+        snprintf(title, sizeof title, "%s", r->opts->title);
+    else
+        default_title(r, title, sizeof title);
+    double size = 30, room = r->width - 48 * r->u;
+    font(r, size, true, false);
+    while (text_width(r, title) > room && size > 12) {
+        size -= 1;
+        font(r, size, true, false);
+    }
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    draw_text(r, 24 * r->u, 24 * r->u + 30 * r->u, title);
+    char sub[256];
+    snprintf(sub, sizeof sub, "Kleur: %s per vlak%s", r->scheme->title,
+             r->zone != NULL ? " \xe2\x80\x94 buiten het gebied grijs" : "");
+    for (char *p = sub + strlen("Kleur: "); *p != '\0'; p++) {
+        if (*p >= 'A' && *p <= 'Z') { /* "Aantal thema's" reads "aantal thema's" mid-sentence */
+            *p = (char)(*p - 'A' + 'a');
+            break;
+        }
+    }
+    font(r, 16, false, false);
+    cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+    draw_text(r, 24 * r->u, 24 * r->u + 60 * r->u, sub);
+}
+
+static void draw_legend(renderer *r)
+{
+    cairo_t *cr = r->cr;
+    double u = r->u, x = r->panel_x, y = r->panel_y, w = r->panel_w;
+    cairo_rectangle(cr, x, y, w, r->legend_h);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_fill_preserve(cr);
+    cairo_set_source_rgb(cr, 0.6, 0.6, 0.6);
+    cairo_set_line_width(cr, fmax(0.8 * u, 0.5));
+    cairo_set_dash(cr, NULL, 0, 0);
+    cairo_stroke(cr);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    font(r, 19, true, false);
+    draw_text(r, x + 14 * u, y + 30 * u, "Legenda");
+    font(r, 13, false, false);
+    cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+    char sub[512];
+    snprintf(sub, sizeof sub, "%s per vlak", r->scheme->title);
+    draw_fitted(r, x + 14 * u, y + 52 * u, sub, w - 28 * u);
+    if (r->zone != NULL) {
+        snprintf(sub, sizeof sub, "oppervlak in %s", r->zone);
+        draw_fitted(r, x + 14 * u, y + (52 + ZONE_LINE) * u, sub, w - 28 * u);
+    }
+    double row_y = y + legend_head(r) * u;
+    double sw = 36 * u, sh = 20 * u;
+    for (size_t i = 0; i < r->scheme->n_classes; i++) {
+        const stapel__class *c = &r->scheme->classes[i];
+        cairo_rectangle(cr, x + 14 * u, row_y, sw, sh);
+        set_rgba(cr, c->fill, 1.0);
+        cairo_fill_preserve(cr);
+        set_rgba(cr, stapel__face_outline.color, 1.0);
+        cairo_set_line_width(cr, fmax(0.6 * u, 0.5));
+        cairo_stroke(cr);
+        char area[64];
+        format_km2(area, sizeof area, r->class_m2[i]);
+        font(r, 13, false, false);
+        double area_w = text_width(r, area);
+        cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+        draw_text(r, x + w - 14 * u - area_w, row_y + 15 * u, area);
+        /* a long label gets a smaller font, then an ellipsis */
+        double room = w - (14 + 10 + 10 + 14) * u - sw - area_w;
+        double size = 13;
+        while (size > 10 && text_width(r, c->label) > room) {
+            size -= 0.5;
+            font(r, size, false, false);
+        }
+        cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+        draw_fitted(r, x + 14 * u + sw + 10 * u, row_y + 15 * u, c->label, room);
+        row_y += ROW_H * u;
+    }
+    static const char *zone_labels[2] = {[STAPEL_ZONE_PROVINCE] = "Provinciegrens",
+                                         [STAPEL_ZONE_NOVEX] = "NOVEX-gebied"};
+    for (int k = 0; k < 2; k++) {
+        if (r->zones[k].layer == NULL)
+            continue;
+        cairo_new_path(cr);
+        cairo_move_to(cr, x + 14 * u, row_y + sh / 2);
+        cairo_line_to(cr, x + 14 * u + sw, row_y + sh / 2);
+        set_line(r, stapel__zone_line((stapel_zone_kind)k), 1.0);
+        cairo_stroke(cr);
+        cairo_set_dash(cr, NULL, 0, 0);
+        font(r, 13, false, false);
+        cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+        draw_text(r, x + 14 * u + sw + 10 * u, row_y + 15 * u, zone_labels[k]);
+        row_y += ROW_H * u;
+    }
+}
+
+/* The largest of 1, 2 and 5 times a power of ten that is at most max. */
+static double nice_length(double max)
+{
+    double p = pow(10.0, floor(log10(max)));
+    if (5 * p <= max)
+        return 5 * p;
+    if (2 * p <= max)
+        return 2 * p;
+    return p;
+}
+
+static void format_km(char *buf, size_t size, double m)
+{
+    double km = m / 1000.0;
+    int decimals = 0;
+    while (decimals < 3 && fabs(km * pow(10, decimals) - round(km * pow(10, decimals))) > 1e-6)
+        decimals++;
+    format_nl(buf, size, km, decimals);
+}
+
+static void draw_scale_bar(renderer *r)
+{
+    cairo_t *cr = r->cr;
+    double u = r->u;
+    double x = r->panel_x + 14 * u, y = r->panel_y + r->legend_h + GAP * u;
+    double max_m = (r->panel_w - 60 * u) / r->scale;
+    double len_m = nice_length(max_m);
+    double len = len_m * r->scale;
+    double lead = len_m / pow(10.0, floor(log10(len_m)) + 1e-12);
+    int segments = lead > 4.5 ? 5 : (lead > 1.5 ? 4 : 2);
+    double seg = len / segments, bar_h = 8 * u, top = y + 26 * u;
+    font(r, 12, true, false);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    draw_text(r, x, y + 12 * u, "Schaal");
+    cairo_set_line_width(cr, fmax(0.8 * u, 0.5));
+    cairo_set_dash(cr, NULL, 0, 0);
+    for (int i = 0; i < segments; i++) {
+        cairo_rectangle(cr, x + i * seg, top, seg, bar_h);
+        if (i % 2 == 0)
+            cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+        else
+            cairo_set_source_rgb(cr, 1, 1, 1);
+        cairo_fill_preserve(cr);
+        cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+        cairo_stroke(cr);
+    }
+    font(r, 11, false, false);
+    char num[64], last[80];
+    double ticks[] = {0, len_m / 2, len_m};
+    for (int i = 0; i < 3; i++) {
+        if (i == 1 && segments == 5)
+            continue; /* 2,5 of 5: keep 0 and the end only */
+        format_km(num, sizeof num, ticks[i]);
+        const char *s = num;
+        if (i == 2) {
+            snprintf(last, sizeof last, "%s km", num);
+            s = last;
+        }
+        double tx = x + ticks[i] * r->scale - (i == 2 ? text_width(r, num) / 2 : text_width(r, s) / 2);
+        draw_text(r, tx, top + bar_h + 15 * u, s);
+    }
+}
+
+static void draw_north_arrow(renderer *r)
+{
+    cairo_t *cr = r->cr;
+    double u = r->u;
+    double cx = r->panel_x + r->panel_w / 2;
+    double top = r->panel_y + r->legend_h + (GAP + SCALE_H + GAP) * u;
+    double h = 56 * u, w = 22 * u, tip = top + 24 * u;
+    font(r, 16, true, false);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    draw_text(r, cx - text_width(r, "N") / 2, top + 16 * u, "N");
+    cairo_set_dash(cr, NULL, 0, 0);
+    cairo_set_line_width(cr, fmax(0.8 * u, 0.5));
+    cairo_set_line_join(cr, CAIRO_LINE_JOIN_MITER);
+    /* left half dark, right half light: the classic two-tone arrow */
+    cairo_new_path(cr);
+    cairo_move_to(cr, cx, tip);
+    cairo_line_to(cr, cx - w / 2, tip + h);
+    cairo_line_to(cr, cx, tip + h * 0.75);
+    cairo_close_path(cr);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    cairo_fill_preserve(cr);
+    cairo_stroke(cr);
+    cairo_new_path(cr);
+    cairo_move_to(cr, cx, tip);
+    cairo_line_to(cr, cx + w / 2, tip + h);
+    cairo_line_to(cr, cx, tip + h * 0.75);
+    cairo_close_path(cr);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_fill_preserve(cr);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    cairo_stroke(cr);
+}
+
+static int compare_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void draw_footer(renderer *r)
+{
+    cairo_t *cr = r->cr;
+    double u = r->u, x = 24 * u, room = r->width - 48 * u;
+    double y = r->height - 24 * u - 17 * u - 4 * u;
+    const char *base = strrchr(r->gpkg, '/');
+    base = base != NULL ? base + 1 : r->gpkg;
+    qsort(r->themes, r->n_themes, sizeof r->themes[0], compare_str);
+    stapel__buf line = {0};
+    stapel__buf_printf(&line, "Bron: %s, lagen stack", base);
+    if (r->zones[STAPEL_ZONE_PROVINCE].layer != NULL)
+        stapel__buf_puts(&line, ", provinces");
+    if (r->zones[STAPEL_ZONE_NOVEX].layer != NULL)
+        stapel__buf_puts(&line, ", novex");
+    if (r->n_themes > 0) {
+        stapel__buf_puts(&line, "; thema's: ");
+        for (size_t i = 0; i < r->n_themes; i++)
+            stapel__buf_printf(&line, "%s%s", i > 0 ? ", " : "", r->themes[i]);
+        if (r->more_themes)
+            stapel__buf_puts(&line, ", \xe2\x80\xa6");
+    }
+    char date[32];
+    if (r->opts->date != NULL) {
+        snprintf(date, sizeof date, "%s", r->opts->date);
+    } else {
+        time_t t = time(NULL);
+        struct tm tm;
+        localtime_r(&t, &tm);
+        strftime(date, sizeof date, "%Y-%m-%d", &tm);
+    }
+    char second[512];
+    snprintf(second, sizeof second, "%s \xc2\xb7 %s \xc2\xb7 gemaakt met stapel %s", r->crs_text,
+             date, STAPEL_VERSION);
+    font(r, 12, false, false);
+    cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+    if (line.data != NULL)
+        draw_fitted(r, x, y, line.data, room);
+    draw_fitted(r, x, y + 17 * u, second, room);
+    stapel__buf_free(&line);
+}
+
+/* ---- the whole picture -------------------------------------------------------- */
+
+static stapel_status open_surface(renderer *r, const char *tmp)
+{
+    double w = r->width, h = r->height;
+    switch (r->format) {
+    case FORMAT_PNG:
+        r->surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, r->width, r->height);
+        break;
+    case FORMAT_SVG:
+        r->surface = cairo_svg_surface_create(tmp, w, h);
+        break;
+    case FORMAT_PDF:
+        r->surface = cairo_pdf_surface_create(tmp, w, h);
+        if (cairo_surface_status(r->surface) == CAIRO_STATUS_SUCCESS) {
+            cairo_pdf_surface_set_metadata(r->surface, CAIRO_PDF_METADATA_TITLE, "Stapelkaart");
+            cairo_pdf_surface_set_metadata(r->surface, CAIRO_PDF_METADATA_CREATOR,
+                                           "stapel " STAPEL_VERSION);
+        }
+        break;
+    }
+    cairo_status_t cs = cairo_surface_status(r->surface);
+    if (cs != CAIRO_STATUS_SUCCESS)
+        return stapel__fail(r->ctx, cs == CAIRO_STATUS_NO_MEMORY ? STAPEL_ENOMEM : STAPEL_EIO,
+                            "cannot start the picture '%s': %s", tmp,
+                            cairo_status_to_string(cs));
+    r->cr = cairo_create(r->surface);
+    cs = cairo_status(r->cr);
+    if (cs != CAIRO_STATUS_SUCCESS)
+        return stapel__fail(r->ctx, STAPEL_ENOMEM, "cannot start drawing: %s",
+                            cairo_status_to_string(cs));
+    return STAPEL_OK;
+}
+
+static stapel_status draw(renderer *r)
+{
+    cairo_t *cr = r->cr;
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    stapel_status st = draw_faces(r);
+    if (st != STAPEL_OK)
+        return st;
+    draw_veil(r);
+    st = draw_zone_layer(r, STAPEL_ZONE_NOVEX);
+    if (st == STAPEL_OK)
+        st = draw_zone_layer(r, STAPEL_ZONE_PROVINCE);
+    if (st != STAPEL_OK)
+        return st;
+    cairo_save(cr);
+    cairo_rectangle(cr, r->map_x, r->map_y, r->map_w, r->map_h);
+    cairo_clip(cr);
+    draw_labels(r);
+    cairo_restore(cr);
+    cairo_new_path(cr);
+    cairo_rectangle(cr, r->map_x, r->map_y, r->map_w, r->map_h);
+    cairo_set_source_rgb(cr, 0.45, 0.45, 0.45);
+    cairo_set_line_width(cr, fmax(r->u, 0.5));
+    cairo_set_dash(cr, NULL, 0, 0);
+    cairo_stroke(cr);
+    draw_title(r);
+    draw_legend(r);
+    draw_scale_bar(r);
+    draw_north_arrow(r);
+    draw_footer(r);
+    cairo_status_t cs = cairo_status(cr);
+    if (cs != CAIRO_STATUS_SUCCESS)
+        return stapel__fail(r->ctx, cs == CAIRO_STATUS_NO_MEMORY ? STAPEL_ENOMEM : STAPEL_EIO,
+                            "drawing failed: %s", cairo_status_to_string(cs));
+    return STAPEL_OK;
+}
+
+static stapel_status finish(renderer *r, const char *tmp)
+{
+    cairo_status_t cs;
+    if (r->format == FORMAT_PNG) {
+        cairo_surface_flush(r->surface);
+        cs = cairo_surface_write_to_png(r->surface, tmp);
+    } else {
+        cairo_surface_finish(r->surface);
+        cs = cairo_surface_status(r->surface);
+    }
+    if (cs != CAIRO_STATUS_SUCCESS)
+        return stapel__fail(r->ctx, STAPEL_EIO, "cannot write the picture '%s': %s", tmp,
+                            cs == CAIRO_STATUS_WRITE_ERROR ? strerror(errno)
+                                                           : cairo_status_to_string(cs));
+    return STAPEL_OK;
+}
+
+stapel_status stapel_render(stapel_ctx *ctx, stapel_render_layout *layout, const char *gpkg,
+                            const char *path, const stapel_render_opts *opts)
+{
+    stapel__clear(ctx);
+    stapel_render_opts defaults = STAPEL_RENDER_OPTS_INIT;
+    if (opts == NULL)
+        opts = &defaults;
+    if (gpkg == NULL || gpkg[0] == '\0')
+        return stapel__fail(ctx, STAPEL_EINVAL, "no GeoPackage to render");
+    if (path == NULL || path[0] == '\0')
+        return stapel__fail(ctx, STAPEL_EINVAL, "no picture path");
+    renderer r = {.ctx = ctx, .gpkg = gpkg, .opts = opts, .zone = opts->zone};
+    r.scheme = stapel__scheme_find(opts->field != NULL ? opts->field : "n_themes");
+    if (r.scheme == NULL)
+        return stapel__fail(ctx, STAPEL_EINVAL, "unknown field '%s'; choose %s", opts->field,
+                            stapel__scheme_fields());
+    stapel_status st = format_of(ctx, path, &r.format);
+    if (st != STAPEL_OK)
+        return st;
+    int width = opts->width > 0 ? opts->width : (r.format == FORMAT_PNG ? 2000 : 842);
+    if (opts->width < 0 || width < 300 || width > 20000)
+        return stapel__fail(ctx, STAPEL_EINVAL, "width %d is out of range; give 300 to 20000",
+                            opts->width);
+    if (r.zone != NULL && r.zone[0] == '\0')
+        return stapel__fail(ctx, STAPEL_EINVAL, "empty zone name");
+    struct stat sb;
+    if (stat(path, &sb) == 0) {
+        if (!opts->overwrite)
+            return stapel__fail(ctx, STAPEL_EEXISTS, "'%s' exists; use --overwrite to replace it",
+                                path);
+        if (S_ISDIR(sb.st_mode))
+            return stapel__fail(ctx, STAPEL_EIO, "'%s' is a directory", path);
+    }
+    char *tmp = temp_path_for(path);
+    if (tmp == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    bool tmp_started = false;
+    stapel__gdal_push(ctx);
+    st = open_layers(&r);
+    if (st != STAPEL_OK)
+        goto done;
+    st = setup_crs(&r);
+    if (st != STAPEL_OK)
+        goto done;
+    if (r.zone != NULL) {
+        st = find_zone(&r);
+        if (st != STAPEL_OK)
+            goto done;
+    }
+    st = choose_extent(&r);
+    if (st != STAPEL_OK)
+        goto done;
+    st = compute_layout(&r, width);
+    if (st != STAPEL_OK)
+        goto done;
+    unlink(tmp);
+    tmp_started = true;
+    st = open_surface(&r, tmp);
+    if (st != STAPEL_OK)
+        goto done;
+    st = draw(&r);
+    if (st != STAPEL_OK)
+        goto done;
+    st = finish(&r, tmp);
+    if (st != STAPEL_OK)
+        goto done;
+    if (rename(tmp, path) != 0) {
+        st = stapel__fail(ctx, STAPEL_EIO, "cannot rename '%s' to '%s': %s", tmp, path,
+                          strerror(errno));
+        goto done;
+    }
+    stapel__progress(ctx, "rendering", 1.0);
+    if (layout != NULL)
+        *layout = (stapel_render_layout){
+                .width = r.width,
+                .height = r.height,
+                .map_x = r.map_x,
+                .map_y = r.map_y,
+                .map_w = r.map_w,
+                .map_h = r.map_h,
+                .xmin = r.xmin,
+                .ymin = r.ymin,
+                .xmax = r.xmax,
+                .ymax = r.ymax,
+                .legend_x = r.panel_x,
+                .legend_y = r.panel_y,
+                .legend_w = r.panel_w,
+                .legend_h = r.legend_h,
+            .n_faces = r.n_faces,
+        };
+done:
+    if (r.cr != NULL)
+        cairo_destroy(r.cr);
+    if (r.surface != NULL)
+        cairo_surface_destroy(r.surface);
+    if (st != STAPEL_OK && tmp_started)
+        unlink(tmp);
+    if (r.zone_geom != NULL)
+        OGR_G_DestroyGeometry(r.zone_geom);
+    if (r.to_rd != NULL)
+        OCTDestroyCoordinateTransformation(r.to_rd);
+    if (r.from_rd != NULL)
+        OCTDestroyCoordinateTransformation(r.from_rd);
+    if (r.ds != NULL)
+        GDALClose(r.ds);
+    stapel__gdal_pop();
+    for (size_t i = 0; i < r.n_themes; i++)
+        free(r.themes[i]);
+    for (size_t i = 0; i < r.n_labels; i++)
+        free(r.labels[i].text);
+    free(r.labels);
+    free(r.xs);
+    free(r.ys);
+    free(tmp);
+    return st;
+}
