@@ -141,15 +141,16 @@ static void format_nl(char *buf, size_t size, double v, int decimals)
     buf[o < size ? o : size - 1] = '\0';
 }
 
-/* An area for the legend: "12,3 km²", "< 0,1 km²" or "0 km²". */
+/* An area for the legend: "1.234 km²", "12,3 km²", "0,25 km²", "< 0,01 km²" or
+ * "0 km²". */
 static void format_km2(char *buf, size_t size, double m2)
 {
     double km2 = m2 / 1e6;
+    bool tiny = km2 > 0.0 && km2 < 0.005;
     char num[64] = "0";
-    if (km2 >= 0.05)
-        format_nl(num, sizeof num, km2, 1);
-    int n = snprintf(buf, size, "%s%s km\xc2\xb2", km2 > 0.0 && km2 < 0.05 ? "< 0,1" : "",
-                     km2 > 0.0 && km2 < 0.05 ? "" : num);
+    if (km2 >= 0.005)
+        format_nl(num, sizeof num, km2, km2 < 1.0 ? 2 : (km2 < 1000.0 ? 1 : 0));
+    int n = snprintf(buf, size, "%s km\xc2\xb2", tiny ? "< 0,01" : num);
     if (n < 0)
         buf[0] = '\0';
 }

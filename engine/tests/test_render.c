@@ -1,0 +1,421 @@
+/*
+ * test_render.c - stapel_render() on a fixture with known geometry. The
+ * expected colours are the ColorBrewer values written out here (from
+ * QGIS.md), not read from stapel's own tables, and the expected places are
+ * computed from the fixture's coordinates.
+ *
+ * Fixture (metres, offset into RD by rect()):
+ *   nature [0,1000]x[0,1000], water [500,1500]x[0,1000], wind [0,1500]x[500,1500]
+ *   -> [500,1000]x[500,1000] has 3 themes, [0,500]x[500,1000] 2, [0,500]^2 1;
+ *   province Testland [-500,2500]x[-500,2500] (its label sits near (1000,1000));
+ *   NOVEX Oosthoek [1000,2500]x[0,1500] (its claimed part: [1000,1500]x[0,1500]).
+ *   Nothing is claimed at (-300,1800).
+ */
+#include "fixture.h"
+#include "stapel.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cairo.h>
+#include <cmocka.h>
+
+#define OX 150000.0
+#define OY 450000.0
+
+typedef struct fixture {
+    stapel_ctx *ctx;
+    char gpkg[512];
+    char dir[512]; /* pictures go here */
+} fixture;
+
+typedef struct rgb {
+    unsigned r, g, b;
+} rgb;
+
+static const rgb YLORRD[5] = {
+    {0xFF, 0xFF, 0xB2}, {0xFE, 0xCC, 0x5C}, {0xFD, 0x8D, 0x3C}, {0xF0, 0x3B, 0x20}, {0xBD, 0x00, 0x26},
+};
+static const rgb WHITE = {255, 255, 255};
+
+static int setup(void **state)
+{
+    fixture *fx = calloc(1, sizeof *fx);
+    if (fx == NULL || stapel_ctx_new(&fx->ctx) != STAPEL_OK)
+        return -1;
+    stapel_ctx *ctx = fx->ctx;
+    const char *n[] = {rect(0, 0, 1000, 1000)};
+    const char *w[] = {rect(500, 0, 1500, 1000)};
+    const char *d[] = {rect(0, 500, 1500, 1500)};
+    const char *prov[] = {rect(-500, -500, 2500, 2500)};
+    const char *pnames[] = {"Testland"};
+    const char *nov[] = {rect(1000, 0, 2500, 1500)};
+    const char *nnames[] = {"Oosthoek"};
+    stapel_job *job = NULL;
+    stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
+    o.threads = 1;
+    if (stapel_job_new(ctx, &job, &o) != STAPEL_OK)
+        return -1;
+    stapel_job_add_layer(ctx, job, "nature", fixture_geojson("r_n.geojson", RD_URN, 1, n, NULL),
+                         NULL);
+    stapel_job_add_layer(ctx, job, "water", fixture_geojson("r_w.geojson", RD_URN, 1, w, NULL),
+                         NULL);
+    stapel_job_add_layer(ctx, job, "wind", fixture_geojson("r_d.geojson", RD_URN, 1, d, NULL),
+                         NULL);
+    stapel_job_set_zones(ctx, job, STAPEL_ZONE_PROVINCE,
+                         fixture_geojson("r_prov.geojson", RD_URN, 1, prov, pnames), "naam");
+    stapel_job_set_zones(ctx, job, STAPEL_ZONE_NOVEX,
+                         fixture_geojson("r_nov.geojson", RD_URN, 1, nov, nnames), "naam");
+    stapel_stack *s = NULL;
+    stapel_status st = stapel_stack_build(ctx, &s, job);
+    stapel_job_free(job);
+    snprintf(fx->gpkg, sizeof fx->gpkg, "%s/render.gpkg", STAPEL_TEST_SCRATCH);
+    if (st == STAPEL_OK)
+        st = stapel_stack_write(ctx, s, fx->gpkg, STAPEL_WRITE_OVERWRITE);
+    stapel_stack_free(s);
+    if (st != STAPEL_OK) {
+        print_error("%s\n", stapel_ctx_message(ctx));
+        return -1;
+    }
+    snprintf(fx->dir, sizeof fx->dir, "%s/render-out", STAPEL_TEST_SCRATCH);
+    mkdir(fx->dir, 0755);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *fx = *state;
+    stapel_ctx_free(fx->ctx);
+    free(fx);
+    cairo_debug_reset_static_data();
+    return 0;
+}
+
+static const char *out_path(const fixture *fx, const char *name)
+{
+    static char bufs[4][600];
+    static int slot = 0;
+    char *p = bufs[slot++ % 4];
+    snprintf(p, 600, "%s/%s", fx->dir, name);
+    unlink(p);
+    return p;
+}
+
+static stapel_render_layout render_ok(fixture *fx, const char *path, stapel_render_opts *o)
+{
+    stapel_render_layout l;
+    memset(&l, 0, sizeof l);
+    stapel_status st = stapel_render(fx->ctx, &l, fx->gpkg, path, o);
+    if (st != STAPEL_OK)
+        fail_msg("render %s: %s", path, stapel_ctx_message(fx->ctx));
+    return l;
+}
+
+static rgb pixel(cairo_surface_t *img, int x, int y)
+{
+    assert_true(x >= 0 && y >= 0);
+    assert_true(x < cairo_image_surface_get_width(img) && y < cairo_image_surface_get_height(img));
+    const unsigned char *data = cairo_image_surface_get_data(img);
+    uint32_t v = *(const uint32_t *)(data + (size_t)y * (size_t)cairo_image_surface_get_stride(img) +
+                                     (size_t)x * 4);
+    return (rgb){(v >> 16) & 255, (v >> 8) & 255, v & 255};
+}
+
+/* The pixel where the fixture point (x, y) lands. */
+static rgb at(cairo_surface_t *img, const stapel_render_layout *l, double x, double y)
+{
+    double sx = l->map_w / (l->xmax - l->xmin), sy = l->map_h / (l->ymax - l->ymin);
+    int px = (int)floor(l->map_x + (x + OX - l->xmin) * sx);
+    int py = (int)floor(l->map_y + (l->ymax - (y + OY)) * sy);
+    return pixel(img, px, py);
+}
+
+static void assert_rgb(rgb got, rgb want, const char *what)
+{
+    if (got.r != want.r || got.g != want.g || got.b != want.b)
+        fail_msg("%s: got #%02X%02X%02X, want #%02X%02X%02X", what, got.r, got.g, got.b, want.r,
+                 want.g, want.b);
+}
+
+static cairo_surface_t *load_png(const char *path)
+{
+    cairo_surface_t *img = cairo_image_surface_create_from_png(path);
+    if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS)
+        fail_msg("%s: %s", path, cairo_status_to_string(cairo_surface_status(img)));
+    return img;
+}
+
+static void test_render_face_colours(void **state)
+{
+    fixture *fx = *state;
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    o.width = 1000;
+    const char *path = out_path(fx, "colours.png");
+    stapel_render_layout l = render_ok(fx, path, &o);
+    cairo_surface_t *img = load_png(path);
+    assert_rgb(at(img, &l, 750, 750), YLORRD[2], "centre of the 3-theme face");
+    assert_rgb(at(img, &l, 250, 750), YLORRD[1], "centre of a 2-theme face");
+    assert_rgb(at(img, &l, 250, 250), YLORRD[0], "centre of a 1-theme face");
+    assert_rgb(at(img, &l, 750, 1250), YLORRD[0], "the wind-only strip");
+    assert_rgb(at(img, &l, -300, 1800), WHITE, "outside all claims");
+    assert_int_equal(l.n_faces, 8); /* 7 overlay faces; the NOVEX border at x=1000 splits one */
+    cairo_surface_destroy(img);
+}
+
+/* Every class colour appears as a solid swatch inside the legend box, and
+ * the map shows none of the classes that have no area (4, 5 of meer). */
+static void test_render_legend_has_every_class(void **state)
+{
+    fixture *fx = *state;
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    o.width = 1000;
+    const char *path = out_path(fx, "legend.png");
+    stapel_render_layout l = render_ok(fx, path, &o);
+    cairo_surface_t *img = load_png(path);
+    for (int c = 0; c < 5; c++) {
+        int in_legend = 0, in_map = 0;
+        for (int y = 0; y < cairo_image_surface_get_height(img); y++) {
+            for (int x = 0; x < cairo_image_surface_get_width(img); x++) {
+                rgb p = pixel(img, x, y);
+                if (p.r != YLORRD[c].r || p.g != YLORRD[c].g || p.b != YLORRD[c].b)
+                    continue;
+                if (x >= l.legend_x && x < l.legend_x + l.legend_w && y >= l.legend_y &&
+                    y < l.legend_y + l.legend_h)
+                    in_legend++;
+                else if (x >= l.map_x && x < l.map_x + l.map_w && y >= l.map_y &&
+                         y < l.map_y + l.map_h)
+                    in_map++;
+            }
+        }
+        if (in_legend < 100)
+            fail_msg("class %d: %d pixels of its colour in the legend", c + 1, in_legend);
+        if (c >= 3 && in_map > 0)
+            fail_msg("class %d has no faces but %d map pixels of its colour", c + 1, in_map);
+    }
+    /* the legend lies beside the map, not on it */
+    assert_true(l.legend_x >= l.map_x + l.map_w);
+    cairo_surface_destroy(img);
+}
+
+static void test_render_size_and_aspect(void **state)
+{
+    fixture *fx = *state;
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    o.width = 1234;
+    const char *path = out_path(fx, "size.png");
+    stapel_render_layout l = render_ok(fx, path, &o);
+    cairo_surface_t *img = load_png(path);
+    assert_int_equal(cairo_image_surface_get_width(img), 1234);
+    assert_int_equal(cairo_image_surface_get_height(img), l.height);
+    assert_int_equal(l.width, 1234);
+    /* one metre is as long across as up */
+    double sx = l.map_w / (l.xmax - l.xmin), sy = l.map_h / (l.ymax - l.ymin);
+    assert_true(fabs(sx - sy) < 1e-9 * sx);
+    /* the data, [-500,2500]x[-500,2500], is shown whole, with a small margin */
+    assert_true(l.xmin <= OX - 500 && l.xmax >= OX + 2500);
+    assert_true(l.ymin <= OY - 500 && l.ymax >= OY + 2500);
+    assert_true(l.xmax - l.xmin < 3000 * 1.1);
+    /* the map, the legend and the footer fit on the picture */
+    assert_true(l.map_x >= 0 && l.map_x + l.map_w <= l.width);
+    assert_true(l.map_y + l.map_h < l.height);
+    assert_true(l.legend_x + l.legend_w <= l.width && l.legend_y + l.legend_h <= l.height);
+    cairo_surface_destroy(img);
+
+    stapel_render_opts d = STAPEL_RENDER_OPTS_INIT; /* the PNG default width */
+    path = out_path(fx, "default.png");
+    l = render_ok(fx, path, &d);
+    assert_int_equal(l.width, 2000);
+}
+
+static void test_render_zone_crops(void **state)
+{
+    fixture *fx = *state;
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    o.width = 1000;
+    o.zone = "Oosthoek";
+    const char *path = out_path(fx, "zone.png");
+    stapel_render_layout l = render_ok(fx, path, &o);
+    /* the extent is the zone's [1000,2500]x[0,1500] with a margin of at most 5% */
+    assert_true(l.xmin <= OX + 1000 && l.xmax >= OX + 2500);
+    assert_true(l.ymin <= OY && l.ymax >= OY + 1500);
+    assert_true(l.xmin >= OX + 1000 - 75 && l.xmax <= OX + 2500 + 75);
+    assert_true(l.ymin >= OY - 75 && l.ymax <= OY + 1500 + 75);
+    double sx = l.map_w / (l.xmax - l.xmin), sy = l.map_h / (l.ymax - l.ymin);
+    assert_true(fabs(sx - sy) < 1e-9 * sx);
+    cairo_surface_t *img = load_png(path);
+    assert_rgb(at(img, &l, 1250, 750), YLORRD[1], "a 2-theme face inside the zone");
+    assert_rgb(at(img, &l, 1250, 1250), YLORRD[0], "a 1-theme face inside the zone");
+    /* the 3-theme face just west of the zone is in view but greyed out */
+    rgb grey = at(img, &l, 975, 750);
+    rgb orig = YLORRD[2];
+    int spread = (int)fmax(grey.r, fmax(grey.g, grey.b)) - (int)fmin(grey.r, fmin(grey.g, grey.b));
+    int orig_spread = (int)orig.r - (int)orig.b;
+    if (spread * 2 > orig_spread)
+        fail_msg("outside the zone: #%02X%02X%02X is not greyed out", grey.r, grey.g, grey.b);
+    assert_true(grey.r > 200 && grey.g > 200 && grey.b > 180);
+    cairo_surface_destroy(img);
+}
+
+static void test_render_n_claims_field(void **state)
+{
+    fixture *fx = *state;
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    o.width = 800;
+    o.field = "n_claims";
+    const char *path = out_path(fx, "claims.png");
+    stapel_render_layout l = render_ok(fx, path, &o);
+    cairo_surface_t *img = load_png(path);
+    /* ColorBrewer PuBu, 5 classes: class 3 is #74A9CF */
+    assert_rgb(at(img, &l, 750, 750), (rgb){0x74, 0xA9, 0xCF}, "3 claims");
+    cairo_surface_destroy(img);
+}
+
+static int run(const char *cmd)
+{
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static void test_render_svg_is_xml(void **state)
+{
+    fixture *fx = *state;
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    const char *path = out_path(fx, "map.svg");
+    stapel_render_layout l = render_ok(fx, path, &o);
+    assert_int_equal(l.width, 842);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 -c 'import sys, xml.etree.ElementTree as E; "
+             "r = E.parse(sys.argv[1]).getroot(); "
+             "sys.exit(0 if r.tag.endswith(\"svg\") and float(r.get(\"width\").rstrip(\"pt\")) == 842 "
+             "else 1)' '%s'",
+             path);
+    assert_int_equal(run(cmd), 0);
+}
+
+static void test_render_pdf_opens(void **state)
+{
+    fixture *fx = *state;
+    if (run("command -v pdfinfo >/dev/null 2>&1") != 0)
+        skip(); /* poppler-utils comes with tools/install-deps --extra */
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    o.zone = "Testland";
+    const char *path = out_path(fx, "map.pdf");
+    render_ok(fx, path, &o);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "pdfinfo '%s' 2>&1 | grep -q '^Pages: *1$'", path);
+    assert_int_equal(run(cmd), 0);
+}
+
+/* No file appears in the output directory whose name contains ".tmp". */
+static void assert_no_temp_files(const fixture *fx)
+{
+    DIR *d = opendir(fx->dir);
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strstr(e->d_name, ".tmp") != NULL)
+            fail_msg("temporary file left behind: %s", e->d_name);
+    closedir(d);
+}
+
+static void expect_failure(fixture *fx, const char *gpkg, const char *path,
+                           const stapel_render_opts *o, stapel_status want, const char *in_msg)
+{
+    stapel_render_layout l;
+    stapel_status st = stapel_render(fx->ctx, &l, gpkg, path, o);
+    if (st != want)
+        fail_msg("%s: got status %d (%s), want %d", path, st, stapel_ctx_message(fx->ctx), want);
+    if (strstr(stapel_ctx_message(fx->ctx), in_msg) == NULL)
+        fail_msg("message '%s' lacks '%s'", stapel_ctx_message(fx->ctx), in_msg);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_no_temp_files(fx);
+}
+
+static void test_render_errors(void **state)
+{
+    fixture *fx = *state;
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    o.zone = "Atlantis";
+    expect_failure(fx, fx->gpkg, out_path(fx, "e1.png"), &o, STAPEL_EINVAL, "Atlantis");
+    expect_failure(fx, fx->gpkg, out_path(fx, "e1.png"), &o, STAPEL_EINVAL, "Testland (province)");
+    expect_failure(fx, fx->gpkg, out_path(fx, "e1.png"), &o, STAPEL_EINVAL, "Oosthoek (NOVEX)");
+    stapel_render_opts f = STAPEL_RENDER_OPTS_INIT;
+    f.field = "area_m2";
+    expect_failure(fx, fx->gpkg, out_path(fx, "e2.png"), &f, STAPEL_EINVAL, "n_themes");
+    stapel_render_opts d = STAPEL_RENDER_OPTS_INIT;
+    expect_failure(fx, fx->gpkg, out_path(fx, "e3.jpg"), &d, STAPEL_EINVAL, "'.jpg'");
+    expect_failure(fx, fx->gpkg, out_path(fx, "e3"), &d, STAPEL_EINVAL, ".png, .svg or .pdf");
+    /* a GeoPackage without a stack layer */
+    expect_failure(fx, STAPEL_TESTDATA "/demo/provinces.gpkg", out_path(fx, "e4.png"), &d,
+                   STAPEL_EDATA, "no layer 'stack'");
+    expect_failure(fx, STAPEL_TEST_SCRATCH "/does-not-exist.gpkg", out_path(fx, "e5.png"), &d,
+                   STAPEL_EIO, "does-not-exist.gpkg");
+    stapel_render_opts wide = STAPEL_RENDER_OPTS_INIT;
+    wide.width = 50;
+    expect_failure(fx, fx->gpkg, out_path(fx, "e6.png"), &wide, STAPEL_EINVAL, "width");
+    /* a directory that does not exist: nothing is written anywhere */
+    expect_failure(fx, fx->gpkg, STAPEL_TEST_SCRATCH "/render-out/no-such-dir/map.png", &d,
+                   STAPEL_EIO, "no-such-dir");
+}
+
+/* An existing picture is kept unless overwrite is set. */
+static void test_render_overwrite(void **state)
+{
+    fixture *fx = *state;
+    const char *path = out_path(fx, "keep.png");
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("precious", f);
+    fclose(f);
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    o.width = 400;
+    stapel_render_layout l;
+    assert_int_equal(stapel_render(fx->ctx, &l, fx->gpkg, path, &o), STAPEL_EEXISTS);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_size, 8);
+    o.overwrite = true;
+    render_ok(fx, path, &o);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_true(sb.st_size > 1000);
+}
+
+/* A run cancelled while drawing leaves no picture and no temporary file. */
+static void test_render_cancelled_leaves_nothing(void **state)
+{
+    fixture *fx = *state;
+    stapel_ctx *ctx = NULL;
+    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
+    stapel_ctx_cancel(ctx);
+    const char *path = out_path(fx, "cancelled.pdf");
+    stapel_render_layout l;
+    assert_int_equal(stapel_render(ctx, &l, fx->gpkg, path, NULL), STAPEL_ECANCELLED);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_no_temp_files(fx);
+    stapel_ctx_free(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_render_face_colours),
+        cmocka_unit_test(test_render_legend_has_every_class),
+        cmocka_unit_test(test_render_size_and_aspect),
+        cmocka_unit_test(test_render_zone_crops),
+        cmocka_unit_test(test_render_n_claims_field),
+        cmocka_unit_test(test_render_svg_is_xml),
+        cmocka_unit_test(test_render_pdf_opens),
+        cmocka_unit_test(test_render_errors),
+        cmocka_unit_test(test_render_overwrite),
+        cmocka_unit_test(test_render_cancelled_leaves_nothing),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
