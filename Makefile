@@ -37,10 +37,16 @@ demo: build
 	  --layer solar=$(D)/solar.shp \
 	  --provinces $(D)/provinces.gpkg --novex $(D)/novex.gpkg
 	$(STAPEL) info $(DEMO)/stack.gpkg > $(DEMO)/stack-info.txt
+	$(STAPEL) render $(DEMO)/stack.gpkg -o $(DEMO)/stapelkaart.png --overwrite
+	$(STAPEL) render $(DEMO)/stack.gpkg -o $(DEMO)/stapelkaart.pdf --overwrite
+	$(STAPEL) render $(DEMO)/stack.gpkg -o $(DEMO)/stapelkaart-almere-oosterwold.png \
+	  --zone 'Almere Oosterwold' --overwrite
 	@echo
 	@echo "Demo outputs:"
-	@echo "  $(CURDIR)/$(DEMO)/stack.gpkg      the stack map (open it in QGIS)"
+	@echo "  $(CURDIR)/$(DEMO)/stack.gpkg      the stack map (open it in QGIS: it opens styled)"
 	@echo "  $(CURDIR)/$(DEMO)/stack-info.txt  what the GeoPackage holds (stapel info)"
+	@echo "  $(CURDIR)/$(DEMO)/stapelkaart.png the stack map as a picture (also .pdf)"
+	@echo "  $(CURDIR)/$(DEMO)/stapelkaart-almere-oosterwold.png  one NOVEX area, the rest greyed out"
 
 test: build deps-test
 	meson test -C $(BUILD) --print-errorlogs
