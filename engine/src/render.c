@@ -35,6 +35,7 @@
 #define MAX_THEMES 32
 #define MAX_PIXELS 300000000.0 /* width x height of a PNG, about 1.2 GB of memory */
 #define FONT "DejaVu Sans"
+#define MIN_OUTLINED 6.0 /* faces narrower than this many pixels get no outline */
 
 typedef enum picture_format {
     FORMAT_PNG,
@@ -674,9 +675,18 @@ static stapel_status draw_faces(renderer *r)
                 st = nomem(r);
             } else {
                 set_rgba(cr, cls >= 0 ? r->scheme->classes[cls].fill : fallback, 1.0);
-                cairo_fill_preserve(cr);
-                set_rgba(cr, stapel__face_outline.color, 0.8);
-                cairo_stroke(cr);
+                /* Outlines of faces only a few pixels across would hide their
+                 * colour: a national map would turn grey where faces are dense. */
+                OGREnvelope env;
+                OGR_G_GetEnvelope(g, &env);
+                double size = fmin(env.MaxX - env.MinX, env.MaxY - env.MinY) * r->scale;
+                if (size >= MIN_OUTLINED) {
+                    cairo_fill_preserve(cr);
+                    set_rgba(cr, stapel__face_outline.color, 0.8);
+                    cairo_stroke(cr);
+                } else {
+                    cairo_fill(cr);
+                }
             }
         }
         OGR_F_Destroy(f);
@@ -818,9 +828,21 @@ typedef struct box {
     double x0, y0, x1, y1;
 } box;
 
-static bool boxes_overlap(box a, box b)
+static double overlap_area(box a, box b)
 {
-    return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+    double w = fmin(a.x1, b.x1) - fmax(a.x0, b.x0), h = fmin(a.y1, b.y1) - fmax(a.y0, b.y0);
+    return w > 0 && h > 0 ? w * h : 0.0;
+}
+
+typedef struct spot {
+    double dx, dy; /* in label widths (plus a gap) and label heights */
+    double d2;     /* squared distance, for trying near spots first */
+} spot;
+
+static int compare_spot(const void *a, const void *b)
+{
+    double da = ((const spot *)a)->d2, db = ((const spot *)b)->d2;
+    return (da > db) - (da < db);
 }
 
 static void label_font(renderer *r, const label *l)
@@ -832,16 +854,16 @@ static void label_font(renderer *r, const label *l)
 }
 
 /* Place labels greedily, selected zone and provinces first: each takes the
- * first of a few spots around its anchor that stays in the frame and clear
- * of labels placed before, or its anchor when none is clear. */
+ * nearest of a few dozen spots around its anchor that stays in the frame and
+ * is clear of the labels placed before, or, when none is clear, the spot that
+ * overlaps them least. */
 static void draw_labels(renderer *r)
 {
     cairo_t *cr = r->cr;
     box *placed = calloc(r->n_labels + 1, sizeof *placed);
     size_t n_placed = 0;
-    static const double spots[][2] = {{0, 0},    {0, -1.3}, {0, 1.3},  {1, 0},   {-1, 0},
-                                      {0, -2.6}, {0, 2.6},  {1, -1.3}, {-1, 1.3}, {1, 1.3},
-                                      {-1, -1.3}};
+    static const double dxs[] = {0, -0.5, 0.5, -1, 1};
+    static const double dys[] = {0, -1.3, 1.3, -2.6, 2.6, -3.9, 3.9};
     box frame = {r->map_x, r->map_y, r->map_x + r->map_w, r->map_y + r->map_h};
     for (int pass = 0; pass < 3; pass++) {
         for (size_t i = 0; i < r->n_labels; i++) {
@@ -855,28 +877,31 @@ static void draw_labels(renderer *r)
             cairo_font_extents_t fe;
             cairo_font_extents(cr, &fe);
             double w = te.x_advance, h = fe.ascent + fe.descent;
-            double pad = 3 * r->u;
-            box best = {0, 0, 0, 0};
-            bool found = false, in_frame = false;
-            for (size_t s = 0; s < sizeof spots / sizeof spots[0] && !found; s++) {
-                double cx = l->x + spots[s][0] * (w / 2 + h), cy = l->y + spots[s][1] * h;
-                box b = {cx - w / 2 - pad, cy - h / 2 - pad, cx + w / 2 + pad, cy + h / 2 + pad};
-                bool inside = b.x0 >= frame.x0 && b.x1 <= frame.x1 && b.y0 >= frame.y0 &&
-                              b.y1 <= frame.y1;
-                if (!inside)
-                    continue;
-                bool clear = true;
-                for (size_t k = 0; k < n_placed && clear; k++)
-                    clear = !boxes_overlap(b, placed[k]);
-                if (!in_frame || clear) {
-                    best = b;
-                    in_frame = true;
+            double pad = 3 * r->u, step_x = w / 2 + h;
+            spot spots[sizeof dxs / sizeof dxs[0] * sizeof dys / sizeof dys[0]];
+            size_t n_spots = 0;
+            for (size_t a = 0; a < sizeof dxs / sizeof dxs[0]; a++)
+                for (size_t b = 0; b < sizeof dys / sizeof dys[0]; b++) {
+                    double px = dxs[a] * step_x, py = dys[b] * h;
+                    spots[n_spots++] = (spot){dxs[a], dys[b], px * px + py * py};
                 }
-                found = clear;
-            }
-            if (!in_frame) { /* wider than the frame allows: keep the anchor */
-                best = (box){l->x - w / 2 - pad, l->y - h / 2 - pad, l->x + w / 2 + pad,
-                             l->y + h / 2 + pad};
+            qsort(spots, n_spots, sizeof spots[0], compare_spot);
+            /* the anchor itself, for a label wider than the frame */
+            box best = {l->x - w / 2 - pad, l->y - h / 2 - pad, l->x + w / 2 + pad,
+                        l->y + h / 2 + pad};
+            double best_overlap = INFINITY;
+            for (size_t k = 0; k < n_spots && best_overlap > 0; k++) {
+                double cx = l->x + spots[k].dx * step_x, cy = l->y + spots[k].dy * h;
+                box b = {cx - w / 2 - pad, cy - h / 2 - pad, cx + w / 2 + pad, cy + h / 2 + pad};
+                if (b.x0 < frame.x0 || b.x1 > frame.x1 || b.y0 < frame.y0 || b.y1 > frame.y1)
+                    continue;
+                double overlap = 0;
+                for (size_t p = 0; p < n_placed; p++)
+                    overlap += overlap_area(b, placed[p]);
+                if (overlap < best_overlap) {
+                    best = b;
+                    best_overlap = overlap;
+                }
             }
             if (placed != NULL)
                 placed[n_placed++] = best;
