@@ -58,6 +58,7 @@ typedef struct zone_layer {
 typedef struct renderer {
     stapel_ctx *ctx;
     const char *gpkg;
+    const char *path; /* the picture asked for */
     const stapel_render_opts *opts;
     const stapel__scheme *scheme;
     picture_format format;
@@ -1221,7 +1222,7 @@ static stapel_status open_surface(renderer *r, const char *tmp)
     r->cr = cairo_create(r->surface);
     cs = cairo_status(r->cr);
     if (cs != CAIRO_STATUS_SUCCESS)
-        return stapel__fail(r->ctx, STAPEL_ENOMEM, "cannot start drawing: %s",
+        return stapel__fail(r->ctx, STAPEL_ENOMEM, "%s: cannot start drawing: %s", r->path,
                             cairo_status_to_string(cs));
     return STAPEL_OK;
 }
@@ -1259,7 +1260,7 @@ static stapel_status draw(renderer *r)
     cairo_status_t cs = cairo_status(cr);
     if (cs != CAIRO_STATUS_SUCCESS)
         return stapel__fail(r->ctx, cs == CAIRO_STATUS_NO_MEMORY ? STAPEL_ENOMEM : STAPEL_EIO,
-                            "drawing failed: %s", cairo_status_to_string(cs));
+                            "%s: drawing failed: %s", r->path, cairo_status_to_string(cs));
     return STAPEL_OK;
 }
 
@@ -1291,7 +1292,7 @@ stapel_status stapel_render(stapel_ctx *ctx, stapel_render_layout *layout, const
         return stapel__fail(ctx, STAPEL_EINVAL, "no GeoPackage to render");
     if (path == NULL || path[0] == '\0')
         return stapel__fail(ctx, STAPEL_EINVAL, "no picture path");
-    renderer r = {.ctx = ctx, .gpkg = gpkg, .opts = opts, .zone = opts->zone};
+    renderer r = {.ctx = ctx, .gpkg = gpkg, .path = path, .opts = opts, .zone = opts->zone};
     r.scheme = stapel__scheme_find(opts->field != NULL ? opts->field : "n_themes");
     if (r.scheme == NULL)
         return stapel__fail(ctx, STAPEL_EINVAL, "unknown field '%s'; choose %s", opts->field,
@@ -1315,9 +1316,18 @@ stapel_status stapel_render(stapel_ctx *ctx, stapel_render_layout *layout, const
     }
     char *tmp = temp_path_for(path);
     if (tmp == NULL)
-        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        return stapel__fail(ctx, STAPEL_ENOMEM, "%s: out of memory", path);
     bool tmp_started = false;
     stapel__gdal_push(ctx);
+    /* Fail before any work when the picture cannot be created there. */
+    FILE *probe = fopen(tmp, "wb");
+    if (probe == NULL) {
+        st = stapel__fail(ctx, STAPEL_EIO, "cannot create '%s' (is the directory writable?): %s",
+                          path, strerror(errno));
+        goto done;
+    }
+    fclose(probe);
+    tmp_started = true;
     st = open_layers(&r);
     if (st != STAPEL_OK)
         goto done;
@@ -1335,8 +1345,6 @@ stapel_status stapel_render(stapel_ctx *ctx, stapel_render_layout *layout, const
     st = compute_layout(&r, width);
     if (st != STAPEL_OK)
         goto done;
-    unlink(tmp);
-    tmp_started = true;
     st = open_surface(&r, tmp);
     if (st != STAPEL_OK)
         goto done;
