@@ -48,6 +48,7 @@ static void stack_help(void)
         "  --threads N             worker threads (default: one per core)\n"
         "  --tile-vertices N       target vertices per tile (default: 16000)\n"
         "  -q, --quiet             no warnings, progress or summary\n"
+        "  -v, --verbose           also print the time of each phase\n"
         "  --progress              show progress even when stderr is not a terminal\n"
         "  -h, --help              show this help\n"
         "\n"
@@ -144,6 +145,7 @@ static int stack_run(int argc, char **argv)
         {"threads", required_argument, NULL, OPT_THREADS},
         {"tile-vertices", required_argument, NULL, OPT_TILE_VERTICES},
         {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
         {"progress", no_argument, NULL, OPT_PROGRESS},
         {"rules", required_argument, NULL, OPT_RULES},
         {"help", no_argument, NULL, 'h'},
@@ -151,7 +153,7 @@ static int stack_run(int argc, char **argv)
     };
     const char *output = NULL, *provinces = NULL, *novex = NULL;
     const char *province_field = "naam", *novex_field = "naam", *rules_path = NULL;
-    bool overwrite = false, quiet = false, force_progress = false;
+    bool overwrite = false, quiet = false, force_progress = false, verbose = false;
     stapel_stack_opts opts = STAPEL_STACK_OPTS_INIT;
     char **layers = calloc((size_t)argc, sizeof *layers);
     where_opt *wheres = calloc((size_t)argc, sizeof *wheres);
@@ -171,7 +173,7 @@ static int stack_run(int argc, char **argv)
     optind = 1;
     int c;
     long num;
-    while ((c = getopt_long(argc, argv, "+o:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+o:qvh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
             output = optarg;
@@ -232,6 +234,9 @@ static int stack_run(int argc, char **argv)
             break;
         case 'q':
             quiet = true;
+            break;
+        case 'v':
+            verbose = true;
             break;
         case OPT_PROGRESS:
             force_progress = true;
@@ -324,8 +329,10 @@ static int stack_run(int argc, char **argv)
 
     double t0 = now_seconds();
     st = stapel_stack_build(ctx, &stack, job);
+    double t_write = now_seconds();
     if (st == STAPEL_OK)
         st = stapel_stack_write(ctx, stack, output, overwrite ? STAPEL_WRITE_OVERWRITE : 0);
+    t_write = now_seconds() - t_write;
     if (prog.enabled && prog.phase != NULL && prog.last < 10)
         fputc('\n', stderr);
     if (st != STAPEL_OK) {
@@ -335,6 +342,12 @@ static int stack_run(int argc, char **argv)
         goto done;
     }
     stapel_stack_stats s = stapel_stack_get_stats(stack);
+    if (verbose && !quiet)
+        fprintf(stderr,
+                "stapel: stack: %lld tiles; read %.2f s, overlay %.2f s, merge %.2f s, "
+                "summary %.2f s, write %.2f s\n",
+                (long long)s.n_tiles, s.seconds_read, s.seconds_overlay, s.seconds_merge,
+                s.seconds_summary, t_write);
     if (!quiet)
         fprintf(stderr,
                 "stapel: stack: %lld claims read, %lld repaired, %lld skipped as empty; "

@@ -30,6 +30,7 @@ if ! cmp -s <(dump "$out1") <(dump "$out2"); then
 fi
 echo "PASS determinism: --threads 1 and --threads 2 give identical features ($name)"
 "$py" "$here/oracle/check_stack.py" --manifest "$manifest" --stack "$out1" --points 2500 --seed "${seed:-7}"
+"$py" "$here/oracle/check_summary.py" --manifest "$manifest" --stack "$out1"
 # Small tiles put many faces on seams: the merge across seams must keep every
 # invariant too.
 out3=$scratch/$name-small-tiles.gpkg

@@ -235,6 +235,10 @@ typedef struct stapel_stack_stats {
     int64_t n_empty;    /* features skipped because they were empty or had no area */
     int64_t n_faces;    /* faces of the stack (covered by at least one claim) */
     int64_t n_tiles;    /* tiles the overlay ran on */
+    double seconds_read;    /* wall time of each phase */
+    double seconds_overlay;
+    double seconds_merge;
+    double seconds_summary;
 } stapel_stack_stats;
 
 /* One face of the stack. All strings are borrowed from the stack. */

@@ -17,6 +17,7 @@ typedef struct polys {
     size_t n, cap;
     double *xy; /* scratch buffer of interleaved x, y */
     size_t xy_cap;
+    bool duplicates; /* the source repeated a vertex */
 } polys;
 
 static bool polys_push(polys *p, GEOSGeometry *g)
@@ -57,13 +58,26 @@ static stapel_status ring_convert(stapel_ctx *ctx, polys *p, OGRGeometryH r, GEO
             return STAPEL_OK;
         }
     }
+    for (int i = 1; i < n && !p->duplicates; i++)
+        if (p->xy[2 * i] == p->xy[2 * i - 2] && p->xy[2 * i + 1] == p->xy[2 * i - 1])
+            p->duplicates = true;
+    size_t m = (size_t)n;
     if (p->scale > 0) {
         /* The same rounding as GEOS's fixed precision model, so GEOS finds the
-         * coordinates already precise. */
-        for (int i = 0; i < 2 * n; i++)
-            p->xy[i] = floor(p->xy[i] * p->scale + 0.5) / p->scale;
+         * coordinates already precise. Vertices that fall together on the
+         * grid are kept once. */
+        size_t k = 0;
+        for (size_t i = 0; i < m; i++) {
+            double x = floor(p->xy[2 * i] * p->scale + 0.5) / p->scale;
+            double y = floor(p->xy[2 * i + 1] * p->scale + 0.5) / p->scale;
+            if (k > 0 && x == p->xy[2 * k - 2] && y == p->xy[2 * k - 1])
+                continue;
+            p->xy[2 * k] = x;
+            p->xy[2 * k + 1] = y;
+            k++;
+        }
+        m = k;
     }
-    size_t m = (size_t)n;
     if (p->xy[0] != p->xy[2 * (m - 1)] || p->xy[1] != p->xy[2 * (m - 1) + 1]) {
         p->xy[2 * m] = p->xy[0];
         p->xy[2 * m + 1] = p->xy[1];
@@ -170,9 +184,11 @@ static stapel_status collect(stapel_ctx *ctx, polys *p, OGRGeometryH g, bool *ar
 }
 
 stapel_status stapel__ogr_to_geos(stapel_ctx *ctx, GEOSGeometry **out, stapel__conv *kind,
-                                  OGRGeometryH g, double grid)
+                                  OGRGeometryH g, double grid, bool *duplicates)
 {
     *out = NULL;
+    if (duplicates != NULL)
+        *duplicates = false;
     *kind = STAPEL_CONV_EMPTY;
     if (g == NULL || OGR_G_IsEmpty(g))
         return STAPEL_OK;
@@ -200,6 +216,8 @@ stapel_status stapel__ogr_to_geos(stapel_ctx *ctx, GEOSGeometry **out, stapel__c
         goto fail;
     }
     *kind = STAPEL_CONV_OK;
+    if (duplicates != NULL)
+        *duplicates = p.duplicates;
     free(p.items);
     free(p.xy);
     return STAPEL_OK;

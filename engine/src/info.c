@@ -114,7 +114,7 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, OGRL
         } else {
             GEOSGeometry *gg = NULL;
             stapel__conv kind;
-            stapel_status st = stapel__ogr_to_geos(ctx, &gg, &kind, g, 0.0);
+            stapel_status st = stapel__ogr_to_geos(ctx, &gg, &kind, g, 0.0, NULL);
             if (st != STAPEL_OK) {
                 long long fid = (long long)OGR_F_GetFID(f);
                 OGR_F_Destroy(f);

@@ -3,7 +3,7 @@
  * generated from the schemes of style.c, stored in the table layer_styles.
  *
  * The table has exactly the columns QGIS creates itself, and each row matches
- * its layer the way QGIS looks it up (see docs in ../shared/QGIS.md): an empty
+ * its layer the way QGIS 3.22 looks it up: an empty
  * f_table_schema (NULL makes QGIS ignore the row), the layer name, and the
  * layer's real geometry column. Every QML document states version="3.22.0",
  * so QGIS runs no upgrade step over it, and layerGeometryType 2 (polygon),
@@ -141,7 +141,8 @@ bool stapel__qml_scheme(stapel__buf *b, const stapel__scheme *s, bool conflicts)
         if (conflicts && (c->value == NULL || !stapel__verdict_in_conflicts(c->value)))
             continue;
         if (s->graduated)
-            ok = stapel__buf_printf(b, "   <range lower=\"%ld\" upper=\"%ld\" symbol=\"%zu\" label=\"",
+            ok = stapel__buf_printf(b,
+                                    "   <range lower=\"%ld\" upper=\"%ld\" symbol=\"%zu\" label=\"",
                                     c->lower, c->upper, n);
         else
             ok = stapel__buf_printf(b, "   <category value=\"%s\" symbol=\"%zu\" label=\"",
@@ -180,13 +181,11 @@ bool stapel__qml_zone(stapel__buf *b, stapel_zone_kind kind, const char *label_f
               stapel__buf_puts(b, " <renderer-v2 type=\"singleSymbol\" symbollevels=\"0\" "
                                   "enableorderby=\"0\" forceraster=\"0\" referencescale=\"-1\">\n"
                                   "  <symbols>\n") &&
-              put_symbol_open(b, 0) &&
-              put_simple_fill(b, (stapel__rgba){0, 0, 0, 0}, "no", line) &&
+              put_symbol_open(b, 0) && put_simple_fill(b, (stapel__rgba){0, 0, 0, 0}, "no", line) &&
               stapel__buf_puts(b, "   </symbol>\n  </symbols>\n </renderer-v2>\n");
     if (ok && label_field != NULL) {
         char color[32];
-        snprintf(color, sizeof color, "%u,%u,%u,255", line->color.r, line->color.g,
-                 line->color.b);
+        snprintf(color, sizeof color, "%u,%u,%u,255", line->color.r, line->color.g, line->color.b);
         ok = stapel__buf_puts(b, " <labeling type=\"simple\">\n"
                                  "  <settings calloutType=\"simple\">\n"
                                  "   <text-style fieldName=\"") &&

@@ -10,8 +10,56 @@
 #include "pipeline.h"
 #include "source.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Coordinates beyond these bounds cannot be meant for the working CRS. */
+typedef struct sane_box {
+    double xmin, ymin, xmax, ymax;
+} sane_box;
+
+/* The area of use of the target CRS in its own coordinates, grown by ten
+ * times its size on every side: generous enough for any real data set, tight
+ * enough to catch a wrong source CRS or garbage coordinates. Without an area
+ * of use, everything finite is accepted. */
+static sane_box sane_bounds(OGRSpatialReferenceH target)
+{
+    sane_box b = {-HUGE_VAL, -HUGE_VAL, HUGE_VAL, HUGE_VAL};
+    double w, so, e, n;
+    const char *name = NULL;
+    if (!OSRGetAreaOfUse(target, &w, &so, &e, &n, &name))
+        return b;
+    OGRSpatialReferenceH ll = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(ll, 4326);
+    OSRSetAxisMappingStrategy(ll, OAMS_TRADITIONAL_GIS_ORDER);
+    OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(ll, target);
+    if (ct != NULL) {
+        double xs[9], ys[9];
+        int ok[9];
+        for (int i = 0; i < 9; i++) {
+            xs[i] = w + (e - w) * (i % 3) / 2.0;
+            ys[i] = so + (n - so) * (i / 3) / 2.0;
+        }
+        if (OCTTransformEx(ct, 9, xs, ys, NULL, ok)) {
+            double x0 = HUGE_VAL, y0 = HUGE_VAL, x1 = -HUGE_VAL, y1 = -HUGE_VAL;
+            for (int i = 0; i < 9; i++) {
+                if (!ok[i])
+                    continue;
+                x0 = fmin(x0, xs[i]);
+                y0 = fmin(y0, ys[i]);
+                x1 = fmax(x1, xs[i]);
+                y1 = fmax(y1, ys[i]);
+            }
+            double grow = 10.0 * fmax(x1 - x0, y1 - y0);
+            if (x0 <= x1 && grow > 0)
+                b = (sane_box){x0 - grow, y0 - grow, x1 + grow, y1 + grow};
+        }
+        OCTDestroyCoordinateTransformation(ct);
+    }
+    OSRDestroySpatialReference(ll);
+    return b;
+}
 
 typedef struct read_spec {
     const char *source;
@@ -77,7 +125,8 @@ static bool is_linear_or_point(OGRwkbGeometryType t)
 }
 
 static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_spec *spec,
-                                OGRSpatialReferenceH target, const char *s_srs, double grid)
+                                OGRSpatialReferenceH target, const sane_box *sane,
+                                const char *s_srs, double grid)
 {
     char *dsname = NULL, *lname = NULL;
     GDALDatasetH ds = NULL;
@@ -191,9 +240,23 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                               src, layer, fid, stapel__gdal_error("coordinates out of range"));
             goto done;
         }
+        OGREnvelope env;
+        OGR_G_GetEnvelope(g, &env);
+        if (env.MinX < sane->xmin || env.MinY < sane->ymin || env.MaxX > sane->xmax ||
+            env.MaxY > sane->ymax) {
+            bool low = env.MinX < sane->xmin || env.MinY < sane->ymin;
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s: layer %s: feature %lld has a coordinate near (%.6g, %.6g), "
+                              "far outside the area of the working CRS; is the source CRS "
+                              "right?",
+                              src, layer, fid, low ? env.MinX : env.MaxX,
+                              low ? env.MinY : env.MaxY);
+            goto done;
+        }
         GEOSGeometry *gg = NULL;
         stapel__conv kind;
-        st = stapel__ogr_to_geos(ctx, &gg, &kind, g, grid);
+        bool duplicates = false;
+        st = stapel__ogr_to_geos(ctx, &gg, &kind, g, grid, &duplicates);
         if (st != STAPEL_OK) {
             st = stapel__wrap(ctx, st, "%s: layer %s: feature %lld", src, layer, fid);
             goto done;
@@ -225,7 +288,9 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             st = stapel__wrap(ctx, st, "%s: layer %s: feature %lld", src, layer, fid);
             goto done;
         }
-        if (repaired)
+        /* Repeated vertices are invalid input for many tools even where GEOS
+         * accepts them; dropping them is a repair the user should hear of. */
+        if (repaired || duplicates)
             n_repaired++;
         if (gg == NULL) {
             n_empty++;
@@ -310,10 +375,11 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
         goto done;
     }
 
+    sane_box sane = sane_bounds(target);
     for (size_t i = 0; i < job->n_layers && st == STAPEL_OK; i++) {
         read_spec spec = {job->layers[i].source, job->layers[i].where, NULL, (uint32_t)i,
                           &job->layers[i]};
-        st = read_layer(ctx, in, &spec, target, job->s_srs, grid);
+        st = read_layer(ctx, in, &spec, target, &sane, job->s_srs, grid);
     }
     in->n_claims = in->n_items;
     for (int k = 0; k < 2 && st == STAPEL_OK; k++) {
@@ -321,7 +387,7 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
             continue;
         read_spec spec = {job->zones[k].source, NULL, job->zones[k].field, 0, NULL};
         size_t before = in->n_items;
-        st = read_layer(ctx, in, &spec, target, job->s_srs, grid);
+        st = read_layer(ctx, in, &spec, target, &sane, job->s_srs, grid);
         if (k == STAPEL_ZONE_PROVINCE)
             in->n_provinces = in->n_items - before;
         else

@@ -75,8 +75,8 @@ typedef struct renderer {
     OGRGeometryH zone_geom;
 
     /* layout */
-    double u;          /* layout unit: 1/1000 of the width */
-    double px_per_mm;  /* the width stands for an A4 landscape page, 297 mm */
+    double u;         /* layout unit: 1/1000 of the width */
+    double px_per_mm; /* the width stands for an A4 landscape page, 297 mm */
     int width, height;
     double xmin, ymin, xmax, ymax; /* shown extent, RD */
     double scale;                  /* picture units per metre */
@@ -222,8 +222,8 @@ static stapel_status open_layers(renderer *r)
     r->f_themes = OGR_FD_GetFieldIndex(d, "themes");
     r->f_province = OGR_FD_GetFieldIndex(d, "province");
     r->f_novex = OGR_FD_GetFieldIndex(d, "novex");
-    const char *zone_names[2] = {[STAPEL_ZONE_PROVINCE] = "provinces",
-                                 [STAPEL_ZONE_NOVEX] = "novex"};
+    const char *zone_names[2] = {
+        [STAPEL_ZONE_PROVINCE] = "provinces", [STAPEL_ZONE_NOVEX] = "novex"};
     for (int k = 0; k < 2; k++) {
         OGRLayerH l = GDALDatasetGetLayerByName(r->ds, zone_names[k]);
         int f = l != NULL ? first_text_field(l) : -1;
@@ -262,19 +262,22 @@ static stapel_status setup_crs(renderer *r)
     r->to_rd = OCTNewCoordinateTransformation(src, rd);
     r->from_rd = OCTNewCoordinateTransformation(rd, src);
     if (r->to_rd == NULL || r->from_rd == NULL) {
-        st = stapel__fail(r->ctx, STAPEL_ECRS, "%s: cannot transform the CRS of layer stack (%s) "
-                                               "to EPSG:%d: %s",
+        st = stapel__fail(r->ctx, STAPEL_ECRS,
+                          "%s: cannot transform the CRS of layer stack (%s) "
+                          "to EPSG:%d: %s",
                           r->gpkg, name != NULL ? name : "unnamed", RD_EPSG,
                           stapel__gdal_error("no transformation"));
         goto done;
     }
     if (auth != NULL && code != NULL)
-        snprintf(r->crs_text, sizeof r->crs_text, "CRS: EPSG:%d (Amersfoort / RD New), "
-                                                  "omgezet uit %s:%s",
+        snprintf(r->crs_text, sizeof r->crs_text,
+                 "CRS: EPSG:%d (Amersfoort / RD New), "
+                 "omgezet uit %s:%s",
                  RD_EPSG, auth, code);
     else
-        snprintf(r->crs_text, sizeof r->crs_text, "CRS: EPSG:%d (Amersfoort / RD New), "
-                                                  "omgezet uit %s",
+        snprintf(r->crs_text, sizeof r->crs_text,
+                 "CRS: EPSG:%d (Amersfoort / RD New), "
+                 "omgezet uit %s",
                  RD_EPSG, name != NULL ? name : "een onbekend CRS");
 done:
     if (rd != NULL)
@@ -303,8 +306,8 @@ static stapel_status find_zone(renderer *r)
 {
     stapel__buf names = {0};
     stapel_status st = STAPEL_OK;
-    static const char *kind_names[2] = {[STAPEL_ZONE_PROVINCE] = "province",
-                                        [STAPEL_ZONE_NOVEX] = "NOVEX"};
+    static const char *kind_names[2] = {
+        [STAPEL_ZONE_PROVINCE] = "province", [STAPEL_ZONE_NOVEX] = "NOVEX"};
     for (int k = 0; k < 2 && r->zone_geom == NULL; k++) {
         OGRLayerH l = r->zones[k].layer;
         if (l == NULL)
@@ -357,8 +360,7 @@ static bool layer_extent_rd(const renderer *r, OGRLayerH l, OGREnvelope *e)
     if (r->to_rd == NULL)
         return true;
     double x0, y0, x1, y1;
-    if (!OCTTransformBounds(r->to_rd, e->MinX, e->MinY, e->MaxX, e->MaxY, &x0, &y0, &x1, &y1,
-                            21))
+    if (!OCTTransformBounds(r->to_rd, e->MinX, e->MinY, e->MaxX, e->MaxY, &x0, &y0, &x1, &y1, 21))
         return false;
     e->MinX = x0;
     e->MinY = y0;
@@ -615,9 +617,8 @@ static stapel_status note_themes(renderer *r, const char *themes)
 static void filter_to_view(const renderer *r, OGRLayerH l)
 {
     double x0 = r->xmin, y0 = r->ymin, x1 = r->xmax, y1 = r->ymax;
-    if (r->from_rd != NULL &&
-        !OCTTransformBounds(r->from_rd, r->xmin, r->ymin, r->xmax, r->ymax, &x0, &y0, &x1, &y1,
-                            21)) {
+    if (r->from_rd != NULL && !OCTTransformBounds(r->from_rd, r->xmin, r->ymin, r->xmax, r->ymax,
+                                                  &x0, &y0, &x1, &y1, 21)) {
         OGR_L_SetSpatialFilter(l, NULL);
         return;
     }
@@ -802,8 +803,8 @@ static stapel_status draw_zone_layer(renderer *r, stapel_zone_kind kind)
         const char *name = OGR_F_IsFieldSetAndNotNull(f, z->name_field)
                                ? OGR_F_GetFieldAsString(f, z->name_field)
                                : NULL;
-        bool selected = r->zone != NULL && kind == r->zone_kind && name != NULL &&
-                        strcmp(name, r->zone) == 0;
+        bool selected =
+            r->zone != NULL && kind == r->zone_kind && name != NULL && strcmp(name, r->zone) == 0;
         if (g != NULL && r->to_rd != NULL && OGR_G_Transform(g, r->to_rd) != OGRERR_NONE)
             g = NULL;
         if (g != NULL) {
@@ -1033,8 +1034,8 @@ static void draw_legend(renderer *r)
         draw_fitted(r, x + 14 * u + sw + 10 * u, row_y + 15 * u, c->label, room);
         row_y += ROW_H * u;
     }
-    static const char *zone_labels[2] = {[STAPEL_ZONE_PROVINCE] = "Provinciegrens",
-                                         [STAPEL_ZONE_NOVEX] = "NOVEX-gebied"};
+    static const char *zone_labels[2] = {
+        [STAPEL_ZONE_PROVINCE] = "Provinciegrens", [STAPEL_ZONE_NOVEX] = "NOVEX-gebied"};
     for (int k = 0; k < 2; k++) {
         if (r->zones[k].layer == NULL)
             continue;
@@ -1109,7 +1110,8 @@ static void draw_scale_bar(renderer *r)
             snprintf(last, sizeof last, "%s km", num);
             s = last;
         }
-        double tx = x + ticks[i] * r->scale - (i == 2 ? text_width(r, num) / 2 : text_width(r, s) / 2);
+        double tx =
+            x + ticks[i] * r->scale - (i == 2 ? text_width(r, num) / 2 : text_width(r, s) / 2);
         draw_text(r, tx, top + bar_h + 15 * u, s);
     }
 }
@@ -1217,8 +1219,7 @@ static stapel_status open_surface(renderer *r, const char *tmp)
     cairo_status_t cs = cairo_surface_status(r->surface);
     if (cs != CAIRO_STATUS_SUCCESS)
         return stapel__fail(r->ctx, cs == CAIRO_STATUS_NO_MEMORY ? STAPEL_ENOMEM : STAPEL_EIO,
-                            "cannot start the picture '%s': %s", tmp,
-                            cairo_status_to_string(cs));
+                            "cannot start the picture '%s': %s", tmp, cairo_status_to_string(cs));
     r->cr = cairo_create(r->surface);
     cs = cairo_status(r->cr);
     if (cs != CAIRO_STATUS_SUCCESS)
@@ -1362,20 +1363,20 @@ stapel_status stapel_render(stapel_ctx *ctx, stapel_render_layout *layout, const
     stapel__progress(ctx, "rendering", 1.0);
     if (layout != NULL)
         *layout = (stapel_render_layout){
-                .width = r.width,
-                .height = r.height,
-                .map_x = r.map_x,
-                .map_y = r.map_y,
-                .map_w = r.map_w,
-                .map_h = r.map_h,
-                .xmin = r.xmin,
-                .ymin = r.ymin,
-                .xmax = r.xmax,
-                .ymax = r.ymax,
-                .legend_x = r.panel_x,
-                .legend_y = r.panel_y,
-                .legend_w = r.panel_w,
-                .legend_h = r.legend_h,
+            .width = r.width,
+            .height = r.height,
+            .map_x = r.map_x,
+            .map_y = r.map_y,
+            .map_w = r.map_w,
+            .map_h = r.map_h,
+            .xmin = r.xmin,
+            .ymin = r.ymin,
+            .xmax = r.xmax,
+            .ymax = r.ymax,
+            .legend_x = r.panel_x,
+            .legend_y = r.panel_y,
+            .legend_w = r.panel_w,
+            .legend_h = r.legend_h,
             .n_faces = r.n_faces,
         };
 done:

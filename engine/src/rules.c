@@ -246,7 +246,7 @@ stapel_status stapel_rules_read(stapel_ctx *ctx, stapel_rules **out, const char 
     stapel__gdal_push(ctx);
     stapel_status st;
     if (path != NULL) {
-        if (access(path, R_OK) != 0)
+        if (strncmp(path, "/vsi", 4) != 0 && access(path, R_OK) != 0)
             st = stapel__fail(ctx, STAPEL_EIO, "cannot read rules '%s': %s", path,
                               strerror(errno));
         else

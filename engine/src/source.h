@@ -32,11 +32,13 @@ typedef enum stapel__conv {
 
 /* Convert an OGR geometry to a GEOS Polygon or MultiPolygon on ctx's handle,
  * linearising curves and dropping Z and M. With grid > 0 every coordinate is
- * rounded to that grid, as GEOS's fixed precision model rounds. Polygonal parts of a collection
+ * rounded to that grid, as GEOS's fixed precision model rounds, and repeated
+ * vertices are dropped. *duplicates (if not NULL) tells whether the source
+ * itself repeated a vertex. Polygonal parts of a collection
  * are kept. Returns STAPEL_EGEOS or STAPEL_ENOMEM only on engine failure;
  * data problems are reported through *kind. Caller owns *out; free with
  * GEOSGeom_destroy_r(). */
 stapel_status stapel__ogr_to_geos(stapel_ctx *ctx, GEOSGeometry **out, stapel__conv *kind,
-                                  OGRGeometryH g, double grid);
+                                  OGRGeometryH g, double grid, bool *duplicates);
 
 #endif /* STAPEL_SOURCE_H */

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_TILE_VERTICES 16000
@@ -709,6 +710,13 @@ done:
 
 /* ---- build --------------------------------------------------------------- */
 
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 stapel_status stapel_stack_build(stapel_ctx *ctx, stapel_stack **out, const stapel_job *job_c)
 {
     stapel__clear(ctx);
@@ -772,7 +780,9 @@ stapel_status stapel_stack_build(stapel_ctx *ctx, stapel_stack **out, const stap
             goto done;
         }
     }
+    double t0 = now();
     st = stapel__input_read(ctx, &s->in, job);
+    s->stats.seconds_read = now() - t0;
     if (st != STAPEL_OK)
         goto done;
     for (size_t i = 0; i < job->n_layers; i++) {
@@ -793,14 +803,20 @@ stapel_status stapel_stack_build(stapel_ctx *ctx, stapel_stack **out, const stap
         goto done;
     }
     stapel__progress(ctx, "overlay", 0.0);
+    t0 = now();
     st = overlay_all(ctx, &s->in, &tl, job->opts.threads, tout);
+    s->stats.seconds_overlay = now() - t0;
     if (st != STAPEL_OK)
         goto done;
+    t0 = now();
     st = assemble(ctx, s, &tl, tout);
+    s->stats.seconds_merge = now() - t0;
     if (st != STAPEL_OK)
         goto done;
     s->stats.n_faces = (int64_t)s->n_faces;
+    t0 = now();
     st = stapel__summarize(ctx, s);
+    s->stats.seconds_summary = now() - t0;
     if (st != STAPEL_OK)
         goto done;
     /* The claims are not needed any more: only faces and zones are written. */

@@ -151,10 +151,10 @@ static const char *write_stack(stapel_ctx *ctx, bool zones, const char *out_name
     if (zones) {
         stapel_job_set_zones(ctx, job, STAPEL_ZONE_PROVINCE,
                              fixture_geojson("q_prov.geojson", RD_URN, 1, prov, pnames), "naam");
-        stapel_job_set_zones(ctx, job, STAPEL_ZONE_NOVEX,
-                             zones_with_field("q_nov.geojson", "gebied", rect(0, 0, 20, 20),
-                                              "Proefgebied"),
-                             "gebied");
+        stapel_job_set_zones(
+            ctx, job, STAPEL_ZONE_NOVEX,
+            zones_with_field("q_nov.geojson", "gebied", rect(0, 0, 20, 20), "Proefgebied"),
+            "gebied");
     }
     stapel_stack *s = NULL;
     stapel_status st = stapel_stack_build(ctx, &s, job);
@@ -225,7 +225,7 @@ static void test_qml_stack_graduated(void **state)
         "lower=\"5\" upper=\"9999\" symbol=\"4\" label=\"5 of meer\"",
     };
     static const char *colours[] = {"255,255,178,255", "254,204,92,255", "253,141,60,255",
-                                     "240,59,32,255", "189,0,38,255"};
+                                    "240,59,32,255", "189,0,38,255"};
     const char *prev = q;
     for (int i = 0; i < 5; i++) {
         assert_contains(q, ranges[i], "stack range");

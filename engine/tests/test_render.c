@@ -40,7 +40,8 @@ typedef struct rgb {
 } rgb;
 
 static const rgb YLORRD[5] = {
-    {0xFF, 0xFF, 0xB2}, {0xFE, 0xCC, 0x5C}, {0xFD, 0x8D, 0x3C}, {0xF0, 0x3B, 0x20}, {0xBD, 0x00, 0x26},
+    {0xFF, 0xFF, 0xB2}, {0xFE, 0xCC, 0x5C}, {0xFD, 0x8D, 0x3C},
+    {0xF0, 0x3B, 0x20}, {0xBD, 0x00, 0x26},
 };
 static const rgb WHITE = {255, 255, 255};
 
@@ -123,8 +124,9 @@ static rgb pixel(cairo_surface_t *img, int x, int y)
     assert_true(x >= 0 && y >= 0);
     assert_true(x < cairo_image_surface_get_width(img) && y < cairo_image_surface_get_height(img));
     const unsigned char *data = cairo_image_surface_get_data(img);
-    uint32_t v = *(const uint32_t *)(data + (size_t)y * (size_t)cairo_image_surface_get_stride(img) +
-                                     (size_t)x * 4);
+    uint32_t v =
+        *(const uint32_t *)(data + (size_t)y * (size_t)cairo_image_surface_get_stride(img) +
+                            (size_t)x * 4);
     return (rgb){(v >> 16) & 255, (v >> 8) & 255, v & 255};
 }
 
@@ -291,12 +293,13 @@ static void test_render_svg_is_xml(void **state)
     stapel_render_layout l = render_ok(fx, path, &o);
     assert_int_equal(l.width, 842);
     char cmd[1200];
-    snprintf(cmd, sizeof cmd,
-             "/usr/bin/python3 -c 'import sys, xml.etree.ElementTree as E; "
-             "r = E.parse(sys.argv[1]).getroot(); "
-             "sys.exit(0 if r.tag.endswith(\"svg\") and float(r.get(\"width\").rstrip(\"pt\")) == 842 "
-             "else 1)' '%s'",
-             path);
+    snprintf(
+        cmd, sizeof cmd,
+        "/usr/bin/python3 -c 'import sys, xml.etree.ElementTree as E; "
+        "r = E.parse(sys.argv[1]).getroot(); "
+        "sys.exit(0 if r.tag.endswith(\"svg\") and float(r.get(\"width\").rstrip(\"pt\")) == 842 "
+        "else 1)' '%s'",
+        path);
     assert_int_equal(run(cmd), 0);
 }
 

@@ -882,15 +882,13 @@ def label_problems(a, in_claims, in_prov, in_nov, have_prov, have_nov):
         probs.append("themes %r, expected %r" % (a["themes"], "+".join(themes)))
     ambiguous = False
     if have_prov:
+        # Where provinces overlap, stapel joins their names with ';' as it
+        # does for NOVEX areas (docs/FORMAT.md).
         names = sorted(set(z.attrs for z in in_prov if z.attrs is not None))
-        if len(names) > 1:
-            ambiguous = True
-            if a["province"] not in names:
-                probs.append("province %s, expected one of %s" % (q(a["province"]), names))
-        else:
-            exp = names[0] if names else None
-            if a["province"] != exp:
-                probs.append("province %s, expected %s" % (q(a["province"]), q(exp)))
+        ambiguous = len(names) > 1
+        exp = ";".join(names) if names else None
+        if a["province"] != exp:
+            probs.append("province %s, expected %s" % (q(a["province"]), q(exp)))
     elif a["province"] is not None:
         probs.append("province %r without a provinces layer" % a["province"])
     if have_nov:
