@@ -196,8 +196,8 @@ static int render_run(int argc, char **argv)
     bool png = dot != NULL && (strcmp(dot, ".png") == 0 || strcmp(dot, ".PNG") == 0);
     if (!quiet)
         fprintf(stderr, "stapel: render: %lld faces drawn to %s (%d x %d %s) in %.1f s\n",
-                (long long)layout.n_faces, output, layout.width, layout.height,
-                png ? "px" : "pt", secs);
+                (long long)layout.n_faces, output, layout.width, layout.height, png ? "px" : "pt",
+                secs);
 done:
     cli_set_cancel_target(NULL);
     stapel_ctx_free(ctx);

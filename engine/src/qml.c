@@ -3,9 +3,8 @@
  * generated from the schemes of style.c, stored in the table layer_styles.
  *
  * The table has exactly the columns QGIS creates itself, and each row matches
- * its layer the way QGIS 3.22 looks it up: an empty
- * f_table_schema (NULL makes QGIS ignore the row), the layer name, and the
- * layer's real geometry column. Every QML document states version="3.22.0",
+ * its layer the way QGIS 3.22 looks it up: an empty f_table_schema (NULL makes
+ * QGIS ignore the row), the layer name, and the layer's real geometry column. Every QML document states version="3.22.0",
  * so QGIS runs no upgrade step over it, and layerGeometryType 2 (polygon),
  * without which QGIS rejects it. Rows are only written for layers that the
  * dataset holds.
