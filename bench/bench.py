@@ -83,6 +83,7 @@ T_MAPSHAPER = 0.5     # stapel wall <= 0.5 x mapshaper at scale 10
 T_FLOOR = 3.0         # stapel wall <= 3 x read floor at scale 10
 T_MEM_BIG = 4e9       # stapel peak RSS <= 4 GB at scale 100 (10^9 bytes, the stricter reading)
 DESIGN_REL = 1e-6     # DESIGN.md section 5, invariant 2
+BUSY = 0.25           # other processes using more cores than this: the report says so
 
 
 def log(msg):
@@ -110,20 +111,48 @@ def scale_name(s):
 # running one command, measured
 
 class Run:
-    def __init__(self, ok, wall, rss_kb, out, err, reason=None):
+    def __init__(self, ok, wall, rss_kb, out, err, reason=None, cpu=None, busy=None):
         self.ok, self.wall, self.rss_kb, self.out, self.err = ok, wall, rss_kb, out, err
         self.reason = reason
+        self.cpu = cpu    # user + system seconds of the measured process (and its children)
+        self.busy = busy  # CPU seconds the whole machine was busy meanwhile (/proc/stat)
+
+    def other_load(self):
+        """Cores used by everything else while this run went on (other users' jobs)."""
+        if self.wall is None or self.cpu is None or self.busy is None or self.wall <= 0:
+            return None
+        return max(0.0, (self.busy - self.cpu) / self.wall)
+
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy():
+    """CPU seconds all cores have been busy since boot."""
+    try:
+        with open("/proc/stat") as fh:
+            f = [int(x) for x in fh.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    # user nice system idle iowait irq softirq steal (guest is inside user)
+    return (f[0] + f[1] + f[2] + f[5] + f[6] + (f[7] if len(f) > 7 else 0)) / CLK_TCK
 
 
 def tail(text, n=3):
-    lines = [ln for ln in (text or "").strip().splitlines() if ln.strip()]
-    return " / ".join(lines[-n:])[-300:]
+    """The gist of a failed command's output: its error lines, or its last lines."""
+    lines = [ln.strip() for ln in (text or "").strip().splitlines() if ln.strip()]
+    errs = [ln for ln in lines if re.search(r"error|fatal|cannot|failed", ln, re.I)]
+    return " / ".join((errs or lines)[-n:])[-300:]
 
 
-def run_measured(cmd, env=None, timeout=TIMEOUT, cwd=ROOT):
-    """Run cmd under /usr/bin/time -v; wall time from time.monotonic around it."""
+def run_measured(cmd, env=None, timeout=TIMEOUT, cwd=ROOT, extra_cpu=None):
+    """Run cmd under /usr/bin/time -v; wall time from time.monotonic around it.
+    extra_cpu(settle): CPU seconds of other processes that work for cmd (a server),
+    read before and after the run and added to the run's CPU time."""
+    x0 = extra_cpu(False) if extra_cpu else None
     tfile = os.path.join(OUT, ".time-%d.txt" % os.getpid())
     full = ["/usr/bin/time", "-v", "-o", tfile] + cmd
+    b0 = machine_busy()
     t0 = time.monotonic()
     try:
         p = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd,
@@ -140,17 +169,27 @@ def run_measured(cmd, env=None, timeout=TIMEOUT, cwd=ROOT):
         out, err = p.communicate()
         return Run(False, None, None, out, err, "timed out after %g s" % timeout)
     wall = time.monotonic() - t0
-    rss = None
+    b1 = machine_busy()
+    x1 = extra_cpu(True) if extra_cpu else None
+    rss = cpu = None
     try:
         with open(tfile) as fh:
-            m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", fh.read())
-            rss = int(m.group(1)) if m else None
+            tv = fh.read()
         os.unlink(tfile)
+        m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", tv)
+        rss = int(m.group(1)) if m else None
+        u = re.search(r"User time \(seconds\): ([\d.]+)", tv)
+        k = re.search(r"System time \(seconds\): ([\d.]+)", tv)
+        cpu = float(u.group(1)) + float(k.group(1)) if u and k else None
     except OSError:
         pass
+    if cpu is not None and x0 is not None and x1 is not None:
+        cpu += x1 - x0
+    busy = b1 - b0 if b0 is not None and b1 is not None else None
     if p.returncode != 0:
-        return Run(False, wall, rss, out, err, "exit status %d: %s" % (p.returncode, tail(err) or tail(out)))
-    return Run(True, wall, rss, out, err)
+        return Run(False, wall, rss, out, err, "exit status %d: %s" % (p.returncode, tail(err) or tail(out)),
+                   cpu=cpu, busy=busy)
+    return Run(True, wall, rss, out, err, cpu=cpu, busy=busy)
 
 
 def run_plain(cmd, what, env=None, timeout=TIMEOUT, check=True, **kw):
@@ -374,6 +413,29 @@ class Postgres:
         self.psql(db, "VACUUM ANALYZE claims")
         return self.psql(db, "SELECT postgis_lib_version() || ' (GEOS ' || postgis_geos_version() || ')'").strip()
 
+    def server_cpu(self, settle):
+        """User + system seconds of the postmaster and its exited children (backends
+        and parallel workers are reaped into cutime/cstime). With settle, wait until
+        the backend of the finished psql has been reaped (the total stops changing)."""
+        def read():
+            try:
+                with open(os.path.join(PG_DATA, "postmaster.pid")) as fh:
+                    pid = int(fh.readline())
+                with open("/proc/%d/stat" % pid) as fh:
+                    f = fh.read().rsplit(")", 1)[1].split()
+                return sum(int(x) for x in f[11:15]) / CLK_TCK  # utime stime cutime cstime
+            except (OSError, ValueError, IndexError):
+                return None
+        v = read()
+        if settle:
+            for _ in range(40):
+                time.sleep(0.05)
+                w = read()
+                if w == v:
+                    break
+                v = w
+        return v
+
     def recipe_cmd(self, db):
         return ["psql", "-X", "-q", "-h", PG_DIR, "-p", str(PG_PORT), "-U", "postgres", "-d", db,
                 "-f", RECIPE]
@@ -468,7 +530,7 @@ def bench_scale(scale, pg, machine):
             tt = tools[t]
             if tt["failed"]:
                 continue
-            run = run_measured(tt["cmd"])
+            run = run_measured(tt["cmd"], extra_cpu=pg.server_cpu if t == "postgis" else None)
             if run.ok and t == "postgis":
                 m = re.search(r"vmhwm_kb=(\d+)", run.out)
                 run.rss_kb = int(m.group(1)) if m else None  # the backend, not psql
@@ -479,8 +541,10 @@ def bench_scale(scale, pg, machine):
                                         geometries=int(m.group(3)), vertices=int(m.group(4)))
             tt["runs"].append(run)
             if run.ok:
-                log("scale %s round %d: %-9s %7.2f s %8.0f MB" % (s, r + 1, t, run.wall,
-                                                                   (run.rss_kb or 0) / 1024.0))
+                ol = run.other_load()
+                log("scale %s round %d: %-9s %7.2f s %8.0f MB  cpu %7.2f s  other load %s" % (
+                    s, r + 1, t, run.wall, (run.rss_kb or 0) / 1024.0, run.cpu or 0,
+                    "?" if ol is None else "%.2f cores" % ol))
             else:
                 tt["failed"] = "round %d: %s" % (r + 1, run.reason)
                 log("scale %s round %d: %-9s FAILED: %s" % (s, r + 1, t, run.reason))
@@ -505,6 +569,10 @@ def bench_scale(scale, pg, machine):
         tt["wall"] = median([r.wall for r in ok]) if not tt["failed"] else None
         tt["rss_kb"] = max([r.rss_kb for r in ok if r.rss_kb] or [0]) or None if not tt["failed"] else None
         tt["n_runs"] = len(ok)
+        cpus = [r.cpu for r in ok if r.cpu is not None]
+        tt["cpu"] = median(cpus) if cpus and not tt["failed"] else None
+        loads = [r.other_load() for r in ok if r.other_load() is not None]
+        tt["other_load"] = median(loads) if loads and not tt["failed"] else None
     return res
 
 
@@ -695,15 +763,15 @@ def report(results, machine, started, finished, pg_version):
         if facts:
             w("Input: " + "; ".join(facts) + ".")
             w("")
-        w("| tool | wall time (s, median) | peak RSS (MB) | faces out | Σ(area × n) / Σ(claim area) − 1 "
-          "| stapel / tool (time) | stapel / tool (RSS) |")
-        w("|---|---:|---:|---:|---:|---:|---:|")
+        w("| tool | wall time (s, median) | CPU time (s) | peak RSS (MB) | faces out "
+          "| Σ(area × n) / Σ(claim area) − 1 | stapel / tool (time) | stapel / tool (RSS) | other load (cores) |")
+        w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         st = r["tools"]["stapel"]
         for t in TOOLS:
             tt = r["tools"][t]
             if tt.get("failed"):
                 status = "skipped" if tt.get("skipped") else "**failed**"
-                w("| %s | %s: %s | | | | | |" % (LABEL[t], status, tt["failed"].replace("|", "\\|")))
+                w("| %s | %s: %s | | | | | | | |" % (LABEL[t], status, tt["failed"].replace("|", "\\|")))
                 continue
             err = rel_err(tt, ref)
             acc = "—" if t == "readfloor" else fmt_err(err)
@@ -712,8 +780,17 @@ def report(results, machine, started, finished, pg_version):
             faces = "—" if tt.get("faces") is None else "{:,}".format(tt["faces"])
             rt = "" if t == "stapel" else fmt_ratio(st.get("wall"), tt["wall"])
             rm = "" if t == "stapel" else fmt_ratio(st.get("rss_kb"), tt["rss_kb"])
-            w("| %s | %s | %s | %s | %s | %s | %s |" % (LABEL[t], fmt_s(tt["wall"]), fmt_mb(tt["rss_kb"]), faces,
-                                                       acc, rt, rm))
+            ol = tt.get("other_load")
+            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                LABEL[t], fmt_s(tt["wall"]), fmt_s(tt.get("cpu")), fmt_mb(tt["rss_kb"]), faces, acc, rt, rm,
+                "—" if ol is None else "%.2f" % ol))
+        loads = [r["tools"][t].get("other_load") for t in TOOLS if r["tools"][t].get("other_load") is not None]
+        if loads and max(loads) > BUSY:
+            w("")
+            w("**The machine was shared during this scale**: other processes kept up to %.1f of the %d"
+              " cores busy while the tools ran (last column, median over the rounds). Wall times are"
+              " inflated by that, and not all tools by the same amount; CPU times are less affected."
+              % (max(loads), machine["cores"]))
         for n in r.get("notes", []):
             w("")
             w("Note: %s" % n)
@@ -766,6 +843,11 @@ def report(results, machine, started, finished, pg_version):
     w("- **Faces out** counts faces with n ≥ 1. stapel's faces are also split along province and")
     w("  NOVEX borders (it is given `--provinces` and `--novex`); the peers get the claims only,")
     w("  so they write fewer faces for the same arrangement.")
+    w("- **CPU time** is user + system time of the tool's processes (for PostGIS: psql, the")
+    w("  backend and its parallel workers, from the postmaster's reaped-children times).")
+    w("  **Other load** is the CPU the rest of the machine used meanwhile (busy time from")
+    w("  `/proc/stat` minus the tool's CPU time, per second of wall time): near 0 on a quiet")
+    w("  machine. The targets are judged on wall time, as issue 6 asks.")
     w("- **Peak RSS** of PostGIS is the backend's VmHWM (`/proc/self/status`, read at the end of")
     w("  the recipe; it includes touched shared buffers, not the parallel workers); for the")
     w("  others the process's maximum resident set size.")

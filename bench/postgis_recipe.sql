@@ -5,7 +5,8 @@
 -- ogr2ogr from the same merged claims that mapshaper reads.
 -- Invalid claims are repaired first (as stapel does), so the counts are sound.
 -- Output: table counted(fid, geom, n); faces with n = 0 are the holes between claims.
--- The last line printed is the backend's peak RSS (VmHWM, kB).
+-- The last line printed is the backend's peak RSS (VmHWM, kB). Its CPU time (and that
+-- of parallel workers) is taken from the postmaster's reaped-children times by bench.py.
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 DROP TABLE IF EXISTS v, faces, counted;
