@@ -84,6 +84,7 @@ T_FLOOR = 3.0         # stapel wall <= 3 x read floor at scale 10
 T_MEM_BIG = 4e9       # stapel peak RSS <= 4 GB at scale 100 (10^9 bytes, the stricter reading)
 DESIGN_REL = 1e-6     # DESIGN.md section 5, invariant 2
 BUSY = 0.25           # other processes using more cores than this: the report says so
+QUIET_WAIT = float(os.environ.get("BENCH_QUIET_WAIT", "30"))  # s to wait for a quiet machine per run
 
 
 def log(msg):
@@ -143,6 +144,20 @@ def tail(text, n=3):
     lines = [ln.strip() for ln in (text or "").strip().splitlines() if ln.strip()]
     errs = [ln for ln in lines if re.search(r"error|fatal|cannot|failed", ln, re.I)]
     return " / ".join((errs or lines)[-n:])[-300:]
+
+
+def wait_quiet():
+    """On a shared machine, wait (at most QUIET_WAIT s) until the other processes use
+    less than BUSY cores, so a run does not start in the middle of someone's build.
+    Returns the seconds waited."""
+    waited = 0.0
+    while True:
+        b0 = machine_busy()
+        time.sleep(0.5)
+        b1 = machine_busy()
+        if b0 is None or b1 is None or (b1 - b0) / 0.5 < BUSY or waited >= QUIET_WAIT:
+            return waited
+        waited += 0.5
 
 
 def run_measured(cmd, env=None, timeout=TIMEOUT, cwd=ROOT, extra_cpu=None):
@@ -530,6 +545,10 @@ def bench_scale(scale, pg, machine):
             tt = tools[t]
             if tt["failed"]:
                 continue
+            waited = wait_quiet()
+            if waited:
+                log("waited %.0f s for the machine to quieten down" % waited)
+                res["waited"] = res.get("waited", 0.0) + waited
             run = run_measured(tt["cmd"], extra_cpu=pg.server_cpu if t == "postgis" else None)
             if run.ok and t == "postgis":
                 m = re.search(r"vmhwm_kb=(\d+)", run.out)
@@ -573,6 +592,9 @@ def bench_scale(scale, pg, machine):
         tt["cpu"] = median(cpus) if cpus and not tt["failed"] else None
         loads = [r.other_load() for r in ok if r.other_load() is not None]
         tt["other_load"] = median(loads) if loads and not tt["failed"] else None
+        tt["best"] = min([r.wall for r in ok]) if ok and not tt["failed"] else None
+        # runs shorter than a second measure the load too coarsely to judge it
+        tt["long"] = bool(ok) and median([r.wall for r in ok]) >= 1.0
     return res
 
 
@@ -742,7 +764,7 @@ def report(results, machine, started, finished, pg_version):
     w("- stapel: git %s; binary built %s (sha256 %s…)" % (
         machine["stapel_git"], machine.get("stapel_built", "—"), machine.get("stapel_sha", "—")))
     w("- Method: %d interleaved rounds per scale on the same data (the order of the tools rotates"
-      " each round); wall time is the median of the rounds, peak RSS the maximum"
+      " each round); wall time is the median of the rounds (the fastest round is shown too), peak RSS the maximum"
       " (`/usr/bin/time -v`, \"Maximum resident set size\")." % ROUNDS)
     w("")
     w("## Results")
@@ -763,15 +785,15 @@ def report(results, machine, started, finished, pg_version):
         if facts:
             w("Input: " + "; ".join(facts) + ".")
             w("")
-        w("| tool | wall time (s, median) | CPU time (s) | peak RSS (MB) | faces out "
+        w("| tool | wall time (s, median) | fastest round (s) | CPU time (s) | peak RSS (MB) | faces out "
           "| Σ(area × n) / Σ(claim area) − 1 | stapel / tool (time) | stapel / tool (RSS) | other load (cores) |")
-        w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         st = r["tools"]["stapel"]
         for t in TOOLS:
             tt = r["tools"][t]
             if tt.get("failed"):
                 status = "skipped" if tt.get("skipped") else "**failed**"
-                w("| %s | %s: %s | | | | | | | |" % (LABEL[t], status, tt["failed"].replace("|", "\\|")))
+                w("| %s | %s: %s | | | | | | | | |" % (LABEL[t], status, tt["failed"].replace("|", "\\|")))
                 continue
             err = rel_err(tt, ref)
             acc = "—" if t == "readfloor" else fmt_err(err)
@@ -781,16 +803,22 @@ def report(results, machine, started, finished, pg_version):
             rt = "" if t == "stapel" else fmt_ratio(st.get("wall"), tt["wall"])
             rm = "" if t == "stapel" else fmt_ratio(st.get("rss_kb"), tt["rss_kb"])
             ol = tt.get("other_load")
-            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                LABEL[t], fmt_s(tt["wall"]), fmt_s(tt.get("cpu")), fmt_mb(tt["rss_kb"]), faces, acc, rt, rm,
+            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                LABEL[t], fmt_s(tt["wall"]), fmt_s(tt.get("best")), fmt_s(tt.get("cpu")), fmt_mb(tt["rss_kb"]), faces, acc, rt, rm,
                 "—" if ol is None else "%.2f" % ol))
-        loads = [r["tools"][t].get("other_load") for t in TOOLS if r["tools"][t].get("other_load") is not None]
+        loads = [r["tools"][t].get("other_load") for t in TOOLS
+                 if r["tools"][t].get("other_load") is not None and r["tools"][t].get("long")]
         if loads and max(loads) > BUSY:
             w("")
             w("**The machine was shared during this scale**: other processes kept up to %.1f of the %d"
               " cores busy while the tools ran (last column, median over the rounds). Wall times are"
-              " inflated by that, and not all tools by the same amount; CPU times are less affected."
+              " inflated by that, and not all tools by the same amount; the fastest round and the"
+              " CPU times are less affected."
               % (max(loads), machine["cores"]))
+        if r.get("waited"):
+            w("")
+            w("Before the runs the bench waited %.0f s in all for other processes to go quiet"
+              " (at most %g s per run, BENCH_QUIET_WAIT)." % (r["waited"], QUIET_WAIT))
         for n in r.get("notes", []):
             w("")
             w("Note: %s" % n)
