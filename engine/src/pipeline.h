@@ -19,6 +19,12 @@
 typedef struct stapel__item {
     GEOSGeometry *geom;
     double xmin, ymin, xmax, ymax;
+    /* The rings in grid units, oriented with the interior on the left
+     * (shells counter-clockwise, holes clockwise); ring k holds points
+     * pts[ring_end[k-1] .. ring_end[k]), closing point included. */
+    struct stapel__ipt *pts;
+    uint32_t *ring_end;
+    uint32_t n_rings;
     uint32_t group; /* claims: index of the claim layer; zones: index of the zone name */
     int64_t fid;    /* feature id in the source */
 } stapel__item;
@@ -61,6 +67,10 @@ typedef struct stapel__input {
     char *crs_wkt; /* the working CRS, for writing */
     double grid;   /* the snap grid in CRS units */
 } stapel__input;
+
+/* Fill it->pts, ring_end and n_rings from it->geom (coordinates on the grid).
+ * Returns false when out of memory. */
+bool stapel__item_rings(stapel_ctx *ctx, stapel__item *it, double grid);
 
 /* Read the claim and zone layers of job into in (zero-initialised by the
  * caller), on the job's grid (default: 1 mm, or 1e-8 degrees in a geographic

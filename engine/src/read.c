@@ -9,6 +9,7 @@
  */
 #include "pipeline.h"
 #include "source.h"
+#include "arrange.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -84,7 +85,16 @@ static stapel_status push_item(stapel_ctx *ctx, stapel__input *in, GEOSGeometry 
     it->geom = g;
     it->group = group;
     it->fid = fid;
+    it->pts = NULL;
+    it->ring_end = NULL;
+    it->n_rings = 0;
     stapel__geom_warm(ctx, g);
+    if (!stapel__item_rings(ctx, it, in->grid)) {
+        in->n_items--;
+        free(it->pts);
+        free(it->ring_end);
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
     GEOSGeom_getXMin_r(ctx->geos, g, &it->xmin);
     GEOSGeom_getYMin_r(ctx->geos, g, &it->ymin);
     GEOSGeom_getXMax_r(ctx->geos, g, &it->xmax);
@@ -402,9 +412,12 @@ done:
 
 void stapel__input_clear(GEOSContextHandle_t h, stapel__input *in)
 {
-    for (size_t i = 0; i < in->n_items; i++)
+    for (size_t i = 0; i < in->n_items; i++) {
         if (in->items[i].geom != NULL)
             GEOSGeom_destroy_r(h, in->items[i].geom);
+        free(in->items[i].pts);
+        free(in->items[i].ring_end);
+    }
     free(in->items);
     for (size_t i = 0; i < in->n_zone_names; i++)
         free(in->zone_names[i]);

@@ -339,6 +339,12 @@ static stapel_status dissolve(stapel_ctx *ctx, const stapel_stack *s, const pair
         return stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
     GEOSGeometry *u = n == 1 ? GEOSGeom_clone_r(h, GEOSGetGeometryN_r(h, coll, 0))
                              : GEOSCoverageUnion_r(h, coll);
+    /* A coverage union of faces that touch at single points can come out
+     * with self-touching rings; a snap-rounding union gives a valid result. */
+    if (u != NULL && n > 1 && GEOSisValid_r(h, u) != 1) {
+        GEOSGeom_destroy_r(h, u);
+        u = NULL;
+    }
     if (u == NULL)
         u = GEOSUnaryUnionPrec_r(h, coll, s->in.grid);
     GEOSGeom_destroy_r(h, coll);
@@ -390,7 +396,8 @@ static stapel_status conflicts_make(stapel_ctx *ctx, stapel_stack *s)
             }
         }
     }
-    qsort(refs, n, sizeof *refs, cmp_pair);
+    if (n > 0)
+        qsort(refs, n, sizeof *refs, cmp_pair);
     size_t n_groups = 0;
     for (size_t i = 0; i < n; i++)
         n_groups += (i == 0 || !same_group(&refs[i - 1], &refs[i]));

@@ -1,0 +1,1161 @@
+/*
+ * arrange.c - the exact planar arrangement of one tile, on the integer grid.
+ *
+ * Method (all arithmetic exact, in 64- and 128-bit integers of grid units):
+ *  1. Segments. Every owner's rings arrive oriented so that the owner's
+ *     interior lies to the left of each directed segment.
+ *  2. Snap rounding. Every segment end and every proper crossing of two
+ *     segments (rounded to the nearest grid point) makes a hot pixel: the
+ *     half-open unit square around a grid point. Every segment is rerouted
+ *     through the centres of the hot pixels it passes. After this, segments
+ *     meet only at grid points, and coincident pieces coincide exactly.
+ *  3. Edges. Each rerouted piece adds, for its owner, +1 to the left side of
+ *     the piece relative to its right side. Pieces on the same two grid points
+ *     merge into one edge whose deltas add up. An edge whose deltas all cancel
+ *     separates nothing and is dropped, so faces come out as maximal regions
+ *     of constant cover.
+ *  4. Faces. Half-edges are sorted by angle around each node and linked into
+ *     cycles with the face on the left. Counter-clockwise cycles bound faces;
+ *     each clockwise cycle is the outer boundary of a connected component and
+ *     becomes a hole of the face found by a ray cast to the left of its
+ *     lowest-leftmost vertex.
+ *  5. Cover. Starting from the unbounded face (covered by nothing), crossing a
+ *     half-edge from its left to its right subtracts its deltas. Each face gets
+ *     the owners whose count is positive.
+ * No step can throw or fail to converge; the only failure is running out of
+ * memory.
+ */
+#include "arrange.h"
+#include "geom.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef stapel__i128 i128;
+
+/* ---- small containers ------------------------------------------------------ */
+
+#define GROW(arr, n, cap, min)                                                                    \
+    do {                                                                                          \
+        if ((n) >= (cap)) {                                                                       \
+            size_t c_ = (cap) == 0 ? (min) : (cap) * 2;                                           \
+            void *d_ = realloc((arr), c_ * sizeof *(arr));                                        \
+            if (d_ == NULL)                                                                       \
+                goto oom;                                                                         \
+            (arr) = d_;                                                                           \
+            (cap) = c_;                                                                           \
+        }                                                                                         \
+    } while (0)
+
+bool stapel__segs_push(stapel__segs *s, stapel__ipt a, stapel__ipt b, uint32_t owner)
+{
+    if (a.x == b.x && a.y == b.y)
+        return true;
+    GROW(s->v, s->n, s->cap, 256);
+    s->v[s->n++] = (stapel__iseg){a, b, owner};
+    return true;
+oom:
+    return false;
+}
+
+/* floor(num / den) for den > 0 */
+static int64_t floor_div(i128 num, i128 den)
+{
+    i128 q = num / den;
+    if ((num % den != 0) && (num < 0))
+        q--;
+    return (int64_t)q;
+}
+
+/* The nearest integer to num / den (den > 0), halves rounded up. */
+static int64_t round_div(i128 num, i128 den)
+{
+    return floor_div(2 * num + den, 2 * den);
+}
+
+/* ---- clipping -------------------------------------------------------------- */
+
+static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+typedef struct cut {
+    i128 num, den; /* parameter t = num / den along the canonical segment */
+    stapel__ipt p;
+} cut;
+
+/* Append p (clamped) to the path, merging runs along one border line. */
+typedef struct path {
+    stapel__ipt *v;
+    size_t n, cap;
+} path;
+
+static bool on_same_border(stapel__ipt a, stapel__ipt b, stapel__ipt c, int64_t x0, int64_t y0,
+                           int64_t x1, int64_t y1)
+{
+    return (a.x == b.x && b.x == c.x && (a.x == x0 || a.x == x1)) ||
+           (a.y == b.y && b.y == c.y && (a.y == y0 || a.y == y1));
+}
+
+static bool path_add(path *pa, stapel__ipt p, int64_t x0, int64_t y0, int64_t x1, int64_t y1)
+{
+    p.x = clamp64(p.x, x0, x1);
+    p.y = clamp64(p.y, y0, y1);
+    if (pa->n > 0 && pa->v[pa->n - 1].x == p.x && pa->v[pa->n - 1].y == p.y)
+        return true;
+    /* A path running along one border line can go straight from its first
+     * to its last point: the line holds no point inside the rectangle. */
+    if (pa->n >= 2 && on_same_border(pa->v[pa->n - 2], pa->v[pa->n - 1], p, x0, y0, x1, y1)) {
+        pa->v[pa->n - 1] = p;
+        if (pa->v[pa->n - 2].x == p.x && pa->v[pa->n - 2].y == p.y)
+            pa->n--;
+        return true;
+    }
+    GROW(pa->v, pa->n, pa->cap, 64);
+    pa->v[pa->n++] = p;
+    return true;
+oom:
+    return false;
+}
+
+static int cmp_cut(const void *a, const void *b)
+{
+    const cut *u = a, *v = b;
+    i128 l = u->num * v->den, r = v->num * u->den;
+    return (l > r) - (l < r);
+}
+
+bool stapel__clip_ring(stapel__segs *out, const stapel__ipt *pts, size_t n, uint32_t owner,
+                       int64_t x0, int64_t y0, int64_t x1, int64_t y1)
+{
+    path pa = {0};
+    if (n > 1 && pts[n - 1].x == pts[0].x && pts[n - 1].y == pts[0].y)
+        n--;
+    if (n < 3)
+        return true;
+    for (size_t i = 0; i < n; i++) {
+        stapel__ipt a = pts[i], b = pts[(i + 1) % n];
+        if (!path_add(&pa, a, x0, y0, x1, y1))
+            goto oom;
+        bool a_in = a.x >= x0 && a.x <= x1 && a.y >= y0 && a.y <= y1;
+        bool b_in = b.x >= x0 && b.x <= x1 && b.y >= y0 && b.y <= y1;
+        if (a_in && b_in)
+            continue;
+        /* Crossings with the four border lines, computed on the canonical
+         * (lexicographically ordered) segment so both neighbouring tiles get
+         * the very same points. */
+        bool flip = (a.x > b.x) || (a.x == b.x && a.y > b.y);
+        stapel__ipt p = flip ? b : a, q = flip ? a : b;
+        int64_t dx = q.x - p.x, dy = q.y - p.y;
+        cut cuts[4];
+        int nc = 0;
+        const int64_t xs[2] = {x0, x1}, ys[2] = {y0, y1};
+        for (int k = 0; k < 2; k++) {
+            if (dx != 0 && ((p.x < xs[k] && q.x > xs[k]) || (p.x > xs[k] && q.x < xs[k]))) {
+                i128 num = (i128)(xs[k] - p.x), den = dx;
+                if (den < 0) {
+                    num = -num;
+                    den = -den;
+                }
+                int64_t y = p.y + round_div((i128)dy * num, den);
+                cuts[nc++] = (cut){num, den, {xs[k], y}};
+            }
+            if (dy != 0 && ((p.y < ys[k] && q.y > ys[k]) || (p.y > ys[k] && q.y < ys[k]))) {
+                i128 num = (i128)(ys[k] - p.y), den = dy;
+                if (den < 0) {
+                    num = -num;
+                    den = -den;
+                }
+                int64_t x = p.x + round_div((i128)dx * num, den);
+                cuts[nc++] = (cut){num, den, {x, ys[k]}};
+            }
+        }
+        qsort(cuts, (size_t)nc, sizeof *cuts, cmp_cut);
+        for (int k = 0; k < nc; k++) {
+            int idx = flip ? nc - 1 - k : k;
+            if (!path_add(&pa, cuts[idx].p, x0, y0, x1, y1))
+                goto oom;
+        }
+    }
+    /* Close the path, merging its ends along a border like any other run. */
+    if (pa.n >= 3) {
+        if (!path_add(&pa, pa.v[0], x0, y0, x1, y1))
+            goto oom;
+        for (size_t i = 0; i + 1 < pa.n; i++)
+            if (!stapel__segs_push(out, pa.v[i], pa.v[i + 1], owner))
+                goto oom;
+        stapel__ipt last = pa.v[pa.n - 1];
+        if (last.x != pa.v[0].x || last.y != pa.v[0].y)
+            if (!stapel__segs_push(out, last, pa.v[0], owner))
+                goto oom;
+    }
+    free(pa.v);
+    return true;
+oom:
+    free(pa.v);
+    return false;
+}
+
+/* ---- geometry predicates --------------------------------------------------- */
+
+static int orient(stapel__ipt a, stapel__ipt b, stapel__ipt c)
+{
+    i128 v = (i128)(b.x - a.x) * (c.y - a.y) - (i128)(b.y - a.y) * (c.x - a.x);
+    return (v > 0) - (v < 0);
+}
+
+/* The rounded proper crossing of s and t, if they cross in both interiors. */
+static bool proper_crossing(const stapel__iseg *s, const stapel__iseg *t, stapel__ipt *out)
+{
+    int o1 = orient(s->a, s->b, t->a), o2 = orient(s->a, s->b, t->b);
+    int o3 = orient(t->a, t->b, s->a), o4 = orient(t->a, t->b, s->b);
+    if (o1 == 0 || o2 == 0 || o3 == 0 || o4 == 0 || o1 == o2 || o3 == o4)
+        return false; /* touching or collinear cases meet at segment ends, which are hot */
+    i128 rx = s->b.x - s->a.x, ry = s->b.y - s->a.y;
+    i128 qx = t->b.x - t->a.x, qy = t->b.y - t->a.y;
+    i128 den = rx * qy - ry * qx;
+    i128 num = (i128)(t->a.x - s->a.x) * qy - (i128)(t->a.y - s->a.y) * qx;
+    if (den < 0) {
+        den = -den;
+        num = -num;
+    }
+    /* Coordinates: a + r * num / den; the products fit in 128 bits. */
+    out->x = s->a.x + round_div(rx * num, den);
+    out->y = s->a.y + round_div(ry * num, den);
+    return true;
+}
+
+/* Does segment s pass through the half-open pixel [c-1/2, c+1/2)^2 ? Works in
+ * doubled coordinates so the pixel bounds are integers. */
+static bool hits_pixel(stapel__ipt a, stapel__ipt b, stapel__ipt c)
+{
+    i128 ax = 2 * (i128)a.x, ay = 2 * (i128)a.y, bx = 2 * (i128)b.x, by = 2 * (i128)b.y;
+    i128 L = 2 * (i128)c.x - 1, R = 2 * (i128)c.x + 1, B = 2 * (i128)c.y - 1,
+         T = 2 * (i128)c.y + 1;
+    /* Liang-Barsky on the closed square: t in [lo_n/lo_d, hi_n/hi_d]. */
+    i128 lo_n = 0, lo_d = 1, hi_n = 1, hi_d = 1;
+    i128 d[2] = {bx - ax, by - ay}, p0[2] = {ax, ay}, mn[2] = {L, B}, mx[2] = {R, T};
+    for (int k = 0; k < 2; k++) {
+        if (d[k] == 0) {
+            if (p0[k] < mn[k] || p0[k] > mx[k])
+                return false;
+            continue;
+        }
+        i128 n1 = mn[k] - p0[k], n2 = mx[k] - p0[k], den = d[k];
+        if (den < 0) {
+            i128 t = n1;
+            n1 = -n2;
+            n2 = -t;
+            den = -den;
+        }
+        /* t >= n1/den and t <= n2/den */
+        if (n1 * lo_d > lo_n * den) {
+            lo_n = n1;
+            lo_d = den;
+        }
+        if (n2 * hi_d < hi_n * den) {
+            hi_n = n2;
+            hi_d = den;
+        }
+    }
+    if (lo_n * hi_d > hi_n * lo_d)
+        return false; /* misses the closed square */
+    /* The part inside the closed square runs from t_lo to t_hi. The square is
+     * half-open: its top and right sides belong to the neighbours. */
+    if (d[0] == 0 && p0[0] == R)
+        return false; /* runs along the right side */
+    if (d[1] == 0 && p0[1] == T)
+        return false; /* runs along the top side */
+    if (lo_n * hi_d == hi_n * lo_d) {
+        /* A single point: in the pixel unless on its top or right side. */
+        i128 px = ax * lo_d + d[0] * lo_n, py = ay * lo_d + d[1] * lo_n;
+        return px < R * lo_d && py < T * lo_d;
+    }
+    return true;
+}
+
+/* ---- hashing grid points --------------------------------------------------- */
+
+typedef struct ptmap {
+    stapel__ipt *keys;
+    uint32_t *vals; /* node id + 1; 0 = empty */
+    size_t cap;
+    size_t n;
+} ptmap;
+
+static uint64_t pt_hash(stapel__ipt p)
+{
+    uint64_t h = (uint64_t)p.x * 0x9E3779B97F4A7C15ull ^ ((uint64_t)p.y + 0x632BE59BD9B4E019ull);
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 32;
+    return h;
+}
+
+static bool ptmap_init(ptmap *m, size_t expect)
+{
+    m->cap = 64;
+    while (m->cap < 2 * expect + 64)
+        m->cap *= 2;
+    m->keys = malloc(m->cap * sizeof *m->keys);
+    m->vals = calloc(m->cap, sizeof *m->vals);
+    m->n = 0;
+    return m->keys != NULL && m->vals != NULL;
+}
+
+static void ptmap_free(ptmap *m)
+{
+    free(m->keys);
+    free(m->vals);
+}
+
+/* The id of p, adding it when new (*added tells). UINT32_MAX when out of memory. */
+static uint32_t ptmap_get(ptmap *m, stapel__ipt p, bool add)
+{
+    if (add && 2 * (m->n + 1) > m->cap) {
+        ptmap bigger;
+        if (!ptmap_init(&bigger, m->cap))
+            return UINT32_MAX;
+        for (size_t i = 0; i < m->cap; i++) {
+            if (m->vals[i] == 0)
+                continue;
+            size_t j = pt_hash(m->keys[i]) & (bigger.cap - 1);
+            while (bigger.vals[j] != 0)
+                j = (j + 1) & (bigger.cap - 1);
+            bigger.keys[j] = m->keys[i];
+            bigger.vals[j] = m->vals[i];
+        }
+        bigger.n = m->n;
+        ptmap_free(m);
+        *m = bigger;
+    }
+    size_t j = pt_hash(p) & (m->cap - 1);
+    while (m->vals[j] != 0) {
+        if (m->keys[j].x == p.x && m->keys[j].y == p.y)
+            return m->vals[j] - 1;
+        j = (j + 1) & (m->cap - 1);
+    }
+    if (!add)
+        return UINT32_MAX - 1;
+    m->keys[j] = p;
+    m->vals[j] = (uint32_t)++m->n;
+    return (uint32_t)(m->n - 1);
+}
+
+/* ---- a uniform grid of buckets ------------------------------------------- */
+
+typedef struct buckets {
+    int64_t x0, y0, cell;
+    int64_t nx, ny;
+    uint32_t *start; /* nx*ny + 1 offsets */
+    uint32_t *items;
+} buckets;
+
+static int64_t cell_of(const buckets *g, int64_t v, int64_t origin, int64_t n)
+{
+    int64_t c = (v - origin) / g->cell;
+    return c < 0 ? 0 : c >= n ? n - 1 : c;
+}
+
+/* Bucket boxes (x0,y0,x1,y1 per item) into a grid of about n_cells cells. */
+static bool buckets_build(buckets *g, const int64_t *boxes, size_t n, int64_t bx0, int64_t by0,
+                          int64_t bx1, int64_t by1, size_t n_cells)
+{
+    memset(g, 0, sizeof *g);
+    int64_t w = bx1 - bx0 + 1, h = by1 - by0 + 1;
+    int64_t side = w > h ? w : h;
+    int64_t k = 1;
+    while ((size_t)(k * k) < n_cells && k < 4096)
+        k++;
+    g->cell = side / k + 1;
+    g->x0 = bx0;
+    g->y0 = by0;
+    g->nx = w / g->cell + 1;
+    g->ny = h / g->cell + 1;
+    size_t nc = (size_t)(g->nx * g->ny);
+    g->start = calloc(nc + 1, sizeof *g->start);
+    if (g->start == NULL)
+        return false;
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        const int64_t *b = boxes + 4 * i;
+        int64_t cx0 = cell_of(g, b[0], g->x0, g->nx), cx1 = cell_of(g, b[2], g->x0, g->nx);
+        int64_t cy0 = cell_of(g, b[1], g->y0, g->ny), cy1 = cell_of(g, b[3], g->y0, g->ny);
+        for (int64_t cy = cy0; cy <= cy1; cy++)
+            for (int64_t cx = cx0; cx <= cx1; cx++)
+                g->start[cy * g->nx + cx + 1]++;
+        total += (size_t)((cx1 - cx0 + 1) * (cy1 - cy0 + 1));
+    }
+    if (total >= UINT32_MAX)
+        return false;
+    for (size_t c = 0; c < nc; c++)
+        g->start[c + 1] += g->start[c];
+    g->items = malloc((total + 1) * sizeof *g->items);
+    uint32_t *fill = malloc((nc + 1) * sizeof *fill);
+    if (g->items == NULL || fill == NULL) {
+        free(fill);
+        return false;
+    }
+    memcpy(fill, g->start, nc * sizeof *fill);
+    for (size_t i = 0; i < n; i++) {
+        const int64_t *b = boxes + 4 * i;
+        int64_t cx0 = cell_of(g, b[0], g->x0, g->nx), cx1 = cell_of(g, b[2], g->x0, g->nx);
+        int64_t cy0 = cell_of(g, b[1], g->y0, g->ny), cy1 = cell_of(g, b[3], g->y0, g->ny);
+        for (int64_t cy = cy0; cy <= cy1; cy++)
+            for (int64_t cx = cx0; cx <= cx1; cx++)
+                g->items[fill[cy * g->nx + cx]++] = (uint32_t)i;
+    }
+    free(fill);
+    return true;
+}
+
+static void buckets_free(buckets *g)
+{
+    free(g->start);
+    free(g->items);
+}
+
+/* ---- the arrangement --------------------------------------------------------- */
+
+typedef struct piece {
+    uint32_t u, v; /* nodes, u < v */
+    uint32_t owner;
+    int32_t delta; /* +1: owner's interior left of u->v */
+} piece;
+
+static int cmp_piece(const void *a, const void *b)
+{
+    const piece *p = a, *q = b;
+    if (p->u != q->u)
+        return p->u < q->u ? -1 : 1;
+    if (p->v != q->v)
+        return p->v < q->v ? -1 : 1;
+    return (p->owner > q->owner) - (p->owner < q->owner);
+}
+
+typedef struct hot_on_seg {
+    i128 key; /* position along the segment */
+    uint32_t node;
+} hot_on_seg;
+
+static int cmp_hot(const void *a, const void *b)
+{
+    const hot_on_seg *p = a, *q = b;
+    return (p->key > q->key) - (p->key < q->key);
+}
+
+typedef struct delta {
+    uint32_t owner;
+    int32_t d;
+} delta;
+
+typedef struct graph {
+    stapel__ipt *node;    /* coordinates per node */
+    size_t n_nodes;
+    uint32_t *eu, *ev;    /* edges: u < v */
+    uint32_t *dstart;     /* deltas of edge e: dl[dstart[e] .. dstart[e+1]) */
+    delta *dl;
+    size_t n_edges;
+    uint32_t *next;       /* per half-edge (2e: u->v, 2e+1: v->u) */
+    uint32_t *cycle;      /* per half-edge */
+} graph;
+
+static stapel__ipt he_from(const graph *g, uint32_t h)
+{
+    return g->node[(h & 1) ? g->ev[h >> 1] : g->eu[h >> 1]];
+}
+
+static stapel__ipt he_to(const graph *g, uint32_t h)
+{
+    return g->node[(h & 1) ? g->eu[h >> 1] : g->ev[h >> 1]];
+}
+
+/* Angle order of direction vectors, counter-clockwise from +x. */
+static int dir_half(int64_t dx, int64_t dy)
+{
+    return (dy > 0 || (dy == 0 && dx > 0)) ? 0 : 1;
+}
+
+typedef struct out_he {
+    int64_t dx, dy;
+    uint32_t he;
+} out_he;
+
+static int cmp_angle(const void *a, const void *b)
+{
+    const out_he *p = a, *q = b;
+    int hp = dir_half(p->dx, p->dy), hq = dir_half(q->dx, q->dy);
+    if (hp != hq)
+        return hp - hq;
+    i128 c = (i128)p->dx * q->dy - (i128)p->dy * q->dx;
+    return c > 0 ? -1 : c < 0 ? 1 : 0;
+}
+
+typedef struct cyc {
+    uint32_t first;  /* a half-edge */
+    i128 area2;      /* twice the signed area */
+    stapel__ipt low; /* lowest, then leftmost vertex */
+    int32_t face;    /* CCW: its face; CW: its container face (-1: unbounded) */
+    int32_t hole_next; /* next hole cycle of the same face */
+} cyc;
+
+typedef struct lbl {
+    delta *v;
+    uint32_t n;
+    bool done;
+} lbl;
+
+/* out = a - (sign) * d, merged by owner, zero counts dropped. */
+static bool label_apply(lbl *out, const lbl *a, const delta *d, uint32_t nd, int sign)
+{
+    out->v = malloc((a->n + nd + 1) * sizeof *out->v);
+    if (out->v == NULL)
+        return false;
+    uint32_t i = 0, j = 0, k = 0;
+    while (i < a->n || j < nd) {
+        delta x;
+        if (j >= nd || (i < a->n && a->v[i].owner < d[j].owner)) {
+            x = a->v[i++];
+        } else if (i >= a->n || d[j].owner < a->v[i].owner) {
+            x = (delta){d[j].owner, -sign * d[j].d};
+            j++;
+        } else {
+            x = (delta){a->v[i].owner, a->v[i].d - sign * d[j].d};
+            i++;
+            j++;
+        }
+        if (x.d != 0)
+            out->v[k++] = x;
+    }
+    out->n = k;
+    out->done = true;
+    return true;
+}
+
+static uint32_t uf_find(uint32_t *parent, uint32_t x)
+{
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    return x;
+}
+
+static GEOSGeometry *ring_of_cycle(GEOSContextHandle_t h, const graph *g, uint32_t first,
+                                   double grid, double **buf, size_t *cap, uint32_t *mark,
+                                   uint32_t stamp, bool *pinched)
+{
+    size_t n = 0;
+    uint32_t e = first;
+    do {
+        if (2 * (n + 2) > *cap) {
+            size_t c = *cap == 0 ? 256 : *cap * 2;
+            while (c < 2 * (n + 2))
+                c *= 2;
+            double *d = realloc(*buf, c * sizeof *d);
+            if (d == NULL)
+                return NULL;
+            *buf = d;
+            *cap = c;
+        }
+        uint32_t node = (e & 1) ? g->ev[e >> 1] : g->eu[e >> 1];
+        if (mark[node] == stamp)
+            *pinched = true;
+        mark[node] = stamp;
+        stapel__ipt p = g->node[node];
+        (*buf)[2 * n] = (double)p.x * grid;
+        (*buf)[2 * n + 1] = (double)p.y * grid;
+        n++;
+        e = g->next[e];
+    } while (e != first);
+    (*buf)[2 * n] = (*buf)[0];
+    (*buf)[2 * n + 1] = (*buf)[1];
+    n++;
+    if (n < 4)
+        return NULL;
+    GEOSCoordSequence *seq = GEOSCoordSeq_copyFromBuffer_r(h, *buf, (unsigned)n, 0, 0);
+    if (seq == NULL)
+        return NULL;
+    return GEOSGeom_createLinearRing_r(h, seq);
+}
+
+void stapel__afaces_free(GEOSContextHandle_t h, stapel__aface *faces, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (faces[i].geom != NULL)
+            GEOSGeom_destroy_r(h, faces[i].geom);
+        free(faces[i].owners);
+    }
+    free(faces);
+}
+
+stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, double grid,
+                              bool (*keep)(uint32_t owner, void *user), void *user,
+                              stapel__aface **faces_out, size_t *n_faces_out)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    stapel_status st = STAPEL_OK;
+    size_t ns = segs->n;
+    stapel__iseg *s = segs->v;
+    ptmap hot = {0};
+    buckets sb = {0}, hb = {0};
+    int64_t *boxes = NULL;
+    hot_on_seg *hs = NULL;
+    size_t hs_cap = 0;
+    piece *pcs = NULL;
+    size_t n_pcs = 0, cap_pcs = 0;
+    graph g = {0};
+    out_he *around = NULL;
+    uint32_t *out_start = NULL, *out_list = NULL;
+    cyc *cycles = NULL;
+    size_t n_cyc = 0, cap_cyc = 0;
+    int32_t *face_hole = NULL;
+    lbl *labels = NULL;
+    uint32_t *queue = NULL;
+    stapel__aface *faces = NULL;
+    size_t n_faces = 0, cap_faces = 0;
+    double *cbuf = NULL;
+    size_t cbuf_cap = 0;
+    uint32_t *mark = NULL;
+    int32_t *row_start = NULL;
+    uint32_t *row_items = NULL;
+    uint32_t *comp = NULL;
+    size_t n_fc = 0;
+    *faces_out = NULL;
+    *n_faces_out = 0;
+    if (ns == 0)
+        return STAPEL_OK;
+
+    /* 1. Hot pixels: every segment end, then every rounded crossing. */
+    if (!ptmap_init(&hot, 2 * ns))
+        goto oom;
+    int64_t bx0 = INT64_MAX, by0 = INT64_MAX, bx1 = INT64_MIN, by1 = INT64_MIN;
+    boxes = malloc(4 * ns * sizeof *boxes);
+    if (boxes == NULL)
+        goto oom;
+    for (size_t i = 0; i < ns; i++) {
+        if (ptmap_get(&hot, s[i].a, true) == UINT32_MAX || ptmap_get(&hot, s[i].b, true) == UINT32_MAX)
+            goto oom;
+        int64_t *b = boxes + 4 * i;
+        b[0] = s[i].a.x < s[i].b.x ? s[i].a.x : s[i].b.x;
+        b[1] = s[i].a.y < s[i].b.y ? s[i].a.y : s[i].b.y;
+        b[2] = s[i].a.x > s[i].b.x ? s[i].a.x : s[i].b.x;
+        b[3] = s[i].a.y > s[i].b.y ? s[i].a.y : s[i].b.y;
+        bx0 = b[0] < bx0 ? b[0] : bx0;
+        by0 = b[1] < by0 ? b[1] : by0;
+        bx1 = b[2] > bx1 ? b[2] : bx1;
+        by1 = b[3] > by1 ? b[3] : by1;
+    }
+    /* Crossings may round to a point just outside the segments' box. */
+    bx0 -= 2;
+    by0 -= 2;
+    bx1 += 2;
+    by1 += 2;
+    if (!buckets_build(&sb, boxes, ns, bx0, by0, bx1, by1, ns))
+        goto oom;
+    for (int64_t c = 0; c < sb.nx * sb.ny; c++) {
+        int64_t cx = c % sb.nx, cy = c / sb.nx;
+        for (uint32_t i = sb.start[c]; i < sb.start[c + 1]; i++) {
+            const stapel__iseg *p = &s[sb.items[i]];
+            const int64_t *pb = boxes + 4 * (size_t)sb.items[i];
+            for (uint32_t j = i + 1; j < sb.start[c + 1]; j++) {
+                const int64_t *qb = boxes + 4 * (size_t)sb.items[j];
+                if (pb[2] < qb[0] || qb[2] < pb[0] || pb[3] < qb[1] || qb[3] < pb[1])
+                    continue;
+                /* Test a pair once: in the cell of its boxes' common corner. */
+                int64_t ox = pb[0] > qb[0] ? pb[0] : qb[0], oy = pb[1] > qb[1] ? pb[1] : qb[1];
+                if (cell_of(&sb, ox, sb.x0, sb.nx) != cx || cell_of(&sb, oy, sb.y0, sb.ny) != cy)
+                    continue;
+                stapel__ipt x;
+                if (proper_crossing(p, &s[sb.items[j]], &x) && ptmap_get(&hot, x, true) == UINT32_MAX)
+                    goto oom;
+            }
+        }
+        if ((c & 4095) == 0 && stapel__cancelled(ctx)) {
+            st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled");
+            goto done;
+        }
+    }
+
+    /* 2. Reroute every segment through the hot pixels it passes. */
+    size_t n_hot = hot.n;
+    g.node = malloc((n_hot + 1) * sizeof *g.node);
+    int64_t *hboxes = malloc((n_hot + 1) * 4 * sizeof *hboxes);
+    if (g.node == NULL || hboxes == NULL) {
+        free(hboxes);
+        goto oom;
+    }
+    for (size_t i = 0; i < hot.cap; i++) {
+        if (hot.vals[i] == 0)
+            continue;
+        uint32_t id = hot.vals[i] - 1;
+        g.node[id] = hot.keys[i];
+        int64_t *b = hboxes + 4 * (size_t)id;
+        b[0] = b[2] = hot.keys[i].x;
+        b[1] = b[3] = hot.keys[i].y;
+    }
+    g.n_nodes = n_hot;
+    bool ok = buckets_build(&hb, hboxes, n_hot, bx0, by0, bx1, by1, n_hot);
+    free(hboxes);
+    if (!ok)
+        goto oom;
+    for (size_t i = 0; i < ns; i++) {
+        const stapel__iseg *p = &s[i];
+        const int64_t *b = boxes + 4 * i;
+        int64_t cx0 = cell_of(&hb, b[0] - 1, hb.x0, hb.nx), cx1 = cell_of(&hb, b[2] + 1, hb.x0, hb.nx);
+        int64_t cy0 = cell_of(&hb, b[1] - 1, hb.y0, hb.ny), cy1 = cell_of(&hb, b[3] + 1, hb.y0, hb.ny);
+        size_t nh = 0;
+        int64_t dx = p->b.x - p->a.x, dy = p->b.y - p->a.y;
+        for (int64_t cy = cy0; cy <= cy1; cy++) {
+            for (int64_t cx = cx0; cx <= cx1; cx++) {
+                int64_t c = cy * hb.nx + cx;
+                for (uint32_t k = hb.start[c]; k < hb.start[c + 1]; k++) {
+                    uint32_t node = hb.items[k];
+                    stapel__ipt q = g.node[node];
+                    if (q.x < b[0] - 1 || q.x > b[2] + 1 || q.y < b[1] - 1 || q.y > b[3] + 1)
+                        continue;
+                    if (!hits_pixel(p->a, p->b, q))
+                        continue;
+                    GROW(hs, nh, hs_cap, 16);
+                    hs[nh].key = (i128)(q.x - p->a.x) * dx + (i128)(q.y - p->a.y) * dy;
+                    hs[nh].node = node;
+                    nh++;
+                }
+            }
+        }
+        qsort(hs, nh, sizeof *hs, cmp_hot);
+        for (size_t k = 0; k + 1 < nh; k++) {
+            uint32_t u = hs[k].node, v = hs[k + 1].node;
+            if (u == v)
+                continue;
+            GROW(pcs, n_pcs, cap_pcs, 1024);
+            pcs[n_pcs++] = u < v ? (piece){u, v, p->owner, +1} : (piece){v, u, p->owner, -1};
+        }
+    }
+
+    /* 3. Merge pieces into edges; drop edges whose deltas cancel. */
+    if (n_pcs > 0)
+        qsort(pcs, n_pcs, sizeof *pcs, cmp_piece);
+    g.eu = malloc((n_pcs + 1) * sizeof *g.eu);
+    g.ev = malloc((n_pcs + 1) * sizeof *g.ev);
+    g.dstart = malloc((n_pcs + 2) * sizeof *g.dstart);
+    g.dl = malloc((n_pcs + 1) * sizeof *g.dl);
+    if (g.eu == NULL || g.ev == NULL || g.dstart == NULL || g.dl == NULL)
+        goto oom;
+    size_t n_dl = 0;
+    for (size_t i = 0; i < n_pcs;) {
+        size_t j = i;
+        size_t d0 = n_dl;
+        while (j < n_pcs && pcs[j].u == pcs[i].u && pcs[j].v == pcs[i].v) {
+            size_t k = j;
+            int32_t sum = 0;
+            while (k < n_pcs && pcs[k].u == pcs[i].u && pcs[k].v == pcs[i].v &&
+                   pcs[k].owner == pcs[j].owner)
+                sum += pcs[k++].delta;
+            if (sum != 0)
+                g.dl[n_dl++] = (delta){pcs[j].owner, sum};
+            j = k;
+        }
+        if (n_dl > d0) {
+            g.eu[g.n_edges] = pcs[i].u;
+            g.ev[g.n_edges] = pcs[i].v;
+            g.dstart[g.n_edges] = (uint32_t)d0;
+            g.n_edges++;
+        }
+        i = j;
+    }
+    g.dstart[g.n_edges] = (uint32_t)n_dl;
+    free(pcs);
+    pcs = NULL;
+    if (g.n_edges == 0)
+        goto done;
+
+    /* 4. Link half-edges around nodes, trace cycles. */
+    size_t nhe = 2 * g.n_edges;
+    out_start = calloc(g.n_nodes + 1, sizeof *out_start);
+    out_list = malloc(nhe * sizeof *out_list);
+    around = malloc(nhe * sizeof *around);
+    g.next = malloc(nhe * sizeof *g.next);
+    g.cycle = malloc(nhe * sizeof *g.cycle);
+    if (out_start == NULL || out_list == NULL || around == NULL || g.next == NULL ||
+        g.cycle == NULL)
+        goto oom;
+    for (size_t e = 0; e < g.n_edges; e++) {
+        out_start[g.eu[e] + 1]++;
+        out_start[g.ev[e] + 1]++;
+    }
+    for (size_t v = 0; v < g.n_nodes; v++)
+        out_start[v + 1] += out_start[v];
+    {
+        uint32_t *fill = malloc((g.n_nodes + 1) * sizeof *fill);
+        if (fill == NULL)
+            goto oom;
+        memcpy(fill, out_start, g.n_nodes * sizeof *fill);
+        for (uint32_t he = 0; he < nhe; he++) {
+            uint32_t from = (he & 1) ? g.ev[he >> 1] : g.eu[he >> 1];
+            out_list[fill[from]++] = he;
+        }
+        free(fill);
+    }
+    /* position of each half-edge in its node's angular order */
+    uint32_t *pos = g.cycle; /* reused as scratch before cycles are traced */
+    for (size_t v = 0; v < g.n_nodes; v++) {
+        uint32_t a = out_start[v], b = out_start[v + 1];
+        for (uint32_t k = a; k < b; k++) {
+            uint32_t he = out_list[k];
+            stapel__ipt p = he_from(&g, he), q = he_to(&g, he);
+            around[k - a] = (out_he){q.x - p.x, q.y - p.y, he};
+        }
+        qsort(around, b - a, sizeof *around, cmp_angle);
+        for (uint32_t k = a; k < b; k++) {
+            out_list[k] = around[k - a].he;
+            pos[around[k - a].he] = k - a;
+        }
+    }
+    for (uint32_t he = 0; he < nhe; he++) {
+        uint32_t twin = he ^ 1;
+        uint32_t v = (twin & 1) ? g.ev[twin >> 1] : g.eu[twin >> 1];
+        uint32_t deg = out_start[v + 1] - out_start[v];
+        uint32_t k = pos[twin];
+        g.next[he] = out_list[out_start[v] + (k + deg - 1) % deg];
+    }
+    for (uint32_t he = 0; he < nhe; he++)
+        g.cycle[he] = UINT32_MAX;
+    for (uint32_t he = 0; he < nhe; he++) {
+        if (g.cycle[he] != UINT32_MAX)
+            continue;
+        GROW(cycles, n_cyc, cap_cyc, 256);
+        cyc *c = &cycles[n_cyc];
+        c->first = he;
+        c->area2 = 0;
+        c->low = he_from(&g, he);
+        c->face = -2;
+        c->hole_next = -1;
+        uint32_t e = he;
+        do {
+            g.cycle[e] = (uint32_t)n_cyc;
+            stapel__ipt p = he_from(&g, e), q = he_to(&g, e);
+            c->area2 += (i128)p.x * q.y - (i128)q.x * p.y;
+            if (p.y < c->low.y || (p.y == c->low.y && p.x < c->low.x))
+                c->low = p;
+            e = g.next[e];
+        } while (e != he);
+        n_cyc++;
+    }
+    /* Faces: one per counter-clockwise cycle. */
+    for (size_t i = 0; i < n_cyc; i++)
+        if (cycles[i].area2 > 0)
+            cycles[i].face = (int32_t)n_fc++;
+
+    /* 5. Containers of the clockwise cycles: cast a ray to the left of the
+     * lowest vertex, just above it, and take the nearest edge crossed. Edges
+     * are bucketed by rows. */
+    {
+        int64_t rows = 1;
+        while ((size_t)(rows * rows) < g.n_edges && rows < 4096)
+            rows++;
+        int64_t ry0 = by0, rh = (by1 - by0) / rows + 1;
+        row_start = calloc((size_t)rows + 2, sizeof *row_start);
+        if (row_start == NULL)
+            goto oom;
+        size_t total = 0;
+        for (size_t e = 0; e < g.n_edges; e++) {
+            int64_t ya = g.node[g.eu[e]].y, yb = g.node[g.ev[e]].y;
+            if (ya == yb)
+                continue;
+            int64_t lo = ya < yb ? ya : yb, hi = ya < yb ? yb : ya;
+            int64_t r0 = (lo - ry0) / rh, r1 = (hi - ry0) / rh;
+            for (int64_t r = r0; r <= r1; r++)
+                row_start[r + 1]++;
+            total += (size_t)(r1 - r0 + 1);
+        }
+        for (int64_t r = 0; r < rows + 1; r++)
+            row_start[r + 1] += row_start[r];
+        row_items = malloc((total + 1) * sizeof *row_items);
+        int32_t *fill = malloc(((size_t)rows + 2) * sizeof *fill);
+        if (row_items == NULL || fill == NULL) {
+            free(fill);
+            goto oom;
+        }
+        memcpy(fill, row_start, ((size_t)rows + 1) * sizeof *fill);
+        for (size_t e = 0; e < g.n_edges; e++) {
+            int64_t ya = g.node[g.eu[e]].y, yb = g.node[g.ev[e]].y;
+            if (ya == yb)
+                continue;
+            int64_t lo = ya < yb ? ya : yb, hi = ya < yb ? yb : ya;
+            for (int64_t r = (lo - ry0) / rh; r <= (hi - ry0) / rh; r++)
+                row_items[fill[r]++] = (uint32_t)e;
+        }
+        free(fill);
+        /* Components: union-find over nodes; each has one clockwise cycle. */
+        comp = malloc((g.n_nodes + 1) * sizeof *comp);
+        if (comp == NULL)
+            goto oom;
+        for (size_t v = 0; v < g.n_nodes; v++)
+            comp[v] = (uint32_t)v;
+        for (size_t e = 0; e < g.n_edges; e++) {
+            uint32_t a = uf_find(comp, g.eu[e]), b = uf_find(comp, g.ev[e]);
+            if (a != b)
+                comp[a] = b;
+        }
+        for (size_t i = 0; i < n_cyc; i++) {
+            if (cycles[i].area2 >= 0)
+                continue;
+            stapel__ipt v = cycles[i].low;
+            int64_t r = (v.y - ry0) / rh;
+            uint32_t ignore[64];
+            size_t n_ignore = 0;
+            ignore[n_ignore++] = uf_find(comp, g.eu[cycles[i].first >> 1]);
+            for (;;) {
+                int64_t best_e = -1;
+                /* best crossing: x = bn/bd at y = v.y; slope dx/dy breaks ties */
+                i128 bn = 0, bd = 1, bsn = 0;
+                for (int32_t k = row_start[r]; k < row_start[r + 1]; k++) {
+                    uint32_t e = row_items[k];
+                    stapel__ipt p = g.node[g.eu[e]], q = g.node[g.ev[e]];
+                    if (p.y > q.y) {
+                        stapel__ipt t = p;
+                        p = q;
+                        q = t;
+                    }
+                    if (!(p.y <= v.y && v.y < q.y))
+                        continue;
+                    i128 dy = q.y - p.y, dx = q.x - p.x;
+                    i128 xn = (i128)p.x * dy + dx * (v.y - p.y); /* x = xn / dy */
+                    if (xn >= (i128)v.x * dy)
+                        continue; /* not strictly to the left */
+                    uint32_t ce = uf_find(comp, g.eu[e]);
+                    bool skip = false;
+                    for (size_t z = 0; z < n_ignore && !skip; z++)
+                        skip = ignore[z] == ce;
+                    if (skip)
+                        continue;
+                    bool better = best_e < 0;
+                    if (!better) {
+                        i128 l = xn * bd, rr = bn * dy;
+                        better = l > rr || (l == rr && dx * bd > bsn * dy);
+                    }
+                    if (better) {
+                        best_e = e;
+                        bn = xn;
+                        bd = dy;
+                        bsn = dx;
+                    }
+                }
+                if (best_e < 0) {
+                    cycles[i].face = -1;
+                    break;
+                }
+                /* The half-edge of best_e going down has the ray's side on
+                 * its left. */
+                uint32_t he = (uint32_t)(2 * best_e);
+                if (g.node[g.eu[best_e]].y < g.node[g.ev[best_e]].y)
+                    he ^= 1;
+                const cyc *hit = &cycles[g.cycle[he]];
+                if (hit->area2 > 0) {
+                    cycles[i].face = hit->face;
+                    break;
+                }
+                /* Outside that component: look past it. */
+                if (n_ignore == 64) {
+                    cycles[i].face = -1;
+                    break;
+                }
+                ignore[n_ignore++] = uf_find(comp, g.eu[best_e]);
+            }
+        }
+    }
+    /* Holes per face (-1: the unbounded face, index n_fc). */
+    face_hole = malloc((n_fc + 1) * sizeof *face_hole);
+    if (face_hole == NULL)
+        goto oom;
+    for (size_t f = 0; f <= n_fc; f++)
+        face_hole[f] = -1;
+    for (size_t i = 0; i < n_cyc; i++) {
+        if (cycles[i].area2 >= 0)
+            continue;
+        size_t f = cycles[i].face < 0 ? n_fc : (size_t)cycles[i].face;
+        cycles[i].hole_next = face_hole[f];
+        face_hole[f] = (int32_t)i;
+    }
+
+    /* 6. Cover: walk from the unbounded face across half-edges. */
+    labels = calloc(n_fc + 1, sizeof *labels);
+    queue = malloc((n_fc + 1) * sizeof *queue);
+    uint32_t *face_cycle = malloc((n_fc + 1) * sizeof *face_cycle);
+    if (labels == NULL || queue == NULL || face_cycle == NULL) {
+        free(face_cycle);
+        goto oom;
+    }
+    for (size_t i = 0; i < n_cyc; i++)
+        if (cycles[i].area2 > 0)
+            face_cycle[cycles[i].face] = (uint32_t)i;
+    face_cycle[n_fc] = UINT32_MAX;
+    size_t qh = 0, qt = 0;
+    labels[n_fc].done = true;
+    queue[qt++] = (uint32_t)n_fc;
+    while (qh < qt) {
+        uint32_t f = queue[qh++];
+        /* the face's boundary cycles: its outer cycle and its holes */
+        int32_t cy = face_cycle[f] != UINT32_MAX ? (int32_t)face_cycle[f] : face_hole[f];
+        bool outer = face_cycle[f] != UINT32_MAX;
+        while (cy >= 0) {
+            uint32_t e = cycles[cy].first;
+            do {
+                uint32_t twin = e ^ 1;
+                const cyc *tc = &cycles[g.cycle[twin]];
+                int32_t gf = tc->face; /* a clockwise cycle holds its container */
+                size_t gi = gf < 0 ? n_fc : (size_t)gf;
+                if (!labels[gi].done) {
+                    uint32_t ed = e >> 1;
+                    int sign = (e & 1) ? -1 : +1; /* left minus right of e */
+                    if (!label_apply(&labels[gi], &labels[f], g.dl + g.dstart[ed],
+                                     g.dstart[ed + 1] - g.dstart[ed], sign)) {
+                        free(face_cycle);
+                        goto oom;
+                    }
+                    queue[qt++] = (uint32_t)gi;
+                }
+                e = g.next[e];
+            } while (e != cycles[cy].first);
+            cy = outer ? face_hole[f] : cycles[cy].hole_next;
+            outer = false;
+        }
+    }
+
+    /* 7. Emit the covered faces as polygons. */
+    mark = calloc(g.n_nodes + 1, sizeof *mark);
+    if (mark == NULL) {
+        free(face_cycle);
+        goto oom;
+    }
+    uint32_t stamp = 0;
+    for (size_t f = 0; f < n_fc; f++) {
+        const lbl *L = &labels[f];
+        bool covered = false;
+        for (uint32_t k = 0; k < L->n && !covered; k++)
+            covered = L->v[k].d > 0 && keep(L->v[k].owner, user);
+        if (!covered)
+            continue;
+        GROW(faces, n_faces, cap_faces, 64);
+        stapel__aface *af = &faces[n_faces];
+        memset(af, 0, sizeof *af);
+        af->owners = malloc((L->n + 1) * sizeof *af->owners);
+        if (af->owners == NULL) {
+            free(face_cycle);
+            goto oom;
+        }
+        for (uint32_t k = 0; k < L->n; k++)
+            if (L->v[k].d > 0)
+                af->owners[af->n_owners++] = L->v[k].owner;
+        n_faces++;
+        bool pinched = false;
+        stamp++;
+        GEOSGeometry *shell = ring_of_cycle(h, &g, cycles[face_cycle[f]].first, grid, &cbuf,
+                                            &cbuf_cap, mark, stamp, &pinched);
+        if (shell == NULL) {
+            free(face_cycle);
+            st = stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
+            goto done;
+        }
+        /* the face's extent, from its outer cycle */
+        af->xmin = af->ymin = INT64_MAX;
+        af->xmax = af->ymax = INT64_MIN;
+        uint32_t e = cycles[face_cycle[f]].first;
+        do {
+            stapel__ipt p = he_from(&g, e);
+            af->xmin = p.x < af->xmin ? p.x : af->xmin;
+            af->ymin = p.y < af->ymin ? p.y : af->ymin;
+            af->xmax = p.x > af->xmax ? p.x : af->xmax;
+            af->ymax = p.y > af->ymax ? p.y : af->ymax;
+            e = g.next[e];
+        } while (e != cycles[face_cycle[f]].first);
+        size_t nh = 0;
+        for (int32_t c = face_hole[f]; c >= 0; c = cycles[c].hole_next)
+            nh++;
+        GEOSGeometry **holes = malloc((nh + 1) * sizeof *holes);
+        if (holes == NULL) {
+            GEOSGeom_destroy_r(h, shell);
+            free(face_cycle);
+            goto oom;
+        }
+        size_t k = 0;
+        for (int32_t c = face_hole[f]; c >= 0; c = cycles[c].hole_next) {
+            stamp++;
+            GEOSGeometry *r = ring_of_cycle(h, &g, cycles[c].first, grid, &cbuf, &cbuf_cap, mark,
+                                            stamp, &pinched);
+            if (r != NULL)
+                holes[k++] = r;
+        }
+        GEOSGeometry *poly = GEOSGeom_createPolygon_r(h, shell, holes, (unsigned)k);
+        free(holes);
+        if (poly == NULL) {
+            free(face_cycle);
+            st = stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
+            goto done;
+        }
+        if (pinched && GEOSisValid_r(h, poly) != 1) {
+            /* A boundary that touches itself at a node: let GEOS split it
+             * into valid parts; the area does not change. */
+            GEOSGeometry *fixed = GEOSMakeValid_r(h, poly);
+            GEOSGeom_destroy_r(h, poly);
+            poly = fixed;
+            if (poly == NULL) {
+                free(face_cycle);
+                st = stapel__fail(ctx, STAPEL_EGEOS, "repairing a face failed: %s",
+                                  stapel__geos_error(ctx));
+                goto done;
+            }
+            st = stapel__polygonal_only(ctx, &poly);
+            if (st != STAPEL_OK) {
+                GEOSGeom_destroy_r(h, poly);
+                free(face_cycle);
+                goto done;
+            }
+        }
+        af->geom = poly;
+    }
+    free(face_cycle);
+    goto done;
+
+oom:
+    st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory in the arrangement");
+done:
+    if (st != STAPEL_OK) {
+        stapel__afaces_free(h, faces, n_faces);
+        faces = NULL;
+        n_faces = 0;
+    }
+    *faces_out = faces;
+    *n_faces_out = n_faces;
+    ptmap_free(&hot);
+    buckets_free(&sb);
+    buckets_free(&hb);
+    free(boxes);
+    free(hs);
+    free(pcs);
+    free(g.node);
+    free(g.eu);
+    free(g.ev);
+    free(g.dstart);
+    free(g.dl);
+    free(g.next);
+    free(g.cycle);
+    free(around);
+    free(out_start);
+    free(out_list);
+    free(cycles);
+    free(face_hole);
+    if (labels != NULL)
+        for (size_t i = 0; i <= n_fc; i++)
+            free(labels[i].v);
+    free(labels);
+    free(comp);
+    free(queue);
+    free(cbuf);
+    free(mark);
+    free(row_start);
+    free(row_items);
+    return st;
+}
