@@ -26,7 +26,6 @@
  * memory.
  */
 #include "arrange.h"
-#include "geom.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -542,59 +541,53 @@ static uint32_t uf_find(uint32_t *parent, uint32_t x)
     return x;
 }
 
-static GEOSGeometry *ring_of_cycle(GEOSContextHandle_t h, const graph *g, uint32_t first,
-                                   double grid, double **buf, size_t *cap, uint32_t *mark,
-                                   uint32_t stamp, bool *pinched)
+/* Append the nodes of a cycle to the face's points, closing point included. */
+static bool ring_of_cycle(stapel__aface *af, size_t *cap, const graph *g, uint32_t first,
+                          uint32_t *mark, uint32_t stamp)
 {
-    size_t n = 0;
     uint32_t e = first;
+    size_t start = af->ring_end != NULL && af->n_rings > 0 ? af->ring_end[af->n_rings - 1] : 0;
+    size_t n = start;
     do {
-        if (2 * (n + 2) > *cap) {
-            size_t c = *cap == 0 ? 256 : *cap * 2;
-            while (c < 2 * (n + 2))
-                c *= 2;
-            double *d = realloc(*buf, c * sizeof *d);
+        if (n + 2 > *cap) {
+            size_t c = *cap == 0 ? 64 : *cap * 2;
+            stapel__ipt *d = realloc(af->pts, c * sizeof *d);
             if (d == NULL)
-                return NULL;
-            *buf = d;
+                return false;
+            af->pts = d;
             *cap = c;
         }
         uint32_t node = (e & 1) ? g->ev[e >> 1] : g->eu[e >> 1];
         if (mark[node] == stamp)
-            *pinched = true;
+            af->pinched = true;
         mark[node] = stamp;
-        stapel__ipt p = g->node[node];
-        (*buf)[2 * n] = (double)p.x * grid;
-        (*buf)[2 * n + 1] = (double)p.y * grid;
-        n++;
+        af->pts[n++] = g->node[node];
         e = g->next[e];
     } while (e != first);
-    (*buf)[2 * n] = (*buf)[0];
-    (*buf)[2 * n + 1] = (*buf)[1];
+    af->pts[n] = af->pts[start];
     n++;
-    if (n < 4)
-        return NULL;
-    GEOSCoordSequence *seq = GEOSCoordSeq_copyFromBuffer_r(h, *buf, (unsigned)n, 0, 0);
-    if (seq == NULL)
-        return NULL;
-    return GEOSGeom_createLinearRing_r(h, seq);
+    uint32_t *re = realloc(af->ring_end, (af->n_rings + 1) * sizeof *re);
+    if (re == NULL)
+        return false;
+    af->ring_end = re;
+    af->ring_end[af->n_rings++] = (uint32_t)n;
+    return true;
 }
 
-void stapel__afaces_free(GEOSContextHandle_t h, stapel__aface *faces, size_t n)
+void stapel__afaces_free(stapel__aface *faces, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (faces[i].geom != NULL)
-            GEOSGeom_destroy_r(h, faces[i].geom);
         free(faces[i].owners);
+        free(faces[i].pts);
+        free(faces[i].ring_end);
     }
     free(faces);
 }
 
-stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, double grid,
+stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs,
                               bool (*keep)(uint32_t owner, void *user), void *user,
                               stapel__aface **faces_out, size_t *n_faces_out)
 {
-    GEOSContextHandle_t h = ctx->geos;
     stapel_status st = STAPEL_OK;
     size_t ns = segs->n;
     stapel__iseg *s = segs->v;
@@ -615,8 +608,6 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, double grid,
     uint32_t *queue = NULL;
     stapel__aface *faces = NULL;
     size_t n_faces = 0, cap_faces = 0;
-    double *cbuf = NULL;
-    size_t cbuf_cap = 0;
     uint32_t *mark = NULL;
     int32_t *row_start = NULL;
     uint32_t *row_items = NULL;
@@ -1050,71 +1041,29 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, double grid,
             if (L->v[k].d > 0)
                 af->owners[af->n_owners++] = L->v[k].owner;
         n_faces++;
-        bool pinched = false;
+        size_t cap = 0;
         stamp++;
-        GEOSGeometry *shell = ring_of_cycle(h, &g, cycles[face_cycle[f]].first, grid, &cbuf,
-                                            &cbuf_cap, mark, stamp, &pinched);
-        if (shell == NULL) {
+        if (!ring_of_cycle(af, &cap, &g, cycles[face_cycle[f]].first, mark, stamp)) {
             free(face_cycle);
-            st = stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
-            goto done;
+            goto oom;
         }
         /* the face's extent, from its outer cycle */
         af->xmin = af->ymin = INT64_MAX;
         af->xmax = af->ymax = INT64_MIN;
-        uint32_t e = cycles[face_cycle[f]].first;
-        do {
-            stapel__ipt p = he_from(&g, e);
+        for (uint32_t k = 0; k < af->ring_end[0]; k++) {
+            stapel__ipt p = af->pts[k];
             af->xmin = p.x < af->xmin ? p.x : af->xmin;
             af->ymin = p.y < af->ymin ? p.y : af->ymin;
             af->xmax = p.x > af->xmax ? p.x : af->xmax;
             af->ymax = p.y > af->ymax ? p.y : af->ymax;
-            e = g.next[e];
-        } while (e != cycles[face_cycle[f]].first);
-        size_t nh = 0;
-        for (int32_t c = face_hole[f]; c >= 0; c = cycles[c].hole_next)
-            nh++;
-        GEOSGeometry **holes = malloc((nh + 1) * sizeof *holes);
-        if (holes == NULL) {
-            GEOSGeom_destroy_r(h, shell);
-            free(face_cycle);
-            goto oom;
         }
-        size_t k = 0;
         for (int32_t c = face_hole[f]; c >= 0; c = cycles[c].hole_next) {
             stamp++;
-            GEOSGeometry *r = ring_of_cycle(h, &g, cycles[c].first, grid, &cbuf, &cbuf_cap, mark,
-                                            stamp, &pinched);
-            if (r != NULL)
-                holes[k++] = r;
-        }
-        GEOSGeometry *poly = GEOSGeom_createPolygon_r(h, shell, holes, (unsigned)k);
-        free(holes);
-        if (poly == NULL) {
-            free(face_cycle);
-            st = stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
-            goto done;
-        }
-        if (pinched && GEOSisValid_r(h, poly) != 1) {
-            /* A boundary that touches itself at a node: let GEOS split it
-             * into valid parts; the area does not change. */
-            GEOSGeometry *fixed = GEOSMakeValid_r(h, poly);
-            GEOSGeom_destroy_r(h, poly);
-            poly = fixed;
-            if (poly == NULL) {
+            if (!ring_of_cycle(af, &cap, &g, cycles[c].first, mark, stamp)) {
                 free(face_cycle);
-                st = stapel__fail(ctx, STAPEL_EGEOS, "repairing a face failed: %s",
-                                  stapel__geos_error(ctx));
-                goto done;
-            }
-            st = stapel__polygonal_only(ctx, &poly);
-            if (st != STAPEL_OK) {
-                GEOSGeom_destroy_r(h, poly);
-                free(face_cycle);
-                goto done;
+                goto oom;
             }
         }
-        af->geom = poly;
     }
     free(face_cycle);
     goto done;
@@ -1123,7 +1072,7 @@ oom:
     st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory in the arrangement");
 done:
     if (st != STAPEL_OK) {
-        stapel__afaces_free(h, faces, n_faces);
+        stapel__afaces_free(faces, n_faces);
         faces = NULL;
         n_faces = 0;
     }
@@ -1153,7 +1102,6 @@ done:
     free(labels);
     free(comp);
     free(queue);
-    free(cbuf);
     free(mark);
     free(row_start);
     free(row_items);

@@ -45,21 +45,25 @@ bool stapel__segs_push(stapel__segs *s, stapel__ipt a, stapel__ipt b, uint32_t o
 bool stapel__clip_ring(stapel__segs *out, const stapel__ipt *pts, size_t n, uint32_t owner,
                        int64_t x0, int64_t y0, int64_t x1, int64_t y1);
 
-/* One face of an arrangement. */
+/* One face of an arrangement: its outer ring and its holes in grid units,
+ * ring k holding pts[ring_end[k-1] .. ring_end[k]) with the closing point. */
 typedef struct stapel__aface {
-    GEOSGeometry *geom; /* Polygon or MultiPolygon in CRS units (coordinates x grid) */
-    uint32_t *owners;   /* sorted owners covering the face */
+    stapel__ipt *pts;
+    uint32_t *ring_end;
+    uint32_t n_rings;
+    bool pinched;     /* a ring touches itself at a node: not a valid OGC polygon as is */
+    uint32_t *owners; /* sorted owners covering the face */
     uint32_t n_owners;
-    int64_t xmin, ymin, xmax, ymax; /* grid units */
+    int64_t xmin, ymin, xmax, ymax; /* of the outer ring */
 } stapel__aface;
 
 /* Build the arrangement of segs (consumed: the array is reordered) and return
  * the faces covered by at least one owner for which keep(owner) is true.
  * Caller owns *faces and their contents; free with stapel__afaces_free(). */
-stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, double grid,
+stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs,
                               bool (*keep)(uint32_t owner, void *user), void *user,
                               stapel__aface **faces, size_t *n_faces);
 
-void stapel__afaces_free(GEOSContextHandle_t h, stapel__aface *faces, size_t n);
+void stapel__afaces_free(stapel__aface *faces, size_t n);
 
 #endif /* STAPEL_ARRANGE_H */

@@ -90,7 +90,6 @@ stapel_status stapel__tile_overlay(stapel_ctx *ctx, const stapel__input *in,
                                    const stapel__tiling *tl, size_t tile_idx, double grid,
                                    stapel__face **faces, size_t *n_faces)
 {
-    GEOSContextHandle_t h = ctx->geos;
     const stapel__tile *t = &tl->tiles[tile_idx];
     /* Items are listed in index order and claims come first. */
     if (t->n_items == 0 || t->items[0] >= in->n_claims)
@@ -127,7 +126,7 @@ stapel_status stapel__tile_overlay(stapel_ctx *ctx, const stapel__input *in,
         }
     }
     keep_ctx kc = {in, t->items};
-    st = stapel__arrange(ctx, &segs, grid, keep_claim, &kc, &af, &n_af);
+    st = stapel__arrange(ctx, &segs, keep_claim, &kc, &af, &n_af);
     if (st != STAPEL_OK) {
         st = stapel__wrap(ctx, st, "tile %zu", tile_idx);
         goto done;
@@ -142,17 +141,23 @@ stapel_status stapel__tile_overlay(stapel_ctx *ctx, const stapel__input *in,
     }
     for (size_t i = 0; i < n_af; i++) {
         stapel__aface *a = &af[i];
-        stapel__face f = {.geom = a->geom, .ids = a->owners, .n_ids = a->n_owners};
+        stapel__face f = {.pts = a->pts,
+                          .ring_end = a->ring_end,
+                          .n_rings = a->n_rings,
+                          .pinched = a->pinched,
+                          .ids = a->owners,
+                          .n_ids = a->n_owners};
         for (uint32_t k = 0; k < a->n_owners; k++)
             f.ids[k] = t->items[f.ids[k]];
         f.on_seam = (a->xmin <= x0 && x0 > dx0) || (a->ymin <= y0 && y0 > dy0) ||
                     (a->xmax >= x1 && x1 < dx1) || (a->ymax >= y1 && y1 < dy1);
-        a->geom = NULL;
+        a->pts = NULL;
+        a->ring_end = NULL;
         a->owners = NULL;
         (*faces)[(*n_faces)++] = f;
     }
 done:
-    stapel__afaces_free(h, af, n_af);
+    stapel__afaces_free(af, n_af);
     free(segs.v);
     return st;
 }
@@ -163,6 +168,8 @@ void stapel__faces_free(GEOSContextHandle_t h, stapel__face *faces, size_t n)
         if (faces[i].geom != NULL)
             GEOSGeom_destroy_r(h, faces[i].geom);
         free(faces[i].ids);
+        free(faces[i].pts);
+        free(faces[i].ring_end);
     }
     free(faces);
 }

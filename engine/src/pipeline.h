@@ -83,7 +83,11 @@ void stapel__input_clear(GEOSContextHandle_t h, stapel__input *in);
 
 /* A face of the arrangement, before attributes are derived. */
 typedef struct stapel__face {
-    GEOSGeometry *geom; /* a Polygon */
+    struct stapel__ipt *pts; /* rings in grid units, as stapel__aface */
+    uint32_t *ring_end;
+    uint32_t n_rings;
+    bool pinched;
+    GEOSGeometry *geom; /* built from the rings after the seams are aligned */
     uint32_t *ids;      /* sorted item indices covering the face */
     uint32_t n_ids;
     bool on_seam;       /* touches an inner tile border */
@@ -119,6 +123,17 @@ stapel_status stapel__tile_overlay(stapel_ctx *ctx, const stapel__input *in,
                                    stapel__face **faces, size_t *n_faces);
 
 void stapel__faces_free(GEOSContextHandle_t h, stapel__face *faces, size_t n);
+
+/* Give the seam faces of all tiles the vertices their neighbours have on the
+ * shared borders, so that faces on both sides share edges exactly. faces[t]
+ * holds n_faces[t] faces of tile t. */
+stapel_status stapel__seams_align(stapel_ctx *ctx, const stapel__tiling *tl, stapel__face **faces,
+                                  const size_t *n_faces, double grid);
+
+/* Build f->geom from f's rings (a Polygon, or a MultiPolygon where a pinched
+ * ring had to be split). buf/cap is scratch space the caller keeps. */
+stapel_status stapel__face_geometry(stapel_ctx *ctx, stapel__face *f, double grid, double **buf,
+                                    size_t *cap);
 
 /* A face of the finished stack, with its attributes. */
 typedef struct stapel__out_face {

@@ -568,7 +568,15 @@ static stapel_status emit_group(stapel_ctx *ctx, stapel_stack *s, group *gr, att
     free(geoms);
     if (coll == NULL)
         return stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
-    GEOSGeometry *u = GEOSUnaryUnionPrec_r(h, coll, s->in.grid);
+    /* The seams are aligned, so the faces share their edges exactly and a
+     * coverage union merges them; the snap-rounding union is the fallback. */
+    GEOSGeometry *u = GEOSCoverageUnion_r(h, coll);
+    if (u != NULL && GEOSisValid_r(h, u) != 1) {
+        GEOSGeom_destroy_r(h, u);
+        u = NULL;
+    }
+    if (u == NULL)
+        u = GEOSUnaryUnionPrec_r(h, coll, s->in.grid);
     GEOSGeom_destroy_r(h, coll);
     if (u == NULL)
         return stapel__fail(ctx, STAPEL_EGEOS, "merging faces across tile seams failed: %s",
@@ -622,6 +630,40 @@ static stapel_status assemble(stapel_ctx *ctx, stapel_stack *s, const stapel__ti
         goto done;
     }
 
+    {
+        stapel__face **fv = malloc((tl->n_tiles + 1) * sizeof *fv);
+        size_t *nv = malloc((tl->n_tiles + 1) * sizeof *nv);
+        if (fv == NULL || nv == NULL) {
+            free(fv);
+            free(nv);
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            goto done;
+        }
+        for (size_t t = 0; t < tl->n_tiles; t++) {
+            fv[t] = out[t].faces;
+            nv[t] = out[t].n;
+        }
+        st = stapel__seams_align(ctx, tl, fv, nv, s->in.grid);
+        free(fv);
+        free(nv);
+        if (st != STAPEL_OK)
+            goto done;
+        double *buf = NULL;
+        size_t cap = 0;
+        for (size_t t = 0; t < tl->n_tiles && st == STAPEL_OK; t++) {
+            for (size_t i = 0; i < out[t].n && st == STAPEL_OK; i++) {
+                stapel__face *f = &out[t].faces[i];
+                st = stapel__face_geometry(ctx, f, s->in.grid, &buf, &cap);
+                free(f->pts);
+                free(f->ring_end);
+                f->pts = NULL;
+                f->ring_end = NULL;
+            }
+        }
+        free(buf);
+        if (st != STAPEL_OK)
+            goto done;
+    }
     for (size_t t = 0; t < tl->n_tiles; t++) {
         for (size_t i = 0; i < out[t].n; i++) {
             stapel__face *f = &out[t].faces[i];

@@ -1,0 +1,255 @@
+/*
+ * seam.c - making the faces of neighbouring tiles fit exactly, and turning
+ * face rings into GEOS geometries.
+ *
+ * Two tiles that share a border compute the same crossing points on it, but
+ * each side may also have vertices on the border that the other lacks (a
+ * crossing that rounded onto the border line, a tile corner). Before faces
+ * are merged across seams, every face edge lying on an inner tile border gets
+ * every vertex that any face has on that border line between its ends. Then
+ * the faces on both sides share their edges vertex for vertex, so a coverage
+ * union merges them exactly and cheaply, and the dissolves of the conflicts
+ * layer work the same way.
+ */
+#include "arrange.h"
+#include "pipeline.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct spt {
+    int64_t kind; /* 0: on the vertical line x = line; 1: horizontal y = line */
+    int64_t line;
+    int64_t along;
+} spt;
+
+static int cmp_spt(const void *a, const void *b)
+{
+    const spt *p = a, *q = b;
+    if (p->kind != q->kind)
+        return p->kind < q->kind ? -1 : 1;
+    if (p->line != q->line)
+        return p->line < q->line ? -1 : 1;
+    return (p->along > q->along) - (p->along < q->along);
+}
+
+/* Index of the first point >= key. */
+static size_t lower(const spt *v, size_t n, spt key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cmp_spt(&v[mid], &key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+typedef struct borders {
+    int64_t v[2]; /* inner vertical border lines, or INT64_MIN */
+    int64_t h[2];
+} borders;
+
+static borders inner_borders(const stapel__tiling *tl, size_t t, double grid)
+{
+    const stapel__tile *ti = &tl->tiles[t];
+    int64_t x0 = llround(ti->xmin / grid), x1 = llround(ti->xmax / grid);
+    int64_t y0 = llround(ti->ymin / grid), y1 = llround(ti->ymax / grid);
+    int64_t dx0 = llround(tl->xmin / grid), dx1 = llround(tl->xmax / grid);
+    int64_t dy0 = llround(tl->ymin / grid), dy1 = llround(tl->ymax / grid);
+    borders b = {{x0 > dx0 ? x0 : INT64_MIN, x1 < dx1 ? x1 : INT64_MIN},
+                 {y0 > dy0 ? y0 : INT64_MIN, y1 < dy1 ? y1 : INT64_MIN}};
+    return b;
+}
+
+static bool on_v(const borders *b, int64_t x)
+{
+    return x != INT64_MIN && (x == b->v[0] || x == b->v[1]);
+}
+
+static bool on_h(const borders *b, int64_t y)
+{
+    return y != INT64_MIN && (y == b->h[0] || y == b->h[1]);
+}
+
+static bool push_pt(stapel__ipt **v, size_t *n, size_t *cap, stapel__ipt p)
+{
+    if (*n == *cap) {
+        size_t c = *cap == 0 ? 64 : *cap * 2;
+        stapel__ipt *d = realloc(*v, c * sizeof *d);
+        if (d == NULL)
+            return false;
+        *v = d;
+        *cap = c;
+    }
+    (*v)[(*n)++] = p;
+    return true;
+}
+
+/* Rebuild f's rings with the seam points inserted. */
+static bool augment(stapel__face *f, const borders *b, const spt *pts, size_t n_pts)
+{
+    stapel__ipt *nv = NULL;
+    size_t n = 0, cap = 0;
+    uint32_t start = 0;
+    for (uint32_t r = 0; r < f->n_rings; r++) {
+        uint32_t end = f->ring_end[r];
+        for (uint32_t k = start; k + 1 < end; k++) {
+            stapel__ipt p = f->pts[k], q = f->pts[k + 1];
+            if (!push_pt(&nv, &n, &cap, p))
+                goto oom;
+            spt lo, hi;
+            bool vert = p.x == q.x && on_v(b, p.x), horz = p.y == q.y && on_h(b, p.y);
+            if (!vert && !horz)
+                continue;
+            int64_t a0 = vert ? p.y : p.x, a1 = vert ? q.y : q.x;
+            lo = (spt){vert ? 0 : 1, vert ? p.x : p.y, (a0 < a1 ? a0 : a1) + 1};
+            hi = (spt){lo.kind, lo.line, (a0 < a1 ? a1 : a0)};
+            size_t i0 = lower(pts, n_pts, lo), i1 = lower(pts, n_pts, hi);
+            if (i0 >= i1)
+                continue;
+            if (a0 < a1) {
+                for (size_t i = i0; i < i1; i++)
+                    if (!push_pt(&nv, &n, &cap,
+                                 vert ? (stapel__ipt){p.x, pts[i].along}
+                                      : (stapel__ipt){pts[i].along, p.y}))
+                        goto oom;
+            } else {
+                for (size_t i = i1; i-- > i0;)
+                    if (!push_pt(&nv, &n, &cap,
+                                 vert ? (stapel__ipt){p.x, pts[i].along}
+                                      : (stapel__ipt){pts[i].along, p.y}))
+                        goto oom;
+            }
+        }
+        if (!push_pt(&nv, &n, &cap, f->pts[end - 1]))
+            goto oom;
+        f->ring_end[r] = (uint32_t)n;
+        start = end;
+    }
+    free(f->pts);
+    f->pts = nv;
+    return true;
+oom:
+    free(nv);
+    return false;
+}
+
+static GEOSGeometry *ring_geom(GEOSContextHandle_t h, const stapel__ipt *p, size_t n, double grid,
+                               double **buf, size_t *cap)
+{
+    if (n < 4)
+        return NULL;
+    if (2 * n > *cap) {
+        size_t c = 2 * n + 64;
+        double *d = realloc(*buf, c * sizeof *d);
+        if (d == NULL)
+            return NULL;
+        *buf = d;
+        *cap = c;
+    }
+    for (size_t i = 0; i < n; i++) {
+        (*buf)[2 * i] = (double)p[i].x * grid;
+        (*buf)[2 * i + 1] = (double)p[i].y * grid;
+    }
+    GEOSCoordSequence *seq = GEOSCoordSeq_copyFromBuffer_r(h, *buf, (unsigned)n, 0, 0);
+    return seq != NULL ? GEOSGeom_createLinearRing_r(h, seq) : NULL;
+}
+
+stapel_status stapel__face_geometry(stapel_ctx *ctx, stapel__face *f, double grid, double **buf,
+                                    size_t *cap)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    GEOSGeometry *shell = ring_geom(h, f->pts, f->ring_end[0], grid, buf, cap);
+    if (shell == NULL)
+        return stapel__fail(ctx, STAPEL_EGEOS, "cannot build a face: %s", stapel__geos_error(ctx));
+    GEOSGeometry **holes = malloc((f->n_rings + 1) * sizeof *holes);
+    if (holes == NULL) {
+        GEOSGeom_destroy_r(h, shell);
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    unsigned nh = 0;
+    for (uint32_t r = 1; r < f->n_rings; r++) {
+        GEOSGeometry *g = ring_geom(h, f->pts + f->ring_end[r - 1],
+                                    f->ring_end[r] - f->ring_end[r - 1], grid, buf, cap);
+        if (g != NULL)
+            holes[nh++] = g;
+    }
+    GEOSGeometry *poly = GEOSGeom_createPolygon_r(h, shell, holes, nh);
+    free(holes);
+    if (poly == NULL)
+        return stapel__fail(ctx, STAPEL_EGEOS, "cannot build a face: %s", stapel__geos_error(ctx));
+    if (f->pinched && GEOSisValid_r(h, poly) != 1) {
+        /* A boundary that touches itself at a node: split it into valid
+         * parts; no vertex moves and the area stays the same. */
+        GEOSGeometry *fixed = GEOSMakeValid_r(h, poly);
+        GEOSGeom_destroy_r(h, poly);
+        if (fixed == NULL)
+            return stapel__fail(ctx, STAPEL_EGEOS, "repairing a face failed: %s",
+                                stapel__geos_error(ctx));
+        stapel_status st = stapel__polygonal_only(ctx, &fixed);
+        if (st != STAPEL_OK) {
+            GEOSGeom_destroy_r(h, fixed);
+            return st;
+        }
+        poly = fixed;
+    }
+    f->geom = poly;
+    return STAPEL_OK;
+}
+
+stapel_status stapel__seams_align(stapel_ctx *ctx, const stapel__tiling *tl, stapel__face **faces,
+                                  const size_t *n_faces, double grid)
+{
+    spt *pts = NULL;
+    size_t n = 0, cap = 0;
+    for (size_t t = 0; t < tl->n_tiles; t++) {
+        borders b = inner_borders(tl, t, grid);
+        for (size_t i = 0; i < n_faces[t]; i++) {
+            const stapel__face *f = &faces[t][i];
+            if (!f->on_seam)
+                continue;
+            size_t np = f->ring_end[f->n_rings - 1];
+            for (size_t k = 0; k < np; k++) {
+                stapel__ipt p = f->pts[k];
+                for (int s = 0; s < 2; s++) {
+                    bool v = s == 0 ? on_v(&b, p.x) : on_h(&b, p.y);
+                    if (!v)
+                        continue;
+                    if (n == cap) {
+                        size_t c = cap == 0 ? 1024 : cap * 2;
+                        spt *d = realloc(pts, c * sizeof *d);
+                        if (d == NULL) {
+                            free(pts);
+                            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+                        }
+                        pts = d;
+                        cap = c;
+                    }
+                    pts[n++] = s == 0 ? (spt){0, p.x, p.y} : (spt){1, p.y, p.x};
+                }
+            }
+        }
+    }
+    if (n > 0)
+        qsort(pts, n, sizeof *pts, cmp_spt);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (u == 0 || cmp_spt(&pts[u - 1], &pts[i]) != 0)
+            pts[u++] = pts[i];
+    for (size_t t = 0; t < tl->n_tiles; t++) {
+        borders b = inner_borders(tl, t, grid);
+        for (size_t i = 0; i < n_faces[t]; i++) {
+            stapel__face *f = &faces[t][i];
+            if (f->on_seam && !augment(f, &b, pts, u)) {
+                free(pts);
+                return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            }
+        }
+    }
+    free(pts);
+    return STAPEL_OK;
+}
