@@ -28,6 +28,7 @@ typedef struct cli_command {
 extern const cli_command cmd_info;
 extern const cli_command cmd_stack;
 extern const cli_command cmd_summary;
+extern const cli_command cmd_merge;
 extern const cli_command cmd_render;
 
 /* "stapel: cmd: message" on stderr. */

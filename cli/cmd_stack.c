@@ -47,6 +47,8 @@ static void stack_help(void)
         "Run:\n"
         "  --threads N             worker threads (default: one per core)\n"
         "  --tile-vertices N       target vertices per tile (default: 16000)\n"
+        "  --shard i/N             compute only shard i of N (1 <= i <= N) into OUT; join\n"
+        "                          the N outputs with 'stapel merge'\n"
         "  -q, --quiet             no warnings, progress or summary\n"
         "  -v, --verbose           also print the time of each phase\n"
         "  --progress              show progress even when stderr is not a terminal\n"
@@ -127,6 +129,7 @@ enum {
     OPT_TILE_VERTICES,
     OPT_PROGRESS,
     OPT_RULES,
+    OPT_SHARD,
 };
 
 static int stack_run(int argc, char **argv)
@@ -148,6 +151,7 @@ static int stack_run(int argc, char **argv)
         {"verbose", no_argument, NULL, 'v'},
         {"progress", no_argument, NULL, OPT_PROGRESS},
         {"rules", required_argument, NULL, OPT_RULES},
+        {"shard", required_argument, NULL, OPT_SHARD},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -244,6 +248,17 @@ static int stack_run(int argc, char **argv)
         case OPT_RULES:
             rules_path = optarg;
             break;
+        case OPT_SHARD: {
+            int i = 0, n = 0;
+            char end = 0;
+            if (sscanf(optarg, "%d/%d%c", &i, &n, &end) != 2 || n < 1 || i < 1 || i > n) {
+                rc = cli_usage("stack", "--shard needs i/N with 1 <= i <= N, got '%s'", optarg);
+                goto done;
+            }
+            opts.shard_index = i;
+            opts.shard_count = n;
+            break;
+        }
         case 'h':
             stack_help();
             goto done;

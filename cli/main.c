@@ -12,6 +12,7 @@
 static const cli_command *const commands[] = {
     &cmd_stack,
     &cmd_summary,
+    &cmd_merge,
     &cmd_render,
     &cmd_info,
 };

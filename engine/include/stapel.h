@@ -191,9 +191,11 @@ typedef struct stapel_stack_opts {
     double grid;          /* snap grid in CRS units; 0 means 0.001 (1 mm) */
     int threads;          /* worker threads; 0 means one per core */
     size_t tile_vertices; /* target vertices per tile; 0 means the default */
+    int shard_index;      /* with shard_count > 0: compute only shard i of N (1 <= i <= N) */
+    int shard_count;      /* 0: the whole stack */
 } stapel_stack_opts;
 
-#define STAPEL_STACK_OPTS_INIT {NULL, NULL, 0.0, 0, 0}
+#define STAPEL_STACK_OPTS_INIT {NULL, NULL, 0.0, 0, 0, 0, 0}
 
 /* The inputs of a stack: claim layers, zone layers and options. */
 typedef struct stapel_job stapel_job;
@@ -258,6 +260,13 @@ typedef struct stapel_face {
  * Warnings (repairs, empty layers) go to the log callback; progress to the
  * progress callback. Caller owns *out; free with stapel_stack_free(). */
 stapel_status stapel_stack_build(stapel_ctx *ctx, stapel_stack **out, const stapel_job *job);
+
+/* Join the GeoPackages that the shards of one run wrote ("stapel stack
+ * --shard i/N", every i once) into one stack: faces cut by shard borders are
+ * merged and the conflicts and summaries recomputed. Caller owns *out; free
+ * with stapel_stack_free(). */
+stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char *const *parts,
+                                 size_t n_parts);
 
 /* Free a stack. Accepts NULL. */
 void stapel_stack_free(stapel_stack *stack);

@@ -144,6 +144,7 @@ typedef struct stapel__out_face {
     char *themes, *claim_ids, *province, *novex, *conflict_pairs;
     stapel_verdict verdict;
     double area;
+    bool seam; /* made from faces on tile seams: a shard merge must look at it */
 } stapel__out_face;
 
 /* One row of the conflicts layer: a theme pair in one zone combination. */
@@ -174,8 +175,25 @@ struct stapel_stack {
     stapel__conflict *conflicts;
     size_t n_conflicts;
     stapel_summary *summary;
+    int shard_index, shard_count; /* 0/0 for a whole run */
     stapel_stack_stats stats;
 };
+
+/* Faces of one tile, or of one shard when merging. */
+typedef struct stapel__face_list {
+    stapel__face *faces;
+    size_t n;
+} stapel__face_list;
+
+/* The distinct themes of s's layers and the verdict of each pair, from
+ * s->layer_themes and s->rules. */
+stapel_status stapel__stack_themes(stapel_ctx *ctx, stapel_stack *s);
+
+/* Turn face lists into the faces of s, merging the faces flagged on_seam
+ * with the faces of the same label from the other lists, and derive their
+ * attributes. The faces' geometries move into s. */
+stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_lists,
+                                     stapel__face_list *out);
 
 /* Compute the conflicts and the zone summaries of a built stack. */
 stapel_status stapel__summarize(stapel_ctx *ctx, stapel_stack *s);

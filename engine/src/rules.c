@@ -273,6 +273,28 @@ stapel_status stapel_rules_read(stapel_ctx *ctx, stapel_rules **out, const char 
     return STAPEL_OK;
 }
 
+stapel_status stapel__rules_new(stapel_ctx *ctx, stapel_rules **out, const char *source)
+{
+    *out = calloc(1, sizeof **out);
+    if (*out == NULL || ((*out)->source = stapel__strdup(source)) == NULL) {
+        free(*out);
+        *out = NULL;
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    return STAPEL_OK;
+}
+
+stapel_status stapel__rules_add(stapel_ctx *ctx, stapel_rules *r, const char *a, const char *b,
+                                stapel_verdict v, const char *note, int line)
+{
+    return add_rule(ctx, r, a, b, v, note, line);
+}
+
+bool stapel__verdict_parse(const char *s, stapel_verdict *out)
+{
+    return parse_verdict(s, out);
+}
+
 stapel_status stapel__rules_clone(stapel_ctx *ctx, stapel_rules **out, const stapel_rules *src)
 {
     *out = NULL;

@@ -25,6 +25,16 @@ struct stapel_rules {
     size_t n_themes;
 };
 
+/* Empty rules named source. Caller owns *out; free with stapel_rules_free(). */
+stapel_status stapel__rules_new(stapel_ctx *ctx, stapel_rules **out, const char *source);
+
+/* Add a rule, with the checks of a rules file (line is for messages). */
+stapel_status stapel__rules_add(stapel_ctx *ctx, stapel_rules *r, const char *a, const char *b,
+                                stapel_verdict v, const char *note, int line);
+
+/* "conflict", "conditional" or "compatible" to a verdict; false otherwise. */
+bool stapel__verdict_parse(const char *s, stapel_verdict *out);
+
 /* A deep copy. Caller owns *out; free with stapel_rules_free(). */
 stapel_status stapel__rules_clone(stapel_ctx *ctx, stapel_rules **out, const stapel_rules *src);
 

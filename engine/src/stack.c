@@ -38,6 +38,13 @@ stapel_status stapel_job_new(stapel_ctx *ctx, stapel_job **out, const stapel_sta
         free(job);
         return stapel__fail(ctx, STAPEL_EINVAL, "threads and grid must not be negative");
     }
+    if (job->opts.shard_count < 0 ||
+        (job->opts.shard_count > 0 &&
+         (job->opts.shard_index < 1 || job->opts.shard_index > job->opts.shard_count))) {
+        int i = job->opts.shard_index, n = job->opts.shard_count;
+        free(job);
+        return stapel__fail(ctx, STAPEL_EINVAL, "bad shard %d/%d: use i/N with 1 <= i <= N", i, n);
+    }
     job->t_srs = stapel__strdup(job->opts.t_srs != NULL ? job->opts.t_srs : "EPSG:28992");
     job->s_srs = stapel__strdup(job->opts.s_srs);
     if (job->t_srs == NULL || (job->opts.s_srs != NULL && job->s_srs == NULL)) {
@@ -213,16 +220,13 @@ const stapel_summary *stapel_stack_summary(const stapel_stack *s)
 
 /* ---- worker threads ------------------------------------------------------- */
 
-typedef struct tile_out {
-    stapel__face *faces;
-    size_t n;
-} tile_out;
 
 typedef struct run {
     stapel_ctx *parent;
+    int shard_index, shard_count; /* process only tiles t with t % count == index - 1 */
     const stapel__input *in;
     const stapel__tiling *tl;
-    tile_out *out;
+    stapel__face_list *out;
     atomic_size_t next;
     atomic_size_t done;
     atomic_int failed;
@@ -240,6 +244,10 @@ static void run_tiles(run *r, stapel_ctx *wctx, bool report)
         size_t i = atomic_fetch_add(&r->next, 1);
         if (i >= r->tl->n_tiles)
             return;
+        if (r->shard_count > 0 && (int)(i % (size_t)r->shard_count) != r->shard_index - 1) {
+            atomic_fetch_add(&r->done, 1);
+            continue; /* another shard's tile */
+        }
         stapel__clear(wctx);
         stapel_status st = stapel__tile_overlay(wctx, r->in, r->tl, i, r->in->grid,
                                                 &r->out[i].faces, &r->out[i].n);
@@ -296,9 +304,16 @@ static int thread_count(int requested, size_t n_tiles)
 }
 
 static stapel_status overlay_all(stapel_ctx *ctx, const stapel__input *in,
-                                 const stapel__tiling *tl, int threads, tile_out *out)
+                                 const stapel__tiling *tl, const stapel_stack_opts *opts,
+                                 stapel__face_list *out)
 {
-    run r = {.parent = ctx, .in = in, .tl = tl, .out = out};
+    int threads = opts->threads;
+    run r = {.parent = ctx,
+             .in = in,
+             .tl = tl,
+             .out = out,
+             .shard_index = opts->shard_index,
+             .shard_count = opts->shard_count};
     atomic_init(&r.next, 0);
     atomic_init(&r.done, 0);
     atomic_init(&r.failed, 0);
@@ -490,7 +505,7 @@ static stapel_status face_attributes(stapel_ctx *ctx, stapel_stack *s, stapel__o
 
 /* The distinct themes of the layers, sorted, and each layer's rank; the
  * verdict of every pair of themes from the rules. */
-static stapel_status themes_make(stapel_ctx *ctx, stapel_stack *s)
+stapel_status stapel__stack_themes(stapel_ctx *ctx, stapel_stack *s)
 {
     size_t n_layers = s->n_layers;
     s->themes = malloc((n_layers > 0 ? n_layers : 1) * sizeof *s->themes);
@@ -527,7 +542,7 @@ typedef struct attr_scratch {
 } attr_scratch;
 
 static stapel_status push_out(stapel_ctx *ctx, stapel_stack *s, GEOSGeometry *g,
-                              const uint32_t *ids, uint32_t n, attr_scratch *sc)
+                              const uint32_t *ids, uint32_t n, attr_scratch *sc, bool seam)
 {
     if (s->n_faces == s->cap_faces) {
         size_t cap = s->cap_faces == 0 ? 1024 : s->cap_faces * 2;
@@ -542,6 +557,7 @@ static stapel_status push_out(stapel_ctx *ctx, stapel_stack *s, GEOSGeometry *g,
     stapel__out_face *of = &s->faces[s->n_faces++];
     memset(of, 0, sizeof *of);
     of->geom = g;
+    of->seam = seam;
     return face_attributes(ctx, s, of, ids, n, sc->claims, sc->seen, sc->unrated);
 }
 
@@ -554,7 +570,7 @@ static stapel_status emit_group(stapel_ctx *ctx, stapel_stack *s, group *gr, att
     if (gr->n == 1) {
         GEOSGeometry *g = gr->members[0].geom;
         gr->members[0].geom = NULL;
-        return push_out(ctx, s, g, ids, n_ids, sc);
+        return push_out(ctx, s, g, ids, n_ids, sc, true);
     }
     GEOSGeometry **geoms = malloc(gr->n * sizeof *geoms);
     if (geoms == NULL)
@@ -592,19 +608,57 @@ static stapel_status emit_group(stapel_ctx *ctx, stapel_stack *s, group *gr, att
             st = stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
             break;
         }
-        st = push_out(ctx, s, c, ids, n_ids, sc);
+        st = push_out(ctx, s, c, ids, n_ids, sc, true);
     }
     GEOSGeom_destroy_r(h, u);
     return st;
 }
 
-static stapel_status assemble(stapel_ctx *ctx, stapel_stack *s, const stapel__tiling *tl,
-                              tile_out *out)
+/* Align the seams of the tile outputs and give every face its geometry. */
+static stapel_status align_and_build(stapel_ctx *ctx, stapel_stack *s, const stapel__tiling *tl,
+                                     stapel__face_list *out)
+{
+    stapel__face **fv = malloc((tl->n_tiles + 1) * sizeof *fv);
+    size_t *nv = malloc((tl->n_tiles + 1) * sizeof *nv);
+    if (fv == NULL || nv == NULL) {
+        free(fv);
+        free(nv);
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    for (size_t t = 0; t < tl->n_tiles; t++) {
+        fv[t] = out[t].faces;
+        nv[t] = out[t].n;
+    }
+    stapel_status st = stapel__seams_align(ctx, tl, fv, nv, s->in.grid);
+    free(fv);
+    free(nv);
+    double *buf = NULL;
+    size_t cap = 0;
+    for (size_t t = 0; t < tl->n_tiles && st == STAPEL_OK; t++) {
+        for (size_t i = 0; i < out[t].n && st == STAPEL_OK; i++) {
+            stapel__face *f = &out[t].faces[i];
+            st = stapel__face_geometry(ctx, f, s->in.grid, &buf, &cap);
+            /* The rings are not needed once the geometry exists. */
+            free(f->pts);
+            free(f->ring_end);
+            f->pts = NULL;
+            f->ring_end = NULL;
+        }
+    }
+    free(buf);
+    return st;
+}
+
+/* Turn face lists (one per tile, or per shard when merging) into the faces
+ * of the stack: faces flagged on_seam are merged with the faces of the same
+ * label from the other lists. */
+stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_lists,
+                                     stapel__face_list *out)
 {
     GEOSContextHandle_t h = ctx->geos;
     stapel_status st = STAPEL_OK;
     size_t n_total = 0, n_seam = 0;
-    for (size_t t = 0; t < tl->n_tiles; t++) {
+    for (size_t t = 0; t < n_lists; t++) {
         n_total += out[t].n;
         for (size_t i = 0; i < out[t].n; i++)
             n_seam += out[t].faces[i].on_seam;
@@ -630,41 +684,7 @@ static stapel_status assemble(stapel_ctx *ctx, stapel_stack *s, const stapel__ti
         goto done;
     }
 
-    {
-        stapel__face **fv = malloc((tl->n_tiles + 1) * sizeof *fv);
-        size_t *nv = malloc((tl->n_tiles + 1) * sizeof *nv);
-        if (fv == NULL || nv == NULL) {
-            free(fv);
-            free(nv);
-            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-            goto done;
-        }
-        for (size_t t = 0; t < tl->n_tiles; t++) {
-            fv[t] = out[t].faces;
-            nv[t] = out[t].n;
-        }
-        st = stapel__seams_align(ctx, tl, fv, nv, s->in.grid);
-        free(fv);
-        free(nv);
-        if (st != STAPEL_OK)
-            goto done;
-        double *buf = NULL;
-        size_t cap = 0;
-        for (size_t t = 0; t < tl->n_tiles && st == STAPEL_OK; t++) {
-            for (size_t i = 0; i < out[t].n && st == STAPEL_OK; i++) {
-                stapel__face *f = &out[t].faces[i];
-                st = stapel__face_geometry(ctx, f, s->in.grid, &buf, &cap);
-                free(f->pts);
-                free(f->ring_end);
-                f->pts = NULL;
-                f->ring_end = NULL;
-            }
-        }
-        free(buf);
-        if (st != STAPEL_OK)
-            goto done;
-    }
-    for (size_t t = 0; t < tl->n_tiles; t++) {
+    for (size_t t = 0; t < n_lists; t++) {
         for (size_t i = 0; i < out[t].n; i++) {
             stapel__face *f = &out[t].faces[i];
             if (!f->on_seam) {
@@ -708,11 +728,11 @@ static stapel_status assemble(stapel_ctx *ctx, stapel_stack *s, const stapel__ti
             stapel__face *f = &out[sl->tile].faces[sl->index];
             GEOSGeometry *g = f->geom;
             f->geom = NULL;
-            st = push_out(ctx, s, g, f->ids, f->n_ids, &sc);
+            st = push_out(ctx, s, g, f->ids, f->n_ids, &sc, false);
         }
     }
     /* Seam faces were moved into their groups: clear them in the tile lists. */
-    for (size_t t = 0; t < tl->n_tiles; t++)
+    for (size_t t = 0; t < n_lists; t++)
         for (size_t i = 0; i < out[t].n; i++)
             if (out[t].faces[i].on_seam)
                 out[t].faces[i].geom = NULL;
@@ -771,13 +791,15 @@ stapel_status stapel_stack_build(stapel_ctx *ctx, stapel_stack **out, const stap
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     s->geos = GEOS_init_r();
     stapel__tiling tl = {0};
-    tile_out *tout = NULL;
+    stapel__face_list *tout = NULL;
     stapel_status st = STAPEL_OK;
     if (s->geos == NULL) {
         free(s);
         return stapel__fail(ctx, STAPEL_EGEOS, "cannot start GEOS");
     }
     s->n_layers = job->n_layers;
+    s->shard_index = job->opts.shard_index;
+    s->shard_count = job->opts.shard_count;
     s->layer_themes = calloc(job->n_layers, sizeof *s->layer_themes);
     s->layer_sources = calloc(job->n_layers, sizeof *s->layer_sources);
     if (s->layer_themes == NULL || s->layer_sources == NULL) {
@@ -799,7 +821,7 @@ stapel_status stapel_stack_build(stapel_ctx *ctx, stapel_stack **out, const stap
         st = stapel_rules_read(ctx, &s->rules, NULL);
     if (st != STAPEL_OK)
         goto done;
-    st = themes_make(ctx, s);
+    st = stapel__stack_themes(ctx, s);
     if (st != STAPEL_OK)
         goto done;
     if (!s->rules->builtin) {
@@ -846,12 +868,14 @@ stapel_status stapel_stack_build(stapel_ctx *ctx, stapel_stack **out, const stap
     }
     stapel__progress(ctx, "overlay", 0.0);
     t0 = now();
-    st = overlay_all(ctx, &s->in, &tl, job->opts.threads, tout);
+    st = overlay_all(ctx, &s->in, &tl, &job->opts, tout);
     s->stats.seconds_overlay = now() - t0;
     if (st != STAPEL_OK)
         goto done;
     t0 = now();
-    st = assemble(ctx, s, &tl, tout);
+    st = align_and_build(ctx, s, &tl, tout);
+    if (st == STAPEL_OK)
+        st = stapel__stack_assemble(ctx, s, tl.n_tiles, tout);
     s->stats.seconds_merge = now() - t0;
     if (st != STAPEL_OK)
         goto done;

@@ -106,6 +106,9 @@ static stapel_status write_faces(writer *w, GDALDatasetH ds, OGRSpatialReference
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0] && st == STAPEL_OK; i++)
         st = add_field(w, l, fields[i].name, fields[i].type, fields[i].sub);
+    /* A shard marks the faces that touch tile seams, for stapel merge. */
+    if (st == STAPEL_OK && s->shard_count > 0)
+        st = add_field(w, l, "seam", OFTInteger, OFSTBoolean);
     if (st != STAPEL_OK)
         return st;
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
@@ -139,6 +142,8 @@ static stapel_status write_faces(writer *w, GDALDatasetH ds, OGRSpatialReference
         OGR_F_SetFieldString(feat, 6, stapel_verdict_name(f->verdict));
         OGR_F_SetFieldString(feat, 7, f->conflict_pairs);
         OGR_F_SetFieldDouble(feat, 8, f->area);
+        if (s->shard_count > 0)
+            OGR_F_SetFieldInteger(feat, 9, f->seam ? 1 : 0);
         OGRGeometryH og;
         st = to_ogr_multi(w, f->geom, &og);
         if (st != STAPEL_OK) {
@@ -343,6 +348,89 @@ static stapel_status write_summary(writer *w, GDALDatasetH ds, const stapel_stac
     return commit(w, ds, false);
 }
 
+/* The rules the verdicts came from, and what the run was: so an output can
+ * be understood, and merged, on its own. */
+static stapel_status write_run_info(writer *w, GDALDatasetH ds, const stapel_stack *s)
+{
+    OGRLayerH l;
+    stapel_status st = create_table(w, ds, "rules", "Regels",
+                                    "The theme x theme verdicts used for this stack.", &l);
+    const char *rf[] = {"theme_a", "theme_b", "verdict", "note"};
+    for (size_t i = 0; i < 4 && st == STAPEL_OK; i++)
+        st = add_field(w, l, rf[i], OFTString, OFSTNone);
+    if (st != STAPEL_OK)
+        return st;
+    if (GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
+        return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot start a transaction", w->tmp);
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
+    for (size_t i = 0; i < s->rules->n; i++) {
+        const stapel__rule *r = &s->rules->rules[i];
+        OGRFeatureH f = OGR_F_Create(defn);
+        OGR_F_SetFieldString(f, 0, r->a);
+        OGR_F_SetFieldString(f, 1, r->b);
+        OGR_F_SetFieldString(f, 2, stapel_verdict_name(r->verdict));
+        if (r->note != NULL)
+            OGR_F_SetFieldString(f, 3, r->note);
+        OGRErr err = OGR_L_CreateFeature(l, f);
+        OGR_F_Destroy(f);
+        if (err != OGRERR_NONE)
+            return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write the rules", w->tmp);
+    }
+    st = commit(w, ds, false);
+    if (st != STAPEL_OK)
+        return st;
+
+    st = create_table(w, ds, "run_info", "Over deze run",
+                      "How this stack was made: stapel version, grid, themes, sources, shard.", &l);
+    if (st == STAPEL_OK)
+        st = add_field(w, l, "key", OFTString, OFSTNone);
+    if (st == STAPEL_OK)
+        st = add_field(w, l, "value", OFTString, OFSTNone);
+    if (st != STAPEL_OK)
+        return st;
+    if (GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
+        return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot start a transaction", w->tmp);
+    defn = OGR_L_GetLayerDefn(l);
+    char grid[64], shard[64];
+    snprintf(grid, sizeof grid, "%.17g", s->in.grid);
+    snprintf(shard, sizeof shard, "%d/%d", s->shard_index, s->shard_count);
+    const char *kv[][2] = {{"stapel_version", STAPEL_VERSION}, {"grid", grid},
+                           {"shard", s->shard_count > 0 ? shard : NULL}};
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0] + s->n_layers && st == STAPEL_OK; i++) {
+        const char *key, *value;
+        if (i < sizeof kv / sizeof kv[0]) {
+            key = kv[i][0];
+            value = kv[i][1];
+        } else {
+            key = s->layer_themes[i - sizeof kv / sizeof kv[0]];
+            value = s->layer_sources[i - sizeof kv / sizeof kv[0]];
+        }
+        if (value == NULL)
+            continue;
+        OGRFeatureH f = OGR_F_Create(defn);
+        OGR_F_SetFieldString(f, 0, i < sizeof kv / sizeof kv[0] ? key : "layer");
+        if (i < sizeof kv / sizeof kv[0]) {
+            OGR_F_SetFieldString(f, 1, value);
+        } else {
+            char *both = malloc(strlen(key) + strlen(value) + 2);
+            if (both == NULL) {
+                OGR_F_Destroy(f);
+                return stapel__fail(w->ctx, STAPEL_ENOMEM, "out of memory");
+            }
+            sprintf(both, "%s=%s", key, value);
+            OGR_F_SetFieldString(f, 1, both);
+            free(both);
+        }
+        OGRErr err = OGR_L_CreateFeature(l, f);
+        OGR_F_Destroy(f);
+        if (err != OGRERR_NONE)
+            st = stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write run_info", w->tmp);
+    }
+    if (st != STAPEL_OK)
+        return st;
+    return commit(w, ds, false);
+}
+
 /* A temporary path in the directory of path. Caller frees. */
 static char *temp_path_for(const char *path)
 {
@@ -419,6 +507,8 @@ stapel_status stapel_stack_write(stapel_ctx *ctx, const stapel_stack *s, const c
         st = write_conflicts(&w, ds, srs, s);
     if (st == STAPEL_OK && s->summary != NULL)
         st = write_summary(&w, ds, s);
+    if (st == STAPEL_OK)
+        st = write_run_info(&w, ds, s);
     if (st == STAPEL_OK)
         st = stapel__styles_write(ctx, ds, s->zone_fields[STAPEL_ZONE_PROVINCE],
                                   s->zone_fields[STAPEL_ZONE_NOVEX]);

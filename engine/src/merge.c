@@ -1,0 +1,548 @@
+/*
+ * merge.c - joining the GeoPackages of a sharded run into one stack.
+ *
+ * Every shard holds the faces of its tiles, with a `seam` flag on faces that
+ * touch a tile border; its rules, zones and run_info are those of the whole
+ * run. The merge reads the faces back, rebuilds their labels from the
+ * attributes (claim ids, province and NOVEX names), merges the seam faces of
+ * equal label across shards exactly as a single run merges them across
+ * tiles, and recomputes conflicts and summaries. Shards must come from one
+ * run: the same N, each index once.
+ */
+#include "pipeline.h"
+#include "source.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- a string -> index map ---------------------------------------------- */
+
+typedef struct strmap {
+    char **keys;
+    uint32_t *vals;
+    size_t cap, n;
+} strmap;
+
+static uint64_t str_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s != '\0'; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static void strmap_free(strmap *m)
+{
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->keys != NULL ? m->keys[i] : NULL);
+    free(m->keys);
+    free(m->vals);
+}
+
+/* The value of key, or add it with value next; UINT32_MAX when out of memory. */
+static uint32_t strmap_get(strmap *m, const char *key, uint32_t next, bool *added)
+{
+    *added = false;
+    if (2 * (m->n + 1) > m->cap) {
+        strmap b = {0};
+        b.cap = m->cap == 0 ? 64 : 2 * m->cap;
+        b.keys = calloc(b.cap, sizeof *b.keys);
+        b.vals = calloc(b.cap, sizeof *b.vals);
+        if (b.keys == NULL || b.vals == NULL) {
+            free(b.keys);
+            free(b.vals);
+            return UINT32_MAX;
+        }
+        for (size_t i = 0; i < m->cap; i++) {
+            if (m->keys[i] == NULL)
+                continue;
+            size_t j = str_hash(m->keys[i]) & (b.cap - 1);
+            while (b.keys[j] != NULL)
+                j = (j + 1) & (b.cap - 1);
+            b.keys[j] = m->keys[i];
+            b.vals[j] = m->vals[i];
+        }
+        b.n = m->n;
+        free(m->keys);
+        free(m->vals);
+        *m = b;
+    }
+    size_t j = str_hash(key) & (m->cap - 1);
+    while (m->keys[j] != NULL) {
+        if (strcmp(m->keys[j], key) == 0)
+            return m->vals[j];
+        j = (j + 1) & (m->cap - 1);
+    }
+    m->keys[j] = stapel__strdup(key);
+    if (m->keys[j] == NULL)
+        return UINT32_MAX;
+    m->vals[j] = next;
+    m->n++;
+    *added = true;
+    return next;
+}
+
+/* ---- reading --------------------------------------------------------------- */
+
+typedef struct part {
+    const char *path;
+    GDALDatasetH ds;
+    int index, count;
+    double grid;
+} part;
+
+typedef struct ids_buf {
+    uint32_t *v;
+    size_t n, cap;
+} ids_buf;
+
+static bool ids_push(ids_buf *b, uint32_t id)
+{
+    if (b->n == b->cap) {
+        size_t c = b->cap == 0 ? 16 : 2 * b->cap;
+        uint32_t *d = realloc(b->v, c * sizeof *d);
+        if (d == NULL)
+            return false;
+        b->v = d;
+        b->cap = c;
+    }
+    b->v[b->n++] = id;
+    return true;
+}
+
+#define ZONE_BIT 0x80000000u /* marks a zone id until the claims are counted */
+
+typedef struct merger {
+    stapel_ctx *ctx;
+    stapel_stack *s;
+    strmap claims;  /* "theme:fid" -> claim index */
+    strmap themes;  /* theme -> layer index */
+    strmap zones[2]; /* zone name -> zone item index (within zone_items) */
+    stapel__item *claim_items;
+    size_t n_claims, cap_claims;
+    stapel__item *zone_items; /* provinces, then NOVEX areas */
+    size_t n_zone_items, n_prov;
+} merger;
+
+static stapel_status read_run_info(stapel_ctx *ctx, part *p)
+{
+    OGRLayerH l = GDALDatasetGetLayerByName(p->ds, "run_info");
+    if (l == NULL)
+        return stapel__fail(ctx, STAPEL_EDATA,
+                            "%s: no run_info table; is it written by 'stapel stack --shard'?",
+                            p->path);
+    OGRFeatureH f;
+    OGR_L_ResetReading(l);
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        const char *k = OGR_F_GetFieldAsString(f, 0), *v = OGR_F_GetFieldAsString(f, 1);
+        if (strcmp(k, "shard") == 0 && sscanf(v, "%d/%d", &p->index, &p->count) != 2)
+            p->index = p->count = 0;
+        if (strcmp(k, "grid") == 0)
+            p->grid = atof(v);
+        OGR_F_Destroy(f);
+    }
+    if (p->count <= 0)
+        return stapel__fail(ctx, STAPEL_EDATA,
+                            "%s: not a shard (made without --shard); only shards can be merged",
+                            p->path);
+    return STAPEL_OK;
+}
+
+static stapel_status read_rules(merger *m, GDALDatasetH ds, const char *path)
+{
+    stapel_status st = stapel__rules_new(m->ctx, &m->s->rules, path);
+    OGRLayerH l = GDALDatasetGetLayerByName(ds, "rules");
+    if (st != STAPEL_OK)
+        return st;
+    if (l == NULL)
+        return stapel__fail(m->ctx, STAPEL_EDATA, "%s: no rules table", path);
+    OGRFeatureH f;
+    OGR_L_ResetReading(l);
+    while ((f = OGR_L_GetNextFeature(l)) != NULL && st == STAPEL_OK) {
+        stapel_verdict v;
+        if (!stapel__verdict_parse(OGR_F_GetFieldAsString(f, 2), &v))
+            st = stapel__fail(m->ctx, STAPEL_EDATA, "%s: rules: bad verdict '%s'", path,
+                              OGR_F_GetFieldAsString(f, 2));
+        else
+            st = stapel__rules_add(m->ctx, m->s->rules, OGR_F_GetFieldAsString(f, 0),
+                                   OGR_F_GetFieldAsString(f, 1), v,
+                                   OGR_F_IsFieldSetAndNotNull(f, 3) ? OGR_F_GetFieldAsString(f, 3)
+                                                                    : NULL,
+                                   (int)OGR_F_GetFID(f) + 1);
+        OGR_F_Destroy(f);
+    }
+    return st;
+}
+
+static stapel_status to_geos(merger *m, OGRGeometryH g, GEOSGeometry **out, const char *path,
+                             const char *layer, long long fid)
+{
+    stapel__conv kind;
+    stapel_status st = stapel__ogr_to_geos(m->ctx, out, &kind, g, 0.0, NULL);
+    if (st == STAPEL_OK && kind != STAPEL_CONV_OK)
+        st = stapel__fail(m->ctx, STAPEL_EDATA, "%s: layer %s: feature %lld has no polygon", path,
+                          layer, fid);
+    else if (st != STAPEL_OK)
+        st = stapel__wrap(m->ctx, st, "%s: layer %s: feature %lld", path, layer, fid);
+    return st;
+}
+
+/* Zones as written by the first shard: the name is the one field. */
+static stapel_status read_zones(merger *m, GDALDatasetH ds, const char *path, int kind)
+{
+    const char *name = kind == STAPEL_ZONE_PROVINCE ? "provinces" : "novex";
+    OGRLayerH l = GDALDatasetGetLayerByName(ds, name);
+    if (l == NULL)
+        return STAPEL_OK;
+    OGRFeatureDefnH d = OGR_L_GetLayerDefn(l);
+    if (OGR_FD_GetFieldCount(d) < 1)
+        return stapel__fail(m->ctx, STAPEL_EDATA, "%s: layer %s has no name field", path, name);
+    m->s->zone_fields[kind] = stapel__strdup(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(d, 0)));
+    if (m->s->zone_fields[kind] == NULL)
+        return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
+    stapel__input *in = &m->s->in;
+    OGRFeatureH f;
+    stapel_status st = STAPEL_OK;
+    OGR_L_ResetReading(l);
+    while (st == STAPEL_OK && (f = OGR_L_GetNextFeature(l)) != NULL) {
+        GEOSGeometry *g = NULL;
+        st = to_geos(m, OGR_F_GetGeometryRef(f), &g, path, name, (long long)OGR_F_GetFID(f));
+        const char *zname = OGR_F_GetFieldAsString(f, 0);
+        stapel__item *d2 = st == STAPEL_OK
+                               ? realloc(m->zone_items, (m->n_zone_items + 1) * sizeof *d2)
+                               : NULL;
+        if (st == STAPEL_OK && d2 == NULL)
+            st = stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
+        if (st != STAPEL_OK) {
+            if (g != NULL)
+                GEOSGeom_destroy_r(m->ctx->geos, g);
+            OGR_F_Destroy(f);
+            break;
+        }
+        m->zone_items = d2;
+        stapel__item *it = &m->zone_items[m->n_zone_items];
+        memset(it, 0, sizeof *it);
+        it->geom = g;
+        it->fid = OGR_F_GetFID(f);
+        /* The zone name table is shared by both kinds, as in read.c. */
+        bool added;
+        uint32_t nidx = strmap_get(&m->zones[kind], zname, (uint32_t)m->n_zone_items, &added);
+        uint32_t name_index = (uint32_t)in->n_zone_names;
+        for (size_t k = 0; k < in->n_zone_names; k++)
+            if (strcmp(in->zone_names[k], zname) == 0)
+                name_index = (uint32_t)k;
+        if (name_index == in->n_zone_names) {
+            char **zn = realloc(in->zone_names, (in->n_zone_names + 1) * sizeof *zn);
+            char *copy = stapel__strdup(zname);
+            if (zn == NULL || copy == NULL || nidx == UINT32_MAX) {
+                if (zn != NULL)
+                    in->zone_names = zn;
+                free(copy);
+                GEOSGeom_destroy_r(m->ctx->geos, g);
+                OGR_F_Destroy(f);
+                return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
+            }
+            in->zone_names = zn;
+            in->zone_names[in->n_zone_names++] = copy;
+        }
+        it->group = name_index;
+        stapel__geom_warm(m->ctx, g);
+        m->n_zone_items++;
+        OGR_F_Destroy(f);
+    }
+    return st;
+}
+
+/* Item ids of a ';'-joined list of zone names. */
+static stapel_status zone_ids(merger *m, int kind, const char *names, ids_buf *ids,
+                              const char *path, long long fid)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", names);
+    for (char *tok = strtok(buf, ";"); tok != NULL; tok = strtok(NULL, ";")) {
+        bool added;
+        uint32_t v = strmap_get(&m->zones[kind], tok, UINT32_MAX - 1, &added);
+        if (v == UINT32_MAX)
+            return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
+        if (added || v == UINT32_MAX - 1)
+            return stapel__fail(m->ctx, STAPEL_EDATA,
+                                "%s: stack feature %lld names zone '%s', which its zone layer "
+                                "does not hold",
+                                path, fid, tok);
+        if (!ids_push(ids, ZONE_BIT | v))
+            return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    return STAPEL_OK;
+}
+
+/* Claim ids from the JSON list of "theme:fid" strings stapel writes. */
+static stapel_status claim_ids(merger *m, const char *json, ids_buf *ids, const char *path,
+                               long long fid)
+{
+    const char *p = json;
+    while ((p = strchr(p, '"')) != NULL) {
+        const char *q = strchr(p + 1, '"');
+        const char *colon = q != NULL ? memchr(p + 1, ':', (size_t)(q - p - 1)) : NULL;
+        if (q == NULL || colon == NULL || q - p > 512)
+            return stapel__fail(m->ctx, STAPEL_EDATA, "%s: stack feature %lld: bad claim_ids",
+                                path, fid);
+        char id[520], theme[520];
+        memcpy(id, p + 1, (size_t)(q - p - 1));
+        id[q - p - 1] = '\0';
+        memcpy(theme, p + 1, (size_t)(colon - p - 1));
+        theme[colon - p - 1] = '\0';
+        bool added;
+        uint32_t t = strmap_get(&m->themes, theme, (uint32_t)m->themes.n, &added);
+        uint32_t c = strmap_get(&m->claims, id, (uint32_t)m->n_claims, &added);
+        if (t == UINT32_MAX || c == UINT32_MAX)
+            return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
+        if (added) {
+            if (m->n_claims == m->cap_claims) {
+                size_t cap = m->cap_claims == 0 ? 1024 : 2 * m->cap_claims;
+                stapel__item *d = realloc(m->claim_items, cap * sizeof *d);
+                if (d == NULL)
+                    return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
+                m->claim_items = d;
+                m->cap_claims = cap;
+            }
+            stapel__item *it = &m->claim_items[m->n_claims++];
+            memset(it, 0, sizeof *it);
+            it->group = t;
+            it->fid = atoll(colon + 1);
+        }
+        if (!ids_push(ids, c))
+            return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
+        p = q + 1;
+    }
+    return STAPEL_OK;
+}
+
+static stapel_status read_faces(merger *m, const part *p, stapel__face_list *list)
+{
+    OGRLayerH l = GDALDatasetGetLayerByName(p->ds, "stack");
+    if (l == NULL)
+        return stapel__fail(m->ctx, STAPEL_EDATA, "%s: no stack layer", p->path);
+    OGRFeatureDefnH d = OGR_L_GetLayerDefn(l);
+    int i_ids = OGR_FD_GetFieldIndex(d, "claim_ids"), i_prov = OGR_FD_GetFieldIndex(d, "province");
+    int i_nov = OGR_FD_GetFieldIndex(d, "novex"), i_seam = OGR_FD_GetFieldIndex(d, "seam");
+    if (i_ids < 0 || i_prov < 0 || i_nov < 0 || i_seam < 0)
+        return stapel__fail(m->ctx, STAPEL_EDATA, "%s: the stack layer lacks %s", p->path,
+                            i_seam < 0 ? "the seam field of a shard" : "stapel's fields");
+    int64_t n = OGR_L_GetFeatureCount(l, 1);
+    list->faces = calloc((size_t)(n > 0 ? n : 1), sizeof *list->faces);
+    if (list->faces == NULL)
+        return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
+    stapel_status st = STAPEL_OK;
+    OGRFeatureH f;
+    ids_buf ids = {0};
+    OGR_L_ResetReading(l);
+    while (st == STAPEL_OK && list->n < (size_t)n && (f = OGR_L_GetNextFeature(l)) != NULL) {
+        long long fid = (long long)OGR_F_GetFID(f);
+        stapel__face *face = &list->faces[list->n];
+        ids.n = 0;
+        st = to_geos(m, OGR_F_GetGeometryRef(f), &face->geom, p->path, "stack", fid);
+        if (st == STAPEL_OK)
+            st = claim_ids(m, OGR_F_GetFieldAsString(f, i_ids), &ids, p->path, fid);
+        if (st == STAPEL_OK && OGR_F_IsFieldSetAndNotNull(f, i_prov))
+            st = zone_ids(m, STAPEL_ZONE_PROVINCE, OGR_F_GetFieldAsString(f, i_prov), &ids,
+                          p->path, fid);
+        if (st == STAPEL_OK && OGR_F_IsFieldSetAndNotNull(f, i_nov))
+            st = zone_ids(m, STAPEL_ZONE_NOVEX, OGR_F_GetFieldAsString(f, i_nov), &ids, p->path,
+                          fid);
+        face->on_seam = OGR_F_GetFieldAsInteger(f, i_seam) != 0;
+        if (st == STAPEL_OK) {
+            face->ids = malloc((ids.n + 1) * sizeof *face->ids);
+            if (face->ids == NULL)
+                st = stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
+            else
+                memcpy(face->ids, ids.v, ids.n * sizeof *ids.v);
+            face->n_ids = (uint32_t)ids.n;
+        }
+        list->n++; /* counted even on failure, so the list frees it */
+        OGR_F_Destroy(f);
+        if ((list->n & 1023) == 0 && stapel__cancelled(m->ctx))
+            st = stapel__fail(m->ctx, STAPEL_ECANCELLED, "cancelled while reading %s", p->path);
+    }
+    free(ids.v);
+    return st;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t u = *(const uint32_t *)a, v = *(const uint32_t *)b;
+    return (u > v) - (u < v);
+}
+
+static int cmp_part(const void *a, const void *b)
+{
+    return ((const part *)a)->index - ((const part *)b)->index;
+}
+
+stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char *const *paths,
+                                 size_t n_paths)
+{
+    stapel__clear(ctx);
+    *out = NULL;
+    if (n_paths == 0)
+        return stapel__fail(ctx, STAPEL_EINVAL, "no shards to merge");
+    stapel_status st = STAPEL_OK;
+    part *parts = calloc(n_paths, sizeof *parts);
+    stapel__face_list *lists = calloc(n_paths, sizeof *lists);
+    merger m = {.ctx = ctx};
+    m.s = calloc(1, sizeof *m.s);
+    if (parts == NULL || lists == NULL || m.s == NULL) {
+        free(parts);
+        free(lists);
+        free(m.s);
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    stapel_stack *s = m.s;
+    s->geos = GEOS_init_r();
+    stapel__gdal_push(ctx);
+    for (size_t i = 0; i < n_paths && st == STAPEL_OK; i++) {
+        parts[i].path = paths[i];
+        st = stapel__dataset_open(ctx, &parts[i].ds, paths[i]);
+        if (st == STAPEL_OK)
+            st = read_run_info(ctx, &parts[i]);
+    }
+    if (st != STAPEL_OK)
+        goto done;
+    qsort(parts, n_paths, sizeof *parts, cmp_part);
+    int count = parts[0].count;
+    for (size_t i = 0; i < n_paths && st == STAPEL_OK; i++) {
+        if (parts[i].count != count)
+            st = stapel__fail(ctx, STAPEL_EDATA, "%s is shard %d/%d but %s is %d/%d", paths[0],
+                              parts[0].index, count, parts[i].path, parts[i].index,
+                              parts[i].count);
+        else if (i > 0 && parts[i].index == parts[i - 1].index)
+            st = stapel__fail(ctx, STAPEL_EDATA, "%s and %s are both shard %d/%d",
+                              parts[i - 1].path, parts[i].path, parts[i].index, count);
+    }
+    if (st == STAPEL_OK && (int)n_paths != count) {
+        stapel__buf b = {0};
+        size_t k = 0;
+        for (int want = 1; want <= count; want++) {
+            if (k < n_paths && parts[k].index == want) {
+                k++;
+                continue;
+            }
+            stapel__buf_printf(&b, "%s%d/%d", b.len > 0 ? ", " : "", want, count);
+        }
+        st = stapel__fail(ctx, STAPEL_EDATA, "missing shard%s %s: all %d are needed",
+                          n_paths + 1 < (size_t)count ? "s" : "", b.data != NULL ? b.data : "",
+                          count);
+        stapel__buf_free(&b);
+    }
+    if (st != STAPEL_OK)
+        goto done;
+
+    /* Rules, CRS and zones as the first shard has them. */
+    s->in.grid = parts[0].grid > 0 ? parts[0].grid : 0.001;
+    st = read_rules(&m, parts[0].ds, parts[0].path);
+    if (st != STAPEL_OK)
+        goto done;
+    OGRLayerH sl = GDALDatasetGetLayerByName(parts[0].ds, "stack");
+    OGRSpatialReferenceH srs = sl != NULL ? OGR_L_GetSpatialRef(sl) : NULL;
+    char *wkt = NULL;
+    if (srs == NULL || OSRExportToWkt(srs, &wkt) != OGRERR_NONE) {
+        st = stapel__fail(ctx, STAPEL_ECRS, "%s: the stack layer has no CRS", parts[0].path);
+        CPLFree(wkt);
+        goto done;
+    }
+    s->in.crs_wkt = stapel__strdup(wkt);
+    CPLFree(wkt);
+    st = read_zones(&m, parts[0].ds, parts[0].path, STAPEL_ZONE_PROVINCE);
+    m.n_prov = m.n_zone_items;
+    if (st == STAPEL_OK)
+        st = read_zones(&m, parts[0].ds, parts[0].path, STAPEL_ZONE_NOVEX);
+    for (size_t i = 0; i < n_paths && st == STAPEL_OK; i++) {
+        stapel__progress(ctx, "reading", (double)i / (double)n_paths);
+        st = read_faces(&m, &parts[i], &lists[i]);
+    }
+    if (st != STAPEL_OK)
+        goto done;
+    stapel__progress(ctx, "reading", 1.0);
+
+    /* Items: claims, then provinces, then NOVEX areas; zone ids move past
+     * the claims now that their number is known. */
+    size_t nz = m.n_zone_items;
+    s->in.items = calloc(m.n_claims + nz + 1, sizeof *s->in.items);
+    if (s->in.items == NULL) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (m.n_claims > 0)
+        memcpy(s->in.items, m.claim_items, m.n_claims * sizeof *m.claim_items);
+    if (nz > 0)
+        memcpy(s->in.items + m.n_claims, m.zone_items, nz * sizeof *m.zone_items);
+    free(m.zone_items);
+    m.zone_items = NULL;
+    m.n_zone_items = 0;
+    s->in.n_items = s->in.cap_items = m.n_claims + nz;
+    s->in.n_claims = m.n_claims;
+    s->in.n_provinces = m.n_prov;
+    s->in.n_novex = nz - m.n_prov;
+    for (size_t i = 0; i < n_paths; i++) {
+        for (size_t k = 0; k < lists[i].n; k++) {
+            stapel__face *f = &lists[i].faces[k];
+            for (uint32_t j = 0; j < f->n_ids; j++)
+                if (f->ids[j] & ZONE_BIT)
+                    f->ids[j] = (uint32_t)m.n_claims + (f->ids[j] & ~ZONE_BIT);
+            qsort(f->ids, f->n_ids, sizeof *f->ids, cmp_u32);
+        }
+    }
+    /* One layer per theme, in order of appearance. */
+    s->n_layers = m.themes.n;
+    s->layer_themes = calloc(s->n_layers + 1, sizeof *s->layer_themes);
+    s->layer_sources = calloc(s->n_layers + 1, sizeof *s->layer_sources);
+    if (s->layer_themes == NULL || s->layer_sources == NULL) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < m.themes.cap; i++) {
+        if (m.themes.keys[i] == NULL)
+            continue;
+        uint32_t t = m.themes.vals[i];
+        s->layer_themes[t] = stapel__strdup(m.themes.keys[i]);
+        s->layer_sources[t] = stapel__strdup("(merged shards)");
+        if (s->layer_themes[t] == NULL || s->layer_sources[t] == NULL) {
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
+    st = stapel__stack_themes(ctx, s);
+    if (st == STAPEL_OK)
+        st = stapel__stack_assemble(ctx, s, n_paths, lists);
+    if (st == STAPEL_OK)
+        st = stapel__summarize(ctx, s);
+    if (st != STAPEL_OK)
+        goto done;
+    s->stats.n_faces = (int64_t)s->n_faces;
+    s->stats.n_claims = (int64_t)s->in.n_claims;
+done:
+    for (size_t i = 0; i < n_paths; i++) {
+        stapel__faces_free(s->geos, lists[i].faces, lists[i].n);
+        if (parts[i].ds != NULL)
+            GDALClose(parts[i].ds);
+    }
+    stapel__gdal_pop();
+    free(lists);
+    free(parts);
+    if (m.zone_items != NULL)
+        for (size_t i = 0; i < m.n_zone_items; i++)
+            GEOSGeom_destroy_r(s->geos, m.zone_items[i].geom);
+    free(m.zone_items);
+    free(m.claim_items);
+    strmap_free(&m.claims);
+    strmap_free(&m.themes);
+    strmap_free(&m.zones[0]);
+    strmap_free(&m.zones[1]);
+    if (st != STAPEL_OK) {
+        stapel_stack_free(s);
+        return st;
+    }
+    *out = s;
+    return STAPEL_OK;
+}
