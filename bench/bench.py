@@ -547,7 +547,7 @@ def bench_scale(scale, pg, machine):
                 continue
             waited = wait_quiet()
             if waited:
-                log("waited %.0f s for the machine to quieten down" % waited)
+                log("waited %.1f s for the machine to quieten down" % waited)
                 res["waited"] = res.get("waited", 0.0) + waited
             run = run_measured(tt["cmd"], extra_cpu=pg.server_cpu if t == "postgis" else None)
             if run.ok and t == "postgis":
