@@ -568,6 +568,17 @@ def bench_scale(scale, pg, machine):
                 tt["failed"] = "round %d: %s" % (r + 1, run.reason)
                 log("scale %s round %d: %-9s FAILED: %s" % (s, r + 1, t, run.reason))
 
+    # stapel's own phase times: one more, untimed run with -v instead of -q
+    st = tools["stapel"]
+    if st["cmd"] and not st["failed"] and os.environ.get("BENCH_PHASES", "1") != "0":
+        cmd = [("-v" if a == "-q" else a) for a in st["cmd"]]
+        run = run_measured(cmd)
+        lines = [ln.strip() for ln in (run.err or "").splitlines()
+                 if re.search(r"\d tiles;|read [\d.]+ s", ln)]
+        if run.ok and lines:
+            res["phases"] = lines[-1].replace("stapel: stack: ", "")
+            res["phases_wall"] = run.wall
+
     # outputs: faces and Sum(area x n), the same way for every tool (untimed)
     for t, how in (("stapel", lambda: sum_area_n_gpkg_fields(stapel_out, "stack", "n_claims", "area_m2")),
                    ("mapshaper", lambda: sum_area_n_geometry(ms_out, "n")),
@@ -815,6 +826,9 @@ def report(results, machine, started, finished, pg_version):
               " inflated by that, and not all tools by the same amount; the fastest round and the"
               " CPU times are less affected."
               % (max(loads), machine["cores"]))
+        if r.get("phases"):
+            w("")
+            w("stapel's phases (`-v`, one extra untimed run of %.1f s): %s." % (r["phases_wall"], r["phases"]))
         if r.get("waited"):
             w("")
             w("Before the runs the bench waited %.0f s in all for other processes to go quiet"
