@@ -584,7 +584,7 @@ void stapel__afaces_free(stapel__aface *faces, size_t n)
     free(faces);
 }
 
-stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs,
+stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
                               bool (*keep)(uint32_t owner, void *user), void *user,
                               stapel__aface **faces_out, size_t *n_faces_out)
 {
@@ -643,9 +643,9 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs,
     by0 -= 2;
     bx1 += 2;
     by1 += 2;
-    if (!buckets_build(&sb, boxes, ns, bx0, by0, bx1, by1, ns))
+    if (!noded && !buckets_build(&sb, boxes, ns, bx0, by0, bx1, by1, ns))
         goto oom;
-    for (int64_t c = 0; c < sb.nx * sb.ny; c++) {
+    for (int64_t c = 0; !noded && c < sb.nx * sb.ny; c++) {
         int64_t cx = c % sb.nx, cy = c / sb.nx;
         for (uint32_t i = sb.start[c]; i < sb.start[c + 1]; i++) {
             const stapel__iseg *p = &s[sb.items[i]];
@@ -687,11 +687,23 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs,
         b[1] = b[3] = hot.keys[i].y;
     }
     g.n_nodes = n_hot;
-    bool ok = buckets_build(&hb, hboxes, n_hot, bx0, by0, bx1, by1, n_hot);
-    free(hboxes);
+    if (noded) {
+        /* Segments meet only at their ends already: each is one piece. */
+        free(hboxes);
+        pcs = malloc((ns + 1) * sizeof *pcs);
+        if (pcs == NULL)
+            goto oom;
+        for (size_t i = 0; i < ns; i++) {
+            uint32_t u = ptmap_get(&hot, s[i].a, false), v = ptmap_get(&hot, s[i].b, false);
+            pcs[n_pcs++] = u < v ? (piece){u, v, s[i].owner, +1} : (piece){v, u, s[i].owner, -1};
+        }
+    }
+    bool ok = noded || buckets_build(&hb, hboxes, n_hot, bx0, by0, bx1, by1, n_hot);
+    if (!noded)
+        free(hboxes);
     if (!ok)
         goto oom;
-    for (size_t i = 0; i < ns; i++) {
+    for (size_t i = 0; !noded && i < ns; i++) {
         const stapel__iseg *p = &s[i];
         const int64_t *b = boxes + 4 * i;
         int64_t cx0 = cell_of(&hb, b[0] - 1, hb.x0, hb.nx), cx1 = cell_of(&hb, b[2] + 1, hb.x0, hb.nx);

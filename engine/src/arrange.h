@@ -59,8 +59,10 @@ typedef struct stapel__aface {
 
 /* Build the arrangement of segs (consumed: the array is reordered) and return
  * the faces covered by at least one owner for which keep(owner) is true.
+ * With noded, the caller promises that segments meet only at shared ends
+ * (faces of one stack with aligned seams), and snap rounding is skipped.
  * Caller owns *faces and their contents; free with stapel__afaces_free(). */
-stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs,
+stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
                               bool (*keep)(uint32_t owner, void *user), void *user,
                               stapel__aface **faces, size_t *n_faces);
 

@@ -400,6 +400,7 @@ stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char
     }
     stapel_stack *s = m.s;
     s->geos = GEOS_init_r();
+    s->merged = true;
     stapel__gdal_push(ctx);
     for (size_t i = 0; i < n_paths && st == STAPEL_OK; i++) {
         parts[i].path = paths[i];

@@ -126,7 +126,7 @@ stapel_status stapel__tile_overlay(stapel_ctx *ctx, const stapel__input *in,
         }
     }
     keep_ctx kc = {in, t->items};
-    st = stapel__arrange(ctx, &segs, keep_claim, &kc, &af, &n_af);
+    st = stapel__arrange(ctx, &segs, false, keep_claim, &kc, &af, &n_af);
     if (st != STAPEL_OK) {
         st = stapel__wrap(ctx, st, "tile %zu", tile_idx);
         goto done;

@@ -176,6 +176,8 @@ struct stapel_stack {
     size_t n_conflicts;
     stapel_summary *summary;
     int shard_index, shard_count; /* 0/0 for a whole run */
+    int threads;                  /* as asked for; 0: one per core */
+    bool merged;                  /* joined from shards: seams not aligned */
     stapel_stack_stats stats;
 };
 
@@ -194,6 +196,25 @@ stapel_status stapel__stack_themes(stapel_ctx *ctx, stapel_stack *s);
  * attributes. The faces' geometries move into s. */
 stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_lists,
                                      stapel__face_list *out);
+
+/* The exact union of faces (polygons on the grid that do not overlap), by
+ * the integer arrangement; noded as for stapel__arrange (true for the faces
+ * of one run, whose edges match vertex for vertex). Caller owns *out (a
+ * MultiPolygon); free with GEOSGeom_destroy_r(). */
+stapel_status stapel__dissolve(stapel_ctx *ctx, const GEOSGeometry *const *faces, size_t n,
+                               double grid, bool noded, GEOSGeometry **out);
+
+/* A job of stapel__parallel_for, run on a worker context. */
+typedef stapel_status (*stapel__job_fn)(stapel_ctx *ctx, size_t job, void *user);
+
+/* Run fn for jobs 0..n-1 on up to threads threads (0: one per core); the
+ * calling thread works too and reports progress of phase (if not NULL). The
+ * first failing job by index sets the message. */
+stapel_status stapel__parallel_for(stapel_ctx *ctx, size_t n, int threads, const char *phase,
+                                   stapel__job_fn fn, void *user);
+
+/* How many threads to use for n jobs. */
+int stapel__thread_count(int requested, size_t n_jobs);
 
 /* Compute the conflicts and the zone summaries of a built stack. */
 stapel_status stapel__summarize(stapel_ctx *ctx, stapel_stack *s);

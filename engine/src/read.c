@@ -127,6 +127,27 @@ static stapel_status zone_name_index(stapel_ctx *ctx, stapel__input *in, const c
     return STAPEL_OK;
 }
 
+/* False when any coordinate of g is NaN or infinite. Only called on the error
+ * paths below: convert.c checks every coordinate of the normal path anyway. */
+static bool all_finite(OGRGeometryH g)
+{
+    int n = OGR_G_GetGeometryCount(g);
+    if (n > 0) {
+        for (int i = 0; i < n; i++)
+            if (!all_finite(OGR_G_GetGeometryRef(g, i)))
+                return false;
+        return true;
+    }
+    int np = OGR_G_GetPointCount(g);
+    for (int i = 0; i < np; i++) {
+        double x = 0, y = 0, z = 0;
+        OGR_G_GetPoint(g, i, &x, &y, &z);
+        if (!isfinite(x) || !isfinite(y))
+            return false;
+    }
+    return true;
+}
+
 static bool is_linear_or_point(OGRwkbGeometryType t)
 {
     t = wkbFlatten(t);
@@ -245,6 +266,12 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             continue;
         }
         if (ct != NULL && OGR_G_Transform(g, ct) != OGRERR_NONE) {
+            if (!all_finite(g)) {
+                st = stapel__fail(ctx, STAPEL_EDATA,
+                                  "%s: layer %s: feature %lld has a NaN or infinite coordinate",
+                                  src, layer, fid);
+                goto done;
+            }
             st = stapel__fail(ctx, STAPEL_ECRS,
                               "%s: layer %s: feature %lld: cannot transform to the working CRS: %s",
                               src, layer, fid, stapel__gdal_error("coordinates out of range"));
@@ -252,6 +279,13 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         }
         OGREnvelope env;
         OGR_G_GetEnvelope(g, &env);
+        if (!isfinite(env.MinX) || !isfinite(env.MinY) || !isfinite(env.MaxX) ||
+            !isfinite(env.MaxY)) {
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s: layer %s: feature %lld has a NaN or infinite coordinate", src,
+                              layer, fid);
+            goto done;
+        }
         if (env.MinX < sane->xmin || env.MinY < sane->ymin || env.MaxX > sane->xmax ||
             env.MaxY > sane->ymax) {
             bool low = env.MinX < sane->xmin || env.MinY < sane->ymin;

@@ -288,21 +288,6 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static int thread_count(int requested, size_t n_tiles)
-{
-    long n = requested;
-    if (n <= 0) {
-        n = sysconf(_SC_NPROCESSORS_ONLN);
-        if (n < 1)
-            n = 1;
-    }
-    if ((size_t)n > n_tiles)
-        n = (long)(n_tiles > 0 ? n_tiles : 1);
-    if (n > 256)
-        n = 256;
-    return (int)n;
-}
-
 static stapel_status overlay_all(stapel_ctx *ctx, const stapel__input *in,
                                  const stapel__tiling *tl, const stapel_stack_opts *opts,
                                  stapel__face_list *out)
@@ -318,7 +303,7 @@ static stapel_status overlay_all(stapel_ctx *ctx, const stapel__input *in,
     atomic_init(&r.done, 0);
     atomic_init(&r.failed, 0);
     pthread_mutex_init(&r.lock, NULL);
-    int n = thread_count(threads, tl->n_tiles);
+    int n = stapel__thread_count(threads, tl->n_tiles);
     pthread_t *tids = calloc((size_t)n, sizeof *tids);
     if (tids == NULL) {
         pthread_mutex_destroy(&r.lock);
@@ -800,6 +785,7 @@ stapel_status stapel_stack_build(stapel_ctx *ctx, stapel_stack **out, const stap
     s->n_layers = job->n_layers;
     s->shard_index = job->opts.shard_index;
     s->shard_count = job->opts.shard_count;
+    s->threads = job->opts.threads;
     s->layer_themes = calloc(job->n_layers, sizeof *s->layer_themes);
     s->layer_sources = calloc(job->n_layers, sizeof *s->layer_sources);
     if (s->layer_themes == NULL || s->layer_sources == NULL) {

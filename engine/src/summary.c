@@ -314,45 +314,26 @@ static bool same_group(const pair_ref *p, const pair_ref *q)
            cmp_opt(p->novex, q->novex) == 0;
 }
 
-/* Dissolve the faces of one group: their edges match exactly, so a coverage
- * union is enough; a snap-rounding union takes over if it refuses. */
-static stapel_status dissolve(stapel_ctx *ctx, const stapel_stack *s, const pair_ref *refs,
-                              size_t n, GEOSGeometry **out)
+typedef struct dissolve_job {
+    const stapel_stack *s;
+    const pair_ref *refs;
+    const size_t *start; /* group g: refs[start[g] .. start[g+1]) */
+    stapel__conflict *out;
+} dissolve_job;
+
+static stapel_status dissolve_one(stapel_ctx *ctx, size_t g, void *user)
 {
-    GEOSContextHandle_t h = ctx->geos;
-    *out = NULL;
-    GEOSGeometry **parts = malloc(n * sizeof *parts);
-    if (parts == NULL)
+    dissolve_job *j = user;
+    size_t a = j->start[g], n = j->start[g + 1] - a;
+    const GEOSGeometry **faces = malloc(n * sizeof *faces);
+    if (faces == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        parts[i] = GEOSGeom_clone_r(h, s->faces[refs[i].face].geom);
-        if (parts[i] == NULL) {
-            for (size_t j = 0; j < i; j++)
-                GEOSGeom_destroy_r(h, parts[j]);
-            free(parts);
-            return stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
-        }
-    }
-    GEOSGeometry *coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, parts, (unsigned)n);
-    free(parts);
-    if (coll == NULL)
-        return stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
-    GEOSGeometry *u = n == 1 ? GEOSGeom_clone_r(h, GEOSGetGeometryN_r(h, coll, 0))
-                             : GEOSCoverageUnion_r(h, coll);
-    /* A coverage union of faces that touch at single points can come out
-     * with self-touching rings; a snap-rounding union gives a valid result. */
-    if (u != NULL && n > 1 && GEOSisValid_r(h, u) != 1) {
-        GEOSGeom_destroy_r(h, u);
-        u = NULL;
-    }
-    if (u == NULL)
-        u = GEOSUnaryUnionPrec_r(h, coll, s->in.grid);
-    GEOSGeom_destroy_r(h, coll);
-    if (u == NULL)
-        return stapel__fail(ctx, STAPEL_EGEOS, "dissolving conflict faces failed: %s",
-                            stapel__geos_error(ctx));
-    *out = u;
-    return STAPEL_OK;
+    for (size_t i = 0; i < n; i++)
+        faces[i] = j->s->faces[j->refs[a + i].face].geom;
+    stapel_status st = stapel__dissolve(ctx, (const GEOSGeometry *const *)faces, n,
+                                        j->s->in.grid, !j->s->merged, &j->out[g].geom);
+    free(faces);
+    return st;
 }
 
 static stapel_status conflicts_make(stapel_ctx *ctx, stapel_stack *s)
@@ -402,34 +383,34 @@ static stapel_status conflicts_make(stapel_ctx *ctx, stapel_stack *s)
     for (size_t i = 0; i < n; i++)
         n_groups += (i == 0 || !same_group(&refs[i - 1], &refs[i]));
     s->conflicts = calloc(n_groups > 0 ? n_groups : 1, sizeof *s->conflicts);
-    if (s->conflicts == NULL) {
+    size_t *start = malloc((n_groups + 1) * sizeof *start);
+    if (s->conflicts == NULL || start == NULL) {
         free(refs);
+        free(start);
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
-    for (size_t i = 0; i < n && st == STAPEL_OK;) {
-        size_t j = i + 1;
-        while (j < n && same_group(&refs[i], &refs[j]))
-            j++;
-        if (stapel__cancelled(ctx)) {
-            st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while dissolving conflicts");
-            break;
-        }
-        stapel__conflict *c = &s->conflicts[s->n_conflicts];
-        st = dissolve(ctx, s, refs + i, j - i, &c->geom);
-        if (st != STAPEL_OK)
-            break;
+    size_t g = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && same_group(&refs[i - 1], &refs[i]))
+            continue;
+        start[g] = i;
+        stapel__conflict *c = &s->conflicts[g];
         const stapel__out_face *f = &s->faces[refs[i].face];
         c->theme_a = refs[i].a;
         c->theme_b = refs[i].b;
         c->verdict = s->verdicts[c->theme_a * T + c->theme_b];
         c->province = f->province;
         c->novex = f->novex;
-        c->area = 0;
-        for (size_t k = i; k < j; k++)
-            c->area += s->faces[refs[k].face].area;
-        s->n_conflicts++;
-        i = j;
+        g++;
     }
+    start[n_groups] = n;
+    for (g = 0; g < n_groups; g++)
+        for (size_t k = start[g]; k < start[g + 1]; k++)
+            s->conflicts[g].area += s->faces[refs[k].face].area;
+    s->n_conflicts = n_groups;
+    dissolve_job job = {s, refs, start, s->conflicts};
+    st = stapel__parallel_for(ctx, n_groups, s->threads, "summary", dissolve_one, &job);
+    free(start);
     free(refs);
     return st;
 }
