@@ -141,7 +141,7 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0) {
-        printf("stapel %s\n", stapel_version());
+        printf("stapel %s (%s)\n", stapel_version(), stapel_library_versions());
         return EXIT_OK;
     }
     if (strcmp(arg, "help") == 0) {

@@ -31,6 +31,7 @@ fi
 echo "PASS determinism: --threads 1 and --threads 2 give identical features ($name)"
 "$py" "$here/oracle/check_stack.py" --manifest "$manifest" --stack "$out1" --points 2500 --seed "${seed:-7}"
 "$py" "$here/oracle/check_summary.py" --manifest "$manifest" --stack "$out1"
+"$py" "$here/oracle/check_index.py" "$out1"
 # Small tiles put many faces on seams: the merge across seams must keep every
 # invariant too.
 out3=$scratch/$name-small-tiles.gpkg

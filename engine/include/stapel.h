@@ -51,6 +51,10 @@ const char *stapel_status_str(stapel_status status);
 /* The library version, "MAJOR.MINOR.PATCH". Static storage. */
 const char *stapel_version(void);
 
+/* The versions of the libraries stapel runs on, e.g. "GDAL 3.6.2, GEOS 3.11.1,
+ * PROJ 9.1.1". Static storage. */
+const char *stapel_library_versions(void);
+
 /* ------------------------------------------------------------------------ */
 /* Context                                                                  */
 /* ------------------------------------------------------------------------ */

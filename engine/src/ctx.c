@@ -20,6 +20,25 @@ const char *stapel_version(void)
     return STAPEL_VERSION;
 }
 
+static char lib_versions[160];
+static pthread_once_t lib_versions_once = PTHREAD_ONCE_INIT;
+
+static void lib_versions_make(void)
+{
+    PJ_INFO pi = proj_info();
+    char geos[32];
+    snprintf(geos, sizeof geos, "%s", GEOSversion());
+    geos[strcspn(geos, "-")] = '\0'; /* "3.11.1-CAPI-1.17.1" */
+    snprintf(lib_versions, sizeof lib_versions, "GDAL %s, GEOS %s, PROJ %s",
+             GDALVersionInfo("RELEASE_NAME"), geos, pi.version);
+}
+
+const char *stapel_library_versions(void)
+{
+    pthread_once(&lib_versions_once, lib_versions_make);
+    return lib_versions;
+}
+
 const char *stapel_status_str(stapel_status status)
 {
     switch (status) {

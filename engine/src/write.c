@@ -7,6 +7,7 @@
  * temporary file and leaves an existing target untouched.
  */
 #include "pipeline.h"
+#include "rtree.h"
 #include "source.h"
 #include "style.h"
 
@@ -24,6 +25,8 @@ typedef struct writer {
     stapel_ctx *ctx;
     GEOSWKBWriter *wkb;
     const char *tmp;
+    stapel__rtree_box *boxes; /* of the stack layer, for its spatial index */
+    size_t n_boxes;
 } writer;
 
 static stapel_status to_ogr_multi(writer *w, const GEOSGeometry *g, OGRGeometryH *out)
@@ -44,12 +47,13 @@ static stapel_status to_ogr_multi(writer *w, const GEOSGeometry *g, OGRGeometryH
 
 static stapel_status create_layer(writer *w, GDALDatasetH ds, OGRSpatialReferenceH srs,
                                   const char *name, const char *title, const char *description,
-                                  OGRLayerH *out)
+                                  bool index, OGRLayerH *out)
 {
     char ident[256], desc[1024];
     snprintf(ident, sizeof ident, "IDENTIFIER=%s", title);
     snprintf(desc, sizeof desc, "DESCRIPTION=%s", description);
-    char *opts[] = {ident, desc, "GEOMETRY_NAME=geom", "FID=fid", NULL};
+    char *opts[] = {ident, desc, "GEOMETRY_NAME=geom", "FID=fid",
+                    index ? NULL : "SPATIAL_INDEX=NO", NULL};
     *out = GDALDatasetCreateLayer(ds, name, srs, wkbMultiPolygon, opts);
     if (*out == NULL)
         return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot create layer %s: %s", w->tmp, name,
@@ -90,7 +94,7 @@ static stapel_status write_faces(writer *w, GDALDatasetH ds, OGRSpatialReference
         w, ds, srs, "stack", "Stapelkaart",
         "Faces of the stack: where the set of covering claims is constant, with the claims, "
         "themes, province and NOVEX areas of each face. Made by stapel.",
-        &l);
+        false, &l);
     if (st != STAPEL_OK)
         return st;
     struct {
@@ -112,6 +116,10 @@ static stapel_status write_faces(writer *w, GDALDatasetH ds, OGRSpatialReference
     if (st != STAPEL_OK)
         return st;
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
+    w->boxes = malloc((s->n_faces + 1) * sizeof *w->boxes);
+    if (w->boxes == NULL)
+        return stapel__fail(w->ctx, STAPEL_ENOMEM, "out of memory");
+    w->n_boxes = s->n_faces;
     if (GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
         return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot start a transaction", w->tmp);
     for (size_t i = 0; i < s->n_faces; i++) {
@@ -150,8 +158,12 @@ static stapel_status write_faces(writer *w, GDALDatasetH ds, OGRSpatialReference
             OGR_F_Destroy(feat);
             return st;
         }
+        OGREnvelope env;
+        OGR_G_GetEnvelope(og, &env);
         OGR_F_SetGeometryDirectly(feat, og);
         OGRErr err = OGR_L_CreateFeature(l, feat);
+        w->boxes[i] = (stapel__rtree_box){OGR_F_GetFID(feat), env.MinX, env.MinY, env.MaxX,
+                                          env.MaxY};
         OGR_F_Destroy(feat);
         if (err != OGRERR_NONE)
             return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write face %zu: %s", w->tmp, i,
@@ -173,9 +185,9 @@ static stapel_status write_zones(writer *w, GDALDatasetH ds, OGRSpatialReference
     stapel_status st =
         kind == STAPEL_ZONE_PROVINCE
             ? create_layer(w, ds, srs, "provinces", "Provincies",
-                           "Province zones as read, in the working CRS.", &l)
+                           "Province zones as read, in the working CRS.", true, &l)
             : create_layer(w, ds, srs, "novex", "NOVEX-gebieden",
-                           "NOVEX areas as read, in the working CRS.", &l);
+                           "NOVEX areas as read, in the working CRS.", true, &l);
     if (st != STAPEL_OK)
         return st;
     st = add_field(w, l, field, OFTString, OFSTNone);
@@ -212,7 +224,7 @@ static stapel_status write_conflicts(writer *w, GDALDatasetH ds, OGRSpatialRefer
         w, ds, srs, "conflicts", "Spanningspunten en kansen",
         "Where two themes with verdict conflict or conditional meet, dissolved per province, "
         "NOVEX areas and theme pair.",
-        &l);
+        true, &l);
     const char *names[] = {"theme_a", "theme_b", "verdict", "note", "province", "novex"};
     for (size_t i = 0; i < 6 && st == STAPEL_OK; i++)
         st = add_field(w, l, names[i], OFTString, OFSTNone);
@@ -520,6 +532,11 @@ stapel_status stapel_stack_write(stapel_ctx *ctx, const stapel_stack *s, const c
     if (st == STAPEL_OK && CPLGetLastErrorType() >= CE_Failure)
         st = stapel__fail(ctx, STAPEL_EIO, "%s: cannot finish the file: %s", path,
                           stapel__gdal_error("unknown error"));
+    /* GDAL would fill the index row by row; bulk-load it instead. */
+    if (st == STAPEL_OK)
+        st = stapel__rtree_bulk(ctx, tmp, "stack", "geom", "fid", w.boxes, w.n_boxes);
+    if (st == STAPEL_OK && stapel__cancelled(ctx))
+        st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while writing");
     if (st == STAPEL_OK && rename(tmp, path) != 0)
         st = stapel__fail(ctx, STAPEL_EIO, "cannot rename '%s' to '%s': %s", tmp, path,
                           strerror(errno));
@@ -534,6 +551,7 @@ done:
         OSRDestroySpatialReference(srs);
     if (w.wkb != NULL)
         GEOSWKBWriter_destroy_r(ctx->geos, w.wkb);
+    free(w.boxes);
     stapel__gdal_pop();
     free(tmp);
     return st;

@@ -1,0 +1,265 @@
+/*
+ * rtree.c - the GeoPackage spatial index of a large layer, bulk-loaded.
+ *
+ * GDAL 3.6 fills a GeoPackage R-tree one row at a time, which for half a
+ * million faces costs more than writing the faces themselves. The layer is
+ * therefore written without an index, and this file builds the index in one
+ * go: boxes are packed into nodes by the sort-tile-recursive method and the
+ * nodes are written straight into SQLite's R-tree tables. Then the triggers
+ * and the gpkg_extensions row that the GeoPackage standard (rtree extension)
+ * asks for are added, so that later edits by any tool keep the index right.
+ *
+ * The node format is SQLite's: a node is a blob of the table's node size
+ * holding a 2-byte depth (root only), a 2-byte cell count and cells of an
+ * 8-byte id and four 32-bit floats (min x, max x, min y, max y), all
+ * big-endian; floats are rounded outwards, as SQLite does.
+ */
+#include "rtree.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct cell {
+    int64_t id;
+    float x0, x1, y0, y1;
+} cell;
+
+static float down(double v)
+{
+    float f = (float)v;
+    return (double)f > v ? nextafterf(f, -INFINITY) : f;
+}
+
+static float up(double v)
+{
+    float f = (float)v;
+    return (double)f < v ? nextafterf(f, INFINITY) : f;
+}
+
+static void put16(unsigned char *p, unsigned v)
+{
+    p[0] = (unsigned char)(v >> 8);
+    p[1] = (unsigned char)v;
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        p[i] = (unsigned char)v;
+        v >>= 8;
+    }
+}
+
+static void putf(unsigned char *p, float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    p[0] = (unsigned char)(u >> 24);
+    p[1] = (unsigned char)(u >> 16);
+    p[2] = (unsigned char)(u >> 8);
+    p[3] = (unsigned char)u;
+}
+
+static int cmp_cx(const void *a, const void *b)
+{
+    const cell *p = a, *q = b;
+    float u = p->x0 + p->x1, v = q->x0 + q->x1;
+    return (u > v) - (u < v);
+}
+
+static int cmp_cy(const void *a, const void *b)
+{
+    const cell *p = a, *q = b;
+    float u = p->y0 + p->y1, v = q->y0 + q->y1;
+    return (u > v) - (u < v);
+}
+
+/* Sort-tile-recursive order of n cells for nodes of m cells. */
+static void str_order(cell *c, size_t n, size_t m)
+{
+    qsort(c, n, sizeof *c, cmp_cx);
+    size_t leaves = (n + m - 1) / m;
+    size_t slices = (size_t)ceil(sqrt((double)leaves));
+    size_t per_slice = slices * m;
+    for (size_t i = 0; i < n; i += per_slice)
+        qsort(c + i, (n - i < per_slice ? n - i : per_slice), sizeof *c, cmp_cy);
+}
+
+static int exec(sqlite3 *db, const char *sql)
+{
+    return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+stapel_status stapel__rtree_bulk(stapel_ctx *ctx, const char *path, const char *table,
+                                 const char *geom, const char *fid, const stapel__rtree_box *boxes,
+                                 size_t n)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *ins_node = NULL, *ins_rowid = NULL, *ins_parent = NULL;
+    cell *level = NULL, *next = NULL;
+    unsigned char *blob = NULL;
+    char sql[4096];
+    stapel_status st = STAPEL_OK;
+    char rt[256];
+    snprintf(rt, sizeof rt, "rtree_%s_%s", table, geom);
+
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        st = stapel__fail(ctx, STAPEL_EIO, "%s: cannot open for the spatial index: %s", path,
+                          db != NULL ? sqlite3_errmsg(db) : "out of memory");
+        goto done;
+    }
+    if (exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN") != SQLITE_OK)
+        goto sqlfail;
+    snprintf(sql, sizeof sql, "CREATE VIRTUAL TABLE \"%s\" USING rtree(id, minx, maxx, miny, maxy)",
+             rt);
+    if (exec(db, sql) != SQLITE_OK)
+        goto sqlfail;
+    /* The node size SQLite chose for this database. */
+    sqlite3_stmt *q = NULL;
+    snprintf(sql, sizeof sql, "SELECT length(data) FROM \"%s_node\" WHERE nodeno = 1", rt);
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+        goto sqlfail;
+    int node_size = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : 0;
+    sqlite3_finalize(q);
+    size_t m = node_size > 4 ? (size_t)(node_size - 4) / 24 : 0;
+    if (m < 4) {
+        st = stapel__fail(ctx, STAPEL_EIO, "%s: unexpected R-tree node size %d", path, node_size);
+        goto done;
+    }
+    snprintf(sql, sizeof sql, "DELETE FROM \"%s_node\"", rt);
+    if (exec(db, sql) != SQLITE_OK)
+        goto sqlfail;
+    snprintf(sql, sizeof sql, "INSERT INTO \"%s_node\" (nodeno, data) VALUES (?, ?)", rt);
+    if (sqlite3_prepare_v2(db, sql, -1, &ins_node, NULL) != SQLITE_OK)
+        goto sqlfail;
+    snprintf(sql, sizeof sql, "INSERT INTO \"%s_rowid\" (rowid, nodeno) VALUES (?, ?)", rt);
+    if (sqlite3_prepare_v2(db, sql, -1, &ins_rowid, NULL) != SQLITE_OK)
+        goto sqlfail;
+    snprintf(sql, sizeof sql, "INSERT INTO \"%s_parent\" (nodeno, parentnode) VALUES (?, ?)", rt);
+    if (sqlite3_prepare_v2(db, sql, -1, &ins_parent, NULL) != SQLITE_OK)
+        goto sqlfail;
+
+    level = malloc((n + 1) * sizeof *level);
+    next = malloc((n / 2 + 2) * sizeof *next);
+    blob = calloc(1, (size_t)node_size);
+    if (level == NULL || next == NULL || blob == NULL) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        level[i] = (cell){boxes[i].id, down(boxes[i].x0), up(boxes[i].x1), down(boxes[i].y0),
+                          up(boxes[i].y1)};
+    /* Build bottom-up; the root is node 1, the others are numbered from 2
+     * upwards in the order they are written. */
+    size_t n_level = n;
+    int depth = 0;
+    int64_t next_no = 2;
+    for (;;) {
+        bool root = n_level <= m;
+        if (n_level > 0)
+            str_order(level, n_level, m);
+        size_t n_next = 0;
+        for (size_t i = 0; i < n_level || (root && i == 0); i += m) {
+            size_t k = n_level - i < m ? n_level - i : m;
+            int64_t no = root ? 1 : next_no++;
+            memset(blob, 0, (size_t)node_size);
+            put16(blob, root ? (unsigned)depth : 0);
+            put16(blob + 2, (unsigned)k);
+            cell box = {no, INFINITY, -INFINITY, INFINITY, -INFINITY};
+            for (size_t j = 0; j < k; j++) {
+                const cell *c = &level[i + j];
+                unsigned char *p = blob + 4 + 24 * j;
+                put64(p, (uint64_t)c->id);
+                putf(p + 8, c->x0);
+                putf(p + 12, c->x1);
+                putf(p + 16, c->y0);
+                putf(p + 20, c->y1);
+                box.x0 = fminf(box.x0, c->x0);
+                box.x1 = fmaxf(box.x1, c->x1);
+                box.y0 = fminf(box.y0, c->y0);
+                box.y1 = fmaxf(box.y1, c->y1);
+                sqlite3_stmt *link = depth == 0 ? ins_rowid : ins_parent;
+                sqlite3_bind_int64(link, 1, c->id);
+                sqlite3_bind_int64(link, 2, no);
+                if (sqlite3_step(link) != SQLITE_DONE)
+                    goto sqlfail;
+                sqlite3_reset(link);
+            }
+            sqlite3_bind_int64(ins_node, 1, no);
+            sqlite3_bind_blob(ins_node, 2, blob, node_size, SQLITE_STATIC);
+            if (sqlite3_step(ins_node) != SQLITE_DONE)
+                goto sqlfail;
+            sqlite3_reset(ins_node);
+            if (!root)
+                next[n_next++] = box;
+        }
+        if (root)
+            break;
+        cell *t = level;
+        level = next;
+        next = t;
+        n_level = n_next;
+        depth++;
+    }
+
+    /* The triggers and the extension row of the GeoPackage rtree extension. */
+    const char *trig[] = {
+        "CREATE TRIGGER \"%1$s_insert\" AFTER INSERT ON \"%2$s\" WHEN (new.\"%3$s\" NOT NULL "
+        "AND NOT ST_IsEmpty(NEW.\"%3$s\")) BEGIN INSERT OR REPLACE INTO \"%1$s\" VALUES "
+        "(NEW.\"%4$s\",ST_MinX(NEW.\"%3$s\"), ST_MaxX(NEW.\"%3$s\"),ST_MinY(NEW.\"%3$s\"), "
+        "ST_MaxY(NEW.\"%3$s\")); END",
+        "CREATE TRIGGER \"%1$s_update1\" AFTER UPDATE OF \"%3$s\" ON \"%2$s\" WHEN "
+        "OLD.\"%4$s\" = NEW.\"%4$s\" AND (NEW.\"%3$s\" NOTNULL AND NOT "
+        "ST_IsEmpty(NEW.\"%3$s\")) BEGIN INSERT OR REPLACE INTO \"%1$s\" VALUES "
+        "(NEW.\"%4$s\",ST_MinX(NEW.\"%3$s\"), ST_MaxX(NEW.\"%3$s\"),ST_MinY(NEW.\"%3$s\"), "
+        "ST_MaxY(NEW.\"%3$s\")); END",
+        "CREATE TRIGGER \"%1$s_update2\" AFTER UPDATE OF \"%3$s\" ON \"%2$s\" WHEN "
+        "OLD.\"%4$s\" = NEW.\"%4$s\" AND (NEW.\"%3$s\" ISNULL OR ST_IsEmpty(NEW.\"%3$s\")) "
+        "BEGIN DELETE FROM \"%1$s\" WHERE id = OLD.\"%4$s\"; END",
+        "CREATE TRIGGER \"%1$s_update3\" AFTER UPDATE ON \"%2$s\" WHEN OLD.\"%4$s\" != "
+        "NEW.\"%4$s\" AND (NEW.\"%3$s\" NOTNULL AND NOT ST_IsEmpty(NEW.\"%3$s\")) BEGIN "
+        "DELETE FROM \"%1$s\" WHERE id = OLD.\"%4$s\"; INSERT OR REPLACE INTO \"%1$s\" VALUES "
+        "(NEW.\"%4$s\",ST_MinX(NEW.\"%3$s\"), ST_MaxX(NEW.\"%3$s\"),ST_MinY(NEW.\"%3$s\"), "
+        "ST_MaxY(NEW.\"%3$s\")); END",
+        "CREATE TRIGGER \"%1$s_update4\" AFTER UPDATE ON \"%2$s\" WHEN OLD.\"%4$s\" != "
+        "NEW.\"%4$s\" AND (NEW.\"%3$s\" ISNULL OR ST_IsEmpty(NEW.\"%3$s\")) BEGIN DELETE FROM "
+        "\"%1$s\" WHERE id IN (OLD.\"%4$s\", NEW.\"%4$s\"); END",
+        "CREATE TRIGGER \"%1$s_delete\" AFTER DELETE ON \"%2$s\" WHEN old.\"%3$s\" NOT NULL "
+        "BEGIN DELETE FROM \"%1$s\" WHERE id = OLD.\"%4$s\"; END",
+    };
+    for (size_t i = 0; i < sizeof trig / sizeof trig[0]; i++) {
+        snprintf(sql, sizeof sql, trig[i], rt, table, geom, fid);
+        if (exec(db, sql) != SQLITE_OK)
+            goto sqlfail;
+    }
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, "
+             "extension_name TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL, "
+             "CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))");
+    if (exec(db, sql) != SQLITE_OK)
+        goto sqlfail;
+    snprintf(sql, sizeof sql,
+             "INSERT INTO gpkg_extensions (table_name, column_name, extension_name, definition, "
+             "scope) VALUES ('%s', '%s', 'gpkg_rtree_index', "
+             "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
+             table, geom);
+    if (exec(db, sql) != SQLITE_OK || exec(db, "COMMIT") != SQLITE_OK)
+        goto sqlfail;
+    goto done;
+sqlfail:
+    st = stapel__fail(ctx, STAPEL_EIO, "%s: cannot write the spatial index of %s: %s", path,
+                      table, sqlite3_errmsg(db));
+done:
+    sqlite3_finalize(ins_node);
+    sqlite3_finalize(ins_rowid);
+    sqlite3_finalize(ins_parent);
+    if (db != NULL)
+        sqlite3_close(db);
+    free(level);
+    free(next);
+    free(blob);
+    return st;
+}
