@@ -599,6 +599,30 @@ static stapel_status emit_group(stapel_ctx *ctx, stapel_stack *s, group *gr, att
     return st;
 }
 
+typedef struct build_job {
+    const stapel_stack *s;
+    stapel__face_list *out;
+} build_job;
+
+/* Give the faces of one tile their GEOS geometry; the rings go. */
+static stapel_status build_tile(stapel_ctx *ctx, size_t t, void *user)
+{
+    build_job *j = user;
+    double *buf = NULL;
+    size_t cap = 0;
+    stapel_status st = STAPEL_OK;
+    for (size_t i = 0; i < j->out[t].n && st == STAPEL_OK; i++) {
+        stapel__face *f = &j->out[t].faces[i];
+        st = stapel__face_geometry(ctx, f, j->s->in.grid, &buf, &cap);
+        free(f->pts);
+        free(f->ring_end);
+        f->pts = NULL;
+        f->ring_end = NULL;
+    }
+    free(buf);
+    return st;
+}
+
 /* Align the seams of the tile outputs and give every face its geometry. */
 static stapel_status align_and_build(stapel_ctx *ctx, stapel_stack *s, const stapel__tiling *tl,
                                      stapel__face_list *out)
@@ -617,21 +641,10 @@ static stapel_status align_and_build(stapel_ctx *ctx, stapel_stack *s, const sta
     stapel_status st = stapel__seams_align(ctx, tl, fv, nv, s->in.grid);
     free(fv);
     free(nv);
-    double *buf = NULL;
-    size_t cap = 0;
-    for (size_t t = 0; t < tl->n_tiles && st == STAPEL_OK; t++) {
-        for (size_t i = 0; i < out[t].n && st == STAPEL_OK; i++) {
-            stapel__face *f = &out[t].faces[i];
-            st = stapel__face_geometry(ctx, f, s->in.grid, &buf, &cap);
-            /* The rings are not needed once the geometry exists. */
-            free(f->pts);
-            free(f->ring_end);
-            f->pts = NULL;
-            f->ring_end = NULL;
-        }
-    }
-    free(buf);
-    return st;
+    if (st != STAPEL_OK)
+        return st;
+    build_job job = {s, out};
+    return stapel__parallel_for(ctx, tl->n_tiles, s->threads, NULL, build_tile, &job);
 }
 
 /* Turn face lists (one per tile, or per shard when merging) into the faces
