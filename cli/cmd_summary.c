@@ -32,6 +32,29 @@ static bool zone_selected(const char *want, const char *zone)
     return want == NULL || strcmp(want, zone) == 0;
 }
 
+/* Print s in a column of width characters: cut after width UTF-8 characters
+ * (never inside one) and padded with spaces. printf's %-32.32s counts bytes,
+ * which splits a name like "Fryslân … – …" mid-character and misaligns the
+ * columns after it. */
+static void print_cell(const char *s, int width)
+{
+    int n = 0;
+    const char *p = s;
+    while (*p != '\0') {
+        /* A character is a lead byte and the continuation bytes after it. */
+        const char *q = p + 1;
+        while (((unsigned char)*q & 0xC0) == 0x80)
+            q++;
+        if (n == width)
+            break;
+        fwrite(p, 1, (size_t)(q - p), stdout);
+        n++;
+        p = q;
+    }
+    for (; n < width; n++)
+        putchar(' ');
+}
+
 static void print_table(const stapel_summary *sm, const char *zone)
 {
     printf("%-8s  %-32s %10s %10s %6s %10s %10s %4s %10s %10s\n", "type", "zone", "area km2",
@@ -40,10 +63,11 @@ static void print_table(const stapel_summary *sm, const char *zone)
         const stapel_zone_row *z = &sm->zones[i];
         if (!zone_selected(zone, z->zone))
             continue;
-        printf("%-8s  %-32.32s %10.2f %10.2f %6.2f %10.1f %10.1f %4d %10.1f %10.1f\n",
-               z->zone_type, z->zone, z->area_m2 / 1e6, z->claimed_m2 / 1e6, z->claim_ratio,
-               z->stacked2_m2 / 1e4, z->stacked3_m2 / 1e4, z->max_themes, z->conflict_m2 / 1e4,
-               z->kans_m2 / 1e4);
+        printf("%-8s  ", z->zone_type);
+        print_cell(z->zone, 32);
+        printf(" %10.2f %10.2f %6.2f %10.1f %10.1f %4d %10.1f %10.1f\n", z->area_m2 / 1e6,
+               z->claimed_m2 / 1e6, z->claim_ratio, z->stacked2_m2 / 1e4, z->stacked3_m2 / 1e4,
+               z->max_themes, z->conflict_m2 / 1e4, z->kans_m2 / 1e4);
     }
     printf("\n%-8s  %-32s %-12s %10s %7s %10s\n", "type", "zone", "theme", "area ha", "share",
            "overlap ha");
@@ -51,8 +75,10 @@ static void print_table(const stapel_summary *sm, const char *zone)
         const stapel_theme_row *t = &sm->themes[i];
         if (!zone_selected(zone, t->zone) || t->area_m2 <= 0)
             continue;
-        printf("%-8s  %-32.32s %-12s %10.1f %6.1f%% %10.1f\n", t->zone_type, t->zone, t->theme,
-               t->area_m2 / 1e4, 100.0 * t->share, t->overlap_m2 / 1e4);
+        printf("%-8s  ", t->zone_type);
+        print_cell(t->zone, 32);
+        printf(" %-12s %10.1f %6.1f%% %10.1f\n", t->theme, t->area_m2 / 1e4, 100.0 * t->share,
+               t->overlap_m2 / 1e4);
     }
 }
 

@@ -14,6 +14,11 @@ A case is a block of "key: value" lines, blocks separated by blank lines:
     exists: a path that must exist afterwards (may repeat)
     same: PATH SHA256 -- file unchanged; written as 'same: PATH' it compares
           with the checksum taken right after the 'before' commands
+    after: shell command run after stapel that must exit 0 (may repeat), e.g.
+          a query of the output with {tests}/query.py or the oracle
+
+{demo}, {data}, {tmp}, {stapel} and {tests} (this directory) are expanded in
+every value; write a literal brace as {{ or }}.
 
 Usage: run_cases.py STAPEL CASES_FILE SCRATCH_DIR
 """
@@ -56,7 +61,7 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.dirname(os.path.dirname(here))
     subst = {"demo": os.path.join(root, "testdata", "demo"), "tmp": scratch, "stapel": stapel,
-             "data": os.path.join(root, "testdata")}
+             "data": os.path.join(root, "testdata"), "tests": here}
     passed = failed = 0
     for case in parse(cases_file):
         name = case["case"][0]
@@ -92,8 +97,14 @@ def main():
         for p, digest in sums.items():
             if not os.path.exists(p) or sha(p) != digest:
                 problems.append(f"{p} changed")
+        for cmd in case.get("after", []):
+            a = subprocess.run(expand(cmd), shell=True, capture_output=True, text=True, cwd=tmp)
+            if a.returncode != 0:
+                problems.append(f"after {expand(cmd)!r} exited {a.returncode}: "
+                                f"{(a.stdout + a.stderr).strip()[-1500:]}")
         # No temporary output may be left next to any output.
-        leftovers = [f for f in os.listdir(tmp) if ".tmp." in f]
+        leftovers = [os.path.relpath(os.path.join(d, f), tmp)
+                     for d, _, files in os.walk(tmp) for f in files if ".tmp." in f]
         if leftovers:
             problems.append(f"temporary files left: {leftovers}")
         if problems:

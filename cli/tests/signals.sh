@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# SIGINT and SIGTERM during a long `stapel stack --overwrite` run (issue 7,
+# behaviour 11). For each signal stapel must exit non-zero within 2 s, leave
+# no temporary file (.NAME.PID.tmp.gpkg and its -journal/-wal) in the output
+# directory, and leave the previous output byte-for-byte unchanged.
+#
+# The run is the generated national scenario at scale 6 (10-15 s of work on two cores).
+# Signals go 1.5 s after the start, as a user would press Ctrl-C, and also
+# right after each phase starts (read from --progress on stderr), so that
+# every phase -- reading, overlay, seam merge, summary, writing and closing
+# the file -- is interrupted at least once, whatever the speed of the machine.
+#
+#   signals.sh STAPEL SCRATCH
+set -uo pipefail
+stapel=$(readlink -f "$1"); scratch=$2
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+py=/usr/bin/python3
+mkdir -p "$scratch"
+scratch=$(cd "$scratch" && pwd)
+
+scen=$scratch/national-s6
+if [ ! -f "$scen/scenario.json" ]; then
+  "$py" "$root/testdata/gen_national.py" --scale 6 --seed 1 --out "$scen" >/dev/null || exit 2
+fi
+mapfile -t args < <("$py" "$root/testdata/scenario_args.py" "$scen/scenario.json")
+
+out=$scratch/out
+rm -rf "$out"
+mkdir -p "$out"
+target=$out/previous.gpkg
+# The previous output is a real stack GeoPackage, written by a quick run.
+"$stapel" stack -q -o "$target" --layer "nature=$root/testdata/demo/nature.shp" || exit 2
+want=$(sha256sum "$target" | cut -d' ' -f1)
+
+passed=0; failed=0
+fail() { echo "FAIL $1"; failed=$((failed + 1)); }
+
+now() { date +%s.%N; }
+
+# run SIGNAL WHEN [PATTERN]: WHEN is a delay in seconds, or the name of a
+# phase; PATTERN (default: the phase name) is what to wait for on stderr.
+run() {
+  local sig=$1 when=$2 pattern=${3:-^$2} name="SIG$1 at $2" err=$scratch/stderr-$1-$2.txt
+  rm -f "$err"
+  "$stapel" stack --progress --overwrite -o "$target" "${args[@]}" 2>"$err" &
+  local pid=$!
+  if [[ $when =~ ^[0-9.]+$ ]]; then
+    sleep "$when"
+  else
+    # Wait for the phase to show up in the progress output (at most 120 s).
+    local waited=0
+    while ! grep -q -- "$pattern" "$err" 2>/dev/null; do
+      if ! kill -0 "$pid" 2>/dev/null || [ $waited -ge 2400 ]; then
+        break
+      fi
+      sleep 0.05
+      waited=$((waited + 1))
+    done
+    sleep 0.2
+  fi
+  if ! kill -0 "$pid" 2>/dev/null; then
+    wait "$pid"
+    fail "$name: stapel ended before the signal (exit $?); the scenario is too small"
+    return
+  fi
+  local t0 t1 dt
+  t0=$(now)
+  kill -"$sig" "$pid"
+  # Poll for the exit, for at most 2 s.
+  local i=0
+  while kill -0 "$pid" 2>/dev/null && [ $i -lt 40 ]; do
+    sleep 0.05
+    i=$((i + 1))
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    fail "$name: still running 2 s after the signal"
+    return
+  fi
+  wait "$pid"
+  local rc=$?
+  t1=$(now)
+  dt=$("$py" -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$t0" "$t1")
+  local problems=()
+  [ "$rc" -ne 0 ] || problems+=("exit status 0")
+  grep -q "interrupted; '$target' was not written" "$err" ||
+    problems+=("no 'interrupted' message: $(tail -n 2 "$err" | tr '\n' ' ')")
+  local left
+  left=$(ls -A "$out" | grep -v '^previous\.gpkg$' || true)
+  [ -z "$left" ] || problems+=("left in the output directory: $(echo $left)")
+  [ "$(sha256sum "$target" | cut -d' ' -f1)" = "$want" ] || problems+=("the previous output changed")
+  if [ ${#problems[@]} -gt 0 ]; then
+    fail "$name: ${problems[*]}"
+  else
+    echo "ok   $name: exit $rc after ${dt} s; no temporary file; previous output unchanged"
+    passed=$((passed + 1))
+  fi
+}
+
+run INT 1.5
+run TERM 1.5
+run TERM overlay
+run INT merging
+run TERM summary
+run INT writing
+# Late in writing: the last faces, the small layers, and closing the file
+# (where GDAL builds the spatial index).
+run TERM writing-end '^writing.*\.\.\.90'
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
