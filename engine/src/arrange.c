@@ -704,6 +704,10 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
     if (!ok)
         goto oom;
     for (size_t i = 0; !noded && i < ns; i++) {
+        if ((i & 8191) == 0 && stapel__cancelled(ctx)) {
+            st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled");
+            goto done;
+        }
         const stapel__iseg *p = &s[i];
         const int64_t *b = boxes + 4 * i;
         int64_t cx0 = cell_of(&hb, b[0] - 1, hb.x0, hb.nx), cx1 = cell_of(&hb, b[2] + 1, hb.x0, hb.nx);
@@ -774,6 +778,10 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
     if (g.n_edges == 0)
         goto done;
 
+    if (stapel__cancelled(ctx)) {
+        st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled");
+        goto done;
+    }
     /* 4. Link half-edges around nodes, trace cycles. */
     size_t nhe = 2 * g.n_edges;
     out_start = calloc(g.n_nodes + 1, sizeof *out_start);
@@ -983,6 +991,10 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
         face_hole[f] = (int32_t)i;
     }
 
+    if (stapel__cancelled(ctx)) {
+        st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled");
+        goto done;
+    }
     /* 6. Cover: walk from the unbounded face across half-edges. */
     labels = calloc(n_fc + 1, sizeof *labels);
     queue = malloc((n_fc + 1) * sizeof *queue);

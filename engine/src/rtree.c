@@ -169,6 +169,10 @@ stapel_status stapel__rtree_bulk(stapel_ctx *ctx, const char *path, const char *
             put16(blob, root ? (unsigned)depth : 0);
             put16(blob + 2, (unsigned)k);
             cell box = {no, INFINITY, -INFINITY, INFINITY, -INFINITY};
+            if ((i & 65535) < m && stapel__cancelled(ctx)) {
+                st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while writing");
+                goto done;
+            }
             for (size_t j = 0; j < k; j++) {
                 const cell *c = &level[i + j];
                 unsigned char *p = blob + 4 + 24 * j;
