@@ -433,6 +433,48 @@ static int cmp_piece(const void *a, const void *b)
     return (p->owner > q->owner) - (p->owner < q->owner);
 }
 
+/* Sort pieces by (u, v, owner): a counting sort on u, then each node's
+ * few pieces by insertion. Replaces *pcs. */
+static bool sort_pieces(piece **pcs, size_t n, size_t n_nodes)
+{
+    uint32_t *start = calloc(n_nodes + 1, sizeof *start);
+    piece *out = malloc(n * sizeof *out);
+    if (start == NULL || out == NULL) {
+        free(start);
+        free(out);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++)
+        start[(*pcs)[i].u + 1]++;
+    for (size_t v = 0; v < n_nodes; v++)
+        start[v + 1] += start[v];
+    for (size_t i = 0; i < n; i++)
+        out[start[(*pcs)[i].u]++] = (*pcs)[i];
+    /* start[v] now ends bucket v */
+    size_t b = 0;
+    for (size_t v = 0; v < n_nodes; v++) {
+        size_t e = start[v];
+        if (e - b > 24) {
+            qsort(out + b, e - b, sizeof *out, cmp_piece);
+        } else {
+            for (size_t i = b + 1; i < e; i++) {
+                piece x = out[i];
+                size_t j = i;
+                while (j > b && cmp_piece(&out[j - 1], &x) > 0) {
+                    out[j] = out[j - 1];
+                    j--;
+                }
+                out[j] = x;
+            }
+        }
+        b = e;
+    }
+    free(start);
+    free(*pcs);
+    *pcs = out;
+    return true;
+}
+
 typedef struct hot_on_seg {
     i128 key; /* position along the segment */
     uint32_t node;
@@ -742,8 +784,8 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
     }
 
     /* 3. Merge pieces into edges; drop edges whose deltas cancel. */
-    if (n_pcs > 0)
-        qsort(pcs, n_pcs, sizeof *pcs, cmp_piece);
+    if (n_pcs > 0 && !sort_pieces(&pcs, n_pcs, g.n_nodes))
+        goto oom;
     g.eu = malloc((n_pcs + 1) * sizeof *g.eu);
     g.ev = malloc((n_pcs + 1) * sizeof *g.ev);
     g.dstart = malloc((n_pcs + 2) * sizeof *g.dstart);

@@ -79,16 +79,44 @@ static bool pts_add_geom(pts *p, GEOSContextHandle_t h, const GEOSGeometry *g)
     return true;
 }
 
-static int cmp_x(const void *a, const void *b)
+static double coord(const pt *p, int axis)
 {
-    double u = ((const pt *)a)->x, v = ((const pt *)b)->x;
-    return (u > v) - (u < v);
+    return axis == 0 ? p->x : p->y;
 }
 
-static int cmp_y(const void *a, const void *b)
+/* The k-th smallest coordinate along axis (Hoare's selection, with a
+ * median-of-three pivot; reorders p). Expected linear time. */
+static double select_kth(pt *p, size_t n, size_t k, int axis)
 {
-    double u = ((const pt *)a)->y, v = ((const pt *)b)->y;
-    return (u > v) - (u < v);
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        double a = coord(&p[lo], axis), b = coord(&p[mid], axis), c = coord(&p[hi], axis);
+        double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (coord(&p[i], axis) < pivot)
+                i++;
+            while (coord(&p[j], axis) > pivot)
+                j--;
+            if (i <= j) {
+                pt t = p[i];
+                p[i] = p[j];
+                p[j] = t;
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return coord(&p[k], axis);
+    }
+    return coord(&p[k], axis);
 }
 
 static size_t kd_push(kd *k, kd_node node)
@@ -150,16 +178,22 @@ static size_t split(build *b, pt *p, size_t n, double x0, double y0, double x1, 
         double lo = axis == 0 ? x0 : y0, hi = axis == 0 ? x1 : y1;
         if (hi - lo < 2 * b->unit)
             continue;
-        qsort(p, n, sizeof *p, axis == 0 ? cmp_x : cmp_y);
-        double med = axis == 0 ? p[n / 2].x : p[n / 2].y;
+        double med = select_kth(p, n, n / 2, axis);
         double s = floor(med / b->unit + 0.5) * b->unit;
         if (s <= lo)
             s = lo + b->unit;
         if (s >= hi)
             s = hi - b->unit;
+        /* Points below the split first (the order within each side does
+         * not matter: only their counts and boxes do). */
         size_t m = 0;
-        while (m < n && (axis == 0 ? p[m].x : p[m].y) < s)
-            m++;
+        for (size_t i = 0; i < n; i++) {
+            if ((axis == 0 ? p[i].x : p[i].y) < s) {
+                pt t = p[m];
+                p[m++] = p[i];
+                p[i] = t;
+            }
+        }
         if (m == 0 || m == n)
             continue; /* every point on one side: splitting gains nothing */
         kd_node inner = {.axis = axis, .split = s};
