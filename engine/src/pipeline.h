@@ -37,6 +37,7 @@ typedef struct stapel__layer {
     int64_t n_read;     /* features read */
     int64_t n_repaired; /* repaired by MakeValid */
     int64_t n_empty;    /* skipped: empty, or no area left after repair */
+    char layer_name[128]; /* the layer's name in its source, for messages */
 } stapel__layer;
 
 /* A zone layer of a job. */

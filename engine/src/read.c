@@ -155,6 +155,20 @@ static bool is_linear_or_point(OGRwkbGeometryType t)
            t == wkbCircularString || t == wkbCompoundCurve || t == wkbMultiCurve;
 }
 
+/* The warnings about one layer, on the calling thread's log. */
+static void report_layer(stapel_ctx *ctx, const stapel__layer *r)
+{
+    const char *src = r->source, *layer = r->layer_name;
+    if (r->n_read == 0)
+        stapel__log(ctx, STAPEL_LOG_WARN, "%s: layer %s is empty (0 features)", src, layer);
+    if (r->n_repaired > 0)
+        stapel__log(ctx, STAPEL_LOG_WARN, "repaired %lld invalid geometr%s in layer %s (%s)",
+                    (long long)r->n_repaired, r->n_repaired == 1 ? "y" : "ies", layer, src);
+    if (r->n_empty > 0)
+        stapel__log(ctx, STAPEL_LOG_WARN, "skipped %lld empty geometr%s in layer %s (%s)",
+                    (long long)r->n_empty, r->n_empty == 1 ? "y" : "ies", layer, src);
+}
+
 static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_spec *spec,
                                 OGRSpatialReferenceH target, const sane_box *sane,
                                 const char *s_srs, double grid)
@@ -362,18 +376,16 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         f = NULL;
     }
     stapel__progress(ctx, "reading", 1.0);
-    if (n_read == 0)
-        stapel__log(ctx, STAPEL_LOG_WARN, "%s: layer %s is empty (0 features)", src, layer);
-    if (n_repaired > 0)
-        stapel__log(ctx, STAPEL_LOG_WARN, "repaired %lld invalid geometr%s in layer %s (%s)",
-                    (long long)n_repaired, n_repaired == 1 ? "y" : "ies", layer, src);
-    if (n_empty > 0)
-        stapel__log(ctx, STAPEL_LOG_WARN, "skipped %lld empty geometr%s in layer %s (%s)",
-                    (long long)n_empty, n_empty == 1 ? "y" : "ies", layer, src);
     if (spec->rec != NULL) {
         spec->rec->n_read = n_read;
         spec->rec->n_repaired = n_repaired;
         spec->rec->n_empty = n_empty;
+        snprintf(spec->rec->layer_name, sizeof spec->rec->layer_name, "%s", layer);
+    } else {
+        stapel__layer rec = {.source = (char *)src, .n_read = n_read, .n_repaired = n_repaired,
+                             .n_empty = n_empty};
+        snprintf(rec.layer_name, sizeof rec.layer_name, "%s", layer);
+        report_layer(ctx, &rec);
     }
 done:
     if (f != NULL)
@@ -386,6 +398,35 @@ done:
         GDALClose(ds);
     free(dsname);
     free(lname);
+    return st;
+}
+
+typedef struct claim_read {
+    stapel_job *job;
+    stapel__input *parts; /* one per claim layer */
+    const sane_box *sane;
+    double grid;
+    const char *target_wkt;
+} claim_read;
+
+static stapel_status read_claim_layer(stapel_ctx *ctx, size_t i, void *user)
+{
+    claim_read *cr = user;
+    stapel_job *job = cr->job;
+    stapel__gdal_push(ctx);
+    stapel_status st = STAPEL_OK;
+    /* An SRS object of this thread's own: OGR's are not shared safely. */
+    OGRSpatialReferenceH target = OSRNewSpatialReference(cr->target_wkt);
+    if (target == NULL) {
+        st = stapel__fail(ctx, STAPEL_ECRS, "cannot describe the target CRS");
+    } else {
+        OSRSetAxisMappingStrategy(target, OAMS_TRADITIONAL_GIS_ORDER);
+        read_spec spec = {job->layers[i].source, job->layers[i].where, NULL, (uint32_t)i,
+                          &job->layers[i]};
+        st = read_layer(ctx, &cr->parts[i], &spec, target, cr->sane, job->s_srs, cr->grid);
+        OSRDestroySpatialReference(target);
+    }
+    stapel__gdal_pop();
     return st;
 }
 
@@ -420,11 +461,44 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
     }
 
     sane_box sane = sane_bounds(target);
-    for (size_t i = 0; i < job->n_layers && st == STAPEL_OK; i++) {
-        read_spec spec = {job->layers[i].source, job->layers[i].where, NULL, (uint32_t)i,
-                          &job->layers[i]};
-        st = read_layer(ctx, in, &spec, target, &sane, job->s_srs, grid);
+    /* Claim layers are read on worker threads, each into its own list, and
+     * joined in layer order; their warnings are given here, in order. */
+    claim_read cr = {job, NULL, &sane, grid, in->crs_wkt};
+    cr.parts = calloc(job->n_layers + 1, sizeof *cr.parts);
+    if (cr.parts == NULL) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
     }
+    for (size_t i = 0; i < job->n_layers; i++)
+        cr.parts[i].grid = grid;
+
+    st = stapel__parallel_for(ctx, job->n_layers, job->opts.threads, "reading", read_claim_layer,
+                              &cr);
+    for (size_t i = 0; i < job->n_layers; i++) {
+        stapel__input *part = &cr.parts[i];
+        if (st == STAPEL_OK) {
+            report_layer(ctx, &job->layers[i]);
+            if (in->n_items + part->n_items > in->cap_items) {
+                size_t cap = in->n_items + part->n_items + 1024;
+                stapel__item *d = realloc(in->items, cap * sizeof *d);
+                if (d == NULL) {
+                    st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+                } else {
+                    in->items = d;
+                    in->cap_items = cap;
+                }
+            }
+            if (st == STAPEL_OK && part->n_items > 0) {
+                memcpy(in->items + in->n_items, part->items, part->n_items * sizeof *part->items);
+                in->n_items += part->n_items;
+                part->n_items = 0;
+            }
+        }
+        stapel__input_clear(ctx->geos, part);
+    }
+    free(cr.parts);
+    if (st != STAPEL_OK)
+        goto done;
     in->n_claims = in->n_items;
     for (int k = 0; k < 2 && st == STAPEL_OK; k++) {
         if (job->zones[k].source == NULL)
