@@ -343,11 +343,8 @@ static int stack_run(int argc, char **argv)
     }
 
     double t0 = now_seconds();
-    st = stapel_stack_build(ctx, &stack, job);
-    double t_write = now_seconds();
-    if (st == STAPEL_OK)
-        st = stapel_stack_write(ctx, stack, output, overwrite ? STAPEL_WRITE_OVERWRITE : 0);
-    t_write = now_seconds() - t_write;
+    st = stapel_stack_build_write(ctx, &stack, job, output,
+                                  overwrite ? STAPEL_WRITE_OVERWRITE : 0);
     if (prog.enabled && prog.phase != NULL && prog.last < 10)
         fputc('\n', stderr);
     if (st != STAPEL_OK) {
@@ -360,9 +357,11 @@ static int stack_run(int argc, char **argv)
     if (verbose && !quiet)
         fprintf(stderr,
                 "stapel: stack: %lld tiles; read %.2f s, overlay %.2f s, merge %.2f s, "
-                "summary %.2f s, write %.2f s\n",
+                "summary %.2f s (while writing faces), writing the rest %.2f s\n",
                 (long long)s.n_tiles, s.seconds_read, s.seconds_overlay, s.seconds_merge,
-                s.seconds_summary, t_write);
+                s.seconds_summary,
+                now_seconds() - t0 - s.seconds_read - s.seconds_overlay - s.seconds_merge -
+                    s.seconds_summary);
     if (!quiet)
         fprintf(stderr,
                 "stapel: stack: %lld claims read, %lld repaired, %lld skipped as empty; "

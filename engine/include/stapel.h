@@ -265,6 +265,14 @@ typedef struct stapel_face {
  * progress callback. Caller owns *out; free with stapel_stack_free(). */
 stapel_status stapel_stack_build(stapel_ctx *ctx, stapel_stack **out, const stapel_job *job);
 
+/* stapel_stack_build() and stapel_stack_write() in one call, faster: the
+ * faces are written while the conflicts and summaries are computed. An
+ * existing path is refused before any work unless flags has
+ * STAPEL_WRITE_OVERWRITE. Caller owns *out (the built stack, for its
+ * counts); free with stapel_stack_free(). */
+stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, const stapel_job *job,
+                                       const char *path, unsigned flags);
+
 /* Join the GeoPackages that the shards of one run wrote ("stapel stack
  * --shard i/N", every i once) into one stack: faces cut by shard borders are
  * merged and the conflicts and summaries recomputed. Caller owns *out; free

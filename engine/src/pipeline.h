@@ -217,6 +217,17 @@ stapel_status stapel__parallel_for(stapel_ctx *ctx, size_t n, int threads, const
 /* How many threads to use for n jobs. */
 int stapel__thread_count(int requested, size_t n_jobs);
 
+/* An output GeoPackage being written, in three steps: open (a temporary file
+ * next to path), the stack layer, and the rest (zones, conflicts, tables,
+ * styles, spatial index, rename). The steps may run on different threads,
+ * one after the other. stapel__out_close(o, true) discards the file. */
+typedef struct stapel__out stapel__out;
+stapel_status stapel__out_open(stapel_ctx *ctx, stapel__out **out, const stapel_stack *s,
+                               const char *path, unsigned flags);
+stapel_status stapel__out_faces(stapel_ctx *ctx, stapel__out *o, const stapel_stack *s);
+stapel_status stapel__out_finish(stapel_ctx *ctx, stapel__out *o, const stapel_stack *s);
+void stapel__out_close(stapel__out *o, bool discard);
+
 /* Compute the conflicts and the zone summaries of a built stack. */
 stapel_status stapel__summarize(stapel_ctx *ctx, stapel_stack *s);
 

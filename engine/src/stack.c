@@ -777,9 +777,10 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-stapel_status stapel_stack_build(stapel_ctx *ctx, stapel_stack **out, const stapel_job *job_c)
+/* Everything up to the faces with their attributes; the conflicts and
+ * summaries come after. */
+static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stapel_job *job_c)
 {
-    stapel__clear(ctx);
     *out = NULL;
     stapel_job *job = (stapel_job *)job_c; /* only the layer counters change */
     if (job->n_layers == 0)
@@ -879,11 +880,6 @@ stapel_status stapel_stack_build(stapel_ctx *ctx, stapel_stack **out, const stap
     if (st != STAPEL_OK)
         goto done;
     s->stats.n_faces = (int64_t)s->n_faces;
-    t0 = now();
-    st = stapel__summarize(ctx, s);
-    s->stats.seconds_summary = now() - t0;
-    if (st != STAPEL_OK)
-        goto done;
     /* The claims are not needed any more: only faces and zones are written. */
     for (size_t i = 0; i < s->in.n_claims; i++) {
         GEOSGeom_destroy_r(s->geos, s->in.items[i].geom);
@@ -896,6 +892,97 @@ done:
         free(tout);
     }
     stapel__tiling_clear(&tl);
+    if (st != STAPEL_OK) {
+        stapel_stack_free(s);
+        return st;
+    }
+    *out = s;
+    return STAPEL_OK;
+}
+
+stapel_status stapel_stack_build(stapel_ctx *ctx, stapel_stack **out, const stapel_job *job)
+{
+    stapel__clear(ctx);
+    stapel_stack *s = NULL;
+    stapel_status st = build_faces(ctx, &s, job);
+    if (st != STAPEL_OK)
+        return st;
+    double t0 = now();
+    st = stapel__summarize(ctx, s);
+    s->stats.seconds_summary = now() - t0;
+    if (st != STAPEL_OK) {
+        stapel_stack_free(s);
+        return st;
+    }
+    *out = s;
+    return STAPEL_OK;
+}
+
+/* The stack layer is written on its own thread while the conflicts and the
+ * summaries are computed: the two need each other's results only at the end. */
+typedef struct face_writer {
+    stapel_ctx *parent;
+    stapel__out *o;
+    const stapel_stack *s;
+    stapel_status st;
+    char msg[STAPEL_MSG_MAX];
+} face_writer;
+
+static void *write_faces_main(void *arg)
+{
+    face_writer *fw = arg;
+    stapel_ctx *wctx = NULL;
+    fw->st = stapel__ctx_worker(fw->parent, &wctx);
+    if (fw->st != STAPEL_OK) {
+        snprintf(fw->msg, sizeof fw->msg, "cannot start the writer thread");
+        return NULL;
+    }
+    fw->st = stapel__out_faces(wctx, fw->o, fw->s);
+    if (fw->st != STAPEL_OK)
+        snprintf(fw->msg, sizeof fw->msg, "%s", stapel_ctx_message(wctx));
+    stapel_ctx_free(wctx);
+    return NULL;
+}
+
+stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, const stapel_job *job,
+                                       const char *path, unsigned flags)
+{
+    stapel__clear(ctx);
+    *out = NULL;
+    stapel_stack *s = NULL;
+    stapel__out *o = NULL;
+    /* Refuse an existing output before any work. */
+    stapel_status st = STAPEL_OK;
+    if (!(flags & STAPEL_WRITE_OVERWRITE) && access(path, F_OK) == 0)
+        return stapel__fail(ctx, STAPEL_EEXISTS, "'%s' exists; use --overwrite to replace it",
+                            path);
+    st = build_faces(ctx, &s, job);
+    if (st == STAPEL_OK)
+        st = stapel__out_open(ctx, &o, s, path, flags);
+    if (st != STAPEL_OK) {
+        stapel_stack_free(s);
+        return st;
+    }
+    /* Every face's envelope is cached before two threads read the faces. */
+    for (size_t i = 0; i < s->n_faces; i++)
+        stapel__geom_warm(ctx, s->faces[i].geom);
+    face_writer fw = {.parent = ctx, .o = o, .s = s};
+    pthread_t tid;
+    bool threaded = pthread_create(&tid, NULL, write_faces_main, &fw) == 0;
+    if (!threaded)
+        write_faces_main(&fw);
+    double t0 = now();
+    st = stapel__summarize(ctx, s);
+    s->stats.seconds_summary = now() - t0;
+    if (threaded)
+        pthread_join(tid, NULL);
+    if (fw.st != STAPEL_OK) {
+        st = fw.st;
+        stapel__fail(ctx, st, "%s", fw.msg);
+    }
+    if (st == STAPEL_OK)
+        st = stapel__out_finish(ctx, o, s);
+    stapel__out_close(o, st != STAPEL_OK);
     if (st != STAPEL_OK) {
         stapel_stack_free(s);
         return st;

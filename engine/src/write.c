@@ -465,10 +465,19 @@ static char *temp_path_for(const char *path)
     return tmp;
 }
 
-stapel_status stapel_stack_write(stapel_ctx *ctx, const stapel_stack *s, const char *path,
-                                 unsigned flags)
+struct stapel__out {
+    char *tmp;
+    const char *path;
+    GDALDatasetH ds;
+    OGRSpatialReferenceH srs;
+    stapel__rtree_box *boxes;
+    size_t n_boxes;
+};
+
+stapel_status stapel__out_open(stapel_ctx *ctx, stapel__out **out, const stapel_stack *s,
+                               const char *path, unsigned flags)
 {
-    stapel__clear(ctx);
+    *out = NULL;
     if (path == NULL || path[0] == '\0')
         return stapel__fail(ctx, STAPEL_EINVAL, "no output path");
     struct stat sb;
@@ -479,44 +488,93 @@ stapel_status stapel_stack_write(stapel_ctx *ctx, const stapel_stack *s, const c
         if (S_ISDIR(sb.st_mode))
             return stapel__fail(ctx, STAPEL_EIO, "'%s' is a directory", path);
     }
-    char *tmp = temp_path_for(path);
-    if (tmp == NULL)
+    stapel__out *o = calloc(1, sizeof *o);
+    if (o == NULL || (o->tmp = temp_path_for(path)) == NULL) {
+        free(o);
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-    writer w = {.ctx = ctx, .tmp = tmp};
-    stapel_status st = STAPEL_OK;
-    GDALDatasetH ds = NULL;
-    OGRSpatialReferenceH srs = NULL;
-    stapel__gdal_push(ctx);
-    w.wkb = GEOSWKBWriter_create_r(ctx->geos);
-    if (w.wkb == NULL) {
-        st = stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
-        goto done;
     }
-    GEOSWKBWriter_setOutputDimension_r(ctx->geos, w.wkb, 2);
+    o->path = path;
+    stapel_status st = STAPEL_OK;
+    stapel__gdal_push(ctx);
     GDALDriverH drv = GDALGetDriverByName("GPKG");
     if (drv == NULL) {
         st = stapel__fail(ctx, STAPEL_EIO, "GDAL has no GeoPackage driver");
         goto done;
     }
-    unlink(tmp);
-    ds = GDALCreate(drv, tmp, 0, 0, 0, GDT_Unknown, NULL);
-    if (ds == NULL) {
+    unlink(o->tmp);
+    o->ds = GDALCreate(drv, o->tmp, 0, 0, 0, GDT_Unknown, NULL);
+    if (o->ds == NULL) {
         st = stapel__fail(ctx, STAPEL_EIO, "cannot create '%s' (is the directory writable?): %s",
                           path, stapel__gdal_error(strerror(errno)));
         goto done;
     }
-    srs = OSRNewSpatialReference(s->in.crs_wkt);
-    if (srs == NULL) {
+    o->srs = OSRNewSpatialReference(s->in.crs_wkt);
+    if (o->srs == NULL)
         st = stapel__fail(ctx, STAPEL_ECRS, "cannot describe the working CRS");
-        goto done;
+done:
+    stapel__gdal_pop();
+    if (st != STAPEL_OK) {
+        stapel__out_close(o, true);
+        return st;
     }
-    st = write_faces(&w, ds, srs, s);
+    *out = o;
+    return STAPEL_OK;
+}
+
+void stapel__out_close(stapel__out *o, bool discard)
+{
+    if (o == NULL)
+        return;
+    if (o->ds != NULL)
+        GDALClose(o->ds);
+    if (discard)
+        unlink(o->tmp);
+    if (o->srs != NULL)
+        OSRDestroySpatialReference(o->srs);
+    free(o->boxes);
+    free(o->tmp);
+    free(o);
+}
+
+static stapel_status writer_init(writer *w, stapel_ctx *ctx, const stapel__out *o)
+{
+    memset(w, 0, sizeof *w);
+    w->ctx = ctx;
+    w->tmp = o->tmp;
+    w->wkb = GEOSWKBWriter_create_r(ctx->geos);
+    if (w->wkb == NULL)
+        return stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
+    GEOSWKBWriter_setOutputDimension_r(ctx->geos, w->wkb, 2);
+    return STAPEL_OK;
+}
+
+stapel_status stapel__out_faces(stapel_ctx *ctx, stapel__out *o, const stapel_stack *s)
+{
+    writer w;
+    stapel__gdal_push(ctx);
+    stapel_status st = writer_init(&w, ctx, o);
     if (st == STAPEL_OK)
-        st = write_zones(&w, ds, srs, s, STAPEL_ZONE_PROVINCE);
+        st = write_faces(&w, o->ds, o->srs, s);
+    o->boxes = w.boxes;
+    o->n_boxes = w.n_boxes;
+    if (w.wkb != NULL)
+        GEOSWKBWriter_destroy_r(ctx->geos, w.wkb);
+    stapel__gdal_pop();
+    return st;
+}
+
+stapel_status stapel__out_finish(stapel_ctx *ctx, stapel__out *o, const stapel_stack *s)
+{
+    writer w;
+    stapel__gdal_push(ctx);
+    GDALDatasetH ds = o->ds;
+    stapel_status st = writer_init(&w, ctx, o);
     if (st == STAPEL_OK)
-        st = write_zones(&w, ds, srs, s, STAPEL_ZONE_NOVEX);
+        st = write_zones(&w, ds, o->srs, s, STAPEL_ZONE_PROVINCE);
     if (st == STAPEL_OK)
-        st = write_conflicts(&w, ds, srs, s);
+        st = write_zones(&w, ds, o->srs, s, STAPEL_ZONE_NOVEX);
+    if (st == STAPEL_OK)
+        st = write_conflicts(&w, ds, o->srs, s);
     if (st == STAPEL_OK && s->summary != NULL)
         st = write_summary(&w, ds, s);
     if (st == STAPEL_OK)
@@ -524,35 +582,41 @@ stapel_status stapel_stack_write(stapel_ctx *ctx, const stapel_stack *s, const c
     if (st == STAPEL_OK)
         st = stapel__styles_write(ctx, ds, s->zone_fields[STAPEL_ZONE_PROVINCE],
                                   s->zone_fields[STAPEL_ZONE_NOVEX]);
+    if (w.wkb != NULL)
+        GEOSWKBWriter_destroy_r(ctx->geos, w.wkb);
     if (st == STAPEL_OK && stapel__cancelled(ctx))
         st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while writing");
     CPLErrorReset();
     GDALClose(ds);
-    ds = NULL;
+    o->ds = NULL;
     if (st == STAPEL_OK && CPLGetLastErrorType() >= CE_Failure)
-        st = stapel__fail(ctx, STAPEL_EIO, "%s: cannot finish the file: %s", path,
+        st = stapel__fail(ctx, STAPEL_EIO, "%s: cannot finish the file: %s", o->path,
                           stapel__gdal_error("unknown error"));
     /* GDAL would fill the index row by row; bulk-load it instead. */
     if (st == STAPEL_OK)
-        st = stapel__rtree_bulk(ctx, tmp, "stack", "geom", "fid", w.boxes, w.n_boxes);
+        st = stapel__rtree_bulk(ctx, o->tmp, "stack", "geom", "fid", o->boxes, o->n_boxes);
     if (st == STAPEL_OK && stapel__cancelled(ctx))
         st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while writing");
-    if (st == STAPEL_OK && rename(tmp, path) != 0)
-        st = stapel__fail(ctx, STAPEL_EIO, "cannot rename '%s' to '%s': %s", tmp, path,
+    if (st == STAPEL_OK && rename(o->tmp, o->path) != 0)
+        st = stapel__fail(ctx, STAPEL_EIO, "cannot rename '%s' to '%s': %s", o->tmp, o->path,
                           strerror(errno));
     if (st == STAPEL_OK)
         stapel__progress(ctx, "writing", 1.0);
-done:
-    if (ds != NULL)
-        GDALClose(ds);
-    if (st != STAPEL_OK)
-        unlink(tmp);
-    if (srs != NULL)
-        OSRDestroySpatialReference(srs);
-    if (w.wkb != NULL)
-        GEOSWKBWriter_destroy_r(ctx->geos, w.wkb);
-    free(w.boxes);
     stapel__gdal_pop();
-    free(tmp);
+    return st;
+}
+
+stapel_status stapel_stack_write(stapel_ctx *ctx, const stapel_stack *s, const char *path,
+                                 unsigned flags)
+{
+    stapel__clear(ctx);
+    stapel__out *o = NULL;
+    stapel_status st = stapel__out_open(ctx, &o, s, path, flags);
+    if (st != STAPEL_OK)
+        return st;
+    st = stapel__out_faces(ctx, o, s);
+    if (st == STAPEL_OK)
+        st = stapel__out_finish(ctx, o, s);
+    stapel__out_close(o, st != STAPEL_OK);
     return st;
 }
