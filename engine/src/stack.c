@@ -903,6 +903,7 @@ done:
 stapel_status stapel_stack_build(stapel_ctx *ctx, stapel_stack **out, const stapel_job *job)
 {
     stapel__clear(ctx);
+    *out = NULL;
     stapel_stack *s = NULL;
     stapel_status st = build_faces(ctx, &s, job);
     if (st != STAPEL_OK)
