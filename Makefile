@@ -5,11 +5,13 @@
 
 BUILD   ?= build
 ASAN    ?= build-asan
+FUZZ    ?= build-fuzz
+FUZZ_SECONDS ?= 30
 DEMO    ?= demo-out
 STAPEL  := $(BUILD)/cli/stapel
 D       := testdata/demo
 
-.PHONY: all deps deps-test build demo test test-sanitize clean
+.PHONY: all deps deps-test build demo test test-sanitize fuzz memcheck clean
 
 all: build
 
@@ -25,9 +27,8 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
-demo: build
-	@mkdir -p $(DEMO)
-	$(STAPEL) stack -o $(DEMO)/stack.gpkg --overwrite \
+# The inputs of the demo stack (also run under valgrind by `make memcheck`).
+DEMO_INPUTS := \
 	  --layer nature=$(D)/nature.shp \
 	  --layer water=$(D)/water.gpkg \
 	  --layer 'agri=$(D)/claims.gpkg|layername=agri' \
@@ -36,6 +37,10 @@ demo: build
 	  --layer wind=$(D)/wind.geojson \
 	  --layer solar=$(D)/solar.shp \
 	  --provinces $(D)/provinces.gpkg --novex $(D)/novex.gpkg
+
+demo: build
+	@mkdir -p $(DEMO)
+	$(STAPEL) stack -o $(DEMO)/stack.gpkg --overwrite $(DEMO_INPUTS)
 	$(STAPEL) info $(DEMO)/stack.gpkg > $(DEMO)/stack-info.txt
 	$(STAPEL) render $(DEMO)/stack.gpkg -o $(DEMO)/stapelkaart.png --overwrite
 	$(STAPEL) render $(DEMO)/stack.gpkg -o $(DEMO)/stapelkaart.pdf --overwrite
@@ -62,8 +67,30 @@ test-sanitize: deps-test
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tools/lsan.supp \
 	  meson test -C $(ASAN) --print-errorlogs --no-suite slow
 
+# The demo's stack run, then info and render on its output, under valgrind:
+# any invalid read or write, use of uninitialised memory or definite leak
+# fails. tools/valgrind.supp lists the few caches libraries keep by design.
+VALGRIND := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+	  --fair-sched=yes --suppressions=tools/valgrind.supp --quiet
+memcheck: build deps-test
+	@mkdir -p $(DEMO)
+	$(VALGRIND) $(STAPEL) stack -q -o $(DEMO)/memcheck.gpkg --overwrite $(DEMO_INPUTS)
+	$(VALGRIND) $(STAPEL) info $(DEMO)/memcheck.gpkg > /dev/null
+	$(VALGRIND) $(STAPEL) render $(DEMO)/memcheck.gpkg -o $(DEMO)/memcheck.png --overwrite
+	@echo "memcheck: no memory errors and no leaks in stack, info and render"
+
+# libFuzzer harnesses (engine/tests/fuzz/), built with clang, ASan and UBSan,
+# each run for FUZZ_SECONDS; any crash fails. The crash inputs found so far
+# (testdata/fuzz/regressions/) are replayed by `make test` in every build.
+fuzz: deps-test
+	@[ -f $(FUZZ)/build.ninja ] || CC=clang meson setup $(FUZZ) -Dfuzz=true \
+	  -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=false \
+	  -Dc_args='-fsanitize=fuzzer-no-link -fno-sanitize-recover=all'
+	ninja -C $(FUZZ)
+	tools/run-fuzz $(FUZZ) $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD) $(ASAN) $(DEMO)
+	rm -rf $(BUILD) $(ASAN) $(FUZZ) $(DEMO)
 
 # Benchmark (issue 6): stapel against mapshaper -mosaic, the PostGIS overlay recipe
 # and the GDAL read floor on the generated national scenario at scales 1 and 10

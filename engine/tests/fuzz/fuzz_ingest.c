@@ -166,7 +166,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     stapel_stack_opts opts = STAPEL_STACK_OPTS_INIT;
     opts.threads = 1;
     stapel_job *job = NULL;
-    stapel_stack *s = NULL;
+    stapel_stack *s = (stapel_stack *)&s; /* a failed build must set it to NULL */
     if (stapel_job_new(ctx, &job, &opts) != STAPEL_OK ||
         stapel_job_add_layer(ctx, job, "nature", PATH, NULL) != STAPEL_OK)
         fail("cannot set up the job");

@@ -91,7 +91,8 @@ static int run_dir(const char *dir, int *count)
         n++;
     }
     closedir(d);
-    qsort(names, n, sizeof *names, cmp);
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp);
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         struct stat sb;
