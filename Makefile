@@ -42,6 +42,7 @@ demo: build
 	@mkdir -p $(DEMO)
 	$(STAPEL) stack -o $(DEMO)/stack.gpkg --overwrite $(DEMO_INPUTS)
 	$(STAPEL) info $(DEMO)/stack.gpkg > $(DEMO)/stack-info.txt
+	$(STAPEL) summary $(DEMO)/stack.gpkg | tee $(DEMO)/summary.txt
 	$(STAPEL) render $(DEMO)/stack.gpkg -o $(DEMO)/stapelkaart.png --overwrite
 	$(STAPEL) render $(DEMO)/stack.gpkg -o $(DEMO)/stapelkaart.pdf --overwrite
 	$(STAPEL) render $(DEMO)/stack.gpkg -o $(DEMO)/stapelkaart-almere-oosterwold.png \
@@ -50,6 +51,7 @@ demo: build
 	@echo "Demo outputs:"
 	@echo "  $(CURDIR)/$(DEMO)/stack.gpkg      the stack map (open it in QGIS: it opens styled)"
 	@echo "  $(CURDIR)/$(DEMO)/stack-info.txt  what the GeoPackage holds (stapel info)"
+	@echo "  $(CURDIR)/$(DEMO)/summary.txt     the puzzle in numbers (stapel summary)"
 	@echo "  $(CURDIR)/$(DEMO)/stapelkaart.png the stack map as a picture (also .pdf)"
 	@echo "  $(CURDIR)/$(DEMO)/stapelkaart-almere-oosterwold.png  one NOVEX area, the rest greyed out"
 
