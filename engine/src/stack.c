@@ -410,11 +410,13 @@ static char *join_zone_names(const stapel__input *in, const uint32_t *ids, uint3
     return b.data;
 }
 
-static stapel_status face_attributes(stapel_ctx *ctx, stapel_stack *s, stapel__out_face *of,
-                                     const uint32_t *ids, uint32_t n, claim_ref *scratch,
-                                     bool *seen, bool *unrated)
+static stapel_status face_attributes(stapel_ctx *ctx, const stapel_stack *s,
+                                     stapel__out_face *of, claim_ref *scratch, bool *seen,
+                                     bool *unrated)
 {
     const stapel__input *in = &s->in;
+    const uint32_t *ids = of->ids;
+    uint32_t n = of->n_ids;
     size_t nc = 0;
     for (uint32_t i = 0; i < n && ids[i] < in->n_claims; i++) {
         const stapel__item *it = &in->items[ids[i]];
@@ -465,13 +467,6 @@ static stapel_status face_attributes(stapel_ctx *ctx, stapel_stack *s, stapel__o
     ok = ok && stapel__buf_puts(&pairs, "]");
     of->verdict = worst;
     of->conflict_pairs = pairs.data;
-    of->ids = malloc((n > 0 ? n : 1) * sizeof *of->ids);
-    if (of->ids != NULL) {
-        memcpy(of->ids, ids, n * sizeof *ids);
-        of->n_ids = n;
-    } else {
-        ok = false;
-    }
     size_t p0 = in->n_claims, p1 = p0 + in->n_provinces, n1 = p1 + in->n_novex;
     of->province = join_zone_names(in, ids, n, p0, p1);
     of->novex = join_zone_names(in, ids, n, p1, n1);
@@ -484,8 +479,38 @@ static stapel_status face_attributes(stapel_ctx *ctx, stapel_stack *s, stapel__o
     of->n_themes = n_themes;
     of->themes = themes.data;
     of->claim_ids = claims.data;
-    GEOSArea_r(s->geos, of->geom, &of->area);
+    GEOSArea_r(ctx->geos, of->geom, &of->area);
     return STAPEL_OK;
+}
+
+/* Attributes of faces [job * CHUNK, ...) on a worker thread; pairs without a
+ * rule are marked in the job's own row of unrated. */
+#define ATTR_CHUNK 4096
+
+typedef struct attr_job {
+    stapel_stack *s;
+    bool *unrated; /* n_jobs x n_themes^2 */
+} attr_job;
+
+static stapel_status attr_chunk(stapel_ctx *ctx, size_t job, void *user)
+{
+    attr_job *a = user;
+    stapel_stack *s = a->s;
+    size_t lo = job * ATTR_CHUNK, hi = lo + ATTR_CHUNK < s->n_faces ? lo + ATTR_CHUNK : s->n_faces;
+    uint32_t most = 1;
+    for (size_t i = lo; i < hi; i++)
+        most = s->faces[i].n_ids > most ? s->faces[i].n_ids : most;
+    claim_ref *scratch = malloc(most * sizeof *scratch);
+    bool *seen = calloc(s->n_themes + 1, sizeof *seen);
+    stapel_status st = STAPEL_OK;
+    if (scratch == NULL || seen == NULL)
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    bool *unrated = a->unrated + job * (s->n_themes * s->n_themes + 1);
+    for (size_t i = lo; i < hi && st == STAPEL_OK; i++)
+        st = face_attributes(ctx, s, &s->faces[i], scratch, seen, unrated);
+    free(scratch);
+    free(seen);
+    return st;
 }
 
 /* The distinct themes of the layers, sorted, and each layer's rank; the
@@ -543,7 +568,13 @@ static stapel_status push_out(stapel_ctx *ctx, stapel_stack *s, GEOSGeometry *g,
     memset(of, 0, sizeof *of);
     of->geom = g;
     of->seam = seam;
-    return face_attributes(ctx, s, of, ids, n, sc->claims, sc->seen, sc->unrated);
+    (void)sc;
+    of->ids = malloc((n > 0 ? n : 1) * sizeof *of->ids);
+    if (of->ids == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    memcpy(of->ids, ids, n * sizeof *ids);
+    of->n_ids = n;
+    return STAPEL_OK;
 }
 
 /* Union the members of a group and emit each resulting polygon. */
@@ -739,6 +770,20 @@ stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_
             if (groups[g].members[m].geom != NULL)
                 GEOSGeom_destroy_r(h, groups[g].members[m].geom);
     stapel__progress(ctx, "merging", 1.0);
+    if (st == STAPEL_OK) {
+        size_t n_jobs = (s->n_faces + ATTR_CHUNK - 1) / ATTR_CHUNK;
+        size_t T2 = s->n_themes * s->n_themes + 1;
+        attr_job aj = {s, calloc(n_jobs * T2 + 1, sizeof(bool))};
+        if (aj.unrated == NULL) {
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        } else {
+            st = stapel__parallel_for(ctx, n_jobs, s->threads, NULL, attr_chunk, &aj);
+            for (size_t j = 0; j < n_jobs; j++)
+                for (size_t k = 0; k < T2; k++)
+                    sc.unrated[k] = sc.unrated[k] || aj.unrated[j * T2 + k];
+            free(aj.unrated);
+        }
+    }
     if (st == STAPEL_OK) {
         stapel__buf b = {0};
         size_t k = s->n_themes, n_un = 0;
