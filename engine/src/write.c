@@ -45,6 +45,32 @@ static stapel_status to_ogr_multi(writer *w, const GEOSGeometry *g, OGRGeometryH
     return STAPEL_OK;
 }
 
+/* Give feat the geometry g (as a MultiPolygon) and add it to l; feat is
+ * consumed. *box, if not NULL, receives the feature id and envelope. what
+ * names the feature in messages. */
+static stapel_status add_feature(writer *w, OGRLayerH l, OGRFeatureH feat, const GEOSGeometry *g,
+                                 stapel__rtree_box *box, const char *what)
+{
+    OGRGeometryH og;
+    stapel_status st = to_ogr_multi(w, g, &og);
+    if (st != STAPEL_OK) {
+        OGR_F_Destroy(feat);
+        return st;
+    }
+    OGREnvelope env;
+    if (box != NULL)
+        OGR_G_GetEnvelope(og, &env);
+    OGR_F_SetGeometryDirectly(feat, og);
+    OGRErr err = OGR_L_CreateFeature(l, feat);
+    if (box != NULL)
+        *box = (stapel__rtree_box){OGR_F_GetFID(feat), env.MinX, env.MinY, env.MaxX, env.MaxY};
+    OGR_F_Destroy(feat);
+    if (err != OGRERR_NONE)
+        return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write %s: %s", w->tmp, what,
+                            stapel__gdal_error("unknown error"));
+    return STAPEL_OK;
+}
+
 static stapel_status create_layer(writer *w, GDALDatasetH ds, OGRSpatialReferenceH srs,
                                   const char *name, const char *title, const char *description,
                                   bool index, OGRLayerH *out)
@@ -152,22 +178,9 @@ static stapel_status write_faces(writer *w, GDALDatasetH ds, OGRSpatialReference
         OGR_F_SetFieldDouble(feat, 8, f->area);
         if (s->shard_count > 0)
             OGR_F_SetFieldInteger(feat, 9, f->seam ? 1 : 0);
-        OGRGeometryH og;
-        st = to_ogr_multi(w, f->geom, &og);
-        if (st != STAPEL_OK) {
-            OGR_F_Destroy(feat);
+        st = add_feature(w, l, feat, f->geom, &w->boxes[i], "a face");
+        if (st != STAPEL_OK)
             return st;
-        }
-        OGREnvelope env;
-        OGR_G_GetEnvelope(og, &env);
-        OGR_F_SetGeometryDirectly(feat, og);
-        OGRErr err = OGR_L_CreateFeature(l, feat);
-        w->boxes[i] = (stapel__rtree_box){OGR_F_GetFID(feat), env.MinX, env.MinY, env.MaxX,
-                                          env.MaxY};
-        OGR_F_Destroy(feat);
-        if (err != OGRERR_NONE)
-            return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write face %zu: %s", w->tmp, i,
-                                stapel__gdal_error("unknown error"));
     }
     return commit(w, ds, false);
 }
@@ -200,18 +213,9 @@ static stapel_status write_zones(writer *w, GDALDatasetH ds, OGRSpatialReference
         const stapel__item *it = &in->items[lo + i];
         OGRFeatureH feat = OGR_F_Create(defn);
         OGR_F_SetFieldString(feat, 0, in->zone_names[it->group]);
-        OGRGeometryH og;
-        st = to_ogr_multi(w, it->geom, &og);
-        if (st != STAPEL_OK) {
-            OGR_F_Destroy(feat);
+        st = add_feature(w, l, feat, it->geom, NULL, "a zone");
+        if (st != STAPEL_OK)
             return st;
-        }
-        OGR_F_SetGeometryDirectly(feat, og);
-        OGRErr err = OGR_L_CreateFeature(l, feat);
-        OGR_F_Destroy(feat);
-        if (err != OGRERR_NONE)
-            return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write a zone: %s", w->tmp,
-                                stapel__gdal_error("unknown error"));
     }
     return commit(w, ds, false);
 }
@@ -256,18 +260,9 @@ static stapel_status write_conflicts(writer *w, GDALDatasetH ds, OGRSpatialRefer
         else
             OGR_F_SetFieldNull(feat, 5);
         OGR_F_SetFieldDouble(feat, 6, c->area);
-        OGRGeometryH og;
-        st = to_ogr_multi(w, c->geom, &og);
-        if (st != STAPEL_OK) {
-            OGR_F_Destroy(feat);
+        st = add_feature(w, l, feat, c->geom, NULL, "a conflict");
+        if (st != STAPEL_OK)
             return st;
-        }
-        OGR_F_SetGeometryDirectly(feat, og);
-        OGRErr err = OGR_L_CreateFeature(l, feat);
-        OGR_F_Destroy(feat);
-        if (err != OGRERR_NONE)
-            return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write a conflict: %s", w->tmp,
-                                stapel__gdal_error("unknown error"));
     }
     return commit(w, ds, false);
 }
