@@ -545,14 +545,9 @@ stapel_status stapel__stack_themes(stapel_ctx *ctx, stapel_stack *s)
     return STAPEL_OK;
 }
 
-typedef struct attr_scratch {
-    claim_ref *claims;
-    bool *seen;
-    bool *unrated; /* n_themes x n_themes: pairs met that no rule covers */
-} attr_scratch;
 
 static stapel_status push_out(stapel_ctx *ctx, stapel_stack *s, GEOSGeometry *g,
-                              const uint32_t *ids, uint32_t n, attr_scratch *sc, bool seam)
+                              const uint32_t *ids, uint32_t n, bool seam)
 {
     if (s->n_faces == s->cap_faces) {
         size_t cap = s->cap_faces == 0 ? 1024 : s->cap_faces * 2;
@@ -568,7 +563,6 @@ static stapel_status push_out(stapel_ctx *ctx, stapel_stack *s, GEOSGeometry *g,
     memset(of, 0, sizeof *of);
     of->geom = g;
     of->seam = seam;
-    (void)sc;
     of->ids = malloc((n > 0 ? n : 1) * sizeof *of->ids);
     if (of->ids == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
@@ -578,7 +572,7 @@ static stapel_status push_out(stapel_ctx *ctx, stapel_stack *s, GEOSGeometry *g,
 }
 
 /* Union the members of a group and emit each resulting polygon. */
-static stapel_status emit_group(stapel_ctx *ctx, stapel_stack *s, group *gr, attr_scratch *sc)
+static stapel_status emit_group(stapel_ctx *ctx, stapel_stack *s, group *gr)
 {
     GEOSContextHandle_t h = ctx->geos;
     const uint32_t *ids = gr->members[0].ids;
@@ -586,7 +580,7 @@ static stapel_status emit_group(stapel_ctx *ctx, stapel_stack *s, group *gr, att
     if (gr->n == 1) {
         GEOSGeometry *g = gr->members[0].geom;
         gr->members[0].geom = NULL;
-        return push_out(ctx, s, g, ids, n_ids, sc, true);
+        return push_out(ctx, s, g, ids, n_ids, true);
     }
     GEOSGeometry **geoms = malloc(gr->n * sizeof *geoms);
     if (geoms == NULL)
@@ -624,7 +618,7 @@ static stapel_status emit_group(stapel_ctx *ctx, stapel_stack *s, group *gr, att
             st = stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
             break;
         }
-        st = push_out(ctx, s, c, ids, n_ids, sc, true);
+        st = push_out(ctx, s, c, ids, n_ids, true);
     }
     GEOSGeom_destroy_r(h, u);
     return st;
@@ -698,20 +692,13 @@ stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_
     size_t *table = malloc(hcap * sizeof *table); /* group id + 1, 0 = empty */
     group *groups = calloc(n_seam > 0 ? n_seam : 1, sizeof *groups);
     slot *slots = malloc((n_total > 0 ? n_total : 1) * sizeof *slots);
-    attr_scratch sc = {0};
-    sc.claims = malloc((s->in.n_claims > 0 ? s->in.n_claims : 1) * sizeof *sc.claims);
+    bool *unrated = calloc(s->n_themes * s->n_themes + 1, sizeof *unrated);
     size_t n_groups = 0, n_slots = 0;
-    if (table == NULL || groups == NULL || slots == NULL || sc.claims == NULL) {
+    if (table == NULL || groups == NULL || slots == NULL || unrated == NULL) {
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
         goto done;
     }
     memset(table, 0, hcap * sizeof *table);
-    sc.seen = calloc(s->n_themes + 1, sizeof *sc.seen);
-    sc.unrated = calloc(s->n_themes * s->n_themes + 1, sizeof *sc.unrated);
-    if (sc.seen == NULL || sc.unrated == NULL) {
-        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-        goto done;
-    }
 
     for (size_t t = 0; t < n_lists; t++) {
         for (size_t i = 0; i < out[t].n; i++) {
@@ -752,12 +739,12 @@ stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_
         const slot *sl = &slots[k];
         if (sl->is_group) {
             group *gr = &groups[sl->index];
-            st = emit_group(ctx, s, gr, &sc);
+            st = emit_group(ctx, s, gr);
         } else {
             stapel__face *f = &out[sl->tile].faces[sl->index];
             GEOSGeometry *g = f->geom;
             f->geom = NULL;
-            st = push_out(ctx, s, g, f->ids, f->n_ids, &sc, false);
+            st = push_out(ctx, s, g, f->ids, f->n_ids, false);
         }
     }
     /* Seam faces were moved into their groups: clear them in the tile lists. */
@@ -780,7 +767,7 @@ stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_
             st = stapel__parallel_for(ctx, n_jobs, s->threads, NULL, attr_chunk, &aj);
             for (size_t j = 0; j < n_jobs; j++)
                 for (size_t k = 0; k < T2; k++)
-                    sc.unrated[k] = sc.unrated[k] || aj.unrated[j * T2 + k];
+                    unrated[k] = unrated[k] || aj.unrated[j * T2 + k];
             free(aj.unrated);
         }
     }
@@ -789,7 +776,7 @@ stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_
         size_t k = s->n_themes, n_un = 0;
         for (size_t i = 0; i < k; i++)
             for (size_t j = i + 1; j < k; j++)
-                if (sc.unrated[i * k + j] &&
+                if (unrated[i * k + j] &&
                     stapel__buf_printf(&b, "%s%s\xc3\x97%s", n_un++ > 0 ? ", " : "",
                                        s->themes[i], s->themes[j]))
                     continue;
@@ -807,9 +794,7 @@ done:
     free(groups);
     free(table);
     free(slots);
-    free(sc.claims);
-    free(sc.seen);
-    free(sc.unrated);
+    free(unrated);
     return st;
 }
 
