@@ -20,13 +20,19 @@ typedef struct sane_box {
     double xmin, ymin, xmax, ymax;
 } sane_box;
 
+/* The overlay works in integers of grid units (arrange.c) and needs room for
+ * exact products of coordinate differences: 2^40 grid units either side of
+ * the origin (1.1e9 m on a 1 mm grid) keeps every product within 128 bits. */
+#define GRID_RANGE 1099511627776.0
+
 /* The area of use of the target CRS in its own coordinates, grown by ten
  * times its size on every side: generous enough for any real data set, tight
  * enough to catch a wrong source CRS or garbage coordinates. Without an area
- * of use, everything finite is accepted. */
-static sane_box sane_bounds(OGRSpatialReferenceH target)
+ * of use, everything the integer grid can hold is accepted. */
+static sane_box sane_bounds(OGRSpatialReferenceH target, double grid)
 {
-    sane_box b = {-HUGE_VAL, -HUGE_VAL, HUGE_VAL, HUGE_VAL};
+    double lim = grid * GRID_RANGE;
+    sane_box b = {-lim, -lim, lim, lim};
     double w, so, e, n;
     const char *name = NULL;
     if (!OSRGetAreaOfUse(target, &w, &so, &e, &n, &name))
@@ -54,12 +60,27 @@ static sane_box sane_bounds(OGRSpatialReferenceH target)
             }
             double grow = 10.0 * fmax(x1 - x0, y1 - y0);
             if (x0 <= x1 && grow > 0)
-                b = (sane_box){x0 - grow, y0 - grow, x1 + grow, y1 + grow};
+                b = (sane_box){fmax(x0 - grow, -lim), fmax(y0 - grow, -lim),
+                               fmin(x1 + grow, lim), fmin(y1 + grow, lim)};
         }
         OCTDestroyCoordinateTransformation(ct);
     }
     OSRDestroySpatialReference(ll);
     return b;
+}
+
+/* Fail unless the box x0..x1, y0..y1 of a feature lies within sane. */
+static stapel_status check_sane(stapel_ctx *ctx, const sane_box *sane, const char *src,
+                                const char *layer, long long fid, double x0, double y0,
+                                double x1, double y1)
+{
+    if (x0 >= sane->xmin && y0 >= sane->ymin && x1 <= sane->xmax && y1 <= sane->ymax)
+        return STAPEL_OK;
+    bool low = x0 < sane->xmin || y0 < sane->ymin;
+    return stapel__fail(ctx, STAPEL_EDATA,
+                        "%s: layer %s: feature %lld has a coordinate near (%.6g, %.6g), far "
+                        "outside the area of the working CRS; is the source CRS right?",
+                        src, layer, fid, low ? x0 : x1, low ? y0 : y1);
 }
 
 typedef struct read_spec {
@@ -300,17 +321,9 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                               layer, fid);
             goto done;
         }
-        if (env.MinX < sane->xmin || env.MinY < sane->ymin || env.MaxX > sane->xmax ||
-            env.MaxY > sane->ymax) {
-            bool low = env.MinX < sane->xmin || env.MinY < sane->ymin;
-            st = stapel__fail(ctx, STAPEL_EDATA,
-                              "%s: layer %s: feature %lld has a coordinate near (%.6g, %.6g), "
-                              "far outside the area of the working CRS; is the source CRS "
-                              "right?",
-                              src, layer, fid, low ? env.MinX : env.MaxX,
-                              low ? env.MinY : env.MaxY);
+        st = check_sane(ctx, sane, src, layer, fid, env.MinX, env.MinY, env.MaxX, env.MaxY);
+        if (st != STAPEL_OK)
             goto done;
-        }
         GEOSGeometry *gg = NULL;
         stapel__conv kind;
         bool duplicates = false;
@@ -337,6 +350,19 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             OGR_F_Destroy(f);
             f = NULL;
             continue;
+        }
+        /* Again after linearisation: OGR's envelope of a circular arc through
+         * a wild control point can leave out where the arc's segments go
+         * (found by fuzz_ingest). */
+        double bx0 = 0, by0 = 0, bx1 = 0, by1 = 0;
+        GEOSGeom_getXMin_r(ctx->geos, gg, &bx0);
+        GEOSGeom_getYMin_r(ctx->geos, gg, &by0);
+        GEOSGeom_getXMax_r(ctx->geos, gg, &bx1);
+        GEOSGeom_getYMax_r(ctx->geos, gg, &by1);
+        st = check_sane(ctx, sane, src, layer, fid, bx0, by0, bx1, by1);
+        if (st != STAPEL_OK) {
+            GEOSGeom_destroy_r(ctx->geos, gg);
+            goto done;
         }
         bool repaired = false;
         st = stapel__repair(ctx, &gg, grid, &repaired);
@@ -460,7 +486,7 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
         goto done;
     }
 
-    sane_box sane = sane_bounds(target);
+    sane_box sane = sane_bounds(target, grid);
     /* Claim layers are read on worker threads, each into its own list, and
      * joined in layer order; their warnings are given here, in order. */
     claim_read cr = {job, NULL, &sane, grid, in->crs_wkt};

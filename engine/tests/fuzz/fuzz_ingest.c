@@ -7,7 +7,8 @@
  * MakeValid, overlaid.
  *
  * A failed build is fine (bad coordinates, points in a claim layer, ...) as
- * long as it fails cleanly, with a message and no stack. A finished build
+ * long as it fails cleanly, with a message and no stack, and not for lack of
+ * memory or a GEOS error. A finished build
  * must hold faces with finite, non-negative areas and 1 to 3 claims, and at
  * least the area of the two squares. Anything else aborts, which libFuzzer
  * reports. FUZZ_VERBOSE=1 in the environment prints what became of each
@@ -130,6 +131,11 @@ static void check(stapel_status st, stapel_stack *s)
     if (st != STAPEL_OK) {
         if (s != NULL)
             fail("a failed build returned a stack");
+        /* Three small claims cannot exhaust memory, and GEOS must never
+         * throw: either means a bug (an overflowed size, an unguarded
+         * topology exception). */
+        if (st == STAPEL_ENOMEM || st == STAPEL_EGEOS)
+            fail(stapel_ctx_message(ctx));
         if (stapel_ctx_message(ctx)[0] == '\0')
             fail("a failed build left no message");
         return;
