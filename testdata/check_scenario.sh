@@ -4,6 +4,7 @@
 #
 #   check_scenario.sh STAPEL SCRATCH demo
 #   check_scenario.sh STAPEL SCRATCH national SCALE SEED
+#   check_scenario.sh STAPEL SCRATCH adversarial   (reliability/make_adversarial.py)
 set -euo pipefail
 stapel=$(readlink -f "$1"); scratch=$2; kind=$3
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,6 +13,11 @@ mkdir -p "$scratch"
 if [ "$kind" = demo ]; then
   manifest=$here/demo/scenario.json
   name=demo
+elif [ "$kind" = adversarial ]; then
+  name=adversarial
+  rm -rf "$scratch/$name"
+  "$py" "$here/reliability/make_adversarial.py" "$scratch/$name"
+  manifest=$scratch/$name/scenario.json
 else
   scale=$4; seed=$5; name=national-s$scale-seed$seed
   rm -rf "$scratch/$name"
