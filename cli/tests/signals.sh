@@ -4,11 +4,13 @@
 # no temporary file (.NAME.PID.tmp.gpkg and its -journal/-wal) in the output
 # directory, and leave the previous output byte-for-byte unchanged.
 #
-# The run is the generated national scenario at scale 6 (10-15 s of work on two cores).
+# The run is the generated national scenario at scale 10 (about 8 s of work
+# on two cores).
 # Signals go 1.5 s after the start, as a user would press Ctrl-C, and also
 # right after each phase starts (read from --progress on stderr), so that
-# every phase -- reading, overlay, seam merge, summary, writing and closing
-# the file -- is interrupted at least once, whatever the speed of the machine.
+# every phase -- reading, overlay, seam merge, summary with the face writer,
+# and finishing the file -- is interrupted at least once, whatever the speed
+# of the machine.
 #
 #   signals.sh STAPEL SCRATCH
 set -uo pipefail
@@ -19,9 +21,9 @@ py=/usr/bin/python3
 mkdir -p "$scratch"
 scratch=$(cd "$scratch" && pwd)
 
-scen=$scratch/national-s6
+scen=$scratch/national-s10
 if [ ! -f "$scen/scenario.json" ]; then
-  "$py" "$root/testdata/gen_national.py" --scale 6 --seed 1 --out "$scen" >/dev/null || exit 2
+  "$py" "$root/testdata/gen_national.py" --scale 10 --seed 1 --out "$scen" >/dev/null || exit 2
 fi
 mapfile -t args < <("$py" "$root/testdata/scenario_args.py" "$scen/scenario.json")
 
@@ -38,17 +40,19 @@ fail() { echo "FAIL $1"; failed=$((failed + 1)); }
 
 now() { date +%s.%N; }
 
-# run SIGNAL WHEN [PATTERN]: WHEN is a delay in seconds, or the name of a
-# phase; PATTERN (default: the phase name) is what to wait for on stderr.
+# run SIGNAL WHEN [PATTERN [DELAY]]: WHEN is a delay in seconds, or a name for
+# the moment PATTERN (default: ^WHEN, a phase starting) shows up on stderr;
+# the signal goes DELAY seconds (default 0.2) after that.
 run() {
-  local sig=$1 when=$2 pattern=${3:-^$2} name="SIG$1 at $2" err=$scratch/stderr-$1-$2.txt
+  local sig=$1 when=$2 pattern=${3:-^$2} delay=${4:-0.2}
+  local name="SIG$1 at $2" err=$scratch/stderr-$1-$2.txt
   rm -f "$err"
   "$stapel" stack --progress --overwrite -o "$target" "${args[@]}" 2>"$err" &
   local pid=$!
   if [[ $when =~ ^[0-9.]+$ ]]; then
     sleep "$when"
   else
-    # Wait for the phase to show up in the progress output (at most 120 s).
+    # Wait for the pattern in the progress output (at most 120 s).
     local waited=0
     while ! grep -q -- "$pattern" "$err" 2>/dev/null; do
       if ! kill -0 "$pid" 2>/dev/null || [ $waited -ge 2400 ]; then
@@ -57,7 +61,7 @@ run() {
       sleep 0.05
       waited=$((waited + 1))
     done
-    sleep 0.2
+    sleep "$delay"
   fi
   if ! kill -0 "$pid" 2>/dev/null; then
     wait "$pid"
@@ -103,11 +107,12 @@ run INT 1.5
 run TERM 1.5
 run TERM overlay
 run INT merging
+# The faces are written on their own thread while the summaries are computed.
 run TERM summary
-run INT writing
-# Late in writing: the last faces, the small layers, and closing the file
-# (where GDAL builds the spatial index).
-run TERM writing-end '^writing.*\.\.\.90'
+# Right after the summaries: the last faces, the small layers, closing the
+# file, the spatial index and the rename. (Progress shows 'writing' only
+# once all that is done, so it cannot serve as the cue.)
+run INT summary-done '^summary.*done' 0
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
