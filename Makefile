@@ -69,7 +69,8 @@ test-sanitize: deps-test
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tools/lsan.supp \
 	  meson test -C $(ASAN) --print-errorlogs --no-suite slow
 
-# The demo's stack run, then info and render on its output, under valgrind:
+# The demo's stack run, then info, summary and render on its output, under
+# valgrind:
 # any invalid read or write, use of uninitialised memory or definite leak
 # fails. tools/valgrind.supp lists the few caches libraries keep by design.
 VALGRIND := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
@@ -78,8 +79,9 @@ memcheck: build deps-test
 	@mkdir -p $(DEMO)
 	$(VALGRIND) $(STAPEL) stack -q -o $(DEMO)/memcheck.gpkg --overwrite $(DEMO_INPUTS)
 	$(VALGRIND) $(STAPEL) info $(DEMO)/memcheck.gpkg > /dev/null
+	$(VALGRIND) $(STAPEL) summary $(DEMO)/memcheck.gpkg > /dev/null
 	$(VALGRIND) $(STAPEL) render $(DEMO)/memcheck.gpkg -o $(DEMO)/memcheck.png --overwrite
-	@echo "memcheck: no memory errors and no leaks in stack, info and render"
+	@echo "memcheck: no memory errors and no leaks in stack, info, summary and render"
 
 # libFuzzer harnesses (engine/tests/fuzz/), built with clang, ASan and UBSan,
 # each run for FUZZ_SECONDS; any crash fails. The crash inputs found so far
