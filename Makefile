@@ -70,9 +70,8 @@ test-sanitize: deps-test
 	  meson test -C $(ASAN) --print-errorlogs --no-suite slow
 
 # The demo's stack run, then info, summary and render on its output, under
-# valgrind:
-# any invalid read or write, use of uninitialised memory or definite leak
-# fails. tools/valgrind.supp lists the few caches libraries keep by design.
+# valgrind: any invalid read or write, use of uninitialised memory or definite
+# leak fails. tools/valgrind.supp lists the few caches libraries keep by design.
 VALGRIND := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
 	  --fair-sched=yes --suppressions=tools/valgrind.supp --quiet
 memcheck: build deps-test
