@@ -161,9 +161,24 @@ static stapel_status collect(stapel_ctx *ctx, polys *p, OGRGeometryH g, bool *ar
     case wkbMultiSurface:
     case wkbPolyhedralSurface:
     case wkbTIN: {
-        OGRGeometryH lin = OGR_G_ForceToMultiPolygon(OGR_G_Clone(g));
-        if (lin == NULL)
-            return stapel__fail(ctx, STAPEL_ENOMEM, "cannot linearise a curved geometry");
+        *areal = true;
+        if (OGR_G_IsEmpty(g))
+            return STAPEL_OK;
+        OGRGeometryH copy = OGR_G_Clone(g);
+        if (copy == NULL)
+            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        /* Consumes copy. OGR cannot linearise a curve ring that is not
+         * closed: it returns NULL, or an empty result, which must not pass
+         * for an empty feature (found by fuzz_ingest). */
+        CPLErrorReset();
+        OGRGeometryH lin = OGR_G_ForceToMultiPolygon(copy);
+        if (lin == NULL || OGR_G_IsEmpty(lin)) {
+            if (lin != NULL)
+                OGR_G_DestroyGeometry(lin);
+            return stapel__fail(ctx, STAPEL_EDATA, "cannot make polygons of its %s: %s",
+                                OGRGeometryTypeToName(OGR_G_GetGeometryType(g)),
+                                stapel__gdal_error("a ring that is not closed?"));
+        }
         stapel_status st = STAPEL_OK;
         if (wkbFlatten(OGR_G_GetGeometryType(lin)) == wkbMultiPolygon)
             st = collect(ctx, p, lin, areal, bad);
