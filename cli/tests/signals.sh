@@ -34,6 +34,7 @@ target=$out/previous.gpkg
 # The previous output is a real stack GeoPackage, written by a quick run.
 "$stapel" stack -q -o "$target" --layer "nature=$root/testdata/demo/nature.shp" || exit 2
 want=$(sha256sum "$target" | cut -d' ' -f1)
+cp "$target" "$scratch/previous.orig"
 
 passed=0; failed=0
 fail() { echo "FAIL $1"; failed=$((failed + 1)); }
@@ -47,6 +48,9 @@ run() {
   local sig=$1 when=$2 pattern=${3:-^$2} delay=${4:-0.2}
   local name="SIG$1 at $2" err=$scratch/stderr-$1-$2.txt
   rm -f "$err"
+  # Each run starts from the same previous output, whatever the last one did.
+  rm -f "$out"/.previous.gpkg.*
+  cp "$scratch/previous.orig" "$target"
   "$stapel" stack --progress --overwrite -o "$target" "${args[@]}" 2>"$err" &
   local pid=$!
   if [[ $when =~ ^[0-9.]+$ ]]; then
