@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -987,6 +988,22 @@ stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, cons
     if (!(flags & STAPEL_WRITE_OVERWRITE) && access(path, F_OK) == 0)
         return stapel__fail(ctx, STAPEL_EEXISTS, "'%s' exists; use --overwrite to replace it",
                             path);
+    /* And a directory that cannot take the output, also before any work. */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode) || access(dir, W_OK) != 0)
+        return stapel__fail(ctx, STAPEL_EIO,
+                            "cannot create '%s' (is the directory writable?): %s is not a "
+                            "writable directory",
+                            path, dir);
     st = build_faces(ctx, &s, job);
     if (st == STAPEL_OK)
         st = stapel__out_open(ctx, &o, s, path, flags);
