@@ -9,6 +9,7 @@
  * Each tile lists, in item order, the items whose envelope meets it; that
  * order is what makes the overlay deterministic.
  */
+#include "arrange.h"
 #include "pipeline.h"
 
 #include <math.h>
@@ -37,13 +38,11 @@ typedef struct kd {
     size_t n, cap;
 } kd;
 
-static bool pts_add_seq(pts *p, GEOSContextHandle_t h, const GEOSGeometry *ring)
+/* Add the (sampled) vertices of an item, from its grid rings. */
+static bool pts_add_item(pts *p, const stapel__item *it, double grid)
 {
-    const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(h, ring);
-    unsigned n = 0;
-    if (seq == NULL || !GEOSCoordSeq_getSize_r(h, seq, &n))
-        return true;
-    for (unsigned i = 0; i < n; i++) {
+    size_t n = it->n_rings > 0 ? it->ring_end[it->n_rings - 1] : 0;
+    for (size_t i = 0; i < n; i++) {
         if (p->counter++ % p->stride != 0)
             continue;
         if (p->n == p->cap) {
@@ -54,28 +53,8 @@ static bool pts_add_seq(pts *p, GEOSContextHandle_t h, const GEOSGeometry *ring)
             p->v = d;
             p->cap = cap;
         }
-        GEOSCoordSeq_getXY_r(h, seq, i, &p->v[p->n].x, &p->v[p->n].y);
-        p->n++;
+        p->v[p->n++] = (pt){(double)it->pts[i].x * grid, (double)it->pts[i].y * grid};
     }
-    return true;
-}
-
-static bool pts_add_geom(pts *p, GEOSContextHandle_t h, const GEOSGeometry *g)
-{
-    int t = GEOSGeomTypeId_r(h, g);
-    if (t == GEOS_POLYGON) {
-        if (!pts_add_seq(p, h, GEOSGetExteriorRing_r(h, g)))
-            return false;
-        int nh = GEOSGetNumInteriorRings_r(h, g);
-        for (int i = 0; i < nh; i++)
-            if (!pts_add_seq(p, h, GEOSGetInteriorRingN_r(h, g, i)))
-                return false;
-        return true;
-    }
-    int n = GEOSGetNumGeometries_r(h, g);
-    for (int i = 0; i < n; i++)
-        if (!pts_add_geom(p, h, GEOSGetGeometryN_r(h, g, i)))
-            return false;
     return true;
 }
 
@@ -257,7 +236,6 @@ stapel_status stapel__tiling_make(stapel_ctx *ctx, stapel__tiling *t, const stap
     memset(t, 0, sizeof *t);
     if (in->n_claims == 0)
         return STAPEL_OK;
-    GEOSContextHandle_t h = ctx->geos;
     build b = {0};
     b.unit = grid * 1000.0;
 
@@ -272,7 +250,7 @@ stapel_status stapel__tiling_make(stapel_ctx *ctx, stapel__tiling *t, const stap
         y0 = fmin(y0, it->ymin);
         x1 = fmax(x1, it->xmax);
         y1 = fmax(y1, it->ymax);
-        total += (size_t)GEOSGetNumCoordinates_r(h, it->geom);
+        total += it->n_rings > 0 ? it->ring_end[it->n_rings - 1] : 0;
     }
     x0 = (floor(x0 / b.unit) - 1) * b.unit;
     y0 = (floor(y0 / b.unit) - 1) * b.unit;
@@ -288,7 +266,7 @@ stapel_status stapel__tiling_make(stapel_ctx *ctx, stapel__tiling *t, const stap
         const stapel__item *it = &in->items[i];
         if (it->xmax < x0 || it->xmin > x1 || it->ymax < y0 || it->ymin > y1)
             continue;
-        if (!pts_add_geom(&p, h, it->geom)) {
+        if (!pts_add_item(&p, it, grid)) {
             st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
             goto done;
         }
