@@ -211,28 +211,28 @@ stapel_status stapel__rtree_bulk(stapel_ctx *ctx, const char *path, const char *
 
     /* The triggers and the extension row of the GeoPackage rtree extension. */
     const char *trig[] = {
-        "CREATE TRIGGER \"%1$s_insert\" AFTER INSERT ON \"%2$s\" WHEN (new.\"%3$s\" NOT NULL "
+        ("CREATE TRIGGER \"%1$s_insert\" AFTER INSERT ON \"%2$s\" WHEN (new.\"%3$s\" NOT NULL "
         "AND NOT ST_IsEmpty(NEW.\"%3$s\")) BEGIN INSERT OR REPLACE INTO \"%1$s\" VALUES "
         "(NEW.\"%4$s\",ST_MinX(NEW.\"%3$s\"), ST_MaxX(NEW.\"%3$s\"),ST_MinY(NEW.\"%3$s\"), "
-        "ST_MaxY(NEW.\"%3$s\")); END",
-        "CREATE TRIGGER \"%1$s_update1\" AFTER UPDATE OF \"%3$s\" ON \"%2$s\" WHEN "
+        "ST_MaxY(NEW.\"%3$s\")); END"),
+        ("CREATE TRIGGER \"%1$s_update1\" AFTER UPDATE OF \"%3$s\" ON \"%2$s\" WHEN "
         "OLD.\"%4$s\" = NEW.\"%4$s\" AND (NEW.\"%3$s\" NOTNULL AND NOT "
         "ST_IsEmpty(NEW.\"%3$s\")) BEGIN INSERT OR REPLACE INTO \"%1$s\" VALUES "
         "(NEW.\"%4$s\",ST_MinX(NEW.\"%3$s\"), ST_MaxX(NEW.\"%3$s\"),ST_MinY(NEW.\"%3$s\"), "
-        "ST_MaxY(NEW.\"%3$s\")); END",
-        "CREATE TRIGGER \"%1$s_update2\" AFTER UPDATE OF \"%3$s\" ON \"%2$s\" WHEN "
+        "ST_MaxY(NEW.\"%3$s\")); END"),
+        ("CREATE TRIGGER \"%1$s_update2\" AFTER UPDATE OF \"%3$s\" ON \"%2$s\" WHEN "
         "OLD.\"%4$s\" = NEW.\"%4$s\" AND (NEW.\"%3$s\" ISNULL OR ST_IsEmpty(NEW.\"%3$s\")) "
-        "BEGIN DELETE FROM \"%1$s\" WHERE id = OLD.\"%4$s\"; END",
-        "CREATE TRIGGER \"%1$s_update3\" AFTER UPDATE ON \"%2$s\" WHEN OLD.\"%4$s\" != "
+        "BEGIN DELETE FROM \"%1$s\" WHERE id = OLD.\"%4$s\"; END"),
+        ("CREATE TRIGGER \"%1$s_update3\" AFTER UPDATE ON \"%2$s\" WHEN OLD.\"%4$s\" != "
         "NEW.\"%4$s\" AND (NEW.\"%3$s\" NOTNULL AND NOT ST_IsEmpty(NEW.\"%3$s\")) BEGIN "
         "DELETE FROM \"%1$s\" WHERE id = OLD.\"%4$s\"; INSERT OR REPLACE INTO \"%1$s\" VALUES "
         "(NEW.\"%4$s\",ST_MinX(NEW.\"%3$s\"), ST_MaxX(NEW.\"%3$s\"),ST_MinY(NEW.\"%3$s\"), "
-        "ST_MaxY(NEW.\"%3$s\")); END",
-        "CREATE TRIGGER \"%1$s_update4\" AFTER UPDATE ON \"%2$s\" WHEN OLD.\"%4$s\" != "
+        "ST_MaxY(NEW.\"%3$s\")); END"),
+        ("CREATE TRIGGER \"%1$s_update4\" AFTER UPDATE ON \"%2$s\" WHEN OLD.\"%4$s\" != "
         "NEW.\"%4$s\" AND (NEW.\"%3$s\" ISNULL OR ST_IsEmpty(NEW.\"%3$s\")) BEGIN DELETE FROM "
-        "\"%1$s\" WHERE id IN (OLD.\"%4$s\", NEW.\"%4$s\"); END",
-        "CREATE TRIGGER \"%1$s_delete\" AFTER DELETE ON \"%2$s\" WHEN old.\"%3$s\" NOT NULL "
-        "BEGIN DELETE FROM \"%1$s\" WHERE id = OLD.\"%4$s\"; END",
+        "\"%1$s\" WHERE id IN (OLD.\"%4$s\", NEW.\"%4$s\"); END"),
+        ("CREATE TRIGGER \"%1$s_delete\" AFTER DELETE ON \"%2$s\" WHEN old.\"%3$s\" NOT NULL "
+        "BEGIN DELETE FROM \"%1$s\" WHERE id = OLD.\"%4$s\"; END"),
     };
     for (size_t i = 0; i < sizeof trig / sizeof trig[0]; i++) {
         snprintf(sql, sizeof sql, trig[i], rt, table, geom, fid);
