@@ -775,12 +775,15 @@ stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_
     if (st == STAPEL_OK) {
         stapel__buf b = {0};
         size_t k = s->n_themes, n_un = 0;
-        for (size_t i = 0; i < k; i++)
-            for (size_t j = i + 1; j < k; j++)
-                if (unrated[i * k + j] &&
-                    stapel__buf_printf(&b, "%s%s\xc3\x97%s", n_un++ > 0 ? ", " : "",
-                                       s->themes[i], s->themes[j]))
+        for (size_t i = 0; i < k; i++) {
+            for (size_t j = i + 1; j < k; j++) {
+                if (!unrated[i * k + j])
                     continue;
+                stapel__buf_printf(&b, "%s%s\xc3\x97%s", n_un > 0 ? ", " : "", s->themes[i],
+                                   s->themes[j]);
+                n_un++;
+            }
+        }
         if (n_un > 0)
             stapel__log(ctx, STAPEL_LOG_WARN,
                         "no rule for %zu theme pair%s that meet (verdict 'unrated'): %s; add "
