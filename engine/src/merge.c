@@ -261,7 +261,8 @@ static stapel_status zone_ids(merger *m, int kind, const char *names, ids_buf *i
 {
     char buf[4096];
     snprintf(buf, sizeof buf, "%s", names);
-    for (char *tok = strtok(buf, ";"); tok != NULL; tok = strtok(NULL, ";")) {
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ";", &save); tok != NULL; tok = strtok_r(NULL, ";", &save)) {
         bool added;
         uint32_t v = strmap_get(&m->zones[kind], tok, UINT32_MAX - 1, &added);
         if (v == UINT32_MAX)
