@@ -125,6 +125,24 @@ static int cmp_cut(const void *a, const void *b)
     return (l > r) - (l < r);
 }
 
+/* Where the segment from u0 to u1 (along one axis; the other coordinate
+ * starts at v0 and changes by dv) strictly crosses the line u = line: the
+ * parameter num/den (den > 0) and the other coordinate, rounded. */
+static bool line_cut(int64_t u0, int64_t u1, int64_t v0, int64_t dv, int64_t line, i128 *num,
+                     i128 *den, int64_t *v)
+{
+    if (!((u0 < line && u1 > line) || (u0 > line && u1 < line)))
+        return false;
+    *num = (i128)(line - u0);
+    *den = (i128)(u1 - u0);
+    if (*den < 0) {
+        *num = -*num;
+        *den = -*den;
+    }
+    *v = v0 + round_div((i128)dv * *num, *den);
+    return true;
+}
+
 bool stapel__clip_ring(stapel__segs *out, const stapel__ipt *pts, size_t n, uint32_t owner,
                        int64_t x0, int64_t y0, int64_t x1, int64_t y1)
 {
@@ -151,23 +169,14 @@ bool stapel__clip_ring(stapel__segs *out, const stapel__ipt *pts, size_t n, uint
         int nc = 0;
         const int64_t xs[2] = {x0, x1}, ys[2] = {y0, y1};
         for (int k = 0; k < 2; k++) {
-            if (dx != 0 && ((p.x < xs[k] && q.x > xs[k]) || (p.x > xs[k] && q.x < xs[k]))) {
-                i128 num = (i128)(xs[k] - p.x), den = dx;
-                if (den < 0) {
-                    num = -num;
-                    den = -den;
-                }
-                int64_t y = p.y + round_div((i128)dy * num, den);
-                cuts[nc++] = (cut){num, den, {xs[k], y}};
+            stapel__ipt c;
+            if (line_cut(p.x, q.x, p.y, dy, xs[k], &cuts[nc].num, &cuts[nc].den, &c.y)) {
+                c.x = xs[k];
+                cuts[nc++].p = c;
             }
-            if (dy != 0 && ((p.y < ys[k] && q.y > ys[k]) || (p.y > ys[k] && q.y < ys[k]))) {
-                i128 num = (i128)(ys[k] - p.y), den = dy;
-                if (den < 0) {
-                    num = -num;
-                    den = -den;
-                }
-                int64_t x = p.x + round_div((i128)dx * num, den);
-                cuts[nc++] = (cut){num, den, {x, ys[k]}};
+            if (line_cut(p.y, q.y, p.x, dx, ys[k], &cuts[nc].num, &cuts[nc].den, &c.x)) {
+                c.y = ys[k];
+                cuts[nc++].p = c;
             }
         }
         qsort(cuts, (size_t)nc, sizeof *cuts, cmp_cut);
