@@ -1139,6 +1139,13 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
                 goto oom;
             }
         }
+        /* Faces are kept until they are written: give back the slack. */
+        size_t used = af->ring_end[af->n_rings - 1];
+        if (used < cap) {
+            stapel__ipt *d = realloc(af->pts, used * sizeof *d);
+            if (d != NULL)
+                af->pts = d;
+        }
     }
     free(face_cycle);
     goto done;

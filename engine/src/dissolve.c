@@ -14,7 +14,6 @@
 #include "arrange.h"
 #include "pipeline.h"
 
-#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,86 +27,43 @@ static bool keep_any(uint32_t owner, void *user)
     return true;
 }
 
-/* Append the rings of polygon p as segments, shells counter-clockwise and
- * holes clockwise. */
-static bool polygon_segments(GEOSContextHandle_t h, const GEOSGeometry *p, double grid,
-                             stapel__segs *segs, double **buf, size_t *cap, stapel__ipt **ip,
-                             size_t *icap)
+stapel_status stapel__dissolve_faces(stapel_ctx *ctx, const stapel__rings *faces, size_t n,
+                                     bool noded, stapel__aface **out, size_t *n_out)
 {
-    int nh = GEOSGetNumInteriorRings_r(h, p);
-    for (int r = -1; r < nh; r++) {
-        const GEOSGeometry *ring = r < 0 ? GEOSGetExteriorRing_r(h, p) : GEOSGetInteriorRingN_r(h, p, r);
-        const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(h, ring);
-        unsigned n = 0;
-        if (seq == NULL || !GEOSCoordSeq_getSize_r(h, seq, &n) || n < 4)
-            continue;
-        if (2 * (size_t)n > *cap) {
-            double *d = realloc(*buf, 2 * (size_t)n * sizeof *d);
-            if (d == NULL)
-                return false;
-            *buf = d;
-            *cap = 2 * (size_t)n;
-        }
-        if ((size_t)n > *icap) {
-            stapel__ipt *d = realloc(*ip, (size_t)n * sizeof *d);
-            if (d == NULL)
-                return false;
-            *ip = d;
-            *icap = n;
-        }
-        GEOSCoordSeq_copyToBuffer_r(h, seq, *buf, 0, 0);
-        stapel__i128 area2 = 0;
-        for (unsigned i = 0; i < n; i++) {
-            (*ip)[i] = (stapel__ipt){llround((*buf)[2 * i] / grid), llround((*buf)[2 * i + 1] / grid)};
-            if (i > 0)
-                area2 += (stapel__i128)(*ip)[i - 1].x * (*ip)[i].y -
-                         (stapel__i128)(*ip)[i].x * (*ip)[i - 1].y;
-        }
-        bool forward = (area2 > 0) == (r < 0);
-        for (unsigned i = 0; i + 1 < n; i++) {
-            stapel__ipt a = (*ip)[i], b = (*ip)[i + 1];
-            if (!(forward ? stapel__segs_push(segs, a, b, 0) : stapel__segs_push(segs, b, a, 0)))
-                return false;
+    *out = NULL;
+    *n_out = 0;
+    stapel__segs segs = {0};
+    for (size_t i = 0; i < n; i++) {
+        const stapel__rings *r = &faces[i];
+        uint32_t start = 0;
+        for (uint32_t k = 0; k < r->n_rings; k++) {
+            /* Oriented rings: the interior is on the left of every edge. */
+            for (uint32_t j = start; j + 1 < r->ring_end[k]; j++) {
+                if (!stapel__segs_push(&segs, r->pts[j], r->pts[j + 1], 0)) {
+                    free(segs.v);
+                    return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+                }
+            }
+            start = r->ring_end[k];
         }
     }
-    return true;
+    stapel_status st = stapel__arrange(ctx, &segs, noded, keep_any, NULL, out, n_out);
+    free(segs.v);
+    return st;
 }
 
-static bool geometry_segments(GEOSContextHandle_t h, const GEOSGeometry *g, double grid,
-                              stapel__segs *segs, double **buf, size_t *cap, stapel__ipt **ip,
-                              size_t *icap)
-{
-    int t = GEOSGeomTypeId_r(h, g);
-    if (t == GEOS_POLYGON)
-        return polygon_segments(h, g, grid, segs, buf, cap, ip, icap);
-    int n = GEOSGetNumGeometries_r(h, g);
-    for (int i = 0; i < n; i++)
-        if (!geometry_segments(h, GEOSGetGeometryN_r(h, g, i), grid, segs, buf, cap, ip, icap))
-            return false;
-    return true;
-}
-
-stapel_status stapel__dissolve(stapel_ctx *ctx, const GEOSGeometry *const *faces, size_t n,
+stapel_status stapel__dissolve(stapel_ctx *ctx, const stapel__rings *faces, size_t n,
                                double grid, bool noded, GEOSGeometry **out)
 {
     GEOSContextHandle_t h = ctx->geos;
     *out = NULL;
-    stapel__segs segs = {0};
     double *buf = NULL;
-    size_t cap = 0, icap = 0;
-    stapel__ipt *ip = NULL;
+    size_t cap = 0;
     stapel__aface *af = NULL;
     size_t n_af = 0;
     GEOSGeometry **parts = NULL;
     size_t n_parts = 0;
-    stapel_status st = STAPEL_OK;
-    for (size_t i = 0; i < n; i++) {
-        if (!geometry_segments(h, faces[i], grid, &segs, &buf, &cap, &ip, &icap)) {
-            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-            goto done;
-        }
-    }
-    st = stapel__arrange(ctx, &segs, noded, keep_any, NULL, &af, &n_af);
+    stapel_status st = stapel__dissolve_faces(ctx, faces, n, noded, &af, &n_af);
     if (st != STAPEL_OK)
         goto done;
     parts = calloc(n_af + 1, sizeof *parts);
@@ -120,31 +76,32 @@ stapel_status stapel__dissolve(stapel_ctx *ctx, const GEOSGeometry *const *faces
                           .ring_end = af[i].ring_end,
                           .n_rings = af[i].n_rings,
                           .pinched = af[i].pinched};
-        st = stapel__face_geometry(ctx, &f, grid, &buf, &cap);
+        GEOSGeometry *g = NULL;
+        st = stapel__face_geometry(ctx, &f, grid, &buf, &cap, &g);
         if (st != STAPEL_OK)
             break;
         /* Keep the parts of a split face as separate polygons. */
-        if (GEOSGeomTypeId_r(h, f.geom) == GEOS_POLYGON) {
+        if (GEOSGeomTypeId_r(h, g) == GEOS_POLYGON) {
             GEOSGeometry **d = realloc(parts, (n_parts + 2) * sizeof *d);
             if (d == NULL) {
-                GEOSGeom_destroy_r(h, f.geom);
+                GEOSGeom_destroy_r(h, g);
                 st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
                 break;
             }
             parts = d;
-            parts[n_parts++] = f.geom;
+            parts[n_parts++] = g;
         } else {
-            int k = GEOSGetNumGeometries_r(h, f.geom);
+            int k = GEOSGetNumGeometries_r(h, g);
             GEOSGeometry **d = realloc(parts, (n_parts + (size_t)k + 1) * sizeof *d);
             if (d == NULL) {
-                GEOSGeom_destroy_r(h, f.geom);
+                GEOSGeom_destroy_r(h, g);
                 st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
                 break;
             }
             parts = d;
             for (int j = 0; j < k; j++)
-                parts[n_parts++] = GEOSGeom_clone_r(h, GEOSGetGeometryN_r(h, f.geom, j));
-            GEOSGeom_destroy_r(h, f.geom);
+                parts[n_parts++] = GEOSGeom_clone_r(h, GEOSGetGeometryN_r(h, g, j));
+            GEOSGeom_destroy_r(h, g);
         }
     }
     if (st == STAPEL_OK) {
@@ -159,9 +116,7 @@ done:
         GEOSGeom_destroy_r(h, parts[i]);
     free(parts);
     stapel__afaces_free(af, n_af);
-    free(segs.v);
     free(buf);
-    free(ip);
     return st;
 }
 

@@ -343,7 +343,13 @@ static stapel_status read_faces(merger *m, const part *p, stapel__face_list *lis
         long long fid = (long long)OGR_F_GetFID(f);
         stapel__face *face = &list->faces[list->n];
         ids.n = 0;
-        st = to_geos(m, OGR_F_GetGeometryRef(f), &face->geom, p->path, "stack", fid);
+        GEOSGeometry *g = NULL;
+        st = to_geos(m, OGR_F_GetGeometryRef(f), &g, p->path, "stack", fid);
+        if (st == STAPEL_OK && !stapel__geom_rings(m->ctx, g, m->s->in.grid, &face->pts,
+                                                   &face->ring_end, &face->n_rings))
+            st = stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
+        if (g != NULL)
+            GEOSGeom_destroy_r(m->ctx->geos, g);
         if (st == STAPEL_OK)
             st = claim_ids(m, OGR_F_GetFieldAsString(f, i_ids), &ids, p->path, fid);
         if (st == STAPEL_OK && OGR_F_IsFieldSetAndNotNull(f, i_prov))
@@ -525,7 +531,7 @@ stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char
     s->stats.n_claims = (int64_t)s->in.n_claims;
 done:
     for (size_t i = 0; i < n_paths; i++) {
-        stapel__faces_free(s->geos, lists[i].faces, lists[i].n);
+        stapel__faces_free(lists[i].faces, lists[i].n);
         if (parts[i].ds != NULL)
             GDALClose(parts[i].ds);
     }

@@ -20,23 +20,28 @@ static int64_t to_grid(double v, double grid)
     return (int64_t)llround(v / grid);
 }
 
-bool stapel__item_rings(stapel_ctx *ctx, stapel__item *it, double grid)
+bool stapel__geom_rings(stapel_ctx *ctx, const GEOSGeometry *g, double grid, stapel__ipt **pts_out,
+                        uint32_t **ring_end_out, uint32_t *n_rings_out)
 {
     GEOSContextHandle_t h = ctx->geos;
-    const GEOSGeometry *g = it->geom;
+    *pts_out = NULL;
+    *ring_end_out = NULL;
+    *n_rings_out = 0;
     int n_parts = GEOSGetNumGeometries_r(h, g);
     size_t n_pts = (size_t)GEOSGetNumCoordinates_r(h, g), n_rings = 0;
     for (int i = 0; i < n_parts; i++)
         n_rings += 1 + (size_t)GEOSGetNumInteriorRings_r(h, GEOSGetGeometryN_r(h, g, i));
-    it->pts = malloc((n_pts + 1) * sizeof *it->pts);
-    it->ring_end = malloc((n_rings + 1) * sizeof *it->ring_end);
+    stapel__ipt *pts = malloc((n_pts + 1) * sizeof *pts);
+    uint32_t *ring_end = malloc((n_rings + 1) * sizeof *ring_end);
     double *buf = malloc(2 * (n_pts + 1) * sizeof *buf);
-    if (it->pts == NULL || it->ring_end == NULL || buf == NULL) {
+    if (pts == NULL || ring_end == NULL || buf == NULL) {
+        free(pts);
+        free(ring_end);
         free(buf);
         return false;
     }
     size_t k = 0;
-    it->n_rings = 0;
+    uint32_t nr = 0;
     for (int i = 0; i < n_parts; i++) {
         const GEOSGeometry *poly = GEOSGetGeometryN_r(h, g, i);
         int nh = GEOSGetNumInteriorRings_r(h, poly);
@@ -52,10 +57,10 @@ bool stapel__item_rings(stapel_ctx *ctx, stapel__item *it, double grid)
             size_t start = k;
             stapel__i128 area2 = 0;
             for (unsigned j = 0; j < n; j++) {
-                it->pts[k] = (stapel__ipt){to_grid(buf[2 * j], grid), to_grid(buf[2 * j + 1], grid)};
+                pts[k] = (stapel__ipt){to_grid(buf[2 * j], grid), to_grid(buf[2 * j + 1], grid)};
                 if (j > 0)
-                    area2 += (stapel__i128)it->pts[k - 1].x * it->pts[k].y -
-                             (stapel__i128)it->pts[k].x * it->pts[k - 1].y;
+                    area2 += (stapel__i128)pts[k - 1].x * pts[k].y -
+                             (stapel__i128)pts[k].x * pts[k - 1].y;
                 k++;
             }
             /* Shells turn counter-clockwise, holes clockwise: the interior
@@ -63,16 +68,24 @@ bool stapel__item_rings(stapel_ctx *ctx, stapel__item *it, double grid)
             bool want_ccw = r < 0;
             if ((area2 > 0) != want_ccw && area2 != 0) {
                 for (size_t a = start, b = k - 1; a < b; a++, b--) {
-                    stapel__ipt t = it->pts[a];
-                    it->pts[a] = it->pts[b];
-                    it->pts[b] = t;
+                    stapel__ipt t = pts[a];
+                    pts[a] = pts[b];
+                    pts[b] = t;
                 }
             }
-            it->ring_end[it->n_rings++] = (uint32_t)k;
+            ring_end[nr++] = (uint32_t)k;
         }
     }
     free(buf);
+    *pts_out = pts;
+    *ring_end_out = ring_end;
+    *n_rings_out = nr;
     return true;
+}
+
+bool stapel__item_rings(stapel_ctx *ctx, stapel__item *it, double grid)
+{
+    return stapel__geom_rings(ctx, it->geom, grid, &it->pts, &it->ring_end, &it->n_rings);
 }
 
 typedef struct keep_ctx {
@@ -162,14 +175,27 @@ done:
     return st;
 }
 
-void stapel__faces_free(GEOSContextHandle_t h, stapel__face *faces, size_t n)
+void stapel__faces_free(stapel__face *faces, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (faces[i].geom != NULL)
-            GEOSGeom_destroy_r(h, faces[i].geom);
         free(faces[i].ids);
         free(faces[i].pts);
         free(faces[i].ring_end);
     }
     free(faces);
+}
+
+double stapel__rings_area(stapel__rings r, double grid)
+{
+    /* Twice the signed area in grid cells; shells count positive and holes
+     * negative by their orientation. */
+    stapel__i128 a2 = 0;
+    uint32_t start = 0;
+    for (uint32_t k = 0; k < r.n_rings; k++) {
+        for (uint32_t i = start; i + 1 < r.ring_end[k]; i++)
+            a2 += (stapel__i128)r.pts[i].x * r.pts[i + 1].y -
+                  (stapel__i128)r.pts[i + 1].x * r.pts[i].y;
+        start = r.ring_end[k];
+    }
+    return (double)a2 * 0.5 * grid * grid;
 }

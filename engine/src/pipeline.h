@@ -16,6 +16,9 @@
 
 #include <stdint.h>
 
+struct stapel__ipt;   /* arrange.h */
+struct stapel__aface; /* arrange.h */
+
 typedef struct stapel__item {
     GEOSGeometry *geom;
     double xmin, ymin, xmax, ymax;
@@ -69,9 +72,30 @@ typedef struct stapel__input {
     double grid;   /* the snap grid in CRS units */
 } stapel__input;
 
+/* Polygons on the grid as oriented rings: every shell (counter-clockwise) is
+ * followed by its holes (clockwise), so the interior lies on the left of
+ * every edge and a new polygon starts at each counter-clockwise ring. Ring k
+ * holds pts[ring_end[k-1] .. ring_end[k]), closing point included. This is
+ * how items and faces are kept: 16 bytes a vertex, against about three times
+ * that for a GEOS polygon. */
+typedef struct stapel__rings {
+    const struct stapel__ipt *pts;
+    const uint32_t *ring_end;
+    uint32_t n_rings;
+} stapel__rings;
+
+/* The rings of a Polygon or MultiPolygon g on the grid, oriented as above.
+ * Caller owns *pts and *ring_end (free()). Returns false when out of memory. */
+bool stapel__geom_rings(stapel_ctx *ctx, const GEOSGeometry *g, double grid,
+                        struct stapel__ipt **pts, uint32_t **ring_end, uint32_t *n_rings);
+
 /* Fill it->pts, ring_end and n_rings from it->geom (coordinates on the grid).
  * Returns false when out of memory. */
 bool stapel__item_rings(stapel_ctx *ctx, stapel__item *it, double grid);
+
+/* The area of oriented rings in CRS units, exact up to the final rounding
+ * (computed in 128-bit integers). */
+double stapel__rings_area(stapel__rings r, double grid);
 
 /* Read the claim and zone layers of job into in (zero-initialised by the
  * caller), on the job's grid (default: 1 mm, or 1e-8 degrees in a geographic
@@ -88,7 +112,6 @@ typedef struct stapel__face {
     uint32_t *ring_end;
     uint32_t n_rings;
     bool pinched;
-    GEOSGeometry *geom; /* built from the rings after the seams are aligned */
     uint32_t *ids;      /* sorted item indices covering the face */
     uint32_t n_ids;
     bool on_seam;       /* touches an inner tile border */
@@ -123,7 +146,7 @@ stapel_status stapel__tile_overlay(stapel_ctx *ctx, const stapel__input *in,
                                    const stapel__tiling *t, size_t tile, double grid,
                                    stapel__face **faces, size_t *n_faces);
 
-void stapel__faces_free(GEOSContextHandle_t h, stapel__face *faces, size_t n);
+void stapel__faces_free(stapel__face *faces, size_t n);
 
 /* Give the seam faces of all tiles the vertices their neighbours have on the
  * shared borders, so that faces on both sides share edges exactly. faces[t]
@@ -131,18 +154,28 @@ void stapel__faces_free(GEOSContextHandle_t h, stapel__face *faces, size_t n);
 stapel_status stapel__seams_align(stapel_ctx *ctx, const stapel__tiling *tl, stapel__face **faces,
                                   const size_t *n_faces, double grid);
 
-/* Build f->geom from f's rings (a Polygon, or a MultiPolygon where a pinched
- * ring had to be split). buf/cap is scratch space the caller keeps. */
-stapel_status stapel__face_geometry(stapel_ctx *ctx, stapel__face *f, double grid, double **buf,
-                                    size_t *cap);
+/* A GEOS geometry of f's rings (a Polygon, or a MultiPolygon where a pinched
+ * ring had to be split). buf/cap is scratch space the caller keeps. Caller
+ * owns *out. */
+stapel_status stapel__face_geometry(stapel_ctx *ctx, const stapel__face *f, double grid,
+                                    double **buf, size_t *cap, GEOSGeometry **out);
+
+/* Make a pinched face (a ring that touches itself) a valid MultiPolygon of
+ * oriented rings, splitting the ring at its pinch points; no vertex moves.
+ * Faces that are not pinched are left as they are. */
+stapel_status stapel__face_unpinch(stapel_ctx *ctx, stapel__face *f, double grid);
 
 /* A face of the finished stack, with its attributes. */
 typedef struct stapel__out_face {
-    GEOSGeometry *geom;
-    uint32_t *ids; /* the label: sorted item indices */
+    struct stapel__ipt *pts; /* oriented rings, see stapel__rings */
+    uint32_t *ring_end;
+    uint32_t n_rings;
     uint32_t n_ids;
+    uint32_t *ids; /* the label: sorted item indices */
     int n_claims, n_themes;
-    char *themes, *claim_ids, *province, *novex, *conflict_pairs;
+    /* Interned in the stack's string pool: faces share them. The claim ids
+     * are made when asked for (stapel__face_claim_ids). */
+    const char *themes, *province, *novex, *conflict_pairs;
     stapel_verdict verdict;
     double area;
     bool seam; /* made from faces on tile seams: a shard merge must look at it */
@@ -166,6 +199,8 @@ struct stapel_stack {
     size_t n_layers;
     stapel__out_face *faces;
     size_t n_faces, cap_faces;
+    struct stapel__strpool *pool; /* the faces' attribute strings */
+    stapel__buf *face_claims;     /* claim ids of the face last asked for */
     char *zone_fields[2]; /* name fields of the zone layers, by stapel_zone_kind */
     char **themes;        /* distinct themes, sorted */
     size_t n_themes;
@@ -198,12 +233,28 @@ stapel_status stapel__stack_themes(stapel_ctx *ctx, stapel_stack *s);
 stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_lists,
                                      stapel__face_list *out);
 
-/* The exact union of faces (polygons on the grid that do not overlap), by
- * the integer arrangement; noded as for stapel__arrange (true for the faces
- * of one run, whose edges match vertex for vertex). Caller owns *out (a
- * MultiPolygon); free with GEOSGeom_destroy_r(). */
-stapel_status stapel__dissolve(stapel_ctx *ctx, const GEOSGeometry *const *faces, size_t n,
+/* The exact union of faces (oriented rings on the grid that do not
+ * overlap), by the integer arrangement; noded as for stapel__arrange (true
+ * for the faces of one run, whose edges match vertex for vertex). The union
+ * comes back as the faces of the arrangement (caller owns them; free with
+ * stapel__afaces_free()), or, from stapel__dissolve, as a MultiPolygon
+ * (free with GEOSGeom_destroy_r()). */
+stapel_status stapel__dissolve_faces(stapel_ctx *ctx, const stapel__rings *faces, size_t n,
+                                     bool noded, struct stapel__aface **out, size_t *n_out);
+stapel_status stapel__dissolve(stapel_ctx *ctx, const stapel__rings *faces, size_t n,
                                double grid, bool noded, GEOSGeometry **out);
+
+/* The claim ids of face f as stapel writes them: a JSON list of "theme:fid"
+ * strings, sorted by theme, layer and fid. Replaces the contents of b.
+ * Returns false when out of memory. */
+bool stapel__face_claim_ids(const stapel_stack *s, const stapel__out_face *f, stapel__buf *b);
+
+/* The rings of face f. */
+static inline stapel__rings stapel__out_rings(const stapel__out_face *f)
+{
+    stapel__rings r = {f->pts, f->ring_end, f->n_rings};
+    return r;
+}
 
 /* A job of stapel__parallel_for, run on a worker context. */
 typedef stapel_status (*stapel__job_fn)(stapel_ctx *ctx, size_t job, void *user);

@@ -93,11 +93,10 @@ static int exec(sqlite3 *db, const char *sql)
     return sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
 
-stapel_status stapel__rtree_bulk(stapel_ctx *ctx, const char *path, const char *table,
+stapel_status stapel__rtree_bulk(stapel_ctx *ctx, sqlite3 *db, const char *path, const char *table,
                                  const char *geom, const char *fid, const stapel__rtree_box *boxes,
                                  size_t n)
 {
-    sqlite3 *db = NULL;
     sqlite3_stmt *ins_node = NULL, *ins_rowid = NULL, *ins_parent = NULL;
     cell *level = NULL, *next = NULL;
     unsigned char *blob = NULL;
@@ -106,13 +105,6 @@ stapel_status stapel__rtree_bulk(stapel_ctx *ctx, const char *path, const char *
     char rt[256];
     snprintf(rt, sizeof rt, "rtree_%s_%s", table, geom);
 
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-        st = stapel__fail(ctx, STAPEL_EIO, "%s: cannot open for the spatial index: %s", path,
-                          db != NULL ? sqlite3_errmsg(db) : "out of memory");
-        goto done;
-    }
-    if (exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN") != SQLITE_OK)
-        goto sqlfail;
     snprintf(sql, sizeof sql, "CREATE VIRTUAL TABLE \"%s\" USING rtree(id, minx, maxx, miny, maxy)",
              rt);
     if (exec(db, sql) != SQLITE_OK)
@@ -250,7 +242,7 @@ stapel_status stapel__rtree_bulk(stapel_ctx *ctx, const char *path, const char *
              "scope) VALUES ('%s', '%s', 'gpkg_rtree_index', "
              "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
              table, geom);
-    if (exec(db, sql) != SQLITE_OK || exec(db, "COMMIT") != SQLITE_OK)
+    if (exec(db, sql) != SQLITE_OK)
         goto sqlfail;
     goto done;
 sqlfail:
@@ -260,8 +252,6 @@ done:
     sqlite3_finalize(ins_node);
     sqlite3_finalize(ins_rowid);
     sqlite3_finalize(ins_parent);
-    if (db != NULL)
-        sqlite3_close(db);
     free(level);
     free(next);
     free(blob);

@@ -6,6 +6,7 @@
 
 #include "internal.h"
 
+#include <sqlite3.h>
 #include <stdint.h>
 
 typedef struct stapel__rtree_box {
@@ -14,9 +15,10 @@ typedef struct stapel__rtree_box {
 } stapel__rtree_box;
 
 /* Create the rtree_<table>_<geom> index of a layer written without one, in the
- * closed GeoPackage at path, from the boxes of all its features, with the
- * triggers and gpkg_extensions row of the GeoPackage rtree extension. */
-stapel_status stapel__rtree_bulk(stapel_ctx *ctx, const char *path, const char *table,
+ * GeoPackage open as db (path names it in messages), from the boxes of all
+ * its features, with the triggers and gpkg_extensions row of the GeoPackage
+ * rtree extension. Runs in the caller's transaction. */
+stapel_status stapel__rtree_bulk(stapel_ctx *ctx, sqlite3 *db, const char *path, const char *table,
                                  const char *geom, const char *fid, const stapel__rtree_box *boxes,
                                  size_t n);
 

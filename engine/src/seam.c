@@ -159,10 +159,11 @@ static GEOSGeometry *ring_geom(GEOSContextHandle_t h, const stapel__ipt *p, size
     return seq != NULL ? GEOSGeom_createLinearRing_r(h, seq) : NULL;
 }
 
-stapel_status stapel__face_geometry(stapel_ctx *ctx, stapel__face *f, double grid, double **buf,
-                                    size_t *cap)
+stapel_status stapel__face_geometry(stapel_ctx *ctx, const stapel__face *f, double grid,
+                                    double **buf, size_t *cap, GEOSGeometry **out)
 {
     GEOSContextHandle_t h = ctx->geos;
+    *out = NULL;
     GEOSGeometry *shell = ring_geom(h, f->pts, f->ring_end[0], grid, buf, cap);
     if (shell == NULL)
         return stapel__fail(ctx, STAPEL_EGEOS, "cannot build a face: %s", stapel__geos_error(ctx));
@@ -197,7 +198,38 @@ stapel_status stapel__face_geometry(stapel_ctx *ctx, stapel__face *f, double gri
         }
         poly = fixed;
     }
-    f->geom = poly;
+    *out = poly;
+    return STAPEL_OK;
+}
+
+stapel_status stapel__face_unpinch(stapel_ctx *ctx, stapel__face *f, double grid)
+{
+    if (!f->pinched)
+        return STAPEL_OK;
+    double *buf = NULL;
+    size_t cap = 0;
+    GEOSGeometry *g = NULL;
+    stapel_status st = stapel__face_geometry(ctx, f, grid, &buf, &cap, &g);
+    free(buf);
+    if (st != STAPEL_OK)
+        return st;
+    stapel__ipt *pts = NULL;
+    uint32_t *ring_end = NULL, n_rings = 0;
+    bool ok = stapel__geom_rings(ctx, g, grid, &pts, &ring_end, &n_rings);
+    GEOSGeom_destroy_r(ctx->geos, g);
+    if (!ok)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    if (n_rings == 0) {
+        free(pts);
+        free(ring_end);
+        return stapel__fail(ctx, STAPEL_EGEOS, "repairing a face left nothing");
+    }
+    free(f->pts);
+    free(f->ring_end);
+    f->pts = pts;
+    f->ring_end = ring_end;
+    f->n_rings = n_rings;
+    f->pinched = false;
     return STAPEL_OK;
 }
 

@@ -11,6 +11,7 @@
  * union is exact here (all input already lies on the grid) and tolerant of
  * the one-cell differences that clipping the two sides separately can leave.
  */
+#include "arrange.h"
 #include "pipeline.h"
 
 #include <ctype.h>
@@ -158,21 +159,109 @@ stapel_status stapel_job_set_zones(stapel_ctx *ctx, stapel_job *job, stapel_zone
 
 /* ---- the stack ---------------------------------------------------------- */
 
+/* The attribute strings of the faces: a few hundred distinct values shared by
+ * hundreds of thousands of faces, so each is kept once. Filled by the
+ * attribute workers, hence the lock. */
+typedef struct stapel__strpool {
+    pthread_mutex_t lock;
+    char **keys; /* open addressing; cap is a power of two */
+    size_t n, cap;
+} strpool;
+
+static uint64_t str_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s != '\0'; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static strpool *pool_new(void)
+{
+    strpool *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        return NULL;
+    p->cap = 256;
+    p->keys = calloc(p->cap, sizeof *p->keys);
+    if (p->keys == NULL) {
+        free(p);
+        return NULL;
+    }
+    pthread_mutex_init(&p->lock, NULL);
+    return p;
+}
+
+static void pool_free(strpool *p)
+{
+    if (p == NULL)
+        return;
+    for (size_t i = 0; i < p->cap; i++)
+        free(p->keys[i]);
+    free(p->keys);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+static bool pool_grow(strpool *p)
+{
+    size_t cap = p->cap * 2;
+    char **keys = calloc(cap, sizeof *keys);
+    if (keys == NULL)
+        return false;
+    for (size_t i = 0; i < p->cap; i++) {
+        if (p->keys[i] == NULL)
+            continue;
+        size_t pos = (size_t)str_hash(p->keys[i]) & (cap - 1);
+        while (keys[pos] != NULL)
+            pos = (pos + 1) & (cap - 1);
+        keys[pos] = p->keys[i];
+    }
+    free(p->keys);
+    p->keys = keys;
+    p->cap = cap;
+    return true;
+}
+
+/* The pooled copy of str; NULL when out of memory. */
+static const char *pool_intern(strpool *p, const char *str)
+{
+    const char *r = NULL;
+    pthread_mutex_lock(&p->lock);
+    if (2 * (p->n + 1) > p->cap && !pool_grow(p))
+        goto done;
+    size_t pos = (size_t)str_hash(str) & (p->cap - 1);
+    while (p->keys[pos] != NULL && strcmp(p->keys[pos], str) != 0)
+        pos = (pos + 1) & (p->cap - 1);
+    if (p->keys[pos] == NULL) {
+        p->keys[pos] = stapel__strdup(str);
+        if (p->keys[pos] == NULL)
+            goto done;
+        p->n++;
+    }
+    r = p->keys[pos];
+done:
+    pthread_mutex_unlock(&p->lock);
+    return r;
+}
+
 void stapel_stack_free(stapel_stack *s)
 {
     if (s == NULL)
         return;
     for (size_t i = 0; i < s->n_faces; i++) {
         stapel__out_face *f = &s->faces[i];
-        GEOSGeom_destroy_r(s->geos, f->geom);
-        free(f->themes);
-        free(f->claim_ids);
-        free(f->province);
-        free(f->novex);
-        free(f->conflict_pairs);
+        free(f->pts);
+        free(f->ring_end);
         free(f->ids);
     }
     free(s->faces);
+    pool_free(s->pool);
+    if (s->face_claims != NULL) {
+        stapel__buf_free(s->face_claims);
+        free(s->face_claims);
+    }
     for (size_t i = 0; i < s->n_conflicts; i++)
         GEOSGeom_destroy_r(s->geos, s->conflicts[i].geom);
     free(s->conflicts);
@@ -208,7 +297,11 @@ size_t stapel_stack_face_count(const stapel_stack *s)
 stapel_face stapel_stack_face(const stapel_stack *s, size_t i)
 {
     const stapel__out_face *f = &s->faces[i];
-    stapel_face r = {f->n_claims, f->n_themes, f->themes,  f->claim_ids,
+    /* The claim ids are made on demand, into the stack's buffer. */
+    const char *claims = NULL;
+    if (s->face_claims != NULL && stapel__face_claim_ids(s, f, s->face_claims))
+        claims = s->face_claims->data;
+    stapel_face r = {f->n_claims, f->n_themes, f->themes,  claims,
                      f->province, f->novex,    f->verdict, f->conflict_pairs,
                      f->area};
     return r;
@@ -334,7 +427,7 @@ static stapel_status overlay_all(stapel_ctx *ctx, const stapel__input *in,
 /* ---- seam merge ---------------------------------------------------------- */
 
 typedef struct group {
-    stapel__face *members; /* borrowed views; geometries moved in */
+    stapel__face **members; /* borrowed: the faces stay in their tile lists */
     size_t n, cap;
 } group;
 
@@ -361,6 +454,13 @@ static bool label_eq(const stapel__face *a, const stapel__face *b)
 
 /* ---- attributes ------------------------------------------------------------ */
 
+static void buf_reset(stapel__buf *b)
+{
+    b->len = 0;
+    if (b->data != NULL)
+        b->data[0] = '\0';
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -382,11 +482,14 @@ static int cmp_claim(const void *a, const void *b)
     return (u->fid > v->fid) - (u->fid < v->fid);
 }
 
-static char *join_zone_names(const stapel__input *in, const uint32_t *ids, uint32_t n,
-                             size_t lo, size_t hi)
+/* The ';'-joined sorted names of the zones among ids[] in [lo, hi), into b
+ * (emptied first). Returns false when out of memory. */
+static bool join_zone_names(const stapel__input *in, const uint32_t *ids, uint32_t n, size_t lo,
+                            size_t hi, stapel__buf *b)
 {
     const char *names[64];
     size_t k = 0;
+    buf_reset(b);
     for (uint32_t i = 0; i < n; i++) {
         if (ids[i] < lo || ids[i] >= hi)
             continue;
@@ -398,90 +501,125 @@ static char *join_zone_names(const stapel__input *in, const uint32_t *ids, uint3
         if (!dup && k < 64)
             names[k++] = nm;
     }
-    if (k == 0)
-        return NULL;
     qsort(names, k, sizeof *names, cmp_str);
-    stapel__buf b = {0};
-    for (size_t j = 0; j < k; j++) {
-        if ((j > 0 && !stapel__buf_puts(&b, ";")) || !stapel__buf_puts(&b, names[j])) {
-            stapel__buf_free(&b);
-            return NULL;
-        }
-    }
-    return b.data;
+    for (size_t j = 0; j < k; j++)
+        if ((j > 0 && !stapel__buf_puts(b, ";")) || !stapel__buf_puts(b, names[j]))
+            return false;
+    return true;
 }
 
-static stapel_status face_attributes(stapel_ctx *ctx, const stapel_stack *s,
-                                     stapel__out_face *of, claim_ref *scratch, bool *seen,
-                                     bool *unrated)
+bool stapel__face_claim_ids(const stapel_stack *s, const stapel__out_face *f, stapel__buf *b)
+{
+    const stapel__input *in = &s->in;
+    claim_ref small[32], *refs = small;
+    if (f->n_ids > 32 && (refs = malloc(f->n_ids * sizeof *refs)) == NULL)
+        return false;
+    size_t nc = 0;
+    for (uint32_t i = 0; i < f->n_ids && f->ids[i] < in->n_claims; i++) {
+        const stapel__item *it = &in->items[f->ids[i]];
+        refs[nc++] = (claim_ref){s->theme_rank[it->group], it->group, it->fid};
+    }
+    qsort(refs, nc, sizeof *refs, cmp_claim);
+    buf_reset(b);
+    bool ok = stapel__buf_puts(b, "[");
+    for (size_t i = 0; i < nc && ok; i++) {
+        char num[32];
+        snprintf(num, sizeof num, ":%lld\"", (long long)refs[i].fid);
+        ok = stapel__buf_puts(b, i > 0 ? ",\"" : "\"") &&
+             stapel__buf_puts(b, s->themes[refs[i].rank]) && stapel__buf_puts(b, num);
+    }
+    ok = ok && stapel__buf_puts(b, "]");
+    if (refs != small)
+        free(refs);
+    return ok;
+}
+
+/* Scratch space of one attribute worker. */
+typedef struct attr_scratch {
+    bool *seen;        /* n_themes */
+    bool *unrated;     /* n_themes^2: pairs met without a rule */
+    stapel__buf text;  /* one attribute being made */
+} attr_scratch;
+
+/* The pooled copy of the text in b (an empty b gives NULL when empty_null). */
+static stapel_status intern(stapel_ctx *ctx, stapel_stack *s, stapel__buf *b, bool empty_null,
+                            const char **out)
+{
+    *out = NULL;
+    if (b->len == 0 && empty_null)
+        return STAPEL_OK;
+    if (b->data == NULL && !stapel__buf_puts(b, ""))
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    *out = pool_intern(s->pool, b->data);
+    return *out != NULL ? STAPEL_OK : stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+}
+
+static stapel_status face_attributes(stapel_ctx *ctx, stapel_stack *s, stapel__out_face *of,
+                                     attr_scratch *sc)
 {
     const stapel__input *in = &s->in;
     const uint32_t *ids = of->ids;
     uint32_t n = of->n_ids;
-    size_t nc = 0;
-    for (uint32_t i = 0; i < n && ids[i] < in->n_claims; i++) {
-        const stapel__item *it = &in->items[ids[i]];
-        scratch[nc].rank = s->theme_rank[it->group];
-        scratch[nc].layer = it->group;
-        scratch[nc].fid = it->fid;
-        nc++;
-    }
-    qsort(scratch, nc, sizeof *scratch, cmp_claim);
-    stapel__buf themes = {0}, claims = {0};
-    bool ok = stapel__buf_puts(&claims, "[");
-    int n_themes = 0;
-    memset(seen, 0, s->n_themes * sizeof *seen);
+    /* The face's themes, in rank order. */
+    memset(sc->seen, 0, s->n_themes * sizeof *sc->seen);
+    int nc = 0;
+    for (uint32_t i = 0; i < n && ids[i] < in->n_claims; i++, nc++)
+        sc->seen[s->theme_rank[in->items[ids[i]].group]] = true;
     size_t ranks[64];
-    for (size_t i = 0; i < nc && ok; i++) {
-        const char *theme = s->themes[scratch[i].rank];
-        ok = stapel__buf_printf(&claims, "%s\"%s:%lld\"", i > 0 ? "," : "", theme,
-                                (long long)scratch[i].fid);
-        if (ok && !seen[scratch[i].rank]) {
-            seen[scratch[i].rank] = true;
-            ok = (n_themes == 0 || stapel__buf_puts(&themes, "+")) &&
-                 stapel__buf_puts(&themes, theme);
-            if (n_themes < 64)
-                ranks[n_themes] = scratch[i].rank;
-            n_themes++;
-        }
+    int n_themes = 0;
+    for (size_t r = 0; r < s->n_themes; r++) {
+        if (!sc->seen[r])
+            continue;
+        if (n_themes < 64)
+            ranks[n_themes] = r;
+        n_themes++;
     }
-    ok = ok && stapel__buf_puts(&claims, "]");
+    stapel__buf *b = &sc->text;
+    buf_reset(b);
+    bool ok = true;
+    int nt = n_themes < 64 ? n_themes : 64;
+    for (int i = 0; i < nt && ok; i++)
+        ok = (i == 0 || stapel__buf_puts(b, "+")) && stapel__buf_puts(b, s->themes[ranks[i]]);
+    stapel_status st = ok ? intern(ctx, s, b, false, &of->themes)
+                          : stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     /* The worst verdict over every pair of the face's themes (ranks are
      * sorted, so a < b and the pair names come out sorted). */
     stapel_verdict worst = STAPEL_VERDICT_SINGLE;
-    stapel__buf pairs = {0};
-    ok = ok && stapel__buf_puts(&pairs, "[");
-    int n_pairs = 0, nt = n_themes < 64 ? n_themes : 64;
+    buf_reset(b);
+    ok = st == STAPEL_OK && stapel__buf_puts(b, "[");
+    int n_pairs = 0;
     for (int i = 0; i < nt && ok; i++) {
         for (int j = i + 1; j < nt && ok; j++) {
-            size_t a = ranks[i], b = ranks[j];
-            stapel_verdict v = s->verdicts[a * s->n_themes + b];
+            size_t a = ranks[i], c = ranks[j];
+            stapel_verdict v = s->verdicts[a * s->n_themes + c];
             if (v > worst)
                 worst = v;
             if (v == STAPEL_VERDICT_UNRATED)
-                unrated[a * s->n_themes + b] = true;
+                sc->unrated[a * s->n_themes + c] = true;
             if (v == STAPEL_VERDICT_CONFLICT)
-                ok = stapel__buf_printf(&pairs, "%s\"%s\xc3\x97%s\"", n_pairs++ > 0 ? "," : "",
-                                        s->themes[a], s->themes[b]);
+                ok = stapel__buf_puts(b, n_pairs++ > 0 ? ",\"" : "\"") &&
+                     stapel__buf_puts(b, s->themes[a]) && stapel__buf_puts(b, "\xc3\x97") &&
+                     stapel__buf_puts(b, s->themes[c]) && stapel__buf_puts(b, "\"");
         }
     }
-    ok = ok && stapel__buf_puts(&pairs, "]");
-    of->verdict = worst;
-    of->conflict_pairs = pairs.data;
+    ok = ok && stapel__buf_puts(b, "]");
+    if (st == STAPEL_OK)
+        st = ok ? intern(ctx, s, b, false, &of->conflict_pairs)
+                : stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     size_t p0 = in->n_claims, p1 = p0 + in->n_provinces, n1 = p1 + in->n_novex;
-    of->province = join_zone_names(in, ids, n, p0, p1);
-    of->novex = join_zone_names(in, ids, n, p1, n1);
-    if (!ok) {
-        stapel__buf_free(&themes);
-        stapel__buf_free(&claims);
-        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-    }
-    of->n_claims = (int)nc;
+    if (st == STAPEL_OK)
+        st = join_zone_names(in, ids, n, p0, p1, b)
+                 ? intern(ctx, s, b, true, &of->province)
+                 : stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    if (st == STAPEL_OK)
+        st = join_zone_names(in, ids, n, p1, n1, b)
+                 ? intern(ctx, s, b, true, &of->novex)
+                 : stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    of->verdict = worst;
+    of->n_claims = nc;
     of->n_themes = n_themes;
-    of->themes = themes.data;
-    of->claim_ids = claims.data;
-    GEOSArea_r(ctx->geos, of->geom, &of->area);
-    return STAPEL_OK;
+    of->area = stapel__rings_area(stapel__out_rings(of), in->grid);
+    return st;
 }
 
 /* Attributes of faces [job * CHUNK, ...) on a worker thread; pairs without a
@@ -490,7 +628,7 @@ static stapel_status face_attributes(stapel_ctx *ctx, const stapel_stack *s,
 
 typedef struct attr_job {
     stapel_stack *s;
-    bool *unrated; /* n_jobs x n_themes^2 */
+    bool *unrated; /* n_jobs x (n_themes^2 + 1) */
 } attr_job;
 
 static stapel_status attr_chunk(stapel_ctx *ctx, size_t job, void *user)
@@ -498,19 +636,15 @@ static stapel_status attr_chunk(stapel_ctx *ctx, size_t job, void *user)
     attr_job *a = user;
     stapel_stack *s = a->s;
     size_t lo = job * ATTR_CHUNK, hi = lo + ATTR_CHUNK < s->n_faces ? lo + ATTR_CHUNK : s->n_faces;
-    uint32_t most = 1;
-    for (size_t i = lo; i < hi; i++)
-        most = s->faces[i].n_ids > most ? s->faces[i].n_ids : most;
-    claim_ref *scratch = malloc(most * sizeof *scratch);
-    bool *seen = calloc(s->n_themes + 1, sizeof *seen);
+    attr_scratch sc = {.seen = calloc(s->n_themes + 1, sizeof *sc.seen),
+                       .unrated = a->unrated + job * (s->n_themes * s->n_themes + 1)};
     stapel_status st = STAPEL_OK;
-    if (scratch == NULL || seen == NULL)
+    if (sc.seen == NULL)
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-    bool *unrated = a->unrated + job * (s->n_themes * s->n_themes + 1);
     for (size_t i = lo; i < hi && st == STAPEL_OK; i++)
-        st = face_attributes(ctx, s, &s->faces[i], scratch, seen, unrated);
-    free(scratch);
-    free(seen);
+        st = face_attributes(ctx, s, &s->faces[i], &sc);
+    free(sc.seen);
+    stapel__buf_free(&sc.text);
     return st;
 }
 
@@ -546,112 +680,97 @@ stapel_status stapel__stack_themes(stapel_ctx *ctx, stapel_stack *s)
     return STAPEL_OK;
 }
 
-
-static stapel_status push_out(stapel_ctx *ctx, stapel_stack *s, GEOSGeometry *g,
-                              const uint32_t *ids, uint32_t n, bool seam)
+/* Append a face to s, taking its rings; the label is copied, or taken when
+ * take_ids. */
+static stapel_status push_out(stapel_ctx *ctx, stapel_stack *s, stapel__face *f, bool take_ids,
+                              bool seam)
 {
     if (s->n_faces == s->cap_faces) {
         size_t cap = s->cap_faces == 0 ? 1024 : s->cap_faces * 2;
         stapel__out_face *d = realloc(s->faces, cap * sizeof *d);
-        if (d == NULL) {
-            GEOSGeom_destroy_r(s->geos, g);
+        if (d == NULL)
             return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-        }
         s->faces = d;
         s->cap_faces = cap;
     }
+    uint32_t *ids = f->ids;
+    if (!take_ids) {
+        ids = malloc((f->n_ids > 0 ? f->n_ids : 1) * sizeof *ids);
+        if (ids == NULL)
+            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        memcpy(ids, f->ids, f->n_ids * sizeof *ids);
+    } else {
+        f->ids = NULL;
+    }
     stapel__out_face *of = &s->faces[s->n_faces++];
     memset(of, 0, sizeof *of);
-    of->geom = g;
+    of->pts = f->pts;
+    of->ring_end = f->ring_end;
+    of->n_rings = f->n_rings;
+    of->ids = ids;
+    of->n_ids = f->n_ids;
     of->seam = seam;
-    of->ids = malloc((n > 0 ? n : 1) * sizeof *of->ids);
-    if (of->ids == NULL)
-        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-    memcpy(of->ids, ids, n * sizeof *ids);
-    of->n_ids = n;
+    f->pts = NULL;
+    f->ring_end = NULL;
     return STAPEL_OK;
 }
 
-/* Union the members of a group and emit each resulting polygon. */
+/* Dissolve the members of a group (faces of one label from different tiles
+ * or shards) and emit each face of the union. */
 static stapel_status emit_group(stapel_ctx *ctx, stapel_stack *s, group *gr)
 {
-    GEOSContextHandle_t h = ctx->geos;
-    const uint32_t *ids = gr->members[0].ids;
-    uint32_t n_ids = gr->members[0].n_ids;
-    if (gr->n == 1) {
-        GEOSGeometry *g = gr->members[0].geom;
-        gr->members[0].geom = NULL;
-        return push_out(ctx, s, g, ids, n_ids, true);
-    }
-    GEOSGeometry **geoms = malloc(gr->n * sizeof *geoms);
-    if (geoms == NULL)
+    stapel__face *first = gr->members[0];
+    if (gr->n == 1)
+        return push_out(ctx, s, first, true, true);
+    stapel__rings *rings = malloc(gr->n * sizeof *rings);
+    if (rings == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-    for (size_t i = 0; i < gr->n; i++) {
-        geoms[i] = gr->members[i].geom;
-        gr->members[i].geom = NULL;
+    for (size_t i = 0; i < gr->n; i++)
+        rings[i] = (stapel__rings){gr->members[i]->pts, gr->members[i]->ring_end,
+                                   gr->members[i]->n_rings};
+    /* Snap rounding makes the union exact even where the two sides of a
+     * seam were clipped a grid cell apart. */
+    stapel__aface *af = NULL;
+    size_t n_af = 0;
+    stapel_status st = stapel__dissolve_faces(ctx, rings, gr->n, false, &af, &n_af);
+    free(rings);
+    for (size_t i = 0; i < n_af && st == STAPEL_OK; i++) {
+        stapel__face f = {.pts = af[i].pts,
+                          .ring_end = af[i].ring_end,
+                          .n_rings = af[i].n_rings,
+                          .pinched = af[i].pinched,
+                          .ids = first->ids,
+                          .n_ids = first->n_ids};
+        af[i].pts = NULL;
+        af[i].ring_end = NULL;
+        st = stapel__face_unpinch(ctx, &f, s->in.grid);
+        if (st == STAPEL_OK)
+            st = push_out(ctx, s, &f, false, true);
+        free(f.pts);
+        free(f.ring_end);
     }
-    GEOSGeometry *coll =
-        GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, geoms, (unsigned)gr->n);
-    free(geoms);
-    if (coll == NULL)
-        return stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
-    /* The seams are aligned, so the faces share their edges exactly and a
-     * coverage union merges them; the snap-rounding union is the fallback. */
-    GEOSGeometry *u = GEOSCoverageUnion_r(h, coll);
-    if (u != NULL && GEOSisValid_r(h, u) != 1) {
-        GEOSGeom_destroy_r(h, u);
-        u = NULL;
-    }
-    if (u == NULL)
-        u = GEOSUnaryUnionPrec_r(h, coll, s->in.grid);
-    GEOSGeom_destroy_r(h, coll);
-    if (u == NULL)
-        return stapel__fail(ctx, STAPEL_EGEOS, "merging faces across tile seams failed: %s",
-                            stapel__geos_error(ctx));
-    stapel_status st = STAPEL_OK;
-    int np = GEOSGetNumGeometries_r(h, u);
-    for (int i = 0; i < np && st == STAPEL_OK; i++) {
-        const GEOSGeometry *part = GEOSGetGeometryN_r(h, u, i);
-        if (GEOSGeomTypeId_r(h, part) != GEOS_POLYGON || GEOSisEmpty_r(h, part) == 1)
-            continue;
-        GEOSGeometry *c = GEOSGeom_clone_r(h, part);
-        if (c == NULL) {
-            st = stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
-            break;
-        }
-        st = push_out(ctx, s, c, ids, n_ids, true);
-    }
-    GEOSGeom_destroy_r(h, u);
+    stapel__afaces_free(af, n_af);
     return st;
 }
 
-typedef struct build_job {
-    const stapel_stack *s;
+/* Split the pinched faces of one tile into valid parts. */
+typedef struct unpinch_job {
+    stapel_stack *s;
     stapel__face_list *out;
-} build_job;
+} unpinch_job;
 
-/* Give the faces of one tile their GEOS geometry; the rings go. */
-static stapel_status build_tile(stapel_ctx *ctx, size_t t, void *user)
+static stapel_status unpinch_tile(stapel_ctx *ctx, size_t t, void *user)
 {
-    build_job *j = user;
-    double *buf = NULL;
-    size_t cap = 0;
+    unpinch_job *j = user;
     stapel_status st = STAPEL_OK;
-    for (size_t i = 0; i < j->out[t].n && st == STAPEL_OK; i++) {
-        stapel__face *f = &j->out[t].faces[i];
-        st = stapel__face_geometry(ctx, f, j->s->in.grid, &buf, &cap);
-        free(f->pts);
-        free(f->ring_end);
-        f->pts = NULL;
-        f->ring_end = NULL;
-    }
-    free(buf);
+    for (size_t i = 0; i < j->out[t].n && st == STAPEL_OK; i++)
+        st = stapel__face_unpinch(ctx, &j->out[t].faces[i], j->s->in.grid);
     return st;
 }
 
-/* Align the seams of the tile outputs and give every face its geometry. */
-static stapel_status align_and_build(stapel_ctx *ctx, stapel_stack *s, const stapel__tiling *tl,
-                                     stapel__face_list *out)
+/* Align the seams of the tile outputs and make every face a valid polygon. */
+static stapel_status align_seams(stapel_ctx *ctx, stapel_stack *s, const stapel__tiling *tl,
+                                 stapel__face_list *out)
 {
     stapel__face **fv = malloc((tl->n_tiles + 1) * sizeof *fv);
     size_t *nv = malloc((tl->n_tiles + 1) * sizeof *nv);
@@ -669,8 +788,8 @@ static stapel_status align_and_build(stapel_ctx *ctx, stapel_stack *s, const sta
     free(nv);
     if (st != STAPEL_OK)
         return st;
-    build_job job = {s, out};
-    return stapel__parallel_for(ctx, tl->n_tiles, s->threads, NULL, build_tile, &job);
+    unpinch_job job = {s, out};
+    return stapel__parallel_for(ctx, tl->n_tiles, s->threads, NULL, unpinch_tile, &job);
 }
 
 /* Turn face lists (one per tile, or per shard when merging) into the faces
@@ -679,7 +798,6 @@ static stapel_status align_and_build(stapel_ctx *ctx, stapel_stack *s, const sta
 stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_lists,
                                      stapel__face_list *out)
 {
-    GEOSContextHandle_t h = ctx->geos;
     stapel_status st = STAPEL_OK;
     size_t n_total = 0, n_seam = 0;
     for (size_t t = 0; t < n_lists; t++) {
@@ -695,11 +813,27 @@ stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_
     slot *slots = malloc((n_total > 0 ? n_total : 1) * sizeof *slots);
     bool *unrated = calloc(s->n_themes * s->n_themes + 1, sizeof *unrated);
     size_t n_groups = 0, n_slots = 0;
-    if (table == NULL || groups == NULL || slots == NULL || unrated == NULL) {
+    if (s->pool == NULL)
+        s->pool = pool_new();
+    if (s->face_claims == NULL)
+        s->face_claims = calloc(1, sizeof *s->face_claims);
+    if (table == NULL || groups == NULL || slots == NULL || unrated == NULL || s->pool == NULL ||
+        s->face_claims == NULL) {
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
         goto done;
     }
     memset(table, 0, hcap * sizeof *table);
+    /* The faces are known now: room for all of them at once, so the array
+     * does not grow by copying. */
+    if (s->cap_faces < n_total + n_seam) {
+        stapel__out_face *d = realloc(s->faces, (n_total + n_seam + 1) * sizeof *d);
+        if (d == NULL) {
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            goto done;
+        }
+        s->faces = d;
+        s->cap_faces = n_total + n_seam + 1;
+    }
 
     for (size_t t = 0; t < n_lists; t++) {
         for (size_t i = 0; i < out[t].n; i++) {
@@ -709,7 +843,7 @@ stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_
                 continue;
             }
             size_t pos = (size_t)label_hash(f->ids, f->n_ids) & (hcap - 1);
-            while (table[pos] != 0 && !label_eq(&groups[table[pos] - 1].members[0], f))
+            while (table[pos] != 0 && !label_eq(groups[table[pos] - 1].members[0], f))
                 pos = (pos + 1) & (hcap - 1);
             if (table[pos] == 0) {
                 table[pos] = ++n_groups;
@@ -718,7 +852,7 @@ stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_
             group *gr = &groups[table[pos] - 1];
             if (gr->n == gr->cap) {
                 size_t cap = gr->cap == 0 ? 2 : gr->cap * 2;
-                stapel__face *d = realloc(gr->members, cap * sizeof *d);
+                stapel__face **d = realloc(gr->members, cap * sizeof *d);
                 if (d == NULL) {
                     st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
                     goto done;
@@ -726,7 +860,7 @@ stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_
                 gr->members = d;
                 gr->cap = cap;
             }
-            gr->members[gr->n++] = *f; /* shares ids; geometry moves below */
+            gr->members[gr->n++] = f;
         }
     }
     for (size_t k = 0; k < n_slots && st == STAPEL_OK; k++) {
@@ -738,25 +872,11 @@ stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_
             stapel__progress(ctx, "merging", (double)k / (double)n_slots);
         }
         const slot *sl = &slots[k];
-        if (sl->is_group) {
-            group *gr = &groups[sl->index];
-            st = emit_group(ctx, s, gr);
-        } else {
-            stapel__face *f = &out[sl->tile].faces[sl->index];
-            GEOSGeometry *g = f->geom;
-            f->geom = NULL;
-            st = push_out(ctx, s, g, f->ids, f->n_ids, false);
-        }
+        if (sl->is_group)
+            st = emit_group(ctx, s, &groups[sl->index]);
+        else
+            st = push_out(ctx, s, &out[sl->tile].faces[sl->index], true, false);
     }
-    /* Seam faces were moved into their groups: clear them in the tile lists. */
-    for (size_t t = 0; t < n_lists; t++)
-        for (size_t i = 0; i < out[t].n; i++)
-            if (out[t].faces[i].on_seam)
-                out[t].faces[i].geom = NULL;
-    for (size_t g = 0; g < n_groups; g++)
-        for (size_t m = 0; m < groups[g].n; m++)
-            if (groups[g].members[m].geom != NULL)
-                GEOSGeom_destroy_r(h, groups[g].members[m].geom);
     stapel__progress(ctx, "merging", 1.0);
     if (st == STAPEL_OK) {
         size_t n_jobs = (s->n_faces + ATTR_CHUNK - 1) / ATTR_CHUNK;
@@ -913,7 +1033,7 @@ static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stap
     if (st != STAPEL_OK)
         goto done;
     t0 = now();
-    st = align_and_build(ctx, s, &tl, tout);
+    st = align_seams(ctx, s, &tl, tout);
     if (st == STAPEL_OK)
         st = stapel__stack_assemble(ctx, s, tl.n_tiles, tout);
     s->stats.seconds_merge = now() - t0;
@@ -923,7 +1043,7 @@ static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stap
 done:
     if (tout != NULL) {
         for (size_t t = 0; t < tl.n_tiles; t++)
-            stapel__faces_free(s->geos, tout[t].faces, tout[t].n);
+            stapel__faces_free(tout[t].faces, tout[t].n);
         free(tout);
     }
     stapel__tiling_clear(&tl);
@@ -1015,9 +1135,6 @@ stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, cons
         stapel_stack_free(s);
         return st;
     }
-    /* Every face's envelope is cached before two threads read the faces. */
-    for (size_t i = 0; i < s->n_faces; i++)
-        stapel__geom_warm(ctx, s->faces[i].geom);
     face_writer fw = {.parent = ctx, .o = o, .s = s};
     pthread_t tid;
     bool threaded = pthread_create(&tid, NULL, write_faces_main, &fw) == 0;

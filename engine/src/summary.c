@@ -288,6 +288,8 @@ typedef struct pair_ref {
 
 static int cmp_opt(const char *x, const char *y)
 {
+    if (x == y)
+        return 0; /* interned: the same string */
     if (x == NULL || y == NULL)
         return (x != NULL) - (y != NULL);
     return strcmp(x, y);
@@ -325,13 +327,13 @@ static stapel_status dissolve_one(stapel_ctx *ctx, size_t g, void *user)
 {
     dissolve_job *j = user;
     size_t a = j->start[g], n = j->start[g + 1] - a;
-    const GEOSGeometry **faces = malloc(n * sizeof *faces);
+    stapel__rings *faces = malloc(n * sizeof *faces);
     if (faces == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++)
-        faces[i] = j->s->faces[j->refs[a + i].face].geom;
-    stapel_status st = stapel__dissolve(ctx, (const GEOSGeometry *const *)faces, n,
-                                        j->s->in.grid, !j->s->merged, &j->out[g].geom);
+        faces[i] = stapel__out_rings(&j->s->faces[j->refs[a + i].face]);
+    stapel_status st =
+        stapel__dissolve(ctx, faces, n, j->s->in.grid, !j->s->merged, &j->out[g].geom);
     free(faces);
     return st;
 }

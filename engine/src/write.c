@@ -10,9 +10,12 @@
 #include "rtree.h"
 #include "source.h"
 #include "style.h"
+#include "arrange.h"
 
 #include <errno.h>
 #include <libgen.h>
+#include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,8 +115,10 @@ static stapel_status commit(writer *w, GDALDatasetH ds, bool reopen)
     return STAPEL_OK;
 }
 
-static stapel_status write_faces(writer *w, GDALDatasetH ds, OGRSpatialReferenceH srs,
-                                 const stapel_stack *s)
+/* The stack layer's table, fields and metadata rows; its rows are written
+ * by write_faces. */
+static stapel_status create_stack_layer(writer *w, GDALDatasetH ds, OGRSpatialReferenceH srs,
+                                        const stapel_stack *s)
 {
     OGRLayerH l;
     stapel_status st = create_layer(
@@ -139,50 +144,330 @@ static stapel_status write_faces(writer *w, GDALDatasetH ds, OGRSpatialReference
     /* A shard marks the faces that touch tile seams, for stapel merge. */
     if (st == STAPEL_OK && s->shard_count > 0)
         st = add_field(w, l, "seam", OFTInteger, OFSTBoolean);
-    if (st != STAPEL_OK)
-        return st;
-    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
+    return st;
+}
+
+/* ---- the stack layer, straight into SQLite ----------------------------------
+ *
+ * The stack layer holds most of the file. GDAL creates it (table, fields,
+ * metadata rows) and the rows go in through one prepared statement: each
+ * face's GeoPackage geometry blob is encoded here from its grid rings, with
+ * no GEOS or OGR geometry in between. The layer's extent, feature count and
+ * spatial index are set at the end, as GDAL would have set them. */
+
+typedef struct bytes {
+    unsigned char *p;
+    size_t len, cap;
+} bytes;
+
+static bool bytes_room(bytes *b, size_t n)
+{
+    if (b->len + n <= b->cap)
+        return true;
+    size_t cap = b->cap == 0 ? 4096 : b->cap;
+    while (cap < b->len + n)
+        cap *= 2;
+    unsigned char *d = realloc(b->p, cap);
+    if (d == NULL)
+        return false;
+    b->p = d;
+    b->cap = cap;
+    return true;
+}
+
+static void put_u32(bytes *b, uint32_t v)
+{
+    memcpy(b->p + b->len, &v, 4);
+    b->len += 4;
+}
+
+static void put_f64(bytes *b, double v)
+{
+    memcpy(b->p + b->len, &v, 8);
+    b->len += 8;
+}
+
+static void put_u8(bytes *b, unsigned v)
+{
+    b->p[b->len++] = (unsigned char)v;
+}
+
+static bool host_le(void)
+{
+    const uint16_t one = 1;
+    unsigned char c;
+    memcpy(&c, &one, 1);
+    return c == 1;
+}
+
+/* The GeoPackage blob of face f (a MultiPolygon, in host byte order, with
+ * its xy envelope) into b; env receives the envelope. */
+static bool face_blob(bytes *b, const stapel__out_face *f, double grid, int32_t srs_id,
+                      double env[4])
+{
+    uint32_t n_poly = 0;
+    int64_t x0 = INT64_MAX, y0 = INT64_MAX, x1 = INT64_MIN, y1 = INT64_MIN;
+    uint32_t start = 0;
+    for (uint32_t k = 0; k < f->n_rings; k++) {
+        stapel__i128 a2 = 0;
+        for (uint32_t i = start; i < f->ring_end[k]; i++) {
+            stapel__ipt p = f->pts[i];
+            x0 = p.x < x0 ? p.x : x0;
+            y0 = p.y < y0 ? p.y : y0;
+            x1 = p.x > x1 ? p.x : x1;
+            y1 = p.y > y1 ? p.y : y1;
+            if (i + 1 < f->ring_end[k])
+                a2 += (stapel__i128)p.x * f->pts[i + 1].y - (stapel__i128)f->pts[i + 1].x * p.y;
+        }
+        n_poly += a2 > 0 || k == 0; /* a shell starts a polygon */
+        start = f->ring_end[k];
+    }
+    env[0] = (double)x0 * grid;
+    env[1] = (double)y0 * grid;
+    env[2] = (double)x1 * grid;
+    env[3] = (double)y1 * grid;
+    size_t n_pts = f->ring_end[f->n_rings - 1];
+    b->len = 0;
+    if (!bytes_room(b, 8 + 32 + 9 + 9 * (size_t)n_poly + 4 * (size_t)f->n_rings + 16 * n_pts))
+        return false;
+    bool le = host_le();
+    /* Header: magic, version 0, flags (byte order; envelope [minx, maxx,
+     * miny, maxy]), srs_id, envelope. */
+    put_u8(b, 'G');
+    put_u8(b, 'P');
+    put_u8(b, 0);
+    put_u8(b, (1u << 1) | (le ? 1u : 0u));
+    put_u32(b, (uint32_t)srs_id);
+    put_f64(b, env[0]);
+    put_f64(b, env[2]);
+    put_f64(b, env[1]);
+    put_f64(b, env[3]);
+    /* WKB MultiPolygon */
+    put_u8(b, le ? 1 : 0);
+    put_u32(b, 6);
+    put_u32(b, n_poly);
+    start = 0;
+    size_t n_rings_at = 0; /* where the open polygon's ring count goes */
+    uint32_t rings_in_poly = 0;
+    for (uint32_t k = 0; k < f->n_rings; k++) {
+        uint32_t end = f->ring_end[k];
+        stapel__i128 a2 = 0;
+        for (uint32_t i = start; i + 1 < end; i++)
+            a2 += (stapel__i128)f->pts[i].x * f->pts[i + 1].y -
+                  (stapel__i128)f->pts[i + 1].x * f->pts[i].y;
+        if (a2 > 0 || k == 0) {
+            if (k > 0)
+                memcpy(b->p + n_rings_at, &rings_in_poly, 4);
+            put_u8(b, le ? 1 : 0);
+            put_u32(b, 3);
+            n_rings_at = b->len;
+            put_u32(b, 0);
+            rings_in_poly = 0;
+        }
+        put_u32(b, end - start);
+        for (uint32_t i = start; i < end; i++) {
+            put_f64(b, (double)f->pts[i].x * grid);
+            put_f64(b, (double)f->pts[i].y * grid);
+        }
+        rings_in_poly++;
+        start = end;
+    }
+    memcpy(b->p + n_rings_at, &rings_in_poly, 4);
+    return true;
+}
+
+static stapel_status sql_fail(writer *w, sqlite3 *db, const char *what)
+{
+    return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot %s: %s", w->tmp, what,
+                        db != NULL ? sqlite3_errmsg(db) : "out of memory");
+}
+
+/* The triggers GDAL put on the stack table (feature count), to be dropped
+ * while the rows go in and put back after. */
+typedef struct saved_sql {
+    char **v;
+    size_t n;
+} saved_sql;
+
+static void saved_free(saved_sql *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        free(t->v[i]);
+    free(t->v);
+}
+
+static stapel_status drop_triggers(writer *w, sqlite3 *db, saved_sql *t)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND "
+                           "tbl_name = 'stack'",
+                           -1, &q, NULL) != SQLITE_OK)
+        return sql_fail(w, db, "read the triggers");
+    stapel__buf drop = {0};
+    bool ok = true;
+    while (ok && sqlite3_step(q) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(q, 0);
+        const char *sql = (const char *)sqlite3_column_text(q, 1);
+        char **d = realloc(t->v, (t->n + 1) * sizeof *d);
+        ok = d != NULL;
+        if (ok) {
+            t->v = d;
+            t->v[t->n] = stapel__strdup(sql);
+            ok = t->v[t->n] != NULL;
+            t->n += ok;
+        }
+        ok = ok && stapel__buf_printf(&drop, "DROP TRIGGER \"%s\";", name);
+    }
+    sqlite3_finalize(q);
+    if (!ok) {
+        stapel__buf_free(&drop);
+        return stapel__fail(w->ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    int rc = drop.data != NULL ? sqlite3_exec(db, drop.data, NULL, NULL, NULL) : SQLITE_OK;
+    stapel__buf_free(&drop);
+    return rc == SQLITE_OK ? STAPEL_OK : sql_fail(w, db, "drop a trigger");
+}
+
+static stapel_status insert_faces(writer *w, sqlite3 *db, const stapel_stack *s, int32_t srs_id,
+                                  double ext[4])
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO stack (fid, geom, n_claims, n_themes, themes, claim_ids, province, "
+             "novex, verdict, conflict_pairs, area_m2%s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+             "?%s)",
+             s->shard_count > 0 ? ", seam" : "", s->shard_count > 0 ? ", ?" : "");
+    sqlite3_stmt *ins = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &ins, NULL) != SQLITE_OK)
+        return sql_fail(w, db, "prepare the stack rows");
+    bytes blob = {0};
+    stapel__buf claims = {0};
+    stapel_status st = STAPEL_OK;
+    ext[0] = ext[1] = INFINITY;
+    ext[2] = ext[3] = -INFINITY;
+    for (size_t i = 0; i < s->n_faces && st == STAPEL_OK; i++) {
+        if ((i & 1023) == 0) {
+            if (stapel__cancelled(w->ctx)) {
+                st = stapel__fail(w->ctx, STAPEL_ECANCELLED, "cancelled while writing");
+                break;
+            }
+            stapel__progress(w->ctx, "writing", (double)i / (double)(s->n_faces + 1));
+        }
+        if (i > 0 && i % ROWS_PER_TRANSACTION == 0 &&
+            sqlite3_exec(db, "COMMIT; BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+            st = sql_fail(w, db, "commit");
+            break;
+        }
+        const stapel__out_face *f = &s->faces[i];
+        double env[4];
+        if (!face_blob(&blob, f, s->in.grid, srs_id, env) ||
+            !stapel__face_claim_ids(s, f, &claims)) {
+            st = stapel__fail(w->ctx, STAPEL_ENOMEM, "out of memory");
+            break;
+        }
+        int64_t fid = (int64_t)i + 1;
+        w->boxes[i] = (stapel__rtree_box){fid, env[0], env[1], env[2], env[3]};
+        ext[0] = env[0] < ext[0] ? env[0] : ext[0];
+        ext[1] = env[1] < ext[1] ? env[1] : ext[1];
+        ext[2] = env[2] > ext[2] ? env[2] : ext[2];
+        ext[3] = env[3] > ext[3] ? env[3] : ext[3];
+        sqlite3_bind_int64(ins, 1, fid);
+        sqlite3_bind_blob(ins, 2, blob.p, (int)blob.len, SQLITE_STATIC);
+        sqlite3_bind_int(ins, 3, f->n_claims);
+        sqlite3_bind_int(ins, 4, f->n_themes);
+        sqlite3_bind_text(ins, 5, f->themes, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 6, claims.data, (int)claims.len, SQLITE_STATIC);
+        if (f->province != NULL)
+            sqlite3_bind_text(ins, 7, f->province, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(ins, 7);
+        if (f->novex != NULL)
+            sqlite3_bind_text(ins, 8, f->novex, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(ins, 8);
+        sqlite3_bind_text(ins, 9, stapel_verdict_name(f->verdict), -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 10, f->conflict_pairs, -1, SQLITE_STATIC);
+        sqlite3_bind_double(ins, 11, f->area);
+        if (s->shard_count > 0)
+            sqlite3_bind_int(ins, 12, f->seam ? 1 : 0);
+        if (sqlite3_step(ins) != SQLITE_DONE)
+            st = stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write face %lld: %s", w->tmp,
+                              (long long)fid, sqlite3_errmsg(db));
+        sqlite3_reset(ins);
+    }
+    sqlite3_finalize(ins);
+    free(blob.p);
+    stapel__buf_free(&claims);
+    return st;
+}
+
+static stapel_status write_faces(writer *w, const stapel_stack *s)
+{
+    sqlite3 *db = NULL;
+    saved_sql trig = {0};
+    stapel_status st = STAPEL_OK;
     w->boxes = malloc((s->n_faces + 1) * sizeof *w->boxes);
     if (w->boxes == NULL)
         return stapel__fail(w->ctx, STAPEL_ENOMEM, "out of memory");
     w->n_boxes = s->n_faces;
-    if (GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
-        return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot start a transaction", w->tmp);
-    for (size_t i = 0; i < s->n_faces; i++) {
-        if ((i & 1023) == 0) {
-            if (stapel__cancelled(w->ctx))
-                return stapel__fail(w->ctx, STAPEL_ECANCELLED, "cancelled while writing");
-            stapel__progress(w->ctx, "writing", (double)i / (double)(s->n_faces + 1));
-        }
-        if (i > 0 && i % ROWS_PER_TRANSACTION == 0) {
-            st = commit(w, ds, true);
-            if (st != STAPEL_OK)
-                return st;
-        }
-        const stapel__out_face *f = &s->faces[i];
-        OGRFeatureH feat = OGR_F_Create(defn);
-        OGR_F_SetFieldInteger(feat, 0, f->n_claims);
-        OGR_F_SetFieldInteger(feat, 1, f->n_themes);
-        OGR_F_SetFieldString(feat, 2, f->themes);
-        OGR_F_SetFieldString(feat, 3, f->claim_ids);
-        if (f->province != NULL)
-            OGR_F_SetFieldString(feat, 4, f->province);
-        else
-            OGR_F_SetFieldNull(feat, 4);
-        if (f->novex != NULL)
-            OGR_F_SetFieldString(feat, 5, f->novex);
-        else
-            OGR_F_SetFieldNull(feat, 5);
-        OGR_F_SetFieldString(feat, 6, stapel_verdict_name(f->verdict));
-        OGR_F_SetFieldString(feat, 7, f->conflict_pairs);
-        OGR_F_SetFieldDouble(feat, 8, f->area);
-        if (s->shard_count > 0)
-            OGR_F_SetFieldInteger(feat, 9, f->seam ? 1 : 0);
-        st = add_feature(w, l, feat, f->geom, &w->boxes[i], "a face");
-        if (st != STAPEL_OK)
-            return st;
+    if (sqlite3_open_v2(w->tmp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        st = sql_fail(w, db, "open it for the stack layer");
+        goto done;
     }
-    return commit(w, ds, false);
+    /* The file is temporary until renamed: a crash loses nothing. */
+    if (sqlite3_exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN", NULL, NULL,
+                     NULL) != SQLITE_OK) {
+        st = sql_fail(w, db, "start a transaction");
+        goto done;
+    }
+    sqlite3_stmt *q = NULL;
+    int32_t srs_id = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT srs_id FROM gpkg_geometry_columns WHERE table_name = 'stack'",
+                           -1, &q, NULL) != SQLITE_OK ||
+        sqlite3_step(q) != SQLITE_ROW) {
+        sqlite3_finalize(q);
+        st = sql_fail(w, db, "find the stack layer");
+        goto done;
+    }
+    srs_id = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    st = drop_triggers(w, db, &trig);
+    double ext[4] = {0, 0, 0, 0};
+    if (st == STAPEL_OK)
+        st = insert_faces(w, db, s, srs_id, ext);
+    if (st != STAPEL_OK)
+        goto done;
+    for (size_t i = 0; i < trig.n && st == STAPEL_OK; i++)
+        if (sqlite3_exec(db, trig.v[i], NULL, NULL, NULL) != SQLITE_OK)
+            st = sql_fail(w, db, "restore a trigger");
+    char sql[512];
+    if (s->n_faces > 0)
+        snprintf(sql, sizeof sql,
+                 "UPDATE gpkg_contents SET min_x = %.17g, min_y = %.17g, max_x = %.17g, max_y = "
+                 "%.17g, last_change = strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now') WHERE "
+                 "lower(table_name) = 'stack'; ",
+                 ext[0], ext[1], ext[2], ext[3]);
+    else
+        sql[0] = '\0';
+    size_t used = strlen(sql);
+    snprintf(sql + used, sizeof sql - used,
+             "UPDATE gpkg_ogr_contents SET feature_count = %zu WHERE lower(table_name) = 'stack'",
+             s->n_faces);
+    if (st == STAPEL_OK && sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        st = sql_fail(w, db, "record the layer's extent");
+    /* GDAL would fill the index row by row; bulk-load it instead. */
+    if (st == STAPEL_OK)
+        st = stapel__rtree_bulk(w->ctx, db, w->tmp, "stack", "geom", "fid", w->boxes,
+                                w->n_boxes);
+    if (st == STAPEL_OK && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        st = sql_fail(w, db, "commit");
+done:
+    saved_free(&trig);
+    if (db != NULL && sqlite3_close(db) != SQLITE_OK && st == STAPEL_OK)
+        st = sql_fail(w, db, "close");
+    return st;
 }
 
 static stapel_status write_zones(writer *w, GDALDatasetH ds, OGRSpatialReferenceH srs,
@@ -465,9 +750,19 @@ struct stapel__out {
     const char *path;
     GDALDatasetH ds;
     OGRSpatialReferenceH srs;
-    stapel__rtree_box *boxes;
-    size_t n_boxes;
 };
+
+static stapel_status writer_init(writer *w, stapel_ctx *ctx, const stapel__out *o)
+{
+    memset(w, 0, sizeof *w);
+    w->ctx = ctx;
+    w->tmp = o->tmp;
+    w->wkb = GEOSWKBWriter_create_r(ctx->geos);
+    if (w->wkb == NULL)
+        return stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
+    GEOSWKBWriter_setOutputDimension_r(ctx->geos, w->wkb, 2);
+    return STAPEL_OK;
+}
 
 stapel_status stapel__out_open(stapel_ctx *ctx, stapel__out **out, const stapel_stack *s,
                                const char *path, unsigned flags)
@@ -504,8 +799,24 @@ stapel_status stapel__out_open(stapel_ctx *ctx, stapel__out **out, const stapel_
         goto done;
     }
     o->srs = OSRNewSpatialReference(s->in.crs_wkt);
-    if (o->srs == NULL)
+    if (o->srs == NULL) {
         st = stapel__fail(ctx, STAPEL_ECRS, "cannot describe the working CRS");
+        goto done;
+    }
+    /* The stack layer is made now and filled through SQLite (write_faces);
+     * GDAL opens the file again for the rest. */
+    writer w;
+    st = writer_init(&w, ctx, o);
+    if (st == STAPEL_OK)
+        st = create_stack_layer(&w, o->ds, o->srs, s);
+    if (w.wkb != NULL)
+        GEOSWKBWriter_destroy_r(ctx->geos, w.wkb);
+    CPLErrorReset();
+    GDALClose(o->ds);
+    o->ds = NULL;
+    if (st == STAPEL_OK && CPLGetLastErrorType() >= CE_Failure)
+        st = stapel__fail(ctx, STAPEL_EIO, "cannot create '%s': %s", path,
+                          stapel__gdal_error("unknown error"));
 done:
     stapel__gdal_pop();
     if (st != STAPEL_OK) {
@@ -526,35 +837,20 @@ void stapel__out_close(stapel__out *o, bool discard)
         unlink(o->tmp);
     if (o->srs != NULL)
         OSRDestroySpatialReference(o->srs);
-    free(o->boxes);
     free(o->tmp);
     free(o);
 }
 
-static stapel_status writer_init(writer *w, stapel_ctx *ctx, const stapel__out *o)
-{
-    memset(w, 0, sizeof *w);
-    w->ctx = ctx;
-    w->tmp = o->tmp;
-    w->wkb = GEOSWKBWriter_create_r(ctx->geos);
-    if (w->wkb == NULL)
-        return stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
-    GEOSWKBWriter_setOutputDimension_r(ctx->geos, w->wkb, 2);
-    return STAPEL_OK;
-}
 
 stapel_status stapel__out_faces(stapel_ctx *ctx, stapel__out *o, const stapel_stack *s)
 {
     writer w;
-    stapel__gdal_push(ctx);
     stapel_status st = writer_init(&w, ctx, o);
     if (st == STAPEL_OK)
-        st = write_faces(&w, o->ds, o->srs, s);
-    o->boxes = w.boxes;
-    o->n_boxes = w.n_boxes;
+        st = write_faces(&w, s);
+    free(w.boxes);
     if (w.wkb != NULL)
         GEOSWKBWriter_destroy_r(ctx->geos, w.wkb);
-    stapel__gdal_pop();
     return st;
 }
 
@@ -562,6 +858,14 @@ stapel_status stapel__out_finish(stapel_ctx *ctx, stapel__out *o, const stapel_s
 {
     writer w;
     stapel__gdal_push(ctx);
+    const char *const drivers[] = {"GPKG", NULL};
+    o->ds = GDALOpenEx(o->tmp, GDAL_OF_VECTOR | GDAL_OF_UPDATE, drivers, NULL, NULL);
+    if (o->ds == NULL) {
+        stapel_status st = stapel__fail(ctx, STAPEL_EIO, "%s: cannot open it again: %s", o->tmp,
+                                        stapel__gdal_error("unknown error"));
+        stapel__gdal_pop();
+        return st;
+    }
     GDALDatasetH ds = o->ds;
     stapel_status st = writer_init(&w, ctx, o);
     if (st == STAPEL_OK)
@@ -587,9 +891,6 @@ stapel_status stapel__out_finish(stapel_ctx *ctx, stapel__out *o, const stapel_s
     if (st == STAPEL_OK && CPLGetLastErrorType() >= CE_Failure)
         st = stapel__fail(ctx, STAPEL_EIO, "%s: cannot finish the file: %s", o->path,
                           stapel__gdal_error("unknown error"));
-    /* GDAL would fill the index row by row; bulk-load it instead. */
-    if (st == STAPEL_OK)
-        st = stapel__rtree_bulk(ctx, o->tmp, "stack", "geom", "fid", o->boxes, o->n_boxes);
     if (st == STAPEL_OK && stapel__cancelled(ctx))
         st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while writing");
     if (st == STAPEL_OK && rename(o->tmp, o->path) != 0)
