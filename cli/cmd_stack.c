@@ -357,11 +357,9 @@ static int stack_run(int argc, char **argv)
     if (verbose && !quiet)
         fprintf(stderr,
                 "stapel: stack: %lld tiles; read %.2f s, overlay %.2f s, merge %.2f s, "
-                "summary %.2f s (while writing faces), writing the rest %.2f s\n",
+                "then summary %.2f s alongside the stack layer %.2f s, other layers %.2f s\n",
                 (long long)s.n_tiles, s.seconds_read, s.seconds_overlay, s.seconds_merge,
-                s.seconds_summary,
-                now_seconds() - t0 - s.seconds_read - s.seconds_overlay - s.seconds_merge -
-                    s.seconds_summary);
+                s.seconds_summary, s.seconds_write_faces, s.seconds_write_rest);
     if (!quiet)
         fprintf(stderr,
                 "stapel: stack: %lld claims read, %lld repaired, %lld skipped as empty; "

@@ -245,6 +245,9 @@ typedef struct stapel_stack_stats {
     double seconds_overlay;
     double seconds_merge;
     double seconds_summary;
+    double seconds_write_faces; /* stapel_stack_build_write: the stack layer and its index,
+                                 * written while the summary is computed */
+    double seconds_write_rest;  /* stapel_stack_build_write: the other layers and tables */
 } stapel_stack_stats;
 
 /* One face of the stack. All strings are borrowed from the stack. */
@@ -289,7 +292,10 @@ stapel_stack_stats stapel_stack_get_stats(const stapel_stack *stack);
 /* Number of faces. */
 size_t stapel_stack_face_count(const stapel_stack *stack);
 
-/* Face i (0 <= i < count). The strings are borrowed; valid until stack is freed. */
+/* Face i (0 <= i < count). The strings are borrowed. claim_ids is made on
+ * demand into a buffer of the stack: it stays valid until the next call of
+ * stapel_stack_face on the same stack (so do not call it on one stack from two
+ * threads at once); the other strings stay valid until the stack is freed. */
 stapel_face stapel_stack_face(const stapel_stack *stack, size_t i);
 
 /* Flags of stapel_stack_write(). */

@@ -660,7 +660,7 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
     stapel__aface *faces = NULL;
     size_t n_faces = 0, cap_faces = 0;
     uint32_t *mark = NULL;
-    int32_t *row_start = NULL;
+    size_t *row_start = NULL, *cell_fill = NULL;
     uint32_t *row_items = NULL;
     uint32_t *comp = NULL;
     size_t n_fc = 0;
@@ -912,44 +912,65 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
 
     /* 5. Containers of the clockwise cycles: cast a ray to the left of the
      * lowest vertex, just above it, and take the nearest edge crossed. Edges
-     * are bucketed by rows. */
+     * are bucketed in a grid of cells, each edge in the cells its part in
+     * each row spans; the ray walks the cells of its row from right to left
+     * and stops at the first cell that holds a crossing inside it, as no
+     * crossing further left can be nearer. */
+    int64_t gc = 1;
+    while ((size_t)(gc * gc) < g.n_edges && gc < 4096)
+        gc++;
+    const int64_t gr = gc; /* rows; gc columns */
+    const int64_t rh = (by1 - by0) / gr + 1, cw = (bx1 - bx0) / gc + 1;
     {
-        int64_t rows = 1;
-        while ((size_t)(rows * rows) < g.n_edges && rows < 4096)
-            rows++;
-        int64_t ry0 = by0, rh = (by1 - by0) / rows + 1;
-        row_start = calloc((size_t)rows + 2, sizeof *row_start);
+        row_start = calloc((size_t)(gr * gc) + 2, sizeof *row_start);
         if (row_start == NULL)
             goto oom;
-        size_t total = 0;
-        for (size_t e = 0; e < g.n_edges; e++) {
-            int64_t ya = g.node[g.eu[e]].y, yb = g.node[g.ev[e]].y;
-            if (ya == yb)
-                continue;
-            int64_t lo = ya < yb ? ya : yb, hi = ya < yb ? yb : ya;
-            int64_t r0 = (lo - ry0) / rh, r1 = (hi - ry0) / rh;
-            for (int64_t r = r0; r <= r1; r++)
-                row_start[r + 1]++;
-            total += (size_t)(r1 - r0 + 1);
+        for (int pass = 0; pass < 2; pass++) {
+            if (pass == 1) {
+                for (int64_t k = 0; k < gr * gc + 1; k++)
+                    row_start[k + 1] += row_start[k];
+                row_items = malloc((row_start[gr * gc] + 1) * sizeof *row_items);
+                if (row_items == NULL)
+                    goto oom;
+            }
+            for (size_t e = 0; e < g.n_edges; e++) {
+                stapel__ipt p = g.node[g.eu[e]], q = g.node[g.ev[e]];
+                if (p.y == q.y)
+                    continue;
+                if (p.y > q.y) {
+                    stapel__ipt t = p;
+                    p = q;
+                    q = t;
+                }
+                i128 dy = q.y - p.y, dx = q.x - p.x;
+                for (int64_t r = (p.y - by0) / rh; r <= (q.y - by0) / rh; r++) {
+                    int64_t ya = by0 + r * rh, yb = ya + rh - 1;
+                    ya = ya < p.y ? p.y : ya;
+                    yb = yb > q.y ? q.y : yb;
+                    /* x at ya and yb, rounded down; the true crossing of
+                     * any ray in the row lies within [lo, hi + 1). */
+                    i128 na = dx * (ya - p.y), nb = dx * (yb - p.y);
+                    int64_t xa = p.x + (int64_t)(na >= 0 ? na / dy : -((-na + dy - 1) / dy));
+                    int64_t xb = p.x + (int64_t)(nb >= 0 ? nb / dy : -((-nb + dy - 1) / dy));
+                    int64_t lo = xa < xb ? xa : xb, hi = (xa < xb ? xb : xa) + 1;
+                    int64_t c0 = (lo - bx0) / cw, c1 = (hi - bx0) / cw;
+                    c0 = c0 < 0 ? 0 : c0;
+                    c1 = c1 >= gc ? gc - 1 : c1;
+                    for (int64_t c = c0; c <= c1; c++) {
+                        size_t cell = (size_t)(r * gc + c);
+                        if (pass == 0)
+                            row_start[cell + 1]++;
+                        else
+                            row_items[row_start[cell] + cell_fill[cell]++] = (uint32_t)e;
+                    }
+                }
+            }
+            if (pass == 0) {
+                cell_fill = calloc((size_t)(gr * gc) + 1, sizeof *cell_fill);
+                if (cell_fill == NULL)
+                    goto oom;
+            }
         }
-        for (int64_t r = 0; r < rows + 1; r++)
-            row_start[r + 1] += row_start[r];
-        row_items = malloc((total + 1) * sizeof *row_items);
-        int32_t *fill = malloc(((size_t)rows + 2) * sizeof *fill);
-        if (row_items == NULL || fill == NULL) {
-            free(fill);
-            goto oom;
-        }
-        memcpy(fill, row_start, ((size_t)rows + 1) * sizeof *fill);
-        for (size_t e = 0; e < g.n_edges; e++) {
-            int64_t ya = g.node[g.eu[e]].y, yb = g.node[g.ev[e]].y;
-            if (ya == yb)
-                continue;
-            int64_t lo = ya < yb ? ya : yb, hi = ya < yb ? yb : ya;
-            for (int64_t r = (lo - ry0) / rh; r <= (hi - ry0) / rh; r++)
-                row_items[fill[r]++] = (uint32_t)e;
-        }
-        free(fill);
         /* Components: union-find over nodes; each has one clockwise cycle. */
         comp = malloc((g.n_nodes + 1) * sizeof *comp);
         if (comp == NULL)
@@ -965,7 +986,7 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
             if (cycles[i].area2 >= 0)
                 continue;
             stapel__ipt v = cycles[i].low;
-            int64_t r = (v.y - ry0) / rh;
+            int64_t r = (v.y - by0) / rh, c_first = (v.x - bx0) / cw;
             uint32_t ignore[64];
             size_t n_ignore = 0;
             ignore[n_ignore++] = uf_find(comp, g.eu[cycles[i].first >> 1]);
@@ -973,37 +994,44 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
                 int64_t best_e = -1;
                 /* best crossing: x = bn/bd at y = v.y; slope dx/dy breaks ties */
                 i128 bn = 0, bd = 1, bsn = 0;
-                for (int32_t k = row_start[r]; k < row_start[r + 1]; k++) {
-                    uint32_t e = row_items[k];
-                    stapel__ipt p = g.node[g.eu[e]], q = g.node[g.ev[e]];
-                    if (p.y > q.y) {
-                        stapel__ipt t = p;
-                        p = q;
-                        q = t;
+                for (int64_t c = c_first; c >= 0; c--) {
+                    size_t cell = (size_t)(r * gc + c);
+                    for (size_t k = row_start[cell]; k < row_start[cell + 1]; k++) {
+                        uint32_t e = row_items[k];
+                        stapel__ipt p = g.node[g.eu[e]], q = g.node[g.ev[e]];
+                        if (p.y > q.y) {
+                            stapel__ipt t = p;
+                            p = q;
+                            q = t;
+                        }
+                        if (!(p.y <= v.y && v.y < q.y))
+                            continue;
+                        i128 dy = q.y - p.y, dx = q.x - p.x;
+                        i128 xn = (i128)p.x * dy + dx * (v.y - p.y); /* x = xn / dy */
+                        if (xn >= (i128)v.x * dy)
+                            continue; /* not strictly to the left */
+                        uint32_t ce = uf_find(comp, g.eu[e]);
+                        bool skip = false;
+                        for (size_t z = 0; z < n_ignore && !skip; z++)
+                            skip = ignore[z] == ce;
+                        if (skip)
+                            continue;
+                        bool better = best_e < 0;
+                        if (!better) {
+                            i128 l = xn * bd, rr = bn * dy;
+                            better = l > rr || (l == rr && dx * bd > bsn * dy);
+                        }
+                        if (better) {
+                            best_e = e;
+                            bn = xn;
+                            bd = dy;
+                            bsn = dx;
+                        }
                     }
-                    if (!(p.y <= v.y && v.y < q.y))
-                        continue;
-                    i128 dy = q.y - p.y, dx = q.x - p.x;
-                    i128 xn = (i128)p.x * dy + dx * (v.y - p.y); /* x = xn / dy */
-                    if (xn >= (i128)v.x * dy)
-                        continue; /* not strictly to the left */
-                    uint32_t ce = uf_find(comp, g.eu[e]);
-                    bool skip = false;
-                    for (size_t z = 0; z < n_ignore && !skip; z++)
-                        skip = ignore[z] == ce;
-                    if (skip)
-                        continue;
-                    bool better = best_e < 0;
-                    if (!better) {
-                        i128 l = xn * bd, rr = bn * dy;
-                        better = l > rr || (l == rr && dx * bd > bsn * dy);
-                    }
-                    if (better) {
-                        best_e = e;
-                        bn = xn;
-                        bd = dy;
-                        bsn = dx;
-                    }
+                    /* A crossing inside this cell is nearer than any in
+                     * the cells further left. */
+                    if (best_e >= 0 && bn >= (i128)(bx0 + c * cw) * bd)
+                        break;
                 }
                 if (best_e < 0) {
                     cycles[i].face = -1;
@@ -1186,6 +1214,7 @@ done:
     free(queue);
     free(mark);
     free(row_start);
+    free(cell_fill);
     free(row_items);
     return st;
 }

@@ -27,6 +27,63 @@ static bool keep_any(uint32_t owner, void *user)
     return true;
 }
 
+/* Segments with their ends in canonical order (a < b) and the direction
+ * they had: +1 when a -> b, -1 when b -> a. */
+typedef struct cseg {
+    stapel__ipt a, b;
+    int dir;
+} cseg;
+
+static int cmp_ipt(stapel__ipt p, stapel__ipt q)
+{
+    if (p.x != q.x)
+        return p.x < q.x ? -1 : 1;
+    return (p.y > q.y) - (p.y < q.y);
+}
+
+static int cmp_cseg(const void *u, const void *v)
+{
+    const cseg *s = u, *t = v;
+    int c = cmp_ipt(s->a, t->a);
+    return c != 0 ? c : cmp_ipt(s->b, t->b);
+}
+
+/* Drop the edges that two faces share. A face's edge a -> b and its
+ * neighbour's b -> a change the winding number by +1 and -1 when crossed,
+ * so together they change nothing and the union is the same without them.
+ * Inside a large group nearly every edge is shared: what is left for the
+ * arrangement is little more than the union's boundary. */
+static bool cancel_shared(stapel__segs *segs)
+{
+    size_t n = segs->n;
+    if (n < 2)
+        return true;
+    cseg *c = malloc(n * sizeof *c);
+    if (c == NULL)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        stapel__iseg s = segs->v[i];
+        bool fwd = cmp_ipt(s.a, s.b) < 0;
+        c[i] = fwd ? (cseg){s.a, s.b, 1} : (cseg){s.b, s.a, -1};
+    }
+    qsort(c, n, sizeof *c, cmp_cseg);
+    size_t k = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        int sum = 0;
+        for (; j < n && cmp_cseg(&c[i], &c[j]) == 0; j++)
+            sum += c[j].dir;
+        for (; sum > 0; sum--)
+            segs->v[k++] = (stapel__iseg){c[i].a, c[i].b, 0};
+        for (; sum < 0; sum++)
+            segs->v[k++] = (stapel__iseg){c[i].b, c[i].a, 0};
+        i = j;
+    }
+    segs->n = k;
+    free(c);
+    return true;
+}
+
 stapel_status stapel__dissolve_faces(stapel_ctx *ctx, const stapel__rings *faces, size_t n,
                                      bool noded, stapel__aface **out, size_t *n_out)
 {
@@ -46,6 +103,10 @@ stapel_status stapel__dissolve_faces(stapel_ctx *ctx, const stapel__rings *faces
             }
             start = r->ring_end[k];
         }
+    }
+    if (!cancel_shared(&segs)) {
+        free(segs.v);
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
     stapel_status st = stapel__arrange(ctx, &segs, noded, keep_any, NULL, out, n_out);
     free(segs.v);

@@ -245,8 +245,8 @@ stapel_status stapel__dissolve(stapel_ctx *ctx, const stapel__rings *faces, size
                                double grid, bool noded, GEOSGeometry **out);
 
 /* The claim ids of face f as stapel writes them: a JSON list of "theme:fid"
- * strings, sorted by theme, layer and fid. Replaces the contents of b.
- * Returns false when out of memory. */
+ * strings, sorted by theme, layer and fid, appended to b. Returns false when
+ * out of memory. */
 bool stapel__face_claim_ids(const stapel_stack *s, const stapel__out_face *f, stapel__buf *b);
 
 /* The rings of face f. */

@@ -93,12 +93,71 @@ static int exec(sqlite3 *db, const char *sql)
     return sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
 
+/* (id, node) rows for the _rowid and _parent tables, inserted PAIR_BATCH at
+ * a time: one statement per row would cost more than the row. */
+#define PAIR_BATCH 64
+
+typedef struct pairs {
+    sqlite3_stmt *batch, *one;
+    int64_t v[2 * PAIR_BATCH];
+    int n;
+} pairs;
+
+/* A feature and the leaf node that holds it. */
+typedef struct leaf_link {
+    int64_t id, node;
+} leaf_link;
+
+static int cmp_link(const void *a, const void *b)
+{
+    const leaf_link *p = a, *q = b;
+    return (p->id > q->id) - (p->id < q->id);
+}
+
+static int pairs_prepare(sqlite3 *db, const char *table, pairs *p)
+{
+    char sql[8192];
+    int len = snprintf(sql, sizeof sql, "INSERT INTO \"%s\" VALUES (?, ?)", table);
+    int rc = sqlite3_prepare_v2(db, sql, -1, &p->one, NULL);
+    for (int i = 1; i < PAIR_BATCH && len < (int)sizeof sql - 16; i++)
+        len += snprintf(sql + len, sizeof sql - (size_t)len, ", (?, ?)");
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, sql, -1, &p->batch, NULL);
+    return rc;
+}
+
+static int pairs_flush(pairs *p)
+{
+    sqlite3_stmt *q = p->n == PAIR_BATCH ? p->batch : p->one;
+    int per = p->n == PAIR_BATCH ? PAIR_BATCH : 1;
+    for (int i = 0; i < p->n; i += per) {
+        for (int j = 0; j < 2 * per; j++)
+            sqlite3_bind_int64(q, j + 1, p->v[2 * i + j]);
+        if (sqlite3_step(q) != SQLITE_DONE) {
+            sqlite3_reset(q);
+            return SQLITE_ERROR;
+        }
+        sqlite3_reset(q);
+    }
+    p->n = 0;
+    return SQLITE_OK;
+}
+
+static int pairs_add(pairs *p, int64_t a, int64_t b)
+{
+    p->v[2 * p->n] = a;
+    p->v[2 * p->n + 1] = b;
+    return ++p->n == PAIR_BATCH ? pairs_flush(p) : SQLITE_OK;
+}
+
 stapel_status stapel__rtree_bulk(stapel_ctx *ctx, sqlite3 *db, const char *path, const char *table,
                                  const char *geom, const char *fid, const stapel__rtree_box *boxes,
                                  size_t n)
 {
-    sqlite3_stmt *ins_node = NULL, *ins_rowid = NULL, *ins_parent = NULL;
+    sqlite3_stmt *ins_node = NULL;
+    pairs rowids = {0}, parents = {0};
     cell *level = NULL, *next = NULL;
+    leaf_link *leaf = NULL;
     unsigned char *blob = NULL;
     char sql[4096];
     stapel_status st = STAPEL_OK;
@@ -127,17 +186,18 @@ stapel_status stapel__rtree_bulk(stapel_ctx *ctx, sqlite3 *db, const char *path,
     snprintf(sql, sizeof sql, "INSERT INTO \"%s_node\" (nodeno, data) VALUES (?, ?)", rt);
     if (sqlite3_prepare_v2(db, sql, -1, &ins_node, NULL) != SQLITE_OK)
         goto sqlfail;
-    snprintf(sql, sizeof sql, "INSERT INTO \"%s_rowid\" (rowid, nodeno) VALUES (?, ?)", rt);
-    if (sqlite3_prepare_v2(db, sql, -1, &ins_rowid, NULL) != SQLITE_OK)
+    snprintf(sql, sizeof sql, "%s_rowid", rt);
+    if (pairs_prepare(db, sql, &rowids) != SQLITE_OK)
         goto sqlfail;
-    snprintf(sql, sizeof sql, "INSERT INTO \"%s_parent\" (nodeno, parentnode) VALUES (?, ?)", rt);
-    if (sqlite3_prepare_v2(db, sql, -1, &ins_parent, NULL) != SQLITE_OK)
+    snprintf(sql, sizeof sql, "%s_parent", rt);
+    if (pairs_prepare(db, sql, &parents) != SQLITE_OK)
         goto sqlfail;
 
     level = malloc((n + 1) * sizeof *level);
+    leaf = malloc((n + 1) * sizeof *leaf);
     next = malloc((n / 2 + 2) * sizeof *next);
     blob = calloc(1, (size_t)node_size);
-    if (level == NULL || next == NULL || blob == NULL) {
+    if (level == NULL || next == NULL || blob == NULL || leaf == NULL) {
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
         goto done;
     }
@@ -177,12 +237,10 @@ stapel_status stapel__rtree_bulk(stapel_ctx *ctx, sqlite3 *db, const char *path,
                 box.x1 = fmaxf(box.x1, c->x1);
                 box.y0 = fminf(box.y0, c->y0);
                 box.y1 = fmaxf(box.y1, c->y1);
-                sqlite3_stmt *link = depth == 0 ? ins_rowid : ins_parent;
-                sqlite3_bind_int64(link, 1, c->id);
-                sqlite3_bind_int64(link, 2, no);
-                if (sqlite3_step(link) != SQLITE_DONE)
+                if (depth == 0)
+                    leaf[i + j] = (leaf_link){c->id, no};
+                else if (pairs_add(&parents, c->id, no) != SQLITE_OK)
                     goto sqlfail;
-                sqlite3_reset(link);
             }
             sqlite3_bind_int64(ins_node, 1, no);
             sqlite3_bind_blob(ins_node, 2, blob, node_size, SQLITE_STATIC);
@@ -200,6 +258,21 @@ stapel_status stapel__rtree_bulk(stapel_ctx *ctx, sqlite3 *db, const char *path,
         n_level = n_next;
         depth++;
     }
+
+    /* The leaf of every feature, in feature id order: inserted in STR order
+     * they would land all over the _rowid table's B-tree, which for
+     * millions of rows costs more than the rest of the index. */
+    qsort(leaf, n, sizeof *leaf, cmp_link);
+    for (size_t i = 0; i < n; i++) {
+        if ((i & 65535) == 0 && stapel__cancelled(ctx)) {
+            st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while writing");
+            goto done;
+        }
+        if (pairs_add(&rowids, leaf[i].id, leaf[i].node) != SQLITE_OK)
+            goto sqlfail;
+    }
+    if (pairs_flush(&rowids) != SQLITE_OK || pairs_flush(&parents) != SQLITE_OK)
+        goto sqlfail;
 
     /* The triggers and the extension row of the GeoPackage rtree extension. */
     const char *trig[] = {
@@ -250,9 +323,12 @@ sqlfail:
                       table, sqlite3_errmsg(db));
 done:
     sqlite3_finalize(ins_node);
-    sqlite3_finalize(ins_rowid);
-    sqlite3_finalize(ins_parent);
+    sqlite3_finalize(rowids.batch);
+    sqlite3_finalize(rowids.one);
+    sqlite3_finalize(parents.batch);
+    sqlite3_finalize(parents.one);
     free(level);
+    free(leaf);
     free(next);
     free(blob);
     return st;

@@ -246,6 +246,13 @@ done:
     return r;
 }
 
+static void buf_reset(stapel__buf *b)
+{
+    b->len = 0;
+    if (b->data != NULL)
+        b->data[0] = '\0';
+}
+
 void stapel_stack_free(stapel_stack *s)
 {
     if (s == NULL)
@@ -299,6 +306,8 @@ stapel_face stapel_stack_face(const stapel_stack *s, size_t i)
     const stapel__out_face *f = &s->faces[i];
     /* The claim ids are made on demand, into the stack's buffer. */
     const char *claims = NULL;
+    if (s->face_claims != NULL)
+        buf_reset(s->face_claims);
     if (s->face_claims != NULL && stapel__face_claim_ids(s, f, s->face_claims))
         claims = s->face_claims->data;
     stapel_face r = {f->n_claims, f->n_themes, f->themes,  claims,
@@ -454,13 +463,6 @@ static bool label_eq(const stapel__face *a, const stapel__face *b)
 
 /* ---- attributes ------------------------------------------------------------ */
 
-static void buf_reset(stapel__buf *b)
-{
-    b->len = 0;
-    if (b->data != NULL)
-        b->data[0] = '\0';
-}
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -520,7 +522,6 @@ bool stapel__face_claim_ids(const stapel_stack *s, const stapel__out_face *f, st
         refs[nc++] = (claim_ref){s->theme_rank[it->group], it->group, it->fid};
     }
     qsort(refs, nc, sizeof *refs, cmp_claim);
-    buf_reset(b);
     bool ok = stapel__buf_puts(b, "[");
     for (size_t i = 0; i < nc && ok; i++) {
         char num[32];
@@ -535,23 +536,46 @@ bool stapel__face_claim_ids(const stapel_stack *s, const stapel__out_face *f, st
 }
 
 /* Scratch space of one attribute worker. */
+#define ATTR_CACHE 1024 /* a power of two */
+
 typedef struct attr_scratch {
     bool *seen;        /* n_themes */
     bool *unrated;     /* n_themes^2: pairs met without a rule */
     stapel__buf text;  /* one attribute being made */
+    const char **cache; /* ATTR_CACHE pooled strings this worker has used */
+    size_t n_cached;
 } attr_scratch;
 
-/* The pooled copy of the text in b (an empty b gives NULL when empty_null). */
-static stapel_status intern(stapel_ctx *ctx, stapel_stack *s, stapel__buf *b, bool empty_null,
+/* The pooled copy of the text in b (an empty b gives NULL when empty_null).
+ * The worker's own cache answers most lookups without taking the pool's
+ * lock. */
+static stapel_status intern(stapel_ctx *ctx, stapel_stack *s, attr_scratch *sc, bool empty_null,
                             const char **out)
 {
+    stapel__buf *b = &sc->text;
     *out = NULL;
     if (b->len == 0 && empty_null)
         return STAPEL_OK;
     if (b->data == NULL && !stapel__buf_puts(b, ""))
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    size_t pos = (size_t)str_hash(b->data) & (ATTR_CACHE - 1);
+    while (sc->cache[pos] != NULL && strcmp(sc->cache[pos], b->data) != 0)
+        pos = (pos + 1) & (ATTR_CACHE - 1);
+    if (sc->cache[pos] != NULL) {
+        *out = sc->cache[pos];
+        return STAPEL_OK;
+    }
     *out = pool_intern(s->pool, b->data);
-    return *out != NULL ? STAPEL_OK : stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    if (*out == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    if (2 * (sc->n_cached + 1) > ATTR_CACHE) { /* full: start afresh */
+        memset(sc->cache, 0, ATTR_CACHE * sizeof *sc->cache);
+        sc->n_cached = 0;
+        pos = (size_t)str_hash(b->data) & (ATTR_CACHE - 1);
+    }
+    sc->cache[pos] = *out;
+    sc->n_cached++;
+    return STAPEL_OK;
 }
 
 static stapel_status face_attributes(stapel_ctx *ctx, stapel_stack *s, stapel__out_face *of,
@@ -580,7 +604,7 @@ static stapel_status face_attributes(stapel_ctx *ctx, stapel_stack *s, stapel__o
     int nt = n_themes < 64 ? n_themes : 64;
     for (int i = 0; i < nt && ok; i++)
         ok = (i == 0 || stapel__buf_puts(b, "+")) && stapel__buf_puts(b, s->themes[ranks[i]]);
-    stapel_status st = ok ? intern(ctx, s, b, false, &of->themes)
+    stapel_status st = ok ? intern(ctx, s, sc, false, &of->themes)
                           : stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     /* The worst verdict over every pair of the face's themes (ranks are
      * sorted, so a < b and the pair names come out sorted). */
@@ -604,16 +628,16 @@ static stapel_status face_attributes(stapel_ctx *ctx, stapel_stack *s, stapel__o
     }
     ok = ok && stapel__buf_puts(b, "]");
     if (st == STAPEL_OK)
-        st = ok ? intern(ctx, s, b, false, &of->conflict_pairs)
+        st = ok ? intern(ctx, s, sc, false, &of->conflict_pairs)
                 : stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     size_t p0 = in->n_claims, p1 = p0 + in->n_provinces, n1 = p1 + in->n_novex;
     if (st == STAPEL_OK)
         st = join_zone_names(in, ids, n, p0, p1, b)
-                 ? intern(ctx, s, b, true, &of->province)
+                 ? intern(ctx, s, sc, true, &of->province)
                  : stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     if (st == STAPEL_OK)
         st = join_zone_names(in, ids, n, p1, n1, b)
-                 ? intern(ctx, s, b, true, &of->novex)
+                 ? intern(ctx, s, sc, true, &of->novex)
                  : stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     of->verdict = worst;
     of->n_claims = nc;
@@ -637,13 +661,15 @@ static stapel_status attr_chunk(stapel_ctx *ctx, size_t job, void *user)
     stapel_stack *s = a->s;
     size_t lo = job * ATTR_CHUNK, hi = lo + ATTR_CHUNK < s->n_faces ? lo + ATTR_CHUNK : s->n_faces;
     attr_scratch sc = {.seen = calloc(s->n_themes + 1, sizeof *sc.seen),
-                       .unrated = a->unrated + job * (s->n_themes * s->n_themes + 1)};
+                       .unrated = a->unrated + job * (s->n_themes * s->n_themes + 1),
+                       .cache = calloc(ATTR_CACHE, sizeof *sc.cache)};
     stapel_status st = STAPEL_OK;
-    if (sc.seen == NULL)
+    if (sc.seen == NULL || sc.cache == NULL)
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     for (size_t i = lo; i < hi && st == STAPEL_OK; i++)
         st = face_attributes(ctx, s, &s->faces[i], &sc);
     free(sc.seen);
+    free(sc.cache);
     stapel__buf_free(&sc.text);
     return st;
 }
@@ -1032,6 +1058,15 @@ static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stap
     s->stats.seconds_overlay = now() - t0;
     if (st != STAPEL_OK)
         goto done;
+    /* The claims' rings are in the faces now; a claim is only its layer and
+     * fid from here on. */
+    for (size_t i = 0; i < s->in.n_claims; i++) {
+        free(s->in.items[i].pts);
+        free(s->in.items[i].ring_end);
+        s->in.items[i].pts = NULL;
+        s->in.items[i].ring_end = NULL;
+        s->in.items[i].n_rings = 0;
+    }
     t0 = now();
     st = align_seams(ctx, s, &tl, tout);
     if (st == STAPEL_OK)
@@ -1082,6 +1117,7 @@ typedef struct face_writer {
     const stapel_stack *s;
     stapel_status st;
     char msg[STAPEL_MSG_MAX];
+    double seconds;
 } face_writer;
 
 static void *write_faces_main(void *arg)
@@ -1093,7 +1129,9 @@ static void *write_faces_main(void *arg)
         snprintf(fw->msg, sizeof fw->msg, "cannot start the writer thread");
         return NULL;
     }
+    double t0 = now();
     fw->st = stapel__out_faces(wctx, fw->o, fw->s);
+    fw->seconds = now() - t0;
     if (fw->st != STAPEL_OK)
         snprintf(fw->msg, sizeof fw->msg, "%s", stapel_ctx_message(wctx));
     stapel_ctx_free(wctx);
@@ -1149,8 +1187,11 @@ stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, cons
         st = fw.st;
         stapel__fail(ctx, st, "%s", fw.msg);
     }
+    s->stats.seconds_write_faces = fw.seconds;
+    t0 = now();
     if (st == STAPEL_OK)
         st = stapel__out_finish(ctx, o, s);
+    s->stats.seconds_write_rest = now() - t0;
     stapel__out_close(o, st != STAPEL_OK);
     if (st != STAPEL_OK) {
         stapel_stack_free(s);

@@ -280,27 +280,89 @@ done:
 
 /* ---- conflicts --------------------------------------------------------------- */
 
+/* A face in one conflict group: 16 bytes, as there are millions. */
 typedef struct pair_ref {
-    size_t face;
-    size_t a, b;
-    const char *province, *novex; /* of the face */
+    uint32_t prov, nov; /* ranks of the face's province and novex strings */
+    uint16_t a, b;      /* theme ranks, a < b */
+    uint32_t face;
 } pair_ref;
 
-static int cmp_opt(const char *x, const char *y)
+/* The rank of every distinct zone string of the faces in sort order (NULL
+ * first, rank 0), so that groups sort by name with integer compares. The
+ * strings are interned, so a string is its pointer. */
+typedef struct zrank {
+    const char **keys;
+    uint32_t *rank;
+    size_t cap, n;
+} zrank;
+
+static size_t zr_slot(const zrank *z, const char *k)
 {
-    if (x == y)
-        return 0; /* interned: the same string */
-    if (x == NULL || y == NULL)
-        return (x != NULL) - (y != NULL);
-    return strcmp(x, y);
+    size_t pos = (size_t)(((uintptr_t)k >> 3) * 0x9E3779B97F4A7C15ull) & (z->cap - 1);
+    while (z->keys[pos] != NULL && z->keys[pos] != k)
+        pos = (pos + 1) & (z->cap - 1);
+    return pos;
+}
+
+static bool zr_add(zrank *z, const char *k)
+{
+    if (k == NULL)
+        return true;
+    if (2 * (z->n + 1) > z->cap) {
+        zrank b = {calloc(z->cap * 2, sizeof *b.keys), NULL, z->cap * 2, 0};
+        if (b.keys == NULL)
+            return false;
+        for (size_t i = 0; i < z->cap; i++)
+            if (z->keys[i] != NULL)
+                b.keys[zr_slot(&b, z->keys[i])] = z->keys[i];
+        b.n = z->n;
+        free(z->keys);
+        *z = b;
+    }
+    size_t pos = zr_slot(z, k);
+    if (z->keys[pos] == NULL) {
+        z->keys[pos] = k;
+        z->n++;
+    }
+    return true;
+}
+
+static int cmp_strp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Rank the keys added so far; false when out of memory. */
+static bool zr_rank(zrank *z)
+{
+    const char **sorted = malloc((z->n + 1) * sizeof *sorted);
+    z->rank = calloc(z->cap, sizeof *z->rank);
+    if (sorted == NULL || z->rank == NULL) {
+        free(sorted);
+        return false;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < z->cap; i++)
+        if (z->keys[i] != NULL)
+            sorted[k++] = z->keys[i];
+    qsort(sorted, k, sizeof *sorted, cmp_strp);
+    for (size_t i = 0; i < k; i++)
+        z->rank[zr_slot(z, sorted[i])] = (uint32_t)i + 1;
+    free(sorted);
+    return true;
+}
+
+static uint32_t zr_get(const zrank *z, const char *k)
+{
+    return k == NULL ? 0 : z->rank[zr_slot(z, k)];
 }
 
 static int cmp_pair(const void *u, const void *v)
 {
     const pair_ref *p = u, *q = v;
-    int c = cmp_opt(p->province, q->province);
+    int c = (p->prov > q->prov) - (p->prov < q->prov);
     if (c == 0)
-        c = cmp_opt(p->novex, q->novex);
+        c = (p->nov > q->nov) - (p->nov < q->nov);
     if (c == 0)
         c = (p->a > q->a) - (p->a < q->a);
     if (c == 0)
@@ -312,8 +374,7 @@ static int cmp_pair(const void *u, const void *v)
 
 static bool same_group(const pair_ref *p, const pair_ref *q)
 {
-    return p->a == q->a && p->b == q->b && cmp_opt(p->province, q->province) == 0 &&
-           cmp_opt(p->novex, q->novex) == 0;
+    return p->a == q->a && p->b == q->b && p->prov == q->prov && p->nov == q->nov;
 }
 
 typedef struct dissolve_job {
@@ -345,10 +406,25 @@ static stapel_status conflicts_make(stapel_ctx *ctx, stapel_stack *s)
     pair_ref *refs = NULL;
     size_t n = 0, cap = 0;
     stapel_status st = STAPEL_OK;
+    if (T > UINT16_MAX || s->n_faces > UINT32_MAX)
+        return stapel__fail(ctx, STAPEL_EINVAL, "too many themes or faces for the conflicts");
+    zrank zr = {calloc(64, sizeof *zr.keys), NULL, 64, 0};
+    bool ok = zr.keys != NULL;
+    for (size_t i = 0; i < s->n_faces && ok; i++) {
+        const stapel__out_face *f = &s->faces[i];
+        if (f->verdict == STAPEL_VERDICT_CONFLICT || f->verdict == STAPEL_VERDICT_CONDITIONAL)
+            ok = zr_add(&zr, f->province) && zr_add(&zr, f->novex);
+    }
+    if (!ok || !zr_rank(&zr)) {
+        free(zr.keys);
+        free(zr.rank);
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
     for (size_t i = 0; i < s->n_faces; i++) {
         const stapel__out_face *f = &s->faces[i];
         if (f->verdict != STAPEL_VERDICT_CONFLICT && f->verdict != STAPEL_VERDICT_CONDITIONAL)
             continue;
+        uint32_t prov = zr_get(&zr, f->province), nov = zr_get(&zr, f->novex);
         size_t ranks[64], nt = 0;
         for (uint32_t k = 0; k < f->n_ids && f->ids[k] < in->n_claims && nt < 64; k++) {
             size_t t = s->theme_rank[in->items[f->ids[k]].group];
@@ -371,14 +447,18 @@ static stapel_status conflicts_make(stapel_ctx *ctx, stapel_stack *s)
                     pair_ref *d = realloc(refs, cap * sizeof *d);
                     if (d == NULL) {
                         free(refs);
+                        free(zr.keys);
+                        free(zr.rank);
                         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
                     }
                     refs = d;
                 }
-                refs[n++] = (pair_ref){i, a, b, f->province, f->novex};
+                refs[n++] = (pair_ref){prov, nov, (uint16_t)a, (uint16_t)b, (uint32_t)i};
             }
         }
     }
+    free(zr.keys);
+    free(zr.rank);
     if (n > 0)
         qsort(refs, n, sizeof *refs, cmp_pair);
     size_t n_groups = 0;

@@ -200,8 +200,8 @@ static bool host_le(void)
     return c == 1;
 }
 
-/* The GeoPackage blob of face f (a MultiPolygon, in host byte order, with
- * its xy envelope) into b; env receives the envelope. */
+/* Append the GeoPackage blob of face f (a MultiPolygon, in host byte order,
+ * with its xy envelope) to b; env receives the envelope. */
 static bool face_blob(bytes *b, const stapel__out_face *f, double grid, int32_t srs_id,
                       double env[4])
 {
@@ -227,7 +227,6 @@ static bool face_blob(bytes *b, const stapel__out_face *f, double grid, int32_t 
     env[2] = (double)x1 * grid;
     env[3] = (double)y1 * grid;
     size_t n_pts = f->ring_end[f->n_rings - 1];
-    b->len = 0;
     if (!bytes_room(b, 8 + 32 + 9 + 9 * (size_t)n_poly + 4 * (size_t)f->n_rings + 16 * n_pts))
         return false;
     bool le = host_le();
@@ -329,75 +328,123 @@ static stapel_status drop_triggers(writer *w, sqlite3 *db, saved_sql *t)
     return rc == SQLITE_OK ? STAPEL_OK : sql_fail(w, db, "drop a trigger");
 }
 
+/* Rows per INSERT statement: one statement per row costs more than the row. */
+#define ROWS_PER_INSERT 64
+
+static stapel_status prepare_insert(writer *w, sqlite3 *db, const stapel_stack *s, int rows,
+                                    sqlite3_stmt **out)
+{
+    stapel__buf sql = {0};
+    bool seam = s->shard_count > 0;
+    bool ok = stapel__buf_printf(&sql,
+                                 "INSERT INTO stack (fid, geom, n_claims, n_themes, themes, "
+                                 "claim_ids, province, novex, verdict, conflict_pairs, area_m2%s) "
+                                 "VALUES ",
+                                 seam ? ", seam" : "");
+    for (int r = 0; r < rows && ok; r++)
+        ok = stapel__buf_printf(&sql, "%s(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?%s)", r > 0 ? ", " : "",
+                                seam ? ", ?" : "");
+    int rc = ok ? sqlite3_prepare_v2(db, sql.data, -1, out, NULL) : SQLITE_NOMEM;
+    stapel__buf_free(&sql);
+    return rc == SQLITE_OK ? STAPEL_OK : sql_fail(w, db, "prepare the stack rows");
+}
+
+/* Bind face f as row r of q; its blob and claim ids are borrowed. */
+static void bind_face(sqlite3_stmt *q, int r, const stapel_stack *s, const stapel__out_face *f,
+                      int64_t fid, const unsigned char *blob, size_t blob_len,
+                      const char *claims, size_t claims_len)
+{
+    int c = r * (s->shard_count > 0 ? 12 : 11);
+    sqlite3_bind_int64(q, c + 1, fid);
+    sqlite3_bind_blob(q, c + 2, blob, (int)blob_len, SQLITE_STATIC);
+    sqlite3_bind_int(q, c + 3, f->n_claims);
+    sqlite3_bind_int(q, c + 4, f->n_themes);
+    sqlite3_bind_text(q, c + 5, f->themes, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, c + 6, claims, (int)claims_len, SQLITE_STATIC);
+    if (f->province != NULL)
+        sqlite3_bind_text(q, c + 7, f->province, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, c + 7);
+    if (f->novex != NULL)
+        sqlite3_bind_text(q, c + 8, f->novex, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, c + 8);
+    sqlite3_bind_text(q, c + 9, stapel_verdict_name(f->verdict), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, c + 10, f->conflict_pairs, -1, SQLITE_STATIC);
+    sqlite3_bind_double(q, c + 11, f->area);
+    if (s->shard_count > 0)
+        sqlite3_bind_int(q, c + 12, f->seam ? 1 : 0);
+}
+
 static stapel_status insert_faces(writer *w, sqlite3 *db, const stapel_stack *s, int32_t srs_id,
                                   double ext[4])
 {
-    char sql[512];
-    snprintf(sql, sizeof sql,
-             "INSERT INTO stack (fid, geom, n_claims, n_themes, themes, claim_ids, province, "
-             "novex, verdict, conflict_pairs, area_m2%s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-             "?%s)",
-             s->shard_count > 0 ? ", seam" : "", s->shard_count > 0 ? ", ?" : "");
-    sqlite3_stmt *ins = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &ins, NULL) != SQLITE_OK)
-        return sql_fail(w, db, "prepare the stack rows");
-    bytes blob = {0};
+    sqlite3_stmt *batch = NULL, *one = NULL;
+    stapel_status st = prepare_insert(w, db, s, ROWS_PER_INSERT, &batch);
+    if (st == STAPEL_OK)
+        st = prepare_insert(w, db, s, 1, &one);
+    bytes blobs = {0};
     stapel__buf claims = {0};
-    stapel_status st = STAPEL_OK;
+    size_t boff[ROWS_PER_INSERT + 1], coff[ROWS_PER_INSERT + 1];
     ext[0] = ext[1] = INFINITY;
     ext[2] = ext[3] = -INFINITY;
-    for (size_t i = 0; i < s->n_faces && st == STAPEL_OK; i++) {
-        if ((i & 1023) == 0) {
+    size_t since_commit = 0;
+    for (size_t i0 = 0; i0 < s->n_faces && st == STAPEL_OK; i0 += ROWS_PER_INSERT) {
+        size_t k = s->n_faces - i0 < ROWS_PER_INSERT ? s->n_faces - i0 : ROWS_PER_INSERT;
+        if ((i0 & 1023) == 0) {
             if (stapel__cancelled(w->ctx)) {
                 st = stapel__fail(w->ctx, STAPEL_ECANCELLED, "cancelled while writing");
                 break;
             }
-            stapel__progress(w->ctx, "writing", (double)i / (double)(s->n_faces + 1));
+            stapel__progress(w->ctx, "writing", (double)i0 / (double)(s->n_faces + 1));
         }
-        if (i > 0 && i % ROWS_PER_TRANSACTION == 0 &&
-            sqlite3_exec(db, "COMMIT; BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-            st = sql_fail(w, db, "commit");
-            break;
+        if (since_commit >= ROWS_PER_TRANSACTION) {
+            if (sqlite3_exec(db, "COMMIT; BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+                st = sql_fail(w, db, "commit");
+                break;
+            }
+            since_commit = 0;
         }
-        const stapel__out_face *f = &s->faces[i];
-        double env[4];
-        if (!face_blob(&blob, f, s->in.grid, srs_id, env) ||
-            !stapel__face_claim_ids(s, f, &claims)) {
-            st = stapel__fail(w->ctx, STAPEL_ENOMEM, "out of memory");
-            break;
+        /* Encode the rows of this statement, then bind them: the buffers
+         * may move while they grow. */
+        blobs.len = 0;
+        claims.len = 0;
+        for (size_t r = 0; r < k && st == STAPEL_OK; r++) {
+            const stapel__out_face *f = &s->faces[i0 + r];
+            double env[4];
+            boff[r] = blobs.len;
+            coff[r] = claims.len;
+            if (!face_blob(&blobs, f, s->in.grid, srs_id, env) ||
+                !stapel__face_claim_ids(s, f, &claims)) {
+                st = stapel__fail(w->ctx, STAPEL_ENOMEM, "out of memory");
+                break;
+            }
+            w->boxes[i0 + r] = (stapel__rtree_box){(int64_t)(i0 + r) + 1, env[0], env[1], env[2],
+                                                   env[3]};
+            ext[0] = env[0] < ext[0] ? env[0] : ext[0];
+            ext[1] = env[1] < ext[1] ? env[1] : ext[1];
+            ext[2] = env[2] > ext[2] ? env[2] : ext[2];
+            ext[3] = env[3] > ext[3] ? env[3] : ext[3];
         }
-        int64_t fid = (int64_t)i + 1;
-        w->boxes[i] = (stapel__rtree_box){fid, env[0], env[1], env[2], env[3]};
-        ext[0] = env[0] < ext[0] ? env[0] : ext[0];
-        ext[1] = env[1] < ext[1] ? env[1] : ext[1];
-        ext[2] = env[2] > ext[2] ? env[2] : ext[2];
-        ext[3] = env[3] > ext[3] ? env[3] : ext[3];
-        sqlite3_bind_int64(ins, 1, fid);
-        sqlite3_bind_blob(ins, 2, blob.p, (int)blob.len, SQLITE_STATIC);
-        sqlite3_bind_int(ins, 3, f->n_claims);
-        sqlite3_bind_int(ins, 4, f->n_themes);
-        sqlite3_bind_text(ins, 5, f->themes, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 6, claims.data, (int)claims.len, SQLITE_STATIC);
-        if (f->province != NULL)
-            sqlite3_bind_text(ins, 7, f->province, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(ins, 7);
-        if (f->novex != NULL)
-            sqlite3_bind_text(ins, 8, f->novex, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(ins, 8);
-        sqlite3_bind_text(ins, 9, stapel_verdict_name(f->verdict), -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 10, f->conflict_pairs, -1, SQLITE_STATIC);
-        sqlite3_bind_double(ins, 11, f->area);
-        if (s->shard_count > 0)
-            sqlite3_bind_int(ins, 12, f->seam ? 1 : 0);
-        if (sqlite3_step(ins) != SQLITE_DONE)
-            st = stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write face %lld: %s", w->tmp,
-                              (long long)fid, sqlite3_errmsg(db));
-        sqlite3_reset(ins);
+        boff[k] = blobs.len;
+        coff[k] = claims.len;
+        for (size_t r = 0; r < k && st == STAPEL_OK;) {
+            sqlite3_stmt *q = k == ROWS_PER_INSERT ? batch : one;
+            size_t n = k == ROWS_PER_INSERT ? k : 1;
+            for (size_t j = 0; j < n; j++, r++)
+                bind_face(q, (int)j, s, &s->faces[i0 + r], (int64_t)(i0 + r) + 1,
+                          blobs.p + boff[r], boff[r + 1] - boff[r], claims.data + coff[r],
+                          coff[r + 1] - coff[r]);
+            if (sqlite3_step(q) != SQLITE_DONE)
+                st = stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write faces %zu to %zu: %s",
+                                  w->tmp, i0 + 1, i0 + k, sqlite3_errmsg(db));
+            sqlite3_reset(q);
+        }
+        since_commit += k;
     }
-    sqlite3_finalize(ins);
-    free(blob.p);
+    sqlite3_finalize(batch);
+    sqlite3_finalize(one);
+    free(blobs.p);
     stapel__buf_free(&claims);
     return st;
 }
