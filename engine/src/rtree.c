@@ -4,7 +4,8 @@
  * GDAL 3.6 fills a GeoPackage R-tree one row at a time, which for half a
  * million faces costs more than writing the faces themselves. The layer is
  * therefore written without an index, and this file builds the index in one
- * go: boxes are packed into nodes by the sort-tile-recursive method and the
+ * go: boxes are packed into nodes in the order of the Hilbert curve through
+ * their centres (a packed Hilbert R-tree, as FlatGeobuf's index) and the
  * nodes are written straight into SQLite's R-tree tables. Then the triggers
  * and the gpkg_extensions row that the GeoPackage standard (rtree extension)
  * asks for are added, so that later edits by any tool keep the index right.
@@ -63,29 +64,76 @@ static void putf(unsigned char *p, float f)
     p[3] = (unsigned char)u;
 }
 
-static int cmp_cx(const void *a, const void *b)
+/* The index of (x, y) on the Hilbert curve through a 2^16 x 2^16 grid. */
+static uint32_t hilbert(uint32_t x, uint32_t y)
 {
-    const cell *p = a, *q = b;
-    float u = p->x0 + p->x1, v = q->x0 + q->x1;
-    return (u > v) - (u < v);
+    uint32_t d = 0;
+    for (uint32_t s = 1u << 15; s > 0; s >>= 1) {
+        uint32_t rx = (x & s) != 0, ry = (y & s) != 0;
+        d += s * s * ((3 * rx) ^ ry);
+        if (ry == 0) { /* rotate the quadrant */
+            if (rx == 1) {
+                x = s - 1 - x;
+                y = s - 1 - y;
+            }
+            uint32_t t = x;
+            x = y;
+            y = t;
+        }
+    }
+    return d;
 }
 
-static int cmp_cy(const void *a, const void *b)
+/* Order the leaf cells along the Hilbert curve of their centres (a packed
+ * Hilbert R-tree): neighbours on the curve are neighbours on the map, so
+ * consecutive cells make compact nodes, and the nodes of each level come out
+ * in curve order too. A radix sort keeps this linear in n. Returns false when
+ * out of memory. */
+static bool hilbert_order(cell *c, size_t n)
 {
-    const cell *p = a, *q = b;
-    float u = p->y0 + p->y1, v = q->y0 + q->y1;
-    return (u > v) - (u < v);
-}
-
-/* Sort-tile-recursive order of n cells for nodes of m cells. */
-static void str_order(cell *c, size_t n, size_t m)
-{
-    qsort(c, n, sizeof *c, cmp_cx);
-    size_t leaves = (n + m - 1) / m;
-    size_t slices = (size_t)ceil(sqrt((double)leaves));
-    size_t per_slice = slices * m;
-    for (size_t i = 0; i < n; i += per_slice)
-        qsort(c + i, (n - i < per_slice ? n - i : per_slice), sizeof *c, cmp_cy);
+    float x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        x0 = fminf(x0, c[i].x0);
+        y0 = fminf(y0, c[i].y0);
+        x1 = fmaxf(x1, c[i].x1);
+        y1 = fmaxf(y1, c[i].y1);
+    }
+    double w = (double)x1 - x0, h = (double)y1 - y0;
+    double sx = w > 0 ? 65535.0 / w : 0, sy = h > 0 ? 65535.0 / h : 0;
+    uint64_t *k = malloc(n * sizeof *k), *t = malloc(n * sizeof *t);
+    cell *tmp = malloc(n * sizeof *tmp);
+    if (k == NULL || t == NULL || tmp == NULL) {
+        free(k);
+        free(t);
+        free(tmp);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double cx = ((double)c[i].x0 + c[i].x1) / 2 - x0, cy = ((double)c[i].y0 + c[i].y1) / 2 - y0;
+        uint32_t hx = (uint32_t)fmin(65535.0, fmax(0.0, cx * sx));
+        uint32_t hy = (uint32_t)fmin(65535.0, fmax(0.0, cy * sy));
+        k[i] = (uint64_t)hilbert(hx, hy) << 32 | (uint64_t)i; /* index keeps it stable */
+    }
+    /* LSD radix sort on the 32-bit curve index, 8 bits a pass. */
+    for (int shift = 32; shift < 64; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[((k[i] >> shift) & 255) + 1]++;
+        for (int b = 0; b < 256; b++)
+            count[b + 1] += count[b];
+        for (size_t i = 0; i < n; i++)
+            t[count[(k[i] >> shift) & 255]++] = k[i];
+        uint64_t *sw = k;
+        k = t;
+        t = sw;
+    }
+    for (size_t i = 0; i < n; i++)
+        tmp[i] = c[k[i] & 0xffffffffu];
+    memcpy(c, tmp, n * sizeof *c);
+    free(k);
+    free(t);
+    free(tmp);
+    return true;
 }
 
 static int exec(sqlite3 *db, const char *sql)
@@ -211,8 +259,10 @@ stapel_status stapel__rtree_bulk(stapel_ctx *ctx, sqlite3 *db, const char *path,
     int64_t next_no = 2;
     for (;;) {
         bool root = n_level <= m;
-        if (n_level > 0)
-            str_order(level, n_level, m);
+        if (depth == 0 && n_level > 0 && !hilbert_order(level, n_level)) {
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            goto done;
+        }
         size_t n_next = 0;
         for (size_t i = 0; i < n_level || (root && i == 0); i += m) {
             size_t k = n_level - i < m ? n_level - i : m;
@@ -259,7 +309,7 @@ stapel_status stapel__rtree_bulk(stapel_ctx *ctx, sqlite3 *db, const char *path,
         depth++;
     }
 
-    /* The leaf of every feature, in feature id order: inserted in STR order
+    /* The leaf of every feature, in feature id order: inserted in curve order
      * they would land all over the _rowid table's B-tree, which for
      * millions of rows costs more than the rest of the index. */
     qsort(leaf, n, sizeof *leaf, cmp_link);
