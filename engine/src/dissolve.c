@@ -27,13 +27,6 @@ static bool keep_any(uint32_t owner, void *user)
     return true;
 }
 
-/* Segments with their ends in canonical order (a < b) and the direction
- * they had: +1 when a -> b, -1 when b -> a. */
-typedef struct cseg {
-    stapel__ipt a, b;
-    int dir;
-} cseg;
-
 static int cmp_ipt(stapel__ipt p, stapel__ipt q)
 {
     if (p.x != q.x)
@@ -41,46 +34,90 @@ static int cmp_ipt(stapel__ipt p, stapel__ipt q)
     return (p.y > q.y) - (p.y < q.y);
 }
 
-static int cmp_cseg(const void *u, const void *v)
+static uint32_t seg_hash(stapel__ipt a, stapel__ipt b)
 {
-    const cseg *s = u, *t = v;
-    int c = cmp_ipt(s->a, t->a);
-    return c != 0 ? c : cmp_ipt(s->b, t->b);
+    uint64_t h = (uint64_t)a.x * 0x9E3779B97F4A7C15ull;
+    h = (h ^ (uint64_t)a.y) * 0xBF58476D1CE4E5B9ull;
+    h = (h ^ (uint64_t)b.x) * 0x94D049BB133111EBull;
+    h = (h ^ (uint64_t)b.y) * 0x9E3779B97F4A7C15ull;
+    return (uint32_t)(h >> 32);
 }
 
 /* Drop the edges that two faces share. A face's edge a -> b and its
  * neighbour's b -> a change the winding number by +1 and -1 when crossed,
  * so together they change nothing and the union is the same without them.
  * Inside a large group nearly every edge is shared: what is left for the
- * arrangement is little more than the union's boundary. */
+ * arrangement is little more than the union's boundary. Equal edges are
+ * found by a radix sort on a hash of their ends (linear in n), then compared
+ * exactly within each run of equal hashes. */
 static bool cancel_shared(stapel__segs *segs)
 {
     size_t n = segs->n;
     if (n < 2)
         return true;
-    cseg *c = malloc(n * sizeof *c);
-    if (c == NULL)
+    if (n > UINT32_MAX)
+        return true; /* nothing cancelled; the arrangement copes */
+    uint64_t *k = malloc(n * sizeof *k), *t = malloc(n * sizeof *t);
+    stapel__iseg *out = malloc(n * sizeof *out);
+    if (k == NULL || t == NULL || out == NULL) {
+        free(k);
+        free(t);
+        free(out);
         return false;
+    }
     for (size_t i = 0; i < n; i++) {
         stapel__iseg s = segs->v[i];
         bool fwd = cmp_ipt(s.a, s.b) < 0;
-        c[i] = fwd ? (cseg){s.a, s.b, 1} : (cseg){s.b, s.a, -1};
+        k[i] = (uint64_t)(fwd ? seg_hash(s.a, s.b) : seg_hash(s.b, s.a)) << 32 | i;
     }
-    qsort(c, n, sizeof *c, cmp_cseg);
-    size_t k = 0;
+    for (int shift = 32; shift < 64; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[((k[i] >> shift) & 255) + 1]++;
+        for (int b = 0; b < 256; b++)
+            count[b + 1] += count[b];
+        for (size_t i = 0; i < n; i++)
+            t[count[(k[i] >> shift) & 255]++] = k[i];
+        uint64_t *sw = k;
+        k = t;
+        t = sw;
+    }
+    size_t m = 0;
     for (size_t i = 0; i < n;) {
-        size_t j = i;
-        int sum = 0;
-        for (; j < n && cmp_cseg(&c[i], &c[j]) == 0; j++)
-            sum += c[j].dir;
-        for (; sum > 0; sum--)
-            segs->v[k++] = (stapel__iseg){c[i].a, c[i].b, 0};
-        for (; sum < 0; sum++)
-            segs->v[k++] = (stapel__iseg){c[i].b, c[i].a, 0};
+        size_t j = i + 1;
+        while (j < n && (k[j] >> 32) == (k[i] >> 32))
+            j++;
+        /* A run of equal hashes: net direction of each distinct edge. */
+        for (size_t x = i; x < j; x++) {
+            stapel__iseg sx = segs->v[k[x] & 0xffffffffu];
+            if (sx.owner == UINT32_MAX)
+                continue; /* already counted */
+            bool fx = cmp_ipt(sx.a, sx.b) < 0;
+            stapel__ipt lo = fx ? sx.a : sx.b, hi = fx ? sx.b : sx.a;
+            int sum = 0;
+            for (size_t y = x; y < j; y++) {
+                stapel__iseg *sy = &segs->v[k[y] & 0xffffffffu];
+                if (sy->owner == UINT32_MAX)
+                    continue;
+                bool fy = cmp_ipt(sy->a, sy->b) < 0;
+                if (cmp_ipt(fy ? sy->a : sy->b, lo) != 0 || cmp_ipt(fy ? sy->b : sy->a, hi) != 0)
+                    continue;
+                sum += fy ? 1 : -1;
+                sy->owner = UINT32_MAX;
+            }
+            for (; sum > 0; sum--)
+                out[m++] = (stapel__iseg){lo, hi, 0};
+            for (; sum < 0; sum++)
+                out[m++] = (stapel__iseg){hi, lo, 0};
+        }
         i = j;
     }
-    segs->n = k;
-    free(c);
+    free(segs->v);
+    segs->v = out;
+    segs->n = m;
+    segs->cap = n;
+    free(k);
+    free(t);
     return true;
 }
 
@@ -114,70 +151,58 @@ stapel_status stapel__dissolve_faces(stapel_ctx *ctx, const stapel__rings *faces
 }
 
 stapel_status stapel__dissolve(stapel_ctx *ctx, const stapel__rings *faces, size_t n,
-                               double grid, bool noded, GEOSGeometry **out)
+                               double grid, bool noded, stapel__ipt **pts_out,
+                               uint32_t **ring_end_out, uint32_t *n_rings_out)
 {
-    GEOSContextHandle_t h = ctx->geos;
-    *out = NULL;
-    double *buf = NULL;
-    size_t cap = 0;
+    *pts_out = NULL;
+    *ring_end_out = NULL;
+    *n_rings_out = 0;
     stapel__aface *af = NULL;
     size_t n_af = 0;
-    GEOSGeometry **parts = NULL;
-    size_t n_parts = 0;
     stapel_status st = stapel__dissolve_faces(ctx, faces, n, noded, &af, &n_af);
-    if (st != STAPEL_OK)
-        goto done;
-    parts = calloc(n_af + 1, sizeof *parts);
-    if (parts == NULL) {
-        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-        goto done;
-    }
+    /* Split the pinched faces, then join all rings in one set. */
+    size_t n_pts = 0, n_rings = 0;
     for (size_t i = 0; i < n_af && st == STAPEL_OK; i++) {
         stapel__face f = {.pts = af[i].pts,
                           .ring_end = af[i].ring_end,
                           .n_rings = af[i].n_rings,
                           .pinched = af[i].pinched};
-        GEOSGeometry *g = NULL;
-        st = stapel__face_geometry(ctx, &f, grid, &buf, &cap, &g);
-        if (st != STAPEL_OK)
-            break;
-        /* Keep the parts of a split face as separate polygons. */
-        if (GEOSGeomTypeId_r(h, g) == GEOS_POLYGON) {
-            GEOSGeometry **d = realloc(parts, (n_parts + 2) * sizeof *d);
-            if (d == NULL) {
-                GEOSGeom_destroy_r(h, g);
-                st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-                break;
-            }
-            parts = d;
-            parts[n_parts++] = g;
-        } else {
-            int k = GEOSGetNumGeometries_r(h, g);
-            GEOSGeometry **d = realloc(parts, (n_parts + (size_t)k + 1) * sizeof *d);
-            if (d == NULL) {
-                GEOSGeom_destroy_r(h, g);
-                st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-                break;
-            }
-            parts = d;
-            for (int j = 0; j < k; j++)
-                parts[n_parts++] = GEOSGeom_clone_r(h, GEOSGetGeometryN_r(h, g, j));
-            GEOSGeom_destroy_r(h, g);
+        st = stapel__face_unpinch(ctx, &f, grid);
+        af[i].pts = f.pts;
+        af[i].ring_end = f.ring_end;
+        af[i].n_rings = f.n_rings;
+        if (st == STAPEL_OK) {
+            n_pts += f.ring_end[f.n_rings - 1];
+            n_rings += f.n_rings;
         }
     }
+    stapel__ipt *pts = NULL;
+    uint32_t *ring_end = NULL;
+    if (st == STAPEL_OK && (n_pts > UINT32_MAX || n_rings > UINT32_MAX))
+        st = stapel__fail(ctx, STAPEL_EINVAL, "a dissolved area has more than 2^32 vertices");
     if (st == STAPEL_OK) {
-        *out = GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, parts, (unsigned)n_parts);
-        if (*out == NULL)
-            st = stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
-        else
-            n_parts = 0; /* owned by *out */
+        pts = malloc((n_pts + 1) * sizeof *pts);
+        ring_end = malloc((n_rings + 1) * sizeof *ring_end);
+        if (pts == NULL || ring_end == NULL)
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
-done:
-    for (size_t i = 0; i < n_parts; i++)
-        GEOSGeom_destroy_r(h, parts[i]);
-    free(parts);
+    if (st == STAPEL_OK) {
+        size_t p = 0, r = 0;
+        for (size_t i = 0; i < n_af; i++) {
+            uint32_t np = af[i].ring_end[af[i].n_rings - 1];
+            memcpy(pts + p, af[i].pts, np * sizeof *pts);
+            for (uint32_t k = 0; k < af[i].n_rings; k++)
+                ring_end[r++] = (uint32_t)p + af[i].ring_end[k];
+            p += np;
+        }
+        *pts_out = pts;
+        *ring_end_out = ring_end;
+        *n_rings_out = (uint32_t)n_rings;
+    } else {
+        free(pts);
+        free(ring_end);
+    }
     stapel__afaces_free(af, n_af);
-    free(buf);
     return st;
 }
 

@@ -183,7 +183,9 @@ typedef struct stapel__out_face {
 
 /* One row of the conflicts layer: a theme pair in one zone combination. */
 typedef struct stapel__conflict {
-    GEOSGeometry *geom; /* dissolved faces */
+    struct stapel__ipt *pts; /* the dissolved faces: oriented rings, see stapel__rings */
+    uint32_t *ring_end;
+    uint32_t n_rings;
     size_t theme_a, theme_b; /* ranks, a < b */
     stapel_verdict verdict;
     const char *province; /* borrowed from a face, or NULL */
@@ -237,12 +239,13 @@ stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_
  * overlap), by the integer arrangement; noded as for stapel__arrange (true
  * for the faces of one run, whose edges match vertex for vertex). The union
  * comes back as the faces of the arrangement (caller owns them; free with
- * stapel__afaces_free()), or, from stapel__dissolve, as a MultiPolygon
- * (free with GEOSGeom_destroy_r()). */
+ * stapel__afaces_free()), or, from stapel__dissolve, as one set of oriented
+ * rings with every pinched face split (caller owns *pts and *ring_end). */
 stapel_status stapel__dissolve_faces(stapel_ctx *ctx, const stapel__rings *faces, size_t n,
                                      bool noded, struct stapel__aface **out, size_t *n_out);
 stapel_status stapel__dissolve(stapel_ctx *ctx, const stapel__rings *faces, size_t n,
-                               double grid, bool noded, GEOSGeometry **out);
+                               double grid, bool noded, struct stapel__ipt **pts,
+                               uint32_t **ring_end, uint32_t *n_rings);
 
 /* The claim ids of face f as stapel writes them: a JSON list of "theme:fid"
  * strings, sorted by theme, layer and fid, appended to b. Returns false when

@@ -269,8 +269,10 @@ void stapel_stack_free(stapel_stack *s)
         stapel__buf_free(s->face_claims);
         free(s->face_claims);
     }
-    for (size_t i = 0; i < s->n_conflicts; i++)
-        GEOSGeom_destroy_r(s->geos, s->conflicts[i].geom);
+    for (size_t i = 0; i < s->n_conflicts; i++) {
+        free(s->conflicts[i].pts);
+        free(s->conflicts[i].ring_end);
+    }
     free(s->conflicts);
     stapel_summary_free(s->summary);
     free(s->themes);

@@ -393,8 +393,9 @@ static stapel_status dissolve_one(stapel_ctx *ctx, size_t g, void *user)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++)
         faces[i] = stapel__out_rings(&j->s->faces[j->refs[a + i].face]);
-    stapel_status st =
-        stapel__dissolve(ctx, faces, n, j->s->in.grid, !j->s->merged, &j->out[g].geom);
+    stapel__conflict *c = &j->out[g];
+    stapel_status st = stapel__dissolve(ctx, faces, n, j->s->in.grid, !j->s->merged, &c->pts,
+                                        &c->ring_end, &c->n_rings);
     free(faces);
     return st;
 }

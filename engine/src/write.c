@@ -200,34 +200,33 @@ static bool host_le(void)
     return c == 1;
 }
 
-/* Append the GeoPackage blob of face f (a MultiPolygon, in host byte order,
- * with its xy envelope) to b; env receives the envelope. */
-static bool face_blob(bytes *b, const stapel__out_face *f, double grid, int32_t srs_id,
-                      double env[4])
+/* Append the GeoPackage blob of rings f (a MultiPolygon, in host byte order,
+ * with its xy envelope) to b; env receives the envelope. f has a ring. */
+static bool rings_blob(bytes *b, stapel__rings f, double grid, int32_t srs_id, double env[4])
 {
     uint32_t n_poly = 0;
     int64_t x0 = INT64_MAX, y0 = INT64_MAX, x1 = INT64_MIN, y1 = INT64_MIN;
     uint32_t start = 0;
-    for (uint32_t k = 0; k < f->n_rings; k++) {
+    for (uint32_t k = 0; k < f.n_rings; k++) {
         stapel__i128 a2 = 0;
-        for (uint32_t i = start; i < f->ring_end[k]; i++) {
-            stapel__ipt p = f->pts[i];
+        for (uint32_t i = start; i < f.ring_end[k]; i++) {
+            stapel__ipt p = f.pts[i];
             x0 = p.x < x0 ? p.x : x0;
             y0 = p.y < y0 ? p.y : y0;
             x1 = p.x > x1 ? p.x : x1;
             y1 = p.y > y1 ? p.y : y1;
-            if (i + 1 < f->ring_end[k])
-                a2 += (stapel__i128)p.x * f->pts[i + 1].y - (stapel__i128)f->pts[i + 1].x * p.y;
+            if (i + 1 < f.ring_end[k])
+                a2 += (stapel__i128)p.x * f.pts[i + 1].y - (stapel__i128)f.pts[i + 1].x * p.y;
         }
         n_poly += a2 > 0 || k == 0; /* a shell starts a polygon */
-        start = f->ring_end[k];
+        start = f.ring_end[k];
     }
     env[0] = (double)x0 * grid;
     env[1] = (double)y0 * grid;
     env[2] = (double)x1 * grid;
     env[3] = (double)y1 * grid;
-    size_t n_pts = f->ring_end[f->n_rings - 1];
-    if (!bytes_room(b, 8 + 32 + 9 + 9 * (size_t)n_poly + 4 * (size_t)f->n_rings + 16 * n_pts))
+    size_t n_pts = f.ring_end[f.n_rings - 1];
+    if (!bytes_room(b, 8 + 32 + 9 + 9 * (size_t)n_poly + 4 * (size_t)f.n_rings + 16 * n_pts))
         return false;
     bool le = host_le();
     /* Header: magic, version 0, flags (byte order; envelope [minx, maxx,
@@ -248,12 +247,12 @@ static bool face_blob(bytes *b, const stapel__out_face *f, double grid, int32_t 
     start = 0;
     size_t n_rings_at = 0; /* where the open polygon's ring count goes */
     uint32_t rings_in_poly = 0;
-    for (uint32_t k = 0; k < f->n_rings; k++) {
-        uint32_t end = f->ring_end[k];
+    for (uint32_t k = 0; k < f.n_rings; k++) {
+        uint32_t end = f.ring_end[k];
         stapel__i128 a2 = 0;
         for (uint32_t i = start; i + 1 < end; i++)
-            a2 += (stapel__i128)f->pts[i].x * f->pts[i + 1].y -
-                  (stapel__i128)f->pts[i + 1].x * f->pts[i].y;
+            a2 += (stapel__i128)f.pts[i].x * f.pts[i + 1].y -
+                  (stapel__i128)f.pts[i + 1].x * f.pts[i].y;
         if (a2 > 0 || k == 0) {
             if (k > 0)
                 memcpy(b->p + n_rings_at, &rings_in_poly, 4);
@@ -265,8 +264,8 @@ static bool face_blob(bytes *b, const stapel__out_face *f, double grid, int32_t 
         }
         put_u32(b, end - start);
         for (uint32_t i = start; i < end; i++) {
-            put_f64(b, (double)f->pts[i].x * grid);
-            put_f64(b, (double)f->pts[i].y * grid);
+            put_f64(b, (double)f.pts[i].x * grid);
+            put_f64(b, (double)f.pts[i].y * grid);
         }
         rings_in_poly++;
         start = end;
@@ -295,14 +294,15 @@ static void saved_free(saved_sql *t)
     free(t->v);
 }
 
-static stapel_status drop_triggers(writer *w, sqlite3 *db, saved_sql *t)
+static stapel_status drop_triggers(writer *w, sqlite3 *db, const char *table, saved_sql *t)
 {
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(db,
                            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND "
-                           "tbl_name = 'stack'",
+                           "tbl_name = ?",
                            -1, &q, NULL) != SQLITE_OK)
         return sql_fail(w, db, "read the triggers");
+    sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
     stapel__buf drop = {0};
     bool ok = true;
     while (ok && sqlite3_step(q) == SQLITE_ROW) {
@@ -414,7 +414,7 @@ static stapel_status insert_faces(writer *w, sqlite3 *db, const stapel_stack *s,
             double env[4];
             boff[r] = blobs.len;
             coff[r] = claims.len;
-            if (!face_blob(&blobs, f, s->in.grid, srs_id, env) ||
+            if (!rings_blob(&blobs, stapel__out_rings(f), s->in.grid, srs_id, env) ||
                 !stapel__face_claim_ids(s, f, &claims)) {
                 st = stapel__fail(w->ctx, STAPEL_ENOMEM, "out of memory");
                 break;
@@ -449,17 +449,25 @@ static stapel_status insert_faces(writer *w, sqlite3 *db, const stapel_stack *s,
     return st;
 }
 
-static stapel_status write_faces(writer *w, const stapel_stack *s)
+/* The rows of one layer that GDAL created without a spatial index; fn
+ * inserts n rows and fills w->boxes and the extent. */
+typedef stapel_status (*rows_fn)(writer *w, sqlite3 *db, const stapel_stack *s, int32_t srs_id,
+                                 double ext[4]);
+
+static stapel_status fill_layer(writer *w, const stapel_stack *s, const char *table, size_t n,
+                                rows_fn fn)
 {
     sqlite3 *db = NULL;
     saved_sql trig = {0};
     stapel_status st = STAPEL_OK;
-    w->boxes = malloc((s->n_faces + 1) * sizeof *w->boxes);
+    char sql[512];
+    w->boxes = malloc((n + 1) * sizeof *w->boxes);
     if (w->boxes == NULL)
         return stapel__fail(w->ctx, STAPEL_ENOMEM, "out of memory");
-    w->n_boxes = s->n_faces;
+    w->n_boxes = n;
     if (sqlite3_open_v2(w->tmp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-        st = sql_fail(w, db, "open it for the stack layer");
+        snprintf(sql, sizeof sql, "open it for the %s layer", table);
+        st = sql_fail(w, db, sql);
         goto done;
     }
     /* The file is temporary until renamed: a crash loses nothing. */
@@ -470,52 +478,117 @@ static stapel_status write_faces(writer *w, const stapel_stack *s)
     }
     sqlite3_stmt *q = NULL;
     int32_t srs_id = 0;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT srs_id FROM gpkg_geometry_columns WHERE table_name = 'stack'",
+    if (sqlite3_prepare_v2(db, "SELECT srs_id FROM gpkg_geometry_columns WHERE table_name = ?",
                            -1, &q, NULL) != SQLITE_OK ||
+        sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_step(q) != SQLITE_ROW) {
         sqlite3_finalize(q);
-        st = sql_fail(w, db, "find the stack layer");
+        snprintf(sql, sizeof sql, "find the %s layer", table);
+        st = sql_fail(w, db, sql);
         goto done;
     }
     srs_id = sqlite3_column_int(q, 0);
     sqlite3_finalize(q);
-    st = drop_triggers(w, db, &trig);
+    st = drop_triggers(w, db, table, &trig);
     double ext[4] = {0, 0, 0, 0};
     if (st == STAPEL_OK)
-        st = insert_faces(w, db, s, srs_id, ext);
+        st = fn(w, db, s, srs_id, ext);
     if (st != STAPEL_OK)
         goto done;
     for (size_t i = 0; i < trig.n && st == STAPEL_OK; i++)
         if (sqlite3_exec(db, trig.v[i], NULL, NULL, NULL) != SQLITE_OK)
             st = sql_fail(w, db, "restore a trigger");
-    char sql[512];
-    if (s->n_faces > 0)
+    if (n > 0)
         snprintf(sql, sizeof sql,
                  "UPDATE gpkg_contents SET min_x = %.17g, min_y = %.17g, max_x = %.17g, max_y = "
                  "%.17g, last_change = strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now') WHERE "
-                 "lower(table_name) = 'stack'; ",
-                 ext[0], ext[1], ext[2], ext[3]);
+                 "lower(table_name) = '%s'; ",
+                 ext[0], ext[1], ext[2], ext[3], table);
     else
         sql[0] = '\0';
     size_t used = strlen(sql);
     snprintf(sql + used, sizeof sql - used,
-             "UPDATE gpkg_ogr_contents SET feature_count = %zu WHERE lower(table_name) = 'stack'",
-             s->n_faces);
+             "UPDATE gpkg_ogr_contents SET feature_count = %zu WHERE lower(table_name) = '%s'",
+             n, table);
     if (st == STAPEL_OK && sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
         st = sql_fail(w, db, "record the layer's extent");
     /* GDAL would fill the index row by row; bulk-load it instead. */
     if (st == STAPEL_OK)
-        st = stapel__rtree_bulk(w->ctx, db, w->tmp, "stack", "geom", "fid", w->boxes,
-                                w->n_boxes);
+        st = stapel__rtree_bulk(w->ctx, db, w->tmp, table, "geom", "fid", w->boxes, w->n_boxes);
     if (st == STAPEL_OK && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         st = sql_fail(w, db, "commit");
 done:
     saved_free(&trig);
     if (db != NULL && sqlite3_close(db) != SQLITE_OK && st == STAPEL_OK)
         st = sql_fail(w, db, "close");
+    free(w->boxes);
+    w->boxes = NULL;
     return st;
 }
+
+static stapel_status insert_conflicts(writer *w, sqlite3 *db, const stapel_stack *s,
+                                      int32_t srs_id, double ext[4])
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "INSERT INTO conflicts (fid, geom, theme_a, theme_b, verdict, note, "
+                           "province, novex, area_m2) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return sql_fail(w, db, "prepare the conflicts rows");
+    bytes blob = {0};
+    stapel_status st = STAPEL_OK;
+    size_t T = s->n_themes;
+    ext[0] = ext[1] = INFINITY;
+    ext[2] = ext[3] = -INFINITY;
+    for (size_t i = 0; i < s->n_conflicts && st == STAPEL_OK; i++) {
+        const stapel__conflict *c = &s->conflicts[i];
+        int64_t fid = (int64_t)i + 1;
+        double env[4] = {0, 0, 0, 0};
+        blob.len = 0;
+        if (c->n_rings > 0) {
+            stapel__rings r = {c->pts, c->ring_end, c->n_rings};
+            if (!rings_blob(&blob, r, s->in.grid, srs_id, env)) {
+                st = stapel__fail(w->ctx, STAPEL_ENOMEM, "out of memory");
+                break;
+            }
+            ext[0] = env[0] < ext[0] ? env[0] : ext[0];
+            ext[1] = env[1] < ext[1] ? env[1] : ext[1];
+            ext[2] = env[2] > ext[2] ? env[2] : ext[2];
+            ext[3] = env[3] > ext[3] ? env[3] : ext[3];
+        }
+        w->boxes[i] = (stapel__rtree_box){fid, env[0], env[1], env[2], env[3]};
+        const char *note = s->notes[c->theme_a * T + c->theme_b];
+        sqlite3_bind_int64(q, 1, fid);
+        if (c->n_rings > 0)
+            sqlite3_bind_blob(q, 2, blob.p, (int)blob.len, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(q, 2);
+        sqlite3_bind_text(q, 3, s->themes[c->theme_a], -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 4, s->themes[c->theme_b], -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 5, stapel_verdict_name(c->verdict), -1, SQLITE_STATIC);
+        if (note != NULL)
+            sqlite3_bind_text(q, 6, note, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(q, 6);
+        if (c->province != NULL)
+            sqlite3_bind_text(q, 7, c->province, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(q, 7);
+        if (c->novex != NULL)
+            sqlite3_bind_text(q, 8, c->novex, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(q, 8);
+        sqlite3_bind_double(q, 9, c->area);
+        if (sqlite3_step(q) != SQLITE_DONE)
+            st = stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write conflict %lld: %s", w->tmp,
+                              (long long)fid, sqlite3_errmsg(db));
+        sqlite3_reset(q);
+    }
+    sqlite3_finalize(q);
+    free(blob.p);
+    return st;
+}
+
 
 static stapel_status write_zones(writer *w, GDALDatasetH ds, OGRSpatialReferenceH srs,
                                  const stapel_stack *s, stapel_zone_kind kind)
@@ -552,51 +625,22 @@ static stapel_status write_zones(writer *w, GDALDatasetH ds, OGRSpatialReference
     return commit(w, ds, false);
 }
 
-static stapel_status write_conflicts(writer *w, GDALDatasetH ds, OGRSpatialReferenceH srs,
-                                     const stapel_stack *s)
+/* The conflicts layer's table and fields; its rows are written by
+ * insert_conflicts once the summary is done. */
+static stapel_status create_conflicts_layer(writer *w, GDALDatasetH ds, OGRSpatialReferenceH srs)
 {
     OGRLayerH l;
     stapel_status st = create_layer(
         w, ds, srs, "conflicts", "Spanningspunten en kansen",
         "Where two themes with verdict conflict or conditional meet, dissolved per province, "
         "NOVEX areas and theme pair.",
-        true, &l);
+        false, &l);
     const char *names[] = {"theme_a", "theme_b", "verdict", "note", "province", "novex"};
     for (size_t i = 0; i < 6 && st == STAPEL_OK; i++)
         st = add_field(w, l, names[i], OFTString, OFSTNone);
     if (st == STAPEL_OK)
         st = add_field(w, l, "area_m2", OFTReal, OFSTNone);
-    if (st != STAPEL_OK)
-        return st;
-    if (GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
-        return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot start a transaction", w->tmp);
-    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
-    size_t T = s->n_themes;
-    for (size_t i = 0; i < s->n_conflicts; i++) {
-        const stapel__conflict *c = &s->conflicts[i];
-        OGRFeatureH feat = OGR_F_Create(defn);
-        OGR_F_SetFieldString(feat, 0, s->themes[c->theme_a]);
-        OGR_F_SetFieldString(feat, 1, s->themes[c->theme_b]);
-        OGR_F_SetFieldString(feat, 2, stapel_verdict_name(c->verdict));
-        const char *note = s->notes[c->theme_a * T + c->theme_b];
-        if (note != NULL)
-            OGR_F_SetFieldString(feat, 3, note);
-        else
-            OGR_F_SetFieldNull(feat, 3);
-        if (c->province != NULL)
-            OGR_F_SetFieldString(feat, 4, c->province);
-        else
-            OGR_F_SetFieldNull(feat, 4);
-        if (c->novex != NULL)
-            OGR_F_SetFieldString(feat, 5, c->novex);
-        else
-            OGR_F_SetFieldNull(feat, 5);
-        OGR_F_SetFieldDouble(feat, 6, c->area);
-        st = add_feature(w, l, feat, c->geom, NULL, "a conflict");
-        if (st != STAPEL_OK)
-            return st;
-    }
-    return commit(w, ds, false);
+    return st;
 }
 
 /* A table without geometry (a GeoPackage "attributes" table). */
@@ -856,6 +900,8 @@ stapel_status stapel__out_open(stapel_ctx *ctx, stapel__out **out, const stapel_
     st = writer_init(&w, ctx, o);
     if (st == STAPEL_OK)
         st = create_stack_layer(&w, o->ds, o->srs, s);
+    if (st == STAPEL_OK)
+        st = create_conflicts_layer(&w, o->ds, o->srs);
     if (w.wkb != NULL)
         GEOSWKBWriter_destroy_r(ctx->geos, w.wkb);
     CPLErrorReset();
@@ -894,8 +940,7 @@ stapel_status stapel__out_faces(stapel_ctx *ctx, stapel__out *o, const stapel_st
     writer w;
     stapel_status st = writer_init(&w, ctx, o);
     if (st == STAPEL_OK)
-        st = write_faces(&w, s);
-    free(w.boxes);
+        st = fill_layer(&w, s, "stack", s->n_faces, insert_faces);
     if (w.wkb != NULL)
         GEOSWKBWriter_destroy_r(ctx->geos, w.wkb);
     return st;
@@ -904,6 +949,13 @@ stapel_status stapel__out_faces(stapel_ctx *ctx, stapel__out *o, const stapel_st
 stapel_status stapel__out_finish(stapel_ctx *ctx, stapel__out *o, const stapel_stack *s)
 {
     writer w;
+    stapel_status st = writer_init(&w, ctx, o);
+    if (st == STAPEL_OK)
+        st = fill_layer(&w, s, "conflicts", s->n_conflicts, insert_conflicts);
+    if (w.wkb != NULL)
+        GEOSWKBWriter_destroy_r(ctx->geos, w.wkb);
+    if (st != STAPEL_OK)
+        return st;
     stapel__gdal_push(ctx);
     const char *const drivers[] = {"GPKG", NULL};
     o->ds = GDALOpenEx(o->tmp, GDAL_OF_VECTOR | GDAL_OF_UPDATE, drivers, NULL, NULL);
@@ -914,13 +966,11 @@ stapel_status stapel__out_finish(stapel_ctx *ctx, stapel__out *o, const stapel_s
         return st;
     }
     GDALDatasetH ds = o->ds;
-    stapel_status st = writer_init(&w, ctx, o);
+    st = writer_init(&w, ctx, o);
     if (st == STAPEL_OK)
         st = write_zones(&w, ds, o->srs, s, STAPEL_ZONE_PROVINCE);
     if (st == STAPEL_OK)
         st = write_zones(&w, ds, o->srs, s, STAPEL_ZONE_NOVEX);
-    if (st == STAPEL_OK)
-        st = write_conflicts(&w, ds, o->srs, s);
     if (st == STAPEL_OK && s->summary != NULL)
         st = write_summary(&w, ds, s);
     if (st == STAPEL_OK)
