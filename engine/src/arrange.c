@@ -583,6 +583,25 @@ static bool label_apply(lbl *out, const lbl *a, const delta *d, uint32_t nd, int
     return true;
 }
 
+/* A clockwise cycle by its lowest (then leftmost) vertex. */
+typedef struct cw_key {
+    stapel__ipt low;
+    uint32_t cycle;
+} cw_key;
+
+static int cmp_cw_key(const void *a, const void *b)
+{
+    const cw_key *p = a, *q = b;
+    if (p->low.y != q->low.y)
+        return p->low.y < q->low.y ? -1 : 1;
+    if (p->low.x != q->low.x)
+        return p->low.x < q->low.x ? -1 : 1;
+    return (p->cycle > q->cycle) - (p->cycle < q->cycle);
+}
+
+/* The container of a clockwise cycle not resolved yet. */
+#define CONTAINER_UNKNOWN INT32_MIN
+
 static uint32_t uf_find(uint32_t *parent, uint32_t x)
 {
     while (parent[x] != x) {
@@ -662,6 +681,8 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
     uint32_t *mark = NULL;
     size_t *row_start = NULL, *cell_fill = NULL;
     uint32_t *row_items = NULL;
+    cw_key *cw_order = NULL;
+    size_t n_cw = 0;
     uint32_t *comp = NULL;
     size_t n_fc = 0;
     *faces_out = NULL;
@@ -982,9 +1003,28 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
             if (a != b)
                 comp[a] = b;
         }
+        /* Resolve the clockwise cycles from the lowest up (by lowest
+         * vertex, then x): a ray that first meets another component's
+         * outer cycle starts in that component's container, and that
+         * component's lowest vertex comes earlier in this order, so its
+         * container is known already. One ray per cycle, however many
+         * components lie in a row. */
+        for (size_t i = 0; i < n_cyc; i++)
+            if (cycles[i].area2 < 0)
+                n_cw++;
+        cw_order = malloc((n_cw + 1) * sizeof *cw_order);
+        if (cw_order == NULL)
+            goto oom;
+        n_cw = 0;
         for (size_t i = 0; i < n_cyc; i++) {
-            if (cycles[i].area2 >= 0)
-                continue;
+            if (cycles[i].area2 < 0) {
+                cycles[i].face = CONTAINER_UNKNOWN;
+                cw_order[n_cw++] = (cw_key){cycles[i].low, (uint32_t)i};
+            }
+        }
+        qsort(cw_order, n_cw, sizeof *cw_order, cmp_cw_key);
+        for (size_t o = 0; o < n_cw; o++) {
+            size_t i = cw_order[o].cycle;
             stapel__ipt v = cycles[i].low;
             int64_t r = (v.y - by0) / rh, c_first = (v.x - bx0) / cw;
             uint32_t ignore[64];
@@ -1043,11 +1083,14 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
                 if (g.node[g.eu[best_e]].y < g.node[g.ev[best_e]].y)
                     he ^= 1;
                 const cyc *hit = &cycles[g.cycle[he]];
-                if (hit->area2 > 0) {
+                if (hit->area2 > 0 || (hit->area2 < 0 && hit->face != CONTAINER_UNKNOWN)) {
+                    /* inside a face, or in the container of the component
+                     * whose outer cycle the ray met */
                     cycles[i].face = hit->face;
                     break;
                 }
-                /* Outside that component: look past it. */
+                /* A cycle without area, or not resolved yet: look past its
+                 * component. */
                 if (n_ignore == 64) {
                     cycles[i].face = -1;
                     break;
@@ -1215,6 +1258,7 @@ done:
     free(mark);
     free(row_start);
     free(cell_fill);
+    free(cw_order);
     free(row_items);
     return st;
 }

@@ -98,6 +98,48 @@ static stapel_job *new_job(stapel_ctx *ctx)
     return job;
 }
 
+/* One nature claim [0,1000]x[0,40] holding 100 housing squares of 4 x 4 m
+ * in a row, apart from each other. Every square is its own component of the
+ * arrangement, and the ray that finds what holds it crosses all the squares
+ * to its left: each square must still come out covered by nature too. The
+ * faces: 100 x "housing+nature" of 16 m² and "nature" of 40000 - 1600 m². */
+static void test_stack_many_islands_in_a_row(void **state)
+{
+    stapel_ctx *ctx = *state;
+    enum { N = 100 };
+    /* rect() reuses 32 buffers: the big claim is copied before the squares. */
+    char *big[] = {strdup(rect(0, 0, 1000, 40))};
+    assert_non_null(big[0]);
+    char *sq[N];
+    for (int i = 0; i < N; i++) {
+        double x = 5 + 9.0 * i;
+        sq[i] = strdup(rect(x, 10, x + 4, 14));
+        assert_non_null(sq[i]);
+    }
+    stapel_job *job = new_job(ctx);
+    assert_int_equal(stapel_job_add_layer(ctx, job, "nature",
+                                          fixture_geojson("isl_big.geojson", RD_URN, 1,
+                                                          (const char *const *)big, NULL),
+                                          NULL),
+                     STAPEL_OK);
+    assert_int_equal(stapel_job_add_layer(ctx, job, "housing",
+                                          fixture_geojson("isl_sq.geojson", RD_URN, N,
+                                                          (const char *const *)sq, NULL),
+                                          NULL),
+                     STAPEL_OK);
+    stapel_stack *s = build(ctx, job);
+    expect e[N + 1];
+    for (int i = 0; i < N; i++)
+        e[i] = (expect){"housing+nature", 2, "", "", 16};
+    e[N] = (expect){"nature", 1, "", "", 40000 - 16.0 * N};
+    check_faces(s, e, N + 1);
+    stapel_stack_free(s);
+    stapel_job_free(job);
+    for (int i = 0; i < N; i++)
+        free(sq[i]);
+    free(big[0]);
+}
+
 /* A = [0,10]², B = [5,15]x[0,10], C = [0,15]x[5,15]: on a 5 m grid of cells
  * the labels are A | AB | B on the bottom row, AC | ABC | BC in the middle and
  * C along the whole top row (one face of 75 m²). */
@@ -304,6 +346,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stack_three_squares),
+        cmocka_unit_test(test_stack_many_islands_in_a_row),
         cmocka_unit_test(test_stack_shared_edge_no_sliver),
         cmocka_unit_test(test_stack_hole_with_claim_inside),
         cmocka_unit_test(test_stack_same_layer_overlap),
