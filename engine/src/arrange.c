@@ -238,6 +238,15 @@ static bool proper_crossing(const stapel__iseg *s, const stapel__iseg *t, stapel
  * doubled coordinates so the pixel bounds are integers. */
 static bool hits_pixel(stapel__ipt a, stapel__ipt b, stapel__ipt c)
 {
+    if ((c.x == a.x && c.y == a.y) || (c.x == b.x && c.y == b.y))
+        return true; /* an end lies at the pixel's centre */
+    /* A segment that meets the pixel passes within half its diagonal of the
+     * centre: cross^2 <= len^2 / 2. Reject on 0.6 (in doubles, whose error
+     * here is far below that margin) before the exact test. */
+    double dxd = (double)b.x - (double)a.x, dyd = (double)b.y - (double)a.y;
+    double cr = dxd * ((double)c.y - (double)a.y) - dyd * ((double)c.x - (double)a.x);
+    if (cr * cr > 0.6 * (dxd * dxd + dyd * dyd))
+        return false;
     i128 ax = 2 * (i128)a.x, ay = 2 * (i128)a.y, bx = 2 * (i128)b.x, by = 2 * (i128)b.y;
     i128 L = 2 * (i128)c.x - 1, R = 2 * (i128)c.x + 1, B = 2 * (i128)c.y - 1,
          T = 2 * (i128)c.y + 1;
@@ -964,7 +973,19 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
                     q = t;
                 }
                 i128 dy = q.y - p.y, dx = q.x - p.x;
-                for (int64_t r = (p.y - by0) / rh; r <= (q.y - by0) / rh; r++) {
+                int64_t r0 = (p.y - by0) / rh, r1 = (q.y - by0) / rh;
+                if (r0 == r1) { /* within one row: its cells are those of its x range */
+                    int64_t lo = p.x < q.x ? p.x : q.x, hi = p.x < q.x ? q.x : p.x;
+                    for (int64_t c = (lo - bx0) / cw; c <= (hi - bx0) / cw; c++) {
+                        size_t cell = (size_t)(r0 * gc + c);
+                        if (pass == 0)
+                            row_start[cell + 1]++;
+                        else
+                            row_items[row_start[cell] + cell_fill[cell]++] = (uint32_t)e;
+                    }
+                    continue;
+                }
+                for (int64_t r = r0; r <= r1; r++) {
                     int64_t ya = by0 + r * rh, yb = ya + rh - 1;
                     ya = ya < p.y ? p.y : ya;
                     yb = yb > q.y ? q.y : yb;
