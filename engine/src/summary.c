@@ -381,12 +381,26 @@ typedef struct dissolve_job {
     const stapel_stack *s;
     const pair_ref *refs;
     const size_t *start; /* group g: refs[start[g] .. start[g+1]) */
+    const size_t *order; /* job k dissolves group order[k]: the largest first */
     stapel__conflict *out;
 } dissolve_job;
 
-static stapel_status dissolve_one(stapel_ctx *ctx, size_t g, void *user)
+typedef struct group_size {
+    size_t n, g;
+} group_size;
+
+static int cmp_group_size(const void *a, const void *b)
+{
+    const group_size *p = a, *q = b;
+    if (p->n != q->n)
+        return p->n > q->n ? -1 : 1;
+    return (p->g > q->g) - (p->g < q->g);
+}
+
+static stapel_status dissolve_one(stapel_ctx *ctx, size_t k, void *user)
 {
     dissolve_job *j = user;
+    size_t g = j->order[k];
     size_t a = j->start[g], n = j->start[g + 1] - a;
     stapel__rings *faces = malloc(n * sizeof *faces);
     if (faces == NULL)
@@ -491,8 +505,27 @@ static stapel_status conflicts_make(stapel_ctx *ctx, stapel_stack *s)
         for (size_t k = start[g]; k < start[g + 1]; k++)
             s->conflicts[g].area += s->faces[refs[k].face].area;
     s->n_conflicts = n_groups;
-    dissolve_job job = {s, refs, start, s->conflicts};
+    /* Largest groups first, so that no thread is left with a big one at
+     * the end while the others wait. Each result goes to its group's slot:
+     * the order of work does not change the output. */
+    group_size *gs = malloc((n_groups + 1) * sizeof *gs);
+    size_t *order = malloc((n_groups + 1) * sizeof *order);
+    if (gs == NULL || order == NULL) {
+        free(gs);
+        free(order);
+        free(start);
+        free(refs);
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    for (g = 0; g < n_groups; g++)
+        gs[g] = (group_size){start[g + 1] - start[g], g};
+    qsort(gs, n_groups, sizeof *gs, cmp_group_size);
+    for (g = 0; g < n_groups; g++)
+        order[g] = gs[g].g;
+    free(gs);
+    dissolve_job job = {s, refs, start, order, s->conflicts};
     st = stapel__parallel_for(ctx, n_groups, s->threads, "summary", dissolve_one, &job);
+    free(order);
     free(start);
     free(refs);
     return st;

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -376,6 +377,107 @@ static void bind_face(sqlite3_stmt *q, int r, const stapel_stack *s, const stape
         sqlite3_bind_int(q, c + 12, f->seam ? 1 : 0);
 }
 
+/* The faces' rows are encoded (GeoPackage blob, claim ids, envelope) on a
+ * thread of their own, a chunk ahead of the thread that hands them to
+ * SQLite: the two halves of the work take about as long as each other. */
+#define ENC_CHUNK 4096
+#define ENC_SLOTS 3
+
+typedef struct enc_chunk {
+    size_t first, n;
+    bytes blobs;
+    stapel__buf claims;
+    size_t boff[ENC_CHUNK + 1], coff[ENC_CHUNK + 1];
+    bool ready; /* encoded, not yet written */
+} enc_chunk;
+
+typedef struct encoder {
+    const stapel_stack *s;
+    int32_t srs_id;
+    stapel__rtree_box *boxes;
+    double ext[4];
+    enc_chunk slot[ENC_SLOTS];
+    size_t n_chunks;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool stop;   /* the writer gave up */
+    bool failed; /* the encoder ran out of memory */
+} encoder;
+
+static bool encode_chunk(encoder *e, enc_chunk *c)
+{
+    const stapel_stack *s = e->s;
+    c->blobs.len = 0;
+    c->claims.len = 0;
+    for (size_t r = 0; r < c->n; r++) {
+        const stapel__out_face *f = &s->faces[c->first + r];
+        double env[4];
+        c->boff[r] = c->blobs.len;
+        c->coff[r] = c->claims.len;
+        if (!rings_blob(&c->blobs, stapel__out_rings(f), s->in.grid, e->srs_id, env) ||
+            !stapel__face_claim_ids(s, f, &c->claims))
+            return false;
+        e->boxes[c->first + r] =
+            (stapel__rtree_box){(int64_t)(c->first + r) + 1, env[0], env[1], env[2], env[3]};
+        e->ext[0] = env[0] < e->ext[0] ? env[0] : e->ext[0];
+        e->ext[1] = env[1] < e->ext[1] ? env[1] : e->ext[1];
+        e->ext[2] = env[2] > e->ext[2] ? env[2] : e->ext[2];
+        e->ext[3] = env[3] > e->ext[3] ? env[3] : e->ext[3];
+    }
+    c->boff[c->n] = c->blobs.len;
+    c->coff[c->n] = c->claims.len;
+    return true;
+}
+
+static void *encoder_main(void *arg)
+{
+    encoder *e = arg;
+    for (size_t k = 0; k < e->n_chunks; k++) {
+        enc_chunk *c = &e->slot[k % ENC_SLOTS];
+        pthread_mutex_lock(&e->lock);
+        while (c->ready && !e->stop)
+            pthread_cond_wait(&e->cond, &e->lock);
+        bool stop = e->stop;
+        pthread_mutex_unlock(&e->lock);
+        if (stop)
+            return NULL;
+        c->first = k * ENC_CHUNK;
+        c->n = e->s->n_faces - c->first < ENC_CHUNK ? e->s->n_faces - c->first : ENC_CHUNK;
+        bool ok = encode_chunk(e, c);
+        pthread_mutex_lock(&e->lock);
+        if (ok)
+            c->ready = true;
+        else
+            e->failed = true;
+        pthread_cond_broadcast(&e->cond);
+        pthread_mutex_unlock(&e->lock);
+        if (!ok)
+            return NULL;
+    }
+    return NULL;
+}
+
+/* Write the rows of an encoded chunk, ROWS_PER_INSERT at a time. */
+static stapel_status write_chunk(writer *w, sqlite3 *db, const stapel_stack *s,
+                                 const enc_chunk *c, sqlite3_stmt *batch, sqlite3_stmt *one)
+{
+    for (size_t r = 0; r < c->n;) {
+        bool full = c->n - r >= ROWS_PER_INSERT;
+        sqlite3_stmt *q = full ? batch : one;
+        size_t n = full ? ROWS_PER_INSERT : 1, r0 = r;
+        for (size_t j = 0; j < n; j++, r++)
+            bind_face(q, (int)j, s, &s->faces[c->first + r], (int64_t)(c->first + r) + 1,
+                      c->blobs.p + c->boff[r], c->boff[r + 1] - c->boff[r],
+                      c->claims.data + c->coff[r], c->coff[r + 1] - c->coff[r]);
+        int rc = sqlite3_step(q);
+        sqlite3_reset(q);
+        if (rc != SQLITE_DONE)
+            return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write faces %zu to %zu: %s",
+                                w->tmp, c->first + r0 + 1, c->first + r, sqlite3_errmsg(db));
+    }
+    return STAPEL_OK;
+}
+
 static stapel_status insert_faces(writer *w, sqlite3 *db, const stapel_stack *s, int32_t srs_id,
                                   double ext[4])
 {
@@ -383,21 +485,50 @@ static stapel_status insert_faces(writer *w, sqlite3 *db, const stapel_stack *s,
     stapel_status st = prepare_insert(w, db, s, ROWS_PER_INSERT, &batch);
     if (st == STAPEL_OK)
         st = prepare_insert(w, db, s, 1, &one);
-    bytes blobs = {0};
-    stapel__buf claims = {0};
-    size_t boff[ROWS_PER_INSERT + 1], coff[ROWS_PER_INSERT + 1];
-    ext[0] = ext[1] = INFINITY;
-    ext[2] = ext[3] = -INFINITY;
+    encoder *e = calloc(1, sizeof *e);
+    if (st == STAPEL_OK && e == NULL)
+        st = stapel__fail(w->ctx, STAPEL_ENOMEM, "out of memory");
+    if (st != STAPEL_OK) {
+        sqlite3_finalize(batch);
+        sqlite3_finalize(one);
+        free(e);
+        return st;
+    }
+    e->s = s;
+    e->srs_id = srs_id;
+    e->boxes = w->boxes;
+    e->ext[0] = e->ext[1] = INFINITY;
+    e->ext[2] = e->ext[3] = -INFINITY;
+    e->n_chunks = (s->n_faces + ENC_CHUNK - 1) / ENC_CHUNK;
+    pthread_mutex_init(&e->lock, NULL);
+    pthread_cond_init(&e->cond, NULL);
+    pthread_t tid;
+    bool threaded = pthread_create(&tid, NULL, encoder_main, e) == 0;
     size_t since_commit = 0;
-    for (size_t i0 = 0; i0 < s->n_faces && st == STAPEL_OK; i0 += ROWS_PER_INSERT) {
-        size_t k = s->n_faces - i0 < ROWS_PER_INSERT ? s->n_faces - i0 : ROWS_PER_INSERT;
-        if ((i0 & 1023) == 0) {
-            if (stapel__cancelled(w->ctx)) {
-                st = stapel__fail(w->ctx, STAPEL_ECANCELLED, "cancelled while writing");
-                break;
-            }
-            stapel__progress(w->ctx, "writing", (double)i0 / (double)(s->n_faces + 1));
+    for (size_t k = 0; k < e->n_chunks && st == STAPEL_OK; k++) {
+        enc_chunk *c = &e->slot[k % ENC_SLOTS];
+        if (!threaded) { /* no thread to be had: encode here */
+            c->first = k * ENC_CHUNK;
+            c->n = s->n_faces - c->first < ENC_CHUNK ? s->n_faces - c->first : ENC_CHUNK;
+            if (!encode_chunk(e, c))
+                e->failed = true;
+            else
+                c->ready = true;
         }
+        pthread_mutex_lock(&e->lock);
+        while (!c->ready && !e->failed)
+            pthread_cond_wait(&e->cond, &e->lock);
+        bool failed = !c->ready;
+        pthread_mutex_unlock(&e->lock);
+        if (failed) {
+            st = stapel__fail(w->ctx, STAPEL_ENOMEM, "out of memory");
+            break;
+        }
+        if (stapel__cancelled(w->ctx)) {
+            st = stapel__fail(w->ctx, STAPEL_ECANCELLED, "cancelled while writing");
+            break;
+        }
+        stapel__progress(w->ctx, "writing", (double)c->first / (double)(s->n_faces + 1));
         if (since_commit >= ROWS_PER_TRANSACTION) {
             if (sqlite3_exec(db, "COMMIT; BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
                 st = sql_fail(w, db, "commit");
@@ -405,47 +536,29 @@ static stapel_status insert_faces(writer *w, sqlite3 *db, const stapel_stack *s,
             }
             since_commit = 0;
         }
-        /* Encode the rows of this statement, then bind them: the buffers
-         * may move while they grow. */
-        blobs.len = 0;
-        claims.len = 0;
-        for (size_t r = 0; r < k && st == STAPEL_OK; r++) {
-            const stapel__out_face *f = &s->faces[i0 + r];
-            double env[4];
-            boff[r] = blobs.len;
-            coff[r] = claims.len;
-            if (!rings_blob(&blobs, stapel__out_rings(f), s->in.grid, srs_id, env) ||
-                !stapel__face_claim_ids(s, f, &claims)) {
-                st = stapel__fail(w->ctx, STAPEL_ENOMEM, "out of memory");
-                break;
-            }
-            w->boxes[i0 + r] = (stapel__rtree_box){(int64_t)(i0 + r) + 1, env[0], env[1], env[2],
-                                                   env[3]};
-            ext[0] = env[0] < ext[0] ? env[0] : ext[0];
-            ext[1] = env[1] < ext[1] ? env[1] : ext[1];
-            ext[2] = env[2] > ext[2] ? env[2] : ext[2];
-            ext[3] = env[3] > ext[3] ? env[3] : ext[3];
-        }
-        boff[k] = blobs.len;
-        coff[k] = claims.len;
-        for (size_t r = 0; r < k && st == STAPEL_OK;) {
-            sqlite3_stmt *q = k == ROWS_PER_INSERT ? batch : one;
-            size_t n = k == ROWS_PER_INSERT ? k : 1;
-            for (size_t j = 0; j < n; j++, r++)
-                bind_face(q, (int)j, s, &s->faces[i0 + r], (int64_t)(i0 + r) + 1,
-                          blobs.p + boff[r], boff[r + 1] - boff[r], claims.data + coff[r],
-                          coff[r + 1] - coff[r]);
-            if (sqlite3_step(q) != SQLITE_DONE)
-                st = stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write faces %zu to %zu: %s",
-                                  w->tmp, i0 + 1, i0 + k, sqlite3_errmsg(db));
-            sqlite3_reset(q);
-        }
-        since_commit += k;
+        st = write_chunk(w, db, s, c, batch, one);
+        since_commit += c->n;
+        pthread_mutex_lock(&e->lock);
+        c->ready = false;
+        pthread_cond_broadcast(&e->cond);
+        pthread_mutex_unlock(&e->lock);
     }
+    pthread_mutex_lock(&e->lock);
+    e->stop = true;
+    pthread_cond_broadcast(&e->cond);
+    pthread_mutex_unlock(&e->lock);
+    if (threaded)
+        pthread_join(tid, NULL);
+    memcpy(ext, e->ext, sizeof e->ext);
+    for (int i = 0; i < ENC_SLOTS; i++) {
+        free(e->slot[i].blobs.p);
+        stapel__buf_free(&e->slot[i].claims);
+    }
+    pthread_mutex_destroy(&e->lock);
+    pthread_cond_destroy(&e->cond);
+    free(e);
     sqlite3_finalize(batch);
     sqlite3_finalize(one);
-    free(blobs.p);
-    stapel__buf_free(&claims);
     return st;
 }
 
