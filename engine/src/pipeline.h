@@ -282,6 +282,10 @@ stapel_status stapel__out_faces(stapel_ctx *ctx, stapel__out *o, const stapel_st
 stapel_status stapel__out_finish(stapel_ctx *ctx, stapel__out *o, const stapel_stack *s);
 void stapel__out_close(stapel__out *o, bool discard);
 
+/* The share of the stack layer's rows written so far (0..1); safe to call
+ * from another thread while stapel__out_faces runs. */
+double stapel__out_progress(stapel__out *o);
+
 /* Compute the conflicts and the zone summaries of a built stack. */
 stapel_status stapel__summarize(stapel_ctx *ctx, stapel_stack *s);
 

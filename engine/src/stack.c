@@ -1120,6 +1120,7 @@ typedef struct face_writer {
     stapel_status st;
     char msg[STAPEL_MSG_MAX];
     double seconds;
+    atomic_int done;
 } face_writer;
 
 static void *write_faces_main(void *arg)
@@ -1134,6 +1135,7 @@ static void *write_faces_main(void *arg)
     double t0 = now();
     fw->st = stapel__out_faces(wctx, fw->o, fw->s);
     fw->seconds = now() - t0;
+    atomic_store(&fw->done, 1);
     if (fw->st != STAPEL_OK)
         snprintf(fw->msg, sizeof fw->msg, "%s", stapel_ctx_message(wctx));
     stapel_ctx_free(wctx);
@@ -1176,6 +1178,7 @@ stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, cons
         return st;
     }
     face_writer fw = {.parent = ctx, .o = o, .s = s};
+    atomic_init(&fw.done, 0);
     pthread_t tid;
     bool threaded = pthread_create(&tid, NULL, write_faces_main, &fw) == 0;
     if (!threaded)
@@ -1183,6 +1186,12 @@ stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, cons
     double t0 = now();
     st = stapel__summarize(ctx, s);
     s->stats.seconds_summary = now() - t0;
+    /* The summary is done; report the stack layer's rows while they go in. */
+    while (threaded && !atomic_load(&fw.done)) {
+        stapel__progress(ctx, "writing", 0.9 * stapel__out_progress(o));
+        struct timespec nap = {0, 20 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+    }
     if (threaded)
         pthread_join(tid, NULL);
     if (fw.st != STAPEL_OK) {

@@ -29,8 +29,9 @@ typedef struct writer {
     stapel_ctx *ctx;
     GEOSWKBWriter *wkb;
     const char *tmp;
-    stapel__rtree_box *boxes; /* of the stack layer, for its spatial index */
+    stapel__rtree_box *boxes; /* of the layer being filled, for its spatial index */
     size_t n_boxes;
+    atomic_size_t *written; /* stack rows written so far, for progress */
 } writer;
 
 static stapel_status to_ogr_multi(writer *w, const GEOSGeometry *g, OGRGeometryH *out)
@@ -538,6 +539,7 @@ static stapel_status insert_faces(writer *w, sqlite3 *db, const stapel_stack *s,
         }
         st = write_chunk(w, db, s, c, batch, one);
         since_commit += c->n;
+        atomic_store(w->written, c->first + c->n);
         pthread_mutex_lock(&e->lock);
         c->ready = false;
         pthread_cond_broadcast(&e->cond);
@@ -954,13 +956,21 @@ struct stapel__out {
     const char *path;
     GDALDatasetH ds;
     OGRSpatialReferenceH srs;
+    atomic_size_t written; /* rows of the stack layer written */
+    size_t n_faces;
 };
 
-static stapel_status writer_init(writer *w, stapel_ctx *ctx, const stapel__out *o)
+double stapel__out_progress(stapel__out *o)
+{
+    return o->n_faces > 0 ? (double)atomic_load(&o->written) / (double)o->n_faces : 1.0;
+}
+
+static stapel_status writer_init(writer *w, stapel_ctx *ctx, stapel__out *o)
 {
     memset(w, 0, sizeof *w);
     w->ctx = ctx;
     w->tmp = o->tmp;
+    w->written = &o->written;
     w->wkb = GEOSWKBWriter_create_r(ctx->geos);
     if (w->wkb == NULL)
         return stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
@@ -988,6 +998,8 @@ stapel_status stapel__out_open(stapel_ctx *ctx, stapel__out **out, const stapel_
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
     o->path = path;
+    o->n_faces = s->n_faces;
+    atomic_init(&o->written, 0);
     stapel_status st = STAPEL_OK;
     stapel__gdal_push(ctx);
     GDALDriverH drv = GDALGetDriverByName("GPKG");
