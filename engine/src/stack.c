@@ -1060,6 +1060,7 @@ static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stap
     s->stats.seconds_overlay = now() - t0;
     if (st != STAPEL_OK)
         goto done;
+    stapel__progress(ctx, "overlay", 1.0); /* the last tiles may end on a worker */
     /* The claims' rings are in the faces now; a claim is only its layer and
      * fid from here on. */
     for (size_t i = 0; i < s->in.n_claims; i++) {
@@ -1120,8 +1121,18 @@ typedef struct face_writer {
     stapel_status st;
     char msg[STAPEL_MSG_MAX];
     double seconds;
-    atomic_int done;
+    pthread_mutex_t lock; /* done and its signal */
+    pthread_cond_t cond;
+    bool done;
 } face_writer;
+
+static void writer_finished(face_writer *fw)
+{
+    pthread_mutex_lock(&fw->lock);
+    fw->done = true;
+    pthread_cond_signal(&fw->cond);
+    pthread_mutex_unlock(&fw->lock);
+}
 
 static void *write_faces_main(void *arg)
 {
@@ -1130,15 +1141,16 @@ static void *write_faces_main(void *arg)
     fw->st = stapel__ctx_worker(fw->parent, &wctx);
     if (fw->st != STAPEL_OK) {
         snprintf(fw->msg, sizeof fw->msg, "cannot start the writer thread");
+        writer_finished(fw);
         return NULL;
     }
     double t0 = now();
     fw->st = stapel__out_faces(wctx, fw->o, fw->s);
     fw->seconds = now() - t0;
-    atomic_store(&fw->done, 1);
     if (fw->st != STAPEL_OK)
         snprintf(fw->msg, sizeof fw->msg, "%s", stapel_ctx_message(wctx));
     stapel_ctx_free(wctx);
+    writer_finished(fw);
     return NULL;
 }
 
@@ -1178,7 +1190,8 @@ stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, cons
         return st;
     }
     face_writer fw = {.parent = ctx, .o = o, .s = s};
-    atomic_init(&fw.done, 0);
+    pthread_mutex_init(&fw.lock, NULL);
+    pthread_cond_init(&fw.cond, NULL);
     pthread_t tid;
     bool threaded = pthread_create(&tid, NULL, write_faces_main, &fw) == 0;
     if (!threaded)
@@ -1187,13 +1200,26 @@ stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, cons
     st = stapel__summarize(ctx, s);
     s->stats.seconds_summary = now() - t0;
     /* The summary is done; report the stack layer's rows while they go in. */
-    while (threaded && !atomic_load(&fw.done)) {
+    pthread_mutex_lock(&fw.lock);
+    while (threaded && !fw.done) {
+        pthread_mutex_unlock(&fw.lock);
         stapel__progress(ctx, "writing", 0.9 * stapel__out_progress(o));
-        struct timespec nap = {0, 20 * 1000 * 1000};
-        nanosleep(&nap, NULL);
+        pthread_mutex_lock(&fw.lock);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 200 * 1000 * 1000;
+        if (until.tv_nsec >= 1000 * 1000 * 1000) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000 * 1000 * 1000;
+        }
+        if (!fw.done)
+            pthread_cond_timedwait(&fw.cond, &fw.lock, &until);
     }
+    pthread_mutex_unlock(&fw.lock);
     if (threaded)
         pthread_join(tid, NULL);
+    pthread_mutex_destroy(&fw.lock);
+    pthread_cond_destroy(&fw.cond);
     if (fw.st != STAPEL_OK) {
         st = fw.st;
         stapel__fail(ctx, st, "%s", fw.msg);
