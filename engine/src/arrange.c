@@ -728,6 +728,12 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
         goto oom;
     for (int64_t c = 0; !noded && c < sb.nx * sb.ny; c++) {
         int64_t cx = c % sb.nx, cy = c / sb.nx;
+        /* This cell's range, as cell_of() assigns points (the outer cells
+         * take everything beyond the grid). */
+        int64_t lx = cx == 0 ? INT64_MIN : sb.x0 + cx * sb.cell;
+        int64_t hx = cx == sb.nx - 1 ? INT64_MAX : sb.x0 + (cx + 1) * sb.cell - 1;
+        int64_t ly = cy == 0 ? INT64_MIN : sb.y0 + cy * sb.cell;
+        int64_t hy = cy == sb.ny - 1 ? INT64_MAX : sb.y0 + (cy + 1) * sb.cell - 1;
         for (uint32_t i = sb.start[c]; i < sb.start[c + 1]; i++) {
             const stapel__iseg *p = &s[sb.items[i]];
             const int64_t *pb = boxes + 4 * (size_t)sb.items[i];
@@ -737,7 +743,7 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
                     continue;
                 /* Test a pair once: in the cell of its boxes' common corner. */
                 int64_t ox = pb[0] > qb[0] ? pb[0] : qb[0], oy = pb[1] > qb[1] ? pb[1] : qb[1];
-                if (cell_of(&sb, ox, sb.x0, sb.nx) != cx || cell_of(&sb, oy, sb.y0, sb.ny) != cy)
+                if (ox < lx || ox > hx || oy < ly || oy > hy)
                     continue;
                 stapel__ipt x;
                 if (proper_crossing(p, &s[sb.items[j]], &x) && ptmap_get(&hot, x, true) == UINT32_MAX)
