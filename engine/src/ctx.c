@@ -321,3 +321,21 @@ void stapel__buf_free(stapel__buf *b)
     b->data = NULL;
     b->len = b->cap = 0;
 }
+
+void stapel__sort_hi32(uint64_t *keys, uint64_t *tmp, size_t n)
+{
+    /* Four passes: the sorted keys end up back in keys. */
+    uint64_t *k = keys, *t = tmp;
+    for (int shift = 32; shift < 64; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[((k[i] >> shift) & 255) + 1]++;
+        for (int b = 0; b < 256; b++)
+            count[b + 1] += count[b];
+        for (size_t i = 0; i < n; i++)
+            t[count[(k[i] >> shift) & 255]++] = k[i];
+        uint64_t *sw = k;
+        k = t;
+        t = sw;
+    }
+}

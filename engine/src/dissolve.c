@@ -70,18 +70,7 @@ static bool cancel_shared(stapel__segs *segs)
         bool fwd = cmp_ipt(s.a, s.b) < 0;
         k[i] = (uint64_t)(fwd ? seg_hash(s.a, s.b) : seg_hash(s.b, s.a)) << 32 | i;
     }
-    for (int shift = 32; shift < 64; shift += 8) {
-        size_t count[257] = {0};
-        for (size_t i = 0; i < n; i++)
-            count[((k[i] >> shift) & 255) + 1]++;
-        for (int b = 0; b < 256; b++)
-            count[b + 1] += count[b];
-        for (size_t i = 0; i < n; i++)
-            t[count[(k[i] >> shift) & 255]++] = k[i];
-        uint64_t *sw = k;
-        k = t;
-        t = sw;
-    }
+    stapel__sort_hi32(k, t, n);
     size_t m = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;

@@ -14,6 +14,8 @@
 #include <proj.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #define STAPEL_MSG_MAX 1024
 
@@ -85,6 +87,11 @@ bool stapel__buf_append(stapel__buf *b, const char *s, size_t n);
 bool stapel__buf_puts(stapel__buf *b, const char *s);
 bool stapel__buf_printf(stapel__buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void stapel__buf_free(stapel__buf *b);
+
+/* Sort 64-bit keys by their upper 32 bits, stably: an LSD radix sort, 8 bits
+ * a pass, linear in n. Callers keep an index in the lower bits. tmp is
+ * scratch space for n keys. */
+void stapel__sort_hi32(uint64_t *keys, uint64_t *tmp, size_t n);
 
 /* A source string split into the dataset name and an optional layer name
  * ("PATH|layername=NAME"). Caller owns both strings; free with free(). */

@@ -114,19 +114,7 @@ static bool hilbert_order(cell *c, size_t n)
         uint32_t hy = (uint32_t)fmin(65535.0, fmax(0.0, cy * sy));
         k[i] = (uint64_t)hilbert(hx, hy) << 32 | (uint64_t)i; /* index keeps it stable */
     }
-    /* LSD radix sort on the 32-bit curve index, 8 bits a pass. */
-    for (int shift = 32; shift < 64; shift += 8) {
-        size_t count[257] = {0};
-        for (size_t i = 0; i < n; i++)
-            count[((k[i] >> shift) & 255) + 1]++;
-        for (int b = 0; b < 256; b++)
-            count[b + 1] += count[b];
-        for (size_t i = 0; i < n; i++)
-            t[count[(k[i] >> shift) & 255]++] = k[i];
-        uint64_t *sw = k;
-        k = t;
-        t = sw;
-    }
+    stapel__sort_hi32(k, t, n);
     for (size_t i = 0; i < n; i++)
         tmp[i] = c[k[i] & 0xffffffffu];
     memcpy(c, tmp, n * sizeof *c);
