@@ -339,3 +339,13 @@ void stapel__sort_hi32(uint64_t *keys, uint64_t *tmp, size_t n)
         t = sw;
     }
 }
+
+uint64_t stapel__str_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s != '\0'; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    return h;
+}

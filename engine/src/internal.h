@@ -93,6 +93,9 @@ void stapel__buf_free(stapel__buf *b);
  * scratch space for n keys. */
 void stapel__sort_hi32(uint64_t *keys, uint64_t *tmp, size_t n);
 
+/* FNV-1a hash of a string, for the string maps. */
+uint64_t stapel__str_hash(const char *s);
+
 /* A source string split into the dataset name and an optional layer name
  * ("PATH|layername=NAME"). Caller owns both strings; free with free(). */
 stapel_status stapel__source_split(stapel_ctx *ctx, const char *source, char **dataset,

@@ -23,16 +23,6 @@ typedef struct strmap {
     size_t cap, n;
 } strmap;
 
-static uint64_t str_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s != '\0'; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
 static void strmap_free(strmap *m)
 {
     for (size_t i = 0; i < m->cap; i++)
@@ -58,7 +48,7 @@ static uint32_t strmap_get(strmap *m, const char *key, uint32_t next, bool *adde
         for (size_t i = 0; i < m->cap; i++) {
             if (m->keys[i] == NULL)
                 continue;
-            size_t j = str_hash(m->keys[i]) & (b.cap - 1);
+            size_t j = stapel__str_hash(m->keys[i]) & (b.cap - 1);
             while (b.keys[j] != NULL)
                 j = (j + 1) & (b.cap - 1);
             b.keys[j] = m->keys[i];
@@ -69,7 +59,7 @@ static uint32_t strmap_get(strmap *m, const char *key, uint32_t next, bool *adde
         free(m->vals);
         *m = b;
     }
-    size_t j = str_hash(key) & (m->cap - 1);
+    size_t j = stapel__str_hash(key) & (m->cap - 1);
     while (m->keys[j] != NULL) {
         if (strcmp(m->keys[j], key) == 0)
             return m->vals[j];

@@ -168,16 +168,6 @@ typedef struct stapel__strpool {
     size_t n, cap;
 } strpool;
 
-static uint64_t str_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s != '\0'; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
 static strpool *pool_new(void)
 {
     strpool *p = calloc(1, sizeof *p);
@@ -213,7 +203,7 @@ static bool pool_grow(strpool *p)
     for (size_t i = 0; i < p->cap; i++) {
         if (p->keys[i] == NULL)
             continue;
-        size_t pos = (size_t)str_hash(p->keys[i]) & (cap - 1);
+        size_t pos = (size_t)stapel__str_hash(p->keys[i]) & (cap - 1);
         while (keys[pos] != NULL)
             pos = (pos + 1) & (cap - 1);
         keys[pos] = p->keys[i];
@@ -231,7 +221,7 @@ static const char *pool_intern(strpool *p, const char *str)
     pthread_mutex_lock(&p->lock);
     if (2 * (p->n + 1) > p->cap && !pool_grow(p))
         goto done;
-    size_t pos = (size_t)str_hash(str) & (p->cap - 1);
+    size_t pos = (size_t)stapel__str_hash(str) & (p->cap - 1);
     while (p->keys[pos] != NULL && strcmp(p->keys[pos], str) != 0)
         pos = (pos + 1) & (p->cap - 1);
     if (p->keys[pos] == NULL) {
@@ -560,7 +550,7 @@ static stapel_status intern(stapel_ctx *ctx, stapel_stack *s, attr_scratch *sc, 
         return STAPEL_OK;
     if (b->data == NULL && !stapel__buf_puts(b, ""))
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-    size_t pos = (size_t)str_hash(b->data) & (ATTR_CACHE - 1);
+    size_t pos = (size_t)stapel__str_hash(b->data) & (ATTR_CACHE - 1);
     while (sc->cache[pos] != NULL && strcmp(sc->cache[pos], b->data) != 0)
         pos = (pos + 1) & (ATTR_CACHE - 1);
     if (sc->cache[pos] != NULL) {
@@ -573,7 +563,7 @@ static stapel_status intern(stapel_ctx *ctx, stapel_stack *s, attr_scratch *sc, 
     if (2 * (sc->n_cached + 1) > ATTR_CACHE) { /* full: start afresh */
         memset(sc->cache, 0, ATTR_CACHE * sizeof *sc->cache);
         sc->n_cached = 0;
-        pos = (size_t)str_hash(b->data) & (ATTR_CACHE - 1);
+        pos = (size_t)stapel__str_hash(b->data) & (ATTR_CACHE - 1);
     }
     sc->cache[pos] = *out;
     sc->n_cached++;
