@@ -154,12 +154,6 @@ void stapel__faces_free(stapel__face *faces, size_t n);
 stapel_status stapel__seams_align(stapel_ctx *ctx, const stapel__tiling *tl, stapel__face **faces,
                                   const size_t *n_faces, double grid);
 
-/* A GEOS geometry of f's rings (a Polygon, or a MultiPolygon where a pinched
- * ring had to be split). buf/cap is scratch space the caller keeps. Caller
- * owns *out. */
-stapel_status stapel__face_geometry(stapel_ctx *ctx, const stapel__face *f, double grid,
-                                    double **buf, size_t *cap, GEOSGeometry **out);
-
 /* Make a pinched face (a ring that touches itself) a valid MultiPolygon of
  * oriented rings, splitting the ring at its pinch points; no vertex moves.
  * Faces that are not pinched are left as they are. */

@@ -1,15 +1,15 @@
 /*
- * seam.c - making the faces of neighbouring tiles fit exactly, and turning
- * face rings into GEOS geometries.
+ * seam.c - making the faces of neighbouring tiles fit exactly, and splitting
+ * faces whose ring touches itself.
  *
  * Two tiles that share a border compute the same crossing points on it, but
  * each side may also have vertices on the border that the other lacks (a
  * crossing that rounded onto the border line, a tile corner). Before faces
  * are merged across seams, every face edge lying on an inner tile border gets
  * every vertex that any face has on that border line between its ends. Then
- * the faces on both sides share their edges vertex for vertex, so a coverage
- * union merges them exactly and cheaply, and the dissolves of the conflicts
- * layer work the same way.
+ * the faces on both sides share their edges vertex for vertex, so their
+ * shared edges cancel exactly when seam faces and the faces of the conflicts
+ * layer are dissolved (dissolve.c).
  */
 #include "arrange.h"
 #include "pipeline.h"
@@ -159,8 +159,11 @@ static GEOSGeometry *ring_geom(GEOSContextHandle_t h, const stapel__ipt *p, size
     return seq != NULL ? GEOSGeom_createLinearRing_r(h, seq) : NULL;
 }
 
-stapel_status stapel__face_geometry(stapel_ctx *ctx, const stapel__face *f, double grid,
-                                    double **buf, size_t *cap, GEOSGeometry **out)
+/* A GEOS geometry of a face's rings (one shell, then its holes): a Polygon,
+ * or a MultiPolygon where a pinched ring had to be split. buf/cap is scratch
+ * space. Caller owns *out. */
+static stapel_status face_geometry(stapel_ctx *ctx, const stapel__face *f, double grid,
+                                   double **buf, size_t *cap, GEOSGeometry **out)
 {
     GEOSContextHandle_t h = ctx->geos;
     *out = NULL;
@@ -209,7 +212,7 @@ stapel_status stapel__face_unpinch(stapel_ctx *ctx, stapel__face *f, double grid
     double *buf = NULL;
     size_t cap = 0;
     GEOSGeometry *g = NULL;
-    stapel_status st = stapel__face_geometry(ctx, f, grid, &buf, &cap, &g);
+    stapel_status st = face_geometry(ctx, f, grid, &buf, &cap, &g);
     free(buf);
     if (st != STAPEL_OK)
         return st;

@@ -7,8 +7,8 @@
  * order. So the output is the same for any thread count.
  *
  * Seams: a face cut by an inner tile border is merged with the faces of the
- * same label across that border by a snap-rounding union on the grid. The
- * union is exact here (all input already lies on the grid) and tolerant of
+ * same label across that border by the integer dissolve (dissolve.c), snap
+ * rounded: exact here (all input already lies on the grid) and tolerant of
  * the one-cell differences that clipping the two sides separately can leave.
  */
 #include "arrange.h"

@@ -51,10 +51,9 @@ static stapel_status to_ogr_multi(writer *w, const GEOSGeometry *g, OGRGeometryH
 }
 
 /* Give feat the geometry g (as a MultiPolygon) and add it to l; feat is
- * consumed. *box, if not NULL, receives the feature id and envelope. what
- * names the feature in messages. */
+ * consumed. what names the feature in messages. */
 static stapel_status add_feature(writer *w, OGRLayerH l, OGRFeatureH feat, const GEOSGeometry *g,
-                                 stapel__rtree_box *box, const char *what)
+                                 const char *what)
 {
     OGRGeometryH og;
     stapel_status st = to_ogr_multi(w, g, &og);
@@ -62,13 +61,8 @@ static stapel_status add_feature(writer *w, OGRLayerH l, OGRFeatureH feat, const
         OGR_F_Destroy(feat);
         return st;
     }
-    OGREnvelope env;
-    if (box != NULL)
-        OGR_G_GetEnvelope(og, &env);
     OGR_F_SetGeometryDirectly(feat, og);
     OGRErr err = OGR_L_CreateFeature(l, feat);
-    if (box != NULL)
-        *box = (stapel__rtree_box){OGR_F_GetFID(feat), env.MinX, env.MinY, env.MaxX, env.MaxY};
     OGR_F_Destroy(feat);
     if (err != OGRERR_NONE)
         return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write %s: %s", w->tmp, what,
@@ -733,7 +727,7 @@ static stapel_status write_zones(writer *w, GDALDatasetH ds, OGRSpatialReference
         const stapel__item *it = &in->items[lo + i];
         OGRFeatureH feat = OGR_F_Create(defn);
         OGR_F_SetFieldString(feat, 0, in->zone_names[it->group]);
-        st = add_feature(w, l, feat, it->geom, NULL, "a zone");
+        st = add_feature(w, l, feat, it->geom, "a zone");
         if (st != STAPEL_OK)
             return st;
     }
