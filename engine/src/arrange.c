@@ -294,9 +294,15 @@ static bool hits_pixel(stapel__ipt a, stapel__ipt b, stapel__ipt c)
 
 /* ---- hashing grid points --------------------------------------------------- */
 
+/* Open addressing with linear probing; a slot holds its key and value
+ * together, so a probe touches one cache line. */
+typedef struct pt_slot {
+    stapel__ipt key;
+    uint32_t val; /* node id + 1; 0 = empty */
+} pt_slot;
+
 typedef struct ptmap {
-    stapel__ipt *keys;
-    uint32_t *vals; /* node id + 1; 0 = empty */
+    pt_slot *slots;
     size_t cap;
     size_t n;
 } ptmap;
@@ -315,19 +321,18 @@ static bool ptmap_init(ptmap *m, size_t expect)
     m->cap = 64;
     while (m->cap < 2 * expect + 64)
         m->cap *= 2;
-    m->keys = malloc(m->cap * sizeof *m->keys);
-    m->vals = calloc(m->cap, sizeof *m->vals);
+    m->slots = calloc(m->cap, sizeof *m->slots);
     m->n = 0;
-    return m->keys != NULL && m->vals != NULL;
+    return m->slots != NULL;
 }
 
 static void ptmap_free(ptmap *m)
 {
-    free(m->keys);
-    free(m->vals);
+    free(m->slots);
 }
 
-/* The id of p, adding it when new (*added tells). UINT32_MAX when out of memory. */
+/* The id of p, adding it when new and add is set (UINT32_MAX - 1 when absent
+ * and not added). UINT32_MAX when out of memory. */
 static uint32_t ptmap_get(ptmap *m, stapel__ipt p, bool add)
 {
     if (add && 2 * (m->n + 1) > m->cap) {
@@ -335,28 +340,27 @@ static uint32_t ptmap_get(ptmap *m, stapel__ipt p, bool add)
         if (!ptmap_init(&bigger, m->cap))
             return UINT32_MAX;
         for (size_t i = 0; i < m->cap; i++) {
-            if (m->vals[i] == 0)
+            if (m->slots[i].val == 0)
                 continue;
-            size_t j = pt_hash(m->keys[i]) & (bigger.cap - 1);
-            while (bigger.vals[j] != 0)
+            size_t j = pt_hash(m->slots[i].key) & (bigger.cap - 1);
+            while (bigger.slots[j].val != 0)
                 j = (j + 1) & (bigger.cap - 1);
-            bigger.keys[j] = m->keys[i];
-            bigger.vals[j] = m->vals[i];
+            bigger.slots[j] = m->slots[i];
         }
         bigger.n = m->n;
         ptmap_free(m);
         *m = bigger;
     }
     size_t j = pt_hash(p) & (m->cap - 1);
-    while (m->vals[j] != 0) {
-        if (m->keys[j].x == p.x && m->keys[j].y == p.y)
-            return m->vals[j] - 1;
+    while (m->slots[j].val != 0) {
+        if (m->slots[j].key.x == p.x && m->slots[j].key.y == p.y)
+            return m->slots[j].val - 1;
         j = (j + 1) & (m->cap - 1);
     }
     if (!add)
         return UINT32_MAX - 1;
-    m->keys[j] = p;
-    m->vals[j] = (uint32_t)++m->n;
+    m->slots[j].key = p;
+    m->slots[j].val = (uint32_t)++m->n;
     return (uint32_t)(m->n - 1);
 }
 
@@ -693,6 +697,7 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
     cw_key *cw_order = NULL;
     size_t n_cw = 0;
     uint32_t *comp = NULL;
+    uint32_t *end_id = NULL, prev_b = 0;
     size_t n_fc = 0;
     *faces_out = NULL;
     *n_faces_out = 0;
@@ -706,9 +711,23 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
     boxes = malloc(4 * ns * sizeof *boxes);
     if (boxes == NULL)
         goto oom;
+    /* Noded input keeps each segment's node ids for its one piece. Rings
+     * arrive segment after segment, so an end is mostly the previous
+     * segment's end: look it up once. */
+    if (noded && (end_id = malloc(2 * ns * sizeof *end_id)) == NULL)
+        goto oom;
     for (size_t i = 0; i < ns; i++) {
-        if (ptmap_get(&hot, s[i].a, true) == UINT32_MAX || ptmap_get(&hot, s[i].b, true) == UINT32_MAX)
+        uint32_t ia = i > 0 && s[i].a.x == s[i - 1].b.x && s[i].a.y == s[i - 1].b.y
+                          ? prev_b
+                          : ptmap_get(&hot, s[i].a, true);
+        uint32_t ib = ptmap_get(&hot, s[i].b, true);
+        if (ia == UINT32_MAX || ib == UINT32_MAX)
             goto oom;
+        prev_b = ib;
+        if (end_id != NULL) {
+            end_id[2 * i] = ia;
+            end_id[2 * i + 1] = ib;
+        }
         int64_t *b = boxes + 4 * i;
         b[0] = s[i].a.x < s[i].b.x ? s[i].a.x : s[i].b.x;
         b[1] = s[i].a.y < s[i].b.y ? s[i].a.y : s[i].b.y;
@@ -765,13 +784,13 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
         goto oom;
     }
     for (size_t i = 0; i < hot.cap; i++) {
-        if (hot.vals[i] == 0)
+        if (hot.slots[i].val == 0)
             continue;
-        uint32_t id = hot.vals[i] - 1;
-        g.node[id] = hot.keys[i];
+        uint32_t id = hot.slots[i].val - 1;
+        g.node[id] = hot.slots[i].key;
         int64_t *b = hboxes + 4 * (size_t)id;
-        b[0] = b[2] = hot.keys[i].x;
-        b[1] = b[3] = hot.keys[i].y;
+        b[0] = b[2] = hot.slots[i].key.x;
+        b[1] = b[3] = hot.slots[i].key.y;
     }
     g.n_nodes = n_hot;
     if (noded) {
@@ -781,7 +800,7 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
         if (pcs == NULL)
             goto oom;
         for (size_t i = 0; i < ns; i++) {
-            uint32_t u = ptmap_get(&hot, s[i].a, false), v = ptmap_get(&hot, s[i].b, false);
+            uint32_t u = end_id[2 * i], v = end_id[2 * i + 1];
             pcs[n_pcs++] = u < v ? (piece){u, v, s[i].owner, +1} : (piece){v, u, s[i].owner, -1};
         }
     }
@@ -818,7 +837,18 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
                 }
             }
         }
-        qsort(hs, nh, sizeof *hs, cmp_hot);
+        /* Mostly just the two ends: sort small sets in place. */
+        if (nh > 16) {
+            qsort(hs, nh, sizeof *hs, cmp_hot);
+        } else {
+            for (size_t k = 1; k < nh; k++) {
+                hot_on_seg x = hs[k];
+                size_t j = k;
+                for (; j > 0 && hs[j - 1].key > x.key; j--)
+                    hs[j] = hs[j - 1];
+                hs[j] = x;
+            }
+        }
         for (size_t k = 0; k + 1 < nh; k++) {
             uint32_t u = hs[k].node, v = hs[k + 1].node;
             if (u == v)
@@ -905,7 +935,17 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
             stapel__ipt p = he_from(&g, he), q = he_to(&g, he);
             around[k - a] = (out_he){q.x - p.x, q.y - p.y, he};
         }
-        qsort(around, b - a, sizeof *around, cmp_angle);
+        if (b - a > 16) {
+            qsort(around, b - a, sizeof *around, cmp_angle);
+        } else {
+            for (uint32_t k = 1; k < b - a; k++) {
+                out_he x = around[k];
+                uint32_t j = k;
+                for (; j > 0 && cmp_angle(&around[j - 1], &x) > 0; j--)
+                    around[j] = around[j - 1];
+                around[j] = x;
+            }
+        }
         for (uint32_t k = a; k < b; k++) {
             out_list[k] = around[k - a].he;
             pos[around[k - a].he] = k - a;
@@ -1259,6 +1299,7 @@ done:
     *faces_out = faces;
     *n_faces_out = n_faces;
     ptmap_free(&hot);
+    free(end_id);
     buckets_free(&sb);
     buckets_free(&hb);
     free(boxes);
