@@ -513,13 +513,34 @@ bool stapel__face_claim_ids(const stapel_stack *s, const stapel__out_face *f, st
         const stapel__item *it = &in->items[f->ids[i]];
         refs[nc++] = (claim_ref){s->theme_rank[it->group], it->group, it->fid};
     }
-    qsort(refs, nc, sizeof *refs, cmp_claim);
+    if (nc > 16) {
+        qsort(refs, nc, sizeof *refs, cmp_claim);
+    } else { /* a face has a few claims: sort them in place */
+        for (size_t i = 1; i < nc; i++) {
+            claim_ref x = refs[i];
+            size_t j = i;
+            for (; j > 0 && cmp_claim(&refs[j - 1], &x) > 0; j--)
+                refs[j] = refs[j - 1];
+            refs[j] = x;
+        }
+    }
     bool ok = stapel__buf_puts(b, "[");
     for (size_t i = 0; i < nc && ok; i++) {
-        char num[32];
-        snprintf(num, sizeof num, ":%lld\"", (long long)refs[i].fid);
+        /* ":<fid>\"", written backwards from the end of num */
+        char num[32], *p = num + sizeof num - 1;
+        *p = '\0';
+        *--p = '"';
+        int64_t fid = refs[i].fid;
+        uint64_t mag = fid < 0 ? 0 - (uint64_t)fid : (uint64_t)fid;
+        do {
+            *--p = (char)('0' + mag % 10);
+            mag /= 10;
+        } while (mag > 0);
+        if (fid < 0)
+            *--p = '-';
+        *--p = ':';
         ok = stapel__buf_puts(b, i > 0 ? ",\"" : "\"") &&
-             stapel__buf_puts(b, s->themes[refs[i].rank]) && stapel__buf_puts(b, num);
+             stapel__buf_puts(b, s->themes[refs[i].rank]) && stapel__buf_puts(b, p);
     }
     ok = ok && stapel__buf_puts(b, "]");
     if (refs != small)

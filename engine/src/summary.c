@@ -377,6 +377,90 @@ static bool same_group(const pair_ref *p, const pair_ref *q)
     return p->a == q->a && p->b == q->b && p->prov == q->prov && p->nov == q->nov;
 }
 
+static uint64_t group_hash(const pair_ref *p)
+{
+    uint64_t h = ((uint64_t)p->prov << 32 | p->nov) * 0x9E3779B97F4A7C15ull;
+    h ^= ((uint64_t)p->a << 16 | p->b) * 0xBF58476D1CE4E5B9ull;
+    return h ^ (h >> 31);
+}
+
+/* Sort refs by group (cmp_pair's order), keeping face order within each
+ * group, in linear time: refs arrive in face order, groups are few. The
+ * groups get dense ids through a hash table, the ids are ranked by sorting
+ * the groups alone, and the refs are placed by a counting sort. Replaces
+ * *refs; false when out of memory. */
+static bool sort_by_group(pair_ref **refs, size_t n)
+{
+    size_t cap = 64, n_groups = 0;
+    pair_ref *keys = NULL; /* one ref per group, by dense id */
+    uint32_t *table = calloc(cap, sizeof *table), *gid = malloc((n + 1) * sizeof *gid);
+    size_t *count = NULL, *order = NULL;
+    pair_ref *out = malloc((n + 1) * sizeof *out);
+    bool ok = table != NULL && gid != NULL && out != NULL;
+    for (size_t i = 0; i < n && ok; i++) {
+        const pair_ref *r = &(*refs)[i];
+        if (2 * (n_groups + 1) > cap) { /* grow the table: id + 1 per slot, 0 = empty */
+            uint32_t *t = calloc(cap * 2, sizeof *t);
+            pair_ref *k = realloc(keys, cap * sizeof *k);
+            ok = t != NULL && k != NULL;
+            if (k != NULL)
+                keys = k;
+            if (!ok) {
+                free(t);
+                break;
+            }
+            for (size_t g = 0; g < n_groups; g++) {
+                size_t pos = group_hash(&keys[g]) & (2 * cap - 1);
+                while (t[pos] != 0)
+                    pos = (pos + 1) & (2 * cap - 1);
+                t[pos] = (uint32_t)g + 1;
+            }
+            free(table);
+            table = t;
+            cap *= 2;
+        }
+        size_t pos = group_hash(r) & (cap - 1);
+        while (table[pos] != 0 && !same_group(&keys[table[pos] - 1], r))
+            pos = (pos + 1) & (cap - 1);
+        if (table[pos] == 0) {
+            if (keys == NULL && (keys = malloc(cap / 2 * sizeof *keys)) == NULL) {
+                ok = false;
+                break;
+            }
+            keys[n_groups] = *r;
+            keys[n_groups].face = (uint32_t)n_groups; /* the id, to sort by */
+            table[pos] = (uint32_t)++n_groups;
+        }
+        gid[i] = table[pos] - 1;
+    }
+    if (ok) {
+        count = calloc(n_groups + 1, sizeof *count);
+        order = malloc((n_groups + 1) * sizeof *order);
+        ok = count != NULL && order != NULL;
+    }
+    if (ok) {
+        qsort(keys, n_groups, sizeof *keys, cmp_pair); /* face holds the id: ties cannot occur */
+        for (size_t g = 0; g < n_groups; g++)
+            order[keys[g].face] = g; /* rank of each id */
+        for (size_t i = 0; i < n; i++)
+            count[order[gid[i]] + 1]++;
+        for (size_t g = 0; g < n_groups; g++)
+            count[g + 1] += count[g];
+        for (size_t i = 0; i < n; i++)
+            out[count[order[gid[i]]]++] = (*refs)[i];
+        free(*refs);
+        *refs = out;
+        out = NULL;
+    }
+    free(table);
+    free(keys);
+    free(gid);
+    free(count);
+    free(order);
+    free(out);
+    return ok;
+}
+
 typedef struct dissolve_job {
     const stapel_stack *s;
     const pair_ref *refs;
@@ -474,8 +558,10 @@ static stapel_status conflicts_make(stapel_ctx *ctx, stapel_stack *s)
     }
     free(zr.keys);
     free(zr.rank);
-    if (n > 0)
-        qsort(refs, n, sizeof *refs, cmp_pair);
+    if (n > 0 && !sort_by_group(&refs, n)) {
+        free(refs);
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
     size_t n_groups = 0;
     for (size_t i = 0; i < n; i++)
         n_groups += (i == 0 || !same_group(&refs[i - 1], &refs[i]));

@@ -574,7 +574,9 @@ static stapel_status fill_layer(writer *w, const stapel_stack *s, const char *ta
     if (w->boxes == NULL)
         return stapel__fail(w->ctx, STAPEL_ENOMEM, "out of memory");
     w->n_boxes = n;
-    if (sqlite3_open_v2(w->tmp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+    /* One thread uses this connection: no mutexes. */
+    if (sqlite3_open_v2(w->tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
         snprintf(sql, sizeof sql, "open it for the %s layer", table);
         st = sql_fail(w, db, sql);
         goto done;
