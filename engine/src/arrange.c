@@ -991,9 +991,12 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
      * are bucketed in a grid of cells, each edge in the cells its part in
      * each row spans; the ray walks the cells of its row from right to left
      * and stops at the first cell that holds a crossing inside it, as no
-     * crossing further left can be nearer. */
+     * crossing further left can be nearer. A few rays are cheaper without
+     * the grid: then one cell holds every edge. */
+    for (size_t i = 0; i < n_cyc; i++)
+        n_cw += cycles[i].area2 < 0;
     int64_t gc = 1;
-    while ((size_t)(gc * gc) < g.n_edges && gc < 4096)
+    while (n_cw > 8 && (size_t)(gc * gc) < g.n_edges && gc < 4096)
         gc++;
     const int64_t gr = gc; /* rows; gc columns */
     const int64_t rh = (by1 - by0) / gr + 1, cw = (bx1 - bx0) / gc + 1;
@@ -1076,9 +1079,6 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
          * component's lowest vertex comes earlier in this order, so its
          * container is known already. One ray per cycle, however many
          * components lie in a row. */
-        for (size_t i = 0; i < n_cyc; i++)
-            if (cycles[i].area2 < 0)
-                n_cw++;
         cw_order = malloc((n_cw + 1) * sizeof *cw_order);
         if (cw_order == NULL)
             goto oom;

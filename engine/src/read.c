@@ -237,6 +237,24 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             goto done;
         }
     }
+    /* Only the geometry, and a zone layer's name field, are used: leave the
+     * other fields unparsed, which reading some formats spends most of its
+     * time on. A filter needs the fields it names, so it keeps them all. */
+    if (spec->where == NULL) {
+        int nf = OGR_FD_GetFieldCount(defn);
+        const char **ignored = calloc((size_t)nf + 2, sizeof *ignored);
+        if (ignored == NULL) {
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            goto done;
+        }
+        int k = 0;
+        for (int i = 0; i < nf; i++)
+            if (i != name_idx)
+                ignored[k++] = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
+        ignored[k] = "OGR_STYLE";
+        OGR_L_SetIgnoredFields(l, ignored); /* a hint: a driver may read them anyway */
+        free(ignored);
+    }
     if (spec->where != NULL && OGR_L_SetAttributeFilter(l, spec->where) != OGRERR_NONE) {
         st = stapel__fail(ctx, STAPEL_EINVAL, "%s: layer %s: bad attribute filter '%s': %s", src,
                           layer, spec->where, stapel__gdal_error("syntax error"));
