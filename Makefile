@@ -5,6 +5,7 @@
 
 BUILD   ?= build
 ASAN    ?= build-asan
+MEMCHECK ?= build-memcheck
 FUZZ    ?= build-fuzz
 FUZZ_SECONDS ?= 30
 DEMO    ?= demo-out
@@ -72,14 +73,19 @@ test-sanitize: deps-test
 # The demo's stack run, then info, summary and render on its output, under
 # valgrind: any invalid read or write, use of uninitialised memory or definite
 # leak fails. tools/valgrind.supp lists the few caches libraries keep by design.
+# Its own build, with glibc's malloc: valgrind must see every allocation, and
+# the tool's mimalloc would hide them.
 VALGRIND := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
 	  --fair-sched=yes --suppressions=tools/valgrind.supp --quiet
-memcheck: build deps-test
+MC_STAPEL := $(MEMCHECK)/cli/stapel
+memcheck: deps-test
+	@[ -f $(MEMCHECK)/build.ninja ] || meson setup $(MEMCHECK) -Dmimalloc=disabled
+	ninja -C $(MEMCHECK) cli/stapel
 	@mkdir -p $(DEMO)
-	$(VALGRIND) $(STAPEL) stack -q -o $(DEMO)/memcheck.gpkg --overwrite $(DEMO_INPUTS)
-	$(VALGRIND) $(STAPEL) info $(DEMO)/memcheck.gpkg > /dev/null
-	$(VALGRIND) $(STAPEL) summary $(DEMO)/memcheck.gpkg > /dev/null
-	$(VALGRIND) $(STAPEL) render $(DEMO)/memcheck.gpkg -o $(DEMO)/memcheck.png --overwrite
+	$(VALGRIND) $(MC_STAPEL) stack -q -o $(DEMO)/memcheck.gpkg --overwrite $(DEMO_INPUTS)
+	$(VALGRIND) $(MC_STAPEL) info $(DEMO)/memcheck.gpkg > /dev/null
+	$(VALGRIND) $(MC_STAPEL) summary $(DEMO)/memcheck.gpkg > /dev/null
+	$(VALGRIND) $(MC_STAPEL) render $(DEMO)/memcheck.gpkg -o $(DEMO)/memcheck.png --overwrite
 	@echo "memcheck: no memory errors and no leaks in stack, info, summary and render"
 
 # libFuzzer harnesses (engine/tests/fuzz/), built with clang, ASan and UBSan,
@@ -93,7 +99,7 @@ fuzz: deps-test
 	tools/run-fuzz $(FUZZ) $(FUZZ_SECONDS)
 
 clean:
-	rm -rf $(BUILD) $(ASAN) $(FUZZ) $(DEMO)
+	rm -rf $(BUILD) $(ASAN) $(FUZZ) $(MEMCHECK) $(DEMO)
 
 # Benchmark (issue 6): stapel against mapshaper -mosaic, the PostGIS overlay recipe
 # and the GDAL read floor on the generated national scenario at scales 1 and 10

@@ -9,6 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#ifdef STAPEL_MIMALLOC
+#include <mimalloc.h>
+#endif
+
 static const cli_command *const commands[] = {
     &cmd_stack,
     &cmd_summary,
@@ -141,7 +145,13 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0) {
+#ifdef STAPEL_MIMALLOC
+        int mi = mi_version(); /* e.g. 209 for 2.0.9 */
+        printf("stapel %s (%s, mimalloc %d.%d.%d)\n", stapel_version(), stapel_library_versions(),
+               mi / 100, mi / 10 % 10, mi % 10);
+#else
         printf("stapel %s (%s)\n", stapel_version(), stapel_library_versions());
+#endif
         return EXIT_OK;
     }
     if (strcmp(arg, "help") == 0) {
