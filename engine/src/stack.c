@@ -430,6 +430,8 @@ static stapel_status overlay_all(stapel_ctx *ctx, const stapel__input *in,
 typedef struct group {
     stapel__face **members; /* borrowed: the faces stay in their tile lists */
     size_t n, cap;
+    stapel__face *merged; /* the faces of the members' union (merge_group) */
+    size_t n_merged;
 } group;
 
 typedef struct slot {
@@ -754,13 +756,19 @@ static stapel_status push_out(stapel_ctx *ctx, stapel_stack *s, stapel__face *f,
     return STAPEL_OK;
 }
 
-/* Dissolve the members of a group (faces of one label from different tiles
- * or shards) and emit each face of the union. */
-static stapel_status emit_group(stapel_ctx *ctx, stapel_stack *s, group *gr)
+typedef struct merge_job {
+    group *groups;
+    double grid;
+} merge_job;
+
+/* Dissolve the members of group k (faces of one label from different tiles
+ * or shards) into gr->merged: one job of stapel__parallel_for. */
+static stapel_status merge_group(stapel_ctx *ctx, size_t k, void *user)
 {
-    stapel__face *first = gr->members[0];
+    const merge_job *j = user;
+    group *gr = &j->groups[k];
     if (gr->n == 1)
-        return push_out(ctx, s, first, true, true);
+        return STAPEL_OK;
     stapel__rings *rings = malloc(gr->n * sizeof *rings);
     if (rings == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
@@ -773,22 +781,35 @@ static stapel_status emit_group(stapel_ctx *ctx, stapel_stack *s, group *gr)
     size_t n_af = 0;
     stapel_status st = stapel__dissolve_faces(ctx, rings, gr->n, false, &af, &n_af);
     free(rings);
+    if (st == STAPEL_OK && (gr->merged = calloc(n_af + 1, sizeof *gr->merged)) == NULL)
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     for (size_t i = 0; i < n_af && st == STAPEL_OK; i++) {
-        stapel__face f = {.pts = af[i].pts,
-                          .ring_end = af[i].ring_end,
-                          .n_rings = af[i].n_rings,
-                          .pinched = af[i].pinched,
-                          .ids = first->ids,
-                          .n_ids = first->n_ids};
+        stapel__face *f = &gr->merged[gr->n_merged++];
+        *f = (stapel__face){.pts = af[i].pts,
+                            .ring_end = af[i].ring_end,
+                            .n_rings = af[i].n_rings,
+                            .pinched = af[i].pinched};
         af[i].pts = NULL;
         af[i].ring_end = NULL;
-        st = stapel__face_unpinch(ctx, &f, s->in.grid);
-        if (st == STAPEL_OK)
-            st = push_out(ctx, s, &f, false, true);
-        free(f.pts);
-        free(f.ring_end);
+        st = stapel__face_unpinch(ctx, f, j->grid);
     }
     stapel__afaces_free(af, n_af);
+    return st;
+}
+
+/* Emit a group's faces: its one member, or the faces of its union. */
+static stapel_status emit_group(stapel_ctx *ctx, stapel_stack *s, group *gr)
+{
+    stapel__face *first = gr->members[0];
+    if (gr->n == 1)
+        return push_out(ctx, s, first, true, true);
+    stapel_status st = STAPEL_OK;
+    for (size_t i = 0; i < gr->n_merged && st == STAPEL_OK; i++) {
+        stapel__face *f = &gr->merged[i];
+        f->ids = first->ids;
+        f->n_ids = first->n_ids;
+        st = push_out(ctx, s, f, false, true);
+    }
     return st;
 }
 
@@ -902,13 +923,15 @@ stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_
             gr->members[gr->n++] = f;
         }
     }
+    /* The unions of the seam groups, in parallel; emitted below in order. */
+    if (st == STAPEL_OK) {
+        merge_job mj = {groups, s->in.grid};
+        st = stapel__parallel_for(ctx, n_groups, s->threads, "merging", merge_group, &mj);
+    }
     for (size_t k = 0; k < n_slots && st == STAPEL_OK; k++) {
-        if ((k & 255) == 0) {
-            if (stapel__cancelled(ctx)) {
-                st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while merging seams");
-                break;
-            }
-            stapel__progress(ctx, "merging", (double)k / (double)n_slots);
+        if ((k & 4095) == 0 && stapel__cancelled(ctx)) {
+            st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while merging seams");
+            break;
         }
         const slot *sl = &slots[k];
         if (sl->is_group)
@@ -951,9 +974,16 @@ stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_
         stapel__buf_free(&b);
     }
 done:
-    if (groups != NULL)
-        for (size_t g = 0; g < n_groups; g++)
+    if (groups != NULL) {
+        for (size_t g = 0; g < n_groups; g++) {
             free(groups[g].members);
+            for (size_t i = 0; i < groups[g].n_merged; i++) {
+                free(groups[g].merged[i].pts);
+                free(groups[g].merged[i].ring_end);
+            }
+            free(groups[g].merged);
+        }
+    }
     free(groups);
     free(table);
     free(slots);
