@@ -150,6 +150,36 @@ static int cmp_link(const void *a, const void *b)
     return (p->id > q->id) - (p->id < q->id);
 }
 
+/* Put the links in id order in linear time when the ids are n consecutive
+ * numbers, as fids written in order are; false (links unchanged) otherwise,
+ * or when out of memory. */
+static bool order_by_id(leaf_link *leaf, size_t n)
+{
+    if (n == 0)
+        return true;
+    int64_t lo = leaf[0].id;
+    for (size_t i = 1; i < n; i++)
+        lo = leaf[i].id < lo ? leaf[i].id : lo;
+    if (lo == INT64_MIN)
+        return false;
+    leaf_link *out = malloc(n * sizeof *out);
+    if (out == NULL)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        out[i].id = INT64_MIN; /* no id can be below lo */
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = (uint64_t)leaf[i].id - (uint64_t)lo;
+        if (k >= n || out[k].id != INT64_MIN) {
+            free(out);
+            return false;
+        }
+        out[k] = leaf[i];
+    }
+    memcpy(leaf, out, n * sizeof *out);
+    free(out);
+    return true;
+}
+
 static int pairs_prepare(sqlite3 *db, const char *table, pairs *p)
 {
     char sql[8192];
@@ -300,7 +330,8 @@ stapel_status stapel__rtree_bulk(stapel_ctx *ctx, sqlite3 *db, const char *path,
     /* The leaf of every feature, in feature id order: inserted in curve order
      * they would land all over the _rowid table's B-tree, which for
      * millions of rows costs more than the rest of the index. */
-    qsort(leaf, n, sizeof *leaf, cmp_link);
+    if (!order_by_id(leaf, n))
+        qsort(leaf, n, sizeof *leaf, cmp_link);
     for (size_t i = 0; i < n; i++) {
         if ((i & 65535) == 0 && stapel__cancelled(ctx)) {
             st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while writing");
