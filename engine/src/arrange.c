@@ -693,6 +693,7 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
     size_t n_faces = 0, cap_faces = 0;
     uint32_t *mark = NULL;
     size_t *row_start = NULL, *cell_fill = NULL;
+    bool *row_used = NULL;
     uint32_t *row_items = NULL;
     cw_key *cw_order = NULL;
     size_t n_cw = 0;
@@ -1001,9 +1002,14 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
     const int64_t gr = gc; /* rows; gc columns */
     const int64_t rh = (by1 - by0) / gr + 1, cw = (bx1 - bx0) / gc + 1;
     {
+        /* Only the rows a ray runs in need their edges. */
+        row_used = calloc((size_t)gr, sizeof *row_used);
         row_start = calloc((size_t)(gr * gc) + 2, sizeof *row_start);
-        if (row_start == NULL)
+        if (row_used == NULL || row_start == NULL)
             goto oom;
+        for (size_t i = 0; i < n_cyc; i++)
+            if (cycles[i].area2 < 0)
+                row_used[(cycles[i].low.y - by0) / rh] = true;
         for (int pass = 0; pass < 2; pass++) {
             if (pass == 1) {
                 for (int64_t k = 0; k < gr * gc + 1; k++)
@@ -1024,6 +1030,8 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
                 i128 dy = q.y - p.y, dx = q.x - p.x;
                 int64_t r0 = (p.y - by0) / rh, r1 = (q.y - by0) / rh;
                 if (r0 == r1) { /* within one row: its cells are those of its x range */
+                    if (!row_used[r0])
+                        continue;
                     int64_t lo = p.x < q.x ? p.x : q.x, hi = p.x < q.x ? q.x : p.x;
                     for (int64_t c = (lo - bx0) / cw; c <= (hi - bx0) / cw; c++) {
                         size_t cell = (size_t)(r0 * gc + c);
@@ -1035,6 +1043,8 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
                     continue;
                 }
                 for (int64_t r = r0; r <= r1; r++) {
+                    if (!row_used[r])
+                        continue;
                     int64_t ya = by0 + r * rh, yb = ya + rh - 1;
                     ya = ya < p.y ? p.y : ya;
                     yb = yb > q.y ? q.y : yb;
@@ -1325,6 +1335,7 @@ done:
     free(queue);
     free(mark);
     free(row_start);
+    free(row_used);
     free(cell_fill);
     free(cw_order);
     free(row_items);
