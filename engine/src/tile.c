@@ -257,8 +257,9 @@ stapel_status stapel__tiling_make(stapel_ctx *ctx, stapel__tiling *t, const stap
     x1 = (ceil(x1 / b.unit) + 1) * b.unit;
     y1 = (ceil(y1 / b.unit) + 1) * b.unit;
 
-    /* Sample at most ~2M vertices; zones count where they meet the domain. */
-    b.stride = total / 2000000 + 1;
+    /* Sample at most ~250k vertices (a tile's median needs no more than a
+     * few thousand); zones count where they meet the domain. */
+    b.stride = total / 250000 + 1;
     b.target = target / b.stride + 1;
     pts p = {.stride = b.stride};
     stapel_status st = STAPEL_OK;
