@@ -240,6 +240,34 @@ static void test_stack_same_layer_overlap(void **state)
     stapel_job_free(job);
 }
 
+/* Twenty wind claims and, in a layer added after them, one nature claim on
+ * one square: one face of 100 m² with 21 claims. Its ids come sorted by
+ * theme, then fid as a number (9 before 10), so nature's one comes first
+ * although it was read last. */
+static void test_stack_claim_ids_many(void **state)
+{
+    stapel_ctx *ctx = *state;
+    const char *w[20];
+    for (int i = 0; i < 20; i++)
+        w[i] = rect(0, 0, 10, 10);
+    const char *n[] = {rect(0, 0, 10, 10)};
+    stapel_job *job = new_job(ctx);
+    stapel_job_add_layer(ctx, job, "wind", fixture_geojson("wind20.geojson", RD_URN, 20, w, NULL),
+                         NULL);
+    stapel_job_add_layer(ctx, job, "nature",
+                         fixture_geojson("nature1.geojson", RD_URN, 1, n, NULL), NULL);
+    stapel_stack *s = build(ctx, job);
+    expect e[] = {{"nature+wind", 21, "", "", 100}};
+    check_faces(s, e, 1);
+    char want[512] = "[\"nature:1\"";
+    for (int i = 1; i <= 20; i++)
+        snprintf(want + strlen(want), sizeof want - strlen(want), ",\"wind:%d\"", i);
+    strcat(want, "]");
+    assert_string_equal(stapel_stack_face(s, 0).claim_ids, want);
+    stapel_stack_free(s);
+    stapel_job_free(job);
+}
+
 /* A province border at x = 10 cuts the claim [0,20]x[0,10] in two. */
 static void test_stack_province_border_cuts(void **state)
 {
@@ -350,6 +378,7 @@ int main(void)
         cmocka_unit_test(test_stack_shared_edge_no_sliver),
         cmocka_unit_test(test_stack_hole_with_claim_inside),
         cmocka_unit_test(test_stack_same_layer_overlap),
+        cmocka_unit_test(test_stack_claim_ids_many),
         cmocka_unit_test(test_stack_province_border_cuts),
         cmocka_unit_test(test_stack_overlapping_novex),
         cmocka_unit_test(test_stack_bowtie_repaired),
