@@ -13,6 +13,7 @@
 #include "arrange.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <math.h>
 #include <pthread.h>
@@ -1004,7 +1005,12 @@ stapel_status stapel__out_open(stapel_ctx *ctx, stapel__out **out, const stapel_
         goto done;
     }
     unlink(o->tmp);
+    /* As in stapel__out_finish: no journal file and no sync per statement. */
+    CPLSetThreadLocalConfigOption("OGR_SQLITE_SYNCHRONOUS", "OFF");
+    CPLSetThreadLocalConfigOption("OGR_SQLITE_JOURNAL", "MEMORY");
     o->ds = GDALCreate(drv, o->tmp, 0, 0, 0, GDT_Unknown, NULL);
+    CPLSetThreadLocalConfigOption("OGR_SQLITE_SYNCHRONOUS", NULL);
+    CPLSetThreadLocalConfigOption("OGR_SQLITE_JOURNAL", NULL);
     if (o->ds == NULL) {
         st = stapel__fail(ctx, STAPEL_EIO, "cannot create '%s' (is the directory writable?): %s",
                           path, stapel__gdal_error(strerror(errno)));
@@ -1067,6 +1073,20 @@ stapel_status stapel__out_faces(stapel_ctx *ctx, stapel__out *o, const stapel_st
     return st;
 }
 
+/* Flush a finished file to disk, so that once renamed it is whole even
+ * after a crash of the machine. */
+static bool sync_file(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return false;
+    bool ok = fdatasync(fd) == 0;
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return ok;
+}
+
 stapel_status stapel__out_finish(stapel_ctx *ctx, stapel__out *o, const stapel_stack *s)
 {
     writer w;
@@ -1079,7 +1099,14 @@ stapel_status stapel__out_finish(stapel_ctx *ctx, stapel__out *o, const stapel_s
         return st;
     stapel__gdal_push(ctx);
     const char *const drivers[] = {"GPKG", NULL};
+    /* No sync and no journal file per statement (each costs a file created
+     * and removed): the file is temporary until renamed, and made durable
+     * once, before it takes its name (below). */
+    CPLSetThreadLocalConfigOption("OGR_SQLITE_SYNCHRONOUS", "OFF");
+    CPLSetThreadLocalConfigOption("OGR_SQLITE_JOURNAL", "MEMORY");
     o->ds = GDALOpenEx(o->tmp, GDAL_OF_VECTOR | GDAL_OF_UPDATE, drivers, NULL, NULL);
+    CPLSetThreadLocalConfigOption("OGR_SQLITE_SYNCHRONOUS", NULL);
+    CPLSetThreadLocalConfigOption("OGR_SQLITE_JOURNAL", NULL);
     if (o->ds == NULL) {
         stapel_status st = stapel__fail(ctx, STAPEL_EIO, "%s: cannot open it again: %s", o->tmp,
                                         stapel__gdal_error("unknown error"));
@@ -1111,6 +1138,9 @@ stapel_status stapel__out_finish(stapel_ctx *ctx, stapel__out *o, const stapel_s
                           stapel__gdal_error("unknown error"));
     if (st == STAPEL_OK && stapel__cancelled(ctx))
         st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while writing");
+    if (st == STAPEL_OK && !sync_file(o->tmp))
+        st = stapel__fail(ctx, STAPEL_EIO, "%s: cannot write it to disk: %s", o->tmp,
+                          strerror(errno));
     if (st == STAPEL_OK && rename(o->tmp, o->path) != 0)
         st = stapel__fail(ctx, STAPEL_EIO, "cannot rename '%s' to '%s': %s", o->tmp, o->path,
                           strerror(errno));
