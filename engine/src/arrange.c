@@ -476,19 +476,7 @@ static bool sort_pieces(piece **pcs, size_t n, size_t n_nodes)
     size_t b = 0;
     for (size_t v = 0; v < n_nodes; v++) {
         size_t e = start[v];
-        if (e - b > 24) {
-            qsort(out + b, e - b, sizeof *out, cmp_piece);
-        } else {
-            for (size_t i = b + 1; i < e; i++) {
-                piece x = out[i];
-                size_t j = i;
-                while (j > b && cmp_piece(&out[j - 1], &x) > 0) {
-                    out[j] = out[j - 1];
-                    j--;
-                }
-                out[j] = x;
-            }
-        }
+        STAPEL__SORT_SMALL(piece, out + b, e - b, cmp_piece);
         b = e;
     }
     free(start);
@@ -840,18 +828,7 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
                 }
             }
         }
-        /* Mostly just the two ends: sort small sets in place. */
-        if (nh > 16) {
-            qsort(hs, nh, sizeof *hs, cmp_hot);
-        } else {
-            for (size_t k = 1; k < nh; k++) {
-                hot_on_seg x = hs[k];
-                size_t j = k;
-                for (; j > 0 && hs[j - 1].key > x.key; j--)
-                    hs[j] = hs[j - 1];
-                hs[j] = x;
-            }
-        }
+        STAPEL__SORT_SMALL(hot_on_seg, hs, nh, cmp_hot); /* mostly just the two ends */
         for (size_t k = 0; k + 1 < nh; k++) {
             uint32_t u = hs[k].node, v = hs[k + 1].node;
             if (u == v)
@@ -938,17 +915,7 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
             stapel__ipt p = he_from(&g, he), q = he_to(&g, he);
             around[k - a] = (out_he){q.x - p.x, q.y - p.y, he};
         }
-        if (b - a > 16) {
-            qsort(around, b - a, sizeof *around, cmp_angle);
-        } else {
-            for (uint32_t k = 1; k < b - a; k++) {
-                out_he x = around[k];
-                uint32_t j = k;
-                for (; j > 0 && cmp_angle(&around[j - 1], &x) > 0; j--)
-                    around[j] = around[j - 1];
-                around[j] = x;
-            }
-        }
+        STAPEL__SORT_SMALL(out_he, around, b - a, cmp_angle);
         for (uint32_t k = a; k < b; k++) {
             out_list[k] = around[k - a].he;
             pos[around[k - a].he] = k - a;

@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #define STAPEL_MSG_MAX 1024
 
@@ -92,6 +93,27 @@ void stapel__buf_free(stapel__buf *b);
  * a pass, linear in n. Callers keep an index in the lower bits. tmp is
  * scratch space for n keys. */
 void stapel__sort_hi32(uint64_t *keys, uint64_t *tmp, size_t n);
+
+/* Sort a[0..n) of element type T with cmp (qsort's contract). Short arrays,
+ * which the arrangement sorts by the million (pieces at a node, hot pixels
+ * on a segment, edges around a node, claims of a face), go by insertion
+ * without qsort's indirect calls; longer ones by qsort. */
+#define STAPEL__SORT_SMALL(T, a, n, cmp)                                                           \
+    do {                                                                                          \
+        T *a_ = (a);                                                                              \
+        size_t n_ = (n);                                                                          \
+        if (n_ > 16) {                                                                            \
+            qsort(a_, n_, sizeof *a_, cmp);                                                       \
+        } else {                                                                                  \
+            for (size_t i_ = 1; i_ < n_; i_++) {                                                  \
+                T x_ = a_[i_];                                                                    \
+                size_t j_ = i_;                                                                   \
+                for (; j_ > 0 && cmp(&a_[j_ - 1], &x_) > 0; j_--)                                 \
+                    a_[j_] = a_[j_ - 1];                                                          \
+                a_[j_] = x_;                                                                      \
+            }                                                                                     \
+        }                                                                                         \
+    } while (0)
 
 /* FNV-1a hash of a string, for the string maps. */
 uint64_t stapel__str_hash(const char *s);

@@ -515,17 +515,7 @@ bool stapel__face_claim_ids(const stapel_stack *s, const stapel__out_face *f, st
         const stapel__item *it = &in->items[f->ids[i]];
         refs[nc++] = (claim_ref){s->theme_rank[it->group], it->group, it->fid};
     }
-    if (nc > 16) {
-        qsort(refs, nc, sizeof *refs, cmp_claim);
-    } else { /* a face has a few claims: sort them in place */
-        for (size_t i = 1; i < nc; i++) {
-            claim_ref x = refs[i];
-            size_t j = i;
-            for (; j > 0 && cmp_claim(&refs[j - 1], &x) > 0; j--)
-                refs[j] = refs[j - 1];
-            refs[j] = x;
-        }
-    }
+    STAPEL__SORT_SMALL(claim_ref, refs, nc, cmp_claim);
     bool ok = stapel__buf_puts(b, "[");
     for (size_t i = 0; i < nc && ok; i++) {
         /* ":<fid>\"", written backwards from the end of num */
