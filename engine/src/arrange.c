@@ -331,11 +331,10 @@ static void ptmap_free(ptmap *m)
     free(m->slots);
 }
 
-/* The id of p, adding it when new and add is set (UINT32_MAX - 1 when absent
- * and not added). UINT32_MAX when out of memory. */
-static uint32_t ptmap_get(ptmap *m, stapel__ipt p, bool add)
+/* The id of p, adding it when new. UINT32_MAX when out of memory. */
+static uint32_t ptmap_get(ptmap *m, stapel__ipt p)
 {
-    if (add && 2 * (m->n + 1) > m->cap) {
+    if (2 * (m->n + 1) > m->cap) {
         ptmap bigger;
         if (!ptmap_init(&bigger, m->cap))
             return UINT32_MAX;
@@ -357,8 +356,6 @@ static uint32_t ptmap_get(ptmap *m, stapel__ipt p, bool add)
             return m->slots[j].val - 1;
         j = (j + 1) & (m->cap - 1);
     }
-    if (!add)
-        return UINT32_MAX - 1;
     m->slots[j].key = p;
     m->slots[j].val = (uint32_t)++m->n;
     return (uint32_t)(m->n - 1);
@@ -708,8 +705,8 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
     for (size_t i = 0; i < ns; i++) {
         uint32_t ia = i > 0 && s[i].a.x == s[i - 1].b.x && s[i].a.y == s[i - 1].b.y
                           ? prev_b
-                          : ptmap_get(&hot, s[i].a, true);
-        uint32_t ib = ptmap_get(&hot, s[i].b, true);
+                          : ptmap_get(&hot, s[i].a);
+        uint32_t ib = ptmap_get(&hot, s[i].b);
         if (ia == UINT32_MAX || ib == UINT32_MAX)
             goto oom;
         prev_b = ib;
@@ -754,7 +751,7 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
                 if (ox < lx || ox > hx || oy < ly || oy > hy)
                     continue;
                 stapel__ipt x;
-                if (proper_crossing(p, &s[sb.items[j]], &x) && ptmap_get(&hot, x, true) == UINT32_MAX)
+                if (proper_crossing(p, &s[sb.items[j]], &x) && ptmap_get(&hot, x) == UINT32_MAX)
                     goto oom;
             }
         }

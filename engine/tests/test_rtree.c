@@ -120,35 +120,44 @@ static void check_index(const char *path, const stapel__rtree_box *b, size_t n)
     sqlite3_close(db);
 }
 
-static void test_rtree_consecutive_fids(void **state)
+/* n boxes with ids id(0) .. id(n-1), indexed and checked. */
+static void check_ids(const char *path, size_t n, int64_t (*id)(size_t i, size_t n))
 {
-    (void)state;
-    size_t n = 5000;
     int64_t *ids = malloc(n * sizeof *ids);
     stapel__rtree_box *b = malloc(n * sizeof *b);
+    assert_non_null(ids);
+    assert_non_null(b);
     for (size_t i = 0; i < n; i++)
-        ids[i] = (int64_t)i + 1;
+        ids[i] = id(i, n);
     boxes_make(b, n, ids);
-    check_index(STAPEL_TEST_SCRATCH "/rtree_consecutive.gpkg", b, n);
+    check_index(path, b, n);
     free(ids);
     free(b);
 }
 
-/* Ids with gaps, in no order, one of them negative: the links cannot be
- * placed by id and are sorted instead. */
+static int64_t fid_in_order(size_t i, size_t n)
+{
+    (void)n;
+    return (int64_t)i + 1;
+}
+
+/* Ids with gaps, in no order (7919 is prime to n), one of them negative. */
+static int64_t id_scattered(size_t i, size_t n)
+{
+    return i == 17 ? -5 : (int64_t)((i * 7919) % n) * 3 + 10;
+}
+
+static void test_rtree_consecutive_fids(void **state)
+{
+    (void)state;
+    check_ids(STAPEL_TEST_SCRATCH "/rtree_consecutive.gpkg", 5000, fid_in_order);
+}
+
+/* The links cannot be placed by id and are sorted instead. */
 static void test_rtree_scattered_ids(void **state)
 {
     (void)state;
-    size_t n = 3000;
-    int64_t *ids = malloc(n * sizeof *ids);
-    stapel__rtree_box *b = malloc(n * sizeof *b);
-    for (size_t i = 0; i < n; i++)
-        ids[i] = (int64_t)((i * 7919) % n) * 3 + 10;
-    ids[17] = -5;
-    boxes_make(b, n, ids);
-    check_index(STAPEL_TEST_SCRATCH "/rtree_scattered.gpkg", b, n);
-    free(ids);
-    free(b);
+    check_ids(STAPEL_TEST_SCRATCH "/rtree_scattered.gpkg", 3000, id_scattered);
 }
 
 int main(void)
