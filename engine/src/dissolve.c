@@ -49,7 +49,9 @@ static uint32_t seg_hash(stapel__ipt a, stapel__ipt b)
  * Inside a large group nearly every edge is shared: what is left for the
  * arrangement is little more than the union's boundary. Equal edges are
  * found by a radix sort on a hash of their ends (linear in n), then compared
- * exactly within each run of equal hashes. */
+ * exactly within each run of equal hashes. The edges left keep their order:
+ * a ring's edges stay end to end, which the arrangement's node lookup
+ * (one per edge instead of two) and its memory accesses gain from. */
 static bool cancel_shared(stapel__segs *segs)
 {
     size_t n = segs->n;
@@ -58,55 +60,71 @@ static bool cancel_shared(stapel__segs *segs)
     if (n > UINT32_MAX)
         return true; /* nothing cancelled; the arrangement copes */
     uint64_t *k = malloc(n * sizeof *k), *t = malloc(n * sizeof *t);
-    stapel__iseg *out = malloc(n * sizeof *out);
-    if (k == NULL || t == NULL || out == NULL) {
+    uint8_t *keep = malloc(n);
+    if (k == NULL || t == NULL || keep == NULL) {
         free(k);
         free(t);
-        free(out);
+        free(keep);
         return false;
     }
+    stapel__iseg *v = segs->v;
     for (size_t i = 0; i < n; i++) {
-        stapel__iseg s = segs->v[i];
+        stapel__iseg s = v[i];
         bool fwd = cmp_ipt(s.a, s.b) < 0;
         k[i] = (uint64_t)(fwd ? seg_hash(s.a, s.b) : seg_hash(s.b, s.a)) << 32 | i;
     }
     stapel__sort_hi32(k, t, n);
-    size_t m = 0;
+    enum { UNSEEN, DROP, KEEP };
+    memset(keep, UNSEEN, n);
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && (k[j] >> 32) == (k[i] >> 32))
             j++;
-        /* A run of equal hashes: net direction of each distinct edge. */
+        if (j == i + 1) { /* a hash of its own: an edge no other face has */
+            keep[k[i] & 0xffffffffu] = KEEP;
+            i = j;
+            continue;
+        }
+        /* A run of equal hashes: the net direction of each distinct edge,
+         * kept as that many of its copies that run that way. */
         for (size_t x = i; x < j; x++) {
-            stapel__iseg sx = segs->v[k[x] & 0xffffffffu];
-            if (sx.owner == UINT32_MAX)
-                continue; /* already counted */
-            bool fx = cmp_ipt(sx.a, sx.b) < 0;
-            stapel__ipt lo = fx ? sx.a : sx.b, hi = fx ? sx.b : sx.a;
+            size_t ix = k[x] & 0xffffffffu;
+            if (keep[ix] != UNSEEN)
+                continue;
+            bool fx = cmp_ipt(v[ix].a, v[ix].b) < 0;
+            stapel__ipt lo = fx ? v[ix].a : v[ix].b, hi = fx ? v[ix].b : v[ix].a;
             int sum = 0;
             for (size_t y = x; y < j; y++) {
-                stapel__iseg *sy = &segs->v[k[y] & 0xffffffffu];
-                if (sy->owner == UINT32_MAX)
-                    continue;
-                bool fy = cmp_ipt(sy->a, sy->b) < 0;
-                if (cmp_ipt(fy ? sy->a : sy->b, lo) != 0 || cmp_ipt(fy ? sy->b : sy->a, hi) != 0)
+                size_t iy = k[y] & 0xffffffffu;
+                bool fy = cmp_ipt(v[iy].a, v[iy].b) < 0;
+                if (keep[iy] != UNSEEN || cmp_ipt(fy ? v[iy].a : v[iy].b, lo) != 0 ||
+                    cmp_ipt(fy ? v[iy].b : v[iy].a, hi) != 0)
                     continue;
                 sum += fy ? 1 : -1;
-                sy->owner = UINT32_MAX;
+                keep[iy] = DROP;
             }
-            for (; sum > 0; sum--)
-                out[m++] = (stapel__iseg){lo, hi, 0};
-            for (; sum < 0; sum++)
-                out[m++] = (stapel__iseg){hi, lo, 0};
+            for (size_t y = x; y < j && sum != 0; y++) {
+                size_t iy = k[y] & 0xffffffffu;
+                if (keep[iy] != DROP || cmp_ipt(v[iy].a, v[iy].b) != (sum > 0 ? -1 : 1))
+                    continue;
+                bool fy = sum > 0;
+                if (cmp_ipt(fy ? v[iy].a : v[iy].b, lo) != 0 ||
+                    cmp_ipt(fy ? v[iy].b : v[iy].a, hi) != 0)
+                    continue;
+                keep[iy] = KEEP;
+                sum += sum > 0 ? -1 : 1;
+            }
         }
         i = j;
     }
-    free(segs->v);
-    segs->v = out;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (keep[i] == KEEP)
+            v[m++] = v[i];
     segs->n = m;
-    segs->cap = n;
     free(k);
     free(t);
+    free(keep);
     return true;
 }
 
