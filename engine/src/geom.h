@@ -7,6 +7,16 @@
 
 #include "internal.h"
 
+/* GEOSisValid_r's answer (1 valid, 0 not, 2 on failure), found without GEOS
+ * for a polygon of one ring whose simplicity is certain. */
+char stapel__is_valid(stapel_ctx *ctx, const GEOSGeometry *g);
+
+/* Whether the closed ring of m points xy (x, y interleaved, the last equal to
+ * the first) is certainly simple: no two edges meet except neighbours at
+ * their common corner, decided by orientations whose sign is certain. False
+ * means "not known"; only true is an answer. */
+bool stapel__ring_surely_simple(const double *xy, size_t m);
+
 /* Make *g (a Polygon or MultiPolygon on the grid, owned) valid. On success *g
  * is a valid Polygon/MultiPolygon on the grid, or NULL when no area is left
  * (the input is consumed). *repaired tells whether *g was invalid. */

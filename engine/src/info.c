@@ -3,6 +3,7 @@
  * geometries counted as null, empty or invalid (checked by GEOS, not by OGR,
  * so the count matches what the stack will repair).
  */
+#include "geom.h"
 #include "source.h"
 
 #include <stdlib.h>
@@ -121,7 +122,7 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, OGRL
                 return stapel__wrap(ctx, st, "%s: layer %s: feature %lld", source, li->name, fid);
             }
             if (kind == STAPEL_CONV_OK) {
-                if (GEOSisValid_r(ctx->geos, gg) != 1)
+                if (stapel__is_valid(ctx, gg) != 1)
                     li->n_invalid++;
                 GEOSGeom_destroy_r(ctx->geos, gg);
             } else if (kind == STAPEL_CONV_BADCOORD) {
