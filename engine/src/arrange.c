@@ -305,6 +305,8 @@ typedef struct ptmap {
     pt_slot *slots;
     size_t cap;
     size_t n;
+    stapel__ipt *by_id; /* the points in the order they were added: point of id i */
+    size_t by_id_cap;
 } ptmap;
 
 static uint64_t pt_hash(stapel__ipt p)
@@ -316,6 +318,9 @@ static uint64_t pt_hash(stapel__ipt p)
     return h;
 }
 
+/* How far ahead a loop over segments asks for the slot it will probe. */
+#define PREFETCH_AHEAD 8
+
 static bool ptmap_init(ptmap *m, size_t expect)
 {
     m->cap = 64;
@@ -323,32 +328,36 @@ static bool ptmap_init(ptmap *m, size_t expect)
         m->cap *= 2;
     m->slots = calloc(m->cap, sizeof *m->slots);
     m->n = 0;
-    return m->slots != NULL;
+    m->by_id_cap = expect + 64;
+    m->by_id = malloc(m->by_id_cap * sizeof *m->by_id);
+    return m->slots != NULL && m->by_id != NULL;
 }
 
 static void ptmap_free(ptmap *m)
 {
     free(m->slots);
+    free(m->by_id);
 }
 
 /* The id of p, adding it when new. UINT32_MAX when out of memory. */
 static uint32_t ptmap_get(ptmap *m, stapel__ipt p)
 {
-    if (2 * (m->n + 1) > m->cap) {
-        ptmap bigger;
-        if (!ptmap_init(&bigger, m->cap))
+    if (2 * (m->n + 1) > m->cap) { /* keep the table at most half full */
+        size_t cap = 2 * m->cap;
+        pt_slot *slots = calloc(cap, sizeof *slots);
+        if (slots == NULL)
             return UINT32_MAX;
         for (size_t i = 0; i < m->cap; i++) {
             if (m->slots[i].val == 0)
                 continue;
-            size_t j = pt_hash(m->slots[i].key) & (bigger.cap - 1);
-            while (bigger.slots[j].val != 0)
-                j = (j + 1) & (bigger.cap - 1);
-            bigger.slots[j] = m->slots[i];
+            size_t j = pt_hash(m->slots[i].key) & (cap - 1);
+            while (slots[j].val != 0)
+                j = (j + 1) & (cap - 1);
+            slots[j] = m->slots[i];
         }
-        bigger.n = m->n;
-        ptmap_free(m);
-        *m = bigger;
+        free(m->slots);
+        m->slots = slots;
+        m->cap = cap;
     }
     size_t j = pt_hash(p) & (m->cap - 1);
     while (m->slots[j].val != 0) {
@@ -356,9 +365,17 @@ static uint32_t ptmap_get(ptmap *m, stapel__ipt p)
             return m->slots[j].val - 1;
         j = (j + 1) & (m->cap - 1);
     }
+    if (m->n == m->by_id_cap) {
+        stapel__ipt *d = realloc(m->by_id, 2 * m->by_id_cap * sizeof *d);
+        if (d == NULL)
+            return UINT32_MAX;
+        m->by_id = d;
+        m->by_id_cap *= 2;
+    }
     m->slots[j].key = p;
-    m->slots[j].val = (uint32_t)++m->n;
-    return (uint32_t)(m->n - 1);
+    m->slots[j].val = (uint32_t)(m->n + 1);
+    m->by_id[m->n] = p;
+    return (uint32_t)m->n++;
 }
 
 /* ---- a uniform grid of buckets ------------------------------------------- */
@@ -691,7 +708,7 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
         return STAPEL_OK;
 
     /* 1. Hot pixels: every segment end, then every rounded crossing. */
-    if (!ptmap_init(&hot, 2 * ns))
+    if (!ptmap_init(&hot, ns))
         goto oom;
     int64_t bx0 = INT64_MAX, by0 = INT64_MAX, bx1 = INT64_MIN, by1 = INT64_MIN;
     boxes = malloc(4 * ns * sizeof *boxes);
@@ -703,6 +720,10 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
     if (noded && (end_id = malloc(2 * ns * sizeof *end_id)) == NULL)
         goto oom;
     for (size_t i = 0; i < ns; i++) {
+        /* The table is far larger than the caches and its slots are read
+         * at random: ask for a slot some segments ahead. */
+        if (i + PREFETCH_AHEAD < ns)
+            __builtin_prefetch(&hot.slots[pt_hash(s[i + PREFETCH_AHEAD].b) & (hot.cap - 1)]);
         uint32_t ia = i > 0 && s[i].a.x == s[i - 1].b.x && s[i].a.y == s[i - 1].b.y
                           ? prev_b
                           : ptmap_get(&hot, s[i].a);
@@ -763,31 +784,27 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
 
     /* 2. Reroute every segment through the hot pixels it passes. */
     size_t n_hot = hot.n;
-    g.node = malloc((n_hot + 1) * sizeof *g.node);
-    int64_t *hboxes = malloc((n_hot + 1) * 4 * sizeof *hboxes);
-    if (g.node == NULL || hboxes == NULL) {
-        free(hboxes);
-        goto oom;
-    }
-    for (size_t i = 0; i < hot.cap; i++) {
-        if (hot.slots[i].val == 0)
-            continue;
-        uint32_t id = hot.slots[i].val - 1;
-        g.node[id] = hot.slots[i].key;
-        int64_t *b = hboxes + 4 * (size_t)id;
-        b[0] = b[2] = hot.slots[i].key.x;
-        b[1] = b[3] = hot.slots[i].key.y;
-    }
+    g.node = hot.by_id; /* the graph's nodes are the hot pixels, by id */
+    hot.by_id = NULL;
     g.n_nodes = n_hot;
+    int64_t *hboxes = NULL;
     if (noded) {
         /* Segments meet only at their ends already: each is one piece. */
-        free(hboxes);
         pcs = malloc((ns + 1) * sizeof *pcs);
         if (pcs == NULL)
             goto oom;
         for (size_t i = 0; i < ns; i++) {
             uint32_t u = end_id[2 * i], v = end_id[2 * i + 1];
             pcs[n_pcs++] = u < v ? (piece){u, v, s[i].owner, +1} : (piece){v, u, s[i].owner, -1};
+        }
+    } else {
+        hboxes = malloc((n_hot + 1) * 4 * sizeof *hboxes);
+        if (hboxes == NULL)
+            goto oom;
+        for (size_t id = 0; id < n_hot; id++) {
+            int64_t *b = hboxes + 4 * id;
+            b[0] = b[2] = g.node[id].x;
+            b[1] = b[3] = g.node[id].y;
         }
     }
     /* Four cells per hot pixel: hot pixels cluster where claims do, and

@@ -77,6 +77,12 @@ static bool cancel_shared(stapel__segs *segs)
     enum { UNSEEN, DROP, KEEP };
     memset(keep, UNSEEN, n);
     for (size_t i = 0; i < n;) {
+        /* Hash order is random in memory: ask for the edges a few runs
+         * ahead while this one is compared. */
+        if (i + 16 < n) {
+            __builtin_prefetch(&v[k[i + 16] & 0xffffffffu]);
+            __builtin_prefetch(&keep[k[i + 16] & 0xffffffffu], 1);
+        }
         size_t j = i + 1;
         while (j < n && (k[j] >> 32) == (k[i] >> 32))
             j++;
