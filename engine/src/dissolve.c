@@ -109,13 +109,10 @@ static bool cancel_shared(stapel__segs *segs)
                 sum += fy ? 1 : -1;
                 keep[iy] = DROP;
             }
+            stapel__ipt from = sum > 0 ? lo : hi, to = sum > 0 ? hi : lo;
             for (size_t y = x; y < j && sum != 0; y++) {
                 size_t iy = k[y] & 0xffffffffu;
-                if (keep[iy] != DROP || cmp_ipt(v[iy].a, v[iy].b) != (sum > 0 ? -1 : 1))
-                    continue;
-                bool fy = sum > 0;
-                if (cmp_ipt(fy ? v[iy].a : v[iy].b, lo) != 0 ||
-                    cmp_ipt(fy ? v[iy].b : v[iy].a, hi) != 0)
+                if (keep[iy] != DROP || cmp_ipt(v[iy].a, from) != 0 || cmp_ipt(v[iy].b, to) != 0)
                     continue;
                 keep[iy] = KEEP;
                 sum += sum > 0 ? -1 : 1;

@@ -15,8 +15,9 @@
  * answered here first: the ring is simple when no two of its edges meet
  * except neighbours at their common corner. Every orientation that decides
  * this is taken only when its sign is certain in double arithmetic; when one
- * is not (collinear or nearly so), or the polygon has holes or parts, GEOS's
- * own test decides. So the answer is always GEOS's, at a fraction of its cost.
+ * is not (a corner on or very near another edge, a ring folding back), or the
+ * polygon has holes or parts, GEOS's own test decides. So the answer is
+ * always GEOS's, at a fraction of its cost.
  */
 #include "geom.h"
 
