@@ -55,8 +55,11 @@ static void print_text(const stapel_source_info *info)
         for (size_t k = 0; k < l->n_fields; k++)
             printf("%s %s (%s)", k > 0 ? "," : "", l->fields[k].name, l->fields[k].type);
         printf("\n");
-        printf("    geometries: %lld null, %lld empty, %lld invalid\n", (long long)l->n_null,
+        printf("    geometries: %lld null, %lld empty, %lld invalid", (long long)l->n_null,
                (long long)l->n_empty, (long long)l->n_invalid);
+        if (l->n_unreadable > 0)
+            printf(", %lld unreadable (damaged)", (long long)l->n_unreadable);
+        printf("\n");
     }
 }
 
@@ -101,6 +104,7 @@ static json_object *to_json(const stapel_source_info *info)
         json_object_object_add(o, "null_geometries", json_object_new_int64(l->n_null));
         json_object_object_add(o, "empty_geometries", json_object_new_int64(l->n_empty));
         json_object_object_add(o, "invalid_geometries", json_object_new_int64(l->n_invalid));
+        json_object_object_add(o, "unreadable_geometries", json_object_new_int64(l->n_unreadable));
         json_object_array_add(layers, o);
     }
     json_object_object_add(src, "layers", layers);

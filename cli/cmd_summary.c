@@ -229,7 +229,7 @@ static int summary_run(int argc, char **argv)
             for (size_t i = 0; i < sm->n_zones; i++)
                 fprintf(stderr, "%s %s", i > 0 ? "," : "", sm->zones[i].zone);
             fputc('\n', stderr);
-            rc = EXIT_FAIL;
+            rc = EXIT_USAGE; /* as render: an unknown zone is a usage error */
             goto done;
         }
     }

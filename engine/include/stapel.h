@@ -122,6 +122,7 @@ typedef struct stapel_layer_info {
     int64_t n_null;    /* features without a geometry */
     int64_t n_empty;   /* features with an empty geometry */
     int64_t n_invalid; /* non-empty geometries that GEOS finds invalid */
+    int64_t n_unreadable; /* geometries the driver could not decode (damaged) */
 } stapel_layer_info;
 
 /* What one source holds. */
@@ -190,7 +191,7 @@ const char *stapel_rules_theme(const stapel_rules *rules, size_t i);
 
 /* Options of a stack job. Initialise with STAPEL_STACK_OPTS_INIT. */
 typedef struct stapel_stack_opts {
-    const char *t_srs;    /* working and output CRS; NULL means "EPSG:28992" */
+    const char *t_srs;    /* working and output CRS, in metres; NULL means "EPSG:28992" */
     const char *s_srs;    /* CRS assumed for sources that have none; NULL: none */
     double grid;          /* snap grid in CRS units; 0 means 0.001 (1 mm) */
     int threads;          /* worker threads; 0 means one per core */

@@ -70,7 +70,7 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, OGRL
     if (li->name == NULL || li->geometry_type == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     li->n_features = OGR_L_GetFeatureCount(l, 1);
-    if (crs_describe(li, OGR_L_GetSpatialRef(l)) != STAPEL_OK)
+    if (crs_describe(li, stapel__layer_srs(l)) != STAPEL_OK)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
 
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
@@ -102,13 +102,18 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, OGRL
 
     OGR_L_ResetReading(l);
     OGRFeatureH f;
-    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+    for (;;) {
+        CPLErrorReset(); /* so that an error below is this feature's */
+        if ((f = OGR_L_GetNextFeature(l)) == NULL)
+            break;
         if (stapel__cancelled(ctx)) {
             OGR_F_Destroy(f);
             return stapel__fail(ctx, STAPEL_ECANCELLED, "%s: cancelled", source);
         }
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
-        if (g == NULL) {
+        if (g == NULL && CPLGetLastErrorType() >= CE_Failure) {
+            li->n_unreadable++;
+        } else if (g == NULL) {
             li->n_null++;
         } else if (OGR_G_IsEmpty(g)) {
             li->n_empty++;

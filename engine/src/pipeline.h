@@ -98,8 +98,8 @@ bool stapel__item_rings(stapel_ctx *ctx, stapel__item *it, double grid);
 double stapel__rings_area(stapel__rings r, double grid);
 
 /* Read the claim and zone layers of job into in (zero-initialised by the
- * caller), on the job's grid (default: 1 mm, or 1e-8 degrees in a geographic
- * CRS). Updates the layer counters of job. On failure in holds what was read
+ * caller), on the job's grid (default: 1 mm). The working CRS must measure in
+ * metres (STAPEL_EINVAL otherwise). Updates the layer counters of job. On failure in holds what was read
  * so far; free it with stapel__input_clear(). */
 stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job *job);
 

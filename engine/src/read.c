@@ -190,6 +190,23 @@ static void report_layer(stapel_ctx *ctx, const stapel__layer *r)
                     (long long)r->n_empty, r->n_empty == 1 ? "y" : "ies", layer, src);
 }
 
+/* A feature whose geometry the driver could not decode: a damaged claim must
+ * not vanish from the stack as if it were empty. */
+static stapel_status unreadable(stapel_ctx *ctx, const read_spec *spec, const char *layer,
+                                long long fid)
+{
+    char hint[256] = "mend it in the source";
+    const stapel__layer *rec = spec->rec;
+    if (rec != NULL && rec->where == NULL)
+        snprintf(hint, sizeof hint, "mend it, or leave it out with --where '%s=FID <> %lld'",
+                 rec->theme, fid);
+    else if (rec != NULL)
+        snprintf(hint, sizeof hint, "mend it, or leave it out by adding AND FID <> %lld to the "
+                 "--where of %s", fid, rec->theme);
+    return stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s: feature %lld: cannot read its geometry "
+                        "(%s); %s", spec->source, layer, fid, stapel__gdal_error("damaged"), hint);
+}
+
 static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_spec *spec,
                                 OGRSpatialReferenceH target, const sane_box *sane,
                                 const char *s_srs, double grid)
@@ -214,6 +231,13 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     const char *layer = OGR_L_GetName(l);
 
     OGRwkbGeometryType lt = OGR_L_GetGeomType(l);
+    if (OGR_FD_GetGeomFieldCount(OGR_L_GetLayerDefn(l)) == 0) {
+        st = stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s has no geometry column; %s", src,
+                          layer,
+                          spec->field != NULL ? "zone layers must be polygons"
+                                              : "claim layers must be polygons");
+        goto done;
+    }
     if (is_linear_or_point(lt)) {
         st = stapel__fail(ctx, STAPEL_EDATA,
                           "%s: layer %s holds %s geometries; %s must be polygons", src, layer,
@@ -256,18 +280,23 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         free(ignored);
     }
     if (spec->where != NULL && OGR_L_SetAttributeFilter(l, spec->where) != OGRERR_NONE) {
-        st = stapel__fail(ctx, STAPEL_EINVAL, "%s: layer %s: bad attribute filter '%s': %s", src,
-                          layer, spec->where, stapel__gdal_error("syntax error"));
+        /* OGR's parser adds lines that point at the error: keep one line,
+         * as every message has. */
+        const char *m = stapel__gdal_error("syntax error");
+        const char *cut = strstr(m, ". Occurred around");
+        int n = (int)(cut != NULL ? (size_t)(cut - m) : strcspn(m, "\n"));
+        st = stapel__fail(ctx, STAPEL_EINVAL, "%s: layer %s: bad attribute filter '%s': %.*s", src,
+                          layer, spec->where, n, m);
         goto done;
     }
 
-    OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(l);
+    OGRSpatialReferenceH srs = stapel__layer_srs(l);
     if (srs == NULL) {
         if (s_srs == NULL) {
             st = stapel__fail(ctx, STAPEL_ECRS,
                               "%s: layer %s has no coordinate reference system (a shapefile "
-                              "without .prj?); say which it is with --s_srs, e.g. --s_srs "
-                              "EPSG:28992",
+                              "without .prj, or a GeoPackage layer with an undefined one?); say "
+                              "which it is with --s_srs, e.g. --s_srs EPSG:28992",
                               src, layer);
             goto done;
         }
@@ -300,7 +329,10 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     int64_t total = OGR_L_GetFeatureCount(l, 1);
     int64_t n_read = 0, n_repaired = 0, n_empty = 0;
     OGR_L_ResetReading(l);
-    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+    for (;;) {
+        CPLErrorReset(); /* so that an error below is this feature's */
+        if ((f = OGR_L_GetNextFeature(l)) == NULL)
+            break;
         n_read++;
         long long fid = (long long)OGR_F_GetFID(f);
         if ((n_read & 1023) == 0) {
@@ -312,6 +344,11 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                 stapel__progress(ctx, "reading", (double)n_read / (double)total);
         }
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        if (g == NULL && CPLGetLastErrorType() >= CE_Failure) {
+            /* Not a null geometry: the driver could not decode it. */
+            st = unreadable(ctx, spec, layer, fid);
+            goto done;
+        }
         if (g == NULL || OGR_G_IsEmpty(g)) {
             n_empty++;
             OGR_F_Destroy(f);
@@ -419,6 +456,12 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         OGR_F_Destroy(f);
         f = NULL;
     }
+    if (CPLGetLastErrorType() >= CE_Failure) {
+        /* The driver gave up before the end of the layer. */
+        st = stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s: reading stopped after %lld features: %s",
+                          src, layer, (long long)n_read, stapel__gdal_error("unknown error"));
+        goto done;
+    }
     stapel__progress(ctx, "reading", 1.0);
     if (spec->rec != NULL) {
         spec->rec->n_read = n_read;
@@ -474,6 +517,43 @@ static stapel_status read_claim_layer(stapel_ctx *ctx, size_t i, void *user)
     return st;
 }
 
+/* Areas are written as square metres and the snap grid is 1 mm: the working
+ * CRS must be projected (or local) and measure in metres. */
+static stapel_status check_target(stapel_ctx *ctx, OGRSpatialReferenceH target, const char *name)
+{
+    const char *why = NULL;
+    char *unit = NULL;
+    char buf[128];
+    if (OSRIsGeographic(target)) {
+        why = "geographic (in degrees)";
+    } else if (OSRIsGeocentric(target)) {
+        why = "geocentric";
+    } else if (fabs(OSRGetLinearUnits(target, &unit) - 1.0) > 1e-12) {
+        snprintf(buf, sizeof buf, "in %s, not metres", unit != NULL ? unit : "another unit");
+        why = buf;
+    }
+    if (why == NULL)
+        return STAPEL_OK;
+    return stapel__fail(ctx, STAPEL_EINVAL,
+                        "working CRS '%s' is %s; stapel measures areas in square metres, so "
+                        "give --t_srs a projected CRS in metres, e.g. EPSG:28992 (RD New)",
+                        name, why);
+}
+
+/* --s_srs is checked even when no source needs it, so a typo shows at once. */
+static stapel_status check_source_srs(stapel_ctx *ctx, const char *s_srs)
+{
+    OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+    if (srs == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    stapel_status st = STAPEL_OK;
+    if (OSRSetFromUserInput(srs, s_srs) != OGRERR_NONE)
+        st = stapel__fail(ctx, STAPEL_EINVAL, "unknown source CRS '%s' (--s_srs): %s", s_srs,
+                          stapel__gdal_error("not a CRS GDAL knows"));
+    OSRDestroySpatialReference(srs);
+    return st;
+}
+
 stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job *job)
 {
     stapel_status st = STAPEL_OK;
@@ -484,13 +564,16 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
         goto done;
     }
     if (OSRSetFromUserInput(target, job->t_srs) != OGRERR_NONE) {
-        st = stapel__fail(ctx, STAPEL_EINVAL, "unknown target CRS '%s'", job->t_srs);
+        st = stapel__fail(ctx, STAPEL_EINVAL, "unknown target CRS '%s' (--t_srs)", job->t_srs);
         goto done;
     }
     OSRSetAxisMappingStrategy(target, OAMS_TRADITIONAL_GIS_ORDER);
-    double grid = job->opts.grid;
-    if (grid <= 0)
-        grid = OSRIsGeographic(target) ? 1e-8 : 0.001;
+    st = check_target(ctx, target, job->t_srs);
+    if (st == STAPEL_OK && job->s_srs != NULL)
+        st = check_source_srs(ctx, job->s_srs);
+    if (st != STAPEL_OK)
+        goto done;
+    double grid = job->opts.grid > 0 ? job->opts.grid : 0.001;
     in->grid = grid;
     char *wkt = NULL;
     if (OSRExportToWkt(target, &wkt) != OGRERR_NONE) {

@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 stapel_status stapel__source_split(stapel_ctx *ctx, const char *source, char **dataset,
                                    char **layer)
@@ -48,8 +50,15 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
 {
     *out = NULL;
     struct stat sb;
-    if (!is_connection_string(dataset) && stat(dataset, &sb) != 0)
-        return stapel__fail(ctx, STAPEL_EIO, "cannot open '%s': %s", dataset, strerror(errno));
+    if (!is_connection_string(dataset)) {
+        /* Missing or unreadable: the system's reason, not GDAL's guess that
+         * it knows no such format. */
+        int fd = stat(dataset, &sb) == 0 ? open(dataset, O_RDONLY | O_NONBLOCK) : -1;
+        if (fd < 0)
+            return stapel__fail(ctx, STAPEL_EIO, "cannot open '%s': %s", dataset,
+                                strerror(errno));
+        close(fd);
+    }
     CPLErrorReset();
     GDALDatasetH ds = GDALOpenEx(dataset, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
     if (ds == NULL)
@@ -99,4 +108,18 @@ stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH d
     }
     *out = l;
     return STAPEL_OK;
+}
+
+OGRSpatialReferenceH stapel__layer_srs(OGRLayerH l)
+{
+    OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(l);
+    if (srs == NULL || OSRGetAuthorityCode(srs, NULL) != NULL)
+        return srs;
+    /* A GeoPackage layer written without a CRS has srs_id 0 or -1, which GDAL
+     * reads as these two placeholders (GeoPackage 1.3, 1.1.2.1.1). */
+    const char *name = OSRGetName(srs);
+    if (name != NULL && (EQUAL(name, "Undefined geographic SRS") ||
+                         EQUAL(name, "Undefined Cartesian SRS")))
+        return NULL;
+    return srs;
 }

@@ -22,6 +22,10 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
 stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH ds,
                                  const char *source, const char *layer_name);
 
+/* The layer's CRS, borrowed; NULL when it has none, including a GeoPackage's
+ * "Undefined geographic SRS" and "Undefined Cartesian SRS" placeholders. */
+OGRSpatialReferenceH stapel__layer_srs(OGRLayerH l);
+
 /* How an OGR geometry converts to GEOS. */
 typedef enum stapel__conv {
     STAPEL_CONV_OK,       /* *out holds a polygonal geometry */
