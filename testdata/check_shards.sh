@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A run split into 4 shards and merged gives the same stack as one run: the
-# same faces per class and per zone, the same zone summaries, and the merged
-# output passes the independent oracle (no overlaps, area conservation,
-# point-in-polygon labels).
+# same faces per class and per zone, the same zone summaries, the same
+# run_info rows (but for the merged row), and the merged output passes the
+# independent oracle (no overlaps, area conservation, point-in-polygon labels).
 #
 #   check_shards.sh STAPEL SCRATCH SCALE SEED
 set -euo pipefail
@@ -38,8 +38,13 @@ def tables(path):
         k = (f["province"], f["novex"], f["theme_a"], f["theme_b"])
         conf[k] = conf.get(k, 0) + f["area_m2"]
     return faces, per_class, per_zone, summ, conf
+def run_info(path):
+    ds = ogr.Open(path)
+    return [(f["key"], f["value"]) for f in ds.GetLayerByName("run_info") if f["key"] != "merged"]
 a, b = tables(sys.argv[1]), tables(sys.argv[2])
 bad = []
+if run_info(sys.argv[1]) != run_info(sys.argv[2]):
+    bad.append("run_info %s vs %s" % (run_info(sys.argv[1]), run_info(sys.argv[2])))
 def close(x, y):
     return abs(x - y) <= 1e-9 * max(1.0, abs(x), abs(y)) + 1e-6
 if a[0] != b[0]:

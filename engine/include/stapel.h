@@ -279,8 +279,10 @@ stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, cons
 
 /* Join the GeoPackages that the shards of one run wrote ("stapel stack
  * --shard i/N", every i once) into one stack: faces cut by shard borders are
- * merged and the conflicts and summaries recomputed. Caller owns *out; free
- * with stapel_stack_free(). */
+ * merged and the conflicts and summaries recomputed. Parts whose run_info
+ * differs in any row but shard (docs/FORMAT.md), shards given twice or
+ * missing, and shards of older versions are refused with STAPEL_EDATA and a
+ * message naming the files. Caller owns *out; free with stapel_stack_free(). */
 stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char *const *parts,
                                  size_t n_parts);
 

@@ -342,10 +342,19 @@ void stapel__sort_hi32(uint64_t *keys, uint64_t *tmp, size_t n)
 
 uint64_t stapel__str_hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = STAPEL__HASH_INIT;
     for (; *s != '\0'; s++) {
         h ^= (unsigned char)*s;
         h *= 1099511628211ull;
     }
     return h;
+}
+
+uint64_t stapel__hash_more(uint64_t h, const char *s)
+{
+    for (; *s != '\0'; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    return h * 1099511628211ull; /* the NUL: h ^= 0, then the multiply */
 }

@@ -118,6 +118,13 @@ void stapel__sort_hi32(uint64_t *keys, uint64_t *tmp, size_t n);
 /* FNV-1a hash of a string, for the string maps. */
 uint64_t stapel__str_hash(const char *s);
 
+/* FNV-1a hash of a sequence of strings: start with STAPEL__HASH_INIT and
+ * feed each string in turn. Each string is hashed with its terminating NUL,
+ * so ("ab", "c") and ("a", "bc") differ. For fingerprints that are written to
+ * files: the result is the same on every machine. */
+#define STAPEL__HASH_INIT 1469598103934665603ull
+uint64_t stapel__hash_more(uint64_t h, const char *s);
+
 /* A source string split into the dataset name and an optional layer name
  * ("PATH|layername=NAME"). Caller owns both strings; free with free(). */
 stapel_status stapel__source_split(stapel_ctx *ctx, const char *source, char **dataset,

@@ -7,11 +7,16 @@
  * attributes (claim ids, province and NOVEX names), merges the seam faces of
  * equal label across shards exactly as a single run merges them across
  * tiles, and recomputes conflicts and summaries. Shards must come from one
- * run: the same N, each index once.
+ * run: the same N, each index once, and the same run_info apart from the
+ * shard row (grid, layers, zones, rules, CRS and tiling: see describe_run in
+ * stack.c); the rules table of each part must match its rules_hash. The
+ * output keeps the first part's run_info rows, so its layers keep their
+ * sources and order.
  */
 #include "pipeline.h"
 #include "source.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,6 +86,9 @@ typedef struct part {
     GDALDatasetH ds;
     int index, count;
     double grid;
+    stapel__kv *rows; /* its run_info, in table order */
+    size_t n_rows;
+    stapel_rules *rules; /* its rules table */
 } part;
 
 typedef struct ids_buf {
@@ -116,6 +124,42 @@ typedef struct merger {
     size_t n_zone_items, n_prov;
 } merger;
 
+static stapel_status read_rules(stapel_ctx *ctx, GDALDatasetH ds, const char *path,
+                                stapel_rules **out)
+{
+    stapel_status st = stapel__rules_new(ctx, out, path);
+    OGRLayerH l = GDALDatasetGetLayerByName(ds, "rules");
+    if (st != STAPEL_OK)
+        return st;
+    if (l == NULL)
+        return stapel__fail(ctx, STAPEL_EDATA, "%s: no rules table", path);
+    OGRFeatureH f;
+    OGR_L_ResetReading(l);
+    while ((f = OGR_L_GetNextFeature(l)) != NULL && st == STAPEL_OK) {
+        stapel_verdict v;
+        if (!stapel__verdict_parse(OGR_F_GetFieldAsString(f, 2), &v))
+            st = stapel__fail(ctx, STAPEL_EDATA, "%s: rules: bad verdict '%s'", path,
+                              OGR_F_GetFieldAsString(f, 2));
+        else
+            st = stapel__rules_add(ctx, *out, OGR_F_GetFieldAsString(f, 0),
+                                   OGR_F_GetFieldAsString(f, 1), v,
+                                   OGR_F_IsFieldSetAndNotNull(f, 3) ? OGR_F_GetFieldAsString(f, 3)
+                                                                    : NULL,
+                                   (int)OGR_F_GetFID(f) + 1);
+        OGR_F_Destroy(f);
+    }
+    return st;
+}
+
+/* The value of the first run_info row named key, or NULL. */
+static const char *run_value(const part *p, const char *key)
+{
+    for (size_t i = 0; i < p->n_rows; i++)
+        if (strcmp(p->rows[i].key, key) == 0)
+            return p->rows[i].value;
+    return NULL;
+}
+
 static stapel_status read_run_info(stapel_ctx *ctx, part *p)
 {
     OGRLayerH l = GDALDatasetGetLayerByName(p->ds, "run_info");
@@ -124,46 +168,150 @@ static stapel_status read_run_info(stapel_ctx *ctx, part *p)
                             "%s: no run_info table; is it written by 'stapel stack --shard'?",
                             p->path);
     OGRFeatureH f;
+    bool ok = true;
     OGR_L_ResetReading(l);
-    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+    while (ok && (f = OGR_L_GetNextFeature(l)) != NULL) {
         const char *k = OGR_F_GetFieldAsString(f, 0), *v = OGR_F_GetFieldAsString(f, 1);
         if (strcmp(k, "shard") == 0 && sscanf(v, "%d/%d", &p->index, &p->count) != 2)
             p->index = p->count = 0;
         if (strcmp(k, "grid") == 0)
             p->grid = atof(v);
+        ok = stapel__kv_push(&p->rows, &p->n_rows, k, v);
         OGR_F_Destroy(f);
     }
+    if (!ok)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     if (p->count <= 0)
         return stapel__fail(ctx, STAPEL_EDATA,
                             "%s: not a shard (made without --shard); only shards can be merged",
                             p->path);
+    /* Shards of older versions record too little to tell their run. */
+    const char *hash = run_value(p, "rules_hash");
+    if (run_value(p, "tiling") == NULL || hash == NULL)
+        return stapel__fail(ctx, STAPEL_EDATA,
+                            "%s: made by an older stapel, whose run_info (no tiling and "
+                            "rules_hash rows) cannot tell which run a shard belongs to; make "
+                            "all shards again with stapel %s",
+                            p->path, STAPEL_VERSION);
+    stapel_status st = read_rules(ctx, p->ds, p->path, &p->rules);
+    if (st != STAPEL_OK)
+        return st;
+    char mine[32];
+    snprintf(mine, sizeof mine, "%016" PRIx64, stapel__rules_hash(p->rules));
+    if (strcmp(mine, hash) != 0)
+        return stapel__fail(ctx, STAPEL_EDATA,
+                            "%s: the rules table does not match the rules_hash of its run_info "
+                            "(was it edited?)",
+                            p->path);
     return STAPEL_OK;
 }
 
-static stapel_status read_rules(merger *m, GDALDatasetH ds, const char *path)
+/* Rows that may differ between the shards of one run. */
+static bool per_part(const char *key)
 {
-    stapel_status st = stapel__rules_new(m->ctx, &m->s->rules, path);
-    OGRLayerH l = GDALDatasetGetLayerByName(ds, "rules");
-    if (st != STAPEL_OK)
-        return st;
-    if (l == NULL)
-        return stapel__fail(m->ctx, STAPEL_EDATA, "%s: no rules table", path);
-    OGRFeatureH f;
-    OGR_L_ResetReading(l);
-    while ((f = OGR_L_GetNextFeature(l)) != NULL && st == STAPEL_OK) {
-        stapel_verdict v;
-        if (!stapel__verdict_parse(OGR_F_GetFieldAsString(f, 2), &v))
-            st = stapel__fail(m->ctx, STAPEL_EDATA, "%s: rules: bad verdict '%s'", path,
-                              OGR_F_GetFieldAsString(f, 2));
-        else
-            st = stapel__rules_add(m->ctx, m->s->rules, OGR_F_GetFieldAsString(f, 0),
-                                   OGR_F_GetFieldAsString(f, 1), v,
-                                   OGR_F_IsFieldSetAndNotNull(f, 3) ? OGR_F_GetFieldAsString(f, 3)
-                                                                    : NULL,
-                                   (int)OGR_F_GetFID(f) + 1);
-        OGR_F_Destroy(f);
+    return strcmp(key, "shard") == 0 || strcmp(key, "merged") == 0;
+}
+
+/* The length of v to show in a message: at most about 200 bytes, not
+ * splitting a UTF-8 character. */
+static int shown(const char *v)
+{
+    size_t n = strlen(v);
+    if (n <= 200)
+        return (int)n;
+    n = 200;
+    while (n > 0 && ((unsigned char)v[n] & 0xc0) == 0x80)
+        n--;
+    return (int)n;
+}
+
+/* The arguments of "%.*s%s" for v: its shown part, and "..." if cut. */
+#define SHOWN(v) shown(v), (v), ((size_t)shown(v) < strlen(v) ? "..." : "")
+
+/* The index of the n-th run_info row named key in p (n from 0), or SIZE_MAX. */
+static size_t nth_row(const part *p, const char *key, size_t n)
+{
+    for (size_t i = 0; i < p->n_rows; i++)
+        if (strcmp(p->rows[i].key, key) == 0 && n-- == 0)
+            return i;
+    return SIZE_MAX;
+}
+
+/* The first row of a key that a lacks, or that has a value in one part and
+ * not in the other: key by key, in a's order, then b's keys that a lacks. */
+static stapel_status key_differs(stapel_ctx *ctx, const part *a, const part *b, const char *key)
+{
+    for (size_t n = 0;; n++) {
+        size_t i = nth_row(a, key, n), j = nth_row(b, key, n);
+        if (i == SIZE_MAX && j == SIZE_MAX)
+            return STAPEL_OK;
+        if (j == SIZE_MAX)
+            return stapel__fail(ctx, STAPEL_EDATA,
+                                "%s is not from the same run as %s: it has no %s row "
+                                "'%.*s%s', which %s has",
+                                b->path, a->path, key, SHOWN(a->rows[i].value), a->path);
+        if (i == SIZE_MAX)
+            return stapel__fail(ctx, STAPEL_EDATA,
+                                "%s is not from the same run as %s: it has %s row '%.*s%s', "
+                                "which %s does not have",
+                                b->path, a->path, key, SHOWN(b->rows[j].value), a->path);
+        if (strcmp(a->rows[i].value, b->rows[j].value) != 0)
+            return stapel__fail(ctx, STAPEL_EDATA,
+                                "%s is not from the same run as %s: %s '%.*s%s' where %s has "
+                                "'%.*s%s'",
+                                b->path, a->path, key, SHOWN(b->rows[j].value), a->path,
+                                SHOWN(a->rows[i].value));
     }
+}
+
+/* Whether b comes from the same run as a: every run_info row but the
+ * per-part ones equal, the rows of each key in the same order. On a
+ * difference, the message names both files and the first row that differs
+ * (in a's order of keys). */
+static stapel_status same_run(stapel_ctx *ctx, const part *a, const part *b)
+{
+    stapel_status st = STAPEL_OK;
+    for (size_t i = 0; i < a->n_rows && st == STAPEL_OK; i++)
+        if (!per_part(a->rows[i].key) && nth_row(a, a->rows[i].key, 0) == i)
+            st = key_differs(ctx, a, b, a->rows[i].key);
+    for (size_t j = 0; j < b->n_rows && st == STAPEL_OK; j++)
+        if (!per_part(b->rows[j].key) && nth_row(a, b->rows[j].key, 0) == SIZE_MAX)
+            st = key_differs(ctx, a, b, b->rows[j].key);
     return st;
+}
+
+/* The claim layers of the run, from the first part's layer rows: the
+ * stack's layers, in order, and the theme map that the claim ids resolve
+ * against (a theme maps to its first layer). */
+static stapel_status run_layers(merger *m, const part *p)
+{
+    stapel_stack *s = m->s;
+    size_t n = 0;
+    for (size_t i = 0; i < p->n_rows; i++)
+        n += strcmp(p->rows[i].key, "layer") == 0;
+    s->layer_themes = calloc(n + 1, sizeof *s->layer_themes);
+    s->layer_sources = calloc(n + 1, sizeof *s->layer_sources);
+    if (s->layer_themes == NULL || s->layer_sources == NULL)
+        return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < p->n_rows; i++) {
+        if (strcmp(p->rows[i].key, "layer") != 0)
+            continue;
+        const char *v = p->rows[i].value, *eq = strchr(v, '=');
+        if (eq == NULL || eq == v)
+            return stapel__fail(m->ctx, STAPEL_EDATA,
+                                "%s: run_info: layer '%s' is not theme=source", p->path, v);
+        size_t k = s->n_layers;
+        s->layer_themes[k] = stapel__strdup(v);
+        s->layer_sources[k] = stapel__strdup(eq + 1);
+        s->n_layers++;
+        if (s->layer_themes[k] == NULL || s->layer_sources[k] == NULL)
+            return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
+        s->layer_themes[k][eq - v] = '\0';
+        bool added;
+        if (strmap_get(&m->themes, s->layer_themes[k], (uint32_t)k, &added) == UINT32_MAX)
+            return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    return STAPEL_OK;
 }
 
 static stapel_status to_geos(merger *m, OGRGeometryH g, GEOSGeometry **out, const char *path,
@@ -285,9 +433,16 @@ static stapel_status claim_ids(merger *m, const char *json, ids_buf *ids, const 
         memcpy(theme, p + 1, (size_t)(colon - p - 1));
         theme[colon - p - 1] = '\0';
         bool added;
-        uint32_t t = strmap_get(&m->themes, theme, (uint32_t)m->themes.n, &added);
+        uint32_t t = strmap_get(&m->themes, theme, UINT32_MAX - 1, &added);
+        if (t == UINT32_MAX)
+            return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
+        if (added || t == UINT32_MAX - 1)
+            return stapel__fail(m->ctx, STAPEL_EDATA,
+                                "%s: stack feature %lld has a claim of theme '%s', which no layer "
+                                "row of its run_info has",
+                                path, fid, theme);
         uint32_t c = strmap_get(&m->claims, id, (uint32_t)m->n_claims, &added);
-        if (t == UINT32_MAX || c == UINT32_MAX)
+        if (c == UINT32_MAX)
             return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
         if (added) {
             if (m->n_claims == m->cap_claims) {
@@ -411,12 +566,13 @@ stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char
     int count = parts[0].count;
     for (size_t i = 0; i < n_paths && st == STAPEL_OK; i++) {
         if (parts[i].count != count)
-            st = stapel__fail(ctx, STAPEL_EDATA, "%s is shard %d/%d but %s is %d/%d", paths[0],
-                              parts[0].index, count, parts[i].path, parts[i].index,
-                              parts[i].count);
+            st = stapel__fail(ctx, STAPEL_EDATA, "%s is shard %d/%d but %s is %d/%d", parts[0].path,
+                              parts[0].index, count, parts[i].path, parts[i].index, parts[i].count);
         else if (i > 0 && parts[i].index == parts[i - 1].index)
             st = stapel__fail(ctx, STAPEL_EDATA, "%s and %s are both shard %d/%d",
                               parts[i - 1].path, parts[i].path, parts[i].index, count);
+        else if (i > 0)
+            st = same_run(ctx, &parts[0], &parts[i]);
     }
     if (st == STAPEL_OK && (int)n_paths != count) {
         stapel__buf b = {0};
@@ -436,11 +592,22 @@ stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char
     if (st != STAPEL_OK)
         goto done;
 
-    /* Rules, CRS and zones as the first shard has them. */
-    s->in.grid = parts[0].grid > 0 ? parts[0].grid : 0.001;
-    st = read_rules(&m, parts[0].ds, parts[0].path);
+    /* The run as the first shard has it: run_info rows, layers, rules, CRS
+     * and zones. */
+    s->n_parts = n_paths;
+    for (size_t i = 0; i < parts[0].n_rows && st == STAPEL_OK; i++) {
+        const stapel__kv *r = &parts[0].rows[i];
+        if (!per_part(r->key) && strcmp(r->key, "stapel_version") != 0 &&
+            !stapel__kv_push(&s->run, &s->n_run, r->key, r->value))
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    if (st == STAPEL_OK)
+        st = run_layers(&m, &parts[0]);
     if (st != STAPEL_OK)
         goto done;
+    s->in.grid = parts[0].grid > 0 ? parts[0].grid : 0.001;
+    s->rules = parts[0].rules;
+    parts[0].rules = NULL;
     OGRLayerH sl = GDALDatasetGetLayerByName(parts[0].ds, "stack");
     OGRSpatialReferenceH srs = sl != NULL ? OGR_L_GetSpatialRef(sl) : NULL;
     char *wkt = NULL;
@@ -491,25 +658,6 @@ stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char
             qsort(f->ids, f->n_ids, sizeof *f->ids, cmp_u32);
         }
     }
-    /* One layer per theme, in order of appearance. */
-    s->n_layers = m.themes.n;
-    s->layer_themes = calloc(s->n_layers + 1, sizeof *s->layer_themes);
-    s->layer_sources = calloc(s->n_layers + 1, sizeof *s->layer_sources);
-    if (s->layer_themes == NULL || s->layer_sources == NULL) {
-        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < m.themes.cap; i++) {
-        if (m.themes.keys[i] == NULL)
-            continue;
-        uint32_t t = m.themes.vals[i];
-        s->layer_themes[t] = stapel__strdup(m.themes.keys[i]);
-        s->layer_sources[t] = stapel__strdup("(merged shards)");
-        if (s->layer_themes[t] == NULL || s->layer_sources[t] == NULL) {
-            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-            goto done;
-        }
-    }
     st = stapel__stack_themes(ctx, s);
     if (st == STAPEL_OK)
         st = stapel__stack_assemble(ctx, s, n_paths, lists);
@@ -524,6 +672,8 @@ done:
         stapel__faces_free(lists[i].faces, lists[i].n);
         if (parts[i].ds != NULL)
             GDALClose(parts[i].ds);
+        stapel__kv_free(parts[i].rows, parts[i].n_rows);
+        stapel_rules_free(parts[i].rules);
     }
     stapel__gdal_pop();
     free(lists);

@@ -139,6 +139,12 @@ stapel_status stapel__tiling_make(stapel_ctx *ctx, stapel__tiling *t, const stap
 
 void stapel__tiling_clear(stapel__tiling *t);
 
+/* A fingerprint of the tiling: its domain and every tile's rectangle, in
+ * tile order, the same on every machine. Shards of one run have the same
+ * tiling (it depends on the data and the tile size alone), so run_info
+ * records it and a merge compares it. */
+uint64_t stapel__tiling_hash(const stapel__tiling *t);
+
 /* Overlay one tile: clip, node on the grid, polygonize and label. Appends the
  * faces covered by at least one claim to *faces (caller owns them; free with
  * stapel__faces_free()). */
@@ -187,6 +193,18 @@ typedef struct stapel__conflict {
     double area;
 } stapel__conflict;
 
+/* A row of the run_info table. */
+typedef struct stapel__kv {
+    char *key, *value;
+} stapel__kv;
+
+/* Append a row with copies of key and value to *rows (*n of them); false
+ * when out of memory. */
+bool stapel__kv_push(stapel__kv **rows, size_t *n, const char *key, const char *value);
+
+/* Free n rows and their strings. Accepts NULL. */
+void stapel__kv_free(stapel__kv *rows, size_t n);
+
 struct stapel_stack {
     GEOSContextHandle_t geos; /* frees the geometries */
     stapel__input in;         /* claim geometries are freed after the build */
@@ -210,6 +228,12 @@ struct stapel_stack {
     int shard_index, shard_count; /* 0/0 for a whole run */
     int threads;                  /* as asked for; 0: one per core */
     bool merged;                  /* joined from shards: seams not aligned */
+    size_t n_parts;               /* merged: the number of shards joined */
+    /* What identifies the run, as run_info rows after stapel_version and
+     * shard: the same in every shard of one run, and what a merge compares.
+     * Made by the build; a merge copies them from its first part. */
+    stapel__kv *run;
+    size_t n_run;
     stapel_stack_stats stats;
 };
 

@@ -295,6 +295,19 @@ bool stapel__verdict_parse(const char *s, stapel_verdict *out)
     return parse_verdict(s, out);
 }
 
+uint64_t stapel__rules_hash(const stapel_rules *rules)
+{
+    uint64_t h = STAPEL__HASH_INIT;
+    for (size_t i = 0; i < rules->n; i++) {
+        const stapel__rule *ru = &rules->rules[i];
+        h = stapel__hash_more(h, ru->a);
+        h = stapel__hash_more(h, ru->b);
+        h = stapel__hash_more(h, stapel_verdict_name(ru->verdict));
+        h = stapel__hash_more(h, ru->note != NULL ? ru->note : "");
+    }
+    return h;
+}
+
 stapel_status stapel__rules_clone(stapel_ctx *ctx, stapel_rules **out, const stapel_rules *src)
 {
     *out = NULL;

@@ -35,6 +35,11 @@ stapel_status stapel__rules_add(stapel_ctx *ctx, stapel_rules *r, const char *a,
 /* "conflict", "conditional" or "compatible" to a verdict; false otherwise. */
 bool stapel__verdict_parse(const char *s, stapel_verdict *out);
 
+/* A fingerprint of the rules (each rule's themes, verdict and note, in
+ * order; not the source's name), the same on every machine: what run_info
+ * records, and what a merge checks the rules table of each part against. */
+uint64_t stapel__rules_hash(const stapel_rules *rules);
+
 /* A deep copy. Caller owns *out; free with stapel_rules_free(). */
 stapel_status stapel__rules_clone(stapel_ctx *ctx, stapel_rules **out, const stapel_rules *src);
 

@@ -13,8 +13,10 @@
  */
 #include "arrange.h"
 #include "pipeline.h"
+#include "source.h"
 
 #include <ctype.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,6 +278,7 @@ void stapel_stack_free(stapel_stack *s)
     }
     free(s->layer_themes);
     free(s->layer_sources);
+    stapel__kv_free(s->run, s->n_run);
     free(s->zone_fields[0]);
     free(s->zone_fields[1]);
     stapel__input_clear(s->geos, &s->in);
@@ -981,6 +984,105 @@ done:
     return st;
 }
 
+/* ---- run identity -------------------------------------------------------- */
+
+bool stapel__kv_push(stapel__kv **rows, size_t *n, const char *key, const char *value)
+{
+    stapel__kv *d = realloc(*rows, (*n + 1) * sizeof *d);
+    if (d == NULL)
+        return false;
+    *rows = d;
+    d[*n].key = stapel__strdup(key);
+    d[*n].value = stapel__strdup(value);
+    if (d[*n].key == NULL || d[*n].value == NULL) {
+        free(d[*n].key);
+        free(d[*n].value);
+        return false;
+    }
+    (*n)++;
+    return true;
+}
+
+void stapel__kv_free(stapel__kv *rows, size_t n)
+{
+    for (size_t i = 0; rows != NULL && i < n; i++) {
+        free(rows[i].key);
+        free(rows[i].value);
+    }
+    free(rows);
+}
+
+/* The working CRS as AUTHORITY:CODE when it has one, else its WKT. Caller
+ * owns the result; NULL when out of memory. */
+static char *crs_name(stapel_ctx *ctx, const char *wkt)
+{
+    char *out = NULL;
+    stapel__gdal_push(ctx);
+    OGRSpatialReferenceH srs = OSRNewSpatialReference(wkt);
+    if (srs != NULL) {
+        const char *auth = OSRGetAuthorityName(srs, NULL);
+        const char *code = OSRGetAuthorityCode(srs, NULL);
+        if (auth != NULL && code != NULL) {
+            size_t n = strlen(auth) + strlen(code) + 2;
+            out = malloc(n);
+            if (out != NULL)
+                snprintf(out, n, "%s:%s", auth, code);
+        }
+        OSRDestroySpatialReference(srs);
+    }
+    stapel__gdal_pop();
+    return out != NULL ? out : stapel__strdup(wkt);
+}
+
+/* The run_info rows that identify the run (docs/FORMAT.md): everything a
+ * shard's faces depend on, so that a merge can tell shards of one run from
+ * shards of another. The order is fixed; a merge reports the first row that
+ * differs. */
+static stapel_status describe_run(stapel_ctx *ctx, stapel_stack *s, const stapel_job *job,
+                                  const stapel__tiling *tl)
+{
+    stapel__buf b = {0};
+    char num[64];
+    snprintf(num, sizeof num, "%.17g", s->in.grid);
+    bool ok = stapel__kv_push(&s->run, &s->n_run, "grid", num);
+    for (size_t i = 0; ok && i < job->n_layers; i++) {
+        b.len = 0;
+        ok = stapel__buf_printf(&b, "%s=%s", job->layers[i].theme, job->layers[i].source) &&
+             stapel__kv_push(&s->run, &s->n_run, "layer", b.data);
+    }
+    for (size_t i = 0; ok && i < job->n_layers; i++) {
+        if (job->layers[i].where == NULL)
+            continue;
+        b.len = 0;
+        ok = stapel__buf_printf(&b, "%s=%s", job->layers[i].theme, job->layers[i].where) &&
+             stapel__kv_push(&s->run, &s->n_run, "where", b.data);
+    }
+    const char *zone_key[2] = {"provinces", "novex"};
+    const char *field_key[2] = {"provinces_field", "novex_field"};
+    for (int k = 0; ok && k < 2; k++) {
+        if (job->zones[k].source == NULL)
+            continue;
+        ok = stapel__kv_push(&s->run, &s->n_run, zone_key[k], job->zones[k].source) &&
+             stapel__kv_push(&s->run, &s->n_run, field_key[k], job->zones[k].field);
+    }
+    snprintf(num, sizeof num, "%016" PRIx64, stapel__rules_hash(s->rules));
+    ok = ok && stapel__kv_push(&s->run, &s->n_run, "rules", s->rules->source) &&
+         stapel__kv_push(&s->run, &s->n_run, "rules_hash", num);
+    char *crs = ok ? crs_name(ctx, s->in.crs_wkt) : NULL;
+    ok = ok && crs != NULL && stapel__kv_push(&s->run, &s->n_run, "crs", crs);
+    free(crs);
+    if (ok && job->s_srs != NULL)
+        ok = stapel__kv_push(&s->run, &s->n_run, "s_srs", job->s_srs);
+    snprintf(num, sizeof num, "%zu", tl->n_tiles);
+    ok = ok && stapel__kv_push(&s->run, &s->n_run, "tiles", num);
+    snprintf(num, sizeof num, "%016" PRIx64, stapel__tiling_hash(tl));
+    ok = ok && stapel__kv_push(&s->run, &s->n_run, "tiling", num);
+    stapel__buf_free(&b);
+    if (!ok)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    return STAPEL_OK;
+}
+
 /* ---- build --------------------------------------------------------------- */
 
 static double now(void)
@@ -1080,6 +1182,9 @@ static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stap
     if (st != STAPEL_OK)
         goto done;
     s->stats.n_tiles = (int64_t)tl.n_tiles;
+    st = describe_run(ctx, s, job, &tl);
+    if (st != STAPEL_OK)
+        goto done;
     tout = calloc(tl.n_tiles > 0 ? tl.n_tiles : 1, sizeof *tout);
     if (tout == NULL) {
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");

@@ -13,6 +13,7 @@
 #include "pipeline.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -308,6 +309,23 @@ done:
         free(b.tiles[i].items);
     free(b.tiles);
     return st;
+}
+
+/* Coordinates go in as text of 17 digits: exact, and not tied to the byte
+ * order of a double. */
+static uint64_t hash_box(uint64_t h, double x0, double y0, double x1, double y1)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%.17g %.17g %.17g %.17g", x0, y0, x1, y1);
+    return stapel__hash_more(h, buf);
+}
+
+uint64_t stapel__tiling_hash(const stapel__tiling *t)
+{
+    uint64_t h = hash_box(STAPEL__HASH_INIT, t->xmin, t->ymin, t->xmax, t->ymax);
+    for (size_t i = 0; i < t->n_tiles; i++)
+        h = hash_box(h, t->tiles[i].xmin, t->tiles[i].ymin, t->tiles[i].xmax, t->tiles[i].ymax);
+    return h;
 }
 
 void stapel__tiling_clear(stapel__tiling *t)

@@ -876,7 +876,8 @@ static stapel_status write_run_info(writer *w, GDALDatasetH ds, const stapel_sta
         return st;
 
     st = create_table(w, ds, "run_info", "Over deze run",
-                      "How this stack was made: stapel version, grid, themes, sources, shard.", &l);
+                      "How this stack was made: stapel version, shard, and what identifies the "
+                      "run (grid, layers, zones, rules, CRS, tiling).", &l);
     if (st == STAPEL_OK)
         st = add_field(w, l, "key", OFTString, OFSTNone);
     if (st == STAPEL_OK)
@@ -886,36 +887,23 @@ static stapel_status write_run_info(writer *w, GDALDatasetH ds, const stapel_sta
     if (GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
         return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot start a transaction", w->tmp);
     defn = OGR_L_GetLayerDefn(l);
-    char grid[64], shard[64];
-    snprintf(grid, sizeof grid, "%.17g", s->in.grid);
+    /* The version, what part of the run this is, then the rows that identify
+     * the run (s->run; made by the build, copied by a merge). */
+    char shard[64], parts[64];
     snprintf(shard, sizeof shard, "%d/%d", s->shard_index, s->shard_count);
-    const char *kv[][2] = {{"stapel_version", STAPEL_VERSION}, {"grid", grid},
-                           {"shard", s->shard_count > 0 ? shard : NULL}};
-    for (size_t i = 0; i < sizeof kv / sizeof kv[0] + s->n_layers && st == STAPEL_OK; i++) {
-        const char *key, *value;
-        if (i < sizeof kv / sizeof kv[0]) {
-            key = kv[i][0];
-            value = kv[i][1];
-        } else {
-            key = s->layer_themes[i - sizeof kv / sizeof kv[0]];
-            value = s->layer_sources[i - sizeof kv / sizeof kv[0]];
-        }
+    snprintf(parts, sizeof parts, "%zu", s->n_parts);
+    const char *head[][2] = {{"stapel_version", STAPEL_VERSION},
+                             {"shard", s->shard_count > 0 ? shard : NULL},
+                             {"merged", s->merged ? parts : NULL}};
+    size_t n_head = sizeof head / sizeof head[0];
+    for (size_t i = 0; i < n_head + s->n_run && st == STAPEL_OK; i++) {
+        const char *key = i < n_head ? head[i][0] : s->run[i - n_head].key;
+        const char *value = i < n_head ? head[i][1] : s->run[i - n_head].value;
         if (value == NULL)
             continue;
         OGRFeatureH f = OGR_F_Create(defn);
-        OGR_F_SetFieldString(f, 0, i < sizeof kv / sizeof kv[0] ? key : "layer");
-        if (i < sizeof kv / sizeof kv[0]) {
-            OGR_F_SetFieldString(f, 1, value);
-        } else {
-            char *both = malloc(strlen(key) + strlen(value) + 2);
-            if (both == NULL) {
-                OGR_F_Destroy(f);
-                return stapel__fail(w->ctx, STAPEL_ENOMEM, "out of memory");
-            }
-            sprintf(both, "%s=%s", key, value);
-            OGR_F_SetFieldString(f, 1, both);
-            free(both);
-        }
+        OGR_F_SetFieldString(f, 0, key);
+        OGR_F_SetFieldString(f, 1, value);
         OGRErr err = OGR_L_CreateFeature(l, f);
         OGR_F_Destroy(f);
         if (err != OGRERR_NONE)
