@@ -417,6 +417,15 @@ static stapel_status zone_ids(merger *m, int kind, const char *names, ids_buf *i
 }
 
 /* Claim ids from the JSON list of "theme:fid" strings stapel writes. */
+/* The index of the nth claim layer (from 1) of theme, or UINT32_MAX. */
+static uint32_t nth_layer(const stapel_stack *s, const char *theme, unsigned nth)
+{
+    for (size_t i = 0; i < s->n_layers; i++)
+        if (strcmp(s->layer_themes[i], theme) == 0 && --nth == 0)
+            return (uint32_t)i;
+    return UINT32_MAX;
+}
+
 static stapel_status claim_ids(merger *m, const char *json, ids_buf *ids, const char *path,
                                long long fid)
 {
@@ -432,15 +441,27 @@ static stapel_status claim_ids(merger *m, const char *json, ids_buf *ids, const 
         id[q - p - 1] = '\0';
         memcpy(theme, p + 1, (size_t)(colon - p - 1));
         theme[colon - p - 1] = '\0';
+        /* "theme[k]": the k-th layer of the theme (k >= 2) */
+        unsigned nth = 1;
+        char *bracket = strchr(theme, '[');
+        if (bracket != NULL) {
+            char end = '\0';
+            if (sscanf(bracket, "[%u%c", &nth, &end) != 2 || end != ']' || nth < 2)
+                return stapel__fail(m->ctx, STAPEL_EDATA,
+                                    "%s: stack feature %lld: bad claim id '%s'", path, fid, id);
+            *bracket = '\0';
+        }
         bool added;
         uint32_t t = strmap_get(&m->themes, theme, UINT32_MAX - 1, &added);
         if (t == UINT32_MAX)
             return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
-        if (added || t == UINT32_MAX - 1)
+        if (!added && t != UINT32_MAX - 1 && nth > 1)
+            t = nth_layer(m->s, theme, nth);
+        if (added || t >= UINT32_MAX - 1)
             return stapel__fail(m->ctx, STAPEL_EDATA,
-                                "%s: stack feature %lld has a claim of theme '%s', which no layer "
-                                "row of its run_info has",
-                                path, fid, theme);
+                                "%s: stack feature %lld has a claim '%s' of a layer that its "
+                                "run_info does not list",
+                                path, fid, id);
         uint32_t c = strmap_get(&m->claims, id, (uint32_t)m->n_claims, &added);
         if (c == UINT32_MAX)
             return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");

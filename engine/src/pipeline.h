@@ -219,6 +219,9 @@ struct stapel_stack {
     char **themes;        /* distinct themes, sorted */
     size_t n_themes;
     size_t *theme_rank;   /* per claim layer: index into themes */
+    /* Per claim layer: which of its theme's layers it is (1, 2, ...); the
+     * claim ids of a theme's second layer on are "theme[k]:fid". */
+    uint32_t *layer_nth;
     stapel_verdict *verdicts; /* n_themes x n_themes */
     const char **notes;       /* n_themes x n_themes, borrowed from rules */
     stapel_rules *rules;

@@ -442,7 +442,26 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             const char *name = OGR_F_IsFieldSetAndNotNull(f, name_idx)
                                    ? OGR_F_GetFieldAsString(f, name_idx)
                                    : "";
+            /* ';' joins the names of overlapping zones in the stack layer:
+             * inside a name it would read as two zones. */
+            char *fixed = NULL;
+            if (strchr(name, ';') != NULL) {
+                if ((fixed = stapel__strdup(name)) == NULL) {
+                    GEOSGeom_destroy_r(ctx->geos, gg);
+                    st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+                    goto done;
+                }
+                for (char *c = fixed; *c != '\0'; c++)
+                    if (*c == ';')
+                        *c = ',';
+                stapel__log(ctx, STAPEL_LOG_WARN,
+                            "%s: layer %s: feature %lld: zone name '%s' holds ';', which "
+                            "separates zone names in the stack layer; it is written as '%s'",
+                            src, layer, fid, name, fixed);
+                name = fixed;
+            }
             st = zone_name_index(ctx, in, name[0] != '\0' ? name : "(unnamed)", &group);
+            free(fixed);
             if (st != STAPEL_OK) {
                 GEOSGeom_destroy_r(ctx->geos, gg);
                 goto done;
@@ -554,6 +573,90 @@ static stapel_status check_source_srs(stapel_ctx *ctx, const char *s_srs)
     return st;
 }
 
+/* A zone given as several features of one name (a province in parts, a
+ * NOVEX area delivered per municipality, parts that overlap) is one zone.
+ * The overlay sees it as one item: the first feature gets the rings of the
+ * union of them all, on the grid, and the others none, so the borders
+ * between the parts split no face and an overlap counts once. Each feature
+ * keeps its own geometry for the zone layers of the output. */
+static stapel_status zone_parts_join(stapel_ctx *ctx, stapel__input *in, size_t lo, size_t hi)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    stapel_status st = STAPEL_OK;
+    uint32_t *first = malloc((in->n_zone_names + 1) * sizeof *first);
+    size_t *count = calloc(in->n_zone_names + 1, sizeof *count);
+    GEOSGeometry **parts = malloc((hi - lo + 1) * sizeof *parts);
+    if (first == NULL || count == NULL || parts == NULL) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t g = 0; g < in->n_zone_names; g++)
+        first[g] = UINT32_MAX;
+    for (size_t i = lo; i < hi; i++) {
+        uint32_t g = in->items[i].group;
+        if (count[g]++ == 0)
+            first[g] = (uint32_t)i;
+    }
+    for (size_t g = 0; g < in->n_zone_names && st == STAPEL_OK; g++) {
+        if (count[g] < 2)
+            continue;
+        size_t n = 0;
+        for (size_t i = first[g]; i < hi; i++) {
+            if (in->items[i].group != g)
+                continue;
+            parts[n] = GEOSGeom_clone_r(h, in->items[i].geom);
+            if (parts[n] == NULL)
+                break;
+            n++;
+        }
+        GEOSGeometry *coll = n == count[g] ? GEOSGeom_createCollection_r(
+                                                 h, GEOS_GEOMETRYCOLLECTION, parts, (unsigned)n)
+                                           : NULL;
+        if (coll == NULL)
+            for (size_t k = 0; k < n; k++)
+                GEOSGeom_destroy_r(h, parts[k]);
+        GEOSGeometry *u = coll != NULL ? GEOSUnaryUnionPrec_r(h, coll, in->grid) : NULL;
+        if (coll != NULL)
+            GEOSGeom_destroy_r(h, coll);
+        stapel__item *it = &in->items[first[g]];
+        stapel__ipt *pts = NULL;
+        uint32_t *ring_end = NULL, n_rings = 0;
+        if (u == NULL) {
+            st = stapel__fail(ctx, STAPEL_EGEOS, "the parts of zone '%s' cannot be joined: %s",
+                              in->zone_names[g], stapel__geos_error(ctx));
+        } else if (!stapel__geom_rings(ctx, u, in->grid, &pts, &ring_end, &n_rings)) {
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        } else {
+            free(it->pts);
+            free(it->ring_end);
+            it->pts = pts;
+            it->ring_end = ring_end;
+            it->n_rings = n_rings;
+            GEOSGeom_getXMin_r(h, u, &it->xmin);
+            GEOSGeom_getYMin_r(h, u, &it->ymin);
+            GEOSGeom_getXMax_r(h, u, &it->xmax);
+            GEOSGeom_getYMax_r(h, u, &it->ymax);
+            for (size_t i = first[g] + 1; i < hi; i++) {
+                stapel__item *o = &in->items[i];
+                if (o->group != g)
+                    continue;
+                free(o->pts);
+                free(o->ring_end);
+                o->pts = NULL;
+                o->ring_end = NULL;
+                o->n_rings = 0;
+            }
+        }
+        if (u != NULL)
+            GEOSGeom_destroy_r(h, u);
+    }
+done:
+    free(first);
+    free(count);
+    free(parts);
+    return st;
+}
+
 stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job *job)
 {
     stapel_status st = STAPEL_OK;
@@ -638,6 +741,10 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
         else
             in->n_novex = in->n_items - before;
     }
+    if (st == STAPEL_OK)
+        st = zone_parts_join(ctx, in, in->n_claims, in->n_claims + in->n_provinces);
+    if (st == STAPEL_OK)
+        st = zone_parts_join(ctx, in, in->n_claims + in->n_provinces, in->n_items);
 done:
     if (target != NULL)
         OSRDestroySpatialReference(target);

@@ -269,6 +269,7 @@ void stapel_stack_free(stapel_stack *s)
     stapel_summary_free(s->summary);
     free(s->themes);
     free(s->theme_rank);
+    free(s->layer_nth);
     free(s->verdicts);
     free(s->notes);
     stapel_rules_free(s->rules);
@@ -534,8 +535,13 @@ bool stapel__face_claim_ids(const stapel_stack *s, const stapel__out_face *f, st
         if (fid < 0)
             *--p = '-';
         *--p = ':';
+        /* A theme's second layer on: "theme[k]", so that ids stay unique. */
+        char nth[16] = "";
+        if (s->layer_nth[refs[i].layer] > 1)
+            snprintf(nth, sizeof nth, "[%u]", s->layer_nth[refs[i].layer]);
         ok = stapel__buf_puts(b, i > 0 ? ",\"" : "\"") &&
-             stapel__buf_puts(b, s->themes[refs[i].rank]) && stapel__buf_puts(b, p);
+             stapel__buf_puts(b, s->themes[refs[i].rank]) && stapel__buf_puts(b, nth) &&
+             stapel__buf_puts(b, p);
     }
     ok = ok && stapel__buf_puts(b, "]");
     if (refs != small)
@@ -689,8 +695,12 @@ stapel_status stapel__stack_themes(stapel_ctx *ctx, stapel_stack *s)
     size_t n_layers = s->n_layers;
     s->themes = malloc((n_layers > 0 ? n_layers : 1) * sizeof *s->themes);
     s->theme_rank = malloc((n_layers > 0 ? n_layers : 1) * sizeof *s->theme_rank);
-    if (s->themes == NULL || s->theme_rank == NULL)
+    s->layer_nth = calloc(n_layers > 0 ? n_layers : 1, sizeof *s->layer_nth);
+    if (s->themes == NULL || s->theme_rank == NULL || s->layer_nth == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n_layers; i++)
+        for (size_t j = 0; j <= i; j++)
+            s->layer_nth[i] += strcmp(s->layer_themes[j], s->layer_themes[i]) == 0;
     for (size_t i = 0; i < n_layers; i++)
         s->themes[i] = s->layer_themes[i];
     qsort(s->themes, n_layers, sizeof *s->themes, cmp_str);

@@ -289,6 +289,63 @@ static void test_stack_province_border_cuts(void **state)
     stapel_job_free(job);
 }
 
+/* A province delivered in three features of one name, Utrecht: [-100,400],
+ * [400,1100] and [300,600] (overlapping both), all y in [-100,100]; a
+ * NOVEX area A in two strips, y [-100,20] and [20,100]. Features of one name
+ * are one zone, so their borders split no face: the faces are those of the
+ * claims alone, 100 housing squares of 16 m² in one nature claim
+ * [0,1000]x[0,40], all in Utrecht and A. Small tiles (100 vertices) put the
+ * borders inside tiles and on seams alike. */
+static void test_stack_zone_in_parts(void **state)
+{
+    stapel_ctx *ctx = *state;
+    enum { N = 100 };
+    char *big[] = {strdup(rect(0, 0, 1000, 40))};
+    assert_non_null(big[0]);
+    char *sq[N];
+    for (int i = 0; i < N; i++) {
+        double x = 5 + 9.0 * i;
+        sq[i] = strdup(rect(x, 10, x + 4, 14));
+        assert_non_null(sq[i]);
+    }
+    const char *p[] = {rect(-100, -100, 400, 100), rect(400, -100, 1100, 100),
+                       rect(300, -100, 600, 100)};
+    const char *pn[] = {"Utrecht", "Utrecht", "Utrecht"};
+    const char *pp = fixture_geojson("parts_prov.geojson", RD_URN, 3, p, pn);
+    const char *nv[] = {rect(-100, -100, 1100, 20), rect(-100, 20, 1100, 100)};
+    const char *nn[] = {"A", "A"};
+    const char *np = fixture_geojson("parts_novex.geojson", RD_URN, 2, nv, nn);
+    stapel_job *job = NULL;
+    stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
+    o.threads = 2;
+    o.tile_vertices = 100;
+    assert_int_equal(stapel_job_new(ctx, &job, &o), STAPEL_OK);
+    assert_int_equal(stapel_job_add_layer(ctx, job, "nature",
+                                          fixture_geojson("parts_big.geojson", RD_URN, 1,
+                                                          (const char *const *)big, NULL),
+                                          NULL),
+                     STAPEL_OK);
+    assert_int_equal(stapel_job_add_layer(ctx, job, "housing",
+                                          fixture_geojson("parts_sq.geojson", RD_URN, N,
+                                                          (const char *const *)sq, NULL),
+                                          NULL),
+                     STAPEL_OK);
+    assert_int_equal(stapel_job_set_zones(ctx, job, STAPEL_ZONE_PROVINCE, pp, "naam"), STAPEL_OK);
+    assert_int_equal(stapel_job_set_zones(ctx, job, STAPEL_ZONE_NOVEX, np, "naam"), STAPEL_OK);
+    stapel_stack *s = build(ctx, job);
+    assert_true(stapel_stack_get_stats(s).n_tiles > 1);
+    expect e[N + 1];
+    for (int i = 0; i < N; i++)
+        e[i] = (expect){"housing+nature", 2, "Utrecht", "A", 16};
+    e[N] = (expect){"nature", 1, "Utrecht", "A", 40000 - 16.0 * N};
+    check_faces(s, e, N + 1);
+    stapel_stack_free(s);
+    stapel_job_free(job);
+    for (int i = 0; i < N; i++)
+        free(sq[i]);
+    free(big[0]);
+}
+
 /* NOVEX areas Alpha [0,10]x[0,10] and Beta [5,15]x[0,10] overlap; the claim
  * [0,15]x[0,10] splits into Alpha | Alpha;Beta | Beta. */
 static void test_stack_overlapping_novex(void **state)
@@ -381,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_stack_claim_ids_many),
         cmocka_unit_test(test_stack_province_border_cuts),
         cmocka_unit_test(test_stack_overlapping_novex),
+        cmocka_unit_test(test_stack_zone_in_parts),
         cmocka_unit_test(test_stack_bowtie_repaired),
         cmocka_unit_test(test_stack_wgs84_geojson_next_to_rd),
     };
