@@ -434,7 +434,9 @@ def rel_diff(a, b):
 
 
 def theme_of(cid):
-    return cid.rsplit(":", 1)[0]
+    """The theme of a claim id: "theme:fid", or "theme[k]:fid" for the k-th
+    layer (k >= 2) of a theme given by several layers (FORMAT.md)."""
+    return cid.rsplit(":", 1)[0].split("[", 1)[0]
 
 
 def load_inputs(args):
@@ -486,10 +488,13 @@ def load_inputs(args):
 def read_claims(layers, tgt, s_srs):
     claims = []
     seen_ids = set()
+    nth = {}
     for theme, src, base in layers:
         items, st = read_polygons(src, base, tgt, s_srs, "claim layer")
+        nth[theme] = nth.get(theme, 0) + 1
+        tag = theme if nth[theme] == 1 else "%s[%d]" % (theme, nth[theme])
         for fid, g, _ in items:
-            cid = "%s:%d" % (theme, fid)
+            cid = "%s:%d" % (tag, fid)
             if cid in seen_ids:
                 raise UsageError("duplicate claim id %s (theme given twice for one "
                                  "source?)" % cid)
