@@ -416,7 +416,6 @@ static stapel_status zone_ids(merger *m, int kind, const char *names, ids_buf *i
     return STAPEL_OK;
 }
 
-/* Claim ids from the JSON list of "theme:fid" strings stapel writes. */
 /* The index of the nth claim layer (from 1) of theme, or UINT32_MAX. */
 static uint32_t nth_layer(const stapel_stack *s, const char *theme, unsigned nth)
 {
@@ -426,6 +425,8 @@ static uint32_t nth_layer(const stapel_stack *s, const char *theme, unsigned nth
     return UINT32_MAX;
 }
 
+/* Claim ids from the JSON list of "theme:fid" (or "theme[k]:fid") strings
+ * stapel writes. */
 static stapel_status claim_ids(merger *m, const char *json, ids_buf *ids, const char *path,
                                long long fid)
 {

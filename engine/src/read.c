@@ -89,6 +89,7 @@ typedef struct read_spec {
     const char *field; /* zones: the name field; claims: NULL */
     uint32_t group;    /* claims: layer index */
     stapel__layer *rec; /* claims: counters to fill; zones: NULL */
+    bool theme_shared; /* claims: another layer has the same theme */
 } read_spec;
 
 static stapel_status push_item(stapel_ctx *ctx, stapel__input *in, GEOSGeometry *g,
@@ -195,14 +196,16 @@ static void report_layer(stapel_ctx *ctx, const stapel__layer *r)
 static stapel_status unreadable(stapel_ctx *ctx, const read_spec *spec, const char *layer,
                                 long long fid)
 {
-    char hint[256] = "mend it in the source";
+    /* A --where applies to every layer of its theme: suggest one only when
+     * it can hit no other layer's feature. */
+    char hint[512] = "mend it in the source";
     const stapel__layer *rec = spec->rec;
-    if (rec != NULL && rec->where == NULL)
+    if (rec != NULL && !spec->theme_shared && rec->where == NULL)
         snprintf(hint, sizeof hint, "mend it, or leave it out with --where '%s=FID <> %lld'",
                  rec->theme, fid);
-    else if (rec != NULL)
-        snprintf(hint, sizeof hint, "mend it, or leave it out by adding AND FID <> %lld to the "
-                 "--where of %s", fid, rec->theme);
+    else if (rec != NULL && !spec->theme_shared)
+        snprintf(hint, sizeof hint, "mend it, or leave it out with --where '%s=(%s) AND FID <> %lld'",
+                 rec->theme, rec->where, fid);
     return stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s: feature %lld: cannot read its geometry "
                         "(%s); %s", spec->source, layer, fid, stapel__gdal_error("damaged"), hint);
 }
@@ -527,8 +530,11 @@ static stapel_status read_claim_layer(stapel_ctx *ctx, size_t i, void *user)
         st = stapel__fail(ctx, STAPEL_ECRS, "cannot describe the target CRS");
     } else {
         OSRSetAxisMappingStrategy(target, OAMS_TRADITIONAL_GIS_ORDER);
+        bool shared = false;
+        for (size_t k = 0; k < job->n_layers; k++)
+            shared = shared || (k != i && strcmp(job->layers[k].theme, job->layers[i].theme) == 0);
         read_spec spec = {job->layers[i].source, job->layers[i].where, NULL, (uint32_t)i,
-                          &job->layers[i]};
+                          &job->layers[i], shared};
         st = read_layer(ctx, &cr->parts[i], &spec, target, cr->sane, job->s_srs, cr->grid);
         OSRDestroySpatialReference(target);
     }
@@ -547,6 +553,8 @@ static stapel_status check_target(stapel_ctx *ctx, OGRSpatialReferenceH target, 
         why = "geographic (in degrees)";
     } else if (OSRIsGeocentric(target)) {
         why = "geocentric";
+    } else if (!OSRIsProjected(target) && !OSRIsLocal(target)) {
+        why = "not a projected CRS (a vertical one?)";
     } else if (fabs(OSRGetLinearUnits(target, &unit) - 1.0) > 1e-12) {
         snprintf(buf, sizeof buf, "in %s, not metres", unit != NULL ? unit : "another unit");
         why = buf;
@@ -601,7 +609,7 @@ static stapel_status zone_parts_join(stapel_ctx *ctx, stapel__input *in, size_t 
         if (count[g] < 2)
             continue;
         size_t n = 0;
-        for (size_t i = first[g]; i < hi; i++) {
+        for (size_t i = first[g]; i < hi && n < count[g]; i++) {
             if (in->items[i].group != g)
                 continue;
             parts[n] = GEOSGeom_clone_r(h, in->items[i].geom);
@@ -636,10 +644,11 @@ static stapel_status zone_parts_join(stapel_ctx *ctx, stapel__input *in, size_t 
             GEOSGeom_getYMin_r(h, u, &it->ymin);
             GEOSGeom_getXMax_r(h, u, &it->xmax);
             GEOSGeom_getYMax_r(h, u, &it->ymax);
-            for (size_t i = first[g] + 1; i < hi; i++) {
+            for (size_t i = first[g] + 1, left = count[g] - 1; i < hi && left > 0; i++) {
                 stapel__item *o = &in->items[i];
                 if (o->group != g)
                     continue;
+                left--;
                 free(o->pts);
                 free(o->ring_end);
                 o->pts = NULL;
@@ -733,7 +742,7 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
     for (int k = 0; k < 2 && st == STAPEL_OK; k++) {
         if (job->zones[k].source == NULL)
             continue;
-        read_spec spec = {job->zones[k].source, NULL, job->zones[k].field, 0, NULL};
+        read_spec spec = {job->zones[k].source, NULL, job->zones[k].field, 0, NULL, false};
         size_t before = in->n_items;
         st = read_layer(ctx, in, &spec, target, &sane, job->s_srs, grid);
         if (k == STAPEL_ZONE_PROVINCE)

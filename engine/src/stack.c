@@ -1064,7 +1064,11 @@ static stapel_status describe_run(stapel_ctx *ctx, stapel_stack *s, const stapel
         if (job->layers[i].where == NULL)
             continue;
         b.len = 0;
-        ok = stapel__buf_printf(&b, "%s=%s", job->layers[i].theme, job->layers[i].where) &&
+        /* per layer, named as its claim ids name it: theme, theme[2], ... */
+        char nth[16] = "";
+        if (s->layer_nth[i] > 1)
+            snprintf(nth, sizeof nth, "[%u]", s->layer_nth[i]);
+        ok = stapel__buf_printf(&b, "%s%s=%s", job->layers[i].theme, nth, job->layers[i].where) &&
              stapel__kv_push(&s->run, &s->n_run, "where", b.data);
     }
     const char *zone_key[2] = {"provinces", "novex"};

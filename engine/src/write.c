@@ -1081,7 +1081,7 @@ static bool sync_file(const char *path)
  * not touched. */
 static void *drop_cache_main(void *arg)
 {
-    int fd = open(arg, O_RDONLY);
+    int fd = open(arg, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd >= 0) {
         posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
         close(fd);
@@ -1140,8 +1140,10 @@ stapel_status stapel__out_finish(stapel_ctx *ctx, stapel__out *o, const stapel_s
                           stapel__gdal_error("unknown error"));
     if (st == STAPEL_OK && stapel__cancelled(ctx))
         st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while writing");
+    /* Only a regular file: opening a FIFO there would block for good. */
     pthread_t dropper;
-    bool dropping = st == STAPEL_OK && access(o->path, F_OK) == 0 &&
+    struct stat old;
+    bool dropping = st == STAPEL_OK && stat(o->path, &old) == 0 && S_ISREG(old.st_mode) &&
                     pthread_create(&dropper, NULL, drop_cache_main, (void *)o->path) == 0;
     if (st == STAPEL_OK && !sync_file(o->tmp))
         st = stapel__fail(ctx, STAPEL_EIO, "%s: cannot write it to disk: %s", o->tmp,
