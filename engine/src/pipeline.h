@@ -68,6 +68,10 @@ typedef struct stapel__input {
     size_t n_novex;
     char **zone_names; /* indexed by a zone item's group */
     size_t n_zone_names, cap_zone_names;
+    /* Per zone item (index minus n_claims): the area of the union of the
+     * features of its name when it is the first of several (see
+     * zone_parts_join in read.c), else NaN. NULL when never joined. */
+    double *zone_union_area;
     char *crs_wkt; /* the working CRS, for writing */
     double grid;   /* the snap grid in CRS units */
 } stapel__input;

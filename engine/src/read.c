@@ -591,6 +591,13 @@ static stapel_status zone_parts_join(stapel_ctx *ctx, stapel__input *in, size_t 
 {
     GEOSContextHandle_t h = ctx->geos;
     stapel_status st = STAPEL_OK;
+    if (in->zone_union_area == NULL && in->n_items > in->n_claims) {
+        in->zone_union_area = malloc((in->n_items - in->n_claims) * sizeof *in->zone_union_area);
+        if (in->zone_union_area == NULL)
+            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        for (size_t i = in->n_claims; i < in->n_items; i++)
+            in->zone_union_area[i - in->n_claims] = NAN;
+    }
     uint32_t *first = malloc((in->n_zone_names + 1) * sizeof *first);
     size_t *count = calloc(in->n_zone_names + 1, sizeof *count);
     GEOSGeometry **parts = malloc((hi - lo + 1) * sizeof *parts);
@@ -644,6 +651,10 @@ static stapel_status zone_parts_join(stapel_ctx *ctx, stapel__input *in, size_t 
             GEOSGeom_getYMin_r(h, u, &it->ymin);
             GEOSGeom_getXMax_r(h, u, &it->xmax);
             GEOSGeom_getYMax_r(h, u, &it->ymax);
+            /* The summary needs this area: the same union, done once. */
+            double a = 0;
+            GEOSArea_r(h, u, &a);
+            in->zone_union_area[first[g] - in->n_claims] = a;
             for (size_t i = first[g] + 1, left = count[g] - 1; i < hi && left > 0; i++) {
                 stapel__item *o = &in->items[i];
                 if (o->group != g)
@@ -773,6 +784,7 @@ void stapel__input_clear(GEOSContextHandle_t h, stapel__input *in)
     for (size_t i = 0; i < in->n_zone_names; i++)
         free(in->zone_names[i]);
     free(in->zone_names);
+    free(in->zone_union_area);
     free(in->crs_wkt);
     memset(in, 0, sizeof *in);
 }

@@ -12,6 +12,7 @@
 #include "pipeline.h"
 #include "source.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,6 +89,17 @@ static stapel_status zone_area(stapel_ctx *ctx, const stapel__input *in, size_t 
     size_t n = 0;
     for (size_t i = lo; i < hi; i++)
         n += (name == UINT32_MAX || in->items[i].group == name);
+    /* A zone in several features: the read joined them already. */
+    for (size_t i = lo; i < hi && n > 1 && name != UINT32_MAX && in->zone_union_area != NULL;
+         i++) {
+        if (in->items[i].group != name)
+            continue;
+        if (!isnan(in->zone_union_area[i - in->n_claims])) {
+            *area = in->zone_union_area[i - in->n_claims];
+            return STAPEL_OK;
+        }
+        break; /* the first of the name was not joined */
+    }
     if (n == 0)
         return STAPEL_OK;
     GEOSGeometry **parts = malloc(n * sizeof *parts);

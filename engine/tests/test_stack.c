@@ -339,6 +339,20 @@ static void test_stack_zone_in_parts(void **state)
         e[i] = (expect){"housing+nature", 2, "Utrecht", "A", 16};
     e[N] = (expect){"nature", 1, "Utrecht", "A", 40000 - 16.0 * N};
     check_faces(s, e, N + 1);
+    /* Each zone's own area is that of the union of its parts: 1200 x 200. */
+    const stapel_summary *sm = stapel_stack_summary(s);
+    assert_non_null(sm);
+    int seen = 0;
+    for (size_t i = 0; i < sm->n_zones; i++) {
+        const stapel_zone_row *z = &sm->zones[i];
+        if (strcmp(z->zone_type, "total") == 0)
+            continue;
+        assert_true(strcmp(z->zone, strcmp(z->zone_type, "province") == 0 ? "Utrecht" : "A") == 0);
+        assert_true(fabs(z->area_m2 - 240000) < 1e-6);
+        assert_true(fabs(z->claimed_m2 - (40000 + 16.0 * N)) < 1e-6); /* nature + housing */
+        seen++;
+    }
+    assert_int_equal(seen, 2);
     stapel_stack_free(s);
     stapel_job_free(job);
     for (int i = 0; i < N; i++)
