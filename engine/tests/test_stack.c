@@ -103,30 +103,45 @@ static stapel_job *new_job(stapel_ctx *ctx)
  * arrangement, and the ray that finds what holds it crosses all the squares
  * to its left: each square must still come out covered by nature too. The
  * faces: 100 x "housing+nature" of 16 m² and "nature" of 40000 - 1600 m². */
-static void test_stack_many_islands_in_a_row(void **state)
+enum { N_ISLANDS = 100 };
+
+/* Add the claims above to job: a nature layer of the one big claim and a
+ * housing layer of the squares, in files named after prefix. */
+static void add_islands(stapel_ctx *ctx, stapel_job *job, const char *prefix)
 {
-    stapel_ctx *ctx = *state;
-    enum { N = 100 };
     /* rect() reuses 32 buffers: the big claim is copied before the squares. */
     char *big[] = {strdup(rect(0, 0, 1000, 40))};
     assert_non_null(big[0]);
-    char *sq[N];
-    for (int i = 0; i < N; i++) {
+    char *sq[N_ISLANDS];
+    for (int i = 0; i < N_ISLANDS; i++) {
         double x = 5 + 9.0 * i;
         sq[i] = strdup(rect(x, 10, x + 4, 14));
         assert_non_null(sq[i]);
     }
-    stapel_job *job = new_job(ctx);
+    char name[64];
+    snprintf(name, sizeof name, "%s_big.geojson", prefix);
     assert_int_equal(stapel_job_add_layer(ctx, job, "nature",
-                                          fixture_geojson("isl_big.geojson", RD_URN, 1,
+                                          fixture_geojson(name, RD_URN, 1,
                                                           (const char *const *)big, NULL),
                                           NULL),
                      STAPEL_OK);
+    snprintf(name, sizeof name, "%s_sq.geojson", prefix);
     assert_int_equal(stapel_job_add_layer(ctx, job, "housing",
-                                          fixture_geojson("isl_sq.geojson", RD_URN, N,
+                                          fixture_geojson(name, RD_URN, N_ISLANDS,
                                                           (const char *const *)sq, NULL),
                                           NULL),
                      STAPEL_OK);
+    for (int i = 0; i < N_ISLANDS; i++)
+        free(sq[i]);
+    free(big[0]);
+}
+
+static void test_stack_many_islands_in_a_row(void **state)
+{
+    stapel_ctx *ctx = *state;
+    enum { N = N_ISLANDS };
+    stapel_job *job = new_job(ctx);
+    add_islands(ctx, job, "isl");
     stapel_stack *s = build(ctx, job);
     expect e[N + 1];
     for (int i = 0; i < N; i++)
@@ -135,9 +150,6 @@ static void test_stack_many_islands_in_a_row(void **state)
     check_faces(s, e, N + 1);
     stapel_stack_free(s);
     stapel_job_free(job);
-    for (int i = 0; i < N; i++)
-        free(sq[i]);
-    free(big[0]);
 }
 
 /* A = [0,10]², B = [5,15]x[0,10], C = [0,15]x[5,15]: on a 5 m grid of cells
@@ -299,15 +311,7 @@ static void test_stack_province_border_cuts(void **state)
 static void test_stack_zone_in_parts(void **state)
 {
     stapel_ctx *ctx = *state;
-    enum { N = 100 };
-    char *big[] = {strdup(rect(0, 0, 1000, 40))};
-    assert_non_null(big[0]);
-    char *sq[N];
-    for (int i = 0; i < N; i++) {
-        double x = 5 + 9.0 * i;
-        sq[i] = strdup(rect(x, 10, x + 4, 14));
-        assert_non_null(sq[i]);
-    }
+    enum { N = N_ISLANDS };
     const char *p[] = {rect(-100, -100, 400, 100), rect(400, -100, 1100, 100),
                        rect(300, -100, 600, 100)};
     const char *pn[] = {"Utrecht", "Utrecht", "Utrecht"};
@@ -320,16 +324,7 @@ static void test_stack_zone_in_parts(void **state)
     o.threads = 2;
     o.tile_vertices = 100;
     assert_int_equal(stapel_job_new(ctx, &job, &o), STAPEL_OK);
-    assert_int_equal(stapel_job_add_layer(ctx, job, "nature",
-                                          fixture_geojson("parts_big.geojson", RD_URN, 1,
-                                                          (const char *const *)big, NULL),
-                                          NULL),
-                     STAPEL_OK);
-    assert_int_equal(stapel_job_add_layer(ctx, job, "housing",
-                                          fixture_geojson("parts_sq.geojson", RD_URN, N,
-                                                          (const char *const *)sq, NULL),
-                                          NULL),
-                     STAPEL_OK);
+    add_islands(ctx, job, "parts");
     assert_int_equal(stapel_job_set_zones(ctx, job, STAPEL_ZONE_PROVINCE, pp, "naam"), STAPEL_OK);
     assert_int_equal(stapel_job_set_zones(ctx, job, STAPEL_ZONE_NOVEX, np, "naam"), STAPEL_OK);
     stapel_stack *s = build(ctx, job);
@@ -355,9 +350,6 @@ static void test_stack_zone_in_parts(void **state)
     assert_int_equal(seen, 2);
     stapel_stack_free(s);
     stapel_job_free(job);
-    for (int i = 0; i < N; i++)
-        free(sq[i]);
-    free(big[0]);
 }
 
 /* NOVEX areas Alpha [0,10]x[0,10] and Beta [5,15]x[0,10] overlap; the claim
