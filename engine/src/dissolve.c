@@ -160,17 +160,13 @@ stapel_status stapel__dissolve_faces(stapel_ctx *ctx, const stapel__rings *faces
     return st;
 }
 
-stapel_status stapel__dissolve(stapel_ctx *ctx, const stapel__rings *faces, size_t n,
-                               double grid, bool noded, stapel__ipt **pts_out,
-                               uint32_t **ring_end_out, uint32_t *n_rings_out)
+/* Split the pinched faces of an arrangement, then join all their rings in
+ * one set. Frees af. */
+static stapel_status join_faces(stapel_ctx *ctx, stapel__aface *af, size_t n_af, double grid,
+                                stapel__ipt **pts_out, uint32_t **ring_end_out,
+                                uint32_t *n_rings_out)
 {
-    *pts_out = NULL;
-    *ring_end_out = NULL;
-    *n_rings_out = 0;
-    stapel__aface *af = NULL;
-    size_t n_af = 0;
-    stapel_status st = stapel__dissolve_faces(ctx, faces, n, noded, &af, &n_af);
-    /* Split the pinched faces, then join all rings in one set. */
+    stapel_status st = STAPEL_OK;
     size_t n_pts = 0, n_rings = 0;
     for (size_t i = 0; i < n_af && st == STAPEL_OK; i++) {
         stapel__face f = {.pts = af[i].pts,
@@ -214,6 +210,321 @@ stapel_status stapel__dissolve(stapel_ctx *ctx, const stapel__rings *faces, size
     }
     stapel__afaces_free(af, n_af);
     return st;
+}
+
+stapel_status stapel__dissolve(stapel_ctx *ctx, const stapel__rings *faces, size_t n,
+                               double grid, bool noded, stapel__ipt **pts_out,
+                               uint32_t **ring_end_out, uint32_t *n_rings_out)
+{
+    *pts_out = NULL;
+    *ring_end_out = NULL;
+    *n_rings_out = 0;
+    stapel__aface *af = NULL;
+    size_t n_af = 0;
+    stapel_status st = stapel__dissolve_faces(ctx, faces, n, noded, &af, &n_af);
+    if (st != STAPEL_OK) {
+        stapel__afaces_free(af, n_af);
+        return st;
+    }
+    return join_faces(ctx, af, n_af, grid, pts_out, ring_end_out, n_rings_out);
+}
+
+/* ---- many unions of one set of faces ------------------------------------------ */
+
+/* Edge ids: the edge from point j of face i has id base[i] + j (the ids of
+ * ring ends go unused). */
+struct stapel__shared_edges {
+    const stapel__rings *faces;
+    size_t n_faces;
+    uint32_t *base;  /* per face: the id of its first point */
+    uint32_t *next;  /* per id: the next copy of the same edge in the face's
+                      * part, either way round, in a cycle; itself when alone */
+    uint32_t *owner; /* per id: the face, and in the top bit whether the edge
+                      * runs from its greater end to its lesser (cmp_ipt) */
+    /* Per id, what decides in a union whether the edge stays: for an edge
+     * with one copy the other way round, that copy's face (the edge goes
+     * when the face is in the union); n_faces when nothing can cancel it
+     * (it has no copy, or its one copy runs the same way: then both stay);
+     * TW_WALK when it has more copies: walk the cycle; TW_NONE for the ids
+     * of ring ends and for edges without length (never segments). */
+    uint32_t *tw;
+    /* Scratch of the unions under way: marks of the faces of a union. */
+    pthread_mutex_t lock;
+    size_t n_slots;
+    uint32_t **mark;
+    uint32_t *stamp;
+    bool *busy;
+};
+
+#define OWNER_BACK 0x80000000u
+#define TW_WALK UINT32_MAX
+#define TW_NONE (UINT32_MAX - 1)
+
+void stapel__shared_edges_free(stapel__shared_edges *se)
+{
+    if (se == NULL)
+        return;
+    for (size_t i = 0; i < se->n_slots; i++)
+        free(se->mark[i]);
+    free(se->mark);
+    free(se->stamp);
+    free(se->busy);
+    free(se->base);
+    free(se->next);
+    free(se->owner);
+    free(se->tw);
+    pthread_mutex_destroy(&se->lock);
+    free(se);
+}
+
+/* Link the copies of each edge of faces [f0, f1) into cycles and fill in
+ * their tw. Every edge is looked up by its ends, lesser first (as
+ * cancel_shared compares them), in a hash table of the first copy of each
+ * edge: tab, cap slots (a power of two, at least twice the edges), hash and
+ * id + 1 in each. pt has room for the part's points: a copy in one block,
+ * so that the compares need not look for them face by face. */
+static void link_part(stapel__shared_edges *se, size_t f0, size_t f1, uint64_t *tab, size_t cap,
+                      stapel__ipt *pt)
+{
+    const stapel__rings *faces = se->faces;
+    uint32_t id_lo = se->base[f0];
+    memset(tab, 0, cap * sizeof *tab);
+    for (size_t i = f0; i < f1; i++) {
+        const stapel__rings *r = &faces[i];
+        uint32_t id0 = se->base[i], start = 0;
+        stapel__ipt *p = pt + (id0 - id_lo);
+        memcpy(p, r->pts, (se->base[i + 1] - id0) * sizeof *p);
+        for (uint32_t q = 0; q < r->n_rings; q++) {
+            for (uint32_t j = start; j < r->ring_end[q]; j++) {
+                uint32_t id = id0 + j;
+                se->next[id] = id;
+                se->owner[id] = (uint32_t)i;
+                se->tw[id] = (uint32_t)se->n_faces;
+                if (j + 1 == r->ring_end[q]) {
+                    se->tw[id] = TW_NONE;
+                    continue;
+                }
+                int c = cmp_ipt(p[j], p[j + 1]);
+                if (c == 0) {
+                    se->tw[id] = TW_NONE; /* stapel__segs_push would drop it */
+                    continue;
+                }
+                stapel__ipt lo = c < 0 ? p[j] : p[j + 1], hi = c < 0 ? p[j + 1] : p[j];
+                if (c > 0)
+                    se->owner[id] |= OWNER_BACK;
+                uint64_t h = seg_hash(lo, hi);
+                size_t pos = (size_t)h & (cap - 1);
+                for (;; pos = (pos + 1) & (cap - 1)) {
+                    uint64_t e = tab[pos];
+                    if (e == 0) {
+                        tab[pos] = h << 32 | (id + 1);
+                        break;
+                    }
+                    if (e >> 32 != h)
+                        continue;
+                    uint32_t head = (uint32_t)e - 1;
+                    const stapel__ipt *ph = pt + (head - id_lo);
+                    bool back = (se->owner[head] & OWNER_BACK) != 0;
+                    if (cmp_ipt(back ? ph[1] : ph[0], lo) != 0 ||
+                        cmp_ipt(back ? ph[0] : ph[1], hi) != 0)
+                        continue;
+                    /* Another copy: into the head's cycle. */
+                    bool alone = se->next[head] == head;
+                    se->next[id] = se->next[head];
+                    se->next[head] = id;
+                    if (alone) {
+                        if (back != (c > 0)) {
+                            se->tw[head] = (uint32_t)i;
+                            se->tw[id] = se->owner[head] & ~OWNER_BACK;
+                        }
+                    } else if (se->tw[head] == TW_WALK) {
+                        se->tw[id] = TW_WALK;
+                    } else {
+                        uint32_t x = head;
+                        do {
+                            se->tw[x] = TW_WALK;
+                            x = se->next[x];
+                        } while (x != head);
+                    }
+                    break;
+                }
+            }
+            start = r->ring_end[q];
+        }
+    }
+}
+
+stapel_status stapel__shared_edges_make(stapel_ctx *ctx, const stapel__rings *faces, size_t n,
+                                        const size_t *part_end, size_t n_parts, int threads,
+                                        stapel__shared_edges **out)
+{
+    *out = NULL;
+    size_t total = 0, most = 0;
+    for (size_t p = 0, f = 0; p < n_parts; p++) {
+        size_t in_part = 0;
+        for (; f < part_end[p]; f++)
+            in_part += faces[f].n_rings > 0 ? faces[f].ring_end[faces[f].n_rings - 1] : 0;
+        total += in_part;
+        most = in_part > most ? in_part : most;
+    }
+    if (n >= TW_NONE || total >= UINT32_MAX)
+        return STAPEL_OK; /* too many for 32-bit ids: the caller dissolves each set alone */
+    stapel__shared_edges *se = calloc(1, sizeof *se);
+    if (se == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    pthread_mutex_init(&se->lock, NULL);
+    se->faces = faces;
+    se->n_faces = n;
+    se->n_slots = (size_t)(threads > 0 ? threads : 1);
+    se->base = malloc((n + 1) * sizeof *se->base);
+    se->next = malloc((total + 1) * sizeof *se->next);
+    se->owner = malloc((total + 1) * sizeof *se->owner);
+    se->tw = malloc((total + 1) * sizeof *se->tw);
+    se->mark = calloc(se->n_slots, sizeof *se->mark);
+    se->stamp = calloc(se->n_slots, sizeof *se->stamp);
+    se->busy = calloc(se->n_slots, sizeof *se->busy);
+    size_t cap = 16;
+    while (cap < 2 * most)
+        cap *= 2;
+    uint64_t *tab = malloc(cap * sizeof *tab);
+    stapel__ipt *pt = malloc((most + 1) * sizeof *pt);
+    if (se->base == NULL || se->next == NULL || se->owner == NULL || se->tw == NULL ||
+        se->mark == NULL ||
+        se->stamp == NULL || se->busy == NULL || tab == NULL || pt == NULL) {
+        free(tab);
+        free(pt);
+        stapel__shared_edges_free(se);
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    uint32_t id0 = 0;
+    for (size_t i = 0; i < n; i++) {
+        se->base[i] = id0;
+        id0 += faces[i].n_rings > 0 ? faces[i].ring_end[faces[i].n_rings - 1] : 0;
+    }
+    se->base[n] = id0;
+    for (size_t p = 0; p < n_parts; p++) {
+        size_t f0 = p > 0 ? part_end[p - 1] : 0, f1 = part_end[p];
+        size_t c = 16; /* a table for the part: twice its points or more */
+        while (c < 2 * (size_t)(se->base[f1] - se->base[f0]))
+            c *= 2;
+        link_part(se, f0, f1, tab, c, pt);
+    }
+    free(tab);
+    free(pt);
+    *out = se;
+    return STAPEL_OK;
+}
+
+/* The segments of the union of faces sel[0 .. n) of se (ascending, of one
+ * part), exactly as cancel_shared leaves those of stapel__dissolve_faces:
+ * where the copies of an edge in the union do not cancel out, the first
+ * ones in the net direction are kept, and the edges kept stay in order. The
+ * copies were found once for the part, so this is one pass. */
+static bool subset_segs(const stapel__shared_edges *se, const uint32_t *sel, size_t n,
+                        const uint32_t *mark, uint32_t stamp, stapel__segs *segs)
+{
+    size_t most = 0;
+    for (size_t s = 0; s < n; s++)
+        most += se->base[sel[s] + 1] - se->base[sel[s]];
+    stapel__iseg *v = malloc((most + 1) * sizeof *v);
+    if (v == NULL)
+        return false;
+    free(segs->v);
+    segs->v = v;
+    segs->cap = most + 1;
+    size_t m = 0;
+    for (size_t s = 0; s < n; s++) {
+        /* The face's points are read only for the edges that stay: inside
+         * a large union, whole faces go without. */
+        uint32_t f = sel[s], b = se->base[f], e = se->base[f + 1];
+        const stapel__ipt *p = NULL;
+        for (uint32_t id = b; id < e; id++) {
+            uint32_t t = se->tw[id];
+            if (t < TW_NONE) {
+                if (mark[t] == stamp)
+                    continue;
+            } else if (t == TW_NONE) {
+                continue;
+            } else {
+                /* The sum of the directions of the copies in the union,
+                 * and how many in this one's direction come before it. */
+                int64_t d = (se->owner[id] & OWNER_BACK) ? -1 : 1, sum = d, before = 0;
+                for (uint32_t c = se->next[id]; c != id; c = se->next[c]) {
+                    uint32_t oc = se->owner[c];
+                    if (mark[oc & ~OWNER_BACK] != stamp)
+                        continue;
+                    int64_t dc = (oc & OWNER_BACK) ? -1 : 1;
+                    sum += dc;
+                    before += dc == d && c < id;
+                }
+                if (sum * d <= 0 || before >= sum * d)
+                    continue;
+            }
+            if (p == NULL)
+                p = se->faces[f].pts;
+            v[m++] = (stapel__iseg){p[id - b], p[id - b + 1], 0};
+        }
+    }
+    segs->n = m;
+    return true;
+}
+
+stapel_status stapel__dissolve_subset(stapel_ctx *ctx, stapel__shared_edges *se,
+                                      const uint32_t *sel, size_t n, double grid, bool noded,
+                                      stapel__ipt **pts_out, uint32_t **ring_end_out,
+                                      uint32_t *n_rings_out)
+{
+    *pts_out = NULL;
+    *ring_end_out = NULL;
+    *n_rings_out = 0;
+    /* A slot of marks of its own: there are as many as threads. */
+    size_t slot = SIZE_MAX;
+    pthread_mutex_lock(&se->lock);
+    for (size_t i = 0; i < se->n_slots && slot == SIZE_MAX; i++)
+        if (!se->busy[i])
+            slot = i;
+    if (slot != SIZE_MAX)
+        se->busy[slot] = true;
+    pthread_mutex_unlock(&se->lock);
+    uint32_t *own = NULL, *mark, stamp;
+    if (slot == SIZE_MAX) { /* more unions at once than announced */
+        mark = own = calloc(se->n_faces + 1, sizeof *own);
+        stamp = 1;
+    } else {
+        if (se->mark[slot] == NULL || se->stamp[slot] == UINT32_MAX) {
+            free(se->mark[slot]);
+            se->mark[slot] = calloc(se->n_faces + 1, sizeof *se->mark[slot]);
+            se->stamp[slot] = 0;
+        }
+        mark = se->mark[slot];
+        stamp = ++se->stamp[slot];
+    }
+    stapel__segs segs = {0};
+    bool ok = mark != NULL;
+    if (ok) {
+        for (size_t i = 0; i < n; i++)
+            mark[sel[i]] = stamp;
+        ok = subset_segs(se, sel, n, mark, stamp, &segs);
+    }
+    free(own);
+    if (slot != SIZE_MAX) {
+        pthread_mutex_lock(&se->lock);
+        se->busy[slot] = false;
+        pthread_mutex_unlock(&se->lock);
+    }
+    if (!ok) {
+        free(segs.v);
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    stapel__aface *af = NULL;
+    size_t n_af = 0;
+    stapel_status st = stapel__arrange(ctx, &segs, noded, keep_any, NULL, &af, &n_af);
+    free(segs.v);
+    if (st != STAPEL_OK) {
+        stapel__afaces_free(af, n_af);
+        return st;
+    }
+    return join_faces(ctx, af, n_af, grid, pts_out, ring_end_out, n_rings_out);
 }
 
 /* ---- parallel for ------------------------------------------------------------ */

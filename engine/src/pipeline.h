@@ -272,6 +272,26 @@ stapel_status stapel__dissolve(stapel_ctx *ctx, const stapel__rings *faces, size
                                double grid, bool noded, struct stapel__ipt **pts,
                                uint32_t **ring_end, uint32_t *n_rings);
 
+/* For many unions of subsets of one set of faces (the conflicts: every face
+ * is in a few of them): the copies of each edge are found once, and
+ * stapel__dissolve_subset then does what stapel__dissolve does for
+ * faces[sel[0]], faces[sel[1]], ... (sel ascending), with the same result,
+ * without looking for them again. The faces come in parts, part p ending
+ * before face part_end[p] (the last one at n); copies are looked for within
+ * a part, and the faces of a union must lie in one part. faces stay borrowed
+ * until the free. threads: how many unions may run at once. *out is NULL
+ * (and the status OK) when there are too many edges for 32-bit ids: use
+ * stapel__dissolve then. */
+typedef struct stapel__shared_edges stapel__shared_edges;
+stapel_status stapel__shared_edges_make(stapel_ctx *ctx, const stapel__rings *faces, size_t n,
+                                        const size_t *part_end, size_t n_parts, int threads,
+                                        stapel__shared_edges **out);
+stapel_status stapel__dissolve_subset(stapel_ctx *ctx, stapel__shared_edges *se,
+                                      const uint32_t *sel, size_t n, double grid, bool noded,
+                                      struct stapel__ipt **pts, uint32_t **ring_end,
+                                      uint32_t *n_rings);
+void stapel__shared_edges_free(stapel__shared_edges *se);
+
 /* The claim ids of face f as stapel writes them: a JSON list of "theme:fid"
  * strings, sorted by theme, layer and fid, appended to b. Returns false when
  * out of memory. */

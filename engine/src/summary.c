@@ -136,13 +136,13 @@ static stapel_status zone_area(stapel_ctx *ctx, const stapel__input *in, size_t 
     return STAPEL_OK;
 }
 
-static stapel_status zones_summarize(stapel_ctx *ctx, stapel_stack *s)
+static stapel_status zones_summarize(stapel_ctx *ctx, stapel_stack *s, const size_t *claim_theme)
 {
     const stapel__input *in = &s->in;
     size_t T = s->n_themes;
     size_t p0 = in->n_claims, p1 = p0 + in->n_provinces, n1 = p1 + in->n_novex;
     zone_list prov = {0}, nov = {0};
-    int32_t *prov_row = NULL, *nov_row = NULL;
+    int32_t *prov_row = NULL, *nov_row = NULL, *zrow = NULL;
     double *tarea = NULL, *tover = NULL;
     stapel_summary *sm = calloc(1, sizeof *sm);
     stapel_status st = STAPEL_OK;
@@ -199,20 +199,36 @@ static stapel_status zones_summarize(stapel_ctx *ctx, stapel_stack *s)
         }
     }
 
+    /* The row of each zone item, by its name. */
+    zrow = malloc((n1 - p0 + 1) * sizeof *zrow);
+    if (zrow == NULL) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t id = p0; id < n1; id++)
+        zrow[id - p0] = id < p1 ? prov_row[in->items[id].group] : nov_row[in->items[id].group];
     /* Walk the faces once, adding each to the rows it lies in. */
     size_t total_row = R - 1;
     double claimed_total = 0;
     int32_t rows[66];
+    size_t ranks[256];
     for (size_t i = 0; i < s->n_faces; i++) {
         const stapel__out_face *f = &s->faces[i];
-        size_t nr = 0;
+        /* The ids are sorted: the claims' (their themes, each once), then
+         * the zones' (their rows, each once). */
+        size_t nr = 0, nt = 0;
+        uint64_t seen_theme[4] = {0, 0, 0, 0};
         for (uint32_t k = 0; k < f->n_ids; k++) {
             uint32_t id = f->ids[k];
-            int32_t r = -1;
-            if (id >= p0 && id < p1)
-                r = prov_row[in->items[id].group];
-            else if (id >= p1 && id < n1)
-                r = nov_row[in->items[id].group];
+            if (id < p0) {
+                size_t t = claim_theme[id];
+                if (t < 256 && !(seen_theme[t >> 6] >> (t & 63) & 1)) {
+                    seen_theme[t >> 6] |= (uint64_t)1 << (t & 63);
+                    ranks[nt++] = t;
+                }
+                continue;
+            }
+            int32_t r = id < n1 ? zrow[id - p0] : -1;
             bool dup = r < 0;
             for (size_t j = 0; j < nr && !dup; j++)
                 dup = rows[j] == r;
@@ -224,16 +240,6 @@ static stapel_status zones_summarize(stapel_ctx *ctx, stapel_stack *s)
         if (in->n_provinces == 0 || f->province != NULL)
             rows[nr++] = (int32_t)total_row;
         claimed_total += f->area;
-        bool seen_theme[256];
-        size_t ranks[256], nt = 0;
-        memset(seen_theme, 0, sizeof seen_theme);
-        for (uint32_t k = 0; k < f->n_ids && f->ids[k] < in->n_claims; k++) {
-            size_t t = s->theme_rank[in->items[f->ids[k]].group];
-            if (t < 256 && !seen_theme[t]) {
-                seen_theme[t] = true;
-                ranks[nt++] = t;
-            }
-        }
         for (size_t j = 0; j < nr; j++) {
             stapel_zone_row *z = &sm->zones[rows[j]];
             if (f->n_themes >= 2)
@@ -280,6 +286,7 @@ done:
     free(nov.names);
     free(prov_row);
     free(nov_row);
+    free(zrow);
     free(tarea);
     free(tover);
     if (st != STAPEL_OK) {
@@ -296,7 +303,8 @@ done:
 typedef struct pair_ref {
     uint32_t prov, nov; /* ranks of the face's province and novex strings */
     uint16_t a, b;      /* theme ranks, a < b */
-    uint32_t face;
+    uint32_t face;      /* which of the faces in any group: they are numbered
+                         * in the order of the stack's faces */
 } pair_ref;
 
 /* The rank of every distinct zone string of the faces in sort order (NULL
@@ -475,19 +483,40 @@ static bool sort_by_group(pair_ref **refs, size_t n)
 
 typedef struct dissolve_job {
     const stapel_stack *s;
-    const pair_ref *refs;
-    const size_t *start; /* group g: refs[start[g] .. start[g+1]) */
+    const uint32_t *sel;          /* the faces of the refs sorted by group */
+    const stapel__rings *rings;   /* of the faces in any group */
+    stapel__shared_edges *shared; /* their edges, or NULL: dissolve each group alone */
+    const size_t *start; /* group g: sel[start[g] .. start[g+1]) */
     const size_t *order; /* job k dissolves group order[k]: the largest first */
     stapel__conflict *out;
 } dissolve_job;
 
 typedef struct group_size {
+    size_t zone_n, zone; /* the faces in all groups of its zone; which zone */
     size_t n, g;
 } group_size;
+
+/* The part of face k (renumbered) when parts end before part_end[]. */
+static size_t sel_part(const size_t *part_end, size_t n_parts, uint32_t k)
+{
+    size_t lo = 0, hi = n_parts;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (part_end[mid] <= k)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
 
 static int cmp_group_size(const void *a, const void *b)
 {
     const group_size *p = a, *q = b;
+    if (p->zone_n != q->zone_n)
+        return p->zone_n > q->zone_n ? -1 : 1;
+    if (p->zone != q->zone)
+        return p->zone > q->zone ? 1 : -1;
     if (p->n != q->n)
         return p->n > q->n ? -1 : 1;
     return (p->g > q->g) - (p->g < q->g);
@@ -498,19 +527,22 @@ static stapel_status dissolve_one(stapel_ctx *ctx, size_t k, void *user)
     dissolve_job *j = user;
     size_t g = j->order[k];
     size_t a = j->start[g], n = j->start[g + 1] - a;
+    stapel__conflict *c = &j->out[g];
+    if (j->shared != NULL)
+        return stapel__dissolve_subset(ctx, j->shared, j->sel + a, n, j->s->in.grid,
+                                       !j->s->merged, &c->pts, &c->ring_end, &c->n_rings);
     stapel__rings *faces = malloc(n * sizeof *faces);
     if (faces == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++)
-        faces[i] = stapel__out_rings(&j->s->faces[j->refs[a + i].face]);
-    stapel__conflict *c = &j->out[g];
+        faces[i] = j->rings[j->sel[a + i]];
     stapel_status st = stapel__dissolve(ctx, faces, n, j->s->in.grid, !j->s->merged, &c->pts,
                                         &c->ring_end, &c->n_rings);
     free(faces);
     return st;
 }
 
-static stapel_status conflicts_make(stapel_ctx *ctx, stapel_stack *s)
+static stapel_status conflicts_make(stapel_ctx *ctx, stapel_stack *s, const size_t *claim_theme)
 {
     const stapel__input *in = &s->in;
     size_t T = s->n_themes;
@@ -531,6 +563,9 @@ static stapel_status conflicts_make(stapel_ctx *ctx, stapel_stack *s)
         free(zr.rank);
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
+    /* The faces in any group, numbered in face order: cface maps back. */
+    uint32_t *cface = NULL;
+    size_t n_cf = 0;
     for (size_t i = 0; i < s->n_faces; i++) {
         const stapel__out_face *f = &s->faces[i];
         if (f->verdict != STAPEL_VERDICT_CONFLICT && f->verdict != STAPEL_VERDICT_CONDITIONAL)
@@ -538,13 +573,14 @@ static stapel_status conflicts_make(stapel_ctx *ctx, stapel_stack *s)
         uint32_t prov = zr_get(&zr, f->province), nov = zr_get(&zr, f->novex);
         size_t ranks[64], nt = 0;
         for (uint32_t k = 0; k < f->n_ids && f->ids[k] < in->n_claims && nt < 64; k++) {
-            size_t t = s->theme_rank[in->items[f->ids[k]].group];
+            size_t t = claim_theme[f->ids[k]];
             bool dup = false;
             for (size_t j = 0; j < nt && !dup; j++)
                 dup = ranks[j] == t;
             if (!dup)
                 ranks[nt++] = t;
         }
+        size_t n0 = n;
         for (size_t x = 0; x < nt; x++) {
             for (size_t y = 0; y < nt; y++) {
                 size_t a = ranks[x], b = ranks[y];
@@ -558,20 +594,31 @@ static stapel_status conflicts_make(stapel_ctx *ctx, stapel_stack *s)
                     pair_ref *d = realloc(refs, cap * sizeof *d);
                     if (d == NULL) {
                         free(refs);
+                        free(cface);
                         free(zr.keys);
                         free(zr.rank);
                         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
                     }
                     refs = d;
                 }
-                refs[n++] = (pair_ref){prov, nov, (uint16_t)a, (uint16_t)b, (uint32_t)i};
+                refs[n++] = (pair_ref){prov, nov, (uint16_t)a, (uint16_t)b, (uint32_t)n_cf};
             }
+        }
+        if (n > n0) {
+            if (cface == NULL && (cface = malloc(s->n_faces * sizeof *cface)) == NULL) {
+                free(refs);
+                free(zr.keys);
+                free(zr.rank);
+                return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            }
+            cface[n_cf++] = (uint32_t)i;
         }
     }
     free(zr.keys);
     free(zr.rank);
     if (n > 0 && !sort_by_group(&refs, n)) {
         free(refs);
+        free(cface);
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
     size_t n_groups = 0;
@@ -579,18 +626,51 @@ static stapel_status conflicts_make(stapel_ctx *ctx, stapel_stack *s)
         n_groups += (i == 0 || !same_group(&refs[i - 1], &refs[i]));
     s->conflicts = calloc(n_groups > 0 ? n_groups : 1, sizeof *s->conflicts);
     size_t *start = malloc((n_groups + 1) * sizeof *start);
-    if (s->conflicts == NULL || start == NULL) {
-        free(refs);
-        free(start);
-        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    uint32_t *sel = malloc((n + 1) * sizeof *sel);
+    stapel__rings *rings = malloc((n_cf + 1) * sizeof *rings);
+    group_size *gs = malloc((n_groups + 1) * sizeof *gs);
+    size_t *order = malloc((n_groups + 1) * sizeof *order);
+    uint32_t *renum = malloc((n_cf + 1) * sizeof *renum), *cface2 = NULL;
+    size_t *part_end = NULL, n_parts = 0;
+    stapel__shared_edges *shared = NULL;
+    if (s->conflicts == NULL || start == NULL || sel == NULL || rings == NULL || gs == NULL ||
+        order == NULL || renum == NULL) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
     }
+    /* Number the faces again by zone (the groups' first keys), then in face
+     * order: the faces of a group stay in order, and the faces of one zone,
+     * which are all that can share edges in a group, lie together. */
+    for (size_t i = 0; i < n; i++) {
+        n_parts += i == 0 || refs[i].prov != refs[i - 1].prov || refs[i].nov != refs[i - 1].nov;
+        renum[refs[i].face] = (uint32_t)n_parts - 1; /* the zone of the face */
+    }
+    part_end = calloc(n_parts + 1, sizeof *part_end);
+    cface2 = malloc((n_cf + 1) * sizeof *cface2);
+    if (part_end == NULL || cface2 == NULL) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t c = 0; c < n_cf; c++)
+        part_end[renum[c] + 1]++;
+    for (size_t p = 0; p < n_parts; p++)
+        part_end[p + 1] += part_end[p]; /* for now: where part p starts */
+    for (size_t c = 0; c < n_cf; c++) {
+        uint32_t k = (uint32_t)part_end[renum[c]]++;
+        cface2[k] = cface[c];
+        renum[c] = k;
+    }
+    free(cface);
+    cface = cface2;
+    cface2 = NULL;
     size_t g = 0;
     for (size_t i = 0; i < n; i++) {
+        sel[i] = renum[refs[i].face];
         if (i > 0 && same_group(&refs[i - 1], &refs[i]))
             continue;
         start[g] = i;
         stapel__conflict *c = &s->conflicts[g];
-        const stapel__out_face *f = &s->faces[refs[i].face];
+        const stapel__out_face *f = &s->faces[cface[sel[i]]];
         c->theme_a = refs[i].a;
         c->theme_b = refs[i].b;
         c->verdict = s->verdicts[c->theme_a * T + c->theme_b];
@@ -599,42 +679,72 @@ static stapel_status conflicts_make(stapel_ctx *ctx, stapel_stack *s)
         g++;
     }
     start[n_groups] = n;
+    free(refs);
+    refs = NULL;
     for (g = 0; g < n_groups; g++)
         for (size_t k = start[g]; k < start[g + 1]; k++)
-            s->conflicts[g].area += s->faces[refs[k].face].area;
+            s->conflicts[g].area += s->faces[cface[sel[k]]].area;
     s->n_conflicts = n_groups;
+    for (size_t i = 0; i < n_cf; i++)
+        rings[i] = stapel__out_rings(&s->faces[cface[i]]);
+    /* Every face is in a few groups: find the edges that faces share once,
+     * not in each group again. */
+    int threads = stapel__thread_count(s->threads, n_groups);
+    if (n_groups > 0)
+        st = stapel__shared_edges_make(ctx, rings, n_cf, part_end, n_parts, threads, &shared);
+    if (st != STAPEL_OK)
+        goto done;
     /* Largest groups first, so that no thread is left with a big one at
      * the end while the others wait. Each result goes to its group's slot:
      * the order of work does not change the output. */
-    group_size *gs = malloc((n_groups + 1) * sizeof *gs);
-    size_t *order = malloc((n_groups + 1) * sizeof *order);
-    if (gs == NULL || order == NULL) {
-        free(gs);
-        free(order);
-        free(start);
-        free(refs);
-        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-    }
     for (g = 0; g < n_groups; g++)
-        gs[g] = (group_size){start[g + 1] - start[g], g};
+        gs[g] = (group_size){0, 0, start[g + 1] - start[g], g};
+    /* The groups of one zone one after the other, while the zone's faces
+     * are in the cache: the largest zones first, then the largest groups. */
+    for (size_t g0 = 0, z = 0; g0 < n_groups; z++) {
+        size_t g1 = g0 + 1, zn = gs[g0].n;
+        while (g1 < n_groups && sel_part(part_end, n_parts, sel[start[g1]]) == z)
+            zn += gs[g1++].n;
+        for (g = g0; g < g1; g++) {
+            gs[g].zone = z;
+            gs[g].zone_n = zn;
+        }
+        g0 = g1;
+    }
     qsort(gs, n_groups, sizeof *gs, cmp_group_size);
     for (g = 0; g < n_groups; g++)
         order[g] = gs[g].g;
-    free(gs);
-    dissolve_job job = {s, refs, start, order, s->conflicts};
+    dissolve_job job = {s, sel, rings, shared, start, order, s->conflicts};
     st = stapel__parallel_for(ctx, n_groups, s->threads, "summary", dissolve_one, &job);
+done:
+    stapel__shared_edges_free(shared);
+    free(gs);
     free(order);
     free(start);
+    free(sel);
+    free(rings);
     free(refs);
+    free(cface);
+    free(cface2);
+    free(renum);
+    free(part_end);
     return st;
 }
 
 stapel_status stapel__summarize(stapel_ctx *ctx, stapel_stack *s)
 {
     stapel__progress(ctx, "summary", 0.0);
-    stapel_status st = conflicts_make(ctx, s);
+    /* The theme rank of each claim, in a small array: both walks over the
+     * faces look it up for every claim of every face. */
+    size_t *claim_theme = malloc((s->in.n_claims + 1) * sizeof *claim_theme);
+    if (claim_theme == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < s->in.n_claims; i++)
+        claim_theme[i] = s->theme_rank[s->in.items[i].group];
+    stapel_status st = conflicts_make(ctx, s, claim_theme);
     if (st == STAPEL_OK)
-        st = zones_summarize(ctx, s);
+        st = zones_summarize(ctx, s, claim_theme);
+    free(claim_theme);
     stapel__progress(ctx, "summary", 1.0);
     return st;
 }

@@ -7,6 +7,11 @@
  * only (not noded: the arrangement must split it). Every case runs with the
  * faces in two orders and with their rings starting at different vertices,
  * so that no answer depends on the order shared edges are found in.
+ *
+ * stapel__dissolve_subset (many unions of subsets of one set of faces, the
+ * shared edges found once) must give what stapel__dissolve gives for the
+ * same faces, point for point: checked on random subsets of a set with faces
+ * given twice and three times, a face with a repeated vertex, and two parts.
  */
 #include "arrange.h"
 #include "pipeline.h"
@@ -174,6 +179,84 @@ static void test_dissolve_split_edge_not_noded(void **state)
     check(&fs, false, 1, 0, 16, 0);
 }
 
+/* A small random generator, the same on every platform. */
+static uint32_t rnd(uint64_t *state)
+{
+    *state = *state * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(*state >> 33);
+}
+
+static void test_dissolve_subset_same_as_dissolve(void **state)
+{
+    (void)state;
+    /* Part 0: a 5 x 5 grid of squares, the one at (1, 1) twice and the one
+     * at (3, 2) three times (edges with two and more copies one way), and
+     * one with a repeated vertex (an edge without length). Part 1: a 4 x 3
+     * grid of squares elsewhere, one given twice. */
+    face_set fs = {0};
+    size_t part_end[2];
+    for (int64_t y = 0; y < 5; y++)
+        for (int64_t x = 0; x < 5; x++) {
+            uint32_t rot = (uint32_t)(x + 3 * y);
+            if (x == 2 && y == 3) {
+                stapel__ipt r[5] = {{20, 30}, {30, 30}, {30, 30}, {30, 40}, {20, 40}};
+                add_ring(&fs, r, 5, rot);
+                continue;
+            }
+            int copies = (x == 1 && y == 1) ? 2 : (x == 3 && y == 2) ? 3 : 1;
+            for (int c = 0; c < copies; c++)
+                add_rect(&fs, 10 * x, 10 * y, 10 * x + 10, 10 * y + 10, rot + (uint32_t)c);
+        }
+    part_end[0] = fs.n;
+    for (int64_t y = 0; y < 3; y++)
+        for (int64_t x = 0; x < 4; x++) {
+            int copies = (x == 2 && y == 1) ? 2 : 1;
+            for (int c = 0; c < copies; c++)
+                add_rect(&fs, 100 + 7 * x, 7 * y, 107 + 7 * x, 7 * y + 7, (uint32_t)(x + y + c));
+        }
+    part_end[1] = fs.n;
+    stapel__rings rings[MAX_FACES];
+    for (size_t i = 0; i < fs.n; i++)
+        rings[i] = (stapel__rings){fs.pts[i], fs.end[i], 1};
+    stapel_ctx *ctx = NULL;
+    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
+    stapel__shared_edges *se = NULL;
+    assert_int_equal(stapel__shared_edges_make(ctx, rings, fs.n, part_end, 2, 1, &se), STAPEL_OK);
+    assert_non_null(se);
+    uint64_t seed = 12345;
+    for (int round = 0; round < 400; round++) {
+        size_t part = round & 1, f0 = part == 0 ? 0 : part_end[0], f1 = part_end[part];
+        uint32_t keep = 2 + rnd(&seed) % 9; /* in tenths */
+        uint32_t sel[MAX_FACES];
+        stapel__rings sub[MAX_FACES];
+        size_t n = 0;
+        for (size_t i = f0; i < f1; i++)
+            if (round < 2 || rnd(&seed) % 10 < keep) {
+                sel[n] = (uint32_t)i;
+                sub[n++] = rings[i];
+            }
+        if (n == 0)
+            continue;
+        for (int noded = 0; noded <= 1; noded++) {
+            stapel__ipt *p1 = NULL, *p2 = NULL;
+            uint32_t *e1 = NULL, *e2 = NULL, r1 = 0, r2 = 0;
+            assert_int_equal(stapel__dissolve(ctx, sub, n, 1.0, noded, &p1, &e1, &r1), STAPEL_OK);
+            assert_int_equal(
+                stapel__dissolve_subset(ctx, se, sel, n, 1.0, noded, &p2, &e2, &r2), STAPEL_OK);
+            assert_int_equal(r1, r2);
+            assert_true(r1 > 0);
+            assert_memory_equal(e1, e2, r1 * sizeof *e1);
+            assert_memory_equal(p1, p2, e1[r1 - 1] * sizeof *p1);
+            free(p1);
+            free(p2);
+            free(e1);
+            free(e2);
+        }
+    }
+    stapel__shared_edges_free(se);
+    stapel_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -182,6 +265,7 @@ int main(void)
         cmocka_unit_test(test_dissolve_face_given_twice),
         cmocka_unit_test(test_dissolve_corner_touch),
         cmocka_unit_test(test_dissolve_split_edge_not_noded),
+        cmocka_unit_test(test_dissolve_subset_same_as_dissolve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
