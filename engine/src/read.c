@@ -210,28 +210,53 @@ static stapel_status unreadable(stapel_ctx *ctx, const read_spec *spec, const ch
                         "(%s); %s", spec->source, layer, fid, stapel__gdal_error("damaged"), hint);
 }
 
-static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_spec *spec,
-                                OGRSpatialReferenceH target, const sane_box *sane,
-                                const char *s_srs, double grid)
+/* A source opened and checked before any layer is read, so that a typo in
+ * the last source fails at once rather than after minutes of reading the
+ * others. The dataset is read later, maybe on another thread (GDAL allows
+ * that, one thread at a time); its CRS travels as WKT, so that every thread
+ * builds its own OGR objects from it. */
+typedef struct opened {
+    GDALDatasetH ds;
+    OGRLayerH l;
+    char *layer;   /* its name */
+    int name_idx;  /* zones: the name field's index */
+    char *srs_wkt; /* the layer's CRS, or NULL: none (then --s_srs is given) */
+    int64_t total; /* features, or -1: unknown */
+} opened;
+
+static void layer_close(opened *o)
+{
+    if (o->ds != NULL)
+        GDALClose(o->ds);
+    free(o->srs_wkt);
+    free(o->layer);
+    memset(o, 0, sizeof *o);
+}
+
+static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const char *s_srs,
+                                opened *o)
 {
     char *dsname = NULL, *lname = NULL;
-    GDALDatasetH ds = NULL;
-    OGRSpatialReferenceH assumed = NULL;
-    OGRCoordinateTransformationH ct = NULL;
-    OGRFeatureH f = NULL;
     const char *src = spec->source;
+    memset(o, 0, sizeof *o);
+    o->name_idx = -1;
 
     stapel_status st = stapel__source_split(ctx, src, &dsname, &lname);
     if (st != STAPEL_OK)
         goto done;
-    st = stapel__dataset_open(ctx, &ds, dsname);
+    st = stapel__dataset_open(ctx, &o->ds, dsname);
     if (st != STAPEL_OK)
         goto done;
     OGRLayerH l;
-    st = stapel__layer_pick(ctx, &l, ds, src, lname);
+    st = stapel__layer_pick(ctx, &l, o->ds, src, lname);
     if (st != STAPEL_OK)
         goto done;
-    const char *layer = OGR_L_GetName(l);
+    o->l = l;
+    if ((o->layer = stapel__strdup(OGR_L_GetName(l))) == NULL) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
+    const char *layer = o->layer;
 
     OGRwkbGeometryType lt = OGR_L_GetGeomType(l);
     if (OGR_FD_GetGeomFieldCount(OGR_L_GetLayerDefn(l)) == 0) {
@@ -249,11 +274,10 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         goto done;
     }
 
-    int name_idx = -1;
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
     if (spec->field != NULL) {
-        name_idx = OGR_FD_GetFieldIndex(defn, spec->field);
-        if (name_idx < 0) {
+        o->name_idx = OGR_FD_GetFieldIndex(defn, spec->field);
+        if (o->name_idx < 0) {
             stapel__buf b = {0};
             for (int i = 0; i < OGR_FD_GetFieldCount(defn); i++)
                 stapel__buf_printf(&b, "%s%s", i > 0 ? ", " : "",
@@ -276,21 +300,38 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         }
         int k = 0;
         for (int i = 0; i < nf; i++)
-            if (i != name_idx)
+            if (i != o->name_idx)
                 ignored[k++] = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
         ignored[k] = "OGR_STYLE";
         OGR_L_SetIgnoredFields(l, ignored); /* a hint: a driver may read them anyway */
         free(ignored);
     }
-    if (spec->where != NULL && OGR_L_SetAttributeFilter(l, spec->where) != OGRERR_NONE) {
-        /* OGR's parser adds lines that point at the error: keep one line,
-         * as every message has. */
-        const char *m = stapel__gdal_error("syntax error");
-        const char *cut = strstr(m, ". Occurred around");
-        int n = (int)(cut != NULL ? (size_t)(cut - m) : strcspn(m, "\n"));
-        st = stapel__fail(ctx, STAPEL_EINVAL, "%s: layer %s: bad attribute filter '%s': %.*s", src,
-                          layer, spec->where, n, m);
-        goto done;
+    if (spec->where != NULL) {
+        /* OGR parses a filter itself for some formats; a database (GeoPackage,
+         * PostGIS) is handed it as SQL and finds a mistake only when asked
+         * for rows: counting them asks. */
+        CPLErrorReset();
+        bool bad = OGR_L_SetAttributeFilter(l, spec->where) != OGRERR_NONE;
+        if (!bad) {
+            o->total = OGR_L_GetFeatureCount(l, 1);
+            bad = CPLGetLastErrorType() >= CE_Failure;
+        }
+        if (bad) {
+            /* OGR's parser adds lines that point at the error, and the
+             * GeoPackage driver the whole query: keep the reason, on one
+             * line, as every message has. */
+            const char *m = stapel__gdal_error("syntax error");
+            const char *sql = strstr(m, ") failed: "); /* SQLite's reason, not the query */
+            if (sql != NULL)
+                m = sql + strlen(") failed: ");
+            const char *cut = strstr(m, ". Occurred around");
+            int n = (int)(cut != NULL ? (size_t)(cut - m) : strcspn(m, "\n"));
+            st = stapel__fail(ctx, STAPEL_EINVAL, "%s: layer %s: bad attribute filter '%s': %.*s",
+                              src, layer, spec->where, n, m);
+            goto done;
+        }
+    } else {
+        o->total = OGR_L_GetFeatureCount(l, 1);
     }
 
     OGRSpatialReferenceH srs = stapel__layer_srs(l);
@@ -303,23 +344,59 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                               src, layer);
             goto done;
         }
-        assumed = OSRNewSpatialReference(NULL);
-        if (OSRSetFromUserInput(assumed, s_srs) != OGRERR_NONE) {
-            st = stapel__fail(ctx, STAPEL_EINVAL, "unknown source CRS '%s'", s_srs);
+    } else {
+        char *wkt = NULL;
+        const char *wkt_opts[] = {"FORMAT=WKT2_2019", "MULTILINE=NO", NULL};
+        if (OSRExportToWktEx(srs, &wkt, wkt_opts) != OGRERR_NONE || wkt == NULL) {
+            CPLFree(wkt);
+            st = stapel__fail(ctx, STAPEL_ECRS, "%s: layer %s: cannot describe its CRS: %s",
+                              src, layer, stapel__gdal_error("unknown reason"));
             goto done;
         }
-        OSRSetAxisMappingStrategy(assumed, OAMS_TRADITIONAL_GIS_ORDER);
-        srs = assumed;
+        o->srs_wkt = stapel__strdup(wkt);
+        CPLFree(wkt);
+        if (o->srs_wkt == NULL)
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+done:
+    if (st != STAPEL_OK)
+        layer_close(o);
+    free(dsname);
+    free(lname);
+    return st;
+}
+
+static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_spec *spec,
+                                opened *o, OGRSpatialReferenceH target, const sane_box *sane,
+                                const char *s_srs, double grid)
+{
+    OGRSpatialReferenceH srs = NULL;
+    OGRCoordinateTransformationH ct = NULL;
+    OGRFeatureH f = NULL;
+    const char *src = spec->source;
+    const char *layer = o->layer;
+    OGRLayerH l = o->l;
+    int name_idx = o->name_idx;
+    stapel_status st = STAPEL_OK;
+
+    /* This thread's own SRS objects: OGR's are not shared safely. */
+    if (o->srs_wkt != NULL) {
+        if ((srs = OSRNewSpatialReference(o->srs_wkt)) == NULL) {
+            st = stapel__fail(ctx, STAPEL_ECRS, "%s: layer %s: cannot read back its CRS", src,
+                              layer);
+            goto done;
+        }
     } else {
-        /* The layer's SRS is borrowed: set the axis order on a copy. */
-        assumed = OSRClone(srs);
-        if (assumed == NULL) {
+        if ((srs = OSRNewSpatialReference(NULL)) == NULL) {
             st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
             goto done;
         }
-        OSRSetAxisMappingStrategy(assumed, OAMS_TRADITIONAL_GIS_ORDER);
-        srs = assumed;
+        if (OSRSetFromUserInput(srs, s_srs) != OGRERR_NONE) {
+            st = stapel__fail(ctx, STAPEL_EINVAL, "unknown source CRS '%s'", s_srs);
+            goto done;
+        }
     }
+    OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
     if (!OSRIsSame(srs, target)) {
         ct = OCTNewCoordinateTransformation(srs, target);
         if (ct == NULL) {
@@ -329,7 +406,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         }
     }
 
-    int64_t total = OGR_L_GetFeatureCount(l, 1);
+    int64_t total = o->total;
     int64_t n_read = 0, n_repaired = 0, n_empty = 0;
     OGR_L_ResetReading(l);
     for (;;) {
@@ -501,27 +578,36 @@ done:
         OGR_F_Destroy(f);
     if (ct != NULL)
         OCTDestroyCoordinateTransformation(ct);
-    if (assumed != NULL)
-        OSRDestroySpatialReference(assumed);
-    if (ds != NULL)
-        GDALClose(ds);
-    free(dsname);
-    free(lname);
+    if (srs != NULL)
+        OSRDestroySpatialReference(srs);
+    layer_close(o);
     return st;
 }
 
 typedef struct claim_read {
     stapel_job *job;
+    read_spec *specs; /* the claim layers, then the provinces and the NOVEX areas */
+    opened *ops;      /* each spec's source, opened */
     stapel__input *parts; /* one per claim layer */
     const sane_box *sane;
     double grid;
     const char *target_wkt;
 } claim_read;
 
+static stapel_status open_source(stapel_ctx *ctx, size_t i, void *user)
+{
+    claim_read *cr = user;
+    if (cr->specs[i].source == NULL) /* no such zones */
+        return STAPEL_OK;
+    stapel__gdal_push(ctx);
+    stapel_status st = layer_open(ctx, &cr->specs[i], cr->job->s_srs, &cr->ops[i]);
+    stapel__gdal_pop();
+    return st;
+}
+
 static stapel_status read_claim_layer(stapel_ctx *ctx, size_t i, void *user)
 {
     claim_read *cr = user;
-    stapel_job *job = cr->job;
     stapel__gdal_push(ctx);
     stapel_status st = STAPEL_OK;
     /* An SRS object of this thread's own: OGR's are not shared safely. */
@@ -530,12 +616,8 @@ static stapel_status read_claim_layer(stapel_ctx *ctx, size_t i, void *user)
         st = stapel__fail(ctx, STAPEL_ECRS, "cannot describe the target CRS");
     } else {
         OSRSetAxisMappingStrategy(target, OAMS_TRADITIONAL_GIS_ORDER);
-        bool shared = false;
-        for (size_t k = 0; k < job->n_layers; k++)
-            shared = shared || (k != i && strcmp(job->layers[k].theme, job->layers[i].theme) == 0);
-        read_spec spec = {job->layers[i].source, job->layers[i].where, NULL, (uint32_t)i,
-                          &job->layers[i], shared};
-        st = read_layer(ctx, &cr->parts[i], &spec, target, cr->sane, job->s_srs, cr->grid);
+        st = read_layer(ctx, &cr->parts[i], &cr->specs[i], &cr->ops[i], target, cr->sane,
+                        cr->job->s_srs, cr->grid);
         OSRDestroySpatialReference(target);
     }
     stapel__gdal_pop();
@@ -711,19 +793,34 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
     }
 
     sane_box sane = sane_bounds(target, grid);
-    /* Claim layers are read on worker threads, each into its own list, and
-     * joined in layer order; their warnings are given here, in order. */
-    claim_read cr = {job, NULL, &sane, grid, in->crs_wkt};
+    /* Every source is opened and checked first, then the claim layers are
+     * read on worker threads, each into its own list, and joined in layer
+     * order; their warnings are given here, in order. The zones come last. */
+    size_t n_src = job->n_layers + 2;
+    claim_read cr = {job, NULL, NULL, NULL, &sane, grid, in->crs_wkt};
+    cr.specs = calloc(n_src, sizeof *cr.specs);
+    cr.ops = calloc(n_src, sizeof *cr.ops);
     cr.parts = calloc(job->n_layers + 1, sizeof *cr.parts);
-    if (cr.parts == NULL) {
+    if (cr.specs == NULL || cr.ops == NULL || cr.parts == NULL) {
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-        goto done;
+        goto read_done;
     }
-    for (size_t i = 0; i < job->n_layers; i++)
+    for (size_t i = 0; i < job->n_layers; i++) {
+        bool shared = false;
+        for (size_t k = 0; k < job->n_layers; k++)
+            shared = shared || (k != i && strcmp(job->layers[k].theme, job->layers[i].theme) == 0);
+        cr.specs[i] = (read_spec){job->layers[i].source, job->layers[i].where, NULL, (uint32_t)i,
+                                  &job->layers[i], shared};
         cr.parts[i].grid = grid;
+    }
+    for (int k = 0; k < 2; k++)
+        cr.specs[job->n_layers + (size_t)k] =
+            (read_spec){job->zones[k].source, NULL, job->zones[k].field, 0, NULL, false};
 
-    st = stapel__parallel_for(ctx, job->n_layers, job->opts.threads, "reading", read_claim_layer,
-                              &cr);
+    st = stapel__parallel_for(ctx, n_src, job->opts.threads, NULL, open_source, &cr);
+    if (st == STAPEL_OK)
+        st = stapel__parallel_for(ctx, job->n_layers, job->opts.threads, "reading",
+                                  read_claim_layer, &cr);
     for (size_t i = 0; i < job->n_layers; i++) {
         stapel__input *part = &cr.parts[i];
         if (st == STAPEL_OK) {
@@ -746,21 +843,24 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
         }
         stapel__input_clear(ctx->geos, part);
     }
-    free(cr.parts);
-    if (st != STAPEL_OK)
-        goto done;
     in->n_claims = in->n_items;
     for (int k = 0; k < 2 && st == STAPEL_OK; k++) {
-        if (job->zones[k].source == NULL)
+        size_t z = job->n_layers + (size_t)k;
+        if (cr.specs[z].source == NULL)
             continue;
-        read_spec spec = {job->zones[k].source, NULL, job->zones[k].field, 0, NULL, false};
         size_t before = in->n_items;
-        st = read_layer(ctx, in, &spec, target, &sane, job->s_srs, grid);
+        st = read_layer(ctx, in, &cr.specs[z], &cr.ops[z], target, &sane, job->s_srs, grid);
         if (k == STAPEL_ZONE_PROVINCE)
             in->n_provinces = in->n_items - before;
         else
             in->n_novex = in->n_items - before;
     }
+read_done:
+    for (size_t i = 0; cr.ops != NULL && i < n_src; i++)
+        layer_close(&cr.ops[i]);
+    free(cr.ops);
+    free(cr.specs);
+    free(cr.parts);
     if (st == STAPEL_OK)
         st = zone_parts_join(ctx, in, in->n_claims, in->n_claims + in->n_provinces);
     if (st == STAPEL_OK)
