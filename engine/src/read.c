@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 /* Coordinates beyond these bounds cannot be meant for the working CRS. */
 typedef struct sane_box {
@@ -234,7 +235,7 @@ static void layer_close(opened *o)
 }
 
 static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const char *s_srs,
-                                opened *o)
+                                bool keep, opened *o)
 {
     char *dsname = NULL, *lname = NULL;
     const char *src = spec->source;
@@ -358,6 +359,11 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
         if (o->srs_wkt == NULL)
             st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
+    if (st == STAPEL_OK && !keep) { /* opened again to be read */
+        GDALClose(o->ds);
+        o->ds = NULL;
+        o->l = NULL;
+    }
 done:
     if (st != STAPEL_OK)
         layer_close(o);
@@ -374,10 +380,15 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     OGRCoordinateTransformationH ct = NULL;
     OGRFeatureH f = NULL;
     const char *src = spec->source;
+    stapel_status st = STAPEL_OK;
+    if (o->ds == NULL) { /* checked and closed: open it again */
+        layer_close(o);
+        if ((st = layer_open(ctx, spec, s_srs, true, o)) != STAPEL_OK)
+            return st;
+    }
     const char *layer = o->layer;
     OGRLayerH l = o->l;
     int name_idx = o->name_idx;
-    stapel_status st = STAPEL_OK;
 
     /* This thread's own SRS objects: OGR's are not shared safely. */
     if (o->srs_wkt != NULL) {
@@ -584,8 +595,21 @@ done:
     return st;
 }
 
+/* An open source holds a few file descriptors (a shapefile three or four):
+ * keep them all open only while that fits the process's limit, with room to
+ * spare for the output and GDAL's own files. Otherwise each source is opened
+ * twice, to be checked and to be read. */
+static bool keep_open(size_t n_sources)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return true;
+    return 4 * (rlim_t)n_sources + 64 <= rl.rlim_cur;
+}
+
 typedef struct claim_read {
     stapel_job *job;
+    bool keep;        /* keep the sources open between checking and reading */
     read_spec *specs; /* the claim layers, then the provinces and the NOVEX areas */
     opened *ops;      /* each spec's source, opened */
     stapel__input *parts; /* one per claim layer */
@@ -600,7 +624,7 @@ static stapel_status open_source(stapel_ctx *ctx, size_t i, void *user)
     if (cr->specs[i].source == NULL) /* no such zones */
         return STAPEL_OK;
     stapel__gdal_push(ctx);
-    stapel_status st = layer_open(ctx, &cr->specs[i], cr->job->s_srs, &cr->ops[i]);
+    stapel_status st = layer_open(ctx, &cr->specs[i], cr->job->s_srs, cr->keep, &cr->ops[i]);
     stapel__gdal_pop();
     return st;
 }
@@ -797,7 +821,7 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
      * read on worker threads, each into its own list, and joined in layer
      * order; their warnings are given here, in order. The zones come last. */
     size_t n_src = job->n_layers + 2;
-    claim_read cr = {job, NULL, NULL, NULL, &sane, grid, in->crs_wkt};
+    claim_read cr = {job, keep_open(n_src), NULL, NULL, NULL, &sane, grid, in->crs_wkt};
     cr.specs = calloc(n_src, sizeof *cr.specs);
     cr.ops = calloc(n_src, sizeof *cr.ops);
     cr.parts = calloc(job->n_layers + 1, sizeof *cr.parts);
