@@ -190,6 +190,46 @@ static void report_layer(stapel_ctx *ctx, const stapel__layer *r)
     if (r->n_empty > 0)
         stapel__log(ctx, STAPEL_LOG_WARN, "skipped %lld empty geometr%s in layer %s (%s)",
                     (long long)r->n_empty, r->n_empty == 1 ? "y" : "ies", layer, src);
+    if (r->n_lost > 0)
+        stapel__log(ctx, STAPEL_LOG_WARN,
+                    "%s: layer %s: %lld invalid geometr%s had no area left after repair (the "
+                    "first: feature %lld); check %s in the source: a hole as large as its "
+                    "shell, or a shapefile whose rings run the wrong way round (then "
+                    "OGR_ORGANIZE_POLYGONS=DEFAULT reads its rings by containment)",
+                    src, layer, (long long)r->n_lost, r->n_lost == 1 ? "y" : "ies",
+                    (long long)r->first_lost, r->n_lost == 1 ? "it" : "them");
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Claim ids are 'theme:fid': two features of one layer with the same id (a
+ * GeoJSON can give them) could not be told apart in the stack. */
+static stapel_status unique_fids(stapel_ctx *ctx, const stapel__input *in, size_t first,
+                                 const char *src, const char *layer)
+{
+    size_t n = in->n_items - first;
+    if (n < 2)
+        return STAPEL_OK;
+    int64_t *fid = malloc(n * sizeof *fid);
+    if (fid == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        fid[i] = in->items[first + i].fid;
+    qsort(fid, n, sizeof *fid, cmp_i64);
+    stapel_status st = STAPEL_OK;
+    for (size_t i = 1; i < n && st == STAPEL_OK; i++)
+        if (fid[i] == fid[i - 1])
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s: layer %s: more than one feature has id %lld, so their claims "
+                              "could not be told apart; give the features unique ids (a GeoJSON's "
+                              "\"id\" members), e.g. with ogr2ogr -unsetFid fixed.gpkg SOURCE",
+                              src, layer, (long long)fid[i]);
+    free(fid);
+    return st;
 }
 
 /* A feature whose geometry the driver could not decode: a damaged claim must
@@ -224,6 +264,21 @@ typedef struct opened {
     char *srs_wkt; /* the layer's CRS, or NULL: none (then --s_srs is given) */
     int64_t total; /* features, or -1: unknown */
 } opened;
+
+/* Whether a filter holds a ';' outside its quoted strings and names. */
+static bool ends_statement(const char *where)
+{
+    char quote = 0;
+    for (const char *c = where; *c != '\0'; c++) {
+        if (quote != 0)
+            quote = *c == quote ? 0 : quote; /* a doubled quote reopens at once */
+        else if (*c == '\'' || *c == '"')
+            quote = *c;
+        else if (*c == ';')
+            return true;
+    }
+    return false;
+}
 
 static void layer_close(opened *o)
 {
@@ -311,6 +366,14 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
         /* OGR parses a filter itself for some formats; a database (GeoPackage,
          * PostGIS) is handed it as SQL and finds a mistake only when asked
          * for rows: counting them asks. */
+        if (ends_statement(spec->where)) {
+            /* SQLite would run the first statement and drop the rest. */
+            st = stapel__fail(ctx, STAPEL_EINVAL,
+                              "%s: layer %s: bad attribute filter '%s': ';' ends it; give one "
+                              "condition (join conditions with AND)",
+                              src, layer, spec->where);
+            goto done;
+        }
         CPLErrorReset();
         bool bad = OGR_L_SetAttributeFilter(l, spec->where) != OGRERR_NONE;
         if (!bad) {
@@ -418,7 +481,8 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     }
 
     int64_t total = o->total;
-    int64_t n_read = 0, n_repaired = 0, n_empty = 0;
+    size_t first = in->n_items; /* this layer's first item */
+    int64_t n_read = 0, n_repaired = 0, n_empty = 0, n_lost = 0, first_lost = -1;
     OGR_L_ResetReading(l);
     for (;;) {
         CPLErrorReset(); /* so that an error below is this feature's */
@@ -524,6 +588,8 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             n_repaired++;
         if (gg == NULL) {
             n_empty++;
+            if (n_lost++ == 0)
+                first_lost = fid;
             OGR_F_Destroy(f);
             f = NULL;
             continue;
@@ -572,15 +638,19 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                           src, layer, (long long)n_read, stapel__gdal_error("unknown error"));
         goto done;
     }
+    if (spec->field == NULL && (st = unique_fids(ctx, in, first, src, layer)) != STAPEL_OK)
+        goto done;
     stapel__progress(ctx, "reading", 1.0);
     if (spec->rec != NULL) {
         spec->rec->n_read = n_read;
         spec->rec->n_repaired = n_repaired;
         spec->rec->n_empty = n_empty;
+        spec->rec->n_lost = n_lost;
+        spec->rec->first_lost = first_lost;
         snprintf(spec->rec->layer_name, sizeof spec->rec->layer_name, "%s", layer);
     } else {
         stapel__layer rec = {.source = (char *)src, .n_read = n_read, .n_repaired = n_repaired,
-                             .n_empty = n_empty};
+                             .n_empty = n_empty, .n_lost = n_lost, .first_lost = first_lost};
         snprintf(rec.layer_name, sizeof rec.layer_name, "%s", layer);
         report_layer(ctx, &rec);
     }
