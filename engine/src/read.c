@@ -11,7 +11,10 @@
 #include "source.h"
 #include "arrange.h"
 
+#include <cpl_string.h>
+#include <ctype.h>
 #include <math.h>
+#include <proj.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -19,6 +22,8 @@
 /* Coordinates beyond these bounds cannot be meant for the working CRS. */
 typedef struct sane_box {
     double xmin, ymin, xmax, ymax;
+    bool has_use;                         /* the CRS states its area of use: */
+    double use_x0, use_y0, use_x1, use_y1; /* that area, in its coordinates */
 } sane_box;
 
 /* The overlay works in integers of grid units (arrange.c) and needs room for
@@ -33,7 +38,7 @@ typedef struct sane_box {
 static sane_box sane_bounds(OGRSpatialReferenceH target, double grid)
 {
     double lim = grid * GRID_RANGE;
-    sane_box b = {-lim, -lim, lim, lim};
+    sane_box b = {-lim, -lim, lim, lim, false, 0, 0, 0, 0};
     double w, so, e, n;
     const char *name = NULL;
     if (!OSRGetAreaOfUse(target, &w, &so, &e, &n, &name))
@@ -62,7 +67,8 @@ static sane_box sane_bounds(OGRSpatialReferenceH target, double grid)
             double grow = 10.0 * fmax(x1 - x0, y1 - y0);
             if (x0 <= x1 && grow > 0)
                 b = (sane_box){fmax(x0 - grow, -lim), fmax(y0 - grow, -lim),
-                               fmin(x1 + grow, lim), fmin(y1 + grow, lim)};
+                               fmin(x1 + grow, lim),  fmin(y1 + grow, lim),
+                               true, x0, y0, x1, y1};
         }
         OCTDestroyCoordinateTransformation(ct);
     }
@@ -190,6 +196,11 @@ static void report_layer(stapel_ctx *ctx, const stapel__layer *r)
     if (r->n_empty > 0)
         stapel__log(ctx, STAPEL_LOG_WARN, "skipped %lld empty geometr%s in layer %s (%s)",
                     (long long)r->n_empty, r->n_empty == 1 ? "y" : "ies", layer, src);
+    if (r->outside_use)
+        stapel__log(ctx, STAPEL_LOG_WARN,
+                    "%s: layer %s lies wholly outside the area the working CRS is meant for; "
+                    "is the CRS it states (or --s_srs) right for its coordinates?",
+                    src, layer);
     if (r->n_lost > 0)
         stapel__log(ctx, STAPEL_LOG_WARN,
                     "%s: layer %s: %lld invalid geometr%s had no area left after repair (the "
@@ -471,6 +482,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         }
     }
     OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
+    bool geographic = OSRIsGeographic(srs);
     if (!OSRIsSame(srs, target)) {
         ct = OCTNewCoordinateTransformation(srs, target);
         if (ct == NULL) {
@@ -483,6 +495,8 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     int64_t total = o->total;
     size_t first = in->n_items; /* this layer's first item */
     int64_t n_read = 0, n_repaired = 0, n_empty = 0, n_lost = 0, first_lost = -1;
+    double ext[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}; /* of the features read */
+    int64_t n_unnamed = 0, first_unnamed = -1, n_recoded = 0; /* zones */
     OGR_L_ResetReading(l);
     for (;;) {
         CPLErrorReset(); /* so that an error below is this feature's */
@@ -510,7 +524,23 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             f = NULL;
             continue;
         }
+        OGREnvelope before = {0, 0, 0, 0};
+        if (ct != NULL && geographic)
+            OGR_G_GetEnvelope(g, &before);
         if (ct != NULL && OGR_G_Transform(g, ct) != OGRERR_NONE) {
+            if (geographic && (fabs(before.MinX) > 360 || fabs(before.MaxX) > 360 ||
+                               fabs(before.MinY) > 90 || fabs(before.MaxY) > 90)) {
+                /* Metres in a layer that says degrees: most often a GeoJSON
+                 * without "crs", which RFC 7946 makes WGS 84 lon/lat. */
+                st = stapel__fail(ctx, STAPEL_ECRS,
+                                  "%s: layer %s: feature %lld has coordinates near (%.6g, %.6g), "
+                                  "which are not longitude and latitude, yet its CRS is "
+                                  "geographic (a GeoJSON without a \"crs\" member is WGS 84 by "
+                                  "its standard); give the data its real CRS, e.g. ogr2ogr "
+                                  "-a_srs EPSG:28992 fixed.gpkg SOURCE",
+                                  src, layer, fid, before.MinX, before.MinY);
+                goto done;
+            }
             if (!all_finite(g)) {
                 st = stapel__fail(ctx, STAPEL_EDATA,
                                   "%s: layer %s: feature %lld has a NaN or infinite coordinate",
@@ -534,6 +564,10 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         st = check_sane(ctx, sane, src, layer, fid, env.MinX, env.MinY, env.MaxX, env.MaxY);
         if (st != STAPEL_OK)
             goto done;
+        ext[0] = fmin(ext[0], env.MinX);
+        ext[1] = fmin(ext[1], env.MinY);
+        ext[2] = fmax(ext[2], env.MaxX);
+        ext[3] = fmax(ext[3], env.MaxY);
         GEOSGeometry *gg = NULL;
         stapel__conv kind;
         bool duplicates = false;
@@ -599,6 +633,27 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             const char *name = OGR_F_IsFieldSetAndNotNull(f, name_idx)
                                    ? OGR_F_GetFieldAsString(f, name_idx)
                                    : "";
+            if (name[0] == '\0' && n_unnamed++ == 0)
+                first_unnamed = fid;
+            /* Text in a GeoPackage is UTF-8. A name that is not came from a
+             * file whose encoding GDAL did not know (a .dbf without .cpg):
+             * Dutch data of that age is Windows-1252. */
+            char *recoded = NULL;
+            if (!CPLIsUTF8(name, -1)) {
+                recoded = CPLRecode(name, "CP1252", CPL_ENC_UTF8);
+                if (recoded == NULL || !CPLIsUTF8(recoded, -1)) {
+                    CPLFree(recoded);
+                    recoded = CPLRecode(name, CPL_ENC_ISO8859_1, CPL_ENC_UTF8);
+                }
+                if (n_recoded++ == 0)
+                    stapel__log(ctx, STAPEL_LOG_WARN,
+                                "%s: layer %s: feature %lld: zone name is not UTF-8; read as "
+                                "Windows-1252: '%s' (if that is wrong, put the encoding in a .cpg "
+                                "file next to the .dbf, e.g. 'UTF-8' or '1252')",
+                                src, layer, fid, recoded != NULL ? recoded : "?");
+                if (recoded != NULL)
+                    name = recoded;
+            }
             /* ';' joins the names of overlapping zones in the stack layer:
              * inside a name it would read as two zones. */
             char *fixed = NULL;
@@ -619,6 +674,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             }
             st = zone_name_index(ctx, in, name[0] != '\0' ? name : "(unnamed)", &group);
             free(fixed);
+            CPLFree(recoded);
             if (st != STAPEL_OK) {
                 GEOSGeom_destroy_r(ctx->geos, gg);
                 goto done;
@@ -640,6 +696,21 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     }
     if (spec->field == NULL && (st = unique_fids(ctx, in, first, src, layer)) != STAPEL_OK)
         goto done;
+    if (n_unnamed > 0)
+        stapel__log(ctx, STAPEL_LOG_WARN,
+                    "%s: layer %s: %lld feature%s no name in field '%s' (the first: feature "
+                    "%lld); %s one zone, '(unnamed)'",
+                    src, layer, (long long)n_unnamed, n_unnamed == 1 ? " has" : "s have",
+                    spec->field, (long long)first_unnamed, n_unnamed == 1 ? "it forms" : "they form");
+    if (n_recoded > 1)
+        stapel__log(ctx, STAPEL_LOG_WARN, "%s: layer %s: %lld zone names were not UTF-8 and "
+                    "were read as Windows-1252", src, layer, (long long)n_recoded);
+    /* Coordinates far off are refused (check_sane); a whole layer just off
+     * the CRS's area is most likely in another CRS than it says (lon/lat
+     * labelled RD lands a few metres from RD's origin, in France). */
+    bool outside_use = sane->has_use && in->n_items > first &&
+                       (ext[2] < sane->use_x0 || ext[0] > sane->use_x1 ||
+                        ext[3] < sane->use_y0 || ext[1] > sane->use_y1);
     stapel__progress(ctx, "reading", 1.0);
     if (spec->rec != NULL) {
         spec->rec->n_read = n_read;
@@ -647,10 +718,12 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         spec->rec->n_empty = n_empty;
         spec->rec->n_lost = n_lost;
         spec->rec->first_lost = first_lost;
+        spec->rec->outside_use = outside_use;
         snprintf(spec->rec->layer_name, sizeof spec->rec->layer_name, "%s", layer);
     } else {
         stapel__layer rec = {.source = (char *)src, .n_read = n_read, .n_repaired = n_repaired,
-                             .n_empty = n_empty, .n_lost = n_lost, .first_lost = first_lost};
+                             .n_empty = n_empty, .n_lost = n_lost, .first_lost = first_lost,
+                             .outside_use = outside_use};
         snprintf(rec.layer_name, sizeof rec.layer_name, "%s", layer);
         report_layer(ctx, &rec);
     }
@@ -741,6 +814,64 @@ static stapel_status check_target(stapel_ctx *ctx, OGRSpatialReferenceH target, 
                         "working CRS '%s' is %s; stapel measures areas in square metres, so "
                         "give --t_srs a projected CRS in metres, e.g. EPSG:28992 (RD New)",
                         name, why);
+}
+
+/* Areas are measured in the plane of the working CRS: one that distorts
+ * areas where the claims lie gives wrong ones (Web Mercator makes a Dutch
+ * hectare 2.7 ha). PROJ's areal scale factor at the centre of the claims
+ * decides; where PROJ gives no answer (a local CRS), the CRS passes. */
+static stapel_status check_distortion(stapel_ctx *ctx, const stapel__input *in, const char *name)
+{
+    if (in->n_claims == 0)
+        return STAPEL_OK;
+    double x0 = HUGE_VAL, y0 = HUGE_VAL, x1 = -HUGE_VAL, y1 = -HUGE_VAL;
+    for (size_t i = 0; i < in->n_claims; i++) {
+        double v;
+        const GEOSGeometry *g = in->items[i].geom;
+        if (g == NULL)
+            continue;
+        if (GEOSGeom_getXMin_r(ctx->geos, g, &v))
+            x0 = fmin(x0, v);
+        if (GEOSGeom_getYMin_r(ctx->geos, g, &v))
+            y0 = fmin(y0, v);
+        if (GEOSGeom_getXMax_r(ctx->geos, g, &v))
+            x1 = fmax(x1, v);
+        if (GEOSGeom_getYMax_r(ctx->geos, g, &v))
+            y1 = fmax(y1, v);
+    }
+    if (!(x0 <= x1 && y0 <= y1))
+        return STAPEL_OK;
+    PJ_CONTEXT *pc = proj_context_create();
+    PJ *crs = pc != NULL ? proj_create(pc, in->crs_wkt) : NULL;
+    PJ *geo = crs != NULL ? proj_crs_get_geodetic_crs(pc, crs) : NULL;
+    PJ *inv = geo != NULL ? proj_create_crs_to_crs_from_pj(pc, crs, geo, NULL, NULL) : NULL;
+    PJ *lonlat = inv != NULL ? proj_normalize_for_visualization(pc, inv) : NULL;
+    double scale = 1, lon = 0, lat = 0;
+    if (lonlat != NULL) {
+        PJ_COORD c = proj_trans(lonlat, PJ_FWD, proj_coord((x0 + x1) / 2, (y0 + y1) / 2, 0, 0));
+        lon = c.lp.lam;
+        lat = c.lp.phi;
+        if (isfinite(lon) && isfinite(lat)) {
+            PJ_FACTORS f = proj_factors(crs, proj_coord(proj_torad(lon), proj_torad(lat), 0, 0));
+            if (proj_context_errno(pc) == 0 && isfinite(f.areal_scale) && f.areal_scale > 0)
+                scale = f.areal_scale;
+        }
+    }
+    proj_destroy(lonlat);
+    proj_destroy(inv);
+    proj_destroy(geo);
+    proj_destroy(crs);
+    if (pc != NULL)
+        proj_context_destroy(pc);
+    if (fabs(scale - 1) <= 0.01)
+        return STAPEL_OK;
+    return stapel__fail(ctx, STAPEL_EINVAL,
+                        "working CRS '%s' distorts areas where the claims lie (around %.2f%s, "
+                        "%.2f%s): its square metre is %.3g m\xc2\xb2 on the ground, so every area "
+                        "would be wrong; give --t_srs a CRS made for the region or one of equal "
+                        "area, e.g. EPSG:28992 (RD New) or EPSG:3035",
+                        name, fabs(lon), lon < 0 ? "W" : "E", fabs(lat), lat < 0 ? "S" : "N",
+                        1 / scale);
 }
 
 /* --s_srs is checked even when no source needs it, so a typo shows at once. */
@@ -853,6 +984,67 @@ done:
     return st;
 }
 
+typedef struct keyed {
+    char *key; /* the name in lower case, without surrounding spaces */
+    const char *name;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const keyed *p = a, *q = b;
+    int c = strcmp(p->key, q->key);
+    return c != 0 ? c : strcmp(p->name, q->name);
+}
+
+/* Zone names that differ only in case or surrounding spaces ('Utrecht' and
+ * 'utrecht ') are different zones that print alike: most likely a typing
+ * slip in the source, so say so. */
+static stapel_status warn_similar_names(stapel_ctx *ctx, const stapel__input *in, size_t lo,
+                                        size_t hi, const char *source)
+{
+    keyed *k = calloc(hi - lo + 1, sizeof *k);
+    if (k == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    size_t n = 0;
+    stapel_status st = STAPEL_OK;
+    for (size_t i = lo; i < hi && st == STAPEL_OK; i++) {
+        const char *name = in->zone_names[in->items[i].group];
+        while (isspace((unsigned char)*name))
+            name++;
+        size_t len = strlen(name);
+        while (len > 0 && isspace((unsigned char)name[len - 1]))
+            len--;
+        char *key = malloc(len + 1);
+        if (key == NULL) {
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            break;
+        }
+        for (size_t c = 0; c < len; c++)
+            key[c] = (char)tolower((unsigned char)name[c]);
+        key[len] = '\0';
+        k[n++] = (keyed){key, in->zone_names[in->items[i].group]};
+    }
+    if (st == STAPEL_OK)
+        qsort(k, n, sizeof *k, cmp_keyed);
+    size_t n_pairs = 0;
+    for (size_t i = 1; i < n && st == STAPEL_OK; i++) {
+        if (strcmp(k[i].key, k[i - 1].key) != 0 || strcmp(k[i].name, k[i - 1].name) == 0)
+            continue;
+        if (n_pairs++ < 3)
+            stapel__log(ctx, STAPEL_LOG_WARN,
+                        "%s: zone names '%s' and '%s' differ only in case or spaces; they are "
+                        "kept apart as two zones",
+                        source, k[i - 1].name, k[i].name);
+    }
+    if (n_pairs > 3)
+        stapel__log(ctx, STAPEL_LOG_WARN, "%s: %zu more pairs of zone names differ only in case "
+                    "or spaces", source, n_pairs - 3);
+    for (size_t i = 0; i < n; i++)
+        free(k[i].key);
+    free(k);
+    return st;
+}
+
 stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job *job)
 {
     stapel_status st = STAPEL_OK;
@@ -938,6 +1130,8 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
         stapel__input_clear(ctx->geos, part);
     }
     in->n_claims = in->n_items;
+    if (st == STAPEL_OK)
+        st = check_distortion(ctx, in, job->t_srs);
     for (int k = 0; k < 2 && st == STAPEL_OK; k++) {
         size_t z = job->n_layers + (size_t)k;
         if (cr.specs[z].source == NULL)
@@ -955,6 +1149,12 @@ read_done:
     free(cr.ops);
     free(cr.specs);
     free(cr.parts);
+    if (st == STAPEL_OK && in->n_provinces > 1)
+        st = warn_similar_names(ctx, in, in->n_claims, in->n_claims + in->n_provinces,
+                                job->zones[STAPEL_ZONE_PROVINCE].source);
+    if (st == STAPEL_OK && in->n_novex > 1)
+        st = warn_similar_names(ctx, in, in->n_claims + in->n_provinces, in->n_items,
+                                job->zones[STAPEL_ZONE_NOVEX].source);
     if (st == STAPEL_OK)
         st = zone_parts_join(ctx, in, in->n_claims, in->n_claims + in->n_provinces);
     if (st == STAPEL_OK)
