@@ -494,6 +494,8 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
 
     int64_t total = o->total;
     size_t first = in->n_items; /* this layer's first item */
+    ctx->reading_src = src;
+    ctx->reading_layer = layer;
     int64_t n_read = 0, n_repaired = 0, n_empty = 0, n_lost = 0, first_lost = -1;
     double ext[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}; /* of the features read */
     int64_t n_unnamed = 0, first_unnamed = -1, n_recoded = 0; /* zones */
@@ -734,6 +736,7 @@ done:
         OCTDestroyCoordinateTransformation(ct);
     if (srs != NULL)
         OSRDestroySpatialReference(srs);
+    ctx->reading_src = ctx->reading_layer = NULL;
     layer_close(o);
     return st;
 }
@@ -841,8 +844,8 @@ static stapel_status check_distortion(stapel_ctx *ctx, const stapel__input *in, 
     }
     if (!(x0 <= x1 && y0 <= y1))
         return STAPEL_OK;
-    PJ_CONTEXT *pc = proj_context_create();
-    PJ *crs = pc != NULL ? proj_create(pc, in->crs_wkt) : NULL;
+    PJ_CONTEXT *pc = ctx->proj;
+    PJ *crs = proj_create(pc, in->crs_wkt);
     PJ *geo = crs != NULL ? proj_crs_get_geodetic_crs(pc, crs) : NULL;
     PJ *inv = geo != NULL ? proj_create_crs_to_crs_from_pj(pc, crs, geo, NULL, NULL) : NULL;
     PJ *lonlat = inv != NULL ? proj_normalize_for_visualization(pc, inv) : NULL;
@@ -853,7 +856,7 @@ static stapel_status check_distortion(stapel_ctx *ctx, const stapel__input *in, 
         lat = c.lp.phi;
         if (isfinite(lon) && isfinite(lat)) {
             PJ_FACTORS f = proj_factors(crs, proj_coord(proj_torad(lon), proj_torad(lat), 0, 0));
-            if (proj_context_errno(pc) == 0 && isfinite(f.areal_scale) && f.areal_scale > 0)
+            if (proj_errno(crs) == 0 && isfinite(f.areal_scale) && f.areal_scale > 0)
                 scale = f.areal_scale;
         }
     }
@@ -861,8 +864,6 @@ static stapel_status check_distortion(stapel_ctx *ctx, const stapel__input *in, 
     proj_destroy(inv);
     proj_destroy(geo);
     proj_destroy(crs);
-    if (pc != NULL)
-        proj_context_destroy(pc);
     if (fabs(scale - 1) <= 0.01)
         return STAPEL_OK;
     return stapel__fail(ctx, STAPEL_EINVAL,
