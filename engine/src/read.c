@@ -245,19 +245,26 @@ static stapel_status unique_fids(stapel_ctx *ctx, const stapel__input *in, size_
 
 /* A feature whose geometry the driver could not decode: a damaged claim must
  * not vanish from the stack as if it were empty. */
+/* What to do about one bad feature. A --where applies to every layer of its
+ * theme: suggest one only when it can hit no other layer's feature. */
+static void leave_out_hint(const read_spec *spec, long long fid, char *hint, size_t size)
+{
+    const stapel__layer *rec = spec->rec;
+    if (rec != NULL && !spec->theme_shared && rec->where == NULL)
+        snprintf(hint, size, "mend it, or leave it out with --where '%s=FID <> %lld'",
+                 rec->theme, fid);
+    else if (rec != NULL && !spec->theme_shared)
+        snprintf(hint, size, "mend it, or leave it out with --where '%s=(%s) AND FID <> %lld'",
+                 rec->theme, rec->where, fid);
+    else
+        snprintf(hint, size, "mend it in the source");
+}
+
 static stapel_status unreadable(stapel_ctx *ctx, const read_spec *spec, const char *layer,
                                 long long fid)
 {
-    /* A --where applies to every layer of its theme: suggest one only when
-     * it can hit no other layer's feature. */
-    char hint[512] = "mend it in the source";
-    const stapel__layer *rec = spec->rec;
-    if (rec != NULL && !spec->theme_shared && rec->where == NULL)
-        snprintf(hint, sizeof hint, "mend it, or leave it out with --where '%s=FID <> %lld'",
-                 rec->theme, fid);
-    else if (rec != NULL && !spec->theme_shared)
-        snprintf(hint, sizeof hint, "mend it, or leave it out with --where '%s=(%s) AND FID <> %lld'",
-                 rec->theme, rec->where, fid);
+    char hint[512];
+    leave_out_hint(spec, fid, hint, sizeof hint);
     return stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s: feature %lld: cannot read its geometry "
                         "(%s); %s", spec->source, layer, fid, stapel__gdal_error("damaged"), hint);
 }
@@ -579,10 +586,12 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             goto done;
         }
         if (kind == STAPEL_CONV_NOTAREAL) {
+            char hint[512];
+            leave_out_hint(spec, fid, hint, sizeof hint);
             st = stapel__fail(ctx, STAPEL_EDATA,
-                              "%s: layer %s: feature %lld is a %s; %s must be polygons", src,
+                              "%s: layer %s: feature %lld is a %s; %s must be polygons: %s", src,
                               layer, fid, OGRGeometryTypeToName(OGR_G_GetGeometryType(g)),
-                              spec->field != NULL ? "zone layers" : "claim layers");
+                              spec->field != NULL ? "zone layers" : "claim layers", hint);
             goto done;
         }
         if (kind == STAPEL_CONV_BADCOORD) {
