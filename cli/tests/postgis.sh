@@ -44,4 +44,21 @@ if [ "$a" != "$b" ] || [ -z "$a" ]; then
   echo "FAIL: stack from PostGIS differs from the stack from files"; echo "$a"; echo "$b"; exit 1
 fi
 echo "PASS: PostGIS source gives the same stack as the files ($(echo "$a" | head -1 | tr -d '\n'))"
-echo "1 passed, 0 failed"
+
+# A filter is SQL for the database: it works (7 of the 14 nature claims have
+# jaar <= 2035, as in the shapefile case), and a mistake in it is found while
+# the sources are opened, as exit 2, not as a failed read.
+"$stapel" stack --overwrite -o "$scratch/pg-where.gpkg" \
+  --layer "nature=PG:$conn dbname=stapel|layername=nature" --where "nature=jaar <= 2035" \
+  2> "$scratch/pg-where.err"
+grep -q "7 claims read" "$scratch/pg-where.err" || { echo "FAIL: --where on PG"; cat "$scratch/pg-where.err"; exit 1; }
+rc=0
+"$stapel" stack --overwrite -o "$scratch/pg-badwhere.gpkg" \
+  --layer "nature=PG:$conn dbname=stapel|layername=nature" --where "nature=nosuch = 3" \
+  2> "$scratch/pg-badwhere.err" || rc=$?
+if [ "$rc" != 2 ] || ! grep -q "bad attribute filter 'nosuch = 3'" "$scratch/pg-badwhere.err" \
+   || [ -e "$scratch/pg-badwhere.gpkg" ]; then
+  echo "FAIL: a bad --where on PG gave exit $rc"; cat "$scratch/pg-badwhere.err"; exit 1
+fi
+echo "PASS: --where on PostGIS filters, and a bad one is exit 2: $(head -1 "$scratch/pg-badwhere.err")"
+echo "2 passed, 0 failed"

@@ -213,13 +213,28 @@ static int orient(stapel__ipt a, stapel__ipt b, stapel__ipt c)
     return (v > 0) - (v < 0);
 }
 
-/* The rounded proper crossing of s and t, if they cross in both interiors. */
-static bool proper_crossing(const stapel__iseg *s, const stapel__iseg *t, stapel__ipt *out)
+/* orient() for points less than 2^31 apart in x and in y: the products and
+ * their difference fit in 64 bits. */
+static int orient_near(stapel__ipt a, stapel__ipt b, stapel__ipt c)
 {
-    int o1 = orient(s->a, s->b, t->a), o2 = orient(s->a, s->b, t->b);
-    int o3 = orient(t->a, t->b, s->a), o4 = orient(t->a, t->b, s->b);
-    if (o1 == 0 || o2 == 0 || o3 == 0 || o4 == 0 || o1 == o2 || o3 == o4)
-        return false; /* touching or collinear cases meet at segment ends, which are hot */
+    int64_t v = (b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x);
+    return (v > 0) - (v < 0);
+}
+
+/* The rounded proper crossing of s and t, if they cross in both interiors.
+ * near: all their ends lie less than 2^31 apart in x and in y. */
+static bool proper_crossing(const stapel__iseg *s, const stapel__iseg *t, bool near,
+                            stapel__ipt *out)
+{
+    /* touching or collinear cases meet at segment ends, which are hot */
+    int o1 = near ? orient_near(s->a, s->b, t->a) : orient(s->a, s->b, t->a);
+    int o2 = near ? orient_near(s->a, s->b, t->b) : orient(s->a, s->b, t->b);
+    if (o1 == 0 || o2 == 0 || o1 == o2)
+        return false;
+    int o3 = near ? orient_near(t->a, t->b, s->a) : orient(t->a, t->b, s->a);
+    int o4 = near ? orient_near(t->a, t->b, s->b) : orient(t->a, t->b, s->b);
+    if (o3 == 0 || o4 == 0 || o3 == o4)
+        return false;
     i128 rx = s->b.x - s->a.x, ry = s->b.y - s->a.y;
     i128 qx = t->b.x - t->a.x, qy = t->b.y - t->a.y;
     i128 den = rx * qy - ry * qx;
@@ -244,9 +259,17 @@ static bool hits_pixel(stapel__ipt a, stapel__ipt b, stapel__ipt c)
      * centre: cross^2 <= len^2 / 2. Reject on 0.6 (in doubles, whose error
      * here is far below that margin) before the exact test. */
     double dxd = (double)b.x - (double)a.x, dyd = (double)b.y - (double)a.y;
-    double cr = dxd * ((double)c.y - (double)a.y) - dyd * ((double)c.x - (double)a.x);
-    if (cr * cr > 0.6 * (dxd * dxd + dyd * dyd))
+    double exd = (double)c.x - (double)a.x, eyd = (double)c.y - (double)a.y;
+    double cr = dxd * eyd - dyd * exd, len2 = dxd * dxd + dyd * dyd;
+    if (cr * cr > 0.6 * len2)
         return false;
+    /* Accept, with the same margin over the doubles' error, when the line
+     * passes within sqrt(0.24) < 0.49 of the centre at a point between the
+     * segment's ends: that point lies in the pixel's inscribed open disc,
+     * so inside the pixel. */
+    double dot = dxd * exd + dyd * eyd;
+    if (cr * cr < 0.24 * len2 && dot >= 0 && dot <= len2)
+        return true;
     i128 ax = 2 * (i128)a.x, ay = 2 * (i128)a.y, bx = 2 * (i128)b.x, by = 2 * (i128)b.y;
     i128 L = 2 * (i128)c.x - 1, R = 2 * (i128)c.x + 1, B = 2 * (i128)c.y - 1,
          T = 2 * (i128)c.y + 1;
@@ -294,11 +317,13 @@ static bool hits_pixel(stapel__ipt a, stapel__ipt b, stapel__ipt c)
 
 /* ---- hashing grid points --------------------------------------------------- */
 
-/* Open addressing with linear probing; a slot holds its key and value
- * together, so a probe touches one cache line. */
+/* Open addressing with linear probing. A slot holds a point's id and the
+ * high half of its hash; the point itself is in by_id, looked at only when
+ * the hashes agree. Slots are small, so the table is quick to clear and
+ * stays in cache longer. */
 typedef struct pt_slot {
-    stapel__ipt key;
     uint32_t val; /* node id + 1; 0 = empty */
+    uint32_t tag; /* the high 32 bits of the point's hash */
 } pt_slot;
 
 typedef struct ptmap {
@@ -328,7 +353,7 @@ static bool ptmap_init(ptmap *m, size_t expect)
         m->cap *= 2;
     m->slots = calloc(m->cap, sizeof *m->slots);
     m->n = 0;
-    m->by_id_cap = expect + 64;
+    m->by_id_cap = expect + expect / 4 + 64; /* room for crossings */
     m->by_id = malloc(m->by_id_cap * sizeof *m->by_id);
     return m->slots != NULL && m->by_id != NULL;
 }
@@ -339,41 +364,57 @@ static void ptmap_free(ptmap *m)
     free(m->by_id);
 }
 
-/* The id of p, adding it when new. UINT32_MAX when out of memory. */
-static uint32_t ptmap_get(ptmap *m, stapel__ipt p)
+/* Double the table. */
+static __attribute__((noinline)) bool ptmap_grow(ptmap *m)
 {
-    if (2 * (m->n + 1) > m->cap) { /* keep the table at most half full */
-        size_t cap = 2 * m->cap;
-        pt_slot *slots = calloc(cap, sizeof *slots);
-        if (slots == NULL)
-            return UINT32_MAX;
-        for (size_t i = 0; i < m->cap; i++) {
-            if (m->slots[i].val == 0)
-                continue;
-            size_t j = pt_hash(m->slots[i].key) & (cap - 1);
-            while (slots[j].val != 0)
-                j = (j + 1) & (cap - 1);
-            slots[j] = m->slots[i];
-        }
-        free(m->slots);
-        m->slots = slots;
-        m->cap = cap;
+    size_t cap = 2 * m->cap;
+    pt_slot *slots = calloc(cap, sizeof *slots);
+    if (slots == NULL)
+        return false;
+    for (size_t i = 0; i < m->n; i++) {
+        uint64_t h = pt_hash(m->by_id[i]);
+        size_t j = h & (cap - 1);
+        while (slots[j].val != 0)
+            j = (j + 1) & (cap - 1);
+        slots[j] = (pt_slot){(uint32_t)(i + 1), (uint32_t)(h >> 32)};
     }
-    size_t j = pt_hash(p) & (m->cap - 1);
+    free(m->slots);
+    m->slots = slots;
+    m->cap = cap;
+    return true;
+}
+
+/* Double the room for points. */
+static __attribute__((noinline)) bool ptmap_grow_ids(ptmap *m)
+{
+    stapel__ipt *d = realloc(m->by_id, 2 * m->by_id_cap * sizeof *d);
+    if (d == NULL)
+        return false;
+    m->by_id = d;
+    m->by_id_cap *= 2;
+    return true;
+}
+
+/* The id of p, adding it when new. UINT32_MAX when out of memory. */
+static inline uint32_t ptmap_get(ptmap *m, stapel__ipt p)
+{
+    /* keep the table at most half full */
+    if (2 * (m->n + 1) > m->cap && !ptmap_grow(m))
+        return UINT32_MAX;
+    uint64_t h = pt_hash(p);
+    uint32_t tag = (uint32_t)(h >> 32);
+    size_t j = h & (m->cap - 1);
     while (m->slots[j].val != 0) {
-        if (m->slots[j].key.x == p.x && m->slots[j].key.y == p.y)
-            return m->slots[j].val - 1;
+        if (m->slots[j].tag == tag) {
+            stapel__ipt q = m->by_id[m->slots[j].val - 1];
+            if (q.x == p.x && q.y == p.y)
+                return m->slots[j].val - 1;
+        }
         j = (j + 1) & (m->cap - 1);
     }
-    if (m->n == m->by_id_cap) {
-        stapel__ipt *d = realloc(m->by_id, 2 * m->by_id_cap * sizeof *d);
-        if (d == NULL)
-            return UINT32_MAX;
-        m->by_id = d;
-        m->by_id_cap *= 2;
-    }
-    m->slots[j].key = p;
-    m->slots[j].val = (uint32_t)(m->n + 1);
+    if (m->n == m->by_id_cap && !ptmap_grow_ids(m))
+        return UINT32_MAX;
+    m->slots[j] = (pt_slot){(uint32_t)(m->n + 1), tag};
     m->by_id[m->n] = p;
     return (uint32_t)m->n++;
 }
@@ -385,6 +426,7 @@ typedef struct buckets {
     int64_t nx, ny;
     uint32_t *start; /* nx*ny + 1 offsets */
     uint32_t *items;
+    stapel__ipt *pts; /* buckets_build_pts(): the point of each item */
 } buckets;
 
 static int64_t cell_of(const buckets *g, int64_t v, int64_t origin, int64_t n)
@@ -393,9 +435,10 @@ static int64_t cell_of(const buckets *g, int64_t v, int64_t origin, int64_t n)
     return c < 0 ? 0 : c >= n ? n - 1 : c;
 }
 
-/* Bucket boxes (x0,y0,x1,y1 per item) into a grid of about n_cells cells. */
-static bool buckets_build(buckets *g, const int64_t *boxes, size_t n, int64_t bx0, int64_t by0,
-                          int64_t bx1, int64_t by1, size_t n_cells)
+/* The grid of about n_cells square cells over the box bx0..bx1, by0..by1;
+ * start, items empty. */
+static void buckets_grid(buckets *g, int64_t bx0, int64_t by0, int64_t bx1, int64_t by1,
+                         size_t n_cells)
 {
     memset(g, 0, sizeof *g);
     int64_t w = bx1 - bx0 + 1, h = by1 - by0 + 1;
@@ -408,40 +451,93 @@ static bool buckets_build(buckets *g, const int64_t *boxes, size_t n, int64_t bx
     g->y0 = by0;
     g->nx = w / g->cell + 1;
     g->ny = h / g->cell + 1;
+}
+
+/* Bucket boxes (x0,y0,x1,y1 per item) into a grid of about n_cells cells. */
+static bool buckets_build(buckets *g, const int64_t *boxes, size_t n, int64_t bx0, int64_t by0,
+                          int64_t bx1, int64_t by1, size_t n_cells)
+{
+    buckets_grid(g, bx0, by0, bx1, by1, n_cells);
     size_t nc = (size_t)(g->nx * g->ny);
     g->start = calloc(nc + 1, sizeof *g->start);
-    if (g->start == NULL)
+    /* each item's cell range, kept for the second pass: x0, x1, y0, y1 */
+    uint32_t *rng = malloc((4 * n + 1) * sizeof *rng);
+    if (g->start == NULL || rng == NULL) {
+        free(rng);
         return false;
+    }
     size_t total = 0;
     for (size_t i = 0; i < n; i++) {
         const int64_t *b = boxes + 4 * i;
         int64_t cx0 = cell_of(g, b[0], g->x0, g->nx), cx1 = cell_of(g, b[2], g->x0, g->nx);
         int64_t cy0 = cell_of(g, b[1], g->y0, g->ny), cy1 = cell_of(g, b[3], g->y0, g->ny);
+        uint32_t *r = rng + 4 * i;
+        r[0] = (uint32_t)cx0;
+        r[1] = (uint32_t)cx1;
+        r[2] = (uint32_t)cy0;
+        r[3] = (uint32_t)cy1;
         for (int64_t cy = cy0; cy <= cy1; cy++)
             for (int64_t cx = cx0; cx <= cx1; cx++)
                 g->start[cy * g->nx + cx + 1]++;
         total += (size_t)((cx1 - cx0 + 1) * (cy1 - cy0 + 1));
     }
-    if (total >= UINT32_MAX)
+    if (total >= UINT32_MAX) {
+        free(rng);
         return false;
+    }
     for (size_t c = 0; c < nc; c++)
         g->start[c + 1] += g->start[c];
     g->items = malloc((total + 1) * sizeof *g->items);
     uint32_t *fill = malloc((nc + 1) * sizeof *fill);
     if (g->items == NULL || fill == NULL) {
+        free(rng);
         free(fill);
         return false;
     }
     memcpy(fill, g->start, nc * sizeof *fill);
     for (size_t i = 0; i < n; i++) {
-        const int64_t *b = boxes + 4 * i;
-        int64_t cx0 = cell_of(g, b[0], g->x0, g->nx), cx1 = cell_of(g, b[2], g->x0, g->nx);
-        int64_t cy0 = cell_of(g, b[1], g->y0, g->ny), cy1 = cell_of(g, b[3], g->y0, g->ny);
-        for (int64_t cy = cy0; cy <= cy1; cy++)
-            for (int64_t cx = cx0; cx <= cx1; cx++)
-                g->items[fill[cy * g->nx + cx]++] = (uint32_t)i;
+        const uint32_t *r = rng + 4 * i;
+        for (size_t cy = r[2]; cy <= r[3]; cy++)
+            for (size_t cx = r[0]; cx <= r[1]; cx++)
+                g->items[fill[cy * (size_t)g->nx + cx]++] = (uint32_t)i;
     }
+    free(rng);
     free(fill);
+    return true;
+}
+
+/* Bucket points into a grid of about n_cells cells: each point in the one
+ * cell that holds it, as buckets_build() would bucket the box p,p. */
+static bool buckets_build_pts(buckets *g, const stapel__ipt *pts, size_t n, int64_t bx0,
+                              int64_t by0, int64_t bx1, int64_t by1, size_t n_cells)
+{
+    buckets_grid(g, bx0, by0, bx1, by1, n_cells);
+    size_t nc = (size_t)(g->nx * g->ny);
+    g->start = calloc(nc + 1, sizeof *g->start);
+    g->items = malloc((n + 1) * sizeof *g->items);
+    g->pts = malloc((n + 1) * sizeof *g->pts);
+    uint32_t *cell = malloc((n + 1) * sizeof *cell);
+    if (g->start == NULL || g->items == NULL || g->pts == NULL || cell == NULL ||
+        n >= UINT32_MAX) {
+        free(cell);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int64_t cx = cell_of(g, pts[i].x, g->x0, g->nx), cy = cell_of(g, pts[i].y, g->y0, g->ny);
+        cell[i] = (uint32_t)(cy * g->nx + cx);
+        g->start[cell[i]]++;
+    }
+    /* start[c]: the end of cell c; filling from the back keeps each cell's
+     * items in increasing order and leaves start[c] at the cell's beginning. */
+    for (size_t c = 1; c < nc; c++)
+        g->start[c] += g->start[c - 1];
+    g->start[nc] = (uint32_t)n;
+    for (size_t i = n; i-- > 0;) {
+        uint32_t k = --g->start[cell[i]];
+        g->items[k] = (uint32_t)i;
+        g->pts[k] = pts[i];
+    }
+    free(cell);
     return true;
 }
 
@@ -449,6 +545,7 @@ static void buckets_free(buckets *g)
 {
     free(g->start);
     free(g->items);
+    free(g->pts);
 }
 
 /* ---- the arrangement --------------------------------------------------------- */
@@ -559,6 +656,7 @@ static int cmp_angle(const void *a, const void *b)
 
 typedef struct cyc {
     uint32_t first;  /* a half-edge */
+    uint32_t len;    /* its number of half-edges */
     i128 area2;      /* twice the signed area */
     stapel__ipt low; /* lowest, then leftmost vertex */
     int32_t face;    /* CCW: its face; CW: its container face (-1: unbounded) */
@@ -614,6 +712,11 @@ static int cmp_cw_key(const void *a, const void *b)
     return (p->cycle > q->cycle) - (p->cycle < q->cycle);
 }
 
+/* The cells from c0 to c1 of one row of the ray grid that edge e passes. */
+typedef struct row_span {
+    uint32_t e, c0, c1;
+} row_span;
+
 /* The container of a clockwise cycle not resolved yet. */
 #define CONTAINER_UNKNOWN INT32_MIN
 
@@ -626,22 +729,15 @@ static uint32_t uf_find(uint32_t *parent, uint32_t x)
     return x;
 }
 
-/* Append the nodes of a cycle to the face's points, closing point included. */
-static bool ring_of_cycle(stapel__aface *af, size_t *cap, const graph *g, uint32_t first,
-                          uint32_t *mark, uint32_t stamp)
+/* Append the nodes of a cycle to the face's points, closing point included,
+ * and end a ring there; the arrays have room. */
+static void ring_of_cycle(stapel__aface *af, const graph *g, uint32_t first, uint32_t *mark,
+                          uint32_t stamp)
 {
     uint32_t e = first;
-    size_t start = af->ring_end != NULL && af->n_rings > 0 ? af->ring_end[af->n_rings - 1] : 0;
+    size_t start = af->n_rings > 0 ? af->ring_end[af->n_rings - 1] : 0;
     size_t n = start;
     do {
-        if (n + 2 > *cap) {
-            size_t c = *cap == 0 ? 64 : *cap * 2;
-            stapel__ipt *d = realloc(af->pts, c * sizeof *d);
-            if (d == NULL)
-                return false;
-            af->pts = d;
-            *cap = c;
-        }
         uint32_t node = (e & 1) ? g->ev[e >> 1] : g->eu[e >> 1];
         if (mark[node] == stamp)
             af->pinched = true;
@@ -651,12 +747,7 @@ static bool ring_of_cycle(stapel__aface *af, size_t *cap, const graph *g, uint32
     } while (e != first);
     af->pts[n] = af->pts[start];
     n++;
-    uint32_t *re = realloc(af->ring_end, (af->n_rings + 1) * sizeof *re);
-    if (re == NULL)
-        return false;
-    af->ring_end = re;
     af->ring_end[af->n_rings++] = (uint32_t)n;
-    return true;
 }
 
 void stapel__afaces_free(stapel__aface *faces, size_t n)
@@ -692,9 +783,11 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
     lbl *labels = NULL;
     uint32_t *queue = NULL;
     stapel__aface *faces = NULL;
-    size_t n_faces = 0, cap_faces = 0;
+    size_t n_faces = 0;
     uint32_t *mark = NULL;
-    size_t *row_start = NULL, *cell_fill = NULL;
+    size_t *row_start = NULL;
+    row_span *spans = NULL;
+    size_t cap_span = 0;
     bool *row_used = NULL;
     uint32_t *row_items = NULL;
     cw_key *cw_order = NULL;
@@ -750,6 +843,7 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
     by0 -= 2;
     bx1 += 2;
     by1 += 2;
+    const bool near = bx1 - bx0 < ((int64_t)1 << 31) && by1 - by0 < ((int64_t)1 << 31);
     if (!noded && !buckets_build(&sb, boxes, ns, bx0, by0, bx1, by1, ns))
         goto oom;
     for (int64_t c = 0; !noded && c < sb.nx * sb.ny; c++) {
@@ -772,7 +866,8 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
                 if (ox < lx || ox > hx || oy < ly || oy > hy)
                     continue;
                 stapel__ipt x;
-                if (proper_crossing(p, &s[sb.items[j]], &x) && ptmap_get(&hot, x) == UINT32_MAX)
+                if (proper_crossing(p, &s[sb.items[j]], near, &x) &&
+                    ptmap_get(&hot, x) == UINT32_MAX)
                     goto oom;
             }
         }
@@ -787,7 +882,6 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
     g.node = hot.by_id; /* the graph's nodes are the hot pixels, by id */
     hot.by_id = NULL;
     g.n_nodes = n_hot;
-    int64_t *hboxes = NULL;
     if (noded) {
         /* Segments meet only at their ends already: each is one piece. */
         pcs = malloc((ns + 1) * sizeof *pcs);
@@ -797,22 +891,10 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
             uint32_t u = end_id[2 * i], v = end_id[2 * i + 1];
             pcs[n_pcs++] = u < v ? (piece){u, v, s[i].owner, +1} : (piece){v, u, s[i].owner, -1};
         }
-    } else {
-        hboxes = malloc((n_hot + 1) * 4 * sizeof *hboxes);
-        if (hboxes == NULL)
-            goto oom;
-        for (size_t id = 0; id < n_hot; id++) {
-            int64_t *b = hboxes + 4 * id;
-            b[0] = b[2] = g.node[id].x;
-            b[1] = b[3] = g.node[id].y;
-        }
     }
     /* Four cells per hot pixel: hot pixels cluster where claims do, and
      * finer cells cut the candidates a segment looks at about in half. */
-    bool ok = noded || buckets_build(&hb, hboxes, n_hot, bx0, by0, bx1, by1, 4 * n_hot);
-    if (!noded)
-        free(hboxes);
-    if (!ok)
+    if (!noded && !buckets_build_pts(&hb, g.node, n_hot, bx0, by0, bx1, by1, 4 * n_hot))
         goto oom;
     for (size_t i = 0; !noded && i < ns; i++) {
         if ((i & 8191) == 0 && stapel__cancelled(ctx)) {
@@ -825,29 +907,40 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
         int64_t cy0 = cell_of(&hb, b[1] - 1, hb.y0, hb.ny), cy1 = cell_of(&hb, b[3] + 1, hb.y0, hb.ny);
         size_t nh = 0;
         int64_t dx = p->b.x - p->a.x, dy = p->b.y - p->a.y;
+        const int64_t xlo = b[0] - 1, xhi = b[2] + 1, ylo = b[1] - 1, yhi = b[3] + 1;
         for (int64_t cy = cy0; cy <= cy1; cy++) {
             for (int64_t cx = cx0; cx <= cx1; cx++) {
                 int64_t c = cy * hb.nx + cx;
                 for (uint32_t k = hb.start[c]; k < hb.start[c + 1]; k++) {
-                    uint32_t node = hb.items[k];
-                    stapel__ipt q = g.node[node];
-                    if (q.x < b[0] - 1 || q.x > b[2] + 1 || q.y < b[1] - 1 || q.y > b[3] + 1)
+                    stapel__ipt q = hb.pts[k];
+                    if (q.x < xlo || q.x > xhi || q.y < ylo || q.y > yhi)
                         continue;
                     if (!hits_pixel(p->a, p->b, q))
                         continue;
                     GROW(hs, nh, hs_cap, 16);
-                    hs[nh].key = (i128)(q.x - p->a.x) * dx + (i128)(q.y - p->a.y) * dy;
-                    hs[nh].node = node;
+                    /* near: the products and their sum fit in 64 bits */
+                    hs[nh].key = near ? (i128)((q.x - p->a.x) * dx + (q.y - p->a.y) * dy)
+                                      : (i128)(q.x - p->a.x) * dx + (i128)(q.y - p->a.y) * dy;
+                    hs[nh].node = hb.items[k];
                     nh++;
                 }
             }
         }
-        STAPEL__SORT_SMALL(hot_on_seg, hs, nh, cmp_hot); /* mostly just the two ends */
+        /* mostly just the two ends */
+        if (nh == 2) {
+            if (hs[0].key > hs[1].key) {
+                hot_on_seg t = hs[0];
+                hs[0] = hs[1];
+                hs[1] = t;
+            }
+        } else {
+            STAPEL__SORT_SMALL(hot_on_seg, hs, nh, cmp_hot);
+        }
         for (size_t k = 0; k + 1 < nh; k++) {
             uint32_t u = hs[k].node, v = hs[k + 1].node;
             if (u == v)
                 continue;
-            GROW(pcs, n_pcs, cap_pcs, 1024);
+            GROW(pcs, n_pcs, cap_pcs, ns + ns / 4 + 1024);
             pcs[n_pcs++] = u < v ? (piece){u, v, p->owner, +1} : (piece){v, u, p->owner, -1};
         }
     }
@@ -863,25 +956,23 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
         goto oom;
     size_t n_dl = 0;
     for (size_t i = 0; i < n_pcs;) {
-        size_t j = i;
+        const uint32_t u = pcs[i].u, v = pcs[i].v;
         size_t d0 = n_dl;
-        while (j < n_pcs && pcs[j].u == pcs[i].u && pcs[j].v == pcs[i].v) {
-            size_t k = j;
+        do {
+            const uint32_t owner = pcs[i].owner;
             int32_t sum = 0;
-            while (k < n_pcs && pcs[k].u == pcs[i].u && pcs[k].v == pcs[i].v &&
-                   pcs[k].owner == pcs[j].owner)
-                sum += pcs[k++].delta;
+            do
+                sum += pcs[i++].delta;
+            while (i < n_pcs && pcs[i].u == u && pcs[i].v == v && pcs[i].owner == owner);
             if (sum != 0)
-                g.dl[n_dl++] = (delta){pcs[j].owner, sum};
-            j = k;
-        }
+                g.dl[n_dl++] = (delta){owner, sum};
+        } while (i < n_pcs && pcs[i].u == u && pcs[i].v == v);
         if (n_dl > d0) {
-            g.eu[g.n_edges] = pcs[i].u;
-            g.ev[g.n_edges] = pcs[i].v;
+            g.eu[g.n_edges] = u;
+            g.ev[g.n_edges] = v;
             g.dstart[g.n_edges] = (uint32_t)d0;
             g.n_edges++;
         }
-        i = j;
     }
     g.dstart[g.n_edges] = (uint32_t)n_dl;
     free(pcs);
@@ -920,28 +1011,51 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
         }
         free(fill);
     }
-    /* position of each half-edge in its node's angular order */
-    uint32_t *pos = g.cycle; /* reused as scratch before cycles are traced */
+    size_t n_used = 0; /* nodes with edges */
+    /* Around each node, in angular order: the half-edge arriving along an
+     * outgoing one's twin continues along the outgoing one before it. One or
+     * two half-edges link the same in any order. */
     for (size_t v = 0; v < g.n_nodes; v++) {
         uint32_t a = out_start[v], b = out_start[v + 1];
-        for (uint32_t k = a; k < b; k++) {
-            uint32_t he = out_list[k];
-            stapel__ipt p = he_from(&g, he), q = he_to(&g, he);
-            around[k - a] = (out_he){q.x - p.x, q.y - p.y, he};
+        if (a == b)
+            continue;
+        n_used++;
+        if (b - a > 2) {
+            stapel__ipt p = g.node[v];
+            for (uint32_t k = a; k < b; k++) {
+                uint32_t he = out_list[k];
+                stapel__ipt q = he_to(&g, he);
+                around[k - a] = (out_he){q.x - p.x, q.y - p.y, he};
+            }
+            STAPEL__SORT_SMALL(out_he, around, b - a, cmp_angle);
+            for (uint32_t k = a; k < b; k++)
+                out_list[k] = around[k - a].he;
         }
-        STAPEL__SORT_SMALL(out_he, around, b - a, cmp_angle);
+        uint32_t prev = out_list[b - 1];
         for (uint32_t k = a; k < b; k++) {
-            out_list[k] = around[k - a].he;
-            pos[around[k - a].he] = k - a;
+            g.next[out_list[k] ^ 1] = prev;
+            prev = out_list[k];
         }
     }
-    for (uint32_t he = 0; he < nhe; he++) {
-        uint32_t twin = he ^ 1;
-        uint32_t v = (twin & 1) ? g.ev[twin >> 1] : g.eu[twin >> 1];
-        uint32_t deg = out_start[v + 1] - out_start[v];
-        uint32_t k = pos[twin];
-        g.next[he] = out_list[out_start[v] + (k + deg - 1) % deg];
+    /* Components: union-find over nodes; each has one clockwise cycle. A
+     * plane graph has E - V + 2 boundary cycles per component: room for
+     * them all at once. */
+    comp = malloc((g.n_nodes + 1) * sizeof *comp);
+    if (comp == NULL)
+        goto oom;
+    for (size_t v = 0; v < g.n_nodes; v++)
+        comp[v] = (uint32_t)v;
+    size_t n_joined = 0;
+    for (size_t e = 0; e < g.n_edges; e++) {
+        uint32_t a = uf_find(comp, g.eu[e]), b = uf_find(comp, g.ev[e]);
+        if (a != b) {
+            comp[a] = b;
+            n_joined++;
+        }
     }
+    cap_cyc = g.n_edges + n_used - 2 * n_joined + 1;
+    if ((cycles = malloc(cap_cyc * sizeof *cycles)) == NULL)
+        goto oom;
     for (uint32_t he = 0; he < nhe; he++)
         g.cycle[he] = UINT32_MAX;
     for (uint32_t he = 0; he < nhe; he++) {
@@ -950,17 +1064,21 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
         GROW(cycles, n_cyc, cap_cyc, 256);
         cyc *c = &cycles[n_cyc];
         c->first = he;
+        c->len = 0;
         c->area2 = 0;
         c->low = he_from(&g, he);
         c->face = -2;
         c->hole_next = -1;
         uint32_t e = he;
+        stapel__ipt p = c->low;
         do {
             g.cycle[e] = (uint32_t)n_cyc;
-            stapel__ipt p = he_from(&g, e), q = he_to(&g, e);
+            stapel__ipt q = he_to(&g, e); /* where the next half-edge starts */
             c->area2 += (i128)p.x * q.y - (i128)q.x * p.y;
             if (p.y < c->low.y || (p.y == c->low.y && p.x < c->low.x))
                 c->low = p;
+            p = q;
+            c->len++;
             e = g.next[e];
         } while (e != he);
         n_cyc++;
@@ -993,79 +1111,73 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
         for (size_t i = 0; i < n_cyc; i++)
             if (cycles[i].area2 < 0)
                 row_used[(cycles[i].low.y - by0) / rh] = true;
-        for (int pass = 0; pass < 2; pass++) {
-            if (pass == 1) {
-                for (int64_t k = 0; k < gr * gc + 1; k++)
-                    row_start[k + 1] += row_start[k];
-                row_items = malloc((row_start[gr * gc] + 1) * sizeof *row_items);
-                if (row_items == NULL)
-                    goto oom;
-            }
-            for (size_t e = 0; e < g.n_edges; e++) {
-                stapel__ipt p = g.node[g.eu[e]], q = g.node[g.ev[e]];
-                if (p.y == q.y)
-                    continue;
-                if (p.y > q.y) {
-                    stapel__ipt t = p;
-                    p = q;
-                    q = t;
-                }
-                i128 dy = q.y - p.y, dx = q.x - p.x;
-                int64_t r0 = (p.y - by0) / rh, r1 = (q.y - by0) / rh;
-                if (r0 == r1) { /* within one row: its cells are those of its x range */
-                    if (!row_used[r0])
-                        continue;
-                    int64_t lo = p.x < q.x ? p.x : q.x, hi = p.x < q.x ? q.x : p.x;
-                    for (int64_t c = (lo - bx0) / cw; c <= (hi - bx0) / cw; c++) {
-                        size_t cell = (size_t)(r0 * gc + c);
-                        if (pass == 0)
-                            row_start[cell + 1]++;
-                        else
-                            row_items[row_start[cell] + cell_fill[cell]++] = (uint32_t)e;
-                    }
-                    continue;
-                }
-                for (int64_t r = r0; r <= r1; r++) {
-                    if (!row_used[r])
-                        continue;
-                    int64_t ya = by0 + r * rh, yb = ya + rh - 1;
-                    ya = ya < p.y ? p.y : ya;
-                    yb = yb > q.y ? q.y : yb;
-                    /* x at ya and yb, rounded down; the true crossing of
-                     * any ray in the row lies within [lo, hi + 1). */
-                    i128 na = dx * (ya - p.y), nb = dx * (yb - p.y);
-                    int64_t xa = p.x + (int64_t)(na >= 0 ? na / dy : -((-na + dy - 1) / dy));
-                    int64_t xb = p.x + (int64_t)(nb >= 0 ? nb / dy : -((-nb + dy - 1) / dy));
-                    int64_t lo = xa < xb ? xa : xb, hi = (xa < xb ? xb : xa) + 1;
-                    int64_t c0 = (lo - bx0) / cw, c1 = (hi - bx0) / cw;
-                    c0 = c0 < 0 ? 0 : c0;
-                    c1 = c1 >= gc ? gc - 1 : c1;
-                    for (int64_t c = c0; c <= c1; c++) {
-                        size_t cell = (size_t)(r * gc + c);
-                        if (pass == 0)
-                            row_start[cell + 1]++;
-                        else
-                            row_items[row_start[cell] + cell_fill[cell]++] = (uint32_t)e;
-                    }
-                }
-            }
-            if (pass == 0) {
-                cell_fill = calloc((size_t)(gr * gc) + 1, sizeof *cell_fill);
-                if (cell_fill == NULL)
-                    goto oom;
-            }
-        }
-        /* Components: union-find over nodes; each has one clockwise cycle. */
-        comp = malloc((g.n_nodes + 1) * sizeof *comp);
-        if (comp == NULL)
-            goto oom;
-        for (size_t v = 0; v < g.n_nodes; v++)
-            comp[v] = (uint32_t)v;
+        /* Each edge's part in each used row spans a run of cells: list the
+         * runs, count the edges per cell, then fill the cells from the
+         * last run back, so each cell lists its edges in increasing order. */
+        size_t n_span = 0;
         for (size_t e = 0; e < g.n_edges; e++) {
-            uint32_t a = uf_find(comp, g.eu[e]), b = uf_find(comp, g.ev[e]);
-            if (a != b)
-                comp[a] = b;
+            stapel__ipt p = g.node[g.eu[e]], q = g.node[g.ev[e]];
+            if (p.y == q.y)
+                continue;
+            if (p.y > q.y) {
+                stapel__ipt t = p;
+                p = q;
+                q = t;
+            }
+            int64_t r0 = (p.y - by0) / rh, r1 = (q.y - by0) / rh;
+            if (r0 == r1) { /* within one row: its cells are those of its x range */
+                if (!row_used[r0])
+                    continue;
+                int64_t lo = p.x < q.x ? p.x : q.x, hi = p.x < q.x ? q.x : p.x;
+                GROW(spans, n_span, cap_span, g.n_edges + 64);
+                spans[n_span++] = (row_span){(uint32_t)e, (uint32_t)(r0 * gc + (lo - bx0) / cw),
+                                             (uint32_t)(r0 * gc + (hi - bx0) / cw)};
+                continue;
+            }
+            for (int64_t r = r0; r <= r1; r++) {
+                if (!row_used[r])
+                    continue;
+                int64_t ya = by0 + r * rh, yb = ya + rh - 1;
+                ya = ya < p.y ? p.y : ya;
+                yb = yb > q.y ? q.y : yb;
+                /* x at ya and yb, rounded down; the true crossing of any ray
+                 * in the row lies within [lo, hi + 1). Near points need no
+                 * more than 64 bits. */
+                int64_t xa, xb;
+                if (near) {
+                    int64_t dy = q.y - p.y, dx = q.x - p.x;
+                    int64_t na = dx * (ya - p.y), nb = dx * (yb - p.y);
+                    xa = p.x + (na >= 0 ? na / dy : -((-na + dy - 1) / dy));
+                    xb = p.x + (nb >= 0 ? nb / dy : -((-nb + dy - 1) / dy));
+                } else {
+                    i128 dy = q.y - p.y, dx = q.x - p.x;
+                    i128 na = dx * (ya - p.y), nb = dx * (yb - p.y);
+                    xa = p.x + (int64_t)(na >= 0 ? na / dy : -((-na + dy - 1) / dy));
+                    xb = p.x + (int64_t)(nb >= 0 ? nb / dy : -((-nb + dy - 1) / dy));
+                }
+                int64_t lo = xa < xb ? xa : xb, hi = (xa < xb ? xb : xa) + 1;
+                int64_t c0 = (lo - bx0) / cw, c1 = (hi - bx0) / cw;
+                c0 = c0 < 0 ? 0 : c0;
+                c1 = c1 >= gc ? gc - 1 : c1;
+                GROW(spans, n_span, cap_span, g.n_edges + 64);
+                spans[n_span++] =
+                    (row_span){(uint32_t)e, (uint32_t)(r * gc + c0), (uint32_t)(r * gc + c1)};
+            }
         }
+        /* row_start[cell]: first the cell's count, then its end, then, once
+         * filled, its beginning. */
+        size_t n_rc = (size_t)(gr * gc);
+        for (size_t k = 0; k < n_span; k++)
+            for (uint32_t cell = spans[k].c0; cell <= spans[k].c1; cell++)
+                row_start[cell]++;
+        for (size_t k = 1; k <= n_rc; k++)
+            row_start[k] += row_start[k - 1];
+        row_items = malloc((row_start[n_rc] + 1) * sizeof *row_items);
+        if (row_items == NULL)
+            goto oom;
+        for (size_t k = n_span; k-- > 0;)
+            for (uint32_t cell = spans[k].c0; cell <= spans[k].c1; cell++)
+                row_items[--row_start[cell]] = spans[k].e;
         /* Resolve the clockwise cycles from the lowest up (by lowest
          * vertex, then x): a ray that first meets another component's
          * outer cycle starts in that component's container, and that
@@ -1228,31 +1340,48 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
         goto oom;
     }
     uint32_t stamp = 0;
+    /* The faces and their rings get arrays of their exact sizes: count the
+     * covered faces first. */
+    size_t n_covered = 0;
     for (size_t f = 0; f < n_fc; f++) {
+        const lbl *L = &labels[f];
+        bool covered = false;
+        for (uint32_t k = 0; k < L->n && !covered; k++)
+            covered = L->v[k].d > 0 && keep(L->v[k].owner, user);
+        n_covered += covered;
+    }
+    if (n_covered > 0 && (faces = malloc(n_covered * sizeof *faces)) == NULL) {
+        free(face_cycle);
+        goto oom;
+    }
+    for (size_t f = 0; f < n_fc && n_faces < n_covered; f++) {
         const lbl *L = &labels[f];
         bool covered = false;
         for (uint32_t k = 0; k < L->n && !covered; k++)
             covered = L->v[k].d > 0 && keep(L->v[k].owner, user);
         if (!covered)
             continue;
-        GROW(faces, n_faces, cap_faces, 64);
         stapel__aface *af = &faces[n_faces];
         memset(af, 0, sizeof *af);
+        const cyc *oc = &cycles[face_cycle[f]];
+        size_t n_pts = (size_t)oc->len + 1, n_rings = 1;
+        for (int32_t c = face_hole[f]; c >= 0; c = cycles[c].hole_next) {
+            n_pts += (size_t)cycles[c].len + 1;
+            n_rings++;
+        }
         af->owners = malloc((L->n + 1) * sizeof *af->owners);
-        if (af->owners == NULL) {
+        af->pts = malloc(n_pts * sizeof *af->pts);
+        af->ring_end = malloc(n_rings * sizeof *af->ring_end);
+        n_faces++;
+        if (af->owners == NULL || af->pts == NULL || af->ring_end == NULL) {
             free(face_cycle);
             goto oom;
         }
         for (uint32_t k = 0; k < L->n; k++)
             if (L->v[k].d > 0)
                 af->owners[af->n_owners++] = L->v[k].owner;
-        n_faces++;
-        size_t cap = 0;
         stamp++;
-        if (!ring_of_cycle(af, &cap, &g, cycles[face_cycle[f]].first, mark, stamp)) {
-            free(face_cycle);
-            goto oom;
-        }
+        ring_of_cycle(af, &g, oc->first, mark, stamp);
         /* the face's extent, from its outer cycle */
         af->xmin = af->ymin = INT64_MAX;
         af->xmax = af->ymax = INT64_MIN;
@@ -1265,17 +1394,7 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
         }
         for (int32_t c = face_hole[f]; c >= 0; c = cycles[c].hole_next) {
             stamp++;
-            if (!ring_of_cycle(af, &cap, &g, cycles[c].first, mark, stamp)) {
-                free(face_cycle);
-                goto oom;
-            }
-        }
-        /* Faces are kept until they are written: give back the slack. */
-        size_t used = af->ring_end[af->n_rings - 1];
-        if (used < cap) {
-            stapel__ipt *d = realloc(af->pts, used * sizeof *d);
-            if (d != NULL)
-                af->pts = d;
+            ring_of_cycle(af, &g, cycles[c].first, mark, stamp);
         }
     }
     free(face_cycle);
@@ -1319,7 +1438,7 @@ done:
     free(mark);
     free(row_start);
     free(row_used);
-    free(cell_fill);
+    free(spans);
     free(cw_order);
     free(row_items);
     return st;

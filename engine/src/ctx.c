@@ -236,7 +236,10 @@ static void gdal_handler(CPLErr level, CPLErrorNum num, const char *message)
 {
     (void)num;
     stapel_ctx *ctx = CPLGetErrorHandlerUserData();
-    if (ctx != NULL && level == CE_Warning)
+    if (ctx != NULL && level == CE_Warning && ctx->reading_src != NULL)
+        stapel__log(ctx, STAPEL_LOG_WARN, "%s: layer %s: GDAL: %s", ctx->reading_src,
+                    ctx->reading_layer, message);
+    else if (ctx != NULL && level == CE_Warning)
         stapel__log(ctx, STAPEL_LOG_WARN, "GDAL: %s", message);
 }
 

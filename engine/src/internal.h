@@ -33,6 +33,9 @@ struct stapel_ctx {
     /* Worker contexts point here at their parent's flag, so that cancelling
      * the caller's context stops every thread of a run. */
     atomic_int *cancel_flag;
+    /* The source and layer being read on this context, for GDAL's warnings
+     * (NULL: none). */
+    const char *reading_src, *reading_layer;
 };
 
 /* Set the context message (printf-style) and return status. */

@@ -40,6 +40,9 @@ typedef struct stapel__layer {
     int64_t n_read;     /* features read */
     int64_t n_repaired; /* repaired by MakeValid */
     int64_t n_empty;    /* skipped: empty, or no area left after repair */
+    int64_t n_lost;     /* of those, invalid ones with no area left after repair */
+    int64_t first_lost; /* the first of them */
+    bool outside_use;   /* wholly outside the working CRS's area of use */
     char layer_name[128]; /* the layer's name in its source, for messages */
 } stapel__layer;
 

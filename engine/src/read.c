@@ -11,13 +11,19 @@
 #include "source.h"
 #include "arrange.h"
 
+#include <cpl_string.h>
+#include <ctype.h>
 #include <math.h>
+#include <proj.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 /* Coordinates beyond these bounds cannot be meant for the working CRS. */
 typedef struct sane_box {
     double xmin, ymin, xmax, ymax;
+    bool has_use;                         /* the CRS states its area of use: */
+    double use_x0, use_y0, use_x1, use_y1; /* that area, in its coordinates */
 } sane_box;
 
 /* The overlay works in integers of grid units (arrange.c) and needs room for
@@ -32,7 +38,7 @@ typedef struct sane_box {
 static sane_box sane_bounds(OGRSpatialReferenceH target, double grid)
 {
     double lim = grid * GRID_RANGE;
-    sane_box b = {-lim, -lim, lim, lim};
+    sane_box b = {-lim, -lim, lim, lim, false, 0, 0, 0, 0};
     double w, so, e, n;
     const char *name = NULL;
     if (!OSRGetAreaOfUse(target, &w, &so, &e, &n, &name))
@@ -61,7 +67,8 @@ static sane_box sane_bounds(OGRSpatialReferenceH target, double grid)
             double grow = 10.0 * fmax(x1 - x0, y1 - y0);
             if (x0 <= x1 && grow > 0)
                 b = (sane_box){fmax(x0 - grow, -lim), fmax(y0 - grow, -lim),
-                               fmin(x1 + grow, lim), fmin(y1 + grow, lim)};
+                               fmin(x1 + grow, lim),  fmin(y1 + grow, lim),
+                               true, x0, y0, x1, y1};
         }
         OCTDestroyCoordinateTransformation(ct);
     }
@@ -189,49 +196,141 @@ static void report_layer(stapel_ctx *ctx, const stapel__layer *r)
     if (r->n_empty > 0)
         stapel__log(ctx, STAPEL_LOG_WARN, "skipped %lld empty geometr%s in layer %s (%s)",
                     (long long)r->n_empty, r->n_empty == 1 ? "y" : "ies", layer, src);
+    if (r->outside_use)
+        stapel__log(ctx, STAPEL_LOG_WARN,
+                    "%s: layer %s lies wholly outside the area the working CRS is meant for; "
+                    "is the CRS it states (or --s_srs) right for its coordinates?",
+                    src, layer);
+    if (r->n_lost > 0)
+        stapel__log(ctx, STAPEL_LOG_WARN,
+                    "%s: layer %s: %lld invalid geometr%s had no area left after repair (the "
+                    "first: feature %lld); check %s in the source: a hole as large as its "
+                    "shell, or a shapefile whose rings run the wrong way round (then "
+                    "OGR_ORGANIZE_POLYGONS=DEFAULT reads its rings by containment)",
+                    src, layer, (long long)r->n_lost, r->n_lost == 1 ? "y" : "ies",
+                    (long long)r->first_lost, r->n_lost == 1 ? "it" : "them");
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Claim ids are 'theme:fid': two features of one layer with the same id (a
+ * GeoJSON can give them) could not be told apart in the stack. */
+static stapel_status unique_fids(stapel_ctx *ctx, const stapel__input *in, size_t first,
+                                 const char *src, const char *layer)
+{
+    size_t n = in->n_items - first;
+    if (n < 2)
+        return STAPEL_OK;
+    int64_t *fid = malloc(n * sizeof *fid);
+    if (fid == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        fid[i] = in->items[first + i].fid;
+    qsort(fid, n, sizeof *fid, cmp_i64);
+    stapel_status st = STAPEL_OK;
+    for (size_t i = 1; i < n && st == STAPEL_OK; i++)
+        if (fid[i] == fid[i - 1])
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s: layer %s: more than one feature has id %lld, so their claims "
+                              "could not be told apart; give the features unique ids (a GeoJSON's "
+                              "\"id\" members), e.g. with ogr2ogr -unsetFid fixed.gpkg SOURCE",
+                              src, layer, (long long)fid[i]);
+    free(fid);
+    return st;
 }
 
 /* A feature whose geometry the driver could not decode: a damaged claim must
  * not vanish from the stack as if it were empty. */
+/* What to do about one bad feature. A --where applies to every layer of its
+ * theme: suggest one only when it can hit no other layer's feature. */
+static void leave_out_hint(const read_spec *spec, long long fid, char *hint, size_t size)
+{
+    const stapel__layer *rec = spec->rec;
+    if (rec != NULL && !spec->theme_shared && rec->where == NULL)
+        snprintf(hint, size, "mend it, or leave it out with --where '%s=FID <> %lld'",
+                 rec->theme, fid);
+    else if (rec != NULL && !spec->theme_shared)
+        snprintf(hint, size, "mend it, or leave it out with --where '%s=(%s) AND FID <> %lld'",
+                 rec->theme, rec->where, fid);
+    else
+        snprintf(hint, size, "mend it in the source");
+}
+
 static stapel_status unreadable(stapel_ctx *ctx, const read_spec *spec, const char *layer,
                                 long long fid)
 {
-    /* A --where applies to every layer of its theme: suggest one only when
-     * it can hit no other layer's feature. */
-    char hint[512] = "mend it in the source";
-    const stapel__layer *rec = spec->rec;
-    if (rec != NULL && !spec->theme_shared && rec->where == NULL)
-        snprintf(hint, sizeof hint, "mend it, or leave it out with --where '%s=FID <> %lld'",
-                 rec->theme, fid);
-    else if (rec != NULL && !spec->theme_shared)
-        snprintf(hint, sizeof hint, "mend it, or leave it out with --where '%s=(%s) AND FID <> %lld'",
-                 rec->theme, rec->where, fid);
+    char hint[512];
+    leave_out_hint(spec, fid, hint, sizeof hint);
     return stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s: feature %lld: cannot read its geometry "
                         "(%s); %s", spec->source, layer, fid, stapel__gdal_error("damaged"), hint);
 }
 
-static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_spec *spec,
-                                OGRSpatialReferenceH target, const sane_box *sane,
-                                const char *s_srs, double grid)
+/* A source opened and checked before any layer is read, so that a typo in
+ * the last source fails at once rather than after minutes of reading the
+ * others. The dataset is read later, maybe on another thread (GDAL allows
+ * that, one thread at a time); its CRS travels as WKT, so that every thread
+ * builds its own OGR objects from it. */
+typedef struct opened {
+    GDALDatasetH ds;
+    OGRLayerH l;
+    char *layer;   /* its name */
+    int name_idx;  /* zones: the name field's index */
+    char *srs_wkt; /* the layer's CRS, or NULL: none (then --s_srs is given) */
+    int64_t total; /* features, or -1: unknown */
+} opened;
+
+/* Whether a filter holds a ';' outside its quoted strings and names. */
+static bool ends_statement(const char *where)
+{
+    char quote = 0;
+    for (const char *c = where; *c != '\0'; c++) {
+        if (quote != 0)
+            quote = *c == quote ? 0 : quote; /* a doubled quote reopens at once */
+        else if (*c == '\'' || *c == '"')
+            quote = *c;
+        else if (*c == ';')
+            return true;
+    }
+    return false;
+}
+
+static void layer_close(opened *o)
+{
+    if (o->ds != NULL)
+        GDALClose(o->ds);
+    free(o->srs_wkt);
+    free(o->layer);
+    memset(o, 0, sizeof *o);
+}
+
+static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const char *s_srs,
+                                bool keep, opened *o)
 {
     char *dsname = NULL, *lname = NULL;
-    GDALDatasetH ds = NULL;
-    OGRSpatialReferenceH assumed = NULL;
-    OGRCoordinateTransformationH ct = NULL;
-    OGRFeatureH f = NULL;
     const char *src = spec->source;
+    memset(o, 0, sizeof *o);
+    o->name_idx = -1;
 
     stapel_status st = stapel__source_split(ctx, src, &dsname, &lname);
     if (st != STAPEL_OK)
         goto done;
-    st = stapel__dataset_open(ctx, &ds, dsname);
+    st = stapel__dataset_open(ctx, &o->ds, dsname);
     if (st != STAPEL_OK)
         goto done;
     OGRLayerH l;
-    st = stapel__layer_pick(ctx, &l, ds, src, lname);
+    st = stapel__layer_pick(ctx, &l, o->ds, src, lname);
     if (st != STAPEL_OK)
         goto done;
-    const char *layer = OGR_L_GetName(l);
+    o->l = l;
+    if ((o->layer = stapel__strdup(OGR_L_GetName(l))) == NULL) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
+    const char *layer = o->layer;
 
     OGRwkbGeometryType lt = OGR_L_GetGeomType(l);
     if (OGR_FD_GetGeomFieldCount(OGR_L_GetLayerDefn(l)) == 0) {
@@ -249,11 +348,10 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         goto done;
     }
 
-    int name_idx = -1;
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
     if (spec->field != NULL) {
-        name_idx = OGR_FD_GetFieldIndex(defn, spec->field);
-        if (name_idx < 0) {
+        o->name_idx = OGR_FD_GetFieldIndex(defn, spec->field);
+        if (o->name_idx < 0) {
             stapel__buf b = {0};
             for (int i = 0; i < OGR_FD_GetFieldCount(defn); i++)
                 stapel__buf_printf(&b, "%s%s", i > 0 ? ", " : "",
@@ -276,21 +374,46 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         }
         int k = 0;
         for (int i = 0; i < nf; i++)
-            if (i != name_idx)
+            if (i != o->name_idx)
                 ignored[k++] = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
         ignored[k] = "OGR_STYLE";
         OGR_L_SetIgnoredFields(l, ignored); /* a hint: a driver may read them anyway */
         free(ignored);
     }
-    if (spec->where != NULL && OGR_L_SetAttributeFilter(l, spec->where) != OGRERR_NONE) {
-        /* OGR's parser adds lines that point at the error: keep one line,
-         * as every message has. */
-        const char *m = stapel__gdal_error("syntax error");
-        const char *cut = strstr(m, ". Occurred around");
-        int n = (int)(cut != NULL ? (size_t)(cut - m) : strcspn(m, "\n"));
-        st = stapel__fail(ctx, STAPEL_EINVAL, "%s: layer %s: bad attribute filter '%s': %.*s", src,
-                          layer, spec->where, n, m);
-        goto done;
+    if (spec->where != NULL) {
+        /* OGR parses a filter itself for some formats; a database (GeoPackage,
+         * PostGIS) is handed it as SQL and finds a mistake only when asked
+         * for rows: counting them asks. */
+        if (ends_statement(spec->where)) {
+            /* SQLite would run the first statement and drop the rest. */
+            st = stapel__fail(ctx, STAPEL_EINVAL,
+                              "%s: layer %s: bad attribute filter '%s': ';' ends it; give one "
+                              "condition (join conditions with AND)",
+                              src, layer, spec->where);
+            goto done;
+        }
+        CPLErrorReset();
+        bool bad = OGR_L_SetAttributeFilter(l, spec->where) != OGRERR_NONE;
+        if (!bad) {
+            o->total = OGR_L_GetFeatureCount(l, 1);
+            bad = CPLGetLastErrorType() >= CE_Failure;
+        }
+        if (bad) {
+            /* OGR's parser adds lines that point at the error, and the
+             * GeoPackage driver the whole query: keep the reason, on one
+             * line, as every message has. */
+            const char *m = stapel__gdal_error("syntax error");
+            const char *sql = strstr(m, ") failed: "); /* SQLite's reason, not the query */
+            if (sql != NULL)
+                m = sql + strlen(") failed: ");
+            const char *cut = strstr(m, ". Occurred around");
+            int n = (int)(cut != NULL ? (size_t)(cut - m) : strcspn(m, "\n"));
+            st = stapel__fail(ctx, STAPEL_EINVAL, "%s: layer %s: bad attribute filter '%s': %.*s",
+                              src, layer, spec->where, n, m);
+            goto done;
+        }
+    } else {
+        o->total = OGR_L_GetFeatureCount(l, 1);
     }
 
     OGRSpatialReferenceH srs = stapel__layer_srs(l);
@@ -303,23 +426,70 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                               src, layer);
             goto done;
         }
-        assumed = OSRNewSpatialReference(NULL);
-        if (OSRSetFromUserInput(assumed, s_srs) != OGRERR_NONE) {
-            st = stapel__fail(ctx, STAPEL_EINVAL, "unknown source CRS '%s'", s_srs);
+    } else {
+        char *wkt = NULL;
+        const char *wkt_opts[] = {"FORMAT=WKT2_2019", "MULTILINE=NO", NULL};
+        if (OSRExportToWktEx(srs, &wkt, wkt_opts) != OGRERR_NONE || wkt == NULL) {
+            CPLFree(wkt);
+            st = stapel__fail(ctx, STAPEL_ECRS, "%s: layer %s: cannot describe its CRS: %s",
+                              src, layer, stapel__gdal_error("unknown reason"));
             goto done;
         }
-        OSRSetAxisMappingStrategy(assumed, OAMS_TRADITIONAL_GIS_ORDER);
-        srs = assumed;
+        o->srs_wkt = stapel__strdup(wkt);
+        CPLFree(wkt);
+        if (o->srs_wkt == NULL)
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    if (st == STAPEL_OK && !keep) { /* opened again to be read */
+        GDALClose(o->ds);
+        o->ds = NULL;
+        o->l = NULL;
+    }
+done:
+    if (st != STAPEL_OK)
+        layer_close(o);
+    free(dsname);
+    free(lname);
+    return st;
+}
+
+static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_spec *spec,
+                                opened *o, OGRSpatialReferenceH target, const sane_box *sane,
+                                const char *s_srs, double grid)
+{
+    OGRSpatialReferenceH srs = NULL;
+    OGRCoordinateTransformationH ct = NULL;
+    OGRFeatureH f = NULL;
+    const char *src = spec->source;
+    stapel_status st = STAPEL_OK;
+    if (o->ds == NULL) { /* checked and closed: open it again */
+        layer_close(o);
+        if ((st = layer_open(ctx, spec, s_srs, true, o)) != STAPEL_OK)
+            return st;
+    }
+    const char *layer = o->layer;
+    OGRLayerH l = o->l;
+    int name_idx = o->name_idx;
+
+    /* This thread's own SRS objects: OGR's are not shared safely. */
+    if (o->srs_wkt != NULL) {
+        if ((srs = OSRNewSpatialReference(o->srs_wkt)) == NULL) {
+            st = stapel__fail(ctx, STAPEL_ECRS, "%s: layer %s: cannot read back its CRS", src,
+                              layer);
+            goto done;
+        }
     } else {
-        /* The layer's SRS is borrowed: set the axis order on a copy. */
-        assumed = OSRClone(srs);
-        if (assumed == NULL) {
+        if ((srs = OSRNewSpatialReference(NULL)) == NULL) {
             st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
             goto done;
         }
-        OSRSetAxisMappingStrategy(assumed, OAMS_TRADITIONAL_GIS_ORDER);
-        srs = assumed;
+        if (OSRSetFromUserInput(srs, s_srs) != OGRERR_NONE) {
+            st = stapel__fail(ctx, STAPEL_EINVAL, "unknown source CRS '%s'", s_srs);
+            goto done;
+        }
     }
+    OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
+    bool geographic = OSRIsGeographic(srs);
     if (!OSRIsSame(srs, target)) {
         ct = OCTNewCoordinateTransformation(srs, target);
         if (ct == NULL) {
@@ -329,8 +499,13 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         }
     }
 
-    int64_t total = OGR_L_GetFeatureCount(l, 1);
-    int64_t n_read = 0, n_repaired = 0, n_empty = 0;
+    int64_t total = o->total;
+    size_t first = in->n_items; /* this layer's first item */
+    ctx->reading_src = src;
+    ctx->reading_layer = layer;
+    int64_t n_read = 0, n_repaired = 0, n_empty = 0, n_lost = 0, first_lost = -1;
+    double ext[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}; /* of the features read */
+    int64_t n_unnamed = 0, first_unnamed = -1, n_recoded = 0; /* zones */
     OGR_L_ResetReading(l);
     for (;;) {
         CPLErrorReset(); /* so that an error below is this feature's */
@@ -358,7 +533,23 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             f = NULL;
             continue;
         }
+        OGREnvelope before = {0, 0, 0, 0};
+        if (ct != NULL && geographic)
+            OGR_G_GetEnvelope(g, &before);
         if (ct != NULL && OGR_G_Transform(g, ct) != OGRERR_NONE) {
+            if (geographic && (fabs(before.MinX) > 360 || fabs(before.MaxX) > 360 ||
+                               fabs(before.MinY) > 90 || fabs(before.MaxY) > 90)) {
+                /* Metres in a layer that says degrees: most often a GeoJSON
+                 * without "crs", which RFC 7946 makes WGS 84 lon/lat. */
+                st = stapel__fail(ctx, STAPEL_ECRS,
+                                  "%s: layer %s: feature %lld has coordinates near (%.6g, %.6g), "
+                                  "which are not longitude and latitude, yet its CRS is "
+                                  "geographic (a GeoJSON without a \"crs\" member is WGS 84 by "
+                                  "its standard); give the data its real CRS, e.g. ogr2ogr "
+                                  "-a_srs EPSG:28992 fixed.gpkg SOURCE",
+                                  src, layer, fid, before.MinX, before.MinY);
+                goto done;
+            }
             if (!all_finite(g)) {
                 st = stapel__fail(ctx, STAPEL_EDATA,
                                   "%s: layer %s: feature %lld has a NaN or infinite coordinate",
@@ -382,6 +573,10 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         st = check_sane(ctx, sane, src, layer, fid, env.MinX, env.MinY, env.MaxX, env.MaxY);
         if (st != STAPEL_OK)
             goto done;
+        ext[0] = fmin(ext[0], env.MinX);
+        ext[1] = fmin(ext[1], env.MinY);
+        ext[2] = fmax(ext[2], env.MaxX);
+        ext[3] = fmax(ext[3], env.MaxY);
         GEOSGeometry *gg = NULL;
         stapel__conv kind;
         bool duplicates = false;
@@ -391,10 +586,12 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             goto done;
         }
         if (kind == STAPEL_CONV_NOTAREAL) {
+            char hint[512];
+            leave_out_hint(spec, fid, hint, sizeof hint);
             st = stapel__fail(ctx, STAPEL_EDATA,
-                              "%s: layer %s: feature %lld is a %s; %s must be polygons", src,
+                              "%s: layer %s: feature %lld is a %s; %s must be polygons: %s", src,
                               layer, fid, OGRGeometryTypeToName(OGR_G_GetGeometryType(g)),
-                              spec->field != NULL ? "zone layers" : "claim layers");
+                              spec->field != NULL ? "zone layers" : "claim layers", hint);
             goto done;
         }
         if (kind == STAPEL_CONV_BADCOORD) {
@@ -436,6 +633,8 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             n_repaired++;
         if (gg == NULL) {
             n_empty++;
+            if (n_lost++ == 0)
+                first_lost = fid;
             OGR_F_Destroy(f);
             f = NULL;
             continue;
@@ -445,6 +644,27 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             const char *name = OGR_F_IsFieldSetAndNotNull(f, name_idx)
                                    ? OGR_F_GetFieldAsString(f, name_idx)
                                    : "";
+            if (name[0] == '\0' && n_unnamed++ == 0)
+                first_unnamed = fid;
+            /* Text in a GeoPackage is UTF-8. A name that is not came from a
+             * file whose encoding GDAL did not know (a .dbf without .cpg):
+             * Dutch data of that age is Windows-1252. */
+            char *recoded = NULL;
+            if (!CPLIsUTF8(name, -1)) {
+                recoded = CPLRecode(name, "CP1252", CPL_ENC_UTF8);
+                if (recoded == NULL || !CPLIsUTF8(recoded, -1)) {
+                    CPLFree(recoded);
+                    recoded = CPLRecode(name, CPL_ENC_ISO8859_1, CPL_ENC_UTF8);
+                }
+                if (n_recoded++ == 0)
+                    stapel__log(ctx, STAPEL_LOG_WARN,
+                                "%s: layer %s: feature %lld: zone name is not UTF-8; read as "
+                                "Windows-1252: '%s' (if that is wrong, put the encoding in a .cpg "
+                                "file next to the .dbf, e.g. 'UTF-8' or '1252')",
+                                src, layer, fid, recoded != NULL ? recoded : "?");
+                if (recoded != NULL)
+                    name = recoded;
+            }
             /* ';' joins the names of overlapping zones in the stack layer:
              * inside a name it would read as two zones. */
             char *fixed = NULL;
@@ -465,6 +685,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             }
             st = zone_name_index(ctx, in, name[0] != '\0' ? name : "(unnamed)", &group);
             free(fixed);
+            CPLFree(recoded);
             if (st != STAPEL_OK) {
                 GEOSGeom_destroy_r(ctx->geos, gg);
                 goto done;
@@ -484,15 +705,36 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                           src, layer, (long long)n_read, stapel__gdal_error("unknown error"));
         goto done;
     }
+    if (spec->field == NULL && (st = unique_fids(ctx, in, first, src, layer)) != STAPEL_OK)
+        goto done;
+    if (n_unnamed > 0)
+        stapel__log(ctx, STAPEL_LOG_WARN,
+                    "%s: layer %s: %lld feature%s no name in field '%s' (the first: feature "
+                    "%lld); %s one zone, '(unnamed)'",
+                    src, layer, (long long)n_unnamed, n_unnamed == 1 ? " has" : "s have",
+                    spec->field, (long long)first_unnamed, n_unnamed == 1 ? "it forms" : "they form");
+    if (n_recoded > 1)
+        stapel__log(ctx, STAPEL_LOG_WARN, "%s: layer %s: %lld zone names were not UTF-8 and "
+                    "were read as Windows-1252", src, layer, (long long)n_recoded);
+    /* Coordinates far off are refused (check_sane); a whole layer just off
+     * the CRS's area is most likely in another CRS than it says (lon/lat
+     * labelled RD lands a few metres from RD's origin, in France). */
+    bool outside_use = sane->has_use && in->n_items > first &&
+                       (ext[2] < sane->use_x0 || ext[0] > sane->use_x1 ||
+                        ext[3] < sane->use_y0 || ext[1] > sane->use_y1);
     stapel__progress(ctx, "reading", 1.0);
     if (spec->rec != NULL) {
         spec->rec->n_read = n_read;
         spec->rec->n_repaired = n_repaired;
         spec->rec->n_empty = n_empty;
+        spec->rec->n_lost = n_lost;
+        spec->rec->first_lost = first_lost;
+        spec->rec->outside_use = outside_use;
         snprintf(spec->rec->layer_name, sizeof spec->rec->layer_name, "%s", layer);
     } else {
         stapel__layer rec = {.source = (char *)src, .n_read = n_read, .n_repaired = n_repaired,
-                             .n_empty = n_empty};
+                             .n_empty = n_empty, .n_lost = n_lost, .first_lost = first_lost,
+                             .outside_use = outside_use};
         snprintf(rec.layer_name, sizeof rec.layer_name, "%s", layer);
         report_layer(ctx, &rec);
     }
@@ -501,27 +743,50 @@ done:
         OGR_F_Destroy(f);
     if (ct != NULL)
         OCTDestroyCoordinateTransformation(ct);
-    if (assumed != NULL)
-        OSRDestroySpatialReference(assumed);
-    if (ds != NULL)
-        GDALClose(ds);
-    free(dsname);
-    free(lname);
+    if (srs != NULL)
+        OSRDestroySpatialReference(srs);
+    ctx->reading_src = ctx->reading_layer = NULL;
+    layer_close(o);
     return st;
+}
+
+/* An open source holds a few file descriptors (a shapefile three or four):
+ * keep them all open only while that fits the process's limit, with room to
+ * spare for the output and GDAL's own files. Otherwise each source is opened
+ * twice, to be checked and to be read. */
+static bool keep_open(size_t n_sources)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return true;
+    return 4 * (rlim_t)n_sources + 64 <= rl.rlim_cur;
 }
 
 typedef struct claim_read {
     stapel_job *job;
+    bool keep;        /* keep the sources open between checking and reading */
+    read_spec *specs; /* the claim layers, then the provinces and the NOVEX areas */
+    opened *ops;      /* each spec's source, opened */
     stapel__input *parts; /* one per claim layer */
     const sane_box *sane;
     double grid;
     const char *target_wkt;
 } claim_read;
 
+static stapel_status open_source(stapel_ctx *ctx, size_t i, void *user)
+{
+    claim_read *cr = user;
+    if (cr->specs[i].source == NULL) /* no such zones */
+        return STAPEL_OK;
+    stapel__gdal_push(ctx);
+    stapel_status st = layer_open(ctx, &cr->specs[i], cr->job->s_srs, cr->keep, &cr->ops[i]);
+    stapel__gdal_pop();
+    return st;
+}
+
 static stapel_status read_claim_layer(stapel_ctx *ctx, size_t i, void *user)
 {
     claim_read *cr = user;
-    stapel_job *job = cr->job;
     stapel__gdal_push(ctx);
     stapel_status st = STAPEL_OK;
     /* An SRS object of this thread's own: OGR's are not shared safely. */
@@ -530,12 +795,8 @@ static stapel_status read_claim_layer(stapel_ctx *ctx, size_t i, void *user)
         st = stapel__fail(ctx, STAPEL_ECRS, "cannot describe the target CRS");
     } else {
         OSRSetAxisMappingStrategy(target, OAMS_TRADITIONAL_GIS_ORDER);
-        bool shared = false;
-        for (size_t k = 0; k < job->n_layers; k++)
-            shared = shared || (k != i && strcmp(job->layers[k].theme, job->layers[i].theme) == 0);
-        read_spec spec = {job->layers[i].source, job->layers[i].where, NULL, (uint32_t)i,
-                          &job->layers[i], shared};
-        st = read_layer(ctx, &cr->parts[i], &spec, target, cr->sane, job->s_srs, cr->grid);
+        st = read_layer(ctx, &cr->parts[i], &cr->specs[i], &cr->ops[i], target, cr->sane,
+                        cr->job->s_srs, cr->grid);
         OSRDestroySpatialReference(target);
     }
     stapel__gdal_pop();
@@ -565,6 +826,62 @@ static stapel_status check_target(stapel_ctx *ctx, OGRSpatialReferenceH target, 
                         "working CRS '%s' is %s; stapel measures areas in square metres, so "
                         "give --t_srs a projected CRS in metres, e.g. EPSG:28992 (RD New)",
                         name, why);
+}
+
+/* Areas are measured in the plane of the working CRS: one that distorts
+ * areas where the claims lie gives wrong ones (Web Mercator makes a Dutch
+ * hectare 2.7 ha). PROJ's areal scale factor at the centre of the claims
+ * decides; where PROJ gives no answer (a local CRS), the CRS passes. */
+static stapel_status check_distortion(stapel_ctx *ctx, const stapel__input *in, const char *name)
+{
+    if (in->n_claims == 0)
+        return STAPEL_OK;
+    double x0 = HUGE_VAL, y0 = HUGE_VAL, x1 = -HUGE_VAL, y1 = -HUGE_VAL;
+    for (size_t i = 0; i < in->n_claims; i++) {
+        double v;
+        const GEOSGeometry *g = in->items[i].geom;
+        if (g == NULL)
+            continue;
+        if (GEOSGeom_getXMin_r(ctx->geos, g, &v))
+            x0 = fmin(x0, v);
+        if (GEOSGeom_getYMin_r(ctx->geos, g, &v))
+            y0 = fmin(y0, v);
+        if (GEOSGeom_getXMax_r(ctx->geos, g, &v))
+            x1 = fmax(x1, v);
+        if (GEOSGeom_getYMax_r(ctx->geos, g, &v))
+            y1 = fmax(y1, v);
+    }
+    if (!(x0 <= x1 && y0 <= y1))
+        return STAPEL_OK;
+    PJ_CONTEXT *pc = ctx->proj;
+    PJ *crs = proj_create(pc, in->crs_wkt);
+    PJ *geo = crs != NULL ? proj_crs_get_geodetic_crs(pc, crs) : NULL;
+    PJ *inv = geo != NULL ? proj_create_crs_to_crs_from_pj(pc, crs, geo, NULL, NULL) : NULL;
+    PJ *lonlat = inv != NULL ? proj_normalize_for_visualization(pc, inv) : NULL;
+    double scale = 1, lon = 0, lat = 0;
+    if (lonlat != NULL) {
+        PJ_COORD c = proj_trans(lonlat, PJ_FWD, proj_coord((x0 + x1) / 2, (y0 + y1) / 2, 0, 0));
+        lon = c.lp.lam;
+        lat = c.lp.phi;
+        if (isfinite(lon) && isfinite(lat)) {
+            PJ_FACTORS f = proj_factors(crs, proj_coord(proj_torad(lon), proj_torad(lat), 0, 0));
+            if (proj_errno(crs) == 0 && isfinite(f.areal_scale) && f.areal_scale > 0)
+                scale = f.areal_scale;
+        }
+    }
+    proj_destroy(lonlat);
+    proj_destroy(inv);
+    proj_destroy(geo);
+    proj_destroy(crs);
+    if (fabs(scale - 1) <= 0.01)
+        return STAPEL_OK;
+    return stapel__fail(ctx, STAPEL_EINVAL,
+                        "working CRS '%s' distorts areas where the claims lie (around %.2f%s, "
+                        "%.2f%s): its square metre is %.3g m\xc2\xb2 on the ground, so every area "
+                        "would be wrong; give --t_srs a CRS made for the region or one of equal "
+                        "area, e.g. EPSG:28992 (RD New) or EPSG:3035",
+                        name, fabs(lon), lon < 0 ? "W" : "E", fabs(lat), lat < 0 ? "S" : "N",
+                        1 / scale);
 }
 
 /* --s_srs is checked even when no source needs it, so a typo shows at once. */
@@ -677,6 +994,67 @@ done:
     return st;
 }
 
+typedef struct keyed {
+    char *key; /* the name in lower case, without surrounding spaces */
+    const char *name;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const keyed *p = a, *q = b;
+    int c = strcmp(p->key, q->key);
+    return c != 0 ? c : strcmp(p->name, q->name);
+}
+
+/* Zone names that differ only in case or surrounding spaces ('Utrecht' and
+ * 'utrecht ') are different zones that print alike: most likely a typing
+ * slip in the source, so say so. */
+static stapel_status warn_similar_names(stapel_ctx *ctx, const stapel__input *in, size_t lo,
+                                        size_t hi, const char *source)
+{
+    keyed *k = calloc(hi - lo + 1, sizeof *k);
+    if (k == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    size_t n = 0;
+    stapel_status st = STAPEL_OK;
+    for (size_t i = lo; i < hi && st == STAPEL_OK; i++) {
+        const char *name = in->zone_names[in->items[i].group];
+        while (isspace((unsigned char)*name))
+            name++;
+        size_t len = strlen(name);
+        while (len > 0 && isspace((unsigned char)name[len - 1]))
+            len--;
+        char *key = malloc(len + 1);
+        if (key == NULL) {
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            break;
+        }
+        for (size_t c = 0; c < len; c++)
+            key[c] = (char)tolower((unsigned char)name[c]);
+        key[len] = '\0';
+        k[n++] = (keyed){key, in->zone_names[in->items[i].group]};
+    }
+    if (st == STAPEL_OK)
+        qsort(k, n, sizeof *k, cmp_keyed);
+    size_t n_pairs = 0;
+    for (size_t i = 1; i < n && st == STAPEL_OK; i++) {
+        if (strcmp(k[i].key, k[i - 1].key) != 0 || strcmp(k[i].name, k[i - 1].name) == 0)
+            continue;
+        if (n_pairs++ < 3)
+            stapel__log(ctx, STAPEL_LOG_WARN,
+                        "%s: zone names '%s' and '%s' differ only in case or spaces; they are "
+                        "kept apart as two zones",
+                        source, k[i - 1].name, k[i].name);
+    }
+    if (n_pairs > 3)
+        stapel__log(ctx, STAPEL_LOG_WARN, "%s: %zu more pairs of zone names differ only in case "
+                    "or spaces", source, n_pairs - 3);
+    for (size_t i = 0; i < n; i++)
+        free(k[i].key);
+    free(k);
+    return st;
+}
+
 stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job *job)
 {
     stapel_status st = STAPEL_OK;
@@ -711,19 +1089,34 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
     }
 
     sane_box sane = sane_bounds(target, grid);
-    /* Claim layers are read on worker threads, each into its own list, and
-     * joined in layer order; their warnings are given here, in order. */
-    claim_read cr = {job, NULL, &sane, grid, in->crs_wkt};
+    /* Every source is opened and checked first, then the claim layers are
+     * read on worker threads, each into its own list, and joined in layer
+     * order; their warnings are given here, in order. The zones come last. */
+    size_t n_src = job->n_layers + 2;
+    claim_read cr = {job, keep_open(n_src), NULL, NULL, NULL, &sane, grid, in->crs_wkt};
+    cr.specs = calloc(n_src, sizeof *cr.specs);
+    cr.ops = calloc(n_src, sizeof *cr.ops);
     cr.parts = calloc(job->n_layers + 1, sizeof *cr.parts);
-    if (cr.parts == NULL) {
+    if (cr.specs == NULL || cr.ops == NULL || cr.parts == NULL) {
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-        goto done;
+        goto read_done;
     }
-    for (size_t i = 0; i < job->n_layers; i++)
+    for (size_t i = 0; i < job->n_layers; i++) {
+        bool shared = false;
+        for (size_t k = 0; k < job->n_layers; k++)
+            shared = shared || (k != i && strcmp(job->layers[k].theme, job->layers[i].theme) == 0);
+        cr.specs[i] = (read_spec){job->layers[i].source, job->layers[i].where, NULL, (uint32_t)i,
+                                  &job->layers[i], shared};
         cr.parts[i].grid = grid;
+    }
+    for (int k = 0; k < 2; k++)
+        cr.specs[job->n_layers + (size_t)k] =
+            (read_spec){job->zones[k].source, NULL, job->zones[k].field, 0, NULL, false};
 
-    st = stapel__parallel_for(ctx, job->n_layers, job->opts.threads, "reading", read_claim_layer,
-                              &cr);
+    st = stapel__parallel_for(ctx, n_src, job->opts.threads, NULL, open_source, &cr);
+    if (st == STAPEL_OK)
+        st = stapel__parallel_for(ctx, job->n_layers, job->opts.threads, "reading",
+                                  read_claim_layer, &cr);
     for (size_t i = 0; i < job->n_layers; i++) {
         stapel__input *part = &cr.parts[i];
         if (st == STAPEL_OK) {
@@ -746,21 +1139,32 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
         }
         stapel__input_clear(ctx->geos, part);
     }
-    free(cr.parts);
-    if (st != STAPEL_OK)
-        goto done;
     in->n_claims = in->n_items;
+    if (st == STAPEL_OK)
+        st = check_distortion(ctx, in, job->t_srs);
     for (int k = 0; k < 2 && st == STAPEL_OK; k++) {
-        if (job->zones[k].source == NULL)
+        size_t z = job->n_layers + (size_t)k;
+        if (cr.specs[z].source == NULL)
             continue;
-        read_spec spec = {job->zones[k].source, NULL, job->zones[k].field, 0, NULL, false};
         size_t before = in->n_items;
-        st = read_layer(ctx, in, &spec, target, &sane, job->s_srs, grid);
+        st = read_layer(ctx, in, &cr.specs[z], &cr.ops[z], target, &sane, job->s_srs, grid);
         if (k == STAPEL_ZONE_PROVINCE)
             in->n_provinces = in->n_items - before;
         else
             in->n_novex = in->n_items - before;
     }
+read_done:
+    for (size_t i = 0; cr.ops != NULL && i < n_src; i++)
+        layer_close(&cr.ops[i]);
+    free(cr.ops);
+    free(cr.specs);
+    free(cr.parts);
+    if (st == STAPEL_OK && in->n_provinces > 1)
+        st = warn_similar_names(ctx, in, in->n_claims, in->n_claims + in->n_provinces,
+                                job->zones[STAPEL_ZONE_PROVINCE].source);
+    if (st == STAPEL_OK && in->n_novex > 1)
+        st = warn_similar_names(ctx, in, in->n_claims + in->n_provinces, in->n_items,
+                                job->zones[STAPEL_ZONE_NOVEX].source);
     if (st == STAPEL_OK)
         st = zone_parts_join(ctx, in, in->n_claims, in->n_claims + in->n_provinces);
     if (st == STAPEL_OK)

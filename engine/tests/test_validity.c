@@ -7,6 +7,11 @@
  * that the quick test does answer, and hand-made rings cover the corner
  * cases: collinear corners, spikes, a ring through one of its corners twice,
  * an edge touching a corner, holes and parts (left to GEOS).
+ *
+ * The repair (stapel__repair) is checked on answers worked out by hand
+ * (overlapping parts, bowties) and, for a ring of many self-intersections,
+ * against GEOS MakeValid without the grid: the result must be valid, have
+ * every coordinate on the grid, and keep the area up to the grid's rounding.
  */
 #include "geom.h"
 
@@ -204,6 +209,152 @@ static void test_corner_cases(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* ---- the repair ----------------------------------------------------------- */
+
+static GEOSGeometry *multi_of(stapel_ctx *ctx, GEOSGeometry **parts, unsigned n)
+{
+    GEOSGeometry *m = GEOSGeom_createCollection_r(ctx->geos, GEOS_MULTIPOLYGON, parts, n);
+    assert_non_null(m);
+    return m;
+}
+
+static GEOSGeometry *square(stapel_ctx *ctx, double x, double y, double side)
+{
+    double xy[] = {x, y, x + side, y, x + side, y + side, x, y + side, x, y};
+    return polygon_of(ctx, xy, 5);
+}
+
+/* Valid, polygonal, and every coordinate a multiple of grid. */
+static void assert_valid_on_grid(stapel_ctx *ctx, const GEOSGeometry *g, double grid)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    assert_int_equal(GEOSisValid_r(h, g), 1);
+    int t = GEOSGeomTypeId_r(h, g);
+    assert_true(t == GEOS_POLYGON || t == GEOS_MULTIPOLYGON);
+    GEOSGeometry *pts = GEOSGeom_extractUniquePoints_r(h, g);
+    assert_non_null(pts);
+    int n = GEOSGetNumGeometries_r(h, pts);
+    assert_true(n > 0);
+    for (int i = 0; i < n; i++) {
+        double x = 0, y = 0;
+        GEOSGeomGetX_r(h, GEOSGetGeometryN_r(h, pts, i), &x);
+        GEOSGeomGetY_r(h, GEOSGetGeometryN_r(h, pts, i), &y);
+        assert_true(fabs(x / grid - round(x / grid)) < 1e-6);
+        assert_true(fabs(y / grid - round(y / grid)) < 1e-6);
+    }
+    GEOSGeom_destroy_r(h, pts);
+}
+
+static double area_of(stapel_ctx *ctx, const GEOSGeometry *g)
+{
+    double a = -1;
+    assert_int_equal(GEOSArea_r(ctx->geos, g, &a), 1);
+    return a;
+}
+
+/* Five squares of side 10, each 5 further along x: they overlap in a chain
+ * whose union is 30 x 10 = 300 m². A disjoint bowtie (100,0) (110,10)
+ * (110,0) (100,10) is two triangles of 25 m². An odd number of parts takes
+ * the pairwise union through a round with a part left over. */
+static void test_repair_overlapping_parts(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
+    GEOSGeometry *parts[6];
+    for (int i = 0; i < 5; i++)
+        parts[i] = square(ctx, 5.0 * i, 0, 10);
+    double bow[] = {100, 0, 110, 10, 110, 0, 100, 10, 100, 0};
+    parts[5] = polygon_of(ctx, bow, 5);
+    GEOSGeometry *g = multi_of(ctx, parts, 6);
+    bool repaired = false;
+    assert_int_equal(stapel__repair(ctx, &g, 0.001, &repaired), STAPEL_OK);
+    assert_true(repaired);
+    assert_non_null(g);
+    assert_valid_on_grid(ctx, g, 0.001);
+    assert_true(fabs(area_of(ctx, g) - 350.0) < 1e-9);
+    assert_int_equal(GEOSGetNumGeometries_r(ctx->geos, g), 3); /* chain, two triangles */
+    GEOSGeom_destroy_r(ctx->geos, g);
+
+    /* Two identical squares: one square of 100 m². */
+    parts[0] = square(ctx, 0, 0, 10);
+    parts[1] = square(ctx, 0, 0, 10);
+    g = multi_of(ctx, parts, 2);
+    assert_int_equal(stapel__repair(ctx, &g, 0.001, &repaired), STAPEL_OK);
+    assert_true(repaired);
+    assert_valid_on_grid(ctx, g, 0.001);
+    assert_true(fabs(area_of(ctx, g) - 100.0) < 1e-9);
+    GEOSGeom_destroy_r(ctx->geos, g);
+    stapel_ctx_free(ctx);
+}
+
+/* A bowtie whose crossing falls off the grid: (0,0) (7,3) (7,0) (0,3.001).
+ * The edges (0,0)-(7,3) and (7,0)-(0,3.001) cross at x = 7 * 3.001 / 6.001
+ * = 3.500583..., so the repair must move that corner onto the grid; the area
+ * (two triangles with apex there: 3 * x / 2 + 3.001 * (7 - x) / 2 =
+ * 10.50175...) changes by less than the grid's rounding can. */
+static void test_repair_crossing_off_grid(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
+    double bow[] = {0, 0, 7, 3, 7, 0, 0, 3.001, 0, 0};
+    GEOSGeometry *g = polygon_of(ctx, bow, 5);
+    bool repaired = false;
+    assert_int_equal(stapel__repair(ctx, &g, 0.001, &repaired), STAPEL_OK);
+    assert_true(repaired);
+    assert_valid_on_grid(ctx, g, 0.001);
+    double x = 7 * 3.001 / 6.001;
+    double want = 3 * x / 2 + 3.001 * (7 - x) / 2;
+    assert_true(fabs(area_of(ctx, g) - want) < 0.0005 * 7);
+    GEOSGeom_destroy_r(ctx->geos, g);
+    stapel_ctx_free(ctx);
+}
+
+/* A circle of 4000 vertices moved at random by more than their spacing:
+ * thousands of self-intersections, which MakeValid turns into over a hundred
+ * polygons. The repaired claim is valid, on the grid, and its area is
+ * MakeValid's (computed here by GEOS without the grid) up to the rounding of
+ * each vertex: at most half a grid cell times the boundary's length. */
+static void test_repair_jittered_ring(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
+    GEOSContextHandle_t h = ctx->geos;
+    enum { N = 4000 };
+    const double grid = 0.001, r = 100;
+    double *xy = malloc((2 * N + 2) * sizeof *xy);
+    assert_non_null(xy);
+    for (unsigned i = 0; i < N; i++) {
+        double t = 2 * PI * i / N, jx = (next_u32() / 4294967296.0 - 0.5) * 1.0,
+               jy = (next_u32() / 4294967296.0 - 0.5) * 1.0;
+        xy[2 * i] = round((r * cos(t) + jx) / grid) * grid;
+        xy[2 * i + 1] = round((r * sin(t) + jy) / grid) * grid;
+    }
+    GEOSGeometry *g = polygon_of(ctx, xy, close_ring(xy, N));
+    free(xy);
+    assert_int_equal(GEOSisValid_r(h, g), 0);
+    GEOSMakeValidParams *p = GEOSMakeValidParams_create_r(h);
+    GEOSMakeValidParams_setMethod_r(h, p, GEOS_MAKE_VALID_STRUCTURE);
+    GEOSGeometry *mv = GEOSMakeValidWithParams_r(h, g, p);
+    GEOSMakeValidParams_destroy_r(h, p);
+    assert_non_null(mv);
+    assert_true(GEOSGetNumGeometries_r(h, mv) > 100);
+    double want = area_of(ctx, mv), len = 0;
+    assert_int_equal(GEOSLength_r(h, mv, &len), 1);
+    GEOSGeom_destroy_r(h, mv);
+
+    bool repaired = false;
+    assert_int_equal(stapel__repair(ctx, &g, grid, &repaired), STAPEL_OK);
+    assert_true(repaired);
+    assert_non_null(g);
+    assert_valid_on_grid(ctx, g, grid);
+    assert_true(fabs(area_of(ctx, g) - want) <= len * grid / 2);
+    GEOSGeom_destroy_r(h, g);
+    stapel_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -211,6 +362,9 @@ int main(void)
         cmocka_unit_test(test_star_rings_answered_quickly),
         cmocka_unit_test(test_near_touching_corner),
         cmocka_unit_test(test_corner_cases),
+        cmocka_unit_test(test_repair_overlapping_parts),
+        cmocka_unit_test(test_repair_crossing_off_grid),
+        cmocka_unit_test(test_repair_jittered_ring),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
