@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 static void render_help(void)
@@ -174,6 +173,13 @@ static int render_run(int argc, char **argv)
         rc = cli_usage("render", "no picture given: use -o MAP.png, MAP.svg or MAP.pdf");
         goto done;
     }
+    /* Check the picture's path before any work; the format is checked by
+     * stapel_render(), also before any work. */
+    const cli_source gpkg = {"the GeoPackage to render", input};
+    rc = cli_check_output("render", output, opts.overwrite, NULL,
+                          "a file name ending in .png, .svg or .pdf", &gpkg, 1);
+    if (rc != EXIT_OK)
+        goto done;
     opts.date = source_date(date, sizeof date);
 
     ctx = cli_ctx_new("render", quiet);

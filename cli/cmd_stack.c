@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,7 +37,8 @@ static void stack_help(void)
         "                          (default: the built-in NOVEX matrix)\n"
         "\n"
         "Output and CRS:\n"
-        "  -o, --output OUT.gpkg   the GeoPackage to write\n"
+        "  -o, --output OUT.gpkg   the GeoPackage to write: a name ending in .gpkg, not\n"
+        "                          one of the sources\n"
         "  --overwrite             replace OUT if it exists (without it stapel refuses)\n"
         "  --t_srs CRS             working and output CRS, projected and in metres\n"
         "                          (default: EPSG:28992)\n"
@@ -162,13 +162,15 @@ static int stack_run(int argc, char **argv)
     stapel_stack_opts opts = STAPEL_STACK_OPTS_INIT;
     char **layers = calloc((size_t)argc, sizeof *layers);
     where_opt *wheres = calloc((size_t)argc, sizeof *wheres);
+    cli_source *sources = calloc((size_t)argc + 3, sizeof *sources);
+    char **layer_what = calloc((size_t)argc, sizeof *layer_what);
     size_t n_layers = 0, n_wheres = 0;
     int rc = EXIT_OK;
     stapel_ctx *ctx = NULL;
     stapel_job *job = NULL;
     stapel_stack *stack = NULL;
     stapel_rules *rules = NULL;
-    if (layers == NULL || wheres == NULL) {
+    if (layers == NULL || wheres == NULL || sources == NULL || layer_what == NULL) {
         cli_error("stack", "out of memory");
         rc = EXIT_FAIL;
         goto done;
@@ -299,13 +301,32 @@ static int stack_run(int argc, char **argv)
             goto done;
         }
     }
-    /* Refuse early, before any work, so a long run does not end in a refusal. */
-    struct stat sb;
-    if (!overwrite && stat(output, &sb) == 0) {
-        cli_error("stack", "'%s' exists; use --overwrite to replace it", output);
-        rc = EXIT_FAIL;
-        goto done;
+    /* Check the output early, before any work, so a long run does not end in
+     * a refusal, and refuse to write over any of the sources. */
+    size_t n_sources = 0;
+    for (size_t i = 0; i < n_layers; i++) {
+        const char *eq = strchr(layers[i], '=');
+        size_t tl = (size_t)(eq - layers[i]);
+        size_t size = tl + sizeof "the source of --layer ";
+        layer_what[i] = malloc(size);
+        if (layer_what[i] == NULL) {
+            cli_error("stack", "out of memory");
+            rc = EXIT_FAIL;
+            goto done;
+        }
+        snprintf(layer_what[i], size, "the source of --layer %.*s", (int)tl, layers[i]);
+        sources[n_sources++] = (cli_source){layer_what[i], eq + 1};
     }
+    if (provinces != NULL)
+        sources[n_sources++] = (cli_source){"the --provinces source", provinces};
+    if (novex != NULL)
+        sources[n_sources++] = (cli_source){"the --novex source", novex};
+    if (rules_path != NULL)
+        sources[n_sources++] = (cli_source){"the --rules file", rules_path};
+    rc = cli_check_output("stack", output, overwrite, ".gpkg", "a file name ending in .gpkg",
+                          sources, n_sources);
+    if (rc != EXIT_OK)
+        goto done;
 
     ctx = cli_ctx_new("stack", quiet);
     if (ctx == NULL) {
@@ -373,6 +394,10 @@ done:
     stapel_rules_free(rules);
     stapel_job_free(job);
     stapel_ctx_free(ctx);
+    for (size_t i = 0; layer_what != NULL && i < n_layers; i++)
+        free(layer_what[i]);
+    free(layer_what);
+    free(sources);
     free(layers);
     free(wheres);
     return rc;
