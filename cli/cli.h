@@ -48,6 +48,12 @@ int cli_fail(const char *cmd, const stapel_ctx *ctx, stapel_status st);
  * quiet). Returns NULL after printing an error. */
 stapel_ctx *cli_ctx_new(const char *cmd, bool quiet);
 
+/* A single-valued option: stores value in *slot, or, when *slot is already
+ * set (the option was given before), prints a usage error naming the option
+ * and both values and returns EXIT_USAGE. Returns EXIT_OK otherwise. Keep
+ * *slot NULL until the option is seen (apply defaults after parsing). */
+int cli_once(const char *cmd, const char *option, const char **slot, const char *value);
+
 /* A file a command reads, for cli_check_output(): what names it in
  * messages ("the source of --layer water", "the --rules file", "one of the
  * parts"); path is what the user gave, possibly with "|layername=NAME", or a

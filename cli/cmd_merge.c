@@ -24,7 +24,7 @@ static void merge_help(void)
            "\n"
            "Options:\n"
            "  -o, --output OUT.gpkg  the GeoPackage to write: a name ending in .gpkg, not\n"
-           "                         one of the parts\n"
+           "                         one of the parts; given once\n"
            "  --overwrite            replace OUT if it exists\n"
            "  -q, --quiet            no summary line\n"
            "  -h, --help             show this help\n");
@@ -46,9 +46,12 @@ static int merge_run(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
         switch (c) {
-        case 'o':
-            output = optarg;
+        case 'o': {
+            int rc = cli_once("merge", "-o/--output", &output, optarg);
+            if (rc != EXIT_OK)
+                return rc;
             break;
+        }
         case 'w':
             overwrite = true;
             break;

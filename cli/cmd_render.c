@@ -38,6 +38,8 @@ static void render_help(void)
            "  -q, --quiet        no warnings and no summary line\n"
            "  -h, --help         show this help\n"
            "\n"
+           "Each option is given at most once.\n"
+           "\n"
            "The footer date is today's; set SOURCE_DATE_EPOCH for a reproducible picture.\n"
            "\n"
            "Examples:\n"
@@ -99,7 +101,7 @@ static int render_run(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     stapel_render_opts opts = STAPEL_RENDER_OPTS_INIT;
-    const char *output = NULL, *input = NULL;
+    const char *output = NULL, *input = NULL, *width_arg = NULL;
     bool quiet = false;
     stapel_ctx *ctx = NULL;
     int rc = EXIT_OK;
@@ -111,20 +113,25 @@ static int render_run(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
-            output = optarg;
+            if ((rc = cli_once("render", "-o/--output", &output, optarg)) != EXIT_OK)
+                goto done;
             break;
         case OPT_ZONE:
-            opts.zone = optarg;
+            if ((rc = cli_once("render", "--zone", &opts.zone, optarg)) != EXIT_OK)
+                goto done;
             break;
         case OPT_FIELD:
+            if ((rc = cli_once("render", "--field", &opts.field, optarg)) != EXIT_OK)
+                goto done;
             if (!known_field(optarg)) {
                 rc = cli_usage("render", "unknown field '%s'; choose n_themes, n_claims or verdict",
                                optarg);
                 goto done;
             }
-            opts.field = optarg;
             break;
         case OPT_WIDTH: {
+            if ((rc = cli_once("render", "--width", &width_arg, optarg)) != EXIT_OK)
+                goto done;
             char *end = NULL;
             errno = 0;
             long v = strtol(optarg, &end, 10);
@@ -137,7 +144,8 @@ static int render_run(int argc, char **argv)
             break;
         }
         case OPT_TITLE:
-            opts.title = optarg;
+            if ((rc = cli_once("render", "--title", &opts.title, optarg)) != EXIT_OK)
+                goto done;
             break;
         case OPT_OVERWRITE:
             opts.overwrite = true;

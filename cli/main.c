@@ -118,6 +118,15 @@ stapel_ctx *cli_ctx_new(const char *cmd, bool quiet)
     return ctx;
 }
 
+int cli_once(const char *cmd, const char *option, const char **slot, const char *value)
+{
+    if (*slot != NULL)
+        return cli_usage(cmd, "%s given twice ('%s' and '%s'); give it once", option, *slot,
+                         value);
+    *slot = value;
+    return EXIT_OK;
+}
+
 /* The extension of the last component of path (with its dot), or NULL. */
 static const char *extension(const char *path)
 {
