@@ -48,6 +48,34 @@ int cli_fail(const char *cmd, const stapel_ctx *ctx, stapel_status st);
  * quiet). Returns NULL after printing an error. */
 stapel_ctx *cli_ctx_new(const char *cmd, bool quiet);
 
+/* A single-valued option: stores value in *slot, or, when *slot is already
+ * set (the option was given before), prints a usage error naming the option
+ * and both values and returns EXIT_USAGE. Returns EXIT_OK otherwise. Keep
+ * *slot NULL until the option is seen (apply defaults after parsing). */
+int cli_once(const char *cmd, const char *option, const char **slot, const char *value);
+
+/* A file a command reads, for cli_check_output(): what names it in
+ * messages ("the source of --layer water", "the --rules file", "one of the
+ * parts"); path is what the user gave, possibly with "|layername=NAME", or a
+ * "PG:" or "/vsi" name (not a file, never compared). */
+typedef struct cli_source {
+    const char *what;
+    const char *path;
+} cli_source;
+
+/* Checks the output path before any work, so that a long run does not end
+ * in a refusal, and nothing a user has is lost:
+ * - empty, a directory, or (for a GeoPackage output, ext ".gpkg") a name not
+ *   ending in ext, case-insensitively: a usage error (EXIT_USAGE);
+ * - the same file as one of the sources (device and inode; for a shapefile
+ *   source also its .shp/.shx/.dbf/.prj/.cpg): EXIT_USAGE;
+ * - existing, without overwrite: EXIT_FAIL;
+ * - a parent directory that does not exist or cannot be written: EXIT_FAIL.
+ * hint says what to give instead, e.g. "a file name ending in .gpkg".
+ * Prints the message and returns the exit code; EXIT_OK when all is well. */
+int cli_check_output(const char *cmd, const char *path, bool overwrite, const char *ext,
+                     const char *hint, const cli_source *sources, size_t n_sources);
+
 /* The context that SIGINT/SIGTERM cancel; NULL for none. */
 void cli_set_cancel_target(stapel_ctx *ctx);
 

@@ -7,7 +7,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 
 static void merge_help(void)
 {
@@ -24,7 +23,8 @@ static void merge_help(void)
            "  stapel merge -o stack.gpkg part*.gpkg\n"
            "\n"
            "Options:\n"
-           "  -o, --output OUT.gpkg  the GeoPackage to write\n"
+           "  -o, --output OUT.gpkg  the GeoPackage to write: a name ending in .gpkg, not\n"
+           "                         one of the parts; given once\n"
            "  --overwrite            replace OUT if it exists\n"
            "  -q, --quiet            no summary line\n"
            "  -h, --help             show this help\n");
@@ -46,9 +46,12 @@ static int merge_run(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
         switch (c) {
-        case 'o':
-            output = optarg;
+        case 'o': {
+            int rc = cli_once("merge", "-o/--output", &output, optarg);
+            if (rc != EXIT_OK)
+                return rc;
             break;
+        }
         case 'w':
             overwrite = true;
             break;
@@ -66,11 +69,21 @@ static int merge_run(int argc, char **argv)
         return cli_usage("merge", "no output given: use -o OUT.gpkg");
     if (optind >= argc)
         return cli_usage("merge", "no parts given");
-    struct stat sb;
-    if (!overwrite && stat(output, &sb) == 0) {
-        cli_error("merge", "'%s' exists; use --overwrite to replace it", output);
+    /* Check the output before the parts are read, and refuse to write over
+     * one of them. */
+    size_t n_parts = (size_t)(argc - optind);
+    cli_source *parts = calloc(n_parts, sizeof *parts);
+    if (parts == NULL) {
+        cli_error("merge", "out of memory");
         return EXIT_FAIL;
     }
+    for (size_t i = 0; i < n_parts; i++)
+        parts[i] = (cli_source){"one of the parts", argv[optind + (int)i]};
+    int out_rc = cli_check_output("merge", output, overwrite, ".gpkg",
+                                  "a file name ending in .gpkg", parts, n_parts);
+    free(parts);
+    if (out_rc != EXIT_OK)
+        return out_rc;
     stapel_ctx *ctx = cli_ctx_new("merge", quiet);
     if (ctx == NULL)
         return EXIT_FAIL;

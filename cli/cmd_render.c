@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 static void render_help(void)
@@ -38,6 +37,8 @@ static void render_help(void)
            "  --overwrite        replace MAP if it exists (without it stapel refuses)\n"
            "  -q, --quiet        no warnings and no summary line\n"
            "  -h, --help         show this help\n"
+           "\n"
+           "Each option is given at most once.\n"
            "\n"
            "The footer date is today's; set SOURCE_DATE_EPOCH for a reproducible picture.\n"
            "\n"
@@ -100,7 +101,7 @@ static int render_run(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     stapel_render_opts opts = STAPEL_RENDER_OPTS_INIT;
-    const char *output = NULL, *input = NULL;
+    const char *output = NULL, *input = NULL, *width_arg = NULL;
     bool quiet = false;
     stapel_ctx *ctx = NULL;
     int rc = EXIT_OK;
@@ -112,20 +113,25 @@ static int render_run(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
-            output = optarg;
+            if ((rc = cli_once("render", "-o/--output", &output, optarg)) != EXIT_OK)
+                goto done;
             break;
         case OPT_ZONE:
-            opts.zone = optarg;
+            if ((rc = cli_once("render", "--zone", &opts.zone, optarg)) != EXIT_OK)
+                goto done;
             break;
         case OPT_FIELD:
+            if ((rc = cli_once("render", "--field", &opts.field, optarg)) != EXIT_OK)
+                goto done;
             if (!known_field(optarg)) {
                 rc = cli_usage("render", "unknown field '%s'; choose n_themes, n_claims or verdict",
                                optarg);
                 goto done;
             }
-            opts.field = optarg;
             break;
         case OPT_WIDTH: {
+            if ((rc = cli_once("render", "--width", &width_arg, optarg)) != EXIT_OK)
+                goto done;
             char *end = NULL;
             errno = 0;
             long v = strtol(optarg, &end, 10);
@@ -138,7 +144,8 @@ static int render_run(int argc, char **argv)
             break;
         }
         case OPT_TITLE:
-            opts.title = optarg;
+            if ((rc = cli_once("render", "--title", &opts.title, optarg)) != EXIT_OK)
+                goto done;
             break;
         case OPT_OVERWRITE:
             opts.overwrite = true;
@@ -174,6 +181,13 @@ static int render_run(int argc, char **argv)
         rc = cli_usage("render", "no picture given: use -o MAP.png, MAP.svg or MAP.pdf");
         goto done;
     }
+    /* Check the picture's path before any work; the format is checked by
+     * stapel_render(), also before any work. */
+    const cli_source gpkg = {"the GeoPackage to render", input};
+    rc = cli_check_output("render", output, opts.overwrite, NULL,
+                          "a file name ending in .png, .svg or .pdf", &gpkg, 1);
+    if (rc != EXIT_OK)
+        goto done;
     opts.date = source_date(date, sizeof date);
 
     ctx = cli_ctx_new("render", quiet);

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,17 +27,19 @@ static void stack_help(void)
         "  --layer THEME=SOURCE    a claim layer of polygons; SOURCE is anything GDAL opens\n"
         "                          (a path or 'PG:...'); add '|layername=NAME' to pick a\n"
         "                          layer of a dataset with several. Repeat per layer.\n"
-        "  --where THEME=SQL       an attribute filter (OGR SQL) on the layers of THEME\n"
+        "  --where THEME=SQL       an attribute filter (OGR SQL) on the layers of THEME;\n"
+        "                          one per theme (combine conditions with AND)\n"
         "  --provinces SOURCE      zone layer of provinces\n"
-        "  --province-field FIELD  name field of the provinces (default: naam)\n"
+        "  --province-field FIELD  name field of --provinces (default: naam)\n"
         "  --novex SOURCE          zone layer of NOVEX areas (they may overlap)\n"
-        "  --novex-field FIELD     name field of the NOVEX areas (default: naam)\n"
+        "  --novex-field FIELD     name field of --novex (default: naam)\n"
         "  --rules FILE.csv        theme x theme verdicts: header theme_a,theme_b,verdict\n"
         "                          [,note]; verdict conflict, conditional or compatible\n"
         "                          (default: the built-in NOVEX matrix)\n"
         "\n"
         "Output and CRS:\n"
-        "  -o, --output OUT.gpkg   the GeoPackage to write\n"
+        "  -o, --output OUT.gpkg   the GeoPackage to write: a name ending in .gpkg, not\n"
+        "                          one of the sources\n"
         "  --overwrite             replace OUT if it exists (without it stapel refuses)\n"
         "  --t_srs CRS             working and output CRS, projected and in metres\n"
         "                          (default: EPSG:28992)\n"
@@ -54,6 +55,8 @@ static void stack_help(void)
         "  -v, --verbose           also print the time of each phase\n"
         "  --progress              show progress even when stderr is not a terminal\n"
         "  -h, --help              show this help\n"
+        "\n"
+        "Every option except --layer (and --where, once per theme) is given at most once.\n"
         "\n"
         "Example:\n"
         "  stapel stack -o stack.gpkg --layer nature=natura2000.shp \\\n"
@@ -156,19 +159,24 @@ static int stack_run(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    /* Single-valued options stay NULL until given (cli_once refuses a second
+     * one); defaults are applied after parsing. */
     const char *output = NULL, *provinces = NULL, *novex = NULL;
-    const char *province_field = "naam", *novex_field = "naam", *rules_path = NULL;
+    const char *province_field = NULL, *novex_field = NULL, *rules_path = NULL;
+    const char *threads_arg = NULL, *tile_vertices_arg = NULL, *shard_arg = NULL;
     bool overwrite = false, quiet = false, force_progress = false, verbose = false;
     stapel_stack_opts opts = STAPEL_STACK_OPTS_INIT;
     char **layers = calloc((size_t)argc, sizeof *layers);
     where_opt *wheres = calloc((size_t)argc, sizeof *wheres);
+    cli_source *sources = calloc((size_t)argc + 3, sizeof *sources);
+    char **layer_what = calloc((size_t)argc, sizeof *layer_what);
     size_t n_layers = 0, n_wheres = 0;
     int rc = EXIT_OK;
     stapel_ctx *ctx = NULL;
     stapel_job *job = NULL;
     stapel_stack *stack = NULL;
     stapel_rules *rules = NULL;
-    if (layers == NULL || wheres == NULL) {
+    if (layers == NULL || wheres == NULL || sources == NULL || layer_what == NULL) {
         cli_error("stack", "out of memory");
         rc = EXIT_FAIL;
         goto done;
@@ -181,7 +189,8 @@ static int stack_run(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "+o:qvh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
-            output = optarg;
+            if ((rc = cli_once("stack", "-o/--output", &output, optarg)) != EXIT_OK)
+                goto done;
             break;
         case OPT_LAYER:
             if (strchr(optarg, '=') == NULL || optarg[0] == '=') {
@@ -196,34 +205,50 @@ static int stack_run(int argc, char **argv)
                 rc = cli_usage("stack", "--where needs THEME=SQL, got '%s'", optarg);
                 goto done;
             }
+            *eq = '\0';
+            for (size_t k = 0; k < n_wheres; k++)
+                if (strcmp(wheres[k].theme, optarg) == 0) {
+                    rc = cli_usage("stack",
+                                   "--where given twice for theme '%s'; combine the conditions "
+                                   "with AND",
+                                   optarg);
+                    goto done;
+                }
             wheres[n_wheres].theme = optarg;
             wheres[n_wheres].sql = eq + 1;
-            *eq = '\0';
             n_wheres++;
             break;
         }
         case OPT_PROVINCES:
-            provinces = optarg;
+            if ((rc = cli_once("stack", "--provinces", &provinces, optarg)) != EXIT_OK)
+                goto done;
             break;
         case OPT_PROVINCE_FIELD:
-            province_field = optarg;
+            if ((rc = cli_once("stack", "--province-field", &province_field, optarg)) != EXIT_OK)
+                goto done;
             break;
         case OPT_NOVEX:
-            novex = optarg;
+            if ((rc = cli_once("stack", "--novex", &novex, optarg)) != EXIT_OK)
+                goto done;
             break;
         case OPT_NOVEX_FIELD:
-            novex_field = optarg;
+            if ((rc = cli_once("stack", "--novex-field", &novex_field, optarg)) != EXIT_OK)
+                goto done;
             break;
         case OPT_OVERWRITE:
             overwrite = true;
             break;
         case OPT_T_SRS:
-            opts.t_srs = optarg;
+            if ((rc = cli_once("stack", "--t_srs", &opts.t_srs, optarg)) != EXIT_OK)
+                goto done;
             break;
         case OPT_S_SRS:
-            opts.s_srs = optarg;
+            if ((rc = cli_once("stack", "--s_srs", &opts.s_srs, optarg)) != EXIT_OK)
+                goto done;
             break;
         case OPT_THREADS:
+            if ((rc = cli_once("stack", "--threads", &threads_arg, optarg)) != EXIT_OK)
+                goto done;
             if (!parse_positive(optarg, &num)) {
                 rc = cli_usage("stack", "--threads needs a positive number, got '%s'", optarg);
                 goto done;
@@ -231,6 +256,8 @@ static int stack_run(int argc, char **argv)
             opts.threads = (int)num;
             break;
         case OPT_TILE_VERTICES:
+            if ((rc = cli_once("stack", "--tile-vertices", &tile_vertices_arg, optarg)) != EXIT_OK)
+                goto done;
             if (!parse_positive(optarg, &num) || num < 100) {
                 rc = cli_usage("stack", "--tile-vertices needs a number >= 100, got '%s'", optarg);
                 goto done;
@@ -247,9 +274,12 @@ static int stack_run(int argc, char **argv)
             force_progress = true;
             break;
         case OPT_RULES:
-            rules_path = optarg;
+            if ((rc = cli_once("stack", "--rules", &rules_path, optarg)) != EXIT_OK)
+                goto done;
             break;
         case OPT_SHARD: {
+            if ((rc = cli_once("stack", "--shard", &shard_arg, optarg)) != EXIT_OK)
+                goto done;
             int i = 0, n = 0;
             char end = 0;
             if (sscanf(optarg, "%d/%d%c", &i, &n, &end) != 2 || n < 1 || i < 1 || i > n) {
@@ -283,6 +313,20 @@ static int stack_run(int argc, char **argv)
         rc = cli_usage("stack", "no output given: use -o OUT.gpkg");
         goto done;
     }
+    if (province_field != NULL && provinces == NULL) {
+        rc = cli_usage("stack", "--province-field without --provinces; give the provinces "
+                                "with --provinces SOURCE, or leave the field out");
+        goto done;
+    }
+    if (novex_field != NULL && novex == NULL) {
+        rc = cli_usage("stack", "--novex-field without --novex; give the NOVEX areas with "
+                                "--novex SOURCE, or leave the field out");
+        goto done;
+    }
+    if (province_field == NULL)
+        province_field = "naam";
+    if (novex_field == NULL)
+        novex_field = "naam";
     if (n_layers == 0) {
         rc = cli_usage("stack", "no claim layers given: use --layer THEME=SOURCE");
         goto done;
@@ -299,13 +343,32 @@ static int stack_run(int argc, char **argv)
             goto done;
         }
     }
-    /* Refuse early, before any work, so a long run does not end in a refusal. */
-    struct stat sb;
-    if (!overwrite && stat(output, &sb) == 0) {
-        cli_error("stack", "'%s' exists; use --overwrite to replace it", output);
-        rc = EXIT_FAIL;
-        goto done;
+    /* Check the output early, before any work, so a long run does not end in
+     * a refusal, and refuse to write over any of the sources. */
+    size_t n_sources = 0;
+    for (size_t i = 0; i < n_layers; i++) {
+        const char *eq = strchr(layers[i], '=');
+        size_t tl = (size_t)(eq - layers[i]);
+        size_t size = tl + sizeof "the source of --layer ";
+        layer_what[i] = malloc(size);
+        if (layer_what[i] == NULL) {
+            cli_error("stack", "out of memory");
+            rc = EXIT_FAIL;
+            goto done;
+        }
+        snprintf(layer_what[i], size, "the source of --layer %.*s", (int)tl, layers[i]);
+        sources[n_sources++] = (cli_source){layer_what[i], eq + 1};
     }
+    if (provinces != NULL)
+        sources[n_sources++] = (cli_source){"the --provinces source", provinces};
+    if (novex != NULL)
+        sources[n_sources++] = (cli_source){"the --novex source", novex};
+    if (rules_path != NULL)
+        sources[n_sources++] = (cli_source){"the --rules file", rules_path};
+    rc = cli_check_output("stack", output, overwrite, ".gpkg", "a file name ending in .gpkg",
+                          sources, n_sources);
+    if (rc != EXIT_OK)
+        goto done;
 
     ctx = cli_ctx_new("stack", quiet);
     if (ctx == NULL) {
@@ -373,6 +436,10 @@ done:
     stapel_rules_free(rules);
     stapel_job_free(job);
     stapel_ctx_free(ctx);
+    for (size_t i = 0; layer_what != NULL && i < n_layers; i++)
+        free(layer_what[i]);
+    free(layer_what);
+    free(sources);
     free(layers);
     free(wheres);
     return rc;

@@ -181,19 +181,25 @@ static int summary_run(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *zone = NULL, *format = "table";
+    const char *zone = NULL, *format = NULL;
     bool themes = false;
     opterr = 0;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'z':
-            zone = optarg;
+        case 'z': {
+            int rc = cli_once("summary", "--zone", &zone, optarg);
+            if (rc != EXIT_OK)
+                return rc;
             break;
-        case 'f':
-            format = optarg;
+        }
+        case 'f': {
+            int rc = cli_once("summary", "--format", &format, optarg);
+            if (rc != EXIT_OK)
+                return rc;
             break;
+        }
         case 't':
             themes = true;
             break;
@@ -204,6 +210,8 @@ static int summary_run(int argc, char **argv)
             return cli_usage("summary", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
+    if (format == NULL)
+        format = "table";
     if (strcmp(format, "table") != 0 && strcmp(format, "csv") != 0 &&
         strcmp(format, "json") != 0)
         return cli_usage("summary", "unknown format '%s' (use table, csv or json)", format);

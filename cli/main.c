@@ -4,10 +4,15 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #ifdef STAPEL_MIMALLOC
 #include <mimalloc.h>
@@ -111,6 +116,133 @@ stapel_ctx *cli_ctx_new(const char *cmd, bool quiet)
     cli_quiet = quiet;
     stapel_ctx_set_log(ctx, log_to_stderr, (void *)cmd);
     return ctx;
+}
+
+int cli_once(const char *cmd, const char *option, const char **slot, const char *value)
+{
+    if (*slot != NULL)
+        return cli_usage(cmd, "%s given twice ('%s' and '%s'); give it once", option, *slot,
+                         value);
+    *slot = value;
+    return EXIT_OK;
+}
+
+/* The extension of the last component of path (with its dot), or NULL. */
+static const char *extension(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(path, '.');
+    return dot != NULL && (slash == NULL || dot > slash) ? dot : NULL;
+}
+
+static bool is_file(const struct stat *a, const char *path)
+{
+    struct stat b;
+    return stat(path, &b) == 0 && a->st_dev == b.st_dev && a->st_ino == b.st_ino;
+}
+
+static const char *const shapefile_parts[] = {".shp", ".shx", ".dbf", ".prj", ".cpg"};
+#define N_SHAPEFILE_PARTS (sizeof shapefile_parts / sizeof shapefile_parts[0])
+
+/* Refuses an output (out: its stat) that is the file of source, or for a
+ * shapefile one of its sibling files. */
+static int check_not_source(const char *cmd, const char *output, const struct stat *out,
+                            const cli_source *src)
+{
+    const char *name = src->path;
+    if (name == NULL || strncmp(name, "PG:", 3) == 0 || strncmp(name, "/vsi", 4) == 0)
+        return EXIT_OK;
+    const char *bar = strstr(name, "|layername=");
+    size_t n = bar != NULL ? (size_t)(bar - name) : strlen(name);
+    char *file = malloc(n + 8); /* room for a sibling's extension */
+    if (file == NULL) {
+        cli_error(cmd, "out of memory");
+        return EXIT_FAIL;
+    }
+    memcpy(file, name, n);
+    file[n] = '\0';
+    int rc = EXIT_OK;
+    if (is_file(out, file)) {
+        rc = cli_usage(cmd, "the output '%s' is %s ('%s'); write the output to another file",
+                       output, src->what, name);
+        goto done;
+    }
+    char *ext = (char *)extension(file);
+    bool shapefile = false;
+    for (size_t i = 0; ext != NULL && i < N_SHAPEFILE_PARTS; i++)
+        shapefile = shapefile || strcasecmp(ext, shapefile_parts[i]) == 0;
+    for (size_t i = 0; shapefile && i < N_SHAPEFILE_PARTS; i++) {
+        for (int upper = 0; upper < 2; upper++) {
+            for (size_t k = 0; k < 4; k++) {
+                char ch = shapefile_parts[i][k];
+                ext[k] = upper && ch != '.' ? (char)(ch - 'a' + 'A') : ch;
+            }
+            ext[4] = '\0';
+            if (is_file(out, file)) {
+                rc = cli_usage(cmd,
+                               "the output '%s' is '%s', a file of the shapefile that is %s "
+                               "('%s'); write the output to another file",
+                               output, file, src->what, name);
+                goto done;
+            }
+        }
+    }
+done:
+    free(file);
+    return rc;
+}
+
+int cli_check_output(const char *cmd, const char *path, bool overwrite, const char *ext,
+                     const char *hint, const cli_source *sources, size_t n_sources)
+{
+    if (path == NULL || path[0] == '\0')
+        return cli_usage(cmd, "the output name is empty; give %s", hint);
+    struct stat sb;
+    bool exists = stat(path, &sb) == 0;
+    if (exists && S_ISDIR(sb.st_mode))
+        return cli_usage(cmd, "'%s' is a directory; give %s", path, hint);
+    if (ext != NULL) {
+        const char *dot = extension(path);
+        if (dot == NULL)
+            return cli_usage(cmd, "'%s': no format in the name; the output is a GeoPackage, end it in %s",
+                             path, ext);
+        if (strcasecmp(dot, ext) != 0)
+            return cli_usage(cmd, "'%s': unsupported output format '%s'; the output is a GeoPackage, end the name in %s",
+                             path, dot, ext);
+    }
+    for (size_t i = 0; exists && i < n_sources; i++) {
+        int rc = check_not_source(cmd, path, &sb, &sources[i]);
+        if (rc != EXIT_OK)
+            return rc;
+    }
+    if (exists && !overwrite) {
+        cli_error(cmd, "'%s' exists; use --overwrite to replace it", path);
+        return EXIT_FAIL;
+    }
+    /* The directory the output (and its temporary file) goes into. */
+    const char *slash = strrchr(path, '/');
+    size_t n = slash == NULL ? 1 : slash == path ? 1 : (size_t)(slash - path);
+    char *dir = malloc(n + 1);
+    if (dir == NULL) {
+        cli_error(cmd, "out of memory");
+        return EXIT_FAIL;
+    }
+    memcpy(dir, slash == NULL ? "." : path, n);
+    dir[n] = '\0';
+    int rc = EXIT_OK;
+    struct stat db;
+    if (stat(dir, &db) != 0 && errno == ENOENT) {
+        cli_error(cmd, "cannot create '%s': directory '%s' does not exist; create it first",
+                  path, dir);
+        rc = EXIT_FAIL;
+    } else if (stat(dir, &db) != 0 || !S_ISDIR(db.st_mode) || access(dir, W_OK) != 0) {
+        cli_error(cmd, "cannot create '%s' (is the directory writable?): %s is not a writable "
+                       "directory",
+                  path, dir);
+        rc = EXIT_FAIL;
+    }
+    free(dir);
+    return rc;
 }
 
 static stapel_ctx *volatile cancel_target = NULL;
