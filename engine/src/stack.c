@@ -1311,8 +1311,14 @@ stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, cons
     *out = NULL;
     stapel_stack *s = NULL;
     stapel__out *o = NULL;
-    /* Refuse an existing output before any work. */
+    /* Refuse an existing output, or one that cannot be a file, before any
+     * work. */
     stapel_status st = STAPEL_OK;
+    struct stat sb;
+    if (path == NULL || path[0] == '\0')
+        return stapel__fail(ctx, STAPEL_EINVAL, "no output path");
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return stapel__fail(ctx, STAPEL_EINVAL, "'%s' is a directory", path);
     if (!(flags & STAPEL_WRITE_OVERWRITE) && access(path, F_OK) == 0)
         return stapel__fail(ctx, STAPEL_EEXISTS, "'%s' exists; use --overwrite to replace it",
                             path);
@@ -1326,7 +1332,6 @@ stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, cons
         dir[1] = '\0';
     else
         *slash = '\0';
-    struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode) || access(dir, W_OK) != 0)
         return stapel__fail(ctx, STAPEL_EIO,
                             "cannot create '%s' (is the directory writable?): %s is not a "

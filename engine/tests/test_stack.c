@@ -433,6 +433,27 @@ static void test_stack_wgs84_geojson_next_to_rd(void **state)
     stapel_job_free(job);
 }
 
+/* An output that cannot be a file is refused before any work: the job's
+ * layer does not exist, so an error about it would mean the reading began. */
+static void test_stack_output_refused_first(void **state)
+{
+    stapel_ctx *ctx = *state;
+    stapel_job *job = new_job(ctx);
+    assert_int_equal(stapel_job_add_layer(ctx, job, "nature", STAPEL_TEST_SCRATCH "/no-such.geojson",
+                                          NULL),
+                     STAPEL_OK);
+    stapel_stack *s = NULL;
+    assert_int_equal(stapel_stack_build_write(ctx, &s, job, STAPEL_TEST_SCRATCH,
+                                              STAPEL_WRITE_OVERWRITE),
+                     STAPEL_EINVAL);
+    assert_non_null(strstr(stapel_ctx_message(ctx), "is a directory"));
+    assert_null(s);
+    assert_int_equal(stapel_stack_build_write(ctx, &s, job, "", 0), STAPEL_EINVAL);
+    assert_non_null(strstr(stapel_ctx_message(ctx), "no output path"));
+    assert_null(s);
+    stapel_job_free(job);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -447,6 +468,7 @@ int main(void)
         cmocka_unit_test(test_stack_zone_in_parts),
         cmocka_unit_test(test_stack_bowtie_repaired),
         cmocka_unit_test(test_stack_wgs84_geojson_next_to_rd),
+        cmocka_unit_test(test_stack_output_refused_first),
     };
     return cmocka_run_group_tests(tests, setup_ctx, teardown_ctx);
 }
