@@ -730,6 +730,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         spec->rec->n_lost = n_lost;
         spec->rec->first_lost = first_lost;
         spec->rec->outside_use = outside_use;
+        memcpy(spec->rec->ext, ext, sizeof ext);
         snprintf(spec->rec->layer_name, sizeof spec->rec->layer_name, "%s", layer);
     } else {
         stapel__layer rec = {.source = (char *)src, .n_read = n_read, .n_repaired = n_repaired,
@@ -832,27 +833,22 @@ static stapel_status check_target(stapel_ctx *ctx, OGRSpatialReferenceH target, 
  * areas where the claims lie gives wrong ones (Web Mercator makes a Dutch
  * hectare 2.7 ha). PROJ's areal scale factor at the centre of the claims
  * decides; where PROJ gives no answer (a local CRS), the CRS passes. */
-static stapel_status check_distortion(stapel_ctx *ctx, const stapel__input *in, const char *name)
+static stapel_status check_distortion(stapel_ctx *ctx, const stapel__input *in,
+                                      const stapel_job *job)
 {
-    if (in->n_claims == 0)
-        return STAPEL_OK;
     double x0 = HUGE_VAL, y0 = HUGE_VAL, x1 = -HUGE_VAL, y1 = -HUGE_VAL;
-    for (size_t i = 0; i < in->n_claims; i++) {
-        double v;
-        const GEOSGeometry *g = in->items[i].geom;
-        if (g == NULL)
-            continue;
-        if (GEOSGeom_getXMin_r(ctx->geos, g, &v))
-            x0 = fmin(x0, v);
-        if (GEOSGeom_getYMin_r(ctx->geos, g, &v))
-            y0 = fmin(y0, v);
-        if (GEOSGeom_getXMax_r(ctx->geos, g, &v))
-            x1 = fmax(x1, v);
-        if (GEOSGeom_getYMax_r(ctx->geos, g, &v))
-            y1 = fmax(y1, v);
+    for (size_t i = 0; i < job->n_layers; i++) {
+        const double *e = job->layers[i].ext;
+        if (e[0] > e[2])
+            continue; /* nothing read */
+        x0 = fmin(x0, e[0]);
+        y0 = fmin(y0, e[1]);
+        x1 = fmax(x1, e[2]);
+        y1 = fmax(y1, e[3]);
     }
     if (!(x0 <= x1 && y0 <= y1))
         return STAPEL_OK;
+    const char *name = job->t_srs;
     PJ_CONTEXT *pc = ctx->proj;
     PJ *crs = proj_create(pc, in->crs_wkt);
     PJ *geo = crs != NULL ? proj_crs_get_geodetic_crs(pc, crs) : NULL;
@@ -1141,7 +1137,7 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
     }
     in->n_claims = in->n_items;
     if (st == STAPEL_OK)
-        st = check_distortion(ctx, in, job->t_srs);
+        st = check_distortion(ctx, in, job);
     for (int k = 0; k < 2 && st == STAPEL_OK; k++) {
         size_t z = job->n_layers + (size_t)k;
         if (cr.specs[z].source == NULL)
