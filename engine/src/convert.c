@@ -18,6 +18,7 @@ typedef struct polys {
     double *xy; /* scratch buffer of interleaved x, y */
     size_t xy_cap;
     bool duplicates; /* the source repeated a vertex */
+    bool dropped;    /* a collection held points or lines */
 } polys;
 
 static bool polys_push(polys *p, GEOSGeometry *g)
@@ -193,17 +194,19 @@ static stapel_status collect(stapel_ctx *ctx, polys *p, OGRGeometryH g, bool *ar
                 if (st != STAPEL_OK)
                     return st;
             }
+        } else if (!OGR_G_IsEmpty(g)) {
+            p->dropped = true; /* a point or a line */
         }
         return STAPEL_OK;
     }
 }
 
 stapel_status stapel__ogr_to_geos(stapel_ctx *ctx, GEOSGeometry **out, stapel__conv *kind,
-                                  OGRGeometryH g, double grid, bool *duplicates)
+                                  OGRGeometryH g, double grid, unsigned *notes)
 {
     *out = NULL;
-    if (duplicates != NULL)
-        *duplicates = false;
+    if (notes != NULL)
+        *notes = 0;
     *kind = STAPEL_CONV_EMPTY;
     if (g == NULL || OGR_G_IsEmpty(g))
         return STAPEL_OK;
@@ -231,8 +234,8 @@ stapel_status stapel__ogr_to_geos(stapel_ctx *ctx, GEOSGeometry **out, stapel__c
         goto fail;
     }
     *kind = STAPEL_CONV_OK;
-    if (duplicates != NULL)
-        *duplicates = p.duplicates;
+    if (notes != NULL)
+        *notes = (p.duplicates ? STAPEL_CONV_REPEATED : 0u) | (p.dropped ? STAPEL_CONV_DROPPED : 0u);
     free(p.items);
     free(p.xy);
     return STAPEL_OK;

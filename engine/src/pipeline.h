@@ -42,6 +42,8 @@ typedef struct stapel__layer {
     int64_t n_empty;    /* skipped: empty, or no area left after repair */
     int64_t n_lost;     /* of those, invalid ones with no area left after repair */
     int64_t first_lost; /* the first of them */
+    int64_t n_dropped;  /* collections whose points or lines were left out */
+    int64_t first_dropped; /* the first of them */
     bool outside_use;   /* wholly outside the working CRS's area of use */
     double ext[4];      /* its features' extent in the working CRS (x0 > x1: none) */
     char layer_name[128]; /* the layer's name in its source, for messages */

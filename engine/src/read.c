@@ -196,6 +196,12 @@ static void report_layer(stapel_ctx *ctx, const stapel__layer *r)
     if (r->n_empty > 0)
         stapel__log(ctx, STAPEL_LOG_WARN, "skipped %lld empty geometr%s in layer %s (%s)",
                     (long long)r->n_empty, r->n_empty == 1 ? "y" : "ies", layer, src);
+    if (r->n_dropped > 0)
+        stapel__log(ctx, STAPEL_LOG_WARN,
+                    "%s: layer %s: %lld feature%s held points or lines beside polygons; only "
+                    "the polygons count (the first: feature %lld)",
+                    src, layer, (long long)r->n_dropped, r->n_dropped == 1 ? "" : "s",
+                    (long long)r->first_dropped);
     if (r->outside_use)
         stapel__log(ctx, STAPEL_LOG_WARN,
                     "%s: layer %s lies wholly outside the area the working CRS is meant for; "
@@ -504,6 +510,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     ctx->reading_src = src;
     ctx->reading_layer = layer;
     int64_t n_read = 0, n_repaired = 0, n_empty = 0, n_lost = 0, first_lost = -1;
+    int64_t n_dropped = 0, first_dropped = -1; /* points or lines left out */
     double ext[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}; /* of the features read */
     int64_t n_unnamed = 0, first_unnamed = -1, n_recoded = 0; /* zones */
     OGR_L_ResetReading(l);
@@ -579,8 +586,8 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         ext[3] = fmax(ext[3], env.MaxY);
         GEOSGeometry *gg = NULL;
         stapel__conv kind;
-        bool duplicates = false;
-        st = stapel__ogr_to_geos(ctx, &gg, &kind, g, grid, &duplicates);
+        unsigned notes = 0;
+        st = stapel__ogr_to_geos(ctx, &gg, &kind, g, grid, &notes);
         if (st != STAPEL_OK) {
             st = stapel__wrap(ctx, st, "%s: layer %s: feature %lld", src, layer, fid);
             goto done;
@@ -629,8 +636,10 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         }
         /* Repeated vertices are invalid input for many tools even where GEOS
          * accepts them; dropping them is a repair the user should hear of. */
-        if (repaired || duplicates)
+        if (repaired || (notes & STAPEL_CONV_REPEATED))
             n_repaired++;
+        if ((notes & STAPEL_CONV_DROPPED) && n_dropped++ == 0)
+            first_dropped = fid;
         if (gg == NULL) {
             n_empty++;
             if (n_lost++ == 0)
@@ -730,12 +739,15 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         spec->rec->n_lost = n_lost;
         spec->rec->first_lost = first_lost;
         spec->rec->outside_use = outside_use;
+        spec->rec->n_dropped = n_dropped;
+        spec->rec->first_dropped = first_dropped;
         memcpy(spec->rec->ext, ext, sizeof ext);
         snprintf(spec->rec->layer_name, sizeof spec->rec->layer_name, "%s", layer);
     } else {
         stapel__layer rec = {.source = (char *)src, .n_read = n_read, .n_repaired = n_repaired,
                              .n_empty = n_empty, .n_lost = n_lost, .first_lost = first_lost,
-                             .outside_use = outside_use};
+                             .outside_use = outside_use, .n_dropped = n_dropped,
+                             .first_dropped = first_dropped};
         snprintf(rec.layer_name, sizeof rec.layer_name, "%s", layer);
         report_layer(ctx, &rec);
     }

@@ -34,15 +34,21 @@ typedef enum stapel__conv {
     STAPEL_CONV_BADCOORD, /* a NaN or infinite coordinate; *out is NULL */
 } stapel__conv;
 
+/* What a conversion changed on the way, in *notes. */
+enum {
+    STAPEL_CONV_REPEATED = 1, /* the source repeated a vertex (dropped) */
+    STAPEL_CONV_DROPPED = 2,  /* a collection held points or lines (left out) */
+};
+
 /* Convert an OGR geometry to a GEOS Polygon or MultiPolygon on ctx's handle,
  * linearising curves and dropping Z and M. With grid > 0 every coordinate is
  * rounded to that grid, as GEOS's fixed precision model rounds, and repeated
- * vertices are dropped. *duplicates (if not NULL) tells whether the source
- * itself repeated a vertex. Polygonal parts of a collection
- * are kept. Returns STAPEL_EGEOS or STAPEL_ENOMEM only on engine failure;
+ * vertices are dropped. Polygonal parts of a collection are kept, its points
+ * and lines left out. *notes (if not NULL) gets STAPEL_CONV_* flags of what
+ * was dropped. Returns STAPEL_EGEOS or STAPEL_ENOMEM only on engine failure;
  * data problems are reported through *kind. Caller owns *out; free with
  * GEOSGeom_destroy_r(). */
 stapel_status stapel__ogr_to_geos(stapel_ctx *ctx, GEOSGeometry **out, stapel__conv *kind,
-                                  OGRGeometryH g, double grid, bool *duplicates);
+                                  OGRGeometryH g, double grid, unsigned *notes);
 
 #endif /* STAPEL_SOURCE_H */
