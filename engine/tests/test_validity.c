@@ -245,6 +245,17 @@ static void assert_valid_on_grid(stapel_ctx *ctx, const GEOSGeometry *g, double 
     GEOSGeom_destroy_r(h, pts);
 }
 
+/* Repair *g on the grid: it must count as repaired and come back valid,
+ * polygonal and on the grid. */
+static void repair_on_grid(stapel_ctx *ctx, GEOSGeometry **g, double grid)
+{
+    bool repaired = false;
+    assert_int_equal(stapel__repair(ctx, g, grid, &repaired), STAPEL_OK);
+    assert_true(repaired);
+    assert_non_null(*g);
+    assert_valid_on_grid(ctx, *g, grid);
+}
+
 static double area_of(stapel_ctx *ctx, const GEOSGeometry *g)
 {
     double a = -1;
@@ -267,11 +278,7 @@ static void test_repair_overlapping_parts(void **state)
     double bow[] = {100, 0, 110, 10, 110, 0, 100, 10, 100, 0};
     parts[5] = polygon_of(ctx, bow, 5);
     GEOSGeometry *g = multi_of(ctx, parts, 6);
-    bool repaired = false;
-    assert_int_equal(stapel__repair(ctx, &g, 0.001, &repaired), STAPEL_OK);
-    assert_true(repaired);
-    assert_non_null(g);
-    assert_valid_on_grid(ctx, g, 0.001);
+    repair_on_grid(ctx, &g, 0.001);
     assert_true(fabs(area_of(ctx, g) - 350.0) < 1e-9);
     assert_int_equal(GEOSGetNumGeometries_r(ctx->geos, g), 3); /* chain, two triangles */
     GEOSGeom_destroy_r(ctx->geos, g);
@@ -280,9 +287,7 @@ static void test_repair_overlapping_parts(void **state)
     parts[0] = square(ctx, 0, 0, 10);
     parts[1] = square(ctx, 0, 0, 10);
     g = multi_of(ctx, parts, 2);
-    assert_int_equal(stapel__repair(ctx, &g, 0.001, &repaired), STAPEL_OK);
-    assert_true(repaired);
-    assert_valid_on_grid(ctx, g, 0.001);
+    repair_on_grid(ctx, &g, 0.001);
     assert_true(fabs(area_of(ctx, g) - 100.0) < 1e-9);
     GEOSGeom_destroy_r(ctx->geos, g);
     stapel_ctx_free(ctx);
@@ -300,10 +305,7 @@ static void test_repair_crossing_off_grid(void **state)
     assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
     double bow[] = {0, 0, 7, 3, 7, 0, 0, 3.001, 0, 0};
     GEOSGeometry *g = polygon_of(ctx, bow, 5);
-    bool repaired = false;
-    assert_int_equal(stapel__repair(ctx, &g, 0.001, &repaired), STAPEL_OK);
-    assert_true(repaired);
-    assert_valid_on_grid(ctx, g, 0.001);
+    repair_on_grid(ctx, &g, 0.001);
     double x = 7 * 3.001 / 6.001;
     double want = 3 * x / 2 + 3.001 * (7 - x) / 2;
     assert_true(fabs(area_of(ctx, g) - want) < 0.0005 * 7);
@@ -345,11 +347,7 @@ static void test_repair_jittered_ring(void **state)
     assert_int_equal(GEOSLength_r(h, mv, &len), 1);
     GEOSGeom_destroy_r(h, mv);
 
-    bool repaired = false;
-    assert_int_equal(stapel__repair(ctx, &g, grid, &repaired), STAPEL_OK);
-    assert_true(repaired);
-    assert_non_null(g);
-    assert_valid_on_grid(ctx, g, grid);
+    repair_on_grid(ctx, &g, grid);
     assert_true(fabs(area_of(ctx, g) - want) <= len * grid / 2);
     GEOSGeom_destroy_r(h, g);
     stapel_ctx_free(ctx);
