@@ -1352,7 +1352,17 @@ stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, cons
     if (!threaded)
         write_faces_main(&fw);
     double t0 = now();
+    /* The writer is the longer of the two and cannot be split (one SQLite
+     * connection): leave it a core of its own. At scale 10 on 2 cores the
+     * run took 2.62 s instead of 2.69 s (medians of 8), at scale 1 0.40 s
+     * instead of 0.44 s. The summary's result does not depend on its
+     * thread count. */
+    int threads = s->threads;
+    int nt = stapel__thread_count(threads, SIZE_MAX);
+    if (threaded && nt > 1)
+        s->threads = nt - 1;
     st = stapel__summarize(ctx, s);
+    s->threads = threads;
     s->stats.seconds_summary = now() - t0;
     /* The summary is done; report the stack layer's rows while they go in. */
     pthread_mutex_lock(&fw.lock);
