@@ -133,7 +133,9 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, OGRL
             } else if (kind == STAPEL_CONV_BADCOORD) {
                 li->n_invalid++;
             } else if (kind == STAPEL_CONV_EMPTY) {
-                li->n_empty++;
+                /* Not empty to OGR, so its rings were all dropped: rings of
+                 * fewer than three distinct points, which OGC calls invalid. */
+                li->n_invalid++;
             } else {
                 /* Points and lines: OGR's own validity test is the right one. */
                 if (!OGR_G_IsValid(g))

@@ -42,6 +42,8 @@ typedef struct stapel__layer {
     int64_t n_empty;    /* skipped: empty, or no area left after repair */
     int64_t n_lost;     /* of those, invalid ones with no area left after repair */
     int64_t first_lost; /* the first of them */
+    int64_t n_degenerate;   /* of those, polygons whose rings all enclose no area */
+    int64_t first_degenerate; /* the first of them */
     int64_t n_dropped;  /* collections whose points or lines were left out */
     int64_t first_dropped; /* the first of them */
     bool outside_use;   /* wholly outside the working CRS's area of use */

@@ -193,9 +193,17 @@ static void report_layer(stapel_ctx *ctx, const stapel__layer *r)
     if (r->n_repaired > 0)
         stapel__log(ctx, STAPEL_LOG_WARN, "repaired %lld invalid geometr%s in layer %s (%s)",
                     (long long)r->n_repaired, r->n_repaired == 1 ? "y" : "ies", layer, src);
-    if (r->n_empty > 0)
+    /* The empty ones; those with no area left are told of below. */
+    int64_t n_empty = r->n_empty - r->n_lost - r->n_degenerate;
+    if (n_empty > 0)
         stapel__log(ctx, STAPEL_LOG_WARN, "skipped %lld empty geometr%s in layer %s (%s)",
-                    (long long)r->n_empty, r->n_empty == 1 ? "y" : "ies", layer, src);
+                    (long long)n_empty, n_empty == 1 ? "y" : "ies", layer, src);
+    if (r->n_degenerate > 0)
+        stapel__log(ctx, STAPEL_LOG_WARN,
+                    "%s: layer %s: skipped %lld polygon%s without area: every ring has fewer "
+                    "than three distinct corners on the snap grid (the first: feature %lld)",
+                    src, layer, (long long)r->n_degenerate, r->n_degenerate == 1 ? "" : "s",
+                    (long long)r->first_degenerate);
     if (r->n_dropped > 0)
         stapel__log(ctx, STAPEL_LOG_WARN,
                     "%s: layer %s: %lld feature%s held points or lines beside polygons; only "
@@ -511,6 +519,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     ctx->reading_layer = layer;
     int64_t n_read = 0, n_repaired = 0, n_empty = 0, n_lost = 0, first_lost = -1;
     int64_t n_dropped = 0, first_dropped = -1; /* points or lines left out */
+    int64_t n_degenerate = 0, first_degenerate = -1; /* rings without area only */
     double ext[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}; /* of the features read */
     int64_t n_unnamed = 0, first_unnamed = -1, n_recoded = 0; /* zones */
     OGR_L_ResetReading(l);
@@ -607,8 +616,10 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                               layer, fid);
             goto done;
         }
-        if (kind == STAPEL_CONV_EMPTY) {
-            n_empty++;
+        if (kind == STAPEL_CONV_EMPTY) { /* OGR's geometry was not empty: */
+            n_empty++;                   /* its rings were all dropped */
+            if (n_degenerate++ == 0)
+                first_degenerate = fid;
             OGR_F_Destroy(f);
             f = NULL;
             continue;
@@ -739,6 +750,8 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         spec->rec->n_lost = n_lost;
         spec->rec->first_lost = first_lost;
         spec->rec->outside_use = outside_use;
+        spec->rec->n_degenerate = n_degenerate;
+        spec->rec->first_degenerate = first_degenerate;
         spec->rec->n_dropped = n_dropped;
         spec->rec->first_dropped = first_dropped;
         memcpy(spec->rec->ext, ext, sizeof ext);
@@ -746,7 +759,8 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     } else {
         stapel__layer rec = {.source = (char *)src, .n_read = n_read, .n_repaired = n_repaired,
                              .n_empty = n_empty, .n_lost = n_lost, .first_lost = first_lost,
-                             .outside_use = outside_use, .n_dropped = n_dropped,
+                             .outside_use = outside_use, .n_degenerate = n_degenerate,
+                             .first_degenerate = first_degenerate, .n_dropped = n_dropped,
                              .first_dropped = first_dropped};
         snprintf(rec.layer_name, sizeof rec.layer_name, "%s", layer);
         report_layer(ctx, &rec);
