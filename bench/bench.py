@@ -33,6 +33,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 from osgeo import gdal, ogr
@@ -383,11 +384,20 @@ class Postgres:
         return "host=%s port=%d user=postgres dbname=%s" % (PG_DIR, PG_PORT, db)
 
     def start(self):
+        global PG_DIR, PG_DATA
         if PREP_FAILED.get("postgis"):
             raise RuntimeError(PREP_FAILED["postgis"])
         os.makedirs(PG_DIR, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(PG_DIR, "postgres", "postgres")
+            # The server runs as postgres, which may not reach a clone in a
+            # private home (/root is mode 700): then a fresh cluster in /tmp.
+            if run_plain(self.as_user + ["test", "-w", PG_DIR, "-a", "-x", PG_DIR], "access",
+                         check=False).returncode != 0:
+                PG_DIR = tempfile.mkdtemp(prefix="stapel-bench-pg.")
+                PG_DATA = os.path.join(PG_DIR, "data")
+                shutil.chown(PG_DIR, "postgres", "postgres")
+                log("postgres cannot reach bench/cache/pg; the cluster goes in %s" % PG_DIR)
         if not os.path.exists(os.path.join(PG_DATA, "PG_VERSION")):
             if os.path.isdir(PG_DATA):
                 shutil.rmtree(PG_DATA)
@@ -411,6 +421,8 @@ class Postgres:
             except RuntimeError as e:
                 log("pg_ctl stop: %s" % e)
             self.started = False
+            if os.path.basename(PG_DIR).startswith("stapel-bench-pg."):  # the /tmp fallback
+                shutil.rmtree(PG_DIR, ignore_errors=True)
 
     def psql(self, db, sql):
         p = run_plain(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", PG_DIR, "-p",
@@ -644,7 +656,8 @@ def machine_info():
     m["geos"] = cmd_out(["geos-config", "--version"]) or "?"
     m["proj"] = cmd_out(["pkg-config", "--modversion", "proj"]) or "?"
     m["node"] = cmd_out(["node", "--version"]) or "?"
-    m["mapshaper"] = MS_VERSION
+    m["mapshaper"] = (cmd_out(["node", os.path.join(MS_DIR, "bin", "mapshaper"), "-v"])
+                      or "(not installed)")
     head = cmd_out(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]) or "?"
     dirty = cmd_out(["git", "-C", ROOT, "status", "--porcelain", "--", "engine", "cli"])
     m["stapel_git"] = head + (" + uncommitted changes in engine/ or cli/" if dirty else "")
