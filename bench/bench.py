@@ -73,6 +73,8 @@ MS_DIR = os.environ.get("BENCH_MAPSHAPER_DIR", os.path.join(CACHE, "node_modules
 MS_VERSION = os.environ.get("BENCH_MAPSHAPER_VERSION", "?")
 READFLOOR = os.environ.get("BENCH_READFLOOR", os.path.join(CACHE, "readfloor"))
 PG_BIN = os.environ.get("BENCH_PG_BIN", "/usr/lib/postgresql/15/bin")
+SHARDS = int(os.environ.get("BENCH_SHARDS", "4"))
+SHARD_SCALES = env_list("BENCH_SHARD_SCALES", [10])
 PG_DIR = os.path.join(CACHE, "pg")
 PG_DATA = os.path.join(PG_DIR, "data")
 PG_PORT = 54329
@@ -475,6 +477,32 @@ def median(xs):
     return statistics.median(xs) if xs else None
 
 
+def bench_shards(cmd, d, stapel_bin):
+    """Run cmd as SHARDS shards and merge them; walls and peak RSS, or the failure."""
+    out = {"n": SHARDS, "shards": [], "merge": None}
+    o = cmd.index("-o")
+    parts = []
+    for i in range(1, SHARDS + 1):
+        part = os.path.join(d, "shard-%d.gpkg" % i)
+        parts.append(part)
+        wait_quiet()
+        run = run_measured(cmd[:o + 1] + [part] + cmd[o + 2:] + ["--shard", "%d/%d" % (i, SHARDS)])
+        if not run.ok:
+            out["failed"] = "shard %d/%d: %s" % (i, SHARDS, run.reason)
+            return out
+        out["shards"].append((run.wall, run.rss_kb))
+    wait_quiet()
+    run = run_measured([stapel_bin, "merge", "-q", "--overwrite", "-o",
+                        os.path.join(d, "merged.gpkg")] + parts)
+    if not run.ok:
+        out["failed"] = "merge: %s" % run.reason
+        return out
+    out["merge"] = (run.wall, run.rss_kb)
+    log("scale %s: %d shards %s s, merge %.2f s %.0f MB" % (
+        d, SHARDS, " ".join("%.2f" % w for w, _ in out["shards"]), run.wall, (run.rss_kb or 0) / 1024.0))
+    return out
+
+
 def bench_scale(scale, pg, machine):
     s = scale_name(scale)
     res = {"scale": scale, "tools": {}, "notes": []}
@@ -590,6 +618,11 @@ def bench_scale(scale, pg, machine):
         if run.ok and lines:
             res["phases"] = lines[-1].replace("stapel: stack: ", "")
             res["phases_wall"] = run.wall
+
+    # shards: the same run as SHARDS shards, one after another, then merged
+    # (once, outside the rounds): what splitting costs, for the user guide
+    if st["cmd"] and not st["failed"] and scale in SHARD_SCALES:
+        res["shards"] = bench_shards(st["cmd"], d, stapel_bin or "build/cli/stapel")
 
     # outputs: faces and Sum(area x n), the same way for every tool (untimed)
     for t, how in (("stapel", lambda: sum_area_n_gpkg_fields(stapel_out, "stack", "n_claims", "area_m2")),
@@ -842,6 +875,23 @@ def report(results, machine, started, finished, pg_version):
         if r.get("phases"):
             w("")
             w("stapel's phases (`-v`, one extra untimed run of %.1f s): %s." % (r["phases_wall"], r["phases"]))
+        sh = r.get("shards")
+        if sh and sh.get("failed"):
+            w("")
+            w("Shards: failed (%s)." % sh["failed"])
+        elif sh:
+            walls = [x for x, _ in sh["shards"]]
+            w("")
+            w("Split into %d shards (`--shard i/%d`, run one after another, once) and merged:"
+              " the slowest shard %s s, all shards %s s, peak RSS of a shard %s MB; `stapel merge`"
+              " %s s, peak RSS %s MB. Against one run (%s s), shards on %d machines finish after"
+              " %s s:"
+              " every shard reads all the inputs, and the merge reads every part back and"
+              " writes the whole stack again, on one machine." % (
+                  sh["n"], sh["n"], fmt_s(max(walls)), fmt_s(sum(walls)),
+                  fmt_mb(max(rs or 0 for _, rs in sh["shards"])), fmt_s(sh["merge"][0]),
+                  fmt_mb(sh["merge"][1]), fmt_s(st.get("wall")), sh["n"],
+                  fmt_s(max(walls) + sh["merge"][0])))
         if r.get("waited"):
             w("")
             w("Before the runs the bench waited %.0f s in all for other processes to go quiet"
