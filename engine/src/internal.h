@@ -128,6 +128,14 @@ uint64_t stapel__str_hash(const char *s);
 #define STAPEL__HASH_INIT 1469598103934665603ull
 uint64_t stapel__hash_more(uint64_t h, const char *s);
 
+/* Give the finished temporary file tmp (next to path) the name path. With
+ * overwrite an existing path is replaced; without it the step is atomic and
+ * refuses a path that exists by now (it may have appeared since the check
+ * before the work): STAPEL_EEXISTS, with a message naming path and
+ * --overwrite. Other failures are STAPEL_EIO. On failure tmp is left for the
+ * caller to remove. */
+stapel_status stapel__publish(stapel_ctx *ctx, const char *tmp, const char *path, bool overwrite);
+
 /* A source string split into the dataset name and an optional layer name
  * ("PATH|layername=NAME"). Caller owns both strings; free with free(). */
 stapel_status stapel__source_split(stapel_ctx *ctx, const char *source, char **dataset,

@@ -13,7 +13,8 @@
  *  - The map frame has the aspect ratio of the shown extent in EPSG:28992,
  *    and one map unit is the same length across and up.
  *  - The picture appears at its path only when complete: it is written to a
- *    temporary file in the same directory and renamed.
+ *    temporary file in the same directory and renamed; without overwrite, a
+ *    file that appeared at the path meanwhile is kept (stapel__publish).
  */
 #include "source.h"
 #include "style.h"
@@ -1355,11 +1356,11 @@ stapel_status stapel_render(stapel_ctx *ctx, stapel_render_layout *layout, const
     st = finish(&r, tmp);
     if (st != STAPEL_OK)
         goto done;
-    if (rename(tmp, path) != 0) {
-        st = stapel__fail(ctx, STAPEL_EIO, "cannot rename '%s' to '%s': %s", tmp, path,
-                          strerror(errno));
+    /* Without overwrite, a file that appeared at the path while the map was
+     * drawn is kept, and the temporary picture removed (below). */
+    st = stapel__publish(ctx, tmp, path, opts->overwrite);
+    if (st != STAPEL_OK)
         goto done;
-    }
     stapel__progress(ctx, "rendering", 1.0);
     if (layout != NULL)
         *layout = (stapel_render_layout){

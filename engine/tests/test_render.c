@@ -391,6 +391,63 @@ static void test_render_overwrite(void **state)
     assert_true(sb.st_size > 1000);
 }
 
+/* The progress callback of test_render_target_appearing_is_kept: at the
+ * first report of drawing, a file appears at the picture's path. */
+static void intrude(void *user, const char *phase, double fraction)
+{
+    (void)fraction;
+    const char **path = user;
+    if (*path == NULL || strcmp(phase, "rendering") != 0)
+        return;
+    FILE *f = fopen(*path, "wx");
+    if (f != NULL) {
+        fputs("precious", f);
+        fclose(f);
+    }
+    *path = NULL;
+}
+
+/* A picture that appears at the path while the map is drawn (after the
+ * early check that the path is free) is kept: the run fails and leaves no
+ * temporary file. */
+static void test_render_target_appearing_is_kept(void **state)
+{
+    fixture *fx = *state;
+    const char *path = out_path(fx, "appears.png");
+    const char *pending = path;
+    stapel_ctx_set_progress(fx->ctx, intrude, &pending);
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    o.width = 400;
+    stapel_render_layout l;
+    stapel_status st = stapel_render(fx->ctx, &l, fx->gpkg, path, &o);
+    stapel_ctx_set_progress(fx->ctx, NULL, NULL);
+    assert_null(pending);
+    if (st != STAPEL_EEXISTS)
+        fail_msg("status %d (%s), want STAPEL_EEXISTS", st, stapel_ctx_message(fx->ctx));
+    const char *msg = stapel_ctx_message(fx->ctx);
+    if (strstr(msg, path) == NULL || strstr(msg, "--overwrite") == NULL)
+        fail_msg("message '%s' names neither '%s' nor --overwrite", msg, path);
+    char buf[32] = "";
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    buf[fread(buf, 1, sizeof buf - 1, f)] = '\0';
+    fclose(f);
+    assert_string_equal(buf, "precious");
+    assert_no_temp_files(fx);
+    /* with overwrite, the picture replaces it */
+    pending = path;
+    stapel_ctx_set_progress(fx->ctx, intrude, &pending);
+    unlink(path);
+    o.overwrite = true;
+    render_ok(fx, path, &o);
+    stapel_ctx_set_progress(fx->ctx, NULL, NULL);
+    assert_null(pending);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_true(sb.st_size > 1000);
+    assert_no_temp_files(fx);
+}
+
 /* A run cancelled while drawing leaves no picture and no temporary file. */
 static void test_render_cancelled_leaves_nothing(void **state)
 {
@@ -419,6 +476,7 @@ int main(void)
         cmocka_unit_test(test_render_errors),
         cmocka_unit_test(test_render_overwrite),
         cmocka_unit_test(test_render_cancelled_leaves_nothing),
+        cmocka_unit_test(test_render_target_appearing_is_kept),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
