@@ -11,6 +11,8 @@
 #include "stapel.h"
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 
 enum {
     EXIT_OK = 0,
@@ -75,6 +77,23 @@ typedef struct cli_source {
  * Prints the message and returns the exit code; EXIT_OK when all is well. */
 int cli_check_output(const char *cmd, const char *path, bool overwrite, const char *ext,
                      const char *hint, const cli_source *sources, size_t n_sources);
+
+/* Text from the user's data (zone names, and messages quoting them) for a
+ * terminal, in text.c: control characters shown escaped (\t, \n, \r,
+ * \x1b; \u0085 for C1 controls, Unicode's line separators and bidi
+ * controls), bytes that are not UTF-8 as \xNN, every other character one
+ * column. For tables and messages only; CSV and JSON keep the exact text. */
+
+/* The columns s takes when shown. */
+size_t cli_text_width(const char *s);
+
+/* Show s on out in at most max columns (SIZE_MAX: no limit): a longer text
+ * is cut, never inside a character or an escape, and ends in an ellipsis
+ * (one column). Returns the columns written. */
+size_t cli_put_text(FILE *out, const char *s, size_t max);
+
+/* cli_put_text, padded with spaces to exactly width columns. */
+void cli_put_cell(FILE *out, const char *s, size_t width);
 
 /* The context that SIGINT/SIGTERM cancel; NULL for none. */
 void cli_set_cancel_target(stapel_ctx *ctx);

@@ -1,12 +1,14 @@
 /*
  * cmd_summary.c - "stapel summary OUT.gpkg": the zone_summary and zone_theme
  * tables of a stack GeoPackage, as an aligned table for a person (km², ha,
- * ratios to two decimals) or as CSV or JSON for scripts (plain m²).
+ * ratios to two decimals; names shown escaped and cut to fit, text.c) or as
+ * CSV or JSON for scripts (plain m², names exactly as stored).
  */
 #include "cli.h"
 
 #include <getopt.h>
 #include <json-c/json.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,60 +34,70 @@ static bool zone_selected(const char *want, const char *zone)
     return want == NULL || strcmp(want, zone) == 0;
 }
 
-/* Print s in a column of width characters: cut after width UTF-8 characters
- * (never inside one) and padded with spaces. printf's %-32.32s counts bytes,
- * which splits a name like "Fryslân … – …" mid-character and misaligns the
- * columns after it. */
-static void print_cell(const char *s, int width)
+/* The zone and theme columns are as wide as their widest entry as shown
+ * (cli_put_text: control characters escaped, widths in characters, not
+ * bytes), at least as their heading, at most MAX_COLUMN: a longer name is
+ * cut with an ellipsis. */
+#define MAX_COLUMN 40
+#define MIN_THEME 12
+
+static size_t column_width(size_t width, const char *s)
 {
-    int n = 0;
-    const char *p = s;
-    while (*p != '\0') {
-        /* A character is a lead byte and the continuation bytes after it. */
-        const char *q = p + 1;
-        while (((unsigned char)*q & 0xC0) == 0x80)
-            q++;
-        if (n == width)
-            break;
-        fwrite(p, 1, (size_t)(q - p), stdout);
-        n++;
-        p = q;
-    }
-    for (; n < width; n++)
-        putchar(' ');
+    size_t w = cli_text_width(s);
+    if (w > MAX_COLUMN)
+        w = MAX_COLUMN;
+    return w > width ? w : width;
 }
 
 static void print_table(const stapel_summary *sm, const char *zone)
 {
-    printf("%-8s  %-32s %10s %10s %6s %10s %10s %4s %10s %10s\n", "type", "zone", "area km2",
-           "claim km2", "ratio", "2+ ha", "3+ ha", "max", "confl. ha", "kans ha");
+    size_t zw = strlen("zone"), tw = MIN_THEME;
+    for (size_t i = 0; i < sm->n_zones; i++)
+        if (zone_selected(zone, sm->zones[i].zone))
+            zw = column_width(zw, sm->zones[i].zone);
+    for (size_t i = 0; i < sm->n_themes; i++) {
+        const stapel_theme_row *t = &sm->themes[i];
+        if (zone_selected(zone, t->zone) && t->area_m2 > 0) {
+            zw = column_width(zw, t->zone);
+            tw = column_width(tw, t->theme);
+        }
+    }
+    printf("%-8s  ", "type");
+    cli_put_cell(stdout, "zone", zw);
+    printf(" %10s %10s %6s %10s %10s %4s %10s %10s\n", "area km2", "claim km2", "ratio", "2+ ha",
+           "3+ ha", "max", "confl. ha", "kans ha");
     for (size_t i = 0; i < sm->n_zones; i++) {
         const stapel_zone_row *z = &sm->zones[i];
         if (!zone_selected(zone, z->zone))
             continue;
         printf("%-8s  ", z->zone_type);
-        print_cell(z->zone, 32);
+        cli_put_cell(stdout, z->zone, zw);
         printf(" %10.2f %10.2f %6.2f %10.1f %10.1f %4d %10.1f %10.1f\n", z->area_m2 / 1e6,
                z->claimed_m2 / 1e6, z->claim_ratio, z->stacked2_m2 / 1e4, z->stacked3_m2 / 1e4,
                z->max_themes, z->conflict_m2 / 1e4, z->kans_m2 / 1e4);
     }
-    printf("\n%-8s  %-32s %-12s %10s %7s %10s\n", "type", "zone", "theme", "area ha", "share",
-           "overlap ha");
+    printf("\n%-8s  ", "type");
+    cli_put_cell(stdout, "zone", zw);
+    putchar(' ');
+    cli_put_cell(stdout, "theme", tw);
+    printf(" %10s %7s %10s\n", "area ha", "share", "overlap ha");
     for (size_t i = 0; i < sm->n_themes; i++) {
         const stapel_theme_row *t = &sm->themes[i];
         if (!zone_selected(zone, t->zone) || t->area_m2 <= 0)
             continue;
         printf("%-8s  ", t->zone_type);
-        print_cell(t->zone, 32);
-        printf(" %-12s %10.1f %6.1f%% %10.1f\n", t->theme, t->area_m2 / 1e4, 100.0 * t->share,
-               t->overlap_m2 / 1e4);
+        cli_put_cell(stdout, t->zone, zw);
+        putchar(' ');
+        cli_put_cell(stdout, t->theme, tw);
+        printf(" %10.1f %6.1f%% %10.1f\n", t->area_m2 / 1e4, 100.0 * t->share, t->overlap_m2 / 1e4);
     }
 }
 
-/* A CSV field: quoted when it holds a comma, quote or newline. */
+/* A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line
+ * break; the name itself is kept exactly, tabs and escapes included. */
 static void csv_field(const char *s)
 {
-    if (strpbrk(s, ",\"\n") == NULL) {
+    if (strpbrk(s, ",\"\r\n") == NULL) {
         fputs(s, stdout);
         return;
     }
@@ -233,9 +245,14 @@ static int summary_run(int argc, char **argv)
         for (size_t i = 0; i < sm->n_zones && !found; i++)
             found = strcmp(sm->zones[i].zone, zone) == 0;
         if (!found) {
-            fprintf(stderr, "stapel: summary: no zone named '%s'; zones:", zone);
-            for (size_t i = 0; i < sm->n_zones; i++)
-                fprintf(stderr, "%s %s", i > 0 ? "," : "", sm->zones[i].zone);
+            /* The names as the table shows them, whole. */
+            fputs("stapel: summary: no zone named '", stderr);
+            cli_put_text(stderr, zone, SIZE_MAX);
+            fputs("'; zones:", stderr);
+            for (size_t i = 0; i < sm->n_zones; i++) {
+                fputs(i > 0 ? ", " : " ", stderr);
+                cli_put_text(stderr, sm->zones[i].zone, SIZE_MAX);
+            }
             fputc('\n', stderr);
             rc = EXIT_USAGE; /* as render: an unknown zone is a usage error */
             goto done;

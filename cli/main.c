@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,12 +55,29 @@ static const cli_command *find_command(const char *name)
     return NULL;
 }
 
+/* Print fmt to out as cli_put_text shows text: a message quotes names
+ * from the data, and one of them must not break the message's line. */
+static void put_message(FILE *out, const char *fmt, va_list ap)
+{
+    char small[1024];
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    char *text = n >= 0 && (size_t)n >= sizeof small ? malloc((size_t)n + 1) : NULL;
+    if (text != NULL)
+        vsnprintf(text, (size_t)n + 1, fmt, again);
+    va_end(again);
+    if (n >= 0)
+        cli_put_text(out, text != NULL ? text : small, SIZE_MAX);
+    free(text);
+}
+
 void cli_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
     fprintf(stderr, "stapel: %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    put_message(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
 }
@@ -73,7 +91,7 @@ void cli_warn(const char *cmd, const char *fmt, ...)
     va_list ap;
     fprintf(stderr, "stapel: %s: warning: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    put_message(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
 }
@@ -83,7 +101,7 @@ int cli_usage(const char *cmd, const char *fmt, ...)
     va_list ap;
     fprintf(stderr, "stapel: %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    put_message(stderr, fmt, ap);
     va_end(ap);
     fprintf(stderr, "\nTry 'stapel %s --help' for more information.\n", cmd);
     return EXIT_USAGE;
@@ -99,10 +117,13 @@ int cli_fail(const char *cmd, const stapel_ctx *ctx, stapel_status st)
 static void log_to_stderr(void *user, stapel_log_level level, const char *message)
 {
     const char *cmd = user;
-    if (level == STAPEL_LOG_WARN)
+    if (level == STAPEL_LOG_WARN) {
         cli_warn(cmd, "%s", message);
-    else if (!cli_quiet)
-        fprintf(stderr, "stapel: %s: %s\n", cmd, message);
+    } else if (!cli_quiet) {
+        fprintf(stderr, "stapel: %s: ", cmd);
+        cli_put_text(stderr, message, SIZE_MAX);
+        fputc('\n', stderr);
+    }
 }
 
 stapel_ctx *cli_ctx_new(const char *cmd, bool quiet)

@@ -272,7 +272,8 @@ stapel_status stapel_stack_build(stapel_ctx *ctx, stapel_stack **out, const stap
 /* stapel_stack_build() and stapel_stack_write() in one call, faster: the
  * faces are written while the conflicts and summaries are computed. An
  * existing path is refused before any work unless flags has
- * STAPEL_WRITE_OVERWRITE. Caller owns *out (the built stack, for its
+ * STAPEL_WRITE_OVERWRITE (and, as in stapel_stack_write(), one that appears
+ * during the run is kept: STAPEL_EEXISTS). Caller owns *out (the built stack, for its
  * counts); free with stapel_stack_free(). */
 stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, const stapel_job *job,
                                        const char *path, unsigned flags);
@@ -310,7 +311,9 @@ enum {
  * The file is written to a temporary file next to path and renamed into place,
  * so a failed or cancelled write leaves any previous file untouched and no
  * partial file behind. Without STAPEL_WRITE_OVERWRITE an existing path is
- * refused with STAPEL_EEXISTS. */
+ * refused with STAPEL_EEXISTS, before any work; so is a file that appears at
+ * path while the file is written (the rename is atomic and never replaces
+ * it), and the temporary file is removed. */
 stapel_status stapel_stack_write(stapel_ctx *ctx, const stapel_stack *stack, const char *path,
                                  unsigned flags);
 
@@ -395,7 +398,9 @@ typedef struct stapel_render_layout {
  * source layers, the CRS and the date. Faces are read and drawn one at a
  * time, so memory does not grow with their number.
  * The picture is written to a temporary file next to path and renamed into
- * place: a failure leaves no partial picture behind. An unknown field, zone
+ * place: a failure leaves no partial picture behind. Without overwrite, an
+ * existing path is STAPEL_EEXISTS, before any work or, when the file appeared
+ * while the map was drawn, at the end (that file is kept). An unknown field, zone
  * (the message lists the valid names) or extension is STAPEL_EINVAL; a
  * dataset without a stack layer is STAPEL_EDATA. layout, if not NULL,
  * receives where the map and the legend lie; it is caller-allocated and only

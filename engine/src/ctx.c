@@ -353,6 +353,57 @@ uint64_t stapel__str_hash(const char *s)
     return h;
 }
 
+void stapel__strmap_free(stapel__strmap *m)
+{
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->keys[i]);
+    free(m->keys);
+    free(m->vals);
+    memset(m, 0, sizeof *m);
+}
+
+uint32_t stapel__strmap_get(stapel__strmap *m, const char *key, uint32_t next, bool *added)
+{
+    *added = false;
+    if (2 * (m->n + 1) > m->cap) {
+        stapel__strmap b = {0};
+        b.cap = m->cap == 0 ? 64 : 2 * m->cap;
+        b.keys = calloc(b.cap, sizeof *b.keys);
+        b.vals = calloc(b.cap, sizeof *b.vals);
+        if (b.keys == NULL || b.vals == NULL) {
+            free(b.keys);
+            free(b.vals);
+            return UINT32_MAX;
+        }
+        for (size_t i = 0; i < m->cap; i++) {
+            if (m->keys[i] == NULL)
+                continue;
+            size_t j = stapel__str_hash(m->keys[i]) & (b.cap - 1);
+            while (b.keys[j] != NULL)
+                j = (j + 1) & (b.cap - 1);
+            b.keys[j] = m->keys[i];
+            b.vals[j] = m->vals[i];
+        }
+        b.n = m->n;
+        free(m->keys);
+        free(m->vals);
+        *m = b;
+    }
+    size_t j = stapel__str_hash(key) & (m->cap - 1);
+    while (m->keys[j] != NULL) {
+        if (strcmp(m->keys[j], key) == 0)
+            return m->vals[j];
+        j = (j + 1) & (m->cap - 1);
+    }
+    m->keys[j] = stapel__strdup(key);
+    if (m->keys[j] == NULL)
+        return UINT32_MAX;
+    m->vals[j] = next;
+    m->n++;
+    *added = true;
+    return next;
+}
+
 uint64_t stapel__hash_more(uint64_t h, const char *s)
 {
     for (; *s != '\0'; s++) {

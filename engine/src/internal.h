@@ -121,12 +121,36 @@ void stapel__sort_hi32(uint64_t *keys, uint64_t *tmp, size_t n);
 /* FNV-1a hash of a string, for the string maps. */
 uint64_t stapel__str_hash(const char *s);
 
+/* A map of strings to indices: open addressing on stapel__str_hash, at most
+ * half full, keys copied. A zeroed map is empty; free with
+ * stapel__strmap_free(). */
+typedef struct stapel__strmap {
+    char **keys;
+    uint32_t *vals;
+    size_t cap, n;
+} stapel__strmap;
+
+/* The value of key, or, when m does not hold key, add it with the value next
+ * and set *added. UINT32_MAX when out of memory. */
+uint32_t stapel__strmap_get(stapel__strmap *m, const char *key, uint32_t next, bool *added);
+
+/* Free the keys and tables of m and leave it empty. */
+void stapel__strmap_free(stapel__strmap *m);
+
 /* FNV-1a hash of a sequence of strings: start with STAPEL__HASH_INIT and
  * feed each string in turn. Each string is hashed with its terminating NUL,
  * so ("ab", "c") and ("a", "bc") differ. For fingerprints that are written to
  * files: the result is the same on every machine. */
 #define STAPEL__HASH_INIT 1469598103934665603ull
 uint64_t stapel__hash_more(uint64_t h, const char *s);
+
+/* Give the finished temporary file tmp (next to path) the name path. With
+ * overwrite an existing path is replaced; without it the step is atomic and
+ * refuses a path that exists by now (it may have appeared since the check
+ * before the work): STAPEL_EEXISTS, with a message naming path and
+ * --overwrite. Other failures are STAPEL_EIO. On failure tmp is left for the
+ * caller to remove. */
+stapel_status stapel__publish(stapel_ctx *ctx, const char *tmp, const char *path, bool overwrite);
 
 /* A source string split into the dataset name and an optional layer name
  * ("PATH|layername=NAME"). Caller owns both strings; free with free(). */

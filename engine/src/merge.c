@@ -20,65 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- a string -> index map ---------------------------------------------- */
-
-typedef struct strmap {
-    char **keys;
-    uint32_t *vals;
-    size_t cap, n;
-} strmap;
-
-static void strmap_free(strmap *m)
-{
-    for (size_t i = 0; i < m->cap; i++)
-        free(m->keys != NULL ? m->keys[i] : NULL);
-    free(m->keys);
-    free(m->vals);
-}
-
-/* The value of key, or add it with value next; UINT32_MAX when out of memory. */
-static uint32_t strmap_get(strmap *m, const char *key, uint32_t next, bool *added)
-{
-    *added = false;
-    if (2 * (m->n + 1) > m->cap) {
-        strmap b = {0};
-        b.cap = m->cap == 0 ? 64 : 2 * m->cap;
-        b.keys = calloc(b.cap, sizeof *b.keys);
-        b.vals = calloc(b.cap, sizeof *b.vals);
-        if (b.keys == NULL || b.vals == NULL) {
-            free(b.keys);
-            free(b.vals);
-            return UINT32_MAX;
-        }
-        for (size_t i = 0; i < m->cap; i++) {
-            if (m->keys[i] == NULL)
-                continue;
-            size_t j = stapel__str_hash(m->keys[i]) & (b.cap - 1);
-            while (b.keys[j] != NULL)
-                j = (j + 1) & (b.cap - 1);
-            b.keys[j] = m->keys[i];
-            b.vals[j] = m->vals[i];
-        }
-        b.n = m->n;
-        free(m->keys);
-        free(m->vals);
-        *m = b;
-    }
-    size_t j = stapel__str_hash(key) & (m->cap - 1);
-    while (m->keys[j] != NULL) {
-        if (strcmp(m->keys[j], key) == 0)
-            return m->vals[j];
-        j = (j + 1) & (m->cap - 1);
-    }
-    m->keys[j] = stapel__strdup(key);
-    if (m->keys[j] == NULL)
-        return UINT32_MAX;
-    m->vals[j] = next;
-    m->n++;
-    *added = true;
-    return next;
-}
-
 /* ---- reading --------------------------------------------------------------- */
 
 typedef struct part {
@@ -115,9 +56,9 @@ static bool ids_push(ids_buf *b, uint32_t id)
 typedef struct merger {
     stapel_ctx *ctx;
     stapel_stack *s;
-    strmap claims;  /* "theme:fid" -> claim index */
-    strmap themes;  /* theme -> layer index */
-    strmap zones[2]; /* zone name -> zone item index (within zone_items) */
+    stapel__strmap claims;   /* "theme:fid" -> claim index */
+    stapel__strmap themes;   /* theme -> layer index */
+    stapel__strmap zones[2]; /* zone name -> zone item index (within zone_items) */
     stapel__item *claim_items;
     size_t n_claims, cap_claims;
     stapel__item *zone_items; /* provinces, then NOVEX areas */
@@ -308,7 +249,7 @@ static stapel_status run_layers(merger *m, const part *p)
             return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
         s->layer_themes[k][eq - v] = '\0';
         bool added;
-        if (strmap_get(&m->themes, s->layer_themes[k], (uint32_t)k, &added) == UINT32_MAX)
+        if (stapel__strmap_get(&m->themes, s->layer_themes[k], (uint32_t)k, &added) == UINT32_MAX)
             return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
     }
     return STAPEL_OK;
@@ -365,26 +306,24 @@ static stapel_status read_zones(merger *m, GDALDatasetH ds, const char *path, in
         it->geom = g;
         it->fid = OGR_F_GetFID(f);
         /* The zone name table is shared by both kinds, as in read.c. */
-        bool added;
-        uint32_t nidx = strmap_get(&m->zones[kind], zname, (uint32_t)m->n_zone_items, &added);
-        uint32_t name_index = (uint32_t)in->n_zone_names;
-        for (size_t k = 0; k < in->n_zone_names; k++)
-            if (strcmp(in->zone_names[k], zname) == 0)
-                name_index = (uint32_t)k;
-        if (name_index == in->n_zone_names) {
-            char **zn = realloc(in->zone_names, (in->n_zone_names + 1) * sizeof *zn);
-            char *copy = stapel__strdup(zname);
-            if (zn == NULL || copy == NULL || nidx == UINT32_MAX) {
-                if (zn != NULL)
-                    in->zone_names = zn;
-                free(copy);
-                GEOSGeom_destroy_r(m->ctx->geos, g);
-                OGR_F_Destroy(f);
-                return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
-            }
+        bool added, new_name;
+        uint32_t nidx =
+            stapel__strmap_get(&m->zones[kind], zname, (uint32_t)m->n_zone_items, &added);
+        uint32_t name_index =
+            stapel__strmap_get(&in->zone_index, zname, (uint32_t)in->n_zone_names, &new_name);
+        char **zn = new_name ? realloc(in->zone_names, (in->n_zone_names + 1) * sizeof *zn) : NULL;
+        if (zn != NULL)
             in->zone_names = zn;
-            in->zone_names[in->n_zone_names++] = copy;
+        char *copy = new_name ? stapel__strdup(zname) : NULL;
+        if (nidx == UINT32_MAX || name_index == UINT32_MAX ||
+            (new_name && (zn == NULL || copy == NULL))) {
+            free(copy);
+            GEOSGeom_destroy_r(m->ctx->geos, g);
+            OGR_F_Destroy(f);
+            return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
         }
+        if (new_name)
+            in->zone_names[in->n_zone_names++] = copy;
         it->group = name_index;
         stapel__geom_warm(m->ctx, g);
         m->n_zone_items++;
@@ -402,7 +341,7 @@ static stapel_status zone_ids(merger *m, int kind, const char *names, ids_buf *i
     char *save = NULL;
     for (char *tok = strtok_r(buf, ";", &save); tok != NULL; tok = strtok_r(NULL, ";", &save)) {
         bool added;
-        uint32_t v = strmap_get(&m->zones[kind], tok, UINT32_MAX - 1, &added);
+        uint32_t v = stapel__strmap_get(&m->zones[kind], tok, UINT32_MAX - 1, &added);
         if (v == UINT32_MAX)
             return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
         if (added || v == UINT32_MAX - 1)
@@ -453,7 +392,7 @@ static stapel_status claim_ids(merger *m, const char *json, ids_buf *ids, const 
             *bracket = '\0';
         }
         bool added;
-        uint32_t t = strmap_get(&m->themes, theme, UINT32_MAX - 1, &added);
+        uint32_t t = stapel__strmap_get(&m->themes, theme, UINT32_MAX - 1, &added);
         if (t == UINT32_MAX)
             return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
         if (!added && t != UINT32_MAX - 1 && nth > 1)
@@ -463,7 +402,7 @@ static stapel_status claim_ids(merger *m, const char *json, ids_buf *ids, const 
                                 "%s: stack feature %lld has a claim '%s' of a layer that its "
                                 "run_info does not list",
                                 path, fid, id);
-        uint32_t c = strmap_get(&m->claims, id, (uint32_t)m->n_claims, &added);
+        uint32_t c = stapel__strmap_get(&m->claims, id, (uint32_t)m->n_claims, &added);
         if (c == UINT32_MAX)
             return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
         if (added) {
@@ -705,10 +644,10 @@ done:
             GEOSGeom_destroy_r(s->geos, m.zone_items[i].geom);
     free(m.zone_items);
     free(m.claim_items);
-    strmap_free(&m.claims);
-    strmap_free(&m.themes);
-    strmap_free(&m.zones[0]);
-    strmap_free(&m.zones[1]);
+    stapel__strmap_free(&m.claims);
+    stapel__strmap_free(&m.themes);
+    stapel__strmap_free(&m.zones[0]);
+    stapel__strmap_free(&m.zones[1]);
     if (st != STAPEL_OK) {
         stapel_stack_free(s);
         return st;

@@ -76,6 +76,7 @@ typedef struct stapel__input {
     size_t n_novex;
     char **zone_names; /* indexed by a zone item's group */
     size_t n_zone_names, cap_zone_names;
+    stapel__strmap zone_index; /* zone name -> its index in zone_names */
     /* Per zone item (index minus n_claims): the area of the union of the
      * features of its name when it is the first of several (see
      * zone_parts_join in read.c), else NaN. NULL when never joined. */

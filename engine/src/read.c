@@ -131,15 +131,22 @@ static stapel_status push_item(stapel_ctx *ctx, stapel__input *in, GEOSGeometry 
     return STAPEL_OK;
 }
 
+/* The index of a zone name, the next free one for a name not seen before:
+ * zones are numbered in the order their names first appear. A hash lookup,
+ * as a zone layer may hold many thousands of names. */
 static stapel_status zone_name_index(stapel_ctx *ctx, stapel__input *in, const char *name,
                                      uint32_t *out)
 {
-    for (size_t i = 0; i < in->n_zone_names; i++) {
-        if (strcmp(in->zone_names[i], name) == 0) {
-            *out = (uint32_t)i;
-            return STAPEL_OK;
-        }
+    bool added;
+    uint32_t i = stapel__strmap_get(&in->zone_index, name, (uint32_t)in->n_zone_names, &added);
+    if (i == UINT32_MAX)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    if (!added) {
+        *out = i;
+        return STAPEL_OK;
     }
+    /* A failure from here on leaves the map one name ahead of zone_names;
+     * the read fails and the input is cleared, so nothing uses it. */
     if (in->n_zone_names == in->cap_zone_names) {
         size_t cap = in->cap_zone_names == 0 ? 32 : in->cap_zone_names * 2;
         char **d = realloc(in->zone_names, cap * sizeof *d);
@@ -1210,6 +1217,7 @@ void stapel__input_clear(GEOSContextHandle_t h, stapel__input *in)
     for (size_t i = 0; i < in->n_zone_names; i++)
         free(in->zone_names[i]);
     free(in->zone_names);
+    stapel__strmap_free(&in->zone_index);
     free(in->zone_union_area);
     free(in->crs_wkt);
     memset(in, 0, sizeof *in);

@@ -13,7 +13,8 @@
  *  - The map frame has the aspect ratio of the shown extent in EPSG:28992,
  *    and one map unit is the same length across and up.
  *  - The picture appears at its path only when complete: it is written to a
- *    temporary file in the same directory and renamed.
+ *    temporary file in the same directory and renamed; without overwrite, a
+ *    file that appeared at the path meanwhile is kept (stapel__publish).
  */
 #include "source.h"
 #include "style.h"
@@ -21,6 +22,7 @@
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
 #include <cairo.h>
+#include <cpl_string.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -436,21 +438,82 @@ static void draw_text(renderer *r, double x, double y, const char *s)
     cairo_show_text(r->cr, s);
 }
 
+/* A copy of s that cairo can draw: text that is not UTF-8 is read as
+ * Latin-1 (cairo refuses it, and the picture would fail), and control
+ * characters (a tab or newline in a zone name) become spaces (cairo would
+ * draw them as boxes). Caller frees; NULL when out of memory. */
+static char *drawable_text(const char *s)
+{
+    char *recoded = CPLIsUTF8(s, -1) ? NULL : CPLRecode(s, CPL_ENC_ISO8859_1, CPL_ENC_UTF8);
+    char *t = stapel__strdup(recoded != NULL ? recoded : s);
+    CPLFree(recoded);
+    if (t == NULL)
+        return NULL;
+    unsigned char *p = (unsigned char *)t;
+    for (size_t i = 0; p[i] != '\0'; i++) {
+        if (p[i] < 0x20 || p[i] == 0x7F) {
+            p[i] = ' ';
+        } else if (p[i] == 0xC2 && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F) {
+            p[i] = ' '; /* a C1 control, U+0080 to U+009F: two bytes, two spaces */
+            p[i + 1] = ' ';
+        }
+    }
+    return t;
+}
+
+/* s as drawable_text makes it, shortened to at most room wide in the current
+ * font: cut after whole characters, trailing spaces dropped, and ended with
+ * an ellipsis. Caller frees; NULL when out of memory. */
+static char *fitted_text(renderer *r, const char *s, double room)
+{
+    char *t = drawable_text(s);
+    if (t == NULL || text_width(r, t) <= room)
+        return t;
+    size_t n = strlen(t);
+    char *buf = malloc(n + 4);
+    size_t *ends = malloc((n + 1) * sizeof *ends); /* byte offsets where a character ends */
+    if (buf == NULL || ends == NULL) {
+        free(buf);
+        free(ends);
+        free(t);
+        return NULL;
+    }
+    size_t n_ends = 0;
+    ends[n_ends++] = 0;
+    for (size_t i = 1; i <= n; i++)
+        if (i == n || ((unsigned char)t[i] & 0xC0) != 0x80)
+            ends[n_ends++] = i;
+    /* The longest prefix that fits with its ellipsis, by bisection over the
+     * character ends (the width grows with the prefix). */
+    size_t lo = 0, hi = n_ends - 1;
+    while (lo < hi) {
+        size_t mid = (lo + hi + 1) / 2, k = ends[mid];
+        while (k > 0 && t[k - 1] == ' ')
+            k--;
+        memcpy(buf, t, k);
+        memcpy(buf + k, "\xe2\x80\xa6", 4); /* the ellipsis and the terminating NUL */
+        if (text_width(r, buf) <= room)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    size_t k = ends[lo];
+    while (k > 0 && t[k - 1] == ' ')
+        k--;
+    memcpy(buf, t, k);
+    memcpy(buf + k, "\xe2\x80\xa6", 4);
+    free(ends);
+    free(t);
+    return buf;
+}
+
 /* Draw s at x, y, shortened with an ellipsis until it fits room. */
 static void draw_fitted(renderer *r, double x, double y, const char *s, double room)
 {
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", s);
-    size_t n = strlen(buf);
-    while (n > 4 && text_width(r, buf) > room) {
-        n--;
-        while (n > 0 && ((unsigned char)buf[n] & 0xC0) == 0x80)
-            n--; /* do not cut a UTF-8 sequence */
-        if (n + 4 > sizeof buf)
-            n = sizeof buf - 4;
-        memcpy(buf + n, "\xe2\x80\xa6", 4); /* the ellipsis and the terminating NUL */
-    }
-    draw_text(r, x, y, buf);
+    char *t = fitted_text(r, s, room);
+    if (t != NULL)
+        draw_text(r, x, y, t);
+    free(t);
 }
 
 /* Legend rows: one per class, one per zone layer present. */
@@ -463,6 +526,7 @@ static size_t legend_rows(const renderer *r)
     return n;
 }
 
+#define LABEL_ROOM 0.75 /* a zone label takes at most this part of the map's width */
 #define ROW_H 30.0
 #define LEGEND_HEAD 70.0 /* title and subtitle; one more line with a zone */
 #define ZONE_LINE 18.0
@@ -874,8 +938,11 @@ static void draw_labels(renderer *r)
             if (want != pass)
                 continue;
             label_font(r, l);
+            char *text = fitted_text(r, l->text, LABEL_ROOM * r->map_w);
+            if (text == NULL)
+                continue; /* out of memory: one label less */
             cairo_text_extents_t te;
-            cairo_text_extents(cr, l->text, &te);
+            cairo_text_extents(cr, text, &te);
             cairo_font_extents_t fe;
             cairo_font_extents(cr, &fe);
             double w = te.x_advance, h = fe.ascent + fe.descent;
@@ -888,9 +955,14 @@ static void draw_labels(renderer *r)
                     spots[n_spots++] = (spot){dxs[a], dys[b], px * px + py * py};
                 }
             qsort(spots, n_spots, sizeof spots[0], compare_spot);
-            /* the anchor itself, for a label wider than the frame */
+            /* when no spot is in the frame: the anchor, moved into the frame
+             * as far as the label fits */
             box best = {l->x - w / 2 - pad, l->y - h / 2 - pad, l->x + w / 2 + pad,
                         l->y + h / 2 + pad};
+            double shift_x = fmax(frame.x0 - best.x0, fmin(0, frame.x1 - best.x1));
+            double shift_y = fmax(frame.y0 - best.y0, fmin(0, frame.y1 - best.y1));
+            best =
+                (box){best.x0 + shift_x, best.y0 + shift_y, best.x1 + shift_x, best.y1 + shift_y};
             double best_overlap = INFINITY;
             for (size_t k = 0; k < n_spots && best_overlap > 0; k++) {
                 double cx = l->x + spots[k].dx * step_x, cy = l->y + spots[k].dy * h;
@@ -911,7 +983,8 @@ static void draw_labels(renderer *r)
             double ty = (best.y0 + best.y1) / 2 - (te.y_bearing + te.height / 2);
             cairo_new_path(cr);
             cairo_move_to(cr, tx, ty);
-            cairo_text_path(cr, l->text);
+            cairo_text_path(cr, text);
+            free(text);
             cairo_set_source_rgba(cr, 1, 1, 1, 0.9);
             cairo_set_line_width(cr, 3.5 * r->u);
             cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
@@ -927,11 +1000,12 @@ static void draw_labels(renderer *r)
 
 /* ---- the margins: title, legend, scale bar, north arrow, footer ------------- */
 
-static void default_title(renderer *r, char *buf, size_t size)
+/* The title when none is given, in title (appended). */
+static void default_title(renderer *r, stapel__buf *title)
 {
     const char *base = "Stapelkaart ruimteclaims";
     if (r->zone != NULL) {
-        snprintf(buf, size, "%s \xe2\x80\x94 %s", base, r->zone);
+        stapel__buf_printf(title, "%s \xe2\x80\x94 %s", base, r->zone);
         return;
     }
     zone_layer *z = &r->zones[STAPEL_ZONE_PROVINCE];
@@ -948,28 +1022,33 @@ static void default_title(renderer *r, char *buf, size_t size)
         }
     }
     if (names.len > 0)
-        snprintf(buf, size, "%s \xe2\x80\x94 %s", base, names.data);
+        stapel__buf_printf(title, "%s \xe2\x80\x94 %s", base, names.data);
     else
-        snprintf(buf, size, "%s", base);
+        stapel__buf_puts(title, base);
     stapel__buf_free(&names);
 }
 
 static void draw_title(renderer *r)
 {
     cairo_t *cr = r->cr;
-    char title[512];
+    stapel__buf b = {0};
     if (r->opts->title != NULL)
-        snprintf(title, sizeof title, "%s", r->opts->title);
+        stapel__buf_puts(&b, r->opts->title);
     else
-        default_title(r, title, sizeof title);
+        default_title(r, &b);
+    char *title = drawable_text(b.data != NULL ? b.data : "");
+    stapel__buf_free(&b);
+    /* a long title gets a smaller font, then an ellipsis */
     double size = 30, room = r->width - 48 * r->u;
     font(r, size, true, false);
-    while (text_width(r, title) > room && size > 12) {
+    while (title != NULL && text_width(r, title) > room && size > 12) {
         size -= 1;
         font(r, size, true, false);
     }
     cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-    draw_text(r, 24 * r->u, 24 * r->u + 30 * r->u, title);
+    if (title != NULL)
+        draw_fitted(r, 24 * r->u, 24 * r->u + 30 * r->u, title, room);
+    free(title);
     char sub[256];
     snprintf(sub, sizeof sub, "Kleur: %s per vlak%s", r->scheme->title,
              r->zone != NULL ? " \xe2\x80\x94 buiten het gebied grijs" : "");
@@ -1004,8 +1083,11 @@ static void draw_legend(renderer *r)
     snprintf(sub, sizeof sub, "%s per vlak", r->scheme->title);
     draw_fitted(r, x + 14 * u, y + 52 * u, sub, w - 28 * u);
     if (r->zone != NULL) {
-        snprintf(sub, sizeof sub, "oppervlak in %s", r->zone);
-        draw_fitted(r, x + 14 * u, y + (52 + ZONE_LINE) * u, sub, w - 28 * u);
+        stapel__buf in = {0};
+        stapel__buf_printf(&in, "oppervlak in %s", r->zone);
+        if (in.data != NULL)
+            draw_fitted(r, x + 14 * u, y + (52 + ZONE_LINE) * u, in.data, w - 28 * u);
+        stapel__buf_free(&in);
     }
     double row_y = y + legend_head(r) * u;
     double sw = 36 * u, sh = 20 * u;
@@ -1355,11 +1437,11 @@ stapel_status stapel_render(stapel_ctx *ctx, stapel_render_layout *layout, const
     st = finish(&r, tmp);
     if (st != STAPEL_OK)
         goto done;
-    if (rename(tmp, path) != 0) {
-        st = stapel__fail(ctx, STAPEL_EIO, "cannot rename '%s' to '%s': %s", tmp, path,
-                          strerror(errno));
+    /* Without overwrite, a file that appeared at the path while the map was
+     * drawn is kept, and the temporary picture removed (below). */
+    st = stapel__publish(ctx, tmp, path, opts->overwrite);
+    if (st != STAPEL_OK)
         goto done;
-    }
     stapel__progress(ctx, "rendering", 1.0);
     if (layout != NULL)
         *layout = (stapel_render_layout){

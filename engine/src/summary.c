@@ -36,10 +36,14 @@ void stapel_summary_free(stapel_summary *sm)
 
 /* ---- zones ---------------------------------------------------------------- */
 
-/* Names of one zone kind, sorted, with a map from name index to row. */
+/* The zones of one kind: their names, sorted, and the items of each name in
+ * item order. Built in one pass over the items, as a layer may hold many
+ * thousands of names. */
 typedef struct zone_list {
     uint32_t *names; /* name indices, sorted by name */
     size_t n;
+    size_t *start; /* by name index: the name's items are ids[start[g] .. start[g + 1]) */
+    uint32_t *ids; /* item indices, grouped by name */
 } zone_list;
 
 typedef struct named {
@@ -52,24 +56,38 @@ static int cmp_named(const void *a, const void *b)
     return strcmp(((const named *)a)->name, ((const named *)b)->name);
 }
 
+static void zone_list_free(zone_list *zl)
+{
+    free(zl->names);
+    free(zl->start);
+    free(zl->ids);
+}
+
 static stapel_status zone_list_make(stapel_ctx *ctx, const stapel__input *in, size_t lo,
                                     size_t hi, zone_list *zl)
 {
-    zl->names = malloc((hi - lo + 1) * sizeof *zl->names);
+    size_t G = in->n_zone_names;
     zl->n = 0;
-    if (zl->names == NULL)
-        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    zl->names = malloc((hi - lo + 1) * sizeof *zl->names);
+    zl->start = calloc(G + 2, sizeof *zl->start);
+    zl->ids = malloc((hi - lo + 1) * sizeof *zl->ids);
+    named *tmp = NULL;
+    if (zl->names == NULL || zl->start == NULL || zl->ids == NULL)
+        goto nomem;
+    /* Count the items of each name (in start[g + 2]), then make the counts
+     * offsets and place the items, which keeps them in item order. */
     for (size_t i = lo; i < hi; i++) {
         uint32_t g = in->items[i].group;
-        bool dup = false;
-        for (size_t k = 0; k < zl->n && !dup; k++)
-            dup = zl->names[k] == g;
-        if (!dup)
+        if (zl->start[g + 2]++ == 0)
             zl->names[zl->n++] = g;
     }
-    named *tmp = malloc((zl->n + 1) * sizeof *tmp);
+    for (size_t g = 0; g < G; g++)
+        zl->start[g + 2] += zl->start[g + 1];
+    for (size_t i = lo; i < hi; i++)
+        zl->ids[zl->start[in->items[i].group + 1]++] = (uint32_t)i;
+    tmp = malloc((zl->n + 1) * sizeof *tmp);
     if (tmp == NULL)
-        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto nomem;
     for (size_t k = 0; k < zl->n; k++)
         tmp[k] = (named){in->zone_names[zl->names[k]], zl->names[k]};
     qsort(tmp, zl->n, sizeof *tmp, cmp_named);
@@ -77,46 +95,38 @@ static stapel_status zone_list_make(stapel_ctx *ctx, const stapel__input *in, si
         zl->names[k] = tmp[k].idx;
     free(tmp);
     return STAPEL_OK;
+nomem:
+    zone_list_free(zl);
+    memset(zl, 0, sizeof *zl);
+    return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
 }
 
-/* The area of the union of the items in [lo, hi) whose group is name (or all
- * of them when name is UINT32_MAX). */
-static stapel_status zone_area(stapel_ctx *ctx, const stapel__input *in, size_t lo, size_t hi,
-                               uint32_t name, double *area)
+/* The area of the union of the n items ids (in item order), the features of
+ * the zone called name, or of all zones of a kind when name is NULL. */
+static stapel_status zone_area(stapel_ctx *ctx, const stapel__input *in, const uint32_t *ids,
+                               size_t n, const char *name, double *area)
 {
     GEOSContextHandle_t h = ctx->geos;
     *area = 0;
-    size_t n = 0;
-    for (size_t i = lo; i < hi; i++)
-        n += (name == UINT32_MAX || in->items[i].group == name);
     /* A zone in several features: the read joined them already. */
-    for (size_t i = lo; i < hi && n > 1 && name != UINT32_MAX && in->zone_union_area != NULL;
-         i++) {
-        if (in->items[i].group != name)
-            continue;
-        if (!isnan(in->zone_union_area[i - in->n_claims])) {
-            *area = in->zone_union_area[i - in->n_claims];
-            return STAPEL_OK;
-        }
-        break; /* the first of the name was not joined */
+    if (n > 1 && name != NULL && in->zone_union_area != NULL &&
+        !isnan(in->zone_union_area[ids[0] - in->n_claims])) {
+        *area = in->zone_union_area[ids[0] - in->n_claims];
+        return STAPEL_OK;
     }
     if (n == 0)
         return STAPEL_OK;
     GEOSGeometry **parts = malloc(n * sizeof *parts);
     if (parts == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-    size_t k = 0;
-    for (size_t i = lo; i < hi; i++) {
-        if (name != UINT32_MAX && in->items[i].group != name)
-            continue;
-        parts[k] = GEOSGeom_clone_r(h, in->items[i].geom);
+    for (size_t k = 0; k < n; k++) {
+        parts[k] = GEOSGeom_clone_r(h, in->items[ids[k]].geom);
         if (parts[k] == NULL) {
             for (size_t j = 0; j < k; j++)
                 GEOSGeom_destroy_r(h, parts[j]);
             free(parts);
             return stapel__fail(ctx, STAPEL_EGEOS, "GEOS: %s", stapel__geos_error(ctx));
         }
-        k++;
     }
     GEOSGeometry *coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, parts, (unsigned)n);
     free(parts);
@@ -126,8 +136,7 @@ static stapel_status zone_area(stapel_ctx *ctx, const stapel__input *in, size_t 
     if (n > 1 && u == NULL) {
         GEOSGeom_destroy_r(h, coll);
         return stapel__fail(ctx, STAPEL_EGEOS, "union of zone '%s' failed: %s",
-                            name == UINT32_MAX ? "all" : in->zone_names[name],
-                            stapel__geos_error(ctx));
+                            name == NULL ? "all" : name, stapel__geos_error(ctx));
     }
     GEOSArea_r(h, u != NULL ? u : coll, area);
     if (u != NULL)
@@ -172,21 +181,26 @@ static stapel_status zones_summarize(stapel_ctx *ctx, stapel_stack *s, const siz
     for (size_t r = 0; r < R; r++) {
         stapel_zone_row *z = &sm->zones[r];
         const char *type, *name;
-        if (r < prov.n) {
-            type = "province";
-            name = in->zone_names[prov.names[r]];
-            prov_row[prov.names[r]] = (int32_t)r;
-            st = zone_area(ctx, in, p0, p1, prov.names[r], &z->area_m2);
-        } else if (r < prov.n + nov.n) {
-            type = "novex";
-            name = in->zone_names[nov.names[r - prov.n]];
-            nov_row[nov.names[r - prov.n]] = (int32_t)r;
-            st = zone_area(ctx, in, p1, n1, nov.names[r - prov.n], &z->area_m2);
+        if (r < prov.n + nov.n) {
+            const zone_list *zl = r < prov.n ? &prov : &nov;
+            uint32_t g = zl->names[r < prov.n ? r : r - prov.n];
+            type = r < prov.n ? "province" : "novex";
+            name = in->zone_names[g];
+            (r < prov.n ? prov_row : nov_row)[g] = (int32_t)r;
+            st = zone_area(ctx, in, zl->ids + zl->start[g], zl->start[g + 1] - zl->start[g], name,
+                           &z->area_m2);
         } else {
             type = "total";
             name = "total";
-            if (in->n_provinces > 0)
-                st = zone_area(ctx, in, p0, p1, UINT32_MAX, &z->area_m2);
+            /* all provinces, in item order */
+            uint32_t *all = malloc((in->n_provinces + 1) * sizeof *all);
+            for (size_t i = 0; all != NULL && i < in->n_provinces; i++)
+                all[i] = (uint32_t)(p0 + i);
+            if (all == NULL)
+                st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            else if (in->n_provinces > 0)
+                st = zone_area(ctx, in, all, in->n_provinces, NULL, &z->area_m2);
+            free(all);
         }
         if (st != STAPEL_OK)
             goto done;
@@ -282,8 +296,8 @@ static stapel_status zones_summarize(stapel_ctx *ctx, stapel_stack *s, const siz
         z->claim_ratio = z->area_m2 > 0 ? z->claimed_m2 / z->area_m2 : 0;
     }
 done:
-    free(prov.names);
-    free(nov.names);
+    zone_list_free(&prov);
+    zone_list_free(&nov);
     free(prov_row);
     free(nov_row);
     free(zrow);

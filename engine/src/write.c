@@ -3,8 +3,10 @@
  *
  * Nothing partial ever appears at the target path: the file is built under a
  * temporary name in the same directory, in large transactions, closed, and
- * only then renamed over the target. Any failure or cancellation removes the
- * temporary file and leaves an existing target untouched.
+ * only then renamed over the target (stapel__publish: without overwrite, a
+ * target that appeared during the run is kept and the run fails). Any failure
+ * or cancellation removes the temporary file and leaves an existing target
+ * untouched.
  */
 #include "pipeline.h"
 #include "rtree.h"
@@ -939,6 +941,7 @@ static char *temp_path_for(const char *path)
 struct stapel__out {
     char *tmp;
     const char *path;
+    bool overwrite; /* STAPEL_WRITE_OVERWRITE: the last step may replace path */
     GDALDatasetH ds;
     OGRSpatialReferenceH srs;
     atomic_size_t written; /* rows of the stack layer written */
@@ -983,6 +986,7 @@ stapel_status stapel__out_open(stapel_ctx *ctx, stapel__out **out, const stapel_
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
     o->path = path;
+    o->overwrite = (flags & STAPEL_WRITE_OVERWRITE) != 0;
     o->n_faces = s->n_faces;
     atomic_init(&o->written, 0);
     stapel_status st = STAPEL_OK;
@@ -1140,19 +1144,23 @@ stapel_status stapel__out_finish(stapel_ctx *ctx, stapel__out *o, const stapel_s
                           stapel__gdal_error("unknown error"));
     if (st == STAPEL_OK && stapel__cancelled(ctx))
         st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while writing");
-    /* Only a regular file: opening a FIFO there would block for good. */
+    /* Only a regular file that is to be replaced: opening a FIFO there
+     * would block for good. */
     pthread_t dropper;
     struct stat old;
-    bool dropping = st == STAPEL_OK && stat(o->path, &old) == 0 && S_ISREG(old.st_mode) &&
+    bool dropping = st == STAPEL_OK && o->overwrite && stat(o->path, &old) == 0 &&
+                    S_ISREG(old.st_mode) &&
                     pthread_create(&dropper, NULL, drop_cache_main, (void *)o->path) == 0;
     if (st == STAPEL_OK && !sync_file(o->tmp))
         st = stapel__fail(ctx, STAPEL_EIO, "%s: cannot write it to disk: %s", o->tmp,
                           strerror(errno));
     if (dropping)
         pthread_join(dropper, NULL);
-    if (st == STAPEL_OK && rename(o->tmp, o->path) != 0)
-        st = stapel__fail(ctx, STAPEL_EIO, "cannot rename '%s' to '%s': %s", o->tmp, o->path,
-                          strerror(errno));
+    /* Without overwrite, a file that appeared at the path during the run
+     * is kept and the run fails (stapel__out_close removes the temporary
+     * file). */
+    if (st == STAPEL_OK)
+        st = stapel__publish(ctx, o->tmp, o->path, o->overwrite);
     if (st == STAPEL_OK)
         stapel__progress(ctx, "writing", 1.0);
     stapel__gdal_pop();

@@ -391,6 +391,166 @@ static void test_render_overwrite(void **state)
     assert_true(sb.st_size > 1000);
 }
 
+/* The progress callback of test_render_target_appearing_is_kept: at the
+ * first report of drawing, a file appears at the picture's path. */
+static void intrude(void *user, const char *phase, double fraction)
+{
+    (void)fraction;
+    const char **path = user;
+    if (*path == NULL || strcmp(phase, "rendering") != 0)
+        return;
+    FILE *f = fopen(*path, "wx");
+    if (f != NULL) {
+        fputs("precious", f);
+        fclose(f);
+    }
+    *path = NULL;
+}
+
+/* A picture that appears at the path while the map is drawn (after the
+ * early check that the path is free) is kept: the run fails and leaves no
+ * temporary file. */
+static void test_render_target_appearing_is_kept(void **state)
+{
+    fixture *fx = *state;
+    const char *path = out_path(fx, "appears.png");
+    const char *pending = path;
+    stapel_ctx_set_progress(fx->ctx, intrude, &pending);
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    o.width = 400;
+    stapel_render_layout l;
+    stapel_status st = stapel_render(fx->ctx, &l, fx->gpkg, path, &o);
+    stapel_ctx_set_progress(fx->ctx, NULL, NULL);
+    assert_null(pending);
+    if (st != STAPEL_EEXISTS)
+        fail_msg("status %d (%s), want STAPEL_EEXISTS", st, stapel_ctx_message(fx->ctx));
+    const char *msg = stapel_ctx_message(fx->ctx);
+    if (strstr(msg, path) == NULL || strstr(msg, "--overwrite") == NULL)
+        fail_msg("message '%s' names neither '%s' nor --overwrite", msg, path);
+    char buf[32] = "";
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    buf[fread(buf, 1, sizeof buf - 1, f)] = '\0';
+    fclose(f);
+    assert_string_equal(buf, "precious");
+    assert_no_temp_files(fx);
+    /* with overwrite, the picture replaces it */
+    pending = path;
+    stapel_ctx_set_progress(fx->ctx, intrude, &pending);
+    unlink(path);
+    o.overwrite = true;
+    render_ok(fx, path, &o);
+    stapel_ctx_set_progress(fx->ctx, NULL, NULL);
+    assert_null(pending);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_true(sb.st_size > 1000);
+    assert_no_temp_files(fx);
+}
+
+/* A stack whose one province has a name of 200 characters with a tab in it,
+ * over [-500,2500]^2 like the fixture's, and one nature claim [0,1000]^2.
+ * Returns the GeoPackage's path (static) and the name in *name. */
+static const char *long_name_gpkg(fixture *fx, const char **name)
+{
+    static char gpkg[600];
+    static char longname[256];
+    snprintf(longname, sizeof longname, "Zeer\tlange naam ");
+    for (size_t i = strlen(longname); i < 200; i++)
+        longname[i] = (char)('a' + i % 26);
+    longname[200] = '\0';
+    *name = longname;
+    snprintf(gpkg, sizeof gpkg, "%s/render-long.gpkg", STAPEL_TEST_SCRATCH);
+    /* the name goes into GeoJSON with its tab escaped */
+    char json_name[300];
+    snprintf(json_name, sizeof json_name, "Zeer\\tlange naam %s", longname + 16);
+    const char *n[] = {rect(0, 0, 1000, 1000)};
+    const char *prov[] = {rect(-500, -500, 2500, 2500)};
+    const char *pnames[] = {json_name};
+    stapel_ctx *ctx = fx->ctx;
+    stapel_job *job = NULL;
+    stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
+    o.threads = 1;
+    assert_int_equal(stapel_job_new(ctx, &job, &o), STAPEL_OK);
+    assert_int_equal(stapel_job_add_layer(ctx, job, "nature",
+                                          fixture_geojson("rl_n.geojson", RD_URN, 1, n, NULL),
+                                          NULL),
+                     STAPEL_OK);
+    assert_int_equal(stapel_job_set_zones(ctx, job, STAPEL_ZONE_PROVINCE,
+                                          fixture_geojson("rl_p.geojson", RD_URN, 1, prov, pnames),
+                                          "naam"),
+                     STAPEL_OK);
+    stapel_stack *s = NULL;
+    stapel_status st = stapel_stack_build(ctx, &s, job);
+    if (st == STAPEL_OK)
+        st = stapel_stack_write(ctx, s, gpkg, STAPEL_WRITE_OVERWRITE);
+    if (st != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(ctx));
+    stapel_stack_free(s);
+    stapel_job_free(job);
+    return gpkg;
+}
+
+static bool dark(rgb p)
+{
+    return p.r < 90 && p.g < 90 && p.b < 90;
+}
+
+/* A zone label too long for the map is cut with an ellipsis to at most
+ * three quarters of the map's width; before, it ran from one side of the map
+ * to the other (cut off by the frame). Label text is the only dark thing on
+ * the map away from the province's outline. A title too long for the
+ * picture is cut too, and ends before the right margin. */
+static void test_render_long_names_are_cut(void **state)
+{
+    fixture *fx = *state;
+    const char *name = NULL;
+    const char *gpkg = long_name_gpkg(fx, &name);
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    o.width = 1000;
+    const char *path = out_path(fx, "long-label.png");
+    stapel_render_layout l;
+    if (stapel_render(fx->ctx, &l, gpkg, path, &o) != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(fx->ctx));
+    cairo_surface_t *img = load_png(path);
+    double sx = l.map_w / (l.xmax - l.xmin), sy = l.map_h / (l.ymax - l.ymin);
+    double edge_x0 = l.map_x + (OX - 500 - l.xmin) * sx,
+           edge_x1 = l.map_x + (OX + 2500 - l.xmin) * sx;
+    double edge_y0 = l.map_y + (l.ymax - (OY + 2500)) * sy;
+    double edge_y1 = l.map_y + (l.ymax - (OY - 500)) * sy;
+    double widest = 0;
+    for (int y = (int)l.map_y + 2; y < (int)(l.map_y + l.map_h) - 2; y++) {
+        if (fabs(y - edge_y0) < 5 || fabs(y - edge_y1) < 5)
+            continue;
+        int x0 = -1, x1 = -1;
+        for (int x = (int)l.map_x + 2; x < (int)(l.map_x + l.map_w) - 2; x++) {
+            if (fabs(x - edge_x0) < 5 || fabs(x - edge_x1) < 5 || !dark(pixel(img, x, y)))
+                continue;
+            if (x0 < 0)
+                x0 = x;
+            x1 = x;
+        }
+        if (x0 >= 0 && x1 - x0 > widest)
+            widest = x1 - x0;
+    }
+    cairo_surface_destroy(img);
+    if (widest < 0.2 * l.map_w || widest > 0.76 * l.map_w)
+        fail_msg("the label is %.0f px wide on a map of %.0f px", widest, l.map_w);
+
+    /* with --zone, the name is in the title */
+    o.zone = name;
+    path = out_path(fx, "long-title.png");
+    if (stapel_render(fx->ctx, &l, gpkg, path, &o) != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(fx->ctx));
+    img = load_png(path);
+    int margin = (int)(24 * l.width / 1000.0);
+    for (int y = 0; y < (int)l.map_y - 2; y++)
+        for (int x = l.width - margin + 2; x < l.width; x++)
+            if (dark(pixel(img, x, y)))
+                fail_msg("the title reaches the right margin at (%d, %d)", x, y);
+    cairo_surface_destroy(img);
+}
+
 /* A run cancelled while drawing leaves no picture and no temporary file. */
 static void test_render_cancelled_leaves_nothing(void **state)
 {
@@ -419,6 +579,8 @@ int main(void)
         cmocka_unit_test(test_render_errors),
         cmocka_unit_test(test_render_overwrite),
         cmocka_unit_test(test_render_cancelled_leaves_nothing),
+        cmocka_unit_test(test_render_target_appearing_is_kept),
+        cmocka_unit_test(test_render_long_names_are_cut),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -13,6 +13,10 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <gdal.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+#include <unistd.h>
 
 typedef struct expect {
     const char *themes;
@@ -433,6 +437,128 @@ static void test_stack_wgs84_geojson_next_to_rd(void **state)
     stapel_job_free(job);
 }
 
+/* A province layer of ZN distinct names, one 10 m cell each on a grid of
+ * ZCOLS columns, written in an order unlike the names' (feature k is named
+ * after (k * 7919) mod ZN), and then ZEXTRA more features, each another
+ * part of an earlier name, in cells of their own above the grid. A claim of
+ * 6 x 6 m sits inside some cells: its face must carry that cell's name. */
+enum { ZN = 20000, ZCOLS = 200, ZEXTRA = 20 };
+
+static void zone_cell(int k, double *x, double *y)
+{
+    *x = 150000.0 + (k % ZCOLS) * 10.0;
+    *y = 450000.0 + (k / ZCOLS) * 10.0;
+}
+
+static void zone_square(OGRLayerH l, double x, double y, double size, const char *name)
+{
+    OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(l));
+    if (name != NULL)
+        OGR_F_SetFieldString(f, 0, name);
+    char wkt[256];
+    snprintf(wkt, sizeof wkt, "POLYGON((%.3f %.3f,%.3f %.3f,%.3f %.3f,%.3f %.3f,%.3f %.3f))", x, y,
+             x + size, y, x + size, y + size, x, y + size, x, y);
+    char *p = wkt;
+    OGRGeometryH g = NULL;
+    assert_int_equal(OGR_G_CreateFromWkt(&p, NULL, &g), OGRERR_NONE);
+    OGR_F_SetGeometryDirectly(f, g);
+    assert_int_equal(OGR_L_CreateFeature(l, f), OGRERR_NONE);
+    OGR_F_Destroy(f);
+}
+
+/* The name of the zone feature k (k < ZN + ZEXTRA) in buf. */
+static void zone_name_of(int k, char *buf, size_t size)
+{
+    int named = k < ZN ? k : (k - ZN) * 997; /* an extra part: the name of feature (k-ZN)*997 */
+    snprintf(buf, size, "zone %05d", (int)(((long)named * 7919) % ZN));
+}
+
+static void test_stack_many_zone_names(void **state)
+{
+    stapel_ctx *ctx = *state;
+    GDALAllRegister();
+    char path[600];
+    snprintf(path, sizeof path, "%s/many_zones.gpkg", STAPEL_TEST_SCRATCH);
+    unlink(path);
+    GDALDriverH drv = GDALGetDriverByName("GPKG");
+    assert_non_null(drv);
+    GDALDatasetH ds = GDALCreate(drv, path, 0, 0, 0, GDT_Unknown, NULL);
+    assert_non_null(ds);
+    OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(srs, 28992);
+    OGRLayerH zl = GDALDatasetCreateLayer(ds, "zones", srs, wkbPolygon, NULL);
+    OGRLayerH cl = GDALDatasetCreateLayer(ds, "claims", srs, wkbPolygon, NULL);
+    OSRDestroySpatialReference(srs);
+    assert_non_null(zl);
+    assert_non_null(cl);
+    OGRFieldDefnH fd = OGR_Fld_Create("naam", OFTString);
+    assert_int_equal(OGR_L_CreateField(zl, fd, 1), OGRERR_NONE);
+    OGR_Fld_Destroy(fd);
+    /* The claims, fid 1, 2, ...: in these cells (the last ones extra parts). */
+    static const int claimed[] = {0, 1, 199, 200, 7919, 9999, 12345, 19999, ZN, ZN + 7, ZN + 19};
+    enum { NC = sizeof claimed / sizeof claimed[0] };
+    assert_int_equal(GDALDatasetStartTransaction(ds, 1), OGRERR_NONE);
+    char name[64];
+    for (int k = 0; k < ZN + ZEXTRA; k++) {
+        double x, y;
+        zone_cell(k < ZN ? k : ZN + ZCOLS + 2 * (k - ZN), &x, &y);
+        zone_name_of(k, name, sizeof name);
+        zone_square(zl, x, y, 10, name);
+    }
+    for (int i = 0; i < NC; i++) {
+        double x, y;
+        int k = claimed[i];
+        zone_cell(k < ZN ? k : ZN + ZCOLS + 2 * (k - ZN), &x, &y);
+        zone_square(cl, x + 2, y + 2, 6, NULL);
+    }
+    assert_int_equal(GDALDatasetCommitTransaction(ds), OGRERR_NONE);
+    GDALClose(ds);
+
+    stapel_job *job = NULL;
+    stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
+    o.threads = 2;
+    assert_int_equal(stapel_job_new(ctx, &job, &o), STAPEL_OK);
+    char src[700];
+    snprintf(src, sizeof src, "%s|layername=claims", path);
+    assert_int_equal(stapel_job_add_layer(ctx, job, "nature", src, NULL), STAPEL_OK);
+    snprintf(src, sizeof src, "%s|layername=zones", path);
+    assert_int_equal(stapel_job_set_zones(ctx, job, STAPEL_ZONE_PROVINCE, src, "naam"), STAPEL_OK);
+    stapel_stack *s = build(ctx, job);
+    /* Each claim is one face of 36 m², in the province of its cell. */
+    assert_int_equal(stapel_stack_face_count(s), NC);
+    for (size_t i = 0; i < NC; i++) {
+        stapel_face f = stapel_stack_face(s, i);
+        int fid = 0;
+        assert_int_equal(sscanf(f.claim_ids, "[\"nature:%d\"]", &fid), 1);
+        assert_true(fid >= 1 && fid <= NC);
+        zone_name_of(claimed[fid - 1], name, sizeof name);
+        assert_non_null(f.province);
+        assert_string_equal(f.province, name);
+        assert_true(fabs(f.area_m2 - 36.0) < 1e-6);
+    }
+    /* One summary row per distinct name (the extra parts are none), by
+     * name, and the total; a name in two parts has both cells' area. */
+    const stapel_summary *sm = stapel_stack_summary(s);
+    assert_int_equal(sm->n_zones, ZN + 1);
+    for (size_t i = 0; i < ZN; i++) {
+        snprintf(name, sizeof name, "zone %05d", (int)i);
+        assert_string_equal(sm->zones[i].zone_type, "province");
+        assert_string_equal(sm->zones[i].zone, name);
+    }
+    assert_string_equal(sm->zones[ZN].zone, "total");
+    bool *two_parts = calloc(ZN, sizeof *two_parts);
+    assert_non_null(two_parts);
+    for (int e = 0; e < ZEXTRA; e++) {
+        zone_name_of(ZN + e, name, sizeof name);
+        two_parts[atoi(name + 5)] = true; /* rows are by name: "zone 01234" is row 1234 */
+    }
+    for (size_t i = 0; i < ZN; i++)
+        assert_true(fabs(sm->zones[i].area_m2 - (two_parts[i] ? 200.0 : 100.0)) < 1e-6);
+    free(two_parts);
+    stapel_stack_free(s);
+    stapel_job_free(job);
+}
+
 /* An output that cannot be a file is refused before any work: the job's
  * layer does not exist, so an error about it would mean the reading began. */
 static void test_stack_output_refused_first(void **state)
@@ -469,6 +595,7 @@ int main(void)
         cmocka_unit_test(test_stack_bowtie_repaired),
         cmocka_unit_test(test_stack_wgs84_geojson_next_to_rd),
         cmocka_unit_test(test_stack_output_refused_first),
+        cmocka_unit_test(test_stack_many_zone_names),
     };
     return cmocka_run_group_tests(tests, setup_ctx, teardown_ctx);
 }

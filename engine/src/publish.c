@@ -1,0 +1,72 @@
+/*
+ * publish.c - giving a finished output file its name.
+ *
+ * Every output (the GeoPackage, a picture) is written under a temporary name
+ * next to its target and renamed when complete. Whether the target may be
+ * replaced is checked before any work, but a run takes minutes, and a file
+ * can appear at the target meanwhile (another run, a user). Without
+ * overwrite that file must survive, so the last step is an atomic "rename
+ * unless the name is taken", never a check followed by a rename.
+ */
+#define _GNU_SOURCE /* renameat2() and RENAME_NOREPLACE in <stdio.h> */
+
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* True when errno says the file system (or the kernel) cannot do the call,
+ * as opposed to a refusal of this particular rename or link. */
+static bool unsupported(int err)
+{
+    return err == EINVAL || err == ENOSYS || err == EOPNOTSUPP || err == ENOTSUP;
+}
+
+/* Move tmp to path unless path exists. 0 on success, else -1 with errno
+ * (EEXIST when path exists). */
+static int rename_noreplace(const char *tmp, const char *path)
+{
+#ifdef STAPEL_HAVE_RENAMEAT2
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (!unsupported(errno))
+        return -1;
+#endif
+    /* NFS and older kernels answer EINVAL: a hard link is just as atomic
+     * (it fails with EEXIST when the name is taken), and the temporary name
+     * is then removed. Should that fail, the output is in place all the
+     * same, with a second name that only costs a directory entry. */
+    if (link(tmp, path) == 0) {
+        unlink(tmp);
+        return 0;
+    }
+    if (errno != EPERM && !unsupported(errno))
+        return -1;
+    /* A file system with neither (some SMB and FUSE mounts; EPERM is how
+     * Linux says a file system has no hard links): check and rename, which
+     * leaves only the instant between the two open. */
+    struct stat sb;
+    if (lstat(path, &sb) == 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    return rename(tmp, path);
+}
+
+stapel_status stapel__publish(stapel_ctx *ctx, const char *tmp, const char *path, bool overwrite)
+{
+    int rc = overwrite ? rename(tmp, path) : rename_noreplace(tmp, path);
+    if (rc == 0)
+        return STAPEL_OK;
+    if (errno == EEXIST)
+        return stapel__fail(ctx, STAPEL_EEXISTS,
+                            "'%s' exists (it appeared while stapel was writing); use "
+                            "--overwrite to replace it",
+                            path);
+    return stapel__fail(ctx, STAPEL_EIO, "cannot rename '%s' to '%s': %s", tmp, path,
+                        strerror(errno));
+}

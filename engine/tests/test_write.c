@@ -1,0 +1,228 @@
+/*
+ * test_write.c - the GeoPackage writer's last step: the finished file takes
+ * its name without replacing a file that appeared at the target during the
+ * run (another run, a user), unless overwriting was asked for. The file is
+ * made to appear from the progress callback, after the early check that the
+ * target is free.
+ */
+#include "fixture.h"
+#include "stapel.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define PRECIOUS "precious data of another run"
+
+typedef struct fixture {
+    stapel_ctx *ctx;
+    stapel_job *job;
+    stapel_stack *stack;
+    char dir[512]; /* outputs go here, and nothing else */
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *fx = calloc(1, sizeof *fx);
+    if (fx == NULL || stapel_ctx_new(&fx->ctx) != STAPEL_OK)
+        return -1;
+    const char *n[] = {rect(0, 0, 100, 100)};
+    const char *w[] = {rect(50, 0, 150, 100)};
+    const char *p[] = {rect(-100, -100, 300, 300)};
+    const char *pn[] = {"Testland"};
+    stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
+    o.threads = 1;
+    stapel_ctx *ctx = fx->ctx;
+    if (stapel_job_new(ctx, &fx->job, &o) != STAPEL_OK ||
+        stapel_job_add_layer(ctx, fx->job, "nature",
+                             fixture_geojson("w_n.geojson", RD_URN, 1, n, NULL),
+                             NULL) != STAPEL_OK ||
+        stapel_job_add_layer(ctx, fx->job, "water",
+                             fixture_geojson("w_w.geojson", RD_URN, 1, w, NULL),
+                             NULL) != STAPEL_OK ||
+        stapel_job_set_zones(ctx, fx->job, STAPEL_ZONE_PROVINCE,
+                             fixture_geojson("w_p.geojson", RD_URN, 1, p, pn),
+                             "naam") != STAPEL_OK ||
+        stapel_stack_build(ctx, &fx->stack, fx->job) != STAPEL_OK) {
+        print_error("%s\n", stapel_ctx_message(ctx));
+        return -1;
+    }
+    snprintf(fx->dir, sizeof fx->dir, "%s/write-out", STAPEL_TEST_SCRATCH);
+    mkdir(fx->dir, 0755);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *fx = *state;
+    stapel_stack_free(fx->stack);
+    stapel_job_free(fx->job);
+    stapel_ctx_free(fx->ctx);
+    free(fx);
+    return 0;
+}
+
+/* The path of name in the output directory, emptied first (a failed test
+ * may have left files). */
+static const char *out_path(const fixture *fx, const char *name)
+{
+    static char buf[600];
+    DIR *d = opendir(fx->dir);
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            unlinkat(dirfd(d), e->d_name, 0);
+    closedir(d);
+    snprintf(buf, sizeof buf, "%s/%s", fx->dir, name);
+    return buf;
+}
+
+/* What the progress callback does: once the phase `when` is reported, it
+ * writes PRECIOUS to `path` (once). */
+typedef struct intruder {
+    const char *when;
+    const char *path;
+    bool done;
+} intruder;
+
+static void intrude(void *user, const char *phase, double fraction)
+{
+    (void)fraction;
+    intruder *in = user;
+    if (in->done || strcmp(phase, in->when) != 0)
+        return;
+    FILE *f = fopen(in->path, "wx");
+    if (f != NULL) {
+        fputs(PRECIOUS, f);
+        fclose(f);
+    }
+    in->done = true;
+}
+
+static void assert_precious(const char *path)
+{
+    char buf[128] = "";
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    assert_string_equal(buf, PRECIOUS);
+}
+
+/* Only the named files are in the output directory: no temporary file. */
+static void assert_only(const fixture *fx, const char *name)
+{
+    DIR *d = opendir(fx->dir);
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (strcmp(e->d_name, name) != 0)
+            fail_msg("left behind in %s: %s", fx->dir, e->d_name);
+    }
+    closedir(d);
+}
+
+static void assert_refused(const fixture *fx, stapel_status st, const char *path)
+{
+    if (st != STAPEL_EEXISTS)
+        fail_msg("status %d (%s), want STAPEL_EEXISTS", st, stapel_ctx_message(fx->ctx));
+    const char *msg = stapel_ctx_message(fx->ctx);
+    if (strstr(msg, path) == NULL || strstr(msg, "--overwrite") == NULL)
+        fail_msg("message '%s' names neither '%s' nor --overwrite", msg, path);
+    assert_precious(path);
+}
+
+/* stapel_stack_write (also stapel merge's writer): the file appears while
+ * the faces are written. */
+static void test_write_target_appearing_is_kept(void **state)
+{
+    fixture *fx = *state;
+    const char *path = out_path(fx, "appears.gpkg");
+    intruder in = {"writing", path, false};
+    stapel_ctx_set_progress(fx->ctx, intrude, &in);
+    stapel_status st = stapel_stack_write(fx->ctx, fx->stack, path, 0);
+    stapel_ctx_set_progress(fx->ctx, NULL, NULL);
+    assert_true(in.done);
+    assert_refused(fx, st, path);
+    assert_only(fx, "appears.gpkg");
+    unlink(path);
+}
+
+/* stapel_stack_build_write (stapel stack): the file appears while the
+ * summaries are computed, after the output was opened. */
+static void test_write_build_write_target_appearing_is_kept(void **state)
+{
+    fixture *fx = *state;
+    const char *path = out_path(fx, "appears2.gpkg");
+    intruder in = {"summary", path, false};
+    stapel_ctx_set_progress(fx->ctx, intrude, &in);
+    stapel_stack *s = NULL;
+    stapel_status st = stapel_stack_build_write(fx->ctx, &s, fx->job, path, 0);
+    stapel_ctx_set_progress(fx->ctx, NULL, NULL);
+    assert_true(in.done);
+    assert_null(s);
+    assert_refused(fx, st, path);
+    assert_only(fx, "appears2.gpkg");
+    unlink(path);
+}
+
+/* With overwrite the file that appeared is replaced by the GeoPackage. */
+static void test_write_overwrite_replaces_appearing_target(void **state)
+{
+    fixture *fx = *state;
+    const char *path = out_path(fx, "replaced.gpkg");
+    intruder in = {"writing", path, false};
+    stapel_ctx_set_progress(fx->ctx, intrude, &in);
+    stapel_status st = stapel_stack_write(fx->ctx, fx->stack, path, STAPEL_WRITE_OVERWRITE);
+    stapel_ctx_set_progress(fx->ctx, NULL, NULL);
+    assert_true(in.done);
+    if (st != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(fx->ctx));
+    char head[16] = "";
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fread(head, 1, sizeof head, f), sizeof head);
+    fclose(f);
+    assert_memory_equal(head, "SQLite format 3", 16);
+    assert_only(fx, "replaced.gpkg");
+    unlink(path);
+}
+
+/* Without an intruder the output appears as before. */
+static void test_write_free_target_is_written(void **state)
+{
+    fixture *fx = *state;
+    const char *path = out_path(fx, "free.gpkg");
+    if (stapel_stack_write(fx->ctx, fx->stack, path, 0) != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(fx->ctx));
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_true(sb.st_size > 1000);
+    assert_only(fx, "free.gpkg");
+    /* and now that it exists, it is refused before any work */
+    assert_int_equal(stapel_stack_write(fx->ctx, fx->stack, path, 0), STAPEL_EEXISTS);
+    unlink(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_write_target_appearing_is_kept),
+        cmocka_unit_test(test_write_build_write_target_appearing_is_kept),
+        cmocka_unit_test(test_write_overwrite_replaces_appearing_target),
+        cmocka_unit_test(test_write_free_target_is_written),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
