@@ -388,8 +388,8 @@ stapel_status stapel__rtree_bulk(stapel_ctx *ctx, sqlite3 *db, const char *path,
         goto sqlfail;
     goto done;
 sqlfail:
-    st = stapel__fail(ctx, STAPEL_EIO, "%s: cannot write the spatial index of %s: %s", path,
-                      table, sqlite3_errmsg(db));
+    st = stapel__fail(ctx, STAPEL_EIO, "cannot write '%s': %s (trying to write the spatial index "
+                      "of %s)", path, sqlite3_errmsg(db), table);
 done:
     sqlite3_finalize(ins_node);
     sqlite3_finalize(rowids.batch);

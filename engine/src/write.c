@@ -32,6 +32,7 @@ typedef struct writer {
     stapel_ctx *ctx;
     GEOSWKBWriter *wkb;
     const char *tmp;
+    const char *out; /* the output as the user named it: messages name this */
     stapel__rtree_box *boxes; /* of the layer being filled, for its spatial index */
     size_t n_boxes;
     atomic_size_t *written; /* stack rows written so far, for progress */
@@ -68,8 +69,8 @@ static stapel_status add_feature(writer *w, OGRLayerH l, OGRFeatureH feat, const
     OGRErr err = OGR_L_CreateFeature(l, feat);
     OGR_F_Destroy(feat);
     if (err != OGRERR_NONE)
-        return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write %s: %s", w->tmp, what,
-                            stapel__gdal_error("unknown error"));
+        return stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to write %s)",
+                            w->out, stapel__gdal_error("unknown error"), what);
     return STAPEL_OK;
 }
 
@@ -84,8 +85,8 @@ static stapel_status create_layer(writer *w, GDALDatasetH ds, OGRSpatialReferenc
                     index ? NULL : "SPATIAL_INDEX=NO", NULL};
     *out = GDALDatasetCreateLayer(ds, name, srs, wkbMultiPolygon, opts);
     if (*out == NULL)
-        return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot create layer %s: %s", w->tmp, name,
-                            stapel__gdal_error("unknown error"));
+        return stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to create layer %s)",
+                            w->out, stapel__gdal_error("unknown error"), name);
     return STAPEL_OK;
 }
 
@@ -97,8 +98,8 @@ static stapel_status add_field(writer *w, OGRLayerH l, const char *name, OGRFiel
     OGRErr err = OGR_L_CreateField(l, fd, 1);
     OGR_Fld_Destroy(fd);
     if (err != OGRERR_NONE)
-        return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot create field %s: %s", w->tmp, name,
-                            stapel__gdal_error("unknown error"));
+        return stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to create field %s)",
+                            w->out, stapel__gdal_error("unknown error"), name);
     return STAPEL_OK;
 }
 
@@ -106,11 +107,11 @@ static stapel_status add_field(writer *w, OGRLayerH l, const char *name, OGRFiel
 static stapel_status commit(writer *w, GDALDatasetH ds, bool reopen)
 {
     if (GDALDatasetCommitTransaction(ds) != OGRERR_NONE)
-        return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot commit: %s", w->tmp,
+        return stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s", w->out,
                             stapel__gdal_error("unknown error"));
     if (reopen && GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
-        return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot start a transaction: %s", w->tmp,
-                            stapel__gdal_error("unknown error"));
+        return stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to start a transaction)",
+                            w->out, stapel__gdal_error("unknown error"));
     return STAPEL_OK;
 }
 
@@ -275,8 +276,8 @@ static bool rings_blob(bytes *b, stapel__rings f, double grid, int32_t srs_id, d
 
 static stapel_status sql_fail(writer *w, sqlite3 *db, const char *what)
 {
-    return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot %s: %s", w->tmp, what,
-                        db != NULL ? sqlite3_errmsg(db) : "out of memory");
+    return stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to %s)", w->out,
+                        db != NULL ? sqlite3_errmsg(db) : "out of memory", what);
 }
 
 /* The triggers GDAL put on the stack table (feature count), to be dropped
@@ -470,8 +471,8 @@ static stapel_status write_chunk(writer *w, sqlite3 *db, const stapel_stack *s,
         int rc = sqlite3_step(q);
         sqlite3_reset(q);
         if (rc != SQLITE_DONE)
-            return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write faces %zu to %zu: %s",
-                                w->tmp, c->first + r0 + 1, c->first + r, sqlite3_errmsg(db));
+            return stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to write faces %zu to %zu)",
+                                w->out, sqlite3_errmsg(db), c->first + r0 + 1, c->first + r);
     }
     return STAPEL_OK;
 }
@@ -628,7 +629,7 @@ static stapel_status fill_layer(writer *w, const stapel_stack *s, const char *ta
         st = sql_fail(w, db, "record the layer's extent");
     /* GDAL would fill the index row by row; bulk-load it instead. */
     if (st == STAPEL_OK)
-        st = stapel__rtree_bulk(w->ctx, db, w->tmp, table, "geom", "fid", w->boxes, w->n_boxes);
+        st = stapel__rtree_bulk(w->ctx, db, w->out, table, "geom", "fid", w->boxes, w->n_boxes);
     if (st == STAPEL_OK && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         st = sql_fail(w, db, "commit");
 done:
@@ -694,8 +695,8 @@ static stapel_status insert_conflicts(writer *w, sqlite3 *db, const stapel_stack
             sqlite3_bind_null(q, 8);
         sqlite3_bind_double(q, 9, c->area);
         if (sqlite3_step(q) != SQLITE_DONE)
-            st = stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write conflict %lld: %s", w->tmp,
-                              (long long)fid, sqlite3_errmsg(db));
+            st = stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to write conflict %lld)",
+                              w->out, sqlite3_errmsg(db), (long long)fid);
         sqlite3_reset(q);
     }
     sqlite3_finalize(q);
@@ -726,7 +727,8 @@ static stapel_status write_zones(writer *w, GDALDatasetH ds, OGRSpatialReference
     if (st != STAPEL_OK)
         return st;
     if (GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
-        return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot start a transaction", w->tmp);
+        return stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to start a transaction)", w->out,
+                            stapel__gdal_error("unknown error"));
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
     for (size_t i = 0; i < n; i++) {
         const stapel__item *it = &in->items[lo + i];
@@ -767,8 +769,8 @@ static stapel_status create_table(writer *w, GDALDatasetH ds, const char *name,
     char *opts[] = {ident, desc, "FID=fid", NULL};
     *out = GDALDatasetCreateLayer(ds, name, NULL, wkbNone, opts);
     if (*out == NULL)
-        return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot create table %s: %s", w->tmp, name,
-                            stapel__gdal_error("unknown error"));
+        return stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to create table %s)",
+                            w->out, stapel__gdal_error("unknown error"), name);
     return STAPEL_OK;
 }
 
@@ -791,7 +793,8 @@ static stapel_status write_summary(writer *w, GDALDatasetH ds, const stapel_stac
     if (st != STAPEL_OK)
         return st;
     if (GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
-        return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot start a transaction", w->tmp);
+        return stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to start a transaction)", w->out,
+                            stapel__gdal_error("unknown error"));
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
     for (size_t i = 0; i < sm->n_zones; i++) {
         const stapel_zone_row *z = &sm->zones[i];
@@ -807,7 +810,8 @@ static stapel_status write_summary(writer *w, GDALDatasetH ds, const stapel_stac
         OGRErr err = OGR_L_CreateFeature(l, f);
         OGR_F_Destroy(f);
         if (err != OGRERR_NONE)
-            return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write zone_summary", w->tmp);
+            return stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to write zone_summary)",
+                                w->out, stapel__gdal_error("unknown error"));
     }
     st = commit(w, ds, false);
     if (st != STAPEL_OK)
@@ -826,7 +830,8 @@ static stapel_status write_summary(writer *w, GDALDatasetH ds, const stapel_stac
     if (st != STAPEL_OK)
         return st;
     if (GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
-        return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot start a transaction", w->tmp);
+        return stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to start a transaction)", w->out,
+                            stapel__gdal_error("unknown error"));
     defn = OGR_L_GetLayerDefn(l);
     for (size_t i = 0; i < sm->n_themes; i++) {
         const stapel_theme_row *t = &sm->themes[i];
@@ -840,7 +845,8 @@ static stapel_status write_summary(writer *w, GDALDatasetH ds, const stapel_stac
         OGRErr err = OGR_L_CreateFeature(l, f);
         OGR_F_Destroy(f);
         if (err != OGRERR_NONE)
-            return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write zone_theme", w->tmp);
+            return stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to write zone_theme)",
+                                w->out, stapel__gdal_error("unknown error"));
     }
     return commit(w, ds, false);
 }
@@ -858,7 +864,8 @@ static stapel_status write_run_info(writer *w, GDALDatasetH ds, const stapel_sta
     if (st != STAPEL_OK)
         return st;
     if (GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
-        return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot start a transaction", w->tmp);
+        return stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to start a transaction)", w->out,
+                            stapel__gdal_error("unknown error"));
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
     for (size_t i = 0; i < s->rules->n; i++) {
         const stapel__rule *r = &s->rules->rules[i];
@@ -871,7 +878,8 @@ static stapel_status write_run_info(writer *w, GDALDatasetH ds, const stapel_sta
         OGRErr err = OGR_L_CreateFeature(l, f);
         OGR_F_Destroy(f);
         if (err != OGRERR_NONE)
-            return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write the rules", w->tmp);
+            return stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to write the rules)",
+                                w->out, stapel__gdal_error("unknown error"));
     }
     st = commit(w, ds, false);
     if (st != STAPEL_OK)
@@ -887,7 +895,8 @@ static stapel_status write_run_info(writer *w, GDALDatasetH ds, const stapel_sta
     if (st != STAPEL_OK)
         return st;
     if (GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
-        return stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot start a transaction", w->tmp);
+        return stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to start a transaction)", w->out,
+                            stapel__gdal_error("unknown error"));
     defn = OGR_L_GetLayerDefn(l);
     /* The version, what part of the run this is, then the rows that identify
      * the run (s->run; made by the build, copied by a merge). */
@@ -909,7 +918,8 @@ static stapel_status write_run_info(writer *w, GDALDatasetH ds, const stapel_sta
         OGRErr err = OGR_L_CreateFeature(l, f);
         OGR_F_Destroy(f);
         if (err != OGRERR_NONE)
-            st = stapel__fail(w->ctx, STAPEL_EIO, "%s: cannot write run_info", w->tmp);
+            st = stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to write run_info)",
+                              w->out, stapel__gdal_error("unknown error"));
     }
     if (st != STAPEL_OK)
         return st;
@@ -958,6 +968,7 @@ static stapel_status writer_init(writer *w, stapel_ctx *ctx, stapel__out *o)
     memset(w, 0, sizeof *w);
     w->ctx = ctx;
     w->tmp = o->tmp;
+    w->out = o->path;
     w->written = &o->written;
     w->wkb = GEOSWKBWriter_create_r(ctx->geos);
     if (w->wkb == NULL)
@@ -1129,9 +1140,12 @@ stapel_status stapel__out_finish(stapel_ctx *ctx, stapel__out *o, const stapel_s
         st = write_summary(&w, ds, s);
     if (st == STAPEL_OK)
         st = write_run_info(&w, ds, s);
-    if (st == STAPEL_OK)
+    if (st == STAPEL_OK) {
         st = stapel__styles_write(ctx, ds, s->zone_fields[STAPEL_ZONE_PROVINCE],
                                   s->zone_fields[STAPEL_ZONE_NOVEX]);
+        if (st == STAPEL_EIO) /* qml.c's messages name the table, not the file */
+            stapel__wrap(ctx, st, "cannot write '%s'", o->path);
+    }
     if (w.wkb != NULL)
         GEOSWKBWriter_destroy_r(ctx->geos, w.wkb);
     if (st == STAPEL_OK && stapel__cancelled(ctx))
