@@ -280,10 +280,13 @@ static int stack_run(int argc, char **argv)
         case OPT_SHARD: {
             if ((rc = cli_once("stack", "--shard", &shard_arg, optarg)) != EXIT_OK)
                 goto done;
+            /* Digits only: no spaces or signs around either number. */
             int i = 0, n = 0;
-            char end = 0;
-            if (sscanf(optarg, "%d/%d%c", &i, &n, &end) != 2 || n < 1 || i < 1 || i > n) {
-                rc = cli_usage("stack", "--shard needs i/N with 1 <= i <= N, got '%s'", optarg);
+            if (!stapel_shard_parse(optarg, &i, &n)) {
+                rc = cli_usage("stack",
+                               "--shard needs i/N with 1 <= i <= N, two whole numbers without "
+                               "spaces or signs, got '%s'",
+                               optarg);
                 goto done;
             }
             opts.shard_index = i;

@@ -282,10 +282,45 @@ stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, cons
  * --shard i/N", every i once) into one stack: faces cut by shard borders are
  * merged and the conflicts and summaries recomputed. Parts whose run_info
  * differs in any row but shard (docs/FORMAT.md), shards given twice or
- * missing, and shards of older versions are refused with STAPEL_EDATA and a
- * message naming the files. Caller owns *out; free with stapel_stack_free(). */
+ * missing, a shard row that is not i/N with 1 <= i <= N, shards of older
+ * versions and damaged stack rows (no geometry, a claim_ids that is not a
+ * list of claims) are refused with STAPEL_EDATA and a message naming the
+ * files (and the feature). The parts are read one after another, each
+ * closed before the next is opened, so any number of them can be merged.
+ * Progress goes to the progress callback in the phases "reading",
+ * "merging" and "summary"; the stats give their times (seconds_read,
+ * seconds_merge, seconds_summary). Caller owns *out; free with
+ * stapel_stack_free(). */
 stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char *const *parts,
                                  size_t n_parts);
+
+/* One row of a GeoPackage's run_info table (docs/FORMAT.md). */
+typedef struct stapel_run_row {
+    char *key;
+    char *value;
+} stapel_run_row;
+
+/* How the stack in a GeoPackage was made: its run_info table. */
+typedef struct stapel_run_info {
+    size_t n_rows;
+    stapel_run_row *rows; /* in table order */
+    int shard_index;      /* from the shard row: shard i of N; 0 and 0 without one */
+    int shard_count;
+} stapel_run_info;
+
+/* Read the run_info table of a GeoPackage that stapel wrote. A file without
+ * one, and a shard row that is not i/N (digits only, 1 <= i <= N), are
+ * refused with STAPEL_EDATA. Caller owns *out; free with
+ * stapel_run_info_free(). */
+stapel_status stapel_run_info_read(stapel_ctx *ctx, stapel_run_info **out, const char *path);
+
+/* Free a run_info. Accepts NULL. */
+void stapel_run_info_free(stapel_run_info *info);
+
+/* Parse "i/N", each a run of decimal digits with nothing around them (no
+ * spaces, no sign), into *index and *count, with 1 <= i <= N <= INT_MAX.
+ * False (the outputs untouched) for anything else. */
+bool stapel_shard_parse(const char *text, int *index, int *count);
 
 /* Free a stack. Accepts NULL. */
 void stapel_stack_free(stapel_stack *stack);

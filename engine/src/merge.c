@@ -7,24 +7,32 @@
  * attributes (claim ids, province and NOVEX names), merges the seam faces of
  * equal label across shards exactly as a single run merges them across
  * tiles, and recomputes conflicts and summaries. Shards must come from one
- * run: the same N, each index once, and the same run_info apart from the
- * shard row (grid, layers, zones, rules, CRS and tiling: see describe_run in
- * stack.c); the rules table of each part must match its rules_hash. The
- * output keeps the first part's run_info rows, so its layers keep their
- * sources and order.
+ * run: the same N, each index of 1..N once, and the same run_info apart from
+ * the shard row (grid, layers, zones, rules, CRS and tiling: see describe_run
+ * in stack.c); the rules table of each part must match its rules_hash. A
+ * damaged stack row (no polygon, claim_ids not the list stapel writes) is
+ * refused, never merged as a face without claims. The parts are opened one
+ * at a time, so any number of them fits the open-file limit. The output
+ * keeps the first part's run_info rows, so its layers keep their sources and
+ * order. Also stapel_run_info_read, for the tool.
  */
 #include "pipeline.h"
 #include "source.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- reading --------------------------------------------------------------- */
 
+/* A part as its run_info and rules describe it. Its dataset is open only
+ * while it is read (never two at once), so the number of parts is not bound
+ * by the limit on open files. */
 typedef struct part {
     const char *path;
-    GDALDatasetH ds;
     int index, count;
     double grid;
     stapel__kv *rows; /* its run_info, in table order */
@@ -92,6 +100,22 @@ static stapel_status read_rules(stapel_ctx *ctx, GDALDatasetH ds, const char *pa
     return st;
 }
 
+/* The length of v to show in a message: at most about 200 bytes, not
+ * splitting a UTF-8 character. */
+static int shown(const char *v)
+{
+    size_t n = strlen(v);
+    if (n <= 200)
+        return (int)n;
+    n = 200;
+    while (n > 0 && ((unsigned char)v[n] & 0xc0) == 0x80)
+        n--;
+    return (int)n;
+}
+
+/* The arguments of "%.*s%s" for v: its shown part, and "..." if cut. */
+#define SHOWN(v) shown(v), (v), ((size_t)shown(v) < strlen(v) ? "..." : "")
+
 /* The value of the first run_info row named key, or NULL. */
 static const char *run_value(const part *p, const char *key)
 {
@@ -101,40 +125,128 @@ static const char *run_value(const part *p, const char *key)
     return NULL;
 }
 
-static stapel_status read_run_info(stapel_ctx *ctx, part *p)
+bool stapel_shard_parse(const char *text, int *index, int *count)
 {
-    OGRLayerH l = GDALDatasetGetLayerByName(p->ds, "run_info");
+    long v[2] = {0, 0};
+    const char *p = text;
+    for (int k = 0; k < 2; k++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        for (; *p >= '0' && *p <= '9'; p++) {
+            v[k] = 10 * v[k] + (*p - '0');
+            if (v[k] > INT_MAX)
+                return false;
+        }
+        if (*p != (k == 0 ? '/' : '\0'))
+            return false;
+        p++;
+    }
+    if (v[0] < 1 || v[0] > v[1])
+        return false;
+    *index = (int)v[0];
+    *count = (int)v[1];
+    return true;
+}
+
+/* The run_info rows of an open GeoPackage (path names it in messages),
+ * and its shard row as *index of *count (0 and 0 without one). Caller owns
+ * *rows; free with stapel__kv_free(). */
+static stapel_status load_run_info(stapel_ctx *ctx, GDALDatasetH ds, const char *path,
+                                   stapel__kv **rows, size_t *n_rows, int *index, int *count)
+{
+    *rows = NULL;
+    *n_rows = 0;
+    *index = *count = 0;
+    OGRLayerH l = GDALDatasetGetLayerByName(ds, "run_info");
     if (l == NULL)
         return stapel__fail(ctx, STAPEL_EDATA,
-                            "%s: no run_info table; is it written by 'stapel stack --shard'?",
-                            p->path);
+                            "%s: no run_info table; is it written by 'stapel stack'?", path);
+    OGRFeatureDefnH d = OGR_L_GetLayerDefn(l);
+    int i_key = OGR_FD_GetFieldIndex(d, "key"), i_value = OGR_FD_GetFieldIndex(d, "value");
+    if (i_key < 0 || i_value < 0)
+        return stapel__fail(ctx, STAPEL_EDATA,
+                            "%s: the run_info table lacks its key and value fields", path);
     OGRFeatureH f;
-    bool ok = true;
+    stapel_status st = STAPEL_OK;
     OGR_L_ResetReading(l);
-    while (ok && (f = OGR_L_GetNextFeature(l)) != NULL) {
-        const char *k = OGR_F_GetFieldAsString(f, 0), *v = OGR_F_GetFieldAsString(f, 1);
-        if (strcmp(k, "shard") == 0 && sscanf(v, "%d/%d", &p->index, &p->count) != 2)
-            p->index = p->count = 0;
-        if (strcmp(k, "grid") == 0)
-            p->grid = atof(v);
-        ok = stapel__kv_push(&p->rows, &p->n_rows, k, v);
+    while (st == STAPEL_OK && (f = OGR_L_GetNextFeature(l)) != NULL) {
+        const char *k = OGR_F_GetFieldAsString(f, i_key), *v = OGR_F_GetFieldAsString(f, i_value);
+        if (strcmp(k, "shard") == 0 && (*count > 0 || !stapel_shard_parse(v, index, count)))
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s: run_info: shard '%.*s%s' is not i/N with 1 <= i <= N%s; the "
+                              "file is damaged, make the shard again",
+                              path, SHOWN(v), *count > 0 ? " (or is given twice)" : "");
+        else if (!stapel__kv_push(rows, n_rows, k, v))
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
         OGR_F_Destroy(f);
     }
-    if (!ok)
+    if (st != STAPEL_OK) {
+        stapel__kv_free(*rows, *n_rows);
+        *rows = NULL;
+        *n_rows = 0;
+        *index = *count = 0;
+    }
+    return st;
+}
+
+stapel_status stapel_run_info_read(stapel_ctx *ctx, stapel_run_info **out, const char *path)
+{
+    stapel__clear(ctx);
+    *out = NULL;
+    stapel_run_info *ri = calloc(1, sizeof *ri);
+    if (ri == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-    if (p->count <= 0)
-        return stapel__fail(ctx, STAPEL_EDATA,
-                            "%s: not a shard (made without --shard); only shards can be merged",
-                            p->path);
+    stapel__gdal_push(ctx);
+    GDALDatasetH ds = NULL;
+    stapel_status st = stapel__dataset_open(ctx, &ds, path);
+    if (st == STAPEL_OK)
+        st = load_run_info(ctx, ds, path, &ri->rows, &ri->n_rows, &ri->shard_index,
+                           &ri->shard_count);
+    if (ds != NULL)
+        GDALClose(ds);
+    stapel__gdal_pop();
+    if (st != STAPEL_OK) {
+        free(ri);
+        return st;
+    }
+    *out = ri;
+    return STAPEL_OK;
+}
+
+void stapel_run_info_free(stapel_run_info *info)
+{
+    if (info == NULL)
+        return;
+    stapel__kv_free(info->rows, info->n_rows);
+    free(info);
+}
+
+/* A part's run_info and rules, read with its dataset open only meanwhile. */
+static stapel_status read_part(stapel_ctx *ctx, part *p)
+{
+    GDALDatasetH ds = NULL;
+    stapel_status st = stapel__dataset_open(ctx, &ds, p->path);
+    if (st != STAPEL_OK)
+        return st;
+    st = load_run_info(ctx, ds, p->path, &p->rows, &p->n_rows, &p->index, &p->count);
+    if (st == STAPEL_OK && p->count <= 0)
+        st = stapel__fail(ctx, STAPEL_EDATA,
+                          "%s: not a shard (made without --shard); only shards can be merged",
+                          p->path);
     /* Shards of older versions record too little to tell their run. */
-    const char *hash = run_value(p, "rules_hash");
-    if (run_value(p, "tiling") == NULL || hash == NULL)
-        return stapel__fail(ctx, STAPEL_EDATA,
-                            "%s: made by an older stapel, whose run_info (no tiling and "
-                            "rules_hash rows) cannot tell which run a shard belongs to; make "
-                            "all shards again with stapel %s",
-                            p->path, STAPEL_VERSION);
-    stapel_status st = read_rules(ctx, p->ds, p->path, &p->rules);
+    const char *hash = st == STAPEL_OK ? run_value(p, "rules_hash") : NULL;
+    if (st == STAPEL_OK && (run_value(p, "tiling") == NULL || hash == NULL))
+        st = stapel__fail(ctx, STAPEL_EDATA,
+                          "%s: made by an older stapel, whose run_info (no tiling and "
+                          "rules_hash rows) cannot tell which run a shard belongs to; make "
+                          "all shards again with stapel %s",
+                          p->path, STAPEL_VERSION);
+    const char *grid = st == STAPEL_OK ? run_value(p, "grid") : NULL;
+    if (grid != NULL)
+        p->grid = atof(grid);
+    if (st == STAPEL_OK)
+        st = read_rules(ctx, ds, p->path, &p->rules);
+    GDALClose(ds);
     if (st != STAPEL_OK)
         return st;
     char mine[32];
@@ -152,22 +264,6 @@ static bool per_part(const char *key)
 {
     return strcmp(key, "shard") == 0 || strcmp(key, "merged") == 0;
 }
-
-/* The length of v to show in a message: at most about 200 bytes, not
- * splitting a UTF-8 character. */
-static int shown(const char *v)
-{
-    size_t n = strlen(v);
-    if (n <= 200)
-        return (int)n;
-    n = 200;
-    while (n > 0 && ((unsigned char)v[n] & 0xc0) == 0x80)
-        n--;
-    return (int)n;
-}
-
-/* The arguments of "%.*s%s" for v: its shown part, and "..." if cut. */
-#define SHOWN(v) shown(v), (v), ((size_t)shown(v) < strlen(v) ? "..." : "")
 
 /* The index of the n-th run_info row named key in p (n from 0), or SIZE_MAX. */
 static size_t nth_row(const part *p, const char *key, size_t n)
@@ -196,12 +292,18 @@ static stapel_status key_differs(stapel_ctx *ctx, const part *a, const part *b, 
                                 "%s is not from the same run as %s: it has %s row '%.*s%s', "
                                 "which %s does not have",
                                 b->path, a->path, key, SHOWN(b->rows[j].value), a->path);
+        /* The tiling follows from the claims read and --tile-vertices: with
+         * the same options, the inputs changed between the shards. */
+        bool tiling = strcmp(key, "tiles") == 0 || strcmp(key, "tiling") == 0;
         if (strcmp(a->rows[i].value, b->rows[j].value) != 0)
             return stapel__fail(ctx, STAPEL_EDATA,
                                 "%s is not from the same run as %s: %s '%.*s%s' where %s has "
-                                "'%.*s%s'",
+                                "'%.*s%s'%s",
                                 b->path, a->path, key, SHOWN(b->rows[j].value), a->path,
-                                SHOWN(a->rows[i].value));
+                                SHOWN(a->rows[i].value),
+                                tiling ? "; the shards were made from different input data or "
+                                         "--tile-vertices"
+                                       : "");
     }
 }
 
@@ -346,8 +448,8 @@ static stapel_status zone_ids(merger *m, int kind, const char *names, ids_buf *i
             return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
         if (added || v == UINT32_MAX - 1)
             return stapel__fail(m->ctx, STAPEL_EDATA,
-                                "%s: stack feature %lld names zone '%s', which its zone layer "
-                                "does not hold",
+                                "%s: layer stack: feature %lld names zone '%s', which its zone "
+                                "layer does not hold",
                                 path, fid, tok);
         if (!ids_push(ids, ZONE_BIT | v))
             return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
@@ -364,18 +466,58 @@ static uint32_t nth_layer(const stapel_stack *s, const char *theme, unsigned nth
     return UINT32_MAX;
 }
 
+static const char *skip_spaces(const char *p)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    return p;
+}
+
+/* Whether [p, end) is a feature id as stapel writes it: a 64-bit integer
+ * in decimal, without sign or leading zero but for a minus. */
+static bool is_fid(const char *p, const char *end)
+{
+    const char *digits = p < end && *p == '-' ? p + 1 : p;
+    if (digits == end || end - digits > 19 || (*digits == '0' && end - digits > 1))
+        return false;
+    for (const char *d = digits; d < end; d++)
+        if (*d < '0' || *d > '9')
+            return false;
+    errno = 0;
+    (void)strtoll(p, NULL, 10); /* stops at the closing quote */
+    return errno != ERANGE;
+}
+
+/* A damaged claim_ids value of feature fid: refused, as the face it
+ * belongs to would lose its claims. */
+static stapel_status bad_ids(merger *m, const char *path, long long fid, const char *json,
+                             const char *why)
+{
+    return stapel__fail(m->ctx, STAPEL_EDATA,
+                        "%s: layer stack: feature %lld: claim_ids '%.*s%s' %s; the part is "
+                        "damaged, make the shard again",
+                        path, fid, SHOWN(json), why);
+}
+
 /* Claim ids from the JSON list of "theme:fid" (or "theme[k]:fid") strings
- * stapel writes. */
+ * that stapel writes. Anything else (not such a list, an empty list, a
+ * claim named twice) is refused: every face of a stack has a claim. */
 static stapel_status claim_ids(merger *m, const char *json, ids_buf *ids, const char *path,
                                long long fid)
 {
-    const char *p = json;
-    while ((p = strchr(p, '"')) != NULL) {
-        const char *q = strchr(p + 1, '"');
+    const char *p = skip_spaces(json);
+    if (*p != '[')
+        return bad_ids(m, path, fid, json, "is not a JSON list of claim ids");
+    p = skip_spaces(p + 1);
+    if (*p == ']')
+        return bad_ids(m, path, fid, json, "lists no claims");
+    size_t first = ids->n;
+    for (;;) {
+        const char *q = *p == '"' ? strchr(p + 1, '"') : NULL;
         const char *colon = q != NULL ? memchr(p + 1, ':', (size_t)(q - p - 1)) : NULL;
-        if (q == NULL || colon == NULL || q - p > 512)
-            return stapel__fail(m->ctx, STAPEL_EDATA, "%s: stack feature %lld: bad claim_ids",
-                                path, fid);
+        if (q == NULL || colon == NULL || colon == p + 1 || q - p > 512 ||
+            memchr(p + 1, '\\', (size_t)(q - p - 1)) != NULL || !is_fid(colon + 1, q))
+            return bad_ids(m, path, fid, json, "is not a JSON list of claim ids");
         char id[520], theme[520];
         memcpy(id, p + 1, (size_t)(q - p - 1));
         id[q - p - 1] = '\0';
@@ -386,9 +528,11 @@ static stapel_status claim_ids(merger *m, const char *json, ids_buf *ids, const 
         char *bracket = strchr(theme, '[');
         if (bracket != NULL) {
             char end = '\0';
-            if (sscanf(bracket, "[%u%c", &nth, &end) != 2 || end != ']' || nth < 2)
+            if (sscanf(bracket, "[%u%c", &nth, &end) != 2 || end != ']' || nth < 2 ||
+                strchr(bracket, ']')[1] != '\0')
                 return stapel__fail(m->ctx, STAPEL_EDATA,
-                                    "%s: stack feature %lld: bad claim id '%s'", path, fid, id);
+                                    "%s: layer stack: feature %lld: bad claim id '%s'", path, fid,
+                                    id);
             *bracket = '\0';
         }
         bool added;
@@ -399,8 +543,8 @@ static stapel_status claim_ids(merger *m, const char *json, ids_buf *ids, const 
             t = nth_layer(m->s, theme, nth);
         if (added || t >= UINT32_MAX - 1)
             return stapel__fail(m->ctx, STAPEL_EDATA,
-                                "%s: stack feature %lld has a claim '%s' of a layer that its "
-                                "run_info does not list",
+                                "%s: layer stack: feature %lld has a claim '%s' of a layer that "
+                                "its run_info does not list",
                                 path, fid, id);
         uint32_t c = stapel__strmap_get(&m->claims, id, (uint32_t)m->n_claims, &added);
         if (c == UINT32_MAX)
@@ -419,32 +563,52 @@ static stapel_status claim_ids(merger *m, const char *json, ids_buf *ids, const 
             it->group = t;
             it->fid = atoll(colon + 1);
         }
+        for (size_t k = first; k < ids->n; k++)
+            if (ids->v[k] == c)
+                return stapel__fail(m->ctx, STAPEL_EDATA,
+                                    "%s: layer stack: feature %lld: claim_ids names '%s' twice; "
+                                    "the part is damaged, make the shard again",
+                                    path, fid, id);
         if (!ids_push(ids, c))
             return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
-        p = q + 1;
+        p = skip_spaces(q + 1);
+        if (*p == ',') {
+            p = skip_spaces(p + 1);
+            continue;
+        }
+        if (*p == ']' && *skip_spaces(p + 1) == '\0')
+            return STAPEL_OK;
+        return bad_ids(m, path, fid, json, "is not a JSON list of claim ids");
     }
-    return STAPEL_OK;
 }
 
-static stapel_status read_faces(merger *m, const part *p, stapel__face_list *list)
+/* The faces of part p (the parts_done-th of n_parts read), its dataset
+ * open only meanwhile. */
+static stapel_status read_faces(merger *m, const part *p, size_t parts_done, size_t n_parts,
+                                stapel__face_list *list)
 {
-    OGRLayerH l = GDALDatasetGetLayerByName(p->ds, "stack");
+    GDALDatasetH ds = NULL;
+    stapel_status st = stapel__dataset_open(m->ctx, &ds, p->path);
+    if (st != STAPEL_OK)
+        return st;
+    OGRLayerH l = GDALDatasetGetLayerByName(ds, "stack");
+    OGRFeatureDefnH d = l != NULL ? OGR_L_GetLayerDefn(l) : NULL;
+    int i_ids = d != NULL ? OGR_FD_GetFieldIndex(d, "claim_ids") : -1;
+    int i_prov = d != NULL ? OGR_FD_GetFieldIndex(d, "province") : -1;
+    int i_nov = d != NULL ? OGR_FD_GetFieldIndex(d, "novex") : -1;
+    int i_seam = d != NULL ? OGR_FD_GetFieldIndex(d, "seam") : -1;
+    int64_t n = l != NULL ? OGR_L_GetFeatureCount(l, 1) : 0;
     if (l == NULL)
-        return stapel__fail(m->ctx, STAPEL_EDATA, "%s: no stack layer", p->path);
-    OGRFeatureDefnH d = OGR_L_GetLayerDefn(l);
-    int i_ids = OGR_FD_GetFieldIndex(d, "claim_ids"), i_prov = OGR_FD_GetFieldIndex(d, "province");
-    int i_nov = OGR_FD_GetFieldIndex(d, "novex"), i_seam = OGR_FD_GetFieldIndex(d, "seam");
-    if (i_ids < 0 || i_prov < 0 || i_nov < 0 || i_seam < 0)
-        return stapel__fail(m->ctx, STAPEL_EDATA, "%s: the stack layer lacks %s", p->path,
-                            i_seam < 0 ? "the seam field of a shard" : "stapel's fields");
-    int64_t n = OGR_L_GetFeatureCount(l, 1);
-    list->faces = calloc((size_t)(n > 0 ? n : 1), sizeof *list->faces);
-    if (list->faces == NULL)
-        return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
-    stapel_status st = STAPEL_OK;
+        st = stapel__fail(m->ctx, STAPEL_EDATA, "%s: no stack layer", p->path);
+    else if (i_ids < 0 || i_prov < 0 || i_nov < 0 || i_seam < 0)
+        st = stapel__fail(m->ctx, STAPEL_EDATA, "%s: the stack layer lacks %s", p->path,
+                          i_seam < 0 ? "the seam field of a shard" : "stapel's fields");
+    else if ((list->faces = calloc((size_t)(n > 0 ? n : 1), sizeof *list->faces)) == NULL)
+        st = stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
     OGRFeatureH f;
     ids_buf ids = {0};
-    OGR_L_ResetReading(l);
+    if (st == STAPEL_OK)
+        OGR_L_ResetReading(l);
     while (st == STAPEL_OK && list->n < (size_t)n && (f = OGR_L_GetNextFeature(l)) != NULL) {
         long long fid = (long long)OGR_F_GetFID(f);
         stapel__face *face = &list->faces[list->n];
@@ -475,10 +639,17 @@ static stapel_status read_faces(merger *m, const part *p, stapel__face_list *lis
         }
         list->n++; /* counted even on failure, so the list frees it */
         OGR_F_Destroy(f);
-        if ((list->n & 1023) == 0 && stapel__cancelled(m->ctx))
-            st = stapel__fail(m->ctx, STAPEL_ECANCELLED, "cancelled while reading %s", p->path);
+        if ((list->n & 1023) == 0) {
+            if (stapel__cancelled(m->ctx))
+                st = stapel__fail(m->ctx, STAPEL_ECANCELLED, "cancelled while reading %s",
+                                  p->path);
+            stapel__progress(m->ctx, "reading",
+                             ((double)parts_done + (double)list->n / (double)n) /
+                                 (double)n_parts);
+        }
     }
     free(ids.v);
+    GDALClose(ds);
     return st;
 }
 
@@ -491,6 +662,40 @@ static int cmp_u32(const void *a, const void *b)
 static int cmp_part(const void *a, const void *b)
 {
     return ((const part *)a)->index - ((const part *)b)->index;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The shards must be exactly 1..N. Each index is within 1..N (read_part)
+ * and none is given twice (checked before), so the missing ones are the
+ * gaps between the sorted indexes; the message lists the first few. */
+static stapel_status check_complete(stapel_ctx *ctx, const part *parts, size_t n_parts)
+{
+    int count = parts[0].count;
+    if (n_parts >= (size_t)count)
+        return STAPEL_OK;
+    size_t missing = (size_t)count - n_parts, listed = 0, k = 0;
+    stapel__buf b = {0};
+    for (int want = 1; want <= count && listed < 10; want++) {
+        if (k < n_parts && parts[k].index == want) {
+            k++;
+            continue;
+        }
+        stapel__buf_printf(&b, "%s%d/%d", listed > 0 ? ", " : "", want, count);
+        listed++;
+    }
+    if (missing > listed)
+        stapel__buf_printf(&b, " and %zu more (%zu missing in all)", missing - listed, missing);
+    stapel_status st =
+        stapel__fail(ctx, STAPEL_EDATA, "missing shard%s %s: all %d are needed",
+                     missing > 1 ? "s" : "", b.data != NULL ? b.data : "", count);
+    stapel__buf_free(&b);
+    return st;
 }
 
 stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char *const *paths,
@@ -515,11 +720,15 @@ stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char
     s->geos = GEOS_init_r();
     s->merged = true;
     stapel__gdal_push(ctx);
+    double t0 = now();
+    stapel__progress(ctx, "reading", 0.0);
+    /* First what each part is (run_info, rules), so that parts of other
+     * runs are refused before any face is read. */
     for (size_t i = 0; i < n_paths && st == STAPEL_OK; i++) {
         parts[i].path = paths[i];
-        st = stapel__dataset_open(ctx, &parts[i].ds, paths[i]);
-        if (st == STAPEL_OK)
-            st = read_run_info(ctx, &parts[i]);
+        st = read_part(ctx, &parts[i]);
+        if (st == STAPEL_OK && stapel__cancelled(ctx))
+            st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while reading %s", paths[i]);
     }
     if (st != STAPEL_OK)
         goto done;
@@ -535,21 +744,8 @@ stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char
         else if (i > 0)
             st = same_run(ctx, &parts[0], &parts[i]);
     }
-    if (st == STAPEL_OK && (int)n_paths != count) {
-        stapel__buf b = {0};
-        size_t k = 0;
-        for (int want = 1; want <= count; want++) {
-            if (k < n_paths && parts[k].index == want) {
-                k++;
-                continue;
-            }
-            stapel__buf_printf(&b, "%s%d/%d", b.len > 0 ? ", " : "", want, count);
-        }
-        st = stapel__fail(ctx, STAPEL_EDATA, "missing shard%s %s: all %d are needed",
-                          n_paths + 1 < (size_t)count ? "s" : "", b.data != NULL ? b.data : "",
-                          count);
-        stapel__buf_free(&b);
-    }
+    if (st == STAPEL_OK)
+        st = check_complete(ctx, parts, n_paths);
     if (st != STAPEL_OK)
         goto done;
 
@@ -569,27 +765,32 @@ stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char
     s->in.grid = parts[0].grid > 0 ? parts[0].grid : 0.001;
     s->rules = parts[0].rules;
     parts[0].rules = NULL;
-    OGRLayerH sl = GDALDatasetGetLayerByName(parts[0].ds, "stack");
+    GDALDatasetH ds0 = NULL;
+    st = stapel__dataset_open(ctx, &ds0, parts[0].path);
+    if (st != STAPEL_OK)
+        goto done;
+    OGRLayerH sl = GDALDatasetGetLayerByName(ds0, "stack");
     OGRSpatialReferenceH srs = sl != NULL ? OGR_L_GetSpatialRef(sl) : NULL;
     char *wkt = NULL;
-    if (srs == NULL || OSRExportToWkt(srs, &wkt) != OGRERR_NONE) {
+    if (srs == NULL || OSRExportToWkt(srs, &wkt) != OGRERR_NONE)
         st = stapel__fail(ctx, STAPEL_ECRS, "%s: the stack layer has no CRS", parts[0].path);
-        CPLFree(wkt);
-        goto done;
-    }
-    s->in.crs_wkt = stapel__strdup(wkt);
+    else if ((s->in.crs_wkt = stapel__strdup(wkt)) == NULL)
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     CPLFree(wkt);
-    st = read_zones(&m, parts[0].ds, parts[0].path, STAPEL_ZONE_PROVINCE);
+    if (st == STAPEL_OK)
+        st = read_zones(&m, ds0, parts[0].path, STAPEL_ZONE_PROVINCE);
     m.n_prov = m.n_zone_items;
     if (st == STAPEL_OK)
-        st = read_zones(&m, parts[0].ds, parts[0].path, STAPEL_ZONE_NOVEX);
+        st = read_zones(&m, ds0, parts[0].path, STAPEL_ZONE_NOVEX);
+    GDALClose(ds0);
     for (size_t i = 0; i < n_paths && st == STAPEL_OK; i++) {
         stapel__progress(ctx, "reading", (double)i / (double)n_paths);
-        st = read_faces(&m, &parts[i], &lists[i]);
+        st = read_faces(&m, &parts[i], i, n_paths, &lists[i]);
     }
     if (st != STAPEL_OK)
         goto done;
     stapel__progress(ctx, "reading", 1.0);
+    s->stats.seconds_read = now() - t0;
 
     /* Items: claims, then provinces, then NOVEX areas; zone ids move past
      * the claims now that their number is known. */
@@ -619,11 +820,15 @@ stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char
             qsort(f->ids, f->n_ids, sizeof *f->ids, cmp_u32);
         }
     }
+    t0 = now();
     st = stapel__stack_themes(ctx, s);
     if (st == STAPEL_OK)
         st = stapel__stack_assemble(ctx, s, n_paths, lists);
+    s->stats.seconds_merge = now() - t0;
+    t0 = now();
     if (st == STAPEL_OK)
         st = stapel__summarize(ctx, s);
+    s->stats.seconds_summary = now() - t0;
     if (st != STAPEL_OK)
         goto done;
     s->stats.n_faces = (int64_t)s->n_faces;
@@ -631,8 +836,6 @@ stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char
 done:
     for (size_t i = 0; i < n_paths; i++) {
         stapel__faces_free(lists[i].faces, lists[i].n);
-        if (parts[i].ds != NULL)
-            GDALClose(parts[i].ds);
         stapel__kv_free(parts[i].rows, parts[i].n_rows);
         stapel_rules_free(parts[i].rules);
     }

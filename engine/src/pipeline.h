@@ -206,10 +206,8 @@ typedef struct stapel__conflict {
     double area;
 } stapel__conflict;
 
-/* A row of the run_info table. */
-typedef struct stapel__kv {
-    char *key, *value;
-} stapel__kv;
+/* A row of the run_info table (the public stapel_run_row). */
+typedef stapel_run_row stapel__kv;
 
 /* Append a row with copies of key and value to *rows (*n of them); false
  * when out of memory. */

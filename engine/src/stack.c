@@ -1196,6 +1196,16 @@ static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stap
     if (st != STAPEL_OK)
         goto done;
     s->stats.n_tiles = (int64_t)tl.n_tiles;
+    /* Shard i takes tiles i-1, i-1+N, ...: beyond the tile count it gets
+     * none, and its part is empty. (No tiles at all: the layers are empty,
+     * and have said so.) */
+    if (job->opts.shard_count > 0 && tl.n_tiles > 0 &&
+        (size_t)job->opts.shard_index > tl.n_tiles)
+        stapel__log(ctx, STAPEL_LOG_WARN,
+                    "shard %d/%d holds no tiles: the run has %zu tile%s; use at most %zu "
+                    "shard%s or a smaller --tile-vertices",
+                    job->opts.shard_index, job->opts.shard_count, tl.n_tiles,
+                    tl.n_tiles == 1 ? "" : "s", tl.n_tiles, tl.n_tiles == 1 ? "" : "s");
     st = describe_run(ctx, s, job, &tl);
     if (st != STAPEL_OK)
         goto done;

@@ -1,0 +1,155 @@
+/*
+ * test_merge.c - the shards of a run and their merge: parsing "i/N", reading
+ * a GeoPackage's run_info, and the merge's refusals that the CLI cases do not
+ * reach (a cancelled merge).
+ */
+#include "stapel.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#define NATURE STAPEL_TESTDATA "/demo/nature.shp"
+
+static int setup_ctx(void **state)
+{
+    stapel_ctx *ctx = NULL;
+    if (stapel_ctx_new(&ctx) != STAPEL_OK)
+        return -1;
+    *state = ctx;
+    return 0;
+}
+
+static int teardown_ctx(void **state)
+{
+    stapel_ctx_free(*state);
+    return 0;
+}
+
+/* A stack of the demo's nature layer at path: shard i of n, or the whole run
+ * for n 0. */
+static void write_stack(stapel_ctx *ctx, const char *path, int i, int n)
+{
+    stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
+    o.threads = 1;
+    o.tile_vertices = 200;
+    o.shard_index = i;
+    o.shard_count = n;
+    stapel_job *job = NULL;
+    assert_int_equal(stapel_job_new(ctx, &job, &o), STAPEL_OK);
+    assert_int_equal(stapel_job_add_layer(ctx, job, "nature", NATURE, NULL), STAPEL_OK);
+    stapel_stack *s = NULL;
+    assert_int_equal(stapel_stack_build_write(ctx, &s, job, path, STAPEL_WRITE_OVERWRITE),
+                     STAPEL_OK);
+    stapel_stack_free(s);
+    stapel_job_free(job);
+}
+
+static void test_merge_shard_parse(void **state)
+{
+    (void)state;
+    int i = -7, n = -7;
+    assert_true(stapel_shard_parse("1/4", &i, &n));
+    assert_int_equal(i, 1);
+    assert_int_equal(n, 4);
+    assert_true(stapel_shard_parse("4/4", &i, &n));
+    assert_int_equal(i, 4);
+    assert_true(stapel_shard_parse("01/04", &i, &n)); /* leading zeros are digits */
+    assert_int_equal(i, 1);
+    assert_int_equal(n, 4);
+    assert_true(stapel_shard_parse("2147483647/2147483647", &i, &n));
+    assert_int_equal(n, 2147483647);
+    /* Spaces, signs, anything around the numbers, and i outside 1..N. */
+    const char *bad[] = {" 1/4", "1/4 ", "1 /4", "1/ 4", "+1/4", "1/+4", "-1/4", "1/-4",
+                         "0/4", "5/4", "0/0", "1/0", "1", "1/", "/4", "", "1/4/5", "1/4x",
+                         "a/b", "1.0/4", "2147483648/2147483648", "1/99999999999999999999"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        i = n = -7;
+        if (stapel_shard_parse(bad[k], &i, &n))
+            fail_msg("'%s' was taken as %d/%d", bad[k], i, n);
+        assert_int_equal(i, -7); /* untouched */
+        assert_int_equal(n, -7);
+    }
+}
+
+static void test_merge_run_info_read(void **state)
+{
+    stapel_ctx *ctx = *state;
+    const char *shard = STAPEL_TEST_SCRATCH "/merge_shard2of3.gpkg";
+    const char *whole = STAPEL_TEST_SCRATCH "/merge_whole.gpkg";
+    write_stack(ctx, shard, 2, 3);
+    write_stack(ctx, whole, 0, 0);
+
+    stapel_run_info *ri = NULL;
+    assert_int_equal(stapel_run_info_read(ctx, &ri, shard), STAPEL_OK);
+    assert_int_equal(ri->shard_index, 2);
+    assert_int_equal(ri->shard_count, 3);
+    bool layer = false, shard_row = false;
+    for (size_t k = 0; k < ri->n_rows; k++) {
+        layer = layer || (strcmp(ri->rows[k].key, "layer") == 0 &&
+                          strcmp(ri->rows[k].value, "nature=" NATURE) == 0);
+        shard_row = shard_row || (strcmp(ri->rows[k].key, "shard") == 0 &&
+                                  strcmp(ri->rows[k].value, "2/3") == 0);
+    }
+    assert_true(layer);
+    assert_true(shard_row);
+    stapel_run_info_free(ri);
+
+    ri = NULL;
+    assert_int_equal(stapel_run_info_read(ctx, &ri, whole), STAPEL_OK);
+    assert_int_equal(ri->shard_index, 0);
+    assert_int_equal(ri->shard_count, 0);
+    assert_true(ri->n_rows > 0);
+    stapel_run_info_free(ri);
+
+    ri = (stapel_run_info *)&ri;
+    assert_int_equal(stapel_run_info_read(ctx, &ri, STAPEL_TEST_SCRATCH "/merge_none.gpkg"),
+                     STAPEL_EIO);
+    assert_null(ri);
+    assert_non_null(strstr(stapel_ctx_message(ctx), "merge_none.gpkg"));
+    /* A GeoPackage that stapel did not write: no run_info table. */
+    ri = (stapel_run_info *)&ri;
+    assert_int_equal(stapel_run_info_read(ctx, &ri, STAPEL_TESTDATA "/demo/provinces.gpkg"),
+                     STAPEL_EDATA);
+    assert_null(ri);
+    assert_non_null(strstr(stapel_ctx_message(ctx), "no run_info table"));
+    stapel_run_info_free(NULL);
+}
+
+/* A merge asked to stop stops before it reads a face. */
+static void test_merge_cancelled(void **state)
+{
+    (void)state;
+    const char *parts[] = {STAPEL_TEST_SCRATCH "/merge_c1.gpkg",
+                           STAPEL_TEST_SCRATCH "/merge_c2.gpkg"};
+    stapel_ctx *ctx = NULL;
+    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
+    write_stack(ctx, parts[0], 1, 2);
+    write_stack(ctx, parts[1], 2, 2);
+    stapel_stack *s = NULL;
+    assert_int_equal(stapel_stack_merge(ctx, &s, parts, 2), STAPEL_OK);
+    stapel_stack_stats st = stapel_stack_get_stats(s);
+    assert_true(st.n_faces > 0);
+    assert_true(st.seconds_read > 0.0);
+    stapel_stack_free(s);
+    stapel_ctx_cancel(ctx);
+    s = (stapel_stack *)&s;
+    assert_int_equal(stapel_stack_merge(ctx, &s, parts, 2), STAPEL_ECANCELLED);
+    assert_null(s);
+    stapel_ctx_free(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_merge_shard_parse),
+        cmocka_unit_test(test_merge_run_info_read),
+        cmocka_unit_test(test_merge_cancelled),
+    };
+    return cmocka_run_group_tests(tests, setup_ctx, teardown_ctx);
+}
