@@ -95,6 +95,25 @@ size_t cli_put_text(FILE *out, const char *s, size_t max);
 /* cli_put_text, padded with spaces to exactly width columns. */
 void cli_put_cell(FILE *out, const char *s, size_t width);
 
+/* The progress display: pass cli_progress_cb and a cli_progress to
+ * stapel_ctx_set_progress(). Shows nothing unless enabled (on a terminal, or
+ * --progress; never with -q). Call cli_progress_end() when the call
+ * returns, to end a phase cut short. */
+typedef struct cli_progress {
+    bool enabled;
+    const char *phase; /* the phase shown; NULL before the first */
+    int last;          /* the last tenth printed */
+} cli_progress;
+void cli_progress_cb(void *user, const char *phase, double fraction);
+void cli_progress_end(cli_progress *p);
+
+/* Warns (unless quiet) when the GeoPackage at path is one shard of a split
+ * run (its run_info has a shard row): "'P' is shard i/N of a split run:
+ * COVERS only that shard's tiles; merge the shards first (stapel merge)",
+ * covers saying what, e.g. "its numbers cover". Says nothing when the
+ * run_info cannot be read. */
+void cli_warn_shard(const char *cmd, stapel_ctx *ctx, const char *path, const char *covers);
+
 /* The context that SIGINT/SIGTERM cancel; NULL for none. */
 void cli_set_cancel_target(stapel_ctx *ctx);
 

@@ -1,22 +1,30 @@
 /*
  * cmd_merge.c - "stapel merge PARTS... -o OUT.gpkg": join the outputs of a
  * sharded run ("stapel stack --shard i/N") into one stack GeoPackage.
+ *
+ * Like stack, it refuses an output that is one of its inputs: the parts, and
+ * the sources of the run that made them (their run_info's layer, zone and
+ * rules rows), as far as those are files that exist here.
  */
 #include "cli.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 static void merge_help(void)
 {
-    printf("Usage: stapel merge -o OUT.gpkg [--overwrite] [-q] PART.gpkg...\n"
+    printf("Usage: stapel merge -o OUT.gpkg [--overwrite] [-q | -v] [--progress] PART.gpkg...\n"
            "\n"
            "Join the GeoPackages of a sharded run into one stack. Each part is written by\n"
            "'stapel stack --shard i/N' with the same inputs and options; every i from 1 to\n"
            "N must be there once. Parts whose run_info tables differ (other layers, zones,\n"
-           "rules, CRS or tiling) are refused. Faces cut by shard borders are merged, and\n"
-           "the conflicts and the zone summaries are computed again for the whole.\n"
+           "rules, CRS, input data or tiling) are refused, and so are damaged parts. Faces\n"
+           "cut by shard borders are merged, and the conflicts and the zone summaries are\n"
+           "computed again for the whole. The parts are read one at a time.\n"
            "\n"
            "Example, four shards with GNU parallel:\n"
            "  parallel stapel stack --shard {}/4 -o part{}.gpkg --layer ... ::: 1 2 3 4\n"
@@ -24,27 +32,163 @@ static void merge_help(void)
            "\n"
            "Options:\n"
            "  -o, --output OUT.gpkg  the GeoPackage to write: a name ending in .gpkg, not\n"
-           "                         one of the parts; given once\n"
+           "                         one of the parts nor a source of their run; given once\n"
            "  --overwrite            replace OUT if it exists\n"
-           "  -q, --quiet            no summary line\n"
-           "  -h, --help             show this help\n");
+           "  -q, --quiet            no warnings, progress or summary line\n"
+           "  -v, --verbose          also print the time of each phase\n"
+           "  --progress             show progress even when stderr is not a terminal\n"
+           "  -h, --help             show this help\n"
+           "\n"
+           "Exit status: 0 success, 1 the merge failed (no output is left behind), 2 usage\n"
+           "error.\n");
 }
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The files a merge must not write over, for cli_check_output(). */
+typedef struct input_list {
+    cli_source *v;
+    char **owned; /* the strings of v, two an entry */
+    size_t n, cap;
+} input_list;
+
+static void inputs_free(input_list *l)
+{
+    for (size_t i = 0; i < 2 * l->n; i++)
+        free(l->owned[i]);
+    free(l->owned);
+    free(l->v);
+}
+
+static char *copy_n(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d != NULL) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+/* Adds the file path (its first path_len bytes), described by what; both
+ * are copied. False when out of memory. */
+static bool inputs_add(input_list *l, const char *what, const char *path, size_t path_len)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap == 0 ? 16 : 2 * l->cap;
+        cli_source *v = realloc(l->v, cap * sizeof *v);
+        if (v != NULL)
+            l->v = v;
+        char **owned = realloc(l->owned, 2 * cap * sizeof *owned);
+        if (owned != NULL)
+            l->owned = owned;
+        if (v == NULL || owned == NULL)
+            return false;
+        l->cap = cap;
+    }
+    char *w = copy_n(what, strlen(what)), *p = copy_n(path, path_len);
+    if (w == NULL || p == NULL) {
+        free(w);
+        free(p);
+        return false;
+    }
+    l->owned[2 * l->n] = w;
+    l->owned[2 * l->n + 1] = p;
+    l->v[l->n++] = (cli_source){w, p};
+    return true;
+}
+
+/* The parts, then the sources that each part's run_info records (claim
+ * layers, zone layers, a rules file). Those paths are as the user gave them
+ * to stack, in the directory stack ran in, which the run_info does not
+ * record: a relative one is taken both from the current directory and from
+ * the part's directory, and one that does not exist there is passed over by
+ * cli_check_output (it cannot be destroyed). A part whose run_info cannot be
+ * read adds nothing: the merge refuses it later. False when out of memory. */
+static bool merge_inputs(stapel_ctx *ctx, char **parts, size_t n_parts, input_list *l)
+{
+    for (size_t i = 0; i < n_parts; i++)
+        if (!inputs_add(l, "one of the parts", parts[i], strlen(parts[i])))
+            return false;
+    bool ok = true;
+    for (size_t i = 0; i < n_parts && ok; i++) {
+        stapel_run_info *ri = NULL;
+        if (stapel_run_info_read(ctx, &ri, parts[i]) != STAPEL_OK)
+            continue;
+        for (size_t r = 0; r < ri->n_rows && ok; r++) {
+            const char *key = ri->rows[r].key, *value = ri->rows[r].value;
+            const char *path = value, *option;
+            int theme_len = 0;
+            if (strcmp(key, "layer") == 0 && strchr(value, '=') != NULL) {
+                path = strchr(value, '=') + 1;
+                theme_len = (int)(path - 1 - value);
+                option = "the source of --layer ";
+            } else if (strcmp(key, "provinces") == 0) {
+                option = "the --provinces source";
+            } else if (strcmp(key, "novex") == 0) {
+                option = "the --novex source";
+            } else if (strcmp(key, "rules") == 0 && strcmp(value, "built-in NOVEX rules") != 0) {
+                option = "the --rules file";
+            } else {
+                continue;
+            }
+            size_t size = strlen(option) + (size_t)theme_len + strlen(parts[i]) + 32;
+            char *what = malloc(size);
+            ok = what != NULL;
+            if (ok) {
+                snprintf(what, size, "%s%.*s in the run that made %s", option, theme_len, value,
+                         parts[i]);
+                ok = inputs_add(l, what, path, strlen(path));
+            }
+            /* Shards are often written where stack ran: a relative source
+             * is looked for next to the part as well. */
+            const char *slash = strrchr(parts[i], '/');
+            if (ok && path[0] != '/' && slash != NULL && strncmp(path, "PG:", 3) != 0 &&
+                strncmp(path, "/vsi", 4) != 0) {
+                size_t dir_len = (size_t)(slash - parts[i]) + 1;
+                char *joined = malloc(dir_len + strlen(path) + 1);
+                ok = joined != NULL;
+                if (ok) {
+                    memcpy(joined, parts[i], dir_len);
+                    memcpy(joined + dir_len, path, strlen(path) + 1);
+                    ok = inputs_add(l, what, joined, strlen(joined));
+                }
+                free(joined);
+            }
+            free(what);
+        }
+        stapel_run_info_free(ri);
+    }
+    return ok;
+}
+
+enum {
+    OPT_OVERWRITE = 256,
+    OPT_PROGRESS,
+};
 
 static int merge_run(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
-        {"overwrite", no_argument, NULL, 'w'},
+        {"overwrite", no_argument, NULL, OPT_OVERWRITE},
         {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"progress", no_argument, NULL, OPT_PROGRESS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *output = NULL;
-    bool overwrite = false, quiet = false;
+    bool overwrite = false, quiet = false, verbose = false, force_progress = false;
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:qvh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': {
             int rc = cli_once("merge", "-o/--output", &output, optarg);
@@ -52,11 +196,17 @@ static int merge_run(int argc, char **argv)
                 return rc;
             break;
         }
-        case 'w':
+        case OPT_OVERWRITE:
             overwrite = true;
             break;
         case 'q':
             quiet = true;
+            break;
+        case 'v':
+            verbose = true;
+            break;
+        case OPT_PROGRESS:
+            force_progress = true;
             break;
         case 'h':
             merge_help();
@@ -69,37 +219,50 @@ static int merge_run(int argc, char **argv)
         return cli_usage("merge", "no output given: use -o OUT.gpkg");
     if (optind >= argc)
         return cli_usage("merge", "no parts given");
-    /* Check the output before the parts are read, and refuse to write over
-     * one of them. */
+    char **parts = argv + optind;
     size_t n_parts = (size_t)(argc - optind);
-    cli_source *parts = calloc(n_parts, sizeof *parts);
-    if (parts == NULL) {
-        cli_error("merge", "out of memory");
-        return EXIT_FAIL;
-    }
-    for (size_t i = 0; i < n_parts; i++)
-        parts[i] = (cli_source){"one of the parts", argv[optind + (int)i]};
-    int out_rc = cli_check_output("merge", output, overwrite, ".gpkg",
-                                  "a file name ending in .gpkg", parts, n_parts);
-    free(parts);
-    if (out_rc != EXIT_OK)
-        return out_rc;
     stapel_ctx *ctx = cli_ctx_new("merge", quiet);
     if (ctx == NULL)
         return EXIT_FAIL;
-    cli_set_cancel_target(ctx);
-    stapel_stack *stack = NULL;
+    /* Check the output before the parts are read, and refuse to write over
+     * one of them or over a source of their run. */
+    input_list inputs = {0};
     int rc = EXIT_OK;
-    stapel_status st =
-        stapel_stack_merge(ctx, &stack, (const char *const *)(argv + optind), (size_t)(argc - optind));
+    if (!merge_inputs(ctx, parts, n_parts, &inputs)) {
+        cli_error("merge", "out of memory");
+        rc = EXIT_FAIL;
+    } else {
+        rc = cli_check_output("merge", output, overwrite, ".gpkg", "a file name ending in .gpkg",
+                              inputs.v, inputs.n);
+    }
+    inputs_free(&inputs);
+    if (rc != EXIT_OK) {
+        stapel_ctx_free(ctx);
+        return rc;
+    }
+    cli_set_cancel_target(ctx);
+    cli_progress prog = {.enabled = !quiet && (force_progress || isatty(STDERR_FILENO))};
+    stapel_ctx_set_progress(ctx, cli_progress_cb, &prog);
+    stapel_stack *stack = NULL;
+    double t0 = now_seconds();
+    stapel_status st = stapel_stack_merge(ctx, &stack, (const char *const *)parts, n_parts);
+    double t1 = now_seconds();
     if (st == STAPEL_OK)
         st = stapel_stack_write(ctx, stack, output, overwrite ? STAPEL_WRITE_OVERWRITE : 0);
+    double t2 = now_seconds();
+    cli_progress_end(&prog);
     if (st != STAPEL_OK) {
         rc = cli_fail("merge", ctx, st);
+        if (st == STAPEL_ECANCELLED)
+            cli_error("merge", "interrupted; '%s' was not written", output);
     } else if (!quiet) {
         stapel_stack_stats s = stapel_stack_get_stats(stack);
-        fprintf(stderr, "stapel: merge: %d parts joined; %lld faces written to %s\n",
-                argc - optind, (long long)s.n_faces, output);
+        if (verbose)
+            fprintf(stderr,
+                    "stapel: merge: read %.2f s, merge %.2f s, summary %.2f s, write %.2f s\n",
+                    s.seconds_read, s.seconds_merge, s.seconds_summary, t2 - t1);
+        fprintf(stderr, "stapel: merge: %zu part%s joined; %lld faces written to %s in %.1f s\n",
+                n_parts, n_parts == 1 ? "" : "s", (long long)s.n_faces, output, t2 - t0);
     }
     cli_set_cancel_target(NULL);
     stapel_stack_free(stack);

@@ -205,6 +205,7 @@ static int render_run(int argc, char **argv)
         goto done;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
+    cli_warn_shard("render", ctx, input, "the map covers");
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     const char *dot = strrchr(output, '.');
     bool png = dot != NULL && (strcmp(dot, ".png") == 0 || strcmp(dot, ".PNG") == 0);

@@ -65,37 +65,6 @@ static void stack_help(void)
         "Exit status: 0 success, 1 the run failed (no output is left behind), 2 usage error.\n");
 }
 
-typedef struct progress_state {
-    bool enabled;
-    const char *phase;
-    int last; /* last printed tenth, GDAL style */
-} progress_state;
-
-static void on_progress(void *user, const char *phase, double fraction)
-{
-    progress_state *p = user;
-    if (!p->enabled)
-        return;
-    if (p->phase == NULL || strcmp(p->phase, phase) != 0) {
-        if (p->phase != NULL && p->last < 10)
-            fputs(" done\n", stderr);
-        p->phase = phase;
-        p->last = -1;
-        fprintf(stderr, "%-8s ", phase);
-    }
-    int tenth = (int)(fraction * 10.0 + 1e-9);
-    if (tenth > 10)
-        tenth = 10;
-    while (p->last < tenth) {
-        p->last++;
-        if (p->last == 10)
-            fputs("...100 - done\n", stderr);
-        else if (p->last > 0 || tenth == 0)
-            fprintf(stderr, p->last == 0 ? "0" : "...%d", p->last * 10);
-    }
-    fflush(stderr);
-}
-
 typedef struct where_opt {
     char *theme;
     const char *sql;
@@ -379,8 +348,8 @@ static int stack_run(int argc, char **argv)
         goto done;
     }
     cli_set_cancel_target(ctx);
-    progress_state prog = {.enabled = !quiet && (force_progress || isatty(STDERR_FILENO))};
-    stapel_ctx_set_progress(ctx, on_progress, &prog);
+    cli_progress prog = {.enabled = !quiet && (force_progress || isatty(STDERR_FILENO))};
+    stapel_ctx_set_progress(ctx, cli_progress_cb, &prog);
 
     stapel_status st = stapel_job_new(ctx, &job, &opts);
     for (size_t i = 0; i < n_layers && st == STAPEL_OK; i++) {
@@ -412,8 +381,7 @@ static int stack_run(int argc, char **argv)
     double t0 = now_seconds();
     st = stapel_stack_build_write(ctx, &stack, job, output,
                                   overwrite ? STAPEL_WRITE_OVERWRITE : 0);
-    if (prog.enabled && prog.phase != NULL && prog.last < 10)
-        fputc('\n', stderr);
+    cli_progress_end(&prog);
     if (st != STAPEL_OK) {
         rc = cli_fail("stack", ctx, st);
         if (st == STAPEL_ECANCELLED)

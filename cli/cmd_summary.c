@@ -240,6 +240,7 @@ static int summary_run(int argc, char **argv)
         rc = cli_fail("summary", ctx, st);
         goto done;
     }
+    cli_warn_shard("summary", ctx, argv[optind], "its numbers cover");
     if (zone != NULL) {
         bool found = false;
         for (size_t i = 0; i < sm->n_zones && !found; i++)

@@ -266,6 +266,17 @@ int cli_check_output(const char *cmd, const char *path, bool overwrite, const ch
     return rc;
 }
 
+void cli_warn_shard(const char *cmd, stapel_ctx *ctx, const char *path, const char *covers)
+{
+    stapel_run_info *ri = NULL;
+    if (stapel_run_info_read(ctx, &ri, path) == STAPEL_OK && ri->shard_count > 0)
+        cli_warn(cmd,
+                 "'%s' is shard %d/%d of a split run: %s only that shard's tiles; merge the "
+                 "shards first (stapel merge)",
+                 path, ri->shard_index, ri->shard_count, covers);
+    stapel_run_info_free(ri);
+}
+
 static stapel_ctx *volatile cancel_target = NULL;
 
 static void on_signal(int sig)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SIGINT and SIGTERM during a long `stapel stack --overwrite` run (issue 7,
-# behaviour 11). For each signal stapel must exit non-zero within 2 s, leave
-# no temporary file (.NAME.PID.tmp.gpkg and its -journal/-wal) in the output
-# directory, and leave the previous output byte-for-byte unchanged.
+# behaviour 11), and during a `stapel merge --overwrite` of its shards. For
+# each signal stapel must exit non-zero within 2 s, say "interrupted; 'OUT'
+# was not written", leave no temporary file (.NAME.PID.tmp.gpkg and its
+# -journal/-wal) in the output directory, and leave the previous output
+# byte-for-byte unchanged.
 #
 # The run is the generated national scenario at scale 10 (about 8 s of work
 # on two cores).
@@ -46,12 +48,12 @@ now() { date +%s.%N; }
 # the signal goes DELAY seconds (default 0.2) after that.
 run() {
   local sig=$1 when=$2 pattern=${3:-^$2} delay=${4:-0.2}
-  local name="SIG$1 at $2" err=$scratch/stderr-$1-$2.txt
+  local name="${command[1]}: SIG$1 at $2" err=$scratch/stderr-${command[1]}-$1-$2.txt
   rm -f "$err"
   # Each run starts from the same previous output, whatever the last one did.
   rm -f "$out"/.previous.gpkg.*
   cp "$scratch/previous.orig" "$target"
-  "$stapel" stack --progress --overwrite -o "$target" "${args[@]}" 2>"$err" &
+  "${command[@]}" 2>"$err" &
   local pid=$!
   if [[ $when =~ ^[0-9.]+$ ]]; then
     sleep "$when"
@@ -107,6 +109,7 @@ run() {
   fi
 }
 
+command=("$stapel" stack --progress --overwrite -o "$target" "${args[@]}")
 run INT 1.5
 run TERM 1.5
 run TERM overlay
@@ -117,6 +120,21 @@ run TERM summary
 # file, the spatial index and the rename. (Progress shows 'writing' only
 # once all that is done, so it cannot serve as the cue.)
 run INT summary-done '^summary.*done' 0
+
+# merge: four shards of the same run (about 4 s to merge on two cores),
+# interrupted in each of its phases.
+shards=$scratch/shards
+rm -rf "$shards"
+mkdir -p "$shards"
+for i in 1 2 3 4; do
+  "$stapel" stack -q --shard $i/4 -o "$shards/p$i.gpkg" "${args[@]}" || exit 2
+done
+command=("$stapel" merge --progress --overwrite -o "$target" "$shards"/p1.gpkg "$shards"/p2.gpkg
+         "$shards"/p3.gpkg "$shards"/p4.gpkg)
+run INT reading
+run TERM merging '^merging' 0.05
+run INT summary
+run TERM writing
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
