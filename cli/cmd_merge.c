@@ -245,10 +245,8 @@ static int merge_run(int argc, char **argv)
     stapel_ctx_set_progress(ctx, cli_progress_cb, &prog);
     stapel_stack *stack = NULL;
     double t0 = now_seconds();
-    stapel_status st = stapel_stack_merge(ctx, &stack, (const char *const *)parts, n_parts);
-    double t1 = now_seconds();
-    if (st == STAPEL_OK)
-        st = stapel_stack_write(ctx, stack, output, overwrite ? STAPEL_WRITE_OVERWRITE : 0);
+    stapel_status st = stapel_stack_merge_write(ctx, &stack, (const char *const *)parts, n_parts,
+                                                output, overwrite ? STAPEL_WRITE_OVERWRITE : 0);
     double t2 = now_seconds();
     cli_progress_end(&prog);
     if (st != STAPEL_OK) {
@@ -259,8 +257,10 @@ static int merge_run(int argc, char **argv)
         stapel_stack_stats s = stapel_stack_get_stats(stack);
         if (verbose)
             fprintf(stderr,
-                    "stapel: merge: read %.2f s, merge %.2f s, summary %.2f s, write %.2f s\n",
-                    s.seconds_read, s.seconds_merge, s.seconds_summary, t2 - t1);
+                    "stapel: merge: read %.2f s, merge %.2f s, then summary %.2f s alongside "
+                    "the stack layer %.2f s, other layers %.2f s\n",
+                    s.seconds_read, s.seconds_merge, s.seconds_summary, s.seconds_write_faces,
+                    s.seconds_write_rest);
         fprintf(stderr, "stapel: merge: %zu part%s joined; %lld faces written to %s in %.1f s\n",
                 n_parts, n_parts == 1 ? "" : "s", (long long)s.n_faces, output, t2 - t0);
     }

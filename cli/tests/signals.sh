@@ -121,7 +121,7 @@ run TERM summary
 # once all that is done, so it cannot serve as the cue.)
 run INT summary-done '^summary.*done' 0
 
-# merge: four shards of the same run (about 4 s to merge on two cores),
+# merge: four shards of the same run (about 2 s to merge on two cores),
 # interrupted in each of its phases.
 shards=$scratch/shards
 rm -rf "$shards"
@@ -134,7 +134,9 @@ command=("$stapel" merge --progress --overwrite -o "$target" "$shards"/p1.gpkg "
 run INT reading
 run TERM merging '^merging' 0.05
 run INT summary
-run TERM writing
+# As in stack, the stack layer is written while the summaries are computed;
+# right after them come its last rows, the other layers and the rename.
+run TERM summary-done '^summary.*done' 0
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

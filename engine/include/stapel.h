@@ -246,9 +246,9 @@ typedef struct stapel_stack_stats {
     double seconds_overlay;
     double seconds_merge;
     double seconds_summary;
-    double seconds_write_faces; /* stapel_stack_build_write: the stack layer and its index,
+    double seconds_write_faces; /* stapel_stack_build_write, _merge_write: the stack layer and its index,
                                  * written while the summary is computed */
-    double seconds_write_rest;  /* stapel_stack_build_write: the other layers and tables */
+    double seconds_write_rest;  /* stapel_stack_build_write, _merge_write: the other layers and tables */
 } stapel_stack_stats;
 
 /* One face of the stack. All strings are borrowed from the stack. */
@@ -285,14 +285,24 @@ stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, cons
  * missing, a shard row that is not i/N with 1 <= i <= N, shards of older
  * versions and damaged stack rows (no geometry, a claim_ids that is not a
  * list of claims) are refused with STAPEL_EDATA and a message naming the
- * files (and the feature). The parts are read one after another, each
- * closed before the next is opened, so any number of them can be merged.
+ * files (and the feature). The parts are read side by side, one per
+ * thread (and checked before, one after another), each open only while it
+ * is read, so any number of them can be merged.
  * Progress goes to the progress callback in the phases "reading",
  * "merging" and "summary"; the stats give their times (seconds_read,
  * seconds_merge, seconds_summary). Caller owns *out; free with
  * stapel_stack_free(). */
 stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char *const *parts,
                                  size_t n_parts);
+
+/* stapel_stack_merge() and stapel_stack_write() in one call, faster: as
+ * stapel_stack_build_write(), the output is checked before any part is
+ * read, and the stack layer is written while the conflicts and summaries
+ * are computed. The stats also give seconds_write_faces and
+ * seconds_write_rest. */
+stapel_status stapel_stack_merge_write(stapel_ctx *ctx, stapel_stack **out,
+                                       const char *const *parts, size_t n_parts, const char *path,
+                                       unsigned flags);
 
 /* One row of a GeoPackage's run_info table (docs/FORMAT.md). */
 typedef struct stapel_run_row {

@@ -11,8 +11,11 @@
  * the shard row (grid, layers, zones, rules, CRS and tiling: see describe_run
  * in stack.c); the rules table of each part must match its rules_hash. A
  * damaged stack row (no polygon, claim_ids not the list stapel writes) is
- * refused, never merged as a face without claims. The parts are opened one
- * at a time, so any number of them fits the open-file limit. The output
+ * refused, never merged as a face without claims. A part is open only while
+ * it is read: its run_info and rules one part after another, its faces on
+ * worker threads, one part each, so any number of them fits the open-file
+ * limit. Claims and zones are numbered after the faces are read, in part
+ * order, so the output does not depend on the threads. The output
  * keeps the first part's run_info rows, so its layers keep their sources and
  * order. Also stapel_run_info_read, for the tool.
  */
@@ -29,8 +32,8 @@
 /* ---- reading --------------------------------------------------------------- */
 
 /* A part as its run_info and rules describe it. Its dataset is open only
- * while it is read (never two at once), so the number of parts is not bound
- * by the limit on open files. */
+ * while it is read (at most one per thread), so the number of parts is not
+ * bound by the limit on open files. */
 typedef struct part {
     const char *path;
     int index, count;
@@ -357,16 +360,16 @@ static stapel_status run_layers(merger *m, const part *p)
     return STAPEL_OK;
 }
 
-static stapel_status to_geos(merger *m, OGRGeometryH g, GEOSGeometry **out, const char *path,
-                             const char *layer, long long fid)
+static stapel_status to_geos(stapel_ctx *ctx, OGRGeometryH g, GEOSGeometry **out,
+                             const char *path, const char *layer, long long fid)
 {
     stapel__conv kind;
-    stapel_status st = stapel__ogr_to_geos(m->ctx, out, &kind, g, 0.0, NULL);
+    stapel_status st = stapel__ogr_to_geos(ctx, out, &kind, g, 0.0, NULL);
     if (st == STAPEL_OK && kind != STAPEL_CONV_OK)
-        st = stapel__fail(m->ctx, STAPEL_EDATA, "%s: layer %s: feature %lld has no polygon", path,
+        st = stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s: feature %lld has no polygon", path,
                           layer, fid);
     else if (st != STAPEL_OK)
-        st = stapel__wrap(m->ctx, st, "%s: layer %s: feature %lld", path, layer, fid);
+        st = stapel__wrap(ctx, st, "%s: layer %s: feature %lld", path, layer, fid);
     return st;
 }
 
@@ -389,7 +392,7 @@ static stapel_status read_zones(merger *m, GDALDatasetH ds, const char *path, in
     OGR_L_ResetReading(l);
     while (st == STAPEL_OK && (f = OGR_L_GetNextFeature(l)) != NULL) {
         GEOSGeometry *g = NULL;
-        st = to_geos(m, OGR_F_GetGeometryRef(f), &g, path, name, (long long)OGR_F_GetFID(f));
+        st = to_geos(m->ctx, OGR_F_GetGeometryRef(f), &g, path, name, (long long)OGR_F_GetFID(f));
         const char *zname = OGR_F_GetFieldAsString(f, 0);
         stapel__item *d2 = st == STAPEL_OK
                                ? realloc(m->zone_items, (m->n_zone_items + 1) * sizeof *d2)
@@ -582,15 +585,46 @@ static stapel_status claim_ids(merger *m, const char *json, ids_buf *ids, const 
     }
 }
 
-/* The faces of part p (the parts_done-th of n_parts read), its dataset
- * open only meanwhile. */
-static stapel_status read_faces(merger *m, const part *p, size_t parts_done, size_t n_parts,
-                                stapel__face_list *list)
+/* A part's faces as read: their rings and seam flags, and for each face its
+ * fid and its claim_ids, province and novex fields, still to be looked up
+ * (three strings, each ended by a NUL, from text.data + text_at[k]; a NULL
+ * field is an empty string). */
+typedef struct part_faces {
+    stapel__face_list list;
+    stapel__buf text;
+    size_t *text_at;
+    long long *fid;
+} part_faces;
+
+typedef struct read_job {
+    const part *parts;
+    part_faces *pf;
+    double grid;
+} read_job;
+
+static bool text_push(stapel__buf *b, OGRFeatureH f, int i)
 {
+    const char *v = OGR_F_IsFieldSetAndNotNull(f, i) ? OGR_F_GetFieldAsString(f, i) : "";
+    return stapel__buf_append(b, v, strlen(v) + 1);
+}
+
+/* Read the faces of part i, its dataset open only meanwhile; a job of
+ * stapel__parallel_for, so parts are read side by side. The lookups that
+ * number claims and zones come after, in part order (faces_label), so the
+ * numbers do not depend on which part was read first. */
+static stapel_status read_faces(stapel_ctx *ctx, size_t i, void *user)
+{
+    read_job *j = user;
+    const part *p = &j->parts[i];
+    part_faces *pf = &j->pf[i];
+    stapel__face_list *list = &pf->list;
+    stapel__gdal_push(ctx);
     GDALDatasetH ds = NULL;
-    stapel_status st = stapel__dataset_open(m->ctx, &ds, p->path);
-    if (st != STAPEL_OK)
+    stapel_status st = stapel__dataset_open(ctx, &ds, p->path);
+    if (st != STAPEL_OK) {
+        stapel__gdal_pop();
         return st;
+    }
     OGRLayerH l = GDALDatasetGetLayerByName(ds, "stack");
     OGRFeatureDefnH d = l != NULL ? OGR_L_GetLayerDefn(l) : NULL;
     int i_ids = d != NULL ? OGR_FD_GetFieldIndex(d, "claim_ids") : -1;
@@ -598,37 +632,64 @@ static stapel_status read_faces(merger *m, const part *p, size_t parts_done, siz
     int i_nov = d != NULL ? OGR_FD_GetFieldIndex(d, "novex") : -1;
     int i_seam = d != NULL ? OGR_FD_GetFieldIndex(d, "seam") : -1;
     int64_t n = l != NULL ? OGR_L_GetFeatureCount(l, 1) : 0;
+    size_t cap = (size_t)(n > 0 ? n : 1);
     if (l == NULL)
-        st = stapel__fail(m->ctx, STAPEL_EDATA, "%s: no stack layer", p->path);
+        st = stapel__fail(ctx, STAPEL_EDATA, "%s: no stack layer", p->path);
     else if (i_ids < 0 || i_prov < 0 || i_nov < 0 || i_seam < 0)
-        st = stapel__fail(m->ctx, STAPEL_EDATA, "%s: the stack layer lacks %s", p->path,
+        st = stapel__fail(ctx, STAPEL_EDATA, "%s: the stack layer lacks %s", p->path,
                           i_seam < 0 ? "the seam field of a shard" : "stapel's fields");
-    else if ((list->faces = calloc((size_t)(n > 0 ? n : 1), sizeof *list->faces)) == NULL)
-        st = stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
+    else if ((list->faces = calloc(cap, sizeof *list->faces)) == NULL ||
+             (pf->text_at = malloc(cap * sizeof *pf->text_at)) == NULL ||
+             (pf->fid = malloc(cap * sizeof *pf->fid)) == NULL)
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     OGRFeatureH f;
-    ids_buf ids = {0};
     if (st == STAPEL_OK)
         OGR_L_ResetReading(l);
     while (st == STAPEL_OK && list->n < (size_t)n && (f = OGR_L_GetNextFeature(l)) != NULL) {
         long long fid = (long long)OGR_F_GetFID(f);
         stapel__face *face = &list->faces[list->n];
-        ids.n = 0;
         GEOSGeometry *g = NULL;
-        st = to_geos(m, OGR_F_GetGeometryRef(f), &g, p->path, "stack", fid);
-        if (st == STAPEL_OK && !stapel__geom_rings(m->ctx, g, m->s->in.grid, &face->pts,
-                                                   &face->ring_end, &face->n_rings))
-            st = stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
+        st = to_geos(ctx, OGR_F_GetGeometryRef(f), &g, p->path, "stack", fid);
+        if (st == STAPEL_OK && !stapel__geom_rings(ctx, g, j->grid, &face->pts, &face->ring_end,
+                                                   &face->n_rings))
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
         if (g != NULL)
-            GEOSGeom_destroy_r(m->ctx->geos, g);
-        if (st == STAPEL_OK)
-            st = claim_ids(m, OGR_F_GetFieldAsString(f, i_ids), &ids, p->path, fid);
-        if (st == STAPEL_OK && OGR_F_IsFieldSetAndNotNull(f, i_prov))
-            st = zone_ids(m, STAPEL_ZONE_PROVINCE, OGR_F_GetFieldAsString(f, i_prov), &ids,
-                          p->path, fid);
-        if (st == STAPEL_OK && OGR_F_IsFieldSetAndNotNull(f, i_nov))
-            st = zone_ids(m, STAPEL_ZONE_NOVEX, OGR_F_GetFieldAsString(f, i_nov), &ids, p->path,
-                          fid);
+            GEOSGeom_destroy_r(ctx->geos, g);
+        pf->text_at[list->n] = pf->text.len;
+        pf->fid[list->n] = fid;
+        if (st == STAPEL_OK &&
+            (!text_push(&pf->text, f, i_ids) || !text_push(&pf->text, f, i_prov) ||
+             !text_push(&pf->text, f, i_nov)))
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
         face->on_seam = OGR_F_GetFieldAsInteger(f, i_seam) != 0;
+        list->n++; /* counted even on failure, so the list frees it */
+        OGR_F_Destroy(f);
+        if ((list->n & 1023) == 0 && stapel__cancelled(ctx))
+            st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while reading %s", p->path);
+    }
+    GDALClose(ds);
+    stapel__gdal_pop();
+    return st;
+}
+
+/* The claims and zones of the faces read from part p, numbered in the order
+ * they are first named (parts in order, faces in file order). */
+static stapel_status faces_label(merger *m, const part *p, part_faces *pf)
+{
+    ids_buf ids = {0};
+    stapel_status st = STAPEL_OK;
+    for (size_t k = 0; k < pf->list.n && st == STAPEL_OK; k++) {
+        stapel__face *face = &pf->list.faces[k];
+        const char *json = pf->text.data + pf->text_at[k];
+        const char *prov = json + strlen(json) + 1;
+        const char *nov = prov + strlen(prov) + 1;
+        long long fid = pf->fid[k];
+        ids.n = 0;
+        st = claim_ids(m, json, &ids, p->path, fid);
+        if (st == STAPEL_OK && prov[0] != '\0')
+            st = zone_ids(m, STAPEL_ZONE_PROVINCE, prov, &ids, p->path, fid);
+        if (st == STAPEL_OK && nov[0] != '\0')
+            st = zone_ids(m, STAPEL_ZONE_NOVEX, nov, &ids, p->path, fid);
         if (st == STAPEL_OK) {
             face->ids = malloc((ids.n + 1) * sizeof *face->ids);
             if (face->ids == NULL)
@@ -637,19 +698,10 @@ static stapel_status read_faces(merger *m, const part *p, size_t parts_done, siz
                 memcpy(face->ids, ids.v, ids.n * sizeof *ids.v);
             face->n_ids = (uint32_t)ids.n;
         }
-        list->n++; /* counted even on failure, so the list frees it */
-        OGR_F_Destroy(f);
-        if ((list->n & 1023) == 0) {
-            if (stapel__cancelled(m->ctx))
-                st = stapel__fail(m->ctx, STAPEL_ECANCELLED, "cancelled while reading %s",
-                                  p->path);
-            stapel__progress(m->ctx, "reading",
-                             ((double)parts_done + (double)list->n / (double)n) /
-                                 (double)n_parts);
-        }
+        if ((k & 4095) == 0 && stapel__cancelled(m->ctx))
+            st = stapel__fail(m->ctx, STAPEL_ECANCELLED, "cancelled while reading %s", p->path);
     }
     free(ids.v);
-    GDALClose(ds);
     return st;
 }
 
@@ -698,10 +750,11 @@ static stapel_status check_complete(stapel_ctx *ctx, const part *parts, size_t n
     return st;
 }
 
-stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char *const *paths,
+/* The merged stack's faces and attributes, without its conflicts and
+ * summaries. */
+static stapel_status merge_faces(stapel_ctx *ctx, stapel_stack **out, const char *const *paths,
                                  size_t n_paths)
 {
-    stapel__clear(ctx);
     *out = NULL;
     if (n_paths == 0)
         return stapel__fail(ctx, STAPEL_EINVAL, "no shards to merge");
@@ -783,10 +836,22 @@ stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char
     if (st == STAPEL_OK)
         st = read_zones(&m, ds0, parts[0].path, STAPEL_ZONE_NOVEX);
     GDALClose(ds0);
-    for (size_t i = 0; i < n_paths && st == STAPEL_OK; i++) {
-        stapel__progress(ctx, "reading", (double)i / (double)n_paths);
-        st = read_faces(&m, &parts[i], i, n_paths, &lists[i]);
+    part_faces *pf = calloc(n_paths, sizeof *pf);
+    if (st == STAPEL_OK && pf == NULL)
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    if (st == STAPEL_OK) {
+        read_job rj = {parts, pf, s->in.grid};
+        st = stapel__parallel_for(ctx, n_paths, s->threads, "reading", read_faces, &rj);
     }
+    for (size_t i = 0; i < n_paths && st == STAPEL_OK; i++)
+        st = faces_label(&m, &parts[i], &pf[i]);
+    for (size_t i = 0; pf != NULL && i < n_paths; i++) {
+        lists[i] = pf[i].list; /* freed with the lists */
+        stapel__buf_free(&pf[i].text);
+        free(pf[i].text_at);
+        free(pf[i].fid);
+    }
+    free(pf);
     if (st != STAPEL_OK)
         goto done;
     stapel__progress(ctx, "reading", 1.0);
@@ -825,10 +890,6 @@ stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char
     if (st == STAPEL_OK)
         st = stapel__stack_assemble(ctx, s, n_paths, lists);
     s->stats.seconds_merge = now() - t0;
-    t0 = now();
-    if (st == STAPEL_OK)
-        st = stapel__summarize(ctx, s);
-    s->stats.seconds_summary = now() - t0;
     if (st != STAPEL_OK)
         goto done;
     s->stats.n_faces = (int64_t)s->n_faces;
@@ -851,6 +912,47 @@ done:
     stapel__strmap_free(&m.themes);
     stapel__strmap_free(&m.zones[0]);
     stapel__strmap_free(&m.zones[1]);
+    if (st != STAPEL_OK) {
+        stapel_stack_free(s);
+        return st;
+    }
+    *out = s;
+    return STAPEL_OK;
+}
+
+stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char *const *paths,
+                                 size_t n_paths)
+{
+    stapel__clear(ctx);
+    *out = NULL;
+    stapel_stack *s = NULL;
+    stapel_status st = merge_faces(ctx, &s, paths, n_paths);
+    if (st != STAPEL_OK)
+        return st;
+    double t0 = now();
+    st = stapel__summarize(ctx, s);
+    s->stats.seconds_summary = now() - t0;
+    if (st != STAPEL_OK) {
+        stapel_stack_free(s);
+        return st;
+    }
+    *out = s;
+    return STAPEL_OK;
+}
+
+stapel_status stapel_stack_merge_write(stapel_ctx *ctx, stapel_stack **out,
+                                       const char *const *paths, size_t n_paths, const char *path,
+                                       unsigned flags)
+{
+    stapel__clear(ctx);
+    *out = NULL;
+    stapel_status st = stapel__output_check(ctx, path, flags);
+    if (st != STAPEL_OK)
+        return st;
+    stapel_stack *s = NULL;
+    st = merge_faces(ctx, &s, paths, n_paths);
+    if (st == STAPEL_OK)
+        st = stapel__summarize_write(ctx, s, path, flags);
     if (st != STAPEL_OK) {
         stapel_stack_free(s);
         return st;

@@ -320,6 +320,17 @@ typedef stapel_status (*stapel__job_fn)(stapel_ctx *ctx, size_t job, void *user)
 stapel_status stapel__parallel_for(stapel_ctx *ctx, size_t n, int threads, const char *phase,
                                    stapel__job_fn fn, void *user);
 
+/* Refuse, before any work, an output path that is empty or a directory,
+ * that exists (unless flags has STAPEL_WRITE_OVERWRITE), or whose directory
+ * is not writable. */
+stapel_status stapel__output_check(stapel_ctx *ctx, const char *path, unsigned flags);
+
+/* Write the stack s, whose faces are made, to path while its conflicts and
+ * summaries are computed (stapel__summarize): the stack layer on a thread of
+ * its own, then the other layers. On failure nothing is left at path. */
+stapel_status stapel__summarize_write(stapel_ctx *ctx, stapel_stack *s, const char *path,
+                                      unsigned flags);
+
 /* How many threads to use for n jobs. */
 int stapel__thread_count(int requested, size_t n_jobs);
 

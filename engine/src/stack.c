@@ -1314,16 +1314,8 @@ static void *write_faces_main(void *arg)
     return NULL;
 }
 
-stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, const stapel_job *job,
-                                       const char *path, unsigned flags)
+stapel_status stapel__output_check(stapel_ctx *ctx, const char *path, unsigned flags)
 {
-    stapel__clear(ctx);
-    *out = NULL;
-    stapel_stack *s = NULL;
-    stapel__out *o = NULL;
-    /* Refuse an existing output, or one that cannot be a file, before any
-     * work. */
-    stapel_status st = STAPEL_OK;
     struct stat sb;
     if (path == NULL || path[0] == '\0')
         return stapel__fail(ctx, STAPEL_EINVAL, "no output path");
@@ -1332,7 +1324,7 @@ stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, cons
     if (!(flags & STAPEL_WRITE_OVERWRITE) && access(path, F_OK) == 0)
         return stapel__fail(ctx, STAPEL_EEXISTS, "'%s' exists; use --overwrite to replace it",
                             path);
-    /* And a directory that cannot take the output, also before any work. */
+    /* And a directory that cannot take the output. */
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
@@ -1347,13 +1339,16 @@ stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, cons
                             "cannot create '%s' (is the directory writable?): %s is not a "
                             "writable directory",
                             path, dir);
-    st = build_faces(ctx, &s, job);
-    if (st == STAPEL_OK)
-        st = stapel__out_open(ctx, &o, s, path, flags);
-    if (st != STAPEL_OK) {
-        stapel_stack_free(s);
+    return STAPEL_OK;
+}
+
+stapel_status stapel__summarize_write(stapel_ctx *ctx, stapel_stack *s, const char *path,
+                                      unsigned flags)
+{
+    stapel__out *o = NULL;
+    stapel_status st = stapel__out_open(ctx, &o, s, path, flags);
+    if (st != STAPEL_OK)
         return st;
-    }
     face_writer fw = {.parent = ctx, .o = o, .s = s};
     pthread_mutex_init(&fw.lock, NULL);
     pthread_cond_init(&fw.cond, NULL);
@@ -1405,6 +1400,23 @@ stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, cons
         st = stapel__out_finish(ctx, o, s);
     s->stats.seconds_write_rest = now() - t0;
     stapel__out_close(o, st != STAPEL_OK);
+    return st;
+}
+
+stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, const stapel_job *job,
+                                       const char *path, unsigned flags)
+{
+    stapel__clear(ctx);
+    *out = NULL;
+    /* Refuse an existing output, or one that cannot be a file, before any
+     * work. */
+    stapel_status st = stapel__output_check(ctx, path, flags);
+    if (st != STAPEL_OK)
+        return st;
+    stapel_stack *s = NULL;
+    st = build_faces(ctx, &s, job);
+    if (st == STAPEL_OK)
+        st = stapel__summarize_write(ctx, s, path, flags);
     if (st != STAPEL_OK) {
         stapel_stack_free(s);
         return st;
