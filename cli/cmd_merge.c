@@ -8,7 +8,9 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,14 +19,15 @@
 
 static void merge_help(void)
 {
-    printf("Usage: stapel merge -o OUT.gpkg [--overwrite] [-q | -v] [--progress] PART.gpkg...\n"
+    printf("Usage: stapel merge -o OUT.gpkg [--overwrite] [--threads N] [-q | -v] [--progress]\n"
+           "                    PART.gpkg...\n"
            "\n"
            "Join the GeoPackages of a sharded run into one stack. Each part is written by\n"
            "'stapel stack --shard i/N' with the same inputs and options; every i from 1 to\n"
            "N must be there once. Parts whose run_info tables differ (other layers, zones,\n"
            "rules, CRS, input data or tiling) are refused, and so are damaged parts. Faces\n"
            "cut by shard borders are merged, and the conflicts and the zone summaries are\n"
-           "computed again for the whole. The parts are read one at a time.\n"
+           "computed again for the whole. The parts are read side by side, one per thread.\n"
            "\n"
            "Example, four shards with GNU parallel:\n"
            "  parallel stapel stack --shard {}/4 -o part{}.gpkg --layer ... ::: 1 2 3 4\n"
@@ -34,6 +37,8 @@ static void merge_help(void)
            "  -o, --output OUT.gpkg  the GeoPackage to write: a name ending in .gpkg, not\n"
            "                         one of the parts nor a source of their run; given once\n"
            "  --overwrite            replace OUT if it exists\n"
+           "  --threads N            worker threads (default: one per core); the output is\n"
+           "                         the same for any N\n"
            "  -q, --quiet            no warnings, progress or summary line\n"
            "  -v, --verbose          also print the time of each phase\n"
            "  --progress             show progress even when stderr is not a terminal\n"
@@ -170,6 +175,7 @@ static bool merge_inputs(stapel_ctx *ctx, char **parts, size_t n_parts, input_li
 enum {
     OPT_OVERWRITE = 256,
     OPT_PROGRESS,
+    OPT_THREADS,
 };
 
 static int merge_run(int argc, char **argv)
@@ -180,10 +186,12 @@ static int merge_run(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"progress", no_argument, NULL, OPT_PROGRESS},
+        {"threads", required_argument, NULL, OPT_THREADS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *output = NULL;
+    const char *output = NULL, *threads_arg = NULL;
+    int threads = 0;
     bool overwrite = false, quiet = false, verbose = false, force_progress = false;
     opterr = 0;
     optind = 1;
@@ -208,6 +216,18 @@ static int merge_run(int argc, char **argv)
         case OPT_PROGRESS:
             force_progress = true;
             break;
+        case OPT_THREADS: {
+            int rc = cli_once("merge", "--threads", &threads_arg, optarg);
+            if (rc != EXIT_OK)
+                return rc;
+            char *end = NULL;
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (errno != 0 || end == optarg || *end != '\0' || v < 1 || v > INT_MAX)
+                return cli_usage("merge", "--threads needs a positive number, got '%s'", optarg);
+            threads = (int)v;
+            break;
+        }
         case 'h':
             merge_help();
             return EXIT_OK;
@@ -245,8 +265,9 @@ static int merge_run(int argc, char **argv)
     stapel_ctx_set_progress(ctx, cli_progress_cb, &prog);
     stapel_stack *stack = NULL;
     double t0 = now_seconds();
-    stapel_status st = stapel_stack_merge_write(ctx, &stack, (const char *const *)parts, n_parts,
-                                                output, overwrite ? STAPEL_WRITE_OVERWRITE : 0);
+    stapel_status st =
+        stapel_stack_merge_write(ctx, &stack, (const char *const *)parts, n_parts, threads, output,
+                                 overwrite ? STAPEL_WRITE_OVERWRITE : 0);
     double t2 = now_seconds();
     cli_progress_end(&prog);
     if (st != STAPEL_OK) {

@@ -298,11 +298,12 @@ stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char
 /* stapel_stack_merge() and stapel_stack_write() in one call, faster: as
  * stapel_stack_build_write(), the output is checked before any part is
  * read, and the stack layer is written while the conflicts and summaries
- * are computed. The stats also give seconds_write_faces and
+ * are computed. threads: worker threads (0: one per core); the output is
+ * the same for any number. The stats also give seconds_write_faces and
  * seconds_write_rest. */
 stapel_status stapel_stack_merge_write(stapel_ctx *ctx, stapel_stack **out,
-                                       const char *const *parts, size_t n_parts, const char *path,
-                                       unsigned flags);
+                                       const char *const *parts, size_t n_parts, int threads,
+                                       const char *path, unsigned flags);
 
 /* One row of a GeoPackage's run_info table (docs/FORMAT.md). */
 typedef struct stapel_run_row {

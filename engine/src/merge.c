@@ -753,7 +753,7 @@ static stapel_status check_complete(stapel_ctx *ctx, const part *parts, size_t n
 /* The merged stack's faces and attributes, without its conflicts and
  * summaries. */
 static stapel_status merge_faces(stapel_ctx *ctx, stapel_stack **out, const char *const *paths,
-                                 size_t n_paths)
+                                 size_t n_paths, int threads)
 {
     *out = NULL;
     if (n_paths == 0)
@@ -770,6 +770,7 @@ static stapel_status merge_faces(stapel_ctx *ctx, stapel_stack **out, const char
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
     stapel_stack *s = m.s;
+    s->threads = threads;
     s->geos = GEOS_init_r();
     s->merged = true;
     stapel__gdal_push(ctx);
@@ -926,7 +927,7 @@ stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char
     stapel__clear(ctx);
     *out = NULL;
     stapel_stack *s = NULL;
-    stapel_status st = merge_faces(ctx, &s, paths, n_paths);
+    stapel_status st = merge_faces(ctx, &s, paths, n_paths, 0);
     if (st != STAPEL_OK)
         return st;
     double t0 = now();
@@ -941,8 +942,8 @@ stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char
 }
 
 stapel_status stapel_stack_merge_write(stapel_ctx *ctx, stapel_stack **out,
-                                       const char *const *paths, size_t n_paths, const char *path,
-                                       unsigned flags)
+                                       const char *const *paths, size_t n_paths, int threads,
+                                       const char *path, unsigned flags)
 {
     stapel__clear(ctx);
     *out = NULL;
@@ -950,7 +951,7 @@ stapel_status stapel_stack_merge_write(stapel_ctx *ctx, stapel_stack **out,
     if (st != STAPEL_OK)
         return st;
     stapel_stack *s = NULL;
-    st = merge_faces(ctx, &s, paths, n_paths);
+    st = merge_faces(ctx, &s, paths, n_paths, threads);
     if (st == STAPEL_OK)
         st = stapel__summarize_write(ctx, s, path, flags);
     if (st != STAPEL_OK) {
