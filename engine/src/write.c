@@ -1125,8 +1125,10 @@ stapel_status stapel__out_finish(stapel_ctx *ctx, stapel__out *o, const stapel_s
     CPLSetThreadLocalConfigOption("OGR_SQLITE_SYNCHRONOUS", NULL);
     CPLSetThreadLocalConfigOption("OGR_SQLITE_JOURNAL", NULL);
     if (o->ds == NULL) {
-        stapel_status st = stapel__fail(ctx, STAPEL_EIO, "%s: cannot open it again: %s", o->tmp,
-                                        stapel__gdal_error("unknown error"));
+        stapel_status st = stapel__fail(ctx, STAPEL_EIO,
+                                        "cannot write '%s': %s (trying to open its temporary "
+                                        "file %s again)",
+                                        o->path, stapel__gdal_error("unknown error"), o->tmp);
         stapel__gdal_pop();
         return st;
     }
@@ -1166,8 +1168,8 @@ stapel_status stapel__out_finish(stapel_ctx *ctx, stapel__out *o, const stapel_s
                     S_ISREG(old.st_mode) &&
                     pthread_create(&dropper, NULL, drop_cache_main, (void *)o->path) == 0;
     if (st == STAPEL_OK && !sync_file(o->tmp))
-        st = stapel__fail(ctx, STAPEL_EIO, "%s: cannot write it to disk: %s", o->tmp,
-                          strerror(errno));
+        st = stapel__fail(ctx, STAPEL_EIO, "cannot write '%s': %s (trying to flush it to disk)",
+                          o->path, strerror(errno));
     if (dropping)
         pthread_join(dropper, NULL);
     /* Without overwrite, a file that appeared at the path during the run
