@@ -56,6 +56,10 @@ stapel_ctx *cli_ctx_new(const char *cmd, bool quiet);
  * *slot NULL until the option is seen (apply defaults after parsing). */
 int cli_once(const char *cmd, const char *option, const char **slot, const char *value);
 
+/* A whole number from 1 to INT_MAX written in digits only (no sign, no
+ * spaces): true and *out, or false. */
+bool cli_positive(const char *s, long *out);
+
 /* A file a command reads, for cli_check_output(): what names it in
  * messages ("the source of --layer water", "the --rules file", "one of the
  * parts"); path is what the user gave, possibly with "|layername=NAME", or a

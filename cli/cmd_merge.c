@@ -8,9 +8,7 @@
  */
 #include "cli.h"
 
-#include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,10 +218,8 @@ static int merge_run(int argc, char **argv)
             int rc = cli_once("merge", "--threads", &threads_arg, optarg);
             if (rc != EXIT_OK)
                 return rc;
-            char *end = NULL;
-            errno = 0;
-            long v = strtol(optarg, &end, 10);
-            if (errno != 0 || end == optarg || *end != '\0' || v < 1 || v > INT_MAX)
+            long v = 0;
+            if (!cli_positive(optarg, &v))
                 return cli_usage("merge", "--threads needs a positive number, got '%s'", optarg);
             threads = (int)v;
             break;

@@ -132,10 +132,8 @@ static int render_run(int argc, char **argv)
         case OPT_WIDTH: {
             if ((rc = cli_once("render", "--width", &width_arg, optarg)) != EXIT_OK)
                 goto done;
-            char *end = NULL;
-            errno = 0;
-            long v = strtol(optarg, &end, 10);
-            if (errno != 0 || end == optarg || *end != '\0' || v < 300 || v > 20000) {
+            long v = 0;
+            if (!cli_positive(optarg, &v) || v < 300 || v > 20000) {
                 rc = cli_usage("render", "--width needs a number from 300 to 20000, got '%s'",
                                optarg);
                 goto done;

@@ -77,17 +77,6 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static bool parse_positive(const char *s, long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < 1 || v > INT_MAX)
-        return false;
-    *out = v;
-    return true;
-}
-
 enum {
     OPT_LAYER = 256,
     OPT_WHERE,
@@ -218,7 +207,7 @@ static int stack_run(int argc, char **argv)
         case OPT_THREADS:
             if ((rc = cli_once("stack", "--threads", &threads_arg, optarg)) != EXIT_OK)
                 goto done;
-            if (!parse_positive(optarg, &num)) {
+            if (!cli_positive(optarg, &num)) {
                 rc = cli_usage("stack", "--threads needs a positive number, got '%s'", optarg);
                 goto done;
             }
@@ -227,7 +216,7 @@ static int stack_run(int argc, char **argv)
         case OPT_TILE_VERTICES:
             if ((rc = cli_once("stack", "--tile-vertices", &tile_vertices_arg, optarg)) != EXIT_OK)
                 goto done;
-            if (!parse_positive(optarg, &num) || num < 100) {
+            if (!cli_positive(optarg, &num) || num < 100) {
                 rc = cli_usage("stack", "--tile-vertices needs a number >= 100, got '%s'", optarg);
                 goto done;
             }

@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -137,6 +138,19 @@ stapel_ctx *cli_ctx_new(const char *cmd, bool quiet)
     cli_quiet = quiet;
     stapel_ctx_set_log(ctx, log_to_stderr, (void *)cmd);
     return ctx;
+}
+
+bool cli_positive(const char *s, long *out)
+{
+    if (s[0] < '0' || s[0] > '9')
+        return false;
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < 1 || v > INT_MAX)
+        return false;
+    *out = v;
+    return true;
 }
 
 int cli_once(const char *cmd, const char *option, const char **slot, const char *value)
