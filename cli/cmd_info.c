@@ -30,12 +30,17 @@ static void info_help(void)
 
 static void print_text(const stapel_source_info *info)
 {
-    printf("%s (%s)\n", info->source, info->driver);
+    /* Names come from the data: shown escaped, so that a tab or a newline
+     * in one cannot break the layout (--json keeps them exact). */
+    cli_put_text(stdout, info->source, SIZE_MAX);
+    printf(" (%s)\n", info->driver);
     if (info->n_layers == 0)
         printf("  no layers\n");
     for (size_t i = 0; i < info->n_layers; i++) {
         const stapel_layer_info *l = &info->layers[i];
-        printf("  layer %s\n", l->name);
+        printf("  layer ");
+        cli_put_text(stdout, l->name, SIZE_MAX);
+        printf("\n");
         printf("    geometry:   %s\n", l->geometry_type);
         printf("    features:   %lld\n", (long long)l->n_features);
         if (l->crs_name == NULL)
@@ -52,8 +57,11 @@ static void print_text(const stapel_source_info *info)
         printf("    fields:    ");
         if (l->n_fields == 0)
             printf(" none");
-        for (size_t k = 0; k < l->n_fields; k++)
-            printf("%s %s (%s)", k > 0 ? "," : "", l->fields[k].name, l->fields[k].type);
+        for (size_t k = 0; k < l->n_fields; k++) {
+            printf("%s ", k > 0 ? "," : "");
+            cli_put_text(stdout, l->fields[k].name, SIZE_MAX);
+            printf(" (%s)", l->fields[k].type);
+        }
         printf("\n");
         printf("    geometries: %lld null, %lld empty, %lld invalid", (long long)l->n_null,
                (long long)l->n_empty, (long long)l->n_invalid);
