@@ -633,6 +633,19 @@ static stapel_status read_faces(stapel_ctx *ctx, size_t i, void *user)
     int i_seam = d != NULL ? OGR_FD_GetFieldIndex(d, "seam") : -1;
     int64_t n = l != NULL ? OGR_L_GetFeatureCount(l, 1) : 0;
     size_t cap = (size_t)(n > 0 ? n : 1);
+    /* The other fields follow from these (and the rules): leave them
+     * unparsed. */
+    int nf = d != NULL ? OGR_FD_GetFieldCount(d) : 0;
+    const char **ignored = calloc((size_t)nf + 2, sizeof *ignored);
+    if (ignored != NULL && i_ids >= 0 && i_prov >= 0 && i_nov >= 0 && i_seam >= 0) {
+        int k = 0;
+        for (int fi = 0; fi < nf; fi++)
+            if (fi != i_ids && fi != i_prov && fi != i_nov && fi != i_seam)
+                ignored[k++] = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(d, fi));
+        ignored[k] = "OGR_STYLE";
+        OGR_L_SetIgnoredFields(l, ignored); /* a hint: a driver may read them anyway */
+    }
+    free(ignored);
     if (l == NULL)
         st = stapel__fail(ctx, STAPEL_EDATA, "%s: no stack layer", p->path);
     else if (i_ids < 0 || i_prov < 0 || i_nov < 0 || i_seam < 0)
