@@ -597,9 +597,12 @@ typedef struct part_faces {
 } part_faces;
 
 typedef struct read_job {
+    stapel_ctx *parent; /* reports progress; workers do not */
     const part *parts;
     part_faces *pf;
+    size_t n_parts;
     double grid;
+    atomic_size_t parts_done;
 } read_job;
 
 static bool text_push(stapel__buf *b, OGRFeatureH f, int i)
@@ -677,11 +680,18 @@ static stapel_status read_faces(stapel_ctx *ctx, size_t i, void *user)
         face->on_seam = OGR_F_GetFieldAsInteger(f, i_seam) != 0;
         list->n++; /* counted even on failure, so the list frees it */
         OGR_F_Destroy(f);
-        if ((list->n & 1023) == 0 && stapel__cancelled(ctx))
-            st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while reading %s", p->path);
+        if ((list->n & 1023) == 0) {
+            if (stapel__cancelled(ctx))
+                st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while reading %s", p->path);
+            else if (ctx == j->parent)
+                stapel__progress(ctx, "reading",
+                                 ((double)atomic_load(&j->parts_done) +
+                                  (double)list->n / (double)n) / (double)j->n_parts);
+        }
     }
     GDALClose(ds);
     stapel__gdal_pop();
+    atomic_fetch_add(&j->parts_done, 1);
     return st;
 }
 
@@ -854,7 +864,8 @@ static stapel_status merge_faces(stapel_ctx *ctx, stapel_stack **out, const char
     if (st == STAPEL_OK && pf == NULL)
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     if (st == STAPEL_OK) {
-        read_job rj = {parts, pf, s->in.grid};
+        read_job rj = {ctx, parts, pf, n_paths, s->in.grid, 0};
+        atomic_init(&rj.parts_done, 0);
         st = stapel__parallel_for(ctx, n_paths, s->threads, "reading", read_faces, &rj);
     }
     for (size_t i = 0; i < n_paths && st == STAPEL_OK; i++)
