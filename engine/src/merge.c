@@ -954,15 +954,7 @@ stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char
     stapel_status st = merge_faces(ctx, &s, paths, n_paths, 0);
     if (st != STAPEL_OK)
         return st;
-    double t0 = now();
-    st = stapel__summarize(ctx, s);
-    s->stats.seconds_summary = now() - t0;
-    if (st != STAPEL_OK) {
-        stapel_stack_free(s);
-        return st;
-    }
-    *out = s;
-    return STAPEL_OK;
+    return stapel__stack_finish(ctx, s, NULL, 0, out);
 }
 
 stapel_status stapel_stack_merge_write(stapel_ctx *ctx, stapel_stack **out,
@@ -976,12 +968,7 @@ stapel_status stapel_stack_merge_write(stapel_ctx *ctx, stapel_stack **out,
         return st;
     stapel_stack *s = NULL;
     st = merge_faces(ctx, &s, paths, n_paths, threads);
-    if (st == STAPEL_OK)
-        st = stapel__summarize_write(ctx, s, path, flags);
-    if (st != STAPEL_OK) {
-        stapel_stack_free(s);
+    if (st != STAPEL_OK)
         return st;
-    }
-    *out = s;
-    return STAPEL_OK;
+    return stapel__stack_finish(ctx, s, path, flags, out);
 }

@@ -325,11 +325,13 @@ stapel_status stapel__parallel_for(stapel_ctx *ctx, size_t n, int threads, const
  * is not writable. */
 stapel_status stapel__output_check(stapel_ctx *ctx, const char *path, unsigned flags);
 
-/* Write the stack s, whose faces are made, to path while its conflicts and
- * summaries are computed (stapel__summarize): the stack layer on a thread of
- * its own, then the other layers. On failure nothing is left at path. */
-stapel_status stapel__summarize_write(stapel_ctx *ctx, stapel_stack *s, const char *path,
-                                      unsigned flags);
+/* The last step of making a stack s whose faces are made (a build or a
+ * merge): its conflicts and summaries (stapel__summarize), and with a path,
+ * the GeoPackage written meanwhile (the stack layer on a thread of its own,
+ * then the other layers; on failure nothing is left at path). On success
+ * *out = s; on failure s is freed. */
+stapel_status stapel__stack_finish(stapel_ctx *ctx, stapel_stack *s, const char *path,
+                                   unsigned flags, stapel_stack **out);
 
 /* How many threads to use for n jobs. */
 int stapel__thread_count(int requested, size_t n_jobs);

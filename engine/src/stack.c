@@ -1261,15 +1261,7 @@ stapel_status stapel_stack_build(stapel_ctx *ctx, stapel_stack **out, const stap
     stapel_status st = build_faces(ctx, &s, job);
     if (st != STAPEL_OK)
         return st;
-    double t0 = now();
-    st = stapel__summarize(ctx, s);
-    s->stats.seconds_summary = now() - t0;
-    if (st != STAPEL_OK) {
-        stapel_stack_free(s);
-        return st;
-    }
-    *out = s;
-    return STAPEL_OK;
+    return stapel__stack_finish(ctx, s, NULL, 0, out);
 }
 
 /* The stack layer is written on its own thread while the conflicts and the
@@ -1342,8 +1334,10 @@ stapel_status stapel__output_check(stapel_ctx *ctx, const char *path, unsigned f
     return STAPEL_OK;
 }
 
-stapel_status stapel__summarize_write(stapel_ctx *ctx, stapel_stack *s, const char *path,
-                                      unsigned flags)
+/* Write s to path while its conflicts and summaries are computed: the stack
+ * layer on a thread of its own, then the other layers. */
+static stapel_status summarize_write(stapel_ctx *ctx, stapel_stack *s, const char *path,
+                                     unsigned flags)
 {
     stapel__out *o = NULL;
     stapel_status st = stapel__out_open(ctx, &o, s, path, flags);
@@ -1403,6 +1397,25 @@ stapel_status stapel__summarize_write(stapel_ctx *ctx, stapel_stack *s, const ch
     return st;
 }
 
+stapel_status stapel__stack_finish(stapel_ctx *ctx, stapel_stack *s, const char *path,
+                                   unsigned flags, stapel_stack **out)
+{
+    stapel_status st;
+    if (path != NULL) {
+        st = summarize_write(ctx, s, path, flags);
+    } else {
+        double t0 = now();
+        st = stapel__summarize(ctx, s);
+        s->stats.seconds_summary = now() - t0;
+    }
+    if (st != STAPEL_OK) {
+        stapel_stack_free(s);
+        return st;
+    }
+    *out = s;
+    return STAPEL_OK;
+}
+
 stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, const stapel_job *job,
                                        const char *path, unsigned flags)
 {
@@ -1415,12 +1428,7 @@ stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, cons
         return st;
     stapel_stack *s = NULL;
     st = build_faces(ctx, &s, job);
-    if (st == STAPEL_OK)
-        st = stapel__summarize_write(ctx, s, path, flags);
-    if (st != STAPEL_OK) {
-        stapel_stack_free(s);
+    if (st != STAPEL_OK)
         return st;
-    }
-    *out = s;
-    return STAPEL_OK;
+    return stapel__stack_finish(ctx, s, path, flags, out);
 }
