@@ -6,6 +6,8 @@
 #ifndef STAPEL_TEST_FIXTURE_H
 #define STAPEL_TEST_FIXTURE_H
 
+#include "stapel.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +20,7 @@
 /* Write a GeoJSON file at dir/name holding one feature per WKT-free
  * coordinate ring list. Each feature is given as a JSON geometry string and an
  * optional "naam" property. Returns the path (static buffer per call slot). */
-static const char *fixture_geojson(const char *name, const char *crs_urn, int n,
+static inline const char *fixture_geojson(const char *name, const char *crs_urn, int n,
                                    const char *const *geoms, const char *const *names)
 {
     static char paths[16][512];
@@ -43,11 +45,27 @@ static const char *fixture_geojson(const char *name, const char *crs_urn, int n,
     return path;
 }
 
+/* cmocka group setup and teardown: one context in *state for every test. */
+static inline int fixture_ctx_setup(void **state)
+{
+    stapel_ctx *ctx = NULL;
+    if (stapel_ctx_new(&ctx) != STAPEL_OK)
+        return -1;
+    *state = ctx;
+    return 0;
+}
+
+static inline int fixture_ctx_teardown(void **state)
+{
+    stapel_ctx_free(*state);
+    return 0;
+}
+
 #define RD_URN "urn:ogc:def:crs:EPSG::28992"
 
 /* A rectangle polygon as GeoJSON geometry text, offset into the RD domain
  * (x + 150000, y + 450000). Static buffer per call slot. */
-static const char *rect(double x0, double y0, double x1, double y1)
+static inline const char *rect(double x0, double y0, double x1, double y1)
 {
     static char bufs[32][256];
     static int slot = 0;

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #define DEMO STAPEL_TESTDATA "/demo/"
 
 static stapel_source_info *read_info(stapel_ctx *ctx, const char *source)
@@ -22,21 +24,6 @@ static stapel_source_info *read_info(stapel_ctx *ctx, const char *source)
         print_error("%s\n", stapel_ctx_message(ctx));
     assert_int_equal(st, STAPEL_OK);
     return info;
-}
-
-static int setup(void **state)
-{
-    stapel_ctx *ctx = NULL;
-    if (stapel_ctx_new(&ctx) != STAPEL_OK)
-        return -1;
-    *state = ctx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    stapel_ctx_free(*state);
-    return 0;
 }
 
 static void test_info_shapefile_with_invalid_polygon(void **state)
@@ -120,5 +107,5 @@ int main(void)
         cmocka_unit_test(test_info_geojson_wgs84),
         cmocka_unit_test(test_info_errors_name_subject),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, fixture_ctx_setup, fixture_ctx_teardown);
 }

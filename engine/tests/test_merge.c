@@ -14,22 +14,9 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #define NATURE STAPEL_TESTDATA "/demo/nature.shp"
-
-static int setup_ctx(void **state)
-{
-    stapel_ctx *ctx = NULL;
-    if (stapel_ctx_new(&ctx) != STAPEL_OK)
-        return -1;
-    *state = ctx;
-    return 0;
-}
-
-static int teardown_ctx(void **state)
-{
-    stapel_ctx_free(*state);
-    return 0;
-}
 
 /* A stack of the demo's nature layer at path: shard i of n, or the whole run
  * for n 0. */
@@ -151,5 +138,5 @@ int main(void)
         cmocka_unit_test(test_merge_run_info_read),
         cmocka_unit_test(test_merge_cancelled),
     };
-    return cmocka_run_group_tests(tests, setup_ctx, teardown_ctx);
+    return cmocka_run_group_tests(tests, fixture_ctx_setup, fixture_ctx_teardown);
 }

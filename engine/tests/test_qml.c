@@ -168,21 +168,6 @@ static const char *write_stack(stapel_ctx *ctx, bool zones, const char *out_name
     return gpkg;
 }
 
-static int setup(void **state)
-{
-    stapel_ctx *ctx = NULL;
-    if (stapel_ctx_new(&ctx) != STAPEL_OK)
-        return -1;
-    *state = ctx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    stapel_ctx_free(*state);
-    return 0;
-}
-
 /* Every row matches its layer the way QGIS looks it up. */
 static void test_qml_rows_match_layers(void **state)
 {
@@ -293,5 +278,5 @@ int main(void)
         cmocka_unit_test(test_qml_zones_labelled_by_their_field),
         cmocka_unit_test(test_qml_only_existing_layers),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, fixture_ctx_setup, fixture_ctx_teardown);
 }

@@ -78,21 +78,6 @@ static void check_faces(const stapel_stack *s, const expect *e, size_t n)
     free(used);
 }
 
-static int setup_ctx(void **state)
-{
-    stapel_ctx *ctx = NULL;
-    if (stapel_ctx_new(&ctx) != STAPEL_OK)
-        return -1;
-    *state = ctx;
-    return 0;
-}
-
-static int teardown_ctx(void **state)
-{
-    stapel_ctx_free(*state);
-    return 0;
-}
-
 static stapel_job *new_job(stapel_ctx *ctx)
 {
     stapel_job *job = NULL;
@@ -597,5 +582,5 @@ int main(void)
         cmocka_unit_test(test_stack_output_refused_first),
         cmocka_unit_test(test_stack_many_zone_names),
     };
-    return cmocka_run_group_tests(tests, setup_ctx, teardown_ctx);
+    return cmocka_run_group_tests(tests, fixture_ctx_setup, fixture_ctx_teardown);
 }
