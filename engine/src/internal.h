@@ -141,7 +141,7 @@ void stapel__strmap_free(stapel__strmap *m);
  * feed each string in turn. Each string is hashed with its terminating NUL,
  * so ("ab", "c") and ("a", "bc") differ. For fingerprints that are written to
  * files: the result is the same on every machine. */
-#define STAPEL__HASH_INIT 1469598103934665603ull
+#define STAPEL__HASH_INIT 0xcbf29ce484222325ull /* the 64-bit FNV offset basis */
 uint64_t stapel__hash_more(uint64_t h, const char *s);
 
 /* Give the finished temporary file tmp (next to path) the name path. With

@@ -446,7 +446,7 @@ typedef struct slot {
 
 static uint64_t label_hash(const uint32_t *ids, uint32_t n)
 {
-    uint64_t hsh = 1469598103934665603ull;
+    uint64_t hsh = STAPEL__HASH_INIT;
     for (uint32_t i = 0; i < n; i++) {
         hsh ^= ids[i];
         hsh *= 1099511628211ull;
