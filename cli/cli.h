@@ -60,6 +60,10 @@ int cli_once(const char *cmd, const char *option, const char **slot, const char 
  * spaces): true and *out, or false. */
 bool cli_positive(const char *s, long *out);
 
+/* The extension of the file name in path (".gpkg"), or NULL when it has
+ * none. */
+const char *cli_extension(const char *path);
+
 /* A file a command reads, for cli_check_output(): what names it in
  * messages ("the source of --layer water", "the --rules file", "one of the
  * parts"); path is what the user gave, possibly with "|layername=NAME", or a

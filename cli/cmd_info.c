@@ -14,8 +14,9 @@ static void info_help(void)
     printf("Usage: stapel info [--json] SOURCE...\n"
            "\n"
            "Describe what each source holds: per layer its name, feature count, geometry\n"
-           "type, CRS, extent, fields, and how many geometries are null, empty or invalid\n"
-           "(checked with GEOS, as the stack will repair them).\n"
+           "type, CRS, extent, fields, and how many geometries are null, empty, invalid\n"
+           "(checked with GEOS on the coordinates as stored; 'stack' may repair more, as\n"
+           "it first rounds them to its 1 mm grid) or unreadable (damaged).\n"
            "\n"
            "SOURCE is anything GDAL opens: a path (shapefile, GeoPackage, GeoJSON, ...) or a\n"
            "PostgreSQL connection string 'PG:dbname=...'. Append '|layername=NAME' to\n"
@@ -41,15 +42,22 @@ static void print_text(const stapel_source_info *info)
         printf("  layer ");
         cli_put_text(stdout, l->name, SIZE_MAX);
         printf("\n");
-        printf("    geometry:   %s\n", l->geometry_type);
+        /* A table (GeoPackage attributes, a CSV): no CRS, extent or
+         * geometry counts to speak of. */
+        bool table = strcmp(l->geometry_type, "None") == 0;
+        printf("    geometry:   %s\n", table ? "none (a table)" : l->geometry_type);
         printf("    features:   %lld\n", (long long)l->n_features);
-        if (l->crs_name == NULL)
+        if (table)
+            ;
+        else if (l->crs_name == NULL)
             printf("    crs:        none\n");
         else if (l->epsg > 0)
             printf("    crs:        EPSG:%d (%s)\n", l->epsg, l->crs_name);
         else
             printf("    crs:        %s (no EPSG code)\n", l->crs_name);
-        if (l->has_extent)
+        if (table)
+            ;
+        else if (l->has_extent)
             printf("    extent:     %.3f, %.3f - %.3f, %.3f\n", l->xmin, l->ymin, l->xmax,
                    l->ymax);
         else
@@ -63,6 +71,8 @@ static void print_text(const stapel_source_info *info)
             printf(" (%s)", l->fields[k].type);
         }
         printf("\n");
+        if (table)
+            continue;
         printf("    geometries: %lld null, %lld empty, %lld invalid", (long long)l->n_null,
                (long long)l->n_empty, (long long)l->n_invalid);
         if (l->n_unreadable > 0)

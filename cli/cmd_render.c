@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 static void render_help(void)
@@ -27,7 +28,8 @@ static void render_help(void)
            "  -o, --output MAP   the picture to write; the format follows the extension:\n"
            "                     .png, .svg or .pdf\n"
            "  --zone NAME        crop to one province or NOVEX area and grey out the rest;\n"
-           "                     the legend then gives the areas inside that zone\n"
+           "                     the legend then gives the areas inside that zone. A name\n"
+           "                     that is both takes 'province:NAME' or 'novex:NAME'\n"
            "  --field FIELD      what colours the faces: n_themes (default), n_claims or\n"
            "                     verdict\n"
            "  --width N          width in pixels for PNG (default 2000), in points for SVG\n"
@@ -38,7 +40,7 @@ static void render_help(void)
            "  -q, --quiet        no warnings and no summary line\n"
            "  -h, --help         show this help\n"
            "\n"
-           "Each option is given at most once.\n"
+           "Each option that takes a value is given at most once.\n"
            "\n"
            "The footer date is today's; set SOURCE_DATE_EPOCH for a reproducible picture.\n"
            "\n"
@@ -179,8 +181,20 @@ static int render_run(int argc, char **argv)
         rc = cli_usage("render", "no picture given: use -o MAP.png, MAP.svg or MAP.pdf");
         goto done;
     }
-    /* Check the picture's path before any work; the format is checked by
-     * stapel_render(), also before any work. */
+    /* Check the picture's path before any work, its format first: a name
+     * that cannot be a picture is a usage error whether or not it exists. */
+    const char *ext = cli_extension(output);
+    if (ext == NULL) {
+        rc = cli_usage("render", "'%s': no picture format in the name; end it in .png, .svg or .pdf",
+                       output);
+        goto done;
+    }
+    if (strcasecmp(ext, ".png") != 0 && strcasecmp(ext, ".svg") != 0 &&
+        strcasecmp(ext, ".pdf") != 0) {
+        rc = cli_usage("render", "'%s': unsupported picture format '%s'; use .png, .svg or .pdf",
+                       output, ext);
+        goto done;
+    }
     const cli_source gpkg = {"the GeoPackage to render", input};
     rc = cli_check_output("render", output, opts.overwrite, NULL,
                           "a file name ending in .png, .svg or .pdf", &gpkg, 1);
@@ -205,8 +219,7 @@ static int render_run(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     cli_warn_shard("render", ctx, input, "the map covers");
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    const char *dot = strrchr(output, '.');
-    bool png = dot != NULL && (strcmp(dot, ".png") == 0 || strcmp(dot, ".PNG") == 0);
+    bool png = strcasecmp(ext, ".png") == 0;
     if (!quiet)
         fprintf(stderr, "stapel: render: %lld faces drawn to %s (%d x %d %s) in %.1f s\n",
                 (long long)layout.n_faces, output, layout.width, layout.height, png ? "px" : "pt",

@@ -23,15 +23,26 @@ static void summary_help(void)
            "and theme the claimed area, its share and its overlap with other themes.\n"
            "\n"
            "Options:\n"
-           "  --zone NAME     only the zone(s) with this name\n"
+           "  --zone NAME     only the zone(s) with this name; 'province:NAME' or\n"
+           "                  'novex:NAME' for one of a province and a NOVEX area of one name\n"
            "  --format F      table (default: aligned, km² and ha), csv or json (m²)\n"
-           "  --themes        csv: print the zone_theme table instead of zone_summary\n"
-           "  -h, --help      show this help\n");
+           "  --themes        with --format csv: print the zone_theme table instead of\n"
+           "                  zone_summary (table and json show both)\n"
+           "  -q, --quiet     no warnings\n"
+           "  -h, --help      show this help\n"
+           "\n"
+           "Exit status: 0 success, 1 the GeoPackage could not be read, 2 usage error\n"
+           "(also an unknown zone or format).\n");
 }
 
-static bool zone_selected(const char *want, const char *zone)
+/* Whether a row of the given type and zone is selected by --zone want: the
+ * zone's name, or "province:NAME" / "novex:NAME" for that type only. */
+static bool zone_selected(const char *want, const char *type, const char *zone)
 {
-    return want == NULL || strcmp(want, zone) == 0;
+    if (want == NULL || strcmp(want, zone) == 0)
+        return true;
+    size_t n = strlen(type);
+    return strncmp(want, type, n) == 0 && want[n] == ':' && strcmp(want + n + 1, zone) == 0;
 }
 
 /* The zone and theme columns are as wide as their widest entry as shown
@@ -53,11 +64,11 @@ static void print_table(const stapel_summary *sm, const char *zone)
 {
     size_t zw = strlen("zone"), tw = MIN_THEME;
     for (size_t i = 0; i < sm->n_zones; i++)
-        if (zone_selected(zone, sm->zones[i].zone))
+        if (zone_selected(zone, sm->zones[i].zone_type, sm->zones[i].zone))
             zw = column_width(zw, sm->zones[i].zone);
     for (size_t i = 0; i < sm->n_themes; i++) {
         const stapel_theme_row *t = &sm->themes[i];
-        if (zone_selected(zone, t->zone) && t->area_m2 > 0) {
+        if (zone_selected(zone, t->zone_type, t->zone) && t->area_m2 > 0) {
             zw = column_width(zw, t->zone);
             tw = column_width(tw, t->theme);
         }
@@ -68,7 +79,7 @@ static void print_table(const stapel_summary *sm, const char *zone)
            "3+ ha", "max", "confl. ha", "kans ha");
     for (size_t i = 0; i < sm->n_zones; i++) {
         const stapel_zone_row *z = &sm->zones[i];
-        if (!zone_selected(zone, z->zone))
+        if (!zone_selected(zone, z->zone_type, z->zone))
             continue;
         printf("%-8s  ", z->zone_type);
         cli_put_cell(stdout, z->zone, zw);
@@ -83,7 +94,7 @@ static void print_table(const stapel_summary *sm, const char *zone)
     printf(" %10s %7s %10s\n", "area ha", "share", "overlap ha");
     for (size_t i = 0; i < sm->n_themes; i++) {
         const stapel_theme_row *t = &sm->themes[i];
-        if (!zone_selected(zone, t->zone) || t->area_m2 <= 0)
+        if (!zone_selected(zone, t->zone_type, t->zone) || t->area_m2 <= 0)
             continue;
         printf("%-8s  ", t->zone_type);
         cli_put_cell(stdout, t->zone, zw);
@@ -116,7 +127,7 @@ static void print_csv(const stapel_summary *sm, const char *zone, bool themes)
         printf("zone_type,zone,theme,area_m2,share,overlap_m2\n");
         for (size_t i = 0; i < sm->n_themes; i++) {
             const stapel_theme_row *t = &sm->themes[i];
-            if (!zone_selected(zone, t->zone))
+            if (!zone_selected(zone, t->zone_type, t->zone))
                 continue;
             csv_field(t->zone_type);
             putchar(',');
@@ -131,7 +142,7 @@ static void print_csv(const stapel_summary *sm, const char *zone, bool themes)
            "conflict_m2,kans_m2\n");
     for (size_t i = 0; i < sm->n_zones; i++) {
         const stapel_zone_row *z = &sm->zones[i];
-        if (!zone_selected(zone, z->zone))
+        if (!zone_selected(zone, z->zone_type, z->zone))
             continue;
         csv_field(z->zone_type);
         putchar(',');
@@ -148,7 +159,7 @@ static void print_json(const stapel_summary *sm, const char *zone)
     json_object *zones = json_object_new_array();
     for (size_t i = 0; i < sm->n_zones; i++) {
         const stapel_zone_row *z = &sm->zones[i];
-        if (!zone_selected(zone, z->zone))
+        if (!zone_selected(zone, z->zone_type, z->zone))
             continue;
         json_object *o = json_object_new_object();
         json_object_object_add(o, "zone_type", json_object_new_string(z->zone_type));
@@ -166,7 +177,7 @@ static void print_json(const stapel_summary *sm, const char *zone)
     json_object *themes = json_object_new_array();
     for (size_t i = 0; i < sm->n_themes; i++) {
         const stapel_theme_row *t = &sm->themes[i];
-        if (!zone_selected(zone, t->zone))
+        if (!zone_selected(zone, t->zone_type, t->zone))
             continue;
         json_object *o = json_object_new_object();
         json_object_object_add(o, "zone_type", json_object_new_string(t->zone_type));
@@ -190,15 +201,16 @@ static int summary_run(int argc, char **argv)
         {"zone", required_argument, NULL, 'z'},
         {"format", required_argument, NULL, 'f'},
         {"themes", no_argument, NULL, 't'},
+        {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *zone = NULL, *format = NULL;
-    bool themes = false;
+    bool themes = false, quiet = false;
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'z': {
             int rc = cli_once("summary", "--zone", &zone, optarg);
@@ -215,6 +227,9 @@ static int summary_run(int argc, char **argv)
         case 't':
             themes = true;
             break;
+        case 'q':
+            quiet = true;
+            break;
         case 'h':
             summary_help();
             return EXIT_OK;
@@ -227,10 +242,14 @@ static int summary_run(int argc, char **argv)
     if (strcmp(format, "table") != 0 && strcmp(format, "csv") != 0 &&
         strcmp(format, "json") != 0)
         return cli_usage("summary", "unknown format '%s' (use table, csv or json)", format);
+    if (themes && strcmp(format, "csv") != 0)
+        return cli_usage("summary", "--themes goes with --format csv (the %s format shows both "
+                                    "tables)",
+                         format);
     if (optind != argc - 1)
         return cli_usage("summary", optind >= argc ? "no GeoPackage given"
                                                    : "give exactly one GeoPackage");
-    stapel_ctx *ctx = cli_ctx_new("summary", false);
+    stapel_ctx *ctx = cli_ctx_new("summary", quiet);
     if (ctx == NULL)
         return EXIT_FAIL;
     stapel_summary *sm = NULL;
@@ -244,7 +263,7 @@ static int summary_run(int argc, char **argv)
     if (zone != NULL) {
         bool found = false;
         for (size_t i = 0; i < sm->n_zones && !found; i++)
-            found = strcmp(sm->zones[i].zone, zone) == 0;
+            found = zone_selected(zone, sm->zones[i].zone_type, sm->zones[i].zone);
         if (!found) {
             /* The names as the table shows them, whole. */
             fputs("stapel: summary: no zone named '", stderr);

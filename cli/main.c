@@ -163,7 +163,7 @@ int cli_once(const char *cmd, const char *option, const char **slot, const char 
 }
 
 /* The extension of the last component of path (with its dot), or NULL. */
-static const char *extension(const char *path)
+const char *cli_extension(const char *path)
 {
     const char *slash = strrchr(path, '/');
     const char *dot = strrchr(path, '.');
@@ -202,7 +202,7 @@ static int check_not_source(const char *cmd, const char *output, const struct st
                        output, src->what, name);
         goto done;
     }
-    char *ext = (char *)extension(file);
+    char *ext = (char *)cli_extension(file);
     bool shapefile = false;
     for (size_t i = 0; ext != NULL && i < N_SHAPEFILE_PARTS; i++)
         shapefile = shapefile || strcasecmp(ext, shapefile_parts[i]) == 0;
@@ -237,7 +237,7 @@ int cli_check_output(const char *cmd, const char *path, bool overwrite, const ch
     if (exists && S_ISDIR(sb.st_mode))
         return cli_usage(cmd, "'%s' is a directory; give %s", path, hint);
     if (ext != NULL) {
-        const char *dot = extension(path);
+        const char *dot = cli_extension(path);
         if (dot == NULL)
             return cli_usage(cmd, "'%s': no format in the name; the output is a GeoPackage, end it in %s",
                              path, ext);

@@ -27,7 +27,7 @@ void cli_progress_cb(void *user, const char *phase, double fraction)
         p->last++;
         if (p->last == 10)
             fputs("...100 - done\n", stderr);
-        else if (p->last > 0 || tenth == 0)
+        else
             fprintf(stderr, p->last == 0 ? "0" : "...%d", p->last * 10);
     }
     fflush(stderr);

@@ -9,6 +9,7 @@ A case is a block of "key: value" lines, blocks separated by blank lines:
     exit: expected exit code
     stdout: text that stdout must contain (may repeat)
     stderr: text that stderr must contain (may repeat)
+    not-stdout: text that stdout must not contain (may repeat)
     not-stderr: text that stderr must not contain (may repeat)
     absent: a path that must not exist afterwards (may repeat)
     exists: a path that must exist afterwards (may repeat)
@@ -85,6 +86,9 @@ def main():
         for s in case.get("stderr", []):
             if expand(s) not in r.stderr:
                 problems.append(f"stderr lacks {expand(s)!r}")
+        for s in case.get("not-stdout", []):
+            if expand(s) in r.stdout:
+                problems.append(f"stdout has {expand(s)!r}")
         for s in case.get("not-stderr", []):
             if expand(s) in r.stderr:
                 problems.append(f"stderr has {expand(s)!r}")

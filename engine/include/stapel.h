@@ -417,7 +417,9 @@ void stapel_summary_free(stapel_summary *summary);
 /* Options of stapel_render(). Initialise with STAPEL_RENDER_OPTS_INIT. */
 typedef struct stapel_render_opts {
     const char *field; /* what colours the faces: "n_themes" (NULL), "n_claims" or "verdict" */
-    const char *zone;  /* crop to this province or NOVEX area and grey out the rest; NULL: all */
+    const char *zone;  /* crop to this province or NOVEX area and grey out the rest; NULL: all.
+                        * A name that is both a province and a NOVEX area is STAPEL_EINVAL
+                        * unless written "province:NAME" or "novex:NAME" */
     int width;         /* picture width: pixels for PNG (0: 2000), points for SVG and PDF (0: 842) */
     const char *title; /* NULL: "Stapelkaart ruimteclaims \u2014 <zone or provinces>" */
     const char *date;  /* the date in the footer; NULL: today, local time */

@@ -302,55 +302,92 @@ static bool name_listed(const stapel__buf *b, const char *entry)
     return false;
 }
 
-/* Find the zone named r->zone in the provinces, then in the NOVEX areas, and
- * keep its geometry (all features of that name) in RD. */
-static stapel_status find_zone(renderer *r)
+/* The features of zone layer k named name, their geometries (in RD) added
+ * to *geom (created on the first) and counted in *n. The other names go on
+ * the list of valid zones, once each, as "name (kind)". */
+static stapel_status zone_scan(renderer *r, int k, const char *name, OGRGeometryH *geom, size_t *n,
+                               stapel__buf *names)
 {
-    stapel__buf names = {0};
-    stapel_status st = STAPEL_OK;
     static const char *kind_names[2] = {
         [STAPEL_ZONE_PROVINCE] = "province", [STAPEL_ZONE_NOVEX] = "NOVEX"};
-    for (int k = 0; k < 2 && r->zone_geom == NULL; k++) {
-        OGRLayerH l = r->zones[k].layer;
-        if (l == NULL)
-            continue;
-        OGR_L_SetSpatialFilter(l, NULL);
-        OGR_L_ResetReading(l);
-        OGRFeatureH f;
-        while ((f = OGR_L_GetNextFeature(l)) != NULL) {
-            const char *name = OGR_F_IsFieldSetAndNotNull(f, r->zones[k].name_field)
-                                   ? OGR_F_GetFieldAsString(f, r->zones[k].name_field)
-                                   : NULL;
-            if (name != NULL && strcmp(name, r->zone) == 0) {
-                OGRGeometryH g = OGR_F_StealGeometry(f);
-                if (g != NULL && r->to_rd != NULL && OGR_G_Transform(g, r->to_rd) != OGRERR_NONE) {
-                    OGR_G_DestroyGeometry(g);
-                    g = NULL;
-                }
-                if (g != NULL) {
-                    if (r->zone_geom == NULL)
-                        r->zone_geom = OGR_G_CreateGeometry(wkbGeometryCollection);
-                    OGR_G_AddGeometryDirectly(r->zone_geom, g);
-                }
-                r->zone_kind = (stapel_zone_kind)k;
-            } else if (name != NULL) {
-                char entry[512];
-                snprintf(entry, sizeof entry, "%s (%s)", name, kind_names[k]);
-                bool ok = name_listed(&names, entry) ||
-                          stapel__buf_printf(&names, "%s%s", names.len > 0 ? ", " : "", entry);
-                if (!ok) {
-                    OGR_F_Destroy(f);
-                    st = nomem(r);
-                    goto done;
-                }
+    OGRLayerH l = r->zones[k].layer;
+    if (l == NULL)
+        return STAPEL_OK;
+    OGR_L_SetSpatialFilter(l, NULL);
+    OGR_L_ResetReading(l);
+    OGRFeatureH f;
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        const char *fname = OGR_F_IsFieldSetAndNotNull(f, r->zones[k].name_field)
+                                ? OGR_F_GetFieldAsString(f, r->zones[k].name_field)
+                                : NULL;
+        bool ok = true;
+        if (fname != NULL && strcmp(fname, name) == 0) {
+            (*n)++;
+            OGRGeometryH g = OGR_F_StealGeometry(f);
+            if (g != NULL && r->to_rd != NULL && OGR_G_Transform(g, r->to_rd) != OGRERR_NONE) {
+                OGR_G_DestroyGeometry(g);
+                g = NULL;
             }
-            OGR_F_Destroy(f);
+            if (g != NULL) {
+                if (*geom == NULL)
+                    *geom = OGR_G_CreateGeometry(wkbGeometryCollection);
+                OGR_G_AddGeometryDirectly(*geom, g);
+            }
+        } else if (fname != NULL && names != NULL) {
+            char entry[512];
+            snprintf(entry, sizeof entry, "%s (%s)", fname, kind_names[k]);
+            ok = name_listed(names, entry) ||
+                 stapel__buf_printf(names, "%s%s", names->len > 0 ? ", " : "", entry);
+        }
+        OGR_F_Destroy(f);
+        if (!ok)
+            return nomem(r);
+    }
+    return STAPEL_OK;
+}
+
+/* Find the zone r->zone names and keep its geometry (all features of that
+ * name) in RD. A name found in one zone layer is that zone; a name that is
+ * both a province and a NOVEX area must say which, as "province:NAME" or
+ * "novex:NAME" (only when no zone is called that in full). */
+static stapel_status find_zone(renderer *r)
+{
+    static const char *prefix[2] = {
+        [STAPEL_ZONE_PROVINCE] = "province:", [STAPEL_ZONE_NOVEX] = "novex:"};
+    stapel__buf names = {0};
+    OGRGeometryH geom[2] = {NULL, NULL};
+    size_t n[2] = {0, 0};
+    stapel_status st = STAPEL_OK;
+    for (int k = 0; k < 2 && st == STAPEL_OK; k++)
+        st = zone_scan(r, k, r->zone, &geom[k], &n[k], &names);
+    if (st == STAPEL_OK && n[0] > 0 && n[1] > 0) {
+        st = stapel__fail(r->ctx, STAPEL_EINVAL,
+                          "'%s' is both a province and a NOVEX area in '%s'; give --zone "
+                          "'province:%s' or --zone 'novex:%s'",
+                          r->zone, r->gpkg, r->zone, r->zone);
+    } else if (st == STAPEL_OK && n[0] == 0 && n[1] == 0) {
+        for (int k = 0; k < 2; k++) {
+            size_t len = strlen(prefix[k]);
+            if (strncmp(r->zone, prefix[k], len) == 0 && r->zone[len] != '\0') {
+                st = zone_scan(r, k, r->zone + len, &geom[k], &n[k], NULL);
+                if (st == STAPEL_OK && n[k] > 0)
+                    r->zone += len;
+                break;
+            }
         }
     }
-    if (r->zone_geom == NULL)
+    if (st == STAPEL_OK && n[0] == 0 && n[1] == 0)
         st = stapel__fail(r->ctx, STAPEL_EINVAL, "unknown zone '%s' in '%s'; valid zones: %s",
                           r->zone, r->gpkg, names.len > 0 ? names.data : "none (no zone layers)");
-done:
+    if (st == STAPEL_OK) {
+        int k = n[0] > 0 ? STAPEL_ZONE_PROVINCE : STAPEL_ZONE_NOVEX;
+        r->zone_kind = (stapel_zone_kind)k;
+        r->zone_geom = geom[k];
+        geom[k] = NULL;
+    }
+    for (int k = 0; k < 2; k++)
+        if (geom[k] != NULL)
+            OGR_G_DestroyGeometry(geom[k]);
     stapel__buf_free(&names);
     return st;
 }

@@ -491,6 +491,73 @@ static const char *long_name_gpkg(fixture *fx, const char **name)
     return gpkg;
 }
 
+/* A name that is both a province and a NOVEX area: the bare name is refused,
+ * naming both ways to say which; "province:" and "novex:" crop to the one
+ * asked for. */
+static void test_render_zone_in_both_layers(void **state)
+{
+    fixture *fx = *state;
+    char gpkg[600];
+    snprintf(gpkg, sizeof gpkg, "%s/render-both.gpkg", STAPEL_TEST_SCRATCH);
+    const char *n[] = {rect(0, 0, 1000, 1000)};
+    const char *prov[] = {rect(-500, -500, 2500, 2500)};
+    const char *nov[] = {rect(1000, 0, 2500, 1500)};
+    const char *names[] = {"Oost"};
+    stapel_ctx *ctx = fx->ctx;
+    stapel_job *job = NULL;
+    stapel_stack_opts so = STAPEL_STACK_OPTS_INIT;
+    so.threads = 1;
+    assert_int_equal(stapel_job_new(ctx, &job, &so), STAPEL_OK);
+    assert_int_equal(stapel_job_add_layer(ctx, job, "nature",
+                                          fixture_geojson("rb_n.geojson", RD_URN, 1, n, NULL),
+                                          NULL),
+                     STAPEL_OK);
+    assert_int_equal(stapel_job_set_zones(ctx, job, STAPEL_ZONE_PROVINCE,
+                                          fixture_geojson("rb_p.geojson", RD_URN, 1, prov, names),
+                                          "naam"),
+                     STAPEL_OK);
+    assert_int_equal(stapel_job_set_zones(ctx, job, STAPEL_ZONE_NOVEX,
+                                          fixture_geojson("rb_v.geojson", RD_URN, 1, nov, names),
+                                          "naam"),
+                     STAPEL_OK);
+    stapel_stack *s = NULL;
+    stapel_status st = stapel_stack_build(ctx, &s, job);
+    if (st == STAPEL_OK)
+        st = stapel_stack_write(ctx, s, gpkg, STAPEL_WRITE_OVERWRITE);
+    if (st != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(ctx));
+    stapel_stack_free(s);
+    stapel_job_free(job);
+
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    o.width = 600;
+    o.zone = "Oost";
+    expect_failure(fx, gpkg, out_path(fx, "both.png"), &o, STAPEL_EINVAL,
+                   "'Oost' is both a province and a NOVEX area");
+    expect_failure(fx, gpkg, out_path(fx, "both.png"), &o, STAPEL_EINVAL, "'novex:Oost'");
+    /* the NOVEX area [1000,2500]x[0,1500], with a margin of at most 5% */
+    o.zone = "novex:Oost";
+    stapel_render_layout l;
+    const char *path = out_path(fx, "both-novex.png");
+    if (stapel_render(ctx, &l, gpkg, path, &o) != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(ctx));
+    assert_true(l.xmin <= OX + 1000 && l.xmax >= OX + 2500);
+    assert_true(l.xmin >= OX + 1000 - 75 && l.xmax <= OX + 2500 + 75);
+    assert_true(l.ymin >= OY - 75 && l.ymax <= OY + 1500 + 75);
+    /* the province [-500,2500]^2 */
+    o.zone = "province:Oost";
+    path = out_path(fx, "both-province.png");
+    if (stapel_render(ctx, &l, gpkg, path, &o) != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(ctx));
+    assert_true(l.xmin <= OX - 500 && l.xmax >= OX + 2500);
+    assert_true(l.ymin <= OY - 500 && l.ymax >= OY + 2500);
+    assert_true(l.xmin >= OX - 500 - 150 && l.ymax <= OY + 2500 + 150);
+    /* a prefix does not make a name that is in neither layer */
+    o.zone = "novex:Testland";
+    expect_failure(fx, gpkg, out_path(fx, "both-none.png"), &o, STAPEL_EINVAL,
+                   "unknown zone 'novex:Testland'");
+}
+
 static bool dark(rgb p)
 {
     return p.r < 90 && p.g < 90 && p.b < 90;
@@ -573,6 +640,7 @@ int main(void)
         cmocka_unit_test(test_render_legend_has_every_class),
         cmocka_unit_test(test_render_size_and_aspect),
         cmocka_unit_test(test_render_zone_crops),
+        cmocka_unit_test(test_render_zone_in_both_layers),
         cmocka_unit_test(test_render_n_claims_field),
         cmocka_unit_test(test_render_svg_is_xml),
         cmocka_unit_test(test_render_pdf_opens),
