@@ -60,6 +60,12 @@ int cli_once(const char *cmd, const char *option, const char **slot, const char 
  * spaces): true and *out, or false. */
 bool cli_positive(const char *s, long *out);
 
+/* "s" unless n is 1: "%lld face%s", n, cli_plural(n). */
+static inline const char *cli_plural(long long n)
+{
+    return n == 1 ? "" : "s";
+}
+
 /* The extension of the file name in path (".gpkg"), or NULL when it has
  * none. */
 const char *cli_extension(const char *path);

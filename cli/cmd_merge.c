@@ -278,8 +278,9 @@ static int merge_run(int argc, char **argv)
                     "the stack layer %.2f s, other layers %.2f s\n",
                     s.seconds_read, s.seconds_merge, s.seconds_summary, s.seconds_write_faces,
                     s.seconds_write_rest);
-        fprintf(stderr, "stapel: merge: %zu part%s joined; %lld faces written to %s in %.1f s\n",
-                n_parts, n_parts == 1 ? "" : "s", (long long)s.n_faces, output, t2 - t0);
+        fprintf(stderr, "stapel: merge: %zu part%s joined; %lld face%s written to %s in %.1f s\n",
+                n_parts, cli_plural((long long)n_parts), (long long)s.n_faces,
+                cli_plural(s.n_faces), output, t2 - t0);
     }
     cli_set_cancel_target(NULL);
     stapel_stack_free(stack);

@@ -185,8 +185,8 @@ static int render_run(int argc, char **argv)
      * that cannot be a picture is a usage error whether or not it exists. */
     const char *ext = cli_extension(output);
     if (ext == NULL) {
-        rc = cli_usage("render", "'%s': no picture format in the name; end it in .png, .svg or .pdf",
-                       output);
+        rc = cli_usage("render",
+                       "'%s': no picture format in the name; end it in .png, .svg or .pdf", output);
         goto done;
     }
     if (strcasecmp(ext, ".png") != 0 && strcasecmp(ext, ".svg") != 0 &&
@@ -221,9 +221,9 @@ static int render_run(int argc, char **argv)
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     bool png = strcasecmp(ext, ".png") == 0;
     if (!quiet)
-        fprintf(stderr, "stapel: render: %lld faces drawn to %s (%d x %d %s) in %.1f s\n",
-                (long long)layout.n_faces, output, layout.width, layout.height, png ? "px" : "pt",
-                secs);
+        fprintf(stderr, "stapel: render: %lld face%s drawn to %s (%d x %d %s) in %.1f s\n",
+                (long long)layout.n_faces, cli_plural(layout.n_faces), output, layout.width,
+                layout.height, png ? "px" : "pt", secs);
 done:
     cli_set_cancel_target(NULL);
     stapel_ctx_free(ctx);

@@ -382,16 +382,16 @@ static int stack_run(int argc, char **argv)
     stapel_stack_stats s = stapel_stack_get_stats(stack);
     if (verbose && !quiet)
         fprintf(stderr,
-                "stapel: stack: %lld tiles; read %.2f s, overlay %.2f s, merge %.2f s, "
+                "stapel: stack: %lld tile%s; read %.2f s, overlay %.2f s, merge %.2f s, "
                 "then summary %.2f s alongside the stack layer %.2f s, other layers %.2f s\n",
-                (long long)s.n_tiles, s.seconds_read, s.seconds_overlay, s.seconds_merge,
+                (long long)s.n_tiles, cli_plural(s.n_tiles), s.seconds_read, s.seconds_overlay, s.seconds_merge,
                 s.seconds_summary, s.seconds_write_faces, s.seconds_write_rest);
     if (!quiet)
         fprintf(stderr,
-                "stapel: stack: %lld claims read, %lld repaired, %lld skipped as empty; "
-                "%lld faces written to %s in %.1f s\n",
-                (long long)s.n_read, (long long)s.n_repaired, (long long)s.n_empty,
-                (long long)s.n_faces, output, now_seconds() - t0);
+                "stapel: stack: %lld claim%s read, %lld repaired, %lld skipped as empty; "
+                "%lld face%s written to %s in %.1f s\n",
+                (long long)s.n_read, cli_plural(s.n_read), (long long)s.n_repaired,
+                (long long)s.n_empty, (long long)s.n_faces, cli_plural(s.n_faces), output, now_seconds() - t0);
 done:
     cli_set_cancel_target(NULL);
     stapel_stack_free(stack);

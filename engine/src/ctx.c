@@ -232,9 +232,41 @@ void stapel__gdal_init(void)
     pthread_once(&gdal_once, gdal_register);
 }
 
+/* A message of GDAL's (or of a library under it, such as libpq) on one
+ * line: its line breaks, with the spaces and tabs around them, become "; "
+ * (a space after a full stop, colon or semicolon), other tabs a space, and trailing white space
+ * goes. Into a buffer of this thread, valid until the next call on it. */
+static const char *one_line(const char *m)
+{
+    static _Thread_local char buf[STAPEL_MSG_MAX];
+    size_t n = 0;
+    const char *p = m;
+    while (*p != '\0' && n + 3 < sizeof buf) {
+        if (*p == '\n' || *p == '\r') {
+            while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+                n--;
+            while (*p == '\n' || *p == '\r' || *p == ' ' || *p == '\t')
+                p++;
+            if (*p != '\0' && n > 0) {
+                if (strchr(".:;", buf[n - 1]) == NULL)
+                    buf[n++] = ';';
+                buf[n++] = ' ';
+            }
+            continue;
+        }
+        buf[n++] = *p == '\t' ? ' ' : *p;
+        p++;
+    }
+    while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+        n--;
+    buf[n] = '\0';
+    return buf;
+}
+
 static void gdal_handler(CPLErr level, CPLErrorNum num, const char *message)
 {
     (void)num;
+    message = one_line(message);
     stapel_ctx *ctx = CPLGetErrorHandlerUserData();
     if (ctx != NULL && level == CE_Warning && ctx->reading_src != NULL)
         stapel__log(ctx, STAPEL_LOG_WARN, "%s: layer %s: GDAL: %s", ctx->reading_src,
@@ -257,7 +289,7 @@ void stapel__gdal_pop(void)
 const char *stapel__gdal_error(const char *fallback)
 {
     const char *m = CPLGetLastErrorMsg();
-    return (m != NULL && m[0] != '\0') ? m : fallback;
+    return (m != NULL && m[0] != '\0') ? one_line(m) : fallback;
 }
 
 /* ---- strings ------------------------------------------------------------ */
