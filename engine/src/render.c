@@ -764,13 +764,15 @@ static stapel_status draw_faces(renderer *r)
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
         if (g != NULL && r->to_rd != NULL && OGR_G_Transform(g, r->to_rd) != OGRERR_NONE)
             g = NULL;
+        bool in_zone = face_in_zone(r, f);
         if (cls < 0)
             r->n_unclassed++;
-        else if (face_in_zone(r, f))
+        else if (in_zone)
             r->class_m2[cls] += r->f_area >= 0 && OGR_F_IsFieldSetAndNotNull(f, r->f_area)
                                     ? OGR_F_GetFieldAsDouble(f, r->f_area)
                                     : (g != NULL ? OGR_G_Area(g) : 0.0);
-        if (r->f_themes >= 0 && OGR_F_IsFieldSetAndNotNull(f, r->f_themes))
+        /* The footer names the themes of the map: with --zone, of the zone. */
+        if (in_zone && r->f_themes >= 0 && OGR_F_IsFieldSetAndNotNull(f, r->f_themes))
             st = note_themes(r, OGR_F_GetFieldAsString(f, r->f_themes));
         if (st == STAPEL_OK && g != NULL) {
             cairo_new_path(cr);

@@ -317,6 +317,29 @@ static void test_render_pdf_opens(void **state)
     assert_int_equal(run(cmd), 0);
 }
 
+/* The footer names the themes on the map: all of them, or with --zone those
+ * of the zone only (nature lies west of Oosthoek and only touches it). */
+static void test_render_footer_themes(void **state)
+{
+    fixture *fx = *state;
+    if (run("command -v pdftotext >/dev/null 2>&1") != 0)
+        skip(); /* poppler-utils comes with tools/install-deps --extra */
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    const char *path = out_path(fx, "themes-all.pdf");
+    render_ok(fx, path, &o);
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "pdftotext '%s' - | grep -q \"thema's: nature, water, wind\"", path);
+    assert_int_equal(run(cmd), 0);
+    o.zone = "Oosthoek";
+    path = out_path(fx, "themes-zone.pdf");
+    render_ok(fx, path, &o);
+    snprintf(cmd, sizeof cmd,
+             "pdftotext '%s' - > '%s.txt' && grep -q \"thema's: water, wind\" '%s.txt' && "
+             "! grep -q nature '%s.txt'",
+             path, path, path, path);
+    assert_int_equal(run(cmd), 0);
+}
+
 /* No file appears in the output directory whose name contains ".tmp". */
 static void assert_no_temp_files(const fixture *fx)
 {
@@ -644,6 +667,7 @@ int main(void)
         cmocka_unit_test(test_render_n_claims_field),
         cmocka_unit_test(test_render_svg_is_xml),
         cmocka_unit_test(test_render_pdf_opens),
+        cmocka_unit_test(test_render_footer_themes),
         cmocka_unit_test(test_render_errors),
         cmocka_unit_test(test_render_overwrite),
         cmocka_unit_test(test_render_cancelled_leaves_nothing),
