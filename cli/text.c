@@ -7,9 +7,10 @@
  * are not UTF-8 garble it. Text meant for people shows them escaped, as C
  * writes them (\t, \n, \r, \x1b, \u0085 for the C1 controls and the bidi
  * and line separators of Unicode, \xff for a byte that is not UTF-8), and
- * measures widths in characters, not bytes (every character one column;
- * East Asian wide characters are not told apart). CSV and JSON output keep
- * the names exactly.
+ * measures widths in terminal columns, not bytes: one a character, two for
+ * East Asian wide and fullwidth characters, none for combining marks (a
+ * name stored decomposed, e + U+0301 for é, lines up as the composed one).
+ * CSV and JSON output keep the names exactly.
  */
 #include "cli.h"
 
@@ -61,6 +62,51 @@ static bool escaped_code_point(long cp)
            (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
+typedef struct cp_range {
+    long lo, hi;
+} cp_range;
+
+/* Combining marks and zero-width characters, which take no column. */
+static const cp_range zero_width[] = {
+    {0x0300, 0x036F}, {0x0483, 0x0489}, {0x0591, 0x05BD}, {0x0610, 0x061A},
+    {0x064B, 0x065F}, {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF}, {0x200B, 0x200F},
+    {0x20D0, 0x20FF}, {0xFE00, 0xFE0F}, {0xFE20, 0xFE2F}, {0xE0100, 0xE01EF},
+};
+
+/* East Asian wide and fullwidth characters (Unicode's EastAsianWidth W and
+ * F, the main blocks), which take two columns on a terminal. */
+static const cp_range double_width[] = {
+    {0x1100, 0x115F},   {0x2329, 0x232A},   {0x2E80, 0x303E},   {0x3041, 0x33FF},
+    {0x3400, 0x4DBF},   {0x4E00, 0x9FFF},   {0xA000, 0xA4CF},   {0xA960, 0xA97F},
+    {0xAC00, 0xD7A3},   {0xF900, 0xFAFF},   {0xFE10, 0xFE19},   {0xFE30, 0xFE6F},
+    {0xFF00, 0xFF60},   {0xFFE0, 0xFFE6},   {0x1F300, 0x1F64F}, {0x1F900, 0x1F9FF},
+    {0x20000, 0x2FFFD}, {0x30000, 0x3FFFD},
+};
+
+static bool in_ranges(long cp, const cp_range *r, size_t n)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cp > r[mid].hi)
+            lo = mid + 1;
+        else if (cp < r[mid].lo)
+            hi = mid;
+        else
+            return true;
+    }
+    return false;
+}
+
+static size_t code_point_columns(long cp)
+{
+    if (in_ranges(cp, zero_width, sizeof zero_width / sizeof zero_width[0]))
+        return 0;
+    if (in_ranges(cp, double_width, sizeof double_width / sizeof double_width[0]))
+        return 2;
+    return 1;
+}
+
 static shown next_shown(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -86,11 +132,11 @@ static shown next_shown(const char *s)
             memcpy(c.text, s, len);
             c.text[len] = '\0';
             c.used = len;
-            c.cols = 1;
+            c.cols = code_point_columns(cp);
+            return c;
         }
     }
-    if (c.cols == 0)
-        c.cols = strlen(c.text);
+    c.cols = strlen(c.text); /* an escape or an ASCII character */
     return c;
 }
 
