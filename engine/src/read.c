@@ -866,21 +866,49 @@ static stapel_status check_target(stapel_ctx *ctx, OGRSpatialReferenceH target, 
  * areas where the claims lie gives wrong ones (Web Mercator makes a Dutch
  * hectare 2.7 ha). PROJ's areal scale factor at the centre of the claims
  * decides; where PROJ gives no answer (a local CRS), the CRS passes. */
+/* Roughly the area RD New (EPSG:28992) is made for. */
+static bool in_netherlands(double lon, double lat)
+{
+    return lon >= 3.2 && lon <= 7.3 && lat >= 50.7 && lat <= 53.7;
+}
+
+/* The extent of the claims read (from each layer's read extent), or, when
+ * no claim was read, of the zones read: what the areas will be of. False
+ * when there is neither. */
+static bool data_extent(const stapel__input *in, const stapel_job *job, double e[4])
+{
+    e[0] = e[1] = HUGE_VAL;
+    e[2] = e[3] = -HUGE_VAL;
+    for (size_t i = 0; i < job->n_layers; i++) {
+        const double *l = job->layers[i].ext;
+        if (l[0] > l[2])
+            continue; /* nothing read */
+        e[0] = fmin(e[0], l[0]);
+        e[1] = fmin(e[1], l[1]);
+        e[2] = fmax(e[2], l[2]);
+        e[3] = fmax(e[3], l[3]);
+    }
+    bool claims = e[0] <= e[2];
+    for (size_t i = in->n_claims; !claims && i < in->n_items; i++) { /* the zones */
+        const stapel__item *it = &in->items[i];
+        e[0] = fmin(e[0], it->xmin);
+        e[1] = fmin(e[1], it->ymin);
+        e[2] = fmax(e[2], it->xmax);
+        e[3] = fmax(e[3], it->ymax);
+    }
+    return e[0] <= e[2] && e[1] <= e[3];
+}
+
+/* Refuses a working CRS whose areal scale, at the centre of the data's
+ * extent, is more than 1 % off: every area would be wrong. */
 static stapel_status check_distortion(stapel_ctx *ctx, const stapel__input *in,
                                       const stapel_job *job)
 {
-    double x0 = HUGE_VAL, y0 = HUGE_VAL, x1 = -HUGE_VAL, y1 = -HUGE_VAL;
-    for (size_t i = 0; i < job->n_layers; i++) {
-        const double *e = job->layers[i].ext;
-        if (e[0] > e[2])
-            continue; /* nothing read */
-        x0 = fmin(x0, e[0]);
-        y0 = fmin(y0, e[1]);
-        x1 = fmax(x1, e[2]);
-        y1 = fmax(y1, e[3]);
-    }
-    if (!(x0 <= x1 && y0 <= y1))
+    double e[4];
+    if (!data_extent(in, job, e))
         return STAPEL_OK;
+    double x0 = e[0], y0 = e[1], x1 = e[2], y1 = e[3];
+    const char *what = in->n_claims > 0 ? "the claims" : "the zones";
     const char *name = job->t_srs;
     PJ_CONTEXT *pc = ctx->proj;
     PJ *crs = proj_create(pc, in->crs_wkt);
@@ -905,12 +933,14 @@ static stapel_status check_distortion(stapel_ctx *ctx, const stapel__input *in,
     if (fabs(scale - 1) <= 0.01)
         return STAPEL_OK;
     return stapel__fail(ctx, STAPEL_EINVAL,
-                        "working CRS '%s' distorts areas where the claims lie (around %.2f%s, "
+                        "working CRS '%s' distorts areas where %s lie (around %.2f%s, "
                         "%.2f%s): its square metre is %.3g m\xc2\xb2 on the ground, so every area "
                         "would be wrong; give --t_srs a CRS made for the region or one of equal "
-                        "area, e.g. EPSG:28992 (RD New) or EPSG:3035",
-                        name, fabs(lon), lon < 0 ? "W" : "E", fabs(lat), lat < 0 ? "S" : "N",
-                        1 / scale);
+                        "area, e.g. %s",
+                        name, what, fabs(lon), lon < 0 ? "W" : "E", fabs(lat), lat < 0 ? "S" : "N",
+                        1 / scale, in_netherlands(lon, lat) ? "EPSG:28992 (RD New) or EPSG:3035"
+                                                            : "EPSG:3035 (Europe) or ESRI:54034 "
+                                                              "(World Cylindrical Equal Area)");
 }
 
 /* --s_srs is checked even when no source needs it, so a typo shows at once. */
@@ -1169,7 +1199,7 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
         stapel__input_clear(ctx->geos, part);
     }
     in->n_claims = in->n_items;
-    if (st == STAPEL_OK)
+    if (st == STAPEL_OK && in->n_claims > 0)
         st = check_distortion(ctx, in, job);
     for (int k = 0; k < 2 && st == STAPEL_OK; k++) {
         size_t z = job->n_layers + (size_t)k;
@@ -1182,6 +1212,9 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
         else
             in->n_novex = in->n_items - before;
     }
+    /* Without claims the zones' areas still go into the summary. */
+    if (st == STAPEL_OK && in->n_claims == 0)
+        st = check_distortion(ctx, in, job);
 read_done:
     for (size_t i = 0; cr.ops != NULL && i < n_src; i++)
         layer_close(&cr.ops[i]);
