@@ -36,6 +36,7 @@
 #define RD_EPSG 28992
 #define MAX_THEMES 32
 #define MAX_PIXELS 300000000.0 /* width x height of a PNG, about 1.2 GB of memory */
+#define MAX_VECTOR_SIDE 1000000.0 /* the height of an SVG or PDF, in points */
 #define FONT "DejaVu Sans"
 #define MIN_OUTLINED 6.0 /* faces narrower than this many pixels get no outline */
 
@@ -239,7 +240,10 @@ static stapel_status open_layers(renderer *r)
  * data is in another CRS. */
 static stapel_status setup_crs(renderer *r)
 {
-    OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(r->stack);
+    /* NULL also for a GeoPackage's "Undefined geographic/Cartesian SRS"
+     * placeholders (srs_id 0 and -1), which GDAL would transform as if
+     * they were real. */
+    OGRSpatialReferenceH srs = stapel__layer_srs(r->stack);
     if (srs == NULL) {
         snprintf(r->crs_text, sizeof r->crs_text, "CRS: onbekend (aangenomen EPSG:%d)", RD_EPSG);
         return STAPEL_OK;
@@ -600,11 +604,15 @@ static stapel_status compute_layout(renderer *r, int width)
     double panel_h = r->legend_h + (GAP + SCALE_H + GAP + NORTH_H) * u;
     double body_h = fmax(r->map_h, panel_h);
     double footer_y = r->map_y + body_h + 18 * u;
-    r->height = (int)ceil(footer_y + 2 * 17 * u + margin);
-    if ((double)r->width * r->height > MAX_PIXELS)
+    double height = ceil(footer_y + 2 * 17 * u + margin);
+    /* A PNG is held in memory whole; SVG and PDF only need sane numbers. */
+    bool too_large = r->format == FORMAT_PNG ? (double)r->width * height > MAX_PIXELS
+                                             : height > MAX_VECTOR_SIDE;
+    if (too_large)
         return stapel__fail(r->ctx, STAPEL_EINVAL,
-                            "a picture of %d x %d is too large; give a smaller width", r->width,
-                            r->height);
+                            "a picture of %d x %.0f %s is too large; give a smaller width",
+                            r->width, height, r->format == FORMAT_PNG ? "pixels" : "points");
+    r->height = (int)height;
     return STAPEL_OK;
 }
 
