@@ -55,6 +55,8 @@ stapel_ctx *cli_ctx_new(const char *cmd, bool quiet);
  * and both values and returns EXIT_USAGE. Returns EXIT_OK otherwise. Keep
  * *slot NULL until the option is seen (apply defaults after parsing). */
 int cli_once(const char *cmd, const char *option, const char **slot, const char *value);
+/* cli_once() for an option whose value cannot be empty. */
+int cli_once_nonempty(const char *cmd, const char *option, const char **slot, const char *value);
 
 /* A whole number from 1 to INT_MAX written in digits only (no sign, no
  * spaces): true and *out, or false. */

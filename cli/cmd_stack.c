@@ -180,19 +180,19 @@ static int stack_run(int argc, char **argv)
             break;
         }
         case OPT_PROVINCES:
-            if ((rc = cli_once("stack", "--provinces", &provinces, optarg)) != EXIT_OK)
+            if ((rc = cli_once_nonempty("stack", "--provinces", &provinces, optarg)) != EXIT_OK)
                 goto done;
             break;
         case OPT_PROVINCE_FIELD:
-            if ((rc = cli_once("stack", "--province-field", &province_field, optarg)) != EXIT_OK)
+            if ((rc = cli_once_nonempty("stack", "--province-field", &province_field, optarg)) != EXIT_OK)
                 goto done;
             break;
         case OPT_NOVEX:
-            if ((rc = cli_once("stack", "--novex", &novex, optarg)) != EXIT_OK)
+            if ((rc = cli_once_nonempty("stack", "--novex", &novex, optarg)) != EXIT_OK)
                 goto done;
             break;
         case OPT_NOVEX_FIELD:
-            if ((rc = cli_once("stack", "--novex-field", &novex_field, optarg)) != EXIT_OK)
+            if ((rc = cli_once_nonempty("stack", "--novex-field", &novex_field, optarg)) != EXIT_OK)
                 goto done;
             break;
         case OPT_OVERWRITE:

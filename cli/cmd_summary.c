@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static void summary_help(void)
 {
@@ -36,13 +37,14 @@ static void summary_help(void)
 }
 
 /* Whether a row of the given type and zone is selected by --zone want: the
- * zone's name, or "province:NAME" / "novex:NAME" for that type only. */
+ * zone's name, or "province:NAME" / "novex:NAME" (the prefix in any case)
+ * for that type only. */
 static bool zone_selected(const char *want, const char *type, const char *zone)
 {
     if (want == NULL || strcmp(want, zone) == 0)
         return true;
     size_t n = strlen(type);
-    return strncmp(want, type, n) == 0 && want[n] == ':' && strcmp(want + n + 1, zone) == 0;
+    return strncasecmp(want, type, n) == 0 && want[n] == ':' && strcmp(want + n + 1, zone) == 0;
 }
 
 /* The zone and theme columns are as wide as their widest entry as shown
@@ -266,12 +268,18 @@ static int summary_run(int argc, char **argv)
             found = zone_selected(zone, sm->zones[i].zone_type, sm->zones[i].zone);
         if (!found) {
             /* The names as the table shows them, whole. */
-            fputs("stapel: summary: no zone named '", stderr);
+            fputs("stapel: summary: ", stderr);
+            cli_put_text(stderr, argv[optind], SIZE_MAX);
+            fputs(": no zone named '", stderr);
             cli_put_text(stderr, zone, SIZE_MAX);
             fputs("'; zones:", stderr);
             for (size_t i = 0; i < sm->n_zones; i++) {
+                const stapel_zone_row *z = &sm->zones[i];
                 fputs(i > 0 ? ", " : " ", stderr);
-                cli_put_text(stderr, sm->zones[i].zone, SIZE_MAX);
+                cli_put_text(stderr, z->zone, SIZE_MAX);
+                if (strcmp(z->zone_type, "total") != 0) /* as render lists them */
+                    fprintf(stderr, " (%s)", strcmp(z->zone_type, "novex") == 0 ? "NOVEX"
+                                                                              : z->zone_type);
             }
             fputc('\n', stderr);
             rc = EXIT_USAGE; /* as render: an unknown zone is a usage error */

@@ -162,6 +162,13 @@ int cli_once(const char *cmd, const char *option, const char **slot, const char 
     return EXIT_OK;
 }
 
+int cli_once_nonempty(const char *cmd, const char *option, const char **slot, const char *value)
+{
+    if (value[0] == '\0')
+        return cli_usage(cmd, "%s is empty; give it a value", option);
+    return cli_once(cmd, option, slot, value);
+}
+
 /* The extension of the last component of path (with its dot), or NULL. */
 const char *cli_extension(const char *path)
 {

@@ -353,7 +353,8 @@ static stapel_status zone_scan(renderer *r, int k, const char *name, OGRGeometry
 /* Find the zone r->zone names and keep its geometry (all features of that
  * name) in RD. A name found in one zone layer is that zone; a name that is
  * both a province and a NOVEX area must say which, as "province:NAME" or
- * "novex:NAME" (only when no zone is called that in full). */
+ * "novex:NAME", the prefix in any case (only when no zone is called that in
+ * full). */
 static stapel_status find_zone(renderer *r)
 {
     static const char *prefix[2] = {
@@ -372,7 +373,7 @@ static stapel_status find_zone(renderer *r)
     } else if (st == STAPEL_OK && n[0] == 0 && n[1] == 0) {
         for (int k = 0; k < 2; k++) {
             size_t len = strlen(prefix[k]);
-            if (strncmp(r->zone, prefix[k], len) == 0 && r->zone[len] != '\0') {
+            if (strncasecmp(r->zone, prefix[k], len) == 0 && r->zone[len] != '\0') {
                 st = zone_scan(r, k, r->zone + len, &geom[k], &n[k], NULL);
                 if (st == STAPEL_OK && n[k] > 0)
                     r->zone += len;

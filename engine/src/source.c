@@ -77,6 +77,23 @@ static void list_layers(GDALDatasetH ds, stapel__buf *b)
     }
 }
 
+/* The one layer of ds that has a geometry column, or NULL when there is
+ * none or more than one. */
+static OGRLayerH only_spatial_layer(GDALDatasetH ds)
+{
+    OGRLayerH found = NULL;
+    int n = GDALDatasetGetLayerCount(ds);
+    for (int i = 0; i < n; i++) {
+        OGRLayerH l = GDALDatasetGetLayer(ds, i);
+        if (OGR_L_GetGeomType(l) == wkbNone)
+            continue;
+        if (found != NULL)
+            return NULL;
+        found = l;
+    }
+    return found;
+}
+
 stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH ds,
                                  const char *source, const char *layer_name)
 {
@@ -97,6 +114,9 @@ stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH d
         l = GDALDatasetGetLayer(ds, 0);
     } else if (n == 0) {
         return stapel__fail(ctx, STAPEL_EDATA, "%s: holds no layers", source);
+    } else if ((l = only_spatial_layer(ds)) != NULL) {
+        /* one layer with geometry beside tables, such as the layer_styles
+         * table QGIS adds to a GeoPackage */
     } else {
         stapel__buf b = {0};
         list_layers(ds, &b);

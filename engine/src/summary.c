@@ -794,9 +794,10 @@ stapel_status stapel_summary_read(stapel_ctx *ctx, stapel_summary **out, const c
     OGRLayerH lt = GDALDatasetGetLayerByName(ds, "zone_theme");
     if (lz == NULL || lt == NULL) {
         st = stapel__fail(ctx, STAPEL_EDATA,
-                          "%s: no zone_summary and zone_theme tables; is it a stack GeoPackage "
-                          "written by 'stapel stack'?",
-                          path);
+                          "%s: no %s; is it a stack GeoPackage written by 'stapel stack'?", path,
+                          lz == NULL && lt == NULL ? "zone_summary and zone_theme tables"
+                          : lz == NULL             ? "zone_summary table"
+                                                   : "zone_theme table");
         goto done;
     }
     int64_t nz = OGR_L_GetFeatureCount(lz, 1), nt = OGR_L_GetFeatureCount(lt, 1);
