@@ -453,9 +453,45 @@ static void buckets_grid(buckets *g, int64_t bx0, int64_t by0, int64_t bx1, int6
     g->ny = h / g->cell + 1;
 }
 
-/* Bucket boxes (x0,y0,x1,y1 per item) into a grid of about n_cells cells. */
-static bool buckets_build(buckets *g, const int64_t *boxes, size_t n, int64_t bx0, int64_t by0,
-                          int64_t bx1, int64_t by1, size_t n_cells)
+/* A set of segments by their two end ids, either way round: the first
+ * segment with given ends is new, later ones repeat it. Adjacent claims
+ * share edges and identical claims share all of them; a repeat crosses what
+ * the first crosses, so the crossing search leaves it out (with thousands
+ * of identical claims it was quadratic in their number in every cell). */
+typedef struct segset {
+    uint64_t *slots; /* 0: empty; else the ends' key + 1 */
+    size_t mask;
+} segset;
+
+static bool segset_init(segset *t, size_t n)
+{
+    size_t cap = 64;
+    while (cap < 2 * n)
+        cap *= 2;
+    t->slots = calloc(cap, sizeof *t->slots);
+    t->mask = cap - 1;
+    return t->slots != NULL;
+}
+
+/* Whether a segment with ends u and v was added before; adds it if not. */
+static bool segset_repeat(segset *t, uint32_t u, uint32_t v)
+{
+    uint64_t key = (u < v ? (uint64_t)u << 32 | v : (uint64_t)v << 32 | u) + 1;
+    uint64_t h = key * 0x9E3779B97F4A7C15ull;
+    for (size_t i = (size_t)(h >> 32) & t->mask;; i = (i + 1) & t->mask) {
+        if (t->slots[i] == key)
+            return true;
+        if (t->slots[i] == 0) {
+            t->slots[i] = key;
+            return false;
+        }
+    }
+}
+
+/* Bucket boxes (x0,y0,x1,y1 per item) into a grid of about n_cells cells,
+ * leaving out the items skip marks (skip may be NULL). */
+static bool buckets_build(buckets *g, const int64_t *boxes, const uint8_t *skip, size_t n,
+                          int64_t bx0, int64_t by0, int64_t bx1, int64_t by1, size_t n_cells)
 {
     buckets_grid(g, bx0, by0, bx1, by1, n_cells);
     size_t nc = (size_t)(g->nx * g->ny);
@@ -468,6 +504,8 @@ static bool buckets_build(buckets *g, const int64_t *boxes, size_t n, int64_t bx
     }
     size_t total = 0;
     for (size_t i = 0; i < n; i++) {
+        if (skip != NULL && skip[i])
+            continue;
         const int64_t *b = boxes + 4 * i;
         int64_t cx0 = cell_of(g, b[0], g->x0, g->nx), cx1 = cell_of(g, b[2], g->x0, g->nx);
         int64_t cy0 = cell_of(g, b[1], g->y0, g->ny), cy1 = cell_of(g, b[3], g->y0, g->ny);
@@ -496,6 +534,8 @@ static bool buckets_build(buckets *g, const int64_t *boxes, size_t n, int64_t bx
     }
     memcpy(fill, g->start, nc * sizeof *fill);
     for (size_t i = 0; i < n; i++) {
+        if (skip != NULL && skip[i])
+            continue;
         const uint32_t *r = rng + 4 * i;
         for (size_t cy = r[2]; cy <= r[3]; cy++)
             for (size_t cx = r[0]; cx <= r[1]; cx++)
@@ -794,6 +834,8 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
     size_t n_cw = 0;
     uint32_t *comp = NULL;
     uint32_t *end_id = NULL, prev_b = 0;
+    segset seen = {NULL, 0};
+    uint8_t *repeat = NULL; /* per segment: its ends are an earlier segment's */
     size_t n_fc = 0;
     *faces_out = NULL;
     *n_faces_out = 0;
@@ -812,6 +854,8 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
      * segment's end: look it up once. */
     if (noded && (end_id = malloc(2 * ns * sizeof *end_id)) == NULL)
         goto oom;
+    if (!noded && (!segset_init(&seen, ns) || (repeat = malloc(ns)) == NULL))
+        goto oom;
     for (size_t i = 0; i < ns; i++) {
         /* The table is far larger than the caches and its slots are read
          * at random: ask for a slot some segments ahead. */
@@ -828,6 +872,8 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
             end_id[2 * i] = ia;
             end_id[2 * i + 1] = ib;
         }
+        if (repeat != NULL)
+            repeat[i] = segset_repeat(&seen, ia, ib);
         int64_t *b = boxes + 4 * i;
         b[0] = s[i].a.x < s[i].b.x ? s[i].a.x : s[i].b.x;
         b[1] = s[i].a.y < s[i].b.y ? s[i].a.y : s[i].b.y;
@@ -844,8 +890,9 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
     bx1 += 2;
     by1 += 2;
     const bool near = bx1 - bx0 < ((int64_t)1 << 31) && by1 - by0 < ((int64_t)1 << 31);
-    if (!noded && !buckets_build(&sb, boxes, ns, bx0, by0, bx1, by1, ns))
+    if (!noded && !buckets_build(&sb, boxes, repeat, ns, bx0, by0, bx1, by1, ns))
         goto oom;
+    size_t pairs = 0; /* tested since the last look at the cancel flag */
     for (int64_t c = 0; !noded && c < sb.nx * sb.ny; c++) {
         int64_t cx = c % sb.nx, cy = c / sb.nx;
         /* This cell's range, as cell_of() assigns points (the outer cells
@@ -870,8 +917,11 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
                     ptmap_get(&hot, x) == UINT32_MAX)
                     goto oom;
             }
+            pairs += sb.start[c + 1] - i;
         }
-        if ((c & 4095) == 0 && stapel__cancelled(ctx)) {
+        /* A crowded cell costs the square of its segments: look at the
+         * flag by pairs tested as well as by cells. */
+        if (((c & 4095) == 0 || pairs > (1u << 24)) && (pairs = 0, stapel__cancelled(ctx))) {
             st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled");
             goto done;
         }
@@ -1412,6 +1462,8 @@ done:
     *n_faces_out = n_faces;
     ptmap_free(&hot);
     free(end_id);
+    free(seen.slots);
+    free(repeat);
     buckets_free(&sb);
     buckets_free(&hb);
     free(boxes);
