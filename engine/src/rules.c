@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 extern const char stapel__default_rules_csv[];
 
@@ -186,12 +187,21 @@ static stapel_status parse(stapel_ctx *ctx, stapel_rules *r, const char *gdal_na
         return stapel__fail(ctx, STAPEL_EIO, "cannot read rules '%s': %s", name,
                             stapel__gdal_error("not a CSV file"));
     stapel_status st = STAPEL_OK;
+    /* A /vsizip/ archive opens as one table per CSV in it; taking the first
+     * would give verdicts from whichever file GDAL lists first. */
+    int n_tables = GDALDatasetGetLayerCount(ds);
+    if (n_tables != 1) {
+        st = stapel__fail(ctx, STAPEL_EIO,
+                          "cannot read rules '%s': GDAL finds %d tables in it; give one CSV file",
+                          name, n_tables);
+        goto done;
+    }
     OGRLayerH l = GDALDatasetGetLayer(ds, 0);
-    OGRFeatureDefnH defn = l != NULL ? OGR_L_GetLayerDefn(l) : NULL;
-    int ia = defn != NULL ? OGR_FD_GetFieldIndex(defn, "theme_a") : -1;
-    int ib = defn != NULL ? OGR_FD_GetFieldIndex(defn, "theme_b") : -1;
-    int iv = defn != NULL ? OGR_FD_GetFieldIndex(defn, "verdict") : -1;
-    int in = defn != NULL ? OGR_FD_GetFieldIndex(defn, "note") : -1;
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
+    int ia = OGR_FD_GetFieldIndex(defn, "theme_a");
+    int ib = OGR_FD_GetFieldIndex(defn, "theme_b");
+    int iv = OGR_FD_GetFieldIndex(defn, "verdict");
+    int in = OGR_FD_GetFieldIndex(defn, "note");
     if (ia < 0 || ib < 0 || iv < 0) {
         st = stapel__fail(ctx, STAPEL_EDATA,
                           "%s:1: missing column '%s'; the header must be "
@@ -230,6 +240,20 @@ done:
     return st;
 }
 
+/* The rules must be one readable file. GDAL's CSV driver also opens a
+ * directory, as one table per *.csv in it, and it reads a file from the
+ * start more than once, which a pipe does not allow. */
+static stapel_status check_file(stapel_ctx *ctx, const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0 || access(path, R_OK) != 0)
+        return stapel__fail(ctx, STAPEL_EIO, "cannot read rules '%s': %s", path, strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        return stapel__fail(ctx, STAPEL_EIO, "cannot read rules '%s': %s; give one CSV file", path,
+                            S_ISDIR(sb.st_mode) ? "it is a directory" : "not a regular file");
+    return STAPEL_OK;
+}
+
 stapel_status stapel_rules_read(stapel_ctx *ctx, stapel_rules **out, const char *path)
 {
     stapel__clear(ctx);
@@ -246,10 +270,8 @@ stapel_status stapel_rules_read(stapel_ctx *ctx, stapel_rules **out, const char 
     stapel__gdal_push(ctx);
     stapel_status st;
     if (path != NULL) {
-        if (strncmp(path, "/vsi", 4) != 0 && access(path, R_OK) != 0)
-            st = stapel__fail(ctx, STAPEL_EIO, "cannot read rules '%s': %s", path,
-                              strerror(errno));
-        else
+        st = strncmp(path, "/vsi", 4) != 0 ? check_file(ctx, path) : STAPEL_OK;
+        if (st == STAPEL_OK)
             st = parse(ctx, r, path);
     } else {
         char mem[64];

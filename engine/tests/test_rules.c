@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -83,6 +84,26 @@ static void test_rules_refusals_name_file_and_line(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* GDAL's CSV driver opens a directory as one table per *.csv in it: the
+ * verdicts would come from whichever file it lists first. */
+static void test_rules_refuses_a_directory(void **state)
+{
+    (void)state;
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/rules-dir", STAPEL_TEST_SCRATCH);
+    mkdir(dir, 0755);
+    write_csv("rules-dir/a.csv", "theme_a,theme_b,verdict\nnature,housing,compatible\n");
+    write_csv("rules-dir/b.csv", "theme_a,theme_b,verdict\nnature,housing,conflict\n");
+    stapel_ctx *ctx = NULL;
+    stapel_ctx_new(&ctx);
+    stapel_rules *r = (stapel_rules *)&r;
+    assert_int_equal(stapel_rules_read(ctx, &r, dir), STAPEL_EIO);
+    assert_null(r);
+    assert_non_null(strstr(stapel_ctx_message(ctx), dir));
+    assert_non_null(strstr(stapel_ctx_message(ctx), "is a directory"));
+    stapel_ctx_free(ctx);
+}
+
 static void test_rules_same_pair_twice_same_verdict(void **state)
 {
     (void)state;
@@ -106,6 +127,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules_builtin_matrix),
         cmocka_unit_test(test_rules_refusals_name_file_and_line),
+        cmocka_unit_test(test_rules_refuses_a_directory),
         cmocka_unit_test(test_rules_same_pair_twice_same_verdict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
