@@ -2,9 +2,11 @@
  * rules.c - the theme x theme verdict matrix: reading it from CSV (through
  * GDAL's CSV driver, never by hand), the built-in NOVEX matrix, and lookups.
  *
- * Every error names the file and the line: GDAL's CSV driver numbers data
- * rows from 1, so a row's line in the file is its FID + 1 (the header is
- * line 1). Pairs are unordered; they are stored with theme_a < theme_b.
+ * Every error names the file and the line where the row starts. GDAL's CSV
+ * driver numbers the rows it returns from 1, but skips empty lines and reads
+ * a quoted note over several lines as one row, so a pre-pass over the file
+ * finds the line of each row. Pairs are unordered; they are stored with
+ * theme_a < theme_b.
  */
 #include "rules.h"
 #include "source.h"
@@ -172,6 +174,69 @@ static stapel_status add_rule(stapel_ctx *ctx, stapel_rules *r, const char *a, c
     return STAPEL_OK;
 }
 
+/* Where the rows of a CSV file start: start[i] is the line (from 1) of the
+ * row that GDAL's CSV driver gives FID i; row 0 is the header. */
+typedef struct row_lines {
+    int *start;
+    size_t n, cap;
+} row_lines;
+
+static bool row_lines_push(row_lines *rl, int line)
+{
+    if (rl->n == rl->cap) {
+        size_t cap = rl->cap == 0 ? 64 : 2 * rl->cap;
+        int *d = realloc(rl->start, cap * sizeof *d);
+        if (d == NULL)
+            return false;
+        rl->start = d;
+        rl->cap = cap;
+    }
+    rl->start[rl->n++] = line;
+    return true;
+}
+
+static void row_lines_free(row_lines *rl)
+{
+    free(rl->start);
+    *rl = (row_lines){0};
+}
+
+/* Find where each row of the CSV at gdal_name starts, splitting it as GDAL's
+ * CSV driver does: lines as CPLReadLineL gives them (ended by LF, CRLF or CR;
+ * also LF CR, which no editor writes), an empty line outside quotes is no
+ * row (a line of spaces is one), and a row goes on to the next line while an
+ * odd number of '"' has been seen: "" inside quotes counts twice, so it
+ * needs no case of its own, and neither does a UTF-8 BOM. When the file
+ * cannot be read again or memory runs out, rl is left empty and row_line()
+ * falls back to the FID. Free with row_lines_free(). */
+static void row_lines_read(row_lines *rl, const char *gdal_name)
+{
+    *rl = (row_lines){0};
+    VSILFILE *fp = VSIFOpenL(gdal_name, "rb");
+    if (fp == NULL)
+        return;
+    bool quoted = false; /* the row goes on past the end of this line */
+    const char *text;
+    for (int line = 1; (text = CPLReadLineL(fp)) != NULL; line++) {
+        if (!quoted && text[0] != '\0' && !row_lines_push(rl, line)) {
+            row_lines_free(rl);
+            break;
+        }
+        for (const char *c = text; *c != '\0'; c++)
+            if (*c == '"')
+                quoted = !quoted;
+    }
+    VSIFCloseL(fp);
+}
+
+/* The line where the row with this FID starts. */
+static int row_line(const row_lines *rl, GIntBig fid)
+{
+    if (fid >= 0 && (size_t)fid < rl->n)
+        return rl->start[fid];
+    return (int)fid + 1; /* the header is line 1 and rows follow one a line */
+}
+
 /* Parse the CSV at gdal_name (a path, or a /vsimem/ file); name is shown in
  * messages. */
 static stapel_status parse(stapel_ctx *ctx, stapel_rules *r, const char *gdal_name)
@@ -187,6 +252,7 @@ static stapel_status parse(stapel_ctx *ctx, stapel_rules *r, const char *gdal_na
         return stapel__fail(ctx, STAPEL_EIO, "cannot read rules '%s': %s", name,
                             stapel__gdal_error("not a CSV file"));
     stapel_status st = STAPEL_OK;
+    row_lines lines = {0};
     /* A /vsizip/ archive opens as one table per CSV in it; taking the first
      * would give verdicts from whichever file GDAL lists first. */
     int n_tables = GDALDatasetGetLayerCount(ds);
@@ -209,10 +275,11 @@ static stapel_status parse(stapel_ctx *ctx, stapel_rules *r, const char *gdal_na
                           name, ia < 0 ? "theme_a" : ib < 0 ? "theme_b" : "verdict");
         goto done;
     }
+    row_lines_read(&lines, gdal_name);
     OGRFeatureH f;
     OGR_L_ResetReading(l);
     while ((f = OGR_L_GetNextFeature(l)) != NULL) {
-        int line = (int)OGR_F_GetFID(f) + 1;
+        int line = row_line(&lines, OGR_F_GetFID(f));
         const char *a = OGR_F_GetFieldAsString(f, ia);
         const char *b = OGR_F_GetFieldAsString(f, ib);
         const char *vs = OGR_F_GetFieldAsString(f, iv);
@@ -236,6 +303,7 @@ static stapel_status parse(stapel_ctx *ctx, stapel_rules *r, const char *gdal_na
             goto done;
     }
 done:
+    row_lines_free(&lines);
     GDALClose(ds);
     return st;
 }

@@ -84,6 +84,36 @@ static void test_rules_refusals_name_file_and_line(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* GDAL's CSV driver skips empty lines and returns a quoted note over
+ * several lines as one row, so a row's FID is not its line. */
+static void test_rules_lines_count_blank_lines_and_long_notes(void **state)
+{
+    (void)state;
+    expect_refusal(
+        "lines.csv",
+        "theme_a,theme_b,verdict,note\n"
+        "housing,nature,conflict,\"Line one\nline two\n\nline \"\"four\"\"\"\n"
+        "\n\n"
+        "nature,housing,compatible,\n",
+        "lines.csv:8: pair housing\xc3\x97nature is compatible here but conflict on line 2");
+    expect_refusal("blank.csv",
+                   "theme_a,theme_b,verdict\n\nhousing,nature,conflict\n\nnature,water,maybe\n",
+                   "blank.csv:5: unknown verdict 'maybe'");
+    expect_refusal("crlf.csv",
+                   "theme_a,theme_b,verdict,note\r\n\r\n"
+                   "housing,nature,conflict,\"a\r\nb\"\r\n\r\n"
+                   "nature,water,maybe,\r\n",
+                   "crlf.csv:6: unknown verdict 'maybe'");
+    expect_refusal("cr.csv",
+                   "theme_a,theme_b,verdict,note\r\r"
+                   "housing,nature,conflict,\"a\rb\"\r\r"
+                   "nature,water,maybe,\r",
+                   "cr.csv:6: unknown verdict 'maybe'");
+    /* A line of only separators is a row to GDAL, and blank to stapel. */
+    expect_refusal("commas.csv", "\xef\xbb\xbftheme_a,theme_b,verdict\n,,\n\nnature,water,maybe\n",
+                   "commas.csv:4: unknown verdict 'maybe'");
+}
+
 /* GDAL's CSV driver opens a directory as one table per *.csv in it: the
  * verdicts would come from whichever file it lists first. */
 static void test_rules_refuses_a_directory(void **state)
@@ -127,6 +157,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules_builtin_matrix),
         cmocka_unit_test(test_rules_refusals_name_file_and_line),
+        cmocka_unit_test(test_rules_lines_count_blank_lines_and_long_notes),
         cmocka_unit_test(test_rules_refuses_a_directory),
         cmocka_unit_test(test_rules_same_pair_twice_same_verdict),
     };
