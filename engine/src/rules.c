@@ -11,6 +11,7 @@
 #include "rules.h"
 #include "source.h"
 
+#include <cpl_string.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,6 +238,58 @@ static int row_line(const row_lines *rl, GIntBig fid)
     return (int)fid + 1; /* the header is line 1 and rows follow one a line */
 }
 
+/* The columns of a rules file; note is optional. */
+enum { COL_A, COL_B, COL_VERDICT, COL_NOTE, N_COLS };
+static const char *const col_names[N_COLS] = {"theme_a", "theme_b", "verdict", "note"};
+
+/* Add the rule on row f (found at line) to r; a blank row adds nothing.
+ * col[] holds the field index of each column, -1 for a missing note. Text in
+ * a GeoPackage is UTF-8; a field that is not comes from a file saved in
+ * another encoding, which for Excel in the Netherlands is Windows-1252. The
+ * first such field of a file gets a warning, and *warned is set. */
+static stapel_status read_row(stapel_ctx *ctx, stapel_rules *r, OGRFeatureH f,
+                              const int col[N_COLS], int line, bool *warned)
+{
+    const char *text[N_COLS] = {NULL};
+    char *recoded[N_COLS] = {NULL};
+    stapel_status st = STAPEL_OK;
+    for (int i = 0; i < N_COLS; i++) {
+        if (col[i] < 0)
+            continue;
+        text[i] = OGR_F_GetFieldAsString(f, col[i]);
+        if (CPLIsUTF8(text[i], -1))
+            continue;
+        recoded[i] = stapel__recode_cp1252(text[i]);
+        if (recoded[i] == NULL) {
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            goto done;
+        }
+        text[i] = recoded[i];
+        if (!*warned)
+            stapel__log(ctx, STAPEL_LOG_WARN,
+                        "%s:%d: text is not UTF-8; read as Windows-1252: '%s' (and so is any "
+                        "later text that is not; if that is wrong, save the file as UTF-8: in "
+                        "Excel, 'CSV UTF-8')",
+                        r->source, line, text[i]);
+        *warned = true;
+    }
+    const char *a = text[COL_A], *b = text[COL_B], *vs = text[COL_VERDICT];
+    if (a[0] == '\0' && b[0] == '\0' && vs[0] == '\0')
+        goto done; /* a blank line */
+    stapel_verdict v;
+    if (!parse_verdict(vs, &v)) {
+        st = stapel__fail(ctx, STAPEL_EDATA,
+                          "%s:%d: unknown verdict '%s' (use conflict, conditional or compatible)",
+                          r->source, line, vs);
+        goto done;
+    }
+    st = add_rule(ctx, r, a, b, v, text[COL_NOTE], line);
+done:
+    for (int i = 0; i < N_COLS; i++)
+        CPLFree(recoded[i]);
+    return st;
+}
+
 /* Parse the CSV at gdal_name (a path, or a /vsimem/ file); name is shown in
  * messages. */
 static stapel_status parse(stapel_ctx *ctx, stapel_rules *r, const char *gdal_name)
@@ -264,43 +317,25 @@ static stapel_status parse(stapel_ctx *ctx, stapel_rules *r, const char *gdal_na
     }
     OGRLayerH l = GDALDatasetGetLayer(ds, 0);
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
-    int ia = OGR_FD_GetFieldIndex(defn, "theme_a");
-    int ib = OGR_FD_GetFieldIndex(defn, "theme_b");
-    int iv = OGR_FD_GetFieldIndex(defn, "verdict");
-    int in = OGR_FD_GetFieldIndex(defn, "note");
-    if (ia < 0 || ib < 0 || iv < 0) {
-        st = stapel__fail(ctx, STAPEL_EDATA,
-                          "%s:1: missing column '%s'; the header must be "
-                          "theme_a,theme_b,verdict (and optionally note)",
-                          name, ia < 0 ? "theme_a" : ib < 0 ? "theme_b" : "verdict");
-        goto done;
+    int col[N_COLS];
+    for (int i = 0; i < N_COLS; i++)
+        col[i] = OGR_FD_GetFieldIndex(defn, col_names[i]);
+    for (int i = 0; i < COL_NOTE; i++) {
+        if (col[i] < 0) {
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s:1: missing column '%s'; the header must be "
+                              "theme_a,theme_b,verdict (and optionally note)",
+                              name, col_names[i]);
+            goto done;
+        }
     }
     row_lines_read(&lines, gdal_name);
+    bool warned = false; /* about text that is not UTF-8 */
     OGRFeatureH f;
     OGR_L_ResetReading(l);
-    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
-        int line = row_line(&lines, OGR_F_GetFID(f));
-        const char *a = OGR_F_GetFieldAsString(f, ia);
-        const char *b = OGR_F_GetFieldAsString(f, ib);
-        const char *vs = OGR_F_GetFieldAsString(f, iv);
-        const char *note = in >= 0 ? OGR_F_GetFieldAsString(f, in) : NULL;
-        if (a[0] == '\0' && b[0] == '\0' && vs[0] == '\0') {
-            OGR_F_Destroy(f);
-            continue; /* a blank line */
-        }
-        stapel_verdict v;
-        if (!parse_verdict(vs, &v)) {
-            st = stapel__fail(ctx, STAPEL_EDATA,
-                              "%s:%d: unknown verdict '%s' (use conflict, conditional or "
-                              "compatible)",
-                              name, line, vs);
-            OGR_F_Destroy(f);
-            goto done;
-        }
-        st = add_rule(ctx, r, a, b, v, note, line);
+    while (st == STAPEL_OK && (f = OGR_L_GetNextFeature(l)) != NULL) {
+        st = read_row(ctx, r, f, col, row_line(&lines, OGR_F_GetFID(f)), &warned);
         OGR_F_Destroy(f);
-        if (st != STAPEL_OK)
-            goto done;
     }
 done:
     row_lines_free(&lines);

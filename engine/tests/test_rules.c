@@ -114,6 +114,44 @@ static void test_rules_lines_count_blank_lines_and_long_notes(void **state)
                    "commas.csv:4: unknown verdict 'maybe'");
 }
 
+/* Warnings of a reading, one a line. */
+static void keep_warnings(void *user, stapel_log_level level, const char *message)
+{
+    char *kept = user;
+    if (level == STAPEL_LOG_WARN && strlen(kept) + strlen(message) + 2 < 4096) {
+        strcat(kept, message);
+        strcat(kept, "\n");
+    }
+}
+
+/* Excel in the Netherlands saves CSV as Windows-1252; a GeoPackage holds
+ * UTF-8. The note is read as Windows-1252, with one warning for the file. */
+static void test_rules_windows_1252_is_read_as_such(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    stapel_ctx_new(&ctx);
+    char warnings[4096] = "";
+    stapel_ctx_set_log(ctx, keep_warnings, warnings);
+    const char *path = write_csv("cp1252.csv", "theme_a;theme_b;verdict;note\r\n\r\n"
+                                               "housing;nature;conflict;Geen woningen in \xe9\xe9n "
+                                               "Natura 2000-gebied\r\n"
+                                               "nature;water;compatible;Caf\xe9 \x80 5\r\n");
+    stapel_rules *r = NULL;
+    assert_int_equal(stapel_rules_read(ctx, &r, path), STAPEL_OK);
+    const char *note = NULL;
+    stapel_rules_verdict(r, "nature", "housing", &note);
+    assert_string_equal(note, "Geen woningen in \xc3\xa9\xc3\xa9n Natura 2000-gebied");
+    stapel_rules_verdict(r, "nature", "water", &note);
+    assert_string_equal(note, "Caf\xc3\xa9 \xe2\x82\xac 5");
+    assert_non_null(strstr(warnings, "cp1252.csv:3: text is not UTF-8; read as Windows-1252: "
+                                     "'Geen woningen in \xc3\xa9\xc3\xa9n Natura 2000-gebied'"));
+    const char *first = strstr(warnings, "not UTF-8");
+    assert_null(strstr(first + 1, "not UTF-8")); /* once for the file */
+    stapel_rules_free(r);
+    stapel_ctx_free(ctx);
+}
+
 /* GDAL's CSV driver opens a directory as one table per *.csv in it: the
  * verdicts would come from whichever file it lists first. */
 static void test_rules_refuses_a_directory(void **state)
@@ -158,6 +196,7 @@ int main(void)
         cmocka_unit_test(test_rules_builtin_matrix),
         cmocka_unit_test(test_rules_refusals_name_file_and_line),
         cmocka_unit_test(test_rules_lines_count_blank_lines_and_long_notes),
+        cmocka_unit_test(test_rules_windows_1252_is_read_as_such),
         cmocka_unit_test(test_rules_refuses_a_directory),
         cmocka_unit_test(test_rules_same_pair_twice_same_verdict),
     };
