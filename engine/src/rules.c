@@ -242,8 +242,15 @@ static int row_line(const row_lines *rl, GIntBig fid)
 enum { COL_A, COL_B, COL_VERDICT, COL_NOTE, N_COLS };
 static const char *const col_names[N_COLS] = {"theme_a", "theme_b", "verdict", "note"};
 
-/* Add the rule on row f (found at line) to r; a blank row adds nothing.
- * col[] holds the field index of each column, -1 for a missing note. Text in
+/* Whether s holds nothing but spaces and tabs. */
+static bool blank(const char *s)
+{
+    return s[strspn(s, " \t")] == '\0';
+}
+
+/* Add the rule on row f (found at line) to r; a blank row or a comment (its
+ * first field starts with '#') adds nothing. col[] holds the field index of
+ * each column, -1 for a missing note. Text in
  * a GeoPackage is UTF-8; a field that is not comes from a file saved in
  * another encoding, which for Excel in the Netherlands is Windows-1252. The
  * first such field of a file gets a warning, and *warned is set. */
@@ -253,6 +260,8 @@ static stapel_status read_row(stapel_ctx *ctx, stapel_rules *r, OGRFeatureH f,
     const char *text[N_COLS] = {NULL};
     char *recoded[N_COLS] = {NULL};
     stapel_status st = STAPEL_OK;
+    if (OGR_F_GetFieldAsString(f, 0)[0] == '#')
+        return STAPEL_OK; /* the user's text: no checks, not even of its encoding */
     for (int i = 0; i < N_COLS; i++) {
         if (col[i] < 0)
             continue;
@@ -274,8 +283,8 @@ static stapel_status read_row(stapel_ctx *ctx, stapel_rules *r, OGRFeatureH f,
         *warned = true;
     }
     const char *a = text[COL_A], *b = text[COL_B], *vs = text[COL_VERDICT];
-    if (a[0] == '\0' && b[0] == '\0' && vs[0] == '\0')
-        goto done; /* a blank line */
+    if (blank(a) && blank(b) && blank(vs))
+        goto done; /* a blank line to the eye: ",,," or spaces */
     stapel_verdict v;
     if (!parse_verdict(vs, &v)) {
         st = stapel__fail(ctx, STAPEL_EDATA,
@@ -288,6 +297,24 @@ done:
     for (int i = 0; i < N_COLS; i++)
         CPLFree(recoded[i]);
     return st;
+}
+
+/* Refuse a header without the column named missing. GDAL takes the first
+ * line for the header, be it a comment. */
+static stapel_status missing_column(stapel_ctx *ctx, const char *name, OGRFeatureDefnH defn,
+                                    const char *missing)
+{
+    if (OGR_FD_GetFieldCount(defn) > 0 &&
+        OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, 0))[0] == '#')
+        return stapel__fail(ctx, STAPEL_EDATA,
+                            "%s:1: a comment before the header; the first line must be the "
+                            "header theme_a,theme_b,verdict (and optionally note), and comments "
+                            "may follow it",
+                            name);
+    return stapel__fail(ctx, STAPEL_EDATA,
+                        "%s:1: missing column '%s'; the header must be theme_a,theme_b,verdict "
+                        "(and optionally note)",
+                        name, missing);
 }
 
 /* Parse the CSV at gdal_name (a path, or a /vsimem/ file); name is shown in
@@ -322,10 +349,7 @@ static stapel_status parse(stapel_ctx *ctx, stapel_rules *r, const char *gdal_na
         col[i] = OGR_FD_GetFieldIndex(defn, col_names[i]);
     for (int i = 0; i < COL_NOTE; i++) {
         if (col[i] < 0) {
-            st = stapel__fail(ctx, STAPEL_EDATA,
-                              "%s:1: missing column '%s'; the header must be "
-                              "theme_a,theme_b,verdict (and optionally note)",
-                              name, col_names[i]);
+            st = missing_column(ctx, name, defn, col_names[i]);
             goto done;
         }
     }

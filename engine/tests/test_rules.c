@@ -152,6 +152,35 @@ static void test_rules_windows_1252_is_read_as_such(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* A line whose first field starts with '#' is a comment, whatever it holds;
+ * a line of spaces or of separators is blank. */
+static void test_rules_comments_and_blank_lines(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    stapel_ctx_new(&ctx);
+    char warnings[4096] = "";
+    stapel_ctx_set_log(ctx, keep_warnings, warnings);
+    const char *path = write_csv("comments.csv", "theme_a,theme_b,verdict,note\n"
+                                                 "# Province of Utrecht, draft 2\n"
+                                                 "nature,housing,conflict,\n"
+                                                 "#nature,housing,compatible,an old verdict\n"
+                                                 "# caf\xe9, \"a quote\", no verdict\n"
+                                                 "   \n"
+                                                 " , ,\n"
+                                                 "nature,water,compatible,\n");
+    stapel_rules *r = NULL;
+    assert_int_equal(stapel_rules_read(ctx, &r, path), STAPEL_OK);
+    assert_int_equal(stapel_rules_count(r), 2);
+    assert_int_equal(stapel_rules_verdict(r, "nature", "housing", NULL), STAPEL_VERDICT_CONFLICT);
+    assert_string_equal(warnings, "");
+    stapel_rules_free(r);
+    stapel_ctx_free(ctx);
+    /* GDAL takes the first line for the header, a comment too. */
+    expect_refusal("comment-first.csv", "# rules\ntheme_a,theme_b,verdict\nnature,water,conflict\n",
+                   "comment-first.csv:1: a comment before the header");
+}
+
 /* GDAL's CSV driver opens a directory as one table per *.csv in it: the
  * verdicts would come from whichever file it lists first. */
 static void test_rules_refuses_a_directory(void **state)
@@ -197,6 +226,7 @@ int main(void)
         cmocka_unit_test(test_rules_refusals_name_file_and_line),
         cmocka_unit_test(test_rules_lines_count_blank_lines_and_long_notes),
         cmocka_unit_test(test_rules_windows_1252_is_read_as_such),
+        cmocka_unit_test(test_rules_comments_and_blank_lines),
         cmocka_unit_test(test_rules_refuses_a_directory),
         cmocka_unit_test(test_rules_same_pair_twice_same_verdict),
     };
