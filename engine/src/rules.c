@@ -155,7 +155,14 @@ static stapel_status add_rule(stapel_ctx *ctx, stapel_rules *r, const char *a, c
                                 "%s:%d: pair %s\xc3\x97%s is %s here but %s on line %d", name,
                                 line, old->a, old->b, stapel_verdict_name(v),
                                 stapel_verdict_name(old->verdict), old->line);
-        return STAPEL_OK; /* the same rule twice is harmless */
+        /* The same rule twice is harmless, but a second note would be lost
+         * unseen. */
+        if (note != NULL && note[0] != '\0' && (old->note == NULL || strcmp(old->note, note) != 0))
+            stapel__log(ctx, STAPEL_LOG_WARN,
+                        "%s:%d: pair %s\xc3\x97%s is also %s on line %d, with another note; the "
+                        "note here is ignored",
+                        name, line, old->a, old->b, stapel_verdict_name(v), old->line);
+        return STAPEL_OK;
     }
     stapel__rule *d = realloc(r->rules, (r->n + 1) * sizeof *d);
     if (d == NULL)

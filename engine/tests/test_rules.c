@@ -219,6 +219,44 @@ static void test_rules_same_pair_twice_same_verdict(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* The first note of a pair counts; a different one later warns that it is
+ * ignored. The same note again, or none, is harmless. */
+static void test_rules_same_pair_twice_other_note_warns(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    stapel_ctx_new(&ctx);
+    char warnings[4096] = "";
+    stapel_ctx_set_log(ctx, keep_warnings, warnings);
+    const char *path = write_csv("notes.csv", "theme_a,theme_b,verdict,note\n"
+                                              "nature,housing,conflict,No homes in Natura 2000\n"
+                                              "housing,nature,conflict,No homes in Natura 2000\n"
+                                              "housing,nature,conflict,\n"
+                                              "\n"
+                                              "housing,nature,conflict,Homes only outside\n"
+                                              "nature,water,compatible,\n"
+                                              "water,nature,compatible,Wetter nature\n");
+    stapel_rules *r = NULL;
+    assert_int_equal(stapel_rules_read(ctx, &r, path), STAPEL_OK);
+    const char *note = NULL;
+    stapel_rules_verdict(r, "nature", "housing", &note);
+    assert_string_equal(note, "No homes in Natura 2000");
+    const char *first = strstr(warnings, "notes.csv:6: pair housing\xc3\x97nature is also "
+                                         "conflict on line 2, with another note; the note here "
+                                         "is ignored\n");
+    assert_non_null(first);
+    const char *second = strstr(first, "notes.csv:8: pair nature\xc3\x97water is also "
+                                       "compatible on line 7, with another note; the note here "
+                                       "is ignored\n");
+    assert_non_null(second);
+    int n_warnings = 0;
+    for (const char *c = warnings; *c != '\0'; c++)
+        n_warnings += *c == '\n';
+    assert_int_equal(n_warnings, 2);
+    stapel_rules_free(r);
+    stapel_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -229,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_rules_comments_and_blank_lines),
         cmocka_unit_test(test_rules_refuses_a_directory),
         cmocka_unit_test(test_rules_same_pair_twice_same_verdict),
+        cmocka_unit_test(test_rules_same_pair_twice_other_note_warns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
