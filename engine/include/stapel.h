@@ -162,9 +162,13 @@ typedef struct stapel_rules stapel_rules;
 
 /* Read rules from a CSV file with the header theme_a,theme_b,verdict and an
  * optional note column, through GDAL's CSV driver. With path NULL, the
- * built-in NOVEX matrix (docs/rules/novex-default.csv) is used. An unknown
- * verdict, a missing column or a pair given twice with different verdicts is
- * refused with STAPEL_EDATA and a message naming the file and line.
+ * built-in NOVEX matrix (docs/rules/novex-default.csv) is used. A path
+ * that cannot be read, is not a regular file (a directory: GDAL would read
+ * each CSV in it) or holds more than one table is refused with STAPEL_EIO. An
+ * unknown verdict, a missing column or a pair given twice with different
+ * verdicts is refused with STAPEL_EDATA and a message naming the file and line.
+ * Text that is not UTF-8 is read as Windows-1252, with a warning. Blank
+ * lines and comments (a line whose first field starts with '#') are skipped.
  * Caller owns *out; free with stapel_rules_free(). */
 stapel_status stapel_rules_read(stapel_ctx *ctx, stapel_rules **out, const char *path);
 

@@ -678,11 +678,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
              * Dutch data of that age is Windows-1252. */
             char *recoded = NULL;
             if (!CPLIsUTF8(name, -1)) {
-                recoded = CPLRecode(name, "CP1252", CPL_ENC_UTF8);
-                if (recoded == NULL || !CPLIsUTF8(recoded, -1)) {
-                    CPLFree(recoded);
-                    recoded = CPLRecode(name, CPL_ENC_ISO8859_1, CPL_ENC_UTF8);
-                }
+                recoded = stapel__recode_cp1252(name);
                 if (n_recoded++ == 0)
                     stapel__log(ctx, STAPEL_LOG_WARN,
                                 "%s: layer %s: feature %lld: zone name is not UTF-8; read as "

@@ -2,16 +2,20 @@
  * rules.c - the theme x theme verdict matrix: reading it from CSV (through
  * GDAL's CSV driver, never by hand), the built-in NOVEX matrix, and lookups.
  *
- * Every error names the file and the line: GDAL's CSV driver numbers data
- * rows from 1, so a row's line in the file is its FID + 1 (the header is
- * line 1). Pairs are unordered; they are stored with theme_a < theme_b.
+ * Every error names the file and the line where the row starts. GDAL's CSV
+ * driver numbers the rows it returns from 1, but skips empty lines and reads
+ * a quoted note over several lines as one row, so a pre-pass over the file
+ * finds the line of each row. Pairs are unordered; they are stored with
+ * theme_a < theme_b.
  */
 #include "rules.h"
 #include "source.h"
 
+#include <cpl_string.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 extern const char stapel__default_rules_csv[];
 
@@ -151,7 +155,14 @@ static stapel_status add_rule(stapel_ctx *ctx, stapel_rules *r, const char *a, c
                                 "%s:%d: pair %s\xc3\x97%s is %s here but %s on line %d", name,
                                 line, old->a, old->b, stapel_verdict_name(v),
                                 stapel_verdict_name(old->verdict), old->line);
-        return STAPEL_OK; /* the same rule twice is harmless */
+        /* The same rule twice is harmless, but a second note would be lost
+         * unseen. */
+        if (note != NULL && note[0] != '\0' && (old->note == NULL || strcmp(old->note, note) != 0))
+            stapel__log(ctx, STAPEL_LOG_WARN,
+                        "%s:%d: pair %s\xc3\x97%s is also %s on line %d, with another note; the "
+                        "note here is ignored",
+                        name, line, old->a, old->b, stapel_verdict_name(v), old->line);
+        return STAPEL_OK;
     }
     stapel__rule *d = realloc(r->rules, (r->n + 1) * sizeof *d);
     if (d == NULL)
@@ -171,6 +182,148 @@ static stapel_status add_rule(stapel_ctx *ctx, stapel_rules *r, const char *a, c
     return STAPEL_OK;
 }
 
+/* Where the rows of a CSV file start: start[i] is the line (from 1) of the
+ * row that GDAL's CSV driver gives FID i; row 0 is the header. */
+typedef struct row_lines {
+    int *start;
+    size_t n, cap;
+} row_lines;
+
+static bool row_lines_push(row_lines *rl, int line)
+{
+    if (rl->n == rl->cap) {
+        size_t cap = rl->cap == 0 ? 64 : 2 * rl->cap;
+        int *d = realloc(rl->start, cap * sizeof *d);
+        if (d == NULL)
+            return false;
+        rl->start = d;
+        rl->cap = cap;
+    }
+    rl->start[rl->n++] = line;
+    return true;
+}
+
+static void row_lines_free(row_lines *rl)
+{
+    free(rl->start);
+    *rl = (row_lines){0};
+}
+
+/* Find where each row of the CSV at gdal_name starts, splitting it as GDAL's
+ * CSV driver does: lines as CPLReadLineL gives them (ended by LF, CRLF or CR;
+ * also LF CR, which no editor writes), an empty line outside quotes is no
+ * row (a line of spaces is one), and a row goes on to the next line while an
+ * odd number of '"' has been seen: "" inside quotes counts twice, so it
+ * needs no case of its own, and neither does a UTF-8 BOM. When the file
+ * cannot be read again or memory runs out, rl is left empty and row_line()
+ * falls back to the FID. Free with row_lines_free(). */
+static void row_lines_read(row_lines *rl, const char *gdal_name)
+{
+    *rl = (row_lines){0};
+    VSILFILE *fp = VSIFOpenL(gdal_name, "rb");
+    if (fp == NULL)
+        return;
+    bool quoted = false; /* the row goes on past the end of this line */
+    const char *text;
+    for (int line = 1; (text = CPLReadLineL(fp)) != NULL; line++) {
+        if (!quoted && text[0] != '\0' && !row_lines_push(rl, line)) {
+            row_lines_free(rl);
+            break;
+        }
+        for (const char *c = text; *c != '\0'; c++)
+            if (*c == '"')
+                quoted = !quoted;
+    }
+    VSIFCloseL(fp);
+}
+
+/* The line where the row with this FID starts. */
+static int row_line(const row_lines *rl, GIntBig fid)
+{
+    if (fid >= 0 && (size_t)fid < rl->n)
+        return rl->start[fid];
+    return (int)fid + 1; /* the header is line 1 and rows follow one a line */
+}
+
+/* The columns of a rules file; note is optional. */
+enum { COL_A, COL_B, COL_VERDICT, COL_NOTE, N_COLS };
+static const char *const col_names[N_COLS] = {"theme_a", "theme_b", "verdict", "note"};
+
+/* Whether s holds nothing but spaces and tabs. */
+static bool blank(const char *s)
+{
+    return s[strspn(s, " \t")] == '\0';
+}
+
+/* Add the rule on row f (found at line) to r; a blank row or a comment (its
+ * first field starts with '#') adds nothing. col[] holds the field index of
+ * each column, -1 for a missing note. Text in
+ * a GeoPackage is UTF-8; a field that is not comes from a file saved in
+ * another encoding, which for Excel in the Netherlands is Windows-1252. The
+ * first such field of a file gets a warning, and *warned is set. */
+static stapel_status read_row(stapel_ctx *ctx, stapel_rules *r, OGRFeatureH f,
+                              const int col[N_COLS], int line, bool *warned)
+{
+    const char *text[N_COLS] = {NULL};
+    char *recoded[N_COLS] = {NULL};
+    stapel_status st = STAPEL_OK;
+    if (OGR_F_GetFieldAsString(f, 0)[0] == '#')
+        return STAPEL_OK; /* the user's text: no checks, not even of its encoding */
+    for (int i = 0; i < N_COLS; i++) {
+        if (col[i] < 0)
+            continue;
+        text[i] = OGR_F_GetFieldAsString(f, col[i]);
+        if (CPLIsUTF8(text[i], -1))
+            continue;
+        recoded[i] = stapel__recode_cp1252(text[i]);
+        if (recoded[i] == NULL) {
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            goto done;
+        }
+        text[i] = recoded[i];
+        if (!*warned)
+            stapel__log(ctx, STAPEL_LOG_WARN,
+                        "%s:%d: text is not UTF-8; read as Windows-1252: '%s' (and so is any "
+                        "later text that is not; if that is wrong, save the file as UTF-8: in "
+                        "Excel, 'CSV UTF-8')",
+                        r->source, line, text[i]);
+        *warned = true;
+    }
+    const char *a = text[COL_A], *b = text[COL_B], *vs = text[COL_VERDICT];
+    if (blank(a) && blank(b) && blank(vs))
+        goto done; /* a blank line to the eye: ",,," or spaces */
+    stapel_verdict v;
+    if (!parse_verdict(vs, &v)) {
+        st = stapel__fail(ctx, STAPEL_EDATA,
+                          "%s:%d: unknown verdict '%s' (use conflict, conditional or compatible)",
+                          r->source, line, vs);
+        goto done;
+    }
+    st = add_rule(ctx, r, a, b, v, text[COL_NOTE], line);
+done:
+    for (int i = 0; i < N_COLS; i++)
+        CPLFree(recoded[i]);
+    return st;
+}
+
+/* Refuse a header without the column named missing. GDAL takes the first
+ * line for the header, be it a comment. */
+static stapel_status missing_column(stapel_ctx *ctx, const char *name, OGRFeatureDefnH defn,
+                                    const char *missing)
+{
+    if (OGR_FD_GetFieldCount(defn) > 0 &&
+        OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, 0))[0] == '#')
+        return stapel__fail(ctx, STAPEL_EDATA,
+                            "%s:1: a comment before the header; the first line must be the "
+                            "header theme_a,theme_b,verdict (and optionally note), and comments "
+                            "may follow it",
+                            name);
+    return stapel__fail(ctx, STAPEL_EDATA,
+                        "%s:1: missing column '%s'; the header must be theme_a,theme_b,verdict "
+                        "(and optionally note)",
+                        name, missing);
+}
+
 /* Parse the CSV at gdal_name (a path, or a /vsimem/ file); name is shown in
  * messages. */
 static stapel_status parse(stapel_ctx *ctx, stapel_rules *r, const char *gdal_name)
@@ -186,48 +339,53 @@ static stapel_status parse(stapel_ctx *ctx, stapel_rules *r, const char *gdal_na
         return stapel__fail(ctx, STAPEL_EIO, "cannot read rules '%s': %s", name,
                             stapel__gdal_error("not a CSV file"));
     stapel_status st = STAPEL_OK;
-    OGRLayerH l = GDALDatasetGetLayer(ds, 0);
-    OGRFeatureDefnH defn = l != NULL ? OGR_L_GetLayerDefn(l) : NULL;
-    int ia = defn != NULL ? OGR_FD_GetFieldIndex(defn, "theme_a") : -1;
-    int ib = defn != NULL ? OGR_FD_GetFieldIndex(defn, "theme_b") : -1;
-    int iv = defn != NULL ? OGR_FD_GetFieldIndex(defn, "verdict") : -1;
-    int in = defn != NULL ? OGR_FD_GetFieldIndex(defn, "note") : -1;
-    if (ia < 0 || ib < 0 || iv < 0) {
-        st = stapel__fail(ctx, STAPEL_EDATA,
-                          "%s:1: missing column '%s'; the header must be "
-                          "theme_a,theme_b,verdict (and optionally note)",
-                          name, ia < 0 ? "theme_a" : ib < 0 ? "theme_b" : "verdict");
+    row_lines lines = {0};
+    /* A /vsizip/ archive opens as one table per CSV in it; taking the first
+     * would give verdicts from whichever file GDAL lists first. */
+    int n_tables = GDALDatasetGetLayerCount(ds);
+    if (n_tables != 1) {
+        st = stapel__fail(ctx, STAPEL_EIO,
+                          "cannot read rules '%s': GDAL finds %d tables in it; give one CSV file",
+                          name, n_tables);
         goto done;
     }
+    OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
+    int col[N_COLS];
+    for (int i = 0; i < N_COLS; i++)
+        col[i] = OGR_FD_GetFieldIndex(defn, col_names[i]);
+    for (int i = 0; i < COL_NOTE; i++) {
+        if (col[i] < 0) {
+            st = missing_column(ctx, name, defn, col_names[i]);
+            goto done;
+        }
+    }
+    row_lines_read(&lines, gdal_name);
+    bool warned = false; /* about text that is not UTF-8 */
     OGRFeatureH f;
     OGR_L_ResetReading(l);
-    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
-        int line = (int)OGR_F_GetFID(f) + 1;
-        const char *a = OGR_F_GetFieldAsString(f, ia);
-        const char *b = OGR_F_GetFieldAsString(f, ib);
-        const char *vs = OGR_F_GetFieldAsString(f, iv);
-        const char *note = in >= 0 ? OGR_F_GetFieldAsString(f, in) : NULL;
-        if (a[0] == '\0' && b[0] == '\0' && vs[0] == '\0') {
-            OGR_F_Destroy(f);
-            continue; /* a blank line */
-        }
-        stapel_verdict v;
-        if (!parse_verdict(vs, &v)) {
-            st = stapel__fail(ctx, STAPEL_EDATA,
-                              "%s:%d: unknown verdict '%s' (use conflict, conditional or "
-                              "compatible)",
-                              name, line, vs);
-            OGR_F_Destroy(f);
-            goto done;
-        }
-        st = add_rule(ctx, r, a, b, v, note, line);
+    while (st == STAPEL_OK && (f = OGR_L_GetNextFeature(l)) != NULL) {
+        st = read_row(ctx, r, f, col, row_line(&lines, OGR_F_GetFID(f)), &warned);
         OGR_F_Destroy(f);
-        if (st != STAPEL_OK)
-            goto done;
     }
 done:
+    row_lines_free(&lines);
     GDALClose(ds);
     return st;
+}
+
+/* The rules must be one readable file. GDAL's CSV driver also opens a
+ * directory, as one table per *.csv in it, and it reads a file from the
+ * start more than once, which a pipe does not allow. */
+static stapel_status check_file(stapel_ctx *ctx, const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0 || access(path, R_OK) != 0)
+        return stapel__fail(ctx, STAPEL_EIO, "cannot read rules '%s': %s", path, strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        return stapel__fail(ctx, STAPEL_EIO, "cannot read rules '%s': %s; give one CSV file", path,
+                            S_ISDIR(sb.st_mode) ? "it is a directory" : "not a regular file");
+    return STAPEL_OK;
 }
 
 stapel_status stapel_rules_read(stapel_ctx *ctx, stapel_rules **out, const char *path)
@@ -246,10 +404,8 @@ stapel_status stapel_rules_read(stapel_ctx *ctx, stapel_rules **out, const char 
     stapel__gdal_push(ctx);
     stapel_status st;
     if (path != NULL) {
-        if (strncmp(path, "/vsi", 4) != 0 && access(path, R_OK) != 0)
-            st = stapel__fail(ctx, STAPEL_EIO, "cannot read rules '%s': %s", path,
-                              strerror(errno));
-        else
+        st = strncmp(path, "/vsi", 4) != 0 ? check_file(ctx, path) : STAPEL_OK;
+        if (st == STAPEL_OK)
             st = parse(ctx, r, path);
     } else {
         char mem[64];

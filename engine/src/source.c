@@ -1,12 +1,14 @@
 /*
  * source.c - opening what users name as a source: a path or a "PG:" string,
- * optionally followed by "|layername=NAME", and picking the layer to read.
+ * optionally followed by "|layername=NAME", picking the layer to read, and
+ * reading its text as UTF-8 when GDAL did not know its encoding.
  *
  * Errors name the source and, when a layer is ambiguous or missing, list the
  * layers that exist so the user can pick one.
  */
 #include "source.h"
 
+#include <cpl_string.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,4 +144,14 @@ OGRSpatialReferenceH stapel__layer_srs(OGRLayerH l)
                          EQUAL(name, "Undefined Cartesian SRS")))
         return NULL;
     return srs;
+}
+
+char *stapel__recode_cp1252(const char *s)
+{
+    char *r = CPLRecode(s, "CP1252", CPL_ENC_UTF8);
+    if (r == NULL || !CPLIsUTF8(r, -1)) {
+        CPLFree(r);
+        r = CPLRecode(s, CPL_ENC_ISO8859_1, CPL_ENC_UTF8);
+    }
+    return r;
 }

@@ -1,6 +1,6 @@
 /*
  * source.h - opening sources and converting OGR geometries to GEOS.
- * Shared by info.c, read.c and write.c.
+ * Shared by info.c, read.c, rules.c and write.c.
  */
 #ifndef STAPEL_SOURCE_H
 #define STAPEL_SOURCE_H
@@ -25,6 +25,12 @@ stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH d
 /* The layer's CRS, borrowed; NULL when it has none, including a GeoPackage's
  * "Undefined geographic SRS" and "Undefined Cartesian SRS" placeholders. */
 OGRSpatialReferenceH stapel__layer_srs(OGRLayerH l);
+
+/* Text that is not UTF-8, read as Windows-1252 (ISO-8859-1 when that fails)
+ * and given as UTF-8: a source whose encoding GDAL does not know is most
+ * likely Windows-1252 when it comes from a Dutch office. Caller owns the
+ * result; free with CPLFree(). NULL when out of memory. */
+char *stapel__recode_cp1252(const char *s);
 
 /* How an OGR geometry converts to GEOS. */
 typedef enum stapel__conv {

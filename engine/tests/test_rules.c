@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -83,6 +84,123 @@ static void test_rules_refusals_name_file_and_line(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* GDAL's CSV driver skips empty lines and returns a quoted note over
+ * several lines as one row, so a row's FID is not its line. */
+static void test_rules_lines_count_blank_lines_and_long_notes(void **state)
+{
+    (void)state;
+    expect_refusal(
+        "lines.csv",
+        "theme_a,theme_b,verdict,note\n"
+        "housing,nature,conflict,\"Line one\nline two\n\nline \"\"four\"\"\"\n"
+        "\n\n"
+        "nature,housing,compatible,\n",
+        "lines.csv:8: pair housing\xc3\x97nature is compatible here but conflict on line 2");
+    expect_refusal("blank.csv",
+                   "theme_a,theme_b,verdict\n\nhousing,nature,conflict\n\nnature,water,maybe\n",
+                   "blank.csv:5: unknown verdict 'maybe'");
+    expect_refusal("crlf.csv",
+                   "theme_a,theme_b,verdict,note\r\n\r\n"
+                   "housing,nature,conflict,\"a\r\nb\"\r\n\r\n"
+                   "nature,water,maybe,\r\n",
+                   "crlf.csv:6: unknown verdict 'maybe'");
+    expect_refusal("cr.csv",
+                   "theme_a,theme_b,verdict,note\r\r"
+                   "housing,nature,conflict,\"a\rb\"\r\r"
+                   "nature,water,maybe,\r",
+                   "cr.csv:6: unknown verdict 'maybe'");
+    /* A line of only separators is a row to GDAL, and blank to stapel. */
+    expect_refusal("commas.csv", "\xef\xbb\xbftheme_a,theme_b,verdict\n,,\n\nnature,water,maybe\n",
+                   "commas.csv:4: unknown verdict 'maybe'");
+}
+
+/* Warnings of a reading, one a line. */
+static void keep_warnings(void *user, stapel_log_level level, const char *message)
+{
+    char *kept = user;
+    if (level == STAPEL_LOG_WARN && strlen(kept) + strlen(message) + 2 < 4096) {
+        strcat(kept, message);
+        strcat(kept, "\n");
+    }
+}
+
+/* Excel in the Netherlands saves CSV as Windows-1252; a GeoPackage holds
+ * UTF-8. The note is read as Windows-1252, with one warning for the file. */
+static void test_rules_windows_1252_is_read_as_such(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    stapel_ctx_new(&ctx);
+    char warnings[4096] = "";
+    stapel_ctx_set_log(ctx, keep_warnings, warnings);
+    const char *path = write_csv("cp1252.csv", "theme_a;theme_b;verdict;note\r\n\r\n"
+                                               "housing;nature;conflict;Geen woningen in \xe9\xe9n "
+                                               "Natura 2000-gebied\r\n"
+                                               "nature;water;compatible;Caf\xe9 \x80 5\r\n");
+    stapel_rules *r = NULL;
+    assert_int_equal(stapel_rules_read(ctx, &r, path), STAPEL_OK);
+    const char *note = NULL;
+    stapel_rules_verdict(r, "nature", "housing", &note);
+    assert_string_equal(note, "Geen woningen in \xc3\xa9\xc3\xa9n Natura 2000-gebied");
+    stapel_rules_verdict(r, "nature", "water", &note);
+    assert_string_equal(note, "Caf\xc3\xa9 \xe2\x82\xac 5");
+    assert_non_null(strstr(warnings, "cp1252.csv:3: text is not UTF-8; read as Windows-1252: "
+                                     "'Geen woningen in \xc3\xa9\xc3\xa9n Natura 2000-gebied'"));
+    const char *first = strstr(warnings, "not UTF-8");
+    assert_null(strstr(first + 1, "not UTF-8")); /* once for the file */
+    stapel_rules_free(r);
+    stapel_ctx_free(ctx);
+}
+
+/* A line whose first field starts with '#' is a comment, whatever it holds;
+ * a line of spaces or of separators is blank. */
+static void test_rules_comments_and_blank_lines(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    stapel_ctx_new(&ctx);
+    char warnings[4096] = "";
+    stapel_ctx_set_log(ctx, keep_warnings, warnings);
+    const char *path = write_csv("comments.csv", "theme_a,theme_b,verdict,note\n"
+                                                 "# Province of Utrecht, draft 2\n"
+                                                 "nature,housing,conflict,\n"
+                                                 "#nature,housing,compatible,an old verdict\n"
+                                                 "# caf\xe9, \"a quote\", no verdict\n"
+                                                 "   \n"
+                                                 " , ,\n"
+                                                 "nature,water,compatible,\n");
+    stapel_rules *r = NULL;
+    assert_int_equal(stapel_rules_read(ctx, &r, path), STAPEL_OK);
+    assert_int_equal(stapel_rules_count(r), 2);
+    assert_int_equal(stapel_rules_verdict(r, "nature", "housing", NULL), STAPEL_VERDICT_CONFLICT);
+    assert_string_equal(warnings, "");
+    stapel_rules_free(r);
+    stapel_ctx_free(ctx);
+    /* GDAL takes the first line for the header, a comment too. */
+    expect_refusal("comment-first.csv", "# rules\ntheme_a,theme_b,verdict\nnature,water,conflict\n",
+                   "comment-first.csv:1: a comment before the header");
+}
+
+/* GDAL's CSV driver opens a directory as one table per *.csv in it: the
+ * verdicts would come from whichever file it lists first. */
+static void test_rules_refuses_a_directory(void **state)
+{
+    (void)state;
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/rules-dir", STAPEL_TEST_SCRATCH);
+    mkdir(dir, 0755);
+    write_csv("rules-dir/a.csv", "theme_a,theme_b,verdict\nnature,housing,compatible\n");
+    write_csv("rules-dir/b.csv", "theme_a,theme_b,verdict\nnature,housing,conflict\n");
+    stapel_ctx *ctx = NULL;
+    stapel_ctx_new(&ctx);
+    stapel_rules *r = (stapel_rules *)&r;
+    assert_int_equal(stapel_rules_read(ctx, &r, dir), STAPEL_EIO);
+    assert_null(r);
+    assert_non_null(strstr(stapel_ctx_message(ctx), dir));
+    assert_non_null(strstr(stapel_ctx_message(ctx), "is a directory"));
+    stapel_ctx_free(ctx);
+}
+
 static void test_rules_same_pair_twice_same_verdict(void **state)
 {
     (void)state;
@@ -101,12 +219,55 @@ static void test_rules_same_pair_twice_same_verdict(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* The first note of a pair counts; a different one later warns that it is
+ * ignored. The same note again, or none, is harmless. */
+static void test_rules_same_pair_twice_other_note_warns(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    stapel_ctx_new(&ctx);
+    char warnings[4096] = "";
+    stapel_ctx_set_log(ctx, keep_warnings, warnings);
+    const char *path = write_csv("notes.csv", "theme_a,theme_b,verdict,note\n"
+                                              "nature,housing,conflict,No homes in Natura 2000\n"
+                                              "housing,nature,conflict,No homes in Natura 2000\n"
+                                              "housing,nature,conflict,\n"
+                                              "\n"
+                                              "housing,nature,conflict,Homes only outside\n"
+                                              "nature,water,compatible,\n"
+                                              "water,nature,compatible,Wetter nature\n");
+    stapel_rules *r = NULL;
+    assert_int_equal(stapel_rules_read(ctx, &r, path), STAPEL_OK);
+    const char *note = NULL;
+    stapel_rules_verdict(r, "nature", "housing", &note);
+    assert_string_equal(note, "No homes in Natura 2000");
+    const char *first = strstr(warnings, "notes.csv:6: pair housing\xc3\x97nature is also "
+                                         "conflict on line 2, with another note; the note here "
+                                         "is ignored\n");
+    assert_non_null(first);
+    const char *second = strstr(first, "notes.csv:8: pair nature\xc3\x97water is also "
+                                       "compatible on line 7, with another note; the note here "
+                                       "is ignored\n");
+    assert_non_null(second);
+    int n_warnings = 0;
+    for (const char *c = warnings; *c != '\0'; c++)
+        n_warnings += *c == '\n';
+    assert_int_equal(n_warnings, 2);
+    stapel_rules_free(r);
+    stapel_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules_builtin_matrix),
         cmocka_unit_test(test_rules_refusals_name_file_and_line),
+        cmocka_unit_test(test_rules_lines_count_blank_lines_and_long_notes),
+        cmocka_unit_test(test_rules_windows_1252_is_read_as_such),
+        cmocka_unit_test(test_rules_comments_and_blank_lines),
+        cmocka_unit_test(test_rules_refuses_a_directory),
         cmocka_unit_test(test_rules_same_pair_twice_same_verdict),
+        cmocka_unit_test(test_rules_same_pair_twice_other_note_warns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
