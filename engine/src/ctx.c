@@ -234,8 +234,9 @@ void stapel__gdal_init(void)
 
 /* A message of GDAL's (or of a library under it, such as libpq) on one
  * line: its line breaks, with the spaces and tabs around them, become "; "
- * (a space after a full stop, colon or semicolon), other tabs a space, and trailing white space
- * goes. Into a buffer of this thread, valid until the next call on it. */
+ * (a space after a full stop, colon or semicolon), other tabs a space, and
+ * trailing white space goes. Into a buffer of this thread, valid until the
+ * next call on it. */
 static const char *one_line(const char *m)
 {
     static _Thread_local char buf[STAPEL_MSG_MAX];

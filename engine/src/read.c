@@ -858,10 +858,6 @@ static stapel_status check_target(stapel_ctx *ctx, OGRSpatialReferenceH target, 
                         name, why);
 }
 
-/* Areas are measured in the plane of the working CRS: one that distorts
- * areas where the claims lie gives wrong ones (Web Mercator makes a Dutch
- * hectare 2.7 ha). PROJ's areal scale factor at the centre of the claims
- * decides; where PROJ gives no answer (a local CRS), the CRS passes. */
 /* Roughly the area RD New (EPSG:28992) is made for. */
 static bool in_netherlands(double lon, double lat)
 {
@@ -895,8 +891,11 @@ static bool data_extent(const stapel__input *in, const stapel_job *job, double e
     return e[0] <= e[2] && e[1] <= e[3];
 }
 
-/* Refuses a working CRS whose areal scale, at the centre of the data's
- * extent, is more than 1 % off: every area would be wrong. */
+/* Areas are measured in the plane of the working CRS: one that distorts
+ * areas where the claims lie gives wrong ones (Web Mercator makes a Dutch
+ * hectare 2.7 ha). PROJ's areal scale factor at the centre of the claims
+ * (of the zones, when no claim was read) decides: more than 1 % off is
+ * refused; where PROJ gives no answer (a local CRS), the CRS passes. */
 static stapel_status check_distortion(stapel_ctx *ctx, const stapel__input *in,
                                       const stapel_job *job)
 {
