@@ -1,7 +1,8 @@
 /*
- * fixture.h - helpers for the engine tests: a scratch directory and small
+ * fixture.h - helpers for the engine tests: a scratch directory, small
  * GeoJSON files written from WKT-like rectangle lists, in EPSG:28992 unless
- * said otherwise. Header-only so each test executable stays self-contained.
+ * said otherwise, and the cmocka group setup that gives every test one
+ * context. Header-only so each test executable stays self-contained.
  */
 #ifndef STAPEL_TEST_FIXTURE_H
 #define STAPEL_TEST_FIXTURE_H
