@@ -306,18 +306,62 @@ done:
     return st;
 }
 
-/* Refuse a header without the column named missing. GDAL takes the first
- * line for the header, be it a comment. */
-static stapel_status missing_column(stapel_ctx *ctx, const char *name, OGRFeatureDefnH defn,
-                                    const char *missing)
+#define HEADER_HINT \
+    "the first line must be the header theme_a,theme_b,verdict (and optionally note)"
+
+/* What the first line of the file at gdal_name is, for a message. */
+typedef enum { FIRST_UNREAD, FIRST_NONE, FIRST_EMPTY, FIRST_BLANK, FIRST_TEXT } first_line;
+
+static first_line first_line_of(const char *gdal_name)
 {
-    if (OGR_FD_GetFieldCount(defn) > 0 &&
+    VSILFILE *fp = VSIFOpenL(gdal_name, "rb");
+    if (fp == NULL)
+        return FIRST_UNREAD;
+    const char *line = CPLReadLineL(fp); /* drops a UTF-8 BOM */
+    first_line k = FIRST_TEXT;
+    if (line == NULL)
+        k = FIRST_NONE;
+    else if (line[0] == '\0')
+        k = FIRST_EMPTY;
+    else if (blank(line))
+        k = FIRST_BLANK;
+    VSIFCloseL(fp);
+    return k;
+}
+
+/* Refuse a file whose first line is no header: GDAL's CSV driver opens no
+ * file that starts with an empty line, and takes any other first line for
+ * the header, be it blank or a comment. Returns STAPEL_OK when the first
+ * line may be a header. */
+static stapel_status no_header(stapel_ctx *ctx, const char *name, const char *gdal_name,
+                               OGRFeatureDefnH defn)
+{
+    switch (first_line_of(gdal_name)) {
+    case FIRST_NONE:
+        return stapel__fail(ctx, STAPEL_EDATA, "%s: the file is empty; %s", name, HEADER_HINT);
+    case FIRST_EMPTY:
+        return stapel__fail(ctx, STAPEL_EDATA, "%s:1: the line is empty; %s", name, HEADER_HINT);
+    case FIRST_BLANK:
+        return stapel__fail(ctx, STAPEL_EDATA, "%s:1: the line is blank; %s", name, HEADER_HINT);
+    case FIRST_UNREAD:
+    case FIRST_TEXT:
+        break;
+    }
+    if (defn != NULL && OGR_FD_GetFieldCount(defn) > 0 &&
         OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, 0))[0] == '#')
         return stapel__fail(ctx, STAPEL_EDATA,
-                            "%s:1: a comment before the header; the first line must be the "
-                            "header theme_a,theme_b,verdict (and optionally note), and comments "
-                            "may follow it",
-                            name);
+                            "%s:1: a comment before the header; %s, and comments may follow it",
+                            name, HEADER_HINT);
+    return STAPEL_OK;
+}
+
+/* Refuse a header without the column named missing. */
+static stapel_status missing_column(stapel_ctx *ctx, const char *name, const char *gdal_name,
+                                    OGRFeatureDefnH defn, const char *missing)
+{
+    stapel_status st = no_header(ctx, name, gdal_name, defn);
+    if (st != STAPEL_OK)
+        return st;
     return stapel__fail(ctx, STAPEL_EDATA,
                         "%s:1: missing column '%s'; the header must be theme_a,theme_b,verdict "
                         "(and optionally note)",
@@ -335,9 +379,14 @@ static stapel_status parse(stapel_ctx *ctx, stapel_rules *r, const char *gdal_na
     const char *oopts[] = {"HEADERS=YES", "AUTODETECT_TYPE=NO", "EMPTY_STRING_AS_NULL=NO", NULL};
     GDALDatasetH ds = GDALOpenEx(prefixed, GDAL_OF_VECTOR | GDAL_OF_READONLY, drivers, oopts,
                                  NULL);
-    if (ds == NULL)
-        return stapel__fail(ctx, STAPEL_EIO, "cannot read rules '%s': %s", name,
-                            stapel__gdal_error("not a CSV file"));
+    if (ds == NULL) {
+        char why[1024];
+        snprintf(why, sizeof why, "%s", stapel__gdal_error("not a CSV file"));
+        stapel_status st = no_header(ctx, name, gdal_name, NULL);
+        if (st != STAPEL_OK)
+            return st;
+        return stapel__fail(ctx, STAPEL_EIO, "cannot read rules '%s': %s", name, why);
+    }
     stapel_status st = STAPEL_OK;
     row_lines lines = {0};
     /* A /vsizip/ archive opens as one table per CSV in it; taking the first
@@ -356,7 +405,7 @@ static stapel_status parse(stapel_ctx *ctx, stapel_rules *r, const char *gdal_na
         col[i] = OGR_FD_GetFieldIndex(defn, col_names[i]);
     for (int i = 0; i < COL_NOTE; i++) {
         if (col[i] < 0) {
-            st = missing_column(ctx, name, defn, col_names[i]);
+            st = missing_column(ctx, name, gdal_name, defn, col_names[i]);
             goto done;
         }
     }
