@@ -54,18 +54,20 @@ static stapel_status to_ogr_multi(writer *w, const GEOSGeometry *g, OGRGeometryH
     return STAPEL_OK;
 }
 
-/* Give feat the geometry g (as a MultiPolygon) and add it to l; feat is
- * consumed. what names the feature in messages. */
+/* Give feat the geometry g (as a MultiPolygon; none when g is NULL) and add
+ * it to l; feat is consumed. what names the feature in messages. */
 static stapel_status add_feature(writer *w, OGRLayerH l, OGRFeatureH feat, const GEOSGeometry *g,
                                  const char *what)
 {
-    OGRGeometryH og;
-    stapel_status st = to_ogr_multi(w, g, &og);
-    if (st != STAPEL_OK) {
-        OGR_F_Destroy(feat);
-        return st;
+    if (g != NULL) {
+        OGRGeometryH og;
+        stapel_status st = to_ogr_multi(w, g, &og);
+        if (st != STAPEL_OK) {
+            OGR_F_Destroy(feat);
+            return st;
+        }
+        OGR_F_SetGeometryDirectly(feat, og);
     }
-    OGR_F_SetGeometryDirectly(feat, og);
     OGRErr err = OGR_L_CreateFeature(l, feat);
     OGR_F_Destroy(feat);
     if (err != OGRERR_NONE)
@@ -103,16 +105,23 @@ static stapel_status add_field(writer *w, OGRLayerH l, const char *name, OGRFiel
     return STAPEL_OK;
 }
 
-/* Commit the open transaction and start a new one. */
+/* Start a transaction through GDAL. */
+static stapel_status begin(writer *w, GDALDatasetH ds)
+{
+    if (GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
+        return stapel__fail(w->ctx, STAPEL_EIO,
+                            "cannot write '%s': %s (trying to start a transaction)", w->out,
+                            stapel__gdal_error("unknown error"));
+    return STAPEL_OK;
+}
+
+/* Commit the open transaction and, when reopen, start a new one. */
 static stapel_status commit(writer *w, GDALDatasetH ds, bool reopen)
 {
     if (GDALDatasetCommitTransaction(ds) != OGRERR_NONE)
         return stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s", w->out,
                             stapel__gdal_error("unknown error"));
-    if (reopen && GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
-        return stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to start a transaction)",
-                            w->out, stapel__gdal_error("unknown error"));
-    return STAPEL_OK;
+    return reopen ? begin(w, ds) : STAPEL_OK;
 }
 
 /* The stack layer's table, fields and metadata rows; its rows are written
@@ -726,9 +735,9 @@ static stapel_status write_zones(writer *w, GDALDatasetH ds, OGRSpatialReference
     st = add_field(w, l, field, OFTString, OFSTNone);
     if (st != STAPEL_OK)
         return st;
-    if (GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
-        return stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to start a transaction)", w->out,
-                            stapel__gdal_error("unknown error"));
+    st = begin(w, ds);
+    if (st != STAPEL_OK)
+        return st;
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
     for (size_t i = 0; i < n; i++) {
         const stapel__item *it = &in->items[lo + i];
@@ -792,9 +801,9 @@ static stapel_status write_summary(writer *w, GDALDatasetH ds, const stapel_stac
         st = add_field(w, l, zr[i], i == 5 ? OFTInteger : OFTReal, OFSTNone);
     if (st != STAPEL_OK)
         return st;
-    if (GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
-        return stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to start a transaction)", w->out,
-                            stapel__gdal_error("unknown error"));
+    st = begin(w, ds);
+    if (st != STAPEL_OK)
+        return st;
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
     for (size_t i = 0; i < sm->n_zones; i++) {
         const stapel_zone_row *z = &sm->zones[i];
@@ -807,11 +816,9 @@ static stapel_status write_summary(writer *w, GDALDatasetH ds, const stapel_stac
             if (k != 5)
                 OGR_F_SetFieldDouble(f, 2 + k, v[k]);
         OGR_F_SetFieldInteger(f, 7, z->max_themes);
-        OGRErr err = OGR_L_CreateFeature(l, f);
-        OGR_F_Destroy(f);
-        if (err != OGRERR_NONE)
-            return stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to write zone_summary)",
-                                w->out, stapel__gdal_error("unknown error"));
+        st = add_feature(w, l, f, NULL, "zone_summary");
+        if (st != STAPEL_OK)
+            return st;
     }
     st = commit(w, ds, false);
     if (st != STAPEL_OK)
@@ -829,9 +836,9 @@ static stapel_status write_summary(writer *w, GDALDatasetH ds, const stapel_stac
         st = add_field(w, l, tr[i], OFTReal, OFSTNone);
     if (st != STAPEL_OK)
         return st;
-    if (GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
-        return stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to start a transaction)", w->out,
-                            stapel__gdal_error("unknown error"));
+    st = begin(w, ds);
+    if (st != STAPEL_OK)
+        return st;
     defn = OGR_L_GetLayerDefn(l);
     for (size_t i = 0; i < sm->n_themes; i++) {
         const stapel_theme_row *t = &sm->themes[i];
@@ -842,11 +849,9 @@ static stapel_status write_summary(writer *w, GDALDatasetH ds, const stapel_stac
         OGR_F_SetFieldDouble(f, 3, t->area_m2);
         OGR_F_SetFieldDouble(f, 4, t->share);
         OGR_F_SetFieldDouble(f, 5, t->overlap_m2);
-        OGRErr err = OGR_L_CreateFeature(l, f);
-        OGR_F_Destroy(f);
-        if (err != OGRERR_NONE)
-            return stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to write zone_theme)",
-                                w->out, stapel__gdal_error("unknown error"));
+        st = add_feature(w, l, f, NULL, "zone_theme");
+        if (st != STAPEL_OK)
+            return st;
     }
     return commit(w, ds, false);
 }
@@ -863,9 +868,9 @@ static stapel_status write_run_info(writer *w, GDALDatasetH ds, const stapel_sta
         st = add_field(w, l, rf[i], OFTString, OFSTNone);
     if (st != STAPEL_OK)
         return st;
-    if (GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
-        return stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to start a transaction)", w->out,
-                            stapel__gdal_error("unknown error"));
+    st = begin(w, ds);
+    if (st != STAPEL_OK)
+        return st;
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
     for (size_t i = 0; i < s->rules->n; i++) {
         const stapel__rule *r = &s->rules->rules[i];
@@ -875,11 +880,9 @@ static stapel_status write_run_info(writer *w, GDALDatasetH ds, const stapel_sta
         OGR_F_SetFieldString(f, 2, stapel_verdict_name(r->verdict));
         if (r->note != NULL)
             OGR_F_SetFieldString(f, 3, r->note);
-        OGRErr err = OGR_L_CreateFeature(l, f);
-        OGR_F_Destroy(f);
-        if (err != OGRERR_NONE)
-            return stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to write the rules)",
-                                w->out, stapel__gdal_error("unknown error"));
+        st = add_feature(w, l, f, NULL, "the rules");
+        if (st != STAPEL_OK)
+            return st;
     }
     st = commit(w, ds, false);
     if (st != STAPEL_OK)
@@ -894,9 +897,9 @@ static stapel_status write_run_info(writer *w, GDALDatasetH ds, const stapel_sta
         st = add_field(w, l, "value", OFTString, OFSTNone);
     if (st != STAPEL_OK)
         return st;
-    if (GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
-        return stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to start a transaction)", w->out,
-                            stapel__gdal_error("unknown error"));
+    st = begin(w, ds);
+    if (st != STAPEL_OK)
+        return st;
     defn = OGR_L_GetLayerDefn(l);
     /* The version, what part of the run this is, then the rows that identify
      * the run (s->run; made by the build, copied by a merge). */
@@ -915,11 +918,7 @@ static stapel_status write_run_info(writer *w, GDALDatasetH ds, const stapel_sta
         OGRFeatureH f = OGR_F_Create(defn);
         OGR_F_SetFieldString(f, 0, key);
         OGR_F_SetFieldString(f, 1, value);
-        OGRErr err = OGR_L_CreateFeature(l, f);
-        OGR_F_Destroy(f);
-        if (err != OGRERR_NONE)
-            st = stapel__fail(w->ctx, STAPEL_EIO, "cannot write '%s': %s (trying to write run_info)",
-                              w->out, stapel__gdal_error("unknown error"));
+        st = add_feature(w, l, f, NULL, "run_info");
     }
     if (st != STAPEL_OK)
         return st;
