@@ -471,9 +471,51 @@ static void test_render_target_appearing_is_kept(void **state)
     assert_no_temp_files(fx);
 }
 
-/* A stack whose one province has a name of 200 characters with a tab in it,
- * over [-500,2500]^2 like the fixture's, and one nature claim [0,1000]^2.
- * Returns the GeoPackage's path (static) and the name in *name. */
+/* Write to gpkg a stack of one nature claim [0,1000]^2 and one province
+ * over [-500,2500]^2 named province (as written in GeoJSON), and, when novex
+ * is not NULL, one NOVEX area [1000,2500]x[0,1500] so named. The GeoJSON
+ * inputs are named after tag. */
+static void small_zones_gpkg(fixture *fx, const char *gpkg, const char *tag, const char *province,
+                             const char *novex)
+{
+    char file[3][64];
+    const char *kind[] = {"n", "p", "v"};
+    for (int i = 0; i < 3; i++)
+        snprintf(file[i], sizeof file[i], "%s_%s.geojson", tag, kind[i]);
+    const char *n[] = {rect(0, 0, 1000, 1000)};
+    const char *prov[] = {rect(-500, -500, 2500, 2500)};
+    const char *nov[] = {rect(1000, 0, 2500, 1500)};
+    const char *pnames[] = {province}, *vnames[] = {novex};
+    stapel_ctx *ctx = fx->ctx;
+    stapel_job *job = NULL;
+    stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
+    o.threads = 1;
+    assert_int_equal(stapel_job_new(ctx, &job, &o), STAPEL_OK);
+    assert_int_equal(
+        stapel_job_add_layer(ctx, job, "nature", fixture_geojson(file[0], RD_URN, 1, n, NULL), NULL),
+        STAPEL_OK);
+    assert_int_equal(stapel_job_set_zones(ctx, job, STAPEL_ZONE_PROVINCE,
+                                          fixture_geojson(file[1], RD_URN, 1, prov, pnames),
+                                          "naam"),
+                     STAPEL_OK);
+    if (novex != NULL)
+        assert_int_equal(stapel_job_set_zones(ctx, job, STAPEL_ZONE_NOVEX,
+                                              fixture_geojson(file[2], RD_URN, 1, nov, vnames),
+                                              "naam"),
+                         STAPEL_OK);
+    stapel_stack *s = NULL;
+    stapel_status st = stapel_stack_build(ctx, &s, job);
+    if (st == STAPEL_OK)
+        st = stapel_stack_write(ctx, s, gpkg, STAPEL_WRITE_OVERWRITE);
+    if (st != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(ctx));
+    stapel_stack_free(s);
+    stapel_job_free(job);
+}
+
+/* A stack whose one province has a name of 200 characters with a tab in it
+ * (small_zones_gpkg). Returns the GeoPackage's path (static) and the name in
+ * *name. */
 static const char *long_name_gpkg(fixture *fx, const char **name)
 {
     static char gpkg[600];
@@ -487,30 +529,7 @@ static const char *long_name_gpkg(fixture *fx, const char **name)
     /* the name goes into GeoJSON with its tab escaped */
     char json_name[300];
     snprintf(json_name, sizeof json_name, "Zeer\\tlange naam %s", longname + 16);
-    const char *n[] = {rect(0, 0, 1000, 1000)};
-    const char *prov[] = {rect(-500, -500, 2500, 2500)};
-    const char *pnames[] = {json_name};
-    stapel_ctx *ctx = fx->ctx;
-    stapel_job *job = NULL;
-    stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
-    o.threads = 1;
-    assert_int_equal(stapel_job_new(ctx, &job, &o), STAPEL_OK);
-    assert_int_equal(stapel_job_add_layer(ctx, job, "nature",
-                                          fixture_geojson("rl_n.geojson", RD_URN, 1, n, NULL),
-                                          NULL),
-                     STAPEL_OK);
-    assert_int_equal(stapel_job_set_zones(ctx, job, STAPEL_ZONE_PROVINCE,
-                                          fixture_geojson("rl_p.geojson", RD_URN, 1, prov, pnames),
-                                          "naam"),
-                     STAPEL_OK);
-    stapel_stack *s = NULL;
-    stapel_status st = stapel_stack_build(ctx, &s, job);
-    if (st == STAPEL_OK)
-        st = stapel_stack_write(ctx, s, gpkg, STAPEL_WRITE_OVERWRITE);
-    if (st != STAPEL_OK)
-        fail_msg("%s", stapel_ctx_message(ctx));
-    stapel_stack_free(s);
-    stapel_job_free(job);
+    small_zones_gpkg(fx, gpkg, "rl", json_name, NULL);
     return gpkg;
 }
 
@@ -522,35 +541,8 @@ static void test_render_zone_in_both_layers(void **state)
     fixture *fx = *state;
     char gpkg[600];
     snprintf(gpkg, sizeof gpkg, "%s/render-both.gpkg", STAPEL_TEST_SCRATCH);
-    const char *n[] = {rect(0, 0, 1000, 1000)};
-    const char *prov[] = {rect(-500, -500, 2500, 2500)};
-    const char *nov[] = {rect(1000, 0, 2500, 1500)};
-    const char *names[] = {"Oost"};
+    small_zones_gpkg(fx, gpkg, "rb", "Oost", "Oost");
     stapel_ctx *ctx = fx->ctx;
-    stapel_job *job = NULL;
-    stapel_stack_opts so = STAPEL_STACK_OPTS_INIT;
-    so.threads = 1;
-    assert_int_equal(stapel_job_new(ctx, &job, &so), STAPEL_OK);
-    assert_int_equal(stapel_job_add_layer(ctx, job, "nature",
-                                          fixture_geojson("rb_n.geojson", RD_URN, 1, n, NULL),
-                                          NULL),
-                     STAPEL_OK);
-    assert_int_equal(stapel_job_set_zones(ctx, job, STAPEL_ZONE_PROVINCE,
-                                          fixture_geojson("rb_p.geojson", RD_URN, 1, prov, names),
-                                          "naam"),
-                     STAPEL_OK);
-    assert_int_equal(stapel_job_set_zones(ctx, job, STAPEL_ZONE_NOVEX,
-                                          fixture_geojson("rb_v.geojson", RD_URN, 1, nov, names),
-                                          "naam"),
-                     STAPEL_OK);
-    stapel_stack *s = NULL;
-    stapel_status st = stapel_stack_build(ctx, &s, job);
-    if (st == STAPEL_OK)
-        st = stapel_stack_write(ctx, s, gpkg, STAPEL_WRITE_OVERWRITE);
-    if (st != STAPEL_OK)
-        fail_msg("%s", stapel_ctx_message(ctx));
-    stapel_stack_free(s);
-    stapel_job_free(job);
 
     stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
     o.width = 600;
