@@ -317,12 +317,14 @@ static first_line first_line_of(const char *gdal_name)
     VSILFILE *fp = VSIFOpenL(gdal_name, "rb");
     if (fp == NULL)
         return FIRST_UNREAD;
-    const char *line = CPLReadLineL(fp); /* drops a UTF-8 BOM */
+    const char *line = CPLReadLineL(fp);
+    if (line != NULL && strncmp(line, "\xef\xbb\xbf", 3) == 0)
+        line += 3; /* a UTF-8 BOM */
     first_line k = FIRST_TEXT;
     if (line == NULL)
         k = FIRST_NONE;
-    else if (line[0] == '\0')
-        k = FIRST_EMPTY;
+    else if (line[0] == '\0') /* reading on reuses line's buffer */
+        k = CPLReadLineL(fp) == NULL ? FIRST_NONE : FIRST_EMPTY;
     else if (blank(line))
         k = FIRST_BLANK;
     VSIFCloseL(fp);

@@ -75,6 +75,15 @@ static void test_rules_refusals_name_file_and_line(void **state)
                    "twice.csv:4: pair housing\xc3\x97nature is compatible here but conflict on line 2");
     expect_refusal("self.csv", "theme_a,theme_b,verdict\nwind,wind,conflict\n",
                    "self.csv:2: theme 'wind' is rated against itself");
+    /* GDAL opens no CSV that starts with an empty line ("not a CSV file"),
+     * and takes a line of spaces for a header without theme_a */
+    expect_refusal("empty-first.csv", "\ntheme_a,theme_b,verdict\nnature,water,conflict\n",
+                   "empty-first.csv:1: the line is empty; the first line must be the header "
+                   "theme_a,theme_b,verdict");
+    expect_refusal("blank-first.csv", " \t \r\ntheme_a,theme_b,verdict\r\n",
+                   "blank-first.csv:1: the line is blank; the first line must be the header");
+    expect_refusal("empty.csv", "", "empty.csv: the file is empty; the first line must be");
+    expect_refusal("bom-only.csv", "\xef\xbb\xbf", "bom-only.csv: the file is empty");
     stapel_ctx *ctx = NULL;
     stapel_ctx_new(&ctx);
     stapel_rules *r = (stapel_rules *)&r;
