@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stack a scenario and check it with the independent oracle, and check that
-# --threads 1 and --threads 2 give identical features.
+# --threads 1 and --threads 2 give identical features, and that GDAL's
+# GeoPackage validator finds nothing wrong with the output.
 #
 #   check_scenario.sh STAPEL SCRATCH demo
 #   check_scenario.sh STAPEL SCRATCH national SCALE SEED
@@ -38,6 +39,14 @@ echo "PASS determinism: --threads 1 and --threads 2 give identical features ($na
 "$py" "$here/oracle/check_stack.py" --manifest "$manifest" --stack "$out1" --points 2500 --seed "${seed:-7}"
 "$py" "$here/oracle/check_summary.py" --manifest "$manifest" --stack "$out1"
 "$py" "$here/oracle/check_index.py" "$out1"
+# GDAL's GeoPackage validator (python3-gdal): the file follows the standard,
+# every geometry blob included; warnings count as errors.
+validate() {
+  "$py" -m osgeo_utils.samples.validate_gpkg -k --extra --warning-as-error "$1" ||
+    { echo "FAIL GeoPackage validation: $1"; exit 1; }
+  echo "PASS GeoPackage validation: $(basename "$1")"
+}
+validate "$out1"
 # Small tiles put many faces on seams: the merge across seams must keep every
 # invariant too.
 out3=$scratch/$name-small-tiles.gpkg

@@ -67,3 +67,9 @@ print("PASS shards: %d faces, %d classes, %d zone combinations, %d summary rows,
       % (a[0], len(a[1]), len(a[2]), len(a[3]), len(a[4])))
 PY
 "$py" "$here/oracle/check_stack.py" --manifest "$dir/in/scenario.json" --stack "$dir/merged.gpkg" --points 2000 --seed "$seed"
+# GDAL's GeoPackage validator (python3-gdal) on a part and on the merge.
+for f in "$dir/part1.gpkg" "$dir/merged.gpkg"; do
+  "$py" -m osgeo_utils.samples.validate_gpkg -k --extra --warning-as-error "$f" ||
+    { echo "FAIL GeoPackage validation: $f"; exit 1; }
+  echo "PASS GeoPackage validation: $(basename "$f")"
+done
