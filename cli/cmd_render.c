@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 static void render_help(void)
 {
@@ -38,7 +39,8 @@ static void render_help(void)
            "  --title TEXT       the title (default: \"Stapelkaart ruimteclaims \xe2\x80\x94 "
            "<zone>\")\n"
            "  --overwrite        replace MAP if it exists (without it stapel refuses)\n"
-           "  -q, --quiet        no warnings and no summary line\n"
+           "  -q, --quiet        no warnings, progress or summary line\n"
+           "  --progress         show progress even when stderr is not a terminal\n"
            "  -h, --help         show this help\n"
            "\n"
            "Each option that takes a value is given at most once.\n"
@@ -60,6 +62,7 @@ enum {
     OPT_WIDTH,
     OPT_TITLE,
     OPT_OVERWRITE,
+    OPT_PROGRESS,
 };
 
 static const char *valid_fields[] = {"n_themes", "n_claims", "verdict"};
@@ -100,12 +103,13 @@ static int render_run(int argc, char **argv)
         {"title", required_argument, NULL, OPT_TITLE},
         {"overwrite", no_argument, NULL, OPT_OVERWRITE},
         {"quiet", no_argument, NULL, 'q'},
+        {"progress", no_argument, NULL, OPT_PROGRESS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     stapel_render_opts opts = STAPEL_RENDER_OPTS_INIT;
     const char *output = NULL, *input = NULL, *width_arg = NULL;
-    bool quiet = false;
+    bool quiet = false, force_progress = false;
     stapel_ctx *ctx = NULL;
     int rc = EXIT_OK;
     char date[32];
@@ -153,6 +157,9 @@ static int render_run(int argc, char **argv)
             break;
         case 'q':
             quiet = true;
+            break;
+        case OPT_PROGRESS:
+            force_progress = true;
             break;
         case 'h':
             render_help();
@@ -209,10 +216,13 @@ static int render_run(int argc, char **argv)
         goto done;
     }
     cli_set_cancel_target(ctx);
+    cli_progress prog = {.enabled = !quiet && (force_progress || isatty(STDERR_FILENO))};
+    stapel_ctx_set_progress(ctx, cli_progress_cb, &prog);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     stapel_render_layout layout;
     stapel_status st = stapel_render(ctx, &layout, input, output, &opts);
+    cli_progress_end(&prog);
     if (st != STAPEL_OK) {
         rc = cli_fail("render", ctx, st);
         goto done;
