@@ -67,7 +67,7 @@ test-sanitize: deps-test
 	ninja -C $(ASAN)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	LSAN_OPTIONS=suppressions=$(CURDIR)/tools/lsan.supp \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tools/lsan.supp:print_suppressions=0 \
 	  meson test -C $(ASAN) --print-errorlogs --no-suite slow
 
 # The demo's stack run, then info, summary and render on its output, under
