@@ -269,9 +269,12 @@ static void gdal_handler(CPLErr level, CPLErrorNum num, const char *message)
     (void)num;
     message = one_line(message);
     stapel_ctx *ctx = CPLGetErrorHandlerUserData();
-    if (ctx != NULL && level == CE_Warning && ctx->reading_src != NULL)
+    if (ctx != NULL && level == CE_Warning && ctx->reading_src != NULL &&
+        ctx->reading_layer != NULL)
         stapel__log(ctx, STAPEL_LOG_WARN, "%s: layer %s: GDAL: %s", ctx->reading_src,
                     ctx->reading_layer, message);
+    else if (ctx != NULL && level == CE_Warning && ctx->reading_src != NULL)
+        stapel__log(ctx, STAPEL_LOG_WARN, "%s: GDAL: %s", ctx->reading_src, message);
     else if (ctx != NULL && level == CE_Warning)
         stapel__log(ctx, STAPEL_LOG_WARN, "GDAL: %s", message);
 }

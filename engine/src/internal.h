@@ -33,8 +33,8 @@ struct stapel_ctx {
     /* Worker contexts point here at their parent's flag, so that cancelling
      * the caller's context stops every thread of a run. */
     atomic_int *cancel_flag;
-    /* The source and layer being read on this context, for GDAL's warnings
-     * (NULL: none). */
+    /* The source and layer being opened or read on this context, for GDAL's
+     * warnings (NULL: none; a layer NULL while the source is opened). */
     const char *reading_src, *reading_layer;
 };
 

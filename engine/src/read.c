@@ -335,6 +335,10 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
     const char *src = spec->source;
     memset(o, 0, sizeof *o);
     o->name_idx = -1;
+    /* GDAL's warnings while the source is opened and checked name it. */
+    const char *was_src = ctx->reading_src, *was_layer = ctx->reading_layer;
+    ctx->reading_src = src;
+    ctx->reading_layer = NULL;
 
     stapel_status st = stapel__source_split(ctx, src, &dsname, &lname);
     if (st != STAPEL_OK)
@@ -352,6 +356,7 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
         goto done;
     }
     const char *layer = o->layer;
+    ctx->reading_layer = layer;
 
     OGRwkbGeometryType lt = OGR_L_GetGeomType(l);
     if (OGR_FD_GetGeomFieldCount(OGR_L_GetLayerDefn(l)) == 0) {
@@ -467,6 +472,8 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
         o->l = NULL;
     }
 done:
+    ctx->reading_src = was_src;
+    ctx->reading_layer = was_layer;
     if (st != STAPEL_OK)
         layer_close(o);
     free(dsname);
