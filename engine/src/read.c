@@ -808,6 +808,10 @@ typedef struct claim_read {
     const sane_box *sane;
     double grid;
     const char *target_wkt;
+    /* The log lines of opening each spec's source, then of reading each
+     * claim layer: the jobs run on worker threads, whose contexts do not
+     * log; they are given on the caller's thread, in order. */
+    stapel__buf *held;
 } claim_read;
 
 static stapel_status open_source(stapel_ctx *ctx, size_t i, void *user)
@@ -816,7 +820,9 @@ static stapel_status open_source(stapel_ctx *ctx, size_t i, void *user)
     if (cr->specs[i].source == NULL) /* no such zones */
         return STAPEL_OK;
     stapel__gdal_push(ctx);
+    ctx->held = &cr->held[i];
     stapel_status st = layer_open(ctx, &cr->specs[i], cr->job->s_srs, cr->keep, &cr->ops[i]);
+    ctx->held = NULL;
     stapel__gdal_pop();
     return st;
 }
@@ -825,6 +831,7 @@ static stapel_status read_claim_layer(stapel_ctx *ctx, size_t i, void *user)
 {
     claim_read *cr = user;
     stapel__gdal_push(ctx);
+    ctx->held = &cr->held[cr->job->n_layers + 2 + i];
     stapel_status st = STAPEL_OK;
     /* An SRS object of this thread's own: OGR's are not shared safely. */
     OGRSpatialReferenceH target = OSRNewSpatialReference(cr->target_wkt);
@@ -836,6 +843,7 @@ static stapel_status read_claim_layer(stapel_ctx *ctx, size_t i, void *user)
                         cr->job->s_srs, cr->grid);
         OSRDestroySpatialReference(target);
     }
+    ctx->held = NULL;
     stapel__gdal_pop();
     return st;
 }
@@ -1154,11 +1162,12 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
      * read on worker threads, each into its own list, and joined in layer
      * order; their warnings are given here, in order. The zones come last. */
     size_t n_src = job->n_layers + 2;
-    claim_read cr = {job, keep_open(n_src), NULL, NULL, NULL, &sane, grid, in->crs_wkt};
+    claim_read cr = {job, keep_open(n_src), NULL, NULL, NULL, &sane, grid, in->crs_wkt, NULL};
     cr.specs = calloc(n_src, sizeof *cr.specs);
     cr.ops = calloc(n_src, sizeof *cr.ops);
     cr.parts = calloc(job->n_layers + 1, sizeof *cr.parts);
-    if (cr.specs == NULL || cr.ops == NULL || cr.parts == NULL) {
+    cr.held = calloc(n_src + job->n_layers, sizeof *cr.held);
+    if (cr.specs == NULL || cr.ops == NULL || cr.parts == NULL || cr.held == NULL) {
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
         goto read_done;
     }
@@ -1175,11 +1184,14 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
             (read_spec){job->zones[k].source, NULL, job->zones[k].field, 0, NULL, false};
 
     st = stapel__parallel_for(ctx, n_src, job->opts.threads, NULL, open_source, &cr);
+    for (size_t i = 0; i < n_src; i++)
+        stapel__log_release(ctx, &cr.held[i]);
     if (st == STAPEL_OK)
         st = stapel__parallel_for(ctx, job->n_layers, job->opts.threads, "reading",
                                   read_claim_layer, &cr);
     for (size_t i = 0; i < job->n_layers; i++) {
         stapel__input *part = &cr.parts[i];
+        stapel__log_release(ctx, &cr.held[n_src + i]);
         if (st == STAPEL_OK) {
             report_layer(ctx, &job->layers[i]);
             if (in->n_items + part->n_items > in->cap_items) {
@@ -1223,6 +1235,9 @@ read_done:
     free(cr.ops);
     free(cr.specs);
     free(cr.parts);
+    for (size_t i = 0; cr.held != NULL && i < n_src + job->n_layers; i++)
+        stapel__buf_free(&cr.held[i]);
+    free(cr.held);
     if (st == STAPEL_OK && in->n_provinces > 1)
         st = warn_similar_names(ctx, in, in->n_claims, in->n_claims + in->n_provinces,
                                 job->zones[STAPEL_ZONE_PROVINCE].source);
