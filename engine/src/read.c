@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 /* Coordinates beyond these bounds cannot be meant for the working CRS. */
 typedef struct sane_box {
@@ -319,6 +320,26 @@ static bool ends_statement(const char *where)
     return false;
 }
 
+/* The .prj file of a shapefile layer that GDAL found no CRS in although it
+ * exists (empty, or WKT that GDAL cannot parse), or NULL. In a buffer of
+ * CPL's, valid until its next call. */
+static const char *unread_prj(GDALDatasetH ds, const char *dsname, const char *layer)
+{
+    GDALDriverH drv = GDALGetDatasetDriver(ds);
+    if (drv == NULL || !EQUAL(GDALGetDriverShortName(drv), "ESRI Shapefile"))
+        return NULL;
+    struct stat sb;
+    bool dir = stat(dsname, &sb) == 0 && S_ISDIR(sb.st_mode);
+    const char *exts[] = {"prj", "PRJ"};
+    for (int i = 0; i < 2; i++) {
+        const char *prj = dir ? CPLFormFilename(dsname, layer, exts[i])
+                              : CPLResetExtension(dsname, exts[i]);
+        if (stat(prj, &sb) == 0 && S_ISREG(sb.st_mode))
+            return prj;
+    }
+    return NULL;
+}
+
 static void layer_close(opened *o)
 {
     if (o->ds != NULL)
@@ -444,6 +465,16 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
 
     OGRSpatialReferenceH srs = stapel__layer_srs(l);
     if (srs == NULL) {
+        const char *prj = s_srs == NULL ? unread_prj(o->ds, dsname, layer) : NULL;
+        if (prj != NULL) {
+            st = stapel__fail(ctx, STAPEL_ECRS,
+                              "%s: layer %s has no coordinate reference system: its .prj file "
+                              "'%s' is empty or holds no CRS that GDAL can read; mend it (e.g. "
+                              "with ogr2ogr -a_srs), or say which CRS it is with --s_srs, e.g. "
+                              "--s_srs EPSG:28992",
+                              src, layer, prj);
+            goto done;
+        }
         if (s_srs == NULL) {
             st = stapel__fail(ctx, STAPEL_ECRS,
                               "%s: layer %s has no coordinate reference system (a shapefile "
