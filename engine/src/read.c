@@ -323,10 +323,15 @@ static bool ends_statement(const char *where)
 /* The .prj file of a shapefile layer that GDAL found no CRS in although it
  * exists (empty, or WKT that GDAL cannot parse), or NULL. In a buffer of
  * CPL's, valid until its next call. */
-static const char *unread_prj(GDALDatasetH ds, const char *dsname, const char *layer)
+static bool is_shapefile(GDALDatasetH ds)
 {
     GDALDriverH drv = GDALGetDatasetDriver(ds);
-    if (drv == NULL || !EQUAL(GDALGetDriverShortName(drv), "ESRI Shapefile"))
+    return drv != NULL && EQUAL(GDALGetDriverShortName(drv), "ESRI Shapefile");
+}
+
+static const char *unread_prj(GDALDatasetH ds, const char *dsname, const char *layer)
+{
+    if (!is_shapefile(ds))
         return NULL;
     struct stat sb;
     bool dir = stat(dsname, &sb) == 0 && S_ISDIR(sb.st_mode);
@@ -720,9 +725,11 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                 if (n_recoded++ == 0)
                     stapel__log(ctx, STAPEL_LOG_WARN,
                                 "%s: layer %s: feature %lld: zone name is not UTF-8; read as "
-                                "Windows-1252: '%s' (if that is wrong, put the encoding in a .cpg "
-                                "file next to the .dbf, e.g. 'UTF-8' or '1252')",
-                                src, layer, fid, recoded != NULL ? recoded : "?");
+                                "Windows-1252: '%s' (if that is wrong, %s)",
+                                src, layer, fid, recoded != NULL ? recoded : "?",
+                                is_shapefile(o->ds) ? "put the encoding in a .cpg file next to "
+                                                      "the .dbf, e.g. 'UTF-8' or '1252'"
+                                                    : "store the name as UTF-8 in the source");
                 if (recoded != NULL)
                     name = recoded;
             }
