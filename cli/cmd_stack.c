@@ -166,6 +166,14 @@ static int stack_run(int argc, char **argv)
                 rc = cli_usage("stack", "--where needs THEME=SQL, got '%s'", optarg);
                 goto done;
             }
+            if (eq[1 + strspn(eq + 1, " \t\n\r")] == '\0') {
+                /* OGR takes an empty filter as none: all features, silently
+                 * (an unset shell variable, say) */
+                rc = cli_usage("stack", "--where for theme '%.*s' has an empty condition; give "
+                               "one, or leave --where out",
+                               (int)(eq - optarg), optarg);
+                goto done;
+            }
             *eq = '\0';
             for (size_t k = 0; k < n_wheres; k++)
                 if (strcmp(wheres[k].theme, optarg) == 0) {

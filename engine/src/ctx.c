@@ -197,14 +197,28 @@ stapel_status stapel__wrap(stapel_ctx *ctx, stapel_status status, const char *fm
 
 void stapel__log(stapel_ctx *ctx, stapel_log_level level, const char *fmt, ...)
 {
-    if (ctx->log == NULL)
+    if (ctx->log == NULL && ctx->held == NULL)
         return;
-    char line[STAPEL_MSG_MAX];
+    char held[1 + STAPEL_MSG_MAX]; /* held: the level's byte, then the line */
+    char *line = held + 1;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    vsnprintf(line, STAPEL_MSG_MAX, fmt, ap);
     va_end(ap);
+    if (ctx->held != NULL) {
+        held[0] = (char)('0' + (int)level);
+        stapel__buf_append(ctx->held, held, strlen(line) + 2); /* with the NUL */
+        return;
+    }
     ctx->log(ctx->log_user, level, line);
+}
+
+void stapel__log_release(stapel_ctx *ctx, stapel__buf *b)
+{
+    for (size_t i = 0; i + 1 < b->len; i += strlen(b->data + i + 1) + 2)
+        if (ctx->log != NULL)
+            ctx->log(ctx->log_user, (stapel_log_level)(b->data[i] - '0'), b->data + i + 1);
+    stapel__buf_free(b);
 }
 
 void stapel__progress(stapel_ctx *ctx, const char *phase, double fraction)
@@ -269,9 +283,12 @@ static void gdal_handler(CPLErr level, CPLErrorNum num, const char *message)
     (void)num;
     message = one_line(message);
     stapel_ctx *ctx = CPLGetErrorHandlerUserData();
-    if (ctx != NULL && level == CE_Warning && ctx->reading_src != NULL)
+    if (ctx != NULL && level == CE_Warning && ctx->reading_src != NULL &&
+        ctx->reading_layer != NULL)
         stapel__log(ctx, STAPEL_LOG_WARN, "%s: layer %s: GDAL: %s", ctx->reading_src,
                     ctx->reading_layer, message);
+    else if (ctx != NULL && level == CE_Warning && ctx->reading_src != NULL)
+        stapel__log(ctx, STAPEL_LOG_WARN, "%s: GDAL: %s", ctx->reading_src, message);
     else if (ctx != NULL && level == CE_Warning)
         stapel__log(ctx, STAPEL_LOG_WARN, "GDAL: %s", message);
 }

@@ -69,6 +69,7 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, OGRL
     li->geometry_type = stapel__strdup(OGRGeometryTypeToName(OGR_L_GetGeomType(l)));
     if (li->name == NULL || li->geometry_type == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    ctx->reading_layer = li->name; /* for GDAL's warnings */
     li->n_features = OGR_L_GetFeatureCount(l, 1);
     if (crs_describe(li, stapel__layer_srs(l)) != STAPEL_OK)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
@@ -158,6 +159,8 @@ stapel_status stapel_info_read(stapel_ctx *ctx, stapel_source_info **out, const 
     GDALDatasetH ds = NULL;
     stapel_source_info *info = NULL;
     stapel__gdal_push(ctx);
+    ctx->reading_src = source; /* GDAL's warnings name the source */
+    ctx->reading_layer = NULL;
     stapel_status st = stapel__source_split(ctx, source, &dsname, &lname);
     if (st != STAPEL_OK)
         goto done;
@@ -205,6 +208,7 @@ stapel_status stapel_info_read(stapel_ctx *ctx, stapel_source_info **out, const 
 done:
     if (ds != NULL)
         GDALClose(ds);
+    ctx->reading_src = ctx->reading_layer = NULL;
     stapel__gdal_pop();
     free(dsname);
     free(lname);

@@ -33,9 +33,12 @@ struct stapel_ctx {
     /* Worker contexts point here at their parent's flag, so that cancelling
      * the caller's context stops every thread of a run. */
     atomic_int *cancel_flag;
-    /* The source and layer being read on this context, for GDAL's warnings
-     * (NULL: none). */
+    /* The source and layer being opened or read on this context, for GDAL's
+     * warnings (NULL: none; a layer NULL while the source is opened). */
     const char *reading_src, *reading_layer;
+    /* While set, log lines are kept here instead of sent (a worker thread's
+     * context has no log callback): see stapel__log_release(). */
+    struct stapel__buf *held;
 };
 
 /* Set the context message (printf-style) and return status. */
@@ -53,6 +56,10 @@ void stapel__clear(stapel_ctx *ctx);
 /* Send a formatted line to the log callback. */
 void stapel__log(stapel_ctx *ctx, stapel_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Send the lines held in b (ctx->held of a job run on a worker thread) to
+ * ctx's log, in the order they came, and empty b. */
+void stapel__log_release(stapel_ctx *ctx, struct stapel__buf *b);
 
 /* Report progress of a phase. */
 void stapel__progress(stapel_ctx *ctx, const char *phase, double fraction);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 /* Coordinates beyond these bounds cannot be meant for the working CRS. */
 typedef struct sane_box {
@@ -319,6 +320,31 @@ static bool ends_statement(const char *where)
     return false;
 }
 
+/* The .prj file of a shapefile layer that GDAL found no CRS in although it
+ * exists (empty, or WKT that GDAL cannot parse), or NULL. In a buffer of
+ * CPL's, valid until its next call. */
+static bool is_shapefile(GDALDatasetH ds)
+{
+    GDALDriverH drv = GDALGetDatasetDriver(ds);
+    return drv != NULL && EQUAL(GDALGetDriverShortName(drv), "ESRI Shapefile");
+}
+
+static const char *unread_prj(GDALDatasetH ds, const char *dsname, const char *layer)
+{
+    if (!is_shapefile(ds))
+        return NULL;
+    struct stat sb;
+    bool dir = stat(dsname, &sb) == 0 && S_ISDIR(sb.st_mode);
+    const char *exts[] = {"prj", "PRJ"};
+    for (int i = 0; i < 2; i++) {
+        const char *prj = dir ? CPLFormFilename(dsname, layer, exts[i])
+                              : CPLResetExtension(dsname, exts[i]);
+        if (stat(prj, &sb) == 0 && S_ISREG(sb.st_mode))
+            return prj;
+    }
+    return NULL;
+}
+
 static void layer_close(opened *o)
 {
     if (o->ds != NULL)
@@ -335,6 +361,10 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
     const char *src = spec->source;
     memset(o, 0, sizeof *o);
     o->name_idx = -1;
+    /* GDAL's warnings while the source is opened and checked name it. */
+    const char *was_src = ctx->reading_src, *was_layer = ctx->reading_layer;
+    ctx->reading_src = src;
+    ctx->reading_layer = NULL;
 
     stapel_status st = stapel__source_split(ctx, src, &dsname, &lname);
     if (st != STAPEL_OK)
@@ -352,6 +382,7 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
         goto done;
     }
     const char *layer = o->layer;
+    ctx->reading_layer = layer;
 
     OGRwkbGeometryType lt = OGR_L_GetGeomType(l);
     if (OGR_FD_GetGeomFieldCount(OGR_L_GetLayerDefn(l)) == 0) {
@@ -439,6 +470,16 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
 
     OGRSpatialReferenceH srs = stapel__layer_srs(l);
     if (srs == NULL) {
+        const char *prj = s_srs == NULL ? unread_prj(o->ds, dsname, layer) : NULL;
+        if (prj != NULL) {
+            st = stapel__fail(ctx, STAPEL_ECRS,
+                              "%s: layer %s has no coordinate reference system: its .prj file "
+                              "'%s' is empty or holds no CRS that GDAL can read; mend it (e.g. "
+                              "with ogr2ogr -a_srs), or say which CRS it is with --s_srs, e.g. "
+                              "--s_srs EPSG:28992",
+                              src, layer, prj);
+            goto done;
+        }
         if (s_srs == NULL) {
             st = stapel__fail(ctx, STAPEL_ECRS,
                               "%s: layer %s has no coordinate reference system (a shapefile "
@@ -467,6 +508,8 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
         o->l = NULL;
     }
 done:
+    ctx->reading_src = was_src;
+    ctx->reading_layer = was_layer;
     if (st != STAPEL_OK)
         layer_close(o);
     free(dsname);
@@ -682,9 +725,11 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                 if (n_recoded++ == 0)
                     stapel__log(ctx, STAPEL_LOG_WARN,
                                 "%s: layer %s: feature %lld: zone name is not UTF-8; read as "
-                                "Windows-1252: '%s' (if that is wrong, put the encoding in a .cpg "
-                                "file next to the .dbf, e.g. 'UTF-8' or '1252')",
-                                src, layer, fid, recoded != NULL ? recoded : "?");
+                                "Windows-1252: '%s' (if that is wrong, %s)",
+                                src, layer, fid, recoded != NULL ? recoded : "?",
+                                is_shapefile(o->ds) ? "put the encoding in a .cpg file next to "
+                                                      "the .dbf, e.g. 'UTF-8' or '1252'"
+                                                    : "store the name as UTF-8 in the source");
                 if (recoded != NULL)
                     name = recoded;
             }
@@ -801,6 +846,10 @@ typedef struct claim_read {
     const sane_box *sane;
     double grid;
     const char *target_wkt;
+    /* The log lines of opening each spec's source, then of reading each
+     * claim layer: the jobs run on worker threads, whose contexts do not
+     * log; they are given on the caller's thread, in order. */
+    stapel__buf *held;
 } claim_read;
 
 static stapel_status open_source(stapel_ctx *ctx, size_t i, void *user)
@@ -809,7 +858,9 @@ static stapel_status open_source(stapel_ctx *ctx, size_t i, void *user)
     if (cr->specs[i].source == NULL) /* no such zones */
         return STAPEL_OK;
     stapel__gdal_push(ctx);
+    ctx->held = &cr->held[i];
     stapel_status st = layer_open(ctx, &cr->specs[i], cr->job->s_srs, cr->keep, &cr->ops[i]);
+    ctx->held = NULL;
     stapel__gdal_pop();
     return st;
 }
@@ -818,6 +869,7 @@ static stapel_status read_claim_layer(stapel_ctx *ctx, size_t i, void *user)
 {
     claim_read *cr = user;
     stapel__gdal_push(ctx);
+    ctx->held = &cr->held[cr->job->n_layers + 2 + i];
     stapel_status st = STAPEL_OK;
     /* An SRS object of this thread's own: OGR's are not shared safely. */
     OGRSpatialReferenceH target = OSRNewSpatialReference(cr->target_wkt);
@@ -829,6 +881,7 @@ static stapel_status read_claim_layer(stapel_ctx *ctx, size_t i, void *user)
                         cr->job->s_srs, cr->grid);
         OSRDestroySpatialReference(target);
     }
+    ctx->held = NULL;
     stapel__gdal_pop();
     return st;
 }
@@ -1147,11 +1200,12 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
      * read on worker threads, each into its own list, and joined in layer
      * order; their warnings are given here, in order. The zones come last. */
     size_t n_src = job->n_layers + 2;
-    claim_read cr = {job, keep_open(n_src), NULL, NULL, NULL, &sane, grid, in->crs_wkt};
+    claim_read cr = {job, keep_open(n_src), NULL, NULL, NULL, &sane, grid, in->crs_wkt, NULL};
     cr.specs = calloc(n_src, sizeof *cr.specs);
     cr.ops = calloc(n_src, sizeof *cr.ops);
     cr.parts = calloc(job->n_layers + 1, sizeof *cr.parts);
-    if (cr.specs == NULL || cr.ops == NULL || cr.parts == NULL) {
+    cr.held = calloc(n_src + job->n_layers, sizeof *cr.held);
+    if (cr.specs == NULL || cr.ops == NULL || cr.parts == NULL || cr.held == NULL) {
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
         goto read_done;
     }
@@ -1168,11 +1222,14 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
             (read_spec){job->zones[k].source, NULL, job->zones[k].field, 0, NULL, false};
 
     st = stapel__parallel_for(ctx, n_src, job->opts.threads, NULL, open_source, &cr);
+    for (size_t i = 0; i < n_src; i++)
+        stapel__log_release(ctx, &cr.held[i]);
     if (st == STAPEL_OK)
         st = stapel__parallel_for(ctx, job->n_layers, job->opts.threads, "reading",
                                   read_claim_layer, &cr);
     for (size_t i = 0; i < job->n_layers; i++) {
         stapel__input *part = &cr.parts[i];
+        stapel__log_release(ctx, &cr.held[n_src + i]);
         if (st == STAPEL_OK) {
             report_layer(ctx, &job->layers[i]);
             if (in->n_items + part->n_items > in->cap_items) {
@@ -1216,6 +1273,9 @@ read_done:
     free(cr.ops);
     free(cr.specs);
     free(cr.parts);
+    for (size_t i = 0; cr.held != NULL && i < n_src + job->n_layers; i++)
+        stapel__buf_free(&cr.held[i]);
+    free(cr.held);
     if (st == STAPEL_OK && in->n_provinces > 1)
         st = warn_similar_names(ctx, in, in->n_claims, in->n_claims + in->n_provinces,
                                 job->zones[STAPEL_ZONE_PROVINCE].source);

@@ -62,7 +62,14 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
         close(fd);
     }
     CPLErrorReset();
+    /* A driver may warn already while it opens (a GeoJSON is parsed whole):
+     * name the source, unless the caller named it already. */
+    const char *src = ctx->reading_src, *layer = ctx->reading_layer;
+    if (src == NULL)
+        ctx->reading_src = dataset;
     GDALDatasetH ds = GDALOpenEx(dataset, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    ctx->reading_src = src;
+    ctx->reading_layer = layer;
     if (ds == NULL)
         return stapel__fail(ctx, STAPEL_EIO, "cannot open '%s' as vector data: %s", dataset,
                             stapel__gdal_error("GDAL recognises no vector format in it"));
