@@ -320,15 +320,15 @@ static bool ends_statement(const char *where)
     return false;
 }
 
-/* The .prj file of a shapefile layer that GDAL found no CRS in although it
- * exists (empty, or WKT that GDAL cannot parse), or NULL. In a buffer of
- * CPL's, valid until its next call. */
 static bool is_shapefile(GDALDatasetH ds)
 {
     GDALDriverH drv = GDALGetDatasetDriver(ds);
     return drv != NULL && EQUAL(GDALGetDriverShortName(drv), "ESRI Shapefile");
 }
 
+/* The .prj file of a shapefile layer that GDAL found no CRS in although it
+ * exists (empty, or WKT that GDAL cannot parse), or NULL. In a buffer of
+ * CPL's, valid until its next call. */
 static const char *unread_prj(GDALDatasetH ds, const char *dsname, const char *layer)
 {
     if (!is_shapefile(ds))
