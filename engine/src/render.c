@@ -320,9 +320,7 @@ static stapel_status zone_scan(renderer *r, int k, const char *name, OGRGeometry
     OGR_L_SetSpatialFilter(l, NULL);
     OGR_L_ResetReading(l);
     OGRFeatureH f;
-    int64_t n_read = 0;
-    stapel_status st = STAPEL_OK;
-    while ((f = stapel__next_feature(r->ctx, l, r->gpkg, &n_read, &st)) != NULL) {
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
         const char *fname = OGR_F_IsFieldSetAndNotNull(f, r->zones[k].name_field)
                                 ? OGR_F_GetFieldAsString(f, r->zones[k].name_field)
                                 : NULL;
@@ -349,7 +347,7 @@ static stapel_status zone_scan(renderer *r, int k, const char *name, OGRGeometry
         if (!ok)
             return nomem(r);
     }
-    return st;
+    return STAPEL_OK;
 }
 
 /* Find the zone r->zone names and keep its geometry (all features of that
@@ -399,9 +397,178 @@ static stapel_status find_zone(renderer *r)
     return st;
 }
 
+/* ---- extent ------------------------------------------------------------- */
+
+typedef struct xy {
+    double x, y;
+} xy;
+
+static int xy_cmp(const void *a, const void *b)
+{
+    const xy *p = a, *q = b;
+    if (p->x != q->x)
+        return p->x < q->x ? -1 : 1;
+    return (p->y > q->y) - (p->y < q->y);
+}
+
+static double turn(xy o, xy a, xy b)
+{
+    return (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x);
+}
+
+/* The convex hull of p[0..n) (Andrew's monotone chain), counter-clockwise,
+ * into h, which must hold n + 1 points; returns its vertex count. Sorts p. */
+static size_t convex_hull(xy *p, size_t n, xy *h)
+{
+    if (n < 3) {
+        memcpy(h, p, n * sizeof *p);
+        return n;
+    }
+    qsort(p, n, sizeof *p, xy_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        while (k >= 2 && turn(h[k - 2], h[k - 1], p[i]) <= 0)
+            k--;
+        h[k++] = p[i];
+    }
+    for (size_t i = n - 1, lower = k + 1; i-- > 0;) {
+        while (k >= lower && turn(h[k - 2], h[k - 1], p[i]) <= 0)
+            k--;
+        h[k++] = p[i];
+    }
+    return k - 1;
+}
+
+#define HULL_BATCH 65536 /* points gathered before they are cut to their hull */
+#define HULL_STEPS 16    /* points per hull edge when it is transformed */
+#define SMALL_BOX 0.01   /* a box this part of the layer's across: its corners stand in */
+
+/* Points whose convex hull is wanted, cut to their hull whenever the buffer
+ * fills, so memory stays flat. */
+typedef struct hull_acc {
+    xy *p, *h;
+    size_t n;
+    bool ok;
+} hull_acc;
+
+static void hull_add(hull_acc *a, double x, double y)
+{
+    if (!a->ok)
+        return;
+    if (a->n == HULL_BATCH) {
+        a->n = convex_hull(a->p, a->n, a->h);
+        memcpy(a->p, a->h, a->n * sizeof *a->p);
+        if (a->n == HULL_BATCH) { /* all on their hull: give up */
+            a->ok = false;
+            return;
+        }
+    }
+    a->p[a->n++] = (xy){x, y};
+}
+
+/* The vertices of g's outer rings (holes lie inside them). */
+static void hull_add_geometry(hull_acc *a, OGRGeometryH g)
+{
+    OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
+    int parts = OGR_G_GetGeometryCount(g);
+    if (t == wkbPolygon || t == wkbCurvePolygon)
+        parts = parts > 0 ? 1 : 0;
+    for (int i = 0; i < parts; i++)
+        hull_add_geometry(a, OGR_G_GetGeometryRef(g, i));
+    if (parts == 0)
+        for (int i = 0; i < OGR_G_GetPointCount(g); i++)
+            hull_add(a, OGR_G_GetX(g, i), OGR_G_GetY(g, i));
+}
+
+/* The extent in RD of a layer stored in another CRS. The transformed bounds
+ * of the layer's box would be wider than the data by the rotation between the
+ * two CRSs (EPSG:3035 is turned some 4 degrees against RD over the
+ * Netherlands), so this takes the convex hull of the data and transforms its
+ * outline, densified. The features' boxes come from the GeoPackage's R-tree:
+ * a small box's corners stand in for its feature (they stick out by a
+ * fraction of a small box), a large feature's outer rings are read. False
+ * when there is no R-tree to read. */
+static bool rtree_extent_rd(const renderer *r, OGRLayerH l, OGREnvelope *e)
+{
+    const char *name = OGR_L_GetName(l), *geom = OGR_L_GetGeometryColumn(l);
+    OGREnvelope all;
+    if (geom == NULL || geom[0] == '\0' || strchr(name, '"') != NULL ||
+        strchr(geom, '"') != NULL || OGR_L_GetExtent(l, &all, 0) != OGRERR_NONE)
+        return false;
+    double small = SMALL_BOX * fmax(all.MaxX - all.MinX, all.MaxY - all.MinY);
+    char *sql =
+        CPLStrdup(CPLSPrintf("SELECT id, minx, maxx, miny, maxy FROM \"rtree_%s_%s\"", name, geom));
+    OGRLayerH res = GDALDatasetExecuteSQL(r->ds, sql, NULL, NULL);
+    CPLFree(sql);
+    if (res == NULL) {
+        CPLErrorReset();
+        return false;
+    }
+    hull_acc a = {malloc(HULL_BATCH * sizeof *a.p), malloc((HULL_BATCH + 1) * sizeof *a.h), 0,
+                  true};
+    a.ok = a.p != NULL && a.h != NULL;
+    OGRFeatureH f;
+    while (a.ok && (f = OGR_L_GetNextFeature(res)) != NULL) {
+        GIntBig id = OGR_F_GetFieldAsInteger64(f, 0);
+        double x0 = OGR_F_GetFieldAsDouble(f, 1), x1 = OGR_F_GetFieldAsDouble(f, 2);
+        double y0 = OGR_F_GetFieldAsDouble(f, 3), y1 = OGR_F_GetFieldAsDouble(f, 4);
+        OGR_F_Destroy(f);
+        if (x1 - x0 <= small && y1 - y0 <= small) {
+            hull_add(&a, x0, y0);
+            hull_add(&a, x1, y0);
+            hull_add(&a, x1, y1);
+            hull_add(&a, x0, y1);
+            continue;
+        }
+        OGRFeatureH big = OGR_L_GetFeature(l, id);
+        OGRGeometryH g = big != NULL ? OGR_F_GetGeometryRef(big) : NULL;
+        if (g != NULL)
+            hull_add_geometry(&a, g);
+        else
+            a.ok = false;
+        if (big != NULL)
+            OGR_F_Destroy(big);
+    }
+    GDALDatasetReleaseResultSet(r->ds, res);
+    size_t k = a.ok && a.n > 0 ? convex_hull(a.p, a.n, a.h) : 0;
+    free(a.p);
+    /* the outline, each edge in HULL_STEPS pieces: straight lines of one CRS
+     * bend a little in the other */
+    size_t m = k * HULL_STEPS;
+    double *xs = m > 0 ? malloc(m * sizeof *xs) : NULL;
+    double *ys = m > 0 ? malloc(m * sizeof *ys) : NULL;
+    bool ok = xs != NULL && ys != NULL;
+    for (size_t i = 0; ok && i < k; i++) {
+        xy p = a.h[i], q = a.h[(i + 1) % k];
+        for (size_t s = 0; s < HULL_STEPS; s++) {
+            double t = (double)s / HULL_STEPS;
+            xs[i * HULL_STEPS + s] = p.x + t * (q.x - p.x);
+            ys[i * HULL_STEPS + s] = p.y + t * (q.y - p.y);
+        }
+    }
+    free(a.h);
+    ok = ok && OCTTransform(r->to_rd, (int)m, xs, ys, NULL);
+    for (size_t i = 0; ok && i < m; i++) {
+        if (!isfinite(xs[i]) || !isfinite(ys[i]))
+            ok = false;
+        else if (i == 0)
+            *e = (OGREnvelope){xs[0], xs[0], ys[0], ys[0]};
+        else
+            *e = (OGREnvelope){fmin(e->MinX, xs[i]), fmax(e->MaxX, xs[i]), fmin(e->MinY, ys[i]),
+                               fmax(e->MaxY, ys[i])};
+    }
+    free(xs);
+    free(ys);
+    return ok;
+}
+
 static bool layer_extent_rd(const renderer *r, OGRLayerH l, OGREnvelope *e)
 {
-    if (l == NULL || OGR_L_GetExtent(l, e, 1) != OGRERR_NONE)
+    if (l == NULL)
+        return false;
+    if (r->to_rd != NULL && rtree_extent_rd(r, l, e))
+        return true;
+    if (OGR_L_GetExtent(l, e, 1) != OGRERR_NONE)
         return false;
     if (r->to_rd == NULL)
         return true;
@@ -753,9 +920,7 @@ static stapel_status draw_faces(renderer *r)
     cairo_set_line_width(cr, outline_w);
     stapel_status st = STAPEL_OK;
     OGRFeatureH f;
-    int64_t n_read = 0;
-    while (st == STAPEL_OK &&
-           (f = stapel__next_feature(r->ctx, r->stack, r->gpkg, &n_read, &st)) != NULL) {
+    while ((f = OGR_L_GetNextFeature(r->stack)) != NULL) {
         if ((r->n_faces & 255) == 0) {
             if (stapel__cancelled(r->ctx)) {
                 OGR_F_Destroy(f);
@@ -914,9 +1079,7 @@ static stapel_status draw_zone_layer(renderer *r, stapel_zone_kind kind)
     cairo_clip(cr);
     cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
     OGRFeatureH f;
-    int64_t n_read = 0;
-    while (st == STAPEL_OK &&
-           (f = stapel__next_feature(r->ctx, z->layer, r->gpkg, &n_read, &st)) != NULL) {
+    while (st == STAPEL_OK && (f = OGR_L_GetNextFeature(z->layer)) != NULL) {
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
         const char *name = OGR_F_IsFieldSetAndNotNull(f, z->name_field)
                                ? OGR_F_GetFieldAsString(f, z->name_field)

@@ -45,12 +45,9 @@ static const rgb YLORRD[5] = {
 };
 static const rgb WHITE = {255, 255, 255};
 
-static int setup(void **state)
+/* The fixture's stack, in the working CRS t_srs (NULL: RD), written to gpkg. */
+static stapel_status write_fixture_stack(stapel_ctx *ctx, const char *gpkg, const char *t_srs)
 {
-    fixture *fx = calloc(1, sizeof *fx);
-    if (fx == NULL || stapel_ctx_new(&fx->ctx) != STAPEL_OK)
-        return -1;
-    stapel_ctx *ctx = fx->ctx;
     const char *n[] = {rect(0, 0, 1000, 1000)};
     const char *w[] = {rect(500, 0, 1500, 1000)};
     const char *d[] = {rect(0, 500, 1500, 1500)};
@@ -61,8 +58,10 @@ static int setup(void **state)
     stapel_job *job = NULL;
     stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
     o.threads = 1;
-    if (stapel_job_new(ctx, &job, &o) != STAPEL_OK)
-        return -1;
+    o.t_srs = t_srs;
+    stapel_status st = stapel_job_new(ctx, &job, &o);
+    if (st != STAPEL_OK)
+        return st;
     stapel_job_add_layer(ctx, job, "nature", fixture_geojson("r_n.geojson", RD_URN, 1, n, NULL),
                          NULL);
     stapel_job_add_layer(ctx, job, "water", fixture_geojson("r_w.geojson", RD_URN, 1, w, NULL),
@@ -74,14 +73,22 @@ static int setup(void **state)
     stapel_job_set_zones(ctx, job, STAPEL_ZONE_NOVEX,
                          fixture_geojson("r_nov.geojson", RD_URN, 1, nov, nnames), "naam");
     stapel_stack *s = NULL;
-    stapel_status st = stapel_stack_build(ctx, &s, job);
+    st = stapel_stack_build(ctx, &s, job);
     stapel_job_free(job);
-    snprintf(fx->gpkg, sizeof fx->gpkg, "%s/render.gpkg", STAPEL_TEST_SCRATCH);
     if (st == STAPEL_OK)
-        st = stapel_stack_write(ctx, s, fx->gpkg, STAPEL_WRITE_OVERWRITE);
+        st = stapel_stack_write(ctx, s, gpkg, STAPEL_WRITE_OVERWRITE);
     stapel_stack_free(s);
-    if (st != STAPEL_OK) {
-        print_error("%s\n", stapel_ctx_message(ctx));
+    return st;
+}
+
+static int setup(void **state)
+{
+    fixture *fx = calloc(1, sizeof *fx);
+    if (fx == NULL || stapel_ctx_new(&fx->ctx) != STAPEL_OK)
+        return -1;
+    snprintf(fx->gpkg, sizeof fx->gpkg, "%s/render.gpkg", STAPEL_TEST_SCRATCH);
+    if (write_fixture_stack(fx->ctx, fx->gpkg, NULL) != STAPEL_OK) {
+        print_error("%s\n", stapel_ctx_message(fx->ctx));
         return -1;
     }
     snprintf(fx->dir, sizeof fx->dir, "%s/render-out", STAPEL_TEST_SCRATCH);
@@ -263,6 +270,82 @@ static void test_render_zone_crops(void **state)
         fail_msg("outside the zone: #%02X%02X%02X is not greyed out", grey.r, grey.g, grey.b);
     assert_true(grey.r > 200 && grey.g > 200 && grey.b > 180);
     cairo_surface_destroy(img);
+}
+
+/* A stack in EPSG:3035 is drawn in RD, framed as tightly as the same stack in
+ * RD: EPSG:3035 is turned some 4 degrees against RD here, so the RD bounds of
+ * its box would add some 7 % of margin. The fixture's coordinates are RD. */
+static void test_render_other_crs_framed_tightly(void **state)
+{
+    fixture *fx = *state;
+    char gpkg[600];
+    snprintf(gpkg, sizeof gpkg, "%s/render-3035.gpkg", STAPEL_TEST_SCRATCH);
+    if (write_fixture_stack(fx->ctx, gpkg, "EPSG:3035") != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(fx->ctx));
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    o.width = 1000;
+    const char *path = out_path(fx, "laea.png");
+    stapel_render_layout l;
+    if (stapel_render(fx->ctx, &l, gpkg, path, &o) != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(fx->ctx));
+    /* the data, [-500,2500]x[-500,2500] in RD, is shown whole (the R-tree's
+     * boxes are single precision: half a metre of slack), with the margin of
+     * an RD stack: 3 % a side */
+    assert_true(l.xmin <= OX - 500 + 0.5 && l.xmax >= OX + 2500 - 0.5);
+    assert_true(l.ymin <= OY - 500 + 0.5 && l.ymax >= OY + 2500 - 0.5);
+    assert_true(l.xmax - l.xmin < 3000 * 1.07);
+    assert_true(l.ymax - l.ymin < 3000 * 1.07);
+    cairo_surface_t *img = load_png(path);
+    assert_rgb(at(img, &l, 750, 750), YLORRD[2], "the 3-theme face");
+    assert_rgb(at(img, &l, 250, 250), YLORRD[0], "a 1-theme face");
+    assert_rgb(at(img, &l, -300, 1800), WHITE, "unclaimed land");
+    cairo_surface_destroy(img);
+}
+
+/* The same for a stack of many small faces: 12 x 12 squares of 10 m, 250 m
+ * apart, on [0,2760]^2 in RD, stacked in EPSG:3035 without zones. */
+static void test_render_other_crs_small_faces(void **state)
+{
+    fixture *fx = *state;
+    enum { SIDE = 12 };
+    char *squares[SIDE * SIDE];
+    for (int i = 0; i < SIDE * SIDE; i++) {
+        double x = 250.0 * (i % SIDE), y = 250.0 * (i / SIDE);
+        squares[i] = strdup(rect(x, y, x + 10, y + 10));
+        assert_non_null(squares[i]);
+    }
+    char gpkg[600];
+    snprintf(gpkg, sizeof gpkg, "%s/render-3035-small.gpkg", STAPEL_TEST_SCRATCH);
+    stapel_job *job = NULL;
+    stapel_stack_opts so = STAPEL_STACK_OPTS_INIT;
+    so.t_srs = "EPSG:3035";
+    assert_int_equal(stapel_job_new(fx->ctx, &job, &so), STAPEL_OK);
+    stapel_job_add_layer(fx->ctx, job, "housing",
+                         fixture_geojson("r_small.geojson", RD_URN, SIDE * SIDE,
+                                         (const char *const *)squares, NULL),
+                         NULL);
+    stapel_stack *s = NULL;
+    stapel_status st = stapel_stack_build(fx->ctx, &s, job);
+    stapel_job_free(job);
+    if (st == STAPEL_OK)
+        st = stapel_stack_write(fx->ctx, s, gpkg, STAPEL_WRITE_OVERWRITE);
+    stapel_stack_free(s);
+    for (int i = 0; i < SIDE * SIDE; i++)
+        free(squares[i]);
+    if (st != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(fx->ctx));
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    o.width = 1000;
+    stapel_render_layout l;
+    if (stapel_render(fx->ctx, &l, gpkg, out_path(fx, "laea-small.png"), &o) != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(fx->ctx));
+    /* a corner of a 10 m box sticks out of the rotated square by under a
+     * metre; the R-tree adds half a metre */
+    assert_true(l.xmin <= OX + 0.5 && l.xmax >= OX + 2760 - 0.5);
+    assert_true(l.ymin <= OY + 0.5 && l.ymax >= OY + 2760 - 0.5);
+    assert_true(l.xmax - l.xmin < 2760 * 1.07);
+    assert_true(l.ymax - l.ymin < 2760 * 1.07);
+    assert_int_equal(l.n_faces, SIDE * SIDE);
 }
 
 static void test_render_n_claims_field(void **state)
@@ -655,6 +738,8 @@ int main(void)
         cmocka_unit_test(test_render_legend_has_every_class),
         cmocka_unit_test(test_render_size_and_aspect),
         cmocka_unit_test(test_render_zone_crops),
+        cmocka_unit_test(test_render_other_crs_framed_tightly),
+        cmocka_unit_test(test_render_other_crs_small_faces),
         cmocka_unit_test(test_render_zone_in_both_layers),
         cmocka_unit_test(test_render_n_claims_field),
         cmocka_unit_test(test_render_svg_is_xml),
