@@ -320,6 +320,11 @@ void cli_set_cancel_target(stapel_ctx *ctx)
 
 int main(int argc, char **argv)
 {
+    /* Messages are put together piece by piece (cli_put_text): unbuffered,
+     * each piece would be a write of its own. Whole lines go out at once;
+     * the progress display flushes its partial lines itself. */
+    static char errbuf[BUFSIZ];
+    setvbuf(stderr, errbuf, _IOLBF, sizeof errbuf);
     if (argc < 2) {
         print_help(stderr);
         return EXIT_USAGE;

@@ -278,19 +278,42 @@ static const char *one_line(const char *m)
     return buf;
 }
 
+#define GDAL_REPEATS_SHOWN 3 /* the same warning this many times, then a count */
+
+/* Say how many times the last warning came beyond those shown. */
+static void gdal_repeats_flush(stapel_ctx *ctx)
+{
+    if (ctx->gdal_repeats > GDAL_REPEATS_SHOWN)
+        stapel__log(ctx, STAPEL_LOG_WARN, "%s (%zu more times)", ctx->gdal_last,
+                    ctx->gdal_repeats - GDAL_REPEATS_SHOWN);
+    ctx->gdal_last[0] = '\0';
+    ctx->gdal_repeats = 0;
+}
+
 static void gdal_handler(CPLErr level, CPLErrorNum num, const char *message)
 {
     (void)num;
     message = one_line(message);
     stapel_ctx *ctx = CPLGetErrorHandlerUserData();
-    if (ctx != NULL && level == CE_Warning && ctx->reading_src != NULL &&
-        ctx->reading_layer != NULL)
-        stapel__log(ctx, STAPEL_LOG_WARN, "%s: layer %s: GDAL: %s", ctx->reading_src,
-                    ctx->reading_layer, message);
-    else if (ctx != NULL && level == CE_Warning && ctx->reading_src != NULL)
-        stapel__log(ctx, STAPEL_LOG_WARN, "%s: GDAL: %s", ctx->reading_src, message);
-    else if (ctx != NULL && level == CE_Warning)
-        stapel__log(ctx, STAPEL_LOG_WARN, "GDAL: %s", message);
+    if (ctx == NULL || level != CE_Warning)
+        return;
+    char line[STAPEL_MSG_MAX];
+    if (ctx->reading_src != NULL && ctx->reading_layer != NULL)
+        snprintf(line, sizeof line, "%s: layer %s: GDAL: %s", ctx->reading_src,
+                 ctx->reading_layer, message);
+    else if (ctx->reading_src != NULL)
+        snprintf(line, sizeof line, "%s: GDAL: %s", ctx->reading_src, message);
+    else
+        snprintf(line, sizeof line, "GDAL: %s", message);
+    if (ctx->gdal_repeats > 0 && strcmp(line, ctx->gdal_last) == 0) {
+        if (++ctx->gdal_repeats > GDAL_REPEATS_SHOWN)
+            return;
+    } else {
+        gdal_repeats_flush(ctx);
+        snprintf(ctx->gdal_last, sizeof ctx->gdal_last, "%s", line);
+        ctx->gdal_repeats = 1;
+    }
+    stapel__log(ctx, STAPEL_LOG_WARN, "%s", line);
 }
 
 void stapel__gdal_push(stapel_ctx *ctx)
@@ -301,6 +324,9 @@ void stapel__gdal_push(stapel_ctx *ctx)
 
 void stapel__gdal_pop(void)
 {
+    stapel_ctx *ctx = CPLGetErrorHandlerUserData();
+    if (ctx != NULL)
+        gdal_repeats_flush(ctx);
     CPLPopErrorHandler();
 }
 

@@ -39,6 +39,10 @@ struct stapel_ctx {
     /* While set, log lines are kept here instead of sent (a worker thread's
      * context has no log callback): see stapel__log_release(). */
     struct stapel__buf *held;
+    /* GDAL's last warning as logged, and how many times in a row it came:
+     * a driver may give the same one for every feature. */
+    char gdal_last[STAPEL_MSG_MAX];
+    size_t gdal_repeats;
 };
 
 /* Set the context message (printf-style) and return status. */

@@ -860,8 +860,8 @@ static stapel_status open_source(stapel_ctx *ctx, size_t i, void *user)
     stapel__gdal_push(ctx);
     ctx->held = &cr->held[i];
     stapel_status st = layer_open(ctx, &cr->specs[i], cr->job->s_srs, cr->keep, &cr->ops[i]);
+    stapel__gdal_pop(); /* may log a count of repeated warnings: still held */
     ctx->held = NULL;
-    stapel__gdal_pop();
     return st;
 }
 
@@ -881,8 +881,8 @@ static stapel_status read_claim_layer(stapel_ctx *ctx, size_t i, void *user)
                         cr->job->s_srs, cr->grid);
         OSRDestroySpatialReference(target);
     }
-    ctx->held = NULL;
     stapel__gdal_pop();
+    ctx->held = NULL;
     return st;
 }
 
