@@ -221,8 +221,14 @@ stapel_status stapel_job_new(stapel_ctx *ctx, stapel_job **out, const stapel_sta
 /* Free a job. Accepts NULL. */
 void stapel_job_free(stapel_job *job);
 
+/* At most this many different themes in one run (several layers may share
+ * a theme). */
+#define STAPEL_MAX_THEMES 64
+
 /* Add a claim layer of the given theme. where is an OGR SQL attribute filter
- * or NULL. The strings are copied. Nothing is read until stapel_stack_build(). */
+ * or NULL. The strings are copied. Nothing is read until stapel_stack_build().
+ * A theme beyond the first STAPEL_MAX_THEMES different ones is refused
+ * (STAPEL_EINVAL). */
 stapel_status stapel_job_add_layer(stapel_ctx *ctx, stapel_job *job, const char *theme,
                                    const char *source, const char *where);
 

@@ -332,7 +332,7 @@ static stapel_status same_run(stapel_ctx *ctx, const part *a, const part *b)
 static stapel_status run_layers(merger *m, const part *p)
 {
     stapel_stack *s = m->s;
-    size_t n = 0;
+    size_t n = 0, n_themes = 0;
     for (size_t i = 0; i < p->n_rows; i++)
         n += strcmp(p->rows[i].key, "layer") == 0;
     s->layer_themes = calloc(n + 1, sizeof *s->layer_themes);
@@ -356,6 +356,11 @@ static stapel_status run_layers(merger *m, const part *p)
         bool added;
         if (stapel__strmap_get(&m->themes, s->layer_themes[k], (uint32_t)k, &added) == UINT32_MAX)
             return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
+        if (added && ++n_themes > STAPEL_MAX_THEMES)
+            return stapel__fail(m->ctx, STAPEL_EDATA,
+                                "%s: run_info: more than %d different themes; stapel stack "
+                                "makes no such run",
+                                p->path, STAPEL_MAX_THEMES);
     }
     return STAPEL_OK;
 }

@@ -64,6 +64,7 @@ struct stapel_job {
     char *s_srs;
     stapel__layer *layers;
     size_t n_layers, cap_layers;
+    size_t n_themes; /* different themes among the layers */
     stapel__zone_src zones[2]; /* indexed by stapel_zone_kind */
 };
 

@@ -115,6 +115,14 @@ stapel_status stapel_job_add_layer(stapel_ctx *ctx, stapel_job *job, const char 
                             theme != NULL ? theme : "");
     if (source == NULL || source[0] == '\0')
         return stapel__fail(ctx, STAPEL_EINVAL, "theme %s: empty source", theme);
+    bool known = false;
+    for (size_t i = 0; i < job->n_layers && !known; i++)
+        known = strcmp(job->layers[i].theme, theme) == 0;
+    if (!known && job->n_themes >= STAPEL_MAX_THEMES)
+        return stapel__fail(ctx, STAPEL_EINVAL,
+                            "theme %s would be theme %zu: a run takes at most %d different "
+                            "themes (layers may share one)",
+                            theme, job->n_themes + 1, STAPEL_MAX_THEMES);
     if (job->n_layers == job->cap_layers) {
         size_t cap = job->cap_layers == 0 ? 8 : job->cap_layers * 2;
         stapel__layer *d = realloc(job->layers, cap * sizeof *d);
@@ -135,6 +143,7 @@ stapel_status stapel_job_add_layer(stapel_ctx *ctx, stapel_job *job, const char 
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
     job->n_layers++;
+    job->n_themes += !known;
     return STAPEL_OK;
 }
 
@@ -487,7 +496,9 @@ static int cmp_claim(const void *a, const void *b)
 static bool join_zone_names(const stapel__input *in, const uint32_t *ids, uint32_t n, size_t lo,
                             size_t hi, stapel__buf *b)
 {
-    const char *names[64];
+    const char *small[64], **names = small;
+    if (n > 64 && (names = malloc(n * sizeof *names)) == NULL)
+        return false;
     size_t k = 0;
     buf_reset(b);
     for (uint32_t i = 0; i < n; i++) {
@@ -495,17 +506,18 @@ static bool join_zone_names(const stapel__input *in, const uint32_t *ids, uint32
             continue;
         const char *nm = in->zone_names[in->items[ids[i]].group];
         bool dup = false;
-        for (size_t j = 0; j < k; j++)
-            if (strcmp(names[j], nm) == 0)
-                dup = true;
-        if (!dup && k < 64)
+        for (size_t j = 0; j < k && !dup; j++)
+            dup = strcmp(names[j], nm) == 0;
+        if (!dup)
             names[k++] = nm;
     }
     qsort(names, k, sizeof *names, cmp_str);
-    for (size_t j = 0; j < k; j++)
-        if ((j > 0 && !stapel__buf_puts(b, ";")) || !stapel__buf_puts(b, names[j]))
-            return false;
-    return true;
+    bool ok = true;
+    for (size_t j = 0; j < k && ok; j++)
+        ok = (j == 0 || stapel__buf_puts(b, ";")) && stapel__buf_puts(b, names[j]);
+    if (names != small)
+        free(names);
+    return ok;
 }
 
 bool stapel__face_claim_ids(const stapel_stack *s, const stapel__out_face *f, stapel__buf *b)

@@ -151,7 +151,7 @@ static stapel_status zones_summarize(stapel_ctx *ctx, stapel_stack *s, const siz
     size_t T = s->n_themes;
     size_t p0 = in->n_claims, p1 = p0 + in->n_provinces, n1 = p1 + in->n_novex;
     zone_list prov = {0}, nov = {0};
-    int32_t *prov_row = NULL, *nov_row = NULL, *zrow = NULL;
+    int32_t *prov_row = NULL, *nov_row = NULL, *zrow = NULL, *rows = NULL;
     double *tarea = NULL, *tover = NULL;
     stapel_summary *sm = calloc(1, sizeof *sm);
     stapel_status st = STAPEL_OK;
@@ -215,7 +215,8 @@ static stapel_status zones_summarize(stapel_ctx *ctx, stapel_stack *s, const siz
 
     /* The row of each zone item, by its name. */
     zrow = malloc((n1 - p0 + 1) * sizeof *zrow);
-    if (zrow == NULL) {
+    rows = malloc((R + 1) * sizeof *rows); /* a face's rows, each once */
+    if (zrow == NULL || rows == NULL) {
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
         goto done;
     }
@@ -224,7 +225,6 @@ static stapel_status zones_summarize(stapel_ctx *ctx, stapel_stack *s, const siz
     /* Walk the faces once, adding each to the rows it lies in. */
     size_t total_row = R - 1;
     double claimed_total = 0;
-    int32_t rows[66];
     size_t ranks[256];
     for (size_t i = 0; i < s->n_faces; i++) {
         const stapel__out_face *f = &s->faces[i];
@@ -246,7 +246,7 @@ static stapel_status zones_summarize(stapel_ctx *ctx, stapel_stack *s, const siz
             bool dup = r < 0;
             for (size_t j = 0; j < nr && !dup; j++)
                 dup = rows[j] == r;
-            if (!dup && nr < 64)
+            if (!dup)
                 rows[nr++] = r;
         }
         /* The total row covers the provinces' union when there are
@@ -301,6 +301,7 @@ done:
     free(prov_row);
     free(nov_row);
     free(zrow);
+    free(rows);
     free(tarea);
     free(tover);
     if (st != STAPEL_OK) {
