@@ -185,7 +185,7 @@ static stapel_status join_faces(stapel_ctx *ctx, stapel__aface *af, size_t n_af,
     stapel__ipt *pts = NULL;
     uint32_t *ring_end = NULL;
     if (st == STAPEL_OK && (n_pts > UINT32_MAX || n_rings > UINT32_MAX))
-        st = stapel__fail(ctx, STAPEL_EINVAL, "a dissolved area has more than 2^32 vertices");
+        st = stapel__fail(ctx, STAPEL_EDATA, "a dissolved area has more than 2^32 vertices");
     if (st == STAPEL_OK) {
         pts = malloc((n_pts + 1) * sizeof *pts);
         ring_end = malloc((n_rings + 1) * sizeof *ring_end);

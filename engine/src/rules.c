@@ -290,8 +290,15 @@ static stapel_status read_row(stapel_ctx *ctx, stapel_rules *r, OGRFeatureH f,
         *warned = true;
     }
     const char *a = text[COL_A], *b = text[COL_B], *vs = text[COL_VERDICT];
-    if (blank(a) && blank(b) && blank(vs))
-        goto done; /* a blank line to the eye: ",,," or spaces */
+    if (blank(a) && blank(b) && blank(vs)) { /* a blank line to the eye: ",,," or spaces */
+        if (text[COL_NOTE] != NULL && !blank(text[COL_NOTE]))
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s:%d: a note without a rule: theme_a, theme_b and verdict are "
+                              "empty (fill them in, or start the line with '#' to keep it as "
+                              "a remark)",
+                              r->source, line);
+        goto done;
+    }
     stapel_verdict v;
     if (!parse_verdict(vs, &v)) {
         st = stapel__fail(ctx, STAPEL_EDATA,

@@ -565,7 +565,7 @@ static stapel_status conflicts_make(stapel_ctx *ctx, stapel_stack *s, const size
     size_t n = 0, cap = 0;
     stapel_status st = STAPEL_OK;
     if (T > UINT16_MAX || s->n_faces > UINT32_MAX)
-        return stapel__fail(ctx, STAPEL_EINVAL, "too many themes or faces for the conflicts");
+        return stapel__fail(ctx, STAPEL_EDATA, "too many themes or faces for the conflicts");
     zrank zr = {calloc(64, sizeof *zr.keys), NULL, 64, 0};
     bool ok = zr.keys != NULL;
     for (size_t i = 0; i < s->n_faces && ok; i++) {
