@@ -97,8 +97,8 @@ int cli_check_output(const char *cmd, const char *path, bool overwrite, const ch
 /* Text from the user's data (zone names, and messages quoting them) for a
  * terminal, in text.c: control characters shown escaped (\t, \n, \r,
  * \x1b; \u0085 for C1 controls, Unicode's line separators and bidi
- * controls), bytes that are not UTF-8 as \xNN, every other character one
- * column. For tables and messages only; CSV and JSON keep the exact text. */
+ * controls), bytes that are not UTF-8 as \xNN; East Asian wide characters
+ * take two columns, combining marks none, every other character one. For tables and messages only; CSV and JSON keep the exact text. */
 
 /* The columns s takes when shown. */
 size_t cli_text_width(const char *s);

@@ -1,6 +1,6 @@
 /*
  * cmd_stack.c - "stapel stack": read claim and zone layers, compute the stack
- * and write the GeoPackage. Parses the options of the DESIGN.md contract,
+ * and write the GeoPackage. Parses its options (docs/USER_GUIDE.md),
  * shows progress on a terminal or with --progress, and ends with one summary
  * line.
  */
