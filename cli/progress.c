@@ -1,7 +1,6 @@
 /*
  * progress.c - the progress display of the long commands (stack, merge,
- * render):
- * one line per phase on stderr in GDAL's "0...10...20...100 - done" style,
+ * render): one line per phase on stderr in GDAL's "0...10...20...100 - done" style,
  * fed by the engine's progress callback.
  */
 #include "cli.h"
