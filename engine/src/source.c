@@ -48,6 +48,19 @@ static bool is_connection_string(const char *name)
     return strncmp(name, "PG:", 3) == 0 || strncmp(name, "/vsi", 4) == 0;
 }
 
+/* Whether name starts with a GDAL driver's name and a colon, as in GDAL's
+ * own 'GPKG:file.gpkg:layer' syntax. */
+static bool driver_prefixed(const char *name)
+{
+    size_t n = strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+    if (n == 0 || n >= 32 || name[n] != ':')
+        return false;
+    char driver[32];
+    memcpy(driver, name, n);
+    driver[n] = '\0';
+    return GDALGetDriverByName(driver) != NULL;
+}
+
 stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const char *dataset)
 {
     *out = NULL;
@@ -56,6 +69,12 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
         /* Missing or unreadable: the system's reason, not GDAL's guess that
          * it knows no such format. */
         int fd = stat(dataset, &sb) == 0 ? open(dataset, O_RDONLY | O_NONBLOCK) : -1;
+        if (fd < 0 && errno == ENOENT && driver_prefixed(dataset))
+            return stapel__fail(ctx, STAPEL_EIO,
+                                "cannot open '%s': no such file; GDAL's 'DRIVER:file:layer' "
+                                "form is not taken: give the file, and its layer as "
+                                "'file|layername=NAME'",
+                                dataset);
         if (fd < 0)
             return stapel__fail(ctx, STAPEL_EIO, "cannot open '%s': %s", dataset,
                                 strerror(errno));
