@@ -103,9 +103,12 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, OGRL
 
     OGR_L_ResetReading(l);
     OGRFeatureH f;
+    int64_t n_read = 0;
+    stapel_status st = STAPEL_OK;
     for (;;) {
-        CPLErrorReset(); /* so that an error below is this feature's */
-        if ((f = OGR_L_GetNextFeature(l)) == NULL)
+        /* An error beside a feature is this feature's (the reset is in
+         * stapel__next_feature); one without is a damaged file. */
+        if ((f = stapel__next_feature(ctx, l, source, &n_read, &st)) == NULL)
             break;
         if (stapel__cancelled(ctx)) {
             OGR_F_Destroy(f);
@@ -145,7 +148,7 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, OGRL
         }
         OGR_F_Destroy(f);
     }
-    return STAPEL_OK;
+    return st;
 }
 
 stapel_status stapel_info_read(stapel_ctx *ctx, stapel_source_info **out, const char *source)

@@ -86,8 +86,9 @@ static stapel_status read_rules(stapel_ctx *ctx, GDALDatasetH ds, const char *pa
     if (l == NULL)
         return stapel__fail(ctx, STAPEL_EDATA, "%s: no rules table", path);
     OGRFeatureH f;
+    int64_t n_read = 0;
     OGR_L_ResetReading(l);
-    while ((f = OGR_L_GetNextFeature(l)) != NULL && st == STAPEL_OK) {
+    while (st == STAPEL_OK && (f = stapel__next_feature(ctx, l, path, &n_read, &st)) != NULL) {
         stapel_verdict v;
         if (!stapel__verdict_parse(OGR_F_GetFieldAsString(f, 2), &v))
             st = stapel__fail(ctx, STAPEL_EDATA, "%s: rules: bad verdict '%s'", path,
@@ -171,8 +172,9 @@ static stapel_status load_run_info(stapel_ctx *ctx, GDALDatasetH ds, const char 
                             "%s: the run_info table lacks its key and value fields", path);
     OGRFeatureH f;
     stapel_status st = STAPEL_OK;
+    int64_t n_read = 0;
     OGR_L_ResetReading(l);
-    while (st == STAPEL_OK && (f = OGR_L_GetNextFeature(l)) != NULL) {
+    while (st == STAPEL_OK && (f = stapel__next_feature(ctx, l, path, &n_read, &st)) != NULL) {
         const char *k = OGR_F_GetFieldAsString(f, i_key), *v = OGR_F_GetFieldAsString(f, i_value);
         if (strcmp(k, "shard") == 0 && (*count > 0 || !stapel_shard_parse(v, index, count)))
             st = stapel__fail(ctx, STAPEL_EDATA,
@@ -394,8 +396,9 @@ static stapel_status read_zones(merger *m, GDALDatasetH ds, const char *path, in
     stapel__input *in = &m->s->in;
     OGRFeatureH f;
     stapel_status st = STAPEL_OK;
+    int64_t n_read = 0;
     OGR_L_ResetReading(l);
-    while (st == STAPEL_OK && (f = OGR_L_GetNextFeature(l)) != NULL) {
+    while (st == STAPEL_OK && (f = stapel__next_feature(m->ctx, l, path, &n_read, &st)) != NULL) {
         GEOSGeometry *g = NULL;
         st = to_geos(m->ctx, OGR_F_GetGeometryRef(f), &g, path, name, (long long)OGR_F_GetFID(f));
         const char *zname = OGR_F_GetFieldAsString(f, 0);
@@ -664,9 +667,11 @@ static stapel_status read_faces(stapel_ctx *ctx, size_t i, void *user)
              (pf->fid = malloc(cap * sizeof *pf->fid)) == NULL)
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     OGRFeatureH f;
+    int64_t n_read = 0;
     if (st == STAPEL_OK)
         OGR_L_ResetReading(l);
-    while (st == STAPEL_OK && list->n < (size_t)n && (f = OGR_L_GetNextFeature(l)) != NULL) {
+    while (st == STAPEL_OK && list->n < (size_t)n &&
+           (f = stapel__next_feature(ctx, l, p->path, &n_read, &st)) != NULL) {
         long long fid = (long long)OGR_F_GetFID(f);
         stapel__face *face = &list->faces[list->n];
         GEOSGeometry *g = NULL;

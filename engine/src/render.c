@@ -320,7 +320,9 @@ static stapel_status zone_scan(renderer *r, int k, const char *name, OGRGeometry
     OGR_L_SetSpatialFilter(l, NULL);
     OGR_L_ResetReading(l);
     OGRFeatureH f;
-    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+    int64_t n_read = 0;
+    stapel_status st = STAPEL_OK;
+    while ((f = stapel__next_feature(r->ctx, l, r->gpkg, &n_read, &st)) != NULL) {
         const char *fname = OGR_F_IsFieldSetAndNotNull(f, r->zones[k].name_field)
                                 ? OGR_F_GetFieldAsString(f, r->zones[k].name_field)
                                 : NULL;
@@ -347,7 +349,7 @@ static stapel_status zone_scan(renderer *r, int k, const char *name, OGRGeometry
         if (!ok)
             return nomem(r);
     }
-    return STAPEL_OK;
+    return st;
 }
 
 /* Find the zone r->zone names and keep its geometry (all features of that
@@ -920,7 +922,9 @@ static stapel_status draw_faces(renderer *r)
     cairo_set_line_width(cr, outline_w);
     stapel_status st = STAPEL_OK;
     OGRFeatureH f;
-    while ((f = OGR_L_GetNextFeature(r->stack)) != NULL) {
+    int64_t n_read = 0;
+    while (st == STAPEL_OK &&
+           (f = stapel__next_feature(r->ctx, r->stack, r->gpkg, &n_read, &st)) != NULL) {
         if ((r->n_faces & 255) == 0) {
             if (stapel__cancelled(r->ctx)) {
                 OGR_F_Destroy(f);
@@ -1079,7 +1083,9 @@ static stapel_status draw_zone_layer(renderer *r, stapel_zone_kind kind)
     cairo_clip(cr);
     cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
     OGRFeatureH f;
-    while (st == STAPEL_OK && (f = OGR_L_GetNextFeature(z->layer)) != NULL) {
+    int64_t n_read = 0;
+    while (st == STAPEL_OK &&
+           (f = stapel__next_feature(r->ctx, z->layer, r->gpkg, &n_read, &st)) != NULL) {
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
         const char *name = OGR_F_IsFieldSetAndNotNull(f, z->name_field)
                                ? OGR_F_GetFieldAsString(f, z->name_field)

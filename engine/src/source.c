@@ -172,6 +172,22 @@ OGRSpatialReferenceH stapel__layer_srs(OGRLayerH l)
     return srs;
 }
 
+OGRFeatureH stapel__next_feature(stapel_ctx *ctx, OGRLayerH l, const char *source,
+                                 int64_t *n_read, stapel_status *st)
+{
+    CPLErrorReset(); /* so that an error below is this read's */
+    OGRFeatureH f = OGR_L_GetNextFeature(l);
+    if (f != NULL) {
+        (*n_read)++;
+        return f;
+    }
+    if (CPLGetLastErrorType() >= CE_Failure)
+        *st = stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s: reading stopped after %lld features: %s",
+                           source, OGR_L_GetName(l), (long long)*n_read,
+                           stapel__gdal_error("unknown error"));
+    return NULL;
+}
+
 char *stapel__recode_cp1252(const char *s)
 {
     char *r = CPLRecode(s, "CP1252", CPL_ENC_UTF8);

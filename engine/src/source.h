@@ -26,6 +26,15 @@ stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH d
  * "Undefined geographic SRS" and "Undefined Cartesian SRS" placeholders. */
 OGRSpatialReferenceH stapel__layer_srs(OGRLayerH l);
 
+/* The next feature of l, or NULL. NULL also comes when the driver gives up
+ * before the end of the layer (a damaged file: "database disk image is
+ * malformed"), which OGR tells only by an error beside it: then *st is set to
+ * STAPEL_EDATA, "SOURCE: layer L: reading stopped after N features: why", so
+ * that a damaged file is not taken for a shorter one. *n_read counts the
+ * features returned. Caller owns the feature; free with OGR_F_Destroy(). */
+OGRFeatureH stapel__next_feature(stapel_ctx *ctx, OGRLayerH l, const char *source,
+                                 int64_t *n_read, stapel_status *st);
+
 /* Text that is not UTF-8, read as Windows-1252 (ISO-8859-1 when that fails)
  * and given as UTF-8: a source whose encoding GDAL does not know is most
  * likely Windows-1252 when it comes from a Dutch office. Caller owns the

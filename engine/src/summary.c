@@ -810,8 +810,10 @@ stapel_status stapel_summary_read(stapel_ctx *ctx, stapel_summary **out, const c
     }
     OGRFeatureDefnH d = OGR_L_GetLayerDefn(lz);
     OGRFeatureH f;
+    int64_t n_read = 0;
     OGR_L_ResetReading(lz);
-    while ((f = OGR_L_GetNextFeature(lz)) != NULL && sm->n_zones < (size_t)nz) {
+    while ((f = stapel__next_feature(ctx, lz, path, &n_read, &st)) != NULL &&
+           sm->n_zones < (size_t)nz) {
         stapel_zone_row *z = &sm->zones[sm->n_zones++];
         z->zone_type = get_str(f, d, "zone_type");
         z->zone = get_str(f, d, "zone");
@@ -831,9 +833,13 @@ stapel_status stapel_summary_read(stapel_ctx *ctx, stapel_summary **out, const c
     }
     if (f != NULL)
         OGR_F_Destroy(f);
+    if (st != STAPEL_OK)
+        goto done;
     d = OGR_L_GetLayerDefn(lt);
+    n_read = 0;
     OGR_L_ResetReading(lt);
-    while ((f = OGR_L_GetNextFeature(lt)) != NULL && sm->n_themes < (size_t)nt) {
+    while ((f = stapel__next_feature(ctx, lt, path, &n_read, &st)) != NULL &&
+           sm->n_themes < (size_t)nt) {
         stapel_theme_row *t = &sm->themes[sm->n_themes++];
         t->zone_type = get_str(f, d, "zone_type");
         t->zone = get_str(f, d, "zone");
