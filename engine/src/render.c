@@ -845,7 +845,9 @@ static bool add_path(renderer *r, OGRGeometryH g)
 }
 
 /* Is the face in the zone cropped to? Faces are split along zone borders and
- * tagged, so their tags answer this exactly. */
+ * tagged, so their tags answer this exactly. A tag names every zone of its
+ * kind the face lies in, joined with ';': NOVEX areas overlap, and so may
+ * provinces. */
 static bool face_in_zone(const renderer *r, OGRFeatureH f)
 {
     if (r->zone == NULL)
@@ -854,8 +856,6 @@ static bool face_in_zone(const renderer *r, OGRFeatureH f)
     if (fld < 0 || !OGR_F_IsFieldSetAndNotNull(f, fld))
         return false;
     const char *v = OGR_F_GetFieldAsString(f, fld);
-    if (r->zone_kind == STAPEL_ZONE_PROVINCE)
-        return strcmp(v, r->zone) == 0;
     size_t n = strlen(r->zone);
     for (const char *p = v; p != NULL; p = strchr(p, ';')) {
         if (*p == ';')
