@@ -1231,20 +1231,24 @@ static void default_title(renderer *r, stapel__buf *title)
         stapel__buf_printf(title, "%s \xe2\x80\x94 %s", base, r->zone);
         return;
     }
+    /* One to three provinces, each named once: features of one name are one
+     * province, also when it was delivered in parts. */
     zone_layer *z = &r->zones[STAPEL_ZONE_PROVINCE];
     stapel__buf names = {0};
-    int64_t n = z->layer != NULL ? OGR_L_GetFeatureCount(z->layer, 1) : 0;
-    if (n >= 1 && n <= 3) {
+    int n = 0;
+    if (z->layer != NULL) {
         OGR_L_ResetReading(z->layer);
         OGRFeatureH f;
-        while ((f = OGR_L_GetNextFeature(z->layer)) != NULL) {
-            if (OGR_F_IsFieldSetAndNotNull(f, z->name_field))
-                stapel__buf_printf(&names, "%s%s", names.len > 0 ? ", " : "",
-                                   OGR_F_GetFieldAsString(f, z->name_field));
+        while (n <= 3 && (f = OGR_L_GetNextFeature(z->layer)) != NULL) {
+            const char *name = OGR_F_IsFieldSetAndNotNull(f, z->name_field)
+                                   ? OGR_F_GetFieldAsString(f, z->name_field)
+                                   : NULL;
+            if (name != NULL && !name_listed(&names, name) && ++n <= 3)
+                stapel__buf_printf(&names, "%s%s", names.len > 0 ? ", " : "", name);
             OGR_F_Destroy(f);
         }
     }
-    if (names.len > 0)
+    if (n >= 1 && n <= 3)
         stapel__buf_printf(title, "%s \xe2\x80\x94 %s", base, names.data);
     else
         stapel__buf_puts(title, base);
