@@ -37,14 +37,16 @@ static void summary_help(void)
 }
 
 /* Whether a row of the given type and zone is selected by --zone want: the
- * zone's name, or "province:NAME" / "novex:NAME" (the prefix in any case)
- * for that type only. */
+ * zone's name (its accents written either way, as render takes it), or
+ * "province:NAME" / "novex:NAME" (the prefix in any case) for that type
+ * only. */
 static bool zone_selected(const char *want, const char *type, const char *zone)
 {
-    if (want == NULL || strcmp(want, zone) == 0)
+    if (want == NULL || stapel_zone_name_equal(want, zone))
         return true;
     size_t n = strlen(type);
-    return strncasecmp(want, type, n) == 0 && want[n] == ':' && strcmp(want + n + 1, zone) == 0;
+    return strncasecmp(want, type, n) == 0 && want[n] == ':' &&
+           stapel_zone_name_equal(want + n + 1, zone);
 }
 
 /* The zone and theme columns are as wide as their widest entry as shown

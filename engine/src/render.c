@@ -72,8 +72,9 @@ typedef struct renderer {
     OGRCoordinateTransformationH to_rd, from_rd; /* NULL when the data is in RD already */
     char crs_text[256];
 
-    /* the zone cropped to, in RD */
+    /* the zone cropped to, in RD; its name as stored once found */
     const char *zone;
+    char *zone_stored;
     stapel_zone_kind zone_kind;
     OGRGeometryH zone_geom;
 
@@ -327,8 +328,12 @@ static stapel_status zone_scan(renderer *r, int k, const char *name, OGRGeometry
                                 ? OGR_F_GetFieldAsString(f, r->zones[k].name_field)
                                 : NULL;
         bool ok = true;
-        if (fname != NULL && strcmp(fname, name) == 0) {
+        if (fname != NULL && stapel_zone_name_equal(fname, name)) {
             (*n)++;
+            /* The faces' tags spell the name as stored, which may write
+             * its accents otherwise than the name asked for. */
+            if (r->zone_stored == NULL && (r->zone_stored = stapel__strdup(fname)) == NULL)
+                ok = false;
             OGRGeometryH g = OGR_F_StealGeometry(f);
             if (g != NULL && r->to_rd != NULL && OGR_G_Transform(g, r->to_rd) != OGRERR_NONE) {
                 OGR_G_DestroyGeometry(g);
@@ -388,6 +393,7 @@ static stapel_status find_zone(renderer *r)
                           r->zone, r->gpkg, names.len > 0 ? names.data : "none (no zone layers)");
     if (st == STAPEL_OK) {
         int k = n[0] > 0 ? STAPEL_ZONE_PROVINCE : STAPEL_ZONE_NOVEX;
+        r->zone = r->zone_stored;
         r->zone_kind = (stapel_zone_kind)k;
         r->zone_geom = geom[k];
         geom[k] = NULL;
@@ -1709,6 +1715,7 @@ done:
     for (size_t i = 0; i < r.n_labels; i++)
         free(r.labels[i].text);
     free(r.labels);
+    free(r.zone_stored);
     free(r.xs);
     free(r.ys);
     free(tmp);
