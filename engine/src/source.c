@@ -79,6 +79,14 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
             return stapel__fail(ctx, STAPEL_EIO, "cannot open '%s': %s", dataset,
                                 strerror(errno));
         close(fd);
+        /* GDAL reads files and directories (of shapefiles). It cannot read
+         * a pipe (such as <(...)), and opening one that nobody writes to
+         * would wait for ever, deaf to Ctrl-C. */
+        if (!S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
+            return stapel__fail(ctx, STAPEL_EIO,
+                                "cannot open '%s': not a regular file (a pipe or a device); "
+                                "give a file",
+                                dataset);
     }
     CPLErrorReset();
     /* A driver may warn already while it opens (a GeoJSON is parsed whole):
