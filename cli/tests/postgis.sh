@@ -61,4 +61,22 @@ if [ "$rc" != 2 ] || ! grep -q "bad attribute filter 'nosuch = 3'" "$scratch/pg-
   echo "FAIL: a bad --where on PG gave exit $rc"; cat "$scratch/pg-badwhere.err"; exit 1
 fi
 echo "PASS: --where on PostGIS filters, and a bad one is exit 2: $(head -1 "$scratch/pg-badwhere.err")"
-echo "2 passed, 0 failed"
+
+# A connection string with a password (trust authentication ignores it): the
+# password must not travel with the output, in a stack, a shard or a merge;
+# the sources are kept otherwise, and the shards still merge.
+for i in 1 2; do
+  "$stapel" stack -q --overwrite --shard "$i/2" --tile-vertices 100 -o "$scratch/pg-pw$i.gpkg" \
+    --layer "nature=PG:$conn password=Geheim123 dbname=stapel|layername=nature" \
+    --layer "agri=PG:password='Ge heim' $conn dbname=stapel tables=agri"
+done
+"$stapel" merge -q --overwrite -o "$scratch/pg-pw.gpkg" "$scratch/pg-pw1.gpkg" "$scratch/pg-pw2.gpkg"
+for f in pg-pw1 pg-pw2 pg-pw; do
+  rows=$(ogrinfo -q -ro "$scratch/$f.gpkg" -sql "SELECT value FROM run_info WHERE key = 'layer'")
+  if grep -q 'heim' "$scratch/$f.gpkg" || ! echo "$rows" | grep -qF "password=*** dbname=stapel|layername=nature" \
+     || ! echo "$rows" | grep -qF "agri=PG:password=*** $conn dbname=stapel tables=agri"; then
+    echo "FAIL: $f.gpkg keeps the database password or loses the source:"; echo "$rows"; exit 1
+  fi
+done
+echo "PASS: run_info writes a database password as ***, and such shards merge"
+echo "3 passed, 0 failed"
