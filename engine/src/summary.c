@@ -779,6 +779,21 @@ static char *get_str(OGRFeatureH f, OGRFeatureDefnH d, const char *name)
                                                                        : "");
 }
 
+/* Fails, naming the first, when the table lacks one of the fields: a
+ * column removed or renamed (in QGIS, say) would read as zeros. */
+static stapel_status check_fields(stapel_ctx *ctx, const char *path, OGRLayerH l,
+                                  const char *const *names)
+{
+    OGRFeatureDefnH d = OGR_L_GetLayerDefn(l);
+    for (const char *const *n = names; *n != NULL; n++)
+        if (OGR_FD_GetFieldIndex(d, *n) < 0)
+            return stapel__fail(ctx, STAPEL_EDATA,
+                                "%s: table %s has no field '%s'; is it a stack GeoPackage "
+                                "written by 'stapel stack'?",
+                                path, OGR_L_GetName(l), *n);
+    return STAPEL_OK;
+}
+
 stapel_status stapel_summary_read(stapel_ctx *ctx, stapel_summary **out, const char *path)
 {
     stapel__clear(ctx);
@@ -801,6 +816,17 @@ stapel_status stapel_summary_read(stapel_ctx *ctx, stapel_summary **out, const c
                                                    : "zone_theme table");
         goto done;
     }
+    static const char *const zone_fields[] = {
+        "zone_type",   "zone",        "area_m2",    "claimed_m2",  "claim_ratio",
+        "stacked2_m2", "stacked3_m2", "max_themes", "conflict_m2", "kans_m2",
+        NULL,
+    };
+    static const char *const theme_fields[] = {
+        "zone_type", "zone", "theme", "area_m2", "share", "overlap_m2", NULL,
+    };
+    if ((st = check_fields(ctx, path, lz, zone_fields)) != STAPEL_OK ||
+        (st = check_fields(ctx, path, lt, theme_fields)) != STAPEL_OK)
+        goto done;
     int64_t nz = OGR_L_GetFeatureCount(lz, 1), nt = OGR_L_GetFeatureCount(lt, 1);
     sm->zones = calloc((size_t)(nz > 0 ? nz : 1), sizeof *sm->zones);
     sm->themes = calloc((size_t)(nt > 0 ? nt : 1), sizeof *sm->themes);
