@@ -154,6 +154,10 @@ static int info_run(int argc, char **argv)
     }
     if (optind >= argc)
         return cli_usage("info", "no SOURCE given");
+    for (int i = optind; i < argc; i++)
+        if (argv[i][0] == '\0') /* often an unset shell variable */
+            return cli_usage("info", "SOURCE %d of %d is empty; give a file or a connection string",
+                             i - optind + 1, argc - optind);
 
     stapel_ctx *ctx = cli_ctx_new("info", false);
     if (ctx == NULL)

@@ -235,6 +235,10 @@ static int merge_run(int argc, char **argv)
         return cli_usage("merge", "no output given: use -o OUT.gpkg");
     if (optind >= argc)
         return cli_usage("merge", "no parts given");
+    for (int i = optind; i < argc; i++)
+        if (argv[i][0] == '\0') /* often an unset shell variable */
+            return cli_usage("merge", "part %d of %d has an empty name; give its file",
+                             i - optind + 1, argc - optind);
     char **parts = argv + optind;
     size_t n_parts = (size_t)(argc - optind);
     stapel_ctx *ctx = cli_ctx_new("merge", quiet);

@@ -182,6 +182,10 @@ static int render_run(int argc, char **argv)
         goto done;
     }
     input = argv[optind];
+    if (input[0] == '\0') { /* often an unset shell variable */
+        rc = cli_usage("render", "the GeoPackage name is empty; give the stack GeoPackage");
+        goto done;
+    }
     if (optind + 1 < argc) {
         rc = cli_usage("render", "unexpected argument '%s' (one GeoPackage at a time)",
                        argv[optind + 1]);

@@ -253,6 +253,8 @@ static int summary_run(int argc, char **argv)
     if (optind != argc - 1)
         return cli_usage("summary", optind >= argc ? "no GeoPackage given"
                                                    : "give exactly one GeoPackage");
+    if (argv[optind][0] == '\0') /* often an unset shell variable */
+        return cli_usage("summary", "the GeoPackage name is empty; give the stack GeoPackage");
     stapel_ctx *ctx = cli_ctx_new("summary", quiet);
     if (ctx == NULL)
         return EXIT_FAIL;
