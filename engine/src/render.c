@@ -281,11 +281,24 @@ static stapel_status setup_crs(renderer *r)
                  "CRS: EPSG:%d (Amersfoort / RD New), "
                  "omgezet uit %s:%s",
                  RD_EPSG, auth, code);
-    else
+    else {
+        /* A CRS given as a PROJ string is named "unknown": show its
+         * projection ("+proj=laea"), which fits in the footer. */
+        char *proj = NULL;
+        bool unnamed = name == NULL || EQUAL(name, "unknown");
+        if (unnamed && OSRExportToProj4(src, &proj) == OGRERR_NONE && proj != NULL &&
+            proj[0] != '\0') {
+            proj[strcspn(proj, " ")] = '\0';
+            name = proj;
+        } else if (unnamed) {
+            name = "een onbekend CRS";
+        }
         snprintf(r->crs_text, sizeof r->crs_text,
                  "CRS: EPSG:%d (Amersfoort / RD New), "
                  "omgezet uit %s",
-                 RD_EPSG, name != NULL ? name : "een onbekend CRS");
+                 RD_EPSG, name);
+        CPLFree(proj);
+    }
 done:
     if (rd != NULL)
         OSRDestroySpatialReference(rd);
