@@ -343,14 +343,11 @@ void stapel_run_info_free(stapel_run_info *info);
  * False (the outputs untouched) for anything else. */
 bool stapel_shard_parse(const char *text, int *index, int *count);
 
-/* Whether two zone names are the same text: equal byte for byte, or equal
- * once each Latin letter with an accent is written as one character. Some
- * sources (files made on a Mac, some exports) store 'Fryslân' as 'a' followed
- * by a combining circumflex (Unicode NFD), while a name typed in a terminal
- * has the one character 'â' (NFC); both look the same. The letters are those
- * of Dutch, Frisian, German and French names: grave, acute, circumflex,
- * tilde, diaeresis and ring accents and the cedilla, as ISO 8859-1 has them.
- * Case and spaces count. */
+/* Whether two zone names are the same text: equal byte for byte, or equal in
+ * Unicode's composed form (NFC). Some sources (files made on a Mac, some
+ * exports) store 'Fryslân' as 'a' followed by a combining circumflex (NFD),
+ * while a name typed in a terminal has the one character 'â'; both look the
+ * same. Case and spaces count. */
 bool stapel_zone_name_equal(const char *a, const char *b);
 
 /* Free a stack. Accepts NULL. */

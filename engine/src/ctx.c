@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 const char *stapel_version(void)
 {
@@ -338,82 +339,18 @@ const char *stapel__gdal_error(const char *fallback)
 
 /* ---- strings ------------------------------------------------------------ */
 
-/* A base letter and a combining mark (NFD) as the one character they make
- * (NFC): base[i] with the mark gives to[i]. */
-static const struct {
-    unsigned mark;
-    const char *base;
-    unsigned short to[12];
-} compose[] = {
-    {0x300, "AEIOUaeiou", {0xC0, 0xC8, 0xCC, 0xD2, 0xD9, 0xE0, 0xE8, 0xEC, 0xF2, 0xF9}},
-    {0x301,
-     "AEIOUYaeiouy",
-     {0xC1, 0xC9, 0xCD, 0xD3, 0xDA, 0xDD, 0xE1, 0xE9, 0xED, 0xF3, 0xFA, 0xFD}},
-    {0x302, "AEIOUaeiou", {0xC2, 0xCA, 0xCE, 0xD4, 0xDB, 0xE2, 0xEA, 0xEE, 0xF4, 0xFB}},
-    {0x303, "ANOano", {0xC3, 0xD1, 0xD5, 0xE3, 0xF1, 0xF5}},
-    {0x308, "AEIOUaeiouy", {0xC4, 0xCB, 0xCF, 0xD6, 0xDC, 0xE4, 0xEB, 0xEF, 0xF6, 0xFC, 0xFF}},
-    {0x30A, "Aa", {0xC5, 0xE5}},
-    {0x327, "Cc", {0xC7, 0xE7}},
-};
-
-/* The code point at *p (advancing *p), or for a byte that does not start
- * valid UTF-8, that byte above the range of code points, so that such
- * text still compares byte for byte. */
-static unsigned utf8_next(const unsigned char **p)
-{
-    const unsigned char *s = *p;
-    unsigned c = s[0];
-    int n = c < 0x80             ? 0
-            : (c & 0xE0) == 0xC0 ? 1
-            : (c & 0xF0) == 0xE0 ? 2
-            : (c & 0xF8) == 0xF0 ? 3
-                                 : -1;
-    if (n < 0) {
-        (*p)++;
-        return 0x110000u + c;
-    }
-    unsigned v = n == 0 ? c : c & (0x3Fu >> n);
-    for (int i = 1; i <= n; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            (*p)++;
-            return 0x110000u + c;
-        }
-        v = (v << 6) | (s[i] & 0x3Fu);
-    }
-    *p = s + n + 1;
-    return v;
-}
-
-/* The next character of *p, a base letter and a combining mark after it
- * composed into one. */
-static unsigned name_next(const unsigned char **p)
-{
-    unsigned c = utf8_next(p);
-    if (c >= 0x80 || **p < 0xCC || **p > 0xCD) /* marks U+0300-U+036F start CC or CD */
-        return c;
-    const unsigned char *q = *p;
-    unsigned mark = utf8_next(&q);
-    for (size_t i = 0; i < sizeof compose / sizeof compose[0]; i++) {
-        if (compose[i].mark != mark)
-            continue;
-        const char *at = strchr(compose[i].base, (int)c);
-        if (at != NULL && c != 0) {
-            *p = q;
-            return compose[i].to[at - compose[i].base];
-        }
-    }
-    return c;
-}
-
 bool stapel_zone_name_equal(const char *a, const char *b)
 {
     if (strcmp(a, b) == 0)
         return true;
-    const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
-    while (*p != '\0' && *q != '\0')
-        if (name_next(&p) != name_next(&q))
-            return false;
-    return *p == '\0' && *q == '\0';
+    /* NULL for text that is not UTF-8 (or out of memory): then only the
+     * same bytes are the same name. */
+    utf8proc_uint8_t *na = utf8proc_NFC((const utf8proc_uint8_t *)a);
+    utf8proc_uint8_t *nb = na != NULL ? utf8proc_NFC((const utf8proc_uint8_t *)b) : NULL;
+    bool same = na != NULL && nb != NULL && strcmp((const char *)na, (const char *)nb) == 0;
+    free(na);
+    free(nb);
+    return same;
 }
 
 char *stapel__strdup(const char *s)

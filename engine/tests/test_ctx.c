@@ -170,6 +170,12 @@ static void test_zone_name_equal(void **state)
     assert_false(stapel_zone_name_equal("a\xcc\x82", "a"));
     assert_false(stapel_zone_name_equal("\xc3\xa9", "e\xcc\x80")); /* é is not è */
     assert_false(stapel_zone_name_equal("x\xcc\x82", "\xc3\xa2")); /* no x-circumflex */
+    /* beyond Latin-1: w-circumflex (U+0175), and two marks in canonical
+     * order (U+1EC7 e with circumflex and dot below, from e + dot + hat and
+     * e + hat + dot) */
+    assert_true(stapel_zone_name_equal("w\xcc\x82", "\xc5\xb5"));
+    assert_true(stapel_zone_name_equal("e\xcc\xa3\xcc\x82", "\xe1\xbb\x87"));
+    assert_true(stapel_zone_name_equal("e\xcc\x82\xcc\xa3", "\xe1\xbb\x87"));
     /* Text that is not UTF-8 compares byte for byte. */
     assert_true(stapel_zone_name_equal("Frysl\xe2n", "Frysl\xe2n"));
     assert_false(stapel_zone_name_equal("Frysl\xe2n", "Frysl\xc3\xa2n"));
