@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <utf8proc.h>
 
 /* Coordinates beyond these bounds cannot be meant for the working CRS. */
 typedef struct sane_box {
@@ -135,8 +136,8 @@ static stapel_status push_item(stapel_ctx *ctx, stapel__input *in, GEOSGeometry 
 /* The index of a zone name, the next free one for a name not seen before:
  * zones are numbered in the order their names first appear. A hash lookup,
  * as a zone layer may hold many thousands of names. */
-static stapel_status zone_name_index(stapel_ctx *ctx, stapel__input *in, const char *name,
-                                     uint32_t *out)
+static stapel_status zone_name_lookup(stapel_ctx *ctx, stapel__input *in, const char *name,
+                                      uint32_t *out)
 {
     bool added;
     uint32_t i = stapel__strmap_get(&in->zone_index, name, (uint32_t)in->n_zone_names, &added);
@@ -162,6 +163,21 @@ static stapel_status zone_name_index(stapel_ctx *ctx, stapel__input *in, const c
     in->zone_names[in->n_zone_names] = copy;
     *out = (uint32_t)in->n_zone_names++;
     return STAPEL_OK;
+}
+
+/* As zone_name_lookup, for the name in Unicode's composed form (NFC): a
+ * province delivered in parts, one with 'â' as one character and one with
+ * 'a' and a combining circumflex (a file made on a Mac), is one zone. */
+static stapel_status zone_name_index(stapel_ctx *ctx, stapel__input *in, const char *name,
+                                     uint32_t *out)
+{
+    bool ascii = true;
+    for (const char *c = name; *c != '\0' && ascii; c++)
+        ascii = (unsigned char)*c < 0x80;
+    utf8proc_uint8_t *nfc = ascii ? NULL : utf8proc_NFC((const utf8proc_uint8_t *)name);
+    stapel_status st = zone_name_lookup(ctx, in, nfc != NULL ? (const char *)nfc : name, out);
+    free(nfc);
+    return st;
 }
 
 /* False when any coordinate of g is NaN or infinite. Only called on the error
