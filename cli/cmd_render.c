@@ -231,6 +231,8 @@ static int render_run(int argc, char **argv)
     cli_progress_end(&prog);
     if (st != STAPEL_OK) {
         rc = cli_fail("render", ctx, st);
+        if (st == STAPEL_ECANCELLED)
+            cli_error("render", "interrupted; '%s' was not written", output);
         goto done;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SIGINT and SIGTERM during a long `stapel stack --overwrite` run (issue 7,
-# behaviour 11), and during a `stapel merge --overwrite` of its shards. For
+# behaviour 11), during a `stapel merge --overwrite` of its shards, and during
+# a `stapel render --overwrite` of the whole stack. For
 # each signal stapel must exit non-zero within 2 s, say "interrupted; 'OUT'
 # was not written", leave no temporary file (.NAME.PID.tmp.gpkg and its
 # -journal/-wal) in the output directory, and leave the previous output
@@ -51,7 +52,9 @@ run() {
   local name="${command[1]}: SIG$1 at $2" err=$scratch/stderr-${command[1]}-$1-$2.txt
   rm -f "$err"
   # Each run starts from the same previous output, whatever the last one did.
-  rm -f "$out"/.previous.gpkg.*
+  local base
+  base=$(basename "$target")
+  rm -f "$out/.$base".*
   cp "$scratch/previous.orig" "$target"
   "${command[@]}" 2>"$err" &
   local pid=$!
@@ -98,7 +101,7 @@ run() {
   grep -q "interrupted; '$target' was not written" "$err" ||
     problems+=("no 'interrupted' message: $(tail -n 2 "$err" | tr '\n' ' ')")
   local left
-  left=$(ls -A "$out" | grep -v '^previous\.gpkg$' || true)
+  left=$(ls -A "$out" | grep -vxF "$base" || true)
   [ -z "$left" ] || problems+=("left in the output directory: $(echo $left)")
   [ "$(sha256sum "$target" | cut -d' ' -f1)" = "$want" ] || problems+=("the previous output changed")
   if [ ${#problems[@]} -gt 0 ]; then
@@ -137,6 +140,19 @@ run INT summary
 # As in stack, the stack layer is written while the summaries are computed;
 # right after them come its last rows, the other layers and the rename.
 run TERM summary-done '^summary.*done' 0
+
+# render: the map of the whole scale-10 stack (some seconds of drawing),
+# interrupted while it draws, over a previous picture.
+big=$scratch/big.gpkg
+"$stapel" stack -q --overwrite -o "$big" "${args[@]}" || exit 2
+rm -f "$target"
+target=$out/previous.png
+"$stapel" render -q --overwrite "$big" -o "$target" --width 300 || exit 2
+want=$(sha256sum "$target" | cut -d' ' -f1)
+cp "$target" "$scratch/previous.orig"
+command=("$stapel" render --progress --overwrite "$big" -o "$target")
+run INT rendering '^rendering' 0.3
+run TERM 1.0
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
