@@ -49,6 +49,7 @@ typedef enum picture_format {
 typedef struct label {
     char *text;
     double x, y; /* anchor on the picture */
+    double area; /* of the zone's part it sits in, as shown */
     stapel_zone_kind kind;
     bool selected;
 } label;
@@ -1027,9 +1028,23 @@ static void draw_veil(renderer *r)
     cairo_restore(cr);
 }
 
-static stapel_status add_label(renderer *r, const char *text, double x, double y,
+/* Label a zone at (x, y), in a part of it of the given area. A zone
+ * delivered in parts is labelled once, in its largest part. */
+static stapel_status add_label(renderer *r, const char *text, double x, double y, double area,
                                stapel_zone_kind kind, bool selected)
 {
+    for (size_t i = 0; i < r->n_labels; i++) {
+        label *l = &r->labels[i];
+        if (l->kind != kind || strcmp(l->text, text) != 0)
+            continue;
+        if (area > l->area) {
+            l->x = x;
+            l->y = y;
+            l->area = area;
+        }
+        l->selected = l->selected || selected;
+        return STAPEL_OK;
+    }
     if (r->n_labels == r->cap_labels) {
         size_t cap = r->cap_labels == 0 ? 16 : r->cap_labels * 2;
         label *l = realloc(r->labels, cap * sizeof *l);
@@ -1041,13 +1056,13 @@ static stapel_status add_label(renderer *r, const char *text, double x, double y
     char *t = stapel__strdup(text);
     if (t == NULL)
         return nomem(r);
-    r->labels[r->n_labels++] = (label){t, x, y, kind, selected};
+    r->labels[r->n_labels++] = (label){t, x, y, area, kind, selected};
     return STAPEL_OK;
 }
 
 /* Where to put the label of a zone: a point inside the part of it that is
- * shown, or none when nothing of it is. */
-static bool label_point(const renderer *r, OGRGeometryH g, double *x, double *y)
+ * shown (whose area goes to *area), or none when nothing of it is. */
+static bool label_point(const renderer *r, OGRGeometryH g, double *x, double *y, double *area)
 {
     OGRGeometryH view = OGR_G_CreateGeometry(wkbPolygon);
     OGRGeometryH ring = OGR_G_CreateGeometry(wkbLinearRing);
@@ -1066,6 +1081,7 @@ static bool label_point(const renderer *r, OGRGeometryH g, double *x, double *y)
         if (p != NULL && !OGR_G_IsEmpty(p)) {
             *x = wx(r, OGR_G_GetX(p, 0));
             *y = wy(r, OGR_G_GetY(p, 0));
+            *area = OGR_G_Area(part);
             found = true;
         }
         OGR_G_DestroyGeometry(p);
@@ -1120,9 +1136,9 @@ static stapel_status draw_zone_layer(renderer *r, stapel_zone_kind kind)
             } else {
                 set_line(r, stapel__zone_line(kind), selected ? 2.0 : 1.0);
                 cairo_stroke(cr);
-                double x, y;
-                if (name != NULL && name[0] != '\0' && label_point(r, g, &x, &y))
-                    st = add_label(r, name, x, y, kind, selected);
+                double x, y, area;
+                if (name != NULL && name[0] != '\0' && label_point(r, g, &x, &y, &area))
+                    st = add_label(r, name, x, y, area, kind, selected);
             }
         }
         OGR_F_Destroy(f);
@@ -1706,6 +1722,7 @@ stapel_status stapel_render(stapel_ctx *ctx, stapel_render_layout *layout, const
             .legend_w = r.panel_w,
             .legend_h = r.legend_h,
             .n_faces = r.n_faces,
+            .n_labels = r.n_labels,
         };
 done:
     if (r.cr != NULL)

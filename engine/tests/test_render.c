@@ -348,6 +348,42 @@ static void test_render_other_crs_small_faces(void **state)
     assert_int_equal(l.n_faces, SIDE * SIDE);
 }
 
+/* A zone delivered in parts is labelled once: province West in two parts
+ * beside Oost, and the fixture's Testland and Oosthoek, one label each. */
+static void test_render_zone_in_parts_labelled_once(void **state)
+{
+    fixture *fx = *state;
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    o.width = 600;
+    stapel_render_layout l = render_ok(fx, out_path(fx, "labels.png"), &o);
+    assert_int_equal(l.n_labels, 2);
+
+    const char *claims[] = {rect(0, 0, 1000, 1000)};
+    const char *prov[] = {rect(-100, -100, 500, 500), rect(-100, 500, 500, 1100),
+                          rect(500, -100, 1100, 1100)};
+    const char *names[] = {"West", "West", "Oost"};
+    char gpkg[600];
+    snprintf(gpkg, sizeof gpkg, "%s/render-parts.gpkg", STAPEL_TEST_SCRATCH);
+    stapel_job *job = NULL;
+    stapel_stack_opts so = STAPEL_STACK_OPTS_INIT;
+    assert_int_equal(stapel_job_new(fx->ctx, &job, &so), STAPEL_OK);
+    stapel_job_add_layer(fx->ctx, job, "nature",
+                         fixture_geojson("r_parts_n.geojson", RD_URN, 1, claims, NULL), NULL);
+    stapel_job_set_zones(fx->ctx, job, STAPEL_ZONE_PROVINCE,
+                         fixture_geojson("r_parts_p.geojson", RD_URN, 3, prov, names), "naam");
+    stapel_stack *s = NULL;
+    stapel_status st = stapel_stack_build(fx->ctx, &s, job);
+    stapel_job_free(job);
+    if (st == STAPEL_OK)
+        st = stapel_stack_write(fx->ctx, s, gpkg, STAPEL_WRITE_OVERWRITE);
+    stapel_stack_free(s);
+    if (st != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(fx->ctx));
+    if (stapel_render(fx->ctx, &l, gpkg, out_path(fx, "parts.png"), &o) != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(fx->ctx));
+    assert_int_equal(l.n_labels, 2);
+}
+
 static void test_render_n_claims_field(void **state)
 {
     fixture *fx = *state;
@@ -738,6 +774,7 @@ int main(void)
         cmocka_unit_test(test_render_legend_has_every_class),
         cmocka_unit_test(test_render_size_and_aspect),
         cmocka_unit_test(test_render_zone_crops),
+        cmocka_unit_test(test_render_zone_in_parts_labelled_once),
         cmocka_unit_test(test_render_other_crs_framed_tightly),
         cmocka_unit_test(test_render_other_crs_small_faces),
         cmocka_unit_test(test_render_zone_in_both_layers),
