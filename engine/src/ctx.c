@@ -166,12 +166,58 @@ void stapel__clear(stapel_ctx *ctx)
     ctx->geos_msg[0] = '\0';
 }
 
+bool stapel__without_password(stapel__buf *b, const char *v)
+{
+    static const char key[] = "password=";
+    b->len = 0;
+    const char *p = v;
+    for (;;) {
+        const char *k = strstr(p, key);
+        if (k == NULL)
+            return stapel__buf_puts(b, p);
+        bool word = k == v || k[-1] == ' ' || k[-1] == '\t' || k[-1] == ':';
+        k += strlen(key);
+        if (!stapel__buf_append(b, p, (size_t)(k - p)))
+            return false;
+        p = k;
+        if (!word)
+            continue;
+        if (*p == '\'') {
+            for (p++; *p != '\0' && *p != '\''; p++)
+                if (*p == '\\' && p[1] != '\0')
+                    p++;
+            if (*p == '\'')
+                p++;
+        } else {
+            /* up to a space, or a quote of the text around it (libpq
+             * wants a quote in an unquoted value escaped) */
+            while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\'' &&
+                   strncmp(p, "|layername=", 11) != 0)
+                p += *p == '\\' && p[1] != '\0' ? 2 : 1;
+        }
+        if (!stapel__buf_puts(b, "***"))
+            return false;
+    }
+}
+
+/* msg (of size STAPEL_MSG_MAX) with any database password in it hidden. */
+static void hide_password(char *msg)
+{
+    if (strstr(msg, "password=") == NULL)
+        return;
+    stapel__buf b = {0};
+    if (stapel__without_password(&b, msg))
+        snprintf(msg, STAPEL_MSG_MAX, "%s", b.data);
+    stapel__buf_free(&b);
+}
+
 stapel_status stapel__fail(stapel_ctx *ctx, stapel_status status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(ctx->msg, sizeof ctx->msg, fmt, ap);
     va_end(ap);
+    hide_password(ctx->msg);
     return status;
 }
 
@@ -193,6 +239,7 @@ stapel_status stapel__wrap(stapel_ctx *ctx, stapel_status status, const char *fm
         memcpy(ctx->msg + n + 2, old, len);
         ctx->msg[(size_t)n + 2 + len] = '\0';
     }
+    hide_password(ctx->msg);
     return status;
 }
 
@@ -206,6 +253,7 @@ void stapel__log(stapel_ctx *ctx, stapel_log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, STAPEL_MSG_MAX, fmt, ap);
     va_end(ap);
+    hide_password(line);
     if (ctx->held != NULL) {
         held[0] = (char)('0' + (int)level);
         stapel__buf_append(ctx->held, held, strlen(line) + 2); /* with the NUL */

@@ -45,6 +45,14 @@ struct stapel_ctx {
     size_t gdal_repeats;
 };
 
+/* v into b (emptied first), with the password of a PostgreSQL connection
+ * string in it ("password=x" or "password='x y'") written as ***: outputs
+ * and messages are passed around, and a database password should not travel
+ * with them. The same source is written the same way every time, so that a
+ * merge still compares the run_info of shards. False when out of memory. */
+struct stapel__buf;
+bool stapel__without_password(struct stapel__buf *b, const char *v);
+
 /* Set the context message (printf-style) and return status. */
 stapel_status stapel__fail(stapel_ctx *ctx, stapel_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -856,42 +856,6 @@ static stapel_status write_summary(writer *w, GDALDatasetH ds, const stapel_stac
     return commit(w, ds, false);
 }
 
-/* v in b, with the password of a PostgreSQL connection string in it
- * ("password=x" or "password='x y'") written as ***: the output is passed
- * around, and a database password should not travel with it. A source
- * given with a password is written the same way in every shard, so that a
- * merge still compares them. */
-static bool without_password(stapel__buf *b, const char *v)
-{
-    static const char key[] = "password=";
-    b->len = 0;
-    const char *p = v;
-    for (;;) {
-        const char *k = strstr(p, key);
-        if (k == NULL)
-            return stapel__buf_puts(b, p);
-        bool word = k == v || k[-1] == ' ' || k[-1] == '\t' || k[-1] == ':';
-        k += strlen(key);
-        if (!stapel__buf_append(b, p, (size_t)(k - p)))
-            return false;
-        p = k;
-        if (!word)
-            continue;
-        if (*p == '\'') {
-            for (p++; *p != '\0' && *p != '\''; p++)
-                if (*p == '\\' && p[1] != '\0')
-                    p++;
-            if (*p == '\'')
-                p++;
-        } else {
-            while (*p != '\0' && *p != ' ' && *p != '\t' && strncmp(p, "|layername=", 11) != 0)
-                p++;
-        }
-        if (!stapel__buf_puts(b, "***"))
-            return false;
-    }
-}
-
 /* The rules the verdicts came from, and what the run was: so an output can
  * be understood, and merged, on its own. */
 static stapel_status write_run_info(writer *w, GDALDatasetH ds, const stapel_stack *s)
@@ -952,7 +916,7 @@ static stapel_status write_run_info(writer *w, GDALDatasetH ds, const stapel_sta
         const char *value = i < n_head ? head[i][1] : s->run[i - n_head].value;
         if (value == NULL)
             continue;
-        if (!without_password(&shown, value)) {
+        if (!stapel__without_password(&shown, value)) {
             st = stapel__fail(w->ctx, STAPEL_ENOMEM, "out of memory");
             break;
         }
