@@ -233,6 +233,8 @@ static int render_run(int argc, char **argv)
         rc = cli_fail("render", ctx, st);
         if (st == STAPEL_ECANCELLED)
             cli_error("render", "interrupted; '%s' was not written", output);
+        if (st == STAPEL_EDATA) /* "nothing to draw" in an empty shard: say why */
+            cli_warn_shard("render", ctx, input, "it holds");
         goto done;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
