@@ -50,6 +50,8 @@ typedef struct label {
     char *text;
     double x, y; /* anchor on the picture */
     double area; /* of the zone's part it sits in, as shown */
+    OGRGeometryH cut; /* that part in EPSG:28992 when the map shows only some of
+                       * it, at its edge (NULL: all of it is shown) */
     stapel_zone_kind kind;
     bool selected;
 } label;
@@ -101,6 +103,7 @@ typedef struct renderer {
     bool more_themes;
     label *labels;
     size_t n_labels, cap_labels;
+    size_t n_labels_drawn;
 } renderer;
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -1028,10 +1031,11 @@ static void draw_veil(renderer *r)
     cairo_restore(cr);
 }
 
-/* Label a zone at (x, y), in a part of it of the given area. A zone
+/* Label a zone at (x, y), in a part of it of the given area (cut: that part,
+ * when the map shows only some of it; add_label takes it over). A zone
  * delivered in parts is labelled once, in its largest part. */
 static stapel_status add_label(renderer *r, const char *text, double x, double y, double area,
-                               stapel_zone_kind kind, bool selected)
+                               OGRGeometryH cut, stapel_zone_kind kind, bool selected)
 {
     for (size_t i = 0; i < r->n_labels; i++) {
         label *l = &r->labels[i];
@@ -1041,29 +1045,44 @@ static stapel_status add_label(renderer *r, const char *text, double x, double y
             l->x = x;
             l->y = y;
             l->area = area;
+            OGRGeometryH old = l->cut;
+            l->cut = cut;
+            cut = old;
         }
+        if (cut != NULL)
+            OGR_G_DestroyGeometry(cut);
         l->selected = l->selected || selected;
         return STAPEL_OK;
     }
     if (r->n_labels == r->cap_labels) {
         size_t cap = r->cap_labels == 0 ? 16 : r->cap_labels * 2;
         label *l = realloc(r->labels, cap * sizeof *l);
-        if (l == NULL)
+        if (l == NULL) {
+            if (cut != NULL)
+                OGR_G_DestroyGeometry(cut);
             return nomem(r);
+        }
         r->labels = l;
         r->cap_labels = cap;
     }
     char *t = stapel__strdup(text);
-    if (t == NULL)
+    if (t == NULL) {
+        if (cut != NULL)
+            OGR_G_DestroyGeometry(cut);
         return nomem(r);
-    r->labels[r->n_labels++] = (label){t, x, y, area, kind, selected};
+    }
+    r->labels[r->n_labels++] = (label){t, x, y, area, cut, kind, selected};
     return STAPEL_OK;
 }
 
 /* Where to put the label of a zone: a point inside the part of it that is
- * shown (whose area goes to *area), or none when nothing of it is. */
-static bool label_point(const renderer *r, OGRGeometryH g, double *x, double *y, double *area)
+ * shown (whose area goes to *area), or none when nothing of it is. When the
+ * map shows only some of the zone, that part goes to *cut (the caller's to
+ * free), else *cut is NULL. */
+static bool label_point(const renderer *r, OGRGeometryH g, double *x, double *y, double *area,
+                        OGRGeometryH *cut)
 {
+    *cut = NULL;
     OGRGeometryH view = OGR_G_CreateGeometry(wkbPolygon);
     OGRGeometryH ring = OGR_G_CreateGeometry(wkbLinearRing);
     double inset = 0.02 * (r->xmax - r->xmin);
@@ -1085,6 +1104,10 @@ static bool label_point(const renderer *r, OGRGeometryH g, double *x, double *y,
             found = true;
         }
         OGR_G_DestroyGeometry(p);
+    }
+    if (found && *area < OGR_G_Area(g) * (1 - 1e-9)) {
+        *cut = part;
+        part = NULL;
     }
     OGR_G_DestroyGeometry(part);
     return found;
@@ -1137,8 +1160,9 @@ static stapel_status draw_zone_layer(renderer *r, stapel_zone_kind kind)
                 set_line(r, stapel__zone_line(kind), selected ? 2.0 : 1.0);
                 cairo_stroke(cr);
                 double x, y, area;
-                if (name != NULL && name[0] != '\0' && label_point(r, g, &x, &y, &area))
-                    st = add_label(r, name, x, y, area, kind, selected);
+                OGRGeometryH cut;
+                if (name != NULL && name[0] != '\0' && label_point(r, g, &x, &y, &area, &cut))
+                    st = add_label(r, name, x, y, area, cut, kind, selected);
             }
         }
         OGR_F_Destroy(f);
@@ -1177,10 +1201,23 @@ static void label_font(renderer *r, const label *l)
         font(r, l->selected ? 14 : 12, l->selected, true);
 }
 
+/* Whether the spot (x, y) on the picture lies in the zone's part cut. */
+static bool spot_in(const renderer *r, OGRGeometryH cut, double x, double y)
+{
+    OGRGeometryH p = OGR_G_CreateGeometry(wkbPoint);
+    OGR_G_AddPoint_2D(p, r->xmin + (x - r->map_x) / r->scale, r->ymax - (y - r->map_y) / r->scale);
+    bool in = OGR_G_Intersects(cut, p);
+    OGR_G_DestroyGeometry(p);
+    return in;
+}
+
 /* Place labels greedily, selected zone and provinces first: each takes the
  * nearest of a few dozen spots around its anchor that stays in the frame and
  * is clear of the labels placed before, or, when none is clear, the spot that
- * overlaps them least. */
+ * overlaps them least. A zone the map shows only in part (a neighbour of the
+ * zone of --zone, at the edge of the map) keeps its label centred in that
+ * part; when no such spot is in the frame (the part is a sliver along the
+ * edge), it gets none, rather than a label in the middle of another zone. */
 static void draw_labels(renderer *r)
 {
     cairo_t *cr = r->cr;
@@ -1221,11 +1258,14 @@ static void draw_labels(renderer *r)
             double shift_y = fmax(frame.y0 - best.y0, fmin(0, frame.y1 - best.y1));
             best =
                 (box){best.x0 + shift_x, best.y0 + shift_y, best.x1 + shift_x, best.y1 + shift_y};
+            bool confined = l->cut != NULL && !l->selected;
             double best_overlap = INFINITY;
             for (size_t k = 0; k < n_spots && best_overlap > 0; k++) {
                 double cx = l->x + spots[k].dx * step_x, cy = l->y + spots[k].dy * h;
                 box b = {cx - w / 2 - pad, cy - h / 2 - pad, cx + w / 2 + pad, cy + h / 2 + pad};
                 if (b.x0 < frame.x0 || b.x1 > frame.x1 || b.y0 < frame.y0 || b.y1 > frame.y1)
+                    continue;
+                if (confined && !spot_in(r, l->cut, cx, cy))
                     continue;
                 double overlap = 0;
                 for (size_t p = 0; p < n_placed; p++)
@@ -1235,8 +1275,13 @@ static void draw_labels(renderer *r)
                     best_overlap = overlap;
                 }
             }
+            if (confined && best_overlap == INFINITY) {
+                free(text);
+                continue;
+            }
             if (placed != NULL)
                 placed[n_placed++] = best;
+            r->n_labels_drawn++;
             double tx = (best.x0 + best.x1) / 2 - w / 2;
             double ty = (best.y0 + best.y1) / 2 - (te.y_bearing + te.height / 2);
             cairo_new_path(cr);
@@ -1722,7 +1767,7 @@ stapel_status stapel_render(stapel_ctx *ctx, stapel_render_layout *layout, const
             .legend_w = r.panel_w,
             .legend_h = r.legend_h,
             .n_faces = r.n_faces,
-            .n_labels = r.n_labels,
+            .n_labels = r.n_labels_drawn,
         };
 done:
     if (r.cr != NULL)
@@ -1742,8 +1787,11 @@ done:
     stapel__gdal_pop();
     for (size_t i = 0; i < r.n_themes; i++)
         free(r.themes[i]);
-    for (size_t i = 0; i < r.n_labels; i++)
+    for (size_t i = 0; i < r.n_labels; i++) {
         free(r.labels[i].text);
+        if (r.labels[i].cut != NULL)
+            OGR_G_DestroyGeometry(r.labels[i].cut);
+    }
     free(r.labels);
     free(r.zone_stored);
     free(r.xs);
