@@ -1127,6 +1127,88 @@ static void set_line(renderer *r, const stapel__line *line, double factor)
     set_rgba(cr, line->color, 1.0);
 }
 
+/* The zones of a layer in view, gathered by name: a zone delivered in parts
+ * (or with overlapping parts) is outlined as the union of its parts, so that
+ * no border is drawn between them. */
+typedef struct zone_group {
+    char *name;         /* NULL: a feature without a name, on its own */
+    OGRGeometryH parts; /* a MultiPolygon of the polygons of its features */
+} zone_group;
+
+/* Add the polygons of g to the MultiPolygon multi; false when out of memory. */
+static bool add_parts(OGRGeometryH multi, OGRGeometryH g)
+{
+    OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
+    if (t == wkbPolygon)
+        return OGR_G_AddGeometry(multi, g) == OGRERR_NONE;
+    if (t == wkbMultiPolygon || t == wkbGeometryCollection)
+        for (int i = 0; i < OGR_G_GetGeometryCount(g); i++)
+            if (!add_parts(multi, OGR_G_GetGeometryRef(g, i)))
+                return false;
+    return true;
+}
+
+/* The group of the zone called name (a new one when there is none yet, and
+ * always for a NULL name); NULL when out of memory. */
+static zone_group *zone_group_of(zone_group **groups, size_t *n, size_t *cap, const char *name)
+{
+    if (name != NULL)
+        for (size_t i = 0; i < *n; i++)
+            if ((*groups)[i].name != NULL && strcmp((*groups)[i].name, name) == 0)
+                return &(*groups)[i];
+    if (*n == *cap) {
+        size_t c = *cap == 0 ? 16 : *cap * 2;
+        zone_group *g = realloc(*groups, c * sizeof *g);
+        if (g == NULL)
+            return NULL;
+        *groups = g;
+        *cap = c;
+    }
+    zone_group grp = {name != NULL ? stapel__strdup(name) : NULL,
+                      OGR_G_CreateGeometry(wkbMultiPolygon)};
+    if ((name != NULL && grp.name == NULL) || grp.parts == NULL) {
+        free(grp.name);
+        if (grp.parts != NULL)
+            OGR_G_DestroyGeometry(grp.parts);
+        return NULL;
+    }
+    (*groups)[*n] = grp;
+    return &(*groups)[(*n)++];
+}
+
+/* Outline a zone and put its label in its largest part shown. */
+static stapel_status draw_zone(renderer *r, stapel_zone_kind kind, const zone_group *grp)
+{
+    cairo_t *cr = r->cr;
+    OGRGeometryH outline =
+        OGR_G_GetGeometryCount(grp->parts) > 1 ? OGR_G_UnionCascaded(grp->parts) : NULL;
+    OGRGeometryH g = outline != NULL ? outline : grp->parts;
+    const char *name = grp->name;
+    bool selected =
+        r->zone != NULL && kind == r->zone_kind && name != NULL && strcmp(name, r->zone) == 0;
+    stapel_status st = STAPEL_OK;
+    cairo_new_path(cr);
+    if (!add_path(r, g)) {
+        st = nomem(r);
+    } else {
+        set_line(r, stapel__zone_line(kind), selected ? 2.0 : 1.0);
+        cairo_stroke(cr);
+        bool single = wkbFlatten(OGR_G_GetGeometryType(g)) == wkbPolygon;
+        int n = single ? 1 : OGR_G_GetGeometryCount(g);
+        for (int i = 0; st == STAPEL_OK && name != NULL && name[0] != '\0' && i < n; i++) {
+            OGRGeometryH part = single ? g : OGR_G_GetGeometryRef(g, i);
+            double x, y, area;
+            OGRGeometryH cut;
+            if (wkbFlatten(OGR_G_GetGeometryType(part)) == wkbPolygon &&
+                label_point(r, part, &x, &y, &area, &cut))
+                st = add_label(r, name, x, y, area, cut, kind, selected);
+        }
+    }
+    if (outline != NULL)
+        OGR_G_DestroyGeometry(outline);
+    return st;
+}
+
 static stapel_status draw_zone_layer(renderer *r, stapel_zone_kind kind)
 {
     zone_layer *z = &r->zones[kind];
@@ -1136,10 +1218,8 @@ static stapel_status draw_zone_layer(renderer *r, stapel_zone_kind kind)
     stapel_status st = STAPEL_OK;
     filter_to_view(r, z->layer);
     OGR_L_ResetReading(z->layer);
-    cairo_save(cr);
-    cairo_rectangle(cr, r->map_x, r->map_y, r->map_w, r->map_h);
-    cairo_clip(cr);
-    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+    zone_group *groups = NULL;
+    size_t n_groups = 0, cap_groups = 0;
     OGRFeatureH f;
     int64_t n_read = 0;
     while (st == STAPEL_OK &&
@@ -1148,27 +1228,28 @@ static stapel_status draw_zone_layer(renderer *r, stapel_zone_kind kind)
         const char *name = OGR_F_IsFieldSetAndNotNull(f, z->name_field)
                                ? OGR_F_GetFieldAsString(f, z->name_field)
                                : NULL;
-        bool selected =
-            r->zone != NULL && kind == r->zone_kind && name != NULL && strcmp(name, r->zone) == 0;
         if (g != NULL && r->to_rd != NULL && OGR_G_Transform(g, r->to_rd) != OGRERR_NONE)
             g = NULL;
         if (g != NULL) {
-            cairo_new_path(cr);
-            if (!add_path(r, g)) {
+            zone_group *grp = zone_group_of(&groups, &n_groups, &cap_groups, name);
+            if (grp == NULL || !add_parts(grp->parts, g))
                 st = nomem(r);
-            } else {
-                set_line(r, stapel__zone_line(kind), selected ? 2.0 : 1.0);
-                cairo_stroke(cr);
-                double x, y, area;
-                OGRGeometryH cut;
-                if (name != NULL && name[0] != '\0' && label_point(r, g, &x, &y, &area, &cut))
-                    st = add_label(r, name, x, y, area, cut, kind, selected);
-            }
         }
         OGR_F_Destroy(f);
     }
-    cairo_restore(cr);
     OGR_L_SetSpatialFilter(z->layer, NULL);
+    cairo_save(cr);
+    cairo_rectangle(cr, r->map_x, r->map_y, r->map_w, r->map_h);
+    cairo_clip(cr);
+    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+    for (size_t i = 0; st == STAPEL_OK && i < n_groups; i++)
+        st = draw_zone(r, kind, &groups[i]);
+    cairo_restore(cr);
+    for (size_t i = 0; i < n_groups; i++) {
+        free(groups[i].name);
+        OGR_G_DestroyGeometry(groups[i].parts);
+    }
+    free(groups);
     return st;
 }
 

@@ -754,6 +754,58 @@ static void test_render_no_label_for_a_sliver_at_the_edge(void **state)
     cairo_surface_destroy(img);
 }
 
+/* A province delivered in parts is outlined as one: no border is drawn
+ * between its parts, as none runs there. West is [-100,500]x[-100,500] and
+ * [-100,500]x[500,1100], beside Oost [500,1100]x[-100,1100]; nothing is
+ * claimed west of x=0. Before, the line y=500 between the parts of West was
+ * drawn as a province border. */
+static void test_render_zone_in_parts_outlined_as_one(void **state)
+{
+    fixture *fx = *state;
+    const char *claims[] = {rect(0, 0, 1000, 1000)};
+    const char *prov[] = {rect(-100, -100, 500, 500), rect(-100, 500, 500, 1100),
+                          rect(500, -100, 1100, 1100)};
+    const char *names[] = {"West", "West", "Oost"};
+    char gpkg[600];
+    snprintf(gpkg, sizeof gpkg, "%s/render-outline.gpkg", STAPEL_TEST_SCRATCH);
+    stapel_job *job = NULL;
+    stapel_stack_opts so = STAPEL_STACK_OPTS_INIT;
+    assert_int_equal(stapel_job_new(fx->ctx, &job, &so), STAPEL_OK);
+    stapel_job_add_layer(fx->ctx, job, "nature",
+                         fixture_geojson("r_outline_n.geojson", RD_URN, 1, claims, NULL), NULL);
+    stapel_job_set_zones(fx->ctx, job, STAPEL_ZONE_PROVINCE,
+                         fixture_geojson("r_outline_p.geojson", RD_URN, 3, prov, names), "naam");
+    stapel_stack *s = NULL;
+    stapel_status st = stapel_stack_build(fx->ctx, &s, job);
+    stapel_job_free(job);
+    if (st == STAPEL_OK)
+        st = stapel_stack_write(fx->ctx, s, gpkg, STAPEL_WRITE_OVERWRITE);
+    stapel_stack_free(s);
+    if (st != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(fx->ctx));
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    o.width = 1000;
+    const char *path = out_path(fx, "outline.png");
+    stapel_render_layout l;
+    if (stapel_render(fx->ctx, &l, gpkg, path, &o) != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(fx->ctx));
+    cairo_surface_t *img = load_png(path);
+    double sx = l.map_w / (l.xmax - l.xmin), sy = l.map_h / (l.ymax - l.ymin);
+    int px = (int)floor(l.map_x + (OX - 50 - l.xmin) * sx);
+    int py = (int)floor(l.map_y + (l.ymax - (OY + 500)) * sy);
+    for (int y = py - 4; y <= py + 4; y++)
+        if (dark(pixel(img, px, y)))
+            fail_msg("a border between the parts of West at (%d, %d)", px, y);
+    /* the outer border of West, at x=-100, is drawn */
+    int bx = (int)floor(l.map_x + (OX - 100 - l.xmin) * sx);
+    int by = (int)floor(l.map_y + (l.ymax - (OY + 250)) * sy);
+    bool border = false;
+    for (int x = bx - 4; x <= bx + 4; x++)
+        border = border || dark(pixel(img, x, by));
+    assert_true(border);
+    cairo_surface_destroy(img);
+}
+
 /* A zone label too long for the map is cut with an ellipsis to at most
  * three quarters of the map's width; before, it ran from one side of the map
  * to the other (cut off by the frame). Label text is the only dark thing on
@@ -833,6 +885,7 @@ int main(void)
         cmocka_unit_test(test_render_zone_crops),
         cmocka_unit_test(test_render_zone_in_parts_labelled_once),
         cmocka_unit_test(test_render_no_label_for_a_sliver_at_the_edge),
+        cmocka_unit_test(test_render_zone_in_parts_outlined_as_one),
         cmocka_unit_test(test_render_other_crs_framed_tightly),
         cmocka_unit_test(test_render_other_crs_small_faces),
         cmocka_unit_test(test_render_zone_in_both_layers),
