@@ -453,7 +453,9 @@ typedef struct stapel_render_layout {
     double xmin, ymin, xmax, ymax;      /* the EPSG:28992 extent the frame shows */
     double legend_x, legend_y, legend_w, legend_h; /* the legend box */
     int64_t n_faces;                    /* faces drawn */
-    size_t n_labels;                    /* zone labels placed: one per zone shown */
+    size_t n_labels;                    /* zone labels placed: one per zone shown,
+                                         * none for one shown only as a sliver at
+                                         * the map's edge */
 } stapel_render_layout;
 
 /* Draw the stack map of gpkg, a GeoPackage written by stapel_stack_write(),

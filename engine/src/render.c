@@ -50,6 +50,8 @@ typedef struct label {
     char *text;
     double x, y; /* anchor on the picture */
     double area; /* of the zone's part it sits in, as shown */
+    OGRGeometryH cut; /* that part in EPSG:28992 when the map shows only some of
+                       * it, at its edge (NULL: all of it is shown) */
     stapel_zone_kind kind;
     bool selected;
 } label;
@@ -101,6 +103,7 @@ typedef struct renderer {
     bool more_themes;
     label *labels;
     size_t n_labels, cap_labels;
+    size_t n_labels_drawn;
 } renderer;
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -1028,10 +1031,11 @@ static void draw_veil(renderer *r)
     cairo_restore(cr);
 }
 
-/* Label a zone at (x, y), in a part of it of the given area. A zone
+/* Label a zone at (x, y), in a part of it of the given area (cut: that part,
+ * when the map shows only some of it; add_label takes it over). A zone
  * delivered in parts is labelled once, in its largest part. */
 static stapel_status add_label(renderer *r, const char *text, double x, double y, double area,
-                               stapel_zone_kind kind, bool selected)
+                               OGRGeometryH cut, stapel_zone_kind kind, bool selected)
 {
     for (size_t i = 0; i < r->n_labels; i++) {
         label *l = &r->labels[i];
@@ -1041,29 +1045,44 @@ static stapel_status add_label(renderer *r, const char *text, double x, double y
             l->x = x;
             l->y = y;
             l->area = area;
+            OGRGeometryH old = l->cut;
+            l->cut = cut;
+            cut = old;
         }
+        if (cut != NULL)
+            OGR_G_DestroyGeometry(cut);
         l->selected = l->selected || selected;
         return STAPEL_OK;
     }
     if (r->n_labels == r->cap_labels) {
         size_t cap = r->cap_labels == 0 ? 16 : r->cap_labels * 2;
         label *l = realloc(r->labels, cap * sizeof *l);
-        if (l == NULL)
+        if (l == NULL) {
+            if (cut != NULL)
+                OGR_G_DestroyGeometry(cut);
             return nomem(r);
+        }
         r->labels = l;
         r->cap_labels = cap;
     }
     char *t = stapel__strdup(text);
-    if (t == NULL)
+    if (t == NULL) {
+        if (cut != NULL)
+            OGR_G_DestroyGeometry(cut);
         return nomem(r);
-    r->labels[r->n_labels++] = (label){t, x, y, area, kind, selected};
+    }
+    r->labels[r->n_labels++] = (label){t, x, y, area, cut, kind, selected};
     return STAPEL_OK;
 }
 
 /* Where to put the label of a zone: a point inside the part of it that is
- * shown (whose area goes to *area), or none when nothing of it is. */
-static bool label_point(const renderer *r, OGRGeometryH g, double *x, double *y, double *area)
+ * shown (whose area goes to *area), or none when nothing of it is. When the
+ * map shows only some of the zone, that part goes to *cut (the caller's to
+ * free), else *cut is NULL. */
+static bool label_point(const renderer *r, OGRGeometryH g, double *x, double *y, double *area,
+                        OGRGeometryH *cut)
 {
+    *cut = NULL;
     OGRGeometryH view = OGR_G_CreateGeometry(wkbPolygon);
     OGRGeometryH ring = OGR_G_CreateGeometry(wkbLinearRing);
     double inset = 0.02 * (r->xmax - r->xmin);
@@ -1086,6 +1105,10 @@ static bool label_point(const renderer *r, OGRGeometryH g, double *x, double *y,
         }
         OGR_G_DestroyGeometry(p);
     }
+    if (found && *area < OGR_G_Area(g) * (1 - 1e-9)) {
+        *cut = part;
+        part = NULL;
+    }
     OGR_G_DestroyGeometry(part);
     return found;
 }
@@ -1104,6 +1127,88 @@ static void set_line(renderer *r, const stapel__line *line, double factor)
     set_rgba(cr, line->color, 1.0);
 }
 
+/* The zones of a layer in view, gathered by name: a zone delivered in parts
+ * (or with overlapping parts) is outlined as the union of its parts, so that
+ * no border is drawn between them. */
+typedef struct zone_group {
+    char *name;         /* NULL: a feature without a name, on its own */
+    OGRGeometryH parts; /* a MultiPolygon of the polygons of its features */
+} zone_group;
+
+/* Add the polygons of g to the MultiPolygon multi; false when out of memory. */
+static bool add_parts(OGRGeometryH multi, OGRGeometryH g)
+{
+    OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
+    if (t == wkbPolygon)
+        return OGR_G_AddGeometry(multi, g) == OGRERR_NONE;
+    if (t == wkbMultiPolygon || t == wkbGeometryCollection)
+        for (int i = 0; i < OGR_G_GetGeometryCount(g); i++)
+            if (!add_parts(multi, OGR_G_GetGeometryRef(g, i)))
+                return false;
+    return true;
+}
+
+/* The group of the zone called name (a new one when there is none yet, and
+ * always for a NULL name); NULL when out of memory. */
+static zone_group *zone_group_of(zone_group **groups, size_t *n, size_t *cap, const char *name)
+{
+    if (name != NULL)
+        for (size_t i = 0; i < *n; i++)
+            if ((*groups)[i].name != NULL && strcmp((*groups)[i].name, name) == 0)
+                return &(*groups)[i];
+    if (*n == *cap) {
+        size_t c = *cap == 0 ? 16 : *cap * 2;
+        zone_group *g = realloc(*groups, c * sizeof *g);
+        if (g == NULL)
+            return NULL;
+        *groups = g;
+        *cap = c;
+    }
+    zone_group grp = {name != NULL ? stapel__strdup(name) : NULL,
+                      OGR_G_CreateGeometry(wkbMultiPolygon)};
+    if ((name != NULL && grp.name == NULL) || grp.parts == NULL) {
+        free(grp.name);
+        if (grp.parts != NULL)
+            OGR_G_DestroyGeometry(grp.parts);
+        return NULL;
+    }
+    (*groups)[*n] = grp;
+    return &(*groups)[(*n)++];
+}
+
+/* Outline a zone and put its label in its largest part shown. */
+static stapel_status draw_zone(renderer *r, stapel_zone_kind kind, const zone_group *grp)
+{
+    cairo_t *cr = r->cr;
+    OGRGeometryH outline =
+        OGR_G_GetGeometryCount(grp->parts) > 1 ? OGR_G_UnionCascaded(grp->parts) : NULL;
+    OGRGeometryH g = outline != NULL ? outline : grp->parts;
+    const char *name = grp->name;
+    bool selected =
+        r->zone != NULL && kind == r->zone_kind && name != NULL && strcmp(name, r->zone) == 0;
+    stapel_status st = STAPEL_OK;
+    cairo_new_path(cr);
+    if (!add_path(r, g)) {
+        st = nomem(r);
+    } else {
+        set_line(r, stapel__zone_line(kind), selected ? 2.0 : 1.0);
+        cairo_stroke(cr);
+        bool single = wkbFlatten(OGR_G_GetGeometryType(g)) == wkbPolygon;
+        int n = single ? 1 : OGR_G_GetGeometryCount(g);
+        for (int i = 0; st == STAPEL_OK && name != NULL && name[0] != '\0' && i < n; i++) {
+            OGRGeometryH part = single ? g : OGR_G_GetGeometryRef(g, i);
+            double x, y, area;
+            OGRGeometryH cut;
+            if (wkbFlatten(OGR_G_GetGeometryType(part)) == wkbPolygon &&
+                label_point(r, part, &x, &y, &area, &cut))
+                st = add_label(r, name, x, y, area, cut, kind, selected);
+        }
+    }
+    if (outline != NULL)
+        OGR_G_DestroyGeometry(outline);
+    return st;
+}
+
 static stapel_status draw_zone_layer(renderer *r, stapel_zone_kind kind)
 {
     zone_layer *z = &r->zones[kind];
@@ -1113,10 +1218,8 @@ static stapel_status draw_zone_layer(renderer *r, stapel_zone_kind kind)
     stapel_status st = STAPEL_OK;
     filter_to_view(r, z->layer);
     OGR_L_ResetReading(z->layer);
-    cairo_save(cr);
-    cairo_rectangle(cr, r->map_x, r->map_y, r->map_w, r->map_h);
-    cairo_clip(cr);
-    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+    zone_group *groups = NULL;
+    size_t n_groups = 0, cap_groups = 0;
     OGRFeatureH f;
     int64_t n_read = 0;
     while (st == STAPEL_OK &&
@@ -1125,26 +1228,28 @@ static stapel_status draw_zone_layer(renderer *r, stapel_zone_kind kind)
         const char *name = OGR_F_IsFieldSetAndNotNull(f, z->name_field)
                                ? OGR_F_GetFieldAsString(f, z->name_field)
                                : NULL;
-        bool selected =
-            r->zone != NULL && kind == r->zone_kind && name != NULL && strcmp(name, r->zone) == 0;
         if (g != NULL && r->to_rd != NULL && OGR_G_Transform(g, r->to_rd) != OGRERR_NONE)
             g = NULL;
         if (g != NULL) {
-            cairo_new_path(cr);
-            if (!add_path(r, g)) {
+            zone_group *grp = zone_group_of(&groups, &n_groups, &cap_groups, name);
+            if (grp == NULL || !add_parts(grp->parts, g))
                 st = nomem(r);
-            } else {
-                set_line(r, stapel__zone_line(kind), selected ? 2.0 : 1.0);
-                cairo_stroke(cr);
-                double x, y, area;
-                if (name != NULL && name[0] != '\0' && label_point(r, g, &x, &y, &area))
-                    st = add_label(r, name, x, y, area, kind, selected);
-            }
         }
         OGR_F_Destroy(f);
     }
-    cairo_restore(cr);
     OGR_L_SetSpatialFilter(z->layer, NULL);
+    cairo_save(cr);
+    cairo_rectangle(cr, r->map_x, r->map_y, r->map_w, r->map_h);
+    cairo_clip(cr);
+    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+    for (size_t i = 0; st == STAPEL_OK && i < n_groups; i++)
+        st = draw_zone(r, kind, &groups[i]);
+    cairo_restore(cr);
+    for (size_t i = 0; i < n_groups; i++) {
+        free(groups[i].name);
+        OGR_G_DestroyGeometry(groups[i].parts);
+    }
+    free(groups);
     return st;
 }
 
@@ -1177,10 +1282,23 @@ static void label_font(renderer *r, const label *l)
         font(r, l->selected ? 14 : 12, l->selected, true);
 }
 
+/* Whether the spot (x, y) on the picture lies in the zone's part cut. */
+static bool spot_in(const renderer *r, OGRGeometryH cut, double x, double y)
+{
+    OGRGeometryH p = OGR_G_CreateGeometry(wkbPoint);
+    OGR_G_AddPoint_2D(p, r->xmin + (x - r->map_x) / r->scale, r->ymax - (y - r->map_y) / r->scale);
+    bool in = OGR_G_Intersects(cut, p);
+    OGR_G_DestroyGeometry(p);
+    return in;
+}
+
 /* Place labels greedily, selected zone and provinces first: each takes the
  * nearest of a few dozen spots around its anchor that stays in the frame and
  * is clear of the labels placed before, or, when none is clear, the spot that
- * overlaps them least. */
+ * overlaps them least. A zone the map shows only in part (a neighbour of the
+ * zone of --zone, at the edge of the map) keeps its label centred in that
+ * part; when no such spot is in the frame (the part is a sliver along the
+ * edge), it gets none, rather than a label in the middle of another zone. */
 static void draw_labels(renderer *r)
 {
     cairo_t *cr = r->cr;
@@ -1221,11 +1339,14 @@ static void draw_labels(renderer *r)
             double shift_y = fmax(frame.y0 - best.y0, fmin(0, frame.y1 - best.y1));
             best =
                 (box){best.x0 + shift_x, best.y0 + shift_y, best.x1 + shift_x, best.y1 + shift_y};
+            bool confined = l->cut != NULL && !l->selected;
             double best_overlap = INFINITY;
             for (size_t k = 0; k < n_spots && best_overlap > 0; k++) {
                 double cx = l->x + spots[k].dx * step_x, cy = l->y + spots[k].dy * h;
                 box b = {cx - w / 2 - pad, cy - h / 2 - pad, cx + w / 2 + pad, cy + h / 2 + pad};
                 if (b.x0 < frame.x0 || b.x1 > frame.x1 || b.y0 < frame.y0 || b.y1 > frame.y1)
+                    continue;
+                if (confined && !spot_in(r, l->cut, cx, cy))
                     continue;
                 double overlap = 0;
                 for (size_t p = 0; p < n_placed; p++)
@@ -1235,8 +1356,13 @@ static void draw_labels(renderer *r)
                     best_overlap = overlap;
                 }
             }
+            if (confined && best_overlap == INFINITY) {
+                free(text);
+                continue;
+            }
             if (placed != NULL)
                 placed[n_placed++] = best;
+            r->n_labels_drawn++;
             double tx = (best.x0 + best.x1) / 2 - w / 2;
             double ty = (best.y0 + best.y1) / 2 - (te.y_bearing + te.height / 2);
             cairo_new_path(cr);
@@ -1722,7 +1848,7 @@ stapel_status stapel_render(stapel_ctx *ctx, stapel_render_layout *layout, const
             .legend_w = r.panel_w,
             .legend_h = r.legend_h,
             .n_faces = r.n_faces,
-            .n_labels = r.n_labels,
+            .n_labels = r.n_labels_drawn,
         };
 done:
     if (r.cr != NULL)
@@ -1742,8 +1868,11 @@ done:
     stapel__gdal_pop();
     for (size_t i = 0; i < r.n_themes; i++)
         free(r.themes[i]);
-    for (size_t i = 0; i < r.n_labels; i++)
+    for (size_t i = 0; i < r.n_labels; i++) {
         free(r.labels[i].text);
+        if (r.labels[i].cut != NULL)
+            OGR_G_DestroyGeometry(r.labels[i].cut);
+    }
     free(r.labels);
     free(r.zone_stored);
     free(r.xs);

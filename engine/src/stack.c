@@ -983,9 +983,10 @@ stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_
         }
         if (n_un > 0)
             stapel__log(ctx, STAPEL_LOG_WARN,
-                        "no rule for %zu theme pair%s that meet (verdict 'unrated'): %s; add "
-                        "them to the rules file",
-                        n_un, n_un == 1 ? "" : "s", b.data != NULL ? b.data : "");
+                        "no rule for %zu theme pair%s that meet%s (verdict 'unrated'): %s; add "
+                        "%s to the rules file",
+                        n_un, n_un == 1 ? "" : "s", n_un == 1 ? "s" : "", b.data != NULL ? b.data : "",
+                        n_un == 1 ? "it" : "them");
         stapel__buf_free(&b);
     }
 done:

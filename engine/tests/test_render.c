@@ -697,6 +697,115 @@ static bool dark(rgb p)
     return p.r < 90 && p.g < 90 && p.b < 90;
 }
 
+/* With --zone, a neighbour that the map shows only as a sliver along its
+ * edge gets no label: before, its label was pushed into the frame, onto the
+ * zone asked for (the provinces West and East written inside Mid). Mid is
+ * [0,2000]^2 between West [-3000,0]x[0,2000] and East [2000,5000]x[0,2000];
+ * the map shows Mid with a margin of 3%, so of West and East only strips of
+ * 60 m. Label text is the only dark thing inside Mid away from its outline
+ * and its own label, at its centre. */
+static void test_render_no_label_for_a_sliver_at_the_edge(void **state)
+{
+    fixture *fx = *state;
+    const char *claims[] = {rect(800, 800, 1500, 1500)};
+    const char *prov[] = {rect(0, 0, 2000, 2000), rect(-3000, 0, 0, 2000),
+                          rect(2000, 0, 5000, 2000)};
+    const char *names[] = {"Mid", "West", "East"};
+    char gpkg[600];
+    snprintf(gpkg, sizeof gpkg, "%s/render-sliver.gpkg", STAPEL_TEST_SCRATCH);
+    stapel_job *job = NULL;
+    stapel_stack_opts so = STAPEL_STACK_OPTS_INIT;
+    assert_int_equal(stapel_job_new(fx->ctx, &job, &so), STAPEL_OK);
+    stapel_job_add_layer(fx->ctx, job, "nature",
+                         fixture_geojson("r_sliver_n.geojson", RD_URN, 1, claims, NULL), NULL);
+    stapel_job_set_zones(fx->ctx, job, STAPEL_ZONE_PROVINCE,
+                         fixture_geojson("r_sliver_p.geojson", RD_URN, 3, prov, names), "naam");
+    stapel_stack *s = NULL;
+    stapel_status st = stapel_stack_build(fx->ctx, &s, job);
+    stapel_job_free(job);
+    if (st == STAPEL_OK)
+        st = stapel_stack_write(fx->ctx, s, gpkg, STAPEL_WRITE_OVERWRITE);
+    stapel_stack_free(s);
+    if (st != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(fx->ctx));
+
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    o.width = 800;
+    o.zone = "Mid";
+    const char *path = out_path(fx, "sliver.png");
+    stapel_render_layout l;
+    if (stapel_render(fx->ctx, &l, gpkg, path, &o) != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(fx->ctx));
+    assert_int_equal(l.n_labels, 1);
+    assert_true(l.xmin > OX - 200 && l.xmax < OX + 2200);
+
+    cairo_surface_t *img = load_png(path);
+    double sx = l.map_w / (l.xmax - l.xmin), sy = l.map_h / (l.ymax - l.ymin);
+    int x0 = (int)ceil(l.map_x + (OX - l.xmin) * sx) + 8;
+    int x1 = (int)floor(l.map_x + (OX + 2000 - l.xmin) * sx) - 8;
+    int y0 = (int)ceil(l.map_y + (l.ymax - (OY + 2000)) * sy) + 8;
+    int y1 = (int)floor(l.map_y + (l.ymax - OY) * sy) - 8;
+    int band = (x1 - x0) / 3; /* Mid's own label is at its centre */
+    for (int y = y0; y <= y1; y++)
+        for (int x = x0; x <= x1; x++)
+            if ((x < x0 + band || x > x1 - band) && dark(pixel(img, x, y)))
+                fail_msg("a label inside Mid near its %s border, at (%d, %d)",
+                         x < x0 + band ? "west" : "east", x, y);
+    cairo_surface_destroy(img);
+}
+
+/* A province delivered in parts is outlined as one: no border is drawn
+ * between its parts, as none runs there. West is [-100,500]x[-100,500] and
+ * [-100,500]x[500,1100], beside Oost [500,1100]x[-100,1100]; nothing is
+ * claimed west of x=0. Before, the line y=500 between the parts of West was
+ * drawn as a province border. */
+static void test_render_zone_in_parts_outlined_as_one(void **state)
+{
+    fixture *fx = *state;
+    const char *claims[] = {rect(0, 0, 1000, 1000)};
+    const char *prov[] = {rect(-100, -100, 500, 500), rect(-100, 500, 500, 1100),
+                          rect(500, -100, 1100, 1100)};
+    const char *names[] = {"West", "West", "Oost"};
+    char gpkg[600];
+    snprintf(gpkg, sizeof gpkg, "%s/render-outline.gpkg", STAPEL_TEST_SCRATCH);
+    stapel_job *job = NULL;
+    stapel_stack_opts so = STAPEL_STACK_OPTS_INIT;
+    assert_int_equal(stapel_job_new(fx->ctx, &job, &so), STAPEL_OK);
+    stapel_job_add_layer(fx->ctx, job, "nature",
+                         fixture_geojson("r_outline_n.geojson", RD_URN, 1, claims, NULL), NULL);
+    stapel_job_set_zones(fx->ctx, job, STAPEL_ZONE_PROVINCE,
+                         fixture_geojson("r_outline_p.geojson", RD_URN, 3, prov, names), "naam");
+    stapel_stack *s = NULL;
+    stapel_status st = stapel_stack_build(fx->ctx, &s, job);
+    stapel_job_free(job);
+    if (st == STAPEL_OK)
+        st = stapel_stack_write(fx->ctx, s, gpkg, STAPEL_WRITE_OVERWRITE);
+    stapel_stack_free(s);
+    if (st != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(fx->ctx));
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    o.width = 1000;
+    const char *path = out_path(fx, "outline.png");
+    stapel_render_layout l;
+    if (stapel_render(fx->ctx, &l, gpkg, path, &o) != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(fx->ctx));
+    cairo_surface_t *img = load_png(path);
+    double sx = l.map_w / (l.xmax - l.xmin), sy = l.map_h / (l.ymax - l.ymin);
+    int px = (int)floor(l.map_x + (OX - 50 - l.xmin) * sx);
+    int py = (int)floor(l.map_y + (l.ymax - (OY + 500)) * sy);
+    for (int y = py - 4; y <= py + 4; y++)
+        if (dark(pixel(img, px, y)))
+            fail_msg("a border between the parts of West at (%d, %d)", px, y);
+    /* the outer border of West, at x=-100, is drawn */
+    int bx = (int)floor(l.map_x + (OX - 100 - l.xmin) * sx);
+    int by = (int)floor(l.map_y + (l.ymax - (OY + 250)) * sy);
+    bool border = false;
+    for (int x = bx - 4; x <= bx + 4; x++)
+        border = border || dark(pixel(img, x, by));
+    assert_true(border);
+    cairo_surface_destroy(img);
+}
+
 /* A zone label too long for the map is cut with an ellipsis to at most
  * three quarters of the map's width; before, it ran from one side of the map
  * to the other (cut off by the frame). Label text is the only dark thing on
@@ -775,6 +884,8 @@ int main(void)
         cmocka_unit_test(test_render_size_and_aspect),
         cmocka_unit_test(test_render_zone_crops),
         cmocka_unit_test(test_render_zone_in_parts_labelled_once),
+        cmocka_unit_test(test_render_no_label_for_a_sliver_at_the_edge),
+        cmocka_unit_test(test_render_zone_in_parts_outlined_as_one),
         cmocka_unit_test(test_render_other_crs_framed_tightly),
         cmocka_unit_test(test_render_other_crs_small_faces),
         cmocka_unit_test(test_render_zone_in_both_layers),
