@@ -1149,13 +1149,19 @@ static bool add_parts(OGRGeometryH multi, OGRGeometryH g)
 }
 
 /* The group of the zone called name (a new one when there is none yet, and
- * always for a NULL name); NULL when out of memory. */
-static zone_group *zone_group_of(zone_group **groups, size_t *n, size_t *cap, const char *name)
+ * always for a NULL name); NULL when out of memory. by_name maps names to
+ * groups: a zone layer may hold thousands. */
+static zone_group *zone_group_of(zone_group **groups, size_t *n, size_t *cap,
+                                 stapel__strmap *by_name, const char *name)
 {
-    if (name != NULL)
-        for (size_t i = 0; i < *n; i++)
-            if ((*groups)[i].name != NULL && strcmp((*groups)[i].name, name) == 0)
-                return &(*groups)[i];
+    if (name != NULL) {
+        bool added;
+        uint32_t i = stapel__strmap_get(by_name, name, (uint32_t)*n, &added);
+        if (i == UINT32_MAX)
+            return NULL;
+        if (!added)
+            return &(*groups)[i];
+    }
     if (*n == *cap) {
         size_t c = *cap == 0 ? 16 : *cap * 2;
         zone_group *g = realloc(*groups, c * sizeof *g);
@@ -1220,6 +1226,7 @@ static stapel_status draw_zone_layer(renderer *r, stapel_zone_kind kind)
     OGR_L_ResetReading(z->layer);
     zone_group *groups = NULL;
     size_t n_groups = 0, cap_groups = 0;
+    stapel__strmap by_name = {0};
     OGRFeatureH f;
     int64_t n_read = 0;
     while (st == STAPEL_OK &&
@@ -1231,7 +1238,7 @@ static stapel_status draw_zone_layer(renderer *r, stapel_zone_kind kind)
         if (g != NULL && r->to_rd != NULL && OGR_G_Transform(g, r->to_rd) != OGRERR_NONE)
             g = NULL;
         if (g != NULL) {
-            zone_group *grp = zone_group_of(&groups, &n_groups, &cap_groups, name);
+            zone_group *grp = zone_group_of(&groups, &n_groups, &cap_groups, &by_name, name);
             if (grp == NULL || !add_parts(grp->parts, g))
                 st = nomem(r);
         }
@@ -1250,6 +1257,7 @@ static stapel_status draw_zone_layer(renderer *r, stapel_zone_kind kind)
         OGR_G_DestroyGeometry(groups[i].parts);
     }
     free(groups);
+    stapel__strmap_free(&by_name);
     return st;
 }
 
