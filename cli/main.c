@@ -112,7 +112,10 @@ int cli_fail(const char *cmd, const stapel_ctx *ctx, stapel_status st)
 {
     const char *msg = stapel_ctx_message(ctx);
     cli_error(cmd, "%s", msg[0] != '\0' ? msg : stapel_status_str(st));
-    return st == STAPEL_EINVAL ? EXIT_USAGE : EXIT_FAIL;
+    if (st != STAPEL_EINVAL)
+        return EXIT_FAIL;
+    fprintf(stderr, "Try 'stapel %s --help' for more information.\n", cmd);
+    return EXIT_USAGE;
 }
 
 static void log_to_stderr(void *user, stapel_log_level level, const char *message)

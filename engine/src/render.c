@@ -805,8 +805,12 @@ static stapel_status compute_layout(renderer *r, int width)
                                              : height > MAX_VECTOR_SIDE;
     if (too_large)
         return stapel__fail(r->ctx, STAPEL_EINVAL,
-                            "a picture of %d x %.0f %s is too large; give a smaller width",
-                            r->width, height, r->format == FORMAT_PNG ? "pixels" : "points");
+                            "a picture of %d x %.0f %s is too large (%s at most %.0f %s); "
+                            "give a smaller width",
+                            r->width, height, r->format == FORMAT_PNG ? "pixels" : "points",
+                            r->format == FORMAT_PNG ? "a PNG has" : "the height is",
+                            r->format == FORMAT_PNG ? MAX_PIXELS / 1e6 : MAX_VECTOR_SIDE,
+                            r->format == FORMAT_PNG ? "million pixels" : "points");
     r->height = (int)height;
     return STAPEL_OK;
 }
