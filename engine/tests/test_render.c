@@ -81,6 +81,40 @@ static stapel_status write_fixture_stack(stapel_ctx *ctx, const char *gpkg, cons
     return st;
 }
 
+/* Build the stack of job (freed) and write it to gpkg; the test fails on
+ * any error. */
+static void build_and_write(fixture *fx, stapel_job *job, const char *gpkg)
+{
+    stapel_stack *s = NULL;
+    stapel_status st = stapel_stack_build(fx->ctx, &s, job);
+    stapel_job_free(job);
+    if (st == STAPEL_OK)
+        st = stapel_stack_write(fx->ctx, s, gpkg, STAPEL_WRITE_OVERWRITE);
+    stapel_stack_free(s);
+    if (st != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(fx->ctx));
+}
+
+/* Province West in two parts, [-100,500]x[-100,500] and [-100,500]x[500,1100],
+ * beside Oost [500,1100]x[-100,1100]; nature claims [0,1000]^2. Written to
+ * gpkg (name: a file in the scratch directory). */
+static void write_west_oost(fixture *fx, char *gpkg, size_t size, const char *name)
+{
+    const char *claims[] = {rect(0, 0, 1000, 1000)};
+    const char *prov[] = {rect(-100, -100, 500, 500), rect(-100, 500, 500, 1100),
+                          rect(500, -100, 1100, 1100)};
+    const char *names[] = {"West", "West", "Oost"};
+    snprintf(gpkg, size, "%s/%s", STAPEL_TEST_SCRATCH, name);
+    stapel_job *job = NULL;
+    stapel_stack_opts so = STAPEL_STACK_OPTS_INIT;
+    assert_int_equal(stapel_job_new(fx->ctx, &job, &so), STAPEL_OK);
+    stapel_job_add_layer(fx->ctx, job, "nature",
+                         fixture_geojson("r_wo_n.geojson", RD_URN, 1, claims, NULL), NULL);
+    stapel_job_set_zones(fx->ctx, job, STAPEL_ZONE_PROVINCE,
+                         fixture_geojson("r_wo_p.geojson", RD_URN, 3, prov, names), "naam");
+    build_and_write(fx, job, gpkg);
+}
+
 static int setup(void **state)
 {
     fixture *fx = calloc(1, sizeof *fx);
@@ -324,16 +358,9 @@ static void test_render_other_crs_small_faces(void **state)
                          fixture_geojson("r_small.geojson", RD_URN, SIDE * SIDE,
                                          (const char *const *)squares, NULL),
                          NULL);
-    stapel_stack *s = NULL;
-    stapel_status st = stapel_stack_build(fx->ctx, &s, job);
-    stapel_job_free(job);
-    if (st == STAPEL_OK)
-        st = stapel_stack_write(fx->ctx, s, gpkg, STAPEL_WRITE_OVERWRITE);
-    stapel_stack_free(s);
     for (int i = 0; i < SIDE * SIDE; i++)
-        free(squares[i]);
-    if (st != STAPEL_OK)
-        fail_msg("%s", stapel_ctx_message(fx->ctx));
+        free(squares[i]); /* fixture_geojson has written them */
+    build_and_write(fx, job, gpkg);
     stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
     o.width = 1000;
     stapel_render_layout l;
@@ -358,27 +385,8 @@ static void test_render_zone_in_parts_labelled_once(void **state)
     stapel_render_layout l = render_ok(fx, out_path(fx, "labels.png"), &o);
     assert_int_equal(l.n_labels, 2);
 
-    const char *claims[] = {rect(0, 0, 1000, 1000)};
-    const char *prov[] = {rect(-100, -100, 500, 500), rect(-100, 500, 500, 1100),
-                          rect(500, -100, 1100, 1100)};
-    const char *names[] = {"West", "West", "Oost"};
     char gpkg[600];
-    snprintf(gpkg, sizeof gpkg, "%s/render-parts.gpkg", STAPEL_TEST_SCRATCH);
-    stapel_job *job = NULL;
-    stapel_stack_opts so = STAPEL_STACK_OPTS_INIT;
-    assert_int_equal(stapel_job_new(fx->ctx, &job, &so), STAPEL_OK);
-    stapel_job_add_layer(fx->ctx, job, "nature",
-                         fixture_geojson("r_parts_n.geojson", RD_URN, 1, claims, NULL), NULL);
-    stapel_job_set_zones(fx->ctx, job, STAPEL_ZONE_PROVINCE,
-                         fixture_geojson("r_parts_p.geojson", RD_URN, 3, prov, names), "naam");
-    stapel_stack *s = NULL;
-    stapel_status st = stapel_stack_build(fx->ctx, &s, job);
-    stapel_job_free(job);
-    if (st == STAPEL_OK)
-        st = stapel_stack_write(fx->ctx, s, gpkg, STAPEL_WRITE_OVERWRITE);
-    stapel_stack_free(s);
-    if (st != STAPEL_OK)
-        fail_msg("%s", stapel_ctx_message(fx->ctx));
+    write_west_oost(fx, gpkg, sizeof gpkg, "render-parts.gpkg");
     if (stapel_render(fx->ctx, &l, gpkg, out_path(fx, "parts.png"), &o) != STAPEL_OK)
         fail_msg("%s", stapel_ctx_message(fx->ctx));
     assert_int_equal(l.n_labels, 2);
@@ -720,14 +728,7 @@ static void test_render_no_label_for_a_sliver_at_the_edge(void **state)
                          fixture_geojson("r_sliver_n.geojson", RD_URN, 1, claims, NULL), NULL);
     stapel_job_set_zones(fx->ctx, job, STAPEL_ZONE_PROVINCE,
                          fixture_geojson("r_sliver_p.geojson", RD_URN, 3, prov, names), "naam");
-    stapel_stack *s = NULL;
-    stapel_status st = stapel_stack_build(fx->ctx, &s, job);
-    stapel_job_free(job);
-    if (st == STAPEL_OK)
-        st = stapel_stack_write(fx->ctx, s, gpkg, STAPEL_WRITE_OVERWRITE);
-    stapel_stack_free(s);
-    if (st != STAPEL_OK)
-        fail_msg("%s", stapel_ctx_message(fx->ctx));
+    build_and_write(fx, job, gpkg);
 
     stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
     o.width = 800;
@@ -762,27 +763,8 @@ static void test_render_no_label_for_a_sliver_at_the_edge(void **state)
 static void test_render_zone_in_parts_outlined_as_one(void **state)
 {
     fixture *fx = *state;
-    const char *claims[] = {rect(0, 0, 1000, 1000)};
-    const char *prov[] = {rect(-100, -100, 500, 500), rect(-100, 500, 500, 1100),
-                          rect(500, -100, 1100, 1100)};
-    const char *names[] = {"West", "West", "Oost"};
     char gpkg[600];
-    snprintf(gpkg, sizeof gpkg, "%s/render-outline.gpkg", STAPEL_TEST_SCRATCH);
-    stapel_job *job = NULL;
-    stapel_stack_opts so = STAPEL_STACK_OPTS_INIT;
-    assert_int_equal(stapel_job_new(fx->ctx, &job, &so), STAPEL_OK);
-    stapel_job_add_layer(fx->ctx, job, "nature",
-                         fixture_geojson("r_outline_n.geojson", RD_URN, 1, claims, NULL), NULL);
-    stapel_job_set_zones(fx->ctx, job, STAPEL_ZONE_PROVINCE,
-                         fixture_geojson("r_outline_p.geojson", RD_URN, 3, prov, names), "naam");
-    stapel_stack *s = NULL;
-    stapel_status st = stapel_stack_build(fx->ctx, &s, job);
-    stapel_job_free(job);
-    if (st == STAPEL_OK)
-        st = stapel_stack_write(fx->ctx, s, gpkg, STAPEL_WRITE_OVERWRITE);
-    stapel_stack_free(s);
-    if (st != STAPEL_OK)
-        fail_msg("%s", stapel_ctx_message(fx->ctx));
+    write_west_oost(fx, gpkg, sizeof gpkg, "render-outline.gpkg");
     stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
     o.width = 1000;
     const char *path = out_path(fx, "outline.png");
