@@ -95,24 +95,31 @@ static void build_and_write(fixture *fx, stapel_job *job, const char *gpkg)
         fail_msg("%s", stapel_ctx_message(fx->ctx));
 }
 
-/* Province West in two parts, [-100,500]x[-100,500] and [-100,500]x[500,1100],
- * beside Oost [500,1100]x[-100,1100]; nature claims [0,1000]^2. Written to
- * gpkg (name: a file in the scratch directory). */
-static void write_west_oost(fixture *fx, char *gpkg, size_t size, const char *name)
+/* A stack of one nature claim and three province features (names[i] for
+ * prov[i]), written to gpkg (name: a file in the scratch directory). */
+static void write_claim_provinces(fixture *fx, char *gpkg, size_t size, const char *name,
+                                  const char *claim, const char *const prov[3],
+                                  const char *const names[3])
 {
-    const char *claims[] = {rect(0, 0, 1000, 1000)};
-    const char *prov[] = {rect(-100, -100, 500, 500), rect(-100, 500, 500, 1100),
-                          rect(500, -100, 1100, 1100)};
-    const char *names[] = {"West", "West", "Oost"};
     snprintf(gpkg, size, "%s/%s", STAPEL_TEST_SCRATCH, name);
     stapel_job *job = NULL;
     stapel_stack_opts so = STAPEL_STACK_OPTS_INIT;
     assert_int_equal(stapel_job_new(fx->ctx, &job, &so), STAPEL_OK);
     stapel_job_add_layer(fx->ctx, job, "nature",
-                         fixture_geojson("r_wo_n.geojson", RD_URN, 1, claims, NULL), NULL);
+                         fixture_geojson("r_cp_n.geojson", RD_URN, 1, &claim, NULL), NULL);
     stapel_job_set_zones(fx->ctx, job, STAPEL_ZONE_PROVINCE,
-                         fixture_geojson("r_wo_p.geojson", RD_URN, 3, prov, names), "naam");
+                         fixture_geojson("r_cp_p.geojson", RD_URN, 3, prov, names), "naam");
     build_and_write(fx, job, gpkg);
+}
+
+/* Province West in two parts, [-100,500]x[-100,500] and [-100,500]x[500,1100],
+ * beside Oost [500,1100]x[-100,1100]; nature claims [0,1000]^2. */
+static void write_west_oost(fixture *fx, char *gpkg, size_t size, const char *name)
+{
+    const char *prov[] = {rect(-100, -100, 500, 500), rect(-100, 500, 500, 1100),
+                          rect(500, -100, 1100, 1100)};
+    const char *names[] = {"West", "West", "Oost"};
+    write_claim_provinces(fx, gpkg, size, name, rect(0, 0, 1000, 1000), prov, names);
 }
 
 static int setup(void **state)
@@ -715,20 +722,12 @@ static bool dark(rgb p)
 static void test_render_no_label_for_a_sliver_at_the_edge(void **state)
 {
     fixture *fx = *state;
-    const char *claims[] = {rect(800, 800, 1500, 1500)};
     const char *prov[] = {rect(0, 0, 2000, 2000), rect(-3000, 0, 0, 2000),
                           rect(2000, 0, 5000, 2000)};
     const char *names[] = {"Mid", "West", "East"};
     char gpkg[600];
-    snprintf(gpkg, sizeof gpkg, "%s/render-sliver.gpkg", STAPEL_TEST_SCRATCH);
-    stapel_job *job = NULL;
-    stapel_stack_opts so = STAPEL_STACK_OPTS_INIT;
-    assert_int_equal(stapel_job_new(fx->ctx, &job, &so), STAPEL_OK);
-    stapel_job_add_layer(fx->ctx, job, "nature",
-                         fixture_geojson("r_sliver_n.geojson", RD_URN, 1, claims, NULL), NULL);
-    stapel_job_set_zones(fx->ctx, job, STAPEL_ZONE_PROVINCE,
-                         fixture_geojson("r_sliver_p.geojson", RD_URN, 3, prov, names), "naam");
-    build_and_write(fx, job, gpkg);
+    write_claim_provinces(fx, gpkg, sizeof gpkg, "render-sliver.gpkg",
+                          rect(800, 800, 1500, 1500), prov, names);
 
     stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
     o.width = 800;
