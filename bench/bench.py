@@ -91,7 +91,12 @@ QUIET_WAIT = float(os.environ.get("BENCH_QUIET_WAIT", "30"))  # s to wait for a 
 
 
 def log(msg):
-    print("bench: " + msg, file=sys.stderr, flush=True)
+    # A closed stderr (bench/run | head) must not stop the bench before it has
+    # stopped its PostgreSQL cluster: the message is dropped instead.
+    try:
+        print("bench: " + msg, file=sys.stderr, flush=True)
+    except (BrokenPipeError, ValueError):
+        pass
 
 
 def rel(path):
@@ -980,6 +985,7 @@ def main():
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
     try:
         for scale in SCALES:
             log("=== scale %s ===" % scale_name(scale))
@@ -1001,7 +1007,10 @@ def main():
     os.makedirs(os.path.dirname(DOC), exist_ok=True)
     with open(DOC, "w", encoding="utf-8") as fh:
         fh.write(text)
-    print(text)
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        pass
     log("wrote %s" % rel(DOC))
     return 0
 
