@@ -339,12 +339,59 @@ static void gdal_repeats_flush(stapel_ctx *ctx)
     ctx->gdal_repeats = 0;
 }
 
+void stapel__gdal_seen_pass(stapel__gdal_seen *s)
+{
+    for (size_t i = 0; s != NULL && i < s->n; i++) {
+        if (s->v[i].now > s->v[i].before)
+            s->v[i].before = s->v[i].now;
+        s->v[i].now = 0;
+    }
+}
+
+void stapel__gdal_seen_free(stapel__gdal_seen *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i].msg);
+    free(s->v);
+    memset(s, 0, sizeof *s);
+}
+
+#define GDAL_SEEN_MAX 64 /* distinct warnings remembered per source */
+
+/* Whether an earlier pass over the source gave this warning as often as
+ * this one has now: then it was said already. Out of memory, it is said. */
+static bool gdal_seen_before(stapel__gdal_seen *s, const char *message)
+{
+    size_t i = 0;
+    while (i < s->n && strcmp(s->v[i].msg, message) != 0)
+        i++;
+    if (i == s->n) {
+        if (s->n == GDAL_SEEN_MAX)
+            return false; /* warnings that differ feature by feature: say them */
+        if (s->n == s->cap) {
+            size_t cap = s->cap != 0 ? 2 * s->cap : 8;
+            void *v = realloc(s->v, cap * sizeof *s->v);
+            if (v == NULL)
+                return false;
+            s->v = v;
+            s->cap = cap;
+        }
+        if ((s->v[i].msg = stapel__strdup(message)) == NULL)
+            return false;
+        s->v[i].before = s->v[i].now = 0;
+        s->n++;
+    }
+    return ++s->v[i].now <= s->v[i].before;
+}
+
 static void gdal_handler(CPLErr level, CPLErrorNum num, const char *message)
 {
     (void)num;
     message = one_line(message);
     stapel_ctx *ctx = CPLGetErrorHandlerUserData();
     if (ctx == NULL || level != CE_Warning)
+        return;
+    if (ctx->gdal_seen != NULL && gdal_seen_before(ctx->gdal_seen, message))
         return;
     char line[STAPEL_MSG_MAX];
     if (ctx->reading_src != NULL && ctx->reading_layer != NULL)

@@ -71,6 +71,7 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, OGRL
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     ctx->reading_layer = li->name; /* for GDAL's warnings */
     li->n_features = OGR_L_GetFeatureCount(l, 1);
+    stapel__gdal_seen_pass(ctx->gdal_seen); /* counting may have read it all */
     if (crs_describe(li, stapel__layer_srs(l)) != STAPEL_OK)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
 
@@ -99,6 +100,7 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, OGRL
             li->xmax = env.MaxX;
             li->ymax = env.MaxY;
         }
+        stapel__gdal_seen_pass(ctx->gdal_seen); /* and so may the extent */
     }
 
     OGR_L_ResetReading(l);
@@ -161,12 +163,15 @@ stapel_status stapel_info_read(stapel_ctx *ctx, stapel_source_info **out, const 
     stapel__gdal_push(ctx);
     ctx->reading_src = source; /* GDAL's warnings name the source */
     ctx->reading_layer = NULL;
+    stapel__gdal_seen seen = {0}; /* and come once, however often GDAL reads it */
+    ctx->gdal_seen = &seen;
     stapel_status st = stapel__source_split(ctx, source, &dsname, &lname);
     if (st != STAPEL_OK)
         goto done;
     st = stapel__dataset_open(ctx, &ds, dsname);
     if (st != STAPEL_OK)
         goto done;
+    stapel__gdal_seen_pass(&seen);
     info = calloc(1, sizeof *info);
     if (info == NULL) {
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
@@ -209,6 +214,8 @@ done:
     if (ds != NULL)
         GDALClose(ds);
     ctx->reading_src = ctx->reading_layer = NULL;
+    ctx->gdal_seen = NULL;
+    stapel__gdal_seen_free(&seen);
     stapel__gdal_pop();
     free(dsname);
     free(lname);

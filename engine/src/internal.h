@@ -43,7 +43,27 @@ struct stapel_ctx {
      * a driver may give the same one for every feature. */
     char gdal_last[STAPEL_MSG_MAX];
     size_t gdal_repeats;
+    /* The warnings GDAL gave about the source being read, when set: some
+     * drivers parse a source more than once (a GeoJSON when it is opened
+     * and again when it is read) and give the same warnings each time. */
+    struct stapel__gdal_seen *gdal_seen;
 };
+
+/* GDAL's warnings about one source, pass by pass (opening it, reading it):
+ * a warning is said only when a pass gives it more often than an earlier
+ * pass did, so a driver that parses a source again does not repeat itself. */
+typedef struct stapel__gdal_seen {
+    struct {
+        char *msg;
+        size_t before; /* the most times an earlier pass gave it */
+        size_t now;    /* the times this pass gave it */
+    } *v;
+    size_t n, cap;
+} stapel__gdal_seen;
+
+/* End a pass over the source: what it gave counts as said. */
+void stapel__gdal_seen_pass(stapel__gdal_seen *s);
+void stapel__gdal_seen_free(stapel__gdal_seen *s);
 
 /* v into b (emptied first), with the password of a PostgreSQL connection
  * string in it ("password=x" or "password='x y'") written as ***: outputs

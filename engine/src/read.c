@@ -319,6 +319,7 @@ typedef struct opened {
     int name_idx;  /* zones: the name field's index */
     char *srs_wkt; /* the layer's CRS, or NULL: none (then --s_srs is given) */
     int64_t total; /* features, or -1: unknown */
+    stapel__gdal_seen seen; /* GDAL's warnings about it: kept when it is closed */
 } opened;
 
 /* Whether a filter holds a ';' outside its quoted strings and names. */
@@ -367,7 +368,9 @@ static void layer_close(opened *o)
         GDALClose(o->ds);
     free(o->srs_wkt);
     free(o->layer);
+    stapel__gdal_seen seen = o->seen;
     memset(o, 0, sizeof *o);
+    o->seen = seen;
 }
 
 static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const char *s_srs,
@@ -375,12 +378,15 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
 {
     char *dsname = NULL, *lname = NULL;
     const char *src = spec->source;
+    stapel__gdal_seen seen = o->seen; /* from an earlier opening of it */
     memset(o, 0, sizeof *o);
+    o->seen = seen;
     o->name_idx = -1;
     /* GDAL's warnings while the source is opened and checked name it. */
     const char *was_src = ctx->reading_src, *was_layer = ctx->reading_layer;
     ctx->reading_src = src;
     ctx->reading_layer = NULL;
+    ctx->gdal_seen = &o->seen;
 
     stapel_status st = stapel__source_split(ctx, src, &dsname, &lname);
     if (st != STAPEL_OK)
@@ -526,6 +532,8 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
 done:
     ctx->reading_src = was_src;
     ctx->reading_layer = was_layer;
+    ctx->gdal_seen = NULL;
+    stapel__gdal_seen_pass(&o->seen);
     if (st != STAPEL_OK)
         layer_close(o);
     free(dsname);
@@ -583,6 +591,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     size_t first = in->n_items; /* this layer's first item */
     ctx->reading_src = src;
     ctx->reading_layer = layer;
+    ctx->gdal_seen = &o->seen;
     int64_t n_read = 0, n_repaired = 0, n_empty = 0, n_lost = 0, first_lost = -1;
     int64_t n_dropped = 0, first_dropped = -1; /* points or lines left out */
     int64_t n_degenerate = 0, first_degenerate = -1; /* rings without area only */
@@ -837,7 +846,9 @@ done:
     if (srs != NULL)
         OSRDestroySpatialReference(srs);
     ctx->reading_src = ctx->reading_layer = NULL;
+    ctx->gdal_seen = NULL;
     layer_close(o);
+    stapel__gdal_seen_free(&o->seen);
     return st;
 }
 
@@ -1284,8 +1295,10 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
     if (st == STAPEL_OK && in->n_claims == 0)
         st = check_distortion(ctx, in, job);
 read_done:
-    for (size_t i = 0; cr.ops != NULL && i < n_src; i++)
+    for (size_t i = 0; cr.ops != NULL && i < n_src; i++) {
         layer_close(&cr.ops[i]);
+        stapel__gdal_seen_free(&cr.ops[i].seen);
+    }
     free(cr.ops);
     free(cr.specs);
     free(cr.parts);
