@@ -106,13 +106,29 @@ static bool inputs_add(input_list *l, const char *what, const char *path, size_t
     return true;
 }
 
+/* dir (dir_len bytes of it), '/' and path, added as inputs_add does. */
+static bool inputs_add_joined(input_list *l, const char *what, const char *dir, size_t dir_len,
+                              const char *path)
+{
+    char *joined = malloc(dir_len + strlen(path) + 2);
+    if (joined == NULL)
+        return false;
+    memcpy(joined, dir, dir_len);
+    joined[dir_len] = '/';
+    memcpy(joined + dir_len + 1, path, strlen(path) + 1);
+    bool ok = inputs_add(l, what, joined, strlen(joined));
+    free(joined);
+    return ok;
+}
+
 /* The parts, then the sources that each part's run_info records (claim
  * layers, zone layers, a rules file). Those paths are as the user gave them
- * to stack, in the directory stack ran in, which the run_info does not
- * record: a relative one is taken both from the current directory and from
- * the part's directory, and one that does not exist there is passed over by
- * cli_check_output (it cannot be destroyed). A part whose run_info cannot be
- * read adds nothing: the merge refuses it later. False when out of memory. */
+ * to stack, in the directory stack ran in (the run_info's directory row,
+ * which parts of older stapels lack): a relative one is taken from that
+ * directory, from the current one and from the part's, and one that does
+ * not exist there is passed over by cli_check_output (it cannot be
+ * destroyed). A part whose run_info cannot be read adds nothing: the merge
+ * refuses it later. False when out of memory. */
 static bool merge_inputs(stapel_ctx *ctx, char **parts, size_t n_parts, input_list *l)
 {
     for (size_t i = 0; i < n_parts; i++)
@@ -123,6 +139,10 @@ static bool merge_inputs(stapel_ctx *ctx, char **parts, size_t n_parts, input_li
         stapel_run_info *ri = NULL;
         if (stapel_run_info_read(ctx, &ri, parts[i]) != STAPEL_OK)
             continue;
+        const char *run_dir = NULL;
+        for (size_t r = 0; r < ri->n_rows; r++)
+            if (strcmp(ri->rows[r].key, "directory") == 0)
+                run_dir = ri->rows[r].value;
         for (size_t r = 0; r < ri->n_rows && ok; r++) {
             const char *key = ri->rows[r].key, *value = ri->rows[r].value;
             const char *path = value, *option;
@@ -148,21 +168,15 @@ static bool merge_inputs(stapel_ctx *ctx, char **parts, size_t n_parts, input_li
                          parts[i]);
                 ok = inputs_add(l, what, path, strlen(path));
             }
-            /* Shards are often written where stack ran: a relative source
-             * is looked for next to the part as well. */
+            /* A relative source is looked for where stack ran and, as
+             * shards are often written there, next to the part. */
             const char *slash = strrchr(parts[i], '/');
-            if (ok && path[0] != '/' && slash != NULL && strncmp(path, "PG:", 3) != 0 &&
-                strncmp(path, "/vsi", 4) != 0) {
-                size_t dir_len = (size_t)(slash - parts[i]) + 1;
-                char *joined = malloc(dir_len + strlen(path) + 1);
-                ok = joined != NULL;
-                if (ok) {
-                    memcpy(joined, parts[i], dir_len);
-                    memcpy(joined + dir_len, path, strlen(path) + 1);
-                    ok = inputs_add(l, what, joined, strlen(joined));
-                }
-                free(joined);
-            }
+            bool relative = path[0] != '/' && strncmp(path, "PG:", 3) != 0 &&
+                            strncmp(path, "/vsi", 4) != 0;
+            if (ok && relative && run_dir != NULL)
+                ok = inputs_add_joined(l, what, run_dir, strlen(run_dir), path);
+            if (ok && relative && slash != NULL)
+                ok = inputs_add_joined(l, what, parts[i], (size_t)(slash - parts[i]), path);
             free(what);
         }
         stapel_run_info_free(ri);

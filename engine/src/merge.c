@@ -264,10 +264,12 @@ static stapel_status read_part(stapel_ctx *ctx, part *p)
     return STAPEL_OK;
 }
 
-/* Rows that may differ between the shards of one run. */
+/* Rows that may differ between the shards of one run (shards may run on
+ * machines of their own, each in a directory of its own). */
 static bool per_part(const char *key)
 {
-    return strcmp(key, "shard") == 0 || strcmp(key, "merged") == 0;
+    return strcmp(key, "shard") == 0 || strcmp(key, "merged") == 0 ||
+           strcmp(key, "directory") == 0;
 }
 
 /* The index of the n-th run_info row named key in p (n from 0), or SIZE_MAX. */
@@ -845,6 +847,10 @@ static stapel_status merge_faces(stapel_ctx *ctx, stapel_stack **out, const char
             !stapel__kv_push(&s->run, &s->n_run, r->key, r->value))
             st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
+    size_t dir = nth_row(&parts[0], "directory", 0); /* where the run's sources are */
+    if (st == STAPEL_OK && dir != SIZE_MAX &&
+        (s->directory = stapel__strdup(parts[0].rows[dir].value)) == NULL)
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     if (st == STAPEL_OK)
         st = run_layers(&m, &parts[0]);
     if (st != STAPEL_OK)

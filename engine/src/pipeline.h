@@ -244,6 +244,8 @@ struct stapel_stack {
     int threads;                  /* as asked for; 0: one per core */
     bool merged;                  /* joined from shards: seams not aligned */
     size_t n_parts;               /* merged: the number of shards joined */
+    char *directory; /* the run's working directory (relative sources are relative to it), or
+                        NULL: unknown. A merge takes its first part's. */
     /* What identifies the run, as run_info rows after stapel_version and
      * shard: the same in every shard of one run, and what a merge compares.
      * Made by the build; a merge copies them from its first part. */

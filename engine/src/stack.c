@@ -16,6 +16,7 @@
 #include "source.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -289,6 +290,7 @@ void stapel_stack_free(stapel_stack *s)
     free(s->layer_themes);
     free(s->layer_sources);
     stapel__kv_free(s->run, s->n_run);
+    free(s->directory);
     free(s->zone_fields[0]);
     free(s->zone_fields[1]);
     stapel__input_clear(s->geos, &s->in);
@@ -1057,6 +1059,20 @@ static char *crs_name(stapel_ctx *ctx, const char *wkt)
     return out != NULL ? out : stapel__strdup(wkt);
 }
 
+/* The process's working directory, in malloc'd memory, or NULL. */
+static char *working_directory(void)
+{
+    for (size_t size = 256; size <= ((size_t)1 << 20); size *= 2) {
+        char *dir = malloc(size);
+        if (dir == NULL || getcwd(dir, size) != NULL)
+            return dir;
+        free(dir);
+        if (errno != ERANGE)
+            return NULL;
+    }
+    return NULL;
+}
+
 /* The run_info rows that identify the run (docs/FORMAT.md): everything a
  * shard's faces depend on, so that a merge can tell shards of one run from
  * shards of another. The order is fixed; a merge reports the first row that
@@ -1222,6 +1238,7 @@ static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stap
     st = describe_run(ctx, s, job, &tl);
     if (st != STAPEL_OK)
         goto done;
+    s->directory = working_directory(); /* NULL if it has gone: then run_info has no row */
     tout = calloc(tl.n_tiles > 0 ? tl.n_tiles : 1, sizeof *tout);
     if (tout == NULL) {
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");

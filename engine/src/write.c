@@ -908,7 +908,8 @@ static stapel_status write_run_info(writer *w, GDALDatasetH ds, const stapel_sta
     snprintf(parts, sizeof parts, "%zu", s->n_parts);
     const char *head[][2] = {{"stapel_version", STAPEL_VERSION},
                              {"shard", s->shard_count > 0 ? shard : NULL},
-                             {"merged", s->merged ? parts : NULL}};
+                             {"merged", s->merged ? parts : NULL},
+                             {"directory", s->directory}};
     size_t n_head = sizeof head / sizeof head[0];
     stapel__buf shown = {0};
     for (size_t i = 0; i < n_head + s->n_run && st == STAPEL_OK; i++) {
