@@ -79,4 +79,12 @@ for f in pg-pw1 pg-pw2 pg-pw; do
   fi
 done
 echo "PASS: run_info writes a database password as ***, and such shards merge"
-echo "3 passed, 0 failed"
+
+# info prints the source it describes: with the password as *** too.
+"$stapel" info "PG:$conn password=Geheim123 dbname=stapel|layername=nature" > "$scratch/pg-pw-info.txt"
+"$stapel" info --json "PG:$conn password=Geheim123 dbname=stapel|layername=nature" >> "$scratch/pg-pw-info.txt"
+if grep -q 'Geheim' "$scratch/pg-pw-info.txt" || [ "$(grep -cF 'password=*** dbname=stapel|layername=nature' "$scratch/pg-pw-info.txt")" != 2 ]; then
+  echo "FAIL: info shows the database password:"; cat "$scratch/pg-pw-info.txt"; exit 1
+fi
+echo "PASS: info shows a database password as ***"
+echo "4 passed, 0 failed"

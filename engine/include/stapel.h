@@ -127,7 +127,7 @@ typedef struct stapel_layer_info {
 
 /* What one source holds. */
 typedef struct stapel_source_info {
-    char *source;
+    char *source; /* as given, with a database password written as *** */
     char *driver; /* GDAL's short driver name: "GPKG", "ESRI Shapefile", ... */
     size_t n_layers;
     stapel_layer_info *layers;

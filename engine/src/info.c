@@ -172,7 +172,12 @@ stapel_status stapel_info_read(stapel_ctx *ctx, stapel_source_info **out, const 
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
         goto done;
     }
-    info->source = stapel__strdup(source);
+    /* as messages and run_info show it: a database password as *** */
+    stapel__buf shown = {0};
+    if (stapel__without_password(&shown, source))
+        info->source = shown.data;
+    else
+        stapel__buf_free(&shown);
     GDALDriverH drv = GDALGetDatasetDriver(ds);
     info->driver = stapel__strdup(drv != NULL ? GDALGetDriverShortName(drv) : "unknown");
     if (info->source == NULL || info->driver == NULL) {
