@@ -55,6 +55,14 @@ static void print_text(const stapel_source_info *info)
             printf("    crs:        EPSG:%d (%s)\n", l->epsg, l->crs_name);
         else
             printf("    crs:        %s (no EPSG code)\n", l->crs_name);
+        if (l->n_srids > 1) {
+            printf("    srids:      ");
+            for (int k = 0; k < l->n_srids && k < 3; k++)
+                printf("%s%d", k > 0 ? ", " : "", l->srids[k]);
+            printf("%s: the rows have several, but the geometry column declares none and GDAL "
+                   "reads them all in the crs above; stack refuses the layer\n",
+                   l->n_srids > 2 ? ", …" : "");
+        }
         if (table)
             ;
         else if (l->has_extent)
@@ -100,6 +108,12 @@ static json_object *to_json(const stapel_source_info *info)
             json_object_object_add(crs, "name", json_object_new_string(l->crs_name));
             json_object_object_add(crs, "epsg", l->epsg > 0 ? json_object_new_int(l->epsg) : NULL);
             json_object_object_add(o, "crs", crs);
+        }
+        if (l->n_srids > 1) {
+            json_object *s = json_object_new_array();
+            for (int k = 0; k < l->n_srids && k < 3; k++)
+                json_object_array_add(s, json_object_new_int(l->srids[k]));
+            json_object_object_add(o, "row_srids", s);
         }
         if (l->has_extent) {
             json_object *e = json_object_new_array();

@@ -115,6 +115,12 @@ typedef struct stapel_layer_info {
     int64_t n_features;
     int epsg;        /* EPSG code of the CRS, 0 when there is none or no code */
     char *crs_name;  /* name of the CRS; NULL when the layer has no CRS */
+    /* PostGIS: the SRIDs of the rows (the first 3, in increasing order) when
+     * the geometry column declares none and its rows have several, which GDAL
+     * reads all in the CRS above (stack refuses such a layer); n_srids is 0
+     * otherwise. */
+    int n_srids;
+    int srids[3];
     bool has_extent; /* false for a layer without geometries */
     double xmin, ymin, xmax, ymax; /* in the layer's own CRS and axis order */
     size_t n_fields;

@@ -62,8 +62,8 @@ static stapel_status crs_describe(stapel_layer_info *li, OGRSpatialReferenceH sr
     return STAPEL_OK;
 }
 
-static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, OGRLayerH l,
-                                    const char *source)
+static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDALDatasetH ds,
+                                    OGRLayerH l, const char *source)
 {
     li->name = stapel__strdup(OGR_L_GetName(l));
     li->geometry_type = stapel__strdup(OGRGeometryTypeToName(OGR_L_GetGeomType(l)));
@@ -73,6 +73,12 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, OGRL
     li->n_features = OGR_L_GetFeatureCount(l, 1);
     if (crs_describe(li, stapel__layer_srs(l)) != STAPEL_OK)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    int srids[3];
+    int n = stapel__pg_srids(ds, l, NULL, srids, 3);
+    if (n > 1) {
+        li->n_srids = n;
+        memcpy(li->srids, srids, (size_t)n * sizeof *srids);
+    }
 
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
     int nf = OGR_FD_GetFieldCount(defn);
@@ -195,7 +201,7 @@ stapel_status stapel_info_read(stapel_ctx *ctx, stapel_source_info **out, const 
             goto done;
         }
         info->n_layers = 1;
-        st = layer_describe(ctx, &info->layers[0], l, source);
+        st = layer_describe(ctx, &info->layers[0], ds, l, source);
     } else {
         int n = GDALDatasetGetLayerCount(ds);
         if (n > 0) {
@@ -207,7 +213,7 @@ stapel_status stapel_info_read(stapel_ctx *ctx, stapel_source_info **out, const 
         }
         for (int i = 0; i < n && st == STAPEL_OK; i++) {
             info->n_layers++;
-            st = layer_describe(ctx, &info->layers[i], GDALDatasetGetLayer(ds, i), source);
+            st = layer_describe(ctx, &info->layers[i], ds, GDALDatasetGetLayer(ds, i), source);
         }
     }
 done:

@@ -518,6 +518,37 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
         if (o->srs_wkt == NULL)
             st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
+    if (st == STAPEL_OK) {
+        /* A PostGIS column that declares no SRID: GDAL reads every row in
+         * the CRS of the table's first row (the filter aside), which would
+         * put the others in the wrong place without a word. */
+        int srid[3];
+        int n = stapel__pg_srids(o->ds, l, spec->where, srid, 3);
+        const char *auth = srs != NULL ? OSRGetAuthorityName(srs, NULL) : NULL;
+        const char *code = srs != NULL ? OSRGetAuthorityCode(srs, NULL) : NULL;
+        int as = auth != NULL && code != NULL && EQUAL(auth, "EPSG") ? atoi(code) : 0;
+        const char *geom = OGR_L_GetGeometryColumn(l);
+        if (n > 1) {
+            char hint[256] = "";
+            if (as != 0 && spec->rec != NULL && !spec->theme_shared && spec->where == NULL)
+                snprintf(hint, sizeof hint, ", or keep those in EPSG:%d with --where "
+                         "'%s=ST_SRID(%s) = %d'", as, spec->rec->theme, geom, as);
+            st = stapel__fail(ctx, STAPEL_ECRS,
+                              "%s: layer %s: its geometry column %s declares no SRID and its rows "
+                              "have several (%d, %d%s), which GDAL would all read in one CRS; "
+                              "give them one SRID in the database (ST_Transform, in the table or a "
+                              "view)%s",
+                              src, layer, geom, srid[0], srid[1], n > 2 ? ", …" : "", hint);
+        } else if (n == 1 && as != 0 && srid[0] != as) {
+            st = stapel__fail(ctx, STAPEL_ECRS,
+                              "%s: layer %s: its geometry column %s declares no SRID, and the rows%s "
+                              "have SRID %d, while GDAL reads them in EPSG:%d (the SRID of "
+                              "the table's first row); give them one SRID in the database "
+                              "(ST_Transform, in the table or a view)",
+                              src, layer, geom, spec->where != NULL ? " the filter keeps" : "",
+                              srid[0], as);
+        }
+    }
     if (st == STAPEL_OK && !keep) { /* opened again to be read */
         GDALClose(o->ds);
         o->ds = NULL;

@@ -26,6 +26,15 @@ stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH d
  * "Undefined geographic SRS" and "Undefined Cartesian SRS" placeholders. */
 OGRSpatialReferenceH stapel__layer_srs(OGRLayerH l);
 
+/* A PostGIS layer whose geometry column declares no SRID (a plain
+ * "geometry" column, or a view that computes one) may hold rows of several
+ * SRIDs, and GDAL reads them all in the CRS of the first row. This finds the
+ * distinct SRIDs of the rows that where (SQL, or NULL) keeps: at most max of
+ * them, in increasing order, into srid. Returns how many it found (0 or 1:
+ * nothing to fear), or -1 when it could not tell (not PostGIS, or a query
+ * failed). Quiet: GDAL's errors are not passed on. */
+int stapel__pg_srids(GDALDatasetH ds, OGRLayerH l, const char *where, int *srid, int max);
+
 /* The next feature of l, or NULL. NULL also comes when the driver gives up
  * before the end of the layer (a damaged file: "database disk image is
  * malformed"), which OGR tells only by an error beside it: then *st is set to
