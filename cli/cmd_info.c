@@ -46,6 +46,14 @@ static void print_text(const stapel_source_info *info)
          * geometry counts to speak of. */
         bool table = strcmp(l->geometry_type, "None") == 0;
         printf("    geometry:   %s\n", table ? "none (a table)" : l->geometry_type);
+        if (l->n_geometry_columns > 1) {
+            printf("    geometry columns: ");
+            for (size_t k = 0; k < l->n_geometry_columns; k++) {
+                printf("%s", k > 0 ? ", " : "");
+                cli_put_text(stdout, l->geometry_columns[k], SIZE_MAX);
+            }
+            printf(" (this describes the first; stack needs one picked)\n");
+        }
         printf("    features:   %lld\n", (long long)l->n_features);
         if (table)
             ;
@@ -100,6 +108,12 @@ static json_object *to_json(const stapel_source_info *info)
         json_object *o = json_object_new_object();
         json_object_object_add(o, "name", json_object_new_string(l->name));
         json_object_object_add(o, "geometry_type", json_object_new_string(l->geometry_type));
+        if (l->n_geometry_columns > 1) {
+            json_object *gc = json_object_new_array();
+            for (size_t k = 0; k < l->n_geometry_columns; k++)
+                json_object_array_add(gc, json_object_new_string(l->geometry_columns[k]));
+            json_object_object_add(o, "geometry_columns", gc);
+        }
         json_object_object_add(o, "features", json_object_new_int64(l->n_features));
         if (l->crs_name == NULL) {
             json_object_object_add(o, "crs", NULL);

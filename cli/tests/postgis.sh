@@ -37,6 +37,7 @@ grep -q "1 invalid" "$scratch/pg-info.txt" || { echo "FAIL: invalid count on PG"
 "$stapel" stack -q --overwrite -o "$scratch/files.gpkg" \
   --layer "nature=$demo/nature.shp" --layer "agri=$demo/claims.gpkg|layername=agri" \
   --provinces "$demo/provinces.gpkg"
+"$stapel" stack -q --overwrite -o "$scratch/pg-nature.gpkg" --layer "nature=$demo/nature.shp"
 q="SELECT COUNT(*), ROUND(SUM(area_m2), 3), ROUND(SUM(area_m2 * n_claims), 3) FROM stack"
 a=$(ogrinfo -q -ro "$scratch/pg.gpkg" -sql "$q" | grep '=' | tr -s ' ')
 b=$(ogrinfo -q -ro "$scratch/files.gpkg" -sql "$q" | grep '=' | tr -s ' ')
@@ -114,4 +115,26 @@ if ! grep -q "srids:      4326, 28992: the rows have several" "$scratch/pg-mixed
   echo "FAIL: info on mixed SRIDs"; cat "$scratch/pg-mixed-info.txt"; exit 1
 fi
 echo "PASS: a PostGIS column of mixed SRIDs is refused, and info shows them"
-echo "5 passed, 0 failed"
+
+# A table with two geometry columns: stack read the first without a word.
+# Now it asks for one, in GDAL's "table(column)" form, which it then reads.
+psql -c "CREATE TABLE twogeom (id serial PRIMARY KEY, g1 geometry(MultiPolygon, 28992),
+    g2 geometry(MultiPolygon, 28992));
+  INSERT INTO twogeom (g1, g2) SELECT ST_Multi(ST_Buffer(ST_PointOnSurface(geom), 100)), geom
+    FROM nature" >/dev/null
+rm -f "$scratch/pg-two.gpkg"
+rc=0; "$stapel" stack -q -o "$scratch/pg-two.gpkg" --layer "nature=PG:$conn dbname=stapel|layername=twogeom" \
+  2> "$scratch/pg-two.err" || rc=$?
+if [ "$rc" != 1 ] || [ -e "$scratch/pg-two.gpkg" ] \
+   || ! grep -qF "layer twogeom has 2 geometry columns (g1, g2); pick one with 'PG:$conn dbname=stapel|layername=twogeom(g1)'" "$scratch/pg-two.err"; then
+  echo "FAIL: two geometry columns gave exit $rc"; cat "$scratch/pg-two.err"; exit 1
+fi
+"$stapel" stack -q --overwrite -o "$scratch/pg-two.gpkg" --layer "nature=PG:$conn dbname=stapel|layername=twogeom(g2)"
+a=$(ogrinfo -q -ro "$scratch/pg-two.gpkg" -sql "$q" | grep '=' | tr -s ' ')
+b=$(ogrinfo -q -ro "$scratch/pg-nature.gpkg" -sql "$q" | grep '=' | tr -s ' ')
+"$stapel" info "PG:$conn dbname=stapel|layername=twogeom" > "$scratch/pg-two-info.txt"
+if [ "$a" != "$b" ] || ! grep -q "geometry columns: g1, g2 (this describes the first" "$scratch/pg-two-info.txt"; then
+  echo "FAIL: twogeom(g2) or info on two geometry columns"; echo "$a"; echo "$b"; cat "$scratch/pg-two-info.txt"; exit 1
+fi
+echo "PASS: a table with two geometry columns needs one picked, and info lists them"
+echo "6 passed, 0 failed"

@@ -112,6 +112,11 @@ typedef struct stapel_field_info {
 typedef struct stapel_layer_info {
     char *name;
     char *geometry_type; /* "Polygon", "Multi Polygon", "Unknown (any)", ... */
+    /* The names of its geometry columns when it has several (a PostGIS table
+     * can; the rest describes the first, and stack refuses the layer
+     * unless one is picked); 0 and NULL otherwise. */
+    size_t n_geometry_columns;
+    char **geometry_columns;
     int64_t n_features;
     int epsg;        /* EPSG code of the CRS, 0 when there is none or no code */
     char *crs_name;  /* name of the CRS; NULL when the layer has no CRS */

@@ -13,6 +13,9 @@ static void layer_info_clear(stapel_layer_info *li)
 {
     free(li->name);
     free(li->geometry_type);
+    for (size_t i = 0; i < li->n_geometry_columns; i++)
+        free(li->geometry_columns[i]);
+    free(li->geometry_columns);
     free(li->crs_name);
     for (size_t i = 0; i < li->n_fields; i++) {
         free(li->fields[i].name);
@@ -69,6 +72,19 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
     li->geometry_type = stapel__strdup(OGRGeometryTypeToName(OGR_L_GetGeomType(l)));
     if (li->name == NULL || li->geometry_type == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    OGRFeatureDefnH gdefn = OGR_L_GetLayerDefn(l);
+    int ngf = OGR_FD_GetGeomFieldCount(gdefn);
+    if (ngf > 1) {
+        if ((li->geometry_columns = calloc((size_t)ngf, sizeof(char *))) == NULL)
+            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        for (int i = 0; i < ngf; i++) {
+            li->geometry_columns[i] =
+                stapel__strdup(OGR_GFld_GetNameRef(OGR_FD_GetGeomFieldDefn(gdefn, i)));
+            li->n_geometry_columns++;
+            if (li->geometry_columns[i] == NULL)
+                return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        }
+    }
     ctx->reading_layer = li->name; /* for GDAL's warnings */
     li->n_features = OGR_L_GetFeatureCount(l, 1);
     if (crs_describe(li, stapel__layer_srs(l)) != STAPEL_OK)

@@ -408,6 +408,27 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
                                               : "claim layers must be polygons");
         goto done;
     }
+    int ngf = OGR_FD_GetGeomFieldCount(OGR_L_GetLayerDefn(l));
+    if (ngf > 1) {
+        /* Read would take the first without a word; which one is meant is
+         * the user's to say (PostGIS: "table(column)" names one). */
+        stapel__buf b = {0};
+        stapel__geom_columns(&b, l);
+        GDALDriverH drv = GDALGetDatasetDriver(o->ds);
+        if (drv != NULL && EQUAL(GDALGetDriverShortName(drv), "PostgreSQL"))
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s: layer %s has %d geometry columns (%s); pick one with "
+                              "'%s|layername=%s(%s)'",
+                              src, layer, ngf, b.data != NULL ? b.data : "", dsname, layer,
+                              OGR_GFld_GetNameRef(OGR_FD_GetGeomFieldDefn(OGR_L_GetLayerDefn(l), 0)));
+        else
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s: layer %s has %d geometry columns (%s); stapel reads one: "
+                              "save a layer with only the one you mean",
+                              src, layer, ngf, b.data != NULL ? b.data : "");
+        stapel__buf_free(&b);
+        goto done;
+    }
     if (is_linear_or_point(lt)) {
         st = stapel__fail(ctx, STAPEL_EDATA,
                           "%s: layer %s holds %s geometries; %s must be polygons", src, layer,

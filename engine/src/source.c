@@ -274,6 +274,17 @@ int stapel__pg_srids(GDALDatasetH ds, OGRLayerH l, const char *where, int *srid,
     return found;
 }
 
+bool stapel__geom_columns(stapel__buf *b, OGRLayerH l)
+{
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
+    b->len = 0;
+    bool ok = stapel__buf_puts(b, "");
+    for (int i = 0; i < OGR_FD_GetGeomFieldCount(defn) && ok; i++)
+        ok = stapel__buf_printf(b, "%s%s", i > 0 ? ", " : "",
+                                OGR_GFld_GetNameRef(OGR_FD_GetGeomFieldDefn(defn, i)));
+    return ok;
+}
+
 OGRFeatureH stapel__next_feature(stapel_ctx *ctx, OGRLayerH l, const char *source,
                                  int64_t *n_read, stapel_status *st)
 {

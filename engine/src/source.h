@@ -35,6 +35,10 @@ OGRSpatialReferenceH stapel__layer_srs(OGRLayerH l);
  * failed). Quiet: GDAL's errors are not passed on. */
 int stapel__pg_srids(GDALDatasetH ds, OGRLayerH l, const char *where, int *srid, int max);
 
+/* The names of l's geometry columns into b (emptied first), joined with
+ * ", ". False when out of memory. */
+bool stapel__geom_columns(stapel__buf *b, OGRLayerH l);
+
 /* The next feature of l, or NULL. NULL also comes when the driver gives up
  * before the end of the layer (a damaged file: "database disk image is
  * malformed"), which OGR tells only by an error beside it: then *st is set to
