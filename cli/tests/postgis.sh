@@ -137,4 +137,18 @@ if [ "$a" != "$b" ] || ! grep -q "geometry columns: g1, g2 (this describes the f
   echo "FAIL: twogeom(g2) or info on two geometry columns"; echo "$a"; echo "$b"; cat "$scratch/pg-two-info.txt"; exit 1
 fi
 echo "PASS: a table with two geometry columns needs one picked, and info lists them"
-echo "6 passed, 0 failed"
+
+# A bad feature's message suggests a filter that leaves it out: PostgreSQL
+# is handed it as SQL, where OGR's FID is no column; the key column is.
+psql -c "CREATE TABLE withpt (gid serial PRIMARY KEY, geom geometry);
+  INSERT INTO withpt (geom) SELECT geom FROM nature ORDER BY ogc_fid;
+  INSERT INTO withpt (geom) VALUES (ST_SetSRID(ST_MakePoint(160000, 500000), 28992))" >/dev/null
+withpt="nature=PG:$conn dbname=stapel|layername=withpt"
+rc=0; "$stapel" stack -q --overwrite -o "$scratch/pg-withpt.gpkg" --layer "$withpt" 2> "$scratch/pg-withpt.err" || rc=$?
+if [ "$rc" != 1 ] || ! grep -qF "feature 15 is a Point; claim layers must be polygons: mend it, or leave it out with --where 'nature=gid <> 15'" "$scratch/pg-withpt.err"; then
+  echo "FAIL: a point in a PG claim layer gave exit $rc"; cat "$scratch/pg-withpt.err"; exit 1
+fi
+"$stapel" stack --overwrite -o "$scratch/pg-withpt.gpkg" --layer "$withpt" --where "nature=gid <> 15" 2> "$scratch/pg-withpt.err"
+grep -q "14 claims read" "$scratch/pg-withpt.err" || { echo "FAIL: the suggested filter"; cat "$scratch/pg-withpt.err"; exit 1; }
+echo "PASS: the filter that leaves a bad PostGIS feature out names its key column"
+echo "7 passed, 0 failed"

@@ -281,32 +281,6 @@ static stapel_status unique_fids(stapel_ctx *ctx, const stapel__input *in, size_
     return st;
 }
 
-/* A feature whose geometry the driver could not decode: a damaged claim must
- * not vanish from the stack as if it were empty. */
-/* What to do about one bad feature. A --where applies to every layer of its
- * theme: suggest one only when it can hit no other layer's feature. */
-static void leave_out_hint(const read_spec *spec, long long fid, char *hint, size_t size)
-{
-    const stapel__layer *rec = spec->rec;
-    if (rec != NULL && !spec->theme_shared && rec->where == NULL)
-        snprintf(hint, size, "mend it, or leave it out with --where '%s=FID <> %lld'",
-                 rec->theme, fid);
-    else if (rec != NULL && !spec->theme_shared)
-        snprintf(hint, size, "mend it, or leave it out with --where '%s=(%s) AND FID <> %lld'",
-                 rec->theme, rec->where, fid);
-    else
-        snprintf(hint, size, "mend it in the source");
-}
-
-static stapel_status unreadable(stapel_ctx *ctx, const read_spec *spec, const char *layer,
-                                long long fid)
-{
-    char hint[512];
-    leave_out_hint(spec, fid, hint, sizeof hint);
-    return stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s: feature %lld: cannot read its geometry "
-                        "(%s); %s", spec->source, layer, fid, stapel__gdal_error("damaged"), hint);
-}
-
 /* A source opened and checked before any layer is read, so that a typo in
  * the last source fails at once rather than after minutes of reading the
  * others. The dataset is read later, maybe on another thread (GDAL allows
@@ -320,6 +294,59 @@ typedef struct opened {
     char *srs_wkt; /* the layer's CRS, or NULL: none (then --s_srs is given) */
     int64_t total; /* features, or -1: unknown */
 } opened;
+
+/* The name a filter on ds's layer l gives its feature ids: OGR's FID,
+ * except in PostgreSQL, which is handed the filter as SQL and knows only the
+ * column GDAL took the ids from (its primary key); "" when there is none. */
+static void fid_name(GDALDatasetH ds, OGRLayerH l, char *name, size_t size)
+{
+    GDALDriverH drv = GDALGetDatasetDriver(ds);
+    if (drv == NULL || !EQUAL(GDALGetDriverShortName(drv), "PostgreSQL")) {
+        snprintf(name, size, "FID");
+        return;
+    }
+    const char *col = OGR_L_GetFIDColumn(l);
+    if (col == NULL || col[0] == '\0' || strlen(col) + 3 > size || strchr(col, '"') != NULL)
+        name[0] = '\0';
+    else if (strspn(col, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(col) &&
+             !(col[0] >= '0' && col[0] <= '9'))
+        snprintf(name, size, "%s", col);
+    else
+        snprintf(name, size, "\"%s\"", col);
+}
+
+/* What to do about one bad feature. A --where applies to every layer of its
+ * theme: suggest one only when it can hit no other layer's feature. */
+static void leave_out_hint(const read_spec *spec, const opened *o, long long fid, char *hint,
+                           size_t size)
+{
+    const stapel__layer *rec = spec->rec;
+    char id[128];
+    fid_name(o->ds, o->l, id, sizeof id);
+    if (rec != NULL && !spec->theme_shared && id[0] != '\0' && rec->where == NULL)
+        snprintf(hint, size, "mend it, or leave it out with --where '%s=%s <> %lld'",
+                 rec->theme, id, fid);
+    else if (rec != NULL && !spec->theme_shared && id[0] != '\0')
+        snprintf(hint, size, "mend it, or leave it out with --where '%s=(%s) AND %s <> %lld'",
+                 rec->theme, rec->where, id, fid);
+    else if (id[0] == '\0')
+        snprintf(hint, size, "mend it in the source (the table has no primary key, so its "
+                 "feature numbers count the rows in the order PostgreSQL gave them)");
+    else
+        snprintf(hint, size, "mend it in the source");
+}
+
+/* A feature whose geometry the driver could not decode: a damaged claim must
+ * not vanish from the stack as if it were empty. */
+static stapel_status unreadable(stapel_ctx *ctx, const read_spec *spec, const opened *o,
+                                const char *layer, long long fid)
+{
+    char hint[512];
+    leave_out_hint(spec, o, fid, hint, sizeof hint);
+    return stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s: feature %lld: cannot read its geometry "
+                        "(%s); %s", spec->source, layer, fid, stapel__gdal_error("damaged"), hint);
+}
+
 
 /* Whether a filter holds a ';' outside its quoted strings and names. */
 static bool ends_statement(const char *where)
@@ -658,7 +685,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
         if (g == NULL && CPLGetLastErrorType() >= CE_Failure) {
             /* Not a null geometry: the driver could not decode it. */
-            st = unreadable(ctx, spec, layer, fid);
+            st = unreadable(ctx, spec, o, layer, fid);
             goto done;
         }
         if (g == NULL || OGR_G_IsEmpty(g)) {
@@ -721,7 +748,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         }
         if (kind == STAPEL_CONV_NOTAREAL) {
             char hint[512];
-            leave_out_hint(spec, fid, hint, sizeof hint);
+            leave_out_hint(spec, o, fid, hint, sizeof hint);
             st = stapel__fail(ctx, STAPEL_EDATA,
                               "%s: layer %s: feature %lld is a %s; %s must be polygons: %s", src,
                               layer, fid, OGRGeometryTypeToName(OGR_G_GetGeometryType(g)),
