@@ -151,4 +151,20 @@ fi
 "$stapel" stack --overwrite -o "$scratch/pg-withpt.gpkg" --layer "$withpt" --where "nature=gid <> 15" 2> "$scratch/pg-withpt.err"
 grep -q "14 claims read" "$scratch/pg-withpt.err" || { echo "FAIL: the suggested filter"; cat "$scratch/pg-withpt.err"; exit 1; }
 echo "PASS: the filter that leaves a bad PostGIS feature out names its key column"
-echo "7 passed, 0 failed"
+
+# "tables=NAME" makes a layer whatever NAME is: a typo in it was taken for a
+# table without a geometry column (stack) or a failed read (info).
+for cmd in stack info; do
+  rc=0
+  if [ $cmd = stack ]; then
+    "$stapel" stack -q --overwrite -o "$scratch/pg-nosuch.gpkg" --layer "nature=PG:$conn dbname=stapel tables=natuur" \
+      2> "$scratch/pg-nosuch.err" || rc=$?
+  else
+    "$stapel" info "PG:$conn dbname=stapel tables=natuur" 2> "$scratch/pg-nosuch.err" >/dev/null || rc=$?
+  fi
+  if [ "$rc" != 1 ] || ! grep -qF "tables=natuur: layer natuur cannot be read: relation \"natuur\" does not exist" "$scratch/pg-nosuch.err"; then
+    echo "FAIL: $cmd on a table that does not exist gave exit $rc"; cat "$scratch/pg-nosuch.err"; exit 1
+  fi
+done
+echo "PASS: a table that does not exist is named so"
+echo "8 passed, 0 failed"

@@ -229,7 +229,9 @@ stapel_status stapel_info_read(stapel_ctx *ctx, stapel_source_info **out, const 
         }
         for (int i = 0; i < n && st == STAPEL_OK; i++) {
             info->n_layers++;
-            st = layer_describe(ctx, &info->layers[i], ds, GDALDatasetGetLayer(ds, i), source);
+            st = stapel__layer_readable(ctx, ds, GDALDatasetGetLayer(ds, i), source);
+            if (st == STAPEL_OK)
+                st = layer_describe(ctx, &info->layers[i], ds, GDALDatasetGetLayer(ds, i), source);
         }
     }
 done:

@@ -162,8 +162,38 @@ stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH d
         stapel__buf_free(&b);
         return STAPEL_EDATA;
     }
+    stapel_status st = stapel__layer_readable(ctx, ds, l, source);
+    if (st != STAPEL_OK)
+        return st;
     *out = l;
     return STAPEL_OK;
+}
+
+stapel_status stapel__layer_readable(stapel_ctx *ctx, GDALDatasetH ds, OGRLayerH l,
+                                     const char *source)
+{
+    GDALDriverH drv = GDALGetDatasetDriver(ds);
+    if (drv == NULL || !EQUAL(GDALGetDriverShortName(drv), "PostgreSQL") ||
+        OGR_L_GetGeomType(l) != wkbNone)
+        return STAPEL_OK;
+    /* Counting asks the database for the table (a geometry column would
+     * have been found in it already, so this is a table without one, or
+     * none at all). */
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    CPLErrorReset();
+    OGR_L_GetFeatureCount(l, 1);
+    bool bad = CPLGetLastErrorType() >= CE_Failure;
+    char why[512];
+    snprintf(why, sizeof why, "%s", CPLGetLastErrorMsg());
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    if (!bad)
+        return STAPEL_OK;
+    const char *m = why;
+    if (strncmp(m, "ERROR:", 6) == 0) /* libpq's prefix */
+        m += 6 + strspn(m + 6, " ");
+    return stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s cannot be read: %.*s", source,
+                        OGR_L_GetName(l), (int)strcspn(m, "\n"), m);
 }
 
 OGRSpatialReferenceH stapel__layer_srs(OGRLayerH l)

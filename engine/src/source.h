@@ -22,6 +22,13 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
 stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH ds,
                                  const char *source, const char *layer_name);
 
+/* Fails (STAPEL_EDATA, naming source and layer) when l is a PostgreSQL
+ * layer of a table that cannot be read: "PG:... tables=nosuch" gives a layer
+ * without geometry or fields for a table that does not exist, which would
+ * pass for a table without a geometry column. */
+stapel_status stapel__layer_readable(stapel_ctx *ctx, GDALDatasetH ds, OGRLayerH l,
+                                     const char *source);
+
 /* The layer's CRS, borrowed; NULL when it has none, including a GeoPackage's
  * "Undefined geographic SRS" and "Undefined Cartesian SRS" placeholders. */
 OGRSpatialReferenceH stapel__layer_srs(OGRLayerH l);
