@@ -167,4 +167,16 @@ for cmd in stack info; do
   fi
 done
 echo "PASS: a table that does not exist is named so"
-echo "8 passed, 0 failed"
+
+# A table the user may not read: the database's reason, not a missing CRS
+# (tables=) or "cursor ... does not exist" (|layername=).
+psql -c "CREATE ROLE reader LOGIN" >/dev/null
+for src in "PG:host=$work port=54329 user=reader dbname=stapel|layername=nature" \
+           "PG:host=$work port=54329 user=reader dbname=stapel tables=nature"; do
+  rc=0; "$stapel" stack -q --overwrite -o "$scratch/pg-denied.gpkg" --layer "nature=$src" 2> "$scratch/pg-denied.err" || rc=$?
+  if [ "$rc" != 1 ] || ! grep -qF "layer nature cannot be read: permission denied for table nature" "$scratch/pg-denied.err"; then
+    echo "FAIL: a table one may not read gave exit $rc"; cat "$scratch/pg-denied.err"; exit 1
+  fi
+done
+echo "PASS: a table one may not read is named so"
+echo "9 passed, 0 failed"

@@ -169,27 +169,46 @@ stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH d
     return STAPEL_OK;
 }
 
+/* GDAL's first error while the handler is pushed: a failed query is often
+ * followed by others that only say the cursor is gone. */
+typedef struct first_error {
+    bool got;
+    char msg[512];
+} first_error;
+
+static void CPL_STDCALL keep_first(CPLErr cls, CPLErrorNum no, const char *msg)
+{
+    (void)no;
+    first_error *e = CPLGetErrorHandlerUserData();
+    if (cls >= CE_Failure && e != NULL && !e->got) {
+        e->got = true;
+        snprintf(e->msg, sizeof e->msg, "%s", msg != NULL ? msg : "unknown error");
+    }
+}
+
 stapel_status stapel__layer_readable(stapel_ctx *ctx, GDALDatasetH ds, OGRLayerH l,
                                      const char *source)
 {
     GDALDriverH drv = GDALGetDatasetDriver(ds);
-    if (drv == NULL || !EQUAL(GDALGetDriverShortName(drv), "PostgreSQL") ||
-        OGR_L_GetGeomType(l) != wkbNone)
+    if (drv == NULL || !EQUAL(GDALGetDriverShortName(drv), "PostgreSQL"))
         return STAPEL_OK;
-    /* Counting asks the database for the table (a geometry column would
-     * have been found in it already, so this is a table without one, or
-     * none at all). */
-    CPLPushErrorHandler(CPLQuietErrorHandler);
+    /* Reading the first row asks the database for the table: one that does
+     * not exist (tables=NAME makes a layer of any name) or that the user
+     * may not read would otherwise pass for a table without a geometry
+     * column or a CRS, or fail later with only "cursor ... does not exist". */
+    first_error e = {0};
+    CPLPushErrorHandlerEx(keep_first, &e);
     CPLErrorReset();
-    OGR_L_GetFeatureCount(l, 1);
-    bool bad = CPLGetLastErrorType() >= CE_Failure;
-    char why[512];
-    snprintf(why, sizeof why, "%s", CPLGetLastErrorMsg());
+    OGR_L_ResetReading(l);
+    OGRFeatureH f = OGR_L_GetNextFeature(l);
+    if (f != NULL)
+        OGR_F_Destroy(f);
+    OGR_L_ResetReading(l);
     CPLPopErrorHandler();
     CPLErrorReset();
-    if (!bad)
+    if (!e.got)
         return STAPEL_OK;
-    const char *m = why;
+    const char *m = e.msg;
     if (strncmp(m, "ERROR:", 6) == 0) /* libpq's prefix */
         m += 6 + strspn(m + 6, " ");
     return stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s cannot be read: %.*s", source,

@@ -22,10 +22,10 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
 stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH ds,
                                  const char *source, const char *layer_name);
 
-/* Fails (STAPEL_EDATA, naming source and layer) when l is a PostgreSQL
- * layer of a table that cannot be read: "PG:... tables=nosuch" gives a layer
- * without geometry or fields for a table that does not exist, which would
- * pass for a table without a geometry column. */
+/* Fails (STAPEL_EDATA, naming source and layer, with the database's reason)
+ * when l is a PostgreSQL layer of a table that cannot be read: one that does
+ * not exist ("PG:... tables=nosuch" gives a layer without geometry or fields
+ * for any name) or that the user has no right to read. */
 stapel_status stapel__layer_readable(stapel_ctx *ctx, GDALDatasetH ds, OGRLayerH l,
                                      const char *source);
 
