@@ -46,6 +46,14 @@ static void print_text(const stapel_source_info *info)
          * geometry counts to speak of. */
         bool table = strcmp(l->geometry_type, "None") == 0;
         printf("    geometry:   %s\n", table ? "none (a table)" : l->geometry_type);
+        if (l->n_geometry_columns > 1) {
+            printf("    geometry columns: ");
+            for (size_t k = 0; k < l->n_geometry_columns; k++) {
+                printf("%s", k > 0 ? ", " : "");
+                cli_put_text(stdout, l->geometry_columns[k], SIZE_MAX);
+            }
+            printf(" (this describes the first; stack needs one picked)\n");
+        }
         printf("    features:   %lld\n", (long long)l->n_features);
         if (table)
             ;
@@ -55,6 +63,14 @@ static void print_text(const stapel_source_info *info)
             printf("    crs:        EPSG:%d (%s)\n", l->epsg, l->crs_name);
         else
             printf("    crs:        %s (no EPSG code)\n", l->crs_name);
+        if (l->n_srids > 1) {
+            printf("    srids:      ");
+            for (int k = 0; k < l->n_srids && k < 3; k++)
+                printf("%s%d", k > 0 ? ", " : "", l->srids[k]);
+            printf("%s: the rows have several, but the geometry column declares none and GDAL "
+                   "reads them all in the crs above; stack refuses the layer\n",
+                   l->n_srids > 2 ? ", …" : "");
+        }
         if (table)
             ;
         else if (l->has_extent)
@@ -92,6 +108,12 @@ static json_object *to_json(const stapel_source_info *info)
         json_object *o = json_object_new_object();
         json_object_object_add(o, "name", json_object_new_string(l->name));
         json_object_object_add(o, "geometry_type", json_object_new_string(l->geometry_type));
+        if (l->n_geometry_columns > 1) {
+            json_object *gc = json_object_new_array();
+            for (size_t k = 0; k < l->n_geometry_columns; k++)
+                json_object_array_add(gc, json_object_new_string(l->geometry_columns[k]));
+            json_object_object_add(o, "geometry_columns", gc);
+        }
         json_object_object_add(o, "features", json_object_new_int64(l->n_features));
         if (l->crs_name == NULL) {
             json_object_object_add(o, "crs", NULL);
@@ -100,6 +122,12 @@ static json_object *to_json(const stapel_source_info *info)
             json_object_object_add(crs, "name", json_object_new_string(l->crs_name));
             json_object_object_add(crs, "epsg", l->epsg > 0 ? json_object_new_int(l->epsg) : NULL);
             json_object_object_add(o, "crs", crs);
+        }
+        if (l->n_srids > 1) {
+            json_object *s = json_object_new_array();
+            for (int k = 0; k < l->n_srids && k < 3; k++)
+                json_object_array_add(s, json_object_new_int(l->srids[k]));
+            json_object_object_add(o, "row_srids", s);
         }
         if (l->has_extent) {
             json_object *e = json_object_new_array();

@@ -37,6 +37,7 @@ grep -q "1 invalid" "$scratch/pg-info.txt" || { echo "FAIL: invalid count on PG"
 "$stapel" stack -q --overwrite -o "$scratch/files.gpkg" \
   --layer "nature=$demo/nature.shp" --layer "agri=$demo/claims.gpkg|layername=agri" \
   --provinces "$demo/provinces.gpkg"
+"$stapel" stack -q --overwrite -o "$scratch/pg-nature.gpkg" --layer "nature=$demo/nature.shp"
 q="SELECT COUNT(*), ROUND(SUM(area_m2), 3), ROUND(SUM(area_m2 * n_claims), 3) FROM stack"
 a=$(ogrinfo -q -ro "$scratch/pg.gpkg" -sql "$q" | grep '=' | tr -s ' ')
 b=$(ogrinfo -q -ro "$scratch/files.gpkg" -sql "$q" | grep '=' | tr -s ' ')
@@ -79,4 +80,103 @@ for f in pg-pw1 pg-pw2 pg-pw; do
   fi
 done
 echo "PASS: run_info writes a database password as ***, and such shards merge"
-echo "3 passed, 0 failed"
+
+# info prints the source it describes: with the password as *** too.
+"$stapel" info "PG:$conn password=Geheim123 dbname=stapel|layername=nature" > "$scratch/pg-pw-info.txt"
+"$stapel" info --json "PG:$conn password=Geheim123 dbname=stapel|layername=nature" >> "$scratch/pg-pw-info.txt"
+if grep -q 'Geheim' "$scratch/pg-pw-info.txt" || [ "$(grep -cF 'password=*** dbname=stapel|layername=nature' "$scratch/pg-pw-info.txt")" != 2 ]; then
+  echo "FAIL: info shows the database password:"; cat "$scratch/pg-pw-info.txt"; exit 1
+fi
+echo "PASS: info shows a database password as ***"
+
+# A geometry column that declares no SRID may hold rows of several; GDAL
+# reads them all in the CRS of the first row, which put the others in the
+# wrong place without a word. stack refuses the layer (also when a filter
+# keeps rows of another SRID than the first's), and info shows the SRIDs.
+psql() { run "$pgbin/psql" -q -h "$work" -p 54329 -U postgres -d stapel "$@"; }
+psql -c "CREATE TABLE mixed (id serial PRIMARY KEY, geom geometry);
+  INSERT INTO mixed (geom) SELECT geom FROM nature ORDER BY ogc_fid;
+  UPDATE mixed SET geom = ST_Transform(geom, 4326) WHERE id > 7" >/dev/null
+mixed="nature=PG:$conn dbname=stapel|layername=mixed"
+rm -f "$scratch/pg-mixed.gpkg"
+rc=0; "$stapel" stack -q -o "$scratch/pg-mixed.gpkg" --layer "$mixed" 2> "$scratch/pg-mixed.err" || rc=$?
+if [ "$rc" != 1 ] || [ -e "$scratch/pg-mixed.gpkg" ] \
+   || ! grep -q "layer mixed: its geometry column geom declares no SRID and its rows have several (4326, 28992)" "$scratch/pg-mixed.err"; then
+  echo "FAIL: mixed SRIDs gave exit $rc"; cat "$scratch/pg-mixed.err"; exit 1
+fi
+rc=0; "$stapel" stack -q -o "$scratch/pg-mixed.gpkg" --layer "$mixed" --where "nature=ST_SRID(geom) = 4326" \
+  2> "$scratch/pg-mixed.err" || rc=$?
+if [ "$rc" != 1 ] || [ -e "$scratch/pg-mixed.gpkg" ] || ! grep -q "have SRID 4326, while GDAL reads them in EPSG:28992" "$scratch/pg-mixed.err"; then
+  echo "FAIL: rows of another SRID than the first's gave exit $rc"; cat "$scratch/pg-mixed.err"; exit 1
+fi
+"$stapel" stack -q --overwrite -o "$scratch/pg-mixed.gpkg" --layer "$mixed" --where "nature=ST_SRID(geom) = 28992"
+"$stapel" info "PG:$conn dbname=stapel|layername=mixed" > "$scratch/pg-mixed-info.txt"
+if ! grep -q "srids:      4326, 28992: the rows have several" "$scratch/pg-mixed-info.txt"; then
+  echo "FAIL: info on mixed SRIDs"; cat "$scratch/pg-mixed-info.txt"; exit 1
+fi
+echo "PASS: a PostGIS column of mixed SRIDs is refused, and info shows them"
+
+# A table with two geometry columns: stack read the first without a word.
+# Now it asks for one, in GDAL's "table(column)" form, which it then reads.
+psql -c "CREATE TABLE twogeom (id serial PRIMARY KEY, g1 geometry(MultiPolygon, 28992),
+    g2 geometry(MultiPolygon, 28992));
+  INSERT INTO twogeom (g1, g2) SELECT ST_Multi(ST_Buffer(ST_PointOnSurface(geom), 100)), geom
+    FROM nature" >/dev/null
+rm -f "$scratch/pg-two.gpkg"
+rc=0; "$stapel" stack -q -o "$scratch/pg-two.gpkg" --layer "nature=PG:$conn dbname=stapel|layername=twogeom" \
+  2> "$scratch/pg-two.err" || rc=$?
+if [ "$rc" != 1 ] || [ -e "$scratch/pg-two.gpkg" ] \
+   || ! grep -qF "layer twogeom has 2 geometry columns (g1, g2); pick one with 'PG:$conn dbname=stapel|layername=twogeom(g1)'" "$scratch/pg-two.err"; then
+  echo "FAIL: two geometry columns gave exit $rc"; cat "$scratch/pg-two.err"; exit 1
+fi
+"$stapel" stack -q --overwrite -o "$scratch/pg-two.gpkg" --layer "nature=PG:$conn dbname=stapel|layername=twogeom(g2)"
+a=$(ogrinfo -q -ro "$scratch/pg-two.gpkg" -sql "$q" | grep '=' | tr -s ' ')
+b=$(ogrinfo -q -ro "$scratch/pg-nature.gpkg" -sql "$q" | grep '=' | tr -s ' ')
+"$stapel" info "PG:$conn dbname=stapel|layername=twogeom" > "$scratch/pg-two-info.txt"
+if [ "$a" != "$b" ] || ! grep -q "geometry columns: g1, g2 (this describes the first" "$scratch/pg-two-info.txt"; then
+  echo "FAIL: twogeom(g2) or info on two geometry columns"; echo "$a"; echo "$b"; cat "$scratch/pg-two-info.txt"; exit 1
+fi
+echo "PASS: a table with two geometry columns needs one picked, and info lists them"
+
+# A bad feature's message suggests a filter that leaves it out: PostgreSQL
+# is handed it as SQL, where OGR's FID is no column; the key column is.
+psql -c "CREATE TABLE withpt (gid serial PRIMARY KEY, geom geometry);
+  INSERT INTO withpt (geom) SELECT geom FROM nature ORDER BY ogc_fid;
+  INSERT INTO withpt (geom) VALUES (ST_SetSRID(ST_MakePoint(160000, 500000), 28992))" >/dev/null
+withpt="nature=PG:$conn dbname=stapel|layername=withpt"
+rc=0; "$stapel" stack -q --overwrite -o "$scratch/pg-withpt.gpkg" --layer "$withpt" 2> "$scratch/pg-withpt.err" || rc=$?
+if [ "$rc" != 1 ] || ! grep -qF "feature 15 is a Point; claim layers must be polygons: mend it, or leave it out with --where 'nature=gid <> 15'" "$scratch/pg-withpt.err"; then
+  echo "FAIL: a point in a PG claim layer gave exit $rc"; cat "$scratch/pg-withpt.err"; exit 1
+fi
+"$stapel" stack --overwrite -o "$scratch/pg-withpt.gpkg" --layer "$withpt" --where "nature=gid <> 15" 2> "$scratch/pg-withpt.err"
+grep -q "14 claims read" "$scratch/pg-withpt.err" || { echo "FAIL: the suggested filter"; cat "$scratch/pg-withpt.err"; exit 1; }
+echo "PASS: the filter that leaves a bad PostGIS feature out names its key column"
+
+# "tables=NAME" makes a layer whatever NAME is: a typo in it was taken for a
+# table without a geometry column (stack) or a failed read (info).
+for cmd in stack info; do
+  rc=0
+  if [ $cmd = stack ]; then
+    "$stapel" stack -q --overwrite -o "$scratch/pg-nosuch.gpkg" --layer "nature=PG:$conn dbname=stapel tables=natuur" \
+      2> "$scratch/pg-nosuch.err" || rc=$?
+  else
+    "$stapel" info "PG:$conn dbname=stapel tables=natuur" 2> "$scratch/pg-nosuch.err" >/dev/null || rc=$?
+  fi
+  if [ "$rc" != 1 ] || ! grep -qF "tables=natuur: layer natuur cannot be read: relation \"natuur\" does not exist" "$scratch/pg-nosuch.err"; then
+    echo "FAIL: $cmd on a table that does not exist gave exit $rc"; cat "$scratch/pg-nosuch.err"; exit 1
+  fi
+done
+echo "PASS: a table that does not exist is named so"
+
+# A table the user may not read: the database's reason, not a missing CRS
+# (tables=) or "cursor ... does not exist" (|layername=).
+psql -c "CREATE ROLE reader LOGIN" >/dev/null
+for src in "PG:host=$work port=54329 user=reader dbname=stapel|layername=nature" \
+           "PG:host=$work port=54329 user=reader dbname=stapel tables=nature"; do
+  rc=0; "$stapel" stack -q --overwrite -o "$scratch/pg-denied.gpkg" --layer "nature=$src" 2> "$scratch/pg-denied.err" || rc=$?
+  if [ "$rc" != 1 ] || ! grep -qF "layer nature cannot be read: permission denied for table nature" "$scratch/pg-denied.err"; then
+    echo "FAIL: a table one may not read gave exit $rc"; cat "$scratch/pg-denied.err"; exit 1
+  fi
+done
+echo "PASS: a table one may not read is named so"
+echo "9 passed, 0 failed"

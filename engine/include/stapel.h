@@ -112,9 +112,20 @@ typedef struct stapel_field_info {
 typedef struct stapel_layer_info {
     char *name;
     char *geometry_type; /* "Polygon", "Multi Polygon", "Unknown (any)", ... */
+    /* The names of its geometry columns when it has several (a PostGIS table
+     * can; the rest describes the first, and stack refuses the layer
+     * unless one is picked); 0 and NULL otherwise. */
+    size_t n_geometry_columns;
+    char **geometry_columns;
     int64_t n_features;
     int epsg;        /* EPSG code of the CRS, 0 when there is none or no code */
     char *crs_name;  /* name of the CRS; NULL when the layer has no CRS */
+    /* PostGIS: the SRIDs of the rows (the first 3, in increasing order) when
+     * the geometry column declares none and its rows have several, which GDAL
+     * reads all in the CRS above (stack refuses such a layer); n_srids is 0
+     * otherwise. */
+    int n_srids;
+    int srids[3];
     bool has_extent; /* false for a layer without geometries */
     double xmin, ymin, xmax, ymax; /* in the layer's own CRS and axis order */
     size_t n_fields;
@@ -127,7 +138,7 @@ typedef struct stapel_layer_info {
 
 /* What one source holds. */
 typedef struct stapel_source_info {
-    char *source;
+    char *source; /* as given, with a database password written as *** */
     char *driver; /* GDAL's short driver name: "GPKG", "ESRI Shapefile", ... */
     size_t n_layers;
     stapel_layer_info *layers;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <utf8proc.h>
 
 const char *stapel_version(void)
@@ -166,45 +167,105 @@ void stapel__clear(stapel_ctx *ctx)
     ctx->geos_msg[0] = '\0';
 }
 
+/* Whether v[0..n) is the start of v or follows a separator of libpq's
+ * key=value list (a space), of GDAL's "PG:" prefix, or of a URI's query. */
+static bool key_starts(const char *v, const char *k)
+{
+    return k == v || k[-1] == ' ' || k[-1] == '\t' || k[-1] == '\n' || k[-1] == ':' ||
+           k[-1] == '?' || k[-1] == '&';
+}
+
+/* The end of the password of a "password = x" whose value starts at p: a
+ * quoted value to its closing quote, an unquoted one to a space or quote
+ * (libpq wants a quote in an unquoted value escaped), or, in a URI's query
+ * (uri), to the next parameter. */
+static const char *password_end(const char *p, bool uri)
+{
+    if (*p == '\'') {
+        for (p++; *p != '\0' && *p != '\''; p++)
+            if (*p == '\\' && p[1] != '\0')
+                p++;
+        return *p == '\'' ? p + 1 : p;
+    }
+    while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\'' &&
+           !(uri && *p == '&') && strncmp(p, "|layername=", 11) != 0)
+        p += *p == '\\' && p[1] != '\0' ? 2 : 1;
+    return p;
+}
+
+/* The password of a URI's user information (postgresql://user:x@host),
+ * as libpq finds it: the user information ends at the first '@' before any
+ * '/'. Sets [*from, *to) to it and returns true when there is one. */
+static bool uri_password(const char *scheme_end, const char **from, const char **to)
+{
+    const char *at = scheme_end + strcspn(scheme_end, "@/");
+    if (*at != '@')
+        return false;
+    const char *colon = memchr(scheme_end, ':', (size_t)(at - scheme_end));
+    if (colon == NULL)
+        return false;
+    *from = colon + 1;
+    *to = at;
+    return true;
+}
+
 bool stapel__without_password(stapel__buf *b, const char *v)
 {
-    static const char key[] = "password=";
     b->len = 0;
+    /* a URI's query starts at a '?' after "postgres[ql]://" */
+    const char *query = NULL;
     const char *p = v;
-    for (;;) {
-        const char *k = strstr(p, key);
-        if (k == NULL)
-            return stapel__buf_puts(b, p);
-        bool word = k == v || k[-1] == ' ' || k[-1] == '\t' || k[-1] == ':';
-        k += strlen(key);
-        if (!stapel__buf_append(b, p, (size_t)(k - p)))
-            return false;
-        p = k;
-        if (!word)
-            continue;
-        if (*p == '\'') {
-            for (p++; *p != '\0' && *p != '\''; p++)
-                if (*p == '\\' && p[1] != '\0')
-                    p++;
-            if (*p == '\'')
-                p++;
-        } else {
-            /* up to a space, or a quote of the text around it (libpq
-             * wants a quote in an unquoted value escaped) */
-            while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\'' &&
-                   strncmp(p, "|layername=", 11) != 0)
-                p += *p == '\\' && p[1] != '\0' ? 2 : 1;
+    if (!stapel__buf_puts(b, ""))
+        return false;
+    while (*p != '\0') {
+        const char *from = NULL, *to = NULL, *rest = NULL;
+        if ((strncasecmp(p, "postgresql://", 13) == 0 || strncasecmp(p, "postgres://", 11) == 0) &&
+            key_starts(v, p)) {
+            const char *scheme_end = strstr(p, "://") + 3;
+            query = scheme_end + strcspn(scheme_end, "? \t|");
+            query = *query == '?' ? query : NULL;
+            if (uri_password(scheme_end, &from, &to))
+                rest = to;
+            else
+                rest = scheme_end;
+            if (from == NULL) {
+                if (!stapel__buf_append(b, p, (size_t)(rest - p)))
+                    return false;
+                p = rest;
+                continue;
+            }
+        } else if (strncasecmp(p, "password", 8) == 0 && key_starts(v, p)) {
+            const char *e = p + 8;
+            e += strspn(e, " \t\n");
+            if (*e == '=') {
+                e++;
+                e += strspn(e, " \t\n");
+                from = e;
+                bool uri = query != NULL && p > query && (p[-1] == '?' || p[-1] == '&');
+                to = password_end(e, uri);
+                rest = to;
+                /* written as "password=***" however it was spaced */
+                if (!stapel__buf_append(b, p, 8) || !stapel__buf_puts(b, "="))
+                    return false;
+                p = from;
+            }
         }
-        if (!stapel__buf_puts(b, "***"))
+        if (from != NULL) {
+            if (!stapel__buf_append(b, p, (size_t)(from - p)) || !stapel__buf_puts(b, "***"))
+                return false;
+            p = rest;
+            continue;
+        }
+        if (!stapel__buf_append(b, p, 1))
             return false;
+        p++;
     }
+    return true;
 }
 
 /* msg (of size STAPEL_MSG_MAX) with any database password in it hidden. */
 static void hide_password(char *msg)
 {
-    if (strstr(msg, "password=") == NULL)
-        return;
     stapel__buf b = {0};
     if (stapel__without_password(&b, msg))
         snprintf(msg, STAPEL_MSG_MAX, "%s", b.data);

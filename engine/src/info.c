@@ -13,6 +13,9 @@ static void layer_info_clear(stapel_layer_info *li)
 {
     free(li->name);
     free(li->geometry_type);
+    for (size_t i = 0; i < li->n_geometry_columns; i++)
+        free(li->geometry_columns[i]);
+    free(li->geometry_columns);
     free(li->crs_name);
     for (size_t i = 0; i < li->n_fields; i++) {
         free(li->fields[i].name);
@@ -62,18 +65,37 @@ static stapel_status crs_describe(stapel_layer_info *li, OGRSpatialReferenceH sr
     return STAPEL_OK;
 }
 
-static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, OGRLayerH l,
-                                    const char *source)
+static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDALDatasetH ds,
+                                    OGRLayerH l, const char *source)
 {
     li->name = stapel__strdup(OGR_L_GetName(l));
     li->geometry_type = stapel__strdup(OGRGeometryTypeToName(OGR_L_GetGeomType(l)));
     if (li->name == NULL || li->geometry_type == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    OGRFeatureDefnH gdefn = OGR_L_GetLayerDefn(l);
+    int ngf = OGR_FD_GetGeomFieldCount(gdefn);
+    if (ngf > 1) {
+        if ((li->geometry_columns = calloc((size_t)ngf, sizeof(char *))) == NULL)
+            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        for (int i = 0; i < ngf; i++) {
+            li->geometry_columns[i] =
+                stapel__strdup(OGR_GFld_GetNameRef(OGR_FD_GetGeomFieldDefn(gdefn, i)));
+            li->n_geometry_columns++;
+            if (li->geometry_columns[i] == NULL)
+                return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        }
+    }
     ctx->reading_layer = li->name; /* for GDAL's warnings */
     li->n_features = OGR_L_GetFeatureCount(l, 1);
     stapel__gdal_seen_pass(ctx->gdal_seen); /* counting may have read it all */
     if (crs_describe(li, stapel__layer_srs(l)) != STAPEL_OK)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    int srids[3];
+    int n = stapel__pg_srids(ds, l, NULL, srids, 3);
+    if (n > 1) {
+        li->n_srids = n;
+        memcpy(li->srids, srids, (size_t)n * sizeof *srids);
+    }
 
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
     int nf = OGR_FD_GetFieldCount(defn);
@@ -177,7 +199,12 @@ stapel_status stapel_info_read(stapel_ctx *ctx, stapel_source_info **out, const 
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
         goto done;
     }
-    info->source = stapel__strdup(source);
+    /* as messages and run_info show it: a database password as *** */
+    stapel__buf shown = {0};
+    if (stapel__without_password(&shown, source))
+        info->source = shown.data;
+    else
+        stapel__buf_free(&shown);
     GDALDriverH drv = GDALGetDatasetDriver(ds);
     info->driver = stapel__strdup(drv != NULL ? GDALGetDriverShortName(drv) : "unknown");
     if (info->source == NULL || info->driver == NULL) {
@@ -195,7 +222,7 @@ stapel_status stapel_info_read(stapel_ctx *ctx, stapel_source_info **out, const 
             goto done;
         }
         info->n_layers = 1;
-        st = layer_describe(ctx, &info->layers[0], l, source);
+        st = layer_describe(ctx, &info->layers[0], ds, l, source);
     } else {
         int n = GDALDatasetGetLayerCount(ds);
         if (n > 0) {
@@ -207,7 +234,9 @@ stapel_status stapel_info_read(stapel_ctx *ctx, stapel_source_info **out, const 
         }
         for (int i = 0; i < n && st == STAPEL_OK; i++) {
             info->n_layers++;
-            st = layer_describe(ctx, &info->layers[i], GDALDatasetGetLayer(ds, i), source);
+            st = stapel__layer_readable(ctx, ds, GDALDatasetGetLayer(ds, i), source);
+            if (st == STAPEL_OK)
+                st = layer_describe(ctx, &info->layers[i], ds, GDALDatasetGetLayer(ds, i), source);
         }
     }
 done:

@@ -66,7 +66,8 @@ void stapel__gdal_seen_pass(stapel__gdal_seen *s);
 void stapel__gdal_seen_free(stapel__gdal_seen *s);
 
 /* v into b (emptied first), with the password of a PostgreSQL connection
- * string in it ("password=x" or "password='x y'") written as ***: outputs
+ * string in it ("password=x", "password = 'x y'", a URI's
+ * "postgresql://user:x@host" or "?password=x") written as ***: outputs
  * and messages are passed around, and a database password should not travel
  * with them. The same source is written the same way every time, so that a
  * merge still compares the run_info of shards. False when out of memory. */

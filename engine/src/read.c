@@ -281,32 +281,6 @@ static stapel_status unique_fids(stapel_ctx *ctx, const stapel__input *in, size_
     return st;
 }
 
-/* A feature whose geometry the driver could not decode: a damaged claim must
- * not vanish from the stack as if it were empty. */
-/* What to do about one bad feature. A --where applies to every layer of its
- * theme: suggest one only when it can hit no other layer's feature. */
-static void leave_out_hint(const read_spec *spec, long long fid, char *hint, size_t size)
-{
-    const stapel__layer *rec = spec->rec;
-    if (rec != NULL && !spec->theme_shared && rec->where == NULL)
-        snprintf(hint, size, "mend it, or leave it out with --where '%s=FID <> %lld'",
-                 rec->theme, fid);
-    else if (rec != NULL && !spec->theme_shared)
-        snprintf(hint, size, "mend it, or leave it out with --where '%s=(%s) AND FID <> %lld'",
-                 rec->theme, rec->where, fid);
-    else
-        snprintf(hint, size, "mend it in the source");
-}
-
-static stapel_status unreadable(stapel_ctx *ctx, const read_spec *spec, const char *layer,
-                                long long fid)
-{
-    char hint[512];
-    leave_out_hint(spec, fid, hint, sizeof hint);
-    return stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s: feature %lld: cannot read its geometry "
-                        "(%s); %s", spec->source, layer, fid, stapel__gdal_error("damaged"), hint);
-}
-
 /* A source opened and checked before any layer is read, so that a typo in
  * the last source fails at once rather than after minutes of reading the
  * others. The dataset is read later, maybe on another thread (GDAL allows
@@ -321,6 +295,59 @@ typedef struct opened {
     int64_t total; /* features, or -1: unknown */
     stapel__gdal_seen seen; /* GDAL's warnings about it: kept when it is closed */
 } opened;
+
+/* The name a filter on ds's layer l gives its feature ids: OGR's FID,
+ * except in PostgreSQL, which is handed the filter as SQL and knows only the
+ * column GDAL took the ids from (its primary key); "" when there is none. */
+static void fid_name(GDALDatasetH ds, OGRLayerH l, char *name, size_t size)
+{
+    GDALDriverH drv = GDALGetDatasetDriver(ds);
+    if (drv == NULL || !EQUAL(GDALGetDriverShortName(drv), "PostgreSQL")) {
+        snprintf(name, size, "FID");
+        return;
+    }
+    const char *col = OGR_L_GetFIDColumn(l);
+    if (col == NULL || col[0] == '\0' || strlen(col) + 3 > size || strchr(col, '"') != NULL)
+        name[0] = '\0';
+    else if (strspn(col, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(col) &&
+             !(col[0] >= '0' && col[0] <= '9'))
+        snprintf(name, size, "%s", col);
+    else
+        snprintf(name, size, "\"%s\"", col);
+}
+
+/* What to do about one bad feature. A --where applies to every layer of its
+ * theme: suggest one only when it can hit no other layer's feature. */
+static void leave_out_hint(const read_spec *spec, const opened *o, long long fid, char *hint,
+                           size_t size)
+{
+    const stapel__layer *rec = spec->rec;
+    char id[128];
+    fid_name(o->ds, o->l, id, sizeof id);
+    if (rec != NULL && !spec->theme_shared && id[0] != '\0' && rec->where == NULL)
+        snprintf(hint, size, "mend it, or leave it out with --where '%s=%s <> %lld'",
+                 rec->theme, id, fid);
+    else if (rec != NULL && !spec->theme_shared && id[0] != '\0')
+        snprintf(hint, size, "mend it, or leave it out with --where '%s=(%s) AND %s <> %lld'",
+                 rec->theme, rec->where, id, fid);
+    else if (id[0] == '\0')
+        snprintf(hint, size, "mend it in the source (the table has no primary key, so its "
+                 "feature numbers count the rows in the order PostgreSQL gave them)");
+    else
+        snprintf(hint, size, "mend it in the source");
+}
+
+/* A feature whose geometry the driver could not decode: a damaged claim must
+ * not vanish from the stack as if it were empty. */
+static stapel_status unreadable(stapel_ctx *ctx, const read_spec *spec, const opened *o,
+                                const char *layer, long long fid)
+{
+    char hint[512];
+    leave_out_hint(spec, o, fid, hint, sizeof hint);
+    return stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s: feature %lld: cannot read its geometry "
+                        "(%s); %s", spec->source, layer, fid, stapel__gdal_error("damaged"), hint);
+}
+
 
 /* Whether a filter holds a ';' outside its quoted strings and names. */
 static bool ends_statement(const char *where)
@@ -412,6 +439,27 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
                           layer,
                           spec->field != NULL ? "zone layers must be polygons"
                                               : "claim layers must be polygons");
+        goto done;
+    }
+    int ngf = OGR_FD_GetGeomFieldCount(OGR_L_GetLayerDefn(l));
+    if (ngf > 1) {
+        /* Read would take the first without a word; which one is meant is
+         * the user's to say (PostGIS: "table(column)" names one). */
+        stapel__buf b = {0};
+        stapel__geom_columns(&b, l);
+        GDALDriverH drv = GDALGetDatasetDriver(o->ds);
+        if (drv != NULL && EQUAL(GDALGetDriverShortName(drv), "PostgreSQL"))
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s: layer %s has %d geometry columns (%s); pick one with "
+                              "'%s|layername=%s(%s)'",
+                              src, layer, ngf, b.data != NULL ? b.data : "", dsname, layer,
+                              OGR_GFld_GetNameRef(OGR_FD_GetGeomFieldDefn(OGR_L_GetLayerDefn(l), 0)));
+        else
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s: layer %s has %d geometry columns (%s); stapel reads one: "
+                              "save a layer with only the one you mean",
+                              src, layer, ngf, b.data != NULL ? b.data : "");
+        stapel__buf_free(&b);
         goto done;
     }
     if (is_linear_or_point(lt)) {
@@ -524,6 +572,37 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
         if (o->srs_wkt == NULL)
             st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
+    if (st == STAPEL_OK) {
+        /* A PostGIS column that declares no SRID: GDAL reads every row in
+         * the CRS of the table's first row (the filter aside), which would
+         * put the others in the wrong place without a word. */
+        int srid[3];
+        int n = stapel__pg_srids(o->ds, l, spec->where, srid, 3);
+        const char *auth = srs != NULL ? OSRGetAuthorityName(srs, NULL) : NULL;
+        const char *code = srs != NULL ? OSRGetAuthorityCode(srs, NULL) : NULL;
+        int as = auth != NULL && code != NULL && EQUAL(auth, "EPSG") ? atoi(code) : 0;
+        const char *geom = OGR_L_GetGeometryColumn(l);
+        if (n > 1) {
+            char hint[256] = "";
+            if (as != 0 && spec->rec != NULL && !spec->theme_shared && spec->where == NULL)
+                snprintf(hint, sizeof hint, ", or keep those in EPSG:%d with --where "
+                         "'%s=ST_SRID(%s) = %d'", as, spec->rec->theme, geom, as);
+            st = stapel__fail(ctx, STAPEL_ECRS,
+                              "%s: layer %s: its geometry column %s declares no SRID and its rows "
+                              "have several (%d, %d%s), which GDAL would all read in one CRS; "
+                              "give them one SRID in the database (ST_Transform, in the table or a "
+                              "view)%s",
+                              src, layer, geom, srid[0], srid[1], n > 2 ? ", …" : "", hint);
+        } else if (n == 1 && as != 0 && srid[0] != as) {
+            st = stapel__fail(ctx, STAPEL_ECRS,
+                              "%s: layer %s: its geometry column %s declares no SRID, and the rows%s "
+                              "have SRID %d, while GDAL reads them in EPSG:%d (the SRID of "
+                              "the table's first row); give them one SRID in the database "
+                              "(ST_Transform, in the table or a view)",
+                              src, layer, geom, spec->where != NULL ? " the filter keeps" : "",
+                              srid[0], as);
+        }
+    }
     if (st == STAPEL_OK && !keep) { /* opened again to be read */
         GDALClose(o->ds);
         o->ds = NULL;
@@ -615,7 +694,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
         if (g == NULL && CPLGetLastErrorType() >= CE_Failure) {
             /* Not a null geometry: the driver could not decode it. */
-            st = unreadable(ctx, spec, layer, fid);
+            st = unreadable(ctx, spec, o, layer, fid);
             goto done;
         }
         if (g == NULL || OGR_G_IsEmpty(g)) {
@@ -678,7 +757,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         }
         if (kind == STAPEL_CONV_NOTAREAL) {
             char hint[512];
-            leave_out_hint(spec, fid, hint, sizeof hint);
+            leave_out_hint(spec, o, fid, hint, sizeof hint);
             st = stapel__fail(ctx, STAPEL_EDATA,
                               "%s: layer %s: feature %lld is a %s; %s must be polygons: %s", src,
                               layer, fid, OGRGeometryTypeToName(OGR_G_GetGeometryType(g)),

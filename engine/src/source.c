@@ -162,8 +162,57 @@ stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH d
         stapel__buf_free(&b);
         return STAPEL_EDATA;
     }
+    stapel_status st = stapel__layer_readable(ctx, ds, l, source);
+    if (st != STAPEL_OK)
+        return st;
     *out = l;
     return STAPEL_OK;
+}
+
+/* GDAL's first error while the handler is pushed: a failed query is often
+ * followed by others that only say the cursor is gone. */
+typedef struct first_error {
+    bool got;
+    char msg[512];
+} first_error;
+
+static void CPL_STDCALL keep_first(CPLErr cls, CPLErrorNum no, const char *msg)
+{
+    (void)no;
+    first_error *e = CPLGetErrorHandlerUserData();
+    if (cls >= CE_Failure && e != NULL && !e->got) {
+        e->got = true;
+        snprintf(e->msg, sizeof e->msg, "%s", msg != NULL ? msg : "unknown error");
+    }
+}
+
+stapel_status stapel__layer_readable(stapel_ctx *ctx, GDALDatasetH ds, OGRLayerH l,
+                                     const char *source)
+{
+    GDALDriverH drv = GDALGetDatasetDriver(ds);
+    if (drv == NULL || !EQUAL(GDALGetDriverShortName(drv), "PostgreSQL"))
+        return STAPEL_OK;
+    /* Reading the first row asks the database for the table: one that does
+     * not exist (tables=NAME makes a layer of any name) or that the user
+     * may not read would otherwise pass for a table without a geometry
+     * column or a CRS, or fail later with only "cursor ... does not exist". */
+    first_error e = {0};
+    CPLPushErrorHandlerEx(keep_first, &e);
+    CPLErrorReset();
+    OGR_L_ResetReading(l);
+    OGRFeatureH f = OGR_L_GetNextFeature(l);
+    if (f != NULL)
+        OGR_F_Destroy(f);
+    OGR_L_ResetReading(l);
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    if (!e.got)
+        return STAPEL_OK;
+    const char *m = e.msg;
+    if (strncmp(m, "ERROR:", 6) == 0) /* libpq's prefix */
+        m += 6 + strspn(m + 6, " ");
+    return stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s cannot be read: %.*s", source,
+                        OGR_L_GetName(l), (int)strcspn(m, "\n"), m);
 }
 
 OGRSpatialReferenceH stapel__layer_srs(OGRLayerH l)
@@ -178,6 +227,111 @@ OGRSpatialReferenceH stapel__layer_srs(OGRLayerH l)
                          EQUAL(name, "Undefined Cartesian SRS")))
         return NULL;
     return srs;
+}
+
+/* s[0..n) into b as an SQL identifier ("x", with quote '"') or string
+ * literal ('x', with quote '\''): the quote doubled inside. */
+static bool sql_quoted(stapel__buf *b, const char *s, size_t n, char quote)
+{
+    if (!stapel__buf_append(b, &quote, 1))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((s[i] == quote && !stapel__buf_append(b, &quote, 1)) ||
+            !stapel__buf_append(b, s + i, 1))
+            return false;
+    return stapel__buf_append(b, &quote, 1);
+}
+
+/* A result of sql on ds: column 0 as text into *text (if not NULL; caller
+ * frees) and the integer column c of up to max rows into v. Returns the
+ * number of rows, or -1 when the query failed. */
+static int query(GDALDatasetH ds, const char *sql, char **text, int c, int *v, int max)
+{
+    CPLErrorReset();
+    OGRLayerH r = GDALDatasetExecuteSQL(ds, sql, NULL, NULL);
+    if (r == NULL)
+        return -1;
+    int n = 0;
+    OGRFeatureH f;
+    while (n < max && (f = OGR_L_GetNextFeature(r)) != NULL) {
+        if (n == 0 && text != NULL)
+            *text = stapel__strdup(OGR_F_GetFieldAsString(f, 0));
+        v[n++] = OGR_F_GetFieldAsInteger(f, c);
+        OGR_F_Destroy(f);
+    }
+    bool failed = CPLGetLastErrorType() >= CE_Failure;
+    GDALDatasetReleaseResultSet(ds, r);
+    return failed ? -1 : n;
+}
+
+int stapel__pg_srids(GDALDatasetH ds, OGRLayerH l, const char *where, int *srid, int max)
+{
+    GDALDriverH drv = GDALGetDatasetDriver(ds);
+    const char *geom = OGR_L_GetGeometryColumn(l);
+    if (drv == NULL || !EQUAL(GDALGetDriverShortName(drv), "PostgreSQL") || geom == NULL ||
+        geom[0] == '\0' || max < 1)
+        return -1;
+    /* GDAL names a layer "schema.table", or "table" in the schemas it
+     * searches, with "(column)" after it when it picks one of several
+     * geometry columns. A table's name may hold a dot too: try both. */
+    const char *name = OGR_L_GetName(l);
+    size_t n = strlen(name), g = strlen(geom);
+    if (n > g + 2 && name[n - 1] == ')' && name[n - g - 2] == '(' &&
+        strncmp(name + n - g - 1, geom, g) == 0)
+        n -= g + 2;
+    const char *dot = memchr(name, '.', n);
+    stapel__buf id = {0}, sql = {0};
+    bool ok = stapel__buf_puts(&sql, "SELECT a.attrelid::regclass::text, "
+                                     "postgis_typmod_srid(a.atttypmod) FROM pg_attribute a "
+                                     "WHERE a.attrelid = COALESCE(");
+    if (dot != NULL) {
+        size_t k = (size_t)(dot - name);
+        ok = ok && sql_quoted(&id, name, k, '"') && stapel__buf_puts(&id, ".") &&
+             sql_quoted(&id, dot + 1, n - k - 1, '"') && stapel__buf_puts(&sql, "to_regclass(") &&
+             sql_quoted(&sql, id.data, id.len, '\'') && stapel__buf_puts(&sql, "), ");
+        id.len = 0;
+    }
+    ok = ok && sql_quoted(&id, name, n, '"') && stapel__buf_puts(&sql, "to_regclass(") &&
+         sql_quoted(&sql, id.data, id.len, '\'') &&
+         stapel__buf_puts(&sql, ")) AND a.attname = ") && sql_quoted(&sql, geom, g, '\'');
+    int found = -1;
+    char *table = NULL;
+    int declared = 0;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    if (ok && query(ds, sql.data, &table, 1, &declared, 1) == 1 && table != NULL) {
+        if (declared != 0) {
+            srid[0] = declared;
+            found = 1; /* the column holds that SRID only */
+        } else {
+            sql.len = 0;
+            ok = stapel__buf_puts(&sql, "SELECT DISTINCT ST_SRID(") &&
+                 sql_quoted(&sql, geom, g, '"') && stapel__buf_puts(&sql, ") FROM ") &&
+                 stapel__buf_puts(&sql, table) && stapel__buf_puts(&sql, " WHERE ") &&
+                 sql_quoted(&sql, geom, g, '"') && stapel__buf_puts(&sql, " IS NOT NULL");
+            if (where != NULL)
+                ok = ok && stapel__buf_printf(&sql, " AND (%s)", where);
+            ok = ok && stapel__buf_printf(&sql, " ORDER BY 1 LIMIT %d", max);
+            if (ok)
+                found = query(ds, sql.data, NULL, 0, srid, max);
+        }
+    }
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    free(table);
+    stapel__buf_free(&id);
+    stapel__buf_free(&sql);
+    return found;
+}
+
+bool stapel__geom_columns(stapel__buf *b, OGRLayerH l)
+{
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
+    b->len = 0;
+    bool ok = stapel__buf_puts(b, "");
+    for (int i = 0; i < OGR_FD_GetGeomFieldCount(defn) && ok; i++)
+        ok = stapel__buf_printf(b, "%s%s", i > 0 ? ", " : "",
+                                OGR_GFld_GetNameRef(OGR_FD_GetGeomFieldDefn(defn, i)));
+    return ok;
 }
 
 OGRFeatureH stapel__next_feature(stapel_ctx *ctx, OGRLayerH l, const char *source,

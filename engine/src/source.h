@@ -22,9 +22,29 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
 stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH ds,
                                  const char *source, const char *layer_name);
 
+/* Fails (STAPEL_EDATA, naming source and layer, with the database's reason)
+ * when l is a PostgreSQL layer of a table that cannot be read: one that does
+ * not exist ("PG:... tables=nosuch" gives a layer without geometry or fields
+ * for any name) or that the user has no right to read. */
+stapel_status stapel__layer_readable(stapel_ctx *ctx, GDALDatasetH ds, OGRLayerH l,
+                                     const char *source);
+
 /* The layer's CRS, borrowed; NULL when it has none, including a GeoPackage's
  * "Undefined geographic SRS" and "Undefined Cartesian SRS" placeholders. */
 OGRSpatialReferenceH stapel__layer_srs(OGRLayerH l);
+
+/* A PostGIS layer whose geometry column declares no SRID (a plain
+ * "geometry" column, or a view that computes one) may hold rows of several
+ * SRIDs, and GDAL reads them all in the CRS of the first row. This finds the
+ * distinct SRIDs of the rows that where (SQL, or NULL) keeps: at most max of
+ * them, in increasing order, into srid. Returns how many it found (0 or 1:
+ * nothing to fear), or -1 when it could not tell (not PostGIS, or a query
+ * failed). Quiet: GDAL's errors are not passed on. */
+int stapel__pg_srids(GDALDatasetH ds, OGRLayerH l, const char *where, int *srid, int max);
+
+/* The names of l's geometry columns into b (emptied first), joined with
+ * ", ". False when out of memory. */
+bool stapel__geom_columns(stapel__buf *b, OGRLayerH l);
 
 /* The next feature of l, or NULL. NULL also comes when the driver gives up
  * before the end of the layer (a damaged file: "database disk image is
