@@ -179,4 +179,22 @@ for src in "PG:host=$work port=54329 user=reader dbname=stapel|layername=nature"
   fi
 done
 echo "PASS: a table one may not read is named so"
-echo "9 passed, 0 failed"
+# A table without a primary key: GDAL numbers its rows as they come, so the
+# claim ids name no row. stack says so (not for a table with a key), and
+# PGSQL_OGR_FID names a unique column to take the ids from.
+psql -c "CREATE TABLE nokey (code integer, geom geometry(MultiPolygon, 28992));
+  INSERT INTO nokey SELECT ogc_fid + 100, geom FROM nature" >/dev/null
+"$stapel" stack --overwrite -o "$scratch/pg-nokey.gpkg" --layer "nature=PG:$conn dbname=stapel|layername=nokey" \
+  2> "$scratch/pg-nokey.err"
+if ! grep -qF "layer nokey has no primary key: its features are numbered in the order the database gives them" "$scratch/pg-nokey.err" \
+   || grep -q "primary key" "$scratch/pg-where.err"; then
+  echo "FAIL: a table without a primary key"; cat "$scratch/pg-nokey.err"; exit 1
+fi
+PGSQL_OGR_FID=code "$stapel" stack --overwrite -o "$scratch/pg-nokey.gpkg" --layer "nature=PG:$conn dbname=stapel|layername=nokey" \
+  2> "$scratch/pg-nokey.err"
+ids=$(ogrinfo -q -ro "$scratch/pg-nokey.gpkg" -sql "SELECT COUNT(*) FROM stack WHERE claim_ids LIKE '%nature:1__\"%'" | grep '=' | tr -s ' ')
+if grep -q "primary key" "$scratch/pg-nokey.err" || ! echo "$ids" | grep -q "= [1-9]"; then
+  echo "FAIL: PGSQL_OGR_FID on a table without a primary key"; cat "$scratch/pg-nokey.err"; echo "$ids"; exit 1
+fi
+echo "PASS: a table without a primary key is warned about, and PGSQL_OGR_FID names its ids"
+echo "10 passed, 0 failed"

@@ -316,6 +316,16 @@ static void fid_name(GDALDatasetH ds, OGRLayerH l, char *name, size_t size)
         snprintf(name, size, "\"%s\"", col);
 }
 
+/* Whether l is a PostgreSQL table or view without a key column: then GDAL
+ * numbers its rows as they come. */
+static bool without_key(GDALDatasetH ds, OGRLayerH l)
+{
+    GDALDriverH drv = GDALGetDatasetDriver(ds);
+    const char *col = OGR_L_GetFIDColumn(l);
+    return drv != NULL && EQUAL(GDALGetDriverShortName(drv), "PostgreSQL") &&
+           (col == NULL || col[0] == '\0');
+}
+
 /* What to do about one bad feature. A --where applies to every layer of its
  * theme: suggest one only when it can hit no other layer's feature. */
 static void leave_out_hint(const read_spec *spec, const opened *o, long long fid, char *hint,
@@ -671,6 +681,14 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     ctx->reading_src = src;
     ctx->reading_layer = layer;
     ctx->gdal_seen = &o->seen;
+    if (spec->field == NULL && without_key(o->ds, l))
+        stapel__log(ctx, STAPEL_LOG_WARN,
+                    "%s: layer %s has no primary key: its features are numbered in the order "
+                    "the database gives them, so the claim ids of the output and the feature "
+                    "numbers of messages name no row and may change from run to run; give the "
+                    "table (or view) a primary key, or name a unique column with "
+                    "PGSQL_OGR_FID=column in the environment",
+                    src, layer);
     int64_t n_read = 0, n_repaired = 0, n_empty = 0, n_lost = 0, first_lost = -1;
     int64_t n_dropped = 0, first_dropped = -1; /* points or lines left out */
     int64_t n_degenerate = 0, first_degenerate = -1; /* rings without area only */
