@@ -25,7 +25,9 @@
 typedef struct sane_box {
     double xmin, ymin, xmax, ymax;
     bool has_use;                         /* the CRS states its area of use: */
-    double use_x0, use_y0, use_x1, use_y1; /* that area, in its coordinates */
+    double use_x0, use_y0, use_x1, use_y1; /* that area, in its coordinates, */
+    double lon0, lat0, lon1, lat1;         /* in degrees */
+    char area[96];                         /* and its short name ('Netherlands') */
 } sane_box;
 
 /* The overlay works in integers of grid units (arrange.c) and needs room for
@@ -40,7 +42,7 @@ typedef struct sane_box {
 static sane_box sane_bounds(OGRSpatialReferenceH target, double grid)
 {
     double lim = grid * GRID_RANGE;
-    sane_box b = {-lim, -lim, lim, lim, false, 0, 0, 0, 0};
+    sane_box b = {-lim, -lim, lim, lim, false, 0, 0, 0, 0, 0, 0, 0, 0, ""};
     double w, so, e, n;
     const char *name = NULL;
     if (!OSRGetAreaOfUse(target, &w, &so, &e, &n, &name))
@@ -67,29 +69,24 @@ static sane_box sane_bounds(OGRSpatialReferenceH target, double grid)
                 y1 = fmax(y1, ys[i]);
             }
             double grow = 10.0 * fmax(x1 - x0, y1 - y0);
-            if (x0 <= x1 && grow > 0)
+            if (x0 <= x1 && grow > 0) {
                 b = (sane_box){fmax(x0 - grow, -lim), fmax(y0 - grow, -lim),
                                fmin(x1 + grow, lim),  fmin(y1 + grow, lim),
-                               true, x0, y0, x1, y1};
+                               true, x0, y0, x1, y1, w, so, e, n, ""};
+                /* "Netherlands - onshore, including ...": "Netherlands" */
+                if (name != NULL) {
+                    size_t len = strcspn(name, ",.;:");
+                    const char *dash = strstr(name, " - ");
+                    if (dash != NULL && (size_t)(dash - name) < len)
+                        len = (size_t)(dash - name);
+                    snprintf(b.area, sizeof b.area, "%.*s", (int)len, name);
+                }
+            }
         }
         OCTDestroyCoordinateTransformation(ct);
     }
     OSRDestroySpatialReference(ll);
     return b;
-}
-
-/* Fail unless the box x0..x1, y0..y1 of a feature lies within sane. */
-static stapel_status check_sane(stapel_ctx *ctx, const sane_box *sane, const char *src,
-                                const char *layer, long long fid, double x0, double y0,
-                                double x1, double y1)
-{
-    if (x0 >= sane->xmin && y0 >= sane->ymin && x1 <= sane->xmax && y1 <= sane->ymax)
-        return STAPEL_OK;
-    bool low = x0 < sane->xmin || y0 < sane->ymin;
-    return stapel__fail(ctx, STAPEL_EDATA,
-                        "%s: layer %s: feature %lld has a coordinate near (%.6g, %.6g), far "
-                        "outside the area of the working CRS; is the source CRS right?",
-                        src, layer, fid, low ? x0 : x1, low ? y0 : y1);
 }
 
 typedef struct read_spec {
@@ -100,6 +97,70 @@ typedef struct read_spec {
     stapel__layer *rec; /* claims: counters to fill; zones: NULL */
     bool theme_shared; /* claims: another layer has the same theme */
 } read_spec;
+
+/* What to do about one bad feature. A --where applies to every layer of its
+ * theme: suggest one only when it can hit no other layer's feature. */
+static void leave_out_hint(const read_spec *spec, long long fid, char *hint, size_t size)
+{
+    const stapel__layer *rec = spec->rec;
+    if (rec != NULL && !spec->theme_shared && rec->where == NULL)
+        snprintf(hint, size, "mend it, or leave it out with --where '%s=FID <> %lld'",
+                 rec->theme, fid);
+    else if (rec != NULL && !spec->theme_shared)
+        snprintf(hint, size, "mend it, or leave it out with --where '%s=(%s) AND FID <> %lld'",
+                 rec->theme, rec->where, fid);
+    else
+        snprintf(hint, size, "mend it in the source");
+}
+
+/* How the coordinates of a feature that check_sane refuses looked in its
+ * source, before the transformation to the working CRS. */
+typedef struct src_extent {
+    const OGREnvelope *env; /* NULL: the source is in the working CRS */
+    const char *crs;        /* the source CRS's name */
+    bool geographic;
+} src_extent;
+
+/* Fail unless the box x0..x1, y0..y1 of a feature (in the working CRS) lies
+ * within sane. The message gives the coordinates as the source has them:
+ * those of the working CRS mean nothing to a user whose data is lon/lat. */
+static stapel_status check_sane(stapel_ctx *ctx, const sane_box *sane, const char *src,
+                                const char *layer, long long fid, double x0, double y0,
+                                double x1, double y1, const read_spec *spec,
+                                const src_extent *from)
+{
+    if (x0 >= sane->xmin && y0 >= sane->ymin && x1 <= sane->xmax && y1 <= sane->ymax)
+        return STAPEL_OK;
+    char area[128] = "", hint[512];
+    leave_out_hint(spec, fid, hint, sizeof hint);
+    if (sane->area[0] != '\0')
+        snprintf(area, sizeof area, " (%s)", sane->area);
+    const OGREnvelope *e = from->env;
+    if (e == NULL) {
+        bool low = x0 < sane->xmin || y0 < sane->ymin;
+        return stapel__fail(ctx, STAPEL_EDATA,
+                            "%s: layer %s: feature %lld has a coordinate near (%.6g, %.6g), far "
+                            "outside the area of the working CRS%s; is the source CRS right? If "
+                            "it is, %s",
+                            src, layer, fid, low ? x0 : x1, low ? y0 : y1, area, hint);
+    }
+    /* Latitude, longitude where longitude, latitude belong: as x = lat,
+     * y = lon the feature lies where the working CRS is meant for. */
+    bool swapped = from->geographic && sane->has_use && e->MinY <= sane->lon1 &&
+                   e->MaxY >= sane->lon0 && e->MinX <= sane->lat1 && e->MaxX >= sane->lat0;
+    char what[640];
+    if (swapped)
+        snprintf(what, sizeof what, "its longitude and latitude look swapped: read as "
+                 "(latitude, longitude) it lies in that area; store x = longitude, "
+                 "y = latitude, as GeoJSON, GeoPackage and shapefiles do");
+    else
+        snprintf(what, sizeof what, "is that CRS right? If it is, %s", hint);
+    return stapel__fail(ctx, STAPEL_EDATA,
+                        "%s: layer %s: feature %lld lies far outside the area of the working "
+                        "CRS%s: its extent in its own CRS (%s) is %.6g, %.6g - %.6g, %.6g; %s",
+                        src, layer, fid, area, from->crs, e->MinX, e->MinY, e->MaxX, e->MaxY,
+                        what);
+}
 
 static stapel_status push_item(stapel_ctx *ctx, stapel__input *in, GEOSGeometry *g,
                                uint32_t group, int64_t fid)
@@ -283,21 +344,6 @@ static stapel_status unique_fids(stapel_ctx *ctx, const stapel__input *in, size_
 
 /* A feature whose geometry the driver could not decode: a damaged claim must
  * not vanish from the stack as if it were empty. */
-/* What to do about one bad feature. A --where applies to every layer of its
- * theme: suggest one only when it can hit no other layer's feature. */
-static void leave_out_hint(const read_spec *spec, long long fid, char *hint, size_t size)
-{
-    const stapel__layer *rec = spec->rec;
-    if (rec != NULL && !spec->theme_shared && rec->where == NULL)
-        snprintf(hint, size, "mend it, or leave it out with --where '%s=FID <> %lld'",
-                 rec->theme, fid);
-    else if (rec != NULL && !spec->theme_shared)
-        snprintf(hint, size, "mend it, or leave it out with --where '%s=(%s) AND FID <> %lld'",
-                 rec->theme, rec->where, fid);
-    else
-        snprintf(hint, size, "mend it in the source");
-}
-
 static stapel_status unreadable(stapel_ctx *ctx, const read_spec *spec, const char *layer,
                                 long long fid)
 {
@@ -570,6 +616,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     }
     OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
     bool geographic = OSRIsGeographic(srs);
+    const char *srs_name = OSRGetName(srs) != NULL ? OSRGetName(srs) : "unnamed";
     if (!OSRIsSame(srs, target)) {
         ct = OCTNewCoordinateTransformation(srs, target);
         if (ct == NULL) {
@@ -616,8 +663,9 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             continue;
         }
         OGREnvelope before = {0, 0, 0, 0};
-        if (ct != NULL && geographic)
+        if (ct != NULL)
             OGR_G_GetEnvelope(g, &before);
+        src_extent from = {ct != NULL ? &before : NULL, srs_name, geographic};
         if (ct != NULL && OGR_G_Transform(g, ct) != OGRERR_NONE) {
             if (geographic && (fabs(before.MinX) > 360 || fabs(before.MaxX) > 360 ||
                                fabs(before.MinY) > 90 || fabs(before.MaxY) > 90)) {
@@ -652,7 +700,8 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                               layer, fid);
             goto done;
         }
-        st = check_sane(ctx, sane, src, layer, fid, env.MinX, env.MinY, env.MaxX, env.MaxY);
+        st = check_sane(ctx, sane, src, layer, fid, env.MinX, env.MinY, env.MaxX, env.MaxY,
+                        spec, &from);
         if (st != STAPEL_OK)
             goto done;
         ext[0] = fmin(ext[0], env.MinX);
@@ -698,7 +747,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         GEOSGeom_getYMin_r(ctx->geos, gg, &by0);
         GEOSGeom_getXMax_r(ctx->geos, gg, &bx1);
         GEOSGeom_getYMax_r(ctx->geos, gg, &by1);
-        st = check_sane(ctx, sane, src, layer, fid, bx0, by0, bx1, by1);
+        st = check_sane(ctx, sane, src, layer, fid, bx0, by0, bx1, by1, spec, &from);
         if (st != STAPEL_OK) {
             GEOSGeom_destroy_r(ctx->geos, gg);
             goto done;
