@@ -46,7 +46,7 @@ static void stack_help(void)
         "  --t_srs CRS             working and output CRS, projected and in metres\n"
         "                          (default: EPSG:28992)\n"
         "  --s_srs CRS             CRS of sources that have none (e.g. a shapefile\n"
-        "                          without .prj)\n"
+        "                          without .prj) or a local one (LOCAL_CS)\n"
         "\n"
         "Run:\n"
         "  --threads N             worker threads (default: one per core)\n"

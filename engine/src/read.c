@@ -417,7 +417,7 @@ static void layer_close(opened *o)
 }
 
 static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const char *s_srs,
-                                bool keep, opened *o)
+                                bool target_local, bool keep, opened *o)
 {
     char *dsname = NULL, *lname = NULL;
     const char *src = spec->source;
@@ -531,7 +531,23 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
     }
 
     OGRSpatialReferenceH srs = stapel__layer_srs(l);
-    if (srs == NULL) {
+    /* A local (engineering) CRS, such as the LOCAL_CS["Unknown"] that CAD
+     * programs write into a .prj, puts the data on no place on Earth: no
+     * transformation leads from it to a real CRS. It is as good as none,
+     * so --s_srs says which CRS the coordinates are in. */
+    if (srs != NULL && OSRIsLocal(srs) && !target_local) {
+        if (s_srs == NULL) {
+            const char *name = OSRGetName(srs);
+            st = stapel__fail(ctx, STAPEL_ECRS,
+                              "%s: layer %s has a local CRS ('%s'), which ties its coordinates "
+                              "to no place on Earth, so they cannot be transformed to the "
+                              "working CRS; say which CRS they are in with --s_srs, e.g. "
+                              "--s_srs EPSG:28992",
+                              src, layer, name != NULL ? name : "unnamed");
+            goto done;
+        }
+        srs = NULL;
+    } else if (srs == NULL) {
         const char *prj = s_srs == NULL ? unread_prj(o->ds, dsname, layer) : NULL;
         if (prj != NULL) {
             st = stapel__fail(ctx, STAPEL_ECRS,
@@ -590,7 +606,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     stapel_status st = STAPEL_OK;
     if (o->ds == NULL) { /* checked and closed: open it again */
         layer_close(o);
-        if ((st = layer_open(ctx, spec, s_srs, true, o)) != STAPEL_OK)
+        if ((st = layer_open(ctx, spec, s_srs, OSRIsLocal(target), true, o)) != STAPEL_OK)
             return st;
     }
     const char *layer = o->layer;
@@ -911,6 +927,7 @@ typedef struct claim_read {
     const sane_box *sane;
     double grid;
     const char *target_wkt;
+    bool target_local; /* the working CRS is a local one */
     /* The log lines of opening each spec's source, then of reading each
      * claim layer: the jobs run on worker threads, whose contexts do not
      * log; they are given on the caller's thread, in order. */
@@ -924,7 +941,8 @@ static stapel_status open_source(stapel_ctx *ctx, size_t i, void *user)
         return STAPEL_OK;
     stapel__gdal_push(ctx);
     ctx->held = &cr->held[i];
-    stapel_status st = layer_open(ctx, &cr->specs[i], cr->job->s_srs, cr->keep, &cr->ops[i]);
+    stapel_status st = layer_open(ctx, &cr->specs[i], cr->job->s_srs, cr->target_local, cr->keep,
+                                  &cr->ops[i]);
     stapel__gdal_pop(); /* may log a count of repeated warnings: still held */
     ctx->held = NULL;
     return st;
@@ -1265,7 +1283,8 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
      * read on worker threads, each into its own list, and joined in layer
      * order; their warnings are given here, in order. The zones come last. */
     size_t n_src = job->n_layers + 2;
-    claim_read cr = {job, keep_open(n_src), NULL, NULL, NULL, &sane, grid, in->crs_wkt, NULL};
+    claim_read cr = {job, keep_open(n_src), NULL, NULL, NULL, &sane, grid, in->crs_wkt,
+                     OSRIsLocal(target), NULL};
     cr.specs = calloc(n_src, sizeof *cr.specs);
     cr.ops = calloc(n_src, sizeof *cr.ops);
     cr.parts = calloc(job->n_layers + 1, sizeof *cr.parts);
