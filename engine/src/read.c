@@ -1308,6 +1308,19 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
     st = stapel__parallel_for(ctx, n_src, job->opts.threads, NULL, open_source, &cr);
     for (size_t i = 0; i < n_src; i++)
         stapel__log_release(ctx, &cr.held[i]);
+    /* ogr2ogr's -s_srs overrides the source's CRS; stapel's only fills in a
+     * missing one. Whoever gave it to correct a wrong CRS must hear that
+     * it changed nothing. */
+    bool s_srs_used = false;
+    for (size_t i = 0; i < n_src && st == STAPEL_OK; i++)
+        s_srs_used = s_srs_used || (cr.specs[i].source != NULL && cr.ops[i].srs_wkt == NULL);
+    if (st == STAPEL_OK && job->s_srs != NULL && !s_srs_used)
+        stapel__log(ctx, STAPEL_LOG_WARN,
+                    "--s_srs %s is not used: every source states a CRS of its own, and "
+                    "--s_srs is only for sources without one (or with a local one); to correct "
+                    "a wrong CRS, give the source the right one, e.g. ogr2ogr -a_srs %s "
+                    "fixed.gpkg SOURCE",
+                    job->s_srs, job->s_srs);
     if (st == STAPEL_OK)
         st = stapel__parallel_for(ctx, job->n_layers, job->opts.threads, "reading",
                                   read_claim_layer, &cr);
