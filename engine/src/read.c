@@ -1245,6 +1245,36 @@ static stapel_status warn_similar_names(stapel_ctx *ctx, const stapel__input *in
     return st;
 }
 
+/* A claim layer that lies wholly outside the extent of the provinces counts
+ * in no province and not in the summary's total row: the province layer is
+ * of another part of the country, or one of the two layers lies elsewhere
+ * than it should (a wrong CRS, or shifted coordinates). Either way the user
+ * should hear of it. */
+static void warn_outside_provinces(stapel_ctx *ctx, const stapel__input *in,
+                                   const stapel_job *job)
+{
+    double p[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL};
+    for (size_t i = in->n_claims; i < in->n_claims + in->n_provinces; i++) {
+        const stapel__item *it = &in->items[i];
+        p[0] = fmin(p[0], it->xmin);
+        p[1] = fmin(p[1], it->ymin);
+        p[2] = fmax(p[2], it->xmax);
+        p[3] = fmax(p[3], it->ymax);
+    }
+    for (size_t i = 0; i < job->n_layers; i++) {
+        const stapel__layer *l = &job->layers[i];
+        const double *e = l->ext;
+        if (e[0] > e[2] || p[0] > p[2]) /* nothing read */
+            continue;
+        if (e[2] < p[0] || e[0] > p[2] || e[3] < p[1] || e[1] > p[3])
+            stapel__log(ctx, STAPEL_LOG_WARN,
+                        "%s: layer %s lies wholly outside the provinces (%s): its claims count "
+                        "in no province nor in the summary's total; are both layers of the same "
+                        "region, and in the CRS they state?",
+                        l->source, l->layer_name, job->zones[STAPEL_ZONE_PROVINCE].source);
+    }
+}
+
 stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job *job)
 {
     stapel_status st = STAPEL_OK;
@@ -1373,6 +1403,8 @@ read_done:
     for (size_t i = 0; cr.held != NULL && i < n_src + job->n_layers; i++)
         stapel__buf_free(&cr.held[i]);
     free(cr.held);
+    if (st == STAPEL_OK && in->n_provinces > 0)
+        warn_outside_provinces(ctx, in, job);
     if (st == STAPEL_OK && in->n_provinces > 1)
         st = warn_similar_names(ctx, in, in->n_claims, in->n_claims + in->n_provinces,
                                 job->zones[STAPEL_ZONE_PROVINCE].source);
