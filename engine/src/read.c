@@ -25,7 +25,9 @@
 typedef struct sane_box {
     double xmin, ymin, xmax, ymax;
     bool has_use;                         /* the CRS states its area of use: */
-    double use_x0, use_y0, use_x1, use_y1; /* that area, in its coordinates */
+    double use_x0, use_y0, use_x1, use_y1; /* that area, in its coordinates, */
+    double lon0, lat0, lon1, lat1;         /* in degrees */
+    char area[96];                         /* and its short name ('Netherlands') */
 } sane_box;
 
 /* The overlay works in integers of grid units (arrange.c) and needs room for
@@ -40,7 +42,7 @@ typedef struct sane_box {
 static sane_box sane_bounds(OGRSpatialReferenceH target, double grid)
 {
     double lim = grid * GRID_RANGE;
-    sane_box b = {-lim, -lim, lim, lim, false, 0, 0, 0, 0};
+    sane_box b = {-lim, -lim, lim, lim, false, 0, 0, 0, 0, 0, 0, 0, 0, ""};
     double w, so, e, n;
     const char *name = NULL;
     if (!OSRGetAreaOfUse(target, &w, &so, &e, &n, &name))
@@ -67,29 +69,24 @@ static sane_box sane_bounds(OGRSpatialReferenceH target, double grid)
                 y1 = fmax(y1, ys[i]);
             }
             double grow = 10.0 * fmax(x1 - x0, y1 - y0);
-            if (x0 <= x1 && grow > 0)
+            if (x0 <= x1 && grow > 0) {
                 b = (sane_box){fmax(x0 - grow, -lim), fmax(y0 - grow, -lim),
                                fmin(x1 + grow, lim),  fmin(y1 + grow, lim),
-                               true, x0, y0, x1, y1};
+                               true, x0, y0, x1, y1, w, so, e, n, ""};
+                /* "Netherlands - onshore, including ...": "Netherlands" */
+                if (name != NULL) {
+                    size_t len = strcspn(name, ",.;:");
+                    const char *dash = strstr(name, " - ");
+                    if (dash != NULL && (size_t)(dash - name) < len)
+                        len = (size_t)(dash - name);
+                    snprintf(b.area, sizeof b.area, "%.*s", (int)len, name);
+                }
+            }
         }
         OCTDestroyCoordinateTransformation(ct);
     }
     OSRDestroySpatialReference(ll);
     return b;
-}
-
-/* Fail unless the box x0..x1, y0..y1 of a feature lies within sane. */
-static stapel_status check_sane(stapel_ctx *ctx, const sane_box *sane, const char *src,
-                                const char *layer, long long fid, double x0, double y0,
-                                double x1, double y1)
-{
-    if (x0 >= sane->xmin && y0 >= sane->ymin && x1 <= sane->xmax && y1 <= sane->ymax)
-        return STAPEL_OK;
-    bool low = x0 < sane->xmin || y0 < sane->ymin;
-    return stapel__fail(ctx, STAPEL_EDATA,
-                        "%s: layer %s: feature %lld has a coordinate near (%.6g, %.6g), far "
-                        "outside the area of the working CRS; is the source CRS right?",
-                        src, layer, fid, low ? x0 : x1, low ? y0 : y1);
 }
 
 typedef struct read_spec {
@@ -358,6 +355,56 @@ static stapel_status unreadable(stapel_ctx *ctx, const read_spec *spec, const op
                         "(%s); %s", spec->source, layer, fid, stapel__gdal_error("damaged"), hint);
 }
 
+/* How the coordinates of a feature that check_sane refuses looked in its
+ * source, before the transformation to the working CRS. */
+typedef struct src_extent {
+    const OGREnvelope *env; /* NULL: the source is in the working CRS */
+    const char *crs;        /* the source CRS's name */
+    bool geographic;
+} src_extent;
+
+/* Fail unless the box x0..x1, y0..y1 of a feature (in the working CRS) lies
+ * within sane. The message gives the coordinates as the source has them:
+ * those of the working CRS mean nothing to a user whose data is lon/lat. */
+static stapel_status check_sane(stapel_ctx *ctx, const sane_box *sane, const char *src,
+                                const char *layer, long long fid, double x0, double y0,
+                                double x1, double y1, const read_spec *spec, const opened *o,
+                                const src_extent *from)
+{
+    if (x0 >= sane->xmin && y0 >= sane->ymin && x1 <= sane->xmax && y1 <= sane->ymax)
+        return STAPEL_OK;
+    char area[128] = "", hint[512];
+    leave_out_hint(spec, o, fid, hint, sizeof hint);
+    if (sane->area[0] != '\0')
+        snprintf(area, sizeof area, " (%s)", sane->area);
+    const OGREnvelope *e = from->env;
+    if (e == NULL) {
+        bool low = x0 < sane->xmin || y0 < sane->ymin;
+        return stapel__fail(ctx, STAPEL_EDATA,
+                            "%s: layer %s: feature %lld has a coordinate near (%.6g, %.6g), far "
+                            "outside the area of the working CRS%s; is the source CRS right? If "
+                            "it is, %s",
+                            src, layer, fid, low ? x0 : x1, low ? y0 : y1, area, hint);
+    }
+    /* Latitude, longitude where longitude, latitude belong: as x = lat,
+     * y = lon the feature lies where the working CRS is meant for. */
+    bool swapped = from->geographic && sane->has_use && e->MinY <= sane->lon1 &&
+                   e->MaxY >= sane->lon0 && e->MinX <= sane->lat1 && e->MaxX >= sane->lat0;
+    char what[640];
+    if (swapped)
+        snprintf(what, sizeof what, "its longitude and latitude look swapped: read as "
+                 "(latitude, longitude) it lies in that area; store x = longitude, "
+                 "y = latitude, as GeoJSON, GeoPackage and shapefiles do");
+    else
+        snprintf(what, sizeof what, "is that CRS right? If it is, %s", hint);
+    return stapel__fail(ctx, STAPEL_EDATA,
+                        "%s: layer %s: feature %lld lies far outside the area of the working "
+                        "CRS%s: its extent in its own CRS (%s) is %.6g, %.6g - %.6g, %.6g; %s",
+                        src, layer, fid, area, from->crs, e->MinX, e->MinY, e->MaxX, e->MaxY,
+                        what);
+}
+
+
 
 /* Whether a filter holds a ';' outside its quoted strings and names. */
 static bool ends_statement(const char *where)
@@ -411,7 +458,7 @@ static void layer_close(opened *o)
 }
 
 static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const char *s_srs,
-                                bool keep, opened *o)
+                                bool target_local, bool keep, opened *o)
 {
     char *dsname = NULL, *lname = NULL;
     const char *src = spec->source;
@@ -549,7 +596,23 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
     }
 
     OGRSpatialReferenceH srs = stapel__layer_srs(l);
-    if (srs == NULL) {
+    /* A local (engineering) CRS, such as the LOCAL_CS["Unknown"] that CAD
+     * programs write into a .prj, puts the data on no place on Earth: no
+     * transformation leads from it to a real CRS. It is as good as none,
+     * so --s_srs says which CRS the coordinates are in. */
+    if (srs != NULL && OSRIsLocal(srs) && !target_local) {
+        if (s_srs == NULL) {
+            const char *name = OSRGetName(srs);
+            st = stapel__fail(ctx, STAPEL_ECRS,
+                              "%s: layer %s has a local CRS ('%s'), which ties its coordinates "
+                              "to no place on Earth, so they cannot be transformed to the "
+                              "working CRS; say which CRS they are in with --s_srs, e.g. "
+                              "--s_srs EPSG:28992",
+                              src, layer, name != NULL ? name : "unnamed");
+            goto done;
+        }
+        srs = NULL;
+    } else if (srs == NULL) {
         const char *prj = s_srs == NULL ? unread_prj(o->ds, dsname, layer) : NULL;
         if (prj != NULL) {
             st = stapel__fail(ctx, STAPEL_ECRS,
@@ -641,7 +704,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     stapel_status st = STAPEL_OK;
     if (o->ds == NULL) { /* checked and closed: open it again */
         layer_close(o);
-        if ((st = layer_open(ctx, spec, s_srs, true, o)) != STAPEL_OK)
+        if ((st = layer_open(ctx, spec, s_srs, OSRIsLocal(target), true, o)) != STAPEL_OK)
             return st;
     }
     const char *layer = o->layer;
@@ -667,6 +730,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     }
     OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
     bool geographic = OSRIsGeographic(srs);
+    const char *srs_name = OSRGetName(srs) != NULL ? OSRGetName(srs) : "unnamed";
     if (!OSRIsSame(srs, target)) {
         ct = OCTNewCoordinateTransformation(srs, target);
         if (ct == NULL) {
@@ -722,8 +786,9 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             continue;
         }
         OGREnvelope before = {0, 0, 0, 0};
-        if (ct != NULL && geographic)
+        if (ct != NULL)
             OGR_G_GetEnvelope(g, &before);
+        src_extent from = {ct != NULL ? &before : NULL, srs_name, geographic};
         if (ct != NULL && OGR_G_Transform(g, ct) != OGRERR_NONE) {
             if (geographic && (fabs(before.MinX) > 360 || fabs(before.MaxX) > 360 ||
                                fabs(before.MinY) > 90 || fabs(before.MaxY) > 90)) {
@@ -758,7 +823,8 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                               layer, fid);
             goto done;
         }
-        st = check_sane(ctx, sane, src, layer, fid, env.MinX, env.MinY, env.MaxX, env.MaxY);
+        st = check_sane(ctx, sane, src, layer, fid, env.MinX, env.MinY, env.MaxX, env.MaxY,
+                        spec, o, &from);
         if (st != STAPEL_OK)
             goto done;
         ext[0] = fmin(ext[0], env.MinX);
@@ -804,7 +870,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         GEOSGeom_getYMin_r(ctx->geos, gg, &by0);
         GEOSGeom_getXMax_r(ctx->geos, gg, &bx1);
         GEOSGeom_getYMax_r(ctx->geos, gg, &by1);
-        st = check_sane(ctx, sane, src, layer, fid, bx0, by0, bx1, by1);
+        st = check_sane(ctx, sane, src, layer, fid, bx0, by0, bx1, by1, spec, o, &from);
         if (st != STAPEL_OK) {
             GEOSGeom_destroy_r(ctx->geos, gg);
             goto done;
@@ -970,6 +1036,7 @@ typedef struct claim_read {
     const sane_box *sane;
     double grid;
     const char *target_wkt;
+    bool target_local; /* the working CRS is a local one */
     /* The log lines of opening each spec's source, then of reading each
      * claim layer: the jobs run on worker threads, whose contexts do not
      * log; they are given on the caller's thread, in order. */
@@ -983,7 +1050,8 @@ static stapel_status open_source(stapel_ctx *ctx, size_t i, void *user)
         return STAPEL_OK;
     stapel__gdal_push(ctx);
     ctx->held = &cr->held[i];
-    stapel_status st = layer_open(ctx, &cr->specs[i], cr->job->s_srs, cr->keep, &cr->ops[i]);
+    stapel_status st = layer_open(ctx, &cr->specs[i], cr->job->s_srs, cr->target_local, cr->keep,
+                                  &cr->ops[i]);
     stapel__gdal_pop(); /* may log a count of repeated warnings: still held */
     ctx->held = NULL;
     return st;
@@ -1286,6 +1354,36 @@ static stapel_status warn_similar_names(stapel_ctx *ctx, const stapel__input *in
     return st;
 }
 
+/* A claim layer that lies wholly outside the extent of the provinces counts
+ * in no province and not in the summary's total row: the province layer is
+ * of another part of the country, or one of the two layers lies elsewhere
+ * than it should (a wrong CRS, or shifted coordinates). Either way the user
+ * should hear of it. */
+static void warn_outside_provinces(stapel_ctx *ctx, const stapel__input *in,
+                                   const stapel_job *job)
+{
+    double p[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL};
+    for (size_t i = in->n_claims; i < in->n_claims + in->n_provinces; i++) {
+        const stapel__item *it = &in->items[i];
+        p[0] = fmin(p[0], it->xmin);
+        p[1] = fmin(p[1], it->ymin);
+        p[2] = fmax(p[2], it->xmax);
+        p[3] = fmax(p[3], it->ymax);
+    }
+    for (size_t i = 0; i < job->n_layers; i++) {
+        const stapel__layer *l = &job->layers[i];
+        const double *e = l->ext;
+        if (e[0] > e[2] || p[0] > p[2]) /* nothing read */
+            continue;
+        if (e[2] < p[0] || e[0] > p[2] || e[3] < p[1] || e[1] > p[3])
+            stapel__log(ctx, STAPEL_LOG_WARN,
+                        "%s: layer %s lies wholly outside the provinces (%s): its claims count "
+                        "in no province nor in the summary's total; are both layers of the same "
+                        "region, and in the CRS they state?",
+                        l->source, l->layer_name, job->zones[STAPEL_ZONE_PROVINCE].source);
+    }
+}
+
 stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job *job)
 {
     stapel_status st = STAPEL_OK;
@@ -1324,7 +1422,8 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
      * read on worker threads, each into its own list, and joined in layer
      * order; their warnings are given here, in order. The zones come last. */
     size_t n_src = job->n_layers + 2;
-    claim_read cr = {job, keep_open(n_src), NULL, NULL, NULL, &sane, grid, in->crs_wkt, NULL};
+    claim_read cr = {job, keep_open(n_src), NULL, NULL, NULL, &sane, grid, in->crs_wkt,
+                     OSRIsLocal(target), NULL};
     cr.specs = calloc(n_src, sizeof *cr.specs);
     cr.ops = calloc(n_src, sizeof *cr.ops);
     cr.parts = calloc(job->n_layers + 1, sizeof *cr.parts);
@@ -1348,6 +1447,19 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
     st = stapel__parallel_for(ctx, n_src, job->opts.threads, NULL, open_source, &cr);
     for (size_t i = 0; i < n_src; i++)
         stapel__log_release(ctx, &cr.held[i]);
+    /* ogr2ogr's -s_srs overrides the source's CRS; stapel's only fills in a
+     * missing one. Whoever gave it to correct a wrong CRS must hear that
+     * it changed nothing. */
+    bool s_srs_used = false;
+    for (size_t i = 0; i < n_src && st == STAPEL_OK; i++)
+        s_srs_used = s_srs_used || (cr.specs[i].source != NULL && cr.ops[i].srs_wkt == NULL);
+    if (st == STAPEL_OK && job->s_srs != NULL && !s_srs_used)
+        stapel__log(ctx, STAPEL_LOG_WARN,
+                    "--s_srs %s is not used: every source states a CRS of its own, and "
+                    "--s_srs is only for sources without one (or with a local one); to correct "
+                    "a wrong CRS, give the source the right one, e.g. ogr2ogr -a_srs %s "
+                    "fixed.gpkg SOURCE",
+                    job->s_srs, job->s_srs);
     if (st == STAPEL_OK)
         st = stapel__parallel_for(ctx, job->n_layers, job->opts.threads, "reading",
                                   read_claim_layer, &cr);
@@ -1402,6 +1514,8 @@ read_done:
     for (size_t i = 0; cr.held != NULL && i < n_src + job->n_layers; i++)
         stapel__buf_free(&cr.held[i]);
     free(cr.held);
+    if (st == STAPEL_OK && in->n_provinces > 0)
+        warn_outside_provinces(ctx, in, job);
     if (st == STAPEL_OK && in->n_provinces > 1)
         st = warn_similar_names(ctx, in, in->n_claims, in->n_claims + in->n_provinces,
                                 job->zones[STAPEL_ZONE_PROVINCE].source);
