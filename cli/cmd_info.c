@@ -94,6 +94,16 @@ static void print_text(const stapel_source_info *info)
         if (l->n_unreadable > 0)
             printf(", %lld unreadable (damaged)", (long long)l->n_unreadable);
         printf("\n");
+        /* What stack will not take as polygons: said before it refuses. */
+        if (l->n_not_polygonal > 0)
+            printf("    not polygons: %lld feature%s of points or lines only (the first: feature "
+                   "%lld); stack refuses them in a layer of claims or zones\n",
+                   (long long)l->n_not_polygonal, l->n_not_polygonal == 1 ? "" : "s",
+                   (long long)l->first_not_polygonal);
+        if (l->n_mixed > 0)
+            printf("    mixed:      %lld collection%s with points or lines beside polygons (the "
+                   "first: feature %lld); stack keeps only the polygons\n",
+                   (long long)l->n_mixed, l->n_mixed == 1 ? "" : "s", (long long)l->first_mixed);
     }
 }
 
@@ -151,6 +161,9 @@ static json_object *to_json(const stapel_source_info *info)
         json_object_object_add(o, "empty_geometries", json_object_new_int64(l->n_empty));
         json_object_object_add(o, "invalid_geometries", json_object_new_int64(l->n_invalid));
         json_object_object_add(o, "unreadable_geometries", json_object_new_int64(l->n_unreadable));
+        json_object_object_add(o, "not_polygonal_geometries",
+                               json_object_new_int64(l->n_not_polygonal));
+        json_object_object_add(o, "mixed_geometries", json_object_new_int64(l->n_mixed));
         json_object_array_add(layers, o);
     }
     json_object_object_add(src, "layers", layers);

@@ -134,6 +134,12 @@ typedef struct stapel_layer_info {
     int64_t n_empty;   /* features with an empty geometry */
     int64_t n_invalid; /* non-empty geometries that GEOS finds invalid */
     int64_t n_unreadable; /* geometries the driver could not decode (damaged) */
+    /* Geometries of points or lines only, which stack refuses in a layer of
+     * claims or zones, and collections holding points or lines beside
+     * polygons, of which stack keeps only the polygons; each with the first
+     * such feature's id (-1: none). */
+    int64_t n_not_polygonal, first_not_polygonal;
+    int64_t n_mixed, first_mixed;
 } stapel_layer_info;
 
 /* What one source holds. */

@@ -125,6 +125,7 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
         stapel__gdal_seen_pass(ctx->gdal_seen); /* and so may the extent */
     }
 
+    li->first_not_polygonal = li->first_mixed = -1;
     OGR_L_ResetReading(l);
     OGRFeatureH f;
     int64_t n_read = 0;
@@ -148,7 +149,8 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
         } else {
             GEOSGeometry *gg = NULL;
             stapel__conv kind;
-            stapel_status st = stapel__ogr_to_geos(ctx, &gg, &kind, g, 0.0, NULL);
+            unsigned notes = 0;
+            stapel_status st = stapel__ogr_to_geos(ctx, &gg, &kind, g, 0.0, &notes);
             if (st != STAPEL_OK) {
                 long long fid = (long long)OGR_F_GetFID(f);
                 OGR_F_Destroy(f);
@@ -158,6 +160,8 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
                 if (stapel__is_valid(ctx, gg) != 1)
                     li->n_invalid++;
                 GEOSGeom_destroy_r(ctx->geos, gg);
+                if ((notes & STAPEL_CONV_DROPPED) != 0 && li->n_mixed++ == 0)
+                    li->first_mixed = (int64_t)OGR_F_GetFID(f);
             } else if (kind == STAPEL_CONV_BADCOORD) {
                 li->n_invalid++;
             } else if (kind == STAPEL_CONV_EMPTY) {
@@ -168,6 +172,8 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
                 /* Points and lines: OGR's own validity test is the right one. */
                 if (!OGR_G_IsValid(g))
                     li->n_invalid++;
+                if (li->n_not_polygonal++ == 0)
+                    li->first_not_polygonal = (int64_t)OGR_F_GetFID(f);
             }
         }
         OGR_F_Destroy(f);

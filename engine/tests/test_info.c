@@ -38,6 +38,10 @@ static void test_info_shapefile_with_invalid_polygon(void **state)
     assert_int_equal(l->epsg, 28992); /* identified from the .prj, which has no code */
     assert_int_equal(l->n_invalid, 1);
     assert_int_equal(l->n_empty, 0);
+    assert_int_equal(l->n_not_polygonal, 0);
+    assert_int_equal(l->first_not_polygonal, -1);
+    assert_int_equal(l->n_mixed, 0);
+    assert_int_equal(l->first_mixed, -1);
     assert_true(l->has_extent);
     assert_true(l->xmin > 130000 && l->xmax < 200000 && l->ymin > 470000 && l->ymax < 540000);
     bool has_naam = false;
@@ -85,6 +89,31 @@ static void test_info_geojson_wgs84(void **state)
     stapel_source_info_free(info);
 }
 
+/* Features 2 and 4 are a line and a point (stack refuses them), feature 3 a
+ * collection of a polygon and a point (stack keeps the polygon). */
+static void test_info_counts_what_is_not_polygons(void **state)
+{
+    char mixed[512];
+    snprintf(mixed, sizeof mixed,
+             "{\"type\":\"GeometryCollection\",\"geometries\":[%s,"
+             "{\"type\":\"Point\",\"coordinates\":[150000,450000]}]}",
+             rect(200, 0, 300, 100));
+    const char *geoms[] = {rect(0, 0, 100, 100),
+                           "{\"type\":\"LineString\",\"coordinates\":[[150000,450000],"
+                           "[150100,450100]]}",
+                           mixed, "{\"type\":\"Point\",\"coordinates\":[150000,450000]}"};
+    const char *path = fixture_geojson("info-mixed.geojson", RD_URN, 4, geoms, NULL);
+    assert_non_null(path);
+    stapel_source_info *info = read_info(*state, path);
+    const stapel_layer_info *l = &info->layers[0];
+    assert_int_equal(l->n_features, 4);
+    assert_int_equal(l->n_not_polygonal, 2);
+    assert_int_equal(l->first_not_polygonal, 2);
+    assert_int_equal(l->n_mixed, 1);
+    assert_int_equal(l->first_mixed, 3);
+    stapel_source_info_free(info);
+}
+
 static void test_info_errors_name_subject(void **state)
 {
     stapel_ctx *ctx = *state;
@@ -105,6 +134,7 @@ int main(void)
         cmocka_unit_test(test_info_geopackage_counts_empty),
         cmocka_unit_test(test_info_multilayer_and_layername),
         cmocka_unit_test(test_info_geojson_wgs84),
+        cmocka_unit_test(test_info_counts_what_is_not_polygons),
         cmocka_unit_test(test_info_errors_name_subject),
     };
     return cmocka_run_group_tests(tests, fixture_ctx_setup, fixture_ctx_teardown);
