@@ -61,6 +61,10 @@ static void print_text(const stapel_source_info *info)
             printf("    crs:        none\n");
         else if (l->epsg > 0)
             printf("    crs:        EPSG:%d (%s)\n", l->epsg, l->crs_name);
+        else if (l->crs_local)
+            printf("    crs:        %s (a local CRS, on no place on Earth: stack needs --s_srs to "
+                   "say which CRS the coordinates are in)\n",
+                   l->crs_name);
         else
             printf("    crs:        %s (no EPSG code)\n", l->crs_name);
         if (l->n_srids > 1) {
@@ -131,6 +135,7 @@ static json_object *to_json(const stapel_source_info *info)
             json_object *crs = json_object_new_object();
             json_object_object_add(crs, "name", json_object_new_string(l->crs_name));
             json_object_object_add(crs, "epsg", l->epsg > 0 ? json_object_new_int(l->epsg) : NULL);
+            json_object_object_add(crs, "local", json_object_new_boolean(l->crs_local));
             json_object_object_add(o, "crs", crs);
         }
         if (l->n_srids > 1) {

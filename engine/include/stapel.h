@@ -120,6 +120,8 @@ typedef struct stapel_layer_info {
     int64_t n_features;
     int epsg;        /* EPSG code of the CRS, 0 when there is none or no code */
     char *crs_name;  /* name of the CRS; NULL when the layer has no CRS */
+    bool crs_local;  /* a local (engineering) CRS, such as a CAD export's
+                        LOCAL_CS["Unknown"]: stack takes it for none */
     /* PostGIS: the SRIDs of the rows (the first 3, in increasing order) when
      * the geometry column declares none and its rows have several, which GDAL
      * reads all in the CRS above (stack refuses such a layer); n_srids is 0

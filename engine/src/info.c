@@ -44,6 +44,7 @@ static stapel_status crs_describe(stapel_layer_info *li, OGRSpatialReferenceH sr
     li->crs_name = stapel__strdup(name != NULL ? name : "unnamed");
     if (li->crs_name == NULL)
         return STAPEL_ENOMEM;
+    li->crs_local = OSRIsLocal(srs) != 0;
     const char *auth = OSRGetAuthorityName(srs, NULL);
     const char *code = OSRGetAuthorityCode(srs, NULL);
     if (auth != NULL && code != NULL && strcmp(auth, "EPSG") == 0) {
