@@ -2,7 +2,8 @@
  * cmd_summary.c - "stapel summary OUT.gpkg": the zone_summary and zone_theme
  * tables of a stack GeoPackage, as an aligned table for a person (km², ha,
  * ratios to two decimals; names shown escaped and cut to fit, text.c) or as
- * CSV or JSON for scripts (plain m², names exactly as stored).
+ * CSV or JSON for scripts (plain m², names exactly as stored); csv-nl is the
+ * CSV that Excel and LibreOffice in a Dutch locale open as it is.
  */
 #include "cli.h"
 
@@ -15,7 +16,8 @@
 
 static void summary_help(void)
 {
-    printf("Usage: stapel summary OUT.gpkg [--zone NAME] [--format table|csv|json] [--themes]\n"
+    printf("Usage: stapel summary OUT.gpkg [--zone NAME] [--format table|csv|csv-nl|json]\n"
+           "                      [--themes]\n"
            "\n"
            "Print the summaries of a stack GeoPackage written by 'stapel stack': per\n"
            "province, NOVEX area and in total the area, the claimed area (sum over themes),\n"
@@ -26,9 +28,12 @@ static void summary_help(void)
            "Options:\n"
            "  --zone NAME     only the zone(s) with this name; 'province:NAME' or\n"
            "                  'novex:NAME' for one of a province and a NOVEX area of one name\n"
-           "  --format F      table (default: aligned, km² and ha), csv or json (m²)\n"
-           "  --themes        with --format csv: print the zone_theme table instead of\n"
-           "                  zone_summary (table and json show both)\n"
+           "  --format F      table (default: aligned, km² and ha), csv or json (m²);\n"
+           "                  csv-nl: csv for a spreadsheet in a Dutch locale (Excel,\n"
+           "                  LibreOffice): ';' between fields, decimal commas, UTF-8\n"
+           "                  with a byte order mark\n"
+           "  --themes        with --format csv or csv-nl: print the zone_theme table\n"
+           "                  instead of zone_summary (table and json show both)\n"
            "  -q, --quiet     no warnings\n"
            "  -h, --help      show this help\n"
            "\n"
@@ -108,11 +113,19 @@ static void print_table(const stapel_summary *sm, const char *zone)
     }
 }
 
-/* A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line
- * break; the name itself is kept exactly, tabs and escapes included. */
-static void csv_field(const char *s)
+/* How a CSV is written: RFC 4180's, or what a spreadsheet in a Dutch locale
+ * reads (Excel splits at ';' and reads ',' as the decimal sign there). */
+typedef struct csv_dialect {
+    char sep;
+    char decimal;
+} csv_dialect;
+
+/* A CSV field (RFC 4180): quoted when it holds the separator, a quote or a
+ * line break; the name itself is kept exactly, tabs and escapes included. */
+static void csv_field(const csv_dialect *d, const char *s)
 {
-    if (strpbrk(s, ",\"\r\n") == NULL) {
+    const char special[] = {d->sep, '"', '\r', '\n', '\0'};
+    if (strpbrk(s, special) == NULL) {
         fputs(s, stdout);
         return;
     }
@@ -125,35 +138,66 @@ static void csv_field(const char *s)
     putchar('"');
 }
 
-static void print_csv(const stapel_summary *sm, const char *zone, bool themes)
+/* The separator, then v with the given decimals and the dialect's sign. */
+static void csv_number(const csv_dialect *d, double v, int decimals)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    char *dot = strchr(buf, '.');
+    if (dot != NULL)
+        *dot = d->decimal;
+    printf("%c%s", d->sep, buf);
+}
+
+/* The names of a header, each followed by the separator but the last. */
+static void csv_header(const csv_dialect *d, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        printf("%s%c", names[i], i + 1 < n ? d->sep : '\n');
+}
+
+static void print_csv(const stapel_summary *sm, const char *zone, bool themes,
+                      const csv_dialect *d)
 {
     if (themes) {
-        printf("zone_type,zone,theme,area_m2,share,overlap_m2\n");
+        const char *head[] = {"zone_type", "zone", "theme", "area_m2", "share", "overlap_m2"};
+        csv_header(d, head, sizeof head / sizeof head[0]);
         for (size_t i = 0; i < sm->n_themes; i++) {
             const stapel_theme_row *t = &sm->themes[i];
             if (!zone_selected(zone, t->zone_type, t->zone))
                 continue;
-            csv_field(t->zone_type);
-            putchar(',');
-            csv_field(t->zone);
-            putchar(',');
-            csv_field(t->theme);
-            printf(",%.3f,%.6f,%.3f\n", t->area_m2, t->share, t->overlap_m2);
+            csv_field(d, t->zone_type);
+            putchar(d->sep);
+            csv_field(d, t->zone);
+            putchar(d->sep);
+            csv_field(d, t->theme);
+            csv_number(d, t->area_m2, 3);
+            csv_number(d, t->share, 6);
+            csv_number(d, t->overlap_m2, 3);
+            putchar('\n');
         }
         return;
     }
-    printf("zone_type,zone,area_m2,claimed_m2,claim_ratio,stacked2_m2,stacked3_m2,max_themes,"
-           "conflict_m2,kans_m2\n");
+    const char *head[] = {"zone_type",   "zone",        "area_m2",    "claimed_m2",
+                          "claim_ratio", "stacked2_m2", "stacked3_m2", "max_themes",
+                          "conflict_m2", "kans_m2"};
+    csv_header(d, head, sizeof head / sizeof head[0]);
     for (size_t i = 0; i < sm->n_zones; i++) {
         const stapel_zone_row *z = &sm->zones[i];
         if (!zone_selected(zone, z->zone_type, z->zone))
             continue;
-        csv_field(z->zone_type);
-        putchar(',');
-        csv_field(z->zone);
-        printf(",%.3f,%.3f,%.6f,%.3f,%.3f,%d,%.3f,%.3f\n", z->area_m2, z->claimed_m2,
-               z->claim_ratio, z->stacked2_m2, z->stacked3_m2, z->max_themes, z->conflict_m2,
-               z->kans_m2);
+        csv_field(d, z->zone_type);
+        putchar(d->sep);
+        csv_field(d, z->zone);
+        csv_number(d, z->area_m2, 3);
+        csv_number(d, z->claimed_m2, 3);
+        csv_number(d, z->claim_ratio, 6);
+        csv_number(d, z->stacked2_m2, 3);
+        csv_number(d, z->stacked3_m2, 3);
+        printf("%c%d", d->sep, z->max_themes);
+        csv_number(d, z->conflict_m2, 3);
+        csv_number(d, z->kans_m2, 3);
+        putchar('\n');
     }
 }
 
@@ -243,11 +287,11 @@ static int summary_run(int argc, char **argv)
     }
     if (format == NULL)
         format = "table";
-    if (strcmp(format, "table") != 0 && strcmp(format, "csv") != 0 &&
-        strcmp(format, "json") != 0)
-        return cli_usage("summary", "unknown format '%s' (use table, csv or json)", format);
-    if (themes && strcmp(format, "csv") != 0)
-        return cli_usage("summary", "--themes goes with --format csv (the %s format shows both "
+    bool csv = strcmp(format, "csv") == 0, csv_nl = strcmp(format, "csv-nl") == 0;
+    if (strcmp(format, "table") != 0 && !csv && !csv_nl && strcmp(format, "json") != 0)
+        return cli_usage("summary", "unknown format '%s' (use table, csv, csv-nl or json)", format);
+    if (themes && !csv && !csv_nl)
+        return cli_usage("summary", "--themes goes with --format csv or csv-nl (the %s format shows both "
                                     "tables)",
                          format);
     if (optind != argc - 1)
@@ -290,8 +334,12 @@ static int summary_run(int argc, char **argv)
             goto done;
         }
     }
-    if (strcmp(format, "csv") == 0)
-        print_csv(sm, zone, themes);
+    if (csv) {
+        print_csv(sm, zone, themes, &(csv_dialect){',', '.'});
+    } else if (csv_nl) {
+        fputs("\xef\xbb\xbf", stdout); /* the byte order mark: Excel then reads UTF-8 */
+        print_csv(sm, zone, themes, &(csv_dialect){';', ','});
+    }
     else if (strcmp(format, "json") == 0)
         print_json(sm, zone);
     else
