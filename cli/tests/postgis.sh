@@ -120,6 +120,7 @@ echo "PASS: a PostGIS column of mixed SRIDs is refused, and info shows them"
 # would fold to lower case ("The Geom") was named without its quotes.
 psql -c 'CREATE TABLE "Odd" (id serial PRIMARY KEY, "The Geom" geometry);
   INSERT INTO "Odd" ("The Geom") SELECT geom FROM mixed ORDER BY id' >/dev/null
+rm -f "$scratch/pg-odd.gpkg"
 rc=0; "$stapel" stack -q -o "$scratch/pg-odd.gpkg" --layer "nature=PG:$conn dbname=stapel|layername=Odd" \
   2> "$scratch/pg-odd.err" || rc=$?
 if [ "$rc" != 1 ] || ! grep -qF "or keep those in EPSG:28992 with --where 'nature=ST_SRID(\"The Geom\") = 28992'" "$scratch/pg-odd.err"; then
