@@ -116,6 +116,20 @@ if ! grep -q "srids:      4326, 28992: the rows have several" "$scratch/pg-mixed
 fi
 echo "PASS: a PostGIS column of mixed SRIDs is refused, and info shows them"
 
+# The filter the message suggests must work as given: a column PostgreSQL
+# would fold to lower case ("The Geom") was named without its quotes.
+psql -c 'CREATE TABLE "Odd" (id serial PRIMARY KEY, "The Geom" geometry);
+  INSERT INTO "Odd" ("The Geom") SELECT geom FROM mixed ORDER BY id' >/dev/null
+rm -f "$scratch/pg-odd.gpkg"
+rc=0; "$stapel" stack -q -o "$scratch/pg-odd.gpkg" --layer "nature=PG:$conn dbname=stapel|layername=Odd" \
+  2> "$scratch/pg-odd.err" || rc=$?
+if [ "$rc" != 1 ] || ! grep -qF "or keep those in EPSG:28992 with --where 'nature=ST_SRID(\"The Geom\") = 28992'" "$scratch/pg-odd.err"; then
+  echo "FAIL: the filter suggested for mixed SRIDs in a quoted column (exit $rc)"; cat "$scratch/pg-odd.err"; exit 1
+fi
+"$stapel" stack -q --overwrite -o "$scratch/pg-odd.gpkg" --layer "nature=PG:$conn dbname=stapel|layername=Odd" \
+  --where 'nature=ST_SRID("The Geom") = 28992'
+echo "PASS: the filter suggested for mixed SRIDs quotes the column and works"
+
 # A table with two geometry columns: stack read the first without a word.
 # Now it asks for one, in GDAL's "table(column)" form, which it then reads.
 psql -c "CREATE TABLE twogeom (id serial PRIMARY KEY, g1 geometry(MultiPolygon, 28992),

@@ -417,6 +417,25 @@ void stapel__gdal_seen_free(stapel__gdal_seen *s)
     memset(s, 0, sizeof *s);
 }
 
+bool stapel__gdal_seen_copy(stapel__gdal_seen *to, const stapel__gdal_seen *from)
+{
+    memset(to, 0, sizeof *to);
+    if (from->n == 0)
+        return true;
+    if ((to->v = calloc(from->n, sizeof *to->v)) == NULL)
+        return false;
+    to->cap = from->n;
+    for (size_t i = 0; i < from->n; i++) {
+        to->v[i] = from->v[i];
+        if ((to->v[i].msg = stapel__strdup(from->v[i].msg)) == NULL) {
+            stapel__gdal_seen_free(to);
+            return false;
+        }
+        to->n++;
+    }
+    return true;
+}
+
 #define GDAL_SEEN_MAX 64 /* distinct warnings remembered per source */
 
 /* Whether an earlier pass over the source gave this warning as often as

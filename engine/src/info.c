@@ -241,9 +241,17 @@ stapel_status stapel_info_read(stapel_ctx *ctx, stapel_source_info **out, const 
         }
         for (int i = 0; i < n && st == STAPEL_OK; i++) {
             info->n_layers++;
+            /* Each layer goes on from the passes of opening the source: the
+             * same warning about another layer (two shapefiles of a
+             * directory with unclosed rings) is news, not a repeat. */
+            stapel__gdal_seen layer_seen;
+            stapel__gdal_seen_copy(&layer_seen, &seen); /* out of memory: empty */
+            ctx->gdal_seen = &layer_seen;
             st = stapel__layer_readable(ctx, ds, GDALDatasetGetLayer(ds, i), source);
             if (st == STAPEL_OK)
                 st = layer_describe(ctx, &info->layers[i], ds, GDALDatasetGetLayer(ds, i), source);
+            ctx->gdal_seen = &seen;
+            stapel__gdal_seen_free(&layer_seen);
         }
     }
 done:

@@ -64,6 +64,9 @@ typedef struct stapel__gdal_seen {
 /* End a pass over the source: what it gave counts as said. */
 void stapel__gdal_seen_pass(stapel__gdal_seen *s);
 void stapel__gdal_seen_free(stapel__gdal_seen *s);
+/* to (overwritten) as a copy of from: to go on from the same passes with
+ * another layer of the source. Out of memory, to is empty and false comes. */
+bool stapel__gdal_seen_copy(stapel__gdal_seen *to, const stapel__gdal_seen *from);
 
 /* v into b (emptied first), with the password of a PostgreSQL connection
  * string in it ("password=x", "password = 'x y'", a URI's

@@ -293,6 +293,20 @@ typedef struct opened {
     stapel__gdal_seen seen; /* GDAL's warnings about it: kept when it is closed */
 } opened;
 
+/* PostgreSQL column col as a filter names it: as it is when PostgreSQL
+ * would not fold it to lower case, else in double quotes; "" when there is
+ * none, or it does not fit size or holds a double quote. */
+static void pg_ident(const char *col, char *name, size_t size)
+{
+    if (col == NULL || col[0] == '\0' || strlen(col) + 3 > size || strchr(col, '"') != NULL)
+        name[0] = '\0';
+    else if (strspn(col, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(col) &&
+             !(col[0] >= '0' && col[0] <= '9'))
+        snprintf(name, size, "%s", col);
+    else
+        snprintf(name, size, "\"%s\"", col);
+}
+
 /* The name a filter on ds's layer l gives its feature ids: OGR's FID,
  * except in PostgreSQL, which is handed the filter as SQL and knows only the
  * column GDAL took the ids from (its primary key); "" when there is none. */
@@ -303,14 +317,7 @@ static void fid_name(GDALDatasetH ds, OGRLayerH l, char *name, size_t size)
         snprintf(name, size, "FID");
         return;
     }
-    const char *col = OGR_L_GetFIDColumn(l);
-    if (col == NULL || col[0] == '\0' || strlen(col) + 3 > size || strchr(col, '"') != NULL)
-        name[0] = '\0';
-    else if (strspn(col, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(col) &&
-             !(col[0] >= '0' && col[0] <= '9'))
-        snprintf(name, size, "%s", col);
-    else
-        snprintf(name, size, "\"%s\"", col);
+    pg_ident(OGR_L_GetFIDColumn(l), name, size);
 }
 
 /* Whether l is a PostgreSQL table or view without a key column: then GDAL
@@ -656,10 +663,12 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
         int as = auth != NULL && code != NULL && EQUAL(auth, "EPSG") ? atoi(code) : 0;
         const char *geom = OGR_L_GetGeometryColumn(l);
         if (n > 1) {
-            char hint[256] = "";
-            if (as != 0 && spec->rec != NULL && !spec->theme_shared && spec->where == NULL)
+            char hint[256] = "", col[128];
+            pg_ident(geom, col, sizeof col); /* "The Geom" needs its quotes */
+            if (as != 0 && spec->rec != NULL && !spec->theme_shared && spec->where == NULL &&
+                col[0] != '\0')
                 snprintf(hint, sizeof hint, ", or keep those in EPSG:%d with --where "
-                         "'%s=ST_SRID(%s) = %d'", as, spec->rec->theme, geom, as);
+                         "'%s=ST_SRID(%s) = %d'", as, spec->rec->theme, col, as);
             st = stapel__fail(ctx, STAPEL_ECRS,
                               "%s: layer %s: its geometry column %s declares no SRID and its rows "
                               "have several (%d, %d%s), which GDAL would all read in one CRS; "
