@@ -940,6 +940,39 @@ static stapel_status write_run_info(writer *w, GDALDatasetH ds, const stapel_sta
 }
 
 /* A temporary path in the directory of path. Caller frees. */
+/* A GDAL setting for this thread during one call, and the caller's own
+ * thread-local value of it (copied) to put back after. */
+typedef struct gdal_setting {
+    const char *key, *value;
+    char *was;
+} gdal_setting;
+
+static void settings_restore(gdal_setting *set, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        CPLSetThreadLocalConfigOption(set[i].key, set[i].was);
+        free(set[i].was);
+        set[i].was = NULL;
+    }
+}
+
+/* False when out of memory: then nothing is changed. */
+static bool settings_apply(gdal_setting *set, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *was = CPLGetThreadLocalConfigOption(set[i].key, NULL);
+        set[i].was = was != NULL ? stapel__strdup(was) : NULL;
+        if (was != NULL && set[i].was == NULL) {
+            for (size_t k = 0; k < i; k++)
+                free(set[k].was);
+            return false;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        CPLSetThreadLocalConfigOption(set[i].key, set[i].value);
+    return true;
+}
+
 static char *temp_path_for(const char *path)
 {
     char *copy = stapel__strdup(path);
@@ -1021,26 +1054,28 @@ stapel_status stapel__out_open(stapel_ctx *ctx, stapel__out **out, const stapel_
         goto done;
     }
     unlink(o->tmp);
-    /* As in stapel__out_finish: no journal file and no sync per statement. */
-    CPLSetThreadLocalConfigOption("OGR_SQLITE_SYNCHRONOUS", "OFF");
-    CPLSetThreadLocalConfigOption("OGR_SQLITE_JOURNAL", "MEMORY");
     /* The page size takes effect only before the first table: GDAL applies
      * these pragmas (after the user's own) as it creates the file. */
     stapel__buf pragma = {0};
-    if (s->n_faces >= LARGE_PAGES_FACES) {
-        const char *user = CPLGetConfigOption("OGR_SQLITE_PRAGMA", NULL);
-        if (!stapel__buf_printf(&pragma, "%s%spage_size=65536", user != NULL ? user : "",
-                                user != NULL && user[0] != '\0' ? "," : "")) {
-            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-            goto done;
-        }
-        CPLSetThreadLocalConfigOption("OGR_SQLITE_PRAGMA", pragma.data);
+    const char *user = CPLGetConfigOption("OGR_SQLITE_PRAGMA", NULL);
+    if (s->n_faces >= LARGE_PAGES_FACES &&
+        !stapel__buf_printf(&pragma, "%s%spage_size=65536", user != NULL ? user : "",
+                            user != NULL && user[0] != '\0' ? "," : "")) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
+    /* As in stapel__out_finish: no journal file and no sync per statement. */
+    gdal_setting set[3] = {{"OGR_SQLITE_SYNCHRONOUS", "OFF", NULL},
+                           {"OGR_SQLITE_JOURNAL", "MEMORY", NULL},
+                           {"OGR_SQLITE_PRAGMA", pragma.data, NULL}};
+    size_t n_set = pragma.data != NULL ? 3 : 2;
+    if (!settings_apply(set, n_set)) {
+        stapel__buf_free(&pragma);
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
     }
     o->ds = GDALCreate(drv, o->tmp, 0, 0, 0, GDT_Unknown, NULL);
-    CPLSetThreadLocalConfigOption("OGR_SQLITE_SYNCHRONOUS", NULL);
-    CPLSetThreadLocalConfigOption("OGR_SQLITE_JOURNAL", NULL);
-    if (pragma.data != NULL)
-        CPLSetThreadLocalConfigOption("OGR_SQLITE_PRAGMA", NULL);
+    settings_restore(set, n_set);
     stapel__buf_free(&pragma);
     if (o->ds == NULL) {
         st = stapel__fail(ctx, STAPEL_EIO, "cannot create '%s' (is the directory writable?): %s",
@@ -1147,11 +1182,14 @@ stapel_status stapel__out_finish(stapel_ctx *ctx, stapel__out *o, const stapel_s
     /* No sync and no journal file per statement (each costs a file created
      * and removed): the file is temporary until renamed, and made durable
      * once, before it takes its name (below). */
-    CPLSetThreadLocalConfigOption("OGR_SQLITE_SYNCHRONOUS", "OFF");
-    CPLSetThreadLocalConfigOption("OGR_SQLITE_JOURNAL", "MEMORY");
+    gdal_setting set[2] = {{"OGR_SQLITE_SYNCHRONOUS", "OFF", NULL},
+                           {"OGR_SQLITE_JOURNAL", "MEMORY", NULL}};
+    if (!settings_apply(set, 2)) {
+        stapel__gdal_pop();
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
     o->ds = GDALOpenEx(o->tmp, GDAL_OF_VECTOR | GDAL_OF_UPDATE, drivers, NULL, NULL);
-    CPLSetThreadLocalConfigOption("OGR_SQLITE_SYNCHRONOUS", NULL);
-    CPLSetThreadLocalConfigOption("OGR_SQLITE_JOURNAL", NULL);
+    settings_restore(set, 2);
     if (o->ds == NULL) {
         stapel_status st = stapel__fail(ctx, STAPEL_EIO,
                                         "cannot write '%s': %s (trying to open its temporary "

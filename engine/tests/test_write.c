@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include <cpl_conv.h>
+
 #define PRECIOUS "precious data of another run"
 
 typedef struct fixture {
@@ -216,6 +218,28 @@ static void test_write_free_target_is_written(void **state)
     unlink(path);
 }
 
+/* The writer sets GDAL's SQLite options for its own calls on the caller's
+ * thread; a caller's own thread-local values come back afterwards (they
+ * were cleared). */
+static void test_write_keeps_callers_gdal_settings(void **state)
+{
+    fixture *fx = *state;
+    const char *path = out_path(fx, "settings.gpkg");
+    CPLSetThreadLocalConfigOption("OGR_SQLITE_SYNCHRONOUS", "NORMAL");
+    CPLSetThreadLocalConfigOption("OGR_SQLITE_JOURNAL", "DELETE");
+    stapel_status st = stapel_stack_write(fx->ctx, fx->stack, path, 0);
+    const char *sync = CPLGetThreadLocalConfigOption("OGR_SQLITE_SYNCHRONOUS", NULL);
+    const char *journal = CPLGetThreadLocalConfigOption("OGR_SQLITE_JOURNAL", NULL);
+    bool kept = sync != NULL && strcmp(sync, "NORMAL") == 0 && journal != NULL &&
+                strcmp(journal, "DELETE") == 0;
+    CPLSetThreadLocalConfigOption("OGR_SQLITE_SYNCHRONOUS", NULL);
+    CPLSetThreadLocalConfigOption("OGR_SQLITE_JOURNAL", NULL);
+    if (st != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(fx->ctx));
+    assert_true(kept);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -223,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_write_build_write_target_appearing_is_kept),
         cmocka_unit_test(test_write_overwrite_replaces_appearing_target),
         cmocka_unit_test(test_write_free_target_is_written),
+        cmocka_unit_test(test_write_keeps_callers_gdal_settings),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
