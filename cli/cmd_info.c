@@ -42,6 +42,12 @@ static void print_text(const stapel_source_info *info)
         printf("  layer ");
         cli_put_text(stdout, l->name, SIZE_MAX);
         printf("\n");
+        if (l->unreadable != NULL) {
+            printf("    cannot be read: ");
+            cli_put_text(stdout, l->unreadable, SIZE_MAX);
+            printf("\n");
+            continue;
+        }
         /* A table (GeoPackage attributes, a CSV): no CRS, extent or
          * geometry counts to speak of. */
         bool table = strcmp(l->geometry_type, "None") == 0;
@@ -121,6 +127,11 @@ static json_object *to_json(const stapel_source_info *info)
         const stapel_layer_info *l = &info->layers[i];
         json_object *o = json_object_new_object();
         json_object_object_add(o, "name", json_object_new_string(l->name));
+        if (l->unreadable != NULL) {
+            json_object_object_add(o, "unreadable", json_object_new_string(l->unreadable));
+            json_object_array_add(layers, o);
+            continue;
+        }
         json_object_object_add(o, "geometry_type", json_object_new_string(l->geometry_type));
         if (l->n_geometry_columns > 1) {
             json_object *gc = json_object_new_array();

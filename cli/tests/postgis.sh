@@ -211,4 +211,20 @@ if grep -q "primary key" "$scratch/pg-nokey.err" || ! echo "$ids" | grep -q "= [
   echo "FAIL: PGSQL_OGR_FID on a table without a primary key"; cat "$scratch/pg-nokey.err"; echo "$ids"; exit 1
 fi
 echo "PASS: a table without a primary key is warned about, and PGSQL_OGR_FID names its ids"
-echo "10 passed, 0 failed"
+
+# info on a whole database lists every table with geometry, also those the
+# user may not read: one of them failed the whole description (exit 1,
+# nothing printed). Now each is said to be unreadable and the rest is
+# described.
+psql -c "GRANT SELECT ON agri TO reader" >/dev/null
+rc=0; "$stapel" info "PG:host=$work port=54329 user=reader dbname=stapel" > "$scratch/pg-reader-info.txt" \
+  2> "$scratch/pg-reader-info.err" || rc=$?
+rc2=0; "$stapel" info --json "PG:host=$work port=54329 user=reader dbname=stapel" > "$scratch/pg-reader-info.json" || rc2=$?
+if [ "$rc" != 0 ] || [ "$rc2" != 0 ] \
+   || ! grep -A1 "^  layer nature$" "$scratch/pg-reader-info.txt" | grep -qF "cannot be read: permission denied for table nature" \
+   || ! grep -A3 "^  layer agri$" "$scratch/pg-reader-info.txt" | grep -q "features:   " \
+   || ! /usr/bin/python3 -c "import json, sys; l = {x['name']: x for x in json.load(open(sys.argv[1]))[0]['layers']}; sys.exit(0 if 'permission denied' in l['nature']['unreadable'] and l['agri']['features'] > 0 else 1)" "$scratch/pg-reader-info.json"; then
+  echo "FAIL: info on a database with tables one may not read gave exit $rc/$rc2"; cat "$scratch/pg-reader-info.txt" "$scratch/pg-reader-info.err"; exit 1
+fi
+echo "PASS: info on a database says which tables cannot be read and describes the others"
+echo "11 passed, 0 failed"

@@ -111,6 +111,11 @@ typedef struct stapel_field_info {
 /* What one layer holds. */
 typedef struct stapel_layer_info {
     char *name;
+    /* Why the layer cannot be read, or NULL. Set only when a whole source
+     * is described (a database lists tables the user may not read): then
+     * the fields below are empty. A layer named in the source fails the call
+     * instead. */
+    char *unreadable;
     char *geometry_type; /* "Polygon", "Multi Polygon", "Unknown (any)", ... */
     /* The names of its geometry columns when it has several (a PostGIS table
      * can; the rest describes the first, and stack refuses the layer

@@ -12,6 +12,7 @@
 static void layer_info_clear(stapel_layer_info *li)
 {
     free(li->name);
+    free(li->unreadable);
     free(li->geometry_type);
     for (size_t i = 0; i < li->n_geometry_columns; i++)
         free(li->geometry_columns[i]);
@@ -247,9 +248,27 @@ stapel_status stapel_info_read(stapel_ctx *ctx, stapel_source_info **out, const 
             stapel__gdal_seen layer_seen;
             stapel__gdal_seen_copy(&layer_seen, &seen); /* out of memory: empty */
             ctx->gdal_seen = &layer_seen;
-            st = stapel__layer_readable(ctx, ds, GDALDatasetGetLayer(ds, i), source);
-            if (st == STAPEL_OK)
-                st = layer_describe(ctx, &info->layers[i], ds, GDALDatasetGetLayer(ds, i), source);
+            /* A table of the database that the user may not read is said
+             * so; the others are still described. Tables the user named
+             * ("PG:... tables=a,b") must be there and readable. */
+            OGRLayerH l = GDALDatasetGetLayer(ds, i);
+            char reason[512];
+            stapel_layer_info *li = &info->layers[i];
+            if (strstr(dsname, "tables=") != NULL) {
+                st = stapel__layer_readable(ctx, ds, l, source);
+                if (st == STAPEL_OK)
+                    st = layer_describe(ctx, li, ds, l, source);
+            } else if (stapel__layer_read_error(ds, l, reason, sizeof reason)) {
+                li->name = stapel__strdup(OGR_L_GetName(l));
+                li->geometry_type = stapel__strdup("Unknown");
+                li->unreadable = stapel__strdup(reason);
+                li->n_features = -1;
+                li->first_not_polygonal = li->first_mixed = -1;
+                if (li->name == NULL || li->geometry_type == NULL || li->unreadable == NULL)
+                    st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            } else {
+                st = layer_describe(ctx, li, ds, l, source);
+            }
             ctx->gdal_seen = &seen;
             stapel__gdal_seen_free(&layer_seen);
         }

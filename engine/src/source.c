@@ -186,12 +186,11 @@ static void CPL_STDCALL keep_first(CPLErr cls, CPLErrorNum no, const char *msg)
     }
 }
 
-stapel_status stapel__layer_readable(stapel_ctx *ctx, GDALDatasetH ds, OGRLayerH l,
-                                     const char *source)
+bool stapel__layer_read_error(GDALDatasetH ds, OGRLayerH l, char *reason, size_t size)
 {
     GDALDriverH drv = GDALGetDatasetDriver(ds);
     if (drv == NULL || !EQUAL(GDALGetDriverShortName(drv), "PostgreSQL"))
-        return STAPEL_OK;
+        return false;
     /* Reading the first row asks the database for the table: one that does
      * not exist (tables=NAME makes a layer of any name) or that the user
      * may not read would otherwise pass for a table without a geometry
@@ -207,12 +206,22 @@ stapel_status stapel__layer_readable(stapel_ctx *ctx, GDALDatasetH ds, OGRLayerH
     CPLPopErrorHandler();
     CPLErrorReset();
     if (!e.got)
-        return STAPEL_OK;
+        return false;
     const char *m = e.msg;
     if (strncmp(m, "ERROR:", 6) == 0) /* libpq's prefix */
         m += 6 + strspn(m + 6, " ");
-    return stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s cannot be read: %.*s", source,
-                        OGR_L_GetName(l), (int)strcspn(m, "\n"), m);
+    snprintf(reason, size, "%.*s", (int)strcspn(m, "\n"), m);
+    return true;
+}
+
+stapel_status stapel__layer_readable(stapel_ctx *ctx, GDALDatasetH ds, OGRLayerH l,
+                                     const char *source)
+{
+    char reason[512];
+    if (!stapel__layer_read_error(ds, l, reason, sizeof reason))
+        return STAPEL_OK;
+    return stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s cannot be read: %s", source,
+                        OGR_L_GetName(l), reason);
 }
 
 OGRSpatialReferenceH stapel__layer_srs(OGRLayerH l)

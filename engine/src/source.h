@@ -29,6 +29,10 @@ stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH d
 stapel_status stapel__layer_readable(stapel_ctx *ctx, GDALDatasetH ds, OGRLayerH l,
                                      const char *source);
 
+/* The same test without failing: true, with the database's reason (one
+ * line) in reason, when l cannot be read. */
+bool stapel__layer_read_error(GDALDatasetH ds, OGRLayerH l, char *reason, size_t size);
+
 /* The layer's CRS, borrowed; NULL when it has none, including a GeoPackage's
  * "Undefined geographic SRS" and "Undefined Cartesian SRS" placeholders. */
 OGRSpatialReferenceH stapel__layer_srs(OGRLayerH l);
