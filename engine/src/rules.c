@@ -416,11 +416,28 @@ static stapel_status no_header(stapel_ctx *ctx, const char *name, const char *gd
     return STAPEL_OK;
 }
 
+/* Refuse a file that GDAL knows as another format than CSV, such as a
+ * GeoPackage or a spreadsheet given to --rules, naming the format: forced
+ * through the CSV driver, a GeoPackage's first bytes were taken for a header
+ * without theme_a. Returns STAPEL_OK when GDAL knows no other format. */
+static stapel_status other_format(stapel_ctx *ctx, const char *name, const char *gdal_name)
+{
+    GDALDriverH drv = GDALIdentifyDriverEx(gdal_name, GDAL_OF_VECTOR | GDAL_OF_RASTER, NULL, NULL);
+    if (drv == NULL || strcmp(GDALGetDriverShortName(drv), "CSV") == 0)
+        return STAPEL_OK;
+    return stapel__fail(ctx, STAPEL_EDATA,
+                        "cannot read rules '%s': GDAL reads it as %s (driver %s), not as CSV; "
+                        "save the rules as CSV (in Excel: 'CSV UTF-8')",
+                        name, GDALGetDriverLongName(drv), GDALGetDriverShortName(drv));
+}
+
 /* Refuse a header without the column named missing. */
 static stapel_status missing_column(stapel_ctx *ctx, const char *name, const char *gdal_name,
                                     OGRFeatureDefnH defn, const char *missing)
 {
-    stapel_status st = no_header(ctx, name, gdal_name, defn);
+    stapel_status st = other_format(ctx, name, gdal_name);
+    if (st == STAPEL_OK)
+        st = no_header(ctx, name, gdal_name, defn);
     if (st != STAPEL_OK)
         return st;
     return stapel__fail(ctx, STAPEL_EDATA,
@@ -443,7 +460,9 @@ static stapel_status parse(stapel_ctx *ctx, stapel_rules *r, const char *gdal_na
     if (ds == NULL) {
         char why[1024];
         snprintf(why, sizeof why, "%s", stapel__gdal_error("not a CSV file"));
-        stapel_status st = no_header(ctx, name, gdal_name, NULL);
+        stapel_status st = other_format(ctx, name, gdal_name);
+        if (st == STAPEL_OK)
+            st = no_header(ctx, name, gdal_name, NULL);
         if (st != STAPEL_OK)
             return st;
         return stapel__fail(ctx, STAPEL_EIO, "cannot read rules '%s': %s", name, why);

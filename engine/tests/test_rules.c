@@ -82,6 +82,9 @@ static void test_rules_refusals_name_file_and_line(void **state)
                    "theme_a,theme_b,verdict");
     expect_refusal("blank-first.csv", " \t \r\ntheme_a,theme_b,verdict\r\n",
                    "blank-first.csv:1: the line is blank; the first line must be the header");
+    /* a file of another format was refused for a header without theme_a */
+    expect_refusal("rules.geojson", "{\"type\": \"FeatureCollection\", \"features\": []}\n",
+                   "rules.geojson': GDAL reads it as GeoJSON (driver GeoJSON), not as CSV");
     expect_refusal("empty.csv", "", "empty.csv: the file is empty; the first line must be");
     expect_refusal("bom-only.csv", "\xef\xbb\xbf", "bom-only.csv: the file is empty");
     stapel_ctx *ctx = NULL;
