@@ -11,6 +11,7 @@
 #include "rules.h"
 #include "source.h"
 
+#include <cpl_csv.h>
 #include <cpl_string.h>
 #include <ctype.h>
 #include <stdlib.h>
@@ -183,10 +184,18 @@ static stapel_status add_rule(stapel_ctx *ctx, stapel_rules *r, const char *a, c
 }
 
 /* Where the rows of a CSV file start: start[i] is the line (from 1) of the
- * row that GDAL's CSV driver gives FID i; row 0 is the header. */
+ * row that GDAL's CSV driver gives FID i; row 0 is the header. fields[i] is
+ * the number of fields of row i up to its last one that holds text (0 for a
+ * row of only separators and spaces); GDAL's CSV driver drops the fields
+ * past the header's without a word, so a note with an unquoted separator in
+ * it would lose its tail unseen. sep is the separator, as GDAL's CSV driver
+ * finds it in the header. */
 typedef struct row_lines {
     int *start;
+    int *fields;
     size_t n, cap;
+    char sep;
+    int head; /* the fields of the header, empty ones too */
 } row_lines;
 
 static bool row_lines_push(row_lines *rl, int line)
@@ -197,8 +206,13 @@ static bool row_lines_push(row_lines *rl, int line)
         if (d == NULL)
             return false;
         rl->start = d;
+        d = realloc(rl->fields, cap * sizeof *d);
+        if (d == NULL)
+            return false;
+        rl->fields = d;
         rl->cap = cap;
     }
+    rl->fields[rl->n] = 0;
     rl->start[rl->n++] = line;
     return true;
 }
@@ -206,6 +220,7 @@ static bool row_lines_push(row_lines *rl, int line)
 static void row_lines_free(row_lines *rl)
 {
     free(rl->start);
+    free(rl->fields);
     *rl = (row_lines){0};
 }
 
@@ -224,17 +239,44 @@ static void row_lines_read(row_lines *rl, const char *gdal_name)
     if (fp == NULL)
         return;
     bool quoted = false; /* the row goes on past the end of this line */
+    int field = 0;       /* the field of the row we are in, from 0 */
     const char *text;
     for (int line = 1; (text = CPLReadLineL(fp)) != NULL; line++) {
-        if (!quoted && text[0] != '\0' && !row_lines_push(rl, line)) {
-            row_lines_free(rl);
-            break;
+        if (!quoted && text[0] != '\0') {
+            if (!row_lines_push(rl, line)) {
+                row_lines_free(rl);
+                break;
+            }
+            if (rl->n == 1) /* the header: GDAL's CSV driver takes the separator from it */
+                rl->sep = CSVDetectSeperator(text);
+            else if (rl->n == 2)
+                rl->head = field + 1;
+            field = 0;
         }
-        for (const char *c = text; *c != '\0'; c++)
+        if (rl->n == 0)
+            continue; /* empty lines before the header */
+        for (const char *c = text; *c != '\0'; c++) {
             if (*c == '"')
                 quoted = !quoted;
+            if (!quoted && *c == rl->sep)
+                field++;
+            else if (*c != ' ' && *c != '\t')
+                rl->fields[rl->n - 1] = field + 1;
+        }
+        if (quoted)
+            rl->fields[rl->n - 1] = field + 1; /* a line break in a quoted field */
     }
     VSIFCloseL(fp);
+}
+
+/* How many fields the row with this FID has up to its last one that holds
+ * text, when that is more than the header has; 0 when it is not, or not
+ * known. */
+static int row_excess(const row_lines *rl, GIntBig fid)
+{
+    if (fid >= 1 && (size_t)fid < rl->n && rl->fields[fid] > rl->head)
+        return rl->fields[fid];
+    return 0;
 }
 
 /* The line where the row with this FID starts. */
@@ -262,13 +304,23 @@ static bool blank(const char *s)
  * another encoding, which for Excel in the Netherlands is Windows-1252. The
  * first such field of a file gets a warning, and *warned is set. */
 static stapel_status read_row(stapel_ctx *ctx, stapel_rules *r, OGRFeatureH f,
-                              const int col[N_COLS], int line, bool *warned)
+                              const int col[N_COLS], int line, const row_lines *rl,
+                              bool *warned)
 {
     const char *text[N_COLS] = {NULL};
     char *recoded[N_COLS] = {NULL};
     stapel_status st = STAPEL_OK;
     if (OGR_F_GetFieldAsString(f, 0)[0] == '#')
         return STAPEL_OK; /* the user's text: no checks, not even of its encoding */
+    int n_fields = row_excess(rl, OGR_F_GetFID(f));
+    if (n_fields > 0) {
+        char sep[8];
+        snprintf(sep, sizeof sep, rl->sep == '\t' ? "a tab" : "'%c'", rl->sep);
+        return stapel__fail(ctx, STAPEL_EDATA,
+                            "%s:%d: %d fields, but the header has %d columns; a note that holds "
+                            "%s must be in double quotes",
+                            r->source, line, n_fields, rl->head, sep);
+    }
     for (int i = 0; i < N_COLS; i++) {
         if (col[i] < 0)
             continue;
@@ -364,11 +416,28 @@ static stapel_status no_header(stapel_ctx *ctx, const char *name, const char *gd
     return STAPEL_OK;
 }
 
+/* Refuse a file that GDAL knows as another format than CSV, such as a
+ * GeoPackage or a spreadsheet given to --rules, naming the format: forced
+ * through the CSV driver, a GeoPackage's first bytes were taken for a header
+ * without theme_a. Returns STAPEL_OK when GDAL knows no other format. */
+static stapel_status other_format(stapel_ctx *ctx, const char *name, const char *gdal_name)
+{
+    GDALDriverH drv = GDALIdentifyDriverEx(gdal_name, GDAL_OF_VECTOR | GDAL_OF_RASTER, NULL, NULL);
+    if (drv == NULL || strcmp(GDALGetDriverShortName(drv), "CSV") == 0)
+        return STAPEL_OK;
+    return stapel__fail(ctx, STAPEL_EDATA,
+                        "cannot read rules '%s': GDAL reads it as %s (driver %s), not as CSV; "
+                        "save the rules as CSV (in Excel: 'CSV UTF-8')",
+                        name, GDALGetDriverLongName(drv), GDALGetDriverShortName(drv));
+}
+
 /* Refuse a header without the column named missing. */
 static stapel_status missing_column(stapel_ctx *ctx, const char *name, const char *gdal_name,
                                     OGRFeatureDefnH defn, const char *missing)
 {
-    stapel_status st = no_header(ctx, name, gdal_name, defn);
+    stapel_status st = other_format(ctx, name, gdal_name);
+    if (st == STAPEL_OK)
+        st = no_header(ctx, name, gdal_name, defn);
     if (st != STAPEL_OK)
         return st;
     return stapel__fail(ctx, STAPEL_EDATA,
@@ -391,7 +460,9 @@ static stapel_status parse(stapel_ctx *ctx, stapel_rules *r, const char *gdal_na
     if (ds == NULL) {
         char why[1024];
         snprintf(why, sizeof why, "%s", stapel__gdal_error("not a CSV file"));
-        stapel_status st = no_header(ctx, name, gdal_name, NULL);
+        stapel_status st = other_format(ctx, name, gdal_name);
+        if (st == STAPEL_OK)
+            st = no_header(ctx, name, gdal_name, NULL);
         if (st != STAPEL_OK)
             return st;
         return stapel__fail(ctx, STAPEL_EIO, "cannot read rules '%s': %s", name, why);
@@ -423,7 +494,8 @@ static stapel_status parse(stapel_ctx *ctx, stapel_rules *r, const char *gdal_na
     OGRFeatureH f;
     OGR_L_ResetReading(l);
     while (st == STAPEL_OK && (f = OGR_L_GetNextFeature(l)) != NULL) {
-        st = read_row(ctx, r, f, col, row_line(&lines, OGR_F_GetFID(f)), &warned);
+        st = read_row(ctx, r, f, col, row_line(&lines, OGR_F_GetFID(f)), &lines,
+                      &warned);
         OGR_F_Destroy(f);
     }
 done:

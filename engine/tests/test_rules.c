@@ -82,6 +82,9 @@ static void test_rules_refusals_name_file_and_line(void **state)
                    "theme_a,theme_b,verdict");
     expect_refusal("blank-first.csv", " \t \r\ntheme_a,theme_b,verdict\r\n",
                    "blank-first.csv:1: the line is blank; the first line must be the header");
+    /* a file of another format was refused for a header without theme_a */
+    expect_refusal("rules.geojson", "{\"type\": \"FeatureCollection\", \"features\": []}\n",
+                   "rules.geojson': GDAL reads it as GeoJSON (driver GeoJSON), not as CSV");
     expect_refusal("empty.csv", "", "empty.csv: the file is empty; the first line must be");
     expect_refusal("bom-only.csv", "\xef\xbb\xbf", "bom-only.csv: the file is empty");
     stapel_ctx *ctx = NULL;
@@ -90,6 +93,50 @@ static void test_rules_refusals_name_file_and_line(void **state)
     assert_int_equal(stapel_rules_read(ctx, &r, "/nonexistent/rules.csv"), STAPEL_EIO);
     assert_null(r);
     assert_non_null(strstr(stapel_ctx_message(ctx), "/nonexistent/rules.csv"));
+    stapel_ctx_free(ctx);
+}
+
+/* GDAL's CSV driver drops the fields of a row past the header's without a
+ * word: a note with an unquoted separator in it lost its tail. Fields past
+ * the header that hold nothing (Excel pads rows so) and comments are fine. */
+static void test_rules_more_fields_than_the_header(void **state)
+{
+    (void)state;
+    expect_refusal("comma.csv",
+                   "theme_a,theme_b,verdict,note\nnature,water,compatible,\n"
+                   "housing,nature,conflict,No homes, no roads\n",
+                   "comma.csv:3: 5 fields, but the header has 4 columns; a note that holds ',' "
+                   "must be in double quotes");
+    expect_refusal("nonote.csv", "theme_a,theme_b,verdict\nhousing,nature,conflict,why\n",
+                   "nonote.csv:2: 4 fields, but the header has 3 columns");
+    expect_refusal("long.csv",
+                   "theme_a,theme_b,verdict,note\r\nhousing,nature,conflict,\"a\r\nb, c\",d\r\n",
+                   "long.csv:2: 5 fields");
+    expect_refusal("semicolon.csv",
+                   "theme_a;theme_b;verdict;note\nhousing;nature;conflict;geen; nooit\n",
+                   "semicolon.csv:2: 5 fields, but the header has 4 columns; a note that holds "
+                   "';' must be");
+    stapel_ctx *ctx = NULL;
+    stapel_ctx_new(&ctx);
+    stapel_rules *r = NULL;
+    const char *path = write_csv("padded.csv", "theme_a,theme_b,verdict,note,\n"
+                                               "# a comment, with, commas, in, it, all, right\n"
+                                               "housing,nature,conflict,\"No homes, no roads\",\n"
+                                               "nature;water,x,compatible,,, ,\n");
+    /* the separator is the header's: ';' in a comma file is text, and a bad
+     * theme here */
+    assert_int_equal(stapel_rules_read(ctx, &r, path), STAPEL_EDATA);
+    assert_non_null(strstr(stapel_ctx_message(ctx), "padded.csv:4: bad theme 'nature;water'"));
+    path = write_csv("padded.csv", "theme_a,theme_b,verdict,note,\n"
+                                   "# a comment, with, commas, in, it, all, right\n"
+                                   "housing,nature,conflict,\"No homes, no roads\",\n"
+                                   "nature,water,compatible,,, ,\n,,,,,,\n");
+    assert_int_equal(stapel_rules_read(ctx, &r, path), STAPEL_OK);
+    const char *note = NULL;
+    assert_int_equal(stapel_rules_verdict(r, "nature", "housing", &note), STAPEL_VERDICT_CONFLICT);
+    assert_string_equal(note, "No homes, no roads");
+    assert_int_equal(stapel_rules_count(r), 2);
+    stapel_rules_free(r);
     stapel_ctx_free(ctx);
 }
 
@@ -271,6 +318,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules_builtin_matrix),
         cmocka_unit_test(test_rules_refusals_name_file_and_line),
+        cmocka_unit_test(test_rules_more_fields_than_the_header),
         cmocka_unit_test(test_rules_lines_count_blank_lines_and_long_notes),
         cmocka_unit_test(test_rules_windows_1252_is_read_as_such),
         cmocka_unit_test(test_rules_comments_and_blank_lines),
