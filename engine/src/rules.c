@@ -489,6 +489,19 @@ static stapel_status parse(stapel_ctx *ctx, stapel_rules *r, const char *gdal_na
             goto done;
         }
     }
+    /* A column named twice: which one holds the verdicts is anybody's guess
+     * (GDAL keeps both; the first was taken without a word). */
+    for (int i = 0; i < N_COLS; i++) {
+        int n = 0;
+        for (int k = 0; k < OGR_FD_GetFieldCount(defn); k++)
+            n += EQUAL(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, k)), col_names[i]);
+        if (n > 1) {
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s:1: the header names column '%s' %d times; name it once",
+                              name, col_names[i], n);
+            goto done;
+        }
+    }
     row_lines_read(&lines, gdal_name);
     bool warned = false; /* about text that is not UTF-8 */
     OGRFeatureH f;

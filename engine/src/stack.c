@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1186,9 +1187,18 @@ static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stap
         for (size_t i = 0; i < stapel_rules_theme_count(s->rules); i++) {
             const char *t = stapel_rules_theme(s->rules, i);
             bool used = false;
-            for (size_t j = 0; j < s->n_themes; j++)
+            const char *other_case = NULL; /* a layer's theme that differs only in case */
+            for (size_t j = 0; j < s->n_themes; j++) {
                 used = used || strcmp(s->themes[j], t) == 0;
-            if (!used)
+                if (other_case == NULL && strcasecmp(s->themes[j], t) == 0)
+                    other_case = s->themes[j];
+            }
+            if (!used && other_case != NULL)
+                stapel__log(ctx, STAPEL_LOG_WARN,
+                            "rules %s: theme '%s' is used by no layer; a layer has theme '%s': "
+                            "themes are told apart by case, write them alike",
+                            s->rules->source, t, other_case);
+            else if (!used)
                 stapel__log(ctx, STAPEL_LOG_WARN, "rules %s: theme '%s' is used by no layer",
                             s->rules->source, t);
         }
