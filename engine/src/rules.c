@@ -352,6 +352,14 @@ static stapel_status read_row(stapel_ctx *ctx, stapel_rules *r, OGRFeatureH f,
         goto done;
     }
     stapel_verdict v;
+    if (blank(vs)) {
+        /* "nature,water": the row stops short of the verdict's column */
+        st = stapel__fail(ctx, STAPEL_EDATA,
+                          "%s:%d: no verdict (the verdict column is empty); give conflict, "
+                          "conditional or compatible",
+                          r->source, line);
+        goto done;
+    }
     if (!parse_verdict(vs, &v)) {
         st = stapel__fail(ctx, STAPEL_EDATA,
                           "%s:%d: unknown verdict '%s' (use conflict, conditional or compatible)",

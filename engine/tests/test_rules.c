@@ -75,6 +75,9 @@ static void test_rules_refusals_name_file_and_line(void **state)
                    "twice.csv:4: pair housing\xc3\x97nature is compatible here but conflict on line 2");
     expect_refusal("self.csv", "theme_a,theme_b,verdict\nwind,wind,conflict\n",
                    "self.csv:2: theme 'wind' is rated against itself");
+    /* a row that stops short of the verdict said "unknown verdict ''" */
+    expect_refusal("short.csv", "theme_a,theme_b,verdict\nnature,water\n",
+                   "short.csv:2: no verdict (the verdict column is empty); give conflict");
     /* the first of two verdict columns was taken without a word */
     expect_refusal("double.csv", "theme_a,theme_b,verdict,Verdict\nnature,water,conflict,kans\n",
                    "double.csv:1: the header names column 'verdict' 2 times; name it once");
