@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -252,6 +253,41 @@ static void test_ctx_grid_not_finite(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* Writing a stack or a picture to a directory says so, with or without
+ * overwrite (without it, the message was "exists; use --overwrite", which
+ * then failed anyway). */
+static void test_ctx_write_to_directory(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
+    stapel_job *job = NULL;
+    assert_int_equal(stapel_job_new(ctx, &job, NULL), STAPEL_OK);
+    assert_int_equal(
+        stapel_job_add_layer(ctx, job, "nature", STAPEL_TESTDATA "/demo/nature.shp", NULL),
+        STAPEL_OK);
+    stapel_stack *s = NULL;
+    assert_int_equal(stapel_stack_build(ctx, &s, job), STAPEL_OK);
+    for (unsigned flags = 0; flags <= STAPEL_WRITE_OVERWRITE; flags++) {
+        assert_int_equal(stapel_stack_write(ctx, s, STAPEL_TEST_SCRATCH, flags), STAPEL_EIO);
+        assert_non_null(strstr(stapel_ctx_message(ctx), "is a directory"));
+    }
+    const char *gpkg = STAPEL_TEST_SCRATCH "/ctx-dir.gpkg";
+    assert_int_equal(stapel_stack_write(ctx, s, gpkg, STAPEL_WRITE_OVERWRITE), STAPEL_OK);
+    for (int ow = 0; ow <= 1; ow++) {
+        stapel_render_opts ro = STAPEL_RENDER_OPTS_INIT;
+        ro.overwrite = ow != 0;
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s/ctx-dir.png", STAPEL_TEST_SCRATCH);
+        mkdir(dir, 0755);
+        assert_int_equal(stapel_render(ctx, NULL, gpkg, dir, &ro), STAPEL_EIO);
+        assert_non_null(strstr(stapel_ctx_message(ctx), "is a directory"));
+    }
+    stapel_stack_free(s);
+    stapel_job_free(job);
+    stapel_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_ctx_null_paths_refused),
         cmocka_unit_test(test_ctx_merge_negative_threads),
         cmocka_unit_test(test_ctx_grid_not_finite),
+        cmocka_unit_test(test_ctx_write_to_directory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
