@@ -92,7 +92,10 @@ void stapel_ctx_set_log(stapel_ctx *ctx, stapel_log_fn fn, void *user);
 void stapel_ctx_set_progress(stapel_ctx *ctx, stapel_progress_fn fn, void *user);
 
 /* Ask a running call on ctx to stop soon with STAPEL_ECANCELLED. Safe to call
- * from a signal handler or another thread. */
+ * from a signal handler or another thread. The request stays: called between
+ * calls, it stops the next one, and every later call on ctx that can be
+ * cancelled (reading, building, merging, rendering) stops too. After a
+ * cancel, make a new context for more work. */
 void stapel_ctx_cancel(stapel_ctx *ctx);
 
 /* ------------------------------------------------------------------------ */
@@ -239,6 +242,8 @@ typedef enum stapel_zone_kind {
 } stapel_zone_kind;
 
 /* Create an empty job. opts may be NULL for the defaults; it is copied.
+ * Negative threads, a negative or non-finite grid and a shard that is not
+ * 1 <= i <= N are refused with STAPEL_EINVAL.
  * Caller owns *out; free with stapel_job_free(). */
 stapel_status stapel_job_new(stapel_ctx *ctx, stapel_job **out, const stapel_stack_opts *opts);
 
@@ -332,8 +337,8 @@ stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char
 /* stapel_stack_merge() and stapel_stack_write() in one call, faster: as
  * stapel_stack_build_write(), the output is checked before any part is
  * read, and the stack layer is written while the conflicts and summaries
- * are computed. threads: worker threads (0: one per core); the output is
- * the same for any number. The stats also give seconds_write_faces and
+ * are computed. threads: worker threads (0: one per core; negative is
+ * STAPEL_EINVAL); the output is the same for any number. The stats also give seconds_write_faces and
  * seconds_write_rest. */
 stapel_status stapel_stack_merge_write(stapel_ctx *ctx, stapel_stack **out,
                                        const char *const *parts, size_t n_parts, int threads,
@@ -461,7 +466,8 @@ typedef struct stapel_render_opts {
     const char *zone;  /* crop to this province or NOVEX area and grey out the rest; NULL: all.
                         * A name that is both a province and a NOVEX area is STAPEL_EINVAL
                         * unless written "province:NAME" or "novex:NAME" */
-    int width;         /* picture width: pixels for PNG (0: 2000), points for SVG and PDF (0: 842) */
+    int width;         /* picture width: pixels for PNG (0: 2000), points for SVG and PDF (0: 842);
+                        * 300 to 20000, else STAPEL_EINVAL */
     const char *title; /* NULL: "Stapelkaart ruimteclaims \u2014 <zone or provinces>" */
     const char *date;  /* the date in the footer; NULL: today, local time */
     bool overwrite;    /* replace an existing picture; without it STAPEL_EEXISTS */

@@ -793,6 +793,15 @@ static stapel_status merge_faces(stapel_ctx *ctx, stapel_stack **out, const char
     *out = NULL;
     if (n_paths == 0)
         return stapel__fail(ctx, STAPEL_EINVAL, "no shards to merge");
+    if (paths == NULL)
+        return stapel__fail(ctx, STAPEL_EINVAL, "no list of the %zu shards to merge (NULL)",
+                            n_paths);
+    for (size_t i = 0; i < n_paths; i++)
+        if (paths[i] == NULL || paths[i][0] == '\0')
+            return stapel__fail(ctx, STAPEL_EINVAL, "shard %zu of %zu to merge has no path%s", i + 1,
+                                n_paths, paths[i] == NULL ? " (NULL)" : "");
+    if (threads < 0)
+        return stapel__fail(ctx, STAPEL_EINVAL, "threads must not be negative (%d)", threads);
     stapel_status st = STAPEL_OK;
     part *parts = calloc(n_paths, sizeof *parts);
     stapel__face_list *lists = calloc(n_paths, sizeof *lists);

@@ -1791,11 +1791,12 @@ stapel_status stapel_render(stapel_ctx *ctx, stapel_render_layout *layout, const
         return stapel__fail(ctx, STAPEL_EINVAL, "empty zone name");
     struct stat sb;
     if (stat(path, &sb) == 0) {
+        /* A directory first: overwriting would not help. */
+        if (S_ISDIR(sb.st_mode))
+            return stapel__fail(ctx, STAPEL_EIO, "'%s' is a directory", path);
         if (!opts->overwrite)
             return stapel__fail(ctx, STAPEL_EEXISTS, "'%s' exists; use --overwrite to replace it",
                                 path);
-        if (S_ISDIR(sb.st_mode))
-            return stapel__fail(ctx, STAPEL_EIO, "'%s' is a directory", path);
     }
     char *tmp = temp_path_for(path);
     if (tmp == NULL)

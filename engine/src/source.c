@@ -64,6 +64,8 @@ static bool driver_prefixed(const char *name)
 stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const char *dataset)
 {
     *out = NULL;
+    if (dataset == NULL)
+        return stapel__fail(ctx, STAPEL_EINVAL, "no file or source given (NULL)");
     struct stat sb;
     if (!is_connection_string(dataset)) {
         /* Missing or unreadable: the system's reason, not GDAL's guess that

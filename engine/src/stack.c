@@ -18,6 +18,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,13 @@ stapel_status stapel_job_new(stapel_ctx *ctx, stapel_job **out, const stapel_sta
     if (job->opts.threads < 0 || job->opts.grid < 0) {
         free(job);
         return stapel__fail(ctx, STAPEL_EINVAL, "threads and grid must not be negative");
+    }
+    /* NaN passes the test above and snapped nothing; infinity failed deep
+     * in GEOS. */
+    if (!isfinite(job->opts.grid)) {
+        double g = job->opts.grid;
+        free(job);
+        return stapel__fail(ctx, STAPEL_EINVAL, "grid %g is not a number of CRS units", g);
     }
     if (job->opts.shard_count < 0 ||
         (job->opts.shard_count > 0 &&

@@ -1031,11 +1031,12 @@ stapel_status stapel__out_open(stapel_ctx *ctx, stapel__out **out, const stapel_
         return stapel__fail(ctx, STAPEL_EINVAL, "no output path");
     struct stat sb;
     if (stat(path, &sb) == 0) {
+        /* A directory first: overwriting would not help. */
+        if (S_ISDIR(sb.st_mode))
+            return stapel__fail(ctx, STAPEL_EIO, "'%s' is a directory", path);
         if (!(flags & STAPEL_WRITE_OVERWRITE))
             return stapel__fail(ctx, STAPEL_EEXISTS,
                                 "'%s' exists; use --overwrite to replace it", path);
-        if (S_ISDIR(sb.st_mode))
-            return stapel__fail(ctx, STAPEL_EIO, "'%s' is a directory", path);
     }
     stapel__out *o = calloc(1, sizeof *o);
     if (o == NULL || (o->tmp = temp_path_for(path)) == NULL) {

@@ -4,11 +4,14 @@
  */
 #include "stapel.h"
 
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -183,6 +186,108 @@ static void test_zone_name_equal(void **state)
     assert_false(stapel_zone_name_equal("a\xc3", "a"));
 }
 
+/* A path given as NULL is refused, not read (it crashed in strncmp). */
+static void test_ctx_null_paths_refused(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
+    stapel_run_info *ri = (stapel_run_info *)&ri;
+    assert_int_equal(stapel_run_info_read(ctx, &ri, NULL), STAPEL_EINVAL);
+    assert_null(ri);
+    assert_non_null(strstr(stapel_ctx_message(ctx), "NULL"));
+    stapel_summary *sm = (stapel_summary *)&sm;
+    assert_int_equal(stapel_summary_read(ctx, &sm, NULL), STAPEL_EINVAL);
+    assert_null(sm);
+    assert_non_null(strstr(stapel_ctx_message(ctx), "NULL"));
+    stapel_stack *s = (stapel_stack *)&s;
+    assert_int_equal(stapel_stack_merge(ctx, &s, NULL, 2), STAPEL_EINVAL);
+    assert_null(s);
+    assert_non_null(strstr(stapel_ctx_message(ctx), "NULL"));
+    const char *parts[] = {"a.gpkg", NULL};
+    assert_int_equal(stapel_stack_merge(ctx, &s, parts, 2), STAPEL_EINVAL);
+    assert_null(s);
+    assert_non_null(strstr(stapel_ctx_message(ctx), "shard 2 of 2"));
+    /* The context serves on after each. */
+    stapel_rules *r = NULL;
+    assert_int_equal(stapel_rules_read(ctx, &r, NULL), STAPEL_OK);
+    assert_string_equal(stapel_ctx_message(ctx), "");
+    stapel_rules_free(r);
+    stapel_ctx_free(ctx);
+}
+
+/* Negative threads are refused by stapel_stack_merge_write as they are by
+ * stapel_job_new (they were taken for "one per core"). */
+static void test_ctx_merge_negative_threads(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
+    const char *parts[] = {"/nonexistent/a.gpkg"};
+    stapel_stack *s = (stapel_stack *)&s;
+    assert_int_equal(stapel_stack_merge_write(ctx, &s, parts, 1, -1,
+                                              STAPEL_TEST_SCRATCH "/ctx-merge-neg.gpkg", 0),
+                     STAPEL_EINVAL);
+    assert_null(s);
+    assert_non_null(strstr(stapel_ctx_message(ctx), "threads"));
+    stapel_ctx_free(ctx);
+}
+
+/* A snap grid that is not a finite number is refused when the job is made:
+ * NaN passed the check for negatives and snapped nothing, infinity failed
+ * in GEOS with a message about a scale factor. */
+static void test_ctx_grid_not_finite(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
+    const double bad[] = {NAN, INFINITY};
+    for (size_t i = 0; i < 2; i++) {
+        stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
+        o.grid = bad[i];
+        stapel_job *job = (stapel_job *)&job;
+        assert_int_equal(stapel_job_new(ctx, &job, &o), STAPEL_EINVAL);
+        assert_null(job);
+        assert_non_null(strstr(stapel_ctx_message(ctx), "grid"));
+    }
+    stapel_ctx_free(ctx);
+}
+
+/* Writing a stack or a picture to a directory says so, with or without
+ * overwrite (without it, the message was "exists; use --overwrite", which
+ * then failed anyway). */
+static void test_ctx_write_to_directory(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
+    stapel_job *job = NULL;
+    assert_int_equal(stapel_job_new(ctx, &job, NULL), STAPEL_OK);
+    assert_int_equal(
+        stapel_job_add_layer(ctx, job, "nature", STAPEL_TESTDATA "/demo/nature.shp", NULL),
+        STAPEL_OK);
+    stapel_stack *s = NULL;
+    assert_int_equal(stapel_stack_build(ctx, &s, job), STAPEL_OK);
+    for (unsigned flags = 0; flags <= STAPEL_WRITE_OVERWRITE; flags++) {
+        assert_int_equal(stapel_stack_write(ctx, s, STAPEL_TEST_SCRATCH, flags), STAPEL_EIO);
+        assert_non_null(strstr(stapel_ctx_message(ctx), "is a directory"));
+    }
+    const char *gpkg = STAPEL_TEST_SCRATCH "/ctx-dir.gpkg";
+    assert_int_equal(stapel_stack_write(ctx, s, gpkg, STAPEL_WRITE_OVERWRITE), STAPEL_OK);
+    for (int ow = 0; ow <= 1; ow++) {
+        stapel_render_opts ro = STAPEL_RENDER_OPTS_INIT;
+        ro.overwrite = ow != 0;
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s/ctx-dir.png", STAPEL_TEST_SCRATCH);
+        mkdir(dir, 0755);
+        assert_int_equal(stapel_render(ctx, NULL, gpkg, dir, &ro), STAPEL_EIO);
+        assert_non_null(strstr(stapel_ctx_message(ctx), "is a directory"));
+    }
+    stapel_stack_free(s);
+    stapel_job_free(job);
+    stapel_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -191,6 +296,10 @@ int main(void)
         cmocka_unit_test(test_ctx_failure_names_subject),
         cmocka_unit_test(test_ctx_cancel_stops_build),
         cmocka_unit_test(test_zone_name_equal),
+        cmocka_unit_test(test_ctx_null_paths_refused),
+        cmocka_unit_test(test_ctx_merge_negative_threads),
+        cmocka_unit_test(test_ctx_grid_not_finite),
+        cmocka_unit_test(test_ctx_write_to_directory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
