@@ -15,6 +15,18 @@
 
 #include <cmocka.h>
 
+/* A new context, and a job of the demo's nature layer on it. */
+static stapel_job *nature_job(stapel_ctx **ctx)
+{
+    assert_int_equal(stapel_ctx_new(ctx), STAPEL_OK);
+    stapel_job *job = NULL;
+    assert_int_equal(stapel_job_new(*ctx, &job, NULL), STAPEL_OK);
+    assert_int_equal(
+        stapel_job_add_layer(*ctx, job, "nature", STAPEL_TESTDATA "/demo/nature.shp", NULL),
+        STAPEL_OK);
+    return job;
+}
+
 static void test_ctx_lifecycle(void **state)
 {
     (void)state;
@@ -80,12 +92,7 @@ static void test_ctx_cancel_stops_build(void **state)
 {
     (void)state;
     stapel_ctx *ctx = NULL;
-    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
-    stapel_job *job = NULL;
-    assert_int_equal(stapel_job_new(ctx, &job, NULL), STAPEL_OK);
-    assert_int_equal(
-        stapel_job_add_layer(ctx, job, "nature", STAPEL_TESTDATA "/demo/nature.shp", NULL),
-        STAPEL_OK);
+    stapel_job *job = nature_job(&ctx);
     stapel_ctx_cancel(ctx);
     stapel_stack *s = NULL;
     assert_int_equal(stapel_stack_build(ctx, &s, job), STAPEL_ECANCELLED);
@@ -260,12 +267,7 @@ static void test_ctx_write_to_directory(void **state)
 {
     (void)state;
     stapel_ctx *ctx = NULL;
-    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
-    stapel_job *job = NULL;
-    assert_int_equal(stapel_job_new(ctx, &job, NULL), STAPEL_OK);
-    assert_int_equal(
-        stapel_job_add_layer(ctx, job, "nature", STAPEL_TESTDATA "/demo/nature.shp", NULL),
-        STAPEL_OK);
+    stapel_job *job = nature_job(&ctx);
     stapel_stack *s = NULL;
     assert_int_equal(stapel_stack_build(ctx, &s, job), STAPEL_OK);
     for (unsigned flags = 0; flags <= STAPEL_WRITE_OVERWRITE; flags++) {
