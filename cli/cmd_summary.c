@@ -138,6 +138,14 @@ static void csv_field(const csv_dialect *d, const char *s)
     putchar('"');
 }
 
+/* The first two fields of a row: the zone's type and name. */
+static void csv_zone(const csv_dialect *d, const char *type, const char *zone)
+{
+    csv_field(d, type);
+    putchar(d->sep);
+    csv_field(d, zone);
+}
+
 /* The separator, then v with the given decimals and the dialect's sign. */
 static void csv_number(const csv_dialect *d, double v, int decimals)
 {
@@ -166,9 +174,7 @@ static void print_csv(const stapel_summary *sm, const char *zone, bool themes,
             const stapel_theme_row *t = &sm->themes[i];
             if (!zone_selected(zone, t->zone_type, t->zone))
                 continue;
-            csv_field(d, t->zone_type);
-            putchar(d->sep);
-            csv_field(d, t->zone);
+            csv_zone(d, t->zone_type, t->zone);
             putchar(d->sep);
             csv_field(d, t->theme);
             csv_number(d, t->area_m2, 3);
@@ -186,9 +192,7 @@ static void print_csv(const stapel_summary *sm, const char *zone, bool themes,
         const stapel_zone_row *z = &sm->zones[i];
         if (!zone_selected(zone, z->zone_type, z->zone))
             continue;
-        csv_field(d, z->zone_type);
-        putchar(d->sep);
-        csv_field(d, z->zone);
+        csv_zone(d, z->zone_type, z->zone);
         csv_number(d, z->area_m2, 3);
         csv_number(d, z->claimed_m2, 3);
         csv_number(d, z->claim_ratio, 6);
