@@ -1416,6 +1416,7 @@ static stapel_status summarize_write(stapel_ctx *ctx, stapel_stack *s, const cha
     while (threaded && !fw.done) {
         pthread_mutex_unlock(&fw.lock);
         stapel__progress(ctx, "writing", 0.9 * stapel__out_progress(o));
+        stapel__out_writeback(o);
         pthread_mutex_lock(&fw.lock);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);

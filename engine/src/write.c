@@ -8,6 +8,7 @@
  * or cancellation removes the temporary file and leaves an existing target
  * untouched.
  */
+#define _GNU_SOURCE /* sync_file_range (Linux) */
 #include "pipeline.h"
 #include "rtree.h"
 #include "source.h"
@@ -1128,6 +1129,20 @@ void stapel__out_close(stapel__out *o, bool discard)
     free(o);
 }
 
+
+void stapel__out_writeback(const stapel__out *o)
+{
+    const char *path = o->tmp;
+#ifdef SYNC_FILE_RANGE_WRITE
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+        close(fd);
+    }
+#else
+    (void)path;
+#endif
+}
 
 stapel_status stapel__out_faces(stapel_ctx *ctx, stapel__out *o, const stapel_stack *s)
 {
