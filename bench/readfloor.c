@@ -5,7 +5,12 @@
  * API), then throws it away. No reprojection, no validity check, no overlay;
  * attribute fields are not fetched (OGR_L_SetIgnoredFields).
  *
- *   readfloor SOURCE [SOURCE ...]
+ * With --t_srs CRS it also reprojects every geometry to CRS (OGR_G_Transform,
+ * traditional GIS axis order, as stapel reads) before the conversion: the
+ * bench's second, informative floor, "read + reproject", which shows what the
+ * reprojection that the floor leaves out costs.
+ *
+ *   readfloor [--t_srs CRS] SOURCE [SOURCE ...]
  *
  * SOURCE is anything GDAL opens, optionally with '|layername=NAME'; without
  * it, every layer of the dataset is read. Prints one line to stdout:
@@ -22,6 +27,7 @@
 #include <cpl_error.h>
 #include <gdal.h>
 #include <ogr_api.h>
+#include <ogr_srs_api.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -50,15 +56,42 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int read_layer(GEOSContextHandle_t gh, GEOSWKBReader *rd, OGRLayerH lyr,
-                      unsigned char **buf, size_t *cap, counts *c)
+/* The transformation from lyr's CRS to target (NULL: none needed or no
+ * target). Sets *failed when one is needed but cannot be made. */
+static OGRCoordinateTransformationH layer_ct(OGRLayerH lyr, OGRSpatialReferenceH target,
+                                             int *failed)
 {
+    *failed = 0;
+    OGRSpatialReferenceH src = OGR_L_GetSpatialRef(lyr);
+    if (target == NULL || src == NULL || OSRIsSame(src, target))
+        return NULL;
+    OGRSpatialReferenceH s = OSRClone(src);
+    OSRSetAxisMappingStrategy(s, OAMS_TRADITIONAL_GIS_ORDER);
+    OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(s, target);
+    OSRDestroySpatialReference(s);
+    if (ct == NULL) {
+        fprintf(stderr, "readfloor: layer %s: no transformation to --t_srs\n",
+                OGR_L_GetName(lyr));
+        *failed = 1;
+    }
+    return ct;
+}
+
+static int read_layer(GEOSContextHandle_t gh, GEOSWKBReader *rd, OGRLayerH lyr,
+                      OGRSpatialReferenceH target, unsigned char **buf, size_t *cap, counts *c)
+{
+    int failed;
+    OGRCoordinateTransformationH ct = layer_ct(lyr, target, &failed);
+    if (failed)
+        return 1;
     /* Geometry only: skip every attribute field and the style string. */
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(lyr);
     int nf = OGR_FD_GetFieldCount(defn);
     const char **ignored = calloc((size_t)nf + 2, sizeof *ignored);
-    if (ignored == NULL)
+    if (ignored == NULL) {
+        OCTDestroyCoordinateTransformation(ct);
         return 1;
+    }
     for (int i = 0; i < nf; i++)
         ignored[i] = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
     ignored[nf] = "OGR_STYLE";
@@ -71,12 +104,20 @@ static int read_layer(GEOSContextHandle_t gh, GEOSWKBReader *rd, OGRLayerH lyr,
     while ((f = OGR_L_GetNextFeature(lyr)) != NULL) {
         c->features++;
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        if (g != NULL && ct != NULL && OGR_G_Transform(g, ct) != OGRERR_NONE) {
+            fprintf(stderr, "readfloor: feature " CPL_FRMT_GIB ": cannot reproject it\n",
+                    OGR_F_GetFID(f));
+            OGR_F_Destroy(f);
+            OCTDestroyCoordinateTransformation(ct);
+            return 1;
+        }
         if (g != NULL && !OGR_G_IsEmpty(g)) {
             size_t need = (size_t)OGR_G_WkbSize(g);
             if (need > *cap) {
                 unsigned char *nb = realloc(*buf, need);
                 if (nb == NULL) {
                     OGR_F_Destroy(f);
+                    OCTDestroyCoordinateTransformation(ct);
                     return 1;
                 }
                 *buf = nb;
@@ -86,6 +127,7 @@ static int read_layer(GEOSContextHandle_t gh, GEOSWKBReader *rd, OGRLayerH lyr,
                 fprintf(stderr, "readfloor: feature " CPL_FRMT_GIB ": cannot export WKB\n",
                         OGR_F_GetFID(f));
                 OGR_F_Destroy(f);
+                OCTDestroyCoordinateTransformation(ct);
                 return 1;
             }
             GEOSGeometry *gg = GEOSWKBReader_read_r(gh, rd, *buf, need);
@@ -93,6 +135,7 @@ static int read_layer(GEOSContextHandle_t gh, GEOSWKBReader *rd, OGRLayerH lyr,
                 fprintf(stderr, "readfloor: feature " CPL_FRMT_GIB ": GEOS cannot read it\n",
                         OGR_F_GetFID(f));
                 OGR_F_Destroy(f);
+                OCTDestroyCoordinateTransformation(ct);
                 return 1;
             }
             int nv = GEOSGetNumCoordinates_r(gh, gg);
@@ -103,11 +146,12 @@ static int read_layer(GEOSContextHandle_t gh, GEOSWKBReader *rd, OGRLayerH lyr,
         }
         OGR_F_Destroy(f);
     }
+    OCTDestroyCoordinateTransformation(ct);
     return 0;
 }
 
 static int read_source(GEOSContextHandle_t gh, GEOSWKBReader *rd, const char *source,
-                       unsigned char **buf, size_t *cap, counts *c)
+                       OGRSpatialReferenceH target, unsigned char **buf, size_t *cap, counts *c)
 {
     char *path = strdup(source);
     if (path == NULL)
@@ -136,12 +180,12 @@ static int read_source(GEOSContextHandle_t gh, GEOSWKBReader *rd, const char *so
             fprintf(stderr, "readfloor: '%s' has no layer '%s'\n", path, layername);
             rc = 1;
         } else {
-            rc = read_layer(gh, rd, lyr, buf, cap, c);
+            rc = read_layer(gh, rd, lyr, target, buf, cap, c);
         }
     } else {
         int n = GDALDatasetGetLayerCount(ds);
         for (int i = 0; i < n && rc == 0; i++)
-            rc = read_layer(gh, rd, GDALDatasetGetLayer(ds, i), buf, cap, c);
+            rc = read_layer(gh, rd, GDALDatasetGetLayer(ds, i), target, buf, cap, c);
     }
     GDALClose(ds);
     free(path);
@@ -150,12 +194,28 @@ static int read_source(GEOSContextHandle_t gh, GEOSWKBReader *rd, const char *so
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        fprintf(stderr, "usage: readfloor SOURCE[|layername=NAME] ...\n");
+    int first = 1;
+    const char *t_srs = NULL;
+    if (argc > 2 && strcmp(argv[1], "--t_srs") == 0) {
+        t_srs = argv[2];
+        first = 3;
+    }
+    if (argc <= first || strcmp(argv[first], "-h") == 0 || strcmp(argv[first], "--help") == 0) {
+        fprintf(stderr, "usage: readfloor [--t_srs CRS] SOURCE[|layername=NAME] ...\n");
         return 2;
     }
     double t0 = now_seconds();
     GDALAllRegister();
+    OGRSpatialReferenceH target = NULL;
+    if (t_srs != NULL) {
+        target = OSRNewSpatialReference(NULL);
+        if (OSRSetFromUserInput(target, t_srs) != OGRERR_NONE) {
+            fprintf(stderr, "readfloor: unknown --t_srs '%s'\n", t_srs);
+            OSRDestroySpatialReference(target);
+            return 2;
+        }
+        OSRSetAxisMappingStrategy(target, OAMS_TRADITIONAL_GIS_ORDER);
+    }
     GEOSContextHandle_t gh = GEOS_init_r();
     GEOSContext_setNoticeHandler_r(gh, geos_msg);
     GEOSContext_setErrorHandler_r(gh, geos_msg);
@@ -164,11 +224,13 @@ int main(int argc, char **argv)
     size_t cap = 0;
     counts c = {0};
     int rc = 0;
-    for (int i = 1; i < argc && rc == 0; i++)
-        rc = read_source(gh, rd, argv[i], &buf, &cap, &c);
+    for (int i = first; i < argc && rc == 0; i++)
+        rc = read_source(gh, rd, argv[i], target, &buf, &cap, &c);
     free(buf);
     GEOSWKBReader_destroy_r(gh, rd);
     GEOS_finish_r(gh);
+    if (target != NULL)
+        OSRDestroySpatialReference(target);
     if (rc != 0)
         return 1;
     printf("readfloor: %lld layers, %lld features, %lld geometries, %lld vertices in %.3f s\n",
