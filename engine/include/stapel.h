@@ -92,11 +92,19 @@ void stapel_ctx_set_log(stapel_ctx *ctx, stapel_log_fn fn, void *user);
 void stapel_ctx_set_progress(stapel_ctx *ctx, stapel_progress_fn fn, void *user);
 
 /* Ask a running call on ctx to stop soon with STAPEL_ECANCELLED. Safe to call
- * from a signal handler or another thread. The request stays: called between
- * calls, it stops the next one, and every later call on ctx that can be
- * cancelled (reading, building, merging, rendering) stops too. After a
- * cancel, make a new context for more work. */
+ * from a signal handler or another thread. The request stays until
+ * stapel_ctx_cancel_clear(): called between calls, it stops the next one, and
+ * every later call on ctx that can be cancelled (reading, building, merging,
+ * rendering) stops too. No call clears it by itself, so a cancel that comes
+ * just before a call still stops that call. */
 void stapel_ctx_cancel(stapel_ctx *ctx);
+
+/* Withdraw a cancel request, so that the next call on ctx runs: for a host
+ * that keeps one context for more work after the user cancelled. Call it
+ * once the cancelled call has returned; called while a call runs, it may or
+ * may not stop that call. Safe to call from a signal handler or another
+ * thread. */
+void stapel_ctx_cancel_clear(stapel_ctx *ctx);
 
 /* ------------------------------------------------------------------------ */
 /* Sources                                                                  */

@@ -156,6 +156,14 @@ void stapel_ctx_cancel(stapel_ctx *ctx)
         atomic_store(ctx->cancel_flag, 1);
 }
 
+/* Worker contexts point at the caller's flag (stapel__ctx_worker), so this
+ * clears the one flag every thread of a run reads. */
+void stapel_ctx_cancel_clear(stapel_ctx *ctx)
+{
+    if (ctx != NULL)
+        atomic_store(ctx->cancel_flag, 0);
+}
+
 bool stapel__cancelled(const stapel_ctx *ctx)
 {
     return atomic_load(ctx->cancel_flag) != 0;

@@ -101,6 +101,33 @@ static void test_ctx_cancel_stops_build(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* A cancel request stays until it is cleared; then the same context runs
+ * the same call again (a long-lived host keeps its context). */
+static void test_ctx_cancel_clear_reuses_context(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    stapel_job *job = nature_job(&ctx);
+    stapel_ctx_cancel(ctx);
+    stapel_stack *s = NULL;
+    assert_int_equal(stapel_stack_build(ctx, &s, job), STAPEL_ECANCELLED);
+    assert_null(s);
+    /* No call clears it by itself. */
+    assert_int_equal(stapel_stack_build(ctx, &s, job), STAPEL_ECANCELLED);
+    assert_null(s);
+    stapel_ctx_cancel_clear(ctx);
+    assert_int_equal(stapel_stack_build(ctx, &s, job), STAPEL_OK);
+    assert_non_null(s);
+    assert_true(stapel_stack_face_count(s) > 0);
+    assert_string_equal(stapel_ctx_message(ctx), "");
+    stapel_stack_free(s);
+    /* Clearing without a request, or on no context, does nothing. */
+    stapel_ctx_cancel_clear(ctx);
+    stapel_ctx_cancel_clear(NULL);
+    stapel_job_free(job);
+    stapel_ctx_free(ctx);
+}
+
 /* Zone names compare with their accents written either way. The 53 pairs
  * are Python's unicodedata.normalize('NFC'/'NFD') of the ISO 8859-1 letters
  * that decompose into a letter and one mark, written out here. */
@@ -297,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_ctx_status_names),
         cmocka_unit_test(test_ctx_failure_names_subject),
         cmocka_unit_test(test_ctx_cancel_stops_build),
+        cmocka_unit_test(test_ctx_cancel_clear_reuses_context),
         cmocka_unit_test(test_zone_name_equal),
         cmocka_unit_test(test_ctx_null_paths_refused),
         cmocka_unit_test(test_ctx_merge_negative_threads),
