@@ -259,7 +259,13 @@ typedef enum stapel_zone_kind {
 
 /* Create an empty job. opts may be NULL for the defaults; it is copied.
  * Negative threads, a negative or non-finite grid and a shard that is not
- * 1 <= i <= N are refused with STAPEL_EINVAL.
+ * 1 <= i <= N are refused with STAPEL_EINVAL. So is a grid too fine or too
+ * coarse for t_srs, with the bounds in the message: every coordinate the
+ * build accepts (the CRS's area of use grown by ten times its size on every
+ * side; the Earth for a CRS without one) must lie within 2^40 grid cells of
+ * the origin, and the area of use must be at least 1000 cells across. For
+ * EPSG:28992 that is 3.6e-6 m to 330 m. (A t_srs that is unknown or not in
+ * metres is refused by stapel_stack_build().)
  * Caller owns *out; free with stapel_job_free(). */
 stapel_status stapel_job_new(stapel_ctx *ctx, stapel_job **out, const stapel_stack_opts *opts);
 

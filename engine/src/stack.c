@@ -72,6 +72,12 @@ stapel_status stapel_job_new(stapel_ctx *ctx, stapel_job **out, const stapel_sta
     }
     job->opts.t_srs = job->t_srs;
     job->opts.s_srs = job->s_srs;
+    double grid = job->opts.grid > 0 ? job->opts.grid : 0.001;
+    stapel_status st = stapel__grid_check(ctx, job->t_srs, grid);
+    if (st != STAPEL_OK) {
+        stapel_job_free(job);
+        return st;
+    }
     *out = job;
     return STAPEL_OK;
 }

@@ -436,6 +436,64 @@ static void test_ctx_grid_not_finite(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* A grid too fine or too coarse for the working CRS is refused when the
+ * job is made, with the bounds in the message (a grid of 1e-300 was taken,
+ * and the build then found every feature "far outside the area of the
+ * working CRS"). */
+static void test_ctx_grid_out_of_range(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
+    static const struct {
+        const char *t_srs;
+        double grid;
+        const char *said;
+    } bad[] = {
+        {NULL, 1e-300, "too fine for the working CRS 'EPSG:28992'"},
+        {NULL, 3e-6, "use a grid of at least 3.6e-06 m"},
+        {NULL, 1e6, "too coarse for the working CRS 'EPSG:28992'"},
+        {NULL, 1000, "use a grid of at most 3.3e+02 m"},
+        {"EPSG:3035", 1e-5, "too fine for the working CRS 'EPSG:3035'"},
+        {"+proj=tmerc +lon_0=5 +ellps=GRS80 +units=m", 1e-300, "states no area of use"},
+        {"+proj=tmerc +lon_0=5 +ellps=GRS80 +units=m", 1e6, "too coarse"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
+        o.t_srs = bad[i].t_srs;
+        o.grid = bad[i].grid;
+        stapel_job *job = (stapel_job *)&job;
+        assert_int_equal(stapel_job_new(ctx, &job, &o), STAPEL_EINVAL);
+        assert_null(job);
+        if (strstr(stapel_ctx_message(ctx), bad[i].said) == NULL)
+            fail_msg("grid %g: '%s' lacks '%s'", bad[i].grid, stapel_ctx_message(ctx),
+                     bad[i].said);
+    }
+    /* Just inside the bounds, on the demo's data. A grid that RD takes can be
+     * too fine for EPSG:3035, whose area of use is larger. */
+    static const struct {
+        const char *t_srs;
+        double grid;
+    } good[] = {{NULL, 4e-6}, {NULL, 300}, {"EPSG:3035", 1e-4}};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
+        o.t_srs = good[i].t_srs;
+        o.grid = good[i].grid;
+        stapel_job *job = NULL;
+        assert_int_equal(stapel_job_new(ctx, &job, &o), STAPEL_OK);
+        assert_int_equal(
+            stapel_job_add_layer(ctx, job, "nature", STAPEL_TESTDATA "/demo/nature.shp", NULL),
+            STAPEL_OK);
+        stapel_stack *s = NULL;
+        if (stapel_stack_build(ctx, &s, job) != STAPEL_OK)
+            fail_msg("grid %g: %s", good[i].grid, stapel_ctx_message(ctx));
+        assert_true(stapel_stack_face_count(s) > 0);
+        stapel_stack_free(s);
+        stapel_job_free(job);
+    }
+    stapel_ctx_free(ctx);
+}
+
 /* Writing a stack or a picture to a directory says so, with or without
  * overwrite (without it, the message was "exists; use --overwrite", which
  * then failed anyway). */
@@ -479,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_ctx_null_paths_refused),
         cmocka_unit_test(test_ctx_merge_negative_threads),
         cmocka_unit_test(test_ctx_grid_not_finite),
+        cmocka_unit_test(test_ctx_grid_out_of_range),
         cmocka_unit_test(test_ctx_write_to_directory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
