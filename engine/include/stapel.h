@@ -195,7 +195,8 @@ typedef enum stapel_verdict {
     STAPEL_VERDICT_CONFLICT,    /* a spanningspunt */
 } stapel_verdict;
 
-/* "single", "compatible", "unrated", "conditional" or "conflict". Static storage. */
+/* "single", "compatible", "unrated", "conditional" or "conflict"; "invalid"
+ * for a value that is none of the verdicts (never NULL). Static storage. */
 const char *stapel_verdict_name(stapel_verdict verdict);
 
 /* A theme x theme matrix of verdicts. */

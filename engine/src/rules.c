@@ -34,7 +34,9 @@ const char *stapel_verdict_name(stapel_verdict v)
     case STAPEL_VERDICT_CONFLICT:
         return "conflict";
     }
-    return "unrated";
+    /* Not "unrated": a bogus value must not pass for a real verdict. Not
+     * NULL either: callers print it, bind it and hash it. */
+    return "invalid";
 }
 
 void stapel_rules_free(stapel_rules *r)
