@@ -345,8 +345,9 @@ stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, cons
  * merged and the conflicts and summaries recomputed. Parts whose run_info
  * differs in any row but shard (docs/FORMAT.md), shards given twice or
  * missing, a shard row that is not i/N with 1 <= i <= N, shards of older
- * versions and damaged stack rows (no geometry, a claim_ids that is not a
- * list of claims) are refused with STAPEL_EDATA and a message naming the
+ * versions, a grid that stapel_job_new() would refuse for the run's CRS and
+ * damaged stack rows (no geometry, a claim_ids that is not a list of claims)
+ * are refused with STAPEL_EDATA and a message naming the
  * files (and the feature). The parts are read side by side, one per
  * thread (and checked before, one after another), each open only while it
  * is read, so any number of them can be merged.

@@ -256,6 +256,12 @@ static stapel_status read_part(stapel_ctx *ctx, part *p)
     const char *grid = st == STAPEL_OK ? run_value(p, "grid") : NULL;
     if (grid != NULL)
         p->grid = atof(grid);
+    /* stapel_job_new took only a grid its CRS can work with; another one
+     * here is damage, and would put the faces' coordinates out of the range
+     * of the integer grid. */
+    const char *crs = grid != NULL ? run_value(p, "crs") : NULL;
+    if (crs != NULL && stapel__grid_check(ctx, crs, p->grid) != STAPEL_OK)
+        st = stapel__wrap(ctx, STAPEL_EDATA, "%s: run_info: grid '%.40s'", p->path, grid);
     if (st == STAPEL_OK)
         st = read_rules(ctx, ds, p->path, &p->rules);
     GDALClose(ds);
