@@ -118,8 +118,9 @@ double stapel__rings_area(stapel__rings r, double grid);
 stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job *job);
 
 /* Refuse (STAPEL_EINVAL) a snap grid that is not a positive number, or too
- * fine or too coarse for the working CRS t_srs; see check_grid in read.c. A t_srs that is unknown or not in
- * metres passes: stapel__input_read refuses it, with its own message. */
+ * fine or too coarse for the working CRS t_srs; see check_grid in read.c.
+ * A t_srs that is unknown or not in metres passes: stapel__input_read
+ * refuses it, with its own message. */
 stapel_status stapel__grid_check(stapel_ctx *ctx, const char *t_srs, double grid);
 
 /* Free what an input holds, with the geometries; h destroys them. */

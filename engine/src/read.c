@@ -54,8 +54,12 @@ typedef struct sane_box {
 static sane_box sane_bounds(OGRSpatialReferenceH target, double grid)
 {
     double lim = grid * GRID_RANGE;
-    sane_box b = {-lim, -lim, lim, lim, false, 0, 0, 0, 0, 0, 0, 0, 0, "", EARTH_REACH,
-                  EARTH_REACH};
+    sane_box b = {.xmin = -lim,
+                  .ymin = -lim,
+                  .xmax = lim,
+                  .ymax = lim,
+                  .reach = EARTH_REACH,
+                  .span = EARTH_REACH};
     double w, so, e, n;
     const char *name = NULL;
     if (!OSRGetAreaOfUse(target, &w, &so, &e, &n, &name))
@@ -85,10 +89,21 @@ static sane_box sane_bounds(OGRSpatialReferenceH target, double grid)
             if (x0 <= x1 && grow > 0) {
                 double reach = fmax(fmax(fabs(x0 - grow), fabs(x1 + grow)),
                                     fmax(fabs(y0 - grow), fabs(y1 + grow)));
-                b = (sane_box){fmax(x0 - grow, -lim), fmax(y0 - grow, -lim),
-                               fmin(x1 + grow, lim),  fmin(y1 + grow, lim),
-                               true, x0, y0, x1, y1, w, so, e, n, "",
-                               reach, fmax(x1 - x0, y1 - y0)};
+                b = (sane_box){.xmin = fmax(x0 - grow, -lim),
+                               .ymin = fmax(y0 - grow, -lim),
+                               .xmax = fmin(x1 + grow, lim),
+                               .ymax = fmin(y1 + grow, lim),
+                               .has_use = true,
+                               .use_x0 = x0,
+                               .use_y0 = y0,
+                               .use_x1 = x1,
+                               .use_y1 = y1,
+                               .lon0 = w,
+                               .lat0 = so,
+                               .lon1 = e,
+                               .lat1 = n,
+                               .reach = reach,
+                               .span = fmax(x1 - x0, y1 - y0)};
                 /* "Netherlands - onshore, including ...": "Netherlands" */
                 if (name != NULL) {
                     size_t len = strcspn(name, ",.;:");
@@ -1152,11 +1167,15 @@ static stapel_status check_grid(stapel_ctx *ctx, const sane_box *sane, double gr
     char what[256];
     if (grid < fine) {
         if (sane->has_use)
-            snprintf(what, sizeof what, "its area of use (%s), with the margin stapel accepts "
-                     "around it, reaches %.3g m from the origin", sane->area, sane->reach);
+            snprintf(what, sizeof what,
+                     "its area of use (%s), with the margin stapel accepts "
+                     "around it, reaches %.3g m from the origin",
+                     sane->area, sane->reach);
         else
-            snprintf(what, sizeof what, "it states no area of use, so stapel takes coordinates "
-                     "up to %.3g m (the Earth's circumference) from the origin", sane->reach);
+            snprintf(what, sizeof what,
+                     "it states no area of use, so stapel takes coordinates "
+                     "up to %.3g m (the Earth's circumference) from the origin",
+                     sane->reach);
         return stapel__fail(ctx, STAPEL_EINVAL,
                             "grid %g m is too fine for the working CRS '%s': %s, and the "
                             "overlay counts in whole grid cells, at most 2^40 either side "
@@ -1168,8 +1187,10 @@ static stapel_status check_grid(stapel_ctx *ctx, const sane_box *sane, double gr
             snprintf(what, sizeof what, "its area of use (%s) is %.3g m across", sane->area,
                      sane->span);
         else
-            snprintf(what, sizeof what, "it states no area of use, and the Earth is %.3g m "
-                     "around", sane->span);
+            snprintf(what, sizeof what,
+                     "it states no area of use, and the Earth is %.3g m "
+                     "around",
+                     sane->span);
         return stapel__fail(ctx, STAPEL_EINVAL,
                             "grid %g m is too coarse for the working CRS '%s': %s, fewer than "
                             "%.0f grid cells, and claims would shrink to a few cells or "
@@ -1182,8 +1203,7 @@ static stapel_status check_grid(stapel_ctx *ctx, const sane_box *sane, double gr
 stapel_status stapel__grid_check(stapel_ctx *ctx, const char *t_srs, double grid)
 {
     if (!isfinite(grid) || grid <= 0)
-        return stapel__fail(ctx, STAPEL_EINVAL, "grid %g is not a positive number of metres",
-                            grid);
+        return stapel__fail(ctx, STAPEL_EINVAL, "grid %g is not a positive number of metres", grid);
     stapel_status st = STAPEL_OK;
     /* Quiet: stapel__input_read parses t_srs again and gives its warnings. */
     CPLPushErrorHandler(CPLQuietErrorHandler);

@@ -212,8 +212,7 @@ static void test_ctx_null_handles(void **state)
     assert_null(s);
     assert_int_equal(stapel_stack_merge(ctx, NULL, parts, 1), STAPEL_EINVAL);
     assert_string_equal(stapel_ctx_message(ctx), no_out);
-    assert_int_equal(stapel_stack_merge_write(ctx, NULL, parts, 1, 0, out_path, 0),
-                     STAPEL_EINVAL);
+    assert_int_equal(stapel_stack_merge_write(ctx, NULL, parts, 1, 0, out_path, 0), STAPEL_EINVAL);
     assert_string_equal(stapel_ctx_message(ctx), no_out);
     assert_int_equal(stapel_run_info_read(ctx, NULL, parts[0]), STAPEL_EINVAL);
     assert_string_equal(stapel_ctx_message(ctx), no_out);
@@ -466,8 +465,7 @@ static void test_ctx_grid_out_of_range(void **state)
         assert_int_equal(stapel_job_new(ctx, &job, &o), STAPEL_EINVAL);
         assert_null(job);
         if (strstr(stapel_ctx_message(ctx), bad[i].said) == NULL)
-            fail_msg("grid %g: '%s' lacks '%s'", bad[i].grid, stapel_ctx_message(ctx),
-                     bad[i].said);
+            fail_msg("grid %g: '%s' lacks '%s'", bad[i].grid, stapel_ctx_message(ctx), bad[i].said);
     }
     /* Just inside the bounds, on the demo's data. A grid that RD takes can be
      * too fine for EPSG:3035, whose area of use is larger. */
