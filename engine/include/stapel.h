@@ -15,6 +15,12 @@
  *  - Ownership is stated once per function in the same words: "Caller owns
  *    *out; free with stapel_x_free()." or "Borrowed; valid until x is freed."
  *    Every free function accepts NULL.
+ *  - NULL: a call that returns a stapel_status refuses a NULL context, out
+ *    pointer or handle it needs (job, stack) with STAPEL_EINVAL and does
+ *    nothing else; unless the context itself is NULL, its message says which
+ *    ("no job given (NULL)"). A call that returns no status does nothing on a
+ *    NULL handle and returns 0, false, NULL or a struct of zeros (as its own
+ *    comment says); stapel_ctx_message(NULL) returns "no context".
  *  - The library never prints, never exits and never aborts. Warnings and
  *    progress reach the caller through the callbacks of the context.
  *  - A context is used by one thread at a time. Use one context per thread.
@@ -92,11 +98,19 @@ void stapel_ctx_set_log(stapel_ctx *ctx, stapel_log_fn fn, void *user);
 void stapel_ctx_set_progress(stapel_ctx *ctx, stapel_progress_fn fn, void *user);
 
 /* Ask a running call on ctx to stop soon with STAPEL_ECANCELLED. Safe to call
- * from a signal handler or another thread. The request stays: called between
- * calls, it stops the next one, and every later call on ctx that can be
- * cancelled (reading, building, merging, rendering) stops too. After a
- * cancel, make a new context for more work. */
+ * from a signal handler or another thread. The request stays until
+ * stapel_ctx_cancel_clear(): called between calls, it stops the next one, and
+ * every later call on ctx that can be cancelled (reading, building, merging,
+ * rendering) stops too. No call clears it by itself, so a cancel that comes
+ * just before a call still stops that call. */
 void stapel_ctx_cancel(stapel_ctx *ctx);
+
+/* Withdraw a cancel request, so that the next call on ctx runs: for a host
+ * that keeps one context for more work after the user cancelled. Call it
+ * once the cancelled call has returned; called while a call runs, it may or
+ * may not stop that call. Safe to call from a signal handler or another
+ * thread. */
+void stapel_ctx_cancel_clear(stapel_ctx *ctx);
 
 /* ------------------------------------------------------------------------ */
 /* Sources                                                                  */
@@ -181,7 +195,8 @@ typedef enum stapel_verdict {
     STAPEL_VERDICT_CONFLICT,    /* a spanningspunt */
 } stapel_verdict;
 
-/* "single", "compatible", "unrated", "conditional" or "conflict". Static storage. */
+/* "single", "compatible", "unrated", "conditional" or "conflict"; "invalid"
+ * for a value that is none of the verdicts (never NULL). Static storage. */
 const char *stapel_verdict_name(stapel_verdict verdict);
 
 /* A theme x theme matrix of verdicts. */
@@ -202,17 +217,19 @@ stapel_status stapel_rules_read(stapel_ctx *ctx, stapel_rules **out, const char 
 /* Free rules. Accepts NULL. */
 void stapel_rules_free(stapel_rules *rules);
 
-/* Number of rules. */
+/* Number of rules; 0 for NULL. */
 size_t stapel_rules_count(const stapel_rules *rules);
 
 /* The verdict for two themes in either order (STAPEL_VERDICT_UNRATED when no
- * rule covers them, STAPEL_VERDICT_SINGLE when a equals b). *note, if not
- * NULL, receives the rule's note or NULL; borrowed, valid until rules is freed. */
+ * rule covers them, as for rules NULL or a theme NULL; STAPEL_VERDICT_SINGLE
+ * when a equals b). *note, if not NULL, receives the rule's note or NULL;
+ * borrowed, valid until rules is freed. */
 stapel_verdict stapel_rules_verdict(const stapel_rules *rules, const char *a, const char *b,
                                     const char **note);
 
 /* Every theme named by a rule, for checking them against the layers: theme i
- * of count. Borrowed; valid until rules is freed. */
+ * of count (0 for NULL), NULL when i >= count. Borrowed; valid until rules
+ * is freed. */
 size_t stapel_rules_theme_count(const stapel_rules *rules);
 const char *stapel_rules_theme(const stapel_rules *rules, size_t i);
 
@@ -243,7 +260,13 @@ typedef enum stapel_zone_kind {
 
 /* Create an empty job. opts may be NULL for the defaults; it is copied.
  * Negative threads, a negative or non-finite grid and a shard that is not
- * 1 <= i <= N are refused with STAPEL_EINVAL.
+ * 1 <= i <= N are refused with STAPEL_EINVAL. So is a grid too fine or too
+ * coarse for t_srs, with the bounds in the message: every coordinate the
+ * build accepts (the CRS's area of use grown by ten times its size on every
+ * side; the Earth for a CRS without one) must lie within 2^40 grid cells of
+ * the origin, and the area of use must be at least 1000 cells across. For
+ * EPSG:28992 that is 3.6e-6 m to 330 m. (A t_srs that is unknown or not in
+ * metres is refused by stapel_stack_build().)
  * Caller owns *out; free with stapel_job_free(). */
 stapel_status stapel_job_new(stapel_ctx *ctx, stapel_job **out, const stapel_stack_opts *opts);
 
@@ -322,8 +345,9 @@ stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, cons
  * merged and the conflicts and summaries recomputed. Parts whose run_info
  * differs in any row but shard (docs/FORMAT.md), shards given twice or
  * missing, a shard row that is not i/N with 1 <= i <= N, shards of older
- * versions and damaged stack rows (no geometry, a claim_ids that is not a
- * list of claims) are refused with STAPEL_EDATA and a message naming the
+ * versions, a grid that stapel_job_new() would refuse for the run's CRS and
+ * damaged stack rows (no geometry, a claim_ids that is not a list of claims)
+ * are refused with STAPEL_EDATA and a message naming the
  * files (and the feature). The parts are read side by side, one per
  * thread (and checked before, one after another), each open only while it
  * is read, so any number of them can be merged.
@@ -369,26 +393,28 @@ void stapel_run_info_free(stapel_run_info *info);
 
 /* Parse "i/N", each a run of decimal digits with nothing around them (no
  * spaces, no sign), into *index and *count, with 1 <= i <= N <= INT_MAX.
- * False (the outputs untouched) for anything else. */
+ * False (the outputs untouched) for anything else, and when any of the
+ * three is NULL. */
 bool stapel_shard_parse(const char *text, int *index, int *count);
 
 /* Whether two zone names are the same text: equal byte for byte, or equal in
  * Unicode's composed form (NFC). Some sources (files made on a Mac, some
  * exports) store 'Fryslân' as 'a' followed by a combining circumflex (NFD),
  * while a name typed in a terminal has the one character 'â'; both look the
- * same. Case and spaces count. */
+ * same. Case and spaces count. False when either is NULL. */
 bool stapel_zone_name_equal(const char *a, const char *b);
 
 /* Free a stack. Accepts NULL. */
 void stapel_stack_free(stapel_stack *stack);
 
-/* Counts of the build. */
+/* Counts of the build; all zero for NULL. */
 stapel_stack_stats stapel_stack_get_stats(const stapel_stack *stack);
 
-/* Number of faces. */
+/* Number of faces; 0 for NULL. */
 size_t stapel_stack_face_count(const stapel_stack *stack);
 
-/* Face i (0 <= i < count). The strings are borrowed. claim_ids is made on
+/* Face i (0 <= i < count); for a NULL stack or i >= count, a face of
+ * zeros and NULL strings. The strings are borrowed. claim_ids is made on
  * demand into a buffer of the stack: it stays valid until the next call of
  * stapel_stack_face on the same stack (so do not call it on one stack from two
  * threads at once); the other strings stay valid until the stack is freed. */
@@ -446,7 +472,8 @@ typedef struct stapel_summary {
     stapel_theme_row *themes; /* in the order of zones, themes sorted */
 } stapel_summary;
 
-/* The summary of a built stack. Borrowed; valid until stack is freed. */
+/* The summary of a built stack (NULL for NULL). Borrowed; valid until stack
+ * is freed. */
 const stapel_summary *stapel_stack_summary(const stapel_stack *stack);
 
 /* Read the summary tables (zone_summary, zone_theme) of a GeoPackage that

@@ -140,12 +140,16 @@ const char *stapel_ctx_message(const stapel_ctx *ctx)
 
 void stapel_ctx_set_log(stapel_ctx *ctx, stapel_log_fn fn, void *user)
 {
+    if (ctx == NULL)
+        return;
     ctx->log = fn;
     ctx->log_user = user;
 }
 
 void stapel_ctx_set_progress(stapel_ctx *ctx, stapel_progress_fn fn, void *user)
 {
+    if (ctx == NULL)
+        return;
     ctx->progress = fn;
     ctx->progress_user = user;
 }
@@ -154,6 +158,14 @@ void stapel_ctx_cancel(stapel_ctx *ctx)
 {
     if (ctx != NULL)
         atomic_store(ctx->cancel_flag, 1);
+}
+
+/* Worker contexts point at the caller's flag (stapel__ctx_worker), so this
+ * clears the one flag every thread of a run reads. */
+void stapel_ctx_cancel_clear(stapel_ctx *ctx)
+{
+    if (ctx != NULL)
+        atomic_store(ctx->cancel_flag, 0);
 }
 
 bool stapel__cancelled(const stapel_ctx *ctx)
@@ -280,6 +292,11 @@ stapel_status stapel__fail(stapel_ctx *ctx, stapel_status status, const char *fm
     va_end(ap);
     hide_password(ctx->msg);
     return status;
+}
+
+stapel_status stapel__null(stapel_ctx *ctx, const char *what)
+{
+    return stapel__fail(ctx, STAPEL_EINVAL, "no %s given (NULL)", what);
 }
 
 stapel_status stapel__wrap(stapel_ctx *ctx, stapel_status status, const char *fmt, ...)
@@ -516,6 +533,8 @@ const char *stapel__gdal_error(const char *fallback)
 
 bool stapel_zone_name_equal(const char *a, const char *b)
 {
+    if (a == NULL || b == NULL)
+        return false;
     if (strcmp(a, b) == 0)
         return true;
     /* NULL for text that is not UTF-8 (or out of memory): then only the

@@ -185,8 +185,13 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
 
 stapel_status stapel_info_read(stapel_ctx *ctx, stapel_source_info **out, const char *source)
 {
+    if (out != NULL)
+        *out = NULL;
+    if (ctx == NULL)
+        return STAPEL_EINVAL;
     stapel__clear(ctx);
-    *out = NULL;
+    if (out == NULL)
+        return stapel__null(ctx, "out pointer");
     char *dsname = NULL, *lname = NULL;
     GDALDatasetH ds = NULL;
     stapel_source_info *info = NULL;

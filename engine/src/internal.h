@@ -89,6 +89,14 @@ stapel_status stapel__wrap(stapel_ctx *ctx, stapel_status status, const char *fm
 /* Clear the message; every public entry point calls this first. */
 void stapel__clear(stapel_ctx *ctx);
 
+/* Refuse a NULL argument that a public call needs: the message "no <what>
+ * given (NULL)" and STAPEL_EINVAL. Every public call that returns a status
+ * starts by setting *out to NULL (when out is not NULL), returns
+ * STAPEL_EINVAL for a NULL ctx (there is nowhere to put a message), clears
+ * the message, then checks its out pointer and handles with this, before it
+ * touches any of them. */
+stapel_status stapel__null(stapel_ctx *ctx, const char *what);
+
 /* Send a formatted line to the log callback. */
 void stapel__log(stapel_ctx *ctx, stapel_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

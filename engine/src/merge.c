@@ -131,6 +131,8 @@ static const char *run_value(const part *p, const char *key)
 
 bool stapel_shard_parse(const char *text, int *index, int *count)
 {
+    if (text == NULL || index == NULL || count == NULL)
+        return false;
     long v[2] = {0, 0};
     const char *p = text;
     for (int k = 0; k < 2; k++) {
@@ -196,8 +198,13 @@ static stapel_status load_run_info(stapel_ctx *ctx, GDALDatasetH ds, const char 
 
 stapel_status stapel_run_info_read(stapel_ctx *ctx, stapel_run_info **out, const char *path)
 {
+    if (out != NULL)
+        *out = NULL;
+    if (ctx == NULL)
+        return STAPEL_EINVAL;
     stapel__clear(ctx);
-    *out = NULL;
+    if (out == NULL)
+        return stapel__null(ctx, "out pointer");
     stapel_run_info *ri = calloc(1, sizeof *ri);
     if (ri == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
@@ -249,6 +256,12 @@ static stapel_status read_part(stapel_ctx *ctx, part *p)
     const char *grid = st == STAPEL_OK ? run_value(p, "grid") : NULL;
     if (grid != NULL)
         p->grid = atof(grid);
+    /* stapel_job_new took only a grid its CRS can work with; another one
+     * here is damage, and would put the faces' coordinates out of the range
+     * of the integer grid. */
+    const char *crs = grid != NULL ? run_value(p, "crs") : NULL;
+    if (crs != NULL && stapel__grid_check(ctx, crs, p->grid) != STAPEL_OK)
+        st = stapel__wrap(ctx, STAPEL_EDATA, "%s: run_info: grid '%.40s'", p->path, grid);
     if (st == STAPEL_OK)
         st = read_rules(ctx, ds, p->path, &p->rules);
     GDALClose(ds);
@@ -973,8 +986,13 @@ done:
 stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char *const *paths,
                                  size_t n_paths)
 {
+    if (out != NULL)
+        *out = NULL;
+    if (ctx == NULL)
+        return STAPEL_EINVAL;
     stapel__clear(ctx);
-    *out = NULL;
+    if (out == NULL)
+        return stapel__null(ctx, "out pointer");
     stapel_stack *s = NULL;
     stapel_status st = merge_faces(ctx, &s, paths, n_paths, 0);
     if (st != STAPEL_OK)
@@ -986,8 +1004,13 @@ stapel_status stapel_stack_merge_write(stapel_ctx *ctx, stapel_stack **out,
                                        const char *const *paths, size_t n_paths, int threads,
                                        const char *path, unsigned flags)
 {
+    if (out != NULL)
+        *out = NULL;
+    if (ctx == NULL)
+        return STAPEL_EINVAL;
     stapel__clear(ctx);
-    *out = NULL;
+    if (out == NULL)
+        return stapel__null(ctx, "out pointer");
     stapel_status st = stapel__output_check(ctx, path, flags);
     if (st != STAPEL_OK)
         return st;

@@ -117,6 +117,12 @@ double stapel__rings_area(stapel__rings r, double grid);
  * so far; free it with stapel__input_clear(). */
 stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job *job);
 
+/* Refuse (STAPEL_EINVAL) a snap grid that is not a positive number, or too
+ * fine or too coarse for the working CRS t_srs; see check_grid in read.c.
+ * A t_srs that is unknown or not in metres passes: stapel__input_read
+ * refuses it, with its own message. */
+stapel_status stapel__grid_check(stapel_ctx *ctx, const char *t_srs, double grid);
+
 /* Free what an input holds, with the geometries; h destroys them. */
 void stapel__input_clear(GEOSContextHandle_t h, stapel__input *in);
 

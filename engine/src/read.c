@@ -28,12 +28,24 @@ typedef struct sane_box {
     double use_x0, use_y0, use_x1, use_y1; /* that area, in its coordinates, */
     double lon0, lat0, lon1, lat1;         /* in degrees */
     char area[96];                         /* and its short name ('Netherlands') */
+    /* Before the box is cut to the grid's range: the largest distance from
+     * the origin it reaches, and the longer side of the area of use (for a
+     * CRS without one, both EARTH_REACH). check_grid needs them. */
+    double reach, span;
 } sane_box;
 
 /* The overlay works in integers of grid units (arrange.c) and needs room for
  * exact products of coordinate differences: 2^40 grid units either side of
  * the origin (1.1e9 m on a 1 mm grid) keeps every product within 128 bits. */
 #define GRID_RANGE 1099511627776.0
+
+/* How far from its origin a projected CRS in metres that states no area of
+ * use can be asked to reach: the Earth's circumference, which covers any
+ * point on Earth with room for false eastings and northings. */
+#define EARTH_REACH 4.0e7
+
+/* Tile borders lie on multiples of this many grid cells (tile.c). */
+#define TILE_UNIT_CELLS 1000.0
 
 /* The area of use of the target CRS in its own coordinates, grown by ten
  * times its size on every side: generous enough for any real data set, tight
@@ -42,7 +54,12 @@ typedef struct sane_box {
 static sane_box sane_bounds(OGRSpatialReferenceH target, double grid)
 {
     double lim = grid * GRID_RANGE;
-    sane_box b = {-lim, -lim, lim, lim, false, 0, 0, 0, 0, 0, 0, 0, 0, ""};
+    sane_box b = {.xmin = -lim,
+                  .ymin = -lim,
+                  .xmax = lim,
+                  .ymax = lim,
+                  .reach = EARTH_REACH,
+                  .span = EARTH_REACH};
     double w, so, e, n;
     const char *name = NULL;
     if (!OSRGetAreaOfUse(target, &w, &so, &e, &n, &name))
@@ -70,9 +87,23 @@ static sane_box sane_bounds(OGRSpatialReferenceH target, double grid)
             }
             double grow = 10.0 * fmax(x1 - x0, y1 - y0);
             if (x0 <= x1 && grow > 0) {
-                b = (sane_box){fmax(x0 - grow, -lim), fmax(y0 - grow, -lim),
-                               fmin(x1 + grow, lim),  fmin(y1 + grow, lim),
-                               true, x0, y0, x1, y1, w, so, e, n, ""};
+                double reach = fmax(fmax(fabs(x0 - grow), fabs(x1 + grow)),
+                                    fmax(fabs(y0 - grow), fabs(y1 + grow)));
+                b = (sane_box){.xmin = fmax(x0 - grow, -lim),
+                               .ymin = fmax(y0 - grow, -lim),
+                               .xmax = fmin(x1 + grow, lim),
+                               .ymax = fmin(y1 + grow, lim),
+                               .has_use = true,
+                               .use_x0 = x0,
+                               .use_y0 = y0,
+                               .use_x1 = x1,
+                               .use_y1 = y1,
+                               .lon0 = w,
+                               .lat0 = so,
+                               .lon1 = e,
+                               .lat1 = n,
+                               .reach = reach,
+                               .span = fmax(x1 - x0, y1 - y0)};
                 /* "Netherlands - onshore, including ...": "Netherlands" */
                 if (name != NULL) {
                     size_t len = strcspn(name, ",.;:");
@@ -1112,6 +1143,89 @@ static stapel_status check_target(stapel_ctx *ctx, OGRSpatialReferenceH target, 
                         name, why);
 }
 
+/* v to two significant digits, rounded up or down: a suggested grid that
+ * itself passes check_grid. */
+static double two_digits(double v, bool up)
+{
+    double unit = pow(10.0, floor(log10(v)) - 1.0);
+    return (up ? ceil(v / unit) : floor(v / unit)) * unit;
+}
+
+/* Refuse a snap grid the working CRS cannot work with, before any source is
+ * read (a grid of 1e-300 was taken and every feature then called "far
+ * outside the area of the working CRS"). Too fine: every coordinate that
+ * check_sane lets through (the CRS's area of use grown by ten times its size
+ * on every side; without an area of use, EARTH_REACH) must be a whole number
+ * of grid cells within GRID_RANGE of the origin, the integers the overlay
+ * can multiply exactly. Too coarse: the area of use must be at least one
+ * tile unit (TILE_UNIT_CELLS grid cells) across, or claims shrink to a few
+ * cells or vanish. For RD New (EPSG:28992) that allows 3.6e-6 m to 330 m. */
+static stapel_status check_grid(stapel_ctx *ctx, const sane_box *sane, double grid,
+                                const char *t_srs)
+{
+    double fine = sane->reach / GRID_RANGE, coarse = sane->span / TILE_UNIT_CELLS;
+    char what[256];
+    if (grid < fine) {
+        if (sane->has_use)
+            snprintf(what, sizeof what,
+                     "its area of use (%s), with the margin stapel accepts "
+                     "around it, reaches %.3g m from the origin",
+                     sane->area, sane->reach);
+        else
+            snprintf(what, sizeof what,
+                     "it states no area of use, so stapel takes coordinates "
+                     "up to %.3g m (the Earth's circumference) from the origin",
+                     sane->reach);
+        return stapel__fail(ctx, STAPEL_EINVAL,
+                            "grid %g m is too fine for the working CRS '%s': %s, and the "
+                            "overlay counts in whole grid cells, at most 2^40 either side "
+                            "(%.3g m on this grid); use a grid of at least %.2g m",
+                            grid, t_srs, what, grid * GRID_RANGE, two_digits(fine, true));
+    }
+    if (grid > coarse) {
+        if (sane->has_use)
+            snprintf(what, sizeof what, "its area of use (%s) is %.3g m across", sane->area,
+                     sane->span);
+        else
+            snprintf(what, sizeof what,
+                     "it states no area of use, and the Earth is %.3g m "
+                     "around",
+                     sane->span);
+        return stapel__fail(ctx, STAPEL_EINVAL,
+                            "grid %g m is too coarse for the working CRS '%s': %s, fewer than "
+                            "%.0f grid cells, and claims would shrink to a few cells or "
+                            "vanish; use a grid of at most %.2g m",
+                            grid, t_srs, what, TILE_UNIT_CELLS, two_digits(coarse, false));
+    }
+    return STAPEL_OK;
+}
+
+stapel_status stapel__grid_check(stapel_ctx *ctx, const char *t_srs, double grid)
+{
+    if (!isfinite(grid) || grid <= 0)
+        return stapel__fail(ctx, STAPEL_EINVAL, "grid %g is not a positive number of metres", grid);
+    stapel_status st = STAPEL_OK;
+    /* Quiet: stapel__input_read parses t_srs again and gives its warnings. */
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    OGRSpatialReferenceH target = OSRNewSpatialReference(NULL);
+    if (target == NULL) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    } else if (OSRSetFromUserInput(target, t_srs) == OGRERR_NONE) {
+        OSRSetAxisMappingStrategy(target, OAMS_TRADITIONAL_GIS_ORDER);
+        /* Not in metres: the bounds mean nothing; stapel__input_read says why. */
+        if (check_target(ctx, target, t_srs) == STAPEL_OK) {
+            sane_box sane = sane_bounds(target, grid);
+            st = check_grid(ctx, &sane, grid, t_srs);
+        } else {
+            stapel__clear(ctx);
+        }
+    }
+    if (target != NULL)
+        OSRDestroySpatialReference(target);
+    CPLPopErrorHandler();
+    return st;
+}
+
 /* Roughly the area RD New (EPSG:28992) is made for. */
 static bool in_netherlands(double lon, double lat)
 {
@@ -1426,6 +1540,8 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
         goto done;
     }
 
+    /* stapel_job_new refused a grid the CRS cannot take (check_grid), so
+     * the box below is not cut to the grid's range. */
     sane_box sane = sane_bounds(target, grid);
     /* Every source is opened and checked first, then the claim layers are
      * read on worker threads, each into its own list, and joined in layer

@@ -34,7 +34,9 @@ const char *stapel_verdict_name(stapel_verdict v)
     case STAPEL_VERDICT_CONFLICT:
         return "conflict";
     }
-    return "unrated";
+    /* Not "unrated": a bogus value must not pass for a real verdict. Not
+     * NULL either: callers print it, bind it and hash it. */
+    return "invalid";
 }
 
 void stapel_rules_free(stapel_rules *r)
@@ -56,17 +58,17 @@ void stapel_rules_free(stapel_rules *r)
 
 size_t stapel_rules_count(const stapel_rules *r)
 {
-    return r->n;
+    return r == NULL ? 0 : r->n;
 }
 
 size_t stapel_rules_theme_count(const stapel_rules *r)
 {
-    return r->n_themes;
+    return r == NULL ? 0 : r->n_themes;
 }
 
 const char *stapel_rules_theme(const stapel_rules *r, size_t i)
 {
-    return r->themes[i];
+    return r == NULL || i >= r->n_themes ? NULL : r->themes[i];
 }
 
 static const stapel__rule *find(const stapel_rules *r, const char *a, const char *b)
@@ -87,8 +89,12 @@ stapel_verdict stapel_rules_verdict(const stapel_rules *r, const char *a, const 
 {
     if (note != NULL)
         *note = NULL;
+    if (a == NULL || b == NULL)
+        return STAPEL_VERDICT_UNRATED;
     if (strcmp(a, b) == 0)
         return STAPEL_VERDICT_SINGLE;
+    if (r == NULL)
+        return STAPEL_VERDICT_UNRATED;
     const stapel__rule *ru = find(r, a, b);
     if (ru == NULL)
         return STAPEL_VERDICT_UNRATED;
@@ -541,8 +547,13 @@ static stapel_status check_file(stapel_ctx *ctx, const char *path)
 
 stapel_status stapel_rules_read(stapel_ctx *ctx, stapel_rules **out, const char *path)
 {
+    if (out != NULL)
+        *out = NULL;
+    if (ctx == NULL)
+        return STAPEL_EINVAL;
     stapel__clear(ctx);
-    *out = NULL;
+    if (out == NULL)
+        return stapel__null(ctx, "out pointer");
     stapel_rules *r = calloc(1, sizeof *r);
     if (r == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");

@@ -34,8 +34,13 @@
 
 stapel_status stapel_job_new(stapel_ctx *ctx, stapel_job **out, const stapel_stack_opts *opts)
 {
+    if (out != NULL)
+        *out = NULL;
+    if (ctx == NULL)
+        return STAPEL_EINVAL;
     stapel__clear(ctx);
-    *out = NULL;
+    if (out == NULL)
+        return stapel__null(ctx, "out pointer");
     stapel_job *job = calloc(1, sizeof *job);
     if (job == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
@@ -67,6 +72,12 @@ stapel_status stapel_job_new(stapel_ctx *ctx, stapel_job **out, const stapel_sta
     }
     job->opts.t_srs = job->t_srs;
     job->opts.s_srs = job->s_srs;
+    double grid = job->opts.grid > 0 ? job->opts.grid : 0.001;
+    stapel_status st = stapel__grid_check(ctx, job->t_srs, grid);
+    if (st != STAPEL_OK) {
+        stapel_job_free(job);
+        return st;
+    }
     *out = job;
     return STAPEL_OK;
 }
@@ -93,7 +104,11 @@ void stapel_job_free(stapel_job *job)
 
 stapel_status stapel_job_set_rules(stapel_ctx *ctx, stapel_job *job, const stapel_rules *rules)
 {
+    if (ctx == NULL)
+        return STAPEL_EINVAL;
     stapel__clear(ctx);
+    if (job == NULL)
+        return stapel__null(ctx, "job");
     stapel_rules *copy = NULL;
     if (rules != NULL) {
         stapel_status st = stapel__rules_clone(ctx, &copy, rules);
@@ -118,7 +133,11 @@ static bool theme_ok(const char *t)
 stapel_status stapel_job_add_layer(stapel_ctx *ctx, stapel_job *job, const char *theme,
                                    const char *source, const char *where)
 {
+    if (ctx == NULL)
+        return STAPEL_EINVAL;
     stapel__clear(ctx);
+    if (job == NULL)
+        return stapel__null(ctx, "job");
     if (!theme_ok(theme))
         return stapel__fail(ctx, STAPEL_EINVAL,
                             "bad theme '%s': use letters, digits, '_' and '-' only",
@@ -160,7 +179,11 @@ stapel_status stapel_job_add_layer(stapel_ctx *ctx, stapel_job *job, const char 
 stapel_status stapel_job_set_zones(stapel_ctx *ctx, stapel_job *job, stapel_zone_kind kind,
                                    const char *source, const char *name_field)
 {
+    if (ctx == NULL)
+        return STAPEL_EINVAL;
     stapel__clear(ctx);
+    if (job == NULL)
+        return stapel__null(ctx, "job");
     if (kind != STAPEL_ZONE_PROVINCE && kind != STAPEL_ZONE_NOVEX)
         return stapel__fail(ctx, STAPEL_EINVAL, "unknown zone kind %d", (int)kind);
     if (source == NULL || source[0] == '\0' || name_field == NULL || name_field[0] == '\0')
@@ -309,16 +332,21 @@ void stapel_stack_free(stapel_stack *s)
 
 stapel_stack_stats stapel_stack_get_stats(const stapel_stack *s)
 {
-    return s->stats;
+    stapel_stack_stats none = {0};
+    return s == NULL ? none : s->stats;
 }
 
 size_t stapel_stack_face_count(const stapel_stack *s)
 {
-    return s->n_faces;
+    return s == NULL ? 0 : s->n_faces;
 }
 
 stapel_face stapel_stack_face(const stapel_stack *s, size_t i)
 {
+    if (s == NULL || i >= s->n_faces) {
+        stapel_face none = {0};
+        return none;
+    }
     const stapel__out_face *f = &s->faces[i];
     /* The claim ids are made on demand, into the stack's buffer. */
     const char *claims = NULL;
@@ -334,7 +362,7 @@ stapel_face stapel_stack_face(const stapel_stack *s, size_t i)
 
 const stapel_summary *stapel_stack_summary(const stapel_stack *s)
 {
-    return s->summary;
+    return s == NULL ? NULL : s->summary;
 }
 
 /* ---- worker threads ------------------------------------------------------- */
@@ -1303,8 +1331,15 @@ done:
 
 stapel_status stapel_stack_build(stapel_ctx *ctx, stapel_stack **out, const stapel_job *job)
 {
+    if (out != NULL)
+        *out = NULL;
+    if (ctx == NULL)
+        return STAPEL_EINVAL;
     stapel__clear(ctx);
-    *out = NULL;
+    if (out == NULL)
+        return stapel__null(ctx, "out pointer");
+    if (job == NULL)
+        return stapel__null(ctx, "job");
     stapel_stack *s = NULL;
     stapel_status st = build_faces(ctx, &s, job);
     if (st != STAPEL_OK)
@@ -1468,8 +1503,15 @@ stapel_status stapel__stack_finish(stapel_ctx *ctx, stapel_stack *s, const char 
 stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, const stapel_job *job,
                                        const char *path, unsigned flags)
 {
+    if (out != NULL)
+        *out = NULL;
+    if (ctx == NULL)
+        return STAPEL_EINVAL;
     stapel__clear(ctx);
-    *out = NULL;
+    if (out == NULL)
+        return stapel__null(ctx, "out pointer");
+    if (job == NULL)
+        return stapel__null(ctx, "job");
     /* Refuse an existing output, or one that cannot be a file, before any
      * work. */
     stapel_status st = stapel__output_check(ctx, path, flags);

@@ -101,6 +101,181 @@ static void test_ctx_cancel_stops_build(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* A cancel request stays until it is cleared; then the same context runs
+ * the same call again (a long-lived host keeps its context). */
+static void test_ctx_cancel_clear_reuses_context(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    stapel_job *job = nature_job(&ctx);
+    stapel_ctx_cancel(ctx);
+    stapel_stack *s = NULL;
+    assert_int_equal(stapel_stack_build(ctx, &s, job), STAPEL_ECANCELLED);
+    assert_null(s);
+    /* No call clears it by itself. */
+    assert_int_equal(stapel_stack_build(ctx, &s, job), STAPEL_ECANCELLED);
+    assert_null(s);
+    stapel_ctx_cancel_clear(ctx);
+    assert_int_equal(stapel_stack_build(ctx, &s, job), STAPEL_OK);
+    assert_non_null(s);
+    assert_true(stapel_stack_face_count(s) > 0);
+    assert_string_equal(stapel_ctx_message(ctx), "");
+    stapel_stack_free(s);
+    /* Clearing without a request, or on no context, does nothing. */
+    stapel_ctx_cancel_clear(ctx);
+    stapel_ctx_cancel_clear(NULL);
+    stapel_job_free(job);
+    stapel_ctx_free(ctx);
+}
+
+/* Every call that returns a status refuses a NULL context, out pointer or
+ * handle with STAPEL_EINVAL, saying which when it has a context; the calls
+ * without a status do nothing on NULL and return a safe value. None of
+ * them crashes. */
+static void test_ctx_null_handles(void **state)
+{
+    (void)state;
+    const char *out_path = STAPEL_TEST_SCRATCH "/null_handles.gpkg";
+    const char *parts[] = {STAPEL_TEST_SCRATCH "/null_handles_part.gpkg"};
+    stapel_ctx *ctx = NULL;
+    stapel_job *job = nature_job(&ctx);
+    stapel_stack *built = NULL;
+    assert_int_equal(stapel_stack_build(ctx, &built, job), STAPEL_OK);
+
+    /* A NULL context: nowhere to say why, but *out is NULL all the same. */
+    stapel_source_info *info = (stapel_source_info *)&info;
+    assert_int_equal(stapel_info_read(NULL, &info, "x.shp"), STAPEL_EINVAL);
+    assert_null(info);
+    stapel_rules *rules = (stapel_rules *)&rules;
+    assert_int_equal(stapel_rules_read(NULL, &rules, NULL), STAPEL_EINVAL);
+    assert_null(rules);
+    stapel_job *j = (stapel_job *)&j;
+    assert_int_equal(stapel_job_new(NULL, &j, NULL), STAPEL_EINVAL);
+    assert_null(j);
+    assert_int_equal(stapel_job_add_layer(NULL, job, "wind", "x.shp", NULL), STAPEL_EINVAL);
+    assert_int_equal(stapel_job_set_zones(NULL, job, STAPEL_ZONE_PROVINCE, "x.shp", "naam"),
+                     STAPEL_EINVAL);
+    assert_int_equal(stapel_job_set_rules(NULL, job, NULL), STAPEL_EINVAL);
+    stapel_stack *s = (stapel_stack *)&s;
+    assert_int_equal(stapel_stack_build(NULL, &s, job), STAPEL_EINVAL);
+    assert_null(s);
+    s = (stapel_stack *)&s;
+    assert_int_equal(stapel_stack_build_write(NULL, &s, job, out_path, 0), STAPEL_EINVAL);
+    assert_null(s);
+    s = (stapel_stack *)&s;
+    assert_int_equal(stapel_stack_merge(NULL, &s, parts, 1), STAPEL_EINVAL);
+    assert_null(s);
+    s = (stapel_stack *)&s;
+    assert_int_equal(stapel_stack_merge_write(NULL, &s, parts, 1, 0, out_path, 0), STAPEL_EINVAL);
+    assert_null(s);
+    stapel_run_info *ri = (stapel_run_info *)&ri;
+    assert_int_equal(stapel_run_info_read(NULL, &ri, parts[0]), STAPEL_EINVAL);
+    assert_null(ri);
+    stapel_summary *sm = (stapel_summary *)&sm;
+    assert_int_equal(stapel_summary_read(NULL, &sm, parts[0]), STAPEL_EINVAL);
+    assert_null(sm);
+    assert_int_equal(stapel_stack_write(NULL, built, out_path, 0), STAPEL_EINVAL);
+    assert_int_equal(stapel_render(NULL, NULL, parts[0], STAPEL_TEST_SCRATCH "/null.png", NULL),
+                     STAPEL_EINVAL);
+    /* The job was not touched: it still builds as before. */
+    assert_int_equal(stapel_stack_build(ctx, &s, job), STAPEL_OK);
+    assert_int_equal(stapel_stack_face_count(s), stapel_stack_face_count(built));
+    stapel_stack_free(s);
+
+    /* A NULL out pointer or handle, named in the message. */
+    const char *no_out = "no out pointer given (NULL)";
+    const char *no_job = "no job given (NULL)";
+    assert_int_equal(stapel_info_read(ctx, NULL, "x.shp"), STAPEL_EINVAL);
+    assert_string_equal(stapel_ctx_message(ctx), no_out);
+    assert_int_equal(stapel_rules_read(ctx, NULL, NULL), STAPEL_EINVAL);
+    assert_string_equal(stapel_ctx_message(ctx), no_out);
+    assert_int_equal(stapel_job_new(ctx, NULL, NULL), STAPEL_EINVAL);
+    assert_string_equal(stapel_ctx_message(ctx), no_out);
+    assert_int_equal(stapel_job_add_layer(ctx, NULL, "wind", "x.shp", NULL), STAPEL_EINVAL);
+    assert_string_equal(stapel_ctx_message(ctx), no_job);
+    assert_int_equal(stapel_job_set_zones(ctx, NULL, STAPEL_ZONE_NOVEX, "x.shp", "naam"),
+                     STAPEL_EINVAL);
+    assert_string_equal(stapel_ctx_message(ctx), no_job);
+    assert_int_equal(stapel_job_set_rules(ctx, NULL, NULL), STAPEL_EINVAL);
+    assert_string_equal(stapel_ctx_message(ctx), no_job);
+    assert_int_equal(stapel_stack_build(ctx, NULL, job), STAPEL_EINVAL);
+    assert_string_equal(stapel_ctx_message(ctx), no_out);
+    s = (stapel_stack *)&s;
+    assert_int_equal(stapel_stack_build(ctx, &s, NULL), STAPEL_EINVAL);
+    assert_string_equal(stapel_ctx_message(ctx), no_job);
+    assert_null(s);
+    assert_int_equal(stapel_stack_build_write(ctx, NULL, job, out_path, 0), STAPEL_EINVAL);
+    assert_string_equal(stapel_ctx_message(ctx), no_out);
+    s = (stapel_stack *)&s;
+    assert_int_equal(stapel_stack_build_write(ctx, &s, NULL, out_path, 0), STAPEL_EINVAL);
+    assert_string_equal(stapel_ctx_message(ctx), no_job);
+    assert_null(s);
+    assert_int_equal(stapel_stack_merge(ctx, NULL, parts, 1), STAPEL_EINVAL);
+    assert_string_equal(stapel_ctx_message(ctx), no_out);
+    assert_int_equal(stapel_stack_merge_write(ctx, NULL, parts, 1, 0, out_path, 0), STAPEL_EINVAL);
+    assert_string_equal(stapel_ctx_message(ctx), no_out);
+    assert_int_equal(stapel_run_info_read(ctx, NULL, parts[0]), STAPEL_EINVAL);
+    assert_string_equal(stapel_ctx_message(ctx), no_out);
+    assert_int_equal(stapel_summary_read(ctx, NULL, parts[0]), STAPEL_EINVAL);
+    assert_string_equal(stapel_ctx_message(ctx), no_out);
+    assert_int_equal(stapel_stack_write(ctx, NULL, out_path, 0), STAPEL_EINVAL);
+    assert_string_equal(stapel_ctx_message(ctx), "no stack given (NULL)");
+    struct stat sb;
+    assert_int_not_equal(stat(out_path, &sb), 0); /* nothing was written */
+
+    /* The calls without a status. */
+    stapel_ctx_set_log(NULL, NULL, NULL);
+    stapel_ctx_set_progress(NULL, NULL, NULL);
+    stapel_ctx_cancel(NULL);
+    stapel_ctx_cancel_clear(NULL);
+    assert_string_equal(stapel_ctx_message(NULL), "no context");
+    assert_int_equal(stapel_rules_count(NULL), 0);
+    assert_int_equal(stapel_rules_theme_count(NULL), 0);
+    assert_null(stapel_rules_theme(NULL, 0));
+    const char *note = "x";
+    assert_int_equal(stapel_rules_verdict(NULL, "nature", "wind", &note), STAPEL_VERDICT_UNRATED);
+    assert_null(note);
+    assert_int_equal(stapel_rules_verdict(NULL, "wind", "wind", NULL), STAPEL_VERDICT_SINGLE);
+    stapel_rules *builtin = NULL;
+    assert_int_equal(stapel_rules_read(ctx, &builtin, NULL), STAPEL_OK);
+    assert_int_equal(stapel_rules_verdict(builtin, NULL, "wind", NULL), STAPEL_VERDICT_UNRATED);
+    assert_int_equal(stapel_rules_verdict(builtin, "wind", NULL, NULL), STAPEL_VERDICT_UNRATED);
+    assert_null(stapel_rules_theme(builtin, stapel_rules_theme_count(builtin)));
+    stapel_rules_free(builtin);
+    stapel_stack_stats st = stapel_stack_get_stats(NULL);
+    assert_int_equal(st.n_faces, 0);
+    assert_int_equal(st.n_claims, 0);
+    assert_int_equal(stapel_stack_face_count(NULL), 0);
+    stapel_face f = stapel_stack_face(NULL, 0);
+    assert_int_equal(f.n_claims, 0);
+    assert_null(f.themes);
+    assert_null(f.claim_ids);
+    f = stapel_stack_face(built, stapel_stack_face_count(built));
+    assert_int_equal(f.n_claims, 0);
+    assert_null(f.themes);
+    assert_null(stapel_stack_summary(NULL));
+    int index = -1, count = -1;
+    assert_false(stapel_shard_parse(NULL, &index, &count));
+    assert_false(stapel_shard_parse("1/2", NULL, &count));
+    assert_false(stapel_shard_parse("1/2", &index, NULL));
+    assert_int_equal(index, -1);
+    assert_int_equal(count, -1);
+    assert_false(stapel_zone_name_equal(NULL, "Utrecht"));
+    assert_false(stapel_zone_name_equal("Utrecht", NULL));
+    assert_false(stapel_zone_name_equal(NULL, NULL));
+    stapel_ctx_free(NULL);
+    stapel_source_info_free(NULL);
+    stapel_rules_free(NULL);
+    stapel_job_free(NULL);
+    stapel_stack_free(NULL);
+    stapel_run_info_free(NULL);
+    stapel_summary_free(NULL);
+
+    stapel_stack_free(built);
+    stapel_job_free(job);
+    stapel_ctx_free(ctx);
+}
+
 /* Zone names compare with their accents written either way. The 53 pairs
  * are Python's unicodedata.normalize('NFC'/'NFD') of the ISO 8859-1 letters
  * that decompose into a letter and one mark, written out here. */
@@ -260,6 +435,63 @@ static void test_ctx_grid_not_finite(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* A grid too fine or too coarse for the working CRS is refused when the
+ * job is made, with the bounds in the message (a grid of 1e-300 was taken,
+ * and the build then found every feature "far outside the area of the
+ * working CRS"). */
+static void test_ctx_grid_out_of_range(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
+    static const struct {
+        const char *t_srs;
+        double grid;
+        const char *said;
+    } bad[] = {
+        {NULL, 1e-300, "too fine for the working CRS 'EPSG:28992'"},
+        {NULL, 3e-6, "use a grid of at least 3.6e-06 m"},
+        {NULL, 1e6, "too coarse for the working CRS 'EPSG:28992'"},
+        {NULL, 1000, "use a grid of at most 3.3e+02 m"},
+        {"EPSG:3035", 1e-5, "too fine for the working CRS 'EPSG:3035'"},
+        {"+proj=tmerc +lon_0=5 +ellps=GRS80 +units=m", 1e-300, "states no area of use"},
+        {"+proj=tmerc +lon_0=5 +ellps=GRS80 +units=m", 1e6, "too coarse"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
+        o.t_srs = bad[i].t_srs;
+        o.grid = bad[i].grid;
+        stapel_job *job = (stapel_job *)&job;
+        assert_int_equal(stapel_job_new(ctx, &job, &o), STAPEL_EINVAL);
+        assert_null(job);
+        if (strstr(stapel_ctx_message(ctx), bad[i].said) == NULL)
+            fail_msg("grid %g: '%s' lacks '%s'", bad[i].grid, stapel_ctx_message(ctx), bad[i].said);
+    }
+    /* Just inside the bounds, on the demo's data. A grid that RD takes can be
+     * too fine for EPSG:3035, whose area of use is larger. */
+    static const struct {
+        const char *t_srs;
+        double grid;
+    } good[] = {{NULL, 4e-6}, {NULL, 300}, {"EPSG:3035", 1e-4}};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
+        o.t_srs = good[i].t_srs;
+        o.grid = good[i].grid;
+        stapel_job *job = NULL;
+        assert_int_equal(stapel_job_new(ctx, &job, &o), STAPEL_OK);
+        assert_int_equal(
+            stapel_job_add_layer(ctx, job, "nature", STAPEL_TESTDATA "/demo/nature.shp", NULL),
+            STAPEL_OK);
+        stapel_stack *s = NULL;
+        if (stapel_stack_build(ctx, &s, job) != STAPEL_OK)
+            fail_msg("grid %g: %s", good[i].grid, stapel_ctx_message(ctx));
+        assert_true(stapel_stack_face_count(s) > 0);
+        stapel_stack_free(s);
+        stapel_job_free(job);
+    }
+    stapel_ctx_free(ctx);
+}
+
 /* Writing a stack or a picture to a directory says so, with or without
  * overwrite (without it, the message was "exists; use --overwrite", which
  * then failed anyway). */
@@ -297,10 +529,13 @@ int main(void)
         cmocka_unit_test(test_ctx_status_names),
         cmocka_unit_test(test_ctx_failure_names_subject),
         cmocka_unit_test(test_ctx_cancel_stops_build),
+        cmocka_unit_test(test_ctx_cancel_clear_reuses_context),
+        cmocka_unit_test(test_ctx_null_handles),
         cmocka_unit_test(test_zone_name_equal),
         cmocka_unit_test(test_ctx_null_paths_refused),
         cmocka_unit_test(test_ctx_merge_negative_threads),
         cmocka_unit_test(test_ctx_grid_not_finite),
+        cmocka_unit_test(test_ctx_grid_out_of_range),
         cmocka_unit_test(test_ctx_write_to_directory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

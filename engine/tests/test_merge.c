@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "fixture.h"
 
@@ -131,12 +132,52 @@ static void test_merge_cancelled(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* Set the grid row of a GeoPackage's run_info to value. */
+static void set_grid(const char *path, const char *value)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "UPDATE run_info SET value = ? WHERE key = 'grid'", -1, &q, NULL),
+        SQLITE_OK);
+    sqlite3_bind_text(q, 1, value, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+    assert_int_equal(sqlite3_changes(db), 1);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
+/* Shards whose run_info holds a grid that stapel_job_new refuses (edited or
+ * damaged; the same in every part, so the parts agree) are refused with the
+ * file named, before a face is put on that grid. */
+static void test_merge_grid_out_of_range(void **state)
+{
+    stapel_ctx *ctx = *state;
+    const char *parts[] = {STAPEL_TEST_SCRATCH "/merge_g1.gpkg",
+                           STAPEL_TEST_SCRATCH "/merge_g2.gpkg"};
+    const char *bad[] = {"1e-300", "1e6", "0", "nan"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        write_stack(ctx, parts[0], 1, 2);
+        write_stack(ctx, parts[1], 2, 2);
+        set_grid(parts[0], bad[k]);
+        set_grid(parts[1], bad[k]);
+        stapel_stack *s = (stapel_stack *)&s;
+        assert_int_equal(stapel_stack_merge(ctx, &s, parts, 2), STAPEL_EDATA);
+        assert_null(s);
+        const char *msg = stapel_ctx_message(ctx);
+        if (strstr(msg, "merge_g1.gpkg: run_info: grid") == NULL || strstr(msg, bad[k]) == NULL)
+            fail_msg("grid %s: %s", bad[k], msg);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_merge_shard_parse),
         cmocka_unit_test(test_merge_run_info_read),
         cmocka_unit_test(test_merge_cancelled),
+        cmocka_unit_test(test_merge_grid_out_of_range),
     };
     return cmocka_run_group_tests(tests, fixture_ctx_setup, fixture_ctx_teardown);
 }

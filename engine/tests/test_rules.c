@@ -61,6 +61,22 @@ static void expect_refusal(const char *name, const char *text, const char *needl
     stapel_ctx_free(ctx);
 }
 
+/* Each verdict has its name; a value that is none of them is "invalid",
+ * never passed off as a real verdict ("unrated" it was) nor NULL. */
+static void test_rules_verdict_names(void **state)
+{
+    (void)state;
+    assert_string_equal(stapel_verdict_name(STAPEL_VERDICT_SINGLE), "single");
+    assert_string_equal(stapel_verdict_name(STAPEL_VERDICT_COMPATIBLE), "compatible");
+    assert_string_equal(stapel_verdict_name(STAPEL_VERDICT_UNRATED), "unrated");
+    assert_string_equal(stapel_verdict_name(STAPEL_VERDICT_CONDITIONAL), "conditional");
+    assert_string_equal(stapel_verdict_name(STAPEL_VERDICT_CONFLICT), "conflict");
+    assert_string_equal(stapel_verdict_name((stapel_verdict)(STAPEL_VERDICT_CONFLICT + 1)),
+                        "invalid");
+    assert_string_equal(stapel_verdict_name((stapel_verdict)-1), "invalid");
+    assert_string_equal(stapel_verdict_name((stapel_verdict)999), "invalid");
+}
+
 static void test_rules_refusals_name_file_and_line(void **state)
 {
     (void)state;
@@ -323,6 +339,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules_builtin_matrix),
+        cmocka_unit_test(test_rules_verdict_names),
         cmocka_unit_test(test_rules_refusals_name_file_and_line),
         cmocka_unit_test(test_rules_more_fields_than_the_header),
         cmocka_unit_test(test_rules_lines_count_blank_lines_and_long_notes),
