@@ -118,6 +118,28 @@ oom:
     return false;
 }
 
+/* Which side of the tile p lies on, the tile's border lines included:
+ * 0 x <= x0, 1 x >= x1, 2 y <= y0, 3 y >= y1 (the first that holds); -1
+ * strictly inside. */
+static int outside_side(stapel__ipt p, int64_t x0, int64_t y0, int64_t x1, int64_t y1)
+{
+    return p.x <= x0 ? 0 : p.x >= x1 ? 1 : p.y <= y0 ? 2 : p.y >= y1 ? 3 : -1;
+}
+
+static bool on_side(stapel__ipt p, int side, int64_t x0, int64_t y0, int64_t x1, int64_t y1)
+{
+    switch (side) {
+    case 0:
+        return p.x <= x0;
+    case 1:
+        return p.x >= x1;
+    case 2:
+        return p.y <= y0;
+    default:
+        return p.y >= y1;
+    }
+}
+
 static int cmp_cut(const void *a, const void *b)
 {
     const cut *u = a, *v = b;
@@ -152,6 +174,26 @@ bool stapel__clip_ring(stapel__segs *out, const stapel__ipt *pts, size_t n, uint
     if (n < 3)
         return true;
     for (size_t i = 0; i < n; i++) {
+        /* A run of vertices on one side of the tile (all left of x0, say)
+         * adds only points of that border line to the path, and the path
+         * keeps of such points only the first and the last (a run along
+         * one line goes straight from its first point to its last): add
+         * the first vertex and go on with the run's last segment, which
+         * adds the last point. A ring much larger than its tiles (a
+         * coastline of a million vertices) is then passed once per tile
+         * by this scan instead of segment by segment. */
+        int side = outside_side(pts[i], x0, y0, x1, y1);
+        if (side >= 0) {
+            /* the run: vertices i .. j - 1 (mod n), segments i .. j - 2 */
+            size_t j = i + 1;
+            while (j <= n && on_side(pts[j % n], side, x0, y0, x1, y1))
+                j++;
+            if (j - i >= 3) {
+                if (!path_add(&pa, pts[i], x0, y0, x1, y1))
+                    goto oom;
+                i = j - 2;
+            }
+        }
         stapel__ipt a = pts[i], b = pts[(i + 1) % n];
         if (!path_add(&pa, a, x0, y0, x1, y1))
             goto oom;
