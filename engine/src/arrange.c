@@ -173,6 +173,17 @@ bool stapel__clip_ring(stapel__segs *out, const stapel__ipt *pts, size_t n, uint
         n--;
     if (n < 3)
         return true;
+    /* A ring wholly on one side of the tile (as most holes and parts of a
+     * large polygon are, seen from most of its tiles) adds only points of
+     * one border line: a path of two points at most, no segment. */
+    int side0 = outside_side(pts[0], x0, y0, x1, y1);
+    if (side0 >= 0) {
+        size_t j = 1;
+        while (j < n && on_side(pts[j], side0, x0, y0, x1, y1))
+            j++;
+        if (j == n)
+            return true;
+    }
     for (size_t i = 0; i < n; i++) {
         /* A run of vertices on one side of the tile (all left of x0, say)
          * adds only points of that border line to the path, and the path

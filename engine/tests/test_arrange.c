@@ -8,8 +8,9 @@
  * one by one (the algorithm the clip had before the skip), on random rings
  * that wander in and out of the tile, run along its border lines, sit in its
  * corners and cross its border lines outside it, and on hand-made rings: a
- * ring wholly outside on one side, one around the tile, one that closes in
- * the middle of a run outside.
+ * ring wholly outside on one side (which the clip drops before it starts a
+ * path), one around the tile, one that closes in the middle of a run
+ * outside.
  */
 #include "arrange.h"
 
@@ -233,6 +234,9 @@ static void test_clip_hand_made_rings(void **state)
     const stapel__ipt wrap[] = {{50, -10}, {70, -20}, {90, -5}, {150, -30}, {150, 50},
                                 {50, 50},  {-20, 60}, {-30, -40}, {10, -10}, {30, -25}};
     check_ring(wrap, 10, 0, 0, 100, 100);
+    /* wholly below the tile, some corners on its border line y = 0 */
+    const stapel__ipt below[] = {{-30, 0}, {50, -20}, {140, 0}, {120, -60}, {20, -5}};
+    check_ring(below, 5, 0, 0, 100, 100);
     /* on the border lines themselves */
     const stapel__ipt on[] = {{0, 0}, {0, 30}, {0, 10}, {0, 80}, {0, 100}, {50, 100},
                               {30, 100}, {100, 100}, {100, 0}};
