@@ -130,7 +130,9 @@ stapel_status stapel__tile_overlay(stapel_ctx *ctx, const stapel__input *in,
                 for (size_t k = 0; k + 1 < n && ok; k++)
                     ok = stapel__segs_push(&segs, p[k], p[k + 1], (uint32_t)i);
             } else {
-                ok = stapel__clip_ring(&segs, p, n, (uint32_t)i, x0, y0, x1, y1);
+                ok = stapel__clip_ring(&segs, p, n, (uint32_t)i, x0, y0, x1, y1,
+                                       tl->blk != NULL ? tl->blk[t->items[i]] : NULL,
+                                       (size_t)(p - it->pts));
             }
             if (!ok) {
                 st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");

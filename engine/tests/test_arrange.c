@@ -143,22 +143,16 @@ static size_t ref_clip(stapel__iseg *out, const stapel__ipt *pts, size_t n, int6
 
 /* ---- the comparison -------------------------------------------------------- */
 
-static void check_ring(const stapel__ipt *pts, size_t n, int64_t x0, int64_t y0, int64_t x1,
-                       int64_t y1)
+static void same_segments(const stapel__segs *got, const stapel__iseg *want, size_t n_want)
 {
-    static stapel__iseg want[8192];
-    size_t n_want = ref_clip(want, pts, n, x0, y0, x1, y1);
-    stapel__segs got = {0};
-    assert_true(stapel__clip_ring(&got, pts, n, 7, x0, y0, x1, y1));
-    assert_int_equal(got.n, n_want);
+    assert_int_equal(got->n, n_want);
     for (size_t i = 0; i < n_want; i++) {
-        assert_int_equal(got.v[i].a.x, want[i].a.x);
-        assert_int_equal(got.v[i].a.y, want[i].a.y);
-        assert_int_equal(got.v[i].b.x, want[i].b.x);
-        assert_int_equal(got.v[i].b.y, want[i].b.y);
-        assert_int_equal(got.v[i].owner, 7);
+        assert_int_equal(got->v[i].a.x, want[i].a.x);
+        assert_int_equal(got->v[i].a.y, want[i].a.y);
+        assert_int_equal(got->v[i].b.x, want[i].b.x);
+        assert_int_equal(got->v[i].b.y, want[i].b.y);
+        assert_int_equal(got->v[i].owner, 7);
     }
-    free(got.v);
 }
 
 static uint64_t rng_state = 88172645463325252ull;
@@ -169,6 +163,35 @@ static int64_t rnd(int64_t lo, int64_t hi)
     rng_state ^= rng_state >> 7;
     rng_state ^= rng_state << 17;
     return lo + (int64_t)(rng_state % (uint64_t)(hi - lo + 1));
+}
+
+/* The clip of a ring, without block boxes and with them (the ring placed
+ * after points of other rings, as in an item's array, at a random offset),
+ * against the reference. */
+static void check_ring(const stapel__ipt *pts, size_t n, int64_t x0, int64_t y0, int64_t x1,
+                       int64_t y1)
+{
+    static stapel__iseg want[8192];
+    size_t n_want = ref_clip(want, pts, n, x0, y0, x1, y1);
+    stapel__segs got = {0};
+    assert_true(stapel__clip_ring(&got, pts, n, 7, x0, y0, x1, y1, NULL, 0));
+    same_segments(&got, want, n_want);
+    free(got.v);
+
+    size_t base = (size_t)rnd(0, 3 * STAPEL__CLIP_BLOCK);
+    stapel__ipt *arr = malloc((base + n + 1) * sizeof *arr);
+    assert_non_null(arr);
+    for (size_t i = 0; i < base; i++)
+        arr[i] = (stapel__ipt){rnd(-500, 600), rnd(-500, 600)};
+    memcpy(arr + base, pts, n * sizeof *pts);
+    int64_t *blk = stapel__clip_blocks(arr, base + n);
+    assert_non_null(blk);
+    got = (stapel__segs){0};
+    assert_true(stapel__clip_ring(&got, arr + base, n, 7, x0, y0, x1, y1, blk, base));
+    same_segments(&got, want, n_want);
+    free(got.v);
+    free(blk);
+    free(arr);
 }
 
 /* A coordinate near the tile [0,100]: often on a border line or just
@@ -211,6 +234,48 @@ static void test_clip_random_rings(void **state)
     }
 }
 
+/* Large rings, mostly far from the tile, so that whole blocks of points lie
+ * on one side: squares of jittered points around the tile, through it,
+ * below it, beside it and inside it, some with long runs on the border line
+ * x = 0. */
+static void test_clip_large_rings(void **state)
+{
+    (void)state;
+    static stapel__ipt pts[6000];
+    const int64_t cx[] = {50, -250, 50, 400, 50};
+    const int64_t cy[] = {50, 50, -700, 400, 50};
+    const int64_t r[] = {1000, 300, 760, 500, 70};
+    for (int round = 0; round < 200; round++) {
+        int c = round % 5;
+        size_t n = (size_t)rnd(500, 5999);
+        for (size_t i = 0; i < n; i++) {
+            /* counter-clockwise along the four sides of a square of
+             * half-side r, jittered */
+            int64_t dx = 0, dy = 0;
+            size_t q = 4 * i / n, k = 4 * i % n;
+            int64_t t = -r[c] + (int64_t)(2 * (uint64_t)r[c] * k / n);
+            switch (q) {
+            case 0:
+                dx = t, dy = -r[c];
+                break;
+            case 1:
+                dx = r[c], dy = t;
+                break;
+            case 2:
+                dx = -t, dy = r[c];
+                break;
+            default:
+                dx = -r[c], dy = -t;
+                break;
+            }
+            pts[i] = (stapel__ipt){cx[c] + dx + rnd(-3, 3), cy[c] + dy + rnd(-3, 3)};
+            if (round % 3 == 0 && pts[i].x < 0)
+                pts[i].x = 0; /* runs on the border line x = 0 */
+        }
+        check_ring(pts, n, 0, 0, 100, 100);
+    }
+}
+
 static void test_clip_hand_made_rings(void **state)
 {
     (void)state;
@@ -247,6 +312,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clip_random_rings),
+        cmocka_unit_test(test_clip_large_rings),
         cmocka_unit_test(test_clip_hand_made_rings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
