@@ -149,6 +149,10 @@ typedef struct stapel__tiling {
      * one step. */
     int64_t **blk;
     size_t n_blk;
+    /* Per item (n_blk of them, or none): the first earlier item with the
+     * very same rings (the same points in the same order), or UINT32_MAX.
+     * A tile clips such a copy by copying the clip of the first. */
+    uint32_t *same_as;
 } stapel__tiling;
 
 /* Split the extent of the items into tiles of about target vertices each,

@@ -73,8 +73,8 @@ typedef struct ref_cut {
     stapel__ipt p;
 } ref_cut;
 
-static bool ref_line_cut(int64_t u0, int64_t u1, int64_t v0, int64_t dv, int64_t line,
-                         ref_cut *c, int64_t *v)
+static bool ref_line_cut(int64_t u0, int64_t u1, int64_t v0, int64_t dv, int64_t line, ref_cut *c,
+                         int64_t *v)
 {
     if (!((u0 < line && u1 > line) || (u0 > line && u1 < line)))
         return false;
@@ -88,8 +88,8 @@ static bool ref_line_cut(int64_t u0, int64_t u1, int64_t v0, int64_t dv, int64_t
     return true;
 }
 
-static size_t ref_clip(stapel__iseg *out, const stapel__ipt *pts, size_t n, int64_t x0,
-                       int64_t y0, int64_t x1, int64_t y1)
+static size_t ref_clip(stapel__iseg *out, const stapel__ipt *pts, size_t n, int64_t x0, int64_t y0,
+                       int64_t x1, int64_t y1)
 {
     static ref_path pa;
     pa.n = 0;
@@ -280,8 +280,8 @@ static void test_clip_hand_made_rings(void **state)
 {
     (void)state;
     /* wholly left of the tile, crossing the lines y = 0 and y = 100 */
-    const stapel__ipt left[] = {{-50, -80}, {-10, -30}, {-20, 50}, {-5, 170}, {-60, 120},
-                                {-40, 40},  {-70, 10},  {-50, -80}};
+    const stapel__ipt left[] = {{-50, -80}, {-10, -30}, {-20, 50}, {-5, 170},
+                                {-60, 120}, {-40, 40},  {-70, 10}, {-50, -80}};
     check_ring(left, 8, 0, 0, 100, 100);
     /* around the tile, counter-clockwise, many vertices on each side */
     stapel__ipt around[64];
@@ -296,15 +296,15 @@ static void test_clip_hand_made_rings(void **state)
         around[n++] = (stapel__ipt){-100 - i % 2, 210 - 20 * i};
     check_ring(around, n, 0, 0, 100, 100);
     /* a ring that starts and closes in the middle of a run below the tile */
-    const stapel__ipt wrap[] = {{50, -10}, {70, -20}, {90, -5}, {150, -30}, {150, 50},
-                                {50, 50},  {-20, 60}, {-30, -40}, {10, -10}, {30, -25}};
+    const stapel__ipt wrap[] = {{50, -10}, {70, -20}, {90, -5},   {150, -30}, {150, 50},
+                                {50, 50},  {-20, 60}, {-30, -40}, {10, -10},  {30, -25}};
     check_ring(wrap, 10, 0, 0, 100, 100);
     /* wholly below the tile, some corners on its border line y = 0 */
     const stapel__ipt below[] = {{-30, 0}, {50, -20}, {140, 0}, {120, -60}, {20, -5}};
     check_ring(below, 5, 0, 0, 100, 100);
     /* on the border lines themselves */
-    const stapel__ipt on[] = {{0, 0}, {0, 30}, {0, 10}, {0, 80}, {0, 100}, {50, 100},
-                              {30, 100}, {100, 100}, {100, 0}};
+    const stapel__ipt on[] = {{0, 0},    {0, 30},   {0, 10},    {0, 80}, {0, 100},
+                              {50, 100}, {30, 100}, {100, 100}, {100, 0}};
     check_ring(on, 9, 0, 0, 100, 100);
 }
 
