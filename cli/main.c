@@ -18,6 +18,7 @@
 
 #ifdef STAPEL_MIMALLOC
 #include <mimalloc.h>
+void cli_libstdcxx_first(void); /* oom.cc */
 #endif
 
 static const cli_command *const commands[] = {
@@ -328,6 +329,9 @@ int main(int argc, char **argv)
      * the progress display flushes its partial lines itself. */
     static char errbuf[BUFSIZ];
     setvbuf(stderr, errbuf, _IOLBF, sizeof errbuf);
+#ifdef STAPEL_MIMALLOC
+    cli_libstdcxx_first();
+#endif
     if (argc < 2) {
         print_help(stderr);
         return EXIT_USAGE;

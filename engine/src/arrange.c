@@ -118,6 +118,91 @@ oom:
     return false;
 }
 
+/* Which side of the tile p lies on, the tile's border lines included:
+ * 0 x <= x0, 1 x >= x1, 2 y <= y0, 3 y >= y1 (the first that holds); -1
+ * strictly inside. */
+static int outside_side(stapel__ipt p, int64_t x0, int64_t y0, int64_t x1, int64_t y1)
+{
+    return p.x <= x0 ? 0 : p.x >= x1 ? 1 : p.y <= y0 ? 2 : p.y >= y1 ? 3 : -1;
+}
+
+static bool on_side(stapel__ipt p, int side, int64_t x0, int64_t y0, int64_t x1, int64_t y1)
+{
+    switch (side) {
+    case 0:
+        return p.x <= x0;
+    case 1:
+        return p.x >= x1;
+    case 2:
+        return p.y <= y0;
+    default:
+        return p.y >= y1;
+    }
+}
+
+int64_t *stapel__clip_blocks(const stapel__ipt *pts, size_t n)
+{
+    size_t nb = (n + STAPEL__CLIP_BLOCK - 1) / STAPEL__CLIP_BLOCK;
+    int64_t *blk = malloc((4 * nb + 1) * sizeof *blk);
+    if (blk == NULL)
+        return NULL;
+    for (size_t b = 0; b < nb; b++) {
+        size_t lo = b * STAPEL__CLIP_BLOCK;
+        size_t hi = lo + STAPEL__CLIP_BLOCK < n ? lo + STAPEL__CLIP_BLOCK : n;
+        int64_t *box = blk + 4 * b;
+        box[0] = box[2] = pts[lo].x;
+        box[1] = box[3] = pts[lo].y;
+        for (size_t i = lo + 1; i < hi; i++) {
+            box[0] = pts[i].x < box[0] ? pts[i].x : box[0];
+            box[1] = pts[i].y < box[1] ? pts[i].y : box[1];
+            box[2] = pts[i].x > box[2] ? pts[i].x : box[2];
+            box[3] = pts[i].y > box[3] ? pts[i].y : box[3];
+        }
+    }
+    return blk;
+}
+
+/* Whether a block's box lies wholly on one side (as on_side()). */
+static bool box_on_side(const int64_t *box, int side, int64_t x0, int64_t y0, int64_t x1,
+                        int64_t y1)
+{
+    switch (side) {
+    case 0:
+        return box[2] <= x0;
+    case 1:
+        return box[0] >= x1;
+    case 2:
+        return box[3] <= y0;
+    default:
+        return box[1] >= y1;
+    }
+}
+
+typedef struct clip_rect {
+    int64_t x0, y0, x1, y1;
+    const int64_t *blk;
+    size_t base;
+} clip_rect;
+
+/* The end of a run on one side that begins at pts[j]: the first index in
+ * j+1 .. lim-1 of a point not on the side, or lim. Whole blocks on the side
+ * are passed in one step. */
+static size_t run_end(const stapel__ipt *pts, size_t j, size_t lim, int side, const clip_rect *r)
+{
+    for (j++; j < lim;) {
+        size_t g = r->base + j;
+        if (r->blk != NULL && g % STAPEL__CLIP_BLOCK == 0 && j + STAPEL__CLIP_BLOCK <= lim &&
+            box_on_side(r->blk + 4 * (g / STAPEL__CLIP_BLOCK), side, r->x0, r->y0, r->x1, r->y1)) {
+            j += STAPEL__CLIP_BLOCK;
+            continue;
+        }
+        if (!on_side(pts[j], side, r->x0, r->y0, r->x1, r->y1))
+            break;
+        j++;
+    }
+    return j;
+}
+
 static int cmp_cut(const void *a, const void *b)
 {
     const cut *u = a, *v = b;
@@ -144,14 +229,42 @@ static bool line_cut(int64_t u0, int64_t u1, int64_t v0, int64_t dv, int64_t lin
 }
 
 bool stapel__clip_ring(stapel__segs *out, const stapel__ipt *pts, size_t n, uint32_t owner,
-                       int64_t x0, int64_t y0, int64_t x1, int64_t y1)
+                       int64_t x0, int64_t y0, int64_t x1, int64_t y1, const int64_t *blk,
+                       size_t base)
 {
     path pa = {0};
+    const clip_rect rect = {x0, y0, x1, y1, blk, base};
     if (n > 1 && pts[n - 1].x == pts[0].x && pts[n - 1].y == pts[0].y)
         n--;
     if (n < 3)
         return true;
+    /* A ring wholly on one side of the tile (as most holes and parts of a
+     * large polygon are, seen from most of its tiles) adds only points of
+     * one border line: a path of two points at most, no segment. */
+    int side0 = outside_side(pts[0], x0, y0, x1, y1);
+    if (side0 >= 0 && run_end(pts, 0, n, side0, &rect) == n)
+        return true;
     for (size_t i = 0; i < n; i++) {
+        /* A run of vertices on one side of the tile (all left of x0, say)
+         * adds only points of that border line to the path, and the path
+         * keeps of such points only the first and the last (a run along
+         * one line goes straight from its first point to its last): add
+         * the first vertex and go on with the run's last segment, which
+         * adds the last point. A ring much larger than its tiles (a
+         * coastline of a million vertices) is then passed once per tile
+         * by this scan instead of segment by segment. */
+        int side = outside_side(pts[i], x0, y0, x1, y1);
+        if (side >= 0) {
+            /* the run: vertices i .. j - 1 (mod n), segments i .. j - 2 */
+            size_t j = run_end(pts, i, n, side, &rect);
+            if (j == n && on_side(pts[0], side, x0, y0, x1, y1))
+                j = n + 1;
+            if (j - i >= 3) {
+                if (!path_add(&pa, pts[i], x0, y0, x1, y1))
+                    goto oom;
+                i = j - 2;
+            }
+        }
         stapel__ipt a = pts[i], b = pts[(i + 1) % n];
         if (!path_add(&pa, a, x0, y0, x1, y1))
             goto oom;

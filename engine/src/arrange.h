@@ -41,9 +41,22 @@ bool stapel__segs_push(stapel__segs *s, stapel__ipt a, stapel__ipt b, uint32_t o
  * rectangle's border, which keeps the winding number of every point inside
  * the rectangle. Crossings with the border lines are computed from the
  * original segment, so two tiles sharing a border compute the same points.
- * pts holds n points; the ring is closed implicitly (pts[n-1] may equal pts[0]). */
+ * pts holds n points; the ring is closed implicitly (pts[n-1] may equal pts[0]).
+ * blk (may be NULL) holds the boxes of blocks of the point array pts lies
+ * in, as stapel__clip_blocks() makes them, and base is the index of pts[0]
+ * in that array: the clip then passes a block of points on one side of the
+ * rectangle in one step. The segments are the same with or without. */
 bool stapel__clip_ring(stapel__segs *out, const stapel__ipt *pts, size_t n, uint32_t owner,
-                       int64_t x0, int64_t y0, int64_t x1, int64_t y1);
+                       int64_t x0, int64_t y0, int64_t x1, int64_t y1, const int64_t *blk,
+                       size_t base);
+
+/* Points a block of the clip's boxes covers. */
+#define STAPEL__CLIP_BLOCK 64
+
+/* The boxes (xmin, ymin, xmax, ymax) of the blocks of STAPEL__CLIP_BLOCK
+ * points of pts[0 .. n) (the last block may be shorter), for
+ * stapel__clip_ring(); NULL when out of memory. Caller frees. */
+int64_t *stapel__clip_blocks(const stapel__ipt *pts, size_t n);
 
 /* One face of an arrangement: its outer ring and its holes in grid units,
  * ring k holding pts[ring_end[k-1] .. ring_end[k]) with the closing point. */

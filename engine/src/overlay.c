@@ -99,6 +99,38 @@ static bool keep_claim(uint32_t owner, void *user)
     return k->items[owner] < k->in->n_claims;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* When item i of tile t is a copy of an earlier item (first, an index of
+ * the input) that the tile clipped, push that item's clipped segments again
+ * with owner i: the clip of the same rings is the same. True when done;
+ * false when it is to be clipped (or *st tells of a failure). */
+static bool copy_clip(stapel__segs *segs, const stapel__tile *t, uint32_t first, size_t i,
+                      const size_t *seg_lo, const size_t *seg_hi, stapel_status *st,
+                      stapel_ctx *ctx)
+{
+    if (first == UINT32_MAX)
+        return false;
+    const uint32_t *hit = bsearch(&first, t->items, i, sizeof *t->items, cmp_u32);
+    if (hit == NULL)
+        return false;
+    size_t j = (size_t)(hit - t->items);
+    if (seg_lo[j] > seg_hi[j])
+        return false; /* not clipped: inside the tile */
+    for (size_t k = seg_lo[j]; k < seg_hi[j]; k++) {
+        stapel__iseg s = segs->v[k];
+        if (!stapel__segs_push(segs, s.a, s.b, (uint32_t)i)) {
+            *st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            return false;
+        }
+    }
+    return true;
+}
+
 stapel_status stapel__tile_overlay(stapel_ctx *ctx, const stapel__input *in,
                                    const stapel__tiling *tl, size_t tile_idx, double grid,
                                    stapel__face **faces, size_t *n_faces)
@@ -116,10 +148,32 @@ stapel_status stapel__tile_overlay(stapel_ctx *ctx, const stapel__input *in,
     stapel__aface *af = NULL;
     size_t n_af = 0;
     stapel_status st = STAPEL_OK;
+    /* Per item of the tile: the range of its clipped segments, to be copied
+     * for a later copy of it (tl->same_as); lo > hi when it was not clipped. */
+    size_t *seg_lo = NULL, *seg_hi = NULL;
+    if (tl->same_as != NULL) {
+        seg_lo = malloc(t->n_items * sizeof *seg_lo);
+        seg_hi = malloc(t->n_items * sizeof *seg_hi);
+        if (seg_lo == NULL || seg_hi == NULL) {
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
     for (size_t i = 0; i < t->n_items; i++) {
         const stapel__item *it = &in->items[t->items[i]];
         bool inside = it->xmin >= t->xmin && it->xmax <= t->xmax && it->ymin >= t->ymin &&
                       it->ymax <= t->ymax;
+        if (seg_lo != NULL) {
+            seg_lo[i] = 1;
+            seg_hi[i] = 0;
+            if (!inside &&
+                copy_clip(&segs, t, tl->same_as[t->items[i]], i, seg_lo, seg_hi, &st, ctx))
+                continue;
+            if (st != STAPEL_OK)
+                goto done;
+            if (!inside)
+                seg_lo[i] = segs.n;
+        }
         uint32_t start = 0;
         for (uint32_t r = 0; r < it->n_rings; r++) {
             const stapel__ipt *p = it->pts + start;
@@ -130,13 +184,17 @@ stapel_status stapel__tile_overlay(stapel_ctx *ctx, const stapel__input *in,
                 for (size_t k = 0; k + 1 < n && ok; k++)
                     ok = stapel__segs_push(&segs, p[k], p[k + 1], (uint32_t)i);
             } else {
-                ok = stapel__clip_ring(&segs, p, n, (uint32_t)i, x0, y0, x1, y1);
+                ok = stapel__clip_ring(&segs, p, n, (uint32_t)i, x0, y0, x1, y1,
+                                       tl->blk != NULL ? tl->blk[t->items[i]] : NULL,
+                                       (size_t)(p - it->pts));
             }
             if (!ok) {
                 st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
                 goto done;
             }
         }
+        if (seg_lo != NULL && !inside)
+            seg_hi[i] = segs.n;
     }
     keep_ctx kc = {in, t->items};
     st = stapel__arrange(ctx, &segs, false, keep_claim, &kc, &af, &n_af);
@@ -172,6 +230,8 @@ stapel_status stapel__tile_overlay(stapel_ctx *ctx, const stapel__input *in,
 done:
     stapel__afaces_free(af, n_af);
     free(segs.v);
+    free(seg_lo);
+    free(seg_hi);
     return st;
 }
 

@@ -149,6 +149,16 @@ typedef struct stapel__tiling {
     stapel__tile *tiles;
     size_t n_tiles;
     double xmin, ymin, xmax, ymax; /* the domain: all items lie inside */
+    /* Per item (n_blk of them, or none), the boxes of blocks of its points
+     * (stapel__clip_blocks) when it has many points and meets several
+     * tiles, else NULL: each of its tiles passes the blocks outside it in
+     * one step. */
+    int64_t **blk;
+    size_t n_blk;
+    /* Per item (n_blk of them, or none): the first earlier item with the
+     * very same rings (the same points in the same order), or UINT32_MAX.
+     * A tile clips such a copy by copying the clip of the first. */
+    uint32_t *same_as;
 } stapel__tiling;
 
 /* Split the extent of the items into tiles of about target vertices each,

@@ -231,6 +231,73 @@ static bool assign(build *b, size_t node, const stapel__item *it, uint32_t idx)
     return true;
 }
 
+static size_t item_points(const stapel__item *it)
+{
+    return it->n_rings > 0 ? it->ring_end[it->n_rings - 1] : 0;
+}
+
+static uint64_t rings_hash(const stapel__item *it)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ it->n_rings;
+    for (uint32_t r = 0; r < it->n_rings; r++)
+        h = (h ^ it->ring_end[r]) * 0x100000001B3ull;
+    size_t n = item_points(it);
+    for (size_t i = 0; i < n; i++) {
+        h = (h ^ (uint64_t)it->pts[i].x) * 0x100000001B3ull;
+        h = (h ^ (uint64_t)it->pts[i].y) * 0x100000001B3ull;
+    }
+    return h ^ (h >> 29);
+}
+
+static bool same_rings(const stapel__item *a, const stapel__item *b)
+{
+    size_t n = item_points(a);
+    return a->n_rings == b->n_rings && n == item_points(b) &&
+           memcmp(a->ring_end, b->ring_end, a->n_rings * sizeof *a->ring_end) == 0 &&
+           memcmp(a->pts, b->pts, n * sizeof *a->pts) == 0;
+}
+
+/* same_as[i]: the first earlier item with the same rings, or UINT32_MAX
+ * (identical claims, as the same area delivered in several layers or many
+ * times in one, all meet the same tiles). */
+static uint32_t *find_copies(const stapel__input *in)
+{
+    size_t cap = 64;
+    while (cap < 2 * in->n_items)
+        cap *= 2;
+    uint32_t *same = malloc((in->n_items + 1) * sizeof *same);
+    uint32_t *slot = malloc(cap * sizeof *slot); /* item + 1, 0 empty */
+    uint64_t *hash = malloc((in->n_items + 1) * sizeof *hash);
+    if (same == NULL || slot == NULL || hash == NULL) {
+        free(same);
+        free(slot);
+        free(hash);
+        return NULL;
+    }
+    memset(slot, 0, cap * sizeof *slot);
+    for (size_t i = 0; i < in->n_items; i++) {
+        const stapel__item *it = &in->items[i];
+        same[i] = UINT32_MAX;
+        if (it->n_rings == 0)
+            continue;
+        hash[i] = rings_hash(it);
+        for (size_t k = hash[i] & (cap - 1);; k = (k + 1) & (cap - 1)) {
+            if (slot[k] == 0) {
+                slot[k] = (uint32_t)i + 1;
+                break;
+            }
+            uint32_t j = slot[k] - 1;
+            if (hash[j] == hash[i] && same_rings(&in->items[j], it)) {
+                same[i] = j;
+                break;
+            }
+        }
+    }
+    free(slot);
+    free(hash);
+    return same;
+}
+
 stapel_status stapel__tiling_make(stapel_ctx *ctx, stapel__tiling *t, const stapel__input *in,
                                   double grid, size_t target)
 {
@@ -298,6 +365,38 @@ stapel_status stapel__tiling_make(stapel_ctx *ctx, stapel__tiling *t, const stap
     t->n_tiles = b.n_tiles;
     b.tiles = NULL;
     b.n_tiles = 0;
+    /* Block boxes for the items of many points in several tiles: in a tile
+     * that sees only a little of such an item, the clip passes the rest of
+     * it by blocks instead of point by point (a ring of 4 million points
+     * meets 256 tiles). And the copies among the items, which a tile clips
+     * once. */
+    if (t->n_tiles > 1) {
+        t->blk = calloc(in->n_items, sizeof *t->blk);
+        if (t->blk == NULL) {
+            stapel__tiling_clear(t);
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            goto done;
+        }
+        t->n_blk = in->n_items;
+        t->same_as = find_copies(in);
+        if (t->same_as == NULL) {
+            stapel__tiling_clear(t);
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            goto done;
+        }
+        for (size_t i = 0; i < in->n_items; i++) {
+            const stapel__item *it = &in->items[i];
+            size_t np = item_points(it);
+            if (np < 16 * STAPEL__CLIP_BLOCK)
+                continue;
+            t->blk[i] = stapel__clip_blocks(it->pts, np);
+            if (t->blk[i] == NULL) {
+                stapel__tiling_clear(t);
+                st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+                goto done;
+            }
+        }
+    }
     t->xmin = x0;
     t->ymin = y0;
     t->xmax = x1;
@@ -333,5 +432,9 @@ void stapel__tiling_clear(stapel__tiling *t)
     for (size_t i = 0; i < t->n_tiles; i++)
         free(t->tiles[i].items);
     free(t->tiles);
+    for (size_t i = 0; i < t->n_blk; i++)
+        free(t->blk[i]);
+    free(t->blk);
+    free(t->same_as);
     memset(t, 0, sizeof *t);
 }

@@ -269,6 +269,79 @@ static void test_stack_claim_ids_many(void **state)
     stapel_job_free(job);
 }
 
+/* The rectangle [0,400]x[0,40] with a corner every 10 m along its sides
+ * (88 corners, counter-clockwise), as GeoJSON geometry in the RD domain. */
+static char *dense_rect(void)
+{
+    size_t cap = 8192, len = 0;
+    char *b = malloc(cap);
+    assert_non_null(b);
+    len += (size_t)snprintf(b + len, cap - len, "{\"type\":\"Polygon\",\"coordinates\":[[");
+    for (int i = 0; i <= 88; i++) {
+        int k = i % 88, x, y;
+        if (k < 40)
+            x = 10 * k, y = 0;
+        else if (k < 44)
+            x = 400, y = 10 * (k - 40);
+        else if (k < 84)
+            x = 400 - 10 * (k - 44), y = 40;
+        else
+            x = 0, y = 40 - 10 * (k - 84);
+        len += (size_t)snprintf(b + len, cap - len, "%s[%d,%d]", i > 0 ? "," : "", x + 150000,
+                                y + 450000);
+    }
+    snprintf(b + len, cap - len, "]]}");
+    return b;
+}
+
+/* Twenty wind claims and ten water claims on the very same ring of 88
+ * corners, over many small tiles, and a nature claim [100,200]x[-10,50]
+ * across them: a tile clips the ring once and copies the clip for the
+ * other 29 (tile.c, overlay.c), and the faces must be what they are
+ * without that: wind+water with 30 claims left (4,000 m²) and right
+ * (8,000 m²) of the nature claim, all 31 under it (4,000 m²), and nature
+ * alone below and above (1,000 m² each). */
+static void test_stack_copies_across_tiles(void **state)
+{
+    stapel_ctx *ctx = *state;
+    char *ring = dense_rect();
+    const char *w[20], *a[10];
+    for (int i = 0; i < 20; i++)
+        w[i] = ring;
+    for (int i = 0; i < 10; i++)
+        a[i] = ring;
+    const char *n[] = {rect(100, -10, 200, 50)};
+    stapel_job *job = NULL;
+    stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
+    o.threads = 2;
+    o.tile_vertices = 100;
+    assert_int_equal(stapel_job_new(ctx, &job, &o), STAPEL_OK);
+    assert_int_equal(stapel_job_add_layer(ctx, job, "wind",
+                                          fixture_geojson("copies_wind.geojson", RD_URN, 20, w,
+                                                          NULL),
+                                          NULL),
+                     STAPEL_OK);
+    assert_int_equal(stapel_job_add_layer(ctx, job, "water",
+                                          fixture_geojson("copies_water.geojson", RD_URN, 10, a,
+                                                          NULL),
+                                          NULL),
+                     STAPEL_OK);
+    assert_int_equal(stapel_job_add_layer(ctx, job, "nature",
+                                          fixture_geojson("copies_nature.geojson", RD_URN, 1, n,
+                                                          NULL),
+                                          NULL),
+                     STAPEL_OK);
+    stapel_stack *s = build(ctx, job);
+    assert_true(stapel_stack_get_stats(s).n_tiles > 4);
+    expect e[] = {{"water+wind", 30, "", "", 4000},      {"water+wind", 30, "", "", 8000},
+                  {"nature+water+wind", 31, "", "", 4000}, {"nature", 1, "", "", 1000},
+                  {"nature", 1, "", "", 1000}};
+    check_faces(s, e, 5);
+    stapel_stack_free(s);
+    stapel_job_free(job);
+    free(ring);
+}
+
 /* A province border at x = 10 cuts the claim [0,20]x[0,10] in two. */
 static void test_stack_province_border_cuts(void **state)
 {
@@ -570,6 +643,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stack_three_squares),
         cmocka_unit_test(test_stack_many_islands_in_a_row),
+        cmocka_unit_test(test_stack_copies_across_tiles),
         cmocka_unit_test(test_stack_shared_edge_no_sliver),
         cmocka_unit_test(test_stack_hole_with_claim_inside),
         cmocka_unit_test(test_stack_same_layer_overlap),

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Out of memory inside GEOS fails the run with a message and exit 1, under an
+# address-space limit (ulimit -v, as some batch systems set it), instead of
+# killing the tool with SIGABRT and no word: mimalloc's operator new aborts
+# where C++ throws std::bad_alloc (see cli/oom.cc).
+#
+# The claim is a star ring of 4001 vertices, each edge crossing most others
+# (some 8 million crossings), which GEOS MakeValid nodes in several GB; the
+# demo's nature layer, under the same limit, must still succeed, so the limit
+# is not simply too low for the tool to start.
+#
+#   oom.sh STAPEL SCRATCH
+set -uo pipefail
+stapel=$(readlink -f "$1"); scratch=$2
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+py=/usr/bin/python3
+mkdir -p "$scratch"
+scratch=$(cd "$scratch" && pwd)
+rm -f "$scratch"/*.gpkg "$scratch"/.*.tmp.gpkg*
+
+"$py" - "$scratch/star.gpkg" <<'PY' || exit 2
+import math, sys
+from osgeo import ogr, osr
+ogr.UseExceptions()
+n = 4001
+ds = ogr.GetDriverByName('GPKG').CreateDataSource(sys.argv[1])
+srs = osr.SpatialReference(); srs.ImportFromEPSG(28992)
+lyr = ds.CreateLayer('claims', srs, ogr.wkbPolygon)
+pts = []
+for i in range(n + 1):
+    a = 2 * math.pi * ((i * (n // 2 - 1)) % n) / n
+    pts.append('%.3f %.3f' % (150000 + 5000 * math.cos(a), 450000 + 5000 * math.sin(a)))
+f = ogr.Feature(lyr.GetLayerDefn())
+f.SetGeometry(ogr.CreateGeometryFromWkt('POLYGON((' + ','.join(pts) + '))'))
+lyr.CreateFeature(f)
+ds = None
+PY
+
+limit=1500000 # KiB
+fail=0
+(ulimit -v $limit; "$stapel" stack -q --threads 1 -o "$scratch/demo.gpkg" \
+  --layer "nature=$root/testdata/demo/nature.shp") 2>"$scratch/demo.err"
+rc=$?
+if [ $rc -ne 0 ]; then
+  echo "FAIL: the demo under ulimit -v $limit: exit $rc"; cat "$scratch/demo.err"; fail=1
+fi
+
+(ulimit -v $limit; "$stapel" stack -q --threads 1 -o "$scratch/star-out.gpkg" \
+  --layer "nature=$scratch/star.gpkg") 2>"$scratch/star.err"
+rc=$?
+if [ $rc -ne 1 ]; then
+  echo "FAIL: the star under ulimit -v $limit: exit $rc, want 1"; fail=1
+fi
+if ! grep -q "^stapel: stack: .*star.gpkg.*bad_alloc\|^stapel: stack: .*out of memory" "$scratch/star.err"; then
+  echo "FAIL: no message naming the source and the lack of memory:"; cat "$scratch/star.err"; fail=1
+fi
+if ls -a "$scratch" | grep -q 'tmp\.gpkg\|star-out\.gpkg'; then
+  echo "FAIL: output or temporary file left:"; ls -a "$scratch"; fail=1
+fi
+[ $fail -eq 0 ] && echo "ok: out of memory in GEOS is a failure with a message"
+exit $fail
