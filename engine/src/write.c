@@ -1138,7 +1138,6 @@ void stapel__out_close(stapel__out *o, bool discard)
     free(o);
 }
 
-
 void stapel__out_writeback(stapel__out *o)
 {
 #ifdef SYNC_FILE_RANGE_WRITE

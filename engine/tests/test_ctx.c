@@ -504,8 +504,17 @@ static void test_ctx_grid_default_fits_metric_crs(void **state)
     stapel_ctx *ctx = NULL;
     assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
     static const char *const ok[] = {
-        "EPSG:28992", "EPSG:3035", "EPSG:25831", "EPSG:25832", "EPSG:32631", "EPSG:3857",
-        "EPSG:2193", "EPSG:3338", "EPSG:3031", "EPSG:3413", "EPSG:4087",
+        "EPSG:28992",
+        "EPSG:3035",
+        "EPSG:25831",
+        "EPSG:25832",
+        "EPSG:32631",
+        "EPSG:3857",
+        "EPSG:2193",
+        "EPSG:3338",
+        "EPSG:3031",
+        "EPSG:3413",
+        "EPSG:4087",
         "+proj=sterea +lat_0=52.15616055555555 +lon_0=5.38763888888889 +k=0.9999079 "
         "+x_0=155000 +y_0=463000 +ellps=bessel +units=m +no_defs",
         "PROJCS[\"ETRS89 / LAEA Europe\",GEOGCS[\"ETRS89\",DATUM[\"European_Terrestrial_"

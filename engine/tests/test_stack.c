@@ -362,30 +362,28 @@ static void test_stack_zone_copies_a_claim(void **state)
     o.threads = 2;
     o.tile_vertices = 40;
     assert_int_equal(stapel_job_new(ctx, &job, &o), STAPEL_OK);
-    assert_int_equal(stapel_job_add_layer(ctx, job, "wind",
-                                          fixture_geojson("zcopies_wind.geojson", RD_URN, 2, w,
-                                                          NULL),
-                                          NULL),
-                     STAPEL_OK);
-    assert_int_equal(stapel_job_add_layer(ctx, job, "nature",
-                                          fixture_geojson("zcopies_nature.geojson", RD_URN, 1, n,
-                                                          NULL),
-                                          NULL),
-                     STAPEL_OK);
+    assert_int_equal(
+        stapel_job_add_layer(ctx, job, "wind",
+                             fixture_geojson("zcopies_wind.geojson", RD_URN, 2, w, NULL), NULL),
+        STAPEL_OK);
+    assert_int_equal(
+        stapel_job_add_layer(ctx, job, "nature",
+                             fixture_geojson("zcopies_nature.geojson", RD_URN, 1, n, NULL), NULL),
+        STAPEL_OK);
     assert_int_equal(stapel_job_set_zones(ctx, job, STAPEL_ZONE_PROVINCE,
-                                          fixture_geojson("zcopies_prov.geojson", RD_URN, 1, z,
-                                                          zn),
+                                          fixture_geojson("zcopies_prov.geojson", RD_URN, 1, z, zn),
                                           "naam"),
                      STAPEL_OK);
-    assert_int_equal(stapel_job_set_zones(ctx, job, STAPEL_ZONE_NOVEX,
-                                          fixture_geojson("zcopies_novex.geojson", RD_URN, 1, z,
-                                                          zn),
-                                          "naam"),
-                     STAPEL_OK);
+    assert_int_equal(
+        stapel_job_set_zones(ctx, job, STAPEL_ZONE_NOVEX,
+                             fixture_geojson("zcopies_novex.geojson", RD_URN, 1, z, zn), "naam"),
+        STAPEL_OK);
     stapel_stack *s = build(ctx, job);
     assert_true(stapel_stack_get_stats(s).n_tiles > 4);
-    expect e[] = {{"wind", 2, "Ring", "Ring", 4000},         {"wind", 2, "Ring", "Ring", 8000},
-                  {"nature+wind", 3, "Ring", "Ring", 4000}, {"nature", 1, "", "", 1000},
+    expect e[] = {{"wind", 2, "Ring", "Ring", 4000},
+                  {"wind", 2, "Ring", "Ring", 8000},
+                  {"nature+wind", 3, "Ring", "Ring", 4000},
+                  {"nature", 1, "", "", 1000},
                   {"nature", 1, "", "", 1000}};
     check_faces(s, e, 5);
     stapel_stack_free(s);

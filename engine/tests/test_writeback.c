@@ -67,8 +67,8 @@ static void test_writeback_keeps_sqlite_locks(void **state)
     /* The temporary file: the one GeoPackage in the scratch directory whose
      * name starts with ".writeback.gpkg." (temp_path_for in write.c). */
     char tmp[1024];
-    FILE *ls = popen("ls -a '" STAPEL_TEST_SCRATCH "' | grep '^\\.writeback\\.gpkg\\..*\\.tmp\\.gpkg$'",
-                     "r");
+    FILE *ls = popen(
+        "ls -a '" STAPEL_TEST_SCRATCH "' | grep '^\\.writeback\\.gpkg\\..*\\.tmp\\.gpkg$'", "r");
     assert_non_null(ls);
     char name[512] = "";
     assert_non_null(fgets(name, sizeof name, ls));
