@@ -373,8 +373,9 @@ double stapel__out_progress(stapel__out *o);
 /* Start the disk writes of what is already in the temporary file, without
  * waiting for them, so that the flush before the rename has less left to
  * do; safe to call from another thread while stapel__out_faces runs (Linux;
- * elsewhere it does nothing). */
-void stapel__out_writeback(const stapel__out *o);
+ * elsewhere it does nothing). The file stays open until stapel__out_close():
+ * closing it while SQLite writes would drop SQLite's locks on it. */
+void stapel__out_writeback(stapel__out *o);
 
 /* Compute the conflicts and the zone summaries of a built stack. */
 stapel_status stapel__summarize(stapel_ctx *ctx, stapel_stack *s);

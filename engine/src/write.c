@@ -1003,6 +1003,12 @@ struct stapel__out {
     OGRSpatialReferenceH srs;
     atomic_size_t written; /* rows of the stack layer written */
     size_t n_faces;
+    /* The temporary file, opened by stapel__out_writeback() and kept open
+     * until stapel__out_close(), after every SQLite connection to it is
+     * closed: closing a descriptor of a file drops all the process's POSIX
+     * locks on it, those of the writer's SQLite connection too (SQLite's
+     * "How To Corrupt An SQLite Database File", 2.2). -1: not open. */
+    int wb_fd;
 };
 
 double stapel__out_progress(stapel__out *o)
@@ -1047,6 +1053,7 @@ stapel_status stapel__out_open(stapel_ctx *ctx, stapel__out **out, const stapel_
     o->path = path;
     o->overwrite = (flags & STAPEL_WRITE_OVERWRITE) != 0;
     o->n_faces = s->n_faces;
+    o->wb_fd = -1;
     atomic_init(&o->written, 0);
     stapel_status st = STAPEL_OK;
     stapel__gdal_push(ctx);
@@ -1121,6 +1128,8 @@ void stapel__out_close(stapel__out *o, bool discard)
         return;
     if (o->ds != NULL)
         GDALClose(o->ds);
+    if (o->wb_fd >= 0)
+        close(o->wb_fd);
     if (discard)
         unlink(o->tmp);
     if (o->srs != NULL)
@@ -1129,18 +1138,17 @@ void stapel__out_close(stapel__out *o, bool discard)
     free(o);
 }
 
-
-void stapel__out_writeback(const stapel__out *o)
+void stapel__out_writeback(stapel__out *o)
 {
-    const char *path = o->tmp;
 #ifdef SYNC_FILE_RANGE_WRITE
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-        close(fd);
-    }
+    /* Not closed here: the writer's SQLite connection holds its locks on
+     * this file (see wb_fd). */
+    if (o->wb_fd < 0)
+        o->wb_fd = open(o->tmp, O_RDONLY | O_CLOEXEC);
+    if (o->wb_fd >= 0)
+        (void)sync_file_range(o->wb_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 #else
-    (void)path;
+    (void)o;
 #endif
 }
 

@@ -166,8 +166,9 @@ static int64_t rnd(int64_t lo, int64_t hi)
 }
 
 /* The clip of a ring, without block boxes and with them (the ring placed
- * after points of other rings, as in an item's array, at a random offset),
- * against the reference. */
+ * between points of other rings, as in an item's array: at a random offset,
+ * and followed by the points of later rings, holes or parts, so that a
+ * block reaching past the ring's end would show), against the reference. */
 static void check_ring(const stapel__ipt *pts, size_t n, int64_t x0, int64_t y0, int64_t x1,
                        int64_t y1)
 {
@@ -179,12 +180,15 @@ static void check_ring(const stapel__ipt *pts, size_t n, int64_t x0, int64_t y0,
     free(got.v);
 
     size_t base = (size_t)rnd(0, 3 * STAPEL__CLIP_BLOCK);
-    stapel__ipt *arr = malloc((base + n + 1) * sizeof *arr);
+    size_t tail = (size_t)rnd(0, 3 * STAPEL__CLIP_BLOCK);
+    stapel__ipt *arr = malloc((base + n + tail + 1) * sizeof *arr);
     assert_non_null(arr);
     for (size_t i = 0; i < base; i++)
         arr[i] = (stapel__ipt){rnd(-500, 600), rnd(-500, 600)};
     memcpy(arr + base, pts, n * sizeof *pts);
-    int64_t *blk = stapel__clip_blocks(arr, base + n);
+    for (size_t i = 0; i < tail; i++)
+        arr[base + n + i] = (stapel__ipt){rnd(-500, 600), rnd(-500, 600)};
+    int64_t *blk = stapel__clip_blocks(arr, base + n + tail);
     assert_non_null(blk);
     got = (stapel__segs){0};
     assert_true(stapel__clip_ring(&got, arr + base, n, 7, x0, y0, x1, y1, blk, base));

@@ -492,6 +492,75 @@ static void test_ctx_grid_out_of_range(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* The default 1 mm grid passes the grid check for every metric working CRS
+ * a user might give: national and UTM grids, world-wide ones, CRSs whose
+ * area of use crosses the antimeridian (NZ, Alaska) or lies round a pole,
+ * a PROJ string, a WKT and an ESRI .prj file (no area of use). And a t_srs
+ * that is unknown or not metric still makes a job: the build refuses it,
+ * with the message it always gave. */
+static void test_ctx_grid_default_fits_metric_crs(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
+    static const char *const ok[] = {
+        "EPSG:28992",
+        "EPSG:3035",
+        "EPSG:25831",
+        "EPSG:25832",
+        "EPSG:32631",
+        "EPSG:3857",
+        "EPSG:2193",
+        "EPSG:3338",
+        "EPSG:3031",
+        "EPSG:3413",
+        "EPSG:4087",
+        "+proj=sterea +lat_0=52.15616055555555 +lon_0=5.38763888888889 +k=0.9999079 "
+        "+x_0=155000 +y_0=463000 +ellps=bessel +units=m +no_defs",
+        "PROJCS[\"ETRS89 / LAEA Europe\",GEOGCS[\"ETRS89\",DATUM[\"European_Terrestrial_"
+        "Reference_System_1989\",SPHEROID[\"GRS 1980\",6378137,298.257222101]],PRIMEM["
+        "\"Greenwich\",0],UNIT[\"degree\",0.0174532925199433]],PROJECTION[\"Lambert_"
+        "Azimuthal_Equal_Area\"],PARAMETER[\"latitude_of_center\",52],PARAMETER[\"longitude_"
+        "of_center\",10],PARAMETER[\"false_easting\",4321000],PARAMETER[\"false_northing\","
+        "3210000],UNIT[\"metre\",1]]",
+        STAPEL_TESTDATA "/demo/nature.prj",
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
+        o.t_srs = ok[i];
+        stapel_job *job = NULL;
+        if (stapel_job_new(ctx, &job, &o) != STAPEL_OK)
+            fail_msg("t_srs '%s': %s", ok[i], stapel_ctx_message(ctx));
+        stapel_job_free(job);
+    }
+    static const struct {
+        const char *t_srs, *said;
+    } later[] = {
+        {"EPSG:999999", "unknown target CRS 'EPSG:999999' (--t_srs)"},
+        {"no such crs", "unknown target CRS 'no such crs' (--t_srs)"},
+        {"EPSG:4326", "working CRS 'EPSG:4326' is geographic"},
+        {"EPSG:2263", "not metres"},
+    };
+    for (size_t i = 0; i < sizeof later / sizeof later[0]; i++) {
+        stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
+        o.t_srs = later[i].t_srs;
+        stapel_job *job = NULL;
+        if (stapel_job_new(ctx, &job, &o) != STAPEL_OK)
+            fail_msg("t_srs '%s': %s", later[i].t_srs, stapel_ctx_message(ctx));
+        assert_string_equal(stapel_ctx_message(ctx), "");
+        assert_int_equal(
+            stapel_job_add_layer(ctx, job, "nature", STAPEL_TESTDATA "/demo/nature.shp", NULL),
+            STAPEL_OK);
+        stapel_stack *s = NULL;
+        assert_int_equal(stapel_stack_build(ctx, &s, job), STAPEL_EINVAL);
+        if (strstr(stapel_ctx_message(ctx), later[i].said) == NULL)
+            fail_msg("t_srs '%s': '%s' lacks '%s'", later[i].t_srs, stapel_ctx_message(ctx),
+                     later[i].said);
+        stapel_job_free(job);
+    }
+    stapel_ctx_free(ctx);
+}
+
 /* Writing a stack or a picture to a directory says so, with or without
  * overwrite (without it, the message was "exists; use --overwrite", which
  * then failed anyway). */
@@ -536,6 +605,7 @@ int main(void)
         cmocka_unit_test(test_ctx_merge_negative_threads),
         cmocka_unit_test(test_ctx_grid_not_finite),
         cmocka_unit_test(test_ctx_grid_out_of_range),
+        cmocka_unit_test(test_ctx_grid_default_fits_metric_crs),
         cmocka_unit_test(test_ctx_write_to_directory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -342,6 +342,55 @@ static void test_stack_copies_across_tiles(void **state)
     free(ring);
 }
 
+/* The same ring of 88 corners as two wind claims, as the province "Ring"
+ * and as the NOVEX area "Ring" (zones that repeat a claim: tile.c links
+ * them to the first wind claim, and a tile copies that claim's clip for
+ * them), and a nature claim [100,200]x[-10,50] across, over many small
+ * tiles. The faces: wind with 2 claims left (4,000 m²) and right (8,000 m²)
+ * of the nature claim, all three under it (4,000 m²), all in Ring and
+ * Ring; nature alone below and above (1,000 m² each), in no zone. */
+static void test_stack_zone_copies_a_claim(void **state)
+{
+    stapel_ctx *ctx = *state;
+    char *ring = dense_rect();
+    const char *w[] = {ring, ring};
+    const char *z[] = {ring};
+    const char *zn[] = {"Ring"};
+    const char *n[] = {rect(100, -10, 200, 50)};
+    stapel_job *job = NULL;
+    stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
+    o.threads = 2;
+    o.tile_vertices = 40;
+    assert_int_equal(stapel_job_new(ctx, &job, &o), STAPEL_OK);
+    assert_int_equal(
+        stapel_job_add_layer(ctx, job, "wind",
+                             fixture_geojson("zcopies_wind.geojson", RD_URN, 2, w, NULL), NULL),
+        STAPEL_OK);
+    assert_int_equal(
+        stapel_job_add_layer(ctx, job, "nature",
+                             fixture_geojson("zcopies_nature.geojson", RD_URN, 1, n, NULL), NULL),
+        STAPEL_OK);
+    assert_int_equal(stapel_job_set_zones(ctx, job, STAPEL_ZONE_PROVINCE,
+                                          fixture_geojson("zcopies_prov.geojson", RD_URN, 1, z, zn),
+                                          "naam"),
+                     STAPEL_OK);
+    assert_int_equal(
+        stapel_job_set_zones(ctx, job, STAPEL_ZONE_NOVEX,
+                             fixture_geojson("zcopies_novex.geojson", RD_URN, 1, z, zn), "naam"),
+        STAPEL_OK);
+    stapel_stack *s = build(ctx, job);
+    assert_true(stapel_stack_get_stats(s).n_tiles > 4);
+    expect e[] = {{"wind", 2, "Ring", "Ring", 4000},
+                  {"wind", 2, "Ring", "Ring", 8000},
+                  {"nature+wind", 3, "Ring", "Ring", 4000},
+                  {"nature", 1, "", "", 1000},
+                  {"nature", 1, "", "", 1000}};
+    check_faces(s, e, 5);
+    stapel_stack_free(s);
+    stapel_job_free(job);
+    free(ring);
+}
+
 /* A province border at x = 10 cuts the claim [0,20]x[0,10] in two. */
 static void test_stack_province_border_cuts(void **state)
 {
@@ -644,6 +693,7 @@ int main(void)
         cmocka_unit_test(test_stack_three_squares),
         cmocka_unit_test(test_stack_many_islands_in_a_row),
         cmocka_unit_test(test_stack_copies_across_tiles),
+        cmocka_unit_test(test_stack_zone_copies_a_claim),
         cmocka_unit_test(test_stack_shared_edge_no_sliver),
         cmocka_unit_test(test_stack_hole_with_claim_inside),
         cmocka_unit_test(test_stack_same_layer_overlap),
