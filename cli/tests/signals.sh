@@ -62,13 +62,15 @@ run() {
   if [[ $when =~ ^[0-9.]+$ ]]; then
     sleep "$when"
   else
-    # Wait for the pattern in the progress output (at most 120 s).
+    # Wait for the pattern in the progress output (at most 120 s), looking
+    # every 10 ms: after 'summary ... done' a run has only a tenth of a
+    # second or so left.
     local waited=0
     while ! grep -q -- "$pattern" "$err" 2>/dev/null; do
-      if ! kill -0 "$pid" 2>/dev/null || [ $waited -ge 2400 ]; then
+      if ! kill -0 "$pid" 2>/dev/null || [ $waited -ge 12000 ]; then
         break
       fi
-      sleep 0.05
+      sleep 0.01
       waited=$((waited + 1))
     done
     sleep "$delay"

@@ -1262,6 +1262,10 @@ stapel_status stapel__out_finish(stapel_ctx *ctx, stapel__out *o, const stapel_s
                           o->path, strerror(errno));
     if (dropping)
         pthread_join(dropper, NULL);
+    /* A cancel that came while the file was flushed still stops the run:
+     * only the rename itself is past the point of no return. */
+    if (st == STAPEL_OK && stapel__cancelled(ctx))
+        st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while writing");
     /* Without overwrite, a file that appeared at the path during the run
      * is kept and the run fails (stapel__out_close removes the temporary
      * file). */
