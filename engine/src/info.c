@@ -185,13 +185,7 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
 
 stapel_status stapel_info_read(stapel_ctx *ctx, stapel_source_info **out, const char *source)
 {
-    if (out != NULL)
-        *out = NULL;
-    if (ctx == NULL)
-        return STAPEL_EINVAL;
-    stapel__clear(ctx);
-    if (out == NULL)
-        return stapel__null(ctx, "out pointer");
+    STAPEL__ENTER_OUT(ctx, out);
     char *dsname = NULL, *lname = NULL;
     GDALDatasetH ds = NULL;
     stapel_source_info *info = NULL;

@@ -97,6 +97,25 @@ void stapel__clear(stapel_ctx *ctx);
  * touches any of them. */
 stapel_status stapel__null(stapel_ctx *ctx, const char *what);
 
+/* The start of a public call that returns a status, as stapel__null says:
+ * STAPEL__ENTER for one without an out pointer, STAPEL__ENTER_OUT for one
+ * that makes *out. They return from the calling function on a NULL ctx or
+ * out (as GDAL's VALIDATE_POINTER macros do). */
+#define STAPEL__ENTER(ctx)                                                     \
+    do {                                                                       \
+        if ((ctx) == NULL)                                                     \
+            return STAPEL_EINVAL;                                              \
+        stapel__clear(ctx);                                                    \
+    } while (0)
+#define STAPEL__ENTER_OUT(ctx, out)                                            \
+    do {                                                                       \
+        if ((out) != NULL)                                                     \
+            *(out) = NULL;                                                     \
+        STAPEL__ENTER(ctx);                                                    \
+        if ((out) == NULL)                                                     \
+            return stapel__null((ctx), "out pointer");                         \
+    } while (0)
+
 /* Send a formatted line to the log callback. */
 void stapel__log(stapel_ctx *ctx, stapel_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -198,13 +198,7 @@ static stapel_status load_run_info(stapel_ctx *ctx, GDALDatasetH ds, const char 
 
 stapel_status stapel_run_info_read(stapel_ctx *ctx, stapel_run_info **out, const char *path)
 {
-    if (out != NULL)
-        *out = NULL;
-    if (ctx == NULL)
-        return STAPEL_EINVAL;
-    stapel__clear(ctx);
-    if (out == NULL)
-        return stapel__null(ctx, "out pointer");
+    STAPEL__ENTER_OUT(ctx, out);
     stapel_run_info *ri = calloc(1, sizeof *ri);
     if (ri == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
@@ -986,13 +980,7 @@ done:
 stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char *const *paths,
                                  size_t n_paths)
 {
-    if (out != NULL)
-        *out = NULL;
-    if (ctx == NULL)
-        return STAPEL_EINVAL;
-    stapel__clear(ctx);
-    if (out == NULL)
-        return stapel__null(ctx, "out pointer");
+    STAPEL__ENTER_OUT(ctx, out);
     stapel_stack *s = NULL;
     stapel_status st = merge_faces(ctx, &s, paths, n_paths, 0);
     if (st != STAPEL_OK)
@@ -1004,13 +992,7 @@ stapel_status stapel_stack_merge_write(stapel_ctx *ctx, stapel_stack **out,
                                        const char *const *paths, size_t n_paths, int threads,
                                        const char *path, unsigned flags)
 {
-    if (out != NULL)
-        *out = NULL;
-    if (ctx == NULL)
-        return STAPEL_EINVAL;
-    stapel__clear(ctx);
-    if (out == NULL)
-        return stapel__null(ctx, "out pointer");
+    STAPEL__ENTER_OUT(ctx, out);
     stapel_status st = stapel__output_check(ctx, path, flags);
     if (st != STAPEL_OK)
         return st;

@@ -1767,9 +1767,7 @@ static stapel_status finish(renderer *r, const char *tmp)
 stapel_status stapel_render(stapel_ctx *ctx, stapel_render_layout *layout, const char *gpkg,
                             const char *path, const stapel_render_opts *opts)
 {
-    if (ctx == NULL)
-        return STAPEL_EINVAL;
-    stapel__clear(ctx);
+    STAPEL__ENTER(ctx);
     stapel_render_opts defaults = STAPEL_RENDER_OPTS_INIT;
     if (opts == NULL)
         opts = &defaults;

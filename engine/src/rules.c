@@ -547,13 +547,7 @@ static stapel_status check_file(stapel_ctx *ctx, const char *path)
 
 stapel_status stapel_rules_read(stapel_ctx *ctx, stapel_rules **out, const char *path)
 {
-    if (out != NULL)
-        *out = NULL;
-    if (ctx == NULL)
-        return STAPEL_EINVAL;
-    stapel__clear(ctx);
-    if (out == NULL)
-        return stapel__null(ctx, "out pointer");
+    STAPEL__ENTER_OUT(ctx, out);
     stapel_rules *r = calloc(1, sizeof *r);
     if (r == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");

@@ -34,13 +34,7 @@
 
 stapel_status stapel_job_new(stapel_ctx *ctx, stapel_job **out, const stapel_stack_opts *opts)
 {
-    if (out != NULL)
-        *out = NULL;
-    if (ctx == NULL)
-        return STAPEL_EINVAL;
-    stapel__clear(ctx);
-    if (out == NULL)
-        return stapel__null(ctx, "out pointer");
+    STAPEL__ENTER_OUT(ctx, out);
     stapel_job *job = calloc(1, sizeof *job);
     if (job == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
@@ -104,9 +98,7 @@ void stapel_job_free(stapel_job *job)
 
 stapel_status stapel_job_set_rules(stapel_ctx *ctx, stapel_job *job, const stapel_rules *rules)
 {
-    if (ctx == NULL)
-        return STAPEL_EINVAL;
-    stapel__clear(ctx);
+    STAPEL__ENTER(ctx);
     if (job == NULL)
         return stapel__null(ctx, "job");
     stapel_rules *copy = NULL;
@@ -133,9 +125,7 @@ static bool theme_ok(const char *t)
 stapel_status stapel_job_add_layer(stapel_ctx *ctx, stapel_job *job, const char *theme,
                                    const char *source, const char *where)
 {
-    if (ctx == NULL)
-        return STAPEL_EINVAL;
-    stapel__clear(ctx);
+    STAPEL__ENTER(ctx);
     if (job == NULL)
         return stapel__null(ctx, "job");
     if (!theme_ok(theme))
@@ -179,9 +169,7 @@ stapel_status stapel_job_add_layer(stapel_ctx *ctx, stapel_job *job, const char 
 stapel_status stapel_job_set_zones(stapel_ctx *ctx, stapel_job *job, stapel_zone_kind kind,
                                    const char *source, const char *name_field)
 {
-    if (ctx == NULL)
-        return STAPEL_EINVAL;
-    stapel__clear(ctx);
+    STAPEL__ENTER(ctx);
     if (job == NULL)
         return stapel__null(ctx, "job");
     if (kind != STAPEL_ZONE_PROVINCE && kind != STAPEL_ZONE_NOVEX)
@@ -1331,13 +1319,7 @@ done:
 
 stapel_status stapel_stack_build(stapel_ctx *ctx, stapel_stack **out, const stapel_job *job)
 {
-    if (out != NULL)
-        *out = NULL;
-    if (ctx == NULL)
-        return STAPEL_EINVAL;
-    stapel__clear(ctx);
-    if (out == NULL)
-        return stapel__null(ctx, "out pointer");
+    STAPEL__ENTER_OUT(ctx, out);
     if (job == NULL)
         return stapel__null(ctx, "job");
     stapel_stack *s = NULL;
@@ -1503,13 +1485,7 @@ stapel_status stapel__stack_finish(stapel_ctx *ctx, stapel_stack *s, const char 
 stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, const stapel_job *job,
                                        const char *path, unsigned flags)
 {
-    if (out != NULL)
-        *out = NULL;
-    if (ctx == NULL)
-        return STAPEL_EINVAL;
-    stapel__clear(ctx);
-    if (out == NULL)
-        return stapel__null(ctx, "out pointer");
+    STAPEL__ENTER_OUT(ctx, out);
     if (job == NULL)
         return stapel__null(ctx, "job");
     /* Refuse an existing output, or one that cannot be a file, before any

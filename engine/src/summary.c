@@ -796,13 +796,7 @@ static stapel_status check_fields(stapel_ctx *ctx, const char *path, OGRLayerH l
 
 stapel_status stapel_summary_read(stapel_ctx *ctx, stapel_summary **out, const char *path)
 {
-    if (out != NULL)
-        *out = NULL;
-    if (ctx == NULL)
-        return STAPEL_EINVAL;
-    stapel__clear(ctx);
-    if (out == NULL)
-        return stapel__null(ctx, "out pointer");
+    STAPEL__ENTER_OUT(ctx, out);
     GDALDatasetH ds = NULL;
     stapel_summary *sm = calloc(1, sizeof *sm);
     if (sm == NULL)

@@ -1280,9 +1280,7 @@ stapel_status stapel__out_finish(stapel_ctx *ctx, stapel__out *o, const stapel_s
 stapel_status stapel_stack_write(stapel_ctx *ctx, const stapel_stack *s, const char *path,
                                  unsigned flags)
 {
-    if (ctx == NULL)
-        return STAPEL_EINVAL;
-    stapel__clear(ctx);
+    STAPEL__ENTER(ctx);
     if (s == NULL)
         return stapel__null(ctx, "stack");
     stapel__out *o = NULL;
