@@ -101,19 +101,19 @@ stapel_status stapel__null(stapel_ctx *ctx, const char *what);
  * STAPEL__ENTER for one without an out pointer, STAPEL__ENTER_OUT for one
  * that makes *out. They return from the calling function on a NULL ctx or
  * out (as GDAL's VALIDATE_POINTER macros do). */
-#define STAPEL__ENTER(ctx)                                                     \
-    do {                                                                       \
-        if ((ctx) == NULL)                                                     \
-            return STAPEL_EINVAL;                                              \
-        stapel__clear(ctx);                                                    \
+#define STAPEL__ENTER(ctx)                                                                         \
+    do {                                                                                           \
+        if ((ctx) == NULL)                                                                         \
+            return STAPEL_EINVAL;                                                                  \
+        stapel__clear(ctx);                                                                        \
     } while (0)
-#define STAPEL__ENTER_OUT(ctx, out)                                            \
-    do {                                                                       \
-        if ((out) != NULL)                                                     \
-            *(out) = NULL;                                                     \
-        STAPEL__ENTER(ctx);                                                    \
-        if ((out) == NULL)                                                     \
-            return stapel__null((ctx), "out pointer");                         \
+#define STAPEL__ENTER_OUT(ctx, out)                                                                \
+    do {                                                                                           \
+        if ((out) != NULL)                                                                         \
+            *(out) = NULL;                                                                         \
+        STAPEL__ENTER(ctx);                                                                        \
+        if ((out) == NULL)                                                                         \
+            return stapel__null((ctx), "out pointer");                                             \
     } while (0)
 
 /* Send a formatted line to the log callback. */
@@ -172,20 +172,20 @@ void stapel__sort_hi32(uint64_t *keys, uint64_t *tmp, size_t n);
  * on a segment, edges around a node, claims of a face), go by insertion
  * without qsort's indirect calls; longer ones by qsort. */
 #define STAPEL__SORT_SMALL(T, a, n, cmp)                                                           \
-    do {                                                                                          \
-        T *a_ = (a);                                                                              \
-        size_t n_ = (n);                                                                          \
-        if (n_ > 16) {                                                                            \
-            qsort(a_, n_, sizeof *a_, cmp);                                                       \
-        } else {                                                                                  \
-            for (size_t i_ = 1; i_ < n_; i_++) {                                                  \
-                T x_ = a_[i_];                                                                    \
-                size_t j_ = i_;                                                                   \
-                for (; j_ > 0 && cmp(&a_[j_ - 1], &x_) > 0; j_--)                                 \
-                    a_[j_] = a_[j_ - 1];                                                          \
-                a_[j_] = x_;                                                                      \
-            }                                                                                     \
-        }                                                                                         \
+    do {                                                                                           \
+        T *a_ = (a);                                                                               \
+        size_t n_ = (n);                                                                           \
+        if (n_ > 16) {                                                                             \
+            qsort(a_, n_, sizeof *a_, cmp);                                                        \
+        } else {                                                                                   \
+            for (size_t i_ = 1; i_ < n_; i_++) {                                                   \
+                T x_ = a_[i_];                                                                     \
+                size_t j_ = i_;                                                                    \
+                for (; j_ > 0 && cmp(&a_[j_ - 1], &x_) > 0; j_--)                                  \
+                    a_[j_] = a_[j_ - 1];                                                           \
+                a_[j_] = x_;                                                                       \
+            }                                                                                      \
+        }                                                                                          \
     } while (0)
 
 /* FNV-1a hash of a string, for the string maps. */
