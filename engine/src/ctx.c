@@ -356,6 +356,10 @@ void stapel__progress(stapel_ctx *ctx, const char *phase, double fraction)
 
 const char *stapel__geos_error(const stapel_ctx *ctx)
 {
+    /* GEOS's C API passes on what C++ threw: for lack of memory, the bare
+     * name of the exception. */
+    if (strcmp(ctx->geos_msg, "std::bad_alloc") == 0)
+        return "out of memory (std::bad_alloc)";
     return ctx->geos_msg[0] != '\0' ? ctx->geos_msg : "unknown GEOS error";
 }
 
