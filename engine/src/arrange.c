@@ -27,6 +27,7 @@
  */
 #include "arrange.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -540,6 +541,7 @@ typedef struct buckets {
     uint32_t *start; /* nx*ny + 1 offsets */
     uint32_t *items;
     stapel__ipt *pts; /* buckets_build_pts(): the point of each item */
+    uint8_t *walked;  /* buckets_build(): per item, whether it took a walk (not its box) */
 } buckets;
 
 static int64_t cell_of(const buckets *g, int64_t v, int64_t origin, int64_t n)
@@ -564,6 +566,118 @@ static void buckets_grid(buckets *g, int64_t bx0, int64_t by0, int64_t bx1, int6
     g->y0 = by0;
     g->nx = w / g->cell + 1;
     g->ny = h / g->cell + 1;
+}
+
+/* The cells a segment comes near, as runs: a long segment's box covers far
+ * more cells than the segment passes (a diagonal across a tile covers them
+ * all), and testing every hot pixel or segment of its box made a ring of a
+ * few thousand long crossing edges cost minutes. Cells are walked column by
+ * column (row by row for a steep segment): in each, the rows reached by the
+ * stretch of the segment within WALK_MARGIN grid units of the column. Every
+ * cell that holds a point within WALK_MARGIN - 1 of the segment is visited
+ * once; the margin's extra unit covers the doubles' rounding, which is below
+ * 1e-3 units for coordinates under 2^41. A segment whose box spans few
+ * cells just takes its box. */
+#define WALK_MARGIN 2
+#define WALK_BOX_CELLS 16
+
+typedef struct cell_walk {
+    const buckets *g;
+    bool by_col;      /* runs are columns (x-major segment) or rows */
+    int64_t k, k1;    /* the column (or row) under way, the last one */
+    int64_t lo2, hi2; /* the box's cell range across the runs */
+    int64_t box;      /* a box walk: the one run per row, k over rows */
+    stapel__ipt a;
+    double slope;     /* d(across) / d(along) */
+    int64_t along0, along1; /* the segment's range along */
+} cell_walk;
+
+static void walk_init(cell_walk *w, const buckets *g, stapel__ipt a, stapel__ipt b)
+{
+    int64_t x0 = a.x < b.x ? a.x : b.x, x1 = a.x < b.x ? b.x : a.x;
+    int64_t y0 = a.y < b.y ? a.y : b.y, y1 = a.y < b.y ? b.y : a.y;
+    int64_t cx0 = cell_of(g, x0 - WALK_MARGIN, g->x0, g->nx);
+    int64_t cx1 = cell_of(g, x1 + WALK_MARGIN, g->x0, g->nx);
+    int64_t cy0 = cell_of(g, y0 - WALK_MARGIN, g->y0, g->ny);
+    int64_t cy1 = cell_of(g, y1 + WALK_MARGIN, g->y0, g->ny);
+    memset(w, 0, sizeof *w);
+    w->g = g;
+    w->a = a;
+    if ((cx1 - cx0 + 1) * (cy1 - cy0 + 1) <= WALK_BOX_CELLS) {
+        w->box = 1; /* rows cy0..cy1, each the columns cx0..cx1 */
+        w->k = cy0;
+        w->k1 = cy1;
+        w->lo2 = cx0;
+        w->hi2 = cx1;
+        return;
+    }
+    int64_t dx = b.x - a.x, dy = b.y - a.y;
+    w->by_col = (dx < 0 ? -dx : dx) >= (dy < 0 ? -dy : dy);
+    if (w->by_col) {
+        w->k = cx0;
+        w->k1 = cx1;
+        w->lo2 = cy0;
+        w->hi2 = cy1;
+        w->slope = (double)dy / (double)dx;
+        w->along0 = x0;
+        w->along1 = x1;
+    } else {
+        w->k = cy0;
+        w->k1 = cy1;
+        w->lo2 = cx0;
+        w->hi2 = cx1;
+        w->slope = (double)dx / (double)dy;
+        w->along0 = y0;
+        w->along1 = y1;
+    }
+}
+
+/* The next run of cells: *first, then *n cells *stride apart. */
+static bool walk_next(cell_walk *w, int64_t *first, int64_t *n, int64_t *stride)
+{
+    const buckets *g = w->g;
+    for (; w->k <= w->k1; w->k++) {
+        int64_t k = w->k;
+        if (w->box) {
+            *first = k * g->nx + w->lo2;
+            *n = w->hi2 - w->lo2 + 1;
+            *stride = 1;
+            w->k++;
+            return true;
+        }
+        /* The column's (row's) range along, as cell_of assigns it (the
+         * outer ones reach beyond the grid), grown by the margin and cut to
+         * the segment. */
+        int64_t origin = w->by_col ? g->x0 : g->y0, count = w->by_col ? g->nx : g->ny;
+        int64_t lo = k == 0 ? w->along0 : origin + k * g->cell - WALK_MARGIN;
+        int64_t hi = k == count - 1 ? w->along1 : origin + (k + 1) * g->cell - 1 + WALK_MARGIN;
+        lo = lo < w->along0 ? w->along0 : lo;
+        hi = hi > w->along1 ? w->along1 : hi;
+        if (lo > hi)
+            continue;
+        double start = w->by_col ? (double)w->a.x : (double)w->a.y;
+        double base = w->by_col ? (double)w->a.y : (double)w->a.x;
+        double u = base + ((double)lo - start) * w->slope;
+        double v = base + ((double)hi - start) * w->slope;
+        double m0 = floor(u < v ? u : v) - WALK_MARGIN, m1 = ceil(u < v ? v : u) + WALK_MARGIN;
+        int64_t o2 = w->by_col ? g->y0 : g->x0, n2 = w->by_col ? g->ny : g->nx;
+        int64_t c0 = cell_of(g, (int64_t)m0, o2, n2), c1 = cell_of(g, (int64_t)m1, o2, n2);
+        c0 = c0 < w->lo2 ? w->lo2 : c0;
+        c1 = c1 > w->hi2 ? w->hi2 : c1;
+        if (c0 > c1)
+            continue;
+        if (w->by_col) {
+            *first = c0 * g->nx + k;
+            *stride = g->nx;
+        } else {
+            *first = k * g->nx + c0;
+            *stride = 1;
+        }
+        *n = c1 - c0 + 1;
+        w->k++;
+        return true;
+    }
+    return false;
 }
 
 /* A set of segments by their two end ids, either way round: the first
@@ -601,47 +715,39 @@ static bool segset_repeat(segset *t, uint32_t u, uint32_t v)
     }
 }
 
-/* Bucket boxes (x0,y0,x1,y1 per item) into a grid of about n_cells cells,
- * leaving out the items skip marks (skip may be NULL). */
-static bool buckets_build(buckets *g, const int64_t *boxes, const uint8_t *skip, size_t n,
+/* Bucket segments into a grid of about n_cells cells over their box, each
+ * in the cells it comes near (cell_walk), leaving out the segments skip
+ * marks (skip may be NULL). */
+static bool buckets_build(buckets *g, const stapel__iseg *segs, const uint8_t *skip, size_t n,
                           int64_t bx0, int64_t by0, int64_t bx1, int64_t by1, size_t n_cells)
 {
     buckets_grid(g, bx0, by0, bx1, by1, n_cells);
     size_t nc = (size_t)(g->nx * g->ny);
     g->start = calloc(nc + 1, sizeof *g->start);
-    /* each item's cell range, kept for the second pass: x0, x1, y0, y1 */
-    uint32_t *rng = malloc((4 * n + 1) * sizeof *rng);
-    if (g->start == NULL || rng == NULL) {
-        free(rng);
+    g->walked = malloc(n + 1);
+    if (g->start == NULL || g->walked == NULL)
         return false;
-    }
     size_t total = 0;
+    cell_walk w;
+    int64_t first, cnt, stride;
     for (size_t i = 0; i < n; i++) {
         if (skip != NULL && skip[i])
             continue;
-        const int64_t *b = boxes + 4 * i;
-        int64_t cx0 = cell_of(g, b[0], g->x0, g->nx), cx1 = cell_of(g, b[2], g->x0, g->nx);
-        int64_t cy0 = cell_of(g, b[1], g->y0, g->ny), cy1 = cell_of(g, b[3], g->y0, g->ny);
-        uint32_t *r = rng + 4 * i;
-        r[0] = (uint32_t)cx0;
-        r[1] = (uint32_t)cx1;
-        r[2] = (uint32_t)cy0;
-        r[3] = (uint32_t)cy1;
-        for (int64_t cy = cy0; cy <= cy1; cy++)
-            for (int64_t cx = cx0; cx <= cx1; cx++)
-                g->start[cy * g->nx + cx + 1]++;
-        total += (size_t)((cx1 - cx0 + 1) * (cy1 - cy0 + 1));
+        walk_init(&w, g, segs[i].a, segs[i].b);
+        g->walked[i] = !w.box;
+        while (walk_next(&w, &first, &cnt, &stride)) {
+            for (int64_t j = 0; j < cnt; j++)
+                g->start[first + j * stride + 1]++;
+            total += (size_t)cnt;
+        }
     }
-    if (total >= UINT32_MAX) {
-        free(rng);
+    if (total >= UINT32_MAX)
         return false;
-    }
     for (size_t c = 0; c < nc; c++)
         g->start[c + 1] += g->start[c];
     g->items = malloc((total + 1) * sizeof *g->items);
     uint32_t *fill = malloc((nc + 1) * sizeof *fill);
     if (g->items == NULL || fill == NULL) {
-        free(rng);
         free(fill);
         return false;
     }
@@ -649,12 +755,11 @@ static bool buckets_build(buckets *g, const int64_t *boxes, const uint8_t *skip,
     for (size_t i = 0; i < n; i++) {
         if (skip != NULL && skip[i])
             continue;
-        const uint32_t *r = rng + 4 * i;
-        for (size_t cy = r[2]; cy <= r[3]; cy++)
-            for (size_t cx = r[0]; cx <= r[1]; cx++)
-                g->items[fill[cy * (size_t)g->nx + cx]++] = (uint32_t)i;
+        walk_init(&w, g, segs[i].a, segs[i].b);
+        while (walk_next(&w, &first, &cnt, &stride))
+            for (int64_t j = 0; j < cnt; j++)
+                g->items[fill[first + j * stride]++] = (uint32_t)i;
     }
-    free(rng);
     free(fill);
     return true;
 }
@@ -699,6 +804,7 @@ static void buckets_free(buckets *g)
     free(g->start);
     free(g->items);
     free(g->pts);
+    free(g->walked);
 }
 
 /* ---- the arrangement --------------------------------------------------------- */
@@ -1003,7 +1109,7 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
     bx1 += 2;
     by1 += 2;
     const bool near = bx1 - bx0 < ((int64_t)1 << 31) && by1 - by0 < ((int64_t)1 << 31);
-    if (!noded && !buckets_build(&sb, boxes, repeat, ns, bx0, by0, bx1, by1, ns))
+    if (!noded && !buckets_build(&sb, s, repeat, ns, bx0, by0, bx1, by1, ns))
         goto oom;
     size_t pairs = 0; /* tested since the last look at the cancel flag */
     for (int64_t c = 0; !noded && c < sb.nx * sb.ny; c++) {
@@ -1021,9 +1127,15 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
                 const int64_t *qb = boxes + 4 * (size_t)sb.items[j];
                 if (pb[2] < qb[0] || qb[2] < pb[0] || pb[3] < qb[1] || qb[3] < pb[1])
                     continue;
-                /* Test a pair once: in the cell of its boxes' common corner. */
+                /* Test a pair of segments bucketed by their boxes once: in
+                 * the cell of the boxes' common corner, which both reach.
+                 * A long segment is only in the cells it passes near; a
+                 * pair with one is tested in each cell they share (the
+                 * crossing lies in one of them; a second find of it looks
+                 * up the same hot pixel). */
                 int64_t ox = pb[0] > qb[0] ? pb[0] : qb[0], oy = pb[1] > qb[1] ? pb[1] : qb[1];
-                if (ox < lx || ox > hx || oy < ly || oy > hy)
+                if (!sb.walked[sb.items[i]] && !sb.walked[sb.items[j]] &&
+                    (ox < lx || ox > hx || oy < ly || oy > hy))
                     continue;
                 stapel__ipt x;
                 if (proper_crossing(p, &s[sb.items[j]], near, &x) &&
@@ -1066,14 +1178,16 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
         }
         const stapel__iseg *p = &s[i];
         const int64_t *b = boxes + 4 * i;
-        int64_t cx0 = cell_of(&hb, b[0] - 1, hb.x0, hb.nx), cx1 = cell_of(&hb, b[2] + 1, hb.x0, hb.nx);
-        int64_t cy0 = cell_of(&hb, b[1] - 1, hb.y0, hb.ny), cy1 = cell_of(&hb, b[3] + 1, hb.y0, hb.ny);
         size_t nh = 0;
         int64_t dx = p->b.x - p->a.x, dy = p->b.y - p->a.y;
         const int64_t xlo = b[0] - 1, xhi = b[2] + 1, ylo = b[1] - 1, yhi = b[3] + 1;
-        for (int64_t cy = cy0; cy <= cy1; cy++) {
-            for (int64_t cx = cx0; cx <= cx1; cx++) {
-                int64_t c = cy * hb.nx + cx;
+        /* A hot pixel the segment passes has its centre within 1/2 of it. */
+        cell_walk w;
+        int64_t first, cnt, stride;
+        walk_init(&w, &hb, p->a, p->b);
+        while (walk_next(&w, &first, &cnt, &stride)) {
+            for (int64_t j = 0; j < cnt; j++) {
+                int64_t c = first + j * stride;
                 for (uint32_t k = hb.start[c]; k < hb.start[c + 1]; k++) {
                     stapel__ipt q = hb.pts[k];
                     if (q.x < xlo || q.x > xhi || q.y < ylo || q.y > yhi)
