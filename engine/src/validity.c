@@ -4,12 +4,14 @@
  *
  * Coordinates arrive already rounded to the grid (convert.c). A geometry that
  * is valid after rounding is kept as it is: the common case costs one
- * validity test. An invalid one is repaired part by part with MakeValid
- * (STRUCTURE method, areal parts only; one bad part must not send a whole
- * multipolygon down the slow path), and the repaired result is snapped back
- * onto the grid with a snap-rounding union, which also merges parts that
- * overlap. Invariant on success: *g is NULL or a valid Polygon/MultiPolygon
- * whose every coordinate lies on the grid.
+ * validity test. An invalid one is rebuilt from the exact integer
+ * arrangement of its rings (arrange.c, the overlay's own): the faces inside
+ * a polygon's shell and outside its holes are kept and dissolved. That is
+ * GEOS MakeValid's STRUCTURE method (a ring's inside is wherever its winding
+ * number is not zero; a hole that overlaps its shell nowhere is a polygon of
+ * its own; overlapping parts are unioned), snap rounded: crossings come out
+ * on the grid without a second pass. Invariant on success: *g is NULL or a
+ * valid Polygon/MultiPolygon whose every coordinate lies on the grid.
  *
  * Most claims are one ring without holes, and for those the validity test is
  * answered here first: the ring is simple when no two of its edges meet
@@ -19,7 +21,8 @@
  * polygon has holes or parts, GEOS's own test decides. So the answer is
  * always GEOS's, at a fraction of its cost.
  */
-#include "geom.h"
+#include "arrange.h"
+#include "pipeline.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -163,19 +166,224 @@ static bool polygons_of(stapel_ctx *ctx, const GEOSGeometry *g, const GEOSGeomet
     return true; /* points and lines from MakeValid are dropped */
 }
 
-/* A valid polygonal geometry put on the grid: one snap-rounding pass over
- * all its edges. (GEOSUnaryUnionPrec would union its polygons one pair at a
- * time, renoding the growing result at every level: about 30 s instead of
- * 1 s for a ring of 200,000 jittered vertices that MakeValid turns into
- * 10,000 polygons.) */
-static GEOSGeometry *on_grid(GEOSContextHandle_t h, const GEOSGeometry *valid, double grid)
+/* ---- repair on the integer grid ------------------------------------------ */
+
+/* The rings of the geometry being repaired: ring r is owner 2r in the
+ * arrangement as it runs and owner 2r + 1 turned round, so that a point is
+ * covered by one of the two wherever r's winding number is not zero. */
+typedef struct ring_role {
+    uint32_t part; /* the polygon the ring belongs to */
+    bool hole;
+} ring_role;
+
+static bool any_owner(uint32_t owner, void *user)
 {
-    return GEOSGeom_setPrecision_r(h, valid, grid, 0);
+    (void)owner;
+    (void)user;
+    return true;
+}
+
+/* What the faces of the arrangement tell of the rings: whether a polygon's
+ * shell covers any area, and whether each hole overlaps its shell. */
+typedef struct ring_facts {
+    bool *part_area;   /* per polygon */
+    bool *hole_inside; /* per ring: a hole that overlaps its shell */
+} ring_facts;
+
+/* Look at one face covered by owners (sorted). Rings are numbered polygon
+ * by polygon, so the owners of one polygon come together. */
+static void face_facts(const ring_role *role, const uint32_t *owners, uint32_t n, ring_facts *rf)
+{
+    for (uint32_t k = 0; k < n;) {
+        uint32_t part = role[owners[k] / 2].part, k0 = k;
+        bool in_shell = false;
+        for (; k < n && role[owners[k] / 2].part == part; k++)
+            in_shell = in_shell || !role[owners[k] / 2].hole;
+        if (!in_shell)
+            continue;
+        rf->part_area[part] = true;
+        for (uint32_t j = k0; j < k; j++)
+            if (role[owners[j] / 2].hole)
+                rf->hole_inside[owners[j] / 2] = true;
+    }
+}
+
+/* Whether a face is in the repair: inside the shell of a polygon and inside
+ * none of the holes that overlap that shell, or inside a hole that does not
+ * (such a "hole" is a polygon of its own, as in GEOS's STRUCTURE method).
+ * A polygon whose shell covers no area gives nothing. */
+static bool face_kept(const ring_role *role, const uint32_t *owners, uint32_t n,
+                      const ring_facts *rf)
+{
+    for (uint32_t k = 0; k < n;) {
+        uint32_t part = role[owners[k] / 2].part;
+        bool in_shell = false, in_hole = false, in_outer_hole = false;
+        for (; k < n && role[owners[k] / 2].part == part; k++) {
+            uint32_t r = owners[k] / 2;
+            if (!role[r].hole)
+                in_shell = true;
+            else if (rf->hole_inside[r])
+                in_hole = true;
+            else
+                in_outer_hole = true;
+        }
+        if (rf->part_area[part] && ((in_shell && !in_hole) || in_outer_hole))
+            return true;
+    }
+    return false;
+}
+
+/* A Polygon or MultiPolygon of oriented rings on the grid (a shell, counter-
+ * clockwise, followed by its holes); NULL when GEOS fails. */
+static GEOSGeometry *rings_geom(GEOSContextHandle_t h, const stapel__ipt *pts,
+                                const uint32_t *ring_end, uint32_t n_rings, double grid)
+{
+    GEOSGeometry **polys = malloc((n_rings + 1) * sizeof *polys);
+    GEOSGeometry **rings = malloc((n_rings + 1) * sizeof *rings);
+    double *buf = malloc(2 * ((size_t)ring_end[n_rings - 1] + 1) * sizeof *buf);
+    unsigned n_polys = 0, n_in = 0; /* rings of the open polygon */
+    bool ok = polys != NULL && rings != NULL && buf != NULL;
+    for (uint32_t k = 0; k <= n_rings && ok; k++) {
+        uint32_t start = k == 0 ? 0 : ring_end[k - 1];
+        stapel__i128 a2 = 0;
+        for (uint32_t i = start; k < n_rings && i + 1 < ring_end[k]; i++)
+            a2 += (stapel__i128)pts[i].x * pts[i + 1].y - (stapel__i128)pts[i + 1].x * pts[i].y;
+        /* A shell, or the end: close the polygon under way. */
+        if ((k == n_rings || a2 > 0) && n_in > 0) {
+            polys[n_polys] = GEOSGeom_createPolygon_r(h, rings[0], rings + 1, n_in - 1);
+            ok = polys[n_polys] != NULL;
+            n_polys += ok;
+            n_in = ok ? 0 : n_in;
+        }
+        if (k == n_rings || !ok)
+            break;
+        uint32_t m = ring_end[k] - start;
+        for (uint32_t i = 0; i < m; i++) {
+            buf[2 * i] = (double)pts[start + i].x * grid;
+            buf[2 * i + 1] = (double)pts[start + i].y * grid;
+        }
+        GEOSCoordSequence *seq = GEOSCoordSeq_copyFromBuffer_r(h, buf, m, 0, 0);
+        GEOSGeometry *ring = seq != NULL ? GEOSGeom_createLinearRing_r(h, seq) : NULL;
+        ok = ring != NULL;
+        if (ok)
+            rings[n_in++] = ring;
+    }
+    GEOSGeometry *out = NULL;
+    if (ok)
+        out = n_polys == 1 ? polys[0]
+                           : GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, polys, n_polys);
+    if (out == NULL) {
+        for (unsigned i = 0; polys != NULL && i < n_polys; i++)
+            GEOSGeom_destroy_r(h, polys[i]);
+        for (unsigned i = 0; rings != NULL && i < n_in; i++)
+            GEOSGeom_destroy_r(h, rings[i]);
+    }
+    free(polys);
+    free(rings);
+    free(buf);
+    return out;
+}
+
+/* The repair of g (on the grid) by the exact integer arrangement of its
+ * rings, with GEOS MakeValid's STRUCTURE rules: a polygon is the area inside
+ * its shell (wherever the shell's winding number is not zero: both loops of
+ * a bowtie, twice round a ring that winds twice) less the area inside the
+ * holes that overlap the shell; a hole that overlaps it nowhere is a polygon
+ * of its own; a shell without area gives nothing; the result is the union of
+ * the polygons. GEOS's own repair, then put on the grid, took 5.5 s for a
+ * ring of 800,000 vertices with a few hundred small self-intersections (its
+ * noding falls back to a snapping noder whose k-d tree degenerates on
+ * points in ring order); this takes 0.5 s. *out is NULL when no area is
+ * left. */
+static stapel_status repair_on_grid(stapel_ctx *ctx, const GEOSGeometry *g, double grid,
+                                    GEOSGeometry **out)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    *out = NULL;
+    stapel__ipt *pts = NULL;
+    uint32_t *ring_end = NULL, n_rings = 0;
+    if (!stapel__geom_rings(ctx, g, grid, &pts, &ring_end, &n_rings))
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    stapel_status st = STAPEL_OK;
+    ring_role *role = malloc((n_rings + 1) * sizeof *role);
+    stapel__segs segs = {0};
+    stapel__aface *af = NULL;
+    size_t n_af = 0;
+    stapel__rings *kept = NULL;
+    ring_facts rf = {NULL, NULL};
+    stapel__ipt *u_pts = NULL;
+    uint32_t *u_end = NULL, u_rings = 0;
+    if (role == NULL || n_rings > UINT32_MAX / 2 - 1) {
+        st = stapel__fail(ctx, role == NULL ? STAPEL_ENOMEM : STAPEL_EDATA,
+                          role == NULL ? "out of memory" : "too many rings to repair");
+        goto done;
+    }
+    /* The roles, numbered as stapel__geom_rings numbers the rings (it skips
+     * empty ones). */
+    uint32_t r = 0;
+    int n_parts = GEOSGetNumGeometries_r(h, g);
+    for (int i = 0; i < n_parts; i++) {
+        const GEOSGeometry *poly = GEOSGetGeometryN_r(h, g, i);
+        int nh = GEOSGetNumInteriorRings_r(h, poly);
+        for (int k = -1; k < nh && r < n_rings; k++) {
+            const GEOSGeometry *ring =
+                k < 0 ? GEOSGetExteriorRing_r(h, poly) : GEOSGetInteriorRingN_r(h, poly, k);
+            unsigned m = 0;
+            GEOSCoordSeq_getSize_r(h, GEOSGeom_getCoordSeq_r(h, ring), &m);
+            if (m > 0)
+                role[r++] = (ring_role){(uint32_t)i, k >= 0};
+        }
+    }
+    uint32_t start = 0;
+    for (r = 0; r < n_rings; r++) {
+        for (uint32_t j = start; j + 1 < ring_end[r]; j++) {
+            if (!stapel__segs_push(&segs, pts[j], pts[j + 1], 2 * r) ||
+                !stapel__segs_push(&segs, pts[j + 1], pts[j], 2 * r + 1)) {
+                st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+                goto done;
+            }
+        }
+        start = ring_end[r];
+    }
+    st = stapel__arrange(ctx, &segs, false, any_owner, NULL, &af, &n_af);
+    if (st != STAPEL_OK)
+        goto done;
+    kept = malloc((n_af + 1) * sizeof *kept);
+    rf.part_area = calloc((size_t)n_parts + 1, sizeof *rf.part_area);
+    rf.hole_inside = calloc(n_rings + 1, sizeof *rf.hole_inside);
+    if (kept == NULL || rf.part_area == NULL || rf.hole_inside == NULL) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n_af; i++)
+        face_facts(role, af[i].owners, af[i].n_owners, &rf);
+    size_t n_kept = 0;
+    for (size_t i = 0; i < n_af; i++)
+        if (face_kept(role, af[i].owners, af[i].n_owners, &rf))
+            kept[n_kept++] = (stapel__rings){af[i].pts, af[i].ring_end, af[i].n_rings};
+    if (n_kept == 0)
+        goto done;
+    /* The kept faces come from one arrangement: their edges already match. */
+    st = stapel__dissolve(ctx, kept, n_kept, grid, true, &u_pts, &u_end, &u_rings);
+    if (st == STAPEL_OK && u_rings > 0 && (*out = rings_geom(h, u_pts, u_end, u_rings, grid)) == NULL)
+        st = stapel__fail(ctx, STAPEL_EGEOS, "building the repaired polygon failed: %s",
+                          stapel__geos_error(ctx));
+done:
+    free(pts);
+    free(ring_end);
+    free(role);
+    free(segs.v);
+    stapel__afaces_free(af, n_af);
+    free(kept);
+    free(rf.part_area);
+    free(rf.hole_inside);
+    free(u_pts);
+    free(u_end);
+    return st;
 }
 
 stapel_status stapel__repair(stapel_ctx *ctx, GEOSGeometry **g, double grid, bool *repaired)
 {
-    GEOSContextHandle_t h = ctx->geos;
     *repaired = false;
     char valid = stapel__is_valid(ctx, *g);
     if (valid == 1)
@@ -183,97 +391,13 @@ stapel_status stapel__repair(stapel_ctx *ctx, GEOSGeometry **g, double grid, boo
     if (valid != 0)
         return stapel__fail(ctx, STAPEL_EGEOS, "validity test failed: %s", stapel__geos_error(ctx));
     *repaired = true;
-
-    GEOSMakeValidParams *params = GEOSMakeValidParams_create_r(h);
-    if (params == NULL)
-        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-    GEOSMakeValidParams_setMethod_r(h, params, GEOS_MAKE_VALID_STRUCTURE);
-    GEOSMakeValidParams_setKeepCollapsed_r(h, params, 0);
-
-    /* Each part valid and on the grid: an invalid one through MakeValid, its
-     * areal part only, then back onto the grid (MakeValid adds intersection
-     * points off it). */
-    stapel_status st = STAPEL_OK;
-    int nparts = GEOSGetNumGeometries_r(h, *g);
-    GEOSGeometry **part = calloc((size_t)nparts + 1, sizeof *part);
-    size_t n = 0;
-    if (part == NULL) {
-        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-        goto done;
-    }
-    for (int i = 0; i < nparts; i++) {
-        const GEOSGeometry *src = GEOSGetGeometryN_r(h, *g, i);
-        GEOSGeometry *p = NULL;
-        if (stapel__is_valid(ctx, src) == 1) {
-            p = GEOSGeom_clone_r(h, src);
-        } else {
-            GEOSGeometry *mv = GEOSMakeValidWithParams_r(h, src, params);
-            if (mv == NULL) {
-                st = stapel__fail(ctx, STAPEL_EGEOS, "MakeValid failed: %s",
-                                  stapel__geos_error(ctx));
-                goto done;
-            }
-            st = stapel__polygonal_only(ctx, &mv);
-            if (st != STAPEL_OK) {
-                GEOSGeom_destroy_r(h, mv);
-                goto done;
-            }
-            p = on_grid(h, mv, grid);
-            GEOSGeom_destroy_r(h, mv);
-        }
-        if (p == NULL) {
-            st = stapel__fail(ctx, STAPEL_EGEOS, "snap-rounding failed: %s",
-                              stapel__geos_error(ctx));
-            goto done;
-        }
-        if (GEOSisEmpty_r(h, p) == 1) {
-            GEOSGeom_destroy_r(h, p);
-            continue;
-        }
-        part[n++] = p;
-    }
-    /* Parts of one claim may overlap: union them on the grid, in pairs, so
-     * that each step is one overlay of two valid geometries. */
-    while (n > 1) {
-        size_t k = 0;
-        for (size_t i = 0; i < n; i += 2) {
-            if (i + 1 == n) {
-                part[k++] = part[i];
-                continue;
-            }
-            GEOSGeometry *u = GEOSUnionPrec_r(h, part[i], part[i + 1], grid);
-            if (u == NULL) {
-                st = stapel__fail(ctx, STAPEL_EGEOS, "snap-rounding union failed: %s",
-                                  stapel__geos_error(ctx));
-                for (size_t j = i; j < n; j++) /* the rest is freed below */
-                    part[k + j - i] = part[j];
-                n = k + n - i;
-                goto done;
-            }
-            GEOSGeom_destroy_r(h, part[i]);
-            GEOSGeom_destroy_r(h, part[i + 1]);
-            part[k++] = u;
-        }
-        n = k;
-    }
-    GEOSGeom_destroy_r(h, *g);
-    *g = NULL;
-    if (n == 0)
-        goto done;
-    GEOSGeometry *result = part[0];
-    n = 0;
-    if (GEOSisEmpty_r(h, result) == 1 || GEOSArea_r(h, result, &(double){0}) == 0) {
-        GEOSGeom_destroy_r(h, result);
-        goto done;
-    }
-    st = stapel__polygonal_only(ctx, &result);
-    *g = result;
-done:
-    for (size_t i = 0; part != NULL && i < n; i++)
-        GEOSGeom_destroy_r(h, part[i]);
-    free(part);
-    GEOSMakeValidParams_destroy_r(h, params);
-    return st;
+    GEOSGeometry *fixed = NULL;
+    stapel_status st = repair_on_grid(ctx, *g, grid, &fixed);
+    if (st != STAPEL_OK)
+        return st;
+    GEOSGeom_destroy_r(ctx->geos, *g);
+    *g = fixed;
+    return STAPEL_OK;
 }
 
 stapel_status stapel__polygonal_only(stapel_ctx *ctx, GEOSGeometry **g)
