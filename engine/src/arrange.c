@@ -541,7 +541,6 @@ typedef struct buckets {
     uint32_t *start; /* nx*ny + 1 offsets */
     uint32_t *items;
     stapel__ipt *pts; /* buckets_build_pts(): the point of each item */
-    uint8_t *walked;  /* buckets_build(): per item, whether it took a walk (not its box) */
 } buckets;
 
 static int64_t cell_of(const buckets *g, int64_t v, int64_t origin, int64_t n)
@@ -576,23 +575,32 @@ static void buckets_grid(buckets *g, int64_t bx0, int64_t by0, int64_t bx1, int6
  * stretch of the segment within WALK_MARGIN grid units of the column. Every
  * cell that holds a point within WALK_MARGIN - 1 of the segment is visited
  * once; the margin's extra unit covers the doubles' rounding, which is below
- * 1e-3 units for coordinates under 2^41. A segment whose box spans few
- * cells just takes its box. */
+ * 1e-3 units for coordinates under 2^41. A segment whose box is narrow
+ * one way or the other (an edge along an axis, a short one) takes its box,
+ * which then holds few more cells than the walk would. */
 #define WALK_MARGIN 2
-#define WALK_BOX_CELLS 16
+#define WALK_MIN_SPAN 4
 
 typedef struct cell_walk {
     const buckets *g;
     bool by_col;      /* runs are columns (x-major segment) or rows */
     int64_t k, k1;    /* the column (or row) under way, the last one */
     int64_t lo2, hi2; /* the box's cell range across the runs */
-    int64_t box;      /* a box walk: the one run per row, k over rows */
     stapel__ipt a;
     double slope;     /* d(across) / d(along) */
     int64_t along0, along1; /* the segment's range along */
 } cell_walk;
 
-static void walk_init(cell_walk *w, const buckets *g, stapel__ipt a, stapel__ipt b)
+/* Whether a segment whose box spans cells cx0..cx1 x cy0..cy1 walks: a
+ * walk costs a little per column (row), a box a little less per cell, so a
+ * segment walks when its box is more than WALK_MIN_SPAN cells across both
+ * ways (a long axis-parallel edge's box holds just its cells). */
+static inline bool seg_walks(int64_t cx0, int64_t cx1, int64_t cy0, int64_t cy1)
+{
+    return cx1 - cx0 >= WALK_MIN_SPAN && cy1 - cy0 >= WALK_MIN_SPAN;
+}
+
+static void walk_start(cell_walk *w, const buckets *g, stapel__ipt a, stapel__ipt b)
 {
     int64_t x0 = a.x < b.x ? a.x : b.x, x1 = a.x < b.x ? b.x : a.x;
     int64_t y0 = a.y < b.y ? a.y : b.y, y1 = a.y < b.y ? b.y : a.y;
@@ -600,18 +608,9 @@ static void walk_init(cell_walk *w, const buckets *g, stapel__ipt a, stapel__ipt
     int64_t cx1 = cell_of(g, x1 + WALK_MARGIN, g->x0, g->nx);
     int64_t cy0 = cell_of(g, y0 - WALK_MARGIN, g->y0, g->ny);
     int64_t cy1 = cell_of(g, y1 + WALK_MARGIN, g->y0, g->ny);
-    memset(w, 0, sizeof *w);
+    int64_t dx = b.x - a.x, dy = b.y - a.y;
     w->g = g;
     w->a = a;
-    if ((cx1 - cx0 + 1) * (cy1 - cy0 + 1) <= WALK_BOX_CELLS) {
-        w->box = 1; /* rows cy0..cy1, each the columns cx0..cx1 */
-        w->k = cy0;
-        w->k1 = cy1;
-        w->lo2 = cx0;
-        w->hi2 = cx1;
-        return;
-    }
-    int64_t dx = b.x - a.x, dy = b.y - a.y;
     w->by_col = (dx < 0 ? -dx : dx) >= (dy < 0 ? -dy : dy);
     if (w->by_col) {
         w->k = cx0;
@@ -638,13 +637,6 @@ static bool walk_next(cell_walk *w, int64_t *first, int64_t *n, int64_t *stride)
     const buckets *g = w->g;
     for (; w->k <= w->k1; w->k++) {
         int64_t k = w->k;
-        if (w->box) {
-            *first = k * g->nx + w->lo2;
-            *n = w->hi2 - w->lo2 + 1;
-            *stride = 1;
-            w->k++;
-            return true;
-        }
         /* The column's (row's) range along, as cell_of assigns it (the
          * outer ones reach beyond the grid), grown by the margin and cut to
          * the segment. */
@@ -678,6 +670,42 @@ static bool walk_next(cell_walk *w, int64_t *first, int64_t *n, int64_t *stride)
         return true;
     }
     return false;
+}
+
+/* The cells of a segment, run by run: the rows of its box, cells cx0..cx1
+ * (a short segment), or its walk (a long one). */
+typedef struct seg_cells {
+    bool walks;
+    int64_t cx0, cx1, cy, cy1;
+    cell_walk w;
+} seg_cells;
+
+static inline void seg_cells_start(seg_cells *sc, const buckets *g, stapel__ipt a, stapel__ipt b,
+                                   int64_t margin)
+{
+    int64_t x0 = a.x < b.x ? a.x : b.x, x1 = a.x < b.x ? b.x : a.x;
+    int64_t y0 = a.y < b.y ? a.y : b.y, y1 = a.y < b.y ? b.y : a.y;
+    sc->cx0 = cell_of(g, x0 - margin, g->x0, g->nx);
+    sc->cx1 = cell_of(g, x1 + margin, g->x0, g->nx);
+    sc->cy = cell_of(g, y0 - margin, g->y0, g->ny);
+    sc->cy1 = cell_of(g, y1 + margin, g->y0, g->ny);
+    sc->walks = seg_walks(sc->cx0, sc->cx1, sc->cy, sc->cy1);
+    if (sc->walks)
+        walk_start(&sc->w, g, a, b);
+}
+
+static inline bool seg_cells_next(seg_cells *sc, const buckets *g, int64_t *first, int64_t *n,
+                                  int64_t *stride)
+{
+    if (sc->walks)
+        return walk_next(&sc->w, first, n, stride);
+    if (sc->cy > sc->cy1)
+        return false;
+    *first = sc->cy * g->nx + sc->cx0;
+    *n = sc->cx1 - sc->cx0 + 1;
+    *stride = 1;
+    sc->cy++;
+    return true;
 }
 
 /* A set of segments by their two end ids, either way round: the first
@@ -717,51 +745,70 @@ static bool segset_repeat(segset *t, uint32_t u, uint32_t v)
 
 /* Bucket segments into a grid of about n_cells cells over their box, each
  * in the cells it comes near (cell_walk), leaving out the segments skip
- * marks (skip may be NULL). */
+ * marks (skip may be NULL). An item is the segment's index, with WALKED set
+ * for a segment that walked: it is not in every cell of its box. */
+#define WALKED 0x80000000u
+
 static bool buckets_build(buckets *g, const stapel__iseg *segs, const uint8_t *skip, size_t n,
                           int64_t bx0, int64_t by0, int64_t bx1, int64_t by1, size_t n_cells)
 {
     buckets_grid(g, bx0, by0, bx1, by1, n_cells);
     size_t nc = (size_t)(g->nx * g->ny);
     g->start = calloc(nc + 1, sizeof *g->start);
-    g->walked = malloc(n + 1);
-    if (g->start == NULL || g->walked == NULL)
-        return false;
+    /* each item's box range, kept for the second pass: x0, x1, y0, y1 (a
+     * walk is taken again) */
+    uint32_t *rng = malloc((4 * n + 1) * sizeof *rng);
+    uint8_t *walks = malloc(n + 1);
+    bool ok = g->start != NULL && rng != NULL && walks != NULL && n < WALKED;
     size_t total = 0;
-    cell_walk w;
+    seg_cells sc;
     int64_t first, cnt, stride;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && ok; i++) {
         if (skip != NULL && skip[i])
             continue;
-        walk_init(&w, g, segs[i].a, segs[i].b);
-        g->walked[i] = !w.box;
-        while (walk_next(&w, &first, &cnt, &stride)) {
+        seg_cells_start(&sc, g, segs[i].a, segs[i].b, 0);
+        uint32_t *r = rng + 4 * i;
+        r[0] = (uint32_t)sc.cx0;
+        r[1] = (uint32_t)sc.cx1;
+        r[2] = (uint32_t)sc.cy;
+        r[3] = (uint32_t)sc.cy1;
+        walks[i] = sc.walks;
+        while (seg_cells_next(&sc, g, &first, &cnt, &stride)) {
             for (int64_t j = 0; j < cnt; j++)
                 g->start[first + j * stride + 1]++;
             total += (size_t)cnt;
         }
     }
-    if (total >= UINT32_MAX)
-        return false;
-    for (size_t c = 0; c < nc; c++)
-        g->start[c + 1] += g->start[c];
-    g->items = malloc((total + 1) * sizeof *g->items);
-    uint32_t *fill = malloc((nc + 1) * sizeof *fill);
-    if (g->items == NULL || fill == NULL) {
-        free(fill);
-        return false;
+    ok = ok && total < UINT32_MAX;
+    uint32_t *fill = NULL;
+    if (ok) {
+        for (size_t c = 0; c < nc; c++)
+            g->start[c + 1] += g->start[c];
+        g->items = malloc((total + 1) * sizeof *g->items);
+        fill = malloc((nc + 1) * sizeof *fill);
+        ok = g->items != NULL && fill != NULL;
     }
-    memcpy(fill, g->start, nc * sizeof *fill);
-    for (size_t i = 0; i < n; i++) {
+    if (ok)
+        memcpy(fill, g->start, nc * sizeof *fill);
+    for (size_t i = 0; i < n && ok; i++) {
         if (skip != NULL && skip[i])
             continue;
-        walk_init(&w, g, segs[i].a, segs[i].b);
-        while (walk_next(&w, &first, &cnt, &stride))
-            for (int64_t j = 0; j < cnt; j++)
-                g->items[fill[first + j * stride]++] = (uint32_t)i;
+        const uint32_t *r = rng + 4 * i;
+        if (walks[i]) {
+            seg_cells_start(&sc, g, segs[i].a, segs[i].b, 0);
+            while (seg_cells_next(&sc, g, &first, &cnt, &stride))
+                for (int64_t j = 0; j < cnt; j++)
+                    g->items[fill[first + j * stride]++] = (uint32_t)i | WALKED;
+            continue;
+        }
+        for (size_t cy = r[2]; cy <= r[3]; cy++)
+            for (size_t cx = r[0]; cx <= r[1]; cx++)
+                g->items[fill[cy * (size_t)g->nx + cx]++] = (uint32_t)i;
     }
+    free(rng);
+    free(walks);
     free(fill);
-    return true;
+    return ok;
 }
 
 /* Bucket points into a grid of about n_cells cells: each point in the one
@@ -804,7 +851,6 @@ static void buckets_free(buckets *g)
     free(g->start);
     free(g->items);
     free(g->pts);
-    free(g->walked);
 }
 
 /* ---- the arrangement --------------------------------------------------------- */
@@ -1121,10 +1167,12 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
         int64_t ly = cy == 0 ? INT64_MIN : sb.y0 + cy * sb.cell;
         int64_t hy = cy == sb.ny - 1 ? INT64_MAX : sb.y0 + (cy + 1) * sb.cell - 1;
         for (uint32_t i = sb.start[c]; i < sb.start[c + 1]; i++) {
-            const stapel__iseg *p = &s[sb.items[i]];
-            const int64_t *pb = boxes + 4 * (size_t)sb.items[i];
+            uint32_t pi = sb.items[i] & ~WALKED, p_walked = sb.items[i] & WALKED;
+            const stapel__iseg *p = &s[pi];
+            const int64_t *pb = boxes + 4 * (size_t)pi;
             for (uint32_t j = i + 1; j < sb.start[c + 1]; j++) {
-                const int64_t *qb = boxes + 4 * (size_t)sb.items[j];
+                uint32_t qi = sb.items[j] & ~WALKED;
+                const int64_t *qb = boxes + 4 * (size_t)qi;
                 if (pb[2] < qb[0] || qb[2] < pb[0] || pb[3] < qb[1] || qb[3] < pb[1])
                     continue;
                 /* Test a pair of segments bucketed by their boxes once: in
@@ -1134,11 +1182,11 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
                  * crossing lies in one of them; a second find of it looks
                  * up the same hot pixel). */
                 int64_t ox = pb[0] > qb[0] ? pb[0] : qb[0], oy = pb[1] > qb[1] ? pb[1] : qb[1];
-                if (!sb.walked[sb.items[i]] && !sb.walked[sb.items[j]] &&
-                    (ox < lx || ox > hx || oy < ly || oy > hy))
+                if ((ox < lx || ox > hx || oy < ly || oy > hy) &&
+                    !((p_walked | sb.items[j]) & WALKED))
                     continue;
                 stapel__ipt x;
-                if (proper_crossing(p, &s[sb.items[j]], near, &x) &&
+                if (proper_crossing(p, &s[qi], near, &x) &&
                     ptmap_get(&hot, x) == UINT32_MAX)
                     goto oom;
             }
@@ -1182,10 +1230,10 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
         int64_t dx = p->b.x - p->a.x, dy = p->b.y - p->a.y;
         const int64_t xlo = b[0] - 1, xhi = b[2] + 1, ylo = b[1] - 1, yhi = b[3] + 1;
         /* A hot pixel the segment passes has its centre within 1/2 of it. */
-        cell_walk w;
+        seg_cells sc;
         int64_t first, cnt, stride;
-        walk_init(&w, &hb, p->a, p->b);
-        while (walk_next(&w, &first, &cnt, &stride)) {
+        seg_cells_start(&sc, &hb, p->a, p->b, 1);
+        while (seg_cells_next(&sc, &hb, &first, &cnt, &stride)) {
             for (int64_t j = 0; j < cnt; j++) {
                 int64_t c = first + j * stride;
                 for (uint32_t k = hb.start[c]; k < hb.start[c + 1]; k++) {
