@@ -1034,6 +1034,88 @@ done:
     return st;
 }
 
+/* ---- claims outside the provinces ----------------------------------------- */
+
+/* An area for a message: km², ha or m². */
+static void area_text(double m2, char *buf, size_t size)
+{
+    if (m2 >= 1e6)
+        snprintf(buf, size, "%.1f km\xc2\xb2", m2 / 1e6);
+    else if (m2 >= 1e4)
+        snprintf(buf, size, "%.1f ha", m2 / 1e4);
+    else
+        snprintf(buf, size, "%.0f m\xc2\xb2", m2);
+}
+
+/* Claimed area outside every province counts in no province and not in the
+ * summary's total row (the union of the provinces): offshore wind, the
+ * water of the IJsselmeer, or a province layer of another region. From
+ * 0.1 % of the claimed area on, the user hears how much, and of which
+ * themes (a face counts for each of its themes). The extent test in read.c
+ * tells of a layer that misses the provinces altogether. */
+static stapel_status warn_outside_provinces(stapel_ctx *ctx, const stapel_stack *s,
+                                            const char *source)
+{
+    size_t T = s->n_themes;
+    double *by = calloc(T + 1, sizeof *by);
+    size_t *order = malloc((T + 1) * sizeof *order);
+    bool *seen = calloc(T + 1, sizeof *seen);
+    stapel__buf b = {0};
+    stapel_status st = STAPEL_OK;
+    if (by == NULL || order == NULL || seen == NULL) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
+    double total = 0, outside = 0;
+    for (size_t i = 0; i < s->n_faces; i++) {
+        const stapel__out_face *f = &s->faces[i];
+        total += f->area;
+        if (f->province != NULL)
+            continue;
+        outside += f->area;
+        for (uint32_t k = 0; k < f->n_ids && f->ids[k] < s->in.n_claims; k++) {
+            size_t r = s->theme_rank[s->in.items[f->ids[k]].group];
+            if (!seen[r])
+                by[r] += f->area;
+            seen[r] = true;
+        }
+        memset(seen, 0, T * sizeof *seen);
+    }
+    if (!(outside > 0) || outside < 1e-3 * total)
+        goto done;
+    size_t n = 0;
+    for (size_t r = 0; r < T; r++) {
+        if (!(by[r] > 0))
+            continue;
+        size_t j = n++; /* insertion by area, largest first */
+        for (; j > 0 && by[order[j - 1]] < by[r]; j--)
+            order[j] = order[j - 1];
+        order[j] = r;
+    }
+    char a[64];
+    bool ok = true;
+    for (size_t j = 0; j < n && ok; j++) {
+        area_text(by[order[j]], a, sizeof a);
+        ok = stapel__buf_printf(&b, "%s%s %s", j > 0 ? ", " : "", s->themes[order[j]], a);
+    }
+    if (!ok) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
+    double pct = 100.0 * outside / total;
+    area_text(outside, a, sizeof a);
+    stapel__log(ctx, STAPEL_LOG_WARN,
+                "%s of the claimed area (%.*f %%) lies outside every province (%s): %s; it "
+                "counts in no province nor in the summary's total",
+                a, pct >= 10 ? 0 : 1, pct, source, b.data != NULL ? b.data : "");
+done:
+    free(by);
+    free(order);
+    free(seen);
+    stapel__buf_free(&b);
+    return st;
+}
+
 /* ---- run identity -------------------------------------------------------- */
 
 bool stapel__kv_push(stapel__kv **rows, size_t *n, const char *key, const char *value)
@@ -1299,6 +1381,9 @@ static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stap
     if (st == STAPEL_OK)
         st = stapel__stack_assemble(ctx, s, tl.n_tiles, tout);
     s->stats.seconds_merge = now() - t0;
+    /* A shard sees only its part: stapel merge has the whole. */
+    if (st == STAPEL_OK && s->in.n_provinces > 0 && s->shard_count == 0)
+        st = warn_outside_provinces(ctx, s, job->zones[STAPEL_ZONE_PROVINCE].source);
     if (st != STAPEL_OK)
         goto done;
     s->stats.n_faces = (int64_t)s->n_faces;
