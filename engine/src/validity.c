@@ -250,10 +250,11 @@ static GEOSGeometry *rings_geom(GEOSContextHandle_t h, const stapel__ipt *pts,
             a2 += (stapel__i128)pts[i].x * pts[i + 1].y - (stapel__i128)pts[i + 1].x * pts[i].y;
         /* A shell, or the end: close the polygon under way. */
         if ((k == n_rings || a2 > 0) && n_in > 0) {
+            /* GEOS owns the rings from here on, even when it fails. */
             polys[n_polys] = GEOSGeom_createPolygon_r(h, rings[0], rings + 1, n_in - 1);
             ok = polys[n_polys] != NULL;
             n_polys += ok;
-            n_in = ok ? 0 : n_in;
+            n_in = 0;
         }
         if (k == n_rings || !ok)
             break;
@@ -269,9 +270,12 @@ static GEOSGeometry *rings_geom(GEOSContextHandle_t h, const stapel__ipt *pts,
             rings[n_in++] = ring;
     }
     GEOSGeometry *out = NULL;
-    if (ok)
-        out = n_polys == 1 ? polys[0]
-                           : GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, polys, n_polys);
+    if (ok && n_polys == 1) {
+        out = polys[0];
+    } else if (ok) { /* and of the polygons */
+        out = GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, polys, n_polys);
+        n_polys = 0;
+    }
     if (out == NULL) {
         for (unsigned i = 0; polys != NULL && i < n_polys; i++)
             GEOSGeom_destroy_r(h, polys[i]);
