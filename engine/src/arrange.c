@@ -974,6 +974,13 @@ typedef struct lbl {
     bool done;
 } lbl;
 
+/* Whether a count covers its face: positive, or not zero for a
+ * STAPEL__NONZERO owner. */
+static inline bool covers(delta x)
+{
+    return x.d > 0 || (x.d != 0 && (x.owner & STAPEL__NONZERO) != 0);
+}
+
 /* out = a - (sign) * d, merged by owner, zero counts dropped. */
 static bool label_apply(lbl *out, const lbl *a, const delta *d, uint32_t nd, int sign)
 {
@@ -1672,7 +1679,7 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
         const lbl *L = &labels[f];
         bool covered = false;
         for (uint32_t k = 0; k < L->n && !covered; k++)
-            covered = L->v[k].d > 0 && keep(L->v[k].owner, user);
+            covered = covers(L->v[k]) && keep(L->v[k].owner, user);
         n_covered += covered;
     }
     if (n_covered > 0 && (faces = malloc(n_covered * sizeof *faces)) == NULL) {
@@ -1683,7 +1690,7 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
         const lbl *L = &labels[f];
         bool covered = false;
         for (uint32_t k = 0; k < L->n && !covered; k++)
-            covered = L->v[k].d > 0 && keep(L->v[k].owner, user);
+            covered = covers(L->v[k]) && keep(L->v[k].owner, user);
         if (!covered)
             continue;
         stapel__aface *af = &faces[n_faces];
@@ -1703,7 +1710,7 @@ stapel_status stapel__arrange(stapel_ctx *ctx, stapel__segs *segs, bool noded,
             goto oom;
         }
         for (uint32_t k = 0; k < L->n; k++)
-            if (L->v[k].d > 0)
+            if (covers(L->v[k]))
                 af->owners[af->n_owners++] = L->v[k].owner;
         stamp++;
         ring_of_cycle(af, &g, oc->first, mark, stamp);

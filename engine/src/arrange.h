@@ -28,6 +28,11 @@ typedef struct stapel__iseg {
     uint32_t owner;
 } stapel__iseg;
 
+/* An owner id with this bit covers a face wherever its winding number is
+ * not zero, not only where it is positive: a ring given once, either way
+ * round, that may cross itself (both loops of a bowtie are inside). */
+#define STAPEL__NONZERO 0x80000000u
+
 /* The segments of one tile. */
 typedef struct stapel__segs {
     stapel__iseg *v;

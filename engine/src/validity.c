@@ -168,9 +168,9 @@ static bool polygons_of(stapel_ctx *ctx, const GEOSGeometry *g, const GEOSGeomet
 
 /* ---- repair on the integer grid ------------------------------------------ */
 
-/* The rings of the geometry being repaired: ring r is owner 2r in the
- * arrangement as it runs and owner 2r + 1 turned round, so that a point is
- * covered by one of the two wherever r's winding number is not zero. */
+/* The rings of the geometry being repaired: ring r is owner
+ * r | STAPEL__NONZERO in the arrangement, which covers a point wherever r's
+ * winding number is not zero. */
 typedef struct ring_role {
     uint32_t part; /* the polygon the ring belongs to */
     bool hole;
@@ -195,16 +195,16 @@ typedef struct ring_facts {
 static void face_facts(const ring_role *role, const uint32_t *owners, uint32_t n, ring_facts *rf)
 {
     for (uint32_t k = 0; k < n;) {
-        uint32_t part = role[owners[k] / 2].part, k0 = k;
+        uint32_t part = role[owners[k] & ~STAPEL__NONZERO].part, k0 = k;
         bool in_shell = false;
-        for (; k < n && role[owners[k] / 2].part == part; k++)
-            in_shell = in_shell || !role[owners[k] / 2].hole;
+        for (; k < n && role[owners[k] & ~STAPEL__NONZERO].part == part; k++)
+            in_shell = in_shell || !role[owners[k] & ~STAPEL__NONZERO].hole;
         if (!in_shell)
             continue;
         rf->part_area[part] = true;
         for (uint32_t j = k0; j < k; j++)
-            if (role[owners[j] / 2].hole)
-                rf->hole_inside[owners[j] / 2] = true;
+            if (role[owners[j] & ~STAPEL__NONZERO].hole)
+                rf->hole_inside[owners[j] & ~STAPEL__NONZERO] = true;
     }
 }
 
@@ -216,10 +216,10 @@ static bool face_kept(const ring_role *role, const uint32_t *owners, uint32_t n,
                       const ring_facts *rf)
 {
     for (uint32_t k = 0; k < n;) {
-        uint32_t part = role[owners[k] / 2].part;
+        uint32_t part = role[owners[k] & ~STAPEL__NONZERO].part;
         bool in_shell = false, in_hole = false, in_outer_hole = false;
-        for (; k < n && role[owners[k] / 2].part == part; k++) {
-            uint32_t r = owners[k] / 2;
+        for (; k < n && role[owners[k] & ~STAPEL__NONZERO].part == part; k++) {
+            uint32_t r = owners[k] & ~STAPEL__NONZERO;
             if (!role[r].hole)
                 in_shell = true;
             else if (rf->hole_inside[r])
@@ -317,7 +317,7 @@ static stapel_status repair_on_grid(stapel_ctx *ctx, const GEOSGeometry *g, doub
     ring_facts rf = {NULL, NULL};
     stapel__ipt *u_pts = NULL;
     uint32_t *u_end = NULL, u_rings = 0;
-    if (role == NULL || n_rings > UINT32_MAX / 2 - 1) {
+    if (role == NULL || n_rings >= STAPEL__NONZERO) {
         st = stapel__fail(ctx, role == NULL ? STAPEL_ENOMEM : STAPEL_EDATA,
                           role == NULL ? "out of memory" : "too many rings to repair");
         goto done;
@@ -341,8 +341,7 @@ static stapel_status repair_on_grid(stapel_ctx *ctx, const GEOSGeometry *g, doub
     uint32_t start = 0;
     for (r = 0; r < n_rings; r++) {
         for (uint32_t j = start; j + 1 < ring_end[r]; j++) {
-            if (!stapel__segs_push(&segs, pts[j], pts[j + 1], 2 * r) ||
-                !stapel__segs_push(&segs, pts[j + 1], pts[j], 2 * r + 1)) {
+            if (!stapel__segs_push(&segs, pts[j], pts[j + 1], r | STAPEL__NONZERO)) {
                 st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
                 goto done;
             }
