@@ -104,6 +104,10 @@ clean:
 # Benchmark (issue 6): stapel against mapshaper -mosaic, the PostGIS overlay recipe
 # and the GDAL read floor on the generated national scenario at scales 1 and 10
 # (BENCH_BIG=1 adds 100). Writes docs/PERFORMANCE.md. Not part of `make test`.
-.PHONY: bench
+.PHONY: bench bench-patho
 bench:
 	@bench/run
+
+# stapel and mapshaper on pathological inputs (bench/patho.py)
+bench-patho:
+	@BENCH_SUITE=patho bench/run

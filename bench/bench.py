@@ -984,6 +984,9 @@ def report(results, machine, started, finished, pg_version):
     w("  boundaries (see `/work/shared/GEOS.md`: at depth it loses faces).")
     w("- Thresholds: issue 6. \"4 GB\" is read as 4·10⁹ bytes. n log n growth uses n = claims")
     w("  read: t(100)/t(10) ≤ (n₁₀₀ ln n₁₀₀)/(n₁₀ ln n₁₀).")
+    w("- Messy inputs (one huge ring, a repair of many self-crossings, thousands of identical")
+    w("  claims, a dense grid of crossings, a polygon with many holes): `make bench-patho`,")
+    w("  in [PERFORMANCE-PATHOLOGICAL.md](PERFORMANCE-PATHOLOGICAL.md).")
     w("")
     return "\n".join(L)
 
