@@ -176,6 +176,11 @@ typedef struct ring_role {
     bool hole;
 } ring_role;
 
+static inline uint32_t ring_of(uint32_t owner)
+{
+    return owner & ~STAPEL__NONZERO;
+}
+
 static bool any_owner(uint32_t owner, void *user)
 {
     (void)owner;
@@ -195,16 +200,16 @@ typedef struct ring_facts {
 static void face_facts(const ring_role *role, const uint32_t *owners, uint32_t n, ring_facts *rf)
 {
     for (uint32_t k = 0; k < n;) {
-        uint32_t part = role[owners[k] & ~STAPEL__NONZERO].part, k0 = k;
+        uint32_t part = role[ring_of(owners[k])].part, k0 = k;
         bool in_shell = false;
-        for (; k < n && role[owners[k] & ~STAPEL__NONZERO].part == part; k++)
-            in_shell = in_shell || !role[owners[k] & ~STAPEL__NONZERO].hole;
+        for (; k < n && role[ring_of(owners[k])].part == part; k++)
+            in_shell = in_shell || !role[ring_of(owners[k])].hole;
         if (!in_shell)
             continue;
         rf->part_area[part] = true;
         for (uint32_t j = k0; j < k; j++)
-            if (role[owners[j] & ~STAPEL__NONZERO].hole)
-                rf->hole_inside[owners[j] & ~STAPEL__NONZERO] = true;
+            if (role[ring_of(owners[j])].hole)
+                rf->hole_inside[ring_of(owners[j])] = true;
     }
 }
 
@@ -216,10 +221,10 @@ static bool face_kept(const ring_role *role, const uint32_t *owners, uint32_t n,
                       const ring_facts *rf)
 {
     for (uint32_t k = 0; k < n;) {
-        uint32_t part = role[owners[k] & ~STAPEL__NONZERO].part;
+        uint32_t part = role[ring_of(owners[k])].part;
         bool in_shell = false, in_hole = false, in_outer_hole = false;
-        for (; k < n && role[owners[k] & ~STAPEL__NONZERO].part == part; k++) {
-            uint32_t r = owners[k] & ~STAPEL__NONZERO;
+        for (; k < n && role[ring_of(owners[k])].part == part; k++) {
+            uint32_t r = ring_of(owners[k]);
             if (!role[r].hole)
                 in_shell = true;
             else if (rf->hole_inside[r])
