@@ -992,6 +992,13 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             GEOSGeom_destroy_r(ctx->geos, gg);
             goto done;
         }
+        /* A claim lives on as its grid rings (push_item made them); only
+         * zones are used as GEOS geometries later (their parts joined,
+         * their areas, their layers written). */
+        if (spec->field == NULL) {
+            GEOSGeom_destroy_r(ctx->geos, gg);
+            in->items[in->n_items - 1].geom = NULL;
+        }
         OGR_F_Destroy(f);
         f = NULL;
     }

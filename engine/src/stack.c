@@ -1323,12 +1323,6 @@ static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stap
     s->stats.seconds_read = now() - t0;
     if (st != STAPEL_OK)
         goto done;
-    /* From here on the claims live as grid rings (item pts); their GEOS
-     * geometries are not needed and would only take memory. */
-    for (size_t i = 0; i < s->in.n_claims; i++) {
-        GEOSGeom_destroy_r(s->geos, s->in.items[i].geom);
-        s->in.items[i].geom = NULL;
-    }
     for (size_t i = 0; i < job->n_layers; i++) {
         s->stats.n_read += job->layers[i].n_read;
         s->stats.n_repaired += job->layers[i].n_repaired;
