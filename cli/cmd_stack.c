@@ -74,6 +74,12 @@ typedef struct where_opt {
     const char *sql;
 } where_opt;
 
+/* A finished stack is left for the exit of the process to take back:
+ * freeing its millions of small blocks one by one took 0.26 s at scale 100
+ * (5.1 million faces), after the output was complete. Kept here, the
+ * memory stays reachable for leak checkers (valgrind, LeakSanitizer). */
+static stapel_stack *volatile left_for_exit; /* volatile: a store never read is not dropped */
+
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -404,6 +410,10 @@ static int stack_run(int argc, char **argv)
                 (long long)s.n_empty, (long long)s.n_faces, cli_plural(s.n_faces), output, now_seconds() - t0);
 done:
     cli_set_cancel_target(NULL);
+    if (rc == 0) {
+        left_for_exit = stack;
+        stack = NULL;
+    }
     stapel_stack_free(stack);
     stapel_rules_free(rules);
     stapel_job_free(job);
