@@ -8,8 +8,8 @@
 # rings, validity.c) needs about 4 GB; the demo's nature layer, under the
 # same limit, must still succeed, so the limit is not simply too low for the
 # tool to start. (Until the repair was stapel's own, GEOS MakeValid ran out of
-# memory here: then the tool links libstdc++ ahead of mimalloc (cli/oom.cc),
-# so that GEOS gets std::bad_alloc instead of mimalloc's abort.)
+# memory here.) Last, that GEOS's operator new is libstdc++'s, so that GEOS
+# gets std::bad_alloc instead of mimalloc's abort (see the end).
 #
 #   oom.sh STAPEL SCRATCH
 set -uo pipefail
@@ -60,5 +60,19 @@ fi
 if ls -a "$scratch" | grep -q 'tmp\.gpkg\|star-out\.gpkg'; then
   echo "FAIL: output or temporary file left:"; ls -a "$scratch"; fail=1
 fi
+# And out of memory inside GEOS: its operator new must be libstdc++'s, which
+# throws std::bad_alloc (GEOS turns it into an error, stapel into a message),
+# not mimalloc's, which aborts (cli/oom.cc, the link order in cli/meson.build).
+# No quick input makes GEOS itself run out of memory any more, so ask the
+# dynamic linker where GEOS's calls of operator new go (every symbol bound
+# at start with LD_BIND_NOW). With mimalloc first it says libmimalloc.
+bind=$(LD_BIND_NOW=1 LD_DEBUG=bindings "$stapel" --version 2>&1 >/dev/null |
+       grep "binding file [^ ]*libgeos[^ ]* .*normal symbol \`_Znwm'" | head -n 1)
+case "$bind" in
+  *"to "*libstdc++*) ;;
+  *) echo "FAIL: GEOS's operator new is not libstdc++'s: ${bind:-no binding of _Znwm for libgeos}"
+     fail=1 ;;
+esac
+
 [ $fail -eq 0 ] && echo "ok: out of memory is a failure with a message"
 exit $fail
