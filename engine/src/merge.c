@@ -947,6 +947,10 @@ static stapel_status merge_faces(stapel_ctx *ctx, stapel_stack **out, const char
     if (st == STAPEL_OK)
         st = stapel__stack_assemble(ctx, s, n_paths, lists);
     s->stats.seconds_merge = now() - t0;
+    if (st == STAPEL_OK && s->in.n_provinces > 0) {
+        const char *prov = run_value(&parts[0], "provinces");
+        st = stapel__warn_outside_provinces(ctx, s, prov != NULL ? prov : "the provinces");
+    }
     if (st != STAPEL_OK)
         goto done;
     s->stats.n_faces = (int64_t)s->n_faces;

@@ -286,6 +286,11 @@ stapel_status stapel__stack_themes(stapel_ctx *ctx, stapel_stack *s);
 stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_lists,
                                      stapel__face_list *out);
 
+/* Warn of claimed area outside every province (source names the province
+ * layer) when it is 0.1 % of the claimed area or more. */
+stapel_status stapel__warn_outside_provinces(stapel_ctx *ctx, const stapel_stack *s,
+                                            const char *source);
+
 /* The exact union of faces (oriented rings on the grid that do not
  * overlap), by the integer arrangement; noded as for stapel__arrange (true
  * for the faces of one run, whose edges match vertex for vertex). The union

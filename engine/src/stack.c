@@ -1052,8 +1052,9 @@ static void area_text(double m2, char *buf, size_t size)
  * water of the IJsselmeer, or a province layer of another region. From
  * 0.1 % of the claimed area on, the user hears how much, and of which
  * themes (a face counts for each of its themes). The extent test in read.c
- * tells of a layer that misses the provinces altogether. */
-static stapel_status warn_outside_provinces(stapel_ctx *ctx, const stapel_stack *s,
+ * tells of a layer that misses the provinces altogether. Given by a whole
+ * run and by stapel merge, not by a shard. */
+stapel_status stapel__warn_outside_provinces(stapel_ctx *ctx, const stapel_stack *s,
                                             const char *source)
 {
     size_t T = s->n_themes;
@@ -1377,7 +1378,7 @@ static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stap
     s->stats.seconds_merge = now() - t0;
     /* A shard sees only its part: stapel merge has the whole. */
     if (st == STAPEL_OK && s->in.n_provinces > 0 && s->shard_count == 0)
-        st = warn_outside_provinces(ctx, s, job->zones[STAPEL_ZONE_PROVINCE].source);
+        st = stapel__warn_outside_provinces(ctx, s, job->zones[STAPEL_ZONE_PROVINCE].source);
     if (st != STAPEL_OK)
         goto done;
     s->stats.n_faces = (int64_t)s->n_faces;
