@@ -75,7 +75,7 @@ const char *cli_extension(const char *path);
 /* A file a command reads, for cli_check_output(): what names it in
  * messages ("the source of --layer water", "the --rules file", "one of the
  * parts"); path is what the user gave, possibly with "|layername=NAME", or a
- * "PG:" or "/vsi" name (not a file, never compared). */
+ * database or "/vsi" name (not a file, never compared: stapel_source_is_file). */
 typedef struct cli_source {
     const char *what;
     const char *path;

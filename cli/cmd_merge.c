@@ -171,8 +171,7 @@ static bool merge_inputs(stapel_ctx *ctx, char **parts, size_t n_parts, input_li
             /* A relative source is looked for where stack ran and, as
              * shards are often written there, next to the part. */
             const char *slash = strrchr(parts[i], '/');
-            bool relative = path[0] != '/' && strncmp(path, "PG:", 3) != 0 &&
-                            strncmp(path, "/vsi", 4) != 0;
+            bool relative = path[0] != '/' && stapel_source_is_file(path);
             if (ok && relative && run_dir != NULL)
                 ok = inputs_add_joined(l, what, run_dir, strlen(run_dir), path);
             if (ok && relative && slash != NULL)

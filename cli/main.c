@@ -196,7 +196,7 @@ static int check_not_source(const char *cmd, const char *output, const struct st
                             const cli_source *src)
 {
     const char *name = src->path;
-    if (name == NULL || strncmp(name, "PG:", 3) == 0 || strncmp(name, "/vsi", 4) == 0)
+    if (!stapel_source_is_file(name))
         return EXIT_OK;
     const char *bar = strstr(name, "|layername=");
     size_t n = bar != NULL ? (size_t)(bar - name) : strlen(name);

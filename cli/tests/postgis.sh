@@ -89,6 +89,27 @@ if grep -q 'Geheim' "$scratch/pg-pw-info.txt" || [ "$(grep -cF 'password=*** dbn
 fi
 echo "PASS: info shows a database password as ***"
 
+# The same tables named by libpq's URIs, without 'PG:' (GDAL opens the one
+# scheme, stapel hands it the other as the first): the same stack as from
+# the files, and no password in the output, in info or in a message.
+uri="postgresql://postgres:Geheim123@/stapel?host=$work&port=54329"
+uri2="postgres://postgres:Geheim456@/stapel?host=$work&port=54329&password=Geheim789"
+"$stapel" stack -q --overwrite -o "$scratch/pg-uri.gpkg" --layer "nature=$uri|layername=nature" \
+  --layer "agri=$uri2|layername=agri" --provinces "$demo/provinces.gpkg"
+a=$(ogrinfo -q -ro "$scratch/pg-uri.gpkg" -sql "$q" | grep '=' | tr -s ' ')
+if [ "$a" != "$b" ] || grep -q 'Geheim' "$scratch/pg-uri.gpkg"; then
+  echo "FAIL: the stack from URIs differs from the files', or keeps a password"; echo "$a"; echo "$b"; exit 1
+fi
+"$stapel" info "$uri2|layername=agri" > "$scratch/pg-uri-info.txt" 2>&1
+rc=0; "$stapel" info "postgresql://postgres:Geheim123@/nosuchdb?host=$work&port=54329" \
+  >> "$scratch/pg-uri-info.txt" 2>&1 || rc=$?
+if [ "$rc" != 1 ] || grep -q 'Geheim' "$scratch/pg-uri-info.txt" \
+   || ! grep -qF "postgres://postgres:***@/stapel?host=$work&port=54329&password=***|layername=agri" "$scratch/pg-uri-info.txt" \
+   || ! grep -q 'database "nosuchdb" does not exist' "$scratch/pg-uri-info.txt"; then
+  echo "FAIL: info on URIs (exit $rc):"; cat "$scratch/pg-uri-info.txt"; exit 1
+fi
+echo "PASS: postgresql:// and postgres:// URIs read as PG: strings do, with their passwords as ***"
+
 # A geometry column that declares no SRID may hold rows of several; GDAL
 # reads them all in the CRS of the first row, which put the others in the
 # wrong place without a word. stack refuses the layer (also when a filter

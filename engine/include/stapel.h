@@ -116,8 +116,17 @@ void stapel_ctx_cancel_clear(stapel_ctx *ctx);
 /* Sources                                                                  */
 /* ------------------------------------------------------------------------ */
 
-/* A source is anything GDAL opens: a path, or a "PG:..." connection string.
- * "SOURCE|layername=NAME" picks one layer of a dataset with several. */
+/* A source is anything GDAL opens: a path, a "PG:..." connection string or
+ * a "postgresql://" (or "postgres://") URI. "SOURCE|layername=NAME" picks
+ * one layer of a dataset with several. */
+
+/* Whether source names a file (or directory) rather than a database or a
+ * GDAL virtual path ("/vsi..."). */
+bool stapel_source_is_file(const char *source);
+
+/* source as messages show it, with a database password written as ***;
+ * free() it. NULL when out of memory. */
+char *stapel_source_shown(const char *source);
 
 /* One attribute field of a layer. */
 typedef struct stapel_field_info {

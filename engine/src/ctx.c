@@ -9,6 +9,7 @@
 #include "internal.h"
 
 #include <cpl_error.h>
+#include <ctype.h>
 #include <gdal.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -232,7 +233,7 @@ bool stapel__without_password(stapel__buf *b, const char *v)
     while (*p != '\0') {
         const char *from = NULL, *to = NULL, *rest = NULL;
         if ((strncasecmp(p, "postgresql://", 13) == 0 || strncasecmp(p, "postgres://", 11) == 0) &&
-            key_starts(v, p)) {
+            (p == v || !(isalnum((unsigned char)p[-1]) || strchr("+-.", p[-1]) != NULL))) {
             const char *scheme_end = strstr(p, "://") + 3;
             query = scheme_end + strcspn(scheme_end, "? \t|");
             query = *query == '?' ? query : NULL;
@@ -273,6 +274,15 @@ bool stapel__without_password(stapel__buf *b, const char *v)
         p++;
     }
     return true;
+}
+
+char *stapel_source_shown(const char *source)
+{
+    stapel__buf b = {0};
+    if (source != NULL && stapel__without_password(&b, source))
+        return b.data;
+    stapel__buf_free(&b);
+    return NULL;
 }
 
 /* msg (of size STAPEL_MSG_MAX) with any database password in it hidden. */

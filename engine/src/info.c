@@ -207,11 +207,7 @@ stapel_status stapel_info_read(stapel_ctx *ctx, stapel_source_info **out, const 
         goto done;
     }
     /* as messages and run_info show it: a database password as *** */
-    stapel__buf shown = {0};
-    if (stapel__without_password(&shown, source))
-        info->source = shown.data;
-    else
-        stapel__buf_free(&shown);
+    info->source = stapel_source_shown(source);
     GDALDriverH drv = GDALGetDatasetDriver(ds);
     info->driver = stapel__strdup(drv != NULL ? GDALGetDriverShortName(drv) : "unknown");
     if (info->source == NULL || info->driver == NULL) {

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -43,9 +44,16 @@ stapel_status stapel__source_split(stapel_ctx *ctx, const char *source, char **d
     return STAPEL_OK;
 }
 
-static bool is_connection_string(const char *name)
+/* A PostgreSQL URI, in either of libpq's schemes. */
+static bool is_pg_uri(const char *name)
 {
-    return strncmp(name, "PG:", 3) == 0 || strncmp(name, "/vsi", 4) == 0;
+    return strncasecmp(name, "postgresql://", 13) == 0 || strncasecmp(name, "postgres://", 11) == 0;
+}
+
+bool stapel_source_is_file(const char *source)
+{
+    return source != NULL && strncmp(source, "PG:", 3) != 0 && strncmp(source, "/vsi", 4) != 0 &&
+           !is_pg_uri(source);
 }
 
 /* Whether name starts with a GDAL driver's name and a colon, as in GDAL's
@@ -61,13 +69,32 @@ static bool driver_prefixed(const char *name)
     return GDALGetDriverByName(driver) != NULL;
 }
 
+/* Whether what comes before the first '|' of name (less the spaces
+ * before it) is a file: then the rest was meant to pick a layer. */
+static bool file_before_bar(const char *name)
+{
+    const char *bar = strchr(name, '|');
+    size_t n = bar != NULL ? (size_t)(bar - name) : 0;
+    while (n > 0 && name[n - 1] == ' ')
+        n--;
+    char *file = n > 0 ? malloc(n + 1) : NULL;
+    if (file == NULL)
+        return false;
+    memcpy(file, name, n);
+    file[n] = '\0';
+    struct stat sb;
+    bool found = stat(file, &sb) == 0;
+    free(file);
+    return found;
+}
+
 stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const char *dataset)
 {
     *out = NULL;
     if (dataset == NULL)
         return stapel__fail(ctx, STAPEL_EINVAL, "no file or source given (NULL)");
     struct stat sb;
-    if (!is_connection_string(dataset)) {
+    if (stapel_source_is_file(dataset)) {
         /* Missing or unreadable: the system's reason, not GDAL's guess that
          * it knows no such format. */
         int fd = stat(dataset, &sb) == 0 ? open(dataset, O_RDONLY | O_NONBLOCK) : -1;
@@ -76,6 +103,12 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
                                 "cannot open '%s': no such file; GDAL's 'DRIVER:file:layer' "
                                 "form is not taken: give the file, and its layer as "
                                 "'file|layername=NAME'",
+                                dataset);
+        if (fd < 0 && errno == ENOENT && file_before_bar(dataset))
+            return stapel__fail(ctx, STAPEL_EINVAL,
+                                "cannot open '%s': no such file, but the part before '|' is "
+                                "one; a layer is picked with '|layername=NAME', written just "
+                                "so: 'file|layername=NAME'",
                                 dataset);
         if (fd < 0)
             return stapel__fail(ctx, STAPEL_EIO, "cannot open '%s': %s", dataset,
@@ -96,7 +129,16 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
     const char *src = ctx->reading_src, *layer = ctx->reading_layer;
     if (src == NULL)
         ctx->reading_src = dataset;
-    GDALDatasetH ds = GDALOpenEx(dataset, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    /* GDAL opens "postgresql://" URIs, not libpq's other scheme. */
+    char *uri = NULL;
+    if (strncasecmp(dataset, "postgres://", 11) == 0) {
+        if ((uri = malloc(strlen(dataset) + 3)) == NULL)
+            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        sprintf(uri, "postgresql%s", dataset + 8);
+    }
+    GDALDatasetH ds = GDALOpenEx(uri != NULL ? uri : dataset, GDAL_OF_VECTOR | GDAL_OF_READONLY,
+                                 NULL, NULL, NULL);
+    free(uri);
     ctx->reading_src = src;
     ctx->reading_layer = layer;
     if (ds == NULL)
