@@ -324,7 +324,9 @@ static int stack_run(int argc, char **argv)
         }
     }
     /* Check the output early, before any work, so a long run does not end in
-     * a refusal, and refuse to write over any of the sources. */
+     * a refusal, and refuse to write over any of the sources. Whether it
+     * exists is left to the engine, which asks once it has opened the
+     * sources: a mistake in them (exit 2) is told first. */
     size_t n_sources = 0;
     for (size_t i = 0; i < n_layers; i++) {
         const char *eq = strchr(layers[i], '=');
@@ -345,7 +347,7 @@ static int stack_run(int argc, char **argv)
         sources[n_sources++] = (cli_source){"the --novex source", novex};
     if (rules_path != NULL)
         sources[n_sources++] = (cli_source){"the --rules file", rules_path};
-    rc = cli_check_output("stack", output, overwrite, ".gpkg", "a file name ending in .gpkg",
+    rc = cli_check_output("stack", output, true, ".gpkg", "a file name ending in .gpkg",
                           sources, n_sources);
     if (rc != EXIT_OK)
         goto done;

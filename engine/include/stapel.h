@@ -342,8 +342,9 @@ stapel_status stapel_stack_build(stapel_ctx *ctx, stapel_stack **out, const stap
 
 /* stapel_stack_build() and stapel_stack_write() in one call, faster: the
  * faces are written while the conflicts and summaries are computed. An
- * existing path is refused before any work unless flags has
- * STAPEL_WRITE_OVERWRITE (and, as in stapel_stack_write(), one that appears
+ * existing path is refused once the sources are opened and checked, before
+ * any is read, unless flags has STAPEL_WRITE_OVERWRITE (so a mistake in a
+ * source or filter is told first; and, as in stapel_stack_write(), one that appears
  * during the run is kept: STAPEL_EEXISTS). Caller owns *out (the built stack, for its
  * counts); free with stapel_stack_free(). */
 stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, const stapel_job *job,
@@ -367,9 +368,8 @@ stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, cons
 stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char *const *parts,
                                  size_t n_parts);
 
-/* stapel_stack_merge() and stapel_stack_write() in one call, faster: as
- * stapel_stack_build_write(), the output is checked before any part is
- * read, and the stack layer is written while the conflicts and summaries
+/* stapel_stack_merge() and stapel_stack_write() in one call, faster: the
+ * output is checked before any part is read, and the stack layer is written while the conflicts and summaries
  * are computed. threads: worker threads (0: one per core; negative is
  * STAPEL_EINVAL); the output is the same for any number. The stats also give seconds_write_faces and
  * seconds_write_rest. */

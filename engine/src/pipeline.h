@@ -113,9 +113,12 @@ double stapel__rings_area(stapel__rings r, double grid);
 
 /* Read the claim and zone layers of job into in (zero-initialised by the
  * caller), on the job's grid (default: 1 mm). The working CRS must measure in
- * metres (STAPEL_EINVAL otherwise). Updates the layer counters of job. On failure in holds what was read
- * so far; free it with stapel__input_clear(). */
-stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job *job);
+ * metres (STAPEL_EINVAL otherwise). With out_path, the output is checked
+ * (stapel__output_check) once every source is open, before any is read.
+ * Updates the layer counters of job. On failure in holds what was read so
+ * far; free it with stapel__input_clear(). */
+stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job *job,
+                                 const char *out_path, unsigned out_flags);
 
 /* Refuse (STAPEL_EINVAL) a snap grid that is not a positive number, or too
  * fine or too coarse for the working CRS t_srs; see check_grid in read.c.

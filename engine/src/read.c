@@ -321,6 +321,8 @@ typedef struct opened {
     int name_idx;  /* zones: the name field's index */
     char *srs_wkt; /* the layer's CRS, or NULL: none (then --s_srs is given) */
     int64_t total; /* features, or -1: unknown */
+    bool has_ext;  /* ext holds the layer's extent, as its driver knows it cheaply */
+    OGREnvelope ext;
     stapel__gdal_seen seen; /* GDAL's warnings about it: kept when it is closed */
 } opened;
 
@@ -716,6 +718,11 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
                               srid[0], as);
         }
     }
+    /* Without a filter, the extent a file's header gives (GDAL does not
+     * scan for it) tells where the claims lie before they are read. */
+    if (st == STAPEL_OK && spec->where == NULL)
+        o->has_ext = OGR_L_GetExtent(l, &o->ext, FALSE) == OGRERR_NONE &&
+                     o->ext.MinX <= o->ext.MaxX && o->ext.MinY <= o->ext.MaxY;
     if (st == STAPEL_OK && !keep) { /* opened again to be read */
         GDALClose(o->ds);
         o->ds = NULL;
@@ -1271,14 +1278,11 @@ static bool data_extent(const stapel__input *in, const stapel_job *job, double e
  * hectare 2.7 ha). PROJ's areal scale factor at the centre of the claims
  * (of the zones, when no claim was read) decides: more than 1 % off is
  * refused; where PROJ gives no answer (a local CRS), the CRS passes. */
-static stapel_status check_distortion(stapel_ctx *ctx, const stapel__input *in,
-                                      const stapel_job *job)
+static stapel_status check_distortion_in(stapel_ctx *ctx, const stapel__input *in,
+                                         const stapel_job *job, const double e[4],
+                                         const char *what)
 {
-    double e[4];
-    if (!data_extent(in, job, e))
-        return STAPEL_OK;
     double x0 = e[0], y0 = e[1], x1 = e[2], y1 = e[3];
-    const char *what = in->n_claims > 0 ? "the claims" : "the zones";
     const char *name = job->t_srs;
     PJ_CONTEXT *pc = ctx->proj;
     PJ *crs = proj_create(pc, in->crs_wkt);
@@ -1311,6 +1315,69 @@ static stapel_status check_distortion(stapel_ctx *ctx, const stapel__input *in,
                         1 / scale, in_netherlands(lon, lat) ? "EPSG:28992 (RD New) or EPSG:3035"
                                                             : "EPSG:3035 (Europe) or ESRI:54034 "
                                                               "(World Cylindrical Equal Area)");
+}
+
+/* check_distortion_in where the claims (or, with none, the zones) read lie. */
+static stapel_status check_distortion(stapel_ctx *ctx, const stapel__input *in,
+                                      const stapel_job *job)
+{
+    double e[4];
+    if (!data_extent(in, job, e))
+        return STAPEL_OK;
+    return check_distortion_in(ctx, in, job, e, in->n_claims > 0 ? "the claims" : "the zones");
+}
+
+/* check_distortion_in before any claim is read, where the extents of the
+ * claim layers put them (as their drivers know them without a scan: a
+ * file's header, a GeoPackage's contents): an area-distorting --t_srs is
+ * refused at once rather than after minutes of reading. Layers with a
+ * filter, or whose extent takes a scan, are left to check_distortion once
+ * read. */
+static stapel_status check_distortion_early(stapel_ctx *ctx, const stapel__input *in,
+                                            const stapel_job *job, const opened *ops,
+                                            OGRSpatialReferenceH target)
+{
+    double e[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL};
+    for (size_t i = 0; i < job->n_layers; i++) {
+        const opened *o = &ops[i];
+        if (!o->has_ext)
+            continue;
+        OGRSpatialReferenceH srs = OSRNewSpatialReference(o->srs_wkt != NULL ? o->srs_wkt : NULL);
+        if (srs == NULL)
+            continue;
+        if (o->srs_wkt == NULL && OSRSetFromUserInput(srs, job->s_srs) != OGRERR_NONE) {
+            OSRDestroySpatialReference(srs);
+            continue;
+        }
+        OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
+        OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(srs, target);
+        /* The corners and the middles of the sides: a box's image need
+         * not be one. */
+        double x[8], y[8];
+        int ok[8];
+        for (int k = 0; k < 8; k++) {
+            static const double f[8][2] = {{0, 0}, {0.5, 0}, {1, 0}, {1, 0.5},
+                                           {1, 1}, {0.5, 1}, {0, 1}, {0, 0.5}};
+            x[k] = o->ext.MinX + f[k][0] * (o->ext.MaxX - o->ext.MinX);
+            y[k] = o->ext.MinY + f[k][1] * (o->ext.MaxY - o->ext.MinY);
+            ok[k] = 1;
+        }
+        if (ct != NULL && !OCTTransformEx(ct, 8, x, y, NULL, ok))
+            memset(ok, 0, sizeof ok);
+        for (int k = 0; k < 8 && ct != NULL; k++) {
+            if (!ok[k] || !isfinite(x[k]) || !isfinite(y[k]))
+                continue;
+            e[0] = fmin(e[0], x[k]);
+            e[1] = fmin(e[1], y[k]);
+            e[2] = fmax(e[2], x[k]);
+            e[3] = fmax(e[3], y[k]);
+        }
+        OCTDestroyCoordinateTransformation(ct);
+        OSRDestroySpatialReference(srs);
+    }
+    if (!(e[0] <= e[2] && e[1] <= e[3]))
+        return STAPEL_OK;
+    return check_distortion_in(ctx, in, job, e, "the claims");
 }
 
 /* --s_srs is checked even when no source needs it, so a typo shows at once. */
@@ -1514,7 +1581,8 @@ static void warn_outside_provinces(stapel_ctx *ctx, const stapel__input *in,
     }
 }
 
-stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job *job)
+stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job *job,
+                                 const char *out_path, unsigned out_flags)
 {
     stapel_status st = STAPEL_OK;
     stapel__gdal_push(ctx);
@@ -1592,6 +1660,12 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
                     "a wrong CRS, give the source the right one, e.g. ogr2ogr -a_srs %s "
                     "fixed.gpkg SOURCE",
                     job->s_srs, job->s_srs);
+    /* A mistake in the sources (a layer, a filter) or in --t_srs is told
+     * before an output that exists: both come before any reading. */
+    if (st == STAPEL_OK)
+        st = check_distortion_early(ctx, in, job, cr.ops, target);
+    if (st == STAPEL_OK && out_path != NULL)
+        st = stapel__output_check(ctx, out_path, out_flags);
     if (st == STAPEL_OK)
         st = stapel__parallel_for(ctx, job->n_layers, job->opts.threads, "reading",
                                   read_claim_layer, &cr);

@@ -1245,7 +1245,10 @@ static double now(void)
 
 /* Everything up to the faces with their attributes; the conflicts and
  * summaries come after. */
-static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stapel_job *job_c)
+/* With path, the output is refused (stapel__output_check) after the
+ * sources are opened and before they are read. */
+static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stapel_job *job_c,
+                                 const char *path, unsigned flags)
 {
     *out = NULL;
     stapel_job *job = (stapel_job *)job_c; /* only the layer counters change */
@@ -1320,7 +1323,7 @@ static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stap
         }
     }
     double t0 = now();
-    st = stapel__input_read(ctx, &s->in, job);
+    st = stapel__input_read(ctx, &s->in, job, path, flags);
     s->stats.seconds_read = now() - t0;
     if (st != STAPEL_OK)
         goto done;
@@ -1403,7 +1406,7 @@ stapel_status stapel_stack_build(stapel_ctx *ctx, stapel_stack **out, const stap
     if (job == NULL)
         return stapel__null(ctx, "job");
     stapel_stack *s = NULL;
-    stapel_status st = build_faces(ctx, &s, job);
+    stapel_status st = build_faces(ctx, &s, job, NULL, 0);
     if (st != STAPEL_OK)
         return st;
     return stapel__stack_finish(ctx, s, NULL, 0, out);
@@ -1568,13 +1571,12 @@ stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, cons
     STAPEL__ENTER_OUT(ctx, out);
     if (job == NULL)
         return stapel__null(ctx, "job");
-    /* Refuse an existing output, or one that cannot be a file, before any
-     * work. */
-    stapel_status st = stapel__output_check(ctx, path, flags);
-    if (st != STAPEL_OK)
-        return st;
+    /* An existing output, or one that cannot be a file, is refused once
+     * the sources are open, before any is read (build_faces). */
+    if (path == NULL || path[0] == '\0')
+        return stapel__output_check(ctx, path, flags);
     stapel_stack *s = NULL;
-    st = build_faces(ctx, &s, job);
+    stapel_status st = build_faces(ctx, &s, job, path, flags);
     if (st != STAPEL_OK)
         return st;
     return stapel__stack_finish(ctx, s, path, flags, out);

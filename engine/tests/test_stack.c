@@ -666,9 +666,20 @@ static void test_stack_many_zone_names(void **state)
     stapel_job_free(job);
 }
 
-/* An output that cannot be a file is refused before any work: the job's
- * layer does not exist, so an error about it would mean the reading began. */
-static void test_stack_output_refused_first(void **state)
+/* The progress callback of test_stack_output_checked_before_reading:
+ * counts the reports of the "reading" phase. */
+static void count_reading(void *user, const char *phase, double fraction)
+{
+    (void)fraction;
+    if (strcmp(phase, "reading") == 0)
+        ++*(int *)user;
+}
+
+/* A mistake in the sources is told before the output is refused, and the
+ * output is refused before any claim is read: a missing layer fails as a
+ * missing file whatever the output; with a good layer, a directory (or an
+ * existing file without overwrite) is refused before the reading starts. */
+static void test_stack_output_checked_before_reading(void **state)
 {
     stapel_ctx *ctx = *state;
     stapel_job *job = new_job(ctx);
@@ -678,12 +689,34 @@ static void test_stack_output_refused_first(void **state)
     stapel_stack *s = NULL;
     assert_int_equal(stapel_stack_build_write(ctx, &s, job, STAPEL_TEST_SCRATCH,
                                               STAPEL_WRITE_OVERWRITE),
-                     STAPEL_EINVAL);
-    assert_non_null(strstr(stapel_ctx_message(ctx), "is a directory"));
+                     STAPEL_EIO);
+    assert_non_null(strstr(stapel_ctx_message(ctx), "no-such.geojson"));
     assert_null(s);
     assert_int_equal(stapel_stack_build_write(ctx, &s, job, "", 0), STAPEL_EINVAL);
     assert_non_null(strstr(stapel_ctx_message(ctx), "no output path"));
     assert_null(s);
+    stapel_job_free(job);
+
+    job = new_job(ctx);
+    add_islands(ctx, job, "refused");
+    int reading = 0;
+    stapel_ctx_set_progress(ctx, count_reading, &reading);
+    assert_int_equal(stapel_stack_build_write(ctx, &s, job, STAPEL_TEST_SCRATCH,
+                                              STAPEL_WRITE_OVERWRITE),
+                     STAPEL_EINVAL);
+    assert_non_null(strstr(stapel_ctx_message(ctx), "is a directory"));
+    const char *taken = fixture_geojson("refused_taken.geojson", RD_URN, 0, NULL, NULL);
+    assert_int_equal(stapel_stack_build_write(ctx, &s, job, taken, 0), STAPEL_EEXISTS);
+    assert_null(s);
+    assert_int_equal(reading, 0);
+    /* and the same job reads when the output is free */
+    char out[512];
+    snprintf(out, sizeof out, "%s/refused_out.gpkg", STAPEL_TEST_SCRATCH);
+    unlink(out);
+    assert_int_equal(stapel_stack_build_write(ctx, &s, job, out, 0), STAPEL_OK);
+    assert_true(reading > 0);
+    stapel_ctx_set_progress(ctx, NULL, NULL);
+    stapel_stack_free(s);
     stapel_job_free(job);
 }
 
@@ -703,7 +736,7 @@ int main(void)
         cmocka_unit_test(test_stack_zone_in_parts),
         cmocka_unit_test(test_stack_bowtie_repaired),
         cmocka_unit_test(test_stack_wgs84_geojson_next_to_rd),
-        cmocka_unit_test(test_stack_output_refused_first),
+        cmocka_unit_test(test_stack_output_checked_before_reading),
         cmocka_unit_test(test_stack_many_zone_names),
     };
     return cmocka_run_group_tests(tests, fixture_ctx_setup, fixture_ctx_teardown);
