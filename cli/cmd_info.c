@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void info_help(void)
@@ -16,14 +17,16 @@ static void info_help(void)
            "Describe what each source holds: per layer its name, feature count, geometry\n"
            "type, CRS, extent, fields, and how many geometries are null, empty, invalid\n"
            "(checked with GEOS on the coordinates as stored; 'stack' may repair more, as\n"
-           "it first rounds them to its 1 mm grid) or unreadable (damaged).\n"
+           "it first rounds them to its 1 mm grid) or unreadable (damaged; 'stack'\n"
+           "refuses those).\n"
            "\n"
            "SOURCE is anything GDAL opens: a path (shapefile, GeoPackage, GeoJSON, ...) or a\n"
            "PostgreSQL connection string ('PG:dbname=...' or 'postgresql://...'). Append\n"
            "'|layername=NAME' to describe one layer only.\n"
            "\n"
            "Options:\n"
-           "  --json      print one JSON document (an array with one object per source)\n"
+           "  --json      print one JSON document (an array with one object per source;\n"
+           "              one that cannot be read has only \"source\" and \"error\")\n"
            "  -h, --help  show this help\n"
            "\n"
            "Exit status: 0 when every source was read, 1 when one failed, 2 on usage errors.\n");
@@ -102,7 +105,8 @@ static void print_text(const stapel_source_info *info)
         printf("    geometries: %lld null, %lld empty, %lld invalid", (long long)l->n_null,
                (long long)l->n_empty, (long long)l->n_invalid);
         if (l->n_unreadable > 0)
-            printf(", %lld unreadable (damaged)", (long long)l->n_unreadable);
+            printf(", %lld unreadable (damaged, or curves that close no ring)",
+                   (long long)l->n_unreadable);
         printf("\n");
         /* What stack will not take as polygons: said before it refuses. */
         if (l->n_not_polygonal > 0)
@@ -186,6 +190,18 @@ static json_object *to_json(const stapel_source_info *info)
     return src;
 }
 
+/* The object of a source that could not be described: its name (with a
+ * database password as ***) and why. */
+static json_object *error_json(const char *source, const char *message)
+{
+    json_object *o = json_object_new_object();
+    char *shown = stapel_source_shown(source);
+    json_object_object_add(o, "source", json_object_new_string(shown != NULL ? shown : ""));
+    free(shown);
+    json_object_object_add(o, "error", json_object_new_string(message));
+    return o;
+}
+
 static int info_run(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -230,6 +246,10 @@ static int info_run(int argc, char **argv)
             rc = EXIT_FAIL;
             if (st == STAPEL_ECANCELLED)
                 break;
+            /* One object per source, in order, also for one that failed:
+             * a script pairs them with its arguments by position. */
+            if (json)
+                json_object_array_add(all, error_json(argv[i], stapel_ctx_message(ctx)));
             continue;
         }
         if (json)

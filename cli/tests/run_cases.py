@@ -16,7 +16,8 @@ A case is a block of "key: value" lines, blocks separated by blank lines:
     same: PATH SHA256 -- file unchanged; written as 'same: PATH' it compares
           with the checksum taken right after the 'before' commands
     after: shell command run after stapel that must exit 0 (may repeat), e.g.
-          a query of the output with {tests}/query.py or the oracle
+          a query of the output with {tests}/query.py or the oracle; stapel's
+          stdout is in the file {tmp}/stdout
 
 {demo}, {data}, {tmp}, {stapel} and {tests} (this directory) are expanded in
 every value; write a literal brace as {{ or }}.
@@ -101,6 +102,8 @@ def main():
         for p, digest in sums.items():
             if not os.path.exists(p) or sha(p) != digest:
                 problems.append(f"{p} changed")
+        with open(os.path.join(tmp, "stdout"), "w", encoding="utf-8") as f:
+            f.write(r.stdout)
         for cmd in case.get("after", []):
             a = subprocess.run(expand(cmd), shell=True, capture_output=True, text=True, cwd=tmp)
             if a.returncode != 0:

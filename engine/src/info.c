@@ -153,6 +153,14 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
             stapel__conv kind;
             unsigned notes = 0;
             stapel_status st = stapel__ogr_to_geos(ctx, &gg, &kind, g, 0.0, &notes);
+            if (st == STAPEL_EDATA) {
+                /* A geometry OGR reads but cannot make polygons of (a curve
+                 * ring that is not closed): stack refuses it as it does a
+                 * damaged one, and the rest of the source is still told. */
+                li->n_unreadable++;
+                OGR_F_Destroy(f);
+                continue;
+            }
             if (st != STAPEL_OK) {
                 long long fid = (long long)OGR_F_GetFID(f);
                 OGR_F_Destroy(f);
