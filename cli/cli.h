@@ -42,6 +42,10 @@ void cli_warn(const char *cmd, const char *fmt, ...) __attribute__((format(print
 /* A usage error: prints the message and a hint to --help; returns EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The hint alone ("Try 'stapel cmd --help' ..."), after a usage error's
+ * message printed otherwise; returns EXIT_USAGE. */
+int cli_usage_hint(const char *cmd);
+
 /* The message of a failed engine call, printed as an error; returns EXIT_FAIL
  * (EXIT_USAGE for STAPEL_EINVAL). */
 int cli_fail(const char *cmd, const stapel_ctx *ctx, stapel_status st);

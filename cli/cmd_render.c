@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -197,6 +198,12 @@ static int render_run(int argc, char **argv)
     }
     /* Check the picture's path before any work, its format first: a name
      * that cannot be a picture is a usage error whether or not it exists. */
+    struct stat sb;
+    if (stat(output, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        rc = cli_usage("render", "'%s' is a directory; give a file name ending in .png, .svg or "
+                                 ".pdf", output);
+        goto done;
+    }
     const char *ext = cli_extension(output);
     if (ext == NULL) {
         rc = cli_usage("render",

@@ -334,7 +334,7 @@ static int summary_run(int argc, char **argv)
                                                                               : z->zone_type);
             }
             fputc('\n', stderr);
-            rc = EXIT_USAGE; /* as render: an unknown zone is a usage error */
+            rc = cli_usage_hint("summary"); /* as render: an unknown zone is a usage error */
             goto done;
         }
     }

@@ -98,6 +98,12 @@ void cli_warn(const char *cmd, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+int cli_usage_hint(const char *cmd)
+{
+    fprintf(stderr, "Try 'stapel %s --help' for more information.\n", cmd);
+    return EXIT_USAGE;
+}
+
 int cli_usage(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
@@ -105,18 +111,15 @@ int cli_usage(const char *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     put_message(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry 'stapel %s --help' for more information.\n", cmd);
-    return EXIT_USAGE;
+    fputc('\n', stderr);
+    return cli_usage_hint(cmd);
 }
 
 int cli_fail(const char *cmd, const stapel_ctx *ctx, stapel_status st)
 {
     const char *msg = stapel_ctx_message(ctx);
     cli_error(cmd, "%s", msg[0] != '\0' ? msg : stapel_status_str(st));
-    if (st != STAPEL_EINVAL)
-        return EXIT_FAIL;
-    fprintf(stderr, "Try 'stapel %s --help' for more information.\n", cmd);
-    return EXIT_USAGE;
+    return st == STAPEL_EINVAL ? cli_usage_hint(cmd) : EXIT_FAIL;
 }
 
 static void log_to_stderr(void *user, stapel_log_level level, const char *message)

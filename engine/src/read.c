@@ -240,7 +240,11 @@ static bool is_linear_or_point(OGRwkbGeometryType t)
 static void report_layer(stapel_ctx *ctx, const stapel__layer *r)
 {
     const char *src = r->source, *layer = r->layer_name;
-    if (r->n_read == 0)
+    if (r->n_read == 0 && r->where != NULL)
+        stapel__log(ctx, STAPEL_LOG_WARN,
+                    "%s: layer %s: no feature matches --where '%s=%s'; the layer adds nothing",
+                    src, layer, r->theme, r->where);
+    else if (r->n_read == 0)
         stapel__log(ctx, STAPEL_LOG_WARN, "%s: layer %s is empty (0 features)", src, layer);
     if (r->n_repaired > 0)
         stapel__log(ctx, STAPEL_LOG_WARN, "repaired %lld invalid geometr%s in layer %s (%s)",
