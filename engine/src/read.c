@@ -744,6 +744,23 @@ done:
     return st;
 }
 
+/* Whether l reads to its end without its attribute filter (dropped for
+ * good: on the way to a failure only). */
+static bool reads_through(OGRLayerH l)
+{
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    CPLErrorReset();
+    bool ok = OGR_L_SetAttributeFilter(l, NULL) == OGRERR_NONE;
+    OGR_L_ResetReading(l);
+    OGRFeatureH f;
+    while (ok && (f = OGR_L_GetNextFeature(l)) != NULL)
+        OGR_F_Destroy(f);
+    ok = ok && CPLGetLastErrorType() < CE_Failure;
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    return ok;
+}
+
 static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_spec *spec,
                                 opened *o, OGRSpatialReferenceH target, const sane_box *sane,
                                 const char *s_srs, double grid)
@@ -1014,9 +1031,21 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         f = NULL;
     }
     if (CPLGetLastErrorType() >= CE_Failure) {
-        /* The driver gave up before the end of the layer. */
+        /* The driver gave up before the end of the layer: a damaged file,
+         * or a filter that fails on some row (SQLite's json_extract of text
+         * that is no JSON, an integer overflow). */
+        char why[512];
+        snprintf(why, sizeof why, "%s", stapel__gdal_error("unknown error"));
+        if (spec->where != NULL && reads_through(l)) {
+            st = stapel__fail(ctx, STAPEL_EINVAL,
+                              "%s: layer %s: the filter --where '%s=%s' failed on a feature "
+                              "after %lld had passed it: %s; the layer itself reads",
+                              src, layer, spec->rec != NULL ? spec->rec->theme : "?",
+                              spec->where, (long long)n_read, why);
+            goto done;
+        }
         st = stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s: reading stopped after %lld features: %s",
-                          src, layer, (long long)n_read, stapel__gdal_error("unknown error"));
+                          src, layer, (long long)n_read, why);
         goto done;
     }
     if (spec->field == NULL && (st = unique_fids(ctx, in, first, src, layer)) != STAPEL_OK)
