@@ -222,6 +222,11 @@ uint64_t stapel__hash_more(uint64_t h, const char *s);
  * caller to remove. */
 stapel_status stapel__publish(stapel_ctx *ctx, const char *tmp, const char *path, bool overwrite);
 
+/* The temporary name of an output path, next to it: ".BASE.PID" and suffix
+ * (BASE cut short when the name would be longer than a file system takes).
+ * Caller frees; NULL when out of memory. */
+char *stapel__temp_path(const char *path, const char *suffix);
+
 /* A source string split into the dataset name and an optional layer name
  * ("PATH|layername=NAME"). Caller owns both strings; free with free(). */
 stapel_status stapel__source_split(stapel_ctx *ctx, const char *source, char **dataset,

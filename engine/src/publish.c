@@ -15,9 +15,32 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* The longest temporary name: a file system's longest name (255 bytes on
+ * ext4, XFS, NFS), less room for what SQLite adds ("-journal"). */
+#define TEMP_NAME_MAX (255 - 16)
+
+char *stapel__temp_path(const char *path, const char *suffix)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dir_len = slash != NULL ? (size_t)(slash - path) + 1 : 0;
+    const char *base = path + dir_len;
+    char pid[32];
+    snprintf(pid, sizeof pid, ".%ld", (long)getpid());
+    /* "." base pid suffix: a long base is cut, so that a name the file
+     * system takes gets a temporary name it takes too. */
+    size_t room = TEMP_NAME_MAX - 1 - strlen(pid) - strlen(suffix);
+    size_t base_len = strlen(base) < room ? strlen(base) : room;
+    size_t n = dir_len + 1 + base_len + strlen(pid) + strlen(suffix) + 1;
+    char *tmp = malloc(n);
+    if (tmp != NULL)
+        snprintf(tmp, n, "%.*s.%.*s%s%s", (int)dir_len, path, (int)base_len, base, pid, suffix);
+    return tmp;
+}
 
 /* True when errno says the file system (or the kernel) cannot do the call,
  * as opposed to a refusal of this particular rename or link. */

@@ -165,19 +165,6 @@ static void format_km2(char *buf, size_t size, double m2)
         buf[0] = '\0';
 }
 
-/* A temporary path in the directory of path. Caller frees. */
-static char *temp_path_for(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    size_t dir_len = slash != NULL ? (size_t)(slash - path) + 1 : 0;
-    const char *base = path + dir_len;
-    size_t n = strlen(path) + 64;
-    char *tmp = malloc(n);
-    if (tmp != NULL)
-        snprintf(tmp, n, "%.*s.%s.%ld.tmp", (int)dir_len, path, base, (long)getpid());
-    return tmp;
-}
-
 static stapel_status format_of(stapel_ctx *ctx, const char *path, picture_format *out)
 {
     const char *slash = strrchr(path, '/');
@@ -1798,7 +1785,7 @@ stapel_status stapel_render(stapel_ctx *ctx, stapel_render_layout *layout, const
             return stapel__fail(ctx, STAPEL_EEXISTS, "'%s' exists; use --overwrite to replace it",
                                 path);
     }
-    char *tmp = temp_path_for(path);
+    char *tmp = stapel__temp_path(path, ".tmp");
     if (tmp == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "%s: out of memory", path);
     bool tmp_started = false;

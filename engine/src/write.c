@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -974,27 +973,6 @@ static bool settings_apply(gdal_setting *set, size_t n)
     return true;
 }
 
-static char *temp_path_for(const char *path)
-{
-    char *copy = stapel__strdup(path);
-    if (copy == NULL)
-        return NULL;
-    const char *dir = dirname(copy);
-    char *copy2 = stapel__strdup(path);
-    if (copy2 == NULL) {
-        free(copy);
-        return NULL;
-    }
-    const char *base = basename(copy2);
-    size_t n = strlen(dir) + strlen(base) + 64;
-    char *tmp = malloc(n);
-    if (tmp != NULL)
-        snprintf(tmp, n, "%s/.%s.%ld.tmp.gpkg", dir, base, (long)getpid());
-    free(copy);
-    free(copy2);
-    return tmp;
-}
-
 struct stapel__out {
     char *tmp;
     const char *path;
@@ -1046,7 +1024,7 @@ stapel_status stapel__out_open(stapel_ctx *ctx, stapel__out **out, const stapel_
                                 "'%s' exists; use --overwrite to replace it", path);
     }
     stapel__out *o = calloc(1, sizeof *o);
-    if (o == NULL || (o->tmp = temp_path_for(path)) == NULL) {
+    if (o == NULL || (o->tmp = stapel__temp_path(path, ".tmp.gpkg")) == NULL) {
         free(o);
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
