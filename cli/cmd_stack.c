@@ -236,7 +236,8 @@ static int stack_run(int argc, char **argv)
             if ((rc = cli_once("stack", "--tile-vertices", &tile_vertices_arg, optarg)) != EXIT_OK)
                 goto done;
             if (!cli_positive(optarg, &num) || num < 100) {
-                rc = cli_usage("stack", "--tile-vertices needs a number >= 100, got '%s'", optarg);
+                rc = cli_usage("stack", "--tile-vertices needs a number from 100 to %d, got '%s'",
+                               INT_MAX, optarg);
                 goto done;
             }
             opts.tile_vertices = (size_t)num;

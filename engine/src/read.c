@@ -802,8 +802,16 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     if (!OSRIsSame(srs, target)) {
         ct = OCTNewCoordinateTransformation(srs, target);
         if (ct == NULL) {
-            st = stapel__fail(ctx, STAPEL_ECRS, "%s: layer %s: no transformation to the working CRS: %s",
-                              src, layer, stapel__gdal_error("PROJ found none"));
+            if (OSRIsLocal(target))
+                st = stapel__fail(ctx, STAPEL_EINVAL,
+                                  "%s: layer %s is in %s, which no transformation links to "
+                                  "the local working CRS of --t_srs; a local working CRS takes "
+                                  "only sources in it (or without a CRS)",
+                                  src, layer, srs_name);
+            else
+                st = stapel__fail(ctx, STAPEL_ECRS,
+                                  "%s: layer %s: no transformation to the working CRS: %s", src,
+                                  layer, stapel__gdal_error("PROJ found none"));
             goto done;
         }
     }
