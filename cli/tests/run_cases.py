@@ -17,9 +17,10 @@ A case is a block of "key: value" lines, blocks separated by blank lines:
           with the checksum taken right after the 'before' commands
     after: shell command run after stapel that must exit 0 (may repeat), e.g.
           a query of the output with {tests}/query.py or the oracle; stapel's
-          stdout is in the file {tmp}/stdout
+          stdout is in the file {stdout} (outside {tmp}, which some cases
+          list)
 
-{demo}, {data}, {tmp}, {stapel} and {tests} (this directory) are expanded in
+{demo}, {data}, {tmp}, {stdout}, {stapel} and {tests} (this directory) are expanded in
 every value; write a literal brace as {{ or }}.
 
 Usage: run_cases.py STAPEL CASES_FILE SCRATCH_DIR
@@ -70,7 +71,7 @@ def main():
         tmp = os.path.join(scratch, "".join(c if c.isalnum() else "_" for c in name))
         shutil.rmtree(tmp, ignore_errors=True)
         os.makedirs(tmp)
-        sub = dict(subst, tmp=tmp)
+        sub = dict(subst, tmp=tmp, stdout=tmp + ".stdout")
         expand = lambda s: s.format(**sub)
         for cmd in case.get("before", []):
             subprocess.run(expand(cmd), shell=True, check=True, cwd=tmp)
@@ -102,7 +103,7 @@ def main():
         for p, digest in sums.items():
             if not os.path.exists(p) or sha(p) != digest:
                 problems.append(f"{p} changed")
-        with open(os.path.join(tmp, "stdout"), "w", encoding="utf-8") as f:
+        with open(sub["stdout"], "w", encoding="utf-8") as f:
             f.write(r.stdout)
         for cmd in case.get("after", []):
             a = subprocess.run(expand(cmd), shell=True, capture_output=True, text=True, cwd=tmp)
