@@ -29,7 +29,8 @@ static void info_help(void)
            "              one that cannot be read has only \"source\" and \"error\")\n"
            "  -h, --help  show this help\n"
            "\n"
-           "Exit status: 0 when every source was read, 1 when one failed, 2 on usage errors.\n");
+           "Exit status: 0 when every source was read, 1 when one failed, 2 on usage errors\n"
+           "(a mistyped '|layername=' among them).\n");
 }
 
 static void print_text(const stapel_source_info *info)
@@ -242,14 +243,16 @@ static int info_run(int argc, char **argv)
         stapel_source_info *info = NULL;
         stapel_status st = stapel_info_read(ctx, &info, argv[i]);
         if (st != STAPEL_OK) {
-            cli_fail("info", ctx, st);
-            rc = EXIT_FAIL;
+            int failed = cli_fail("info", ctx, st); /* 2 for a mistyped source */
+            rc = failed > rc ? failed : rc;
             if (st == STAPEL_ECANCELLED)
                 break;
             /* One object per source, in order, also for one that failed:
              * a script pairs them with its arguments by position. */
             if (json)
-                json_object_array_add(all, error_json(argv[i], stapel_ctx_message(ctx)));
+                json_object_array_add(all, error_json(argv[i], stapel_ctx_message(ctx)[0] != '\0'
+                                                                   ? stapel_ctx_message(ctx)
+                                                                   : stapel_status_str(st)));
             continue;
         }
         if (json)

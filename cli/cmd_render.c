@@ -196,8 +196,9 @@ static int render_run(int argc, char **argv)
         rc = cli_usage("render", "no picture given: use -o MAP.png, MAP.svg or MAP.pdf");
         goto done;
     }
-    /* Check the picture's path before any work, its format first: a name
-     * that cannot be a picture is a usage error whether or not it exists. */
+    /* Check the picture's path before any work, a directory and the format
+     * first: a name that cannot be a picture is a usage error whether or
+     * not it exists. */
     struct stat sb;
     if (stat(output, &sb) == 0 && S_ISDIR(sb.st_mode)) {
         rc = cli_usage("render", "'%s' is a directory; give a file name ending in .png, .svg or "

@@ -69,8 +69,12 @@ static void put_message(FILE *out, const char *fmt, va_list ap)
     if (text != NULL)
         vsnprintf(text, (size_t)n + 1, fmt, again);
     va_end(again);
+    /* A database password in what the user typed (a usage error quoting
+     * a source) is shown as ***, as the engine's messages show it. */
+    char *shown = n >= 0 ? stapel_source_shown(text != NULL ? text : small) : NULL;
     if (n >= 0)
-        cli_put_text(out, text != NULL ? text : small, SIZE_MAX);
+        cli_put_text(out, shown != NULL ? shown : text != NULL ? text : small, SIZE_MAX);
+    free(shown);
     free(text);
 }
 

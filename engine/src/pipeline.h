@@ -347,9 +347,10 @@ typedef stapel_status (*stapel__job_fn)(stapel_ctx *ctx, size_t job, void *user)
 stapel_status stapel__parallel_for(stapel_ctx *ctx, size_t n, int threads, const char *phase,
                                    stapel__job_fn fn, void *user);
 
-/* Refuse, before any work, an output path that is empty or a directory,
- * that exists (unless flags has STAPEL_WRITE_OVERWRITE), or whose directory
- * is not writable. */
+/* Refuse an output path that is empty or a directory, that exists (unless
+ * flags has STAPEL_WRITE_OVERWRITE), or whose directory is not writable:
+ * before any part is read (merge), once the sources are open and before
+ * they are read (stack). */
 stapel_status stapel__output_check(stapel_ctx *ctx, const char *path, unsigned flags);
 
 /* The last step of making a stack s whose faces are made (a build or a

@@ -3,8 +3,8 @@
  *
  * Every output (the GeoPackage, a picture) is written under a temporary name
  * next to its target and renamed when complete. Whether the target may be
- * replaced is checked before any work, but a run takes minutes, and a file
- * can appear at the target meanwhile (another run, a user). Without
+ * replaced is checked before the inputs are read, but a run takes minutes,
+ * and a file can appear at the target meanwhile (another run, a user). Without
  * overwrite that file must survive, so the last step is an atomic "rename
  * unless the name is taken", never a check followed by a rename.
  */
@@ -29,12 +29,22 @@ char *stapel__temp_path(const char *path, const char *suffix)
     const char *slash = strrchr(path, '/');
     size_t dir_len = slash != NULL ? (size_t)(slash - path) + 1 : 0;
     const char *base = path + dir_len;
-    char pid[32];
+    char pid[48];
     snprintf(pid, sizeof pid, ".%ld", (long)getpid());
     /* "." base pid suffix: a long base is cut, so that a name the file
-     * system takes gets a temporary name it takes too. */
+     * system takes gets a temporary name it takes too; not inside a UTF-8
+     * character (some file systems refuse such names), and with a hash of
+     * the whole base, so that two long names alike in their first 200
+     * bytes still get two temporary names. */
+    size_t base_len = strlen(base);
     size_t room = TEMP_NAME_MAX - 1 - strlen(pid) - strlen(suffix);
-    size_t base_len = strlen(base) < room ? strlen(base) : room;
+    if (base_len > room) {
+        snprintf(pid, sizeof pid, ".%016llx.%ld",
+                 (unsigned long long)stapel__str_hash(base), (long)getpid());
+        base_len = TEMP_NAME_MAX - 1 - strlen(pid) - strlen(suffix);
+        while (base_len > 0 && ((unsigned char)base[base_len] & 0xC0) == 0x80)
+            base_len--;
+    }
     size_t n = dir_len + 1 + base_len + strlen(pid) + strlen(suffix) + 1;
     char *tmp = malloc(n);
     if (tmp != NULL)

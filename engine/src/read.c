@@ -745,16 +745,20 @@ done:
 }
 
 /* Whether l reads to its end without its attribute filter (dropped for
- * good: on the way to a failure only). */
-static bool reads_through(OGRLayerH l)
+ * good: on the way to a failure only). A cancel stops it (false). Damage
+ * that only the filtered query meets (an index it alone uses) passes for
+ * the filter's fault. */
+static bool reads_through(const stapel_ctx *ctx, OGRLayerH l)
 {
     CPLPushErrorHandler(CPLQuietErrorHandler);
     CPLErrorReset();
     bool ok = OGR_L_SetAttributeFilter(l, NULL) == OGRERR_NONE;
     OGR_L_ResetReading(l);
     OGRFeatureH f;
-    while (ok && (f = OGR_L_GetNextFeature(l)) != NULL)
+    while (ok && (f = OGR_L_GetNextFeature(l)) != NULL) {
         OGR_F_Destroy(f);
+        ok = !stapel__cancelled(ctx);
+    }
     ok = ok && CPLGetLastErrorType() < CE_Failure;
     CPLPopErrorHandler();
     CPLErrorReset();
@@ -802,16 +806,8 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     if (!OSRIsSame(srs, target)) {
         ct = OCTNewCoordinateTransformation(srs, target);
         if (ct == NULL) {
-            if (OSRIsLocal(target))
-                st = stapel__fail(ctx, STAPEL_EINVAL,
-                                  "%s: layer %s is in %s, which no transformation links to "
-                                  "the local working CRS of --t_srs; a local working CRS takes "
-                                  "only sources in it (or without a CRS)",
-                                  src, layer, srs_name);
-            else
-                st = stapel__fail(ctx, STAPEL_ECRS,
-                                  "%s: layer %s: no transformation to the working CRS: %s", src,
-                                  layer, stapel__gdal_error("PROJ found none"));
+            st = stapel__fail(ctx, STAPEL_ECRS, "%s: layer %s: no transformation to the working CRS: %s",
+                              src, layer, stapel__gdal_error("PROJ found none"));
             goto done;
         }
     }
@@ -1044,7 +1040,12 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
          * that is no JSON, an integer overflow). */
         char why[512];
         snprintf(why, sizeof why, "%s", stapel__gdal_error("unknown error"));
-        if (spec->where != NULL && reads_through(l)) {
+        bool filter_at_fault = spec->where != NULL && reads_through(ctx, l);
+        if (stapel__cancelled(ctx)) {
+            st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while reading %s", src);
+            goto done;
+        }
+        if (filter_at_fault) {
             st = stapel__fail(ctx, STAPEL_EINVAL,
                               "%s: layer %s: the filter --where '%s=%s' failed on a feature "
                               "after %lld had passed it: %s; the layer itself reads",
@@ -1314,6 +1315,42 @@ static bool data_extent(const stapel__input *in, const stapel_job *job, double e
     return e[0] <= e[2] && e[1] <= e[3];
 }
 
+/* PROJ's areal scale factor of the working CRS (crs_wkt) at the centre of
+ * the box e, and where that centre is in degrees; 1 where PROJ gives no
+ * answer (a local CRS). */
+static double areal_scale(stapel_ctx *ctx, const char *crs_wkt, const double e[4], double *lon,
+                          double *lat)
+{
+    PJ_CONTEXT *pc = ctx->proj;
+    PJ *crs = proj_create(pc, crs_wkt);
+    PJ *geo = crs != NULL ? proj_crs_get_geodetic_crs(pc, crs) : NULL;
+    PJ *inv = geo != NULL ? proj_create_crs_to_crs_from_pj(pc, crs, geo, NULL, NULL) : NULL;
+    PJ *lonlat = inv != NULL ? proj_normalize_for_visualization(pc, inv) : NULL;
+    double scale = 1;
+    *lon = *lat = 0;
+    if (lonlat != NULL) {
+        PJ_COORD c = proj_trans(lonlat, PJ_FWD,
+                                proj_coord((e[0] + e[2]) / 2, (e[1] + e[3]) / 2, 0, 0));
+        *lon = c.lp.lam;
+        *lat = c.lp.phi;
+        if (isfinite(*lon) && isfinite(*lat)) {
+            PJ_FACTORS f = proj_factors(crs, proj_coord(proj_torad(*lon), proj_torad(*lat), 0, 0));
+            if (proj_errno(crs) == 0 && isfinite(f.areal_scale) && f.areal_scale > 0)
+                scale = f.areal_scale;
+        }
+    }
+    proj_destroy(lonlat);
+    proj_destroy(inv);
+    proj_destroy(geo);
+    proj_destroy(crs);
+    return scale;
+}
+
+static bool distorting(double scale)
+{
+    return fabs(scale - 1) > 0.01;
+}
+
 /* Areas are measured in the plane of the working CRS: one that distorts
  * areas where the claims lie gives wrong ones (Web Mercator makes a Dutch
  * hectare 2.7 ha). PROJ's areal scale factor at the centre of the claims
@@ -1323,39 +1360,20 @@ static stapel_status check_distortion_in(stapel_ctx *ctx, const stapel__input *i
                                          const stapel_job *job, const double e[4],
                                          const char *what)
 {
-    double x0 = e[0], y0 = e[1], x1 = e[2], y1 = e[3];
-    const char *name = job->t_srs;
-    PJ_CONTEXT *pc = ctx->proj;
-    PJ *crs = proj_create(pc, in->crs_wkt);
-    PJ *geo = crs != NULL ? proj_crs_get_geodetic_crs(pc, crs) : NULL;
-    PJ *inv = geo != NULL ? proj_create_crs_to_crs_from_pj(pc, crs, geo, NULL, NULL) : NULL;
-    PJ *lonlat = inv != NULL ? proj_normalize_for_visualization(pc, inv) : NULL;
-    double scale = 1, lon = 0, lat = 0;
-    if (lonlat != NULL) {
-        PJ_COORD c = proj_trans(lonlat, PJ_FWD, proj_coord((x0 + x1) / 2, (y0 + y1) / 2, 0, 0));
-        lon = c.lp.lam;
-        lat = c.lp.phi;
-        if (isfinite(lon) && isfinite(lat)) {
-            PJ_FACTORS f = proj_factors(crs, proj_coord(proj_torad(lon), proj_torad(lat), 0, 0));
-            if (proj_errno(crs) == 0 && isfinite(f.areal_scale) && f.areal_scale > 0)
-                scale = f.areal_scale;
-        }
-    }
-    proj_destroy(lonlat);
-    proj_destroy(inv);
-    proj_destroy(geo);
-    proj_destroy(crs);
-    if (fabs(scale - 1) <= 0.01)
+    double lon, lat;
+    double scale = areal_scale(ctx, in->crs_wkt, e, &lon, &lat);
+    if (!distorting(scale))
         return STAPEL_OK;
     return stapel__fail(ctx, STAPEL_EINVAL,
                         "working CRS '%s' distorts areas where %s lie (around %.2f%s, "
                         "%.2f%s): its square metre is %.3g m\xc2\xb2 on the ground, so every area "
                         "would be wrong; give --t_srs a CRS made for the region or one of equal "
                         "area, e.g. %s",
-                        name, what, fabs(lon), lon < 0 ? "W" : "E", fabs(lat), lat < 0 ? "S" : "N",
-                        1 / scale, in_netherlands(lon, lat) ? "EPSG:28992 (RD New) or EPSG:3035"
-                                                            : "EPSG:3035 (Europe) or ESRI:54034 "
-                                                              "(World Cylindrical Equal Area)");
+                        job->t_srs, what, fabs(lon), lon < 0 ? "W" : "E", fabs(lat),
+                        lat < 0 ? "S" : "N", 1 / scale,
+                        in_netherlands(lon, lat) ? "EPSG:28992 (RD New) or EPSG:3035"
+                                                 : "EPSG:3035 (Europe) or ESRI:54034 "
+                                                   "(World Cylindrical Equal Area)");
 }
 
 /* check_distortion_in where the claims (or, with none, the zones) read lie. */
@@ -1368,57 +1386,106 @@ static stapel_status check_distortion(stapel_ctx *ctx, const stapel__input *in,
     return check_distortion_in(ctx, in, job, e, in->n_claims > 0 ? "the claims" : "the zones");
 }
 
-/* check_distortion_in before any claim is read, where the extents of the
- * claim layers put them (as their drivers know them without a scan: a
- * file's header, a GeoPackage's contents): an area-distorting --t_srs is
- * refused at once rather than after minutes of reading. Layers with a
- * filter, or whose extent takes a scan, are left to check_distortion once
- * read. */
+/* The extent o states (its driver's, without a scan), in the working CRS,
+ * into b. False when it cannot say where the claims are: no extent, an
+ * empty layer (whose header may say 0,0,0,0), a corner PROJ cannot move, or
+ * a box beyond the working CRS's area of use (some tools write
+ * -180,-90,180,90). */
+static bool stated_box(const opened *o, const char *s_srs, OGRSpatialReferenceH target,
+                       const sane_box *sane, double b[4])
+{
+    if (!o->has_ext || o->total == 0)
+        return false;
+    OGRSpatialReferenceH srs = OSRNewSpatialReference(o->srs_wkt);
+    if (srs == NULL)
+        return false;
+    bool ok = o->srs_wkt != NULL || OSRSetFromUserInput(srs, s_srs) == OGRERR_NONE;
+    OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
+    OGRCoordinateTransformationH ct = ok ? OCTNewCoordinateTransformation(srs, target) : NULL;
+    /* The corners and the middles of the sides: a box's image need not be
+     * one. */
+    static const double f[8][2] = {{0, 0}, {0.5, 0}, {1, 0}, {1, 0.5},
+                                   {1, 1}, {0.5, 1}, {0, 1}, {0, 0.5}};
+    double x[8], y[8];
+    int moved[8];
+    for (int k = 0; k < 8; k++) {
+        x[k] = o->ext.MinX + f[k][0] * (o->ext.MaxX - o->ext.MinX);
+        y[k] = o->ext.MinY + f[k][1] * (o->ext.MaxY - o->ext.MinY);
+    }
+    ok = ct != NULL && OCTTransformEx(ct, 8, x, y, NULL, moved);
+    b[0] = b[1] = HUGE_VAL;
+    b[2] = b[3] = -HUGE_VAL;
+    for (int k = 0; k < 8 && ok; k++) {
+        ok = moved[k] && isfinite(x[k]) && isfinite(y[k]);
+        b[0] = fmin(b[0], x[k]);
+        b[1] = fmin(b[1], y[k]);
+        b[2] = fmax(b[2], x[k]);
+        b[3] = fmax(b[3], y[k]);
+    }
+    OCTDestroyCoordinateTransformation(ct);
+    OSRDestroySpatialReference(srs);
+    if (ok && sane->has_use)
+        ok = b[0] >= sane->use_x0 && b[1] >= sane->use_y0 && b[2] <= sane->use_x1 &&
+             b[3] <= sane->use_y1;
+    return ok;
+}
+
+/* check_distortion_in before any claim is read, where the extents the claim
+ * layers state put them (stated_box): an area-distorting --t_srs is refused
+ * at once rather than after minutes of reading. Only when the working CRS
+ * distorts at the centre of every layer that states a usable extent: an
+ * extent that overstates must not refuse a run that passes once read. The
+ * rest (layers with a filter, or no cheap extent) is left to
+ * check_distortion. */
 static stapel_status check_distortion_early(stapel_ctx *ctx, const stapel__input *in,
                                             const stapel_job *job, const opened *ops,
-                                            OGRSpatialReferenceH target)
+                                            OGRSpatialReferenceH target, const sane_box *sane)
 {
-    double e[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL};
+    double e[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}, b[4], lon, lat;
+    size_t usable = 0;
     for (size_t i = 0; i < job->n_layers; i++) {
-        const opened *o = &ops[i];
-        if (!o->has_ext)
+        if (!stated_box(&ops[i], job->s_srs, target, sane, b))
             continue;
-        OGRSpatialReferenceH srs = OSRNewSpatialReference(o->srs_wkt != NULL ? o->srs_wkt : NULL);
-        if (srs == NULL)
-            continue;
-        if (o->srs_wkt == NULL && OSRSetFromUserInput(srs, job->s_srs) != OGRERR_NONE) {
-            OSRDestroySpatialReference(srs);
-            continue;
-        }
-        OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
-        OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(srs, target);
-        /* The corners and the middles of the sides: a box's image need
-         * not be one. */
-        double x[8], y[8];
-        int ok[8];
-        for (int k = 0; k < 8; k++) {
-            static const double f[8][2] = {{0, 0}, {0.5, 0}, {1, 0}, {1, 0.5},
-                                           {1, 1}, {0.5, 1}, {0, 1}, {0, 0.5}};
-            x[k] = o->ext.MinX + f[k][0] * (o->ext.MaxX - o->ext.MinX);
-            y[k] = o->ext.MinY + f[k][1] * (o->ext.MaxY - o->ext.MinY);
-            ok[k] = 1;
-        }
-        if (ct != NULL && !OCTTransformEx(ct, 8, x, y, NULL, ok))
-            memset(ok, 0, sizeof ok);
-        for (int k = 0; k < 8 && ct != NULL; k++) {
-            if (!ok[k] || !isfinite(x[k]) || !isfinite(y[k]))
-                continue;
-            e[0] = fmin(e[0], x[k]);
-            e[1] = fmin(e[1], y[k]);
-            e[2] = fmax(e[2], x[k]);
-            e[3] = fmax(e[3], y[k]);
-        }
-        OCTDestroyCoordinateTransformation(ct);
-        OSRDestroySpatialReference(srs);
+        if (!distorting(areal_scale(ctx, in->crs_wkt, b, &lon, &lat)))
+            return STAPEL_OK;
+        usable++;
+        e[0] = fmin(e[0], b[0]);
+        e[1] = fmin(e[1], b[1]);
+        e[2] = fmax(e[2], b[2]);
+        e[3] = fmax(e[3], b[3]);
     }
-    if (!(e[0] <= e[2] && e[1] <= e[3]))
+    return usable > 0 ? check_distortion_in(ctx, in, job, e, "the claims") : STAPEL_OK;
+}
+
+/* A local working CRS (--t_srs LOCAL_CS[...]) ties nothing to a place on
+ * Earth: no transformation leads to it from a source in another CRS.
+ * Refused once the sources are open, before an existing output is. */
+static stapel_status check_local_target(stapel_ctx *ctx, const claim_read *cr, size_t n_src,
+                                        OGRSpatialReferenceH target)
+{
+    if (!OSRIsLocal(target))
         return STAPEL_OK;
-    return check_distortion_in(ctx, in, job, e, "the claims");
+    for (size_t i = 0; i < n_src; i++) {
+        const opened *o = &cr->ops[i];
+        if (cr->specs[i].source == NULL || o->srs_wkt == NULL)
+            continue;
+        OGRSpatialReferenceH srs = OSRNewSpatialReference(o->srs_wkt);
+        if (srs == NULL)
+            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        bool same = OSRIsSame(srs, target);
+        const char *name = OSRGetName(srs) != NULL ? OSRGetName(srs) : "unnamed";
+        stapel_status st = STAPEL_OK;
+        if (!same)
+            st = stapel__fail(ctx, STAPEL_EINVAL,
+                              "%s: layer %s is in %s, which no transformation links to the "
+                              "local working CRS of --t_srs; a local working CRS takes only "
+                              "sources in it (or without a CRS)",
+                              cr->specs[i].source, o->layer, name);
+        OSRDestroySpatialReference(srs);
+        if (st != STAPEL_OK)
+            return st;
+    }
+    return STAPEL_OK;
 }
 
 /* --s_srs is checked even when no source needs it, so a typo shows at once. */
@@ -1704,7 +1771,9 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
     /* A mistake in the sources (a layer, a filter) or in --t_srs is told
      * before an output that exists: both come before any reading. */
     if (st == STAPEL_OK)
-        st = check_distortion_early(ctx, in, job, cr.ops, target);
+        st = check_local_target(ctx, &cr, n_src, target);
+    if (st == STAPEL_OK)
+        st = check_distortion_early(ctx, in, job, cr.ops, target, &sane);
     if (st == STAPEL_OK && out_path != NULL)
         st = stapel__output_check(ctx, out_path, out_flags);
     if (st == STAPEL_OK)

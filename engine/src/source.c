@@ -123,12 +123,6 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
                                 "give a file",
                                 dataset);
     }
-    CPLErrorReset();
-    /* A driver may warn already while it opens (a GeoJSON is parsed whole):
-     * name the source, unless the caller named it already. */
-    const char *src = ctx->reading_src, *layer = ctx->reading_layer;
-    if (src == NULL)
-        ctx->reading_src = dataset;
     /* GDAL opens "postgresql://" URIs, not libpq's other scheme. */
     char *uri = NULL;
     if (strncasecmp(dataset, "postgres://", 11) == 0) {
@@ -136,6 +130,12 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
             return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
         sprintf(uri, "postgresql%s", dataset + 8);
     }
+    CPLErrorReset();
+    /* A driver may warn already while it opens (a GeoJSON is parsed whole):
+     * name the source, unless the caller named it already. */
+    const char *src = ctx->reading_src, *layer = ctx->reading_layer;
+    if (src == NULL)
+        ctx->reading_src = dataset;
     GDALDatasetH ds = GDALOpenEx(uri != NULL ? uri : dataset, GDAL_OF_VECTOR | GDAL_OF_READONLY,
                                  NULL, NULL, NULL);
     free(uri);

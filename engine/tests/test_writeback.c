@@ -65,7 +65,7 @@ static void test_writeback_keeps_sqlite_locks(void **state)
     stapel__out *out = NULL;
     assert_int_equal(stapel__out_open(ctx, &out, s, path, 0), STAPEL_OK);
     /* The temporary file: the one GeoPackage in the scratch directory whose
-     * name starts with ".writeback.gpkg." (temp_path_for in write.c). */
+     * name starts with ".writeback.gpkg." (stapel__temp_path in publish.c). */
     char tmp[1024];
     FILE *ls = popen(
         "ls -a '" STAPEL_TEST_SCRATCH "' | grep '^\\.writeback\\.gpkg\\..*\\.tmp\\.gpkg$'", "r");
@@ -93,9 +93,70 @@ static void test_writeback_keeps_sqlite_locks(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* Whether s[0..n) is whole UTF-8: no character cut at either end. */
+static bool whole_utf8(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
+        if ((c & 0xC0) == 0x80 || i + len > n)
+            return false;
+        for (size_t k = 1; k < len; k++)
+            if (((unsigned char)s[i + k] & 0xC0) != 0x80)
+                return false;
+        i += len;
+    }
+    return true;
+}
+
+/* The temporary name of an output: next to it, and short enough for a file
+ * system's 255 bytes (with room for SQLite's "-journal") when the output's
+ * name is; a long name is cut between UTF-8 characters, and two long names
+ * that differ only past the cut get two temporary names. */
+static void test_temp_path(void **state)
+{
+    (void)state;
+    char *t = stapel__temp_path("dir/out.gpkg", ".tmp.gpkg");
+    char want[64];
+    snprintf(want, sizeof want, "dir/.out.gpkg.%ld.tmp.gpkg", (long)getpid());
+    assert_string_equal(t, want);
+    free(t);
+    t = stapel__temp_path("out.gpkg", ".tmp");
+    snprintf(want, sizeof want, ".out.gpkg.%ld.tmp", (long)getpid());
+    assert_string_equal(t, want);
+    free(t);
+
+    char a[300], b[300];
+    for (int shift = 0; shift < 2; shift++) { /* the cut on either byte of an 'é' */
+        size_t n = 0;
+        a[n++] = '/';
+        for (int i = 0; i < shift; i++)
+            a[n++] = 'x';
+        while (n < 240) {
+            a[n++] = (char)0xC3;
+            a[n++] = (char)0xA9;
+        }
+        snprintf(a + n, sizeof a - n, "1.gpkg");
+        memcpy(b, a, sizeof b);
+        b[n] = '2';
+        char *ta = stapel__temp_path(a, ".tmp.gpkg"), *tb = stapel__temp_path(b, ".tmp.gpkg");
+        assert_non_null(ta);
+        assert_non_null(tb);
+        assert_int_equal(ta[0], '/');
+        assert_int_equal(ta[1], '.');
+        assert_true(strlen(ta + 1) <= 255 - 16);
+        assert_true(strlen(ta + 1) > 200);
+        assert_true(whole_utf8(ta, strlen(ta)));
+        assert_string_not_equal(ta, tb);
+        free(ta);
+        free(tb);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_temp_path),
         cmocka_unit_test(test_writeback_keeps_sqlite_locks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
