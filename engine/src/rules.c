@@ -304,7 +304,7 @@ static bool blank(const char *s)
 }
 
 /* Add the rule on row f (found at line) to r; a blank row or a comment (its
- * first field starts with '#') adds nothing. col[] holds the field index of
+ * first field starts with '#', maybe after spaces) adds nothing. col[] holds the field index of
  * each column, -1 for a missing note. Text in
  * a GeoPackage is UTF-8; a field that is not comes from a file saved in
  * another encoding, which for Excel in the Netherlands is Windows-1252. The
@@ -316,7 +316,8 @@ static stapel_status read_row(stapel_ctx *ctx, stapel_rules *r, OGRFeatureH f,
     const char *text[N_COLS] = {NULL};
     char *recoded[N_COLS] = {NULL};
     stapel_status st = STAPEL_OK;
-    if (OGR_F_GetFieldAsString(f, 0)[0] == '#')
+    const char *first = OGR_F_GetFieldAsString(f, 0);
+    if (first[strspn(first, " \t")] == '#')
         return STAPEL_OK; /* the user's text: no checks, not even of its encoding */
     int n_fields = row_excess(rl, OGR_F_GetFID(f));
     if (n_fields > 0) {

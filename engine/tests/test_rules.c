@@ -230,8 +230,8 @@ static void test_rules_windows_1252_is_read_as_such(void **state)
     stapel_ctx_free(ctx);
 }
 
-/* A line whose first field starts with '#' is a comment, whatever it holds;
- * a line of spaces or of separators is blank. */
+/* A line whose first field starts with '#' (after spaces, if any) is a
+ * comment, whatever it holds; a line of spaces or of separators is blank. */
 static void test_rules_comments_and_blank_lines(void **state)
 {
     (void)state;
@@ -246,6 +246,8 @@ static void test_rules_comments_and_blank_lines(void **state)
                                                  "# caf\xe9, \"a quote\", no verdict\n"
                                                  "   \n"
                                                  " , ,\n"
+                                                 "  # indented, no verdict\n"
+                                                 "\t#nature,water,conflict\n"
                                                  "nature,water,compatible,\n");
     stapel_rules *r = NULL;
     assert_int_equal(stapel_rules_read(ctx, &r, path), STAPEL_OK);
