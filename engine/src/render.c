@@ -1297,7 +1297,8 @@ static bool spot_in(const renderer *r, OGRGeometryH cut, double x, double y)
  * overlaps them least. A zone the map shows only in part (a neighbour of the
  * zone of --zone, at the edge of the map) keeps its label centred in that
  * part; when no such spot is in the frame (the part is a sliver along the
- * edge), it gets none, rather than a label in the middle of another zone. */
+ * edge), or none is clear of the labels placed before, it gets none, rather
+ * than a label in the middle of another zone or over another label. */
 static void draw_labels(renderer *r)
 {
     cairo_t *cr = r->cr;
@@ -1355,7 +1356,7 @@ static void draw_labels(renderer *r)
                     best_overlap = overlap;
                 }
             }
-            if (confined && best_overlap == INFINITY) {
+            if (confined && best_overlap > 0) {
                 free(text);
                 continue;
             }

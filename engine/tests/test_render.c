@@ -707,6 +707,54 @@ static void test_render_zone_in_both_layers(void **state)
                    "unknown zone 'novex:Testland'");
 }
 
+/* Neighbours shown only in part keep their labels in that part; when the
+ * part has no clear spot left, the label is left out rather than drawn
+ * over another (two names on one thin strip along the edge of a --zone
+ * map). Mid is [0,2000]^2; North [0,2000]x[2000,4000] shows as a strip of
+ * some 60 m along the top, and eight NOVEX areas equal to North want the
+ * same strip: it has room for a few labels side by side, not for nine. */
+static void test_render_partial_labels_do_not_overlap(void **state)
+{
+    fixture *fx = *state;
+    char gpkg[600];
+    snprintf(gpkg, sizeof gpkg, "%s/render-crowd.gpkg", STAPEL_TEST_SCRATCH);
+    stapel_job *job = NULL;
+    stapel_stack_opts so = STAPEL_STACK_OPTS_INIT;
+    assert_int_equal(stapel_job_new(fx->ctx, &job, &so), STAPEL_OK);
+    const char *claim = rect(800, 800, 1500, 1500);
+    const char *prov[] = {rect(0, 0, 2000, 2000), rect(0, 2000, 2000, 4000)};
+    const char *pnames[] = {"Mid", "North"};
+    enum { NN = 8 };
+    const char *nov[NN], *nnames[NN];
+    static const char *const names[NN] = {"Noordrand A", "Noordrand B", "Noordrand C",
+                                           "Noordrand D", "Noordrand E", "Noordrand F",
+                                           "Noordrand G", "Noordrand H"};
+    char *strip = strdup(rect(0, 2000, 2000, 4000));
+    assert_non_null(strip);
+    for (int i = 0; i < NN; i++) {
+        nov[i] = strip;
+        nnames[i] = names[i];
+    }
+    stapel_job_add_layer(fx->ctx, job, "nature",
+                         fixture_geojson("r_crowd_n.geojson", RD_URN, 1, &claim, NULL), NULL);
+    stapel_job_set_zones(fx->ctx, job, STAPEL_ZONE_PROVINCE,
+                         fixture_geojson("r_crowd_p.geojson", RD_URN, 2, prov, pnames), "naam");
+    stapel_job_set_zones(fx->ctx, job, STAPEL_ZONE_NOVEX,
+                         fixture_geojson("r_crowd_v.geojson", RD_URN, NN, nov, nnames), "naam");
+    build_and_write(fx, job, gpkg);
+    free(strip);
+
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    o.width = 1200;
+    o.zone = "Mid";
+    stapel_render_layout l;
+    if (stapel_render(fx->ctx, &l, gpkg, out_path(fx, "crowd.png"), &o) != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(fx->ctx));
+    /* Mid, North, and as many NOVEX names as fit beside it: some, not all */
+    assert_true(l.n_labels >= 2);
+    assert_true(l.n_labels < 2 + NN);
+}
+
 static bool dark(rgb p)
 {
     return p.r < 90 && p.g < 90 && p.b < 90;
@@ -866,6 +914,7 @@ int main(void)
         cmocka_unit_test(test_render_zone_crops),
         cmocka_unit_test(test_render_zone_in_parts_labelled_once),
         cmocka_unit_test(test_render_no_label_for_a_sliver_at_the_edge),
+        cmocka_unit_test(test_render_partial_labels_do_not_overlap),
         cmocka_unit_test(test_render_zone_in_parts_outlined_as_one),
         cmocka_unit_test(test_render_other_crs_framed_tightly),
         cmocka_unit_test(test_render_other_crs_small_faces),
