@@ -197,12 +197,47 @@ static bool is_file(const struct stat *a, const char *path)
 static const char *const shapefile_parts[] = {".shp", ".shx", ".dbf", ".prj", ".cpg"};
 #define N_SHAPEFILE_PARTS (sizeof shapefile_parts / sizeof shapefile_parts[0])
 
+/* Whether a GDAL virtual path (/vsizip/a.zip/x.shp, /vsisubfile/0_0,a.gpkg,
+ * /vsigzip/...) reads the file out: the first of its paths, less the
+ * prefixes, that names a file on disk. */
+static bool vsi_reads(const struct stat *out, const char *name)
+{
+    const char *p = name;
+    while (strncmp(p, "/vsi", 4) == 0) {
+        const char *slash = strchr(p + 1, '/');
+        if (slash == NULL)
+            return false;
+        p = slash + 1;
+        if (strncmp(name, "/vsisubfile/", 12) == 0 && strchr(p, ',') != NULL)
+            p = strchr(p, ',') + 1; /* after the offset and length */
+    }
+    char *path = strdup(p);
+    bool found = false;
+    /* each prefix that ends before a '/' (an archive's members follow it) */
+    for (char *end = path; path != NULL && !found; end++) {
+        if (*end != '/' && *end != '\0')
+            continue;
+        char c = *end;
+        *end = '\0';
+        found = end > path && is_file(out, path);
+        *end = c;
+        if (c == '\0')
+            break;
+    }
+    free(path);
+    return found;
+}
+
 /* Refuses an output (out: its stat) that is the file of source, or for a
  * shapefile one of its sibling files. */
 static int check_not_source(const char *cmd, const char *output, const struct stat *out,
                             const cli_source *src)
 {
     const char *name = src->path;
+    if (strncmp(name, "/vsi", 4) == 0 && vsi_reads(out, name))
+        return cli_usage(cmd, "the output '%s' is read by %s ('%s'); write the output to "
+                              "another file",
+                         output, src->what, name);
     if (!stapel_source_is_file(name))
         return EXIT_OK;
     const char *bar = strstr(name, "|layername=");
