@@ -204,11 +204,12 @@ static bool vsi_reads(const struct stat *out, const char *name)
 {
     const char *p = name;
     while (strncmp(p, "/vsi", 4) == 0) {
+        bool subfile = strncmp(p, "/vsisubfile/", 12) == 0;
         const char *slash = strchr(p + 1, '/');
         if (slash == NULL)
             return false;
         p = slash + 1;
-        if (strncmp(name, "/vsisubfile/", 12) == 0 && strchr(p, ',') != NULL)
+        if (subfile && strchr(p, ',') != NULL)
             p = strchr(p, ',') + 1; /* after the offset and length */
     }
     char *path = strdup(p);
@@ -234,7 +235,7 @@ static int check_not_source(const char *cmd, const char *output, const struct st
                             const cli_source *src)
 {
     const char *name = src->path;
-    if (strncmp(name, "/vsi", 4) == 0 && vsi_reads(out, name))
+    if (name != NULL && strncmp(name, "/vsi", 4) == 0 && vsi_reads(out, name))
         return cli_usage(cmd, "the output '%s' is read by %s ('%s'); write the output to "
                               "another file",
                          output, src->what, name);
