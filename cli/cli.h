@@ -50,6 +50,10 @@ int cli_usage_hint(const char *cmd);
  * (EXIT_USAGE for STAPEL_EINVAL). */
 int cli_fail(const char *cmd, const stapel_ctx *ctx, stapel_status st);
 
+/* cli_fail for a command that writes output: an interrupted run says only
+ * "interrupted; 'output' was not written" (exit 1). */
+int cli_fail_output(const char *cmd, const stapel_ctx *ctx, stapel_status st, const char *output);
+
 /* A context with the CLI's log handler attached (warnings to stderr unless
  * quiet). Returns NULL after printing an error. */
 stapel_ctx *cli_ctx_new(const char *cmd, bool quiet);

@@ -284,9 +284,7 @@ static int merge_run(int argc, char **argv)
     double t2 = now_seconds();
     cli_progress_end(&prog);
     if (st != STAPEL_OK) {
-        rc = cli_fail("merge", ctx, st);
-        if (st == STAPEL_ECANCELLED)
-            cli_error("merge", "interrupted; '%s' was not written", output);
+        rc = cli_fail_output("merge", ctx, st, output);
     } else if (!quiet) {
         stapel_stack_stats s = stapel_stack_get_stats(stack);
         if (verbose)

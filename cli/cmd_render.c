@@ -238,9 +238,7 @@ static int render_run(int argc, char **argv)
     stapel_status st = stapel_render(ctx, &layout, input, output, &opts);
     cli_progress_end(&prog);
     if (st != STAPEL_OK) {
-        rc = cli_fail("render", ctx, st);
-        if (st == STAPEL_ECANCELLED)
-            cli_error("render", "interrupted; '%s' was not written", output);
+        rc = cli_fail_output("render", ctx, st, output);
         if (st == STAPEL_EDATA) /* "nothing to draw" in an empty shard: say why */
             cli_warn_shard("render", ctx, input, "it holds");
         goto done;

@@ -394,9 +394,7 @@ static int stack_run(int argc, char **argv)
                                   overwrite ? STAPEL_WRITE_OVERWRITE : 0);
     cli_progress_end(&prog);
     if (st != STAPEL_OK) {
-        rc = cli_fail("stack", ctx, st);
-        if (st == STAPEL_ECANCELLED)
-            cli_error("stack", "interrupted; '%s' was not written", output);
+        rc = cli_fail_output("stack", ctx, st, output);
         goto done;
     }
     stapel_stack_stats s = stapel_stack_get_stats(stack);

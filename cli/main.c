@@ -126,6 +126,14 @@ int cli_fail(const char *cmd, const stapel_ctx *ctx, stapel_status st)
     return st == STAPEL_EINVAL ? cli_usage_hint(cmd) : EXIT_FAIL;
 }
 
+int cli_fail_output(const char *cmd, const stapel_ctx *ctx, stapel_status st, const char *output)
+{
+    if (st != STAPEL_ECANCELLED)
+        return cli_fail(cmd, ctx, st);
+    cli_error(cmd, "interrupted; '%s' was not written", output);
+    return EXIT_FAIL;
+}
+
 static void log_to_stderr(void *user, stapel_log_level level, const char *message)
 {
     const char *cmd = user;
@@ -361,8 +369,12 @@ void cli_set_cancel_target(stapel_ctx *ctx)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
+    /* Ctrl-C, kill, a closed terminal or ssh session, Ctrl-\\: each stops
+     * the run the same way, its temporary file removed. */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGQUIT, &sa, NULL);
 }
 
 int main(int argc, char **argv)
@@ -372,6 +384,10 @@ int main(int argc, char **argv)
      * the progress display flushes its partial lines itself. */
     static char errbuf[BUFSIZ];
     setvbuf(stderr, errbuf, _IOLBF, sizeof errbuf);
+    /* A reader of stderr or stdout that goes away (| grep -m1, | head)
+     * must not kill a run half way and leave its temporary file: what is
+     * written to it is lost, the run goes on. */
+    signal(SIGPIPE, SIG_IGN);
 #ifdef STAPEL_MIMALLOC
     cli_libstdcxx_first();
 #endif

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SIGINT and SIGTERM during a long `stapel stack --overwrite` run (issue 7,
+# SIGINT and SIGTERM (and SIGHUP, SIGQUIT) during a long `stapel stack --overwrite` run (issue 7,
 # behaviour 11), during a `stapel merge --overwrite` of its shards, and during
 # a `stapel render --overwrite` of the whole stack. For
 # each signal stapel must exit non-zero within 2 s, say "interrupted; 'OUT'
@@ -103,6 +103,8 @@ run() {
   [ "$rc" -ne 0 ] || problems+=("exit status 0")
   grep -q "interrupted; '$target' was not written" "$err" ||
     problems+=("no 'interrupted' message: $(tail -n 2 "$err" | tr '\n' ' ')")
+  # ... and only that: the engine's own "cancelled while ..." is no news.
+  ! grep -q "cancelled" "$err" || problems+=("also: $(grep cancelled "$err" | tr '\n' ' ')")
   local left
   left=$(ls -A "$out" | grep -vxF "$base" || true)
   [ -z "$left" ] || problems+=("left in the output directory: $(echo $left)")
@@ -126,6 +128,24 @@ run TERM summary
 # file, the spatial index and the rename. (Progress shows 'writing' only
 # once all that is done, so it cannot serve as the cue.)
 run INT summary-done '^summary.*done' 0
+# A closed terminal or ssh session (SIGHUP) and Ctrl-\ (SIGQUIT) left the
+# temporary file: only SIGINT and SIGTERM were caught.
+run HUP overlay
+run QUIT summary
+
+# A reader of stderr that goes away (| grep -m1) killed the run by SIGPIPE,
+# its temporary file left behind; the run now goes on to the end.
+cp "$scratch/previous.orig" "$target"
+"$stapel" stack --progress --overwrite -o "$target" "${args[@]}" 2>&1 >/dev/null | head -c 1 >/dev/null
+rc=${PIPESTATUS[0]}
+left=$(ls -A "$out" | grep -vxF "$(basename "$target")" || true)
+if [ "$rc" -eq 0 ] && [ -z "$left" ] && [ "$(sha256sum "$target" | cut -d' ' -f1)" != "$want" ] &&
+   "$stapel" info "$target" >/dev/null; then
+  echo "ok   stack: its stderr closed early: exit 0, the output written, no temporary file"
+  passed=$((passed + 1))
+else
+  fail "stack: its stderr closed early: exit $rc, left: $left"
+fi
 
 # merge: four shards of the same run (about 2 s to merge on two cores),
 # interrupted in each of its phases.
