@@ -127,6 +127,11 @@ typedef struct read_spec {
     uint32_t group;    /* claims: layer index */
     stapel__layer *rec; /* claims: counters to fill; zones: NULL */
     bool theme_shared; /* claims: another layer has the same theme */
+    /* Claims: the features read of all claim layers whose count is known
+     * (shared by the threads that read them), and that count, for one
+     * progress of the whole read; zones: NULL. */
+    atomic_uint_least64_t *done;
+    uint64_t all;
 } read_spec;
 
 static stapel_status push_item(stapel_ctx *ctx, stapel__input *in, GEOSGeometry *g,
@@ -842,8 +847,13 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                 st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while reading %s", src);
                 goto done;
             }
-            if (total > 0)
+            if (spec->done != NULL && total > 0) {
+                uint64_t d = atomic_fetch_add(spec->done, 1024) + 1024;
+                if (spec->all > 0) /* 1 is for the end of the whole read */
+                    stapel__progress(ctx, "reading", fmin(0.99, (double)d / (double)spec->all));
+            } else if (spec->done == NULL && total > 0) {
                 stapel__progress(ctx, "reading", (double)n_read / (double)total);
+            }
         }
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
         if (g == NULL && CPLGetLastErrorType() >= CE_Failure) {
@@ -1074,7 +1084,8 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     bool outside_use = sane->has_use && in->n_items > first &&
                        (ext[2] < sane->use_x0 || ext[0] > sane->use_x1 ||
                         ext[3] < sane->use_y0 || ext[1] > sane->use_y1);
-    stapel__progress(ctx, "reading", 1.0);
+    if (spec->done == NULL)
+        stapel__progress(ctx, "reading", 1.0);
     if (spec->rec != NULL) {
         spec->rec->n_read = n_read;
         spec->rec->n_repaired = n_repaired;
@@ -1726,6 +1737,7 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
     /* stapel_job_new refused a grid the CRS cannot take (check_grid), so
      * the box below is not cut to the grid's range. */
     sane_box sane = sane_bounds(target, grid);
+    atomic_uint_least64_t n_done = 0; /* features read, for the progress */
     /* Every source is opened and checked first, then the claim layers are
      * read on worker threads, each into its own list, and joined in layer
      * order; their warnings are given here, in order. The zones come last. */
@@ -1745,12 +1757,12 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
         for (size_t k = 0; k < job->n_layers; k++)
             shared = shared || (k != i && strcmp(job->layers[k].theme, job->layers[i].theme) == 0);
         cr.specs[i] = (read_spec){job->layers[i].source, job->layers[i].where, NULL, (uint32_t)i,
-                                  &job->layers[i], shared};
+                                  &job->layers[i], shared, &n_done, 0};
         cr.parts[i].grid = grid;
     }
     for (int k = 0; k < 2; k++)
         cr.specs[job->n_layers + (size_t)k] =
-            (read_spec){job->zones[k].source, NULL, job->zones[k].field, 0, NULL, false};
+            (read_spec){job->zones[k].source, NULL, job->zones[k].field, 0, NULL, false, NULL, 0};
 
     st = stapel__parallel_for(ctx, n_src, job->opts.threads, NULL, open_source, &cr);
     for (size_t i = 0; i < n_src; i++)
@@ -1776,6 +1788,11 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
         st = check_distortion_early(ctx, in, job, cr.ops, target, &sane);
     if (st == STAPEL_OK && out_path != NULL)
         st = stapel__output_check(ctx, out_path, out_flags);
+    uint64_t all = 0;
+    for (size_t i = 0; i < job->n_layers; i++)
+        all += cr.ops[i].total > 0 ? (uint64_t)cr.ops[i].total : 0;
+    for (size_t i = 0; i < job->n_layers; i++)
+        cr.specs[i].all = all;
     if (st == STAPEL_OK)
         st = stapel__parallel_for(ctx, job->n_layers, job->opts.threads, "reading",
                                   read_claim_layer, &cr);

@@ -666,6 +666,65 @@ static void test_stack_many_zone_names(void **state)
     stapel_job_free(job);
 }
 
+/* The "reading" fractions a run reports, in order. */
+typedef struct reading_log {
+    double f[4096];
+    size_t n;
+} reading_log;
+
+static void log_reading(void *user, const char *phase, double fraction)
+{
+    reading_log *rl = user;
+    if (strcmp(phase, "reading") == 0 && rl->n < sizeof rl->f / sizeof rl->f[0])
+        rl->f[rl->n++] = fraction;
+}
+
+/* The read of several layers is one progress from 0 to 1: it said "done"
+ * (1) at the end of the first layer, and each layer after it began again
+ * from 0, which the CLI (counting up only) did not show: most of a national
+ * read went without progress. Three layers of 3000 squares each. */
+static void test_stack_reading_progress_spans_all_layers(void **state)
+{
+    stapel_ctx *ctx = *state;
+    enum { N = 3000 };
+    char **sq = calloc(N, sizeof *sq);
+    assert_non_null(sq);
+    for (int i = 0; i < N; i++) {
+        sq[i] = strdup(rect(10.0 * (i % 100), 10.0 * (i / 100), 10.0 * (i % 100) + 5,
+                            10.0 * (i / 100) + 5));
+        assert_non_null(sq[i]);
+    }
+    stapel_job *job = new_job(ctx);
+    static const char *const themes[] = {"nature", "water", "housing"};
+    for (int k = 0; k < 3; k++) {
+        char name[64];
+        snprintf(name, sizeof name, "progress_%d.geojson", k);
+        assert_int_equal(stapel_job_add_layer(ctx, job, themes[k],
+                                              fixture_geojson(name, RD_URN, N,
+                                                              (const char *const *)sq, NULL),
+                                              NULL),
+                         STAPEL_OK);
+    }
+    for (int i = 0; i < N; i++)
+        free(sq[i]);
+    free(sq);
+    reading_log *rl = calloc(1, sizeof *rl);
+    assert_non_null(rl);
+    stapel_ctx_set_progress(ctx, log_reading, rl);
+    stapel_stack *s = build(ctx, job);
+    stapel_ctx_set_progress(ctx, NULL, NULL);
+    assert_true(rl->n >= 3);
+    for (size_t i = 1; i < rl->n; i++)
+        assert_true(rl->f[i] >= rl->f[i - 1]); /* counts up */
+    for (size_t i = 0; i + 1 < rl->n; i++)
+        assert_true(rl->f[i] < 1.0); /* 1 only at the end */
+    assert_true(rl->f[rl->n - 1] == 1.0);
+    assert_true(rl->f[rl->n - 2] > 0.6); /* the last layer counted too */
+    free(rl);
+    stapel_stack_free(s);
+    stapel_job_free(job);
+}
+
 /* The progress callback of test_stack_output_checked_before_reading:
  * counts the reports of the "reading" phase. */
 static void count_reading(void *user, const char *phase, double fraction)
@@ -737,6 +796,7 @@ int main(void)
         cmocka_unit_test(test_stack_bowtie_repaired),
         cmocka_unit_test(test_stack_wgs84_geojson_next_to_rd),
         cmocka_unit_test(test_stack_output_checked_before_reading),
+        cmocka_unit_test(test_stack_reading_progress_spans_all_layers),
         cmocka_unit_test(test_stack_many_zone_names),
     };
     return cmocka_run_group_tests(tests, fixture_ctx_setup, fixture_ctx_teardown);
