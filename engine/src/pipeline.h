@@ -38,7 +38,9 @@ typedef struct stapel__layer {
     char *source;
     char *where;
     int64_t n_read;     /* features read */
-    int64_t n_repaired; /* repaired by MakeValid */
+    int64_t n_repaired; /* repaired: invalid on the grid, or with repeated vertices */
+    int64_t n_repeated; /* of those, ones whose only fault was repeated vertices */
+    int64_t first_repaired; /* the first repaired */
     int64_t n_empty;    /* skipped: empty, or no area left after repair */
     int64_t n_lost;     /* of those, invalid ones with no area left after repair */
     int64_t first_lost; /* the first of them */

@@ -251,9 +251,18 @@ static void report_layer(stapel_ctx *ctx, const stapel__layer *r)
                     src, layer, r->theme, r->where);
     else if (r->n_read == 0)
         stapel__log(ctx, STAPEL_LOG_WARN, "%s: layer %s is empty (0 features)", src, layer);
-    if (r->n_repaired > 0)
-        stapel__log(ctx, STAPEL_LOG_WARN, "repaired %lld invalid geometr%s in layer %s (%s)",
-                    (long long)r->n_repaired, r->n_repaired == 1 ? "y" : "ies", layer, src);
+    if (r->n_repaired > 0 && r->n_repeated == 0)
+        stapel__log(ctx, STAPEL_LOG_WARN,
+                    "repaired %lld invalid geometr%s in layer %s (%s; the first: feature %lld)",
+                    (long long)r->n_repaired, r->n_repaired == 1 ? "y" : "ies", layer, src,
+                    (long long)r->first_repaired);
+    else if (r->n_repaired > 0)
+        stapel__log(ctx, STAPEL_LOG_WARN,
+                    "repaired %lld geometr%s in layer %s (%s; the first: feature %lld): %lld "
+                    "invalid, %lld with repeated vertices only",
+                    (long long)r->n_repaired, r->n_repaired == 1 ? "y" : "ies", layer, src,
+                    (long long)r->first_repaired, (long long)(r->n_repaired - r->n_repeated),
+                    (long long)r->n_repeated);
     /* The empty ones; those with no area left are told of below. */
     int64_t n_empty = r->n_empty - r->n_lost - r->n_degenerate;
     if (n_empty > 0)
@@ -831,6 +840,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                     "PGSQL_OGR_FID=column in the environment",
                     src, layer);
     int64_t n_read = 0, n_repaired = 0, n_empty = 0, n_lost = 0, first_lost = -1;
+    int64_t n_repeated = 0, first_repaired = -1;
     int64_t n_dropped = 0, first_dropped = -1; /* points or lines left out */
     int64_t n_degenerate = 0, first_degenerate = -1; /* rings without area only */
     double ext[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}; /* of the features read */
@@ -967,8 +977,9 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         }
         /* Repeated vertices are invalid input for many tools even where GEOS
          * accepts them; dropping them is a repair the user should hear of. */
-        if (repaired || (notes & STAPEL_CONV_REPEATED))
-            n_repaired++;
+        if ((repaired || (notes & STAPEL_CONV_REPEATED)) && n_repaired++ == 0)
+            first_repaired = fid;
+        n_repeated += !repaired && (notes & STAPEL_CONV_REPEATED);
         if ((notes & STAPEL_CONV_DROPPED) && n_dropped++ == 0)
             first_dropped = fid;
         if (gg == NULL) {
@@ -1089,6 +1100,8 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     if (spec->rec != NULL) {
         spec->rec->n_read = n_read;
         spec->rec->n_repaired = n_repaired;
+        spec->rec->n_repeated = n_repeated;
+        spec->rec->first_repaired = first_repaired;
         spec->rec->n_empty = n_empty;
         spec->rec->n_lost = n_lost;
         spec->rec->first_lost = first_lost;
@@ -1101,6 +1114,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         snprintf(spec->rec->layer_name, sizeof spec->rec->layer_name, "%s", layer);
     } else {
         stapel__layer rec = {.source = (char *)src, .n_read = n_read, .n_repaired = n_repaired,
+                             .n_repeated = n_repeated, .first_repaired = first_repaired,
                              .n_empty = n_empty, .n_lost = n_lost, .first_lost = first_lost,
                              .outside_use = outside_use, .n_degenerate = n_degenerate,
                              .first_degenerate = first_degenerate, .n_dropped = n_dropped,
