@@ -246,6 +246,8 @@ static int merge_run(int argc, char **argv)
     }
     if (output == NULL)
         return cli_usage("merge", "no output given: use -o OUT.gpkg");
+    if (quiet && verbose)
+        return cli_usage("merge", "-q and -v ask for opposite things; give one of them");
     if (optind >= argc)
         return cli_usage("merge", "no parts given");
     for (int i = optind; i < argc; i++)

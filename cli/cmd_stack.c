@@ -285,6 +285,10 @@ static int stack_run(int argc, char **argv)
             goto done;
         }
     }
+    if (quiet && verbose) {
+        rc = cli_usage("stack", "-q and -v ask for opposite things; give one of them");
+        goto done;
+    }
     if (optind < argc) {
         rc = cli_usage("stack", "unexpected argument '%s' (claim layers are given with --layer)",
                        argv[optind]);
