@@ -285,13 +285,27 @@ char *stapel_source_shown(const char *source)
     return NULL;
 }
 
-/* msg (of size STAPEL_MSG_MAX) with any database password in it hidden. */
+/* msg (of size STAPEL_MSG_MAX) with any database password in it hidden,
+ * and, when it was cut to fit, not cut inside a UTF-8 character (a caller
+ * that decodes it strictly, as JSON or Python do, would refuse it). */
 static void hide_password(char *msg)
 {
     stapel__buf b = {0};
     if (stapel__without_password(&b, msg))
         snprintf(msg, STAPEL_MSG_MAX, "%s", b.data);
     stapel__buf_free(&b);
+    size_t n = strlen(msg);
+    if (n + 1 < STAPEL_MSG_MAX)
+        return;
+    size_t k = n;
+    while (k > 0 && ((unsigned char)msg[k - 1] & 0xC0) == 0x80)
+        k--; /* back over continuation bytes to the last character's lead */
+    if (k == 0 || (unsigned char)msg[k - 1] < 0xC0)
+        return; /* ASCII, or no lead byte: nothing cut */
+    unsigned char lead = (unsigned char)msg[k - 1];
+    size_t len = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+    if (k - 1 + len > n)
+        msg[k - 1] = '\0';
 }
 
 stapel_status stapel__fail(stapel_ctx *ctx, stapel_status status, const char *fmt, ...)

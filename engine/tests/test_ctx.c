@@ -51,6 +51,44 @@ static void test_ctx_status_names(void **state)
     assert_string_equal(stapel_version(), STAPEL_VERSION);
 }
 
+/* A message too long for the context is cut between UTF-8 characters: a
+ * path of 'é' (two bytes each) in "cannot open '...'" came out ending in a
+ * lone lead byte for one of the two offsets, which a strict decoder refuses. */
+static void test_ctx_long_message_stays_utf8(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
+    for (int shift = 0; shift < 2; shift++) {
+        char path[2200];
+        size_t n = 0;
+        path[n++] = '/';
+        for (int i = 0; i < shift; i++)
+            path[n++] = 'x';
+        while (n < 2100) {
+            path[n++] = (char)0xC3;
+            path[n++] = (char)0xA9;
+        }
+        path[n] = '\0';
+        stapel_source_info *info = NULL;
+        assert_int_not_equal(stapel_info_read(ctx, &info, path), STAPEL_OK);
+        const char *m = stapel_ctx_message(ctx);
+        size_t len = strlen(m);
+        assert_true(len > 1000);
+        /* every lead byte has all its continuation bytes */
+        for (size_t i = 0; i < len;) {
+            unsigned char c = (unsigned char)m[i];
+            size_t cl = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+            assert_true(c < 0x80 || c >= 0xC0);
+            assert_true(i + cl <= len);
+            for (size_t k = 1; k < cl; k++)
+                assert_int_equal((unsigned char)m[i + k] & 0xC0, 0x80);
+            i += cl;
+        }
+    }
+    stapel_ctx_free(ctx);
+}
+
 static void test_ctx_failure_names_subject(void **state)
 {
     (void)state;
@@ -597,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_ctx_lifecycle),
         cmocka_unit_test(test_ctx_status_names),
         cmocka_unit_test(test_ctx_failure_names_subject),
+        cmocka_unit_test(test_ctx_long_message_stays_utf8),
         cmocka_unit_test(test_ctx_cancel_stops_build),
         cmocka_unit_test(test_ctx_cancel_clear_reuses_context),
         cmocka_unit_test(test_ctx_null_handles),
