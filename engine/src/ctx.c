@@ -675,6 +675,17 @@ void stapel__strmap_free(stapel__strmap *m)
     memset(m, 0, sizeof *m);
 }
 
+uint32_t stapel__strmap_find(const stapel__strmap *m, const char *key)
+{
+    if (m->n == 0)
+        return UINT32_MAX;
+    for (size_t j = stapel__str_hash(key) & (m->cap - 1); m->keys[j] != NULL;
+         j = (j + 1) & (m->cap - 1))
+        if (strcmp(m->keys[j], key) == 0)
+            return m->vals[j];
+    return UINT32_MAX;
+}
+
 uint32_t stapel__strmap_get(stapel__strmap *m, const char *key, uint32_t next, bool *added)
 {
     *added = false;

@@ -204,6 +204,9 @@ typedef struct stapel__strmap {
  * and set *added. UINT32_MAX when out of memory. */
 uint32_t stapel__strmap_get(stapel__strmap *m, const char *key, uint32_t next, bool *added);
 
+/* The value of key in m, or UINT32_MAX when m does not hold it. */
+uint32_t stapel__strmap_find(const stapel__strmap *m, const char *key);
+
 /* Free the keys and tables of m and leave it empty. */
 void stapel__strmap_free(stapel__strmap *m);
 

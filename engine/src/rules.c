@@ -53,6 +53,8 @@ void stapel_rules_free(stapel_rules *r)
         free(r->themes[i]);
     free(r->themes);
     free(r->source);
+    stapel__strmap_free(&r->pair_index);
+    stapel__strmap_free(&r->theme_index);
     free(r);
 }
 
@@ -71,17 +73,31 @@ const char *stapel_rules_theme(const stapel_rules *r, size_t i)
     return r == NULL || i >= r->n_themes ? NULL : r->themes[i];
 }
 
-static const stapel__rule *find(const stapel_rules *r, const char *a, const char *b)
+/* The key of the pair a, b in pair_index: the lesser theme, a unit
+ * separator (no theme holds one), the other; NULL when out of memory. */
+static char *pair_key(const char *a, const char *b)
 {
     if (strcmp(a, b) > 0) {
         const char *t = a;
         a = b;
         b = t;
     }
-    for (size_t i = 0; i < r->n; i++)
-        if (strcmp(r->rules[i].a, a) == 0 && strcmp(r->rules[i].b, b) == 0)
-            return &r->rules[i];
-    return NULL;
+    size_t na = strlen(a), nb = strlen(b);
+    char *k = malloc(na + nb + 2);
+    if (k != NULL) {
+        memcpy(k, a, na);
+        k[na] = '\x1f';
+        memcpy(k + na + 1, b, nb + 1);
+    }
+    return k;
+}
+
+static const stapel__rule *find(const stapel_rules *r, const char *a, const char *b)
+{
+    char *k = pair_key(a, b);
+    uint32_t i = k != NULL ? stapel__strmap_find(&r->pair_index, k) : UINT32_MAX;
+    free(k);
+    return i != UINT32_MAX ? &r->rules[i] : NULL;
 }
 
 stapel_verdict stapel_rules_verdict(const stapel_rules *r, const char *a, const char *b,
@@ -105,13 +121,19 @@ stapel_verdict stapel_rules_verdict(const stapel_rules *r, const char *a, const 
 
 static bool add_theme(stapel_rules *r, const char *t)
 {
-    for (size_t i = 0; i < r->n_themes; i++)
-        if (strcmp(r->themes[i], t) == 0)
-            return true;
-    char **d = realloc(r->themes, (r->n_themes + 1) * sizeof *d);
-    if (d == NULL)
+    bool added = false;
+    if (stapel__strmap_get(&r->theme_index, t, (uint32_t)r->n_themes, &added) == UINT32_MAX)
         return false;
-    r->themes = d;
+    if (!added)
+        return true;
+    if (r->n_themes == r->cap_themes) {
+        size_t cap = r->cap_themes == 0 ? 16 : 2 * r->cap_themes;
+        char **d = realloc(r->themes, cap * sizeof *d);
+        if (d == NULL)
+            return false;
+        r->themes = d;
+        r->cap_themes = cap;
+    }
     r->themes[r->n_themes] = stapel__strdup(t);
     if (r->themes[r->n_themes] == NULL)
         return false;
@@ -171,10 +193,21 @@ static stapel_status add_rule(stapel_ctx *ctx, stapel_rules *r, const char *a, c
                         name, line, old->a, old->b, stapel_verdict_name(v), old->line);
         return STAPEL_OK;
     }
-    stapel__rule *d = realloc(r->rules, (r->n + 1) * sizeof *d);
-    if (d == NULL)
+    if (r->n == r->cap_rules) {
+        size_t cap = r->cap_rules == 0 ? 64 : 2 * r->cap_rules;
+        stapel__rule *d = realloc(r->rules, cap * sizeof *d);
+        if (d == NULL)
+            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        r->rules = d;
+        r->cap_rules = cap;
+    }
+    char *key = pair_key(a, b);
+    bool added = false;
+    uint32_t at = key != NULL ? stapel__strmap_get(&r->pair_index, key, (uint32_t)r->n, &added)
+                              : UINT32_MAX;
+    free(key);
+    if (at == UINT32_MAX)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-    r->rules = d;
     stapel__rule *ru = &r->rules[r->n];
     bool swap = strcmp(a, b) > 0;
     ru->a = stapel__strdup(swap ? b : a);

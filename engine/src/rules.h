@@ -23,6 +23,9 @@ struct stapel_rules {
     size_t n;
     char **themes; /* every theme a rule names */
     size_t n_themes;
+    size_t cap_rules, cap_themes;
+    stapel__strmap pair_index;  /* "a\x1fb" (a < b) to its rule */
+    stapel__strmap theme_index; /* a theme to its place in themes */
 };
 
 /* Empty rules named source. Caller owns *out; free with stapel_rules_free(). */
