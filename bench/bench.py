@@ -90,7 +90,7 @@ if "readfloor" in PREP_FAILED:  # one program makes both floors
 T_MAPSHAPER = 0.5     # stapel wall <= 0.5 x mapshaper at scale 10
 T_FLOOR = 3.0         # stapel wall <= 3 x read floor at scale 10
 T_MEM_BIG = 4e9       # stapel peak RSS <= 4 GB at scale 100 (10^9 bytes, the stricter reading)
-DESIGN_REL = 1e-6     # DESIGN.md section 5, invariant 2
+DESIGN_REL = 1e-6     # the design's area-conservation invariant
 BUSY = 0.25           # other processes using more cores than this: the report says so
 QUIET_WAIT = float(os.environ.get("BENCH_QUIET_WAIT", "30"))  # s to wait for a quiet machine per run
 
@@ -747,7 +747,7 @@ def fmt_err(e):
 
 
 def targets(results):
-    """[(target, scale, measured, verdict)] for issue 6 (and DESIGN.md section 5)."""
+    """[(target, scale, measured, verdict)] for issue 6 (and the area-conservation invariant)."""
     by = {r["scale"]: r for r in results}
     rows = []
 
@@ -809,7 +809,7 @@ def targets(results):
                      verdict(t100 / st <= bound)))
     for r in results:
         e = rel_err(r["tools"]["stapel"], r.get("ref"))
-        rows.append(("stapel Σ(area × n) = Σ(claim area) within 1e-6 (DESIGN.md §5.2)", scale_name(r["scale"]),
+        rows.append(("stapel Σ(area × n) = Σ(claim area) within 1e-6 (area conservation)", scale_name(r["scale"]),
                      "not measured (stapel failed)" if e is None else "relative error %s" % fmt_err(e),
                      "not measured" if e is None else verdict(abs(e) <= DESIGN_REL)))
     return rows
@@ -981,7 +981,7 @@ def report(results, machine, started, finished, pg_version):
     w("  untimed preparation. It is shown for information; issue 6's target is the read floor.")
     w("- The PostGIS recipe runs at scale %s only: one global float-noded union of all" %
       ", ".join(scale_name(x) for x in PG_SCALES))
-    w("  boundaries (see `/work/shared/GEOS.md`: at depth it loses faces).")
+    w("  boundaries, noded by GEOS in floating point (not snap-rounded: at depth it loses faces).")
     w("- Thresholds: issue 6. \"4 GB\" is read as 4·10⁹ bytes. n log n growth uses n = claims")
     w("  read: t(100)/t(10) ≤ (n₁₀₀ ln n₁₀₀)/(n₁₀ ln n₁₀).")
     w("- Messy inputs (one huge ring, a repair of many self-crossings, thousands of identical")
