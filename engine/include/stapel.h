@@ -102,7 +102,9 @@ void stapel_ctx_set_progress(stapel_ctx *ctx, stapel_progress_fn fn, void *user)
  * stapel_ctx_cancel_clear(): called between calls, it stops the next one, and
  * every later call on ctx that can be cancelled (reading, building, merging,
  * rendering) stops too. No call clears it by itself, so a cancel that comes
- * just before a call still stops that call. */
+ * just before a call still stops that call. One that comes after a call's
+ * last check (at the end of its last phase) does not stop it: the call
+ * returns its result, and the request stops the next call. */
 void stapel_ctx_cancel(stapel_ctx *ctx);
 
 /* Withdraw a cancel request, so that the next call on ctx runs: for a host
