@@ -10,6 +10,7 @@
 #include "stapel.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,23 @@ static inline const char *rect(double x0, double y0, double x1, double y1)
              "{\"type\":\"Polygon\",\"coordinates\":[[[%g,%g],[%g,%g],[%g,%g],[%g,%g],[%g,%g]]]}",
              X0, Y0, X1, Y0, X1, Y1, X0, Y1, X0, Y0);
     return b;
+}
+
+/* Whether s[0..n) is whole UTF-8: every lead byte with all its
+ * continuation bytes, none cut at the end. */
+static inline bool fixture_whole_utf8(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
+        if ((c & 0xC0) == 0x80 || i + len > n)
+            return false;
+        for (size_t k = 1; k < len; k++)
+            if (((unsigned char)s[i + k] & 0xC0) != 0x80)
+                return false;
+        i += len;
+    }
+    return true;
 }
 
 #endif

@@ -2,6 +2,7 @@
  * test_ctx.c - the context: lifecycle, status names, and the message
  * contract (cleared on entry, set on failure, naming its subject).
  */
+#include "fixture.h"
 #include "stapel.h"
 
 #include <math.h>
@@ -73,18 +74,8 @@ static void test_ctx_long_message_stays_utf8(void **state)
         stapel_source_info *info = NULL;
         assert_int_not_equal(stapel_info_read(ctx, &info, path), STAPEL_OK);
         const char *m = stapel_ctx_message(ctx);
-        size_t len = strlen(m);
-        assert_true(len > 1000);
-        /* every lead byte has all its continuation bytes */
-        for (size_t i = 0; i < len;) {
-            unsigned char c = (unsigned char)m[i];
-            size_t cl = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-            assert_true(c < 0x80 || c >= 0xC0);
-            assert_true(i + cl <= len);
-            for (size_t k = 1; k < cl; k++)
-                assert_int_equal((unsigned char)m[i + k] & 0xC0, 0x80);
-            i += cl;
-        }
+        assert_true(strlen(m) > 1000);
+        assert_true(fixture_whole_utf8(m, strlen(m)));
     }
     stapel_ctx_free(ctx);
 }

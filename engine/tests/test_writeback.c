@@ -12,6 +12,7 @@
  * (python3's sqlite3, a process of its own, not a fork sharing SQLite's
  * state) must still find the file locked.
  */
+#include "fixture.h"
 #include "pipeline.h"
 #include "stapel.h"
 
@@ -93,22 +94,6 @@ static void test_writeback_keeps_sqlite_locks(void **state)
     stapel_ctx_free(ctx);
 }
 
-/* Whether s[0..n) is whole UTF-8: no character cut at either end. */
-static bool whole_utf8(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        unsigned char c = (unsigned char)s[i];
-        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
-        if ((c & 0xC0) == 0x80 || i + len > n)
-            return false;
-        for (size_t k = 1; k < len; k++)
-            if (((unsigned char)s[i + k] & 0xC0) != 0x80)
-                return false;
-        i += len;
-    }
-    return true;
-}
-
 /* The temporary name of an output: next to it, and short enough for a file
  * system's 255 bytes (with room for SQLite's "-journal") when the output's
  * name is; a long name is cut between UTF-8 characters, and two long names
@@ -146,7 +131,7 @@ static void test_temp_path(void **state)
         assert_int_equal(ta[1], '.');
         assert_true(strlen(ta + 1) <= 255 - 16);
         assert_true(strlen(ta + 1) > 200);
-        assert_true(whole_utf8(ta, strlen(ta)));
+        assert_true(fixture_whole_utf8(ta, strlen(ta)));
         assert_string_not_equal(ta, tb);
         free(ta);
         free(tb);
