@@ -436,5 +436,18 @@ int main(int argc, char **argv)
                 arg);
         return EXIT_USAGE;
     }
-    return c->run(argc - 1, argv + 1);
+    int rc = c->run(argc - 1, argv + 1);
+    /* What summary and info print must not be lost unsaid (a full disk):
+     * a write error fails the run. A reader that went away (| head) had
+     * what it wanted: that one is quiet. */
+    bool failed = ferror(stdout) != 0;
+    errno = 0;
+    failed = fflush(stdout) != 0 || failed;
+    if (failed && errno != EPIPE) {
+        fprintf(stderr, "stapel: %s: cannot write to standard output%s%s\n", c->name,
+                errno != 0 ? ": " : "", errno != 0 ? strerror(errno) : "");
+        if (rc == EXIT_OK)
+            rc = EXIT_FAIL;
+    }
+    return rc;
 }
