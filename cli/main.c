@@ -210,17 +210,29 @@ static const char *const shapefile_parts[] = {".shp", ".shx", ".dbf", ".prj", ".
  * prefixes, that names a file on disk. */
 static bool vsi_reads(const struct stat *out, const char *name)
 {
+    /* the handlers that read a local file (not /vsimem/, /vsicurl/, ...) */
+    static const char *const local[] = {"/vsizip/", "/vsigzip/", "/vsitar/", "/vsisubfile/",
+                                        "/vsi7z/", "/vsirar/"};
     const char *p = name;
     while (strncmp(p, "/vsi", 4) == 0) {
-        bool subfile = strncmp(p, "/vsisubfile/", 12) == 0;
-        const char *slash = strchr(p + 1, '/');
-        if (slash == NULL)
+        bool known = false;
+        for (size_t i = 0; i < sizeof local / sizeof local[0] && !known; i++)
+            known = strncmp(p, local[i], strlen(local[i])) == 0;
+        if (!known)
             return false;
-        p = slash + 1;
+        bool subfile = strncmp(p, "/vsisubfile/", 12) == 0;
+        p = strchr(p + 1, '/') + 1;
         if (subfile && strchr(p, ',') != NULL)
             p = strchr(p, ',') + 1; /* after the offset and length */
     }
-    char *path = strdup(p);
+    /* without '|layername=...', and with GDAL's {archive} form unwrapped */
+    const char *bar = strstr(p, "|layername=");
+    char *path = strndup(p, bar != NULL ? (size_t)(bar - p) : strlen(p));
+    if (path != NULL && path[0] == '{' && strchr(path, '}') != NULL) {
+        size_t n = (size_t)(strchr(path, '}') - path);
+        memmove(path, path + 1, n - 1);
+        path[n - 1] = '\0';
+    }
     bool found = false;
     /* each prefix that ends before a '/' (an archive's members follow it) */
     for (char *end = path; path != NULL && !found; end++) {
@@ -373,7 +385,13 @@ void cli_set_cancel_target(stapel_ctx *ctx)
      * the run the same way, its temporary file removed. */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    /* ... but a run started with nohup keeps its SIGHUP ignored, */
+    struct sigaction old;
+    if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+        sigaction(SIGHUP, &sa, NULL);
+    /* and a second Ctrl-\ quits at once, as it does elsewhere, should a
+     * phase be slow to see the first. */
+    sa.sa_flags = SA_RESETHAND;
     sigaction(SIGQUIT, &sa, NULL);
 }
 
@@ -443,7 +461,12 @@ int main(int argc, char **argv)
     bool failed = ferror(stdout) != 0;
     errno = 0;
     failed = fflush(stdout) != 0 || failed;
-    if (failed && errno != EPIPE) {
+    /* A write larger than the buffer goes straight to the file and leaves
+     * no errno behind: on a pipe or socket, the reader went away. */
+    struct stat so;
+    bool reader_gone = errno == EPIPE || (errno == 0 && fstat(STDOUT_FILENO, &so) == 0 &&
+                                          (S_ISFIFO(so.st_mode) || S_ISSOCK(so.st_mode)));
+    if (failed && !reader_gone) {
         fprintf(stderr, "stapel: %s: cannot write to standard output%s%s\n", c->name,
                 errno != 0 ? ": " : "", errno != 0 ? strerror(errno) : "");
         if (rc == EXIT_OK)

@@ -133,6 +133,23 @@ run INT summary-done '^summary.*done' 0
 run HUP overlay
 run QUIT summary
 
+# ... but a run started with nohup ignores SIGHUP, as nohup asks: it was
+# interrupted once SIGHUP was caught.
+cp "$scratch/previous.orig" "$target"
+nohup "$stapel" stack -q --overwrite -o "$target" "${args[@]}" 2>"$scratch/nohup.err" &
+pid=$!
+sleep 0.5
+kill -HUP "$pid" 2>/dev/null
+wait "$pid"
+rc=$?
+if [ "$rc" -eq 0 ] && [ "$(sha256sum "$target" | cut -d' ' -f1)" != "$want" ] &&
+   ! grep -q interrupted "$scratch/nohup.err"; then
+  echo "ok   stack: SIGHUP under nohup: ignored, exit 0, the output written"
+  passed=$((passed + 1))
+else
+  fail "stack: SIGHUP under nohup: exit $rc: $(tail -n 2 "$scratch/nohup.err" | tr '\n' ' ')"
+fi
+
 # A reader of stderr that goes away (| grep -m1) killed the run by SIGPIPE,
 # its temporary file left behind; the run now goes on to the end.
 cp "$scratch/previous.orig" "$target"

@@ -524,7 +524,8 @@ typedef struct stapel_render_layout {
     int64_t n_faces;                    /* faces drawn */
     size_t n_labels;                    /* zone labels placed: one per zone shown,
                                          * none for one shown only as a sliver at
-                                         * the map's edge */
+                                         * the map's edge, or shown in part with
+                                         * no spot clear of the labels before it */
 } stapel_render_layout;
 
 /* Draw the stack map of gpkg, a GeoPackage written by stapel_stack_write(),

@@ -127,9 +127,9 @@ typedef struct read_spec {
     uint32_t group;    /* claims: layer index */
     stapel__layer *rec; /* claims: counters to fill; zones: NULL */
     bool theme_shared; /* claims: another layer has the same theme */
-    /* Claims: the features read of all claim layers whose count is known
-     * (shared by the threads that read them), and that count, for one
-     * progress of the whole read; zones: NULL. */
+    /* The features read of all layers whose count is known (shared by the
+     * threads that read them), and that count, for one progress of the
+     * whole read. */
     atomic_uint_least64_t *done;
     uint64_t all;
 } read_spec;
@@ -857,12 +857,9 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                 st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while reading %s", src);
                 goto done;
             }
-            if (spec->done != NULL && total > 0) {
+            if (total > 0 && spec->all > 0) { /* 1 is for the end of the whole read */
                 uint64_t d = atomic_fetch_add(spec->done, 1024) + 1024;
-                if (spec->all > 0) /* 1 is for the end of the whole read */
-                    stapel__progress(ctx, "reading", fmin(0.99, (double)d / (double)spec->all));
-            } else if (spec->done == NULL && total > 0) {
-                stapel__progress(ctx, "reading", (double)n_read / (double)total);
+                stapel__progress(ctx, "reading", fmin(0.99, (double)d / (double)spec->all));
             }
         }
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
@@ -1092,11 +1089,15 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     /* Coordinates far off are refused (check_sane); a whole layer just off
      * the CRS's area is most likely in another CRS than it says (lon/lat
      * labelled RD lands a few metres from RD's origin, in France). */
+    /* the features since the last thousand counted */
+    if (total > 0 && spec->all > 0) {
+        uint64_t d = atomic_fetch_add(spec->done, (uint64_t)(n_read & 1023)) +
+                     (uint64_t)(n_read & 1023);
+        stapel__progress(ctx, "reading", fmin(0.99, (double)d / (double)spec->all));
+    }
     bool outside_use = sane->has_use && in->n_items > first &&
                        (ext[2] < sane->use_x0 || ext[0] > sane->use_x1 ||
                         ext[3] < sane->use_y0 || ext[1] > sane->use_y1);
-    if (spec->done == NULL)
-        stapel__progress(ctx, "reading", 1.0);
     if (spec->rec != NULL) {
         spec->rec->n_read = n_read;
         spec->rec->n_repaired = n_repaired;
@@ -1776,7 +1777,7 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
     }
     for (int k = 0; k < 2; k++)
         cr.specs[job->n_layers + (size_t)k] =
-            (read_spec){job->zones[k].source, NULL, job->zones[k].field, 0, NULL, false, NULL, 0};
+            (read_spec){job->zones[k].source, NULL, job->zones[k].field, 0, NULL, false, &n_done, 0};
 
     st = stapel__parallel_for(ctx, n_src, job->opts.threads, NULL, open_source, &cr);
     for (size_t i = 0; i < n_src; i++)
@@ -1802,14 +1803,16 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
         st = check_distortion_early(ctx, in, job, cr.ops, target, &sane);
     if (st == STAPEL_OK && out_path != NULL)
         st = stapel__output_check(ctx, out_path, out_flags);
+    /* One progress for the whole read, claims and zones: 1 when all are
+     * read (the parallel_for gives none of its own). */
     uint64_t all = 0;
-    for (size_t i = 0; i < job->n_layers; i++)
+    for (size_t i = 0; i < n_src; i++)
         all += cr.ops[i].total > 0 ? (uint64_t)cr.ops[i].total : 0;
-    for (size_t i = 0; i < job->n_layers; i++)
+    for (size_t i = 0; i < n_src; i++)
         cr.specs[i].all = all;
     if (st == STAPEL_OK)
-        st = stapel__parallel_for(ctx, job->n_layers, job->opts.threads, "reading",
-                                  read_claim_layer, &cr);
+        st = stapel__parallel_for(ctx, job->n_layers, job->opts.threads, NULL, read_claim_layer,
+                                  &cr);
     for (size_t i = 0; i < job->n_layers; i++) {
         stapel__input *part = &cr.parts[i];
         stapel__log_release(ctx, &cr.held[n_src + i]);
@@ -1847,6 +1850,8 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
         else
             in->n_novex = in->n_items - before;
     }
+    if (st == STAPEL_OK)
+        stapel__progress(ctx, "reading", 1.0);
     /* Without claims the zones' areas still go into the summary. */
     if (st == STAPEL_OK && in->n_claims == 0)
         st = check_distortion(ctx, in, job);

@@ -74,8 +74,10 @@ const char *stapel_rules_theme(const stapel_rules *r, size_t i)
 }
 
 /* The key of the pair a, b in pair_index: the lesser theme, a unit
- * separator (no theme holds one), the other; NULL when out of memory. */
-static char *pair_key(const char *a, const char *b)
+ * separator (no theme holds one), the other. In buf (of size) when it fits,
+ * else in memory of its own (free it when it is not buf); NULL when out of
+ * memory. */
+static char *pair_key(const char *a, const char *b, char *buf, size_t size)
 {
     if (strcmp(a, b) > 0) {
         const char *t = a;
@@ -83,7 +85,7 @@ static char *pair_key(const char *a, const char *b)
         b = t;
     }
     size_t na = strlen(a), nb = strlen(b);
-    char *k = malloc(na + nb + 2);
+    char *k = na + nb + 2 <= size ? buf : malloc(na + nb + 2);
     if (k != NULL) {
         memcpy(k, a, na);
         k[na] = '\x1f';
@@ -94,9 +96,22 @@ static char *pair_key(const char *a, const char *b)
 
 static const stapel__rule *find(const stapel_rules *r, const char *a, const char *b)
 {
-    char *k = pair_key(a, b);
-    uint32_t i = k != NULL ? stapel__strmap_find(&r->pair_index, k) : UINT32_MAX;
-    free(k);
+    char buf[256];
+    char *k = pair_key(a, b, buf, sizeof buf);
+    if (k == NULL) { /* out of memory for a long pair: look the slow way */
+        if (strcmp(a, b) > 0) {
+            const char *t = a;
+            a = b;
+            b = t;
+        }
+        for (size_t i = 0; i < r->n; i++)
+            if (strcmp(r->rules[i].a, a) == 0 && strcmp(r->rules[i].b, b) == 0)
+                return &r->rules[i];
+        return NULL;
+    }
+    uint32_t i = stapel__strmap_find(&r->pair_index, k);
+    if (k != buf)
+        free(k);
     return i != UINT32_MAX ? &r->rules[i] : NULL;
 }
 
@@ -201,12 +216,14 @@ static stapel_status add_rule(stapel_ctx *ctx, stapel_rules *r, const char *a, c
         r->rules = d;
         r->cap_rules = cap;
     }
-    char *key = pair_key(a, b);
+    char buf[256];
+    char *key = pair_key(a, b, buf, sizeof buf);
     bool added = false;
     uint32_t at = key != NULL ? stapel__strmap_get(&r->pair_index, key, (uint32_t)r->n, &added)
                               : UINT32_MAX;
-    free(key);
-    if (at == UINT32_MAX)
+    if (key != buf)
+        free(key);
+    if (at == UINT32_MAX || !added) /* !added: find() above saw no such pair */
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     stapel__rule *ru = &r->rules[r->n];
     bool swap = strcmp(a, b) > 0;

@@ -682,47 +682,70 @@ static void log_reading(void *user, const char *phase, double fraction)
 /* The read of several layers is one progress from 0 to 1: it said "done"
  * (1) at the end of the first layer, and each layer after it began again
  * from 0, which the CLI (counting up only) did not show: most of a national
- * read went without progress. Three layers of 3000 squares each. */
+ * read went without progress; the zones, read last, began again too.
+ * Three claim layers and a province layer of 3000 squares each, on one
+ * thread and on two. */
 static void test_stack_reading_progress_spans_all_layers(void **state)
 {
     stapel_ctx *ctx = *state;
     enum { N = 3000 };
-    char **sq = calloc(N, sizeof *sq);
+    char **sq = calloc(N, sizeof *sq), **names = calloc(N, sizeof *names);
     assert_non_null(sq);
+    assert_non_null(names);
     for (int i = 0; i < N; i++) {
         sq[i] = strdup(rect(10.0 * (i % 100), 10.0 * (i / 100), 10.0 * (i % 100) + 5,
                             10.0 * (i / 100) + 5));
+        names[i] = malloc(16);
         assert_non_null(sq[i]);
+        assert_non_null(names[i]);
+        snprintf(names[i], 16, "z%d", i);
     }
-    stapel_job *job = new_job(ctx);
-    static const char *const themes[] = {"nature", "water", "housing"};
+    const char *layers[3], *zones;
     for (int k = 0; k < 3; k++) {
         char name[64];
         snprintf(name, sizeof name, "progress_%d.geojson", k);
-        assert_int_equal(stapel_job_add_layer(ctx, job, themes[k],
-                                              fixture_geojson(name, RD_URN, N,
-                                                              (const char *const *)sq, NULL),
-                                              NULL),
-                         STAPEL_OK);
+        layers[k] = strdup(fixture_geojson(name, RD_URN, N, (const char *const *)sq, NULL));
+        assert_non_null(layers[k]);
     }
-    for (int i = 0; i < N; i++)
+    zones = strdup(fixture_geojson("progress_zones.geojson", RD_URN, N, (const char *const *)sq,
+                                   (const char *const *)names));
+    assert_non_null(zones);
+    for (int i = 0; i < N; i++) {
         free(sq[i]);
+        free(names[i]);
+    }
     free(sq);
-    reading_log *rl = calloc(1, sizeof *rl);
-    assert_non_null(rl);
-    stapel_ctx_set_progress(ctx, log_reading, rl);
-    stapel_stack *s = build(ctx, job);
-    stapel_ctx_set_progress(ctx, NULL, NULL);
-    assert_true(rl->n >= 3);
-    for (size_t i = 1; i < rl->n; i++)
-        assert_true(rl->f[i] >= rl->f[i - 1]); /* counts up */
-    for (size_t i = 0; i + 1 < rl->n; i++)
-        assert_true(rl->f[i] < 1.0); /* 1 only at the end */
-    assert_true(rl->f[rl->n - 1] == 1.0);
-    assert_true(rl->f[rl->n - 2] > 0.6); /* the last layer counted too */
-    free(rl);
-    stapel_stack_free(s);
-    stapel_job_free(job);
+    free(names);
+    static const char *const themes[] = {"nature", "water", "housing"};
+    for (int threads = 1; threads <= 2; threads++) {
+        stapel_job *job = NULL;
+        stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
+        o.threads = threads;
+        assert_int_equal(stapel_job_new(ctx, &job, &o), STAPEL_OK);
+        for (int k = 0; k < 3; k++)
+            assert_int_equal(stapel_job_add_layer(ctx, job, themes[k], layers[k], NULL),
+                             STAPEL_OK);
+        assert_int_equal(stapel_job_set_zones(ctx, job, STAPEL_ZONE_PROVINCE, zones, "naam"),
+                         STAPEL_OK);
+        reading_log *rl = calloc(1, sizeof *rl);
+        assert_non_null(rl);
+        stapel_ctx_set_progress(ctx, log_reading, rl);
+        stapel_stack *s = build(ctx, job);
+        stapel_ctx_set_progress(ctx, NULL, NULL);
+        assert_true(rl->n >= 3);
+        for (size_t i = 1; i < rl->n; i++)
+            assert_true(rl->f[i] >= rl->f[i - 1]); /* counts up */
+        for (size_t i = 0; i + 1 < rl->n; i++)
+            assert_true(rl->f[i] < 1.0); /* 1 only at the end */
+        assert_true(rl->f[rl->n - 1] == 1.0);
+        assert_true(rl->f[rl->n - 2] > 0.7); /* the zones counted too */
+        free(rl);
+        stapel_stack_free(s);
+        stapel_job_free(job);
+    }
+    for (int k = 0; k < 3; k++)
+        free((char *)layers[k]);
+    free((char *)zones);
 }
 
 /* The progress callback of test_stack_output_checked_before_reading:
