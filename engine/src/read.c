@@ -1341,34 +1341,50 @@ static bool data_extent(const stapel__input *in, const stapel_job *job, double e
     return e[0] <= e[2] && e[1] <= e[3];
 }
 
-/* PROJ's areal scale factor of the working CRS (crs_wkt) at the centre of
- * the box e, and where that centre is in degrees; 1 where PROJ gives no
- * answer (a local CRS). */
-static double areal_scale(stapel_ctx *ctx, const char *crs_wkt, const double e[4], double *lon,
-                          double *lat)
+/* The working CRS (crs_wkt) and the way from it to degrees, made once
+ * (PROJ looks the operation up in its database) for areal_scale. */
+typedef struct scale_probe {
+    PJ *crs, *lonlat;
+} scale_probe;
+
+static void probe_init(stapel_ctx *ctx, scale_probe *sp, const char *crs_wkt)
 {
+    if (sp->crs != NULL)
+        return; /* made already */
     PJ_CONTEXT *pc = ctx->proj;
-    PJ *crs = proj_create(pc, crs_wkt);
-    PJ *geo = crs != NULL ? proj_crs_get_geodetic_crs(pc, crs) : NULL;
-    PJ *inv = geo != NULL ? proj_create_crs_to_crs_from_pj(pc, crs, geo, NULL, NULL) : NULL;
-    PJ *lonlat = inv != NULL ? proj_normalize_for_visualization(pc, inv) : NULL;
+    sp->crs = proj_create(pc, crs_wkt);
+    PJ *geo = sp->crs != NULL ? proj_crs_get_geodetic_crs(pc, sp->crs) : NULL;
+    PJ *inv = geo != NULL ? proj_create_crs_to_crs_from_pj(pc, sp->crs, geo, NULL, NULL) : NULL;
+    sp->lonlat = inv != NULL ? proj_normalize_for_visualization(pc, inv) : NULL;
+    proj_destroy(inv);
+    proj_destroy(geo);
+}
+
+static void probe_free(scale_probe *sp)
+{
+    proj_destroy(sp->lonlat);
+    proj_destroy(sp->crs);
+}
+
+/* PROJ's areal scale factor of the working CRS at the centre of the box e,
+ * and where that centre is in degrees; 1 where PROJ gives no answer (a
+ * local CRS). */
+static double areal_scale(const scale_probe *sp, const double e[4], double *lon, double *lat)
+{
     double scale = 1;
     *lon = *lat = 0;
-    if (lonlat != NULL) {
-        PJ_COORD c = proj_trans(lonlat, PJ_FWD,
+    if (sp->lonlat != NULL) {
+        PJ_COORD c = proj_trans(sp->lonlat, PJ_FWD,
                                 proj_coord((e[0] + e[2]) / 2, (e[1] + e[3]) / 2, 0, 0));
         *lon = c.lp.lam;
         *lat = c.lp.phi;
         if (isfinite(*lon) && isfinite(*lat)) {
-            PJ_FACTORS f = proj_factors(crs, proj_coord(proj_torad(*lon), proj_torad(*lat), 0, 0));
-            if (proj_errno(crs) == 0 && isfinite(f.areal_scale) && f.areal_scale > 0)
+            PJ_FACTORS f =
+                proj_factors(sp->crs, proj_coord(proj_torad(*lon), proj_torad(*lat), 0, 0));
+            if (proj_errno(sp->crs) == 0 && isfinite(f.areal_scale) && f.areal_scale > 0)
                 scale = f.areal_scale;
         }
     }
-    proj_destroy(lonlat);
-    proj_destroy(inv);
-    proj_destroy(geo);
-    proj_destroy(crs);
     return scale;
 }
 
@@ -1383,11 +1399,12 @@ static bool distorting(double scale)
  * (of the zones, when no claim was read) decides: more than 1 % off is
  * refused; where PROJ gives no answer (a local CRS), the CRS passes. */
 static stapel_status check_distortion_in(stapel_ctx *ctx, const stapel__input *in,
-                                         const stapel_job *job, const double e[4],
-                                         const char *what)
+                                         const stapel_job *job, scale_probe *sp,
+                                         const double e[4], const char *what)
 {
     double lon, lat;
-    double scale = areal_scale(ctx, in->crs_wkt, e, &lon, &lat);
+    probe_init(ctx, sp, in->crs_wkt);
+    double scale = areal_scale(sp, e, &lon, &lat);
     if (!distorting(scale))
         return STAPEL_OK;
     return stapel__fail(ctx, STAPEL_EINVAL,
@@ -1404,12 +1421,13 @@ static stapel_status check_distortion_in(stapel_ctx *ctx, const stapel__input *i
 
 /* check_distortion_in where the claims (or, with none, the zones) read lie. */
 static stapel_status check_distortion(stapel_ctx *ctx, const stapel__input *in,
-                                      const stapel_job *job)
+                                      const stapel_job *job, scale_probe *sp)
 {
     double e[4];
     if (!data_extent(in, job, e))
         return STAPEL_OK;
-    return check_distortion_in(ctx, in, job, e, in->n_claims > 0 ? "the claims" : "the zones");
+    return check_distortion_in(ctx, in, job, sp, e,
+                               in->n_claims > 0 ? "the claims" : "the zones");
 }
 
 /* The extent o states (its driver's, without a scan), in the working CRS,
@@ -1427,7 +1445,10 @@ static bool stated_box(const opened *o, const char *s_srs, OGRSpatialReferenceH 
         return false;
     bool ok = o->srs_wkt != NULL || OSRSetFromUserInput(srs, s_srs) == OGRERR_NONE;
     OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
-    OGRCoordinateTransformationH ct = ok ? OCTNewCoordinateTransformation(srs, target) : NULL;
+    /* in the working CRS already: no transformation to look up */
+    bool same = ok && OSRIsSame(srs, target);
+    OGRCoordinateTransformationH ct =
+        ok && !same ? OCTNewCoordinateTransformation(srs, target) : NULL;
     /* The corners and the middles of the sides: a box's image need not be
      * one. */
     static const double f[8][2] = {{0, 0}, {0.5, 0}, {1, 0}, {1, 0.5},
@@ -1438,7 +1459,9 @@ static bool stated_box(const opened *o, const char *s_srs, OGRSpatialReferenceH 
         x[k] = o->ext.MinX + f[k][0] * (o->ext.MaxX - o->ext.MinX);
         y[k] = o->ext.MinY + f[k][1] * (o->ext.MaxY - o->ext.MinY);
     }
-    ok = ct != NULL && OCTTransformEx(ct, 8, x, y, NULL, moved);
+    for (int k = 0; k < 8; k++)
+        moved[k] = same;
+    ok = same || (ct != NULL && OCTTransformEx(ct, 8, x, y, NULL, moved));
     b[0] = b[1] = HUGE_VAL;
     b[2] = b[3] = -HUGE_VAL;
     for (int k = 0; k < 8 && ok; k++) {
@@ -1465,22 +1488,25 @@ static bool stated_box(const opened *o, const char *s_srs, OGRSpatialReferenceH 
  * check_distortion. */
 static stapel_status check_distortion_early(stapel_ctx *ctx, const stapel__input *in,
                                             const stapel_job *job, const opened *ops,
-                                            OGRSpatialReferenceH target, const sane_box *sane)
+                                            OGRSpatialReferenceH target, const sane_box *sane,
+                                            scale_probe *sp)
 {
     double e[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}, b[4], lon, lat;
     size_t usable = 0;
-    for (size_t i = 0; i < job->n_layers; i++) {
+    bool fine = false; /* a layer where the CRS does not distort */
+    for (size_t i = 0; i < job->n_layers && !fine; i++) {
         if (!stated_box(&ops[i], job->s_srs, target, sane, b))
             continue;
-        if (!distorting(areal_scale(ctx, in->crs_wkt, b, &lon, &lat)))
-            return STAPEL_OK;
+        probe_init(ctx, sp, in->crs_wkt);
+        fine = !distorting(areal_scale(sp, b, &lon, &lat));
         usable++;
         e[0] = fmin(e[0], b[0]);
         e[1] = fmin(e[1], b[1]);
         e[2] = fmax(e[2], b[2]);
         e[3] = fmax(e[3], b[3]);
     }
-    return usable > 0 ? check_distortion_in(ctx, in, job, e, "the claims") : STAPEL_OK;
+    return usable > 0 && !fine ? check_distortion_in(ctx, in, job, sp, e, "the claims")
+                               : STAPEL_OK;
 }
 
 /* A local working CRS (--t_srs LOCAL_CS[...]) ties nothing to a place on
@@ -1753,6 +1779,7 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
      * the box below is not cut to the grid's range. */
     sane_box sane = sane_bounds(target, grid);
     atomic_uint_least64_t n_done = 0; /* features read, for the progress */
+    scale_probe probe = {NULL, NULL};    /* made once, for both distortion checks */
     /* Every source is opened and checked first, then the claim layers are
      * read on worker threads, each into its own list, and joined in layer
      * order; their warnings are given here, in order. The zones come last. */
@@ -1800,7 +1827,7 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
     if (st == STAPEL_OK)
         st = check_local_target(ctx, &cr, n_src, target);
     if (st == STAPEL_OK)
-        st = check_distortion_early(ctx, in, job, cr.ops, target, &sane);
+        st = check_distortion_early(ctx, in, job, cr.ops, target, &sane, &probe);
     if (st == STAPEL_OK && out_path != NULL)
         st = stapel__output_check(ctx, out_path, out_flags);
     /* One progress for the whole read, claims and zones: 1 when all are
@@ -1838,7 +1865,7 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
     }
     in->n_claims = in->n_items;
     if (st == STAPEL_OK && in->n_claims > 0)
-        st = check_distortion(ctx, in, job);
+        st = check_distortion(ctx, in, job, &probe);
     for (int k = 0; k < 2 && st == STAPEL_OK; k++) {
         size_t z = job->n_layers + (size_t)k;
         if (cr.specs[z].source == NULL)
@@ -1854,8 +1881,9 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
         stapel__progress(ctx, "reading", 1.0);
     /* Without claims the zones' areas still go into the summary. */
     if (st == STAPEL_OK && in->n_claims == 0)
-        st = check_distortion(ctx, in, job);
+        st = check_distortion(ctx, in, job, &probe);
 read_done:
+    probe_free(&probe);
     for (size_t i = 0; cr.ops != NULL && i < n_src; i++) {
         layer_close(&cr.ops[i]);
         stapel__gdal_seen_free(&cr.ops[i].seen);
