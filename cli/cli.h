@@ -127,9 +127,14 @@ typedef struct cli_progress {
     bool enabled;
     const char *phase; /* the phase shown; NULL before the first */
     int last;          /* the last tenth printed */
+    bool broken;       /* a message ended the phase's line before it was done */
 } cli_progress;
 void cli_progress_cb(void *user, const char *phase, double fraction);
 void cli_progress_end(cli_progress *p);
+
+/* End the open progress line, if any, before a message: the phase then goes
+ * on on a line of its own. cli_error, cli_warn and the log do it. */
+void cli_progress_break(void);
 
 /* Warns (unless quiet) when the GeoPackage at path is one shard of a split
  * run (its run_info has a shard row): "'P' is shard i/N of a split run:

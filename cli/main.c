@@ -81,6 +81,7 @@ static void put_message(FILE *out, const char *fmt, va_list ap)
 void cli_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
+    cli_progress_break();
     fprintf(stderr, "stapel: %s: ", cmd);
     va_start(ap, fmt);
     put_message(stderr, fmt, ap);
@@ -95,6 +96,7 @@ void cli_warn(const char *cmd, const char *fmt, ...)
     if (cli_quiet)
         return;
     va_list ap;
+    cli_progress_break();
     fprintf(stderr, "stapel: %s: warning: ", cmd);
     va_start(ap, fmt);
     put_message(stderr, fmt, ap);
@@ -140,6 +142,7 @@ static void log_to_stderr(void *user, stapel_log_level level, const char *messag
     if (level == STAPEL_LOG_WARN) {
         cli_warn(cmd, "%s", message);
     } else if (!cli_quiet) {
+        cli_progress_break();
         fprintf(stderr, "stapel: %s: ", cmd);
         cli_put_text(stderr, message, SIZE_MAX);
         fputc('\n', stderr);
