@@ -193,6 +193,10 @@ cp "$target" "$scratch/previous.orig"
 command=("$stapel" render --progress --overwrite "$big" -o "$target")
 run INT rendering '^rendering' 0.3
 run TERM 0.5
+# A large picture spends seconds in the PNG encoder after the drawing (from
+# 90 % on): a signal then was not seen, and the picture was written (exit 0).
+command=("$stapel" render --progress --overwrite "$big" -o "$target" --width 12000)
+run HUP encoding '\.\.\.90' 0.5
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1735,20 +1735,56 @@ static stapel_status draw(renderer *r)
     return STAPEL_OK;
 }
 
+/* Where the PNG encoder's bytes go: the temporary file, unless the run was
+ * cancelled (encoding a large picture takes seconds, and a cancel must not
+ * wait for it). */
+typedef struct png_sink {
+    FILE *f;
+    const stapel_ctx *ctx;
+    int err; /* errno of a failed write, 0 */
+} png_sink;
+
+static cairo_status_t png_write(void *closure, const unsigned char *data, unsigned int length)
+{
+    png_sink *s = closure;
+    if (stapel__cancelled(s->ctx))
+        return CAIRO_STATUS_WRITE_ERROR;
+    if (fwrite(data, 1, length, s->f) != length) {
+        s->err = errno;
+        return CAIRO_STATUS_WRITE_ERROR;
+    }
+    return CAIRO_STATUS_SUCCESS;
+}
+
 static stapel_status finish(renderer *r, const char *tmp)
 {
     cairo_status_t cs;
+    int err = 0;
     if (r->format == FORMAT_PNG) {
         cairo_surface_flush(r->surface);
-        cs = cairo_surface_write_to_png(r->surface, tmp);
+        png_sink sink = {fopen(tmp, "wb"), r->ctx, 0};
+        if (sink.f == NULL)
+            return stapel__fail(r->ctx, STAPEL_EIO, "cannot write the picture '%s': %s", tmp,
+                                strerror(errno));
+        cs = cairo_surface_write_to_png_stream(r->surface, png_write, &sink);
+        err = sink.err;
+        if (fclose(sink.f) != 0 && cs == CAIRO_STATUS_SUCCESS) {
+            cs = CAIRO_STATUS_WRITE_ERROR;
+            err = errno;
+        }
     } else {
         cairo_surface_finish(r->surface);
         cs = cairo_surface_status(r->surface);
+        err = errno;
     }
+    /* The last check before the picture takes its name. */
+    if (stapel__cancelled(r->ctx))
+        return stapel__fail(r->ctx, STAPEL_ECANCELLED, "cancelled while writing the picture");
     if (cs != CAIRO_STATUS_SUCCESS)
         return stapel__fail(r->ctx, STAPEL_EIO, "cannot write the picture '%s': %s", tmp,
-                            cs == CAIRO_STATUS_WRITE_ERROR ? strerror(errno)
-                                                           : cairo_status_to_string(cs));
+                            cs == CAIRO_STATUS_WRITE_ERROR && err != 0
+                                ? strerror(err)
+                                : cairo_status_to_string(cs));
     return STAPEL_OK;
 }
 
