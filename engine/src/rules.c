@@ -434,7 +434,14 @@ done:
     "the first line must be the header theme_a,theme_b,verdict (and optionally note)"
 
 /* What the first line of the file at gdal_name is, for a message. */
-typedef enum { FIRST_UNREAD, FIRST_NONE, FIRST_EMPTY, FIRST_BLANK, FIRST_TEXT } first_line;
+typedef enum {
+    FIRST_UNREAD,
+    FIRST_NONE,
+    FIRST_EMPTY,
+    FIRST_BLANK,
+    FIRST_COMMENT,
+    FIRST_TEXT
+} first_line;
 
 static first_line first_line_of(const char *gdal_name)
 {
@@ -451,6 +458,8 @@ static first_line first_line_of(const char *gdal_name)
         k = CPLReadLineL(fp) == NULL ? FIRST_NONE : FIRST_EMPTY;
     else if (blank(line))
         k = FIRST_BLANK;
+    else if (line[strspn(line, " \t")] == '#') /* as comments below it are found */
+        k = FIRST_COMMENT;
     VSIFCloseL(fp);
     return k;
 }
@@ -459,8 +468,7 @@ static first_line first_line_of(const char *gdal_name)
  * file that starts with an empty line, and takes any other first line for
  * the header, be it blank or a comment. Returns STAPEL_OK when the first
  * line may be a header. */
-static stapel_status no_header(stapel_ctx *ctx, const char *name, const char *gdal_name,
-                               OGRFeatureDefnH defn)
+static stapel_status no_header(stapel_ctx *ctx, const char *name, const char *gdal_name)
 {
     switch (first_line_of(gdal_name)) {
     case FIRST_NONE:
@@ -472,12 +480,11 @@ static stapel_status no_header(stapel_ctx *ctx, const char *name, const char *gd
     case FIRST_UNREAD:
     case FIRST_TEXT:
         break;
-    }
-    if (defn != NULL && OGR_FD_GetFieldCount(defn) > 0 &&
-        OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, 0))[0] == '#')
+    case FIRST_COMMENT:
         return stapel__fail(ctx, STAPEL_EDATA,
                             "%s:1: a comment before the header; %s, and comments may follow it",
                             name, HEADER_HINT);
+    }
     return STAPEL_OK;
 }
 
@@ -498,11 +505,11 @@ static stapel_status other_format(stapel_ctx *ctx, const char *name, const char 
 
 /* Refuse a header without the column named missing. */
 static stapel_status missing_column(stapel_ctx *ctx, const char *name, const char *gdal_name,
-                                    OGRFeatureDefnH defn, const char *missing)
+                                    const char *missing)
 {
     stapel_status st = other_format(ctx, name, gdal_name);
     if (st == STAPEL_OK)
-        st = no_header(ctx, name, gdal_name, defn);
+        st = no_header(ctx, name, gdal_name);
     if (st != STAPEL_OK)
         return st;
     return stapel__fail(ctx, STAPEL_EDATA,
@@ -527,7 +534,7 @@ static stapel_status parse(stapel_ctx *ctx, stapel_rules *r, const char *gdal_na
         snprintf(why, sizeof why, "%s", stapel__gdal_error("not a CSV file"));
         stapel_status st = other_format(ctx, name, gdal_name);
         if (st == STAPEL_OK)
-            st = no_header(ctx, name, gdal_name, NULL);
+            st = no_header(ctx, name, gdal_name);
         if (st != STAPEL_OK)
             return st;
         return stapel__fail(ctx, STAPEL_EIO, "cannot read rules '%s': %s", name, why);
@@ -550,7 +557,7 @@ static stapel_status parse(stapel_ctx *ctx, stapel_rules *r, const char *gdal_na
         col[i] = OGR_FD_GetFieldIndex(defn, col_names[i]);
     for (int i = 0; i < COL_NOTE; i++) {
         if (col[i] < 0) {
-            st = missing_column(ctx, name, gdal_name, defn, col_names[i]);
+            st = missing_column(ctx, name, gdal_name, col_names[i]);
             goto done;
         }
     }

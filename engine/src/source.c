@@ -70,13 +70,16 @@ static bool driver_prefixed(const char *name)
 }
 
 /* Whether what comes before the first '|' of name (less the spaces
- * before it) is a file: then the rest was meant to pick a layer. */
+ * before it), or name less its trailing spaces (what is left of
+ * 'file |layername=x'), is a file: then a layer pick was mistyped. */
 static bool file_before_bar(const char *name)
 {
     const char *bar = strchr(name, '|');
-    size_t n = bar != NULL ? (size_t)(bar - name) : 0;
+    size_t n = bar != NULL ? (size_t)(bar - name) : strlen(name);
     while (n > 0 && name[n - 1] == ' ')
         n--;
+    if (bar == NULL && n == strlen(name))
+        return false; /* neither a '|' nor a space at the end */
     char *file = n > 0 ? malloc(n + 1) : NULL;
     if (file == NULL)
         return false;
@@ -106,9 +109,9 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
                                 dataset);
         if (fd < 0 && errno == ENOENT && file_before_bar(dataset))
             return stapel__fail(ctx, STAPEL_EINVAL,
-                                "cannot open '%s': no such file, but the part before '|' is "
-                                "one; a layer is picked with '|layername=NAME', written just "
-                                "so: 'file|layername=NAME'",
+                                "cannot open '%s': no such file, but the part before '|' "
+                                "or a space is one; a layer is picked with '|layername=NAME', "
+                                "written just so: 'file|layername=NAME'",
                                 dataset);
         if (fd < 0)
             return stapel__fail(ctx, STAPEL_EIO, "cannot open '%s': %s", dataset,

@@ -259,6 +259,9 @@ static void test_rules_comments_and_blank_lines(void **state)
     /* GDAL takes the first line for the header, a comment too. */
     expect_refusal("comment-first.csv", "# rules\ntheme_a,theme_b,verdict\nnature,water,conflict\n",
                    "comment-first.csv:1: a comment before the header");
+    expect_refusal("comment-first-indented.csv",
+                   "  # rules\ntheme_a,theme_b,verdict\nnature,water,conflict\n",
+                   "comment-first-indented.csv:1: a comment before the header");
 }
 
 /* GDAL's CSV driver opens a directory as one table per *.csv in it: the
