@@ -313,6 +313,11 @@ int cli_check_output(const char *cmd, const char *path, bool overwrite, const ch
     bool exists = stat(path, &sb) == 0;
     if (exists && S_ISDIR(sb.st_mode))
         return cli_usage(cmd, "'%s' is a directory; give %s", path, hint);
+    /* A name the file system cannot take fails the rename at the very end. */
+    const char *base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+    if (strlen(base) > NAME_MAX)
+        return cli_usage(cmd, "the name '%s' is %zu bytes long; a file name may have %d at most",
+                         base, strlen(base), NAME_MAX);
     if (ext != NULL) {
         const char *dot = cli_extension(path);
         if (dot == NULL)
