@@ -260,14 +260,16 @@ static int merge_run(int argc, char **argv)
     if (ctx == NULL)
         return EXIT_FAIL;
     /* Check the output before the parts are read, and refuse to write over
-     * one of them or over a source of their run. */
+     * one of them or over a source of their run. Whether it exists is left
+     * to the engine, which asks once the parts are known to be one run: a
+     * missing or foreign part is told first. */
     input_list inputs = {0};
     int rc = EXIT_OK;
     if (!merge_inputs(ctx, parts, n_parts, &inputs)) {
         cli_error("merge", "out of memory");
         rc = EXIT_FAIL;
     } else {
-        rc = cli_check_output("merge", output, overwrite, ".gpkg", "a file name ending in .gpkg",
+        rc = cli_check_output("merge", output, true, ".gpkg", "a file name ending in .gpkg",
                               inputs.v, inputs.n);
     }
     inputs_free(&inputs);

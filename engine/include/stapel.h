@@ -372,7 +372,8 @@ stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char
                                  size_t n_parts);
 
 /* stapel_stack_merge() and stapel_stack_write() in one call, faster: the
- * output is checked before any part is read, and the stack layer is written while the conflicts and summaries
+ * output is checked once the parts are known to be one whole run (a mistake
+ * in them is told first), before any face is read, and the stack layer is written while the conflicts and summaries
  * are computed. threads: worker threads (0: one per core; negative is
  * STAPEL_EINVAL); the output is the same for any number. The stats also give seconds_write_faces and
  * seconds_write_rest. */

@@ -794,8 +794,11 @@ static stapel_status check_complete(stapel_ctx *ctx, const part *parts, size_t n
 
 /* The merged stack's faces and attributes, without its conflicts and
  * summaries. */
+/* With out_path, the output is refused (stapel__output_check) once the
+ * parts are known to be one run, before any face is read. */
 static stapel_status merge_faces(stapel_ctx *ctx, stapel_stack **out, const char *const *paths,
-                                 size_t n_paths, int threads)
+                                 size_t n_paths, int threads, const char *out_path,
+                                 unsigned out_flags)
 {
     *out = NULL;
     if (n_paths == 0)
@@ -851,6 +854,9 @@ static stapel_status merge_faces(stapel_ctx *ctx, stapel_stack **out, const char
     }
     if (st == STAPEL_OK)
         st = check_complete(ctx, parts, n_paths);
+    /* A mistake in the parts is told before an output that exists. */
+    if (st == STAPEL_OK && out_path != NULL)
+        st = stapel__output_check(ctx, out_path, out_flags);
     if (st != STAPEL_OK)
         goto done;
 
@@ -986,7 +992,7 @@ stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char
 {
     STAPEL__ENTER_OUT(ctx, out);
     stapel_stack *s = NULL;
-    stapel_status st = merge_faces(ctx, &s, paths, n_paths, 0);
+    stapel_status st = merge_faces(ctx, &s, paths, n_paths, 0, NULL, 0);
     if (st != STAPEL_OK)
         return st;
     return stapel__stack_finish(ctx, s, NULL, 0, out);
@@ -997,11 +1003,10 @@ stapel_status stapel_stack_merge_write(stapel_ctx *ctx, stapel_stack **out,
                                        const char *path, unsigned flags)
 {
     STAPEL__ENTER_OUT(ctx, out);
-    stapel_status st = stapel__output_check(ctx, path, flags);
-    if (st != STAPEL_OK)
-        return st;
+    if (path == NULL || path[0] == '\0')
+        return stapel__output_check(ctx, path, flags);
     stapel_stack *s = NULL;
-    st = merge_faces(ctx, &s, paths, n_paths, threads);
+    stapel_status st = merge_faces(ctx, &s, paths, n_paths, threads, path, flags);
     if (st != STAPEL_OK)
         return st;
     return stapel__stack_finish(ctx, s, path, flags, out);
