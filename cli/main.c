@@ -403,6 +403,28 @@ void cli_set_cancel_target(stapel_ctx *ctx)
     sigaction(SIGQUIT, &sa, NULL);
 }
 
+/* What summary, info and the help print must not be lost unsaid (a full
+ * disk): a write error fails the command (rc 1 unless it failed already). A
+ * reader that went away (| head) had what it wanted: that one is quiet. */
+static int flush_stdout(const char *cmd, int rc)
+{
+    bool failed = ferror(stdout) != 0;
+    errno = 0;
+    failed = fflush(stdout) != 0 || failed;
+    /* A write larger than the buffer goes straight to the file and leaves
+     * no errno behind: on a pipe or socket, the reader went away. */
+    struct stat so;
+    bool reader_gone = errno == EPIPE || (errno == 0 && fstat(STDOUT_FILENO, &so) == 0 &&
+                                          (S_ISFIFO(so.st_mode) || S_ISSOCK(so.st_mode)));
+    if (failed && !reader_gone) {
+        fprintf(stderr, "stapel: %s: cannot write to standard output%s%s\n", cmd,
+                errno != 0 ? ": " : "", errno != 0 ? strerror(errno) : "");
+        if (rc == EXIT_OK)
+            rc = EXIT_FAIL;
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     /* Messages are put together piece by piece (cli_put_text): unbuffered,
@@ -424,7 +446,7 @@ int main(int argc, char **argv)
     const char *arg = argv[1];
     if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
         print_help(stdout);
-        return EXIT_OK;
+        return flush_stdout("help", EXIT_OK);
     }
     if (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0) {
 #ifdef STAPEL_MIMALLOC
@@ -434,12 +456,12 @@ int main(int argc, char **argv)
 #else
         printf("stapel %s (%s)\n", stapel_version(), stapel_library_versions());
 #endif
-        return EXIT_OK;
+        return flush_stdout("version", EXIT_OK);
     }
     if (strcmp(arg, "help") == 0) {
         if (argc < 3) {
             print_help(stdout);
-            return EXIT_OK;
+            return flush_stdout("help", EXIT_OK);
         }
         const cli_command *c = find_command(argv[2]);
         if (c == NULL) {
@@ -449,7 +471,7 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
         c->help();
-        return EXIT_OK;
+        return flush_stdout("help", EXIT_OK);
     }
     if (arg[0] == '-') {
         fprintf(stderr, "stapel: unknown option '%s'\nTry 'stapel --help' for more information.\n",
@@ -462,23 +484,5 @@ int main(int argc, char **argv)
                 arg);
         return EXIT_USAGE;
     }
-    int rc = c->run(argc - 1, argv + 1);
-    /* What summary and info print must not be lost unsaid (a full disk):
-     * a write error fails the run. A reader that went away (| head) had
-     * what it wanted: that one is quiet. */
-    bool failed = ferror(stdout) != 0;
-    errno = 0;
-    failed = fflush(stdout) != 0 || failed;
-    /* A write larger than the buffer goes straight to the file and leaves
-     * no errno behind: on a pipe or socket, the reader went away. */
-    struct stat so;
-    bool reader_gone = errno == EPIPE || (errno == 0 && fstat(STDOUT_FILENO, &so) == 0 &&
-                                          (S_ISFIFO(so.st_mode) || S_ISSOCK(so.st_mode)));
-    if (failed && !reader_gone) {
-        fprintf(stderr, "stapel: %s: cannot write to standard output%s%s\n", c->name,
-                errno != 0 ? ": " : "", errno != 0 ? strerror(errno) : "");
-        if (rc == EXIT_OK)
-            rc = EXIT_FAIL;
-    }
-    return rc;
+    return flush_stdout(c->name, c->run(argc - 1, argv + 1));
 }
