@@ -382,6 +382,17 @@ static void on_signal(int sig)
         stapel_ctx_cancel(cancel_target);
 }
 
+/* A signal ignored when stapel starts stays ignored: nohup ignores SIGHUP,
+ * and a shell without job control (a script's 'stapel ... &') starts a
+ * background command with SIGINT and SIGQUIT ignored, so that a Ctrl-C
+ * meant for the script leaves it running. */
+static void catch_unless_ignored(int sig, const struct sigaction *sa)
+{
+    struct sigaction old;
+    if (sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+        sigaction(sig, sa, NULL);
+}
+
 void cli_set_cancel_target(stapel_ctx *ctx)
 {
     cancel_target = ctx;
@@ -389,18 +400,15 @@ void cli_set_cancel_target(stapel_ctx *ctx)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    /* Ctrl-C, kill, a closed terminal or ssh session, Ctrl-\\: each stops
+    /* Ctrl-C, kill, a closed terminal or ssh session, Ctrl-\: each stops
      * the run the same way, its temporary file removed. */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    /* ... but a run started with nohup keeps its SIGHUP ignored, */
-    struct sigaction old;
-    if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-        sigaction(SIGHUP, &sa, NULL);
-    /* and a second Ctrl-\ quits at once, as it does elsewhere, should a
-     * phase be slow to see the first. */
+    catch_unless_ignored(SIGINT, &sa);
+    catch_unless_ignored(SIGTERM, &sa);
+    catch_unless_ignored(SIGHUP, &sa);
+    /* A second Ctrl-\ quits at once, as it does elsewhere, should a phase
+     * be slow to see the first. */
     sa.sa_flags = SA_RESETHAND;
-    sigaction(SIGQUIT, &sa, NULL);
+    catch_unless_ignored(SIGQUIT, &sa);
 }
 
 /* What summary, info and the help print must not be lost unsaid (a full

@@ -18,6 +18,10 @@
 #
 #   signals.sh STAPEL SCRATCH
 set -uo pipefail
+# Job control: without it bash starts each 'stapel ... &' below with SIGINT
+# and SIGQUIT ignored, and stapel keeps an ignored signal ignored (as tested
+# at the end of the stack runs).
+set -m
 stapel=$(readlink -f "$1"); scratch=$2
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -148,6 +152,27 @@ if [ "$rc" -eq 0 ] && [ "$(sha256sum "$target" | cut -d' ' -f1)" != "$want" ] &&
   passed=$((passed + 1))
 else
   fail "stack: SIGHUP under nohup: exit $rc: $(tail -n 2 "$scratch/nohup.err" | tr '\n' ' ')"
+fi
+
+# ... and a run started with SIGINT and SIGQUIT ignored (by a script without
+# job control: 'stapel ... &') keeps them ignored, so that a Ctrl-C meant for
+# the script leaves it running: it was interrupted.
+cp "$scratch/previous.orig" "$target"
+( trap '' INT QUIT; exec "$stapel" stack -q --overwrite -o "$target" "${args[@]}" ) \
+  2>"$scratch/ignored.err" &
+pid=$!
+sleep 0.5
+kill -INT "$pid" 2>/dev/null
+sleep 0.2
+kill -QUIT "$pid" 2>/dev/null
+wait "$pid"
+rc=$?
+if [ "$rc" -eq 0 ] && [ "$(sha256sum "$target" | cut -d' ' -f1)" != "$want" ] &&
+   ! grep -q interrupted "$scratch/ignored.err"; then
+  echo "ok   stack: SIGINT and SIGQUIT ignored at the start: still ignored, exit 0, the output written"
+  passed=$((passed + 1))
+else
+  fail "stack: SIGINT and SIGQUIT ignored at the start: exit $rc: $(tail -n 2 "$scratch/ignored.err" | tr '\n' ' ')"
 fi
 
 # A reader of stderr that goes away (| grep -m1) killed the run by SIGPIPE,
