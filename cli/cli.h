@@ -136,6 +136,11 @@ void cli_progress_end(cli_progress *p);
  * on on a line of its own. cli_error, cli_warn and the log do it. */
 void cli_progress_break(void);
 
+/* Prints text and a newline on stdout, keeping the reason of a failed
+ * write: a text larger than stdio's buffer goes straight to the file, and
+ * the final flush has nothing left to fail on (main reports the error). */
+void cli_put_line(const char *text);
+
 /* Warns (unless quiet) when the GeoPackage at path is one shard of a split
  * run (its run_info has a shard row): "'P' is shard i/N of a split run:
  * COVERS only that shard's tiles; merge the shards first (stapel merge)",

@@ -262,8 +262,8 @@ static int info_run(int argc, char **argv)
         stapel_source_info_free(info);
     }
     if (json) {
-        printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY |
-                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
+        cli_put_line(json_object_to_json_string_ext(
+            all, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(all);
     }
     cli_set_cancel_target(NULL);

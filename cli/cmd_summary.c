@@ -242,8 +242,8 @@ static void print_json(const stapel_summary *sm, const char *zone)
     }
     json_object_object_add(root, "zones", zones);
     json_object_object_add(root, "themes", themes);
-    printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-                                                            JSON_C_TO_STRING_NOSLASHESCAPE));
+    cli_put_line(json_object_to_json_string_ext(
+        root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(root);
 }
 

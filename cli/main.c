@@ -411,6 +411,15 @@ void cli_set_cancel_target(stapel_ctx *ctx)
     catch_unless_ignored(SIGQUIT, &sa);
 }
 
+static int stdout_errno; /* why the first write of cli_put_line failed */
+
+void cli_put_line(const char *text)
+{
+    errno = 0;
+    if ((fputs(text, stdout) == EOF || putchar('\n') == EOF) && stdout_errno == 0)
+        stdout_errno = errno;
+}
+
 /* What summary, info and the help print must not be lost unsaid (a full
  * disk): a write error fails the command (rc 1 unless it failed already). A
  * reader that went away (| head) had what it wanted: that one is quiet. */
@@ -419,14 +428,16 @@ static int flush_stdout(const char *cmd, int rc)
     bool failed = ferror(stdout) != 0;
     errno = 0;
     failed = fflush(stdout) != 0 || failed;
+    int err = errno != 0 ? errno : stdout_errno;
     /* A write larger than the buffer goes straight to the file and leaves
-     * no errno behind: on a pipe or socket, the reader went away. */
+     * no errno behind (unless cli_put_line kept it): on a pipe or socket,
+     * the reader went away. */
     struct stat so;
-    bool reader_gone = errno == EPIPE || (errno == 0 && fstat(STDOUT_FILENO, &so) == 0 &&
-                                          (S_ISFIFO(so.st_mode) || S_ISSOCK(so.st_mode)));
+    bool reader_gone = err == EPIPE || (err == 0 && fstat(STDOUT_FILENO, &so) == 0 &&
+                                        (S_ISFIFO(so.st_mode) || S_ISSOCK(so.st_mode)));
     if (failed && !reader_gone) {
         fprintf(stderr, "stapel: %s: cannot write to standard output%s%s\n", cmd,
-                errno != 0 ? ": " : "", errno != 0 ? strerror(errno) : "");
+                err != 0 ? ": " : "", err != 0 ? strerror(err) : "");
         if (rc == EXIT_OK)
             rc = EXIT_FAIL;
     }
