@@ -309,6 +309,10 @@ int cli_check_output(const char *cmd, const char *path, bool overwrite, const ch
 {
     if (path == NULL || path[0] == '\0')
         return cli_usage(cmd, "the output name is empty; give %s", hint);
+    /* GDAL reads URLs, databases and /vsi paths; the output is a file. */
+    if (!stapel_source_is_file(path))
+        return cli_usage(cmd, "'%s' is not a local file; the output is written to a file: give %s",
+                         path, hint);
     struct stat sb;
     bool exists = stat(path, &sb) == 0;
     if (exists && S_ISDIR(sb.st_mode))

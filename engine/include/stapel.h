@@ -118,15 +118,18 @@ void stapel_ctx_cancel_clear(stapel_ctx *ctx);
 /* Sources                                                                  */
 /* ------------------------------------------------------------------------ */
 
-/* A source is anything GDAL opens: a path, a "PG:..." connection string or
- * a "postgresql://" (or "postgres://") URI. "SOURCE|layername=NAME" picks
- * one layer of a dataset with several. */
+/* A source is anything GDAL opens: a path, a "PG:..." connection string, a
+ * "postgresql://" (or "postgres://") URI, a URL ("https://...") or another
+ * driver's connection string ("WFS:https://...", "OAPIF:https://...").
+ * "SOURCE|layername=NAME" picks one layer of a dataset with several. */
 
-/* Whether source names a file (or directory) rather than a database or a
+/* Whether source names a file (or directory) rather than a database, a
+ * service (a URL, or a connection string with a GDAL driver's prefix) or a
  * GDAL virtual path ("/vsi..."). */
 bool stapel_source_is_file(const char *source);
 
-/* source as messages show it, with a database password written as ***;
+/* source as messages show it, with a password (of a database, or a URL's
+ * "user:password@") written as ***;
  * free() it. NULL when out of memory. */
 char *stapel_source_shown(const char *source);
 
@@ -180,7 +183,7 @@ typedef struct stapel_layer_info {
 
 /* What one source holds. */
 typedef struct stapel_source_info {
-    char *source; /* as given, with a database password written as *** */
+    char *source; /* as given, with a password written as *** */
     char *driver; /* GDAL's short driver name: "GPKG", "ESRI Shapefile", ... */
     size_t n_layers;
     stapel_layer_info *layers;

@@ -222,19 +222,30 @@ static bool uri_password(const char *scheme_end, const char **from, const char *
     return true;
 }
 
+/* The length of the URI scheme and "://" that start at p in v
+ * ("postgresql://", "https://"), or 0 when none does. */
+static size_t url_scheme(const char *v, const char *p)
+{
+    static const char more[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-.";
+    if (!isalpha((unsigned char)*p) || (p != v && strchr(more, p[-1]) != NULL))
+        return 0;
+    size_t n = 1 + strspn(p + 1, more);
+    return strncmp(p + n, "://", 3) == 0 ? n + 3 : 0;
+}
+
 bool stapel__without_password(stapel__buf *b, const char *v)
 {
     b->len = 0;
-    /* a URI's query starts at a '?' after "postgres[ql]://" */
+    /* a URI's query starts at a '?' after its "scheme://" */
     const char *query = NULL;
     const char *p = v;
     if (!stapel__buf_puts(b, ""))
         return false;
     while (*p != '\0') {
         const char *from = NULL, *to = NULL, *rest = NULL;
-        if ((strncasecmp(p, "postgresql://", 13) == 0 || strncasecmp(p, "postgres://", 11) == 0) &&
-            (p == v || !(isalnum((unsigned char)p[-1]) || strchr("+-.", p[-1]) != NULL))) {
-            const char *scheme_end = strstr(p, "://") + 3;
+        size_t scheme = url_scheme(v, p);
+        if (scheme > 0) {
+            const char *scheme_end = p + scheme;
             query = scheme_end + strcspn(scheme_end, "? \t|");
             query = *query == '?' ? query : NULL;
             if (uri_password(scheme_end, &from, &to))

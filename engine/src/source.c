@@ -9,6 +9,7 @@
 #include "source.h"
 
 #include <cpl_string.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,16 +45,41 @@ stapel_status stapel__source_split(stapel_ctx *ctx, const char *source, char **d
     return STAPEL_OK;
 }
 
-/* A PostgreSQL URI, in either of libpq's schemes. */
-static bool is_pg_uri(const char *name)
+/* Whether name is a URL ("https://...", "postgresql://..."): a scheme of
+ * a letter, then letters, digits, '+', '-' or '.', then "://". */
+static bool is_url(const char *name)
 {
-    return strncasecmp(name, "postgresql://", 13) == 0 || strncasecmp(name, "postgres://", 11) == 0;
+    if (!isalpha((unsigned char)name[0]))
+        return false;
+    size_t n = 1 + strspn(name + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                    "0123456789+-.");
+    return strncmp(name + n, "://", 3) == 0;
+}
+
+/* Whether name starts with the connection prefix of a GDAL driver for a
+ * service or database ("WFS:", "OAPIF:", "MSSQL:", "PG:", ...), matched as
+ * GDAL does, whatever the case. */
+static bool connection_prefixed(const char *name)
+{
+    const char *colon = strchr(name, ':');
+    if (colon == NULL || colon == name)
+        return false;
+    size_t n = (size_t)(colon - name) + 1;
+    if (GDALGetDriverCount() == 0)
+        GDALAllRegister(); /* called before any context registered them */
+    for (int i = 0; i < GDALGetDriverCount(); i++) {
+        const char *prefix =
+            GDALGetMetadataItem(GDALGetDriver(i), GDAL_DMD_CONNECTION_PREFIX, NULL);
+        if (prefix != NULL && strlen(prefix) == n && strncasecmp(prefix, name, n) == 0)
+            return true;
+    }
+    return false;
 }
 
 bool stapel_source_is_file(const char *source)
 {
     return source != NULL && strncmp(source, "PG:", 3) != 0 && strncmp(source, "/vsi", 4) != 0 &&
-           !is_pg_uri(source);
+           !is_url(source) && !connection_prefixed(source);
 }
 
 /* Whether name starts with a GDAL driver's name and a colon, as in GDAL's

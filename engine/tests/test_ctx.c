@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -26,6 +27,36 @@ static stapel_job *nature_job(stapel_ctx **ctx)
         stapel_job_add_layer(*ctx, job, "nature", STAPEL_TESTDATA "/demo/nature.shp", NULL),
         STAPEL_OK);
     return job;
+}
+
+/* Files, and what is not one: databases, services and GDAL virtual paths.
+ * URLs and GDAL connection strings ('WFS:https://...') were taken for file
+ * names ('no such file'). Run first, before any context registered GDAL's
+ * drivers, whose connection prefixes tell the strings. */
+static void test_source_kinds(void **state)
+{
+    (void)state;
+    assert_true(stapel_source_is_file("nature.shp"));
+    assert_true(stapel_source_is_file("dir/claims.gpkg|layername=agri"));
+    assert_true(stapel_source_is_file("GPKG:claims.gpkg:agri")); /* refused when opened */
+    assert_true(stapel_source_is_file("nature:2030.shp"));       /* no driver's prefix */
+    assert_false(stapel_source_is_file("PG:dbname=ruimte"));
+    assert_false(stapel_source_is_file("postgresql://u@host/db"));
+    assert_false(stapel_source_is_file("https://service.pdok.nl/x.geojson"));
+    assert_false(stapel_source_is_file("WFS:https://service.pdok.nl/rvo/natura2000/wfs/v1_0"));
+    assert_false(stapel_source_is_file("oapif:https://api.pdok.nl/x"));
+    assert_false(stapel_source_is_file("/vsizip/a.zip/x.shp"));
+    assert_false(stapel_source_is_file(NULL));
+
+    char *shown = stapel_source_shown("https://ana:geheim@host/x.geojson");
+    assert_string_equal(shown, "https://ana:***@host/x.geojson");
+    free(shown);
+    shown = stapel_source_shown("WFS:https://ana:geheim@host/wfs?password=z&typename=a");
+    assert_string_equal(shown, "WFS:https://ana:***@host/wfs?password=***&typename=a");
+    free(shown);
+    shown = stapel_source_shown("https://host/x.geojson?a=b");
+    assert_string_equal(shown, "https://host/x.geojson?a=b");
+    free(shown);
 }
 
 static void test_ctx_lifecycle(void **state)
@@ -623,6 +654,7 @@ static void test_ctx_write_to_directory(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_source_kinds),
         cmocka_unit_test(test_ctx_lifecycle),
         cmocka_unit_test(test_ctx_status_names),
         cmocka_unit_test(test_ctx_failure_names_subject),

@@ -1,0 +1,132 @@
+#!/usr/bin/python3
+"""Sources GDAL reads over the network: a URL and a driver's connection string.
+
+PDOK and the programmes publish claims as files on web servers and as WFS or
+OGC API services. GDAL reads 'https://.../x.geojson' and 'WFS:https://...';
+stapel took both for file names and said 'no such file' ('http' is the name
+of a GDAL driver too: 'DRIVER:file:layer form is not taken'). A local web
+server (on 127.0.0.1, no network needed) serves the demo's nature layer as
+GeoJSON, and this checks, as a user would see it:
+  - info and stack read the URL; the stack equals the one of the same file
+    read from disk (same summary, same number of faces);
+  - a missing file on the server (404), a server that is not there and a
+    WFS service that does not answer are GDAL's reasons, exit 1, with the
+    source named and a password in it shown as ***;
+  - an output named by a URL is refused as not a local file (exit 2).
+
+Usage: url_source.py STAPEL SCRATCH_DIR
+"""
+import functools
+import http.server
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEMO = os.path.join(os.path.dirname(os.path.dirname(HERE)), "testdata", "demo")
+
+failures = []
+
+
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what)
+    if not ok:
+        failures.append(what)
+
+
+def run(stapel, *args):
+    # A proxy in the environment must not take the local server's requests.
+    env = dict(os.environ, NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
+    p = subprocess.run([stapel, *args], capture_output=True, text=True, timeout=120, env=env)
+    return p.returncode, p.stdout, p.stderr
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main():
+    stapel, scratch = os.path.abspath(sys.argv[1]), sys.argv[2]
+    shutil.rmtree(scratch, ignore_errors=True)
+    www = os.path.join(scratch, "www")
+    os.makedirs(www)
+    local = os.path.join(www, "nature.geojson")
+    subprocess.run(["ogr2ogr", "-f", "GeoJSON", local, os.path.join(DEMO, "nature.shp")],
+                   check=True)
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=www))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = "http://127.0.0.1:%d" % server.server_address[1]
+    url = base + "/nature.geojson"
+    zones = ["--provinces", os.path.join(DEMO, "provinces.gpkg"),
+             "--novex", os.path.join(DEMO, "novex.gpkg")]
+    water = "water=" + os.path.join(DEMO, "water.gpkg")
+    try:
+        rc, out, err = run(stapel, "info", url)
+        check(rc == 0 and url in out and "features:   14" in out,
+              "info reads a URL (exit %d): %s" % (rc, (out + err).strip()[:200]))
+
+        by_url = os.path.join(scratch, "by-url.gpkg")
+        by_file = os.path.join(scratch, "by-file.gpkg")
+        rc, _, err = run(stapel, "stack", "-q", "-o", by_url, "--layer", "nature=" + url,
+                         "--layer", water, *zones)
+        check(rc == 0, "stack reads a URL (exit %d): %s" % (rc, err.strip()))
+        rc2, _, err2 = run(stapel, "stack", "-q", "-o", by_file, "--layer", "nature=" + local,
+                           "--layer", water, *zones)
+        check(rc2 == 0, "stack of the same file on disk (exit %d): %s" % (rc2, err2.strip()))
+        if rc == 0 and rc2 == 0:
+            a = run(stapel, "summary", by_url, "--format", "csv")[1]
+            b = run(stapel, "summary", by_file, "--format", "csv")[1]
+            check(a == b and a.count("\n") > 3, "the URL's stack has the file's summary")
+            fa = run(stapel, "info", by_url + "|layername=stack")[1]
+            fb = run(stapel, "info", by_file + "|layername=stack")[1]
+            faces = [l for l in fa.splitlines() if "features:" in l]
+            check(faces == [l for l in fb.splitlines() if "features:" in l] and faces,
+                  "the URL's stack has the file's number of faces: %s" % faces)
+
+        missing = base + "/missing.geojson"
+        rc, _, err = run(stapel, "stack", "-o", os.path.join(scratch, "m.gpkg"),
+                         "--layer", "nature=" + missing)
+        check(rc == 1 and ("cannot open '%s'" % missing) in err and "404" in err
+              and "no such file" not in err,
+              "a file missing on the server: GDAL's reason, exit 1 (exit %d): %s"
+              % (rc, err.strip()))
+
+        gone = "http://ana:geheim@127.0.0.1:%d/nature.geojson" % free_port()
+        rc, _, err = run(stapel, "info", gone)
+        check(rc == 1 and "ana:***@127.0.0.1" in err and "geheim" not in err
+              and "no such file" not in err.lower(),
+              "no server there: GDAL's reason, the password hidden, exit 1 (exit %d): %s"
+              % (rc, err.strip()))
+
+        wfs = "WFS:" + base + "/wfs"
+        rc, _, err = run(stapel, "stack", "-o", os.path.join(scratch, "w.gpkg"),
+                         "--layer", "nature=" + wfs)
+        check(rc == 1 and ("cannot open '%s' as vector data" % wfs) in err
+              and "no such file" not in err,
+              "a WFS service that does not answer: GDAL's reason, exit 1 (exit %d): %s"
+              % (rc, err.strip()))
+
+        rc, _, err = run(stapel, "stack", "-o", base + "/out.gpkg", "--layer", "nature=" + local)
+        check(rc == 2 and "is not a local file" in err,
+              "an output named by a URL is refused (exit %d): %s" % (rc, err.strip()))
+    finally:
+        server.shutdown()
+    if failures:
+        print("%d failed" % len(failures))
+        sys.exit(1)
+    print("all passed")
+
+
+if __name__ == "__main__":
+    main()
