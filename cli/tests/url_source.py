@@ -9,6 +9,8 @@ server (on 127.0.0.1, no network needed) serves the demo's nature layer as
 GeoJSON, and this checks, as a user would see it:
   - info and stack read the URL; the stack equals the one of the same file
     read from disk (same summary, same number of faces);
+  - stack reads an OGC API Features service ('OAPIF:http://...', served
+    here from the same layer in WGS 84) with the summary of that file;
   - a missing file on the server (404), a server that is not there and a
     WFS service that does not answer are GDAL's reasons, exit 1, with the
     source named and a password in it shown as ***;
@@ -18,12 +20,14 @@ Usage: url_source.py STAPEL SCRATCH_DIR
 """
 import functools
 import http.server
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import threading
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEMO = os.path.join(os.path.dirname(os.path.dirname(HERE)), "testdata", "demo")
@@ -44,7 +48,41 @@ def run(stapel, *args):
     return p.returncode, p.stdout, p.stderr
 
 
-class Quiet(http.server.SimpleHTTPRequestHandler):
+class Handler(http.server.SimpleHTTPRequestHandler):
+    """The files of the served directory, and under /oapi an OGC API
+    Features service of one collection, 'nature', from nature4326.geojson
+    (the service's GeoJSON is WGS 84, as the standard has it)."""
+
+    def do_GET(self):
+        path = urllib.parse.urlparse(self.path).path.rstrip("/")
+        if not path.startswith("/oapi"):
+            return super().do_GET()
+        base = "http://127.0.0.1:%d/oapi" % self.server.server_address[1]
+        items = {"rel": "items", "href": base + "/collections/nature/items",
+                 "type": "application/geo+json"}
+        nature = {"id": "nature", "title": "nature", "links": [items]}
+        if path == "/oapi":
+            body = {"links": [{"rel": "data", "href": base + "/collections",
+                               "type": "application/json"}]}
+        elif path == "/oapi/collections":
+            body = {"collections": [nature]}
+        elif path == "/oapi/collections/nature":
+            body = nature
+        elif path == "/oapi/collections/nature/items":
+            with open(os.path.join(self.directory, "nature4326.geojson")) as f:
+                feats = json.load(f)["features"]
+            body = {"type": "FeatureCollection", "features": feats,
+                    "numberMatched": len(feats), "numberReturned": len(feats)}
+        else:
+            self.send_error(404)
+            return
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def log_message(self, *args):
         pass
 
@@ -63,8 +101,12 @@ def main():
     local = os.path.join(www, "nature.geojson")
     subprocess.run(["ogr2ogr", "-f", "GeoJSON", local, os.path.join(DEMO, "nature.shp")],
                    check=True)
+    local4326 = os.path.join(www, "nature4326.geojson")
+    subprocess.run(["ogr2ogr", "-f", "GeoJSON", "-t_srs", "EPSG:4326", "-lco", "RFC7946=YES",
+                    "-lco", "COORDINATE_PRECISION=9", local4326,
+                    os.path.join(DEMO, "nature.shp")], check=True)
     server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=www))
+        ("127.0.0.1", 0), functools.partial(Handler, directory=www))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = "http://127.0.0.1:%d" % server.server_address[1]
     url = base + "/nature.geojson"
@@ -93,6 +135,23 @@ def main():
             faces = [l for l in fa.splitlines() if "features:" in l]
             check(faces == [l for l in fb.splitlines() if "features:" in l] and faces,
                   "the URL's stack has the file's number of faces: %s" % faces)
+
+        # A service: OGC API Features, as PDOK serves them (api.pdok.nl).
+        oapif = "OAPIF:%s/oapi|layername=nature" % base
+        by_service = os.path.join(scratch, "by-service.gpkg")
+        by_file4326 = os.path.join(scratch, "by-file4326.gpkg")
+        rc, _, err = run(stapel, "stack", "-q", "-o", by_service, "--layer", "nature=" + oapif,
+                         *zones)
+        check(rc == 0, "stack reads an OGC API Features service (exit %d): %s"
+              % (rc, err.strip()))
+        rc2, _, err2 = run(stapel, "stack", "-q", "-o", by_file4326, "--layer",
+                           "nature=" + local4326, *zones)
+        check(rc2 == 0, "stack of its GeoJSON on disk (exit %d): %s" % (rc2, err2.strip()))
+        if rc == 0 and rc2 == 0:
+            a = run(stapel, "summary", by_service, "--format", "csv")[1]
+            b = run(stapel, "summary", by_file4326, "--format", "csv")[1]
+            check(a == b and a.count("\n") > 3,
+                  "the service's stack has the summary of its GeoJSON on disk")
 
         missing = base + "/missing.geojson"
         rc, _, err = run(stapel, "stack", "-o", os.path.join(scratch, "m.gpkg"),
