@@ -10,7 +10,8 @@ GeoJSON, and this checks, as a user would see it:
   - info and stack read the URL; the stack equals the one of the same file
     read from disk (same summary, same number of faces);
   - stack reads an OGC API Features service ('OAPIF:http://...', served
-    here from the same layer in WGS 84) with the summary of that file;
+    here from the same layer in WGS 84, in pages) with the summary of that
+    file, reading each page once;
   - a missing file on the server (404), a server that is not there and a
     WFS service that does not answer are GDAL's reasons, exit 1, with the
     source named and a password in it shown as ***;
@@ -33,6 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DEMO = os.path.join(os.path.dirname(os.path.dirname(HERE)), "testdata", "demo")
 
 failures = []
+ITEM_PAGES = []  # the offset of each page of items the service was asked for
 
 
 def check(ok, what):
@@ -69,10 +71,21 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         elif path == "/oapi/collections/nature":
             body = nature
         elif path == "/oapi/collections/nature/items":
+            # Pages of 'limit' items, linked by 'next', without numberMatched
+            # (as api.pdok.nl has it): a count then reads every page.
             with open(os.path.join(self.directory, "nature4326.geojson")) as f:
                 feats = json.load(f)["features"]
-            body = {"type": "FeatureCollection", "features": feats,
-                    "numberMatched": len(feats), "numberReturned": len(feats)}
+            query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+            limit = int(query.get("limit", ["10"])[0])
+            offset = int(query.get("offset", ["0"])[0])
+            ITEM_PAGES.append(offset)
+            links = []
+            if offset + limit < len(feats):
+                links.append({"rel": "next", "type": "application/geo+json",
+                              "href": "%s/collections/nature/items?limit=%d&offset=%d"
+                                      % (base, limit, offset + limit)})
+            body = {"type": "FeatureCollection", "features": feats[offset:offset + limit],
+                    "links": links}
         else:
             self.send_error(404)
             return
@@ -140,10 +153,17 @@ def main():
         oapif = "OAPIF:%s/oapi|layername=nature" % base
         by_service = os.path.join(scratch, "by-service.gpkg")
         by_file4326 = os.path.join(scratch, "by-file4326.gpkg")
+        ITEM_PAGES.clear()
         rc, _, err = run(stapel, "stack", "-q", "-o", by_service, "--layer", "nature=" + oapif,
                          *zones)
         check(rc == 0, "stack reads an OGC API Features service (exit %d): %s"
               % (rc, err.strip()))
+        # The first page is asked for twice (GDAL learns the fields from it
+        # as it opens the layer); the others were asked for twice too, as
+        # the features were counted for the progress by reading them all.
+        later = [o for o in ITEM_PAGES if o > 0]
+        check(len(later) > 0 and len(later) == len(set(later)),
+              "stack reads each page of the service once: pages at offsets %s" % ITEM_PAGES)
         rc2, _, err2 = run(stapel, "stack", "-q", "-o", by_file4326, "--layer",
                            "nature=" + local4326, *zones)
         check(rc2 == 0, "stack of its GeoJSON on disk (exit %d): %s" % (rc2, err2.strip()))

@@ -488,6 +488,15 @@ static bool is_shapefile(GDALDatasetH ds)
 /* The .prj file of a shapefile layer that GDAL found no CRS in although it
  * exists (empty, or WKT that GDAL cannot parse), or NULL. In a buffer of
  * CPL's, valid until its next call. */
+/* Whether the features of l are counted before they are read (for the
+ * progress): not when a web service would count them by reading them all,
+ * one time more than the read (an OGC API that gives no numberMatched
+ * pages through every item); its layer then shows no fraction done. */
+static int count_forced(OGRLayerH l, const char *dsname)
+{
+    return !stapel__source_is_service(dsname) || OGR_L_TestCapability(l, OLCFastFeatureCount);
+}
+
 static const char *unread_prj(GDALDatasetH ds, const char *dsname, const char *layer)
 {
     if (!is_shapefile(ds))
@@ -632,7 +641,7 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
         CPLErrorReset();
         bool bad = OGR_L_SetAttributeFilter(l, spec->where) != OGRERR_NONE;
         if (!bad) {
-            o->total = OGR_L_GetFeatureCount(l, 1);
+            o->total = OGR_L_GetFeatureCount(l, count_forced(l, dsname));
             bad = CPLGetLastErrorType() >= CE_Failure;
         }
         if (bad) {
@@ -650,7 +659,7 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
             goto done;
         }
     } else {
-        o->total = OGR_L_GetFeatureCount(l, 1);
+        o->total = OGR_L_GetFeatureCount(l, count_forced(l, dsname));
     }
 
     OGRSpatialReferenceH srs = stapel__layer_srs(l);

@@ -82,6 +82,19 @@ bool stapel_source_is_file(const char *source)
            !is_url(source) && !connection_prefixed(source);
 }
 
+bool stapel__source_is_service(const char *dataset)
+{
+    /* the databases GDAL reaches by a connection string or URI */
+    static const char *const databases[] = {"PG:", "MSSQL:", "MYSQL:", "ODBC:",
+                                            "postgresql://", "postgres://"};
+    if (stapel_source_is_file(dataset) || strncmp(dataset, "/vsi", 4) == 0)
+        return false;
+    for (size_t i = 0; i < sizeof databases / sizeof *databases; i++)
+        if (strncasecmp(dataset, databases[i], strlen(databases[i])) == 0)
+            return false;
+    return true;
+}
+
 /* Whether name starts with a GDAL driver's name and a colon, as in GDAL's
  * own 'GPKG:file.gpkg:layer' syntax. */
 static bool driver_prefixed(const char *name)

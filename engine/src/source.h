@@ -17,6 +17,10 @@
  * reported with the system's reason. Caller owns *out; close with GDALClose(). */
 stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const char *dataset);
 
+/* Whether dataset is read from a web service or server (a URL, 'WFS:...',
+ * 'OAPIF:...'), not from a file or a database. */
+bool stapel__source_is_service(const char *dataset);
+
 /* Pick a layer of ds: the named one, or the only one. Borrowed; valid until ds
  * is closed. source is used in messages. */
 stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH ds,
