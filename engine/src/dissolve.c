@@ -277,17 +277,26 @@ void stapel__shared_edges_free(stapel__shared_edges *se)
     free(se);
 }
 
+/* How far ahead link_part prefetches the table slot of an edge. */
+#define LINK_AHEAD 16
+
 /* Link the copies of each edge of faces [f0, f1) into cycles and fill in
  * their tw. Every edge is looked up by its ends, lesser first (as
  * cancel_shared compares them), in a hash table of the first copy of each
  * edge: tab, cap slots (a power of two, at least twice the edges), hash and
  * id + 1 in each. pt has room for the part's points: a copy in one block,
- * so that the compares need not look for them face by face. */
+ * so that the compares need not look for them face by face; hs has room
+ * for a hash per point. A first pass fills in the edges and their hashes,
+ * a second looks them up, in the same order, with the slot of an edge
+ * LINK_AHEAD ahead prefetched: the table of a large part is far larger
+ * than the caches, and two thirds of the time went to waiting for its
+ * slots (scale 100, parts of up to millions of points: 15 to 25 times the
+ * time of scale 10 for 10 times the faces; now some 12 times). */
 static void link_part(stapel__shared_edges *se, size_t f0, size_t f1, uint64_t *tab, size_t cap,
-                      stapel__ipt *pt)
+                      stapel__ipt *pt, uint32_t *hs)
 {
     const stapel__rings *faces = se->faces;
-    uint32_t id_lo = se->base[f0];
+    uint32_t id_lo = se->base[f0], id_hi = se->base[f1];
     memset(tab, 0, cap * sizeof *tab);
     for (size_t i = f0; i < f1; i++) {
         const stapel__rings *r = &faces[i];
@@ -309,47 +318,56 @@ static void link_part(stapel__shared_edges *se, size_t f0, size_t f1, uint64_t *
                     se->tw[id] = TW_NONE; /* stapel__segs_push would drop it */
                     continue;
                 }
-                stapel__ipt lo = c < 0 ? p[j] : p[j + 1], hi = c < 0 ? p[j + 1] : p[j];
                 if (c > 0)
                     se->owner[id] |= OWNER_BACK;
-                uint64_t h = seg_hash(lo, hi);
-                size_t pos = (size_t)h & (cap - 1);
-                for (;; pos = (pos + 1) & (cap - 1)) {
-                    uint64_t e = tab[pos];
-                    if (e == 0) {
-                        tab[pos] = h << 32 | (id + 1);
-                        break;
-                    }
-                    if (e >> 32 != h)
-                        continue;
-                    uint32_t head = (uint32_t)e - 1;
-                    const stapel__ipt *ph = pt + (head - id_lo);
-                    bool back = (se->owner[head] & OWNER_BACK) != 0;
-                    if (cmp_ipt(back ? ph[1] : ph[0], lo) != 0 ||
-                        cmp_ipt(back ? ph[0] : ph[1], hi) != 0)
-                        continue;
-                    /* Another copy: into the head's cycle. */
-                    bool alone = se->next[head] == head;
-                    se->next[id] = se->next[head];
-                    se->next[head] = id;
-                    if (alone) {
-                        if (back != (c > 0)) {
-                            se->tw[head] = (uint32_t)i;
-                            se->tw[id] = se->owner[head] & ~OWNER_BACK;
-                        }
-                    } else if (se->tw[head] == TW_WALK) {
-                        se->tw[id] = TW_WALK;
-                    } else {
-                        uint32_t x = head;
-                        do {
-                            se->tw[x] = TW_WALK;
-                            x = se->next[x];
-                        } while (x != head);
-                    }
-                    break;
-                }
+                hs[id - id_lo] = c < 0 ? seg_hash(p[j], p[j + 1]) : seg_hash(p[j + 1], p[j]);
             }
             start = r->ring_end[q];
+        }
+    }
+    for (uint32_t id = id_lo; id < id_hi; id++) {
+        if (id_hi - id > LINK_AHEAD && se->tw[id + LINK_AHEAD] != TW_NONE)
+            __builtin_prefetch(&tab[hs[id + LINK_AHEAD - id_lo] & (cap - 1)]);
+        if (se->tw[id] == TW_NONE)
+            continue;
+        const stapel__ipt *p = pt + (id - id_lo);
+        bool back_id = (se->owner[id] & OWNER_BACK) != 0;
+        stapel__ipt lo = back_id ? p[1] : p[0], hi = back_id ? p[0] : p[1];
+        uint32_t i = se->owner[id] & ~OWNER_BACK;
+        uint64_t h = hs[id - id_lo];
+        size_t pos = (size_t)h & (cap - 1);
+        for (;; pos = (pos + 1) & (cap - 1)) {
+            uint64_t e = tab[pos];
+            if (e == 0) {
+                tab[pos] = h << 32 | (id + 1);
+                break;
+            }
+            if (e >> 32 != h)
+                continue;
+            uint32_t head = (uint32_t)e - 1;
+            const stapel__ipt *ph = pt + (head - id_lo);
+            bool back = (se->owner[head] & OWNER_BACK) != 0;
+            if (cmp_ipt(back ? ph[1] : ph[0], lo) != 0 || cmp_ipt(back ? ph[0] : ph[1], hi) != 0)
+                continue;
+            /* Another copy: into the head's cycle. */
+            bool alone = se->next[head] == head;
+            se->next[id] = se->next[head];
+            se->next[head] = id;
+            if (alone) {
+                if (back != back_id) {
+                    se->tw[head] = i;
+                    se->tw[id] = se->owner[head] & ~OWNER_BACK;
+                }
+            } else if (se->tw[head] == TW_WALK) {
+                se->tw[id] = TW_WALK;
+            } else {
+                uint32_t x = head;
+                do {
+                    se->tw[x] = TW_WALK;
+                    x = se->next[x];
+                } while (x != head);
+            }
+            break;
         }
     }
 }
@@ -388,11 +406,13 @@ stapel_status stapel__shared_edges_make(stapel_ctx *ctx, const stapel__rings *fa
         cap *= 2;
     uint64_t *tab = malloc(cap * sizeof *tab);
     stapel__ipt *pt = malloc((most + 1) * sizeof *pt);
+    uint32_t *hs = malloc((most + 1) * sizeof *hs);
     if (se->base == NULL || se->next == NULL || se->owner == NULL || se->tw == NULL ||
-        se->mark == NULL ||
-        se->stamp == NULL || se->busy == NULL || tab == NULL || pt == NULL) {
+        se->mark == NULL || se->stamp == NULL || se->busy == NULL || tab == NULL || pt == NULL ||
+        hs == NULL) {
         free(tab);
         free(pt);
+        free(hs);
         stapel__shared_edges_free(se);
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
@@ -407,10 +427,11 @@ stapel_status stapel__shared_edges_make(stapel_ctx *ctx, const stapel__rings *fa
         size_t c = 16; /* a table for the part: twice its points or more */
         while (c < 2 * (size_t)(se->base[f1] - se->base[f0]))
             c *= 2;
-        link_part(se, f0, f1, tab, c, pt);
+        link_part(se, f0, f1, tab, c, pt, hs);
     }
     free(tab);
     free(pt);
+    free(hs);
     *out = se;
     return STAPEL_OK;
 }
