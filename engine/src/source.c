@@ -11,6 +11,7 @@
 #include <cpl_string.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -130,6 +131,90 @@ static bool file_before_bar(const char *name)
     return found;
 }
 
+/* The GDAL virtual file system that reads the archive at path (a ZIP, a
+ * gzip or a tar file, told by its first bytes), or NULL when it is none:
+ * GDAL opens an archive only through such a prefix (or a name such as
+ * '.shp.zip'), and PDOK and the national programmes deliver zipped
+ * shapefiles. */
+static const char *archive_prefix(const char *path)
+{
+    unsigned char head[262] = {0};
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    size_t len = strlen(path);
+    bool tar_name = (len > 7 && strcasecmp(path + len - 7, ".tar.gz") == 0) ||
+                    (len > 4 && strcasecmp(path + len - 4, ".tgz") == 0);
+    if (n >= 4 && memcmp(head, "PK\x03\x04", 4) == 0)
+        return "/vsizip/";
+    if (n >= 2 && head[0] == 0x1f && head[1] == 0x8b)
+        return tar_name ? "/vsitar/" : "/vsigzip/";
+    if (n >= 262 && memcmp(head + 257, "ustar", 5) == 0)
+        return "/vsitar/";
+    return NULL;
+}
+
+/* Whether a file of this name is one GDAL reads as vector data by itself
+ * (a shapefile's .shp, not its .dbf). */
+static bool vector_file_name(const char *name)
+{
+    static const char *const ext[] = {".shp", ".gpkg", ".geojson", ".json", ".gml",
+                                      ".fgb", ".kml",  ".sqlite",  ".csv",  ".gdb"};
+    size_t len = strlen(name);
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+        size_t k = strlen(ext[i]);
+        if (len > k && strcasecmp(name + len - k, ext[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Fails ctx for the archive dataset that GDAL did not open, with the path
+ * that reads what it holds: the archive itself through its prefix when
+ * GDAL opens that (one shapefile, or several as layers), else its first
+ * file of vector data (one in a folder of the archive). */
+static stapel_status archive_fail(stapel_ctx *ctx, const char *dataset, const char *prefix)
+{
+    const char *kind = strcmp(prefix, "/vsizip/") == 0   ? "a ZIP archive"
+                       : strcmp(prefix, "/vsitar/") == 0 ? "a tar archive"
+                                                          : "a gzip-compressed file";
+    stapel__buf vsi = {0}, hint = {0};
+    if (!stapel__buf_printf(&vsi, "%s%s", prefix, dataset)) {
+        stapel__buf_free(&vsi);
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    GDALDatasetH ds = GDALOpenEx(vsi.data, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    bool opens = ds != NULL;
+    GDALClose(ds);
+    char **files = opens ? NULL : VSIReadDirRecursive(vsi.data);
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    bool ok = true;
+    if (opens) {
+        ok = stapel__buf_printf(&hint, "; GDAL reads what it holds as '%s'", vsi.data);
+    } else {
+        const char *first = NULL;
+        for (int i = 0; files != NULL && files[i] != NULL && first == NULL; i++)
+            if (vector_file_name(files[i]))
+                first = files[i];
+        if (first != NULL)
+            ok = stapel__buf_printf(&hint, "; GDAL reads a file in it as '%s/%s'", vsi.data,
+                                    first);
+        else
+            ok = stapel__buf_puts(&hint, ", and it holds no file that GDAL reads as vector data");
+    }
+    CSLDestroy(files);
+    stapel_status st = ok ? stapel__fail(ctx, STAPEL_EIO, "cannot open '%s' as vector data: it is %s%s",
+                                         dataset, kind, hint.data)
+                          : stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    stapel__buf_free(&vsi);
+    stapel__buf_free(&hint);
+    return st;
+}
+
 stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const char *dataset)
 {
     *out = NULL;
@@ -183,6 +268,11 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
     free(uri);
     ctx->reading_src = src;
     ctx->reading_layer = layer;
+    if (ds == NULL && stapel_source_is_file(dataset) && S_ISREG(sb.st_mode)) {
+        const char *prefix = archive_prefix(dataset);
+        if (prefix != NULL)
+            return archive_fail(ctx, dataset, prefix);
+    }
     if (ds == NULL)
         return stapel__fail(ctx, STAPEL_EIO, "cannot open '%s' as vector data: %s", dataset,
                             stapel__gdal_error("GDAL recognises no vector format in it"));
