@@ -571,13 +571,19 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
          * the user's to say (PostGIS: "table(column)" names one). */
         stapel__buf b = {0};
         stapel__geom_columns(&b, l);
-        GDALDriverH drv = GDALGetDatasetDriver(o->ds);
-        if (drv != NULL && EQUAL(GDALGetDriverShortName(drv), "PostgreSQL"))
+        /* PostGIS and SQLite (SpatiaLite) name one column as a layer of its
+         * own, 'table(column)'; other drivers do not. */
+        const char *first = OGR_GFld_GetNameRef(OGR_FD_GetGeomFieldDefn(OGR_L_GetLayerDefn(l), 0));
+        stapel__buf pick = {0};
+        bool picks = stapel__buf_printf(&pick, "%s(%s)", layer, first) &&
+                     GDALDatasetGetLayerByName(o->ds, pick.data) != NULL;
+        stapel__buf_free(&pick);
+        CPLErrorReset();
+        if (picks)
             st = stapel__fail(ctx, STAPEL_EDATA,
                               "%s: layer %s has %d geometry columns (%s); pick one with "
                               "'%s|layername=%s(%s)'",
-                              src, layer, ngf, b.data != NULL ? b.data : "", dsname, layer,
-                              OGR_GFld_GetNameRef(OGR_FD_GetGeomFieldDefn(OGR_L_GetLayerDefn(l), 0)));
+                              src, layer, ngf, b.data != NULL ? b.data : "", dsname, layer, first);
         else
             st = stapel__fail(ctx, STAPEL_EDATA,
                               "%s: layer %s has %d geometry columns (%s); stapel reads one: "
