@@ -1367,7 +1367,18 @@ static void probe_init(stapel_ctx *ctx, scale_probe *sp, const char *crs_wkt)
     if (sp->crs != NULL)
         return; /* made already */
     PJ_CONTEXT *pc = ctx->proj;
-    sp->crs = proj_create(pc, crs_wkt);
+    PJ *crs = proj_create(pc, crs_wkt);
+    /* proj_factors takes a projected CRS: of a compound one (RD New + NAP
+     * height, EPSG:7415) its horizontal part. And it takes the CRS's axes
+     * as they are: for one that gives northing first (EPSG:3034, 3035) its
+     * scale is nonsense (negative, or an error), so in east, north order. */
+    if (crs != NULL && proj_get_type(crs) == PJ_TYPE_COMPOUND_CRS) {
+        PJ *horizontal = proj_crs_get_sub_crs(pc, crs, 0);
+        proj_destroy(crs);
+        crs = horizontal;
+    }
+    sp->crs = crs != NULL ? proj_normalize_for_visualization(pc, crs) : NULL;
+    proj_destroy(crs);
     PJ *geo = sp->crs != NULL ? proj_crs_get_geodetic_crs(pc, sp->crs) : NULL;
     PJ *inv = geo != NULL ? proj_create_crs_to_crs_from_pj(pc, sp->crs, geo, NULL, NULL) : NULL;
     sp->lonlat = inv != NULL ? proj_normalize_for_visualization(pc, inv) : NULL;
