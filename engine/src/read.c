@@ -245,7 +245,14 @@ static bool is_linear_or_point(OGRwkbGeometryType t)
 static void report_layer(stapel_ctx *ctx, const stapel__layer *r)
 {
     const char *src = r->source, *layer = r->layer_name;
-    if (r->n_read == 0 && r->where != NULL)
+    if (r->n_read == 0 && r->where != NULL && r->where_not_utf8)
+        stapel__log(ctx, STAPEL_LOG_WARN,
+                    "%s: layer %s: no feature matches --where '%s=%s'; the layer adds nothing: "
+                    "its text is not UTF-8 (a .dbf without a .cpg file?), so the accented "
+                    "letters of the filter match none of it; write its encoding in a .cpg file "
+                    "next to the .dbf, e.g. '1252'",
+                    src, layer, r->theme, r->where);
+    else if (r->n_read == 0 && r->where != NULL)
         stapel__log(ctx, STAPEL_LOG_WARN,
                     "%s: layer %s: no feature matches --where '%s=%s'; the layer adds nothing",
                     src, layer, r->theme, r->where);
@@ -794,6 +801,44 @@ static bool reads_through(const stapel_ctx *ctx, OGRLayerH l)
     return ok;
 }
 
+/* Whether text has a byte beyond ASCII. */
+static bool beyond_ascii(const char *text)
+{
+    for (const char *c = text; *c != '\0'; c++)
+        if ((unsigned char)*c >= 0x80)
+            return true;
+    return false;
+}
+
+/* Whether the first features of l (at most 1000), read without the
+ * attribute filter where, hold text that is not UTF-8: an old .dbf
+ * without .cpg, whose bytes GDAL passes on as they are, so that the 'â' of
+ * a filter (UTF-8) matches none of them. The filter is set again after. */
+static bool text_not_utf8(OGRLayerH l, const char *where)
+{
+    bool found = false;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    if (OGR_L_SetAttributeFilter(l, NULL) == OGRERR_NONE) {
+        OGR_L_ResetReading(l);
+        for (int k = 0; k < 1000 && !found; k++) {
+            OGRFeatureH f = OGR_L_GetNextFeature(l);
+            if (f == NULL)
+                break;
+            int n = OGR_F_GetFieldCount(f);
+            for (int i = 0; i < n && !found; i++)
+                if (OGR_Fld_GetType(OGR_F_GetFieldDefnRef(f, i)) == OFTString &&
+                    OGR_F_IsFieldSetAndNotNull(f, i))
+                    found = !CPLIsUTF8(OGR_F_GetFieldAsString(f, i), -1);
+            OGR_F_Destroy(f);
+        }
+        OGR_L_SetAttributeFilter(l, where);
+        OGR_L_ResetReading(l);
+    }
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    return found;
+}
+
 static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_spec *spec,
                                 opened *o, OGRSpatialReferenceH target, const sane_box *sane,
                                 const char *s_srs, double grid)
@@ -1113,7 +1158,10 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     bool outside_use = sane->has_use && in->n_items > first &&
                        (ext[2] < sane->use_x0 || ext[0] > sane->use_x1 ||
                         ext[3] < sane->use_y0 || ext[1] > sane->use_y1);
+    bool where_not_utf8 = n_read == 0 && spec->where != NULL && beyond_ascii(spec->where) &&
+                          text_not_utf8(l, spec->where);
     if (spec->rec != NULL) {
+        spec->rec->where_not_utf8 = where_not_utf8;
         spec->rec->n_read = n_read;
         spec->rec->n_repaired = n_repaired;
         spec->rec->n_repeated = n_repeated;
@@ -1134,7 +1182,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                              .n_empty = n_empty, .n_lost = n_lost, .first_lost = first_lost,
                              .outside_use = outside_use, .n_degenerate = n_degenerate,
                              .first_degenerate = first_degenerate, .n_dropped = n_dropped,
-                             .first_dropped = first_dropped};
+                             .first_dropped = first_dropped, .where_not_utf8 = where_not_utf8};
         snprintf(rec.layer_name, sizeof rec.layer_name, "%s", layer);
         report_layer(ctx, &rec);
     }
