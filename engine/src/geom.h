@@ -8,8 +8,19 @@
 #include "internal.h"
 
 /* GEOSisValid_r's answer (1 valid, 0 not, 2 on failure), found without GEOS
- * for a polygon of one ring whose simplicity is certain. */
+ * for a polygon of one ring whose simplicity is certain, and without GEOS's
+ * slow test of holes against a long shell for a polygon with many holes
+ * that stapel__holes_surely_valid passes. */
 char stapel__is_valid(stapel_ctx *ctx, const GEOSGeometry *g);
+
+/* Whether the Polygon or MultiPolygon g, with at least one hole, is
+ * certainly valid by tests GEOS answers with an index: its rings meet
+ * nowhere, not even at a point; its shells are valid and none lies in
+ * another; its holes are valid rings and none lies in another; the first
+ * point of each hole lies inside its own shell. GEOS then finds it valid
+ * too (no ring touches another, so its interior is connected). False means
+ * "not known" (rings that touch, valid or not); only true is an answer. */
+bool stapel__holes_surely_valid(stapel_ctx *ctx, const GEOSGeometry *g);
 
 /* Whether the closed ring of m points xy (x, y interleaved, the last equal to
  * the first) is certainly simple: no two edges meet except neighbours at

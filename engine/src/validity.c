@@ -19,7 +19,9 @@
  * this is taken only when its sign is certain in double arithmetic; when one
  * is not (a corner on or very near another edge, a ring folding back), or the
  * polygon has holes or parts, GEOS's own test decides. So the answer is
- * always GEOS's, at a fraction of its cost.
+ * always GEOS's, at a fraction of its cost. A polygon with many holes in a
+ * long shell is answered here too when its rings meet nowhere (see
+ * stapel__holes_surely_valid); else GEOS decides.
  */
 #include "arrange.h"
 #include "pipeline.h"
@@ -122,9 +124,152 @@ bool stapel__ring_surely_simple(const double *xy, size_t m)
     return true;
 }
 
+/* ---- a quick validity test for polygons with many holes ----------------- */
+
+/* GEOS 3.11 tests each hole against its shell by walking the whole shell
+ * (RayCrossingCounter, no index): a Natura 2000 area of 300,000 vertices
+ * with 3,500 holes took 4.3 s, for every copy of it. Above this many hole
+ * x shell vertex steps, the test below is tried first. */
+#define MANY_HOLE_STEPS 4000000.0
+
+/* The rings of a Polygon or MultiPolygon g as closed line strings (all) and
+ * as polygons of their own (the shells, the holes); NULL entries when GEOS
+ * fails. Caller owns the three collections; free with GEOSGeom_destroy_r. */
+typedef struct ring_sets {
+    GEOSGeometry *lines, *shells, *holes;
+} ring_sets;
+
+static bool ring_sets_make(GEOSContextHandle_t h, const GEOSGeometry *g, int n_holes,
+                           ring_sets *rs)
+{
+    int n_parts = GEOSGetNumGeometries_r(h, g);
+    size_t n_rings = (size_t)n_parts + (size_t)n_holes;
+    GEOSGeometry **lines = calloc(n_rings, sizeof *lines);
+    GEOSGeometry **shells = calloc((size_t)n_parts, sizeof *shells);
+    GEOSGeometry **holes = calloc((size_t)n_holes, sizeof *holes);
+    size_t nl = 0, ns = 0, nh = 0;
+    bool ok = lines != NULL && shells != NULL && holes != NULL;
+    for (int i = 0; ok && i < n_parts; i++) {
+        const GEOSGeometry *poly = GEOSGetGeometryN_r(h, g, i);
+        int k_holes = GEOSGetNumInteriorRings_r(h, poly);
+        for (int k = -1; ok && k < k_holes; k++) {
+            const GEOSGeometry *ring =
+                k < 0 ? GEOSGetExteriorRing_r(h, poly) : GEOSGetInteriorRingN_r(h, poly, k);
+            const GEOSCoordSequence *seq = ring != NULL ? GEOSGeom_getCoordSeq_r(h, ring) : NULL;
+            GEOSCoordSequence *a = seq != NULL ? GEOSCoordSeq_clone_r(h, seq) : NULL;
+            GEOSCoordSequence *b = seq != NULL ? GEOSCoordSeq_clone_r(h, seq) : NULL;
+            GEOSGeometry *line = a != NULL ? GEOSGeom_createLineString_r(h, a) : NULL;
+            GEOSGeometry *lr = b != NULL ? GEOSGeom_createLinearRing_r(h, b) : NULL;
+            GEOSGeometry *own = lr != NULL ? GEOSGeom_createPolygon_r(h, lr, NULL, 0) : NULL;
+            /* A failed create (out of memory only: these are the rings of a
+             * polygon GEOS made) may or may not have freed its input, so
+             * that is left alone. */
+            ok = line != NULL && own != NULL && (k < 0 || nh < (size_t)n_holes);
+            if (line != NULL)
+                lines[nl++] = line;
+            if (own != NULL && k < 0)
+                shells[ns++] = own;
+            else if (own != NULL && ok)
+                holes[nh++] = own;
+            else
+                GEOSGeom_destroy_r(h, own);
+        }
+    }
+    /* A collection owns what it was given, also when GEOS fails to make it
+     * (it frees them); what was given to none is freed here. */
+    rs->lines = GEOSGeom_createCollection_r(h, GEOS_MULTILINESTRING, lines, (unsigned)nl);
+    rs->shells = GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, shells, (unsigned)ns);
+    rs->holes = GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, holes, (unsigned)nh);
+    free(lines);
+    free(shells);
+    free(holes);
+    return ok && rs->lines != NULL && rs->shells != NULL && rs->holes != NULL;
+}
+
+static void ring_sets_free(GEOSContextHandle_t h, ring_sets *rs)
+{
+    GEOSGeom_destroy_r(h, rs->lines);
+    GEOSGeom_destroy_r(h, rs->shells);
+    GEOSGeom_destroy_r(h, rs->holes);
+}
+
+/* Whether the first point of every hole of g lies inside its own shell,
+ * by a prepared (indexed) shell: shells[i] is part i's shell. */
+static bool holes_inside(GEOSContextHandle_t h, const GEOSGeometry *g, const GEOSGeometry *shells)
+{
+    bool inside = true;
+    int n_parts = GEOSGetNumGeometries_r(h, g);
+    for (int i = 0; inside && i < n_parts; i++) {
+        const GEOSGeometry *poly = GEOSGetGeometryN_r(h, g, i);
+        int k_holes = GEOSGetNumInteriorRings_r(h, poly);
+        const GEOSPreparedGeometry *prep =
+            k_holes > 0 ? GEOSPrepare_r(h, GEOSGetGeometryN_r(h, shells, i)) : NULL;
+        inside = k_holes == 0 || prep != NULL;
+        for (int k = 0; inside && k < k_holes; k++) {
+            const GEOSCoordSequence *seq =
+                GEOSGeom_getCoordSeq_r(h, GEOSGetInteriorRingN_r(h, poly, k));
+            double x = 0, y = 0;
+            GEOSGeometry *pt = seq != NULL && GEOSCoordSeq_getXY_r(h, seq, 0, &x, &y) != 0
+                                   ? GEOSGeom_createPointFromXY_r(h, x, y)
+                                   : NULL;
+            inside = pt != NULL && GEOSPreparedContains_r(h, prep, pt) == 1;
+            GEOSGeom_destroy_r(h, pt);
+        }
+        GEOSPreparedGeom_destroy_r(h, prep);
+    }
+    return inside;
+}
+
+/* Whether g is a Polygon or MultiPolygon with enough holes and shell
+ * vertices that GEOS's test of holes against shells would be slow. */
+static bool many_hole_steps(GEOSContextHandle_t h, const GEOSGeometry *g)
+{
+    int t = GEOSGeomTypeId_r(h, g);
+    if (t != GEOS_POLYGON && t != GEOS_MULTIPOLYGON)
+        return false;
+    double steps = 0;
+    int n_parts = GEOSGetNumGeometries_r(h, g);
+    for (int i = 0; i < n_parts; i++) {
+        const GEOSGeometry *poly = GEOSGetGeometryN_r(h, g, i);
+        int k_holes = GEOSGetNumInteriorRings_r(h, poly);
+        const GEOSGeometry *shell = GEOSGetExteriorRing_r(h, poly);
+        unsigned m = 0;
+        if (k_holes < 0 || shell == NULL ||
+            GEOSCoordSeq_getSize_r(h, GEOSGeom_getCoordSeq_r(h, shell), &m) == 0)
+            return false;
+        steps += (double)k_holes * (double)m;
+    }
+    return steps > MANY_HOLE_STEPS;
+}
+
+bool stapel__holes_surely_valid(stapel_ctx *ctx, const GEOSGeometry *g)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    int t = GEOSGeomTypeId_r(h, g);
+    if (t != GEOS_POLYGON && t != GEOS_MULTIPOLYGON)
+        return false;
+    int n_holes = 0, n_parts = GEOSGetNumGeometries_r(h, g);
+    for (int i = 0; i < n_parts; i++) {
+        int k_holes = GEOSGetNumInteriorRings_r(h, GEOSGetGeometryN_r(h, g, i));
+        if (k_holes < 0)
+            return false;
+        n_holes += k_holes;
+    }
+    if (n_parts < 1 || n_holes < 1)
+        return false;
+    ring_sets rs = {NULL, NULL, NULL};
+    bool valid = ring_sets_make(h, g, n_holes, &rs) && GEOSisSimple_r(h, rs.lines) == 1 &&
+                 GEOSisValid_r(h, rs.shells) == 1 && GEOSisValid_r(h, rs.holes) == 1 &&
+                 holes_inside(h, g, rs.shells);
+    ring_sets_free(h, &rs);
+    return valid;
+}
+
 char stapel__is_valid(stapel_ctx *ctx, const GEOSGeometry *g)
 {
     GEOSContextHandle_t h = ctx->geos;
+    if (many_hole_steps(h, g) && stapel__holes_surely_valid(ctx, g))
+        return 1;
     if (GEOSGeomTypeId_r(h, g) == GEOS_POLYGON && GEOSGetNumInteriorRings_r(h, g) == 0) {
         const GEOSGeometry *ring = GEOSGetExteriorRing_r(h, g);
         const GEOSCoordSequence *seq = ring != NULL ? GEOSGeom_getCoordSeq_r(h, ring) : NULL;

@@ -545,6 +545,155 @@ static void test_repair_star_of_long_edges(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* ---- polygons with many holes in a long shell ---------------------------- */
+
+#define SHELL_SIDE 5000 /* vertices per side of the square shell */
+#define LATTICE 16      /* holes per row and column */
+
+/* A closed ring of the square [x0, x0 + side]², with n vertices per side. */
+static GEOSGeometry *square_ring(stapel_ctx *ctx, double x0, double y0, double side, unsigned n)
+{
+    double *xy = malloc((4 * (size_t)n + 1) * 2 * sizeof *xy);
+    assert_non_null(xy);
+    unsigned m = 0;
+    for (unsigned k = 0; k < 4; k++)
+        for (unsigned i = 0; i < n; i++) {
+            double t = side * i / n;
+            double x = k == 0 ? t : k == 1 ? side : k == 2 ? side - t : 0;
+            double y = k == 0 ? 0 : k == 1 ? t : k == 2 ? side : side - t;
+            xy[2 * m] = x0 + x;
+            xy[2 * m + 1] = y0 + y;
+            m++;
+        }
+    m = close_ring(xy, m);
+    GEOSCoordSequence *seq = GEOSCoordSeq_copyFromBuffer_r(ctx->geos, xy, m, 0, 0);
+    free(xy);
+    assert_non_null(seq);
+    GEOSGeometry *ring = GEOSGeom_createLinearRing_r(ctx->geos, seq);
+    assert_non_null(ring);
+    return ring;
+}
+
+/* The kinds of fault a hole of a many-hole polygon is given. */
+enum hole_fault {
+    FAULT_NONE,
+    FAULT_TOUCH_NEIGHBOUR, /* reaches the next holes: an edge and a corner */
+    FAULT_OVERLAP_NEIGHBOUR,
+    FAULT_SHARE_EDGE,     /* shares part of an edge with the next hole */
+    FAULT_CROSS_SHELL,    /* reaches out of the shell */
+    FAULT_TOUCH_SHELL,    /* touches the shell at one point: valid */
+    FAULT_OUTSIDE_SHELL,
+    FAULT_NESTED,         /* lies inside another hole */
+    FAULT_DUPLICATE,      /* the same as another hole */
+    FAULT_SELF_CROSSING,  /* a bowtie */
+    FAULT_CHAIN,          /* holes touching each other across the shell: cut */
+    N_FAULTS
+};
+
+/* A square polygon of side 1000 at (x0, y0) with a 4 x SHELL_SIDE vertex
+ * shell and a LATTICE² lattice of square holes, one of which has the fault
+ * (at a random hole). */
+static GEOSGeometry *many_holes_polygon(stapel_ctx *ctx, double x0, double y0, int fault)
+{
+    GEOSGeometry *shell = square_ring(ctx, x0, y0, 1000, SHELL_SIDE);
+    GEOSGeometry *holes[LATTICE * LATTICE + LATTICE];
+    unsigned n = 0, pick = next_u32() % (LATTICE * LATTICE);
+    for (unsigned i = 0; i < LATTICE; i++)
+        for (unsigned j = 0; j < LATTICE; j++) {
+            double hx = x0 + 20 + 60 * i, hy = y0 + 20 + 60 * j, side = 30;
+            bool here = n == pick;
+            if (here && fault == FAULT_TOUCH_NEIGHBOUR && i + 1 < LATTICE && j + 1 < LATTICE)
+                side = 60; /* its corner is the next one's corner */
+            if (here && fault == FAULT_OVERLAP_NEIGHBOUR && i + 1 < LATTICE)
+                side = 70;
+            if (here && fault == FAULT_CROSS_SHELL)
+                hx = x0 - 10;
+            if (here && fault == FAULT_OUTSIDE_SHELL)
+                hx = x0 - 100;
+            GEOSGeometry *ring = NULL;
+            if (here && fault == FAULT_TOUCH_SHELL) {
+                /* a diamond whose top corner is a vertex of the shell */
+                double top = 1000.0 * (SHELL_SIDE / 2) / SHELL_SIDE;
+                double d[] = {x0 + top, y0 + 1000, x0 + top - 20, y0 + 980, x0 + top,
+                              y0 + 960, x0 + top + 20, y0 + 980, x0 + top, y0 + 1000};
+                GEOSCoordSequence *seq = GEOSCoordSeq_copyFromBuffer_r(ctx->geos, d, 5, 0, 0);
+                ring = GEOSGeom_createLinearRing_r(ctx->geos, seq);
+            } else if (here && fault == FAULT_SELF_CROSSING) {
+                double d[] = {hx, hy, hx + 30, hy + 30, hx + 30, hy, hx, hy + 30, hx, hy};
+                GEOSCoordSequence *seq = GEOSCoordSeq_copyFromBuffer_r(ctx->geos, d, 5, 0, 0);
+                ring = GEOSGeom_createLinearRing_r(ctx->geos, seq);
+            } else if (here && fault == FAULT_SHARE_EDGE && i + 1 < LATTICE) {
+                ring = square_ring(ctx, hx + 30, hy + 10, 30, 1); /* to the next hole's left edge */
+            } else {
+                ring = square_ring(ctx, hx, hy, side, 1 + next_u32() % 3);
+            }
+            assert_non_null(ring);
+            holes[n++] = ring;
+            if (here && fault == FAULT_NESTED)
+                holes[n++] = square_ring(ctx, hx + 5, hy + 5, 10, 1);
+            if (here && fault == FAULT_DUPLICATE)
+                holes[n++] = square_ring(ctx, hx, hy, side, 1);
+        }
+    if (fault == FAULT_CHAIN) {
+        /* a column of holes from the bottom of the shell to its top, each
+         * touching the next at a corner: the interior falls apart */
+        for (unsigned k = 0; k < LATTICE && n < LATTICE * LATTICE + LATTICE; k++) {
+            double a = 1000.0 / LATTICE;
+            double cx = x0 + 10, cy = y0 + a * k;
+            double d[] = {cx, cy, cx + 5, cy + a / 2, cx, cy + a, cx - 5, cy + a / 2, cx, cy};
+            GEOSCoordSequence *seq = GEOSCoordSeq_copyFromBuffer_r(ctx->geos, d, 5, 0, 0);
+            holes[n++] = GEOSGeom_createLinearRing_r(ctx->geos, seq);
+        }
+    }
+    GEOSGeometry *poly = GEOSGeom_createPolygon_r(ctx->geos, shell, holes, n);
+    assert_non_null(poly);
+    return poly;
+}
+
+static void test_many_holes_agree_with_geos(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
+    GEOSContextHandle_t h = ctx->geos;
+    size_t n_valid = 0, n_quick = 0;
+    for (int round = 0; round < 3; round++)
+        for (int fault = 0; fault < N_FAULTS; fault++) {
+            GEOSGeometry *g = many_holes_polygon(ctx, 155000, 463000, fault);
+            char geos = GEOSisValid_r(h, g);
+            bool quick = stapel__holes_surely_valid(ctx, g);
+            if (quick)
+                assert_int_equal(geos, 1);
+            assert_int_equal(stapel__is_valid(ctx, g), geos);
+            n_valid += geos == 1;
+            n_quick += quick;
+            if (fault == FAULT_NONE)
+                assert_true(quick); /* rings that meet nowhere are answered here */
+            /* As one part of two: beside a sound one, and one that shares
+             * an edge with it (an invalid MultiPolygon). */
+            for (int at = 0; at < 2; at++) {
+                GEOSGeometry *parts[2] = {GEOSGeom_clone_r(h, g),
+                                          many_holes_polygon(ctx, at == 0 ? 156100 : 156000,
+                                                             463000, FAULT_NONE)};
+                GEOSGeometry *mp = GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, parts, 2);
+                assert_non_null(mp);
+                geos = GEOSisValid_r(h, mp);
+                quick = stapel__holes_surely_valid(ctx, mp);
+                if (quick)
+                    assert_int_equal(geos, 1);
+                assert_int_equal(stapel__is_valid(ctx, mp), geos);
+                if (fault == FAULT_NONE)
+                    assert_int_equal(geos, at == 0);
+                GEOSGeom_destroy_r(h, mp);
+            }
+            GEOSGeom_destroy_r(h, g);
+        }
+    /* Both answers came up: the faults are faults, the sound ones pass. */
+    assert_true(n_quick >= 3);
+    assert_true(n_valid > n_quick);
+    stapel_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -558,6 +707,7 @@ int main(void)
         cmocka_unit_test(test_repair_agrees_with_geos_structure),
         cmocka_unit_test(test_repair_hole_rules),
         cmocka_unit_test(test_repair_star_of_long_edges),
+        cmocka_unit_test(test_many_holes_agree_with_geos),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
