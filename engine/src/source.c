@@ -156,19 +156,22 @@ static const char *archive_prefix(const char *path)
     return NULL;
 }
 
-/* Whether a file of this name is one GDAL reads as vector data by itself
- * (a shapefile's .shp, not its .dbf). */
-static bool vector_file_name(const char *name)
+/* The length of name less a '/' at its end (a folder, as an archive lists
+ * it) when it names something GDAL reads as vector data by itself (a
+ * shapefile's .shp, not its .dbf; a File Geodatabase's folder); else 0. */
+static size_t vector_file_name(const char *name)
 {
     static const char *const ext[] = {".shp", ".gpkg", ".geojson", ".json", ".gml",
                                       ".fgb", ".kml",  ".sqlite",  ".csv",  ".gdb"};
     size_t len = strlen(name);
+    if (len > 0 && name[len - 1] == '/')
+        len--;
     for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
         size_t k = strlen(ext[i]);
-        if (len > k && strcasecmp(name + len - k, ext[i]) == 0)
-            return true;
+        if (len > k && strncasecmp(name + len - k, ext[i], k) == 0)
+            return len;
     }
-    return false;
+    return 0;
 }
 
 /* Fails ctx for the archive dataset that GDAL did not open, with the path
@@ -197,12 +200,15 @@ static stapel_status archive_fail(stapel_ctx *ctx, const char *dataset, const ch
         ok = stapel__buf_printf(&hint, "; GDAL reads what it holds as '%s'", vsi.data);
     } else {
         const char *first = NULL;
-        for (int i = 0; files != NULL && files[i] != NULL && first == NULL; i++)
-            if (vector_file_name(files[i]))
+        size_t len = 0;
+        for (int i = 0; files != NULL && files[i] != NULL && first == NULL; i++) {
+            len = vector_file_name(files[i]);
+            if (len > 0)
                 first = files[i];
+        }
         if (first != NULL)
-            ok = stapel__buf_printf(&hint, "; GDAL reads a file in it as '%s/%s'", vsi.data,
-                                    first);
+            ok = stapel__buf_printf(&hint, "; GDAL reads what it holds as '%s/%.*s'", vsi.data,
+                                    (int)len, first);
         else
             ok = stapel__buf_puts(&hint, ", and it holds no file that GDAL reads as vector data");
     }
