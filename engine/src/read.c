@@ -531,6 +531,35 @@ static void layer_close(opened *o)
     o->seen = seen;
 }
 
+/* The name of the first text column of a CSV layer l (read by GDAL's CSV
+ * driver, so without geometry) whose value in the first feature is WKT, as
+ * QGIS writes it under the name 'wkt_geom'; NULL when there is none.
+ * Borrowed from l's definition. */
+static const char *wkt_column(GDALDatasetH ds, OGRLayerH l)
+{
+    GDALDriverH drv = GDALGetDatasetDriver(ds);
+    if (drv == NULL || !EQUAL(GDALGetDriverShortName(drv), "CSV"))
+        return NULL;
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
+    const char *found = NULL;
+    OGR_L_ResetReading(l);
+    OGRFeatureH f = OGR_L_GetNextFeature(l);
+    for (int i = 0; f != NULL && found == NULL && i < OGR_FD_GetFieldCount(defn); i++) {
+        if (OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, i)) != OFTString ||
+            !OGR_F_IsFieldSetAndNotNull(f, i))
+            continue;
+        char *text = (char *)OGR_F_GetFieldAsString(f, i);
+        OGRGeometryH g = NULL;
+        if (OGR_G_CreateFromWkt(&text, NULL, &g) == OGRERR_NONE && g != NULL)
+            found = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
+        OGR_G_DestroyGeometry(g);
+    }
+    OGR_F_Destroy(f);
+    OGR_L_ResetReading(l);
+    CPLErrorReset();
+    return found;
+}
+
 static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const char *s_srs,
                                 bool target_local, bool keep, opened *o)
 {
@@ -566,10 +595,18 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
 
     OGRwkbGeometryType lt = OGR_L_GetGeomType(l);
     if (OGR_FD_GetGeomFieldCount(OGR_L_GetLayerDefn(l)) == 0) {
-        st = stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s has no geometry column; %s", src,
-                          layer,
-                          spec->field != NULL ? "zone layers must be polygons"
-                                              : "claim layers must be polygons");
+        const char *wkt = wkt_column(o->ds, l);
+        if (wkt != NULL)
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s: layer %s has no geometry column; its column '%s' holds WKT, "
+                              "but GDAL reads a CSV's geometry only from a column named WKT: "
+                              "rename the column to WKT",
+                              src, layer, wkt);
+        else
+            st = stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s has no geometry column; %s", src,
+                              layer,
+                              spec->field != NULL ? "zone layers must be polygons"
+                                                  : "claim layers must be polygons");
         goto done;
     }
     int ngf = OGR_FD_GetGeomFieldCount(OGR_L_GetLayerDefn(l));
