@@ -282,6 +282,15 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
     if (ds == NULL)
         return stapel__fail(ctx, STAPEL_EIO, "cannot open '%s' as vector data: %s", dataset,
                             stapel__gdal_error("GDAL recognises no vector format in it"));
+    if (CPLGetLastErrorType() >= CE_Failure) {
+        /* A driver that reads the whole file as it opens it (GML, to learn
+         * its layers) gives a dataset even when it failed halfway: a file
+         * cut short then reads as one with fewer features, or none. */
+        stapel_status st = stapel__fail(ctx, STAPEL_EIO, "cannot open '%s' as vector data: %s",
+                                        dataset, stapel__gdal_error("unknown error"));
+        GDALClose(ds);
+        return st;
+    }
     *out = ds;
     return STAPEL_OK;
 }
