@@ -182,7 +182,7 @@ static stapel_status archive_fail(stapel_ctx *ctx, const char *dataset, const ch
 {
     const char *kind = strcmp(prefix, "/vsizip/") == 0   ? "a ZIP archive"
                        : strcmp(prefix, "/vsitar/") == 0 ? "a tar archive"
-                                                          : "a gzip-compressed file";
+                                                         : "a gzip-compressed file";
     stapel__buf vsi = {0}, hint = {0};
     if (!stapel__buf_printf(&vsi, "%s%s", prefix, dataset)) {
         stapel__buf_free(&vsi);
@@ -213,9 +213,10 @@ static stapel_status archive_fail(stapel_ctx *ctx, const char *dataset, const ch
             ok = stapel__buf_puts(&hint, ", and it holds no file that GDAL reads as vector data");
     }
     CSLDestroy(files);
-    stapel_status st = ok ? stapel__fail(ctx, STAPEL_EIO, "cannot open '%s' as vector data: it is %s%s",
-                                         dataset, kind, hint.data)
-                          : stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    stapel_status st =
+        ok ? stapel__fail(ctx, STAPEL_EIO, "cannot open '%s' as vector data: it is %s%s", dataset,
+                          kind, hint.data)
+           : stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     stapel__buf_free(&vsi);
     stapel__buf_free(&hint);
     return st;

@@ -139,8 +139,7 @@ typedef struct ring_sets {
     GEOSGeometry *lines, *shells, *holes;
 } ring_sets;
 
-static bool ring_sets_make(GEOSContextHandle_t h, const GEOSGeometry *g, int n_holes,
-                           ring_sets *rs)
+static bool ring_sets_make(GEOSContextHandle_t h, const GEOSGeometry *g, int n_holes, ring_sets *rs)
 {
     int n_parts = GEOSGetNumGeometries_r(h, g);
     size_t n_rings = (size_t)n_parts + (size_t)n_holes;

@@ -579,14 +579,14 @@ enum hole_fault {
     FAULT_NONE,
     FAULT_TOUCH_NEIGHBOUR, /* reaches the next holes: an edge and a corner */
     FAULT_OVERLAP_NEIGHBOUR,
-    FAULT_SHARE_EDGE,     /* shares part of an edge with the next hole */
-    FAULT_CROSS_SHELL,    /* reaches out of the shell */
-    FAULT_TOUCH_SHELL,    /* touches the shell at one point: valid */
+    FAULT_SHARE_EDGE,  /* shares part of an edge with the next hole */
+    FAULT_CROSS_SHELL, /* reaches out of the shell */
+    FAULT_TOUCH_SHELL, /* touches the shell at one point: valid */
     FAULT_OUTSIDE_SHELL,
-    FAULT_NESTED,         /* lies inside another hole */
-    FAULT_DUPLICATE,      /* the same as another hole */
-    FAULT_SELF_CROSSING,  /* a bowtie */
-    FAULT_CHAIN,          /* holes touching each other across the shell: cut */
+    FAULT_NESTED,        /* lies inside another hole */
+    FAULT_DUPLICATE,     /* the same as another hole */
+    FAULT_SELF_CROSSING, /* a bowtie */
+    FAULT_CHAIN,         /* holes touching each other across the shell: cut */
     N_FAULTS
 };
 
@@ -614,8 +614,8 @@ static GEOSGeometry *many_holes_polygon(stapel_ctx *ctx, double x0, double y0, i
             if (here && fault == FAULT_TOUCH_SHELL) {
                 /* a diamond whose top corner is a vertex of the shell */
                 double top = 1000.0 * (SHELL_SIDE / 2) / SHELL_SIDE;
-                double d[] = {x0 + top, y0 + 1000, x0 + top - 20, y0 + 980, x0 + top,
-                              y0 + 960, x0 + top + 20, y0 + 980, x0 + top, y0 + 1000};
+                double d[] = {x0 + top, y0 + 1000,     x0 + top - 20, y0 + 980, x0 + top,
+                              y0 + 960, x0 + top + 20, y0 + 980,      x0 + top, y0 + 1000};
                 GEOSCoordSequence *seq = GEOSCoordSeq_copyFromBuffer_r(ctx->geos, d, 5, 0, 0);
                 ring = GEOSGeom_createLinearRing_r(ctx->geos, seq);
             } else if (here && fault == FAULT_SELF_CROSSING) {
@@ -672,9 +672,9 @@ static void test_many_holes_agree_with_geos(void **state)
             /* As one part of two: beside a sound one, and one that shares
              * an edge with it (an invalid MultiPolygon). */
             for (int at = 0; at < 2; at++) {
-                GEOSGeometry *parts[2] = {GEOSGeom_clone_r(h, g),
-                                          many_holes_polygon(ctx, at == 0 ? 156100 : 156000,
-                                                             463000, FAULT_NONE)};
+                GEOSGeometry *parts[2] = {
+                    GEOSGeom_clone_r(h, g),
+                    many_holes_polygon(ctx, at == 0 ? 156100 : 156000, 463000, FAULT_NONE)};
                 GEOSGeometry *mp = GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, parts, 2);
                 assert_non_null(mp);
                 geos = GEOSisValid_r(h, mp);
