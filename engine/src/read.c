@@ -495,6 +495,22 @@ static bool is_shapefile(GDALDatasetH ds)
 /* The .prj file of a shapefile layer that GDAL found no CRS in although it
  * exists (empty, or WKT that GDAL cannot parse), or NULL. In a buffer of
  * CPL's, valid until its next call. */
+/* Why a layer of ds may have no CRS, as its format has it. */
+static const char *no_crs_cause(GDALDatasetH ds)
+{
+    GDALDriverH drv = GDALGetDatasetDriver(ds);
+    const char *name = drv != NULL ? GDALGetDriverShortName(drv) : "";
+    if (strcmp(name, "ESRI Shapefile") == 0)
+        return "a shapefile without .prj?";
+    if (strcmp(name, "GPKG") == 0)
+        return "a GeoPackage layer with an undefined one?";
+    if (strcmp(name, "GML") == 0)
+        return "a GML file without srsName, or whose features name different CRSs?";
+    if (strcmp(name, "CSV") == 0)
+        return "a CSV file states none";
+    return "the source states none";
+}
+
 /* Whether the features of l are counted before they are read (for the
  * progress): not when a web service would count them by reading them all,
  * one time more than the read (an OGC API that gives no numberMatched
@@ -742,10 +758,9 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
         }
         if (s_srs == NULL) {
             st = stapel__fail(ctx, STAPEL_ECRS,
-                              "%s: layer %s has no coordinate reference system (a shapefile "
-                              "without .prj, or a GeoPackage layer with an undefined one?); say "
+                              "%s: layer %s has no coordinate reference system (%s); say "
                               "which it is with --s_srs, e.g. --s_srs EPSG:28992",
-                              src, layer);
+                              src, layer, no_crs_cause(o->ds));
             goto done;
         }
     } else {
