@@ -309,8 +309,12 @@ int cli_check_output(const char *cmd, const char *path, bool overwrite, const ch
 {
     if (path == NULL || path[0] == '\0')
         return cli_usage(cmd, "the output name is empty; give %s", hint);
-    /* GDAL reads URLs, databases and /vsi paths; the output is a file. */
-    if (!stapel_source_is_file(path))
+    /* GDAL reads URLs, databases and /vsi paths; the output is a file. A
+     * name that merely starts with a driver's prefix and holds no URL
+     * ('es:out.gpkg') is a file of that name, as it always was. */
+    if (!stapel_source_is_file(path) &&
+        (strncmp(path, "/vsi", 4) == 0 || strncmp(path, "PG:", 3) == 0 ||
+         strstr(path, "://") != NULL))
         return cli_usage(cmd, "'%s' is not a local file; the output is written to a file: give %s",
                          path, hint);
     struct stat sb;
