@@ -222,6 +222,17 @@ static stapel_status archive_fail(stapel_ctx *ctx, const char *dataset, const ch
     return st;
 }
 
+/* Whether the error GDAL gave while it opened ds is the GML driver's own
+ * failure to parse the file (one cut short), not one it got past: a
+ * schema (.xsd) it could not read or fetch makes it scan the file instead,
+ * and other drivers report errors while opening what they read in full. */
+static bool gml_cut_short(GDALDatasetH ds)
+{
+    GDALDriverH drv = GDALGetDatasetDriver(ds);
+    return drv != NULL && strcmp(GDALGetDriverShortName(drv), "GML") == 0 &&
+           strncmp(CPLGetLastErrorMsg(), "XML parsing of GML file failed", 30) == 0;
+}
+
 stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const char *dataset)
 {
     *out = NULL;
@@ -283,7 +294,7 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
     if (ds == NULL)
         return stapel__fail(ctx, STAPEL_EIO, "cannot open '%s' as vector data: %s", dataset,
                             stapel__gdal_error("GDAL recognises no vector format in it"));
-    if (CPLGetLastErrorType() >= CE_Failure) {
+    if (CPLGetLastErrorType() >= CE_Failure && gml_cut_short(ds)) {
         /* A driver that reads the whole file as it opens it (GML, to learn
          * its layers) gives a dataset even when it failed halfway: a file
          * cut short then reads as one with fewer features, or none. */
