@@ -205,6 +205,17 @@ static bool is_file(const struct stat *a, const char *path)
     return stat(path, &b) == 0 && a->st_dev == b.st_dev && a->st_ino == b.st_ino;
 }
 
+/* Whether name cannot be a local file: a /vsi path, a 'PG:' string or one
+ * that holds a URL. A name that merely starts with a driver's connection
+ * prefix ('es:out.gpkg', which stapel_source_is_file does not take for a
+ * file) can be: GDAL opens such a file, and the output is written to it. */
+static bool not_local(const char *name)
+{
+    return !stapel_source_is_file(name) &&
+           (strncmp(name, "/vsi", 4) == 0 || strncmp(name, "PG:", 3) == 0 ||
+            strstr(name, "://") != NULL);
+}
+
 static const char *const shapefile_parts[] = {".shp", ".shx", ".dbf", ".prj", ".cpg"};
 #define N_SHAPEFILE_PARTS (sizeof shapefile_parts / sizeof shapefile_parts[0])
 
@@ -262,7 +273,7 @@ static int check_not_source(const char *cmd, const char *output, const struct st
         return cli_usage(cmd, "the output '%s' is read by %s ('%s'); write the output to "
                               "another file",
                          output, src->what, name);
-    if (!stapel_source_is_file(name))
+    if (name == NULL || not_local(name))
         return EXIT_OK;
     const char *bar = strstr(name, "|layername=");
     size_t n = bar != NULL ? (size_t)(bar - name) : strlen(name);
@@ -309,12 +320,8 @@ int cli_check_output(const char *cmd, const char *path, bool overwrite, const ch
 {
     if (path == NULL || path[0] == '\0')
         return cli_usage(cmd, "the output name is empty; give %s", hint);
-    /* GDAL reads URLs, databases and /vsi paths; the output is a file. A
-     * name that merely starts with a driver's prefix and holds no URL
-     * ('es:out.gpkg') is a file of that name, as it always was. */
-    if (!stapel_source_is_file(path) &&
-        (strncmp(path, "/vsi", 4) == 0 || strncmp(path, "PG:", 3) == 0 ||
-         strstr(path, "://") != NULL))
+    /* GDAL reads URLs, databases and /vsi paths; the output is a file. */
+    if (not_local(path))
         return cli_usage(cmd, "'%s' is not a local file; the output is written to a file: give %s",
                          path, hint);
     struct stat sb;
