@@ -492,9 +492,6 @@ static bool is_shapefile(GDALDatasetH ds)
     return drv != NULL && EQUAL(GDALGetDriverShortName(drv), "ESRI Shapefile");
 }
 
-/* The .prj file of a shapefile layer that GDAL found no CRS in although it
- * exists (empty, or WKT that GDAL cannot parse), or NULL. In a buffer of
- * CPL's, valid until its next call. */
 /* Why a layer of ds may have no CRS, as its format has it. */
 static const char *no_crs_cause(GDALDatasetH ds)
 {
@@ -520,6 +517,9 @@ static int count_forced(OGRLayerH l, const char *dsname)
     return !stapel__source_is_service(dsname) || OGR_L_TestCapability(l, OLCFastFeatureCount);
 }
 
+/* The .prj file of a shapefile layer that GDAL found no CRS in although it
+ * exists (empty, or WKT that GDAL cannot parse), or NULL. In a buffer of
+ * CPL's, valid until its next call. */
 static const char *unread_prj(GDALDatasetH ds, const char *dsname, const char *layer)
 {
     if (!is_shapefile(ds))
