@@ -1469,13 +1469,20 @@ static void probe_init(stapel_ctx *ctx, scale_probe *sp, const char *crs_wkt)
     PJ_CONTEXT *pc = ctx->proj;
     PJ *crs = proj_create(pc, crs_wkt);
     /* proj_factors takes a projected CRS: of a compound one (RD New + NAP
-     * height, EPSG:7415) its horizontal part. And it takes the CRS's axes
-     * as they are: for one that gives northing first (EPSG:3034, 3035) its
-     * scale is nonsense (negative, or an error), so in east, north order. */
-    if (crs != NULL && proj_get_type(crs) == PJ_TYPE_COMPOUND_CRS) {
-        PJ *horizontal = proj_crs_get_sub_crs(pc, crs, 0);
+     * height, EPSG:7415) its horizontal part, of a bound one (a PROJ string
+     * or WKT with TOWGS84) the CRS it binds, else it gives no answer and
+     * nothing is checked. And it takes the CRS's axes as they are: for one
+     * that gives northing first (EPSG:3034, 3035) its scale is nonsense
+     * (negative, or an error), so in east, north order. */
+    for (int k = 0; crs != NULL && k < 4; k++) {
+        PJ_TYPE t = proj_get_type(crs);
+        PJ *inner = t == PJ_TYPE_COMPOUND_CRS ? proj_crs_get_sub_crs(pc, crs, 0)
+                    : t == PJ_TYPE_BOUND_CRS  ? proj_get_source_crs(pc, crs)
+                                              : NULL;
+        if (inner == NULL)
+            break;
         proj_destroy(crs);
-        crs = horizontal;
+        crs = inner;
     }
     sp->crs = crs != NULL ? proj_normalize_for_visualization(pc, crs) : NULL;
     proj_destroy(crs);
