@@ -124,8 +124,8 @@ void stapel_ctx_cancel_clear(stapel_ctx *ctx);
  * "SOURCE|layername=NAME" picks one layer of a dataset with several. */
 
 /* Whether source names a file (or directory) rather than a database, a
- * service (a URL, or a connection string with a GDAL driver's prefix) or a
- * GDAL virtual path ("/vsi..."). */
+ * service (a URL, or a connection string with a GDAL driver's prefix that
+ * names no file on disk) or a GDAL virtual path ("/vsi..."). */
 bool stapel_source_is_file(const char *source);
 
 /* source as messages show it, with a password (of a database, or a URL's

@@ -66,8 +66,7 @@ static bool connection_prefixed(const char *name)
     if (colon == NULL || colon == name)
         return false;
     size_t n = (size_t)(colon - name) + 1;
-    if (GDALGetDriverCount() == 0)
-        GDALAllRegister(); /* called before any context registered them */
+    stapel__gdal_init(); /* called before any context registered the drivers */
     for (int i = 0; i < GDALGetDriverCount(); i++) {
         const char *prefix =
             GDALGetMetadataItem(GDALGetDriver(i), GDAL_DMD_CONNECTION_PREFIX, NULL);
@@ -77,10 +76,28 @@ static bool connection_prefixed(const char *name)
     return false;
 }
 
+/* Whether the file of source (the part before '|layername=') exists. */
+static bool exists_on_disk(const char *source)
+{
+    const char *bar = strstr(source, "|layername=");
+    size_t n = bar != NULL ? (size_t)(bar - source) : strlen(source);
+    char *file = malloc(n + 1);
+    if (file == NULL)
+        return false;
+    memcpy(file, source, n);
+    file[n] = '\0';
+    struct stat sb;
+    bool found = stat(file, &sb) == 0;
+    free(file);
+    return found;
+}
+
 bool stapel_source_is_file(const char *source)
 {
+    /* A file may be named like a connection string ('es:claims.gpkg'):
+     * GDAL tries the file formats first, and so does this. */
     return source != NULL && strncmp(source, "PG:", 3) != 0 && strncmp(source, "/vsi", 4) != 0 &&
-           !is_url(source) && !connection_prefixed(source);
+           !is_url(source) && (!connection_prefixed(source) || exists_on_disk(source));
 }
 
 bool stapel__source_is_service(const char *dataset)

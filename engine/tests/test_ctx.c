@@ -47,6 +47,16 @@ static void test_source_kinds(void **state)
     assert_false(stapel_source_is_file("oapif:https://api.pdok.nl/x"));
     assert_false(stapel_source_is_file("/vsizip/a.zip/x.shp"));
     assert_false(stapel_source_is_file(NULL));
+    /* ... but a file named like a connection string is a file, as GDAL
+     * tries the file formats first. */
+    const char *named = "es:stapel-test-source-kinds.gpkg";
+    FILE *f = fopen(named, "w");
+    assert_non_null(f);
+    fclose(f);
+    assert_true(stapel_source_is_file(named));
+    assert_true(stapel_source_is_file("es:stapel-test-source-kinds.gpkg|layername=a"));
+    remove(named);
+    assert_false(stapel_source_is_file(named));
 
     char *shown = stapel_source_shown("https://ana:geheim@host/x.geojson");
     assert_string_equal(shown, "https://ana:***@host/x.geojson");
