@@ -10,6 +10,7 @@
 
 #include "stapel.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -148,7 +149,12 @@ void cli_put_line(const char *text);
  * run_info cannot be read. */
 void cli_warn_shard(const char *cmd, stapel_ctx *ctx, const char *path, const char *covers);
 
-/* The context that SIGINT/SIGTERM cancel; NULL for none. */
+/* The context that SIGINT/SIGTERM cancel; NULL for none. A run that has
+ * not stopped 3 s after the signal says so, and the next signal ends it. */
 void cli_set_cancel_target(stapel_ctx *ctx);
+
+/* Whether the run has gone past reading its sources (set by
+ * cli_progress_cb, which a run gets also without --progress). */
+extern volatile sig_atomic_t cli_past_reading;
 
 #endif /* STAPEL_CLI_H */

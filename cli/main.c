@@ -90,6 +90,7 @@ void cli_error(const char *cmd, const char *fmt, ...)
 }
 
 static bool cli_quiet = false;
+static const char *cancel_cmd = "stack"; /* the command a cancel stops */
 
 void cli_warn(const char *cmd, const char *fmt, ...)
 {
@@ -158,6 +159,7 @@ stapel_ctx *cli_ctx_new(const char *cmd, bool quiet)
         return NULL;
     }
     cli_quiet = quiet;
+    cancel_cmd = cmd;
     stapel_ctx_set_log(ctx, log_to_stderr, (void *)cmd);
     return ctx;
 }
@@ -389,12 +391,50 @@ void cli_warn_shard(const char *cmd, stapel_ctx *ctx, const char *path, const ch
 }
 
 static stapel_ctx *volatile cancel_target = NULL;
+static volatile sig_atomic_t cancel_asked = 0;
+
+static void say(const char *s)
+{
+    ssize_t n = write(STDERR_FILENO, s, strlen(s));
+    (void)n;
+}
+
+/* A run that has not stopped 3 s after a cancel waits in GDAL for a source
+ * that does not answer: a database query or a web request (a page of an
+ * OGC API or WFS), which GDAL cannot stop half-way and which may last as
+ * long as the server takes. Say so, and let the next signal quit at once
+ * (the default action): a run still reading has written nothing. */
+static void on_alarm(int sig)
+{
+    (void)sig;
+    if (cancel_target == NULL || cli_past_reading) /* past the sources: it stops by itself */
+        return;
+    say("stapel: ");
+    say(cancel_cmd);
+    say(": interrupted, but still waiting for a source to answer (a database query or a web "
+        "request, which GDAL cannot stop half-way); interrupt again to quit at once\n");
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old;
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(sigs[i], &sa, NULL);
+    }
+}
 
 static void on_signal(int sig)
 {
     (void)sig;
-    if (cancel_target != NULL)
+    if (cancel_target != NULL) {
         stapel_ctx_cancel(cancel_target);
+        if (!cancel_asked) {
+            cancel_asked = 1;
+            alarm(3);
+        }
+    }
 }
 
 /* A signal ignored when stapel starts stays ignored: nohup ignores SIGHUP,
@@ -410,9 +450,19 @@ static void catch_unless_ignored(int sig, const struct sigaction *sa)
 
 void cli_set_cancel_target(stapel_ctx *ctx)
 {
+    if (ctx == NULL)
+        alarm(0);
+    else
+        cli_past_reading = 0;
     cancel_target = ctx;
+    cancel_asked = 0;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, NULL);
+    sa.sa_flags = 0;
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     /* Ctrl-C, kill, a closed terminal or ssh session, Ctrl-\: each stops

@@ -13,9 +13,12 @@
  * the middle of it. */
 static cli_progress *open_line = NULL;
 
+volatile sig_atomic_t cli_past_reading = 0;
+
 void cli_progress_cb(void *user, const char *phase, double fraction)
 {
     cli_progress *p = user;
+    cli_past_reading = strcmp(phase, "reading") != 0;
     if (!p->enabled)
         return;
     if (p->phase == NULL || strcmp(p->phase, phase) != 0) {

@@ -15,7 +15,10 @@ GeoJSON, and this checks, as a user would see it:
   - a missing file on the server (404), a server that is not there and a
     WFS service that does not answer are GDAL's reasons, exit 1, with the
     source named and a password in it shown as ***;
-  - an output named by a URL is refused as not a local file (exit 2).
+  - an output named by a URL is refused as not a local file (exit 2);
+  - Ctrl-C while a page of a service is slow to come: GDAL cannot stop
+    the request, so stapel says, 3 s on, that it still waits for a source
+    and that a second Ctrl-C quits at once; that one does, writing nothing.
 
 Usage: url_source.py STAPEL SCRATCH_DIR
 """
@@ -24,10 +27,12 @@ import http.server
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -35,6 +40,8 @@ DEMO = os.path.join(os.path.dirname(os.path.dirname(HERE)), "testdata", "demo")
 
 failures = []
 ITEM_PAGES = []  # the offset of each page of items the service was asked for
+SLOW_ASKED = threading.Event()  # /slowoapi was asked for a page after the first
+SLOW_RELEASE = threading.Event()  # ends the wait of that page
 
 
 def check(ok, what):
@@ -57,9 +64,12 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
     def do_GET(self):
         path = urllib.parse.urlparse(self.path).path.rstrip("/")
+        slow = path.startswith("/slowoapi")  # pages after the first never come
+        if slow:
+            path = "/" + path[len("/slow"):]
         if not path.startswith("/oapi"):
             return super().do_GET()
-        base = "http://127.0.0.1:%d/oapi" % self.server.server_address[1]
+        base = "http://127.0.0.1:%d/%soapi" % (self.server.server_address[1], "slow" if slow else "")
         items = {"rel": "items", "href": base + "/collections/nature/items",
                  "type": "application/geo+json"}
         nature = {"id": "nature", "title": "nature", "links": [items]}
@@ -78,7 +88,12 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
             limit = int(query.get("limit", ["10"])[0])
             offset = int(query.get("offset", ["0"])[0])
-            ITEM_PAGES.append(offset)
+            if slow and offset > 0:
+                SLOW_ASKED.set()
+                SLOW_RELEASE.wait(120)
+                return  # stapel has gone by now
+            elif not slow:
+                ITEM_PAGES.append(offset)
             links = []
             if offset + limit < len(feats):
                 links.append({"rel": "next", "type": "application/geo+json",
@@ -199,7 +214,33 @@ def main():
         rc, _, err = run(stapel, "stack", "-o", base + "/out.gpkg", "--layer", "nature=" + local)
         check(rc == 2 and "is not a local file" in err,
               "an output named by a URL is refused (exit %d): %s" % (rc, err.strip()))
+
+        # Ctrl-C while a page does not come: the first one is said to wait
+        # for the source (it used to wait, silent, as long as the server
+        # took), the second quits at once.
+        slow_out = os.path.join(scratch, "slow.gpkg")
+        env = dict(os.environ, NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
+        p = subprocess.Popen([stapel, "stack", "-o", slow_out, "--layer",
+                              "nature=OAPIF:%s/slowoapi|layername=nature" % base],
+                             stderr=subprocess.PIPE, text=True, env=env)
+        asked = SLOW_ASKED.wait(30)
+        p.send_signal(signal.SIGINT)
+        time.sleep(4.5)
+        alive = p.poll() is None
+        p.send_signal(signal.SIGINT)
+        t0 = time.time()
+        try:
+            err = p.communicate(timeout=10)[1]
+        except subprocess.TimeoutExpired:
+            p.kill()
+            err = p.communicate()[1]
+        took = time.time() - t0
+        check(asked and alive and "interrupted, but still waiting for a source to answer" in err
+              and took < 3 and p.returncode != 0 and not os.path.exists(slow_out),
+              "Ctrl-C during a slow page: said to wait, a second one quits (exit %s, %.1f s): %s"
+              % (p.returncode, took, err.strip()))
     finally:
+        SLOW_RELEASE.set()
         server.shutdown()
     if failures:
         print("%d failed" % len(failures))
