@@ -248,4 +248,20 @@ if [ "$rc" != 0 ] || [ "$rc2" != 0 ] \
   echo "FAIL: info on a database with tables one may not read gave exit $rc/$rc2"; cat "$scratch/pg-reader-info.txt" "$scratch/pg-reader-info.err"; exit 1
 fi
 echo "PASS: info on a database says which tables cannot be read and describes the others"
-echo "11 passed, 0 failed"
+
+# A view is evaluated again for each query on it: a look at its first
+# rows (at most 500, as GDAL fetches them) as it is opened, the count for
+# the progress, and the read. GDAL's extent of it (asked for where the
+# claims lie before the read) was one more, ST_Extent over every row, as
+# long as the read itself on a slow view; a sequence counts the rows
+# evaluated.
+psql -c "CREATE SEQUENCE evaluated; CREATE VIEW slowview AS SELECT * FROM nature WHERE nextval('evaluated') > 0" >/dev/null
+"$stapel" stack -q --overwrite -o "$scratch/pg-view.gpkg" --layer "nature=PG:$conn dbname=stapel tables=slowview" 2>/dev/null
+rows=$(psql -At -c "SELECT last_value FROM evaluated")
+a=$(ogrinfo -q -ro "$scratch/pg-view.gpkg" -sql "$q" | grep '=' | tr -s ' ')
+b=$(ogrinfo -q -ro "$scratch/pg-nature.gpkg" -sql "$q" | grep '=' | tr -s ' ')
+if [ "$a" != "$b" ] || [ "$rows" != 42 ]; then
+  echo "FAIL: a view was evaluated for $rows rows (14 rows, looked at, counted and read: 42)"; echo "$a"; echo "$b"; exit 1
+fi
+echo "PASS: a view is not evaluated once more for its extent"
+echo "12 passed, 0 failed"

@@ -508,6 +508,12 @@ static const char *no_crs_cause(GDALDatasetH ds)
     return "the source states none";
 }
 
+static bool is_postgis(GDALDatasetH ds)
+{
+    GDALDriverH drv = GDALGetDatasetDriver(ds);
+    return drv != NULL && EQUAL(GDALGetDriverShortName(drv), "PostgreSQL");
+}
+
 /* Whether the features of l are counted before they are read (for the
  * progress): not when a web service would count them by reading them all,
  * one time more than the read (an OGC API that gives no numberMatched
@@ -811,8 +817,11 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
         }
     }
     /* Without a filter, the extent a file's header gives (GDAL does not
-     * scan for it) tells where the claims lie before they are read. */
-    if (st == STAPEL_OK && spec->where == NULL)
+     * scan for it) tells where the claims lie before they are read. Not
+     * PostGIS's: without statistics (a view, a table not yet analysed) its
+     * driver computes ST_Extent, one more read of every row before the
+     * read, which on a large table or a slow view is as long as the read. */
+    if (st == STAPEL_OK && spec->where == NULL && !is_postgis(o->ds))
         o->has_ext = OGR_L_GetExtent(l, &o->ext, FALSE) == OGRERR_NONE &&
                      o->ext.MinX <= o->ext.MaxX && o->ext.MinY <= o->ext.MaxY;
     if (st == STAPEL_OK && !keep) { /* opened again to be read */
