@@ -16,6 +16,8 @@ GeoJSON, and this checks, as a user would see it:
     WFS service that does not answer are GDAL's reasons, exit 1, with the
     source named and a password in it shown as ***;
   - an output named by a URL is refused as not a local file (exit 2);
+  - a page that fails (500) stops the run with the text of the server's
+    error page, not its HTML;
   - Ctrl-C while a page of a service is slow to come: GDAL cannot stop
     the request, so stapel says, 3 s on, that it still waits for a source
     and that a second Ctrl-C quits at once; that one does, writing nothing.
@@ -65,11 +67,13 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     def do_GET(self):
         path = urllib.parse.urlparse(self.path).path.rstrip("/")
         slow = path.startswith("/slowoapi")  # pages after the first never come
-        if slow:
+        failing = path.startswith("/failoapi")  # its second page is a server error
+        if slow or failing:
             path = "/" + path[len("/slow"):]
         if not path.startswith("/oapi"):
             return super().do_GET()
-        base = "http://127.0.0.1:%d/%soapi" % (self.server.server_address[1], "slow" if slow else "")
+        base = "http://127.0.0.1:%d/%soapi" % (self.server.server_address[1],
+                                               "slow" if slow else "fail" if failing else "")
         items = {"rel": "items", "href": base + "/collections/nature/items",
                  "type": "application/geo+json"}
         nature = {"id": "nature", "title": "nature", "links": [items]}
@@ -92,7 +96,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
                 SLOW_ASKED.set()
                 SLOW_RELEASE.wait(120)
                 return  # stapel has gone by now
-            elif not slow:
+            elif failing and offset > 0:
+                self.send_error(500, "Database unavailable")  # an HTML page
+                return
+            elif not (slow or failing):
                 ITEM_PAGES.append(offset)
             links = []
             if offset + limit < len(feats):
@@ -214,6 +221,15 @@ def main():
         rc, _, err = run(stapel, "stack", "-o", base + "/out.gpkg", "--layer", "nature=" + local)
         check(rc == 2 and "is not a local file" in err,
               "an output named by a URL is refused (exit %d): %s" % (rc, err.strip()))
+
+        # A page that fails (500) stops the read, with the server's reason
+        # as text: it was its HTML page, tags and all, on one line.
+        rc, _, err = run(stapel, "stack", "-o", os.path.join(scratch, "f.gpkg"), "--layer",
+                         "nature=OAPIF:%s/failoapi|layername=nature" % base)
+        check(rc == 1 and "layer nature: reading stopped after" in err
+              and "Error code: 500; Message: Database unavailable" in err and "<" not in err,
+              "a page that fails: the server's reason as text, exit 1 (exit %d): %s"
+              % (rc, err.strip()))
 
         # Ctrl-C while a page does not come: the first one is said to wait
         # for the source (it used to wait, silent, as long as the server

@@ -412,16 +412,73 @@ void stapel__gdal_init(void)
     pthread_once(&gdal_once, gdal_register);
 }
 
+/* The text of an HTML page, such as a web server's error page that GDAL
+ * passes on as its message (an OGC API whose page 3 fails), into out:
+ * each tag a line break, the head, scripts and styles left out, and the
+ * entities for <, >, &, " and a space written as those characters. NULL
+ * when m is no HTML page. */
+static const char *html_text(const char *m, char *out, size_t cap)
+{
+    const char *p = m;
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    if (strncasecmp(p, "<!DOCTYPE html", 14) != 0 && strncasecmp(p, "<html", 5) != 0)
+        return NULL;
+    static const char *const skipped[] = {"head", "script", "style"};
+    static const char *const entities[][2] = {
+        {"&lt;", "<"}, {"&gt;", ">"}, {"&amp;", "&"}, {"&quot;", "\""}, {"&nbsp;", " "}};
+    size_t n = 0;
+    while (*p != '\0' && n + 2 < cap) {
+        if (*p == '<') {
+            const char *end = NULL;
+            for (size_t i = 0; i < sizeof skipped / sizeof skipped[0] && end == NULL; i++) {
+                size_t k = strlen(skipped[i]);
+                if (strncasecmp(p + 1, skipped[i], k) == 0 &&
+                    (p[k + 1] == '>' || p[k + 1] == ' ')) {
+                    char close[16];
+                    int c = snprintf(close, sizeof close, "</%s>", skipped[i]);
+                    end = p;
+                    while (*end != '\0' && strncasecmp(end, close, (size_t)c) != 0)
+                        end++;
+                    end += *end != '\0' ? c : 0;
+                }
+            }
+            if (end == NULL) {
+                end = strchr(p, '>');
+                end = end != NULL ? end + 1 : p + strlen(p);
+            }
+            p = end;
+            out[n++] = '\n';
+            continue;
+        }
+        size_t e = 0;
+        while (*p == '&' && e < sizeof entities / sizeof entities[0] &&
+               strncmp(p, entities[e][0], strlen(entities[e][0])) != 0)
+            e++;
+        if (*p == '&' && e < sizeof entities / sizeof entities[0]) {
+            out[n++] = entities[e][1][0];
+            p += strlen(entities[e][0]);
+        } else {
+            out[n++] = *p++;
+        }
+    }
+    out[n] = '\0';
+    return out;
+}
+
 /* A message of GDAL's (or of a library under it, such as libpq) on one
  * line: its line breaks, with the spaces and tabs around them, become "; "
  * (a space after a full stop, colon or semicolon), other tabs a space, and
- * trailing white space goes. Into a buffer of this thread, valid until the
- * next call on it. */
+ * trailing white space goes; an HTML page becomes its text. Into a buffer
+ * of this thread, valid until the next call on it. */
 static const char *one_line(const char *m)
 {
     static _Thread_local char buf[STAPEL_MSG_MAX];
+    static _Thread_local char text[4 * STAPEL_MSG_MAX];
     size_t n = 0;
-    const char *p = m;
+    const char *p = html_text(m, text, sizeof text);
+    if (p == NULL)
+        p = m;
     while (*p != '\0' && n + 3 < sizeof buf) {
         if (*p == '\n' || *p == '\r') {
             while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
