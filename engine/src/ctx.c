@@ -233,6 +233,21 @@ static size_t url_scheme(const char *v, const char *p)
     return strncmp(p + n, "://", 3) == 0 ? n + 3 : 0;
 }
 
+/* The length of the name and '=' of a parameter of a URL's query that
+ * holds a secret as a password does (an API key, an access token:
+ * "?apikey=x"), starting at p, or 0. */
+static size_t url_secret(const char *p)
+{
+    static const char *const keys[] = {"apikey", "api_key",      "api-key", "key",
+                                       "token",  "access_token", "auth",    "secret"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        size_t n = strlen(keys[i]);
+        if (strncasecmp(p, keys[i], n) == 0 && p[n] == '=')
+            return n + 1;
+    }
+    return 0;
+}
+
 bool stapel__without_password(stapel__buf *b, const char *v)
 {
     b->len = 0;
@@ -258,6 +273,11 @@ bool stapel__without_password(stapel__buf *b, const char *v)
                 p = rest;
                 continue;
             }
+        } else if (query != NULL && p > query && (p[-1] == '?' || p[-1] == '&') &&
+                   url_secret(p) > 0) {
+            from = p + url_secret(p);
+            to = password_end(from, true);
+            rest = to;
         } else if (strncasecmp(p, "password", 8) == 0 && key_starts(v, p)) {
             const char *e = p + 8;
             e += strspn(e, " \t\n");

@@ -64,6 +64,16 @@ static void test_source_kinds(void **state)
     shown = stapel_source_shown("WFS:https://ana:geheim@host/wfs?password=z&typename=a");
     assert_string_equal(shown, "WFS:https://ana:***@host/wfs?password=***&typename=a");
     free(shown);
+    /* an API key or token in a URL's query is a password too */
+    shown = stapel_source_shown("OAPIF:https://host/ogc?apikey=k1&f=json&token=t2|layername=a");
+    assert_string_equal(shown, "OAPIF:https://host/ogc?apikey=***&f=json&token=***|layername=a");
+    free(shown);
+    shown = stapel_source_shown("WFS:https://host/wfs?SERVICE=WFS&access_token=t&monkey=1");
+    assert_string_equal(shown, "WFS:https://host/wfs?SERVICE=WFS&access_token=***&monkey=1");
+    free(shown);
+    shown = stapel_source_shown("PG:dbname=x options='-c key=1'");
+    assert_string_equal(shown, "PG:dbname=x options='-c key=1'");
+    free(shown);
     shown = stapel_source_shown("https://host/x.geojson?a=b");
     assert_string_equal(shown, "https://host/x.geojson?a=b");
     free(shown);
