@@ -674,8 +674,17 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
             for (int i = 0; i < OGR_FD_GetFieldCount(defn); i++)
                 stapel__buf_printf(&b, "%s%s", i > 0 ? ", " : "",
                                    OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i)));
-            st = stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s has no field '%s' (fields: %s)",
-                              src, layer, spec->field, b.data != NULL ? b.data : "none");
+            /* GDAL takes an integer key column (a GeoPackage's fid, a
+             * PostGIS table's serial primary key) as the feature id, and
+             * lists it among no fields. */
+            const char *fid = OGR_L_GetFIDColumn(l);
+            bool is_fid = fid != NULL && EQUAL(fid, spec->field);
+            st = stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s has no field '%s' (fields: %s)%s",
+                              src, layer, spec->field, b.data != NULL ? b.data : "none",
+                              is_fid ? "; its column of that name is the layer's integer key, "
+                                       "which GDAL reads as the feature id, not as a field: "
+                                       "name the zones by a text column"
+                                     : "");
             stapel__buf_free(&b);
             goto done;
         }
