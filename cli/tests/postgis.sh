@@ -264,4 +264,27 @@ if [ "$a" != "$b" ] || [ "$rows" != 42 ]; then
   echo "FAIL: a view was evaluated for $rows rows (14 rows, looked at, counted and read: 42)"; echo "$a"; echo "$b"; exit 1
 fi
 echo "PASS: a view is not evaluated once more for its extent"
-echo "12 passed, 0 failed"
+
+# A geography column reads as the geometry it holds, in WGS 84. Named as
+# "table(column)" GDAL finds no SRID for it, and the message blamed a
+# shapefile without .prj; it now says what to do. SRID 0 is said so too.
+psql -c "CREATE TABLE geog (id serial PRIMARY KEY, g geography(MultiPolygon, 4326));
+  INSERT INTO geog (g) SELECT ST_Transform(geom, 4326)::geography FROM nature ORDER BY ogc_fid;
+  CREATE TABLE srid0 (id serial PRIMARY KEY, geom geometry);
+  INSERT INTO srid0 (geom) SELECT ST_SetSRID(geom, 0) FROM nature ORDER BY ogc_fid" >/dev/null
+"$stapel" stack -q --overwrite -o "$scratch/pg-geog.gpkg" --layer "nature=PG:$conn dbname=stapel tables=geog" 2>/dev/null
+rc=0; "$stapel" stack -q --overwrite -o "$scratch/pg-geog2.gpkg" --layer "nature=PG:$conn dbname=stapel tables=geog(g)" \
+  2> "$scratch/pg-geog.err" || rc=$?
+rc0=0; "$stapel" stack -q --overwrite -o "$scratch/pg-srid0.gpkg" --layer "nature=PG:$conn dbname=stapel tables=srid0" \
+  2>> "$scratch/pg-geog.err" || rc0=$?
+a=$("$stapel" summary "$scratch/pg-geog.gpkg" --format csv)
+b=$("$stapel" summary "$scratch/pg-nature.gpkg" --format csv)
+c=$(ogrinfo -q -ro "$scratch/pg-geog.gpkg" -sql "SELECT COUNT(*) FROM stack" | grep '=')
+d=$(ogrinfo -q -ro "$scratch/pg-nature.gpkg" -sql "SELECT COUNT(*) FROM stack" | grep '=')
+if [ "$a" != "$b" ] || [ "$c" != "$d" ] || [ "$rc" != 1 ] || [ "$rc0" != 1 ] || grep -q shapefile "$scratch/pg-geog.err" \
+   || ! grep -qF "layer geog has no coordinate reference system (GDAL does not look up the SRID of a column named as 'table(column)' when it is a geography column" "$scratch/pg-geog.err" \
+   || ! grep -qF "layer srid0 has no coordinate reference system (GDAL finds no SRID for its geometry column: its rows have SRID 0" "$scratch/pg-geog.err"; then
+  echo "FAIL: a geography column (exit $rc), SRID 0 (exit $rc0)"; echo "$a"; echo "$b"; cat "$scratch/pg-geog.err"; exit 1
+fi
+echo "PASS: a geography column reads as the files do, and a PostGIS layer without SRID is told why"
+echo "13 passed, 0 failed"

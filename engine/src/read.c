@@ -772,10 +772,24 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
             goto done;
         }
         if (s_srs == NULL) {
+            /* GDAL finds no SRID for a PostGIS column whose rows have SRID
+             * 0, nor for a geography column named as "table(column)". */
+            char picked[160] = "";
+            const char *geom = OGR_L_GetGeometryColumn(l);
+            if (geom != NULL && geom[0] != '\0')
+                snprintf(picked, sizeof picked, "(%s)", geom);
+            bool named = picked[0] != '\0' && strstr(src, picked) != NULL;
             st = stapel__fail(ctx, STAPEL_ECRS,
                               "%s: layer %s has no coordinate reference system (%s); say "
                               "which it is with --s_srs, e.g. --s_srs EPSG:28992",
-                              src, layer, no_crs_cause(o->ds));
+                              src, layer,
+                              !is_postgis(o->ds) ? no_crs_cause(o->ds)
+                              : named ? "GDAL does not look up the SRID of a column named as "
+                                        "'table(column)' when it is a geography column, or the "
+                                        "rows have SRID 0: name the table alone if it has one "
+                                        "geometry column"
+                                      : "GDAL finds no SRID for its geometry column: its rows "
+                                        "have SRID 0, or one that spatial_ref_sys does not hold");
             goto done;
         }
     } else {
