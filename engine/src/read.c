@@ -349,6 +349,7 @@ typedef struct opened {
     bool has_ext;  /* ext holds the layer's extent, as its driver knows it cheaply */
     OGREnvelope ext;
     stapel__gdal_seen seen; /* GDAL's warnings about it: kept when it is closed */
+    bool again;             /* opened again to be read: checked and counted (total) already */
 } opened;
 
 /* PostgreSQL column col as a filter names it: as it is when PostgreSQL
@@ -588,8 +589,12 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
     char *dsname = NULL, *lname = NULL;
     const char *src = spec->source;
     stapel__gdal_seen seen = o->seen; /* from an earlier opening of it */
+    bool again = o->again;
+    int64_t total = o->total;
     memset(o, 0, sizeof *o);
     o->seen = seen;
+    o->again = again;
+    o->total = total;
     o->name_idx = -1;
     /* GDAL's warnings while the source is opened and checked name it. */
     const char *was_src = ctx->reading_src, *was_layer = ctx->reading_layer;
@@ -721,7 +726,7 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
         }
         CPLErrorReset();
         bool bad = OGR_L_SetAttributeFilter(l, spec->where) != OGRERR_NONE;
-        if (!bad) {
+        if (!bad && !again) {
             o->total = OGR_L_GetFeatureCount(l, count_forced(l, dsname));
             bad = CPLGetLastErrorType() >= CE_Failure;
         }
@@ -739,7 +744,7 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
                               src, layer, spec->where, n, m);
             goto done;
         }
-    } else {
+    } else if (!again) {
         o->total = OGR_L_GetFeatureCount(l, count_forced(l, dsname));
     }
 
@@ -806,7 +811,7 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
         if (o->srs_wkt == NULL)
             st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
-    if (st == STAPEL_OK) {
+    if (st == STAPEL_OK && !again) {
         /* A PostGIS column that declares no SRID: GDAL reads every row in
          * the CRS of the table's first row (the filter aside), which would
          * put the others in the wrong place without a word. */
@@ -933,7 +938,10 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     const char *src = spec->source;
     stapel_status st = STAPEL_OK;
     if (o->ds == NULL) { /* checked and closed: open it again */
+        int64_t total = o->total;
         layer_close(o);
+        o->again = true; /* not counted again: a view is evaluated for it */
+        o->total = total;
         if ((st = layer_open(ctx, spec, s_srs, OSRIsLocal(target), true, o)) != STAPEL_OK)
             return st;
     }
@@ -1319,8 +1327,14 @@ static stapel_status open_source(stapel_ctx *ctx, size_t i, void *user)
         return STAPEL_OK;
     stapel__gdal_push(ctx);
     ctx->held = &cr->held[i];
-    stapel_status st = layer_open(ctx, &cr->specs[i], cr->job->s_srs, cr->target_local, cr->keep,
-                                  &cr->ops[i]);
+    /* A database connection is not held from the check to the read: a
+     * role or server may allow few (CONNECTION LIMIT), and the sources are
+     * checked, and read, a thread's worth at a time. */
+    const char *src = cr->specs[i].source;
+    bool database = strncasecmp(src, "PG:", 3) == 0 || strncasecmp(src, "postgresql://", 13) == 0 ||
+                    strncasecmp(src, "postgres://", 11) == 0;
+    stapel_status st = layer_open(ctx, &cr->specs[i], cr->job->s_srs, cr->target_local,
+                                  cr->keep && !database, &cr->ops[i]);
     stapel__gdal_pop(); /* may log a count of repeated warnings: still held */
     ctx->held = NULL;
     return st;

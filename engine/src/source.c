@@ -308,9 +308,19 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
         if (prefix != NULL)
             return archive_fail(ctx, dataset, prefix);
     }
-    if (ds == NULL)
-        return stapel__fail(ctx, STAPEL_EIO, "cannot open '%s' as vector data: %s", dataset,
-                            stapel__gdal_error("GDAL recognises no vector format in it"));
+    if (ds == NULL) {
+        const char *m = stapel__gdal_error("GDAL recognises no vector format in it");
+        /* PostgreSQL's "too many connections for role" and "too many
+         * clients already": each source read holds one, a thread's worth
+         * at a time. */
+        bool few =
+            strstr(m, "too many connections") != NULL || strstr(m, "too many clients") != NULL;
+        return stapel__fail(ctx, STAPEL_EIO, "cannot open '%s' as vector data: %s%s", dataset, m,
+                            few ? "; the run opens a connection for each source it checks or "
+                                  "reads, as many at a time as it has threads: give fewer with "
+                                  "--threads"
+                                : "");
+    }
     if (CPLGetLastErrorType() >= CE_Failure && gml_cut_short(ds)) {
         /* A driver that reads the whole file as it opens it (GML, to learn
          * its layers) gives a dataset even when it failed halfway: a file
