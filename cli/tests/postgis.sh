@@ -263,10 +263,17 @@ rows=$(psql -At -c "SELECT last_value FROM evaluated")
 qa="SELECT ROUND(SUM(area_m2) / 1000) FROM stack" # 1400 claims cut in more tiles: within 1 m²
 a=$(ogrinfo -q -ro "$scratch/pg-view.gpkg" -sql "$qa" | grep '=' | tr -s ' ')
 b=$(ogrinfo -q -ro "$scratch/pg-nature.gpkg" -sql "$qa" | grep '=' | tr -s ' ')
+# Its ogc_fid not unique: the message is of the view, not of a GeoJSON.
+psql -c "CREATE VIEW dupview AS SELECT n.ogc_fid, n.geom FROM nature n, generate_series(1, 2) k" >/dev/null
+rc=0; "$stapel" stack -q --overwrite -o "$scratch/pg-dup.gpkg" --layer "nature=PG:$conn dbname=stapel tables=dupview" \
+  2> "$scratch/pg-dup.err" || rc=$?
+if [ "$rc" != 1 ] || grep -q GeoJSON "$scratch/pg-dup.err" || ! grep -qF "layer dupview: more than one feature has id 1, so their claims could not be told apart; the column GDAL takes the ids from (a view's ogc_fid, or the one PGSQL_OGR_FID names) is not unique" "$scratch/pg-dup.err"; then
+  echo "FAIL: a view of duplicate ids (exit $rc)"; cat "$scratch/pg-dup.err"; exit 1
+fi
 if [ "$a" != "$b" ] || [ -z "$rows" ] || [ "$rows" -gt 4200 ]; then
   echo "FAIL: a view of 1400 rows was evaluated for $rows rows (counted and read, and two looks at 500: 3800)"; echo "$a"; echo "$b"; exit 1
 fi
-echo "PASS: a view is not evaluated once more for its extent ($rows rows evaluated)"
+echo "PASS: a view is not evaluated once more for its extent ($rows rows evaluated), and one of duplicate ids is told so"
 
 # A geography column reads as the geometry it holds, in WGS 84. Named as
 # "table(column)" GDAL finds no SRID for it, and the message blamed a

@@ -323,13 +323,22 @@ static stapel_status unique_fids(stapel_ctx *ctx, const stapel__input *in, size_
         fid[i] = in->items[first + i].fid;
     qsort(fid, n, sizeof *fid, cmp_i64);
     stapel_status st = STAPEL_OK;
+    /* A PostGIS table or view takes its ids from a column: its key, one
+     * named ogc_fid, or the one PGSQL_OGR_FID names. */
+    bool database = strncasecmp(src, "PG:", 3) == 0 || strncasecmp(src, "postgresql://", 13) == 0 ||
+                    strncasecmp(src, "postgres://", 11) == 0;
     for (size_t i = 1; i < n && st == STAPEL_OK; i++)
         if (fid[i] == fid[i - 1])
             st = stapel__fail(ctx, STAPEL_EDATA,
                               "%s: layer %s: more than one feature has id %lld, so their claims "
-                              "could not be told apart; give the features unique ids (a GeoJSON's "
-                              "\"id\" members), e.g. with ogr2ogr -unsetFid fixed.gpkg SOURCE",
-                              src, layer, (long long)fid[i]);
+                              "could not be told apart; %s",
+                              src, layer, (long long)fid[i],
+                              database ? "the column GDAL takes the ids from (a view's ogc_fid, or "
+                                         "the one PGSQL_OGR_FID names) is not unique: give the "
+                                         "view a unique column named ogc_fid, "
+                                         "or name one with PGSQL_OGR_FID=column"
+                                       : "give the features unique ids (a GeoJSON's \"id\" "
+                                         "members), e.g. with ogr2ogr -unsetFid fixed.gpkg SOURCE");
     free(fid);
     return st;
 }
