@@ -311,7 +311,7 @@ static int cmp_i64(const void *a, const void *b)
 /* Claim ids are 'theme:fid': two features of one layer with the same id (a
  * GeoJSON can give them) could not be told apart in the stack. */
 static stapel_status unique_fids(stapel_ctx *ctx, const stapel__input *in, size_t first,
-                                 const char *src, const char *layer)
+                                 const char *src, const char *layer, bool postgis)
 {
     size_t n = in->n_items - first;
     if (n < 2)
@@ -325,15 +325,13 @@ static stapel_status unique_fids(stapel_ctx *ctx, const stapel__input *in, size_
     stapel_status st = STAPEL_OK;
     /* A PostGIS table or view takes its ids from a column: its key, one
      * named ogc_fid, or the one PGSQL_OGR_FID names. */
-    bool database = strncasecmp(src, "PG:", 3) == 0 || strncasecmp(src, "postgresql://", 13) == 0 ||
-                    strncasecmp(src, "postgres://", 11) == 0;
     for (size_t i = 1; i < n && st == STAPEL_OK; i++)
         if (fid[i] == fid[i - 1])
             st = stapel__fail(ctx, STAPEL_EDATA,
                               "%s: layer %s: more than one feature has id %lld, so their claims "
                               "could not be told apart; %s",
                               src, layer, (long long)fid[i],
-                              database ? "the column GDAL takes the ids from (a view's ogc_fid, or "
+                              postgis ? "the column GDAL takes the ids from (a view's ogc_fid, or "
                                          "the one PGSQL_OGR_FID names) is not unique: give the "
                                          "view a unique column named ogc_fid, "
                                          "or name one with PGSQL_OGR_FID=column"
@@ -498,30 +496,26 @@ static bool ends_statement(const char *where)
 
 static bool is_shapefile(GDALDatasetH ds)
 {
-    GDALDriverH drv = GDALGetDatasetDriver(ds);
-    return drv != NULL && EQUAL(GDALGetDriverShortName(drv), "ESRI Shapefile");
+    return stapel__driver_is(ds, "ESRI Shapefile");
+}
+
+static bool is_postgis(GDALDatasetH ds)
+{
+    return stapel__driver_is(ds, "PostgreSQL");
 }
 
 /* Why a layer of ds may have no CRS, as its format has it. */
 static const char *no_crs_cause(GDALDatasetH ds)
 {
-    GDALDriverH drv = GDALGetDatasetDriver(ds);
-    const char *name = drv != NULL ? GDALGetDriverShortName(drv) : "";
-    if (strcmp(name, "ESRI Shapefile") == 0)
+    if (is_shapefile(ds))
         return "a shapefile without .prj?";
-    if (strcmp(name, "GPKG") == 0)
+    if (stapel__driver_is(ds, "GPKG"))
         return "a GeoPackage layer with an undefined one?";
-    if (strcmp(name, "GML") == 0)
+    if (stapel__driver_is(ds, "GML"))
         return "a GML file without srsName, or whose features name different CRSs?";
-    if (strcmp(name, "CSV") == 0)
+    if (stapel__driver_is(ds, "CSV"))
         return "a CSV file states none";
     return "the source states none";
-}
-
-static bool is_postgis(GDALDatasetH ds)
-{
-    GDALDriverH drv = GDALGetDatasetDriver(ds);
-    return drv != NULL && EQUAL(GDALGetDriverShortName(drv), "PostgreSQL");
 }
 
 /* Whether the features of l are counted before they are read (for the
@@ -1236,7 +1230,8 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                           src, layer, (long long)n_read, why);
         goto done;
     }
-    if (spec->field == NULL && (st = unique_fids(ctx, in, first, src, layer)) != STAPEL_OK)
+    if (spec->field == NULL &&
+        (st = unique_fids(ctx, in, first, src, layer, is_postgis(o->ds))) != STAPEL_OK)
         goto done;
     if (n_unnamed > 0)
         stapel__log(ctx, STAPEL_LOG_WARN,
@@ -1339,9 +1334,7 @@ static stapel_status open_source(stapel_ctx *ctx, size_t i, void *user)
     /* A database connection is not held from the check to the read: a
      * role or server may allow few (CONNECTION LIMIT), and the sources are
      * checked, and read, a thread's worth at a time. */
-    const char *src = cr->specs[i].source;
-    bool database = strncasecmp(src, "PG:", 3) == 0 || strncasecmp(src, "postgresql://", 13) == 0 ||
-                    strncasecmp(src, "postgres://", 11) == 0;
+    bool database = stapel__source_is_database(cr->specs[i].source);
     stapel_status st = layer_open(ctx, &cr->specs[i], cr->job->s_srs, cr->target_local,
                                   cr->keep && !database, &cr->ops[i]);
     stapel__gdal_pop(); /* may log a count of repeated warnings: still held */

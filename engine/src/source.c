@@ -100,17 +100,26 @@ bool stapel_source_is_file(const char *source)
            !is_url(source) && (!connection_prefixed(source) || exists_on_disk(source));
 }
 
-bool stapel__source_is_service(const char *dataset)
+bool stapel__source_is_database(const char *source)
 {
-    /* the databases GDAL reaches by a connection string or URI */
     static const char *const databases[] = {"PG:", "MSSQL:", "MYSQL:", "ODBC:",
                                             "postgresql://", "postgres://"};
-    if (stapel_source_is_file(dataset) || strncmp(dataset, "/vsi", 4) == 0)
-        return false;
     for (size_t i = 0; i < sizeof databases / sizeof *databases; i++)
-        if (strncasecmp(dataset, databases[i], strlen(databases[i])) == 0)
-            return false;
-    return true;
+        if (strncasecmp(source, databases[i], strlen(databases[i])) == 0)
+            return true;
+    return false;
+}
+
+bool stapel__source_is_service(const char *dataset)
+{
+    return !stapel_source_is_file(dataset) && strncmp(dataset, "/vsi", 4) != 0 &&
+           !stapel__source_is_database(dataset);
+}
+
+bool stapel__driver_is(GDALDatasetH ds, const char *name)
+{
+    GDALDriverH drv = GDALGetDatasetDriver(ds);
+    return drv != NULL && strcmp(GDALGetDriverShortName(drv), name) == 0;
 }
 
 /* Whether name starts with a GDAL driver's name and a colon, as in GDAL's
@@ -245,8 +254,7 @@ static stapel_status archive_fail(stapel_ctx *ctx, const char *dataset, const ch
  * and other drivers report errors while opening what they read in full. */
 static bool gml_cut_short(GDALDatasetH ds)
 {
-    GDALDriverH drv = GDALGetDatasetDriver(ds);
-    return drv != NULL && strcmp(GDALGetDriverShortName(drv), "GML") == 0 &&
+    return stapel__driver_is(ds, "GML") &&
            strncmp(CPLGetLastErrorMsg(), "XML parsing of GML file failed", 30) == 0;
 }
 

@@ -21,6 +21,13 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
  * 'OAPIF:...'), not from a file or a database. */
 bool stapel__source_is_service(const char *dataset);
 
+/* Whether source names a database by a connection string or URI ('PG:...',
+ * 'postgresql://...', 'MSSQL:...', 'MYSQL:...', 'ODBC:...'). */
+bool stapel__source_is_database(const char *source);
+
+/* Whether ds was opened by the GDAL driver of this short name. */
+bool stapel__driver_is(GDALDatasetH ds, const char *name);
+
 /* Pick a layer of ds: the named one, or the only one. Borrowed; valid until ds
  * is closed. source is used in messages. */
 stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH ds,
