@@ -137,43 +137,42 @@ run INT summary-done '^summary.*done' 0
 run HUP overlay
 run QUIT summary
 
+# not_stopped NAME SIGNAL... -- COMMAND...: COMMAND (a stack run over the
+# previous output) gets each SIGNAL, from 0.5 s on; it must ignore them:
+# exit 0, the output written, no word of an interrupt.
+not_stopped() {
+  local name=$1 err=$scratch/not-stopped.err sigs=()
+  shift
+  while [ "$1" != "--" ]; do sigs+=("$1"); shift; done
+  shift
+  cp "$scratch/previous.orig" "$target"
+  "$@" 2>"$err" &
+  local pid=$!
+  sleep 0.5
+  for sig in "${sigs[@]}"; do
+    kill -"$sig" "$pid" 2>/dev/null
+    sleep 0.2
+  done
+  wait "$pid"
+  local rc=$?
+  if [ "$rc" -eq 0 ] && [ "$(sha256sum "$target" | cut -d' ' -f1)" != "$want" ] &&
+     ! grep -q interrupted "$err"; then
+    echo "ok   stack: $name: ignored, exit 0, the output written"
+    passed=$((passed + 1))
+  else
+    fail "stack: $name: exit $rc: $(tail -n 2 "$err" | tr '\n' ' ')"
+  fi
+}
+
 # ... but a run started with nohup ignores SIGHUP, as nohup asks: it was
 # interrupted once SIGHUP was caught.
-cp "$scratch/previous.orig" "$target"
-nohup "$stapel" stack -q --overwrite -o "$target" "${args[@]}" 2>"$scratch/nohup.err" &
-pid=$!
-sleep 0.5
-kill -HUP "$pid" 2>/dev/null
-wait "$pid"
-rc=$?
-if [ "$rc" -eq 0 ] && [ "$(sha256sum "$target" | cut -d' ' -f1)" != "$want" ] &&
-   ! grep -q interrupted "$scratch/nohup.err"; then
-  echo "ok   stack: SIGHUP under nohup: ignored, exit 0, the output written"
-  passed=$((passed + 1))
-else
-  fail "stack: SIGHUP under nohup: exit $rc: $(tail -n 2 "$scratch/nohup.err" | tr '\n' ' ')"
-fi
-
+not_stopped "SIGHUP under nohup" HUP -- \
+  nohup "$stapel" stack -q --overwrite -o "$target" "${args[@]}"
 # ... and a run started with SIGINT and SIGQUIT ignored (by a script without
 # job control: 'stapel ... &') keeps them ignored, so that a Ctrl-C meant for
 # the script leaves it running: it was interrupted.
-cp "$scratch/previous.orig" "$target"
-( trap '' INT QUIT; exec "$stapel" stack -q --overwrite -o "$target" "${args[@]}" ) \
-  2>"$scratch/ignored.err" &
-pid=$!
-sleep 0.5
-kill -INT "$pid" 2>/dev/null
-sleep 0.2
-kill -QUIT "$pid" 2>/dev/null
-wait "$pid"
-rc=$?
-if [ "$rc" -eq 0 ] && [ "$(sha256sum "$target" | cut -d' ' -f1)" != "$want" ] &&
-   ! grep -q interrupted "$scratch/ignored.err"; then
-  echo "ok   stack: SIGINT and SIGQUIT ignored at the start: still ignored, exit 0, the output written"
-  passed=$((passed + 1))
-else
-  fail "stack: SIGINT and SIGQUIT ignored at the start: exit $rc: $(tail -n 2 "$scratch/ignored.err" | tr '\n' ' ')"
-fi
+not_stopped "SIGINT and SIGQUIT ignored at the start" INT QUIT -- \
+  bash -c 'trap "" INT QUIT; exec "$@"' bash "$stapel" stack -q --overwrite -o "$target" "${args[@]}"
 
 # A reader of stderr that goes away (| grep -m1) killed the run by SIGPIPE,
 # its temporary file left behind; the run now goes on to the end.

@@ -77,19 +77,24 @@ static bool connection_prefixed(const char *name)
 }
 
 /* Whether the file of source (the part before '|layername=') exists. */
-static bool exists_on_disk(const char *source)
+/* Whether the first n bytes of name are the name of a file or directory. */
+static bool exists_prefix(const char *name, size_t n)
 {
-    const char *bar = strstr(source, "|layername=");
-    size_t n = bar != NULL ? (size_t)(bar - source) : strlen(source);
-    char *file = malloc(n + 1);
+    char *file = n > 0 ? malloc(n + 1) : NULL;
     if (file == NULL)
         return false;
-    memcpy(file, source, n);
+    memcpy(file, name, n);
     file[n] = '\0';
     struct stat sb;
     bool found = stat(file, &sb) == 0;
     free(file);
     return found;
+}
+
+static bool exists_on_disk(const char *source)
+{
+    const char *bar = strstr(source, "|layername=");
+    return exists_prefix(source, bar != NULL ? (size_t)(bar - source) : strlen(source));
 }
 
 bool stapel_source_is_file(const char *source)
@@ -146,15 +151,7 @@ static bool file_before_bar(const char *name)
         n--;
     if (bar == NULL && n == strlen(name))
         return false; /* neither a '|' nor a space at the end */
-    char *file = n > 0 ? malloc(n + 1) : NULL;
-    if (file == NULL)
-        return false;
-    memcpy(file, name, n);
-    file[n] = '\0';
-    struct stat sb;
-    bool found = stat(file, &sb) == 0;
-    free(file);
-    return found;
+    return exists_prefix(name, n);
 }
 
 /* The GDAL virtual file system that reads the archive at path (a ZIP, a
