@@ -29,6 +29,15 @@ static stapel_job *nature_job(stapel_ctx **ctx)
     return job;
 }
 
+/* stapel_source_shown(source) is want. */
+static void assert_shown(const char *source, const char *want)
+{
+    char *shown = stapel_source_shown(source);
+    assert_non_null(shown);
+    assert_string_equal(shown, want);
+    free(shown);
+}
+
 /* Files, and what is not one: databases, services and GDAL virtual paths.
  * URLs and GDAL connection strings ('WFS:https://...') were taken for file
  * names ('no such file'). Run first, before any context registered GDAL's
@@ -58,25 +67,16 @@ static void test_source_kinds(void **state)
     remove(named);
     assert_false(stapel_source_is_file(named));
 
-    char *shown = stapel_source_shown("https://ana:geheim@host/x.geojson");
-    assert_string_equal(shown, "https://ana:***@host/x.geojson");
-    free(shown);
-    shown = stapel_source_shown("WFS:https://ana:geheim@host/wfs?password=z&typename=a");
-    assert_string_equal(shown, "WFS:https://ana:***@host/wfs?password=***&typename=a");
-    free(shown);
+    assert_shown("https://ana:geheim@host/x.geojson", "https://ana:***@host/x.geojson");
+    assert_shown("WFS:https://ana:geheim@host/wfs?password=z&typename=a",
+                 "WFS:https://ana:***@host/wfs?password=***&typename=a");
     /* an API key or token in a URL's query is a password too */
-    shown = stapel_source_shown("OAPIF:https://host/ogc?apikey=k1&f=json&token=t2|layername=a");
-    assert_string_equal(shown, "OAPIF:https://host/ogc?apikey=***&f=json&token=***|layername=a");
-    free(shown);
-    shown = stapel_source_shown("WFS:https://host/wfs?SERVICE=WFS&access_token=t&monkey=1");
-    assert_string_equal(shown, "WFS:https://host/wfs?SERVICE=WFS&access_token=***&monkey=1");
-    free(shown);
-    shown = stapel_source_shown("PG:dbname=x options='-c key=1'");
-    assert_string_equal(shown, "PG:dbname=x options='-c key=1'");
-    free(shown);
-    shown = stapel_source_shown("https://host/x.geojson?a=b");
-    assert_string_equal(shown, "https://host/x.geojson?a=b");
-    free(shown);
+    assert_shown("OAPIF:https://host/ogc?apikey=k1&f=json&token=t2|layername=a",
+                 "OAPIF:https://host/ogc?apikey=***&f=json&token=***|layername=a");
+    assert_shown("WFS:https://host/wfs?SERVICE=WFS&access_token=t&monkey=1",
+                 "WFS:https://host/wfs?SERVICE=WFS&access_token=***&monkey=1");
+    assert_shown("PG:dbname=x options='-c key=1'", "PG:dbname=x options='-c key=1'");
+    assert_shown("https://host/x.geojson?a=b", "https://host/x.geojson?a=b");
 }
 
 static void test_ctx_lifecycle(void **state)
