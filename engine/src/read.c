@@ -951,6 +951,9 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     const char *layer = o->layer;
     OGRLayerH l = o->l;
     int name_idx = o->name_idx;
+    bool name_real = name_idx >= 0 &&
+                     OGR_Fld_GetType(OGR_FD_GetFieldDefn(OGR_L_GetLayerDefn(o->l), name_idx)) ==
+                         OFTReal;
 
     /* This thread's own SRS objects: OGR's are not shared safely. */
     if (o->srs_wkt != NULL) {
@@ -1147,6 +1150,13 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             const char *name = OGR_F_IsFieldSetAndNotNull(f, name_idx)
                                    ? OGR_F_GetFieldAsString(f, name_idx)
                                    : "";
+            /* GDAL formats a real to its field's width and precision: a
+             * shapefile's 20.5 reads '20.500000000000000'. */
+            char real[32];
+            if (name_real && name[0] != '\0') {
+                CPLsnprintf(real, sizeof real, "%.15g", OGR_F_GetFieldAsDouble(f, name_idx));
+                name = real;
+            }
             if (name[0] == '\0' && n_unnamed++ == 0)
                 first_unnamed = fid;
             /* Text in a GeoPackage is UTF-8. A name that is not came from a
