@@ -509,6 +509,17 @@ static int flush_stdout(const char *cmd, int rc)
     return rc;
 }
 
+/* GDAL and libpq wait for ever on a server that accepts a connection and
+ * then sends nothing, or on a host that drops the packets: give up after a
+ * time instead, unless the environment sets the wait. A server may take a
+ * while to start a large answer, so a silence of 5 minutes is allowed. */
+static void network_waits(void)
+{
+    setenv("GDAL_HTTP_CONNECTTIMEOUT", "30", 0);
+    setenv("GDAL_HTTP_LOW_SPEED_TIME", "300", 0);
+    setenv("PGCONNECT_TIMEOUT", "30", 0);
+}
+
 int main(int argc, char **argv)
 {
     /* Messages are put together piece by piece (cli_put_text): unbuffered,
@@ -520,6 +531,7 @@ int main(int argc, char **argv)
      * must not kill a run half way and leave its temporary file: what is
      * written to it is lost, the run goes on. */
     signal(SIGPIPE, SIG_IGN);
+    network_waits();
 #ifdef STAPEL_MIMALLOC
     cli_libstdcxx_first();
 #endif

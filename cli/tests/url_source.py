@@ -148,6 +148,17 @@ def main():
     zones = ["--provinces", os.path.join(DEMO, "provinces.gpkg"),
              "--novex", os.path.join(DEMO, "novex.gpkg")]
     water = "water=" + os.path.join(DEMO, "water.gpkg")
+    # A PostgreSQL server that takes connections and says nothing; the run
+    # that waits for it with the tool's default wait goes alongside the rest.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    default_env = dict(os.environ, NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
+    default_env.pop("PGCONNECT_TIMEOUT", None)
+    default_t0 = time.time()
+    by_default = subprocess.Popen([stapel, "info", "PG:host=127.0.0.1 port=%d dbname=claims"
+                                   % silent.getsockname()[1]],
+                                  stderr=subprocess.PIPE, text=True, env=default_env)
     try:
         rc, out, err = run(stapel, "info", url)
         check(rc == 0 and url in out and "features:   14" in out,
@@ -255,9 +266,51 @@ def main():
               and took < 3 and p.returncode != 0 and not os.path.exists(slow_out),
               "Ctrl-C during a slow page: said to wait, a second one quits (exit %s, %.1f s): %s"
               % (p.returncode, took, err.strip()))
+
+        # A server that stops sending is given up after GDAL_HTTP_LOW_SPEED_TIME
+        # seconds (the tool's default is 300), and the message names that
+        # setting: it used to wait for ever.
+        quiet_out = os.path.join(scratch, "quiet.gpkg")
+        t0 = time.time()
+        q = subprocess.run([stapel, "stack", "-o", quiet_out, "--layer",
+                            "nature=OAPIF:%s/slowoapi|layername=nature" % base],
+                           capture_output=True, text=True, timeout=60,
+                           env=dict(env, GDAL_HTTP_LOW_SPEED_TIME="2"))
+        took = time.time() - t0
+        check(q.returncode == 1 and "Operation too slow" in q.stderr
+              and "GDAL_HTTP_LOW_SPEED_TIME in the environment sets" in q.stderr
+              and took < 30 and not os.path.exists(quiet_out),
+              "a server that goes silent is given up, naming the setting (exit %d, %.1f s): %s"
+              % (q.returncode, took, q.stderr.strip()))
+
+        # So is a PostgreSQL server that takes the connection and says
+        # nothing: after PGCONNECT_TIMEOUT seconds, and without it in the
+        # environment after the tool's 30 (that run started first, above).
+        t0 = time.time()
+        q = subprocess.run([stapel, "info", "PG:host=127.0.0.1 port=%d dbname=claims"
+                            % silent.getsockname()[1]],
+                           capture_output=True, text=True, timeout=60,
+                           env=dict(env, PGCONNECT_TIMEOUT="2"))
+        took = time.time() - t0
+        check(q.returncode == 1 and "timeout expired" in q.stderr
+              and "PGCONNECT_TIMEOUT in the environment sets" in q.stderr and took < 30,
+              "a database server that says nothing is given up, naming the setting "
+              "(exit %d, %.1f s): %s" % (q.returncode, took, q.stderr.strip()))
+        try:
+            err = by_default.communicate(timeout=max(1.0, 50 - (time.time() - default_t0)))[1]
+        except subprocess.TimeoutExpired:
+            by_default.kill()
+            err = by_default.communicate()[1]
+        took = time.time() - default_t0
+        check(by_default.returncode == 1 and "timeout expired" in err and 25 < took < 50,
+              "without PGCONNECT_TIMEOUT, a database server that says nothing is given up "
+              "after 30 s (exit %s, %.1f s): %s" % (by_default.returncode, took, err.strip()))
     finally:
         SLOW_RELEASE.set()
         server.shutdown()
+        if by_default.poll() is None:
+            by_default.kill()
+        silent.close()
     if failures:
         print("%d failed" % len(failures))
         sys.exit(1)

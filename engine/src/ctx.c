@@ -486,10 +486,34 @@ static const char *html_text(const char *m, char *out, size_t cap)
     return out;
 }
 
+/* What sets the wait a message of curl's or libpq's (through GDAL) says
+ * ran out; NULL for any other message. */
+static const char *timeout_hint(const char *m)
+{
+    static const char *const waits[][2] = {
+        {"Operation too slow", "GDAL_HTTP_LOW_SPEED_TIME in the environment sets how many "
+                               "seconds a server that sends nothing is waited for; 0 waits "
+                               "for ever"},
+        {"Operation timed out after", "GDAL_HTTP_TIMEOUT in the environment sets how many "
+                                      "seconds a request may take; 0 sets no limit"},
+        {"Connection timed out after", "GDAL_HTTP_CONNECTTIMEOUT in the environment sets how "
+                                       "many seconds a connection may take"},
+        {"Resolving timed out after", "GDAL_HTTP_CONNECTTIMEOUT in the environment sets how "
+                                      "many seconds a connection may take"},
+        {"timeout expired", "PGCONNECT_TIMEOUT in the environment sets how many seconds a "
+                            "connection to PostgreSQL may take"},
+    };
+    for (size_t i = 0; i < sizeof waits / sizeof waits[0]; i++)
+        if (strstr(m, waits[i][0]) != NULL)
+            return waits[i][1];
+    return NULL;
+}
+
 /* A message of GDAL's (or of a library under it, such as libpq) on one
  * line: its line breaks, with the spaces and tabs around them, become "; "
  * (a space after a full stop, colon or semicolon), other tabs a space, and
- * trailing white space goes; an HTML page becomes its text. Into a buffer
+ * trailing white space goes; an HTML page becomes its text; a wait that
+ * ran out names what sets it (timeout_hint). Into a buffer
  * of this thread, valid until the next call on it. */
 static const char *one_line(const char *m)
 {
@@ -518,6 +542,9 @@ static const char *one_line(const char *m)
     while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
         n--;
     buf[n] = '\0';
+    const char *hint = timeout_hint(buf);
+    if (hint != NULL)
+        snprintf(buf + n, sizeof buf - n, " (%s)", hint);
     return buf;
 }
 
