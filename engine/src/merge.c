@@ -458,23 +458,29 @@ static stapel_status read_zones(merger *m, GDALDatasetH ds, const char *path, in
 static stapel_status zone_ids(merger *m, int kind, const char *names, ids_buf *ids,
                               const char *path, long long fid)
 {
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", names);
+    /* A copy as long as the names: a face may lie in many overlapping
+     * zones, and a list cut short would drop zones or split a name. */
+    char *buf = stapel__strdup(names);
+    if (buf == NULL)
+        return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
+    stapel_status st = STAPEL_OK;
     char *save = NULL;
-    for (char *tok = strtok_r(buf, ";", &save); tok != NULL; tok = strtok_r(NULL, ";", &save)) {
+    for (char *tok = strtok_r(buf, ";", &save); tok != NULL && st == STAPEL_OK;
+         tok = strtok_r(NULL, ";", &save)) {
         bool added;
         uint32_t v = stapel__strmap_get(&m->zones[kind], tok, UINT32_MAX - 1, &added);
         if (v == UINT32_MAX)
-            return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
-        if (added || v == UINT32_MAX - 1)
-            return stapel__fail(m->ctx, STAPEL_EDATA,
-                                "%s: layer stack: feature %lld names zone '%s', which its zone "
-                                "layer does not hold",
-                                path, fid, tok);
-        if (!ids_push(ids, ZONE_BIT | v))
-            return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
+            st = stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
+        else if (added || v == UINT32_MAX - 1)
+            st = stapel__fail(m->ctx, STAPEL_EDATA,
+                              "%s: layer stack: feature %lld names zone '%.*s%s', which its "
+                              "zone layer does not hold",
+                              path, fid, SHOWN(tok));
+        else if (!ids_push(ids, ZONE_BIT | v))
+            st = stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
     }
-    return STAPEL_OK;
+    free(buf);
+    return st;
 }
 
 /* The index of the nth claim layer (from 1) of theme, or UINT32_MAX. */
