@@ -527,9 +527,11 @@ static stapel_status bad_ids(merger *m, const char *path, long long fid, const c
 
 /* Claim ids from the JSON list of "theme:fid" (or "theme[k]:fid") strings
  * that stapel writes. Anything else (not such a list, an empty list, a
- * claim named twice) is refused: every face of a stack has a claim. */
-static stapel_status claim_ids(merger *m, const char *json, ids_buf *ids, const char *path,
-                               long long fid)
+ * claim named twice) is refused: every face of a stack has a claim. id and
+ * theme have room for the longest string of the list (a theme name has no
+ * bound on its length). */
+static stapel_status claim_ids_in(merger *m, const char *json, ids_buf *ids, const char *path,
+                                  long long fid, char *id, char *theme)
 {
     const char *p = skip_spaces(json);
     if (*p != '[')
@@ -541,10 +543,9 @@ static stapel_status claim_ids(merger *m, const char *json, ids_buf *ids, const 
     for (;;) {
         const char *q = *p == '"' ? strchr(p + 1, '"') : NULL;
         const char *colon = q != NULL ? memchr(p + 1, ':', (size_t)(q - p - 1)) : NULL;
-        if (q == NULL || colon == NULL || colon == p + 1 || q - p > 512 ||
+        if (q == NULL || colon == NULL || colon == p + 1 ||
             memchr(p + 1, '\\', (size_t)(q - p - 1)) != NULL || !is_fid(colon + 1, q))
             return bad_ids(m, path, fid, json, "is not a JSON list of claim ids");
-        char id[520], theme[520];
         memcpy(id, p + 1, (size_t)(q - p - 1));
         id[q - p - 1] = '\0';
         memcpy(theme, p + 1, (size_t)(colon - p - 1));
@@ -557,8 +558,8 @@ static stapel_status claim_ids(merger *m, const char *json, ids_buf *ids, const 
             if (sscanf(bracket, "[%u%c", &nth, &end) != 2 || end != ']' || nth < 2 ||
                 strchr(bracket, ']')[1] != '\0')
                 return stapel__fail(m->ctx, STAPEL_EDATA,
-                                    "%s: layer stack: feature %lld: bad claim id '%s'", path, fid,
-                                    id);
+                                    "%s: layer stack: feature %lld: bad claim id '%.*s%s'", path,
+                                    fid, SHOWN(id));
             *bracket = '\0';
         }
         bool added;
@@ -569,9 +570,9 @@ static stapel_status claim_ids(merger *m, const char *json, ids_buf *ids, const 
             t = nth_layer(m->s, theme, nth);
         if (added || t >= UINT32_MAX - 1)
             return stapel__fail(m->ctx, STAPEL_EDATA,
-                                "%s: layer stack: feature %lld has a claim '%s' of a layer that "
-                                "its run_info does not list",
-                                path, fid, id);
+                                "%s: layer stack: feature %lld has a claim '%.*s%s' of a layer "
+                                "that its run_info does not list",
+                                path, fid, SHOWN(id));
         uint32_t c = stapel__strmap_get(&m->claims, id, (uint32_t)m->n_claims, &added);
         if (c == UINT32_MAX)
             return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
@@ -592,9 +593,9 @@ static stapel_status claim_ids(merger *m, const char *json, ids_buf *ids, const 
         for (size_t k = first; k < ids->n; k++)
             if (ids->v[k] == c)
                 return stapel__fail(m->ctx, STAPEL_EDATA,
-                                    "%s: layer stack: feature %lld: claim_ids names '%s' twice; "
-                                    "the part is damaged, make the shard again",
-                                    path, fid, id);
+                                    "%s: layer stack: feature %lld: claim_ids names '%.*s%s' "
+                                    "twice; the part is damaged, make the shard again",
+                                    path, fid, SHOWN(id));
         if (!ids_push(ids, c))
             return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
         p = skip_spaces(q + 1);
@@ -606,6 +607,18 @@ static stapel_status claim_ids(merger *m, const char *json, ids_buf *ids, const 
             return STAPEL_OK;
         return bad_ids(m, path, fid, json, "is not a JSON list of claim ids");
     }
+}
+
+static stapel_status claim_ids(merger *m, const char *json, ids_buf *ids, const char *path,
+                               long long fid)
+{
+    size_t n = strlen(json) + 1;
+    char *buf = malloc(2 * n);
+    if (buf == NULL)
+        return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
+    stapel_status st = claim_ids_in(m, json, ids, path, fid, buf, buf + n);
+    free(buf);
+    return st;
 }
 
 /* A part's faces as read: their rings and seam flags, and for each face its
