@@ -698,8 +698,29 @@ static stapel_status read_faces(stapel_ctx *ctx, size_t i, void *user)
     int64_t n_read = 0;
     if (st == STAPEL_OK)
         OGR_L_ResetReading(l);
-    while (st == STAPEL_OK && list->n < (size_t)n &&
-           (f = stapel__next_feature(ctx, l, p->path, &n_read, &st)) != NULL) {
+    /* n is the count the GeoPackage keeps (gpkg_ogr_contents), a hint
+     * only: the faces are read to the end of the layer. */
+    while (st == STAPEL_OK && (f = stapel__next_feature(ctx, l, p->path, &n_read, &st)) != NULL) {
+        if (list->n == cap) {
+            size_t c = 2 * cap;
+            stapel__face *fd = realloc(list->faces, c * sizeof *fd);
+            if (fd != NULL) {
+                memset(fd + cap, 0, (c - cap) * sizeof *fd);
+                list->faces = fd;
+            }
+            size_t *td = fd != NULL ? realloc(pf->text_at, c * sizeof *td) : NULL;
+            if (td != NULL)
+                pf->text_at = td;
+            long long *id = td != NULL ? realloc(pf->fid, c * sizeof *id) : NULL;
+            if (id != NULL)
+                pf->fid = id;
+            if (id == NULL) {
+                OGR_F_Destroy(f);
+                st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+                break;
+            }
+            cap = c;
+        }
         long long fid = (long long)OGR_F_GetFID(f);
         stapel__face *face = &list->faces[list->n];
         GEOSGeometry *g = NULL;
@@ -724,7 +745,9 @@ static stapel_status read_faces(stapel_ctx *ctx, size_t i, void *user)
             else if (ctx == j->parent)
                 stapel__progress(ctx, "reading",
                                  ((double)atomic_load(&j->parts_done) +
-                                  (double)list->n / (double)n) / (double)j->n_parts);
+                                  (n > 0 && list->n < (size_t)n ? (double)list->n / (double)n
+                                                                : 1.0)) /
+                                     (double)j->n_parts);
         }
     }
     GDALClose(ds);
