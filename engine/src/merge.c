@@ -309,6 +309,7 @@ static stapel_status key_differs(stapel_ctx *ctx, const part *a, const part *b, 
         /* The tiling follows from the claims read and --tile-vertices: with
          * the same options, the inputs changed between the shards. */
         bool tiling = strcmp(key, "tiles") == 0 || strcmp(key, "tiling") == 0;
+        bool data = strcmp(key, "data") == 0;
         if (strcmp(a->rows[i].value, b->rows[j].value) != 0)
             return stapel__fail(ctx, STAPEL_EDATA,
                                 "%s is not from the same run as %s: %s '%.*s%s' where %s has "
@@ -317,6 +318,8 @@ static stapel_status key_differs(stapel_ctx *ctx, const part *a, const part *b, 
                                 SHOWN(a->rows[i].value),
                                 tiling ? "; the shards were made from different input data or "
                                          "--tile-vertices"
+                                : data ? "; the shards were made from different input data (a "
+                                         "claim or zone layer changed between them)"
                                        : "");
     }
 }

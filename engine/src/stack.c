@@ -1181,6 +1181,38 @@ static char *working_directory(void)
     return NULL;
 }
 
+/* A fingerprint of the claims and zones as read (docs/FORMAT.md, the data
+ * row): FNV-1a over 64-bit words rather than bytes, as it runs over every
+ * vertex. Shards of one run read the same items; an input that changed
+ * between them changes it, also where the tiling stays the same. */
+static uint64_t word_hash(uint64_t h, uint64_t v)
+{
+    return (h ^ v) * 0x100000001b3ull;
+}
+
+static uint64_t data_hash(const stapel__input *in)
+{
+    uint64_t h = word_hash(STAPEL__HASH_INIT, (uint64_t)in->n_claims);
+    h = word_hash(h, (uint64_t)(in->n_items - in->n_claims));
+    for (size_t i = 0; i < in->n_items; i++) {
+        const stapel__item *it = &in->items[i];
+        if (i < in->n_claims)
+            h = word_hash(h, it->group);
+        else
+            h = stapel__hash_more(h, in->zone_names[it->group]);
+        h = word_hash(h, (uint64_t)it->fid);
+        h = word_hash(h, it->n_rings);
+        uint32_t start = 0;
+        for (uint32_t r = 0; r < it->n_rings; r++) {
+            h = word_hash(h, it->ring_end[r] - start);
+            for (uint32_t k = start; k < it->ring_end[r]; k++)
+                h = word_hash(word_hash(h, (uint64_t)it->pts[k].x), (uint64_t)it->pts[k].y);
+            start = it->ring_end[r];
+        }
+    }
+    return h;
+}
+
 /* The run_info rows that identify the run (docs/FORMAT.md): everything a
  * shard's faces depend on, so that a merge can tell shards of one run from
  * shards of another. The order is fixed; a merge reports the first row that
@@ -1228,6 +1260,8 @@ static stapel_status describe_run(stapel_ctx *ctx, stapel_stack *s, const stapel
     ok = ok && stapel__kv_push(&s->run, &s->n_run, "tiles", num);
     snprintf(num, sizeof num, "%016" PRIx64, stapel__tiling_hash(tl));
     ok = ok && stapel__kv_push(&s->run, &s->n_run, "tiling", num);
+    snprintf(num, sizeof num, "%016" PRIx64, data_hash(&s->in));
+    ok = ok && stapel__kv_push(&s->run, &s->n_run, "data", num);
     stapel__buf_free(&b);
     if (!ok)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
