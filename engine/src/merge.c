@@ -746,11 +746,11 @@ static stapel_status read_faces(stapel_ctx *ctx, size_t i, void *user)
             if (stapel__cancelled(ctx))
                 st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while reading %s", p->path);
             else if (ctx == j->parent)
-                stapel__progress(ctx, "reading",
-                                 ((double)atomic_load(&j->parts_done) +
-                                  (n > 0 && list->n < (size_t)n ? (double)list->n / (double)n
-                                                                : 1.0)) /
-                                     (double)j->n_parts);
+                stapel__progress(
+                    ctx, "reading",
+                    ((double)atomic_load(&j->parts_done) +
+                     (n > 0 && list->n < (size_t)n ? (double)list->n / (double)n : 1.0)) /
+                        (double)j->n_parts);
         }
     }
     GDALClose(ds);
