@@ -55,6 +55,7 @@ import random
 import re
 import sys
 import time
+import unicodedata
 
 from osgeo import gdal, ogr, osr
 
@@ -258,10 +259,20 @@ def read_polygons(src, base, tgt_srs, s_srs, what, field=None):
             stats["zero_area"] += 1
             continue
         val = None
-        if field_idx is not None and f.IsFieldSetAndNotNull(field_idx):
-            val = f.GetFieldAsString(field_idx)
+        if field_idx is not None:
+            val = zone_name(f.GetFieldAsString(field_idx)
+                            if f.IsFieldSetAndNotNull(field_idx) else "")
         items.append((f.GetFID(), g, val))
     return items, stats
+
+
+def zone_name(name):
+    """A zone's name as FORMAT.md says the stack names it: in Unicode's
+    composed form (NFC: 'â' as one character or as 'a' and a combining mark
+    is one name), ';' written as ',', and no name (NULL or empty) as
+    '(unnamed)'."""
+    name = unicodedata.normalize("NFC", name).replace(";", ",")
+    return name if name != "" else "(unnamed)"
 
 
 # --------------------------------------------------------------------------
