@@ -7,7 +7,8 @@ inputs are read and repaired by check_stack.py (imported from this directory; th
 same preparation: OGR read, linearise, flatten, reproject with traditional GIS axis
 order, MakeValid METHOD=STRUCTURE keeping polygonal parts, empty skipped), and every
 expected number is computed with GEOS set operations (through OGR) on the union of
-each theme's claims, clipped to each zone. The stack layer is not read.
+each theme's claims, clipped to each zone. Of the stack layer only the fields
+`themes`, `verdict` and `conflict_pairs` are read (check v1).
 
     /usr/bin/python3 testdata/oracle/check_summary.py --manifest scenario.json \
         --stack OUT.gpkg [--rules RULES.csv] [--rel-tol 1e-6] [--grid 0.001]
@@ -47,8 +48,15 @@ Checks (each prints one PASS/FAIL line, with up to 8 examples of failures):
                       kans_m2 = area(L_2) minus the part whose worst verdict is
                       conflict or unrated
   s5-total            the total row (all of the above; see --total-scope)
-  t1-zone-theme       zone_theme: one row per zone and theme (a missing row is
-                      accepted where the theme does not occur in the zone);
+  v1-stack-verdict    on every face of the `stack` layer: `verdict` is the worst
+                      verdict of the pairs of its `themes` (conflict >
+                      conditional > unrated > compatible; `single` for one
+                      theme; a pair without a rule is unrated) and
+                      `conflict_pairs` is the JSON list of its conflict pairs
+                      "a×b" (a < b), each once. The face's themes are checked
+                      against the claims by check_stack.py
+  t1-zone-theme       zone_theme: one row per zone and theme (also where the
+                      theme does not occur in the zone: FORMAT.md);
                       area_m2 = area(U_t & Z), share = area_m2 / zone area,
                       overlap_m2 = area(U_t & L_2(Z))
 
@@ -77,6 +85,7 @@ pass, 1 a check failed, 2 usage or input error (or the oracle broke: no verdict)
 
 import argparse
 import csv
+import json
 import math
 import os
 import sys
@@ -114,13 +123,21 @@ def read_rules(path):
         raise UsageError("cannot read rules '%s': %s" % (path, e))
     rules = {}
     with fh:
-        rd = csv.DictReader(fh)
+        # RULES.md: ',' or (as Excel saves it in a Dutch locale) ';' between
+        # the columns; a row whose first field starts with '#' is a comment
+        head = fh.readline()
+        fh.seek(0)
+        delim = ";" if head.count(";") > head.count(",") else ","
+        rd = csv.DictReader(fh, delimiter=delim)
         names = [n.strip() for n in (rd.fieldnames or [])]
         rd.fieldnames = names
         for col in ("theme_a", "theme_b", "verdict"):
             if col not in names:
                 raise UsageError("%s:1: missing column '%s'" % (path, col))
         for row in rd:
+            first = row.get(rd.fieldnames[0]) if rd.fieldnames else None
+            if (first or "").lstrip().startswith("#"):
+                continue
             a = (row.get("theme_a") or "").strip()
             b = (row.get("theme_b") or "").strip()
             v = (row.get("verdict") or "").strip().lower()
@@ -715,6 +732,9 @@ def run(args):
             check_containment(args, rows, rule_pairs, PZ, NZ, OZ, novex, rep)
         log("conflict checks in %.1f s" % (time.time() - t1))
 
+    # ---- the verdicts of the stack's faces -----------------------------------
+    check_stack_verdicts(args.stack, rules, rep)
+
     # ---- zone_summary and zone_theme ----------------------------------------
     TOT = IN if (args.total_scope == "provinces" and IN is not None) else ALL
     OTHER = ALL if TOT is IN else IN
@@ -731,6 +751,49 @@ def run(args):
     log("total %.1f s" % (time.time() - t0))
     print("oracle-summary: %d passed, %d failed" % (rep.passed, rep.failed))
     return 0 if rep.failed == 0 else 1
+
+
+VERDICT_ORDER = {"compatible": 1, "unrated": 2, "conditional": 3, "conflict": 4}
+
+
+def check_stack_verdicts(path, rules, rep):
+    """v1: each face's verdict and conflict_pairs follow from its themes and
+    the rules (RULES.md): the worst verdict of its pairs, single for one."""
+    ds = gdal.OpenEx(path, gdal.OF_VECTOR)
+    lyr = ds.GetLayerByName("stack")
+    if lyr is None:
+        rep.result(False, "v1-stack-verdict", "no layer 'stack'")
+        return
+    defn = lyr.GetLayerDefn()
+    missing = [f for f in ("themes", "verdict", "conflict_pairs") if defn.GetFieldIndex(f) < 0]
+    if missing:
+        rep.result(False, "v1-stack-verdict", "stack: missing field %s" % ", ".join(missing))
+        return
+    bad, n, by = [], 0, {}
+    for feat in lyr:
+        n += 1
+        themes = (feat.GetField("themes") or "").split("+")
+        pairs = [(a, b) for i, a in enumerate(themes) for b in themes[i + 1:]]
+        verdicts = [rules[tuple(sorted(p))][0] if tuple(sorted(p)) in rules else "unrated"
+                    for p in pairs]
+        want = max(verdicts, key=VERDICT_ORDER.get) if verdicts else "single"
+        want_pairs = sorted("%s\u00d7%s" % tuple(sorted(p))
+                            for p, v in zip(pairs, verdicts) if v == "conflict")
+        got = feat.GetField("verdict")
+        try:
+            got_pairs = json.loads(feat.GetField("conflict_pairs") or "null")
+        except ValueError:
+            got_pairs = "not JSON: %r" % feat.GetField("conflict_pairs")
+        by[got] = by.get(got, 0) + 1
+        if got != want or got_pairs != want_pairs:
+            bad.append("fid %d (%s): verdict %r, conflict_pairs %s; expected %r, %s"
+                       % (feat.GetFID(), "+".join(themes), got,
+                          json.dumps(got_pairs, ensure_ascii=False), want,
+                          json.dumps(want_pairs, ensure_ascii=False)))
+    rep.result(not bad, "v1-stack-verdict",
+               "%d faces (%s): %d with a verdict or conflict_pairs other than the rules give"
+               % (n, ", ".join("%s %d" % (k, by[k]) for k in sorted(by, key=str)), len(bad)),
+               bad)
 
 
 def split_names(v):
@@ -968,9 +1031,8 @@ def check_zone_theme(args, rows, zones, TOT, themes, scope, rep):
             r = got.get((zt, n, t))
             w = "total %s" % t if zt == "total" else "%s %s %s" % (zt, n, t)
             if r is None:
-                # a theme absent from the zone may be left out
-                tl.fact(q.a <= tl.margin(q.a, 0.0, q.p), "%s: missing row, oracle area %.3f m2"
-                        % (w, q.a))
+                # FORMAT.md: every theme appears for every zone, also with area 0
+                tl.fact(False, "%s: missing row, oracle area %.3f m2" % (w, q.a))
                 continue
             tl.area(w + " area_m2", r["area_m2"], q)
             tl.ratio(w + " share", r["share"], q, zs.zone)
