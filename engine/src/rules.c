@@ -16,6 +16,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 extern const char stapel__default_rules_csv[];
@@ -166,13 +167,14 @@ static bool theme_ok(const char *t)
     return true;
 }
 
+/* A verdict in any case: 'Conflict' as a spreadsheet capitalises it. */
 static bool parse_verdict(const char *s, stapel_verdict *out)
 {
-    if (strcmp(s, "conflict") == 0)
+    if (strcasecmp(s, "conflict") == 0)
         *out = STAPEL_VERDICT_CONFLICT;
-    else if (strcmp(s, "conditional") == 0)
+    else if (strcasecmp(s, "conditional") == 0)
         *out = STAPEL_VERDICT_CONDITIONAL;
-    else if (strcmp(s, "compatible") == 0)
+    else if (strcasecmp(s, "compatible") == 0)
         *out = STAPEL_VERDICT_COMPATIBLE;
     else
         return false;
@@ -364,7 +366,7 @@ static stapel_status read_row(stapel_ctx *ctx, stapel_rules *r, OGRFeatureH f,
                               bool *warned)
 {
     const char *text[N_COLS] = {NULL};
-    char *recoded[N_COLS] = {NULL};
+    char *recoded[N_COLS] = {NULL}, *trimmed[N_COLS] = {NULL};
     stapel_status st = STAPEL_OK;
     const char *first = OGR_F_GetFieldAsString(f, 0);
     if (first[strspn(first, " \t")] == '#')
@@ -398,6 +400,22 @@ static stapel_status read_row(stapel_ctx *ctx, stapel_rules *r, OGRFeatureH f,
                         r->source, line, text[i]);
         *warned = true;
     }
+    /* 'nature, water, conflict' is as common in a file typed by hand as
+     * 'nature,water,conflict': neither a theme nor a verdict holds a space. */
+    for (int i = COL_A; i <= COL_VERDICT; i++) {
+        const char *t = text[i] + strspn(text[i], " \t");
+        size_t n = strlen(t);
+        while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
+            n--;
+        if (t == text[i] && t[n] == '\0')
+            continue;
+        if ((trimmed[i] = stapel__strdup(t)) == NULL) {
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            goto done;
+        }
+        trimmed[i][n] = '\0';
+        text[i] = trimmed[i];
+    }
     const char *a = text[COL_A], *b = text[COL_B], *vs = text[COL_VERDICT];
     if (blank(a) && blank(b) && blank(vs)) { /* a blank line to the eye: ",,," or spaces */
         if (text[COL_NOTE] != NULL && !blank(text[COL_NOTE]))
@@ -425,8 +443,10 @@ static stapel_status read_row(stapel_ctx *ctx, stapel_rules *r, OGRFeatureH f,
     }
     st = add_rule(ctx, r, a, b, v, text[COL_NOTE], line);
 done:
-    for (int i = 0; i < N_COLS; i++)
+    for (int i = 0; i < N_COLS; i++) {
         CPLFree(recoded[i]);
+        free(trimmed[i]);
+    }
     return st;
 }
 

@@ -264,6 +264,33 @@ static void test_rules_comments_and_blank_lines(void **state)
                    "comment-first-indented.csv:1: a comment before the header");
 }
 
+/* A file typed by hand or saved from a spreadsheet: spaces after the
+ * commas and capitalised verdicts. ' water' was refused as a bad theme and
+ * 'Conflict' as an unknown verdict. A note keeps its spaces. */
+static void test_rules_spaces_and_capitals(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    stapel_ctx_new(&ctx);
+    const char *path = write_csv("typed.csv", "theme_a, theme_b, verdict, note\n"
+                                              "nature, housing, Conflict,\" no homes \"\n"
+                                              "\tnature ,water,COMPATIBLE\t,\n"
+                                              "agri,solar, conditional ,\n");
+    stapel_rules *r = NULL;
+    assert_int_equal(stapel_rules_read(ctx, &r, path), STAPEL_OK);
+    assert_int_equal(stapel_rules_count(r), 3);
+    const char *note = NULL;
+    assert_int_equal(stapel_rules_verdict(r, "housing", "nature", &note), STAPEL_VERDICT_CONFLICT);
+    assert_string_equal(note, " no homes ");
+    assert_int_equal(stapel_rules_verdict(r, "water", "nature", NULL), STAPEL_VERDICT_COMPATIBLE);
+    assert_int_equal(stapel_rules_verdict(r, "solar", "agri", NULL), STAPEL_VERDICT_CONDITIONAL);
+    stapel_rules_free(r);
+    stapel_ctx_free(ctx);
+    /* A space inside a theme is still no theme. */
+    expect_refusal("inner-space.csv", "theme_a,theme_b,verdict\nnature,open water,conflict\n",
+                   "inner-space.csv:2: bad theme 'open water'");
+}
+
 /* GDAL's CSV driver opens a directory as one table per *.csv in it: the
  * verdicts would come from whichever file it lists first. */
 static void test_rules_refuses_a_directory(void **state)
@@ -350,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_rules_lines_count_blank_lines_and_long_notes),
         cmocka_unit_test(test_rules_windows_1252_is_read_as_such),
         cmocka_unit_test(test_rules_comments_and_blank_lines),
+        cmocka_unit_test(test_rules_spaces_and_capitals),
         cmocka_unit_test(test_rules_refuses_a_directory),
         cmocka_unit_test(test_rules_same_pair_twice_same_verdict),
         cmocka_unit_test(test_rules_same_pair_twice_other_note_warns),
