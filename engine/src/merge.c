@@ -477,7 +477,8 @@ static stapel_status zone_ids(merger *m, int kind, const char *names, ids_buf *i
         else if (added || v == UINT32_MAX - 1)
             st = stapel__fail(m->ctx, STAPEL_EDATA,
                               "%s: layer stack: feature %lld names zone '%.*s%s', which its "
-                              "zone layer does not hold",
+                              "zone layer does not hold; the part is damaged, make the shard "
+                              "again",
                               path, fid, SHOWN(tok));
         else if (!ids_push(ids, ZONE_BIT | v))
             st = stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
