@@ -1036,12 +1036,13 @@ done:
 
 /* ---- claims outside the provinces ----------------------------------------- */
 
-/* An area for a message: km², ha or m². */
+/* An area for a message: km², ha or m², the unit picked by the area as
+ * rounded (9,999.6 m² is '1.0 ha', not '10000 m²'). */
 static void area_text(double m2, char *buf, size_t size)
 {
-    if (m2 >= 1e6)
+    if (m2 >= 99.95 * 1e4)
         snprintf(buf, size, "%.1f km\xc2\xb2", m2 / 1e6);
-    else if (m2 >= 1e4)
+    else if (m2 >= 1e4 - 0.5)
         snprintf(buf, size, "%.1f ha", m2 / 1e4);
     else
         snprintf(buf, size, "%.0f m\xc2\xb2", m2);
