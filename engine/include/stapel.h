@@ -351,7 +351,10 @@ stapel_status stapel_stack_build(stapel_ctx *ctx, stapel_stack **out, const stap
  * existing path is refused once the sources are opened and checked, before
  * any is read, unless flags has STAPEL_WRITE_OVERWRITE (so a mistake in a
  * source or filter is told first; and, as in stapel_stack_write(), one that appears
- * during the run is kept: STAPEL_EEXISTS). Caller owns *out (the built stack, for its
+ * during the run is kept: STAPEL_EEXISTS). A path that is the file of one of
+ * the job's sources (a claim or zone source, any file of a shapefile, the
+ * rules file) is refused with STAPEL_EINVAL, with STAPEL_WRITE_OVERWRITE too,
+ * at the same point. Caller owns *out (the built stack, for its
  * counts); free with stapel_stack_free(). */
 stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, const stapel_job *job,
                                        const char *path, unsigned flags);
@@ -376,10 +379,13 @@ stapel_status stapel_stack_merge(stapel_ctx *ctx, stapel_stack **out, const char
 
 /* stapel_stack_merge() and stapel_stack_write() in one call, faster: the
  * output is checked once the parts are known to be one whole run (a mistake
- * in them is told first), before any face is read, and the stack layer is written while the conflicts and summaries
- * are computed. threads: worker threads (0: one per core; negative is
- * STAPEL_EINVAL); the output is the same for any number. The stats also give seconds_write_faces and
- * seconds_write_rest. */
+ * in them is told first), before any face is read, and the stack layer is
+ * written while the conflicts and summaries are computed. A path that is one
+ * of the parts is refused with STAPEL_EINVAL, with STAPEL_WRITE_OVERWRITE too
+ * (the sources named in the parts' run_info are not checked; the tool's merge
+ * checks them). threads: worker threads (0: one per core; negative is
+ * STAPEL_EINVAL); the output is the same for any number. The stats also give
+ * seconds_write_faces and seconds_write_rest. */
 stapel_status stapel_stack_merge_write(stapel_ctx *ctx, stapel_stack **out,
                                        const char *const *parts, size_t n_parts, int threads,
                                        const char *path, unsigned flags);

@@ -900,7 +900,10 @@ static stapel_status merge_faces(stapel_ctx *ctx, stapel_stack **out, const char
     }
     if (st == STAPEL_OK)
         st = check_complete(ctx, parts, n_paths);
-    /* A mistake in the parts is told before an output that exists. */
+    /* A mistake in the parts is told before an output that exists. An
+     * output that is one of the parts would replace that shard. */
+    for (size_t i = 0; i < n_paths && st == STAPEL_OK && out_path != NULL; i++)
+        st = stapel__output_not_input(ctx, out_path, "one of the parts", parts[i].path);
     if (st == STAPEL_OK && out_path != NULL)
         st = stapel__output_check(ctx, out_path, out_flags);
     if (st != STAPEL_OK)

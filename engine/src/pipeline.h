@@ -356,6 +356,16 @@ stapel_status stapel__parallel_for(stapel_ctx *ctx, size_t n, int threads, const
  * they are read (stack). */
 stapel_status stapel__output_check(stapel_ctx *ctx, const char *path, unsigned flags);
 
+/* Refuse (STAPEL_EINVAL) an output path that is the file of an input, also
+ * with STAPEL_WRITE_OVERWRITE: the output would replace what it is made
+ * from. source is a claim or zone source (its file: the part before
+ * "|layername="; for a shapefile, any of its .shp .shx .dbf .prj .cpg), the
+ * rules file or a part of a merge; what says which, for the message ("the
+ * source of layer nature"). A source that is no file on disk, and a path
+ * that does not exist, pass. */
+stapel_status stapel__output_not_input(stapel_ctx *ctx, const char *path, const char *what,
+                                       const char *source);
+
 /* The last step of making a stack s whose faces are made (a build or a
  * merge): its conflicts and summaries (stapel__summarize), and with a path,
  * the GeoPackage written meanwhile (the stack layer on a thread of its own,

@@ -10,6 +10,7 @@
 #include "pipeline.h"
 #include "source.h"
 #include "arrange.h"
+#include "rules.h"
 
 #include <cpl_string.h>
 #include <ctype.h>
@@ -2019,6 +2020,19 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
         st = check_local_target(ctx, &cr, n_src, target);
     if (st == STAPEL_OK)
         st = check_distortion_early(ctx, in, job, cr.ops, target, &sane, &probe);
+    /* An output that is one of the inputs would replace it. */
+    for (size_t i = 0; i < job->n_layers && st == STAPEL_OK && out_path != NULL; i++) {
+        char what[128];
+        snprintf(what, sizeof what, "the source of layer %s", job->layers[i].theme);
+        st = stapel__output_not_input(ctx, out_path, what, job->layers[i].source);
+    }
+    for (int k = 0; k < 2 && st == STAPEL_OK && out_path != NULL; k++)
+        st = stapel__output_not_input(ctx, out_path,
+                                      k == STAPEL_ZONE_PROVINCE ? "the province source"
+                                                                : "the NOVEX source",
+                                      job->zones[k].source);
+    if (st == STAPEL_OK && out_path != NULL && job->rules != NULL && !job->rules->builtin)
+        st = stapel__output_not_input(ctx, out_path, "the rules file", job->rules->source);
     if (st == STAPEL_OK && out_path != NULL)
         st = stapel__output_check(ctx, out_path, out_flags);
     /* One progress for the whole read, claims and zones: 1 when all are

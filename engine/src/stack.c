@@ -1517,6 +1517,52 @@ stapel_status stapel__output_check(stapel_ctx *ctx, const char *path, unsigned f
     return STAPEL_OK;
 }
 
+/* Whether file is the file out names. */
+static bool same_file(const char *file, const struct stat *out)
+{
+    struct stat sb;
+    return stat(file, &sb) == 0 && sb.st_dev == out->st_dev && sb.st_ino == out->st_ino;
+}
+
+stapel_status stapel__output_not_input(stapel_ctx *ctx, const char *path, const char *what,
+                                       const char *source)
+{
+    struct stat out;
+    if (path == NULL || source == NULL || stat(path, &out) != 0 || S_ISDIR(out.st_mode) ||
+        !stapel_source_is_file(source))
+        return STAPEL_OK;
+    const char *bar = strstr(source, "|layername=");
+    size_t n = bar != NULL ? (size_t)(bar - source) : strlen(source);
+    char *file = malloc(n + 1);
+    if (file == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    memcpy(file, source, n);
+    file[n] = '\0';
+    bool same = same_file(file, &out);
+    /* A shapefile is several files; a GeoPackage written over its .dbf
+     * would take the claims' attributes with it. */
+    static const char *const shapefile_parts[] = {".shp", ".shx", ".dbf", ".prj", ".cpg"};
+    const size_t n_parts = sizeof shapefile_parts / sizeof shapefile_parts[0];
+    char *dot = strrchr(file, '.');
+    bool shapefile = false;
+    for (size_t i = 0; dot != NULL && strchr(dot, '/') == NULL && i < n_parts; i++)
+        shapefile = shapefile || strcasecmp(dot, shapefile_parts[i]) == 0;
+    for (size_t i = 0; shapefile && !same && i < n_parts; i++) {
+        for (int upper = 0; upper < 2 && !same; upper++) {
+            for (size_t k = 0; k < 4; k++)
+                dot[k] = upper ? (char)toupper((unsigned char)shapefile_parts[i][k])
+                               : shapefile_parts[i][k];
+            same = same_file(file, &out);
+        }
+    }
+    free(file);
+    if (same)
+        return stapel__fail(ctx, STAPEL_EINVAL,
+                            "the output '%s' is %s ('%s'); write the output to another file",
+                            path, what, source);
+    return STAPEL_OK;
+}
+
 /* Write s to path while its conflicts and summaries are computed: the stack
  * layer on a thread of its own, then the other layers. */
 static stapel_status summarize_write(stapel_ctx *ctx, stapel_stack *s, const char *path,

@@ -132,6 +132,37 @@ static void test_merge_cancelled(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* An output that is one of the parts is refused, also with overwrite: the
+ * merged stack would replace that shard. The path may be spelled otherwise. */
+static void test_merge_output_is_a_part(void **state)
+{
+    stapel_ctx *ctx = *state;
+    const char *parts[] = {STAPEL_TEST_SCRATCH "/merge_o1.gpkg",
+                           STAPEL_TEST_SCRATCH "/merge_o2.gpkg"};
+    write_stack(ctx, parts[0], 1, 2);
+    write_stack(ctx, parts[1], 2, 2);
+    const char *outs[] = {parts[1], STAPEL_TEST_SCRATCH "/./merge_o2.gpkg"};
+    for (size_t k = 0; k < 2; k++) {
+        for (unsigned flags = 0; flags <= STAPEL_WRITE_OVERWRITE; flags += STAPEL_WRITE_OVERWRITE) {
+            stapel_stack *s = (stapel_stack *)&s;
+            stapel_status st = stapel_stack_merge_write(ctx, &s, parts, 2, 1, outs[k], flags);
+            if (st != STAPEL_EINVAL)
+                fail_msg("output %s, flags %u: status %d (%s), want STAPEL_EINVAL", outs[k],
+                         flags, st, stapel_ctx_message(ctx));
+            assert_null(s);
+            const char *msg = stapel_ctx_message(ctx);
+            if (strstr(msg, outs[k]) == NULL || strstr(msg, "one of the parts") == NULL)
+                fail_msg("message '%s' does not name the output as one of the parts", msg);
+        }
+    }
+    /* The shard is still shard 2/2. */
+    stapel_run_info *ri = NULL;
+    assert_int_equal(stapel_run_info_read(ctx, &ri, parts[1]), STAPEL_OK);
+    assert_int_equal(ri->shard_index, 2);
+    assert_int_equal(ri->shard_count, 2);
+    stapel_run_info_free(ri);
+}
+
 /* Set the grid row of a GeoPackage's run_info to value. */
 static void set_grid(const char *path, const char *value)
 {
@@ -177,6 +208,7 @@ int main(void)
         cmocka_unit_test(test_merge_shard_parse),
         cmocka_unit_test(test_merge_run_info_read),
         cmocka_unit_test(test_merge_cancelled),
+        cmocka_unit_test(test_merge_output_is_a_part),
         cmocka_unit_test(test_merge_grid_out_of_range),
     };
     return cmocka_run_group_tests(tests, fixture_ctx_setup, fixture_ctx_teardown);

@@ -221,6 +221,99 @@ static void test_write_free_target_is_written(void **state)
 /* The writer sets GDAL's SQLite options for its own calls on the caller's
  * thread; a caller's own thread-local values come back afterwards (they
  * were cleared). */
+/* stapel_stack_build_write refuses to write over one of its sources, also
+ * with overwrite and a path spelled otherwise: the stack would replace the
+ * claims it was made from. */
+static void test_write_build_write_over_a_source(void **state)
+{
+    fixture *fx = *state;
+    const char *outs[] = {STAPEL_TEST_SCRATCH "/w_w.geojson", STAPEL_TEST_SCRATCH "/./w_p.geojson"};
+    for (size_t k = 0; k < 2; k++) {
+        FILE *f = fopen(outs[k], "rb");
+        assert_non_null(f);
+        char before[4096];
+        size_t n = fread(before, 1, sizeof before, f);
+        fclose(f);
+        stapel_stack *s = (stapel_stack *)&s;
+        stapel_status st =
+            stapel_stack_build_write(fx->ctx, &s, fx->job, outs[k], STAPEL_WRITE_OVERWRITE);
+        if (st != STAPEL_EINVAL)
+            fail_msg("status %d (%s), want STAPEL_EINVAL", st, stapel_ctx_message(fx->ctx));
+        assert_null(s);
+        const char *msg = stapel_ctx_message(fx->ctx);
+        if (strstr(msg, outs[k]) == NULL || strstr(msg, "write the output to another file") == NULL)
+            fail_msg("message '%s' does not say that '%s' is a source", msg, outs[k]);
+        f = fopen(outs[k], "rb");
+        assert_non_null(f);
+        char after[4096];
+        size_t m = fread(after, 1, sizeof after, f);
+        fclose(f);
+        assert_int_equal(m, n);
+        assert_memory_equal(after, before, n);
+    }
+}
+
+/* Copy the file at from to to. */
+static void copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    fclose(out);
+}
+
+/* A shapefile is several files: the stack written over its .dbf would take
+ * the claims' attributes. The rules file is an input too. */
+static void test_write_build_write_over_a_shapefile_part_or_rules(void **state)
+{
+    fixture *fx = *state;
+    stapel_ctx *ctx = fx->ctx;
+    static const char *const ext[] = {"shp", "shx", "dbf", "prj", "cpg"};
+    char from[600], to[600];
+    for (size_t i = 0; i < 5; i++) {
+        snprintf(from, sizeof from, "%s/demo/nature.%s", STAPEL_TESTDATA, ext[i]);
+        snprintf(to, sizeof to, "%s/w_shape.%s", STAPEL_TEST_SCRATCH, ext[i]);
+        copy_file(from, to);
+    }
+    const char *rules = STAPEL_TEST_SCRATCH "/w_rules.csv";
+    FILE *f = fopen(rules, "w");
+    assert_non_null(f);
+    fputs("theme_a,theme_b,verdict\nnature,water,conflict\n", f);
+    fclose(f);
+    stapel_rules *r = NULL;
+    assert_int_equal(stapel_rules_read(ctx, &r, rules), STAPEL_OK);
+    stapel_job *job = NULL;
+    assert_int_equal(stapel_job_new(ctx, &job, NULL), STAPEL_OK);
+    assert_int_equal(stapel_job_set_rules(ctx, job, r), STAPEL_OK);
+    stapel_rules_free(r);
+    assert_int_equal(stapel_job_add_layer(ctx, job, "nature",
+                                          STAPEL_TEST_SCRATCH "/w_shape.shp", NULL),
+                     STAPEL_OK);
+    const char *outs[] = {STAPEL_TEST_SCRATCH "/w_shape.dbf", STAPEL_TEST_SCRATCH "/w_shape.shx",
+                          rules};
+    for (size_t k = 0; k < 3; k++) {
+        struct stat before, after;
+        assert_int_equal(stat(outs[k], &before), 0);
+        stapel_stack *s = (stapel_stack *)&s;
+        stapel_status st = stapel_stack_build_write(ctx, &s, job, outs[k], STAPEL_WRITE_OVERWRITE);
+        if (st != STAPEL_EINVAL)
+            fail_msg("output %s: status %d (%s), want STAPEL_EINVAL", outs[k], st,
+                     stapel_ctx_message(ctx));
+        assert_null(s);
+        if (strstr(stapel_ctx_message(ctx), outs[k]) == NULL)
+            fail_msg("message '%s' does not name '%s'", stapel_ctx_message(ctx), outs[k]);
+        assert_int_equal(stat(outs[k], &after), 0);
+        assert_int_equal(after.st_ino, before.st_ino);
+        assert_int_equal(after.st_size, before.st_size);
+    }
+    stapel_job_free(job);
+}
+
 static void test_write_keeps_callers_gdal_settings(void **state)
 {
     fixture *fx = *state;
@@ -248,6 +341,8 @@ int main(void)
         cmocka_unit_test(test_write_overwrite_replaces_appearing_target),
         cmocka_unit_test(test_write_free_target_is_written),
         cmocka_unit_test(test_write_keeps_callers_gdal_settings),
+        cmocka_unit_test(test_write_build_write_over_a_source),
+        cmocka_unit_test(test_write_build_write_over_a_shapefile_part_or_rules),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
