@@ -453,7 +453,9 @@ enum {
  * partial file behind. Without STAPEL_WRITE_OVERWRITE an existing path is
  * refused with STAPEL_EEXISTS, before any work; so is a file that appears at
  * path while the file is written (the rename is atomic and never replaces
- * it), and the temporary file is removed. */
+ * it), and the temporary file is removed. As in stapel_stack_build_write(),
+ * an empty path or a directory is STAPEL_EINVAL and a path whose directory
+ * does not exist or cannot be written is STAPEL_EIO, before any work. */
 stapel_status stapel_stack_write(stapel_ctx *ctx, const stapel_stack *stack, const char *path,
                                  unsigned flags);
 

@@ -1018,7 +1018,7 @@ stapel_status stapel__out_open(stapel_ctx *ctx, stapel__out **out, const stapel_
     if (stat(path, &sb) == 0) {
         /* A directory first: overwriting would not help. */
         if (S_ISDIR(sb.st_mode))
-            return stapel__fail(ctx, STAPEL_EIO, "'%s' is a directory", path);
+            return stapel__fail(ctx, STAPEL_EINVAL, "'%s' is a directory", path);
         if (!(flags & STAPEL_WRITE_OVERWRITE))
             return stapel__fail(ctx, STAPEL_EEXISTS,
                                 "'%s' exists; use --overwrite to replace it", path);
@@ -1261,8 +1261,13 @@ stapel_status stapel_stack_write(stapel_ctx *ctx, const stapel_stack *s, const c
     STAPEL__ENTER(ctx);
     if (s == NULL)
         return stapel__null(ctx, "stack");
+    /* As stapel_stack_build_write checks it: a directory is STAPEL_EINVAL,
+     * and a directory that cannot take the output is named as such. */
+    stapel_status st = stapel__output_check(ctx, path, flags);
+    if (st != STAPEL_OK)
+        return st;
     stapel__out *o = NULL;
-    stapel_status st = stapel__out_open(ctx, &o, s, path, flags);
+    st = stapel__out_open(ctx, &o, s, path, flags);
     if (st != STAPEL_OK)
         return st;
     st = stapel__out_faces(ctx, o, s);

@@ -314,6 +314,39 @@ static void test_write_build_write_over_a_shapefile_part_or_rules(void **state)
     stapel_job_free(job);
 }
 
+/* stapel_stack_write and stapel_stack_build_write refuse a path that cannot
+ * be written the same way: a directory with STAPEL_EINVAL, a path in a
+ * directory that does not exist with STAPEL_EIO, naming the directory
+ * rather than the temporary file. */
+static void test_write_unwritable_paths_as_build_write(void **state)
+{
+    fixture *fx = *state;
+    stapel_ctx *ctx = fx->ctx;
+    const char *nodir = STAPEL_TEST_SCRATCH "/write-no-such-dir/out.gpkg";
+    for (int build = 0; build < 2; build++) {
+        for (unsigned flags = 0; flags <= STAPEL_WRITE_OVERWRITE; flags += STAPEL_WRITE_OVERWRITE) {
+            stapel_stack *s = NULL;
+            stapel_status st = build ? stapel_stack_build_write(ctx, &s, fx->job, fx->dir, flags)
+                                     : stapel_stack_write(ctx, fx->stack, fx->dir, flags);
+            if (st != STAPEL_EINVAL)
+                fail_msg("%s to a directory, flags %u: status %d (%s), want STAPEL_EINVAL",
+                         build ? "build_write" : "write", flags, st, stapel_ctx_message(ctx));
+            assert_non_null(strstr(stapel_ctx_message(ctx), "is a directory"));
+            st = build ? stapel_stack_build_write(ctx, &s, fx->job, nodir, flags)
+                       : stapel_stack_write(ctx, fx->stack, nodir, flags);
+            if (st != STAPEL_EIO)
+                fail_msg("%s to a missing directory: status %d (%s), want STAPEL_EIO",
+                         build ? "build_write" : "write", st, stapel_ctx_message(ctx));
+            const char *msg = stapel_ctx_message(ctx);
+            if (strstr(msg, STAPEL_TEST_SCRATCH "/write-no-such-dir is not a writable directory") ==
+                    NULL ||
+                strstr(msg, ".tmp") != NULL)
+                fail_msg("%s: message '%s'", build ? "build_write" : "write", msg);
+            assert_null(s);
+        }
+    }
+}
+
 static void test_write_keeps_callers_gdal_settings(void **state)
 {
     fixture *fx = *state;
@@ -342,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_write_free_target_is_written),
         cmocka_unit_test(test_write_keeps_callers_gdal_settings),
         cmocka_unit_test(test_write_build_write_over_a_source),
+        cmocka_unit_test(test_write_unwritable_paths_as_build_write),
         cmocka_unit_test(test_write_build_write_over_a_shapefile_part_or_rules),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
