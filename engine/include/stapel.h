@@ -294,7 +294,10 @@ void stapel_job_free(stapel_job *job);
 
 /* Add a claim layer of the given theme. where is an OGR SQL attribute filter
  * or NULL. The strings are copied. Nothing is read until stapel_stack_build().
- * A theme beyond the first STAPEL_MAX_THEMES different ones is refused
+ * A theme is one or more ASCII letters, digits, '_' and '-', whatever locale
+ * the program has set (it is joined with '+' in a face's themes and written
+ * "theme:fid" in its claim_ids); any other theme, a NULL or empty source and
+ * a theme beyond the first STAPEL_MAX_THEMES different ones are refused
  * (STAPEL_EINVAL). */
 stapel_status stapel_job_add_layer(stapel_ctx *ctx, stapel_job *job, const char *theme,
                                    const char *source, const char *where);

@@ -149,6 +149,15 @@ const char *stapel__gdal_error(const char *fallback);
  * message. Caller owns *out; free with stapel_ctx_free(). */
 stapel_status stapel__ctx_worker(stapel_ctx *parent, stapel_ctx **out);
 
+/* Whether c may be in a theme: an ASCII letter or digit, '_' or '-'. Not
+ * isalnum(), which follows the program's locale: in a Latin-1 one it takes
+ * bytes of other text for letters. */
+static inline int stapel__ascii_word_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-';
+}
+
 /* strdup that returns NULL on NULL input. Caller frees with free(). */
 char *stapel__strdup(const char *s);
 

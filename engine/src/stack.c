@@ -117,7 +117,7 @@ static bool theme_ok(const char *t)
     if (t == NULL || t[0] == '\0')
         return false;
     for (const char *p = t; *p != '\0'; p++)
-        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
+        if (!stapel__ascii_word_char(*p))
             return false;
     return true;
 }

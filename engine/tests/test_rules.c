@@ -4,6 +4,7 @@
  */
 #include "stapel.h"
 
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 
 #include <cmocka.h>
+#include <locale.h>
 
 static const char *write_csv(const char *name, const char *text)
 {
@@ -367,10 +369,54 @@ static void test_rules_same_pair_twice_other_note_warns(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* A theme is ASCII letters, digits, '_' and '-' whatever locale the program
+ * has set: in a Latin-1 locale isalnum() takes the byte 0xE9 (e acute) and
+ * the bytes of some UTF-8 letters for letters, and such a theme went into
+ * the GeoPackage as text that is not UTF-8. Skipped where no Latin-1 locale
+ * is installed. */
+static void test_rules_themes_ascii_in_any_locale(void **state)
+{
+    (void)state;
+    static const char *const latin1[] = {"nl_NL.ISO-8859-1", "nl_NL.iso88591", "nl_NL",
+                                         "de_DE.ISO-8859-1", "de_DE.iso88591", "de_DE",
+                                         "en_US.ISO-8859-1", "en_US.iso88591", "en_US"};
+    bool set = false;
+    for (size_t i = 0; i < sizeof latin1 / sizeof latin1[0] && !set; i++)
+        set = setlocale(LC_CTYPE, latin1[i]) != NULL && isalnum(0xE9);
+    if (!set) {
+        setlocale(LC_CTYPE, "C");
+        skip();
+    }
+    stapel_ctx *ctx = NULL;
+    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
+    stapel_job *job = NULL;
+    assert_int_equal(stapel_job_new(ctx, &job, NULL), STAPEL_OK);
+    /* "natuur" and e acute in Latin-1; I with macron in UTF-8 (C4 AA: both
+     * bytes are letters in Latin-1). */
+    static const char *const bad[] = {"natuur\xe9", "\xc4\xaa"};
+    for (size_t i = 0; i < 2; i++) {
+        stapel_status st = stapel_job_add_layer(ctx, job, bad[i], "x.shp", NULL);
+        if (st != STAPEL_EINVAL)
+            fail_msg("theme %zu taken: status %d (%s)", i, st, stapel_ctx_message(ctx));
+        assert_non_null(strstr(stapel_ctx_message(ctx), "bad theme"));
+    }
+    stapel_job_free(job);
+    stapel_rules *r = NULL;
+    stapel_status st = stapel_rules_read(
+        ctx, &r, write_csv("latin1-locale.csv", "theme_a,theme_b,verdict\n\xc4\xaa,water,conflict\n"));
+    setlocale(LC_CTYPE, "C");
+    if (st != STAPEL_EDATA)
+        fail_msg("rules theme taken: status %d (%s)", st, stapel_ctx_message(ctx));
+    assert_null(r);
+    assert_non_null(strstr(stapel_ctx_message(ctx), "bad theme"));
+    stapel_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules_builtin_matrix),
+        cmocka_unit_test(test_rules_themes_ascii_in_any_locale),
         cmocka_unit_test(test_rules_verdict_names),
         cmocka_unit_test(test_rules_refusals_name_file_and_line),
         cmocka_unit_test(test_rules_more_fields_than_the_header),
