@@ -77,8 +77,14 @@ typedef enum stapel_log_level {
 /* Receives a warning or an informational line (no trailing newline). */
 typedef void (*stapel_log_fn)(void *user, stapel_log_level level, const char *message);
 
-/* Receives the progress of a long call: a phase name ("reading", "overlay",
- * "writing") and the fraction of that phase done, from 0.0 to 1.0. */
+/* Receives the progress of a long call: a phase name and the fraction of that
+ * phase done, from 0.0 to 1.0, rising within a phase and 1.0 at its end. The
+ * phases, in this order: stapel_stack_build() "reading", "overlay",
+ * "merging" (faces cut by tile borders), "summary"; stapel_stack_build_write()
+ * those and "writing"; stapel_stack_write() "writing"; stapel_stack_merge()
+ * "reading", "merging", "summary" (and "writing" for _merge_write);
+ * stapel_render() "rendering". Both callbacks are called on the thread that
+ * made the call, also when the work runs on worker threads. */
 typedef void (*stapel_progress_fn)(void *user, const char *phase, double fraction);
 
 /* Create a context. Caller owns *out; free with stapel_ctx_free(). */
