@@ -652,7 +652,7 @@ static void test_ctx_write_to_directory(void **state)
     stapel_stack *s = NULL;
     assert_int_equal(stapel_stack_build(ctx, &s, job), STAPEL_OK);
     for (unsigned flags = 0; flags <= STAPEL_WRITE_OVERWRITE; flags++) {
-        assert_int_equal(stapel_stack_write(ctx, s, STAPEL_TEST_SCRATCH, flags), STAPEL_EIO);
+        assert_int_equal(stapel_stack_write(ctx, s, STAPEL_TEST_SCRATCH, flags), STAPEL_EINVAL);
         assert_non_null(strstr(stapel_ctx_message(ctx), "is a directory"));
     }
     const char *gpkg = STAPEL_TEST_SCRATCH "/ctx-dir.gpkg";
