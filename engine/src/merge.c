@@ -235,7 +235,15 @@ static stapel_status read_part(stapel_ctx *ctx, part *p)
     if (st != STAPEL_OK)
         return st;
     st = load_run_info(ctx, ds, p->path, &p->rows, &p->n_rows, &p->index, &p->count);
-    if (st == STAPEL_OK && p->count <= 0)
+    /* The output of a merge holds no shard row either, but was not made
+     * without --shard: say what it is. */
+    const char *merged = st == STAPEL_OK && p->count <= 0 ? run_value(p, "merged") : NULL;
+    if (merged != NULL)
+        st = stapel__fail(ctx, STAPEL_EDATA,
+                          "%s: the output of a merge (of %.*s%s shard%s), not a shard; only "
+                          "shards can be merged: give the shards themselves",
+                          p->path, SHOWN(merged), strcmp(merged, "1") == 0 ? "" : "s");
+    else if (st == STAPEL_OK && p->count <= 0)
         st = stapel__fail(ctx, STAPEL_EDATA,
                           "%s: not a shard (made without --shard); only shards can be merged",
                           p->path);
