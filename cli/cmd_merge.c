@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -183,6 +184,65 @@ static bool merge_inputs(stapel_ctx *ctx, char **parts, size_t n_parts, input_li
     return ok;
 }
 
+/* A part and the file it is, to find one file given twice. */
+typedef struct part_file {
+    dev_t dev;
+    ino_t ino;
+    int arg; /* its position among the parts, from 0 */
+} part_file;
+
+static int cmp_part_file(const void *a, const void *b)
+{
+    const part_file *x = a, *y = b;
+    if (x->dev != y->dev)
+        return x->dev < y->dev ? -1 : 1;
+    if (x->ino != y->ino)
+        return x->ino < y->ino ? -1 : 1;
+    return (x->arg > y->arg) - (x->arg < y->arg);
+}
+
+/* The same file given twice as a part (also spelled otherwise, or through
+ * a link) is a mistake of the command line: exit 2, naming both spellings.
+ * Parts that cannot be found are left to the merge, which names them. */
+static int merge_parts_once(char **parts, size_t n_parts)
+{
+    part_file *v = malloc((n_parts + 1) * sizeof *v);
+    if (v == NULL) {
+        cli_error("merge", "out of memory");
+        return EXIT_FAIL;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < n_parts; i++) {
+        struct stat sb;
+        if (stat(parts[i], &sb) == 0 && S_ISREG(sb.st_mode))
+            v[n++] = (part_file){sb.st_dev, sb.st_ino, (int)i};
+    }
+    qsort(v, n, sizeof *v, cmp_part_file);
+    int rc = EXIT_OK, first = -1, second = -1;
+    for (size_t k = 1; k < n; k++) {
+        /* of all files given twice, the one given twice first */
+        if (v[k].dev == v[k - 1].dev && v[k].ino == v[k - 1].ino &&
+            (second < 0 || v[k].arg < second)) {
+            size_t j = k - 1;
+            while (j > 0 && v[j - 1].dev == v[k].dev && v[j - 1].ino == v[k].ino)
+                j--;
+            first = v[j].arg;
+            second = v[k].arg;
+        }
+    }
+    free(v);
+    if (second >= 0) {
+        if (strcmp(parts[first], parts[second]) == 0)
+            rc = cli_usage("merge", "the part '%s' is given twice; give each part once",
+                           parts[first]);
+        else
+            rc = cli_usage("merge",
+                           "the part '%s' is given twice (also as '%s'); give each part once",
+                           parts[first], parts[second]);
+    }
+    return rc;
+}
+
 enum {
     OPT_OVERWRITE = 256,
     OPT_PROGRESS,
@@ -256,6 +316,9 @@ static int merge_run(int argc, char **argv)
                              i - optind + 1, argc - optind);
     char **parts = argv + optind;
     size_t n_parts = (size_t)(argc - optind);
+    int once = merge_parts_once(parts, n_parts);
+    if (once != EXIT_OK)
+        return once;
     stapel_ctx *ctx = cli_ctx_new("merge", quiet);
     if (ctx == NULL)
         return EXIT_FAIL;
