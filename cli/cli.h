@@ -143,7 +143,7 @@ void cli_progress_break(void);
 void cli_put_line(const char *text);
 
 /* Warns (unless quiet) when the GeoPackage at path is one shard of a split
- * run (its run_info has a shard row): "'P' is shard i/N of a split run:
+ * run (its run_info has a shard row, with N > 1): "'P' is shard i/N of a split run:
  * COVERS only that shard's tiles; merge the shards first (stapel merge)",
  * covers saying what, e.g. "its numbers cover". Says nothing when the
  * run_info cannot be read. */

@@ -382,7 +382,9 @@ int cli_check_output(const char *cmd, const char *path, bool overwrite, const ch
 void cli_warn_shard(const char *cmd, stapel_ctx *ctx, const char *path, const char *covers)
 {
     stapel_run_info *ri = NULL;
-    if (stapel_run_info_read(ctx, &ri, path) == STAPEL_OK && ri->shard_count > 0)
+    /* Shard 1/1 holds every tile: its faces, conflicts and summaries are
+     * the whole run's. */
+    if (stapel_run_info_read(ctx, &ri, path) == STAPEL_OK && ri->shard_count > 1)
         cli_warn(cmd,
                  "'%s' is shard %d/%d of a split run: %s only that shard's tiles; merge the "
                  "shards first (stapel merge)",
