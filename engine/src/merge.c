@@ -284,7 +284,7 @@ static stapel_status read_part(stapel_ctx *ctx, part *p)
 static bool per_part(const char *key)
 {
     return strcmp(key, "shard") == 0 || strcmp(key, "merged") == 0 ||
-           strcmp(key, "directory") == 0;
+           strcmp(key, "directory") == 0 || strcmp(key, "faces") == 0;
 }
 
 /* The index of the n-th run_info row named key in p (n from 0), or SIZE_MAX. */
@@ -764,6 +764,14 @@ static stapel_status read_faces(stapel_ctx *ctx, size_t i, void *user)
     }
     GDALClose(ds);
     stapel__gdal_pop();
+    /* A part records how many faces its run wrote: a face deleted since
+     * (in QGIS, say) would leave a hole in the merged stack. */
+    const char *wrote = st == STAPEL_OK ? run_value(p, "faces") : NULL;
+    if (wrote != NULL && strtoull(wrote, NULL, 10) != (unsigned long long)list->n)
+        st = stapel__fail(ctx, STAPEL_EDATA,
+                          "%s: layer stack has %zu faces where the shard wrote %.*s%s; the "
+                          "part was edited or is damaged, make the shard again",
+                          p->path, list->n, SHOWN(wrote));
     atomic_fetch_add(&j->parts_done, 1);
     return st;
 }

@@ -1420,6 +1420,13 @@ static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stap
     if (st != STAPEL_OK)
         goto done;
     s->stats.n_faces = (int64_t)s->n_faces;
+    /* A shard records its face count, which stapel merge checks. */
+    if (s->shard_count > 0) {
+        char num[32];
+        snprintf(num, sizeof num, "%zu", s->n_faces);
+        if (!stapel__kv_push(&s->run, &s->n_run, "faces", num))
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
 done:
     if (tout != NULL) {
         for (size_t t = 0; t < tl.n_tiles; t++)
