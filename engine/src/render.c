@@ -311,6 +311,34 @@ static bool name_listed(const stapel__buf *b, const char *entry)
     return false;
 }
 
+/* Add the polygons of g to the MultiPolygon multi; false when out of memory. */
+static bool add_parts(OGRGeometryH multi, OGRGeometryH g)
+{
+    OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
+    if (t == wkbPolygon)
+        return OGR_G_AddGeometry(multi, g) == OGRERR_NONE;
+    if (t == wkbMultiPolygon || t == wkbGeometryCollection)
+        for (int i = 0; i < OGR_G_GetGeometryCount(g); i++)
+            if (!add_parts(multi, OGR_G_GetGeometryRef(g, i)))
+                return false;
+    return true;
+}
+
+/* The union of the polygons of a zone's features (a GeometryCollection),
+ * when it has several: they may overlap, and the veil, filled even-odd,
+ * would grey out where they do. NULL when there is one, or when out of
+ * memory or GEOS fails (parts are then drawn as they are). */
+static OGRGeometryH zone_union(OGRGeometryH parts)
+{
+    OGRGeometryH multi = OGR_G_CreateGeometry(wkbMultiPolygon);
+    OGRGeometryH u = NULL;
+    if (multi != NULL && add_parts(multi, parts) && OGR_G_GetGeometryCount(multi) > 1)
+        u = OGR_G_UnionCascaded(multi);
+    if (multi != NULL)
+        OGR_G_DestroyGeometry(multi);
+    return u;
+}
+
 /* The features of zone layer k named name, their geometries (in RD) added
  * to *geom (created on the first) and counted in *n. The other names go on
  * the list of valid zones, once each, as "name (kind)". */
@@ -401,6 +429,11 @@ static stapel_status find_zone(renderer *r)
         r->zone_kind = (stapel_zone_kind)k;
         r->zone_geom = geom[k];
         geom[k] = NULL;
+        OGRGeometryH u = r->zone_geom != NULL ? zone_union(r->zone_geom) : NULL;
+        if (u != NULL) {
+            OGR_G_DestroyGeometry(r->zone_geom);
+            r->zone_geom = u;
+        }
     }
     for (int k = 0; k < 2; k++)
         if (geom[k] != NULL)
@@ -1125,19 +1158,6 @@ typedef struct zone_group {
     char *name;         /* NULL: a feature without a name, on its own */
     OGRGeometryH parts; /* a MultiPolygon of the polygons of its features */
 } zone_group;
-
-/* Add the polygons of g to the MultiPolygon multi; false when out of memory. */
-static bool add_parts(OGRGeometryH multi, OGRGeometryH g)
-{
-    OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
-    if (t == wkbPolygon)
-        return OGR_G_AddGeometry(multi, g) == OGRERR_NONE;
-    if (t == wkbMultiPolygon || t == wkbGeometryCollection)
-        for (int i = 0; i < OGR_G_GetGeometryCount(g); i++)
-            if (!add_parts(multi, OGR_G_GetGeometryRef(g, i)))
-                return false;
-    return true;
-}
 
 /* The group of the zone called name (a new one when there is none yet, and
  * always for a NULL name); NULL when out of memory. by_name maps names to

@@ -835,6 +835,41 @@ static void test_render_zone_in_parts_outlined_as_one(void **state)
     cairo_surface_destroy(img);
 }
 
+/* A zone delivered in overlapping parts is greyed out only outside all of
+ * them. NOVEX Oost is [0,1200]x[-100,1100] and [800,2000]x[-100,1100];
+ * nature claims [0,2000]x[0,1000]. Before, the veil was filled even-odd
+ * over the parts as read, so [800,1200], where they overlap, was greyed out
+ * as if it lay outside the zone. */
+static void test_render_zone_in_overlapping_parts_not_veiled(void **state)
+{
+    fixture *fx = *state;
+    char gpkg[600];
+    snprintf(gpkg, sizeof gpkg, "%s/render-overlap.gpkg", STAPEL_TEST_SCRATCH);
+    const char *n[] = {rect(0, 0, 2000, 1000)};
+    const char *nov[] = {rect(0, -100, 1200, 1100), rect(800, -100, 2000, 1100)};
+    const char *names[] = {"Oost", "Oost"};
+    stapel_job *job = NULL;
+    stapel_stack_opts so = STAPEL_STACK_OPTS_INIT;
+    assert_int_equal(stapel_job_new(fx->ctx, &job, &so), STAPEL_OK);
+    stapel_job_add_layer(fx->ctx, job, "nature",
+                         fixture_geojson("r_ov_n.geojson", RD_URN, 1, n, NULL), NULL);
+    stapel_job_set_zones(fx->ctx, job, STAPEL_ZONE_NOVEX,
+                         fixture_geojson("r_ov_v.geojson", RD_URN, 2, nov, names), "naam");
+    build_and_write(fx, job, gpkg);
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    o.width = 1000;
+    o.zone = "Oost";
+    const char *path = out_path(fx, "overlap.png");
+    stapel_render_layout l;
+    if (stapel_render(fx->ctx, &l, gpkg, path, &o) != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(fx->ctx));
+    cairo_surface_t *img = load_png(path);
+    assert_rgb(at(img, &l, 400, 300), YLORRD[0], "in the first part only");
+    assert_rgb(at(img, &l, 1000, 300), YLORRD[0], "where the parts overlap");
+    assert_rgb(at(img, &l, 1600, 300), YLORRD[0], "in the second part only");
+    cairo_surface_destroy(img);
+}
+
 /* A zone label too long for the map is cut with an ellipsis to at most
  * three quarters of the map's width; before, it ran from one side of the map
  * to the other (cut off by the frame). Label text is the only dark thing on
@@ -916,6 +951,7 @@ int main(void)
         cmocka_unit_test(test_render_no_label_for_a_sliver_at_the_edge),
         cmocka_unit_test(test_render_partial_labels_do_not_overlap),
         cmocka_unit_test(test_render_zone_in_parts_outlined_as_one),
+        cmocka_unit_test(test_render_zone_in_overlapping_parts_not_veiled),
         cmocka_unit_test(test_render_other_crs_framed_tightly),
         cmocka_unit_test(test_render_other_crs_small_faces),
         cmocka_unit_test(test_render_zone_in_both_layers),
