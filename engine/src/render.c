@@ -61,6 +61,13 @@ typedef struct zone_layer {
     int name_field;  /* the first text field: the name field stapel wrote */
 } zone_layer;
 
+/* The file the picture is written to, and the first error in writing it. */
+typedef struct file_sink {
+    FILE *f;
+    const stapel_ctx *ctx;
+    int err; /* errno of a failed write, 0 */
+} file_sink;
+
 typedef struct renderer {
     stapel_ctx *ctx;
     const char *gpkg;
@@ -92,6 +99,7 @@ typedef struct renderer {
     double legend_h;
 
     cairo_surface_t *surface;
+    file_sink sink; /* the temporary file */
     cairo_t *cr;
     double *xs, *ys; /* a ring's coordinates, reused */
     size_t cap_pts;
@@ -1687,18 +1695,53 @@ static void draw_footer(renderer *r)
 
 /* ---- the whole picture -------------------------------------------------------- */
 
+/* Where the picture's bytes go: the temporary file, unless the run was
+ * cancelled (encoding a large picture takes seconds, and a cancel must not
+ * wait for it). stapel writes the file itself, for SVG and PDF too: cairo's
+ * PDF surface, given a file name, let a failed write pass (a full disk gave
+ * a cut-off PDF, and success). */
+static cairo_status_t sink_write(void *closure, const unsigned char *data, unsigned int length)
+{
+    file_sink *s = closure;
+    if (stapel__cancelled(s->ctx))
+        return CAIRO_STATUS_WRITE_ERROR;
+    if (fwrite(data, 1, length, s->f) != length) {
+        if (s->err == 0)
+            s->err = errno != 0 ? errno : EIO;
+        return CAIRO_STATUS_WRITE_ERROR;
+    }
+    return CAIRO_STATUS_SUCCESS;
+}
+
+/* Close the temporary file; false (with errno in sink->err) when what was
+ * written did not all reach it. */
+static bool sink_close(file_sink *sink)
+{
+    if (sink->f == NULL)
+        return true;
+    bool ok = fclose(sink->f) == 0;
+    if (!ok && sink->err == 0)
+        sink->err = errno;
+    sink->f = NULL;
+    return ok;
+}
+
 static stapel_status open_surface(renderer *r, const char *tmp)
 {
     double w = r->width, h = r->height;
+    r->sink = (file_sink){NULL, r->ctx, 0};
+    if (r->format != FORMAT_PNG && (r->sink.f = fopen(tmp, "wb")) == NULL)
+        return stapel__fail(r->ctx, STAPEL_EIO, "cannot write the picture '%s': %s", r->path,
+                            strerror(errno));
     switch (r->format) {
     case FORMAT_PNG:
         r->surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, r->width, r->height);
         break;
     case FORMAT_SVG:
-        r->surface = cairo_svg_surface_create(tmp, w, h);
+        r->surface = cairo_svg_surface_create_for_stream(sink_write, &r->sink, w, h);
         break;
     case FORMAT_PDF:
-        r->surface = cairo_pdf_surface_create(tmp, w, h);
+        r->surface = cairo_pdf_surface_create_for_stream(sink_write, &r->sink, w, h);
         if (cairo_surface_status(r->surface) == CAIRO_STATUS_SUCCESS) {
             cairo_pdf_surface_set_metadata(r->surface, CAIRO_PDF_METADATA_TITLE, "Stapelkaart");
             cairo_pdf_surface_set_metadata(r->surface, CAIRO_PDF_METADATA_CREATOR,
@@ -1707,9 +1750,13 @@ static stapel_status open_surface(renderer *r, const char *tmp)
         break;
     }
     cairo_status_t cs = cairo_surface_status(r->surface);
+    if (r->sink.err != 0)
+        return stapel__fail(r->ctx, STAPEL_EIO, "cannot write the picture '%s': %s", r->path,
+                            strerror(r->sink.err));
     if (cs != CAIRO_STATUS_SUCCESS)
         return stapel__fail(r->ctx, cs == CAIRO_STATUS_NO_MEMORY ? STAPEL_ENOMEM : STAPEL_EIO,
-                            "cannot start the picture '%s': %s", tmp, cairo_status_to_string(cs));
+                            "cannot start the picture '%s': %s", r->path,
+                            cairo_status_to_string(cs));
     r->cr = cairo_create(r->surface);
     cs = cairo_status(r->cr);
     if (cs != CAIRO_STATUS_SUCCESS)
@@ -1749,61 +1796,42 @@ static stapel_status draw(renderer *r)
     draw_north_arrow(r);
     draw_footer(r);
     cairo_status_t cs = cairo_status(cr);
+    if (cs != CAIRO_STATUS_SUCCESS && stapel__cancelled(r->ctx))
+        return stapel__fail(r->ctx, STAPEL_ECANCELLED, "cancelled while rendering");
+    if (cs != CAIRO_STATUS_SUCCESS && r->sink.err != 0)
+        return stapel__fail(r->ctx, STAPEL_EIO, "cannot write the picture '%s': %s", r->path,
+                            strerror(r->sink.err));
     if (cs != CAIRO_STATUS_SUCCESS)
         return stapel__fail(r->ctx, cs == CAIRO_STATUS_NO_MEMORY ? STAPEL_ENOMEM : STAPEL_EIO,
                             "%s: drawing failed: %s", r->path, cairo_status_to_string(cs));
     return STAPEL_OK;
 }
 
-/* Where the PNG encoder's bytes go: the temporary file, unless the run was
- * cancelled (encoding a large picture takes seconds, and a cancel must not
- * wait for it). */
-typedef struct png_sink {
-    FILE *f;
-    const stapel_ctx *ctx;
-    int err; /* errno of a failed write, 0 */
-} png_sink;
-
-static cairo_status_t png_write(void *closure, const unsigned char *data, unsigned int length)
-{
-    png_sink *s = closure;
-    if (stapel__cancelled(s->ctx))
-        return CAIRO_STATUS_WRITE_ERROR;
-    if (fwrite(data, 1, length, s->f) != length) {
-        s->err = errno;
-        return CAIRO_STATUS_WRITE_ERROR;
-    }
-    return CAIRO_STATUS_SUCCESS;
-}
-
 static stapel_status finish(renderer *r, const char *tmp)
 {
     cairo_status_t cs;
-    int err = 0;
     if (r->format == FORMAT_PNG) {
         cairo_surface_flush(r->surface);
-        png_sink sink = {fopen(tmp, "wb"), r->ctx, 0};
-        if (sink.f == NULL)
-            return stapel__fail(r->ctx, STAPEL_EIO, "cannot write the picture '%s': %s", tmp,
+        r->sink.f = fopen(tmp, "wb");
+        if (r->sink.f == NULL)
+            return stapel__fail(r->ctx, STAPEL_EIO, "cannot write the picture '%s': %s", r->path,
                                 strerror(errno));
-        cs = cairo_surface_write_to_png_stream(r->surface, png_write, &sink);
-        err = sink.err;
-        if (fclose(sink.f) != 0 && cs == CAIRO_STATUS_SUCCESS) {
-            cs = CAIRO_STATUS_WRITE_ERROR;
-            err = errno;
-        }
+        cs = cairo_surface_write_to_png_stream(r->surface, sink_write, &r->sink);
     } else {
         cairo_surface_finish(r->surface);
         cs = cairo_surface_status(r->surface);
-        err = errno;
     }
+    if (!sink_close(&r->sink) && cs == CAIRO_STATUS_SUCCESS)
+        cs = CAIRO_STATUS_WRITE_ERROR;
+    if (r->sink.err != 0 && cs == CAIRO_STATUS_SUCCESS) /* a failed write cairo let pass */
+        cs = CAIRO_STATUS_WRITE_ERROR;
     /* The last check before the picture takes its name. */
     if (stapel__cancelled(r->ctx))
         return stapel__fail(r->ctx, STAPEL_ECANCELLED, "cancelled while writing the picture");
     if (cs != CAIRO_STATUS_SUCCESS)
-        return stapel__fail(r->ctx, STAPEL_EIO, "cannot write the picture '%s': %s", tmp,
-                            cs == CAIRO_STATUS_WRITE_ERROR && err != 0
-                                ? strerror(err)
+        return stapel__fail(r->ctx, STAPEL_EIO, "cannot write the picture '%s': %s", r->path,
+                            cs == CAIRO_STATUS_WRITE_ERROR && r->sink.err != 0
+                                ? strerror(r->sink.err)
                                 : cairo_status_to_string(cs));
     return STAPEL_OK;
 }
@@ -1912,6 +1940,7 @@ done:
         cairo_destroy(r.cr);
     if (r.surface != NULL)
         cairo_surface_destroy(r.surface);
+    sink_close(&r.sink);
     if (st != STAPEL_OK && tmp_started)
         unlink(tmp);
     if (r.zone_geom != NULL)

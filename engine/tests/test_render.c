@@ -17,9 +17,11 @@
 #include <dirent.h>
 #include <math.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -526,6 +528,39 @@ static void test_render_errors(void **state)
                    STAPEL_EIO, "no-such-dir");
 }
 
+/* A picture that cannot be written whole (a full disk; here the file size
+ * limit, well below the picture's size) is named in the message as the
+ * picture asked for: before, the message named the temporary file, which is
+ * gone by then. Nothing is left behind. */
+static void test_render_write_failure_names_the_picture(void **state)
+{
+    fixture *fx = *state;
+    struct rlimit old;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    if (old.rlim_max != RLIM_INFINITY && old.rlim_max < 4096)
+        skip();
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    static const char *const names[] = {"full.png", "full.svg", "full.pdf"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const char *path = out_path(fx, names[i]);
+        stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+        o.width = 1000;
+        struct rlimit lim = old;
+        lim.rlim_cur = 4096;
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+        stapel_status st = stapel_render(fx->ctx, NULL, fx->gpkg, path, &o);
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+        const char *msg = stapel_ctx_message(fx->ctx);
+        if (st != STAPEL_EIO)
+            fail_msg("%s: status %d (%s), want STAPEL_EIO", names[i], st, msg);
+        if (strstr(msg, path) == NULL || strstr(msg, ".tmp") != NULL)
+            fail_msg("%s: the message does not name the picture: %s", names[i], msg);
+        assert_int_equal(access(path, F_OK), -1);
+    }
+    signal(SIGXFSZ, prev);
+    assert_no_temp_files(fx);
+}
+
 /* An existing picture is kept unless overwrite is set. */
 static void test_render_overwrite(void **state)
 {
@@ -961,6 +996,7 @@ int main(void)
         cmocka_unit_test(test_render_footer_themes),
         cmocka_unit_test(test_render_errors),
         cmocka_unit_test(test_render_overwrite),
+        cmocka_unit_test(test_render_write_failure_names_the_picture),
         cmocka_unit_test(test_render_cancelled_leaves_nothing),
         cmocka_unit_test(test_render_target_appearing_is_kept),
         cmocka_unit_test(test_render_long_names_are_cut),
