@@ -559,9 +559,12 @@ typedef struct stapel_render_layout {
  * The picture is written to a temporary file next to path and renamed into
  * place: a failure leaves no partial picture behind. Without overwrite, an
  * existing path is STAPEL_EEXISTS, before any work or, when the file appeared
- * while the map was drawn, at the end (that file is kept). An unknown field, zone
- * (the message lists the valid names) or extension is STAPEL_EINVAL; a
- * dataset without a stack layer is STAPEL_EDATA. layout, if not NULL,
+ * while the map was drawn, at the end (that file is kept). As for
+ * stapel_stack_build_write(), a path that is a directory or the file gpkg
+ * itself (also with overwrite) is STAPEL_EINVAL and one whose directory does
+ * not exist or cannot be written is STAPEL_EIO, before any work. An unknown
+ * field, zone (the message lists the valid names) or extension is
+ * STAPEL_EINVAL; a dataset without a stack layer is STAPEL_EDATA. layout, if not NULL,
  * receives where the map and the legend lie; it is caller-allocated and only
  * filled on success. */
 stapel_status stapel_render(stapel_ctx *ctx, stapel_render_layout *layout, const char *gpkg,

@@ -16,6 +16,7 @@
  *    temporary file in the same directory and renamed; without overwrite, a
  *    file that appeared at the path meanwhile is kept (stapel__publish).
  */
+#include "pipeline.h"
 #include "source.h"
 #include "style.h"
 
@@ -1861,15 +1862,16 @@ stapel_status stapel_render(stapel_ctx *ctx, stapel_render_layout *layout, const
                             opts->width);
     if (r.zone != NULL && r.zone[0] == '\0')
         return stapel__fail(ctx, STAPEL_EINVAL, "empty zone name");
-    struct stat sb;
-    if (stat(path, &sb) == 0) {
-        /* A directory first: overwriting would not help. */
-        if (S_ISDIR(sb.st_mode))
-            return stapel__fail(ctx, STAPEL_EIO, "'%s' is a directory", path);
-        if (!opts->overwrite)
-            return stapel__fail(ctx, STAPEL_EEXISTS, "'%s' exists; use --overwrite to replace it",
-                                path);
-    }
+    /* As stack and merge check their output: the GeoPackage itself (also
+     * with overwrite) and a directory are STAPEL_EINVAL, an existing file
+     * without overwrite STAPEL_EEXISTS, a directory that cannot take the
+     * picture STAPEL_EIO. */
+    st = stapel__output_not_input(ctx, path, "the GeoPackage to render", gpkg);
+    if (st != STAPEL_OK)
+        return st;
+    st = stapel__output_check(ctx, path, opts->overwrite ? STAPEL_WRITE_OVERWRITE : 0);
+    if (st != STAPEL_OK)
+        return st;
     char *tmp = stapel__temp_path(path, ".tmp");
     if (tmp == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "%s: out of memory", path);

@@ -561,6 +561,56 @@ static void test_render_write_failure_names_the_picture(void **state)
     assert_no_temp_files(fx);
 }
 
+/* Whether files a and b hold the same bytes. */
+static bool same_bytes(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    bool same = fa != NULL && fb != NULL;
+    int ca = 0, cb = 0;
+    while (same && (ca = getc(fa)) != EOF) {
+        cb = getc(fb);
+        same = ca == cb;
+    }
+    if (same)
+        same = getc(fb) == EOF;
+    if (fa != NULL)
+        fclose(fa);
+    if (fb != NULL)
+        fclose(fb);
+    return same;
+}
+
+/* The picture's path is checked as stack and merge check their output: a
+ * directory is STAPEL_EINVAL (it was STAPEL_EIO), and so is the GeoPackage
+ * being rendered, also with overwrite (a GeoPackage named like a picture
+ * was replaced by its own map). */
+static void test_render_path_checked_as_an_output(void **state)
+{
+    fixture *fx = *state;
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    o.overwrite = true;
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/render-dir.png", STAPEL_TEST_SCRATCH);
+    mkdir(dir, 0755);
+    assert_int_equal(stapel_render(fx->ctx, NULL, fx->gpkg, dir, &o), STAPEL_EINVAL);
+    assert_non_null(strstr(stapel_ctx_message(fx->ctx), "is a directory"));
+
+    char copy[600];
+    snprintf(copy, sizeof copy, "%s/render-stack.png", STAPEL_TEST_SCRATCH);
+    FILE *in = fopen(fx->gpkg, "rb"), *out = fopen(copy, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    int c;
+    while ((c = getc(in)) != EOF)
+        putc(c, out);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+    assert_int_equal(stapel_render(fx->ctx, NULL, copy, copy, &o), STAPEL_EINVAL);
+    assert_non_null(strstr(stapel_ctx_message(fx->ctx), "is the GeoPackage to render"));
+    assert_true(same_bytes(copy, fx->gpkg));
+    unlink(copy);
+}
+
 /* An existing picture is kept unless overwrite is set. */
 static void test_render_overwrite(void **state)
 {
@@ -996,6 +1046,7 @@ int main(void)
         cmocka_unit_test(test_render_footer_themes),
         cmocka_unit_test(test_render_errors),
         cmocka_unit_test(test_render_overwrite),
+        cmocka_unit_test(test_render_path_checked_as_an_output),
         cmocka_unit_test(test_render_write_failure_names_the_picture),
         cmocka_unit_test(test_render_cancelled_leaves_nothing),
         cmocka_unit_test(test_render_target_appearing_is_kept),
