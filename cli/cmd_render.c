@@ -78,22 +78,30 @@ static bool known_field(const char *f)
     return false;
 }
 
-/* The footer date from SOURCE_DATE_EPOCH (reproducible builds), or NULL. */
-static const char *source_date(char *buf, size_t size)
+/* The footer date from SOURCE_DATE_EPOCH (reproducible builds) into buf:
+ * EXIT_OK, with *date NULL when it is not set (today's date is used), or a
+ * usage error when it is set but is not a number of seconds since 1970 (the
+ * picture would silently not be reproducible; the specification asks for a
+ * failure). */
+static int source_date(char *buf, size_t size, const char **date)
 {
+    *date = NULL;
     const char *s = getenv("SOURCE_DATE_EPOCH");
     if (s == NULL || s[0] == '\0')
-        return NULL;
+        return EXIT_OK;
     char *end = NULL;
     errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v < 0)
-        return NULL;
+    long long v = s[0] >= '0' && s[0] <= '9' ? strtoll(s, &end, 10) : -1;
     time_t t = (time_t)v;
     struct tm tm;
-    if (gmtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%d", &tm) == 0)
-        return NULL;
-    return buf;
+    if (v < 0 || errno != 0 || *end != '\0' || gmtime_r(&t, &tm) == NULL ||
+        strftime(buf, size, "%Y-%m-%d", &tm) == 0)
+        return cli_usage("render",
+                         "SOURCE_DATE_EPOCH is '%s'; set it to a number of seconds since 1970 "
+                         "(for 2026-01-01: 1767225600) or unset it",
+                         s);
+    *date = buf;
+    return EXIT_OK;
 }
 
 static int render_run(int argc, char **argv)
@@ -222,7 +230,8 @@ static int render_run(int argc, char **argv)
                           "a file name ending in .png, .svg or .pdf", &gpkg, 1);
     if (rc != EXIT_OK)
         goto done;
-    opts.date = source_date(date, sizeof date);
+    if ((rc = source_date(date, sizeof date, &opts.date)) != EXIT_OK)
+        goto done;
 
     ctx = cli_ctx_new("render", quiet);
     if (ctx == NULL) {
