@@ -663,7 +663,7 @@ static void test_ctx_write_to_directory(void **state)
         char dir[4096];
         snprintf(dir, sizeof dir, "%s/ctx-dir.png", STAPEL_TEST_SCRATCH);
         mkdir(dir, 0755);
-        assert_int_equal(stapel_render(ctx, NULL, gpkg, dir, &ro), STAPEL_EIO);
+        assert_int_equal(stapel_render(ctx, NULL, gpkg, dir, &ro), STAPEL_EINVAL);
         assert_non_null(strstr(stapel_ctx_message(ctx), "is a directory"));
     }
     stapel_stack_free(s);
