@@ -349,7 +349,10 @@ int cli_check_output(const char *cmd, const char *path, bool overwrite, const ch
         if (rc != EXIT_OK)
             return rc;
     }
-    if (exists && !overwrite) {
+    /* A symbolic link to nothing takes the name too: the run would end in
+     * "appeared while stapel was writing". */
+    struct stat lb;
+    if ((exists || lstat(path, &lb) == 0) && !overwrite) {
         cli_error(cmd, "'%s' exists; use --overwrite to replace it", path);
         return EXIT_FAIL;
     }

@@ -1503,7 +1503,8 @@ stapel_status stapel__output_check(stapel_ctx *ctx, const char *path, unsigned f
         return stapel__fail(ctx, STAPEL_EINVAL, "no output path");
     if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
         return stapel__fail(ctx, STAPEL_EINVAL, "'%s' is a directory", path);
-    if (!(flags & STAPEL_WRITE_OVERWRITE) && access(path, F_OK) == 0)
+    /* lstat: a symbolic link to nothing takes the name as well */
+    if (!(flags & STAPEL_WRITE_OVERWRITE) && lstat(path, &sb) == 0)
         return stapel__fail(ctx, STAPEL_EEXISTS, "'%s' exists; use --overwrite to replace it",
                             path);
     /* And a directory that cannot take the output. */

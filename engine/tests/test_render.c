@@ -631,6 +631,19 @@ static void test_render_overwrite(void **state)
     render_ok(fx, path, &o);
     assert_int_equal(stat(path, &sb), 0);
     assert_true(sb.st_size > 1000);
+
+    /* A symbolic link to nothing takes the name too: refused before any
+     * work, not at the end as a file "that appeared while stapel was
+     * writing". */
+    const char *link = out_path(fx, "dangling.png");
+    assert_int_equal(symlink("nowhere.png", link), 0);
+    o.overwrite = false;
+    assert_int_equal(stapel_render(fx->ctx, &l, fx->gpkg, link, &o), STAPEL_EEXISTS);
+    if (strstr(stapel_ctx_message(fx->ctx), "appeared") != NULL)
+        fail_msg("%s", stapel_ctx_message(fx->ctx));
+    assert_int_equal(lstat(link, &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode));
+    unlink(link);
 }
 
 /* The progress callback of test_render_target_appearing_is_kept: at the
