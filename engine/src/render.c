@@ -167,8 +167,11 @@ static void format_km2(char *buf, size_t size, double m2)
     double km2 = m2 / 1e6;
     bool tiny = km2 > 0.0 && km2 < 0.005;
     char num[64] = "0";
+    /* The decimals by the value as rounded: 0,996 km² reads "1,0 km²" as
+     * 1 km² does (not "1,00"), and 999,96 km² "1.000 km²" (not "1.000,0"). */
+    int decimals = round(km2 * 100) < 100 ? 2 : (round(km2 * 10) < 10000 ? 1 : 0);
     if (km2 >= 0.005)
-        format_nl(num, sizeof num, km2, km2 < 1.0 ? 2 : (km2 < 1000.0 ? 1 : 0));
+        format_nl(num, sizeof num, km2, decimals);
     int n = snprintf(buf, size, "%s km\xc2\xb2", tiny ? "< 0,01" : num);
     if (n < 0)
         buf[0] = '\0';
