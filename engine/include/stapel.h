@@ -564,7 +564,9 @@ typedef struct stapel_render_layout {
  * itself (also with overwrite) is STAPEL_EINVAL and one whose directory does
  * not exist or cannot be written is STAPEL_EIO, before any work. An unknown
  * field, zone (the message lists the valid names) or extension is
- * STAPEL_EINVAL; a dataset without a stack layer is STAPEL_EDATA. layout, if not NULL,
+ * STAPEL_EINVAL; a dataset without a stack layer, or whose stack layer has
+ * no geometry, other geometries than polygons or not the field to colour by,
+ * is STAPEL_EDATA. layout, if not NULL,
  * receives where the map and the legend lie; it is caller-allocated and only
  * filled on success. */
 stapel_status stapel_render(stapel_ctx *ctx, stapel_render_layout *layout, const char *gpkg,

@@ -220,11 +220,27 @@ static stapel_status open_layers(renderer *r)
                             "'%s' has no layer 'stack'; render a GeoPackage written by "
                             "'stapel stack'",
                             r->gpkg);
+    /* A layer of that name in another GeoPackage: a table without
+     * geometry was "empty; nothing to draw", and points or lines were drawn
+     * as nothing ("6 faces drawn"). */
+    OGRwkbGeometryType gt = wkbFlatten(OGR_L_GetGeomType(r->stack));
+    if (gt == wkbNone)
+        return stapel__fail(r->ctx, STAPEL_EDATA,
+                            "%s: layer stack has no geometry; render a GeoPackage written by "
+                            "'stapel stack'",
+                            r->gpkg);
+    if (gt != wkbUnknown && !OGR_GT_IsSurface(gt) && !OGR_GT_IsSubClassOf(gt, wkbMultiSurface))
+        return stapel__fail(r->ctx, STAPEL_EDATA,
+                            "%s: layer stack holds %s geometries, not polygons; render a "
+                            "GeoPackage written by 'stapel stack'",
+                            r->gpkg, OGRGeometryTypeToName(gt));
     OGRFeatureDefnH d = OGR_L_GetLayerDefn(r->stack);
     r->f_class = OGR_FD_GetFieldIndex(d, r->scheme->field);
     if (r->f_class < 0)
-        return stapel__fail(r->ctx, STAPEL_EDATA, "%s: layer stack has no field '%s'", r->gpkg,
-                            r->scheme->field);
+        return stapel__fail(r->ctx, STAPEL_EDATA,
+                            "%s: layer stack has no field '%s'; render a GeoPackage written by "
+                            "'stapel stack'",
+                            r->gpkg, r->scheme->field);
     r->f_area = OGR_FD_GetFieldIndex(d, "area_m2");
     r->f_themes = OGR_FD_GetFieldIndex(d, "themes");
     r->f_province = OGR_FD_GetFieldIndex(d, "province");
@@ -1003,6 +1019,16 @@ static stapel_status draw_faces(renderer *r)
                 cls = stapel__scheme_class_str(r->scheme, OGR_F_GetFieldAsString(f, r->f_class));
         }
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        OGRwkbGeometryType gt = g != NULL ? wkbFlatten(OGR_G_GetGeometryType(g)) : wkbNone;
+        if (g != NULL && !OGR_GT_IsSurface(gt) && !OGR_GT_IsSubClassOf(gt, wkbMultiSurface) &&
+            gt != wkbGeometryCollection) { /* in a layer of any geometry type */
+            st = stapel__fail(r->ctx, STAPEL_EDATA,
+                              "%s: layer stack: feature %lld is a %s, not a polygon; render a "
+                              "GeoPackage written by 'stapel stack'",
+                              r->gpkg, (long long)OGR_F_GetFID(f), OGRGeometryTypeToName(gt));
+            OGR_F_Destroy(f);
+            break;
+        }
         if (g != NULL && r->to_rd != NULL && OGR_G_Transform(g, r->to_rd) != OGRERR_NONE)
             g = NULL;
         bool in_zone = face_in_zone(r, f);
