@@ -563,8 +563,9 @@ typedef struct stapel_render_layout {
  * stapel_stack_build_write(), a path that is a directory or the file gpkg
  * itself (also with overwrite) is STAPEL_EINVAL and one whose directory does
  * not exist or cannot be written is STAPEL_EIO, before any work. An unknown
- * field, zone (the message lists the valid names) or extension is
- * STAPEL_EINVAL; a dataset without a stack layer, or whose stack layer has
+ * field, zone (the message lists the valid names, and a name the one asked
+ * for misses only by the case of ASCII letters or spaces around it) or
+ * extension is STAPEL_EINVAL; a dataset without a stack layer, or whose stack layer has
  * no geometry, other geometries than polygons or not the field to colour by,
  * is STAPEL_EDATA. layout, if not NULL,
  * receives where the map and the legend lie; it is caller-allocated and only

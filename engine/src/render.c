@@ -86,6 +86,7 @@ typedef struct renderer {
     /* the zone cropped to, in RD; its name as stored once found */
     const char *zone;
     char *zone_stored;
+    char *zone_near; /* "'Name' (kind)": a zone the name asked for misses only by case or spaces */
     stapel_zone_kind zone_kind;
     OGRGeometryH zone_geom;
 
@@ -367,6 +368,30 @@ static OGRGeometryH zone_union(OGRGeometryH parts)
     return u;
 }
 
+/* Whether a and b are one name but for the case of ASCII letters and spaces
+ * around it: a name typed 'flevoland' or 'Flevoland ' misses 'Flevoland'. */
+static bool loosely_equal(const char *a, const char *b)
+{
+    while (*a == ' ')
+        a++;
+    while (*b == ' ')
+        b++;
+    size_t na = strlen(a), nb = strlen(b);
+    while (na > 0 && a[na - 1] == ' ')
+        na--;
+    while (nb > 0 && b[nb - 1] == ' ')
+        nb--;
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++) {
+        char ca = a[i] >= 'A' && a[i] <= 'Z' ? (char)(a[i] - 'A' + 'a') : a[i];
+        char cb = b[i] >= 'A' && b[i] <= 'Z' ? (char)(b[i] - 'A' + 'a') : b[i];
+        if (ca != cb)
+            return false;
+    }
+    return true;
+}
+
 /* The features of zone layer k named name, their geometries (in RD) added
  * to *geom (created on the first) and counted in *n. The other names go on
  * the list of valid zones, once each, as "name (kind)". */
@@ -404,11 +429,16 @@ static stapel_status zone_scan(renderer *r, int k, const char *name, OGRGeometry
                     *geom = OGR_G_CreateGeometry(wkbGeometryCollection);
                 OGR_G_AddGeometryDirectly(*geom, g);
             }
-        } else if (fname != NULL && names != NULL) {
+        } else if (fname != NULL) {
             char entry[512];
+            if (r->zone_near == NULL && loosely_equal(fname, name)) {
+                snprintf(entry, sizeof entry, "'%s' (%s)", fname, kind_names[k]);
+                ok = (r->zone_near = stapel__strdup(entry)) != NULL;
+            }
             snprintf(entry, sizeof entry, "%s (%s)", fname, kind_names[k]);
-            ok = name_listed(names, entry) ||
-                 stapel__buf_printf(names, "%s%s", names->len > 0 ? ", " : "", entry);
+            if (ok && names != NULL)
+                ok = name_listed(names, entry) ||
+                     stapel__buf_printf(names, "%s%s", names->len > 0 ? ", " : "", entry);
         }
         OGR_F_Destroy(f);
         if (!ok)
@@ -448,7 +478,12 @@ static stapel_status find_zone(renderer *r)
             }
         }
     }
-    if (st == STAPEL_OK && n[0] == 0 && n[1] == 0)
+    if (st == STAPEL_OK && n[0] == 0 && n[1] == 0 && r->zone_near != NULL)
+        st = stapel__fail(r->ctx, STAPEL_EINVAL,
+                          "unknown zone '%s' in '%s'; did you mean %s? (case and spaces count); "
+                          "valid zones: %s",
+                          r->zone, r->gpkg, r->zone_near, names.data != NULL ? names.data : "");
+    else if (st == STAPEL_OK && n[0] == 0 && n[1] == 0)
         st = stapel__fail(r->ctx, STAPEL_EINVAL, "unknown zone '%s' in '%s'; valid zones: %s",
                           r->zone, r->gpkg, names.len > 0 ? names.data : "none (no zone layers)");
     if (st == STAPEL_OK) {
@@ -1992,6 +2027,7 @@ done:
     }
     free(r.labels);
     free(r.zone_stored);
+    free(r.zone_near);
     free(r.xs);
     free(r.ys);
     free(tmp);

@@ -509,6 +509,17 @@ static void test_render_errors(void **state)
     expect_failure(fx, fx->gpkg, out_path(fx, "e1.png"), &o, STAPEL_EINVAL, "Atlantis");
     expect_failure(fx, fx->gpkg, out_path(fx, "e1.png"), &o, STAPEL_EINVAL, "Testland (province)");
     expect_failure(fx, fx->gpkg, out_path(fx, "e1.png"), &o, STAPEL_EINVAL, "Oosthoek (NOVEX)");
+    assert_null(strstr(stapel_ctx_message(fx->ctx), "did you mean"));
+    /* a name that misses one only by case or spaces around it names that one */
+    o.zone = " testLAND ";
+    expect_failure(fx, fx->gpkg, out_path(fx, "e1.png"), &o, STAPEL_EINVAL,
+                   "unknown zone ' testLAND ' in '");
+    expect_failure(fx, fx->gpkg, out_path(fx, "e1.png"), &o, STAPEL_EINVAL,
+                   "; did you mean 'Testland' (province)? (case and spaces count); valid zones: ");
+    o.zone = "NOVEX:oosthoek";
+    expect_failure(fx, fx->gpkg, out_path(fx, "e1.png"), &o, STAPEL_EINVAL,
+                   "did you mean 'Oosthoek' (NOVEX)?");
+    o.zone = "Atlantis";
     stapel_render_opts f = STAPEL_RENDER_OPTS_INIT;
     f.field = "area_m2";
     expect_failure(fx, fx->gpkg, out_path(fx, "e2.png"), &f, STAPEL_EINVAL, "n_themes");
