@@ -230,7 +230,8 @@ static stapel_status open_layers(renderer *r)
                             "%s: layer stack has no geometry; render a GeoPackage written by "
                             "'stapel stack'",
                             r->gpkg);
-    if (gt != wkbUnknown && !OGR_GT_IsSurface(gt) && !OGR_GT_IsSubClassOf(gt, wkbMultiSurface))
+    if (gt != wkbUnknown && gt != wkbGeometryCollection && !OGR_GT_IsSurface(gt) &&
+        !OGR_GT_IsSubClassOf(gt, wkbMultiSurface)) /* those two: each feature is checked */
         return stapel__fail(r->ctx, STAPEL_EDATA,
                             "%s: layer stack holds %s geometries, not polygons; render a "
                             "GeoPackage written by 'stapel stack'",
