@@ -54,6 +54,27 @@ static bool zone_selected(const char *want, const char *type, const char *zone)
            stapel_zone_name_equal(want + n + 1, zone);
 }
 
+/* A zone's kind as render names it: province or NOVEX. */
+static const char *zone_kind(const char *type)
+{
+    return strcmp(type, "novex") == 0 ? "NOVEX" : type;
+}
+
+/* The first zone that want (or want after 'type:') misses only by case or
+ * spaces, for a hint; NULL if none. */
+static const stapel_zone_row *zone_near(const stapel_summary *sm, const char *want)
+{
+    for (size_t i = 0; i < sm->n_zones; i++) {
+        const stapel_zone_row *z = &sm->zones[i];
+        size_t n = strlen(z->zone_type);
+        if (stapel_zone_name_near(want, z->zone) ||
+            (strncasecmp(want, z->zone_type, n) == 0 && want[n] == ':' &&
+             stapel_zone_name_near(want + n + 1, z->zone)))
+            return z;
+    }
+    return NULL;
+}
+
 /* The zone and theme columns are as wide as their widest entry as shown
  * (cli_put_text: control characters escaped, widths in characters, not
  * bytes), at least as their heading, at most MAX_COLUMN: a longer name is
@@ -324,14 +345,24 @@ static int summary_run(int argc, char **argv)
             cli_put_text(stderr, argv[optind], SIZE_MAX);
             fputs(": no zone named '", stderr);
             cli_put_text(stderr, zone, SIZE_MAX);
-            fputs("'; zones:", stderr);
+            const stapel_zone_row *near = zone_near(sm, zone);
+            if (near != NULL) {
+                fputs("'; did you mean '", stderr);
+                cli_put_text(stderr, near->zone, SIZE_MAX);
+                if (strcmp(near->zone_type, "total") != 0)
+                    fprintf(stderr, "' (%s)", zone_kind(near->zone_type));
+                else
+                    fputc('\'', stderr);
+                fputs("? (case and spaces count); zones:", stderr);
+            } else {
+                fputs("'; zones:", stderr);
+            }
             for (size_t i = 0; i < sm->n_zones; i++) {
                 const stapel_zone_row *z = &sm->zones[i];
                 fputs(i > 0 ? ", " : " ", stderr);
                 cli_put_text(stderr, z->zone, SIZE_MAX);
                 if (strcmp(z->zone_type, "total") != 0) /* as render lists them */
-                    fprintf(stderr, " (%s)", strcmp(z->zone_type, "novex") == 0 ? "NOVEX"
-                                                                              : z->zone_type);
+                    fprintf(stderr, " (%s)", zone_kind(z->zone_type));
             }
             fputc('\n', stderr);
             rc = cli_usage_hint("summary"); /* as render: an unknown zone is a usage error */

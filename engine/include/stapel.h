@@ -435,6 +435,14 @@ bool stapel_shard_parse(const char *text, int *index, int *count);
  * same. Case and spaces count. False when either is NULL. */
 bool stapel_zone_name_equal(const char *a, const char *b);
 
+/* Whether two zone names differ only in case or in spaces around them
+ * ('flevoland ' and 'Flevoland', 'FRYSLÂN' and 'Fryslân'): the same text
+ * after trimming spaces and tabs, in Unicode's case-folded composed form. For
+ * a hint when a name asked for is not found ("did you mean ..."); a name
+ * that is not UTF-8 is near only to the same bytes. False when either is
+ * NULL. */
+bool stapel_zone_name_near(const char *a, const char *b);
+
 /* Free a stack. Accepts NULL. */
 void stapel_stack_free(stapel_stack *stack);
 

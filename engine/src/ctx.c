@@ -690,6 +690,34 @@ bool stapel_zone_name_equal(const char *a, const char *b)
     return same;
 }
 
+/* s without the spaces and tabs around it, case-folded and composed; NULL
+ * when s is not UTF-8 (or out of memory). */
+static utf8proc_uint8_t *folded(const char *s)
+{
+    s += strspn(s, " \t");
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    utf8proc_uint8_t *out = NULL;
+    utf8proc_ssize_t len = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &out,
+                                        UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD);
+    return len < 0 ? NULL : out;
+}
+
+bool stapel_zone_name_near(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        return false;
+    if (strcmp(a, b) == 0)
+        return true;
+    utf8proc_uint8_t *fa = folded(a);
+    utf8proc_uint8_t *fb = fa != NULL ? folded(b) : NULL;
+    bool near = fa != NULL && fb != NULL && strcmp((const char *)fa, (const char *)fb) == 0;
+    free(fa);
+    free(fb);
+    return near;
+}
+
 char *stapel__strdup(const char *s)
 {
     if (s == NULL)

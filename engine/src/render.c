@@ -369,30 +369,6 @@ static OGRGeometryH zone_union(OGRGeometryH parts)
     return u;
 }
 
-/* Whether a and b are one name but for the case of ASCII letters and spaces
- * around it: a name typed 'flevoland' or 'Flevoland ' misses 'Flevoland'. */
-static bool loosely_equal(const char *a, const char *b)
-{
-    while (*a == ' ')
-        a++;
-    while (*b == ' ')
-        b++;
-    size_t na = strlen(a), nb = strlen(b);
-    while (na > 0 && a[na - 1] == ' ')
-        na--;
-    while (nb > 0 && b[nb - 1] == ' ')
-        nb--;
-    if (na != nb)
-        return false;
-    for (size_t i = 0; i < na; i++) {
-        char ca = a[i] >= 'A' && a[i] <= 'Z' ? (char)(a[i] - 'A' + 'a') : a[i];
-        char cb = b[i] >= 'A' && b[i] <= 'Z' ? (char)(b[i] - 'A' + 'a') : b[i];
-        if (ca != cb)
-            return false;
-    }
-    return true;
-}
-
 /* The features of zone layer k named name, their geometries (in RD) added
  * to *geom (created on the first) and counted in *n. The other names go on
  * the list of valid zones, once each, as "name (kind)". */
@@ -432,7 +408,7 @@ static stapel_status zone_scan(renderer *r, int k, const char *name, OGRGeometry
             }
         } else if (fname != NULL) {
             char entry[512];
-            if (r->zone_near == NULL && loosely_equal(fname, name)) {
+            if (r->zone_near == NULL && stapel_zone_name_near(fname, name)) {
                 snprintf(entry, sizeof entry, "'%s' (%s)", fname, kind_names[k]);
                 ok = (r->zone_near = stapel__strdup(entry)) != NULL;
             }

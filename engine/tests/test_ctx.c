@@ -448,6 +448,29 @@ static void test_zone_name_equal(void **state)
     assert_false(stapel_zone_name_equal("a\xc3", "a"));
 }
 
+/* Names that differ only in case or in spaces around them are near (for a
+ * "did you mean" hint); other letters, inner spaces and accents are not. */
+static void test_zone_name_near(void **state)
+{
+    (void)state;
+    assert_true(stapel_zone_name_near("flevoland", "Flevoland"));
+    assert_true(stapel_zone_name_near(" Flevoland\t", "Flevoland"));
+    assert_true(stapel_zone_name_near("ALMERE OOSTERWOLD ", "Almere Oosterwold"));
+    /* Case beyond ASCII, in either Unicode form: FRYSL\u00c2N, frysla + hat + n. */
+    assert_true(stapel_zone_name_near("FRYSL\xc3\x82N", "Frysl\xc3\xa2n"));
+    assert_true(stapel_zone_name_near("frysla\xcc\x82n", "Frysl\xc3\xa2n"));
+    assert_true(stapel_zone_name_near("", "  "));
+    assert_false(stapel_zone_name_near("Fryslan", "Frysl\xc3\xa2n"));
+    assert_false(stapel_zone_name_near("AlmereOosterwold", "Almere Oosterwold"));
+    assert_false(stapel_zone_name_near("Almere  Oosterwold", "Almere Oosterwold"));
+    assert_false(stapel_zone_name_near("Flevo", "Flevoland"));
+    assert_false(stapel_zone_name_near(NULL, "Flevoland"));
+    assert_false(stapel_zone_name_near("Flevoland", NULL));
+    /* Text that is not UTF-8 is near only to the same bytes. */
+    assert_true(stapel_zone_name_near("Frysl\xe2n", "Frysl\xe2n"));
+    assert_false(stapel_zone_name_near("FRYSL\xe2N", "Frysl\xe2n"));
+}
+
 /* A path given as NULL is refused, not read (it crashed in strncmp). */
 static void test_ctx_null_paths_refused(void **state)
 {
@@ -683,6 +706,7 @@ int main(void)
         cmocka_unit_test(test_ctx_cancel_clear_reuses_context),
         cmocka_unit_test(test_ctx_null_handles),
         cmocka_unit_test(test_zone_name_equal),
+        cmocka_unit_test(test_zone_name_near),
         cmocka_unit_test(test_ctx_null_paths_refused),
         cmocka_unit_test(test_ctx_merge_negative_threads),
         cmocka_unit_test(test_ctx_grid_not_finite),
