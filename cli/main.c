@@ -536,6 +536,10 @@ int main(int argc, char **argv)
      * must not kill a run half way and leave its temporary file: what is
      * written to it is lost, the run goes on. */
     signal(SIGPIPE, SIG_IGN);
+    /* A file size limit (ulimit -f) would kill the run at the write that
+     * passes it, leaving the temporary file behind: ignored, that write
+     * fails (EFBIG) and the run says so and cleans up. */
+    signal(SIGXFSZ, SIG_IGN);
     network_waits();
 #ifdef STAPEL_MIMALLOC
     cli_libstdcxx_first();

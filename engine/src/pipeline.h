@@ -380,13 +380,16 @@ int stapel__thread_count(int requested, size_t n_jobs);
 /* An output GeoPackage being written, in three steps: open (a temporary file
  * next to path), the stack layer, and the rest (zones, conflicts, tables,
  * styles, spatial index, rename). The steps may run on different threads,
- * one after the other. stapel__out_close(o, true) discards the file. */
+ * one after the other. stapel__out_close(ctx, o, st) ends it with the
+ * status st of the steps, and returns st: on a failure it discards the file,
+ * and on STAPEL_EIO it adds to the message a full disk or a file size limit
+ * that caused it. */
 typedef struct stapel__out stapel__out;
 stapel_status stapel__out_open(stapel_ctx *ctx, stapel__out **out, const stapel_stack *s,
                                const char *path, unsigned flags);
 stapel_status stapel__out_faces(stapel_ctx *ctx, stapel__out *o, const stapel_stack *s);
 stapel_status stapel__out_finish(stapel_ctx *ctx, stapel__out *o, const stapel_stack *s);
-void stapel__out_close(stapel__out *o, bool discard);
+stapel_status stapel__out_close(stapel_ctx *ctx, stapel__out *o, stapel_status st);
 
 /* The share of the stack layer's rows written so far (0..1); safe to call
  * from another thread while stapel__out_faces runs. */

@@ -1631,8 +1631,7 @@ static stapel_status summarize_write(stapel_ctx *ctx, stapel_stack *s, const cha
     if (st == STAPEL_OK)
         st = stapel__out_finish(ctx, o, s);
     s->stats.seconds_write_rest = now() - t0;
-    stapel__out_close(o, st != STAPEL_OK);
-    return st;
+    return stapel__out_close(ctx, o, st);
 }
 
 stapel_status stapel__stack_finish(stapel_ctx *ctx, stapel_stack *s, const char *path,

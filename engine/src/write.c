@@ -23,7 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define ROWS_PER_TRANSACTION 50000
@@ -1092,18 +1094,44 @@ stapel_status stapel__out_open(stapel_ctx *ctx, stapel__out **out, const stapel_
                           stapel__gdal_error("unknown error"));
 done:
     stapel__gdal_pop();
-    if (st != STAPEL_OK) {
-        stapel__out_close(o, true);
-        return st;
-    }
+    if (st != STAPEL_OK)
+        return stapel__out_close(ctx, o, st);
     *out = o;
     return STAPEL_OK;
 }
 
-void stapel__out_close(stapel__out *o, bool discard)
+/* After a failed write, the reason SQLite hides: it reports a full disk
+ * as 'database or disk is full' at best, and often as 'disk I/O error' or a
+ * table that is missing; a file size limit (ulimit -f) as 'disk I/O
+ * error'. Checked while the temporary file still holds its space. */
+static void space_hint(stapel_ctx *ctx, const stapel__out *o)
+{
+    char hint[256] = "";
+    struct statvfs fs;
+    struct stat sb;
+    struct rlimit rl;
+    if (statvfs(o->tmp, &fs) == 0 && (uint64_t)fs.f_bavail * fs.f_frsize < (1u << 20))
+        snprintf(hint, sizeof hint, "the disk that holds '%s' is full (%llu kB free)", o->path,
+                 (unsigned long long)((uint64_t)fs.f_bavail * fs.f_frsize / 1024));
+    else if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+             stat(o->tmp, &sb) == 0 && (uint64_t)sb.st_size + (1u << 16) >= rl.rlim_cur)
+        snprintf(hint, sizeof hint,
+                 "the file reached the size limit of this process, %llu kB (ulimit -f)",
+                 (unsigned long long)(rl.rlim_cur / 1024));
+    if (hint[0] != '\0') {
+        char old[STAPEL_MSG_MAX];
+        snprintf(old, sizeof old, "%s", stapel_ctx_message(ctx));
+        stapel__fail(ctx, STAPEL_EIO, "%s; %s", old, hint);
+    }
+}
+
+stapel_status stapel__out_close(stapel_ctx *ctx, stapel__out *o, stapel_status st)
 {
     if (o == NULL)
-        return;
+        return st;
+    if (st == STAPEL_EIO)
+        space_hint(ctx, o);
+    bool discard = st != STAPEL_OK;
     if (o->ds != NULL)
         GDALClose(o->ds);
     if (o->wb_fd >= 0)
@@ -1114,6 +1142,7 @@ void stapel__out_close(stapel__out *o, bool discard)
         OSRDestroySpatialReference(o->srs);
     free(o->tmp);
     free(o);
+    return st;
 }
 
 void stapel__out_writeback(stapel__out *o)
@@ -1273,6 +1302,5 @@ stapel_status stapel_stack_write(stapel_ctx *ctx, const stapel_stack *s, const c
     st = stapel__out_faces(ctx, o, s);
     if (st == STAPEL_OK)
         st = stapel__out_finish(ctx, o, s);
-    stapel__out_close(o, st != STAPEL_OK);
-    return st;
+    return stapel__out_close(ctx, o, st);
 }

@@ -88,7 +88,7 @@ static void test_writeback_keeps_sqlite_locks(void **state)
     assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
 
-    stapel__out_close(out, true);
+    stapel__out_close(ctx, out, STAPEL_ECANCELLED); /* discarded */
     stapel_stack_free(s);
     stapel_job_free(job);
     stapel_ctx_free(ctx);
