@@ -335,6 +335,12 @@ int cli_check_output(const char *cmd, const char *path, bool overwrite, const ch
     if (strlen(base) > NAME_MAX)
         return cli_usage(cmd, "the name '%s' is %zu bytes long; a file name may have %d at most",
                          base, strlen(base), NAME_MAX);
+    /* '$NAME.gpkg' with NAME unset: a hidden file, written without a word. */
+    if (base[0] == '.' && base[1] != '\0' && strchr(base + 1, '.') == NULL)
+        return cli_usage(cmd,
+                         "the output name '%s' is only an extension, which makes a hidden file "
+                         "(an unset shell variable?); give %s",
+                         path, hint);
     if (ext != NULL) {
         const char *dot = cli_extension(path);
         if (dot == NULL)
