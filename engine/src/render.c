@@ -1496,6 +1496,9 @@ static void draw_title(renderer *r)
         default_title(r, &b);
     char *title = drawable_text(b.data != NULL ? b.data : "");
     stapel__buf_free(&b);
+    /* A PDF reader shows the document's title in its window and lists. */
+    if (r->format == FORMAT_PDF && title != NULL)
+        cairo_pdf_surface_set_metadata(r->surface, CAIRO_PDF_METADATA_TITLE, title);
     /* a long title gets a smaller font, then an ellipsis */
     double size = 30, room = r->width - 48 * r->u;
     font(r, size, true, false);
@@ -1761,7 +1764,13 @@ static bool sink_close(file_sink *sink)
 {
     if (sink->f == NULL)
         return true;
-    bool ok = fclose(sink->f) == 0;
+    /* On disk before the picture takes its name, as a stack GeoPackage is:
+     * after a crash the name holds the whole picture or the old one. */
+    bool ok = fflush(sink->f) == 0 && fdatasync(fileno(sink->f)) == 0;
+    int saved = errno;
+    ok = fclose(sink->f) == 0 && ok;
+    if (!ok && errno == 0)
+        errno = saved;
     if (!ok && sink->err == 0)
         sink->err = errno;
     sink->f = NULL;
@@ -1785,7 +1794,6 @@ static stapel_status open_surface(renderer *r, const char *tmp)
     case FORMAT_PDF:
         r->surface = cairo_pdf_surface_create_for_stream(sink_write, &r->sink, w, h);
         if (cairo_surface_status(r->surface) == CAIRO_STATUS_SUCCESS) {
-            cairo_pdf_surface_set_metadata(r->surface, CAIRO_PDF_METADATA_TITLE, "Stapelkaart");
             cairo_pdf_surface_set_metadata(r->surface, CAIRO_PDF_METADATA_CREATOR,
                                            "stapel " STAPEL_VERSION);
         }
