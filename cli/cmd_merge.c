@@ -312,18 +312,10 @@ static int merge_run(int argc, char **argv)
         return cli_usage("merge", "-q and -v ask for opposite things; give one of them");
     if (optind >= argc)
         return cli_usage("merge", "no parts given");
-    for (int i = optind; i < argc; i++) {
+    for (int i = optind; i < argc; i++)
         if (argv[i][0] == '\0') /* often an unset shell variable */
             return cli_usage("merge", "part %d of %d has an empty name; give its file",
                              i - optind + 1, argc - optind);
-        /* A part is read whole: its stack, zones, tables and run_info. */
-        const char *bar = strstr(argv[i], "|layername=");
-        if (bar != NULL)
-            return cli_usage("merge",
-                             "'%s': a part is a whole shard GeoPackage, not one of its layers; "
-                             "give the file alone ('%.*s')",
-                             argv[i], (int)(bar - argv[i]), argv[i]);
-    }
     char **parts = argv + optind;
     size_t n_parts = (size_t)(argc - optind);
     int once = merge_parts_once(parts, n_parts);

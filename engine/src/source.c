@@ -271,6 +271,14 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
                                 "form is not taken: give the file, and its layer as "
                                 "'file|layername=NAME'",
                                 dataset);
+        /* Whoever takes 'file|layername=NAME' opens the file alone: here a
+         * whole file is read (a stack GeoPackage, a part of a merge). */
+        const char *pick = fd < 0 && errno == ENOENT ? strstr(dataset, "|layername=") : NULL;
+        if (pick != NULL && exists_prefix(dataset, (size_t)(pick - dataset)))
+            return stapel__fail(ctx, STAPEL_EINVAL,
+                                "cannot open '%s': a whole file is read here, not one of its "
+                                "layers; give the file alone ('%.*s')",
+                                dataset, (int)(pick - dataset), dataset);
         if (fd < 0 && errno == ENOENT && file_before_bar(dataset))
             return stapel__fail(ctx, STAPEL_EINVAL,
                                 "cannot open '%s': no such file, but the part before '|' "
