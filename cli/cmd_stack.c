@@ -263,8 +263,8 @@ static int stack_run(int argc, char **argv)
             if (!stapel_shard_parse(optarg, &i, &n)) {
                 rc = cli_usage("stack",
                                "--shard needs i/N with 1 <= i <= N, two whole numbers without "
-                               "spaces or signs, got '%s'",
-                               optarg);
+                               "spaces or signs (N at most %d), got '%s'",
+                               INT_MAX, optarg);
                 goto done;
             }
             opts.shard_index = i;
