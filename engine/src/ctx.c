@@ -631,6 +631,10 @@ static void gdal_handler(CPLErr level, CPLErrorNum num, const char *message)
     stapel_ctx *ctx = CPLGetErrorHandlerUserData();
     if (ctx == NULL || level != CE_Warning)
         return;
+    /* A WAL GeoPackage on a read-only disk or in a read-only directory:
+     * GDAL opens it again as immutable by itself and reads it whole. */
+    if (strstr(message, "Retrying with IMMUTABLE=YES") != NULL)
+        return;
     if (ctx->gdal_seen != NULL && gdal_seen_before(ctx->gdal_seen, message))
         return;
     char line[STAPEL_MSG_MAX];

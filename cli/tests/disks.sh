@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Disks that are full or read-only, made as small tmpfs mounts.
+#
 # A full disk: stack, merge and render fail with exit 1, say that the disk is
 # full (SQLite's own words are 'database or disk is full' at best, and 'no
 # such table: gpkg_geometry_columns' when the disk fills while the file is
@@ -8,7 +10,11 @@
 # Mounting needs root (or CAP_SYS_ADMIN): elsewhere the test is skipped
 # (exit 77); the file size limit case in cases.txt runs everywhere.
 #
-#   full_disk.sh STAPEL SCRATCH
+# A read-only disk: a stack GeoPackage in WAL mode there is read by summary
+# and render (GDAL opens it again as immutable) without GDAL's warning about
+# that retry, which they printed twice.
+#
+#   disks.sh STAPEL SCRATCH
 set -uo pipefail
 stapel=$(readlink -f "$1"); scratch=$2
 here=$(cd "$(dirname "$0")" && pwd)
@@ -74,6 +80,35 @@ rm -f "$disk/keep.gpkg"
 dd if=/dev/zero of="$disk/fill" bs=1k count=250 2>/dev/null
 "$stapel" render "$scratch/p1.gpkg" -o "$disk/map.png" 2>"$scratch/err"
 check "render" $? "$scratch/err" "cannot write the picture '$disk/map.png': No space left on device"
+
+rm -f "$disk"/*
+
+# A read-only disk with a WAL GeoPackage.
+"$stapel" stack -q -o "$disk/wal.gpkg" --layer "nature=$demo/nature.shp" \
+  --provinces "$demo/provinces.gpkg" || exit 2
+/usr/bin/python3 -c "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('PRAGMA journal_mode=WAL'); c.close()" "$disk/wal.gpkg" || exit 2
+mount -o remount,ro "$disk" || exit 2
+"$stapel" summary "$disk/wal.gpkg" --zone Flevoland >"$scratch/out" 2>"$scratch/err"
+rc=$?
+if [ $rc = 0 ] && [ ! -s "$scratch/err" ] && grep -q '^province  *Flevoland' "$scratch/out"; then
+  echo "ok   summary of a WAL GeoPackage on a read-only disk"
+else
+  echo "FAIL summary of a WAL GeoPackage on a read-only disk (exit $rc): $(cat "$scratch/err")"
+  fails=$((fails + 1))
+fi
+"$stapel" render -q "$disk/wal.gpkg" -o "$scratch/wal.png" --overwrite 2>"$scratch/err"
+rc=$?
+if [ $rc = 0 ] && [ ! -s "$scratch/err" ] && [ -s "$scratch/wal.png" ]; then
+  echo "ok   render of a WAL GeoPackage on a read-only disk"
+else
+  echo "FAIL render of a WAL GeoPackage on a read-only disk (exit $rc): $(cat "$scratch/err")"
+  fails=$((fails + 1))
+fi
+"$stapel" render "$disk/wal.gpkg" -o "$scratch/wal.png" --overwrite 2>"$scratch/err"
+if grep -q "IMMUTABLE" "$scratch/err"; then
+  echo "FAIL render warns about GDAL's immutable retry: $(cat "$scratch/err")"
+  fails=$((fails + 1))
+fi
 
 echo "$fails failed"
 [ "$fails" = 0 ]
