@@ -74,8 +74,8 @@ int main(int argc, char **argv)
         const stapel_zone_row *z = &sum->zones[i];
         if (strcmp(z->zone_type, "novex") == 0)
             continue;
-        printf("%-24s %12.3f %12.3f %8.3f %12.3f\n", z->zone, z->area_m2 / 1e6,
-               z->claimed_m2 / 1e6, z->claim_ratio, z->conflict_m2 / 1e6);
+        printf("%-24s %12.3f %12.3f %8.3f %12.3f\n", z->zone, z->area_m2 / 1e6, z->claimed_m2 / 1e6,
+               z->claim_ratio, z->conflict_m2 / 1e6);
     }
 
     stapel_stack_free(stack);

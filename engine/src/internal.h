@@ -154,8 +154,8 @@ stapel_status stapel__ctx_worker(stapel_ctx *parent, stapel_ctx **out);
  * bytes of other text for letters. */
 static inline int stapel__ascii_word_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
 }
 
 /* strdup that returns NULL on NULL input. Caller frees with free(). */

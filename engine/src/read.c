@@ -952,9 +952,8 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     const char *layer = o->layer;
     OGRLayerH l = o->l;
     int name_idx = o->name_idx;
-    bool name_real = name_idx >= 0 &&
-                     OGR_Fld_GetType(OGR_FD_GetFieldDefn(OGR_L_GetLayerDefn(o->l), name_idx)) ==
-                         OFTReal;
+    bool name_real = name_idx >= 0 && OGR_Fld_GetType(OGR_FD_GetFieldDefn(OGR_L_GetLayerDefn(o->l),
+                                                                          name_idx)) == OFTReal;
 
     /* This thread's own SRS objects: OGR's are not shared safely. */
     if (o->srs_wkt != NULL) {
@@ -2027,10 +2026,9 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
         st = stapel__output_not_input(ctx, out_path, what, job->layers[i].source);
     }
     for (int k = 0; k < 2 && st == STAPEL_OK && out_path != NULL; k++)
-        st = stapel__output_not_input(ctx, out_path,
-                                      k == STAPEL_ZONE_PROVINCE ? "the province source"
-                                                                : "the NOVEX source",
-                                      job->zones[k].source);
+        st = stapel__output_not_input(
+            ctx, out_path, k == STAPEL_ZONE_PROVINCE ? "the province source" : "the NOVEX source",
+            job->zones[k].source);
     if (st == STAPEL_OK && out_path != NULL && job->rules != NULL && !job->rules->builtin)
         st = stapel__output_not_input(ctx, out_path, "the rules file", job->rules->source);
     if (st == STAPEL_OK && out_path != NULL)

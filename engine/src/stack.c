@@ -1566,8 +1566,8 @@ stapel_status stapel__output_not_input(stapel_ctx *ctx, const char *path, const 
     free(file);
     if (same)
         return stapel__fail(ctx, STAPEL_EINVAL,
-                            "the output '%s' is %s ('%s'); write the output to another file",
-                            path, what, source);
+                            "the output '%s' is %s ('%s'); write the output to another file", path,
+                            what, source);
     return STAPEL_OK;
 }
 

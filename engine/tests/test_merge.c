@@ -147,8 +147,8 @@ static void test_merge_output_is_a_part(void **state)
             stapel_stack *s = (stapel_stack *)&s;
             stapel_status st = stapel_stack_merge_write(ctx, &s, parts, 2, 1, outs[k], flags);
             if (st != STAPEL_EINVAL)
-                fail_msg("output %s, flags %u: status %d (%s), want STAPEL_EINVAL", outs[k],
-                         flags, st, stapel_ctx_message(ctx));
+                fail_msg("output %s, flags %u: status %d (%s), want STAPEL_EINVAL", outs[k], flags,
+                         st, stapel_ctx_message(ctx));
             assert_null(s);
             const char *msg = stapel_ctx_message(ctx);
             if (strstr(msg, outs[k]) == NULL || strstr(msg, "one of the parts") == NULL)

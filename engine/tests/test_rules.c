@@ -403,7 +403,8 @@ static void test_rules_themes_ascii_in_any_locale(void **state)
     stapel_job_free(job);
     stapel_rules *r = NULL;
     stapel_status st = stapel_rules_read(
-        ctx, &r, write_csv("latin1-locale.csv", "theme_a,theme_b,verdict\n\xc4\xaa,water,conflict\n"));
+        ctx, &r,
+        write_csv("latin1-locale.csv", "theme_a,theme_b,verdict\n\xc4\xaa,water,conflict\n"));
     setlocale(LC_CTYPE, "C");
     if (st != STAPEL_EDATA)
         fail_msg("rules theme taken: status %d (%s)", st, stapel_ctx_message(ctx));

@@ -291,9 +291,9 @@ static void test_write_build_write_over_a_shapefile_part_or_rules(void **state)
     assert_int_equal(stapel_job_new(ctx, &job, NULL), STAPEL_OK);
     assert_int_equal(stapel_job_set_rules(ctx, job, r), STAPEL_OK);
     stapel_rules_free(r);
-    assert_int_equal(stapel_job_add_layer(ctx, job, "nature",
-                                          STAPEL_TEST_SCRATCH "/w_shape.shp", NULL),
-                     STAPEL_OK);
+    assert_int_equal(
+        stapel_job_add_layer(ctx, job, "nature", STAPEL_TEST_SCRATCH "/w_shape.shp", NULL),
+        STAPEL_OK);
     const char *outs[] = {STAPEL_TEST_SCRATCH "/w_shape.dbf", STAPEL_TEST_SCRATCH "/w_shape.shx",
                           rules};
     for (size_t k = 0; k < 3; k++) {
