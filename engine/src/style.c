@@ -6,13 +6,17 @@
  * because the stack map is about different tasks piling up; n_claims uses
  * ColorBrewer PuBu so that the two maps are not mistaken for each other;
  * verdict uses signal colours, worst first. The last graduated class is open
- * ("5 of meer"): its upper bound is far above any real count.
+ * ("5 of meer"): its upper bound is the largest value the integer fields
+ * n_claims and n_themes can hold, so that no count falls outside every class
+ * (with 9999, a face of 10000 claims was left unstyled in QGIS and grey in
+ * the picture).
  */
 #include "style.h"
 
+#include <stdint.h>
 #include <string.h>
 
-#define OPEN_END 9999
+#define OPEN_END INT32_MAX
 
 static const stapel__class themes_classes[] = {
     {"1", 1, 1, NULL, {0xFF, 0xFF, 0xB2, 255}},

@@ -207,7 +207,7 @@ static void test_qml_stack_graduated(void **state)
         "lower=\"2\" upper=\"2\" symbol=\"1\" label=\"2\"",
         "lower=\"3\" upper=\"3\" symbol=\"2\" label=\"3\"",
         "lower=\"4\" upper=\"4\" symbol=\"3\" label=\"4\"",
-        "lower=\"5\" upper=\"9999\" symbol=\"4\" label=\"5 of meer\"",
+        "lower=\"5\" upper=\"2147483647\" symbol=\"4\" label=\"5 of meer\"",
     };
     static const char *colours[] = {"255,255,178,255", "254,204,92,255", "253,141,60,255",
                                     "240,59,32,255", "189,0,38,255"};

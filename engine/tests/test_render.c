@@ -27,6 +27,7 @@
 
 #include <cairo.h>
 #include <cmocka.h>
+#include <gdal.h>
 
 #define OX 150000.0
 #define OY 450000.0
@@ -412,6 +413,38 @@ static void test_render_n_claims_field(void **state)
     cairo_surface_t *img = load_png(path);
     /* ColorBrewer PuBu, 5 classes: class 3 is #74A9CF */
     assert_rgb(at(img, &l, 750, 750), (rgb){0x74, 0xA9, 0xCF}, "3 claims");
+    cairo_surface_destroy(img);
+}
+
+/* The last class of n_claims ("5 of meer") has no upper end that a count
+ * reaches: a face of 10000 claims, or of the most an integer field holds, is
+ * drawn in its colour (with an upper end of 9999 it was grey, outside every
+ * class, and QGIS left it unstyled). */
+static void test_render_n_claims_open_end(void **state)
+{
+    fixture *fx = *state;
+    char gpkg[600];
+    snprintf(gpkg, sizeof gpkg, "%s/many-claims.gpkg", fx->dir);
+    if (write_fixture_stack(fx->ctx, gpkg, NULL) != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(fx->ctx));
+    GDALDatasetH ds = GDALOpenEx(gpkg, GDAL_OF_VECTOR | GDAL_OF_UPDATE, NULL, NULL, NULL);
+    assert_non_null(ds);
+    GDALDatasetExecuteSQL(ds, "UPDATE stack SET n_claims = 10000 WHERE n_claims = 3", NULL, NULL);
+    GDALDatasetExecuteSQL(ds, "UPDATE stack SET n_claims = 2147483647 WHERE n_claims = 2", NULL,
+                          NULL);
+    GDALClose(ds);
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    o.width = 800;
+    o.field = "n_claims";
+    const char *path = out_path(fx, "many-claims.png");
+    stapel_render_layout l;
+    memset(&l, 0, sizeof l);
+    if (stapel_render(fx->ctx, &l, gpkg, path, &o) != STAPEL_OK)
+        fail_msg("render %s: %s", path, stapel_ctx_message(fx->ctx));
+    cairo_surface_t *img = load_png(path);
+    /* ColorBrewer PuBu, 5 classes: the last is #045A8D */
+    assert_rgb(at(img, &l, 750, 750), (rgb){0x04, 0x5A, 0x8D}, "10000 claims");
+    assert_rgb(at(img, &l, 250, 750), (rgb){0x04, 0x5A, 0x8D}, "2147483647 claims");
     cairo_surface_destroy(img);
 }
 
@@ -1065,6 +1098,7 @@ int main(void)
         cmocka_unit_test(test_render_other_crs_small_faces),
         cmocka_unit_test(test_render_zone_in_both_layers),
         cmocka_unit_test(test_render_n_claims_field),
+        cmocka_unit_test(test_render_n_claims_open_end),
         cmocka_unit_test(test_render_svg_is_xml),
         cmocka_unit_test(test_render_pdf_opens),
         cmocka_unit_test(test_render_footer_themes),
