@@ -1351,7 +1351,17 @@ static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stap
     for (int k = 0; k < 2; k++) {
         if (job->zones[k].field == NULL)
             continue;
-        s->zone_fields[k] = stapel__strdup(job->zones[k].field);
+        /* The name field of the output's zone layer. Beside it, that layer
+         * has the GeoPackage columns fid and geom, and SQLite tells column
+         * names apart without case: a field of either name (a shapefile's
+         * FID or GEOM) is written as FIELD_1, or the layer could not be made
+         * and the run failed after all its work. */
+        const char *field = job->zones[k].field;
+        bool taken = strcasecmp(field, "fid") == 0 || strcasecmp(field, "geom") == 0;
+        size_t len = strlen(field);
+        s->zone_fields[k] = malloc(len + 3);
+        if (s->zone_fields[k] != NULL)
+            snprintf(s->zone_fields[k], len + 3, "%s%s", field, taken ? "_1" : "");
         if (s->zone_fields[k] == NULL) {
             st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
             goto done;
