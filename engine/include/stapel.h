@@ -260,7 +260,8 @@ const char *stapel_rules_theme(const stapel_rules *rules, size_t i);
 
 /* Options of a stack job. Initialise with STAPEL_STACK_OPTS_INIT. */
 typedef struct stapel_stack_opts {
-    const char *t_srs;    /* working and output CRS, in metres; NULL means "EPSG:28992" */
+    const char *t_srs;    /* working and output CRS, in metres; NULL means "EPSG:28992";
+                             white space around it is dropped (also in s_srs) */
     const char *s_srs;    /* CRS assumed for sources that have none; NULL: none */
     double grid;          /* snap grid in CRS units; 0 means 0.001 (1 mm) */
     int threads;          /* worker threads; 0 means one per core */

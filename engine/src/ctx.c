@@ -733,6 +733,23 @@ char *stapel__strdup(const char *s)
     return d;
 }
 
+char *stapel__strdup_trimmed(const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    const char *ws = " \t\r\n\v\f";
+    s += strspn(s, ws);
+    size_t n = strlen(s);
+    while (n > 0 && strchr(ws, s[n - 1]) != NULL)
+        n--;
+    char *out = malloc(n + 1);
+    if (out != NULL) {
+        memcpy(out, s, n);
+        out[n] = '\0';
+    }
+    return out;
+}
+
 bool stapel__buf_append(stapel__buf *b, const char *s, size_t n)
 {
     if (b->len + n + 1 > b->cap) {

@@ -161,6 +161,10 @@ static inline int stapel__ascii_word_char(char c)
 /* strdup that returns NULL on NULL input. Caller frees with free(). */
 char *stapel__strdup(const char *s);
 
+/* stapel__strdup without the white space (spaces, tabs, line breaks) around
+ * s: a CRS pasted from gdalsrsinfo starts with a line break. */
+char *stapel__strdup_trimmed(const char *s);
+
 /* A growable array of bytes used as a string builder. */
 typedef struct stapel__buf {
     char *data;

@@ -58,8 +58,8 @@ stapel_status stapel_job_new(stapel_ctx *ctx, stapel_job **out, const stapel_sta
         free(job);
         return stapel__fail(ctx, STAPEL_EINVAL, "bad shard %d/%d: use i/N with 1 <= i <= N", i, n);
     }
-    job->t_srs = stapel__strdup(job->opts.t_srs != NULL ? job->opts.t_srs : "EPSG:28992");
-    job->s_srs = stapel__strdup(job->opts.s_srs);
+    job->t_srs = stapel__strdup_trimmed(job->opts.t_srs != NULL ? job->opts.t_srs : "EPSG:28992");
+    job->s_srs = stapel__strdup_trimmed(job->opts.s_srs);
     if (job->t_srs == NULL || (job->opts.s_srs != NULL && job->s_srs == NULL)) {
         stapel_job_free(job);
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
