@@ -158,6 +158,21 @@ static inline int stapel__ascii_word_char(char c)
            c == '-';
 }
 
+/* Whether a and b are the same text but for the case of ASCII letters. Not
+ * strcasecmp(), which follows the program's locale: in a Turkish one 'I' is
+ * no capital 'i', and "CONFLICT" or a field "FID" would not match. */
+static inline bool stapel__ascii_case_equal(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        char x = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
+        char y = *b >= 'A' && *b <= 'Z' ? (char)(*b - 'A' + 'a') : *b;
+        if (x != y)
+            return false;
+        if (x == '\0')
+            return true;
+    }
+}
+
 /* strdup that returns NULL on NULL input. Caller frees with free(). */
 char *stapel__strdup(const char *s);
 

@@ -16,7 +16,6 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 extern const char stapel__default_rules_csv[];
@@ -167,14 +166,15 @@ static bool theme_ok(const char *t)
     return true;
 }
 
-/* A verdict in any case: 'Conflict' as a spreadsheet capitalises it. */
+/* A verdict in any case of its ASCII letters, whatever the locale:
+ * 'Conflict' as a spreadsheet capitalises it. */
 static bool parse_verdict(const char *s, stapel_verdict *out)
 {
-    if (strcasecmp(s, "conflict") == 0)
+    if (stapel__ascii_case_equal(s, "conflict"))
         *out = STAPEL_VERDICT_CONFLICT;
-    else if (strcasecmp(s, "conditional") == 0)
+    else if (stapel__ascii_case_equal(s, "conditional"))
         *out = STAPEL_VERDICT_CONDITIONAL;
-    else if (strcasecmp(s, "compatible") == 0)
+    else if (stapel__ascii_case_equal(s, "compatible"))
         *out = STAPEL_VERDICT_COMPATIBLE;
     else
         return false;

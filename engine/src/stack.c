@@ -1357,7 +1357,8 @@ static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stap
          * FID or GEOM) is written as FIELD_1, or the layer could not be made
          * and the run failed after all its work. */
         const char *field = job->zones[k].field;
-        bool taken = strcasecmp(field, "fid") == 0 || strcasecmp(field, "geom") == 0;
+        bool taken =
+            stapel__ascii_case_equal(field, "fid") || stapel__ascii_case_equal(field, "geom");
         size_t len = strlen(field);
         s->zone_fields[k] = malloc(len + 3);
         if (s->zone_fields[k] != NULL)

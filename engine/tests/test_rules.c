@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 #include <locale.h>
+#include <strings.h>
 
 static const char *write_csv(const char *name, const char *text)
 {
@@ -413,6 +414,38 @@ static void test_rules_themes_ascii_in_any_locale(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* A verdict is read in any case whatever locale the program has set: in a
+ * Turkish one strcasecmp() does not take 'I' for a capital 'i', and
+ * 'CONFLICT', 'CONDITIONAL' and 'COMPATIBLE' were unknown verdicts. Skipped
+ * where no Turkish locale is installed. */
+static void test_rules_verdict_case_in_a_turkish_locale(void **state)
+{
+    (void)state;
+    static const char *const turkish[] = {"tr_TR.UTF-8", "tr_TR.utf8", "tr_TR.ISO-8859-9", "tr_TR"};
+    bool set = false;
+    for (size_t i = 0; i < sizeof turkish / sizeof turkish[0] && !set; i++)
+        set = setlocale(LC_CTYPE, turkish[i]) != NULL && strcasecmp("I", "i") != 0;
+    if (!set) {
+        setlocale(LC_CTYPE, "C");
+        skip();
+    }
+    stapel_ctx *ctx = NULL;
+    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
+    stapel_rules *r = NULL;
+    stapel_status st = stapel_rules_read(
+        ctx, &r,
+        write_csv("turkish-locale.csv", "theme_a,theme_b,verdict\nnature,housing,CONFLICT\n"
+                                        "agri,solar,CONDITIONAL\nnature,water,COMPATIBLE\n"));
+    setlocale(LC_CTYPE, "C");
+    if (st != STAPEL_OK)
+        fail_msg("status %d (%s)", st, stapel_ctx_message(ctx));
+    assert_int_equal(stapel_rules_verdict(r, "housing", "nature", NULL), STAPEL_VERDICT_CONFLICT);
+    assert_int_equal(stapel_rules_verdict(r, "solar", "agri", NULL), STAPEL_VERDICT_CONDITIONAL);
+    assert_int_equal(stapel_rules_verdict(r, "water", "nature", NULL), STAPEL_VERDICT_COMPATIBLE);
+    stapel_rules_free(r);
+    stapel_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -425,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_rules_windows_1252_is_read_as_such),
         cmocka_unit_test(test_rules_comments_and_blank_lines),
         cmocka_unit_test(test_rules_spaces_and_capitals),
+        cmocka_unit_test(test_rules_verdict_case_in_a_turkish_locale),
         cmocka_unit_test(test_rules_refuses_a_directory),
         cmocka_unit_test(test_rules_same_pair_twice_same_verdict),
         cmocka_unit_test(test_rules_same_pair_twice_other_note_warns),

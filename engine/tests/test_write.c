@@ -20,6 +20,9 @@
 #include <cmocka.h>
 
 #include <cpl_conv.h>
+#include <gdal.h>
+#include <locale.h>
+#include <strings.h>
 
 #define PRECIOUS "precious data of another run"
 
@@ -366,6 +369,58 @@ static void test_write_keeps_callers_gdal_settings(void **state)
     unlink(path);
 }
 
+/* A zone name field called FID is written as FID_1 also in a Turkish
+ * locale, where strcasecmp() does not take 'I' for a capital 'i': the field
+ * clashed with the GeoPackage's fid column and the run failed after all its
+ * work. Skipped where no Turkish locale is installed. */
+static void test_write_zone_field_fid_in_a_turkish_locale(void **state)
+{
+    fixture *fx = *state;
+    stapel_ctx *ctx = fx->ctx;
+    static const char *const turkish[] = {"tr_TR.UTF-8", "tr_TR.utf8", "tr_TR.ISO-8859-9", "tr_TR"};
+    bool set = false;
+    for (size_t i = 0; i < sizeof turkish / sizeof turkish[0] && !set; i++)
+        set = setlocale(LC_CTYPE, turkish[i]) != NULL && strcasecmp("FID", "fid") != 0;
+    if (!set) {
+        setlocale(LC_CTYPE, "C");
+        skip();
+    }
+    const char *zones = STAPEL_TEST_SCRATCH "/w_fid.geojson";
+    FILE *f = fopen(zones, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":"
+            "{\"name\":\"%s\"}},\"features\":[{\"type\":\"Feature\",\"properties\":"
+            "{\"FID\":\"Testland\"},\"geometry\":%s}]}\n",
+            RD_URN, rect(-100, -100, 300, 300));
+    fclose(f);
+    const char *n[] = {rect(0, 0, 100, 100)};
+    stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
+    o.threads = 1;
+    stapel_job *job = NULL;
+    assert_int_equal(stapel_job_new(ctx, &job, &o), STAPEL_OK);
+    assert_int_equal(stapel_job_add_layer(ctx, job, "nature",
+                                          fixture_geojson("w_fid_n.geojson", RD_URN, 1, n, NULL),
+                                          NULL),
+                     STAPEL_OK);
+    assert_int_equal(stapel_job_set_zones(ctx, job, STAPEL_ZONE_PROVINCE, zones, "FID"), STAPEL_OK);
+    const char *path = out_path(fx, "fid-field.gpkg");
+    stapel_stack *s = NULL;
+    stapel_status st = stapel_stack_build_write(ctx, &s, job, path, STAPEL_WRITE_OVERWRITE);
+    setlocale(LC_CTYPE, "C");
+    if (st != STAPEL_OK)
+        fail_msg("status %d (%s)", st, stapel_ctx_message(ctx));
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR, NULL, NULL, NULL);
+    assert_non_null(ds);
+    OGRLayerH l = GDALDatasetGetLayerByName(ds, "provinces");
+    assert_non_null(l);
+    assert_true(OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(l), "FID_1") >= 0);
+    GDALClose(ds);
+    stapel_stack_free(s);
+    stapel_job_free(job);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -377,6 +432,7 @@ int main(void)
         cmocka_unit_test(test_write_build_write_over_a_source),
         cmocka_unit_test(test_write_unwritable_paths_as_build_write),
         cmocka_unit_test(test_write_build_write_over_a_shapefile_part_or_rules),
+        cmocka_unit_test(test_write_zone_field_fid_in_a_turkish_locale),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
