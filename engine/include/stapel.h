@@ -573,7 +573,8 @@ typedef struct stapel_render_layout {
  * itself (also with overwrite) is STAPEL_EINVAL and one whose directory does
  * not exist or cannot be written is STAPEL_EIO, before any work. An unknown
  * field, zone (the message lists the valid names, and a name the one asked
- * for misses only by the case of ASCII letters or spaces around it) or
+ * for misses only by case, beyond ASCII too, or spaces around it, as
+ * stapel_zone_name_near() tells) or
  * extension is STAPEL_EINVAL; a dataset without a stack layer, or whose stack layer has
  * no geometry, other geometries than polygons or not the field to colour by,
  * is STAPEL_EDATA. layout, if not NULL,
