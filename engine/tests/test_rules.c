@@ -15,7 +15,6 @@
 
 #include <cmocka.h>
 #include <locale.h>
-#include <strings.h>
 
 static const char *write_csv(const char *name, const char *text)
 {
@@ -424,8 +423,9 @@ static void test_rules_verdict_case_in_a_turkish_locale(void **state)
     static const char *const turkish[] = {"tr_TR.UTF-8", "tr_TR.utf8", "tr_TR.ISO-8859-9", "tr_TR"};
     bool set = false;
     for (size_t i = 0; i < sizeof turkish / sizeof turkish[0] && !set; i++)
-        set = setlocale(LC_CTYPE, turkish[i]) != NULL && strcasecmp("I", "i") != 0;
-    if (!set) {
+        set = setlocale(LC_CTYPE, turkish[i]) != NULL;
+    /* tolower(), not strcasecmp(), which a sanitizer replaces with its own */
+    if (!set || tolower('I') == 'i') {
         setlocale(LC_CTYPE, "C");
         skip();
     }

@@ -8,6 +8,7 @@
 #include "fixture.h"
 #include "stapel.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -22,7 +23,6 @@
 #include <cpl_conv.h>
 #include <gdal.h>
 #include <locale.h>
-#include <strings.h>
 
 #define PRECIOUS "precious data of another run"
 
@@ -380,8 +380,9 @@ static void test_write_zone_field_fid_in_a_turkish_locale(void **state)
     static const char *const turkish[] = {"tr_TR.UTF-8", "tr_TR.utf8", "tr_TR.ISO-8859-9", "tr_TR"};
     bool set = false;
     for (size_t i = 0; i < sizeof turkish / sizeof turkish[0] && !set; i++)
-        set = setlocale(LC_CTYPE, turkish[i]) != NULL && strcasecmp("FID", "fid") != 0;
-    if (!set) {
+        set = setlocale(LC_CTYPE, turkish[i]) != NULL;
+    /* tolower(), not strcasecmp(), which a sanitizer replaces with its own */
+    if (!set || tolower('I') == 'i') {
         setlocale(LC_CTYPE, "C");
         skip();
     }
