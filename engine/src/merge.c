@@ -22,6 +22,8 @@
 #include "pipeline.h"
 #include "source.h"
 
+#include <cpl_string.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -257,7 +259,7 @@ static stapel_status read_part(stapel_ctx *ctx, part *p)
                           p->path, STAPEL_VERSION);
     const char *grid = st == STAPEL_OK ? run_value(p, "grid") : NULL;
     if (grid != NULL)
-        p->grid = atof(grid);
+        p->grid = CPLAtof(grid); /* a point whatever the locale */
     /* stapel_job_new took only a grid its CRS can work with; another one
      * here is damage, and would put the faces' coordinates out of the range
      * of the integer grid. */

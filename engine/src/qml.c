@@ -12,6 +12,8 @@
 #include "source.h"
 #include "style.h"
 
+#include <cpl_string.h>
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -68,7 +70,8 @@ static bool put_simple_fill(stapel__buf *b, stapel__rgba fill, const char *style
                             const stapel__line *outline)
 {
     char width[32];
-    snprintf(width, sizeof width, "%g", outline != NULL ? outline->width_mm : 0.0);
+    /* A point, not the decimal comma of a host program's locale. */
+    CPLsnprintf(width, sizeof width, "%g", outline != NULL ? outline->width_mm : 0.0);
     const char *outline_style = "no";
     if (outline != NULL)
         outline_style = outline->dashed ? "dash" : "solid";

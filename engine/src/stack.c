@@ -15,6 +15,8 @@
 #include "pipeline.h"
 #include "source.h"
 
+#include <cpl_string.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -1223,7 +1225,7 @@ static stapel_status describe_run(stapel_ctx *ctx, stapel_stack *s, const stapel
 {
     stapel__buf b = {0};
     char num[64];
-    snprintf(num, sizeof num, "%.17g", s->in.grid);
+    CPLsnprintf(num, sizeof num, "%.17g", s->in.grid); /* whatever the locale */
     bool ok = stapel__kv_push(&s->run, &s->n_run, "grid", num);
     for (size_t i = 0; ok && i < job->n_layers; i++) {
         b.len = 0;

@@ -12,6 +12,8 @@
 #include "arrange.h"
 #include "pipeline.h"
 
+#include <cpl_string.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -411,11 +413,11 @@ done:
 }
 
 /* Coordinates go in as text of 17 digits: exact, and not tied to the byte
- * order of a double. */
+ * order of a double (nor to a locale's decimal comma). */
 static uint64_t hash_box(uint64_t h, double x0, double y0, double x1, double y1)
 {
     char buf[128];
-    snprintf(buf, sizeof buf, "%.17g %.17g %.17g %.17g", x0, y0, x1, y1);
+    CPLsnprintf(buf, sizeof buf, "%.17g %.17g %.17g %.17g", x0, y0, x1, y1);
     return stapel__hash_more(h, buf);
 }
 

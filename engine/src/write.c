@@ -15,6 +15,8 @@
 #include "style.h"
 #include "arrange.h"
 
+#include <cpl_string.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -631,8 +633,10 @@ static stapel_status fill_layer(writer *w, const stapel_stack *s, const char *ta
     for (size_t i = 0; i < trig.n && st == STAPEL_OK; i++)
         if (sqlite3_exec(db, trig.v[i], NULL, NULL, NULL) != SQLITE_OK)
             st = sql_fail(w, db, "restore a trigger");
+    /* CPLsnprintf: a point in the numbers whatever the host program's
+     * locale (a decimal comma would split them in the SQL). */
     if (n > 0)
-        snprintf(sql, sizeof sql,
+        CPLsnprintf(sql, sizeof sql,
                  "UPDATE gpkg_contents SET min_x = %.17g, min_y = %.17g, max_x = %.17g, max_y = "
                  "%.17g, last_change = strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now') WHERE "
                  "lower(table_name) = '%s'; ",

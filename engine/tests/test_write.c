@@ -422,10 +422,112 @@ static void test_write_zone_field_fid_in_a_turkish_locale(void **state)
     unlink(path);
 }
 
+/* The first text of a column of a one-row OGR SQL answer, or "" (into buf). */
+static const char *sql_text(GDALDatasetH ds, const char *sql, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    OGRLayerH l = GDALDatasetExecuteSQL(ds, sql, NULL, NULL);
+    OGRFeatureH f = l != NULL ? OGR_L_GetNextFeature(l) : NULL;
+    if (f != NULL) {
+        snprintf(buf, size, "%s", OGR_F_GetFieldAsString(f, 0));
+        OGR_F_Destroy(f);
+    }
+    if (l != NULL)
+        GDALDatasetReleaseResultSet(ds, l);
+    return buf;
+}
+
+/* A host program in a locale with a decimal comma (nl_NL) writes and merges
+ * the same GeoPackage: the layers' extents went into SQL as '150000,25',
+ * the grid into run_info as '0,001' and the styles' line widths as '0,4',
+ * all with snprintf, which follows the locale. Skipped where no such
+ * locale is installed. */
+static void test_write_numbers_in_a_decimal_comma_locale(void **state)
+{
+    fixture *fx = *state;
+    stapel_ctx *ctx = fx->ctx;
+    const char *n[] = {"{\"type\":\"Polygon\",\"coordinates\":[[[150000.25,450000.5],"
+                       "[150100.75,450000.5],[150100.75,450100.125],[150000.25,450100.125],"
+                       "[150000.25,450000.5]]]}"};
+    const char *zones = fixture_geojson("w_comma_p.geojson", RD_URN, 1, n, NULL);
+    const char *src = fixture_geojson("w_comma_n.geojson", RD_URN, 1, n, NULL);
+    static const char *const comma[] = {"nl_NL.UTF-8", "nl_NL.utf8", "nl_NL", "de_DE.UTF-8"};
+    bool set = false;
+    for (size_t i = 0; i < sizeof comma / sizeof comma[0] && !set; i++)
+        set = setlocale(LC_NUMERIC, comma[i]) != NULL && localeconv()->decimal_point[0] == ',';
+    if (!set) {
+        setlocale(LC_NUMERIC, "C");
+        skip();
+    }
+    char path[512], part1[512], part2[512], merged[512]; /* out_path's buffer is reused */
+    snprintf(path, sizeof path, "%s", out_path(fx, "comma.gpkg"));
+    snprintf(part1, sizeof part1, "%s", out_path(fx, "comma-1.gpkg"));
+    snprintf(part2, sizeof part2, "%s", out_path(fx, "comma-2.gpkg"));
+    snprintf(merged, sizeof merged, "%s", out_path(fx, "comma-m.gpkg"));
+    const char *parts[2] = {part1, part2};
+    stapel_status st = STAPEL_OK;
+    for (int k = 0; k < 3 && st == STAPEL_OK; k++) {
+        stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
+        o.threads = 1;
+        o.shard_index = k;
+        o.shard_count = k > 0 ? 2 : 0;
+        stapel_job *job = NULL;
+        st = stapel_job_new(ctx, &job, &o);
+        if (st == STAPEL_OK)
+            st = stapel_job_add_layer(ctx, job, "nature", src, NULL);
+        if (st == STAPEL_OK)
+            st = stapel_job_set_zones(ctx, job, STAPEL_ZONE_PROVINCE, zones, "naam");
+        stapel_stack *s = NULL;
+        if (st == STAPEL_OK)
+            st = stapel_stack_build_write(ctx, &s, job, k == 0 ? path : parts[k - 1],
+                                          STAPEL_WRITE_OVERWRITE);
+        stapel_stack_free(s);
+        stapel_job_free(job);
+    }
+    stapel_stack *m = NULL;
+    if (st == STAPEL_OK)
+        st = stapel_stack_merge_write(ctx, &m, parts, 2, 1, merged, STAPEL_WRITE_OVERWRITE);
+    stapel_stack_free(m);
+    setlocale(LC_NUMERIC, "C");
+    if (st != STAPEL_OK)
+        fail_msg("status %d (%s)", st, stapel_ctx_message(ctx));
+    const char *outs[] = {path, merged};
+    for (size_t i = 0; i < 2; i++) {
+        GDALDatasetH ds = GDALOpenEx(outs[i], GDAL_OF_VECTOR, NULL, NULL, NULL);
+        assert_non_null(ds);
+        char buf[256];
+        assert_string_equal(sql_text(ds, "SELECT value FROM run_info WHERE key = 'grid'", buf,
+                                     sizeof buf),
+                            "0.001");
+        /* The extent of the one square, as given (on the 1 mm grid). */
+        assert_string_equal(sql_text(ds,
+                                     "SELECT printf('%.3f %.3f %.3f %.3f', min_x, min_y, max_x, "
+                                     "max_y) FROM gpkg_contents WHERE table_name = 'stack'",
+                                     buf, sizeof buf),
+                            "150000.250 450000.500 150100.750 450100.125");
+        assert_string_equal(sql_text(ds,
+                                     "SELECT COUNT(*) FROM layer_styles WHERE styleQML LIKE "
+                                     "'%outline_width\" value=\"0.4\"%'",
+                                     buf, sizeof buf),
+                            "1");
+        assert_string_equal(sql_text(ds,
+                                     "SELECT COUNT(*) FROM layer_styles WHERE styleQML LIKE "
+                                     "'%width\" value=\"_,%'",
+                                     buf, sizeof buf),
+                            "0");
+        GDALClose(ds);
+    }
+    unlink(path);
+    unlink(parts[0]);
+    unlink(parts[1]);
+    unlink(merged);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_write_target_appearing_is_kept),
+        cmocka_unit_test(test_write_numbers_in_a_decimal_comma_locale),
         cmocka_unit_test(test_write_build_write_target_appearing_is_kept),
         cmocka_unit_test(test_write_overwrite_replaces_appearing_target),
         cmocka_unit_test(test_write_free_target_is_written),
