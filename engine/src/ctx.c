@@ -242,7 +242,7 @@ static size_t url_secret(const char *p)
                                        "token",  "access_token", "auth",    "secret"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         size_t n = strlen(keys[i]);
-        if (strncasecmp(p, keys[i], n) == 0 && p[n] == '=')
+        if (stapel__ascii_ncase_equal(p, keys[i], n) && p[n] == '=')
             return n + 1;
     }
     return 0;
@@ -278,7 +278,7 @@ bool stapel__without_password(stapel__buf *b, const char *v)
             from = p + url_secret(p);
             to = password_end(from, true);
             rest = to;
-        } else if (strncasecmp(p, "password", 8) == 0 && key_starts(v, p)) {
+        } else if (stapel__ascii_ncase_equal(p, "password", 8) && key_starts(v, p)) {
             const char *e = p + 8;
             e += strspn(e, " \t\n");
             if (*e == '=') {
@@ -442,7 +442,7 @@ static const char *html_text(const char *m, char *out, size_t cap)
     const char *p = m;
     while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
         p++;
-    if (strncasecmp(p, "<!DOCTYPE html", 14) != 0 && strncasecmp(p, "<html", 5) != 0)
+    if (!stapel__ascii_ncase_equal(p, "<!DOCTYPE html", 14) && !stapel__ascii_ncase_equal(p, "<html", 5))
         return NULL;
     static const char *const skipped[] = {"head", "script", "style"};
     static const char *const entities[][2] = {
@@ -453,12 +453,12 @@ static const char *html_text(const char *m, char *out, size_t cap)
             const char *end = NULL;
             for (size_t i = 0; i < sizeof skipped / sizeof skipped[0] && end == NULL; i++) {
                 size_t k = strlen(skipped[i]);
-                if (strncasecmp(p + 1, skipped[i], k) == 0 &&
+                if (stapel__ascii_ncase_equal(p + 1, skipped[i], k) &&
                     (p[k + 1] == '>' || p[k + 1] == ' ')) {
                     char close[16];
                     int c = snprintf(close, sizeof close, "</%s>", skipped[i]);
                     end = p;
-                    while (*end != '\0' && strncasecmp(end, close, (size_t)c) != 0)
+                    while (*end != '\0' && !stapel__ascii_ncase_equal(end, close, (size_t)c))
                         end++;
                     end += *end != '\0' ? c : 0;
                 }

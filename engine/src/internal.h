@@ -173,6 +173,21 @@ static inline bool stapel__ascii_case_equal(const char *a, const char *b)
     }
 }
 
+/* stapel__ascii_case_equal over the first n bytes at most (as
+ * strncasecmp() == 0, without the locale). */
+static inline bool stapel__ascii_ncase_equal(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char x = a[i] >= 'A' && a[i] <= 'Z' ? (char)(a[i] - 'A' + 'a') : a[i];
+        char y = b[i] >= 'A' && b[i] <= 'Z' ? (char)(b[i] - 'A' + 'a') : b[i];
+        if (x != y)
+            return false;
+        if (x == '\0')
+            return true;
+    }
+    return true;
+}
+
 /* strdup that returns NULL on NULL input. Caller frees with free(). */
 char *stapel__strdup(const char *s);
 

@@ -186,11 +186,11 @@ static stapel_status format_of(stapel_ctx *ctx, const char *path, picture_format
         return stapel__fail(ctx, STAPEL_EINVAL,
                             "'%s': no picture format in the name; end it in .png, .svg or .pdf",
                             path);
-    if (strcasecmp(dot, ".png") == 0)
+    if (stapel__ascii_case_equal(dot, ".png"))
         *out = FORMAT_PNG;
-    else if (strcasecmp(dot, ".svg") == 0)
+    else if (stapel__ascii_case_equal(dot, ".svg"))
         *out = FORMAT_SVG;
-    else if (strcasecmp(dot, ".pdf") == 0)
+    else if (stapel__ascii_case_equal(dot, ".pdf"))
         *out = FORMAT_PDF;
     else
         return stapel__fail(ctx, STAPEL_EINVAL,
@@ -447,7 +447,7 @@ static stapel_status find_zone(renderer *r)
     } else if (st == STAPEL_OK && n[0] == 0 && n[1] == 0) {
         for (int k = 0; k < 2; k++) {
             size_t len = strlen(prefix[k]);
-            if (strncasecmp(r->zone, prefix[k], len) == 0 && r->zone[len] != '\0') {
+            if (stapel__ascii_ncase_equal(r->zone, prefix[k], len) && r->zone[len] != '\0') {
                 st = zone_scan(r, k, r->zone + len, &geom[k], &n[k], NULL);
                 if (st == STAPEL_OK && n[k] > 0)
                     r->zone += len;

@@ -70,7 +70,7 @@ static bool connection_prefixed(const char *name)
     for (int i = 0; i < GDALGetDriverCount(); i++) {
         const char *prefix =
             GDALGetMetadataItem(GDALGetDriver(i), GDAL_DMD_CONNECTION_PREFIX, NULL);
-        if (prefix != NULL && strlen(prefix) == n && strncasecmp(prefix, name, n) == 0)
+        if (prefix != NULL && strlen(prefix) == n && stapel__ascii_ncase_equal(prefix, name, n))
             return true;
     }
     return false;
@@ -110,7 +110,7 @@ bool stapel__source_is_database(const char *source)
     static const char *const databases[] = {"PG:", "MSSQL:", "MYSQL:", "ODBC:",
                                             "postgresql://", "postgres://"};
     for (size_t i = 0; i < sizeof databases / sizeof *databases; i++)
-        if (strncasecmp(source, databases[i], strlen(databases[i])) == 0)
+        if (stapel__ascii_ncase_equal(source, databases[i], strlen(databases[i])))
             return true;
     return false;
 }
@@ -168,8 +168,8 @@ static const char *archive_prefix(const char *path)
     size_t n = fread(head, 1, sizeof head, f);
     fclose(f);
     size_t len = strlen(path);
-    bool tar_name = (len > 7 && strcasecmp(path + len - 7, ".tar.gz") == 0) ||
-                    (len > 4 && strcasecmp(path + len - 4, ".tgz") == 0);
+    bool tar_name = (len > 7 && stapel__ascii_case_equal(path + len - 7, ".tar.gz")) ||
+                    (len > 4 && stapel__ascii_case_equal(path + len - 4, ".tgz"));
     if (n >= 4 && memcmp(head, "PK\x03\x04", 4) == 0)
         return "/vsizip/";
     if (n >= 2 && head[0] == 0x1f && head[1] == 0x8b)
@@ -191,7 +191,7 @@ static size_t vector_file_name(const char *name)
         len--;
     for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
         size_t k = strlen(ext[i]);
-        if (len > k && strncasecmp(name + len - k, ext[i], k) == 0)
+        if (len > k && stapel__ascii_ncase_equal(name + len - k, ext[i], k))
             return len;
     }
     return 0;
@@ -300,7 +300,7 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
     }
     /* GDAL opens "postgresql://" URIs, not libpq's other scheme. */
     char *uri = NULL;
-    if (strncasecmp(dataset, "postgres://", 11) == 0) {
+    if (stapel__ascii_ncase_equal(dataset, "postgres://", 11)) {
         if ((uri = malloc(strlen(dataset) + 3)) == NULL)
             return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
         sprintf(uri, "postgresql%s", dataset + 8);

@@ -1337,7 +1337,7 @@ static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stap
             const char *other_case = NULL; /* a layer's theme that differs only in case */
             for (size_t j = 0; j < s->n_themes; j++) {
                 used = used || strcmp(s->themes[j], t) == 0;
-                if (other_case == NULL && strcasecmp(s->themes[j], t) == 0)
+                if (other_case == NULL && stapel__ascii_case_equal(s->themes[j], t))
                     other_case = s->themes[j];
             }
             if (!used && other_case != NULL)
@@ -1567,7 +1567,7 @@ stapel_status stapel__output_not_input(stapel_ctx *ctx, const char *path, const 
     char *dot = strrchr(file, '.');
     bool shapefile = false;
     for (size_t i = 0; dot != NULL && strchr(dot, '/') == NULL && i < n_parts; i++)
-        shapefile = shapefile || strcasecmp(dot, shapefile_parts[i]) == 0;
+        shapefile = shapefile || stapel__ascii_case_equal(dot, shapefile_parts[i]);
     for (size_t i = 0; shapefile && !same && i < n_parts; i++) {
         for (int upper = 0; upper < 2 && !same; upper++) {
             for (size_t k = 0; k < 4; k++)

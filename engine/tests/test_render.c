@@ -27,6 +27,9 @@
 
 #include <cairo.h>
 #include <cmocka.h>
+
+#include <ctype.h>
+#include <locale.h>
 #include <gdal.h>
 
 #define OX 150000.0
@@ -849,6 +852,36 @@ static void test_render_zone_in_both_layers(void **state)
                    "unknown zone 'novex:Testland'");
 }
 
+/* 'PROVINCE:Oost' and a picture named '.PNG' in a host program's Turkish
+ * locale, where strncasecmp() takes no 'I' for an 'i': the prefix was not
+ * one, and the zone unknown. Skipped where no Turkish locale is installed
+ * (the tests compile one: tools/make-test-locales). */
+static void test_render_prefix_in_a_turkish_locale(void **state)
+{
+    fixture *fx = *state;
+    char gpkg[600];
+    snprintf(gpkg, sizeof gpkg, "%s/render-tr.gpkg", STAPEL_TEST_SCRATCH);
+    small_zones_gpkg(fx, gpkg, "rt", "Oost", "Oost");
+    static const char *const turkish[] = {"tr_TR.UTF-8", "tr_TR.utf8", "tr_TR"};
+    bool set = false;
+    for (size_t i = 0; i < sizeof turkish / sizeof turkish[0] && !set; i++)
+        set = setlocale(LC_CTYPE, turkish[i]) != NULL;
+    if (!set || tolower('I') == 'i') {
+        setlocale(LC_CTYPE, "C");
+        skip();
+    }
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    o.width = 600;
+    o.zone = "PROVINCE:Oost";
+    stapel_render_layout l;
+    stapel_status st = stapel_render(fx->ctx, &l, gpkg, out_path(fx, "tr.PNG"), &o);
+    setlocale(LC_CTYPE, "C");
+    if (st != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(fx->ctx));
+    /* the province [-500,2500]^2, not the NOVEX area */
+    assert_true(l.xmin <= OX - 500 && l.ymin <= OY - 500);
+}
+
 /* Neighbours shown only in part keep their labels in that part; when the
  * part has no clear spot left, the label is left out rather than drawn
  * over another (two names on one thin strip along the edge of a --zone
@@ -1097,6 +1130,7 @@ int main(void)
         cmocka_unit_test(test_render_other_crs_framed_tightly),
         cmocka_unit_test(test_render_other_crs_small_faces),
         cmocka_unit_test(test_render_zone_in_both_layers),
+        cmocka_unit_test(test_render_prefix_in_a_turkish_locale),
         cmocka_unit_test(test_render_n_claims_field),
         cmocka_unit_test(test_render_n_claims_open_end),
         cmocka_unit_test(test_render_svg_is_xml),
