@@ -9,6 +9,7 @@
 #include "source.h"
 
 #include <cpl_string.h>
+#include <cpl_vsi.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -201,11 +202,17 @@ static size_t vector_file_name(const char *name)
  * that reads what it holds: the archive itself through its prefix when
  * GDAL opens that (one shapefile, or several as layers), else its first
  * file of vector data (one in a folder of the archive). */
+/* What the file system of prefix (one archive_prefix() gives) reads. */
+static const char *archive_kind(const char *prefix)
+{
+    return strcmp(prefix, "/vsizip/") == 0   ? "a ZIP archive"
+           : strcmp(prefix, "/vsitar/") == 0 ? "a tar archive"
+                                             : "a gzip-compressed file";
+}
+
 static stapel_status archive_fail(stapel_ctx *ctx, const char *dataset, const char *prefix)
 {
-    const char *kind = strcmp(prefix, "/vsizip/") == 0   ? "a ZIP archive"
-                       : strcmp(prefix, "/vsitar/") == 0 ? "a tar archive"
-                                                         : "a gzip-compressed file";
+    const char *kind = archive_kind(prefix);
     stapel__buf vsi = {0}, hint = {0};
     if (!stapel__buf_printf(&vsi, "%s%s", prefix, dataset)) {
         stapel__buf_free(&vsi);
@@ -243,6 +250,127 @@ static stapel_status archive_fail(stapel_ctx *ctx, const char *dataset, const ch
     stapel__buf_free(&vsi);
     stapel__buf_free(&hint);
     return st;
+}
+
+/* For a path into an archive on this machine ('/vsizip/x.zip/a.shp', and
+ * /vsitar/, /vsigzip/) that GDAL did not open: when nothing is at that path,
+ * fails ctx with what is missing (the archive, or the file in it, with the
+ * files of vector data it does hold) or that the file named as the archive
+ * is none, and returns true; GDAL itself says only that it recognises no
+ * format. False, ctx untouched, when the path exists or is another kind. */
+static bool archive_path_missing(stapel_ctx *ctx, const char *dataset, stapel_status *st)
+{
+    static const char *const prefixes[] = {"/vsizip/", "/vsitar/", "/vsigzip/"};
+    const char *prefix = NULL;
+    for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes && prefix == NULL; i++)
+        if (strncmp(dataset, prefixes[i], strlen(prefixes[i])) == 0)
+            prefix = prefixes[i];
+    const char *inner = prefix != NULL ? dataset + strlen(prefix) : NULL;
+    /* An archive in an archive or on a server ('/vsizip//vsicurl/...'), or
+     * GDAL's '{...}' form: GDAL's own message stands. */
+    if (inner == NULL || strncmp(inner, "/vsi", 4) == 0 || inner[0] == '{')
+        return false;
+    /* Keep GDAL's error of the open for the caller when this says nothing. */
+    CPLErr err_class = CPLGetLastErrorType();
+    CPLErrorNum err_no = CPLGetLastErrorNo();
+    char *err_msg = stapel__strdup(CPLGetLastErrorMsg());
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    /* A file GDAL can open, or a folder that lists files (VSIStatL takes a
+     * struct stat64, which this C11 build does not declare). */
+    VSILFILE *fp = VSIFOpenL(dataset, "rb");
+    char **listed = fp == NULL ? VSIReadDir(dataset) : NULL;
+    bool exists = fp != NULL || listed != NULL;
+    if (fp != NULL)
+        VSIFCloseL(fp);
+    CSLDestroy(listed);
+    /* The archive: the longest part of the path, up to a '/', that is a
+     * file on this machine. */
+    size_t n = strlen(inner), arch = 0;
+    struct stat sb;
+    for (size_t i = n; !exists && i > 0 && arch == 0; i--) {
+        if (i < n && inner[i] != '/')
+            continue;
+        char *part = malloc(i + 1);
+        if (part == NULL)
+            break;
+        memcpy(part, inner, i);
+        part[i] = '\0';
+        if (stat(part, &sb) == 0 && S_ISREG(sb.st_mode))
+            arch = i;
+        free(part);
+    }
+    char **files = NULL;
+    bool is_archive = false;
+    const char *kind = NULL;
+    stapel__buf a = {0}, held = {0};
+    bool ok = true;
+    if (!exists && arch > 0) {
+        ok = stapel__buf_printf(&a, "%.*s", (int)arch, inner);
+        kind = ok ? archive_prefix(a.data) : NULL;
+        is_archive = kind != NULL;
+        if (is_archive && strcmp(kind, prefix) != 0)
+            is_archive = false; /* read through another file system */
+        if (ok && is_archive && arch < n && strcmp(prefix, "/vsigzip/") != 0) {
+            stapel__buf root = {0};
+            if ((ok = stapel__buf_printf(&root, "%s%s", prefix, a.data)))
+                files = VSIReadDirRecursive(root.data);
+            int shown = 0;
+            for (int i = 0; ok && files != NULL && files[i] != NULL; i++) {
+                size_t len = vector_file_name(files[i]);
+                if (len == 0)
+                    continue;
+                if (shown == 5) {
+                    ok = stapel__buf_puts(&held, ", …");
+                    break;
+                }
+                ok = stapel__buf_printf(&held, "%s'%s/%.*s'", shown++ > 0 ? ", " : "", root.data,
+                                        (int)len, files[i]);
+            }
+            stapel__buf_free(&root);
+        }
+    }
+    CPLPopErrorHandler();
+    CSLDestroy(files);
+    if (exists || (arch == n && is_archive)) {
+        /* There is something at the path: GDAL's reason stands. */
+        CPLErrorSetState(err_class, err_no, err_msg != NULL ? err_msg : "");
+        free(err_msg);
+        stapel__buf_free(&a);
+        stapel__buf_free(&held);
+        return false;
+    }
+    free(err_msg);
+    if (!ok)
+        *st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    else if (arch == 0)
+        *st = stapel__fail(ctx, STAPEL_EIO, "cannot open '%s': No such file or directory", dataset);
+    else if (kind != NULL && !is_archive)
+        *st = stapel__fail(ctx, STAPEL_EIO, "cannot open '%s': '%s' is %s; read it as '%s%s%s'",
+                           dataset, a.data, archive_kind(kind), kind, a.data,
+                           strcmp(kind, "/vsigzip/") == 0 ? "" : inner + arch);
+    else if (is_archive && strcmp(prefix, "/vsigzip/") == 0)
+        *st = stapel__fail(ctx, STAPEL_EIO,
+                           "cannot open '%s': '%s' is a gzip-compressed file, which holds one "
+                           "file and no folders; read it as '%s%s'",
+                           dataset, a.data, prefix, a.data);
+    else if (!is_archive)
+        *st = stapel__fail(ctx, STAPEL_EIO,
+                           "cannot open '%s': '%s' is not an archive (ZIP, tar or gzip); "
+                           "give it without '%s'",
+                           dataset, a.data, prefix);
+    else if (held.len > 0)
+        *st = stapel__fail(ctx, STAPEL_EIO,
+                           "cannot open '%s': the archive '%s' holds no '%s'; GDAL reads what it "
+                           "holds as %s",
+                           dataset, a.data, inner + arch + 1, held.data);
+    else
+        *st = stapel__fail(ctx, STAPEL_EIO,
+                           "cannot open '%s': the archive '%s' holds no '%s', nor any file that "
+                           "GDAL reads as vector data",
+                           dataset, a.data, inner + arch + 1);
+    stapel__buf_free(&a);
+    stapel__buf_free(&held);
+    return true;
 }
 
 /* Whether the error GDAL gave while it opened ds is the GML driver's own
@@ -321,6 +449,9 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
         if (prefix != NULL)
             return archive_fail(ctx, dataset, prefix);
     }
+    stapel_status missing;
+    if (ds == NULL && archive_path_missing(ctx, dataset, &missing))
+        return missing;
     if (ds == NULL) {
         const char *m = stapel__gdal_error("GDAL recognises no vector format in it");
         /* PostgreSQL's "too many connections for role" and "too many
