@@ -128,6 +128,7 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
     }
 
     li->first_not_polygonal = li->first_mixed = -1;
+    int wkt_idx = stapel__csv_wkt_field(ds, l); /* a CSV's geometry text */
     OGR_L_ResetReading(l);
     OGRFeatureH f;
     int64_t n_read = 0;
@@ -142,7 +143,9 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
             return stapel__fail(ctx, STAPEL_ECANCELLED, "%s: cancelled", source);
         }
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
-        if (g == NULL && CPLGetLastErrorType() >= CE_Failure) {
+        char why[256];
+        if ((g == NULL && CPLGetLastErrorType() >= CE_Failure) ||
+            stapel__csv_wkt_damaged(f, g, wkt_idx, why, sizeof why)) {
             li->n_unreadable++;
         } else if (g == NULL) {
             li->n_null++;

@@ -421,12 +421,13 @@ static void leave_out_hint(const read_spec *spec, const opened *o, long long fid
 /* A feature whose geometry the driver could not decode: a damaged claim must
  * not vanish from the stack as if it were empty. */
 static stapel_status unreadable(stapel_ctx *ctx, const read_spec *spec, const opened *o,
-                                const char *layer, long long fid)
+                                const char *layer, long long fid, const char *why)
 {
     char hint[512];
     leave_out_hint(spec, o, fid, hint, sizeof hint);
     return stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s: feature %lld: cannot read its geometry "
-                        "(%s); %s", spec->source, layer, fid, stapel__gdal_error("damaged"), hint);
+                        "(%s); %s", spec->source, layer, fid,
+                        why != NULL ? why : stapel__gdal_error("damaged"), hint);
 }
 
 /* How the coordinates of a feature that check_sane refuses looked in its
@@ -526,6 +527,67 @@ static const char *no_crs_cause(GDALDatasetH ds)
 static int count_forced(OGRLayerH l, const char *dsname)
 {
     return !stapel__source_is_service(dsname) || OGR_L_TestCapability(l, OLCFastFeatureCount);
+}
+
+/* Whether the filter where on a layer of ds is tested on features whose
+ * geometries are all decoded first, those it leaves out too, and can be
+ * tested without them: in a CSV file (GDAL tests a filter itself there, as
+ * a database does not), by a filter that names no geometry (OGR SQL's
+ * OGR_GEOMETRY, OGR_GEOM_AREA). */
+static bool filter_without_geometry(GDALDatasetH ds, const char *where)
+{
+    if (!stapel__driver_is(ds, "CSV"))
+        return false;
+    for (const char *p = where; *p != '\0'; p++)
+        if (strncasecmp(p, "OGR_GEOM", 8) == 0)
+            return false;
+    return true;
+}
+
+/* The features of l (of ds) that its attribute filter where keeps, counted
+ * (forced as count_forced says), or -1. In a CSV file the geometries are not
+ * read for it (filter_without_geometry): the damaged geometry of a row the
+ * filter leaves out, as the message about it advises ('--where THEME=FID
+ * <> 12'), failed the count as if the filter were bad. */
+static int64_t count_filtered(GDALDatasetH ds, OGRLayerH l, const char *dsname,
+                              const char *where)
+{
+    if (!filter_without_geometry(ds, where))
+        return OGR_L_GetFeatureCount(l, count_forced(l, dsname));
+    const char *no_geometry[] = {"OGR_GEOMETRY", NULL};
+    bool ignored = OGR_L_SetIgnoredFields(l, no_geometry) == OGRERR_NONE;
+    int64_t n = OGR_L_GetFeatureCount(l, count_forced(l, dsname));
+    if (ignored)
+        OGR_L_SetIgnoredFields(l, NULL);
+    return n;
+}
+
+/* Whether l (of ds, a CSV file: filter_without_geometry), read with its
+ * attribute filter and without geometries, keeps n features and no more,
+ * without an error: then an error that came while l was read with the
+ * geometries was one of a row the filter leaves out (GDAL decodes every
+ * row's geometry before it tests the filter), not the end of a damaged
+ * file. */
+static bool filter_keeps_only(GDALDatasetH ds, OGRLayerH l, const char *where, int64_t n)
+{
+    if (!filter_without_geometry(ds, where))
+        return false;
+    const char *no_geometry[] = {"OGR_GEOMETRY", NULL};
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    CPLErrorReset();
+    bool ok = OGR_L_SetIgnoredFields(l, no_geometry) == OGRERR_NONE;
+    int64_t k = 0;
+    OGR_L_ResetReading(l);
+    OGRFeatureH f;
+    while (ok && (f = OGR_L_GetNextFeature(l)) != NULL) {
+        OGR_F_Destroy(f);
+        ok = ++k <= n;
+    }
+    ok = ok && k == n && CPLGetLastErrorType() < CE_Failure;
+    OGR_L_SetIgnoredFields(l, NULL);
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    return ok;
 }
 
 /* The .prj file of a shapefile layer that GDAL found no CRS in although it
@@ -709,8 +771,9 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
             goto done;
         }
         int k = 0;
+        int wkt_idx = stapel__csv_wkt_field(o->ds, l); /* read to tell a damaged one */
         for (int i = 0; i < nf; i++)
-            if (i != o->name_idx)
+            if (i != o->name_idx && i != wkt_idx)
                 ignored[k++] = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
         ignored[k] = "OGR_STYLE";
         OGR_L_SetIgnoredFields(l, ignored); /* a hint: a driver may read them anyway */
@@ -731,7 +794,7 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
         CPLErrorReset();
         bool bad = OGR_L_SetAttributeFilter(l, spec->where) != OGRERR_NONE;
         if (!bad && !again) {
-            o->total = OGR_L_GetFeatureCount(l, count_forced(l, dsname));
+            o->total = count_filtered(o->ds, l, dsname, spec->where);
             bad = CPLGetLastErrorType() >= CE_Failure;
         }
         if (bad) {
@@ -952,8 +1015,10 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     const char *layer = o->layer;
     OGRLayerH l = o->l;
     int name_idx = o->name_idx;
-    bool name_real = name_idx >= 0 && OGR_Fld_GetType(OGR_FD_GetFieldDefn(OGR_L_GetLayerDefn(o->l),
-                                                                          name_idx)) == OFTReal;
+    int wkt_idx = stapel__csv_wkt_field(o->ds, l); /* a CSV's geometry text */
+    bool name_real = name_idx >= 0 &&
+                     OGR_Fld_GetType(OGR_FD_GetFieldDefn(OGR_L_GetLayerDefn(o->l), name_idx)) ==
+                         OFTReal;
 
     /* This thread's own SRS objects: OGR's are not shared safely. */
     if (o->srs_wkt != NULL) {
@@ -1023,7 +1088,12 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
         if (g == NULL && CPLGetLastErrorType() >= CE_Failure) {
             /* Not a null geometry: the driver could not decode it. */
-            st = unreadable(ctx, spec, o, layer, fid);
+            st = unreadable(ctx, spec, o, layer, fid, NULL);
+            goto done;
+        }
+        char why[256];
+        if (wkt_idx >= 0 && stapel__csv_wkt_damaged(f, g, wkt_idx, why, sizeof why)) {
+            st = unreadable(ctx, spec, o, layer, fid, why);
             goto done;
         }
         if (g == NULL || OGR_G_IsEmpty(g)) {
@@ -1217,6 +1287,9 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         OGR_F_Destroy(f);
         f = NULL;
     }
+    if (CPLGetLastErrorType() >= CE_Failure && spec->where != NULL &&
+        filter_keeps_only(o->ds, l, spec->where, n_read))
+        CPLErrorReset(); /* a damaged feature that the filter leaves out */
     if (CPLGetLastErrorType() >= CE_Failure) {
         /* The driver gave up before the end of the layer: a damaged file,
          * or a filter that fails on some row (SQLite's json_extract of text

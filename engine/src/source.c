@@ -733,6 +733,77 @@ OGRFeatureH stapel__next_feature(stapel_ctx *ctx, OGRLayerH l, const char *sourc
     return NULL;
 }
 
+int stapel__csv_wkt_field(GDALDatasetH ds, OGRLayerH l)
+{
+    if (ds == NULL || l == NULL || !stapel__driver_is(ds, "CSV"))
+        return -1;
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
+    if (OGR_FD_GetGeomFieldCount(defn) != 1)
+        return -1;
+    /* GDAL takes a column named WKT (in any case) as the geometry, and
+     * keeps it as a field too. */
+    int n = OGR_FD_GetFieldCount(defn);
+    for (int i = 0; i < n; i++) {
+        OGRFieldDefnH fd = OGR_FD_GetFieldDefn(defn, i);
+        if (EQUAL(OGR_Fld_GetNameRef(fd), "WKT") && OGR_Fld_GetType(fd) == OFTString)
+            return i;
+    }
+    return -1;
+}
+
+bool stapel__csv_wkt_damaged(OGRFeatureH f, OGRGeometryH g, int wkt, char *why, size_t size)
+{
+    if (wkt < 0 || !OGR_F_IsFieldSetAndNotNull(f, wkt))
+        return false;
+    const char *text = OGR_F_GetFieldAsString(f, wkt);
+    const char *p = text + strspn(text, " \t\r\n");
+    size_t len = strlen(p);
+    while (len > 0 && strchr(" \t\r\n", p[len - 1]) != NULL)
+        len--;
+    if (len == 0)
+        return false; /* no geometry: a null one */
+    size_t chars = 0;
+    for (size_t i = 0; i < len; i++)
+        chars += ((unsigned char)p[i] & 0xC0) != 0x80;
+    bool hex = strspn(p, "0123456789abcdefABCDEF") >= len;
+    bool damaged = g == NULL;
+    if (!damaged && !hex) {
+        /* Not hexadecimal WKB, so GDAL read it as WKT; but it makes a
+         * geometry of the bytes of a text that is none, without a word. */
+        char *copy = malloc(len + 1);
+        if (copy == NULL)
+            return false;
+        memcpy(copy, p, len);
+        copy[len] = '\0';
+        char *q = copy;
+        OGRGeometryH parsed = NULL;
+        CPLPushErrorHandler(CPLQuietErrorHandler);
+        damaged = OGR_G_CreateFromWkt(&q, NULL, &parsed) != OGRERR_NONE || parsed == NULL;
+        CPLPopErrorHandler();
+        CPLErrorReset();
+        if (parsed != NULL)
+            OGR_G_DestroyGeometry(parsed);
+        free(copy);
+    }
+    if (damaged) {
+        /* Its start and length: a text cut short shows by its end. */
+        size_t shown = 0, bytes = 0;
+        while (bytes < len && shown < 40) {
+            bytes++;
+            while (bytes < len && ((unsigned char)p[bytes] & 0xC0) == 0x80)
+                bytes++; /* whole UTF-8 characters */
+            shown++;
+        }
+        snprintf(why, size, "its column %s holds %s: %zu characters, '%.*s%s'%s",
+                 OGR_Fld_GetNameRef(OGR_F_GetFieldDefnRef(f, wkt)),
+                 hex ? "hexadecimal text that is no WKB" : "text that is no WKT", chars,
+                 (int)bytes, p, bytes < len ? "…" : "",
+                 chars == 32767 ? ", as many as a spreadsheet keeps in a cell: likely cut there"
+                                : "");
+    }
+    return damaged;
+}
+
 char *stapel__recode_cp1252(const char *s)
 {
     char *r = CPLRecode(s, "CP1252", CPL_ENC_UTF8);

@@ -70,6 +70,20 @@ bool stapel__geom_columns(stapel__buf *b, OGRLayerH l);
 OGRFeatureH stapel__next_feature(stapel_ctx *ctx, OGRLayerH l, const char *source,
                                  int64_t *n_read, stapel_status *st);
 
+/* The index of the field of l whose text GDAL reads as its geometry when
+ * ds is a CSV file (the column WKT), or -1: there is none, or ds is another
+ * format. */
+int stapel__csv_wkt_field(GDALDatasetH ds, OGRLayerH l);
+
+/* Whether feature f, whose geometry GDAL gave as g (NULL: none), has geometry
+ * text in field wkt (stapel__csv_wkt_field) that is neither WKT nor
+ * hexadecimal WKB: GDAL then gives no geometry, or one it made of the bytes
+ * of the text, and says nothing. A WKT cut short (a spreadsheet keeps at
+ * most 32767 characters in a cell) would otherwise read as a claim without
+ * geometry, skipped as empty. When true, why (of size bytes) says what the
+ * text is, for a message. */
+bool stapel__csv_wkt_damaged(OGRFeatureH f, OGRGeometryH g, int wkt, char *why, size_t size);
+
 /* Text that is not UTF-8, read as Windows-1252 (ISO-8859-1 when that fails)
  * and given as UTF-8: a source whose encoding GDAL does not know is most
  * likely Windows-1252 when it comes from a Dutch office. Caller owns the

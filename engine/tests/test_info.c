@@ -114,6 +114,35 @@ static void test_info_counts_what_is_not_polygons(void **state)
     stapel_source_info_free(info);
 }
 
+/* A CSV's WKT column whose text is no WKT (cut short, as a spreadsheet cuts
+ * a long cell): GDAL gives no geometry (row 2) or a point it made of the
+ * bytes (row 3), and no error. Both are unreadable, not null nor points;
+ * an empty text (row 4) is a null geometry, hexadecimal WKB (row 5) reads. */
+static void test_info_csv_wkt_cut_short(void **state)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/info-cut.csv", STAPEL_TEST_SCRATCH);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("id,WKT\n"
+          "1,\"POLYGON((155000 463000,156000 463000,156000 464000,155000 463000))\"\n"
+          "2,\"POLYGON((155000 463000,1\"\n"
+          "3,\"POLYGON((155000 463000,156000 463000,156000 4640\"\n"
+          "4,\n"
+          "5,0103000000010000000400000000000000000000000000000000000000000000000000F03F00"
+          "00000000000000000000000000F03F000000000000F03F00000000000000000000000000000000\n",
+          f);
+    fclose(f);
+    stapel_source_info *info = read_info(*state, path);
+    const stapel_layer_info *l = &info->layers[0];
+    assert_int_equal(l->n_features, 5);
+    assert_int_equal(l->n_unreadable, 2);
+    assert_int_equal(l->n_null, 1);
+    assert_int_equal(l->n_not_polygonal, 0);
+    assert_int_equal(l->n_invalid, 0);
+    stapel_source_info_free(info);
+}
+
 static void test_info_errors_name_subject(void **state)
 {
     stapel_ctx *ctx = *state;
@@ -135,6 +164,7 @@ int main(void)
         cmocka_unit_test(test_info_multilayer_and_layername),
         cmocka_unit_test(test_info_geojson_wgs84),
         cmocka_unit_test(test_info_counts_what_is_not_polygons),
+        cmocka_unit_test(test_info_csv_wkt_cut_short),
         cmocka_unit_test(test_info_errors_name_subject),
     };
     return cmocka_run_group_tests(tests, fixture_ctx_setup, fixture_ctx_teardown);
