@@ -180,6 +180,12 @@ static const char *archive_prefix(const char *path)
     return NULL;
 }
 
+/* qsort's order of two names (char *): by their bytes. */
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* The length of name less a '/' at its end (a folder, as an archive lists
  * it) when it names something GDAL reads as vector data by itself (a
  * shapefile's .shp, not its .dbf; a File Geodatabase's folder); else 0. */
@@ -373,6 +379,64 @@ static bool archive_path_missing(stapel_ctx *ctx, const char *dataset, stapel_st
     return true;
 }
 
+/* Fails ctx for a folder that GDAL did not open: GDAL reads a folder as
+ * one of shapefiles (or a File Geodatabase), not the GeoPackages or GeoJSON
+ * files in it, which the message names (five at most). STAPEL_OK, ctx
+ * untouched, when the folder holds a shapefile: GDAL's reason stands. */
+static stapel_status folder_fail(stapel_ctx *ctx, const char *dataset)
+{
+    CPLErr err_class = CPLGetLastErrorType();
+    CPLErrorNum err_no = CPLGetLastErrorNo();
+    char *err_msg = stapel__strdup(CPLGetLastErrorMsg());
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    char **files = VSIReadDir(dataset);
+    CPLPopErrorHandler();
+    bool shapefile = false;
+    for (int i = 0; files != NULL && files[i] != NULL && !shapefile; i++) {
+        size_t len = strlen(files[i]);
+        shapefile = len > 4 && strcasecmp(files[i] + len - 4, ".shp") == 0;
+    }
+    CPLErrorSetState(err_class, err_no, err_msg != NULL ? err_msg : "");
+    free(err_msg);
+    if (shapefile) {
+        CSLDestroy(files);
+        return STAPEL_OK;
+    }
+    CPLErrorReset();
+    stapel__buf held = {0};
+    bool ok = true;
+    int shown = 0, n = CSLCount(files);
+    /* In the order ls gives them, not the file system's. */
+    if (n > 1)
+        qsort(files, (size_t)n, sizeof *files, cmp_names);
+    for (int i = 0; ok && i < n; i++) {
+        if (vector_file_name(files[i]) == 0 || strcmp(files[i], ".") == 0)
+            continue;
+        if (shown == 5) {
+            ok = stapel__buf_puts(&held, ", …");
+            break;
+        }
+        size_t len = strlen(dataset);
+        ok = stapel__buf_printf(&held, "%s'%s%s%s'", shown++ > 0 ? ", " : "", dataset,
+                                len > 0 && dataset[len - 1] == '/' ? "" : "/", files[i]);
+    }
+    CSLDestroy(files);
+    stapel_status st =
+        !ok ? stapel__fail(ctx, STAPEL_ENOMEM, "out of memory")
+        : shown > 0
+            ? stapel__fail(ctx, STAPEL_EIO,
+                           "cannot open '%s' as vector data: it is a folder without "
+                           "shapefiles (GDAL reads a folder as a set of shapefiles, not the "
+                           "other files in it); give a file in it: %s",
+                           dataset, held.data)
+            : stapel__fail(ctx, STAPEL_EIO,
+                           "cannot open '%s' as vector data: it is a folder without "
+                           "shapefiles, nor any other file that GDAL reads as vector data",
+                           dataset);
+    stapel__buf_free(&held);
+    return st;
+}
+
 /* Whether the error GDAL gave while it opened ds is the GML driver's own
  * failure to parse the file (one cut short), not one it got past: a
  * schema (.xsd) it could not read or fetch makes it scan the file instead,
@@ -448,6 +512,12 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
         const char *prefix = archive_prefix(dataset);
         if (prefix != NULL)
             return archive_fail(ctx, dataset, prefix);
+    }
+    if (ds == NULL && stapel_source_is_file(dataset) && S_ISDIR(sb.st_mode) &&
+        vector_file_name(dataset) == 0) { /* not a File Geodatabase: GDAL's reason */
+        stapel_status st = folder_fail(ctx, dataset);
+        if (st != STAPEL_OK)
+            return st;
     }
     stapel_status missing;
     if (ds == NULL && archive_path_missing(ctx, dataset, &missing))
