@@ -129,6 +129,9 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
 
     li->first_not_polygonal = li->first_mixed = -1;
     int wkt_idx = stapel__csv_wkt_field(ds, l); /* a CSV's geometry text */
+    /* GeoJSON gives the errors of geometries it cannot read beside the
+     * first feature: they are counted after (stapel__geojson_unread). */
+    bool geojson = stapel__driver_is(ds, "GeoJSON");
     OGR_L_ResetReading(l);
     OGRFeatureH f;
     int64_t n_read = 0;
@@ -144,7 +147,7 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
         }
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
         char why[256];
-        if ((g == NULL && CPLGetLastErrorType() >= CE_Failure) ||
+        if ((g == NULL && CPLGetLastErrorType() >= CE_Failure && !geojson) ||
             stapel__csv_wkt_damaged(f, g, wkt_idx, why, sizeof why)) {
             li->n_unreadable++;
         } else if (g == NULL) {
@@ -190,6 +193,16 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
             }
         }
         OGR_F_Destroy(f);
+    }
+    if (st == STAPEL_OK && li->n_null > 0) {
+        /* A GeoJSON geometry GDAL could not read comes as none. */
+        int64_t first;
+        char why[512];
+        int64_t n = stapel__geojson_unread(ds, l, NULL, &first, why, sizeof why);
+        if (n > 0 && n <= li->n_null) {
+            li->n_null -= n;
+            li->n_unreadable += n;
+        }
     }
     return st;
 }

@@ -796,6 +796,13 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
         if (!bad && !again) {
             o->total = count_filtered(o->ds, l, dsname, spec->where);
             bad = CPLGetLastErrorType() >= CE_Failure;
+            /* A GeoJSON geometry GDAL cannot read gives its error beside
+             * the first feature: the read finds it, if the filter keeps it. */
+            int64_t lost_fid;
+            char lost_why[16];
+            if (bad && stapel__driver_is(o->ds, "GeoJSON") &&
+                stapel__geojson_unread(o->ds, l, NULL, &lost_fid, lost_why, sizeof lost_why) > 0)
+                bad = false;
         }
         if (bad) {
             /* OGR's parser adds lines that point at the error, and the
@@ -1063,11 +1070,15 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                     "PGSQL_OGR_FID=column in the environment",
                     src, layer);
     int64_t n_read = 0, n_repaired = 0, n_empty = 0, n_lost = 0, first_lost = -1;
+    int64_t n_null = 0; /* of n_empty: features without geometry */
     int64_t n_repeated = 0, first_repaired = -1;
     int64_t n_dropped = 0, first_dropped = -1; /* points or lines left out */
     int64_t n_degenerate = 0, first_degenerate = -1; /* rings without area only */
     double ext[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}; /* of the features read */
     int64_t n_unnamed = 0, first_unnamed = -1, n_recoded = 0; /* zones */
+    /* GeoJSON gives the errors of geometries it cannot read beside the
+     * first feature of a pass: they are found after (stapel__geojson_unread). */
+    bool geojson = stapel__driver_is(o->ds, "GeoJSON");
     OGR_L_ResetReading(l);
     for (;;) {
         CPLErrorReset(); /* so that an error below is this feature's */
@@ -1086,7 +1097,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             }
         }
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
-        if (g == NULL && CPLGetLastErrorType() >= CE_Failure) {
+        if (g == NULL && CPLGetLastErrorType() >= CE_Failure && !geojson) {
             /* Not a null geometry: the driver could not decode it. */
             st = unreadable(ctx, spec, o, layer, fid, NULL);
             goto done;
@@ -1098,6 +1109,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         }
         if (g == NULL || OGR_G_IsEmpty(g)) {
             n_empty++;
+            n_null += g == NULL;
             OGR_F_Destroy(f);
             f = NULL;
             continue;
@@ -1290,6 +1302,16 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     if (CPLGetLastErrorType() >= CE_Failure && spec->where != NULL &&
         filter_keeps_only(o->ds, l, spec->where, n_read))
         CPLErrorReset(); /* a damaged feature that the filter leaves out */
+    if ((n_null > 0 || (geojson && CPLGetLastErrorType() >= CE_Failure))) {
+        /* A GeoJSON geometry GDAL could not read comes as none, its error
+         * beside another feature. */
+        int64_t lost_fid;
+        char why[512];
+        if (stapel__geojson_unread(o->ds, l, spec->where, &lost_fid, why, sizeof why) > 0) {
+            st = unreadable(ctx, spec, o, layer, (long long)lost_fid, why);
+            goto done;
+        }
+    }
     if (CPLGetLastErrorType() >= CE_Failure) {
         /* The driver gave up before the end of the layer: a damaged file,
          * or a filter that fails on some row (SQLite's json_extract of text

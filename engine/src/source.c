@@ -874,6 +874,97 @@ bool stapel__csv_wkt_damaged(OGRFeatureH f, OGRGeometryH g, int wkt, char *why, 
     return damaged;
 }
 
+/* The value of member key of the JSON object that starts at obj ('{'), past
+ * the spaces before it, or NULL when it has none (or is no object). Text
+ * that GDAL parsed already, so only strings, nesting and keys matter. */
+static const char *json_member(const char *obj, const char *key)
+{
+    obj += strspn(obj, " \t\r\n");
+    if (*obj != '{')
+        return NULL;
+    size_t klen = strlen(key);
+    int depth = 0;
+    for (const char *p = obj; *p != '\0'; p++) {
+        if (*p == '{' || *p == '[') {
+            depth++;
+        } else if (*p == '}' || *p == ']') {
+            if (--depth == 0)
+                return NULL;
+        } else if (*p == '"') {
+            const char *start = ++p;
+            while (*p != '\0' && *p != '"')
+                p += p[0] == '\\' && p[1] != '\0' ? 2 : 1;
+            if (*p == '\0')
+                return NULL;
+            const char *q = p + 1 + strspn(p + 1, " \t\r\n");
+            if (depth == 1 && *q == ':' && (size_t)(p - start) == klen &&
+                memcmp(start, key, klen) == 0)
+                return q + 1 + strspn(q + 1, " \t\r\n");
+        }
+    }
+    return NULL;
+}
+
+/* Whether the GeoJSON Feature text has a geometry that GDAL should have
+ * read: a member "geometry" that is not null, nor one whose coordinates
+ * are an empty array (RFC 7946 lets that be read as null). */
+static bool geojson_geometry_set(const char *feature)
+{
+    const char *g = json_member(feature, "geometry");
+    if (g == NULL || strncmp(g, "null", 4) == 0)
+        return false;
+    const char *c = json_member(g, "coordinates");
+    if (c != NULL && *c == '[' && c[1 + strspn(c + 1, " \t\r\n")] == ']')
+        return false;
+    return true;
+}
+
+/* Keeps the first error GDAL gives (its handler's user data: a char[256]). */
+static void keep_first_error(CPLErr level, CPLErrorNum num, const char *message)
+{
+    (void)num;
+    char *first = CPLGetErrorHandlerUserData();
+    if (level >= CE_Failure && first != NULL && first[0] == '\0')
+        snprintf(first, 256, "%s", message);
+}
+
+int64_t stapel__geojson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, int64_t *first,
+                               char *why, size_t size)
+{
+    *first = -1;
+    if (ds == NULL || !stapel__driver_is(ds, "GeoJSON"))
+        return 0;
+    /* GDAL keeps each feature's own text when asked as it opens the file. */
+    const char *drivers[] = {"GeoJSON", NULL}, *options[] = {"NATIVE_DATA=YES", NULL};
+    char error[256] = "";
+    CPLPushErrorHandlerEx(keep_first_error, error);
+    GDALDatasetH nd = GDALOpenEx(GDALGetDescription(ds), GDAL_OF_VECTOR | GDAL_OF_READONLY,
+                                 drivers, options, NULL);
+    OGRLayerH nl = nd != NULL ? GDALDatasetGetLayerByName(nd, OGR_L_GetName(l)) : NULL;
+    int64_t n = nl != NULL ? 0 : -1;
+    if (nl != NULL && where != NULL && OGR_L_SetAttributeFilter(nl, where) != OGRERR_NONE)
+        n = -1;
+    OGRFeatureH f;
+    while (n >= 0 && (f = OGR_L_GetNextFeature(nl)) != NULL) {
+        const char *text = OGR_F_GetNativeData(f);
+        if (OGR_F_GetGeometryRef(f) == NULL && text != NULL && geojson_geometry_set(text) &&
+            n++ == 0)
+            *first = (int64_t)OGR_F_GetFID(f);
+        OGR_F_Destroy(f);
+    }
+    if (nd != NULL)
+        GDALClose(nd);
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    /* GDAL's error names no feature: it is this one's when it is the only
+     * one (a type GDAL does not know gives none). */
+    bool own = n == 1 && where == NULL && error[0] != '\0';
+    if (n > 0)
+        snprintf(why, size, "its geometry member is no GeoJSON geometry that GDAL reads%s%s",
+                 own ? "; GDAL: " : "", own ? error : "");
+    return n;
+}
+
 char *stapel__recode_cp1252(const char *s)
 {
     char *r = CPLRecode(s, "CP1252", CPL_ENC_UTF8);
