@@ -194,6 +194,10 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
         }
         OGR_F_Destroy(f);
     }
+    int64_t n_shx, n_dbf;
+    if (st == STAPEL_OK && stapel__shapefile_mismatch(ds, l, &n_shx, &n_dbf))
+        /* Features GDAL leaves out: its .shx and .dbf count apart. */
+        li->n_unreadable += n_shx > n_dbf ? n_shx - n_dbf : n_dbf - n_shx;
     if (st == STAPEL_OK && li->n_null > 0) {
         /* A GeoJSON geometry GDAL could not read comes as none. */
         int64_t first;

@@ -685,6 +685,19 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
     }
     const char *layer = o->layer;
     ctx->reading_layer = layer;
+    int64_t n_shx, n_dbf;
+    if (!again && stapel__shapefile_mismatch(o->ds, l, &n_shx, &n_dbf)) {
+        st = stapel__fail(ctx, STAPEL_EDATA,
+                          "%s: layer %s: its .shx indexes %lld shapes and its .dbf holds %lld "
+                          "records, so the files do not belong together (one cut short, or "
+                          "from another version of the layer); GDAL would read %lld features "
+                          "and leave the other %lld out without a word: copy or export the "
+                          "shapefile again, all its files together",
+                          src, layer, (long long)n_shx, (long long)n_dbf,
+                          (long long)(n_shx < n_dbf ? n_shx : n_dbf),
+                          (long long)(n_shx < n_dbf ? n_dbf - n_shx : n_shx - n_dbf));
+        goto done;
+    }
 
     OGRwkbGeometryType lt = OGR_L_GetGeomType(l);
     if (OGR_FD_GetGeomFieldCount(OGR_L_GetLayerDefn(l)) == 0) {

@@ -965,6 +965,69 @@ int64_t stapel__geojson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, 
     return n;
 }
 
+/* The file of ds's shapefile layer l with extension ext (in either case),
+ * among the files GDAL lists for ds, into buf; false when there is none. */
+static bool shapefile_part(GDALDatasetH ds, OGRLayerH l, const char *ext, char *buf, size_t size)
+{
+    char **files = GDALGetFileList(ds);
+    bool found = false;
+    char upper[8];
+    snprintf(upper, sizeof upper, "%s", ext);
+    for (char *c = upper; *c != '\0'; c++)
+        *c = (char)toupper((unsigned char)*c);
+    /* The files of the dataset that belong to this layer: its name, any
+     * extension of the two cases. */
+    const char *layer = OGR_L_GetName(l);
+    for (int i = 0; files != NULL && files[i] != NULL && !found; i++) {
+        const char *base = CPLGetBasename(files[i]);
+        const char *e = CPLGetExtension(files[i]);
+        if (strcmp(base, layer) == 0 && (strcmp(e, ext) == 0 || strcmp(e, upper) == 0)) {
+            snprintf(buf, size, "%s", files[i]);
+            found = true;
+        }
+    }
+    CSLDestroy(files);
+    return found;
+}
+
+/* The size of a file GDAL reads (also in an archive), or -1. */
+static int64_t vsi_size(const char *path)
+{
+    VSILFILE *fp = VSIFOpenL(path, "rb");
+    if (fp == NULL)
+        return -1;
+    int64_t n = VSIFSeekL(fp, 0, SEEK_END) == 0 ? (int64_t)VSIFTellL(fp) : -1;
+    VSIFCloseL(fp);
+    return n;
+}
+
+bool stapel__shapefile_mismatch(GDALDatasetH ds, OGRLayerH l, int64_t *n_shx, int64_t *n_dbf)
+{
+    *n_shx = *n_dbf = -1;
+    if (ds == NULL || !stapel__driver_is(ds, "ESRI Shapefile"))
+        return false;
+    char shx[4096], dbf[4096];
+    if (!shapefile_part(ds, l, "shx", shx, sizeof shx) ||
+        !shapefile_part(ds, l, "dbf", dbf, sizeof dbf))
+        return false; /* GDAL made do without one */
+    int64_t size = vsi_size(shx);
+    /* The index: a header of 100 bytes, then 8 bytes for each record. */
+    if (size < 100 || (size - 100) % 8 != 0)
+        return false;
+    *n_shx = (size - 100) / 8;
+    /* The table: its record count in bytes 4 to 7 of its header. */
+    unsigned char head[8];
+    VSILFILE *fp = VSIFOpenL(dbf, "rb");
+    bool ok = fp != NULL && VSIFReadL(head, 1, 8, fp) == 8;
+    if (fp != NULL)
+        VSIFCloseL(fp);
+    if (!ok)
+        return false;
+    *n_dbf = (int64_t)head[4] | (int64_t)head[5] << 8 | (int64_t)head[6] << 16 |
+             (int64_t)head[7] << 24;
+    return *n_shx != *n_dbf;
+}
+
 char *stapel__recode_cp1252(const char *s)
 {
     char *r = CPLRecode(s, "CP1252", CPL_ENC_UTF8);

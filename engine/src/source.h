@@ -97,6 +97,13 @@ bool stapel__csv_wkt_damaged(OGRFeatureH f, OGRGeometryH g, int wkt, char *why, 
 int64_t stapel__geojson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, int64_t *first,
                                char *why, size_t size);
 
+/* Whether the shapefile layer l of ds has an index (.shx) and a table
+ * (.dbf) of different record counts, *n_shx and *n_dbf (-1 when not known):
+ * one cut short, or of another version. GDAL reads the lesser number of
+ * features and says nothing, so claims would go missing. False for another
+ * format, or when a count cannot be read. */
+bool stapel__shapefile_mismatch(GDALDatasetH ds, OGRLayerH l, int64_t *n_shx, int64_t *n_dbf);
+
 /* Text that is not UTF-8, read as Windows-1252 (ISO-8859-1 when that fails)
  * and given as UTF-8: a source whose encoding GDAL does not know is most
  * likely Windows-1252 when it comes from a Dutch office. Caller owns the
