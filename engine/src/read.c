@@ -1315,15 +1315,20 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     if (CPLGetLastErrorType() >= CE_Failure && spec->where != NULL &&
         filter_keeps_only(o->ds, l, spec->where, n_read))
         CPLErrorReset(); /* a damaged feature that the filter leaves out */
-    if ((n_null > 0 || (geojson && CPLGetLastErrorType() >= CE_Failure))) {
+    bool geojson_error = geojson && CPLGetLastErrorType() >= CE_Failure;
+    if (n_null > 0 || geojson_error) {
         /* A GeoJSON geometry GDAL could not read comes as none, its error
-         * beside another feature. */
+         * beside another feature: the first of the pass, or the end of a
+         * filtered one that kept none. */
         int64_t lost_fid;
         char why[512];
         if (stapel__geojson_unread(o->ds, l, spec->where, &lost_fid, why, sizeof why) > 0) {
             st = unreadable(ctx, spec, o, layer, (long long)lost_fid, why);
             goto done;
         }
+        if (geojson_error && spec->where != NULL &&
+            stapel__geojson_unread(o->ds, l, NULL, &lost_fid, why, sizeof why) > 0)
+            CPLErrorReset(); /* about features the filter leaves out */
     }
     if (CPLGetLastErrorType() >= CE_Failure) {
         /* The driver gave up before the end of the layer: a damaged file,
