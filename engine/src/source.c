@@ -837,6 +837,14 @@ bool stapel__csv_wkt_damaged(OGRFeatureH f, OGRGeometryH g, int wkt, char *why, 
         chars += ((unsigned char)p[i] & 0xC0) != 0x80;
     bool hex = strspn(p, "0123456789abcdefABCDEF") >= len;
     bool damaged = g == NULL;
+    /* A text that starts with the name of the geometry GDAL made of it was
+     * read as WKT (what GDAL makes of the bytes of a text that is none has
+     * another type): spare parsing it again. */
+    size_t kw = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+    const char *gname = g != NULL ? OGR_G_GetGeometryName(g) : NULL;
+    if (!damaged && !hex && gname != NULL && kw > 0 && strlen(gname) == kw &&
+        strncasecmp(p, gname, kw) == 0)
+        return false;
     if (!damaged && !hex) {
         /* Not hexadecimal WKB, so GDAL read it as WKT; but it makes a
          * geometry of the bytes of a text that is none, without a word. */
