@@ -177,8 +177,11 @@ typedef struct stapel_layer_info {
     int64_t n_null;    /* features without a geometry */
     int64_t n_empty;   /* features with an empty geometry */
     int64_t n_invalid; /* non-empty geometries that GEOS finds invalid */
-    int64_t n_unreadable; /* geometries the driver could not decode (damaged), or
-                           * curves that close no ring: stack refuses them */
+    int64_t n_unreadable; /* geometries the driver could not decode (damaged; a
+                           * GeoJSON geometry or CSV WKT text that GDAL gives
+                           * as none or as a point made of its bytes), curves
+                           * that close no ring, and the records a shapefile's
+                           * .shx and .dbf count apart: stack refuses them */
     /* Geometries of points or lines only, which stack refuses in a layer of
      * claims or zones, and collections holding points or lines beside
      * polygons, of which stack keeps only the polygons; each with the first
