@@ -442,7 +442,8 @@ static const char *html_text(const char *m, char *out, size_t cap)
     const char *p = m;
     while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
         p++;
-    if (!stapel__ascii_ncase_equal(p, "<!DOCTYPE html", 14) && !stapel__ascii_ncase_equal(p, "<html", 5))
+    if (!stapel__ascii_ncase_equal(p, "<!DOCTYPE html", 14) &&
+        !stapel__ascii_ncase_equal(p, "<html", 5))
         return NULL;
     static const char *const skipped[] = {"head", "script", "style"};
     static const char *const entities[][2] = {

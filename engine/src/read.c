@@ -425,9 +425,11 @@ static stapel_status unreadable(stapel_ctx *ctx, const read_spec *spec, const op
 {
     char hint[512];
     leave_out_hint(spec, o, fid, hint, sizeof hint);
-    return stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s: feature %lld: cannot read its geometry "
-                        "(%s); %s", spec->source, layer, fid,
-                        why != NULL ? why : stapel__gdal_error("damaged"), hint);
+    return stapel__fail(ctx, STAPEL_EDATA,
+                        "%s: layer %s: feature %lld: cannot read its geometry "
+                        "(%s); %s",
+                        spec->source, layer, fid, why != NULL ? why : stapel__gdal_error("damaged"),
+                        hint);
 }
 
 /* How the coordinates of a feature that check_sane refuses looked in its
@@ -549,8 +551,7 @@ static bool filter_without_geometry(GDALDatasetH ds, const char *where)
  * read for it (filter_without_geometry): the damaged geometry of a row the
  * filter leaves out, as the message about it advises ('--where THEME=FID
  * <> 12'), failed the count as if the filter were bad. */
-static int64_t count_filtered(GDALDatasetH ds, OGRLayerH l, const char *dsname,
-                              const char *where)
+static int64_t count_filtered(GDALDatasetH ds, OGRLayerH l, const char *dsname, const char *where)
 {
     if (!filter_without_geometry(ds, where))
         return OGR_L_GetFeatureCount(l, count_forced(l, dsname));
@@ -1036,9 +1037,8 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     OGRLayerH l = o->l;
     int name_idx = o->name_idx;
     int wkt_idx = stapel__csv_wkt_field(o->ds, l); /* a CSV's geometry text */
-    bool name_real = name_idx >= 0 &&
-                     OGR_Fld_GetType(OGR_FD_GetFieldDefn(OGR_L_GetLayerDefn(o->l), name_idx)) ==
-                         OFTReal;
+    bool name_real = name_idx >= 0 && OGR_Fld_GetType(OGR_FD_GetFieldDefn(OGR_L_GetLayerDefn(o->l),
+                                                                          name_idx)) == OFTReal;
 
     /* This thread's own SRS objects: OGR's are not shared safely. */
     if (o->srs_wkt != NULL) {

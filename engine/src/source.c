@@ -874,8 +874,8 @@ bool stapel__csv_wkt_damaged(OGRFeatureH f, OGRGeometryH g, int wkt, char *why, 
         }
         snprintf(why, size, "its column %s holds %s: %zu characters, '%.*s%s'%s",
                  OGR_Fld_GetNameRef(OGR_F_GetFieldDefnRef(f, wkt)),
-                 hex ? "hexadecimal text that is no WKB" : "text that is no WKT", chars,
-                 (int)bytes, p, bytes < len ? "…" : "",
+                 hex ? "hexadecimal text that is no WKB" : "text that is no WKT", chars, (int)bytes,
+                 p, bytes < len ? "…" : "",
                  chars == 32767 ? ", as many as a spreadsheet keeps in a cell: likely cut there"
                                 : "");
     }
@@ -946,8 +946,8 @@ int64_t stapel__geojson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, 
     const char *drivers[] = {"GeoJSON", NULL}, *options[] = {"NATIVE_DATA=YES", NULL};
     char error[256] = "";
     CPLPushErrorHandlerEx(keep_first_error, error);
-    GDALDatasetH nd = GDALOpenEx(GDALGetDescription(ds), GDAL_OF_VECTOR | GDAL_OF_READONLY,
-                                 drivers, options, NULL);
+    GDALDatasetH nd = GDALOpenEx(GDALGetDescription(ds), GDAL_OF_VECTOR | GDAL_OF_READONLY, drivers,
+                                 options, NULL);
     OGRLayerH nl = nd != NULL ? GDALDatasetGetLayerByName(nd, OGR_L_GetName(l)) : NULL;
     int64_t n = nl != NULL ? 0 : -1;
     if (nl != NULL && where != NULL && OGR_L_SetAttributeFilter(nl, where) != OGRERR_NONE)
@@ -1031,8 +1031,8 @@ bool stapel__shapefile_mismatch(GDALDatasetH ds, OGRLayerH l, int64_t *n_shx, in
         VSIFCloseL(fp);
     if (!ok)
         return false;
-    *n_dbf = (int64_t)head[4] | (int64_t)head[5] << 8 | (int64_t)head[6] << 16 |
-             (int64_t)head[7] << 24;
+    *n_dbf =
+        (int64_t)head[4] | (int64_t)head[5] << 8 | (int64_t)head[6] << 16 | (int64_t)head[7] << 24;
     return *n_shx != *n_dbf;
 }
 

@@ -637,10 +637,10 @@ static stapel_status fill_layer(writer *w, const stapel_stack *s, const char *ta
      * locale (a decimal comma would split them in the SQL). */
     if (n > 0)
         CPLsnprintf(sql, sizeof sql,
-                 "UPDATE gpkg_contents SET min_x = %.17g, min_y = %.17g, max_x = %.17g, max_y = "
-                 "%.17g, last_change = strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now') WHERE "
-                 "lower(table_name) = '%s'; ",
-                 ext[0], ext[1], ext[2], ext[3], table);
+                    "UPDATE gpkg_contents SET min_x = %.17g, min_y = %.17g, max_x = %.17g, max_y = "
+                    "%.17g, last_change = strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now') WHERE "
+                    "lower(table_name) = '%s'; ",
+                    ext[0], ext[1], ext[2], ext[3], table);
     else
         sql[0] = '\0';
     size_t used = strlen(sql);

@@ -496,9 +496,9 @@ static void test_write_numbers_in_a_decimal_comma_locale(void **state)
         GDALDatasetH ds = GDALOpenEx(outs[i], GDAL_OF_VECTOR, NULL, NULL, NULL);
         assert_non_null(ds);
         char buf[256];
-        assert_string_equal(sql_text(ds, "SELECT value FROM run_info WHERE key = 'grid'", buf,
-                                     sizeof buf),
-                            "0.001");
+        assert_string_equal(
+            sql_text(ds, "SELECT value FROM run_info WHERE key = 'grid'", buf, sizeof buf),
+            "0.001");
         /* The extent of the one square, as given (on the 1 mm grid). */
         assert_string_equal(sql_text(ds,
                                      "SELECT printf('%.3f %.3f %.3f %.3f', min_x, min_y, max_x, "
