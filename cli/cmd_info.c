@@ -12,7 +12,7 @@
 
 static void info_help(void)
 {
-    printf("Usage: stapel info [--json] SOURCE...\n"
+    printf("Usage: stapel info [--json | --format text|json] SOURCE...\n"
            "\n"
            "Describe what each source holds: per layer its name, feature count, geometry\n"
            "type, CRS, extent, fields, and how many geometries are null, empty, invalid\n"
@@ -28,6 +28,7 @@ static void info_help(void)
            "Options:\n"
            "  --json      print one JSON document (an array with one object per source;\n"
            "              one that cannot be read has only \"source\" and \"error\")\n"
+           "  --format F  text (default) or json (the same as --json)\n"
            "  -h, --help  show this help\n"
            "\n"
            "Exit status: 0 when every source was read, 1 when one failed, 2 on usage errors\n"
@@ -208,6 +209,7 @@ static int info_run(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"json", no_argument, NULL, 'j'},
+        {"format", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -219,6 +221,15 @@ static int info_run(int argc, char **argv)
         switch (c) {
         case 'j':
             json = true;
+            break;
+        case 'f': /* as summary takes it */
+            if (strcmp(optarg, "json") == 0) {
+                json = true;
+            } else if (strcmp(optarg, "text") == 0) {
+                json = false;
+            } else {
+                return cli_usage("info", "unknown format '%s'; use text or json", optarg);
+            }
             break;
         case 'h':
             info_help();
