@@ -64,6 +64,10 @@ stapel_ctx *cli_ctx_new(const char *cmd, bool quiet);
  * and both values and returns EXIT_USAGE. Returns EXIT_OK otherwise. Keep
  * *slot NULL until the option is seen (apply defaults after parsing). */
 int cli_once(const char *cmd, const char *option, const char **slot, const char *value);
+
+/* A --zone name as the output stores it: a ';' (which separates the names of
+ * overlapping zones in the stack) written as ','. In place. */
+void cli_zone_name(char *name);
 /* cli_once() for an option whose value cannot be empty. */
 int cli_once_nonempty(const char *cmd, const char *option, const char **slot, const char *value);
 

@@ -289,6 +289,7 @@ static int summary_run(int argc, char **argv)
             int rc = cli_once("summary", "--zone", &zone, optarg);
             if (rc != EXIT_OK)
                 return rc;
+            cli_zone_name(optarg);
             break;
         }
         case 'f': {

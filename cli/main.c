@@ -177,6 +177,13 @@ bool cli_positive(const char *s, long *out)
     return true;
 }
 
+void cli_zone_name(char *name)
+{
+    for (char *p = name; *p != '\0'; p++)
+        if (*p == ';')
+            *p = ',';
+}
+
 int cli_once(const char *cmd, const char *option, const char **slot, const char *value)
 {
     if (*slot != NULL)
