@@ -1759,14 +1759,15 @@ static cairo_status_t sink_write(void *closure, const unsigned char *data, unsig
 }
 
 /* Close the temporary file; false (with errno in sink->err) when what was
- * written did not all reach it. */
-static bool sink_close(file_sink *sink)
+ * written did not all reach it. With sync, it is on disk first: a picture
+ * about to take its name, as a stack GeoPackage is, so that after a crash
+ * the name holds the whole picture or the old one (a file that is to be
+ * removed is not waited for). */
+static bool sink_close(file_sink *sink, bool sync)
 {
     if (sink->f == NULL)
         return true;
-    /* On disk before the picture takes its name, as a stack GeoPackage is:
-     * after a crash the name holds the whole picture or the old one. */
-    bool ok = fflush(sink->f) == 0 && fdatasync(fileno(sink->f)) == 0;
+    bool ok = fflush(sink->f) == 0 && (!sync || fdatasync(fileno(sink->f)) == 0);
     int saved = errno;
     ok = fclose(sink->f) == 0 && ok;
     if (!ok && errno == 0)
@@ -1871,7 +1872,7 @@ static stapel_status finish(renderer *r, const char *tmp)
         cairo_surface_finish(r->surface);
         cs = cairo_surface_status(r->surface);
     }
-    if (!sink_close(&r->sink) && cs == CAIRO_STATUS_SUCCESS)
+    if (!sink_close(&r->sink, cs == CAIRO_STATUS_SUCCESS) && cs == CAIRO_STATUS_SUCCESS)
         cs = CAIRO_STATUS_WRITE_ERROR;
     if (r->sink.err != 0 && cs == CAIRO_STATUS_SUCCESS) /* a failed write cairo let pass */
         cs = CAIRO_STATUS_WRITE_ERROR;
@@ -1991,7 +1992,7 @@ done:
         cairo_destroy(r.cr);
     if (r.surface != NULL)
         cairo_surface_destroy(r.surface);
-    sink_close(&r.sink);
+    sink_close(&r.sink, false);
     if (st != STAPEL_OK && tmp_started)
         unlink(tmp);
     if (r.zone_geom != NULL)

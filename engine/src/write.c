@@ -1114,7 +1114,17 @@ static void space_hint(stapel_ctx *ctx, const stapel__out *o)
     struct statvfs fs;
     struct stat sb;
     struct rlimit rl;
-    if (statvfs(o->tmp, &fs) == 0 && (uint64_t)fs.f_bavail * fs.f_frsize < (1u << 20))
+    /* The temporary file, or where it was to be (its creation failed). */
+    bool known = statvfs(o->tmp, &fs) == 0;
+    if (!known) {
+        char *dir = stapel__strdup(o->tmp);
+        char *slash = dir != NULL ? strrchr(dir, '/') : NULL;
+        if (slash != NULL)
+            *slash = '\0';
+        known = dir != NULL && statvfs(slash != NULL ? (dir[0] != '\0' ? dir : "/") : ".", &fs) == 0;
+        free(dir);
+    }
+    if (known && (uint64_t)fs.f_bavail * fs.f_frsize < (1u << 20))
         snprintf(hint, sizeof hint, "the disk that holds '%s' is full (%llu kB free)", o->path,
                  (unsigned long long)((uint64_t)fs.f_bavail * fs.f_frsize / 1024));
     else if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&

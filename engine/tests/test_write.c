@@ -221,9 +221,6 @@ static void test_write_free_target_is_written(void **state)
     unlink(path);
 }
 
-/* The writer sets GDAL's SQLite options for its own calls on the caller's
- * thread; a caller's own thread-local values come back afterwards (they
- * were cleared). */
 /* stapel_stack_build_write refuses to write over one of its sources, also
  * with overwrite and a path spelled otherwise: the stack would replace the
  * claims it was made from. */
@@ -350,6 +347,9 @@ static void test_write_unwritable_paths_as_build_write(void **state)
     }
 }
 
+/* The writer sets GDAL's SQLite options for its own calls on the caller's
+ * thread; a caller's own thread-local values come back afterwards (they
+ * were cleared). */
 static void test_write_keeps_callers_gdal_settings(void **state)
 {
     fixture *fx = *state;
