@@ -139,18 +139,27 @@ static void print_table(const stapel_summary *sm, const char *zone)
 typedef struct csv_dialect {
     char sep;
     char decimal;
+    bool spreadsheet; /* opened by a double click: no cell may start a formula */
 } csv_dialect;
 
 /* A CSV field (RFC 4180): quoted when it holds the separator, a quote or a
  * line break; the name itself is kept exactly, tabs and escapes included. */
 static void csv_field(const csv_dialect *d, const char *s)
 {
+    /* A spreadsheet runs a cell that starts with one of these as a formula
+     * ('=HYPERLINK(...)' in a zone's name): an apostrophe before it makes
+     * it text, and the spreadsheet shows the name as it is. */
+    bool formula = d->spreadsheet && s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
     const char special[] = {d->sep, '"', '\r', '\n', '\0'};
     if (strpbrk(s, special) == NULL) {
+        if (formula)
+            putchar('\'');
         fputs(s, stdout);
         return;
     }
     putchar('"');
+    if (formula)
+        putchar('\'');
     for (const char *p = s; *p != '\0'; p++) {
         if (*p == '"')
             putchar('"');
@@ -371,10 +380,10 @@ static int summary_run(int argc, char **argv)
         }
     }
     if (csv) {
-        print_csv(sm, zone, themes, &(csv_dialect){',', '.'});
+        print_csv(sm, zone, themes, &(csv_dialect){',', '.', false});
     } else if (csv_nl) {
         fputs("\xef\xbb\xbf", stdout); /* the byte order mark: Excel then reads UTF-8 */
-        print_csv(sm, zone, themes, &(csv_dialect){';', ','});
+        print_csv(sm, zone, themes, &(csv_dialect){';', ',', true});
     }
     else if (strcmp(format, "json") == 0)
         print_json(sm, zone);
