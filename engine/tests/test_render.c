@@ -13,6 +13,7 @@
  */
 #include "fixture.h"
 #include "stapel.h"
+#include "locales.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -862,14 +863,8 @@ static void test_render_prefix_in_a_turkish_locale(void **state)
     char gpkg[600];
     snprintf(gpkg, sizeof gpkg, "%s/render-tr.gpkg", STAPEL_TEST_SCRATCH);
     small_zones_gpkg(fx, gpkg, "rt", "Oost", "Oost");
-    static const char *const turkish[] = {"tr_TR.UTF-8", "tr_TR.utf8", "tr_TR"};
-    bool set = false;
-    for (size_t i = 0; i < sizeof turkish / sizeof turkish[0] && !set; i++)
-        set = setlocale(LC_CTYPE, turkish[i]) != NULL;
-    if (!set || tolower('I') == 'i') {
-        setlocale(LC_CTYPE, "C");
+    if (!test_locale_turkish())
         skip();
-    }
     stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
     o.width = 600;
     o.zone = "PROVINCE:Oost";

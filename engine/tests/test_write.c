@@ -7,6 +7,7 @@
  */
 #include "fixture.h"
 #include "stapel.h"
+#include "locales.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -377,15 +378,8 @@ static void test_write_zone_field_fid_in_a_turkish_locale(void **state)
 {
     fixture *fx = *state;
     stapel_ctx *ctx = fx->ctx;
-    static const char *const turkish[] = {"tr_TR.UTF-8", "tr_TR.utf8", "tr_TR.ISO-8859-9", "tr_TR"};
-    bool set = false;
-    for (size_t i = 0; i < sizeof turkish / sizeof turkish[0] && !set; i++)
-        set = setlocale(LC_CTYPE, turkish[i]) != NULL;
-    /* tolower(), not strcasecmp(), which a sanitizer replaces with its own */
-    if (!set || tolower('I') == 'i') {
-        setlocale(LC_CTYPE, "C");
+    if (!test_locale_turkish())
         skip();
-    }
     const char *zones = STAPEL_TEST_SCRATCH "/w_fid.geojson";
     FILE *f = fopen(zones, "w");
     assert_non_null(f);
