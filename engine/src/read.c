@@ -541,7 +541,7 @@ static bool filter_without_geometry(GDALDatasetH ds, const char *where)
     if (!stapel__driver_is(ds, "CSV"))
         return false;
     for (const char *p = where; *p != '\0'; p++)
-        if (strncasecmp(p, "OGR_GEOM", 8) == 0)
+        if (stapel__ascii_ncase_equal(p, "OGR_GEOM", 8))
             return false;
     return true;
 }

@@ -394,7 +394,7 @@ static stapel_status folder_fail(stapel_ctx *ctx, const char *dataset)
     bool shapefile = false;
     for (int i = 0; files != NULL && files[i] != NULL && !shapefile; i++) {
         size_t len = strlen(files[i]);
-        shapefile = len > 4 && strcasecmp(files[i] + len - 4, ".shp") == 0;
+        shapefile = len > 4 && stapel__ascii_case_equal(files[i] + len - 4, ".shp");
     }
     CPLErrorSetState(err_class, err_no, err_msg != NULL ? err_msg : "");
     free(err_msg);
@@ -843,7 +843,7 @@ bool stapel__csv_wkt_damaged(OGRFeatureH f, OGRGeometryH g, int wkt, char *why, 
     size_t kw = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
     const char *gname = g != NULL ? OGR_G_GetGeometryName(g) : NULL;
     if (!damaged && !hex && gname != NULL && kw > 0 && strlen(gname) == kw &&
-        strncasecmp(p, gname, kw) == 0)
+        stapel__ascii_ncase_equal(p, gname, kw))
         return false;
     if (!damaged && !hex) {
         /* Not hexadecimal WKB, so GDAL read it as WKT; but it makes a
