@@ -137,7 +137,6 @@ static int render_run(int argc, char **argv)
         case OPT_ZONE:
             if ((rc = cli_once("render", "--zone", &opts.zone, optarg)) != EXIT_OK)
                 goto done;
-            cli_zone_name(optarg);
             break;
         case OPT_FIELD:
             if ((rc = cli_once("render", "--field", &opts.field, optarg)) != EXIT_OK)

@@ -537,7 +537,8 @@ typedef struct stapel_render_opts {
     const char *field; /* what colours the faces: "n_themes" (NULL), "n_claims" or "verdict" */
     const char *zone;  /* crop to this province or NOVEX area and grey out the rest; NULL: all.
                         * A name that is both a province and a NOVEX area is STAPEL_EINVAL
-                        * unless written "province:NAME" or "novex:NAME" */
+                        * unless written "province:NAME" or "novex:NAME". A ';' in the
+                        * name is taken as ',', as the stack writes it */
     int width;         /* picture width: pixels for PNG (0: 2000), points for SVG and PDF (0: 842);
                         * 300 to 20000, else STAPEL_EINVAL */
     const char *title; /* NULL: "Stapelkaart ruimteclaims \u2014 <zone or provinces>" */

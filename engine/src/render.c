@@ -85,6 +85,7 @@ typedef struct renderer {
 
     /* the zone cropped to, in RD; its name as stored once found */
     const char *zone;
+    char *zone_asked; /* the name asked for with its ';' made ',', as the stack stores it */
     char *zone_stored;
     char *zone_near; /* "'Name' (kind)": a zone the name asked for misses only by case or spaces */
     stapel_zone_kind zone_kind;
@@ -433,6 +434,16 @@ static stapel_status find_zone(renderer *r)
 {
     static const char *prefix[2] = {
         [STAPEL_ZONE_PROVINCE] = "province:", [STAPEL_ZONE_NOVEX] = "novex:"};
+    /* The stack writes a ';' in a zone name as ',' (';' joins the names of
+     * overlapping zones in a face's tag), so the name as delivered finds
+     * the zone too. */
+    if (strchr(r->zone, ';') != NULL) {
+        if ((r->zone_asked = stapel__strdup(r->zone)) == NULL)
+            return nomem(r);
+        for (char *p = r->zone_asked; (p = strchr(p, ';')) != NULL; p++)
+            *p = ',';
+        r->zone = r->zone_asked;
+    }
     stapel__buf names = {0};
     OGRGeometryH geom[2] = {NULL, NULL};
     size_t n[2] = {0, 0};
@@ -2012,6 +2023,7 @@ done:
             OGR_G_DestroyGeometry(r.labels[i].cut);
     }
     free(r.labels);
+    free(r.zone_asked);
     free(r.zone_stored);
     free(r.zone_near);
     free(r.xs);

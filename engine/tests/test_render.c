@@ -853,6 +853,31 @@ static void test_render_zone_in_both_layers(void **state)
                    "unknown zone 'novex:Testland'");
 }
 
+/* A zone delivered with a ';' in its name is stored with a ',' (the stack
+ * joins overlapping zones' names with ';'); a program that passes the name
+ * as delivered finds the zone, as the tool's --zone does. */
+static void test_render_zone_name_with_semicolon(void **state)
+{
+    fixture *fx = *state;
+    char gpkg[600];
+    snprintf(gpkg, sizeof gpkg, "%s/render-semi.gpkg", STAPEL_TEST_SCRATCH);
+    small_zones_gpkg(fx, gpkg, "rs", "West", "Almere; Oosterwold");
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    o.width = 600;
+    stapel_render_layout l;
+    /* the NOVEX area [1000,2500]x[0,1500], with a margin of at most 5% */
+    const char *names[] = {"Almere; Oosterwold", "novex:Almere; Oosterwold", "Almere, Oosterwold"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        o.zone = names[i];
+        if (stapel_render(fx->ctx, &l, gpkg, out_path(fx, "semi.png"), &o) != STAPEL_OK)
+            fail_msg("%s: %s", names[i], stapel_ctx_message(fx->ctx));
+        assert_true(l.xmin <= OX + 1000 && l.xmax >= OX + 2500);
+        assert_true(l.xmin >= OX + 1000 - 75 && l.xmax <= OX + 2500 + 75);
+        assert_true(l.ymin >= OY - 75 && l.ymax <= OY + 1500 + 75);
+    }
+    assert_no_temp_files(fx);
+}
+
 /* 'PROVINCE:Oost' and a picture named '.PNG' in a host program's Turkish
  * locale, where strncasecmp() takes no 'I' for an 'i': the prefix was not
  * one, and the zone unknown. Skipped where no Turkish locale is installed
@@ -1125,6 +1150,7 @@ int main(void)
         cmocka_unit_test(test_render_other_crs_framed_tightly),
         cmocka_unit_test(test_render_other_crs_small_faces),
         cmocka_unit_test(test_render_zone_in_both_layers),
+        cmocka_unit_test(test_render_zone_name_with_semicolon),
         cmocka_unit_test(test_render_prefix_in_a_turkish_locale),
         cmocka_unit_test(test_render_n_claims_field),
         cmocka_unit_test(test_render_n_claims_open_end),
