@@ -769,7 +769,14 @@ static stapel_status read_faces(stapel_ctx *ctx, size_t i, void *user)
     /* A part records how many faces its run wrote: a face deleted since
      * (in QGIS, say) would leave a hole in the merged stack. */
     const char *wrote = st == STAPEL_OK ? run_value(p, "faces") : NULL;
-    if (wrote != NULL && strtoull(wrote, NULL, 10) != (unsigned long long)list->n)
+    char *end = NULL;
+    unsigned long long n_wrote = wrote != NULL ? strtoull(wrote, &end, 10) : 0;
+    if (wrote != NULL && (wrote[0] < '0' || wrote[0] > '9' || *end != '\0'))
+        st = stapel__fail(ctx, STAPEL_EDATA,
+                          "%s: table run_info: faces '%.*s%s' is not a count; the part is "
+                          "damaged, make the shard again",
+                          p->path, SHOWN(wrote));
+    else if (wrote != NULL && n_wrote != (unsigned long long)list->n)
         st = stapel__fail(ctx, STAPEL_EDATA,
                           "%s: layer stack has %zu faces where the shard wrote %.*s%s; the "
                           "part was edited or is damaged, make the shard again",
