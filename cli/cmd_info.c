@@ -69,7 +69,12 @@ static void print_text(const stapel_source_info *info)
         printf("    features:   %lld\n", (long long)l->n_features);
         if (table)
             ;
-        else if (l->crs_name == NULL)
+        else if (l->crs_name == NULL && l->crs_file_unread != NULL) {
+            printf("    crs:        none: its .prj file '");
+            cli_put_text(stdout, l->crs_file_unread, SIZE_MAX);
+            printf("' is empty or holds no CRS that GDAL can read; stack needs it mended or "
+                   "--s_srs\n");
+        } else if (l->crs_name == NULL)
             printf("    crs:        none\n");
         else if (l->epsg > 0)
             printf("    crs:        EPSG:%d (%s)\n", l->epsg, l->crs_name);
@@ -149,6 +154,9 @@ static json_object *to_json(const stapel_source_info *info)
         json_object_object_add(o, "features", json_object_new_int64(l->n_features));
         if (l->crs_name == NULL) {
             json_object_object_add(o, "crs", NULL);
+            if (l->crs_file_unread != NULL)
+                json_object_object_add(o, "crs_file_unread",
+                                       json_object_new_string(l->crs_file_unread));
         } else {
             json_object *crs = json_object_new_object();
             json_object_object_add(crs, "name", json_object_new_string(l->crs_name));

@@ -188,6 +188,10 @@ typedef struct stapel_layer_info {
      * such feature's id (-1: none). */
     int64_t n_not_polygonal, first_not_polygonal;
     int64_t n_mixed, first_mixed;
+    /* A shapefile's .prj file that holds no CRS GDAL can read (empty or
+     * damaged), so crs_name is NULL although the file is there; else NULL.
+     * stack refuses such a layer unless told the CRS. */
+    char *crs_file_unread;
 } stapel_layer_info;
 
 /* What one source holds. */

@@ -18,6 +18,7 @@ static void layer_info_clear(stapel_layer_info *li)
         free(li->geometry_columns[i]);
     free(li->geometry_columns);
     free(li->crs_name);
+    free(li->crs_file_unread);
     for (size_t i = 0; i < li->n_fields; i++) {
         free(li->fields[i].name);
         free(li->fields[i].type);
@@ -91,6 +92,10 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
     li->n_features = OGR_L_GetFeatureCount(l, 1);
     stapel__gdal_seen_pass(ctx->gdal_seen); /* counting may have read it all */
     if (crs_describe(li, stapel__layer_srs(l)) != STAPEL_OK)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    const char *prj =
+        li->crs_name == NULL ? stapel__unread_prj(ds, GDALGetDescription(ds), li->name) : NULL;
+    if (prj != NULL && (li->crs_file_unread = stapel__strdup(prj)) == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     int srids[3];
     int n = stapel__pg_srids(ds, l, NULL, srids, 3);

@@ -591,10 +591,7 @@ static bool filter_keeps_only(GDALDatasetH ds, OGRLayerH l, const char *where, i
     return ok;
 }
 
-/* The .prj file of a shapefile layer that GDAL found no CRS in although it
- * exists (empty, or WKT that GDAL cannot parse), or NULL. In a buffer of
- * CPL's, valid until its next call. */
-static const char *unread_prj(GDALDatasetH ds, const char *dsname, const char *layer)
+const char *stapel__unread_prj(GDALDatasetH ds, const char *dsname, const char *layer)
 {
     if (!is_shapefile(ds))
         return NULL;
@@ -854,7 +851,7 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
         }
         srs = NULL;
     } else if (srs == NULL) {
-        const char *prj = s_srs == NULL ? unread_prj(o->ds, dsname, layer) : NULL;
+        const char *prj = s_srs == NULL ? stapel__unread_prj(o->ds, dsname, layer) : NULL;
         if (prj != NULL) {
             st = stapel__fail(ctx, STAPEL_ECRS,
                               "%s: layer %s has no coordinate reference system: its .prj file "

@@ -104,6 +104,12 @@ int64_t stapel__geojson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, 
  * format, or when a count cannot be read. */
 bool stapel__shapefile_mismatch(GDALDatasetH ds, OGRLayerH l, int64_t *n_shx, int64_t *n_dbf);
 
+/* The .prj file of a shapefile layer (layer of the dataset ds named
+ * dsname) that GDAL found no CRS in although it exists (empty, or WKT that
+ * GDAL cannot parse), or NULL. In a buffer of CPL's, valid until its next
+ * call. */
+const char *stapel__unread_prj(GDALDatasetH ds, const char *dsname, const char *layer);
+
 /* Text that is not UTF-8, read as Windows-1252 (ISO-8859-1 when that fails)
  * and given as UTF-8: a source whose encoding GDAL does not know is most
  * likely Windows-1252 when it comes from a Dutch office. Caller owns the
