@@ -57,7 +57,14 @@ static void print_text(const stapel_source_info *info)
         /* A table (GeoPackage attributes, a CSV): no CRS, extent or
          * geometry counts to speak of. */
         bool table = strcmp(l->geometry_type, "None") == 0;
-        printf("    geometry:   %s\n", table ? "none (a table)" : l->geometry_type);
+        printf("    geometry:   %s", table ? "none (a table)" : l->geometry_type);
+        if (table && l->wkt_column != NULL) {
+            printf("; its column '");
+            cli_put_text(stdout, l->wkt_column, SIZE_MAX);
+            printf("' holds WKT, but GDAL reads a CSV's geometry only from a column named WKT: "
+                   "rename the column to WKT for stack");
+        }
+        printf("\n");
         if (l->n_geometry_columns > 1) {
             printf("    geometry columns: ");
             for (size_t k = 0; k < l->n_geometry_columns; k++) {
@@ -152,6 +159,8 @@ static json_object *to_json(const stapel_source_info *info)
             json_object_object_add(o, "geometry_columns", gc);
         }
         json_object_object_add(o, "features", json_object_new_int64(l->n_features));
+        if (l->wkt_column != NULL)
+            json_object_object_add(o, "wkt_column", json_object_new_string(l->wkt_column));
         if (l->crs_name == NULL) {
             json_object_object_add(o, "crs", NULL);
             if (l->crs_file_unread != NULL)

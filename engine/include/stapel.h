@@ -192,6 +192,10 @@ typedef struct stapel_layer_info {
      * damaged), so crs_name is NULL although the file is there; else NULL.
      * stack refuses such a layer unless told the CRS. */
     char *crs_file_unread;
+    /* A CSV read as a table (no column named WKT) whose text column of this
+     * name holds WKT, as QGIS exports it under 'wkt_geom'; else NULL. stack
+     * refuses it until the column is renamed WKT. */
+    char *wkt_column;
 } stapel_layer_info;
 
 /* What one source holds. */

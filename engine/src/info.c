@@ -19,6 +19,7 @@ static void layer_info_clear(stapel_layer_info *li)
     free(li->geometry_columns);
     free(li->crs_name);
     free(li->crs_file_unread);
+    free(li->wkt_column);
     for (size_t i = 0; i < li->n_fields; i++) {
         free(li->fields[i].name);
         free(li->fields[i].type);
@@ -130,6 +131,10 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
             li->ymax = env.MaxY;
         }
         stapel__gdal_seen_pass(ctx->gdal_seen); /* and so may the extent */
+    } else {
+        const char *wkt = stapel__csv_wkt_column(ds, l);
+        if (wkt != NULL && (li->wkt_column = stapel__strdup(wkt)) == NULL)
+            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
 
     li->first_not_polygonal = li->first_mixed = -1;

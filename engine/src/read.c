@@ -618,11 +618,7 @@ static void layer_close(opened *o)
     o->seen = seen;
 }
 
-/* The name of the first text column of a CSV layer l (read by GDAL's CSV
- * driver, so without geometry) whose value in the first feature is WKT, as
- * QGIS writes it under the name 'wkt_geom'; NULL when there is none.
- * Borrowed from l's definition. */
-static const char *wkt_column(GDALDatasetH ds, OGRLayerH l)
+const char *stapel__csv_wkt_column(GDALDatasetH ds, OGRLayerH l)
 {
     GDALDriverH drv = GDALGetDatasetDriver(ds);
     if (drv == NULL || !EQUAL(GDALGetDriverShortName(drv), "CSV"))
@@ -699,7 +695,7 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
 
     OGRwkbGeometryType lt = OGR_L_GetGeomType(l);
     if (OGR_FD_GetGeomFieldCount(OGR_L_GetLayerDefn(l)) == 0) {
-        const char *wkt = wkt_column(o->ds, l);
+        const char *wkt = stapel__csv_wkt_column(o->ds, l);
         if (wkt != NULL)
             st = stapel__fail(ctx, STAPEL_EDATA,
                               "%s: layer %s has no geometry column; its column '%s' holds WKT, "

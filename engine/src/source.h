@@ -104,6 +104,12 @@ int64_t stapel__geojson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, 
  * format, or when a count cannot be read. */
 bool stapel__shapefile_mismatch(GDALDatasetH ds, OGRLayerH l, int64_t *n_shx, int64_t *n_dbf);
 
+/* The name of the first text column of a CSV layer l (read by GDAL's CSV
+ * driver, so without geometry) whose value in the first feature is WKT, as
+ * QGIS writes it under the name 'wkt_geom'; NULL when there is none.
+ * Borrowed from l's definition. Rewinds l. */
+const char *stapel__csv_wkt_column(GDALDatasetH ds, OGRLayerH l);
+
 /* The .prj file of a shapefile layer (layer of the dataset ds named
  * dsname) that GDAL found no CRS in although it exists (empty, or WKT that
  * GDAL cannot parse), or NULL. In a buffer of CPL's, valid until its next
