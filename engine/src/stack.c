@@ -1545,6 +1545,46 @@ static bool same_file(const char *file, const struct stat *out)
     return stat(file, &sb) == 0 && sb.st_dev == out->st_dev && sb.st_ino == out->st_ino;
 }
 
+/* Whether path is a part of one of the shapefiles that the folder dir reads:
+ * it lies in dir and ends in one of the n parts, with a '.shp' of its name
+ * beside it. */
+static bool shapefile_part_in(const char *path, const char *dir, const char *const *parts,
+                              size_t n)
+{
+    struct stat sd;
+    if (stat(dir, &sd) != 0 || !S_ISDIR(sd.st_mode))
+        return false;
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(path, '.');
+    if (dot == NULL || (slash != NULL && dot < slash) || dot == (slash != NULL ? slash + 1 : path))
+        return false;
+    bool part = false;
+    for (size_t i = 0; i < n && !part; i++)
+        part = stapel__ascii_case_equal(dot, parts[i]);
+    size_t len = (size_t)(dot - path);
+    char *shp = part ? malloc(len + 5) : NULL;
+    if (shp == NULL)
+        return false;
+    bool found = false;
+    /* The output's folder is dir. */
+    if (slash != NULL) {
+        memcpy(shp, path, (size_t)(slash - path) + 1);
+        shp[slash - path + 1] = '\0';
+    } else {
+        strcpy(shp, ".");
+    }
+    struct stat sp;
+    if (stat(shp, &sp) == 0 && sp.st_dev == sd.st_dev && sp.st_ino == sd.st_ino) {
+        memcpy(shp, path, len);
+        for (int upper = 0; upper < 2 && !found; upper++) {
+            strcpy(shp + len, upper ? ".SHP" : ".shp");
+            found = stat(shp, &sp) == 0 && S_ISREG(sp.st_mode);
+        }
+    }
+    free(shp);
+    return found;
+}
+
 stapel_status stapel__output_not_input(stapel_ctx *ctx, const char *path, const char *what,
                                        const char *source)
 {
@@ -1577,6 +1617,8 @@ stapel_status stapel__output_not_input(stapel_ctx *ctx, const char *path, const 
         }
     }
     free(file);
+    if (!same)
+        same = shapefile_part_in(path, source, shapefile_parts, n_parts);
     if (same)
         return stapel__fail(ctx, STAPEL_EINVAL,
                             "the output '%s' is %s ('%s'); write the output to another file", path,

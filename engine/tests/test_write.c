@@ -315,6 +315,54 @@ static void test_write_build_write_over_a_shapefile_part_or_rules(void **state)
     stapel_job_free(job);
 }
 
+/* A folder of shapefiles read as one source: the stack written over the
+ * .dbf of a shapefile in it would take those claims' attributes too. A file
+ * in the folder that belongs to no shapefile there is no input. */
+static void test_write_build_write_over_a_shapefile_part_in_a_folder(void **state)
+{
+    fixture *fx = *state;
+    stapel_ctx *ctx = fx->ctx;
+    const char *dir = STAPEL_TEST_SCRATCH "/w_folder";
+    mkdir(dir, 0755);
+    static const char *const ext[] = {"shp", "shx", "dbf", "prj", "cpg"};
+    char from[600], to[600];
+    for (size_t i = 0; i < 5; i++) {
+        snprintf(from, sizeof from, "%s/demo/nature.%s", STAPEL_TESTDATA, ext[i]);
+        snprintf(to, sizeof to, "%s/nature.%s", dir, ext[i]);
+        copy_file(from, to);
+    }
+    stapel_job *job = NULL;
+    assert_int_equal(stapel_job_new(ctx, &job, NULL), STAPEL_OK);
+    assert_int_equal(stapel_job_add_layer(ctx, job, "nature", dir, NULL), STAPEL_OK);
+    const char *outs[] = {STAPEL_TEST_SCRATCH "/w_folder/nature.dbf",
+                          STAPEL_TEST_SCRATCH "/w_folder/../w_folder/nature.PRJ"};
+    rename(STAPEL_TEST_SCRATCH "/w_folder/nature.prj", outs[1]);
+    for (size_t k = 0; k < 2; k++) {
+        struct stat before, after;
+        assert_int_equal(stat(outs[k], &before), 0);
+        stapel_stack *s = (stapel_stack *)&s;
+        stapel_status st = stapel_stack_build_write(ctx, &s, job, outs[k], STAPEL_WRITE_OVERWRITE);
+        if (st != STAPEL_EINVAL)
+            fail_msg("output %s: status %d (%s), want STAPEL_EINVAL", outs[k], st,
+                     stapel_ctx_message(ctx));
+        assert_null(s);
+        if (strstr(stapel_ctx_message(ctx), outs[k]) == NULL)
+            fail_msg("message '%s' does not name '%s'", stapel_ctx_message(ctx), outs[k]);
+        assert_int_equal(stat(outs[k], &after), 0);
+        assert_int_equal(after.st_ino, before.st_ino);
+        assert_int_equal(after.st_size, before.st_size);
+    }
+    /* other.dbf belongs to no shapefile of the folder: written over */
+    const char *other = STAPEL_TEST_SCRATCH "/w_folder/other.dbf";
+    copy_file(STAPEL_TEST_SCRATCH "/w_folder/nature.dbf", other);
+    stapel_stack *s = NULL;
+    if (stapel_stack_build_write(ctx, &s, job, other, STAPEL_WRITE_OVERWRITE) != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(ctx));
+    stapel_stack_free(s);
+    unlink(other);
+    stapel_job_free(job);
+}
+
 /* stapel_stack_write and stapel_stack_build_write refuse a path that cannot
  * be written the same way: a directory with STAPEL_EINVAL, a path in a
  * directory that does not exist with STAPEL_EIO, naming the directory
@@ -529,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_write_build_write_over_a_source),
         cmocka_unit_test(test_write_unwritable_paths_as_build_write),
         cmocka_unit_test(test_write_build_write_over_a_shapefile_part_or_rules),
+        cmocka_unit_test(test_write_build_write_over_a_shapefile_part_in_a_folder),
         cmocka_unit_test(test_write_zone_field_fid_in_a_turkish_locale),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
