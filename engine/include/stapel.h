@@ -373,8 +373,9 @@ stapel_status stapel_stack_build(stapel_ctx *ctx, stapel_stack **out, const stap
  * any is read, unless flags has STAPEL_WRITE_OVERWRITE (so a mistake in a
  * source or filter is told first; and, as in stapel_stack_write(), one that appears
  * during the run is kept: STAPEL_EEXISTS). A path that is the file of one of
- * the job's sources (a claim or zone source, any file of a shapefile, also of one in a folder source, the
- * rules file) is refused with STAPEL_EINVAL, with STAPEL_WRITE_OVERWRITE too,
+ * the job's sources (a claim or zone source, any file of a shapefile, also
+ * of one in a folder source, the rules file) is refused with STAPEL_EINVAL,
+ * with STAPEL_WRITE_OVERWRITE too,
  * at the same point. Caller owns *out (the built stack, for its
  * counts); free with stapel_stack_free(). */
 stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, const stapel_job *job,
