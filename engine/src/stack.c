@@ -1548,8 +1548,7 @@ static bool same_file(const char *file, const struct stat *out)
 /* Whether path is a part of one of the shapefiles that the folder dir reads:
  * it lies in dir and ends in one of the n parts, with a '.shp' of its name
  * beside it. */
-static bool shapefile_part_in(const char *path, const char *dir, const char *const *parts,
-                              size_t n)
+static bool shapefile_part_in(const char *path, const char *dir, const char *const *parts, size_t n)
 {
     struct stat sd;
     if (stat(dir, &sd) != 0 || !S_ISDIR(sd.st_mode))
