@@ -230,24 +230,24 @@ static int info_run(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    bool json = false;
+    bool json_flag = false;
+    const char *format = NULL;
     opterr = 0;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 'j':
-            json = true;
+            json_flag = true;
             break;
-        case 'f': /* as summary takes it */
-            if (strcmp(optarg, "json") == 0) {
-                json = true;
-            } else if (strcmp(optarg, "text") == 0) {
-                json = false;
-            } else {
+        case 'f': { /* as summary takes it: once */
+            int rc = cli_once("info", "--format", &format, optarg);
+            if (rc != EXIT_OK)
+                return rc;
+            if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
                 return cli_usage("info", "unknown format '%s'; use text or json", optarg);
-            }
             break;
+        }
         case 'h':
             info_help();
             return EXIT_OK;
@@ -255,6 +255,12 @@ static int info_run(int argc, char **argv)
             return cli_usage("info", "unknown option '%s'", argv[optind - 1]);
         }
     }
+    /* --json is --format json; one that says text too is not settled by
+     * the order they come in. */
+    if (json_flag && format != NULL && strcmp(format, "text") == 0)
+        return cli_usage("info",
+                         "--json and --format text ask for different formats; give one of them");
+    bool json = json_flag || (format != NULL && strcmp(format, "json") == 0);
     if (optind >= argc)
         return cli_usage("info", "no SOURCE given");
     for (int i = optind; i < argc; i++)
