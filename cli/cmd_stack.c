@@ -216,11 +216,11 @@ static int stack_run(int argc, char **argv)
             overwrite = true;
             break;
         case OPT_T_SRS:
-            if ((rc = cli_once("stack", "--t_srs", &opts.t_srs, optarg)) != EXIT_OK)
+            if ((rc = cli_once_nonempty("stack", "--t_srs", &opts.t_srs, optarg)) != EXIT_OK)
                 goto done;
             break;
         case OPT_S_SRS:
-            if ((rc = cli_once("stack", "--s_srs", &opts.s_srs, optarg)) != EXIT_OK)
+            if ((rc = cli_once_nonempty("stack", "--s_srs", &opts.s_srs, optarg)) != EXIT_OK)
                 goto done;
             break;
         case OPT_THREADS:
@@ -252,7 +252,7 @@ static int stack_run(int argc, char **argv)
             force_progress = true;
             break;
         case OPT_RULES:
-            if ((rc = cli_once("stack", "--rules", &rules_path, optarg)) != EXIT_OK)
+            if ((rc = cli_once_nonempty("stack", "--rules", &rules_path, optarg)) != EXIT_OK)
                 goto done;
             break;
         case OPT_SHARD: {
