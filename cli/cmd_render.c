@@ -207,6 +207,11 @@ static int render_run(int argc, char **argv)
     /* Check the picture's path before any work, a directory and the format
      * first: a name that cannot be a picture is a usage error whether or
      * not it exists. */
+    if (output[0] == '\0') { /* an unset shell variable, most often */
+        rc = cli_usage("render", "the output name is empty; give a file name ending in .png, "
+                                 ".svg or .pdf");
+        goto done;
+    }
     struct stat sb;
     if (stat(output, &sb) == 0 && S_ISDIR(sb.st_mode)) {
         rc = cli_usage("render", "'%s' is a directory; give a file name ending in .png, .svg or "
