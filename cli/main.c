@@ -577,7 +577,7 @@ int main(int argc, char **argv)
         return flush_stdout("version", EXIT_OK);
     }
     if (strcmp(arg, "help") == 0) {
-        if (argc < 3) {
+        if (argc < 3 || strcmp(argv[2], "help") == 0) { /* help is listed as a command */
             print_help(stdout);
             return flush_stdout("help", EXIT_OK);
         }
