@@ -295,7 +295,7 @@ static int merge_run(int argc, char **argv)
                 return rc;
             long v = 0;
             if (!cli_positive(optarg, &v))
-                return cli_usage("merge", "--threads needs a positive number, got '%s'", optarg);
+                return cli_usage("merge", "--threads needs a number from 1 to 2147483647, got '%s'", optarg);
             threads = (int)v;
             break;
         }

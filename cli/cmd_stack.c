@@ -227,7 +227,7 @@ static int stack_run(int argc, char **argv)
             if ((rc = cli_once("stack", "--threads", &threads_arg, optarg)) != EXIT_OK)
                 goto done;
             if (!cli_positive(optarg, &num)) {
-                rc = cli_usage("stack", "--threads needs a positive number, got '%s'", optarg);
+                rc = cli_usage("stack", "--threads needs a number from 1 to 2147483647, got '%s'", optarg);
                 goto done;
             }
             opts.threads = (int)num;
