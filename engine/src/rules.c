@@ -514,6 +514,12 @@ static stapel_status no_header(stapel_ctx *ctx, const char *name, const char *gd
  * without theme_a. Returns STAPEL_OK when GDAL knows no other format. */
 static stapel_status other_format(stapel_ctx *ctx, const char *name, const char *gdal_name)
 {
+    const char *prefix = stapel__archive_prefix(gdal_name);
+    if (prefix != NULL)
+        return stapel__fail(ctx, STAPEL_EDATA,
+                            "cannot read rules '%s': it is %s; GDAL reads the CSV file in it as "
+                            "'%s%s' (add '/NAME.csv' when it holds several)",
+                            name, stapel__archive_kind(prefix), prefix, name);
     GDALDriverH drv = GDALIdentifyDriverEx(gdal_name, GDAL_OF_VECTOR | GDAL_OF_RASTER, NULL, NULL);
     if (drv == NULL || strcmp(GDALGetDriverShortName(drv), "CSV") == 0)
         return STAPEL_OK;

@@ -155,12 +155,7 @@ static bool file_before_bar(const char *name)
     return exists_prefix(name, n);
 }
 
-/* The GDAL virtual file system that reads the archive at path (a ZIP, a
- * gzip or a tar file, told by its first bytes), or NULL when it is none:
- * GDAL opens an archive only through such a prefix (or a name such as
- * '.shp.zip'), and PDOK and the national programmes deliver zipped
- * shapefiles. */
-static const char *archive_prefix(const char *path)
+const char *stapel__archive_prefix(const char *path)
 {
     unsigned char head[262] = {0};
     FILE *f = fopen(path, "rb");
@@ -208,8 +203,7 @@ static size_t vector_file_name(const char *name)
  * that reads what it holds: the archive itself through its prefix when
  * GDAL opens that (one shapefile, or several as layers), else its first
  * file of vector data (one in a folder of the archive). */
-/* What the file system of prefix (one archive_prefix() gives) reads. */
-static const char *archive_kind(const char *prefix)
+const char *stapel__archive_kind(const char *prefix)
 {
     return strcmp(prefix, "/vsizip/") == 0   ? "a ZIP archive"
            : strcmp(prefix, "/vsitar/") == 0 ? "a tar archive"
@@ -218,7 +212,7 @@ static const char *archive_kind(const char *prefix)
 
 static stapel_status archive_fail(stapel_ctx *ctx, const char *dataset, const char *prefix)
 {
-    const char *kind = archive_kind(prefix);
+    const char *kind = stapel__archive_kind(prefix);
     stapel__buf vsi = {0}, hint = {0};
     if (!stapel__buf_printf(&vsi, "%s%s", prefix, dataset)) {
         stapel__buf_free(&vsi);
@@ -312,7 +306,7 @@ static bool archive_path_missing(stapel_ctx *ctx, const char *dataset, stapel_st
     bool ok = true;
     if (!exists && arch > 0) {
         ok = stapel__buf_printf(&a, "%.*s", (int)arch, inner);
-        kind = ok ? archive_prefix(a.data) : NULL;
+        kind = ok ? stapel__archive_prefix(a.data) : NULL;
         is_archive = kind != NULL;
         if (is_archive && strcmp(kind, prefix) != 0)
             is_archive = false; /* read through another file system */
@@ -352,7 +346,7 @@ static bool archive_path_missing(stapel_ctx *ctx, const char *dataset, stapel_st
         *st = stapel__fail(ctx, STAPEL_EIO, "cannot open '%s': No such file or directory", dataset);
     else if (kind != NULL && !is_archive)
         *st = stapel__fail(ctx, STAPEL_EIO, "cannot open '%s': '%s' is %s; read it as '%s%s%s'",
-                           dataset, a.data, archive_kind(kind), kind, a.data,
+                           dataset, a.data, stapel__archive_kind(kind), kind, a.data,
                            strcmp(kind, "/vsigzip/") == 0 ? "" : inner + arch);
     else if (is_archive && strcmp(prefix, "/vsigzip/") == 0)
         *st = stapel__fail(ctx, STAPEL_EIO,
@@ -509,7 +503,7 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
     ctx->reading_src = src;
     ctx->reading_layer = layer;
     if (ds == NULL && stapel_source_is_file(dataset) && S_ISREG(sb.st_mode)) {
-        const char *prefix = archive_prefix(dataset);
+        const char *prefix = stapel__archive_prefix(dataset);
         if (prefix != NULL)
             return archive_fail(ctx, dataset, prefix);
     }

@@ -110,6 +110,17 @@ bool stapel__shapefile_mismatch(GDALDatasetH ds, OGRLayerH l, int64_t *n_shx, in
  * Borrowed from l's definition. Rewinds l. */
 const char *stapel__csv_wkt_column(GDALDatasetH ds, OGRLayerH l);
 
+/* The GDAL virtual file system that reads the archive at path (a ZIP, a
+ * gzip or a tar file, told by its first bytes), or NULL when it is none:
+ * GDAL opens an archive only through such a prefix (or a name such as
+ * '.shp.zip'), and PDOK and the national programmes deliver zipped
+ * shapefiles. */
+const char *stapel__archive_prefix(const char *path);
+
+/* What the file system of prefix (one stapel__archive_prefix() gives)
+ * reads: "a ZIP archive", ... */
+const char *stapel__archive_kind(const char *prefix);
+
 /* The .prj file of a shapefile layer (layer of the dataset ds named
  * dsname) that GDAL found no CRS in although it exists (empty, or WKT that
  * GDAL cannot parse), or NULL. In a buffer of CPL's, valid until its next
