@@ -268,6 +268,18 @@ static void copy_file(const char *from, const char *to)
     fclose(out);
 }
 
+/* Copy the demo's nature shapefile, all its files, to stem.shp, ... */
+static void copy_nature(const char *stem)
+{
+    static const char *const ext[] = {"shp", "shx", "dbf", "prj", "cpg"};
+    char from[600], to[600];
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+        snprintf(from, sizeof from, "%s/demo/nature.%s", STAPEL_TESTDATA, ext[i]);
+        snprintf(to, sizeof to, "%s.%s", stem, ext[i]);
+        copy_file(from, to);
+    }
+}
+
 /* stapel_stack_build_write of job to out, an input of it, is refused with
  * STAPEL_EINVAL naming out, also with overwrite, and out is as it was. */
 static void expect_input_kept(stapel_ctx *ctx, const stapel_job *job, const char *out)
@@ -292,13 +304,7 @@ static void test_write_build_write_over_a_shapefile_part_or_rules(void **state)
 {
     fixture *fx = *state;
     stapel_ctx *ctx = fx->ctx;
-    static const char *const ext[] = {"shp", "shx", "dbf", "prj", "cpg"};
-    char from[600], to[600];
-    for (size_t i = 0; i < 5; i++) {
-        snprintf(from, sizeof from, "%s/demo/nature.%s", STAPEL_TESTDATA, ext[i]);
-        snprintf(to, sizeof to, "%s/w_shape.%s", STAPEL_TEST_SCRATCH, ext[i]);
-        copy_file(from, to);
-    }
+    copy_nature(STAPEL_TEST_SCRATCH "/w_shape");
     const char *rules = STAPEL_TEST_SCRATCH "/w_rules.csv";
     FILE *f = fopen(rules, "w");
     assert_non_null(f);
@@ -329,13 +335,7 @@ static void test_write_build_write_over_a_shapefile_part_in_a_folder(void **stat
     stapel_ctx *ctx = fx->ctx;
     const char *dir = STAPEL_TEST_SCRATCH "/w_folder";
     mkdir(dir, 0755);
-    static const char *const ext[] = {"shp", "shx", "dbf", "prj", "cpg"};
-    char from[600], to[600];
-    for (size_t i = 0; i < 5; i++) {
-        snprintf(from, sizeof from, "%s/demo/nature.%s", STAPEL_TESTDATA, ext[i]);
-        snprintf(to, sizeof to, "%s/nature.%s", dir, ext[i]);
-        copy_file(from, to);
-    }
+    copy_nature(STAPEL_TEST_SCRATCH "/w_folder/nature");
     stapel_job *job = NULL;
     assert_int_equal(stapel_job_new(ctx, &job, NULL), STAPEL_OK);
     assert_int_equal(stapel_job_add_layer(ctx, job, "nature", dir, NULL), STAPEL_OK);
