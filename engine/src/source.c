@@ -441,6 +441,64 @@ static bool gml_cut_short(GDALDatasetH ds)
            strncmp(CPLGetLastErrorMsg(), "XML parsing of GML file failed", 30) == 0;
 }
 
+/* GDAL's first error while the handler is pushed: a failed query is often
+ * followed by others that only say the cursor is gone. */
+typedef struct first_error {
+    bool got;
+    char msg[512];
+} first_error;
+
+static void CPL_STDCALL keep_first(CPLErr cls, CPLErrorNum no, const char *msg)
+{
+    (void)no;
+    first_error *e = CPLGetErrorHandlerUserData();
+    if (cls >= CE_Failure && e != NULL && !e->got) {
+        e->got = true;
+        snprintf(e->msg, sizeof e->msg, "%s", msg != NULL ? msg : "unknown error");
+    }
+}
+
+/* Where in the GeoJSONSeq ds GDAL left out a record it could not parse
+ * (a line cut short, or two run together), told by the features around
+ * it, into where; GDAL's reason into why. False when reading it again
+ * meets no error. */
+static bool seq_lost_record(GDALDatasetH ds, char *where, size_t size, char *why, size_t wsize)
+{
+    OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+    if (l == NULL)
+        return false;
+    first_error e = {0};
+    CPLPushErrorHandlerEx(keep_first, &e);
+    OGR_L_ResetReading(l);
+    long long before = -1; /* the feature read before it */
+    int64_t n = 0;
+    OGRFeatureH f;
+    for (;;) {
+        CPLErrorReset();
+        f = OGR_L_GetNextFeature(l);
+        if (e.got || f == NULL)
+            break;
+        before = (long long)OGR_F_GetFID(f);
+        n++;
+        OGR_F_Destroy(f);
+    }
+    OGR_L_ResetReading(l);
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    if (e.got && f != NULL && n > 0)
+        snprintf(where, size, "between features %lld and %lld", before, (long long)OGR_F_GetFID(f));
+    else if (e.got && f != NULL)
+        snprintf(where, size, "before its first feature (%lld)", (long long)OGR_F_GetFID(f));
+    else if (e.got && n > 0)
+        snprintf(where, size, "after its last feature (%lld)", before);
+    else if (e.got)
+        snprintf(where, size, "where no feature came before or after it");
+    if (f != NULL)
+        OGR_F_Destroy(f);
+    snprintf(why, wsize, "%s", e.msg);
+    return e.got;
+}
+
 stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const char *dataset)
 {
     *out = NULL;
@@ -538,6 +596,34 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
         GDALClose(ds);
         return st;
     }
+    if (CPLGetLastErrorType() >= CE_Failure && stapel__driver_is(ds, "GeoJSONSeq")) {
+        /* GDAL scans a GeoJSON sequence as it opens it, and a record it
+         * cannot parse it reports there and leaves out of the layer: the
+         * file reads as one with a feature fewer, a claim lost without a
+         * word. Said at once, where it lies, for stack and info alike. */
+        char where[128], why[512];
+        snprintf(why, sizeof why, "%s", stapel__gdal_error("unknown error"));
+        OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+        char *layer = stapel__strdup(l != NULL ? OGR_L_GetName(l) : "?");
+        stapel_status st;
+        if (layer == NULL)
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        else if (seq_lost_record(ds, where, sizeof where, why, sizeof why))
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s: layer %s: a record %s is no GeoJSON that GDAL can read (%s); "
+                              "GDAL would leave it out, and the feature it holds with it: mend "
+                              "or remove that record",
+                              dataset, layer, where, why);
+        else
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s: layer %s: a record is no GeoJSON that GDAL can read (%s); "
+                              "GDAL would leave it out, and the feature it holds with it: mend "
+                              "or remove that record",
+                              dataset, layer, why);
+        free(layer);
+        GDALClose(ds);
+        return st;
+    }
     *out = ds;
     return STAPEL_OK;
 }
@@ -605,23 +691,6 @@ stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH d
         return st;
     *out = l;
     return STAPEL_OK;
-}
-
-/* GDAL's first error while the handler is pushed: a failed query is often
- * followed by others that only say the cursor is gone. */
-typedef struct first_error {
-    bool got;
-    char msg[512];
-} first_error;
-
-static void CPL_STDCALL keep_first(CPLErr cls, CPLErrorNum no, const char *msg)
-{
-    (void)no;
-    first_error *e = CPLGetErrorHandlerUserData();
-    if (cls >= CE_Failure && e != NULL && !e->got) {
-        e->got = true;
-        snprintf(e->msg, sizeof e->msg, "%s", msg != NULL ? msg : "unknown error");
-    }
 }
 
 bool stapel__layer_read_error(GDALDatasetH ds, OGRLayerH l, char *reason, size_t size)
