@@ -132,6 +132,78 @@ def make_srs(text):
     return srs
 
 
+# USER_GUIDE: each arc of a curve is linearised to within 1 cm of the true
+# arc, in steps of at most 4 degrees (a small circle keeps GDAL's 90 sides)
+# and at least 0.01 degrees. The oracle follows that rule with its own arc
+# walk; GDAL draws each arc in the step it gives.
+ARC_DEVIATION = 0.01
+ARC_STEP_MAX, ARC_STEP_MIN = 4.0, 0.01
+
+
+def arc_step(p0, p1, p2):
+    """The step, in degrees, that keeps the arc p0-p1-p2 within ARC_DEVIATION."""
+    (ax, ay), (cx, cy) = sorted([p0, p2])  # the same whichever way it runs
+    bx, by = p1
+    if (ax, ay) == (cx, cy):  # a full circle
+        r = math.hypot(bx - ax, by - ay) / 2
+    else:
+        cross = abs((bx - ax) * (cy - ay) - (by - ay) * (cx - ax))
+        if cross == 0:
+            return ARC_STEP_MAX
+        r = (math.hypot(bx - ax, by - ay) * math.hypot(cx - ax, cy - ay)
+             * math.hypot(cx - bx, cy - by) / (2 * cross))
+    if r <= ARC_DEVIATION:
+        return ARC_STEP_MAX
+    step = math.degrees(2 * math.acos(1 - ARC_DEVIATION / r))
+    return min(ARC_STEP_MAX, max(ARC_STEP_MIN, step))
+
+
+def curve_points(c, out):
+    """Append the points of curve c (line, circular string or compound curve),
+    its arcs linearised, to list out."""
+    t = ogr.GT_Flatten(c.GetGeometryType())
+    if t == ogr.wkbCompoundCurve:
+        for i in range(c.GetGeometryCount()):
+            curve_points(c.GetGeometryRef(i), out)
+        return
+    pts = [c.GetPoint_2D(i) for i in range(c.GetPointCount())]
+    if t != ogr.wkbCircularString or len(pts) < 3:
+        seq = pts
+    else:
+        seq = []
+        for i in range(0, len(pts) - 2, 2):
+            arc = ogr.Geometry(ogr.wkbCircularString)
+            for q in pts[i:i + 3]:
+                arc.AddPoint_2D(*q)
+            lin = arc.GetLinearGeometry(arc_step(*pts[i:i + 3]), ["ADD_INTERMEDIATE_POINT=NO"])
+            seq += [lin.GetPoint_2D(k) for k in range(lin.GetPointCount())]
+    for q in seq:
+        if not out or out[-1] != q:
+            out.append(q)
+
+
+def linearise(g):
+    """g (2D) with every curve linearised by the rule above."""
+    t = ogr.GT_Flatten(g.GetGeometryType())
+    if t == ogr.wkbCurvePolygon:
+        poly = ogr.Geometry(ogr.wkbPolygon)
+        for i in range(g.GetGeometryCount()):
+            pts = []
+            curve_points(g.GetGeometryRef(i), pts)
+            ring = ogr.Geometry(ogr.wkbLinearRing)
+            for q in pts:
+                ring.AddPoint_2D(*q)
+            ring.CloseRings()
+            poly.AddGeometry(ring)
+        return poly
+    if t in (ogr.wkbMultiSurface, ogr.wkbGeometryCollection):
+        out = ogr.Geometry(ogr.wkbGeometryCollection)
+        for i in range(g.GetGeometryCount()):
+            out.AddGeometry(linearise(g.GetGeometryRef(i)))
+        return out
+    return g.GetLinearGeometry() if g.HasCurveGeometry() else g
+
+
 def polygonal_parts(g, out):
     """Append every Polygon inside g (recursing into collections) to list out."""
     t = ogr.GT_Flatten(g.GetGeometryType())
@@ -221,10 +293,11 @@ def read_polygons(src, base, tgt_srs, s_srs, what, field=None):
         if g is None or g.IsEmpty():
             stats["empty"] += 1
             continue
-        g = g.GetLinearGeometry() if g.HasCurveGeometry() else g.Clone()
+        g = g.Clone()
         g.FlattenTo2D()
         t = ogr.GT_Flatten(g.GetGeometryType())
-        if t in (ogr.wkbPoint, ogr.wkbMultiPoint, ogr.wkbLineString, ogr.wkbMultiLineString):
+        if t in (ogr.wkbPoint, ogr.wkbMultiPoint, ogr.wkbLineString, ogr.wkbMultiLineString,
+                 ogr.wkbCircularString, ogr.wkbCompoundCurve, ogr.wkbMultiCurve):
             raise UsageError("%s '%s' feature %d is not polygonal (%s)"
                              % (what, src, f.GetFID(), g.GetGeometryName()))
         if ct is not None:
@@ -233,6 +306,8 @@ def read_polygons(src, base, tgt_srs, s_srs, what, field=None):
             except RuntimeError as e:
                 raise UsageError("%s '%s' feature %d cannot be reprojected: %s"
                                  % (what, src, f.GetFID(), e))
+        # Linearised in the working CRS, as stapel does (after the transform).
+        g = linearise(g)
         parts = []
         polygonal_parts(g, parts)
         g = to_multipolygon(parts)
