@@ -999,10 +999,174 @@ static void keep_first_error(CPLErr level, CPLErrorNum num, const char *message)
         snprintf(first, 256, "%s", message);
 }
 
+/* Past the JSON value that starts at p (after its spaces): a string, an
+ * object or array with all it holds, or a number or literal; NULL at the
+ * end of the text. Text that GDAL parsed already. */
+static const char *json_skip(const char *p)
+{
+    p += strspn(p, " \t\r\n");
+    int depth = 0;
+    do {
+        if (*p == '\0')
+            return NULL;
+        if (*p == '"') {
+            for (p++; *p != '"'; p += p[0] == '\\' && p[1] != '\0' ? 2 : 1)
+                if (*p == '\0')
+                    return NULL;
+            p++;
+        } else if (*p == '{' || *p == '[') {
+            depth++;
+            p++;
+        } else if (*p == '}' || *p == ']') {
+            depth--;
+            p++;
+        } else if (depth > 0) {
+            p++;
+        } else {
+            p += strcspn(p, ",]} \t\r\n");
+        }
+    } while (depth > 0);
+    return p;
+}
+
+/* What an ESRI JSON geometry member (at g) holds that GDAL should have read:
+ * 0, none (null, or only empty arrays: an empty geometry); 1, a geometry,
+ * an array of coordinates under any name ("rings", or a misspelt one) or a
+ * number "x"; 2, one with true curves ("curveRings", "curvePaths"), which
+ * GDAL does not read. */
+static int esri_geometry_set(const char *g)
+{
+    if (g == NULL || *g != '{')
+        return 0;
+    if (json_member(g, "curveRings") != NULL || json_member(g, "curvePaths") != NULL)
+        return 2;
+    for (const char *p = g + 1;;) { /* its members */
+        p += strspn(p, " \t\r\n");
+        if (*p != '"')
+            return 0;
+        bool x = strncmp(p, "\"x\"", 3) == 0;
+        if ((p = json_skip(p)) == NULL)
+            return 0;
+        p += strspn(p, " \t\r\n");
+        if (*p++ != ':')
+            return 0;
+        p += strspn(p, " \t\r\n");
+        if ((*p == '[' && p[1 + strspn(p + 1, " \t\r\n")] != ']') ||
+            (x && (*p == '-' || (*p >= '0' && *p <= '9'))))
+            return 1;
+        if ((p = json_skip(p)) == NULL)
+            return 0;
+        p += strspn(p, " \t\r\n");
+        if (*p++ != ',')
+            return 0;
+    }
+}
+
+/* stapel__geojson_unread for an ESRI JSON file: GDAL keeps no feature's
+ * text there, so the file is read again and its "features" paired, in
+ * order, with the features GDAL gives. */
+static int64_t esrijson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, int64_t *first,
+                               char *why, size_t size)
+{
+    GByte *text = NULL;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    bool read = VSIIngestFile(NULL, GDALGetDescription(ds), &text, NULL, -1) != 0;
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    const char *p = read ? json_member((const char *)text, "features") : NULL;
+    if (p == NULL || *p != '[') {
+        VSIFree(text);
+        return read ? 0 : -1;
+    }
+    /* What each element of "features" holds, in order. */
+    signed char *set = NULL;
+    size_t n_set = 0, cap = 0;
+    bool ok = true;
+    p++;
+    for (;;) {
+        p += strspn(p, " \t\r\n");
+        if (*p == ']' || *p == '\0')
+            break;
+        if (n_set == cap) {
+            cap = cap == 0 ? 256 : cap * 2;
+            signed char *d = realloc(set, cap);
+            if (d == NULL) {
+                ok = false;
+                break;
+            }
+            set = d;
+        }
+        set[n_set++] = (signed char)esri_geometry_set(json_member(p, "geometry"));
+        if ((p = json_skip(p)) == NULL)
+            break;
+        p += strspn(p, " \t\r\n");
+        if (*p == ',')
+            p++;
+    }
+    VSIFree(text);
+    /* Paired with GDAL's features on a dataset of its own, unfiltered; then
+     * those the filter keeps. */
+    const char *drivers[] = {"ESRIJSON", NULL};
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    GDALDatasetH nd = ok ? GDALOpenEx(GDALGetDescription(ds), GDAL_OF_VECTOR | GDAL_OF_READONLY,
+                                      drivers, NULL, NULL)
+                         : NULL;
+    OGRLayerH nl = nd != NULL ? GDALDatasetGetLayerByName(nd, OGR_L_GetName(l)) : NULL;
+    int64_t *lost = NULL, n_lost = 0, n = nl != NULL ? 0 : -1;
+    bool curves = false;
+    size_t k = 0;
+    OGRFeatureH f;
+    while (n >= 0 && (f = OGR_L_GetNextFeature(nl)) != NULL) {
+        if (k < n_set && set[k] > 0 && OGR_F_GetGeometryRef(f) == NULL) {
+            int64_t *d = realloc(lost, ((size_t)n_lost + 1) * sizeof *lost);
+            if (d == NULL)
+                n = -1;
+            else
+                (lost = d)[n_lost++] = (int64_t)OGR_F_GetFID(f);
+            curves = curves || set[k] == 2;
+        }
+        k++;
+        OGR_F_Destroy(f);
+    }
+    if (k != n_set) /* not one feature an element: nothing can be told */
+        n = -1;
+    if (n >= 0 && n_lost > 0 && where != NULL) {
+        if (OGR_L_SetAttributeFilter(nl, where) != OGRERR_NONE)
+            n = -1;
+        OGR_L_ResetReading(nl);
+        while (n >= 0 && (f = OGR_L_GetNextFeature(nl)) != NULL) {
+            int64_t fid = (int64_t)OGR_F_GetFID(f);
+            for (int64_t i = 0; i < n_lost; i++)
+                if (lost[i] == fid && n++ == 0)
+                    *first = fid;
+            OGR_F_Destroy(f);
+        }
+    } else if (n >= 0 && n_lost > 0) {
+        n = n_lost;
+        *first = lost[0];
+    }
+    if (nd != NULL)
+        GDALClose(nd);
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    free(lost);
+    free(set);
+    if (n > 0 && curves)
+        snprintf(why, size,
+                 "its geometry has true curves (curveRings), which GDAL does not read "
+                 "from ESRI JSON: ask the service for them as straight segments "
+                 "(returnTrueCurves=false), or export the layer in another format");
+    else if (n > 0)
+        snprintf(why, size, "its geometry member is no ESRI JSON geometry that GDAL reads");
+    return n;
+}
+
 int64_t stapel__geojson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, int64_t *first,
                                char *why, size_t size)
 {
     *first = -1;
+    if (ds != NULL && stapel__driver_is(ds, "ESRIJSON"))
+        return esrijson_unread(ds, l, where, first, why, size);
     if (ds == NULL || !stapel__driver_is(ds, "GeoJSON"))
         return 0;
     /* GDAL keeps each feature's own text when asked as it opens the file. */
