@@ -499,6 +499,8 @@ static bool seq_lost_record(GDALDatasetH ds, char *where, size_t size, char *why
     return e.got;
 }
 
+static bool seq_stray_record(GDALDatasetH ds, long *line, char *type, size_t size);
+
 stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const char *dataset)
 {
     *out = NULL;
@@ -621,6 +623,23 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
                               "or remove that record",
                               dataset, layer, why);
         free(layer);
+        GDALClose(ds);
+        return st;
+    }
+    long line;
+    char type[48];
+    if (stapel__driver_is(ds, "GeoJSONSeq") && seq_stray_record(ds, &line, type, sizeof type)) {
+        /* A record that parses but is no Feature GDAL leaves out without
+         * even an error: a misspelt type, or a FeatureCollection, whose
+         * features it does not read. */
+        OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+        stapel_status st = stapel__fail(
+            ctx, STAPEL_EDATA,
+            "%s: layer %s: line %ld holds %s%s%s, not a GeoJSON Feature; GDAL would leave it "
+            "out, and the claim it holds with it: make it a Feature (one a line) or remove it",
+            dataset, l != NULL ? OGR_L_GetName(l) : "?", line,
+            type[0] != '\0' ? "a record of type '" : "a record without a \"type\"", type,
+            type[0] != '\0' ? "'" : "");
         GDALClose(ds);
         return st;
     }
@@ -1062,6 +1081,225 @@ static int esri_geometry_set(const char *g)
     }
 }
 
+/* What the elements or records of a file hold, in order (1 or 2: a
+ * geometry GDAL should read, esri_geometry_set; 0: none). */
+typedef struct kinds {
+    signed char *set;
+    size_t n, cap;
+} kinds;
+
+static bool kinds_push(kinds *k, int v)
+{
+    if (k->n == k->cap) {
+        size_t cap = k->cap == 0 ? 256 : k->cap * 2;
+        signed char *d = realloc(k->set, cap);
+        if (d == NULL)
+            return false;
+        k->set = d;
+        k->cap = cap;
+    }
+    k->set[k->n++] = (signed char)v;
+    return true;
+}
+
+/* How many of the features of l (of ds, read by driver) that the filter
+ * where keeps (all, when NULL) GDAL gives without geometry where the file
+ * holds one (k, paired in order with GDAL's features on a dataset of its
+ * own), the first one's id into *first, and whether one of them has true
+ * curves (2 in k); -1 when they cannot be paired (not one feature an
+ * element, or the file does not open again). */
+static int64_t paired_unread(GDALDatasetH ds, OGRLayerH l, const char *driver, const kinds *k,
+                             const char *where, int64_t *first, bool *curves)
+{
+    const char *drivers[] = {driver, NULL};
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    GDALDatasetH nd =
+        GDALOpenEx(GDALGetDescription(ds), GDAL_OF_VECTOR | GDAL_OF_READONLY, drivers, NULL, NULL);
+    OGRLayerH nl = nd != NULL ? GDALDatasetGetLayerByName(nd, OGR_L_GetName(l)) : NULL;
+    int64_t *lost = NULL, n_lost = 0, n = nl != NULL ? 0 : -1;
+    size_t i = 0;
+    OGRFeatureH f;
+    while (n >= 0 && (f = OGR_L_GetNextFeature(nl)) != NULL) {
+        if (i < k->n && k->set[i] > 0 && OGR_F_GetGeometryRef(f) == NULL) {
+            int64_t *d = realloc(lost, ((size_t)n_lost + 1) * sizeof *lost);
+            if (d == NULL)
+                n = -1;
+            else
+                (lost = d)[n_lost++] = (int64_t)OGR_F_GetFID(f);
+            *curves = *curves || k->set[i] == 2;
+        }
+        i++;
+        OGR_F_Destroy(f);
+    }
+    if (i != k->n) /* not one feature an element: nothing can be told */
+        n = -1;
+    if (n >= 0 && n_lost > 0 && where != NULL) {
+        if (OGR_L_SetAttributeFilter(nl, where) != OGRERR_NONE)
+            n = -1;
+        OGR_L_ResetReading(nl);
+        while (n >= 0 && (f = OGR_L_GetNextFeature(nl)) != NULL) {
+            int64_t fid = (int64_t)OGR_F_GetFID(f);
+            for (int64_t j = 0; j < n_lost; j++)
+                if (lost[j] == fid && n++ == 0)
+                    *first = fid;
+            OGR_F_Destroy(f);
+        }
+    } else if (n >= 0 && n_lost > 0) {
+        n = n_lost;
+        *first = lost[0];
+    }
+    if (nd != NULL)
+        GDALClose(nd);
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    free(lost);
+    return n;
+}
+
+/* The records of a GeoJSON sequence, read one by one and split as GDAL's
+ * GeoJSONSeq driver splits them: at RS characters (RFC 8142) when the file
+ * starts with one, else at line ends; a record's trailing \r and \n
+ * dropped, and empty ones skipped. */
+typedef struct seq_reader {
+    VSILFILE *fp;
+    char chunk[65536];
+    size_t pos, len;
+    char sep;  /* '\n', or RS; 0 before the first read */
+    long line; /* the line the next byte is on, from 1 */
+    stapel__buf rec;
+} seq_reader;
+
+/* A reader of the GeoJSON sequence ds, or false when its file cannot be
+ * opened again (one GDAL fetched from a URL). */
+static bool seq_open(seq_reader *r, GDALDatasetH ds)
+{
+    const char *path = GDALGetDescription(ds);
+    if (stapel__ascii_ncase_equal(path, "GeoJSONSeq:", 11))
+        path += 11;
+    memset(r, 0, sizeof *r);
+    r->line = 1;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    r->fp = stapel__source_is_service(path) ? NULL : VSIFOpenL(path, "rb");
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    return r->fp != NULL;
+}
+
+static void seq_close(seq_reader *r)
+{
+    if (r->fp != NULL)
+        VSIFCloseL(r->fp);
+    stapel__buf_free(&r->rec);
+}
+
+/* The next record into r->rec.data, and the line it starts on into *line;
+ * false at the end, or when memory runs out (then *failed). */
+static bool seq_next(seq_reader *r, long *line, bool *failed)
+{
+    r->rec.len = 0;
+    long start = -1;
+    for (;;) {
+        if (r->pos == r->len) {
+            r->len = VSIFReadL(r->chunk, 1, sizeof r->chunk, r->fp);
+            r->pos = 0;
+            if (r->sep == 0 && r->len > 0) {
+                r->sep = r->chunk[0] == '\x1e' ? '\x1e' : '\n';
+                r->pos = r->sep == '\x1e';
+            }
+        }
+        bool end = r->pos == r->len;
+        const char *s = end ? NULL : memchr(r->chunk + r->pos, r->sep, r->len - r->pos);
+        size_t n = (s != NULL ? (size_t)(s - r->chunk) : r->len) - r->pos;
+        if (start < 0)
+            start = r->line;
+        for (size_t i = 0; i < n; i++)
+            r->line += r->chunk[r->pos + i] == '\n';
+        if (n > 0 && !stapel__buf_append(&r->rec, r->chunk + r->pos, n)) {
+            *failed = true;
+            return false;
+        }
+        r->pos += n;
+        if (s == NULL && !end)
+            continue; /* the record goes on in the next chunk */
+        if (s != NULL) {
+            r->line += r->sep == '\n';
+            r->pos++;
+        }
+        while (r->rec.len > 0 &&
+               (r->rec.data[r->rec.len - 1] == '\r' || r->rec.data[r->rec.len - 1] == '\n'))
+            r->rec.data[--r->rec.len] = '\0';
+        if (r->rec.len > 0) {
+            *line = start;
+            return true;
+        }
+        if (end)
+            return false;
+        start = -1; /* an empty record: skipped */
+    }
+}
+
+/* Whether a GeoJSON "type" member's value (at v) is one GDAL's GeoJSONSeq
+ * driver makes a feature of: a Feature, or a geometry (in any case, as GDAL
+ * compares them). */
+static bool seq_feature_type(const char *v)
+{
+    static const char *const types[] = {
+        "Feature",    "Point",           "LineString",   "Polygon",
+        "MultiPoint", "MultiLineString", "MultiPolygon", "GeometryCollection"};
+    if (v == NULL || *v != '"')
+        return false;
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
+        size_t n = strlen(types[i]);
+        if (stapel__ascii_ncase_equal(v + 1, types[i], n) && v[1 + n] == '"')
+            return true;
+    }
+    return false;
+}
+
+/* The first record of the GeoJSON sequence ds that GDAL leaves out without
+ * a word, as no Feature nor geometry: of another type ("Featuer", a
+ * FeatureCollection, whose features GDAL does not read), without a type, or
+ * no JSON object. Its line into *line, its type (or "") into type. False
+ * when there is none, or the file cannot be read again. */
+static bool seq_stray_record(GDALDatasetH ds, long *line, char *type, size_t size)
+{
+    seq_reader r;
+    if (!seq_open(&r, ds))
+        return false;
+    bool failed = false, found = false;
+    while (!found && seq_next(&r, line, &failed)) {
+        const char *v = json_member(r.rec.data, "type");
+        if (seq_feature_type(v))
+            continue;
+        found = true;
+        int n = v != NULL && *v == '"' ? (int)strcspn(v + 1, "\"") : 0;
+        snprintf(type, size, "%.*s", n > 40 ? 40 : n, n > 0 ? v + 1 : "");
+    }
+    seq_close(&r);
+    return found;
+}
+
+/* stapel__geojson_unread for a GeoJSON sequence, which keeps no feature's
+ * text either: its records paired, in order, with GDAL's features. */
+static int64_t seq_unread(GDALDatasetH ds, OGRLayerH l, const char *where, int64_t *first,
+                          char *why, size_t size)
+{
+    seq_reader r;
+    if (!seq_open(&r, ds))
+        return -1;
+    kinds k = {0};
+    bool failed = false, curves = false;
+    long line;
+    while (!failed && seq_next(&r, &line, &failed))
+        failed = !kinds_push(&k, geojson_geometry_set(r.rec.data) ? 1 : 0);
+    seq_close(&r);
+    int64_t n = failed ? -1 : paired_unread(ds, l, "GeoJSONSeq", &k, where, first, &curves);
+    free(k.set);
+    if (n > 0)
+        snprintf(why, size, "its geometry member is no GeoJSON geometry that GDAL reads");
+    return n;
+}
+
 /* stapel__geojson_unread for an ESRI JSON file: GDAL keeps no feature's
  * text there, so the file is read again and its "features" paired, in
  * order, with the features GDAL gives. */
@@ -1078,25 +1316,14 @@ static int64_t esrijson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, 
         VSIFree(text);
         return read ? 0 : -1;
     }
-    /* What each element of "features" holds, in order. */
-    signed char *set = NULL;
-    size_t n_set = 0, cap = 0;
+    kinds k = {0};
     bool ok = true;
-    p++;
-    for (;;) {
+    for (p++;;) {
         p += strspn(p, " \t\r\n");
         if (*p == ']' || *p == '\0')
             break;
-        if (n_set == cap) {
-            cap = cap == 0 ? 256 : cap * 2;
-            signed char *d = realloc(set, cap);
-            if (d == NULL) {
-                ok = false;
-                break;
-            }
-            set = d;
-        }
-        set[n_set++] = (signed char)esri_geometry_set(json_member(p, "geometry"));
+        if (!(ok = kinds_push(&k, esri_geometry_set(json_member(p, "geometry")))))
+            break;
         if ((p = json_skip(p)) == NULL)
             break;
         p += strspn(p, " \t\r\n");
@@ -1104,53 +1331,9 @@ static int64_t esrijson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, 
             p++;
     }
     VSIFree(text);
-    /* Paired with GDAL's features on a dataset of its own, unfiltered; then
-     * those the filter keeps. */
-    const char *drivers[] = {"ESRIJSON", NULL};
-    CPLPushErrorHandler(CPLQuietErrorHandler);
-    GDALDatasetH nd = ok ? GDALOpenEx(GDALGetDescription(ds), GDAL_OF_VECTOR | GDAL_OF_READONLY,
-                                      drivers, NULL, NULL)
-                         : NULL;
-    OGRLayerH nl = nd != NULL ? GDALDatasetGetLayerByName(nd, OGR_L_GetName(l)) : NULL;
-    int64_t *lost = NULL, n_lost = 0, n = nl != NULL ? 0 : -1;
     bool curves = false;
-    size_t k = 0;
-    OGRFeatureH f;
-    while (n >= 0 && (f = OGR_L_GetNextFeature(nl)) != NULL) {
-        if (k < n_set && set[k] > 0 && OGR_F_GetGeometryRef(f) == NULL) {
-            int64_t *d = realloc(lost, ((size_t)n_lost + 1) * sizeof *lost);
-            if (d == NULL)
-                n = -1;
-            else
-                (lost = d)[n_lost++] = (int64_t)OGR_F_GetFID(f);
-            curves = curves || set[k] == 2;
-        }
-        k++;
-        OGR_F_Destroy(f);
-    }
-    if (k != n_set) /* not one feature an element: nothing can be told */
-        n = -1;
-    if (n >= 0 && n_lost > 0 && where != NULL) {
-        if (OGR_L_SetAttributeFilter(nl, where) != OGRERR_NONE)
-            n = -1;
-        OGR_L_ResetReading(nl);
-        while (n >= 0 && (f = OGR_L_GetNextFeature(nl)) != NULL) {
-            int64_t fid = (int64_t)OGR_F_GetFID(f);
-            for (int64_t i = 0; i < n_lost; i++)
-                if (lost[i] == fid && n++ == 0)
-                    *first = fid;
-            OGR_F_Destroy(f);
-        }
-    } else if (n >= 0 && n_lost > 0) {
-        n = n_lost;
-        *first = lost[0];
-    }
-    if (nd != NULL)
-        GDALClose(nd);
-    CPLPopErrorHandler();
-    CPLErrorReset();
-    free(lost);
-    free(set);
+    int64_t n = ok ? paired_unread(ds, l, "ESRIJSON", &k, where, first, &curves) : -1;
+    free(k.set);
     if (n > 0 && curves)
         snprintf(why, size,
                  "its geometry has true curves (curveRings), which GDAL does not read "
@@ -1167,6 +1350,8 @@ int64_t stapel__geojson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, 
     *first = -1;
     if (ds != NULL && stapel__driver_is(ds, "ESRIJSON"))
         return esrijson_unread(ds, l, where, first, why, size);
+    if (ds != NULL && stapel__driver_is(ds, "GeoJSONSeq"))
+        return seq_unread(ds, l, where, first, why, size);
     if (ds == NULL || !stapel__driver_is(ds, "GeoJSON"))
         return 0;
     /* GDAL keeps each feature's own text when asked as it opens the file. */
