@@ -242,6 +242,30 @@ static bool is_linear_or_point(OGRwkbGeometryType t)
            t == wkbCircularString || t == wkbCompoundCurve || t == wkbMultiCurve;
 }
 
+/* Whether g is lines, every one of which closes a ring: an area drawn as a
+ * line, as CAD programs draw them (a closed polyline in a DXF file). */
+static bool closed_lines(OGRGeometryH g)
+{
+    OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
+    if (t != wkbLineString && t != wkbMultiLineString && t != wkbCircularString &&
+        t != wkbCompoundCurve && t != wkbMultiCurve)
+        return false;
+    OGRGeometryH lin = OGR_G_GetLinearGeometry(g, 0, NULL);
+    if (lin == NULL)
+        return false;
+    bool multi = wkbFlatten(OGR_G_GetGeometryType(lin)) == wkbMultiLineString;
+    int n = multi ? OGR_G_GetGeometryCount(lin) : 1;
+    bool closed = n > 0;
+    for (int i = 0; i < n && closed; i++) {
+        OGRGeometryH l = multi ? OGR_G_GetGeometryRef(lin, i) : lin;
+        int np = OGR_G_GetPointCount(l);
+        closed = np >= 4 && OGR_G_GetX(l, 0) == OGR_G_GetX(l, np - 1) &&
+                 OGR_G_GetY(l, 0) == OGR_G_GetY(l, np - 1);
+    }
+    OGR_G_DestroyGeometry(lin);
+    return closed;
+}
+
 /* The warnings about one layer, on the calling thread's log. */
 static void report_layer(stapel_ctx *ctx, const stapel__layer *r)
 {
@@ -1172,6 +1196,18 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         st = stapel__ogr_to_geos(ctx, &gg, &kind, g, grid, &notes);
         if (st != STAPEL_OK) {
             st = stapel__wrap(ctx, st, "%s: layer %s: feature %lld", src, layer, fid);
+            goto done;
+        }
+        if (kind == STAPEL_CONV_NOTAREAL && closed_lines(g)) {
+            /* Leaving it out, as for a stray point, would not help: such a
+             * layer most often holds its every area so. */
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s: layer %s: feature %lld is a %s that closes a ring: an area "
+                              "drawn as a line, as CAD programs draw them; %s must be polygons: "
+                              "make polygons of the closed lines first (in QGIS with Lines to "
+                              "polygons, or ogr2ogr -nlt POLYGON polygons.gpkg SOURCE)",
+                              src, layer, fid, OGRGeometryTypeToName(OGR_G_GetGeometryType(g)),
+                              spec->field != NULL ? "zone layers" : "claim layers");
             goto done;
         }
         if (kind == STAPEL_CONV_NOTAREAL) {
