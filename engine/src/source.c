@@ -500,6 +500,7 @@ static bool seq_lost_record(GDALDatasetH ds, char *where, size_t size, char *why
 }
 
 static bool seq_stray_record(GDALDatasetH ds, long *line, char *type, size_t size);
+static bool geojson_trailing(const char *path, long *line, char *text, size_t size);
 
 stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const char *dataset)
 {
@@ -628,6 +629,23 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
     }
     long line;
     char type[48];
+    OGRLayerH one = GDALDatasetGetLayerCount(ds) == 1 ? GDALDatasetGetLayer(ds, 0) : NULL;
+    if (one != NULL && stapel__driver_is(ds, "GeoJSON") && stapel_source_is_file(dataset) &&
+        S_ISREG(sb.st_mode) && OGR_L_GetFeatureCount(one, FALSE) == 1 &&
+        geojson_trailing(dataset, &line, type, sizeof type)) {
+        /* GDAL reads a file that starts with one Feature as that feature
+         * and ignores what follows it: features one a line with a comma
+         * after each, or Features run together, read as the first alone. */
+        stapel_status st = stapel__fail(
+            ctx, STAPEL_EDATA,
+            "%s: layer %s: more follows its first GeoJSON object, from line %ld ('%s'), which "
+            "GDAL does not read: it would read that one feature and leave the rest out; write "
+            "the features into a FeatureCollection, or one a line with nothing between them "
+            "(a GeoJSON sequence, .geojsonl)",
+            dataset, OGR_L_GetName(one), line, type);
+        GDALClose(ds);
+        return st;
+    }
     if (stapel__driver_is(ds, "GeoJSONSeq") && seq_stray_record(ds, &line, type, sizeof type)) {
         /* A record that parses but is no Feature GDAL leaves out without
          * even an error: a misspelt type, or a FeatureCollection, whose
@@ -1154,6 +1172,33 @@ static int64_t paired_unread(GDALDatasetH ds, OGRLayerH l, const char *driver, c
     CPLErrorReset();
     free(lost);
     return n;
+}
+
+/* Whether the GeoJSON file at path holds more than white space after its
+ * first JSON value; the line where that starts into *line, and its first
+ * characters (up to the line's end) into text. */
+static bool geojson_trailing(const char *path, long *line, char *text, size_t size)
+{
+    GByte *data = NULL;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    bool read = VSIIngestFile(NULL, path, &data, NULL, -1) != 0;
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    const char *start = (const char *)data;
+    if (read && strncmp(start, "\xef\xbb\xbf", 3) == 0) /* a byte order mark, as GDAL skips */
+        start += 3;
+    const char *p = read ? json_skip(start) : NULL;
+    bool more = p != NULL && p[strspn(p, " \t\r\n")] != '\0';
+    if (more) {
+        p += strspn(p, " \t\r\n");
+        *line = 1;
+        for (const char *c = start; c < p; c++)
+            *line += *c == '\n';
+        int n = (int)strcspn(p, "\r\n");
+        snprintf(text, size, "%.*s%s", n > 20 ? 20 : n, p, n > 20 ? "..." : "");
+    }
+    VSIFree(data);
+    return more;
 }
 
 /* The records of a GeoJSON sequence, read one by one and split as GDAL's
