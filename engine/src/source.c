@@ -691,6 +691,22 @@ static OGRLayerH only_spatial_layer(GDALDatasetH ds)
     return found;
 }
 
+/* Whether a layer of ds may hold polygons: one of an areal geometry type,
+ * or of any (a GeoJSON's, a DXF's). Not one of points or lines only, nor a
+ * table. */
+static bool any_areal_layer(GDALDatasetH ds)
+{
+    int n = GDALDatasetGetLayerCount(ds);
+    for (int i = 0; i < n; i++) {
+        OGRwkbGeometryType t = wkbFlatten(OGR_L_GetGeomType(GDALDatasetGetLayer(ds, i)));
+        if (t != wkbNone && t != wkbPoint && t != wkbMultiPoint && t != wkbLineString &&
+            t != wkbMultiLineString && t != wkbCircularString && t != wkbCompoundCurve &&
+            t != wkbMultiCurve)
+            return true;
+    }
+    return false;
+}
+
 stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH ds,
                                  const char *source, const char *layer_name)
 {
@@ -714,6 +730,21 @@ stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH d
     } else if ((l = only_spatial_layer(ds)) != NULL) {
         /* one layer with geometry beside tables, such as the layer_styles
          * table QGIS adds to a GeoPackage */
+    } else if (!any_areal_layer(ds)) {
+        /* A GPS file (GPX): picking one of its layers would only lead to
+         * 'holds Point geometries'. */
+        stapel__buf b = {0};
+        for (int i = 0; i < n; i++) {
+            OGRLayerH li = GDALDatasetGetLayer(ds, i);
+            stapel__buf_printf(&b, "%s%s: %s", i > 0 ? ", " : "", OGR_L_GetName(li),
+                               OGRGeometryTypeToName(OGR_L_GetGeomType(li)));
+        }
+        stapel__fail(ctx, STAPEL_EDATA,
+                     "%s: holds %d layers, none of polygons (%s); claims and zones must be "
+                     "polygons",
+                     source, n, b.data != NULL ? b.data : "");
+        stapel__buf_free(&b);
+        return STAPEL_EDATA;
     } else {
         stapel__buf b = {0};
         list_layers(ds, &b);
