@@ -1420,6 +1420,97 @@ static int64_t esrijson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, 
     return n;
 }
 
+/* stapel__geojson_unread for a layer of the SQLite driver (an SQLite or
+ * SpatiaLite table): GDAL reads a geometry column value it cannot decode
+ * (a damaged blob, WKT cut short or misspelt) as no geometry, without an
+ * error. The features it gives without geometry (those the filter keeps)
+ * are asked for in SQL, in batches: a value that is there, not NULL nor
+ * empty, is one GDAL could not read. */
+static int64_t sqlite_unread(GDALDatasetH ds, OGRLayerH l, const char *where, int64_t *first,
+                             char *why, size_t size)
+{
+    const char *name = OGR_L_GetName(l), *geom = OGR_L_GetGeometryColumn(l);
+    const char *fidc = OGR_L_GetFIDColumn(l);
+    if (fidc == NULL || fidc[0] == '\0')
+        fidc = "rowid";
+    /* A table with several geometry columns is a layer 'table(column)'. */
+    size_t tlen = strlen(name);
+    const char *paren = strchr(name, '(');
+    if (paren != NULL && tlen > 0 && name[tlen - 1] == ')')
+        tlen = (size_t)(paren - name);
+    if (geom == NULL || geom[0] == '\0')
+        return 0;
+    const char *drivers[] = {"SQLite", NULL};
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    GDALDatasetH nd =
+        GDALOpenEx(GDALGetDescription(ds), GDAL_OF_VECTOR | GDAL_OF_READONLY, drivers, NULL, NULL);
+    OGRLayerH nl = nd != NULL ? GDALDatasetGetLayerByName(nd, name) : NULL;
+    int64_t n = nl != NULL ? 0 : -1;
+    if (nl != NULL && where != NULL && OGR_L_SetAttributeFilter(nl, where) != OGRERR_NONE)
+        n = -1;
+    enum { BATCH = 500 };
+    int64_t batch[BATCH];
+    int nb = 0;
+    OGRFeatureH f = NULL;
+    for (bool more = n >= 0; more;) {
+        f = OGR_L_GetNextFeature(nl);
+        if (f != NULL && OGR_F_GetGeometryRef(f) == NULL)
+            batch[nb++] = (int64_t)OGR_F_GetFID(f);
+        more = f != NULL;
+        if (f != NULL)
+            OGR_F_Destroy(f);
+        if (nb == 0 || (nb < BATCH && more))
+            continue;
+        /* Which of them hold a value; in the order they were read. */
+        stapel__buf sql = {0};
+        bool ok = stapel__buf_puts(&sql, "SELECT ") && sql_quoted(&sql, fidc, strlen(fidc), '"') &&
+                  stapel__buf_puts(&sql, " + 0 AS id FROM ") && sql_quoted(&sql, name, tlen, '"') &&
+                  stapel__buf_puts(&sql, " WHERE ") && sql_quoted(&sql, geom, strlen(geom), '"') &&
+                  stapel__buf_puts(&sql, " IS NOT NULL AND length(") &&
+                  sql_quoted(&sql, geom, strlen(geom), '"') &&
+                  stapel__buf_puts(&sql, ") > 0 AND ") &&
+                  sql_quoted(&sql, fidc, strlen(fidc), '"') && stapel__buf_puts(&sql, " IN (");
+        for (int i = 0; i < nb && ok; i++)
+            ok = stapel__buf_printf(&sql, "%s%lld", i > 0 ? "," : "", (long long)batch[i]);
+        ok = ok && stapel__buf_puts(&sql, ")");
+        OGRLayerH r = ok ? GDALDatasetExecuteSQL(nd, sql.data, NULL, NULL) : NULL;
+        stapel__buf_free(&sql);
+        if (r == NULL) {
+            n = -1;
+            break;
+        }
+        int64_t lowest = -1; /* of those in the batch: the first read */
+        int at = nb;
+        OGRFeatureH h;
+        /* (+ 0: GDAL would take the key column itself for the result's
+         * FID, and number the rows) */
+        while ((h = OGR_L_GetNextFeature(r)) != NULL) {
+            int64_t fid = OGR_F_GetFieldAsInteger64(h, 0);
+            for (int i = 0; i < at; i++)
+                if (batch[i] == fid) {
+                    at = i;
+                    lowest = fid;
+                }
+            n++;
+            OGR_F_Destroy(h);
+        }
+        GDALDatasetReleaseResultSet(nd, r);
+        if (*first < 0 && lowest >= 0)
+            *first = lowest;
+        nb = 0;
+    }
+    if (nd != NULL)
+        GDALClose(nd);
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    if (n > 0)
+        snprintf(why, size,
+                 "its column %s holds a value that GDAL cannot read as a geometry "
+                 "(no SpatiaLite or WKB geometry, nor WKT)",
+                 geom);
+    return n;
+}
+
 int64_t stapel__geojson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, int64_t *first,
                                char *why, size_t size)
 {
@@ -1428,6 +1519,8 @@ int64_t stapel__geojson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, 
         return esrijson_unread(ds, l, where, first, why, size);
     if (ds != NULL && stapel__driver_is(ds, "GeoJSONSeq"))
         return seq_unread(ds, l, where, first, why, size);
+    if (ds != NULL && stapel__driver_is(ds, "SQLite"))
+        return sqlite_unread(ds, l, where, first, why, size);
     if (ds == NULL || !stapel__driver_is(ds, "GeoJSON"))
         return 0;
     /* GDAL keeps each feature's own text when asked as it opens the file. */

@@ -84,18 +84,20 @@ int stapel__csv_wkt_field(GDALDatasetH ds, OGRLayerH l);
  * text is, for a message. */
 bool stapel__csv_wkt_damaged(OGRFeatureH f, OGRGeometryH g, int wkt, char *why, size_t size);
 
-/* For l of ds, a GeoJSON, GeoJSON sequence or ESRI JSON file: how many
- * features (of those the attribute filter where keeps, if not NULL) have a
- * geometry member that GDAL read as none (a coordinate that is no number, a
- * type it does not know; in ESRI JSON true curves, "curveRings", or a
- * misspelt member): GDAL gives them as features without geometry, and a
- * damaged claim would be skipped as empty. *first gets the first one's id
- * (else -1), why (of size bytes) a reason for a message. 0 for another
- * format; -1 when the file cannot be read again (an ESRI JSON or sequence
- * from a URL is not). Reads the file once more: call it only when l had
- * features without geometry, or GDAL gave an error while l was read. GDAL
- * gives the errors of such geometries beside the first feature of every
- * pass over the layer, whichever feature they are about. */
+/* For l of ds, a GeoJSON, GeoJSON sequence or ESRI JSON file, or an SQLite
+ * table (GDAL's SQLite driver): how many features (of those the attribute
+ * filter where keeps, if not NULL) have a geometry that GDAL read as none:
+ * a GeoJSON geometry member with a coordinate that is no number or a type
+ * it does not know; in ESRI JSON true curves ("curveRings") or a misspelt
+ * member; in SQLite a value of the geometry column that is no geometry.
+ * GDAL gives them as features without geometry, and a damaged claim would
+ * be skipped as empty. *first gets the first one's id (else -1), why (of
+ * size bytes) a reason for a message. 0 for another format; -1 when the
+ * file cannot be read again (an ESRI JSON or sequence from a URL is not).
+ * Reads the file once more: call it only when l had features without
+ * geometry, or GDAL gave an error while l was read. GDAL gives the errors
+ * of such geometries beside the first feature of every pass over the
+ * layer, whichever feature they are about. */
 int64_t stapel__geojson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, int64_t *first,
                                char *why, size_t size);
 
