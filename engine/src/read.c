@@ -398,17 +398,37 @@ static void pg_ident(const char *col, char *name, size_t size)
         snprintf(name, size, "\"%s\"", col);
 }
 
+/* SQLite column col as a filter names it: as it is when it is a plain name
+ * (SQLite does not mind its case), else in double quotes; "" when it does
+ * not fit size or holds a double quote. */
+static void sqlite_ident(const char *col, char *name, size_t size)
+{
+    size_t plain = strspn(col, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+    if (strlen(col) + 3 > size || strchr(col, '"') != NULL)
+        name[0] = '\0';
+    else if (col[0] != '\0' && plain == strlen(col) && !(col[0] >= '0' && col[0] <= '9'))
+        snprintf(name, size, "%s", col);
+    else
+        snprintf(name, size, "\"%s\"", col);
+}
+
 /* The name a filter on ds's layer l gives its feature ids: OGR's FID,
- * except in PostgreSQL, which is handed the filter as SQL and knows only the
- * column GDAL took the ids from (its primary key); "" when there is none. */
+ * except in a database that is handed the filter as SQL and knows only the
+ * column GDAL took the ids from: PostgreSQL's primary key ("" when there is
+ * none), and a GeoPackage's or SQLite table's key column, whatever its name
+ * (a GeoPackage made from a File Geodatabase keeps OBJECTID; GDAL's SQLite
+ * tables have ogc_fid), or SQLite's rowid. */
 static void fid_name(GDALDatasetH ds, OGRLayerH l, char *name, size_t size)
 {
-    GDALDriverH drv = GDALGetDatasetDriver(ds);
-    if (drv == NULL || !EQUAL(GDALGetDriverShortName(drv), "PostgreSQL")) {
+    const char *col = OGR_L_GetFIDColumn(l);
+    if (stapel__driver_is(ds, "PostgreSQL"))
+        pg_ident(col, name, size);
+    /* 'FID' names a column fid too: SQLite ignores case */
+    else if ((stapel__driver_is(ds, "GPKG") || stapel__driver_is(ds, "SQLite")) &&
+             (col == NULL || !EQUAL(col, "FID")))
+        sqlite_ident(col != NULL && col[0] != '\0' ? col : "rowid", name, size);
+    else
         snprintf(name, size, "FID");
-        return;
-    }
-    pg_ident(OGR_L_GetFIDColumn(l), name, size);
 }
 
 /* Whether l is a PostgreSQL table or view without a key column: then GDAL
