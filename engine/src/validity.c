@@ -8,8 +8,8 @@
  * arrangement of its rings (arrange.c, the overlay's own): the faces inside
  * a polygon's shell and outside its holes are kept and dissolved. That is
  * GEOS MakeValid's STRUCTURE method (a ring's inside is wherever its winding
- * number is not zero; a hole that overlaps its shell nowhere is a polygon of
- * its own; overlapping parts are unioned), snap rounded: crossings come out
+ * number is not zero; a hole that meets its shell nowhere, not even at a
+ * corner, is a polygon of its own; overlapping parts are unioned), snap rounded: crossings come out
  * on the grid without a second pass. Invariant on success: *g is NULL or a
  * valid Polygon/MultiPolygon whose every coordinate lies on the grid.
  *
@@ -333,10 +333,11 @@ static bool any_owner(uint32_t owner, void *user)
 }
 
 /* What the faces of the arrangement tell of the rings: whether a polygon's
- * shell covers any area, and whether each hole overlaps its shell. */
+ * shell covers any area, and whether each hole overlaps its shell
+ * (holes_touching adds those that only touch it). */
 typedef struct ring_facts {
     bool *part_area;   /* per polygon */
-    bool *hole_inside; /* per ring: a hole that overlaps its shell */
+    bool *hole_inside; /* per ring: a hole that overlaps (or touches) its shell */
 } ring_facts;
 
 /* Look at one face covered by owners (sorted). Rings are numbered polygon
@@ -357,8 +358,95 @@ static void face_facts(const ring_role *role, const uint32_t *owners, uint32_t n
     }
 }
 
+/* A point of a face inside the shell of a polygon. */
+typedef struct part_pt {
+    uint32_t part;
+    stapel__ipt p;
+} part_pt;
+
+static int part_pt_cmp(const void *a, const void *b)
+{
+    const part_pt *u = a, *v = b;
+    if (u->part != v->part)
+        return u->part < v->part ? -1 : 1;
+    if (u->p.x != v->p.x)
+        return u->p.x < v->p.x ? -1 : 1;
+    return (u->p.y > v->p.y) - (u->p.y < v->p.y);
+}
+
+/* in[part]: whether the shell of polygon part covers face f. */
+static void face_parts(const ring_role *role, const stapel__aface *f, bool *in, uint32_t n_parts)
+{
+    for (uint32_t k = 0; k < n_parts; k++)
+        in[k] = false;
+    for (uint32_t k = 0; k < f->n_owners; k++) {
+        uint32_t r = ring_of(f->owners[k]);
+        if (!role[r].hole)
+            in[role[r].part] = true;
+    }
+}
+
+/* GEOS's STRUCTURE method takes a hole off its shell when the two meet at
+ * all (its GeometryFixer asks whether the shell intersects the hole), not
+ * only when they overlap: a "hole" outside its shell that touches it, along
+ * an edge or at one corner, takes nothing off and is no polygon of its own
+ * either. Marks such holes as inside: a face of the hole outside the shell
+ * that shares a node with a face inside the shell. Two faces of one
+ * arrangement meet only at its nodes, which are corners of both. */
+static bool holes_touching(const ring_role *role, uint32_t n_rings, uint32_t n_parts,
+                           const stapel__aface *af, size_t n_af, ring_facts *rf)
+{
+    bool outside = false; /* a hole that overlaps its shell nowhere */
+    for (uint32_t r = 0; r < n_rings; r++)
+        outside = outside || (role[r].hole && !rf->hole_inside[r] && rf->part_area[role[r].part]);
+    if (!outside)
+        return true;
+    bool *in = malloc(((size_t)n_parts + 1) * sizeof *in);
+    part_pt *pp = NULL;
+    size_t n = 0, cap = 0;
+    bool ok = in != NULL;
+    for (size_t i = 0; i < n_af && ok; i++) {
+        face_parts(role, &af[i], in, n_parts);
+        uint32_t m = af[i].n_rings > 0 ? af[i].ring_end[af[i].n_rings - 1] : 0;
+        for (uint32_t part = 0; part < n_parts && ok; part++) {
+            if (!in[part])
+                continue;
+            if (n + m > cap) {
+                size_t c = 2 * (n + m) + 64;
+                part_pt *d = realloc(pp, c * sizeof *d);
+                ok = d != NULL;
+                if (!ok)
+                    break;
+                pp = d;
+                cap = c;
+            }
+            for (uint32_t j = 0; j < m; j++)
+                pp[n++] = (part_pt){part, af[i].pts[j]};
+        }
+    }
+    if (ok && n > 0) {
+        qsort(pp, n, sizeof *pp, part_pt_cmp);
+        for (size_t i = 0; i < n_af; i++) {
+            face_parts(role, &af[i], in, n_parts);
+            uint32_t m = af[i].n_rings > 0 ? af[i].ring_end[af[i].n_rings - 1] : 0;
+            for (uint32_t k = 0; k < af[i].n_owners; k++) {
+                uint32_t r = ring_of(af[i].owners[k]);
+                if (!role[r].hole || rf->hole_inside[r] || in[role[r].part])
+                    continue;
+                for (uint32_t j = 0; j < m && !rf->hole_inside[r]; j++) {
+                    part_pt key = {role[r].part, af[i].pts[j]};
+                    rf->hole_inside[r] = bsearch(&key, pp, n, sizeof *pp, part_pt_cmp) != NULL;
+                }
+            }
+        }
+    }
+    free(in);
+    free(pp);
+    return ok;
+}
+
 /* Whether a face is in the repair: inside the shell of a polygon and inside
- * none of the holes that overlap that shell, or inside a hole that does not
+ * none of the holes that meet that shell, or inside a hole that does not
  * (such a "hole" is a polygon of its own, as in GEOS's STRUCTURE method).
  * A polygon whose shell covers no area gives nothing. */
 static bool face_kept(const ring_role *role, const uint32_t *owners, uint32_t n,
@@ -441,8 +529,8 @@ static GEOSGeometry *rings_geom(GEOSContextHandle_t h, const stapel__ipt *pts,
  * rings, with GEOS MakeValid's STRUCTURE rules: a polygon is the area inside
  * its shell (wherever the shell's winding number is not zero: both loops of
  * a bowtie, twice round a ring that winds twice) less the area inside the
- * holes that overlap the shell; a hole that overlaps it nowhere is a polygon
- * of its own; a shell without area gives nothing; the result is the union of
+ * holes that meet the shell; a hole that meets it nowhere is a polygon of
+ * its own; a shell without area gives nothing; the result is the union of
  * the polygons. GEOS's own repair, then put on the grid, took 5.5 s for a
  * ring of 800,000 vertices with a few hundred small self-intersections (its
  * noding falls back to a snapping noder whose k-d tree degenerates on
@@ -509,6 +597,10 @@ static stapel_status repair_on_grid(stapel_ctx *ctx, const GEOSGeometry *g, doub
     }
     for (size_t i = 0; i < n_af; i++)
         face_facts(role, af[i].owners, af[i].n_owners, &rf);
+    if (!holes_touching(role, n_rings, (uint32_t)n_parts, af, n_af, &rf)) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
     size_t n_kept = 0;
     for (size_t i = 0; i < n_af; i++)
         if (face_kept(role, af[i].owners, af[i].n_owners, &rf))

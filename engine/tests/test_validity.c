@@ -509,6 +509,48 @@ static void test_repair_hole_rules(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* A "hole" outside its shell that touches it, along an edge, along part of
+ * one, or at one corner, meets the shell: GEOS's STRUCTURE method takes it
+ * off the shell (its GeometryFixer asks whether the shell intersects the
+ * hole), which takes nothing off, and does not make it a polygon of its own.
+ * The repair made it a second polygon: 100 m² too much for a 10 m square
+ * with a 10 m square "hole" beside it. One 1 mm away is apart, and one that
+ * touches only another part's shell is a polygon of its own too. */
+static void test_repair_hole_touching_outside(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
+    GEOSContextHandle_t h = ctx->geos;
+    double shell[] = {0, 0, 10, 0, 10, 10, 0, 10, 0, 0};
+    double other[] = {30, 0, 40, 0, 40, 10, 30, 10, 30, 0};
+    double edge[] = {10, 0, 20, 0, 20, 10, 10, 10, 10, 0};
+    double part_edge[] = {10, 5, 20, 5, 20, 15, 10, 15, 10, 5};
+    double corner[] = {10, 10, 20, 10, 20, 20, 10, 20, 10, 10};
+    double apart[] = {10.001, 0, 20, 0, 20, 10, 10.001, 10, 10.001, 0};
+    double at_other[] = {20, 0, 30, 0, 30, 10, 20, 10, 20, 0};
+    const double *hole_xy[] = {edge, part_edge, corner, apart, at_other};
+    const double want[] = {200, 200, 200, 299.99, 300};
+    for (int k = 0; k < 5; k++) {
+        GEOSCoordSequence *s1 = GEOSCoordSeq_copyFromBuffer_r(h, shell, 5, 0, 0);
+        GEOSCoordSequence *s2 = GEOSCoordSeq_copyFromBuffer_r(h, hole_xy[k], 5, 0, 0);
+        GEOSGeometry *hole = GEOSGeom_createLinearRing_r(h, s2);
+        GEOSGeometry *parts[2];
+        parts[0] = GEOSGeom_createPolygon_r(h, GEOSGeom_createLinearRing_r(h, s1), &hole, 1);
+        parts[1] = polygon_of(ctx, other, 5);
+        assert_non_null(parts[0]);
+        GEOSGeometry *g = multi_of(ctx, parts, 2);
+        GEOSGeometry *ref = structure_of(ctx, g);
+        repair_on_grid(ctx, &g, 0.001);
+        if (fabs(area_of(ctx, g) - want[k]) > 1e-6)
+            fail_msg("case %d: %.6f m2, want %.6f", k, area_of(ctx, g), want[k]);
+        assert_true(fabs(area_of(ctx, ref) - want[k]) < 1e-6); /* GEOS agrees */
+        GEOSGeom_destroy_r(h, ref);
+        GEOSGeom_destroy_r(h, g);
+    }
+    stapel_ctx_free(ctx);
+}
+
 /* A star ring {n/k} whose every edge crosses most others near the centre,
  * where the crossings crowd into a few square metres: the arrangement's
  * cells along long diagonal edges (arrange.c, cell_walk) must find every
@@ -706,6 +748,7 @@ int main(void)
         cmocka_unit_test(test_repair_jittered_ring),
         cmocka_unit_test(test_repair_agrees_with_geos_structure),
         cmocka_unit_test(test_repair_hole_rules),
+        cmocka_unit_test(test_repair_hole_touching_outside),
         cmocka_unit_test(test_repair_star_of_long_edges),
         cmocka_unit_test(test_many_holes_agree_with_geos),
     };
