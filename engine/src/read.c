@@ -1172,14 +1172,18 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             if (geographic && (fabs(before.MinX) > 360 || fabs(before.MaxX) > 360 ||
                                fabs(before.MinY) > 90 || fabs(before.MaxY) > 90)) {
                 /* Metres in a layer that says degrees: most often a GeoJSON
-                 * without "crs", which RFC 7946 makes WGS 84 lon/lat. */
+                 * without "crs", which RFC 7946 makes WGS 84 lon/lat. Any
+                 * other source states that CRS itself: the GeoJSON rule
+                 * would only mislead there. */
                 st = stapel__fail(ctx, STAPEL_ECRS,
                                   "%s: layer %s: feature %lld has coordinates near (%.6g, %.6g), "
-                                  "which are not longitude and latitude, yet its CRS is "
-                                  "geographic (a GeoJSON without a \"crs\" member is WGS 84 by "
-                                  "its standard); give the data its real CRS, e.g. ogr2ogr "
+                                  "which are not longitude and latitude, yet its CRS (%s) is "
+                                  "geographic%s; give the data its real CRS, e.g. ogr2ogr "
                                   "-a_srs EPSG:28992 fixed.gpkg SOURCE",
-                                  src, layer, fid, before.MinX, before.MinY);
+                                  src, layer, fid, before.MinX, before.MinY, srs_name,
+                                  geojson ? " (a GeoJSON without a \"crs\" member is WGS 84 by "
+                                            "its standard)"
+                                          : "");
                 goto done;
             }
             if (!all_finite(g)) {
