@@ -196,6 +196,12 @@ void stapel__faces_free(stapel__face *faces, size_t n);
 stapel_status stapel__seams_align(stapel_ctx *ctx, const stapel__tiling *tl, stapel__face **faces,
                                   const size_t *n_faces, double grid);
 
+/* The same for the face lists of the shards of a merge (faces[t] of shard t),
+ * which knows no tiling: every edge of a seam face that runs along a grid
+ * line gets the vertices the other shards' seam faces have on it. */
+stapel_status stapel__seams_align_parts(stapel_ctx *ctx, stapel__face **faces,
+                                        const size_t *n_faces, size_t n_parts);
+
 /* Make a pinched face (a ring that touches itself) a valid MultiPolygon of
  * oriented rings, splitting the ring at its pinch points; no vertex moves.
  * Faces that are not pinched are left as they are. */

@@ -22,6 +22,7 @@ typedef struct spt {
     int64_t kind; /* 0: on the vertical line x = line; 1: horizontal y = line */
     int64_t line;
     int64_t along;
+    size_t part; /* the shard of a merge the point comes from (else 0) */
 } spt;
 
 static int cmp_spt(const void *a, const void *b)
@@ -32,6 +33,16 @@ static int cmp_spt(const void *a, const void *b)
     if (p->line != q->line)
         return p->line < q->line ? -1 : 1;
     return (p->along > q->along) - (p->along < q->along);
+}
+
+/* The order of cmp_spt, then by shard. */
+static int cmp_spt_part(const void *a, const void *b)
+{
+    int c = cmp_spt(a, b);
+    if (c != 0)
+        return c;
+    const spt *p = a, *q = b;
+    return (p->part > q->part) - (p->part < q->part);
 }
 
 /* Index of the first point >= key. */
@@ -65,14 +76,15 @@ static borders inner_borders(const stapel__tiling *tl, size_t t, double grid)
     return b;
 }
 
+/* Whether x is an inner border line of b; with b NULL every line is. */
 static bool on_v(const borders *b, int64_t x)
 {
-    return x != INT64_MIN && (x == b->v[0] || x == b->v[1]);
+    return b == NULL || (x != INT64_MIN && (x == b->v[0] || x == b->v[1]));
 }
 
 static bool on_h(const borders *b, int64_t y)
 {
-    return y != INT64_MIN && (y == b->h[0] || y == b->h[1]);
+    return b == NULL || (y != INT64_MIN && (y == b->h[0] || y == b->h[1]));
 }
 
 static bool push_pt(stapel__ipt **v, size_t *n, size_t *cap, stapel__ipt p)
@@ -89,8 +101,11 @@ static bool push_pt(stapel__ipt **v, size_t *n, size_t *cap, stapel__ipt p)
     return true;
 }
 
-/* Rebuild f's rings with the seam points inserted. */
-static bool augment(stapel__face *f, const borders *b, const spt *pts, size_t n_pts)
+/* Rebuild f's rings with the seam points inserted: those on the inner
+ * borders b of its tile, or with b NULL (a merge, which knows no tiles) those
+ * on any line one of its edges runs along, but the points of its own shard
+ * own. A point that several shards have goes in once. */
+static bool augment(stapel__face *f, const borders *b, const spt *pts, size_t n_pts, size_t own)
 {
     stapel__ipt *nv = NULL;
     size_t n = 0, cap = 0;
@@ -106,23 +121,23 @@ static bool augment(stapel__face *f, const borders *b, const spt *pts, size_t n_
             if (!vert && !horz)
                 continue;
             int64_t a0 = vert ? p.y : p.x, a1 = vert ? q.y : q.x;
-            lo = (spt){vert ? 0 : 1, vert ? p.x : p.y, (a0 < a1 ? a0 : a1) + 1};
-            hi = (spt){lo.kind, lo.line, (a0 < a1 ? a1 : a0)};
+            lo = (spt){vert ? 0 : 1, vert ? p.x : p.y, (a0 < a1 ? a0 : a1) + 1, 0};
+            hi = (spt){lo.kind, lo.line, (a0 < a1 ? a1 : a0), 0};
             size_t i0 = lower(pts, n_pts, lo), i1 = lower(pts, n_pts, hi);
             if (i0 >= i1)
                 continue;
-            if (a0 < a1) {
-                for (size_t i = i0; i < i1; i++)
-                    if (!push_pt(&nv, &n, &cap,
-                                 vert ? (stapel__ipt){p.x, pts[i].along}
-                                      : (stapel__ipt){pts[i].along, p.y}))
-                        goto oom;
-            } else {
-                for (size_t i = i1; i-- > i0;)
-                    if (!push_pt(&nv, &n, &cap,
-                                 vert ? (stapel__ipt){p.x, pts[i].along}
-                                      : (stapel__ipt){pts[i].along, p.y}))
-                        goto oom;
+            bool up = a0 < a1, any = false;
+            int64_t last = 0;
+            for (size_t k = 0; k < i1 - i0; k++) {
+                size_t i = up ? i0 + k : i1 - 1 - k;
+                if (pts[i].part == own || (any && pts[i].along == last))
+                    continue;
+                if (!push_pt(&nv, &n, &cap,
+                             vert ? (stapel__ipt){p.x, pts[i].along}
+                                  : (stapel__ipt){pts[i].along, p.y}))
+                    goto oom;
+                any = true;
+                last = pts[i].along;
             }
         }
         if (!push_pt(&nv, &n, &cap, f->pts[end - 1]))
@@ -264,7 +279,7 @@ stapel_status stapel__seams_align(stapel_ctx *ctx, const stapel__tiling *tl, sta
                         pts = d;
                         cap = c;
                     }
-                    pts[n++] = s == 0 ? (spt){0, p.x, p.y} : (spt){1, p.y, p.x};
+                    pts[n++] = s == 0 ? (spt){0, p.x, p.y, 0} : (spt){1, p.y, p.x, 0};
                 }
             }
         }
@@ -279,7 +294,7 @@ stapel_status stapel__seams_align(stapel_ctx *ctx, const stapel__tiling *tl, sta
         borders b = inner_borders(tl, t, grid);
         for (size_t i = 0; i < n_faces[t]; i++) {
             stapel__face *f = &faces[t][i];
-            if (f->on_seam && !augment(f, &b, pts, u)) {
+            if (f->on_seam && !augment(f, &b, pts, u, SIZE_MAX)) {
                 free(pts);
                 return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
             }
@@ -287,4 +302,86 @@ stapel_status stapel__seams_align(stapel_ctx *ctx, const stapel__tiling *tl, sta
     }
     free(pts);
     return STAPEL_OK;
+}
+
+static bool push_spt(spt **v, size_t *n, size_t *cap, spt p)
+{
+    if (*n == *cap) {
+        size_t c = *cap == 0 ? 1024 : *cap * 2;
+        spt *d = realloc(*v, c * sizeof *d);
+        if (d == NULL)
+            return false;
+        *v = d;
+        *cap = c;
+    }
+    (*v)[(*n)++] = p;
+    return true;
+}
+
+/* Whether the line (kind, line) is one of lines (sorted, along 0). */
+static bool has_line(const spt *lines, size_t n, int64_t kind, int64_t line)
+{
+    spt key = {kind, line, 0, 0};
+    size_t i = lower(lines, n, key);
+    return i < n && lines[i].kind == kind && lines[i].line == line;
+}
+
+stapel_status stapel__seams_align_parts(stapel_ctx *ctx, stapel__face **faces,
+                                        const size_t *n_faces, size_t n_parts)
+{
+    /* The seams between shards are among the grid lines that edges of seam
+     * faces run along; the points are the seam faces' vertices on those
+     * lines, as stapel__seams_align takes those on the tiles' borders. A
+     * point of another shard can lie inside an edge only on a seam, as
+     * every face lies in its own tiles: the points added are those a single
+     * run adds, and no vertex moves. */
+    spt *lines = NULL, *pts = NULL;
+    size_t n_lines = 0, cap_lines = 0, n = 0, cap = 0;
+    bool ok = true;
+    for (size_t t = 0; t < n_parts && ok; t++) {
+        for (size_t i = 0; i < n_faces[t] && ok; i++) {
+            const stapel__face *f = &faces[t][i];
+            for (uint32_t r = 0, k = 0; f->on_seam && r < f->n_rings && ok; r++, k++) {
+                for (; k + 1 < f->ring_end[r] && ok; k++) {
+                    stapel__ipt p = f->pts[k], q = f->pts[k + 1];
+                    if (p.x == q.x)
+                        ok = push_spt(&lines, &n_lines, &cap_lines, (spt){0, p.x, 0, 0});
+                    else if (p.y == q.y)
+                        ok = push_spt(&lines, &n_lines, &cap_lines, (spt){1, p.y, 0, 0});
+                }
+            }
+        }
+    }
+    if (n_lines > 0)
+        qsort(lines, n_lines, sizeof *lines, cmp_spt);
+    size_t u = 0;
+    for (size_t i = 0; i < n_lines; i++)
+        if (u == 0 || cmp_spt(&lines[u - 1], &lines[i]) != 0)
+            lines[u++] = lines[i];
+    n_lines = u;
+    for (size_t t = 0; t < n_parts && ok && n_lines > 0; t++) {
+        for (size_t i = 0; i < n_faces[t] && ok; i++) {
+            const stapel__face *f = &faces[t][i];
+            uint32_t m = f->on_seam ? f->ring_end[f->n_rings - 1] : 0;
+            for (uint32_t k = 0; k < m && ok; k++) {
+                stapel__ipt p = f->pts[k];
+                if (has_line(lines, n_lines, 0, p.x))
+                    ok = push_spt(&pts, &n, &cap, (spt){0, p.x, p.y, t});
+                if (ok && has_line(lines, n_lines, 1, p.y))
+                    ok = push_spt(&pts, &n, &cap, (spt){1, p.y, p.x, t});
+            }
+        }
+    }
+    free(lines);
+    if (ok && n > 0)
+        qsort(pts, n, sizeof *pts, cmp_spt_part);
+    u = 0;
+    for (size_t i = 0; ok && i < n; i++)
+        if (u == 0 || cmp_spt_part(&pts[u - 1], &pts[i]) != 0)
+            pts[u++] = pts[i];
+    for (size_t t = 0; t < n_parts && ok && u > 0; t++)
+        for (size_t i = 0; i < n_faces[t] && ok; i++)
+            ok = !faces[t][i].on_seam || augment(&faces[t][i], NULL, pts, u, t);
+    free(pts);
+    return ok ? STAPEL_OK : stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
 }
