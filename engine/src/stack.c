@@ -819,11 +819,16 @@ static stapel_status merge_group(stapel_ctx *ctx, size_t k, void *user)
     for (size_t i = 0; i < gr->n; i++)
         rings[i] = (stapel__rings){gr->members[i]->pts, gr->members[i]->ring_end,
                                    gr->members[i]->n_rings};
-    /* Snap rounding makes the union exact even where the two sides of a
-     * seam were clipped a grid cell apart. */
+    /* The faces of a tile meet only at its nodes, and the seams are aligned
+     * (align_seams; stapel__seams_align_parts in a merge): edges meet only
+     * at shared ends, so the union needs no snap rounding. Snap rounded, the
+     * union of one label's faces routed an edge of it through a vertex of
+     * the group within half a grid cell, and the face of another label on
+     * the other side of that edge kept it where it was: a wedge a millimetre
+     * wide between them was a gap, or covered twice. */
     stapel__aface *af = NULL;
     size_t n_af = 0;
-    stapel_status st = stapel__dissolve_faces(ctx, rings, gr->n, false, &af, &n_af);
+    stapel_status st = stapel__dissolve_faces(ctx, rings, gr->n, true, &af, &n_af);
     free(rings);
     if (st == STAPEL_OK && (gr->merged = calloc(n_af + 1, sizeof *gr->merged)) == NULL)
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
