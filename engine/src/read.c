@@ -1756,8 +1756,8 @@ static bool distorting(double scale)
  * (of the zones, when no claim was read) decides: more than 1 % off is
  * refused; where PROJ gives no answer (a local CRS), the CRS passes. */
 static stapel_status check_distortion_in(stapel_ctx *ctx, const stapel__input *in,
-                                         const stapel_job *job, scale_probe *sp,
-                                         const double e[4], const char *what)
+                                         const stapel_job *job, scale_probe *sp, const double e[4],
+                                         const char *what, const char *note)
 {
     double lon, lat;
     probe_init(ctx, sp, in->crs_wkt);
@@ -1767,24 +1767,61 @@ static stapel_status check_distortion_in(stapel_ctx *ctx, const stapel__input *i
     return stapel__fail(ctx, STAPEL_EINVAL,
                         "working CRS '%s' distorts areas where %s lie (around %.2f%s, "
                         "%.2f%s): its square metre is %.3g m\xc2\xb2 on the ground, so every area "
-                        "would be wrong; give --t_srs a CRS made for the region or one of equal "
+                        "would be wrong; %sgive --t_srs a CRS made for the region or one of equal "
                         "area, e.g. %s",
                         job->t_srs, what, fabs(lon), lon < 0 ? "W" : "E", fabs(lat),
-                        lat < 0 ? "S" : "N", 1 / scale,
+                        lat < 0 ? "S" : "N", 1 / scale, note,
                         in_netherlands(lon, lat) ? "EPSG:28992 (RD New) or EPSG:3035"
                                                  : "EPSG:3035 (Europe) or ESRI:54034 "
                                                    "(World Cylindrical Equal Area)");
 }
 
+/* The centre where the distortion is measured can lie where no claim is:
+ * one feature with a digit wrong (y = 2463000 for 463000 in RD) moves it a
+ * thousand kilometres, and the advice to take another CRS would hide that
+ * feature. When some claims lie in the area the working CRS is meant for
+ * and others reach beyond it, names the claim that reaches farthest. */
+static void far_claim_note(const stapel__input *in, const stapel_job *job, const sane_box *sane,
+                           char *buf, size_t size)
+{
+    buf[0] = '\0';
+    size_t far = SIZE_MAX, n_out = 0;
+    double worst = 0;
+    bool inside = false;
+    for (size_t i = 0; sane->has_use && i < in->n_claims; i++) {
+        const stapel__item *it = &in->items[i];
+        double d = fmax(fmax(sane->use_x0 - it->xmin, it->xmax - sane->use_x1),
+                        fmax(sane->use_y0 - it->ymin, it->ymax - sane->use_y1));
+        inside = inside || d <= 0;
+        n_out += d > 0;
+        if (d > worst) {
+            worst = d;
+            far = i;
+        }
+    }
+    if (far == SIZE_MAX || !inside)
+        return;
+    const stapel__item *it = &in->items[far];
+    snprintf(buf, size,
+             "but %zu of the %zu claims reach%s beyond the area it is meant for%s%s%s, the "
+             "farthest %.0f km: %s: layer %s: feature %lld; if its coordinates are wrong, mend "
+             "it or leave it out with --where, else ",
+             n_out, in->n_claims, n_out == 1 ? "es" : "", sane->area[0] != '\0' ? " (" : "",
+             sane->area, sane->area[0] != '\0' ? ")" : "", worst / 1000,
+             job->layers[it->group].source, job->layers[it->group].layer_name, (long long)it->fid);
+}
+
 /* check_distortion_in where the claims (or, with none, the zones) read lie. */
 static stapel_status check_distortion(stapel_ctx *ctx, const stapel__input *in,
-                                      const stapel_job *job, scale_probe *sp)
+                                      const stapel_job *job, scale_probe *sp, const sane_box *sane)
 {
     double e[4];
     if (!data_extent(in, job, e))
         return STAPEL_OK;
-    return check_distortion_in(ctx, in, job, sp, e,
-                               in->n_claims > 0 ? "the claims" : "the zones");
+    char note[1024];
+    far_claim_note(in, job, sane, note, sizeof note);
+    return check_distortion_in(ctx, in, job, sp, e, in->n_claims > 0 ? "the claims" : "the zones",
+                               note);
 }
 
 /* The extent o states (its driver's, without a scan), in the working CRS,
@@ -1862,7 +1899,7 @@ static stapel_status check_distortion_early(stapel_ctx *ctx, const stapel__input
         e[2] = fmax(e[2], b[2]);
         e[3] = fmax(e[3], b[3]);
     }
-    return usable > 0 && !fine ? check_distortion_in(ctx, in, job, sp, e, "the claims")
+    return usable > 0 && !fine ? check_distortion_in(ctx, in, job, sp, e, "the claims", "")
                                : STAPEL_OK;
 }
 
@@ -2234,7 +2271,7 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
     }
     in->n_claims = in->n_items;
     if (st == STAPEL_OK && in->n_claims > 0)
-        st = check_distortion(ctx, in, job, &probe);
+        st = check_distortion(ctx, in, job, &probe, &sane);
     for (int k = 0; k < 2 && st == STAPEL_OK; k++) {
         size_t z = job->n_layers + (size_t)k;
         if (cr.specs[z].source == NULL)
@@ -2250,7 +2287,7 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
         stapel__progress(ctx, "reading", 1.0);
     /* Without claims the zones' areas still go into the summary. */
     if (st == STAPEL_OK && in->n_claims == 0)
-        st = check_distortion(ctx, in, job, &probe);
+        st = check_distortion(ctx, in, job, &probe, &sane);
 read_done:
     probe_free(&probe);
     for (size_t i = 0; cr.ops != NULL && i < n_src; i++) {
