@@ -19,6 +19,7 @@ typedef struct polys {
     size_t xy_cap;
     bool duplicates; /* the source repeated a vertex */
     bool dropped;    /* a collection held points or lines */
+    bool bad_ring;   /* a ring not closed, or of fewer than three corners */
 } polys;
 
 static bool polys_push(polys *p, GEOSGeometry *g)
@@ -62,6 +63,15 @@ static stapel_status ring_convert(stapel_ctx *ctx, polys *p, OGRGeometryH r, GEO
     for (int i = 1; i < n && !p->duplicates; i++)
         if (p->xy[2 * i] == p->xy[2 * i - 2] && p->xy[2 * i + 1] == p->xy[2 * i - 1])
             p->duplicates = true;
+    /* As stored, a ring must be closed and have three distinct corners (OGC;
+     * GEOS cannot even build one that is not closed). It is closed, or left
+     * out, below: a repair of an invalid geometry, which the caller counts. */
+    bool closed = p->xy[0] == p->xy[2 * n - 2] && p->xy[1] == p->xy[2 * n - 1];
+    int corners = 0;
+    for (int i = 0; i < n - (closed ? 1 : 0); i++)
+        corners +=
+            i == 0 || p->xy[2 * i] != p->xy[2 * i - 2] || p->xy[2 * i + 1] != p->xy[2 * i - 1];
+    p->bad_ring = p->bad_ring || !closed || corners < 3;
     size_t m = (size_t)n;
     if (p->scale > 0) {
         /* The same rounding as GEOS's fixed precision model, so GEOS finds the
@@ -388,7 +398,8 @@ stapel_status stapel__ogr_to_geos(stapel_ctx *ctx, GEOSGeometry **out, stapel__c
     }
     *kind = STAPEL_CONV_OK;
     if (notes != NULL)
-        *notes = (p.duplicates ? STAPEL_CONV_REPEATED : 0u) | (p.dropped ? STAPEL_CONV_DROPPED : 0u);
+        *notes = (p.duplicates ? STAPEL_CONV_REPEATED : 0u) |
+                 (p.dropped ? STAPEL_CONV_DROPPED : 0u) | (p.bad_ring ? STAPEL_CONV_BADRING : 0u);
     free(p.items);
     free(p.xy);
     return STAPEL_OK;

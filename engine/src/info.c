@@ -183,7 +183,9 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
                 return stapel__wrap(ctx, st, "%s: layer %s: feature %lld", source, li->name, fid);
             }
             if (kind == STAPEL_CONV_OK) {
-                if (stapel__is_valid(ctx, gg) != 1)
+                /* A ring not closed, or of fewer than three corners, is
+                 * invalid as stored; the conversion closed or left it out. */
+                if ((notes & STAPEL_CONV_BADRING) != 0 || stapel__is_valid(ctx, gg) != 1)
                     li->n_invalid++;
                 GEOSGeom_destroy_r(ctx->geos, gg);
                 if ((notes & STAPEL_CONV_DROPPED) != 0 && li->n_mixed++ == 0)

@@ -1279,7 +1279,10 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             goto done;
         }
         /* Repeated vertices are invalid input for many tools even where GEOS
-         * accepts them; dropping them is a repair the user should hear of. */
+         * accepts them; dropping them is a repair the user should hear of. A
+         * ring that was not closed, or a hole of one or two points, made the
+         * geometry invalid as stored, though its conversion is valid. */
+        repaired = repaired || (notes & STAPEL_CONV_BADRING);
         if ((repaired || (notes & STAPEL_CONV_REPEATED)) && n_repaired++ == 0)
             first_repaired = fid;
         n_repeated += !repaired && (notes & STAPEL_CONV_REPEATED);

@@ -149,6 +149,8 @@ typedef enum stapel__conv {
 enum {
     STAPEL_CONV_REPEATED = 1, /* the source repeated a vertex (dropped) */
     STAPEL_CONV_DROPPED = 2,  /* a collection held points or lines (left out) */
+    STAPEL_CONV_BADRING = 4,  /* a ring was not closed (closed) or had fewer than
+                                 three distinct corners (left out): invalid */
 };
 
 /* Convert an OGR geometry to a GEOS Polygon or MultiPolygon on ctx's handle,

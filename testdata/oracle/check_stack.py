@@ -310,12 +310,12 @@ def read_polygons(src, base, tgt_srs, s_srs, what, field=None):
         g = linearise(g)
         parts = []
         polygonal_parts(g, parts)
-        g = to_multipolygon(parts)
+        g, mended = mend_rings(to_multipolygon(parts))
         if g.IsEmpty():
             stats["empty"] += 1
             continue
         try:
-            valid = g.IsValid()
+            valid = not mended and g.IsValid()
         except RuntimeError:
             valid = False
         if not valid:
@@ -339,6 +339,36 @@ def read_polygons(src, base, tgt_srs, s_srs, what, field=None):
                             if f.IsFieldSetAndNotNull(field_idx) else "")
         items.append((f.GetFID(), g, val))
     return items, stats
+
+
+def mend_rings(mp):
+    """mp with every ring closed and rings of fewer than three distinct
+    corners left out (a polygon whose shell is such a ring with it), as
+    USER_GUIDE.md says stapel reads them; GEOS cannot build a ring that is
+    not closed. Also returns whether a ring was mended: the geometry was
+    invalid as stored."""
+    out = ogr.Geometry(ogr.wkbMultiPolygon)
+    mended = False
+    for i in range(mp.GetGeometryCount()):
+        poly = mp.GetGeometryRef(i)
+        fixed = ogr.Geometry(ogr.wkbPolygon)
+        for k in range(poly.GetGeometryCount()):
+            pts = [p[:2] for p in (poly.GetGeometryRef(k).GetPoints() or [])]
+            if pts and pts[0] != pts[-1]:
+                pts.append(pts[0])
+                mended = True
+            if len(set(pts)) < 3:
+                mended = True
+                if k == 0:
+                    break
+                continue
+            ring = ogr.Geometry(ogr.wkbLinearRing)
+            for x, y in pts:
+                ring.AddPoint_2D(x, y)
+            fixed.AddGeometry(ring)
+        if fixed.GetGeometryCount() > 0:
+            out.AddGeometry(fixed)
+    return out, mended
 
 
 def zone_name(name):
