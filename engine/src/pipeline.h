@@ -52,6 +52,7 @@ typedef struct stapel__layer {
     bool where_not_utf8; /* a non-ASCII --where kept none, and the text is not UTF-8 */
     double ext[4];      /* its features' extent in the working CRS (x0 > x1: none) */
     char layer_name[128]; /* the layer's name in its source, for messages */
+    char lonlat[320];     /* outside_use, and its coordinates look like degrees: why */
 } stapel__layer;
 
 /* A zone layer of a job. */

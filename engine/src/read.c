@@ -314,9 +314,11 @@ static void report_layer(stapel_ctx *ctx, const stapel__layer *r)
                     (long long)r->first_dropped);
     if (r->outside_use)
         stapel__log(ctx, STAPEL_LOG_WARN,
-                    "%s: layer %s lies wholly outside the area the working CRS is meant for; "
-                    "is the CRS it states (or --s_srs) right for its coordinates?",
-                    src, layer);
+                    "%s: layer %s lies wholly outside the area the working CRS is meant for; %s",
+                    src, layer,
+                    r->lonlat[0] != '\0' ? r->lonlat
+                                         : "is the CRS it states (or --s_srs) right for its "
+                                           "coordinates?");
     if (r->n_lost > 0)
         stapel__log(ctx, STAPEL_LOG_WARN,
                     "%s: layer %s: %lld invalid geometr%s had no area left after repair (the "
@@ -1125,6 +1127,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     int64_t n_dropped = 0, first_dropped = -1; /* points or lines left out */
     int64_t n_degenerate = 0, first_degenerate = -1; /* rings without area only */
     double ext[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}; /* of the features read */
+    double sext[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}; /* the same in their CRS */
     int64_t n_unnamed = 0, first_unnamed = -1, n_recoded = 0; /* zones */
     /* GeoJSON gives the errors of geometries it cannot read beside the
      * first feature of a pass: they are found after (stapel__geojson_unread). */
@@ -1214,6 +1217,11 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         ext[1] = fmin(ext[1], env.MinY);
         ext[2] = fmax(ext[2], env.MaxX);
         ext[3] = fmax(ext[3], env.MaxY);
+        const OGREnvelope *se = ct != NULL ? &before : &env;
+        sext[0] = fmin(sext[0], se->MinX);
+        sext[1] = fmin(sext[1], se->MinY);
+        sext[2] = fmax(sext[2], se->MaxX);
+        sext[3] = fmax(sext[3], se->MaxY);
         GEOSGeometry *gg = NULL;
         stapel__conv kind;
         unsigned notes = 0;
@@ -1433,6 +1441,16 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     bool outside_use = sane->has_use && in->n_items > first &&
                        (ext[2] < sane->use_x0 || ext[0] > sane->use_x1 ||
                         ext[3] < sane->use_y0 || ext[1] > sane->use_y1);
+    /* Longitude and latitude labelled with a projected CRS (RD): the most
+     * common way for a layer to land outside the area of use. */
+    char lonlat[320] = "";
+    if (outside_use && !geographic && sext[0] >= -180 && sext[2] <= 180 && sext[1] >= -90 &&
+        sext[3] <= 90)
+        snprintf(lonlat, sizeof lonlat,
+                 "its coordinates (%.6g, %.6g - %.6g, %.6g) look like longitude and latitude, "
+                 "not %s: if they are, give it EPSG:4326, e.g. ogr2ogr -a_srs EPSG:4326 "
+                 "fixed.gpkg SOURCE",
+                 sext[0], sext[1], sext[2], sext[3], srs_name);
     bool where_not_utf8 = n_read == 0 && spec->where != NULL && beyond_ascii(spec->where) &&
                           text_not_utf8(l, spec->where);
     if (spec->rec != NULL) {
@@ -1451,6 +1469,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         spec->rec->first_dropped = first_dropped;
         memcpy(spec->rec->ext, ext, sizeof ext);
         snprintf(spec->rec->layer_name, sizeof spec->rec->layer_name, "%s", layer);
+        snprintf(spec->rec->lonlat, sizeof spec->rec->lonlat, "%s", lonlat);
     } else {
         stapel__layer rec = {.source = (char *)src, .n_read = n_read, .n_repaired = n_repaired,
                              .n_repeated = n_repeated, .first_repaired = first_repaired,
@@ -1459,6 +1478,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                              .first_degenerate = first_degenerate, .n_dropped = n_dropped,
                              .first_dropped = first_dropped, .where_not_utf8 = where_not_utf8};
         snprintf(rec.layer_name, sizeof rec.layer_name, "%s", layer);
+        snprintf(rec.lonlat, sizeof rec.lonlat, "%s", lonlat);
         report_layer(ctx, &rec);
     }
 done:
