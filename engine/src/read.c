@@ -478,6 +478,17 @@ static stapel_status unreadable(stapel_ctx *ctx, const read_spec *spec, const op
                         hint);
 }
 
+/* A feature with a NaN or infinite coordinate: no repair can place it. */
+static stapel_status nonfinite(stapel_ctx *ctx, const read_spec *spec, const opened *o,
+                               const char *src, const char *layer, long long fid)
+{
+    char hint[512];
+    leave_out_hint(spec, o, fid, hint, sizeof hint);
+    return stapel__fail(ctx, STAPEL_EDATA,
+                        "%s: layer %s: feature %lld has a NaN or infinite coordinate; %s", src,
+                        layer, fid, hint);
+}
+
 /* How the coordinates of a feature that check_sane refuses looked in its
  * source, before the transformation to the working CRS. */
 typedef struct src_extent {
@@ -1190,9 +1201,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                 goto done;
             }
             if (!all_finite(g)) {
-                st = stapel__fail(ctx, STAPEL_EDATA,
-                                  "%s: layer %s: feature %lld has a NaN or infinite coordinate",
-                                  src, layer, fid);
+                st = nonfinite(ctx, spec, o, src, layer, fid);
                 goto done;
             }
             st = stapel__fail(ctx, STAPEL_ECRS,
@@ -1204,9 +1213,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         OGR_G_GetEnvelope(g, &env);
         if (!isfinite(env.MinX) || !isfinite(env.MinY) || !isfinite(env.MaxX) ||
             !isfinite(env.MaxY)) {
-            st = stapel__fail(ctx, STAPEL_EDATA,
-                              "%s: layer %s: feature %lld has a NaN or infinite coordinate", src,
-                              layer, fid);
+            st = nonfinite(ctx, spec, o, src, layer, fid);
             goto done;
         }
         st = check_sane(ctx, sane, src, layer, fid, env.MinX, env.MinY, env.MaxX, env.MaxY,
@@ -1252,9 +1259,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             goto done;
         }
         if (kind == STAPEL_CONV_BADCOORD) {
-            st = stapel__fail(ctx, STAPEL_EDATA,
-                              "%s: layer %s: feature %lld has a NaN or infinite coordinate", src,
-                              layer, fid);
+            st = nonfinite(ctx, spec, o, src, layer, fid);
             goto done;
         }
         if (kind == STAPEL_CONV_EMPTY) { /* OGR's geometry was not empty: */
