@@ -374,16 +374,15 @@ static int part_pt_cmp(const void *a, const void *b)
     return (u->p.y > v->p.y) - (u->p.y < v->p.y);
 }
 
-/* in[part]: whether the shell of polygon part covers face f. */
-static void face_parts(const ring_role *role, const stapel__aface *f, bool *in, uint32_t n_parts)
+/* Whether the shell of polygon part covers face f. */
+static bool in_shell_of(const ring_role *role, const stapel__aface *f, uint32_t part)
 {
-    for (uint32_t k = 0; k < n_parts; k++)
-        in[k] = false;
     for (uint32_t k = 0; k < f->n_owners; k++) {
         uint32_t r = ring_of(f->owners[k]);
-        if (!role[r].hole)
-            in[role[r].part] = true;
+        if (!role[r].hole && role[r].part == part)
+            return true;
     }
+    return false;
 }
 
 /* GEOS's STRUCTURE method takes a hole off its shell when the two meet at
@@ -393,56 +392,53 @@ static void face_parts(const ring_role *role, const stapel__aface *f, bool *in, 
  * either. Marks such holes as inside: a face of the hole outside the shell
  * that shares a node with a face inside the shell. Two faces of one
  * arrangement meet only at its nodes, which are corners of both. */
-static bool holes_touching(const ring_role *role, uint32_t n_rings, uint32_t n_parts,
-                           const stapel__aface *af, size_t n_af, ring_facts *rf)
+static bool holes_touching(const ring_role *role, uint32_t n_rings, const stapel__aface *af,
+                           size_t n_af, ring_facts *rf)
 {
     bool outside = false; /* a hole that overlaps its shell nowhere */
     for (uint32_t r = 0; r < n_rings; r++)
         outside = outside || (role[r].hole && !rf->hole_inside[r] && rf->part_area[role[r].part]);
     if (!outside)
         return true;
-    bool *in = malloc(((size_t)n_parts + 1) * sizeof *in);
+    /* The corners of the faces inside each shell (a polygon has one). */
     part_pt *pp = NULL;
     size_t n = 0, cap = 0;
-    bool ok = in != NULL;
-    for (size_t i = 0; i < n_af && ok; i++) {
-        face_parts(role, &af[i], in, n_parts);
+    for (size_t i = 0; i < n_af; i++) {
         uint32_t m = af[i].n_rings > 0 ? af[i].ring_end[af[i].n_rings - 1] : 0;
-        for (uint32_t part = 0; part < n_parts && ok; part++) {
-            if (!in[part])
+        for (uint32_t k = 0; k < af[i].n_owners; k++) {
+            uint32_t r = ring_of(af[i].owners[k]);
+            if (role[r].hole)
                 continue;
             if (n + m > cap) {
                 size_t c = 2 * (n + m) + 64;
                 part_pt *d = realloc(pp, c * sizeof *d);
-                ok = d != NULL;
-                if (!ok)
-                    break;
+                if (d == NULL) {
+                    free(pp);
+                    return false;
+                }
                 pp = d;
                 cap = c;
             }
             for (uint32_t j = 0; j < m; j++)
-                pp[n++] = (part_pt){part, af[i].pts[j]};
+                pp[n++] = (part_pt){role[r].part, af[i].pts[j]};
         }
     }
-    if (ok && n > 0) {
+    if (n > 0)
         qsort(pp, n, sizeof *pp, part_pt_cmp);
-        for (size_t i = 0; i < n_af; i++) {
-            face_parts(role, &af[i], in, n_parts);
-            uint32_t m = af[i].n_rings > 0 ? af[i].ring_end[af[i].n_rings - 1] : 0;
-            for (uint32_t k = 0; k < af[i].n_owners; k++) {
-                uint32_t r = ring_of(af[i].owners[k]);
-                if (!role[r].hole || rf->hole_inside[r] || in[role[r].part])
-                    continue;
-                for (uint32_t j = 0; j < m && !rf->hole_inside[r]; j++) {
-                    part_pt key = {role[r].part, af[i].pts[j]};
-                    rf->hole_inside[r] = bsearch(&key, pp, n, sizeof *pp, part_pt_cmp) != NULL;
-                }
+    for (size_t i = 0; i < n_af && n > 0; i++) {
+        uint32_t m = af[i].n_rings > 0 ? af[i].ring_end[af[i].n_rings - 1] : 0;
+        for (uint32_t k = 0; k < af[i].n_owners; k++) {
+            uint32_t r = ring_of(af[i].owners[k]);
+            if (!role[r].hole || rf->hole_inside[r] || in_shell_of(role, &af[i], role[r].part))
+                continue;
+            for (uint32_t j = 0; j < m && !rf->hole_inside[r]; j++) {
+                part_pt key = {role[r].part, af[i].pts[j]};
+                rf->hole_inside[r] = bsearch(&key, pp, n, sizeof *pp, part_pt_cmp) != NULL;
             }
         }
     }
-    free(in);
     free(pp);
-    return ok;
+    return true;
 }
 
 /* Whether a face is in the repair: inside the shell of a polygon and inside
@@ -597,7 +593,7 @@ static stapel_status repair_on_grid(stapel_ctx *ctx, const GEOSGeometry *g, doub
     }
     for (size_t i = 0; i < n_af; i++)
         face_facts(role, af[i].owners, af[i].n_owners, &rf);
-    if (!holes_touching(role, n_rings, (uint32_t)n_parts, af, n_af, &rf)) {
+    if (!holes_touching(role, n_rings, af, n_af, &rf)) {
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
         goto done;
     }
