@@ -1044,15 +1044,19 @@ done:
 /* ---- claims outside the provinces ----------------------------------------- */
 
 /* An area for a message: km², ha or m², the unit picked by the area as
- * rounded (9,999.6 m² is '1.0 ha', not '10000 m²'). */
+ * rounded (9,999.6 m² is '1.0 ha', not '10000 m²'); below 9.5 m² in two
+ * significant digits (claims in degrees labelled RD are that small, and
+ * were '0 m²'). */
 static void area_text(double m2, char *buf, size_t size)
 {
     if (m2 >= 99.95 * 1e4)
         snprintf(buf, size, "%.1f km\xc2\xb2", m2 / 1e6);
     else if (m2 >= 1e4 - 0.5)
         snprintf(buf, size, "%.1f ha", m2 / 1e4);
-    else
+    else if (m2 >= 9.5)
         snprintf(buf, size, "%.0f m\xc2\xb2", m2);
+    else
+        snprintf(buf, size, "%.2g m\xc2\xb2", m2);
 }
 
 /* Claimed area outside every province counts in no province and not in the
