@@ -133,6 +133,7 @@ typedef struct read_spec {
      * whole read. */
     atomic_uint_least64_t *done;
     uint64_t all;
+    const char *kind; /* zones: "province" or "NOVEX area", for messages */
 } read_spec;
 
 static stapel_status push_item(stapel_ctx *ctx, stapel__input *in, GEOSGeometry *g,
@@ -212,6 +213,154 @@ static stapel_status zone_name_index(stapel_ctx *ctx, stapel__input *in, const c
     stapel_status st = zone_name_lookup(ctx, in, nfc != NULL ? (const char *)nfc : name, out);
     free(nfc);
     return st;
+}
+
+/* A zone feature's name as the stack names the zone: a real number to 15
+ * significant digits, a name that is not UTF-8 recoded from Windows-1252,
+ * ';' written as ','. The caller tells the user of what changed. */
+typedef struct zone_name {
+    const char *read; /* as read (and recoded), before ';' is replaced */
+    const char *name; /* the zone's name; "" for none */
+    bool not_utf8;    /* recoded from Windows-1252 (recoded NULL: not even that) */
+    char real[32];
+    char *recoded; /* CPLFree */
+    char *fixed;   /* free */
+} zone_name;
+
+static bool zone_name_read(OGRFeatureH f, int name_idx, bool name_real, zone_name *zn)
+{
+    const char *name =
+        OGR_F_IsFieldSetAndNotNull(f, name_idx) ? OGR_F_GetFieldAsString(f, name_idx) : "";
+    zn->not_utf8 = false;
+    zn->recoded = zn->fixed = NULL;
+    /* GDAL formats a real to its field's width and precision: a
+     * shapefile's 20.5 reads '20.500000000000000'. */
+    if (name_real && name[0] != '\0') {
+        CPLsnprintf(zn->real, sizeof zn->real, "%.15g", OGR_F_GetFieldAsDouble(f, name_idx));
+        name = zn->real;
+    }
+    /* Text in a GeoPackage is UTF-8. A name that is not came from a file
+     * whose encoding GDAL did not know (a .dbf without .cpg): Dutch data of
+     * that age is Windows-1252. */
+    if (!CPLIsUTF8(name, -1)) {
+        zn->not_utf8 = true;
+        if ((zn->recoded = stapel__recode_cp1252(name)) != NULL)
+            name = zn->recoded;
+    }
+    zn->read = zn->name = name;
+    /* ';' joins the names of overlapping zones in the stack layer: inside
+     * a name it would read as two zones. */
+    if (strchr(name, ';') != NULL) {
+        if ((zn->fixed = stapel__strdup(name)) == NULL)
+            return false;
+        for (char *c = zn->fixed; *c != '\0'; c++)
+            if (*c == ';')
+                *c = ',';
+        zn->name = zn->fixed;
+    }
+    return true;
+}
+
+static void zone_name_free(zone_name *zn)
+{
+    CPLFree(zn->recoded);
+    free(zn->fixed);
+}
+
+/* A zone feature that gives its zone no area, and why. */
+typedef enum { BARE_NULL, BARE_EMPTY, BARE_GRID, BARE_REPAIR } bare_why;
+
+typedef struct bare_feature {
+    uint32_t group; /* its zone name */
+    bare_why why;
+    int64_t fid;
+} bare_feature;
+
+typedef struct bare_list {
+    bare_feature *v;
+    size_t n, cap;
+} bare_list;
+
+/* Notes a zone feature that is skipped for having no area, under the name
+ * its zone would have, so that a zone none of whose features has area can
+ * be named (warn_bare_zones) rather than vanish from the output. */
+static stapel_status bare_note(stapel_ctx *ctx, stapel__input *in, bare_list *b, OGRFeatureH f,
+                               int name_idx, bool name_real, int64_t fid, bare_why why)
+{
+    zone_name zn;
+    if (!zone_name_read(f, name_idx, name_real, &zn)) {
+        zone_name_free(&zn);
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    uint32_t group = 0;
+    stapel_status st = zone_name_index(ctx, in, zn.name[0] != '\0' ? zn.name : "(unnamed)", &group);
+    zone_name_free(&zn);
+    if (st != STAPEL_OK)
+        return st;
+    if (b->n == b->cap) {
+        size_t cap = b->cap == 0 ? 16 : b->cap * 2;
+        bare_feature *d = realloc(b->v, cap * sizeof *d);
+        if (d == NULL)
+            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        b->v = d;
+        b->cap = cap;
+    }
+    b->v[b->n++] = (bare_feature){group, why, fid};
+    return STAPEL_OK;
+}
+
+/* The zones of the layer just read (items first .. n_items) that have no
+ * area at all: each of their features was null, empty, or collapsed on the
+ * grid. The "skipped N empty geometries" of the layer does not say which
+ * zone that leaves out: a province team would not see theirs missing. A
+ * zone of which only some features are empty keeps the area of the rest
+ * and is not named. */
+static stapel_status warn_bare_zones(stapel_ctx *ctx, const stapel__input *in, size_t first,
+                                     const bare_list *b, const char *src, const char *layer,
+                                     const char *kind)
+{
+    enum { SHOWN_MAX = 10 };
+    static const char *const why_text[] = {
+        [BARE_NULL] = "has no geometry",
+        [BARE_EMPTY] = "has an empty geometry",
+        [BARE_GRID] = "has no area on the snap grid",
+        [BARE_REPAIR] = "has no area left after its repair",
+    };
+    if (b->n == 0)
+        return STAPEL_OK;
+    /* By name: -1 when the zone has area, else its features without. */
+    int64_t *count = calloc(in->n_zone_names + 1, sizeof *count);
+    if (count == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    for (size_t i = first; i < in->n_items; i++)
+        count[in->items[i].group] = -1;
+    for (size_t i = 0; i < b->n; i++)
+        if (count[b->v[i].group] >= 0)
+            count[b->v[i].group]++;
+    size_t n_bare = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        const bare_feature *bf = &b->v[i];
+        int64_t n = count[bf->group];
+        if (n <= 0) /* has area, or told already */
+            continue;
+        count[bf->group] = 0;
+        if (n_bare++ >= SHOWN_MAX)
+            continue;
+        char others[96] = "";
+        if (n > 1)
+            snprintf(others, sizeof others, "; nor %s its %lld other feature%s",
+                     n == 2 ? "has" : "have", (long long)(n - 1), n == 2 ? "" : "s");
+        stapel__log(ctx, STAPEL_LOG_WARN,
+                    "%s: layer %s: %s '%s' has no area: feature %lld %s%s; the %s gets no "
+                    "faces and no row in zone_summary",
+                    src, layer, kind, in->zone_names[bf->group], (long long)bf->fid,
+                    why_text[bf->why], others, kind);
+    }
+    if (n_bare > SHOWN_MAX)
+        stapel__log(ctx, STAPEL_LOG_WARN, "%s: layer %s: %zu more %ss have no area", src, layer,
+                    n_bare - SHOWN_MAX, kind);
+    free(count);
+    return STAPEL_OK;
 }
 
 /* False when any coordinate of g is NaN or infinite. Only called on the error
@@ -1075,6 +1224,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     OGRFeatureH f = NULL;
     const char *src = spec->source;
     stapel_status st = STAPEL_OK;
+    bare_list bare = {NULL, 0, 0}; /* zones: the features without area */
     if (o->ds == NULL) { /* checked and closed: open it again */
         int64_t total = o->total;
         layer_close(o);
@@ -1174,6 +1324,10 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         if (g == NULL || OGR_G_IsEmpty(g)) {
             n_empty++;
             n_null += g == NULL;
+            if (spec->field != NULL &&
+                (st = bare_note(ctx, in, &bare, f, name_idx, name_real, (int64_t)fid,
+                                g == NULL ? BARE_NULL : BARE_EMPTY)) != STAPEL_OK)
+                goto done;
             OGR_F_Destroy(f);
             f = NULL;
             continue;
@@ -1266,6 +1420,9 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             n_empty++;                   /* its rings were all dropped */
             if (n_degenerate++ == 0)
                 first_degenerate = fid;
+            if (spec->field != NULL && (st = bare_note(ctx, in, &bare, f, name_idx, name_real,
+                                                       (int64_t)fid, BARE_GRID)) != STAPEL_OK)
+                goto done;
             OGR_F_Destroy(f);
             f = NULL;
             continue;
@@ -1305,62 +1462,39 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             n_empty++;
             if (n_lost++ == 0)
                 first_lost = fid;
+            if (spec->field != NULL && (st = bare_note(ctx, in, &bare, f, name_idx, name_real,
+                                                       (int64_t)fid, BARE_REPAIR)) != STAPEL_OK)
+                goto done;
             OGR_F_Destroy(f);
             f = NULL;
             continue;
         }
         uint32_t group = spec->group;
         if (spec->field != NULL) {
-            const char *name = OGR_F_IsFieldSetAndNotNull(f, name_idx)
-                                   ? OGR_F_GetFieldAsString(f, name_idx)
-                                   : "";
-            /* GDAL formats a real to its field's width and precision: a
-             * shapefile's 20.5 reads '20.500000000000000'. */
-            char real[32];
-            if (name_real && name[0] != '\0') {
-                CPLsnprintf(real, sizeof real, "%.15g", OGR_F_GetFieldAsDouble(f, name_idx));
-                name = real;
+            zone_name zn;
+            if (!zone_name_read(f, name_idx, name_real, &zn)) {
+                zone_name_free(&zn);
+                GEOSGeom_destroy_r(ctx->geos, gg);
+                st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+                goto done;
             }
-            if (name[0] == '\0' && n_unnamed++ == 0)
+            if (zn.name[0] == '\0' && n_unnamed++ == 0)
                 first_unnamed = fid;
-            /* Text in a GeoPackage is UTF-8. A name that is not came from a
-             * file whose encoding GDAL did not know (a .dbf without .cpg):
-             * Dutch data of that age is Windows-1252. */
-            char *recoded = NULL;
-            if (!CPLIsUTF8(name, -1)) {
-                recoded = stapel__recode_cp1252(name);
-                if (n_recoded++ == 0)
-                    stapel__log(ctx, STAPEL_LOG_WARN,
-                                "%s: layer %s: feature %lld: zone name is not UTF-8; read as "
-                                "Windows-1252: '%s' (if that is wrong, %s)",
-                                src, layer, fid, recoded != NULL ? recoded : "?",
-                                is_shapefile(o->ds) ? "put the encoding in a .cpg file next to "
-                                                      "the .dbf, e.g. 'UTF-8' or '1252'"
-                                                    : "store the name as UTF-8 in the source");
-                if (recoded != NULL)
-                    name = recoded;
-            }
-            /* ';' joins the names of overlapping zones in the stack layer:
-             * inside a name it would read as two zones. */
-            char *fixed = NULL;
-            if (strchr(name, ';') != NULL) {
-                if ((fixed = stapel__strdup(name)) == NULL) {
-                    GEOSGeom_destroy_r(ctx->geos, gg);
-                    st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-                    goto done;
-                }
-                for (char *c = fixed; *c != '\0'; c++)
-                    if (*c == ';')
-                        *c = ',';
+            if (zn.not_utf8 && n_recoded++ == 0)
+                stapel__log(ctx, STAPEL_LOG_WARN,
+                            "%s: layer %s: feature %lld: zone name is not UTF-8; read as "
+                            "Windows-1252: '%s' (if that is wrong, %s)",
+                            src, layer, fid, zn.recoded != NULL ? zn.recoded : "?",
+                            is_shapefile(o->ds) ? "put the encoding in a .cpg file next to "
+                                                  "the .dbf, e.g. 'UTF-8' or '1252'"
+                                                : "store the name as UTF-8 in the source");
+            if (zn.fixed != NULL)
                 stapel__log(ctx, STAPEL_LOG_WARN,
                             "%s: layer %s: feature %lld: zone name '%s' holds ';', which "
                             "separates zone names in the stack layer; it is written as '%s'",
-                            src, layer, fid, name, fixed);
-                name = fixed;
-            }
-            st = zone_name_index(ctx, in, name[0] != '\0' ? name : "(unnamed)", &group);
-            free(fixed);
-            CPLFree(recoded);
+                            src, layer, fid, zn.read, zn.fixed);
+            st = zone_name_index(ctx, in, zn.name[0] != '\0' ? zn.name : "(unnamed)", &group);
+            zone_name_free(&zn);
             if (st != STAPEL_OK) {
                 GEOSGeom_destroy_r(ctx->geos, gg);
                 goto done;
@@ -1486,7 +1620,10 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         snprintf(rec.lonlat, sizeof rec.lonlat, "%s", lonlat);
         report_layer(ctx, &rec);
     }
+    if (spec->field != NULL)
+        st = warn_bare_zones(ctx, in, first, &bare, src, layer, spec->kind);
 done:
+    free(bare.v);
     if (f != NULL)
         OGR_F_Destroy(f);
     if (ct != NULL)
@@ -2220,13 +2357,28 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
         bool shared = false;
         for (size_t k = 0; k < job->n_layers; k++)
             shared = shared || (k != i && strcmp(job->layers[k].theme, job->layers[i].theme) == 0);
-        cr.specs[i] = (read_spec){job->layers[i].source, job->layers[i].where, NULL, (uint32_t)i,
-                                  &job->layers[i], shared, &n_done, 0};
+        cr.specs[i] = (read_spec){job->layers[i].source,
+                                  job->layers[i].where,
+                                  NULL,
+                                  (uint32_t)i,
+                                  &job->layers[i],
+                                  shared,
+                                  &n_done,
+                                  0,
+                                  NULL};
         cr.parts[i].grid = grid;
     }
     for (int k = 0; k < 2; k++)
         cr.specs[job->n_layers + (size_t)k] =
-            (read_spec){job->zones[k].source, NULL, job->zones[k].field, 0, NULL, false, &n_done, 0};
+            (read_spec){job->zones[k].source,
+                        NULL,
+                        job->zones[k].field,
+                        0,
+                        NULL,
+                        false,
+                        &n_done,
+                        0,
+                        k == STAPEL_ZONE_PROVINCE ? "province" : "NOVEX area"};
 
     st = stapel__parallel_for(ctx, n_src, job->opts.threads, NULL, open_source, &cr);
     for (size_t i = 0; i < n_src; i++)
