@@ -403,6 +403,24 @@ static stapel_status to_geos(stapel_ctx *ctx, OGRGeometryH g, GEOSGeometry **out
     return st;
 }
 
+/* The index of a zone name in in->zone_names, added when new; UINT32_MAX
+ * when out of memory. The table is shared by both kinds, as in read.c. */
+static uint32_t zone_name_index(stapel__input *in, const char *name)
+{
+    bool new_name;
+    uint32_t i = stapel__strmap_get(&in->zone_index, name, (uint32_t)in->n_zone_names, &new_name);
+    if (i == UINT32_MAX || !new_name)
+        return i;
+    char **zn = realloc(in->zone_names, (in->n_zone_names + 1) * sizeof *zn);
+    if (zn != NULL)
+        in->zone_names = zn;
+    char *copy = zn != NULL ? stapel__strdup(name) : NULL;
+    if (copy == NULL) /* the map is a name ahead: the run fails anyway */
+        return UINT32_MAX;
+    in->zone_names[in->n_zone_names++] = copy;
+    return i;
+}
+
 /* Zones as written by the first shard: the name is the one field. */
 static stapel_status read_zones(merger *m, GDALDatasetH ds, const char *path, int kind)
 {
@@ -441,28 +459,59 @@ static stapel_status read_zones(merger *m, GDALDatasetH ds, const char *path, in
         memset(it, 0, sizeof *it);
         it->geom = g;
         it->fid = OGR_F_GetFID(f);
-        /* The zone name table is shared by both kinds, as in read.c. */
-        bool added, new_name;
+        bool added;
         uint32_t nidx =
             stapel__strmap_get(&m->zones[kind], zname, (uint32_t)m->n_zone_items, &added);
-        uint32_t name_index =
-            stapel__strmap_get(&in->zone_index, zname, (uint32_t)in->n_zone_names, &new_name);
-        char **zn = new_name ? realloc(in->zone_names, (in->n_zone_names + 1) * sizeof *zn) : NULL;
-        if (zn != NULL)
-            in->zone_names = zn;
-        char *copy = new_name ? stapel__strdup(zname) : NULL;
-        if (nidx == UINT32_MAX || name_index == UINT32_MAX ||
-            (new_name && (zn == NULL || copy == NULL))) {
-            free(copy);
+        uint32_t name_index = zone_name_index(in, zname);
+        if (nidx == UINT32_MAX || name_index == UINT32_MAX) {
             GEOSGeom_destroy_r(m->ctx->geos, g);
             OGR_F_Destroy(f);
             return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
         }
-        if (new_name)
-            in->zone_names[in->n_zone_names++] = copy;
         it->group = name_index;
         stapel__geom_warm(m->ctx, g);
         m->n_zone_items++;
+        OGR_F_Destroy(f);
+    }
+    return st;
+}
+
+/* The zones without area (in->bare_zones): the zone layers do not hold them,
+ * as they have no geometry, but the first shard's zone_summary has a row
+ * for each, as a whole run has. */
+static stapel_status read_bare_zones(merger *m, GDALDatasetH ds, const char *path)
+{
+    OGRLayerH l = GDALDatasetGetLayerByName(ds, "zone_summary");
+    if (l == NULL)
+        return STAPEL_OK;
+    OGRFeatureDefnH d = OGR_L_GetLayerDefn(l);
+    int f_type = OGR_FD_GetFieldIndex(d, "zone_type"), f_zone = OGR_FD_GetFieldIndex(d, "zone");
+    if (f_type < 0 || f_zone < 0)
+        return stapel__fail(m->ctx, STAPEL_EDATA, "%s: table zone_summary has no %s field", path,
+                            f_type < 0 ? "zone_type" : "zone");
+    stapel__input *in = &m->s->in;
+    OGRFeatureH f;
+    stapel_status st = STAPEL_OK;
+    int64_t n_read = 0;
+    OGR_L_ResetReading(l);
+    while (st == STAPEL_OK && (f = stapel__next_feature(m->ctx, l, path, &n_read, &st)) != NULL) {
+        const char *type = OGR_F_GetFieldAsString(f, f_type);
+        const char *zname = OGR_F_GetFieldAsString(f, f_zone);
+        int kind = strcmp(type, "province") == 0 ? STAPEL_ZONE_PROVINCE
+                   : strcmp(type, "novex") == 0  ? STAPEL_ZONE_NOVEX
+                                                 : -1;
+        if (kind >= 0 && stapel__strmap_find(&m->zones[kind], zname) == UINT32_MAX) {
+            uint32_t g = zone_name_index(in, zname);
+            uint32_t *b = g != UINT32_MAX ? realloc(in->bare_zones[kind],
+                                                    (in->n_bare_zones[kind] + 1) * sizeof *b)
+                                          : NULL;
+            if (b == NULL) {
+                st = stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
+            } else {
+                in->bare_zones[kind] = b;
+                b[in->n_bare_zones[kind]++] = g;
+            }
+        }
         OGR_F_Destroy(f);
     }
     return st;
@@ -998,6 +1047,8 @@ static stapel_status merge_faces(stapel_ctx *ctx, stapel_stack **out, const char
     m.n_prov = m.n_zone_items;
     if (st == STAPEL_OK)
         st = read_zones(&m, ds0, parts[0].path, STAPEL_ZONE_NOVEX);
+    if (st == STAPEL_OK)
+        st = read_bare_zones(&m, ds0, parts[0].path);
     GDALClose(ds0);
     part_faces *pf = calloc(n_paths, sizeof *pf);
     if (st == STAPEL_OK && pf == NULL)

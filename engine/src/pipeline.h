@@ -86,6 +86,11 @@ typedef struct stapel__input {
      * features of its name when it is the first of several (see
      * zone_parts_join in read.c), else NaN. NULL when never joined. */
     double *zone_union_area;
+    /* By kind (STAPEL_ZONE_*): the zones none of whose features has area
+     * (null, empty, or collapsed on the grid), as name indices. They have
+     * no items, yet a row of area 0 in the summary, so that they are listed. */
+    uint32_t *bare_zones[2];
+    size_t n_bare_zones[2];
     char *crs_wkt; /* the working CRS, for writing */
     double grid;   /* the snap grid in CRS units */
 } stapel__input;

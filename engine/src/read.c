@@ -134,6 +134,7 @@ typedef struct read_spec {
     atomic_uint_least64_t *done;
     uint64_t all;
     const char *kind; /* zones: "province" or "NOVEX area", for messages */
+    int zone_kind;    /* zones: STAPEL_ZONE_* */
 } read_spec;
 
 static stapel_status push_item(stapel_ctx *ctx, stapel__input *in, GEOSGeometry *g,
@@ -312,12 +313,13 @@ static stapel_status bare_note(stapel_ctx *ctx, stapel__input *in, bare_list *b,
 /* The zones of the layer just read (items first .. n_items) that have no
  * area at all: each of their features was null, empty, or collapsed on the
  * grid. The "skipped N empty geometries" of the layer does not say which
- * zone that leaves out: a province team would not see theirs missing. A
+ * zone that is: a province team would not see theirs missing. They are
+ * named, and kept in in->bare_zones[zone_kind] for a row in the summary. A
  * zone of which only some features are empty keeps the area of the rest
  * and is not named. */
-static stapel_status warn_bare_zones(stapel_ctx *ctx, const stapel__input *in, size_t first,
+static stapel_status warn_bare_zones(stapel_ctx *ctx, stapel__input *in, size_t first,
                                      const bare_list *b, const char *src, const char *layer,
-                                     const char *kind)
+                                     const char *kind, int zone_kind)
 {
     enum { SHOWN_MAX = 10 };
     static const char *const why_text[] = {
@@ -330,8 +332,12 @@ static stapel_status warn_bare_zones(stapel_ctx *ctx, const stapel__input *in, s
         return STAPEL_OK;
     /* By name: -1 when the zone has area, else its features without. */
     int64_t *count = calloc(in->n_zone_names + 1, sizeof *count);
-    if (count == NULL)
+    uint32_t *names = malloc(b->n * sizeof *names);
+    if (count == NULL || names == NULL) {
+        free(count);
+        free(names);
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
     for (size_t i = first; i < in->n_items; i++)
         count[in->items[i].group] = -1;
     for (size_t i = 0; i < b->n; i++)
@@ -344,6 +350,7 @@ static stapel_status warn_bare_zones(stapel_ctx *ctx, const stapel__input *in, s
         if (n <= 0) /* has area, or told already */
             continue;
         count[bf->group] = 0;
+        names[n_bare] = bf->group;
         if (n_bare++ >= SHOWN_MAX)
             continue;
         char others[96] = "";
@@ -352,7 +359,7 @@ static stapel_status warn_bare_zones(stapel_ctx *ctx, const stapel__input *in, s
                      n == 2 ? "has" : "have", (long long)(n - 1), n == 2 ? "" : "s");
         stapel__log(ctx, STAPEL_LOG_WARN,
                     "%s: layer %s: %s '%s' has no area: feature %lld %s%s; the %s gets no "
-                    "faces and no row in zone_summary",
+                    "faces and is listed with area 0 in zone_summary",
                     src, layer, kind, in->zone_names[bf->group], (long long)bf->fid,
                     why_text[bf->why], others, kind);
     }
@@ -360,6 +367,9 @@ static stapel_status warn_bare_zones(stapel_ctx *ctx, const stapel__input *in, s
         stapel__log(ctx, STAPEL_LOG_WARN, "%s: layer %s: %zu more %ss have no area", src, layer,
                     n_bare - SHOWN_MAX, kind);
     free(count);
+    free(in->bare_zones[zone_kind]);
+    in->bare_zones[zone_kind] = names;
+    in->n_bare_zones[zone_kind] = n_bare;
     return STAPEL_OK;
 }
 
@@ -1621,7 +1631,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         report_layer(ctx, &rec);
     }
     if (spec->field != NULL)
-        st = warn_bare_zones(ctx, in, first, &bare, src, layer, spec->kind);
+        st = warn_bare_zones(ctx, in, first, &bare, src, layer, spec->kind, spec->zone_kind);
 done:
     free(bare.v);
     if (f != NULL)
@@ -2357,28 +2367,21 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
         bool shared = false;
         for (size_t k = 0; k < job->n_layers; k++)
             shared = shared || (k != i && strcmp(job->layers[k].theme, job->layers[i].theme) == 0);
-        cr.specs[i] = (read_spec){job->layers[i].source,
-                                  job->layers[i].where,
-                                  NULL,
-                                  (uint32_t)i,
-                                  &job->layers[i],
-                                  shared,
-                                  &n_done,
-                                  0,
-                                  NULL};
+        cr.specs[i] = (read_spec){.source = job->layers[i].source,
+                                  .where = job->layers[i].where,
+                                  .group = (uint32_t)i,
+                                  .rec = &job->layers[i],
+                                  .theme_shared = shared,
+                                  .done = &n_done};
         cr.parts[i].grid = grid;
     }
     for (int k = 0; k < 2; k++)
         cr.specs[job->n_layers + (size_t)k] =
-            (read_spec){job->zones[k].source,
-                        NULL,
-                        job->zones[k].field,
-                        0,
-                        NULL,
-                        false,
-                        &n_done,
-                        0,
-                        k == STAPEL_ZONE_PROVINCE ? "province" : "NOVEX area"};
+            (read_spec){.source = job->zones[k].source,
+                        .field = job->zones[k].field,
+                        .done = &n_done,
+                        .kind = k == STAPEL_ZONE_PROVINCE ? "province" : "NOVEX area",
+                        .zone_kind = k};
 
     st = stapel__parallel_for(ctx, n_src, job->opts.threads, NULL, open_source, &cr);
     for (size_t i = 0; i < n_src; i++)
@@ -2513,6 +2516,8 @@ void stapel__input_clear(GEOSContextHandle_t h, stapel__input *in)
     free(in->zone_names);
     stapel__strmap_free(&in->zone_index);
     free(in->zone_union_area);
+    free(in->bare_zones[0]);
+    free(in->bare_zones[1]);
     free(in->crs_wkt);
     memset(in, 0, sizeof *in);
 }

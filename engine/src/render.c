@@ -425,6 +425,29 @@ static stapel_status zone_scan(renderer *r, int k, const char *name, OGRGeometry
     return st;
 }
 
+/* Whether zone_summary lists a province or NOVEX area called name that the
+ * zone layers do not hold: one none of whose features had area (FORMAT.md). */
+static bool zone_without_area(renderer *r, const char *name)
+{
+    OGRLayerH l = GDALDatasetGetLayerByName(r->ds, "zone_summary");
+    if (l == NULL)
+        return false;
+    OGRFeatureDefnH d = OGR_L_GetLayerDefn(l);
+    int f_type = OGR_FD_GetFieldIndex(d, "zone_type"), f_zone = OGR_FD_GetFieldIndex(d, "zone");
+    if (f_type < 0 || f_zone < 0)
+        return false;
+    bool found = false;
+    OGRFeatureH f;
+    OGR_L_ResetReading(l);
+    while (!found && (f = OGR_L_GetNextFeature(l)) != NULL) {
+        const char *type = OGR_F_GetFieldAsString(f, f_type);
+        found = strcmp(type, "total") != 0 && strcmp(OGR_F_GetFieldAsString(f, f_zone), name) == 0;
+        OGR_F_Destroy(f);
+    }
+    OGR_L_ResetReading(l);
+    return found;
+}
+
 /* Find the zone r->zone names and keep its geometry (all features of that
  * name) in RD. A name found in one zone layer is that zone; a name that is
  * both a province and a NOVEX area must say which, as "province:NAME" or
@@ -466,7 +489,13 @@ static stapel_status find_zone(renderer *r)
             }
         }
     }
-    if (st == STAPEL_OK && n[0] == 0 && n[1] == 0 && r->zone_near != NULL)
+    if (st == STAPEL_OK && n[0] == 0 && n[1] == 0 && zone_without_area(r, r->zone))
+        st = stapel__fail(r->ctx, STAPEL_EDATA,
+                          "zone '%s' in '%s' has no area: none of its features had any when it "
+                          "was stacked (zone_summary lists it with area 0); there is nothing to "
+                          "draw",
+                          r->zone, r->gpkg);
+    else if (st == STAPEL_OK && n[0] == 0 && n[1] == 0 && r->zone_near != NULL)
         st = stapel__fail(r->ctx, STAPEL_EINVAL,
                           "unknown zone '%s' in '%s'; did you mean %s? (case and spaces count); "
                           "valid zones: %s",

@@ -38,7 +38,8 @@ void stapel_summary_free(stapel_summary *sm)
 
 /* The zones of one kind: their names, sorted, and the items of each name in
  * item order. Built in one pass over the items, as a layer may hold many
- * thousands of names. */
+ * thousands of names. A zone without area (in->bare_zones) is there with no
+ * items: its row has area 0. */
 typedef struct zone_list {
     uint32_t *names; /* name indices, sorted by name */
     size_t n;
@@ -63,12 +64,13 @@ static void zone_list_free(zone_list *zl)
     free(zl->ids);
 }
 
-static stapel_status zone_list_make(stapel_ctx *ctx, const stapel__input *in, size_t lo,
+static stapel_status zone_list_make(stapel_ctx *ctx, const stapel__input *in, int kind, size_t lo,
                                     size_t hi, zone_list *zl)
 {
     size_t G = in->n_zone_names;
+    size_t n_bare = in->n_bare_zones[kind];
     zl->n = 0;
-    zl->names = malloc((hi - lo + 1) * sizeof *zl->names);
+    zl->names = malloc((hi - lo + n_bare + 1) * sizeof *zl->names);
     zl->start = calloc(G + 2, sizeof *zl->start);
     zl->ids = malloc((hi - lo + 1) * sizeof *zl->ids);
     named *tmp = NULL;
@@ -81,6 +83,8 @@ static stapel_status zone_list_make(stapel_ctx *ctx, const stapel__input *in, si
         if (zl->start[g + 2]++ == 0)
             zl->names[zl->n++] = g;
     }
+    for (size_t k = 0; k < n_bare; k++)
+        zl->names[zl->n++] = in->bare_zones[kind][k];
     for (size_t g = 0; g < G; g++)
         zl->start[g + 2] += zl->start[g + 1];
     for (size_t i = lo; i < hi; i++)
@@ -159,9 +163,9 @@ static stapel_status zones_summarize(stapel_ctx *ctx, stapel_stack *s, const siz
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
         goto done;
     }
-    st = zone_list_make(ctx, in, p0, p1, &prov);
+    st = zone_list_make(ctx, in, STAPEL_ZONE_PROVINCE, p0, p1, &prov);
     if (st == STAPEL_OK)
-        st = zone_list_make(ctx, in, p1, n1, &nov);
+        st = zone_list_make(ctx, in, STAPEL_ZONE_NOVEX, p1, n1, &nov);
     if (st != STAPEL_OK)
         goto done;
     size_t R = prov.n + nov.n + 1;

@@ -261,6 +261,8 @@ def read_polygons(src, base, tgt_srs, s_srs, what, field=None):
     """Read a polygon layer the documented way. Returns (items, stats).
 
     items: list of (fid, geometry (MultiPolygon, target CRS), field value).
+    stats["skipped_names"]: with a field, the field values (zone names) of
+    the features skipped for having no area.
     """
     ds, lyr = open_layer(src, base)
     srs = lyr.GetSpatialRef()
@@ -284,14 +286,24 @@ def read_polygons(src, base, tgt_srs, s_srs, what, field=None):
         field_idx = lyr.GetLayerDefn().GetFieldIndex(field)
         if field_idx < 0:
             raise UsageError("%s '%s' has no field '%s'" % (what, src, field))
-    stats = dict(read=0, empty=0, repaired=0, zero_area=0, unrepairable=0)
+    stats = dict(read=0, empty=0, repaired=0, zero_area=0, unrepairable=0, skipped_names=[])
     items = []
+
+    def name_of(f):
+        return zone_name(f.GetFieldAsString(field_idx)
+                         if f.IsFieldSetAndNotNull(field_idx) else "")
+
+    def skip(f, why):
+        stats[why] += 1
+        if field_idx is not None:
+            stats["skipped_names"].append(name_of(f))
+
     lyr.ResetReading()
     for f in lyr:
         stats["read"] += 1
         g = f.GetGeometryRef()
         if g is None or g.IsEmpty():
-            stats["empty"] += 1
+            skip(f, "empty")
             continue
         g = g.Clone()
         g.FlattenTo2D()
@@ -312,7 +324,7 @@ def read_polygons(src, base, tgt_srs, s_srs, what, field=None):
         polygonal_parts(g, parts)
         g, mended = mend_rings(to_multipolygon(parts))
         if g.IsEmpty():
-            stats["empty"] += 1
+            skip(f, "empty")
             continue
         try:
             valid = not mended and g.IsValid()
@@ -324,19 +336,16 @@ def read_polygons(src, base, tgt_srs, s_srs, what, field=None):
             except RuntimeError:
                 r = None
             if r is None:
-                stats["unrepairable"] += 1
+                skip(f, "unrepairable")
                 continue
             stats["repaired"] += 1
             parts = []
             polygonal_parts(r, parts)
             g = to_multipolygon(parts)
         if g.IsEmpty() or g.GetArea() <= 0.0:
-            stats["zero_area"] += 1
+            skip(f, "zero_area")
             continue
-        val = None
-        if field_idx is not None:
-            val = zone_name(f.GetFieldAsString(field_idx)
-                            if f.IsFieldSetAndNotNull(field_idx) else "")
+        val = name_of(f) if field_idx is not None else None
         items.append((f.GetFID(), g, val))
     return items, stats
 
@@ -623,11 +632,16 @@ def read_claims(layers, tgt, s_srs):
     return claims
 
 
-def read_zones(spec, tgt, s_srs, what):
+def read_zones(spec, tgt, s_srs, what, bare=None):
+    """The zone features with area, as Prepared; bare (a list) gets the names
+    of the zones none of whose features has any (FORMAT.md: a row of area 0)."""
     if spec is None:
         return None
     src, field, base = spec
     items, st = read_polygons(src, base, tgt, s_srs, what, field)
+    if bare is not None:
+        kept = set(name for _, _, name in items)
+        bare.extend(sorted(set(st["skipped_names"]) - kept))
     log("%-17s %-40s read %d, kept %d, repaired %d" % (what, src, st["read"], len(items),
                                                       st["repaired"]))
     return [Prepared(fid, g, name) for fid, g, name in items]

@@ -641,8 +641,9 @@ def run(args):
     rules = read_rules(rules_path)
 
     claims = cs.read_claims(layers, tgt, s_srs)
-    prov_items = cs.read_zones(prov_spec, tgt, s_srs, "provinces")
-    nov_items = cs.read_zones(nov_spec, tgt, s_srs, "novex")
+    prov_bare, nov_bare = [], []  # zones without area: a row of zeros each
+    prov_items = cs.read_zones(prov_spec, tgt, s_srs, "provinces", prov_bare)
+    nov_items = cs.read_zones(nov_spec, tgt, s_srs, "novex", nov_bare)
     themes = []
     for t, _, _ in layers:
         if t not in themes:
@@ -742,6 +743,8 @@ def run(args):
              "the whole plane" if IN is not None else "the whole plane (no provinces)")
     other_scope = "the whole plane" if TOT is IN else "the union of the provinces"
     zones = [("province", n, PZ[n]) for n in PZ] + [("novex", n, NZ[n]) for n in NZ]
+    zones += [("province", n, ZoneStats(themes)) for n in prov_bare]
+    zones += [("novex", n, ZoneStats(themes)) for n in nov_bare]
     if "zone_summary" in out:
         check_summary(args, out["zone_summary"], zones, TOT, OTHER, scope, other_scope,
                       rep)
