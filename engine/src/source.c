@@ -558,8 +558,19 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
     const char *src = ctx->reading_src, *layer = ctx->reading_layer;
     if (src == NULL)
         ctx->reading_src = dataset;
+    /* GDAL's GML driver, given a GML without its schema (.xsd), learns the
+     * schema by scanning the file and saves it beside it as a .gfs: stapel
+     * would write into the user's data folder, which may be read-only or
+     * shared. Asked not to, it scans the file at each open instead (stack
+     * and info open a source once). Only for GML: another driver warns of
+     * an open option it does not know. */
+    const char *gml_options[] = {"WRITE_GFS=NO", NULL};
+    GDALDriverH drv = stapel_source_is_file(dataset)
+                          ? GDALIdentifyDriverEx(dataset, GDAL_OF_VECTOR, NULL, NULL)
+                          : NULL;
+    bool gml = drv != NULL && strcmp(GDALGetDriverShortName(drv), "GML") == 0;
     GDALDatasetH ds = GDALOpenEx(uri != NULL ? uri : dataset, GDAL_OF_VECTOR | GDAL_OF_READONLY,
-                                 NULL, NULL, NULL);
+                                 NULL, gml ? gml_options : NULL, NULL);
     free(uri);
     ctx->reading_src = src;
     ctx->reading_layer = layer;
