@@ -501,6 +501,8 @@ static bool seq_lost_record(GDALDatasetH ds, char *where, size_t size, char *why
 
 static bool seq_stray_record(GDALDatasetH ds, long *line, char *type, size_t size);
 static bool geojson_trailing(const char *path, long *line, char *text, size_t size);
+static bool topojson_damage(GDALDatasetH ds, char *layer, size_t lsize, long long *fid, char *obj,
+                            size_t osize, char *why, size_t wsize);
 
 stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const char *dataset)
 {
@@ -669,6 +671,24 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
             dataset, l != NULL ? OGR_L_GetName(l) : "?", line,
             type[0] != '\0' ? "a record of type '" : "a record without a \"type\"", type,
             type[0] != '\0' ? "'" : "");
+        GDALClose(ds);
+        return st;
+    }
+    char tlayer[128], tobj[160], twhy[512];
+    long long tfid;
+    if (stapel__driver_is(ds, "TopoJSON") &&
+        topojson_damage(ds, tlayer, sizeof tlayer, &tfid, tobj, sizeof tobj, twhy, sizeof twhy)) {
+        /* GDAL reads what it can of a TopoJSON object and leaves the rest
+         * out without a word: a claim lost whole, or in part. */
+        stapel_status st;
+        if (tfid < 0)
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s: %s; GDAL gives no error for it: mend the file", dataset, twhy);
+        else
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s: layer %s: feature %lld (%s): %s; GDAL gives no error for it: "
+                              "mend it, or remove it from the file",
+                              dataset, tlayer, tfid, tobj, twhy);
         GDALClose(ds);
         return st;
     }
@@ -1363,6 +1383,308 @@ static bool seq_stray_record(GDALDatasetH ds, long *line, char *type, size_t siz
         snprintf(type, size, "%.*s", n > 40 ? 40 : n, n > 0 ? v + 1 : "");
     }
     seq_close(&r);
+    return found;
+}
+
+/* TopoJSON, which GDAL's TopoJSON driver reads without a word about what it
+ * cannot: an object without a "type" (or with one it does not know at the
+ * top), or whose "arcs" is no array, it leaves out; one of a type it does
+ * not know it gives no geometry; an arc index that is no integer or names
+ * no arc it skips, which empties a ring or drops a polygon's part; a
+ * position of an arc that is not two numbers it reads as 0,0 or skips,
+ * which in a quantized topology moves the vertices that follow (deltas add
+ * up). Checked in the file's text, as GDAL reads it (ogrtopojsonreader.cpp). */
+typedef struct topo_check {
+    int64_t n_arcs;
+    char *why; /* what is wrong, and what GDAL would do */
+    size_t size;
+} topo_check;
+
+/* The elements of the JSON array at *p ('['), one at each call: the start
+ * of the next into *p, false past the last (or at damage GDAL's parser
+ * would have refused). */
+static bool json_next(const char **p, bool *first)
+{
+    const char *q = *p;
+    if (*first) {
+        q += strspn(q, " \t\r\n");
+        if (*q != '[')
+            return false;
+        q++;
+        *first = false;
+    } else {
+        if ((q = json_skip(q)) == NULL)
+            return false;
+        q += strspn(q, " \t\r\n");
+        if (*q != ',')
+            return false;
+        q++;
+    }
+    q += strspn(q, " \t\r\n");
+    *p = q;
+    return *q != ']' && *q != '\0';
+}
+
+/* Whether the JSON value at p is a number (an integer when whole). */
+static bool json_number(const char *p, bool whole)
+{
+    const char *q = p + (*p == '-');
+    if (!isdigit((unsigned char)*q))
+        return false;
+    size_t n = strcspn(q, ",]} \t\r\n");
+    for (size_t i = 0; whole && i < n; i++)
+        if (q[i] == '.' || q[i] == 'e' || q[i] == 'E')
+            return false;
+    return true;
+}
+
+/* Whether the arc indices at p, nested depth arrays deep (1 for a
+ * LineString, 2 for a Polygon, 3 for a MultiPolygon), are all integers
+ * that name an arc of the file; what is wrong into t->why. */
+static bool topo_arc_ids(const char *p, int depth, topo_check *t)
+{
+    if (depth == 0) {
+        if (!json_number(p, true)) {
+            int n = (int)strcspn(p, ",]}\r\n");
+            snprintf(t->why, t->size,
+                     "its \"arcs\" hold '%.*s' where an arc's index belongs, which GDAL skips",
+                     n > 20 ? 20 : n, p);
+            return false;
+        }
+        long long id = strtoll(p, NULL, 10);
+        long long arc = id < 0 ? -(id + 1) : id;
+        if (arc >= t->n_arcs) {
+            snprintf(t->why, t->size,
+                     "its \"arcs\" name arc %lld, and the file holds %lld (0 to %lld): GDAL "
+                     "skips it, so its ring lacks that arc's vertices or is left out, and a "
+                     "polygon's part with it",
+                     id, (long long)t->n_arcs, (long long)t->n_arcs - 1);
+            return false;
+        }
+        return true;
+    }
+    if (*p != '[') {
+        int n = (int)strcspn(p, ",]}\r\n");
+        snprintf(t->why, t->size,
+                 "its \"arcs\" hold '%.*s' where an array belongs (nested too shallow for its "
+                 "type), which GDAL skips",
+                 n > 20 ? 20 : n, p);
+        return false;
+    }
+    bool first = true;
+    while (json_next(&p, &first))
+        if (!topo_arc_ids(p, depth - 1, t))
+            return false;
+    return true;
+}
+
+/* How deep the arcs of a TopoJSON geometry of the type at type (a JSON
+ * string) are nested: 1 for a LineString, 2 for a Polygon, 3 for a
+ * MultiPolygon; 0 for points, which have coordinates; -1 for a type GDAL
+ * does not read. */
+static int topo_depth(const char *type)
+{
+    static const struct {
+        const char *name;
+        int depth;
+    } types[] = {{"Point", 0},           {"MultiPoint", 0}, {"LineString", 1},
+                 {"MultiLineString", 2}, {"Polygon", 2},    {"MultiPolygon", 3}};
+    size_t n = type != NULL && *type == '"' ? strcspn(type + 1, "\"") : 0;
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (n == strlen(types[i].name) && strncmp(type + 1, types[i].name, n) == 0 &&
+            type[1 + n] == '"')
+            return types[i].depth;
+    return -1;
+}
+
+/* 0 when GDAL reads the TopoJSON geometry object at obj whole, 1 when it
+ * gives no feature for it as it stands for none ("type": null), -1 when
+ * it loses some or all of it (t->why says what). */
+static int topo_object(const char *obj, topo_check *t)
+{
+    if (*obj != '{') {
+        snprintf(t->why, t->size, "it is no JSON object, which GDAL leaves out");
+        return -1;
+    }
+    const char *type = json_member(obj, "type");
+    if (type != NULL && strncmp(type, "null", 4) == 0)
+        return 1;
+    if (type == NULL || *type != '"') {
+        snprintf(t->why, t->size, "it has no \"type\"%s, which GDAL leaves out",
+                 type != NULL ? " that is a string" : "");
+        return -1;
+    }
+    int n = (int)strcspn(type + 1, "\"");
+    int depth = topo_depth(type);
+    const char *arcs = json_member(obj, depth == 0 ? "coordinates" : "arcs");
+    if (depth < 0 && (arcs == NULL || *arcs != '[')) {
+        snprintf(t->why, t->size,
+                 "its type '%.*s' is none GDAL reads (Polygon, MultiPolygon, ...), and it has "
+                 "no \"arcs\" array: GDAL leaves it out",
+                 n > 40 ? 40 : n, type + 1);
+        return -1;
+    }
+    if (arcs == NULL || *arcs != '[') {
+        snprintf(t->why, t->size, "its \"%s\" is no array, which GDAL leaves out",
+                 depth == 0 ? "coordinates" : "arcs");
+        return -1;
+    }
+    if (depth < 0) {
+        snprintf(t->why, t->size,
+                 "its type '%.*s' is none GDAL reads (Polygon, MultiPolygon, ...): it would "
+                 "read it as no geometry",
+                 n > 40 ? 40 : n, type + 1);
+        return -1;
+    }
+    return depth == 0 || topo_arc_ids(arcs, depth, t) ? 0 : -1;
+}
+
+/* Whether the TopoJSON text's "arcs" are all arrays of positions of two
+ * numbers; the first that is not into t->why. Their count into t->n_arcs. */
+static bool topo_arcs(const char *text, topo_check *t)
+{
+    const char *p = json_member(text, "arcs");
+    bool first = true;
+    for (t->n_arcs = 0; p != NULL && json_next(&p, &first); t->n_arcs++) {
+        const char *q = p;
+        bool f2 = true;
+        long k = 0;
+        while (*p == '[' && json_next(&q, &f2)) {
+            const char *c = q;
+            bool f3 = true;
+            int n = 0; /* its elements, -1 once one is no number */
+            while (*q == '[' && n >= 0 && json_next(&c, &f3))
+                n = json_number(c, false) ? n + 1 : -1;
+            if (n != 2) {
+                int len = (int)strcspn(q, "]\r\n");
+                snprintf(t->why, t->size,
+                         "arc %lld: its position %ld ('%.*s%s') is not two numbers, which GDAL "
+                         "does not read: that vertex comes out wrong or not at all%s",
+                         (long long)t->n_arcs, k, len > 30 ? 30 : len, q, len > 30 ? "..." : "]",
+                         json_member(text, "transform") != NULL
+                             ? ", and those after it moved (its deltas add up)"
+                             : "");
+                return false;
+            }
+            k++;
+        }
+        if (*p != '[') {
+            snprintf(t->why, t->size, "arc %lld is no array of positions, which GDAL skips",
+                     (long long)t->n_arcs);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The first object of the TopoJSON file of ds that GDAL reads only in part,
+ * or not at all (topo_object): its layer into layer, its feature (as GDAL
+ * would number it) into *fid, where it lies into obj and what is wrong into
+ * why; *fid -1 for damage no one feature has (an arc's position). False
+ * when there is none, or the file cannot be read again. */
+static bool topojson_damage(GDALDatasetH ds, char *layer, size_t lsize, long long *fid, char *obj,
+                            size_t osize, char *why, size_t wsize)
+{
+    const char *path = GDALGetDescription(ds);
+    if (stapel__ascii_ncase_equal(path, "TopoJSON:", 9))
+        path += 9;
+    GByte *data = NULL;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    bool read = !stapel__source_is_service(path) && VSIIngestFile(NULL, path, &data, NULL, -1);
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    const char *text = (const char *)data;
+    if (read && strncmp(text, "\xef\xbb\xbf", 3) == 0)
+        text += 3;
+    topo_check t = {0, why, wsize};
+    bool found = false;
+    *fid = -1;
+    snprintf(layer, lsize, "?");
+    obj[0] = '\0';
+    if (read && !topo_arcs(text, &t)) {
+        VSIFree(data);
+        return true;
+    }
+    const char *objects = read ? json_member(text, "objects") : NULL;
+    bool keyed = objects != NULL && *objects == '{', first = true;
+    const char *p = objects;
+    long long n_main = 0; /* features of GDAL's layer "TopoJSON" */
+    for (long i = 0; !found && objects != NULL; i++) {
+        const char *key = NULL;
+        int klen = 0;
+        if (keyed) { /* "key": value, ... */
+            p += i == 0 ? 1 : 0;
+            p += strspn(p, " \t\r\n");
+            if (*p != '"')
+                break;
+            key = p + 1;
+            klen = (int)strcspn(key, "\"");
+            if ((p = json_skip(p)) == NULL)
+                break;
+            p += strspn(p, " \t\r\n");
+            if (*p++ != ':')
+                break;
+            p += strspn(p, " \t\r\n");
+        } else if (!json_next(&p, &first)) {
+            break;
+        }
+        const char *type = json_member(p, "type");
+        bool gc = type != NULL && strncmp(type, "\"GeometryCollection\"", 20) == 0;
+        const char *id = json_member(p, "id");
+        if (gc && key == NULL && id != NULL && *id == '"') {
+            key = id + 1;
+            klen = (int)strcspn(key, "\"");
+        }
+        if (gc) {
+            snprintf(layer, lsize, "%.*s", key != NULL ? klen : 8, key != NULL ? key : "TopoJSON");
+            const char *g = json_member(p, "geometries");
+            if (g == NULL || *g != '[') {
+                snprintf(obj, osize, "object %ld", i);
+                snprintf(why, wsize,
+                         "its GeometryCollection has no \"geometries\" array, which GDAL leaves "
+                         "out with the layer");
+                found = true;
+            }
+            bool f = true;
+            long long n = 0;
+            for (long j = 0; !found && json_next(&g, &f); j++) {
+                int r = topo_object(g, &t);
+                if (r < 0) {
+                    *fid = n;
+                    snprintf(obj, osize, "geometries[%ld]", j);
+                    found = true;
+                }
+                n += r == 0;
+            }
+        } else if (type == NULL || strncmp(type, "null", 4) != 0) {
+            int r = topo_depth(type) >= 0 || type == NULL || *type != '"' ? topo_object(p, &t) : -1;
+            if (r < 0 && topo_depth(type) < 0 && type != NULL && *type == '"') {
+                int n = (int)strcspn(type + 1, "\"");
+                snprintf(why, wsize,
+                         "its type '%.*s' is no geometry nor GeometryCollection, which GDAL "
+                         "leaves out",
+                         n > 40 ? 40 : n, type + 1);
+            }
+            if (r < 0) {
+                snprintf(layer, lsize, "TopoJSON");
+                *fid = n_main;
+                snprintf(obj, osize, "object %s%.*s%s", key != NULL ? "'" : "",
+                         key != NULL ? klen : 0, key != NULL ? key : "", key != NULL ? "'" : "");
+                if (key == NULL)
+                    snprintf(obj, osize, "object %ld", i);
+                found = true;
+            }
+            n_main += r == 0;
+        }
+        if (keyed && !found) {
+            if ((p = json_skip(p)) == NULL)
+                break;
+            p += strspn(p, " \t\r\n");
+            if (*p++ != ',')
+                break;
+        }
+    }
+    VSIFree(data);
     return found;
 }
 
