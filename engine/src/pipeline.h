@@ -42,6 +42,7 @@ typedef struct stapel__layer {
     int64_t n_repeated; /* of those, ones whose only fault was repeated vertices */
     int64_t first_repaired; /* the first repaired */
     int64_t n_empty;    /* skipped: empty, or no area left after repair */
+    int64_t first_empty; /* the first empty (or null) one as read */
     int64_t n_lost;     /* of those, invalid ones with no area left after repair */
     int64_t first_lost; /* the first of them */
     int64_t n_degenerate;   /* of those, polygons whose rings all enclose no area */

@@ -457,8 +457,10 @@ static void report_layer(stapel_ctx *ctx, const stapel__layer *r)
     /* The empty ones; those with no area left are told of below. */
     int64_t n_empty = r->n_empty - r->n_lost - r->n_degenerate;
     if (n_empty > 0)
-        stapel__log(ctx, STAPEL_LOG_WARN, "skipped %lld empty geometr%s in layer %s (%s)",
-                    (long long)n_empty, n_empty == 1 ? "y" : "ies", layer, src);
+        stapel__log(ctx, STAPEL_LOG_WARN,
+                    "skipped %lld empty geometr%s in layer %s (%s; the first: feature %lld)",
+                    (long long)n_empty, n_empty == 1 ? "y" : "ies", layer, src,
+                    (long long)r->first_empty);
     if (r->n_degenerate > 0)
         stapel__log(ctx, STAPEL_LOG_WARN,
                     "%s: layer %s: skipped %lld polygon%s without area: every ring has fewer "
@@ -1292,7 +1294,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                     "table (or view) a primary key, or name a unique column with "
                     "PGSQL_OGR_FID=column in the environment",
                     src, layer);
-    int64_t n_read = 0, n_repaired = 0, n_empty = 0, n_lost = 0, first_lost = -1;
+    int64_t n_read = 0, n_repaired = 0, n_empty = 0, first_empty = -1, n_lost = 0, first_lost = -1;
     int64_t n_null = 0; /* of n_empty: features without geometry */
     int64_t n_repeated = 0, first_repaired = -1;
     int64_t n_dropped = 0, first_dropped = -1; /* points or lines left out */
@@ -1332,6 +1334,10 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             goto done;
         }
         if (g == NULL || OGR_G_IsEmpty(g)) {
+            /* Named: a geometry GDAL reads as none without a word (KML's or
+             * GML's element of a type it does not know) is found by it. */
+            if (first_empty < 0)
+                first_empty = fid;
             n_empty++;
             n_null += g == NULL;
             if (spec->field != NULL &&
@@ -1609,6 +1615,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         spec->rec->n_repeated = n_repeated;
         spec->rec->first_repaired = first_repaired;
         spec->rec->n_empty = n_empty;
+        spec->rec->first_empty = first_empty;
         spec->rec->n_lost = n_lost;
         spec->rec->first_lost = first_lost;
         spec->rec->outside_use = outside_use;
@@ -1620,12 +1627,21 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         snprintf(spec->rec->layer_name, sizeof spec->rec->layer_name, "%s", layer);
         snprintf(spec->rec->lonlat, sizeof spec->rec->lonlat, "%s", lonlat);
     } else {
-        stapel__layer rec = {.source = (char *)src, .n_read = n_read, .n_repaired = n_repaired,
-                             .n_repeated = n_repeated, .first_repaired = first_repaired,
-                             .n_empty = n_empty, .n_lost = n_lost, .first_lost = first_lost,
-                             .outside_use = outside_use, .n_degenerate = n_degenerate,
-                             .first_degenerate = first_degenerate, .n_dropped = n_dropped,
-                             .first_dropped = first_dropped, .where_not_utf8 = where_not_utf8};
+        stapel__layer rec = {.source = (char *)src,
+                             .n_read = n_read,
+                             .n_repaired = n_repaired,
+                             .n_repeated = n_repeated,
+                             .first_repaired = first_repaired,
+                             .n_empty = n_empty,
+                             .first_empty = first_empty,
+                             .n_lost = n_lost,
+                             .first_lost = first_lost,
+                             .outside_use = outside_use,
+                             .n_degenerate = n_degenerate,
+                             .first_degenerate = first_degenerate,
+                             .n_dropped = n_dropped,
+                             .first_dropped = first_dropped,
+                             .where_not_utf8 = where_not_utf8};
         snprintf(rec.layer_name, sizeof rec.layer_name, "%s", layer);
         snprintf(rec.lonlat, sizeof rec.lonlat, "%s", lonlat);
         report_layer(ctx, &rec);
