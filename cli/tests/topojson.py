@@ -10,7 +10,8 @@ that GDAL's TopoJSON driver passes over without a word:
                     areas 10000, 10000, 10000 and 20000 m2
   plain.topojson    not quantized, objects keyed: a GeometryCollection
                     "claims" of two squares and a Polygon "lone" (GDAL's
-                    layer "TopoJSON")
+                    layer "TopoJSON"), its members "Type" and "ARCS" (GDAL
+                    finds members in any case)
   badtype.topojson  good's feature 1 of type "Polygonn" (no geometry)
   badarc.topojson   good's MultiPolygon's second part names arc 99
                     (the part is dropped)
@@ -90,6 +91,6 @@ with open(os.path.join(d, "floatarc.topojson"), "w") as f:
     f.write(json.dumps(good).replace('"arcs": [[2, 4, 3, -2]]', '"arcs": [[2, 4, 3, -2.0]]'))
 plain = {"type": "Topology",
          "objects": {"claims": {"type": "GeometryCollection", "geometries": geoms[:2]},
-                     "lone": {"type": "Polygon", "arcs": [[5, 4]], "id": "r"}},
+                     "lone": {"Type": "Polygon", "ARCS": [[5, 4]], "id": "r"}},
          "arcs": [[list(p) for p in arc] for arc in arcs]}
 write("plain.topojson", plain)

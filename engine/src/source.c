@@ -1044,10 +1044,11 @@ bool stapel__csv_wkt_damaged(OGRFeatureH f, OGRGeometryH g, int wkt, char *why, 
     return damaged;
 }
 
-/* The value of member key of the JSON object that starts at obj ('{'), past
- * the spaces before it, or NULL when it has none (or is no object). Text
- * that GDAL parsed already, so only strings, nesting and keys matter. */
-static const char *json_member(const char *obj, const char *key)
+/* The value of member key (in any case when any_case) of the JSON object
+ * that starts at obj ('{'), past the spaces before it, or NULL when it has
+ * none (or is no object). Text that GDAL parsed already, so only strings,
+ * nesting and keys matter. */
+static const char *json_member_as(const char *obj, const char *key, bool any_case)
 {
     obj += strspn(obj, " \t\r\n");
     if (*obj != '{')
@@ -1068,11 +1069,23 @@ static const char *json_member(const char *obj, const char *key)
                 return NULL;
             const char *q = p + 1 + strspn(p + 1, " \t\r\n");
             if (depth == 1 && *q == ':' && (size_t)(p - start) == klen &&
-                memcmp(start, key, klen) == 0)
+                (any_case ? strncasecmp(start, key, klen) : memcmp(start, key, klen)) == 0)
                 return q + 1 + strspn(q + 1, " \t\r\n");
         }
     }
     return NULL;
+}
+
+static const char *json_member(const char *obj, const char *key)
+{
+    return json_member_as(obj, key, false);
+}
+
+/* json_member, its key in any case: GDAL's TopoJSON driver finds members so
+ * ("Type", "ARCS"). */
+static const char *json_imember(const char *obj, const char *key)
+{
+    return json_member_as(obj, key, true);
 }
 
 /* Whether the GeoJSON Feature text has a geometry that GDAL should have
@@ -1506,7 +1519,7 @@ static int topo_object(const char *obj, topo_check *t)
         snprintf(t->why, t->size, "it is no JSON object, which GDAL leaves out");
         return -1;
     }
-    const char *type = json_member(obj, "type");
+    const char *type = json_imember(obj, "type");
     if (type != NULL && strncmp(type, "null", 4) == 0)
         return 1;
     if (type == NULL || *type != '"') {
@@ -1516,7 +1529,7 @@ static int topo_object(const char *obj, topo_check *t)
     }
     int n = (int)strcspn(type + 1, "\"");
     int depth = topo_depth(type);
-    const char *arcs = json_member(obj, depth == 0 ? "coordinates" : "arcs");
+    const char *arcs = json_imember(obj, depth == 0 ? "coordinates" : "arcs");
     if (depth < 0 && (arcs == NULL || *arcs != '[')) {
         snprintf(t->why, t->size,
                  "its type '%.*s' is none GDAL reads (Polygon, MultiPolygon, ...), and it has "
@@ -1543,7 +1556,7 @@ static int topo_object(const char *obj, topo_check *t)
  * numbers; the first that is not into t->why. Their count into t->n_arcs. */
 static bool topo_arcs(const char *text, topo_check *t)
 {
-    const char *p = json_member(text, "arcs");
+    const char *p = json_imember(text, "arcs");
     bool first = true;
     for (t->n_arcs = 0; p != NULL && json_next(&p, &first); t->n_arcs++) {
         const char *q = p;
@@ -1561,7 +1574,7 @@ static bool topo_arcs(const char *text, topo_check *t)
                          "arc %lld: its position %ld ('%.*s%s') is not two numbers, which GDAL "
                          "does not read: that vertex comes out wrong or not at all%s",
                          (long long)t->n_arcs, k, len > 30 ? 30 : len, q, len > 30 ? "..." : "]",
-                         json_member(text, "transform") != NULL
+                         json_imember(text, "transform") != NULL
                              ? ", and those after it moved (its deltas add up)"
                              : "");
                 return false;
@@ -1605,7 +1618,7 @@ static bool topojson_damage(GDALDatasetH ds, char *layer, size_t lsize, long lon
         VSIFree(data);
         return true;
     }
-    const char *objects = read ? json_member(text, "objects") : NULL;
+    const char *objects = read ? json_imember(text, "objects") : NULL;
     bool keyed = objects != NULL && *objects == '{', first = true;
     const char *p = objects;
     long long n_main = 0; /* features of GDAL's layer "TopoJSON" */
@@ -1628,16 +1641,16 @@ static bool topojson_damage(GDALDatasetH ds, char *layer, size_t lsize, long lon
         } else if (!json_next(&p, &first)) {
             break;
         }
-        const char *type = json_member(p, "type");
+        const char *type = json_imember(p, "type");
         bool gc = type != NULL && strncmp(type, "\"GeometryCollection\"", 20) == 0;
-        const char *id = json_member(p, "id");
+        const char *id = json_imember(p, "id");
         if (gc && key == NULL && id != NULL && *id == '"') {
             key = id + 1;
             klen = (int)strcspn(key, "\"");
         }
         if (gc) {
             snprintf(layer, lsize, "%.*s", key != NULL ? klen : 8, key != NULL ? key : "TopoJSON");
-            const char *g = json_member(p, "geometries");
+            const char *g = json_imember(p, "geometries");
             if (g == NULL || *g != '[') {
                 snprintf(obj, osize, "object %ld", i);
                 snprintf(why, wsize,
