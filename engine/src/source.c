@@ -1081,8 +1081,8 @@ static const char *json_member(const char *obj, const char *key)
     return json_member_as(obj, key, false);
 }
 
-/* json_member, its key in any case: GDAL's TopoJSON driver finds members so
- * ("Type", "ARCS"). */
+/* json_member, its key in any case: GDAL's GeoJSON and TopoJSON drivers
+ * find members so ("Type", "ARCS"). */
 static const char *json_imember(const char *obj, const char *key)
 {
     return json_member_as(obj, key, true);
@@ -1093,10 +1093,10 @@ static const char *json_imember(const char *obj, const char *key)
  * are an empty array (RFC 7946 lets that be read as null). */
 static bool geojson_geometry_set(const char *feature)
 {
-    const char *g = json_member(feature, "geometry");
+    const char *g = json_imember(feature, "geometry");
     if (g == NULL || strncmp(g, "null", 4) == 0)
         return false;
-    const char *c = json_member(g, "coordinates");
+    const char *c = json_imember(g, "coordinates");
     if (c != NULL && *c == '[' && c[1 + strspn(c + 1, " \t\r\n")] == ']')
         return false;
     return true;
@@ -1388,7 +1388,7 @@ static bool seq_stray_record(GDALDatasetH ds, long *line, char *type, size_t siz
         return false;
     bool failed = false, found = false;
     while (!found && seq_next(&r, line, &failed)) {
-        const char *v = json_member(r.rec.data, "type");
+        const char *v = json_imember(r.rec.data, "type");
         if (seq_feature_type(v))
             continue;
         found = true;
