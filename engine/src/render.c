@@ -426,7 +426,9 @@ static stapel_status zone_scan(renderer *r, int k, const char *name, OGRGeometry
 }
 
 /* Whether zone_summary lists a province or NOVEX area called name that the
- * zone layers do not hold: one none of whose features had area (FORMAT.md). */
+ * zone layers do not hold: one none of whose features had area (FORMAT.md).
+ * As in find_zone, "province:NAME" and "novex:NAME" name a zone of that
+ * kind, in any case. */
 static bool zone_without_area(renderer *r, const char *name)
 {
     OGRLayerH l = GDALDatasetGetLayerByName(r->ds, "zone_summary");
@@ -436,12 +438,25 @@ static bool zone_without_area(renderer *r, const char *name)
     int f_type = OGR_FD_GetFieldIndex(d, "zone_type"), f_zone = OGR_FD_GetFieldIndex(d, "zone");
     if (f_type < 0 || f_zone < 0)
         return false;
+    static const char *const kinds[] = {"province", "novex"};
+    const char *kind = NULL, *bare = NULL;
+    for (size_t k = 0; k < 2 && kind == NULL; k++) {
+        size_t len = strlen(kinds[k]);
+        if (stapel__ascii_ncase_equal(name, kinds[k], len) && name[len] == ':' &&
+            name[len + 1] != '\0') {
+            kind = kinds[k];
+            bare = name + len + 1;
+        }
+    }
     bool found = false;
     OGRFeatureH f;
     OGR_L_ResetReading(l);
     while (!found && (f = OGR_L_GetNextFeature(l)) != NULL) {
         const char *type = OGR_F_GetFieldAsString(f, f_type);
-        found = strcmp(type, "total") != 0 && strcmp(OGR_F_GetFieldAsString(f, f_zone), name) == 0;
+        const char *zone = OGR_F_GetFieldAsString(f, f_zone);
+        found = strcmp(type, "total") != 0 &&
+                (strcmp(zone, name) == 0 ||
+                 (kind != NULL && strcmp(type, kind) == 0 && strcmp(zone, bare) == 0));
         OGR_F_Destroy(f);
     }
     OGR_L_ResetReading(l);
