@@ -131,6 +131,42 @@ static bool cancel_shared(stapel__segs *segs)
     return true;
 }
 
+/* Twice the net area the segments bound (oriented rings: the interior on
+ * the left of every edge), and twice the area of the faces of an
+ * arrangement (shells counter-clockwise, holes clockwise). */
+static stapel__i128 segs_area2(const stapel__segs *segs)
+{
+    stapel__i128 a = 0;
+    for (size_t i = 0; i < segs->n; i++)
+        a += (stapel__i128)segs->v[i].a.x * segs->v[i].b.y -
+             (stapel__i128)segs->v[i].b.x * segs->v[i].a.y;
+    return a;
+}
+
+static stapel__i128 afaces_area2(const stapel__aface *af, size_t n)
+{
+    stapel__i128 a = 0;
+    for (size_t i = 0; i < n; i++)
+        for (uint32_t k = 0, j = 0; k < af[i].n_rings; k++, j++)
+            for (; j + 1 < af[i].ring_end[k]; j++)
+                a += (stapel__i128)af[i].pts[j].x * af[i].pts[j + 1].y -
+                     (stapel__i128)af[i].pts[j + 1].x * af[i].pts[j].y;
+    return a;
+}
+
+/* Whether a noded arrangement of faces that do not overlap came out with
+ * the area they cover. A segment end inside another segment, or segments
+ * that cross, break the promise of noded input (segments meet only at
+ * shared ends): the faces are traced wrongly and a part of the union is
+ * silently lost (a square and a rectangle with a corner on its side,
+ * dissolved to nothing). Seam alignment should rule that out; should it
+ * fail, the union is computed again with snap rounding, which takes any
+ * input. Faces that overlap (never in a stack) take that way too. */
+static bool noded_area_kept(stapel__i128 want, const stapel__aface *af, size_t n)
+{
+    return afaces_area2(af, n) == want;
+}
+
 stapel_status stapel__dissolve_faces(stapel_ctx *ctx, const stapel__rings *faces, size_t n,
                                      bool noded, stapel__aface **out, size_t *n_out)
 {
@@ -155,8 +191,15 @@ stapel_status stapel__dissolve_faces(stapel_ctx *ctx, const stapel__rings *faces
         free(segs.v);
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
+    stapel__i128 want = noded ? segs_area2(&segs) : 0;
     stapel_status st = stapel__arrange(ctx, &segs, noded, keep_any, NULL, out, n_out);
     free(segs.v);
+    if (st == STAPEL_OK && noded && !noded_area_kept(want, *out, *n_out)) {
+        stapel__afaces_free(*out, *n_out);
+        *out = NULL;
+        *n_out = 0;
+        return stapel__dissolve_faces(ctx, faces, n, false, out, n_out);
+    }
     return st;
 }
 
@@ -539,11 +582,17 @@ stapel_status stapel__dissolve_subset(stapel_ctx *ctx, stapel__shared_edges *se,
     }
     stapel__aface *af = NULL;
     size_t n_af = 0;
+    stapel__i128 want = noded ? segs_area2(&segs) : 0;
     stapel_status st = stapel__arrange(ctx, &segs, noded, keep_any, NULL, &af, &n_af);
     free(segs.v);
     if (st != STAPEL_OK) {
         stapel__afaces_free(af, n_af);
         return st;
+    }
+    if (noded && !noded_area_kept(want, af, n_af)) { /* as in stapel__dissolve_faces */
+        stapel__afaces_free(af, n_af);
+        return stapel__dissolve_subset(ctx, se, sel, n, grid, false, pts_out, ring_end_out,
+                                       n_rings_out);
     }
     return join_faces(ctx, af, n_af, grid, pts_out, ring_end_out, n_rings_out);
 }

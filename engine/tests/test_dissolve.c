@@ -4,7 +4,8 @@
  * a ring of squares around a hole, a face given twice next to a neighbour
  * (an edge used three times: twice one way, once the other), squares that
  * touch at a corner only, and faces whose common edge is split on one side
- * only (not noded: the arrangement must split it). Every case runs with the
+ * only (not noded: the arrangement must split it; and the same said to be
+ * noded, which the dissolve must notice). Every case runs with the
  * faces in two orders and with their rings starting at different vertices,
  * so that no answer depends on the order shared edges are found in.
  *
@@ -179,6 +180,41 @@ static void test_dissolve_split_edge_not_noded(void **state)
     check(&fs, false, 1, 0, 16, 0);
 }
 
+static void test_dissolve_noded_promise_broken(void **state)
+{
+    (void)state;
+    /* A 10 x 10 square and a 10 x 5 rectangle to its right: the corner
+     * (10, 5) of the rectangle lies inside the square's right edge, so the
+     * faces are not noded though the caller says so. The noded arrangement
+     * traced no face at all (the union lost) or, in the other order, both
+     * faces undissolved; the dissolve must see that the area is not the
+     * faces' and give their area all the same, by itself and as a subset of
+     * shared edges. */
+    face_set fs = {0};
+    add_rect(&fs, 0, 0, 10, 10, 1);
+    add_rect(&fs, 10, 0, 20, 5, 2);
+    check(&fs, true, ANY, 0, 150, 0);
+    stapel__rings rings[2];
+    for (size_t i = 0; i < fs.n; i++)
+        rings[i] = (stapel__rings){fs.pts[i], fs.end[i], 1};
+    stapel_ctx *ctx = NULL;
+    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
+    size_t part_end[1] = {fs.n};
+    stapel__shared_edges *se = NULL;
+    assert_int_equal(stapel__shared_edges_make(ctx, rings, fs.n, part_end, 1, 1, &se), STAPEL_OK);
+    assert_non_null(se);
+    uint32_t sel[2] = {0, 1};
+    stapel__ipt *p = NULL;
+    uint32_t *e = NULL, r = 0;
+    assert_int_equal(stapel__dissolve_subset(ctx, se, sel, 2, 1.0, true, &p, &e, &r), STAPEL_OK);
+    assert_int_equal(r, 1);
+    assert_int_equal(ring_area2(p, e[0]), 300);
+    free(p);
+    free(e);
+    stapel__shared_edges_free(se);
+    stapel_ctx_free(ctx);
+}
+
 /* A small random generator, the same on every platform. */
 static uint32_t rnd(uint64_t *state)
 {
@@ -265,6 +301,7 @@ int main(void)
         cmocka_unit_test(test_dissolve_face_given_twice),
         cmocka_unit_test(test_dissolve_corner_touch),
         cmocka_unit_test(test_dissolve_split_edge_not_noded),
+        cmocka_unit_test(test_dissolve_noded_promise_broken),
         cmocka_unit_test(test_dissolve_subset_same_as_dissolve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
