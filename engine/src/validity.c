@@ -358,20 +358,20 @@ static void face_facts(const ring_role *role, const uint32_t *owners, uint32_t n
     }
 }
 
-/* A point of a face inside the shell of a polygon. */
-typedef struct part_pt {
-    uint32_t part;
+/* A corner of a face of the arrangement. */
+typedef struct face_pt {
     stapel__ipt p;
-} part_pt;
+    uint32_t face;
+} face_pt;
 
-static int part_pt_cmp(const void *a, const void *b)
+static int face_pt_cmp(const void *a, const void *b)
 {
-    const part_pt *u = a, *v = b;
-    if (u->part != v->part)
-        return u->part < v->part ? -1 : 1;
+    const face_pt *u = a, *v = b;
     if (u->p.x != v->p.x)
         return u->p.x < v->p.x ? -1 : 1;
-    return (u->p.y > v->p.y) - (u->p.y < v->p.y);
+    if (u->p.y != v->p.y)
+        return u->p.y < v->p.y ? -1 : 1;
+    return (u->face > v->face) - (u->face < v->face);
 }
 
 /* Whether the shell of polygon part covers face f. */
@@ -385,59 +385,90 @@ static bool in_shell_of(const ring_role *role, const stapel__aface *f, uint32_t 
     return false;
 }
 
+/* Whether ring r is a hole that overlaps its shell nowhere (so far), of a
+ * polygon whose shell covers area. */
+static bool hole_outside(const ring_role *role, const ring_facts *rf, uint32_t r)
+{
+    return role[r].hole && !rf->hole_inside[r] && rf->part_area[role[r].part];
+}
+
 /* GEOS's STRUCTURE method takes a hole off its shell when the two meet at
  * all (its GeometryFixer asks whether the shell intersects the hole), not
  * only when they overlap: a "hole" outside its shell that touches it, along
  * an edge or at one corner, takes nothing off and is no polygon of its own
  * either. Marks such holes as inside: a face of the hole outside the shell
  * that shares a node with a face inside the shell. Two faces of one
- * arrangement meet only at its nodes, which are corners of both. */
+ * arrangement meet only at its nodes, which are corners of both. The
+ * corners of a face are taken once, and only of faces inside the shell of
+ * a polygon with such a hole: taken once per shell covering the face, they
+ * made a MultiPolygon of 300 overlapping parts around a ring of 100,000
+ * vertices take 3 GB and 18 s (0.8 s without the hole). */
 static bool holes_touching(const ring_role *role, uint32_t n_rings, const stapel__aface *af,
                            size_t n_af, ring_facts *rf)
 {
-    bool outside = false; /* a hole that overlaps its shell nowhere */
+    uint32_t n_parts = 0;
     for (uint32_t r = 0; r < n_rings; r++)
-        outside = outside || (role[r].hole && !rf->hole_inside[r] && rf->part_area[role[r].part]);
-    if (!outside)
-        return true;
-    /* The corners of the faces inside each shell (a polygon has one). */
-    part_pt *pp = NULL;
+        n_parts = role[r].part + 1 > n_parts ? role[r].part + 1 : n_parts;
+    bool *want = calloc(n_parts + 1, sizeof *want); /* a polygon with such a hole */
+    if (want == NULL)
+        return false;
+    bool outside = false;
+    for (uint32_t r = 0; r < n_rings; r++)
+        if (hole_outside(role, rf, r))
+            outside = want[role[r].part] = true;
+    /* The corners of the faces inside the shells of those polygons. */
+    face_pt *fp = NULL;
     size_t n = 0, cap = 0;
-    for (size_t i = 0; i < n_af; i++) {
+    for (size_t i = 0; i < n_af && outside; i++) {
         uint32_t m = af[i].n_rings > 0 ? af[i].ring_end[af[i].n_rings - 1] : 0;
-        for (uint32_t k = 0; k < af[i].n_owners; k++) {
+        bool inside = false;
+        for (uint32_t k = 0; k < af[i].n_owners && !inside; k++) {
             uint32_t r = ring_of(af[i].owners[k]);
-            if (role[r].hole)
-                continue;
-            if (n + m > cap) {
-                size_t c = 2 * (n + m) + 64;
-                part_pt *d = realloc(pp, c * sizeof *d);
-                if (d == NULL) {
-                    free(pp);
-                    return false;
-                }
-                pp = d;
-                cap = c;
-            }
-            for (uint32_t j = 0; j < m; j++)
-                pp[n++] = (part_pt){role[r].part, af[i].pts[j]};
+            inside = !role[r].hole && want[role[r].part];
         }
+        if (!inside)
+            continue;
+        if (n + m > cap) {
+            size_t c = 2 * (n + m) + 64;
+            face_pt *d = realloc(fp, c * sizeof *d);
+            if (d == NULL) {
+                free(fp);
+                free(want);
+                return false;
+            }
+            fp = d;
+            cap = c;
+        }
+        for (uint32_t j = 0; j < m; j++)
+            fp[n++] = (face_pt){af[i].pts[j], (uint32_t)i};
     }
+    free(want);
     if (n > 0)
-        qsort(pp, n, sizeof *pp, part_pt_cmp);
+        qsort(fp, n, sizeof *fp, face_pt_cmp);
     for (size_t i = 0; i < n_af && n > 0; i++) {
         uint32_t m = af[i].n_rings > 0 ? af[i].ring_end[af[i].n_rings - 1] : 0;
         for (uint32_t k = 0; k < af[i].n_owners; k++) {
-            uint32_t r = ring_of(af[i].owners[k]);
-            if (!role[r].hole || rf->hole_inside[r] || in_shell_of(role, &af[i], role[r].part))
+            uint32_t r = ring_of(af[i].owners[k]), part = role[r].part;
+            if (!hole_outside(role, rf, r) || in_shell_of(role, &af[i], part))
                 continue;
             for (uint32_t j = 0; j < m && !rf->hole_inside[r]; j++) {
-                part_pt key = {role[r].part, af[i].pts[j]};
-                rf->hole_inside[r] = bsearch(&key, pp, n, sizeof *pp, part_pt_cmp) != NULL;
+                /* the faces with this corner */
+                size_t lo = 0, hi = n;
+                while (lo < hi) {
+                    size_t mid = lo + (hi - lo) / 2;
+                    if (face_pt_cmp(&fp[mid], &(face_pt){af[i].pts[j], 0}) < 0)
+                        lo = mid + 1;
+                    else
+                        hi = mid;
+                }
+                for (; lo < n && fp[lo].p.x == af[i].pts[j].x && fp[lo].p.y == af[i].pts[j].y &&
+                       !rf->hole_inside[r];
+                     lo++)
+                    rf->hole_inside[r] = in_shell_of(role, &af[fp[lo].face], part);
             }
         }
     }
-    free(pp);
+    free(fp);
     return true;
 }
 
