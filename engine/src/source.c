@@ -500,7 +500,7 @@ static bool seq_lost_record(GDALDatasetH ds, char *where, size_t size, char *why
 }
 
 static bool seq_stray_record(GDALDatasetH ds, long *line, char *type, size_t size);
-static bool geojson_trailing(const char *path, long *line, char *text, size_t size);
+static bool geojson_trailing(const char *path, long *line, char *text, size_t size, bool *bom);
 static bool topojson_damage(GDALDatasetH ds, char *layer, size_t lsize, long long *fid, char *obj,
                             size_t osize, char *why, size_t wsize);
 
@@ -642,20 +642,29 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
     }
     long line;
     char type[48];
+    bool bom = false;
     OGRLayerH one = GDALDatasetGetLayerCount(ds) == 1 ? GDALDatasetGetLayer(ds, 0) : NULL;
     if (one != NULL && stapel__driver_is(ds, "GeoJSON") && stapel_source_is_file(dataset) &&
         S_ISREG(sb.st_mode) && OGR_L_GetFeatureCount(one, FALSE) == 1 &&
-        geojson_trailing(dataset, &line, type, sizeof type)) {
+        geojson_trailing(dataset, &line, type, sizeof type, &bom)) {
         /* GDAL reads a file that starts with one Feature as that feature
          * and ignores what follows it: features one a line with a comma
-         * after each, or Features run together, read as the first alone. */
+         * after each, or Features run together, read as the first alone.
+         * A GeoJSON sequence that starts with a byte order mark (Notepad,
+         * PowerShell) is one: GDAL takes it for GeoJSON, and its sequence
+         * reader cannot parse the first record either. Writing it one a
+         * line again would not help. */
         stapel_status st = stapel__fail(
             ctx, STAPEL_EDATA,
             "%s: layer %s: more follows its first GeoJSON object, from line %ld ('%s'), which "
-            "GDAL does not read: it would read that one feature and leave the rest out; write "
-            "the features into a FeatureCollection, or one a line with nothing between them "
-            "(a GeoJSON sequence, .geojsonl)",
-            dataset, OGR_L_GetName(one), line, type);
+            "GDAL does not read: it would read that one feature and leave the rest out; %s",
+            dataset, OGR_L_GetName(one), line, type,
+            bom && line > 1 && type[0] == '{'
+                ? "the file starts with a UTF-8 byte order mark, which makes GDAL take a GeoJSON "
+                  "sequence (one Feature a line) for a single GeoJSON object: save it without "
+                  "the byte order mark (UTF-8 without BOM)"
+                : "write the features into a FeatureCollection, or one a line with nothing "
+                  "between them (a GeoJSON sequence, .geojsonl)");
         GDALClose(ds);
         return st;
     }
@@ -1250,9 +1259,10 @@ static int64_t paired_unread(GDALDatasetH ds, OGRLayerH l, const char *driver, c
 }
 
 /* Whether the GeoJSON file at path holds more than white space after its
- * first JSON value; the line where that starts into *line, and its first
- * characters (up to the line's end) into text. */
-static bool geojson_trailing(const char *path, long *line, char *text, size_t size)
+ * first JSON value; the line where that starts into *line, its first
+ * characters (up to the line's end) into text, and whether the file starts
+ * with a byte order mark into *bom. */
+static bool geojson_trailing(const char *path, long *line, char *text, size_t size, bool *bom)
 {
     GByte *data = NULL;
     CPLPushErrorHandler(CPLQuietErrorHandler);
@@ -1260,7 +1270,8 @@ static bool geojson_trailing(const char *path, long *line, char *text, size_t si
     CPLPopErrorHandler();
     CPLErrorReset();
     const char *start = (const char *)data;
-    if (read && strncmp(start, "\xef\xbb\xbf", 3) == 0) /* a byte order mark, as GDAL skips */
+    *bom = read && strncmp(start, "\xef\xbb\xbf", 3) == 0;
+    if (*bom) /* a byte order mark, as GDAL skips */
         start += 3;
     const char *p = read ? json_skip(start) : NULL;
     bool more = p != NULL && p[strspn(p, " \t\r\n")] != '\0';
