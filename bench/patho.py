@@ -15,6 +15,10 @@ EPSG:28992) to hit one known weak spot of an overlay:
   strips-500   500 horizontal and 500 vertical strips (250,000 crossings,
                750,000 faces: the output itself is large)
   holes-50k    one polygon with 50,000 holes
+  shells-300   one MultiPolygon of 300 overlapping squares over a ring of
+               100,000 vertices whose polygon has a "hole" outside it
+               (invalid: the repair must find the holes that touch their
+               shell without going over every face once per shell)
 
 Each tool runs once per case (these take seconds to minutes), with a time
 limit (BENCH_PATHO_TIMEOUT, 300 s). The table goes to
@@ -104,6 +108,17 @@ def case_holes_50k():
     return [["POLYGON(%s,%s)" % (shell, ",".join(holes))]]
 
 
+def case_shells_300():
+    ring = ring_wkt(circle(100000, 1000.0))
+    stray = ring_wkt([(CX + 5000, CY), (CX + 5100, CY), (CX + 5100, CY + 100)])
+    parts = ["(%s,%s)" % (ring, stray)]
+    for i in range(300):
+        d = 2000.0 + 0.01 * i
+        parts.append("(%s)" % ring_wkt([(CX - d, CY - d), (CX + d, CY - d), (CX + d, CY + d),
+                                        (CX - d, CY + d)]))
+    return [["MULTIPOLYGON(%s)" % ",".join(parts)]]
+
+
 CASES = [
     ("ring-1m", "one ring of 1,000,000 vertices (valid), over many tiles", case_ring_1m),
     ("twists-800k", "a ring of 800,000 vertices with 800 small twists (invalid: repaired)",
@@ -113,6 +128,8 @@ CASES = [
     ("copies-8000", "8,000 identical copies of a polygon of 1,000 vertices", case_copies_8000),
     ("strips-500", "500 horizontal and 500 vertical strips: 250,000 crossings", case_strips_500),
     ("holes-50k", "one polygon with 50,000 holes", case_holes_50k),
+    ("shells-300", "300 overlapping squares over a ring of 100,000 vertices with a \"hole\" "
+     "outside it, as one MultiPolygon (invalid: repaired)", case_shells_300),
 ]
 
 
@@ -131,7 +148,8 @@ def write_case(name, layers):
     ds = ogr.GetDriverByName("GPKG").CreateDataSource(gpkg[:-5] + ".tmp.gpkg")
     feats = []
     for k, wkts in enumerate(layers):
-        lyr = ds.CreateLayer("l%d" % k, srs, ogr.wkbPolygon)
+        multi = any(w.startswith("MULTI") for w in wkts)
+        lyr = ds.CreateLayer("l%d" % k, srs, ogr.wkbMultiPolygon if multi else ogr.wkbPolygon)
         lyr.StartTransaction()
         for wkt in wkts:
             f = ogr.Feature(lyr.GetLayerDefn())
