@@ -73,6 +73,7 @@ typedef struct merger {
     stapel__strmap claims;   /* "theme:fid" -> claim index */
     stapel__strmap themes;   /* theme -> layer index */
     stapel__strmap zones[2]; /* zone name -> zone item index (within zone_items) */
+    stapel__strmap bare[2];  /* zone name -> index in in->bare_zones[kind] */
     stapel__item *claim_items;
     size_t n_claims, cap_claims;
     stapel__item *zone_items; /* provinces, then NOVEX areas */
@@ -477,8 +478,11 @@ static stapel_status read_zones(merger *m, GDALDatasetH ds, const char *path, in
 }
 
 /* The zones without area (in->bare_zones): the zone layers do not hold them,
- * as they have no geometry, but the first shard's zone_summary has a row
- * for each, as a whole run has. */
+ * as they have no geometry, but a shard's zone_summary has a row for each,
+ * as a whole run has. Each part is read, not only the first: a shard made
+ * by a stapel before 98f0c1d (same version number, so merge takes it) has
+ * no such rows, and the merge would otherwise list the zones or not by the
+ * order the parts were given in. */
 static stapel_status read_bare_zones(merger *m, GDALDatasetH ds, const char *path)
 {
     OGRLayerH l = GDALDatasetGetLayerByName(ds, "zone_summary");
@@ -500,7 +504,12 @@ static stapel_status read_bare_zones(merger *m, GDALDatasetH ds, const char *pat
         int kind = strcmp(type, "province") == 0 ? STAPEL_ZONE_PROVINCE
                    : strcmp(type, "novex") == 0  ? STAPEL_ZONE_NOVEX
                                                  : -1;
-        if (kind >= 0 && stapel__strmap_find(&m->zones[kind], zname) == UINT32_MAX) {
+        bool new_bare = false;
+        if (kind >= 0 && stapel__strmap_find(&m->zones[kind], zname) == UINT32_MAX &&
+            stapel__strmap_get(&m->bare[kind], zname, (uint32_t)in->n_bare_zones[kind],
+                               &new_bare) == UINT32_MAX) {
+            st = stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
+        } else if (new_bare) {
             uint32_t g = zone_name_index(in, zname);
             uint32_t *b = g != UINT32_MAX ? realloc(in->bare_zones[kind],
                                                     (in->n_bare_zones[kind] + 1) * sizeof *b)
@@ -1050,6 +1059,14 @@ static stapel_status merge_faces(stapel_ctx *ctx, stapel_stack **out, const char
     if (st == STAPEL_OK)
         st = read_bare_zones(&m, ds0, parts[0].path);
     GDALClose(ds0);
+    for (size_t i = 1; i < n_paths && st == STAPEL_OK; i++) {
+        GDALDatasetH ds = NULL;
+        st = stapel__dataset_open(ctx, &ds, parts[i].path);
+        if (st == STAPEL_OK)
+            st = read_bare_zones(&m, ds, parts[i].path);
+        if (ds != NULL)
+            GDALClose(ds);
+    }
     part_faces *pf = calloc(n_paths, sizeof *pf);
     if (st == STAPEL_OK && pf == NULL)
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
@@ -1133,6 +1150,8 @@ done:
     stapel__strmap_free(&m.themes);
     stapel__strmap_free(&m.zones[0]);
     stapel__strmap_free(&m.zones[1]);
+    stapel__strmap_free(&m.bare[0]);
+    stapel__strmap_free(&m.bare[1]);
     if (st != STAPEL_OK) {
         stapel_stack_free(s);
         return st;
