@@ -554,6 +554,11 @@ int main(int argc, char **argv)
      * fails (EFBIG) and the run says so and cleans up. */
     signal(SIGXFSZ, SIG_IGN);
     network_waits();
+    /* GDAL reads a gzipped source (x.gml.gz) through /vsigzip/, which saves
+     * what it learnt of the file as x.gml.gz.properties beside it: stapel
+     * writes nothing into the user's data folder (it may be read-only or
+     * shared). The user's own setting stands. */
+    setenv("CPL_VSIL_GZIP_WRITE_PROPERTIES", "NO", 0);
 #ifdef STAPEL_MIMALLOC
     cli_libstdcxx_first();
 #endif
