@@ -428,7 +428,8 @@ static stapel_status zone_scan(renderer *r, int k, const char *name, OGRGeometry
 /* Whether zone_summary lists a province or NOVEX area called name that the
  * zone layers do not hold: one none of whose features had area (FORMAT.md).
  * As in find_zone, "province:NAME" and "novex:NAME" name a zone of that
- * kind, in any case. */
+ * kind, in any case, and a name's accents may be written either way (as
+ * zone_scan takes them). */
 static bool zone_without_area(renderer *r, const char *name)
 {
     OGRLayerH l = GDALDatasetGetLayerByName(r->ds, "zone_summary");
@@ -455,8 +456,8 @@ static bool zone_without_area(renderer *r, const char *name)
         const char *type = OGR_F_GetFieldAsString(f, f_type);
         const char *zone = OGR_F_GetFieldAsString(f, f_zone);
         found = strcmp(type, "total") != 0 &&
-                (strcmp(zone, name) == 0 ||
-                 (kind != NULL && strcmp(type, kind) == 0 && strcmp(zone, bare) == 0));
+                (stapel_zone_name_equal(zone, name) ||
+                 (kind != NULL && strcmp(type, kind) == 0 && stapel_zone_name_equal(zone, bare)));
         OGR_F_Destroy(f);
     }
     OGR_L_ResetReading(l);
