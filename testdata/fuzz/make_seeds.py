@@ -5,6 +5,9 @@
                    near the two fixed squares of fuzz_ingest.c (RD New,
                    x 150000-150150, y 450000-450150)
     rules/*.csv    small rules files, good and bad
+    text/*         small JSON texts, sound and damaged: TopoJSON, GeoJSON,
+                   GeoJSON sequences, ESRI JSON (fuzz_text.c writes each to
+                   files .topojson, .geojson, .geojsonl and .json)
 
 Usage: make_seeds.py [DIR]   (default: the directory of this script)
 The files are committed; rerun this only to change the corpus.
@@ -94,6 +97,41 @@ RULES = {
     "many_columns.csv": "theme_a,theme_b,verdict,note,extra,more\nnature,wind,conflict,n,e,m\n",
 }
 
+SQ = "[[5.0,52.0],[5.001,52.0],[5.001,52.001],[5.0,52.001],[5.0,52.0]]"
+FEAT = '{"type":"Feature","properties":{"id":%d},"geometry":{"type":"Polygon","coordinates":[' + SQ + ']}}'
+TOPO_ARCS = '"arcs":[[[5.0,52.0],[5.001,52.0],[5.001,52.001]],[[5.001,52.001],[5.0,52.001],[5.0,52.0]]]'
+TOPO = '{"type":"Topology",%s,"objects":%s}'
+TEXT = {
+    "geojson_collection.json": '{"type":"FeatureCollection","features":[' + FEAT % 1 + "," + FEAT % 2 + "]}\n",
+    "geojson_feature.json": FEAT % 1 + "\n",
+    "geojson_trailing.json": FEAT % 1 + ",\n" + FEAT % 2 + "\n",
+    "geojson_bom_seq.json": "\ufeff" + FEAT % 1 + "\n" + FEAT % 2 + "\n",
+    "geojson_bad_geometry.json": '{"type":"FeatureCollection","features":[{"type":"Feature",'
+                                 '"properties":{},"geometry":{"type":"Polygonn","coordinates":[' + SQ + ']}}]}',
+    "geojson_case.json": '{"Type":"Feature","Properties":{},"Geometry":{"Type":"Polygon","Coordinates":[' + SQ + ']}}',
+    "seq_lines.json": FEAT % 1 + "\n" + FEAT % 2 + "\n",
+    "seq_rs.json": "\x1e" + FEAT % 1 + "\n\x1e" + FEAT % 2 + "\n",
+    "seq_cut.json": FEAT % 1 + "\n" + (FEAT % 2)[:60] + "\n" + FEAT % 3 + "\n",
+    "seq_stray.json": FEAT % 1 + '\n{"type":"Featuer","geometry":null}\n{"type":"FeatureCollection","features":[]}\n',
+    "topo_array.json": TOPO % (TOPO_ARCS, '[{"type":"Polygon","arcs":[[0,1]]},{"type":"MultiPolygon","arcs":[[[-1,-2]]]}]'),
+    "topo_keyed.json": TOPO % (TOPO_ARCS, '{"a":{"type":"GeometryCollection","geometries":['
+                                          '{"type":"Polygon","arcs":[[0,1]]},{"type":null}]},'
+                                          '"b":{"Type":"Polygon","ARCS":[[0,1]]}}'),
+    "topo_quantized.json": '{"type":"Topology","transform":{"scale":[0.001,0.001],"translate":[5,52]},'
+                           '"arcs":[[[0,0],[1,0],[0,1],[-1,0],[0,-1]]],"objects":{"o":{"type":"Polygon","arcs":[[0]]}}}',
+    "topo_bad_arc.json": TOPO % (TOPO_ARCS, '[{"type":"Polygon","arcs":[[0,7]]},{"type":"Polygon","arcs":[[1.0]]}]'),
+    "topo_bad_position.json": TOPO % ('"arcs":[[[5.0,52.0,1],[5.001,52.0]],[5]]', '[{"type":"LineString","arcs":[0]}]'),
+    "topo_bad_type.json": TOPO % (TOPO_ARCS, '{"x":{"type":"Polygonn","arcs":[[0,1]]},"y":{"arcs":[[0]]},'
+                                             '"z":{"type":"GeometryCollection"},"w":7}'),
+    "esri.json": '{"geometryType":"esriGeometryPolygon","spatialReference":{"wkid":4326},"fields":[],'
+                 '"features":[{"attributes":{},"geometry":{"rings":[' + SQ + ']}},'
+                 '{"attributes":{},"geometry":{"curveRings":[[[5,52],{"c":[[5.001,52],[5.0005,52.0005]]},[5,52]]]}},'
+                 '{"attributes":{},"geometry":{"ringz":[' + SQ + ']}},{"attributes":{},"geometry":{"x":5,"y":52}}]}',
+    "nested.json": '{"type":"Topology","arcs":' + "[" * 40 + "]" * 40 + ',"objects":{}}',
+    "escapes.json": '{"type":"Topology","arcs":[],"objects":{"a\\"}b":{"type":"Polygon","arcs":[["\\\\"]]}}}',
+    "unterminated.json": '{"type":"Topology","arcs":[[[5,52]],"objects":{"a":{"type":"Polygon","arcs":[[0',
+}
+
 
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
@@ -109,6 +147,10 @@ def main():
         g = ogr.CreateGeometryFromWkt(WKT[name])
         with open(os.path.join(out, "ingest", name + "_xdr.wkb"), "wb") as f:
             f.write(g.ExportToIsoWkb(ogr.wkbXDR))
+    os.makedirs(os.path.join(out, "text"), exist_ok=True)
+    for name, text in sorted(TEXT.items()):
+        with open(os.path.join(out, "text", name), "w", encoding="utf-8", newline="") as f:
+            f.write(text)
     for name, text in sorted(RULES.items()):
         with open(os.path.join(out, "rules", name), "w", encoding="utf-8", newline="") as f:
             f.write(text)
