@@ -1260,28 +1260,46 @@ static int64_t paired_unread(GDALDatasetH ds, OGRLayerH l, const char *driver, c
 
 /* Whether the GeoJSON file at path holds more than white space after its
  * first JSON value; the line where that starts into *line, its first
- * characters (up to the line's end) into text, and whether the file starts
- * with a byte order mark into *bom. */
+ * characters (up to the line's end, a NUL byte written \0) into text, and
+ * whether the file starts with a byte order mark into *bom. What follows
+ * a NUL byte after the value is more too: GDAL reads the text only up to
+ * the NUL, and leaves the features after it out without a word. */
 static bool geojson_trailing(const char *path, long *line, char *text, size_t size, bool *bom)
 {
     GByte *data = NULL;
+    vsi_l_offset len = 0;
     CPLPushErrorHandler(CPLQuietErrorHandler);
-    bool read = VSIIngestFile(NULL, path, &data, NULL, -1) != 0;
+    bool read = VSIIngestFile(NULL, path, &data, &len, -1) != 0;
     CPLPopErrorHandler();
     CPLErrorReset();
-    const char *start = (const char *)data;
+    const char *start = (const char *)data, *end = read ? start + (size_t)len : NULL;
     *bom = read && strncmp(start, "\xef\xbb\xbf", 3) == 0;
     if (*bom) /* a byte order mark, as GDAL skips */
         start += 3;
     const char *p = read ? json_skip(start) : NULL;
-    bool more = p != NULL && p[strspn(p, " \t\r\n")] != '\0';
-    if (more) {
+    if (p != NULL)
         p += strspn(p, " \t\r\n");
+    /* NUL bytes alone at its end (a file padded with them) hold nothing. */
+    const char *q = p;
+    while (q != NULL && q < end && (*q == '\0' || strchr(" \t\r\n", *q) != NULL))
+        q++;
+    bool more = q != NULL && q < end;
+    if (more) {
         *line = 1;
         for (const char *c = start; c < p; c++)
             *line += *c == '\n';
-        int n = (int)strcspn(p, "\r\n");
-        snprintf(text, size, "%.*s%s", n > 20 ? 20 : n, p, n > 20 ? "..." : "");
+        size_t t = 0;
+        const char *c = p;
+        for (; c < end && c - p < 20 && *c != '\r' && *c != '\n' && t + 3 < size; c++)
+            if (*c == '\0') {
+                text[t++] = '\\';
+                text[t++] = '0';
+            } else {
+                text[t++] = *c;
+            }
+        text[t] = '\0';
+        if (c < end && *c != '\r' && *c != '\n')
+            snprintf(text + t, size - t, "...");
     }
     VSIFree(data);
     return more;

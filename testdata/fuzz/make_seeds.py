@@ -105,6 +105,7 @@ TEXT = {
     "geojson_collection.json": '{"type":"FeatureCollection","features":[' + FEAT % 1 + "," + FEAT % 2 + "]}\n",
     "geojson_feature.json": FEAT % 1 + "\n",
     "geojson_trailing.json": FEAT % 1 + ",\n" + FEAT % 2 + "\n",
+    "geojson_nul.json": FEAT % 1 + "\0,\n" + FEAT % 2 + "\n\0\0",
     "geojson_bom_seq.json": "\ufeff" + FEAT % 1 + "\n" + FEAT % 2 + "\n",
     "geojson_bad_geometry.json": '{"type":"FeatureCollection","features":[{"type":"Feature",'
                                  '"properties":{},"geometry":{"type":"Polygonn","coordinates":[' + SQ + ']}}]}',
