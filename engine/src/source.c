@@ -499,7 +499,8 @@ static bool seq_lost_record(GDALDatasetH ds, char *where, size_t size, char *why
     return e.got;
 }
 
-static bool seq_stray_record(GDALDatasetH ds, long *line, char *type, size_t size);
+static bool seq_stray_record(GDALDatasetH ds, long *line, char *type, size_t size, char *more,
+                             size_t msize);
 static bool geojson_trailing(const char *path, long *line, char *text, size_t size, bool *bom);
 static bool topojson_damage(GDALDatasetH ds, char *layer, size_t lsize, long long *fid, char *obj,
                             size_t osize, char *why, size_t wsize);
@@ -668,18 +669,31 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
         GDALClose(ds);
         return st;
     }
-    if (stapel__driver_is(ds, "GeoJSONSeq") && seq_stray_record(ds, &line, type, sizeof type)) {
+    char more[48];
+    if (stapel__driver_is(ds, "GeoJSONSeq") &&
+        seq_stray_record(ds, &line, type, sizeof type, more, sizeof more)) {
         /* A record that parses but is no Feature GDAL leaves out without
          * even an error: a misspelt type, or a FeatureCollection, whose
-         * features it does not read. */
+         * features it does not read; and what follows a record's Feature
+         * on its line, which GDAL ignores (another Feature run on). */
         OGRLayerH l = GDALDatasetGetLayer(ds, 0);
-        stapel_status st = stapel__fail(
-            ctx, STAPEL_EDATA,
-            "%s: layer %s: line %ld holds %s%s%s, not a GeoJSON Feature; GDAL would leave it "
-            "out, and the claim it holds with it: make it a Feature (one a line) or remove it",
-            dataset, l != NULL ? OGR_L_GetName(l) : "?", line,
-            type[0] != '\0' ? "a record of type '" : "a record without a \"type\"", type,
-            type[0] != '\0' ? "'" : "");
+        stapel_status st =
+            more[0] != '\0'
+                ? stapel__fail(
+                      ctx, STAPEL_EDATA,
+                      "%s: layer %s: line %ld holds more after its GeoJSON Feature ('%s'), "
+                      "which GDAL does not read: it would leave that out, and any "
+                      "feature in it: write one Feature a line",
+                      dataset, l != NULL ? OGR_L_GetName(l) : "?", line, more)
+                : stapel__fail(ctx, STAPEL_EDATA,
+                               "%s: layer %s: line %ld holds %s%s%s, not a GeoJSON Feature; GDAL "
+                               "would leave it "
+                               "out, and the claim it holds with it: make it a Feature (one a "
+                               "line) or remove it",
+                               dataset, l != NULL ? OGR_L_GetName(l) : "?", line,
+                               type[0] != '\0' ? "a record of type '"
+                                               : "a record without a \"type\"",
+                               type, type[0] != '\0' ? "'" : "");
         GDALClose(ds);
         return st;
     }
@@ -1258,6 +1272,34 @@ static int64_t paired_unread(GDALDatasetH ds, OGRLayerH l, const char *driver, c
     return n;
 }
 
+/* Past the white space and NUL bytes at p, up to end: GDAL reads a text
+ * only up to its first NUL. */
+static const char *past_blank(const char *p, const char *end)
+{
+    while (p < end && (*p == '\0' || strchr(" \t\r\n", *p) != NULL))
+        p++;
+    return p;
+}
+
+/* The first characters of the text at p (up to 20, and up to the line's
+ * end or end) into text, a NUL byte written \0, and "..." when more
+ * follows on the line. */
+static void excerpt(const char *p, const char *end, char *text, size_t size)
+{
+    size_t t = 0;
+    const char *c = p;
+    for (; c < end && c - p < 20 && *c != '\r' && *c != '\n' && t + 3 < size; c++)
+        if (*c == '\0') {
+            text[t++] = '\\';
+            text[t++] = '0';
+        } else {
+            text[t++] = *c;
+        }
+    text[t] = '\0';
+    if (c < end && *c != '\r' && *c != '\n')
+        snprintf(text + t, size - t, "...");
+}
+
 /* Whether the GeoJSON file at path holds more than white space after its
  * first JSON value; the line where that starts into *line, its first
  * characters (up to the line's end, a NUL byte written \0) into text, and
@@ -1280,26 +1322,12 @@ static bool geojson_trailing(const char *path, long *line, char *text, size_t si
     if (p != NULL)
         p += strspn(p, " \t\r\n");
     /* NUL bytes alone at its end (a file padded with them) hold nothing. */
-    const char *q = p;
-    while (q != NULL && q < end && (*q == '\0' || strchr(" \t\r\n", *q) != NULL))
-        q++;
-    bool more = q != NULL && q < end;
+    bool more = p != NULL && past_blank(p, end) < end;
     if (more) {
         *line = 1;
         for (const char *c = start; c < p; c++)
             *line += *c == '\n';
-        size_t t = 0;
-        const char *c = p;
-        for (; c < end && c - p < 20 && *c != '\r' && *c != '\n' && t + 3 < size; c++)
-            if (*c == '\0') {
-                text[t++] = '\\';
-                text[t++] = '0';
-            } else {
-                text[t++] = *c;
-            }
-        text[t] = '\0';
-        if (c < end && *c != '\r' && *c != '\n')
-            snprintf(text + t, size - t, "...");
+        excerpt(p, end, text, size);
     }
     VSIFree(data);
     return more;
@@ -1410,16 +1438,30 @@ static bool seq_feature_type(const char *v)
  * FeatureCollection, whose features GDAL does not read), without a type, or
  * no JSON object. Its line into *line, its type (or "") into type. False
  * when there is none, or the file cannot be read again. */
-static bool seq_stray_record(GDALDatasetH ds, long *line, char *type, size_t size)
+static bool seq_stray_record(GDALDatasetH ds, long *line, char *type, size_t size, char *more,
+                             size_t msize)
 {
     seq_reader r;
     if (!seq_open(&r, ds))
         return false;
     bool failed = false, found = false;
+    more[0] = '\0';
     while (!found && seq_next(&r, line, &failed)) {
         const char *v = json_imember(r.rec.data, "type");
-        if (seq_feature_type(v))
+        if (seq_feature_type(v)) {
+            /* GDAL reads a record's first JSON value and ignores what
+             * follows it (a Feature run on, or after a NUL byte); commas
+             * alone there are harmless. */
+            const char *end = r.rec.data + r.rec.len, *p = json_skip(r.rec.data), *q = p;
+            while (q != NULL && (q = past_blank(q, end)) < end && *q == ',')
+                q++;
+            if (q == NULL || q == end)
+                continue;
+            found = true;
+            excerpt(p + strspn(p, " \t"), end, more, msize);
+            type[0] = '\0';
             continue;
+        }
         found = true;
         int n = v != NULL && *v == '"' ? (int)strcspn(v + 1, "\"") : 0;
         snprintf(type, size, "%.*s", n > 40 ? 40 : n, n > 0 ? v + 1 : "");

@@ -113,6 +113,7 @@ TEXT = {
     "seq_lines.json": FEAT % 1 + "\n" + FEAT % 2 + "\n",
     "seq_rs.json": "\x1e" + FEAT % 1 + "\n\x1e" + FEAT % 2 + "\n",
     "seq_cut.json": FEAT % 1 + "\n" + (FEAT % 2)[:60] + "\n" + FEAT % 3 + "\n",
+    "seq_run_on.json": FEAT % 1 + "\n" + FEAT % 2 + FEAT % 3 + ",\n" + FEAT % 4 + "\0" + FEAT % 5 + "\n",
     "seq_stray.json": FEAT % 1 + '\n{"type":"Featuer","geometry":null}\n{"type":"FeatureCollection","features":[]}\n',
     "topo_array.json": TOPO % (TOPO_ARCS, '[{"type":"Polygon","arcs":[[0,1]]},{"type":"MultiPolygon","arcs":[[[-1,-2]]]}]'),
     "topo_keyed.json": TOPO % (TOPO_ARCS, '{"a":{"type":"GeometryCollection","geometries":['
