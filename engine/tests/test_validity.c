@@ -47,6 +47,22 @@ static GEOSGeometry *polygon_of(stapel_ctx *ctx, const double *xy, unsigned m)
     return poly;
 }
 
+/* The polygon of the shell of m points and the hole of k points (closed
+ * rings, as x, y pairs). */
+static GEOSGeometry *polygon_with_hole(stapel_ctx *ctx, const double *shell, unsigned m,
+                                       const double *hole_xy, unsigned k)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    GEOSGeometry *hole =
+        GEOSGeom_createLinearRing_r(h, GEOSCoordSeq_copyFromBuffer_r(h, hole_xy, k, 0, 0));
+    assert_non_null(hole);
+    GEOSGeometry *poly = GEOSGeom_createPolygon_r(
+        h, GEOSGeom_createLinearRing_r(h, GEOSCoordSeq_copyFromBuffer_r(h, shell, m, 0, 0)), &hole,
+        1);
+    assert_non_null(poly);
+    return poly;
+}
+
 /* Close the ring of n points in xy (room for n + 1). */
 static unsigned close_ring(double *xy, unsigned n)
 {
@@ -476,18 +492,11 @@ static void test_repair_hole_rules(void **state)
     const double want[] = {150, 75, 96};
     const int want_parts[] = {3, 1, 1};
     for (int k = 0; k < 3; k++) {
-        GEOSCoordSequence *s1 = GEOSCoordSeq_copyFromBuffer_r(h, shell, 5, 0, 0);
-        GEOSCoordSequence *s2 = GEOSCoordSeq_copyFromBuffer_r(h, hole_xy[k], 5, 0, 0);
-        GEOSGeometry *hole = GEOSGeom_createLinearRing_r(h, s2);
-        GEOSGeometry *g = GEOSGeom_createPolygon_r(h, GEOSGeom_createLinearRing_r(h, s1), &hole, 1);
-        assert_non_null(g);
+        GEOSGeometry *g = polygon_with_hole(ctx, shell, 5, hole_xy[k], 5);
         if (k == 2) { /* valid as it is: make it invalid with a spike */
             GEOSGeom_destroy_r(h, g);
             double spiked[] = {0, 0, 10, 0, 10, 10, 0, 10, 0, 5, -3, 5, 0, 5, 0, 0};
-            s1 = GEOSCoordSeq_copyFromBuffer_r(h, spiked, 8, 0, 0);
-            s2 = GEOSCoordSeq_copyFromBuffer_r(h, inside, 5, 0, 0);
-            hole = GEOSGeom_createLinearRing_r(h, s2);
-            g = GEOSGeom_createPolygon_r(h, GEOSGeom_createLinearRing_r(h, s1), &hole, 1);
+            g = polygon_with_hole(ctx, spiked, 8, inside, 5);
         }
         repair_on_grid(ctx, &g, 0.001);
         assert_true(fabs(area_of(ctx, g) - want[k]) < 1e-9);
@@ -497,11 +506,7 @@ static void test_repair_hole_rules(void **state)
     /* A shell that folds back on itself has no area: nothing is left, even
      * with a hole beside it. */
     double flat[] = {0, 0, 10, 0, 20, 0, 10, 0, 0, 0};
-    GEOSCoordSequence *s1 = GEOSCoordSeq_copyFromBuffer_r(h, flat, 5, 0, 0);
-    GEOSCoordSequence *s2 = GEOSCoordSeq_copyFromBuffer_r(h, inside, 5, 0, 0);
-    GEOSGeometry *hole = GEOSGeom_createLinearRing_r(h, s2);
-    GEOSGeometry *g = GEOSGeom_createPolygon_r(h, GEOSGeom_createLinearRing_r(h, s1), &hole, 1);
-    assert_non_null(g);
+    GEOSGeometry *g = polygon_with_hole(ctx, flat, 5, inside, 5);
     bool repaired = false;
     assert_int_equal(stapel__repair(ctx, &g, 0.001, &repaired), STAPEL_OK);
     assert_true(repaired);
@@ -532,13 +537,8 @@ static void test_repair_hole_touching_outside(void **state)
     const double *hole_xy[] = {edge, part_edge, corner, apart, at_other};
     const double want[] = {200, 200, 200, 299.99, 300};
     for (int k = 0; k < 5; k++) {
-        GEOSCoordSequence *s1 = GEOSCoordSeq_copyFromBuffer_r(h, shell, 5, 0, 0);
-        GEOSCoordSequence *s2 = GEOSCoordSeq_copyFromBuffer_r(h, hole_xy[k], 5, 0, 0);
-        GEOSGeometry *hole = GEOSGeom_createLinearRing_r(h, s2);
-        GEOSGeometry *parts[2];
-        parts[0] = GEOSGeom_createPolygon_r(h, GEOSGeom_createLinearRing_r(h, s1), &hole, 1);
-        parts[1] = polygon_of(ctx, other, 5);
-        assert_non_null(parts[0]);
+        GEOSGeometry *parts[2] = {polygon_with_hole(ctx, shell, 5, hole_xy[k], 5),
+                                  polygon_of(ctx, other, 5)};
         GEOSGeometry *g = multi_of(ctx, parts, 2);
         GEOSGeometry *ref = structure_of(ctx, g);
         repair_on_grid(ctx, &g, 0.001);
