@@ -360,7 +360,8 @@ static int summary_run(int argc, char **argv)
                 fputs("'; did you mean '", stderr);
                 cli_put_text(stderr, near->zone, SIZE_MAX);
                 if (strcmp(near->zone_type, "total") != 0)
-                    fprintf(stderr, "' (%s)", zone_kind(near->zone_type));
+                    fprintf(stderr, "' (%s%s)", zone_kind(near->zone_type),
+                            near->area_m2 > 0 ? "" : ", no area");
                 else
                     fputc('\'', stderr);
                 fputs("? (case and spaces count); zones:", stderr);
@@ -372,7 +373,8 @@ static int summary_run(int argc, char **argv)
                 fputs(i > 0 ? ", " : " ", stderr);
                 cli_put_text(stderr, z->zone, SIZE_MAX);
                 if (strcmp(z->zone_type, "total") != 0) /* as render lists them */
-                    fprintf(stderr, " (%s)", zone_kind(z->zone_type));
+                    fprintf(stderr, " (%s%s)", zone_kind(z->zone_type),
+                            z->area_m2 > 0 ? "" : ", no area");
             }
             fputc('\n', stderr);
             rc = cli_usage_hint("summary"); /* as render: an unknown zone is a usage error */

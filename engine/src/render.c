@@ -429,17 +429,24 @@ static stapel_status zone_scan(renderer *r, int k, const char *name, OGRGeometry
  * zone layers do not hold: one none of whose features had area (FORMAT.md).
  * As in find_zone, "province:NAME" and "novex:NAME" name a zone of that
  * kind, in any case, and a name's accents may be written either way (as
- * zone_scan takes them). */
-static bool zone_without_area(renderer *r, const char *name)
+ * zone_scan takes them). The zones it lists with area 0 are zones too, if
+ * with nothing to draw: they go on the list of valid zones, when names is
+ * not NULL, as "name (kind, no area)", and one that name misses only by case
+ * or spaces is r->zone_near when the zone layers gave none. */
+static stapel_status zones_without_area(renderer *r, const char *name, bool *found,
+                                        stapel__buf *names)
 {
+    *found = false;
     OGRLayerH l = GDALDatasetGetLayerByName(r->ds, "zone_summary");
     if (l == NULL)
-        return false;
+        return STAPEL_OK;
     OGRFeatureDefnH d = OGR_L_GetLayerDefn(l);
-    int f_type = OGR_FD_GetFieldIndex(d, "zone_type"), f_zone = OGR_FD_GetFieldIndex(d, "zone");
-    if (f_type < 0 || f_zone < 0)
-        return false;
+    int f_type = OGR_FD_GetFieldIndex(d, "zone_type"), f_zone = OGR_FD_GetFieldIndex(d, "zone"),
+        f_area = OGR_FD_GetFieldIndex(d, "area_m2");
+    if (f_type < 0 || f_zone < 0 || f_area < 0)
+        return STAPEL_OK;
     static const char *const kinds[] = {"province", "novex"};
+    static const char *const kind_names[] = {"province", "NOVEX"};
     const char *kind = NULL, *bare = NULL;
     for (size_t k = 0; k < 2 && kind == NULL; k++) {
         size_t len = strlen(kinds[k]);
@@ -449,19 +456,39 @@ static bool zone_without_area(renderer *r, const char *name)
             bare = name + len + 1;
         }
     }
-    bool found = false;
+    bool ok = true;
     OGRFeatureH f;
     OGR_L_ResetReading(l);
-    while (!found && (f = OGR_L_GetNextFeature(l)) != NULL) {
+    while (ok && (f = OGR_L_GetNextFeature(l)) != NULL) {
         const char *type = OGR_F_GetFieldAsString(f, f_type);
         const char *zone = OGR_F_GetFieldAsString(f, f_zone);
-        found = strcmp(type, "total") != 0 &&
-                (stapel_zone_name_equal(zone, name) ||
-                 (kind != NULL && strcmp(type, kind) == 0 && stapel_zone_name_equal(zone, bare)));
+        int k = strcmp(type, kinds[0]) == 0 ? 0 : strcmp(type, kinds[1]) == 0 ? 1 : -1;
+        if (k < 0) { /* the total */
+            OGR_F_Destroy(f);
+            continue;
+        }
+        if (stapel_zone_name_equal(zone, name) ||
+            (kind != NULL && strcmp(type, kind) == 0 && stapel_zone_name_equal(zone, bare)))
+            *found = true;
+        char entry[512];
+        snprintf(entry, sizeof entry, "%s (%s)", zone, kind_names[k]);
+        /* A zone with area is listed by zone_scan, as the zone layers name
+         * it. */
+        if (names != NULL && OGR_F_GetFieldAsDouble(f, f_area) <= 0 && !name_listed(names, entry)) {
+            if (r->zone_near == NULL &&
+                (stapel_zone_name_near(zone, name) ||
+                 (kind != NULL && strcmp(type, kind) == 0 && stapel_zone_name_near(zone, bare)))) {
+                snprintf(entry, sizeof entry, "'%s' (%s, no area)", zone, kind_names[k]);
+                ok = (r->zone_near = stapel__strdup(entry)) != NULL;
+            }
+            snprintf(entry, sizeof entry, "%s (%s, no area)", zone, kind_names[k]);
+            ok = ok && (name_listed(names, entry) ||
+                        stapel__buf_printf(names, "%s%s", names->len > 0 ? ", " : "", entry));
+        }
         OGR_F_Destroy(f);
     }
     OGR_L_ResetReading(l);
-    return found;
+    return ok ? STAPEL_OK : nomem(r);
 }
 
 /* Find the zone r->zone names and keep its geometry (all features of that
@@ -505,7 +532,10 @@ static stapel_status find_zone(renderer *r)
             }
         }
     }
-    if (st == STAPEL_OK && n[0] == 0 && n[1] == 0 && zone_without_area(r, r->zone))
+    bool without_area = false;
+    if (st == STAPEL_OK && n[0] == 0 && n[1] == 0)
+        st = zones_without_area(r, r->zone, &without_area, &names);
+    if (st == STAPEL_OK && n[0] == 0 && n[1] == 0 && without_area)
         st = stapel__fail(r->ctx, STAPEL_EDATA,
                           "zone '%s' in '%s' has no area: none of its features had any when it "
                           "was stacked (zone_summary lists it with area 0); there is nothing to "
