@@ -90,7 +90,7 @@ static size_t column_width(size_t width, const char *s)
     return w > width ? w : width;
 }
 
-static void print_table(const stapel_summary *sm, const char *zone)
+static void print_table(const stapel_summary *sm, const char *zone, bool themes)
 {
     size_t zw = strlen("zone"), tw = MIN_THEME;
     for (size_t i = 0; i < sm->n_zones; i++)
@@ -117,6 +117,8 @@ static void print_table(const stapel_summary *sm, const char *zone)
                z->claimed_m2 / 1e6, z->claim_ratio, z->stacked2_m2 / 1e4, z->stacked3_m2 / 1e4,
                z->max_themes, z->conflict_m2 / 1e4, z->kans_m2 / 1e4);
     }
+    if (!themes)
+        return;
     printf("\n%-8s  ", "type");
     cli_put_cell(stdout, "zone", zw);
     putchar(' ');
@@ -338,6 +340,7 @@ static int summary_run(int argc, char **argv)
     if (ctx == NULL)
         return EXIT_FAIL;
     stapel_summary *sm = NULL;
+    bool bare = false; /* --zone selects zones without area only */
     stapel_status st = stapel_summary_read(ctx, &sm, argv[optind]);
     int rc = EXIT_OK;
     if (st != STAPEL_OK) {
@@ -380,6 +383,25 @@ static int summary_run(int argc, char **argv)
             rc = cli_usage_hint("summary"); /* as render: an unknown zone is a usage error */
             goto done;
         }
+        /* A zone without area is no unknown zone: its row, of zeros, is
+         * the answer (exit 0). Say why it is all zeros, as render says why
+         * it has nothing to draw; the table then leaves out its theme
+         * table, which has no row for it. */
+        bare = true;
+        for (size_t i = 0; i < sm->n_zones; i++) {
+            const stapel_zone_row *z = &sm->zones[i];
+            if (!zone_selected(zone, z->zone_type, z->zone))
+                continue;
+            if (strcmp(z->zone_type, "total") == 0 || z->area_m2 > 0) {
+                bare = false;
+                continue;
+            }
+            cli_warn("summary",
+                     "%s '%s' in '%s' has no area: none of its features had any when it was "
+                     "stacked, so every number is 0",
+                     strcmp(z->zone_type, "novex") == 0 ? "NOVEX area" : z->zone_type, z->zone,
+                     argv[optind]);
+        }
     }
     if (csv) {
         print_csv(sm, zone, themes, &(csv_dialect){',', '.', false});
@@ -390,7 +412,7 @@ static int summary_run(int argc, char **argv)
     else if (strcmp(format, "json") == 0)
         print_json(sm, zone);
     else
-        print_table(sm, zone);
+        print_table(sm, zone, !bare);
 done:
     stapel_summary_free(sm);
     stapel_ctx_free(ctx);
