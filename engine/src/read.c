@@ -1302,6 +1302,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     double ext[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}; /* of the features read */
     double sext[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}; /* the same in their CRS */
     int64_t n_unnamed = 0, first_unnamed = -1, n_recoded = 0; /* zones */
+    int64_t n_placeholder = 0, first_placeholder = -1;        /* zones named "(unnamed)" */
     /* GeoJSON gives the errors of geometries it cannot read beside the
      * first feature of a pass: they are found after (stapel__geojson_unread). */
     bool geojson = stapel__driver_is(o->ds, "GeoJSON");
@@ -1496,6 +1497,8 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             }
             if (zn.name[0] == '\0' && n_unnamed++ == 0)
                 first_unnamed = fid;
+            if (strcmp(zn.name, "(unnamed)") == 0 && n_placeholder++ == 0)
+                first_placeholder = fid;
             if (zn.not_utf8 && n_recoded++ == 0)
                 stapel__log(ctx, STAPEL_LOG_WARN,
                             "%s: layer %s: feature %lld: zone name is not UTF-8; read as "
@@ -1581,6 +1584,15 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                     "%lld); %s one zone, '(unnamed)'",
                     src, layer, (long long)n_unnamed, n_unnamed == 1 ? " has" : "s have",
                     spec->field, (long long)first_unnamed, n_unnamed == 1 ? "it forms" : "they form");
+    /* The features without a name are one zone by the name the stack
+     * gives them: a zone really named so takes them in, unseen. */
+    if (n_unnamed > 0 && n_placeholder > 0)
+        stapel__log(ctx, STAPEL_LOG_WARN,
+                    "%s: layer %s: feature %lld is named '(unnamed)', the name stapel gives "
+                    "the features without a name: it and the %lld feature%s without a name "
+                    "(the first: feature %lld) form one zone; rename it, or fill in the names",
+                    src, layer, (long long)first_placeholder, (long long)n_unnamed,
+                    n_unnamed == 1 ? "" : "s", (long long)first_unnamed);
     if (n_recoded > 1)
         stapel__log(ctx, STAPEL_LOG_WARN, "%s: layer %s: %lld zone names were not UTF-8 and "
                     "were read as Windows-1252", src, layer, (long long)n_recoded);
