@@ -329,17 +329,35 @@ done:
     return st;
 }
 
-static bool name_listed(const stapel__buf *b, const char *entry)
+/* Names for a message or a title, "a, b, c", each once, by kind (a
+ * province and a NOVEX area may share a name). Whether a name is on the
+ * list is told by a set, not by the text: a name may itself hold ", ", and
+ * 'Oosterwold' is then not on a list that holds 'Almere, Oosterwold'. */
+typedef struct name_list {
+    stapel__buf text;
+    stapel__strmap seen[2]; /* by stapel_zone_kind */
+} name_list;
+
+static bool name_listed(const name_list *l, int kind, const char *name)
 {
-    if (b->data == NULL)
+    return stapel__strmap_find(&l->seen[kind], name) != UINT32_MAX;
+}
+
+/* Put entry (what the text shows of name) on l, unless name is on it;
+ * false when out of memory. */
+static bool name_add(name_list *l, int kind, const char *name, const char *entry)
+{
+    bool added = false;
+    if (stapel__strmap_get(&l->seen[kind], name, 0, &added) == UINT32_MAX)
         return false;
-    size_t n = strlen(entry);
-    for (const char *p = strstr(b->data, entry); p != NULL; p = strstr(p + 1, entry)) {
-        bool starts = p == b->data || (p - b->data >= 2 && p[-2] == ',' && p[-1] == ' ');
-        if (starts && (p[n] == ',' || p[n] == '\0'))
-            return true;
-    }
-    return false;
+    return !added || stapel__buf_printf(&l->text, "%s%s", l->text.len > 0 ? ", " : "", entry);
+}
+
+static void name_list_free(name_list *l)
+{
+    stapel__buf_free(&l->text);
+    stapel__strmap_free(&l->seen[0]);
+    stapel__strmap_free(&l->seen[1]);
 }
 
 /* Add the polygons of g to the MultiPolygon multi; false when out of memory. */
@@ -374,7 +392,7 @@ static OGRGeometryH zone_union(OGRGeometryH parts)
  * to *geom (created on the first) and counted in *n. The other names go on
  * the list of valid zones, once each, as "name (kind)". */
 static stapel_status zone_scan(renderer *r, int k, const char *name, OGRGeometryH *geom, size_t *n,
-                               stapel__buf *names)
+                               name_list *names)
 {
     static const char *kind_names[2] = {
         [STAPEL_ZONE_PROVINCE] = "province", [STAPEL_ZONE_NOVEX] = "NOVEX"};
@@ -415,8 +433,7 @@ static stapel_status zone_scan(renderer *r, int k, const char *name, OGRGeometry
             }
             snprintf(entry, sizeof entry, "%s (%s)", fname, kind_names[k]);
             if (ok && names != NULL)
-                ok = name_listed(names, entry) ||
-                     stapel__buf_printf(names, "%s%s", names->len > 0 ? ", " : "", entry);
+                ok = name_add(names, k, fname, entry);
         }
         OGR_F_Destroy(f);
         if (!ok)
@@ -434,7 +451,7 @@ static stapel_status zone_scan(renderer *r, int k, const char *name, OGRGeometry
  * not NULL, as "name (kind, no area)", and one that name misses only by case
  * or spaces is r->zone_near when the zone layers gave none. */
 static stapel_status zones_without_area(renderer *r, const char *name, bool *found,
-                                        stapel__buf *names)
+                                        name_list *names)
 {
     *found = false;
     OGRLayerH l = GDALDatasetGetLayerByName(r->ds, "zone_summary");
@@ -470,11 +487,11 @@ static stapel_status zones_without_area(renderer *r, const char *name, bool *fou
         if (stapel_zone_name_equal(zone, name) ||
             (kind != NULL && strcmp(type, kind) == 0 && stapel_zone_name_equal(zone, bare)))
             *found = true;
-        char entry[512];
-        snprintf(entry, sizeof entry, "%s (%s)", zone, kind_names[k]);
         /* A zone with area is listed by zone_scan, as the zone layers name
          * it. */
-        if (names != NULL && OGR_F_GetFieldAsDouble(f, f_area) <= 0 && !name_listed(names, entry)) {
+        if (names != NULL && OGR_F_GetFieldAsDouble(f, f_area) <= 0 &&
+            !name_listed(names, k, zone)) {
+            char entry[512];
             if (r->zone_near == NULL &&
                 (stapel_zone_name_near(zone, name) ||
                  (kind != NULL && strcmp(type, kind) == 0 && stapel_zone_name_near(zone, bare)))) {
@@ -482,8 +499,7 @@ static stapel_status zones_without_area(renderer *r, const char *name, bool *fou
                 ok = (r->zone_near = stapel__strdup(entry)) != NULL;
             }
             snprintf(entry, sizeof entry, "%s (%s, no area)", zone, kind_names[k]);
-            ok = ok && (name_listed(names, entry) ||
-                        stapel__buf_printf(names, "%s%s", names->len > 0 ? ", " : "", entry));
+            ok = ok && name_add(names, k, zone, entry);
         }
         OGR_F_Destroy(f);
     }
@@ -510,7 +526,7 @@ static stapel_status find_zone(renderer *r)
             *p = ',';
         r->zone = r->zone_asked;
     }
-    stapel__buf names = {0};
+    name_list names = {0};
     OGRGeometryH geom[2] = {NULL, NULL};
     size_t n[2] = {0, 0};
     stapel_status st = STAPEL_OK;
@@ -545,10 +561,12 @@ static stapel_status find_zone(renderer *r)
         st = stapel__fail(r->ctx, STAPEL_EINVAL,
                           "unknown zone '%s' in '%s'; did you mean %s? (case and spaces count); "
                           "valid zones: %s",
-                          r->zone, r->gpkg, r->zone_near, names.data != NULL ? names.data : "");
+                          r->zone, r->gpkg, r->zone_near,
+                          names.text.data != NULL ? names.text.data : "");
     else if (st == STAPEL_OK && n[0] == 0 && n[1] == 0)
         st = stapel__fail(r->ctx, STAPEL_EINVAL, "unknown zone '%s' in '%s'; valid zones: %s",
-                          r->zone, r->gpkg, names.len > 0 ? names.data : "none (no zone layers)");
+                          r->zone, r->gpkg,
+                          names.text.len > 0 ? names.text.data : "none (no zone layers)");
     if (st == STAPEL_OK) {
         int k = n[0] > 0 ? STAPEL_ZONE_PROVINCE : STAPEL_ZONE_NOVEX;
         r->zone = r->zone_stored;
@@ -564,7 +582,7 @@ static stapel_status find_zone(renderer *r)
     for (int k = 0; k < 2; k++)
         if (geom[k] != NULL)
             OGR_G_DestroyGeometry(geom[k]);
-    stapel__buf_free(&names);
+    name_list_free(&names);
     return st;
 }
 
@@ -1551,7 +1569,7 @@ static void default_title(renderer *r, stapel__buf *title)
     /* One to three provinces, each named once: features of one name are one
      * province, also when it was delivered in parts. */
     zone_layer *z = &r->zones[STAPEL_ZONE_PROVINCE];
-    stapel__buf names = {0};
+    name_list names = {0};
     int n = 0;
     if (z->layer != NULL) {
         OGR_L_ResetReading(z->layer);
@@ -1560,16 +1578,16 @@ static void default_title(renderer *r, stapel__buf *title)
             const char *name = OGR_F_IsFieldSetAndNotNull(f, z->name_field)
                                    ? OGR_F_GetFieldAsString(f, z->name_field)
                                    : NULL;
-            if (name != NULL && !name_listed(&names, name) && ++n <= 3)
-                stapel__buf_printf(&names, "%s%s", names.len > 0 ? ", " : "", name);
+            if (name != NULL && !name_listed(&names, STAPEL_ZONE_PROVINCE, name) && ++n <= 3)
+                name_add(&names, STAPEL_ZONE_PROVINCE, name, name);
             OGR_F_Destroy(f);
         }
     }
-    if (n >= 1 && n <= 3)
-        stapel__buf_printf(title, "%s \xe2\x80\x94 %s", base, names.data);
+    if (n >= 1 && n <= 3 && names.text.data != NULL)
+        stapel__buf_printf(title, "%s \xe2\x80\x94 %s", base, names.text.data);
     else
         stapel__buf_puts(title, base);
-    stapel__buf_free(&names);
+    name_list_free(&names);
 }
 
 static void draw_title(renderer *r)
