@@ -2259,33 +2259,47 @@ static int cmp_keyed(const void *a, const void *b)
     return c != 0 ? c : strcmp(p->name, q->name);
 }
 
+/* The key of a zone name for warn_similar_names: without the spaces
+ * around it, in lower case; NULL when out of memory. */
+static char *similar_key(const char *name)
+{
+    while (isspace((unsigned char)*name))
+        name++;
+    size_t len = strlen(name);
+    while (len > 0 && isspace((unsigned char)name[len - 1]))
+        len--;
+    char *key = malloc(len + 1);
+    if (key == NULL)
+        return NULL;
+    for (size_t c = 0; c < len; c++)
+        key[c] = (char)tolower((unsigned char)name[c]);
+    key[len] = '\0';
+    return key;
+}
+
 /* Zone names that differ only in case or surrounding spaces ('Utrecht' and
  * 'utrecht ') are different zones that print alike: most likely a typing
- * slip in the source, so say so. */
+ * slip in the source, so say so. The zones of the items lo to hi, and those
+ * of that kind without area (in->bare_zones), which a slip of the name
+ * makes as readily: 'utrecht ' of a feature whose geometry is missing. */
 static stapel_status warn_similar_names(stapel_ctx *ctx, const stapel__input *in, size_t lo,
-                                        size_t hi, const char *source)
+                                        size_t hi, stapel_zone_kind kind, const char *source)
 {
-    keyed *k = calloc(hi - lo + 1, sizeof *k);
+    size_t n_bare = in->n_bare_zones[kind];
+    keyed *k = calloc(hi - lo + n_bare + 1, sizeof *k);
     if (k == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     size_t n = 0;
     stapel_status st = STAPEL_OK;
-    for (size_t i = lo; i < hi && st == STAPEL_OK; i++) {
-        const char *name = in->zone_names[in->items[i].group];
-        while (isspace((unsigned char)*name))
-            name++;
-        size_t len = strlen(name);
-        while (len > 0 && isspace((unsigned char)name[len - 1]))
-            len--;
-        char *key = malloc(len + 1);
+    for (size_t i = 0; i < hi - lo + n_bare && st == STAPEL_OK; i++) {
+        const char *name = i < hi - lo ? in->zone_names[in->items[lo + i].group]
+                                       : in->zone_names[in->bare_zones[kind][i - (hi - lo)]];
+        char *key = similar_key(name);
         if (key == NULL) {
             st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
             break;
         }
-        for (size_t c = 0; c < len; c++)
-            key[c] = (char)tolower((unsigned char)name[c]);
-        key[len] = '\0';
-        k[n++] = (keyed){key, in->zone_names[in->items[i].group]};
+        k[n++] = (keyed){key, name};
     }
     if (st == STAPEL_OK)
         qsort(k, n, sizeof *k, cmp_keyed);
@@ -2513,12 +2527,12 @@ read_done:
     free(cr.held);
     if (st == STAPEL_OK && in->n_provinces > 0)
         warn_outside_provinces(ctx, in, job);
-    if (st == STAPEL_OK && in->n_provinces > 1)
+    if (st == STAPEL_OK && in->n_provinces + in->n_bare_zones[STAPEL_ZONE_PROVINCE] > 1)
         st = warn_similar_names(ctx, in, in->n_claims, in->n_claims + in->n_provinces,
-                                job->zones[STAPEL_ZONE_PROVINCE].source);
-    if (st == STAPEL_OK && in->n_novex > 1)
+                                STAPEL_ZONE_PROVINCE, job->zones[STAPEL_ZONE_PROVINCE].source);
+    if (st == STAPEL_OK && in->n_novex + in->n_bare_zones[STAPEL_ZONE_NOVEX] > 1)
         st = warn_similar_names(ctx, in, in->n_claims + in->n_provinces, in->n_items,
-                                job->zones[STAPEL_ZONE_NOVEX].source);
+                                STAPEL_ZONE_NOVEX, job->zones[STAPEL_ZONE_NOVEX].source);
     if (st == STAPEL_OK)
         st = zone_parts_join(ctx, in, in->n_claims, in->n_claims + in->n_provinces);
     if (st == STAPEL_OK)
