@@ -54,6 +54,10 @@ typedef struct stapel__layer {
     double ext[4];      /* its features' extent in the working CRS (x0 > x1: none) */
     char layer_name[128]; /* the layer's name in its source, for messages */
     char lonlat[320];     /* outside_use, and its coordinates look like degrees: why */
+    /* Not outside_use, yet some features lie outside the area of use with
+     * coordinates that look like degrees: the warning about them, after
+     * "SOURCE: layer NAME: " ("" when none do). */
+    char lonlat_features[1024];
 } stapel__layer;
 
 /* A zone layer of a job. */

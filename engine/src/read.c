@@ -473,6 +473,8 @@ static void report_layer(stapel_ctx *ctx, const stapel__layer *r)
                     "the polygons count (the first: feature %lld)",
                     src, layer, (long long)r->n_dropped, r->n_dropped == 1 ? "" : "s",
                     (long long)r->first_dropped);
+    if (r->lonlat_features[0] != '\0')
+        stapel__log(ctx, STAPEL_LOG_WARN, "%s: layer %s: %s", src, layer, r->lonlat_features);
     if (r->outside_use)
         stapel__log(ctx, STAPEL_LOG_WARN,
                     "%s: layer %s lies wholly outside the area the working CRS is meant for; %s",
@@ -1227,6 +1229,20 @@ static bool text_not_utf8(OGRLayerH l, const char *where)
     return found;
 }
 
+/* Whether the box x0..x1, y0..y1 in the working CRS lies wholly outside
+ * the area that CRS is meant for (never, when it states none). */
+static bool outside_area(const sane_box *sane, double x0, double y0, double x1, double y1)
+{
+    return sane->has_use &&
+           (x1 < sane->use_x0 || x0 > sane->use_x1 || y1 < sane->use_y0 || y0 > sane->use_y1);
+}
+
+/* Whether the box x0..x1, y0..y1 could be longitude and latitude. */
+static bool looks_lonlat(double x0, double y0, double x1, double y1)
+{
+    return x0 >= -180 && x1 <= 180 && y0 >= -90 && y1 <= 90;
+}
+
 static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_spec *spec,
                                 opened *o, OGRSpatialReferenceH target, const sane_box *sane,
                                 const char *s_srs, double grid)
@@ -1298,6 +1314,8 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     int64_t n_null = 0; /* of n_empty: features without geometry */
     int64_t n_repeated = 0, first_repaired = -1;
     int64_t n_dropped = 0, first_dropped = -1; /* points or lines left out */
+    int64_t n_lonlat = 0, first_lonlat = -1;   /* features that look like degrees */
+    double lonlat_ext[4] = {0, 0, 0, 0};       /* the first one's, in its CRS */
     int64_t n_degenerate = 0, first_degenerate = -1; /* rings without area only */
     double ext[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}; /* of the features read */
     double sext[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}; /* the same in their CRS */
@@ -1400,6 +1418,19 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         sext[1] = fmin(sext[1], se->MinY);
         sext[2] = fmax(sext[2], se->MaxX);
         sext[3] = fmax(sext[3], se->MaxY);
+        /* Longitude and latitude in one feature of a layer in a projected
+         * CRS (RD): read as metres, it lies a few metres from the CRS's
+         * origin, which check_sane's wide margin lets through, and becomes
+         * a sliver there, far from the rest. Told of below, unless the
+         * whole layer lies so (outside_use tells of that). */
+        if (!geographic && sane->has_use && looks_lonlat(se->MinX, se->MinY, se->MaxX, se->MaxY) &&
+            outside_area(sane, env.MinX, env.MinY, env.MaxX, env.MaxY) && n_lonlat++ == 0) {
+            first_lonlat = fid;
+            lonlat_ext[0] = se->MinX;
+            lonlat_ext[1] = se->MinY;
+            lonlat_ext[2] = se->MaxX;
+            lonlat_ext[3] = se->MaxY;
+        }
         GEOSGeometry *gg = NULL;
         stapel__conv kind;
         unsigned notes = 0;
@@ -1605,19 +1636,38 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                      (uint64_t)(n_read & 1023);
         stapel__progress(ctx, "reading", fmin(0.99, (double)d / (double)spec->all));
     }
-    bool outside_use = sane->has_use && in->n_items > first &&
-                       (ext[2] < sane->use_x0 || ext[0] > sane->use_x1 ||
-                        ext[3] < sane->use_y0 || ext[1] > sane->use_y1);
+    bool outside_use = in->n_items > first && outside_area(sane, ext[0], ext[1], ext[2], ext[3]);
     /* Longitude and latitude labelled with a projected CRS (RD): the most
      * common way for a layer to land outside the area of use. */
     char lonlat[320] = "";
-    if (outside_use && !geographic && sext[0] >= -180 && sext[2] <= 180 && sext[1] >= -90 &&
-        sext[3] <= 90)
+    if (outside_use && !geographic && looks_lonlat(sext[0], sext[1], sext[2], sext[3]))
         snprintf(lonlat, sizeof lonlat,
                  "its coordinates (%.6g, %.6g - %.6g, %.6g) look like longitude and latitude, "
                  "not %s: if they are, give it EPSG:4326, e.g. ogr2ogr -a_srs EPSG:4326 "
                  "fixed.gpkg SOURCE",
                  sext[0], sext[1], sext[2], sext[3], srs_name);
+    /* Some features so, among others where the CRS is meant for. */
+    char lonlat_features[1024] = "", area[128] = "";
+    if (sane->area[0] != '\0')
+        snprintf(area, sizeof area, " (%s)", sane->area);
+    if (n_lonlat == 1 && !outside_use) {
+        char hint[512];
+        leave_out_hint(spec, o, (long long)first_lonlat, hint, sizeof hint);
+        snprintf(lonlat_features, sizeof lonlat_features,
+                 "feature %lld lies outside the area the working CRS is meant for%s: its "
+                 "coordinates (%.6g, %.6g - %.6g, %.6g) look like longitude and latitude, not %s; "
+                 "read as metres, it shrinks to a sliver near the CRS's origin: %s",
+                 (long long)first_lonlat, area, lonlat_ext[0], lonlat_ext[1], lonlat_ext[2],
+                 lonlat_ext[3], srs_name, hint);
+    } else if (n_lonlat > 1 && !outside_use) {
+        snprintf(lonlat_features, sizeof lonlat_features,
+                 "%lld features lie outside the area the working CRS is meant for%s: their "
+                 "coordinates look like longitude and latitude, not %s (the first: feature %lld, "
+                 "at %.6g, %.6g - %.6g, %.6g); read as metres, they shrink to slivers near the "
+                 "CRS's origin: mend them in the source",
+                 (long long)n_lonlat, area, srs_name, (long long)first_lonlat, lonlat_ext[0],
+                 lonlat_ext[1], lonlat_ext[2], lonlat_ext[3]);
+    }
     bool where_not_utf8 = n_read == 0 && spec->where != NULL && beyond_ascii(spec->where) &&
                           text_not_utf8(l, spec->where);
     if (spec->rec != NULL) {
@@ -1638,6 +1688,8 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         memcpy(spec->rec->ext, ext, sizeof ext);
         snprintf(spec->rec->layer_name, sizeof spec->rec->layer_name, "%s", layer);
         snprintf(spec->rec->lonlat, sizeof spec->rec->lonlat, "%s", lonlat);
+        snprintf(spec->rec->lonlat_features, sizeof spec->rec->lonlat_features, "%s",
+                 lonlat_features);
     } else {
         stapel__layer rec = {.source = (char *)src,
                              .n_read = n_read,
@@ -1656,6 +1708,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                              .where_not_utf8 = where_not_utf8};
         snprintf(rec.layer_name, sizeof rec.layer_name, "%s", layer);
         snprintf(rec.lonlat, sizeof rec.lonlat, "%s", lonlat);
+        snprintf(rec.lonlat_features, sizeof rec.lonlat_features, "%s", lonlat_features);
         report_layer(ctx, &rec);
     }
     if (spec->field != NULL)
