@@ -277,8 +277,12 @@ typedef struct stapel_stack_opts {
     double grid;          /* snap grid in CRS units; 0 means 0.001 (1 mm) */
     int threads;          /* worker threads; 0 means one per core */
     size_t tile_vertices; /* target vertices per tile; 0 means the default */
-    int shard_index;      /* with shard_count > 0: compute only shard i of N (1 <= i <= N) */
-    int shard_count;      /* 0: the whole stack */
+    /* With shard_count > 0: compute only shard i of N (1 <= i <= N); 0: the
+     * whole stack. Every shard reads the same inputs: only shard 1 logs the
+     * warnings about them (the rules, the sources and their features),
+     * another one line of how many it leaves to shard 1. */
+    int shard_index;
+    int shard_count;
 } stapel_stack_opts;
 
 #define STAPEL_STACK_OPTS_INIT {NULL, NULL, 0.0, 0, 0, 0, 0}

@@ -1289,6 +1289,51 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The warnings about the inputs in a shard other than the first, counted
+ * instead of given: every shard reads the same inputs and has the same to
+ * say of them, which N shards run side by side (GNU parallel) would say N
+ * times over. Shard 1 gives them; the others say how many it gives. */
+typedef struct hush {
+    stapel_log_fn fn; /* the caller's log, put back after */
+    void *user;
+    size_t n_warnings;
+    bool on;
+} hush;
+
+static void hush_line(void *user, stapel_log_level level, const char *line)
+{
+    hush *h = user;
+    if (level == STAPEL_LOG_WARN)
+        h->n_warnings++;
+    else
+        h->fn(h->user, level, line);
+}
+
+static void hush_start(stapel_ctx *ctx, hush *h, const stapel_job *job)
+{
+    *h = (hush){ctx->log, ctx->log_user, 0, false};
+    if (ctx->log == NULL || job->opts.shard_count == 0 || job->opts.shard_index <= 1)
+        return;
+    ctx->log = hush_line;
+    ctx->log_user = h;
+    h->on = true;
+}
+
+static void hush_end(stapel_ctx *ctx, hush *h, const stapel_job *job)
+{
+    if (!h->on)
+        return;
+    ctx->log = h->fn;
+    ctx->log_user = h->user;
+    h->on = false;
+    if (h->n_warnings > 0)
+        stapel__log(ctx, STAPEL_LOG_WARN,
+                    "%zu warning%s about the inputs %s left to shard 1/%d, which reads the "
+                    "same inputs and gives %s",
+                    h->n_warnings, h->n_warnings == 1 ? "" : "s", h->n_warnings == 1 ? "is" : "are",
+                    job->opts.shard_count, h->n_warnings == 1 ? "it" : "them");
+}
+
 /* Everything up to the faces with their attributes; the conflicts and
  * summaries come after. */
 /* With path, the output is refused (stapel__output_check) after the
@@ -1311,6 +1356,8 @@ static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stap
         free(s);
         return stapel__fail(ctx, STAPEL_EGEOS, "cannot start GEOS");
     }
+    hush h;
+    hush_start(ctx, &h, job);
     s->n_layers = job->n_layers;
     s->shard_index = job->opts.shard_index;
     s->shard_count = job->opts.shard_count;
@@ -1382,6 +1429,7 @@ static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stap
     double t0 = now();
     st = stapel__input_read(ctx, &s->in, job, path, flags);
     s->stats.seconds_read = now() - t0;
+    hush_end(ctx, &h, job);
     if (st != STAPEL_OK)
         goto done;
     for (size_t i = 0; i < job->n_layers; i++) {
@@ -1450,6 +1498,7 @@ static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stap
             st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
 done:
+    hush_end(ctx, &h, job); /* when the read was not reached */
     if (tout != NULL) {
         for (size_t t = 0; t < tl.n_tiles; t++)
             stapel__faces_free(tout[t].faces, tout[t].n);
