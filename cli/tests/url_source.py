@@ -20,9 +20,12 @@ GeoJSON, and this checks, as a user would see it:
     error page, not its HTML;
   - Ctrl-C while a page of a service is slow to come: GDAL cannot stop
     the request, so stapel says, 3 s on, that it still waits for a source
-    and that a second Ctrl-C quits at once; that one does, writing nothing.
+    and that a second Ctrl-C quits at once; that one does, writing nothing;
+  - the waits GDAL finds for a request without them in the environment are
+    the tool's: 30 s to connect, 300 s of silence (seen through the getenv
+    of GETENV_LOG_LIB, preloaded; without it, that check is skipped).
 
-Usage: url_source.py STAPEL SCRATCH_DIR
+Usage: url_source.py STAPEL SCRATCH_DIR [GETENV_LOG_LIB]
 """
 import functools
 import http.server
@@ -163,6 +166,36 @@ def main():
         rc, out, err = run(stapel, "info", url)
         check(rc == 0 and url in out and "features:   14" in out,
               "info reads a URL (exit %d): %s" % (rc, (out + err).strip()[:200]))
+
+        # The tool's waits for a web server (network_waits in cli/main.c),
+        # as GDAL finds them when it makes the request: checked through
+        # getenv, as a server that stays silent for 300 s would take that
+        # long. A setting in the environment stands.
+        if len(sys.argv) > 3:
+            names = ("GDAL_HTTP_LOW_SPEED_TIME", "GDAL_HTTP_CONNECTTIMEOUT")
+            for given, want in ((None, {"GDAL_HTTP_LOW_SPEED_TIME=300",
+                                        "GDAL_HTTP_CONNECTTIMEOUT=30"}),
+                                ("7", {"GDAL_HTTP_LOW_SPEED_TIME=7",
+                                       "GDAL_HTTP_CONNECTTIMEOUT=7"})):
+                log = os.path.join(scratch, "getenv.log")
+                if os.path.exists(log):
+                    os.remove(log)
+                env = dict(os.environ, NO_PROXY="127.0.0.1", no_proxy="127.0.0.1",
+                           LD_PRELOAD=os.path.abspath(sys.argv[3]),
+                           STAPEL_GETENV_NAMES=",".join(names), STAPEL_GETENV_LOG=log)
+                for n in names:
+                    env.pop(n, None)
+                    if given is not None:
+                        env[n] = given
+                p = subprocess.run([stapel, "info", url], capture_output=True, text=True,
+                                   timeout=60, env=env)
+                seen = set(open(log).read().split()) if os.path.exists(log) else set()
+                check(p.returncode == 0 and seen == want,
+                      "a request's network waits, %s: %s (exit %d)"
+                      % ("by default" if given is None else "set to " + given,
+                         ", ".join(sorted(seen)) or "none seen", p.returncode))
+        else:
+            print("skip the network waits GDAL finds: no getenv_log library")
 
         by_url = os.path.join(scratch, "by-url.gpkg")
         by_file = os.path.join(scratch, "by-file.gpkg")
