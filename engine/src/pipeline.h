@@ -317,8 +317,9 @@ stapel_status stapel__warn_outside_provinces(stapel_ctx *ctx, const stapel_stack
 /* The exact union of faces (oriented rings on the grid that do not
  * overlap), by the integer arrangement; noded as for stapel__arrange (true
  * for the faces of one run, whose edges match vertex for vertex), except
- * that a noded union that does not keep the faces' area (the promise
- * broken) is computed again with snap rounding. The union
+ * that a noded union that does not keep the faces' area, or whose parts
+ * touch along an edge (the promise broken), is computed again with snap
+ * rounding. The union
  * comes back as the faces of the arrangement (caller owns them; free with
  * stapel__afaces_free()), or, from stapel__dissolve, as one set of oriented
  * rings with every pinched face split (caller owns *pts and *ring_end). */
