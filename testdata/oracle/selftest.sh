@@ -233,6 +233,46 @@ run "face split in two, with --dissolved" 1 6-dissolved -- "${M[@]}" --dissolved
     --stack "$WORK/split_face.gpkg"
 run "correct stack, with --dissolved" 0 -- "${M[@]}" --dissolved --stack "$WORK/good.gpkg"
 
+# a vertex 1 mm off. F3's right edge (x = 200, along F5) gets vertices at
+# y = 160, 150 and 140, and the one at 150 moves 1 mm: into F5, the faces
+# overlap by a triangle of 0.5 x 0.001 x 20 = 0.01 m2; away from F5, they
+# leave a hole of 0.01 m2 between them, 40 m inside claim B. Either is far
+# below the 1e-6 of the area sums (0.075 m2 of 75000), which miss it.
+sliver() {  # sliver NAME DX: F3's vertex (200, 150) moved by DX metres
+    cp "$WORK/good.gpkg" "$WORK/$1.gpkg"
+    "$PY" - "$WORK/$1.gpkg" "$2" <<'EOF2'
+import sys
+from osgeo import ogr
+ogr.UseExceptions()
+ds = ogr.Open(sys.argv[1], 1)
+lyr = ds.GetLayer("stack")
+f = lyr.GetFeature(3)  # F3 [100,200]x[100,200]
+ring = f.GetGeometryRef().GetGeometryRef(0).GetGeometryRef(0)
+pts = [ring.GetPoint_2D(i) for i in range(ring.GetPointCount())]
+k = pts.index((100200.0, 400200.0))
+assert pts[k + 1] == (100200.0, 400100.0)
+pts[k + 1:k + 1] = [(100200.0, 400160.0), (100200.0 + float(sys.argv[2]), 400150.0),
+                    (100200.0, 400140.0)]
+r = ogr.Geometry(ogr.wkbLinearRing)
+for x, y in pts:
+    r.AddPoint_2D(x, y)
+poly = ogr.Geometry(ogr.wkbPolygon)
+poly.AddGeometry(r)
+g = ogr.ForceToMultiPolygon(poly)
+assert g.IsValid()
+f.SetGeometry(g)
+f.SetField("area_m2", g.GetArea())
+lyr.SetFeature(f)
+ds = None
+EOF2
+}
+sliver sliver_overlap 0.001
+run "a vertex 1 mm into the neighbour face" 1 2-overlap -- "${M[@]}" \
+    --stack "$WORK/sliver_overlap.gpkg"
+sliver sliver_gap -0.001
+run "a vertex 1 mm away from the neighbour face" 1 2-gaps -- "${M[@]}" \
+    --stack "$WORK/sliver_gap.gpkg"
+
 # 3. usage errors: exit 2
 run "no claim layers" 2 -- --stack "$WORK/good.gpkg"
 run "bad manifest path" 2 -- --manifest "$WORK/nope.json" --stack "$WORK/good.gpkg"
