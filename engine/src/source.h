@@ -13,6 +13,16 @@
 #include <cpl_error.h>
 #include <ogr_srs_api.h>
 
+/* GDAL's first error while stapel__keep_first_error is the pushed handler
+ * (CPLPushErrorHandlerEx(stapel__keep_first_error, &e)): a failed query is
+ * often followed by others that only say the cursor is gone. */
+typedef struct stapel__first_error {
+    bool got;
+    char msg[512];
+} stapel__first_error;
+
+void CPL_STDCALL stapel__keep_first_error(CPLErr cls, CPLErrorNum no, const char *msg);
+
 /* Open a dataset read-only as vector data. A path that does not exist is
  * reported with the system's reason. Caller owns *out; close with GDALClose(). */
 stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const char *dataset);

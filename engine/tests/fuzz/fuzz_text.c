@@ -1,6 +1,6 @@
 /*
  * fuzz_text - libFuzzer harness for stapel's own scanners of JSON text
- * (source.c: topojson_damage, geojson_trailing, seq_stray_record,
+ * (json_check.c: topojson_damage, geojson_trailing, seq_stray_record,
  * esrijson_unread, seq_unread, json_skip, json_imember, ...), which read the
  * raw text of a file GDAL opened to find what GDAL leaves out without a
  * word. The input bytes are written to a file with each of the extensions

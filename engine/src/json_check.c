@@ -1,0 +1,975 @@
+/*
+ * json_check.c - what GDAL leaves out of a JSON source without a word,
+ * found in the source's own text: GeoJSON, GeoJSON sequences, ESRI JSON and
+ * TopoJSON. GDAL 3.6 reads what it can of such a file and drops or empties
+ * the rest silently (a record that is no Feature, text after the first
+ * value, a geometry it cannot parse, a TopoJSON arc index that names no
+ * arc), so a claim would be lost or read as empty. These scanners read the
+ * file again, as GDAL's readers take it, and say where the damage lies.
+ *
+ * The text they scan is one GDAL's JSON parser (json-c) accepted already,
+ * so they follow only strings, nesting and keys; they never parse numbers
+ * beyond telling one, and never read past the end of the text.
+ */
+#include "json_check.h"
+
+#include <cpl_vsi.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* The value of member key (in any case when any_case) of the JSON object
+ * that starts at obj ('{'), past the spaces before it, or NULL when it has
+ * none (or is no object). Text that GDAL parsed already, so only strings,
+ * nesting and keys matter. */
+static const char *json_member_as(const char *obj, const char *key, bool any_case)
+{
+    obj += strspn(obj, " \t\r\n");
+    if (*obj != '{')
+        return NULL;
+    size_t klen = strlen(key);
+    int depth = 0;
+    for (const char *p = obj; *p != '\0'; p++) {
+        if (*p == '{' || *p == '[') {
+            depth++;
+        } else if (*p == '}' || *p == ']') {
+            if (--depth == 0)
+                return NULL;
+        } else if (*p == '"') {
+            const char *start = ++p;
+            while (*p != '\0' && *p != '"')
+                p += p[0] == '\\' && p[1] != '\0' ? 2 : 1;
+            if (*p == '\0')
+                return NULL;
+            const char *q = p + 1 + strspn(p + 1, " \t\r\n");
+            if (depth == 1 && *q == ':' && (size_t)(p - start) == klen &&
+                (any_case ? strncasecmp(start, key, klen) : memcmp(start, key, klen)) == 0)
+                return q + 1 + strspn(q + 1, " \t\r\n");
+        }
+    }
+    return NULL;
+}
+
+static const char *json_member(const char *obj, const char *key)
+{
+    return json_member_as(obj, key, false);
+}
+
+/* json_member, its key in any case: GDAL's GeoJSON and TopoJSON drivers
+ * find members so ("Type", "ARCS"). */
+static const char *json_imember(const char *obj, const char *key)
+{
+    return json_member_as(obj, key, true);
+}
+
+/* Whether the GeoJSON Feature text has a geometry that GDAL should have
+ * read: a member "geometry" that is not null, nor one whose coordinates
+ * are an empty array (RFC 7946 lets that be read as null). */
+static bool geojson_geometry_set(const char *feature)
+{
+    const char *g = json_imember(feature, "geometry");
+    if (g == NULL || strncmp(g, "null", 4) == 0)
+        return false;
+    const char *c = json_imember(g, "coordinates");
+    if (c != NULL && *c == '[' && c[1 + strspn(c + 1, " \t\r\n")] == ']')
+        return false;
+    return true;
+}
+
+/* Past the JSON value that starts at p (after its spaces): a string, an
+ * object or array with all it holds, or a number or literal; NULL at the
+ * end of the text. Text that GDAL parsed already. */
+static const char *json_skip(const char *p)
+{
+    p += strspn(p, " \t\r\n");
+    int depth = 0;
+    do {
+        if (*p == '\0')
+            return NULL;
+        if (*p == '"') {
+            for (p++; *p != '"'; p += p[0] == '\\' && p[1] != '\0' ? 2 : 1)
+                if (*p == '\0')
+                    return NULL;
+            p++;
+        } else if (*p == '{' || *p == '[') {
+            depth++;
+            p++;
+        } else if (*p == '}' || *p == ']') {
+            depth--;
+            p++;
+        } else if (depth > 0) {
+            p++;
+        } else {
+            p += strcspn(p, ",]} \t\r\n");
+        }
+    } while (depth > 0);
+    return p;
+}
+
+/* What an ESRI JSON geometry member (at g) holds that GDAL should have read:
+ * 0, none (null, or only empty arrays: an empty geometry); 1, a geometry,
+ * an array of coordinates under any name ("rings", or a misspelt one) or a
+ * number "x"; 2, one with true curves ("curveRings", "curvePaths"), which
+ * GDAL does not read. */
+static int esri_geometry_set(const char *g)
+{
+    if (g == NULL || *g != '{')
+        return 0;
+    if (json_member(g, "curveRings") != NULL || json_member(g, "curvePaths") != NULL)
+        return 2;
+    for (const char *p = g + 1;;) { /* its members */
+        p += strspn(p, " \t\r\n");
+        if (*p != '"')
+            return 0;
+        bool x = strncmp(p, "\"x\"", 3) == 0;
+        if ((p = json_skip(p)) == NULL)
+            return 0;
+        p += strspn(p, " \t\r\n");
+        if (*p++ != ':')
+            return 0;
+        p += strspn(p, " \t\r\n");
+        if ((*p == '[' && p[1 + strspn(p + 1, " \t\r\n")] != ']') ||
+            (x && (*p == '-' || (*p >= '0' && *p <= '9'))))
+            return 1;
+        if ((p = json_skip(p)) == NULL)
+            return 0;
+        p += strspn(p, " \t\r\n");
+        if (*p++ != ',')
+            return 0;
+    }
+}
+
+/* What the elements or records of a file hold, in order (1 or 2: a
+ * geometry GDAL should read, esri_geometry_set; 0: none). */
+typedef struct kinds {
+    signed char *set;
+    size_t n, cap;
+} kinds;
+
+static bool kinds_push(kinds *k, int v)
+{
+    if (k->n == k->cap) {
+        size_t cap = k->cap == 0 ? 256 : k->cap * 2;
+        signed char *d = realloc(k->set, cap);
+        if (d == NULL)
+            return false;
+        k->set = d;
+        k->cap = cap;
+    }
+    k->set[k->n++] = (signed char)v;
+    return true;
+}
+
+/* How many of the features of l (of ds, read by driver) that the filter
+ * where keeps (all, when NULL) GDAL gives without geometry where the file
+ * holds one (k, paired in order with GDAL's features on a dataset of its
+ * own), the first one's id into *first, and whether one of them has true
+ * curves (2 in k); -1 when they cannot be paired (not one feature an
+ * element, or the file does not open again). */
+static int64_t paired_unread(GDALDatasetH ds, OGRLayerH l, const char *driver, const kinds *k,
+                             const char *where, int64_t *first, bool *curves)
+{
+    const char *drivers[] = {driver, NULL};
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    GDALDatasetH nd =
+        GDALOpenEx(GDALGetDescription(ds), GDAL_OF_VECTOR | GDAL_OF_READONLY, drivers, NULL, NULL);
+    OGRLayerH nl = nd != NULL ? GDALDatasetGetLayerByName(nd, OGR_L_GetName(l)) : NULL;
+    int64_t *lost = NULL, n_lost = 0, n = nl != NULL ? 0 : -1;
+    size_t i = 0;
+    OGRFeatureH f;
+    while (n >= 0 && (f = OGR_L_GetNextFeature(nl)) != NULL) {
+        if (i < k->n && k->set[i] > 0 && OGR_F_GetGeometryRef(f) == NULL) {
+            int64_t *d = realloc(lost, ((size_t)n_lost + 1) * sizeof *lost);
+            if (d == NULL)
+                n = -1;
+            else
+                (lost = d)[n_lost++] = (int64_t)OGR_F_GetFID(f);
+            *curves = *curves || k->set[i] == 2;
+        }
+        i++;
+        OGR_F_Destroy(f);
+    }
+    if (i != k->n) /* not one feature an element: nothing can be told */
+        n = -1;
+    if (n >= 0 && n_lost > 0 && where != NULL) {
+        if (OGR_L_SetAttributeFilter(nl, where) != OGRERR_NONE)
+            n = -1;
+        OGR_L_ResetReading(nl);
+        while (n >= 0 && (f = OGR_L_GetNextFeature(nl)) != NULL) {
+            int64_t fid = (int64_t)OGR_F_GetFID(f);
+            for (int64_t j = 0; j < n_lost; j++)
+                if (lost[j] == fid && n++ == 0)
+                    *first = fid;
+            OGR_F_Destroy(f);
+        }
+    } else if (n >= 0 && n_lost > 0) {
+        n = n_lost;
+        *first = lost[0];
+    }
+    if (nd != NULL)
+        GDALClose(nd);
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    free(lost);
+    return n;
+}
+
+/* Past the white space and NUL bytes at p, up to end: GDAL reads a text
+ * only up to its first NUL. */
+static const char *past_blank(const char *p, const char *end)
+{
+    while (p < end && (*p == '\0' || strchr(" \t\r\n", *p) != NULL))
+        p++;
+    return p;
+}
+
+/* The first characters of the text at p (up to 20, and up to the line's
+ * end or end) into text, a NUL byte written \0, and "..." when more
+ * follows on the line. */
+static void excerpt(const char *p, const char *end, char *text, size_t size)
+{
+    size_t t = 0;
+    const char *c = p;
+    for (; c < end && c - p < 20 && *c != '\r' && *c != '\n' && t + 3 < size; c++)
+        if (*c == '\0') {
+            text[t++] = '\\';
+            text[t++] = '0';
+        } else {
+            text[t++] = *c;
+        }
+    text[t] = '\0';
+    if (c < end && *c != '\r' && *c != '\n')
+        snprintf(text + t, size - t, "...");
+}
+
+/* Whether the GeoJSON file at path holds more than white space after its
+ * first JSON value; the line where that starts into *line, its first
+ * characters (up to the line's end, a NUL byte written \0) into text, and
+ * whether the file starts with a byte order mark into *bom. What follows
+ * a NUL byte after the value is more too: GDAL reads the text only up to
+ * the NUL, and leaves the features after it out without a word. */
+static bool geojson_trailing(const char *path, long *line, char *text, size_t size, bool *bom)
+{
+    GByte *data = NULL;
+    vsi_l_offset len = 0;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    bool read = VSIIngestFile(NULL, path, &data, &len, -1) != 0;
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    const char *start = (const char *)data, *end = read ? start + (size_t)len : NULL;
+    *bom = read && strncmp(start, "\xef\xbb\xbf", 3) == 0;
+    if (*bom) /* a byte order mark, as GDAL skips */
+        start += 3;
+    const char *p = read ? json_skip(start) : NULL;
+    if (p != NULL)
+        p += strspn(p, " \t\r\n");
+    /* NUL bytes alone at its end (a file padded with them) hold nothing. */
+    bool more = p != NULL && past_blank(p, end) < end;
+    if (more) {
+        *line = 1;
+        for (const char *c = start; c < p; c++)
+            *line += *c == '\n';
+        excerpt(p, end, text, size);
+    }
+    VSIFree(data);
+    return more;
+}
+
+/* The records of a GeoJSON sequence, read one by one and split as GDAL's
+ * GeoJSONSeq driver splits them: at RS characters (RFC 8142) when the file
+ * starts with one, else at line ends; a record's trailing \r and \n
+ * dropped, and empty ones skipped. */
+typedef struct seq_reader {
+    VSILFILE *fp;
+    char chunk[65536];
+    size_t pos, len;
+    char sep;  /* '\n', or RS; 0 before the first read */
+    long line; /* the line the next byte is on, from 1 */
+    stapel__buf rec;
+} seq_reader;
+
+/* A reader of the GeoJSON sequence ds, or false when its file cannot be
+ * opened again (one GDAL fetched from a URL). */
+static bool seq_open(seq_reader *r, GDALDatasetH ds)
+{
+    const char *path = GDALGetDescription(ds);
+    if (stapel__ascii_ncase_equal(path, "GeoJSONSeq:", 11))
+        path += 11;
+    memset(r, 0, sizeof *r);
+    r->line = 1;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    r->fp = stapel__source_is_service(path) ? NULL : VSIFOpenL(path, "rb");
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    return r->fp != NULL;
+}
+
+static void seq_close(seq_reader *r)
+{
+    if (r->fp != NULL)
+        VSIFCloseL(r->fp);
+    stapel__buf_free(&r->rec);
+}
+
+/* The next record into r->rec.data, and the line it starts on into *line;
+ * false at the end, or when memory runs out (then *failed). */
+static bool seq_next(seq_reader *r, long *line, bool *failed)
+{
+    r->rec.len = 0;
+    long start = -1;
+    for (;;) {
+        if (r->pos == r->len) {
+            r->len = VSIFReadL(r->chunk, 1, sizeof r->chunk, r->fp);
+            r->pos = 0;
+            if (r->sep == 0 && r->len > 0) {
+                r->sep = r->chunk[0] == '\x1e' ? '\x1e' : '\n';
+                r->pos = r->sep == '\x1e';
+            }
+        }
+        bool end = r->pos == r->len;
+        const char *s = end ? NULL : memchr(r->chunk + r->pos, r->sep, r->len - r->pos);
+        size_t n = (s != NULL ? (size_t)(s - r->chunk) : r->len) - r->pos;
+        if (start < 0)
+            start = r->line;
+        for (size_t i = 0; i < n; i++)
+            r->line += r->chunk[r->pos + i] == '\n';
+        if (n > 0 && !stapel__buf_append(&r->rec, r->chunk + r->pos, n)) {
+            *failed = true;
+            return false;
+        }
+        r->pos += n;
+        if (s == NULL && !end)
+            continue; /* the record goes on in the next chunk */
+        if (s != NULL) {
+            r->line += r->sep == '\n';
+            r->pos++;
+        }
+        while (r->rec.len > 0 &&
+               (r->rec.data[r->rec.len - 1] == '\r' || r->rec.data[r->rec.len - 1] == '\n'))
+            r->rec.data[--r->rec.len] = '\0';
+        if (r->rec.len > 0) {
+            *line = start;
+            return true;
+        }
+        if (end)
+            return false;
+        start = -1; /* an empty record: skipped */
+    }
+}
+
+/* Whether a GeoJSON "type" member's value (at v) is one GDAL's GeoJSONSeq
+ * driver makes a feature of: a Feature, or a geometry (in any case, as GDAL
+ * compares them). */
+static bool seq_feature_type(const char *v)
+{
+    static const char *const types[] = {
+        "Feature",    "Point",           "LineString",   "Polygon",
+        "MultiPoint", "MultiLineString", "MultiPolygon", "GeometryCollection"};
+    if (v == NULL || *v != '"')
+        return false;
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
+        size_t n = strlen(types[i]);
+        if (stapel__ascii_ncase_equal(v + 1, types[i], n) && v[1 + n] == '"')
+            return true;
+    }
+    return false;
+}
+
+/* The first record of the GeoJSON sequence ds that GDAL leaves out without
+ * a word, as no Feature nor geometry: of another type ("Featuer", a
+ * FeatureCollection, whose features GDAL does not read), without a type, or
+ * no JSON object. Its line into *line, its type (or "") into type. False
+ * when there is none, or the file cannot be read again. */
+static bool seq_stray_record(GDALDatasetH ds, long *line, char *type, size_t size, char *more,
+                             size_t msize)
+{
+    seq_reader r;
+    if (!seq_open(&r, ds))
+        return false;
+    bool failed = false, found = false;
+    more[0] = '\0';
+    while (!found && seq_next(&r, line, &failed)) {
+        const char *v = json_imember(r.rec.data, "type");
+        if (seq_feature_type(v)) {
+            /* GDAL reads a record's first JSON value and ignores what
+             * follows it (a Feature run on, or after a NUL byte); commas
+             * alone there are harmless. */
+            const char *end = r.rec.data + r.rec.len, *p = json_skip(r.rec.data), *q = p;
+            while (q != NULL && (q = past_blank(q, end)) < end && *q == ',')
+                q++;
+            if (q == NULL || q == end)
+                continue;
+            found = true;
+            excerpt(p + strspn(p, " \t"), end, more, msize);
+            type[0] = '\0';
+            continue;
+        }
+        found = true;
+        int n = v != NULL && *v == '"' ? (int)strcspn(v + 1, "\"") : 0;
+        snprintf(type, size, "%.*s", n > 40 ? 40 : n, n > 0 ? v + 1 : "");
+    }
+    seq_close(&r);
+    return found;
+}
+
+/* TopoJSON, which GDAL's TopoJSON driver reads without a word about what it
+ * cannot: an object without a "type" (or with one it does not know at the
+ * top), or whose "arcs" is no array, it leaves out; one of a type it does
+ * not know it gives no geometry; an arc index that is no integer or names
+ * no arc it skips, which empties a ring or drops a polygon's part; a
+ * position of an arc that is not two numbers it reads as 0,0 or skips,
+ * which in a quantized topology moves the vertices that follow (deltas add
+ * up). Checked in the file's text, as GDAL reads it (ogrtopojsonreader.cpp). */
+typedef struct topo_check {
+    int64_t n_arcs;
+    char *why; /* what is wrong, and what GDAL would do */
+    size_t size;
+} topo_check;
+
+/* The elements of the JSON array at *p ('['), one at each call: the start
+ * of the next into *p, false past the last (or at damage GDAL's parser
+ * would have refused). */
+static bool json_next(const char **p, bool *first)
+{
+    const char *q = *p;
+    if (*first) {
+        q += strspn(q, " \t\r\n");
+        if (*q != '[')
+            return false;
+        q++;
+        *first = false;
+    } else {
+        if ((q = json_skip(q)) == NULL)
+            return false;
+        q += strspn(q, " \t\r\n");
+        if (*q != ',')
+            return false;
+        q++;
+    }
+    q += strspn(q, " \t\r\n");
+    *p = q;
+    return *q != ']' && *q != '\0';
+}
+
+/* Whether the JSON value at p is a number (an integer when whole). */
+static bool json_number(const char *p, bool whole)
+{
+    const char *q = p + (*p == '-');
+    if (!isdigit((unsigned char)*q))
+        return false;
+    size_t n = strcspn(q, ",]} \t\r\n");
+    for (size_t i = 0; whole && i < n; i++)
+        if (q[i] == '.' || q[i] == 'e' || q[i] == 'E')
+            return false;
+    return true;
+}
+
+/* Whether the arc indices at p, nested depth arrays deep (1 for a
+ * LineString, 2 for a Polygon, 3 for a MultiPolygon), are all integers
+ * that name an arc of the file; what is wrong into t->why. */
+static bool topo_arc_ids(const char *p, int depth, topo_check *t)
+{
+    if (depth == 0) {
+        if (!json_number(p, true)) {
+            int n = (int)strcspn(p, ",]}\r\n");
+            snprintf(t->why, t->size,
+                     "its \"arcs\" hold '%.*s' where an arc's index belongs, which GDAL skips",
+                     n > 20 ? 20 : n, p);
+            return false;
+        }
+        long long id = strtoll(p, NULL, 10);
+        long long arc = id < 0 ? -(id + 1) : id;
+        if (arc >= t->n_arcs) {
+            snprintf(t->why, t->size,
+                     "its \"arcs\" name arc %lld, and the file holds %lld (0 to %lld): GDAL "
+                     "skips it, so its ring lacks that arc's vertices or is left out, and a "
+                     "polygon's part with it",
+                     id, (long long)t->n_arcs, (long long)t->n_arcs - 1);
+            return false;
+        }
+        return true;
+    }
+    if (*p != '[') {
+        int n = (int)strcspn(p, ",]}\r\n");
+        snprintf(t->why, t->size,
+                 "its \"arcs\" hold '%.*s' where an array belongs (nested too shallow for its "
+                 "type), which GDAL skips",
+                 n > 20 ? 20 : n, p);
+        return false;
+    }
+    bool first = true;
+    while (json_next(&p, &first))
+        if (!topo_arc_ids(p, depth - 1, t))
+            return false;
+    return true;
+}
+
+/* How deep the arcs of a TopoJSON geometry of the type at type (a JSON
+ * string) are nested: 1 for a LineString, 2 for a Polygon, 3 for a
+ * MultiPolygon; 0 for points, which have coordinates; -1 for a type GDAL
+ * does not read. */
+static int topo_depth(const char *type)
+{
+    static const struct {
+        const char *name;
+        int depth;
+    } types[] = {{"Point", 0},           {"MultiPoint", 0}, {"LineString", 1},
+                 {"MultiLineString", 2}, {"Polygon", 2},    {"MultiPolygon", 3}};
+    size_t n = type != NULL && *type == '"' ? strcspn(type + 1, "\"") : 0;
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (n == strlen(types[i].name) && strncmp(type + 1, types[i].name, n) == 0 &&
+            type[1 + n] == '"')
+            return types[i].depth;
+    return -1;
+}
+
+/* 0 when GDAL reads the TopoJSON geometry object at obj whole, 1 when it
+ * gives no feature for it as it stands for none ("type": null), -1 when
+ * it loses some or all of it (t->why says what). */
+static int topo_object(const char *obj, topo_check *t)
+{
+    if (*obj != '{') {
+        snprintf(t->why, t->size, "it is no JSON object, which GDAL leaves out");
+        return -1;
+    }
+    const char *type = json_imember(obj, "type");
+    if (type != NULL && strncmp(type, "null", 4) == 0)
+        return 1;
+    if (type == NULL || *type != '"') {
+        snprintf(t->why, t->size, "it has no \"type\"%s, which GDAL leaves out",
+                 type != NULL ? " that is a string" : "");
+        return -1;
+    }
+    int n = (int)strcspn(type + 1, "\"");
+    int depth = topo_depth(type);
+    const char *arcs = json_imember(obj, depth == 0 ? "coordinates" : "arcs");
+    if (depth < 0 && (arcs == NULL || *arcs != '[')) {
+        snprintf(t->why, t->size,
+                 "its type '%.*s' is none GDAL reads (Polygon, MultiPolygon, ...), and it has "
+                 "no \"arcs\" array: GDAL leaves it out",
+                 n > 40 ? 40 : n, type + 1);
+        return -1;
+    }
+    if (arcs == NULL || *arcs != '[') {
+        snprintf(t->why, t->size, "its \"%s\" is no array, which GDAL leaves out",
+                 depth == 0 ? "coordinates" : "arcs");
+        return -1;
+    }
+    if (depth < 0) {
+        snprintf(t->why, t->size,
+                 "its type '%.*s' is none GDAL reads (Polygon, MultiPolygon, ...): it would "
+                 "read it as no geometry",
+                 n > 40 ? 40 : n, type + 1);
+        return -1;
+    }
+    return depth == 0 || topo_arc_ids(arcs, depth, t) ? 0 : -1;
+}
+
+/* Whether the TopoJSON text's "arcs" are all arrays of positions of two
+ * numbers; the first that is not into t->why. Their count into t->n_arcs. */
+static bool topo_arcs(const char *text, topo_check *t)
+{
+    const char *p = json_imember(text, "arcs");
+    bool first = true;
+    for (t->n_arcs = 0; p != NULL && json_next(&p, &first); t->n_arcs++) {
+        const char *q = p;
+        bool f2 = true;
+        long k = 0;
+        while (*p == '[' && json_next(&q, &f2)) {
+            const char *c = q;
+            bool f3 = true;
+            int n = 0; /* its elements, -1 once one is no number */
+            while (*q == '[' && n >= 0 && json_next(&c, &f3))
+                n = json_number(c, false) ? n + 1 : -1;
+            if (n != 2) {
+                int len = (int)strcspn(q, "]\r\n");
+                snprintf(t->why, t->size,
+                         "arc %lld: its position %ld ('%.*s%s') is not two numbers, which GDAL "
+                         "does not read: that vertex comes out wrong or not at all%s",
+                         (long long)t->n_arcs, k, len > 30 ? 30 : len, q, len > 30 ? "..." : "]",
+                         json_imember(text, "transform") != NULL
+                             ? ", and those after it moved (its deltas add up)"
+                             : "");
+                return false;
+            }
+            k++;
+        }
+        if (*p != '[') {
+            snprintf(t->why, t->size, "arc %lld is no array of positions, which GDAL skips",
+                     (long long)t->n_arcs);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The first object of the TopoJSON file of ds that GDAL reads only in part,
+ * or not at all (topo_object): its layer into layer, its feature (as GDAL
+ * would number it) into *fid, where it lies into obj and what is wrong into
+ * why; *fid -1 for damage no one feature has (an arc's position). False
+ * when there is none, or the file cannot be read again. */
+static bool topojson_damage(GDALDatasetH ds, char *layer, size_t lsize, long long *fid, char *obj,
+                            size_t osize, char *why, size_t wsize)
+{
+    const char *path = GDALGetDescription(ds);
+    if (stapel__ascii_ncase_equal(path, "TopoJSON:", 9))
+        path += 9;
+    GByte *data = NULL;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    bool read = !stapel__source_is_service(path) && VSIIngestFile(NULL, path, &data, NULL, -1);
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    const char *text = (const char *)data;
+    if (read && strncmp(text, "\xef\xbb\xbf", 3) == 0)
+        text += 3;
+    topo_check t = {0, why, wsize};
+    bool found = false;
+    *fid = -1;
+    snprintf(layer, lsize, "?");
+    obj[0] = '\0';
+    if (read && !topo_arcs(text, &t)) {
+        VSIFree(data);
+        return true;
+    }
+    const char *objects = read ? json_imember(text, "objects") : NULL;
+    bool keyed = objects != NULL && *objects == '{', first = true;
+    const char *p = objects;
+    long long n_main = 0; /* features of GDAL's layer "TopoJSON" */
+    for (long i = 0; !found && objects != NULL; i++) {
+        const char *key = NULL;
+        int klen = 0;
+        if (keyed) { /* "key": value, ... */
+            p += i == 0 ? 1 : 0;
+            p += strspn(p, " \t\r\n");
+            if (*p != '"')
+                break;
+            key = p + 1;
+            klen = (int)strcspn(key, "\"");
+            if ((p = json_skip(p)) == NULL)
+                break;
+            p += strspn(p, " \t\r\n");
+            if (*p++ != ':')
+                break;
+            p += strspn(p, " \t\r\n");
+        } else if (!json_next(&p, &first)) {
+            break;
+        }
+        const char *type = json_imember(p, "type");
+        bool gc = type != NULL && strncmp(type, "\"GeometryCollection\"", 20) == 0;
+        const char *id = json_imember(p, "id");
+        if (gc && key == NULL && id != NULL && *id == '"') {
+            key = id + 1;
+            klen = (int)strcspn(key, "\"");
+        }
+        if (gc) {
+            snprintf(layer, lsize, "%.*s", key != NULL ? klen : 8, key != NULL ? key : "TopoJSON");
+            const char *g = json_imember(p, "geometries");
+            if (g == NULL || *g != '[') {
+                snprintf(obj, osize, "object %ld", i);
+                snprintf(why, wsize,
+                         "its GeometryCollection has no \"geometries\" array, which GDAL leaves "
+                         "out with the layer");
+                found = true;
+            }
+            bool f = true;
+            long long n = 0;
+            for (long j = 0; !found && json_next(&g, &f); j++) {
+                int r = topo_object(g, &t);
+                if (r < 0) {
+                    *fid = n;
+                    snprintf(obj, osize, "geometries[%ld]", j);
+                    found = true;
+                }
+                n += r == 0;
+            }
+        } else if (type == NULL || strncmp(type, "null", 4) != 0) {
+            int r = topo_depth(type) >= 0 || type == NULL || *type != '"' ? topo_object(p, &t) : -1;
+            if (r < 0 && topo_depth(type) < 0 && type != NULL && *type == '"') {
+                int n = (int)strcspn(type + 1, "\"");
+                snprintf(why, wsize,
+                         "its type '%.*s' is no geometry nor GeometryCollection, which GDAL "
+                         "leaves out",
+                         n > 40 ? 40 : n, type + 1);
+            }
+            if (r < 0) {
+                snprintf(layer, lsize, "TopoJSON");
+                *fid = n_main;
+                snprintf(obj, osize, "object %s%.*s%s", key != NULL ? "'" : "",
+                         key != NULL ? klen : 0, key != NULL ? key : "", key != NULL ? "'" : "");
+                if (key == NULL)
+                    snprintf(obj, osize, "object %ld", i);
+                found = true;
+            }
+            n_main += r == 0;
+        }
+        if (keyed && !found) {
+            if ((p = json_skip(p)) == NULL)
+                break;
+            p += strspn(p, " \t\r\n");
+            if (*p++ != ',')
+                break;
+        }
+    }
+    VSIFree(data);
+    return found;
+}
+
+/* stapel__geojson_unread for a GeoJSON sequence, which keeps no feature's
+ * text either: its records paired, in order, with GDAL's features. */
+static int64_t seq_unread(GDALDatasetH ds, OGRLayerH l, const char *where, int64_t *first,
+                          char *why, size_t size)
+{
+    seq_reader r;
+    if (!seq_open(&r, ds))
+        return -1;
+    kinds k = {0};
+    bool failed = false, curves = false;
+    long line;
+    while (!failed && seq_next(&r, &line, &failed))
+        failed = !kinds_push(&k, geojson_geometry_set(r.rec.data) ? 1 : 0);
+    seq_close(&r);
+    int64_t n = failed ? -1 : paired_unread(ds, l, "GeoJSONSeq", &k, where, first, &curves);
+    free(k.set);
+    if (n > 0)
+        snprintf(why, size, "its geometry member is no GeoJSON geometry that GDAL reads");
+    return n;
+}
+
+/* stapel__geojson_unread for an ESRI JSON file: GDAL keeps no feature's
+ * text there, so the file is read again and its "features" paired, in
+ * order, with the features GDAL gives. */
+static int64_t esrijson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, int64_t *first,
+                               char *why, size_t size)
+{
+    GByte *text = NULL;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    bool read = VSIIngestFile(NULL, GDALGetDescription(ds), &text, NULL, -1) != 0;
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    const char *p = read ? json_member((const char *)text, "features") : NULL;
+    if (p == NULL || *p != '[') {
+        VSIFree(text);
+        return read ? 0 : -1;
+    }
+    kinds k = {0};
+    bool ok = true;
+    for (p++;;) {
+        p += strspn(p, " \t\r\n");
+        if (*p == ']' || *p == '\0')
+            break;
+        if (!(ok = kinds_push(&k, esri_geometry_set(json_member(p, "geometry")))))
+            break;
+        if ((p = json_skip(p)) == NULL)
+            break;
+        p += strspn(p, " \t\r\n");
+        if (*p == ',')
+            p++;
+    }
+    VSIFree(text);
+    bool curves = false;
+    int64_t n = ok ? paired_unread(ds, l, "ESRIJSON", &k, where, first, &curves) : -1;
+    free(k.set);
+    if (n > 0 && curves)
+        snprintf(why, size,
+                 "its geometry has true curves (curveRings), which GDAL does not read "
+                 "from ESRI JSON: ask the service for them as straight segments "
+                 "(returnTrueCurves=false), or export the layer in another format");
+    else if (n > 0)
+        snprintf(why, size, "its geometry member is no ESRI JSON geometry that GDAL reads");
+    return n;
+}
+
+/* Where in the GeoJSONSeq ds GDAL left out a record it could not parse
+ * (a line cut short, or two run together), told by the features around
+ * it, into where; GDAL's reason into why. False when reading it again
+ * meets no error. */
+static bool seq_lost_record(GDALDatasetH ds, char *where, size_t size, char *why, size_t wsize)
+{
+    OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+    if (l == NULL)
+        return false;
+    stapel__first_error e = {0};
+    CPLPushErrorHandlerEx(stapel__keep_first_error, &e);
+    OGR_L_ResetReading(l);
+    long long before = -1; /* the feature read before it */
+    int64_t n = 0;
+    OGRFeatureH f;
+    for (;;) {
+        CPLErrorReset();
+        f = OGR_L_GetNextFeature(l);
+        if (e.got || f == NULL)
+            break;
+        before = (long long)OGR_F_GetFID(f);
+        n++;
+        OGR_F_Destroy(f);
+    }
+    OGR_L_ResetReading(l);
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    if (e.got && f != NULL && n > 0)
+        snprintf(where, size, "between features %lld and %lld", before, (long long)OGR_F_GetFID(f));
+    else if (e.got && f != NULL)
+        snprintf(where, size, "before its first feature (%lld)", (long long)OGR_F_GetFID(f));
+    else if (e.got && n > 0)
+        snprintf(where, size, "after its last feature (%lld)", before);
+    else if (e.got)
+        snprintf(where, size, "where no feature came before or after it");
+    if (f != NULL)
+        OGR_F_Destroy(f);
+    snprintf(why, wsize, "%s", e.msg);
+    return e.got;
+}
+
+stapel_status stapel__json_check(stapel_ctx *ctx, GDALDatasetH ds, const char *dataset,
+                                 bool regular)
+{
+    if (CPLGetLastErrorType() >= CE_Failure && stapel__driver_is(ds, "GeoJSONSeq")) {
+        /* GDAL scans a GeoJSON sequence as it opens it, and a record it
+         * cannot parse it reports there and leaves out of the layer: the
+         * file reads as one with a feature fewer, a claim lost without a
+         * word. Said at once, where it lies, for stack and info alike. */
+        char where[128], why[512];
+        snprintf(why, sizeof why, "%s", stapel__gdal_error("unknown error"));
+        OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+        char *layer = stapel__strdup(l != NULL ? OGR_L_GetName(l) : "?");
+        stapel_status st;
+        if (layer == NULL)
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        else if (seq_lost_record(ds, where, sizeof where, why, sizeof why))
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s: layer %s: a record %s is no GeoJSON that GDAL can read (%s); "
+                              "GDAL would leave it out, and the feature it holds with it: mend "
+                              "or remove that record",
+                              dataset, layer, where, why);
+        else
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s: layer %s: a record is no GeoJSON that GDAL can read (%s); "
+                              "GDAL would leave it out, and the feature it holds with it: mend "
+                              "or remove that record",
+                              dataset, layer, why);
+        free(layer);
+        return st;
+    }
+    long line;
+    char type[48];
+    bool bom = false;
+    OGRLayerH one = GDALDatasetGetLayerCount(ds) == 1 ? GDALDatasetGetLayer(ds, 0) : NULL;
+    if (one != NULL && stapel__driver_is(ds, "GeoJSON") && regular &&
+        OGR_L_GetFeatureCount(one, FALSE) == 1 &&
+        geojson_trailing(dataset, &line, type, sizeof type, &bom)) {
+        /* GDAL reads a file that starts with one Feature as that feature
+         * and ignores what follows it: features one a line with a comma
+         * after each, or Features run together, read as the first alone.
+         * A GeoJSON sequence that starts with a byte order mark (Notepad,
+         * PowerShell) is one: GDAL takes it for GeoJSON, and its sequence
+         * reader cannot parse the first record either. Writing it one a
+         * line again would not help. */
+        stapel_status st = stapel__fail(
+            ctx, STAPEL_EDATA,
+            "%s: layer %s: more follows its first GeoJSON object, from line %ld ('%s'), which "
+            "GDAL does not read: it would read that one feature and leave the rest out; %s",
+            dataset, OGR_L_GetName(one), line, type,
+            bom && line > 1 && type[0] == '{'
+                ? "the file starts with a UTF-8 byte order mark, which makes GDAL take a GeoJSON "
+                  "sequence (one Feature a line) for a single GeoJSON object: save it without "
+                  "the byte order mark (UTF-8 without BOM)"
+                : "write the features into a FeatureCollection, or one a line with nothing "
+                  "between them (a GeoJSON sequence, .geojsonl)");
+        return st;
+    }
+    char more[48];
+    if (stapel__driver_is(ds, "GeoJSONSeq") &&
+        seq_stray_record(ds, &line, type, sizeof type, more, sizeof more)) {
+        /* A record that parses but is no Feature GDAL leaves out without
+         * even an error: a misspelt type, or a FeatureCollection, whose
+         * features it does not read; and what follows a record's Feature
+         * on its line, which GDAL ignores (another Feature run on). */
+        OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+        stapel_status st =
+            more[0] != '\0'
+                ? stapel__fail(
+                      ctx, STAPEL_EDATA,
+                      "%s: layer %s: line %ld holds more after its GeoJSON Feature ('%s'), "
+                      "which GDAL does not read: it would leave that out, and any "
+                      "feature in it: write one Feature a line",
+                      dataset, l != NULL ? OGR_L_GetName(l) : "?", line, more)
+                : stapel__fail(ctx, STAPEL_EDATA,
+                               "%s: layer %s: line %ld holds %s%s%s, not a GeoJSON Feature; GDAL "
+                               "would leave it "
+                               "out, and the claim it holds with it: make it a Feature (one a "
+                               "line) or remove it",
+                               dataset, l != NULL ? OGR_L_GetName(l) : "?", line,
+                               type[0] != '\0' ? "a record of type '"
+                                               : "a record without a \"type\"",
+                               type, type[0] != '\0' ? "'" : "");
+        return st;
+    }
+    char tlayer[128], tobj[160], twhy[512];
+    long long tfid;
+    if (stapel__driver_is(ds, "TopoJSON") &&
+        topojson_damage(ds, tlayer, sizeof tlayer, &tfid, tobj, sizeof tobj, twhy, sizeof twhy)) {
+        /* GDAL reads what it can of a TopoJSON object and leaves the rest
+         * out without a word: a claim lost whole, or in part. */
+        stapel_status st;
+        if (tfid < 0)
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s: %s; GDAL gives no error for it: mend the file", dataset, twhy);
+        else
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s: layer %s: feature %lld (%s): %s; GDAL gives no error for it: "
+                              "mend it, or remove it from the file",
+                              dataset, tlayer, tfid, tobj, twhy);
+        return st;
+    }
+    return STAPEL_OK;
+}
+
+/* stapel__json_unread for a GeoJSON file. */
+static int64_t geojson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, int64_t *first,
+                              char *why, size_t size)
+{
+    /* GDAL keeps each feature's own text when asked as it opens the file. */
+    const char *drivers[] = {"GeoJSON", NULL}, *options[] = {"NATIVE_DATA=YES", NULL};
+    stapel__first_error error = {0};
+    CPLPushErrorHandlerEx(stapel__keep_first_error, &error);
+    GDALDatasetH nd = GDALOpenEx(GDALGetDescription(ds), GDAL_OF_VECTOR | GDAL_OF_READONLY, drivers,
+                                 options, NULL);
+    OGRLayerH nl = nd != NULL ? GDALDatasetGetLayerByName(nd, OGR_L_GetName(l)) : NULL;
+    int64_t n = nl != NULL ? 0 : -1;
+    if (nl != NULL && where != NULL && OGR_L_SetAttributeFilter(nl, where) != OGRERR_NONE)
+        n = -1;
+    OGRFeatureH f;
+    while (n >= 0 && (f = OGR_L_GetNextFeature(nl)) != NULL) {
+        const char *text = OGR_F_GetNativeData(f);
+        if (OGR_F_GetGeometryRef(f) == NULL && text != NULL && geojson_geometry_set(text) &&
+            n++ == 0)
+            *first = (int64_t)OGR_F_GetFID(f);
+        OGR_F_Destroy(f);
+    }
+    if (nd != NULL)
+        GDALClose(nd);
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    /* GDAL's error names no feature: it is this one's when it is the only
+     * one (a type GDAL does not know gives none). */
+    bool own = n == 1 && where == NULL && error.got;
+    if (n > 0)
+        snprintf(why, size, "its geometry member is no GeoJSON geometry that GDAL reads%s%s",
+                 own ? "; GDAL: " : "", own ? error.msg : "");
+    return n;
+}
+
+int64_t stapel__json_unread(GDALDatasetH ds, OGRLayerH l, const char *where, int64_t *first,
+                            char *why, size_t size)
+{
+    *first = -1;
+    if (ds != NULL && stapel__driver_is(ds, "ESRIJSON"))
+        return esrijson_unread(ds, l, where, first, why, size);
+    if (ds != NULL && stapel__driver_is(ds, "GeoJSONSeq"))
+        return seq_unread(ds, l, where, first, why, size);
+    if (ds != NULL && stapel__driver_is(ds, "GeoJSON"))
+        return geojson_unread(ds, l, where, first, why, size);
+    return 0;
+}

@@ -1,0 +1,27 @@
+/*
+ * json_check.h - what GDAL leaves out of a JSON source without a word,
+ * found in its text (json_check.c). Used by source.c.
+ */
+#ifndef STAPEL_JSON_CHECK_H
+#define STAPEL_JSON_CHECK_H
+
+#include "source.h"
+
+/* Fails (STAPEL_EDATA, naming dataset, its layer and where the damage
+ * lies) when GDAL, which just opened ds from dataset, would leave part of
+ * it out without a word: a record of a GeoJSON sequence that it could not
+ * parse (told by the error the open left, so call this right after
+ * GDALOpenEx), or that is no Feature, or that holds more after its
+ * Feature; more after the first value of a GeoJSON file of one feature
+ * (regular: dataset is a regular file on disk, whose text can be read);
+ * a TopoJSON object or arc that GDAL reads only in part. STAPEL_OK for
+ * another format, or a file whose text cannot be read again. */
+stapel_status stapel__json_check(stapel_ctx *ctx, GDALDatasetH ds, const char *dataset,
+                                 bool regular);
+
+/* stapel__geojson_unread for a GeoJSON, GeoJSON sequence or ESRI JSON
+ * layer; 0 for another format. */
+int64_t stapel__json_unread(GDALDatasetH ds, OGRLayerH l, const char *where, int64_t *first,
+                            char *why, size_t size);
+
+#endif /* STAPEL_JSON_CHECK_H */
