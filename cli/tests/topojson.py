@@ -18,7 +18,12 @@ that GDAL's TopoJSON driver passes over without a word:
   notype.topojson   good's feature 1 without "type" (left out)
   pos3.topojson     a position of arc 2 with three numbers (skipped, and
                     in a quantized file the vertices after it move)
-  floatarc.topojson an arc index 1.0 (no integer: skipped)"""
+  floatarc.topojson an arc index 1.0 (no integer: skipped)
+  layers.topojson   good's object "claims" and a second GeometryCollection
+                    "wegen" (GDAL's layer wegen) with damage of its own: its
+                    feature 0 a square of arc 8, whose position 1 has three
+                    numbers, its feature 1 of type "Polygonn"; "claims" is
+                    sound, and uses none of its arcs"""
 import copy
 import json
 import os
@@ -94,3 +99,10 @@ plain = {"type": "Topology",
                      "lone": {"Type": "Polygon", "ARCS": [[5, 4]], "id": "r"}},
          "arcs": [[list(p) for p in arc] for arc in arcs]}
 write("plain.topojson", plain)
+t = copy.deepcopy(good)
+t["arcs"].append(q(sq(X0 + 3000, Y0)))
+t["arcs"][8][1] = t["arcs"][8][1] + [0]
+t["objects"]["wegen"] = {"type": "GeometryCollection", "geometries": [
+    {"type": "Polygon", "arcs": [[8]], "properties": {"naam": "weg"}},
+    {"type": "Polygonn", "arcs": [[8]], "properties": {"naam": "pad"}}]}
+write("layers.topojson", t)

@@ -4,6 +4,7 @@
  * so the count matches what the stack will repair).
  */
 #include "geom.h"
+#include "json_check.h"
 #include "source.h"
 
 #include <stdlib.h>
@@ -257,6 +258,8 @@ stapel_status stapel_info_read(stapel_ctx *ctx, stapel_source_info **out, const 
     if (lname != NULL) {
         OGRLayerH l;
         st = stapel__layer_pick(ctx, &l, ds, source, lname);
+        if (st == STAPEL_OK)
+            st = stapel__json_check(ctx, ds, dsname, l);
         if (st != STAPEL_OK)
             goto done;
         info->layers = calloc(1, sizeof *info->layers);
@@ -267,6 +270,9 @@ stapel_status stapel_info_read(stapel_ctx *ctx, stapel_source_info **out, const 
         info->n_layers = 1;
         st = layer_describe(ctx, &info->layers[0], ds, l, source);
     } else {
+        /* Every layer is described: what GDAL leaves out of any of them. */
+        if ((st = stapel__json_check(ctx, ds, dsname, NULL)) != STAPEL_OK)
+            goto done;
         int n = GDALDatasetGetLayerCount(ds);
         if (n > 0) {
             info->layers = calloc((size_t)n, sizeof *info->layers);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 /* The value of member key (in any case when any_case) of the JSON object
  * that starts at obj ('{'), past the spaces before it, or NULL when it has
@@ -424,6 +425,11 @@ static bool seq_stray_record(GDALDatasetH ds, long *line, char *type, size_t siz
  * up). Checked in the file's text, as GDAL reads it (ogrtopojsonreader.cpp). */
 typedef struct topo_check {
     int64_t n_arcs;
+    const char *text; /* the file's, its byte order mark skipped */
+    /* With a layer picked, the arcs GDAL reads wrongly, a bit each (NULL
+     * when none is): such an arc damages only the features that use it. */
+    unsigned char *bad;
+    size_t bad_size;
     char *why; /* what is wrong, and what GDAL would do */
     size_t size;
 } topo_check;
@@ -466,9 +472,29 @@ static bool json_number(const char *p, bool whole)
     return true;
 }
 
+static bool topo_arc(const char *p, int64_t index, topo_check *t, bool named);
+
+/* Whether arc index of t's file is one GDAL reads wrongly (topo_arcs). */
+static bool topo_arc_bad(const topo_check *t, int64_t index)
+{
+    return t->bad != NULL && (size_t)index / 8 < t->bad_size &&
+           (t->bad[index / 8] >> (index % 8) & 1) != 0;
+}
+
+/* The text of arc index of t's file (one there is). */
+static const char *topo_arc_at(const topo_check *t, int64_t index)
+{
+    const char *p = json_imember(t->text, "arcs");
+    bool first = true;
+    for (int64_t i = 0; json_next(&p, &first) && i < index; i++)
+        ;
+    return p;
+}
+
 /* Whether the arc indices at p, nested depth arrays deep (1 for a
  * LineString, 2 for a Polygon, 3 for a MultiPolygon), are all integers
- * that name an arc of the file; what is wrong into t->why. */
+ * that name an arc of the file that GDAL reads whole; what is wrong into
+ * t->why. */
 static bool topo_arc_ids(const char *p, int depth, topo_check *t)
 {
     if (depth == 0) {
@@ -487,6 +513,10 @@ static bool topo_arc_ids(const char *p, int depth, topo_check *t)
                      "skips it, so its ring lacks that arc's vertices or is left out, and a "
                      "polygon's part with it",
                      id, (long long)t->n_arcs, (long long)t->n_arcs - 1);
+            return false;
+        }
+        if (topo_arc_bad(t, arc)) {
+            topo_arc(topo_arc_at(t, arc), arc, t, true);
             return false;
         }
         return true;
@@ -567,51 +597,105 @@ static int topo_object(const char *obj, topo_check *t)
     return depth == 0 || topo_arc_ids(arcs, depth, t) ? 0 : -1;
 }
 
-/* Whether the TopoJSON text's "arcs" are all arrays of positions of two
- * numbers; the first that is not into t->why. Their count into t->n_arcs. */
-static bool topo_arcs(const char *text, topo_check *t)
+/* Whether arc index of t's file, at p, is an array of positions of two
+ * numbers; what is wrong into t->why, as about the arc itself, or (named)
+ * as about a feature whose "arcs" name it. */
+static bool topo_arc(const char *p, int64_t index, topo_check *t, bool named)
 {
-    const char *p = json_imember(text, "arcs");
-    bool first = true;
-    for (t->n_arcs = 0; p != NULL && json_next(&p, &first); t->n_arcs++) {
-        const char *q = p;
-        bool f2 = true;
-        long k = 0;
-        while (*p == '[' && json_next(&q, &f2)) {
-            const char *c = q;
-            bool f3 = true;
-            int n = 0; /* its elements, -1 once one is no number */
-            while (*q == '[' && n >= 0 && json_next(&c, &f3))
-                n = json_number(c, false) ? n + 1 : -1;
-            if (n != 2) {
-                int len = (int)strcspn(q, "]\r\n");
-                snprintf(t->why, t->size,
-                         "arc %lld: its position %ld ('%.*s%s') is not two numbers, which GDAL "
-                         "does not read: that vertex comes out wrong or not at all%s",
-                         (long long)t->n_arcs, k, len > 30 ? 30 : len, q, len > 30 ? "..." : "]",
-                         json_imember(text, "transform") != NULL
-                             ? ", and those after it moved (its deltas add up)"
-                             : "");
-                return false;
-            }
-            k++;
-        }
-        if (*p != '[') {
-            snprintf(t->why, t->size, "arc %lld is no array of positions, which GDAL skips",
-                     (long long)t->n_arcs);
+    char arc[64];
+    snprintf(arc, sizeof arc, named ? "its \"arcs\" name arc %lld, whose" : "arc %lld: its",
+             (long long)index);
+    const char *q = p;
+    bool f2 = true;
+    long k = 0;
+    while (*p == '[' && json_next(&q, &f2)) {
+        const char *c = q;
+        bool f3 = true;
+        int n = 0; /* its elements, -1 once one is no number */
+        while (*q == '[' && n >= 0 && json_next(&c, &f3))
+            n = json_number(c, false) ? n + 1 : -1;
+        if (n != 2) {
+            int len = (int)strcspn(q, "]\r\n");
+            snprintf(t->why, t->size,
+                     "%s position %ld ('%.*s%s') is not two numbers, which GDAL does not read: "
+                     "that vertex comes out wrong or not at all%s",
+                     arc, k, len > 30 ? 30 : len, q, len > 30 ? "..." : "]",
+                     json_imember(t->text, "transform") != NULL
+                         ? ", and those after it moved (its deltas add up)"
+                         : "");
             return false;
         }
+        k++;
+    }
+    if (*p != '[') {
+        if (named)
+            snprintf(t->why, t->size,
+                     "its \"arcs\" name arc %lld, which is no array of positions: GDAL skips it",
+                     (long long)index);
+        else
+            snprintf(t->why, t->size, "arc %lld is no array of positions, which GDAL skips",
+                     (long long)index);
+        return false;
     }
     return true;
 }
 
+/* Whether the "arcs" of t's file are all arrays of positions of two
+ * numbers; the first that is not into t->why. Their count into t->n_arcs.
+ * With scoped, all are checked, and those that are not marked in t->bad
+ * (false only when memory runs out). */
+static bool topo_arcs(topo_check *t, bool scoped)
+{
+    const char *p = json_imember(t->text, "arcs");
+    bool first = true;
+    for (t->n_arcs = 0; p != NULL && json_next(&p, &first); t->n_arcs++) {
+        if (topo_arc(p, t->n_arcs, t, false))
+            continue;
+        if (!scoped)
+            return false;
+        size_t byte = (size_t)t->n_arcs / 8;
+        if (byte >= t->bad_size) {
+            size_t size = 2 * byte + 64;
+            unsigned char *d = realloc(t->bad, size);
+            if (d == NULL)
+                return false;
+            memset(d + t->bad_size, 0, size - t->bad_size);
+            t->bad = d;
+            t->bad_size = size;
+        }
+        t->bad[byte] |= (unsigned char)(1u << (t->n_arcs % 8));
+    }
+    return true;
+}
+
+/* The name of the layer GDAL makes of the TopoJSON object at obj, keyed
+ * key (at its '"'; NULL in an array of objects), a GeometryCollection when
+ * gc, into name (of size bytes): a GeometryCollection's key, else its "id"
+ * (a string or an integer), else "TopoJSON"; GDAL gives the features of
+ * all other objects the layer "TopoJSON". Returns the name's length, which
+ * may be more than fits (as snprintf does). */
+static int topo_layer_name(const char *obj, const char *key, bool gc, char *name, size_t size)
+{
+    const char *id = gc && key == NULL ? json_imember(obj, "id") : NULL;
+    if (id != NULL && *id == '"')
+        key = id;
+    else if (id != NULL && json_number(id, true))
+        return snprintf(name, size, "%lld", strtoll(id, NULL, 10));
+    const char *end = gc && key != NULL ? json_skip(key) : NULL;
+    if (end == NULL)
+        return snprintf(name, size, "TopoJSON");
+    return snprintf(name, size, "%.*s", (int)(end - key - 2), key + 1);
+}
+
 /* The first object of the TopoJSON file of ds that GDAL reads only in part,
- * or not at all (topo_object): its layer into layer, its feature (as GDAL
- * would number it) into *fid, where it lies into obj and what is wrong into
- * why; *fid -1 for damage no one feature has (an arc's position). False
- * when there is none, or the file cannot be read again. */
-static bool topojson_damage(GDALDatasetH ds, char *layer, size_t lsize, long long *fid, char *obj,
-                            size_t osize, char *why, size_t wsize)
+ * or not at all (topo_object), of the layer pick (NULL: of any layer): its
+ * layer into layer, its feature (as GDAL would number it) into *fid, where
+ * it lies into obj and what is wrong into why; *fid -1 for damage no one
+ * feature has (an arc's position, when no layer is picked). With a layer
+ * picked, an arc GDAL reads wrongly is damage of the features that use
+ * it. False when there is none, or the file cannot be read again. */
+static bool topojson_damage(GDALDatasetH ds, const char *pick, char *layer, size_t lsize,
+                            long long *fid, char *obj, size_t osize, char *why, size_t wsize)
 {
     const char *path = GDALGetDescription(ds);
     if (stapel__ascii_ncase_equal(path, "TopoJSON:", 9))
@@ -624,12 +708,20 @@ static bool topojson_damage(GDALDatasetH ds, char *layer, size_t lsize, long lon
     const char *text = (const char *)data;
     if (read && strncmp(text, "\xef\xbb\xbf", 3) == 0)
         text += 3;
-    topo_check t = {0, why, wsize};
+    topo_check t = {0, text, NULL, 0, why, wsize};
     bool found = false;
     *fid = -1;
     snprintf(layer, lsize, "?");
     obj[0] = '\0';
-    if (read && !topo_arcs(text, &t)) {
+    size_t nsize = (pick != NULL ? strlen(pick) : 0) + 2;
+    char *name = read ? malloc(nsize) : NULL;
+    if (name == NULL) {
+        VSIFree(data);
+        return false;
+    }
+    if (!topo_arcs(&t, pick != NULL)) { /* or too little memory to tell whose it is */
+        free(name);
+        free(t.bad);
         VSIFree(data);
         return true;
     }
@@ -658,13 +750,11 @@ static bool topojson_damage(GDALDatasetH ds, char *layer, size_t lsize, long lon
         }
         const char *type = json_imember(p, "type");
         bool gc = type != NULL && strncmp(type, "\"GeometryCollection\"", 20) == 0;
-        const char *id = json_imember(p, "id");
-        if (gc && key == NULL && id != NULL && *id == '"') {
-            key = id + 1;
-            klen = (int)strcspn(key, "\"");
-        }
-        if (gc) {
-            snprintf(layer, lsize, "%.*s", key != NULL ? klen : 8, key != NULL ? key : "TopoJSON");
+        int nlen = topo_layer_name(p, key != NULL ? key - 1 : NULL, gc, name, nsize);
+        if (pick != NULL && ((size_t)nlen != nsize - 2 || strcmp(name, pick) != 0)) {
+            /* another layer's: skipped */
+        } else if (gc) {
+            topo_layer_name(p, key != NULL ? key - 1 : NULL, gc, layer, lsize);
             const char *g = json_imember(p, "geometries");
             if (g == NULL || *g != '[') {
                 snprintf(obj, osize, "object %ld", i);
@@ -712,6 +802,8 @@ static bool topojson_damage(GDALDatasetH ds, char *layer, size_t lsize, long lon
                 break;
         }
     }
+    free(name);
+    free(t.bad);
     VSIFree(data);
     return found;
 }
@@ -822,8 +914,7 @@ static bool seq_lost_record(GDALDatasetH ds, char *where, size_t size, char *why
     return e.got;
 }
 
-stapel_status stapel__json_check(stapel_ctx *ctx, GDALDatasetH ds, const char *dataset,
-                                 bool regular)
+stapel_status stapel__json_open_check(stapel_ctx *ctx, GDALDatasetH ds, const char *dataset)
 {
     if (CPLGetLastErrorType() >= CE_Failure && stapel__driver_is(ds, "GeoJSONSeq")) {
         /* GDAL scans a GeoJSON sequence as it opens it, and a record it
@@ -852,13 +943,25 @@ stapel_status stapel__json_check(stapel_ctx *ctx, GDALDatasetH ds, const char *d
         free(layer);
         return st;
     }
+    return STAPEL_OK;
+}
+
+/* Whether dataset names a regular file on disk (whose text
+ * geojson_trailing reads). */
+static bool regular_file(const char *dataset)
+{
+    struct stat sb;
+    return stapel_source_is_file(dataset) && stat(dataset, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+stapel_status stapel__json_check(stapel_ctx *ctx, GDALDatasetH ds, const char *dataset, OGRLayerH l)
+{
     long line;
     char type[48];
     bool bom = false;
     OGRLayerH one = GDALDatasetGetLayerCount(ds) == 1 ? GDALDatasetGetLayer(ds, 0) : NULL;
-    if (one != NULL && stapel__driver_is(ds, "GeoJSON") && regular &&
-        OGR_L_GetFeatureCount(one, FALSE) == 1 &&
-        geojson_trailing(dataset, &line, type, sizeof type, &bom)) {
+    if (one != NULL && stapel__driver_is(ds, "GeoJSON") && OGR_L_GetFeatureCount(one, FALSE) == 1 &&
+        regular_file(dataset) && geojson_trailing(dataset, &line, type, sizeof type, &bom)) {
         /* GDAL reads a file that starts with one Feature as that feature
          * and ignores what follows it: features one a line with a comma
          * after each, or Features run together, read as the first alone.
@@ -886,7 +989,7 @@ stapel_status stapel__json_check(stapel_ctx *ctx, GDALDatasetH ds, const char *d
          * even an error: a misspelt type, or a FeatureCollection, whose
          * features it does not read; and what follows a record's Feature
          * on its line, which GDAL ignores (another Feature run on). */
-        OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+        OGRLayerH seq = GDALDatasetGetLayer(ds, 0);
         stapel_status st =
             more[0] != '\0'
                 ? stapel__fail(
@@ -894,13 +997,13 @@ stapel_status stapel__json_check(stapel_ctx *ctx, GDALDatasetH ds, const char *d
                       "%s: layer %s: line %ld holds more after its GeoJSON Feature ('%s'), "
                       "which GDAL does not read: it would leave that out, and any "
                       "feature in it: write one Feature a line",
-                      dataset, l != NULL ? OGR_L_GetName(l) : "?", line, more)
+                      dataset, seq != NULL ? OGR_L_GetName(seq) : "?", line, more)
                 : stapel__fail(ctx, STAPEL_EDATA,
                                "%s: layer %s: line %ld holds %s%s%s, not a GeoJSON Feature; GDAL "
                                "would leave it "
                                "out, and the claim it holds with it: make it a Feature (one a "
                                "line) or remove it",
-                               dataset, l != NULL ? OGR_L_GetName(l) : "?", line,
+                               dataset, seq != NULL ? OGR_L_GetName(seq) : "?", line,
                                type[0] != '\0' ? "a record of type '"
                                                : "a record without a \"type\"",
                                type, type[0] != '\0' ? "'" : "");
@@ -909,9 +1012,12 @@ stapel_status stapel__json_check(stapel_ctx *ctx, GDALDatasetH ds, const char *d
     char tlayer[128], tobj[160], twhy[512];
     long long tfid;
     if (stapel__driver_is(ds, "TopoJSON") &&
-        topojson_damage(ds, tlayer, sizeof tlayer, &tfid, tobj, sizeof tobj, twhy, sizeof twhy)) {
+        topojson_damage(ds, l != NULL ? OGR_L_GetName(l) : NULL, tlayer, sizeof tlayer, &tfid, tobj,
+                        sizeof tobj, twhy, sizeof twhy)) {
         /* GDAL reads what it can of a TopoJSON object and leaves the rest
-         * out without a word: a claim lost whole, or in part. */
+         * out without a word: a claim lost whole, or in part. Only the
+         * picked layer's objects count: damage in another layer of the
+         * file does not touch it. */
         stapel_status st;
         if (tfid < 0)
             st = stapel__fail(ctx, STAPEL_EDATA,

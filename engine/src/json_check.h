@@ -1,23 +1,29 @@
 /*
  * json_check.h - what GDAL leaves out of a JSON source without a word,
- * found in its text (json_check.c). Used by source.c.
+ * found in its text (json_check.c). Used by source.c (at the open), read.c
+ * and info.c (once a layer is picked).
  */
 #ifndef STAPEL_JSON_CHECK_H
 #define STAPEL_JSON_CHECK_H
 
 #include "source.h"
 
-/* Fails (STAPEL_EDATA, naming dataset, its layer and where the damage
- * lies) when GDAL, which just opened ds from dataset, would leave part of
- * it out without a word: a record of a GeoJSON sequence that it could not
- * parse (told by the error the open left, so call this right after
- * GDALOpenEx), or that is no Feature, or that holds more after its
- * Feature; more after the first value of a GeoJSON file of one feature
- * (regular: dataset is a regular file on disk, whose text can be read);
- * a TopoJSON object or arc that GDAL reads only in part. STAPEL_OK for
- * another format, or a file whose text cannot be read again. */
+/* Fails (STAPEL_EDATA, naming dataset, its layer and where the record
+ * lies) when GDAL, which just opened ds from dataset, left out a record of
+ * a GeoJSON sequence that it could not parse: told by the error the open
+ * left, so call this right after GDALOpenEx. STAPEL_OK otherwise. */
+stapel_status stapel__json_open_check(stapel_ctx *ctx, GDALDatasetH ds, const char *dataset);
+
+/* Fails (STAPEL_EDATA, naming dataset, the layer and where the damage
+ * lies) when GDAL would leave part of layer l of ds (opened from dataset;
+ * NULL: of any of its layers) out without a word: a record of a GeoJSON
+ * sequence that is no Feature, or that holds more after its Feature; more
+ * after the first value of a GeoJSON file of one feature; a TopoJSON object
+ * of l, or an arc it uses, that GDAL reads only in part. STAPEL_OK for
+ * another format, or a file whose text cannot be read again. Reads the
+ * file's text again: once per source a run opens is enough. */
 stapel_status stapel__json_check(stapel_ctx *ctx, GDALDatasetH ds, const char *dataset,
-                                 bool regular);
+                                 OGRLayerH l);
 
 /* stapel__geojson_unread for a GeoJSON, GeoJSON sequence or ESRI JSON
  * layer; 0 for another format. */

@@ -9,6 +9,7 @@
  */
 #include "pipeline.h"
 #include "source.h"
+#include "json_check.h"
 #include "arrange.h"
 #include "rules.h"
 
@@ -890,6 +891,11 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
         goto done;
     OGRLayerH l;
     st = stapel__layer_pick(ctx, &l, o->ds, src, lname);
+    if (st != STAPEL_OK)
+        goto done;
+    /* What GDAL leaves out of a JSON source without a word, in the layer
+     * picked: damage in another layer of a TopoJSON file is none of its. */
+    st = stapel__json_check(ctx, o->ds, dsname, l);
     if (st != STAPEL_OK)
         goto done;
     o->l = l;

@@ -560,8 +560,9 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
         GDALClose(ds);
         return st;
     }
-    stapel_status checked =
-        stapel__json_check(ctx, ds, dataset, stapel_source_is_file(dataset) && S_ISREG(sb.st_mode));
+    /* What else GDAL leaves out of a JSON source is checked once its layer
+     * is picked (stapel__json_check). */
+    stapel_status checked = stapel__json_open_check(ctx, ds, dataset);
     if (checked != STAPEL_OK) {
         GDALClose(ds);
         return checked;
