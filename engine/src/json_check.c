@@ -701,11 +701,12 @@ static bool topojson_damage(GDALDatasetH ds, const char *pick, char *layer, size
     if (stapel__ascii_ncase_equal(path, "TopoJSON:", 9))
         path += 9;
     GByte *data = NULL;
+    vsi_l_offset len = 0;
     CPLPushErrorHandler(CPLQuietErrorHandler);
-    bool read = !stapel__source_is_service(path) && VSIIngestFile(NULL, path, &data, NULL, -1);
+    bool read = !stapel__source_is_service(path) && VSIIngestFile(NULL, path, &data, &len, -1);
     CPLPopErrorHandler();
     CPLErrorReset();
-    const char *text = (const char *)data;
+    const char *text = (const char *)data, *end = read ? text + (size_t)len : NULL;
     if (read && strncmp(text, "\xef\xbb\xbf", 3) == 0)
         text += 3;
     topo_check t = {0, text, NULL, 0, why, wsize};
@@ -713,6 +714,24 @@ static bool topojson_damage(GDALDatasetH ds, const char *pick, char *layer, size
     *fid = -1;
     snprintf(layer, lsize, "?");
     obj[0] = '\0';
+    /* GDAL reads the first JSON value of the file, up to a NUL byte, and
+     * ignores what follows it: a second Topology (two files joined) and
+     * all its objects would be lost. Whatever layer is picked. */
+    const char *after = read ? json_skip(text) : NULL;
+    if (after != NULL && past_blank(after, end) < end) {
+        after += strspn(after, " \t\r\n");
+        long line = 1;
+        for (const char *c = data != NULL ? (const char *)data : after; c < after; c++)
+            line += *c == '\n';
+        char more[48];
+        excerpt(after, end, more, sizeof more);
+        snprintf(why, wsize,
+                 "more follows its Topology object, from line %ld ('%s'), which GDAL does not "
+                 "read: the objects there would be left out",
+                 line, more);
+        VSIFree(data);
+        return true;
+    }
     size_t nsize = (pick != NULL ? strlen(pick) : 0) + 2;
     char *name = read ? malloc(nsize) : NULL;
     if (name == NULL) {

@@ -18,8 +18,9 @@ stapel_status stapel__json_open_check(stapel_ctx *ctx, GDALDatasetH ds, const ch
  * lies) when GDAL would leave part of layer l of ds (opened from dataset;
  * NULL: of any of its layers) out without a word: a record of a GeoJSON
  * sequence that is no Feature, or that holds more after its Feature; more
- * after the first value of a GeoJSON file of one feature; a TopoJSON object
- * of l, or an arc it uses, that GDAL reads only in part. STAPEL_OK for
+ * after the first value of a GeoJSON file of one feature, or after the
+ * Topology object of a TopoJSON file; a TopoJSON object of l, or an arc it
+ * uses, that GDAL reads only in part. STAPEL_OK for
  * another format, or a file whose text cannot be read again. Reads the
  * file's text again: once per source a run opens is enough. */
 stapel_status stapel__json_check(stapel_ctx *ctx, GDALDatasetH ds, const char *dataset,
