@@ -8,8 +8,10 @@
  * file again, as GDAL's readers take it, and say where the damage lies.
  *
  * The text they scan is one GDAL's JSON parser (json-c) accepted already,
- * so they follow only strings, nesting and keys; they never parse numbers
- * beyond telling one, and never read past the end of the text.
+ * so they follow only strings, nesting, keys and comments (json-c takes
+ * '/' '*' and '//' comments where white space may be: they skip them as it
+ * does); they never parse numbers beyond telling one, and never read past
+ * the end of the text.
  */
 #include "json_check.h"
 
@@ -21,19 +23,57 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+/* Whether a comment starts at p: json-c, GDAL's JSON parser, takes
+ * comments wherever white space may be, and so do these scanners. */
+static bool json_comment(const char *p)
+{
+    return p[0] == '/' && (p[1] == '*' || p[1] == '/');
+}
+
+/* Past the comment at p (json_comment), as json-c reads one: a line
+ * comment up to the line's end; a block comment up to a '/' right after a
+ * '*', where the character after a '*' that is no '/' is passed over, so
+ * that json-c does not end a comment at '**' '/' (the file then fails to
+ * open). At the end of the text when the comment does not end. */
+static const char *json_comment_end(const char *p)
+{
+    if (p[1] == '/')
+        return p + 2 + strcspn(p + 2, "\n");
+    for (p += 2; *p != '\0'; p++)
+        if (*p == '*') {
+            if (p[1] == '/' || p[1] == '\0')
+                return p + 1 + (p[1] == '/');
+            p++;
+        }
+    return p;
+}
+
+/* Past the white space and comments at p. */
+static const char *json_ws(const char *p)
+{
+    for (;;) {
+        p += strspn(p, " \t\r\n");
+        if (!json_comment(p))
+            return p;
+        p = json_comment_end(p);
+    }
+}
+
 /* The value of member key (in any case when any_case) of the JSON object
  * that starts at obj ('{'), past the spaces before it, or NULL when it has
  * none (or is no object). Text that GDAL parsed already, so only strings,
- * nesting and keys matter. */
+ * comments, nesting and keys matter. */
 static const char *json_member_as(const char *obj, const char *key, bool any_case)
 {
-    obj += strspn(obj, " \t\r\n");
+    obj = json_ws(obj);
     if (*obj != '{')
         return NULL;
     size_t klen = strlen(key);
     int depth = 0;
     for (const char *p = obj; *p != '\0'; p++) {
-        if (*p == '{' || *p == '[') {
+        if (json_comment(p)) {
+            p = json_comment_end(p) - 1;
+        } else if (*p == '{' || *p == '[') {
             depth++;
         } else if (*p == '}' || *p == ']') {
             if (--depth == 0)
@@ -44,10 +84,10 @@ static const char *json_member_as(const char *obj, const char *key, bool any_cas
                 p += p[0] == '\\' && p[1] != '\0' ? 2 : 1;
             if (*p == '\0')
                 return NULL;
-            const char *q = p + 1 + strspn(p + 1, " \t\r\n");
+            const char *q = json_ws(p + 1);
             if (depth == 1 && *q == ':' && (size_t)(p - start) == klen &&
                 (any_case ? strncasecmp(start, key, klen) : memcmp(start, key, klen)) == 0)
-                return q + 1 + strspn(q + 1, " \t\r\n");
+                return json_ws(q + 1);
         }
     }
     return NULL;
@@ -74,22 +114,24 @@ static bool geojson_geometry_set(const char *feature)
     if (g == NULL || strncmp(g, "null", 4) == 0)
         return false;
     const char *c = json_imember(g, "coordinates");
-    if (c != NULL && *c == '[' && c[1 + strspn(c + 1, " \t\r\n")] == ']')
+    if (c != NULL && *c == '[' && *json_ws(c + 1) == ']')
         return false;
     return true;
 }
 
-/* Past the JSON value that starts at p (after its spaces): a string, an
- * object or array with all it holds, or a number or literal; NULL at the
- * end of the text. Text that GDAL parsed already. */
+/* Past the JSON value that starts at p (after its spaces and comments): a
+ * string, an object or array with all it holds, or a number or literal;
+ * NULL at the end of the text. Text that GDAL parsed already. */
 static const char *json_skip(const char *p)
 {
-    p += strspn(p, " \t\r\n");
+    p = json_ws(p);
     int depth = 0;
     do {
         if (*p == '\0')
             return NULL;
-        if (*p == '"') {
+        if (json_comment(p)) {
+            p = json_comment_end(p);
+        } else if (*p == '"') {
             for (p++; *p != '"'; p += p[0] == '\\' && p[1] != '\0' ? 2 : 1)
                 if (*p == '\0')
                     return NULL;
@@ -102,8 +144,9 @@ static const char *json_skip(const char *p)
             p++;
         } else if (depth > 0) {
             p++;
-        } else {
-            p += strcspn(p, ",]} \t\r\n");
+        } else { /* at least a character: no text is left where it was */
+            size_t n = strcspn(p, ",]} \t\r\n/");
+            p += n > 0 ? n : 1;
         }
     } while (depth > 0);
     return p;
@@ -121,22 +164,21 @@ static int esri_geometry_set(const char *g)
     if (json_member(g, "curveRings") != NULL || json_member(g, "curvePaths") != NULL)
         return 2;
     for (const char *p = g + 1;;) { /* its members */
-        p += strspn(p, " \t\r\n");
+        p = json_ws(p);
         if (*p != '"')
             return 0;
         bool x = strncmp(p, "\"x\"", 3) == 0;
         if ((p = json_skip(p)) == NULL)
             return 0;
-        p += strspn(p, " \t\r\n");
+        p = json_ws(p);
         if (*p++ != ':')
             return 0;
-        p += strspn(p, " \t\r\n");
-        if ((*p == '[' && p[1 + strspn(p + 1, " \t\r\n")] != ']') ||
-            (x && (*p == '-' || (*p >= '0' && *p <= '9'))))
+        p = json_ws(p);
+        if ((*p == '[' && *json_ws(p + 1) != ']') || (x && (*p == '-' || (*p >= '0' && *p <= '9'))))
             return 1;
         if ((p = json_skip(p)) == NULL)
             return 0;
-        p += strspn(p, " \t\r\n");
+        p = json_ws(p);
         if (*p++ != ',')
             return 0;
     }
@@ -217,12 +259,12 @@ static int64_t paired_unread(GDALDatasetH ds, OGRLayerH l, const char *driver, c
     return n;
 }
 
-/* Past the white space and NUL bytes at p, up to end: GDAL reads a text
- * only up to its first NUL. */
+/* Past the white space, comments and NUL bytes at p, up to end (a NUL
+ * byte): GDAL reads a text only up to its first NUL. */
 static const char *past_blank(const char *p, const char *end)
 {
-    while (p < end && (*p == '\0' || strchr(" \t\r\n", *p) != NULL))
-        p++;
+    while (p < end && (*p == '\0' || strchr(" \t\r\n", *p) != NULL || json_comment(p)))
+        p = *p == '/' ? json_comment_end(p) : p + 1;
     return p;
 }
 
@@ -265,7 +307,7 @@ static bool geojson_trailing(const char *path, long *line, char *text, size_t si
         start += 3;
     const char *p = read ? json_skip(start) : NULL;
     if (p != NULL)
-        p += strspn(p, " \t\r\n");
+        p = json_ws(p);
     /* NUL bytes alone at its end (a file padded with them) hold nothing. */
     bool more = p != NULL && past_blank(p, end) < end;
     if (more) {
@@ -403,7 +445,7 @@ static bool seq_stray_record(GDALDatasetH ds, long *line, char *type, size_t siz
             if (q == NULL || q == end)
                 continue;
             found = true;
-            excerpt(p + strspn(p, " \t"), end, more, msize);
+            excerpt(json_ws(p), end, more, msize);
             type[0] = '\0';
             continue;
         }
@@ -441,7 +483,7 @@ static bool json_next(const char **p, bool *first)
 {
     const char *q = *p;
     if (*first) {
-        q += strspn(q, " \t\r\n");
+        q = json_ws(q);
         if (*q != '[')
             return false;
         q++;
@@ -449,12 +491,12 @@ static bool json_next(const char **p, bool *first)
     } else {
         if ((q = json_skip(q)) == NULL)
             return false;
-        q += strspn(q, " \t\r\n");
+        q = json_ws(q);
         if (*q != ',')
             return false;
         q++;
     }
-    q += strspn(q, " \t\r\n");
+    q = json_ws(q);
     *p = q;
     return *q != ']' && *q != '\0';
 }
@@ -465,7 +507,7 @@ static bool json_number(const char *p, bool whole)
     const char *q = p + (*p == '-');
     if (!isdigit((unsigned char)*q))
         return false;
-    size_t n = strcspn(q, ",]} \t\r\n");
+    size_t n = strcspn(q, ",]} \t\r\n/");
     for (size_t i = 0; whole && i < n; i++)
         if (q[i] == '.' || q[i] == 'e' || q[i] == 'E')
             return false;
@@ -719,7 +761,7 @@ static bool topojson_damage(GDALDatasetH ds, const char *pick, char *layer, size
      * all its objects would be lost. Whatever layer is picked. */
     const char *after = read ? json_skip(text) : NULL;
     if (after != NULL && past_blank(after, end) < end) {
-        after += strspn(after, " \t\r\n");
+        after = json_ws(after);
         long line = 1;
         for (const char *c = data != NULL ? (const char *)data : after; c < after; c++)
             line += *c == '\n';
@@ -753,17 +795,17 @@ static bool topojson_damage(GDALDatasetH ds, const char *pick, char *layer, size
         int klen = 0;
         if (keyed) { /* "key": value, ... */
             p += i == 0 ? 1 : 0;
-            p += strspn(p, " \t\r\n");
+            p = json_ws(p);
             if (*p != '"')
                 break;
             key = p + 1;
             klen = (int)strcspn(key, "\"");
             if ((p = json_skip(p)) == NULL)
                 break;
-            p += strspn(p, " \t\r\n");
+            p = json_ws(p);
             if (*p++ != ':')
                 break;
-            p += strspn(p, " \t\r\n");
+            p = json_ws(p);
         } else if (!json_next(&p, &first)) {
             break;
         }
@@ -816,7 +858,7 @@ static bool topojson_damage(GDALDatasetH ds, const char *pick, char *layer, size
         if (keyed && !found) {
             if ((p = json_skip(p)) == NULL)
                 break;
-            p += strspn(p, " \t\r\n");
+            p = json_ws(p);
             if (*p++ != ',')
                 break;
         }
@@ -867,14 +909,14 @@ static int64_t esrijson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, 
     kinds k = {0};
     bool ok = true;
     for (p++;;) {
-        p += strspn(p, " \t\r\n");
+        p = json_ws(p);
         if (*p == ']' || *p == '\0')
             break;
         if (!(ok = kinds_push(&k, esri_geometry_set(json_member(p, "geometry")))))
             break;
         if ((p = json_skip(p)) == NULL)
             break;
-        p += strspn(p, " \t\r\n");
+        p = json_ws(p);
         if (*p == ',')
             p++;
     }

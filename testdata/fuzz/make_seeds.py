@@ -132,6 +132,10 @@ TEXT = {
     "nested.json": '{"type":"Topology","arcs":' + "[" * 40 + "]" * 40 + ',"objects":{}}',
     "escapes.json": '{"type":"Topology","arcs":[],"objects":{"a\\"}b":{"type":"Polygon","arcs":[["\\\\"]]}}}',
     "unterminated.json": '{"type":"Topology","arcs":[[[5,52]],"objects":{"a":{"type":"Polygon","arcs":[[0',
+    "comments.json": '{"type":"Topology", /* "}" */ ' + TOPO_ARCS + ',"objects": // {\n'
+                     '{ /***x*/ "a":{"type":"GeometryCollection",/*]*/"geometries":[{"type":"Polygon",'
+                     '"arcs":[[0 /* 7 */,1/**/]]}]}}} // "\n',
+    "comments_seq.json": FEAT % 1 + "\n{ /* \"}\" */ " + (FEAT % 2)[1:] + "\n" + FEAT % 3 + " /* */ " + FEAT % 4 + "\n",
 }
 
 
