@@ -23,7 +23,10 @@ that GDAL's TopoJSON driver passes over without a word:
                     "wegen" (GDAL's layer wegen) with damage of its own: its
                     feature 0 a square of arc 8, whose position 1 has three
                     numbers, its feature 1 of type "Polygonn"; "claims" is
-                    sound, and uses none of its arcs"""
+                    sound, and uses none of its arcs
+  escaped.topojson  good's object "claims" keyed 'na"me' (GDAL's layer na"me,
+                    the quote escaped in the JSON), its feature 1 of type
+                    'Poly"gonn' (no geometry)"""
 import copy
 import json
 import os
@@ -106,3 +109,7 @@ t["objects"]["wegen"] = {"type": "GeometryCollection", "geometries": [
     {"type": "Polygon", "arcs": [[8]], "properties": {"naam": "weg"}},
     {"type": "Polygonn", "arcs": [[8]], "properties": {"naam": "pad"}}]}
 write("layers.topojson", t)
+t = copy.deepcopy(good)
+t["objects"] = {'na"me': t["objects"]["claims"]}
+t["objects"]['na"me']["geometries"][1]["type"] = 'Poly"gonn'
+write("escaped.topojson", t)

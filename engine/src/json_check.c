@@ -59,6 +59,134 @@ static const char *json_ws(const char *p)
     }
 }
 
+/* A decoded string being written into a buffer of size bytes: n bytes
+ * so far, w of them written; once a character does not fit whole, no more
+ * are (a message then shows the start of the string, in whole UTF-8
+ * characters). */
+typedef struct text_out {
+    char *out;
+    size_t size, n, w;
+} text_out;
+
+static void text_put(text_out *o, const unsigned char *b, size_t len)
+{
+    if (o->w == o->n && o->w + len < o->size) {
+        memcpy(o->out + o->w, b, len);
+        o->w += len;
+    }
+    o->n += len;
+}
+
+/* The UTF-8 bytes of code point c into o. */
+static void utf8_put(text_out *o, unsigned long c)
+{
+    unsigned char b[4];
+    size_t len = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    static const unsigned char lead[] = {0, 0, 0xC0, 0xE0, 0xF0};
+    for (size_t i = len - 1; i > 0; i--, c >>= 6)
+        b[i] = (unsigned char)(0x80 | (c & 0x3F));
+    b[0] = (unsigned char)(lead[len] | c);
+    text_put(o, b, len);
+}
+
+/* The four hexadecimal digits at p as a number, or -1. */
+static long hex4(const char *p)
+{
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+        const char *d =
+            p[i] != '\0' ? strchr("0123456789abcdef", tolower((unsigned char)p[i])) : NULL;
+        if (d == NULL)
+            return -1;
+        v = v * 16 + (d - "0123456789abcdef");
+    }
+    return v;
+}
+
+/* The JSON string at p ('"') as json-c gives it to GDAL: its escapes
+ * decoded (\uXXXX as UTF-8, a pair of surrogates as one character, a lone
+ * one as U+FFFD), and up to a \u0000, where GDAL's C strings end. Into out
+ * (of size > 0 bytes; cut short to whole characters that fit, always
+ * ended). Returns the length of the whole (as snprintf does), or -1 when p
+ * holds no whole string. */
+static long json_string(const char *p, char *out, size_t size)
+{
+    text_out o = {out, size, 0, 0};
+    out[0] = '\0';
+    if (*p++ != '"')
+        return -1;
+    bool nul = false; /* past a \u0000 */
+    for (; *p != '"'; p++) {
+        unsigned long c = (unsigned char)*p;
+        if (c == '\0' || (c == '\\' && p[1] == '\0'))
+            return -1;
+        if (c == '\\' && *++p == 'u') {
+            long u = hex4(p + 1), lo = -1;
+            if (u < 0)
+                return -1;
+            p += 4;
+            if (u >= 0xD800 && u < 0xDC00 && p[1] == '\\' && p[2] == 'u')
+                lo = hex4(p + 3);
+            if (lo >= 0xDC00 && lo < 0xE000) {
+                c = 0x10000 + ((unsigned long)(u - 0xD800) << 10) + (unsigned long)(lo - 0xDC00);
+                p += 6;
+            } else {
+                c = u >= 0xD800 && u < 0xE000 ? 0xFFFD : (unsigned long)u;
+            }
+        } else if (c == '\\') {
+            const char *e = strchr("bfnrt", *p);
+            c = e != NULL ? (unsigned char)"\b\f\n\r\t"[e - "bfnrt"] : (unsigned char)*p;
+        } else { /* a character of the text's own UTF-8, kept whole */
+            size_t len = 1;
+            while (c >= 0xC0 && len < 4 && ((unsigned char)p[len] & 0xC0) == 0x80 &&
+                   len < (c >= 0xF0   ? 4u
+                          : c >= 0xE0 ? 3u
+                                      : 2u))
+                len++;
+            if (!nul)
+                text_put(&o, (const unsigned char *)p, len);
+            p += len - 1;
+            continue;
+        }
+        nul = nul || c == 0;
+        if (!nul)
+            utf8_put(&o, c);
+    }
+    out[o.w] = '\0';
+    return (long)o.n;
+}
+
+/* The JSON string value at v as json-c decodes it, into out (json_string);
+ * "" when v is no string. */
+static void json_text(const char *v, char *out, size_t size)
+{
+    if (v == NULL || json_string(v, out, size) < 0)
+        out[0] = '\0';
+}
+
+/* Whether the JSON value at v is the string s, as json-c decodes it (in
+ * any case when any_case). */
+static bool json_text_is(const char *v, const char *s, bool any_case)
+{
+    char t[32];
+    size_t n = strlen(s);
+    return v != NULL && n < sizeof t && json_string(v, t, sizeof t) == (long)n &&
+           (any_case ? strncasecmp(t, s, n) : memcmp(t, s, n)) == 0;
+}
+
+/* Whether the JSON string at p ('"'), raw bytes between its quotes, is
+ * key (in any case when any_case) as json-c decodes it. */
+static bool json_key_is(const char *p, size_t raw, const char *key, bool any_case)
+{
+    size_t klen = strlen(key);
+    if (memchr(p + 1, '\\', raw) == NULL) /* as written */
+        return raw == klen &&
+               (any_case ? strncasecmp(p + 1, key, klen) : memcmp(p + 1, key, klen)) == 0;
+    char k[64];
+    return klen < sizeof k && json_string(p, k, sizeof k) == (long)klen &&
+           (any_case ? strncasecmp(k, key, klen) : memcmp(k, key, klen)) == 0;
+}
+
 /* The value of member key (in any case when any_case) of the JSON object
  * that starts at obj ('{'), past the spaces before it, or NULL when it has
  * none (or is no object). Text that GDAL parsed already, so only strings,
@@ -68,7 +196,6 @@ static const char *json_member_as(const char *obj, const char *key, bool any_cas
     obj = json_ws(obj);
     if (*obj != '{')
         return NULL;
-    size_t klen = strlen(key);
     int depth = 0;
     for (const char *p = obj; *p != '\0'; p++) {
         if (json_comment(p)) {
@@ -79,14 +206,14 @@ static const char *json_member_as(const char *obj, const char *key, bool any_cas
             if (--depth == 0)
                 return NULL;
         } else if (*p == '"') {
-            const char *start = ++p;
+            const char *start = p++;
             while (*p != '\0' && *p != '"')
                 p += p[0] == '\\' && p[1] != '\0' ? 2 : 1;
             if (*p == '\0')
                 return NULL;
             const char *q = json_ws(p + 1);
-            if (depth == 1 && *q == ':' && (size_t)(p - start) == klen &&
-                (any_case ? strncasecmp(start, key, klen) : memcmp(start, key, klen)) == 0)
+            if (depth == 1 && *q == ':' &&
+                json_key_is(start, (size_t)(p - start) - 1, key, any_case))
                 return json_ws(q + 1);
         }
     }
@@ -167,9 +294,10 @@ static int esri_geometry_set(const char *g)
         p = json_ws(p);
         if (*p != '"')
             return 0;
-        bool x = strncmp(p, "\"x\"", 3) == 0;
+        const char *key = p;
         if ((p = json_skip(p)) == NULL)
             return 0;
+        bool x = json_key_is(key, (size_t)(p - key) - 2, "x", false);
         p = json_ws(p);
         if (*p++ != ':')
             return 0;
@@ -410,13 +538,9 @@ static bool seq_feature_type(const char *v)
     static const char *const types[] = {
         "Feature",    "Point",           "LineString",   "Polygon",
         "MultiPoint", "MultiLineString", "MultiPolygon", "GeometryCollection"};
-    if (v == NULL || *v != '"')
-        return false;
-    for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
-        size_t n = strlen(types[i]);
-        if (stapel__ascii_ncase_equal(v + 1, types[i], n) && v[1 + n] == '"')
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++)
+        if (json_text_is(v, types[i], true))
             return true;
-    }
     return false;
 }
 
@@ -450,8 +574,7 @@ static bool seq_stray_record(GDALDatasetH ds, long *line, char *type, size_t siz
             continue;
         }
         found = true;
-        int n = v != NULL && *v == '"' ? (int)strcspn(v + 1, "\"") : 0;
-        snprintf(type, size, "%.*s", n > 40 ? 40 : n, n > 0 ? v + 1 : "");
+        json_text(v, type, size);
     }
     seq_close(&r);
     return found;
@@ -589,10 +712,8 @@ static int topo_depth(const char *type)
         int depth;
     } types[] = {{"Point", 0},           {"MultiPoint", 0}, {"LineString", 1},
                  {"MultiLineString", 2}, {"Polygon", 2},    {"MultiPolygon", 3}};
-    size_t n = type != NULL && *type == '"' ? strcspn(type + 1, "\"") : 0;
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-        if (n == strlen(types[i].name) && strncmp(type + 1, types[i].name, n) == 0 &&
-            type[1 + n] == '"')
+        if (json_text_is(type, types[i].name, false))
             return types[i].depth;
     return -1;
 }
@@ -614,14 +735,15 @@ static int topo_object(const char *obj, topo_check *t)
                  type != NULL ? " that is a string" : "");
         return -1;
     }
-    int n = (int)strcspn(type + 1, "\"");
+    char name[48];
+    json_text(type, name, sizeof name);
     int depth = topo_depth(type);
     const char *arcs = json_imember(obj, depth == 0 ? "coordinates" : "arcs");
     if (depth < 0 && (arcs == NULL || *arcs != '[')) {
         snprintf(t->why, t->size,
-                 "its type '%.*s' is none GDAL reads (Polygon, MultiPolygon, ...), and it has "
+                 "its type '%s' is none GDAL reads (Polygon, MultiPolygon, ...), and it has "
                  "no \"arcs\" array: GDAL leaves it out",
-                 n > 40 ? 40 : n, type + 1);
+                 name);
         return -1;
     }
     if (arcs == NULL || *arcs != '[') {
@@ -631,9 +753,9 @@ static int topo_object(const char *obj, topo_check *t)
     }
     if (depth < 0) {
         snprintf(t->why, t->size,
-                 "its type '%.*s' is none GDAL reads (Polygon, MultiPolygon, ...): it would "
+                 "its type '%s' is none GDAL reads (Polygon, MultiPolygon, ...): it would "
                  "read it as no geometry",
-                 n > 40 ? 40 : n, type + 1);
+                 name);
         return -1;
     }
     return depth == 0 || topo_arc_ids(arcs, depth, t) ? 0 : -1;
@@ -723,10 +845,8 @@ static int topo_layer_name(const char *obj, const char *key, bool gc, char *name
         key = id;
     else if (id != NULL && json_number(id, true))
         return snprintf(name, size, "%lld", strtoll(id, NULL, 10));
-    const char *end = gc && key != NULL ? json_skip(key) : NULL;
-    if (end == NULL)
-        return snprintf(name, size, "TopoJSON");
-    return snprintf(name, size, "%.*s", (int)(end - key - 2), key + 1);
+    long n = gc && key != NULL ? json_string(key, name, size) : -1;
+    return n >= 0 ? (int)n : snprintf(name, size, "TopoJSON");
 }
 
 /* The first object of the TopoJSON file of ds that GDAL reads only in part,
@@ -791,15 +911,13 @@ static bool topojson_damage(GDALDatasetH ds, const char *pick, char *layer, size
     const char *p = objects;
     long long n_main = 0; /* features of GDAL's layer "TopoJSON" */
     for (long i = 0; !found && objects != NULL; i++) {
-        const char *key = NULL;
-        int klen = 0;
-        if (keyed) { /* "key": value, ... */
+        const char *key = NULL; /* at its '"' */
+        if (keyed) {            /* "key": value, ... */
             p += i == 0 ? 1 : 0;
             p = json_ws(p);
             if (*p != '"')
                 break;
-            key = p + 1;
-            klen = (int)strcspn(key, "\"");
+            key = p;
             if ((p = json_skip(p)) == NULL)
                 break;
             p = json_ws(p);
@@ -810,12 +928,12 @@ static bool topojson_damage(GDALDatasetH ds, const char *pick, char *layer, size
             break;
         }
         const char *type = json_imember(p, "type");
-        bool gc = type != NULL && strncmp(type, "\"GeometryCollection\"", 20) == 0;
-        int nlen = topo_layer_name(p, key != NULL ? key - 1 : NULL, gc, name, nsize);
+        bool gc = json_text_is(type, "GeometryCollection", false);
+        int nlen = topo_layer_name(p, key, gc, name, nsize);
         if (pick != NULL && ((size_t)nlen != nsize - 2 || strcmp(name, pick) != 0)) {
             /* another layer's: skipped */
         } else if (gc) {
-            topo_layer_name(p, key != NULL ? key - 1 : NULL, gc, layer, lsize);
+            topo_layer_name(p, key, gc, layer, lsize);
             const char *g = json_imember(p, "geometries");
             if (g == NULL || *g != '[') {
                 snprintf(obj, osize, "object %ld", i);
@@ -838,19 +956,23 @@ static bool topojson_damage(GDALDatasetH ds, const char *pick, char *layer, size
         } else if (type == NULL || strncmp(type, "null", 4) != 0) {
             int r = topo_depth(type) >= 0 || type == NULL || *type != '"' ? topo_object(p, &t) : -1;
             if (r < 0 && topo_depth(type) < 0 && type != NULL && *type == '"') {
-                int n = (int)strcspn(type + 1, "\"");
+                char tn[48];
+                json_text(type, tn, sizeof tn);
                 snprintf(why, wsize,
-                         "its type '%.*s' is no geometry nor GeometryCollection, which GDAL "
+                         "its type '%s' is no geometry nor GeometryCollection, which GDAL "
                          "leaves out",
-                         n > 40 ? 40 : n, type + 1);
+                         tn);
             }
             if (r < 0) {
                 snprintf(layer, lsize, "TopoJSON");
                 *fid = n_main;
-                snprintf(obj, osize, "object %s%.*s%s", key != NULL ? "'" : "",
-                         key != NULL ? klen : 0, key != NULL ? key : "", key != NULL ? "'" : "");
-                if (key == NULL)
+                if (key != NULL) {
+                    char kn[160];
+                    json_text(key, kn, sizeof kn);
+                    snprintf(obj, osize, "object '%s'", kn);
+                } else {
                     snprintf(obj, osize, "object %ld", i);
+                }
                 found = true;
             }
             n_main += r == 0;
@@ -1070,7 +1192,7 @@ stapel_status stapel__json_check(stapel_ctx *ctx, GDALDatasetH ds, const char *d
                                type, type[0] != '\0' ? "'" : "");
         return st;
     }
-    char tlayer[128], tobj[160], twhy[512];
+    char tlayer[256], tobj[256], twhy[512];
     long long tfid;
     if (stapel__driver_is(ds, "TopoJSON") &&
         topojson_damage(ds, l != NULL ? OGR_L_GetName(l) : NULL, tlayer, sizeof tlayer, &tfid, tobj,

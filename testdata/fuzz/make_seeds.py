@@ -132,6 +132,10 @@ TEXT = {
     "nested.json": '{"type":"Topology","arcs":' + "[" * 40 + "]" * 40 + ',"objects":{}}',
     "escapes.json": '{"type":"Topology","arcs":[],"objects":{"a\\"}b":{"type":"Polygon","arcs":[["\\\\"]]}}}',
     "unterminated.json": '{"type":"Topology","arcs":[[[5,52]],"objects":{"a":{"type":"Polygon","arcs":[[0',
+    "escapes_unicode.json": TOPO % (TOPO_ARCS, '{"n\\u00e9\\ud83d\\ude00\\ud800x\\u0000y\\"\\\\\\/\\t":'
+                                                '{"type":"Geometry\\u0043ollection","geometries":['
+                                                '{"typ\\u0065":"Poly\\"gon","arcs":[[0,1]]}]},'
+                                                '"\\u006f":{"type":"Polygon","\\u0061rcs":[[0,1]],"id":"\\ud83d"}}'),
     "comments.json": '{"type":"Topology", /* "}" */ ' + TOPO_ARCS + ',"objects": // {\n'
                      '{ /***x*/ "a":{"type":"GeometryCollection",/*]*/"geometries":[{"type":"Polygon",'
                      '"arcs":[[0 /* 7 */,1/**/]]}]}}} // "\n',
