@@ -894,8 +894,11 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
     if (st != STAPEL_OK)
         goto done;
     /* What GDAL leaves out of a JSON source without a word, in the layer
-     * picked: damage in another layer of a TopoJSON file is none of its. */
-    st = stapel__json_check(ctx, o->ds, dsname, l);
+     * picked: damage in another layer of a TopoJSON file is none of its.
+     * It reads the file's text again, so only when the source is checked:
+     * the same file, opened again to be read, passed already. */
+    if (!again)
+        st = stapel__json_check(ctx, o->ds, dsname, l);
     if (st != STAPEL_OK)
         goto done;
     o->l = l;
