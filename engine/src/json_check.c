@@ -175,23 +175,23 @@ static bool json_text_is(const char *v, const char *s, bool any_case)
 }
 
 /* Whether the JSON string at p ('"'), raw bytes between its quotes, is
- * key (in any case when any_case) as json-c decodes it. */
-static bool json_key_is(const char *p, size_t raw, const char *key, bool any_case)
+ * key in any case as json-c decodes it: GDAL's GeoJSON, TopoJSON and ESRI
+ * JSON readers find members so ("Type", "ARCS", "GEOMETRY"). */
+static bool json_key_is(const char *p, size_t raw, const char *key)
 {
     size_t klen = strlen(key);
     if (memchr(p + 1, '\\', raw) == NULL) /* as written */
-        return raw == klen &&
-               (any_case ? strncasecmp(p + 1, key, klen) : memcmp(p + 1, key, klen)) == 0;
+        return raw == klen && strncasecmp(p + 1, key, klen) == 0;
     char k[64];
     return klen < sizeof k && json_string(p, k, sizeof k) == (long)klen &&
-           (any_case ? strncasecmp(k, key, klen) : memcmp(k, key, klen)) == 0;
+           strncasecmp(k, key, klen) == 0;
 }
 
-/* The value of member key (in any case when any_case) of the JSON object
+/* The value of member key (in any case, json_key_is) of the JSON object
  * that starts at obj ('{'), past the spaces before it, or NULL when it has
  * none (or is no object). Text that GDAL parsed already, so only strings,
  * comments, nesting and keys matter. */
-static const char *json_member_as(const char *obj, const char *key, bool any_case)
+static const char *json_imember(const char *obj, const char *key)
 {
     obj = json_ws(obj);
     if (*obj != '{')
@@ -212,24 +212,11 @@ static const char *json_member_as(const char *obj, const char *key, bool any_cas
             if (*p == '\0')
                 return NULL;
             const char *q = json_ws(p + 1);
-            if (depth == 1 && *q == ':' &&
-                json_key_is(start, (size_t)(p - start) - 1, key, any_case))
+            if (depth == 1 && *q == ':' && json_key_is(start, (size_t)(p - start) - 1, key))
                 return json_ws(q + 1);
         }
     }
     return NULL;
-}
-
-static const char *json_member(const char *obj, const char *key)
-{
-    return json_member_as(obj, key, false);
-}
-
-/* json_member, its key in any case: GDAL's GeoJSON and TopoJSON drivers
- * find members so ("Type", "ARCS"). */
-static const char *json_imember(const char *obj, const char *key)
-{
-    return json_member_as(obj, key, true);
 }
 
 /* Whether the GeoJSON Feature text has a geometry that GDAL should have
@@ -288,7 +275,7 @@ static int esri_geometry_set(const char *g)
 {
     if (g == NULL || *g != '{')
         return 0;
-    if (json_member(g, "curveRings") != NULL || json_member(g, "curvePaths") != NULL)
+    if (json_imember(g, "curveRings") != NULL || json_imember(g, "curvePaths") != NULL)
         return 2;
     for (const char *p = g + 1;;) { /* its members */
         p = json_ws(p);
@@ -297,7 +284,7 @@ static int esri_geometry_set(const char *g)
         const char *key = p;
         if ((p = json_skip(p)) == NULL)
             return 0;
-        bool x = json_key_is(key, (size_t)(p - key) - 2, "x", false);
+        bool x = json_key_is(key, (size_t)(p - key) - 2, "x");
         p = json_ws(p);
         if (*p++ != ':')
             return 0;
@@ -1023,7 +1010,7 @@ static int64_t esrijson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, 
     bool read = VSIIngestFile(NULL, GDALGetDescription(ds), &text, NULL, -1) != 0;
     CPLPopErrorHandler();
     CPLErrorReset();
-    const char *p = read ? json_member((const char *)text, "features") : NULL;
+    const char *p = read ? json_imember((const char *)text, "features") : NULL;
     if (p == NULL || *p != '[') {
         VSIFree(text);
         return read ? 0 : -1;
@@ -1034,7 +1021,7 @@ static int64_t esrijson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, 
         p = json_ws(p);
         if (*p == ']' || *p == '\0')
             break;
-        if (!(ok = kinds_push(&k, esri_geometry_set(json_member(p, "geometry")))))
+        if (!(ok = kinds_push(&k, esri_geometry_set(json_imember(p, "geometry")))))
             break;
         if ((p = json_skip(p)) == NULL)
             break;
