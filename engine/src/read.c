@@ -281,6 +281,7 @@ typedef struct bare_feature {
 typedef struct bare_list {
     bare_feature *v;
     size_t n, cap;
+    int64_t n_placeholder, first_placeholder; /* of them, named "(unnamed)" */
 } bare_list;
 
 /* Notes a zone feature that is skipped for having no area, under the name
@@ -296,6 +297,8 @@ static stapel_status bare_note(stapel_ctx *ctx, stapel__input *in, bare_list *b,
     }
     uint32_t group = 0;
     stapel_status st = zone_name_index(ctx, in, zn.name[0] != '\0' ? zn.name : "(unnamed)", &group);
+    if (strcmp(zn.name, "(unnamed)") == 0 && b->n_placeholder++ == 0)
+        b->first_placeholder = fid;
     zone_name_free(&zn);
     if (st != STAPEL_OK)
         return st;
@@ -1261,7 +1264,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     OGRFeatureH f = NULL;
     const char *src = spec->source;
     stapel_status st = STAPEL_OK;
-    bare_list bare = {NULL, 0, 0}; /* zones: the features without area */
+    bare_list bare = {NULL, 0, 0, 0, -1}; /* zones: the features without area */
     if (o->ds == NULL) { /* checked and closed: open it again */
         int64_t total = o->total;
         layer_close(o);
@@ -1625,14 +1628,23 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                     src, layer, (long long)n_unnamed, n_unnamed == 1 ? " has" : "s have",
                     spec->field, (long long)first_unnamed, n_unnamed == 1 ? "it forms" : "they form");
     /* The features without a name are one zone by the name the stack
-     * gives them: a zone really named so takes them in, unseen. */
-    if (n_unnamed > 0 && n_placeholder > 0)
+     * gives them: a zone really named so takes them in, unseen. Also when
+     * its own features have no area (bare.n_placeholder): the zone then
+     * has area, all of it theirs, and warn_bare_zones does not name it. */
+    if (n_unnamed > 0 && (n_placeholder > 0 || bare.n_placeholder > 0)) {
+        if (n_placeholder == 0 ||
+            (bare.n_placeholder > 0 && bare.first_placeholder < first_placeholder))
+            first_placeholder = bare.first_placeholder;
         stapel__log(ctx, STAPEL_LOG_WARN,
                     "%s: layer %s: feature %lld is named '(unnamed)', the name stapel gives "
                     "the features without a name: it and the %lld feature%s without a name "
-                    "(the first: feature %lld) form one zone; rename it, or fill in the names",
+                    "(the first: feature %lld) form one zone%s; rename it, or fill in the names",
                     src, layer, (long long)first_placeholder, (long long)n_unnamed,
-                    n_unnamed == 1 ? "" : "s", (long long)first_unnamed);
+                    n_unnamed == 1 ? "" : "s", (long long)first_unnamed,
+                    n_placeholder == 0 ? ", whose area is all theirs (no feature named "
+                                         "'(unnamed)' has any)"
+                                       : "");
+    }
     if (n_recoded > 1)
         stapel__log(ctx, STAPEL_LOG_WARN, "%s: layer %s: %lld zone names were not UTF-8 and "
                     "were read as Windows-1252", src, layer, (long long)n_recoded);
