@@ -27,7 +27,9 @@ static void summary_help(void)
            "\n"
            "Options:\n"
            "  --zone NAME     only the zone(s) with this name; 'province:NAME' or\n"
-           "                  'novex:NAME' for one of a province and a NOVEX area of one name\n"
+           "                  'novex:NAME' for one of a province and a NOVEX area of one\n"
+           "                  name, 'total:total' for the total row alone (TYPE:NAME, as\n"
+           "                  the type and zone columns name the row)\n"
            "  --format F      table (default: aligned, km² and ha), csv or json (m²);\n"
            "                  csv-nl: csv for a spreadsheet in a Dutch locale (Excel,\n"
            "                  LibreOffice): ';' between fields, decimal commas, UTF-8\n"
@@ -44,7 +46,8 @@ static void summary_help(void)
 /* Whether a row of the given type and zone is selected by --zone want: the
  * zone's name (its accents written either way, as render takes it), or
  * "province:NAME" / "novex:NAME" (the prefix in any case) for that type
- * only. */
+ * only; so "total:total" is the total row alone, when a zone is named
+ * "total" too. */
 static bool zone_selected(const char *want, const char *type, const char *zone)
 {
     if (want == NULL || stapel_zone_name_equal(want, zone))
