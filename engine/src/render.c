@@ -507,6 +507,13 @@ static stapel_status zones_without_area(renderer *r, const char *name, bool *fou
     return ok ? STAPEL_OK : nomem(r);
 }
 
+/* Whether a --zone asks for summary's total row ("total" or "total:...",
+ * in any case). */
+static bool asks_total(const char *zone)
+{
+    return stapel__ascii_ncase_equal(zone, "total", 5) && (zone[5] == '\0' || zone[5] == ':');
+}
+
 /* Find the zone r->zone names and keep its geometry (all features of that
  * name) in RD. A name found in one zone layer is that zone; a name that is
  * both a province and a NOVEX area must say which, as "province:NAME" or
@@ -564,9 +571,12 @@ static stapel_status find_zone(renderer *r)
                           r->zone, r->gpkg, r->zone_near,
                           names.text.data != NULL ? names.text.data : "");
     else if (st == STAPEL_OK && n[0] == 0 && n[1] == 0)
-        st = stapel__fail(r->ctx, STAPEL_EINVAL, "unknown zone '%s' in '%s'; valid zones: %s",
+        /* 'total' is a row of stapel summary, not a zone: the map of the
+         * whole area is the one without --zone. */
+        st = stapel__fail(r->ctx, STAPEL_EINVAL, "unknown zone '%s' in '%s'; valid zones: %s%s",
                           r->zone, r->gpkg,
-                          names.text.len > 0 ? names.text.data : "none (no zone layers)");
+                          names.text.len > 0 ? names.text.data : "none (no zone layers)",
+                          asks_total(r->zone) ? "; the whole area is drawn without --zone" : "");
     if (st == STAPEL_OK) {
         int k = n[0] > 0 ? STAPEL_ZONE_PROVINCE : STAPEL_ZONE_NOVEX;
         r->zone = r->zone_stored;
