@@ -59,6 +59,9 @@ int cli_fail_output(const char *cmd, const stapel_ctx *ctx, stapel_status st, co
  * quiet). Returns NULL after printing an error. */
 stapel_ctx *cli_ctx_new(const char *cmd, bool quiet);
 
+/* Attach the log handler of cli_ctx_new to ctx again, for cmd. */
+void cli_ctx_log(stapel_ctx *ctx, const char *cmd);
+
 /* A single-valued option: stores value in *slot, or, when *slot is already
  * set (the option was given before), prints a usage error naming the option
  * and both values and returns EXIT_USAGE. Returns EXIT_OK otherwise. Keep

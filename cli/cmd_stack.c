@@ -379,9 +379,16 @@ static int stack_run(int argc, char **argv)
         st = stapel_job_add_layer(ctx, job, theme, eq + 1, where);
         *eq = '=';
     }
-    /* Rules are checked before any work starts. */
+    /* Rules are checked before any work starts. A shard other than the
+     * first leaves their warnings to shard 1, as the engine leaves those
+     * about the sources (it counts them in its line of how many). */
     if (st == STAPEL_OK && rules_path != NULL) {
+        bool hide = opts.shard_count > 0 && opts.shard_index > 1;
+        if (hide)
+            stapel_ctx_set_log(ctx, NULL, NULL);
         st = stapel_rules_read(ctx, &rules, rules_path);
+        if (hide)
+            cli_ctx_log(ctx, "stack");
         if (st == STAPEL_OK)
             st = stapel_job_set_rules(ctx, job, rules);
     }

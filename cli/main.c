@@ -160,8 +160,13 @@ stapel_ctx *cli_ctx_new(const char *cmd, bool quiet)
     }
     cli_quiet = quiet;
     cancel_cmd = cmd;
-    stapel_ctx_set_log(ctx, log_to_stderr, (void *)cmd);
+    cli_ctx_log(ctx, cmd);
     return ctx;
+}
+
+void cli_ctx_log(stapel_ctx *ctx, const char *cmd)
+{
+    stapel_ctx_set_log(ctx, log_to_stderr, (void *)cmd);
 }
 
 bool cli_positive(const char *s, long *out)

@@ -280,7 +280,11 @@ typedef struct stapel_stack_opts {
     /* With shard_count > 0: compute only shard i of N (1 <= i <= N); 0: the
      * whole stack. Every shard reads the same inputs: only shard 1 logs the
      * warnings about them (the rules, the sources and their features),
-     * another one line of how many it leaves to shard 1. */
+     * another one line of how many it leaves to shard 1. That count
+     * takes in the warnings stapel_rules_read() gave of the rules set
+     * with stapel_job_set_rules(): a caller of another shard reads them
+     * without a log (stapel_ctx_set_log(ctx, NULL, NULL)), as the CLI
+     * does. */
     int shard_index;
     int shard_count;
 } stapel_stack_opts;

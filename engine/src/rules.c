@@ -629,6 +629,23 @@ static stapel_status check_file(stapel_ctx *ctx, const char *path)
     return STAPEL_OK;
 }
 
+/* The log of a read of rules: counts its warnings, and passes every line
+ * on to the caller's log (if any). */
+typedef struct warn_count {
+    stapel_log_fn fn;
+    void *user;
+    size_t n;
+} warn_count;
+
+static void warn_count_line(void *user, stapel_log_level level, const char *line)
+{
+    warn_count *w = user;
+    if (level == STAPEL_LOG_WARN)
+        w->n++;
+    if (w->fn != NULL)
+        w->fn(w->user, level, line);
+}
+
 stapel_status stapel_rules_read(stapel_ctx *ctx, stapel_rules **out, const char *path)
 {
     STAPEL__ENTER_OUT(ctx, out);
@@ -641,6 +658,9 @@ stapel_status stapel_rules_read(stapel_ctx *ctx, stapel_rules **out, const char 
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
     r->builtin = path == NULL;
+    warn_count w = {ctx->log, ctx->log_user, 0};
+    ctx->log = warn_count_line;
+    ctx->log_user = &w;
     stapel__gdal_push(ctx);
     stapel_status st;
     if (path != NULL) {
@@ -660,11 +680,14 @@ stapel_status stapel_rules_read(stapel_ctx *ctx, stapel_rules **out, const char 
             VSIUnlink(mem);
         }
     }
-    stapel__gdal_pop();
+    stapel__gdal_pop(); /* may log a count of repeated warnings */
+    ctx->log = w.fn;
+    ctx->log_user = w.user;
     if (st != STAPEL_OK) {
         stapel_rules_free(r);
         return st;
     }
+    r->n_warnings = w.n;
     *out = r;
     return STAPEL_OK;
 }
@@ -713,6 +736,7 @@ stapel_status stapel__rules_clone(stapel_ctx *ctx, stapel_rules **out, const sta
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
     r->builtin = src->builtin;
+    r->n_warnings = src->n_warnings;
     for (size_t i = 0; i < src->n; i++) {
         const stapel__rule *ru = &src->rules[i];
         stapel_status st = add_rule(ctx, r, ru->a, ru->b, ru->verdict, ru->note, ru->line);

@@ -26,6 +26,10 @@ struct stapel_rules {
     size_t cap_rules, cap_themes;
     stapel__strmap pair_index;  /* "a\x1fb" (a < b) to its rule */
     stapel__strmap theme_index; /* a theme to its place in themes */
+    /* The warnings stapel_rules_read logged of the file: a shard other
+     * than the first counts them among those it leaves to shard 1
+     * (build_faces in stack.c), as its caller read the rules before. */
+    size_t n_warnings;
 };
 
 /* Empty rules named source. Caller owns *out; free with stapel_rules_free(). */

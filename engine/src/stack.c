@@ -1326,12 +1326,15 @@ static void hush_end(stapel_ctx *ctx, hush *h, const stapel_job *job)
     ctx->log = h->fn;
     ctx->log_user = h->user;
     h->on = false;
-    if (h->n_warnings > 0)
+    /* Rules the caller read (stapel_job_set_rules) warned before the
+     * build, to whatever log it gave them; shard 1 gives those too. */
+    size_t n = h->n_warnings + (job->rules != NULL ? job->rules->n_warnings : 0);
+    if (n > 0)
         stapel__log(ctx, STAPEL_LOG_WARN,
                     "%zu warning%s about the inputs %s left to shard 1/%d, which reads the "
                     "same inputs and gives %s",
-                    h->n_warnings, h->n_warnings == 1 ? "" : "s", h->n_warnings == 1 ? "is" : "are",
-                    job->opts.shard_count, h->n_warnings == 1 ? "it" : "them");
+                    n, n == 1 ? "" : "s", n == 1 ? "is" : "are", job->opts.shard_count,
+                    n == 1 ? "it" : "them");
 }
 
 /* Everything up to the faces with their attributes; the conflicts and
