@@ -610,21 +610,43 @@ static bool without_key(GDALDatasetH ds, OGRLayerH l)
            (col == NULL || col[0] == '\0');
 }
 
+/* s into out (of size > 0 bytes; cut short, always ended) as it goes
+ * between a shell's single quotes: each ' written '\''. */
+static void shell_quoted(const char *s, char *out, size_t size)
+{
+    size_t n = 0;
+    for (; *s != '\0'; s++) {
+        size_t len = *s == '\'' ? 4 : 1;
+        if (n + len >= size)
+            break;
+        memcpy(out + n, *s == '\'' ? "'\\''" : s, len);
+        n += len;
+    }
+    out[n] = '\0';
+}
+
 /* What to do about one bad feature. A --where applies to every layer of its
- * theme: suggest one only when it can hit no other layer's feature. */
+ * theme: suggest one only when it can hit no other layer's feature. The
+ * --where is quoted for a shell: the theme's own filter, which it takes
+ * in, most often holds a string literal ('x'). */
 static void leave_out_hint(const read_spec *spec, const opened *o, long long fid, char *hint,
                            size_t size)
 {
     const stapel__layer *rec = spec->rec;
     char id[128];
     fid_name(o->ds, o->l, id, sizeof id);
-    if (rec != NULL && !spec->theme_shared && id[0] != '\0' && rec->where == NULL)
-        snprintf(hint, size, "mend it, or leave it out with --where '%s=%s <> %lld'",
-                 rec->theme, id, fid);
-    else if (rec != NULL && !spec->theme_shared && id[0] != '\0')
-        snprintf(hint, size, "mend it, or leave it out with --where '%s=(%s) AND %s <> %lld'",
-                 rec->theme, rec->where, id, fid);
-    else if (id[0] == '\0')
+    if (rec != NULL && !spec->theme_shared && id[0] != '\0') {
+        char sql[1024];
+        if (rec->where == NULL)
+            snprintf(sql, sizeof sql, "%s <> %lld", id, fid);
+        else
+            snprintf(sql, sizeof sql, "(%s) AND %s <> %lld", rec->where, id, fid);
+        int n = snprintf(hint, size, "mend it, or leave it out with --where '%s=", rec->theme);
+        if (n >= 0 && (size_t)n + 2 < size) {
+            shell_quoted(sql, hint + n, size - (size_t)n - 1); /* room for the closing ' */
+            strcat(hint, "'");
+        }
+    } else if (id[0] == '\0')
         snprintf(hint, size, "mend it in the source (the table has no primary key, so its "
                  "feature numbers count the rows in the order PostgreSQL gave them)");
     else
