@@ -1277,6 +1277,29 @@ static bool looks_lonlat(double x0, double y0, double x1, double y1)
     return x0 >= -180 && x1 <= 180 && y0 >= -90 && y1 <= 90;
 }
 
+/* The first part of the multi-part geometry g whose extent (into *e)
+ * looks like longitude and latitude while g's does not: a part pasted in
+ * from a layer in degrees. -1 when none, or g has one part. */
+static int lonlat_part(OGRGeometryH g, OGREnvelope *e)
+{
+    OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
+    int n = OGR_GT_IsSubClassOf(t, wkbGeometryCollection) ? OGR_G_GetGeometryCount(g) : 0;
+    if (n < 2)
+        return -1;
+    OGR_G_GetEnvelope(g, e);
+    if (looks_lonlat(e->MinX, e->MinY, e->MaxX, e->MaxY))
+        return -1;
+    for (int k = 0; k < n; k++) {
+        OGRGeometryH part = OGR_G_GetGeometryRef(g, k);
+        if (OGR_G_IsEmpty(part))
+            continue;
+        OGR_G_GetEnvelope(part, e);
+        if (looks_lonlat(e->MinX, e->MinY, e->MaxX, e->MaxY))
+            return k;
+    }
+    return -1;
+}
+
 static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_spec *spec,
                                 opened *o, OGRSpatialReferenceH target, const sane_box *sane,
                                 const char *s_srs, double grid)
@@ -1350,6 +1373,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     int64_t n_dropped = 0, first_dropped = -1; /* points or lines left out */
     int64_t n_lonlat = 0, first_lonlat = -1;   /* features that look like degrees */
     double lonlat_ext[4] = {0, 0, 0, 0};       /* the first one's, in its CRS */
+    bool lonlat_parts = false, first_lonlat_part = false; /* in a part of a feature only */
     int64_t n_degenerate = 0, first_degenerate = -1; /* rings without area only */
     double ext[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}; /* of the features read */
     double sext[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}; /* the same in their CRS */
@@ -1404,6 +1428,8 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         OGREnvelope before = {0, 0, 0, 0};
         if (ct != NULL)
             OGR_G_GetEnvelope(g, &before);
+        OGREnvelope part_ext; /* in the source's CRS */
+        int part = !geographic && sane->has_use ? lonlat_part(g, &part_ext) : -1;
         src_extent from = {ct != NULL ? &before : NULL, srs_name, geographic};
         if (ct != NULL && OGR_G_Transform(g, ct) != OGRERR_NONE) {
             if (geographic && (fabs(before.MinX) > 360 || fabs(before.MaxX) > 360 ||
@@ -1457,14 +1483,27 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
          * origin, which check_sane's wide margin lets through, and becomes
          * a sliver there, far from the rest. Told of below, unless the
          * whole layer lies so (outside_use tells of that). */
-        if (!geographic && sane->has_use && looks_lonlat(se->MinX, se->MinY, se->MaxX, se->MaxY) &&
-            outside_area(sane, env.MinX, env.MinY, env.MaxX, env.MaxY) && n_lonlat++ == 0) {
-            first_lonlat = fid;
-            lonlat_ext[0] = se->MinX;
-            lonlat_ext[1] = se->MinY;
-            lonlat_ext[2] = se->MaxX;
-            lonlat_ext[3] = se->MaxY;
+        bool whole = !geographic && sane->has_use &&
+                     looks_lonlat(se->MinX, se->MinY, se->MaxX, se->MaxY) &&
+                     outside_area(sane, env.MinX, env.MinY, env.MaxX, env.MaxY);
+        /* So a part of a multi-part feature, whose other parts lie where
+         * they should: the feature's extent then looks right. */
+        bool in_part = false;
+        if (!whole && part >= 0) {
+            OGREnvelope pe; /* in the working CRS */
+            OGR_G_GetEnvelope(OGR_G_GetGeometryRef(g, part), &pe);
+            in_part = outside_area(sane, pe.MinX, pe.MinY, pe.MaxX, pe.MaxY);
         }
+        if ((whole || in_part) && n_lonlat++ == 0) {
+            first_lonlat = fid;
+            first_lonlat_part = in_part;
+            const OGREnvelope *le = in_part ? &part_ext : se;
+            lonlat_ext[0] = le->MinX;
+            lonlat_ext[1] = le->MinY;
+            lonlat_ext[2] = le->MaxX;
+            lonlat_ext[3] = le->MaxY;
+        }
+        lonlat_parts = lonlat_parts || in_part;
         GEOSGeometry *gg = NULL;
         stapel__conv kind;
         unsigned notes = 0;
@@ -1697,19 +1736,20 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         char hint[512];
         leave_out_hint(spec, o, (long long)first_lonlat, hint, sizeof hint);
         snprintf(lonlat_features, sizeof lonlat_features,
-                 "feature %lld lies outside the area the working CRS is meant for%s: its "
+                 "feature %lld %s outside the area the working CRS is meant for%s: its "
                  "coordinates (%.6g, %.6g - %.6g, %.6g) look like longitude and latitude, not %s; "
                  "read as metres, it shrinks to a sliver near the CRS's origin: %s",
-                 (long long)first_lonlat, area, lonlat_ext[0], lonlat_ext[1], lonlat_ext[2],
-                 lonlat_ext[3], srs_name, hint);
+                 (long long)first_lonlat, first_lonlat_part ? "has a part that lies" : "lies", area,
+                 lonlat_ext[0], lonlat_ext[1], lonlat_ext[2], lonlat_ext[3], srs_name, hint);
     } else if (n_lonlat > 1 && !outside_use) {
         snprintf(lonlat_features, sizeof lonlat_features,
-                 "%lld features lie outside the area the working CRS is meant for%s: their "
+                 "%lld features lie outside the area the working CRS is meant for%s%s: their "
                  "coordinates look like longitude and latitude, not %s (the first: feature %lld, "
                  "at %.6g, %.6g - %.6g, %.6g); read as metres, they shrink to slivers near the "
                  "CRS's origin: mend them in the source",
-                 (long long)n_lonlat, area, srs_name, (long long)first_lonlat, lonlat_ext[0],
-                 lonlat_ext[1], lonlat_ext[2], lonlat_ext[3]);
+                 (long long)n_lonlat, area, lonlat_parts ? ", in whole or in part" : "", srs_name,
+                 (long long)first_lonlat, lonlat_ext[0], lonlat_ext[1], lonlat_ext[2],
+                 lonlat_ext[3]);
     }
     bool where_not_utf8 = n_read == 0 && spec->where != NULL && beyond_ascii(spec->where) &&
                           text_not_utf8(l, spec->where);
