@@ -376,9 +376,11 @@ static int summary_run(int argc, char **argv)
             }
             for (size_t i = 0; i < sm->n_zones; i++) {
                 const stapel_zone_row *z = &sm->zones[i];
-                fputs(i > 0 ? ", " : " ", stderr);
+                /* Quoted, as render lists them: a name may hold ", ". */
+                fputs(i > 0 ? ", '" : " '", stderr);
                 cli_put_text(stderr, z->zone, SIZE_MAX);
-                if (strcmp(z->zone_type, "total") != 0) /* as render lists them */
+                fputc('\'', stderr);
+                if (strcmp(z->zone_type, "total") != 0)
                     fprintf(stderr, " (%s%s)", zone_kind(z->zone_type),
                             z->area_m2 > 0 ? "" : ", no area");
             }

@@ -390,7 +390,8 @@ static OGRGeometryH zone_union(OGRGeometryH parts)
 
 /* The features of zone layer k named name, their geometries (in RD) added
  * to *geom (created on the first) and counted in *n. The other names go on
- * the list of valid zones, once each, as "name (kind)". */
+ * the list of valid zones, once each, as "'name' (kind)": quoted, as a name
+ * may hold ", " (a ';' in a source's name is written ','). */
 static stapel_status zone_scan(renderer *r, int k, const char *name, OGRGeometryH *geom, size_t *n,
                                name_list *names)
 {
@@ -431,7 +432,7 @@ static stapel_status zone_scan(renderer *r, int k, const char *name, OGRGeometry
                 snprintf(entry, sizeof entry, "'%s' (%s)", fname, kind_names[k]);
                 ok = (r->zone_near = stapel__strdup(entry)) != NULL;
             }
-            snprintf(entry, sizeof entry, "%s (%s)", fname, kind_names[k]);
+            snprintf(entry, sizeof entry, "'%s' (%s)", fname, kind_names[k]);
             if (ok && names != NULL)
                 ok = name_add(names, k, fname, entry);
         }
@@ -448,7 +449,7 @@ static stapel_status zone_scan(renderer *r, int k, const char *name, OGRGeometry
  * kind, in any case, and a name's accents may be written either way (as
  * zone_scan takes them). The zones it lists with area 0 are zones too, if
  * with nothing to draw: they go on the list of valid zones, when names is
- * not NULL, as "name (kind, no area)", and one that name misses only by case
+ * not NULL, as "'name' (kind, no area)", and one that name misses only by case
  * or spaces is r->zone_near when the zone layers gave none. */
 static stapel_status zones_without_area(renderer *r, const char *name, bool *found,
                                         name_list *names)
@@ -498,7 +499,7 @@ static stapel_status zones_without_area(renderer *r, const char *name, bool *fou
                 snprintf(entry, sizeof entry, "'%s' (%s, no area)", zone, kind_names[k]);
                 ok = (r->zone_near = stapel__strdup(entry)) != NULL;
             }
-            snprintf(entry, sizeof entry, "%s (%s, no area)", zone, kind_names[k]);
+            snprintf(entry, sizeof entry, "'%s' (%s, no area)", zone, kind_names[k]);
             ok = ok && name_add(names, k, zone, entry);
         }
         OGR_F_Destroy(f);

@@ -544,8 +544,9 @@ static void test_render_errors(void **state)
     stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
     o.zone = "Atlantis";
     expect_failure(fx, fx->gpkg, out_path(fx, "e1.png"), &o, STAPEL_EINVAL, "Atlantis");
-    expect_failure(fx, fx->gpkg, out_path(fx, "e1.png"), &o, STAPEL_EINVAL, "Testland (province)");
-    expect_failure(fx, fx->gpkg, out_path(fx, "e1.png"), &o, STAPEL_EINVAL, "Oosthoek (NOVEX)");
+    expect_failure(fx, fx->gpkg, out_path(fx, "e1.png"), &o, STAPEL_EINVAL,
+                   "'Testland' (province)");
+    expect_failure(fx, fx->gpkg, out_path(fx, "e1.png"), &o, STAPEL_EINVAL, "'Oosthoek' (NOVEX)");
     assert_null(strstr(stapel_ctx_message(fx->ctx), "did you mean"));
     /* a name that misses one only by case or spaces around it names that one */
     o.zone = " testLAND ";
