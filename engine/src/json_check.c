@@ -219,18 +219,24 @@ static const char *json_imember(const char *obj, const char *key)
     return NULL;
 }
 
-/* Whether the GeoJSON Feature text has a geometry that GDAL should have
- * read: a member "geometry" that is not null, nor one whose coordinates
- * are an empty array (RFC 7946 lets that be read as null). */
-static bool geojson_geometry_set(const char *feature)
+/* Whether the GeoJSON geometry member's value at g holds a geometry that
+ * GDAL should read: not null, nor one whose coordinates are an empty
+ * array (RFC 7946 lets that be read as null). */
+static bool geojson_value_set(const char *g)
 {
-    const char *g = json_imember(feature, "geometry");
     if (g == NULL || strncmp(g, "null", 4) == 0)
         return false;
     const char *c = json_imember(g, "coordinates");
     if (c != NULL && *c == '[' && *json_ws(c + 1) == ']')
         return false;
     return true;
+}
+
+/* Whether the GeoJSON Feature text has a geometry that GDAL should have
+ * read (geojson_value_set). */
+static bool geojson_geometry_set(const char *feature)
+{
+    return geojson_value_set(json_imember(feature, "geometry"));
 }
 
 /* Past the JSON value that starts at p (after its spaces and comments): a
@@ -1202,11 +1208,13 @@ stapel_status stapel__json_check(stapel_ctx *ctx, GDALDatasetH ds, const char *d
     return STAPEL_OK;
 }
 
-/* stapel__json_unread for a GeoJSON file. */
-static int64_t geojson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, int64_t *first,
-                              char *why, size_t size)
+/* geojson_unread for a GeoJSON file that geojson_scan does not pair with
+ * GDAL's features (a single Feature, features that are no Feature): GDAL
+ * keeps each feature's own text when asked as it opens the file, which
+ * costs it a second reading of the whole. */
+static int64_t geojson_native_unread(GDALDatasetH ds, OGRLayerH l, const char *where,
+                                     int64_t *first, char *why, size_t size)
 {
-    /* GDAL keeps each feature's own text when asked as it opens the file. */
     const char *drivers[] = {"GeoJSON", NULL}, *options[] = {"NATIVE_DATA=YES", NULL};
     stapel__first_error error = {0};
     CPLPushErrorHandlerEx(stapel__keep_first_error, &error);
@@ -1230,6 +1238,258 @@ static int64_t geojson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, i
     CPLErrorReset();
     /* GDAL's error names no feature: it is this one's when it is the only
      * one (a type GDAL does not know gives none). */
+    bool own = n == 1 && where == NULL && error.got;
+    if (n > 0)
+        snprintf(why, size, "its geometry member is no GeoJSON geometry that GDAL reads%s%s",
+                 own ? "; GDAL: " : "", own ? error.msg : "");
+    return n;
+}
+
+/* Whether the JSON array at *p holds, depth arrays down, positions of two
+ * numbers or more, no array on the way empty: coordinates that GDAL reads
+ * whatever they are (a ring of one position included). Past the array
+ * into *p when it does. */
+static bool geojson_plain_coordinates(const char **p, int depth)
+{
+    const char *q = json_ws(*p);
+    if (*q++ != '[')
+        return false;
+    int n = 0;
+    for (;;) {
+        q = json_ws(q);
+        if (depth == 0 && json_number(q, false))
+            q += strcspn(q, ",]} \t\r\n/");
+        else if (depth == 0 || !geojson_plain_coordinates(&q, depth - 1))
+            return false;
+        n++;
+        q = json_ws(q);
+        if (*q == ']')
+            break;
+        if (*q++ != ',')
+            return false;
+    }
+    *p = q + 1;
+    return n >= (depth == 0 ? 2 : 1);
+}
+
+/* Whether the GeoJSON geometry at g is one GDAL reads for sure, told from
+ * its text alone: of a simple type as written in RFC 7946, with one
+ * "type" and one "coordinates" member (json-c keeps the last of two, which
+ * these scanners would not), and plain coordinates as deep as its type
+ * wants. When not, GDAL's own geometry reader says (geojson_unreadable). */
+static bool geojson_plain(const char *g)
+{
+    static const char *const types[] = {"Point",      "LineString",      "Polygon",
+                                        "MultiPoint", "MultiLineString", "MultiPolygon"};
+    static const int depths[] = {0, 1, 2, 1, 2, 3};
+    const char *p = json_ws(g), *type = NULL;
+    int n_type = 0, n_coords = 0, depth = -1;
+    if (*p++ != '{')
+        return false;
+    for (;;) { /* its members, the coordinates read as they are passed */
+        p = json_ws(p);
+        if (*p == '}')
+            break;
+        if (*p != '"')
+            return false;
+        const char *key = p;
+        if ((p = json_skip(p)) == NULL)
+            return false;
+        size_t raw = (size_t)(p - key) - 2;
+        p = json_ws(p);
+        if (*p++ != ':')
+            return false;
+        p = json_ws(p);
+        if (json_key_is(key, raw, "coordinates")) {
+            n_coords++;
+            depth = -1; /* as many arrays down as the first number */
+            for (const char *q = p; *q == '['; q = json_ws(q + 1))
+                depth++;
+            if (depth < 0 || !geojson_plain_coordinates(&p, depth))
+                return false;
+        } else {
+            if (json_key_is(key, raw, "type") && n_type++ == 0)
+                type = p;
+            if ((p = json_skip(p)) == NULL)
+                return false;
+        }
+        p = json_ws(p);
+        if (*p == ',')
+            p++;
+        else if (*p != '}')
+            return false;
+    }
+    if (n_type != 1 || n_coords != 1)
+        return false;
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++)
+        if (json_text_is(type, types[i], false))
+            return depth == depths[i];
+    return false;
+}
+
+/* Whether GDAL reads the GeoJSON geometry member's value at g (of a
+ * feature, geojson_value_set) as no geometry: one that is not plain
+ * (geojson_plain) is handed to GDAL's geometry reader, the one its GeoJSON
+ * driver reads a feature's geometry with, whose first error goes into
+ * *error. False when memory runs out (*failed). */
+static bool geojson_unreadable(const char *g, stapel__first_error *error, bool *failed)
+{
+    const char *end = json_skip(g);
+    size_t len = end != NULL ? (size_t)(end - g) : strlen(g);
+    char *text = malloc(len + 1);
+    if (text == NULL) {
+        *failed = true;
+        return false;
+    }
+    memcpy(text, g, len);
+    text[len] = '\0';
+    CPLPushErrorHandlerEx(stapel__keep_first_error, error);
+    OGRGeometryH geom = OGR_G_CreateGeometryFromJson(text);
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    free(text);
+    if (geom != NULL) {
+        OGR_G_DestroyGeometry(geom);
+        return false;
+    }
+    return true;
+}
+
+/* The members of the JSON object at *p ('{'), one at each call: the key
+ * into *key (its raw length into *raw) and the start of its value into
+ * *p; false past the last, *p then past the object, or NULL at text these
+ * scanners do not follow. */
+static bool json_next_member(const char **p, bool *first, const char **key, size_t *raw)
+{
+    const char *q = *p;
+    *p = NULL;
+    if (*first) {
+        q = json_ws(q);
+        if (*q++ != '{')
+            return false;
+        q = json_ws(q);
+        *first = false;
+    } else {
+        if ((q = json_skip(q)) == NULL)
+            return false;
+        q = json_ws(q);
+        if (*q == ',')
+            q = json_ws(q + 1);
+        else if (*q != '}')
+            return false;
+    }
+    if (*q == '}') {
+        *p = q + 1;
+        return false;
+    }
+    if (*q != '"')
+        return false;
+    *key = q;
+    if ((q = json_skip(q)) == NULL)
+        return false;
+    *raw = (size_t)(q - *key) - 2;
+    q = json_ws(q);
+    if (*q++ != ':')
+        return false;
+    *p = json_ws(q);
+    return true;
+}
+
+/* What the text of a GeoJSON FeatureCollection tells of its features, in
+ * order, into k: 1 for one whose geometry GDAL reads as none
+ * (geojson_unreadable, the first one's error into *error), 0 for any
+ * other; their count into *n_unread; and whether a feature has an "id"
+ * member, or one among its properties, which GDAL numbers it by (without,
+ * it numbers the features in order from 0). False when the text is no
+ * FeatureCollection of Features alone, each with one "type" and at most one
+ * "geometry" (json-c keeps the last of two, GDAL's reader the first of
+ * "Geometry" and "geometry"), which these scanners pair with GDAL's
+ * features, or when memory runs out (then *failed). */
+static bool geojson_scan(const char *text, kinds *k, int64_t *n_unread, bool *ids,
+                         stapel__first_error *error, bool *failed)
+{
+    if (strncmp(text, "\xEF\xBB\xBF", 3) == 0) /* GDAL skips a byte order mark */
+        text += 3;
+    const char *p = text, *key, *type = NULL, *features = NULL;
+    size_t raw;
+    int n_type = 0, n_features = 0;
+    for (bool first = true; json_next_member(&p, &first, &key, &raw);) {
+        if (json_key_is(key, raw, "type") && n_type++ == 0)
+            type = p;
+        else if (json_key_is(key, raw, "features") && n_features++ == 0)
+            features = p;
+    }
+    if (p == NULL || n_type != 1 || n_features != 1 ||
+        !json_text_is(type, "FeatureCollection", true) || *features != '[')
+        return false;
+    *n_unread = 0;
+    *ids = false;
+    p = json_ws(features + 1);
+    while (*p != ']') {
+        const char *geometry = NULL;
+        int n_geometry = 0;
+        n_type = 0;
+        for (bool first = true; json_next_member(&p, &first, &key, &raw);) {
+            if (json_key_is(key, raw, "type") && n_type++ == 0)
+                type = p;
+            else if (json_key_is(key, raw, "geometry") && n_geometry++ == 0)
+                geometry = p;
+            else if (json_key_is(key, raw, "id") ||
+                     (json_key_is(key, raw, "properties") && json_imember(p, "id") != NULL))
+                *ids = true;
+        }
+        if (p == NULL || n_type != 1 || n_geometry > 1 || !json_text_is(type, "Feature", true))
+            return false;
+        stapel__first_error e = {0};
+        bool unread = geometry != NULL && !geojson_plain(geometry) && geojson_value_set(geometry) &&
+                      geojson_unreadable(geometry, &e, failed);
+        if (*failed || !kinds_push(k, unread ? 1 : 0)) {
+            *failed = true;
+            return false;
+        }
+        if (unread && (*n_unread)++ == 0)
+            *error = e;
+        p = json_ws(p);
+        if (*p == ',')
+            p = json_ws(p + 1);
+        else if (*p != ']')
+            return false;
+    }
+    return true;
+}
+
+/* stapel__json_unread for a GeoJSON file: its text scanned
+ * (geojson_scan), which costs a fraction of GDAL's reading of it. GDAL
+ * reads its features again only to name one by the "id" it numbers it by,
+ * or to tell which of them a filter keeps, and only when one is lost. */
+static int64_t geojson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, int64_t *first,
+                              char *why, size_t size)
+{
+    GByte *text = NULL;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    bool read = VSIIngestFile(NULL, GDALGetDescription(ds), &text, NULL, -1) != 0;
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    kinds k = {0};
+    int64_t n = 0;
+    bool ids = false, failed = false, curves = false;
+    stapel__first_error error = {0};
+    bool scanned = read && geojson_scan((const char *)text, &k, &n, &ids, &error, &failed);
+    VSIFree(text);
+    if (failed) {
+        n = -1;
+    } else if (!scanned) {
+        free(k.set);
+        return geojson_native_unread(ds, l, where, first, why, size);
+    } else if (n > 0 && !ids && where == NULL) {
+        for (size_t i = 0; i < k.n && *first < 0; i++)
+            if (k.set[i] > 0)
+                *first = (int64_t)i;
+    } else if (n > 0) {
+        n = paired_unread(ds, l, "GeoJSON", &k, where, first, &curves);
+    }
+    free(k.set);
+    /* GDAL's error for the geometry, when it is the only one. */
     bool own = n == 1 && where == NULL && error.got;
     if (n > 0)
         snprintf(why, size, "its geometry member is no GeoJSON geometry that GDAL reads%s%s",

@@ -1,9 +1,9 @@
 /*
  * fuzz_text - libFuzzer harness for stapel's own scanners of JSON text
  * (json_check.c: topojson_damage, geojson_trailing, seq_stray_record,
- * esrijson_unread, seq_unread, json_skip, json_imember, ...), which read the
- * raw text of a file GDAL opened to find what GDAL leaves out without a
- * word. The input bytes are written to a file with each of the extensions
+ * esrijson_unread, seq_unread, geojson_scan, json_skip, json_imember, ...),
+ * which read the raw text of a file GDAL opened to find what GDAL leaves
+ * out without a word. The input bytes are written to a file with each of the extensions
  * .topojson, .geojson, .geojsonl and .json (GDAL picks the driver by
  * extension and content: GeoJSON, GeoJSONSeq, TopoJSON, ESRIJSON), and each
  * file is described (stapel_info_read) and stacked as a claim layer.
