@@ -24,6 +24,8 @@ that GDAL's TopoJSON driver passes over without a word:
                     feature 0 a square of arc 8, whose position 1 has three
                     numbers, its feature 1 of type "Polygonn"; "claims" is
                     sound, and uses none of its arcs
+  unused.topojson   layers.topojson without "wegen": arc 8, with its
+                    position of three numbers, is used by no object
   escaped.topojson  good's object "claims" keyed 'na"me' (GDAL's layer na"me,
                     the quote escaped in the JSON), its feature 1 of type
                     'Poly"gonn' (no geometry)"""
@@ -109,6 +111,8 @@ t["objects"]["wegen"] = {"type": "GeometryCollection", "geometries": [
     {"type": "Polygon", "arcs": [[8]], "properties": {"naam": "weg"}},
     {"type": "Polygonn", "arcs": [[8]], "properties": {"naam": "pad"}}]}
 write("layers.topojson", t)
+del t["objects"]["wegen"]
+write("unused.topojson", t)
 t = copy.deepcopy(good)
 t["objects"] = {'na"me': t["objects"]["claims"]}
 t["objects"]['na"me']["geometries"][1]["type"] = 'Poly"gonn'

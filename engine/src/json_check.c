@@ -590,6 +590,11 @@ typedef struct topo_check {
     size_t bad_size;
     char *why; /* what is wrong, and what GDAL would do */
     size_t size;
+    /* With no layer picked (whole), a bad arc that an object uses is told
+     * as the arc's own damage, the first of them by index here (-1: none);
+     * an arc no object uses loses nothing. */
+    bool whole;
+    int64_t first_used_bad;
 } topo_check;
 
 /* The elements of the JSON array at *p ('['), one at each call: the start
@@ -673,7 +678,10 @@ static bool topo_arc_ids(const char *p, int depth, topo_check *t)
                      id, (long long)t->n_arcs, (long long)t->n_arcs - 1);
             return false;
         }
-        if (topo_arc_bad(t, arc)) {
+        if (topo_arc_bad(t, arc) && t->whole) {
+            if (t->first_used_bad < 0 || arc < t->first_used_bad)
+                t->first_used_bad = arc;
+        } else if (topo_arc_bad(t, arc)) {
             topo_arc(topo_arc_at(t, arc), arc, t, true);
             return false;
         }
@@ -797,19 +805,18 @@ static bool topo_arc(const char *p, int64_t index, topo_check *t, bool named)
     return true;
 }
 
-/* Whether the "arcs" of t's file are all arrays of positions of two
- * numbers; the first that is not into t->why. Their count into t->n_arcs.
- * With scoped, all are checked, and those that are not marked in t->bad
- * (false only when memory runs out). */
-static bool topo_arcs(topo_check *t, bool scoped)
+/* The "arcs" of t's file that are not arrays of positions of two numbers,
+ * marked in t->bad: damage of the objects that use them, and of no other
+ * (an arc no object uses loses nothing). Their count into t->n_arcs.
+ * False only when memory runs out (what is wrong with the arc then in
+ * t->why). */
+static bool topo_arcs(topo_check *t)
 {
     const char *p = json_imember(t->text, "arcs");
     bool first = true;
     for (t->n_arcs = 0; p != NULL && json_next(&p, &first); t->n_arcs++) {
         if (topo_arc(p, t->n_arcs, t, false))
             continue;
-        if (!scoped)
-            return false;
         size_t byte = (size_t)t->n_arcs / 8;
         if (byte >= t->bad_size) {
             size_t size = 2 * byte + 64;
@@ -846,9 +853,10 @@ static int topo_layer_name(const char *obj, const char *key, bool gc, char *name
  * or not at all (topo_object), of the layer pick (NULL: of any layer): its
  * layer into layer, its feature (as GDAL would number it) into *fid, where
  * it lies into obj and what is wrong into why; *fid -1 for damage no one
- * feature has (an arc's position, when no layer is picked). With a layer
- * picked, an arc GDAL reads wrongly is damage of the features that use
- * it. False when there is none, or the file cannot be read again. */
+ * feature has (an arc's position, when no layer is picked: told of the
+ * arc, when an object uses it). With a layer picked, an arc GDAL reads
+ * wrongly is damage of the features that use it. An arc no object uses is
+ * no damage. False when there is none, or the file cannot be read again. */
 static bool topojson_damage(GDALDatasetH ds, const char *pick, char *layer, size_t lsize,
                             long long *fid, char *obj, size_t osize, char *why, size_t wsize)
 {
@@ -864,7 +872,7 @@ static bool topojson_damage(GDALDatasetH ds, const char *pick, char *layer, size
     const char *text = (const char *)data, *end = read ? text + (size_t)len : NULL;
     if (read && strncmp(text, "\xef\xbb\xbf", 3) == 0)
         text += 3;
-    topo_check t = {0, text, NULL, 0, why, wsize};
+    topo_check t = {0, text, NULL, 0, why, wsize, pick == NULL, -1};
     bool found = false;
     *fid = -1;
     snprintf(layer, lsize, "?");
@@ -893,7 +901,7 @@ static bool topojson_damage(GDALDatasetH ds, const char *pick, char *layer, size
         VSIFree(data);
         return false;
     }
-    if (!topo_arcs(&t, pick != NULL)) { /* or too little memory to tell whose it is */
+    if (!topo_arcs(&t)) { /* too little memory to tell whose it is */
         free(name);
         free(t.bad);
         VSIFree(data);
@@ -977,6 +985,11 @@ static bool topojson_damage(GDALDatasetH ds, const char *pick, char *layer, size
             if (*p++ != ',')
                 break;
         }
+    }
+    if (t.first_used_bad >= 0) { /* the arc's damage, as that of any object using it */
+        topo_arc(topo_arc_at(&t, t.first_used_bad), t.first_used_bad, &t, false);
+        *fid = -1;
+        found = true;
     }
     free(name);
     free(t.bad);
