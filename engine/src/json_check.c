@@ -1408,67 +1408,187 @@ static bool json_next_member(const char **p, bool *first, const char **key, size
     return true;
 }
 
-/* What the text of a GeoJSON FeatureCollection tells of its features, in
- * order, into k: 1 for one whose geometry GDAL reads as none
- * (geojson_unreadable, the first one's error into *error), 0 for any
- * other; their count into *n_unread; and whether a feature has an "id"
- * member, or one among its properties, which GDAL numbers it by (without,
- * it numbers the features in order from 0). False when the text is no
- * FeatureCollection of Features alone, each with one "type" and at most one
- * "geometry" (json-c keeps the last of two, GDAL's reader the first of
- * "Geometry" and "geometry"), which these scanners pair with GDAL's
- * features, or when memory runs out (then *failed). */
-static bool geojson_scan(const char *text, kinds *k, int64_t *n_unread, bool *ids,
-                         stapel__first_error *error, bool *failed)
+/* What the text of a GeoJSON Feature at feature tells (geojson_scan): 1
+ * when GDAL reads its geometry as none (geojson_unreadable, its error into
+ * *error), 0 when not, -1 when it is no Feature with one "type" and at
+ * most one "geometry" (json-c keeps the last of two, GDAL's reader the
+ * first of "Geometry" and "geometry"), or memory runs out (*failed). Sets
+ * *ids when it has an "id" member, or one among its properties, which
+ * GDAL numbers it by. */
+static int geojson_feature(const char *feature, bool *ids, stapel__first_error *error, bool *failed)
 {
-    if (strncmp(text, "\xEF\xBB\xBF", 3) == 0) /* GDAL skips a byte order mark */
-        text += 3;
-    const char *p = text, *key, *type = NULL, *features = NULL;
+    const char *p = feature, *key, *type = NULL, *geometry = NULL;
     size_t raw;
-    int n_type = 0, n_features = 0;
+    int n_type = 0, n_geometry = 0;
     for (bool first = true; json_next_member(&p, &first, &key, &raw);) {
         if (json_key_is(key, raw, "type") && n_type++ == 0)
             type = p;
-        else if (json_key_is(key, raw, "features") && n_features++ == 0)
-            features = p;
+        else if (json_key_is(key, raw, "geometry") && n_geometry++ == 0)
+            geometry = p;
+        else if (json_key_is(key, raw, "id") ||
+                 (json_key_is(key, raw, "properties") && json_imember(p, "id") != NULL))
+            *ids = true;
     }
-    if (p == NULL || n_type != 1 || n_features != 1 ||
-        !json_text_is(type, "FeatureCollection", true) || *features != '[')
+    if (p == NULL || n_type != 1 || n_geometry > 1 || !json_text_is(type, "Feature", true))
+        return -1;
+    bool unread = geometry != NULL && !geojson_plain(geometry) && geojson_value_set(geometry) &&
+                  geojson_unreadable(geometry, error, failed);
+    return *failed ? -1 : unread ? 1 : 0;
+}
+
+/* A file read a piece at a time (geojson_scan): its text from pos on, to
+ * as far as read (len), NUL-terminated there, so that a scanner stops at
+ * the end of what is read as at the end of the text. */
+typedef struct json_stream {
+    VSILFILE *fp;
+    char *data;
+    size_t pos, len, cap;
+    bool eof, failed;
+} json_stream;
+
+/* Reads on, dropping the text before pos (offsets into it are then
+ * pos less): at least as much again as is held, so that a value read
+ * again after each piece, until it is whole, costs time in its length.
+ * False at the end of the file, or when memory runs out (s->failed). */
+static bool stream_more(json_stream *s)
+{
+    if (s->eof || s->failed)
         return false;
+    if (s->pos > 0) {
+        memmove(s->data, s->data + s->pos, s->len - s->pos);
+        s->len -= s->pos;
+        s->pos = 0;
+    }
+    size_t want = s->len > (1u << 20) ? s->len : (1u << 20);
+    if (s->len + want + 1 > s->cap) {
+        char *d = realloc(s->data, s->len + want + 1);
+        if (d == NULL) {
+            s->failed = true;
+            return false;
+        }
+        s->data = d;
+        s->cap = s->len + want + 1;
+    }
+    size_t n = VSIFReadL(s->data + s->len, 1, want, s->fp);
+    s->len += n;
+    s->data[s->len] = '\0';
+    s->eof = n < want;
+    return true;
+}
+
+/* The next character past spaces and comments, pos moved to it; '\0' at
+ * the end of the file (or at a NUL byte, where GDAL stops reading too). */
+static char stream_peek(json_stream *s)
+{
+    for (;;) {
+        const char *p = json_ws(s->data + s->pos);
+        bool cut = *p == '\0' || (*p == '/' && p[1] == '\0'); /* maybe a comment */
+        if (!cut || !stream_more(s)) {
+            s->pos = (size_t)(p - s->data);
+            return *p;
+        }
+    }
+}
+
+/* The JSON value at pos, past spaces and comments, read whole: its start
+ * and end into *start and *end, as offsets. False when the file ends
+ * before it does. */
+static bool stream_value(json_stream *s, size_t *start, size_t *end)
+{
+    for (;;) {
+        const char *p = json_ws(s->data + s->pos);
+        const char *e = *p != '\0' ? json_skip(p) : NULL;
+        /* (a number at the end of what is read may go on) */
+        if (e != NULL && (*e != '\0' || s->eof)) {
+            *start = (size_t)(p - s->data);
+            *end = (size_t)(e - s->data);
+            return true;
+        }
+        if (!stream_more(s))
+            return false;
+    }
+}
+
+/* What the text of the GeoJSON FeatureCollection at path tells of its
+ * features, in order, into k: 1 for one whose geometry GDAL reads as none
+ * (geojson_feature; the first one's error into *error), 0 for any other;
+ * their count into *n_unread; and whether a feature has an "id", which
+ * GDAL numbers it by (without, it numbers the features in order from 0).
+ * Read a feature at a time, not whole. False when the file cannot be read
+ * again, or is no FeatureCollection of Features alone (geojson_feature),
+ * which these scanners pair with GDAL's features, or when memory runs out
+ * (then *failed). */
+static bool geojson_scan(const char *path, kinds *k, int64_t *n_unread, bool *ids,
+                         stapel__first_error *error, bool *failed)
+{
+    json_stream s = {0};
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    s.fp = stapel__source_is_service(path) ? NULL : VSIFOpenL(path, "rb");
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    if (s.fp == NULL)
+        return false;
+    bool ok = stream_more(&s), collection = false;
+    if (ok && strncmp(s.data, "\xEF\xBB\xBF", 3) == 0) /* GDAL skips a byte order mark */
+        s.pos = 3;
+    int n_type = 0, n_features = 0;
     *n_unread = 0;
     *ids = false;
-    p = json_ws(features + 1);
-    while (*p != ']') {
-        const char *geometry = NULL;
-        int n_geometry = 0;
-        n_type = 0;
-        for (bool first = true; json_next_member(&p, &first, &key, &raw);) {
-            if (json_key_is(key, raw, "type") && n_type++ == 0)
-                type = p;
-            else if (json_key_is(key, raw, "geometry") && n_geometry++ == 0)
-                geometry = p;
-            else if (json_key_is(key, raw, "id") ||
-                     (json_key_is(key, raw, "properties") && json_imember(p, "id") != NULL))
-                *ids = true;
+    ok = ok && stream_peek(&s) == '{';
+    s.pos++;
+    for (bool more = ok && stream_peek(&s) != '}'; more;) { /* its members */
+        size_t start, end;
+        ok = stream_value(&s, &start, &end) && s.data[start] == '"';
+        if (!ok)
+            break;
+        const char *key = s.data + start;
+        bool type = json_key_is(key, end - start - 2, "type");
+        bool features = json_key_is(key, end - start - 2, "features") && n_features++ == 0;
+        s.pos = end;
+        if (!(ok = stream_peek(&s) == ':'))
+            break;
+        s.pos++;
+        if (features) {
+            if (!(ok = stream_peek(&s) == '['))
+                break;
+            s.pos++;
+            for (bool next = stream_peek(&s) != ']'; next;) {
+                if (!(ok = stream_value(&s, &start, &end)))
+                    break;
+                stapel__first_error e = {0};
+                int r = geojson_feature(s.data + start, ids, &e, failed);
+                if (r >= 0 && !kinds_push(k, r))
+                    *failed = true;
+                if (!(ok = r >= 0 && !*failed))
+                    break;
+                if (r > 0 && (*n_unread)++ == 0)
+                    *error = e;
+                s.pos = end;
+                char c = stream_peek(&s);
+                if (!(ok = c == ',' || c == ']'))
+                    break;
+                next = c == ',';
+                s.pos += c == ',';
+            }
+            if (!ok)
+                break;
+            s.pos++; /* past the ']' */
+        } else {
+            if (!(ok = stream_value(&s, &start, &end)))
+                break;
+            if (type && n_type++ == 0)
+                collection = json_text_is(s.data + start, "FeatureCollection", true);
+            s.pos = end;
         }
-        if (p == NULL || n_type != 1 || n_geometry > 1 || !json_text_is(type, "Feature", true))
-            return false;
-        stapel__first_error e = {0};
-        bool unread = geometry != NULL && !geojson_plain(geometry) && geojson_value_set(geometry) &&
-                      geojson_unreadable(geometry, &e, failed);
-        if (*failed || !kinds_push(k, unread ? 1 : 0)) {
-            *failed = true;
-            return false;
-        }
-        if (unread && (*n_unread)++ == 0)
-            *error = e;
-        p = json_ws(p);
-        if (*p == ',')
-            p = json_ws(p + 1);
-        else if (*p != ']')
-            return false;
+        char c = stream_peek(&s);
+        ok = c == ',' || c == '}';
+        more = ok && c == ',';
+        s.pos += more;
     }
-    return true;
+    *failed = *failed || s.failed;
+    VSIFCloseL(s.fp);
+    free(s.data);
+    return ok && !*failed && n_type == 1 && n_features == 1 && collection;
 }
 
 /* stapel__json_unread for a GeoJSON file: its text scanned
@@ -1478,17 +1598,11 @@ static bool geojson_scan(const char *text, kinds *k, int64_t *n_unread, bool *id
 static int64_t geojson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, int64_t *first,
                               char *why, size_t size)
 {
-    GByte *text = NULL;
-    CPLPushErrorHandler(CPLQuietErrorHandler);
-    bool read = VSIIngestFile(NULL, GDALGetDescription(ds), &text, NULL, -1) != 0;
-    CPLPopErrorHandler();
-    CPLErrorReset();
     kinds k = {0};
     int64_t n = 0;
     bool ids = false, failed = false, curves = false;
     stapel__first_error error = {0};
-    bool scanned = read && geojson_scan((const char *)text, &k, &n, &ids, &error, &failed);
-    VSIFree(text);
+    bool scanned = geojson_scan(GDALGetDescription(ds), &k, &n, &ids, &error, &failed);
     if (failed) {
         n = -1;
     } else if (!scanned) {
