@@ -19,6 +19,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 stapel_status stapel__source_split(stapel_ctx *ctx, const char *source, char **dataset,
@@ -452,6 +453,14 @@ void CPL_STDCALL stapel__keep_first_error(CPLErr cls, CPLErrorNum no, const char
     }
 }
 
+/* Whether GDAL's message is PostgreSQL's "too many connections for role"
+ * or "too many clients already": each source read holds one connection, a
+ * thread's worth at a time. */
+static bool too_many_connections(const char *m)
+{
+    return strstr(m, "too many connections") != NULL || strstr(m, "too many clients") != NULL;
+}
+
 stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const char *dataset)
 {
     *out = NULL;
@@ -519,8 +528,22 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
                           ? GDALIdentifyDriverEx(dataset, GDAL_OF_VECTOR, NULL, NULL)
                           : NULL;
     bool gml = drv != NULL && strcmp(GDALGetDriverShortName(drv), "GML") == 0;
-    GDALDatasetH ds = GDALOpenEx(uri != NULL ? uri : dataset, GDAL_OF_VECTOR | GDAL_OF_READONLY,
-                                 NULL, gml ? gml_options : NULL, NULL);
+    GDALDatasetH ds = NULL;
+    for (int attempt = 0;; attempt++) {
+        ds = GDALOpenEx(uri != NULL ? uri : dataset, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
+                        gml ? gml_options : NULL, NULL);
+        /* PostgreSQL counts a connection until its server process has
+         * exited, a moment after the client closed it: a source opened
+         * right after another was closed (a thread's worth of connections
+         * at a time) can find a role's CONNECTION LIMIT still full. Tried
+         * again after 50, 100, 200, 400 and 800 ms. */
+        if (ds != NULL || attempt == 5 || !too_many_connections(CPLGetLastErrorMsg()) ||
+            stapel__cancelled(ctx))
+            break;
+        struct timespec pause = {0, 50000000L << attempt};
+        nanosleep(&pause, NULL);
+        CPLErrorReset();
+    }
     free(uri);
     ctx->reading_src = src;
     ctx->reading_layer = layer;
@@ -540,11 +563,7 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
         return missing;
     if (ds == NULL) {
         const char *m = stapel__gdal_error("GDAL recognises no vector format in it");
-        /* PostgreSQL's "too many connections for role" and "too many
-         * clients already": each source read holds one, a thread's worth
-         * at a time. */
-        bool few =
-            strstr(m, "too many connections") != NULL || strstr(m, "too many clients") != NULL;
+        bool few = too_many_connections(m);
         return stapel__fail(ctx, STAPEL_EIO, "cannot open '%s' as vector data: %s%s", dataset, m,
                             few ? "; the run opens a connection for each source it checks or "
                                   "reads, as many at a time as it has threads: give fewer with "
