@@ -187,16 +187,42 @@ static bool json_key_is(const char *p, size_t raw, const char *key)
            strncasecmp(k, key, klen) == 0;
 }
 
-/* The value of member key (in any case, json_key_is) of the JSON object
- * that starts at obj ('{'), past the spaces before it, or NULL when it has
- * none (or is no object). Text that GDAL parsed already, so only strings,
- * comments, nesting and keys matter. */
-static const char *json_imember(const char *obj, const char *key)
+/* Whether the JSON strings at a and b ('"'; raw bytes between their
+ * quotes araw and braw) are one key to json-c: equal as it decodes them, up
+ * to a \u0000 (its keys are C strings). Keys of 256 bytes or more with
+ * escapes are told apart by their length and first 255 bytes. */
+static bool json_same_key(const char *a, size_t araw, const char *b, size_t braw)
 {
+    if (memchr(a + 1, '\\', araw) == NULL && memchr(b + 1, '\\', braw) == NULL)
+        return araw == braw && memcmp(a + 1, b + 1, araw) == 0;
+    char ka[256], kb[256];
+    long na = json_string(a, ka, sizeof ka), nb = json_string(b, kb, sizeof kb);
+    return na == nb && strcmp(ka, kb) == 0;
+}
+
+/* The value of member key of the JSON object that starts at obj ('{'),
+ * past the spaces before it, as GDAL's readers find it
+ * (OGRGeoJSONFindMemberByName), or NULL when it has none (or is no
+ * object). json-c keeps one member of a key given twice, where the key
+ * first stands but with the value last given, and GDAL takes the first
+ * member whose key is key in any case (json_key_is): so of the keys that
+ * are key in any case the first one written, with the last value given to
+ * it ("arcs": [...], "arcs": [...] reads as the second; "rings", "RINGS"
+ * as the first). Text that GDAL parsed already, so only strings, comments,
+ * nesting and keys matter. How many times the key taken is given into
+ * *given (when not NULL). */
+static const char *json_imember_given(const char *obj, const char *key, int *given)
+{
+    int n = 0;
+    if (given == NULL)
+        given = &n;
+    *given = 0;
     obj = json_ws(obj);
     if (*obj != '{')
         return NULL;
     int depth = 0;
+    const char *found = NULL, *value = NULL; /* the key taken, at its '"' */
+    size_t found_raw = 0;
     for (const char *p = obj; *p != '\0'; p++) {
         if (json_comment(p)) {
             p = json_comment_end(p) - 1;
@@ -204,19 +230,70 @@ static const char *json_imember(const char *obj, const char *key)
             depth++;
         } else if (*p == '}' || *p == ']') {
             if (--depth == 0)
-                return NULL;
+                return value;
         } else if (*p == '"') {
             const char *start = p++;
             while (*p != '\0' && *p != '"')
                 p += p[0] == '\\' && p[1] != '\0' ? 2 : 1;
             if (*p == '\0')
-                return NULL;
+                return value;
+            size_t raw = (size_t)(p - start) - 1;
             const char *q = json_ws(p + 1);
-            if (depth == 1 && *q == ':' && json_key_is(start, (size_t)(p - start) - 1, key))
-                return json_ws(q + 1);
+            if (depth != 1 || *q != ':' || !json_key_is(start, raw, key))
+                continue;
+            if (found == NULL) {
+                found = start;
+                found_raw = raw;
+            }
+            if (json_same_key(found, found_raw, start, raw)) {
+                value = json_ws(q + 1);
+                ++*given;
+            }
         }
     }
-    return NULL;
+    return value;
+}
+
+static const char *json_imember(const char *obj, const char *key)
+{
+    return json_imember_given(obj, key, NULL);
+}
+
+static bool json_next_member(const char **p, bool *first, const char **key, size_t *raw);
+
+/* The value of the "geometry" member of a GeoJSON or ESRI JSON feature at
+ * feature, as GDAL's readers of both take it (ReadFeature): they go
+ * through the members json-c keeps (json_imember) in order, and of those
+ * whose key is "geometry" in any case take the last, or none ("null")
+ * once one is null; so "geometry": {...}, "geometry": null reads as null,
+ * and "geometry": {...}, "Geometry": {...} as the second. NULL when it has
+ * none. */
+static const char *json_feature_geometry(const char *feature)
+{
+    struct {
+        const char *key, *value;
+        size_t raw;
+    } kept[256]; /* as many as "geometry" has spellings in case */
+    size_t n = 0, raw;
+    const char *p = feature, *key;
+    for (bool first = true; json_next_member(&p, &first, &key, &raw);) {
+        if (!json_key_is(key, raw, "geometry"))
+            continue;
+        size_t i = 0;
+        while (i < n && !json_same_key(kept[i].key, kept[i].raw, key, raw))
+            i++;
+        if (i == sizeof kept / sizeof *kept)
+            return p; /* (none: it has no more spellings) */
+        if (i == n) {
+            kept[n].key = key;
+            kept[n++].raw = raw;
+        }
+        kept[i].value = p;
+    }
+    const char *g = NULL;
+    for (size_t i = 0; i < n && (g == NULL || strncmp(g, "null", 4) != 0); i++)
+        g = kept[i].value;
+    return g;
 }
 
 /* Whether the GeoJSON geometry member's value at g holds a geometry that
@@ -236,7 +313,7 @@ static bool geojson_value_set(const char *g)
  * read (geojson_value_set). */
 static bool geojson_geometry_set(const char *feature)
 {
-    return geojson_value_set(json_imember(feature, "geometry"));
+    return geojson_value_set(json_feature_geometry(feature));
 }
 
 /* Past the JSON value that starts at p (after its spaces and comments): a
@@ -272,6 +349,19 @@ static const char *json_skip(const char *p)
     return p;
 }
 
+/* Whether the member whose value is at value, keyed key (at its '"', raw
+ * bytes between its quotes raw), is the last of its key in its object:
+ * the one whose value json-c keeps (json_imember). */
+static bool json_member_last(const char *value, const char *key, size_t raw)
+{
+    const char *p = value, *k;
+    size_t r;
+    for (bool first = false; json_next_member(&p, &first, &k, &r);)
+        if (json_same_key(key, raw, k, r))
+            return false;
+    return true;
+}
+
 /* What an ESRI JSON geometry member (at g) holds that GDAL should have read:
  * 0, none (null, or only empty arrays: an empty geometry); 1, a geometry,
  * an array of coordinates under any name ("rings", or a misspelt one) or a
@@ -283,6 +373,7 @@ static int esri_geometry_set(const char *g)
         return 0;
     if (json_imember(g, "curveRings") != NULL || json_imember(g, "curvePaths") != NULL)
         return 2;
+    int n_set = 0;                  /* members that hold one, but are given again */
     for (const char *p = g + 1;;) { /* its members */
         p = json_ws(p);
         if (*p != '"')
@@ -290,12 +381,17 @@ static int esri_geometry_set(const char *g)
         const char *key = p;
         if ((p = json_skip(p)) == NULL)
             return 0;
-        bool x = json_key_is(key, (size_t)(p - key) - 2, "x");
+        size_t raw = (size_t)(p - key) - 2;
+        bool x = json_key_is(key, raw, "x");
         p = json_ws(p);
         if (*p++ != ':')
             return 0;
         p = json_ws(p);
-        if ((*p == '[' && *json_ws(p + 1) != ']') || (x && (*p == '-' || (*p >= '0' && *p <= '9'))))
+        /* Only the last value of a key given twice counts (json_imember):
+         * "rings": [...], "rings": null is no geometry. */
+        if (((*p == '[' && *json_ws(p + 1) != ']') ||
+             (x && (*p == '-' || (*p >= '0' && *p <= '9')))) &&
+            (json_member_last(p, key, raw) || ++n_set > 64))
             return 1;
         if ((p = json_skip(p)) == NULL)
             return 0;
@@ -719,10 +815,36 @@ static int topo_depth(const char *type)
     return -1;
 }
 
+/* A note after what t->why says is wrong when member key of obj (of the
+ * object, or of the file: whose) is given more than once: json-c keeps
+ * the last, which GDAL reads and was checked, where the eye meets the
+ * first. */
+static void topo_given_twice(const char *obj, const char *key, const char *whose, topo_check *t)
+{
+    int given;
+    size_t len = strlen(t->why);
+    if (json_imember_given(obj, key, &given) != NULL && given > 1 && len < t->size)
+        snprintf(t->why + len, t->size - len,
+                 " (%s \"%s\" member is given %d times; GDAL reads the last)", whose, key, given);
+}
+
+static int topo_object_read(const char *obj, topo_check *t);
+
 /* 0 when GDAL reads the TopoJSON geometry object at obj whole, 1 when it
  * gives no feature for it as it stands for none ("type": null), -1 when
  * it loses some or all of it (t->why says what). */
 static int topo_object(const char *obj, topo_check *t)
+{
+    int r = topo_object_read(obj, t);
+    if (r < 0 && *obj == '{') {
+        topo_given_twice(obj, "type", "its", t);
+        topo_given_twice(obj, "arcs", "its", t);
+        topo_given_twice(obj, "coordinates", "its", t);
+    }
+    return r;
+}
+
+static int topo_object_read(const char *obj, topo_check *t)
 {
     if (*obj != '{') {
         snprintf(t->why, t->size, "it is no JSON object, which GDAL leaves out");
@@ -765,7 +887,17 @@ static int topo_object(const char *obj, topo_check *t)
 /* Whether arc index of t's file, at p, is an array of positions of two
  * numbers; what is wrong into t->why, as about the arc itself, or (named)
  * as about a feature whose "arcs" name it. */
+static bool topo_arc_read(const char *p, int64_t index, topo_check *t, bool named);
+
 static bool topo_arc(const char *p, int64_t index, topo_check *t, bool named)
+{
+    if (topo_arc_read(p, index, t, named))
+        return true;
+    topo_given_twice(t->text, "arcs", "the file's", t);
+    return false;
+}
+
+static bool topo_arc_read(const char *p, int64_t index, topo_check *t, bool named)
 {
     char arc[64];
     snprintf(arc, sizeof arc, named ? "its \"arcs\" name arc %lld, whose" : "arc %lld: its",
@@ -849,6 +981,80 @@ static int topo_layer_name(const char *obj, const char *key, bool gc, char *name
     return n >= 0 ? (int)n : snprintf(name, size, "TopoJSON");
 }
 
+/* A member of a JSON object as json-c keeps it (json_kept_members). */
+typedef struct json_kept {
+    const char *key, *value; /* at its '"'; the value last given to it */
+    size_t raw, index;       /* raw bytes between its quotes; where it first stands */
+    char *name;              /* its key as json-c decodes it */
+} json_kept;
+
+static int kept_by_name(const void *a, const void *b)
+{
+    const json_kept *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c != 0 ? c : x->index < y->index ? -1 : x->index > y->index;
+}
+
+static int kept_by_index(const void *a, const void *b)
+{
+    const json_kept *x = a, *y = b;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* The members of the JSON object at obj as json-c keeps them
+ * (json_imember): a key given twice once, where it first stands, with the
+ * value last given to it; into *out (to be freed) and their count into *n.
+ * False when memory runs out. */
+static bool json_kept_members(const char *obj, json_kept **out, size_t *n)
+{
+    json_kept *m = NULL;
+    size_t cap = 0, raw;
+    const char *p = obj, *key;
+    bool ok = true;
+    *n = 0;
+    for (bool first = true; ok && json_next_member(&p, &first, &key, &raw);) {
+        if (*n == cap) {
+            cap = cap == 0 ? 16 : 2 * cap;
+            json_kept *d = realloc(m, cap * sizeof *m);
+            if ((ok = d != NULL))
+                m = d;
+        }
+        if (!ok)
+            break;
+        char one;
+        long len = json_string(key, &one, 1);
+        char *name = len >= 0 ? malloc((size_t)len + 1) : NULL;
+        if (!(ok = name != NULL))
+            break;
+        json_string(key, name, (size_t)len + 1);
+        m[*n] = (json_kept){key, p, raw, *n, name};
+        (*n)++;
+    }
+    if (ok && *n > 1) {
+        qsort(m, *n, sizeof *m, kept_by_name);
+        for (size_t a = 0, b; a < *n; a = b) {
+            for (b = a + 1; b < *n && strcmp(m[a].name, m[b].name) == 0; b++)
+                m[b].key = NULL; /* given again: kept in m[a] */
+            m[a].value = m[b - 1].value;
+        }
+        qsort(m, *n, sizeof *m, kept_by_index);
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < *n; i++) {
+        free(m[i].name);
+        if (m[i].key != NULL)
+            m[kept++] = m[i];
+    }
+    *n = kept;
+    if (!ok) {
+        free(m);
+        m = NULL;
+        *n = 0;
+    }
+    *out = m;
+    return ok;
+}
+
 /* The first object of the TopoJSON file of ds that GDAL reads only in part,
  * or not at all (topo_object), of the layer pick (NULL: of any layer): its
  * layer into layer, its feature (as GDAL would number it) into *fid, where
@@ -909,22 +1115,26 @@ static bool topojson_damage(GDALDatasetH ds, const char *pick, char *layer, size
     }
     const char *objects = read ? json_imember(text, "objects") : NULL;
     bool keyed = objects != NULL && *objects == '{', first = true;
+    /* Keyed, the objects as json-c keeps them: of two given one key, the
+     * second in the first one's place. */
+    json_kept *members = NULL;
+    size_t n_members = 0;
+    if (keyed && !json_kept_members(objects, &members, &n_members)) {
+        snprintf(why, wsize, "too little memory to check its objects");
+        free(name);
+        free(t.bad);
+        VSIFree(data);
+        return true;
+    }
     const char *p = objects;
     long long n_main = 0; /* features of GDAL's layer "TopoJSON" */
     for (long i = 0; !found && objects != NULL; i++) {
         const char *key = NULL; /* at its '"' */
         if (keyed) {            /* "key": value, ... */
-            p += i == 0 ? 1 : 0;
-            p = json_ws(p);
-            if (*p != '"')
+            if ((size_t)i == n_members)
                 break;
-            key = p;
-            if ((p = json_skip(p)) == NULL)
-                break;
-            p = json_ws(p);
-            if (*p++ != ':')
-                break;
-            p = json_ws(p);
+            key = members[i].key;
+            p = members[i].value;
         } else if (!json_next(&p, &first)) {
             break;
         }
@@ -978,14 +1188,8 @@ static bool topojson_damage(GDALDatasetH ds, const char *pick, char *layer, size
             }
             n_main += r == 0;
         }
-        if (keyed && !found) {
-            if ((p = json_skip(p)) == NULL)
-                break;
-            p = json_ws(p);
-            if (*p++ != ',')
-                break;
-        }
     }
+    free(members);
     if (t.first_used_bad >= 0) { /* the arc's damage, as that of any object using it */
         topo_arc(topo_arc_at(&t, t.first_used_bad), t.first_used_bad, &t, false);
         *fid = -1;
@@ -1040,7 +1244,7 @@ static int64_t esrijson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, 
         p = json_ws(p);
         if (*p == ']' || *p == '\0')
             break;
-        if (!(ok = kinds_push(&k, esri_geometry_set(json_imember(p, "geometry")))))
+        if (!(ok = kinds_push(&k, esri_geometry_set(json_feature_geometry(p)))))
             break;
         if ((p = json_skip(p)) == NULL)
             break;
@@ -1287,9 +1491,9 @@ static bool geojson_plain_coordinates(const char **p, int depth)
 
 /* Whether the GeoJSON geometry at g is one GDAL reads for sure, told from
  * its text alone: of a simple type as written in RFC 7946, with one
- * "type" and one "coordinates" member (json-c keeps the last of two, which
- * these scanners would not), and plain coordinates as deep as its type
- * wants. When not, GDAL's own geometry reader says (geojson_unreadable). */
+ * "type" and one "coordinates" member (of two, in any case, GDAL's reader
+ * tells which it reads: json_imember), and plain coordinates as deep as
+ * its type wants. When not, GDAL's own geometry reader says (geojson_unreadable). */
 static bool geojson_plain(const char *g)
 {
     static const char *const types[] = {"Point",      "LineString",      "Polygon",
@@ -1409,28 +1613,26 @@ static bool json_next_member(const char **p, bool *first, const char **key, size
 }
 
 /* What the text of a GeoJSON Feature at feature tells (geojson_scan): 1
- * when GDAL reads its geometry as none (geojson_unreadable, its error into
- * *error), 0 when not, -1 when it is no Feature with one "type" and at
- * most one "geometry" (json-c keeps the last of two, GDAL's reader the
- * first of "Geometry" and "geometry"), or memory runs out (*failed). Sets
- * *ids when it has an "id" member, or one among its properties, which
- * GDAL numbers it by. */
+ * when GDAL reads its geometry (json_feature_geometry) as none
+ * (geojson_unreadable, its error into *error), 0 when not, -1 when it is
+ * no Feature with one "type", or memory runs out (*failed). Sets *ids when
+ * it has an "id" member, or one among its properties, which GDAL numbers
+ * it by. */
 static int geojson_feature(const char *feature, bool *ids, stapel__first_error *error, bool *failed)
 {
-    const char *p = feature, *key, *type = NULL, *geometry = NULL;
+    const char *p = feature, *key, *type = NULL;
     size_t raw;
-    int n_type = 0, n_geometry = 0;
+    int n_type = 0;
     for (bool first = true; json_next_member(&p, &first, &key, &raw);) {
         if (json_key_is(key, raw, "type") && n_type++ == 0)
             type = p;
-        else if (json_key_is(key, raw, "geometry") && n_geometry++ == 0)
-            geometry = p;
         else if (json_key_is(key, raw, "id") ||
                  (json_key_is(key, raw, "properties") && json_imember(p, "id") != NULL))
             *ids = true;
     }
-    if (p == NULL || n_type != 1 || n_geometry > 1 || !json_text_is(type, "Feature", true))
+    if (p == NULL || n_type != 1 || !json_text_is(type, "Feature", true))
         return -1;
+    const char *geometry = json_feature_geometry(feature);
     bool unread = geometry != NULL && !geojson_plain(geometry) && geojson_value_set(geometry) &&
                   geojson_unreadable(geometry, error, failed);
     return *failed ? -1 : unread ? 1 : 0;
