@@ -506,11 +506,13 @@ static void excerpt(const char *p, const char *end, char *text, size_t size)
 
 /* Whether the GeoJSON file at path holds more than white space after its
  * first JSON value; the line where that starts into *line, its first
- * characters (up to the line's end, a NUL byte written \0) into text, and
- * whether the file starts with a byte order mark into *bom. What follows
+ * characters (up to the line's end, a NUL byte written \0) into text,
+ * whether the file starts with a byte order mark into *bom, and the line
+ * of a comment right after the value into *comment (0: none). What follows
  * a NUL byte after the value is more too: GDAL reads the text only up to
  * the NUL, and leaves the features after it out without a word. */
-static bool geojson_trailing(const char *path, long *line, char *text, size_t size, bool *bom)
+static bool geojson_trailing(const char *path, long *line, char *text, size_t size, bool *bom,
+                             long *comment)
 {
     GByte *data = NULL;
     vsi_l_offset len = 0;
@@ -522,15 +524,20 @@ static bool geojson_trailing(const char *path, long *line, char *text, size_t si
     *bom = read && strncmp(start, "\xef\xbb\xbf", 3) == 0;
     if (*bom) /* a byte order mark, as GDAL skips */
         start += 3;
-    const char *p = read ? json_skip(start) : NULL;
-    if (p != NULL)
+    const char *p = read ? json_skip(start) : NULL, *c = NULL;
+    if (p != NULL) {
+        c = p + strspn(p, " \t\r\n");
         p = json_ws(p);
+    }
     /* NUL bytes alone at its end (a file padded with them) hold nothing. */
     bool more = p != NULL && past_blank(p, end) < end;
+    *comment = 0;
     if (more) {
         *line = 1;
-        for (const char *c = start; c < p; c++)
-            *line += *c == '\n';
+        for (const char *n = start; n < p; n++) {
+            *comment = n == c && json_comment(c) ? *line : *comment;
+            *line += *n == '\n';
+        }
         excerpt(p, end, text, size);
     }
     VSIFree(data);
@@ -1349,30 +1356,43 @@ static bool regular_file(const char *dataset)
 
 stapel_status stapel__json_check(stapel_ctx *ctx, GDALDatasetH ds, const char *dataset, OGRLayerH l)
 {
-    long line;
+    long line, comment;
     char type[48];
     bool bom = false;
     OGRLayerH one = GDALDatasetGetLayerCount(ds) == 1 ? GDALDatasetGetLayer(ds, 0) : NULL;
     if (one != NULL && stapel__driver_is(ds, "GeoJSON") && OGR_L_GetFeatureCount(one, FALSE) == 1 &&
-        regular_file(dataset) && geojson_trailing(dataset, &line, type, sizeof type, &bom)) {
+        regular_file(dataset) &&
+        geojson_trailing(dataset, &line, type, sizeof type, &bom, &comment)) {
         /* GDAL reads a file that starts with one Feature as that feature
          * and ignores what follows it: features one a line with a comma
          * after each, or Features run together, read as the first alone.
          * A GeoJSON sequence that starts with a byte order mark (Notepad,
          * PowerShell) is one: GDAL takes it for GeoJSON, and its sequence
-         * reader cannot parse the first record either. Writing it one a
-         * line again would not help. */
+         * reader cannot parse the first record either. So is one with a
+         * comment after its first Feature ('// note' on a line of its
+         * own), which GDAL's GeoJSON reader passes over and its sequence
+         * reader cannot parse. Writing it one a line again would not help. */
+        char hint[256];
+        if (bom && line > 1 && type[0] == '{')
+            snprintf(hint, sizeof hint,
+                     "the file starts with a UTF-8 byte order mark, which makes GDAL take a "
+                     "GeoJSON sequence (one Feature a line) for a single GeoJSON object: save it "
+                     "without the byte order mark (UTF-8 without BOM)");
+        else if (comment > 0 && type[0] == '{')
+            snprintf(hint, sizeof hint,
+                     "the comment on line %ld makes GDAL take a GeoJSON sequence (one Feature a "
+                     "line) for a single GeoJSON object: remove the comments, which a GeoJSON "
+                     "sequence cannot hold",
+                     comment);
+        else
+            snprintf(hint, sizeof hint,
+                     "write the features into a FeatureCollection, or one a line with nothing "
+                     "between them (a GeoJSON sequence, .geojsonl)");
         stapel_status st = stapel__fail(
             ctx, STAPEL_EDATA,
             "%s: layer %s: more follows its first GeoJSON object, from line %ld ('%s'), which "
             "GDAL does not read: it would read that one feature and leave the rest out; %s",
-            dataset, OGR_L_GetName(one), line, type,
-            bom && line > 1 && type[0] == '{'
-                ? "the file starts with a UTF-8 byte order mark, which makes GDAL take a GeoJSON "
-                  "sequence (one Feature a line) for a single GeoJSON object: save it without "
-                  "the byte order mark (UTF-8 without BOM)"
-                : "write the features into a FeatureCollection, or one a line with nothing "
-                  "between them (a GeoJSON sequence, .geojsonl)");
+            dataset, OGR_L_GetName(one), line, type, hint);
         return st;
     }
     char more[48];
