@@ -476,11 +476,14 @@ static int64_t paired_unread(GDALDatasetH ds, OGRLayerH l, const char *driver, c
     return n;
 }
 
-/* Past the white space, comments and NUL bytes at p, up to end (a NUL
- * byte): GDAL reads a text only up to its first NUL. */
+/* Past the white space, comments, NUL bytes and DOS end-of-file bytes
+ * (0x1A, which old Windows tools end a text with) at p, up to end (a NUL
+ * byte): GDAL reads a text only up to its first NUL, and reads the first
+ * JSON value of a GeoJSON or TopoJSON text and ignores what follows it, so
+ * that these hold nothing it would lose. */
 static const char *past_blank(const char *p, const char *end)
 {
-    while (p < end && (*p == '\0' || strchr(" \t\r\n", *p) != NULL || json_comment(p)))
+    while (p < end && (*p == '\0' || strchr(" \t\r\n\x1a", *p) != NULL || json_comment(p)))
         p = *p == '/' ? json_comment_end(p) : p + 1;
     return p;
 }
