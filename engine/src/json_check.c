@@ -1636,12 +1636,10 @@ static bool json_next_member(const char **p, bool *first, const char **key, size
 }
 
 /* What the text of a GeoJSON Feature at feature tells (geojson_scan): 1
- * when GDAL reads its geometry (json_feature_geometry) as none
+ * when GDAL may read its geometry (json_feature_geometry) as none
  * (geojson_unreadable, its error into *error), 0 when not, -1 when it is
- * no Feature with one "type", or memory runs out (*failed). Sets *ids when
- * it has an "id" member, or one among its properties, which GDAL numbers
- * it by. */
-static int geojson_feature(const char *feature, bool *ids, stapel__first_error *error, bool *failed)
+ * no Feature with one "type", or memory runs out (*failed). */
+static int geojson_feature(const char *feature, stapel__first_error *error, bool *failed)
 {
     const char *p = feature, *key, *type = NULL;
     size_t raw;
@@ -1649,9 +1647,6 @@ static int geojson_feature(const char *feature, bool *ids, stapel__first_error *
     for (bool first = true; json_next_member(&p, &first, &key, &raw);) {
         if (json_key_is(key, raw, "type") && n_type++ == 0)
             type = p;
-        else if (json_key_is(key, raw, "id") ||
-                 (json_key_is(key, raw, "properties") && json_imember(p, "id") != NULL))
-            *ids = true;
     }
     if (p == NULL || n_type != 1 || !json_text_is(type, "Feature", true))
         return -1;
@@ -1735,16 +1730,14 @@ static bool stream_value(json_stream *s, size_t *start, size_t *end)
 }
 
 /* What the text of the GeoJSON FeatureCollection at path tells of its
- * features, in order, into k: 1 for one whose geometry GDAL reads as none
- * (geojson_feature; the first one's error into *error), 0 for any other;
- * their count into *n_unread; and whether a feature has an "id", which
- * GDAL numbers it by (without, it numbers the features in order from 0).
- * Read a feature at a time, not whole. False when the file cannot be read
- * again, or is no FeatureCollection of Features alone (geojson_feature),
- * which these scanners pair with GDAL's features, or when memory runs out
- * (then *failed). */
-static bool geojson_scan(const char *path, kinds *k, int64_t *n_unread, bool *ids,
-                         stapel__first_error *error, bool *failed)
+ * features, in order, into k: 1 for one whose geometry GDAL may read as
+ * none (geojson_feature; the first one's error into *error), 0 for any
+ * other; their count into *n_unread. Read a feature at a time, not whole.
+ * False when the file cannot be read again, or is no FeatureCollection of
+ * Features alone (geojson_feature), which these scanners pair with GDAL's
+ * features, or when memory runs out (then *failed). */
+static bool geojson_scan(const char *path, kinds *k, int64_t *n_unread, stapel__first_error *error,
+                         bool *failed)
 {
     json_stream s = {0};
     CPLPushErrorHandler(CPLQuietErrorHandler);
@@ -1758,7 +1751,6 @@ static bool geojson_scan(const char *path, kinds *k, int64_t *n_unread, bool *id
         s.pos = 3;
     int n_type = 0, n_features = 0;
     *n_unread = 0;
-    *ids = false;
     ok = ok && stream_peek(&s) == '{';
     s.pos++;
     for (bool more = ok && stream_peek(&s) != '}'; more;) { /* its members */
@@ -1781,7 +1773,7 @@ static bool geojson_scan(const char *path, kinds *k, int64_t *n_unread, bool *id
                 if (!(ok = stream_value(&s, &start, &end)))
                     break;
                 stapel__first_error e = {0};
-                int r = geojson_feature(s.data + start, ids, &e, failed);
+                int r = geojson_feature(s.data + start, &e, failed);
                 if (r >= 0 && !kinds_push(k, r))
                     *failed = true;
                 if (!(ok = r >= 0 && !*failed))
@@ -1818,31 +1810,34 @@ static bool geojson_scan(const char *path, kinds *k, int64_t *n_unread, bool *id
 
 /* stapel__json_unread for a GeoJSON file: its text scanned
  * (geojson_scan), which costs a fraction of GDAL's reading of it. GDAL
- * reads its features again only to name one by the "id" it numbers it by,
- * or to tell which of them a filter keeps, and only when one is lost. */
+ * reads its features again, to pair them with the text's, only when the
+ * text holds a geometry it may have lost. */
 static int64_t geojson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, int64_t *first,
                               char *why, size_t size)
 {
     kinds k = {0};
     int64_t n = 0;
-    bool ids = false, failed = false, curves = false;
+    bool failed = false, curves = false;
     stapel__first_error error = {0};
-    bool scanned = geojson_scan(GDALGetDescription(ds), &k, &n, &ids, &error, &failed);
+    bool scanned = geojson_scan(GDALGetDescription(ds), &k, &n, &error, &failed);
     if (failed) {
         n = -1;
     } else if (!scanned) {
         free(k.set);
         return geojson_native_unread(ds, l, where, first, why, size);
-    } else if (n > 0 && !ids && where == NULL) {
-        for (size_t i = 0; i < k.n && *first < 0; i++)
-            if (k.set[i] > 0)
-                *first = (int64_t)i;
     } else if (n > 0) {
+        /* Paired with GDAL's own features even when they are numbered in
+         * order (no "id"): its GeoJSON driver parses the file with a reader
+         * of its own, which takes numbers (.5) and depths that the geometry
+         * reader asked in geojson_unreadable refuses, so a geometry flagged
+         * there may still be read. */
         n = paired_unread(ds, l, "GeoJSON", &k, where, first, &curves);
     }
     free(k.set);
-    /* GDAL's error for the geometry, when it is the only one. */
-    bool own = n == 1 && where == NULL && error.got;
+    /* GDAL's error for the geometry, when it is the only one; not a JSON
+     * syntax error, which only the geometry reader sees (above). */
+    bool own =
+        n == 1 && where == NULL && error.got && strncmp(error.msg, "JSON parsing error", 18) != 0;
     if (n > 0)
         snprintf(why, size, "its geometry member is no GeoJSON geometry that GDAL reads%s%s",
                  own ? "; GDAL: " : "", own ? error.msg : "");
