@@ -185,12 +185,76 @@ static uint64_t gcd64(uint64_t a, uint64_t b)
     return a;
 }
 
+/* The line piece of the edge a b (a before b): its direction reduced by
+ * the gcd, which an axis-parallel edge does without. */
+static line_piece line_piece_of(stapel__ipt a, stapel__ipt b)
+{
+    uint64_t ux = (uint64_t)b.x - (uint64_t)a.x, uy = (uint64_t)b.y - (uint64_t)a.y;
+    uint64_t ay = (int64_t)uy < 0 ? -uy : uy;
+    uint64_t g = ux == 0 ? ay : ay == 0 ? ux : gcd64(ux, ay);
+    line_piece p = {(int64_t)(ux / g), (int64_t)uy / (int64_t)g, 0, ux != 0 ? a.x : a.y,
+                    ux != 0 ? b.x : b.y};
+    p.c = (stapel__i128)p.dx * a.y - (stapel__i128)p.dy * a.x;
+    return p;
+}
+
+static uint64_t mix_line(uint64_t dx, uint64_t dy, uint64_t c0, uint64_t c1)
+{
+    uint64_t h = dx * 0x9E3779B97F4A7C15ull;
+    h = (h ^ dy) * 0xBF58476D1CE4E5B9ull;
+    h = (h ^ c0) * 0x94D049BB133111EBull;
+    return (h ^ c1) * 0x9E3779B97F4A7C15ull;
+}
+
+#define EXACT_DOUBLE(v) ((v) > -((stapel__i128)1 << 53) && (v) < ((stapel__i128)1 << 53))
+
+/* A hash of the line through the edge a b (a before b, not equal), the
+ * same for every edge on one line, mostly without the gcd (Euclid's
+ * divisions were most of the check's time). A sloped line whose direction
+ * dx dy and offset c = dx y - dy x (dx > 0, reduced or not) are integers
+ * under 2^53 is hashed by the doubles dy / dx and c / dx, its slope and
+ * where it crosses x = 0: a division of doubles is the quotient rounded,
+ * so equal quotients of exact integers give equal doubles. Reducing does
+ * not make them larger, so an edge over 2^53 is reduced first and hashed
+ * so if its line fits, and by the reduced integers if not (as every edge
+ * of that line is). Axis-parallel lines, reduced without a division, are
+ * hashed by their integers too. Lines with one hash are told apart by
+ * their reduced directions and offsets (line_piece_of). */
+static uint64_t line_hash(stapel__ipt a, stapel__ipt b)
+{
+    uint64_t ux = (uint64_t)b.x - (uint64_t)a.x, uy = (uint64_t)b.y - (uint64_t)a.y;
+    int64_t dx = (int64_t)ux, dy = (int64_t)uy;
+    stapel__i128 c;
+    if (ux != 0 && uy != 0) {
+        c = (stapel__i128)dx * a.y - (stapel__i128)dy * a.x;
+        if (!(EXACT_DOUBLE(dx) && EXACT_DOUBLE(dy) && EXACT_DOUBLE(c))) {
+            line_piece p = line_piece_of(a, b);
+            dx = p.dx;
+            dy = p.dy;
+            c = p.c;
+        }
+        if (EXACT_DOUBLE(dx) && EXACT_DOUBLE(dy) && EXACT_DOUBLE(c)) {
+            double s = (double)dy / (double)dx, o = (double)c / (double)dx;
+            uint64_t bs, bo;
+            memcpy(&bs, &s, sizeof bs);
+            memcpy(&bo, &o, sizeof bo);
+            return mix_line(bs, bo, 0, 1);
+        }
+    } else {
+        line_piece p = line_piece_of(a, b);
+        dx = p.dx;
+        dy = p.dy;
+        c = p.c;
+    }
+    return mix_line((uint64_t)dx, (uint64_t)dy, (uint64_t)c, (uint64_t)(c >> 64));
+}
+
 /* 1 when two edges of the faces lie on one line and share more than a
  * point: parts of the union that touch along an edge, or a ring that runs
- * along itself; else 0, or -1 when out of memory. Pieces are bucketed by a
- * hash of their line (a radix sort, linear), and only the pieces of one
- * bucket are sorted along it. More edges than 32-bit indices take are not
- * looked at (as cancel_shared leaves them). */
+ * along itself; else 0, or -1 when out of memory. Edges are bucketed by a
+ * hash of their line (a radix sort, linear), and only the edges of one
+ * bucket are taken as line pieces and sorted along it. More edges than
+ * 32-bit indices take are not looked at (as cancel_shared leaves them). */
 static int edges_overlap(const stapel__aface *af, size_t n)
 {
     size_t ne = 0;
@@ -198,10 +262,11 @@ static int edges_overlap(const stapel__aface *af, size_t n)
         ne += af[i].ring_end[af[i].n_rings - 1] - af[i].n_rings;
     if (ne < 2 || ne > UINT32_MAX)
         return 0;
-    line_piece *lp = malloc(ne * sizeof *lp), *run = malloc(ne * sizeof *run);
+    stapel__ipt *ed = malloc(2 * ne * sizeof *ed);
+    line_piece *run = malloc(ne * sizeof *run);
     uint64_t *k = malloc(ne * sizeof *k), *t = malloc(ne * sizeof *t);
-    if (lp == NULL || run == NULL || k == NULL || t == NULL) {
-        free(lp);
+    if (ed == NULL || run == NULL || k == NULL || t == NULL) {
+        free(ed);
         free(run);
         free(k);
         free(t);
@@ -213,24 +278,17 @@ static int edges_overlap(const stapel__aface *af, size_t n)
         for (uint32_t r = 0, j = 0; r < af[i].n_rings; r++, j++) {
             for (; j + 1 < af[i].ring_end[r]; j++) {
                 stapel__ipt a = af[i].pts[j], b = af[i].pts[j + 1];
-                if (cmp_ipt(a, b) > 0) {
+                int o = cmp_ipt(a, b);
+                if (o == 0)
+                    continue; /* no length */
+                if (o > 0) {
                     stapel__ipt s = a;
                     a = b;
                     b = s;
                 }
-                uint64_t ux = (uint64_t)b.x - (uint64_t)a.x, uy = (uint64_t)b.y - (uint64_t)a.y;
-                uint64_t ay = (int64_t)uy < 0 ? -uy : uy, g = gcd64(ux, ay);
-                if (g == 0)
-                    continue; /* no length */
-                line_piece p = {(int64_t)(ux / g), (int64_t)uy / (int64_t)g, 0, ux != 0 ? a.x : a.y,
-                                ux != 0 ? b.x : b.y};
-                p.c = (stapel__i128)p.dx * a.y - (stapel__i128)p.dy * a.x;
-                uint64_t h = (uint64_t)p.dx * 0x9E3779B97F4A7C15ull;
-                h = (h ^ (uint64_t)p.dy) * 0xBF58476D1CE4E5B9ull;
-                h = (h ^ (uint64_t)p.c) * 0x94D049BB133111EBull;
-                h = (h ^ (uint64_t)(p.c >> 64)) * 0x9E3779B97F4A7C15ull;
-                k[m] = (h >> 32) << 32 | m;
-                lp[m++] = p;
+                k[m] = (line_hash(a, b) >> 32) << 32 | m;
+                ed[2 * m] = a;
+                ed[2 * m++ + 1] = b;
             }
         }
     }
@@ -240,8 +298,10 @@ static int edges_overlap(const stapel__aface *af, size_t n)
         while (j < m && (k[j] >> 32) == (k[i] >> 32))
             j++;
         if (j - i > 1) { /* pieces on one line, or lines with one hash */
-            for (size_t x = i; x < j; x++)
-                run[x - i] = lp[k[x] & 0xffffffffu];
+            for (size_t x = i; x < j; x++) {
+                const stapel__ipt *e = &ed[2 * (k[x] & 0xffffffffu)];
+                run[x - i] = line_piece_of(e[0], e[1]);
+            }
             STAPEL__SORT_SMALL(line_piece, run, j - i, cmp_line_piece);
             for (size_t x = 1; x < j - i && !overlap; x++) {
                 line_piece *p = &run[x - 1], *q = &run[x];
@@ -253,7 +313,7 @@ static int edges_overlap(const stapel__aface *af, size_t n)
         }
         i = j;
     }
-    free(lp);
+    free(ed);
     free(run);
     free(k);
     free(t);

@@ -222,6 +222,32 @@ static void test_dissolve_noded_promise_broken(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* The square and rectangle of test_dissolve_noded_promise_broken mapped by
+ * (x, y) -> (x + 3 y, y), (x + 30001 y, 10000 y + 3.5e10) and the same
+ * 10 times further up (determinants 1 and 10000): the side the rectangle
+ * touches runs on a sloped line. Its offset dx y - dy x is small on the
+ * first, on the second 1.05e15 for the direction reduced, so the
+ * rectangle's piece (half the side) is under 2^53 and the square's over,
+ * and over 2^53 for both on the third: the line check must find the two
+ * pieces on one line however it takes each. */
+static void test_dissolve_noded_promise_broken_sloped(void **state)
+{
+    (void)state;
+    static const int64_t map[3][3] = {
+        {3, 1, 0}, {30001, 10000, 35000000000}, {30001, 10000, 350000000000}};
+    for (int i = 0; i < 3; i++) {
+        int64_t vx = map[i][0], vy = map[i][1], y0 = map[i][2];
+        face_set fs = {0};
+        stapel__ipt sq[4] = {
+            {0, y0}, {10, y0}, {10 + 10 * vx, y0 + 10 * vy}, {10 * vx, y0 + 10 * vy}};
+        stapel__ipt re[4] = {
+            {10, y0}, {20, y0}, {20 + 5 * vx, y0 + 5 * vy}, {10 + 5 * vx, y0 + 5 * vy}};
+        add_ring(&fs, sq, 4, 0);
+        add_ring(&fs, re, 4, 0);
+        check(&fs, true, 1, 0, 150 * vy, 0);
+    }
+}
+
 /* A small random generator, the same on every platform. */
 static uint32_t rnd(uint64_t *state)
 {
@@ -309,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_dissolve_corner_touch),
         cmocka_unit_test(test_dissolve_split_edge_not_noded),
         cmocka_unit_test(test_dissolve_noded_promise_broken),
+        cmocka_unit_test(test_dissolve_noded_promise_broken_sloped),
         cmocka_unit_test(test_dissolve_subset_same_as_dissolve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
