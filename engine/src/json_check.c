@@ -1317,8 +1317,61 @@ static bool seq_lost_record(GDALDatasetH ds, char *where, size_t size, char *why
     return e.got;
 }
 
-stapel_status stapel__json_open_check(stapel_ctx *ctx, GDALDatasetH ds, const char *dataset)
+/* The GeoJSON sequence ds opened again without its end when that is DOS
+ * end-of-file bytes (0x1A, which old Windows tools end a text with) and
+ * blanks alone, which GDAL reads as a record it cannot parse, though it
+ * holds nothing to lose; NULL when it does not so end, or the rest too
+ * holds a record GDAL cannot parse. */
+static GDALDatasetH seq_without_dos_eof(GDALDatasetH ds)
 {
+    const char *path = GDALGetDescription(ds);
+    if (stapel__ascii_ncase_equal(path, "GeoJSONSeq:", 11))
+        path += 11;
+    if (stapel__source_is_service(path))
+        return NULL;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    VSILFILE *fp = VSIFOpenL(path, "rb");
+    char tail[4096];
+    size_t n = 0;
+    vsi_l_offset size = 0;
+    if (fp != NULL && VSIFSeekL(fp, 0, SEEK_END) == 0) {
+        size = VSIFTellL(fp);
+        vsi_l_offset from = size > sizeof tail ? size - sizeof tail : 0;
+        if (VSIFSeekL(fp, from, SEEK_SET) == 0)
+            n = VSIFReadL(tail, 1, (size_t)(size - from), fp);
+    }
+    if (fp != NULL)
+        VSIFCloseL(fp);
+    size_t keep = n;
+    bool eof = false;
+    while (keep > 0 && strchr(" \t\r\n\x1e\x1a", tail[keep - 1]) != NULL && tail[keep - 1] != '\0')
+        eof = tail[--keep] == '\x1a' || eof;
+    GDALDatasetH nd = NULL;
+    if (eof && keep > 0) {
+        size_t len = strlen(path) + 64;
+        char *sub = malloc(len);
+        const char *drivers[] = {"GeoJSONSeq", NULL};
+        if (sub != NULL)
+            /* (a path with a '/' in it: GDAL names the layer by what
+             * follows the last) */
+            snprintf(sub, len, "GeoJSONSeq:/vsisubfile/0_%llu,%s%s",
+                     (unsigned long long)(size - (n - keep)), strchr(path, '/') ? "" : "./", path);
+        CPLErrorReset();
+        nd = sub != NULL ? GDALOpenEx(sub, GDAL_OF_VECTOR | GDAL_OF_READONLY, drivers, NULL, NULL)
+                         : NULL;
+        free(sub);
+        if (nd != NULL && CPLGetLastErrorType() >= CE_Failure) {
+            GDALClose(nd);
+            nd = NULL;
+        }
+    }
+    CPLPopErrorHandler();
+    return nd;
+}
+
+stapel_status stapel__json_open_check(stapel_ctx *ctx, GDALDatasetH *pds, const char *dataset)
+{
+    GDALDatasetH ds = *pds, nd;
     if (CPLGetLastErrorType() >= CE_Failure && stapel__driver_is(ds, "GeoJSONSeq")) {
         /* GDAL scans a GeoJSON sequence as it opens it, and a record it
          * cannot parse it reports there and leaves out of the layer: the
@@ -1326,6 +1379,14 @@ stapel_status stapel__json_open_check(stapel_ctx *ctx, GDALDatasetH ds, const ch
          * word. Said at once, where it lies, for stack and info alike. */
         char where[128], why[512];
         snprintf(why, sizeof why, "%s", stapel__gdal_error("unknown error"));
+        if ((nd = seq_without_dos_eof(ds)) != NULL) {
+            /* Read as the text before the DOS end-of-file bytes, which
+             * GDAL would report at each reading of the file. */
+            CPLErrorReset();
+            GDALClose(ds);
+            *pds = nd;
+            return STAPEL_OK;
+        }
         OGRLayerH l = GDALDatasetGetLayer(ds, 0);
         char *layer = stapel__strdup(l != NULL ? OGR_L_GetName(l) : "?");
         stapel_status st;

@@ -11,8 +11,10 @@
 /* Fails (STAPEL_EDATA, naming dataset, its layer and where the record
  * lies) when GDAL, which just opened ds from dataset, left out a record of
  * a GeoJSON sequence that it could not parse: told by the error the open
- * left, so call this right after GDALOpenEx. STAPEL_OK otherwise. */
-stapel_status stapel__json_open_check(stapel_ctx *ctx, GDALDatasetH ds, const char *dataset);
+ * left, so call this right after GDALOpenEx. STAPEL_OK otherwise; *ds then
+ * is opened again, and closed, when the record is DOS end-of-file bytes
+ * alone at the end, which GDAL would report at each reading. */
+stapel_status stapel__json_open_check(stapel_ctx *ctx, GDALDatasetH *ds, const char *dataset);
 
 /* Fails (STAPEL_EDATA, naming dataset, the layer and where the damage
  * lies) when GDAL would leave part of layer l of ds (opened from dataset;

@@ -581,7 +581,7 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
     }
     /* What else GDAL leaves out of a JSON source is checked once its layer
      * is picked (stapel__json_check). */
-    stapel_status checked = stapel__json_open_check(ctx, ds, dataset);
+    stapel_status checked = stapel__json_open_check(ctx, &ds, dataset);
     if (checked != STAPEL_OK) {
         GDALClose(ds);
         return checked;
