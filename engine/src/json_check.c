@@ -1418,6 +1418,37 @@ static bool regular_file(const char *dataset)
     return stapel_source_is_file(dataset) && stat(dataset, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
+/* Warns when the features of l without geometry, read from standard
+ * input, cannot be told from those whose geometry GDAL could not read
+ * (stapel__json_unread): that reads the text again, and GDAL keeps only
+ * the first MB of standard input (CPL_VSISTDIN_BUFFER_LIMIT) to read again.
+ * Such a feature would otherwise be skipped as empty without a word. */
+static void stdin_unchecked(stapel_ctx *ctx, GDALDatasetH ds, const char *dataset, OGRLayerH l)
+{
+    int64_t n = 0, first = -1;
+    OGRFeatureH f;
+    OGR_L_ResetReading(l);
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        if (OGR_F_GetGeometryRef(f) == NULL && n++ == 0)
+            first = (int64_t)OGR_F_GetFID(f);
+        OGR_F_Destroy(f);
+    }
+    OGR_L_ResetReading(l);
+    CPLErrorReset(); /* the reading tells its own */
+    char why[512];
+    int64_t lost;
+    if (n > 0 && stapel__json_unread(ds, l, NULL, &lost, why, sizeof why) < 0)
+        stapel__log(
+            ctx, STAPEL_LOG_WARN,
+            "%s: layer %s: %lld feature%s without geometry (the first: feature %lld) "
+            "cannot be told from features whose geometry GDAL could not read: standard input "
+            "of more than 1 MB cannot be read again to check it; %s counted as empty, a "
+            "claim lost if its geometry was damaged: give the data as a file to have it "
+            "checked",
+            dataset, stapel__layer_name(l), (long long)n, n == 1 ? "" : "s", (long long)first,
+            n == 1 ? "it is" : "they are");
+}
+
 stapel_status stapel__json_check(stapel_ctx *ctx, GDALDatasetH ds, const char *dataset, OGRLayerH l)
 {
     long line, comment;
@@ -1506,6 +1537,10 @@ stapel_status stapel__json_check(stapel_ctx *ctx, GDALDatasetH ds, const char *d
                               dataset, tlayer, tfid, tobj, twhy);
         return st;
     }
+    if (l != NULL && stapel__ascii_ncase_equal(GDALGetDescription(ds), "/vsistdin/", 10) &&
+        (stapel__driver_is(ds, "GeoJSON") || stapel__driver_is(ds, "GeoJSONSeq") ||
+         stapel__driver_is(ds, "ESRIJSON")))
+        stdin_unchecked(ctx, ds, dataset, l);
     return STAPEL_OK;
 }
 

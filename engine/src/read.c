@@ -927,7 +927,7 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
     if (st != STAPEL_OK)
         goto done;
     o->l = l;
-    if ((o->layer = stapel__strdup(OGR_L_GetName(l))) == NULL) {
+    if ((o->layer = stapel__strdup(stapel__layer_name(l))) == NULL) {
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
         goto done;
     }

@@ -686,6 +686,12 @@ stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH d
     return STAPEL_OK;
 }
 
+const char *stapel__layer_name(OGRLayerH l)
+{
+    const char *name = OGR_L_GetName(l);
+    return name != NULL && name[0] != '\0' ? name : "(no name)";
+}
+
 bool stapel__layer_read_error(GDALDatasetH ds, OGRLayerH l, char *reason, size_t size)
 {
     GDALDriverH drv = GDALGetDatasetDriver(ds);

@@ -50,6 +50,10 @@ stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH d
 stapel_status stapel__layer_readable(stapel_ctx *ctx, GDALDatasetH ds, OGRLayerH l,
                                      const char *source);
 
+/* The name of l as messages give it: GDAL's, or "(no name)" when that is
+ * empty (a GeoJSON read from /vsistdin/, named after no file). */
+const char *stapel__layer_name(OGRLayerH l);
+
 /* The same test without failing: true, with the database's reason (one
  * line) in reason, when l cannot be read. */
 bool stapel__layer_read_error(GDALDatasetH ds, OGRLayerH l, char *reason, size_t size);
