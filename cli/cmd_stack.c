@@ -17,6 +17,8 @@
 
 static void stack_help(void)
 {
+    /* The text as it prints, a line of source a line of output. */
+    /* clang-format off */
     printf(
         "Usage: stapel stack -o OUT.gpkg [options] --layer THEME=SOURCE [--layer THEME=SOURCE ...]\n"
         "\n"
@@ -69,6 +71,7 @@ static void stack_help(void)
         "      --layer wind='energie.gpkg|layername=wind' --provinces provincies.gpkg\n"
         "\n"
         "Exit status: 0 success, 1 the run failed (no output is left behind), 2 usage error.\n");
+    /* clang-format on */
 }
 
 typedef struct where_opt {
