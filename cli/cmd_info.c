@@ -46,7 +46,8 @@ static void print_text(const stapel_source_info *info)
     for (size_t i = 0; i < info->n_layers; i++) {
         const stapel_layer_info *l = &info->layers[i];
         printf("  layer ");
-        cli_put_text(stdout, l->name, SIZE_MAX);
+        /* GDAL names a layer read from standard input '' (--json keeps it). */
+        cli_put_text(stdout, l->name[0] != '\0' ? l->name : "(no name)", SIZE_MAX);
         printf("\n");
         if (l->unreadable != NULL) {
             printf("    cannot be read: ");

@@ -1537,10 +1537,14 @@ stapel_status stapel__json_check(stapel_ctx *ctx, GDALDatasetH ds, const char *d
                               dataset, tlayer, tfid, tobj, twhy);
         return st;
     }
-    if (l != NULL && stapel__ascii_ncase_equal(GDALGetDescription(ds), "/vsistdin/", 10) &&
+    if (stapel__ascii_ncase_equal(GDALGetDescription(ds), "/vsistdin/", 10) &&
         (stapel__driver_is(ds, "GeoJSON") || stapel__driver_is(ds, "GeoJSONSeq") ||
-         stapel__driver_is(ds, "ESRIJSON")))
-        stdin_unchecked(ctx, ds, dataset, l);
+         stapel__driver_is(ds, "ESRIJSON"))) {
+        if (l != NULL)
+            stdin_unchecked(ctx, ds, dataset, l);
+        for (int i = 0; l == NULL && i < GDALDatasetGetLayerCount(ds); i++)
+            stdin_unchecked(ctx, ds, dataset, GDALDatasetGetLayer(ds, i));
+    }
     return STAPEL_OK;
 }
 
