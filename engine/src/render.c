@@ -1569,18 +1569,25 @@ static void draw_labels(renderer *r)
 
 /* ---- the margins: title, legend, scale bar, north arrow, footer ------------- */
 
-/* The title when none is given, in title (appended). */
+/* The title when none is given, in title (appended). The names in it are
+ * quoted when one of them holds a comma (a ';' in a source's name is written
+ * ','): "'Almere, Oosterwold', 'Oosterwold'" is two zones, where the bare
+ * "Almere, Oosterwold, Oosterwold" might be three. Without a comma in any
+ * name, ", " parts the names one way only, and they are left bare. */
 static void default_title(renderer *r, stapel__buf *title)
 {
     const char *base = "Stapelkaart ruimteclaims";
     if (r->zone != NULL) {
-        stapel__buf_printf(title, "%s \xe2\x80\x94 %s", base, r->zone);
+        const char *q = strchr(r->zone, ',') != NULL ? "'" : "";
+        stapel__buf_printf(title, "%s \xe2\x80\x94 %s%s%s", base, q, r->zone, q);
         return;
     }
     /* One to three provinces, each named once: features of one name are one
      * province, also when it was delivered in parts. */
     zone_layer *z = &r->zones[STAPEL_ZONE_PROVINCE];
     name_list names = {0};
+    stapel__buf quoted = {0};
+    bool comma = false;
     int n = 0;
     if (z->layer != NULL) {
         OGR_L_ResetReading(z->layer);
@@ -1589,15 +1596,20 @@ static void default_title(renderer *r, stapel__buf *title)
             const char *name = OGR_F_IsFieldSetAndNotNull(f, z->name_field)
                                    ? OGR_F_GetFieldAsString(f, z->name_field)
                                    : NULL;
-            if (name != NULL && !name_listed(&names, STAPEL_ZONE_PROVINCE, name) && ++n <= 3)
+            if (name != NULL && !name_listed(&names, STAPEL_ZONE_PROVINCE, name) && ++n <= 3) {
                 name_add(&names, STAPEL_ZONE_PROVINCE, name, name);
+                stapel__buf_printf(&quoted, "%s'%s'", quoted.len > 0 ? ", " : "", name);
+                comma = comma || strchr(name, ',') != NULL;
+            }
             OGR_F_Destroy(f);
         }
     }
-    if (n >= 1 && n <= 3 && names.text.data != NULL)
-        stapel__buf_printf(title, "%s \xe2\x80\x94 %s", base, names.text.data);
+    const char *list = comma ? quoted.data : names.text.data;
+    if (n >= 1 && n <= 3 && list != NULL)
+        stapel__buf_printf(title, "%s \xe2\x80\x94 %s", base, list);
     else
         stapel__buf_puts(title, base);
+    stapel__buf_free(&quoted);
     name_list_free(&names);
 }
 
