@@ -64,15 +64,16 @@ static const char *zone_kind(const char *type)
 }
 
 /* The first zone that want (or want after 'type:') misses only by case or
- * spaces, for a hint; NULL if none. */
-static const stapel_zone_row *zone_near(const stapel_summary *sm, const char *want)
+ * spaces, for a hint; NULL if none. *typed tells whether it was want after
+ * 'type:'. */
+static const stapel_zone_row *zone_near(const stapel_summary *sm, const char *want, bool *typed)
 {
     for (size_t i = 0; i < sm->n_zones; i++) {
         const stapel_zone_row *z = &sm->zones[i];
         size_t n = strlen(z->zone_type);
-        if (stapel_zone_name_near(want, z->zone) ||
-            (strncasecmp(want, z->zone_type, n) == 0 && want[n] == ':' &&
-             stapel_zone_name_near(want + n + 1, z->zone)))
+        *typed = strncasecmp(want, z->zone_type, n) == 0 && want[n] == ':' &&
+                 stapel_zone_name_near(want + n + 1, z->zone);
+        if (*typed || stapel_zone_name_near(want, z->zone))
             return z;
     }
     return NULL;
@@ -361,9 +362,15 @@ static int summary_run(int argc, char **argv)
             cli_put_text(stderr, argv[optind], SIZE_MAX);
             fputs(": no zone named '", stderr);
             cli_put_text(stderr, zone, SIZE_MAX);
-            const stapel_zone_row *near = zone_near(sm, zone);
+            bool typed = false;
+            const stapel_zone_row *near = zone_near(sm, zone, &typed);
             if (near != NULL) {
                 fputs("'; did you mean '", stderr);
+                /* The total row as the user was writing it: 'total:Total'
+                 * (with a province 'Total') is 'total:total', the total row
+                 * alone, where 'total' would be any zone named so too. */
+                if (typed && strcmp(near->zone_type, "total") == 0)
+                    fputs("total:", stderr);
                 cli_put_text(stderr, near->zone, SIZE_MAX);
                 if (strcmp(near->zone_type, "total") != 0)
                     fprintf(stderr, "' (%s%s)", zone_kind(near->zone_type),
