@@ -403,6 +403,32 @@ void stapel__log_release(stapel_ctx *ctx, stapel__buf *b)
     stapel__buf_free(b);
 }
 
+static void log_count_line(void *user, stapel_log_level level, const char *line)
+{
+    stapel__log_count *c = user;
+    if (level == STAPEL_LOG_WARN)
+        c->n_warnings++;
+    if (c->fn != NULL && !(c->hold && level == STAPEL_LOG_WARN))
+        c->fn(c->user, level, line);
+}
+
+void stapel__log_count_start(stapel_ctx *ctx, stapel__log_count *c, bool hold)
+{
+    *c = (stapel__log_count){ctx->log, ctx->log_user, 0, hold, true};
+    ctx->log = log_count_line;
+    ctx->log_user = c;
+}
+
+bool stapel__log_count_end(stapel_ctx *ctx, stapel__log_count *c)
+{
+    if (!c->on)
+        return false;
+    ctx->log = c->fn;
+    ctx->log_user = c->user;
+    c->on = false;
+    return true;
+}
+
 void stapel__progress(stapel_ctx *ctx, const char *phase, double fraction)
 {
     if (ctx->progress != NULL)

@@ -124,6 +124,24 @@ void stapel__log(stapel_ctx *ctx, stapel_log_level level, const char *fmt, ...)
  * ctx's log, in the order they came, and empty b. */
 void stapel__log_release(stapel_ctx *ctx, struct stapel__buf *b);
 
+/* A log put in front of ctx's own for a while: it counts the warnings, and
+ * passes every line on to the log it stands in front of (if any), but for
+ * the warnings when hold is set. A read of rules counts its warnings; a
+ * shard other than the first holds back its warnings about the inputs,
+ * which shard 1 gives. Start and end on the same thread, with the lines
+ * logged in between on ctx. */
+typedef struct stapel__log_count {
+    stapel_log_fn fn; /* the log stood in front of, put back by _end */
+    void *user;
+    size_t n_warnings;
+    bool hold;
+    bool on;
+} stapel__log_count;
+void stapel__log_count_start(stapel_ctx *ctx, stapel__log_count *c, bool hold);
+/* Put ctx's log back; true when it was c (false for a second call, or for
+ * a c not started). */
+bool stapel__log_count_end(stapel_ctx *ctx, stapel__log_count *c);
+
 /* Report progress of a phase. */
 void stapel__progress(stapel_ctx *ctx, const char *phase, double fraction);
 

@@ -629,23 +629,6 @@ static stapel_status check_file(stapel_ctx *ctx, const char *path)
     return STAPEL_OK;
 }
 
-/* The log of a read of rules: counts its warnings, and passes every line
- * on to the caller's log (if any). */
-typedef struct warn_count {
-    stapel_log_fn fn;
-    void *user;
-    size_t n;
-} warn_count;
-
-static void warn_count_line(void *user, stapel_log_level level, const char *line)
-{
-    warn_count *w = user;
-    if (level == STAPEL_LOG_WARN)
-        w->n++;
-    if (w->fn != NULL)
-        w->fn(w->user, level, line);
-}
-
 stapel_status stapel_rules_read(stapel_ctx *ctx, stapel_rules **out, const char *path)
 {
     STAPEL__ENTER_OUT(ctx, out);
@@ -658,9 +641,8 @@ stapel_status stapel_rules_read(stapel_ctx *ctx, stapel_rules **out, const char 
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
     r->builtin = path == NULL;
-    warn_count w = {ctx->log, ctx->log_user, 0};
-    ctx->log = warn_count_line;
-    ctx->log_user = &w;
+    stapel__log_count w; /* its warnings, counted for r->n_warnings */
+    stapel__log_count_start(ctx, &w, false);
     stapel__gdal_push(ctx);
     stapel_status st;
     if (path != NULL) {
@@ -681,13 +663,12 @@ stapel_status stapel_rules_read(stapel_ctx *ctx, stapel_rules **out, const char 
         }
     }
     stapel__gdal_pop(); /* may log a count of repeated warnings */
-    ctx->log = w.fn;
-    ctx->log_user = w.user;
+    stapel__log_count_end(ctx, &w);
     if (st != STAPEL_OK) {
         stapel_rules_free(r);
         return st;
     }
-    r->n_warnings = w.n;
+    r->n_warnings = w.n_warnings;
     *out = r;
     return STAPEL_OK;
 }

@@ -1293,39 +1293,17 @@ static double now(void)
  * instead of given: every shard reads the same inputs and has the same to
  * say of them, which N shards run side by side (GNU parallel) would say N
  * times over. Shard 1 gives them; the others say how many it gives. */
-typedef struct hush {
-    stapel_log_fn fn; /* the caller's log, put back after */
-    void *user;
-    size_t n_warnings;
-    bool on;
-} hush;
-
-static void hush_line(void *user, stapel_log_level level, const char *line)
+static void hush_start(stapel_ctx *ctx, stapel__log_count *h, const stapel_job *job)
 {
-    hush *h = user;
-    if (level == STAPEL_LOG_WARN)
-        h->n_warnings++;
-    else
-        h->fn(h->user, level, line);
+    *h = (stapel__log_count){0};
+    if (ctx->log != NULL && job->opts.shard_count > 0 && job->opts.shard_index > 1)
+        stapel__log_count_start(ctx, h, true);
 }
 
-static void hush_start(stapel_ctx *ctx, hush *h, const stapel_job *job)
+static void hush_end(stapel_ctx *ctx, stapel__log_count *h, const stapel_job *job)
 {
-    *h = (hush){ctx->log, ctx->log_user, 0, false};
-    if (ctx->log == NULL || job->opts.shard_count == 0 || job->opts.shard_index <= 1)
+    if (!stapel__log_count_end(ctx, h))
         return;
-    ctx->log = hush_line;
-    ctx->log_user = h;
-    h->on = true;
-}
-
-static void hush_end(stapel_ctx *ctx, hush *h, const stapel_job *job)
-{
-    if (!h->on)
-        return;
-    ctx->log = h->fn;
-    ctx->log_user = h->user;
-    h->on = false;
     /* Rules the caller read (stapel_job_set_rules) warned before the
      * build, to whatever log it gave them; shard 1 gives those too. */
     size_t n = h->n_warnings + (job->rules != NULL ? job->rules->n_warnings : 0);
@@ -1359,7 +1337,7 @@ static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stap
         free(s);
         return stapel__fail(ctx, STAPEL_EGEOS, "cannot start GEOS");
     }
-    hush h;
+    stapel__log_count h;
     hush_start(ctx, &h, job);
     s->n_layers = job->n_layers;
     s->shard_index = job->opts.shard_index;
