@@ -135,7 +135,8 @@ static int render_run(int argc, char **argv)
                 goto done;
             break;
         case OPT_ZONE:
-            if ((rc = cli_once("render", "--zone", &opts.zone, optarg)) != EXIT_OK)
+            /* Empty, most often an unset shell variable: as summary says. */
+            if ((rc = cli_once_nonempty("render", "--zone", &opts.zone, optarg)) != EXIT_OK)
                 goto done;
             break;
         case OPT_FIELD:

@@ -301,7 +301,8 @@ static int summary_run(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'z': {
-            int rc = cli_once("summary", "--zone", &zone, optarg);
+            /* Empty, most often an unset shell variable: as render says. */
+            int rc = cli_once_nonempty("summary", "--zone", &zone, optarg);
             if (rc != EXIT_OK)
                 return rc;
             cli_zone_name(optarg);
