@@ -29,7 +29,9 @@ static void summary_help(void)
            "  --zone NAME     only the zone(s) with this name; 'province:NAME' or\n"
            "                  'novex:NAME' for one of a province and a NOVEX area of one\n"
            "                  name, 'total:total' for the total row alone (TYPE:NAME, as\n"
-           "                  the type and zone columns name the row)\n"
+           "                  the type and zone columns name the row); such a prefix\n"
+           "                  always names the type: a province named 'province:X' is\n"
+           "                  'province:province:X'\n"
            "  --format F      table (default: aligned, km² and ha), csv or json (m²);\n"
            "                  csv-nl: csv for a spreadsheet in a Dutch locale (Excel,\n"
            "                  LibreOffice): ';' between fields, decimal commas, UTF-8\n"
@@ -43,18 +45,13 @@ static void summary_help(void)
            "(also an unknown zone or format).\n");
 }
 
-/* Whether a row of the given type and zone is selected by --zone want: the
- * zone's name (its accents written either way, as render takes it), or
- * "province:NAME" / "novex:NAME" (the prefix in any case) for that type
- * only; so "total:total" is the total row alone, when a zone is named
- * "total" too. */
+/* Whether a row of the given type and zone is selected by --zone want
+ * (all when NULL), as render reads it: the zone's name, its accents written
+ * either way, or "TYPE:NAME" for that type only (stapel_zone_wanted()); so
+ * "total:total" is the total row alone, when a zone is named "total" too. */
 static bool zone_selected(const char *want, const char *type, const char *zone)
 {
-    if (want == NULL || stapel_zone_name_equal(want, zone))
-        return true;
-    size_t n = strlen(type);
-    return strncasecmp(want, type, n) == 0 && want[n] == ':' &&
-           stapel_zone_name_equal(want + n + 1, zone);
+    return want == NULL || stapel_zone_wanted(want, type, zone);
 }
 
 /* A zone's kind as render names it: province or NOVEX. */

@@ -464,6 +464,21 @@ bool stapel_zone_name_equal(const char *a, const char *b);
  * NULL. */
 bool stapel_zone_name_near(const char *a, const char *b);
 
+/* How summary and render read a --zone value want: "province:NAME",
+ * "novex:NAME" or "total:NAME" (the prefix in any case) names only the zone
+ * of that type called NAME, always, so that a zone whose own name starts so
+ * is reached as "province:province:X"; any other value names the zones of
+ * every type called so. Returns the type ("province", "novex" or "total")
+ * with *name set to what follows its prefix, or NULL with *name set to want.
+ * NULL, *name untouched, when want or name is NULL. */
+const char *stapel_zone_want_type(const char *want, const char **name);
+
+/* Whether --zone want, as stapel_zone_want_type() reads it, names the zone
+ * of type zone_type ("province", "novex" or "total") called zone, its
+ * accents written either way (stapel_zone_name_equal()). False when any of
+ * them is NULL. */
+bool stapel_zone_wanted(const char *want, const char *zone_type, const char *zone);
+
 /* Free a stack. Accepts NULL. */
 void stapel_stack_free(stapel_stack *stack);
 
@@ -554,7 +569,8 @@ typedef struct stapel_render_opts {
     const char *field; /* what colours the faces: "n_themes" (NULL), "n_claims" or "verdict" */
     const char *zone;  /* crop to this province or NOVEX area and grey out the rest; NULL: all.
                         * A name that is both a province and a NOVEX area is STAPEL_EINVAL
-                        * unless written "province:NAME" or "novex:NAME". A ';' in the
+                        * unless written "province:NAME" or "novex:NAME" (such a prefix
+                        * always names the type: stapel_zone_want_type()). A ';' in the
                         * name is taken as ',', as the stack writes it */
     int width;         /* picture width: pixels for PNG (0: 2000), points for SVG and PDF (0: 842);
                         * 300 to 20000, else STAPEL_EINVAL */

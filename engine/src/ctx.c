@@ -749,6 +749,30 @@ bool stapel_zone_name_near(const char *a, const char *b)
     return near;
 }
 
+const char *stapel_zone_want_type(const char *want, const char **name)
+{
+    static const char *const types[] = {"province", "novex", "total"};
+    if (want == NULL || name == NULL)
+        return NULL;
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        size_t n = strlen(types[i]);
+        if (stapel__ascii_ncase_equal(want, types[i], n) && want[n] == ':') {
+            *name = want + n + 1;
+            return types[i];
+        }
+    }
+    *name = want;
+    return NULL;
+}
+
+bool stapel_zone_wanted(const char *want, const char *zone_type, const char *zone)
+{
+    const char *name = NULL;
+    const char *type = stapel_zone_want_type(want, &name);
+    return zone_type != NULL && name != NULL && (type == NULL || strcmp(type, zone_type) == 0) &&
+           stapel_zone_name_equal(name, zone);
+}
+
 char *stapel__strdup(const char *s)
 {
     if (s == NULL)

@@ -388,18 +388,25 @@ static OGRGeometryH zone_union(OGRGeometryH parts)
     return u;
 }
 
-/* The features of zone layer k named name, their geometries (in RD) added
- * to *geom (created on the first) and counted in *n. The other names go on
+/* The features of zone layer k that --zone want names (as
+ * stapel_zone_want_type() reads it: "province:NAME" is a province, always),
+ * their geometries (in RD) added to *geom (created on the first) and
+ * counted in *n. The other names go on
  * the list of valid zones, once each, as "'name' (kind)": quoted, as a name
  * may hold ", " (a ';' in a source's name is written ','). */
-static stapel_status zone_scan(renderer *r, int k, const char *name, OGRGeometryH *geom, size_t *n,
+static stapel_status zone_scan(renderer *r, int k, const char *want, OGRGeometryH *geom, size_t *n,
                                name_list *names)
 {
     static const char *kind_names[2] = {
         [STAPEL_ZONE_PROVINCE] = "province", [STAPEL_ZONE_NOVEX] = "NOVEX"};
+    static const char *types[2] = {
+        [STAPEL_ZONE_PROVINCE] = "province", [STAPEL_ZONE_NOVEX] = "novex"};
     OGRLayerH l = r->zones[k].layer;
     if (l == NULL)
         return STAPEL_OK;
+    const char *name = NULL;
+    const char *type = stapel_zone_want_type(want, &name);
+    bool of_type = type == NULL || strcmp(type, types[k]) == 0;
     OGR_L_SetSpatialFilter(l, NULL);
     OGR_L_ResetReading(l);
     OGRFeatureH f;
@@ -410,7 +417,7 @@ static stapel_status zone_scan(renderer *r, int k, const char *name, OGRGeometry
                                 ? OGR_F_GetFieldAsString(f, r->zones[k].name_field)
                                 : NULL;
         bool ok = true;
-        if (fname != NULL && stapel_zone_name_equal(fname, name)) {
+        if (fname != NULL && of_type && stapel_zone_name_equal(fname, name)) {
             (*n)++;
             /* The faces' tags spell the name as stored, which may write
              * its accents otherwise than the name asked for. */
@@ -428,7 +435,7 @@ static stapel_status zone_scan(renderer *r, int k, const char *name, OGRGeometry
             }
         } else if (fname != NULL) {
             char entry[512];
-            if (r->zone_near == NULL && stapel_zone_name_near(fname, name)) {
+            if (r->zone_near == NULL && of_type && stapel_zone_name_near(fname, name)) {
                 snprintf(entry, sizeof entry, "'%s' (%s)", fname, kind_names[k]);
                 ok = (r->zone_near = stapel__strdup(entry)) != NULL;
             }
@@ -443,11 +450,11 @@ static stapel_status zone_scan(renderer *r, int k, const char *name, OGRGeometry
     return st;
 }
 
-/* Whether zone_summary lists a province or NOVEX area called name that the
- * zone layers do not hold: one none of whose features had area (FORMAT.md).
- * As in find_zone, "province:NAME" and "novex:NAME" name a zone of that
- * kind, in any case, and a name's accents may be written either way (as
- * zone_scan takes them). The zones it lists with area 0 are zones too, if
+/* Whether zone_summary lists a province or NOVEX area that --zone name
+ * names and the zone layers do not hold: one none of whose features had
+ * area (FORMAT.md). As in zone_scan, "province:NAME" and "novex:NAME" name
+ * a zone of that kind, always, and a name's accents may be written either
+ * way. The zones it lists with area 0 are zones too, if
  * with nothing to draw: they go on the list of valid zones, when names is
  * not NULL, as "'name' (kind, no area)", and one that name misses only by case
  * or spaces is r->zone_near when the zone layers gave none. */
@@ -465,15 +472,8 @@ static stapel_status zones_without_area(renderer *r, const char *name, bool *fou
         return STAPEL_OK;
     static const char *const kinds[] = {"province", "novex"};
     static const char *const kind_names[] = {"province", "NOVEX"};
-    const char *kind = NULL, *bare = NULL;
-    for (size_t k = 0; k < 2 && kind == NULL; k++) {
-        size_t len = strlen(kinds[k]);
-        if (stapel__ascii_ncase_equal(name, kinds[k], len) && name[len] == ':' &&
-            name[len + 1] != '\0') {
-            kind = kinds[k];
-            bare = name + len + 1;
-        }
-    }
+    const char *bare = NULL;
+    const char *kind = stapel_zone_want_type(name, &bare);
     bool ok = true;
     OGRFeatureH f;
     OGR_L_ResetReading(l);
@@ -485,17 +485,15 @@ static stapel_status zones_without_area(renderer *r, const char *name, bool *fou
             OGR_F_Destroy(f);
             continue;
         }
-        if (stapel_zone_name_equal(zone, name) ||
-            (kind != NULL && strcmp(type, kind) == 0 && stapel_zone_name_equal(zone, bare)))
+        if (stapel_zone_wanted(name, type, zone))
             *found = true;
         /* A zone with area is listed by zone_scan, as the zone layers name
          * it. */
         if (names != NULL && OGR_F_GetFieldAsDouble(f, f_area) <= 0 &&
             !name_listed(names, k, zone)) {
             char entry[512];
-            if (r->zone_near == NULL &&
-                (stapel_zone_name_near(zone, name) ||
-                 (kind != NULL && strcmp(type, kind) == 0 && stapel_zone_name_near(zone, bare)))) {
+            if (r->zone_near == NULL && (kind == NULL || strcmp(type, kind) == 0) &&
+                stapel_zone_name_near(zone, bare)) {
                 snprintf(entry, sizeof entry, "'%s' (%s, no area)", zone, kind_names[k]);
                 ok = (r->zone_near = stapel__strdup(entry)) != NULL;
             }
@@ -518,12 +516,11 @@ static bool asks_total(const char *zone)
 /* Find the zone r->zone names and keep its geometry (all features of that
  * name) in RD. A name found in one zone layer is that zone; a name that is
  * both a province and a NOVEX area must say which, as "province:NAME" or
- * "novex:NAME", the prefix in any case (only when no zone is called that in
- * full). */
+ * "novex:NAME", the prefix in any case. Such a prefix always names the
+ * type (stapel_zone_want_type()), as summary takes it: a province named
+ * 'province:X' is 'province:province:X'. */
 static stapel_status find_zone(renderer *r)
 {
-    static const char *prefix[2] = {
-        [STAPEL_ZONE_PROVINCE] = "province:", [STAPEL_ZONE_NOVEX] = "novex:"};
     /* The stack writes a ';' in a zone name as ',' (';' joins the names of
      * overlapping zones in a face's tag), so the name as delivered finds
      * the zone too. */
@@ -545,16 +542,6 @@ static stapel_status find_zone(renderer *r)
                           "'%s' is both a province and a NOVEX area in '%s'; give --zone "
                           "'province:%s' or --zone 'novex:%s'",
                           r->zone, r->gpkg, r->zone, r->zone);
-    } else if (st == STAPEL_OK && n[0] == 0 && n[1] == 0) {
-        for (int k = 0; k < 2; k++) {
-            size_t len = strlen(prefix[k]);
-            if (stapel__ascii_ncase_equal(r->zone, prefix[k], len) && r->zone[len] != '\0') {
-                st = zone_scan(r, k, r->zone + len, &geom[k], &n[k], NULL);
-                if (st == STAPEL_OK && n[k] > 0)
-                    r->zone += len;
-                break;
-            }
-        }
     }
     bool without_area = false;
     if (st == STAPEL_OK && n[0] == 0 && n[1] == 0)

@@ -471,6 +471,38 @@ static void test_zone_name_near(void **state)
     assert_false(stapel_zone_name_near("FRYSL\xe2N", "Frysl\xe2n"));
 }
 
+/* A --zone value's type prefix, in any case, always names the type: a
+ * province named 'province:X' is 'province:province:X', and 'province:X'
+ * is never it. */
+static void test_zone_wanted(void **state)
+{
+    (void)state;
+    const char *name = NULL;
+    assert_string_equal(stapel_zone_want_type("Province:X", &name), "province");
+    assert_string_equal(name, "X");
+    assert_string_equal(stapel_zone_want_type("novex:province:X", &name), "novex");
+    assert_string_equal(name, "province:X");
+    assert_string_equal(stapel_zone_want_type("TOTAL:", &name), "total");
+    assert_string_equal(name, "");
+    assert_null(stapel_zone_want_type("provinces:X", &name));
+    assert_string_equal(name, "provinces:X");
+    assert_null(stapel_zone_want_type("province", &name));
+    assert_null(stapel_zone_want_type(NULL, &name));
+    assert_null(stapel_zone_want_type("novex:X", NULL));
+    assert_true(stapel_zone_wanted("province:X", "province", "X"));
+    assert_false(stapel_zone_wanted("province:X", "province", "province:X"));
+    assert_false(stapel_zone_wanted("province:X", "novex", "X"));
+    assert_true(stapel_zone_wanted("province:province:X", "province", "province:X"));
+    assert_true(stapel_zone_wanted("X", "novex", "X"));
+    assert_true(stapel_zone_wanted("total", "total", "total"));
+    assert_true(stapel_zone_wanted("total:total", "total", "total"));
+    assert_false(stapel_zone_wanted("total:total", "province", "total"));
+    assert_true(stapel_zone_wanted("novex:Frysla\xcc\x82n", "novex", "Frysl\xc3\xa2n"));
+    assert_false(stapel_zone_wanted(NULL, "novex", "X"));
+    assert_false(stapel_zone_wanted("X", NULL, "X"));
+    assert_false(stapel_zone_wanted("X", "novex", NULL));
+}
+
 /* A path given as NULL is refused, not read (it crashed in strncmp). */
 static void test_ctx_null_paths_refused(void **state)
 {
@@ -707,6 +739,7 @@ int main(void)
         cmocka_unit_test(test_ctx_null_handles),
         cmocka_unit_test(test_zone_name_equal),
         cmocka_unit_test(test_zone_name_near),
+        cmocka_unit_test(test_zone_wanted),
         cmocka_unit_test(test_ctx_null_paths_refused),
         cmocka_unit_test(test_ctx_merge_negative_threads),
         cmocka_unit_test(test_ctx_grid_not_finite),
