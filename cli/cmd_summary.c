@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 static void summary_help(void)
 {
@@ -58,22 +57,6 @@ static bool zone_selected(const char *want, const char *type, const char *zone)
 static const char *zone_kind(const char *type)
 {
     return strcmp(type, "novex") == 0 ? "NOVEX" : type;
-}
-
-/* The first zone that want (or want after 'type:') misses only by case or
- * spaces, for a hint; NULL if none. *typed tells whether it was want after
- * 'type:'. */
-static const stapel_zone_row *zone_near(const stapel_summary *sm, const char *want, bool *typed)
-{
-    for (size_t i = 0; i < sm->n_zones; i++) {
-        const stapel_zone_row *z = &sm->zones[i];
-        size_t n = strlen(z->zone_type);
-        *typed = strncasecmp(want, z->zone_type, n) == 0 && want[n] == ':' &&
-                 stapel_zone_name_near(want + n + 1, z->zone);
-        if (*typed || stapel_zone_name_near(want, z->zone))
-            return z;
-    }
-    return NULL;
 }
 
 /* The zone and theme columns are as wide as their widest entry as shown
@@ -360,22 +343,30 @@ static int summary_run(int argc, char **argv)
             cli_put_text(stderr, argv[optind], SIZE_MAX);
             fputs(": no zone named '", stderr);
             cli_put_text(stderr, zone, SIZE_MAX);
-            bool typed = false;
-            const stapel_zone_row *near = zone_near(sm, zone, &typed);
-            if (near != NULL) {
+            /* The nearest zone, as render finds it; out of memory, the
+             * nearest so far, the list of zones says the rest. */
+            stapel_zone_hint near = {0};
+            for (size_t i = 0; i < sm->n_zones; i++) {
+                const stapel_zone_row *z = &sm->zones[i];
+                if (!stapel_zone_hint_offer(&near, zone, z->zone_type, z->zone, z->area_m2 > 0))
+                    break;
+            }
+            if (near.rank != 0) {
                 fputs("'; did you mean '", stderr);
-                /* The total row as the user was writing it: 'total:Total'
-                 * (with a province 'Total') is 'total:total', the total row
-                 * alone, where 'total' would be any zone named so too. */
-                if (typed && strcmp(near->zone_type, "total") == 0)
-                    fputs("total:", stderr);
-                cli_put_text(stderr, near->zone, SIZE_MAX);
-                if (strcmp(near->zone_type, "total") != 0)
-                    fprintf(stderr, "' (%s%s)", zone_kind(near->zone_type),
-                            near->area_m2 > 0 ? "" : ", no area");
+                /* As --zone takes it: the total row asked for as
+                 * 'total:Total' (with a province 'Total') is 'total:total',
+                 * the total row alone, where 'total' would be any zone
+                 * named so too; a province 'novex:Y' is 'province:novex:Y'. */
+                if (near.typed)
+                    fprintf(stderr, "%s:", near.type);
+                cli_put_text(stderr, near.name, SIZE_MAX);
+                if (strcmp(near.type, "total") != 0)
+                    fprintf(stderr, "' (%s%s)", zone_kind(near.type),
+                            near.has_area ? "" : ", no area");
                 else
                     fputc('\'', stderr);
-                fputs("? (case and spaces count); zones:", stderr);
+                fprintf(stderr, "? %s; zones:", stapel_zone_hint_note(&near));
+                stapel_zone_hint_free(&near);
             } else {
                 fputs("'; zones:", stderr);
             }

@@ -458,10 +458,10 @@ bool stapel_zone_name_equal(const char *a, const char *b);
 
 /* Whether two zone names differ only in case or in spaces around them
  * ('flevoland ' and 'Flevoland', 'FRYSLÂN' and 'Fryslân'): the same text
- * after trimming spaces and tabs, in Unicode's case-folded composed form. For
- * a hint when a name asked for is not found ("did you mean ..."); a name
- * that is not UTF-8 is near only to the same bytes. False when either is
- * NULL. */
+ * after trimming spaces and tabs, in Unicode's case-folded composed form
+ * (stapel_zone_name_rank() 1 to 3; a "did you mean" hint ranks further,
+ * stapel_zone_hint). A name that is not UTF-8 is near only to the same
+ * bytes. False when either is NULL. */
 bool stapel_zone_name_near(const char *a, const char *b);
 
 /* How summary and render read a --zone value want: "province:NAME",
@@ -478,6 +478,47 @@ const char *stapel_zone_want_type(const char *want, const char **name);
  * accents written either way (stapel_zone_name_equal()). False when any of
  * them is NULL. */
 bool stapel_zone_wanted(const char *want, const char *zone_type, const char *zone);
+
+/* How near a name asked for comes to a zone's name, for a "did you mean"
+ * hint; the lower the nearer: 1 the same (stapel_zone_name_equal()), 2 the
+ * same but for spaces and tabs around either, 3 and for case (beyond ASCII
+ * too), 4 and for accents ('Fryslan', 'Fryslân'), 5 and 6 one or two
+ * letters added, dropped or changed besides (at most one in three of the
+ * name asked for: 'Utrect' is near 'Utrecht', 'Flevo' not 'Flevoland'); 0
+ * not near, also when either is NULL or a name is not UTF-8. */
+int stapel_zone_name_rank(const char *want, const char *zone);
+
+/* The zone a --zone value that names none most likely meant, as summary and
+ * render tell it: offer it each zone with stapel_zone_hint_offer(), which
+ * keeps the nearest; of zones as near, one a "TYPE:" want names by its type
+ * before one named so whole, then the one whose name comes first byte for
+ * byte, then province, NOVEX area, total. Start from {0}; free with
+ * stapel_zone_hint_free(). */
+typedef struct stapel_zone_hint {
+    int rank;         /* how near the zone kept is (stapel_zone_name_rank()); 0: none kept */
+    const char *type; /* its type: "province", "novex" or "total" */
+    char *name;       /* its name, as offered */
+    bool typed;       /* --zone takes it as "TYPE:NAME": its own name starts with a type's
+                       * prefix, or it is the total row asked for as "total:..." */
+    bool has_area;    /* as offered: false for a zone none of whose features had area */
+    bool whole;       /* near to the whole --zone value, its "TYPE:" taken as part of a name */
+} stapel_zone_hint;
+
+/* Offer the zone of type zone_type ("province", "novex" or "total") called
+ * zone as a hint for --zone want, read as stapel_zone_want_type() reads it:
+ * a "TYPE:" want is ranked by the rest against the zones of that type, and
+ * whole against every zone (for a zone whose own name starts so). False
+ * when out of memory (the hint is kept as it was). */
+bool stapel_zone_hint_offer(stapel_zone_hint *hint, const char *want, const char *zone_type,
+                            const char *zone, bool has_area);
+
+/* What the hint kept differs in, to follow "did you mean ...?":
+ * "(case and spaces count)", "(1 letter off)" and so on; "" when none is
+ * kept. */
+const char *stapel_zone_hint_note(const stapel_zone_hint *hint);
+
+/* Free what a hint holds and empty it. Accepts NULL. */
+void stapel_zone_hint_free(stapel_zone_hint *hint);
 
 /* Free a stack. Accepts NULL. */
 void stapel_stack_free(stapel_stack *stack);
@@ -609,9 +650,8 @@ typedef struct stapel_render_layout {
  * stapel_stack_build_write(), a path that is a directory or the file gpkg
  * itself (also with overwrite) is STAPEL_EINVAL and one whose directory does
  * not exist or cannot be written is STAPEL_EIO, before any work. An unknown
- * field, zone (the message lists the valid names, and a name the one asked
- * for misses only by case, beyond ASCII too, or spaces around it, as
- * stapel_zone_name_near() tells) or
+ * field, zone (the message lists the valid names, and the one nearest the
+ * name asked for, as stapel_zone_hint tells) or
  * extension is STAPEL_EINVAL; a dataset without a stack layer, or whose stack layer has
  * no geometry, other geometries than polygons or not the field to colour by,
  * is STAPEL_EDATA. layout, if not NULL,

@@ -721,9 +721,9 @@ bool stapel_zone_name_equal(const char *a, const char *b)
     return same;
 }
 
-/* s without the spaces and tabs around it, case-folded and composed; NULL
- * when s is not UTF-8 (or out of memory). */
-static utf8proc_uint8_t *folded(const char *s)
+/* s without the spaces and tabs around it, composed and mapped as options
+ * say; NULL when s is not UTF-8 (or out of memory). */
+static utf8proc_uint8_t *mapped(const char *s, utf8proc_option_t options)
 {
     s += strspn(s, " \t");
     size_t n = strlen(s);
@@ -731,8 +731,15 @@ static utf8proc_uint8_t *folded(const char *s)
         n--;
     utf8proc_uint8_t *out = NULL;
     utf8proc_ssize_t len = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &out,
-                                        UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD);
+                                        UTF8PROC_STABLE | UTF8PROC_COMPOSE | options);
     return len < 0 ? NULL : out;
+}
+
+/* s without the spaces and tabs around it, case-folded and composed; NULL
+ * when s is not UTF-8 (or out of memory). */
+static utf8proc_uint8_t *folded(const char *s)
+{
+    return mapped(s, UTF8PROC_CASEFOLD);
 }
 
 bool stapel_zone_name_near(const char *a, const char *b)
@@ -747,6 +754,90 @@ bool stapel_zone_name_near(const char *a, const char *b)
     free(fa);
     free(fb);
     return near;
+}
+
+/* The code points of UTF-8 text s, in *cp (malloc'd), and their number;
+ * -1 when out of memory. s is valid UTF-8 (utf8proc_map gave it). */
+static long code_points(const utf8proc_uint8_t *s, utf8proc_int32_t **cp)
+{
+    size_t n = strlen((const char *)s);
+    *cp = malloc((n + 1) * sizeof **cp);
+    if (*cp == NULL)
+        return -1;
+    long k = 0;
+    utf8proc_ssize_t step;
+    while (*s != '\0' && (step = utf8proc_iterate(s, -1, &(*cp)[k])) > 0) {
+        s += step;
+        k++;
+    }
+    return k;
+}
+
+/* The Levenshtein distance of a and b (letters added, dropped or changed),
+ * in code points; -1 when out of memory. */
+static long edit_distance(const utf8proc_uint8_t *a, const utf8proc_uint8_t *b, long *len_a)
+{
+    utf8proc_int32_t *ca = NULL, *cb = NULL;
+    long na = code_points(a, &ca), nb = na >= 0 ? code_points(b, &cb) : -1;
+    long *row = nb >= 0 ? malloc((size_t)(nb + 1) * sizeof *row) : NULL;
+    long d = -1;
+    if (row != NULL) {
+        for (long j = 0; j <= nb; j++)
+            row[j] = j;
+        for (long i = 1; i <= na; i++) {
+            long diag = row[0];
+            row[0] = i;
+            for (long j = 1; j <= nb; j++) {
+                long up = row[j];
+                long best = diag + (ca[i - 1] != cb[j - 1]);
+                if (up + 1 < best)
+                    best = up + 1;
+                if (row[j - 1] + 1 < best)
+                    best = row[j - 1] + 1;
+                row[j] = best;
+                diag = up;
+            }
+        }
+        d = row[nb];
+        *len_a = na;
+    }
+    free(row);
+    free(ca);
+    free(cb);
+    return d;
+}
+
+int stapel_zone_name_rank(const char *want, const char *zone)
+{
+    if (want == NULL || zone == NULL)
+        return 0;
+    if (stapel_zone_name_equal(want, zone))
+        return 1;
+    /* Ever more alike: spaces around, case, accents (marks stripped). */
+    static const utf8proc_option_t ways[] = {0, UTF8PROC_CASEFOLD,
+                                             UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK};
+    int rank = 0;
+    utf8proc_uint8_t *a = NULL, *b = NULL;
+    for (size_t i = 0; i < sizeof ways / sizeof ways[0] && rank == 0; i++) {
+        free(a);
+        free(b);
+        a = mapped(want, ways[i]);
+        b = a != NULL ? mapped(zone, ways[i]) : NULL;
+        if (a == NULL || b == NULL)
+            break;
+        if (strcmp((const char *)a, (const char *)b) == 0)
+            rank = 2 + (int)i;
+    }
+    if (rank == 0 && a != NULL && b != NULL) {
+        /* A slip of a letter or two, in a name long enough that it is
+         * still most of it: 'Utrect', not 'X' for 'Y'. */
+        long len = 0, d = edit_distance(a, b, &len);
+        if (d >= 1 && d <= 2 && 3 * d <= len)
+            rank = 4 + (int)d;
+    }
+    free(a);
+    free(b);
+    return rank;
 }
 
 const char *stapel_zone_want_type(const char *want, const char **name)
@@ -771,6 +862,90 @@ bool stapel_zone_wanted(const char *want, const char *zone_type, const char *zon
     const char *type = stapel_zone_want_type(want, &name);
     return zone_type != NULL && name != NULL && (type == NULL || strcmp(type, zone_type) == 0) &&
            stapel_zone_name_equal(name, zone);
+}
+
+/* The types in the order a hint prefers them at equal rank. */
+static const char *const zone_types[] = {"province", "novex", "total"};
+
+static int zone_type_index(const char *type)
+{
+    for (int i = 0; i < 3; i++)
+        if (type != NULL && strcmp(type, zone_types[i]) == 0)
+            return i;
+    return -1;
+}
+
+bool stapel_zone_hint_offer(stapel_zone_hint *hint, const char *want, const char *zone_type,
+                            const char *zone, bool has_area)
+{
+    int t = zone_type_index(zone_type);
+    if (hint == NULL || want == NULL || zone == NULL || t < 0)
+        return true;
+    const char *name = NULL, *type = stapel_zone_want_type(want, &name);
+    int rank = type == NULL || strcmp(type, zone_type) == 0 ? stapel_zone_name_rank(name, zone) : 0;
+    bool whole = false;
+    if (type != NULL) {
+        /* 'province:X' for a zone named so, which is 'T:province:X'. */
+        int r = stapel_zone_name_rank(want, zone);
+        if (r != 0 && (rank == 0 || r < rank)) {
+            rank = r;
+            whole = true;
+        }
+    }
+    if (rank == 0 || (hint->rank != 0 && rank > hint->rank))
+        return true;
+    if (hint->rank == rank) {
+        /* As near: read by its type before whole, then the first name,
+         * then the type. */
+        int c = strcmp(zone, hint->name);
+        bool later = whole != hint->whole ? whole
+                     : c != 0             ? c > 0
+                                          : t >= zone_type_index(hint->type);
+        if (later)
+            return true;
+    }
+    char *copy = stapel__strdup(zone);
+    if (copy == NULL)
+        return false;
+    free(hint->name);
+    const char *rest = NULL;
+    *hint = (stapel_zone_hint){
+        .rank = rank,
+        .type = zone_types[t],
+        .name = copy,
+        .typed = stapel_zone_want_type(zone, &rest) != NULL ||
+                 (t == 2 && type != NULL && strcmp(type, "total") == 0),
+        .has_area = has_area,
+        .whole = whole,
+    };
+    return true;
+}
+
+const char *stapel_zone_hint_note(const stapel_zone_hint *hint)
+{
+    switch (hint != NULL ? hint->rank : 0) {
+    case 1:
+        return "(a type's prefix names the type)";
+    case 2:
+    case 3:
+        return "(case and spaces count)";
+    case 4:
+        return "(case, accents and spaces count)";
+    case 5:
+        return "(1 letter off)";
+    case 6:
+        return "(2 letters off)";
+    default:
+        return "";
+    }
+}
+
+void stapel_zone_hint_free(stapel_zone_hint *hint)
+{
+    if (hint == NULL)
+        return;
+    free(hint->name);
+    memset(hint, 0, sizeof *hint);
 }
 
 char *stapel__strdup(const char *s)

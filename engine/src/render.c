@@ -87,7 +87,7 @@ typedef struct renderer {
     const char *zone;
     char *zone_asked; /* the name asked for with its ';' made ',', as the stack stores it */
     char *zone_stored;
-    char *zone_near; /* "'Name' (kind)": a zone the name asked for misses only by case or spaces */
+    stapel_zone_hint zone_near; /* the zone the name asked for most likely meant */
     stapel_zone_kind zone_kind;
     OGRGeometryH zone_geom;
 
@@ -393,7 +393,8 @@ static OGRGeometryH zone_union(OGRGeometryH parts)
  * their geometries (in RD) added to *geom (created on the first) and
  * counted in *n. The other names go on
  * the list of valid zones, once each, as "'name' (kind)": quoted, as a name
- * may hold ", " (a ';' in a source's name is written ','). */
+ * may hold ", " (a ';' in a source's name is written ','), and are offered
+ * to r->zone_near. */
 static stapel_status zone_scan(renderer *r, int k, const char *want, OGRGeometryH *geom, size_t *n,
                                name_list *names)
 {
@@ -435,10 +436,7 @@ static stapel_status zone_scan(renderer *r, int k, const char *want, OGRGeometry
             }
         } else if (fname != NULL) {
             char entry[512];
-            if (r->zone_near == NULL && of_type && stapel_zone_name_near(fname, name)) {
-                snprintf(entry, sizeof entry, "'%s' (%s)", fname, kind_names[k]);
-                ok = (r->zone_near = stapel__strdup(entry)) != NULL;
-            }
+            ok = stapel_zone_hint_offer(&r->zone_near, want, types[k], fname, true);
             snprintf(entry, sizeof entry, "'%s' (%s)", fname, kind_names[k]);
             if (ok && names != NULL)
                 ok = name_add(names, k, fname, entry);
@@ -456,8 +454,7 @@ static stapel_status zone_scan(renderer *r, int k, const char *want, OGRGeometry
  * a zone of that kind, always, and a name's accents may be written either
  * way. The zones it lists with area 0 are zones too, if
  * with nothing to draw: they go on the list of valid zones, when names is
- * not NULL, as "'name' (kind, no area)", and one that name misses only by case
- * or spaces is r->zone_near when the zone layers gave none. */
+ * not NULL, as "'name' (kind, no area)", and are offered to r->zone_near. */
 static stapel_status zones_without_area(renderer *r, const char *name, bool *found,
                                         name_list *names)
 {
@@ -472,8 +469,6 @@ static stapel_status zones_without_area(renderer *r, const char *name, bool *fou
         return STAPEL_OK;
     static const char *const kinds[] = {"province", "novex"};
     static const char *const kind_names[] = {"province", "NOVEX"};
-    const char *bare = NULL;
-    const char *kind = stapel_zone_want_type(name, &bare);
     bool ok = true;
     OGRFeatureH f;
     OGR_L_ResetReading(l);
@@ -492,11 +487,7 @@ static stapel_status zones_without_area(renderer *r, const char *name, bool *fou
         if (names != NULL && OGR_F_GetFieldAsDouble(f, f_area) <= 0 &&
             !name_listed(names, k, zone)) {
             char entry[512];
-            if (r->zone_near == NULL && (kind == NULL || strcmp(type, kind) == 0) &&
-                stapel_zone_name_near(zone, bare)) {
-                snprintf(entry, sizeof entry, "'%s' (%s, no area)", zone, kind_names[k]);
-                ok = (r->zone_near = stapel__strdup(entry)) != NULL;
-            }
+            ok = stapel_zone_hint_offer(&r->zone_near, name, type, zone, false);
             snprintf(entry, sizeof entry, "'%s' (%s, no area)", zone, kind_names[k]);
             ok = ok && name_add(names, k, zone, entry);
         }
@@ -552,11 +543,16 @@ static stapel_status find_zone(renderer *r)
                           "was stacked (zone_summary lists it with area 0); there is nothing to "
                           "draw",
                           r->zone, r->gpkg);
-    else if (st == STAPEL_OK && n[0] == 0 && n[1] == 0 && r->zone_near != NULL)
+    else if (st == STAPEL_OK && n[0] == 0 && n[1] == 0 && r->zone_near.rank != 0)
+        /* As summary says it: the name as --zone takes it, its kind. */
         st = stapel__fail(r->ctx, STAPEL_EINVAL,
-                          "unknown zone '%s' in '%s'; did you mean %s? (case and spaces count); "
-                          "valid zones: %s",
-                          r->zone, r->gpkg, r->zone_near,
+                          "unknown zone '%s' in '%s'; did you mean '%s%s%s' (%s%s)? %s; valid "
+                          "zones: %s",
+                          r->zone, r->gpkg, r->zone_near.typed ? r->zone_near.type : "",
+                          r->zone_near.typed ? ":" : "", r->zone_near.name,
+                          strcmp(r->zone_near.type, "novex") == 0 ? "NOVEX" : "province",
+                          r->zone_near.has_area ? "" : ", no area",
+                          stapel_zone_hint_note(&r->zone_near),
                           names.text.data != NULL ? names.text.data : "");
     else if (st == STAPEL_OK && n[0] == 0 && n[1] == 0)
         /* 'total' is a row of stapel summary, not a zone: the map of the
@@ -2128,7 +2124,7 @@ done:
     free(r.labels);
     free(r.zone_asked);
     free(r.zone_stored);
-    free(r.zone_near);
+    stapel_zone_hint_free(&r.zone_near);
     free(r.xs);
     free(r.ys);
     free(tmp);

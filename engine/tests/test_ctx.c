@@ -503,6 +503,90 @@ static void test_zone_wanted(void **state)
     assert_false(stapel_zone_wanted("X", "novex", NULL));
 }
 
+/* How near a name comes to a zone's, for a hint: spaces, then case, then
+ * accents, then a letter or two off in a name long enough. */
+static void test_zone_name_rank(void **state)
+{
+    (void)state;
+    assert_int_equal(stapel_zone_name_rank("Frysla\xcc\x82n", "Frysl\xc3\xa2n"), 1);
+    assert_int_equal(stapel_zone_name_rank("utrecht ", "utrecht"), 2);
+    assert_int_equal(stapel_zone_name_rank("utrecht ", "Utrecht"), 3);
+    assert_int_equal(stapel_zone_name_rank("FRYSL\xc3\x82N", "Frysl\xc3\xa2n"), 3);
+    assert_int_equal(stapel_zone_name_rank("fryslan", "Frysl\xc3\xa2n"), 4);
+    assert_int_equal(stapel_zone_name_rank("Utrect", "Utrecht"), 5);
+    assert_int_equal(stapel_zone_name_rank("Frieslan", "Frysl\xc3\xa2n"), 6);
+    assert_int_equal(stapel_zone_name_rank("Flevo", "Flevoland"), 0);
+    assert_int_equal(stapel_zone_name_rank("X", "Y"), 0);
+    assert_int_equal(stapel_zone_name_rank("Frysl\xe2n", "Frysl\xc3\xa2n"), 0);
+    assert_int_equal(stapel_zone_name_rank(NULL, "X"), 0);
+    assert_int_equal(stapel_zone_name_rank("X", NULL), 0);
+}
+
+/* A hint keeps the nearest zone offered, whatever the order; of zones as
+ * near, the first name byte for byte, and a "TYPE:" reading before a whole
+ * one. */
+static void test_zone_hint(void **state)
+{
+    (void)state;
+    stapel_zone_hint h = {0};
+    assert_string_equal(stapel_zone_hint_note(&h), "");
+    assert_true(stapel_zone_hint_offer(&h, "utrecht ", "province", "Utrecht", true));
+    assert_true(stapel_zone_hint_offer(&h, "utrecht ", "province", "utrecht", false));
+    assert_true(stapel_zone_hint_offer(&h, "utrecht ", "novex", "Utrecht", true));
+    assert_string_equal(h.name, "utrecht");
+    assert_string_equal(h.type, "province");
+    assert_false(h.has_area);
+    assert_false(h.typed);
+    assert_string_equal(stapel_zone_hint_note(&h), "(case and spaces count)");
+    stapel_zone_hint_free(&h);
+    assert_int_equal(h.rank, 0);
+    assert_null(h.name);
+    /* ' total': the total row before a province 'Total' */
+    assert_true(stapel_zone_hint_offer(&h, " total", "province", "Total", true));
+    assert_true(stapel_zone_hint_offer(&h, " total", "total", "total", true));
+    assert_string_equal(h.type, "total");
+    assert_false(h.typed);
+    stapel_zone_hint_free(&h);
+    assert_true(stapel_zone_hint_offer(&h, "total:Total", "province", "Total", true));
+    assert_true(stapel_zone_hint_offer(&h, "total:Total", "total", "total", true));
+    assert_string_equal(h.type, "total");
+    assert_true(h.typed);
+    stapel_zone_hint_free(&h);
+    /* as near either way: the first name, then province */
+    assert_true(
+        stapel_zone_hint_offer(&h, "Gelderl\xc3\xa2nd", "novex", "G\xc3\xaalderland", true));
+    assert_true(stapel_zone_hint_offer(&h, "Gelderl\xc3\xa2nd", "novex", "Gelderland", true));
+    assert_true(stapel_zone_hint_offer(&h, "Gelderl\xc3\xa2nd", "province", "Gelderland", true));
+    assert_true(stapel_zone_hint_offer(&h, "Gelderl\xc3\xa2nd", "novex", "Gelderland", true));
+    assert_string_equal(h.name, "Gelderland");
+    assert_string_equal(h.type, "province");
+    assert_string_equal(stapel_zone_hint_note(&h), "(case, accents and spaces count)");
+    stapel_zone_hint_free(&h);
+    /* 'province:x': province X by its type before the zone named
+     * 'province:X', as near whole; a NOVEX area X is no province */
+    assert_true(stapel_zone_hint_offer(&h, "province:x", "novex", "X", true));
+    assert_int_equal(h.rank, 0);
+    assert_true(stapel_zone_hint_offer(&h, "province:x", "province", "province:X", true));
+    assert_true(h.whole);
+    assert_true(stapel_zone_hint_offer(&h, "province:x", "province", "X", true));
+    assert_string_equal(h.name, "X");
+    assert_false(h.typed);
+    assert_false(h.whole);
+    stapel_zone_hint_free(&h);
+    /* a zone whose own name starts with a prefix is written with its type */
+    assert_true(stapel_zone_hint_offer(&h, "novex:Y", "province", "novex:Y", true));
+    assert_int_equal(h.rank, 1);
+    assert_true(h.typed);
+    assert_string_equal(stapel_zone_hint_note(&h), "(a type's prefix names the type)");
+    stapel_zone_hint_free(&h);
+    assert_true(stapel_zone_hint_offer(&h, "Utrect", "province", "Utrecht", true));
+    assert_string_equal(stapel_zone_hint_note(&h), "(1 letter off)");
+    assert_true(stapel_zone_hint_offer(&h, "Utrect", "weird", "Utrect", true));
+    assert_string_equal(h.name, "Utrecht");
+    stapel_zone_hint_free(&h);
+    stapel_zone_hint_free(NULL);
+}
+
 /* A path given as NULL is refused, not read (it crashed in strncmp). */
 static void test_ctx_null_paths_refused(void **state)
 {
@@ -740,6 +824,8 @@ int main(void)
         cmocka_unit_test(test_zone_name_equal),
         cmocka_unit_test(test_zone_name_near),
         cmocka_unit_test(test_zone_wanted),
+        cmocka_unit_test(test_zone_name_rank),
+        cmocka_unit_test(test_zone_hint),
         cmocka_unit_test(test_ctx_null_paths_refused),
         cmocka_unit_test(test_ctx_merge_negative_threads),
         cmocka_unit_test(test_ctx_grid_not_finite),
