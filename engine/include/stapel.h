@@ -502,6 +502,8 @@ typedef struct stapel_zone_hint {
                        * prefix, or it is the total row asked for as "total:..." */
     bool has_area;    /* as offered: false for a zone none of whose features had area */
     bool whole;       /* near to the whole --zone value, its "TYPE:" taken as part of a name */
+    bool shared;      /* a zone of another type offered has the very same name: the bare
+                       * name names both, so --zone needs "TYPE:NAME" where one is meant */
 } stapel_zone_hint;
 
 /* Offer the zone of type zone_type ("province", "novex" or "total") called

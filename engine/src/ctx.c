@@ -894,6 +894,12 @@ bool stapel_zone_hint_offer(stapel_zone_hint *hint, const char *want, const char
     }
     if (rank == 0 || (hint->rank != 0 && rank > hint->rank))
         return true;
+    /* A zone of another type with the kept zone's very name: the bare
+     * name would name both, which render refuses. */
+    bool twin = hint->rank == rank && strcmp(zone, hint->name) == 0 &&
+                strcmp(zone_types[t], hint->type) != 0;
+    if (twin)
+        hint->shared = true;
     if (hint->rank == rank) {
         /* As near: read by its type before whole, then the first name,
          * then the type. */
@@ -917,6 +923,7 @@ bool stapel_zone_hint_offer(stapel_zone_hint *hint, const char *want, const char
                  (t == 2 && type != NULL && strcmp(type, "total") == 0),
         .has_area = has_area,
         .whole = whole,
+        .shared = twin,
     };
     return true;
 }

@@ -388,6 +388,18 @@ static OGRGeometryH zone_union(OGRGeometryH parts)
     return u;
 }
 
+/* A zone's entry in the list of valid zones, written as --zone takes it:
+ * "'X' (province)", or "'province:novex:Y' (province, no area)" for a zone
+ * whose own name starts with a type's prefix. */
+static void zone_entry(char *entry, size_t size, const char *type, const char *kind,
+                       const char *zone, bool has_area)
+{
+    const char *rest = NULL;
+    bool typed = stapel_zone_want_type(zone, &rest) != NULL;
+    snprintf(entry, size, "'%s%s%s' (%s%s)", typed ? type : "", typed ? ":" : "", zone, kind,
+             has_area ? "" : ", no area");
+}
+
 /* The features of zone layer k that --zone want names (as
  * stapel_zone_want_type() reads it: "province:NAME" is a province, always),
  * their geometries (in RD) added to *geom (created on the first) and
@@ -437,7 +449,7 @@ static stapel_status zone_scan(renderer *r, int k, const char *want, OGRGeometry
         } else if (fname != NULL) {
             char entry[512];
             ok = stapel_zone_hint_offer(&r->zone_near, want, types[k], fname, true);
-            snprintf(entry, sizeof entry, "'%s' (%s)", fname, kind_names[k]);
+            zone_entry(entry, sizeof entry, types[k], kind_names[k], fname, true);
             if (ok && names != NULL)
                 ok = name_add(names, k, fname, entry);
         }
@@ -488,7 +500,7 @@ static stapel_status zones_without_area(renderer *r, const char *name, bool *fou
             !name_listed(names, k, zone)) {
             char entry[512];
             ok = stapel_zone_hint_offer(&r->zone_near, name, type, zone, false);
-            snprintf(entry, sizeof entry, "'%s' (%s, no area)", zone, kind_names[k]);
+            zone_entry(entry, sizeof entry, type, kind_names[k], zone, false);
             ok = ok && name_add(names, k, zone, entry);
         }
         OGR_F_Destroy(f);
@@ -534,6 +546,10 @@ static stapel_status find_zone(renderer *r)
                           "'province:%s' or --zone 'novex:%s'",
                           r->zone, r->gpkg, r->zone, r->zone);
     }
+    /* A hint names its type where the bare name would not do: a name
+     * starting with a type's prefix, or one a zone of the other type has
+     * too (refused above as both). */
+    bool typed = r->zone_near.typed || r->zone_near.shared;
     bool without_area = false;
     if (st == STAPEL_OK && n[0] == 0 && n[1] == 0)
         st = zones_without_area(r, r->zone, &without_area, &names);
@@ -545,15 +561,14 @@ static stapel_status find_zone(renderer *r)
                           r->zone, r->gpkg);
     else if (st == STAPEL_OK && n[0] == 0 && n[1] == 0 && r->zone_near.rank != 0)
         /* As summary says it: the name as --zone takes it, its kind. */
-        st = stapel__fail(r->ctx, STAPEL_EINVAL,
-                          "unknown zone '%s' in '%s'; did you mean '%s%s%s' (%s%s)? %s; valid "
-                          "zones: %s",
-                          r->zone, r->gpkg, r->zone_near.typed ? r->zone_near.type : "",
-                          r->zone_near.typed ? ":" : "", r->zone_near.name,
-                          strcmp(r->zone_near.type, "novex") == 0 ? "NOVEX" : "province",
-                          r->zone_near.has_area ? "" : ", no area",
-                          stapel_zone_hint_note(&r->zone_near),
-                          names.text.data != NULL ? names.text.data : "");
+        st = stapel__fail(
+            r->ctx, STAPEL_EINVAL,
+            "unknown zone '%s' in '%s'; did you mean '%s%s%s' (%s%s)? %s; valid "
+            "zones: %s",
+            r->zone, r->gpkg, typed ? r->zone_near.type : "", typed ? ":" : "", r->zone_near.name,
+            strcmp(r->zone_near.type, "novex") == 0 ? "NOVEX" : "province",
+            r->zone_near.has_area ? "" : ", no area", stapel_zone_hint_note(&r->zone_near),
+            names.text.data != NULL ? names.text.data : "");
     else if (st == STAPEL_OK && n[0] == 0 && n[1] == 0)
         /* 'total' is a row of stapel summary, not a zone: the map of the
          * whole area is the one without --zone. */

@@ -537,6 +537,7 @@ static void test_zone_hint(void **state)
     assert_string_equal(h.type, "province");
     assert_false(h.has_area);
     assert_false(h.typed);
+    assert_false(h.shared); /* 'Utrecht' (NOVEX) is another name */
     assert_string_equal(stapel_zone_hint_note(&h), "(case and spaces count)");
     stapel_zone_hint_free(&h);
     assert_int_equal(h.rank, 0);
@@ -560,7 +561,18 @@ static void test_zone_hint(void **state)
     assert_true(stapel_zone_hint_offer(&h, "Gelderl\xc3\xa2nd", "novex", "Gelderland", true));
     assert_string_equal(h.name, "Gelderland");
     assert_string_equal(h.type, "province");
+    assert_true(h.shared); /* a NOVEX area is called so too: render needs the type */
     assert_string_equal(stapel_zone_hint_note(&h), "(case, accents and spaces count)");
+    stapel_zone_hint_free(&h);
+    /* the same, the province offered first; a nearer zone later is not shared */
+    assert_true(stapel_zone_hint_offer(&h, "gelderland", "province", "Gelderland", true));
+    assert_false(h.shared);
+    assert_true(stapel_zone_hint_offer(&h, "gelderland", "novex", "Gelderland", true));
+    assert_string_equal(h.type, "province");
+    assert_true(h.shared);
+    assert_true(stapel_zone_hint_offer(&h, "gelderland", "novex", "gelderland", true));
+    assert_string_equal(h.type, "novex");
+    assert_false(h.shared);
     stapel_zone_hint_free(&h);
     /* 'province:x': province X by its type before the zone named
      * 'province:X', as near whole; a NOVEX area X is no province */
