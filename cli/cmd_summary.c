@@ -372,8 +372,13 @@ static int summary_run(int argc, char **argv)
             }
             for (size_t i = 0; i < sm->n_zones; i++) {
                 const stapel_zone_row *z = &sm->zones[i];
-                /* Quoted, as render lists them: a name may hold ", ". */
+                /* Quoted, as render lists them: a name may hold ", ";
+                 * and as --zone takes it, its type before a name that
+                 * starts with a type's prefix ('province:novex:Y'). */
+                const char *rest = NULL;
                 fputs(i > 0 ? ", '" : " '", stderr);
+                if (stapel_zone_want_type(z->zone, &rest) != NULL)
+                    fprintf(stderr, "%s:", z->zone_type);
                 cli_put_text(stderr, z->zone, SIZE_MAX);
                 fputc('\'', stderr);
                 if (strcmp(z->zone_type, "total") != 0)
