@@ -511,22 +511,24 @@ static stapel_status no_header(stapel_ctx *ctx, const char *name, const char *gd
 /* Refuse a file that GDAL knows as another format than CSV, such as a
  * GeoPackage or a spreadsheet given to --rules, naming the format: forced
  * through the CSV driver, a GeoPackage's first bytes were taken for a header
- * without theme_a. Returns STAPEL_OK when GDAL knows no other format. */
+ * without theme_a. The format is asked before the archive: a spreadsheet
+ * (.xlsx, .ods) is a ZIP archive too, but holds no CSV file to point at.
+ * Returns STAPEL_OK when GDAL knows no other format. */
 static stapel_status other_format(stapel_ctx *ctx, const char *name, const char *gdal_name)
 {
+    GDALDriverH drv = GDALIdentifyDriverEx(gdal_name, GDAL_OF_VECTOR | GDAL_OF_RASTER, NULL, NULL);
+    if (drv != NULL && strcmp(GDALGetDriverShortName(drv), "CSV") != 0)
+        return stapel__fail(ctx, STAPEL_EDATA,
+                            "cannot read rules '%s': GDAL reads it as %s (driver %s), not as CSV; "
+                            "save the rules as CSV (in Excel: 'CSV UTF-8')",
+                            name, GDALGetDriverLongName(drv), GDALGetDriverShortName(drv));
     const char *prefix = stapel__archive_prefix(gdal_name);
     if (prefix != NULL)
         return stapel__fail(ctx, STAPEL_EDATA,
                             "cannot read rules '%s': it is %s; GDAL reads the CSV file in it as "
                             "'%s%s' (add '/NAME.csv' when it holds several)",
                             name, stapel__archive_kind(prefix), prefix, name);
-    GDALDriverH drv = GDALIdentifyDriverEx(gdal_name, GDAL_OF_VECTOR | GDAL_OF_RASTER, NULL, NULL);
-    if (drv == NULL || strcmp(GDALGetDriverShortName(drv), "CSV") == 0)
-        return STAPEL_OK;
-    return stapel__fail(ctx, STAPEL_EDATA,
-                        "cannot read rules '%s': GDAL reads it as %s (driver %s), not as CSV; "
-                        "save the rules as CSV (in Excel: 'CSV UTF-8')",
-                        name, GDALGetDriverLongName(drv), GDALGetDriverShortName(drv));
+    return STAPEL_OK;
 }
 
 /* Refuse a header without the column named missing. */
