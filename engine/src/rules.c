@@ -186,9 +186,10 @@ static stapel_status add_rule(stapel_ctx *ctx, stapel_rules *r, const char *a, c
 {
     const char *name = r->source;
     if (!theme_ok(a) || !theme_ok(b))
-        return stapel__fail(ctx, STAPEL_EDATA,
-                            "%s:%d: bad theme '%s': use letters, digits, '_' and '-' only", name,
-                            line, theme_ok(a) ? b : a);
+        return stapel__fail(
+            ctx, STAPEL_EDATA,
+            "%s:%d: bad theme '%s': use ASCII letters (a-z, A-Z), digits, '_' and '-' only", name,
+            line, theme_ok(a) ? b : a);
     if (strcmp(a, b) == 0)
         return stapel__fail(ctx, STAPEL_EDATA,
                             "%s:%d: theme '%s' is rated against itself; a face with one theme "

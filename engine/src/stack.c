@@ -131,9 +131,10 @@ stapel_status stapel_job_add_layer(stapel_ctx *ctx, stapel_job *job, const char 
     if (job == NULL)
         return stapel__null(ctx, "job");
     if (!theme_ok(theme))
-        return stapel__fail(ctx, STAPEL_EINVAL,
-                            "bad theme '%s': use letters, digits, '_' and '-' only",
-                            theme != NULL ? theme : "");
+        return stapel__fail(
+            ctx, STAPEL_EINVAL,
+            "bad theme '%s': use ASCII letters (a-z, A-Z), digits, '_' and '-' only",
+            theme != NULL ? theme : "");
     if (source == NULL || source[0] == '\0')
         return stapel__fail(ctx, STAPEL_EINVAL, "theme %s: empty source", theme);
     bool known = false;
