@@ -233,9 +233,12 @@ static int render_run(int argc, char **argv)
                        output, ext);
         goto done;
     }
+    /* Whether the picture exists is asked by stapel_render(), once the
+     * GeoPackage, --zone and --width are checked, so that a mistake in them
+     * is told first (as stack does with its sources). */
     const cli_source gpkg = {"the GeoPackage to render", input};
-    rc = cli_check_output("render", output, opts.overwrite, NULL,
-                          "a file name ending in .png, .svg or .pdf", &gpkg, 1);
+    rc = cli_check_output("render", output, true, NULL, "a file name ending in .png, .svg or .pdf",
+                          &gpkg, 1);
     if (rc != EXIT_OK)
         goto done;
     if ((rc = source_date(date, sizeof date, &opts.date)) != EXIT_OK)

@@ -647,8 +647,10 @@ typedef struct stapel_render_layout {
  * time, so memory does not grow with their number.
  * The picture is written to a temporary file next to path and renamed into
  * place: a failure leaves no partial picture behind. Without overwrite, an
- * existing path is STAPEL_EEXISTS, before any work or, when the file appeared
- * while the map was drawn, at the end (that file is kept). As for
+ * existing path is STAPEL_EEXISTS, once gpkg, the zone and the width are
+ * found good and before anything is drawn (a mistake in them is told
+ * first) or, when the file appeared while the map was drawn, at the end
+ * (that file is kept). As for
  * stapel_stack_build_write(), a path that is a directory or the file gpkg
  * itself (also with overwrite) is STAPEL_EINVAL and one whose directory does
  * not exist or cannot be written is STAPEL_EIO, before any work. An unknown

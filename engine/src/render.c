@@ -2038,13 +2038,15 @@ stapel_status stapel_render(stapel_ctx *ctx, stapel_render_layout *layout, const
     if (r.zone != NULL && r.zone[0] == '\0')
         return stapel__fail(ctx, STAPEL_EINVAL, "empty zone name");
     /* As stack and merge check their output: the GeoPackage itself (also
-     * with overwrite) and a directory are STAPEL_EINVAL, an existing file
-     * without overwrite STAPEL_EEXISTS, a directory that cannot take the
-     * picture STAPEL_EIO. */
+     * with overwrite) and a directory are STAPEL_EINVAL, a directory that
+     * cannot take the picture STAPEL_EIO. An existing file without
+     * overwrite (STAPEL_EEXISTS) is told once the GeoPackage, the zone and
+     * the width are found good, below: else an --overwrite given to get
+     * past it would only lead to the mistake in them. */
     st = stapel__output_not_input(ctx, path, "the GeoPackage to render", gpkg);
     if (st != STAPEL_OK)
         return st;
-    st = stapel__output_check(ctx, path, opts->overwrite ? STAPEL_WRITE_OVERWRITE : 0);
+    st = stapel__output_check(ctx, path, STAPEL_WRITE_OVERWRITE);
     if (st != STAPEL_OK)
         return st;
     char *tmp = stapel__temp_path(path, ".tmp");
@@ -2078,6 +2080,11 @@ stapel_status stapel_render(stapel_ctx *ctx, stapel_render_layout *layout, const
     st = compute_layout(&r, width);
     if (st != STAPEL_OK)
         goto done;
+    if (!opts->overwrite) {
+        st = stapel__output_check(ctx, path, 0);
+        if (st != STAPEL_OK)
+            goto done;
+    }
     st = open_surface(&r, tmp);
     if (st != STAPEL_OK)
         goto done;
