@@ -518,11 +518,18 @@ static stapel_status no_header(stapel_ctx *ctx, const char *name, const char *gd
 static stapel_status other_format(stapel_ctx *ctx, const char *name, const char *gdal_name)
 {
     GDALDriverH drv = GDALIdentifyDriverEx(gdal_name, GDAL_OF_VECTOR | GDAL_OF_RASTER, NULL, NULL);
-    if (drv != NULL && strcmp(GDALGetDriverShortName(drv), "CSV") != 0)
+    if (drv != NULL && strcmp(GDALGetDriverShortName(drv), "CSV") != 0) {
+        /* Some long names end in a space (ODS's), which would stand before
+         * the parenthesis. */
+        const char *long_name = GDALGetDriverLongName(drv);
+        int n = (int)strlen(long_name);
+        while (n > 0 && long_name[n - 1] == ' ')
+            n--;
         return stapel__fail(ctx, STAPEL_EDATA,
-                            "cannot read rules '%s': GDAL reads it as %s (driver %s), not as CSV; "
-                            "save the rules as CSV (in Excel: 'CSV UTF-8')",
-                            name, GDALGetDriverLongName(drv), GDALGetDriverShortName(drv));
+                            "cannot read rules '%s': GDAL reads it as %.*s (driver %s), not as "
+                            "CSV; save the rules as CSV (in Excel: 'CSV UTF-8')",
+                            name, n, long_name, GDALGetDriverShortName(drv));
+    }
     const char *prefix = stapel__archive_prefix(gdal_name);
     if (prefix != NULL)
         return stapel__fail(ctx, STAPEL_EDATA,
