@@ -618,7 +618,9 @@ typedef struct stapel_render_opts {
     int width;         /* picture width: pixels for PNG (0: 2000), points for SVG and PDF (0: 842);
                         * 300 to 20000, else STAPEL_EINVAL */
     const char *title; /* NULL: "Stapelkaart ruimteclaims \u2014 <zone or provinces>" */
-    const char *date;  /* the date in the footer; NULL: today, local time */
+    const char *date;  /* the date in the footer; NULL: today, local time. Written
+                        * YYYY-MM-DD, it also dates a PDF (that day, 00:00 UTC),
+                        * which cairo dates now otherwise */
     bool overwrite;    /* replace an existing picture; without it STAPEL_EEXISTS */
 } stapel_render_opts;
 

@@ -1903,6 +1903,18 @@ static bool sink_close(file_sink *sink, bool sync)
     return ok;
 }
 
+/* Whether date is a day written YYYY-MM-DD, as the CLI makes it of
+ * SOURCE_DATE_EPOCH. */
+static bool iso_day(const char *date)
+{
+    if (date == NULL || strlen(date) != 10)
+        return false;
+    for (int i = 0; i < 10; i++)
+        if (i == 4 || i == 7 ? date[i] != '-' : date[i] < '0' || date[i] > '9')
+            return false;
+    return true;
+}
+
 static stapel_status open_surface(renderer *r, const char *tmp)
 {
     double w = r->width, h = r->height;
@@ -1922,6 +1934,13 @@ static stapel_status open_surface(renderer *r, const char *tmp)
         if (cairo_surface_status(r->surface) == CAIRO_STATUS_SUCCESS) {
             cairo_pdf_surface_set_metadata(r->surface, CAIRO_PDF_METADATA_CREATOR,
                                            "stapel " STAPEL_VERSION);
+            /* cairo dates the document now, which a given footer date
+             * (SOURCE_DATE_EPOCH's day) must replace for the same bytes. */
+            if (iso_day(r->opts->date)) {
+                char when[32];
+                snprintf(when, sizeof when, "%sT00:00:00Z", r->opts->date);
+                cairo_pdf_surface_set_metadata(r->surface, CAIRO_PDF_METADATA_CREATE_DATE, when);
+            }
         }
         break;
     }
