@@ -47,6 +47,16 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
  * message printed otherwise; returns EXIT_USAGE. */
 int cli_usage_hint(const char *cmd);
 
+struct option;
+
+/* After getopt_long() returned '?' (opterr 0): when the option is known
+ * but its value is missing, as for '-o' at the end of the line ("-o $OUT"
+ * with OUT unset), says "option '-o' needs a value" as a usage error and
+ * returns EXIT_USAGE; else returns EXIT_OK, for the caller to call the
+ * option unknown. optstring and longopts are those given to getopt_long(). */
+int cli_missing_value(const char *cmd, char *const argv[], const char *optstring,
+                      const struct option *longopts);
+
 /* The message of a failed engine call, printed as an error; returns EXIT_FAIL
  * (EXIT_USAGE for STAPEL_EINVAL). */
 int cli_fail(const char *cmd, const stapel_ctx *ctx, stapel_status st);

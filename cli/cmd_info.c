@@ -231,12 +231,13 @@ static int info_run(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    static const char shortopts[] = "h";
     bool json_flag = false;
     const char *format = NULL;
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         switch (c) {
         case 'j':
             json_flag = true;
@@ -252,8 +253,12 @@ static int info_run(int argc, char **argv)
         case 'h':
             info_help();
             return EXIT_OK;
-        default:
+        default: {
+            int rc = cli_missing_value("info", argv, shortopts, longopts);
+            if (rc != EXIT_OK)
+                return rc;
             return cli_usage("info", "unknown option '%s'", argv[optind - 1]);
+        }
         }
     }
     /* --json is --format json; one that says text too is not settled by

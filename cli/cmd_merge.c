@@ -263,13 +263,14 @@ static int merge_run(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    static const char shortopts[] = "o:qvh";
     const char *output = NULL, *threads_arg = NULL;
     int threads = 0;
     bool overwrite = false, quiet = false, verbose = false, force_progress = false;
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "o:qvh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         switch (c) {
         case 'o': {
             int rc = cli_once("merge", "-o/--output", &output, optarg);
@@ -302,8 +303,12 @@ static int merge_run(int argc, char **argv)
         case 'h':
             merge_help();
             return EXIT_OK;
-        default:
+        default: {
+            int rc = cli_missing_value("merge", argv, shortopts, longopts);
+            if (rc != EXIT_OK)
+                return rc;
             return cli_usage("merge", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
         }
     }
     if (output == NULL)

@@ -120,6 +120,7 @@ static int render_run(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    static const char shortopts[] = "o:qh";
     stapel_render_opts opts = STAPEL_RENDER_OPTS_INIT;
     const char *output = NULL, *input = NULL, *width_arg = NULL;
     bool quiet = false, force_progress = false;
@@ -130,7 +131,7 @@ static int render_run(int argc, char **argv)
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
             if ((rc = cli_once("render", "-o/--output", &output, optarg)) != EXIT_OK)
@@ -179,13 +180,12 @@ static int render_run(int argc, char **argv)
             render_help();
             goto done;
         default:
-            if (optopt != 0 && optopt < 256 && strchr("o", optopt) != NULL)
-                rc = cli_usage("render", "option '-%c' needs a value", optopt);
-            else if (optopt != 0 && optopt < 256)
+            if ((rc = cli_missing_value("render", argv, shortopts, longopts)) != EXIT_OK)
+                goto done;
+            if (optopt != 0 && optopt < 256)
                 rc = cli_usage("render", "unknown option '-%c'", optopt);
             else
-                rc = cli_usage("render", "unknown option or missing value in '%s'",
-                               argv[optind - 1]);
+                rc = cli_usage("render", "unknown or incomplete option '%s'", argv[optind - 1]);
             goto done;
         }
     }

@@ -132,6 +132,7 @@ static int stack_run(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    static const char shortopts[] = "+o:qvh";
     /* Single-valued options stay NULL until given (cli_once refuses a second
      * one); defaults are applied after parsing. */
     const char *output = NULL, *provinces = NULL, *novex = NULL;
@@ -159,7 +160,7 @@ static int stack_run(int argc, char **argv)
     optind = 1;
     int c;
     long num;
-    while ((c = getopt_long(argc, argv, "+o:qvh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
             if ((rc = cli_once("stack", "-o/--output", &output, optarg)) != EXIT_OK)
@@ -278,10 +279,9 @@ static int stack_run(int argc, char **argv)
         case 'h':
             stack_help();
             goto done;
-        case ':':
-            rc = cli_usage("stack", "option '%s' needs a value", argv[optind - 1]);
-            goto done;
         default:
+            if ((rc = cli_missing_value("stack", argv, shortopts, longopts)) != EXIT_OK)
+                goto done;
             if (optopt != 0 && optopt < 256)
                 rc = cli_usage("stack", "unknown option '-%c'", optopt);
             else

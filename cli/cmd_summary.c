@@ -273,12 +273,13 @@ static int summary_run(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    static const char shortopts[] = "qh";
     const char *zone = NULL, *format = NULL;
     bool themes = false, quiet = false;
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         switch (c) {
         case 'z': {
             /* Empty, most often an unset shell variable: as render says. */
@@ -303,8 +304,12 @@ static int summary_run(int argc, char **argv)
         case 'h':
             summary_help();
             return EXIT_OK;
-        default:
+        default: {
+            int rc = cli_missing_value("summary", argv, shortopts, longopts);
+            if (rc != EXIT_OK)
+                return rc;
             return cli_usage("summary", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
         }
     }
     if (format == NULL)

@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -109,6 +110,27 @@ int cli_usage_hint(const char *cmd)
 {
     fprintf(stderr, "Try 'stapel %s --help' for more information.\n", cmd);
     return EXIT_USAGE;
+}
+
+int cli_missing_value(const char *cmd, char *const argv[], const char *optstring,
+                      const struct option *longopts)
+{
+    if (optopt == 0) /* an unknown or ambiguous long option */
+        return EXIT_OK;
+    const char *arg = argv[optind - 1];
+    if (strncmp(arg, "--", 2) == 0) {
+        /* The long option typed (perhaps shortened) whose value is missing. */
+        size_t n = strcspn(arg + 2, "=");
+        for (const struct option *o = longopts; o->name != NULL; o++)
+            if (o->flag == NULL && o->val == optopt && o->has_arg == required_argument &&
+                strncmp(o->name, arg + 2, n) == 0)
+                return cli_usage(cmd, "option '--%s' needs a value", o->name);
+        return EXIT_OK;
+    }
+    const char *p = optopt < 256 ? strchr(optstring, optopt) : NULL;
+    if (p != NULL && p[1] == ':')
+        return cli_usage(cmd, "option '-%c' needs a value", optopt);
+    return EXIT_OK;
 }
 
 int cli_usage(const char *cmd, const char *fmt, ...)
