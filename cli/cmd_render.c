@@ -164,7 +164,8 @@ static int render_run(int argc, char **argv)
             break;
         }
         case OPT_TITLE:
-            if ((rc = cli_once("render", "--title", &opts.title, optarg)) != EXIT_OK)
+            /* An empty title would leave a blank band, not drop it. */
+            if ((rc = cli_once_nonempty("render", "--title", &opts.title, optarg)) != EXIT_OK)
                 goto done;
             break;
         case OPT_OVERWRITE:
