@@ -33,6 +33,13 @@ Checks (DESIGN.md sections 3 and 5); each prints one PASS/FAIL line:
   2-gaps          no hole of the union of the faces lies inside the claims with
                   --gap-tol (2 mm) around it: a sliver left between faces, which
                   the area sums are too coarse to see
+  2-outline       the outline of the faces (the boundary of their union, holes
+                  included) runs within --outline-tol (2 x --grid) of the
+                  outline of the claims, and back: a sliver between faces open
+                  to the claims' outer edge or to a hole of theirs, a face
+                  pulled back from the claims' edge (snap rounding may move the
+                  outline further only at the tip of a thin wedge of claim
+                  edges, and may close claims thinner than that)
   3-multiplicity  sum(face area x n_claims) == sum(area of each repaired claim)
   3-per-claim     for every claim, the faces naming it add up to its area
                   (within rel-tol + --grid x its perimeter: snap rounding)
@@ -60,6 +67,7 @@ import re
 import sys
 import time
 import unicodedata
+from fractions import Fraction
 
 from osgeo import gdal, ogr, osr
 
@@ -736,12 +744,16 @@ def main(argv=None):
                          "claims, province and NOVEX tags (equal neighbours dissolved)")
     ap.add_argument("--grid", type=float, default=0.001,
                     help="snap-rounding grid allowed along claim boundaries in the "
-                         "per-claim area check (default 0.001)")
+                         "per-claim area check; twice it is the default --outline-tol "
+                         "(default 0.001)")
     ap.add_argument("--sliver-area", type=float, default=1e-9,
                     help="largest overlap of two faces allowed, in m2 (default 1e-9)")
     ap.add_argument("--gap-tol", type=float, default=0.002,
                     help="a hole between faces with no unclaimed point this close "
                          "(CRS units) is a gap (default 0.002)")
+    ap.add_argument("--outline-tol", type=float, default=None,
+                    help="how far (CRS units) the outline of the faces may stray from "
+                         "that of the claims, and back (default: 2 x --grid)")
     ap.add_argument("--no-face-labels", action="store_true",
                     help="skip the label check at a point inside every face")
     ap.add_argument("--boundary-tol", type=float, default=0.01,
@@ -918,8 +930,11 @@ def run(args):
     log("overlap check in %.1f s" % (time.time() - t1))
 
     t1 = time.time()
-    run_gaps(args, union, faces, all_env, rep)
+    face_union = run_gaps(args, union, faces, all_env, rep)
     log("gap check in %.1f s" % (time.time() - t1))
+    t1 = time.time()
+    run_outline(args, claims, union, face_union, rep)
+    log("outline check in %.1f s" % (time.time() - t1))
 
     # ---- 3: multiplicity ----------------------------------------------
     weighted = math.fsum(f.area * (f.attrs["n_claims"] or 0) for f in faces)
@@ -975,7 +990,8 @@ def run_gaps(args, claimed, faces, env, rep):
     is a gap only when no unclaimed point lies within --gap-tol of it: it
     grown by --gap-tol lies inside the claims. A sliver between two faces
     deep inside a claim is such a hole; a sliver that runs out into a
-    legitimate hole, or to the claims' outer edge, is not seen here."""
+    legitimate hole, or to the claims' outer edge, is not seen here (2-outline
+    sees it). Returns the union of the faces."""
     # The faces do not overlap: one cascaded union of them all is faster
     # than union_all's batches (national scale 3: 6.6 s, not 10 s).
     parts = []
@@ -1013,6 +1029,289 @@ def run_gaps(args, claimed, faces, env, rep):
     rep.result(not gaps, "2-gaps",
                "%d holes in the union of the faces, %d of them gaps (%g around them "
                "claimed)" % (n_holes, len(gaps), d), [m for _, m in gaps])
+    return union
+
+
+def outline_segments(g):
+    """The segments (x0, y0, x1, y1) of every ring of polygonal g: the
+    outline of g when g is a union (shells and holes alike)."""
+    segs = []
+    polys = []
+    if g is not None:
+        polygonal_parts(g, polys)
+    for p in polys:
+        for k in range(p.GetGeometryCount()):
+            pts = p.GetGeometryRef(k).GetPoints() or []
+            for i in range(len(pts) - 1):
+                (x0, y0), (x1, y1) = pts[i][:2], pts[i + 1][:2]
+                if x0 != x1 or y0 != y1:
+                    segs.append((x0, y0, x1, y1))
+    return segs
+
+
+def seg_dist2(px, py, s):
+    """Squared distance from point (px, py) to segment s."""
+    x0, y0, x1, y1 = s
+    dx, dy = x1 - x0, y1 - y0
+    t = ((px - x0) * dx + (py - y0) * dy) / (dx * dx + dy * dy)
+    if t <= 0.0:
+        ex, ey = px - x0, py - y0
+    elif t >= 1.0:
+        ex, ey = px - x1, py - y1
+    else:
+        ex, ey = px - x0 - t * dx, py - y0 - t * dy
+    return ex * ex + ey * ey
+
+
+class SegmentGrid:
+    """Segments in a uniform grid: the cell of a point lists every segment
+    that comes within pad of any point of the cell. A long segment is
+    entered in the cells along it, walked in pieces of at most one cell, not
+    in every cell of its bounding box."""
+
+    def __init__(self, segs, pad):
+        self.cells = cells = {}
+        self.cell, self.ox, self.oy = 1.0, 0.0, 0.0
+        if not segs:
+            return
+        lengths = sorted(abs(s[2] - s[0]) + abs(s[3] - s[1]) for s in segs)
+        # Cells of about two median segments (national scale 3: 260 m), so
+        # most segments fall in one cell; at least the mean, so that the
+        # long segments among many short ones make at most about as many
+        # pieces as there are segments (adversarial: 19 s without it); and
+        # at least 16 pads, so that the pad seldom spills into a neighbour.
+        self.cell = c = max(2 * lengths[len(lengths) // 2], math.fsum(lengths) / len(lengths),
+                            16 * pad)
+        self.ox = ox = min(min(s[0], s[2]) for s in segs) - pad
+        self.oy = oy = min(min(s[1], s[3]) for s in segs) - pad
+        for i, (x0, y0, x1, y1) in enumerate(segs):
+            n = int(max(abs(x1 - x0), abs(y1 - y0)) / c) + 1
+            for k in range(n):
+                if n == 1:
+                    ax, ay, bx, by = x0, y0, x1, y1
+                else:
+                    ax, ay = x0 + (x1 - x0) * k / n, y0 + (y1 - y0) * k / n
+                    bx, by = x0 + (x1 - x0) * (k + 1) / n, y0 + (y1 - y0) * (k + 1) / n
+                if ax > bx:
+                    ax, bx = bx, ax
+                if ay > by:
+                    ay, by = by, ay
+                ix0 = int((ax - pad - ox) // c)
+                ix1 = int((bx + pad - ox) // c)
+                iy0 = int((ay - pad - oy) // c)
+                iy1 = int((by + pad - oy) // c)
+                if ix0 == ix1 and iy0 == iy1:  # most segments: one cell
+                    lst = cells.get((ix0, iy0))
+                    if lst is None:
+                        cells[(ix0, iy0)] = [i]
+                    elif lst[-1] != i:
+                        lst.append(i)
+                    continue
+                for ix in range(ix0, ix1 + 1):
+                    for iy in range(iy0, iy1 + 1):
+                        lst = cells.get((ix, iy))
+                        if lst is None:
+                            cells[(ix, iy)] = [i]
+                        elif lst[-1] != i:
+                            lst.append(i)
+
+    def near(self, x, y):
+        """Indices of the segments that may lie within pad of (x, y)."""
+        return self.cells.get((int((x - self.ox) // self.cell),
+                               int((y - self.oy) // self.cell)), ())
+
+
+def outline_strays(segs, other, ogrid, tol, excuse=None):
+    """The places where the outline segs strays more than tol from the
+    outline other (its segments in ogrid): a list of (x, y), at most one
+    a segment.
+
+    A piece of a segment whose two ends both lie within tol of one segment
+    of other lies wholly within tol of it (the distance to a segment is
+    convex along a line): that settles almost every segment at once, as an
+    outline moved by snap rounding keeps its vertices. Other pieces are
+    halved, and each midpoint must lie within tol of other, down to pieces
+    of tol / 8: whatever passes lies within 17/16 tol of other.
+
+    excuse(x, y, i), for a point of segment i that strays: None, or the
+    segments within tol of which snap rounding may move the outline this far
+    (see run_outline). Being within tol of them all is convex too, so a piece
+    whose two ends are is excused throughout."""
+    tol2 = tol * tol
+    strays = []
+    hint = None  # the segment that settled the last piece
+    n_other = len(other)
+    excused = ()  # the segments of the last excuse for this segment
+
+    def within(ax, ay, bx, by, s):
+        return seg_dist2(ax, ay, s) <= tol2 and seg_dist2(bx, by, s) <= tol2
+
+    def settled(ax, ay, bx, by):
+        nonlocal hint
+        if hint is not None:
+            # Both outlines run ring by ring in the same order: the next
+            # piece is most often along the same segment or the next one.
+            for j in (hint, hint + 1, hint - 1):
+                if 0 <= j < n_other and within(ax, ay, bx, by, other[j]):
+                    hint = j
+                    return True
+        for j in ogrid.near(ax, ay):
+            if within(ax, ay, bx, by, other[j]):
+                hint = j
+                return True
+        return bool(excused) and all(within(ax, ay, bx, by, s) for s in excused)
+
+    def close(x, y, i):
+        nonlocal excused
+        for j in ogrid.near(x, y):
+            if seg_dist2(x, y, other[j]) <= tol2:
+                return True
+        ex = excuse(x, y, i) if excuse is not None else None
+        if ex:
+            excused = ex
+            return True
+        return False
+
+    fine = tol / 8
+    for i, (x0, y0, x1, y1) in enumerate(segs):
+        excused = ()  # another segment's excuse may be this segment itself
+        if settled(x0, y0, x1, y1):
+            continue
+        if not close(x0, y0, i):
+            strays.append((x0, y0))
+            continue
+        todo = [(x0, y0, x1, y1)]
+        while todo:
+            ax, ay, bx, by = todo.pop()
+            mx, my = (ax + bx) / 2, (ay + by) / 2
+            if not close(mx, my, i):
+                strays.append((mx, my))
+                break  # one place a segment is enough
+            if math.hypot(bx - ax, by - ay) <= fine:
+                continue
+            if not settled(ax, ay, mx, my):
+                todo.append((ax, ay, mx, my))
+            if not settled(mx, my, bx, by):
+                todo.append((mx, my, bx, by))
+    return strays
+
+
+def _orient(a, b, c):
+    """Exact sign of the turn a -> b -> c (the coordinates as Fractions)."""
+    v = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+    return (v > 0) - (v < 0)
+
+
+def meet_at_angle(s, t):
+    """Whether segments s and t meet (cross or touch) and are not parallel:
+    they make a corner or a crossing. Exact: collinear edges (a boundary two
+    claims share) never do."""
+    a, b = (Fraction(s[0]), Fraction(s[1])), (Fraction(s[2]), Fraction(s[3]))
+    c, d = (Fraction(t[0]), Fraction(t[1])), (Fraction(t[2]), Fraction(t[3]))
+    if (b[0] - a[0]) * (d[1] - c[1]) == (b[1] - a[1]) * (d[0] - c[0]):
+        return False
+    return (_orient(a, b, c) * _orient(a, b, d) <= 0
+            and _orient(c, d, a) * _orient(c, d, b) <= 0)
+
+
+class ClaimEdges:
+    """The edges of the claims (each repaired claim's own rings, not their
+    union) near a point, for the few places where the faces' outline
+    strays."""
+
+    def __init__(self, claims, tol):
+        self.claims = claims
+        self.tol = tol
+        self.grid = None  # made when first asked: a correct stack seldom needs it
+        self.segs = {}
+
+    def near(self, x, y):
+        tol2 = self.tol * self.tol
+        out = []
+        if self.grid is None:
+            self.grid = GridIndex([c.env for c in self.claims], pad=self.tol)
+        for i in self.grid.query_point(x, y, self.tol):
+            sg = self.segs.get(i)
+            if sg is None:  # a claim of many vertices is looked at many times
+                segs = outline_segments(self.claims[i].geom)
+                sg = self.segs[i] = (segs, SegmentGrid(segs, self.tol))
+            segs, grid = sg
+            out += [segs[j] for j in grid.near(x, y) if seg_dist2(x, y, segs[j]) <= tol2]
+        return out
+
+    def wedge(self, x, y, _i=None):
+        """None, or two claim edges within tol of (x, y) that meet at an
+        angle: the point lies in the thin wedge at their corner or
+        crossing."""
+        near = self.near(x, y)
+        for i in range(len(near)):
+            for j in range(i + 1, len(near)):
+                if meet_at_angle(near[i], near[j]):
+                    return [near[i], near[j]]
+        return None
+
+
+def run_outline(args, claims, claimed, faced, rep):
+    """2-outline: the outline (the boundary of the union: outer rings and
+    holes) of the faces must run within --outline-tol of the outline of the
+    claims, and the other way round. 2-gaps sees only a hole of the faces;
+    this sees a sliver between faces that runs out to the claims' outer edge
+    or into a hole of the claims (its sides are outline, deep inside the
+    claims), a face edge pulled back from the claims' edge or pushed beyond
+    it, a claims' hole filled and a claim left without faces.
+
+    Snap rounding moves the outline: reading rounds each vertex to the grid
+    (at most grid / sqrt(2) away), and the overlay reroutes each edge through
+    the grid points of the cells it passes (again at most grid / sqrt(2)):
+    at most sqrt(2) grid, 1.41 mm on the 1 mm grid, so the tolerance is twice
+    the grid (0.59 mm to spare). Where the claims (or a gap between them) are thinner than that,
+    snap rounding may close them: the claims' outline is excused there."""
+    tol = args.outline_tol if args.outline_tol is not None else 2 * args.grid
+    fsegs = outline_segments(faced)
+    csegs = outline_segments(claimed)
+    fgrid = SegmentGrid(fsegs, tol)
+    cgrid = SegmentGrid(csegs, tol)
+    # The faces' outline may stray further at the tip of a thin wedge: where
+    # two claim edges meet at a small angle, moving each by a fraction of a
+    # millimetre moves their crossing (or corner) along the wedge by
+    # millimetres, over a distance where the two edges run within tol of
+    # each other.
+    edges = ClaimEdges(claims, tol)
+    f_strays = outline_strays(fsegs, csegs, cgrid, tol, excuse=edges.wedge)
+    # The claims' outline may vanish where the claims (or a gap between
+    # them) are thinner than tol: a needle or a crack snap rounding closes.
+    # There it runs within tol of another piece of itself.
+
+    def thin(x, y, i):
+        for j in cgrid.near(x, y):
+            if j != i and seg_dist2(x, y, csegs[j]) <= tol * tol:
+                return [csegs[j]]
+        return None
+
+    c_strays = outline_strays(csegs, fsegs, fgrid, tol, excuse=thin)
+
+    # Describe a few: the exact distance, and on which side.
+    inside = claimed.CreatePreparedGeometry() if claimed is not None else None
+    covered = faced.CreatePreparedGeometry() if faced is not None else None
+    cline = claimed.Boundary() if claimed is not None and f_strays else None
+    fline = faced.Boundary() if faced is not None and c_strays else None
+    pt = ogr.Geometry(ogr.wkbPoint)
+    pt.AddPoint_2D(0.0, 0.0)
+    examples = []
+    for strays, line, prep, what, side in (
+            (f_strays, cline, inside, "faces' outline", ("inside", "outside", "the claims")),
+            (c_strays, fline, covered, "claims' outline", ("inside", "outside", "the faces"))):
+        for x, y in strays[:MAX_EXAMPLES]:
+            pt.SetPoint_2D(0, x, y)
+            d = pt.Distance(line) if line is not None else float("inf")
+            where = side[0] if prep is not None and prep.Contains(pt) else side[1]
+            examples.append("%s at (%.3f %.3f) is %.6g m from the other outline, %s %s"
+                            % (what, x, y, d, where, side[2]))
+    rep.result(not f_strays and not c_strays, "2-outline",
+               "faces' outline %d segments, %d stray more than %g from the claims' outline; "
+               "claims' outline %d segments, %d stray from the faces' (where the claims are "
+               "not thinner than that)"
+               % (len(fsegs), len(f_strays), tol, len(csegs), len(c_strays)), examples)
 
 
 def _union_env(envs):
