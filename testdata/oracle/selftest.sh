@@ -314,6 +314,91 @@ reshape pulled_back_1mm 1 "POLYGON((0 0,0 100,200 100,200 0,110 0,110 0.001,90 0
 run "a face edge pulled back 1 mm, within snap rounding" 0 -- "${M[@]}" \
     --stack "$WORK/pulled_back_1mm.gpkg"
 
+# A sliver that runs into a hole of the claims: claim x:1 = [0,100]x[0,100]
+# with the hole [40,60]x[40,60] (9600 m2), cut by x = 50 into two faces of
+# 4800 m2 (equal labels: a valid stack, not dissolved). The right face then
+# leaves [50,50.001]x[60,61] open, 1 mm x 1 m, into the hole: the hole of the
+# union of the faces is the claims' own hole, so 2-gaps passes it.
+"$PY" - "$WORK" <<'EOF2'
+import json, sys
+from osgeo import ogr, osr
+ogr.UseExceptions()
+W = sys.argv[1]
+RD = osr.SpatialReference(); RD.ImportFromEPSG(28992)
+
+def geom(wkt):  # relative metres -> RD New
+    g = ogr.CreateGeometryFromWkt(wkt)
+    for k in range(g.GetGeometryCount()):
+        r = g.GetGeometryRef(k)
+        for i in range(r.GetPointCount()):
+            x, y = r.GetPoint_2D(i)
+            r.SetPoint_2D(i, x + 100000, y + 400000)
+    return g
+
+def write(path, name, fields, rows):
+    ds = ogr.GetDriverByName("GPKG").CreateDataSource(path)
+    lyr = ds.CreateLayer(name, RD, ogr.wkbMultiPolygon)
+    for fname, ftype in fields:
+        lyr.CreateField(ogr.FieldDefn(fname, ftype))
+    for attrs, wkt in rows:
+        f = ogr.Feature(lyr.GetLayerDefn())
+        for k, v in attrs.items():
+            f.SetField(k, v)
+        g = ogr.ForceToMultiPolygon(geom(wkt))
+        assert g.IsValid()
+        if "area_m2" in attrs:  # typed: checked against the geometry
+            assert abs(g.GetArea() - attrs["area_m2"]) < 1e-6, (wkt, g.GetArea())
+        elif "n_claims" in attrs:  # a face whose area is not round
+            f.SetField("area_m2", g.GetArea())
+        f.SetGeometry(g)
+        lyr.CreateFeature(f)
+
+write(W + "/holed.gpkg", "x", [], [
+    ({}, "POLYGON((0 0,100 0,100 100,0 100,0 0),(40 40,40 60,60 60,60 40,40 40))")])
+S, I, R = ogr.OFTString, ogr.OFTInteger, ogr.OFTReal
+fields = [("n_claims", I), ("n_themes", I), ("themes", S), ("claim_ids", S),
+          ("province", S), ("novex", S), ("verdict", S), ("conflict_pairs", S), ("area_m2", R)]
+left = "POLYGON((0 0,50 0,50 40,40 40,40 60,50 60,50 100,0 100,0 0))"
+right = "POLYGON((50 0,100 0,100 100,50 100,50 60,60 60,60 40,50 40,50 0))"
+right_sliver = ("POLYGON((50 0,100 0,100 100,50 100,50 61,50.001 61,50.001 60,60 60,60 40,"
+                "50 40,50 0))")
+for name, rwkt, rarea in (("holed_good", right, 4800.0),
+                          ("holed_sliver", right_sliver, 4800.0 - 0.001)):
+    a = {"n_claims": 1, "n_themes": 1, "themes": "x", "claim_ids": json.dumps(["x:1"])}
+    write(W + "/" + name + ".gpkg", "stack", fields,
+          [(dict(a, area_m2=4800.0), left), (dict(a, area_m2=rarea), rwkt)])
+
+# Snap rounding at a thin wedge: claim a:1 lies below y = 10 + 0.01 (x - 50)
+# and b:1 above y = 10 - 0.01 (x - 50), x in [0,100]: they cross at (50,10),
+# at 0.02 rad, leaving a wedge open to the left unclaimed. Moving a's edge
+# 0.7 mm down and b's 0.7 mm up, as snap rounding may, moves the crossing
+# 70 mm right, to (50.07,10): the faces' outline there is 70 mm from the
+# claims' outline, but within 0.7 mm of both claim edges. The areas move by
+# about 0.14 m2 of 2000 (--rel-tol 1e-4). And claim n:1, a needle 0.4 mm
+# wide and 10 m long, is closed: it has no face (its 0.004 m2 is within
+# 3-per-claim's 1 mm x perimeter).
+D = 0.0007
+write(W + "/wedge_a.gpkg", "a", [], [({}, "POLYGON((0 0,100 0,100 10.5,0 9.5,0 0))")])
+write(W + "/wedge_b.gpkg", "b", [], [({}, "POLYGON((0 10.5,100 9.5,100 20,0 20,0 10.5))")])
+write(W + "/wedge_n.gpkg", "n", [], [({}, "POLYGON((110 5,120 5,120 5.0004,110 5.0004,110 5))")])
+tip = "50.07 10"
+write(W + "/wedge_good.gpkg", "stack", fields, [
+    ({"n_claims": 1, "n_themes": 1, "themes": "a", "claim_ids": json.dumps(["a:1"])},
+     "POLYGON((0 0,100 0,100 %r,%s,0 %r,0 0))" % (9.5 + D, tip, 9.5 - D)),
+    ({"n_claims": 2, "n_themes": 2, "themes": "a+b", "claim_ids": json.dumps(["a:1", "b:1"])},
+     "POLYGON((%s,100 %r,100 %r,%s))" % (tip, 9.5 + D, 10.5 - D, tip)),
+    ({"n_claims": 1, "n_themes": 1, "themes": "b", "claim_ids": json.dumps(["b:1"])},
+     "POLYGON((0 %r,%s,100 %r,100 20,0 20,0 %r))" % (10.5 + D, tip, 10.5 - D, 10.5 + D))])
+EOF2
+H=(--layer x="$WORK/holed.gpkg" --points 400 --seed 7)
+run "a claim with a hole, in two faces" 0 -- "${H[@]}" --stack "$WORK/holed_good.gpkg"
+run "a sliver 1 mm x 1 m between faces, open to a hole of the claims" 1 2-outline -- \
+    "${H[@]}" --stack "$WORK/holed_sliver.gpkg"
+run "snap rounding: a crossing moved 70 mm along a wedge, a needle closed" 0 -- \
+    --layer a="$WORK/wedge_a.gpkg" --layer b="$WORK/wedge_b.gpkg" \
+    --layer n="$WORK/wedge_n.gpkg" --rel-tol 1e-4 --points 400 --seed 7 \
+    --stack "$WORK/wedge_good.gpkg"
+
 # 3. usage errors: exit 2
 run "no claim layers" 2 -- --stack "$WORK/good.gpkg"
 run "bad manifest path" 2 -- --manifest "$WORK/nope.json" --stack "$WORK/good.gpkg"
