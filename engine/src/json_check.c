@@ -1612,12 +1612,13 @@ static bool geojson_plain_coordinates(const char **p, int depth)
     return n >= (depth == 0 ? 2 : 1);
 }
 
-/* Whether the GeoJSON geometry at g is one GDAL reads for sure, told from
- * its text alone: of a simple type as written in RFC 7946, with one
+/* Past the GeoJSON geometry at g when it is one GDAL reads for sure, told
+ * from its text alone: of a simple type as written in RFC 7946, with one
  * "type" and one "coordinates" member (of two, in any case, GDAL's reader
  * tells which it reads: json_imember), and plain coordinates as deep as
- * its type wants. When not, GDAL's own geometry reader says (geojson_unreadable). */
-static bool geojson_plain(const char *g)
+ * its type wants; NULL when not, and then GDAL's own geometry reader says
+ * (geojson_unreadable). */
+static const char *geojson_plain(const char *g)
 {
     static const char *const types[] = {"Point",      "LineString",      "Polygon",
                                         "MultiPoint", "MultiLineString", "MultiPolygon"};
@@ -1625,20 +1626,20 @@ static bool geojson_plain(const char *g)
     const char *p = json_ws(g), *type = NULL;
     int n_type = 0, n_coords = 0, depth = -1;
     if (*p++ != '{')
-        return false;
+        return NULL;
     for (;;) { /* its members, the coordinates read as they are passed */
         p = json_ws(p);
         if (*p == '}')
             break;
         if (*p != '"')
-            return false;
+            return NULL;
         const char *key = p;
         if ((p = json_skip(p)) == NULL)
-            return false;
+            return NULL;
         size_t raw = (size_t)(p - key) - 2;
         p = json_ws(p);
         if (*p++ != ':')
-            return false;
+            return NULL;
         p = json_ws(p);
         if (json_key_is(key, raw, "coordinates")) {
             n_coords++;
@@ -1646,25 +1647,25 @@ static bool geojson_plain(const char *g)
             for (const char *q = p; *q == '['; q = json_ws(q + 1))
                 depth++;
             if (depth < 0 || !geojson_plain_coordinates(&p, depth))
-                return false;
+                return NULL;
         } else {
             if (json_key_is(key, raw, "type") && n_type++ == 0)
                 type = p;
             if ((p = json_skip(p)) == NULL)
-                return false;
+                return NULL;
         }
         p = json_ws(p);
         if (*p == ',')
             p++;
         else if (*p != '}')
-            return false;
+            return NULL;
     }
     if (n_type != 1 || n_coords != 1)
-        return false;
+        return NULL;
     for (size_t i = 0; i < sizeof types / sizeof *types; i++)
         if (json_text_is(type, types[i], false))
-            return depth == depths[i];
-    return false;
+            return depth == depths[i] ? p + 1 : NULL;
+    return NULL;
 }
 
 /* Whether GDAL reads the GeoJSON geometry member's value at g (of a
@@ -1738,20 +1739,58 @@ static bool json_next_member(const char **p, bool *first, const char **key, size
 /* What the text of a GeoJSON Feature at feature tells (geojson_scan): 1
  * when GDAL may read its geometry (json_feature_geometry) as none
  * (geojson_unreadable, its error into *error), 0 when not, -1 when it is
- * no Feature with one "type", or memory runs out (*failed). */
-static int geojson_feature(const char *feature, stapel__first_error *error, bool *failed)
+ * no Feature with one "type", or memory runs out (*failed). Past the
+ * feature into *end; NULL when the text ends (a NUL byte) before the
+ * feature does, or holds what these scanners do not follow: nothing is
+ * told then (-1). Its text is read once, its geometry checked
+ * (geojson_plain) as it is passed; only a feature with a geometry member
+ * given twice, or one that is not plain, is read again. */
+static int geojson_feature(const char *feature, const char **end, stapel__first_error *error,
+                           bool *failed)
 {
-    const char *p = feature, *key, *type = NULL;
-    size_t raw;
-    int n_type = 0;
-    for (bool first = true; json_next_member(&p, &first, &key, &raw);) {
+    const char *p = json_ws(feature), *type = NULL, *geometry = NULL, *plain = NULL;
+    int n_type = 0, n_geometry = 0;
+    *end = NULL;
+    if (*p++ != '{')
+        return -1;
+    for (;;) { /* its members, as json_next_member reads them */
+        p = json_ws(p);
+        if (*p == '}')
+            break;
+        if (*p != '"')
+            return -1;
+        const char *key = p;
+        if ((p = json_skip(p)) == NULL)
+            return -1;
+        size_t raw = (size_t)(p - key) - 2;
+        p = json_ws(p);
+        if (*p++ != ':')
+            return -1;
+        p = json_ws(p);
+        const char *past = NULL;
         if (json_key_is(key, raw, "type") && n_type++ == 0)
             type = p;
+        if (json_key_is(key, raw, "geometry") && n_geometry++ == 0) {
+            geometry = p;
+            past = plain = geojson_plain(p);
+        }
+        if (past == NULL && (past = json_skip(p)) == NULL)
+            return -1;
+        p = json_ws(past);
+        if (*p == ',')
+            p++;
+        else if (*p != '}')
+            return -1;
     }
-    if (p == NULL || n_type != 1 || !json_text_is(type, "Feature", true))
+    /* The whole feature is read: only now is what it holds told. */
+    *end = p + 1;
+    if (n_type != 1 || !json_text_is(type, "Feature", true))
         return -1;
-    const char *geometry = json_feature_geometry(feature);
-    bool unread = geometry != NULL && !geojson_plain(geometry) && geojson_value_set(geometry) &&
+    if (n_geometry > 1) { /* the one GDAL takes */
+        geometry = json_feature_geometry(feature);
+        plain = geometry != NULL ? geojson_plain(geometry) : NULL;
+    }
+    bool unread = geometry != NULL && plain == NULL && geojson_value_set(geometry) &&
                   geojson_unreadable(geometry, error, failed);
     return *failed ? -1 : unread ? 1 : 0;
 }
@@ -1870,17 +1909,23 @@ static bool geojson_scan(const char *path, kinds *k, int64_t *n_unread, stapel__
                 break;
             s.pos++;
             for (bool next = stream_peek(&s) != ']'; next;) {
-                if (!(ok = stream_value(&s, &start, &end)))
-                    break;
                 stapel__first_error e = {0};
-                int r = geojson_feature(s.data + start, &e, failed);
+                const char *past;
+                int r = geojson_feature(s.data + s.pos, &past, &e, failed);
+                if (past == NULL) {
+                    /* Cut short by the end of what is read (or no
+                     * feature): read whole, then told. */
+                    if (!(ok = stream_value(&s, &start, &end)))
+                        break;
+                    r = geojson_feature(s.data + start, &past, &e, failed);
+                }
                 if (r >= 0 && !kinds_push(k, r))
                     *failed = true;
                 if (!(ok = r >= 0 && !*failed))
                     break;
                 if (r > 0 && (*n_unread)++ == 0)
                     *error = e;
-                s.pos = end;
+                s.pos = (size_t)(past - s.data); /* (told, so read whole) */
                 char c = stream_peek(&s);
                 if (!(ok = c == ',' || c == ']'))
                     break;
