@@ -48,11 +48,14 @@ static const char *json_comment_end(const char *p)
     return p;
 }
 
-/* Past the white space and comments at p. */
+/* Past the white space and comments at p. (A loop, not strspn: called
+ * between any two tokens, most often before none, where a call of strspn
+ * costs more than the test.) */
 static const char *json_ws(const char *p)
 {
     for (;;) {
-        p += strspn(p, " \t\r\n");
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+            p++;
         if (!json_comment(p))
             return p;
         p = json_comment_end(p);
