@@ -1552,9 +1552,9 @@ stapel_status stapel__json_check(stapel_ctx *ctx, GDALDatasetH ds, const char *d
 }
 
 /* geojson_unread for a GeoJSON file that geojson_scan does not pair with
- * GDAL's features (a single Feature, features that are no Feature): GDAL
- * keeps each feature's own text when asked as it opens the file, which
- * costs it a second reading of the whole. */
+ * GDAL's features (features that are no Feature, a "type" given twice,
+ * ...): GDAL keeps each feature's own text when asked as it opens the
+ * file, which costs it a second reading of the whole. */
 static int64_t geojson_native_unread(GDALDatasetH ds, OGRLayerH l, const char *where,
                                      int64_t *first, char *why, size_t size)
 {
@@ -1838,6 +1838,19 @@ static bool stream_more(json_stream *s)
     return true;
 }
 
+/* Reads s's file from its start, past a byte order mark (which GDAL
+ * skips). False when it cannot. */
+static bool stream_rewind(json_stream *s)
+{
+    s->pos = s->len = 0;
+    s->eof = false;
+    if (VSIFSeekL(s->fp, 0, SEEK_SET) != 0 || !stream_more(s))
+        return false;
+    if (strncmp(s->data, "\xEF\xBB\xBF", 3) == 0)
+        s->pos = 3;
+    return true;
+}
+
 /* The next character past spaces and comments, pos moved to it; '\0' at
  * the end of the file (or at a NUL byte, where GDAL stops reading too). */
 static char stream_peek(json_stream *s)
@@ -1875,9 +1888,11 @@ static bool stream_value(json_stream *s, size_t *start, size_t *end)
  * features, in order, into k: 1 for one whose geometry GDAL may read as
  * none (geojson_feature; the first one's error into *error), 0 for any
  * other; their count into *n_unread. Read a feature at a time, not whole.
- * False when the file cannot be read again, or is no FeatureCollection of
- * Features alone (geojson_feature), which these scanners pair with GDAL's
- * features, or when memory runs out (then *failed). */
+ * A file of one Feature, which GDAL reads as a layer of that feature, is
+ * told as a collection of it. False when the file cannot be read again,
+ * or is no FeatureCollection of Features alone (geojson_feature) nor one
+ * Feature, which these scanners pair with GDAL's features, or when memory
+ * runs out (then *failed). */
 static bool geojson_scan(const char *path, kinds *k, int64_t *n_unread, stapel__first_error *error,
                          bool *failed)
 {
@@ -1888,9 +1903,7 @@ static bool geojson_scan(const char *path, kinds *k, int64_t *n_unread, stapel__
     CPLErrorReset();
     if (s.fp == NULL)
         return false;
-    bool ok = stream_more(&s), collection = false;
-    if (ok && strncmp(s.data, "\xEF\xBB\xBF", 3) == 0) /* GDAL skips a byte order mark */
-        s.pos = 3;
+    bool ok = stream_rewind(&s), collection = false, feature = false;
     int n_type = 0, n_features = 0;
     *n_unread = 0;
     ok = ok && stream_peek(&s) == '{';
@@ -1941,8 +1954,10 @@ static bool geojson_scan(const char *path, kinds *k, int64_t *n_unread, stapel__
         } else {
             if (!(ok = stream_value(&s, &start, &end)))
                 break;
-            if (type && n_type++ == 0)
+            if (type && n_type++ == 0) {
                 collection = json_text_is(s.data + start, "FeatureCollection", true);
+                feature = json_text_is(s.data + start, "Feature", true);
+            }
             s.pos = end;
         }
         char c = stream_peek(&s);
@@ -1950,10 +1965,26 @@ static bool geojson_scan(const char *path, kinds *k, int64_t *n_unread, stapel__
         more = ok && c == ',';
         s.pos += more;
     }
+    bool one = ok && !*failed && !s.failed && n_type == 1 && n_features == 0 && feature;
+    if (one) { /* one Feature: read again, whole, and told */
+        size_t start, end;
+        const char *past;
+        stapel__first_error e = {0};
+        int r = stream_rewind(&s) && stream_value(&s, &start, &end)
+                    ? geojson_feature(s.data + start, &past, &e, failed)
+                    : -1;
+        if (r >= 0 && !kinds_push(k, r))
+            *failed = true;
+        one = r >= 0 && !*failed;
+        if (one && r > 0) {
+            *n_unread = 1;
+            *error = e;
+        }
+    }
     *failed = *failed || s.failed;
     VSIFCloseL(s.fp);
     free(s.data);
-    return ok && !*failed && n_type == 1 && n_features == 1 && collection;
+    return !*failed && ((ok && n_type == 1 && n_features == 1 && collection) || one);
 }
 
 /* stapel__json_unread for a GeoJSON file: its text scanned
