@@ -18,6 +18,10 @@ TopoJSON (RD, no CRS: give --s_srs EPSG:28992), object "a" a triangle of
                      place (features a, b: two triangles)
   objs_bad.topojson  objects "a", "a": the second names arc 9 (GDAL reads
                      an empty polygon)
+  objs_null.topojson objects "a", "b", "a": the second "a" null; GDAL reads
+                     "b" alone (layer TopoJSON: feature 0, the triangle)
+  gc_null.topojson   a GeometryCollection "a" of the triangle and null
+                     (GDAL: layer a, feature 0 the triangle)
 GeoJSON (WGS 84), squares of about 690 x 1110 m:
   null.geojson       a FeatureCollection: feature 0 "geometry" a square,
                      then "geometry": null (GDAL: no geometry), feature 1 a
@@ -57,6 +61,12 @@ write("objs_good.topojson",
       % (poly % 9, poly % 0, poly % 0, good))
 write("objs_bad.topojson",
       '{"type":"Topology","objects":{"a":%s,"a":%s},"arcs":%s}' % (poly % 0, poly % 9, good))
+write("objs_null.topojson",
+      '{"type":"Topology","objects":{"a":%s,"b":%s,"a":null},"arcs":%s}'
+      % (poly % 0, poly % 0, good))
+write("gc_null.topojson",
+      '{"type":"Topology","objects":{"a":{"type":"GeometryCollection","geometries":[%s,null]}},'
+      '"arcs":%s}' % (poly % 0, good))
 
 
 def square(x, y, d=0.01):

@@ -844,8 +844,9 @@ static void topo_given_twice(const char *obj, const char *key, const char *whose
 static int topo_object_read(const char *obj, topo_check *t);
 
 /* 0 when GDAL reads the TopoJSON geometry object at obj whole, 1 when it
- * gives no feature for it as it stands for none ("type": null), -1 when
- * it loses some or all of it (t->why says what). */
+ * gives no feature for it as it stands for none ("type": null, or null:
+ * also an object given again as null, which json-c keeps), -1 when it
+ * loses some or all of it (t->why says what). */
 static int topo_object(const char *obj, topo_check *t)
 {
     int r = topo_object_read(obj, t);
@@ -859,6 +860,8 @@ static int topo_object(const char *obj, topo_check *t)
 
 static int topo_object_read(const char *obj, topo_check *t)
 {
+    if (strncmp(obj, "null", 4) == 0)
+        return 1;
     if (*obj != '{') {
         snprintf(t->why, t->size, "it is no JSON object, which GDAL leaves out");
         return -1;
