@@ -513,12 +513,15 @@ static void excerpt(const char *p, const char *end, char *text, size_t size)
 /* Whether the GeoJSON file at path holds more than white space after its
  * first JSON value; the line where that starts into *line, its first
  * characters (up to the line's end, a NUL byte written \0) into text,
- * whether the file starts with a byte order mark into *bom, and the line
- * of a comment right after the value into *comment (0: none). What follows
- * a NUL byte after the value is more too: GDAL reads the text only up to
- * the NUL, and leaves the features after it out without a word. */
+ * whether the file starts with a byte order mark into *bom, the line of a
+ * comment right after the value into *comment (0: none), and where in the
+ * file (bytes from 0) a DOS end-of-file byte (0x1A) lies that follows the
+ * value on a later line, a JSON object after it, into *dos_eof (-1: none).
+ * What follows a NUL byte after the value is more too: GDAL reads the text
+ * only up to the NUL, and leaves the features after it out without a
+ * word. */
 static bool geojson_trailing(const char *path, long *line, char *text, size_t size, bool *bom,
-                             long *comment)
+                             long *comment, long long *dos_eof)
 {
     GByte *data = NULL;
     vsi_l_offset len = 0;
@@ -530,13 +533,18 @@ static bool geojson_trailing(const char *path, long *line, char *text, size_t si
     *bom = read && strncmp(start, "\xef\xbb\xbf", 3) == 0;
     if (*bom) /* a byte order mark, as GDAL skips */
         start += 3;
-    const char *p = read ? json_skip(start) : NULL, *c = NULL;
+    const char *p = read ? json_skip(start) : NULL, *c = NULL, *value_end = p;
     if (p != NULL) {
         c = p + strspn(p, " \t\r\n");
         p = json_ws(p);
     }
     /* NUL bytes alone at its end (a file padded with them) hold nothing. */
-    bool more = p != NULL && past_blank(p, end) < end;
+    const char *next = p != NULL ? past_blank(p, end) : NULL;
+    bool more = next != NULL && next < end;
+    /* (on a line after the value's: without it, one object a line) */
+    bool eof_line = more && *p == '\x1a' && *next == '{' &&
+                    memchr(value_end, '\n', (size_t)(p - value_end)) != NULL;
+    *dos_eof = eof_line ? (long long)(p - (const char *)data) : -1;
     *comment = 0;
     if (more) {
         *line = 1;
@@ -561,6 +569,9 @@ typedef struct seq_reader {
     char sep;  /* '\n', or RS; 0 before the first read */
     long line; /* the line the next byte is on, from 1 */
     stapel__buf rec;
+    /* Where in the file chunk starts, and where the record read last does
+     * (bytes from 0). */
+    vsi_l_offset base, start;
 } seq_reader;
 
 /* A reader of the GeoJSON sequence ds, or false when its file cannot be
@@ -594,6 +605,7 @@ static bool seq_next(seq_reader *r, long *line, bool *failed)
     long start = -1;
     for (;;) {
         if (r->pos == r->len) {
+            r->base += r->len;
             r->len = VSIFReadL(r->chunk, 1, sizeof r->chunk, r->fp);
             r->pos = 0;
             if (r->sep == 0 && r->len > 0) {
@@ -604,8 +616,10 @@ static bool seq_next(seq_reader *r, long *line, bool *failed)
         bool end = r->pos == r->len;
         const char *s = end ? NULL : memchr(r->chunk + r->pos, r->sep, r->len - r->pos);
         size_t n = (s != NULL ? (size_t)(s - r->chunk) : r->len) - r->pos;
-        if (start < 0)
+        if (start < 0) {
             start = r->line;
+            r->start = r->base + r->pos;
+        }
         for (size_t i = 0; i < n; i++)
             r->line += r->chunk[r->pos + i] == '\n';
         if (n > 0 && !stapel__buf_append(&r->rec, r->chunk + r->pos, n)) {
@@ -1284,9 +1298,10 @@ static int64_t esrijson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, 
 
 /* Where in the GeoJSONSeq ds GDAL left out a record it could not parse
  * (a line cut short, or two run together), told by the features around
- * it, into where; GDAL's reason into why. False when reading it again
- * meets no error. */
-static bool seq_lost_record(GDALDatasetH ds, char *where, size_t size, char *why, size_t wsize)
+ * it, into where, and how many features it read before it into *n_before;
+ * GDAL's reason into why. False when reading it again meets no error. */
+static bool seq_lost_record(GDALDatasetH ds, char *where, size_t size, char *why, size_t wsize,
+                            int64_t *n_before)
 {
     OGRLayerH l = GDALDatasetGetLayer(ds, 0);
     if (l == NULL)
@@ -1320,7 +1335,58 @@ static bool seq_lost_record(GDALDatasetH ds, char *where, size_t size, char *why
     if (f != NULL)
         OGR_F_Destroy(f);
     snprintf(why, wsize, "%s", e.msg);
+    *n_before = n;
     return e.got;
+}
+
+/* The DOS end-of-file byte (0x1A, which old Windows tools end a text
+ * with: files joined after one keep it) that makes record index (from 0)
+ * of the GeoJSON sequence ds one GDAL cannot parse: the first outside a
+ * string and a comment, up to the end of the record's first JSON value
+ * (json-c takes it for no JSON; after the value GDAL ignores it). The line
+ * it is on into *line, where it lies in the file (bytes from 0) into
+ * *offset, whether the record holds nothing else (blanks and such bytes
+ * alone: no feature in it) into *alone, and whether it comes before the
+ * record's value into *before. False when the record holds none, or the
+ * file cannot be read again. */
+static bool seq_dos_eof(GDALDatasetH ds, int64_t index, long *line, long long *offset, bool *alone,
+                        bool *before)
+{
+    seq_reader r;
+    if (!seq_open(&r, ds))
+        return false;
+    bool failed = false, found = false;
+    long start;
+    for (int64_t i = 0; i <= index && seq_next(&r, &start, &failed); i++) {
+        if (i < index)
+            continue;
+        const char *p = r.rec.data, *eof = NULL;
+        int depth = 0;
+        do { /* its first value */
+            p = json_ws(p);
+            if (*p == '\0' || *p == '\x1a') {
+                eof = *p != '\0' ? p : NULL;
+                break;
+            }
+            if (*p == '"') {
+                p = json_skip(p);
+                continue;
+            }
+            depth += *p == '{' || *p == '[';
+            depth -= *p == '}' || *p == ']';
+            p++;
+        } while (p != NULL && depth > 0);
+        if ((found = eof != NULL)) {
+            *line = start;
+            for (const char *c = r.rec.data; c < eof; c++)
+                *line += *c == '\n';
+            *offset = (long long)(r.start + (vsi_l_offset)(eof - r.rec.data));
+            *alone = past_blank(r.rec.data, r.rec.data + r.rec.len) == r.rec.data + r.rec.len;
+            *before = eof == json_ws(r.rec.data);
+        }
+    }
+    seq_close(&r);
+    return found;
 }
 
 /* The GeoJSON sequence ds opened again without its end when that is DOS
@@ -1396,20 +1462,37 @@ stapel_status stapel__json_open_check(stapel_ctx *ctx, GDALDatasetH *pds, const 
         OGRLayerH l = GDALDatasetGetLayer(ds, 0);
         char *layer = stapel__strdup(l != NULL ? OGR_L_GetName(l) : "?");
         stapel_status st;
+        int64_t n_before = 0;
+        long line;
+        long long at;
+        bool alone, before;
         if (layer == NULL)
             st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-        else if (seq_lost_record(ds, where, sizeof where, why, sizeof why))
-            st = stapel__fail(ctx, STAPEL_EDATA,
-                              "%s: layer %s: a record %s is no GeoJSON that GDAL can read (%s); "
-                              "GDAL would leave it out, and the feature it holds with it: mend "
-                              "or remove that record",
-                              dataset, layer, where, why);
-        else
+        else if (!seq_lost_record(ds, where, sizeof where, why, sizeof why, &n_before))
             st = stapel__fail(ctx, STAPEL_EDATA,
                               "%s: layer %s: a record is no GeoJSON that GDAL can read (%s); "
                               "GDAL would leave it out, and the feature it holds with it: mend "
                               "or remove that record",
                               dataset, layer, why);
+        else if (seq_dos_eof(ds, n_before, &line, &at, &alone, &before))
+            /* A byte no one sees in an editor, told by name and place. */
+            st = alone ? stapel__fail(ctx, STAPEL_EDATA,
+                                      "%s: layer %s: line %ld holds a DOS end-of-file byte (0x1A, "
+                                      "byte %lld of the file) alone, which GDAL cannot parse (%s) "
+                                      "and reports at each reading of the file: remove that byte",
+                                      dataset, layer, line, at, why)
+                       : stapel__fail(ctx, STAPEL_EDATA,
+                                      "%s: layer %s: line %ld holds a DOS end-of-file byte (0x1A, "
+                                      "byte %lld of the file) %s its Feature, which GDAL cannot "
+                                      "parse (%s); GDAL would leave that record out, and the "
+                                      "feature it holds with it: remove that byte",
+                                      dataset, layer, line, at, before ? "before" : "within", why);
+        else
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s: layer %s: a record %s is no GeoJSON that GDAL can read (%s); "
+                              "GDAL would leave it out, and the feature it holds with it: mend "
+                              "or remove that record",
+                              dataset, layer, where, why);
         free(layer);
         return st;
     }
@@ -1458,12 +1541,13 @@ static void stdin_unchecked(stapel_ctx *ctx, GDALDatasetH ds, const char *datase
 stapel_status stapel__json_check(stapel_ctx *ctx, GDALDatasetH ds, const char *dataset, OGRLayerH l)
 {
     long line, comment;
+    long long dos_eof;
     char type[48];
     bool bom = false;
     OGRLayerH one = GDALDatasetGetLayerCount(ds) == 1 ? GDALDatasetGetLayer(ds, 0) : NULL;
     if (one != NULL && stapel__driver_is(ds, "GeoJSON") && OGR_L_GetFeatureCount(one, FALSE) == 1 &&
         regular_file(dataset) &&
-        geojson_trailing(dataset, &line, type, sizeof type, &bom, &comment)) {
+        geojson_trailing(dataset, &line, type, sizeof type, &bom, &comment, &dos_eof)) {
         /* GDAL reads a file that starts with one Feature as that feature
          * and ignores what follows it: features one a line with a comma
          * after each, or Features run together, read as the first alone.
@@ -1472,7 +1556,9 @@ stapel_status stapel__json_check(stapel_ctx *ctx, GDALDatasetH ds, const char *d
          * reader cannot parse the first record either. So is one with a
          * comment after its first Feature ('// note' on a line of its
          * own), which GDAL's GeoJSON reader passes over and its sequence
-         * reader cannot parse. Writing it one a line again would not help. */
+         * reader cannot parse, and one with a DOS end-of-file byte (0x1A)
+         * after its first Feature (files joined after one), which no
+         * editor shows. Writing it one a line again would not help. */
         char hint[256];
         if (bom && line > 1 && type[0] == '{')
             snprintf(hint, sizeof hint,
@@ -1485,6 +1571,12 @@ stapel_status stapel__json_check(stapel_ctx *ctx, GDALDatasetH ds, const char *d
                      "line) for a single GeoJSON object: remove the comments, which a GeoJSON "
                      "sequence cannot hold",
                      comment);
+        else if (dos_eof >= 0)
+            snprintf(hint, sizeof hint,
+                     "the DOS end-of-file byte (0x1A, byte %lld of the file) on line %ld makes "
+                     "GDAL take a GeoJSON sequence (one Feature a line) for a single GeoJSON "
+                     "object: remove that byte",
+                     dos_eof, line);
         else
             snprintf(hint, sizeof hint,
                      "write the features into a FeatureCollection, or one a line with nothing "
