@@ -546,13 +546,14 @@ static stapel_status find_zone(renderer *r)
                           "'province:%s' or --zone 'novex:%s'",
                           r->zone, r->gpkg, r->zone, r->zone);
     }
-    /* A hint names its type where the bare name would not do: a name
-     * starting with a type's prefix, or one a zone of the other type has
-     * too (refused above as both). */
-    bool typed = r->zone_near.typed || r->zone_near.shared;
     bool without_area = false;
     if (st == STAPEL_OK && n[0] == 0 && n[1] == 0)
         st = zones_without_area(r, r->zone, &without_area, &names);
+    /* A hint names its type where the bare name would not do: a name
+     * starting with a type's prefix, or one a zone of the other type has
+     * too (refused above as both). Asked once the zones without area were
+     * offered too: one of them may be the hint. */
+    bool typed = r->zone_near.typed || r->zone_near.shared;
     if (st == STAPEL_OK && n[0] == 0 && n[1] == 0 && without_area)
         st = stapel__fail(r->ctx, STAPEL_EDATA,
                           "zone '%s' in '%s' has no area: none of its features had any when it "
