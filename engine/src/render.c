@@ -552,8 +552,14 @@ static stapel_status find_zone(renderer *r)
     /* A hint names its type where the bare name would not do: a name
      * starting with a type's prefix, or one a zone of the other type has
      * too (refused above as both). Asked once the zones without area were
-     * offered too: one of them may be the hint. */
-    bool typed = r->zone_near.typed || r->zone_near.shared;
+     * offered too: one of them may be the hint. The list of zones tells
+     * the other type's zone of that name also when the hint's rank never
+     * met it (shared): --zone 'province:x' ranks no NOVEX area. */
+    int other = r->zone_near.type != NULL && strcmp(r->zone_near.type, "novex") == 0
+                    ? STAPEL_ZONE_PROVINCE
+                    : STAPEL_ZONE_NOVEX;
+    bool typed = r->zone_near.typed || r->zone_near.shared ||
+                 (r->zone_near.name != NULL && name_listed(&names, other, r->zone_near.name));
     if (st == STAPEL_OK && n[0] == 0 && n[1] == 0 && without_area)
         st = stapel__fail(r->ctx, STAPEL_EDATA,
                           "zone '%s' in '%s' has no area: none of its features had any when it "
