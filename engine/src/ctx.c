@@ -894,9 +894,10 @@ bool stapel_zone_hint_offer(stapel_zone_hint *hint, const char *want, const char
     }
     if (rank == 0 || (hint->rank != 0 && rank > hint->rank))
         return true;
-    /* A zone of another type with the kept zone's very name: the bare
-     * name would name both, which render refuses. */
-    bool twin = hint->rank == rank && strcmp(zone, hint->name) == 0 &&
+    /* A zone of another type with the kept zone's name (its accents
+     * written either way): the bare name would name both, which render
+     * refuses. */
+    bool twin = hint->rank == rank && stapel_zone_name_equal(zone, hint->name) &&
                 strcmp(zone_types[t], hint->type) != 0;
     if (twin)
         hint->shared = true;

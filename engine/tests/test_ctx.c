@@ -574,6 +574,11 @@ static void test_zone_hint(void **state)
     assert_string_equal(h.type, "novex");
     assert_false(h.shared);
     stapel_zone_hint_free(&h);
+    /* twins also when one writes its accent as a combining mark */
+    assert_true(stapel_zone_hint_offer(&h, "fryslan", "novex", "Frysl\xc3\xa2n", true));
+    assert_true(stapel_zone_hint_offer(&h, "fryslan", "province", "Frysla\xcc\x82n", true));
+    assert_true(h.shared);
+    stapel_zone_hint_free(&h);
     /* 'province:x': province X by its type before the zone named
      * 'province:X', as near whole; a NOVEX area X is no province */
     assert_true(stapel_zone_hint_offer(&h, "province:x", "novex", "X", true));
