@@ -34,7 +34,7 @@ Checks (DESIGN.md sections 3 and 5); each prints one PASS/FAIL line:
                   --gap-tol (2 mm) around it: a sliver left between faces, which
                   the area sums are too coarse to see
   2-outline       the outline of the faces (the boundary of their union, holes
-                  included) runs within --outline-tol (2 x --grid) of the
+                  included) runs within --outline-tol (3 x --grid) of the
                   outline of the claims, and back: a sliver between faces open
                   to the claims' outer edge or to a hole of theirs, a face
                   pulled back from the claims' edge (snap rounding may move the
@@ -744,7 +744,7 @@ def main(argv=None):
                          "claims, province and NOVEX tags (equal neighbours dissolved)")
     ap.add_argument("--grid", type=float, default=0.001,
                     help="snap-rounding grid allowed along claim boundaries in the "
-                         "per-claim area check; twice it is the default --outline-tol "
+                         "per-claim area check; three times it is the default --outline-tol "
                          "(default 0.001)")
     ap.add_argument("--sliver-area", type=float, default=1e-9,
                     help="largest overlap of two faces allowed, in m2 (default 1e-9)")
@@ -753,7 +753,7 @@ def main(argv=None):
                          "(CRS units) is a gap (default 0.002)")
     ap.add_argument("--outline-tol", type=float, default=None,
                     help="how far (CRS units) the outline of the faces may stray from "
-                         "that of the claims, and back (default: 2 x --grid)")
+                         "that of the claims, and back (default: 3 x --grid)")
     ap.add_argument("--no-face-labels", action="store_true",
                     help="skip the label check at a point inside every face")
     ap.add_argument("--boundary-tol", type=float, default=0.01,
@@ -1261,12 +1261,15 @@ def run_outline(args, claims, claimed, faced, rep):
     it, a claims' hole filled and a claim left without faces.
 
     Snap rounding moves the outline: reading rounds each vertex to the grid
-    (at most grid / sqrt(2) away), and the overlay reroutes each edge through
-    the grid points of the cells it passes (again at most grid / sqrt(2)):
-    at most sqrt(2) grid, 1.41 mm on the 1 mm grid, so the tolerance is twice
-    the grid (0.59 mm to spare). Where the claims (or a gap between them) are thinner than that,
-    snap rounding may close them: the claims' outline is excused there."""
-    tol = args.outline_tol if args.outline_tol is not None else 2 * args.grid
+    (at most grid / sqrt(2) away), the repair of an invalid claim snap-rounds
+    it (again at most grid / sqrt(2)), the overlay reroutes each edge through
+    the grid points of the cells it passes (again), and an edge crossing a
+    tile border bends there by up to half a grid cell: at most (3 / sqrt(2) +
+    1/2) grid, 2.62 mm on the 1 mm grid, so the tolerance is three times the
+    grid (0.38 mm to spare). Where the claims (or a gap between them) are
+    thinner than that, snap rounding may close them: the claims' outline is
+    excused there."""
+    tol = args.outline_tol if args.outline_tol is not None else 3 * args.grid
     fsegs = outline_segments(faced)
     csegs = outline_segments(claimed)
     fgrid = SegmentGrid(fsegs, tol)

@@ -305,11 +305,11 @@ reshape open_sliver 2 "POLYGON((0 100.001,0 200,100 200,100 100,1 100,1 100.001,
 run "a sliver 1 mm x 1 m between faces, open to the outside" 1 2-outline -- "${M[@]}" \
     --stack "$WORK/open_sliver.gpkg"
 # F1 [0,200]x[0,100] pulls its edge along the claims' outer edge y = 0 back
-# by 3 mm over 20 m (0.06 m2), beyond the 2 mm snap rounding may move it ...
-reshape pulled_back 1 "POLYGON((0 0,0 100,200 100,200 0,110 0,110 0.003,90 0.003,90 0,0 0))"
-run "a face edge pulled back 3 mm from the claims' edge" 1 2-outline -- "${M[@]}" \
+# by 4 mm over 10 m (0.04 m2), beyond the 3 mm snap rounding may move it ...
+reshape pulled_back 1 "POLYGON((0 0,0 100,200 100,200 0,105 0,105 0.004,95 0.004,95 0,0 0))"
+run "a face edge pulled back 4 mm from the claims' edge" 1 2-outline -- "${M[@]}" \
     --stack "$WORK/pulled_back.gpkg"
-# ... but 1 mm is what snap rounding does (up to sqrt(2) x the 1 mm grid)
+# ... but 1 mm is what snap rounding does (up to 2.62 x the 1 mm grid)
 reshape pulled_back_1mm 1 "POLYGON((0 0,0 100,200 100,200 0,110 0,110 0.001,90 0.001,90 0,0 0))"
 run "a face edge pulled back 1 mm, within snap rounding" 0 -- "${M[@]}" \
     --stack "$WORK/pulled_back_1mm.gpkg"
