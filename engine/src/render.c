@@ -1942,7 +1942,11 @@ static stapel_status open_surface(renderer *r, const char *tmp)
             cairo_pdf_surface_set_metadata(r->surface, CAIRO_PDF_METADATA_CREATOR,
                                            "stapel " STAPEL_VERSION);
             /* cairo dates the document now, which a given footer date
-             * (SOURCE_DATE_EPOCH's day) must replace for the same bytes. */
+             * (SOURCE_DATE_EPOCH's day) must replace for the same bytes.
+             * cairo 1.16 writes a date so given without its 'D:' prefix,
+             * which PDF 1.7 calls optional (ISO 32000-2 wants it): pdfinfo
+             * reads it, pdf.js shows no date. There is no other way to
+             * date the document, nor to leave the date out. */
             if (iso_day(r->opts->date)) {
                 char when[32];
                 snprintf(when, sizeof when, "%sT00:00:00Z", r->opts->date);
