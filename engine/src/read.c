@@ -224,6 +224,8 @@ typedef struct zone_name {
     const char *read; /* as read (and recoded), before ';' is replaced */
     const char *name; /* the zone's name; "" for none */
     bool not_utf8;    /* recoded from Windows-1252 (recoded NULL: not even that) */
+    bool misread;     /* UTF-8 read as a single-byte code page: 'FryslÃ¢n' */
+    char as_utf8[256]; /* misread: the name those bytes are in UTF-8 */
     char real[32];
     char *recoded; /* CPLFree */
     char *fixed;   /* free */
@@ -249,6 +251,11 @@ static bool zone_name_read(OGRFeatureH f, int name_idx, bool name_real, zone_nam
         if ((zn->recoded = stapel__recode_cp1252(name)) != NULL)
             name = zn->recoded;
     }
+    /* A .dbf whose .cpg (or header) names a code page, while its text is
+     * UTF-8 (a .cpg copied from elsewhere): GDAL recodes each byte of a
+     * letter, and the name is garbled without a sign. It is kept as read
+     * (the source states its encoding); the caller warns. */
+    zn->misread = !zn->not_utf8 && stapel__utf8_misread(name, zn->as_utf8, sizeof zn->as_utf8);
     zn->read = zn->name = name;
     /* ';' joins the names of overlapping zones in the stack layer: inside
      * a name it would read as two zones. */
@@ -752,6 +759,28 @@ static bool is_shapefile(GDALDatasetH ds)
 static bool is_postgis(GDALDatasetH ds)
 {
     return stapel__driver_is(ds, "PostgreSQL");
+}
+
+/* What to do of zone names that look like UTF-8 read as a single-byte code
+ * page (zone_name.misread): a shapefile's encoding is the one its .cpg file
+ * or the code page in its .dbf's header names, which GDAL tells. */
+static void misread_hint(const opened *o, char *buf, size_t size)
+{
+    const char *enc = is_shapefile(o->ds) ? GDALGetMetadataItem((GDALMajorObjectH)o->l,
+                                                                "SOURCE_ENCODING", "SHAPEFILE")
+                                          : NULL;
+    if (enc == NULL || enc[0] == '\0')
+        snprintf(buf, size, "if so, mend the name in the source");
+    else if (GDALGetMetadataItem((GDALMajorObjectH)o->l, "ENCODING_FROM_CPG", "SHAPEFILE") != NULL)
+        snprintf(buf, size,
+                 "GDAL read the .dbf as %s, as its .cpg file says; if the text is "
+                 "UTF-8, write 'UTF-8' in the .cpg file",
+                 enc);
+    else
+        snprintf(buf, size,
+                 "GDAL read the .dbf as %s, as the code page in its header says; "
+                 "if the text is UTF-8, put 'UTF-8' in a .cpg file next to the .dbf",
+                 enc);
 }
 
 /* Why a layer of ds may have no CRS, as its format has it. */
@@ -1377,7 +1406,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     int64_t n_degenerate = 0, first_degenerate = -1; /* rings without area only */
     double ext[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}; /* of the features read */
     double sext[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}; /* the same in their CRS */
-    int64_t n_unnamed = 0, first_unnamed = -1, n_recoded = 0; /* zones */
+    int64_t n_unnamed = 0, first_unnamed = -1, n_recoded = 0, n_misread = 0; /* zones */
     int64_t n_placeholder = 0, first_placeholder = -1;        /* zones named "(unnamed)" */
     /* GeoJSON gives the errors of geometries it cannot read beside the
      * first feature of a pass: they are found after (stapel__geojson_unread). */
@@ -1611,6 +1640,14 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                             is_shapefile(o->ds) ? "put the encoding in a .cpg file next to "
                                                   "the .dbf, e.g. 'UTF-8' or '1252'"
                                                 : "store the name as UTF-8 in the source");
+            if (zn.misread && n_misread++ == 0) {
+                char hint[256];
+                misread_hint(o, hint, sizeof hint);
+                stapel__log(ctx, STAPEL_LOG_WARN,
+                            "%s: layer %s: feature %lld: zone name '%s' looks like UTF-8 "
+                            "read as another encoding; as UTF-8 it reads '%s': %s",
+                            src, layer, fid, zn.read, zn.as_utf8, hint);
+            }
             if (zn.fixed != NULL)
                 stapel__log(ctx, STAPEL_LOG_WARN,
                             "%s: layer %s: feature %lld: zone name '%s' holds ';', which "
@@ -1709,6 +1746,11 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     if (n_recoded > 1)
         stapel__log(ctx, STAPEL_LOG_WARN, "%s: layer %s: %lld zone names were not UTF-8 and "
                     "were read as Windows-1252", src, layer, (long long)n_recoded);
+    if (n_misread > 1)
+        stapel__log(ctx, STAPEL_LOG_WARN,
+                    "%s: layer %s: %lld zone names look like UTF-8 read "
+                    "as another encoding",
+                    src, layer, (long long)n_misread);
     /* Coordinates far off are refused (check_sane); a whole layer just off
      * the CRS's area is most likely in another CRS than it says (lon/lat
      * labelled RD lands a few metres from RD's origin, in France). */

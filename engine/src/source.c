@@ -1107,6 +1107,44 @@ bool stapel__shapefile_mismatch(GDALDatasetH ds, OGRLayerH l, int64_t *n_shx, in
     return *n_shx != *n_dbf;
 }
 
+/* The bytes of Windows-1252 0x80 to 0x9f as Unicode; ISO-8859-1 reads them
+ * as the control characters U+0080 to U+009F, which are taken back too. */
+static const uint16_t cp1252_high[32] = {
+    0x20ac, 0x81,   0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0x8d,   0x017d, 0x8f,   0x90,   0x2018, 0x2019, 0x201c, 0x201d, 0x2022,
+    0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x9d,   0x017e, 0x0178};
+
+bool stapel__utf8_misread(const char *s, char *out, size_t size)
+{
+    size_t n = 0;
+    bool beyond = false;
+    for (const unsigned char *c = (const unsigned char *)s; *c != '\0';) {
+        uint32_t u = *c;
+        int len = u < 0x80 ? 1 : (u & 0xe0) == 0xc0 ? 2 : (u & 0xf0) == 0xe0 ? 3 : 0;
+        if (len == 0)
+            return false; /* four bytes (beyond U+FFFF) or not UTF-8 */
+        if (len > 1) {
+            u &= len == 2 ? 0x1f : 0x0f;
+            for (int k = 1; k < len; k++) {
+                if ((c[k] & 0xc0) != 0x80)
+                    return false;
+                u = u << 6 | (c[k] & 0x3f);
+            }
+        }
+        c += len;
+        int byte = u < 0x100 ? (int)u : -1;
+        for (int k = 0; k < 32 && byte < 0; k++)
+            if (cp1252_high[k] == u)
+                byte = 0x80 + k;
+        if (byte < 0 || n + 1 >= size)
+            return false;
+        beyond |= byte >= 0x80;
+        out[n++] = (char)byte;
+    }
+    out[n] = '\0';
+    return beyond && CPLIsUTF8(out, -1);
+}
+
 char *stapel__recode_cp1252(const char *s)
 {
     char *r = CPLRecode(s, "CP1252", CPL_ENC_UTF8);

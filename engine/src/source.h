@@ -151,6 +151,15 @@ const char *stapel__unread_prj(GDALDatasetH ds, const char *dsname, const char *
  * result; free with CPLFree(). NULL when out of memory. */
 char *stapel__recode_cp1252(const char *s);
 
+/* Whether UTF-8 text s looks like UTF-8 read as Windows-1252 or ISO-8859-1
+ * (a .dbf whose .cpg or header names the wrong code page): 'FryslÃ¢n' for
+ * 'Fryslân'. Then out (of size bytes) holds the text as UTF-8 ('Fryslân'):
+ * each character taken back to its byte, which together are UTF-8 with a
+ * letter beyond ASCII. False too when s does not fit in out. A name
+ * really written so hardly occurs: a capital with an accent ('Ã') followed
+ * by a sign or letter of 0x80 to 0xbf ('¢'). */
+bool stapel__utf8_misread(const char *s, char *out, size_t size);
+
 /* How an OGR geometry converts to GEOS. */
 typedef enum stapel__conv {
     STAPEL_CONV_OK,       /* *out holds a polygonal geometry */
