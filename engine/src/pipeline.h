@@ -53,7 +53,10 @@ typedef struct stapel__layer {
     bool where_not_utf8; /* a non-ASCII --where kept none, and the text is not UTF-8 */
     double ext[4];      /* its features' extent in the working CRS (x0 > x1: none) */
     char layer_name[128]; /* the layer's name in its source, for messages */
-    char lonlat[320];     /* outside_use, and its coordinates look like degrees: why */
+    /* outside_use: why, when it can be told (its coordinates look like
+     * degrees, or it lies where its own CRS is meant for, so that the
+     * working CRS is the one that does not fit) */
+    char outside_why[512];
     /* Not outside_use, yet some features lie outside the area of use with
      * coordinates that look like degrees: the warning about them, after
      * "SOURCE: layer NAME: " ("" when none do). */

@@ -490,9 +490,9 @@ static void report_layer(stapel_ctx *ctx, const stapel__layer *r)
         stapel__log(ctx, STAPEL_LOG_WARN,
                     "%s: layer %s lies wholly outside the area the working CRS is meant for; %s",
                     src, layer,
-                    r->lonlat[0] != '\0' ? r->lonlat
-                                         : "is the CRS it states (or --s_srs) right for its "
-                                           "coordinates?");
+                    r->outside_why[0] != '\0' ? r->outside_why
+                                              : "is the CRS it states (or --s_srs) right for its "
+                                                "coordinates?");
     if (r->n_lost > 0)
         stapel__log(ctx, STAPEL_LOG_WARN,
                     "%s: layer %s: %lld invalid geometr%s had no area left after repair (the "
@@ -1763,13 +1763,31 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     bool outside_use = in->n_items > first && outside_area(sane, ext[0], ext[1], ext[2], ext[3]);
     /* Longitude and latitude labelled with a projected CRS (RD): the most
      * common way for a layer to land outside the area of use. */
-    char lonlat[320] = "";
+    char outside_why[512] = "";
     if (outside_use && !geographic && looks_lonlat(sext[0], sext[1], sext[2], sext[3]))
-        snprintf(lonlat, sizeof lonlat,
+        snprintf(outside_why, sizeof outside_why,
                  "its coordinates (%.6g, %.6g - %.6g, %.6g) look like longitude and latitude, "
                  "not %s: if they are, give it EPSG:4326, e.g. ogr2ogr -a_srs EPSG:4326 "
                  "fixed.gpkg SOURCE",
                  sext[0], sext[1], sext[2], sext[3], srs_name);
+    /* A layer that lies where its own CRS is meant for, in another CRS
+     * than the working one: its CRS fits its coordinates, so it is the
+     * working CRS that does not fit them (a --t_srs of another region,
+     * such as UTM zone 32N for claims west of 6°E). */
+    if (outside_use && outside_why[0] == '\0' && ct != NULL) {
+        /* A geographic CRS that states no area of use (WGS 84 as GeoJSON
+         * gives it) is meant for all of the Earth. */
+        sane_box own = sane_bounds(srs, grid);
+        if (own.has_use ? !outside_area(&own, sext[0], sext[1], sext[2], sext[3])
+                        : geographic && looks_lonlat(sext[0], sext[1], sext[2], sext[3]))
+            snprintf(outside_why, sizeof outside_why,
+                     "it lies where its own CRS (%s) is meant for%s%s%s, the working CRS (%s) "
+                     "for %s: is --t_srs right for where the claims lie?",
+                     srs_name, own.area[0] != '\0' ? " (" : "", own.area,
+                     own.area[0] != '\0' ? ")" : "",
+                     OSRGetName(target) != NULL ? OSRGetName(target) : "unnamed",
+                     sane->area[0] != '\0' ? sane->area : "another area");
+    }
     /* Some features so, among others where the CRS is meant for. */
     char lonlat_features[1024] = "", area[128] = "";
     if (sane->area[0] != '\0')
@@ -1812,7 +1830,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         spec->rec->first_dropped = first_dropped;
         memcpy(spec->rec->ext, ext, sizeof ext);
         snprintf(spec->rec->layer_name, sizeof spec->rec->layer_name, "%s", layer);
-        snprintf(spec->rec->lonlat, sizeof spec->rec->lonlat, "%s", lonlat);
+        snprintf(spec->rec->outside_why, sizeof spec->rec->outside_why, "%s", outside_why);
         snprintf(spec->rec->lonlat_features, sizeof spec->rec->lonlat_features, "%s",
                  lonlat_features);
     } else {
@@ -1832,7 +1850,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                              .first_dropped = first_dropped,
                              .where_not_utf8 = where_not_utf8};
         snprintf(rec.layer_name, sizeof rec.layer_name, "%s", layer);
-        snprintf(rec.lonlat, sizeof rec.lonlat, "%s", lonlat);
+        snprintf(rec.outside_why, sizeof rec.outside_why, "%s", outside_why);
         snprintf(rec.lonlat_features, sizeof rec.lonlat_features, "%s", lonlat_features);
         report_layer(ctx, &rec);
     }
