@@ -50,7 +50,6 @@ typedef struct stapel__layer {
     int64_t n_dropped;  /* collections whose points or lines were left out */
     int64_t first_dropped; /* the first of them */
     bool outside_use;   /* wholly outside the working CRS's area of use */
-    bool where_not_utf8; /* a non-ASCII --where kept none, and the text is not UTF-8 */
     double ext[4];      /* its features' extent in the working CRS (x0 > x1: none) */
     char layer_name[128]; /* the layer's name in its source, for messages */
     /* outside_use: why, when it can be told (its coordinates look like
@@ -61,6 +60,10 @@ typedef struct stapel__layer {
      * coordinates that look like degrees: the warning about them, after
      * "SOURCE: layer NAME: " ("" when none do). */
     char lonlat_features[1024];
+    /* A non-ASCII --where kept none, and the layer's text is not UTF-8 or
+     * looks like UTF-8 read as another encoding: why, after "the layer adds
+     * nothing: " ("" when neither). */
+    char where_why[512];
 } stapel__layer;
 
 /* A zone layer of a job. */

@@ -440,13 +440,10 @@ static bool closed_lines(OGRGeometryH g)
 static void report_layer(stapel_ctx *ctx, const stapel__layer *r)
 {
     const char *src = r->source, *layer = r->layer_name;
-    if (r->n_read == 0 && r->where != NULL && r->where_not_utf8)
+    if (r->n_read == 0 && r->where != NULL && r->where_why[0] != '\0')
         stapel__log(ctx, STAPEL_LOG_WARN,
-                    "%s: layer %s: no feature matches --where '%s=%s'; the layer adds nothing: "
-                    "its text is not UTF-8 (a .dbf without a .cpg file?), so the accented "
-                    "letters of the filter match none of it; write its encoding in a .cpg file "
-                    "next to the .dbf, e.g. '1252'",
-                    src, layer, r->theme, r->where);
+                    "%s: layer %s: no feature matches --where '%s=%s'; the layer adds nothing: %s",
+                    src, layer, r->theme, r->where, r->where_why);
     else if (r->n_read == 0 && r->where != NULL)
         stapel__log(ctx, STAPEL_LOG_WARN,
                     "%s: layer %s: no feature matches --where '%s=%s'; the layer adds nothing",
@@ -764,13 +761,13 @@ static bool is_postgis(GDALDatasetH ds)
 /* What to do of zone names that look like UTF-8 read as a single-byte code
  * page (zone_name.misread): a shapefile's encoding is the one its .cpg file
  * or the code page in its .dbf's header names, which GDAL tells. */
-static void misread_hint(const opened *o, char *buf, size_t size)
+static void misread_hint(const opened *o, const char *what, char *buf, size_t size)
 {
     const char *enc = is_shapefile(o->ds) ? GDALGetMetadataItem((GDALMajorObjectH)o->l,
                                                                 "SOURCE_ENCODING", "SHAPEFILE")
                                           : NULL;
     if (enc == NULL || enc[0] == '\0')
-        snprintf(buf, size, "if so, mend the name in the source");
+        snprintf(buf, size, "if so, mend the %s in the source", what);
     else if (GDALGetMetadataItem((GDALMajorObjectH)o->l, "ENCODING_FROM_CPG", "SHAPEFILE") != NULL)
         snprintf(buf, size,
                  "GDAL read the .dbf as %s, as its .cpg file says; if the text is "
@@ -1264,24 +1261,38 @@ static bool beyond_ascii(const char *text)
 }
 
 /* Whether the first features of l (at most 1000), read without the
- * attribute filter where, hold text that is not UTF-8: an old .dbf
- * without .cpg, whose bytes GDAL passes on as they are, so that the 'â' of
- * a filter (UTF-8) matches none of them. The filter is set again after. */
-static bool text_not_utf8(OGRLayerH l, const char *where)
+ * attribute filter where, hold text that is not UTF-8 (TEXT_NOT_UTF8: an
+ * old .dbf without .cpg, whose bytes GDAL passes on as they are) or that
+ * looks like UTF-8 read as another encoding (TEXT_MISREAD: a .cpg that
+ * names the wrong code page; the first such text and what it is as UTF-8
+ * into misread), so that the 'â' of a filter (UTF-8) matches none of them.
+ * The filter is set again after. */
+typedef enum { TEXT_OK, TEXT_NOT_UTF8, TEXT_MISREAD } text_kind;
+
+static text_kind layer_text(OGRLayerH l, const char *where, char *misread, size_t size)
 {
-    bool found = false;
+    text_kind kind = TEXT_OK;
     CPLPushErrorHandler(CPLQuietErrorHandler);
     if (OGR_L_SetAttributeFilter(l, NULL) == OGRERR_NONE) {
         OGR_L_ResetReading(l);
-        for (int k = 0; k < 1000 && !found; k++) {
+        for (int k = 0; k < 1000 && kind == TEXT_OK; k++) {
             OGRFeatureH f = OGR_L_GetNextFeature(l);
             if (f == NULL)
                 break;
             int n = OGR_F_GetFieldCount(f);
-            for (int i = 0; i < n && !found; i++)
-                if (OGR_Fld_GetType(OGR_F_GetFieldDefnRef(f, i)) == OFTString &&
-                    OGR_F_IsFieldSetAndNotNull(f, i))
-                    found = !CPLIsUTF8(OGR_F_GetFieldAsString(f, i), -1);
+            for (int i = 0; i < n && kind == TEXT_OK; i++) {
+                if (OGR_Fld_GetType(OGR_F_GetFieldDefnRef(f, i)) != OFTString ||
+                    !OGR_F_IsFieldSetAndNotNull(f, i))
+                    continue;
+                const char *text = OGR_F_GetFieldAsString(f, i);
+                char as_utf8[256];
+                if (!CPLIsUTF8(text, -1))
+                    kind = TEXT_NOT_UTF8;
+                else if (stapel__utf8_misread(text, as_utf8, sizeof as_utf8)) {
+                    kind = TEXT_MISREAD;
+                    snprintf(misread, size, "'%.80s' is '%.80s' as UTF-8", text, as_utf8);
+                }
+            }
             OGR_F_Destroy(f);
         }
         OGR_L_SetAttributeFilter(l, where);
@@ -1289,7 +1300,7 @@ static bool text_not_utf8(OGRLayerH l, const char *where)
     }
     CPLPopErrorHandler();
     CPLErrorReset();
-    return found;
+    return kind;
 }
 
 /* Whether the box x0..x1, y0..y1 in the working CRS lies wholly outside
@@ -1642,7 +1653,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                                                 : "store the name as UTF-8 in the source");
             if (zn.misread && n_misread++ == 0) {
                 char hint[256];
-                misread_hint(o, hint, sizeof hint);
+                misread_hint(o, "name", hint, sizeof hint);
                 stapel__log(ctx, STAPEL_LOG_WARN,
                             "%s: layer %s: feature %lld: zone name '%s' looks like UTF-8 "
                             "read as another encoding; as UTF-8 it reads '%s': %s",
@@ -1811,10 +1822,25 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                  (long long)first_lonlat, lonlat_ext[0], lonlat_ext[1], lonlat_ext[2],
                  lonlat_ext[3]);
     }
-    bool where_not_utf8 = n_read == 0 && spec->where != NULL && beyond_ascii(spec->where) &&
-                          text_not_utf8(l, spec->where);
+    char where_why[512] = "";
+    if (n_read == 0 && spec->where != NULL && beyond_ascii(spec->where)) {
+        char misread[200] = "", hint[256];
+        text_kind kind = layer_text(l, spec->where, misread, sizeof misread);
+        if (kind == TEXT_NOT_UTF8)
+            snprintf(where_why, sizeof where_why,
+                     "its text is not UTF-8 (a .dbf without a .cpg file?), so the accented "
+                     "letters of the filter match none of it; write its encoding in a .cpg "
+                     "file next to the .dbf, e.g. '1252'");
+        else if (kind == TEXT_MISREAD) {
+            misread_hint(o, "text", hint, sizeof hint);
+            snprintf(where_why, sizeof where_why,
+                     "its text looks like UTF-8 read as another encoding (%s), so the accented "
+                     "letters of the filter match none of it: %s",
+                     misread, hint);
+        }
+    }
     if (spec->rec != NULL) {
-        spec->rec->where_not_utf8 = where_not_utf8;
+        snprintf(spec->rec->where_why, sizeof spec->rec->where_why, "%s", where_why);
         spec->rec->n_read = n_read;
         spec->rec->n_repaired = n_repaired;
         spec->rec->n_repeated = n_repeated;
@@ -1847,11 +1873,11 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                              .n_degenerate = n_degenerate,
                              .first_degenerate = first_degenerate,
                              .n_dropped = n_dropped,
-                             .first_dropped = first_dropped,
-                             .where_not_utf8 = where_not_utf8};
+                             .first_dropped = first_dropped};
         snprintf(rec.layer_name, sizeof rec.layer_name, "%s", layer);
         snprintf(rec.outside_why, sizeof rec.outside_why, "%s", outside_why);
         snprintf(rec.lonlat_features, sizeof rec.lonlat_features, "%s", lonlat_features);
+        snprintf(rec.where_why, sizeof rec.where_why, "%s", where_why);
         report_layer(ctx, &rec);
     }
     if (spec->field != NULL)
