@@ -758,6 +758,17 @@ static bool is_postgis(GDALDatasetH ds)
     return stapel__driver_is(ds, "PostgreSQL");
 }
 
+/* The encoding the .cpg file of a shapefile names, as GDAL read it ('UTF-8',
+ * 'CP1252'), or NULL: not a shapefile, or none. Text that is not UTF-8
+ * comes with a .cpg only when that names UTF-8, which is then wrong. */
+static const char *dbf_cpg(const opened *o)
+{
+    if (!is_shapefile(o->ds))
+        return NULL;
+    const char *cpg = GDALGetMetadataItem((GDALMajorObjectH)o->l, "ENCODING_FROM_CPG", "SHAPEFILE");
+    return cpg != NULL && cpg[0] != '\0' ? cpg : NULL;
+}
+
 /* What to do of zone names that look like UTF-8 read as a single-byte code
  * page (zone_name.misread): a shapefile's encoding is the one its .cpg file
  * or the code page in its .dbf's header names, which GDAL tells. */
@@ -768,7 +779,7 @@ static void misread_hint(const opened *o, const char *what, char *buf, size_t si
                                           : NULL;
     if (enc == NULL || enc[0] == '\0')
         snprintf(buf, size, "if so, mend the %s in the source", what);
-    else if (GDALGetMetadataItem((GDALMajorObjectH)o->l, "ENCODING_FROM_CPG", "SHAPEFILE") != NULL)
+    else if (dbf_cpg(o) != NULL)
         snprintf(buf, size,
                  "GDAL read the .dbf as %s, as its .cpg file says; if the text is "
                  "UTF-8, write 'UTF-8' in the .cpg file",
@@ -1643,14 +1654,24 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                 first_unnamed = fid;
             if (strcmp(zn.name, "(unnamed)") == 0 && n_placeholder++ == 0)
                 first_placeholder = fid;
-            if (zn.not_utf8 && n_recoded++ == 0)
+            if (zn.not_utf8 && n_recoded++ == 0) {
+                const char *cpg = dbf_cpg(o);
+                char hint[192];
+                if (cpg != NULL)
+                    snprintf(hint, sizeof hint,
+                             "the .dbf's .cpg file says %s, which it is not: write the "
+                             "encoding it is in there, e.g. '1252'",
+                             cpg);
+                else
+                    snprintf(hint, sizeof hint, "if that is wrong, %s",
+                             is_shapefile(o->ds) ? "put the encoding in a .cpg file next to "
+                                                   "the .dbf, e.g. 'UTF-8' or '1252'"
+                                                 : "store the name as UTF-8 in the source");
                 stapel__log(ctx, STAPEL_LOG_WARN,
                             "%s: layer %s: feature %lld: zone name is not UTF-8; read as "
-                            "Windows-1252: '%s' (if that is wrong, %s)",
-                            src, layer, fid, zn.recoded != NULL ? zn.recoded : "?",
-                            is_shapefile(o->ds) ? "put the encoding in a .cpg file next to "
-                                                  "the .dbf, e.g. 'UTF-8' or '1252'"
-                                                : "store the name as UTF-8 in the source");
+                            "Windows-1252: '%s' (%s)",
+                            src, layer, fid, zn.recoded != NULL ? zn.recoded : "?", hint);
+            }
             if (zn.misread && n_misread++ == 0) {
                 char hint[256];
                 misread_hint(o, "name", hint, sizeof hint);
@@ -1826,7 +1847,14 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     if (n_read == 0 && spec->where != NULL && beyond_ascii(spec->where)) {
         char misread[200] = "", hint[256];
         text_kind kind = layer_text(l, spec->where, misread, sizeof misread);
-        if (kind == TEXT_NOT_UTF8)
+        const char *cpg = dbf_cpg(o);
+        if (kind == TEXT_NOT_UTF8 && cpg != NULL)
+            snprintf(where_why, sizeof where_why,
+                     "its text is not UTF-8, though its .cpg file says %s, so the accented "
+                     "letters of the filter match none of it; write the encoding it is in "
+                     "in the .cpg file, e.g. '1252'",
+                     cpg);
+        else if (kind == TEXT_NOT_UTF8)
             snprintf(where_why, sizeof where_why,
                      "its text is not UTF-8 (a .dbf without a .cpg file?), so the accented "
                      "letters of the filter match none of it; write its encoding in a .cpg "
