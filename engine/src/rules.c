@@ -461,6 +461,7 @@ typedef enum {
     FIRST_EMPTY,
     FIRST_BLANK,
     FIRST_COMMENT,
+    FIRST_SEP,
     FIRST_TEXT
 } first_line;
 
@@ -481,6 +482,10 @@ static first_line first_line_of(const char *gdal_name)
         k = FIRST_BLANK;
     else if (line[strspn(line, " \t")] == '#') /* as comments below it are found */
         k = FIRST_COMMENT;
+    /* 'sep=;', which tells Excel the separator: files made to open in
+     * Excel start with it, and GDAL takes it for the header. */
+    else if (STARTS_WITH_CI(line, "sep=") && strlen(line) <= 5)
+        k = FIRST_SEP;
     VSIFCloseL(fp);
     return k;
 }
@@ -504,6 +509,11 @@ static stapel_status no_header(stapel_ctx *ctx, const char *name, const char *gd
     case FIRST_COMMENT:
         return stapel__fail(ctx, STAPEL_EDATA,
                             "%s:1: a comment before the header; %s, and comments may follow it",
+                            name, HEADER_HINT);
+    case FIRST_SEP:
+        return stapel__fail(ctx, STAPEL_EDATA,
+                            "%s:1: a line 'sep=' before the header, which tells Excel the "
+                            "separator; remove it: %s",
                             name, HEADER_HINT);
     }
     return STAPEL_OK;
