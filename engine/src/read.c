@@ -791,6 +791,37 @@ static void misread_hint(const opened *o, const char *what, char *buf, size_t si
                  enc);
 }
 
+/* Whether the CRSs a and b lie on one ellipsoid. */
+static bool same_ellipsoid(OGRSpatialReferenceH a, OGRSpatialReferenceH b)
+{
+    OGRErr ea = OGRERR_NONE, eb = OGRERR_NONE;
+    double ra = OSRGetSemiMajor(a, &ea), rb = OSRGetSemiMajor(b, &eb);
+    if (ea != OGRERR_NONE || eb != OGRERR_NONE)
+        return true; /* not known: no word */
+    double fa = OSRGetInvFlattening(a, &ea), fb = OSRGetInvFlattening(b, &eb);
+    return fabs(ra - rb) < 1e-3 && (ea != OGRERR_NONE || eb != OGRERR_NONE || fabs(fa - fb) < 1e-6);
+}
+
+/* Whether PROJ has only a ballpark transformation from src to dst: one
+ * that moves nothing between their datums, as it does between datums it
+ * knows no transformation for (a PROJ string without +towgs84). */
+static bool ballpark_only(OGRSpatialReferenceH src, OGRSpatialReferenceH dst)
+{
+    OGRCoordinateTransformationOptionsH opts = OCTNewCoordinateTransformationOptions();
+    if (opts == NULL)
+        return false;
+    OCTCoordinateTransformationOptionsSetBallparkAllowed(opts, FALSE);
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    OGRCoordinateTransformationH ct = OCTNewCoordinateTransformationEx(src, dst, opts);
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    OCTDestroyCoordinateTransformationOptions(opts);
+    if (ct == NULL)
+        return true;
+    OCTDestroyCoordinateTransformation(ct);
+    return false;
+}
+
 /* Why a layer of ds may have no CRS, as its format has it. */
 static const char *no_crs_cause(GDALDatasetH ds)
 {
@@ -1402,6 +1433,18 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             st = stapel__fail(ctx, STAPEL_ECRS, "%s: layer %s: no transformation to the working CRS: %s",
                               src, layer, stapel__gdal_error("PROJ found none"));
             goto done;
+        }
+        if (!same_ellipsoid(srs, target) && ballpark_only(srs, target)) {
+            const char *d = OSRGetAttrValue(srs, "DATUM", 0),
+                       *td = OSRGetAttrValue(target, "DATUM", 0);
+            stapel__log(ctx, STAPEL_LOG_WARN,
+                        "%s: layer %s: PROJ knows no transformation from the datum of its CRS "
+                        "(%s) to that of the working CRS (%s), which lie on other ellipsoids, so "
+                        "it moves nothing between them: the layer lies tens to hundreds of "
+                        "metres off (RD's datum, Amersfoort, lies some 100 m from WGS 84's); "
+                        "give CRSs by their codes (--t_srs EPSG:28992) or with their datum "
+                        "shift (+towgs84=...)",
+                        src, layer, d != NULL ? d : "unknown", td != NULL ? td : "unknown");
         }
     }
 
