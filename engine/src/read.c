@@ -1863,6 +1863,25 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                      OSRGetName(target) != NULL ? OSRGetName(target) : "unnamed",
                      sane->area[0] != '\0' ? sane->area : "another area");
     }
+    /* Coordinates that lie where the working CRS is meant for, read in it,
+     * but under another CRS that puts them elsewhere: RD New coordinates
+     * labelled RD Old (EPSG:28991, whose origin lies at RD New's 155000,
+     * 463000), or RD labelled UTM. */
+    if (outside_use && outside_why[0] == '\0' && ct != NULL && !geographic &&
+        sext[0] >= sane->use_x0 && sext[2] <= sane->use_x1 && sext[1] >= sane->use_y0 &&
+        sext[3] <= sane->use_y1) {
+        const char *tname = OSRGetName(target) != NULL ? OSRGetName(target) : "unnamed";
+        const char *auth = OSRGetAuthorityName(target, NULL),
+                   *code = OSRGetAuthorityCode(target, NULL);
+        char a_srs[64] = "the working CRS";
+        if (auth != NULL && code != NULL)
+            snprintf(a_srs, sizeof a_srs, "%s:%s", auth, code);
+        snprintf(outside_why, sizeof outside_why,
+                 "its coordinates (%.6g, %.6g - %.6g, %.6g) lie where the working CRS (%s) is "
+                 "meant for, read in it, not in %s: if they are in it, give the layer that CRS, "
+                 "e.g. ogr2ogr -a_srs %s fixed.gpkg SOURCE",
+                 sext[0], sext[1], sext[2], sext[3], tname, srs_name, a_srs);
+    }
     /* Some features so, among others where the CRS is meant for. */
     char lonlat_features[1024] = "", area[128] = "";
     if (sane->area[0] != '\0')
