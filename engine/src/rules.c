@@ -462,6 +462,7 @@ typedef enum {
     FIRST_BLANK,
     FIRST_COMMENT,
     FIRST_SEP,
+    FIRST_UTF16,
     FIRST_TEXT
 } first_line;
 
@@ -470,6 +471,15 @@ static first_line first_line_of(const char *gdal_name)
     VSILFILE *fp = VSIFOpenL(gdal_name, "rb");
     if (fp == NULL)
         return FIRST_UNREAD;
+    /* A UTF-16 byte order mark: Excel's 'Unicode Text', which GDAL does
+     * not read as text. */
+    unsigned char bom[2];
+    if (VSIFReadL(bom, 1, 2, fp) == 2 &&
+        ((bom[0] == 0xff && bom[1] == 0xfe) || (bom[0] == 0xfe && bom[1] == 0xff))) {
+        VSIFCloseL(fp);
+        return FIRST_UTF16;
+    }
+    VSIFSeekL(fp, 0, SEEK_SET);
     const char *line = CPLReadLineL(fp);
     if (line != NULL && strncmp(line, "\xef\xbb\xbf", 3) == 0)
         line += 3; /* a UTF-8 BOM */
@@ -510,6 +520,11 @@ static stapel_status no_header(stapel_ctx *ctx, const char *name, const char *gd
         return stapel__fail(ctx, STAPEL_EDATA,
                             "%s:1: a comment before the header; %s, and comments may follow it",
                             name, HEADER_HINT);
+    case FIRST_UTF16:
+        return stapel__fail(ctx, STAPEL_EDATA,
+                            "%s: the file is UTF-16 text (as Excel saves 'Unicode Text'), which "
+                            "is not read; save it as 'CSV UTF-8'",
+                            name);
     case FIRST_SEP:
         return stapel__fail(ctx, STAPEL_EDATA,
                             "%s:1: a line 'sep=' before the header, which tells Excel the "
