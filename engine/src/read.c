@@ -791,6 +791,24 @@ static void misread_hint(const opened *o, const char *what, char *buf, size_t si
                  enc);
 }
 
+/* Whether srs is RD New (EPSG:28992), or its horizontal part. */
+static bool is_rd_new(OGRSpatialReferenceH srs)
+{
+    OGRSpatialReferenceH rd = OSRNewSpatialReference(NULL);
+    if (rd == NULL)
+        return false;
+    bool same = false;
+    if (OSRImportFromEPSG(rd, 28992) == OGRERR_NONE) {
+        const char *opts[] = {"IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES", NULL};
+        const char *code = OSRGetAuthorityCode(srs, "PROJCS");
+        const char *auth = OSRGetAuthorityName(srs, "PROJCS");
+        same = OSRIsSameEx(srs, rd, opts) ||
+               (auth != NULL && code != NULL && EQUAL(auth, "EPSG") && strcmp(code, "28992") == 0);
+    }
+    OSRDestroySpatialReference(rd);
+    return same;
+}
+
 /* Whether the CRSs a and b lie on one ellipsoid. */
 static bool same_ellipsoid(OGRSpatialReferenceH a, OGRSpatialReferenceH b)
 {
@@ -1882,6 +1900,19 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                  "e.g. ogr2ogr -a_srs %s fixed.gpkg SOURCE",
                  sext[0], sext[1], sext[2], sext[3], tname, srs_name, a_srs);
     }
+    /* RD Old coordinates (EPSG:28991) labelled RD New: RD Old's origin
+     * lies at RD New's 155000, 463000, so they land 155 km west and 463 km
+     * south of the Netherlands. */
+    sane_box rd = {0};
+    if (outside_use && outside_why[0] == '\0' && is_rd_new(srs))
+        rd = ct == NULL ? *sane : sane_bounds(srs, grid); /* RD New's area */
+    if (rd.has_use && sext[0] + 155000 >= rd.use_x0 && sext[2] + 155000 <= rd.use_x1 &&
+        sext[1] + 463000 >= rd.use_y0 && sext[3] + 463000 <= rd.use_y1)
+        snprintf(outside_why, sizeof outside_why,
+                 "its coordinates (%.6g, %.6g - %.6g, %.6g) look like RD Old (EPSG:28991), "
+                 "whose origin lies at RD New's 155000, 463000, not %s: if they are, give it "
+                 "EPSG:28991, e.g. ogr2ogr -a_srs EPSG:28991 fixed.gpkg SOURCE",
+                 sext[0], sext[1], sext[2], sext[3], srs_name);
     /* Some features so, among others where the CRS is meant for. */
     char lonlat_features[1024] = "", area[128] = "";
     if (sane->area[0] != '\0')
