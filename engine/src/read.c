@@ -225,18 +225,20 @@ typedef struct zone_name {
     const char *name; /* the zone's name; "" for none */
     bool not_utf8;    /* recoded from Windows-1252 (recoded NULL: not even that) */
     bool misread;     /* UTF-8 read as a single-byte code page: 'FryslÃ¢n' */
+    bool c1;          /* its controls U+0080 to U+009F read as Windows-1252 */
     char as_utf8[256]; /* misread: the name those bytes are in UTF-8 */
     char real[32];
     char *recoded; /* CPLFree */
     char *fixed;   /* free */
+    char *c1_fixed; /* free */
 } zone_name;
 
 static bool zone_name_read(OGRFeatureH f, int name_idx, bool name_real, zone_name *zn)
 {
     const char *name =
         OGR_F_IsFieldSetAndNotNull(f, name_idx) ? OGR_F_GetFieldAsString(f, name_idx) : "";
-    zn->not_utf8 = false;
-    zn->recoded = zn->fixed = NULL;
+    zn->not_utf8 = zn->c1 = false;
+    zn->recoded = zn->fixed = zn->c1_fixed = NULL;
     /* GDAL formats a real to its field's width and precision: a
      * shapefile's 20.5 reads '20.500000000000000'. */
     if (name_real && name[0] != '\0') {
@@ -256,6 +258,20 @@ static bool zone_name_read(OGRFeatureH f, int name_idx, bool name_real, zone_nam
      * letter, and the name is garbled without a sign. It is kept as read
      * (the source states its encoding); the caller warns. */
     zn->misread = !zn->not_utf8 && stapel__utf8_misread(name, zn->as_utf8, sizeof zn->as_utf8);
+    /* Windows-1252 text in a .dbf whose code page says ISO-8859-1 (as GDAL
+     * writes it, and ArcGIS for 'ANSI'): GDAL turns its '’' (0x92), '€'
+     * and '–' into control characters, which no name means. They are read
+     * as Windows-1252, as the bytes of a .dbf without code page are. */
+    if (!zn->not_utf8 && !zn->misread) {
+        bool oom = false;
+        zn->c1_fixed = stapel__c1_as_cp1252(name, &oom);
+        if (oom)
+            return false;
+        if (zn->c1_fixed != NULL) {
+            zn->c1 = true;
+            name = zn->c1_fixed;
+        }
+    }
     zn->read = zn->name = name;
     /* ';' joins the names of overlapping zones in the stack layer: inside
      * a name it would read as two zones. */
@@ -274,6 +290,7 @@ static void zone_name_free(zone_name *zn)
 {
     CPLFree(zn->recoded);
     free(zn->fixed);
+    free(zn->c1_fixed);
 }
 
 /* A zone feature that gives its zone no area, and why. */
@@ -1489,7 +1506,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     int64_t n_degenerate = 0, first_degenerate = -1; /* rings without area only */
     double ext[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}; /* of the features read */
     double sext[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}; /* the same in their CRS */
-    int64_t n_unnamed = 0, first_unnamed = -1, n_recoded = 0, n_misread = 0; /* zones */
+    int64_t n_unnamed = 0, first_unnamed = -1, n_recoded = 0, n_misread = 0, n_c1 = 0; /* zones */
     int64_t n_placeholder = 0, first_placeholder = -1;        /* zones named "(unnamed)" */
     /* GeoJSON gives the errors of geometries it cannot read beside the
      * first feature of a pass: they are found after (stapel__geojson_unread). */
@@ -1733,6 +1750,16 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                             "Windows-1252: '%s' (%s)",
                             src, layer, fid, zn.recoded != NULL ? zn.recoded : "?", hint);
             }
+            if (zn.c1 && n_c1++ == 0)
+                stapel__log(ctx, STAPEL_LOG_WARN,
+                            "%s: layer %s: feature %lld: zone name holds control characters, "
+                            "which GDAL makes of Windows-1252 letters and signs ('’', '€', '–') "
+                            "when it reads the text as ISO-8859-1; read as Windows-1252: '%s' "
+                            "(%s)",
+                            src, layer, fid, zn.read,
+                            is_shapefile(o->ds) ? "to read it so without a word, write '1252' in "
+                                                  "a .cpg file next to the .dbf"
+                                                : "store the name so in the source");
             if (zn.misread && n_misread++ == 0) {
                 char hint[256];
                 misread_hint(o, "name", hint, sizeof hint);
@@ -1839,6 +1866,11 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     if (n_recoded > 1)
         stapel__log(ctx, STAPEL_LOG_WARN, "%s: layer %s: %lld zone names were not UTF-8 and "
                     "were read as Windows-1252", src, layer, (long long)n_recoded);
+    if (n_c1 > 1)
+        stapel__log(ctx, STAPEL_LOG_WARN,
+                    "%s: layer %s: %lld zone names held control characters "
+                    "and were read as Windows-1252",
+                    src, layer, (long long)n_c1);
     if (n_misread > 1)
         stapel__log(ctx, STAPEL_LOG_WARN,
                     "%s: layer %s: %lld zone names look like UTF-8 read "

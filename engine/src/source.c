@@ -1145,6 +1145,44 @@ bool stapel__utf8_misread(const char *s, char *out, size_t size)
     return beyond && CPLIsUTF8(out, -1);
 }
 
+char *stapel__c1_as_cp1252(const char *s, bool *oom)
+{
+    *oom = false;
+    size_t len = strlen(s);
+    bool any = false;
+    for (size_t i = 0; i + 1 < len && !any; i++) {
+        unsigned char c = (unsigned char)s[i + 1];
+        any = (unsigned char)s[i] == 0xc2 && c >= 0x80 && c <= 0x9f && cp1252_high[c - 0x80] != c;
+    }
+    if (!any)
+        return NULL;
+    char *out = malloc(len + len / 2 + 1);
+    if (out == NULL) {
+        *oom = true;
+        return NULL;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = i + 1 < len ? (unsigned char)s[i + 1] : 0;
+        uint32_t u =
+            (unsigned char)s[i] == 0xc2 && c >= 0x80 && c <= 0x9f ? cp1252_high[c - 0x80] : 0;
+        if (u == 0 || u == c) {
+            out[n++] = s[i];
+            continue;
+        }
+        if (u < 0x800) {
+            out[n++] = (char)(0xc0 | u >> 6);
+        } else {
+            out[n++] = (char)(0xe0 | u >> 12);
+            out[n++] = (char)(0x80 | (u >> 6 & 0x3f));
+        }
+        out[n++] = (char)(0x80 | (u & 0x3f));
+        i++;
+    }
+    out[n] = '\0';
+    return out;
+}
+
 char *stapel__recode_cp1252(const char *s)
 {
     char *r = CPLRecode(s, "CP1252", CPL_ENC_UTF8);

@@ -160,6 +160,14 @@ char *stapel__recode_cp1252(const char *s);
  * by a sign or letter of 0x80 to 0xbf ('¢'). */
 bool stapel__utf8_misread(const char *s, char *out, size_t size);
 
+/* UTF-8 text s with the control characters U+0080 to U+009F that
+ * Windows-1252 has a character for ('’' for U+0092) replaced by it, or NULL
+ * when it holds none (or out of memory: *oom is set). Text of a .dbf whose
+ * code page says ISO-8859-1 (as GDAL writes it, and ArcGIS for 'ANSI') is
+ * most often Windows-1252, whose '’', '€' and '–' GDAL turns into these
+ * controls. Caller frees with free(). */
+char *stapel__c1_as_cp1252(const char *s, bool *oom);
+
 /* How an OGR geometry converts to GEOS. */
 typedef enum stapel__conv {
     STAPEL_CONV_OK,       /* *out holds a polygonal geometry */
