@@ -100,6 +100,16 @@ static void print_text(const stapel_source_info *info)
                    "reads them all in the crs above; stack refuses the layer\n",
                    l->n_srids > 2 ? ", …" : "");
         }
+        if (l->encoding != NULL && l->encoding[0] != '\0') {
+            printf("    encoding:   ");
+            cli_put_text(stdout, l->encoding, SIZE_MAX);
+            printf(l->encoding_from_cpg ? " (its .cpg file says so)\n"
+                                        : " (the code page in its .dbf header says so)\n");
+        } else if (l->encoding != NULL) {
+            printf(
+                "    encoding:   none stated (no .cpg file names one, nor the .dbf header): GDAL "
+                "passes the text on as it is\n");
+        }
         if (table)
             ;
         else if (l->has_extent)
@@ -173,6 +183,15 @@ static json_object *to_json(const stapel_source_info *info)
             json_object_object_add(crs, "epsg", l->epsg > 0 ? json_object_new_int(l->epsg) : NULL);
             json_object_object_add(crs, "local", json_object_new_boolean(l->crs_local));
             json_object_object_add(o, "crs", crs);
+        }
+        if (l->encoding != NULL) {
+            bool stated = l->encoding[0] != '\0';
+            json_object_object_add(o, "encoding",
+                                   stated ? json_object_new_string(l->encoding) : NULL);
+            json_object_object_add(
+                o, "encoding_from",
+                !stated ? NULL
+                        : json_object_new_string(l->encoding_from_cpg ? "cpg" : "dbf_header"));
         }
         if (l->n_srids > 1) {
             json_object *s = json_object_new_array();

@@ -196,6 +196,13 @@ typedef struct stapel_layer_info {
      * name holds WKT, as QGIS exports it under 'wkt_geom'; else NULL. stack
      * refuses it until the column is renamed WKT. */
     char *wkt_column;
+    /* A shapefile's text encoding as GDAL reads its .dbf ("UTF-8", "CP1252",
+     * "ISO-8859-1"): the one its .cpg file names (encoding_from_cpg), else
+     * the code page in the .dbf's header; "" when neither names one (GDAL
+     * then passes the bytes on as they are, and stack reads a zone name
+     * that is no UTF-8 as Windows-1252). NULL for other formats. */
+    char *encoding;
+    bool encoding_from_cpg;
 } stapel_layer_info;
 
 /* What one source holds. */

@@ -21,6 +21,7 @@ static void layer_info_clear(stapel_layer_info *li)
     free(li->crs_name);
     free(li->crs_file_unread);
     free(li->wkt_column);
+    free(li->encoding);
     for (size_t i = 0; i < li->n_fields; i++) {
         free(li->fields[i].name);
         free(li->fields[i].type);
@@ -99,6 +100,16 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
         li->crs_name == NULL ? stapel__unread_prj(ds, GDALGetDescription(ds), li->name) : NULL;
     if (prj != NULL && (li->crs_file_unread = stapel__strdup(prj)) == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    /* Names garbled by the wrong code page are the commonest trouble with
+     * a shapefile's text: say what GDAL reads it as, and why. */
+    if (stapel__driver_is(ds, "ESRI Shapefile")) {
+        const char *enc = GDALGetMetadataItem((GDALMajorObjectH)l, "SOURCE_ENCODING", "SHAPEFILE");
+        const char *cpg =
+            GDALGetMetadataItem((GDALMajorObjectH)l, "ENCODING_FROM_CPG", "SHAPEFILE");
+        li->encoding_from_cpg = cpg != NULL && cpg[0] != '\0';
+        if ((li->encoding = stapel__strdup(enc != NULL ? enc : "")) == NULL)
+            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
     int srids[3];
     int n = stapel__pg_srids(ds, l, NULL, srids, 3);
     if (n > 1) {
