@@ -63,7 +63,7 @@ typedef struct stapel__layer {
     /* A non-ASCII --where kept none, and the layer's text is not UTF-8 or
      * looks like UTF-8 read as another encoding: why, after "the layer adds
      * nothing: " ("" when neither). */
-    char where_why[512];
+    char where_why[640];
 } stapel__layer;
 
 /* A zone layer of a job. */

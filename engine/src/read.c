@@ -1968,7 +1968,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                  (long long)first_lonlat, lonlat_ext[0], lonlat_ext[1], lonlat_ext[2],
                  lonlat_ext[3]);
     }
-    char where_why[512] = "";
+    char where_why[640] = "";
     if (n_read == 0 && spec->where != NULL && beyond_ascii(spec->where)) {
         char misread[200] = "", hint[256];
         text_kind kind = layer_text(l, spec->where, misread, sizeof misread);
