@@ -30,6 +30,10 @@ typedef struct sane_box {
     double use_x0, use_y0, use_x1, use_y1; /* that area, in its coordinates, */
     double lon0, lat0, lon1, lat1;         /* in degrees */
     char area[96];                         /* and its short name ('Netherlands') */
+    /* Nine points of the area in its coordinates (corners, edge midpoints
+     * and centre; those that transform): see lies_outside. */
+    double use_px[9], use_py[9];
+    int n_use_pts;
     /* Before the box is cut to the grid's range: the largest distance from
      * the origin it reaches, and the longer side of the area of use (for a
      * CRS without one, both EARTH_REACH). check_grid needs them. */
@@ -106,6 +110,12 @@ static sane_box sane_bounds(OGRSpatialReferenceH target, double grid)
                                .lat1 = n,
                                .reach = reach,
                                .span = fmax(x1 - x0, y1 - y0)};
+                for (int i = 0; i < 9; i++) {
+                    if (ok[i]) {
+                        b.use_px[b.n_use_pts] = xs[i];
+                        b.use_py[b.n_use_pts++] = ys[i];
+                    }
+                }
                 /* "Netherlands - onshore, including ...": "Netherlands" */
                 if (name != NULL) {
                     size_t len = strcspn(name, ",.;:");
@@ -1388,6 +1398,126 @@ static bool outside_area(const sane_box *sane, double x0, double y0, double x1, 
            (x1 < sane->use_x0 || x0 > sane->use_x1 || y1 < sane->use_y0 || y0 > sane->use_y1);
 }
 
+/* The longitudes and latitudes that the box x0..x1, y0..y1 covers, from
+ * points along its edges taken to degrees by to_ll (the extremes of a box
+ * that holds no pole lie on its edges). False when a point does not
+ * transform. */
+static bool box_lonlat(OGRCoordinateTransformationH to_ll, double x0, double y0, double x1,
+                       double y1, double ll[4])
+{
+    enum { STEPS = 8, N = 4 * STEPS };
+    double xs[N], ys[N];
+    int ok[N];
+    for (int i = 0; i < STEPS; i++) {
+        double t = (double)i / STEPS;
+        xs[i] = x0 + (x1 - x0) * t; /* round the box */
+        ys[i] = y0;
+        xs[STEPS + i] = x1;
+        ys[STEPS + i] = y0 + (y1 - y0) * t;
+        xs[2 * STEPS + i] = x1 - (x1 - x0) * t;
+        ys[2 * STEPS + i] = y1;
+        xs[3 * STEPS + i] = x0;
+        ys[3 * STEPS + i] = y1 - (y1 - y0) * t;
+    }
+    if (!OCTTransformEx(to_ll, N, xs, ys, NULL, ok))
+        return false;
+    ll[0] = ll[1] = HUGE_VAL;
+    ll[2] = ll[3] = -HUGE_VAL;
+    for (int i = 0; i < N; i++) {
+        if (!ok[i] || !isfinite(xs[i]) || !isfinite(ys[i]))
+            return false;
+        ll[0] = fmin(ll[0], xs[i]);
+        ll[1] = fmin(ll[1], ys[i]);
+        ll[2] = fmax(ll[2], xs[i]);
+        ll[3] = fmax(ll[3], ys[i]);
+    }
+    return true;
+}
+
+/* The longitudes and latitudes (into ll) that the box x0..x1, y0..y1 in
+ * crs covers; false when that cannot be told. In the geographic CRS crs is
+ * based on, when in degrees from Greenwich: taking a projection back needs
+ * no search of PROJ's database for a datum shift, which took 20 ms in a
+ * thread that had not searched it yet, where the shift moves the box by
+ * some 100 m and areas of use are given to 0.01 degree (1 km). */
+static bool box_degrees(OGRSpatialReferenceH crs, double x0, double y0, double x1, double y1,
+                        double ll[4])
+{
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    OGRSpatialReferenceH geog = OSRCloneGeogCS(crs);
+    if (geog != NULL &&
+        (fabs(OSRGetAngularUnits(geog, NULL) / CPLAtof(SRS_UA_DEGREE_CONV) - 1) > 1e-9 ||
+         OSRGetPrimeMeridian(geog, NULL) != 0)) {
+        OSRDestroySpatialReference(geog); /* such as NTF (Paris), in grads */
+        geog = NULL;
+    }
+    if (geog == NULL && (geog = OSRNewSpatialReference(NULL)) != NULL &&
+        OSRImportFromEPSG(geog, 4326) != OGRERR_NONE) {
+        OSRDestroySpatialReference(geog);
+        geog = NULL;
+    }
+    bool ok = false;
+    if (geog != NULL) {
+        OSRSetAxisMappingStrategy(geog, OAMS_TRADITIONAL_GIS_ORDER);
+        OGRCoordinateTransformationH to_ll = OCTNewCoordinateTransformation(crs, geog);
+        ok = to_ll != NULL && box_lonlat(to_ll, x0, y0, x1, y1, ll);
+        if (to_ll != NULL)
+            OCTDestroyCoordinateTransformation(to_ll);
+        OSRDestroySpatialReference(geog);
+    }
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    return ok;
+}
+
+/* Whether the box x0..x1, y0..y1 in crs lies wholly outside the area crs
+ * is meant for, which sane states (sane_bounds of crs; never, when it states
+ * none). The box of that area in crs's coordinates is wider than the area:
+ * UTM zone 32N's, meant for 6-12°E, reaches 5.2°E at 52°N, as the zone's
+ * western edge bends away from the central meridian towards the equator.
+ * So a box within it is taken back to degrees and compared with the area
+ * there. When that cannot be told for sure (a point that does not
+ * transform, a pole within the box), the box is not outside. */
+static bool lies_outside(const sane_box *sane, OGRSpatialReferenceH crs, double x0, double y0,
+                         double x1, double y1)
+{
+    if (!sane->has_use)
+        return false;
+    if (outside_area(sane, x0, y0, x1, y1))
+        return true;
+    /* A point of the area in the box (its pole, when the area reaches one,
+     * which the box's edges do not show): not outside. */
+    for (int i = 0; i < sane->n_use_pts; i++) {
+        if (sane->use_px[i] >= x0 && sane->use_px[i] <= x1 && sane->use_py[i] >= y0 &&
+            sane->use_py[i] <= y1)
+            return false;
+    }
+    double b[4];
+    if (!box_degrees(crs, x0, y0, x1, y1, b))
+        return false;
+    if (b[3] < sane->lat0 || b[1] > sane->lat1)
+        return true;
+    if (sane->lon0 <= sane->lon1)
+        return b[2] < sane->lon0 || b[0] > sane->lon1;
+    return b[2] < sane->lon0 && b[0] > sane->lon1; /* an area across the antimeridian */
+}
+
+/* Whether the box x0..x1, y0..y1 in crs lies wholly within the area crs is
+ * meant for, which sane states: within its box in crs's coordinates, and in
+ * degrees within the area itself (see lies_outside). */
+static bool lies_within(const sane_box *sane, OGRSpatialReferenceH crs, double x0, double y0,
+                        double x1, double y1)
+{
+    double b[4];
+    if (!sane->has_use || x0 < sane->use_x0 || x1 > sane->use_x1 || y0 < sane->use_y0 ||
+        y1 > sane->use_y1 || !box_degrees(crs, x0, y0, x1, y1, b) || b[1] < sane->lat0 ||
+        b[3] > sane->lat1)
+        return false;
+    if (sane->lon0 <= sane->lon1)
+        return b[0] >= sane->lon0 && b[2] <= sane->lon1;
+    return b[0] >= sane->lon0 || b[2] <= sane->lon1; /* an area across the antimeridian */
+}
+
 /* Whether the box x0..x1, y0..y1 could be longitude and latitude. */
 static bool looks_lonlat(double x0, double y0, double x1, double y1)
 {
@@ -1885,7 +2015,8 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                      (uint64_t)(n_read & 1023);
         stapel__progress(ctx, "reading", fmin(0.99, (double)d / (double)spec->all));
     }
-    bool outside_use = in->n_items > first && outside_area(sane, ext[0], ext[1], ext[2], ext[3]);
+    bool outside_use =
+        in->n_items > first && lies_outside(sane, target, ext[0], ext[1], ext[2], ext[3]);
     /* Longitude and latitude labelled with a projected CRS (RD): the most
      * common way for a layer to land outside the area of use. */
     char outside_why[512] = "";
@@ -1903,7 +2034,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         /* A geographic CRS that states no area of use (WGS 84 as GeoJSON
          * gives it) is meant for all of the Earth. */
         sane_box own = sane_bounds(srs, grid);
-        if (own.has_use ? !outside_area(&own, sext[0], sext[1], sext[2], sext[3])
+        if (own.has_use ? !lies_outside(&own, srs, sext[0], sext[1], sext[2], sext[3])
                         : geographic && looks_lonlat(sext[0], sext[1], sext[2], sext[3]))
             snprintf(outside_why, sizeof outside_why,
                      "it lies where its own CRS (%s) is meant for%s%s%s, the working CRS (%s) "
@@ -1918,8 +2049,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
      * labelled RD Old (EPSG:28991, whose origin lies at RD New's 155000,
      * 463000), or RD labelled UTM. */
     if (outside_use && outside_why[0] == '\0' && ct != NULL && !geographic &&
-        sext[0] >= sane->use_x0 && sext[2] <= sane->use_x1 && sext[1] >= sane->use_y0 &&
-        sext[3] <= sane->use_y1) {
+        lies_within(sane, target, sext[0], sext[1], sext[2], sext[3])) {
         const char *tname = OSRGetName(target) != NULL ? OSRGetName(target) : "unnamed";
         const char *auth = OSRGetAuthorityName(target, NULL),
                    *code = OSRGetAuthorityCode(target, NULL);
