@@ -651,17 +651,11 @@ static bool gdal_seen_before(stapel__gdal_seen *s, const char *message)
     return ++s->v[i].now <= s->v[i].before;
 }
 
-static void gdal_handler(CPLErr level, CPLErrorNum num, const char *message)
+/* Log GDAL's warning message (one line), naming the source and layer being
+ * read: once when an earlier pass over the source gave it, and the same
+ * one in a row three times, then a count. */
+static void gdal_warn(stapel_ctx *ctx, const char *message)
 {
-    (void)num;
-    message = one_line(message);
-    stapel_ctx *ctx = CPLGetErrorHandlerUserData();
-    if (ctx == NULL || level != CE_Warning)
-        return;
-    /* A WAL GeoPackage on a read-only disk or in a read-only directory:
-     * GDAL opens it again as immutable by itself and reads it whole. */
-    if (strstr(message, "Retrying with IMMUTABLE=YES") != NULL)
-        return;
     if (ctx->gdal_seen != NULL && gdal_seen_before(ctx->gdal_seen, message))
         return;
     char line[STAPEL_MSG_MAX];
@@ -681,6 +675,59 @@ static void gdal_handler(CPLErr level, CPLErrorNum num, const char *message)
         ctx->gdal_repeats = 1;
     }
     stapel__log(ctx, STAPEL_LOG_WARN, "%s", line);
+}
+
+static void gdal_handler(CPLErr level, CPLErrorNum num, const char *message)
+{
+    (void)num;
+    message = one_line(message);
+    stapel_ctx *ctx = CPLGetErrorHandlerUserData();
+    if (ctx == NULL || level != CE_Warning)
+        return;
+    /* A WAL GeoPackage on a read-only disk or in a read-only directory:
+     * GDAL opens it again as immutable by itself and reads it whole. */
+    if (strstr(message, "Retrying with IMMUTABLE=YES") != NULL)
+        return;
+    /* A ring that ends where it starts in x and y, at another height (a
+     * PolygonZ shapefile of some CAD programs), is told of so, though
+     * nothing is wrong with it in 2D; and its advice, to set
+     * OGR_GEOMETRY_ACCEPT_UNCLOSED_RING=NO, loses the feature. Kept back
+     * until the feature is seen (stapel__gdal_unclosed). */
+    if (ctx->hold_unclosed && strncmp(message, "Non closed ring detected", 24) == 0) {
+        ctx->gdal_unclosed++;
+        snprintf(ctx->gdal_unclosed_msg, sizeof ctx->gdal_unclosed_msg, "%s", message);
+        return;
+    }
+    gdal_warn(ctx, message);
+}
+
+/* Whether every ring of g ends where it starts in x and y, whatever its
+ * height. */
+static bool rings_closed_2d(OGRGeometryH g)
+{
+    OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
+    if (t == wkbLineString || t == wkbLinearRing) {
+        int n = OGR_G_GetPointCount(g);
+        return n == 0 || (OGR_G_GetX(g, 0) == OGR_G_GetX(g, n - 1) &&
+                          OGR_G_GetY(g, 0) == OGR_G_GetY(g, n - 1));
+    }
+    for (int i = 0; i < OGR_G_GetGeometryCount(g); i++)
+        if (!rings_closed_2d(OGR_G_GetGeometryRef(g, i)))
+            return false;
+    return true;
+}
+
+bool stapel__gdal_unclosed(stapel_ctx *ctx, OGRGeometryH g)
+{
+    size_t n = ctx->gdal_unclosed;
+    ctx->gdal_unclosed = 0;
+    if (n == 0)
+        return false;
+    if (g != NULL && rings_closed_2d(g))
+        return true;
+    while (n-- > 0)
+        gdal_warn(ctx, ctx->gdal_unclosed_msg);
+    return false;
 }
 
 void stapel__gdal_push(stapel_ctx *ctx)

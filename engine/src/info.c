@@ -157,11 +157,18 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
     OGR_L_ResetReading(l);
     OGRFeatureH f;
     int64_t n_read = 0;
+    int64_t n_z_open = 0, first_z_open = -1; /* rings closed but in height */
     stapel_status st = STAPEL_OK;
     for (;;) {
         /* An error beside a feature is this feature's (the reset is in
          * stapel__next_feature); one without is a damaged file. */
-        if ((f = stapel__next_feature(ctx, l, source, &n_read, &st)) == NULL)
+        ctx->hold_unclosed = true;
+        f = stapel__next_feature(ctx, l, source, &n_read, &st);
+        ctx->hold_unclosed = false;
+        if (stapel__gdal_unclosed(ctx, f != NULL ? OGR_F_GetGeometryRef(f) : NULL) &&
+            n_z_open++ == 0)
+            first_z_open = (int64_t)OGR_F_GetFID(f);
+        if (f == NULL)
             break;
         if (stapel__cancelled(ctx)) {
             OGR_F_Destroy(f);
@@ -218,6 +225,7 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
         }
         OGR_F_Destroy(f);
     }
+    stapel__warn_z_open(ctx, source, li->name, n_z_open, first_z_open);
     int64_t n_shx, n_dbf;
     if (st == STAPEL_OK && stapel__shapefile_mismatch(ds, l, &n_shx, &n_dbf))
         /* Features GDAL leaves out: its .shx and .dbf count apart. */

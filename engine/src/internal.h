@@ -11,6 +11,7 @@
 #include "stapel.h"
 
 #include <geos_c.h>
+#include <ogr_api.h>
 #include <proj.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -47,6 +48,12 @@ struct stapel_ctx {
      * drivers parse a source more than once (a GeoJSON when it is opened
      * and again when it is read) and give the same warnings each time. */
     struct stapel__gdal_seen *gdal_seen;
+    /* While hold_unclosed is set, GDAL's "Non closed ring detected"
+     * warnings are kept back (how many, and the last) until the feature
+     * they are about is seen: see stapel__gdal_unclosed(). */
+    bool hold_unclosed;
+    size_t gdal_unclosed;
+    char gdal_unclosed_msg[256];
 };
 
 /* GDAL's warnings about one source, pass by pass (opening it, reading it):
@@ -158,6 +165,13 @@ void stapel__gdal_init(void);
  * kept for stapel__gdal_error()) instead of stderr. Pair with _pop. */
 void stapel__gdal_push(stapel_ctx *ctx);
 void stapel__gdal_pop(void);
+
+/* After a feature is read while ctx->hold_unclosed is set: whether GDAL
+ * warned that a ring of its geometry g (NULL: none) is not closed while every
+ * ring closes in x and y, only at another height (z). Such a warning is
+ * dropped: the caller tells of the feature in its own words. Other such
+ * warnings are given now, as they came. */
+bool stapel__gdal_unclosed(stapel_ctx *ctx, OGRGeometryH g);
 
 /* The last GDAL error message on this thread, or fallback. */
 const char *stapel__gdal_error(const char *fallback);

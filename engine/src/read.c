@@ -508,6 +508,7 @@ static void report_layer(stapel_ctx *ctx, const stapel__layer *r)
                     "the polygons count (the first: feature %lld)",
                     src, layer, (long long)r->n_dropped, r->n_dropped == 1 ? "" : "s",
                     (long long)r->first_dropped);
+    stapel__warn_z_open(ctx, src, layer, r->n_z_open, r->first_z_open);
     if (r->lonlat_features[0] != '\0')
         stapel__log(ctx, STAPEL_LOG_WARN, "%s: layer %s: %s", src, layer, r->lonlat_features);
     if (r->outside_use)
@@ -1630,6 +1631,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     int64_t n_null = 0; /* of n_empty: features without geometry */
     int64_t n_repeated = 0, first_repaired = -1;
     int64_t n_dropped = 0, first_dropped = -1; /* points or lines left out */
+    int64_t n_z_open = 0, first_z_open = -1;   /* rings closed but in height */
     int64_t n_lonlat = 0, first_lonlat = -1;   /* features that look like degrees */
     double lonlat_ext[4] = {0, 0, 0, 0};       /* the first one's, in its CRS */
     bool lonlat_parts = false, first_lonlat_part = false; /* in a part of a feature only */
@@ -1644,10 +1646,19 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     OGR_L_ResetReading(l);
     for (;;) {
         CPLErrorReset(); /* so that an error below is this feature's */
-        if ((f = OGR_L_GetNextFeature(l)) == NULL)
+        ctx->hold_unclosed = true;
+        f = OGR_L_GetNextFeature(l);
+        ctx->hold_unclosed = false;
+        /* Rings that close in x and y, at another height: read as closed,
+         * heights being of no use here. GDAL's warnings of rings that do
+         * not close are given; the repair closes them and counts them. */
+        bool z_open = stapel__gdal_unclosed(ctx, f != NULL ? OGR_F_GetGeometryRef(f) : NULL);
+        if (f == NULL)
             break;
         n_read++;
         long long fid = (long long)OGR_F_GetFID(f);
+        if (z_open && n_z_open++ == 0)
+            first_z_open = fid;
         if ((n_read & 1023) == 0) {
             if (stapel__cancelled(ctx)) {
                 st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while reading %s", src);
@@ -2137,6 +2148,8 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         spec->rec->first_degenerate = first_degenerate;
         spec->rec->n_dropped = n_dropped;
         spec->rec->first_dropped = first_dropped;
+        spec->rec->n_z_open = n_z_open;
+        spec->rec->first_z_open = first_z_open;
         memcpy(spec->rec->ext, ext, sizeof ext);
         snprintf(spec->rec->layer_name, sizeof spec->rec->layer_name, "%s", layer);
         snprintf(spec->rec->outside_why, sizeof spec->rec->outside_why, "%s", outside_why);
@@ -2156,7 +2169,9 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                              .n_degenerate = n_degenerate,
                              .first_degenerate = first_degenerate,
                              .n_dropped = n_dropped,
-                             .first_dropped = first_dropped};
+                             .first_dropped = first_dropped,
+                             .n_z_open = n_z_open,
+                             .first_z_open = first_z_open};
         snprintf(rec.layer_name, sizeof rec.layer_name, "%s", layer);
         snprintf(rec.outside_why, sizeof rec.outside_why, "%s", outside_why);
         snprintf(rec.lonlat_features, sizeof rec.lonlat_features, "%s", lonlat_features);

@@ -849,6 +849,23 @@ bool stapel__geom_columns(stapel__buf *b, OGRLayerH l)
     return ok;
 }
 
+void stapel__warn_z_open(stapel_ctx *ctx, const char *source, const char *layer, int64_t n,
+                         int64_t first)
+{
+    if (n == 1)
+        stapel__log(ctx, STAPEL_LOG_WARN,
+                    "%s: layer %s: feature %lld has a ring that ends at another height (z) "
+                    "than it starts, though it closes in x and y; stapel uses no heights and "
+                    "reads it as closed",
+                    source, layer, (long long)first);
+    else if (n > 1)
+        stapel__log(ctx, STAPEL_LOG_WARN,
+                    "%s: layer %s: %lld features have rings that end at another height (z) "
+                    "than they start, though they close in x and y (the first: feature %lld); "
+                    "stapel uses no heights and reads them as closed",
+                    source, layer, (long long)n, (long long)first);
+}
+
 OGRFeatureH stapel__next_feature(stapel_ctx *ctx, OGRLayerH l, const char *source,
                                  int64_t *n_read, stapel_status *st)
 {

@@ -81,6 +81,11 @@ bool stapel__geom_columns(stapel__buf *b, OGRLayerH l);
  * STAPEL_EDATA, "SOURCE: layer L: reading stopped after N features: why", so
  * that a damaged file is not taken for a shorter one. *n_read counts the
  * features returned. Caller owns the feature; free with OGR_F_Destroy(). */
+/* Warn that n features of the layer (the first: feature first) have rings
+ * that close in x and y only, not in height (stapel__gdal_unclosed). */
+void stapel__warn_z_open(stapel_ctx *ctx, const char *source, const char *layer, int64_t n,
+                         int64_t first);
+
 OGRFeatureH stapel__next_feature(stapel_ctx *ctx, OGRLayerH l, const char *source,
                                  int64_t *n_read, stapel_status *st);
 
