@@ -23,6 +23,11 @@
 #include <sys/stat.h>
 #include <utf8proc.h>
 
+/* The area of use is taken to the CRS's coordinates at a grid of this many
+ * points a side: five, so that a polar area (all longitudes) meets the
+ * meridians at right angles to the central one, where its box is widest. */
+#define USE_SIDE 5
+
 /* Coordinates beyond these bounds cannot be meant for the working CRS. */
 typedef struct sane_box {
     double xmin, ymin, xmax, ymax;
@@ -30,9 +35,9 @@ typedef struct sane_box {
     double use_x0, use_y0, use_x1, use_y1; /* that area, in its coordinates, */
     double lon0, lat0, lon1, lat1;         /* in degrees */
     char area[96];                         /* and its short name ('Netherlands') */
-    /* Nine points of the area in its coordinates (corners, edge midpoints
-     * and centre; those that transform): see lies_outside. */
-    double use_px[9], use_py[9];
+    /* Points of the area in its coordinates (a grid of USE_SIDE by USE_SIDE
+     * over it in degrees; those that transform): see lies_outside. */
+    double use_px[USE_SIDE * USE_SIDE], use_py[USE_SIDE * USE_SIDE];
     int n_use_pts;
     /* Before the box is cut to the grid's range: the largest distance from
      * the origin it reaches, and the longer side of the area of use (for a
@@ -75,15 +80,16 @@ static sane_box sane_bounds(OGRSpatialReferenceH target, double grid)
     OSRSetAxisMappingStrategy(ll, OAMS_TRADITIONAL_GIS_ORDER);
     OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(ll, target);
     if (ct != NULL) {
-        double xs[9], ys[9];
-        int ok[9];
-        for (int i = 0; i < 9; i++) {
-            xs[i] = w + (e - w) * (i % 3) / 2.0;
-            ys[i] = so + (n - so) * (i / 3) / 2.0;
+        enum { N = USE_SIDE * USE_SIDE };
+        double xs[N], ys[N];
+        int ok[N];
+        for (int i = 0; i < N; i++) {
+            xs[i] = w + (e - w) * (i % USE_SIDE) / (USE_SIDE - 1.0);
+            ys[i] = so + (n - so) * (i / USE_SIDE) / (USE_SIDE - 1.0);
         }
-        if (OCTTransformEx(ct, 9, xs, ys, NULL, ok)) {
+        if (OCTTransformEx(ct, N, xs, ys, NULL, ok)) {
             double x0 = HUGE_VAL, y0 = HUGE_VAL, x1 = -HUGE_VAL, y1 = -HUGE_VAL;
-            for (int i = 0; i < 9; i++) {
+            for (int i = 0; i < N; i++) {
                 if (!ok[i])
                     continue;
                 x0 = fmin(x0, xs[i]);
@@ -110,7 +116,7 @@ static sane_box sane_bounds(OGRSpatialReferenceH target, double grid)
                                .lat1 = n,
                                .reach = reach,
                                .span = fmax(x1 - x0, y1 - y0)};
-                for (int i = 0; i < 9; i++) {
+                for (int i = 0; i < N; i++) {
                     if (ok[i]) {
                         b.use_px[b.n_use_pts] = xs[i];
                         b.use_py[b.n_use_pts++] = ys[i];
