@@ -177,6 +177,13 @@ static bool json_text_is(const char *v, const char *s, bool any_case)
            (any_case ? strncasecmp(t, s, n) : memcmp(t, s, n)) == 0;
 }
 
+/* Whether the JSON value at v is null, as json-c reads it: in any case
+ * ("NULL", "Null" too), so GDAL takes any of them for null. */
+static bool json_null(const char *v)
+{
+    return v != NULL && strncasecmp(v, "null", 4) == 0;
+}
+
 /* Whether the JSON string at p ('"'), raw bytes between its quotes, is
  * key in any case as json-c decodes it: GDAL's GeoJSON, TopoJSON and ESRI
  * JSON readers find members so ("Type", "ARCS", "GEOMETRY"). */
@@ -294,7 +301,7 @@ static const char *json_feature_geometry(const char *feature)
         kept[i].value = p;
     }
     const char *g = NULL;
-    for (size_t i = 0; i < n && (g == NULL || strncmp(g, "null", 4) != 0); i++)
+    for (size_t i = 0; i < n && !json_null(g); i++)
         g = kept[i].value;
     return g;
 }
@@ -304,7 +311,7 @@ static const char *json_feature_geometry(const char *feature)
  * array (RFC 7946 lets that be read as null). */
 static bool geojson_value_set(const char *g)
 {
-    if (g == NULL || strncmp(g, "null", 4) == 0)
+    if (g == NULL || json_null(g))
         return false;
     const char *c = json_imember(g, "coordinates");
     if (c != NULL && *c == '[' && *json_ws(c + 1) == ']')
@@ -874,14 +881,14 @@ static int topo_object(const char *obj, topo_check *t)
 
 static int topo_object_read(const char *obj, topo_check *t)
 {
-    if (strncmp(obj, "null", 4) == 0)
+    if (json_null(obj))
         return 1;
     if (*obj != '{') {
         snprintf(t->why, t->size, "it is no JSON object, which GDAL leaves out");
         return -1;
     }
     const char *type = json_imember(obj, "type");
-    if (type != NULL && strncmp(type, "null", 4) == 0)
+    if (json_null(type))
         return 1;
     if (type == NULL || *type != '"') {
         snprintf(t->why, t->size, "it has no \"type\"%s, which GDAL leaves out",
@@ -1194,7 +1201,7 @@ static bool topojson_damage(GDALDatasetH ds, const char *pick, char *layer, size
                 }
                 n += r == 0;
             }
-        } else if (type == NULL || strncmp(type, "null", 4) != 0) {
+        } else if (!json_null(type)) {
             int r = topo_depth(type) >= 0 || type == NULL || *type != '"' ? topo_object(p, &t) : -1;
             if (r < 0 && topo_depth(type) < 0 && type != NULL && *type == '"') {
                 char tn[48];
