@@ -238,45 +238,6 @@ run "correct stack, with --dissolved" 0 -- "${M[@]}" --dissolved --stack "$WORK/
 # overlap by a triangle of 0.5 x 0.001 x 20 = 0.01 m2; away from F5, they
 # leave a hole of 0.01 m2 between them, 40 m inside claim B. Either is far
 # below the 1e-6 of the area sums (0.075 m2 of 75000), which miss it.
-sliver() {  # sliver NAME DX: F3's vertex (200, 150) moved by DX metres
-    cp "$WORK/good.gpkg" "$WORK/$1.gpkg"
-    "$PY" - "$WORK/$1.gpkg" "$2" <<'EOF2'
-import sys
-from osgeo import ogr
-ogr.UseExceptions()
-ds = ogr.Open(sys.argv[1], 1)
-lyr = ds.GetLayer("stack")
-f = lyr.GetFeature(3)  # F3 [100,200]x[100,200]
-ring = f.GetGeometryRef().GetGeometryRef(0).GetGeometryRef(0)
-pts = [ring.GetPoint_2D(i) for i in range(ring.GetPointCount())]
-k = pts.index((100200.0, 400200.0))
-assert pts[k + 1] == (100200.0, 400100.0)
-pts[k + 1:k + 1] = [(100200.0, 400160.0), (100200.0 + float(sys.argv[2]), 400150.0),
-                    (100200.0, 400140.0)]
-r = ogr.Geometry(ogr.wkbLinearRing)
-for x, y in pts:
-    r.AddPoint_2D(x, y)
-poly = ogr.Geometry(ogr.wkbPolygon)
-poly.AddGeometry(r)
-g = ogr.ForceToMultiPolygon(poly)
-assert g.IsValid()
-f.SetGeometry(g)
-f.SetField("area_m2", g.GetArea())
-lyr.SetFeature(f)
-ds = None
-EOF2
-}
-sliver sliver_overlap 0.001
-run "a vertex 1 mm into the neighbour face" 1 2-overlap -- "${M[@]}" \
-    --stack "$WORK/sliver_overlap.gpkg"
-sliver sliver_gap -0.001
-run "a vertex 1 mm away from the neighbour face" 1 2-gaps 2-outline -- "${M[@]}" \
-    --stack "$WORK/sliver_gap.gpkg"
-
-# Gaps open to the outside of the claims: the union of the faces has no hole,
-# so 2-gaps passes them, and they are too small for the area sums (a 0.075 m2
-# limit on 75000 m2; 3-per-claim allows 0.84 m2 for nature:0) and too thin for
-# the points (skipped within 1 cm of a boundary). Only 2-outline sees them.
 reshape() {  # reshape NAME FID WKT: face FID gets geometry WKT (relative metres)
     cp "$WORK/good.gpkg" "$WORK/$1.gpkg"
     "$PY" - "$WORK/$1.gpkg" "$2" "$3" <<'EOF2'
@@ -299,6 +260,20 @@ lyr.SetFeature(f)
 ds = None
 EOF2
 }
+sliver() {  # sliver NAME X: F3 [100,200]x[100,200] with its vertex (200, 150) at (X, 150)
+    reshape "$1" 3 "POLYGON((100 100,100 200,200 200,200 160,$2 150,200 140,200 100,100 100))"
+}
+sliver sliver_overlap 200.001
+run "a vertex 1 mm into the neighbour face" 1 2-overlap -- "${M[@]}" \
+    --stack "$WORK/sliver_overlap.gpkg"
+sliver sliver_gap 199.999
+run "a vertex 1 mm away from the neighbour face" 1 2-gaps 2-outline -- "${M[@]}" \
+    --stack "$WORK/sliver_gap.gpkg"
+
+# Gaps open to the outside of the claims: the union of the faces has no hole,
+# so 2-gaps passes them, and they are too small for the area sums (a 0.075 m2
+# limit on 75000 m2; 3-per-claim allows 0.84 m2 for nature:0) and too thin for
+# the points (skipped within 1 cm of a boundary). Only 2-outline sees them.
 # F2 [0,100]x[100,200] loses [0,1]x[100,100.001]: a sliver 1 mm wide and 1 m
 # long between F1 and F2, open to the claims' outer edge at x = 0.
 reshape open_sliver 2 "POLYGON((0 100.001,0 200,100 200,100 100,1 100,1 100.001,0 100.001))"
