@@ -1354,6 +1354,18 @@ static bool beyond_ascii(const char *text)
     return false;
 }
 
+/* How many bytes of UTF-8 text s, at most max, end at a character's end. */
+static int utf8_prefix(const char *s, int max)
+{
+    int n = 0;
+    while (n < max && s[n] != '\0')
+        n++;
+    if (s[n] != '\0')
+        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+            n--;
+    return n;
+}
+
 /* Whether the first features of l (at most 1000), read without the
  * attribute filter where, hold text that is not UTF-8 (TEXT_NOT_UTF8: an
  * old .dbf without .cpg, whose bytes GDAL passes on as they are) or that
@@ -1384,7 +1396,18 @@ static text_kind layer_text(OGRLayerH l, const char *where, char *misread, size_
                     kind = TEXT_NOT_UTF8;
                 else if (stapel__utf8_misread(text, as_utf8, sizeof as_utf8)) {
                     kind = TEXT_MISREAD;
-                    snprintf(misread, size, "'%.80s' is '%.80s' as UTF-8", text, as_utf8);
+                    /* Around the first letter beyond ASCII, which lies at
+                     * one place in both (all before it is ASCII), and cut
+                     * at a character's end: a long text cut at 80 bytes
+                     * showed only its ASCII start and half a character. */
+                    size_t at = 0;
+                    while ((unsigned char)text[at] < 0x80)
+                        at++;
+                    const char *t = text + (at > 20 ? at - 20 : 0);
+                    const char *u = as_utf8 + (t - text), *dots = t > text ? "..." : "";
+                    int nt = utf8_prefix(t, 80), nu = utf8_prefix(u, 80);
+                    snprintf(misread, size, "'%s%.*s%s' is '%s%.*s%s' as UTF-8", dots, nt, t,
+                             t[nt] != '\0' ? "..." : "", dots, nu, u, u[nu] != '\0' ? "..." : "");
                 }
             }
             OGR_F_Destroy(f);
