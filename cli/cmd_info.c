@@ -105,6 +105,9 @@ static void print_text(const stapel_source_info *info)
             cli_put_text(stdout, l->encoding, SIZE_MAX);
             printf(l->encoding_from_cpg ? " (its .cpg file says so)\n"
                                         : " (the code page in its .dbf header says so)\n");
+        } else if (l->encoding != NULL && l->encoding_from_cpg) {
+            printf("    encoding:   none GDAL knows (its .cpg file names none it reads; write the "
+                   "encoding in it, e.g. 'UTF-8' or '1252'): GDAL passes the text on as it is\n");
         } else if (l->encoding != NULL) {
             printf(
                 "    encoding:   none stated (no .cpg file names one, nor the .dbf header): GDAL "

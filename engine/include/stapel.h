@@ -198,9 +198,11 @@ typedef struct stapel_layer_info {
     char *wkt_column;
     /* A shapefile's text encoding as GDAL reads its .dbf ("UTF-8", "CP1252",
      * "ISO-8859-1"): the one its .cpg file names (encoding_from_cpg), else
-     * the code page in the .dbf's header; "" when neither names one (GDAL
-     * then passes the bytes on as they are, and stack reads a zone name
-     * that is no UTF-8 as Windows-1252). NULL for other formats. */
+     * the code page in the .dbf's header; "" when neither names one, or the
+     * .cpg names one GDAL does not know ('System', 'ANSI 1252'; then
+     * encoding_from_cpg is set): GDAL then passes the bytes on as they are,
+     * and stack reads a zone name that is no UTF-8 as Windows-1252. NULL for
+     * other formats. */
     char *encoding;
     bool encoding_from_cpg;
 } stapel_layer_info;

@@ -794,13 +794,25 @@ static bool is_postgis(GDALDatasetH ds)
 
 /* The encoding the .cpg file of a shapefile names, as GDAL read it ('UTF-8',
  * 'CP1252'), or NULL: not a shapefile, or none. Text that is not UTF-8
- * comes with a .cpg only when that names UTF-8, which is then wrong. */
+ * comes with a .cpg only when that names UTF-8, which is then wrong, or
+ * names no encoding GDAL knows (cpg_unknown). */
 static const char *dbf_cpg(const opened *o)
 {
     if (!is_shapefile(o->ds))
         return NULL;
     const char *cpg = GDALGetMetadataItem((GDALMajorObjectH)o->l, "ENCODING_FROM_CPG", "SHAPEFILE");
     return cpg != NULL && cpg[0] != '\0' ? cpg : NULL;
+}
+
+/* Whether the .cpg file of a shapefile names no encoding GDAL knows ('System',
+ * 'ANSI 1252', '65001'): GDAL then passes the bytes of the .dbf on as they
+ * are, as without a .cpg, whatever its header says. */
+static bool cpg_unknown(const opened *o)
+{
+    const char *enc = dbf_cpg(o) != NULL ? GDALGetMetadataItem((GDALMajorObjectH)o->l,
+                                                               "SOURCE_ENCODING", "SHAPEFILE")
+                                         : NULL;
+    return dbf_cpg(o) != NULL && (enc == NULL || enc[0] == '\0');
 }
 
 /* What to do of zone names that look like UTF-8 read as a single-byte code
@@ -1905,7 +1917,12 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             if (zn.not_utf8 && n_recoded++ == 0) {
                 const char *cpg = dbf_cpg(o);
                 char hint[192];
-                if (cpg != NULL)
+                if (cpg != NULL && cpg_unknown(o))
+                    snprintf(hint, sizeof hint,
+                             "the .dbf's .cpg file says '%s', which GDAL knows as no "
+                             "encoding: write the encoding it is in there, e.g. '1252'",
+                             cpg);
+                else if (cpg != NULL)
                     snprintf(hint, sizeof hint,
                              "the .dbf's .cpg file says %s, which it is not: write the "
                              "encoding it is in there, e.g. '1252'",
@@ -2143,7 +2160,13 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         char misread[200] = "", hint[256];
         text_kind kind = layer_text(l, spec->where, misread, sizeof misread);
         const char *cpg = dbf_cpg(o);
-        if (kind == TEXT_NOT_UTF8 && cpg != NULL)
+        if (kind == TEXT_NOT_UTF8 && cpg != NULL && cpg_unknown(o))
+            snprintf(where_why, sizeof where_why,
+                     "its text is not UTF-8, and its .cpg file says '%s', which GDAL knows as "
+                     "no encoding, so the accented letters of the filter match none of it; "
+                     "write the encoding it is in in the .cpg file, e.g. '1252'",
+                     cpg);
+        else if (kind == TEXT_NOT_UTF8 && cpg != NULL)
             snprintf(where_why, sizeof where_why,
                      "its text is not UTF-8, though its .cpg file says %s, so the accented "
                      "letters of the filter match none of it; write the encoding it is in "
