@@ -1131,6 +1131,27 @@ static const uint16_t cp1252_high[32] = {
     0x2039, 0x0152, 0x8d,   0x017d, 0x8f,   0x90,   0x2018, 0x2019, 0x201c, 0x201d, 0x2022,
     0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x9d,   0x017e, 0x0178};
 
+/* Whether the characters of UTF-8 text s beyond ASCII are all of the Latin
+ * scripts (up to U+017F: 'â', 'ë', 'ŀ') or of general punctuation, currency
+ * and letterlike signs (U+2000 to U+214F: '’', '–', '€', '™'): what text
+ * of Western Europe holds. Bytes of real Windows-1252 text can form other
+ * UTF-8 by chance ('CAFÉ–BAR' as 'CAFɖBAR', an IPA letter); text that was
+ * UTF-8 before it was misread does not. */
+static bool latin_text(const char *s)
+{
+    for (const unsigned char *c = (const unsigned char *)s; *c != '\0';) {
+        uint32_t u = *c;
+        int len = u < 0x80 ? 1 : (u & 0xe0) == 0xc0 ? 2 : (u & 0xf0) == 0xe0 ? 3 : 4;
+        u &= len == 1 ? 0x7f : len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07;
+        for (int k = 1; k < len; k++)
+            u = u << 6 | (c[k] & 0x3f);
+        if (u >= 0x80 && u > 0x17f && (u < 0x2000 || u > 0x214f))
+            return false;
+        c += len;
+    }
+    return true;
+}
+
 bool stapel__utf8_misread(const char *s, char *out, size_t size)
 {
     size_t n = 0;
@@ -1159,7 +1180,7 @@ bool stapel__utf8_misread(const char *s, char *out, size_t size)
         out[n++] = (char)byte;
     }
     out[n] = '\0';
-    return beyond && CPLIsUTF8(out, -1);
+    return beyond && CPLIsUTF8(out, -1) && latin_text(out);
 }
 
 char *stapel__c1_as_cp1252(const char *s, bool *oom)

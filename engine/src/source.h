@@ -162,7 +162,8 @@ char *stapel__recode_cp1252(const char *s);
  * each character taken back to its byte, which together are UTF-8 with a
  * letter beyond ASCII. False too when s does not fit in out. A name
  * really written so hardly occurs: a capital with an accent ('Ã') followed
- * by a sign or letter of 0x80 to 0xbf ('¢'). */
+ * by a sign or letter of 0x80 to 0xbf ('¢'); and the text as UTF-8 must be
+ * Latin letters or common signs ('CAFÉ–BAR' would be 'CAFɖBAR'). */
 bool stapel__utf8_misread(const char *s, char *out, size_t size);
 
 /* UTF-8 text s with the control characters U+0080 to U+009F that
