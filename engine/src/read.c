@@ -886,6 +886,47 @@ static bool ballpark_only(OGRSpatialReferenceH src, OGRSpatialReferenceH dst)
     return false;
 }
 
+/* A copy of srs without heights: a compound CRS's horizontal part, a 3D
+ * CRS made 2D; NULL when srs has no heights, or on failure. */
+static OGRSpatialReferenceH horizontal(OGRSpatialReferenceH srs)
+{
+    if (!OSRIsCompound(srs) && OSRGetAxesCount(srs) != 3)
+        return NULL;
+    OGRSpatialReferenceH h = OSRClone(srs);
+    if (h == NULL)
+        return NULL;
+    if ((OSRIsCompound(h) ? OSRStripVertical(h) : OSRDemoteTo2D(h, NULL)) != OGRERR_NONE) {
+        OSRDestroySpatialReference(h);
+        return NULL;
+    }
+    OSRSetAxisMappingStrategy(h, OAMS_TRADITIONAL_GIS_ORDER);
+    return h;
+}
+
+/* The transformation from srs to the working CRS target, between their
+ * horizontal parts: stapel works in 2D, and between 3D CRSs PROJ may know
+ * no height model (ETRS89 3D, EPSG:4979, to RD + NAP, EPSG:7415, needs a
+ * geoid model it does not have here), and then falls back to a ballpark
+ * transformation that moves nothing between the datums either: 27 m west
+ * and 108 m south of where RD puts the point. Into *ballpark, whether only
+ * such a transformation exists between the two (ballpark_only; false
+ * between CRSs on one ellipsoid, where moving nothing is most likely
+ * meant), when ballpark is not NULL. NULL when PROJ finds none. */
+static OGRCoordinateTransformationH to_working(OGRSpatialReferenceH srs,
+                                               OGRSpatialReferenceH target, bool *ballpark)
+{
+    OGRSpatialReferenceH hs = horizontal(srs), ht = horizontal(target);
+    OGRSpatialReferenceH from = hs != NULL ? hs : srs, to = ht != NULL ? ht : target;
+    OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(from, to);
+    if (ballpark != NULL)
+        *ballpark = ct != NULL && !same_ellipsoid(from, to) && ballpark_only(from, to);
+    if (hs != NULL)
+        OSRDestroySpatialReference(hs);
+    if (ht != NULL)
+        OSRDestroySpatialReference(ht);
+    return ct;
+}
+
 /* Why a layer of ds may have no CRS, as its format has it. */
 static const char *no_crs_cause(GDALDatasetH ds)
 {
@@ -1635,13 +1676,14 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     bool geographic = OSRIsGeographic(srs);
     const char *srs_name = OSRGetName(srs) != NULL ? OSRGetName(srs) : "unnamed";
     if (!OSRIsSame(srs, target)) {
-        ct = OCTNewCoordinateTransformation(srs, target);
+        bool ballpark = false;
+        ct = to_working(srs, target, &ballpark);
         if (ct == NULL) {
             st = stapel__fail(ctx, STAPEL_ECRS, "%s: layer %s: no transformation to the working CRS: %s",
                               src, layer, stapel__gdal_error("PROJ found none"));
             goto done;
         }
-        if (!same_ellipsoid(srs, target) && ballpark_only(srs, target)) {
+        if (ballpark) {
             const char *d = OSRGetAttrValue(srs, "DATUM", 0),
                        *td = OSRGetAttrValue(target, "DATUM", 0);
             stapel__log(ctx, STAPEL_LOG_WARN,
@@ -2616,8 +2658,7 @@ static bool stated_box(const opened *o, const char *s_srs, OGRSpatialReferenceH 
     OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
     /* in the working CRS already: no transformation to look up */
     bool same = ok && OSRIsSame(srs, target);
-    OGRCoordinateTransformationH ct =
-        ok && !same ? OCTNewCoordinateTransformation(srs, target) : NULL;
+    OGRCoordinateTransformationH ct = ok && !same ? to_working(srs, target, NULL) : NULL;
     /* The corners and the middles of the sides: a box's image need not be
      * one. */
     static const double f[8][2] = {{0, 0}, {0.5, 0}, {1, 0}, {1, 0.5},
