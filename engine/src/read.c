@@ -1982,10 +1982,12 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             if (zn.c1 && n_c1++ == 0)
                 stapel__log(ctx, STAPEL_LOG_WARN,
                             "%s: layer %s: feature %lld: zone name holds control characters, "
-                            "which GDAL makes of Windows-1252 letters and signs ('’', '€', '–') "
-                            "when it reads the text as ISO-8859-1; read as Windows-1252: '%s' "
-                            "(%s)",
-                            src, layer, fid, zn.read,
+                            "%s of Windows-1252 letters and signs ('’', '€', '–') %s "
+                            "ISO-8859-1; read as Windows-1252: '%s' (%s)",
+                            src, layer, fid, is_shapefile(o->ds) ? "which GDAL makes" : "made",
+                            is_shapefile(o->ds) ? "when it reads the text as"
+                                                : "by text once read as",
+                            zn.read,
                             is_shapefile(o->ds) ? "to read it so without a word, write '1252' in "
                                                   "a .cpg file next to the .dbf"
                                                 : "store the name so in the source");
