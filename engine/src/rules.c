@@ -454,6 +454,23 @@ done:
 #define HEADER_HINT \
     "the first line must be the header theme_a,theme_b,verdict (and optionally note)"
 
+/* Whether line is Excel's hint for the separator: 'sep=;', also as a
+ * spreadsheet row writes it, quoted ('"sep=;"', the cell holds the
+ * separator) or with the empty cells after it ('sep=;;;'). */
+static bool sep_line(const char *line)
+{
+    bool quoted = *line == '"';
+    const char *p = line + quoted;
+    if (!STARTS_WITH_CI(p, "sep="))
+        return false;
+    p += 4;
+    if (*p != '\0' && !(quoted && *p == '"'))
+        p++; /* the separator */
+    if (quoted && *p++ != '"')
+        return false;
+    return p[strspn(p, ",;\t| \r")] == '\0';
+}
+
 /* What the first line of the file at gdal_name is, for a message. */
 typedef enum {
     FIRST_UNREAD,
@@ -494,7 +511,7 @@ static first_line first_line_of(const char *gdal_name)
         k = FIRST_COMMENT;
     /* 'sep=;', which tells Excel the separator: files made to open in
      * Excel start with it, and GDAL takes it for the header. */
-    else if (STARTS_WITH_CI(line, "sep=") && strlen(line) <= 5)
+    else if (sep_line(line))
         k = FIRST_SEP;
     VSIFCloseL(fp);
     return k;
