@@ -1421,12 +1421,14 @@ static int utf8_prefix(const char *s, int max)
 
 /* Whether the first features of l (at most 1000), read without the
  * attribute filter where, hold text that is not UTF-8 (TEXT_NOT_UTF8: an
- * old .dbf without .cpg, whose bytes GDAL passes on as they are) or that
+ * old .dbf without .cpg, whose bytes GDAL passes on as they are), that
  * looks like UTF-8 read as another encoding (TEXT_MISREAD: a .cpg that
  * names the wrong code page; the first such text and what it is as UTF-8
- * into misread), so that the 'â' of a filter (UTF-8) matches none of them.
- * The filter is set again after. */
-typedef enum { TEXT_OK, TEXT_NOT_UTF8, TEXT_MISREAD } text_kind;
+ * into misread), or that holds the control characters ISO-8859-1 makes of
+ * Windows-1252's signs (TEXT_C1: a .dbf whose code page says ISO-8859-1,
+ * '’' read as U+0092), so that the 'â' or '’' of a filter (UTF-8) matches
+ * none of them. The filter is set again after. */
+typedef enum { TEXT_OK, TEXT_NOT_UTF8, TEXT_MISREAD, TEXT_C1 } text_kind;
 
 static text_kind layer_text(OGRLayerH l, const char *where, char *misread, size_t size)
 {
@@ -1445,8 +1447,13 @@ static text_kind layer_text(OGRLayerH l, const char *where, char *misread, size_
                     continue;
                 const char *text = OGR_F_GetFieldAsString(f, i);
                 char as_utf8[256];
+                bool oom = false;
+                char *c1 = NULL;
                 if (!CPLIsUTF8(text, -1))
                     kind = TEXT_NOT_UTF8;
+                else if (stapel__has_cp1252_sign(where) &&
+                         (c1 = stapel__c1_as_cp1252(text, &oom)) != NULL)
+                    kind = TEXT_C1;
                 else if (stapel__utf8_misread(text, as_utf8, sizeof as_utf8)) {
                     kind = TEXT_MISREAD;
                     /* Around the first letter beyond ASCII, which lies at
@@ -1462,6 +1469,7 @@ static text_kind layer_text(OGRLayerH l, const char *where, char *misread, size_
                     snprintf(misread, size, "'%s%.*s%s' is '%s%.*s%s' as UTF-8", dots, nt, t,
                              t[nt] != '\0' ? "..." : "", dots, nu, u, u[nu] != '\0' ? "..." : "");
                 }
+                free(c1);
             }
             OGR_F_Destroy(f);
         }
@@ -2221,6 +2229,15 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                      "its text is not UTF-8 (a .dbf without a .cpg file?), so the accented "
                      "letters of the filter match none of it; write its encoding in a .cpg "
                      "file next to the .dbf, e.g. '1252'");
+        else if (kind == TEXT_C1)
+            snprintf(where_why, sizeof where_why,
+                     "its text holds control characters where Windows-1252 has signs ('’', "
+                     "'€', '–'), %s, so such signs of the filter match none of them; %s",
+                     is_shapefile(o->ds) ? "as GDAL reads Windows-1252 text as ISO-8859-1, "
+                                           "which the .dbf's code page says"
+                                         : "made by Windows-1252 text once read as ISO-8859-1",
+                     is_shapefile(o->ds) ? "write '1252' in a .cpg file next to the .dbf"
+                                         : "store the text as UTF-8 in the source");
         else if (kind == TEXT_MISREAD) {
             misread_hint(o, "text", hint, sizeof hint);
             snprintf(where_why, sizeof where_why,

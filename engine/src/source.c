@@ -1183,6 +1183,23 @@ bool stapel__utf8_misread(const char *s, char *out, size_t size)
     return beyond && CPLIsUTF8(out, -1) && latin_text(out);
 }
 
+bool stapel__has_cp1252_sign(const char *s)
+{
+    for (const unsigned char *c = (const unsigned char *)s; *c != '\0';) {
+        uint32_t u = *c;
+        int len = u < 0x80 ? 1 : (u & 0xe0) == 0xc0 ? 2 : (u & 0xf0) == 0xe0 ? 3 : 4;
+        u &= len == 1 ? 0x7f : len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07;
+        for (int k = 1; k < len && c[k] != '\0'; k++)
+            u = u << 6 | (c[k] & 0x3f);
+        for (int k = 0; k < 32 && u >= 0x100; k++)
+            if (cp1252_high[k] == u)
+                return true;
+        for (int k = 0; k < len && *c != '\0'; k++)
+            c++;
+    }
+    return false;
+}
+
 char *stapel__c1_as_cp1252(const char *s, bool *oom)
 {
     *oom = false;

@@ -174,6 +174,11 @@ bool stapel__utf8_misread(const char *s, char *out, size_t size);
  * controls. Caller frees with free(). */
 char *stapel__c1_as_cp1252(const char *s, bool *oom);
 
+/* Whether UTF-8 text s holds a character that Windows-1252 has at 0x80 to
+ * 0x9f ('’', '€', '–', 'Š'), which ISO-8859-1 reads as a control
+ * character. */
+bool stapel__has_cp1252_sign(const char *s);
+
 /* How an OGR geometry converts to GEOS. */
 typedef enum stapel__conv {
     STAPEL_CONV_OK,       /* *out holds a polygonal geometry */
