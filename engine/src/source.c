@@ -1131,6 +1131,21 @@ static const uint16_t cp1252_high[32] = {
     0x2039, 0x0152, 0x8d,   0x017d, 0x8f,   0x90,   0x2018, 0x2019, 0x201c, 0x201d, 0x2022,
     0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x9d,   0x017e, 0x0178};
 
+/* The character at *c in UTF-8 text (its bytes not checked: not past a
+ * NUL byte), and *c past it. */
+static uint32_t next_code_point(const unsigned char **c)
+{
+    const unsigned char *p = *c;
+    uint32_t u = *p;
+    int len = u < 0x80 ? 1 : (u & 0xe0) == 0xc0 ? 2 : (u & 0xf0) == 0xe0 ? 3 : 4;
+    u &= len == 1 ? 0x7f : len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07;
+    int k = 1;
+    for (; k < len && p[k] != '\0'; k++)
+        u = u << 6 | (p[k] & 0x3f);
+    *c = p + k;
+    return u;
+}
+
 /* Whether the characters of UTF-8 text s beyond ASCII are all of the Latin
  * scripts (up to U+017F: 'â', 'ë', 'ŀ') or of general punctuation, currency
  * and letterlike signs (U+2000 to U+214F: '’', '–', '€', '™'): what text
@@ -1140,14 +1155,9 @@ static const uint16_t cp1252_high[32] = {
 static bool latin_text(const char *s)
 {
     for (const unsigned char *c = (const unsigned char *)s; *c != '\0';) {
-        uint32_t u = *c;
-        int len = u < 0x80 ? 1 : (u & 0xe0) == 0xc0 ? 2 : (u & 0xf0) == 0xe0 ? 3 : 4;
-        u &= len == 1 ? 0x7f : len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07;
-        for (int k = 1; k < len; k++)
-            u = u << 6 | (c[k] & 0x3f);
-        if (u >= 0x80 && u > 0x17f && (u < 0x2000 || u > 0x214f))
+        uint32_t u = next_code_point(&c);
+        if (u > 0x17f && (u < 0x2000 || u > 0x214f))
             return false;
-        c += len;
     }
     return true;
 }
@@ -1186,16 +1196,10 @@ bool stapel__utf8_misread(const char *s, char *out, size_t size)
 bool stapel__has_cp1252_sign(const char *s)
 {
     for (const unsigned char *c = (const unsigned char *)s; *c != '\0';) {
-        uint32_t u = *c;
-        int len = u < 0x80 ? 1 : (u & 0xe0) == 0xc0 ? 2 : (u & 0xf0) == 0xe0 ? 3 : 4;
-        u &= len == 1 ? 0x7f : len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07;
-        for (int k = 1; k < len && c[k] != '\0'; k++)
-            u = u << 6 | (c[k] & 0x3f);
+        uint32_t u = next_code_point(&c);
         for (int k = 0; k < 32 && u >= 0x100; k++)
             if (cp1252_high[k] == u)
                 return true;
-        for (int k = 0; k < len && *c != '\0'; k++)
-            c++;
     }
     return false;
 }
