@@ -887,16 +887,18 @@ int stapel_zone_name_rank(const char *want, const char *zone)
     return rank;
 }
 
+/* The types of zone, in the order a hint prefers them at equal rank. */
+static const char *const zone_types[] = {"province", "novex", "total"};
+
 const char *stapel_zone_want_type(const char *want, const char **name)
 {
-    static const char *const types[] = {"province", "novex", "total"};
     if (want == NULL || name == NULL)
         return NULL;
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
-        size_t n = strlen(types[i]);
-        if (stapel__ascii_ncase_equal(want, types[i], n) && want[n] == ':') {
+    for (size_t i = 0; i < sizeof zone_types / sizeof zone_types[0]; i++) {
+        size_t n = strlen(zone_types[i]);
+        if (stapel__ascii_ncase_equal(want, zone_types[i], n) && want[n] == ':') {
             *name = want + n + 1;
-            return types[i];
+            return zone_types[i];
         }
     }
     *name = want;
@@ -910,9 +912,6 @@ bool stapel_zone_wanted(const char *want, const char *zone_type, const char *zon
     return zone_type != NULL && name != NULL && (type == NULL || strcmp(type, zone_type) == 0) &&
            stapel_zone_name_equal(name, zone);
 }
-
-/* The types in the order a hint prefers them at equal rank. */
-static const char *const zone_types[] = {"province", "novex", "total"};
 
 static int zone_type_index(const char *type)
 {
