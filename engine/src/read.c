@@ -15,6 +15,7 @@
 
 #include <cpl_string.h>
 #include <ctype.h>
+#include <geodesic.h>
 #include <math.h>
 #include <proj.h>
 #include <stdlib.h>
@@ -2516,24 +2517,30 @@ static bool data_extent(const stapel__input *in, const stapel_job *job, double e
     return e[0] <= e[2] && e[1] <= e[3];
 }
 
-/* The working CRS (crs_wkt) and the way from it to degrees, made once
- * (PROJ looks the operation up in its database) for areal_scale. */
+/* What areal_scale needs of the working CRS (crs_wkt), made once: the way
+ * from it to the longitude and latitude of its own geodetic CRS (no datum
+ * shift, which PROJ could choose per point), how to read those as radians
+ * east of Greenwich, and that CRS's ellipsoid. Some count in another unit
+ * from another meridian: NTF (Paris), of Lambert zone II (EPSG:27572), in
+ * grads from Paris. made: tried, so a CRS PROJ cannot take is tried once. */
 typedef struct scale_probe {
-    PJ *crs, *lonlat;
+    bool made;
+    PJ *lonlat;
+    double unit;     /* of its longitude and latitude, in radians */
+    double meridian; /* its prime meridian, in radians east of Greenwich */
+    struct geod_geodesic ellipsoid;
 } scale_probe;
 
 static void probe_init(stapel_ctx *ctx, scale_probe *sp, const char *crs_wkt)
 {
-    if (sp->crs != NULL)
-        return; /* made already */
+    if (sp->made)
+        return;
+    sp->made = true;
     PJ_CONTEXT *pc = ctx->proj;
     PJ *crs = proj_create(pc, crs_wkt);
-    /* proj_factors takes a projected CRS: of a compound one (RD New + NAP
-     * height, EPSG:7415) its horizontal part, of a bound one (a PROJ string
-     * or WKT with TOWGS84) the CRS it binds, else it gives no answer and
-     * nothing is checked. And it takes the CRS's axes as they are: for one
-     * that gives northing first (EPSG:3034, 3035) its scale is nonsense
-     * (negative, or an error), so in east, north order. */
+    /* Areas are measured in the plane of a compound CRS's horizontal part
+     * (RD New + NAP height, EPSG:7415); of a bound one (a PROJ string or
+     * WKT with TOWGS84), in that of the CRS it binds. */
     for (int k = 0; crs != NULL && k < 4; k++) {
         PJ_TYPE t = proj_get_type(crs);
         PJ *inner = t == PJ_TYPE_COMPOUND_CRS ? proj_crs_get_sub_crs(pc, crs, 0)
@@ -2544,41 +2551,71 @@ static void probe_init(stapel_ctx *ctx, scale_probe *sp, const char *crs_wkt)
         proj_destroy(crs);
         crs = inner;
     }
-    sp->crs = crs != NULL ? proj_normalize_for_visualization(pc, crs) : NULL;
-    proj_destroy(crs);
-    PJ *geo = sp->crs != NULL ? proj_crs_get_geodetic_crs(pc, sp->crs) : NULL;
-    PJ *inv = geo != NULL ? proj_create_crs_to_crs_from_pj(pc, sp->crs, geo, NULL, NULL) : NULL;
-    sp->lonlat = inv != NULL ? proj_normalize_for_visualization(pc, inv) : NULL;
-    proj_destroy(inv);
+    PJ *geo = crs != NULL ? proj_crs_get_geodetic_crs(pc, crs) : NULL;
+    PJ *cs = geo != NULL ? proj_crs_get_coordinate_system(pc, geo) : NULL;
+    PJ *pm = geo != NULL ? proj_get_prime_meridian(pc, geo) : NULL;
+    PJ *ell = geo != NULL ? proj_get_ellipsoid(pc, geo) : NULL;
+    double pm_lon, pm_unit, a, b;
+    if (cs != NULL && pm != NULL && ell != NULL &&
+        proj_cs_get_type(pc, cs) == PJ_CS_TYPE_ELLIPSOIDAL &&
+        proj_cs_get_axis_info(pc, cs, 0, NULL, NULL, NULL, &sp->unit, NULL, NULL, NULL) &&
+        proj_prime_meridian_get_parameters(pc, pm, &pm_lon, &pm_unit, NULL) &&
+        proj_ellipsoid_get_parameters(pc, ell, &a, &b, NULL, NULL) && a > 0 && b > 0) {
+        sp->meridian = pm_lon * pm_unit;
+        geod_init(&sp->ellipsoid, a, 1 - b / a);
+        PJ *op = proj_create_crs_to_crs_from_pj(pc, crs, geo, NULL, NULL);
+        /* east, north in (also of a CRS that gives northing first, EPSG:3035);
+         * longitude, latitude out */
+        sp->lonlat = op != NULL ? proj_normalize_for_visualization(pc, op) : NULL;
+        proj_destroy(op);
+    }
+    proj_destroy(ell);
+    proj_destroy(pm);
+    proj_destroy(cs);
     proj_destroy(geo);
+    proj_destroy(crs);
 }
 
 static void probe_free(scale_probe *sp)
 {
     proj_destroy(sp->lonlat);
-    proj_destroy(sp->crs);
 }
 
-/* PROJ's areal scale factor of the working CRS at the centre of the box e,
- * and where that centre is in degrees; 1 where PROJ gives no answer (a
- * local CRS). */
+/* The side in metres of the square areal_scale measures: the scale hardly
+ * changes across it, and its area on the ellipsoid comes out far closer
+ * than the 1 % that counts. */
+#define PROBE_SIDE 1000.0
+
+/* The areal scale factor of the working CRS at the centre of the box e (the
+ * area of a square there in the CRS over its area on the ellipsoid), and
+ * where that centre is in degrees east of Greenwich and north; 1 where PROJ
+ * gives no answer (a local CRS). Measured, not PROJ's proj_factors: PROJ
+ * 9.1 gives nonsense for a projected CRS whose units are not degrees and
+ * metres, however its longitude and latitude are given (4e13 for
+ * EPSG:27572; PROJ issue 3824, mended in 2023 by pull request 3826). */
 static double areal_scale(const scale_probe *sp, const double e[4], double *lon, double *lat)
 {
-    double scale = 1;
     *lon = *lat = 0;
-    if (sp->lonlat != NULL) {
-        PJ_COORD c = proj_trans(sp->lonlat, PJ_FWD,
-                                proj_coord((e[0] + e[2]) / 2, (e[1] + e[3]) / 2, 0, 0));
-        *lon = c.lp.lam;
-        *lat = c.lp.phi;
-        if (isfinite(*lon) && isfinite(*lat)) {
-            PJ_FACTORS f =
-                proj_factors(sp->crs, proj_coord(proj_torad(*lon), proj_torad(*lat), 0, 0));
-            if (proj_errno(sp->crs) == 0 && isfinite(f.areal_scale) && f.areal_scale > 0)
-                scale = f.areal_scale;
-        }
+    if (sp->lonlat == NULL)
+        return 1;
+    double cx = (e[0] + e[2]) / 2, cy = (e[1] + e[3]) / 2, h = PROBE_SIDE / 2;
+    /* the centre, then the square's corners anticlockwise */
+    double x[5] = {cx, cx - h, cx + h, cx + h, cx - h};
+    double y[5] = {cy, cy - h, cy - h, cy + h, cy + h};
+    proj_trans_generic(sp->lonlat, PJ_FWD, x, sizeof *x, 5, y, sizeof *y, 5, NULL, 0, 0, NULL, 0,
+                       0);
+    for (int k = 0; k < 5; k++) {
+        if (!isfinite(x[k]) || !isfinite(y[k]))
+            return 1;
+        x[k] = proj_todeg(x[k] * sp->unit + sp->meridian);
+        y[k] = proj_todeg(y[k] * sp->unit);
     }
-    return scale;
+    *lon = remainder(x[0], 360);
+    *lat = y[0];
+    double ground;
+    geod_polygonarea(&sp->ellipsoid, y + 1, x + 1, 4, &ground, NULL);
+    ground = fabs(ground); /* negative for a CRS whose axes mirror the map */
+    return isfinite(ground) && ground > 0 ? PROBE_SIDE * PROBE_SIDE / ground : 1;
 }
 
 static bool distorting(double scale)
@@ -2588,9 +2625,10 @@ static bool distorting(double scale)
 
 /* Areas are measured in the plane of the working CRS: one that distorts
  * areas where the claims lie gives wrong ones (Web Mercator makes a Dutch
- * hectare 2.7 ha). PROJ's areal scale factor at the centre of the claims
- * (of the zones, when no claim was read) decides: more than 1 % off is
- * refused; where PROJ gives no answer (a local CRS), the CRS passes. */
+ * hectare 2.7 ha). The areal scale factor at the centre of the claims (of
+ * the zones, when no claim was read; areal_scale) decides: more than 1 %
+ * off is refused; where PROJ gives no answer (a local CRS), the CRS
+ * passes. */
 static stapel_status check_distortion_in(stapel_ctx *ctx, const stapel__input *in,
                                          const stapel_job *job, scale_probe *sp, const double e[4],
                                          const char *what, const char *note)
@@ -3022,7 +3060,7 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
      * the box below is not cut to the grid's range. */
     sane_box sane = sane_bounds(target, grid);
     atomic_uint_least64_t n_done = 0; /* features read, for the progress */
-    scale_probe probe = {NULL, NULL};    /* made once, for both distortion checks */
+    scale_probe probe = {0};          /* made once, for both distortion checks */
     /* Every source is opened and checked first, then the claim layers are
      * read on worker threads, each into its own list, and joined in layer
      * order; their warnings are given here, in order. The zones come last. */
