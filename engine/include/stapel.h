@@ -499,18 +499,22 @@ int stapel_zone_name_rank(const char *want, const char *zone);
 
 /* The zone a --zone value that names none most likely meant, as summary and
  * render tell it: offer it each zone with stapel_zone_hint_offer(), which
- * keeps the nearest; of zones as near, one a "TYPE:" want names by its type
- * before one named so whole, then the one whose name comes first byte for
- * byte, then province, NOVEX area, total. Start from {0}; free with
- * stapel_zone_hint_free(). */
+ * keeps the nearest. A "TYPE:" want looks at the zones of that type and
+ * at zones named so whole first; only when none is near, at the zones of
+ * the other types ('novex:Flevoland' is province Flevoland). Of zones as
+ * near, one a "TYPE:" want names by its type before one named so whole,
+ * then the one whose name comes first byte for byte, then province, NOVEX
+ * area, total. Start from {0}; free with stapel_zone_hint_free(). */
 typedef struct stapel_zone_hint {
     int rank;         /* how near the zone kept is (stapel_zone_name_rank()); 0: none kept */
     const char *type; /* its type: "province", "novex" or "total" */
     char *name;       /* its name, as offered */
     bool typed;       /* --zone takes it as "TYPE:NAME": its own name starts with a type's
-                       * prefix, or it is the total row asked for as "total:..." */
+                       * prefix, or it is the total row or a zone of another type asked
+                       * for with a "TYPE:" ('novex:Flevoland' gets 'province:Flevoland') */
     bool has_area;    /* as offered: false for a zone none of whose features had area */
     bool whole;       /* near to the whole --zone value, its "TYPE:" taken as part of a name */
+    bool other_type;  /* of another type than the --zone value's "TYPE:" names */
     bool shared;      /* a zone of another type offered has the very same name: the bare
                        * name names both, so --zone needs "TYPE:NAME" where one is meant */
 } stapel_zone_hint;
@@ -524,8 +528,8 @@ bool stapel_zone_hint_offer(stapel_zone_hint *hint, const char *want, const char
                             const char *zone, bool has_area);
 
 /* What the hint kept differs in, to follow "did you mean ...?":
- * "(case and spaces count)", "(1 letter off)" and so on; "" when none is
- * kept. */
+ * "(case and spaces count)", "(1 letter off)", "(another type; 1 letter
+ * off)" and so on; "" when none is kept. */
 const char *stapel_zone_hint_note(const stapel_zone_hint *hint);
 
 /* Free what a hint holds and empty it. Accepts NULL. */

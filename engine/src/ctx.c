@@ -928,8 +928,9 @@ bool stapel_zone_hint_offer(stapel_zone_hint *hint, const char *want, const char
     if (hint == NULL || want == NULL || zone == NULL || t < 0)
         return true;
     const char *name = NULL, *type = stapel_zone_want_type(want, &name);
-    int rank = type == NULL || strcmp(type, zone_type) == 0 ? stapel_zone_name_rank(name, zone) : 0;
-    bool whole = false;
+    bool of_type = type == NULL || strcmp(type, zone_type) == 0;
+    int rank = of_type ? stapel_zone_name_rank(name, zone) : 0;
+    bool whole = false, other = false;
     if (type != NULL) {
         /* 'province:X' for a zone named so, which is 'T:province:X'. */
         int r = stapel_zone_name_rank(want, zone);
@@ -937,23 +938,31 @@ bool stapel_zone_hint_offer(stapel_zone_hint *hint, const char *want, const char
             rank = r;
             whole = true;
         }
+        /* 'novex:Flevoland' for province Flevoland: the type mistaken,
+         * after every zone of the type asked for. */
+        if (rank == 0 && !of_type) {
+            rank = stapel_zone_name_rank(name, zone);
+            other = rank != 0;
+        }
     }
-    if (rank == 0 || (hint->rank != 0 && rank > hint->rank))
-        return true;
     /* A zone of another type with the kept zone's name (its accents
      * written either way): the bare name would name both, which render
      * refuses. */
-    bool twin = hint->rank == rank && stapel_zone_name_equal(zone, hint->name) &&
-                strcmp(zone_types[t], hint->type) != 0;
+    bool twin = hint->rank != 0 && strcmp(zone_types[t], hint->type) != 0 &&
+                stapel_zone_name_equal(zone, hint->name);
     if (twin)
         hint->shared = true;
-    if (hint->rank == rank) {
-        /* As near: read by its type before whole, then the first name,
-         * then the type. */
+    if (rank == 0)
+        return true;
+    if (hint->rank != 0) {
+        /* Of the type asked for before another, then the nearest, read by
+         * its type before whole, then the first name, then the type. */
         int c = strcmp(zone, hint->name);
-        bool later = whole != hint->whole ? whole
-                     : c != 0             ? c > 0
-                                          : t >= zone_type_index(hint->type);
+        bool later = other != hint->other_type ? other
+                     : rank != hint->rank      ? rank > hint->rank
+                     : whole != hint->whole    ? whole
+                     : c != 0                  ? c > 0
+                                               : t >= zone_type_index(hint->type);
         if (later)
             return true;
     }
@@ -962,14 +971,17 @@ bool stapel_zone_hint_offer(stapel_zone_hint *hint, const char *want, const char
         return false;
     free(hint->name);
     const char *rest = NULL;
+    /* Typed: what --zone needs to name it, a name that starts with a
+     * prefix; and the total or a zone of another type asked for by a
+     * type, given back with the type that finds it. */
     *hint = (stapel_zone_hint){
         .rank = rank,
         .type = zone_types[t],
         .name = copy,
-        .typed = stapel_zone_want_type(zone, &rest) != NULL ||
-                 (t == 2 && type != NULL && strcmp(type, "total") == 0),
+        .typed = stapel_zone_want_type(zone, &rest) != NULL || (type != NULL && (t == 2 || other)),
         .has_area = has_area,
         .whole = whole,
+        .other_type = other,
         .shared = twin,
     };
     return true;
@@ -977,21 +989,17 @@ bool stapel_zone_hint_offer(stapel_zone_hint *hint, const char *want, const char
 
 const char *stapel_zone_hint_note(const stapel_zone_hint *hint)
 {
-    switch (hint != NULL ? hint->rank : 0) {
-    case 1:
-        return "(a type's prefix names the type)";
-    case 2:
-    case 3:
-        return "(case and spaces count)";
-    case 4:
-        return "(case, accents and spaces count)";
-    case 5:
-        return "(1 letter off)";
-    case 6:
-        return "(2 letters off)";
-    default:
+    static const char *const notes[2][7] = {
+        {"", "(a type's prefix names the type)", "(case and spaces count)",
+         "(case and spaces count)", "(case, accents and spaces count)", "(1 letter off)",
+         "(2 letters off)"},
+        {"", "(another type)", "(another type; case and spaces count)",
+         "(another type; case and spaces count)", "(another type; case, accents and spaces count)",
+         "(another type; 1 letter off)", "(another type; 2 letters off)"},
+    };
+    if (hint == NULL || hint->rank < 1 || hint->rank > 6)
         return "";
-    }
+    return notes[hint->other_type][hint->rank];
 }
 
 void stapel_zone_hint_free(stapel_zone_hint *hint)

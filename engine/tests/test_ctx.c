@@ -580,9 +580,10 @@ static void test_zone_hint(void **state)
     assert_true(h.shared);
     stapel_zone_hint_free(&h);
     /* 'province:x': province X by its type before the zone named
-     * 'province:X', as near whole; a NOVEX area X is no province */
+     * 'province:X', as near whole; a NOVEX area X is no province (kept
+     * only until a province is near) */
     assert_true(stapel_zone_hint_offer(&h, "province:x", "novex", "X", true));
-    assert_int_equal(h.rank, 0);
+    assert_true(h.other_type);
     assert_true(stapel_zone_hint_offer(&h, "province:x", "province", "province:X", true));
     assert_true(h.whole);
     assert_true(stapel_zone_hint_offer(&h, "province:x", "province", "X", true));
@@ -602,6 +603,63 @@ static void test_zone_hint(void **state)
     assert_string_equal(h.name, "Utrecht");
     stapel_zone_hint_free(&h);
     stapel_zone_hint_free(NULL);
+}
+
+/* A "TYPE:" want whose type is mistaken is hinted the zone of the other
+ * type, with the type that finds it, but only when no zone of the type it
+ * asks for (nor one named so whole) is near at all. */
+static void test_zone_hint_other_type(void **state)
+{
+    (void)state;
+    stapel_zone_hint h = {0};
+    /* 'novex:Flevoland' for province Flevoland */
+    assert_true(stapel_zone_hint_offer(&h, "novex:Flevoland", "province", "Flevoland", true));
+    assert_int_equal(h.rank, 1);
+    assert_string_equal(h.type, "province");
+    assert_true(h.other_type);
+    assert_true(h.typed);
+    assert_string_equal(stapel_zone_hint_note(&h), "(another type)");
+    /* a NOVEX area 2 letters off is of the type asked for: it goes first */
+    assert_true(stapel_zone_hint_offer(&h, "novex:Flevoland", "novex", "Flevolanden", true));
+    assert_string_equal(h.name, "Flevolanden");
+    assert_false(h.other_type);
+    assert_false(h.typed);
+    assert_string_equal(stapel_zone_hint_note(&h), "(2 letters off)");
+    /* and stays first when the province is offered after it */
+    assert_true(stapel_zone_hint_offer(&h, "novex:Flevoland", "province", "Flevoland", true));
+    assert_string_equal(h.name, "Flevolanden");
+    stapel_zone_hint_free(&h);
+    /* a province named 'novex:Y' asked for as 'novex:novex:Y' */
+    assert_true(stapel_zone_hint_offer(&h, "novex:novex:y", "province", "novex:Y", false));
+    assert_string_equal(h.name, "novex:Y");
+    assert_string_equal(h.type, "province");
+    assert_true(h.typed);
+    assert_false(h.has_area);
+    assert_string_equal(stapel_zone_hint_note(&h), "(another type; case and spaces count)");
+    stapel_zone_hint_free(&h);
+    /* named so whole before another type: 'novex:Y' is the province
+     * 'novex:Y' rather than province Y */
+    assert_true(stapel_zone_hint_offer(&h, "novex:Y", "province", "Y", true));
+    assert_true(stapel_zone_hint_offer(&h, "novex:Y", "province", "novex:Y", true));
+    assert_string_equal(h.name, "novex:Y");
+    assert_true(h.whole);
+    assert_false(h.other_type);
+    stapel_zone_hint_free(&h);
+    /* the total row asked for as a province is 'total:total' */
+    assert_true(stapel_zone_hint_offer(&h, "province:Total", "total", "total", true));
+    assert_string_equal(h.type, "total");
+    assert_true(h.typed);
+    assert_true(h.other_type);
+    stapel_zone_hint_free(&h);
+    /* 'province:fryslan' with a NOVEX area Fryslân only: the NOVEX area,
+     * which a province of that name offered later replaces, a twin */
+    assert_true(stapel_zone_hint_offer(&h, "province:fryslan", "novex", "Frysl\xc3\xa2n", true));
+    assert_string_equal(h.type, "novex");
+    assert_true(stapel_zone_hint_offer(&h, "province:fryslan", "province", "Frysl\xc3\xa2n", true));
+    assert_string_equal(h.type, "province");
+    assert_false(h.other_type);
+    assert_true(h.shared);
+    stapel_zone_hint_free(&h);
 }
 
 /* A path given as NULL is refused, not read (it crashed in strncmp). */
@@ -843,6 +901,7 @@ int main(void)
         cmocka_unit_test(test_zone_wanted),
         cmocka_unit_test(test_zone_name_rank),
         cmocka_unit_test(test_zone_hint),
+        cmocka_unit_test(test_zone_hint_other_type),
         cmocka_unit_test(test_ctx_null_paths_refused),
         cmocka_unit_test(test_ctx_merge_negative_threads),
         cmocka_unit_test(test_ctx_grid_not_finite),
