@@ -348,20 +348,24 @@ static int summary_run(int argc, char **argv)
             cli_put_text(stderr, argv[optind], SIZE_MAX);
             fputs(": no zone named '", stderr);
             cli_put_text(stderr, zone, SIZE_MAX);
-            /* The nearest zone, as render finds it; out of memory, the
-             * nearest so far, the list of zones says the rest. */
-            stapel_zone_hint near = {0};
+            /* The zones as render lists them, and the nearest, as render
+             * finds it; out of memory, the nearest so far, the zones
+             * listed so far. */
+            stapel_zone_list *zones = stapel_zone_list_new();
             for (size_t i = 0; i < sm->n_zones; i++) {
                 const stapel_zone_row *z = &sm->zones[i];
-                if (!stapel_zone_hint_offer(&near, zone, z->zone_type, z->zone, z->area_m2 > 0))
+                if (!stapel_zone_list_add(zones, z->zone_type, z->zone, z->area_m2 > 0))
                     break;
             }
+            stapel_zone_hint near = {0};
+            (void)stapel_zone_list_hint(zones, zone, &near);
             if (near.rank != 0) {
                 fputs("'; did you mean '", stderr);
                 /* As --zone takes it: the total row asked for as
                  * 'total:Total' (with a province 'Total') is 'total:total',
                  * the total row alone, where 'total' would be any zone
-                 * named so too; a province 'novex:Y' is 'province:novex:Y'. */
+                 * named so too; a province 'novex:Y' is 'province:novex:Y',
+                 * a province X beside a NOVEX area X 'province:X'. */
                 if (near.typed)
                     fprintf(stderr, "%s:", near.type);
                 cli_put_text(stderr, near.name, SIZE_MAX);
@@ -375,21 +379,23 @@ static int summary_run(int argc, char **argv)
             } else {
                 fputs("'; zones:", stderr);
             }
-            for (size_t i = 0; i < sm->n_zones; i++) {
-                const stapel_zone_row *z = &sm->zones[i];
+            for (size_t i = 0; i < stapel_zone_list_count(zones); i++) {
+                const char *type = NULL;
+                bool has_area = true, typed = false;
+                const char *name = stapel_zone_list_get(zones, i, &type, &has_area, &typed);
                 /* Quoted, as render lists them: a name may hold ", ";
-                 * and as --zone takes it, its type before a name that
-                 * starts with a type's prefix ('province:novex:Y'). */
-                const char *rest = NULL;
+                 * and as --zone takes it, with its type where the bare
+                 * name would not do ('province:novex:Y', or 'province:X'
+                 * beside a NOVEX area X). */
                 fputs(i > 0 ? ", '" : " '", stderr);
-                if (stapel_zone_want_type(z->zone, &rest) != NULL)
-                    fprintf(stderr, "%s:", z->zone_type);
-                cli_put_text(stderr, z->zone, SIZE_MAX);
+                if (typed)
+                    fprintf(stderr, "%s:", type);
+                cli_put_text(stderr, name, SIZE_MAX);
                 fputc('\'', stderr);
-                if (strcmp(z->zone_type, "total") != 0)
-                    fprintf(stderr, " (%s%s)", zone_kind(z->zone_type),
-                            z->area_m2 > 0 ? "" : ", no area");
+                if (strcmp(type, "total") != 0)
+                    fprintf(stderr, " (%s%s)", zone_kind(type), has_area ? "" : ", no area");
             }
+            stapel_zone_list_free(zones);
             fputc('\n', stderr);
             rc = cli_usage_hint("summary"); /* as render: an unknown zone is a usage error */
             goto done;

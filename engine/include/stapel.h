@@ -535,6 +535,47 @@ const char *stapel_zone_hint_note(const stapel_zone_hint *hint);
 /* Free what a hint holds and empty it. Accepts NULL. */
 void stapel_zone_hint_free(stapel_zone_hint *hint);
 
+/* The zones a --zone value may name, as summary and render list them when
+ * it names none: each zone once (its type, and its name byte for byte),
+ * listed by type (province, NOVEX area, total), then by name byte for
+ * byte, each as --zone takes it to name that zone alone. */
+typedef struct stapel_zone_list stapel_zone_list;
+
+/* An empty list; NULL when out of memory. Caller owns the list; free with
+ * stapel_zone_list_free(). */
+stapel_zone_list *stapel_zone_list_new(void);
+
+/* Put the zone of type zone_type ("province", "novex" or "total") called
+ * zone on list; has_area false for a zone none of whose features had
+ * area. A zone on the list already keeps what it was put there with. False
+ * when out of memory (the list as it was); true, and nothing put on it,
+ * when any of them is NULL or the type none of the three. */
+bool stapel_zone_list_add(stapel_zone_list *list, const char *zone_type, const char *zone,
+                          bool has_area);
+
+/* The number of zones on list; 0 for NULL. */
+size_t stapel_zone_list_count(const stapel_zone_list *list);
+
+/* The name of the i-th zone of list, in the list's order, and in
+ * *zone_type its type, in *has_area what it was put on the list with, and
+ * in *typed whether --zone takes it as "TYPE:NAME": its own name starts
+ * with a type's prefix, or a zone of another type on the list has the same
+ * name (stapel_zone_name_equal()), which the bare name names too. Each
+ * output may be NULL. NULL when i is not below the count. Borrowed; valid
+ * until list is changed or freed. */
+const char *stapel_zone_list_get(stapel_zone_list *list, size_t i, const char **zone_type,
+                                 bool *has_area, bool *typed);
+
+/* Offer each zone of list to hint for --zone want
+ * (stapel_zone_hint_offer()); the zone kept is shared, and typed, when a
+ * zone of another type on the list has its name, whatever the rank the
+ * hint gave that one. False when out of memory (the hint as near as it
+ * got). */
+bool stapel_zone_list_hint(stapel_zone_list *list, const char *want, stapel_zone_hint *hint);
+
+/* Free a list. Accepts NULL. */
+void stapel_zone_list_free(stapel_zone_list *list);
+
 /* Free a stack. Accepts NULL. */
 void stapel_stack_free(stapel_stack *stack);
 

@@ -1010,6 +1010,169 @@ void stapel_zone_hint_free(stapel_zone_hint *hint)
     memset(hint, 0, sizeof *hint);
 }
 
+/* ---- the list of zones -------------------------------------------------- */
+
+typedef struct zone_item {
+    int type;      /* in zone_types */
+    char *name;    /* as added */
+    char *key;     /* its NFC form, or its bytes when it is not UTF-8 */
+    bool has_area; /* as added */
+    bool twin;     /* a zone of another type has the same name (its key) */
+} zone_item;
+
+struct stapel_zone_list {
+    zone_item *items;
+    size_t n, cap;
+    stapel__strmap seen; /* the type's index and the name: each zone once */
+    bool settled;        /* items sorted and their twins marked */
+};
+
+stapel_zone_list *stapel_zone_list_new(void)
+{
+    return calloc(1, sizeof(stapel_zone_list));
+}
+
+bool stapel_zone_list_add(stapel_zone_list *list, const char *zone_type, const char *zone,
+                          bool has_area)
+{
+    int t = zone_type_index(zone_type);
+    if (list == NULL || zone == NULL || t < 0)
+        return true;
+    size_t len = strlen(zone);
+    char *seen_key = malloc(len + 2);
+    if (seen_key == NULL)
+        return false;
+    seen_key[0] = (char)('0' + t);
+    memcpy(seen_key + 1, zone, len + 1);
+    bool ok = true;
+    if (stapel__strmap_find(&list->seen, seen_key) != UINT32_MAX)
+        goto done;
+    if (list->n == list->cap) {
+        size_t cap = list->cap > 0 ? 2 * list->cap : 16;
+        zone_item *items = realloc(list->items, cap * sizeof *items);
+        ok = items != NULL;
+        if (!ok)
+            goto done;
+        list->items = items;
+        list->cap = cap;
+    }
+    char *name = stapel__strdup(zone);
+    /* NULL for a name that is not UTF-8 (or out of memory): its bytes. */
+    char *key = name != NULL ? (char *)utf8proc_NFC((const utf8proc_uint8_t *)zone) : NULL;
+    if (name != NULL && key == NULL)
+        key = stapel__strdup(zone);
+    bool added = false;
+    ok = key != NULL &&
+         stapel__strmap_get(&list->seen, seen_key, (uint32_t)list->n, &added) != UINT32_MAX;
+    if (!ok) {
+        free(name);
+        free(key);
+        goto done;
+    }
+    list->items[list->n++] = (zone_item){t, name, key, has_area, false};
+    list->settled = false;
+done:
+    free(seen_key);
+    return ok;
+}
+
+size_t stapel_zone_list_count(const stapel_zone_list *list)
+{
+    return list != NULL ? list->n : 0;
+}
+
+static int cmp_item_key(const void *a, const void *b)
+{
+    const zone_item *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c != 0 ? c : x->type - y->type;
+}
+
+static int cmp_item_order(const void *a, const void *b)
+{
+    const zone_item *x = a, *y = b;
+    return x->type != y->type ? x->type - y->type : strcmp(x->name, y->name);
+}
+
+/* Sort the items by name to mark the twins, then by type and name. The map
+ * of zones seen keeps stale indices, which nothing reads. */
+static void settle(stapel_zone_list *list)
+{
+    if (list->settled)
+        return;
+    qsort(list->items, list->n, sizeof *list->items, cmp_item_key);
+    for (size_t i = 0; i < list->n;) {
+        size_t j = i + 1;
+        while (j < list->n && strcmp(list->items[j].key, list->items[i].key) == 0)
+            j++;
+        /* Sorted by type within the run: two types when its ends differ. */
+        bool twin = list->items[j - 1].type != list->items[i].type;
+        for (size_t k = i; k < j; k++)
+            list->items[k].twin = twin;
+        i = j;
+    }
+    qsort(list->items, list->n, sizeof *list->items, cmp_item_order);
+    list->settled = true;
+}
+
+/* Whether --zone needs "TYPE:" before the item to name it alone. */
+static bool item_typed(const zone_item *it)
+{
+    const char *rest = NULL;
+    return it->twin || stapel_zone_want_type(it->name, &rest) != NULL;
+}
+
+const char *stapel_zone_list_get(stapel_zone_list *list, size_t i, const char **zone_type,
+                                 bool *has_area, bool *typed)
+{
+    if (list == NULL || i >= list->n)
+        return NULL;
+    settle(list);
+    const zone_item *it = &list->items[i];
+    if (zone_type != NULL)
+        *zone_type = zone_types[it->type];
+    if (has_area != NULL)
+        *has_area = it->has_area;
+    if (typed != NULL)
+        *typed = item_typed(it);
+    return it->name;
+}
+
+bool stapel_zone_list_hint(stapel_zone_list *list, const char *want, stapel_zone_hint *hint)
+{
+    if (list == NULL || hint == NULL)
+        return true;
+    settle(list);
+    for (size_t i = 0; i < list->n; i++) {
+        const zone_item *it = &list->items[i];
+        if (!stapel_zone_hint_offer(hint, want, zone_types[it->type], it->name, it->has_area))
+            return false;
+    }
+    /* The twin the list knows, whatever the rank the hint gave it. */
+    for (size_t i = 0; i < list->n && hint->rank != 0; i++) {
+        const zone_item *it = &list->items[i];
+        if (strcmp(zone_types[it->type], hint->type) == 0 && strcmp(it->name, hint->name) == 0) {
+            hint->shared = it->twin;
+            hint->typed = hint->typed || it->twin;
+            break;
+        }
+    }
+    return true;
+}
+
+void stapel_zone_list_free(stapel_zone_list *list)
+{
+    if (list == NULL)
+        return;
+    for (size_t i = 0; i < list->n; i++) {
+        free(list->items[i].name);
+        free(list->items[i].key);
+    }
+    free(list->items);
+    stapel__strmap_free(&list->seen);
+    free(list);
+}
+
 char *stapel__strdup(const char *s)
 {
     if (s == NULL)

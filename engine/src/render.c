@@ -329,7 +329,7 @@ done:
     return st;
 }
 
-/* Names for a message or a title, "a, b, c", each once, by kind (a
+/* Names for a title, "a, b, c", each once, by kind (a
  * province and a NOVEX area may share a name). Whether a name is on the
  * list is told by a set, not by the text: a name may itself hold ", ", and
  * 'Oosterwold' is then not on a list that holds 'Almere, Oosterwold'. */
@@ -388,30 +388,33 @@ static OGRGeometryH zone_union(OGRGeometryH parts)
     return u;
 }
 
-/* A zone's entry in the list of valid zones, written as --zone takes it:
- * "'X' (province)", or "'province:novex:Y' (province, no area)" for a zone
- * whose own name starts with a type's prefix. */
-static void zone_entry(char *entry, size_t size, const char *type, const char *kind,
-                       const char *zone, bool has_area)
+/* The list of valid zones, as summary writes it: "'X' (province), 'Y'
+ * (NOVEX, no area)", each quoted, as a name may hold ", " (a ';' in a
+ * source's name is written ','), and as --zone takes it: "'province:X'
+ * (province)" for a province X beside a NOVEX area X, or for a province
+ * named "novex:Y". False when out of memory. */
+static bool zone_list_text(stapel_zone_list *zones, stapel__buf *text)
 {
-    const char *rest = NULL;
-    bool typed = stapel_zone_want_type(zone, &rest) != NULL;
-    snprintf(entry, size, "'%s%s%s' (%s%s)", typed ? type : "", typed ? ":" : "", zone, kind,
-             has_area ? "" : ", no area");
+    for (size_t i = 0; i < stapel_zone_list_count(zones); i++) {
+        const char *type = NULL;
+        bool has_area = true, typed = false;
+        const char *zone = stapel_zone_list_get(zones, i, &type, &has_area, &typed);
+        if (!stapel__buf_printf(text, "%s'%s%s%s' (%s%s)", i > 0 ? ", " : "", typed ? type : "",
+                                typed ? ":" : "", zone,
+                                strcmp(type, "novex") == 0 ? "NOVEX" : "province",
+                                has_area ? "" : ", no area"))
+            return false;
+    }
+    return true;
 }
 
 /* The features of zone layer k that --zone want names (as
  * stapel_zone_want_type() reads it: "province:NAME" is a province, always),
  * their geometries (in RD) added to *geom (created on the first) and
- * counted in *n. The other names go on
- * the list of valid zones, once each, as "'name' (kind)": quoted, as a name
- * may hold ", " (a ';' in a source's name is written ','), and are offered
- * to r->zone_near. */
+ * counted in *n. The other names go on zones, the valid zones. */
 static stapel_status zone_scan(renderer *r, int k, const char *want, OGRGeometryH *geom, size_t *n,
-                               name_list *names)
+                               stapel_zone_list *zones)
 {
-    static const char *kind_names[2] = {
-        [STAPEL_ZONE_PROVINCE] = "province", [STAPEL_ZONE_NOVEX] = "NOVEX"};
     static const char *types[2] = {
         [STAPEL_ZONE_PROVINCE] = "province", [STAPEL_ZONE_NOVEX] = "novex"};
     OGRLayerH l = r->zones[k].layer;
@@ -447,11 +450,7 @@ static stapel_status zone_scan(renderer *r, int k, const char *want, OGRGeometry
                 OGR_G_AddGeometryDirectly(*geom, g);
             }
         } else if (fname != NULL) {
-            char entry[512];
-            ok = stapel_zone_hint_offer(&r->zone_near, want, types[k], fname, true);
-            zone_entry(entry, sizeof entry, types[k], kind_names[k], fname, true);
-            if (ok && names != NULL)
-                ok = name_add(names, k, fname, entry);
+            ok = stapel_zone_list_add(zones, types[k], fname, true);
         }
         OGR_F_Destroy(f);
         if (!ok)
@@ -465,10 +464,9 @@ static stapel_status zone_scan(renderer *r, int k, const char *want, OGRGeometry
  * area (FORMAT.md). As in zone_scan, "province:NAME" and "novex:NAME" name
  * a zone of that kind, always, and a name's accents may be written either
  * way. The zones it lists with area 0 are zones too, if
- * with nothing to draw: they go on the list of valid zones, when names is
- * not NULL, as "'name' (kind, no area)", and are offered to r->zone_near. */
+ * with nothing to draw: they go on zones, the valid zones, marked so. */
 static stapel_status zones_without_area(renderer *r, const char *name, bool *found,
-                                        name_list *names)
+                                        stapel_zone_list *zones)
 {
     *found = false;
     OGRLayerH l = GDALDatasetGetLayerByName(r->ds, "zone_summary");
@@ -480,7 +478,6 @@ static stapel_status zones_without_area(renderer *r, const char *name, bool *fou
     if (f_type < 0 || f_zone < 0 || f_area < 0)
         return STAPEL_OK;
     static const char *const kinds[] = {"province", "novex"};
-    static const char *const kind_names[] = {"province", "NOVEX"};
     bool ok = true;
     OGRFeatureH f;
     OGR_L_ResetReading(l);
@@ -495,14 +492,9 @@ static stapel_status zones_without_area(renderer *r, const char *name, bool *fou
         if (stapel_zone_wanted(name, type, zone))
             *found = true;
         /* A zone with area is listed by zone_scan, as the zone layers name
-         * it. */
-        if (names != NULL && OGR_F_GetFieldAsDouble(f, f_area) <= 0 &&
-            !name_listed(names, k, zone)) {
-            char entry[512];
-            ok = stapel_zone_hint_offer(&r->zone_near, name, type, zone, false);
-            zone_entry(entry, sizeof entry, type, kind_names[k], zone, false);
-            ok = ok && name_add(names, k, zone, entry);
-        }
+         * it (and is kept so). */
+        if (OGR_F_GetFieldAsDouble(f, f_area) <= 0)
+            ok = stapel_zone_list_add(zones, type, zone, false);
         OGR_F_Destroy(f);
     }
     OGR_L_ResetReading(l);
@@ -534,12 +526,13 @@ static stapel_status find_zone(renderer *r)
             *p = ',';
         r->zone = r->zone_asked;
     }
-    name_list names = {0};
+    stapel_zone_list *zones = stapel_zone_list_new();
+    stapel__buf names = {0};
     OGRGeometryH geom[2] = {NULL, NULL};
     size_t n[2] = {0, 0};
-    stapel_status st = STAPEL_OK;
+    stapel_status st = zones != NULL ? STAPEL_OK : nomem(r);
     for (int k = 0; k < 2 && st == STAPEL_OK; k++)
-        st = zone_scan(r, k, r->zone, &geom[k], &n[k], &names);
+        st = zone_scan(r, k, r->zone, &geom[k], &n[k], zones);
     if (st == STAPEL_OK && n[0] > 0 && n[1] > 0) {
         st = stapel__fail(r->ctx, STAPEL_EINVAL,
                           "'%s' is both a province and a NOVEX area in '%s'; give --zone "
@@ -548,18 +541,16 @@ static stapel_status find_zone(renderer *r)
     }
     bool without_area = false;
     if (st == STAPEL_OK && n[0] == 0 && n[1] == 0)
-        st = zones_without_area(r, r->zone, &without_area, &names);
-    /* A hint names its type where the bare name would not do: a name
-     * starting with a type's prefix, or one a zone of the other type has
-     * too (refused above as both). Asked once the zones without area were
-     * offered too: one of them may be the hint. The list of zones tells
-     * the other type's zone of that name also when the hint's rank never
-     * met it (shared): --zone 'province:x' ranks no NOVEX area. */
-    int other = r->zone_near.type != NULL && strcmp(r->zone_near.type, "novex") == 0
-                    ? STAPEL_ZONE_PROVINCE
-                    : STAPEL_ZONE_NOVEX;
-    bool typed = r->zone_near.typed || r->zone_near.shared ||
-                 (r->zone_near.name != NULL && name_listed(&names, other, r->zone_near.name));
+        st = zones_without_area(r, r->zone, &without_area, zones);
+    /* The hint among all valid zones, those without area too: one of them
+     * may be it. It names its type where the bare name would not do
+     * (typed): a name starting with a type's prefix, or one a zone of the
+     * other type has too (refused above as both). */
+    bool unknown = st == STAPEL_OK && n[0] == 0 && n[1] == 0 && !without_area;
+    if (unknown &&
+        (!stapel_zone_list_hint(zones, r->zone, &r->zone_near) || !zone_list_text(zones, &names)))
+        st = nomem(r);
+    bool typed = r->zone_near.typed;
     if (st == STAPEL_OK && n[0] == 0 && n[1] == 0 && without_area)
         st = stapel__fail(r->ctx, STAPEL_EDATA,
                           "zone '%s' in '%s' has no area: none of its features had any when it "
@@ -575,13 +566,12 @@ static stapel_status find_zone(renderer *r)
             r->zone, r->gpkg, typed ? r->zone_near.type : "", typed ? ":" : "", r->zone_near.name,
             strcmp(r->zone_near.type, "novex") == 0 ? "NOVEX" : "province",
             r->zone_near.has_area ? "" : ", no area", stapel_zone_hint_note(&r->zone_near),
-            names.text.data != NULL ? names.text.data : "");
+            names.data != NULL ? names.data : "");
     else if (st == STAPEL_OK && n[0] == 0 && n[1] == 0)
         /* 'total' is a row of stapel summary, not a zone: the map of the
          * whole area is the one without --zone. */
         st = stapel__fail(r->ctx, STAPEL_EINVAL, "unknown zone '%s' in '%s'; valid zones: %s%s",
-                          r->zone, r->gpkg,
-                          names.text.len > 0 ? names.text.data : "none (no zone layers)",
+                          r->zone, r->gpkg, names.len > 0 ? names.data : "none (no zone layers)",
                           asks_total(r->zone) ? "; the whole area is drawn without --zone" : "");
     if (st == STAPEL_OK) {
         int k = n[0] > 0 ? STAPEL_ZONE_PROVINCE : STAPEL_ZONE_NOVEX;
@@ -598,7 +588,8 @@ static stapel_status find_zone(renderer *r)
     for (int k = 0; k < 2; k++)
         if (geom[k] != NULL)
             OGR_G_DestroyGeometry(geom[k]);
-    name_list_free(&names);
+    stapel__buf_free(&names);
+    stapel_zone_list_free(zones);
     return st;
 }
 

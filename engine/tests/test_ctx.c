@@ -662,6 +662,93 @@ static void test_zone_hint_other_type(void **state)
     stapel_zone_hint_free(&h);
 }
 
+/* A list of zones keeps each zone once, by type then name byte for byte,
+ * and writes with its type a name that starts with a type's prefix and one
+ * that a zone of another type has too, its accent stored either way. */
+static void test_zone_list(void **state)
+{
+    (void)state;
+    stapel_zone_list *l = stapel_zone_list_new();
+    assert_non_null(l);
+    assert_true(stapel_zone_list_add(l, "total", "total", true));
+    assert_true(stapel_zone_list_add(l, "novex", "Frysla\xcc\x82n", true));
+    assert_true(stapel_zone_list_add(l, "novex", "Amsterdam", false));
+    assert_true(stapel_zone_list_add(l, "province", "Utrecht", true));
+    assert_true(stapel_zone_list_add(l, "province", "novex:Y", true));
+    assert_true(stapel_zone_list_add(l, "province", "Frysl\xc3\xa2n", false));
+    assert_true(stapel_zone_list_add(l, "province", "Frysl\xc3\xa2n", true)); /* once */
+    assert_true(stapel_zone_list_add(l, "weird", "W", true));                 /* no type */
+    assert_true(stapel_zone_list_add(l, "province", NULL, true));
+    assert_int_equal(stapel_zone_list_count(l), 6);
+    static const struct {
+        const char *type, *name;
+        bool has_area, typed;
+    } want[] = {
+        {"province", "Frysl\xc3\xa2n", false, true}, {"province", "Utrecht", true, false},
+        {"province", "novex:Y", true, true},         {"novex", "Amsterdam", false, false},
+        {"novex", "Frysla\xcc\x82n", true, true},    {"total", "total", true, false},
+    };
+    for (size_t i = 0; i < 6; i++) {
+        const char *type = NULL;
+        bool has_area = !want[i].has_area, typed = !want[i].typed;
+        assert_string_equal(stapel_zone_list_get(l, i, &type, &has_area, &typed), want[i].name);
+        assert_string_equal(type, want[i].type);
+        assert_int_equal(has_area, want[i].has_area);
+        assert_int_equal(typed, want[i].typed);
+    }
+    assert_null(stapel_zone_list_get(l, 6, NULL, NULL, NULL));
+    /* a zone put on it after it was read is in its place */
+    assert_true(stapel_zone_list_add(l, "total", "Amsterdam", true));
+    bool typed = false;
+    assert_string_equal(stapel_zone_list_get(l, 3, NULL, NULL, &typed), "Amsterdam");
+    assert_true(typed);
+    assert_string_equal(stapel_zone_list_get(l, 5, NULL, NULL, NULL), "Amsterdam");
+    stapel_zone_list_free(l);
+    stapel_zone_list_free(NULL);
+    assert_int_equal(stapel_zone_list_count(NULL), 0);
+}
+
+/* The hint among a list's zones knows the twin of the zone it keeps even
+ * when the hint's own ranking passed that twin over: 'novex:x' keeps
+ * province x, then NOVEX area X, of the type asked for, whose twin,
+ * province X, was offered before and never compared with it. */
+static void test_zone_list_hint(void **state)
+{
+    (void)state;
+    stapel_zone_hint h = {0};
+    assert_true(stapel_zone_hint_offer(&h, "novex:x", "province", "X", true));
+    assert_true(stapel_zone_hint_offer(&h, "novex:x", "province", "x", true));
+    assert_true(stapel_zone_hint_offer(&h, "novex:x", "novex", "X", true));
+    assert_string_equal(h.type, "novex");
+    assert_false(h.shared); /* the offers alone miss it */
+    stapel_zone_hint_free(&h);
+    stapel_zone_list *l = stapel_zone_list_new();
+    assert_non_null(l);
+    assert_true(stapel_zone_list_add(l, "province", "X", true));
+    assert_true(stapel_zone_list_add(l, "province", "x", true));
+    assert_true(stapel_zone_list_add(l, "novex", "X", true));
+    assert_true(stapel_zone_list_hint(l, "novex:x", &h));
+    assert_string_equal(h.type, "novex");
+    assert_string_equal(h.name, "X");
+    assert_true(h.shared);
+    assert_true(h.typed);
+    assert_string_equal(stapel_zone_hint_note(&h), "(case and spaces count)");
+    stapel_zone_hint_free(&h);
+    /* an untyped value near the province: 'province:X' names it alone */
+    assert_true(stapel_zone_list_hint(l, "X ", &h));
+    assert_string_equal(h.type, "province");
+    assert_string_equal(h.name, "X");
+    assert_true(h.typed);
+    stapel_zone_hint_free(&h);
+    /* no twin: as offered */
+    assert_true(stapel_zone_list_hint(l, "x ", &h));
+    assert_string_equal(h.name, "x");
+    assert_false(h.shared);
+    assert_false(h.typed);
+    stapel_zone_hint_free(&h);
+    stapel_zone_list_free(l);
+}
+
 /* A path given as NULL is refused, not read (it crashed in strncmp). */
 static void test_ctx_null_paths_refused(void **state)
 {
@@ -902,6 +989,8 @@ int main(void)
         cmocka_unit_test(test_zone_name_rank),
         cmocka_unit_test(test_zone_hint),
         cmocka_unit_test(test_zone_hint_other_type),
+        cmocka_unit_test(test_zone_list),
+        cmocka_unit_test(test_zone_list_hint),
         cmocka_unit_test(test_ctx_null_paths_refused),
         cmocka_unit_test(test_ctx_merge_negative_threads),
         cmocka_unit_test(test_ctx_grid_not_finite),
