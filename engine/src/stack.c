@@ -1388,6 +1388,41 @@ static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stap
                             s->rules->source, t);
         }
     }
+    /* Themes are told apart by case, so two spellings of one theme are two
+     * themes: their claims stack on each other, and every number of the
+     * summary counts that land twice (claimed, 2+ themes). Nothing else
+     * would say so but an unrated pair. */
+    for (size_t i = 0; i < s->n_themes; i++)
+        for (size_t j = i + 1; j < s->n_themes; j++)
+            if (stapel__ascii_case_equal(s->themes[i], s->themes[j]))
+                stapel__log(ctx, STAPEL_LOG_WARN,
+                            "themes '%s' and '%s' differ only in case: they are two themes, so "
+                            "where their claims meet the land counts as stacked with 2 themes "
+                            "and is claimed twice in the summary; give their layers one theme, "
+                            "written alike",
+                            s->themes[i], s->themes[j]);
+    /* The built-in rules name their themes in lower case: 'Nature' gets
+     * none of them, and only 'unrated' pairs would hint at it. */
+    if (s->rules->builtin) {
+        for (size_t j = 0; j < s->n_themes; j++) {
+            const char *t = s->themes[j], *other_case = NULL;
+            bool known = false;
+            for (size_t i = 0; i < stapel_rules_theme_count(s->rules); i++) {
+                const char *r = stapel_rules_theme(s->rules, i);
+                known = known || strcmp(r, t) == 0;
+                if (other_case == NULL && stapel__ascii_case_equal(r, t))
+                    other_case = r;
+            }
+            bool taken = false; /* a layer spells it as the rules do: said above */
+            for (size_t k = 0; k < s->n_themes && other_case != NULL; k++)
+                taken = taken || strcmp(s->themes[k], other_case) == 0;
+            if (!known && other_case != NULL && !taken)
+                stapel__log(ctx, STAPEL_LOG_WARN,
+                            "theme '%s' has no rules: the built-in rules have theme '%s', and "
+                            "themes are told apart by case; write it '%s'",
+                            t, other_case, other_case);
+        }
+    }
     for (int k = 0; k < 2; k++) {
         if (job->zones[k].field == NULL)
             continue;
