@@ -1039,6 +1039,10 @@ static stapel_status merge_faces(stapel_ctx *ctx, stapel_stack **out, const char
     s->in.grid = parts[0].grid > 0 ? parts[0].grid : 0.001;
     s->rules = parts[0].rules;
     parts[0].rules = NULL;
+    /* Read from a table, they are the built-in rules when the run's were:
+     * a warning of unrated pairs then says that --rules replaces them. */
+    const char *rules_src = run_value(&parts[0], "rules");
+    s->rules->builtin = rules_src != NULL && strcmp(rules_src, STAPEL__BUILTIN_RULES) == 0;
     GDALDatasetH ds0 = NULL;
     st = stapel__dataset_open(ctx, &ds0, parts[0].path);
     if (st != STAPEL_OK)

@@ -687,7 +687,7 @@ stapel_status stapel_rules_read(stapel_ctx *ctx, stapel_rules **out, const char 
     stapel_rules *r = calloc(1, sizeof *r);
     if (r == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-    r->source = stapel__strdup(path != NULL ? path : "built-in NOVEX rules");
+    r->source = stapel__strdup(path != NULL ? path : STAPEL__BUILTIN_RULES);
     if (r->source == NULL) {
         free(r);
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");

@@ -16,8 +16,11 @@ typedef struct stapel__rule {
     int line;    /* line in the CSV */
 } stapel__rule;
 
+/* The source of the built-in rules, as run_info's rules row names it. */
+#define STAPEL__BUILTIN_RULES "built-in NOVEX rules"
+
 struct stapel_rules {
-    char *source; /* path, or "built-in NOVEX rules" */
+    char *source; /* path, or STAPEL__BUILTIN_RULES */
     bool builtin;
     stapel__rule *rules;
     size_t n;

@@ -1016,12 +1016,21 @@ stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_
                 n_un++;
             }
         }
+        /* Without --rules there is no rules file to add to, and a file
+         * of the missing pairs alone would replace the built-in rules: their
+         * land would leave conflict_m2 and kans_m2 for 'unrated'. */
+        bool builtin = s->rules != NULL && s->rules->builtin;
         if (n_un > 0)
-            stapel__log(ctx, STAPEL_LOG_WARN,
-                        "no rule for %zu theme pair%s that meet%s (verdict 'unrated'): %s; add "
-                        "%s to the rules file",
-                        n_un, n_un == 1 ? "" : "s", n_un == 1 ? "s" : "", b.data != NULL ? b.data : "",
-                        n_un == 1 ? "it" : "them");
+            stapel__log(
+                ctx, STAPEL_LOG_WARN,
+                "no rule for %zu theme pair%s that meet%s (verdict 'unrated'): %s; %s", n_un,
+                n_un == 1 ? "" : "s", n_un == 1 ? "s" : "", b.data != NULL ? b.data : "",
+                !builtin ? (n_un == 1 ? "add it to the rules file" : "add them to the rules file")
+                : n_un == 1
+                    ? "the built-in rules lack it, and --rules replaces them: save the "
+                      "output's rules table as CSV, add the pair, and give it with --rules"
+                    : "the built-in rules lack them, and --rules replaces them: save the "
+                      "output's rules table as CSV, add the pairs, and give it with --rules");
         stapel__buf_free(&b);
     }
 done:
