@@ -1378,6 +1378,11 @@ static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stap
     if (st != STAPEL_OK)
         goto done;
     if (!s->rules->builtin) {
+        /* The themes of the rules file no layer has, said in one warning: a
+         * copy of the built-in rules (the output's rules table, as the
+         * unrated pairs' advice says) names many a run does not use. */
+        stapel__buf unused = {0};
+        size_t n_unused = 0;
         for (size_t i = 0; i < stapel_rules_theme_count(s->rules); i++) {
             const char *t = stapel_rules_theme(s->rules, i);
             bool used = false;
@@ -1392,10 +1397,17 @@ static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stap
                             "rules %s: theme '%s' is used by no layer; a layer has theme '%s': "
                             "themes are told apart by case, write them alike",
                             s->rules->source, t, other_case);
-            else if (!used)
-                stapel__log(ctx, STAPEL_LOG_WARN, "rules %s: theme '%s' is used by no layer",
-                            s->rules->source, t);
+            else if (!used && !stapel__buf_printf(&unused, "%s'%s'", n_unused++ ? ", " : "", t)) {
+                stapel__buf_free(&unused);
+                st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+                goto done;
+            }
         }
+        if (n_unused > 0)
+            stapel__log(ctx, STAPEL_LOG_WARN, "rules %s: %s %s %s used by no layer",
+                        s->rules->source, n_unused == 1 ? "theme" : "themes", unused.data,
+                        n_unused == 1 ? "is" : "are");
+        stapel__buf_free(&unused);
     }
     /* Themes are told apart by case, so two spellings of one theme are two
      * themes: their claims stack on each other, and every number of the
