@@ -407,7 +407,8 @@ static int summary_run(int argc, char **argv)
         /* A zone without area is no unknown zone: its row, of zeros, is
          * the answer (exit 0). Say why it is all zeros, as render says why
          * it has nothing to draw; the table then leaves out its theme
-         * table, which has no row for it. */
+         * table, whose rows for it are all 0 (the table shows no row of
+         * no area). */
         bare = true;
         for (size_t i = 0; i < sm->n_zones; i++) {
             const stapel_zone_row *z = &sm->zones[i];
