@@ -866,8 +866,10 @@ static int topo_object_read(const char *obj, topo_check *t);
 
 /* 0 when GDAL reads the TopoJSON geometry object at obj whole, 1 when it
  * gives no feature for it as it stands for none ("type": null, or null:
- * also an object given again as null, which json-c keeps), -1 when it
- * loses some or all of it (t->why says what). */
+ * also an object given again as null, which json-c keeps; or a number, a
+ * string, true or false, which GDAL passes over as no object, and which
+ * can hold no geometry to lose), -1 when it loses some or all of it
+ * (t->why says what). */
 static int topo_object(const char *obj, topo_check *t)
 {
     int r = topo_object_read(obj, t);
@@ -881,10 +883,12 @@ static int topo_object(const char *obj, topo_check *t)
 
 static int topo_object_read(const char *obj, topo_check *t)
 {
-    if (json_null(obj))
+    if (json_null(obj) || (*obj != '{' && *obj != '['))
         return 1;
     if (*obj != '{') {
-        snprintf(t->why, t->size, "it is no JSON object, which GDAL leaves out");
+        snprintf(t->why, t->size,
+                 "it is an array, no TopoJSON object, which GDAL leaves out with any "
+                 "geometry in it");
         return -1;
     }
     const char *type = json_imember(obj, "type");
