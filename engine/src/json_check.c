@@ -1242,6 +1242,150 @@ static bool topojson_damage(GDALDatasetH ds, const char *pick, char *layer, size
     return found;
 }
 
+/* Why the TopoJSON object at obj (named name) gives GDAL no layer, into
+ * why (of size bytes): null, no JSON object, no "type" that is a string,
+ * a type GDAL does not read, or a GeometryCollection without a
+ * "geometries" array (ParseObjectMain in GDAL's ogrtopojsonreader.cpp).
+ * False when GDAL makes a layer of it. */
+static bool topo_no_layer(const char *obj, const char *name, char *why, size_t size)
+{
+    if (json_null(obj)) {
+        snprintf(why, size, "%s is null", name);
+        return true;
+    }
+    if (*obj != '{') {
+        int n = (int)strcspn(obj, ",]}\r\n");
+        snprintf(why, size, "%s is %s ('%.*s'), no TopoJSON object", name,
+                 *obj == '['               ? "an array"
+                 : *obj == '"'             ? "a string"
+                 : json_number(obj, false) ? "a number"
+                                           : "a value",
+                 n > 20 ? 20 : n, obj);
+        return true;
+    }
+    const char *type = json_imember(obj, "type");
+    if (type == NULL || *type != '"') {
+        snprintf(why, size, "%s has %s", name,
+                 json_null(type) ? "the type null (the standard's null geometry)"
+                 : type == NULL  ? "no \"type\""
+                                 : "a \"type\" that is no string");
+        return true;
+    }
+    char tn[48];
+    json_text(type, tn, sizeof tn);
+    if (json_text_is(type, "GeometryCollection", false)) {
+        const char *g = json_imember(obj, "geometries");
+        if (g != NULL && *g == '[')
+            return false;
+        snprintf(why, size, "%s is a GeometryCollection without a \"geometries\" array", name);
+        return true;
+    }
+    if (topo_depth(type) >= 0)
+        return false;
+    snprintf(why, size,
+             "%s is of type '%s', which is no geometry GDAL reads (Polygon, "
+             "MultiPolygon, GeometryCollection, ...)",
+             name, tn);
+    return true;
+}
+
+stapel_status stapel__topojson_open_fail(stapel_ctx *ctx, const char *dataset)
+{
+    if (strcmp(CPLGetLastErrorMsg(), "Failed to read TopoJSON data") != 0 ||
+        !stapel_source_is_file(dataset) || stapel__source_is_service(dataset))
+        return STAPEL_OK;
+    CPLErrorNum no = CPLGetLastErrorNo();
+    GByte *data = NULL;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    bool read = VSIIngestFile(NULL, dataset, &data, NULL, -1) != 0;
+    /* Only text that json-c parses, as GDAL's reader of TopoJSON does (a
+     * file it cannot parse fails to open with that error too): the
+     * geometry reader parses it first, and fails on a Topology after. */
+    const char *text = (const char *)data;
+    if (read && strncmp(text, "\xef\xbb\xbf", 3) == 0)
+        text += 3;
+    OGRGeometryH g = read ? OGR_G_CreateGeometryFromJson(text) : NULL;
+    bool parsed =
+        read && (g != NULL || strncmp(CPLGetLastErrorMsg(), "JSON parsing error", 18) != 0);
+    char why[768] = "";
+    if (read && !parsed) /* which GDAL said before it failed */
+        snprintf(why, sizeof why, "GDAL cannot parse it (%s)", CPLGetLastErrorMsg());
+    if (g != NULL)
+        OGR_G_DestroyGeometry(g);
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    const char *arcs = parsed ? json_imember(text, "arcs") : NULL;
+    const char *objects = parsed ? json_imember(text, "objects") : NULL;
+    if (!parsed) {
+        /* (said above, or GDAL's own error stands) */
+    } else if (arcs == NULL || *arcs != '[') {
+        snprintf(why, sizeof why,
+                 "it has no \"arcs\" array (the arcs of its Topology, [] when there are none), "
+                 "without which GDAL reads none of its objects");
+    } else if (objects == NULL || (*objects != '{' && *objects != '[')) {
+        snprintf(why, sizeof why, "it has no \"objects\" %s",
+                 objects == NULL ? "member" : "that is a JSON object");
+    } else {
+        /* Each object said why it gives no layer; none of them gives one,
+         * or GDAL would have opened the file. */
+        bool keyed = *objects == '{', first = true;
+        json_kept *members = NULL;
+        size_t n_members = 0, n = 0, told = 0, len = 0;
+        const char *p = objects;
+        if (keyed && !json_kept_members(objects, &members, &n_members)) {
+            VSIFree(data);
+            return STAPEL_OK;
+        }
+        for (size_t i = 0;; i++) {
+            char name[96], one[256];
+            if (keyed && i == n_members)
+                break;
+            if (keyed) {
+                char key[64];
+                json_text(members[i].key, key, sizeof key);
+                snprintf(name, sizeof name, "object '%s'", key);
+                p = members[i].value;
+            } else if (!json_next(&p, &first)) {
+                break;
+            } else {
+                snprintf(name, sizeof name, "object %zu", i);
+            }
+            if (!topo_no_layer(p, name, one, sizeof one)) {
+                n = 0; /* GDAL reads this one: its failure is another */
+                break;
+            }
+            if (n++ < 3 && len < sizeof why) {
+                len +=
+                    (size_t)snprintf(why + len, sizeof why - len, "%s%s", n > 1 ? "; " : "", one);
+                told++;
+            }
+        }
+        free(members);
+        if (n == 0 && (keyed ? n_members == 0 : *p == ']'))
+            snprintf(why, sizeof why, "its \"objects\" are empty");
+        else if (n == 0)
+            why[0] = '\0';
+        else if (n > told && len < sizeof why)
+            snprintf(why + len, sizeof why - len, "; and %zu more object%s that GDAL does not read",
+                     n - told, n - told == 1 ? "" : "s");
+    }
+    VSIFree(data);
+    if (why[0] == '\0') { /* GDAL's error stands, as it was */
+        CPLErrorSetState(CE_Failure, no, "Failed to read TopoJSON data");
+        return STAPEL_OK;
+    }
+    if (!parsed)
+        return stapel__fail(ctx, STAPEL_EDATA,
+                            "cannot open '%s' as vector data: %s, and refuses it ('Failed to "
+                            "read TopoJSON data'): mend its JSON",
+                            dataset, why);
+    return stapel__fail(ctx, STAPEL_EDATA,
+                        "cannot open '%s' as vector data: it holds no TopoJSON object that GDAL "
+                        "reads, and GDAL refuses it ('Failed to read TopoJSON data'): %s; give "
+                        "a file with at least one object with geometry",
+                        dataset, why);
+}
+
 /* stapel__geojson_unread for a GeoJSON sequence, which keeps no feature's
  * text either: its records paired, in order, with GDAL's features. */
 static int64_t seq_unread(GDALDatasetH ds, OGRLayerH l, const char *where, int64_t *first,

@@ -28,6 +28,14 @@ stapel_status stapel__json_open_check(stapel_ctx *ctx, GDALDatasetH *ds, const c
 stapel_status stapel__json_check(stapel_ctx *ctx, GDALDatasetH ds, const char *dataset,
                                  OGRLayerH l);
 
+/* Fails (STAPEL_EDATA, naming dataset and why) when GDAL, which just
+ * failed to open dataset as TopoJSON ('Failed to read TopoJSON data'),
+ * found no object in it that it reads: none, or each one null, no JSON
+ * object, or of a type it does not read. STAPEL_OK otherwise (GDAL's
+ * error then stands): call this right after GDALOpenEx failed. Reads the
+ * file's text again. */
+stapel_status stapel__topojson_open_fail(stapel_ctx *ctx, const char *dataset);
+
 /* stapel__geojson_unread for a GeoJSON, GeoJSON sequence or ESRI JSON
  * layer; 0 for another format. */
 int64_t stapel__json_unread(GDALDatasetH ds, OGRLayerH l, const char *where, int64_t *first,

@@ -561,6 +561,11 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
     stapel_status missing;
     if (ds == NULL && archive_path_missing(ctx, dataset, &missing))
         return missing;
+    /* A TopoJSON file of no object GDAL reads (one null object) GDAL
+     * refuses with a bare 'Failed to read TopoJSON data': said why. */
+    if (ds == NULL && drv != NULL && strcmp(GDALGetDriverShortName(drv), "TopoJSON") == 0 &&
+        (missing = stapel__topojson_open_fail(ctx, dataset)) != STAPEL_OK)
+        return missing;
     if (ds == NULL) {
         const char *m = stapel__gdal_error("GDAL recognises no vector format in it");
         bool few = too_many_connections(m);
