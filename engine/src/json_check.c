@@ -1494,51 +1494,64 @@ static bool seq_lost_record(GDALDatasetH ds, char *where, size_t size, char *why
     return e.got;
 }
 
+/* The first DOS end-of-file byte (0x1A) in the record text, outside a
+ * string and a comment, up to the end of its first JSON value (json-c
+ * takes it for no JSON; after the value GDAL ignores it); NULL when there
+ * is none. */
+static const char *record_dos_eof(const char *text)
+{
+    const char *p = text;
+    int depth = 0;
+    do { /* its first value */
+        p = json_ws(p);
+        if (*p == '\0' || *p == '\x1a')
+            return *p != '\0' ? p : NULL;
+        if (*p == '"') {
+            p = json_skip(p);
+            continue;
+        }
+        depth += *p == '{' || *p == '[';
+        depth -= *p == '}' || *p == ']';
+        p++;
+    } while (p != NULL && depth > 0);
+    return NULL;
+}
+
 /* The DOS end-of-file byte (0x1A, which old Windows tools end a text
- * with: files joined after one keep it) that makes record index (from 0)
- * of the GeoJSON sequence ds one GDAL cannot parse: the first outside a
- * string and a comment, up to the end of the record's first JSON value
- * (json-c takes it for no JSON; after the value GDAL ignores it). The line
- * it is on into *line, where it lies in the file (bytes from 0) into
- * *offset, whether the record holds nothing else (blanks and such bytes
- * alone: no feature in it) into *alone, and whether it comes before the
- * record's value into *before. False when the record holds none, or the
- * file cannot be read again. */
-static bool seq_dos_eof(GDALDatasetH ds, int64_t index, long *line, long long *offset, bool *alone,
-                        bool *before)
+ * with: files joined after one keep it) that makes a record of the
+ * GeoJSON sequence ds one GDAL cannot parse (record_dos_eof): the first
+ * such record, when GDAL read n_before features before it. Records GDAL
+ * leaves out without a word (of another type: seq_stray_record) count
+ * no feature. The line it is on into *line, where it lies in the file
+ * (bytes from 0) into *offset, whether the record holds nothing else
+ * (blanks and such bytes alone: no feature in it) into *alone, and
+ * whether it comes before the record's value into *before. False when no
+ * record holds one after n_before features (GDAL's error is another
+ * record's), or the file cannot be read again. */
+static bool seq_dos_eof(GDALDatasetH ds, int64_t n_before, long *line, long long *offset,
+                        bool *alone, bool *before)
 {
     seq_reader r;
     if (!seq_open(&r, ds))
         return false;
     bool failed = false, found = false;
     long start;
-    for (int64_t i = 0; i <= index && seq_next(&r, &start, &failed); i++) {
-        if (i < index)
+    int64_t n = 0; /* the features GDAL made of the records before */
+    while (!found && n <= n_before && seq_next(&r, &start, &failed)) {
+        const char *eof = record_dos_eof(r.rec.data);
+        if (eof == NULL) {
+            n += seq_feature_type(json_imember(r.rec.data, "type"));
             continue;
-        const char *p = r.rec.data, *eof = NULL;
-        int depth = 0;
-        do { /* its first value */
-            p = json_ws(p);
-            if (*p == '\0' || *p == '\x1a') {
-                eof = *p != '\0' ? p : NULL;
-                break;
-            }
-            if (*p == '"') {
-                p = json_skip(p);
-                continue;
-            }
-            depth += *p == '{' || *p == '[';
-            depth -= *p == '}' || *p == ']';
-            p++;
-        } while (p != NULL && depth > 0);
-        if ((found = eof != NULL)) {
-            *line = start;
-            for (const char *c = r.rec.data; c < eof; c++)
-                *line += *c == '\n';
-            *offset = (long long)(r.start + (vsi_l_offset)(eof - r.rec.data));
-            *alone = past_blank(r.rec.data, r.rec.data + r.rec.len) == r.rec.data + r.rec.len;
-            *before = eof == json_ws(r.rec.data);
         }
+        if (n != n_before) /* GDAL's error came before this record */
+            break;
+        found = true;
+        *line = start;
+        for (const char *c = r.rec.data; c < eof; c++)
+            *line += *c == '\n';
+        *offset = (long long)(r.start + (vsi_l_offset)(eof - r.rec.data));
+        *alone = past_blank(r.rec.data, r.rec.data + r.rec.len) == r.rec.data + r.rec.len;
+        *before = eof == json_ws(r.rec.data);
     }
     seq_close(&r);
     return found;
