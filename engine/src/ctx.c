@@ -701,33 +701,52 @@ static void gdal_handler(CPLErr level, CPLErrorNum num, const char *message)
     gdal_warn(ctx, message);
 }
 
-/* Whether every ring of g ends where it starts in x and y, whatever its
- * height. */
-static bool rings_closed_2d(OGRGeometryH g)
+/* The rings of g that do not end where they start: in x or y into *open,
+ * in height alone into *z_open. */
+static void open_rings(OGRGeometryH g, size_t *open, size_t *z_open)
 {
     OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
     if (t == wkbLineString || t == wkbLinearRing) {
         int n = OGR_G_GetPointCount(g);
-        return n == 0 || (OGR_G_GetX(g, 0) == OGR_G_GetX(g, n - 1) &&
-                          OGR_G_GetY(g, 0) == OGR_G_GetY(g, n - 1));
+        if (n == 0)
+            return;
+        if (OGR_G_GetX(g, 0) != OGR_G_GetX(g, n - 1) || OGR_G_GetY(g, 0) != OGR_G_GetY(g, n - 1))
+            (*open)++;
+        else if (OGR_G_GetZ(g, 0) != OGR_G_GetZ(g, n - 1))
+            (*z_open)++;
+        return;
     }
     for (int i = 0; i < OGR_G_GetGeometryCount(g); i++)
-        if (!rings_closed_2d(OGR_G_GetGeometryRef(g, i)))
-            return false;
-    return true;
+        open_rings(OGR_G_GetGeometryRef(g, i), open, z_open);
 }
 
-bool stapel__gdal_unclosed(stapel_ctx *ctx, OGRGeometryH g)
+bool stapel__gdal_unclosed(stapel_ctx *ctx, OGRFeatureH f)
 {
-    size_t n = ctx->gdal_unclosed;
-    ctx->gdal_unclosed = 0;
-    if (n == 0)
-        return false;
-    if (g != NULL && rings_closed_2d(g))
-        return true;
+    OGRGeometryH g = f != NULL ? OGR_F_GetGeometryRef(f) : NULL;
+    size_t open = 0, z_open = 0;
+    if (g != NULL)
+        open_rings(g, &open, &z_open);
+    /* GDAL warns of a ring as it parses a feature: mostly as it reads it,
+     * but a GeoJSON it parses a piece at a time, and the warnings of a
+     * piece's features come with the first of them; a shapefile's hole it
+     * may warn of twice. They are matched, in order, with the rings of the
+     * features read: those of rings open in height alone dropped (the
+     * caller tells of them in its own words), one given for each ring
+     * open in x or y; at the end of the layer (f NULL) the rest, of no
+     * ring read, are dropped. */
+    size_t z = z_open < ctx->gdal_unclosed ? z_open : ctx->gdal_unclosed;
+    ctx->gdal_unclosed -= z;
+    size_t n = open < ctx->gdal_unclosed ? open : ctx->gdal_unclosed;
+    ctx->gdal_unclosed = f == NULL ? 0 : ctx->gdal_unclosed - n;
     while (n-- > 0)
         gdal_warn(ctx, ctx->gdal_unclosed_msg);
-    return false;
+    return z > 0; /* (GDAL warned: a GeoPackage's it reads without a word) */
+}
+
+void stapel__gdal_unclosed_flush(stapel_ctx *ctx)
+{
+    for (; ctx->gdal_unclosed > 0; ctx->gdal_unclosed--)
+        gdal_warn(ctx, ctx->gdal_unclosed_msg);
 }
 
 void stapel__gdal_push(stapel_ctx *ctx)

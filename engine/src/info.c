@@ -135,7 +135,16 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
 
     if (OGR_FD_GetGeomFieldCount(defn) > 0) {
         OGREnvelope env;
-        if (OGR_L_GetExtent(l, &env, 1) == OGRERR_NONE) {
+        /* A driver that reads the features to find the extent (GeoJSON)
+         * warns of rings that do not close then, and again as they are
+         * read below, where they are told feature by feature
+         * (stapel__gdal_unclosed): dropped here. */
+        size_t held = ctx->gdal_unclosed;
+        ctx->hold_unclosed = true;
+        OGRErr got = OGR_L_GetExtent(l, &env, 1);
+        ctx->hold_unclosed = false;
+        ctx->gdal_unclosed = held;
+        if (got == OGRERR_NONE) {
             li->has_extent = true;
             li->xmin = env.MinX;
             li->ymin = env.MinY;
@@ -165,8 +174,7 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
         ctx->hold_unclosed = true;
         f = stapel__next_feature(ctx, l, source, &n_read, &st);
         ctx->hold_unclosed = false;
-        if (stapel__gdal_unclosed(ctx, f != NULL ? OGR_F_GetGeometryRef(f) : NULL) &&
-            n_z_open++ == 0)
+        if (stapel__gdal_unclosed(ctx, f) && n_z_open++ == 0)
             first_z_open = (int64_t)OGR_F_GetFID(f);
         if (f == NULL)
             break;

@@ -166,12 +166,19 @@ void stapel__gdal_init(void);
 void stapel__gdal_push(stapel_ctx *ctx);
 void stapel__gdal_pop(void);
 
-/* After a feature is read while ctx->hold_unclosed is set: whether GDAL
- * warned that a ring of its geometry g (NULL: none) is not closed while every
- * ring closes in x and y, only at another height (z). Such a warning is
- * dropped: the caller tells of the feature in its own words. Other such
- * warnings are given now, as they came. */
-bool stapel__gdal_unclosed(stapel_ctx *ctx, OGRGeometryH g);
+/* After feature f is read while ctx->hold_unclosed is set (NULL: the end
+ * of the layer): whether a ring of its geometry closes in x and y, only at
+ * another height (z), that GDAL warned of. GDAL's "Non closed ring detected" warnings held back
+ * are matched with the rings of the features read that do not close:
+ * those of rings open in height alone are dropped (the caller tells of the
+ * feature in its own words), one is given now for each ring open in x or
+ * y; warnings of features not read yet (a GeoJSON is parsed a piece at a
+ * time) are held on; at the end of the layer the rest are dropped. */
+bool stapel__gdal_unclosed(stapel_ctx *ctx, OGRFeatureH f);
+
+/* Gives GDAL's "Non closed ring detected" warnings held back, as they
+ * came. */
+void stapel__gdal_unclosed_flush(stapel_ctx *ctx);
 
 /* The last GDAL error message on this thread, or fallback. */
 const char *stapel__gdal_error(const char *fallback);

@@ -1744,7 +1744,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         /* Rings that close in x and y, at another height: read as closed,
          * heights being of no use here. GDAL's warnings of rings that do
          * not close are given; the repair closes them and counts them. */
-        bool z_open = stapel__gdal_unclosed(ctx, f != NULL ? OGR_F_GetGeometryRef(f) : NULL);
+        bool z_open = stapel__gdal_unclosed(ctx, f);
         if (f == NULL)
             break;
         n_read++;

@@ -529,6 +529,13 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
                           : NULL;
     bool gml = drv != NULL && strcmp(GDALGetDriverShortName(drv), "GML") == 0;
     GDALDatasetH ds = NULL;
+    /* GDAL's warnings of rings that do not close given while it opens the
+     * source (a GeoJSON or GeoJSON sequence it parses whole to learn its
+     * fields) are held back (stapel__gdal_unclosed). */
+    bool hold = ctx->hold_unclosed;
+    if (!hold)
+        ctx->gdal_unclosed = 0;
+    ctx->hold_unclosed = true;
     for (int attempt = 0;; attempt++) {
         ds = GDALOpenEx(uri != NULL ? uri : dataset, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
                         gml ? gml_options : NULL, NULL);
@@ -545,6 +552,16 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
         CPLErrorReset();
     }
     free(uri);
+    ctx->hold_unclosed = hold;
+    /* A GeoJSON or GeoJSON sequence read from a file GDAL parses again as
+     * it is read, and warns of those rings again, feature by feature: they
+     * are told then, a ring that closes in x and y, at another height, in
+     * stapel's words. The warnings of another source are given now. */
+    if (ds != NULL && !hold && stapel_source_is_file(dataset) &&
+        (stapel__driver_is(ds, "GeoJSON") || stapel__driver_is(ds, "GeoJSONSeq")))
+        ctx->gdal_unclosed = 0;
+    else if (!hold)
+        stapel__gdal_unclosed_flush(ctx);
     ctx->reading_src = src;
     ctx->reading_layer = layer;
     if (ds == NULL && stapel_source_is_file(dataset) && S_ISREG(sb.st_mode)) {
