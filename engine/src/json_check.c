@@ -1667,6 +1667,25 @@ stapel_status stapel__json_open_check(stapel_ctx *ctx, GDALDatasetH *pds, const 
     return STAPEL_OK;
 }
 
+bool stapel__geojson_collection(const char *path)
+{
+    char head[65536];
+    size_t n = 0;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    VSILFILE *fp = VSIFOpenL(path, "rb");
+    if (fp != NULL) {
+        n = VSIFReadL(head, 1, sizeof head - 1, fp);
+        VSIFCloseL(fp);
+    }
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    head[n] = '\0';
+    const char *text = strncmp(head, "\xef\xbb\xbf", 3) == 0 ? head + 3 : head;
+    /* (its start alone: a "features" member after 64 KB of others is
+     * missed, and the file taken for one Feature) */
+    return json_imember(text, "features") != NULL;
+}
+
 /* Whether dataset names a regular file on disk (whose text
  * geojson_trailing reads). */
 static bool regular_file(const char *dataset)

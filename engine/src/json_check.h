@@ -36,6 +36,11 @@ stapel_status stapel__json_check(stapel_ctx *ctx, GDALDatasetH ds, const char *d
  * file's text again. */
 stapel_status stapel__topojson_open_fail(stapel_ctx *ctx, const char *dataset);
 
+/* Whether the GeoJSON file at path holds a FeatureCollection (a
+ * "features" member in its first 64 KB), which GDAL parses as it opens it
+ * and again as it reads it, not one Feature, which it parses once. */
+bool stapel__geojson_collection(const char *path);
+
 /* stapel__geojson_unread for a GeoJSON, GeoJSON sequence or ESRI JSON
  * layer; 0 for another format. */
 int64_t stapel__json_unread(GDALDatasetH ds, OGRLayerH l, const char *where, int64_t *first,

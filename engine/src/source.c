@@ -553,12 +553,15 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
     }
     free(uri);
     ctx->hold_unclosed = hold;
-    /* A GeoJSON or GeoJSON sequence read from a file GDAL parses again as
-     * it is read, and warns of those rings again, feature by feature: they
-     * are told then, a ring that closes in x and y, at another height, in
-     * stapel's words. The warnings of another source are given now. */
-    if (ds != NULL && !hold && stapel_source_is_file(dataset) &&
-        (stapel__driver_is(ds, "GeoJSON") || stapel__driver_is(ds, "GeoJSONSeq")))
+    /* A GeoJSON sequence, or a GeoJSON FeatureCollection, read from a
+     * file GDAL parses again as it is read, and warns of those rings
+     * again, feature by feature: they are told then, a ring that closes in
+     * x and y, at another height, in stapel's words. The warnings of
+     * another source are given now; so are those of a GeoJSON file of one
+     * Feature, which GDAL keeps as it parsed it. */
+    if (ds != NULL && !hold && ctx->gdal_unclosed > 0 && stapel_source_is_file(dataset) &&
+        (stapel__driver_is(ds, "GeoJSONSeq") ||
+         (stapel__driver_is(ds, "GeoJSON") && stapel__geojson_collection(dataset))))
         ctx->gdal_unclosed = 0;
     else if (!hold)
         stapel__gdal_unclosed_flush(ctx);
