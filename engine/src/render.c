@@ -579,7 +579,8 @@ static stapel_status find_zone(renderer *r)
         /* As summary says it: the hint as --zone takes it, its kind; then
          * the valid zones, as many as the message holds. 'total' is a row
          * of stapel summary, not a zone: the map of the whole area is the
-         * one without --zone. */
+         * one without --zone, also when a zone comes near ('total:total'
+         * near a province 'Total'). */
         bool ok = r->zone_near.rank != 0
                       ? stapel__buf_printf(
                             &names,
@@ -592,9 +593,7 @@ static stapel_status find_zone(renderer *r)
                             stapel_zone_hint_note(&r->zone_near))
                       : stapel__buf_printf(
                             &names, "unknown zone '%s' in '%s'; valid zones: ", r->zone, r->gpkg);
-        const char *tail = r->zone_near.rank == 0 && asks_total(r->zone)
-                               ? "; the whole area is drawn without --zone"
-                               : "";
+        const char *tail = asks_total(r->zone) ? "; the whole area is drawn without --zone" : "";
         ok = ok && zone_list_text(zones, &names, strlen(tail)) && stapel__buf_puts(&names, tail);
         st = ok ? stapel__fail(r->ctx, STAPEL_EINVAL, "%s", names.data) : nomem(r);
     }
