@@ -902,6 +902,23 @@ static stapel_status align_seams(stapel_ctx *ctx, stapel_stack *s, const stapel_
     return stapel__parallel_for(ctx, tl->n_tiles, s->threads, NULL, unpinch_tile, &job);
 }
 
+/* How the rules spell theme when they name it only in another case
+ * ('nature' for the layer theme 'Nature'): such a theme gets none of
+ * their verdicts, as themes are told apart by case. NULL when the rules
+ * name it as it is, or not at all. */
+static const char *rules_spelling(const stapel_rules *rules, const char *theme)
+{
+    const char *other = NULL;
+    for (size_t i = 0; i < stapel_rules_theme_count(rules); i++) {
+        const char *r = stapel_rules_theme(rules, i);
+        if (strcmp(r, theme) == 0)
+            return NULL;
+        if (other == NULL && stapel__ascii_case_equal(r, theme))
+            other = r;
+    }
+    return other;
+}
+
 /* Turn face lists (one per tile, or per shard when merging) into the faces
  * of the stack: faces flagged on_seam are merged with the faces of the same
  * label from the other lists. */
@@ -1016,21 +1033,58 @@ stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_
                 n_un++;
             }
         }
+        /* A theme of those pairs that the rules spell otherwise is mended
+         * by its spelling, not by a rule for its pairs; n_left of the pairs
+         * stay unrated when so spelled. */
+        stapel__buf spell = {0};
+        size_t n_left = 0;
+        for (size_t i = 0, n_sp = 0; i < k && n_un > 0; i++) {
+            bool paired = false;
+            for (size_t j = 0; j < k && !paired; j++)
+                paired = i != j && unrated[i < j ? i * k + j : j * k + i];
+            const char *other = paired ? rules_spelling(s->rules, s->themes[i]) : NULL;
+            if (other != NULL)
+                stapel__buf_printf(&spell, "%s'%s' as '%s'", n_sp++ > 0 ? ", " : "", s->themes[i],
+                                   other);
+            for (size_t j = i + 1; j < k; j++) {
+                if (!unrated[i * k + j])
+                    continue;
+                const char *a = rules_spelling(s->rules, s->themes[i]);
+                const char *c = rules_spelling(s->rules, s->themes[j]);
+                n_left += stapel_rules_verdict(s->rules, a != NULL ? a : s->themes[i],
+                                               c != NULL ? c : s->themes[j],
+                                               NULL) == STAPEL_VERDICT_UNRATED;
+            }
+        }
+        if (spell.len == 0)
+            n_left = n_un;
         /* Without --rules there is no rules file to add to, and a file
          * of the missing pairs alone would replace the built-in rules: their
          * land would leave conflict_m2 and kans_m2 for 'unrated'. */
         bool builtin = s->rules != NULL && s->rules->builtin;
-        if (n_un > 0)
-            stapel__log(
-                ctx, STAPEL_LOG_WARN,
-                "no rule for %zu theme pair%s that meet%s (verdict 'unrated'): %s; %s", n_un,
-                n_un == 1 ? "" : "s", n_un == 1 ? "s" : "", b.data != NULL ? b.data : "",
-                !builtin ? (n_un == 1 ? "add it to the rules file" : "add them to the rules file")
-                : n_un == 1
-                    ? "the built-in rules lack it, and --rules replaces them: save the "
-                      "output's rules table as CSV, add the pair, and give it with --rules"
-                    : "the built-in rules lack them, and --rules replaces them: save the "
-                      "output's rules table as CSV, add the pairs, and give it with --rules");
+        const char *add =
+            n_left == 0 ? ""
+            : !builtin  ? (n_left == 1 ? "add it to the rules file" : "add them to the rules file")
+            : n_left == 1 ? "the built-in rules lack it, and --rules replaces them: save the "
+                            "output's rules table as CSV, add the pair, and give it with --rules"
+                          : "the built-in rules lack them, and --rules replaces them: save the "
+                            "output's rules table as CSV, add the pairs, and give it with --rules";
+        char left[80] = "";
+        if (n_left > 0)
+            snprintf(left, sizeof left, "; %zu of the pairs stay%s unrated then: ", n_left,
+                     n_left == 1 ? "s" : "");
+        if (n_un > 0 && spell.len > 0)
+            stapel__log(ctx, STAPEL_LOG_WARN,
+                        "no rule for %zu theme pair%s that meet%s (verdict 'unrated'): %s; themes "
+                        "are told apart by case: write %s, as the rules do%s%s",
+                        n_un, n_un == 1 ? "" : "s", n_un == 1 ? "s" : "",
+                        b.data != NULL ? b.data : "", spell.data, left, add);
+        else if (n_un > 0)
+            stapel__log(ctx, STAPEL_LOG_WARN,
+                        "no rule for %zu theme pair%s that meet%s (verdict 'unrated'): %s; %s",
+                        n_un, n_un == 1 ? "" : "s", n_un == 1 ? "s" : "",
+                        b.data != NULL ? b.data : "", add);
+        stapel__buf_free(&spell);
         stapel__buf_free(&b);
     }
 done:
@@ -1426,18 +1480,11 @@ static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stap
      * none of them, and only 'unrated' pairs would hint at it. */
     if (s->rules->builtin) {
         for (size_t j = 0; j < s->n_themes; j++) {
-            const char *t = s->themes[j], *other_case = NULL;
-            bool known = false;
-            for (size_t i = 0; i < stapel_rules_theme_count(s->rules); i++) {
-                const char *r = stapel_rules_theme(s->rules, i);
-                known = known || strcmp(r, t) == 0;
-                if (other_case == NULL && stapel__ascii_case_equal(r, t))
-                    other_case = r;
-            }
+            const char *t = s->themes[j], *other_case = rules_spelling(s->rules, t);
             bool taken = false; /* a layer spells it as the rules do: said above */
             for (size_t k = 0; k < s->n_themes && other_case != NULL; k++)
                 taken = taken || strcmp(s->themes[k], other_case) == 0;
-            if (!known && other_case != NULL && !taken)
+            if (other_case != NULL && !taken)
                 stapel__log(ctx, STAPEL_LOG_WARN,
                             "theme '%s' has no rules: the built-in rules have theme '%s', and "
                             "themes are told apart by case; write it '%s'",
