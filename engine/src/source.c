@@ -201,6 +201,36 @@ static size_t vector_file_name(const char *name)
     return 0;
 }
 
+/* Appends to held the paths of the files (and File Geodatabase folders)
+ * of vector data under root, a path into an archive ('/vsizip/x.zip' or a
+ * folder in it), at any depth, as "'root/a.shp', 'root/d/b.gpkg'" (five at
+ * most, then ", …"), in the archive's order. Returns how many it appended,
+ * -1 when out of memory. */
+static int archive_vector_files(stapel__buf *held, const char *root)
+{
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    char **files = VSIReadDirRecursive(root);
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    size_t rlen = strlen(root);
+    const char *sep = rlen > 0 && root[rlen - 1] == '/' ? "" : "/";
+    int shown = 0;
+    bool ok = true;
+    for (int i = 0; ok && files != NULL && files[i] != NULL; i++) {
+        size_t len = vector_file_name(files[i]);
+        if (len == 0)
+            continue;
+        if (shown == 5) {
+            ok = stapel__buf_puts(held, ", …");
+            break;
+        }
+        ok = stapel__buf_printf(held, "%s'%s%s%.*s'", shown++ > 0 ? ", " : "", root, sep, (int)len,
+                                files[i]);
+    }
+    CSLDestroy(files);
+    return ok ? shown : -1;
+}
+
 /* Fails ctx for the archive dataset that GDAL did not open, with the path
  * that reads what it holds: the archive itself through its prefix when
  * GDAL opens that (one shapefile, or several as layers), else its first
@@ -224,27 +254,21 @@ static stapel_status archive_fail(stapel_ctx *ctx, const char *dataset, const ch
     GDALDatasetH ds = GDALOpenEx(vsi.data, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
     bool opens = ds != NULL;
     GDALClose(ds);
-    char **files = opens ? NULL : VSIReadDirRecursive(vsi.data);
     CPLPopErrorHandler();
     CPLErrorReset();
     bool ok = true;
     if (opens) {
         ok = stapel__buf_printf(&hint, "; GDAL reads what it holds as '%s'", vsi.data);
     } else {
-        const char *first = NULL;
-        size_t len = 0;
-        for (int i = 0; files != NULL && files[i] != NULL && first == NULL; i++) {
-            len = vector_file_name(files[i]);
-            if (len > 0)
-                first = files[i];
-        }
-        if (first != NULL)
-            ok = stapel__buf_printf(&hint, "; GDAL reads what it holds as '%s/%.*s'", vsi.data,
-                                    (int)len, first);
-        else
+        stapel__buf held = {0};
+        int shown = archive_vector_files(&held, vsi.data);
+        ok = shown >= 0;
+        if (ok && shown > 0)
+            ok = stapel__buf_printf(&hint, "; GDAL reads what it holds as %s", held.data);
+        else if (ok)
             ok = stapel__buf_puts(&hint, ", and it holds no file that GDAL reads as vector data");
+        stapel__buf_free(&held);
     }
-    CSLDestroy(files);
     stapel_status st =
         ok ? stapel__fail(ctx, STAPEL_EIO, "cannot open '%s' as vector data: it is %s%s", dataset,
                           kind, hint.data)
@@ -301,7 +325,6 @@ static bool archive_path_missing(stapel_ctx *ctx, const char *dataset, stapel_st
             arch = i;
         free(part);
     }
-    char **files = NULL;
     bool is_archive = false;
     const char *kind = NULL;
     stapel__buf a = {0}, held = {0};
@@ -315,24 +338,11 @@ static bool archive_path_missing(stapel_ctx *ctx, const char *dataset, stapel_st
         if (ok && is_archive && arch < n && strcmp(prefix, "/vsigzip/") != 0) {
             stapel__buf root = {0};
             if ((ok = stapel__buf_printf(&root, "%s%s", prefix, a.data)))
-                files = VSIReadDirRecursive(root.data);
-            int shown = 0;
-            for (int i = 0; ok && files != NULL && files[i] != NULL; i++) {
-                size_t len = vector_file_name(files[i]);
-                if (len == 0)
-                    continue;
-                if (shown == 5) {
-                    ok = stapel__buf_puts(&held, ", …");
-                    break;
-                }
-                ok = stapel__buf_printf(&held, "%s'%s/%.*s'", shown++ > 0 ? ", " : "", root.data,
-                                        (int)len, files[i]);
-            }
+                ok = archive_vector_files(&held, root.data) >= 0;
             stapel__buf_free(&root);
         }
     }
     CPLPopErrorHandler();
-    CSLDestroy(files);
     if (exists || (arch == n && is_archive)) {
         /* There is something at the path: GDAL's reason stands. */
         CPLErrorSetState(err_class, err_no, err_msg != NULL ? err_msg : "");
@@ -373,6 +383,60 @@ static bool archive_path_missing(stapel_ctx *ctx, const char *dataset, stapel_st
     stapel__buf_free(&a);
     stapel__buf_free(&held);
     return true;
+}
+
+/* Fails ctx for a path into an archive ('/vsizip/x.zip', '/vsitar/x.tar/d')
+ * that GDAL did not open and that is a folder, the archive's top or one in
+ * it, without a shapefile: GDAL reads a folder as a set of shapefiles, not
+ * those in folders below it nor other files, and says only that it
+ * recognises no format. The message names the files of vector data under
+ * the folder (five at most). STAPEL_OK, ctx untouched, for any other path
+ * or when the folder holds a shapefile: GDAL's reason stands. */
+static stapel_status archive_folder_fail(stapel_ctx *ctx, const char *dataset)
+{
+    if (strncmp(dataset, "/vsizip/", 8) != 0 && strncmp(dataset, "/vsitar/", 8) != 0)
+        return STAPEL_OK;
+    const char *inner = dataset + 8;
+    if (strncmp(inner, "/vsi", 4) == 0 || inner[0] == '{')
+        return STAPEL_OK; /* an archive in an archive, on a server, GDAL's {...} form */
+    CPLErr err_class = CPLGetLastErrorType();
+    CPLErrorNum err_no = CPLGetLastErrorNo();
+    char *err_msg = stapel__strdup(CPLGetLastErrorMsg());
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    char **files = VSIReadDir(dataset);
+    CPLPopErrorHandler();
+    bool shapefile = false;
+    for (int i = 0; files != NULL && files[i] != NULL && !shapefile; i++) {
+        size_t len = strlen(files[i]);
+        shapefile = len > 4 && stapel__ascii_case_equal(files[i] + len - 4, ".shp");
+    }
+    bool folder = files != NULL;
+    CSLDestroy(files);
+    stapel__buf held = {0};
+    int shown = folder && !shapefile ? archive_vector_files(&held, dataset) : 0;
+    if (shown == 0) {
+        /* Not a folder, a folder with a shapefile, or one without vector
+         * data: GDAL's reason stands. */
+        CPLErrorSetState(err_class, err_no, err_msg != NULL ? err_msg : "");
+        free(err_msg);
+        stapel__buf_free(&held);
+        return STAPEL_OK;
+    }
+    free(err_msg);
+    struct stat sb;
+    bool top = stat(inner, &sb) == 0 && S_ISREG(sb.st_mode);
+    stapel_status st =
+        shown < 0 ? stapel__fail(ctx, STAPEL_ENOMEM, "out of memory")
+                  : stapel__fail(ctx, STAPEL_EIO,
+                                 "cannot open '%s' as vector data: %s (GDAL reads %s as a set "
+                                 "of shapefiles, not the files in folders below it nor other "
+                                 "files); give a file in it: %s",
+                                 dataset,
+                                 top ? "the archive holds no shapefile at its top"
+                                     : "it is a folder in an archive without shapefiles",
+                                 top ? "an archive, as a folder," : "a folder", held.data);
+    stapel__buf_free(&held);
+    return st;
 }
 
 /* Fails ctx for a folder that GDAL did not open: GDAL reads a folder as
@@ -586,6 +650,11 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
     if (ds == NULL && drv != NULL && strcmp(GDALGetDriverShortName(drv), "TopoJSON") == 0 &&
         (missing = stapel__topojson_open_fail(ctx, dataset)) != STAPEL_OK)
         return missing;
+    if (ds == NULL) {
+        stapel_status st = archive_folder_fail(ctx, dataset);
+        if (st != STAPEL_OK)
+            return st;
+    }
     if (ds == NULL) {
         const char *m = stapel__gdal_error("GDAL recognises no vector format in it");
         bool few = too_many_connections(m);
