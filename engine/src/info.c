@@ -7,6 +7,8 @@
 #include "json_check.h"
 #include "source.h"
 
+#include <cpl_string.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -340,6 +342,36 @@ stapel_status stapel_info_read(stapel_ctx *ctx, stapel_source_info **out, const 
             ctx->gdal_seen = &seen;
             stapel__gdal_seen_free(&layer_seen);
         }
+        /* A shapefile of a folder that GDAL left out without a word (its
+         * .shx missing) is listed as a layer that cannot be read. */
+        char **names = NULL, **reasons = NULL;
+        stapel__buf why = {0};
+        int skipped =
+            st == STAPEL_OK ? stapel__shapefiles_skipped(ds, NULL, &why, &names, &reasons) : 0;
+        stapel__buf_free(&why);
+        int k = CSLCount(names);
+        stapel_layer_info *grown =
+            skipped > 0 && k == CSLCount(reasons)
+                ? realloc(info->layers, (info->n_layers + (size_t)k) * sizeof *info->layers)
+                : NULL;
+        if (skipped < 0 || (skipped > 0 && grown == NULL))
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        if (grown != NULL) {
+            info->layers = grown;
+            for (int i = 0; i < k && st == STAPEL_OK; i++) {
+                stapel_layer_info *li = &info->layers[info->n_layers++];
+                memset(li, 0, sizeof *li);
+                li->name = stapel__strdup(names[i]);
+                li->geometry_type = stapel__strdup("Unknown");
+                li->unreadable = stapel__strdup(reasons[i]);
+                li->n_features = -1;
+                li->first_not_polygonal = li->first_mixed = -1;
+                if (li->name == NULL || li->geometry_type == NULL || li->unreadable == NULL)
+                    st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            }
+        }
+        CSLDestroy(names);
+        CSLDestroy(reasons);
     }
 done:
     if (ds != NULL)

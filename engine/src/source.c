@@ -497,6 +497,97 @@ static stapel_status folder_fail(stapel_ctx *ctx, const char *dataset)
     return st;
 }
 
+/* Appends to b why GDAL cannot open the shapefile shp, from GDAL's message
+ * msg: GDAL's words for a missing .shx name a setting of its own
+ * (SHAPE_RESTORE_SHX), and not how to give it. Returns false when out of
+ * memory. */
+static bool shapefile_reason(stapel__buf *b, const char *shp, const char *msg)
+{
+    if (strstr(msg, "SHAPE_RESTORE_SHX") == NULL)
+        return stapel__buf_puts(b, msg);
+    bool vsi = strncmp(shp, "/vsi", 4) == 0;
+    return stapel__buf_printf(
+        b,
+        "its .shx file, the index of its shapes, is missing; a shapefile is its .shp, .shx, "
+        ".dbf and .prj together: copy the .shx with the others%s%s%s",
+        vsi ? ""
+            : ", or have GDAL make it anew beside the .shp: "
+              "ogrinfo -so --config SHAPE_RESTORE_SHX YES '",
+        vsi ? "" : shp, vsi ? "" : "'");
+}
+
+/* For ds, a folder of shapefiles that GDAL opened (also one in an archive):
+ * appends to b each .shp in it that GDAL gave no layer for, as "'d/a.shp'
+ * (why)" (five at most, then ", …"), with the reason GDAL gives when it
+ * opens the file alone (a missing .shx), and returns how many there are;
+ * GDAL leaves such a file out of the folder without a word. With name,
+ * only the .shp whose layer would be name. With layers and reasons, adds
+ * to each (CSL lists; caller owns them, free with CSLDestroy()) every such
+ * layer's name and "GDAL cannot open 'd/a.shp': why". -1 when out of
+ * memory. */
+int stapel__shapefiles_skipped(GDALDatasetH ds, const char *name, stapel__buf *b, char ***layers,
+                               char ***reasons)
+{
+    if (!stapel__driver_is(ds, "ESRI Shapefile"))
+        return 0;
+    const char *dir = GDALGetDescription(ds);
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    char **files = VSIReadDir(dir);
+    int n = CSLCount(files);
+    if (n > 1)
+        qsort(files, (size_t)n, sizeof *files, cmp_names);
+    int skipped = 0;
+    bool ok = true;
+    for (int i = 0; ok && i < n; i++) {
+        size_t len = strlen(files[i]);
+        if (len <= 4 || !stapel__ascii_case_equal(files[i] + len - 4, ".shp"))
+            continue;
+        stapel__buf base = {0}, path = {0}, why = {0};
+        size_t dlen = strlen(dir);
+        ok = stapel__buf_printf(&base, "%.*s", (int)(len - 4), files[i]) &&
+             stapel__buf_printf(&path, "%s%s%s", dir, dlen > 0 && dir[dlen - 1] == '/' ? "" : "/",
+                                files[i]);
+        bool listed = ok && (name != NULL ? strcmp(base.data, name) == 0
+                                          : GDALDatasetGetLayerByName(ds, base.data) == NULL);
+        if (listed && name != NULL && GDALDatasetGetLayerByName(ds, base.data) != NULL)
+            listed = false;
+        if (listed) {
+            CPLErrorReset();
+            GDALDatasetH one =
+                GDALOpenEx(path.data, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+            ok = shapefile_reason(&why, path.data,
+                                  one == NULL && CPLGetLastErrorMsg()[0] != '\0'
+                                      ? CPLGetLastErrorMsg()
+                                      : "GDAL gives no layer for it");
+            GDALClose(one);
+        }
+        if (ok && listed) {
+            if (skipped < 5)
+                ok = stapel__buf_printf(b, "%s'%s' (%s)", skipped > 0 ? ", " : "", path.data,
+                                        why.data);
+            else if (skipped == 5)
+                ok = stapel__buf_puts(b, ", …");
+            skipped++;
+        }
+        if (ok && listed && layers != NULL && reasons != NULL) {
+            stapel__buf r = {0};
+            ok = stapel__buf_printf(&r, "GDAL cannot open '%s': %s", path.data, why.data);
+            if (ok) {
+                *layers = CSLAddString(*layers, base.data);
+                *reasons = CSLAddString(*reasons, r.data);
+            }
+            stapel__buf_free(&r);
+        }
+        stapel__buf_free(&base);
+        stapel__buf_free(&path);
+        stapel__buf_free(&why);
+    }
+    CSLDestroy(files);
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    return ok ? skipped : -1;
+}
+
 /* Whether the error GDAL gave while it opened ds is the GML driver's own
  * failure to parse the file (one cut short), not one it got past: a
  * schema (.xsd) it could not read or fetch makes it scan the file instead,
@@ -655,6 +746,16 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
         if (st != STAPEL_OK)
             return st;
     }
+    if (ds == NULL && strstr(CPLGetLastErrorMsg(), "SHAPE_RESTORE_SHX") != NULL) {
+        stapel__buf why = {0};
+        stapel_status st =
+            shapefile_reason(&why, dataset, CPLGetLastErrorMsg())
+                ? stapel__fail(ctx, STAPEL_EIO, "cannot open '%s' as vector data: %s", dataset,
+                               why.data)
+                : stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        stapel__buf_free(&why);
+        return st;
+    }
     if (ds == NULL) {
         const char *m = stapel__gdal_error("GDAL recognises no vector format in it");
         bool few = too_many_connections(m);
@@ -734,6 +835,17 @@ stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH d
     OGRLayerH l = NULL;
     if (layer_name != NULL) {
         l = GDALDatasetGetLayerByName(ds, layer_name);
+        stapel__buf why = {0};
+        int skipped = l == NULL ? stapel__shapefiles_skipped(ds, layer_name, &why, NULL, NULL) : 0;
+        if (skipped != 0) {
+            stapel_status st = skipped < 0 ? stapel__fail(ctx, STAPEL_ENOMEM, "out of memory")
+                                           : stapel__fail(ctx, STAPEL_EDATA,
+                                                          "%s: GDAL cannot read the shapefile %s",
+                                                          source, why.data);
+            stapel__buf_free(&why);
+            return st;
+        }
+        stapel__buf_free(&why);
         if (l == NULL) {
             stapel__buf b = {0};
             list_layers(ds, &b);
@@ -742,10 +854,40 @@ stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH d
             stapel__buf_free(&b);
             return STAPEL_EDATA;
         }
-    } else if (n == 1) {
+    } else if (n == 1 && !stapel__driver_is(ds, "ESRI Shapefile")) {
         l = GDALDatasetGetLayer(ds, 0);
     } else if (n == 0) {
-        return stapel__fail(ctx, STAPEL_EDATA, "%s: holds no layers", source);
+        stapel__buf why = {0};
+        int skipped = stapel__shapefiles_skipped(ds, NULL, &why, NULL, NULL);
+        stapel_status st =
+            skipped < 0   ? stapel__fail(ctx, STAPEL_ENOMEM, "out of memory")
+            : skipped > 0 ? stapel__fail(ctx, STAPEL_EDATA,
+                                         "%s: holds no layers: GDAL cannot read the shapefile%s %s",
+                                         source, skipped > 1 ? "s" : "", why.data)
+                          : stapel__fail(ctx, STAPEL_EDATA, "%s: holds no layers", source);
+        stapel__buf_free(&why);
+        return st;
+    } else if (n == 1 && stapel__driver_is(ds, "ESRI Shapefile")) {
+        /* A folder of shapefiles, one of which GDAL left out: which was
+         * meant is not known. */
+        stapel__buf why = {0};
+        int skipped = stapel__shapefiles_skipped(ds, NULL, &why, NULL, NULL);
+        if (skipped != 0) {
+            l = GDALDatasetGetLayer(ds, 0);
+            stapel_status st =
+                skipped < 0
+                    ? stapel__fail(ctx, STAPEL_ENOMEM, "out of memory")
+                    : stapel__fail(ctx, STAPEL_EDATA,
+                                   "%s: GDAL cannot read the shapefile%s %s, which it holds "
+                                   "beside layer %s; mend %s, or pick that layer with "
+                                   "'%s|layername=%s'",
+                                   source, skipped > 1 ? "s" : "", why.data, OGR_L_GetName(l),
+                                   skipped > 1 ? "them" : "it", source, OGR_L_GetName(l));
+            stapel__buf_free(&why);
+            return st;
+        }
+        stapel__buf_free(&why);
+        l = GDALDatasetGetLayer(ds, 0);
     } else if ((l = only_spatial_layer(ds)) != NULL) {
         /* one layer with geometry beside tables, such as the layer_styles
          * table QGIS adds to a GeoPackage */

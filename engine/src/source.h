@@ -38,6 +38,11 @@ bool stapel__source_is_database(const char *source);
 /* Whether ds was opened by the GDAL driver of this short name. */
 bool stapel__driver_is(GDALDatasetH ds, const char *name);
 
+/* The shapefiles of the folder ds that GDAL gave no layer for (a missing
+ * .shx), with why; see source.c. */
+int stapel__shapefiles_skipped(GDALDatasetH ds, const char *name, stapel__buf *b, char ***layers,
+                               char ***reasons);
+
 /* Pick a layer of ds: the named one, or the only one. Borrowed; valid until ds
  * is closed. source is used in messages. */
 stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH ds,
