@@ -100,7 +100,9 @@ static void print_text(const stapel_source_info *info)
                    "reads them all in the crs above; stack refuses the layer\n",
                    l->n_srids > 2 ? ", …" : "");
         }
-        if (l->encoding != NULL && l->encoding[0] != '\0') {
+        if (l->dbf_missing) {
+            /* No table, so no text to decode: a .cpg beside it is not read. */
+        } else if (l->encoding != NULL && l->encoding[0] != '\0') {
             printf("    encoding:   ");
             cli_put_text(stdout, l->encoding, SIZE_MAX);
             printf(l->encoding_from_cpg ? " (its .cpg file says so)\n"
@@ -122,7 +124,9 @@ static void print_text(const stapel_source_info *info)
             printf("    extent:     none\n");
         printf("    fields:    ");
         if (l->n_fields == 0)
-            printf(" none");
+            printf(l->dbf_missing ? " none: its .dbf file, which holds them, is missing (copy it "
+                                    "with the .shp)"
+                                  : " none");
         for (size_t k = 0; k < l->n_fields; k++) {
             printf("%s ", k > 0 ? "," : "");
             cli_put_text(stdout, l->fields[k].name, SIZE_MAX);
@@ -187,6 +191,8 @@ static json_object *to_json(const stapel_source_info *info)
             json_object_object_add(crs, "local", json_object_new_boolean(l->crs_local));
             json_object_object_add(o, "crs", crs);
         }
+        if (l->dbf_missing)
+            json_object_object_add(o, "dbf_missing", json_object_new_boolean(true));
         if (l->encoding != NULL) {
             bool stated = l->encoding[0] != '\0';
             json_object_object_add(o, "encoding",

@@ -205,6 +205,9 @@ typedef struct stapel_layer_info {
      * other formats. */
     char *encoding;
     bool encoding_from_cpg;
+    /* A shapefile read without its .dbf, the table of its fields: GDAL
+     * reads the shapes alone, with no fields and no encoding. */
+    bool dbf_missing;
 } stapel_layer_info;
 
 /* What one source holds. */

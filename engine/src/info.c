@@ -109,6 +109,7 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
         const char *cpg =
             GDALGetMetadataItem((GDALMajorObjectH)l, "ENCODING_FROM_CPG", "SHAPEFILE");
         li->encoding_from_cpg = cpg != NULL && cpg[0] != '\0';
+        li->dbf_missing = stapel__shapefile_no_dbf(ds, l);
         if ((li->encoding = stapel__strdup(enc != NULL ? enc : "")) == NULL)
             return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }

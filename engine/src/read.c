@@ -1185,12 +1185,15 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
              * lists it among no fields. */
             const char *fid = OGR_L_GetFIDColumn(l);
             bool is_fid = fid != NULL && EQUAL(fid, spec->field);
+            bool no_dbf = stapel__shapefile_no_dbf(o->ds, l);
             st = stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s has no field '%s' (fields: %s)%s",
                               src, layer, spec->field, b.data != NULL ? b.data : "none",
-                              is_fid ? "; its column of that name is the layer's integer key, "
-                                       "which GDAL reads as the feature id, not as a field: "
-                                       "name the zones by a text column"
-                                     : "");
+                              is_fid   ? "; its column of that name is the layer's integer key, "
+                                         "which GDAL reads as the feature id, not as a field: "
+                                         "name the zones by a text column"
+                              : no_dbf ? "; the shapefile's .dbf file, which holds its fields, is "
+                                         "missing: copy it with the .shp"
+                                       : "");
             stapel__buf_free(&b);
             goto done;
         }
@@ -1249,8 +1252,17 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
                 m = sql + strlen(") failed: ");
             const char *cut = strstr(m, ". Occurred around");
             int n = (int)(cut != NULL ? (size_t)(cut - m) : strcspn(m, "\n"));
-            st = stapel__fail(ctx, STAPEL_EINVAL, "%s: layer %s: bad attribute filter '%s': %.*s",
-                              src, layer, spec->where, n, m);
+            /* A filter on the fields of a shapefile without its table is not
+             * the user's mistake: the data lacks them (exit 1, not 2). */
+            bool no_dbf = stapel__shapefile_no_dbf(o->ds, l);
+            if (no_dbf && n > 0 && m[n - 1] == '.')
+                n--;
+            st = stapel__fail(ctx, no_dbf ? STAPEL_EDATA : STAPEL_EINVAL,
+                              "%s: layer %s: bad attribute filter '%s': %.*s%s", src, layer,
+                              spec->where, n, m,
+                              no_dbf ? "; the shapefile's .dbf file, which holds its fields, is "
+                                       "missing: copy it with the .shp"
+                                     : "");
             goto done;
         }
     } else if (!again) {

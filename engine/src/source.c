@@ -1333,6 +1333,13 @@ static int64_t vsi_size(const char *path)
     return n;
 }
 
+bool stapel__shapefile_no_dbf(GDALDatasetH ds, OGRLayerH l)
+{
+    char dbf[4096];
+    return ds != NULL && stapel__driver_is(ds, "ESRI Shapefile") &&
+           !shapefile_part(ds, l, "dbf", dbf, sizeof dbf);
+}
+
 bool stapel__shapefile_mismatch(GDALDatasetH ds, OGRLayerH l, int64_t *n_shx, int64_t *n_dbf)
 {
     *n_shx = *n_dbf = -1;

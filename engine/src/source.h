@@ -132,6 +132,10 @@ int64_t stapel__geojson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, 
  * format, or when a count cannot be read. */
 bool stapel__shapefile_mismatch(GDALDatasetH ds, OGRLayerH l, int64_t *n_shx, int64_t *n_dbf);
 
+/* Whether l is a shapefile layer of ds read without its .dbf (GDAL reads
+ * its shapes, with no fields). */
+bool stapel__shapefile_no_dbf(GDALDatasetH ds, OGRLayerH l);
+
 /* The name of the first text column of a CSV layer l (read by GDAL's CSV
  * driver, so without geometry) whose value in the first feature is WKT, as
  * QGIS writes it under the name 'wkt_geom'; NULL when there is none.
