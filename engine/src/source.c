@@ -540,7 +540,10 @@ int stapel__shapefiles_skipped(GDALDatasetH ds, const char *name, stapel__buf *b
     bool ok = true;
     for (int i = 0; ok && i < n; i++) {
         size_t len = strlen(files[i]);
-        if (len <= 4 || !stapel__ascii_case_equal(files[i] + len - 4, ".shp"))
+        /* '._x.shp': the metadata macOS keeps beside a file (AppleDouble),
+         * which GDAL does not read as a shapefile, rightly. */
+        if (len <= 4 || !stapel__ascii_case_equal(files[i] + len - 4, ".shp") ||
+            strncmp(files[i], "._", 2) == 0)
             continue;
         stapel__buf base = {0}, path = {0}, why = {0};
         size_t dlen = strlen(dir);
@@ -555,10 +558,13 @@ int stapel__shapefiles_skipped(GDALDatasetH ds, const char *name, stapel__buf *b
             CPLErrorReset();
             GDALDatasetH one =
                 GDALOpenEx(path.data, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
-            ok = shapefile_reason(&why, path.data,
-                                  one == NULL && CPLGetLastErrorMsg()[0] != '\0'
-                                      ? CPLGetLastErrorMsg()
-                                      : "GDAL gives no layer for it");
+            /* Only a file GDAL cannot open alone either is one it failed
+             * to read; another it left out for reasons of its own. */
+            listed = one == NULL;
+            ok = !listed || shapefile_reason(&why, path.data,
+                                             CPLGetLastErrorMsg()[0] != '\0'
+                                                 ? CPLGetLastErrorMsg()
+                                                 : "GDAL recognises no shapefile in it");
             GDALClose(one);
         }
         if (ok && listed) {
