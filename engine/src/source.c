@@ -193,6 +193,15 @@ static size_t vector_file_name(const char *name)
     size_t len = strlen(name);
     if (len > 0 && name[len - 1] == '/')
         len--;
+    /* What a zip made on a Mac holds beside each file: its metadata
+     * (AppleDouble), as '._x.shp', in a folder '__MACOSX'. */
+    const char *last = name;
+    for (size_t i = 0; i < len; i++)
+        if (name[i] == '/')
+            last = name + i + 1;
+    if (strncmp(last, "._", 2) == 0 || strncmp(name, "__MACOSX/", 9) == 0 ||
+        strstr(name, "/__MACOSX/") != NULL)
+        return 0;
     for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
         size_t k = strlen(ext[i]);
         if (len > k && stapel__ascii_ncase_equal(name + len - k, ext[i], k))
