@@ -514,6 +514,33 @@ static bool shapefile_reason(stapel__buf *b, const char *shp, const char *msg)
 {
     if (strstr(msg, "SHAPE_RESTORE_SHX") == NULL)
         return stapel__buf_puts(b, msg);
+    /* GDAL looks for 'x.shx' and 'x.SHX' beside 'x.shp': one named in
+     * another case ('X.shx', as a copy from Windows may leave it) is not
+     * found where names count case. */
+    const char *slash = strrchr(shp, '/');
+    size_t dlen = slash != NULL ? (size_t)(slash - shp) : 0;
+    const char *name = slash != NULL ? slash + 1 : shp;
+    size_t nlen = strlen(name);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", slash != NULL ? (int)dlen : 1, slash != NULL ? shp : ".");
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    char **files = nlen > 4 ? VSIReadDir(dir) : NULL;
+    CPLPopErrorHandler();
+    const char *other = NULL;
+    for (int i = 0; files != NULL && files[i] != NULL && other == NULL; i++)
+        if (strlen(files[i]) == nlen && stapel__ascii_ncase_equal(files[i], name, nlen - 4) &&
+            stapel__ascii_case_equal(files[i] + nlen - 4, ".shx"))
+            other = files[i];
+    bool ok = true;
+    if (other != NULL)
+        ok = stapel__buf_printf(b,
+                                "its .shx file is there as '%.*s%s', whose name differs from the "
+                                ".shp's in case, so GDAL does not find it: rename it '%.*sshx'",
+                                slash != NULL ? (int)dlen + 1 : 0, shp, other, (int)strlen(shp) - 3,
+                                shp);
+    CSLDestroy(files);
+    if (other != NULL)
+        return ok;
     bool vsi = strncmp(shp, "/vsi", 4) == 0;
     return stapel__buf_printf(
         b,
@@ -559,10 +586,12 @@ int stapel__shapefiles_skipped(GDALDatasetH ds, const char *name, stapel__buf *b
         ok = stapel__buf_printf(&base, "%.*s", (int)(len - 4), files[i]) &&
              stapel__buf_printf(&path, "%s%s%s", dir, dlen > 0 && dir[dlen - 1] == '/' ? "" : "/",
                                 files[i]);
-        bool listed = ok && (name != NULL ? strcmp(base.data, name) == 0
-                                          : GDALDatasetGetLayerByName(ds, base.data) == NULL);
-        if (listed && name != NULL && GDALDatasetGetLayerByName(ds, base.data) != NULL)
-            listed = false;
+        /* By its exact name: GDAL finds a layer in another case too, and
+         * 'X.shp' beside 'x.dbf' is a table 'x' and no layer 'X'. */
+        bool has_layer = false;
+        for (int k = 0; ok && k < GDALDatasetGetLayerCount(ds) && !has_layer; k++)
+            has_layer = strcmp(OGR_L_GetName(GDALDatasetGetLayer(ds, k)), base.data) == 0;
+        bool listed = ok && !has_layer && (name == NULL || strcmp(base.data, name) == 0);
         if (listed) {
             CPLErrorReset();
             GDALDatasetH one =
@@ -848,10 +877,42 @@ stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH d
     *out = NULL;
     int n = GDALDatasetGetLayerCount(ds);
     OGRLayerH l = NULL;
+    if (layer_name == NULL) {
+        /* A folder of shapefiles, one of which GDAL left out: which was
+         * meant is not known, nor whether that one is the only one. */
+        stapel__buf why = {0}, names = {0};
+        int skipped = stapel__shapefiles_skipped(ds, NULL, &why, NULL, NULL);
+        if (skipped > 0)
+            list_layers(ds, &names);
+        stapel_status st =
+            skipped < 0    ? stapel__fail(ctx, STAPEL_ENOMEM, "out of memory")
+            : skipped == 0 ? STAPEL_OK
+            : n == 0
+                ? stapel__fail(ctx, STAPEL_EDATA,
+                               "%s: holds no layers: GDAL cannot read the shapefile%s %s", source,
+                               skipped > 1 ? "s" : "", why.data)
+                : stapel__fail(ctx, STAPEL_EDATA,
+                               "%s: GDAL cannot read the shapefile%s %s, which it holds "
+                               "beside layer%s %s; mend %s, or pick %s with '%s|layername=%s'",
+                               source, skipped > 1 ? "s" : "", why.data, n > 1 ? "s" : "",
+                               names.data != NULL ? names.data : "", skipped > 1 ? "them" : "it",
+                               n > 1 ? "one" : "that layer", source,
+                               n > 1                ? "NAME"
+                               : names.data != NULL ? names.data
+                                                    : "");
+        stapel__buf_free(&why);
+        stapel__buf_free(&names);
+        if (st != STAPEL_OK)
+            return st;
+    }
     if (layer_name != NULL) {
         l = GDALDatasetGetLayerByName(ds, layer_name);
         stapel__buf why = {0};
-        int skipped = l == NULL ? stapel__shapefiles_skipped(ds, layer_name, &why, NULL, NULL) : 0;
+        /* GDAL finds a layer in another case too: 'X' when 'X.shp' is left
+         * out may be the table 'x.dbf'. */
+        int skipped = l == NULL || strcmp(OGR_L_GetName(l), layer_name) != 0
+                          ? stapel__shapefiles_skipped(ds, layer_name, &why, NULL, NULL)
+                          : 0;
         if (skipped != 0) {
             stapel_status st = skipped < 0 ? stapel__fail(ctx, STAPEL_ENOMEM, "out of memory")
                                            : stapel__fail(ctx, STAPEL_EDATA,
@@ -869,40 +930,10 @@ stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH d
             stapel__buf_free(&b);
             return STAPEL_EDATA;
         }
-    } else if (n == 1 && !stapel__driver_is(ds, "ESRI Shapefile")) {
+    } else if (n == 1) {
         l = GDALDatasetGetLayer(ds, 0);
     } else if (n == 0) {
-        stapel__buf why = {0};
-        int skipped = stapel__shapefiles_skipped(ds, NULL, &why, NULL, NULL);
-        stapel_status st =
-            skipped < 0   ? stapel__fail(ctx, STAPEL_ENOMEM, "out of memory")
-            : skipped > 0 ? stapel__fail(ctx, STAPEL_EDATA,
-                                         "%s: holds no layers: GDAL cannot read the shapefile%s %s",
-                                         source, skipped > 1 ? "s" : "", why.data)
-                          : stapel__fail(ctx, STAPEL_EDATA, "%s: holds no layers", source);
-        stapel__buf_free(&why);
-        return st;
-    } else if (n == 1 && stapel__driver_is(ds, "ESRI Shapefile")) {
-        /* A folder of shapefiles, one of which GDAL left out: which was
-         * meant is not known. */
-        stapel__buf why = {0};
-        int skipped = stapel__shapefiles_skipped(ds, NULL, &why, NULL, NULL);
-        if (skipped != 0) {
-            l = GDALDatasetGetLayer(ds, 0);
-            stapel_status st =
-                skipped < 0
-                    ? stapel__fail(ctx, STAPEL_ENOMEM, "out of memory")
-                    : stapel__fail(ctx, STAPEL_EDATA,
-                                   "%s: GDAL cannot read the shapefile%s %s, which it holds "
-                                   "beside layer %s; mend %s, or pick that layer with "
-                                   "'%s|layername=%s'",
-                                   source, skipped > 1 ? "s" : "", why.data, OGR_L_GetName(l),
-                                   skipped > 1 ? "them" : "it", source, OGR_L_GetName(l));
-            stapel__buf_free(&why);
-            return st;
-        }
-        stapel__buf_free(&why);
-        l = GDALDatasetGetLayer(ds, 0);
+        return stapel__fail(ctx, STAPEL_EDATA, "%s: holds no layers", source);
     } else if ((l = only_spatial_layer(ds)) != NULL) {
         /* one layer with geometry beside tables, such as the layer_styles
          * table QGIS adds to a GeoPackage */
