@@ -124,8 +124,8 @@ static void print_text(const stapel_source_info *info)
             printf("    extent:     none\n");
         printf("    fields:    ");
         if (l->n_fields == 0)
-            printf(l->dbf_missing ? " none: its .dbf file, which holds them, is missing (copy it "
-                                    "with the .shp)"
+            printf(l->dbf_missing ? " none: GDAL finds no .dbf file, which holds them, beside the "
+                                    ".shp (named as the .shp, in its case)"
                                   : " none");
         for (size_t k = 0; k < l->n_fields; k++) {
             printf("%s ", k > 0 ? "," : "");

@@ -928,6 +928,29 @@ static OGRCoordinateTransformationH to_working(OGRSpatialReferenceH srs,
     return ct;
 }
 
+/* In buf, what to add to a message on a missing field of the layer l of
+ * ds when it is a shapefile read without its .dbf: that the .dbf is
+ * missing, or there under a name in another case than the .shp's; else
+ * "". */
+static void dbf_missing(GDALDatasetH ds, OGRLayerH l, char *buf, size_t size)
+{
+    char shp[4096], twin[4096];
+    buf[0] = '\0';
+    if (!stapel__shapefile_no_dbf(ds, l))
+        return;
+    if (stapel__shapefile_part(ds, l, "shp", shp, sizeof shp) &&
+        stapel__shapefile_case_twin(shp, "dbf", twin, sizeof twin))
+        snprintf(buf, size,
+                 "; the shapefile's .dbf file, which holds its fields, is there as '%s', whose "
+                 "name differs from the .shp's in case, so GDAL does not read it: rename it "
+                 "'%.*sdbf'",
+                 twin, (int)strlen(shp) - 3, shp);
+    else
+        snprintf(buf, size,
+                 "; the shapefile's .dbf file, which holds its fields, is missing: copy it with "
+                 "the .shp");
+}
+
 /* Why a layer of ds may have no CRS, as its format has it. */
 static const char *no_crs_cause(GDALDatasetH ds)
 {
@@ -1185,15 +1208,14 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
              * lists it among no fields. */
             const char *fid = OGR_L_GetFIDColumn(l);
             bool is_fid = fid != NULL && EQUAL(fid, spec->field);
-            bool no_dbf = stapel__shapefile_no_dbf(o->ds, l);
+            char no_dbf[8400];
+            dbf_missing(o->ds, l, no_dbf, sizeof no_dbf);
             st = stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s has no field '%s' (fields: %s)%s",
                               src, layer, spec->field, b.data != NULL ? b.data : "none",
-                              is_fid   ? "; its column of that name is the layer's integer key, "
-                                         "which GDAL reads as the feature id, not as a field: "
-                                         "name the zones by a text column"
-                              : no_dbf ? "; the shapefile's .dbf file, which holds its fields, is "
-                                         "missing: copy it with the .shp"
-                                       : "");
+                              is_fid ? "; its column of that name is the layer's integer key, "
+                                       "which GDAL reads as the feature id, not as a field: "
+                                       "name the zones by a text column"
+                                     : no_dbf);
             stapel__buf_free(&b);
             goto done;
         }
@@ -1254,15 +1276,13 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
             int n = (int)(cut != NULL ? (size_t)(cut - m) : strcspn(m, "\n"));
             /* A filter on the fields of a shapefile without its table is not
              * the user's mistake: the data lacks them (exit 1, not 2). */
-            bool no_dbf = stapel__shapefile_no_dbf(o->ds, l);
-            if (no_dbf && n > 0 && m[n - 1] == '.')
+            char no_dbf[8400];
+            dbf_missing(o->ds, l, no_dbf, sizeof no_dbf);
+            if (no_dbf[0] != '\0' && n > 0 && m[n - 1] == '.')
                 n--;
-            st = stapel__fail(ctx, no_dbf ? STAPEL_EDATA : STAPEL_EINVAL,
+            st = stapel__fail(ctx, no_dbf[0] != '\0' ? STAPEL_EDATA : STAPEL_EINVAL,
                               "%s: layer %s: bad attribute filter '%s': %.*s%s", src, layer,
-                              spec->where, n, m,
-                              no_dbf ? "; the shapefile's .dbf file, which holds its fields, is "
-                                       "missing: copy it with the .shp"
-                                     : "");
+                              spec->where, n, m, no_dbf);
             goto done;
         }
     } else if (!again) {
@@ -1288,6 +1308,18 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
         srs = NULL;
     } else if (srs == NULL) {
         const char *prj = s_srs == NULL ? stapel__unread_prj(o->ds, dsname, layer) : NULL;
+        char shp[4096], twin[4096];
+        if (prj == NULL && s_srs == NULL &&
+            stapel__shapefile_part(o->ds, l, "shp", shp, sizeof shp) &&
+            stapel__shapefile_case_twin(shp, "prj", twin, sizeof twin)) {
+            st = stapel__fail(ctx, STAPEL_ECRS,
+                              "%s: layer %s has no coordinate reference system: its .prj file is "
+                              "there as '%s', whose name differs from the .shp's in case, so "
+                              "GDAL does not read it: rename it '%.*sprj', or say which CRS it "
+                              "is with --s_srs, e.g. --s_srs EPSG:28992",
+                              src, layer, twin, (int)strlen(shp) - 3, shp);
+            goto done;
+        }
         if (prj != NULL) {
             st = stapel__fail(ctx, STAPEL_ECRS,
                               "%s: layer %s has no coordinate reference system: its .prj file "

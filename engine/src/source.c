@@ -506,6 +506,43 @@ static stapel_status folder_fail(stapel_ctx *ctx, const char *dataset)
     return st;
 }
 
+bool stapel__shapefile_case_twin(const char *shp, const char *ext, char *twin, size_t size)
+{
+    const char *slash = strrchr(shp, '/');
+    const char *name = slash != NULL ? slash + 1 : shp;
+    size_t nlen = strlen(name), elen = strlen(ext);
+    if (nlen <= 4 || name[nlen - 4] != '.' || elen != 3)
+        return false;
+    char dir[4096];
+    if (slash != NULL)
+        snprintf(dir, sizeof dir, "%.*s", slash == shp ? 1 : (int)(slash - shp), shp);
+    else
+        snprintf(dir, sizeof dir, ".");
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    char **files = VSIReadDir(dir);
+    CPLPopErrorHandler();
+    bool found = false;
+    for (int i = 0; files != NULL && files[i] != NULL && !found; i++) {
+        const char *f = files[i];
+        if (strlen(f) != nlen || !stapel__ascii_ncase_equal(f, name, nlen - 3) ||
+            !stapel__ascii_case_equal(f + nlen - 3, ext))
+            continue;
+        /* The names GDAL looks for: the .shp's, with the extension in
+         * lower case or in capitals. */
+        bool looked_for =
+            strncmp(f, name, nlen - 3) == 0 &&
+            (strcmp(f + nlen - 3, ext) == 0 || (toupper((unsigned char)ext[0]) == f[nlen - 3] &&
+                                                toupper((unsigned char)ext[1]) == f[nlen - 2] &&
+                                                toupper((unsigned char)ext[2]) == f[nlen - 1]));
+        if (looked_for)
+            continue;
+        snprintf(twin, size, "%.*s%s", slash != NULL ? (int)(slash - shp) + 1 : 0, shp, f);
+        found = true;
+    }
+    CSLDestroy(files);
+    return found;
+}
+
 /* Appends to b why GDAL cannot open the shapefile shp, from GDAL's message
  * msg: GDAL's words for a missing .shx name a setting of its own
  * (SHAPE_RESTORE_SHX), and not how to give it. Returns false when out of
@@ -517,30 +554,14 @@ static bool shapefile_reason(stapel__buf *b, const char *shp, const char *msg)
     /* GDAL looks for 'x.shx' and 'x.SHX' beside 'x.shp': one named in
      * another case ('X.shx', as a copy from Windows may leave it) is not
      * found where names count case. */
-    const char *slash = strrchr(shp, '/');
-    size_t dlen = slash != NULL ? (size_t)(slash - shp) : 0;
-    const char *name = slash != NULL ? slash + 1 : shp;
-    size_t nlen = strlen(name);
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%.*s", slash != NULL ? (int)dlen : 1, slash != NULL ? shp : ".");
-    CPLPushErrorHandler(CPLQuietErrorHandler);
-    char **files = nlen > 4 ? VSIReadDir(dir) : NULL;
-    CPLPopErrorHandler();
-    const char *other = NULL;
-    for (int i = 0; files != NULL && files[i] != NULL && other == NULL; i++)
-        if (strlen(files[i]) == nlen && stapel__ascii_ncase_equal(files[i], name, nlen - 4) &&
-            stapel__ascii_case_equal(files[i] + nlen - 4, ".shx"))
-            other = files[i];
-    bool ok = true;
-    if (other != NULL)
-        ok = stapel__buf_printf(b,
-                                "its .shx file is there as '%.*s%s', whose name differs from the "
-                                ".shp's in case, so GDAL does not find it: rename it '%.*sshx'",
-                                slash != NULL ? (int)dlen + 1 : 0, shp, other, (int)strlen(shp) - 3,
-                                shp);
-    CSLDestroy(files);
-    if (other != NULL)
-        return ok;
+    char twin[4096], want[4096];
+    if (stapel__shapefile_case_twin(shp, "shx", twin, sizeof twin)) {
+        snprintf(want, sizeof want, "%.*sshx", (int)strlen(shp) - 3, shp);
+        return stapel__buf_printf(b,
+                                  "its .shx file is there as '%s', whose name differs from the "
+                                  ".shp's in case, so GDAL does not find it: rename it '%s'",
+                                  twin, want);
+    }
     bool vsi = strncmp(shp, "/vsi", 4) == 0;
     return stapel__buf_printf(
         b,
@@ -1345,7 +1366,7 @@ int64_t stapel__geojson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, 
 
 /* The file of ds's shapefile layer l with extension ext (in either case),
  * among the files GDAL lists for ds, into buf; false when there is none. */
-static bool shapefile_part(GDALDatasetH ds, OGRLayerH l, const char *ext, char *buf, size_t size)
+bool stapel__shapefile_part(GDALDatasetH ds, OGRLayerH l, const char *ext, char *buf, size_t size)
 {
     char **files = GDALGetFileList(ds);
     bool found = false;
@@ -1383,7 +1404,7 @@ bool stapel__shapefile_no_dbf(GDALDatasetH ds, OGRLayerH l)
 {
     char dbf[4096];
     return ds != NULL && stapel__driver_is(ds, "ESRI Shapefile") &&
-           !shapefile_part(ds, l, "dbf", dbf, sizeof dbf);
+           !stapel__shapefile_part(ds, l, "dbf", dbf, sizeof dbf);
 }
 
 bool stapel__shapefile_mismatch(GDALDatasetH ds, OGRLayerH l, int64_t *n_shx, int64_t *n_dbf)
@@ -1392,8 +1413,8 @@ bool stapel__shapefile_mismatch(GDALDatasetH ds, OGRLayerH l, int64_t *n_shx, in
     if (ds == NULL || !stapel__driver_is(ds, "ESRI Shapefile"))
         return false;
     char shx[4096], dbf[4096];
-    if (!shapefile_part(ds, l, "shx", shx, sizeof shx) ||
-        !shapefile_part(ds, l, "dbf", dbf, sizeof dbf))
+    if (!stapel__shapefile_part(ds, l, "shx", shx, sizeof shx) ||
+        !stapel__shapefile_part(ds, l, "dbf", dbf, sizeof dbf))
         return false; /* GDAL made do without one */
     int64_t size = vsi_size(shx);
     /* The index: a header of 100 bytes, then 8 bytes for each record. */

@@ -132,6 +132,15 @@ int64_t stapel__geojson_unread(GDALDatasetH ds, OGRLayerH l, const char *where, 
  * format, or when a count cannot be read. */
 bool stapel__shapefile_mismatch(GDALDatasetH ds, OGRLayerH l, int64_t *n_shx, int64_t *n_dbf);
 
+/* The path of the file of extension ext ("shp", "dbf", in either case) of
+ * the shapefile layer l of ds, in buf; false when ds has none. */
+bool stapel__shapefile_part(GDALDatasetH ds, OGRLayerH l, const char *ext, char *buf, size_t size);
+
+/* Whether a file beside the shapefile shp ('d/X.shp') is its part of
+ * extension ext ("shx", "dbf", "prj") named in another case ('d/x.prj'),
+ * which GDAL does not find; its path then in twin. */
+bool stapel__shapefile_case_twin(const char *shp, const char *ext, char *twin, size_t size);
+
 /* Whether l is a shapefile layer of ds read without its .dbf (GDAL reads
  * its shapes, with no fields). */
 bool stapel__shapefile_no_dbf(GDALDatasetH ds, OGRLayerH l);
