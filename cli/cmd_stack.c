@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -83,6 +84,17 @@ typedef struct where_opt {
  * freeing its millions of small blocks one by one took 0.26 s at scale 100
  * (5.1 million faces), after the output was complete. Kept here, the
  * memory stays reachable for leak checkers (valgrind, LeakSanitizer). */
+/* Whether the value of --layer is itself a file whose name holds a '='
+ * ('plan=2030.gpkg'), and what follows its first '=' is none: its theme
+ * was left out, and the file would be opened as 'no such file'. */
+static bool theme_left_out(const char *value)
+{
+    struct stat sb;
+    const char *source = strchr(value, '=') + 1;
+    return stat(value, &sb) == 0 && stat(source, &sb) != 0 && errno == ENOENT &&
+           strstr(source, "|layername=") == NULL;
+}
+
 static stapel_stack *volatile left_for_exit; /* volatile: a store never read is not dropped */
 
 static double now_seconds(void)
@@ -169,6 +181,15 @@ static int stack_run(int argc, char **argv)
         case OPT_LAYER:
             if (strchr(optarg, '=') == NULL || optarg[0] == '=') {
                 rc = cli_usage("stack", "--layer needs THEME=SOURCE, got '%s'", optarg);
+                goto done;
+            }
+            if (theme_left_out(optarg)) {
+                rc = cli_usage("stack",
+                               "--layer needs THEME=SOURCE: '%s' is a file, which was taken as "
+                               "theme '%.*s' and source '%s', none such; give its theme, e.g. "
+                               "--layer 'nature=%s'",
+                               optarg, (int)strcspn(optarg, "="), optarg,
+                               optarg + strcspn(optarg, "=") + 1, optarg);
                 goto done;
             }
             layers[n_layers++] = optarg;
