@@ -588,6 +588,18 @@ int stapel__shapefiles_skipped(GDALDatasetH ds, const char *name, stapel__buf *b
     if (!stapel__driver_is(ds, "ESRI Shapefile"))
         return 0;
     const char *dir = GDALGetDescription(ds);
+    /* A zipped shapefile given as it is ('x.shp.zip', 'x.shz'), which
+     * GDAL reads through /vsizip/. */
+    stapel__buf zipped = {0};
+    size_t dl = strlen(dir);
+    bool shz = dl > 4 && stapel__ascii_case_equal(dir + dl - 4, ".shz");
+    if ((shz || (dl > 8 && stapel__ascii_case_equal(dir + dl - 8, ".shp.zip"))) &&
+        strncmp(dir, "/vsi", 4) != 0) {
+        /* GDAL takes a name that does not end in .zip in braces. */
+        if (!stapel__buf_printf(&zipped, shz ? "/vsizip/{%s}" : "/vsizip/%s", dir))
+            return -1;
+        dir = zipped.data;
+    }
     CPLPushErrorHandler(CPLQuietErrorHandler);
     char **files = VSIReadDir(dir);
     int n = CSLCount(files);
@@ -650,6 +662,7 @@ int stapel__shapefiles_skipped(GDALDatasetH ds, const char *name, stapel__buf *b
     CSLDestroy(files);
     CPLPopErrorHandler();
     CPLErrorReset();
+    stapel__buf_free(&zipped);
     return ok ? skipped : -1;
 }
 
