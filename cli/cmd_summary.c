@@ -57,12 +57,6 @@ static bool zone_selected(const char *want, const char *type, const char *zone)
     return want == NULL || stapel_zone_wanted(want, type, zone);
 }
 
-/* A zone's kind as render names it: province or NOVEX. */
-static const char *zone_kind(const char *type)
-{
-    return strcmp(type, "novex") == 0 ? "NOVEX" : type;
-}
-
 /* The zone and theme columns are as wide as their widest entry as shown
  * (cli_put_text: control characters escaped, widths in characters, not
  * bytes), at least as their heading, at most MAX_COLUMN: a longer name is
@@ -353,52 +347,40 @@ static int summary_run(int argc, char **argv)
             fputs(": no zone named '", stderr);
             cli_put_text(stderr, zone, SIZE_MAX);
             /* The zones as render lists them, and the nearest, as render
-             * finds it; out of memory, the nearest so far, the zones
-             * listed so far. */
+             * finds it (as --zone takes it: 'province:X' beside a NOVEX
+             * area X, 'total:total' for the total row alone beside a
+             * province 'Total'). */
             stapel_zone_list *zones = stapel_zone_list_new();
-            for (size_t i = 0; i < sm->n_zones; i++) {
+            bool ok = zones != NULL;
+            for (size_t i = 0; ok && i < sm->n_zones; i++) {
                 const stapel_zone_row *z = &sm->zones[i];
-                if (!stapel_zone_list_add(zones, z->zone_type, z->zone, z->area_m2 > 0))
-                    break;
+                ok = stapel_zone_list_add(zones, z->zone_type, z->zone, z->area_m2 > 0);
             }
             stapel_zone_hint near = {0};
-            (void)stapel_zone_list_hint(zones, zone, &near);
-            if (near.rank != 0) {
-                fputs("'; did you mean '", stderr);
-                /* As --zone takes it: the total row asked for as
-                 * 'total:Total' (with a province 'Total') is 'total:total',
-                 * the total row alone, where 'total' would be any zone
-                 * named so too; a province 'novex:Y' is 'province:novex:Y',
-                 * a province X beside a NOVEX area X 'province:X'. */
-                if (near.typed)
-                    fprintf(stderr, "%s:", near.type);
-                cli_put_text(stderr, near.name, SIZE_MAX);
-                if (strcmp(near.type, "total") != 0)
-                    fprintf(stderr, "' (%s%s)", zone_kind(near.type),
-                            near.has_area ? "" : ", no area");
-                else
-                    fputc('\'', stderr);
-                fprintf(stderr, "? %s; zones:", stapel_zone_hint_note(&near));
+            ok = ok && stapel_zone_list_hint(zones, zone, &near);
+            char *hint = ok ? stapel_zone_hint_text(&near) : NULL;
+            char *list = ok ? stapel_zone_list_text(zones, SIZE_MAX) : NULL;
+            if (hint == NULL || list == NULL) {
+                fputs("'\n", stderr);
+                cli_error("summary", "out of memory");
+                free(hint);
+                free(list);
                 stapel_zone_hint_free(&near);
+                stapel_zone_list_free(zones);
+                rc = EXIT_FAIL;
+                goto done;
+            }
+            if (near.rank != 0) {
+                fputs("'; did you mean ", stderr);
+                cli_put_text(stderr, hint, SIZE_MAX);
+                fprintf(stderr, "? %s; zones: ", stapel_zone_hint_note(&near));
             } else {
-                fputs("'; zones:", stderr);
+                fputs("'; zones: ", stderr);
             }
-            for (size_t i = 0; i < stapel_zone_list_count(zones); i++) {
-                const char *type = NULL;
-                bool has_area = true, typed = false;
-                const char *name = stapel_zone_list_get(zones, i, &type, &has_area, &typed);
-                /* Quoted, as render lists them: a name may hold ", ";
-                 * and as --zone takes it, with its type where the bare
-                 * name would not do ('province:novex:Y', or 'province:X'
-                 * beside a NOVEX area X). */
-                fputs(i > 0 ? ", '" : " '", stderr);
-                if (typed)
-                    fprintf(stderr, "%s:", type);
-                cli_put_text(stderr, name, SIZE_MAX);
-                fputc('\'', stderr);
-                if (strcmp(type, "total") != 0)
-                    fprintf(stderr, " (%s%s)", zone_kind(type), has_area ? "" : ", no area");
-            }
+            cli_put_text(stderr, list, SIZE_MAX);
+            free(hint);
+            free(list);
+            stapel_zone_hint_free(&near);
             stapel_zone_list_free(zones);
             fputc('\n', stderr);
             rc = cli_usage_hint("summary"); /* as render: an unknown zone is a usage error */

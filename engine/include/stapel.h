@@ -576,6 +576,19 @@ const char *stapel_zone_list_get(stapel_zone_list *list, size_t i, const char **
  * got). */
 bool stapel_zone_list_hint(stapel_zone_list *list, const char *want, stapel_zone_hint *hint);
 
+/* The zones of list as summary and render list them, each as --zone takes
+ * it and with its kind: "'X' (province), 'novex:Y' (NOVEX, no area),
+ * 'total:total'", quoted, as a name may hold ", "; "none (no zone layers)"
+ * for an empty list. At most max_bytes bytes (SIZE_MAX: no limit), the
+ * first zone always: the zones that do not fit are counted at the end
+ * (", and 5 more (stapel summary lists every zone)"), none is cut in its
+ * name. Caller frees with free(); NULL when out of memory. */
+char *stapel_zone_list_text(stapel_zone_list *list, size_t max_bytes);
+
+/* The zone a hint kept, as the lists write it ("'province:X' (province)");
+ * "" when it kept none. Caller frees with free(); NULL when out of memory. */
+char *stapel_zone_hint_text(const stapel_zone_hint *hint);
+
 /* Free a list. Accepts NULL. */
 void stapel_zone_list_free(stapel_zone_list *list);
 

@@ -1179,6 +1179,59 @@ bool stapel_zone_list_hint(stapel_zone_list *list, const char *want, stapel_zone
     return true;
 }
 
+/* A zone as both lists and hints write it: "'X' (province)", "'novex:X'
+ * (NOVEX, no area)", "'total:total'"; after sep. */
+static bool zone_text(stapel__buf *b, const char *sep, const char *type, const char *name,
+                      bool typed, bool has_area)
+{
+    if (!stapel__buf_printf(b, "%s'%s%s%s'", sep, typed ? type : "", typed ? ":" : "", name))
+        return false;
+    if (strcmp(type, "total") == 0)
+        return true;
+    return stapel__buf_printf(b, " (%s%s)", strcmp(type, "novex") == 0 ? "NOVEX" : "province",
+                              has_area ? "" : ", no area");
+}
+
+/* What ends a list cut short. */
+#define ZONES_MORE ", and %zu more (stapel summary lists every zone)"
+
+char *stapel_zone_list_text(stapel_zone_list *list, size_t max_bytes)
+{
+    stapel__buf b = {0};
+    size_t n = stapel_zone_list_count(list);
+    if (n == 0)
+        return stapel__buf_puts(&b, "none (no zone layers)") ? b.data : NULL;
+    for (size_t i = 0; i < n; i++) {
+        const char *type = NULL;
+        bool has_area = true, typed = false;
+        const char *zone = stapel_zone_list_get(list, i, &type, &has_area, &typed);
+        size_t mark = b.len;
+        if (!zone_text(&b, i > 0 ? ", " : "", type, zone, typed, has_area))
+            goto fail;
+        /* Room for this one and, when more follow, for counting them. */
+        int more = i + 1 < n ? snprintf(NULL, 0, ZONES_MORE, n - i - 1) : 0;
+        if (i > 0 && b.len + (size_t)(more > 0 ? more : 0) > max_bytes) {
+            b.len = mark;
+            b.data[mark] = '\0';
+            if (!stapel__buf_printf(&b, ZONES_MORE, n - i))
+                goto fail;
+            break;
+        }
+    }
+    return b.data;
+fail:
+    stapel__buf_free(&b);
+    return NULL;
+}
+
+char *stapel_zone_hint_text(const stapel_zone_hint *hint)
+{
+    stapel__buf b = {0};
+    if (hint == NULL || hint->rank == 0)
+        return stapel__buf_puts(&b, "") ? b.data : NULL;
+    return zone_text(&b, "", hint->type, hint->name, hint->typed, hint->has_area) ? b.data : NULL;
+}
+
 void stapel_zone_list_free(stapel_zone_list *list)
 {
     if (list == NULL)

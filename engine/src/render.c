@@ -388,45 +388,6 @@ static OGRGeometryH zone_union(OGRGeometryH parts)
     return u;
 }
 
-/* What ends a list of valid zones cut short: a message holds
- * STAPEL_MSG_MAX bytes, less than a few hundred zones take. */
-#define ZONES_MORE ", and %zu more (stapel summary lists every zone)"
-
-/* The list of valid zones, as summary writes it: "'X' (province), 'Y'
- * (NOVEX, no area)", each quoted, as a name may hold ", " (a ';' in a
- * source's name is written ','), and as --zone takes it: "'province:X'
- * (province)" for a province X beside a NOVEX area X, or for a province
- * named "novex:Y". Appended to the message in text, of which keep more
- * bytes follow the list: the zones that would not fit in a message are
- * counted at its end (ZONES_MORE), not cut off in a name. False when out
- * of memory. */
-static bool zone_list_text(stapel_zone_list *zones, stapel__buf *text, size_t keep)
-{
-    size_t n = stapel_zone_list_count(zones);
-    if (n == 0)
-        return stapel__buf_puts(text, "none (no zone layers)");
-    size_t room = STAPEL_MSG_MAX - 1 > keep ? STAPEL_MSG_MAX - 1 - keep : 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *type = NULL;
-        bool has_area = true, typed = false;
-        const char *zone = stapel_zone_list_get(zones, i, &type, &has_area, &typed);
-        size_t mark = text->len;
-        if (!stapel__buf_printf(text, "%s'%s%s%s' (%s%s)", i > 0 ? ", " : "", typed ? type : "",
-                                typed ? ":" : "", zone,
-                                strcmp(type, "novex") == 0 ? "NOVEX" : "province",
-                                has_area ? "" : ", no area"))
-            return false;
-        /* Room for this one and, when more follow, for counting them. */
-        int more = i + 1 < n ? snprintf(NULL, 0, ZONES_MORE, n - i) : 0;
-        if (i > 0 && text->len + (size_t)(more > 0 ? more : 0) > room) {
-            text->len = mark;
-            text->data[mark] = '\0';
-            return stapel__buf_printf(text, ZONES_MORE, n - i);
-        }
-    }
-    return true;
-}
-
 /* The features of zone layer k that --zone want names (as
  * stapel_zone_want_type() reads it: "province:NAME" is a province, always),
  * their geometries (in RD) added to *geom (created on the first) and
@@ -568,7 +529,6 @@ static stapel_status find_zone(renderer *r)
     bool unknown = st == STAPEL_OK && n[0] == 0 && n[1] == 0 && !without_area;
     if (unknown && !stapel_zone_list_hint(zones, r->zone, &r->zone_near))
         st = nomem(r);
-    bool typed = r->zone_near.typed;
     if (st == STAPEL_OK && n[0] == 0 && n[1] == 0 && without_area) {
         st = stapel__fail(r->ctx, STAPEL_EDATA,
                           "zone '%s' in '%s' has no area: none of its features had any when it "
@@ -576,25 +536,31 @@ static stapel_status find_zone(renderer *r)
                           "draw",
                           r->zone, r->gpkg);
     } else if (st == STAPEL_OK && unknown) {
-        /* As summary says it: the hint as --zone takes it, its kind; then
-         * the valid zones, as many as the message holds. 'total' is a row
+        /* As summary says it (stapel_zone_hint_text, stapel_zone_list_text):
+         * the hint as --zone takes it, its kind; then the valid zones, as
+         * many as the message holds. 'total' is a row
          * of stapel summary, not a zone: the map of the whole area is the
          * one without --zone, also when a zone comes near ('total:total'
          * near a province 'Total'). */
-        bool ok = r->zone_near.rank != 0
-                      ? stapel__buf_printf(
-                            &names,
-                            "unknown zone '%s' in '%s'; did you mean '%s%s%s' (%s%s)? %s; valid "
-                            "zones: ",
-                            r->zone, r->gpkg, typed ? r->zone_near.type : "", typed ? ":" : "",
-                            r->zone_near.name,
-                            strcmp(r->zone_near.type, "novex") == 0 ? "NOVEX" : "province",
-                            r->zone_near.has_area ? "" : ", no area",
-                            stapel_zone_hint_note(&r->zone_near))
-                      : stapel__buf_printf(
-                            &names, "unknown zone '%s' in '%s'; valid zones: ", r->zone, r->gpkg);
         const char *tail = asks_total(r->zone) ? "; the whole area is drawn without --zone" : "";
-        ok = ok && zone_list_text(zones, &names, strlen(tail)) && stapel__buf_puts(&names, tail);
+        char *near = stapel_zone_hint_text(&r->zone_near);
+        bool ok =
+            near != NULL &&
+            (r->zone_near.rank != 0
+                 ? stapel__buf_printf(&names,
+                                      "unknown zone '%s' in '%s'; did you mean %s? %s; "
+                                      "valid zones: ",
+                                      r->zone, r->gpkg, near, stapel_zone_hint_note(&r->zone_near))
+                 : stapel__buf_printf(&names, "unknown zone '%s' in '%s'; valid zones: ", r->zone,
+                                      r->gpkg));
+        free(near);
+        /* as many as a message holds */
+        size_t used = names.len + strlen(tail);
+        char *list = ok ? stapel_zone_list_text(
+                              zones, STAPEL_MSG_MAX - 1 > used ? STAPEL_MSG_MAX - 1 - used : 0)
+                        : NULL;
+        ok = list != NULL && stapel__buf_puts(&names, list) && stapel__buf_puts(&names, tail);
+        free(list);
         st = ok ? stapel__fail(r->ctx, STAPEL_EINVAL, "%s", names.data) : nomem(r);
     }
     if (st == STAPEL_OK) {

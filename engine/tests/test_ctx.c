@@ -712,6 +712,57 @@ static void test_zone_list(void **state)
  * when the hint's own ranking passed that twin over: 'novex:x' keeps
  * province x, then NOVEX area X, of the type asked for, whose twin,
  * province X, was offered before and never compared with it. */
+/* The list and the hint as both commands write them; a list cut to fit
+ * names whole zones and counts the rest. */
+static void test_zone_list_text(void **state)
+{
+    (void)state;
+    stapel_zone_list *l = stapel_zone_list_new();
+    assert_non_null(l);
+    char *t = stapel_zone_list_text(l, SIZE_MAX);
+    assert_string_equal(t, "none (no zone layers)");
+    free(t);
+    assert_true(stapel_zone_list_add(l, "total", "total", true));
+    assert_true(stapel_zone_list_add(l, "novex", "X", false));
+    assert_true(stapel_zone_list_add(l, "province", "X", true));
+    assert_true(stapel_zone_list_add(l, "province", "A, B", true));
+    t = stapel_zone_list_text(l, SIZE_MAX);
+    assert_string_equal(t, "'A, B' (province), 'province:X' (province), "
+                           "'novex:X' (NOVEX, no area), 'total'");
+    free(t);
+    /* room for the first two and the count of the other two, not three */
+    const char *two = "'A, B' (province), 'province:X' (province)";
+    const char *more = ", and 2 more (stapel summary lists every zone)";
+    size_t fit = strlen(two) + strlen(more);
+    t = stapel_zone_list_text(l, fit);
+    assert_non_null(t);
+    assert_true(strlen(t) <= fit);
+    assert_true(strncmp(t, two, strlen(two)) == 0);
+    assert_string_equal(t + strlen(two), more);
+    free(t);
+    t = stapel_zone_list_text(l, fit - 1); /* one byte less: one zone fewer */
+    assert_string_equal(t, "'A, B' (province), and 3 more (stapel summary lists every zone)");
+    free(t);
+    t = stapel_zone_list_text(l, 0); /* the first zone always */
+    assert_string_equal(t, "'A, B' (province), and 3 more (stapel summary lists every zone)");
+    free(t);
+    stapel_zone_hint h = {0};
+    t = stapel_zone_hint_text(&h);
+    assert_string_equal(t, ""); /* none kept */
+    free(t);
+    assert_true(stapel_zone_list_hint(l, "novex:x", &h));
+    t = stapel_zone_hint_text(&h);
+    assert_string_equal(t, "'novex:X' (NOVEX, no area)");
+    free(t);
+    stapel_zone_hint_free(&h);
+    assert_true(stapel_zone_list_hint(l, "total:Totl", &h));
+    t = stapel_zone_hint_text(&h);
+    assert_string_equal(t, "'total:total'");
+    free(t);
+    stapel_zone_hint_free(&h);
+    stapel_zone_list_free(l);
+}
+
 static void test_zone_list_hint(void **state)
 {
     (void)state;
@@ -991,6 +1042,7 @@ int main(void)
         cmocka_unit_test(test_zone_hint_other_type),
         cmocka_unit_test(test_zone_list),
         cmocka_unit_test(test_zone_list_hint),
+        cmocka_unit_test(test_zone_list_text),
         cmocka_unit_test(test_ctx_null_paths_refused),
         cmocka_unit_test(test_ctx_merge_negative_threads),
         cmocka_unit_test(test_ctx_grid_not_finite),
