@@ -872,6 +872,23 @@ static void list_layers(GDALDatasetH ds, stapel__buf *b)
     }
 }
 
+/* Lists the names of the layers of ds with a geometry column (tables
+ * false) or of those without (tables true) into b, comma-separated; returns
+ * how many. */
+static int list_layers_kind(GDALDatasetH ds, stapel__buf *b, bool tables)
+{
+    int n = GDALDatasetGetLayerCount(ds);
+    int listed = 0;
+    for (int i = 0; i < n; i++) {
+        OGRLayerH l = GDALDatasetGetLayer(ds, i);
+        if ((OGR_L_GetGeomType(l) == wkbNone) != tables)
+            continue;
+        stapel__buf_printf(b, "%s%s", listed > 0 ? ", " : "", OGR_L_GetName(l));
+        listed++;
+    }
+    return listed;
+}
+
 /* The one layer of ds that has a geometry column, or NULL when there is
  * none or more than one. */
 static OGRLayerH only_spatial_layer(GDALDatasetH ds)
@@ -987,12 +1004,24 @@ stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH d
         stapel__buf_free(&b);
         return STAPEL_EDATA;
     } else {
-        stapel__buf b = {0};
-        list_layers(ds, &b);
-        stapel__fail(ctx, STAPEL_EDATA,
-                     "%s: holds %d layers (%s); pick one with '%s|layername=NAME'", source, n,
-                     b.data != NULL ? b.data : "", source);
+        /* Several layers with geometry: those are the ones to pick from; a
+         * table beside them (layer_styles) would only get 'has no geometry
+         * column'. */
+        stapel__buf b = {0}, tables = {0};
+        int n_geom = list_layers_kind(ds, &b, false);
+        int n_tables = list_layers_kind(ds, &tables, true);
+        if (n_tables == 0)
+            stapel__fail(ctx, STAPEL_EDATA,
+                         "%s: holds %d layers (%s); pick one with '%s|layername=NAME'", source, n,
+                         b.data != NULL ? b.data : "", source);
+        else
+            stapel__fail(ctx, STAPEL_EDATA,
+                         "%s: holds %d layers with geometry (%s) and %d table%s without "
+                         "geometry (%s); pick one of the layers with '%s|layername=NAME'",
+                         source, n_geom, b.data != NULL ? b.data : "", n_tables,
+                         n_tables > 1 ? "s" : "", tables.data != NULL ? tables.data : "", source);
         stapel__buf_free(&b);
+        stapel__buf_free(&tables);
         return STAPEL_EDATA;
     }
     stapel_status st = stapel__layer_readable(ctx, ds, l, source);
