@@ -581,13 +581,10 @@ typedef struct seq_reader {
     vsi_l_offset base, start;
 } seq_reader;
 
-/* A reader of the GeoJSON sequence ds, or false when its file cannot be
- * opened again (one GDAL fetched from a URL). */
-static bool seq_open(seq_reader *r, GDALDatasetH ds)
+/* A reader of the records of the file at path, read as a GeoJSON
+ * sequence, or false when it cannot be opened (one at a URL). */
+static bool seq_open_path(seq_reader *r, const char *path)
 {
-    const char *path = GDALGetDescription(ds);
-    if (stapel__ascii_ncase_equal(path, "GeoJSONSeq:", 11))
-        path += 11;
     memset(r, 0, sizeof *r);
     r->line = 1;
     CPLPushErrorHandler(CPLQuietErrorHandler);
@@ -595,6 +592,16 @@ static bool seq_open(seq_reader *r, GDALDatasetH ds)
     CPLPopErrorHandler();
     CPLErrorReset();
     return r->fp != NULL;
+}
+
+/* A reader of the GeoJSON sequence ds, or false when its file cannot be
+ * opened again (one GDAL fetched from a URL). */
+static bool seq_open(seq_reader *r, GDALDatasetH ds)
+{
+    const char *path = GDALGetDescription(ds);
+    if (stapel__ascii_ncase_equal(path, "GeoJSONSeq:", 11))
+        path += 11;
+    return seq_open_path(r, path);
 }
 
 static void seq_close(seq_reader *r)
@@ -1384,6 +1391,50 @@ stapel_status stapel__topojson_open_fail(stapel_ctx *ctx, const char *dataset)
                         "reads, and GDAL refuses it ('Failed to read TopoJSON data'): %s; give "
                         "a file with at least one object with geometry",
                         dataset, why);
+}
+
+stapel_status stapel__geojson_open_fail(stapel_ctx *ctx, const char *dataset)
+{
+    if (strcmp(CPLGetLastErrorMsg(), "Failed to read GeoJSON data") != 0 ||
+        !stapel_source_is_file(dataset) || stapel__source_is_service(dataset))
+        return STAPEL_OK;
+    CPLErrorNum no = CPLGetLastErrorNo();
+    /* A GeoJSON sequence with a FeatureCollection among its records: GDAL
+     * takes a file that holds one near its start for GeoJSON, parses it as
+     * one JSON value, and fails at the second record. Told only of a file
+     * that is a sequence: two records or more, each one JSON object alone
+     * on its line. */
+    seq_reader r;
+    bool failed = false, sequence = seq_open_path(&r, dataset), empty = false;
+    long line, fc_line = 0, n = 0;
+    while (sequence && seq_next(&r, &line, &failed)) {
+        const char *rec = r.rec.data, *end = r.rec.data + r.rec.len;
+        if (n++ == 0 && strncmp(rec, "\xef\xbb\xbf", 3) == 0)
+            rec += 3; /* a byte order mark, which GDAL skips */
+        const char *after = *json_ws(rec) == '{' ? json_skip(rec) : NULL;
+        sequence = after != NULL && past_blank(after, end) == end;
+        const char *type = sequence && fc_line == 0 ? json_imember(rec, "type") : NULL;
+        if (json_text_is(type, "FeatureCollection", true)) {
+            const char *features = json_imember(rec, "features");
+            fc_line = line;
+            empty = features == NULL || (*features == '[' && *json_ws(features + 1) == ']');
+        }
+    }
+    seq_close(&r);
+    if (failed)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    if (!sequence || n < 2 || fc_line == 0) { /* GDAL's error stands, as it was */
+        CPLErrorSetState(CE_Failure, no, "Failed to read GeoJSON data");
+        return STAPEL_OK;
+    }
+    return stapel__fail(ctx, STAPEL_EDATA,
+                        "cannot open '%s' as vector data: line %ld holds a FeatureCollection, "
+                        "which makes GDAL take the file for one GeoJSON object and refuse it "
+                        "('Failed to read GeoJSON data'); a GeoJSON sequence holds one Feature "
+                        "a line: %s",
+                        dataset, fc_line,
+                        empty ? "remove that line, which holds no features"
+                              : "write the collection's features one a line in its place");
 }
 
 /* stapel__geojson_unread for a GeoJSON sequence, which keeps no feature's

@@ -36,6 +36,14 @@ stapel_status stapel__json_check(stapel_ctx *ctx, GDALDatasetH ds, const char *d
  * file's text again. */
 stapel_status stapel__topojson_open_fail(stapel_ctx *ctx, const char *dataset);
 
+/* Fails (STAPEL_EDATA, naming dataset and the line) when GDAL, which just
+ * failed to open dataset as GeoJSON ('Failed to read GeoJSON data'), took
+ * a GeoJSON sequence (one JSON object a line) for one GeoJSON object, as it
+ * does when a record is a FeatureCollection. STAPEL_OK otherwise (GDAL's
+ * error then stands): call this right after GDALOpenEx failed. Reads the
+ * file's text again. */
+stapel_status stapel__geojson_open_fail(stapel_ctx *ctx, const char *dataset);
+
 /* Whether the GeoJSON file at path holds a FeatureCollection (a
  * "features" member in its first 64 KB), which GDAL parses as it opens it
  * and again as it reads it, not one Feature, which it parses once. */

@@ -819,6 +819,10 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
     if (ds == NULL && drv != NULL && strcmp(GDALGetDriverShortName(drv), "TopoJSON") == 0 &&
         (missing = stapel__topojson_open_fail(ctx, dataset)) != STAPEL_OK)
         return missing;
+    /* Nor a GeoJSON sequence with a FeatureCollection among its records,
+     * which GDAL takes for one GeoJSON object. */
+    if (ds == NULL && (missing = stapel__geojson_open_fail(ctx, dataset)) != STAPEL_OK)
+        return missing;
     if (ds == NULL) {
         stapel_status st = archive_folder_fail(ctx, dataset);
         if (st != STAPEL_OK)
