@@ -400,19 +400,21 @@ static bool archive_path_missing(stapel_ctx *ctx, const char *dataset, stapel_st
  * those in folders below it nor other files, and says only that it
  * recognises no format. The message names the files of vector data under
  * the folder (five at most). STAPEL_OK, ctx untouched, for any other path
- * or when the folder holds a shapefile: GDAL's reason stands. */
-static stapel_status archive_folder_fail(stapel_ctx *ctx, const char *dataset)
+ * or when the folder holds a shapefile: GDAL's reason stands. The message
+ * names dataset, as given; path is the one GDAL opened (dataset without
+ * the '/' at its end, at the top of an archive). */
+static stapel_status archive_folder_fail(stapel_ctx *ctx, const char *dataset, const char *path)
 {
-    if (strncmp(dataset, "/vsizip/", 8) != 0 && strncmp(dataset, "/vsitar/", 8) != 0)
+    if (strncmp(path, "/vsizip/", 8) != 0 && strncmp(path, "/vsitar/", 8) != 0)
         return STAPEL_OK;
-    const char *inner = dataset + 8;
+    const char *inner = path + 8;
     if (strncmp(inner, "/vsi", 4) == 0 || inner[0] == '{')
         return STAPEL_OK; /* an archive in an archive, on a server, GDAL's {...} form */
     CPLErr err_class = CPLGetLastErrorType();
     CPLErrorNum err_no = CPLGetLastErrorNo();
     char *err_msg = stapel__strdup(CPLGetLastErrorMsg());
     CPLPushErrorHandler(CPLQuietErrorHandler);
-    char **files = VSIReadDir(dataset);
+    char **files = VSIReadDir(path);
     CPLPopErrorHandler();
     bool shapefile = false;
     for (int i = 0; files != NULL && files[i] != NULL && !shapefile; i++) {
@@ -422,7 +424,7 @@ static stapel_status archive_folder_fail(stapel_ctx *ctx, const char *dataset)
     bool folder = files != NULL;
     CSLDestroy(files);
     stapel__buf held = {0};
-    int shown = folder && !shapefile ? archive_vector_files(&held, dataset) : 0;
+    int shown = folder && !shapefile ? archive_vector_files(&held, path) : 0;
     if (shown == 0) {
         /* Not a folder, a folder with a shapefile, or one without vector
          * data: GDAL's reason stands. */
@@ -694,6 +696,28 @@ static bool too_many_connections(const char *m)
     return strstr(m, "too many connections") != NULL || strstr(m, "too many clients") != NULL;
 }
 
+/* Whether dataset names the top of an archive on this machine with '/'s
+ * at its end ('/vsizip/x.zip/', '/vsitar/x.tar/'), which GDAL takes for a
+ * file in the archive not named ('Support only 1 file in archive'), while
+ * it reads '/vsizip/x.zip' as a folder: then that path, without them, into
+ * top (size bytes). */
+static bool archive_top_slash(const char *dataset, char *top, size_t size)
+{
+    if (strncmp(dataset, "/vsizip/", 8) != 0 && strncmp(dataset, "/vsitar/", 8) != 0)
+        return false;
+    size_t len = strlen(dataset), n = len;
+    while (n > 8 && dataset[n - 1] == '/')
+        n--;
+    /* no '/' at its end, an archive in an archive or on a server, GDAL's {...} */
+    if (n == len || n == 8 || strncmp(dataset + 8, "/vsi", 4) == 0 || dataset[8] == '{' ||
+        n >= size)
+        return false;
+    memcpy(top, dataset, n);
+    top[n] = '\0';
+    struct stat sb;
+    return stat(top + 8, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
 stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const char *dataset)
 {
     *out = NULL;
@@ -744,6 +768,10 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
             return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
         sprintf(uri, "postgresql%s", dataset + 8);
     }
+    /* The top of an archive is opened (and looked into) as '/vsizip/x.zip',
+     * not '/vsizip/x.zip/'. */
+    char top[4096];
+    const char *path = archive_top_slash(dataset, top, sizeof top) ? top : dataset;
     CPLErrorReset();
     /* A driver may warn already while it opens (a GeoJSON is parsed whole):
      * name the source, unless the caller named it already. */
@@ -770,7 +798,7 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
         ctx->gdal_unclosed = 0;
     ctx->hold_unclosed = true;
     for (int attempt = 0;; attempt++) {
-        ds = GDALOpenEx(uri != NULL ? uri : dataset, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
+        ds = GDALOpenEx(uri != NULL ? uri : path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
                         gml ? gml_options : NULL, NULL);
         /* PostgreSQL counts a connection until its server process has
          * exited, a moment after the client closed it: a source opened
@@ -824,7 +852,7 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
     if (ds == NULL && (missing = stapel__geojson_open_fail(ctx, dataset)) != STAPEL_OK)
         return missing;
     if (ds == NULL) {
-        stapel_status st = archive_folder_fail(ctx, dataset);
+        stapel_status st = archive_folder_fail(ctx, dataset, path);
         if (st != STAPEL_OK)
             return st;
     }
