@@ -578,8 +578,10 @@ bool stapel_zone_list_hint(stapel_zone_list *list, const char *want, stapel_zone
 
 /* The zones of list as summary and render list them, each as --zone takes
  * it and with its kind: "'X' (province), 'novex:Y' (NOVEX, no area),
- * 'total:total'", quoted, as a name may hold ", "; "none (no zone layers)"
- * for an empty list. At most max_bytes bytes (SIZE_MAX: no limit), the
+ * 'total:total'", quoted, as a name may hold ", "; a name that holds a "'"
+ * in double quotes, as a shell takes it ("it's" (province), with a
+ * backslash before each '"', '\\', '$' and '`' in it); "none (no zone
+ * layers)" for an empty list. At most max_bytes bytes (SIZE_MAX: no limit), the
  * first zone always: the zones that do not fit are counted at the end
  * (", and 5 more (stapel summary lists every zone)"), none is cut in its
  * name. Caller frees with free(); NULL when out of memory. */

@@ -1180,11 +1180,30 @@ bool stapel_zone_list_hint(stapel_zone_list *list, const char *want, stapel_zone
 }
 
 /* A zone as both lists and hints write it: "'X' (province)", "'novex:X'
- * (NOVEX, no area)", "'total:total'"; after sep. */
+ * (NOVEX, no area)", "'total:total'"; after sep. Quoted as a shell user
+ * would give it to --zone: a name with a "'" in double quotes, "it's"
+ * (province), with a backslash before each '"', '\\', '$' and '`' in it, so
+ * that the quotes around each zone stay unambiguous. */
 static bool zone_text(stapel__buf *b, const char *sep, const char *type, const char *name,
                       bool typed, bool has_area)
 {
-    if (!stapel__buf_printf(b, "%s'%s%s%s'", sep, typed ? type : "", typed ? ":" : "", name))
+    bool apostrophe = strchr(name, '\'') != NULL;
+    if (!stapel__buf_printf(b, "%s%c%s%s", sep, apostrophe ? '"' : '\'', typed ? type : "",
+                            typed ? ":" : ""))
+        return false;
+    const char *p = name;
+    while (*p != '\0') {
+        size_t n = apostrophe ? strcspn(p, "\"\\$`") : strlen(p);
+        if (!stapel__buf_append(b, p, n))
+            return false;
+        p += n;
+        if (*p == '\0')
+            break;
+        if (!stapel__buf_printf(b, "\\%c", *p))
+            return false;
+        p++;
+    }
+    if (!stapel__buf_puts(b, apostrophe ? "\"" : "'"))
         return false;
     if (strcmp(type, "total") == 0)
         return true;

@@ -761,6 +761,25 @@ static void test_zone_list_text(void **state)
     free(t);
     stapel_zone_hint_free(&h);
     stapel_zone_list_free(l);
+    /* A name with an apostrophe in double quotes, as a shell takes it: the
+     * quotes around each zone stay unambiguous; '"', '\', '$' and '`' in
+     * it escaped, as within double quotes. */
+    l = stapel_zone_list_new();
+    assert_non_null(l);
+    assert_true(stapel_zone_list_add(l, "province", "it's", true));
+    assert_true(stapel_zone_list_add(l, "novex", "it's", false));
+    assert_true(stapel_zone_list_add(l, "province", "a \"b\" $c\\d`e's", true));
+    assert_true(stapel_zone_list_add(l, "province", "\"q\"", true));
+    t = stapel_zone_list_text(l, SIZE_MAX);
+    assert_string_equal(t, "'\"q\"' (province), \"a \\\"b\\\" \\$c\\\\d\\`e's\" (province), "
+                           "\"province:it's\" (province), \"novex:it's\" (NOVEX, no area)");
+    free(t);
+    assert_true(stapel_zone_list_hint(l, "novex:its", &h));
+    t = stapel_zone_hint_text(&h);
+    assert_string_equal(t, "\"novex:it's\" (NOVEX, no area)");
+    free(t);
+    stapel_zone_hint_free(&h);
+    stapel_zone_list_free(l);
 }
 
 static void test_zone_list_hint(void **state)
