@@ -394,6 +394,21 @@ static bool archive_path_missing(stapel_ctx *ctx, const char *dataset, stapel_st
     return true;
 }
 
+/* The names in folder path, listed without a word from GDAL (NULL when it
+ * is no folder), and in *shapefile whether one of them ends in .shp. */
+static char **folder_list(const char *path, bool *shapefile)
+{
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    char **files = VSIReadDir(path);
+    CPLPopErrorHandler();
+    *shapefile = false;
+    for (int i = 0; files != NULL && files[i] != NULL && !*shapefile; i++) {
+        size_t len = strlen(files[i]);
+        *shapefile = len > 4 && stapel__ascii_case_equal(files[i] + len - 4, ".shp");
+    }
+    return files;
+}
+
 /* Fails ctx for a path into an archive ('/vsizip/x.zip', '/vsitar/x.tar/d')
  * that GDAL did not open and that is a folder, the archive's top or one in
  * it, without a shapefile: GDAL reads a folder as a set of shapefiles, not
@@ -413,14 +428,8 @@ static stapel_status archive_folder_fail(stapel_ctx *ctx, const char *dataset, c
     CPLErr err_class = CPLGetLastErrorType();
     CPLErrorNum err_no = CPLGetLastErrorNo();
     char *err_msg = stapel__strdup(CPLGetLastErrorMsg());
-    CPLPushErrorHandler(CPLQuietErrorHandler);
-    char **files = VSIReadDir(path);
-    CPLPopErrorHandler();
     bool shapefile = false;
-    for (int i = 0; files != NULL && files[i] != NULL && !shapefile; i++) {
-        size_t len = strlen(files[i]);
-        shapefile = len > 4 && stapel__ascii_case_equal(files[i] + len - 4, ".shp");
-    }
+    char **files = folder_list(path, &shapefile);
     bool folder = files != NULL;
     CSLDestroy(files);
     stapel__buf held = {0};
@@ -459,14 +468,8 @@ static stapel_status folder_fail(stapel_ctx *ctx, const char *dataset)
     CPLErr err_class = CPLGetLastErrorType();
     CPLErrorNum err_no = CPLGetLastErrorNo();
     char *err_msg = stapel__strdup(CPLGetLastErrorMsg());
-    CPLPushErrorHandler(CPLQuietErrorHandler);
-    char **files = VSIReadDir(dataset);
-    CPLPopErrorHandler();
     bool shapefile = false;
-    for (int i = 0; files != NULL && files[i] != NULL && !shapefile; i++) {
-        size_t len = strlen(files[i]);
-        shapefile = len > 4 && stapel__ascii_case_equal(files[i] + len - 4, ".shp");
-    }
+    char **files = folder_list(dataset, &shapefile);
     CPLErrorSetState(err_class, err_no, err_msg != NULL ? err_msg : "");
     free(err_msg);
     if (shapefile) {
