@@ -1117,7 +1117,7 @@ static int cmp_item_order(const void *a, const void *b)
  * of zones seen keeps stale indices, which nothing reads. */
 static void settle(stapel_zone_list *list)
 {
-    if (list->settled)
+    if (list->settled || list->n == 0) /* no items: none to sort (qsort takes no NULL) */
         return;
     qsort(list->items, list->n, sizeof *list->items, cmp_item_key);
     for (size_t i = 0; i < list->n;) {

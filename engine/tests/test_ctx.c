@@ -722,6 +722,10 @@ static void test_zone_list_text(void **state)
     char *t = stapel_zone_list_text(l, SIZE_MAX);
     assert_string_equal(t, "none (no zone layers)");
     free(t);
+    stapel_zone_hint none = {0}; /* an empty list keeps no hint (render without zone layers) */
+    assert_true(stapel_zone_list_hint(l, "Total", &none));
+    assert_int_equal(none.rank, 0);
+    stapel_zone_hint_free(&none);
     assert_true(stapel_zone_list_add(l, "total", "total", true));
     assert_true(stapel_zone_list_add(l, "novex", "X", false));
     assert_true(stapel_zone_list_add(l, "province", "X", true));
