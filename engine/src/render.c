@@ -35,7 +35,6 @@
 #include <unistd.h>
 
 #define RD_EPSG 28992
-#define MAX_THEMES 32
 #define MAX_PIXELS 300000000.0 /* width x height of a PNG, about 1.2 GB of memory */
 #define MAX_VECTOR_SIDE 1000000.0 /* the height of an SVG or PDF, in points */
 #define FONT "DejaVu Sans"
@@ -109,9 +108,9 @@ typedef struct renderer {
 
     double class_m2[16];
     int64_t n_faces, n_unclassed;
-    char *themes[MAX_THEMES];
+    char *themes[STAPEL_MAX_THEMES]; /* the first themes in sort order, for the footer */
     size_t n_themes;
-    bool more_themes;
+    bool more_themes; /* a theme sorting after them was left out */
     label *labels;
     size_t n_labels, cap_labels;
     size_t n_labels_drawn;
@@ -1054,6 +1053,10 @@ static bool face_in_zone(const renderer *r, OGRFeatureH f)
     return false;
 }
 
+/* Note the themes of a face ("nature+water") for the footer. It lists
+ * them sorted, and a stack may hold more than fit on its line: the ones
+ * kept are the first in sort order, whatever order the faces come in, so
+ * that the line shows the first themes, not some of the first faces'. */
 static stapel_status note_themes(renderer *r, const char *themes)
 {
     const char *p = themes;
@@ -1061,18 +1064,28 @@ static stapel_status note_themes(renderer *r, const char *themes)
         const char *end = strchr(p, '+');
         size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
         bool seen = false;
-        for (size_t i = 0; i < r->n_themes && !seen; i++)
+        size_t last = 0; /* the kept theme that sorts last */
+        for (size_t i = 0; i < r->n_themes && !seen; i++) {
             seen = strlen(r->themes[i]) == n && strncmp(r->themes[i], p, n) == 0;
+            if (strcmp(r->themes[i], r->themes[last]) > 0)
+                last = i;
+        }
         if (!seen && n > 0) {
-            if (r->n_themes == MAX_THEMES) {
-                r->more_themes = true;
-            } else {
-                char *t = malloc(n + 1);
-                if (t == NULL)
-                    return nomem(r);
-                memcpy(t, p, n);
-                t[n] = '\0';
+            char *t = malloc(n + 1);
+            if (t == NULL)
+                return nomem(r);
+            memcpy(t, p, n);
+            t[n] = '\0';
+            if (r->n_themes < STAPEL_MAX_THEMES) {
                 r->themes[r->n_themes++] = t;
+            } else {
+                r->more_themes = true;
+                if (strcmp(t, r->themes[last]) < 0) {
+                    free(r->themes[last]);
+                    r->themes[last] = t;
+                } else {
+                    free(t);
+                }
             }
         }
         p += n;
