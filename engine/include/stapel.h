@@ -688,7 +688,9 @@ typedef struct stapel_render_opts {
                         * always names the type: stapel_zone_want_type()). A ';' in the
                         * name is taken as ',', as the stack writes it */
     int width;         /* picture width: pixels for PNG (0: 2000), points for SVG and PDF (0: 842);
-                        * 300 to 20000, else STAPEL_EINVAL */
+                        * 300 to 20000, else STAPEL_EINVAL; so is a PNG of more than
+                        * 300 million pixels and a PDF page of more than 14400 points
+                        * on a side */
     const char *title; /* NULL: "Stapelkaart ruimteclaims \u2014 <zone or provinces>" */
     const char *date;  /* the date in the footer; NULL: today, local time. Written
                         * YYYY-MM-DD, it also dates a PDF (that day, 00:00 UTC),

@@ -36,7 +36,8 @@
 
 #define RD_EPSG 28992
 #define MAX_PIXELS 300000000.0 /* width x height of a PNG, about 1.2 GB of memory */
-#define MAX_VECTOR_SIDE 1000000.0 /* the height of an SVG or PDF, in points */
+#define MAX_VECTOR_SIDE 1000000.0 /* the height of an SVG, in points */
+#define MAX_PDF_SIDE 14400.0      /* points: 200 inches, the largest page Acrobat shows whole */
 #define FONT "DejaVu Sans"
 #define MIN_OUTLINED 6.0 /* faces narrower than this many pixels get no outline */
 
@@ -960,17 +961,26 @@ static stapel_status compute_layout(renderer *r, int width)
     double body_h = fmax(r->map_h, panel_h);
     double footer_y = r->map_y + body_h + 18 * u;
     double height = ceil(footer_y + 2 * 17 * u + margin);
-    /* A PNG is held in memory whole; SVG and PDF only need sane numbers. */
-    bool too_large = r->format == FORMAT_PNG ? (double)r->width * height > MAX_PIXELS
-                                             : height > MAX_VECTOR_SIDE;
-    if (too_large)
+    /* A PNG is held in memory whole. A PDF page larger than 200 inches on a
+     * side Adobe Acrobat cuts off (PDF 1.7, annex C: the largest page
+     * without UserUnit, which cairo does not write). An SVG only needs
+     * sane numbers. */
+    if (r->format == FORMAT_PNG && (double)r->width * height > MAX_PIXELS)
         return stapel__fail(r->ctx, STAPEL_EINVAL,
-                            "a picture of %d x %.0f %s is too large (%s at most %.0f %s); "
-                            "give a smaller width",
-                            r->width, height, r->format == FORMAT_PNG ? "pixels" : "points",
-                            r->format == FORMAT_PNG ? "a PNG has" : "the height is",
-                            r->format == FORMAT_PNG ? MAX_PIXELS / 1e6 : MAX_VECTOR_SIDE,
-                            r->format == FORMAT_PNG ? "million pixels" : "points");
+                            "a picture of %d x %.0f pixels is too large (a PNG has at most %.0f "
+                            "million pixels); give a smaller width",
+                            r->width, height, MAX_PIXELS / 1e6);
+    if (r->format == FORMAT_PDF && fmax(r->width, height) > MAX_PDF_SIDE)
+        return stapel__fail(r->ctx, STAPEL_EINVAL,
+                            "a picture of %d x %.0f points is too large (a PDF page is at most "
+                            "%.0f points, 200 inches, on a side: Adobe Acrobat cuts off a larger "
+                            "one); give a smaller width",
+                            r->width, height, MAX_PDF_SIDE);
+    if (r->format == FORMAT_SVG && height > MAX_VECTOR_SIDE)
+        return stapel__fail(r->ctx, STAPEL_EINVAL,
+                            "a picture of %d x %.0f points is too large (the height is at most "
+                            "%.0f points); give a smaller width",
+                            r->width, height, MAX_VECTOR_SIDE);
     r->height = (int)height;
     return STAPEL_OK;
 }
