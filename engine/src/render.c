@@ -666,30 +666,62 @@ static void hull_add_geometry(hull_acc *a, OGRGeometryH g)
             hull_add(a, OGR_G_GetX(g, i), OGR_G_GetY(g, i));
 }
 
+/* The GeoPackage R-tree of layer l queried for what (its columns are id,
+ * minx, maxx, miny, maxy); NULL when the layer has none. SQLite triggers
+ * keep the R-tree in step with every insert, update and delete, also those
+ * made with SQL. Release with GDALDatasetReleaseResultSet(). */
+static OGRLayerH rtree_query(const renderer *r, OGRLayerH l, const char *what)
+{
+    const char *name = OGR_L_GetName(l), *geom = OGR_L_GetGeometryColumn(l);
+    if (geom == NULL || geom[0] == '\0' || strchr(name, '"') != NULL || strchr(geom, '"') != NULL)
+        return NULL;
+    char *sql = CPLStrdup(CPLSPrintf("SELECT %s FROM \"rtree_%s_%s\"", what, name, geom));
+    OGRLayerH res = GDALDatasetExecuteSQL(r->ds, sql, NULL, NULL);
+    CPLFree(sql);
+    if (res == NULL)
+        CPLErrorReset();
+    return res;
+}
+
+typedef enum rtree_found {
+    RTREE_NONE,  /* the layer has no R-tree */
+    RTREE_EMPTY, /* it has, with no entries: the layer has no geometry */
+    RTREE_BOX,   /* the bounds of its geometries, in the layer's CRS */
+} rtree_found;
+
+/* The bounds of layer l's geometries from its R-tree, into *box. */
+static rtree_found rtree_bounds(const renderer *r, OGRLayerH l, OGREnvelope *box)
+{
+    OGRLayerH res = rtree_query(r, l, "MIN(minx), MAX(maxx), MIN(miny), MAX(maxy)");
+    if (res == NULL)
+        return RTREE_NONE;
+    OGRFeatureH f = OGR_L_GetNextFeature(res);
+    rtree_found found = f != NULL ? RTREE_EMPTY : RTREE_NONE;
+    if (f != NULL && OGR_F_IsFieldSetAndNotNull(f, 0)) {
+        *box = (OGREnvelope){OGR_F_GetFieldAsDouble(f, 0), OGR_F_GetFieldAsDouble(f, 1),
+                             OGR_F_GetFieldAsDouble(f, 2), OGR_F_GetFieldAsDouble(f, 3)};
+        found = RTREE_BOX;
+    }
+    if (f != NULL)
+        OGR_F_Destroy(f);
+    GDALDatasetReleaseResultSet(r->ds, res);
+    return found;
+}
+
 /* The extent in RD of a layer stored in another CRS. The transformed bounds
  * of the layer's box would be wider than the data by the rotation between the
  * two CRSs (EPSG:3035 is turned some 4 degrees against RD over the
  * Netherlands), so this takes the convex hull of the data and transforms its
  * outline, densified. The features' boxes come from the GeoPackage's R-tree:
  * a small box's corners stand in for its feature (they stick out by a
- * fraction of a small box), a large feature's outer rings are read. False
- * when there is no R-tree to read. */
-static bool rtree_extent_rd(const renderer *r, OGRLayerH l, OGREnvelope *e)
+ * fraction of a small box), a large feature's outer rings are read. box is
+ * the layer's bounds (rtree_bounds). False when there is no R-tree to read. */
+static bool rtree_extent_rd(const renderer *r, OGRLayerH l, const OGREnvelope *box, OGREnvelope *e)
 {
-    const char *name = OGR_L_GetName(l), *geom = OGR_L_GetGeometryColumn(l);
-    OGREnvelope all;
-    if (geom == NULL || geom[0] == '\0' || strchr(name, '"') != NULL ||
-        strchr(geom, '"') != NULL || OGR_L_GetExtent(l, &all, 0) != OGRERR_NONE)
+    double small = SMALL_BOX * fmax(box->MaxX - box->MinX, box->MaxY - box->MinY);
+    OGRLayerH res = rtree_query(r, l, "id, minx, maxx, miny, maxy");
+    if (res == NULL)
         return false;
-    double small = SMALL_BOX * fmax(all.MaxX - all.MinX, all.MaxY - all.MinY);
-    char *sql =
-        CPLStrdup(CPLSPrintf("SELECT id, minx, maxx, miny, maxy FROM \"rtree_%s_%s\"", name, geom));
-    OGRLayerH res = GDALDatasetExecuteSQL(r->ds, sql, NULL, NULL);
-    CPLFree(sql);
-    if (res == NULL) {
-        CPLErrorReset();
-        return false;
-    }
     hull_acc a = {malloc(HULL_BATCH * sizeof *a.p), malloc((HULL_BATCH + 1) * sizeof *a.h), 0,
                   true};
     a.ok = a.p != NULL && a.h != NULL;
@@ -748,13 +780,29 @@ static bool rtree_extent_rd(const renderer *r, OGRLayerH l, OGREnvelope *e)
     return ok;
 }
 
+/* The extent in RD of layer l; false when it has none (no features, or no
+ * geometry). The bounds come from the GeoPackage's R-tree where there is
+ * one, not from the extent gpkg_contents records (OGR_L_GetExtent): GDAL
+ * widens that as features are written but never narrows it, so a stack
+ * whose faces a user deleted (in QGIS, or with SQL) was framed on where
+ * they had been, and one emptied drawn as an empty map. */
 static bool layer_extent_rd(const renderer *r, OGRLayerH l, OGREnvelope *e)
 {
     if (l == NULL)
         return false;
-    if (r->to_rd != NULL && rtree_extent_rd(r, l, e))
+    OGREnvelope box;
+    rtree_found found = rtree_bounds(r, l, &box);
+    if (found == RTREE_EMPTY)
+        return false;
+    if (found == RTREE_BOX && r->to_rd == NULL) {
+        *e = box;
         return true;
-    if (OGR_L_GetExtent(l, e, 1) != OGRERR_NONE)
+    }
+    if (found == RTREE_BOX && rtree_extent_rd(r, l, &box, e))
+        return true;
+    if (found == RTREE_BOX)
+        *e = box;
+    else if (OGR_L_GetExtent(l, e, 1) != OGRERR_NONE)
         return false;
     if (r->to_rd == NULL)
         return true;
