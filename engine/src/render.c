@@ -2023,8 +2023,35 @@ static stapel_status open_surface(renderer *r, const char *tmp)
     return STAPEL_OK;
 }
 
+/* Warn when the font has no glyph for characters the map always writes.
+ * Where fontconfig finds no DejaVu Sans it gives another font, or, with
+ * none installed at all, cairo's own, which lacks them: the picture would
+ * show boxes for "km²" in every legend row, with no word. A missing glyph
+ * is glyph 0 (.notdef) in a font file and in cairo's own font alike. */
+static void check_font(renderer *r)
+{
+    static const char written[] = "\xc2\xb2\xe2\x80\x94\xc2\xb7\xe2\x80\xa6\xc3\xa9"; /* ²—·…é */
+    font(r, 13, false, false);
+    cairo_glyph_t *glyphs = NULL;
+    int n = 0;
+    bool missing = false;
+    if (cairo_scaled_font_text_to_glyphs(cairo_get_scaled_font(r->cr), 0, 0, written, -1, &glyphs,
+                                         &n, NULL, NULL, NULL) == CAIRO_STATUS_SUCCESS)
+        for (int i = 0; i < n; i++)
+            missing = missing || glyphs[i].index == 0;
+    cairo_glyph_free(glyphs);
+    if (missing)
+        stapel__log(r->ctx, STAPEL_LOG_WARN,
+                    "the font '%s' is not installed, and the font drawn instead has no glyph for "
+                    "some characters the map writes (km\xc2\xb2, \xe2\x80\x94, \xc2\xb7, "
+                    "\xe2\x80\xa6, \xc3\xa9): they show as boxes; install it (on Debian: "
+                    "apt-get install fonts-dejavu-core)",
+                    FONT);
+}
+
 static stapel_status draw(renderer *r)
 {
+    check_font(r);
     cairo_t *cr = r->cr;
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_paint(cr);
