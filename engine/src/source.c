@@ -941,6 +941,20 @@ static OGRLayerH only_spatial_layer(GDALDatasetH ds)
     return found;
 }
 
+/* Whether a layer's geometry type says it holds points (1), lines (2) or
+ * neither (0: polygons, any type, as a GeoJSON's or a DXF's, or none, as a
+ * table's). */
+static int layer_flat(OGRLayerH l)
+{
+    OGRwkbGeometryType t = wkbFlatten(OGR_L_GetGeomType(l));
+    if (t == wkbPoint || t == wkbMultiPoint)
+        return 1;
+    if (t == wkbLineString || t == wkbMultiLineString || t == wkbCircularString ||
+        t == wkbCompoundCurve || t == wkbMultiCurve)
+        return 2;
+    return 0;
+}
+
 /* Whether a layer of ds may hold polygons: one of an areal geometry type,
  * or of any (a GeoJSON's, a DXF's). Not one of points or lines only, nor a
  * table. */
@@ -948,13 +962,43 @@ static bool any_areal_layer(GDALDatasetH ds)
 {
     int n = GDALDatasetGetLayerCount(ds);
     for (int i = 0; i < n; i++) {
-        OGRwkbGeometryType t = wkbFlatten(OGR_L_GetGeomType(GDALDatasetGetLayer(ds, i)));
-        if (t != wkbNone && t != wkbPoint && t != wkbMultiPoint && t != wkbLineString &&
-            t != wkbMultiLineString && t != wkbCircularString && t != wkbCompoundCurve &&
-            t != wkbMultiCurve)
+        OGRLayerH l = GDALDatasetGetLayer(ds, i);
+        if (OGR_L_GetGeomType(l) != wkbNone && layer_flat(l) == 0)
             return true;
     }
     return false;
+}
+
+/* Lists the layers of ds of points or lines into flat ("a (Point) and b
+ * (Line String)"), the others with geometry into others ("c, d"); returns
+ * how many of points or lines, *kinds what they hold (1 points, 2 lines, 3
+ * both) and *n_others how many others. */
+static int list_flat_layers(GDALDatasetH ds, stapel__buf *flat, stapel__buf *others, int *kinds,
+                            int *n_others)
+{
+    int n = GDALDatasetGetLayerCount(ds), n_flat = 0;
+    for (int i = 0; i < n; i++)
+        n_flat += layer_flat(GDALDatasetGetLayer(ds, i)) != 0;
+    int listed = 0;
+    *kinds = 0;
+    *n_others = 0;
+    for (int i = 0; i < n; i++) {
+        OGRLayerH l = GDALDatasetGetLayer(ds, i);
+        int kind = layer_flat(l);
+        if (kind != 0) {
+            stapel__buf_printf(flat, "%s%s (%s)",
+                               listed == 0            ? ""
+                               : listed == n_flat - 1 ? " and "
+                                                      : ", ",
+                               OGR_L_GetName(l), OGRGeometryTypeToName(OGR_L_GetGeomType(l)));
+            listed++;
+            *kinds |= kind;
+        } else if (OGR_L_GetGeomType(l) != wkbNone) {
+            stapel__buf_printf(others, "%s%s", *n_others > 0 ? ", " : "", OGR_L_GetName(l));
+            (*n_others)++;
+        }
+    }
+    return n_flat;
 }
 
 stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH ds,
@@ -1029,8 +1073,9 @@ stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH d
         stapel__buf b = {0};
         for (int i = 0; i < n; i++) {
             OGRLayerH li = GDALDatasetGetLayer(ds, i);
+            OGRwkbGeometryType t = OGR_L_GetGeomType(li);
             stapel__buf_printf(&b, "%s%s: %s", i > 0 ? ", " : "", OGR_L_GetName(li),
-                               OGRGeometryTypeToName(OGR_L_GetGeomType(li)));
+                               t == wkbNone ? "no geometry" : OGRGeometryTypeToName(t));
         }
         stapel__fail(ctx, STAPEL_EDATA,
                      "%s: holds %d layers, none of polygons (%s); claims and zones must be "
@@ -1041,22 +1086,55 @@ stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH d
     } else {
         /* Several layers with geometry: those are the ones to pick from; a
          * table beside them (layer_styles) would only get 'has no geometry
-         * column'. */
-        stapel__buf b = {0}, tables = {0};
+         * column', a layer of points or lines 'holds Point geometries'. */
+        stapel__buf b = {0}, tables = {0}, flat = {0}, others = {0};
         int n_geom = list_layers_kind(ds, &b, false);
         int n_tables = list_layers_kind(ds, &tables, true);
-        if (n_tables == 0)
+        int kinds, n_others;
+        int n_flat = list_flat_layers(ds, &flat, &others, &kinds, &n_others);
+        const char *tables_text = tables.data != NULL ? tables.data : "";
+        const char *flat_text = flat.data != NULL ? flat.data : "";
+        const char *others_text = others.data != NULL ? others.data : "";
+        if (n_flat == 0 && n_tables == 0)
             stapel__fail(ctx, STAPEL_EDATA,
                          "%s: holds %d layers (%s); pick one with '%s|layername=NAME'", source, n,
                          b.data != NULL ? b.data : "", source);
-        else
+        else if (n_flat == 0)
             stapel__fail(ctx, STAPEL_EDATA,
                          "%s: holds %d layers with geometry (%s) and %d table%s without "
                          "geometry (%s); pick one of the layers with '%s|layername=NAME'",
                          source, n_geom, b.data != NULL ? b.data : "", n_tables,
-                         n_tables > 1 ? "s" : "", tables.data != NULL ? tables.data : "", source);
+                         n_tables > 1 ? "s" : "", tables_text, source);
+        else {
+            /* offered are only the layers that may hold polygons */
+            stapel__buf head = {0};
+            if (n_tables == 0)
+                stapel__buf_printf(&head, "holds %d layers", n);
+            else
+                stapel__buf_printf(&head,
+                                   "holds %d layers with geometry and %d table%s without "
+                                   "geometry (%s)",
+                                   n_geom, n_tables, n_tables > 1 ? "s" : "", tables_text);
+            const char *what = kinds == 1 ? "points" : kinds == 2 ? "lines" : "points or lines";
+            const char *other = n_tables == 0 ? "" : " layer";
+            if (n_others == 1)
+                stapel__fail(ctx, STAPEL_EDATA,
+                             "%s: %s: %s hold%s %s, which cannot be claims or zones; pick the "
+                             "other%s, %s, with '%s|layername=%s'",
+                             source, head.data != NULL ? head.data : "", flat_text,
+                             n_flat == 1 ? "s" : "", what, other, others_text, source, others_text);
+            else
+                stapel__fail(ctx, STAPEL_EDATA,
+                             "%s: %s: %s hold%s %s, which cannot be claims or zones; pick one of "
+                             "the other%ss (%s) with '%s|layername=NAME'",
+                             source, head.data != NULL ? head.data : "", flat_text,
+                             n_flat == 1 ? "s" : "", what, other, others_text, source);
+            stapel__buf_free(&head);
+        }
         stapel__buf_free(&b);
         stapel__buf_free(&tables);
+        stapel__buf_free(&flat);
+        stapel__buf_free(&others);
         return STAPEL_EDATA;
     }
     stapel_status st = stapel__layer_readable(ctx, ds, l, source);
