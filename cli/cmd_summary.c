@@ -341,15 +341,10 @@ static int summary_run(int argc, char **argv)
         for (size_t i = 0; i < sm->n_zones && !found; i++)
             found = zone_selected(zone, sm->zones[i].zone_type, sm->zones[i].zone);
         if (!found) {
-            /* The names as the table shows them, whole. */
-            fputs("stapel: summary: ", stderr);
-            cli_put_text(stderr, argv[optind], SIZE_MAX);
-            fputs(": no zone named '", stderr);
-            cli_put_text(stderr, zone, SIZE_MAX);
             /* The zones as render lists them, and the nearest, as render
              * finds it (as --zone takes it: 'province:X' beside a NOVEX
              * area X, 'total:total' for the total row alone beside a
-             * province 'Total'). */
+             * province 'Total'); the value given quoted as they are. */
             stapel_zone_list *zones = stapel_zone_list_new();
             bool ok = zones != NULL;
             for (size_t i = 0; ok && i < sm->n_zones; i++) {
@@ -358,31 +353,35 @@ static int summary_run(int argc, char **argv)
             }
             stapel_zone_hint near = {0};
             ok = ok && stapel_zone_list_hint(zones, zone, &near);
+            char *asked = ok ? stapel_zone_quote_text(zone) : NULL;
             char *hint = ok ? stapel_zone_hint_text(&near) : NULL;
             char *list = ok ? stapel_zone_list_text(zones, SIZE_MAX) : NULL;
-            if (hint == NULL || list == NULL) {
-                fputs("'\n", stderr);
-                cli_error("summary", "out of memory");
-                free(hint);
-                free(list);
-                stapel_zone_hint_free(&near);
-                stapel_zone_list_free(zones);
-                rc = EXIT_FAIL;
-                goto done;
+            if (asked != NULL && hint != NULL && list != NULL) {
+                /* The names as the table shows them, whole. */
+                fputs("stapel: summary: ", stderr);
+                cli_put_text(stderr, argv[optind], SIZE_MAX);
+                fputs(": no zone named ", stderr);
+                cli_put_text(stderr, asked, SIZE_MAX);
+                if (near.rank != 0) {
+                    fputs("; did you mean ", stderr);
+                    cli_put_text(stderr, hint, SIZE_MAX);
+                    fprintf(stderr, "? %s; zones: ", stapel_zone_hint_note(&near));
+                } else {
+                    fputs("; zones: ", stderr);
+                }
+                cli_put_text(stderr, list, SIZE_MAX);
+                fputc('\n', stderr);
             }
-            if (near.rank != 0) {
-                fputs("'; did you mean ", stderr);
-                cli_put_text(stderr, hint, SIZE_MAX);
-                fprintf(stderr, "? %s; zones: ", stapel_zone_hint_note(&near));
-            } else {
-                fputs("'; zones: ", stderr);
-            }
-            cli_put_text(stderr, list, SIZE_MAX);
+            free(asked);
             free(hint);
             free(list);
             stapel_zone_hint_free(&near);
             stapel_zone_list_free(zones);
-            fputc('\n', stderr);
+            if (!ok || asked == NULL || hint == NULL || list == NULL) {
+                cli_error("summary", "out of memory");
+                rc = EXIT_FAIL;
+                goto done;
+            }
             rc = cli_usage_hint("summary"); /* as render: an unknown zone is a usage error */
             goto done;
         }
@@ -400,11 +399,18 @@ static int summary_run(int argc, char **argv)
                 bare = false;
                 continue;
             }
+            char *quoted = stapel_zone_quote_text(z->zone);
+            if (quoted == NULL) {
+                cli_error("summary", "out of memory");
+                rc = EXIT_FAIL;
+                goto done;
+            }
             cli_warn("summary",
-                     "%s '%s' in '%s' has no area: none of its features had any when it was "
+                     "%s %s in '%s' has no area: none of its features had any when it was "
                      "stacked, so every number is 0",
-                     strcmp(z->zone_type, "novex") == 0 ? "NOVEX area" : z->zone_type, z->zone,
+                     strcmp(z->zone_type, "novex") == 0 ? "NOVEX area" : z->zone_type, quoted,
                      argv[optind]);
+            free(quoted);
         }
     }
     if (csv) {

@@ -591,6 +591,11 @@ char *stapel_zone_list_text(stapel_zone_list *list, size_t max_bytes);
  * "" when it kept none. Caller frees with free(); NULL when out of memory. */
 char *stapel_zone_hint_text(const stapel_zone_hint *hint);
 
+/* A --zone value as the lists write a zone's name ("'X'", or "\"it's\""
+ * for a value with a "'"), so that a message that echoes it shows where it
+ * ends. Caller frees with free(); NULL when out of memory. */
+char *stapel_zone_quote_text(const char *zone);
+
 /* Free a list. Accepts NULL. */
 void stapel_zone_list_free(stapel_zone_list *list);
 

@@ -1179,17 +1179,11 @@ bool stapel_zone_list_hint(stapel_zone_list *list, const char *want, stapel_zone
     return true;
 }
 
-/* A zone as both lists and hints write it: "'X' (province)", "'novex:X'
- * (NOVEX, no area)", "'total:total'"; after sep. Quoted as a shell user
- * would give it to --zone: a name with a "'" in double quotes, "it's"
- * (province), with a backslash before each '"', '\\', '$' and '`' in it, so
- * that the quotes around each zone stay unambiguous. */
-static bool zone_text(stapel__buf *b, const char *sep, const char *type, const char *name,
-                      bool typed, bool has_area)
+bool stapel__zone_quote(stapel__buf *b, const char *type, const char *name)
 {
     bool apostrophe = strchr(name, '\'') != NULL;
-    if (!stapel__buf_printf(b, "%s%c%s%s", sep, apostrophe ? '"' : '\'', typed ? type : "",
-                            typed ? ":" : ""))
+    if (!stapel__buf_printf(b, "%c%s%s", apostrophe ? '"' : '\'', type != NULL ? type : "",
+                            type != NULL ? ":" : ""))
         return false;
     const char *p = name;
     while (*p != '\0') {
@@ -1203,7 +1197,16 @@ static bool zone_text(stapel__buf *b, const char *sep, const char *type, const c
             return false;
         p++;
     }
-    if (!stapel__buf_puts(b, apostrophe ? "\"" : "'"))
+    return stapel__buf_puts(b, apostrophe ? "\"" : "'");
+}
+
+/* A zone as both lists and hints write it: "'X' (province)", "'novex:X'
+ * (NOVEX, no area)", "'total:total'"; after sep. Quoted as --zone takes it
+ * (stapel__zone_quote). */
+static bool zone_text(stapel__buf *b, const char *sep, const char *type, const char *name,
+                      bool typed, bool has_area)
+{
+    if (!stapel__buf_puts(b, sep) || !stapel__zone_quote(b, typed ? type : NULL, name))
         return false;
     if (strcmp(type, "total") == 0)
         return true;
@@ -1249,6 +1252,15 @@ char *stapel_zone_hint_text(const stapel_zone_hint *hint)
     if (hint == NULL || hint->rank == 0)
         return stapel__buf_puts(&b, "") ? b.data : NULL;
     return zone_text(&b, "", hint->type, hint->name, hint->typed, hint->has_area) ? b.data : NULL;
+}
+
+char *stapel_zone_quote_text(const char *zone)
+{
+    stapel__buf b = {0};
+    if (stapel__zone_quote(&b, NULL, zone != NULL ? zone : ""))
+        return b.data;
+    stapel__buf_free(&b);
+    return NULL;
 }
 
 void stapel_zone_list_free(stapel_zone_list *list)

@@ -513,11 +513,22 @@ static stapel_status find_zone(renderer *r)
     stapel_status st = zones != NULL ? STAPEL_OK : nomem(r);
     for (int k = 0; k < 2 && st == STAPEL_OK; k++)
         st = zone_scan(r, k, r->zone, &geom[k], &n[k], zones);
+    /* The value given, quoted as the zone lists quote a name: an
+     * apostrophe in it would end 'it's' early. */
+    stapel__buf asked = {0};
+    if (st == STAPEL_OK && !stapel__zone_quote(&asked, NULL, r->zone))
+        st = nomem(r);
     if (st == STAPEL_OK && n[0] > 0 && n[1] > 0) {
-        st = stapel__fail(r->ctx, STAPEL_EINVAL,
-                          "'%s' is both a province and a NOVEX area in '%s'; give --zone "
-                          "'province:%s' or --zone 'novex:%s'",
-                          r->zone, r->gpkg, r->zone, r->zone);
+        stapel__buf typed[2] = {{0}, {0}};
+        st = stapel__zone_quote(&typed[0], "province", r->zone) &&
+                     stapel__zone_quote(&typed[1], "novex", r->zone)
+                 ? stapel__fail(r->ctx, STAPEL_EINVAL,
+                                "%s is both a province and a NOVEX area in '%s'; give --zone %s "
+                                "or --zone %s",
+                                asked.data, r->gpkg, typed[0].data, typed[1].data)
+                 : nomem(r);
+        stapel__buf_free(&typed[0]);
+        stapel__buf_free(&typed[1]);
     }
     bool without_area = false;
     if (st == STAPEL_OK && n[0] == 0 && n[1] == 0)
@@ -531,10 +542,10 @@ static stapel_status find_zone(renderer *r)
         st = nomem(r);
     if (st == STAPEL_OK && n[0] == 0 && n[1] == 0 && without_area) {
         st = stapel__fail(r->ctx, STAPEL_EDATA,
-                          "zone '%s' in '%s' has no area: none of its features had any when it "
+                          "zone %s in '%s' has no area: none of its features had any when it "
                           "was stacked (zone_summary lists it with area 0); there is nothing to "
                           "draw",
-                          r->zone, r->gpkg);
+                          asked.data, r->gpkg);
     } else if (st == STAPEL_OK && unknown) {
         /* As summary says it (stapel_zone_hint_text, stapel_zone_list_text):
          * the hint as --zone takes it, its kind; then the valid zones, as
@@ -548,10 +559,11 @@ static stapel_status find_zone(renderer *r)
             near != NULL &&
             (r->zone_near.rank != 0
                  ? stapel__buf_printf(&names,
-                                      "unknown zone '%s' in '%s'; did you mean %s? %s; "
+                                      "unknown zone %s in '%s'; did you mean %s? %s; "
                                       "valid zones: ",
-                                      r->zone, r->gpkg, near, stapel_zone_hint_note(&r->zone_near))
-                 : stapel__buf_printf(&names, "unknown zone '%s' in '%s'; valid zones: ", r->zone,
+                                      asked.data, r->gpkg, near,
+                                      stapel_zone_hint_note(&r->zone_near))
+                 : stapel__buf_printf(&names, "unknown zone %s in '%s'; valid zones: ", asked.data,
                                       r->gpkg));
         free(near);
         /* as many as a message holds */
@@ -579,6 +591,7 @@ static stapel_status find_zone(renderer *r)
         if (geom[k] != NULL)
             OGR_G_DestroyGeometry(geom[k]);
     stapel__buf_free(&names);
+    stapel__buf_free(&asked);
     stapel_zone_list_free(zones);
     return st;
 }

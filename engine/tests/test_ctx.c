@@ -786,6 +786,29 @@ static void test_zone_list_text(void **state)
     stapel_zone_list_free(l);
 }
 
+/* A --zone value echoed in a message is quoted as the lists quote a name:
+ * 'X', or one with an apostrophe in double quotes, so that the quotes say
+ * where it ends. */
+static void test_zone_quote_text(void **state)
+{
+    (void)state;
+    char *t = stapel_zone_quote_text("Utrecht");
+    assert_string_equal(t, "'Utrecht'");
+    free(t);
+    t = stapel_zone_quote_text("province:A, B");
+    assert_string_equal(t, "'province:A, B'");
+    free(t);
+    t = stapel_zone_quote_text("it'z");
+    assert_string_equal(t, "\"it'z\"");
+    free(t);
+    t = stapel_zone_quote_text("a \"b\" $c\\d`e's");
+    assert_string_equal(t, "\"a \\\"b\\\" \\$c\\\\d\\`e's\"");
+    free(t);
+    t = stapel_zone_quote_text("");
+    assert_string_equal(t, "''");
+    free(t);
+}
+
 static void test_zone_list_hint(void **state)
 {
     (void)state;
@@ -1066,6 +1089,7 @@ int main(void)
         cmocka_unit_test(test_zone_list),
         cmocka_unit_test(test_zone_list_hint),
         cmocka_unit_test(test_zone_list_text),
+        cmocka_unit_test(test_zone_quote_text),
         cmocka_unit_test(test_ctx_null_paths_refused),
         cmocka_unit_test(test_ctx_merge_negative_threads),
         cmocka_unit_test(test_ctx_grid_not_finite),
