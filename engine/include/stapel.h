@@ -580,8 +580,10 @@ bool stapel_zone_list_hint(stapel_zone_list *list, const char *want, stapel_zone
  * it and with its kind: "'X' (province), 'novex:Y' (NOVEX, no area),
  * 'total:total'", quoted, as a name may hold ", "; a name that holds a "'"
  * in double quotes, as a shell takes it ("it's" (province), with a
- * backslash before each '"', '\\', '$' and '`' in it); "none (no zone
- * layers)" for an empty list. At most max_bytes bytes (SIZE_MAX: no limit), the
+ * backslash before each '"', '\\', '$' and '`' in it), or, when it holds a
+ * '!' too, which an interactive bash expands within double quotes, in
+ * single quotes with each "'" as '\'' ('it'\''s!' (province)); "none (no
+ * zone layers)" for an empty list. At most max_bytes bytes (SIZE_MAX: no limit), the
  * first zone always: the zones that do not fit are counted at the end
  * (", and 5 more (stapel summary lists every zone)"), none is cut in its
  * name. Caller frees with free(); NULL when out of memory. */
@@ -591,9 +593,9 @@ char *stapel_zone_list_text(stapel_zone_list *list, size_t max_bytes);
  * "" when it kept none. Caller frees with free(); NULL when out of memory. */
 char *stapel_zone_hint_text(const stapel_zone_hint *hint);
 
-/* A --zone value as the lists write a zone's name ("'X'", or "\"it's\""
- * for a value with a "'"), so that a message that echoes it shows where it
- * ends. Caller frees with free(); NULL when out of memory. */
+/* A --zone value as the lists write a zone's name ("'X'", "\"it's\"" for
+ * a value with a "'", "'it'\\''s!'" for one with a '!' too), so that a
+ * message that echoes it shows where it ends. Caller frees with free(); NULL when out of memory. */
 char *stapel_zone_quote_text(const char *zone);
 
 /* Free a list. Accepts NULL. */

@@ -1181,23 +1181,28 @@ bool stapel_zone_list_hint(stapel_zone_list *list, const char *want, stapel_zone
 
 bool stapel__zone_quote(stapel__buf *b, const char *type, const char *name)
 {
+    /* A '!' within double quotes an interactive bash takes for
+     * history expansion ("it's!x": 'event not found'); within single
+     * quotes it is only a '!'. */
     bool apostrophe = strchr(name, '\'') != NULL;
-    if (!stapel__buf_printf(b, "%c%s%s", apostrophe ? '"' : '\'', type != NULL ? type : "",
+    bool doubled = apostrophe && strchr(name, '!') == NULL;
+    const char *escaped = doubled ? "\"\\$`" : apostrophe ? "'" : "";
+    if (!stapel__buf_printf(b, "%c%s%s", doubled ? '"' : '\'', type != NULL ? type : "",
                             type != NULL ? ":" : ""))
         return false;
     const char *p = name;
     while (*p != '\0') {
-        size_t n = apostrophe ? strcspn(p, "\"\\$`") : strlen(p);
+        size_t n = strcspn(p, escaped);
         if (!stapel__buf_append(b, p, n))
             return false;
         p += n;
         if (*p == '\0')
             break;
-        if (!stapel__buf_printf(b, "\\%c", *p))
+        if (!(doubled ? stapel__buf_printf(b, "\\%c", *p) : stapel__buf_puts(b, "'\\''")))
             return false;
         p++;
     }
-    return stapel__buf_puts(b, apostrophe ? "\"" : "'");
+    return stapel__buf_puts(b, doubled ? "\"" : "'");
 }
 
 /* A zone as both lists and hints write it: "'X' (province)", "'novex:X'

@@ -245,11 +245,13 @@ bool stapel__buf_printf(stapel__buf *b, const char *fmt, ...) __attribute__((for
 void stapel__buf_free(stapel__buf *b);
 
 /* Appends a zone as --zone takes it, "TYPE:NAME" (type NULL: NAME alone),
- * quoted so that the quotes say where it ends: 'X', or a name that holds a
- * "'" in double quotes, "it's", with a backslash before each '"', '\\',
- * '$' and '`' in it, as a shell user gives it. The one rule of zone names
- * in messages: the lists and hints (stapel_zone_list_text), a --zone value
- * echoed (stapel_zone_quote_text). False when out of memory. */
+ * quoted so that the quotes say where it ends and a shell user may paste it
+ * as is: 'X'; a name that holds a "'" in double quotes, "it's", with a
+ * backslash before each '"', '\\', '$' and '`' in it; but one that also
+ * holds a '!', which an interactive bash expands within double quotes, in
+ * single quotes with each "'" as '\'': 'it'\''s!'. The one rule of zone
+ * names in messages: the lists and hints (stapel_zone_list_text), a --zone
+ * value echoed (stapel_zone_quote_text). False when out of memory. */
 bool stapel__zone_quote(stapel__buf *b, const char *type, const char *name);
 
 /* Sort 64-bit keys by their upper 32 bits, stably: an LSD radix sort, 8 bits

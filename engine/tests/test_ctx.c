@@ -784,6 +784,21 @@ static void test_zone_list_text(void **state)
     free(t);
     stapel_zone_hint_free(&h);
     stapel_zone_list_free(l);
+    /* With a '!' too, which an interactive bash expands within double
+     * quotes, in single quotes: 'it'\''s!', typed as the other zones. */
+    l = stapel_zone_list_new();
+    assert_non_null(l);
+    assert_true(stapel_zone_list_add(l, "province", "it's!", true));
+    assert_true(stapel_zone_list_add(l, "novex", "it's!", true));
+    t = stapel_zone_list_text(l, SIZE_MAX);
+    assert_string_equal(t, "'province:it'\\''s!' (province), 'novex:it'\\''s!' (NOVEX)");
+    free(t);
+    assert_true(stapel_zone_list_hint(l, "province:its!", &h));
+    t = stapel_zone_hint_text(&h);
+    assert_string_equal(t, "'province:it'\\''s!' (province)");
+    free(t);
+    stapel_zone_hint_free(&h);
+    stapel_zone_list_free(l);
 }
 
 /* A --zone value echoed in a message is quoted as the lists quote a name:
@@ -806,6 +821,18 @@ static void test_zone_quote_text(void **state)
     free(t);
     t = stapel_zone_quote_text("");
     assert_string_equal(t, "''");
+    free(t);
+    /* A '!' is only a '!' within single quotes, where an interactive bash
+     * does not expand history: a name with a "'" and a '!' is written so,
+     * each "'" closing the quotes, escaped, and opening them again. */
+    t = stapel_zone_quote_text("wow!");
+    assert_string_equal(t, "'wow!'");
+    free(t);
+    t = stapel_zone_quote_text("it's!x");
+    assert_string_equal(t, "'it'\\''s!x'");
+    free(t);
+    t = stapel_zone_quote_text("'a \"b\" $c\\d`e!'");
+    assert_string_equal(t, "''\\''a \"b\" $c\\d`e!'\\'''");
     free(t);
 }
 
