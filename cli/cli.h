@@ -166,6 +166,12 @@ void cli_put_line(const char *text);
  * run_info cannot be read. */
 void cli_warn_shard(const char *cmd, stapel_ctx *ctx, const char *path, const char *covers);
 
+/* After a run under the built-in rules whose warning of unrated pairs said
+ * to add them to a copy of those rules (stapel_stack_stats
+ * n_builtin_unrated), warns where the tool keeps that copy: the rules table
+ * of output, and how to save it for --rules. Says nothing otherwise. */
+void cli_warn_builtin_unrated(const char *cmd, const stapel_stack *stack, const char *output);
+
 /* The context that SIGINT/SIGTERM cancel; NULL for none. A run that has
  * not stopped 3 s after the signal says so, and the next signal ends it. */
 void cli_set_cancel_target(stapel_ctx *ctx);

@@ -357,6 +357,8 @@ static int merge_run(int argc, char **argv)
                                  overwrite ? STAPEL_WRITE_OVERWRITE : 0);
     double t2 = now_seconds();
     cli_progress_end(&prog);
+    if (st == STAPEL_OK)
+        cli_warn_builtin_unrated("merge", stack, output);
     if (st != STAPEL_OK) {
         rc = cli_fail_output("merge", ctx, st, output);
     } else if (!quiet) {

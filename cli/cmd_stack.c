@@ -433,6 +433,7 @@ static int stack_run(int argc, char **argv)
         rc = cli_fail_output("stack", ctx, st, output);
         goto done;
     }
+    cli_warn_builtin_unrated("stack", stack, output);
     stapel_stack_stats s = stapel_stack_get_stats(stack);
     if (verbose && !quiet)
         fprintf(stderr,

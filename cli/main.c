@@ -435,6 +435,17 @@ void cli_warn_shard(const char *cmd, stapel_ctx *ctx, const char *path, const ch
     stapel_run_info_free(ri);
 }
 
+void cli_warn_builtin_unrated(const char *cmd, const stapel_stack *stack, const char *output)
+{
+    int64_t n = stapel_stack_get_stats(stack).n_builtin_unrated;
+    if (n > 0)
+        cli_warn(cmd,
+                 "'%s' holds a copy of the built-in rules in its rules table: save it as CSV "
+                 "(ogr2ogr -f CSV rules.csv %s rules), add the unrated pair%s, and give it to "
+                 "stapel stack with --rules rules.csv",
+                 output, output, n > 1 ? "s" : "");
+}
+
 static stapel_ctx *volatile cancel_target = NULL;
 static volatile sig_atomic_t cancel_asked = 0;
 

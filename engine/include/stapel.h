@@ -367,6 +367,12 @@ typedef struct stapel_stack_stats {
     double seconds_write_faces; /* stapel_stack_build_write, _merge_write: the stack layer and its index,
                                  * written while the summary is computed */
     double seconds_write_rest;  /* stapel_stack_build_write, _merge_write: the other layers and tables */
+    /* Under the built-in rules (also those of a merged run that used
+     * them), the theme pairs that meet and that they lack (also with the
+     * themes spelled as they spell them), which the warning of unrated
+     * pairs says to add to a copy of them; 0 under other rules
+     * (stapel_job_set_rules()). */
+    int64_t n_builtin_unrated;
 } stapel_stack_stats;
 
 /* One face of the stack. All strings are borrowed from the stack. */

@@ -1058,17 +1058,24 @@ stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_
         }
         if (spell.len == 0)
             n_left = n_un;
-        /* Without --rules there is no rules file to add to, and a file
-         * of the missing pairs alone would replace the built-in rules: their
-         * land would leave conflict_m2 and kans_m2 for 'unrated'. */
+        /* Under the built-in rules there is no rules file to add to, and
+         * a file of the missing pairs alone would replace them: their land
+         * would leave conflict_m2 and kans_m2 for 'unrated'. Said as it
+         * holds for any caller, one without an output or a --rules too;
+         * the tool adds where its output keeps a copy (n_builtin_unrated). */
         bool builtin = s->rules != NULL && s->rules->builtin;
         const char *add =
             n_left == 0 ? ""
             : !builtin  ? (n_left == 1 ? "add it to the rules file" : "add them to the rules file")
-            : n_left == 1 ? "the built-in rules lack it, and --rules replaces them: save the "
-                            "output's rules table as CSV, add the pair, and give it with --rules"
-                          : "the built-in rules lack them, and --rules replaces them: save the "
-                            "output's rules table as CSV, add the pairs, and give it with --rules";
+            : n_left == 1
+                ? "the built-in rules lack it, and a rules file replaces them, not adds "
+                  "to them: start from a copy of them (docs/rules/novex-default.csv; "
+                  "the format is in docs/RULES.md) and add the pair"
+                : "the built-in rules lack them, and a rules file replaces them, not "
+                  "adds to them: start from a copy of them (docs/rules/novex-default.csv; "
+                  "the format is in docs/RULES.md) and add the pairs";
+        if (n_un > 0 && builtin)
+            s->stats.n_builtin_unrated = (int64_t)n_left;
         char left[80] = "";
         if (n_left > 0)
             snprintf(left, sizeof left, "; %zu of the pairs stay%s unrated then: ", n_left,

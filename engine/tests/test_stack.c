@@ -802,6 +802,67 @@ static void test_stack_output_checked_before_reading(void **state)
     stapel_job_free(job);
 }
 
+/* Warnings, one a line. */
+static void keep_warnings(void *user, stapel_log_level level, const char *message)
+{
+    char *kept = user;
+    if (level == STAPEL_LOG_WARN && strlen(kept) + strlen(message) + 2 < 4096) {
+        strcat(kept, message);
+        strcat(kept, "\n");
+    }
+}
+
+/* nature [0,10]² and mining [5,15]x[0,10] meet; the built-in rules have no
+ * 'mining'. The warning of that unrated pair is said as it holds for any
+ * caller of the library, one that writes no GeoPackage and has no --rules:
+ * where the built-in rules are and their format, not the output's rules
+ * table. The count of such pairs tells the tool to add where its output
+ * keeps them. Under rules of the caller's the pair is to be added to them. */
+static void test_stack_unrated_pairs_said_for_any_caller(void **state)
+{
+    stapel_ctx *ctx = *state;
+    char warnings[4096] = "";
+    stapel_ctx_set_log(ctx, keep_warnings, warnings);
+    const char *a[] = {rect(0, 0, 10, 10)};
+    const char *b[] = {rect(5, 0, 15, 10)};
+    stapel_job *job = new_job(ctx);
+    assert_int_equal(stapel_job_add_layer(ctx, job, "nature",
+                                          fixture_geojson("un_a.geojson", RD_URN, 1, a, NULL),
+                                          NULL),
+                     STAPEL_OK);
+    assert_int_equal(stapel_job_add_layer(ctx, job, "mining",
+                                          fixture_geojson("un_b.geojson", RD_URN, 1, b, NULL),
+                                          NULL),
+                     STAPEL_OK);
+    stapel_stack *s = build(ctx, job);
+    assert_string_equal(warnings,
+                        "no rule for 1 theme pair that meets (verdict 'unrated'): mining\xc3\x97"
+                        "nature; the built-in rules lack it, and a rules file replaces them, not "
+                        "adds to them: start from a copy of them (docs/rules/novex-default.csv; "
+                        "the format is in docs/RULES.md) and add the pair\n");
+    assert_int_equal(stapel_stack_get_stats(s).n_builtin_unrated, 1);
+    stapel_stack_free(s);
+
+    char path[512];
+    snprintf(path, sizeof path, "%s/un_rules.csv", STAPEL_TEST_SCRATCH);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("theme_a,theme_b,verdict\nnature,water,conflict\nmining,water,conflict\n", f);
+    fclose(f);
+    stapel_rules *r = NULL;
+    assert_int_equal(stapel_rules_read(ctx, &r, path), STAPEL_OK);
+    assert_int_equal(stapel_job_set_rules(ctx, job, r), STAPEL_OK);
+    warnings[0] = '\0';
+    s = build(ctx, job);
+    assert_non_null(strstr(warnings, "no rule for 1 theme pair that meets (verdict 'unrated'): "
+                                     "mining\xc3\x97nature; add it to the rules file\n"));
+    assert_int_equal(stapel_stack_get_stats(s).n_builtin_unrated, 0);
+    stapel_ctx_set_log(ctx, NULL, NULL);
+    stapel_stack_free(s);
+    stapel_rules_free(r);
+    stapel_job_free(job);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -821,6 +882,7 @@ int main(void)
         cmocka_unit_test(test_stack_output_checked_before_reading),
         cmocka_unit_test(test_stack_reading_progress_spans_all_layers),
         cmocka_unit_test(test_stack_many_zone_names),
+        cmocka_unit_test(test_stack_unrated_pairs_said_for_any_caller),
     };
     return cmocka_run_group_tests(tests, fixture_ctx_setup, fixture_ctx_teardown);
 }
