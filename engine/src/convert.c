@@ -67,10 +67,21 @@ static stapel_status ring_convert(stapel_ctx *ctx, polys *p, OGRGeometryH r, GEO
      * GEOS cannot even build one that is not closed). It is closed, or left
      * out, below: a repair of an invalid geometry, which the caller counts. */
     bool closed = p->xy[0] == p->xy[2 * n - 2] && p->xy[1] == p->xy[2 * n - 1];
-    int corners = 0;
-    for (int i = 0; i < n - (closed ? 1 : 0); i++)
-        corners +=
-            i == 0 || p->xy[2 * i] != p->xy[2 * i - 2] || p->xy[2 * i + 1] != p->xy[2 * i - 1];
+    /* Distinct corners: the first, one that differs from it, and one that
+     * differs from both (A, B, A, A has two, though no two neighbours of
+     * A, B, A are equal). */
+    int corners = 1, second = -1;
+    for (int i = 1; i < n && corners < 3; i++) {
+        bool first = p->xy[2 * i] == p->xy[0] && p->xy[2 * i + 1] == p->xy[1];
+        if (second < 0 && !first) {
+            second = i;
+            corners = 2;
+        } else if (second >= 0 && !first &&
+                   (p->xy[2 * i] != p->xy[2 * second] ||
+                    p->xy[2 * i + 1] != p->xy[2 * second + 1])) {
+            corners = 3;
+        }
+    }
     p->bad_ring = p->bad_ring || !closed || corners < 3;
     size_t m = (size_t)n;
     if (p->scale > 0) {
