@@ -47,6 +47,8 @@ typedef struct stapel__layer {
     int64_t first_lost; /* the first of them */
     int64_t n_degenerate;   /* of those, polygons whose rings all enclose no area */
     int64_t first_degenerate; /* the first of them */
+    int64_t n_thin;           /* of those, valid as stored but without area on the grid */
+    int64_t first_thin;       /* the first of them */
     int64_t n_dropped;  /* collections whose points or lines were left out */
     int64_t first_dropped; /* the first of them */
     int64_t n_z_open;      /* with rings closed in x and y but not in height (z) */

@@ -497,7 +497,7 @@ static void report_layer(stapel_ctx *ctx, const stapel__layer *r)
                     (long long)r->first_repaired, (long long)(r->n_repaired - r->n_repeated),
                     (long long)r->n_repeated);
     /* The empty ones; those with no area left are told of below. */
-    int64_t n_empty = r->n_empty - r->n_lost - r->n_degenerate;
+    int64_t n_empty = r->n_empty - r->n_lost - r->n_degenerate - r->n_thin;
     if (n_empty > 0)
         stapel__log(ctx, STAPEL_LOG_WARN,
                     "skipped %lld empty geometr%s in layer %s (%s; the first: feature %lld)",
@@ -509,6 +509,12 @@ static void report_layer(stapel_ctx *ctx, const stapel__layer *r)
                     "than three distinct corners on the snap grid (the first: feature %lld)",
                     src, layer, (long long)r->n_degenerate, r->n_degenerate == 1 ? "" : "s",
                     (long long)r->first_degenerate);
+    if (r->n_thin > 0)
+        stapel__log(ctx, STAPEL_LOG_WARN,
+                    "%s: layer %s: skipped %lld polygon%s thinner than a cell of the snap "
+                    "grid: valid as stored, %s no area on the grid (the first: feature %lld)",
+                    src, layer, (long long)r->n_thin, r->n_thin == 1 ? "" : "s",
+                    r->n_thin == 1 ? "it has" : "they have", (long long)r->first_thin);
     if (r->n_dropped > 0)
         stapel__log(ctx, STAPEL_LOG_WARN,
                     "%s: layer %s: %lld feature%s held points or lines beside polygons; only "
@@ -715,6 +721,22 @@ static stapel_status nonfinite(stapel_ctx *ctx, const read_spec *spec, const ope
     return stapel__fail(ctx, STAPEL_EDATA,
                         "%s: layer %s: feature %lld has a NaN or infinite coordinate; %s", src,
                         layer, fid, hint);
+}
+
+/* Whether the polygons of g, off the grid, are valid (*valid): so that one
+ * the grid leaves no area is told apart from one its repair emptied. */
+static stapel_status valid_as_stored(stapel_ctx *ctx, OGRGeometryH g, bool *valid)
+{
+    *valid = false;
+    GEOSGeometry *gg = NULL;
+    stapel__conv kind;
+    unsigned notes = 0;
+    stapel_status st = stapel__ogr_to_geos(ctx, &gg, &kind, g, 0.0, &notes);
+    if (st == STAPEL_OK && kind == STAPEL_CONV_OK)
+        *valid = (notes & STAPEL_CONV_BADRING) == 0 && stapel__is_valid(ctx, gg) == 1;
+    if (gg != NULL)
+        GEOSGeom_destroy_r(ctx->geos, gg);
+    return st;
 }
 
 /* How the coordinates of a feature that check_sane refuses looked in its
@@ -1772,6 +1794,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     double lonlat_ext[4] = {0, 0, 0, 0};       /* the first one's, in its CRS */
     bool lonlat_parts = false, first_lonlat_part = false; /* in a part of a feature only */
     int64_t n_degenerate = 0, first_degenerate = -1; /* rings without area only */
+    int64_t n_thin = 0, first_thin = -1;             /* valid, but without area on the grid */
     double ext[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}; /* of the features read */
     double sext[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}; /* the same in their CRS */
     int64_t n_unnamed = 0, first_unnamed = -1, n_recoded = 0, n_misread = 0, n_c1 = 0; /* zones */
@@ -1979,6 +2002,26 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                 GEOSGeom_destroy_r(ctx->geos, gg);
             st = stapel__wrap(ctx, st, "%s: layer %s: feature %lld", src, layer, fid);
             goto done;
+        }
+        /* No area left, though valid as stored: a sliver thinner than a
+         * grid cell. Only the rounding made it invalid; no hole or ring
+         * order is to blame, so it is not told of as a repair. */
+        bool thin = false;
+        if (gg == NULL && (notes & STAPEL_CONV_BADRING) == 0 &&
+            (st = valid_as_stored(ctx, g, &thin)) != STAPEL_OK) {
+            st = stapel__wrap(ctx, st, "%s: layer %s: feature %lld", src, layer, fid);
+            goto done;
+        }
+        if (thin) {
+            n_empty++;
+            if (n_thin++ == 0)
+                first_thin = fid;
+            if (spec->field != NULL && (st = bare_note(ctx, in, &bare, f, name_idx, name_real,
+                                                       (int64_t)fid, BARE_GRID)) != STAPEL_OK)
+                goto done;
+            OGR_F_Destroy(f);
+            f = NULL;
+            continue;
         }
         /* Repeated vertices are invalid input for many tools even where GEOS
          * accepts them; dropping them is a repair the user should hear of. A
@@ -2309,6 +2352,8 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         spec->rec->outside_use = outside_use;
         spec->rec->n_degenerate = n_degenerate;
         spec->rec->first_degenerate = first_degenerate;
+        spec->rec->n_thin = n_thin;
+        spec->rec->first_thin = first_thin;
         spec->rec->n_dropped = n_dropped;
         spec->rec->first_dropped = first_dropped;
         spec->rec->n_z_open = n_z_open;
@@ -2331,6 +2376,8 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                              .outside_use = outside_use,
                              .n_degenerate = n_degenerate,
                              .first_degenerate = first_degenerate,
+                             .n_thin = n_thin,
+                             .first_thin = first_thin,
                              .n_dropped = n_dropped,
                              .first_dropped = first_dropped,
                              .n_z_open = n_z_open,
