@@ -775,7 +775,22 @@ static stapel_status check_sane(stapel_ctx *ctx, const sane_box *sane, const cha
     bool swapped = from->geographic && sane->has_use && e->MinY <= sane->lon1 &&
                    e->MaxY >= sane->lon0 && e->MinX <= sane->lat1 && e->MaxX >= sane->lat0;
     char what[640];
-    if (swapped)
+    /* GML (and WFS, which hands GML to it) is read in the order its
+     * srsName gives, so that a file whose srsName does not fit the order
+     * of its coordinates is read swapped; GDAL's settings read it as
+     * written, and telling it to store x = longitude would not help. */
+    if (swapped && o != NULL &&
+        (stapel__driver_is(o->ds, "GML") || stapel__driver_is(o->ds, "WFS")))
+        snprintf(what, sizeof what,
+                 "its longitude and latitude look swapped: read as (latitude, longitude) it "
+                 "lies in that area. GDAL reads GML coordinates in the order the srsName "
+                 "gives: latitude first for a URN or URL ('urn:ogc:def:crs:EPSG::4326', "
+                 "'http://www.opengis.net/def/crs/EPSG/0/4326'), longitude first for a code "
+                 "('EPSG:4326'), and the coordinates here are the other way round: set "
+                 "GML_INVERT_AXIS_ORDER_IF_LAT_LONG=NO in the environment to read them "
+                 "longitude first under a URN, or GML_CONSIDER_EPSG_AS_URN=YES latitude "
+                 "first under a code");
+    else if (swapped)
         snprintf(what, sizeof what, "its longitude and latitude look swapped: read as "
                  "(latitude, longitude) it lies in that area; store x = longitude, "
                  "y = latitude, as GeoJSON, GeoPackage and shapefiles do");
