@@ -45,7 +45,7 @@ typedef struct stapel__layer {
     int64_t first_empty; /* the first empty (or null) one as read */
     int64_t n_lost;     /* of those, invalid ones with no area left after repair */
     int64_t first_lost; /* the first of them */
-    int64_t n_degenerate;   /* of those, polygons whose rings all enclose no area */
+    int64_t n_degenerate;     /* of those, polygons whose outer rings all enclose no area */
     int64_t first_degenerate; /* the first of them */
     int64_t n_thin;           /* of those, valid as stored but without area on the grid */
     int64_t first_thin;       /* the first of them */

@@ -505,8 +505,9 @@ static void report_layer(stapel_ctx *ctx, const stapel__layer *r)
                     (long long)r->first_empty);
     if (r->n_degenerate > 0)
         stapel__log(ctx, STAPEL_LOG_WARN,
-                    "%s: layer %s: skipped %lld polygon%s without area: every ring has fewer "
-                    "than three distinct corners on the snap grid (the first: feature %lld)",
+                    "%s: layer %s: skipped %lld polygon%s without area: every outer ring has "
+                    "fewer than three distinct corners on the snap grid (the first: feature "
+                    "%lld)",
                     src, layer, (long long)r->n_degenerate, r->n_degenerate == 1 ? "" : "s",
                     (long long)r->first_degenerate);
     if (r->n_thin > 0)
@@ -1808,7 +1809,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     int64_t n_lonlat = 0, first_lonlat = -1;   /* features that look like degrees */
     double lonlat_ext[4] = {0, 0, 0, 0};       /* the first one's, in its CRS */
     bool lonlat_parts = false, first_lonlat_part = false; /* in a part of a feature only */
-    int64_t n_degenerate = 0, first_degenerate = -1; /* rings without area only */
+    int64_t n_degenerate = 0, first_degenerate = -1;      /* outer rings without area only */
     int64_t n_thin = 0, first_thin = -1;             /* valid, but without area on the grid */
     double ext[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}; /* of the features read */
     double sext[4] = {HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL}; /* the same in their CRS */
