@@ -1021,7 +1021,9 @@ stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_
             free(aj.unrated);
         }
     }
-    if (st == STAPEL_OK) {
+    /* The pairs that meet anywhere in the run: a shard sees only its
+     * tiles, and would list some of them; stapel merge has the whole. */
+    if (st == STAPEL_OK && s->shard_count == 0) {
         stapel__buf b = {0};
         size_t k = s->n_themes, n_un = 0;
         for (size_t i = 0; i < k; i++) {
