@@ -13,12 +13,12 @@
  * in stack.c); the rules table of each part must match its rules_hash. A
  * damaged stack row (no polygon, claim_ids not the list stapel writes) is
  * refused, never merged as a face without claims. A part is open only while
- * it is read: its run_info and rules one part after another, its faces on
- * worker threads, one part each, so any number of them fits the open-file
- * limit. Claims and zones are numbered after the faces are read, in part
- * order, so the output does not depend on the threads. The output
- * keeps the first part's run_info rows, so its layers keep their sources and
- * order. Also stapel_run_info_read, for the tool.
+ * it is read: its run_info, rules and zone_summary one part after another,
+ * its faces on worker threads, one part each, so any number of them fits
+ * the open-file limit. Claims and zones are numbered after the faces are
+ * read, in part order, so the output does not depend on the threads. The
+ * output keeps the first part's run_info rows, so its layers keep their
+ * sources and order. Also stapel_run_info_read, for the tool.
  */
 #include "pipeline.h"
 #include "source.h"
@@ -44,6 +44,9 @@ typedef struct part {
     stapel__kv *rows; /* its run_info, in table order */
     size_t n_rows;
     stapel_rules *rules; /* its rules table */
+    stapel__kv *summary; /* its zone_summary rows: zone_type, zone */
+    size_t n_summary;
+    size_t n_faces; /* as its run_info's faces row says (0 without one) */
 } part;
 
 typedef struct ids_buf {
@@ -231,7 +234,33 @@ void stapel_run_info_free(stapel_run_info *info)
     free(info);
 }
 
-/* A part's run_info and rules, read with its dataset open only meanwhile. */
+/* The zone_summary rows of an open part (zone_type, zone), for
+ * bare_zones. */
+static stapel_status load_summary(stapel_ctx *ctx, GDALDatasetH ds, part *p)
+{
+    OGRLayerH l = GDALDatasetGetLayerByName(ds, "zone_summary");
+    if (l == NULL)
+        return STAPEL_OK;
+    OGRFeatureDefnH d = OGR_L_GetLayerDefn(l);
+    int f_type = OGR_FD_GetFieldIndex(d, "zone_type"), f_zone = OGR_FD_GetFieldIndex(d, "zone");
+    if (f_type < 0 || f_zone < 0)
+        return stapel__fail(ctx, STAPEL_EDATA, "%s: table zone_summary has no %s field", p->path,
+                            f_type < 0 ? "zone_type" : "zone");
+    OGRFeatureH f;
+    stapel_status st = STAPEL_OK;
+    int64_t n_read = 0;
+    OGR_L_ResetReading(l);
+    while (st == STAPEL_OK && (f = stapel__next_feature(ctx, l, p->path, &n_read, &st)) != NULL) {
+        if (!stapel__kv_push(&p->summary, &p->n_summary, OGR_F_GetFieldAsString(f, f_type),
+                             OGR_F_GetFieldAsString(f, f_zone)))
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        OGR_F_Destroy(f);
+    }
+    return st;
+}
+
+/* A part's run_info, rules and zone_summary rows, read with its dataset
+ * open only meanwhile. */
 static stapel_status read_part(stapel_ctx *ctx, part *p)
 {
     GDALDatasetH ds = NULL;
@@ -259,6 +288,9 @@ static stapel_status read_part(stapel_ctx *ctx, part *p)
                           "rules_hash rows) cannot tell which run a shard belongs to; make "
                           "all shards again with stapel %s",
                           p->path, STAPEL_VERSION);
+    const char *faces = st == STAPEL_OK ? run_value(p, "faces") : NULL;
+    if (faces != NULL) /* for progress only: read_faces checks it */
+        p->n_faces = (size_t)strtoull(faces, NULL, 10);
     const char *grid = st == STAPEL_OK ? run_value(p, "grid") : NULL;
     if (grid != NULL)
         p->grid = CPLAtof(grid); /* a point whatever the locale */
@@ -270,6 +302,8 @@ static stapel_status read_part(stapel_ctx *ctx, part *p)
         st = stapel__wrap(ctx, STAPEL_EDATA, "%s: run_info: grid '%.40s'", p->path, grid);
     if (st == STAPEL_OK)
         st = read_rules(ctx, ds, p->path, &p->rules);
+    if (st == STAPEL_OK)
+        st = load_summary(ctx, ds, p);
     GDALClose(ds);
     if (st != STAPEL_OK)
         return st;
@@ -479,51 +513,35 @@ static stapel_status read_zones(merger *m, GDALDatasetH ds, const char *path, in
 
 /* The zones without area (in->bare_zones): the zone layers do not hold them,
  * as they have no geometry, but a shard's zone_summary has a row for each,
- * as a whole run has. Each part is read, not only the first: a shard made
- * by a stapel before 98f0c1d (same version number, so merge takes it) has
- * no such rows, and the merge would otherwise list the zones or not by the
- * order the parts were given in. */
-static stapel_status read_bare_zones(merger *m, GDALDatasetH ds, const char *path)
+ * as a whole run has. Each part's rows are looked at, not only the first's:
+ * a shard made by a stapel before 98f0c1d (same version number, so merge
+ * takes it) has no such rows, and the merge would otherwise list the zones
+ * or not by the order the parts were given in. */
+static stapel_status bare_zones(merger *m, const part *p)
 {
-    OGRLayerH l = GDALDatasetGetLayerByName(ds, "zone_summary");
-    if (l == NULL)
-        return STAPEL_OK;
-    OGRFeatureDefnH d = OGR_L_GetLayerDefn(l);
-    int f_type = OGR_FD_GetFieldIndex(d, "zone_type"), f_zone = OGR_FD_GetFieldIndex(d, "zone");
-    if (f_type < 0 || f_zone < 0)
-        return stapel__fail(m->ctx, STAPEL_EDATA, "%s: table zone_summary has no %s field", path,
-                            f_type < 0 ? "zone_type" : "zone");
     stapel__input *in = &m->s->in;
-    OGRFeatureH f;
-    stapel_status st = STAPEL_OK;
-    int64_t n_read = 0;
-    OGR_L_ResetReading(l);
-    while (st == STAPEL_OK && (f = stapel__next_feature(m->ctx, l, path, &n_read, &st)) != NULL) {
-        const char *type = OGR_F_GetFieldAsString(f, f_type);
-        const char *zname = OGR_F_GetFieldAsString(f, f_zone);
+    for (size_t r = 0; r < p->n_summary; r++) {
+        const char *type = p->summary[r].key, *zname = p->summary[r].value;
         int kind = strcmp(type, "province") == 0 ? STAPEL_ZONE_PROVINCE
                    : strcmp(type, "novex") == 0  ? STAPEL_ZONE_NOVEX
                                                  : -1;
         bool new_bare = false;
         if (kind >= 0 && stapel__strmap_find(&m->zones[kind], zname) == UINT32_MAX &&
             stapel__strmap_get(&m->bare[kind], zname, (uint32_t)in->n_bare_zones[kind],
-                               &new_bare) == UINT32_MAX) {
-            st = stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
-        } else if (new_bare) {
-            uint32_t g = zone_name_index(in, zname);
-            uint32_t *b = g != UINT32_MAX ? realloc(in->bare_zones[kind],
-                                                    (in->n_bare_zones[kind] + 1) * sizeof *b)
-                                          : NULL;
-            if (b == NULL) {
-                st = stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
-            } else {
-                in->bare_zones[kind] = b;
-                b[in->n_bare_zones[kind]++] = g;
-            }
-        }
-        OGR_F_Destroy(f);
+                               &new_bare) == UINT32_MAX)
+            return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
+        if (!new_bare)
+            continue;
+        uint32_t g = zone_name_index(in, zname);
+        uint32_t *b = g != UINT32_MAX
+                          ? realloc(in->bare_zones[kind], (in->n_bare_zones[kind] + 1) * sizeof *b)
+                          : NULL;
+        if (b == NULL)
+            return stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
+        in->bare_zones[kind] = b;
+        b[in->n_bare_zones[kind]++] = g;
     }
-    return st;
+    return STAPEL_OK;
 }
 
 /* Item ids of a ';'-joined list of zone names. */
@@ -705,14 +723,47 @@ typedef struct part_faces {
     long long *fid;
 } part_faces;
 
+/* The progress of the reading phase, in faces read. Every part is opened
+ * twice: for its run_info, rules and zone_summary (one part after another,
+ * before any face is read), then for its faces (side by side). An open
+ * counts as OPEN_FACES faces, about what it costs on a local disk, so that
+ * the progress of many small parts, where the opens take most of the time,
+ * moves with the opens, and that of a few large ones with the faces. */
+#define OPEN_FACES 400
+
+typedef struct reading {
+    stapel_ctx *ctx;
+    double total; /* faces and opens of all parts (estimated in the first pass) */
+    double shown; /* the fraction last reported: it does not go back */
+} reading;
+
+static void reading_at(reading *r, double done)
+{
+    /* 1.0 is said when the reading is done (its last step is not counted) */
+    double f = r->total > 0 ? done / r->total : 0.0;
+    if (f > 0.99)
+        f = 0.99;
+    if (f > r->shown) {
+        r->shown = f;
+        stapel__progress(r->ctx, "reading", f);
+    }
+}
+
 typedef struct read_job {
     stapel_ctx *parent; /* reports progress; workers do not */
     const part *parts;
     part_faces *pf;
     size_t n_parts;
     double grid;
-    atomic_size_t parts_done;
+    reading *progress;
+    atomic_size_t done; /* faces read and opens made in this pass, all threads */
 } read_job;
+
+/* Progress of the faces' pass: the first pass's opens are done. */
+static void read_job_progress(read_job *j)
+{
+    reading_at(j->progress, (double)(j->n_parts * OPEN_FACES + atomic_load(&j->done)));
+}
 
 static bool text_push(stapel__buf *b, OGRFeatureH f, int i)
 {
@@ -813,14 +864,11 @@ static stapel_status read_faces(stapel_ctx *ctx, size_t i, void *user)
         list->n++; /* counted even on failure, so the list frees it */
         OGR_F_Destroy(f);
         if ((list->n & 1023) == 0) {
+            atomic_fetch_add(&j->done, 1024);
             if (stapel__cancelled(ctx))
                 st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while reading %s", p->path);
             else if (ctx == j->parent)
-                stapel__progress(
-                    ctx, "reading",
-                    ((double)atomic_load(&j->parts_done) +
-                     (n > 0 && list->n < (size_t)n ? (double)list->n / (double)n : 1.0)) /
-                        (double)j->n_parts);
+                read_job_progress(j);
         }
     }
     GDALClose(ds);
@@ -840,7 +888,9 @@ static stapel_status read_faces(stapel_ctx *ctx, size_t i, void *user)
                           "%s: layer stack has %zu faces where the shard wrote %.*s%s; the "
                           "part was edited or is damaged, make the shard again",
                           p->path, list->n, SHOWN(wrote));
-    atomic_fetch_add(&j->parts_done, 1);
+    atomic_fetch_add(&j->done, OPEN_FACES + (list->n & 1023));
+    if (ctx == j->parent)
+        read_job_progress(j);
     return st;
 }
 
@@ -986,14 +1036,22 @@ static stapel_status merge_faces(stapel_ctx *ctx, stapel_stack **out, const char
     stapel__gdal_push(ctx);
     double t0 = now();
     stapel__progress(ctx, "reading", 0.0);
+    reading progress = {ctx, 0.0, 0.0};
     /* First what each part is (run_info, rules), so that parts of other
-     * runs are refused before any face is read. */
+     * runs are refused before any face is read. The faces of the parts not
+     * yet read are taken to be as many as of those read. */
+    size_t faces_seen = 0;
     for (size_t i = 0; i < n_paths && st == STAPEL_OK; i++) {
         parts[i].path = paths[i];
         st = read_part(ctx, &parts[i]);
         if (st == STAPEL_OK && stapel__cancelled(ctx))
             st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while reading %s", paths[i]);
+        faces_seen += parts[i].n_faces;
+        progress.total = (double)(2 * n_paths * OPEN_FACES) +
+                         (double)faces_seen * (double)n_paths / (double)(i + 1);
+        reading_at(&progress, (double)((i + 1) * OPEN_FACES));
     }
+    progress.total = (double)(2 * n_paths * OPEN_FACES + faces_seen);
     if (st != STAPEL_OK)
         goto done;
     qsort(parts, n_paths, sizeof *parts, cmp_part);
@@ -1060,24 +1118,16 @@ static stapel_status merge_faces(stapel_ctx *ctx, stapel_stack **out, const char
     m.n_prov = m.n_zone_items;
     if (st == STAPEL_OK)
         st = read_zones(&m, ds0, parts[0].path, STAPEL_ZONE_NOVEX);
-    if (st == STAPEL_OK)
-        st = read_bare_zones(&m, ds0, parts[0].path);
     GDALClose(ds0);
-    for (size_t i = 1; i < n_paths && st == STAPEL_OK; i++) {
-        GDALDatasetH ds = NULL;
-        st = stapel__dataset_open(ctx, &ds, parts[i].path);
-        if (st == STAPEL_OK)
-            st = read_bare_zones(&m, ds, parts[i].path);
-        if (ds != NULL)
-            GDALClose(ds);
-    }
+    for (size_t i = 0; i < n_paths && st == STAPEL_OK; i++)
+        st = bare_zones(&m, &parts[i]);
     part_faces *pf = calloc(n_paths, sizeof *pf);
     if (st == STAPEL_OK && pf == NULL)
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     if (st == STAPEL_OK) {
-        read_job rj = {ctx, parts, pf, n_paths, s->in.grid, 0};
-        atomic_init(&rj.parts_done, 0);
-        st = stapel__parallel_for(ctx, n_paths, s->threads, "reading", read_faces, &rj);
+        read_job rj = {ctx, parts, pf, n_paths, s->in.grid, &progress, 0};
+        atomic_init(&rj.done, 0);
+        st = stapel__parallel_for(ctx, n_paths, s->threads, NULL, read_faces, &rj);
     }
     for (size_t i = 0; i < n_paths && st == STAPEL_OK; i++)
         st = faces_label(&m, &parts[i], &pf[i]);
@@ -1140,6 +1190,7 @@ done:
     for (size_t i = 0; i < n_paths; i++) {
         stapel__faces_free(lists[i].faces, lists[i].n);
         stapel__kv_free(parts[i].rows, parts[i].n_rows);
+        stapel__kv_free(parts[i].summary, parts[i].n_summary);
         stapel_rules_free(parts[i].rules);
     }
     stapel__gdal_pop();

@@ -202,6 +202,63 @@ static void test_merge_grid_out_of_range(void **state)
     }
 }
 
+/* The reading phase's progress, as a merge reports it. */
+typedef struct reading_log {
+    double f[4096];
+    size_t n;
+    bool after_done; /* a report after 1.0 */
+} reading_log;
+
+static void log_reading(void *user, const char *phase, double fraction)
+{
+    reading_log *l = user;
+    if (strcmp(phase, "reading") != 0)
+        return;
+    if (l->n > 0 && l->f[l->n - 1] >= 1.0)
+        l->after_done = true;
+    if (l->n < sizeof l->f / sizeof l->f[0])
+        l->f[l->n++] = fraction;
+}
+
+/* A merge of many small parts, where opening the parts takes most of the
+ * reading, reports its reading as it goes, part by part: it said 0, and
+ * 1.0 at the end, and nothing in between (only every 64 parts or 1024
+ * faces read, after each part had been opened twice without a word). The
+ * fractions do not go back, and 1.0 comes once, at the end. */
+static void test_merge_reading_progress(void **state)
+{
+    (void)state;
+    enum { N = 20 };
+    char names[N][128];
+    const char *parts[N];
+    stapel_ctx *ctx = NULL;
+    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], STAPEL_TEST_SCRATCH "/merge_p%d.gpkg", i + 1);
+        parts[i] = names[i];
+        write_stack(ctx, parts[i], i + 1, N);
+    }
+    static reading_log log;
+    memset(&log, 0, sizeof log);
+    stapel_ctx_set_progress(ctx, log_reading, &log);
+    stapel_stack *s = NULL;
+    assert_int_equal(stapel_stack_merge(ctx, &s, parts, N), STAPEL_OK);
+    stapel_stack_free(s);
+    stapel_ctx_free(ctx);
+    size_t between = 0;
+    for (size_t k = 0; k < log.n; k++) {
+        between += log.f[k] > 0.0 && log.f[k] < 1.0;
+        if (k > 0 && log.f[k] < log.f[k - 1])
+            fail_msg("reading went back from %g to %g (report %zu)", log.f[k - 1], log.f[k], k);
+    }
+    /* At least one report per part, as each is opened for its run_info. */
+    if (between < N)
+        fail_msg("%zu reports between 0 and 1 for %d parts", between, N);
+    assert_true(log.n > 0);
+    assert_true(log.f[log.n - 1] == 1.0);
+    assert_false(log.after_done);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_merge_cancelled),
         cmocka_unit_test(test_merge_output_is_a_part),
         cmocka_unit_test(test_merge_grid_out_of_range),
+        cmocka_unit_test(test_merge_reading_progress),
     };
     return cmocka_run_group_tests(tests, fixture_ctx_setup, fixture_ctx_teardown);
 }
