@@ -356,17 +356,28 @@ static stapel_status key_differs(stapel_ctx *ctx, const part *a, const part *b, 
          * the same options, the inputs changed between the shards. */
         bool tiling = strcmp(key, "tiles") == 0 || strcmp(key, "tiling") == 0;
         bool data = strcmp(key, "data") == 0;
-        if (strcmp(a->rows[i].value, b->rows[j].value) != 0)
+        if (strcmp(a->rows[i].value, b->rows[j].value) == 0)
+            continue;
+        /* The rules row, which comes first, is the same: the file is, and
+         * what it says changed (the built-in rules do not). */
+        const char *rules = strcmp(key, "rules_hash") == 0 ? run_value(a, "rules") : NULL;
+        if (rules != NULL && strcmp(rules, STAPEL__BUILTIN_RULES) != 0)
             return stapel__fail(ctx, STAPEL_EDATA,
                                 "%s is not from the same run as %s: %s '%.*s%s' where %s has "
-                                "'%.*s%s'%s",
+                                "'%.*s%s'; the shards were made with different rules: the rules "
+                                "file '%.*s%s' changed between them",
                                 b->path, a->path, key, SHOWN(b->rows[j].value), a->path,
-                                SHOWN(a->rows[i].value),
-                                tiling ? "; the shards were made from different input data or "
-                                         "--tile-vertices"
-                                : data ? "; the shards were made from different input data (a "
-                                         "claim or zone layer changed between them)"
-                                       : "");
+                                SHOWN(a->rows[i].value), SHOWN(rules));
+        return stapel__fail(ctx, STAPEL_EDATA,
+                            "%s is not from the same run as %s: %s '%.*s%s' where %s has "
+                            "'%.*s%s'%s",
+                            b->path, a->path, key, SHOWN(b->rows[j].value), a->path,
+                            SHOWN(a->rows[i].value),
+                            tiling ? "; the shards were made from different input data or "
+                                     "--tile-vertices"
+                            : data ? "; the shards were made from different input data (a "
+                                     "claim or zone layer changed between them)"
+                                   : "");
     }
 }
 
