@@ -47,6 +47,9 @@ typedef struct part {
     stapel__kv *summary; /* its zone_summary rows: zone_type, zone */
     size_t n_summary;
     size_t n_faces; /* as its run_info's faces row says (0 without one) */
+    /* GDAL's warnings about the file: it is opened more than once, and
+     * GDAL gives some (a bad application_id) at each opening. */
+    stapel__gdal_seen seen;
 } part;
 
 typedef struct ids_buf {
@@ -259,15 +262,10 @@ static stapel_status load_summary(stapel_ctx *ctx, GDALDatasetH ds, part *p)
     return st;
 }
 
-/* A part's run_info, rules and zone_summary rows, read with its dataset
- * open only meanwhile. */
-static stapel_status read_part(stapel_ctx *ctx, part *p)
+/* What read_part reads, from the open part. */
+static stapel_status read_part_open(stapel_ctx *ctx, GDALDatasetH ds, part *p)
 {
-    GDALDatasetH ds = NULL;
-    stapel_status st = stapel__dataset_open(ctx, &ds, p->path);
-    if (st != STAPEL_OK)
-        return st;
-    st = load_run_info(ctx, ds, p->path, &p->rows, &p->n_rows, &p->index, &p->count);
+    stapel_status st = load_run_info(ctx, ds, p->path, &p->rows, &p->n_rows, &p->index, &p->count);
     /* The output of a merge holds no shard row either, but was not made
      * without --shard: say what it is. */
     const char *merged = st == STAPEL_OK && p->count <= 0 ? run_value(p, "merged") : NULL;
@@ -304,12 +302,28 @@ static stapel_status read_part(stapel_ctx *ctx, part *p)
         st = read_rules(ctx, ds, p->path, &p->rules);
     if (st == STAPEL_OK)
         st = load_summary(ctx, ds, p);
-    GDALClose(ds);
+    return st;
+}
+
+/* A part's run_info, rules and zone_summary rows, read with its dataset
+ * open only meanwhile. GDAL's warnings about it are said once, however
+ * often it is opened (p->seen). */
+static stapel_status read_part(stapel_ctx *ctx, part *p)
+{
+    GDALDatasetH ds = NULL;
+    ctx->gdal_seen = &p->seen;
+    stapel_status st = stapel__dataset_open(ctx, &ds, p->path);
+    if (st == STAPEL_OK)
+        st = read_part_open(ctx, ds, p);
+    if (ds != NULL)
+        GDALClose(ds);
+    ctx->gdal_seen = NULL;
+    stapel__gdal_seen_pass(&p->seen);
     if (st != STAPEL_OK)
         return st;
     char mine[32];
     snprintf(mine, sizeof mine, "%016" PRIx64, stapel__rules_hash(p->rules));
-    if (strcmp(mine, hash) != 0)
+    if (strcmp(mine, run_value(p, "rules_hash")) != 0)
         return stapel__fail(ctx, STAPEL_EDATA,
                             "%s: the rules table does not match the rules_hash of its run_info "
                             "(was it edited?)",
@@ -762,7 +776,7 @@ static void reading_at(reading *r, double done)
 
 typedef struct read_job {
     stapel_ctx *parent; /* reports progress; workers do not */
-    const part *parts;
+    part *parts;
     part_faces *pf;
     size_t n_parts;
     double grid;
@@ -789,13 +803,15 @@ static bool text_push(stapel__buf *b, OGRFeatureH f, int i)
 static stapel_status read_faces(stapel_ctx *ctx, size_t i, void *user)
 {
     read_job *j = user;
-    const part *p = &j->parts[i];
+    part *p = &j->parts[i];
     part_faces *pf = &j->pf[i];
     stapel__face_list *list = &pf->list;
     stapel__gdal_push(ctx);
     GDALDatasetH ds = NULL;
+    ctx->gdal_seen = &p->seen; /* one thread reads p */
     stapel_status st = stapel__dataset_open(ctx, &ds, p->path);
     if (st != STAPEL_OK) {
+        ctx->gdal_seen = NULL;
         stapel__gdal_pop();
         return st;
     }
@@ -883,6 +899,7 @@ static stapel_status read_faces(stapel_ctx *ctx, size_t i, void *user)
         }
     }
     GDALClose(ds);
+    ctx->gdal_seen = NULL;
     stapel__gdal_pop();
     /* A part records how many faces its run wrote: a face deleted since
      * (in QGIS, say) would leave a hole in the merged stack. */
@@ -1113,9 +1130,12 @@ static stapel_status merge_faces(stapel_ctx *ctx, stapel_stack **out, const char
     const char *rules_src = run_value(&parts[0], "rules");
     s->rules->builtin = rules_src != NULL && strcmp(rules_src, STAPEL__BUILTIN_RULES) == 0;
     GDALDatasetH ds0 = NULL;
+    ctx->gdal_seen = &parts[0].seen;
     st = stapel__dataset_open(ctx, &ds0, parts[0].path);
-    if (st != STAPEL_OK)
+    if (st != STAPEL_OK) {
+        ctx->gdal_seen = NULL;
         goto done;
+    }
     OGRLayerH sl = GDALDatasetGetLayerByName(ds0, "stack");
     OGRSpatialReferenceH srs = sl != NULL ? OGR_L_GetSpatialRef(sl) : NULL;
     char *wkt = NULL;
@@ -1130,6 +1150,8 @@ static stapel_status merge_faces(stapel_ctx *ctx, stapel_stack **out, const char
     if (st == STAPEL_OK)
         st = read_zones(&m, ds0, parts[0].path, STAPEL_ZONE_NOVEX);
     GDALClose(ds0);
+    ctx->gdal_seen = NULL;
+    stapel__gdal_seen_pass(&parts[0].seen);
     for (size_t i = 0; i < n_paths && st == STAPEL_OK; i++)
         st = bare_zones(&m, &parts[i]);
     part_faces *pf = calloc(n_paths, sizeof *pf);
@@ -1203,6 +1225,7 @@ done:
         stapel__kv_free(parts[i].rows, parts[i].n_rows);
         stapel__kv_free(parts[i].summary, parts[i].n_summary);
         stapel_rules_free(parts[i].rules);
+        stapel__gdal_seen_free(&parts[i].seen);
     }
     stapel__gdal_pop();
     free(lists);
