@@ -425,9 +425,14 @@ int cli_check_output(const char *cmd, const char *path, bool overwrite, const ch
 void cli_warn_shard(const char *cmd, stapel_ctx *ctx, const char *path, const char *covers)
 {
     stapel_run_info *ri = NULL;
+    /* Read without a log: the command reads the file again and gives
+     * GDAL's warnings about it then (or fails on it). */
+    stapel_ctx_set_log(ctx, NULL, NULL);
+    stapel_status st = stapel_run_info_read(ctx, &ri, path);
+    cli_ctx_log(ctx, cmd);
     /* Shard 1/1 holds every tile: its faces, conflicts and summaries are
      * the whole run's. */
-    if (stapel_run_info_read(ctx, &ri, path) == STAPEL_OK && ri->shard_count > 1)
+    if (st == STAPEL_OK && ri->shard_count > 1)
         cli_warn(cmd,
                  "'%s' is shard %d/%d of a split run: %s only that shard's tiles; merge the "
                  "shards first (stapel merge)",
