@@ -207,24 +207,54 @@ static int cmp_part_file(const void *a, const void *b)
     return (x->arg > y->arg) - (x->arg < y->arg);
 }
 
+static char **sorted_names; /* for cmp_part_name */
+
+static int cmp_part_name(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    int c = strcmp(sorted_names[x], sorted_names[y]);
+    return c != 0 ? c : (x > y) - (x < y);
+}
+
 /* The same file given twice as a part (also spelled otherwise, or through
  * a link) is a mistake of the command line: exit 2, naming both spellings.
- * Parts that cannot be found are left to the merge, which names them. */
+ * So is a part that is no file of its own (in an archive, /vsizip/…) given
+ * twice alike. Parts that cannot be found are left to the merge, which
+ * names them. */
 static int merge_parts_once(char **parts, size_t n_parts)
 {
     part_file *v = malloc((n_parts + 1) * sizeof *v);
-    if (v == NULL) {
+    int *other = malloc((n_parts + 1) * sizeof *other);
+    if (v == NULL || other == NULL) {
+        free(v);
+        free(other);
         cli_error("merge", "out of memory");
         return EXIT_FAIL;
     }
-    size_t n = 0;
+    size_t n = 0, n_other = 0;
     for (size_t i = 0; i < n_parts; i++) {
         struct stat sb;
         if (stat(parts[i], &sb) == 0 && S_ISREG(sb.st_mode))
             v[n++] = (part_file){sb.st_dev, sb.st_ino, (int)i};
+        else if (!stapel_source_is_file(parts[i]))
+            other[n_other++] = (int)i;
     }
     qsort(v, n, sizeof *v, cmp_part_file);
+    sorted_names = parts;
+    qsort(other, n_other, sizeof *other, cmp_part_name);
     int rc = EXIT_OK, first = -1, second = -1;
+    for (size_t k = 1; k < n_other; k++) {
+        /* of the names given twice, the one given twice first */
+        if (strcmp(parts[other[k]], parts[other[k - 1]]) == 0 &&
+            (second < 0 || other[k] < second)) {
+            size_t j = k - 1;
+            while (j > 0 && strcmp(parts[other[j - 1]], parts[other[k]]) == 0)
+                j--;
+            first = other[j];
+            second = other[k];
+        }
+    }
+    free(other);
     for (size_t k = 1; k < n; k++) {
         /* of all files given twice, the one given twice first */
         if (v[k].dev == v[k - 1].dev && v[k].ino == v[k - 1].ino &&
