@@ -82,7 +82,13 @@ static void print_text(const stapel_source_info *info)
             cli_put_text(stdout, l->crs_file_unread, SIZE_MAX);
             printf("' is empty or holds no CRS that GDAL can read; stack needs it mended or "
                    "--s_srs\n");
-        } else if (l->crs_name == NULL)
+        } else if (l->crs_name == NULL && l->n_srids == 1 && l->srids[0] == 0)
+            printf("    crs:        none: the rows have SRID 0; stack needs --s_srs\n");
+        else if (l->crs_name == NULL && l->n_srids == 1)
+            printf("    crs:        none: SRID %d, which the database's spatial_ref_sys does not "
+                   "hold; stack needs --s_srs\n",
+                   l->srids[0]);
+        else if (l->crs_name == NULL)
             printf("    crs:        none\n");
         else if (l->epsg > 0)
             printf("    crs:        EPSG:%d (%s)\n", l->epsg, l->crs_name);
@@ -202,7 +208,7 @@ static json_object *to_json(const stapel_source_info *info)
                 !stated ? NULL
                         : json_object_new_string(l->encoding_from_cpg ? "cpg" : "dbf_header"));
         }
-        if (l->n_srids > 1) {
+        if (l->n_srids > 0) {
             json_object *s = json_object_new_array();
             for (int k = 0; k < l->n_srids && k < 3; k++)
                 json_object_array_add(s, json_object_new_int(l->srids[k]));

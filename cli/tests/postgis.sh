@@ -232,7 +232,6 @@ if grep -q "primary key" "$scratch/pg-nokey.err" || ! echo "$ids" | grep -q "= [
   echo "FAIL: PGSQL_OGR_FID on a table without a primary key"; cat "$scratch/pg-nokey.err"; echo "$ids"; exit 1
 fi
 echo "PASS: a table without a primary key is warned about, and PGSQL_OGR_FID names its ids"
-
 # info on a whole database lists every table with geometry, also those the
 # user may not read: one of them failed the whole description (exit 1,
 # nothing printed). Now each is said to be unreadable and the rest is
@@ -297,6 +296,23 @@ if [ "$a" != "$b" ] || [ "$c" != "$d" ] || [ "$rc" != 1 ] || [ "$rc0" != 1 ] || 
   echo "FAIL: a geography column (exit $rc), SRID 0 (exit $rc0)"; echo "$a"; echo "$b"; cat "$scratch/pg-geog.err"; exit 1
 fi
 echo "PASS: a geography column reads as the files do, and a PostGIS layer without SRID is told why"
+# An SRID that spatial_ref_sys does not hold: GDAL's bare "Could not fetch
+# SRS: " failed the layer as unreadable (also with --s_srs, which it needs).
+psql -c "CREATE TABLE srid99 (id serial PRIMARY KEY, geom geometry(MultiPolygon, 99999));
+  INSERT INTO srid99 (geom) SELECT ST_SetSRID(geom, 99999) FROM nature ORDER BY ogc_fid" >/dev/null
+rm -f "$scratch/pg-srid99.gpkg"
+rc=0; "$stapel" stack -q -o "$scratch/pg-srid99.gpkg" --layer "nature=PG:$conn dbname=stapel tables=srid99" \
+  2> "$scratch/pg-srid99.err" || rc=$?
+"$stapel" stack -q -o "$scratch/pg-srid99.gpkg" --s_srs EPSG:28992 --layer "nature=PG:$conn dbname=stapel tables=srid99" \
+  || { echo "FAIL: --s_srs on a layer of an SRID spatial_ref_sys does not hold"; exit 1; }
+"$stapel" info "PG:$conn dbname=stapel tables=srid99" > "$scratch/pg-srid99-info.txt"
+a=$("$stapel" summary "$scratch/pg-srid99.gpkg" --format csv)
+if [ "$rc" != 1 ] || [ "$a" != "$b" ] \
+   || ! grep -qF "layer srid99 has no coordinate reference system (GDAL finds no CRS for its geometry column: its SRID, 99999, is not in the database's spatial_ref_sys); say which it is with --s_srs" "$scratch/pg-srid99.err" \
+   || ! grep -qF "crs:        none: SRID 99999, which the database's spatial_ref_sys does not hold" "$scratch/pg-srid99-info.txt"; then
+  echo "FAIL: an SRID spatial_ref_sys does not hold (exit $rc)"; cat "$scratch/pg-srid99.err" "$scratch/pg-srid99-info.txt"; exit 1
+fi
+echo "PASS: an SRID spatial_ref_sys does not hold is named, and --s_srs reads the layer"
 
 # A role may open few connections (CONNECTION LIMIT): all the sources were
 # held open from their check to their read, so three layers of one
@@ -334,4 +350,4 @@ if [ "$rc" != 0 ]; then
   echo "FAIL: a role's connection closing as the run opens its source (exit $rc)"; cat "$scratch/pg-wait.err"; exit 1
 fi
 echo "PASS: a role's connection that closes as the run opens its source is waited for"
-echo "15 passed, 0 failed"
+echo "16 passed, 0 failed"

@@ -166,8 +166,10 @@ typedef struct stapel_layer_info {
                         LOCAL_CS["Unknown"]: stack takes it for none */
     /* PostGIS: the SRIDs of the rows (the first 3, in increasing order) when
      * the geometry column declares none and its rows have several, which GDAL
-     * reads all in the CRS above (stack refuses such a layer); n_srids is 0
-     * otherwise. */
+     * reads all in the CRS above (stack refuses such a layer); or, when the
+     * layer has no CRS, the one SRID of its rows for which GDAL finds none
+     * (n_srids 1): 0, or one the database's spatial_ref_sys does not hold.
+     * n_srids is 0 otherwise. */
     int n_srids;
     int srids[3];
     bool has_extent; /* false for a layer without geometries */

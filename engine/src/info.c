@@ -118,6 +118,9 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
     if (n > 1) {
         li->n_srids = n;
         memcpy(li->srids, srids, (size_t)n * sizeof *srids);
+    } else if (li->crs_name == NULL && li->crs_file_unread == NULL &&
+               (li->srids[0] = stapel__pg_unknown_srid(ds, l, NULL)) >= 0) {
+        li->n_srids = 1; /* why GDAL finds no CRS */
     }
 
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);

@@ -1375,17 +1375,34 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
             if (geom != NULL && geom[0] != '\0')
                 snprintf(picked, sizeof picked, "(%s)", geom);
             bool named = picked[0] != '\0' && strstr(src, picked) != NULL;
+            /* The one SRID of the rows tells the causes apart: GDAL
+             * names neither (an SRID spatial_ref_sys does not hold it
+             * reports as a bare "Could not fetch SRS: "). */
+            int srid = is_postgis(o->ds) ? stapel__pg_unknown_srid(o->ds, l, spec->where) : -1;
+            char cause[256];
+            if (srid > 0)
+                snprintf(cause, sizeof cause,
+                         "GDAL finds no CRS for its geometry column: its SRID, %d, is not in "
+                         "the database's spatial_ref_sys",
+                         srid);
+            else if (srid == 0)
+                snprintf(cause, sizeof cause,
+                         "GDAL finds no SRID for its geometry column: its rows have SRID 0");
+            else if (!is_postgis(o->ds))
+                snprintf(cause, sizeof cause, "%s", no_crs_cause(o->ds));
+            else if (named)
+                snprintf(cause, sizeof cause,
+                         "GDAL does not look up the SRID of a column named as 'table(column)' "
+                         "when it is a geography column, or the rows have SRID 0: name the "
+                         "table alone if it has one geometry column");
+            else
+                snprintf(cause, sizeof cause,
+                         "GDAL finds no SRID for its geometry column: its rows have SRID 0, or "
+                         "one that spatial_ref_sys does not hold");
             st = stapel__fail(ctx, STAPEL_ECRS,
                               "%s: layer %s has no coordinate reference system (%s); say "
                               "which it is with --s_srs, e.g. --s_srs EPSG:28992",
-                              src, layer,
-                              !is_postgis(o->ds) ? no_crs_cause(o->ds)
-                              : named ? "GDAL does not look up the SRID of a column named as "
-                                        "'table(column)' when it is a geography column, or the "
-                                        "rows have SRID 0: name the table alone if it has one "
-                                        "geometry column"
-                                      : "GDAL finds no SRID for its geometry column: its rows "
-                                        "have SRID 0, or one that spatial_ref_sys does not hold");
+                              src, layer, cause);
             goto done;
         }
     } else {

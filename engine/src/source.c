@@ -1169,7 +1169,7 @@ bool stapel__layer_read_error(GDALDatasetH ds, OGRLayerH l, char *reason, size_t
     OGR_L_ResetReading(l);
     CPLPopErrorHandler();
     CPLErrorReset();
-    if (!e.got)
+    if (!e.got || strncmp(e.msg, "Could not fetch SRS", 19) == 0)
         return false;
     const char *m = e.msg;
     if (strncmp(m, "ERROR:", 6) == 0) /* libpq's prefix */
@@ -1237,6 +1237,34 @@ static int query(GDALDatasetH ds, const char *sql, char **text, int c, int *v, i
     return failed ? -1 : n;
 }
 
+/* Appends to sql the relation (table or view) of PostGIS layer l, as an
+ * expression of type regclass, NULL when there is none. GDAL names a layer
+ * "schema.table", or "table" in the schemas it searches, with "(column)"
+ * after it when it picks one of several geometry columns. A table's name
+ * may hold a dot too: both are tried. */
+static bool pg_relation(stapel__buf *sql, OGRLayerH l)
+{
+    const char *name = OGR_L_GetName(l), *geom = OGR_L_GetGeometryColumn(l);
+    size_t n = strlen(name), g = geom != NULL ? strlen(geom) : 0;
+    if (g > 0 && n > g + 2 && name[n - 1] == ')' && name[n - g - 2] == '(' &&
+        strncmp(name + n - g - 1, geom, g) == 0)
+        n -= g + 2;
+    const char *dot = memchr(name, '.', n);
+    stapel__buf id = {0};
+    bool ok = stapel__buf_puts(sql, "COALESCE(");
+    if (dot != NULL) {
+        size_t k = (size_t)(dot - name);
+        ok = ok && sql_quoted(&id, name, k, '"') && stapel__buf_puts(&id, ".") &&
+             sql_quoted(&id, dot + 1, n - k - 1, '"') && stapel__buf_puts(sql, "to_regclass(") &&
+             sql_quoted(sql, id.data, id.len, '\'') && stapel__buf_puts(sql, "), ");
+        id.len = 0;
+    }
+    ok = ok && sql_quoted(&id, name, n, '"') && stapel__buf_puts(sql, "to_regclass(") &&
+         sql_quoted(sql, id.data, id.len, '\'') && stapel__buf_puts(sql, "))");
+    stapel__buf_free(&id);
+    return ok;
+}
+
 int stapel__pg_srids(GDALDatasetH ds, OGRLayerH l, const char *where, int *srid, int max)
 {
     GDALDriverH drv = GDALGetDatasetDriver(ds);
@@ -1244,29 +1272,13 @@ int stapel__pg_srids(GDALDatasetH ds, OGRLayerH l, const char *where, int *srid,
     if (drv == NULL || !EQUAL(GDALGetDriverShortName(drv), "PostgreSQL") || geom == NULL ||
         geom[0] == '\0' || max < 1)
         return -1;
-    /* GDAL names a layer "schema.table", or "table" in the schemas it
-     * searches, with "(column)" after it when it picks one of several
-     * geometry columns. A table's name may hold a dot too: try both. */
-    const char *name = OGR_L_GetName(l);
-    size_t n = strlen(name), g = strlen(geom);
-    if (n > g + 2 && name[n - 1] == ')' && name[n - g - 2] == '(' &&
-        strncmp(name + n - g - 1, geom, g) == 0)
-        n -= g + 2;
-    const char *dot = memchr(name, '.', n);
-    stapel__buf id = {0}, sql = {0};
+    size_t g = strlen(geom);
+    stapel__buf sql = {0};
     bool ok = stapel__buf_puts(&sql, "SELECT a.attrelid::regclass::text, "
                                      "postgis_typmod_srid(a.atttypmod) FROM pg_attribute a "
-                                     "WHERE a.attrelid = COALESCE(");
-    if (dot != NULL) {
-        size_t k = (size_t)(dot - name);
-        ok = ok && sql_quoted(&id, name, k, '"') && stapel__buf_puts(&id, ".") &&
-             sql_quoted(&id, dot + 1, n - k - 1, '"') && stapel__buf_puts(&sql, "to_regclass(") &&
-             sql_quoted(&sql, id.data, id.len, '\'') && stapel__buf_puts(&sql, "), ");
-        id.len = 0;
-    }
-    ok = ok && sql_quoted(&id, name, n, '"') && stapel__buf_puts(&sql, "to_regclass(") &&
-         sql_quoted(&sql, id.data, id.len, '\'') &&
-         stapel__buf_puts(&sql, ")) AND a.attname = ") && sql_quoted(&sql, geom, g, '\'');
+                                     "WHERE a.attrelid = ") &&
+              pg_relation(&sql, l) && stapel__buf_puts(&sql, " AND a.attname = ") &&
+              sql_quoted(&sql, geom, g, '\'');
     int found = -1;
     char *table = NULL;
     int declared = 0;
@@ -1291,9 +1303,25 @@ int stapel__pg_srids(GDALDatasetH ds, OGRLayerH l, const char *where, int *srid,
     CPLPopErrorHandler();
     CPLErrorReset();
     free(table);
-    stapel__buf_free(&id);
     stapel__buf_free(&sql);
     return found;
+}
+
+int stapel__pg_unknown_srid(GDALDatasetH ds, OGRLayerH l, const char *where)
+{
+    int srid[2];
+    if (stapel__pg_srids(ds, l, where, srid, 2) != 1)
+        return -1;
+    if (srid[0] == 0)
+        return 0;
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM spatial_ref_sys WHERE srid = %d", srid[0]);
+    int held = 0;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    int rows = query(ds, sql, NULL, 0, &held, 1);
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    return rows == 1 && held == 0 ? srid[0] : -1;
 }
 
 bool stapel__geom_columns(stapel__buf *b, OGRLayerH l)

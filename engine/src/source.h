@@ -76,6 +76,11 @@ OGRSpatialReferenceH stapel__layer_srs(OGRLayerH l);
  * failed). Quiet: GDAL's errors are not passed on. */
 int stapel__pg_srids(GDALDatasetH ds, OGRLayerH l, const char *where, int *srid, int max);
 
+/* The SRID of a PostGIS layer for which GDAL finds no CRS: 0, or one the
+ * database's spatial_ref_sys does not hold, when all the rows that where
+ * keeps have that one; -1 otherwise (also when it could not tell). */
+int stapel__pg_unknown_srid(GDALDatasetH ds, OGRLayerH l, const char *where);
+
 /* The names of l's geometry columns into b (emptied first), joined with
  * ", ". False when out of memory. */
 bool stapel__geom_columns(stapel__buf *b, OGRLayerH l);
