@@ -232,6 +232,24 @@ if grep -q "primary key" "$scratch/pg-nokey.err" || ! echo "$ids" | grep -q "= [
   echo "FAIL: PGSQL_OGR_FID on a table without a primary key"; cat "$scratch/pg-nokey.err"; echo "$ids"; exit 1
 fi
 echo "PASS: a table without a primary key is warned about, and PGSQL_OGR_FID names its ids"
+# A primary key of text (a plan's "identificatie") or of several columns
+# is no key to GDAL: the warning said the table had none. And a text
+# column named with PGSQL_OGR_FID is read as numbers, "N3" as 0: the
+# message blamed duplicate ids in a column whose values are unique.
+psql -c "CREATE TABLE textkey (code text PRIMARY KEY, geom geometry(MultiPolygon, 28992));
+  INSERT INTO textkey SELECT 'N' || ogc_fid, geom FROM nature" >/dev/null
+textkey="nature=PG:$conn dbname=stapel|layername=textkey"
+PGSQL_OGR_FID=nosuch "$stapel" stack --overwrite -o "$scratch/pg-textkey.gpkg" --layer "$textkey" 2> "$scratch/pg-textkey.err"
+rc=0; PGSQL_OGR_FID=code "$stapel" stack -q --overwrite -o "$scratch/pg-textkey2.gpkg" --layer "$textkey" \
+  2>> "$scratch/pg-textkey.err" || rc=$?
+if [ "$rc" != 1 ] || grep -q "has no primary key:" "$scratch/pg-textkey.err" \
+   || ! grep -qF "layer textkey has no primary key GDAL takes feature ids from (its key is code (text), not one column of an integer type)" "$scratch/pg-textkey.err" \
+   || ! grep -qF "(PGSQL_OGR_FID=nosuch names none of its columns)" "$scratch/pg-textkey.err" \
+   || ! grep -qF "the column GDAL takes the ids from, code, is of type text, whose values GDAL reads as integers" "$scratch/pg-textkey.err"; then
+  echo "FAIL: a table with a primary key of text (exit $rc)"; cat "$scratch/pg-textkey.err"; exit 1
+fi
+echo "PASS: a primary key of text is named as one GDAL takes no ids from, and so is a column of text in PGSQL_OGR_FID"
+
 # info on a whole database lists every table with geometry, also those the
 # user may not read: one of them failed the whole description (exit 1,
 # nothing printed). Now each is said to be unreadable and the rest is
@@ -350,4 +368,4 @@ if [ "$rc" != 0 ]; then
   echo "FAIL: a role's connection closing as the run opens its source (exit $rc)"; cat "$scratch/pg-wait.err"; exit 1
 fi
 echo "PASS: a role's connection that closes as the run opens its source is waited for"
-echo "16 passed, 0 failed"
+echo "17 passed, 0 failed"

@@ -551,8 +551,9 @@ static int cmp_i64(const void *a, const void *b)
 /* Claim ids are 'theme:fid': two features of one layer with the same id (a
  * GeoJSON can give them) could not be told apart in the stack. */
 static stapel_status unique_fids(stapel_ctx *ctx, const stapel__input *in, size_t first,
-                                 const char *src, const char *layer, bool postgis)
+                                 const char *src, const char *layer, GDALDatasetH ds, OGRLayerH l)
 {
+    bool postgis = stapel__driver_is(ds, "PostgreSQL");
     size_t n = in->n_items - first;
     if (n < 2)
         return STAPEL_OK;
@@ -565,8 +566,24 @@ static stapel_status unique_fids(stapel_ctx *ctx, const stapel__input *in, size_
     stapel_status st = STAPEL_OK;
     /* A PostGIS table or view takes its ids from a column: its key, one
      * named ogc_fid, or the one PGSQL_OGR_FID names. */
-    for (size_t i = 1; i < n && st == STAPEL_OK; i++)
-        if (fid[i] == fid[i - 1])
+    for (size_t i = 1; i < n && st == STAPEL_OK; i++) {
+        if (fid[i] != fid[i - 1])
+            continue;
+        /* GDAL reads the ids of a column of text (PGSQL_OGR_FID=code) as
+         * numbers: each value that does not start with digits as 0. */
+        const char *col = postgis ? OGR_L_GetFIDColumn(l) : NULL;
+        char type[128];
+        bool number = true;
+        if (col != NULL && stapel__pg_column_type(ds, l, col, type, sizeof type, &number) &&
+            !number)
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s: layer %s: more than one feature has id %lld, so their claims "
+                              "could not be told apart: the column GDAL takes the ids from, %s, "
+                              "is of type %s, whose values GDAL reads as integers (one that does "
+                              "not start with digits as 0); name a unique integer column with "
+                              "PGSQL_OGR_FID=column",
+                              src, layer, (long long)fid[i], col, type);
+        else
             st = stapel__fail(ctx, STAPEL_EDATA,
                               "%s: layer %s: more than one feature has id %lld, so their claims "
                               "could not be told apart; %s",
@@ -577,6 +594,7 @@ static stapel_status unique_fids(stapel_ctx *ctx, const stapel__input *in, size_
                                          "or name one with PGSQL_OGR_FID=column"
                                        : "give the features unique ids (a GeoJSON's \"id\" "
                                          "members), e.g. with ogr2ogr -unsetFid fixed.gpkg SOURCE");
+    }
     free(fid);
     return st;
 }
@@ -693,8 +711,9 @@ static void leave_out_hint(const read_spec *spec, const opened *o, long long fid
             strcat(hint, "'");
         }
     } else if (id[0] == '\0')
-        snprintf(hint, size, "mend it in the source (the table has no primary key, so its "
-                 "feature numbers count the rows in the order PostgreSQL gave them)");
+        snprintf(hint, size,
+                 "mend it in the source (the table has no integer primary key, so "
+                 "its feature numbers count the rows in the order PostgreSQL gave them)");
     else
         snprintf(hint, size, "mend it in the source");
 }
@@ -1810,14 +1829,33 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     ctx->reading_src = src;
     ctx->reading_layer = layer;
     ctx->gdal_seen = &o->seen;
-    if (spec->field == NULL && without_key(o->ds, l))
-        stapel__log(ctx, STAPEL_LOG_WARN,
-                    "%s: layer %s has no primary key: its features are numbered in the order "
-                    "the database gives them, so the claim ids of the output and the feature "
-                    "numbers of messages name no row and may change from run to run; give the "
-                    "table (or view) a primary key, or name a unique column with "
-                    "PGSQL_OGR_FID=column in the environment",
-                    src, layer);
+    if (spec->field == NULL && without_key(o->ds, l)) {
+        /* A key of text, or of several columns, is no key to GDAL. */
+        stapel__buf key = {0};
+        const char *env = CPLGetConfigOption("PGSQL_OGR_FID", NULL);
+        char unmatched[160] = "";
+        if (env != NULL && env[0] != '\0')
+            snprintf(unmatched, sizeof unmatched,
+                     " (PGSQL_OGR_FID=%.100s names none of its columns)", env);
+        if (stapel__pg_primary_key(o->ds, l, &key))
+            stapel__log(ctx, STAPEL_LOG_WARN,
+                        "%s: layer %s has no primary key GDAL takes feature ids from (its key is "
+                        "%s, not one column of an integer type): its features are numbered in "
+                        "the order the database gives them, so the claim ids of the output and "
+                        "the feature numbers of messages name no row and may change from run to "
+                        "run; name a unique integer column with PGSQL_OGR_FID=column in the "
+                        "environment%s",
+                        src, layer, key.data, unmatched);
+        else
+            stapel__log(ctx, STAPEL_LOG_WARN,
+                        "%s: layer %s has no primary key: its features are numbered in the order "
+                        "the database gives them, so the claim ids of the output and the feature "
+                        "numbers of messages name no row and may change from run to run; give "
+                        "the table (or view) a primary key, or name a unique column with "
+                        "PGSQL_OGR_FID=column in the environment%s",
+                        src, layer, unmatched);
+        stapel__buf_free(&key);
+    }
     int64_t n_read = 0, n_repaired = 0, n_empty = 0, first_empty = -1, n_lost = 0, first_lost = -1;
     int64_t n_null = 0; /* of n_empty: features without geometry */
     int64_t n_repeated = 0, first_repaired = -1;
@@ -2202,7 +2240,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         goto done;
     }
     if (spec->field == NULL &&
-        (st = unique_fids(ctx, in, first, src, layer, is_postgis(o->ds))) != STAPEL_OK)
+        (st = unique_fids(ctx, in, first, src, layer, o->ds, l)) != STAPEL_OK)
         goto done;
     if (n_unnamed > 0)
         stapel__log(ctx, STAPEL_LOG_WARN,

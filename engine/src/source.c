@@ -1324,6 +1324,58 @@ int stapel__pg_unknown_srid(GDALDatasetH ds, OGRLayerH l, const char *where)
     return rows == 1 && held == 0 ? srid[0] : -1;
 }
 
+bool stapel__pg_primary_key(GDALDatasetH ds, OGRLayerH l, stapel__buf *b)
+{
+    b->len = 0;
+    if (!stapel__driver_is(ds, "PostgreSQL"))
+        return false;
+    stapel__buf sql = {0};
+    char *key = NULL;
+    int unused;
+    bool ok = stapel__buf_puts(&sql, "SELECT string_agg(a.attname || ' (' || "
+                                     "format_type(a.atttypid, a.atttypmod) || ')', ', ' "
+                                     "ORDER BY a.attnum), 0 FROM pg_index i JOIN pg_attribute a "
+                                     "ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+                                     "WHERE i.indisprimary AND i.indrelid = ") &&
+              pg_relation(&sql, l);
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    ok = ok && query(ds, sql.data, &key, 1, &unused, 1) == 1 && key != NULL && key[0] != '\0' &&
+         stapel__buf_puts(b, key);
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    free(key);
+    stapel__buf_free(&sql);
+    return ok;
+}
+
+bool stapel__pg_column_type(GDALDatasetH ds, OGRLayerH l, const char *col, char *type, size_t size,
+                            bool *number)
+{
+    if (!stapel__driver_is(ds, "PostgreSQL") || col == NULL || col[0] == '\0')
+        return false;
+    stapel__buf sql = {0};
+    char *name = NULL;
+    int numeric = 0;
+    bool ok =
+        stapel__buf_puts(&sql, "SELECT format_type(a.atttypid, a.atttypmod), "
+                               "(t.typcategory = 'N')::int FROM pg_attribute a "
+                               "JOIN pg_type t ON t.oid = a.atttypid "
+                               "WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attrelid = ") &&
+        pg_relation(&sql, l) && stapel__buf_puts(&sql, " AND a.attname = ") &&
+        sql_quoted(&sql, col, strlen(col), '\'');
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    ok = ok && query(ds, sql.data, &name, 1, &numeric, 1) == 1 && name != NULL;
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    if (ok) {
+        snprintf(type, size, "%s", name);
+        *number = numeric != 0;
+    }
+    free(name);
+    stapel__buf_free(&sql);
+    return ok;
+}
+
 bool stapel__geom_columns(stapel__buf *b, OGRLayerH l)
 {
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);

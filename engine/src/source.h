@@ -81,6 +81,18 @@ int stapel__pg_srids(GDALDatasetH ds, OGRLayerH l, const char *where, int *srid,
  * keeps have that one; -1 otherwise (also when it could not tell). */
 int stapel__pg_unknown_srid(GDALDatasetH ds, OGRLayerH l, const char *where);
 
+/* The primary key of PostGIS layer l's table, which GDAL takes the feature
+ * ids from only when it is one column of an integer type: its columns as
+ * "name (type)", joined with ", ", into b (emptied first). False when the
+ * table has none (a view), or it could not tell. Quiet. */
+bool stapel__pg_primary_key(GDALDatasetH ds, OGRLayerH l, stapel__buf *b);
+
+/* The type of column col of PostGIS layer l's table or view, as PostgreSQL
+ * names it ("text", "numeric(10,0)"), into type (of size bytes), and
+ * whether it is a type of numbers. False when it could not tell. Quiet. */
+bool stapel__pg_column_type(GDALDatasetH ds, OGRLayerH l, const char *col, char *type, size_t size,
+                            bool *number);
+
 /* The names of l's geometry columns into b (emptied first), joined with
  * ", ". False when out of memory. */
 bool stapel__geom_columns(stapel__buf *b, OGRLayerH l);
