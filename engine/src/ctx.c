@@ -248,6 +248,16 @@ static size_t url_secret(const char *p)
     return 0;
 }
 
+/* The length of the name of a libpq parameter that holds a secret,
+ * starting at p: "password", or "sslpassword" (the passphrase of the
+ * client's key); 0 for none. */
+static size_t password_key(const char *p)
+{
+    if (stapel__ascii_ncase_equal(p, "password", 8))
+        return 8;
+    return stapel__ascii_ncase_equal(p, "sslpassword", 11) ? 11 : 0;
+}
+
 bool stapel__without_password(stapel__buf *b, const char *v)
 {
     b->len = 0;
@@ -258,7 +268,7 @@ bool stapel__without_password(stapel__buf *b, const char *v)
         return false;
     while (*p != '\0') {
         const char *from = NULL, *to = NULL, *rest = NULL;
-        size_t scheme = url_scheme(v, p);
+        size_t scheme = url_scheme(v, p), key;
         if (scheme > 0) {
             const char *scheme_end = p + scheme;
             query = scheme_end + strcspn(scheme_end, "? \t|");
@@ -278,8 +288,8 @@ bool stapel__without_password(stapel__buf *b, const char *v)
             from = p + url_secret(p);
             to = password_end(from, true);
             rest = to;
-        } else if (stapel__ascii_ncase_equal(p, "password", 8) && key_starts(v, p)) {
-            const char *e = p + 8;
+        } else if ((key = password_key(p)) > 0 && key_starts(v, p)) {
+            const char *e = p + key;
             e += strspn(e, " \t\n");
             if (*e == '=') {
                 e++;
@@ -289,7 +299,7 @@ bool stapel__without_password(stapel__buf *b, const char *v)
                 to = password_end(e, uri);
                 rest = to;
                 /* written as "password=***" however it was spaced */
-                if (!stapel__buf_append(b, p, 8) || !stapel__buf_puts(b, "="))
+                if (!stapel__buf_append(b, p, key) || !stapel__buf_puts(b, "="))
                     return false;
                 p = from;
             }

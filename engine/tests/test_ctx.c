@@ -76,6 +76,13 @@ static void test_source_kinds(void **state)
     assert_shown("WFS:https://host/wfs?SERVICE=WFS&access_token=t&monkey=1",
                  "WFS:https://host/wfs?SERVICE=WFS&access_token=***&monkey=1");
     assert_shown("PG:dbname=x options='-c key=1'", "PG:dbname=x options='-c key=1'");
+    /* libpq's sslpassword, the passphrase of the client's key, too */
+    assert_shown("PG:dbname=x sslpassword=geheim sslkey=/k user=y",
+                 "PG:dbname=x sslpassword=*** sslkey=/k user=y");
+    assert_shown("PG:dbname=x sslpassword = 'ge heim'|layername=a",
+                 "PG:dbname=x sslpassword=***|layername=a");
+    assert_shown("postgresql:///x?sslpassword=geheim&user=y",
+                 "postgresql:///x?sslpassword=***&user=y");
     assert_shown("https://host/x.geojson?a=b", "https://host/x.geojson?a=b");
 }
 
