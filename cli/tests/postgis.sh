@@ -202,6 +202,18 @@ for cmd in stack info; do
   fi
 done
 echo "PASS: a table that does not exist is named so"
+# GDAL takes the name of tables= as it stands, while PostgreSQL folds a
+# name without quotes to lower case: 'tables=Nature' (as SQL would take
+# it) and 'tables="Odd"' (quoted as in SQL) were only "does not exist".
+rc=0; "$stapel" stack -q --overwrite -o "$scratch/pg-case.gpkg" --layer "nature=PG:$conn dbname=stapel tables=Nature" \
+  2> "$scratch/pg-case.err" || rc=$?
+rc2=0; "$stapel" info "PG:$conn dbname=stapel tables='\"Odd\"'" 2>> "$scratch/pg-case.err" >/dev/null || rc2=$?
+if [ "$rc" != 1 ] || [ "$rc2" != 1 ] || grep -q "without SQL's quotes" "$scratch/pg-nosuch.err" \
+   || ! grep -qF "relation \"Nature\" does not exist; tables= takes a name as the database spells it, in its case and without SQL's quotes: tables=nature" "$scratch/pg-case.err" \
+   || ! grep -qF "without SQL's quotes: tables=Odd" "$scratch/pg-case.err"; then
+  echo "FAIL: a table named in other case or in SQL's quotes (exit $rc, $rc2)"; cat "$scratch/pg-case.err"; exit 1
+fi
+echo "PASS: a table named in other case or in SQL's quotes is told how the database spells it"
 
 # A table the user may not read: the database's reason, not a missing CRS
 # (tables=) or "cursor ... does not exist" (|layername=).
@@ -368,4 +380,4 @@ if [ "$rc" != 0 ]; then
   echo "FAIL: a role's connection closing as the run opens its source (exit $rc)"; cat "$scratch/pg-wait.err"; exit 1
 fi
 echo "PASS: a role's connection that closes as the run opens its source is waited for"
-echo "17 passed, 0 failed"
+echo "18 passed, 0 failed"

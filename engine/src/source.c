@@ -1178,16 +1178,6 @@ bool stapel__layer_read_error(GDALDatasetH ds, OGRLayerH l, char *reason, size_t
     return true;
 }
 
-stapel_status stapel__layer_readable(stapel_ctx *ctx, GDALDatasetH ds, OGRLayerH l,
-                                     const char *source)
-{
-    char reason[512];
-    if (!stapel__layer_read_error(ds, l, reason, sizeof reason))
-        return STAPEL_OK;
-    return stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s cannot be read: %s", source,
-                        OGR_L_GetName(l), reason);
-}
-
 OGRSpatialReferenceH stapel__layer_srs(OGRLayerH l)
 {
     OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(l);
@@ -1235,6 +1225,66 @@ static int query(GDALDatasetH ds, const char *sql, char **text, int c, int *v, i
     bool failed = CPLGetLastErrorType() >= CE_Failure;
     GDALDatasetReleaseResultSet(ds, r);
     return failed ? -1 : n;
+}
+
+/* The name of a table or view that "tables=name" may have meant, into b
+ * (emptied first): one named so in other case, or without the SQL quotes
+ * around its parts. GDAL takes the name as it stands, while PostgreSQL
+ * folds a name without quotes to lower case: 'tables=Woningbouw' for the
+ * table woningbouw, or 'tables="Plan"' for Plan. False when there is none. */
+static bool pg_table_meant(GDALDatasetH ds, const char *name, stapel__buf *b)
+{
+    stapel__buf bare = {0}, sql = {0};
+    char *meant = NULL;
+    int unused;
+    bool ok = stapel__buf_puts(&bare, "");
+    for (const char *c = name; *c != '\0' && ok; c++)
+        ok = *c == '"' || stapel__buf_append(&bare, c, 1);
+    /* as GDAL names a layer: "schema.table" outside the search path */
+    ok = ok &&
+         stapel__buf_puts(&sql, "SELECT CASE WHEN n.nspname = ANY(current_schemas(false)) "
+                                "THEN c.relname ELSE n.nspname || '.' || c.relname END, 0 "
+                                "FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                                "c.relnamespace WHERE c.relkind IN ('r', 'v', 'm', 'p', "
+                                "'f') AND (lower(c.relname COLLATE \"default\") = lower(") &&
+         sql_quoted(&sql, bare.data, bare.len, '\'') &&
+         stapel__buf_puts(&sql, ") AND n.nspname = ANY(current_schemas(false)) OR "
+                                "lower((n.nspname || '.' || c.relname) COLLATE \"default\") = "
+                                "lower(") &&
+         sql_quoted(&sql, bare.data, bare.len, '\'') && stapel__buf_puts(&sql, ")) ORDER BY 1");
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    ok = ok && query(ds, sql.data, &meant, 1, &unused, 1) == 1 && meant != NULL &&
+         strcmp(meant, name) != 0;
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    b->len = 0;
+    ok = ok && stapel__buf_puts(b, meant);
+    free(meant);
+    stapel__buf_free(&bare);
+    stapel__buf_free(&sql);
+    return ok;
+}
+
+stapel_status stapel__layer_readable(stapel_ctx *ctx, GDALDatasetH ds, OGRLayerH l,
+                                     const char *source)
+{
+    char reason[512];
+    if (!stapel__layer_read_error(ds, l, reason, sizeof reason))
+        return STAPEL_OK;
+    const char *name = OGR_L_GetName(l);
+    stapel__buf meant = {0};
+    char hint[600] = "";
+    /* a name GDAL's tables= cannot hold (it splits at a comma) is left */
+    if (strncmp(reason, "relation \"", 10) == 0 && strstr(reason, "\" does not exist") != NULL &&
+        pg_table_meant(ds, name, &meant) && strpbrk(meant.data, "',()") == NULL)
+        snprintf(hint, sizeof hint,
+                 "; tables= takes a name as the database spells it, in its case and without "
+                 "SQL's quotes: tables=%s%.400s%s",
+                 strchr(meant.data, ' ') != NULL ? "'" : "", meant.data,
+                 strchr(meant.data, ' ') != NULL ? "'" : "");
+    stapel__buf_free(&meant);
+    return stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s cannot be read: %s%s", source, name,
+                        reason, hint);
 }
 
 /* Appends to sql the relation (table or view) of PostGIS layer l, as an
