@@ -194,6 +194,13 @@ static bool key_starts(const char *v, const char *k)
  * (uri), to the next parameter. */
 static const char *password_end(const char *p, bool uri)
 {
+    /* libpq takes a '"' as part of a value: password="x y" is '"x' and a
+     * key 'y"' it refuses, the whole of which is the password meant; one
+     * not closed ends with the source ('PG:...' in a message) */
+    if (*p == '"') {
+        const char *q = p + 1 + strcspn(p + 1, "\"'");
+        return *q == '"' ? q + 1 : q;
+    }
     if (*p == '\'') {
         for (p++; *p != '\0' && *p != '\''; p++)
             if (*p == '\\' && p[1] != '\0')
@@ -256,6 +263,23 @@ static size_t password_key(const char *p)
     if (stapel__ascii_ncase_equal(p, "password", 8))
         return 8;
     return stapel__ascii_ncase_equal(p, "sslpassword", 11) ? 11 : 0;
+}
+
+bool stapel__password_double_quoted(const char *v)
+{
+    for (const char *p = v; *p != '\0'; p++) {
+        size_t key = password_key(p);
+        if (key == 0 || !key_starts(v, p))
+            continue;
+        const char *e = p + key;
+        e += strspn(e, " \t\n");
+        if (*e != '=')
+            continue;
+        e++;
+        if (e[strspn(e, " \t\n")] == '"')
+            return true;
+    }
+    return false;
 }
 
 bool stapel__without_password(stapel__buf *b, const char *v)

@@ -84,6 +84,10 @@ bool stapel__gdal_seen_copy(stapel__gdal_seen *to, const stapel__gdal_seen *from
 struct stapel__buf;
 bool stapel__without_password(struct stapel__buf *b, const char *v);
 
+/* Whether the password of a PostgreSQL connection string v is written in
+ * double quotes (password="x y"), which libpq does not take for quotes. */
+bool stapel__password_double_quoted(const char *v);
+
 /* Set the context message (printf-style) and return status. */
 stapel_status stapel__fail(stapel_ctx *ctx, stapel_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

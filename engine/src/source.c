@@ -869,6 +869,15 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
         stapel__buf_free(&why);
         return st;
     }
+    /* libpq's complaint would be about the rest of the password. */
+    if (ds == NULL && stapel__source_is_database(dataset) && strstr(dataset, "://") == NULL &&
+        stapel__password_double_quoted(dataset) &&
+        strstr(CPLGetLastErrorMsg(), "missing \"=\" after") != NULL)
+        return stapel__fail(ctx, STAPEL_EIO,
+                            "cannot open '%s' as vector data: libpq quotes a value with single "
+                            "quotes, not double ones: write the password as 'x y' (a ' or \\ "
+                            "in it with a \\ before it)",
+                            dataset);
     if (ds == NULL) {
         const char *m = stapel__gdal_error("GDAL recognises no vector format in it");
         bool few = too_many_connections(m);

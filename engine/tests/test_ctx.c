@@ -83,6 +83,9 @@ static void test_source_kinds(void **state)
                  "PG:dbname=x sslpassword=***|layername=a");
     assert_shown("postgresql:///x?sslpassword=geheim&user=y",
                  "postgresql:///x?sslpassword=***&user=y");
+    /* libpq does not quote with '"', but the value meant is hidden whole */
+    assert_shown("PG:dbname=x password=\"ge heim\" user=y", "PG:dbname=x password=*** user=y");
+    assert_shown("PG:dbname=x password=\"ge heim", "PG:dbname=x password=***");
     assert_shown("https://host/x.geojson?a=b", "https://host/x.geojson?a=b");
 }
 
