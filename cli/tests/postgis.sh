@@ -130,6 +130,13 @@ rc=0; "$stapel" stack -q -o "$scratch/pg-mixed.gpkg" --layer "$mixed" --where "n
 if [ "$rc" != 1 ] || [ -e "$scratch/pg-mixed.gpkg" ] || ! grep -q "have SRID 4326, while GDAL reads them in EPSG:28992" "$scratch/pg-mixed.err"; then
   echo "FAIL: rows of another SRID than the first's gave exit $rc"; cat "$scratch/pg-mixed.err"; exit 1
 fi
+# A filter that ends in an SQL comment ('-- ...') commented out the rest
+# of stapel's query for the SRIDs, which then failed, and the check with it.
+rc=0; "$stapel" stack -q -o "$scratch/pg-mixed.gpkg" --layer "$mixed" --where "nature=id > 0 -- alle" \
+  2> "$scratch/pg-mixed.err" || rc=$?
+if [ "$rc" != 1 ] || [ -e "$scratch/pg-mixed.gpkg" ] || ! grep -q "its rows have several (4326, 28992)" "$scratch/pg-mixed.err"; then
+  echo "FAIL: mixed SRIDs with a filter that ends in a comment gave exit $rc"; cat "$scratch/pg-mixed.err"; exit 1
+fi
 "$stapel" stack -q --overwrite -o "$scratch/pg-mixed.gpkg" --layer "$mixed" --where "nature=ST_SRID(geom) = 28992"
 "$stapel" info "PG:$conn dbname=stapel|layername=mixed" > "$scratch/pg-mixed-info.txt"
 if ! grep -q "srids:      4326, 28992: the rows have several" "$scratch/pg-mixed-info.txt"; then

@@ -1353,7 +1353,8 @@ int stapel__pg_srids(GDALDatasetH ds, OGRLayerH l, const char *where, int *srid,
                  stapel__buf_puts(&sql, table) && stapel__buf_puts(&sql, " WHERE ") &&
                  sql_quoted(&sql, geom, g, '"') && stapel__buf_puts(&sql, " IS NOT NULL");
             if (where != NULL)
-                ok = ok && stapel__buf_printf(&sql, " AND (%s)", where);
+                /* on a line of its own: a filter may end in a comment */
+                ok = ok && stapel__buf_printf(&sql, " AND (%s\n)", where);
             ok = ok && stapel__buf_printf(&sql, " ORDER BY 1 LIMIT %d", max);
             if (ok)
                 found = query(ds, sql.data, NULL, 0, srid, max);
