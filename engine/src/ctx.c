@@ -292,7 +292,7 @@ bool stapel__without_password(stapel__buf *b, const char *v)
         return false;
     while (*p != '\0') {
         const char *from = NULL, *to = NULL, *rest = NULL;
-        size_t scheme = url_scheme(v, p), key;
+        size_t scheme = url_scheme(v, p), key = password_key(p);
         if (scheme > 0) {
             const char *scheme_end = p + scheme;
             query = scheme_end + strcspn(scheme_end, "? \t|");
@@ -312,7 +312,7 @@ bool stapel__without_password(stapel__buf *b, const char *v)
             from = p + url_secret(p);
             to = password_end(from, true);
             rest = to;
-        } else if ((key = password_key(p)) > 0 && key_starts(v, p)) {
+        } else if (key > 0 && key_starts(v, p)) {
             const char *e = p + key;
             e += strspn(e, " \t\n");
             if (*e == '=') {

@@ -115,12 +115,16 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
     }
     int srids[3];
     int n = stapel__pg_srids(ds, l, NULL, srids, 3);
+    /* why GDAL finds no CRS */
+    int unknown = n <= 1 && li->crs_name == NULL && li->crs_file_unread == NULL
+                      ? stapel__pg_unknown_srid(ds, l, NULL)
+                      : -1;
     if (n > 1) {
         li->n_srids = n;
         memcpy(li->srids, srids, (size_t)n * sizeof *srids);
-    } else if (li->crs_name == NULL && li->crs_file_unread == NULL &&
-               (li->srids[0] = stapel__pg_unknown_srid(ds, l, NULL)) >= 0) {
-        li->n_srids = 1; /* why GDAL finds no CRS */
+    } else if (unknown >= 0) {
+        li->n_srids = 1;
+        li->srids[0] = unknown;
     }
 
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
