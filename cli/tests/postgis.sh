@@ -179,6 +179,14 @@ if [ "$a" != "$b" ] || ! grep -q "geometry columns: g1, g2 (this describes the f
   echo "FAIL: twogeom(g2) or info on two geometry columns"; echo "$a"; echo "$b"; cat "$scratch/pg-two-info.txt"; exit 1
 fi
 echo "PASS: a table with two geometry columns needs one picked, and info lists them"
+# A column the table does not have, "table(typo)": GDAL makes a layer
+# without geometry of it, which was refused as a table of no geometry.
+rc=0; "$stapel" stack -q --overwrite -o "$scratch/pg-two.gpkg" --layer "nature=PG:$conn dbname=stapel|layername=twogeom(g3)" \
+  2> "$scratch/pg-two.err" || rc=$?
+if [ "$rc" != 1 ] || ! grep -qF "layer twogeom(g3): table twogeom has no geometry column g3 (its geometry columns: g1, g2)" "$scratch/pg-two.err"; then
+  echo "FAIL: a geometry column the table does not have (exit $rc)"; cat "$scratch/pg-two.err"; exit 1
+fi
+echo "PASS: a geometry column the table does not have is named, with those it has"
 
 # A bad feature's message suggests a filter that leaves it out: PostgreSQL
 # is handed it as SQL, where OGR's FID is no column; the key column is.
@@ -387,4 +395,4 @@ if [ "$rc" != 0 ]; then
   echo "FAIL: a role's connection closing as the run opens its source (exit $rc)"; cat "$scratch/pg-wait.err"; exit 1
 fi
 echo "PASS: a role's connection that closes as the run opens its source is waited for"
-echo "18 passed, 0 failed"
+echo "19 passed, 0 failed"

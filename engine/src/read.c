@@ -1009,6 +1009,39 @@ static void dbf_missing(GDALDatasetH ds, OGRLayerH l, char *buf, size_t size)
 }
 
 /* Why a layer of ds may have no CRS, as its format has it. */
+/* A PostGIS layer named as "table(column)" whose table has no geometry
+ * column of that name (a typo): GDAL makes a layer without geometry of
+ * it, which was refused as one. Says so, with the table's geometry columns, into *st
+ * and returns true; false when layer is no such name. */
+static bool pg_column_missing(stapel_ctx *ctx, GDALDatasetH ds, const char *src, const char *layer,
+                              stapel_status *st)
+{
+    size_t n = strlen(layer);
+    const char *open = strrchr(layer, '(');
+    if (!is_postgis(ds) || n < 3 || layer[n - 1] != ')' || open == NULL || open == layer)
+        return false;
+    char *table = stapel__strdup(layer);
+    if (table == NULL) {
+        *st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        return true;
+    }
+    table[open - layer] = '\0';
+    OGRLayerH whole = GDALDatasetGetLayerByName(ds, table);
+    CPLErrorReset();
+    stapel__buf cols = {0};
+    bool told = whole != NULL && OGR_FD_GetGeomFieldCount(OGR_L_GetLayerDefn(whole)) > 0 &&
+                stapel__geom_columns(&cols, whole);
+    if (told)
+        *st = stapel__fail(ctx, STAPEL_EDATA,
+                           "%s: layer %s: table %s has no geometry column %.*s (its geometry "
+                           "columns: %s)",
+                           src, layer, table, (int)(n - (size_t)(open - layer) - 2), open + 1,
+                           cols.data);
+    stapel__buf_free(&cols);
+    free(table);
+    return told;
+}
+
 static const char *no_crs_cause(GDALDatasetH ds)
 {
     if (is_shapefile(ds))
@@ -1210,7 +1243,7 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
                               "but GDAL reads a CSV's geometry only from a column named WKT: "
                               "rename the column to WKT",
                               src, layer, wkt);
-        else
+        else if (!pg_column_missing(ctx, o->ds, src, layer, &st))
             st = stapel__fail(ctx, STAPEL_EDATA, "%s: layer %s has no geometry column; %s", src,
                               layer,
                               spec->field != NULL ? "zone layers must be polygons"
