@@ -49,13 +49,15 @@ int cli_usage_hint(const char *cmd);
 
 struct option;
 
-/* After getopt_long() returned '?' (opterr 0): when the option is known
- * but its value is missing, as for '-o' at the end of the line ("-o $OUT"
- * with OUT unset), says "option '-o' needs a value" as a usage error and
- * returns EXIT_USAGE; else returns EXIT_OK, for the caller to call the
- * option unknown. optstring and longopts are those given to getopt_long(). */
-int cli_missing_value(const char *cmd, char *const argv[], const char *optstring,
-                      const struct option *longopts);
+/* After getopt_long() returned '?' (opterr 0): says what was wrong with
+ * the option as a usage error and returns EXIT_USAGE: a missing value ('-o'
+ * at the end of the line, as "-o $OUT" with OUT unset gives it), a value
+ * given to an option that takes none (--quiet=1), an abbreviation that fits
+ * several options (--t), or an unknown option, with the one it is most
+ * likely a slip of (--lyer: did you mean '--layer'?). optstring and
+ * longopts are those given to getopt_long(). */
+int cli_bad_option(const char *cmd, char *const argv[], const char *optstring,
+                   const struct option *longopts);
 
 /* The message of a failed engine call, printed as an error; returns EXIT_FAIL
  * (EXIT_USAGE for STAPEL_EINVAL). */

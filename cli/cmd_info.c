@@ -287,12 +287,8 @@ static int info_run(int argc, char **argv)
         case 'h':
             info_help();
             return EXIT_OK;
-        default: {
-            int rc = cli_missing_value("info", argv, shortopts, longopts);
-            if (rc != EXIT_OK)
-                return rc;
-            return cli_usage("info", "unknown option '%s'", argv[optind - 1]);
-        }
+        default:
+            return cli_bad_option("info", argv, shortopts, longopts);
         }
     }
     /* --json is --format json; one that says text too is not settled by

@@ -337,12 +337,8 @@ static int merge_run(int argc, char **argv)
         case 'h':
             merge_help();
             return EXIT_OK;
-        default: {
-            int rc = cli_missing_value("merge", argv, shortopts, longopts);
-            if (rc != EXIT_OK)
-                return rc;
-            return cli_usage("merge", "unknown or incomplete option '%s'", argv[optind - 1]);
-        }
+        default:
+            return cli_bad_option("merge", argv, shortopts, longopts);
         }
     }
     if (output == NULL)

@@ -107,6 +107,14 @@ static int source_date(char *buf, size_t size, const char **date)
     return EXIT_OK;
 }
 
+/* Whether path names a picture render writes (.png, .svg or .pdf). */
+static bool picture_name(const char *path)
+{
+    const char *ext = cli_extension(path);
+    return ext != NULL && (strcasecmp(ext, ".png") == 0 || strcasecmp(ext, ".svg") == 0 ||
+                           strcasecmp(ext, ".pdf") == 0);
+}
+
 static int render_run(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -182,12 +190,7 @@ static int render_run(int argc, char **argv)
             render_help();
             goto done;
         default:
-            if ((rc = cli_missing_value("render", argv, shortopts, longopts)) != EXIT_OK)
-                goto done;
-            if (optopt != 0 && optopt < 256)
-                rc = cli_usage("render", "unknown option '-%c'", optopt);
-            else
-                rc = cli_usage("render", "unknown or incomplete option '%s'", argv[optind - 1]);
+            rc = cli_bad_option("render", argv, shortopts, longopts);
             goto done;
         }
     }
@@ -200,6 +203,20 @@ static int render_run(int argc, char **argv)
         rc = cli_usage("render", "the GeoPackage name is empty; give the stack GeoPackage");
         goto done;
     }
+    /* "stapel render stack.gpkg map.png" (or the picture alone): the
+     * picture without its -o. */
+    for (int i = optind; output == NULL && i < argc; i++)
+        if (picture_name(argv[i])) {
+            const char *gpkg = "STACK.gpkg";
+            if (i > optind)
+                gpkg = argv[optind];
+            else if (i + 1 < argc)
+                gpkg = argv[i + 1];
+            rc = cli_usage("render",
+                           "'%s' is a picture, which is given with -o: 'stapel render %s -o %s'",
+                           argv[i], gpkg, argv[i]);
+            goto done;
+        }
     if (optind + 1 < argc) {
         rc = cli_usage("render", "unexpected argument '%s' (one GeoPackage at a time)",
                        argv[optind + 1]);
@@ -229,8 +246,7 @@ static int render_run(int argc, char **argv)
                        "'%s': no picture format in the name; end it in .png, .svg or .pdf", output);
         goto done;
     }
-    if (strcasecmp(ext, ".png") != 0 && strcasecmp(ext, ".svg") != 0 &&
-        strcasecmp(ext, ".pdf") != 0) {
+    if (!picture_name(output)) {
         rc = cli_usage("render", "'%s': unsupported picture format '%s'; use .png, .svg or .pdf",
                        output, ext);
         goto done;

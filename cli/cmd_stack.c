@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -301,12 +302,7 @@ static int stack_run(int argc, char **argv)
             stack_help();
             goto done;
         default:
-            if ((rc = cli_missing_value("stack", argv, shortopts, longopts)) != EXIT_OK)
-                goto done;
-            if (optopt != 0 && optopt < 256)
-                rc = cli_usage("stack", "unknown option '-%c'", optopt);
-            else
-                rc = cli_usage("stack", "unknown or incomplete option '%s'", argv[optind - 1]);
+            rc = cli_bad_option("stack", argv, shortopts, longopts);
             goto done;
         }
     }
@@ -315,8 +311,18 @@ static int stack_run(int argc, char **argv)
         goto done;
     }
     if (optind < argc) {
-        rc = cli_usage("stack", "unexpected argument '%s' (claim layers are given with --layer)",
-                       argv[optind]);
+        /* "stapel stack out.gpkg --layer ...": the output without its -o.
+         * Parsing stops at this word, so an -o after it is not seen yet. */
+        const char *ext = cli_extension(argv[optind]);
+        if (output == NULL && ext != NULL && strcasecmp(ext, ".gpkg") == 0)
+            rc = cli_usage("stack",
+                           "unexpected argument '%s'; the output is given with -o ('-o %s'), "
+                           "claim layers with --layer",
+                           argv[optind], argv[optind]);
+        else
+            rc =
+                cli_usage("stack", "unexpected argument '%s' (claim layers are given with --layer)",
+                          argv[optind]);
         goto done;
     }
     if (output == NULL) {

@@ -302,12 +302,8 @@ static int summary_run(int argc, char **argv)
         case 'h':
             summary_help();
             return EXIT_OK;
-        default: {
-            int rc = cli_missing_value("summary", argv, shortopts, longopts);
-            if (rc != EXIT_OK)
-                return rc;
-            return cli_usage("summary", "unknown or incomplete option '%s'", argv[optind - 1]);
-        }
+        default:
+            return cli_bad_option("summary", argv, shortopts, longopts);
         }
     }
     if (format == NULL)

@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -112,8 +113,12 @@ int cli_usage_hint(const char *cmd)
     return EXIT_USAGE;
 }
 
-int cli_missing_value(const char *cmd, char *const argv[], const char *optstring,
-                      const struct option *longopts)
+/* After getopt_long() returned '?' (opterr 0): when the option is known
+ * but its value is missing, as for '-o' at the end of the line ("-o $OUT"
+ * with OUT unset), says "option '-o' needs a value" as a usage error and
+ * returns EXIT_USAGE; else returns EXIT_OK. */
+static int cli_missing_value(const char *cmd, char *const argv[], const char *optstring,
+                             const struct option *longopts)
 {
     if (optopt == 0) /* an unknown or ambiguous long option */
         return EXIT_OK;
@@ -131,6 +136,142 @@ int cli_missing_value(const char *cmd, char *const argv[], const char *optstring
     if (p != NULL && p[1] == ':')
         return cli_usage(cmd, "option '-%c' needs a value", optopt);
     return EXIT_OK;
+}
+
+/* Whether a and b are the same letter of a command or option name: case,
+ * and '-' against '_' (--t-srs for --t_srs), do not count. */
+static bool same_name_letter(char a, char b)
+{
+    a = a == '-' ? '_' : (char)tolower((unsigned char)a);
+    b = b == '-' ? '_' : (char)tolower((unsigned char)b);
+    return a == b;
+}
+
+/* The letters added, dropped, changed or swapped with the next to make the
+ * first n bytes of typed into name (optimal string alignment distance,
+ * letters compared by same_name_letter: --feild is one off --field);
+ * SIZE_MAX for a word longer than any name here. */
+static size_t name_distance(const char *typed, size_t n, const char *name)
+{
+    enum { LONGEST = 40 };
+    size_t m = strlen(name);
+    if (n > LONGEST || m > LONGEST)
+        return SIZE_MAX;
+    size_t d[LONGEST + 1][LONGEST + 1];
+    for (size_t i = 0; i <= n; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= m; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            size_t best = d[i - 1][j - 1] + (same_name_letter(typed[i - 1], name[j - 1]) ? 0 : 1);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && same_name_letter(typed[i - 1], name[j - 2]) &&
+                same_name_letter(typed[i - 2], name[j - 1]) && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[n][m];
+}
+
+/* Whether typed (its first n bytes) is near enough to name to be a slip of
+ * it: at most one letter in three of the name off, and at least one, but
+ * never as many as typed has (a word of two letters is no slip of any). */
+static bool name_near(const char *typed, size_t n, const char *name, size_t *distance)
+{
+    size_t d = name_distance(typed, n, name);
+    size_t most = strlen(name) / 3 > 1 ? strlen(name) / 3 : 1;
+    *distance = d;
+    return d <= most && d < n;
+}
+
+/* The command that typed is most likely a slip of, or NULL: one near it
+ * (stak, Stack, sumary), or the one it is the start of (sum). */
+static const char *command_hint(const char *typed)
+{
+    const char *best = NULL, *start = NULL;
+    size_t best_d = SIZE_MAX, n = strlen(typed), starts = 0;
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        const char *name = commands[i]->name;
+        size_t d;
+        if (name_near(typed, n, name, &d) && d < best_d) {
+            best = name;
+            best_d = d;
+        }
+        if (n >= 2 && strncmp(name, typed, n) == 0) {
+            start = name;
+            starts++;
+        }
+    }
+    return best != NULL ? best : starts == 1 ? start : NULL;
+}
+
+/* The long option whose name starts with the first n bytes of name, when
+ * one does (exact, or the only one that starts so), as getopt_long takes
+ * it; else NULL. */
+static const struct option *long_option_named(const struct option *longopts, const char *name,
+                                              size_t n)
+{
+    const struct option *found = NULL;
+    size_t count = 0;
+    for (const struct option *o = longopts; o->name != NULL; o++) {
+        if (strncmp(o->name, name, n) != 0)
+            continue;
+        if (strlen(o->name) == n)
+            return o;
+        found = o;
+        count++;
+    }
+    return count == 1 ? found : NULL;
+}
+
+int cli_bad_option(const char *cmd, char *const argv[], const char *optstring,
+                   const struct option *longopts)
+{
+    int rc = cli_missing_value(cmd, argv, optstring, longopts);
+    if (rc != EXIT_OK)
+        return rc;
+    /* A long option error leaves optind past its word; a short one in the
+     * middle of a cluster (-xq) does not, so the word before may be another
+     * option's. optopt names the option of a long one with a value it does
+     * not take (--quiet=1 gives 'q'), and is 0 for an unknown one. */
+    const char *arg = argv[optind - 1];
+    const char *name = strncmp(arg, "--", 2) == 0 ? arg + 2 : NULL;
+    size_t n = name != NULL ? strcspn(name, "=") : 0;
+    const struct option *o = name != NULL ? long_option_named(longopts, name, n) : NULL;
+    if (name != NULL && o != NULL && optopt != 0 && o->val == optopt && name[n] == '=')
+        return cli_usage(cmd, "option '--%s' takes no value, got '%s'", o->name, arg);
+    if (name == NULL || (optopt != 0 && (o == NULL || o->val != optopt)))
+        return cli_usage(cmd, "unknown option '-%c'", optopt);
+    if (n == 0) /* --=x */
+        return cli_usage(cmd, "unknown option '%s'", arg);
+    size_t starts = 0;
+    for (const struct option *p = longopts; p->name != NULL; p++)
+        starts += strncmp(p->name, name, n) == 0;
+    if (starts > 1) { /* --t: --t_srs, --threads or --tile-vertices */
+        fprintf(stderr, "stapel: %s: option '--%.*s' is ambiguous; it may be", cmd, (int)n, name);
+        size_t k = 0;
+        for (const struct option *p = longopts; p->name != NULL; p++)
+            if (strncmp(p->name, name, n) == 0)
+                fprintf(stderr, "%s--%s", k++ == 0 ? " " : k == starts ? " or " : ", ", p->name);
+        fputc('\n', stderr);
+        return cli_usage_hint(cmd);
+    }
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX;
+    for (const struct option *p = longopts; p->name != NULL; p++) {
+        size_t d;
+        if (name_near(name, n, p->name, &d) && d < best_d) {
+            best = p->name;
+            best_d = d;
+        }
+    }
+    if (best != NULL)
+        return cli_usage(cmd, "unknown option '--%.*s'; did you mean '--%s'?", (int)n, name, best);
+    return cli_usage(cmd, "unknown option '--%.*s'", (int)n, name);
 }
 
 int cli_usage(const char *cmd, const char *fmt, ...)
@@ -570,6 +711,45 @@ static int flush_stdout(const char *cmd, int rc)
     return rc;
 }
 
+/* A usage error of stapel itself, before any command: "stapel: message"
+ * and the hint to the list of commands. */
+static int top_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int top_usage(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("stapel: ", stderr);
+    va_start(ap, fmt);
+    put_message(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nTry 'stapel --help' for the list of commands.\n", stderr);
+    return EXIT_USAGE;
+}
+
+/* "stapel stak", "stapel help sumary": says so, with the command meant
+ * when the word is a slip of one. where is "" or "help: ". */
+static int unknown_command(const char *where, const char *typed)
+{
+    const char *hint = command_hint(typed);
+    if (hint != NULL)
+        return top_usage("%sunknown command '%s'; did you mean '%s'?", where, typed, hint);
+    return top_usage("%sunknown command '%s'", where, typed);
+}
+
+/* An option before the command (stapel -q stack ..., stapel --layer ...):
+ * stapel itself takes only --help and --version; a command's options go
+ * after it. */
+static int option_before_command(int argc, char **argv)
+{
+    for (int i = 2; i < argc; i++)
+        if (find_command(argv[i]) != NULL)
+            return top_usage("unknown option '%s'; a command's options go after the command: "
+                             "'stapel %s %s ...'",
+                             argv[1], argv[i], argv[1]);
+    return top_usage("unknown option '%s'; the command comes first, its options after it: "
+                     "'stapel <command> %s ...'",
+                     argv[1], argv[1]);
+}
+
 /* GDAL and libpq wait for ever on a server that accepts a connection and
  * then sends nothing, or on a host that drops the packets: give up after a
  * time instead, unless the environment sets the wait. A server may take a
@@ -630,25 +810,15 @@ int main(int argc, char **argv)
             return flush_stdout("help", EXIT_OK);
         }
         const cli_command *c = find_command(argv[2]);
-        if (c == NULL) {
-            fprintf(stderr, "stapel: help: unknown command '%s'\n"
-                            "Try 'stapel --help' for the list of commands.\n",
-                    argv[2]);
-            return EXIT_USAGE;
-        }
+        if (c == NULL)
+            return unknown_command("help: ", argv[2]);
         c->help();
         return flush_stdout("help", EXIT_OK);
     }
-    if (arg[0] == '-') {
-        fprintf(stderr, "stapel: unknown option '%s'\nTry 'stapel --help' for more information.\n",
-                arg);
-        return EXIT_USAGE;
-    }
+    if (arg[0] == '-')
+        return option_before_command(argc, argv);
     const cli_command *c = find_command(arg);
-    if (c == NULL) {
-        fprintf(stderr, "stapel: unknown command '%s'\nTry 'stapel --help' for the list of commands.\n",
-                arg);
-        return EXIT_USAGE;
-    }
+    if (c == NULL)
+        return unknown_command("", arg);
     return flush_stdout(c->name, c->run(argc - 1, argv + 1));
 }
