@@ -180,8 +180,26 @@ static int stack_run(int argc, char **argv)
                 goto done;
             break;
         case OPT_LAYER:
-            if (strchr(optarg, '=') == NULL || optarg[0] == '=') {
-                rc = cli_usage("stack", "--layer needs THEME=SOURCE, got '%s'", optarg);
+            if (optarg[0] == '=') {
+                rc = cli_usage("stack",
+                               "--layer needs THEME=SOURCE, got '%s', whose theme is empty; "
+                               "give one, e.g. --layer 'nature%s'",
+                               optarg, optarg);
+                goto done;
+            }
+            if (strchr(optarg, '=') == NULL) {
+                /* A path alone (--layer natura2000.shp) lacks its theme; a
+                 * word alone (--layer nature) its source. */
+                if (strpbrk(optarg, "./:|\\") != NULL)
+                    rc = cli_usage("stack",
+                                   "--layer needs THEME=SOURCE, got '%s'; give its theme "
+                                   "before it, e.g. --layer 'nature=%s'",
+                                   optarg, optarg);
+                else
+                    rc = cli_usage("stack",
+                                   "--layer needs THEME=SOURCE, got '%s'; give the source "
+                                   "after the theme, e.g. --layer '%s=natura2000.shp'",
+                                   optarg, optarg);
                 goto done;
             }
             if (theme_left_out(optarg)) {
@@ -191,6 +209,26 @@ static int stack_run(int argc, char **argv)
                                "--layer 'nature=%s'",
                                optarg, (int)strcspn(optarg, "="), optarg,
                                optarg + strcspn(optarg, "=") + 1, optarg);
+                goto done;
+            }
+            size_t theme_len = strcspn(optarg, "=");
+            if (strcspn(optarg, "./:|\\") < theme_len) {
+                /* The part before '=' is no theme but a source: the theme was
+                 * left out (--layer 'PG:dbname=x') or written after the
+                 * source (--layer natura2000.shp=nature). */
+                const char *after = optarg + theme_len + 1;
+                bool plain_path = strcspn(optarg, "|:") >= theme_len;
+                if (plain_path && after[0] != '\0' && strpbrk(after, "./:|\\=") == NULL)
+                    rc = cli_usage("stack",
+                                   "--layer needs THEME=SOURCE, the theme first, got '%s'; "
+                                   "write --layer '%s=%.*s'",
+                                   optarg, after, (int)theme_len, optarg);
+                else
+                    rc = cli_usage("stack",
+                                   "--layer needs THEME=SOURCE, got '%s', which starts with a "
+                                   "source; give its theme before it, e.g. --layer 'nature=%.*s'",
+                                   optarg, (int)(after[0] == '\0' ? theme_len : strlen(optarg)),
+                                   optarg);
                 goto done;
             }
             layers[n_layers++] = optarg;
