@@ -244,6 +244,14 @@ int cli_bad_option(const char *cmd, char *const argv[], const char *optstring,
     const struct option *o = name != NULL ? long_option_named(longopts, name, n) : NULL;
     if (name != NULL && o != NULL && optopt != 0 && o->val == optopt && name[n] == '=')
         return cli_usage(cmd, "option '--%s' takes no value, got '%s'", o->name, arg);
+    /* -o FILE to a command that prints (summary, info), as stack and
+     * render take it. */
+    bool asks_output = name == NULL ? optopt == 'o' : n >= 2 && strncmp("output", name, n) == 0;
+    if (asks_output && long_option_named(longopts, "output", 6) == NULL)
+        return cli_usage(cmd,
+                         "%s takes no -o: it prints to standard output; save that with "
+                         "'> FILE'",
+                         cmd);
     if (name == NULL || (optopt != 0 && (o == NULL || o->val != optopt)))
         return cli_usage(cmd, "unknown option '-%c'", optopt);
     if (n == 0) /* --=x */
