@@ -813,7 +813,9 @@ int main(int argc, char **argv)
         return flush_stdout("version", EXIT_OK);
     }
     if (strcmp(arg, "help") == 0) {
-        if (argc < 3 || strcmp(argv[2], "help") == 0) { /* help is listed as a command */
+        /* help is listed as a command; 'stapel help --help' asks the same */
+        if (argc < 3 || strcmp(argv[2], "help") == 0 || strcmp(argv[2], "-h") == 0 ||
+            strcmp(argv[2], "--help") == 0) {
             print_help(stdout);
             return flush_stdout("help", EXIT_OK);
         }
