@@ -748,6 +748,15 @@ static int unknown_command(const char *where, const char *typed)
  * after it. */
 static int option_before_command(int argc, char **argv)
 {
+    /* --versoin, --hlep: a slip of stapel's own options */
+    static const char *const own[] = {"help", "version"};
+    const char *arg = argv[1];
+    if (strncmp(arg, "--", 2) == 0)
+        for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
+            size_t d;
+            if (name_near(arg + 2, strlen(arg + 2), own[i], &d))
+                return top_usage("unknown option '%s'; did you mean '--%s'?", arg, own[i]);
+        }
     for (int i = 2; i < argc; i++)
         if (find_command(argv[i]) != NULL)
             return top_usage("unknown option '%s'; a command's options go after the command: "
