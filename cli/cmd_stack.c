@@ -363,6 +363,11 @@ static int stack_run(int argc, char **argv)
                           argv[optind]);
         goto done;
     }
+    if (output == NULL && n_layers == 0) { /* 'stapel stack' alone */
+        rc = cli_usage("stack", "no output and no claim layers given: stapel stack -o OUT.gpkg "
+                                "--layer THEME=SOURCE [--layer THEME=SOURCE ...]");
+        goto done;
+    }
     if (output == NULL) {
         rc = cli_usage("stack", "no output given: use -o OUT.gpkg");
         goto done;
