@@ -268,6 +268,9 @@ int cli_bad_option(const char *cmd, char *const argv[], const char *optstring,
         fputc('\n', stderr);
         return cli_usage_hint(cmd);
     }
+    /* --json, as info takes it, to a command that takes --format json */
+    if (n == 4 && strncmp(name, "json", 4) == 0 && long_option_named(longopts, "format", 6) != NULL)
+        return cli_usage(cmd, "unknown option '--json'; did you mean '--format json'?");
     const char *best = NULL;
     size_t best_d = SIZE_MAX;
     for (const struct option *p = longopts; p->name != NULL; p++) {
