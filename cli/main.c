@@ -262,9 +262,13 @@ int cli_bad_option(const char *cmd, char *const argv[], const char *optstring,
     if (starts > 1) { /* --t: --t_srs, --threads or --tile-vertices */
         fprintf(stderr, "stapel: %s: option '--%.*s' is ambiguous; it may be", cmd, (int)n, name);
         size_t k = 0;
-        for (const struct option *p = longopts; p->name != NULL; p++)
-            if (strncmp(p->name, name, n) == 0)
-                fprintf(stderr, "%s--%s", k++ == 0 ? " " : k == starts ? " or " : ", ", p->name);
+        for (const struct option *p = longopts; p->name != NULL; p++) {
+            if (strncmp(p->name, name, n) != 0)
+                continue;
+            k++;
+            const char *separator = k == 1 ? " " : k == starts ? " or " : ", ";
+            fprintf(stderr, "%s--%s", separator, p->name);
+        }
         fputc('\n', stderr);
         return cli_usage_hint(cmd);
     }
