@@ -364,6 +364,18 @@ write(W + "/wedge_good.gpkg", "stack", fields, [
      "POLYGON((%s,100 %r,100 %r,%s))" % (tip, 9.5 + D, 10.5 - D, tip)),
     ({"n_claims": 1, "n_themes": 1, "themes": "b", "claim_ids": json.dumps(["b:1"])},
      "POLYGON((0 %r,%s,100 %r,100 20,0 20,0 %r))" % (10.5 + D, tip, 10.5 - D, 10.5 + D))])
+
+# A long straight edge rounded to the grid: claim t:1 has few vertices, one
+# of them 0.49 mm off the grid, (2000, 0.00049); rounded to (2000, 0), its
+# edge from (0, 0) sweeps 2000 x 0.00049 / 2 = 0.49 m2, 2.45e-5 of its
+# 19999.51 m2, over the relative 1e-6 alone of the area sums (which failed
+# such a stack, while 3-per-claim passed it) but within the grid x outline
+# snap rounding allows (4.02 m2).
+write(W + "/long_edge.gpkg", "t", [],
+      [({}, "POLYGON((0 0,2000 0.00049,2000 10,0 10,0 0))")])
+write(W + "/long_edge_stack.gpkg", "stack", fields, [
+    ({"n_claims": 1, "n_themes": 1, "themes": "t", "claim_ids": json.dumps(["t:1"]),
+      "area_m2": 20000.0}, "POLYGON((0 0,2000 0,2000 10,0 10,0 0))")])
 EOF2
 H=(--layer x="$WORK/holed.gpkg" --points 400 --seed 7)
 run "a claim with a hole, in two faces" 0 -- "${H[@]}" --stack "$WORK/holed_good.gpkg"
@@ -373,6 +385,8 @@ run "snap rounding: a crossing moved 70 mm along a wedge, a needle closed" 0 -- 
     --layer a="$WORK/wedge_a.gpkg" --layer b="$WORK/wedge_b.gpkg" \
     --layer n="$WORK/wedge_n.gpkg" --rel-tol 1e-4 --points 400 --seed 7 \
     --stack "$WORK/wedge_good.gpkg"
+run "snap rounding: a long straight edge rounded to the grid, 0.49 m2 over 2 km" 0 -- \
+    --layer t="$WORK/long_edge.gpkg" --points 400 --seed 7 --stack "$WORK/long_edge_stack.gpkg"
 
 # 3. usage errors: exit 2
 run "no claim layers" 2 -- --stack "$WORK/good.gpkg"
