@@ -215,17 +215,34 @@ static void add_point(OGRGeometryH lin, double x, double y)
     OGR_G_AddPoint_2D(lin, x, y);
 }
 
+/* Without a grid (info, and the check of a geometry as stored), whether the
+ * ends of a curve meet is judged on stack's default grid of 1 mm. */
+#define CLOSE_SCALE_DEFAULT 1000.0
+
+/* Whether (x0, y0) and (x1, y1) round to one point of the grid of 1/scale,
+ * rounded as ring_convert rounds. */
+static bool same_cell(double scale, double x0, double y0, double x1, double y1)
+{
+    return floor(x0 * scale + 0.5) == floor(x1 * scale + 0.5) &&
+           floor(y0 * scale + 0.5) == floor(y1 * scale + 0.5);
+}
+
 /* Appends the points of the curve c (a line string, a circular string or a
  * compound curve of both) to lin, each arc linearised to within tol
- * (arc_step); *arcs is set when c has one. False when OGR cannot linearise
- * an arc. */
-static bool curve_points(OGRGeometryH lin, OGRGeometryH c, double tol, bool *arcs)
+ * (arc_step); *arcs is set when c has one. An arc whose ends are not equal
+ * but fall on one point of the grid of 1/scale is a full circle through its
+ * start and middle point, written with a whisker of float noise: the circle
+ * through its three points would turn on the whisker's direction, and take
+ * any radius. It is drawn as the full circle, and *mended set. False when
+ * OGR cannot linearise an arc. */
+static bool curve_points(OGRGeometryH lin, OGRGeometryH c, double tol, double scale, bool *arcs,
+                         bool *mended)
 {
     OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(c));
     int n = OGR_G_GetPointCount(c);
     if (t == wkbCompoundCurve) {
         for (int i = 0; i < OGR_G_GetGeometryCount(c); i++)
-            if (!curve_points(lin, OGR_G_GetGeometryRef(c, i), tol, arcs))
+            if (!curve_points(lin, OGR_G_GetGeometryRef(c, i), tol, scale, arcs, mended))
                 return false;
         return true;
     }
@@ -244,8 +261,14 @@ static bool curve_points(OGRGeometryH lin, OGRGeometryH c, double tol, bool *arc
         for (int k = 0; k < 3; k++) {
             x[k] = OGR_G_GetX(c, i + k);
             y[k] = OGR_G_GetY(c, i + k);
-            OGR_G_AddPoint_2D(arc, x[k], y[k]);
         }
+        if ((x[2] != x[0] || y[2] != y[0]) && same_cell(scale, x[0], y[0], x[2], y[2])) {
+            x[2] = x[0];
+            y[2] = y[0];
+            *mended = true;
+        }
+        for (int k = 0; k < 3; k++)
+            OGR_G_AddPoint_2D(arc, x[k], y[k]);
         OGRGeometryH ls = OGR_G_GetLinearGeometry(arc, arc_step(x, y, tol), (char **)opts);
         OGR_G_DestroyGeometry(arc);
         if (ls == NULL)
@@ -258,35 +281,47 @@ static bool curve_points(OGRGeometryH lin, OGRGeometryH c, double tol, bool *arc
 }
 
 /* The polygon of the curve polygon g, its arcs linearised to within tol,
- * into p. A ring with an arc must close (OGR would not linearise it
- * either); a straight one is closed as any ring is. */
+ * into p. A ring with an arc must close, or come back to the grid point it
+ * starts on (OGR would not linearise it either): a whisker of float noise is
+ * closed as a straight ring is, a repair of an invalid geometry (BADRING),
+ * but an arc that misses by more cannot be told from one cut short. A
+ * straight ring is closed as any ring is. Without a grid (info), the ends
+ * are judged on the default grid, 1 mm. */
 static stapel_status curve_polygon_convert(stapel_ctx *ctx, polys *p, OGRGeometryH g, double tol,
                                            bool *bad)
 {
     OGRGeometryH poly = OGR_G_CreateGeometry(wkbPolygon);
     if (poly == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    double scale = p->scale > 0 ? p->scale : CLOSE_SCALE_DEFAULT;
     stapel_status st = STAPEL_OK;
     for (int i = 0; i < OGR_G_GetGeometryCount(g) && st == STAPEL_OK; i++) {
         OGRGeometryH ring = OGR_G_CreateGeometry(wkbLinearRing);
-        bool arcs = false;
+        bool arcs = false, mended = false;
         if (ring == NULL) {
             st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
             break;
         }
         CPLErrorReset();
-        if (!curve_points(ring, OGR_G_GetGeometryRef(g, i), tol, &arcs)) {
+        bool drawn = curve_points(ring, OGR_G_GetGeometryRef(g, i), tol, scale, &arcs, &mended);
+        int n = OGR_G_GetPointCount(ring);
+        double x0 = n > 0 ? OGR_G_GetX(ring, 0) : 0, y0 = n > 0 ? OGR_G_GetY(ring, 0) : 0;
+        double x1 = n > 0 ? OGR_G_GetX(ring, n - 1) : 0, y1 = n > 0 ? OGR_G_GetY(ring, n - 1) : 0;
+        if (!drawn) {
             st = stapel__fail(ctx, STAPEL_EDATA, "cannot make polygons of its %s: %s",
                               OGRGeometryTypeToName(OGR_G_GetGeometryType(g)),
                               stapel__gdal_error("an arc OGR cannot linearise"));
-        } else if (arcs && OGR_G_GetPointCount(ring) > 0 &&
-                   (OGR_G_GetX(ring, 0) != OGR_G_GetX(ring, OGR_G_GetPointCount(ring) - 1) ||
-                    OGR_G_GetY(ring, 0) != OGR_G_GetY(ring, OGR_G_GetPointCount(ring) - 1))) {
+        } else if (arcs && n > 0 && (x0 != x1 || y0 != y1) && !same_cell(scale, x0, y0, x1, y1)) {
             st = stapel__fail(ctx, STAPEL_EDATA,
                               "cannot make polygons of its %s: its ring %d has an arc and is "
-                              "not closed",
-                              OGRGeometryTypeToName(OGR_G_GetGeometryType(g)), i + 1);
+                              "not closed: its ends lie %.3g m apart, more than a cell of the "
+                              "snap grid (%g m)",
+                              OGRGeometryTypeToName(OGR_G_GetGeometryType(g)), i + 1,
+                              hypot(x1 - x0, y1 - y0), 1 / scale);
         } else {
+            /* Closed by ring_convert, which notes it as it does a straight
+             * ring's; a full circle made of a whisker is noted here. */
+            p->bad_ring = p->bad_ring || mended;
             /* The polygon owns the ring either way: GDAL deletes one it
              * could not add. */
             OGRGeometryH added = ring;

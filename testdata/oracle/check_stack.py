@@ -172,6 +172,18 @@ def arc_step(p0, p1, p2):
     return min(ARC_STEP_MAX, max(ARC_STEP_MIN, step))
 
 
+# USER_GUIDE: a curved ring whose ends fall on one point of the snap grid
+# (stack's default, 1 mm) is closed; an arc whose own ends do is the full
+# circle through its start and middle point.
+ARC_CLOSE_GRID = 0.001
+
+
+def on_one_grid_point(p, q):
+    """Whether points p and q round to one point of the grid ARC_CLOSE_GRID."""
+    return all(math.floor(a / ARC_CLOSE_GRID + 0.5) == math.floor(b / ARC_CLOSE_GRID + 0.5)
+               for a, b in zip(p, q))
+
+
 def curve_points(c, out):
     """Append the points of curve c (line, circular string or compound curve),
     its arcs linearised, to list out."""
@@ -186,10 +198,13 @@ def curve_points(c, out):
     else:
         seq = []
         for i in range(0, len(pts) - 2, 2):
+            p0, p1, p2 = pts[i:i + 3]
+            if p2 != p0 and on_one_grid_point(p0, p2):
+                p2 = p0  # a full circle, its end off by float noise
             arc = ogr.Geometry(ogr.wkbCircularString)
-            for q in pts[i:i + 3]:
+            for q in (p0, p1, p2):
                 arc.AddPoint_2D(*q)
-            lin = arc.GetLinearGeometry(arc_step(*pts[i:i + 3]), ["ADD_INTERMEDIATE_POINT=NO"])
+            lin = arc.GetLinearGeometry(arc_step(p0, p1, p2), ["ADD_INTERMEDIATE_POINT=NO"])
             seq += [lin.GetPoint_2D(k) for k in range(lin.GetPointCount())]
     for q in seq:
         if not out or out[-1] != q:
