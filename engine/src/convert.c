@@ -166,40 +166,30 @@ done:
  * the true arc (1 cm on the 1 mm grid): GDAL's own default, a step of 4
  * degrees whatever the radius, leaves an arc of 10 km radius up to 6 m off
  * and a shallow one 2 % short in area. Never in coarser steps than GDAL's
- * (a small circle keeps its 90 sides), nor finer than ARC_STEP_MIN, which
- * keeps 1 cm up to a radius of 2600 km. */
+ * 4 degrees (a circle has at least ARC_SIDES_MIN sides, 3.75 degrees,
+ * however small), nor finer than ARC_SIDES_MAX (0.01 degrees), which keeps
+ * 1 cm up to a radius of 2600 km and bounds the vertices of an arc through
+ * a wild control point. The sides are a multiple of ARC_SIDES_UNIT, so
+ * that the points of a circle at multiples of 45 degrees from east, where
+ * arcs drawn in CAD most often end, are corners of every arc on it. */
 #define ARC_DEVIATION_CELLS 10.0
-#define ARC_STEP_MAX 4.0  /* degrees */
-#define ARC_STEP_MIN 0.01 /* degrees */
+#define ARC_SIDES_MIN 96
+#define ARC_SIDES_MAX 36000
+#define ARC_SIDES_UNIT 8
+#define TWO_PI 6.283185307179586
 
-/* The angle step, in degrees, that keeps the arc through (x[i], y[i]) within
- * tol of its chords; ARC_STEP_MAX without a tolerance. The radius is worked
- * out with the ends in one order whichever way the arc runs, so that two
- * features that share an arc (in opposite directions) get the same step
- * and, from GDAL, the same vertices: no sliver between them. */
-static double arc_step(const double x[3], const double y[3], double tol)
+/* The number of sides of the polygon inscribed in a circle of radius r
+ * whose chords stay within tol of the circle: the fewest n, a multiple of
+ * ARC_SIDES_UNIT, with r (1 - cos(pi / n)) <= tol. ARC_SIDES_MIN without a
+ * tolerance. */
+static long arc_sides(double r, double tol)
 {
-    if (!(tol > 0))
-        return ARC_STEP_MAX;
-    int a = 0, c = 2;
-    if (x[2] < x[0] || (x[2] == x[0] && y[2] < y[0])) {
-        a = 2;
-        c = 0;
-    }
-    double abx = x[1] - x[a], aby = y[1] - y[a], acx = x[c] - x[a], acy = y[c] - y[a];
-    double r;
-    if (acx == 0 && acy == 0) { /* a full circle: the middle point is opposite */
-        r = hypot(abx, aby) / 2;
-    } else {
-        double cross = fabs(abx * acy - aby * acx);
-        if (cross == 0)
-            return ARC_STEP_MAX; /* three points on a line: GDAL draws the line */
-        r = hypot(abx, aby) * hypot(acx, acy) * hypot(x[c] - x[1], y[c] - y[1]) / (2 * cross);
-    }
-    if (!(r > tol))
-        return ARC_STEP_MAX;
-    double step = 2 * acos(1 - tol / r) * 57.29577951308232; /* in degrees */
-    return fmin(ARC_STEP_MAX, fmax(ARC_STEP_MIN, step));
+    if (!(tol > 0) || !(r > tol))
+        return ARC_SIDES_MIN;
+    double n = ceil(TWO_PI / (2 * acos(1 - tol / r)) / ARC_SIDES_UNIT) * ARC_SIDES_UNIT;
+    if (!(n < ARC_SIDES_MAX))
+        return ARC_SIDES_MAX;
+    return n > ARC_SIDES_MIN ? (long)n : ARC_SIDES_MIN;
 }
 
 /* Appends x, y to the line string lin, unless it is lin's last point. */
@@ -227,37 +217,110 @@ static bool same_cell(double scale, double x0, double y0, double x1, double y1)
            floor(y0 * scale + 0.5) == floor(y1 * scale + 0.5);
 }
 
+/* Appends the arc from (x[0], y[0]) through (x[1], y[1]) to (x[2], y[2]) to
+ * lin, within tol of its circle: its two ends, and between them the points
+ * of the polygon of arc_sides(r, tol) sides inscribed in its circle with a
+ * corner at angle 0 (east of the centre), in the order the arc runs. Every
+ * arc of one circle has its vertices at the same angles, whatever its ends,
+ * its middle point or its direction: a full circle and a half disc drawn on
+ * it, or two quarter arcs beside a half arc, share their vertices and leave
+ * no sliver between them (GDAL starts its steps at each arc's own start).
+ * Equal ends make a full circle through the middle point, counterclockwise;
+ * when it is a ring by itself (alone), its start is no corner either: it
+ * joins nothing, and the ring is the inscribed polygon. Three points on a
+ * line make the line through them. */
+static void arc_points(OGRGeometryH lin, const double x[3], const double y[3], double tol,
+                       bool alone)
+{
+    double cx, cy, r, turn;
+    if (x[0] == x[2] && y[0] == y[2]) {
+        cx = x[0] + (x[1] - x[0]) / 2;
+        cy = y[0] + (y[1] - y[0]) / 2;
+        r = hypot(x[1] - x[0], y[1] - y[0]) / 2;
+        turn = 1;
+    } else {
+        /* The centre from the ends taken in one order whichever way the arc
+         * runs, so that an arc and its reverse get the same vertices. */
+        int a = 0, c = 2;
+        if (x[2] < x[0] || (x[2] == x[0] && y[2] < y[0])) {
+            a = 2;
+            c = 0;
+        }
+        double bx = x[1] - x[a], by = y[1] - y[a], ex = x[c] - x[a], ey = y[c] - y[a];
+        double d = 2 * (bx * ey - by * ex);
+        double b2 = bx * bx + by * by, e2 = ex * ex + ey * ey;
+        double ux = (ey * b2 - by * e2) / d, uy = (bx * e2 - ex * b2) / d;
+        cx = x[a] + ux;
+        cy = y[a] + uy;
+        r = hypot(ux, uy);
+        turn = (x[1] - x[0]) * (y[2] - y[1]) - (y[1] - y[0]) * (x[2] - x[1]);
+    }
+    bool round = turn != 0 && r > 0 && isfinite(cx) && isfinite(cy) && isfinite(r);
+    if (round && alone && x[0] == x[2] && y[0] == y[2]) {
+        long n = arc_sides(r, tol);
+        for (long m = 0; m <= n; m++) {
+            double t = TWO_PI * (double)(m % n) / (double)n;
+            add_point(lin, cx + r * cos(t), cy + r * sin(t));
+        }
+        return;
+    }
+    add_point(lin, x[0], y[0]);
+    if (round) {
+        long n = arc_sides(r, tol);
+        double step = TWO_PI / (double)n;
+        double a0 = atan2(y[0] - cy, x[0] - cx), a2 = atan2(y[2] - cy, x[2] - cx);
+        double k0, k1; /* the corners strictly between the ends, k0 to k1 */
+        if (turn > 0) {
+            if (a2 <= a0)
+                a2 += TWO_PI;
+            k0 = floor(a0 / step) + 1;
+            k1 = ceil(a2 / step) - 1;
+        } else {
+            if (a2 >= a0)
+                a2 -= TWO_PI;
+            k0 = ceil(a0 / step) - 1;
+            k1 = floor(a2 / step) + 1;
+        }
+        long dir = turn > 0 ? 1 : -1;
+        for (long k = (long)k0; (k1 - (double)k) * (double)dir >= 0; k += dir) {
+            long m = ((k % n) + n) % n; /* the same corner, however reached */
+            double t = TWO_PI * (double)m / (double)n;
+            add_point(lin, cx + r * cos(t), cy + r * sin(t));
+        }
+    } else {
+        add_point(lin, x[1], y[1]);
+    }
+    add_point(lin, x[2], y[2]);
+}
+
 /* Appends the points of the curve c (a line string, a circular string or a
  * compound curve of both) to lin, each arc linearised to within tol
- * (arc_step); *arcs is set when c has one. An arc whose ends are not equal
- * but fall on one point of the grid of 1/scale is a full circle through its
- * start and middle point, written with a whisker of float noise: the circle
- * through its three points would turn on the whisker's direction, and take
- * any radius. It is drawn as the full circle, and *mended set. False when
- * OGR cannot linearise an arc. */
-static bool curve_points(OGRGeometryH lin, OGRGeometryH c, double tol, double scale, bool *arcs,
-                         bool *mended)
+ * (arc_points); alone when c is a ring by itself. *arcs is set when c has
+ * one. An arc whose ends are not equal but fall on one point of the grid of
+ * 1/scale is a full circle through its start and middle point, written with
+ * a whisker of float noise: the circle through its three points would turn
+ * on the whisker's direction, and take any radius. It is drawn as the full
+ * circle, and *mended set. */
+static void curve_points(OGRGeometryH lin, OGRGeometryH c, double tol, double scale, bool alone,
+                         bool *arcs, bool *mended)
 {
     OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(c));
     int n = OGR_G_GetPointCount(c);
     if (t == wkbCompoundCurve) {
-        for (int i = 0; i < OGR_G_GetGeometryCount(c); i++)
-            if (!curve_points(lin, OGR_G_GetGeometryRef(c, i), tol, scale, arcs, mended))
-                return false;
-        return true;
+        int parts = OGR_G_GetGeometryCount(c);
+        for (int i = 0; i < parts; i++)
+            curve_points(lin, OGR_G_GetGeometryRef(c, i), tol, scale, alone && parts == 1, arcs,
+                         mended);
+        return;
     }
     if (t != wkbCircularString || n < 3) {
         for (int i = 0; i < n; i++)
             add_point(lin, OGR_G_GetX(c, i), OGR_G_GetY(c, i));
-        return true;
+        return;
     }
     *arcs = true;
-    const char *opts[] = {"ADD_INTERMEDIATE_POINT=NO", NULL};
     for (int i = 0; i + 2 < n; i += 2) {
         double x[3], y[3];
-        OGRGeometryH arc = OGR_G_CreateGeometry(wkbCircularString);
-        if (arc == NULL)
-            return false;
         for (int k = 0; k < 3; k++) {
             x[k] = OGR_G_GetX(c, i + k);
             y[k] = OGR_G_GetY(c, i + k);
@@ -267,17 +330,8 @@ static bool curve_points(OGRGeometryH lin, OGRGeometryH c, double tol, double sc
             y[2] = y[0];
             *mended = true;
         }
-        for (int k = 0; k < 3; k++)
-            OGR_G_AddPoint_2D(arc, x[k], y[k]);
-        OGRGeometryH ls = OGR_G_GetLinearGeometry(arc, arc_step(x, y, tol), (char **)opts);
-        OGR_G_DestroyGeometry(arc);
-        if (ls == NULL)
-            return false;
-        for (int k = 0; k < OGR_G_GetPointCount(ls); k++)
-            add_point(lin, OGR_G_GetX(ls, k), OGR_G_GetY(ls, k));
-        OGR_G_DestroyGeometry(ls);
+        arc_points(lin, x, y, tol, alone && n == 3);
     }
-    return true;
 }
 
 /* The polygon of the curve polygon g, its arcs linearised to within tol,
@@ -302,16 +356,11 @@ static stapel_status curve_polygon_convert(stapel_ctx *ctx, polys *p, OGRGeometr
             st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
             break;
         }
-        CPLErrorReset();
-        bool drawn = curve_points(ring, OGR_G_GetGeometryRef(g, i), tol, scale, &arcs, &mended);
+        curve_points(ring, OGR_G_GetGeometryRef(g, i), tol, scale, true, &arcs, &mended);
         int n = OGR_G_GetPointCount(ring);
         double x0 = n > 0 ? OGR_G_GetX(ring, 0) : 0, y0 = n > 0 ? OGR_G_GetY(ring, 0) : 0;
         double x1 = n > 0 ? OGR_G_GetX(ring, n - 1) : 0, y1 = n > 0 ? OGR_G_GetY(ring, n - 1) : 0;
-        if (!drawn) {
-            st = stapel__fail(ctx, STAPEL_EDATA, "cannot make polygons of its %s: %s",
-                              OGRGeometryTypeToName(OGR_G_GetGeometryType(g)),
-                              stapel__gdal_error("an arc OGR cannot linearise"));
-        } else if (arcs && n > 0 && (x0 != x1 || y0 != y1) && !same_cell(scale, x0, y0, x1, y1)) {
+        if (arcs && n > 0 && (x0 != x1 || y0 != y1) && !same_cell(scale, x0, y0, x1, y1)) {
             st = stapel__fail(ctx, STAPEL_EDATA,
                               "cannot make polygons of its %s: its ring %d has an arc and is "
                               "not closed: its ends lie %.3g m apart, more than a cell of the "

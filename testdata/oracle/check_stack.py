@@ -147,29 +147,72 @@ def make_srs(text):
 
 
 # USER_GUIDE: each arc of a curve is linearised to within 1 cm of the true
-# arc, in steps of at most 4 degrees (a small circle keeps GDAL's 90 sides)
-# and at least 0.01 degrees. The oracle follows that rule with its own arc
-# walk; GDAL draws each arc in the step it gives.
+# arc: its vertices are its own two ends and, between them, the corners of
+# one polygon inscribed in its circle, of n sides with a corner due east of
+# the centre. n is the fewest sides, a multiple of 8 and at least 96 (steps
+# of 3.75 degrees at most) and at most 36000 (0.01 degrees), whose chords
+# stay within 1 cm of the circle. A full circle that is a ring by itself is
+# that polygon (its start joins nothing). The oracle walks the arcs itself,
+# without GDAL's linearisation.
 ARC_DEVIATION = 0.01
-ARC_STEP_MAX, ARC_STEP_MIN = 4.0, 0.01
+ARC_SIDES_MIN, ARC_SIDES_MAX, ARC_SIDES_UNIT = 96, 36000, 8
 
 
-def arc_step(p0, p1, p2):
-    """The step, in degrees, that keeps the arc p0-p1-p2 within ARC_DEVIATION."""
-    (ax, ay), (cx, cy) = sorted([p0, p2])  # the same whichever way it runs
-    bx, by = p1
-    if (ax, ay) == (cx, cy):  # a full circle
-        r = math.hypot(bx - ax, by - ay) / 2
-    else:
-        cross = abs((bx - ax) * (cy - ay) - (by - ay) * (cx - ax))
-        if cross == 0:
-            return ARC_STEP_MAX
-        r = (math.hypot(bx - ax, by - ay) * math.hypot(cx - ax, cy - ay)
-             * math.hypot(cx - bx, cy - by) / (2 * cross))
+def arc_sides(r):
+    """The sides of the polygon inscribed in a circle of radius r by the
+    rule above."""
+    def within(n):  # the sagitta of a chord of the n-gon
+        return r - r * math.cos(math.pi / n) <= ARC_DEVIATION
     if r <= ARC_DEVIATION:
-        return ARC_STEP_MAX
-    step = math.degrees(2 * math.acos(1 - ARC_DEVIATION / r))
-    return min(ARC_STEP_MAX, max(ARC_STEP_MIN, step))
+        return ARC_SIDES_MIN
+    # sagitta ~ r (pi/n)^2 / 2: start near the answer, then step to it
+    n = ARC_SIDES_UNIT * max(1, int(math.pi * math.sqrt(r / (2 * ARC_DEVIATION)))
+                             // ARC_SIDES_UNIT)
+    while n > ARC_SIDES_UNIT and within(n - ARC_SIDES_UNIT):
+        n -= ARC_SIDES_UNIT
+    while not within(n) and n < ARC_SIDES_MAX:
+        n += ARC_SIDES_UNIT
+    return min(ARC_SIDES_MAX, max(ARC_SIDES_MIN, n))
+
+
+def arc_walk(p0, p1, p2, alone):
+    """The vertices of the arc from p0 through p1 to p2 by the rule above;
+    alone: the arc is a ring by itself."""
+    if p0 == p2:  # a full circle, counterclockwise
+        centre = ((p0[0] + p1[0]) / 2, (p0[1] + p1[1]) / 2)
+        r = math.hypot(p1[0] - p0[0], p1[1] - p0[1]) / 2
+        ccw, sweep = True, 2 * math.pi
+    else:
+        # Cramer's rule on the two perpendicular bisectors, taken from the
+        # lower end so that an arc and its reverse meet one centre.
+        o, q = sorted([p0, p2])
+        u = (p1[0] - o[0], p1[1] - o[1])
+        v = (q[0] - o[0], q[1] - o[1])
+        det = u[0] * v[1] - u[1] * v[0]
+        if det == 0:
+            return [p0, p1, p2]  # on a line
+        hu, hv = (u[0] ** 2 + u[1] ** 2) / 2, (v[0] ** 2 + v[1] ** 2) / 2
+        zx, zy = (hu * v[1] - u[1] * hv) / det, (u[0] * hv - hu * v[0]) / det
+        centre, r = (o[0] + zx, o[1] + zy), math.hypot(zx, zy)
+        ccw = ((p1[0] - p0[0]) * (p2[1] - p0[1]) - (p1[1] - p0[1]) * (p2[0] - p0[0])) > 0
+        a0 = math.atan2(p0[1] - centre[1], p0[0] - centre[0])
+        a2 = math.atan2(p2[1] - centre[1], p2[0] - centre[0])
+        sweep = ((a2 - a0) if ccw else (a0 - a2)) % (2 * math.pi)
+    if not (r > 0 and all(map(math.isfinite, (centre[0], centre[1], r)))):
+        return [p0, p1, p2]
+    n = arc_sides(r)
+    corner = [(centre[0] + r * math.cos(2 * math.pi * k / n),
+               centre[1] + r * math.sin(2 * math.pi * k / n)) for k in range(n)]
+    if alone and p0 == p2:
+        return corner + corner[:1]
+    a0 = math.atan2(p0[1] - centre[1], p0[0] - centre[0])
+    inside = []
+    for k in range(n):
+        at = 2 * math.pi * k / n
+        turned = ((at - a0) if ccw else (a0 - at)) % (2 * math.pi)
+        if 0 < turned < sweep:
+            inside.append((turned, k))
+    return [p0] + [corner[k] for _, k in sorted(inside)] + [p2]
 
 
 # USER_GUIDE: a curved ring whose ends fall on one point of the snap grid
@@ -184,13 +227,13 @@ def on_one_grid_point(p, q):
                for a, b in zip(p, q))
 
 
-def curve_points(c, out):
+def curve_points(c, out, alone=False):
     """Append the points of curve c (line, circular string or compound curve),
-    its arcs linearised, to list out."""
+    its arcs linearised, to list out; alone: c is a ring by itself."""
     t = ogr.GT_Flatten(c.GetGeometryType())
     if t == ogr.wkbCompoundCurve:
         for i in range(c.GetGeometryCount()):
-            curve_points(c.GetGeometryRef(i), out)
+            curve_points(c.GetGeometryRef(i), out, alone and c.GetGeometryCount() == 1)
         return
     pts = [c.GetPoint_2D(i) for i in range(c.GetPointCount())]
     if t != ogr.wkbCircularString or len(pts) < 3:
@@ -201,11 +244,7 @@ def curve_points(c, out):
             p0, p1, p2 = pts[i:i + 3]
             if p2 != p0 and on_one_grid_point(p0, p2):
                 p2 = p0  # a full circle, its end off by float noise
-            arc = ogr.Geometry(ogr.wkbCircularString)
-            for q in (p0, p1, p2):
-                arc.AddPoint_2D(*q)
-            lin = arc.GetLinearGeometry(arc_step(p0, p1, p2), ["ADD_INTERMEDIATE_POINT=NO"])
-            seq += [lin.GetPoint_2D(k) for k in range(lin.GetPointCount())]
+            seq += arc_walk(p0, p1, p2, alone and len(pts) == 3)
     for q in seq:
         if not out or out[-1] != q:
             out.append(q)
@@ -218,7 +257,7 @@ def linearise(g):
         poly = ogr.Geometry(ogr.wkbPolygon)
         for i in range(g.GetGeometryCount()):
             pts = []
-            curve_points(g.GetGeometryRef(i), pts)
+            curve_points(g.GetGeometryRef(i), pts, True)
             ring = ogr.Geometry(ogr.wkbLinearRing)
             for q in pts:
                 ring.AddPoint_2D(*q)
