@@ -10,7 +10,10 @@ hand, in DIR:
   of its start; 2, the same with its end 1e-9 m north-east of its start (the
   circle through the three points would have a radius of 70.7 m: the arc is
   the full circle through its start and middle point); 3, a half disc of
-  radius 50 m whose straight closing segment ends 1e-9 m off the start.
+  radius 50 m whose straight closing segment ends 1e-9 m off the start; 4,
+  a circle whose end lies 2e-7 m north of its start, but across the edge
+  between two cells of the grid (y 450000.0004999 and 450000.0005001 round
+  to two points a cell apart).
 - open.gpkg, layer 'open': a circle whose end lies 2 mm from its start, two
   cells of the grid: not closed.
 
@@ -55,6 +58,8 @@ LAYERS = {
         3: ("CURVEPOLYGON(COMPOUNDCURVE(CIRCULARSTRING(150400 450000,150450 450050,"
             "150500 450000),(150500 450000,150400 450000.000000001)))",
             CIRCLE / 2, 50 * math.pi, 50 * math.pi + 100),
+        4: ("CURVEPOLYGON(CIRCULARSTRING(150600 450000.0004999,150700 450000.0004999,"
+            "150600 450000.0005001))", CIRCLE, 100 * math.pi, 100 * math.pi),
     },
     "circle": {
         1: ("CURVEPOLYGON(CIRCULARSTRING(%r %r,%r %r,%r %r))"

@@ -209,12 +209,15 @@ static void add_point(OGRGeometryH lin, double x, double y)
  * ends of a curve meet is judged on stack's default grid of 1 mm. */
 #define CLOSE_SCALE_DEFAULT 1000.0
 
-/* Whether (x0, y0) and (x1, y1) round to one point of the grid of 1/scale,
- * rounded as ring_convert rounds. */
-static bool same_cell(double scale, double x0, double y0, double x1, double y1)
+/* Whether the ends (x0, y0) and (x1, y1) of a curve meet on the grid of
+ * 1/scale: they round to one point of it (as ring_convert rounds), or lie
+ * no more than a cell apart (float noise either side of a rounding edge,
+ * 0.0004999 and 0.0005001, rounds to two points a cell apart). */
+static bool ends_meet(double scale, double x0, double y0, double x1, double y1)
 {
-    return floor(x0 * scale + 0.5) == floor(x1 * scale + 0.5) &&
-           floor(y0 * scale + 0.5) == floor(y1 * scale + 0.5);
+    return (floor(x0 * scale + 0.5) == floor(x1 * scale + 0.5) &&
+            floor(y0 * scale + 0.5) == floor(y1 * scale + 0.5)) ||
+           hypot(x1 - x0, y1 - y0) * scale <= 1;
 }
 
 /* Appends the arc from (x[0], y[0]) through (x[1], y[1]) to (x[2], y[2]) to
@@ -296,8 +299,8 @@ static void arc_points(OGRGeometryH lin, const double x[3], const double y[3], d
 /* Appends the points of the curve c (a line string, a circular string or a
  * compound curve of both) to lin, each arc linearised to within tol
  * (arc_points); alone when c is a ring by itself. *arcs is set when c has
- * one. An arc whose ends are not equal but fall on one point of the grid of
- * 1/scale is a full circle through its start and middle point, written with
+ * one. An arc whose ends are not equal but meet on the grid of 1/scale
+ * (ends_meet) is a full circle through its start and middle point, written with
  * a whisker of float noise: the circle through its three points would turn
  * on the whisker's direction, and take any radius. It is drawn as the full
  * circle, and *mended set. */
@@ -325,7 +328,7 @@ static void curve_points(OGRGeometryH lin, OGRGeometryH c, double tol, double sc
             x[k] = OGR_G_GetX(c, i + k);
             y[k] = OGR_G_GetY(c, i + k);
         }
-        if ((x[2] != x[0] || y[2] != y[0]) && same_cell(scale, x[0], y[0], x[2], y[2])) {
+        if ((x[2] != x[0] || y[2] != y[0]) && ends_meet(scale, x[0], y[0], x[2], y[2])) {
             x[2] = x[0];
             y[2] = y[0];
             *mended = true;
@@ -335,8 +338,8 @@ static void curve_points(OGRGeometryH lin, OGRGeometryH c, double tol, double sc
 }
 
 /* The polygon of the curve polygon g, its arcs linearised to within tol,
- * into p. A ring with an arc must close, or come back to the grid point it
- * starts on (OGR would not linearise it either): a whisker of float noise is
+ * into p. A ring with an arc must close, or its ends meet on the grid
+ * (ends_meet; OGR would not linearise it either): a whisker of float noise is
  * closed as a straight ring is, a repair of an invalid geometry (BADRING),
  * but an arc that misses by more cannot be told from one cut short. A
  * straight ring is closed as any ring is. Without a grid (info), the ends
@@ -360,7 +363,7 @@ static stapel_status curve_polygon_convert(stapel_ctx *ctx, polys *p, OGRGeometr
         int n = OGR_G_GetPointCount(ring);
         double x0 = n > 0 ? OGR_G_GetX(ring, 0) : 0, y0 = n > 0 ? OGR_G_GetY(ring, 0) : 0;
         double x1 = n > 0 ? OGR_G_GetX(ring, n - 1) : 0, y1 = n > 0 ? OGR_G_GetY(ring, n - 1) : 0;
-        if (arcs && n > 0 && (x0 != x1 || y0 != y1) && !same_cell(scale, x0, y0, x1, y1)) {
+        if (arcs && n > 0 && (x0 != x1 || y0 != y1) && !ends_meet(scale, x0, y0, x1, y1)) {
             st = stapel__fail(ctx, STAPEL_EDATA,
                               "cannot make polygons of its %s: its ring %d has an arc and is "
                               "not closed: its ends lie %.3g m apart, more than a cell of the "

@@ -216,15 +216,18 @@ def arc_walk(p0, p1, p2, alone):
 
 
 # USER_GUIDE: a curved ring whose ends fall on one point of the snap grid
-# (stack's default, 1 mm) is closed; an arc whose own ends do is the full
-# circle through its start and middle point.
+# (stack's default, 1 mm), or lie no more than a cell apart, is closed; an
+# arc whose own ends do is the full circle through its start and middle
+# point.
 ARC_CLOSE_GRID = 0.001
 
 
 def on_one_grid_point(p, q):
-    """Whether points p and q round to one point of the grid ARC_CLOSE_GRID."""
-    return all(math.floor(a / ARC_CLOSE_GRID + 0.5) == math.floor(b / ARC_CLOSE_GRID + 0.5)
-               for a, b in zip(p, q))
+    """Whether points p and q round to one point of the grid ARC_CLOSE_GRID,
+    or lie no more than a cell apart."""
+    return (all(math.floor(a / ARC_CLOSE_GRID + 0.5) == math.floor(b / ARC_CLOSE_GRID + 0.5)
+                for a, b in zip(p, q))
+            or math.dist(p, q) <= ARC_CLOSE_GRID)
 
 
 def curve_points(c, out, alone=False):
