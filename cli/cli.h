@@ -80,6 +80,11 @@ void cli_ctx_log(stapel_ctx *ctx, const char *cmd);
  * *slot NULL until the option is seen (apply defaults after parsing). */
 int cli_once(const char *cmd, const char *option, const char **slot, const char *value);
 
+/* The word of words[0..n) that value spells, in any case of ASCII letters
+ * ('CSV', 'Verdict'), as the word is written there; NULL when it spells
+ * none. For options that take one of a few keywords. */
+const char *cli_keyword(const char *value, const char *const *words, size_t n);
+
 /* A --zone name as the output stores it: a ';' (which separates the names of
  * overlapping zones in the stack) written as ','. In place. */
 void cli_zone_name(char *name);

@@ -280,7 +280,9 @@ static int info_run(int argc, char **argv)
             int rc = cli_once("info", "--format", &format, optarg);
             if (rc != EXIT_OK)
                 return rc;
-            if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
+            static const char *const formats[] = {"text", "json"};
+            format = cli_keyword(optarg, formats, sizeof formats / sizeof formats[0]);
+            if (format == NULL) /* in any case: 'JSON' */
                 return cli_usage("info", "unknown format '%s'; use text or json", optarg);
             break;
         }

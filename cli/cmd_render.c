@@ -71,15 +71,7 @@ enum {
     OPT_PROGRESS,
 };
 
-static const char *valid_fields[] = {"n_themes", "n_claims", "verdict"};
-
-static bool known_field(const char *f)
-{
-    for (size_t i = 0; i < sizeof valid_fields / sizeof valid_fields[0]; i++)
-        if (strcmp(f, valid_fields[i]) == 0)
-            return true;
-    return false;
-}
+static const char *const valid_fields[] = {"n_themes", "n_claims", "verdict"};
 
 /* The footer date from SOURCE_DATE_EPOCH (reproducible builds) into buf:
  * EXIT_OK, with *date NULL when it is not set (today's date is used), or a
@@ -154,7 +146,10 @@ static int render_run(int argc, char **argv)
         case OPT_FIELD:
             if ((rc = cli_once("render", "--field", &opts.field, optarg)) != EXIT_OK)
                 goto done;
-            if (!known_field(optarg)) {
+            /* Field names in any case, as SQL takes column names. */
+            opts.field =
+                cli_keyword(optarg, valid_fields, sizeof valid_fields / sizeof valid_fields[0]);
+            if (opts.field == NULL) {
                 rc = cli_usage("render", "unknown field '%s'; choose n_themes, n_claims or verdict",
                                optarg);
                 goto done;

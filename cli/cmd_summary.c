@@ -306,11 +306,14 @@ static int summary_run(int argc, char **argv)
             return cli_bad_option("summary", argv, shortopts, longopts);
         }
     }
-    if (format == NULL)
-        format = "table";
-    bool csv = strcmp(format, "csv") == 0, csv_nl = strcmp(format, "csv-nl") == 0;
-    if (strcmp(format, "table") != 0 && !csv && !csv_nl && strcmp(format, "json") != 0)
+    static const char *const formats[] = {"table", "csv", "csv-nl", "json"};
+    /* In any case: 'CSV'. */
+    const char *known =
+        format == NULL ? "table" : cli_keyword(format, formats, sizeof formats / sizeof formats[0]);
+    if (known == NULL)
         return cli_usage("summary", "unknown format '%s' (use table, csv, csv-nl or json)", format);
+    format = known;
+    bool csv = strcmp(format, "csv") == 0, csv_nl = strcmp(format, "csv-nl") == 0;
     if (themes && !csv && !csv_nl)
         return cli_usage("summary", "--themes goes with --format csv or csv-nl (the %s format shows both "
                                     "tables)",

@@ -376,6 +376,30 @@ int cli_once(const char *cmd, const char *option, const char **slot, const char 
     return EXIT_OK;
 }
 
+/* ASCII only, whatever the locale (strcasecmp follows LC_CTYPE). */
+static bool same_ascii_fold(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        int ca = (unsigned char)*a, cb = (unsigned char)*b;
+        if (ca >= 'A' && ca <= 'Z')
+            ca += 'a' - 'A';
+        if (cb >= 'A' && cb <= 'Z')
+            cb += 'a' - 'A';
+        if (ca != cb)
+            return false;
+        if (ca == '\0')
+            return true;
+    }
+}
+
+const char *cli_keyword(const char *value, const char *const *words, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (same_ascii_fold(value, words[i]))
+            return words[i];
+    return NULL;
+}
+
 int cli_once_nonempty(const char *cmd, const char *option, const char **slot, const char *value)
 {
     if (value[0] == '\0')
