@@ -172,8 +172,11 @@ typedef struct stapel_layer_info {
      * n_srids is 0 otherwise. */
     int n_srids;
     int srids[3];
-    bool has_extent; /* false for a layer without geometries */
-    double xmin, ymin, xmax, ymax; /* in the layer's own CRS and axis order */
+    /* The bounds of the geometries read (not the extent the driver states,
+     * which a GeoPackage never narrows), in the layer's own CRS and axis
+     * order; has_extent is false for a layer without geometries. */
+    bool has_extent;
+    double xmin, ymin, xmax, ymax;
     size_t n_fields;
     stapel_field_info *fields;
     int64_t n_null;    /* features without a geometry */

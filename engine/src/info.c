@@ -9,6 +9,7 @@
 
 #include <cpl_string.h>
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,6 +72,31 @@ static stapel_status crs_describe(stapel_layer_info *li, OGRSpatialReferenceH sr
     OSRFreeSRSArray(matches);
     CPLFree(confidence);
     return STAPEL_OK;
+}
+
+/* The extent is that of the geometries read, not the one the driver states
+ * (OGR_L_GetExtent): a GeoPackage's gpkg_contents extent is widened by GDAL
+ * as features are written but never narrowed, so a layer whose rows were
+ * deleted with SQL or in QGIS showed where they had been, and an emptied
+ * one an extent. Its R-tree, which render reads, holds boxes rounded
+ * outwards to 32-bit floats (some 3 cm in RD): the geometries are read here
+ * anyway, and give it to the millimetre. */
+static void extent_add(stapel_layer_info *li, OGRGeometryH g)
+{
+    OGREnvelope e;
+    OGR_G_GetEnvelope(g, &e);
+    if (!li->has_extent) {
+        li->has_extent = true;
+        li->xmin = e.MinX;
+        li->ymin = e.MinY;
+        li->xmax = e.MaxX;
+        li->ymax = e.MaxY;
+        return;
+    }
+    li->xmin = fmin(li->xmin, e.MinX);
+    li->ymin = fmin(li->ymin, e.MinY);
+    li->xmax = fmax(li->xmax, e.MaxX);
+    li->ymax = fmax(li->ymax, e.MaxY);
 }
 
 static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDALDatasetH ds,
@@ -143,26 +169,7 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
             return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
 
-    if (OGR_FD_GetGeomFieldCount(defn) > 0) {
-        OGREnvelope env;
-        /* A driver that reads the features to find the extent (GeoJSON)
-         * warns of rings that do not close then, and again as they are
-         * read below, where they are told feature by feature
-         * (stapel__gdal_unclosed): dropped here. */
-        size_t held = ctx->gdal_unclosed;
-        ctx->hold_unclosed = true;
-        OGRErr got = OGR_L_GetExtent(l, &env, 1);
-        ctx->hold_unclosed = false;
-        ctx->gdal_unclosed = held;
-        if (got == OGRERR_NONE) {
-            li->has_extent = true;
-            li->xmin = env.MinX;
-            li->ymin = env.MinY;
-            li->xmax = env.MaxX;
-            li->ymax = env.MaxY;
-        }
-        stapel__gdal_seen_pass(ctx->gdal_seen); /* and so may the extent */
-    } else {
+    if (OGR_FD_GetGeomFieldCount(defn) == 0) {
         const char *wkt = stapel__csv_wkt_column(ds, l);
         if (wkt != NULL && (li->wkt_column = stapel__strdup(wkt)) == NULL)
             return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
@@ -202,6 +209,7 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
         } else if (OGR_G_IsEmpty(g)) {
             li->n_empty++;
         } else {
+            extent_add(li, g);
             GEOSGeometry *gg = NULL;
             stapel__conv kind;
             unsigned notes = 0;
