@@ -69,6 +69,8 @@ typedef struct file_sink {
     int err; /* errno of a failed write, 0 */
 } file_sink;
 
+#define UNCLASSED_TOLD 3 /* values outside the legend the warning names */
+
 typedef struct renderer {
     stapel_ctx *ctx;
     const char *gpkg;
@@ -108,7 +110,14 @@ typedef struct renderer {
     size_t cap_pts;
 
     double class_m2[16];
-    int64_t n_faces, n_unclassed;
+    int64_t n_faces;
+    /* Faces drawn in grey: without a value of the field coloured (NULL), and
+     * with one the legend has no class for, the first few such values told
+     * as the warning gives them. */
+    int64_t n_no_class, n_unclassed;
+    char *unclassed[UNCLASSED_TOLD];
+    size_t n_unclassed_told;
+    bool more_unclassed;             /* another value left out */
     char *themes[STAPEL_MAX_THEMES]; /* the first themes in sort order, for the footer */
     size_t n_themes;
     bool more_themes; /* a theme sorting after them was left out */
@@ -1178,6 +1187,71 @@ static void filter_to_view(const renderer *r, OGRLayerH l)
     OGR_L_SetSpatialFilterRect(l, x0, y0, x1, y1);
 }
 
+/* Count face f, whose value of the field coloured has no class in the
+ * legend, and keep its value for the warning when it is one of the first
+ * few. False when out of memory. */
+static bool note_unclassed(renderer *r, OGRFeatureH f)
+{
+    r->n_unclassed++;
+    stapel__buf b = {0};
+    const char *value = OGR_F_GetFieldAsString(f, r->f_class);
+    bool ok =
+        r->scheme->graduated ? stapel__buf_puts(&b, value) : stapel__zone_quote(&b, NULL, value);
+    if (!ok) {
+        stapel__buf_free(&b);
+        return false;
+    }
+    for (size_t i = 0; i < r->n_unclassed_told; i++) {
+        if (strcmp(r->unclassed[i], b.data) == 0) {
+            stapel__buf_free(&b);
+            return true;
+        }
+    }
+    if (r->n_unclassed_told < UNCLASSED_TOLD)
+        r->unclassed[r->n_unclassed_told++] = b.data;
+    else {
+        r->more_unclassed = true;
+        stapel__buf_free(&b);
+    }
+    return true;
+}
+
+/* The faces drawn in grey, told apart: "3 faces have no n_themes (NULL)
+ * and 2 have n_themes 0 or -1, outside the legend". */
+static stapel_status warn_unclassed(renderer *r)
+{
+    if (r->n_no_class == 0 && r->n_unclassed == 0)
+        return STAPEL_OK;
+    const char *field = r->scheme->field;
+    stapel__buf b = {0};
+    bool ok = stapel__buf_printf(&b, "%s: layer stack: ", r->gpkg);
+    if (ok && r->n_no_class > 0)
+        ok = stapel__buf_printf(&b, "%lld %s no %s (NULL)%s", (long long)r->n_no_class,
+                                r->n_no_class == 1 ? "face has" : "faces have", field,
+                                r->n_unclassed > 0 ? " and " : "");
+    if (ok && r->n_unclassed > 0) {
+        /* after "3 faces have no n_themes (NULL) and", no second "faces" */
+        const char *faces = r->n_no_class > 0 ? "" : r->n_unclassed == 1 ? " face" : " faces";
+        ok = stapel__buf_printf(&b, "%lld%s %s %s ", (long long)r->n_unclassed, faces,
+                                r->n_unclassed == 1 ? "has" : "have", field);
+        for (size_t i = 0; ok && i < r->n_unclassed_told; i++) {
+            bool last = i + 1 == r->n_unclassed_told && !r->more_unclassed;
+            const char *sep = last ? " or " : ", ";
+            ok = stapel__buf_printf(&b, "%s%s", i > 0 ? sep : "", r->unclassed[i]);
+        }
+        if (ok && r->more_unclassed)
+            ok = stapel__buf_puts(&b, " or others");
+        if (ok)
+            ok = stapel__buf_puts(&b, ", outside the legend");
+    }
+    if (ok)
+        ok = stapel__buf_puts(&b, "; drawn in grey");
+    if (ok)
+        stapel__log(r->ctx, STAPEL_LOG_WARN, "%s", b.data);
+    stapel__buf_free(&b);
+    return ok ? STAPEL_OK : nomem(r);
+}
+
 static stapel_status draw_faces(renderer *r)
 {
     cairo_t *cr = r->cr;
@@ -1208,12 +1282,20 @@ static stapel_status draw_faces(renderer *r)
                                  fmin((double)r->n_faces / (double)total, 0.99));
         }
         int cls = -1;
-        if (OGR_F_IsFieldSetAndNotNull(f, r->f_class)) {
+        bool has_class = OGR_F_IsFieldSetAndNotNull(f, r->f_class);
+        if (has_class) {
             if (r->scheme->graduated)
                 cls = stapel__scheme_class_int(r->scheme,
                                                (long)OGR_F_GetFieldAsInteger64(f, r->f_class));
             else
                 cls = stapel__scheme_class_str(r->scheme, OGR_F_GetFieldAsString(f, r->f_class));
+        }
+        if (!has_class)
+            r->n_no_class++;
+        else if (cls < 0 && !note_unclassed(r, f)) {
+            OGR_F_Destroy(f);
+            st = nomem(r);
+            break;
         }
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
         OGRwkbGeometryType gt = g != NULL ? wkbFlatten(OGR_G_GetGeometryType(g)) : wkbNone;
@@ -1229,9 +1311,7 @@ static stapel_status draw_faces(renderer *r)
         if (g != NULL && r->to_rd != NULL && OGR_G_Transform(g, r->to_rd) != OGRERR_NONE)
             g = NULL;
         bool in_zone = face_in_zone(r, f);
-        if (cls < 0)
-            r->n_unclassed++;
-        else if (in_zone)
+        if (cls >= 0 && in_zone)
             r->class_m2[cls] += r->f_area >= 0 && OGR_F_IsFieldSetAndNotNull(f, r->f_area)
                                     ? OGR_F_GetFieldAsDouble(f, r->f_area)
                                     : (g != NULL ? OGR_G_Area(g) : 0.0);
@@ -1265,10 +1345,8 @@ static stapel_status draw_faces(renderer *r)
     }
     cairo_restore(cr);
     OGR_L_SetSpatialFilter(r->stack, NULL);
-    if (st == STAPEL_OK && r->n_unclassed > 0)
-        stapel__log(r->ctx, STAPEL_LOG_WARN,
-                    "%s: %lld faces of layer stack have a %s outside the legend; drawn in grey",
-                    r->gpkg, (long long)r->n_unclassed, r->scheme->field);
+    if (st == STAPEL_OK)
+        st = warn_unclassed(r);
     return st;
 }
 
@@ -2266,6 +2344,8 @@ done:
             OGR_G_DestroyGeometry(r.labels[i].cut);
     }
     free(r.labels);
+    for (size_t i = 0; i < r.n_unclassed_told; i++)
+        free(r.unclassed[i]);
     free(r.zone_asked);
     free(r.zone_stored);
     stapel_zone_hint_free(&r.zone_near);
