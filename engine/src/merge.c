@@ -569,6 +569,27 @@ static stapel_status bare_zones(merger *m, const part *p)
     return STAPEL_OK;
 }
 
+/* The failure of a face naming a zone its part's zone layers do not hold,
+ * the name (cut to its shown part) quoted as --zone takes it. */
+static stapel_status unknown_zone(stapel_ctx *ctx, const char *path, long long fid,
+                                  const char *zone)
+{
+    stapel__buf cut = {0};
+    char *q = NULL;
+    if (stapel__buf_printf(&cut, "%.*s%s", SHOWN(zone)))
+        q = stapel_zone_quote_text(cut.data);
+    stapel__buf_free(&cut);
+    if (q == NULL)
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    stapel_status st = stapel__fail(ctx, STAPEL_EDATA,
+                                    "%s: layer stack: feature %lld names zone %s, which its zone "
+                                    "layer does not hold; the part is damaged, make the shard "
+                                    "again",
+                                    path, fid, q);
+    free(q);
+    return st;
+}
+
 /* Item ids of a ';'-joined list of zone names. */
 static stapel_status zone_ids(merger *m, int kind, const char *names, ids_buf *ids,
                               const char *path, long long fid)
@@ -587,11 +608,7 @@ static stapel_status zone_ids(merger *m, int kind, const char *names, ids_buf *i
         if (v == UINT32_MAX)
             st = stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
         else if (added || v == UINT32_MAX - 1)
-            st = stapel__fail(m->ctx, STAPEL_EDATA,
-                              "%s: layer stack: feature %lld names zone '%.*s%s', which its "
-                              "zone layer does not hold; the part is damaged, make the shard "
-                              "again",
-                              path, fid, SHOWN(tok));
+            st = unknown_zone(m->ctx, path, fid, tok);
         else if (!ids_push(ids, ZONE_BIT | v))
             st = stapel__fail(m->ctx, STAPEL_ENOMEM, "out of memory");
     }

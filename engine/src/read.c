@@ -250,6 +250,14 @@ typedef struct zone_name {
     char *c1_fixed; /* free */
 } zone_name;
 
+/* *out: name quoted as --zone takes it (stapel_zone_quote_text) when want,
+ * else NULL. Caller frees *out with free(). False when out of memory. */
+static bool quote_if(bool want, const char *name, char **out)
+{
+    *out = want ? stapel_zone_quote_text(name) : NULL;
+    return !want || *out != NULL;
+}
+
 static bool zone_name_read(OGRFeatureH f, int name_idx, bool name_real, zone_name *zn)
 {
     const char *name =
@@ -402,11 +410,17 @@ static stapel_status warn_bare_zones(stapel_ctx *ctx, stapel__input *in, size_t 
         if (n > 1)
             snprintf(others, sizeof others, "; nor %s its %lld other feature%s",
                      n == 2 ? "has" : "have", (long long)(n - 1), n == 2 ? "" : "s");
+        char *zone = stapel_zone_quote_text(in->zone_names[bf->group]);
+        if (zone == NULL) {
+            free(count);
+            free(names);
+            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        }
         stapel__log(ctx, STAPEL_LOG_WARN,
-                    "%s: layer %s: %s '%s' has no area: feature %lld %s%s; the %s gets no "
+                    "%s: layer %s: %s %s has no area: feature %lld %s%s; the %s gets no "
                     "faces and is listed with area 0 in zone_summary",
-                    src, layer, kind, in->zone_names[bf->group], (long long)bf->fid,
-                    why_text[bf->why], others, kind);
+                    src, layer, kind, zone, (long long)bf->fid, why_text[bf->why], others, kind);
+        free(zone);
     }
     if (n_bare > SHOWN_MAX)
         stapel__log(ctx, STAPEL_LOG_WARN, "%s: layer %s: %zu more %ss have no area", src, layer,
@@ -2161,7 +2175,26 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                 first_unnamed = fid;
             if (strcmp(zn.name, "(unnamed)") == 0 && n_placeholder++ == 0)
                 first_placeholder = fid;
-            if (zn.not_utf8 && n_recoded++ == 0) {
+            /* The names the warnings below echo, quoted as --zone takes them. */
+            bool tell_recoded = zn.not_utf8 && n_recoded++ == 0;
+            bool tell_c1 = zn.c1 && n_c1++ == 0;
+            bool tell_misread = zn.misread && n_misread++ == 0;
+            char *q_read = NULL, *q_recoded = NULL, *q_utf8 = NULL, *q_fixed = NULL;
+            bool quoted =
+                quote_if(tell_c1 || tell_misread || zn.fixed != NULL, zn.read, &q_read) &&
+                quote_if(tell_recoded, zn.recoded != NULL ? zn.recoded : "?", &q_recoded) &&
+                quote_if(tell_misread, zn.as_utf8, &q_utf8) &&
+                quote_if(zn.fixed != NULL, zn.fixed, &q_fixed);
+            if (!quoted) {
+                free(q_read);
+                free(q_recoded);
+                free(q_utf8);
+                zone_name_free(&zn);
+                GEOSGeom_destroy_r(ctx->geos, gg);
+                st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+                goto done;
+            }
+            if (tell_recoded) {
                 const char *cpg = dbf_cpg(o);
                 char hint[192];
                 if (cpg != NULL && cpg_unknown(o))
@@ -2181,34 +2214,38 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                                                  : "store the name as UTF-8 in the source");
                 stapel__log(ctx, STAPEL_LOG_WARN,
                             "%s: layer %s: feature %lld: zone name is not UTF-8; read as "
-                            "Windows-1252: '%s' (%s)",
-                            src, layer, fid, zn.recoded != NULL ? zn.recoded : "?", hint);
+                            "Windows-1252: %s (%s)",
+                            src, layer, fid, q_recoded, hint);
             }
-            if (zn.c1 && n_c1++ == 0)
+            if (tell_c1)
                 stapel__log(ctx, STAPEL_LOG_WARN,
                             "%s: layer %s: feature %lld: zone name holds control characters, "
                             "%s of Windows-1252 letters and signs ('’', '€', '–') %s "
-                            "ISO-8859-1; read as Windows-1252: '%s' (%s)",
+                            "ISO-8859-1; read as Windows-1252: %s (%s)",
                             src, layer, fid, is_shapefile(o->ds) ? "which GDAL makes" : "made",
                             is_shapefile(o->ds) ? "when it reads the text as"
                                                 : "by text once read as",
-                            zn.read,
+                            q_read,
                             is_shapefile(o->ds) ? "to read it so without a word, write '1252' in "
                                                   "a .cpg file next to the .dbf"
                                                 : "store the name so in the source");
-            if (zn.misread && n_misread++ == 0) {
+            if (tell_misread) {
                 char hint[256];
                 misread_hint(o, "name", hint, sizeof hint);
                 stapel__log(ctx, STAPEL_LOG_WARN,
-                            "%s: layer %s: feature %lld: zone name '%s' looks like UTF-8 "
-                            "read as another encoding; as UTF-8 it reads '%s': %s",
-                            src, layer, fid, zn.read, zn.as_utf8, hint);
+                            "%s: layer %s: feature %lld: zone name %s looks like UTF-8 "
+                            "read as another encoding; as UTF-8 it reads %s: %s",
+                            src, layer, fid, q_read, q_utf8, hint);
             }
             if (zn.fixed != NULL)
                 stapel__log(ctx, STAPEL_LOG_WARN,
-                            "%s: layer %s: feature %lld: zone name '%s' holds ';', which "
-                            "separates zone names in the stack layer; it is written as '%s'",
-                            src, layer, fid, zn.read, zn.fixed);
+                            "%s: layer %s: feature %lld: zone name %s holds ';', which "
+                            "separates zone names in the stack layer; it is written as %s",
+                            src, layer, fid, q_read, q_fixed);
+            free(q_read);
+            free(q_recoded);
+            free(q_utf8);
+            free(q_fixed);
             st = zone_name_index(ctx, in, zn.name[0] != '\0' ? zn.name : "(unnamed)", &group);
             zone_name_free(&zn);
             if (st != STAPEL_OK) {
@@ -3077,8 +3114,12 @@ static stapel_status zone_parts_join(stapel_ctx *ctx, stapel__input *in, size_t 
         stapel__ipt *pts = NULL;
         uint32_t *ring_end = NULL, n_rings = 0;
         if (u == NULL) {
-            st = stapel__fail(ctx, STAPEL_EGEOS, "the parts of zone '%s' cannot be joined: %s",
-                              in->zone_names[g], stapel__geos_error(ctx));
+            char *zone = stapel_zone_quote_text(in->zone_names[g]);
+            st = zone == NULL
+                     ? stapel__fail(ctx, STAPEL_ENOMEM, "out of memory")
+                     : stapel__fail(ctx, STAPEL_EGEOS, "the parts of zone %s cannot be joined: %s",
+                                    zone, stapel__geos_error(ctx));
+            free(zone);
         } else if (!stapel__geom_rings(ctx, u, in->grid, &pts, &ring_end, &n_rings)) {
             st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
         } else {
@@ -3177,13 +3218,20 @@ static stapel_status warn_similar_names(stapel_ctx *ctx, const stapel__input *in
     for (size_t i = 1; i < n && st == STAPEL_OK; i++) {
         if (strcmp(k[i].key, k[i - 1].key) != 0 || strcmp(k[i].name, k[i - 1].name) == 0)
             continue;
-        if (n_pairs++ < 3)
+        if (n_pairs++ >= 3)
+            continue;
+        char *a = stapel_zone_quote_text(k[i - 1].name), *b = stapel_zone_quote_text(k[i].name);
+        if (a == NULL || b == NULL)
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        else
             stapel__log(ctx, STAPEL_LOG_WARN,
-                        "%s: zone names '%s' and '%s' differ only in case or spaces; they are "
-                        "kept apart as two zones",
-                        source, k[i - 1].name, k[i].name);
+                        "%s: zone names %s and %s differ only in case or spaces; they are kept "
+                        "apart as two zones",
+                        source, a, b);
+        free(a);
+        free(b);
     }
-    if (n_pairs > 3)
+    if (n_pairs > 3 && st == STAPEL_OK)
         stapel__log(ctx, STAPEL_LOG_WARN, "%s: %zu more pairs of zone names differ only in case "
                     "or spaces", source, n_pairs - 3);
     for (size_t i = 0; i < n; i++)

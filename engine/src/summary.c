@@ -139,8 +139,13 @@ static stapel_status zone_area(stapel_ctx *ctx, const stapel__input *in, const u
     GEOSGeometry *u = n == 1 ? NULL : GEOSUnaryUnionPrec_r(h, coll, in->grid);
     if (n > 1 && u == NULL) {
         GEOSGeom_destroy_r(h, coll);
-        return stapel__fail(ctx, STAPEL_EGEOS, "union of zone '%s' failed: %s",
-                            name == NULL ? "all" : name, stapel__geos_error(ctx));
+        char *zone = stapel_zone_quote_text(name == NULL ? "all" : name);
+        stapel_status st = zone == NULL
+                               ? stapel__fail(ctx, STAPEL_ENOMEM, "out of memory")
+                               : stapel__fail(ctx, STAPEL_EGEOS, "union of zone %s failed: %s",
+                                              zone, stapel__geos_error(ctx));
+        free(zone);
+        return st;
     }
     GEOSArea_r(h, u != NULL ? u : coll, area);
     if (u != NULL)
