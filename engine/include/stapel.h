@@ -729,7 +729,9 @@ typedef struct stapel_render_layout {
     size_t n_labels;                    /* zone labels placed: one per zone shown,
                                          * none for one shown only as a sliver at
                                          * the map's edge, or shown in part with
-                                         * no spot clear of the labels before it */
+                                         * no spot clear of the labels before it,
+                                         * nor for a neighbour of the zone of
+                                         * --zone with no spot wholly outside it */
 } stapel_render_layout;
 
 /* Draw the stack map of gpkg, a GeoPackage written by stapel_stack_write(),

@@ -55,6 +55,9 @@ typedef struct label {
                        * it, at its edge (NULL: all of it is shown) */
     stapel_zone_kind kind;
     bool selected;
+    bool outside; /* with --zone, of a zone shown mostly outside the zone of
+                   * --zone (a neighbour): it is drawn wholly outside that
+                   * zone, or not at all */
 } label;
 
 typedef struct zone_layer {
@@ -1372,7 +1375,7 @@ static void draw_veil(renderer *r)
  * when the map shows only some of it; add_label takes it over). A zone
  * delivered in parts is labelled once, in its largest part. */
 static stapel_status add_label(renderer *r, const char *text, double x, double y, double area,
-                               OGRGeometryH cut, stapel_zone_kind kind, bool selected)
+                               OGRGeometryH cut, bool outside, stapel_zone_kind kind, bool selected)
 {
     for (size_t i = 0; i < r->n_labels; i++) {
         label *l = &r->labels[i];
@@ -1382,6 +1385,7 @@ static stapel_status add_label(renderer *r, const char *text, double x, double y
             l->x = x;
             l->y = y;
             l->area = area;
+            l->outside = outside;
             OGRGeometryH old = l->cut;
             l->cut = cut;
             cut = old;
@@ -1408,18 +1412,45 @@ static stapel_status add_label(renderer *r, const char *text, double x, double y
             OGR_G_DestroyGeometry(cut);
         return nomem(r);
     }
-    r->labels[r->n_labels++] = (label){t, x, y, area, cut, kind, selected};
+    r->labels[r->n_labels++] = (label){t, x, y, area, cut, kind, selected, outside};
     return STAPEL_OK;
 }
 
+/* Whether part, a zone's part as shown, lies mostly outside the zone of
+ * --zone: a neighbour, not the zone's province nor a NOVEX area within it.
+ * Its label goes in what lies outside that zone (*free_part, the caller's to
+ * free; NULL when part lies wholly outside it). */
+static bool zone_outside(const renderer *r, OGRGeometryH part, OGRGeometryH *free_part)
+{
+    *free_part = NULL;
+    if (r->zone_geom == NULL)
+        return false;
+    OGRGeometryH in = OGR_G_Intersection(part, r->zone_geom);
+    /* a neighbour's part meets the zone in a line or a point, which have
+     * no area (and which OGR_G_Area warns of) */
+    OGRwkbGeometryType t = in != NULL ? wkbFlatten(OGR_G_GetGeometryType(in)) : wkbNone;
+    bool surface = OGR_GT_IsSurface(t) || OGR_GT_IsSubClassOf(t, wkbMultiSurface) ||
+                   t == wkbGeometryCollection;
+    double a_in = surface ? OGR_G_Area(in) : 0.0;
+    if (in != NULL)
+        OGR_G_DestroyGeometry(in);
+    if (a_in >= 0.5 * OGR_G_Area(part))
+        return false;
+    if (a_in > 0)
+        *free_part = OGR_G_Difference(part, r->zone_geom);
+    return true;
+}
+
 /* Where to put the label of a zone: a point inside the part of it that is
- * shown (whose area goes to *area), or none when nothing of it is. When the
- * map shows only some of the zone, that part goes to *cut (the caller's to
- * free), else *cut is NULL. */
+ * shown (whose area goes to *area), or none when nothing of it is; for a
+ * neighbour of the zone of --zone (*outside), in what lies outside that
+ * zone. When the map shows only some of the zone, that part goes to *cut
+ * (the caller's to free), else *cut is NULL. */
 static bool label_point(const renderer *r, OGRGeometryH g, double *x, double *y, double *area,
-                        OGRGeometryH *cut)
+                        OGRGeometryH *cut, bool *outside)
 {
     *cut = NULL;
+    *outside = false;
     OGRGeometryH view = OGR_G_CreateGeometry(wkbPolygon);
     OGRGeometryH ring = OGR_G_CreateGeometry(wkbLinearRing);
     double inset = 0.02 * (r->xmax - r->xmin);
@@ -1433,7 +1464,12 @@ static bool label_point(const renderer *r, OGRGeometryH g, double *x, double *y,
     OGR_G_DestroyGeometry(view);
     bool found = false;
     if (part != NULL && !OGR_G_IsEmpty(part)) {
-        OGRGeometryH p = OGR_G_PointOnSurface(part);
+        OGRGeometryH free_part;
+        *outside = zone_outside(r, part, &free_part);
+        OGRGeometryH p =
+            OGR_G_PointOnSurface(free_part != NULL && !OGR_G_IsEmpty(free_part) ? free_part : part);
+        if (free_part != NULL)
+            OGR_G_DestroyGeometry(free_part);
         if (p != NULL && !OGR_G_IsEmpty(p)) {
             *x = wx(r, OGR_G_GetX(p, 0));
             *y = wy(r, OGR_G_GetY(p, 0));
@@ -1529,9 +1565,10 @@ static stapel_status draw_zone(renderer *r, stapel_zone_kind kind, const zone_gr
             OGRGeometryH part = single ? g : OGR_G_GetGeometryRef(g, i);
             double x, y, area;
             OGRGeometryH cut;
+            bool outside;
             if (wkbFlatten(OGR_G_GetGeometryType(part)) == wkbPolygon &&
-                label_point(r, part, &x, &y, &area, &cut))
-                st = add_label(r, name, x, y, area, cut, kind, selected);
+                label_point(r, part, &x, &y, &area, &cut, &outside))
+                st = add_label(r, name, x, y, area, cut, outside && !selected, kind, selected);
         }
     }
     if (outline != NULL)
@@ -1606,6 +1643,11 @@ static int compare_spot(const void *a, const void *b)
     return (da > db) - (da < db);
 }
 
+/* A neighbour's label tries NEAR_SPOTS x NEAR_SPOTS spots: up to two label
+ * widths (plus a gap) across in eighths and eight lines up and down in
+ * halves; the others 5 x 7 (draw_labels). */
+#define NEAR_SPOTS 33
+
 static void label_font(renderer *r, const label *l)
 {
     if (l->kind == STAPEL_ZONE_PROVINCE)
@@ -1624,6 +1666,28 @@ static bool spot_in(const renderer *r, OGRGeometryH cut, double x, double y)
     return in;
 }
 
+/* Whether the box b on the picture meets the zone of --zone. */
+static bool box_in_zone(const renderer *r, box b)
+{
+    double x0 = r->xmin + (b.x0 - r->map_x) / r->scale, x1 = r->xmin + (b.x1 - r->map_x) / r->scale;
+    double y0 = r->ymax - (b.y1 - r->map_y) / r->scale, y1 = r->ymax - (b.y0 - r->map_y) / r->scale;
+    OGREnvelope e;
+    OGR_G_GetEnvelope(r->zone_geom, &e);
+    if (x1 < e.MinX || x0 > e.MaxX || y1 < e.MinY || y0 > e.MaxY)
+        return false;
+    OGRGeometryH poly = OGR_G_CreateGeometry(wkbPolygon);
+    OGRGeometryH ring = OGR_G_CreateGeometry(wkbLinearRing);
+    OGR_G_AddPoint_2D(ring, x0, y0);
+    OGR_G_AddPoint_2D(ring, x1, y0);
+    OGR_G_AddPoint_2D(ring, x1, y1);
+    OGR_G_AddPoint_2D(ring, x0, y1);
+    OGR_G_AddPoint_2D(ring, x0, y0);
+    OGR_G_AddGeometryDirectly(poly, ring);
+    bool in = OGR_G_Intersects(r->zone_geom, poly);
+    OGR_G_DestroyGeometry(poly);
+    return in;
+}
+
 /* Place labels greedily, selected zone and provinces first: each takes the
  * nearest of a few dozen spots around its anchor that stays in the frame and
  * is clear of the labels placed before, or, when none is clear, the spot that
@@ -1631,7 +1695,10 @@ static bool spot_in(const renderer *r, OGRGeometryH cut, double x, double y)
  * zone of --zone, at the edge of the map) keeps its label centred in that
  * part; when no such spot is in the frame (the part is a sliver along the
  * edge), or none is clear of the labels placed before, it gets none, rather
- * than a label in the middle of another zone or over another label. */
+ * than a label in the middle of another zone or over another label. The
+ * label of a neighbour of the zone of --zone (label.outside) is drawn, text
+ * and halo, wholly outside that zone, or not at all: its centre in the
+ * neighbour's part, the text over the zone, was read as the zone's. */
 static void draw_labels(renderer *r)
 {
     cairo_t *cr = r->cr;
@@ -1655,14 +1722,24 @@ static void draw_labels(renderer *r)
             cairo_font_extents_t fe;
             cairo_font_extents(cr, &fe);
             double w = te.x_advance, h = fe.ascent + fe.descent;
-            double pad = 3 * r->u, step_x = w / 2 + h;
-            spot spots[sizeof dxs / sizeof dxs[0] * sizeof dys / sizeof dys[0]];
+            double pad = 3 * r->u, step_x = w / 2 + h, halo = 3.5 * r->u;
+            spot spots[NEAR_SPOTS * NEAR_SPOTS];
             size_t n_spots = 0;
-            for (size_t a = 0; a < sizeof dxs / sizeof dxs[0]; a++)
-                for (size_t b = 0; b < sizeof dys / sizeof dys[0]; b++) {
-                    double px = dxs[a] * step_x, py = dys[b] * h;
-                    spots[n_spots++] = (spot){dxs[a], dys[b], px * px + py * py};
-                }
+            if (l->outside) {
+                /* A neighbour's label may have to move further, and by
+                 * less than a line, to clear the zone of --zone. */
+                for (int a = -NEAR_SPOTS / 2; a <= NEAR_SPOTS / 2; a++)
+                    for (int b = -NEAR_SPOTS / 2; b <= NEAR_SPOTS / 2; b++) {
+                        double dx = a / 8.0, dy = b / 2.0, px = dx * step_x, py = dy * h;
+                        spots[n_spots++] = (spot){dx, dy, px * px + py * py};
+                    }
+            } else {
+                for (size_t a = 0; a < sizeof dxs / sizeof dxs[0]; a++)
+                    for (size_t b = 0; b < sizeof dys / sizeof dys[0]; b++) {
+                        double px = dxs[a] * step_x, py = dys[b] * h;
+                        spots[n_spots++] = (spot){dxs[a], dys[b], px * px + py * py};
+                    }
+            }
             qsort(spots, n_spots, sizeof spots[0], compare_spot);
             /* when no spot is in the frame: the anchor, moved into the frame
              * as far as the label fits */
@@ -1681,6 +1758,12 @@ static void draw_labels(renderer *r)
                     continue;
                 if (confined && !spot_in(r, l->cut, cx, cy))
                     continue;
+                /* the text as drawn below, with its halo */
+                double ink_x = cx - w / 2 + te.x_bearing;
+                box ink = {ink_x - halo / 2, cy - te.height / 2 - halo / 2,
+                           ink_x + te.width + halo / 2, cy + te.height / 2 + halo / 2};
+                if (l->outside && box_in_zone(r, ink))
+                    continue;
                 double overlap = 0;
                 for (size_t p = 0; p < n_placed; p++)
                     overlap += overlap_area(b, placed[p]);
@@ -1689,7 +1772,7 @@ static void draw_labels(renderer *r)
                     best_overlap = overlap;
                 }
             }
-            if (confined && best_overlap > 0) {
+            if ((confined && best_overlap > 0) || (l->outside && best_overlap == INFINITY)) {
                 free(text);
                 continue;
             }
@@ -1703,7 +1786,7 @@ static void draw_labels(renderer *r)
             cairo_text_path(cr, text);
             free(text);
             cairo_set_source_rgba(cr, 1, 1, 1, 0.9);
-            cairo_set_line_width(cr, 3.5 * r->u);
+            cairo_set_line_width(cr, halo);
             cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
             cairo_set_dash(cr, NULL, 0, 0);
             cairo_stroke_preserve(cr);

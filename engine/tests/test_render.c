@@ -903,12 +903,29 @@ static void test_render_prefix_in_a_turkish_locale(void **state)
     assert_true(l.xmin <= OX - 500 && l.ymin <= OY - 500);
 }
 
-/* Neighbours shown only in part keep their labels in that part; when the
- * part has no clear spot left, the label is left out rather than drawn
- * over another (two names on one thin strip along the edge of a --zone
- * map). Mid is [0,2000]^2; North [0,2000]x[2000,4000] shows as a strip of
- * some 60 m along the top, and eight NOVEX areas equal to North want the
- * same strip: it has room for a few labels side by side, not for nine. */
+static bool dark(rgb p)
+{
+    return p.r < 90 && p.g < 90 && p.b < 90;
+}
+
+/* The NOVEX labels' purple (#54278F), not the yellows, greys and white of
+ * the faces, their outlines and the halo. */
+static bool purple(rgb p)
+{
+    return p.b > p.g + 50 && p.r + 30 < p.b;
+}
+
+/* Neighbours shown only in part keep their labels in that part, drawn
+ * wholly outside the zone of --zone; when the part has no such spot clear
+ * of the labels before, the label is left out rather than drawn over
+ * another or over the zone (names on a strip along the edge of a --zone
+ * map sat on its border, or, centred in a nook of the neighbour, reached
+ * into the zone). Mid is [0,2000]^2 but for a notch [500,1500]x[1850,2000]
+ * at its top; North, [0,2000]x[2000,4000] with that notch, shows as the
+ * notch and a strip of some 60 m above Mid, and eight NOVEX areas equal to
+ * North want the same room: it holds a few labels, not nine. No label
+ * text lies inside Mid farther than 8 px from its outline, but Mid's own,
+ * near its centre (1000,1000). */
 static void test_render_partial_labels_do_not_overlap(void **state)
 {
     fixture *fx = *state;
@@ -918,42 +935,139 @@ static void test_render_partial_labels_do_not_overlap(void **state)
     stapel_stack_opts so = STAPEL_STACK_OPTS_INIT;
     assert_int_equal(stapel_job_new(fx->ctx, &job, &so), STAPEL_OK);
     const char *claim = rect(800, 800, 1500, 1500);
-    const char *prov[] = {rect(0, 0, 2000, 2000), rect(0, 2000, 2000, 4000)};
-    const char *pnames[] = {"Mid", "North"};
+    /* zones delivered in parts: Mid in three, North in two */
+    const char *prov[] = {rect(0, 0, 500, 2000), rect(500, 0, 1500, 1850),
+                          rect(1500, 0, 2000, 2000), rect(0, 2000, 2000, 4000),
+                          rect(500, 1850, 1500, 2000)};
+    const char *pnames[] = {"Mid", "Mid", "Mid", "North", "North"};
     enum { NN = 8 };
-    const char *nov[NN], *nnames[NN];
+    const char *nov[2 * NN], *nnames[2 * NN];
     static const char *const names[NN] = {"Noordrand A", "Noordrand B", "Noordrand C",
                                            "Noordrand D", "Noordrand E", "Noordrand F",
                                            "Noordrand G", "Noordrand H"};
-    char *strip = strdup(rect(0, 2000, 2000, 4000));
+    char *strip = strdup(rect(0, 2000, 2000, 4000)), *nook = strdup(rect(500, 1850, 1500, 2000));
     assert_non_null(strip);
+    assert_non_null(nook);
     for (int i = 0; i < NN; i++) {
-        nov[i] = strip;
-        nnames[i] = names[i];
+        nov[2 * i] = strip;
+        nov[2 * i + 1] = nook;
+        nnames[2 * i] = nnames[2 * i + 1] = names[i];
     }
     stapel_job_add_layer(fx->ctx, job, "nature",
                          fixture_geojson("r_crowd_n.geojson", RD_URN, 1, &claim, NULL), NULL);
     stapel_job_set_zones(fx->ctx, job, STAPEL_ZONE_PROVINCE,
-                         fixture_geojson("r_crowd_p.geojson", RD_URN, 2, prov, pnames), "naam");
+                         fixture_geojson("r_crowd_p.geojson", RD_URN, 5, prov, pnames), "naam");
     stapel_job_set_zones(fx->ctx, job, STAPEL_ZONE_NOVEX,
-                         fixture_geojson("r_crowd_v.geojson", RD_URN, NN, nov, nnames), "naam");
+                         fixture_geojson("r_crowd_v.geojson", RD_URN, 2 * NN, nov, nnames), "naam");
     build_and_write(fx, job, gpkg);
     free(strip);
+    free(nook);
 
     stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
     o.width = 1200;
     o.zone = "Mid";
+    const char *path = out_path(fx, "crowd.png");
     stapel_render_layout l;
-    if (stapel_render(fx->ctx, &l, gpkg, out_path(fx, "crowd.png"), &o) != STAPEL_OK)
+    if (stapel_render(fx->ctx, &l, gpkg, path, &o) != STAPEL_OK)
         fail_msg("%s", stapel_ctx_message(fx->ctx));
-    /* Mid, North, and as many NOVEX names as fit beside it: some, not all */
+    /* Mid, and as many neighbours' names as fit beside it: some, not all */
     assert_true(l.n_labels >= 2);
     assert_true(l.n_labels < 2 + NN);
+
+    cairo_surface_t *img = load_png(path);
+    double sx = l.map_w / (l.xmax - l.xmin), sy = l.map_h / (l.ymax - l.ymin);
+    double cx = l.map_x + (OX + 1000 - l.xmin) * sx, cy = l.map_y + (l.ymax - (OY + 1000)) * sy;
+    for (int py = (int)l.map_y; py < (int)(l.map_y + l.map_h); py++) {
+        for (int px = (int)l.map_x; px < (int)(l.map_x + l.map_w); px++) {
+            if (fabs(px - cx) < 60 && fabs(py - cy) < 50)
+                continue; /* Mid's own label, near its centre */
+            double x = l.xmin + (px + 0.5 - l.map_x) / sx - OX;
+            double y = l.ymax - (py + 0.5 - l.map_y) / sy - OY;
+            /* the distance, in pixels, into Mid from its outline */
+            double dx = fmax(fmax(500 - x, 0), x - 1500), dy = fmax(fmax(1850 - y, 0), y - 2000);
+            double in =
+                fmin(fmin(fmin(x, 2000 - x), fmin(y, 2000 - y)) * sx, sqrt(dx * dx + dy * dy) * sx);
+            if (in <= 8)
+                continue;
+            rgb c = pixel(img, px, py);
+            if (dark(c) || purple(c))
+                fail_msg("label text inside Mid at (%d, %d), %.0f px from its outline", px, py, in);
+        }
+    }
+    cairo_surface_destroy(img);
 }
 
-static bool dark(rgb p)
+/* A polygon of n corners xy (metres, offset into RD as rect() does) as
+ * GeoJSON geometry text, in buf. */
+static const char *polygon(char *buf, size_t size, int n, const double *xy)
 {
-    return p.r < 90 && p.g < 90 && p.b < 90;
+    int k = snprintf(buf, size, "{\"type\":\"Polygon\",\"coordinates\":[[");
+    for (int i = 0; i <= n; i++)
+        k += snprintf(buf + k, size - (size_t)k, "%s[%g,%g]", i > 0 ? "," : "",
+                      xy[2 * (i % n)] + OX, xy[2 * (i % n) + 1] + OY);
+    snprintf(buf + k, size - (size_t)k, "]]}");
+    return buf;
+}
+
+/* With --zone, the label of a neighbour goes wholly outside the zone: only
+ * its centre had to lie in the neighbour's part, so a long name centred in
+ * a corner of the frame reached over the zone (as 'Lelystad Airport en
+ * omgeving' over Almere Oosterwold in the demo). The province Mid is the
+ * diamond (1000,0), (2000,1000), (1000,2000), (0,1000); a NOVEX area to the
+ * north east, beyond the edge x + y = 3000, shows as the corner of the
+ * frame. No NOVEX label text (purple; Mid's own is dark) lies inside Mid
+ * farther than 8 px from its outline (by the distance to the edges
+ * |x - 1000| + |y - 1000| = 1000). */
+static void test_render_neighbour_label_outside_the_zone(void **state)
+{
+    fixture *fx = *state;
+    static const double mid[] = {1000, 0, 2000, 1000, 1000, 2000, 0, 1000};
+    static const double ne[] = {1000, 2000, 2000, 1000, 3000, 1000, 3000, 3000, 1000, 3000};
+    /* A name of some 600 m at this scale fits above the diamond's top, its
+     * centre in the area's part (x + y > 3000, y below the frame's 2%
+     * inset); one of some 1100 m fits nowhere outside Mid, and is left out. */
+    static const char *const names[] = {"Noordoostelijk buurgebied",
+                                        "Noordoostelijk buurgebied aan de rand van Mid"};
+    for (size_t k = 0; k < 2; k++) {
+        char b0[512], b1[512];
+        const char *prov[] = {polygon(b0, sizeof b0, 4, mid)}, *pnames[] = {"Mid"};
+        const char *nov[] = {polygon(b1, sizeof b1, 5, ne)}, *nnames[] = {names[k]};
+        char gpkg[600];
+        snprintf(gpkg, sizeof gpkg, "%s/render-neighbour-%zu.gpkg", STAPEL_TEST_SCRATCH, k);
+        stapel_job *job = NULL;
+        stapel_stack_opts so = STAPEL_STACK_OPTS_INIT;
+        assert_int_equal(stapel_job_new(fx->ctx, &job, &so), STAPEL_OK);
+        const char *claim = rect(800, 800, 1200, 1200);
+        stapel_job_add_layer(fx->ctx, job, "nature",
+                             fixture_geojson("r_nb_n.geojson", RD_URN, 1, &claim, NULL), NULL);
+        stapel_job_set_zones(fx->ctx, job, STAPEL_ZONE_PROVINCE,
+                             fixture_geojson("r_nb_p.geojson", RD_URN, 1, prov, pnames), "naam");
+        stapel_job_set_zones(fx->ctx, job, STAPEL_ZONE_NOVEX,
+                             fixture_geojson("r_nb_v.geojson", RD_URN, 1, nov, nnames), "naam");
+        build_and_write(fx, job, gpkg);
+
+        stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+        o.width = 800;
+        o.zone = "Mid";
+        const char *path = out_path(fx, k == 0 ? "neighbour.png" : "neighbour-long.png");
+        stapel_render_layout l;
+        if (stapel_render(fx->ctx, &l, gpkg, path, &o) != STAPEL_OK)
+            fail_msg("%s", stapel_ctx_message(fx->ctx));
+        assert_int_equal(l.n_labels, k == 0 ? 2 : 1);
+        cairo_surface_t *img = load_png(path);
+        double sx = l.map_w / (l.xmax - l.xmin), sy = l.map_h / (l.ymax - l.ymin);
+        for (int py = (int)l.map_y; py < (int)(l.map_y + l.map_h); py++) {
+            for (int px = (int)l.map_x; px < (int)(l.map_x + l.map_w); px++) {
+                double x = l.xmin + (px + 0.5 - l.map_x) / sx - OX;
+                double y = l.ymax - (py + 0.5 - l.map_y) / sy - OY;
+                double in = (1000 - fabs(x - 1000) - fabs(y - 1000)) / sqrt(2) * sx;
+                if (in > 8 && purple(pixel(img, px, py)))
+                    fail_msg("%s: label text inside Mid at (%d, %d), %.0f px from its outline",
+                             names[k], px, py, in);
+            }
+        }
+        cairo_surface_destroy(img);
+    }
 }
 
 /* With --zone, a neighbour that the map shows only as a sliver along its
@@ -1146,6 +1260,7 @@ int main(void)
         cmocka_unit_test(test_render_zone_in_parts_labelled_once),
         cmocka_unit_test(test_render_no_label_for_a_sliver_at_the_edge),
         cmocka_unit_test(test_render_partial_labels_do_not_overlap),
+        cmocka_unit_test(test_render_neighbour_label_outside_the_zone),
         cmocka_unit_test(test_render_zone_in_parts_outlined_as_one),
         cmocka_unit_test(test_render_zone_in_overlapping_parts_not_veiled),
         cmocka_unit_test(test_render_other_crs_framed_tightly),
