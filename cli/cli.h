@@ -26,6 +26,11 @@ typedef struct cli_command {
     const char *summary;
     int (*run)(int argc, char **argv); /* argv[0] is the command name */
     void (*help)(void);                /* prints the full help to stdout */
+    /* SIGINT, SIGTERM, SIGHUP and SIGQUIT cancel the run (main catches them
+     * before the command starts; cli_set_cancel_target): a command that
+     * writes a file, or one that may wait long on a source. Without it they
+     * end the command the default way. */
+    bool catches_signals;
 } cli_command;
 
 extern const cli_command cmd_info;
@@ -179,8 +184,9 @@ void cli_warn_shard(const char *cmd, stapel_ctx *ctx, const char *path, const ch
  * of output, and how to save it for --rules. Says nothing otherwise. */
 void cli_warn_builtin_unrated(const char *cmd, const stapel_stack *stack, const char *output);
 
-/* The context that SIGINT/SIGTERM cancel; NULL for none. A run that has
- * not stopped 3 s after the signal says so, and the next signal ends it. */
+/* The context that SIGINT/SIGTERM cancel; NULL for none. A signal that came
+ * before (since main caught them) cancels ctx at once. A run that has not
+ * stopped 3 s after the signal says so, and the next signal ends it. */
 void cli_set_cancel_target(stapel_ctx *ctx);
 
 /* Whether the run has gone past reading its sources (set by

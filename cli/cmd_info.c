@@ -349,4 +349,5 @@ const cli_command cmd_info = {
     .summary = "describe sources: layers, CRS, counts, invalid geometries",
     .run = info_run,
     .help = info_help,
+    .catches_signals = true,
 };

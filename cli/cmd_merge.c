@@ -418,4 +418,5 @@ const cli_command cmd_merge = {
     .summary = "join the shards of a sharded stack run",
     .run = merge_run,
     .help = merge_help,
+    .catches_signals = true,
 };

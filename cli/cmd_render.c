@@ -295,4 +295,5 @@ const cli_command cmd_render = {
     .summary = "draw the stack map of a GeoPackage as PNG, SVG or PDF",
     .run = render_run,
     .help = render_help,
+    .catches_signals = true,
 };

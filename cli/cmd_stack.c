@@ -520,4 +520,5 @@ const cli_command cmd_stack = {
     .summary = "overlay claim layers into a stack map GeoPackage",
     .run = stack_run,
     .help = stack_help,
+    .catches_signals = true,
 };

@@ -666,9 +666,19 @@ static void on_alarm(int sig)
     }
 }
 
+/* A signal that comes before the command has a context to cancel (while it
+ * reads its options and checks its output, before any file is made) waits
+ * in signal_came for cli_set_cancel_target, which cancels the context at
+ * once: the run stops at its first check, as if interrupted then. It is
+ * set before cancel_target is read, and cli_set_cancel_target sets
+ * cancel_target before it reads it, so that a signal on another thread
+ * between the two is seen by one of them. */
+static volatile sig_atomic_t signal_came = 0;
+
 static void on_signal(int sig)
 {
     (void)sig;
+    signal_came = 1;
     if (cancel_target != NULL) {
         stapel_ctx_cancel(cancel_target);
         if (!cancel_asked) {
@@ -695,8 +705,19 @@ void cli_set_cancel_target(stapel_ctx *ctx)
         alarm(0);
     else
         cli_past_reading = 0;
-    cancel_target = ctx;
     cancel_asked = 0;
+    cancel_target = ctx;
+    if (ctx != NULL && signal_came) {
+        stapel_ctx_cancel(ctx);
+        cancel_asked = 1;
+        alarm(3);
+    }
+}
+
+/* Installed by main before the command starts, so that no signal of the
+ * kinds below can end a run the default way once it may have made a file. */
+static void catch_signals(void)
+{
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_alarm;
@@ -870,5 +891,7 @@ int main(int argc, char **argv)
     const cli_command *c = find_command(arg);
     if (c == NULL)
         return unknown_command("", arg);
+    if (c->catches_signals)
+        catch_signals();
     return flush_stdout(c->name, c->run(argc - 1, argv + 1));
 }

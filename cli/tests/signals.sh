@@ -16,18 +16,70 @@
 # and finishing the file -- is interrupted at least once, whatever the speed
 # of the machine.
 #
-#   signals.sh STAPEL SCRATCH
+# A signal in the first moments of a run, before the command has done any
+# work, is sent by raise_early (the third argument, a library preloaded into
+# stapel): see 'early' below.
+#
+#   signals.sh STAPEL SCRATCH [RAISE_EARLY]
 set -uo pipefail
 # Job control: without it bash starts each 'stapel ... &' below with SIGINT
 # and SIGQUIT ignored, and stapel keeps an ignored signal ignored (as tested
 # at the end of the stack runs).
 set -m
-stapel=$(readlink -f "$1"); scratch=$2
+stapel=$(readlink -f "$1"); scratch=$2; raise_early=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 py=/usr/bin/python3
 mkdir -p "$scratch"
 scratch=$(cd "$scratch" && pwd)
+
+passed=0; failed=0
+fail() { echo "FAIL $1"; failed=$((failed + 1)); }
+
+# early NAME SIGNAL OUTPUT MESSAGE -- COMMAND...: COMMAND gets SIGNAL (a
+# number) as it starts to read its options, from raise_early (preloaded; it
+# raises the signal number in STAPEL_RAISE_EARLY at the first getopt_long).
+# A signal sent from outside cannot be timed for that moment: it comes while
+# the system still loads stapel's libraries, or once the command is at work.
+# Stapel caught the signals only once its command had checked its options
+# and output (merge: read its parts' run_info too), some 0.05 s into a run:
+# a signal before then ended it the default way, exit 143 for SIGTERM and no
+# word. Now the command stops as it does later: exit 1 and MESSAGE, no
+# OUTPUT or temporary file made.
+early() {
+  local name=$1 sig=$2 output=$3 message=$4 err=$scratch/early.err
+  shift 5
+  rm -f "$output"
+  STAPEL_RAISE_EARLY=$sig LD_PRELOAD=$raise_early "$@" >/dev/null 2>"$err"
+  local rc=$?
+  local left
+  left=$(ls -A "$(dirname "$output")" | grep -F ".$(basename "$output")." || true)
+  if [ "$rc" -eq 1 ] && grep -qxF "$message" "$err" && [ ! -e "$output" ] && [ -z "$left" ]; then
+    echo "ok   $name: SIG $sig at the start: exit 1, '$message'"
+    passed=$((passed + 1))
+  else
+    fail "$name: SIG $sig at the start: exit $rc: $(tr '\n' ' ' <"$err") ${left}"
+  fi
+}
+if [ -n "$raise_early" ]; then
+  demo=$root/testdata/demo
+  e=$scratch/early
+  rm -rf "$e"
+  mkdir -p "$e"
+  "$stapel" stack -q -o "$e/p1.gpkg" --shard 1/2 --layer "nature=$demo/nature.shp" || exit 2
+  "$stapel" stack -q -o "$e/p2.gpkg" --shard 2/2 --layer "nature=$demo/nature.shp" || exit 2
+  "$stapel" stack -q -o "$e/whole.gpkg" --layer "nature=$demo/nature.shp" || exit 2
+  for sig in 15 2 1 3; do # SIGTERM, SIGINT, SIGHUP, SIGQUIT
+    early stack $sig "$e/out.gpkg" "stapel: stack: interrupted; '$e/out.gpkg' was not written" -- \
+      "$stapel" stack -o "$e/out.gpkg" --layer "nature=$demo/nature.shp"
+    early merge $sig "$e/out.gpkg" "stapel: merge: interrupted; '$e/out.gpkg' was not written" -- \
+      "$stapel" merge -o "$e/out.gpkg" "$e/p1.gpkg" "$e/p2.gpkg"
+    early render $sig "$e/out.png" "stapel: render: interrupted; '$e/out.png' was not written" -- \
+      "$stapel" render "$e/whole.gpkg" -o "$e/out.png"
+    early info $sig "$e/none" "stapel: info: $e/whole.gpkg: cancelled" -- \
+      "$stapel" info "$e/whole.gpkg"
+  done
+fi
 
 scen=$scratch/national-s10
 if [ ! -f "$scen/scenario.json" ]; then
@@ -43,9 +95,6 @@ target=$out/previous.gpkg
 "$stapel" stack -q -o "$target" --layer "nature=$root/testdata/demo/nature.shp" || exit 2
 want=$(sha256sum "$target" | cut -d' ' -f1)
 cp "$target" "$scratch/previous.orig"
-
-passed=0; failed=0
-fail() { echo "FAIL $1"; failed=$((failed + 1)); }
 
 now() { date +%s.%N; }
 
