@@ -15,30 +15,47 @@
  * refused, never merged as a face without claims. A part is open only while
  * it is read: its run_info, rules and zone_summary one part after another,
  * its faces on worker threads, one part each, so any number of them fits
- * the open-file limit. Claims and zones are numbered after the faces are
- * read, in part order, so the output does not depend on the threads. The
- * output keeps the first part's run_info rows, so its layers keep their
- * sources and order. Also stapel_run_info_read, for the tool.
+ * the open-file limit; a part that is another file, or was written to,
+ * when it is opened again is refused (part_unchanged). Claims and zones
+ * are numbered after the faces are read, in part order, so the output does
+ * not depend on the threads. The output keeps the first part's run_info
+ * rows, so its layers keep their sources and order. Also
+ * stapel_run_info_read, for the tool.
  */
+#define _LARGEFILE64_SOURCE /* GDAL's VSIStatBufL is a struct stat64 */
 #include "pipeline.h"
 #include "source.h"
 
 #include <cpl_string.h>
+#include <cpl_vsi.h>
 
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* ---- reading --------------------------------------------------------------- */
+
+/* Which file a part is, and as of when: a part read twice must be the same
+ * file both times. A file on disk by device, inode, size and time of its
+ * last change; one GDAL reads through /vsi by size and time. */
+typedef struct part_file {
+    bool known; /* false: the part could not be looked up */
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+} part_file;
 
 /* A part as its run_info and rules describe it. Its dataset is open only
  * while it is read (at most one per thread), so the number of parts is not
  * bound by the limit on open files. */
 typedef struct part {
     const char *path;
+    part_file file; /* as it was before it was first opened */
     int index, count;
     double grid;
     stapel__kv *rows; /* its run_info, in table order */
@@ -262,6 +279,51 @@ static stapel_status load_summary(stapel_ctx *ctx, GDALDatasetH ds, part *p)
     return st;
 }
 
+/* The file at path as it is now; not known when it cannot be looked up
+ * (removed). */
+static part_file part_file_now(const char *path)
+{
+    part_file f = {0};
+    if (stapel_source_is_file(path)) {
+        struct stat sb;
+        if (stat(path, &sb) != 0)
+            return f;
+        f.dev = sb.st_dev;
+        f.ino = sb.st_ino;
+        f.size = sb.st_size;
+        f.mtime = sb.st_mtim;
+    } else {
+        VSIStatBufL sb;
+        if (VSIStatL(path, &sb) != 0)
+            return f;
+        f.size = (off_t)sb.st_size;
+        f.mtime.tv_sec = sb.st_mtime;
+    }
+    f.known = true;
+    return f;
+}
+
+/* A part is read in two passes (read_part, then read_faces), and the first
+ * one's zones a second time: one replaced or rewritten between them (a
+ * shard job resubmitted while the merge runs, whose output replaces the
+ * part) would give faces of another run than the run_info and rules read
+ * before, unseen when the face count happens to match. Called after each
+ * reading; its failure replaces what the reading said of the file (a
+ * face count that differs, a half-written table). */
+static stapel_status part_unchanged(stapel_ctx *ctx, const part *p, stapel_status st)
+{
+    if (!p->file.known || st == STAPEL_ECANCELLED || st == STAPEL_ENOMEM)
+        return st;
+    part_file now = part_file_now(p->path);
+    if (now.known && now.dev == p->file.dev && now.ino == p->file.ino && now.size == p->file.size &&
+        now.mtime.tv_sec == p->file.mtime.tv_sec && now.mtime.tv_nsec == p->file.mtime.tv_nsec)
+        return st;
+    return stapel__fail(ctx, STAPEL_EDATA,
+                        "%s %s while it was merged: was a shard job still running? Merge again "
+                        "once every shard job has finished",
+                        p->path, now.known ? "changed" : "was removed");
+}
+
 /* What read_part reads, from the open part. */
 static stapel_status read_part_open(stapel_ctx *ctx, GDALDatasetH ds, part *p)
 {
@@ -312,11 +374,14 @@ static stapel_status read_part(stapel_ctx *ctx, part *p)
 {
     GDALDatasetH ds = NULL;
     ctx->gdal_seen = &p->seen;
+    p->file = part_file_now(p->path);
     stapel_status st = stapel__dataset_open(ctx, &ds, p->path);
     if (st == STAPEL_OK)
         st = read_part_open(ctx, ds, p);
-    if (ds != NULL)
+    if (ds != NULL) {
         GDALClose(ds);
+        st = part_unchanged(ctx, p, st);
+    }
     ctx->gdal_seen = NULL;
     stapel__gdal_seen_pass(&p->seen);
     if (st != STAPEL_OK)
@@ -830,7 +895,7 @@ static stapel_status read_faces(stapel_ctx *ctx, size_t i, void *user)
     if (st != STAPEL_OK) {
         ctx->gdal_seen = NULL;
         stapel__gdal_pop();
-        return st;
+        return part_unchanged(ctx, p, st);
     }
     OGRLayerH l = GDALDatasetGetLayerByName(ds, "stack");
     OGRFeatureDefnH d = l != NULL ? OGR_L_GetLayerDefn(l) : NULL;
@@ -918,6 +983,7 @@ static stapel_status read_faces(stapel_ctx *ctx, size_t i, void *user)
     GDALClose(ds);
     ctx->gdal_seen = NULL;
     stapel__gdal_pop();
+    st = part_unchanged(ctx, p, st);
     /* A part records how many faces its run wrote: a face deleted since
      * (in QGIS, say) would leave a hole in the merged stack. */
     const char *wrote = st == STAPEL_OK ? run_value(p, "faces") : NULL;
@@ -1151,6 +1217,7 @@ static stapel_status merge_faces(stapel_ctx *ctx, stapel_stack **out, const char
     st = stapel__dataset_open(ctx, &ds0, parts[0].path);
     if (st != STAPEL_OK) {
         ctx->gdal_seen = NULL;
+        st = part_unchanged(ctx, &parts[0], st);
         goto done;
     }
     OGRLayerH sl = GDALDatasetGetLayerByName(ds0, "stack");
@@ -1167,6 +1234,7 @@ static stapel_status merge_faces(stapel_ctx *ctx, stapel_stack **out, const char
     if (st == STAPEL_OK)
         st = read_zones(&m, ds0, parts[0].path, STAPEL_ZONE_NOVEX);
     GDALClose(ds0);
+    st = part_unchanged(ctx, &parts[0], st);
     ctx->gdal_seen = NULL;
     stapel__gdal_seen_pass(&parts[0].seen);
     for (size_t i = 0; i < n_paths && st == STAPEL_OK; i++)

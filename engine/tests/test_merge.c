@@ -259,6 +259,76 @@ static void test_merge_reading_progress(void **state)
     assert_false(log.after_done);
 }
 
+/* Swaps a part for another file (rename, as a shard job that writes its
+ * output puts it in place) at the reading report number `at` that is
+ * above 0: report k follows the first reading of part k (its run_info,
+ * rules and zone_summary), before its faces are read. */
+typedef struct swap {
+    const char *part, *with;
+    int at, seen;
+} swap;
+
+static void swap_at(void *user, const char *phase, double fraction)
+{
+    swap *w = user;
+    if (strcmp(phase, "reading") == 0 && fraction > 0.0 && ++w->seen == w->at)
+        assert_int_equal(rename(w->with, w->part), 0);
+}
+
+/* A part replaced while the merge runs, between its two readings (a
+ * resubmitted shard job that rewrote it), is refused as changed: the
+ * faces read would not be those of the run_info and rules read before.
+ * It was told only when the face counts differed, as a part that 'was
+ * edited or is damaged'; with the same count the new faces were taken. The
+ * first part is replaced by shard 1/2 of another run (other tiles), before
+ * its zones are read again; the second by a copy of itself, the same run's
+ * shard, before its faces are read: any replacement is refused, as the
+ * merge cannot tell what the new file holds without reading it anew. */
+static void test_merge_part_replaced(void **state)
+{
+    stapel_ctx *ctx = *state;
+    const char *parts[] = {STAPEL_TEST_SCRATCH "/merge_s1.gpkg",
+                           STAPEL_TEST_SCRATCH "/merge_s2.gpkg"};
+    const char *other = STAPEL_TEST_SCRATCH "/merge_s_other.gpkg";
+    for (int k = 0; k < 2; k++) {
+        write_stack(ctx, parts[0], 1, 2);
+        write_stack(ctx, parts[1], 2, 2);
+        if (k == 0) {
+            stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
+            o.threads = 1;
+            o.tile_vertices = 50;
+            o.shard_index = 1;
+            o.shard_count = 2;
+            stapel_job *job = NULL;
+            assert_int_equal(stapel_job_new(ctx, &job, &o), STAPEL_OK);
+            assert_int_equal(stapel_job_add_layer(ctx, job, "nature", NATURE, NULL), STAPEL_OK);
+            stapel_stack *s = NULL;
+            assert_int_equal(stapel_stack_build_write(ctx, &s, job, other, STAPEL_WRITE_OVERWRITE),
+                             STAPEL_OK);
+            stapel_stack_free(s);
+            stapel_job_free(job);
+        } else {
+            write_stack(ctx, other, 2, 2);
+        }
+        swap w = {parts[k], other, k + 1, 0};
+        stapel_ctx_set_progress(ctx, swap_at, &w);
+        stapel_stack *s = (stapel_stack *)&s;
+        stapel_status st = stapel_stack_merge(ctx, &s, parts, 2);
+        stapel_ctx_set_progress(ctx, NULL, NULL);
+        assert_int_equal(w.seen >= w.at, true);
+        if (st != STAPEL_EDATA)
+            fail_msg("part %d replaced: status %d (%s), want STAPEL_EDATA", k + 1, st,
+                     stapel_ctx_message(ctx));
+        assert_null(s);
+        char want[256];
+        snprintf(want, sizeof want,
+                 "%s changed while it was merged: was a shard job still running?", parts[k]);
+        if (strstr(stapel_ctx_message(ctx), want) == NULL)
+            fail_msg("part %d replaced: message '%s' lacks '%s'", k + 1, stapel_ctx_message(ctx),
+                     want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -268,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_merge_output_is_a_part),
         cmocka_unit_test(test_merge_grid_out_of_range),
         cmocka_unit_test(test_merge_reading_progress),
+        cmocka_unit_test(test_merge_part_replaced),
     };
     return cmocka_run_group_tests(tests, fixture_ctx_setup, fixture_ctx_teardown);
 }
