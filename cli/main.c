@@ -592,10 +592,15 @@ int cli_check_output(const char *cmd, const char *path, bool overwrite, const ch
         cli_error(cmd, "cannot create '%s': directory '%s' does not exist; create it first",
                   path, dir);
         rc = EXIT_FAIL;
-    } else if (stat(dir, &db) != 0 || !S_ISDIR(db.st_mode) || access(dir, W_OK) != 0) {
-        cli_error(cmd, "cannot create '%s' (is the directory writable?): %s is not a writable "
-                       "directory",
-                  path, dir);
+    } else if (stat(dir, &db) != 0) {
+        cli_error(cmd, "cannot create '%s': directory '%s': %s", path, dir, strerror(errno));
+        rc = EXIT_FAIL;
+    } else if (!S_ISDIR(db.st_mode)) {
+        cli_error(cmd, "cannot create '%s': '%s' is not a directory", path, dir);
+        rc = EXIT_FAIL;
+    } else if (access(dir, W_OK) != 0) {
+        cli_error(cmd, "cannot create '%s': directory '%s' is not writable (%s)", path, dir,
+                  strerror(errno));
         rc = EXIT_FAIL;
     }
     free(dir);

@@ -12,7 +12,8 @@
 #
 # A read-only disk: a stack GeoPackage in WAL mode there is read by summary
 # and render (GDAL opens it again as immutable) without GDAL's warning about
-# that retry, which they printed twice.
+# that retry, which they printed twice; an output there is refused with the
+# system's reason.
 #
 #   disks.sh STAPEL SCRATCH
 set -uo pipefail
@@ -34,7 +35,7 @@ fails=0
 check() { # what rc errfile [grep -E pattern]
   local what=$1 rc=$2 err=$3 want=$4
   local left
-  left=$(find "$disk" -mindepth 1 ! -name fill ! -name 'keep*' | head -3)
+  left=$(find "$disk" -mindepth 1 ! -name fill ! -name 'keep*' ! -name 'wal.gpkg*' | head -3)
   if [ "$rc" = 1 ] && grep -qE "$want" "$err" && [ -z "$left" ]; then
     echo "ok   $what: $(tr '\n' ' ' < "$err")"
   else
@@ -109,6 +110,19 @@ if grep -q "IMMUTABLE" "$scratch/err"; then
   echo "FAIL render warns about GDAL's immutable retry: $(cat "$scratch/err")"
   fails=$((fails + 1))
 fi
+
+# An output on the read-only disk: the system's reason, as root too (who
+# may write any directory that is not read-only). It was '(is the directory
+# writable?): DIR is not a writable directory'.
+"$stapel" stack -q -o "$disk/ro.gpkg" --layer "nature=$demo/nature.shp" 2>"$scratch/err"
+check "stack to a read-only disk" $? "$scratch/err" \
+  "^stapel: stack: cannot create '$disk/ro.gpkg': directory '$disk' is not writable \(Read-only file system\)$"
+"$stapel" merge -q -o "$disk/ro.gpkg" "$scratch/p1.gpkg" "$scratch/p2.gpkg" 2>"$scratch/err"
+check "merge to a read-only disk" $? "$scratch/err" \
+  "^stapel: merge: cannot create '$disk/ro.gpkg': directory '$disk' is not writable \(Read-only file system\)$"
+"$stapel" render -q "$disk/wal.gpkg" -o "$disk/ro.png" 2>"$scratch/err"
+check "render to a read-only disk" $? "$scratch/err" \
+  "^stapel: render: cannot create '$disk/ro.png': directory '$disk' is not writable \(Read-only file system\)$"
 
 echo "$fails failed"
 [ "$fails" = 0 ]

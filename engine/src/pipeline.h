@@ -386,6 +386,12 @@ stapel_status stapel__parallel_for(stapel_ctx *ctx, size_t n, int threads, const
  * they are read (stack). */
 stapel_status stapel__output_check(stapel_ctx *ctx, const char *path, unsigned flags);
 
+/* Fail with STAPEL_EIO for an output path whose temporary file tmp could
+ * not be created, err the errno of that: "cannot create 'path': " and the
+ * system's words, and that tmp's directory is on a file system such as
+ * /proc when it is. Returns STAPEL_EIO. */
+stapel_status stapel__cannot_create(stapel_ctx *ctx, const char *path, const char *tmp, int err);
+
 /* Refuse (STAPEL_EINVAL) an output path that is the file of an input, also
  * with STAPEL_WRITE_OVERWRITE: the output would replace what it is made
  * from. source is a claim or zone source (its file: the part before

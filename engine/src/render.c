@@ -2340,8 +2340,7 @@ stapel_status stapel_render(stapel_ctx *ctx, stapel_render_layout *layout, const
     /* Fail before any work when the picture cannot be created there. */
     FILE *probe = fopen(tmp, "wb");
     if (probe == NULL) {
-        st = stapel__fail(ctx, STAPEL_EIO, "cannot create '%s' (is the directory writable?): %s",
-                          path, strerror(errno));
+        st = stapel__cannot_create(ctx, path, tmp, errno);
         goto done;
     }
     fclose(probe);

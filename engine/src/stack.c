@@ -27,6 +27,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1661,6 +1662,19 @@ static void *write_faces_main(void *arg)
     return NULL;
 }
 
+/* The directory path is in ("." for a bare name), into dir of size n. */
+static void dir_of(char *dir, size_t n, const char *path)
+{
+    snprintf(dir, n, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        snprintf(dir, n, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+}
+
 stapel_status stapel__output_check(stapel_ctx *ctx, const char *path, unsigned flags)
 {
     struct stat sb;
@@ -1674,20 +1688,36 @@ stapel_status stapel__output_check(stapel_ctx *ctx, const char *path, unsigned f
                             path);
     /* And a directory that cannot take the output. */
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == NULL)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
-    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode) || access(dir, W_OK) != 0)
+    dir_of(dir, sizeof dir, path);
+    if (stat(dir, &sb) != 0)
+        return stapel__fail(ctx, STAPEL_EIO, "cannot create '%s': directory '%s': %s", path, dir,
+                            strerror(errno));
+    if (!S_ISDIR(sb.st_mode))
+        return stapel__fail(ctx, STAPEL_EIO, "cannot create '%s': '%s' is not a directory", path,
+                            dir);
+    if (access(dir, W_OK) != 0)
         return stapel__fail(ctx, STAPEL_EIO,
-                            "cannot create '%s' (is the directory writable?): %s is not a "
-                            "writable directory",
-                            path, dir);
+                            "cannot create '%s': directory '%s' is not writable (%s)", path, dir,
+                            strerror(errno));
     return STAPEL_OK;
+}
+
+stapel_status stapel__cannot_create(stapel_ctx *ctx, const char *path, const char *tmp, int err)
+{
+    /* /proc, /sys and their kind take no new files (ENOENT, or EACCES
+     * even for root) where the permissions let one be written, and report
+     * no size: say so, as their words (No such file or directory) do not. A
+     * tmpfs without a size limit also reports none, but takes files. */
+    char dir[4096];
+    dir_of(dir, sizeof dir, tmp);
+    struct statvfs fs;
+    bool system_fs = (err == ENOENT || err == EACCES || err == EPERM) && access(dir, W_OK) == 0 &&
+                     statvfs(dir, &fs) == 0 && fs.f_blocks == 0;
+    return stapel__fail(ctx, STAPEL_EIO, "cannot create '%s': %s%s%s%s", path, strerror(err),
+                        system_fs ? "; '" : "", system_fs ? dir : "",
+                        system_fs ? "' is on a virtual file system of the kernel (such as /proc "
+                                    "and /sys), which holds no files"
+                                  : "");
 }
 
 /* Whether file is the file out names. */

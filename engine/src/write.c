@@ -1047,6 +1047,15 @@ stapel_status stapel__out_open(stapel_ctx *ctx, stapel__out **out, const stapel_
         goto done;
     }
     unlink(o->tmp);
+    /* SQLite says only 'unable to open database file' of a file it cannot
+     * create: the system's reason comes from a try of its own. */
+    int probe = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (probe < 0) {
+        st = stapel__cannot_create(ctx, path, o->tmp, errno);
+        goto done;
+    }
+    close(probe);
+    unlink(o->tmp);
     /* The page size takes effect only before the first table: GDAL applies
      * these pragmas (after the user's own) as it creates the file. */
     stapel__buf pragma = {0};
@@ -1071,8 +1080,8 @@ stapel_status stapel__out_open(stapel_ctx *ctx, stapel__out **out, const stapel_
     settings_restore(set, n_set);
     stapel__buf_free(&pragma);
     if (o->ds == NULL) {
-        st = stapel__fail(ctx, STAPEL_EIO, "cannot create '%s' (is the directory writable?): %s",
-                          path, stapel__gdal_error(strerror(errno)));
+        st = stapel__fail(ctx, STAPEL_EIO, "cannot create '%s': %s", path,
+                          stapel__gdal_error(strerror(errno)));
         goto done;
     }
     o->srs = OSRNewSpatialReference(s->in.crs_wkt);
@@ -1124,7 +1133,9 @@ static void space_hint(stapel_ctx *ctx, const stapel__out *o)
         known = dir != NULL && statvfs(slash != NULL ? (dir[0] != '\0' ? dir : "/") : ".", &fs) == 0;
         free(dir);
     }
-    if (known && (uint64_t)fs.f_bavail * fs.f_frsize < (1u << 20))
+    /* A file system that reports no size (f_blocks 0: /proc, /sys, a tmpfs
+     * without a limit) has no free space to tell of. */
+    if (known && fs.f_blocks > 0 && (uint64_t)fs.f_bavail * fs.f_frsize < (1u << 20))
         snprintf(hint, sizeof hint, "the disk that holds '%s' is full (%llu kB free)", o->path,
                  (unsigned long long)((uint64_t)fs.f_bavail * fs.f_frsize / 1024));
     else if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
