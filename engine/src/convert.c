@@ -177,6 +177,14 @@ done:
 #define ARC_SIDES_MAX 36000
 #define ARC_SIDES_UNIT 8
 #define TWO_PI 6.283185307179586
+/* An arc whose chord is shorter than ARC_FLAT times its radius is three
+ * points on a line up to float noise (the middle point rounded onto the
+ * line between the ends): its centre lies out near infinity and its ends at
+ * angles from it that atan2 cannot tell apart or may give the wrong way
+ * round, which would draw it as all of that huge circle, the long way. It
+ * is drawn as the line through its points, as GDAL does; the true arc lies
+ * within a billionth of the chord's length of that line. */
+#define ARC_FLAT 1e-9
 
 /* The number of sides of the polygon inscribed in a circle of radius r
  * whose chords stay within tol of the circle: the fewest n, a multiple of
@@ -231,7 +239,7 @@ static bool ends_meet(double scale, double x0, double y0, double x1, double y1)
  * Equal ends make a full circle through the middle point, counterclockwise;
  * when it is a ring by itself (alone), its start is no corner either: it
  * joins nothing, and the ring is the inscribed polygon. Three points on a
- * line make the line through them. */
+ * line, up to float noise (ARC_FLAT), make the line through them. */
 static void arc_points(OGRGeometryH lin, const double x[3], const double y[3], double tol,
                        bool alone)
 {
@@ -257,6 +265,8 @@ static void arc_points(OGRGeometryH lin, const double x[3], const double y[3], d
         cy = y[a] + uy;
         r = hypot(ux, uy);
         turn = (x[1] - x[0]) * (y[2] - y[1]) - (y[1] - y[0]) * (x[2] - x[1]);
+        if (hypot(ex, ey) < ARC_FLAT * r)
+            turn = 0;
     }
     bool round = turn != 0 && r > 0 && isfinite(cx) && isfinite(cy) && isfinite(r);
     if (round && alone && x[0] == x[2] && y[0] == y[2]) {

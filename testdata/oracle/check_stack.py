@@ -156,6 +156,10 @@ def make_srs(text):
 # without GDAL's linearisation.
 ARC_DEVIATION = 0.01
 ARC_SIDES_MIN, ARC_SIDES_MAX, ARC_SIDES_UNIT = 96, 36000, 8
+# An arc whose chord is shorter than a billionth of its radius is three
+# points on a line up to float noise (its middle point rounded onto the line
+# between its ends): the line through them.
+ARC_FLAT = 1e-9
 
 
 def arc_sides(r):
@@ -194,6 +198,8 @@ def arc_walk(p0, p1, p2, alone):
         hu, hv = (u[0] ** 2 + u[1] ** 2) / 2, (v[0] ** 2 + v[1] ** 2) / 2
         zx, zy = (hu * v[1] - u[1] * hv) / det, (u[0] * hv - hu * v[0]) / det
         centre, r = (o[0] + zx, o[1] + zy), math.hypot(zx, zy)
+        if math.hypot(*v) < ARC_FLAT * r:
+            return [p0, p1, p2]  # on a line up to float noise
         ccw = ((p1[0] - p0[0]) * (p2[1] - p0[1]) - (p1[1] - p0[1]) * (p2[0] - p0[0])) > 0
         a0 = math.atan2(p0[1] - centre[1], p0[0] - centre[0])
         a2 = math.atan2(p2[1] - centre[1], p2[0] - centre[0])
