@@ -978,8 +978,14 @@ static bool any_areal_layer(GDALDatasetH ds)
     return false;
 }
 
+/* The layers of points or lines a pick list names, at most: a source of
+ * many (a topographic map's dozens of layers of roads, rails and the like)
+ * would fill the message, and cut off the layers to pick from after them. */
+#define FLAT_LISTED 4
+
 /* Lists the layers of ds of points or lines into flat ("a (Point) and b
- * (Line String)"), the others with geometry into others ("c, d"); returns
+ * (Line String)"; the first FLAT_LISTED - 1 of more than FLAT_LISTED, then
+ * "and 27 more"), the others with geometry into others ("c, d"); returns
  * how many of points or lines, *kinds what they hold (1 points, 2 lines, 3
  * both) and *n_others how many others. */
 static int list_flat_layers(GDALDatasetH ds, stapel__buf *flat, stapel__buf *others, int *kinds,
@@ -988,18 +994,21 @@ static int list_flat_layers(GDALDatasetH ds, stapel__buf *flat, stapel__buf *oth
     int n = GDALDatasetGetLayerCount(ds), n_flat = 0;
     for (int i = 0; i < n; i++)
         n_flat += layer_flat(GDALDatasetGetLayer(ds, i)) != 0;
-    int listed = 0;
+    int listed = 0, shown = n_flat > FLAT_LISTED ? FLAT_LISTED - 1 : n_flat;
     *kinds = 0;
     *n_others = 0;
     for (int i = 0; i < n; i++) {
         OGRLayerH l = GDALDatasetGetLayer(ds, i);
         int kind = layer_flat(l);
         if (kind != 0) {
-            stapel__buf_printf(flat, "%s%s (%s)",
-                               listed == 0            ? ""
-                               : listed == n_flat - 1 ? " and "
-                                                      : ", ",
-                               OGR_L_GetName(l), OGRGeometryTypeToName(OGR_L_GetGeomType(l)));
+            if (listed < shown)
+                stapel__buf_printf(flat, "%s%s (%s)",
+                                   listed == 0                               ? ""
+                                   : listed == n_flat - 1 && shown == n_flat ? " and "
+                                                                             : ", ",
+                                   OGR_L_GetName(l), OGRGeometryTypeToName(OGR_L_GetGeomType(l)));
+            else if (listed == shown)
+                stapel__buf_printf(flat, " and %d more", n_flat - shown);
             listed++;
             *kinds |= kind;
         } else if (OGR_L_GetGeomType(l) != wkbNone) {
