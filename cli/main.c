@@ -625,15 +625,48 @@ void cli_warn_shard(const char *cmd, stapel_ctx *ctx, const char *path, const ch
     stapel_run_info_free(ri);
 }
 
+/* word as one word of a shell command the user may copy: as it is when it
+ * holds only characters no shell treats specially, else in single quotes,
+ * each "'" in it as '\'' ("my maps/out.gpkg" as 'my maps/out.gpkg').
+ * Caller frees with free(); NULL when out of memory. */
+static char *shell_word(const char *word)
+{
+    static const char plain[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                "0123456789_./:+,=@%-";
+    size_t n = strlen(word);
+    bool quoted = n == 0 || strspn(word, plain) != n;
+    char *out = malloc(4 * n + 3), *o = out;
+    if (out == NULL)
+        return NULL;
+    if (quoted)
+        *o++ = '\'';
+    for (const char *p = word; *p != '\0'; p++) {
+        if (*p == '\'') {
+            memcpy(o, "'\\''", 4);
+            o += 4;
+        } else {
+            *o++ = *p;
+        }
+    }
+    if (quoted)
+        *o++ = '\'';
+    *o = '\0';
+    return out;
+}
+
 void cli_warn_builtin_unrated(const char *cmd, const stapel_stack *stack, const char *output)
 {
     int64_t n = stapel_stack_get_stats(stack).n_builtin_unrated;
-    if (n > 0)
-        cli_warn(cmd,
-                 "'%s' holds a copy of the built-in rules in its rules table: save it as CSV "
-                 "(ogr2ogr -f CSV rules.csv %s rules), add the unrated pair%s, and give it to "
-                 "stapel stack with --rules rules.csv",
-                 output, output, n > 1 ? "s" : "");
+    if (n <= 0)
+        return;
+    /* The command is to be copied: a path with a space in it is quoted. */
+    char *word = shell_word(output);
+    cli_warn(cmd,
+             "'%s' holds a copy of the built-in rules in its rules table: save it as CSV "
+             "(ogr2ogr -f CSV rules.csv %s rules), add the unrated pair%s, and give it to "
+             "stapel stack with --rules rules.csv",
+             output, word != NULL ? word : output, n > 1 ? "s" : "");
+    free(word);
 }
 
 static stapel_ctx *volatile cancel_target = NULL;
