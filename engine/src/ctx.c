@@ -195,11 +195,12 @@ static bool key_starts(const char *v, const char *k)
 static const char *password_end(const char *p, bool uri)
 {
     /* libpq takes a '"' as part of a value: password="x y" is '"x' and a
-     * key 'y"' it refuses, the whole of which is the password meant; one
-     * not closed ends with the source ('PG:...' in a message) */
+     * key 'y"' it refuses, the whole of which is the password meant, an
+     * apostrophe in it too ("it's x"); one not closed ends with the source
+     * ('PG:...' in a message) */
     if (*p == '"') {
-        const char *q = p + 1 + strcspn(p + 1, "\"'");
-        return *q == '"' ? q + 1 : q;
+        const char *close = strchr(p + 1, '"');
+        return close != NULL ? close + 1 : p + 1 + strcspn(p + 1, "'");
     }
     if (*p == '\'') {
         for (p++; *p != '\0' && *p != '\''; p++)

@@ -86,6 +86,8 @@ static void test_source_kinds(void **state)
     /* libpq does not quote with '"', but the value meant is hidden whole */
     assert_shown("PG:dbname=x password=\"ge heim\" user=y", "PG:dbname=x password=*** user=y");
     assert_shown("PG:dbname=x password=\"ge heim", "PG:dbname=x password=***");
+    /* an apostrophe within the double quotes is part of the password */
+    assert_shown("PG:dbname=x password=\"it's geheim\" user=y", "PG:dbname=x password=*** user=y");
     assert_shown("https://host/x.geojson?a=b", "https://host/x.geojson?a=b");
 }
 
