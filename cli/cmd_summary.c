@@ -355,7 +355,8 @@ static int summary_run(int argc, char **argv)
             char *asked = ok ? stapel_zone_quote_text(zone) : NULL;
             char *hint = ok ? stapel_zone_hint_text(&near) : NULL;
             char *list = ok ? stapel_zone_list_text(zones, SIZE_MAX) : NULL;
-            if (asked != NULL && hint != NULL && list != NULL) {
+            bool said = asked != NULL && hint != NULL && list != NULL;
+            if (said) {
                 /* The names as the table shows them, whole. */
                 fputs("stapel: summary: ", stderr);
                 cli_put_text(stderr, argv[optind], SIZE_MAX);
@@ -376,7 +377,7 @@ static int summary_run(int argc, char **argv)
             free(list);
             stapel_zone_hint_free(&near);
             stapel_zone_list_free(zones);
-            if (!ok || asked == NULL || hint == NULL || list == NULL) {
+            if (!said) { /* !ok leaves all three NULL */
                 cli_error("summary", "out of memory");
                 rc = EXIT_FAIL;
                 goto done;
