@@ -3,7 +3,7 @@
 # behaviour 11), during a `stapel merge --overwrite` of its shards, and during
 # a `stapel render --overwrite` of the whole stack. For
 # each signal stapel must exit non-zero within 2 s, say "interrupted; 'OUT'
-# was not written", leave no temporary file (.NAME.PID.tmp.gpkg and its
+# was not written", leave no temporary file (.NAME.PID.N.tmp.gpkg and its
 # -journal/-wal) in the output directory, and leave the previous output
 # byte-for-byte unchanged.
 #

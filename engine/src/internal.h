@@ -321,9 +321,11 @@ uint64_t stapel__hash_more(uint64_t h, const char *s);
  * caller to remove. */
 stapel_status stapel__publish(stapel_ctx *ctx, const char *tmp, const char *path, bool overwrite);
 
-/* The temporary name of an output path, next to it: ".BASE.PID" and suffix
- * (BASE cut short when the name would be longer than a file system takes).
- * Caller frees; NULL when out of memory. */
+/* The temporary name of an output path, next to it: ".BASE.PID.N" and
+ * suffix, N counting the calls in this process, so that two calls (two
+ * threads writing one path) never share one (BASE cut short when the name
+ * would be longer than a file system takes). Caller frees; NULL when out
+ * of memory. */
 char *stapel__temp_path(const char *path, const char *suffix);
 
 /* A source string split into the dataset name and an optional layer name

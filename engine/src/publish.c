@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,13 +25,18 @@
  * ext4, XFS, NFS), less room for what SQLite adds ("-journal"). */
 #define TEMP_NAME_MAX (255 - 16)
 
+/* The outputs this process has begun: with its id, a temporary name no
+ * other call takes, also one on another thread writing the same path. */
+static atomic_ulong temp_count;
+
 char *stapel__temp_path(const char *path, const char *suffix)
 {
     const char *slash = strrchr(path, '/');
     size_t dir_len = slash != NULL ? (size_t)(slash - path) + 1 : 0;
     const char *base = path + dir_len;
-    char pid[48];
-    snprintf(pid, sizeof pid, ".%ld", (long)getpid());
+    unsigned long k = atomic_fetch_add(&temp_count, 1) + 1;
+    char pid[64];
+    snprintf(pid, sizeof pid, ".%ld.%lu", (long)getpid(), k);
     /* "." base pid suffix: a long base is cut, so that a name the file
      * system takes gets a temporary name it takes too; not inside a UTF-8
      * character (some file systems refuse such names), and with a hash of
@@ -39,8 +45,8 @@ char *stapel__temp_path(const char *path, const char *suffix)
     size_t base_len = strlen(base);
     size_t room = TEMP_NAME_MAX - 1 - strlen(pid) - strlen(suffix);
     if (base_len > room) {
-        snprintf(pid, sizeof pid, ".%016llx.%ld",
-                 (unsigned long long)stapel__str_hash(base), (long)getpid());
+        snprintf(pid, sizeof pid, ".%016llx.%ld.%lu", (unsigned long long)stapel__str_hash(base),
+                 (long)getpid(), k);
         base_len = TEMP_NAME_MAX - 1 - strlen(pid) - strlen(suffix);
         while (base_len > 0 && ((unsigned char)base[base_len] & 0xC0) == 0x80)
             base_len--;

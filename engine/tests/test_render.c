@@ -17,6 +17,7 @@
 
 #include <dirent.h>
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1250,6 +1251,63 @@ static void test_render_cancelled_leaves_nothing(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* One renderer of test_render_same_picture_from_two_threads: its own
+ * context, and the status and message it got. */
+typedef struct same_picture {
+    const char *gpkg, *path;
+    pthread_barrier_t *start;
+    stapel_status st;
+    char msg[512];
+} same_picture;
+
+static void *render_same_picture(void *arg)
+{
+    same_picture *p = arg;
+    stapel_ctx *ctx = NULL;
+    p->st = stapel_ctx_new(&ctx);
+    pthread_barrier_wait(p->start);
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    o.width = 400;
+    o.overwrite = true;
+    if (p->st == STAPEL_OK)
+        p->st = stapel_render(ctx, NULL, p->gpkg, p->path, &o);
+    snprintf(p->msg, sizeof p->msg, "%s", stapel_ctx_message(ctx));
+    stapel_ctx_free(ctx);
+    return NULL;
+}
+
+/* Two threads of one program render the same picture at once, each with
+ * its own context and overwrite: both temporary pictures had one name (the
+ * process id's), so both drew into one file, and one renamed it into place
+ * while the other was drawing (a picture of both, cut short) and the other
+ * failed ('cannot rename ...: No such file or directory'). Both succeed, and
+ * the picture left is a whole PNG. */
+static void test_render_same_picture_from_two_threads(void **state)
+{
+    fixture *fx = *state;
+    for (int round = 0; round < 4; round++) {
+        const char *path = out_path(fx, "same.png");
+        pthread_barrier_t start;
+        assert_int_equal(pthread_barrier_init(&start, NULL, 2), 0);
+        same_picture p[2];
+        pthread_t t[2];
+        for (int i = 0; i < 2; i++) {
+            p[i] = (same_picture){fx->gpkg, path, &start, STAPEL_EINVAL, ""};
+            assert_int_equal(pthread_create(&t[i], NULL, render_same_picture, &p[i]), 0);
+        }
+        for (int i = 0; i < 2; i++)
+            pthread_join(t[i], NULL);
+        pthread_barrier_destroy(&start);
+        for (int i = 0; i < 2; i++)
+            if (p[i].st != STAPEL_OK)
+                fail_msg("round %d, renderer %d: status %d: %s", round, i, p[i].st, p[i].msg);
+        cairo_surface_t *img = load_png(path);
+        assert_int_equal(cairo_image_surface_get_width(img), 400);
+        cairo_surface_destroy(img);
+        assert_no_temp_files(fx);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1278,6 +1336,7 @@ int main(void)
         cmocka_unit_test(test_render_path_checked_as_an_output),
         cmocka_unit_test(test_render_write_failure_names_the_picture),
         cmocka_unit_test(test_render_cancelled_leaves_nothing),
+        cmocka_unit_test(test_render_same_picture_from_two_threads),
         cmocka_unit_test(test_render_target_appearing_is_kept),
         cmocka_unit_test(test_render_long_names_are_cut),
     };

@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -220,6 +221,71 @@ static void test_write_free_target_is_written(void **state)
     /* and now that it exists, it is refused before any work */
     assert_int_equal(stapel_stack_write(fx->ctx, fx->stack, path, 0), STAPEL_EEXISTS);
     unlink(path);
+}
+
+/* One writer of test_write_same_path_from_two_threads: its own context,
+ * the shared stack, and the status and message it got. */
+typedef struct same_path_writer {
+    const stapel_stack *stack;
+    const char *path;
+    unsigned flags;
+    pthread_barrier_t *start;
+    stapel_status st;
+    char msg[512];
+} same_path_writer;
+
+static void *write_same_path(void *arg)
+{
+    same_path_writer *w = arg;
+    stapel_ctx *ctx = NULL;
+    w->st = stapel_ctx_new(&ctx);
+    pthread_barrier_wait(w->start);
+    if (w->st == STAPEL_OK)
+        w->st = stapel_stack_write(ctx, w->stack, w->path, w->flags);
+    snprintf(w->msg, sizeof w->msg, "%s", stapel_ctx_message(ctx));
+    stapel_ctx_free(ctx);
+    return NULL;
+}
+
+/* Two threads of one program (a web service serving two requests for one
+ * map) write the same path at once, each with its own context: both
+ * temporary files had one name (the process id's), so each removed and
+ * wrote into the other's, and both writes failed ('unable to open
+ * database file', 'database is locked') and left no file. With overwrite
+ * both succeed and one whole GeoPackage is left; without, one succeeds and
+ * the other is refused with STAPEL_EEXISTS. No temporary file is left. */
+static void test_write_same_path_from_two_threads(void **state)
+{
+    fixture *fx = *state;
+    for (int round = 0; round < 6; round++) {
+        unsigned flags = round % 2 == 0 ? STAPEL_WRITE_OVERWRITE : 0;
+        const char *path = out_path(fx, "same.gpkg");
+        pthread_barrier_t start;
+        assert_int_equal(pthread_barrier_init(&start, NULL, 2), 0);
+        same_path_writer w[2];
+        pthread_t t[2];
+        for (int i = 0; i < 2; i++) {
+            w[i] = (same_path_writer){fx->stack, path, flags, &start, STAPEL_EINVAL, ""};
+            assert_int_equal(pthread_create(&t[i], NULL, write_same_path, &w[i]), 0);
+        }
+        for (int i = 0; i < 2; i++)
+            pthread_join(t[i], NULL);
+        pthread_barrier_destroy(&start);
+        int ok = 0;
+        for (int i = 0; i < 2; i++) {
+            if (w[i].st == STAPEL_OK)
+                ok++;
+            else if (flags != 0 || w[i].st != STAPEL_EEXISTS)
+                fail_msg("round %d, writer %d: status %d: %s", round, i, w[i].st, w[i].msg);
+        }
+        assert_int_equal(ok, flags != 0 ? 2 : 1);
+        stapel_summary *sm = NULL;
+        if (stapel_summary_read(fx->ctx, &sm, path) != STAPEL_OK)
+            fail_msg("round %d: %s", round, stapel_ctx_message(fx->ctx));
+        assert_int_equal(sm->n_zones, 2); /* Testland and the total */
+        stapel_summary_free(sm);
+        assert_only(fx, "same.gpkg");
+    }
 }
 
 /* stapel_stack_build_write refuses to write over one of its sources, also
@@ -565,6 +631,7 @@ int main(void)
         cmocka_unit_test(test_write_build_write_target_appearing_is_kept),
         cmocka_unit_test(test_write_overwrite_replaces_appearing_target),
         cmocka_unit_test(test_write_free_target_is_written),
+        cmocka_unit_test(test_write_same_path_from_two_threads),
         cmocka_unit_test(test_write_keeps_callers_gdal_settings),
         cmocka_unit_test(test_write_build_write_over_a_source),
         cmocka_unit_test(test_write_unwritable_paths_as_build_write),
