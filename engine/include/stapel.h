@@ -22,7 +22,11 @@
  *    NULL handle and returns 0, false, NULL or a struct of zeros (as its own
  *    comment says); stapel_ctx_message(NULL) returns "no context".
  *  - The library never prints, never exits and never aborts. Warnings and
- *    progress reach the caller through the callbacks of the context.
+ *    progress reach the caller through the callbacks of the context; so do
+ *    GDAL's warnings during a call, on whatever thread: a handler the
+ *    program gave GDAL sees none of them. It changes no signal handler,
+ *    environment variable or global GDAL setting; but GDAL sets LC_NUMERIC
+ *    to "C" whenever it opens a GeoPackage (docs/LIBRARY.md).
  *  - A context is used by one thread at a time. Use one context per thread.
  */
 #ifndef STAPEL_H
