@@ -330,7 +330,9 @@ stapel_status stapel__tiling_make(stapel_ctx *ctx, stapel__tiling *t, const stap
     /* Sample at most ~250k vertices (a tile's median needs no more than a
      * few thousand); zones count where they meet the domain. */
     b.stride = total / 250000 + 1;
-    b.target = target / b.stride + 1;
+    b.target = target / b.stride;
+    if (b.target < SIZE_MAX) /* a target of SIZE_MAX (no limit) must not wrap to 0 */
+        b.target++;
     pts p = {.stride = b.stride};
     stapel_status st = STAPEL_OK;
     for (size_t i = 0; i < in->n_items; i++) {

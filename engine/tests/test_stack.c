@@ -342,6 +342,38 @@ static void test_stack_copies_across_tiles(void **state)
     free(ring);
 }
 
+/* A target of tile_vertices beyond any layer's size (SIZE_MAX, for "never
+ * split") is one tile, as the default is for this small job: it wrapped to
+ * a target of 0 vertices in tile.c, and the job was cut into tiles as far
+ * as the k-d split goes (hundreds for the two claims here). The faces are
+ * nature alone, nature+wind and wind alone, each 50 x 100. */
+static void test_stack_tile_vertices_without_limit(void **state)
+{
+    stapel_ctx *ctx = *state;
+    const char *n[] = {rect(0, 0, 100, 100)};
+    const char *w[] = {rect(50, 0, 150, 100)};
+    stapel_job *job = NULL;
+    stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
+    o.threads = 1;
+    o.tile_vertices = SIZE_MAX;
+    assert_int_equal(stapel_job_new(ctx, &job, &o), STAPEL_OK);
+    assert_int_equal(stapel_job_add_layer(ctx, job, "nature",
+                                          fixture_geojson("nolimit_n.geojson", RD_URN, 1, n, NULL),
+                                          NULL),
+                     STAPEL_OK);
+    assert_int_equal(stapel_job_add_layer(ctx, job, "wind",
+                                          fixture_geojson("nolimit_w.geojson", RD_URN, 1, w, NULL),
+                                          NULL),
+                     STAPEL_OK);
+    stapel_stack *s = build(ctx, job);
+    assert_int_equal(stapel_stack_get_stats(s).n_tiles, 1);
+    expect e[] = {
+        {"nature", 1, "", "", 5000}, {"nature+wind", 2, "", "", 5000}, {"wind", 1, "", "", 5000}};
+    check_faces(s, e, 3);
+    stapel_stack_free(s);
+    stapel_job_free(job);
+}
+
 /* The same ring of 88 corners as two wind claims, as the province "Ring"
  * and as the NOVEX area "Ring" (zones that repeat a claim: tile.c links
  * them to the first wind claim, and a tile copies that claim's clip for
@@ -869,6 +901,7 @@ int main(void)
         cmocka_unit_test(test_stack_three_squares),
         cmocka_unit_test(test_stack_many_islands_in_a_row),
         cmocka_unit_test(test_stack_copies_across_tiles),
+        cmocka_unit_test(test_stack_tile_vertices_without_limit),
         cmocka_unit_test(test_stack_zone_copies_a_claim),
         cmocka_unit_test(test_stack_shared_edge_no_sliver),
         cmocka_unit_test(test_stack_hole_with_claim_inside),
