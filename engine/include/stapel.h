@@ -298,8 +298,8 @@ typedef struct stapel_stack_opts {
     double grid;          /* snap grid in CRS units; 0 means 0.001 (1 mm) */
     int threads;          /* worker threads; 0 means one per core */
     size_t tile_vertices; /* target vertices per tile; 0 means the default */
-    /* With shard_count > 0: compute only shard i of N (1 <= i <= N); 0: the
-     * whole stack. Every shard reads the same inputs: only shard 1 logs the
+    /* With shard_count > 0: compute only shard i of N (1 <= i <= N); both
+     * 0: the whole stack. Every shard reads the same inputs: only shard 1 logs the
      * warnings about them (the rules, the sources and their features),
      * another one line of how many it leaves to shard 1. That count
      * takes in the warnings stapel_rules_read() gave of the rules set
@@ -322,7 +322,7 @@ typedef enum stapel_zone_kind {
 
 /* Create an empty job. opts may be NULL for the defaults; it is copied.
  * Negative threads, a negative or non-finite grid and a shard that is not
- * 1 <= i <= N are refused with STAPEL_EINVAL. So is a grid too fine or too
+ * 1 <= i <= N (nor 0/0) are refused with STAPEL_EINVAL. So is a grid too fine or too
  * coarse for t_srs, with the bounds in the message: every coordinate the
  * build accepts (the CRS's area of use grown by ten times its size on every
  * side; the Earth for a CRS without one) must lie within 2^40 grid cells of

@@ -54,12 +54,13 @@ stapel_status stapel_job_new(stapel_ctx *ctx, stapel_job **out, const stapel_sta
         free(job);
         return stapel__fail(ctx, STAPEL_EINVAL, "grid %g is not a number of CRS units", g);
     }
-    if (job->opts.shard_count < 0 ||
-        (job->opts.shard_count > 0 &&
-         (job->opts.shard_index < 1 || job->opts.shard_index > job->opts.shard_count))) {
-        int i = job->opts.shard_index, n = job->opts.shard_count;
+    /* 0/0 is the whole stack; an index without a count is no shard. */
+    int shard_i = job->opts.shard_index, shard_n = job->opts.shard_count;
+    if (shard_n == 0 ? shard_i != 0 : shard_n < 0 || shard_i < 1 || shard_i > shard_n) {
         free(job);
-        return stapel__fail(ctx, STAPEL_EINVAL, "bad shard %d/%d: use i/N with 1 <= i <= N", i, n);
+        return stapel__fail(ctx, STAPEL_EINVAL,
+                            "bad shard %d/%d: use i/N with 1 <= i <= N (0/0: the whole stack)",
+                            shard_i, shard_n);
     }
     job->t_srs = stapel__strdup_trimmed(job->opts.t_srs != NULL ? job->opts.t_srs : "EPSG:28992");
     job->s_srs = stapel__strdup_trimmed(job->opts.s_srs);

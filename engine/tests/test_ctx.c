@@ -952,6 +952,40 @@ static void test_ctx_grid_not_finite(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* A shard is i/N with 1 <= i <= N, or 0/0 for the whole stack. A shard
+ * index without a count (1/0: a host that forgot to set shard_count) was
+ * taken for the whole stack without a word. */
+static void test_ctx_shard_options(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
+    const int bad[][2] = {{1, 0}, {5, 0}, {-1, 0}, {3, 2}, {0, 2}, {-1, -1}, {0, -1}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
+        o.shard_index = bad[i][0];
+        o.shard_count = bad[i][1];
+        stapel_job *job = (stapel_job *)&job;
+        if (stapel_job_new(ctx, &job, &o) != STAPEL_EINVAL)
+            fail_msg("shard %d/%d was taken", bad[i][0], bad[i][1]);
+        assert_null(job);
+        char want[64];
+        snprintf(want, sizeof want, "bad shard %d/%d", bad[i][0], bad[i][1]);
+        assert_non_null(strstr(stapel_ctx_message(ctx), want));
+    }
+    const int good[][2] = {{0, 0}, {1, 1}, {2, 3}, {3, 3}};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
+        o.shard_index = good[i][0];
+        o.shard_count = good[i][1];
+        stapel_job *job = NULL;
+        if (stapel_job_new(ctx, &job, &o) != STAPEL_OK)
+            fail_msg("shard %d/%d: %s", good[i][0], good[i][1], stapel_ctx_message(ctx));
+        stapel_job_free(job);
+    }
+    stapel_ctx_free(ctx);
+}
+
 /* A grid too fine or too coarse for the working CRS is refused when the
  * job is made, with the bounds in the message (a grid of 1e-300 was taken,
  * and the build then found every feature "far outside the area of the
@@ -1131,6 +1165,7 @@ int main(void)
         cmocka_unit_test(test_zone_quote_text),
         cmocka_unit_test(test_ctx_null_paths_refused),
         cmocka_unit_test(test_ctx_merge_negative_threads),
+        cmocka_unit_test(test_ctx_shard_options),
         cmocka_unit_test(test_ctx_grid_not_finite),
         cmocka_unit_test(test_ctx_grid_out_of_range),
         cmocka_unit_test(test_ctx_grid_default_fits_metric_crs),
