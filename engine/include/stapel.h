@@ -399,7 +399,10 @@ typedef struct stapel_face {
 
 /* Read every layer of job, repair and reproject it, and compute the stack.
  * Warnings (repairs, empty layers) go to the log callback; progress to the
- * progress callback. Caller owns *out; free with stapel_stack_free(). */
+ * progress callback. Caller owns *out; free with stapel_stack_free(). A
+ * stack (also a merged one) keeps nothing of ctx or job, which may be freed
+ * first; other contexts, on other threads at once, may write it and read
+ * its counts and summary (but see stapel_stack_face()). */
 stapel_status stapel_stack_build(stapel_ctx *ctx, stapel_stack **out, const stapel_job *job);
 
 /* stapel_stack_build() and stapel_stack_write() in one call, faster: the
