@@ -88,7 +88,9 @@ typedef void (*stapel_log_fn)(void *user, stapel_log_level level, const char *me
  * those and "writing"; stapel_stack_write() "writing"; stapel_stack_merge()
  * "reading", "merging", "summary" (and "writing" for _merge_write);
  * stapel_render() "rendering". Both callbacks are called on the thread that
- * made the call, also when the work runs on worker threads. */
+ * made the call, also when the work runs on worker threads. A callback may
+ * call stapel_ctx_cancel() on ctx, and anything on another context, but no
+ * other function on ctx: the call in progress keeps its state there. */
 typedef void (*stapel_progress_fn)(void *user, const char *phase, double fraction);
 
 /* Create a context. Caller owns *out; free with stapel_ctx_free(). */
