@@ -3044,16 +3044,37 @@ static stapel_status check_local_target(stapel_ctx *ctx, const claim_read *cr, s
     return STAPEL_OK;
 }
 
-/* --s_srs is checked even when no source needs it, so a typo shows at once. */
-static stapel_status check_source_srs(stapel_ctx *ctx, const char *s_srs)
+/* --s_srs is checked even when no source needs it, so a typo shows at once.
+ * It says where the x and y of a source lie: a CRS of heights alone (NAP
+ * height, EPSG:5709) or a geocentric one cannot (the first failed feature by
+ * feature as 'Invalid coordinate', the second read x and y as metres from
+ * the Earth's centre), nor can a local one when the working CRS is tied to
+ * the Earth (nothing can be brought from it). */
+static stapel_status check_source_srs(stapel_ctx *ctx, const char *s_srs, bool target_local)
 {
     OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
     if (srs == NULL)
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     stapel_status st = STAPEL_OK;
+    const char *why = NULL;
     if (OSRSetFromUserInput(srs, s_srs) != OGRERR_NONE)
         st = stapel__fail(ctx, STAPEL_EINVAL, "unknown source CRS '%s' (--s_srs): %s", s_srs,
                           stapel__gdal_error("not a CRS GDAL knows"));
+    else if (OSRIsGeocentric(srs))
+        why = "geocentric (x, y and z from the centre of the Earth)";
+    else if (!OSRIsGeographic(srs) && !OSRIsProjected(srs) && !OSRIsLocal(srs))
+        why = OSRIsVertical(srs) ? "vertical (of heights only)" : "not one of x and y";
+    else if (OSRIsLocal(srs) && !target_local)
+        why = "local: it ties coordinates to no place on Earth, so nothing can be brought "
+              "from it to the working CRS";
+    if (why != NULL) {
+        const char *name = OSRGetName(srs);
+        st = stapel__fail(ctx, STAPEL_EINVAL,
+                          "source CRS '%s' (--s_srs, %s) is %s; --s_srs says which CRS the x "
+                          "and y of sources without one are in: give a projected or "
+                          "geographic CRS, e.g. EPSG:28992 (RD New)",
+                          s_srs, name != NULL ? name : "unnamed", why);
+    }
     OSRDestroySpatialReference(srs);
     return st;
 }
@@ -3287,7 +3308,7 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
     OSRSetAxisMappingStrategy(target, OAMS_TRADITIONAL_GIS_ORDER);
     st = check_target(ctx, target, job->t_srs);
     if (st == STAPEL_OK && job->s_srs != NULL)
-        st = check_source_srs(ctx, job->s_srs);
+        st = check_source_srs(ctx, job->s_srs, OSRIsLocal(target));
     if (st != STAPEL_OK)
         goto done;
     double grid = job->opts.grid > 0 ? job->opts.grid : 0.001;
