@@ -802,6 +802,9 @@ typedef struct pfor {
     stapel__job_fn fn;
     void *user;
     const char *phase;
+    const size_t *weight; /* of each job, for the progress; NULL: one each */
+    size_t total;         /* the sum of the weights */
+    double shown;         /* the fraction last reported (by the calling thread) */
     atomic_size_t next, done;
     atomic_int failed;
     pthread_mutex_t lock;
@@ -831,9 +834,19 @@ static void pfor_loop(pfor *p, stapel_ctx *wctx, bool report)
             atomic_store(&p->failed, 1);
             return;
         }
-        size_t done = atomic_fetch_add(&p->done, 1) + 1;
-        if (report && p->phase != NULL && (done & 63) == 0)
-            stapel__progress(p->parent, p->phase, (double)done / (double)p->n);
+        size_t done = atomic_fetch_add(&p->done, p->weight != NULL ? p->weight[i] : 1);
+        if (p->weight == NULL) {
+            if (report && p->phase != NULL && ((done + 1) & 63) == 0)
+                stapel__progress(p->parent, p->phase, (double)(done + 1) / (double)p->n);
+            continue;
+        }
+        /* Reported when it has grown by 1/256 at least: a callback per job
+         * would be called tens of thousands of times. */
+        double f = (double)(done + p->weight[i]) / (double)p->total;
+        if (report && p->phase != NULL && f >= p->shown + 1.0 / 256) {
+            stapel__progress(p->parent, p->phase, f < 1.0 ? f : 1.0);
+            p->shown = f;
+        }
     }
 }
 
@@ -875,7 +888,18 @@ int stapel__thread_count(int requested, size_t n_jobs)
 stapel_status stapel__parallel_for(stapel_ctx *ctx, size_t n, int threads, const char *phase,
                                    stapel__job_fn fn, void *user)
 {
-    pfor p = {.parent = ctx, .n = n, .fn = fn, .user = user, .phase = phase};
+    return stapel__parallel_for_weighted(ctx, n, threads, phase, fn, user, NULL);
+}
+
+stapel_status stapel__parallel_for_weighted(stapel_ctx *ctx, size_t n, int threads,
+                                            const char *phase, stapel__job_fn fn, void *user,
+                                            const size_t *weight)
+{
+    pfor p = {.parent = ctx, .n = n, .fn = fn, .user = user, .phase = phase, .weight = weight};
+    for (size_t i = 0; weight != NULL && i < n; i++)
+        p.total += weight[i];
+    if (p.total == 0)
+        p.weight = NULL;
     atomic_init(&p.next, 0);
     atomic_init(&p.done, 0);
     atomic_init(&p.failed, 0);

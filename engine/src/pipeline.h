@@ -380,6 +380,14 @@ typedef stapel_status (*stapel__job_fn)(stapel_ctx *ctx, size_t job, void *user)
 stapel_status stapel__parallel_for(stapel_ctx *ctx, size_t n, int threads, const char *phase,
                                    stapel__job_fn fn, void *user);
 
+/* The same, the progress of phase counting each job by its weight (weight[k]
+ * for job k, such as the faces it works on) rather than as one: jobs of very
+ * different sizes, the largest first, would otherwise hold the progress near
+ * 0 for most of the phase. */
+stapel_status stapel__parallel_for_weighted(stapel_ctx *ctx, size_t n, int threads,
+                                            const char *phase, stapel__job_fn fn, void *user,
+                                            const size_t *weight);
+
 /* Refuse an output path that is empty or a directory, that exists (unless
  * flags has STAPEL_WRITE_OVERWRITE), or whose directory is not writable:
  * before any part is read (merge), once the sources are open and before

@@ -654,11 +654,12 @@ static stapel_status conflicts_make(stapel_ctx *ctx, stapel_stack *s, const size
     stapel__rings *rings = malloc((n_cf + 1) * sizeof *rings);
     group_size *gs = malloc((n_groups + 1) * sizeof *gs);
     size_t *order = malloc((n_groups + 1) * sizeof *order);
+    size_t *weight = malloc((n_groups + 1) * sizeof *weight);
     uint32_t *renum = malloc((n_cf + 1) * sizeof *renum), *cface2 = NULL;
     size_t *part_end = NULL, n_parts = 0;
     stapel__shared_edges *shared = NULL;
     if (s->conflicts == NULL || start == NULL || sel == NULL || rings == NULL || gs == NULL ||
-        order == NULL || renum == NULL) {
+        order == NULL || weight == NULL || renum == NULL) {
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
         goto done;
     }
@@ -736,14 +737,21 @@ static stapel_status conflicts_make(stapel_ctx *ctx, stapel_stack *s, const size
         g0 = g1;
     }
     qsort(gs, n_groups, sizeof *gs, cmp_group_size);
-    for (g = 0; g < n_groups; g++)
+    /* The progress counts the faces dissolved, not the groups: the largest
+     * come first, and the first tenth of the groups took 60 % of the time
+     * at scale 10 (the progress stood at 0 meanwhile). */
+    for (g = 0; g < n_groups; g++) {
         order[g] = gs[g].g;
+        weight[g] = gs[g].n;
+    }
     dissolve_job job = {s, sel, rings, shared, start, order, s->conflicts};
-    st = stapel__parallel_for(ctx, n_groups, s->threads, "summary", dissolve_one, &job);
+    st = stapel__parallel_for_weighted(ctx, n_groups, s->threads, "summary", dissolve_one, &job,
+                                       weight);
 done:
     stapel__shared_edges_free(shared);
     free(gs);
     free(order);
+    free(weight);
     free(start);
     free(sel);
     free(rings);

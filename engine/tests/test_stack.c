@@ -780,6 +780,90 @@ static void test_stack_reading_progress_spans_all_layers(void **state)
     free((char *)zones);
 }
 
+/* The "summary" fractions a run reports, in order. */
+static void log_summary(void *user, const char *phase, double fraction)
+{
+    reading_log *rl = user;
+    if (strcmp(phase, "summary") == 0 && rl->n < sizeof rl->f / sizeof rl->f[0])
+        rl->f[rl->n++] = fraction;
+}
+
+/* The summary's progress counts the faces dissolved, not the conflict
+ * groups: the largest group comes first, and counted as one of many it held
+ * the progress at 0 for most of the phase (60 % of it at scale 10). One
+ * province holds a nature claim with 400 housing squares in it, 400
+ * conflict faces in one group; 200 small provinces hold a nature and a
+ * housing square each, one conflict face each. On one thread, the first
+ * fraction above 0 comes when the large group is done: 400 of the 600
+ * faces (it was 64 of the 201 groups). */
+static void test_stack_summary_progress_counts_faces(void **state)
+{
+    stapel_ctx *ctx = *state;
+    enum { BIG = 400, SMALL = 200 };
+    char *nat[1 + SMALL], *hou[BIG + SMALL], *prov[1 + SMALL], *names[1 + SMALL];
+    nat[0] = strdup(rect(0, 0, 4000, 40));
+    prov[0] = strdup(rect(-10, -10, 4010, 50));
+    names[0] = strdup("big");
+    for (int i = 0; i < BIG; i++)
+        hou[i] = strdup(rect(5 + 9.0 * i, 10, 9 + 9.0 * i, 14));
+    for (int i = 0; i < SMALL; i++) {
+        double x = 20.0 * i;
+        nat[1 + i] = strdup(rect(x, 1000, x + 10, 1010));
+        hou[BIG + i] = strdup(rect(x + 5, 1000, x + 15, 1010));
+        prov[1 + i] = strdup(rect(x, 990, x + 20, 1020));
+        names[1 + i] = malloc(16);
+        assert_non_null(names[1 + i]);
+        snprintf(names[1 + i], 16, "p%d", i);
+    }
+    stapel_job *job = new_job(ctx);
+    assert_int_equal(
+        stapel_job_add_layer(ctx, job, "nature",
+                             fixture_geojson("sumprog_nature.geojson", RD_URN, 1 + SMALL,
+                                             (const char *const *)nat, NULL),
+                             NULL),
+        STAPEL_OK);
+    assert_int_equal(
+        stapel_job_add_layer(ctx, job, "housing",
+                             fixture_geojson("sumprog_housing.geojson", RD_URN, BIG + SMALL,
+                                             (const char *const *)hou, NULL),
+                             NULL),
+        STAPEL_OK);
+    assert_int_equal(
+        stapel_job_set_zones(ctx, job, STAPEL_ZONE_PROVINCE,
+                             fixture_geojson("sumprog_prov.geojson", RD_URN, 1 + SMALL,
+                                             (const char *const *)prov, (const char *const *)names),
+                             "naam"),
+        STAPEL_OK);
+    for (int i = 0; i < BIG + SMALL; i++)
+        free(hou[i]);
+    for (int i = 0; i < 1 + SMALL; i++) {
+        free(nat[i]);
+        free(prov[i]);
+        free(names[i]);
+    }
+    reading_log *rl = calloc(1, sizeof *rl);
+    assert_non_null(rl);
+    stapel_ctx_set_progress(ctx, log_summary, rl);
+    stapel_stack *s = build(ctx, job);
+    stapel_ctx_set_progress(ctx, NULL, NULL);
+    assert_true(rl->n >= 3);
+    assert_true(rl->f[0] == 0.0);
+    for (size_t i = 1; i < rl->n; i++)
+        assert_true(rl->f[i] >= rl->f[i - 1]); /* counts up */
+    size_t first = 1;
+    while (first < rl->n && rl->f[first] == 0.0)
+        first++;
+    assert_true(first < rl->n);
+    if (fabs(rl->f[first] - (double)BIG / (BIG + SMALL)) > 1e-9)
+        print_error("the first summary fraction above 0 is %g, expected %g\n", rl->f[first],
+                    (double)BIG / (BIG + SMALL));
+    assert_true(fabs(rl->f[first] - (double)BIG / (BIG + SMALL)) <= 1e-9);
+    assert_true(rl->f[rl->n - 1] == 1.0);
+    free(rl);
+    stapel_stack_free(s);
+    stapel_job_free(job);
+}
+
 /* The progress callback of test_stack_output_checked_before_reading:
  * counts the reports of the "reading" phase. */
 static void count_reading(void *user, const char *phase, double fraction)
@@ -914,6 +998,7 @@ int main(void)
         cmocka_unit_test(test_stack_wgs84_geojson_next_to_rd),
         cmocka_unit_test(test_stack_output_checked_before_reading),
         cmocka_unit_test(test_stack_reading_progress_spans_all_layers),
+        cmocka_unit_test(test_stack_summary_progress_counts_faces),
         cmocka_unit_test(test_stack_many_zone_names),
         cmocka_unit_test(test_stack_unrated_pairs_said_for_any_caller),
     };
