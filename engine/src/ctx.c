@@ -717,7 +717,17 @@ static void gdal_handler(CPLErr level, CPLErrorNum num, const char *message)
     (void)num;
     message = one_line(message);
     stapel_ctx *ctx = CPLGetErrorHandlerUserData();
-    if (ctx == NULL || level != CE_Warning)
+    if (ctx == NULL)
+        return;
+    /* GDAL gives its debug lines only when asked for them (CPL_DEBUG=ON in
+     * the environment, or CPL_DEBUG=PG for one driver's): without a word
+     * here they were lost, which its own handler would have shown. Passed
+     * on as information, a password in them hidden as in every message. */
+    if (level == CE_Debug) {
+        stapel__log(ctx, STAPEL_LOG_INFO, "GDAL debug: %s", message);
+        return;
+    }
+    if (level != CE_Warning)
         return;
     /* A WAL GeoPackage on a read-only disk or in a read-only directory:
      * GDAL opens it again as immutable by itself and reads it whole. */
