@@ -831,6 +831,13 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
         stapel__gdal_unclosed_flush(ctx);
     ctx->reading_src = src;
     ctx->reading_layer = layer;
+    /* A file of no bytes (a copy or download cut off at its start, a name
+     * made with touch) GDAL knows no format of: said so, not that. */
+    if (ds == NULL && stapel_source_is_file(dataset) && S_ISREG(sb.st_mode) && sb.st_size == 0)
+        return stapel__fail(ctx, STAPEL_EIO,
+                            "cannot open '%s' as vector data: the file is empty (0 bytes); "
+                            "was it copied or downloaded in full?",
+                            dataset);
     if (ds == NULL && stapel_source_is_file(dataset) && S_ISREG(sb.st_mode)) {
         const char *prefix = stapel__archive_prefix(dataset);
         if (prefix != NULL)
