@@ -854,6 +854,40 @@ static bool ends_statement(const char *where)
     return false;
 }
 
+/* A number written with a decimal comma in a filter, outside its quoted
+ * strings and names ("opp > 1,5", as a Dutch or German keyboard has it):
+ * the first into num ("1,5"), or false. Asked only of a filter refused at a
+ * ',' (in a list, "jaar IN (2020,2021)", a comma is right). */
+static bool decimal_comma(const char *where, char *num, size_t size)
+{
+    char quote = 0;
+    for (const char *c = where; *c != '\0'; c++) {
+        if (quote != 0) {
+            quote = *c == quote ? 0 : quote;
+            continue;
+        }
+        if (*c == '\'' || *c == '"') {
+            quote = *c;
+            continue;
+        }
+        bool starts = isdigit((unsigned char)*c) &&
+                      (c == where || !(isalnum((unsigned char)c[-1]) || c[-1] == '_' ||
+                                       c[-1] == '.' || c[-1] == ','));
+        if (!starts)
+            continue;
+        size_t n = strspn(c, "0123456789");
+        if (c[n] != ',' || !isdigit((unsigned char)c[n + 1]))
+            continue;
+        size_t m = n + 1 + strspn(c + n + 1, "0123456789");
+        if (isalnum((unsigned char)c[m]) || c[m] == '_' || c[m] == ',' || c[m] == '.' || m >= size)
+            continue;
+        memcpy(num, c, m);
+        num[m] = '\0';
+        return true;
+    }
+    return false;
+}
+
 static bool is_shapefile(GDALDatasetH ds)
 {
     return stapel__driver_is(ds, "ESRI Shapefile");
@@ -1384,9 +1418,21 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
             dbf_missing(o->ds, l, no_dbf, sizeof no_dbf);
             if (no_dbf[0] != '\0' && n > 0 && m[n - 1] == '.')
                 n--;
+            /* OGR says "unexpected ','", SQLite 'near ","', PostgreSQL 'at or
+             * near ","'. */
+            char num[64], hint[160] = "", reason[512];
+            snprintf(reason, sizeof reason, "%.*s", n, m);
+            bool at_comma = strstr(reason, "','") != NULL || strstr(reason, "\",\"") != NULL;
+            if (at_comma && decimal_comma(spec->where, num, sizeof num)) {
+                *strchr(num, ',') = '.';
+                snprintf(hint, sizeof hint, "; a decimal number is written with a point: %s", num);
+                *strchr(num, '.') = ',';
+                size_t len = strlen(hint);
+                snprintf(hint + len, sizeof hint - len, ", not %s", num);
+            }
             st = stapel__fail(ctx, no_dbf[0] != '\0' ? STAPEL_EDATA : STAPEL_EINVAL,
-                              "%s: layer %s: bad attribute filter '%s': %.*s%s", src, layer,
-                              spec->where, n, m, no_dbf);
+                              "%s: layer %s: bad attribute filter '%s': %.*s%s%s", src, layer,
+                              spec->where, n, m, hint, no_dbf);
             goto done;
         }
     } else if (!again) {
