@@ -3103,6 +3103,7 @@ static stapel_status check_source_srs(stapel_ctx *ctx, const char *s_srs, bool t
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     stapel_status st = STAPEL_OK;
     const char *why = NULL;
+    CPLErrorReset();
     if (OSRSetFromUserInput(srs, s_srs) != OGRERR_NONE)
         st = stapel__fail(ctx, STAPEL_EINVAL, "unknown source CRS '%s' (--s_srs): %s", s_srs,
                           stapel__gdal_error("not a CRS GDAL knows"));
@@ -3347,8 +3348,10 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
         goto done;
     }
+    CPLErrorReset();
     if (OSRSetFromUserInput(target, job->t_srs) != OGRERR_NONE) {
-        st = stapel__fail(ctx, STAPEL_EINVAL, "unknown target CRS '%s' (--t_srs)", job->t_srs);
+        st = stapel__fail(ctx, STAPEL_EINVAL, "unknown target CRS '%s' (--t_srs): %s", job->t_srs,
+                          stapel__gdal_error("not a CRS GDAL knows"));
         goto done;
     }
     OSRSetAxisMappingStrategy(target, OAMS_TRADITIONAL_GIS_ORDER);
