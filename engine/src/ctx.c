@@ -8,7 +8,9 @@
  */
 #include "internal.h"
 
+#include <cpl_conv.h>
 #include <cpl_error.h>
+#include <cpl_string.h>
 #include <ctype.h>
 #include <gdal.h>
 #include <pthread.h>
@@ -615,11 +617,34 @@ static const char *one_line(const char *m)
 /* Say how many times the last warning came beyond those shown. */
 static void gdal_repeats_flush(stapel_ctx *ctx)
 {
-    if (ctx->gdal_repeats > GDAL_REPEATS_SHOWN)
+    const char *gdal = strstr(ctx->gdal_last, "GDAL: ");
+    if (ctx->gdal_repeats > GDAL_REPEATS_SHOWN && ctx->gdal_varied && gdal != NULL)
+        stapel__log(ctx, STAPEL_LOG_WARN, "%.*s%zu more warnings like the last, for other features",
+                    (int)(gdal - ctx->gdal_last + 6), ctx->gdal_last,
+                    ctx->gdal_repeats - GDAL_REPEATS_SHOWN);
+    else if (ctx->gdal_repeats > GDAL_REPEATS_SHOWN)
         stapel__log(ctx, STAPEL_LOG_WARN, "%s (%zu more times)", ctx->gdal_last,
                     ctx->gdal_repeats - GDAL_REPEATS_SHOWN);
     ctx->gdal_last[0] = '\0';
     ctx->gdal_repeats = 0;
+    ctx->gdal_varied = false;
+}
+
+/* Whether two lines are the same but for their numbers ("fid 7" and "fid
+ * 8"): a warning GDAL gives feature after feature, naming each. */
+static bool same_but_numbers(const char *a, const char *b)
+{
+    while (*a != '\0' && *b != '\0') {
+        if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+            while (isdigit((unsigned char)*a))
+                a++;
+            while (isdigit((unsigned char)*b))
+                b++;
+        } else if (*a++ != *b++) {
+            return false;
+        }
+    }
+    return *a == *b;
 }
 
 void stapel__gdal_seen_pass(stapel__gdal_seen *s)
@@ -701,9 +726,11 @@ static void gdal_warn(stapel_ctx *ctx, const char *message)
         snprintf(line, sizeof line, "%s: GDAL: %s", ctx->reading_src, message);
     else
         snprintf(line, sizeof line, "GDAL: %s", message);
-    if (ctx->gdal_repeats > 0 && strcmp(line, ctx->gdal_last) == 0) {
+    if (ctx->gdal_repeats > 0 && same_but_numbers(line, ctx->gdal_last)) {
+        ctx->gdal_varied = ctx->gdal_varied || strcmp(line, ctx->gdal_last) != 0;
         if (++ctx->gdal_repeats > GDAL_REPEATS_SHOWN)
             return;
+        snprintf(ctx->gdal_last, sizeof ctx->gdal_last, "%s", line);
     } else {
         gdal_repeats_flush(ctx);
         snprintf(ctx->gdal_last, sizeof ctx->gdal_last, "%s", line);
@@ -741,6 +768,22 @@ static void gdal_handler(CPLErr level, CPLErrorNum num, const char *message)
     if (ctx->hold_unclosed && strncmp(message, "Non closed ring detected", 24) == 0) {
         ctx->gdal_unclosed++;
         snprintf(ctx->gdal_unclosed_msg, sizeof ctx->gdal_unclosed_msg, "%s", message);
+        return;
+    }
+    /* A shapefile's polygon of several rings read with its rings unsorted,
+     * as OGR_ORGANIZE_POLYGONS=SKIP in the environment asks: each hole is a
+     * polygon of its own, which the repair merges with its shell. */
+    const char *skip = CPLGetConfigOption("OGR_ORGANIZE_POLYGONS", NULL);
+    if (skip != NULL && EQUAL(skip, "SKIP") &&
+        strstr(message, "All polygons will be contained in a multipolygon") != NULL) {
+        char line[STAPEL_MSG_MAX];
+        size_t n = strlen(message);
+        snprintf(line, sizeof line,
+                 "%.*s; as OGR_ORGANIZE_POLYGONS=SKIP is set in the environment, each hole is "
+                 "read as a polygon of its own, which the repair merges with its shell: the "
+                 "hole is filled. Unset it (or set it to DEFAULT)",
+                 (int)(n > 0 && message[n - 1] == '.' ? n - 1 : n), message);
+        gdal_warn(ctx, line);
         return;
     }
     gdal_warn(ctx, message);

@@ -41,9 +41,11 @@ struct stapel_ctx {
      * context has no log callback): see stapel__log_release(). */
     struct stapel__buf *held;
     /* GDAL's last warning as logged, and how many times in a row it came:
-     * a driver may give the same one for every feature. */
+     * a driver may give the same one for every feature, or one that differs
+     * only in a feature's number (gdal_varied: some did). */
     char gdal_last[STAPEL_MSG_MAX];
     size_t gdal_repeats;
+    bool gdal_varied;
     /* The warnings GDAL gave about the source being read, when set: some
      * drivers parse a source more than once (a GeoJSON when it is opened
      * and again when it is read) and give the same warnings each time. */
