@@ -739,6 +739,34 @@ static void gdal_warn(stapel_ctx *ctx, const char *message)
     stapel__log(ctx, STAPEL_LOG_WARN, "%s", line);
 }
 
+static atomic_int proj_network_failures;
+static char proj_network_first[STAPEL_MSG_MAX];
+
+void stapel__proj_network_reset(void)
+{
+    atomic_store(&proj_network_failures, 0);
+}
+
+bool stapel__proj_network_failed(char *buf, size_t size)
+{
+    if (atomic_load(&proj_network_failures) == 0)
+        return false;
+    snprintf(buf, size, "%s", proj_network_first);
+    return true;
+}
+
+/* PROJ's words when it cannot fetch a grid: "PROJ: Cannot open
+ * https://cdn.proj.org/x.tif: Could not resolve host: cdn.proj.org" (GDAL's
+ * "Network error when accessing a remote resource" that follows names
+ * nothing). */
+static void note_proj_network(const char *message)
+{
+    if (strncmp(message, "PROJ: ", 6) != 0 || strstr(message, "://") == NULL)
+        return;
+    if (atomic_fetch_add(&proj_network_failures, 1) == 0)
+        snprintf(proj_network_first, sizeof proj_network_first, "%s", message);
+}
+
 static void gdal_handler(CPLErr level, CPLErrorNum num, const char *message)
 {
     (void)num;
@@ -754,6 +782,8 @@ static void gdal_handler(CPLErr level, CPLErrorNum num, const char *message)
         stapel__log(ctx, STAPEL_LOG_INFO, "GDAL debug: %s", message);
         return;
     }
+    if (level >= CE_Failure)
+        note_proj_network(message);
     if (level != CE_Warning)
         return;
     /* A WAL GeoPackage on a read-only disk or in a read-only directory:

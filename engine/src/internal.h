@@ -189,6 +189,15 @@ void stapel__gdal_unclosed_flush(stapel_ctx *ctx);
 /* The last GDAL error message on this thread, or fallback. */
 const char *stapel__gdal_error(const char *fallback);
 
+/* PROJ, let onto the network (PROJ_NETWORK=ON), failed to fetch a grid:
+ * after a few such failures it stops asking and leaves the grid's step out
+ * without a word, so a transformation that needs it (ETRS89 to RD) moves
+ * points some 100 m less than it should. GDAL's error handler of any thread
+ * notes the first failure of the process since the last reset;
+ * stapel__proj_network_failed() copies its message into buf. */
+void stapel__proj_network_reset(void);
+bool stapel__proj_network_failed(char *buf, size_t size);
+
 /* A worker context for thread use: its own GEOS handle, sharing the parent's
  * cancel flag. Safe to call from any thread: it does not touch the parent's
  * message. Caller owns *out; free with stapel_ctx_free(). */

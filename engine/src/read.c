@@ -3343,6 +3343,7 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
 {
     stapel_status st = STAPEL_OK;
     stapel__gdal_push(ctx);
+    stapel__proj_network_reset();
     OGRSpatialReferenceH target = OSRNewSpatialReference(NULL);
     if (target == NULL) {
         st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
@@ -3496,6 +3497,16 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
         else
             in->n_novex = in->n_items - before;
     }
+    char net[STAPEL_MSG_MAX];
+    if (st == STAPEL_OK && stapel__proj_network_failed(net, sizeof net))
+        st = stapel__fail(ctx, STAPEL_ECRS,
+                          "PROJ could not fetch a transformation grid over the network, as "
+                          "PROJ_NETWORK=ON in the environment has it do (%s); without the grid "
+                          "it moves points between the datums not at all, and claims land up to "
+                          "some 100 m off (from ETRS89 or WGS 84 to RD): let PROJ reach the "
+                          "server, install the grid it names (with PROJ's projsync), or "
+                          "unset PROJ_NETWORK",
+                          net);
     if (st == STAPEL_OK)
         stapel__progress(ctx, "reading", 1.0);
     /* Without claims the zones' areas still go into the summary. */
