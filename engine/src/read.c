@@ -3090,6 +3090,24 @@ static stapel_status check_local_target(stapel_ctx *ctx, const claim_read *cr, s
     return STAPEL_OK;
 }
 
+/* Why GDAL could not read the CRS s: its own reason, or, when it gives
+ * none, that a file s names is not there ('rd.prj', 'crs/rd.wkt': GDAL
+ * reads a CRS from a file too), or that it knows no such CRS. */
+static const char *crs_unread(const char *s)
+{
+    const char *m = stapel__gdal_error(NULL);
+    if (m != NULL)
+        return m;
+    size_t n = strlen(s);
+    bool named_file = strchr(s, '/') != NULL || (n > 4 && s[n - 4] == '.' &&
+                                                 (stapel__ascii_ncase_equal(s + n - 3, "prj", 3) ||
+                                                  stapel__ascii_ncase_equal(s + n - 3, "wkt", 3)));
+    struct stat sb;
+    if (named_file && strchr(s, '[') == NULL && stat(s, &sb) != 0)
+        return "no such file";
+    return "not a CRS GDAL knows";
+}
+
 /* --s_srs is checked even when no source needs it, so a typo shows at once.
  * It says where the x and y of a source lie: a CRS of heights alone (NAP
  * height, EPSG:5709) or a geocentric one cannot (the first failed feature by
@@ -3106,7 +3124,7 @@ static stapel_status check_source_srs(stapel_ctx *ctx, const char *s_srs, bool t
     CPLErrorReset();
     if (OSRSetFromUserInput(srs, s_srs) != OGRERR_NONE)
         st = stapel__fail(ctx, STAPEL_EINVAL, "unknown source CRS '%s' (--s_srs): %s", s_srs,
-                          stapel__gdal_error("not a CRS GDAL knows"));
+                          crs_unread(s_srs));
     else if (OSRIsGeocentric(srs))
         why = "geocentric (x, y and z from the centre of the Earth)";
     else if (!OSRIsGeographic(srs) && !OSRIsProjected(srs) && !OSRIsLocal(srs))
@@ -3352,7 +3370,7 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
     CPLErrorReset();
     if (OSRSetFromUserInput(target, job->t_srs) != OGRERR_NONE) {
         st = stapel__fail(ctx, STAPEL_EINVAL, "unknown target CRS '%s' (--t_srs): %s", job->t_srs,
-                          stapel__gdal_error("not a CRS GDAL knows"));
+                          crs_unread(job->t_srs));
         goto done;
     }
     OSRSetAxisMappingStrategy(target, OAMS_TRADITIONAL_GIS_ORDER);
