@@ -113,6 +113,10 @@ static void test_ctx_status_names(void **state)
     assert_string_equal(stapel_status_str(STAPEL_EEXISTS), "output exists");
     assert_string_equal(stapel_status_str((stapel_status)999), "unknown status");
     assert_string_equal(stapel_version(), STAPEL_VERSION);
+    /* The header's version is written by hand beside meson.build's
+     * project() version (which stapel.pc gives; the tool's --version gives
+     * the header's): a release that bumps one must bump the other. */
+    assert_string_equal(STAPEL_VERSION, STAPEL_MESON_VERSION);
 }
 
 /* A message too long for the context is cut between UTF-8 characters: a
