@@ -202,6 +202,21 @@ fi
 grep -q "14 claims read" "$scratch/pg-withpt.err" || { echo "FAIL: the suggested filter"; cat "$scratch/pg-withpt.err"; exit 1; }
 echo "PASS: the filter that leaves a bad PostGIS feature out names its key column"
 
+# A theme's --where that ends in a comment: the filter that leaves the bad
+# feature out put it inside its '(...)', where it hid the ')' and the rest.
+# It is left out of it, read as PostgreSQL reads comments and quotes: a '--'
+# in a dollar-quoted string is none, and a block comment nests.
+rc=0; "$stapel" stack -q --overwrite -o "$scratch/pg-withpt.gpkg" --layer "$withpt" \
+  --where "nature=gid > 0 /* /* */ */ AND \$q\$a--b\$q\$ <> 'x' -- alle" 2> "$scratch/pg-withpt.err" || rc=$?
+w=$(sed -n 's/.*, or leave it out with //p' "$scratch/pg-withpt.err")
+if [ "$rc" != 1 ] || [ "$w" != "--where 'nature=(gid > 0 /* /* */ */ AND \$q\$a--b\$q\$ <> '\\''x'\\'') AND gid <> 15'" ] \
+   || ! eval "\"\$stapel\" stack --overwrite -o \"\$scratch/pg-withpt.gpkg\" --layer \"\$withpt\" $w" 2> "$scratch/pg-withpt.err" \
+   || ! grep -q "14 claims read" "$scratch/pg-withpt.err"; then
+  echo "FAIL: the filter that leaves a feature out, after a --where ending in a comment (exit $rc): $w"
+  cat "$scratch/pg-withpt.err"; exit 1
+fi
+echo "PASS: the filter that leaves a bad PostGIS feature out drops a comment at the end of the theme's"
+
 # "tables=NAME" makes a layer whatever NAME is: a typo in it was taken for a
 # table without a geometry column (stack) or a failed read (info).
 for cmd in stack info; do

@@ -688,6 +688,129 @@ static bool without_key(GDALDatasetH ds, OGRLayerH l)
            (col == NULL || col[0] == '\0');
 }
 
+/* The SQL a driver reads a filter in: OGR's own (files), which knows no
+ * comments ('--' is minus minus there), or that of the database it hands
+ * the filter to as it stands, SQLite (a GeoPackage, an SQLite table) or
+ * PostgreSQL. */
+typedef enum { SQL_OGR, SQL_SQLITE, SQL_PG } sql_dialect;
+
+static sql_dialect filter_dialect(GDALDatasetH ds)
+{
+    if (stapel__driver_is(ds, "PostgreSQL"))
+        return SQL_PG;
+    if (stapel__driver_is(ds, "GPKG") || stapel__driver_is(ds, "SQLite"))
+        return SQL_SQLITE;
+    return SQL_OGR;
+}
+
+static bool sql_name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '$' || (unsigned char)c >= 0x80;
+}
+
+/* Just past the quoted text that opens at q and closes with close, or NULL
+ * when it is not closed: a doubled close goes on ('it''s', "a""b"), except
+ * in SQLite's [name]; in PostgreSQL's E'...' a backslash escapes. */
+static const char *sql_quote_end(const char *q, char close, bool backslash)
+{
+    for (const char *c = q + 1; *c != '\0'; c++) {
+        if (backslash && *c == '\\' && c[1] != '\0')
+            c++;
+        else if (*c == close && (c[1] != close || close == ']'))
+            return c + 1;
+        else if (*c == close)
+            c++;
+    }
+    return NULL;
+}
+
+/* Just past the block comment that opens at c, or NULL when it is not
+ * closed. PostgreSQL's nest; SQLite's end at the first close. */
+static const char *sql_comment_end(const char *c, bool nests)
+{
+    int depth = 0;
+    for (; *c != '\0'; c++) {
+        if (c[0] == '/' && c[1] == '*' && (nests || depth == 0)) {
+            depth++;
+            c++;
+        } else if (c[0] == '*' && c[1] == '/') {
+            c++;
+            if (--depth == 0)
+                return c + 1;
+        }
+    }
+    return NULL;
+}
+
+/* Just past the PostgreSQL dollar quote ($$...$$, $tag$...$tag$) that
+ * opens at d; d itself when none opens there; NULL when it is not closed. */
+static const char *sql_dollar_end(const char *w, const char *d)
+{
+    size_t n = 1;
+    if (d > w && sql_name_char(d[-1])) /* a name's $ (x$1) */
+        return d;
+    if (d[1] != '$' && (!sql_name_char(d[1]) || (d[1] >= '0' && d[1] <= '9')))
+        return d;
+    while (d[n] != '$' && sql_name_char(d[n]))
+        n++;
+    if (d[n] != '$')
+        return d;
+    n++; /* the tag, both its $ */
+    for (const char *c = d + n; *c != '\0'; c++)
+        if (strncmp(c, d, n) == 0)
+            return c + n;
+    return NULL;
+}
+
+/* Filter w as dialect d reads it: the length of its condition without a
+ * comment that runs to its end (a line comment, or in SQLite a block
+ * comment left open), nor the blanks before that one; and whether a ';'
+ * outside quotes and comments ends a statement in it (*semicolon). */
+static size_t filter_condition(const char *w, sql_dialect d, bool *semicolon)
+{
+    *semicolon = false;
+    const char *c = w;
+    while (*c != '\0') {
+        const char *next = c + 1;
+        if (*c == '\'' || *c == '"' || (d == SQL_SQLITE && (*c == '`' || *c == '['))) {
+            bool e = d == SQL_PG && *c == '\'' && c > w && (c[-1] == 'E' || c[-1] == 'e') &&
+                     (c - 1 == w || !sql_name_char(c[-2]));
+            next = sql_quote_end(c, *c == '[' ? ']' : *c, e);
+        } else if (d != SQL_OGR && c[0] == '-' && c[1] == '-') {
+            if ((next = strchr(c, '\n')) == NULL)
+                break;
+        } else if (d != SQL_OGR && c[0] == '/' && c[1] == '*') {
+            /* PostgreSQL refuses one left open */
+            if ((next = sql_comment_end(c, d == SQL_PG)) == NULL && d == SQL_PG)
+                return strlen(w);
+            if (next == NULL)
+                break;
+        } else if (d == SQL_PG && *c == '$') {
+            next = sql_dollar_end(w, c);
+            next = next == c ? c + 1 : next;
+        } else if (*c == ';')
+            *semicolon = true;
+        if (next == NULL) /* a quote left open: the rest is in it */
+            return strlen(w);
+        c = next;
+    }
+    if (*c == '\0')
+        return strlen(w);
+    while (c > w && isspace((unsigned char)c[-1]))
+        c--;
+    return (size_t)(c - w);
+}
+
+/* Whether a filter holds a ';' outside its quoted strings and names, and
+ * its comments where the database takes them. */
+static bool ends_statement(const char *where, sql_dialect d)
+{
+    bool semicolon;
+    filter_condition(where, d, &semicolon);
+    return semicolon;
+}
+
 /* s into out (of size > 0 bytes; cut short, always ended) as it goes
  * between a shell's single quotes: each ' written '\''. */
 static void shell_quoted(const char *s, char *out, size_t size)
@@ -717,8 +840,12 @@ static void leave_out_hint(const read_spec *spec, const opened *o, long long fid
         char sql[1024];
         if (rec->where == NULL)
             snprintf(sql, sizeof sql, "%s <> %lld", id, fid);
-        else
-            snprintf(sql, sizeof sql, "(%s) AND %s <> %lld", rec->where, id, fid);
+        else {
+            /* A comment at its end would hide the rest: not given back. */
+            bool semicolon;
+            size_t n = filter_condition(rec->where, filter_dialect(o->ds), &semicolon);
+            snprintf(sql, sizeof sql, "(%.*s) AND %s <> %lld", (int)n, rec->where, id, fid);
+        }
         int n = snprintf(hint, size, "mend it, or leave it out with --where '%s=", rec->theme);
         if (n >= 0 && (size_t)n + 2 < size) {
             shell_quoted(sql, hint + n, size - (size_t)n - 1); /* room for the closing ' */
@@ -835,23 +962,6 @@ static stapel_status check_sane(stapel_ctx *ctx, const sane_box *sane, const cha
                         "CRS%s: its extent in its own CRS (%s) is %.6g, %.6g - %.6g, %.6g; %s",
                         src, layer, fid, area, from->crs, e->MinX, e->MinY, e->MaxX, e->MaxY,
                         what);
-}
-
-
-
-/* Whether a filter holds a ';' outside its quoted strings and names. */
-static bool ends_statement(const char *where)
-{
-    char quote = 0;
-    for (const char *c = where; *c != '\0'; c++) {
-        if (quote != 0)
-            quote = *c == quote ? 0 : quote; /* a doubled quote reopens at once */
-        else if (*c == '\'' || *c == '"')
-            quote = *c;
-        else if (*c == ';')
-            return true;
-    }
-    return false;
 }
 
 /* A number written with a decimal comma in a filter, outside its quoted
@@ -1381,7 +1491,7 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
         /* OGR parses a filter itself for some formats; a database (GeoPackage,
          * PostGIS) is handed it as SQL and finds a mistake only when asked
          * for rows: counting them asks. */
-        if (ends_statement(spec->where)) {
+        if (ends_statement(spec->where, filter_dialect(o->ds))) {
             /* SQLite would run the first statement and drop the rest. */
             st = stapel__fail(ctx, STAPEL_EINVAL,
                               "%s: layer %s: bad attribute filter '%s': ';' ends it; give one "
