@@ -623,6 +623,10 @@ typedef struct opened {
     OGRLayerH l;
     char *layer;   /* its name */
     int name_idx;  /* zones: the name field's index */
+    /* A claim layer's PostGIS key of text, which GDAL takes no ids from: its
+     * field's index (or -1), and its name as a filter gives it. */
+    int key_idx;
+    char key_name[128];
     char *srs_wkt; /* the layer's CRS, or NULL: none (then --s_srs is given) */
     int64_t total; /* features, or -1: unknown */
     bool has_ext;  /* ext holds the layer's extent, as its driver knows it cheaply */
@@ -811,46 +815,52 @@ static bool ends_statement(const char *where, sql_dialect d)
     return semicolon;
 }
 
-/* s into out (of size > 0 bytes; cut short, always ended) as it goes
- * between a shell's single quotes: each ' written '\''. */
-static void shell_quoted(const char *s, char *out, size_t size)
+/* The value of o's text key in feature f (see opened), or NULL. */
+static const char *key_value(const opened *o, OGRFeatureH f)
 {
-    size_t n = 0;
-    for (; *s != '\0'; s++) {
-        size_t len = *s == '\'' ? 4 : 1;
-        if (n + len >= size)
-            break;
-        memcpy(out + n, *s == '\'' ? "'\\''" : s, len);
-        n += len;
-    }
-    out[n] = '\0';
+    if (o->key_idx < 0 || f == NULL || !OGR_F_IsFieldSetAndNotNull(f, o->key_idx))
+        return NULL;
+    return OGR_F_GetFieldAsString(f, o->key_idx);
 }
 
-/* What to do about one bad feature. A --where applies to every layer of its
- * theme: suggest one only when it can hit no other layer's feature. The
- * --where is quoted for a shell: the theme's own filter, which it takes
- * in, most often holds a string literal ('x'). */
-static void leave_out_hint(const read_spec *spec, const opened *o, long long fid, char *hint,
-                           size_t size)
+/* What to do about one bad feature, feature fid whose text key (see opened)
+ * is key (or NULL). A --where applies to every layer of its theme: suggest
+ * one only when it can hit no other layer's feature. It names the feature
+ * by its id, or by its key as an SQL string ('P1', a ' doubled) where GDAL
+ * took no ids from a key of text. It is quoted for a shell as a --zone
+ * value is (stapel__zone_quote): the theme's own filter, which it takes in,
+ * most often holds a string literal ('x'), and so does a key. */
+static void leave_out_hint(const read_spec *spec, const opened *o, long long fid, const char *key,
+                           char *hint, size_t size)
 {
     const stapel__layer *rec = spec->rec;
     char id[128];
     fid_name(o->ds, o->l, id, sizeof id);
-    if (rec != NULL && !spec->theme_shared && id[0] != '\0') {
-        char sql[1024];
-        if (rec->where == NULL)
-            snprintf(sql, sizeof sql, "%s <> %lld", id, fid);
-        else {
+    bool by_key = id[0] == '\0' && key != NULL && o->key_idx >= 0;
+    if (rec != NULL && !spec->theme_shared && (id[0] != '\0' || by_key)) {
+        stapel__buf sql = {0}, arg = {0};
+        bool ok = stapel__buf_printf(&sql, "%s=", rec->theme);
+        if (rec->where != NULL) {
             /* A comment at its end would hide the rest: not given back. */
             bool semicolon;
             size_t n = filter_condition(rec->where, filter_dialect(o->ds), &semicolon);
-            snprintf(sql, sizeof sql, "(%.*s) AND %s <> %lld", (int)n, rec->where, id, fid);
+            ok = ok && stapel__buf_printf(&sql, "(%.*s) AND ", (int)n, rec->where);
         }
-        int n = snprintf(hint, size, "mend it, or leave it out with --where '%s=", rec->theme);
-        if (n >= 0 && (size_t)n + 2 < size) {
-            shell_quoted(sql, hint + n, size - (size_t)n - 1); /* room for the closing ' */
-            strcat(hint, "'");
-        }
+        if (by_key) {
+            ok = ok && stapel__buf_printf(&sql, "%s <> '", o->key_name);
+            for (const char *c = key; *c != '\0' && ok; c++)
+                ok = stapel__buf_append(&sql, c, 1) &&
+                     (*c != '\'' || stapel__buf_append(&sql, c, 1));
+            ok = ok && stapel__buf_puts(&sql, "'");
+        } else
+            ok = ok && stapel__buf_printf(&sql, "%s <> %lld", id, fid);
+        ok = ok && stapel__zone_quote(&arg, NULL, sql.data);
+        if (ok)
+            snprintf(hint, size, "mend it, or leave it out with --where %s", arg.data);
+        else
+            snprintf(hint, size, "mend it in the source");
+        stapel__buf_free(&sql);
+        stapel__buf_free(&arg);
     } else if (id[0] == '\0')
         snprintf(hint, size,
                  "mend it in the source (the table has no integer primary key, so "
@@ -862,10 +872,10 @@ static void leave_out_hint(const read_spec *spec, const opened *o, long long fid
 /* A feature whose geometry the driver could not decode: a damaged claim must
  * not vanish from the stack as if it were empty. */
 static stapel_status unreadable(stapel_ctx *ctx, const read_spec *spec, const opened *o,
-                                const char *layer, long long fid, const char *why)
+                                const char *layer, long long fid, const char *key, const char *why)
 {
     char hint[512];
-    leave_out_hint(spec, o, fid, hint, sizeof hint);
+    leave_out_hint(spec, o, fid, key, hint, sizeof hint);
     return stapel__fail(ctx, STAPEL_EDATA,
                         "%s: layer %s: feature %lld: cannot read its geometry "
                         "(%s); %s",
@@ -875,10 +885,10 @@ static stapel_status unreadable(stapel_ctx *ctx, const read_spec *spec, const op
 
 /* A feature with a NaN or infinite coordinate: no repair can place it. */
 static stapel_status nonfinite(stapel_ctx *ctx, const read_spec *spec, const opened *o,
-                               const char *src, const char *layer, long long fid)
+                               const char *src, const char *layer, long long fid, const char *key)
 {
     char hint[512];
-    leave_out_hint(spec, o, fid, hint, sizeof hint);
+    leave_out_hint(spec, o, fid, key, hint, sizeof hint);
     return stapel__fail(ctx, STAPEL_EDATA,
                         "%s: layer %s: feature %lld has a NaN or infinite coordinate; %s", src,
                         layer, fid, hint);
@@ -912,14 +922,14 @@ typedef struct src_extent {
  * within sane. The message gives the coordinates as the source has them:
  * those of the working CRS mean nothing to a user whose data is lon/lat. */
 static stapel_status check_sane(stapel_ctx *ctx, const sane_box *sane, const char *src,
-                                const char *layer, long long fid, double x0, double y0,
-                                double x1, double y1, const read_spec *spec, const opened *o,
-                                const src_extent *from)
+                                const char *layer, long long fid, const char *key, double x0,
+                                double y0, double x1, double y1, const read_spec *spec,
+                                const opened *o, const src_extent *from)
 {
     if (x0 >= sane->xmin && y0 >= sane->ymin && x1 <= sane->xmax && y1 <= sane->ymax)
         return STAPEL_OK;
     char area[128] = "", hint[512];
-    leave_out_hint(spec, o, fid, hint, sizeof hint);
+    leave_out_hint(spec, o, fid, key, hint, sizeof hint);
     if (sane->area[0] != '\0')
         snprintf(area, sizeof area, " (%s)", sane->area);
     const OGREnvelope *e = from->env;
@@ -1347,6 +1357,7 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
     o->again = again;
     o->total = total;
     o->name_idx = -1;
+    o->key_idx = -1;
     /* GDAL's warnings while the source is opened and checked name it. */
     const char *was_src = ctx->reading_src, *was_layer = ctx->reading_layer;
     ctx->reading_src = src;
@@ -1468,6 +1479,15 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
             goto done;
         }
     }
+    /* A key of text GDAL takes no ids from names a bad feature in the
+     * filter that leaves it out: it is read. */
+    char key[128];
+    if (spec->rec != NULL && !spec->theme_shared && without_key(o->ds, l) &&
+        stapel__pg_text_key(o->ds, l, key, sizeof key)) {
+        pg_ident(key, o->key_name, sizeof o->key_name);
+        if (o->key_name[0] != '\0')
+            o->key_idx = OGR_FD_GetFieldIndex(defn, key);
+    }
     /* Only the geometry, and a zone layer's name field, are used: leave the
      * other fields unparsed, which reading some formats spends most of its
      * time on. A filter needs the fields it names, so it keeps them all. */
@@ -1481,7 +1501,7 @@ static stapel_status layer_open(stapel_ctx *ctx, const read_spec *spec, const ch
         int k = 0;
         int wkt_idx = stapel__csv_wkt_field(o->ds, l); /* read to tell a damaged one */
         for (int i = 0; i < nf; i++)
-            if (i != o->name_idx && i != wkt_idx)
+            if (i != o->name_idx && i != wkt_idx && i != o->key_idx)
                 ignored[k++] = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
         ignored[k] = "OGR_STYLE";
         OGR_L_SetIgnoredFields(l, ignored); /* a hint: a driver may read them anyway */
@@ -1970,6 +1990,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     const char *src = spec->source;
     stapel_status st = STAPEL_OK;
     bare_list bare = {NULL, 0, 0, 0, -1}; /* zones: the features without area */
+    char *first_lonlat_key = NULL;        /* the text key of a feature in degrees */
     if (o->ds == NULL) { /* checked and closed: open it again */
         int64_t total = o->total;
         layer_close(o);
@@ -2105,12 +2126,12 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
         if (g == NULL && CPLGetLastErrorType() >= CE_Failure && !geojson) {
             /* Not a null geometry: the driver could not decode it. */
-            st = unreadable(ctx, spec, o, layer, fid, NULL);
+            st = unreadable(ctx, spec, o, layer, fid, key_value(o, f), NULL);
             goto done;
         }
         char why[256];
         if (wkt_idx >= 0 && stapel__csv_wkt_damaged(f, g, wkt_idx, why, sizeof why)) {
-            st = unreadable(ctx, spec, o, layer, fid, why);
+            st = unreadable(ctx, spec, o, layer, fid, key_value(o, f), why);
             goto done;
         }
         if (g == NULL || OGR_G_IsEmpty(g)) {
@@ -2158,7 +2179,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                 goto done;
             }
             if (!all_finite(g)) {
-                st = nonfinite(ctx, spec, o, src, layer, fid);
+                st = nonfinite(ctx, spec, o, src, layer, fid, key_value(o, f));
                 goto done;
             }
             st = stapel__fail(ctx, STAPEL_ECRS,
@@ -2170,11 +2191,11 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         OGR_G_GetEnvelope(g, &env);
         if (!isfinite(env.MinX) || !isfinite(env.MinY) || !isfinite(env.MaxX) ||
             !isfinite(env.MaxY)) {
-            st = nonfinite(ctx, spec, o, src, layer, fid);
+            st = nonfinite(ctx, spec, o, src, layer, fid, key_value(o, f));
             goto done;
         }
-        st = check_sane(ctx, sane, src, layer, fid, env.MinX, env.MinY, env.MaxX, env.MaxY,
-                        spec, o, &from);
+        st = check_sane(ctx, sane, src, layer, fid, key_value(o, f), env.MinX, env.MinY, env.MaxX,
+                        env.MaxY, spec, o, &from);
         if (st != STAPEL_OK)
             goto done;
         ext[0] = fmin(ext[0], env.MinX);
@@ -2204,6 +2225,11 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         }
         if ((whole || in_part) && n_lonlat++ == 0) {
             first_lonlat = fid;
+            if (key_value(o, f) != NULL &&
+                (first_lonlat_key = stapel__strdup(key_value(o, f))) == NULL) {
+                st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+                goto done;
+            }
             first_lonlat_part = in_part;
             const OGREnvelope *le = in_part ? &part_ext : se;
             lonlat_ext[0] = le->MinX;
@@ -2234,7 +2260,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         }
         if (kind == STAPEL_CONV_NOTAREAL) {
             char hint[512];
-            leave_out_hint(spec, o, fid, hint, sizeof hint);
+            leave_out_hint(spec, o, fid, key_value(o, f), hint, sizeof hint);
             st = stapel__fail(ctx, STAPEL_EDATA,
                               "%s: layer %s: feature %lld is a %s; %s must be polygons: %s", src,
                               layer, fid, OGRGeometryTypeToName(OGR_G_GetGeometryType(g)),
@@ -2242,7 +2268,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             goto done;
         }
         if (kind == STAPEL_CONV_BADCOORD) {
-            st = nonfinite(ctx, spec, o, src, layer, fid);
+            st = nonfinite(ctx, spec, o, src, layer, fid, key_value(o, f));
             goto done;
         }
         if (kind == STAPEL_CONV_EMPTY) { /* OGR's geometry was not empty: */
@@ -2264,7 +2290,8 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         GEOSGeom_getYMin_r(ctx->geos, gg, &by0);
         GEOSGeom_getXMax_r(ctx->geos, gg, &bx1);
         GEOSGeom_getYMax_r(ctx->geos, gg, &by1);
-        st = check_sane(ctx, sane, src, layer, fid, bx0, by0, bx1, by1, spec, o, &from);
+        st = check_sane(ctx, sane, src, layer, fid, key_value(o, f), bx0, by0, bx1, by1, spec, o,
+                        &from);
         if (st != STAPEL_OK) {
             GEOSGeom_destroy_r(ctx->geos, gg);
             goto done;
@@ -2435,7 +2462,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         int64_t lost_fid;
         char why[512];
         if (stapel__geojson_unread(o->ds, l, spec->where, &lost_fid, why, sizeof why) > 0) {
-            st = unreadable(ctx, spec, o, layer, (long long)lost_fid, why);
+            st = unreadable(ctx, spec, o, layer, (long long)lost_fid, NULL, why);
             goto done;
         }
         if (geojson_error && spec->where != NULL &&
@@ -2580,7 +2607,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         snprintf(area, sizeof area, " (%s)", sane->area);
     if (n_lonlat == 1 && !outside_use) {
         char hint[512];
-        leave_out_hint(spec, o, (long long)first_lonlat, hint, sizeof hint);
+        leave_out_hint(spec, o, (long long)first_lonlat, first_lonlat_key, hint, sizeof hint);
         snprintf(lonlat_features, sizeof lonlat_features,
                  "feature %lld %s outside the area the working CRS is meant for%s: its "
                  "coordinates (%.6g, %.6g - %.6g, %.6g) look like longitude and latitude, not %s; "
@@ -2689,6 +2716,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         st = warn_bare_zones(ctx, in, first, &bare, src, layer, spec->kind, spec->zone_kind);
 done:
     free(bare.v);
+    free(first_lonlat_key);
     if (f != NULL)
         OGR_F_Destroy(f);
     if (ct != NULL)

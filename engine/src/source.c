@@ -1424,6 +1424,31 @@ bool stapel__pg_primary_key(GDALDatasetH ds, OGRLayerH l, stapel__buf *b)
     return ok;
 }
 
+bool stapel__pg_text_key(GDALDatasetH ds, OGRLayerH l, char *col, size_t size)
+{
+    if (!stapel__driver_is(ds, "PostgreSQL"))
+        return false;
+    stapel__buf sql = {0};
+    char *name = NULL;
+    int unused;
+    bool ok = stapel__buf_puts(&sql, "SELECT a.attname, 0 FROM pg_index i JOIN pg_attribute a "
+                                     "ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+                                     "JOIN pg_type t ON t.oid = a.atttypid "
+                                     "WHERE i.indisprimary AND i.indnatts = 1 "
+                                     "AND t.typcategory = 'S' AND i.indrelid = ") &&
+              pg_relation(&sql, l);
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    ok =
+        ok && query(ds, sql.data, &name, 1, &unused, 1) == 1 && name != NULL && strlen(name) < size;
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    if (ok)
+        snprintf(col, size, "%s", name);
+    free(name);
+    stapel__buf_free(&sql);
+    return ok;
+}
+
 bool stapel__pg_column_type(GDALDatasetH ds, OGRLayerH l, const char *col, char *type, size_t size,
                             bool *number)
 {

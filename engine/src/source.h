@@ -87,6 +87,12 @@ int stapel__pg_unknown_srid(GDALDatasetH ds, OGRLayerH l, const char *where);
  * table has none (a view), or it could not tell. Quiet. */
 bool stapel__pg_primary_key(GDALDatasetH ds, OGRLayerH l, stapel__buf *b);
 
+/* The one column of the primary key of PostGIS layer l's table when it is
+ * of a type of text (a plan's 'identificatie'), which GDAL reads as a field
+ * and takes no feature ids from, into col (of size bytes). False when the
+ * key is none such, or it could not tell. Quiet. */
+bool stapel__pg_text_key(GDALDatasetH ds, OGRLayerH l, char *col, size_t size);
+
 /* The type of column col of PostGIS layer l's table or view, as PostgreSQL
  * names it ("text", "numeric(10,0)"), into type (of size bytes), and
  * whether it is a type of numbers. False when it could not tell. Quiet. */
