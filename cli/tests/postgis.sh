@@ -371,6 +371,24 @@ if [ "$a" != "$b" ] || [ -z "$rows" ] || [ "$rows" -gt 4200 ]; then
 fi
 echo "PASS: a view is not evaluated once more for its extent ($rows rows evaluated), and one of duplicate ids is told so"
 
+# A view whose ogc_fid is NULL in two rows (of the three the filter keeps;
+# one of them has naam Horsterwold): GDAL reads each as id 0, and the
+# message blamed duplicate ids in the column, not the NULLs. One NULL beside
+# a row of id 0 is told the same way.
+psql -c "CREATE VIEW nullids AS SELECT CASE WHEN ogc_fid IN (3, 5, 7) THEN NULL ELSE ogc_fid END AS ogc_fid, naam, geom FROM nature;
+  CREATE VIEW nullzero AS SELECT CASE ogc_fid WHEN 3 THEN NULL WHEN 4 THEN 0 ELSE ogc_fid END AS ogc_fid, geom FROM nature" >/dev/null
+nulls=$(psql -At -c "SELECT count(*) FROM nullids WHERE ogc_fid IS NULL AND naam <> 'Horsterwold'")
+rc=0; "$stapel" stack -q --overwrite -o "$scratch/pg-null.gpkg" --layer "nature=PG:$conn dbname=stapel tables=nullids" \
+  --where "nature=naam <> 'Horsterwold' -- de rest" 2> "$scratch/pg-null.err" || rc=$?
+"$stapel" stack -q --overwrite -o "$scratch/pg-null.gpkg" --layer "nature=PG:$conn dbname=stapel tables=nullzero" \
+  2>> "$scratch/pg-null.err" || rc=$((rc + 10 * $?))
+if [ "$nulls" != 2 ] || [ "$rc" != 11 ] || [ -e "$scratch/pg-null.gpkg" ] \
+   || ! grep -qF "layer nullids: more than one feature has id 0, so their claims could not be told apart: the column GDAL takes the ids from, ogc_fid, is NULL in 2 rows, which GDAL reads as id 0" "$scratch/pg-null.err" \
+   || ! grep -qF "layer nullzero: more than one feature has id 0, so their claims could not be told apart: the column GDAL takes the ids from, ogc_fid, is NULL in 1 row, which GDAL reads as id 0" "$scratch/pg-null.err"; then
+  echo "FAIL: a view whose ogc_fid is NULL in some rows (exit $rc, $nulls NULLs kept)"; cat "$scratch/pg-null.err"; exit 1
+fi
+echo "PASS: a view whose ogc_fid is NULL in rows is told so"
+
 # A geography column reads as the geometry it holds, in WGS 84. Named as
 # "table(column)" GDAL finds no SRID for it, and the message blamed a
 # shapefile without .prj; it now says what to do. SRID 0 is said so too.

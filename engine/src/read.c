@@ -565,7 +565,8 @@ static int cmp_i64(const void *a, const void *b)
 /* Claim ids are 'theme:fid': two features of one layer with the same id (a
  * GeoJSON can give them) could not be told apart in the stack. */
 static stapel_status unique_fids(stapel_ctx *ctx, const stapel__input *in, size_t first,
-                                 const char *src, const char *layer, GDALDatasetH ds, OGRLayerH l)
+                                 const char *src, const char *layer, GDALDatasetH ds, OGRLayerH l,
+                                 const char *where)
 {
     bool postgis = stapel__driver_is(ds, "PostgreSQL");
     size_t n = in->n_items - first;
@@ -588,8 +589,18 @@ static stapel_status unique_fids(stapel_ctx *ctx, const stapel__input *in, size_
         const char *col = postgis ? OGR_L_GetFIDColumn(l) : NULL;
         char type[128];
         bool number = true;
-        if (col != NULL && stapel__pg_column_type(ds, l, col, type, sizeof type, &number) &&
-            !number)
+        /* A NULL in it is read as 0: the run fails, so a look costs little. */
+        int nulls = col != NULL && fid[i] == 0 ? stapel__pg_null_ids(ds, l, where) : -1;
+        if (nulls > 0)
+            st = stapel__fail(ctx, STAPEL_EDATA,
+                              "%s: layer %s: more than one feature has id 0, so their claims "
+                              "could not be told apart: the column GDAL takes the ids from, %s, "
+                              "is NULL in %d row%s, which GDAL reads as id 0; give every row an "
+                              "id of its own in it (a view's ogc_fid, or the column "
+                              "PGSQL_OGR_FID names)",
+                              src, layer, col, nulls, nulls == 1 ? "" : "s");
+        else if (col != NULL && stapel__pg_column_type(ds, l, col, type, sizeof type, &number) &&
+                 !number)
             st = stapel__fail(ctx, STAPEL_EDATA,
                               "%s: layer %s: more than one feature has id %lld, so their claims "
                               "could not be told apart: the column GDAL takes the ids from, %s, "
@@ -2493,7 +2504,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         goto done;
     }
     if (spec->field == NULL &&
-        (st = unique_fids(ctx, in, first, src, layer, o->ds, l)) != STAPEL_OK)
+        (st = unique_fids(ctx, in, first, src, layer, o->ds, l, spec->where)) != STAPEL_OK)
         goto done;
     if (n_unnamed > 0)
         stapel__log(ctx, STAPEL_LOG_WARN,

@@ -1424,6 +1424,34 @@ bool stapel__pg_primary_key(GDALDatasetH ds, OGRLayerH l, stapel__buf *b)
     return ok;
 }
 
+int stapel__pg_null_ids(GDALDatasetH ds, OGRLayerH l, const char *where)
+{
+    const char *col = OGR_L_GetFIDColumn(l);
+    if (!stapel__driver_is(ds, "PostgreSQL") || col == NULL || col[0] == '\0')
+        return -1;
+    stapel__buf sql = {0};
+    char *table = NULL;
+    int unused, n = -1;
+    bool ok = stapel__buf_puts(&sql, "SELECT r::text, 0 FROM (SELECT ") && pg_relation(&sql, l) &&
+              stapel__buf_puts(&sql, " AS r) s WHERE r IS NOT NULL");
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    if (ok && query(ds, sql.data, &table, 1, &unused, 1) == 1 && table != NULL) {
+        sql.len = 0;
+        ok = stapel__buf_printf(&sql, "SELECT count(*) FROM %s WHERE ", table) &&
+             sql_quoted(&sql, col, strlen(col), '"') && stapel__buf_puts(&sql, " IS NULL");
+        if (where != NULL)
+            /* on a line of its own: a filter may end in a comment */
+            ok = ok && stapel__buf_printf(&sql, " AND (%s\n)", where);
+        if (ok && query(ds, sql.data, NULL, 0, &n, 1) != 1)
+            n = -1;
+    }
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    free(table);
+    stapel__buf_free(&sql);
+    return n;
+}
+
 bool stapel__pg_text_key(GDALDatasetH ds, OGRLayerH l, char *col, size_t size)
 {
     if (!stapel__driver_is(ds, "PostgreSQL"))

@@ -87,6 +87,11 @@ int stapel__pg_unknown_srid(GDALDatasetH ds, OGRLayerH l, const char *where);
  * table has none (a view), or it could not tell. Quiet. */
 bool stapel__pg_primary_key(GDALDatasetH ds, OGRLayerH l, stapel__buf *b);
 
+/* The rows of PostGIS layer l that filter where (or NULL) keeps whose
+ * column GDAL takes the feature ids from is NULL, which GDAL reads as id
+ * 0; -1 when it could not tell. It evaluates a view once more. Quiet. */
+int stapel__pg_null_ids(GDALDatasetH ds, OGRLayerH l, const char *where);
+
 /* The one column of the primary key of PostGIS layer l's table when it is
  * of a type of text (a plan's 'identificatie'), which GDAL reads as a field
  * and takes no feature ids from, into col (of size bytes). False when the
