@@ -468,8 +468,17 @@ bool stapel__log_count_end(stapel_ctx *ctx, stapel__log_count *c)
 
 void stapel__progress(stapel_ctx *ctx, const char *phase, double fraction)
 {
+    if (ctx->span_phase != NULL && strcmp(phase, ctx->span_phase) == 0)
+        fraction = ctx->span_lo + fraction * (ctx->span_hi - ctx->span_lo);
     if (ctx->progress != NULL)
         ctx->progress(ctx->progress_user, phase, fraction);
+}
+
+void stapel__progress_span(stapel_ctx *ctx, const char *phase, double lo, double hi)
+{
+    ctx->span_phase = phase;
+    ctx->span_lo = lo;
+    ctx->span_hi = hi;
 }
 
 const char *stapel__geos_error(const stapel_ctx *ctx)

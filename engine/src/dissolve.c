@@ -836,7 +836,10 @@ static void pfor_loop(pfor *p, stapel_ctx *wctx, bool report)
         }
         size_t done = atomic_fetch_add(&p->done, p->weight != NULL ? p->weight[i] : 1);
         if (p->weight == NULL) {
-            if (report && p->phase != NULL && ((done + 1) & 63) == 0)
+            /* Every 64th job, or every 1/64 of fewer jobs: the merging's
+             * attributes are a few dozen jobs of 4096 faces. */
+            size_t every = p->n / 64 < 1 ? 1 : p->n / 64 > 64 ? 64 : p->n / 64;
+            if (report && p->phase != NULL && (done + 1) % every == 0)
                 stapel__progress(p->parent, p->phase, (double)(done + 1) / (double)p->n);
             continue;
         }

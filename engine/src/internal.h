@@ -30,6 +30,10 @@ struct stapel_ctx {
     void *log_user;
     stapel_progress_fn progress;
     void *progress_user;
+    /* While span_phase is set, that phase's fractions are reported within
+     * [span_lo, span_hi]: a step of a phase that has several. */
+    const char *span_phase;
+    double span_lo, span_hi;
     atomic_int cancelled;
     /* Worker contexts point here at their parent's flag, so that cancelling
      * the caller's context stops every thread of a run. */
@@ -157,6 +161,9 @@ bool stapel__log_count_end(stapel_ctx *ctx, stapel__log_count *c);
 
 /* Report progress of a phase. */
 void stapel__progress(stapel_ctx *ctx, const char *phase, double fraction);
+/* Report phase's fractions within [lo, hi] from now on (a step of the
+ * phase, such as a parallel loop that reports 0 to 1); phase NULL ends it. */
+void stapel__progress_span(stapel_ctx *ctx, const char *phase, double lo, double hi);
 
 /* True once cancellation was requested. */
 bool stapel__cancelled(const stapel_ctx *ctx);

@@ -1289,6 +1289,7 @@ static stapel_status merge_faces(stapel_ctx *ctx, stapel_stack **out, const char
             qsort(f->ids, f->n_ids, sizeof *f->ids, cmp_u32);
         }
     }
+    stapel__progress(ctx, "merging", 0.0);
     t0 = now();
     st = stapel__stack_themes(ctx, s);
     if (st == STAPEL_OK)
@@ -1302,6 +1303,7 @@ static stapel_status merge_faces(stapel_ctx *ctx, stapel_stack **out, const char
     }
     if (st != STAPEL_OK)
         goto done;
+    stapel__progress(ctx, "merging", 1.0);
     s->stats.n_faces = (int64_t)s->n_faces;
     s->stats.n_claims = (int64_t)s->in.n_claims;
 done:

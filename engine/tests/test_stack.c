@@ -864,6 +864,95 @@ static void test_stack_summary_progress_counts_faces(void **state)
     stapel_job_free(job);
 }
 
+/* The progress calls of a run in order, and where the first warning came. */
+typedef struct call_log {
+    char phase[4096][16];
+    double f[4096];
+    size_t n;
+    size_t warned_at; /* calls before the first warning; SIZE_MAX: none */
+} call_log;
+
+static void log_calls(void *user, const char *phase, double fraction)
+{
+    call_log *cl = user;
+    if (cl->n < sizeof cl->f / sizeof cl->f[0]) {
+        snprintf(cl->phase[cl->n], sizeof cl->phase[0], "%s", phase);
+        cl->f[cl->n++] = fraction;
+    }
+}
+
+static void log_warned(void *user, stapel_log_level level, const char *message)
+{
+    (void)level;
+    (void)message;
+    call_log *cl = user;
+    if (cl->warned_at == SIZE_MAX)
+        cl->warned_at = cl->n;
+}
+
+/* The merging phase covers the work between the overlay and the summary:
+ * it began only at the seam groups' unions (3.5 s after the overlay at
+ * national scale 100, the seams being aligned), and said 1.0 before the
+ * faces' attributes and the warning about the area outside the provinces
+ * (6 s more of silence). Now merging starts at 0 as the overlay ends, moves
+ * in steps of at most 0.4 through its parts, the warning comes before its
+ * end, and the summary starts at 0 right after it. 100 housing squares in a
+ * nature claim over many tiles; the provinces hold half the claim. */
+static void test_stack_merging_progress_covers_its_work(void **state)
+{
+    stapel_ctx *ctx = *state;
+    stapel_job *job = NULL;
+    stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
+    o.threads = 1;
+    o.tile_vertices = 40;
+    assert_int_equal(stapel_job_new(ctx, &job, &o), STAPEL_OK);
+    add_islands(ctx, job, "mergeprog");
+    const char *prov[] = {rect(-10, -10, 500, 50)};
+    const char *names[] = {"west"};
+    assert_int_equal(stapel_job_set_zones(
+                         ctx, job, STAPEL_ZONE_PROVINCE,
+                         fixture_geojson("mergeprog_prov.geojson", RD_URN, 1, prov, names), "naam"),
+                     STAPEL_OK);
+    call_log *cl = calloc(1, sizeof *cl);
+    assert_non_null(cl);
+    cl->warned_at = SIZE_MAX;
+    stapel_ctx_set_progress(ctx, log_calls, cl);
+    stapel_ctx_set_log(ctx, log_warned, cl);
+    stapel_stack *s = build(ctx, job);
+    stapel_ctx_set_progress(ctx, NULL, NULL);
+    stapel_ctx_set_log(ctx, NULL, NULL);
+    assert_true(stapel_stack_get_stats(s).n_tiles > 4);
+    size_t first = 0, last = 0; /* the merging calls */
+    while (first < cl->n && strcmp(cl->phase[first], "merging") != 0)
+        first++;
+    last = first;
+    while (last + 1 < cl->n && strcmp(cl->phase[last + 1], "merging") == 0)
+        last++;
+    assert_true(first > 0 && last < cl->n);
+    assert_string_equal(cl->phase[first - 1], "overlay");
+    assert_true(cl->f[first - 1] == 1.0);
+    if (cl->f[first] != 0.0)
+        print_error("merging starts at %g, not 0\n", cl->f[first]);
+    assert_true(cl->f[first] == 0.0);
+    size_t n_between = 0;
+    for (size_t i = first + 1; i <= last; i++) {
+        if (cl->f[i] - cl->f[i - 1] > 0.4 + 1e-9 || cl->f[i] < cl->f[i - 1])
+            print_error("merging goes from %g to %g\n", cl->f[i - 1], cl->f[i]);
+        assert_true(cl->f[i] >= cl->f[i - 1] && cl->f[i] - cl->f[i - 1] <= 0.4 + 1e-9);
+        n_between += cl->f[i] > 0.0 && cl->f[i] < 1.0;
+    }
+    assert_true(n_between >= 4);
+    assert_true(cl->f[last] == 1.0);
+    /* the warning is the merging's work, before its end */
+    assert_true(cl->warned_at > first && cl->warned_at <= last);
+    assert_true(last + 1 < cl->n);
+    assert_string_equal(cl->phase[last + 1], "summary");
+    assert_true(cl->f[last + 1] == 0.0);
+    free(cl);
+    stapel_stack_free(s);
+    stapel_job_free(job);
+}
+
 /* The progress callback of test_stack_output_checked_before_reading:
  * counts the reports of the "reading" phase. */
 static void count_reading(void *user, const char *phase, double fraction)
@@ -999,6 +1088,7 @@ int main(void)
         cmocka_unit_test(test_stack_output_checked_before_reading),
         cmocka_unit_test(test_stack_reading_progress_spans_all_layers),
         cmocka_unit_test(test_stack_summary_progress_counts_faces),
+        cmocka_unit_test(test_stack_merging_progress_covers_its_work),
         cmocka_unit_test(test_stack_many_zone_names),
         cmocka_unit_test(test_stack_unrated_pairs_said_for_any_caller),
     };
