@@ -85,7 +85,9 @@ typedef void (*stapel_log_fn)(void *user, stapel_log_level level, const char *me
  * phase done, from 0.0 to 1.0, rising within a phase and 1.0 at its end. The
  * phases, in this order: stapel_stack_build() "reading", "overlay",
  * "merging" (faces cut by tile borders), "summary"; stapel_stack_build_write()
- * those and "writing"; stapel_stack_write() "writing"; stapel_stack_merge()
+ * those and "writing" (the stack layer is written during "summary", which
+ * counts it and ends when it is in; "writing" counts the other layers and
+ * the flush); stapel_stack_write() "writing"; stapel_stack_merge()
  * "reading", "merging", "summary" (and "writing" for _merge_write);
  * stapel_render() "rendering". Both callbacks are called on the thread that
  * made the call, also when the work runs on worker threads. A callback may

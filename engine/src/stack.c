@@ -1824,6 +1824,26 @@ stapel_status stapel__output_not_input(stapel_ctx *ctx, const char *path, const 
     return STAPEL_OK;
 }
 
+/* The summary phase's progress while the stack layer is written beside it:
+ * half the summary's own fraction, half the stack layer's, of which the
+ * rows are 0.9 and its spatial index, made after them, the rest. The rows
+ * went unreported until the summary's end, when the writing phase showed
+ * them all at once (0 to 90 in a moment, at any scale). */
+typedef struct summary_rows {
+    stapel_progress_fn fn;
+    void *user;
+    stapel__out *o;
+} summary_rows;
+
+static void report_summary_rows(void *user, const char *phase, double fraction)
+{
+    summary_rows *r = user;
+    if (strcmp(phase, "summary") == 0)
+        fraction = 0.5 * fraction + 0.45 * stapel__out_progress(r->o);
+    if (r->fn != NULL)
+        r->fn(r->user, phase, fraction);
+}
+
 /* Write s to path while its conflicts and summaries are computed: the stack
  * layer on a thread of its own, then the other layers. */
 static stapel_status summarize_write(stapel_ctx *ctx, stapel_stack *s, const char *path,
@@ -1851,14 +1871,17 @@ static stapel_status summarize_write(stapel_ctx *ctx, stapel_stack *s, const cha
     int nt = stapel__thread_count(threads, SIZE_MAX);
     if (threaded && nt > 1)
         s->threads = nt - 1;
+    summary_rows rows = {ctx->progress, ctx->progress_user, o};
+    stapel_ctx_set_progress(ctx, report_summary_rows, &rows);
     st = stapel__summarize(ctx, s);
     s->threads = threads;
     s->stats.seconds_summary = now() - t0;
-    /* The summary is done; report the stack layer's rows while they go in. */
+    /* The summary is done; the phase ends when the stack layer's rows are
+     * in too. */
     pthread_mutex_lock(&fw.lock);
     while (threaded && !fw.done) {
         pthread_mutex_unlock(&fw.lock);
-        stapel__progress(ctx, "writing", 0.9 * stapel__out_progress(o));
+        stapel__progress(ctx, "summary", 1.0);
         stapel__out_writeback(o);
         pthread_mutex_lock(&fw.lock);
         struct timespec until;
@@ -1872,6 +1895,9 @@ static stapel_status summarize_write(stapel_ctx *ctx, stapel_stack *s, const cha
             pthread_cond_timedwait(&fw.cond, &fw.lock, &until);
     }
     pthread_mutex_unlock(&fw.lock);
+    stapel_ctx_set_progress(ctx, rows.fn, rows.user);
+    if (st == STAPEL_OK && fw.st == STAPEL_OK)
+        stapel__progress(ctx, "summary", 1.0);
     if (threaded)
         pthread_join(tid, NULL);
     pthread_mutex_destroy(&fw.lock);

@@ -1226,9 +1226,11 @@ static void *drop_cache_main(void *arg)
 stapel_status stapel__out_finish(stapel_ctx *ctx, stapel__out *o, const stapel_stack *s)
 {
     writer w;
+    stapel__progress(ctx, "writing", 0.0);
     stapel_status st = writer_init(&w, ctx, o);
     if (st == STAPEL_OK)
         st = fill_layer(&w, s, "conflicts", s->n_conflicts, insert_conflicts);
+    stapel__progress(ctx, "writing", 0.1);
     if (w.wkb != NULL)
         GEOSWKBWriter_destroy_r(ctx->geos, w.wkb);
     if (st != STAPEL_OK)
@@ -1258,12 +1260,16 @@ stapel_status stapel__out_finish(stapel_ctx *ctx, stapel__out *o, const stapel_s
     st = writer_init(&w, ctx, o);
     if (st == STAPEL_OK)
         st = write_zones(&w, ds, o->srs, s, STAPEL_ZONE_PROVINCE);
+    stapel__progress(ctx, "writing", 0.2);
     if (st == STAPEL_OK)
         st = write_zones(&w, ds, o->srs, s, STAPEL_ZONE_NOVEX);
+    stapel__progress(ctx, "writing", 0.3);
     if (st == STAPEL_OK && s->summary != NULL)
         st = write_summary(&w, ds, s);
+    stapel__progress(ctx, "writing", 0.4);
     if (st == STAPEL_OK)
         st = write_run_info(&w, ds, s);
+    stapel__progress(ctx, "writing", 0.5);
     if (st == STAPEL_OK) {
         st = stapel__styles_write(ctx, ds, s->zone_fields[STAPEL_ZONE_PROVINCE],
                                   s->zone_fields[STAPEL_ZONE_NOVEX]);
@@ -1274,9 +1280,11 @@ stapel_status stapel__out_finish(stapel_ctx *ctx, stapel__out *o, const stapel_s
         GEOSWKBWriter_destroy_r(ctx->geos, w.wkb);
     if (st == STAPEL_OK && stapel__cancelled(ctx))
         st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while writing");
+    stapel__progress(ctx, "writing", 0.6);
     CPLErrorReset();
     GDALClose(ds);
     o->ds = NULL;
+    stapel__progress(ctx, "writing", 0.7);
     if (st == STAPEL_OK && CPLGetLastErrorType() >= CE_Failure)
         st = stapel__fail(ctx, STAPEL_EIO, "%s: cannot finish the file: %s", o->path,
                           stapel__gdal_error("unknown error"));
@@ -1294,6 +1302,7 @@ stapel_status stapel__out_finish(stapel_ctx *ctx, stapel__out *o, const stapel_s
                           o->path, strerror(errno));
     if (dropping)
         pthread_join(dropper, NULL);
+    stapel__progress(ctx, "writing", 0.9);
     /* A cancel that came while the file was flushed still stops the run:
      * only the rename itself is past the point of no return. */
     if (st == STAPEL_OK && stapel__cancelled(ctx))
@@ -1324,8 +1333,12 @@ stapel_status stapel_stack_write(stapel_ctx *ctx, const stapel_stack *s, const c
     st = stapel__out_open(ctx, &o, s, path, flags);
     if (st != STAPEL_OK)
         return st;
+    /* One writing phase: the stack layer, then the others from 0.8. */
+    stapel__progress_span(ctx, "writing", 0.0, 0.8);
     st = stapel__out_faces(ctx, o, s);
+    stapel__progress_span(ctx, "writing", 0.8, 1.0);
     if (st == STAPEL_OK)
         st = stapel__out_finish(ctx, o, s);
+    stapel__progress_span(ctx, NULL, 0.0, 1.0);
     return stapel__out_close(ctx, o, st);
 }

@@ -953,6 +953,103 @@ static void test_stack_merging_progress_covers_its_work(void **state)
     stapel_job_free(job);
 }
 
+/* The writing phase moves while the file is written: the stack layer was
+ * written beside the summary, and writing, which began after it, showed 0
+ * to 90 at once and then nothing until it was done. The stack layer's rows
+ * are now counted in the summary phase, which ends when they are in, and
+ * writing counts the other layers and the flush from 0, in steps of at
+ * most 0.2. On two threads, so that the stack layer has its own. */
+static void test_stack_writing_progress_moves(void **state)
+{
+    stapel_ctx *ctx = *state;
+    stapel_job *job = NULL;
+    stapel_stack_opts o = STAPEL_STACK_OPTS_INIT;
+    o.threads = 2;
+    assert_int_equal(stapel_job_new(ctx, &job, &o), STAPEL_OK);
+    add_islands(ctx, job, "writeprog");
+    call_log *cl = calloc(1, sizeof *cl);
+    assert_non_null(cl);
+    stapel_ctx_set_progress(ctx, log_calls, cl);
+    stapel_stack *s = NULL;
+    stapel_status st = stapel_stack_build_write(ctx, &s, job, STAPEL_TEST_SCRATCH "/writeprog.gpkg",
+                                                STAPEL_WRITE_OVERWRITE);
+    stapel_ctx_set_progress(ctx, NULL, NULL);
+    if (st != STAPEL_OK)
+        print_error("%s\n", stapel_ctx_message(ctx));
+    assert_int_equal(st, STAPEL_OK);
+    size_t first = 0;
+    while (first < cl->n && strcmp(cl->phase[first], "writing") != 0)
+        first++;
+    assert_true(first > 0 && first < cl->n);
+    assert_string_equal(cl->phase[first - 1], "summary");
+    assert_true(cl->f[first - 1] == 1.0);
+    for (size_t i = 0; i < first; i++) /* the summary counts up to its end */
+        if (strcmp(cl->phase[i], "summary") == 0 && i > 0 &&
+            strcmp(cl->phase[i - 1], "summary") == 0)
+            assert_true(cl->f[i] >= cl->f[i - 1]);
+    if (cl->f[first] != 0.0)
+        print_error("writing starts at %g, not 0\n", cl->f[first]);
+    assert_true(cl->f[first] == 0.0);
+    size_t n_between = 0;
+    for (size_t i = first + 1; i < cl->n; i++) {
+        assert_string_equal(cl->phase[i], "writing");
+        if (cl->f[i] - cl->f[i - 1] > 0.2 + 1e-9 || cl->f[i] < cl->f[i - 1])
+            print_error("writing goes from %g to %g\n", cl->f[i - 1], cl->f[i]);
+        assert_true(cl->f[i] >= cl->f[i - 1] && cl->f[i] - cl->f[i - 1] <= 0.2 + 1e-9);
+        n_between += cl->f[i] > 0.0 && cl->f[i] < 1.0;
+    }
+    assert_true(n_between >= 4);
+    assert_true(cl->f[cl->n - 1] == 1.0);
+    free(cl);
+    stapel_stack_free(s);
+    stapel_job_free(job);
+}
+
+/* stapel_stack_write writes the stack layer and then the others in one
+ * writing phase that counts up: the other layers' steps, from 0 on their
+ * own, must not take it back below the stack rows' count. 5000 squares,
+ * more than one chunk of rows (4096). */
+static void test_stack_write_progress_counts_up(void **state)
+{
+    stapel_ctx *ctx = *state;
+    enum { N = 5000 };
+    char **sq = malloc(N * sizeof *sq);
+    assert_non_null(sq);
+    for (int i = 0; i < N; i++) {
+        sq[i] = strdup(
+            rect(10.0 * (i % 100), 10.0 * (i / 100), 10.0 * (i % 100) + 4, 10.0 * (i / 100) + 4));
+        assert_non_null(sq[i]);
+    }
+    stapel_job *job = new_job(ctx);
+    assert_int_equal(stapel_job_add_layer(ctx, job, "housing",
+                                          fixture_geojson("writeup_sq.geojson", RD_URN, N,
+                                                          (const char *const *)sq, NULL),
+                                          NULL),
+                     STAPEL_OK);
+    for (int i = 0; i < N; i++)
+        free(sq[i]);
+    free(sq);
+    stapel_stack *s = build(ctx, job);
+    call_log *cl = calloc(1, sizeof *cl);
+    assert_non_null(cl);
+    stapel_ctx_set_progress(ctx, log_calls, cl);
+    assert_int_equal(
+        stapel_stack_write(ctx, s, STAPEL_TEST_SCRATCH "/writeup.gpkg", STAPEL_WRITE_OVERWRITE),
+        STAPEL_OK);
+    stapel_ctx_set_progress(ctx, NULL, NULL);
+    assert_true(cl->n >= 3);
+    for (size_t i = 0; i < cl->n; i++) {
+        assert_string_equal(cl->phase[i], "writing");
+        if (i > 0 && cl->f[i] < cl->f[i - 1])
+            print_error("writing goes back from %g to %g\n", cl->f[i - 1], cl->f[i]);
+        assert_true(i == 0 || cl->f[i] >= cl->f[i - 1]);
+    }
+    assert_true(cl->f[cl->n - 1] == 1.0);
+    free(cl);
+    stapel_stack_free(s);
+    stapel_job_free(job);
+}
+
 /* The progress callback of test_stack_output_checked_before_reading:
  * counts the reports of the "reading" phase. */
 static void count_reading(void *user, const char *phase, double fraction)
@@ -1089,6 +1186,8 @@ int main(void)
         cmocka_unit_test(test_stack_reading_progress_spans_all_layers),
         cmocka_unit_test(test_stack_summary_progress_counts_faces),
         cmocka_unit_test(test_stack_merging_progress_covers_its_work),
+        cmocka_unit_test(test_stack_writing_progress_moves),
+        cmocka_unit_test(test_stack_write_progress_counts_up),
         cmocka_unit_test(test_stack_many_zone_names),
         cmocka_unit_test(test_stack_unrated_pairs_said_for_any_caller),
     };
