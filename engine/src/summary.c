@@ -640,11 +640,16 @@ static stapel_status conflicts_make(stapel_ctx *ctx, stapel_stack *s, const size
     }
     free(zr.keys);
     free(zr.rank);
+    /* The steps before the dissolving report their shares of the phase:
+     * at scale 10 they took 0.34 s of its 1.1 s (the shared edges 0.19 s),
+     * 5.5 s at scale 100, without a sign. */
+    stapel__progress(ctx, "summary", 0.06);
     if (n > 0 && !sort_by_group(&refs, n)) {
         free(refs);
         free(cface);
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
+    stapel__progress(ctx, "summary", 0.09);
     size_t n_groups = 0;
     for (size_t i = 0; i < n; i++)
         n_groups += (i == 0 || !same_group(&refs[i - 1], &refs[i]));
@@ -714,11 +719,13 @@ static stapel_status conflicts_make(stapel_ctx *ctx, stapel_stack *s, const size
         rings[i] = stapel__out_rings(&s->faces[cface[i]]);
     /* Every face is in a few groups: find the edges that faces share once,
      * not in each group again. */
+    stapel__progress(ctx, "summary", 0.12);
     int threads = stapel__thread_count(s->threads, n_groups);
     if (n_groups > 0)
         st = stapel__shared_edges_make(ctx, rings, n_cf, part_end, n_parts, threads, &shared);
     if (st != STAPEL_OK)
         goto done;
+    stapel__progress(ctx, "summary", 0.3);
     /* Largest groups first, so that no thread is left with a big one at
      * the end while the others wait. Each result goes to its group's slot:
      * the order of work does not change the output. */
@@ -745,8 +752,10 @@ static stapel_status conflicts_make(stapel_ctx *ctx, stapel_stack *s, const size
         weight[g] = gs[g].n;
     }
     dissolve_job job = {s, sel, rings, shared, start, order, s->conflicts};
+    stapel__progress_span(ctx, "summary", 0.3, 0.93);
     st = stapel__parallel_for_weighted(ctx, n_groups, s->threads, "summary", dissolve_one, &job,
                                        weight);
+    stapel__progress_span(ctx, NULL, 0.0, 1.0);
 done:
     stapel__shared_edges_free(shared);
     free(gs);
