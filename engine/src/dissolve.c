@@ -611,7 +611,7 @@ static void link_part(stapel__shared_edges *se, size_t f0, size_t f1, uint64_t *
 
 stapel_status stapel__shared_edges_make(stapel_ctx *ctx, const stapel__rings *faces, size_t n,
                                         const size_t *part_end, size_t n_parts, int threads,
-                                        stapel__shared_edges **out)
+                                        const char *phase, stapel__shared_edges **out)
 {
     *out = NULL;
     size_t total = 0, most = 0;
@@ -659,12 +659,18 @@ stapel_status stapel__shared_edges_make(stapel_ctx *ctx, const stapel__rings *fa
         id0 += faces[i].n_rings > 0 ? faces[i].ring_end[faces[i].n_rings - 1] : 0;
     }
     se->base[n] = id0;
+    double shown = 0.0; /* the fraction last reported */
     for (size_t p = 0; p < n_parts; p++) {
         size_t f0 = p > 0 ? part_end[p - 1] : 0, f1 = part_end[p];
         size_t c = 16; /* a table for the part: twice its points or more */
         while (c < 2 * (size_t)(se->base[f1] - se->base[f0]))
             c *= 2;
         link_part(se, f0, f1, tab, c, pt, hs);
+        double done = se->base[n] > 0 ? (double)se->base[f1] / (double)se->base[n] : 1.0;
+        if (phase != NULL && done >= shown + 1.0 / 64) {
+            stapel__progress(ctx, phase, done);
+            shown = done;
+        }
     }
     free(tab);
     free(pt);

@@ -348,11 +348,12 @@ stapel_status stapel__dissolve(stapel_ctx *ctx, const stapel__rings *faces, size
  * a part, and the faces of a union must lie in one part. faces stay borrowed
  * until the free. threads: how many unions may run at once. *out is NULL
  * (and the status OK) when there are too many edges for 32-bit ids: use
- * stapel__dissolve then. */
+ * stapel__dissolve then. Reports the progress of phase (if not NULL) by
+ * the points linked. */
 typedef struct stapel__shared_edges stapel__shared_edges;
 stapel_status stapel__shared_edges_make(stapel_ctx *ctx, const stapel__rings *faces, size_t n,
                                         const size_t *part_end, size_t n_parts, int threads,
-                                        stapel__shared_edges **out);
+                                        const char *phase, stapel__shared_edges **out);
 stapel_status stapel__dissolve_subset(stapel_ctx *ctx, stapel__shared_edges *se,
                                       const uint32_t *sel, size_t n, double grid, bool noded,
                                       struct stapel__ipt **pts, uint32_t **ring_end,

@@ -721,8 +721,13 @@ static stapel_status conflicts_make(stapel_ctx *ctx, stapel_stack *s, const size
      * not in each group again. */
     stapel__progress(ctx, "summary", 0.12);
     int threads = stapel__thread_count(s->threads, n_groups);
-    if (n_groups > 0)
-        st = stapel__shared_edges_make(ctx, rings, n_cf, part_end, n_parts, threads, &shared);
+    if (n_groups > 0) {
+        /* linking the shared edges: 5.6 s at scale 100, on one thread */
+        stapel__progress_span(ctx, "summary", 0.12, 0.3);
+        st = stapel__shared_edges_make(ctx, rings, n_cf, part_end, n_parts, threads, "summary",
+                                       &shared);
+        stapel__progress_span(ctx, NULL, 0.0, 1.0);
+    }
     if (st != STAPEL_OK)
         goto done;
     stapel__progress(ctx, "summary", 0.3);

@@ -205,7 +205,7 @@ static void test_dissolve_noded_promise_broken(void **state)
         }
         size_t part_end[1] = {fs.n};
         stapel__shared_edges *se = NULL;
-        assert_int_equal(stapel__shared_edges_make(ctx, rings, fs.n, part_end, 1, 1, &se),
+        assert_int_equal(stapel__shared_edges_make(ctx, rings, fs.n, part_end, 1, 1, NULL, &se),
                          STAPEL_OK);
         assert_non_null(se);
         uint32_t sel[2] = {0, 1};
@@ -290,7 +290,8 @@ static void test_dissolve_subset_same_as_dissolve(void **state)
     stapel_ctx *ctx = NULL;
     assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
     stapel__shared_edges *se = NULL;
-    assert_int_equal(stapel__shared_edges_make(ctx, rings, fs.n, part_end, 2, 1, &se), STAPEL_OK);
+    assert_int_equal(stapel__shared_edges_make(ctx, rings, fs.n, part_end, 2, 1, NULL, &se),
+                     STAPEL_OK);
     assert_non_null(se);
     uint64_t seed = 12345;
     for (int round = 0; round < 400; round++) {
