@@ -388,7 +388,13 @@ static stapel_status curve_polygon_convert(stapel_ctx *ctx, polys *p, OGRGeometr
              * could not add. */
             OGRGeometryH added = ring;
             ring = NULL;
-            if (OGR_G_AddGeometryDirectly(poly, added) != OGRERR_NONE)
+            /* GDAL warns of a ring not yet closed, with advice that does not
+             * apply to stapel's own ring; whether the source's ring closed,
+             * GDAL said as it read the feature. */
+            CPLPushErrorHandler(CPLQuietErrorHandler);
+            OGRErr err = OGR_G_AddGeometryDirectly(poly, added);
+            CPLPopErrorHandler();
+            if (err != OGRERR_NONE)
                 st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
         }
         if (ring != NULL)

@@ -833,13 +833,26 @@ static void gdal_handler(CPLErr level, CPLErrorNum num, const char *message)
 static void open_rings(OGRGeometryH g, size_t *open, size_t *z_open)
 {
     OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
-    if (t == wkbLineString || t == wkbLinearRing) {
-        int n = OGR_G_GetPointCount(g);
-        if (n == 0)
+    /* A ring: a simple curve (straight, or of arcs), or a compound curve,
+     * whose parts are not rings: it runs from its first part's start to
+     * its last part's end. */
+    OGRGeometryH first = g, last = g;
+    if (t == wkbCompoundCurve) {
+        int parts = OGR_G_GetGeometryCount(g);
+        if (parts == 0)
             return;
-        if (OGR_G_GetX(g, 0) != OGR_G_GetX(g, n - 1) || OGR_G_GetY(g, 0) != OGR_G_GetY(g, n - 1))
+        first = OGR_G_GetGeometryRef(g, 0);
+        last = OGR_G_GetGeometryRef(g, parts - 1);
+    }
+    if (t == wkbLineString || t == wkbLinearRing || t == wkbCircularString ||
+        t == wkbCompoundCurve) {
+        int n = OGR_G_GetPointCount(last);
+        if (n == 0 || OGR_G_GetPointCount(first) == 0)
+            return;
+        if (OGR_G_GetX(first, 0) != OGR_G_GetX(last, n - 1) ||
+            OGR_G_GetY(first, 0) != OGR_G_GetY(last, n - 1))
             (*open)++;
-        else if (OGR_G_GetZ(g, 0) != OGR_G_GetZ(g, n - 1))
+        else if (OGR_G_GetZ(first, 0) != OGR_G_GetZ(last, n - 1))
             (*z_open)++;
         return;
     }
