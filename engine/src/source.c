@@ -985,6 +985,23 @@ static bool any_areal_layer(GDALDatasetH ds)
     return false;
 }
 
+/* The one layer of ds that may hold polygons (see any_areal_layer), or NULL
+ * when there is none or more than one. */
+static OGRLayerH only_areal_layer(GDALDatasetH ds)
+{
+    OGRLayerH found = NULL;
+    int n = GDALDatasetGetLayerCount(ds);
+    for (int i = 0; i < n; i++) {
+        OGRLayerH l = GDALDatasetGetLayer(ds, i);
+        if (OGR_L_GetGeomType(l) == wkbNone || layer_flat(l) != 0)
+            continue;
+        if (found != NULL)
+            return NULL;
+        found = l;
+    }
+    return found;
+}
+
 /* The layers of points or lines a pick list names, at most: a source of
  * many (a topographic map's dozens of layers of roads, rails and the like)
  * would fill the message, and cut off the layers to pick from after them. */
@@ -1108,6 +1125,27 @@ stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH d
                      source, n, b.data != NULL ? b.data : "");
         stapel__buf_free(&b);
         return STAPEL_EDATA;
+    } else if ((l = only_areal_layer(ds)) != NULL) {
+        /* One layer that may hold polygons beside layers of points or lines
+         * (and tables): there is nothing to pick, but the user learns which
+         * layer is read, and that the others are not. */
+        stapel__buf tables = {0}, flat = {0}, others = {0};
+        int n_tables = list_layers_kind(ds, &tables, true);
+        int kinds, n_others;
+        int n_flat = list_flat_layers(ds, &flat, &others, &kinds, &n_others);
+        const char *what = kinds == 1 ? "points" : kinds == 2 ? "lines" : "points or lines";
+        stapel__log(ctx, STAPEL_LOG_INFO,
+                    "%s: reading layer %s, the only one of its %d layers that may hold "
+                    "polygons: %s hold%s %s, which cannot be claims or zones%s%s%s",
+                    source, OGR_L_GetName(l), n, flat.data != NULL ? flat.data : "",
+                    n_flat == 1 ? "s" : "", what,
+                    n_tables == 0   ? ""
+                    : n_tables == 1 ? "; the table without geometry, "
+                                    : "; the tables without geometry, ",
+                    n_tables == 0 ? "" : tables.data, n_tables == 0 ? "" : ", is left out too");
+        stapel__buf_free(&tables);
+        stapel__buf_free(&flat);
+        stapel__buf_free(&others);
     } else {
         /* Several layers with geometry: those are the ones to pick from; a
          * table beside them (layer_styles) would only get 'has no geometry
@@ -1141,19 +1179,13 @@ stapel_status stapel__layer_pick(stapel_ctx *ctx, OGRLayerH *out, GDALDatasetH d
                                    "geometry (%s)",
                                    n_geom, n_tables, n_tables > 1 ? "s" : "", tables_text);
             const char *what = kinds == 1 ? "points" : kinds == 2 ? "lines" : "points or lines";
+            /* of one other, only_areal_layer took it */
             const char *other = n_tables == 0 ? "" : " layer";
-            if (n_others == 1)
-                stapel__fail(ctx, STAPEL_EDATA,
-                             "%s: %s: %s hold%s %s, which cannot be claims or zones; pick the "
-                             "other%s, %s, with '%s|layername=%s'",
-                             source, head.data != NULL ? head.data : "", flat_text,
-                             n_flat == 1 ? "s" : "", what, other, others_text, source, others_text);
-            else
-                stapel__fail(ctx, STAPEL_EDATA,
-                             "%s: %s: %s hold%s %s, which cannot be claims or zones; pick one of "
-                             "the other%ss (%s) with '%s|layername=NAME'",
-                             source, head.data != NULL ? head.data : "", flat_text,
-                             n_flat == 1 ? "s" : "", what, other, others_text, source);
+            stapel__fail(ctx, STAPEL_EDATA,
+                         "%s: %s: %s hold%s %s, which cannot be claims or zones; pick one of "
+                         "the other%ss (%s) with '%s|layername=NAME'",
+                         source, head.data != NULL ? head.data : "", flat_text,
+                         n_flat == 1 ? "s" : "", what, other, others_text, source);
             stapel__buf_free(&head);
         }
         stapel__buf_free(&b);
