@@ -271,6 +271,12 @@ typedef struct stapel_rules stapel_rules;
  * Caller owns *out; free with stapel_rules_free(). */
 stapel_status stapel_rules_read(stapel_ctx *ctx, stapel_rules **out, const char *path);
 
+/* The built-in NOVEX matrix as the CSV text that path NULL reads (that of
+ * docs/rules/novex-default.csv): the start of a rules file that adds pairs
+ * to it, as a rules file replaces the built-in rules. Never NULL. Static
+ * storage. */
+const char *stapel_rules_builtin_csv(void);
+
 /* Free rules. Accepts NULL. */
 void stapel_rules_free(stapel_rules *rules);
 

@@ -20,6 +20,11 @@
 
 extern const char stapel__default_rules_csv[];
 
+const char *stapel_rules_builtin_csv(void)
+{
+    return stapel__default_rules_csv;
+}
+
 const char *stapel_verdict_name(stapel_verdict v)
 {
     switch (v) {

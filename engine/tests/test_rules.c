@@ -49,6 +49,60 @@ static void test_rules_builtin_matrix(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* The built-in rules as CSV text, for a library user who has no copy of
+ * docs/rules/novex-default.csv to start a rules file from: read back
+ * through a file, the text gives the built-in rules. Checked against the
+ * source file itself, parsed here (its themes and verdicts hold no quotes
+ * or commas): every pair it lists has its verdict in both, and no more. */
+static void test_rules_builtin_csv_reads_back(void **state)
+{
+    (void)state;
+    const char *text = stapel_rules_builtin_csv();
+    assert_non_null(text);
+    assert_ptr_equal(stapel_rules_builtin_csv(), text);
+    assert_int_equal(strncmp(text, "theme_a,theme_b,verdict", 23), 0);
+
+    stapel_ctx *ctx = NULL;
+    stapel_ctx_new(&ctx);
+    stapel_rules *builtin = NULL, *back = NULL;
+    assert_int_equal(stapel_rules_read(ctx, &builtin, NULL), STAPEL_OK);
+    assert_int_equal(stapel_rules_read(ctx, &back, write_csv("builtin-copy.csv", text)), STAPEL_OK);
+    assert_int_equal(stapel_rules_count(back), 45);
+    assert_int_equal(stapel_rules_count(back), stapel_rules_count(builtin));
+    assert_int_equal(stapel_rules_theme_count(back), 10);
+
+    FILE *f = fopen(STAPEL_TESTDATA "/../docs/rules/novex-default.csv", "r");
+    assert_non_null(f);
+    char line[1024];
+    size_t n = 0;
+    static const char *verdicts[] = {"single", "compatible", "unrated", "conditional", "conflict"};
+    assert_non_null(fgets(line, sizeof line, f)); /* the header */
+    while (fgets(line, sizeof line, f) != NULL) {
+        char *a = strtok(line, ","), *b = strtok(NULL, ","), *v = strtok(NULL, ",\r\n");
+        assert_non_null(v);
+        int want = 0;
+        while (want < 5 && strcmp(verdicts[want], v) != 0)
+            want++;
+        assert_in_range(want, STAPEL_VERDICT_COMPATIBLE, STAPEL_VERDICT_CONFLICT);
+        assert_int_equal(stapel_rules_verdict(back, a, b, NULL), (stapel_verdict)want);
+        assert_int_equal(stapel_rules_verdict(back, b, a, NULL), (stapel_verdict)want);
+        assert_int_equal(stapel_rules_verdict(builtin, a, b, NULL), (stapel_verdict)want);
+        n++;
+    }
+    fclose(f);
+    assert_int_equal(n, 45);
+    /* Same notes, too: the copy loses nothing a user would start from. */
+    const char *n1 = NULL, *n2 = NULL;
+    stapel_rules_verdict(builtin, "agri", "solar", &n1);
+    stapel_rules_verdict(back, "agri", "solar", &n2);
+    assert_non_null(n1);
+    assert_non_null(n2);
+    assert_string_equal(n1, n2);
+    stapel_rules_free(back);
+    stapel_rules_free(builtin);
+    stapel_ctx_free(ctx);
+}
+
 static void expect_refusal(const char *name, const char *text, const char *needle)
 {
     stapel_ctx *ctx = NULL;
@@ -444,6 +498,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules_builtin_matrix),
+        cmocka_unit_test(test_rules_builtin_csv_reads_back),
         cmocka_unit_test(test_rules_themes_ascii_in_any_locale),
         cmocka_unit_test(test_rules_verdict_names),
         cmocka_unit_test(test_rules_refusals_name_file_and_line),
