@@ -272,8 +272,9 @@ typedef struct stapel_rules stapel_rules;
 stapel_status stapel_rules_read(stapel_ctx *ctx, stapel_rules **out, const char *path);
 
 /* The built-in NOVEX matrix as the CSV text that path NULL reads (that of
- * docs/rules/novex-default.csv): the start of a rules file that adds pairs
- * to it, as a rules file replaces the built-in rules. Never NULL. Static
+ * docs/rules/novex-default.csv, which meson install also puts in
+ * <datadir>/stapel/rules/): the start of a rules file that adds pairs to
+ * it, as a rules file replaces the built-in rules. Never NULL. Static
  * storage. */
 const char *stapel_rules_builtin_csv(void);
 

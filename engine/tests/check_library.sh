@@ -41,8 +41,9 @@ check() { # name, example binary
 
 check built "$build/engine/claimed"
 
-# Installed: the header, the static library and stapel.pc, and nothing
-# else of the source tree.
+# Installed: the header, the static library, stapel.pc and the built-in
+# rules as CSV (to start a rules file from), and nothing else of the source
+# tree.
 dest=$scratch/dest
 meson install -C "$build" --destdir "$dest" --no-rebuild --quiet > "$scratch/install.log" 2>&1 ||
     { echo "FAIL install: $(tail -5 "$scratch/install.log")"; exit 1; }
@@ -51,6 +52,12 @@ if [ -z "$pc" ]; then
     echo "FAIL install: no stapel.pc under $dest"
     exit 1
 fi
+rules=$(find "$dest" -path '*/share/stapel/rules/novex-default.csv' | head -1)
+if [ -z "$rules" ] || ! cmp -s "$rules" "$src/docs/rules/novex-default.csv"; then
+    echo "FAIL install: no copy of docs/rules/novex-default.csv as share/stapel/rules/novex-default.csv under $dest"
+    exit 1
+fi
+echo "ok   install: ${rules#"$dest"}"
 export PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$dest
 flags=$(pkg-config --cflags --libs stapel)
 cp "$src/engine/examples/claimed.c" "$scratch/claimed.c"
