@@ -1077,19 +1077,23 @@ stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_
         /* Under the built-in rules there is no rules file to add to, and
          * a file of the missing pairs alone would replace them: their land
          * would leave conflict_m2 and kans_m2 for 'unrated'. Said as it
-         * holds for any caller, one without an output or a --rules too;
-         * the tool adds where its output keeps a copy (n_builtin_unrated). */
+         * holds for any caller, one without an output or a --rules too,
+         * or with the installed library but no source tree (which also
+         * has stapel_rules_builtin_csv()); the tool adds where its output
+         * keeps a copy (n_builtin_unrated). */
         bool builtin = s->rules != NULL && s->rules->builtin;
         const char *add =
             n_left == 0 ? ""
             : !builtin  ? (n_left == 1 ? "add it to the rules file" : "add them to the rules file")
             : n_left == 1
                 ? "the built-in rules lack it, and a rules file replaces them, not adds "
-                  "to them: start from a copy of them (docs/rules/novex-default.csv; "
-                  "the format is in docs/RULES.md) and add the pair"
+                  "to them: start from a copy of them (docs/rules/novex-default.csv, "
+                  "installed in share/stapel/rules/; the format is in docs/RULES.md) and "
+                  "add the pair"
                 : "the built-in rules lack them, and a rules file replaces them, not "
-                  "adds to them: start from a copy of them (docs/rules/novex-default.csv; "
-                  "the format is in docs/RULES.md) and add the pairs";
+                  "adds to them: start from a copy of them (docs/rules/novex-default.csv, "
+                  "installed in share/stapel/rules/; the format is in docs/RULES.md) and "
+                  "add the pairs";
         if (n_un > 0 && builtin)
             s->stats.n_builtin_unrated = (int64_t)n_left;
         char left[80] = "";

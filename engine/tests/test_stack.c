@@ -1148,8 +1148,9 @@ static void test_stack_unrated_pairs_said_for_any_caller(void **state)
     assert_string_equal(warnings,
                         "no rule for 1 theme pair that meets (verdict 'unrated'): mining\xc3\x97"
                         "nature; the built-in rules lack it, and a rules file replaces them, not "
-                        "adds to them: start from a copy of them (docs/rules/novex-default.csv; "
-                        "the format is in docs/RULES.md) and add the pair\n");
+                        "adds to them: start from a copy of them (docs/rules/novex-default.csv, "
+                        "installed in share/stapel/rules/; the format is in docs/RULES.md) and "
+                        "add the pair\n");
     assert_int_equal(stapel_stack_get_stats(s).n_builtin_unrated, 1);
     stapel_stack_free(s);
 
