@@ -58,6 +58,13 @@ if [ -z "$rules" ] || ! cmp -s "$rules" "$src/docs/rules/novex-default.csv"; the
     exit 1
 fi
 echo "ok   install: ${rules#"$dest"}"
+# The format of a rules file, which the warning of unrated pairs points to.
+doc=$(find "$dest" -path '*/share/doc/stapel/RULES.md' | head -1)
+if [ -z "$doc" ] || ! cmp -s "$doc" "$src/docs/RULES.md"; then
+    echo "FAIL install: no copy of docs/RULES.md as share/doc/stapel/RULES.md under $dest"
+    exit 1
+fi
+echo "ok   install: ${doc#"$dest"}"
 export PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$dest
 flags=$(pkg-config --cflags --libs stapel)
 cp "$src/engine/examples/claimed.c" "$scratch/claimed.c"
