@@ -2324,33 +2324,28 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             st = stapel__wrap(ctx, st, "%s: layer %s: feature %lld", src, layer, fid);
             goto done;
         }
-        if (thin) {
-            n_empty++;
-            if (n_thin++ == 0)
-                first_thin = fid;
-            if (spec->field != NULL && (st = bare_note(ctx, in, &bare, f, name_idx, name_real,
-                                                       (int64_t)fid, BARE_GRID)) != STAPEL_OK)
-                goto done;
-            OGR_F_Destroy(f);
-            f = NULL;
-            continue;
+        if (!thin) {
+            /* Repeated vertices are invalid input for many tools even where
+             * GEOS accepts them; dropping them is a repair the user should
+             * hear of. A ring that was not closed, or a hole of one or two
+             * points, made the geometry invalid as stored, though its
+             * conversion is valid. */
+            repaired = repaired || (notes & STAPEL_CONV_BADRING);
+            if ((repaired || (notes & STAPEL_CONV_REPEATED)) && n_repaired++ == 0)
+                first_repaired = fid;
+            n_repeated += !repaired && (notes & STAPEL_CONV_REPEATED);
+            if ((notes & STAPEL_CONV_DROPPED) && n_dropped++ == 0)
+                first_dropped = fid;
         }
-        /* Repeated vertices are invalid input for many tools even where GEOS
-         * accepts them; dropping them is a repair the user should hear of. A
-         * ring that was not closed, or a hole of one or two points, made the
-         * geometry invalid as stored, though its conversion is valid. */
-        repaired = repaired || (notes & STAPEL_CONV_BADRING);
-        if ((repaired || (notes & STAPEL_CONV_REPEATED)) && n_repaired++ == 0)
-            first_repaired = fid;
-        n_repeated += !repaired && (notes & STAPEL_CONV_REPEATED);
-        if ((notes & STAPEL_CONV_DROPPED) && n_dropped++ == 0)
-            first_dropped = fid;
-        if (gg == NULL) {
+        if (gg == NULL) { /* thin, or its repair left no area */
             n_empty++;
-            if (n_lost++ == 0)
+            if (thin && n_thin++ == 0)
+                first_thin = fid;
+            else if (!thin && n_lost++ == 0)
                 first_lost = fid;
-            if (spec->field != NULL && (st = bare_note(ctx, in, &bare, f, name_idx, name_real,
-                                                       (int64_t)fid, BARE_REPAIR)) != STAPEL_OK)
+            if (spec->field != NULL &&
+                (st = bare_note(ctx, in, &bare, f, name_idx, name_real, (int64_t)fid,
+                                thin ? BARE_GRID : BARE_REPAIR)) != STAPEL_OK)
                 goto done;
             OGR_F_Destroy(f);
             f = NULL;
