@@ -73,6 +73,7 @@ typedef struct file_sink {
 } file_sink;
 
 #define UNCLASSED_TOLD 3 /* values outside the legend the warning names */
+#define BOXES_TOLD 3     /* characters without a glyph the warning names */
 
 typedef struct renderer {
     stapel_ctx *ctx;
@@ -127,6 +128,13 @@ typedef struct renderer {
     label *labels;
     size_t n_labels, cap_labels;
     size_t n_labels_drawn;
+    /* Characters of the data drawn (zone names, themes, the title) that the
+     * font has no glyph for: the first few, each with the text it is in, as
+     * the warning gives them (note_boxes). */
+    uint32_t boxes[BOXES_TOLD];
+    size_t n_boxes;
+    bool more_boxes; /* another such character left out */
+    stapel__buf boxes_told;
 } renderer;
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -906,6 +914,77 @@ static void draw_text(renderer *r, double x, double y, const char *s)
 {
     cairo_move_to(r->cr, x, y);
     cairo_show_text(r->cr, s);
+}
+
+/* The character that starts at s, valid UTF-8 (cairo refuses other text). */
+static uint32_t utf8_char(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return s[0];
+    if (s[0] < 0xE0)
+        return (uint32_t)(s[0] & 0x1F) << 6 | (s[1] & 0x3F);
+    if (s[0] < 0xF0)
+        return (uint32_t)(s[0] & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+    return (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 |
+           (uint32_t)(s[2] & 0x3F) << 6 | (s[3] & 0x3F);
+}
+
+/* Note the characters of text, about to be drawn in the current font, that
+ * the font has no glyph for: cairo's toy text API takes no other font for
+ * them, and draws a box (glyph 0, .notdef). The first BOXES_TOLD distinct
+ * ones go to the warning draw gives, each with the text it is in, shown:
+ * what names it ("the title"), and a zone name (zone) is quoted as --zone
+ * takes it. Each distinct text is checked once by the callers. */
+static void note_boxes(renderer *r, const char *text, const char *what, bool zone,
+                       const char *shown)
+{
+    cairo_glyph_t *glyphs = NULL;
+    cairo_text_cluster_t *clusters = NULL;
+    int n_glyphs = 0, n_clusters = 0;
+    cairo_text_cluster_flags_t flags;
+    if (cairo_scaled_font_text_to_glyphs(cairo_get_scaled_font(r->cr), 0, 0, text, -1, &glyphs,
+                                         &n_glyphs, &clusters, &n_clusters,
+                                         &flags) != CAIRO_STATUS_SUCCESS) {
+        cairo_glyph_free(glyphs);
+        cairo_text_cluster_free(clusters);
+        return;
+    }
+    size_t first = r->n_boxes; /* the first character this text adds */
+    size_t at = 0;             /* byte offset of the cluster in text */
+    int g = 0;                 /* its first glyph */
+    for (int c = 0; c < n_clusters;
+         at += (size_t)clusters[c].num_bytes, g += clusters[c].num_glyphs, c++) {
+        bool box = false;
+        for (int k = g; k < g + clusters[c].num_glyphs && k < n_glyphs; k++)
+            box = box || glyphs[k].index == 0;
+        if (!box)
+            continue;
+        uint32_t ch = utf8_char((const unsigned char *)text + at);
+        bool told = false;
+        for (size_t i = 0; i < r->n_boxes; i++)
+            told = told || r->boxes[i] == ch;
+        if (told)
+            continue;
+        if (r->n_boxes == BOXES_TOLD) {
+            r->more_boxes = true;
+            break;
+        }
+        r->boxes[r->n_boxes++] = ch;
+    }
+    stapel__buf *b = &r->boxes_told;
+    for (size_t i = first; i < r->n_boxes; i++) {
+        const char *sep = i > first ? ", " : "; ";
+        stapel__buf_printf(b, "%sU+%04X", b->len > 0 ? sep : "", (unsigned)r->boxes[i]);
+    }
+    if (r->n_boxes > first) {
+        stapel__buf_printf(b, " in %s ", what);
+        if (zone)
+            stapel__zone_quote(b, NULL, shown);
+        else
+            stapel__buf_printf(b, "'%s'", shown);
+    }
+    cairo_glyph_free(glyphs);
+    cairo_text_cluster_free(clusters);
 }
 
 /* A copy of s that cairo can draw: text that is not UTF-8 is read as
@@ -1779,6 +1858,8 @@ static void draw_labels(renderer *r)
             if (placed != NULL)
                 placed[n_placed++] = best;
             r->n_labels_drawn++;
+            note_boxes(r, text, l->kind == STAPEL_ZONE_PROVINCE ? "the province" : "the NOVEX area",
+                       true, l->text);
             double tx = (best.x0 + best.x1) / 2 - w / 2;
             double ty = (best.y0 + best.y1) / 2 - (te.y_bearing + te.height / 2);
             cairo_new_path(cr);
@@ -1866,6 +1947,8 @@ static void draw_title(renderer *r)
     }
     cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
     if (title != NULL)
+        note_boxes(r, title, "the title", false, title);
+    if (title != NULL)
         draw_fitted(r, 24 * r->u, 24 * r->u + 30 * r->u, title, room);
     free(title);
     char sub[256];
@@ -1904,8 +1987,10 @@ static void draw_legend(renderer *r)
     if (r->zone != NULL) {
         stapel__buf in = {0};
         stapel__buf_printf(&in, "oppervlak in %s", r->zone);
-        if (in.data != NULL)
+        if (in.data != NULL) {
+            note_boxes(r, in.data, "the zone", true, r->zone);
             draw_fitted(r, x + 14 * u, y + (52 + ZONE_LINE) * u, in.data, w - 28 * u);
+        }
         stapel__buf_free(&in);
     }
     double row_y = y + legend_head(r) * u;
@@ -2089,6 +2174,8 @@ static void draw_footer(renderer *r)
     snprintf(second, sizeof second, "%s \xc2\xb7 %s \xc2\xb7 gemaakt met stapel %s", r->crs_text,
              date, STAPEL_VERSION);
     font(r, 12, false, false);
+    for (size_t i = 0; i < r->n_themes; i++)
+        note_boxes(r, r->themes[i], "the theme", false, r->themes[i]);
     cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
     if (line.data != NULL)
         draw_fitted(r, x, y, line.data, room);
@@ -2263,6 +2350,12 @@ static stapel_status draw(renderer *r)
     if (cs != CAIRO_STATUS_SUCCESS)
         return stapel__fail(r->ctx, cs == CAIRO_STATUS_NO_MEMORY ? STAPEL_ENOMEM : STAPEL_EIO,
                             "%s: drawing failed: %s", r->path, cairo_status_to_string(cs));
+    if (r->n_boxes > 0)
+        stapel__log(r->ctx, STAPEL_LOG_WARN,
+                    "%s: the font '%s' has no glyph for some characters of the map's names, "
+                    "which show as boxes: %s%s",
+                    r->gpkg, FONT, r->boxes_told.data != NULL ? r->boxes_told.data : "",
+                    r->more_boxes ? ", and more" : "");
     return STAPEL_OK;
 }
 
@@ -2426,6 +2519,7 @@ done:
             OGR_G_DestroyGeometry(r.labels[i].cut);
     }
     free(r.labels);
+    stapel__buf_free(&r.boxes_told);
     for (size_t i = 0; i < r.n_unclassed_told; i++)
         free(r.unclassed[i]);
     free(r.zone_asked);
