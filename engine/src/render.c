@@ -1504,6 +1504,15 @@ static bool zone_outside(const renderer *r, OGRGeometryH part, OGRGeometryH *fre
     *free_part = NULL;
     if (r->zone_geom == NULL)
         return false;
+    /* A neighbour that only touches the zone, its box meeting the zone's in
+     * a line or a point, has none of its area in it: the costly overlay
+     * (the zone may have many thousands of vertices) is left out. */
+    OGREnvelope ep, ez;
+    OGR_G_GetEnvelope(part, &ep);
+    OGR_G_GetEnvelope(r->zone_geom, &ez);
+    if (fmin(ep.MaxX, ez.MaxX) <= fmax(ep.MinX, ez.MinX) ||
+        fmin(ep.MaxY, ez.MaxY) <= fmax(ep.MinY, ez.MinY))
+        return OGR_G_Area(part) > 0; /* as below with a_in 0 */
     OGRGeometryH in = OGR_G_Intersection(part, r->zone_geom);
     /* a neighbour's part meets the zone in a line or a point, which have
      * no area (and which OGR_G_Area warns of) */
@@ -1524,9 +1533,10 @@ static bool zone_outside(const renderer *r, OGRGeometryH part, OGRGeometryH *fre
  * shown (whose area goes to *area), or none when nothing of it is; for a
  * neighbour of the zone of --zone (*outside), in what lies outside that
  * zone. When the map shows only some of the zone, that part goes to *cut
- * (the caller's to free), else *cut is NULL. */
-static bool label_point(const renderer *r, OGRGeometryH g, double *x, double *y, double *area,
-                        OGRGeometryH *cut, bool *outside)
+ * (the caller's to free), else *cut is NULL. The zone of --zone (selected)
+ * is no neighbour of itself: its parts lie in it. */
+static bool label_point(const renderer *r, OGRGeometryH g, bool selected, double *x, double *y,
+                        double *area, OGRGeometryH *cut, bool *outside)
 {
     *cut = NULL;
     *outside = false;
@@ -1543,8 +1553,8 @@ static bool label_point(const renderer *r, OGRGeometryH g, double *x, double *y,
     OGR_G_DestroyGeometry(view);
     bool found = false;
     if (part != NULL && !OGR_G_IsEmpty(part)) {
-        OGRGeometryH free_part;
-        *outside = zone_outside(r, part, &free_part);
+        OGRGeometryH free_part = NULL;
+        *outside = !selected && zone_outside(r, part, &free_part);
         OGRGeometryH p =
             OGR_G_PointOnSurface(free_part != NULL && !OGR_G_IsEmpty(free_part) ? free_part : part);
         if (free_part != NULL)
@@ -1646,7 +1656,7 @@ static stapel_status draw_zone(renderer *r, stapel_zone_kind kind, const zone_gr
             OGRGeometryH cut;
             bool outside;
             if (wkbFlatten(OGR_G_GetGeometryType(part)) == wkbPolygon &&
-                label_point(r, part, &x, &y, &area, &cut, &outside))
+                label_point(r, part, selected, &x, &y, &area, &cut, &outside))
                 st = add_label(r, name, x, y, area, cut, outside && !selected, kind, selected);
         }
     }
@@ -1735,18 +1745,68 @@ static void label_font(renderer *r, const label *l)
         font(r, l->selected ? 14 : 12, l->selected, true);
 }
 
+/* A geometry tested for Intersects many times (a zone of many thousands of
+ * vertices, against a few hundred label spots): OGR_G_Intersects converts it
+ * to GEOS on every call, as WKB. It is converted the same way once, and
+ * prepared (GEOS indexes its segments). prep stays NULL when that fails
+ * (out of memory): the tests are then OGR's. */
+typedef struct prepared {
+    OGRGeometryH g;
+    GEOSGeometry *geos;
+    const GEOSPreparedGeometry *prep;
+    bool tried;
+} prepared;
+
+static void prepared_free(const renderer *r, prepared *p)
+{
+    GEOSContextHandle_t h = r->ctx->geos;
+    if (p->prep != NULL)
+        GEOSPreparedGeom_destroy_r(h, p->prep);
+    if (p->geos != NULL)
+        GEOSGeom_destroy_r(h, p->geos);
+    *p = (prepared){NULL, NULL, NULL, false};
+}
+
+/* Whether the prepared p meets t, a small geometry (a point, a box). */
+static bool prepared_intersects(const renderer *r, prepared *p, OGRGeometryH t)
+{
+    GEOSContextHandle_t h = r->ctx->geos;
+    if (!p->tried) {
+        p->tried = true;
+        size_t n = (size_t)OGR_G_WkbSize(p->g);
+        unsigned char *wkb = malloc(n);
+        if (wkb != NULL && OGR_G_ExportToWkb(p->g, wkbNDR, wkb) == OGRERR_NONE)
+            p->geos = GEOSGeomFromWKB_buf_r(h, wkb, n);
+        free(wkb);
+        p->prep = p->geos != NULL ? GEOSPrepare_r(h, p->geos) : NULL;
+    }
+    if (p->prep == NULL)
+        return OGR_G_Intersects(p->g, t);
+    size_t n = (size_t)OGR_G_WkbSize(t);
+    unsigned char wkb[128]; /* a point or a box of five points */
+    GEOSGeometry *tg = NULL;
+    if (n <= sizeof wkb && OGR_G_ExportToWkb(t, wkbNDR, wkb) == OGRERR_NONE)
+        tg = GEOSGeomFromWKB_buf_r(h, wkb, n);
+    if (tg == NULL)
+        return OGR_G_Intersects(p->g, t);
+    char in = GEOSPreparedIntersects_r(h, p->prep, tg);
+    GEOSGeom_destroy_r(h, tg);
+    return in == 2 ? OGR_G_Intersects(p->g, t) : in == 1;
+}
+
 /* Whether the spot (x, y) on the picture lies in the zone's part cut. */
-static bool spot_in(const renderer *r, OGRGeometryH cut, double x, double y)
+static bool spot_in(const renderer *r, prepared *cut, double x, double y)
 {
     OGRGeometryH p = OGR_G_CreateGeometry(wkbPoint);
     OGR_G_AddPoint_2D(p, r->xmin + (x - r->map_x) / r->scale, r->ymax - (y - r->map_y) / r->scale);
-    bool in = OGR_G_Intersects(cut, p);
+    bool in = prepared_intersects(r, cut, p);
     OGR_G_DestroyGeometry(p);
     return in;
 }
 
-/* Whether the box b on the picture meets the zone of --zone. */
-static bool box_in_zone(const renderer *r, box b)
+/* Whether the box b on the picture meets the zone of --zone (zone: it
+ * prepared). */
+static bool box_in_zone(const renderer *r, prepared *zone, box b)
 {
     double x0 = r->xmin + (b.x0 - r->map_x) / r->scale, x1 = r->xmin + (b.x1 - r->map_x) / r->scale;
     double y0 = r->ymax - (b.y1 - r->map_y) / r->scale, y1 = r->ymax - (b.y0 - r->map_y) / r->scale;
@@ -1762,7 +1822,7 @@ static bool box_in_zone(const renderer *r, box b)
     OGR_G_AddPoint_2D(ring, x0, y1);
     OGR_G_AddPoint_2D(ring, x0, y0);
     OGR_G_AddGeometryDirectly(poly, ring);
-    bool in = OGR_G_Intersects(r->zone_geom, poly);
+    bool in = prepared_intersects(r, zone, poly);
     OGR_G_DestroyGeometry(poly);
     return in;
 }
@@ -1786,6 +1846,7 @@ static void draw_labels(renderer *r)
     static const double dxs[] = {0, -0.5, 0.5, -1, 1};
     static const double dys[] = {0, -1.3, 1.3, -2.6, 2.6, -3.9, 3.9};
     box frame = {r->map_x, r->map_y, r->map_x + r->map_w, r->map_y + r->map_h};
+    prepared zone = {r->zone_geom, NULL, NULL, false};
     for (int pass = 0; pass < 3; pass++) {
         for (size_t i = 0; i < r->n_labels; i++) {
             label *l = &r->labels[i];
@@ -1829,19 +1890,20 @@ static void draw_labels(renderer *r)
             best =
                 (box){best.x0 + shift_x, best.y0 + shift_y, best.x1 + shift_x, best.y1 + shift_y};
             bool confined = l->cut != NULL && !l->selected;
+            prepared cut = {l->cut, NULL, NULL, false};
             double best_overlap = INFINITY;
             for (size_t k = 0; k < n_spots && best_overlap > 0; k++) {
                 double cx = l->x + spots[k].dx * step_x, cy = l->y + spots[k].dy * h;
                 box b = {cx - w / 2 - pad, cy - h / 2 - pad, cx + w / 2 + pad, cy + h / 2 + pad};
                 if (b.x0 < frame.x0 || b.x1 > frame.x1 || b.y0 < frame.y0 || b.y1 > frame.y1)
                     continue;
-                if (confined && !spot_in(r, l->cut, cx, cy))
+                if (confined && !spot_in(r, &cut, cx, cy))
                     continue;
                 /* the text as drawn below, with its halo */
                 double ink_x = cx - w / 2 + te.x_bearing;
                 box ink = {ink_x - halo / 2, cy - te.height / 2 - halo / 2,
                            ink_x + te.width + halo / 2, cy + te.height / 2 + halo / 2};
-                if (l->outside && box_in_zone(r, ink))
+                if (l->outside && box_in_zone(r, &zone, ink))
                     continue;
                 double overlap = 0;
                 for (size_t p = 0; p < n_placed; p++)
@@ -1851,6 +1913,7 @@ static void draw_labels(renderer *r)
                     best_overlap = overlap;
                 }
             }
+            prepared_free(r, &cut);
             if ((confined && best_overlap > 0) || (l->outside && best_overlap == INFINITY)) {
                 free(text);
                 continue;
@@ -1876,6 +1939,7 @@ static void draw_labels(renderer *r)
             cairo_fill(cr);
         }
     }
+    prepared_free(r, &zone);
     free(placed);
 }
 
