@@ -1264,24 +1264,28 @@ static bool sql_quoted(stapel__buf *b, const char *s, size_t n, char quote)
 
 /* A result of sql on ds: column 0 as text into *text (if not NULL; caller
  * frees) and the integer column c of up to max rows into v. Returns the
- * number of rows, or -1 when the query failed. */
+ * number of rows, or -1 when the query failed. Silent: the queries ask
+ * what stapel may add to a message, and a failure only leaves that out. */
 static int query(GDALDatasetH ds, const char *sql, char **text, int c, int *v, int max)
 {
+    CPLPushErrorHandler(CPLQuietErrorHandler);
     CPLErrorReset();
     OGRLayerH r = GDALDatasetExecuteSQL(ds, sql, NULL, NULL);
-    if (r == NULL)
-        return -1;
-    int n = 0;
+    int n = r == NULL ? -1 : 0;
     OGRFeatureH f;
-    while (n < max && (f = OGR_L_GetNextFeature(r)) != NULL) {
+    while (r != NULL && n < max && (f = OGR_L_GetNextFeature(r)) != NULL) {
         if (n == 0 && text != NULL)
             *text = stapel__strdup(OGR_F_GetFieldAsString(f, 0));
         v[n++] = OGR_F_GetFieldAsInteger(f, c);
         OGR_F_Destroy(f);
     }
-    bool failed = CPLGetLastErrorType() >= CE_Failure;
-    GDALDatasetReleaseResultSet(ds, r);
-    return failed ? -1 : n;
+    if (r != NULL && CPLGetLastErrorType() >= CE_Failure)
+        n = -1;
+    if (r != NULL)
+        GDALDatasetReleaseResultSet(ds, r);
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    return n;
 }
 
 /* The name of a table or view that "tables=name" may have meant, into b
@@ -1309,11 +1313,8 @@ static bool pg_table_meant(GDALDatasetH ds, const char *name, stapel__buf *b)
                                 "lower((n.nspname || '.' || c.relname) COLLATE \"default\") = "
                                 "lower(") &&
          sql_quoted(&sql, bare.data, bare.len, '\'') && stapel__buf_puts(&sql, ")) ORDER BY 1");
-    CPLPushErrorHandler(CPLQuietErrorHandler);
     ok = ok && query(ds, sql.data, &meant, 1, &unused, 1) == 1 && meant != NULL &&
          strcmp(meant, name) != 0;
-    CPLPopErrorHandler();
-    CPLErrorReset();
     b->len = 0;
     ok = ok && stapel__buf_puts(b, meant);
     free(meant);
@@ -1389,7 +1390,6 @@ int stapel__pg_srids(GDALDatasetH ds, OGRLayerH l, const char *where, int *srid,
     int found = -1;
     char *table = NULL;
     int declared = 0;
-    CPLPushErrorHandler(CPLQuietErrorHandler);
     if (ok && query(ds, sql.data, &table, 1, &declared, 1) == 1 && table != NULL) {
         if (declared != 0) {
             srid[0] = declared;
@@ -1408,8 +1408,6 @@ int stapel__pg_srids(GDALDatasetH ds, OGRLayerH l, const char *where, int *srid,
                 found = query(ds, sql.data, NULL, 0, srid, max);
         }
     }
-    CPLPopErrorHandler();
-    CPLErrorReset();
     free(table);
     stapel__buf_free(&sql);
     return found;
@@ -1425,10 +1423,7 @@ int stapel__pg_unknown_srid(GDALDatasetH ds, OGRLayerH l, const char *where)
     char sql[96];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM spatial_ref_sys WHERE srid = %d", srid[0]);
     int held = 0;
-    CPLPushErrorHandler(CPLQuietErrorHandler);
     int rows = query(ds, sql, NULL, 0, &held, 1);
-    CPLPopErrorHandler();
-    CPLErrorReset();
     return rows == 1 && held == 0 ? srid[0] : -1;
 }
 
@@ -1446,11 +1441,8 @@ bool stapel__pg_primary_key(GDALDatasetH ds, OGRLayerH l, stapel__buf *b)
                                      "ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
                                      "WHERE i.indisprimary AND i.indrelid = ") &&
               pg_relation(&sql, l);
-    CPLPushErrorHandler(CPLQuietErrorHandler);
     ok = ok && query(ds, sql.data, &key, 1, &unused, 1) == 1 && key != NULL && key[0] != '\0' &&
          stapel__buf_puts(b, key);
-    CPLPopErrorHandler();
-    CPLErrorReset();
     free(key);
     stapel__buf_free(&sql);
     return ok;
@@ -1466,7 +1458,6 @@ int stapel__pg_null_ids(GDALDatasetH ds, OGRLayerH l, const char *where)
     int unused, n = -1;
     bool ok = stapel__buf_puts(&sql, "SELECT r::text, 0 FROM (SELECT ") && pg_relation(&sql, l) &&
               stapel__buf_puts(&sql, " AS r) s WHERE r IS NOT NULL");
-    CPLPushErrorHandler(CPLQuietErrorHandler);
     if (ok && query(ds, sql.data, &table, 1, &unused, 1) == 1 && table != NULL) {
         sql.len = 0;
         ok = stapel__buf_printf(&sql, "SELECT count(*) FROM %s WHERE ", table) &&
@@ -1477,8 +1468,6 @@ int stapel__pg_null_ids(GDALDatasetH ds, OGRLayerH l, const char *where)
         if (ok && query(ds, sql.data, NULL, 0, &n, 1) != 1)
             n = -1;
     }
-    CPLPopErrorHandler();
-    CPLErrorReset();
     free(table);
     stapel__buf_free(&sql);
     return n;
@@ -1497,11 +1486,8 @@ bool stapel__pg_text_key(GDALDatasetH ds, OGRLayerH l, char *col, size_t size)
                                      "WHERE i.indisprimary AND i.indnatts = 1 "
                                      "AND t.typcategory = 'S' AND i.indrelid = ") &&
               pg_relation(&sql, l);
-    CPLPushErrorHandler(CPLQuietErrorHandler);
     ok =
         ok && query(ds, sql.data, &name, 1, &unused, 1) == 1 && name != NULL && strlen(name) < size;
-    CPLPopErrorHandler();
-    CPLErrorReset();
     if (ok)
         snprintf(col, size, "%s", name);
     free(name);
@@ -1524,10 +1510,7 @@ bool stapel__pg_column_type(GDALDatasetH ds, OGRLayerH l, const char *col, char 
                                "WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attrelid = ") &&
         pg_relation(&sql, l) && stapel__buf_puts(&sql, " AND a.attname = ") &&
         sql_quoted(&sql, col, strlen(col), '\'');
-    CPLPushErrorHandler(CPLQuietErrorHandler);
     ok = ok && query(ds, sql.data, &name, 1, &numeric, 1) == 1 && name != NULL;
-    CPLPopErrorHandler();
-    CPLErrorReset();
     if (ok) {
         snprintf(type, size, "%s", name);
         *number = numeric != 0;
