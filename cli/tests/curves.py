@@ -62,21 +62,29 @@ def write(d):
                         "(172000 451000,172000 450000)))" % mid)])
 
 
-def check(path):
+def check_claims(path, claims, theme):
+    """0 when every claim theme:fid of claims ({fid: (WKT, true area, length
+    of its arcs, perimeter)}) has, summed over the faces of the stack at
+    path, its true area within 1 cm times its arcs and 1 mm times its
+    perimeter; 1 otherwise. Also used by arcs.py."""
     con = sqlite3.connect(path)
     got = {}
     for ids, area in con.execute("SELECT claim_ids, area_m2 FROM stack"):
         for cid in json.loads(ids):
             got[cid] = got.get(cid, 0.0) + area
     bad = 0
-    for fid, (_, true, arcs, perimeter) in CLAIMS.items():
-        a = got.get("x:%d" % fid, 0.0)
+    for fid, (_, true, arcs, perimeter) in claims.items():
+        a = got.get("%s:%d" % (theme, fid), 0.0)
         allowed = 0.01 * arcs + 0.001 * perimeter
         ok = abs(a - true) <= allowed
         bad += not ok
-        print("claim x:%d: area %.3f, true %.3f, off %.3f, allowed %.3f: %s"
-              % (fid, a, true, a - true, allowed, "ok" if ok else "WRONG"))
+        print("claim %s:%d: area %.3f, true %.3f, off %.3f, allowed %.3f: %s"
+              % (theme, fid, a, true, a - true, allowed, "ok" if ok else "WRONG"))
     return 1 if bad else 0
+
+
+def check(path):
+    return check_claims(path, CLAIMS, "x")
 
 
 if __name__ == "__main__":
