@@ -220,14 +220,213 @@ static stapel_status face_geometry(stapel_ctx *ctx, const stapel__face *f, doubl
     return STAPEL_OK;
 }
 
+/* The loops of a face's rings, split at their pinch points (split_loops). */
+typedef struct loops {
+    stapel__ipt *pts; /* loop k: pts[end[k-1] .. end[k]), closing point included */
+    uint32_t *end;
+    int8_t *sign;   /* of the loop's area: 1 counter-clockwise, -1 clockwise */
+    uint32_t *ring; /* the ring it came from */
+    size_t n, cap, n_pts, cap_pts;
+} loops;
+
+static void loops_free(loops *l)
+{
+    free(l->pts);
+    free(l->end);
+    free(l->sign);
+    free(l->ring);
+}
+
+/* Append the loop of walk points w[idx[0..n)] (closed back to the first). */
+static bool loop_push(loops *l, const stapel__ipt *w, const uint32_t *idx, size_t n, uint32_t ring)
+{
+    stapel__i128 a2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        stapel__ipt p = w[idx[i]], q = w[idx[i + 1 < n ? i + 1 : 0]];
+        a2 += (stapel__i128)p.x * q.y - (stapel__i128)q.x * p.y;
+    }
+    if (a2 == 0)
+        return true; /* an edge walked there and back: it bounds nothing */
+    if (l->n == l->cap) {
+        size_t c = l->cap == 0 ? 8 : 2 * l->cap;
+        uint32_t *e = realloc(l->end, c * sizeof *e);
+        if (e != NULL)
+            l->end = e;
+        int8_t *sg = realloc(l->sign, c * sizeof *sg);
+        if (sg != NULL)
+            l->sign = sg;
+        uint32_t *r = realloc(l->ring, c * sizeof *r);
+        if (r != NULL)
+            l->ring = r;
+        if (e == NULL || sg == NULL || r == NULL)
+            return false;
+        l->cap = c;
+    }
+    if (l->n_pts + n + 1 > l->cap_pts) {
+        size_t c = 2 * (l->n_pts + n + 1);
+        stapel__ipt *d = realloc(l->pts, c * sizeof *d);
+        if (d == NULL)
+            return false;
+        l->pts = d;
+        l->cap_pts = c;
+    }
+    for (size_t i = 0; i < n; i++)
+        l->pts[l->n_pts++] = w[idx[i]];
+    l->pts[l->n_pts++] = w[idx[0]];
+    l->end[l->n] = (uint32_t)l->n_pts;
+    l->sign[l->n] = a2 > 0 ? 1 : -1;
+    l->ring[l->n] = ring;
+    l->n++;
+    return true;
+}
+
+/* A point of a walk, by where it lies, then its place in the walk. */
+typedef struct walk_pt {
+    int64_t x, y;
+    uint32_t i;
+} walk_pt;
+
+static int cmp_walk_pt(const void *a, const void *b)
+{
+    const walk_pt *p = a, *q = b;
+    if (p->x != q->x)
+        return p->x < q->x ? -1 : 1;
+    if (p->y != q->y)
+        return p->y < q->y ? -1 : 1;
+    return (p->i > q->i) - (p->i < q->i);
+}
+
+#define NONE UINT32_MAX
+
+/* Split the closed walk w[0..n) (no closing point) into simple loops where
+ * it passes a point twice, appending them to l. key has room for n points,
+ * scratch for 3 n indices. */
+static bool split_walk(loops *l, const stapel__ipt *w, uint32_t n, uint32_t ring, walk_pt *key,
+                       uint32_t *scratch)
+{
+    uint32_t *at = scratch, *pos = scratch + n, *stack = scratch + 2 * (size_t)n;
+    for (uint32_t i = 0; i < n; i++) {
+        key[i] = (walk_pt){w[i].x, w[i].y, i};
+        at[i] = NONE;
+        pos[i] = NONE;
+    }
+    qsort(key, n, sizeof *key, cmp_walk_pt);
+    /* at[i]: for a point the walk passes more than once, the index of its
+     * first pass; NONE for a point passed once. */
+    for (uint32_t k = 0; k + 1 < n; k++)
+        if (key[k].x == key[k + 1].x && key[k].y == key[k + 1].y) {
+            uint32_t first = at[key[k].i] != NONE ? at[key[k].i] : key[k].i;
+            at[key[k].i] = first;
+            at[key[k + 1].i] = first;
+        }
+    /* Walk, keeping the points since the start in a stack (pos: where a
+     * repeated point is on it, by its first index). Coming back to a point
+     * on the stack closes the loop from there. */
+    uint32_t top = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t a = at[i];
+        if (a != NONE && pos[a] != NONE) {
+            uint32_t k = pos[a];
+            if (!loop_push(l, w, stack + k, top - k, ring))
+                return false;
+            for (uint32_t j = k + 1; j < top; j++)
+                if (at[stack[j]] != NONE)
+                    pos[at[stack[j]]] = NONE;
+            top = k + 1;
+            continue;
+        }
+        if (a != NONE)
+            pos[a] = top;
+        stack[top++] = i;
+    }
+    return loop_push(l, w, stack, top, ring);
+}
+
+#undef NONE
+
+/* Split a pinched face's rings into simple loops and make them one valid
+ * Polygon, without GEOS. Each ring is a closed walk around the face with the
+ * face on its left; where it passes a node twice, it is two or more simple
+ * loops joined there, each with the face on its left: a counter-clockwise
+ * loop bounds the face from outside, a clockwise one from inside. A face of
+ * an arrangement is connected, so its outer walk holds one counter-clockwise
+ * loop (a boundary that touches itself from inside leaves a clockwise loop:
+ * a hole at that node) and its inner walks none; the loops touch only at
+ * nodes, which OGC allows. false in *done when the face is not so (it is
+ * left to GEOS). */
+static stapel_status unpinch_own(stapel_ctx *ctx, stapel__face *f, bool *done)
+{
+    *done = false;
+    size_t n_all = f->ring_end[f->n_rings - 1];
+    walk_pt *key = malloc((n_all + 1) * sizeof *key);
+    uint32_t *scratch = malloc((3 * n_all + 1) * sizeof *scratch);
+    loops l = {0};
+    bool ok = key != NULL && scratch != NULL;
+    uint32_t start = 0;
+    for (uint32_t r = 0; r < f->n_rings && ok; r++) {
+        uint32_t end = f->ring_end[r];
+        ok = end - start < 2 || split_walk(&l, f->pts + start, end - start - 1, r, key, scratch);
+        start = end;
+    }
+    free(key);
+    free(scratch);
+    if (!ok) {
+        loops_free(&l);
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    size_t shell = SIZE_MAX, n_shells = 0;
+    bool inner_shell = false; /* a counter-clockwise loop of an inner walk */
+    for (size_t k = 0; k < l.n; k++)
+        if (l.sign[k] > 0) {
+            n_shells++;
+            shell = k;
+            inner_shell |= l.ring[k] != 0;
+        }
+    if (n_shells != 1 || inner_shell || l.n > UINT32_MAX) {
+        loops_free(&l);
+        return STAPEL_OK;
+    }
+    stapel__ipt *pts = malloc((l.n_pts + 1) * sizeof *pts);
+    uint32_t *ring_end = malloc((l.n + 1) * sizeof *ring_end);
+    if (pts == NULL || ring_end == NULL) {
+        free(pts);
+        free(ring_end);
+        loops_free(&l);
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    size_t n = 0, r = 0;
+    for (size_t pass = 0; pass < 2; pass++)
+        for (size_t k = 0; k < l.n; k++) {
+            if ((k == shell) != (pass == 0))
+                continue;
+            uint32_t a = k > 0 ? l.end[k - 1] : 0;
+            memcpy(pts + n, l.pts + a, (l.end[k] - a) * sizeof *pts);
+            n += l.end[k] - a;
+            ring_end[r++] = (uint32_t)n;
+        }
+    loops_free(&l);
+    free(f->pts);
+    free(f->ring_end);
+    f->pts = pts;
+    f->ring_end = ring_end;
+    f->n_rings = (uint32_t)r;
+    f->pinched = false;
+    *done = true;
+    return STAPEL_OK;
+}
+
 stapel_status stapel__face_unpinch(stapel_ctx *ctx, stapel__face *f, double grid)
 {
     if (!f->pinched)
         return STAPEL_OK;
+    bool done = false;
+    stapel_status st = unpinch_own(ctx, f, &done);
+    if (st != STAPEL_OK || done)
+        return st;
     double *buf = NULL;
     size_t cap = 0;
     GEOSGeometry *g = NULL;
-    stapel_status st = face_geometry(ctx, f, grid, &buf, &cap, &g);
+    st = face_geometry(ctx, f, grid, &buf, &cap, &g);
     free(buf);
     if (st != STAPEL_OK)
         return st;
