@@ -5,13 +5,14 @@
  * A ring of a face of the arrangement walks around the face with the face
  * on its left; where it passes a node twice it is simple loops joined
  * there. The cases: a shell that touches itself from inside (a hole
- * hanging from the outer boundary), a hole of two blobs touching at a
- * corner, a node passed three times, an edge walked there and back (a dead
- * end into the face, which bounds nothing), and a shell of two squares
- * meeting at a corner (two parts, which is left to GEOS). Each result is
- * compared ring for ring with the rings expected, in the order expected
- * (the shell, then the holes in the order the walk closes them), and is
- * checked valid by GEOS with its area as computed by hand.
+ * hanging from the outer boundary; also with the walk started at that
+ * node), a hole of two blobs touching at a corner, a node passed three
+ * times, an edge walked there and back (a dead end into the face, which
+ * bounds nothing), and a shell of two squares meeting at a corner (two
+ * parts, which is left to GEOS). Each result is compared ring for ring
+ * with the rings expected, in the order expected (the shell, then the
+ * holes in the order the walk closes them), and is checked valid by GEOS
+ * with its area as computed by hand.
  */
 #include "arrange.h"
 #include "internal.h"
@@ -149,6 +150,21 @@ static void test_unpinch_hole_hanging_from_the_shell(void **state)
     check(rings, lens, 2, want, want_lens, 3, 89.0);
 }
 
+/* The same walk started at the node it passes twice. */
+static void test_unpinch_walk_starting_at_the_pinch(void **state)
+{
+    (void)state;
+    static const stapel__ipt shell[] = {P(5, 0),  P(3, 5),   P(7, 5),  P(5, 0),
+                                        P(10, 0), P(10, 10), P(0, 10), P(0, 0)};
+    const stapel__ipt *rings[] = {shell};
+    const uint32_t lens[] = {8};
+    static const stapel__ipt w0[] = {P(5, 0), P(10, 0), P(10, 10), P(0, 10), P(0, 0)};
+    static const stapel__ipt w1[] = {P(5, 0), P(3, 5), P(7, 5)};
+    const stapel__ipt *want[] = {w0, w1};
+    const uint32_t want_lens[] = {5, 3};
+    check(rings, lens, 1, want, want_lens, 2, 90.0);
+}
+
 /* A hole of two unit squares meeting at the corner (5,5). */
 static void test_unpinch_hole_of_two_blobs(void **state)
 {
@@ -246,6 +262,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unpinch_hole_hanging_from_the_shell),
+        cmocka_unit_test(test_unpinch_walk_starting_at_the_pinch),
         cmocka_unit_test(test_unpinch_hole_of_two_blobs),
         cmocka_unit_test(test_unpinch_node_passed_three_times),
         cmocka_unit_test(test_unpinch_dead_end),
