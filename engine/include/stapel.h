@@ -646,7 +646,9 @@ size_t stapel_stack_face_count(const stapel_stack *stack);
  * threads at once); the other strings stay valid until the stack is freed. */
 stapel_face stapel_stack_face(const stapel_stack *stack, size_t i);
 
-/* Flags of stapel_stack_write(). */
+/* Flags of stapel_stack_write(), stapel_stack_build_write() and
+ * stapel_stack_merge_write(). A bit this version does not know is
+ * STAPEL_EINVAL, before any work. */
 enum {
     STAPEL_WRITE_OVERWRITE = 1 << 0, /* replace an existing file */
 };

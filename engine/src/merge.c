@@ -1352,6 +1352,8 @@ stapel_status stapel_stack_merge_write(stapel_ctx *ctx, stapel_stack **out,
                                        const char *path, unsigned flags)
 {
     STAPEL__ENTER_OUT(ctx, out);
+    if (stapel__flags_check(ctx, flags) != STAPEL_OK)
+        return STAPEL_EINVAL;
     if (path == NULL || path[0] == '\0')
         return stapel__output_check(ctx, path, flags);
     stapel_stack *s = NULL;

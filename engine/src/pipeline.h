@@ -395,6 +395,10 @@ stapel_status stapel__parallel_for_weighted(stapel_ctx *ctx, size_t n, int threa
  * they are read (stack). */
 stapel_status stapel__output_check(stapel_ctx *ctx, const char *path, unsigned flags);
 
+/* STAPEL_EINVAL for flags this version does not know (a host built against
+ * a newer stapel.h would otherwise get a write that ignores them). */
+stapel_status stapel__flags_check(stapel_ctx *ctx, unsigned flags);
+
 /* Fail with STAPEL_EIO for an output path whose temporary file tmp could
  * not be created, err the errno of that: "cannot create 'path': " and the
  * system's words, and that tmp's directory is on a file system such as

@@ -1696,6 +1696,17 @@ static void dir_of(char *dir, size_t n, const char *path)
         *slash = '\0';
 }
 
+stapel_status stapel__flags_check(stapel_ctx *ctx, unsigned flags)
+{
+    unsigned unknown = flags & ~(unsigned)STAPEL_WRITE_OVERWRITE;
+    if (unknown != 0)
+        return stapel__fail(ctx, STAPEL_EINVAL,
+                            "unknown write flags 0x%x (this version of stapel knows only "
+                            "STAPEL_WRITE_OVERWRITE, 0x%x)",
+                            unknown, (unsigned)STAPEL_WRITE_OVERWRITE);
+    return STAPEL_OK;
+}
+
 stapel_status stapel__output_check(stapel_ctx *ctx, const char *path, unsigned flags)
 {
     struct stat sb;
@@ -1943,6 +1954,8 @@ stapel_status stapel_stack_build_write(stapel_ctx *ctx, stapel_stack **out, cons
     STAPEL__ENTER_OUT(ctx, out);
     if (job == NULL)
         return stapel__null(ctx, "job");
+    if (stapel__flags_check(ctx, flags) != STAPEL_OK)
+        return STAPEL_EINVAL;
     /* An existing output, or one that cannot be a file, is refused once
      * the sources are open, before any is read (build_faces). */
     if (path == NULL || path[0] == '\0')

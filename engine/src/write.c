@@ -1324,6 +1324,8 @@ stapel_status stapel_stack_write(stapel_ctx *ctx, const stapel_stack *s, const c
     STAPEL__ENTER(ctx);
     if (s == NULL)
         return stapel__null(ctx, "stack");
+    if (stapel__flags_check(ctx, flags) != STAPEL_OK)
+        return STAPEL_EINVAL;
     /* As stapel_stack_build_write checks it: a directory is STAPEL_EINVAL,
      * and a directory that cannot take the output is named as such. */
     stapel_status st = stapel__output_check(ctx, path, flags);

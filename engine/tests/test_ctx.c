@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -936,6 +937,39 @@ static void test_ctx_merge_negative_threads(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* Write flags this version does not know are refused, before any work and
+ * with nothing written (they were ignored: a host built against a newer
+ * stapel.h that asked for more got a plain write). */
+static void test_ctx_unknown_write_flags(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    stapel_job *job = nature_job(&ctx);
+    const char *gpkg = STAPEL_TEST_SCRATCH "/ctx-flags.gpkg";
+    unlink(gpkg);
+    const unsigned flags = STAPEL_WRITE_OVERWRITE | (1u << 7);
+    stapel_stack *s = (stapel_stack *)&s;
+    assert_int_equal(stapel_stack_build_write(ctx, &s, job, gpkg, flags), STAPEL_EINVAL);
+    assert_null(s);
+    assert_non_null(strstr(stapel_ctx_message(ctx), "unknown write flags 0x80"));
+    const char *parts[] = {"/nonexistent/a.gpkg"};
+    s = (stapel_stack *)&s;
+    assert_int_equal(stapel_stack_merge_write(ctx, &s, parts, 1, 0, gpkg, 1u << 31), STAPEL_EINVAL);
+    assert_null(s);
+    assert_non_null(strstr(stapel_ctx_message(ctx), "unknown write flags 0x80000000"));
+    assert_int_equal(stapel_stack_build(ctx, &s, job), STAPEL_OK);
+    assert_int_equal(stapel_stack_write(ctx, s, gpkg, flags), STAPEL_EINVAL);
+    assert_non_null(strstr(stapel_ctx_message(ctx), "unknown write flags 0x80"));
+    struct stat sb;
+    assert_int_not_equal(stat(gpkg, &sb), 0);
+    assert_int_equal(stapel_stack_write(ctx, s, gpkg, STAPEL_WRITE_OVERWRITE), STAPEL_OK);
+    assert_int_equal(stat(gpkg, &sb), 0);
+    unlink(gpkg);
+    stapel_stack_free(s);
+    stapel_job_free(job);
+    stapel_ctx_free(ctx);
+}
+
 /* A snap grid that is not a finite number is refused when the job is made:
  * NaN passed the check for negatives and snapped nothing, infinity failed
  * in GEOS with a message about a scale factor. */
@@ -1169,6 +1203,7 @@ int main(void)
         cmocka_unit_test(test_zone_quote_text),
         cmocka_unit_test(test_ctx_null_paths_refused),
         cmocka_unit_test(test_ctx_merge_negative_threads),
+        cmocka_unit_test(test_ctx_unknown_write_flags),
         cmocka_unit_test(test_ctx_shard_options),
         cmocka_unit_test(test_ctx_grid_not_finite),
         cmocka_unit_test(test_ctx_grid_out_of_range),
