@@ -841,10 +841,12 @@ static int option_before_command(int argc, char **argv)
     /* --versoin, --hlep: a slip of stapel's own options */
     static const char *const own[] = {"help", "version"};
     const char *arg = argv[1];
+    /* --vers, --hel: the start of one of them (not taken as it, as a
+     * command's options are: --vers is also the start of --verbose) */
     if (strncmp(arg, "--", 2) == 0)
         for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
-            size_t d;
-            if (name_near(arg + 2, strlen(arg + 2), own[i], &d))
+            size_t d, n = strlen(arg + 2);
+            if (name_near(arg + 2, n, own[i], &d) || (n >= 3 && strncmp(arg + 2, own[i], n) == 0))
                 return top_usage("unknown option '%s'; did you mean '--%s'?", arg, own[i]);
         }
     for (int i = 2; i < argc; i++)
