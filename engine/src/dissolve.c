@@ -609,19 +609,102 @@ static void link_part(stapel__shared_edges *se, size_t f0, size_t f1, uint64_t *
     }
 }
 
+/* The parts are linked on worker threads: a part's ids, and the faces it
+ * reads, are its own, so each part is linked by one thread exactly as in a
+ * loop over the parts, in any order. A job borrows one of the scratches
+ * (its hash table, points and hashes), which are as many as threads and
+ * grow to the largest part they are given. */
+typedef struct link_scratch {
+    uint64_t *tab;
+    size_t cap_tab;
+    stapel__ipt *pt;
+    uint32_t *hs;
+    size_t cap_pts;
+    bool busy;
+} link_scratch;
+
+typedef struct link_job {
+    stapel__shared_edges *se;
+    const size_t *part_end;
+    const size_t *order; /* job k links part order[k]: the largest first */
+    link_scratch *scr;
+    size_t n_scr;
+} link_job;
+
+static bool scratch_fit(link_scratch *sc, size_t cap, size_t n_pts)
+{
+    if (sc->cap_tab < cap) {
+        free(sc->tab);
+        sc->tab = malloc(cap * sizeof *sc->tab);
+        sc->cap_tab = sc->tab != NULL ? cap : 0;
+    }
+    if (sc->cap_pts < n_pts + 1) {
+        free(sc->pt);
+        free(sc->hs);
+        sc->pt = malloc((n_pts + 1) * sizeof *sc->pt);
+        sc->hs = malloc((n_pts + 1) * sizeof *sc->hs);
+        sc->cap_pts = sc->pt != NULL && sc->hs != NULL ? n_pts + 1 : 0;
+    }
+    return sc->cap_tab >= cap && sc->cap_pts >= n_pts + 1;
+}
+
+static void scratch_free(link_scratch *sc)
+{
+    free(sc->tab);
+    free(sc->pt);
+    free(sc->hs);
+    *sc = (link_scratch){0};
+}
+
+static stapel_status link_one(stapel_ctx *ctx, size_t k, void *user)
+{
+    link_job *j = user;
+    stapel__shared_edges *se = j->se;
+    size_t p = j->order[k];
+    size_t f0 = p > 0 ? j->part_end[p - 1] : 0, f1 = j->part_end[p];
+    size_t n_pts = se->base[f1] - se->base[f0];
+    size_t cap = 16; /* a table for the part: twice its points or more */
+    while (cap < 2 * n_pts)
+        cap *= 2;
+    link_scratch own = {0}, *sc = &own;
+    pthread_mutex_lock(&se->lock);
+    for (size_t i = 0; i < j->n_scr && sc == &own; i++) {
+        if (!j->scr[i].busy) {
+            sc = &j->scr[i];
+            sc->busy = true;
+        }
+    }
+    pthread_mutex_unlock(&se->lock);
+    bool ok = scratch_fit(sc, cap, n_pts);
+    if (ok)
+        link_part(se, f0, f1, sc->tab, cap, sc->pt, sc->hs);
+    if (sc == &own) { /* more jobs at once than threads announced */
+        scratch_free(&own);
+    } else {
+        pthread_mutex_lock(&se->lock);
+        sc->busy = false;
+        pthread_mutex_unlock(&se->lock);
+    }
+    return ok ? STAPEL_OK : stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+}
+
+static int cmp_size_desc(const void *a, const void *b)
+{
+    const size_t *x = a, *y = b; /* {points, part} */
+    if (x[0] != y[0])
+        return x[0] > y[0] ? -1 : 1;
+    return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
 stapel_status stapel__shared_edges_make(stapel_ctx *ctx, const stapel__rings *faces, size_t n,
                                         const size_t *part_end, size_t n_parts, int threads,
                                         const char *phase, stapel__shared_edges **out)
 {
     *out = NULL;
-    size_t total = 0, most = 0;
-    for (size_t p = 0, f = 0; p < n_parts; p++) {
-        size_t in_part = 0;
+    size_t total = 0;
+    for (size_t p = 0, f = 0; p < n_parts; p++)
         for (; f < part_end[p]; f++)
-            in_part += faces[f].n_rings > 0 ? faces[f].ring_end[faces[f].n_rings - 1] : 0;
-        total += in_part;
-        most = in_part > most ? in_part : most;
-    }
+            total += faces[f].n_rings > 0 ? faces[f].ring_end[faces[f].n_rings - 1] : 0;
     if (n >= TW_NONE || total >= UINT32_MAX)
         return STAPEL_OK; /* too many for 32-bit ids: the caller dissolves each set alone */
     stapel__shared_edges *se = calloc(1, sizeof *se);
@@ -638,18 +721,18 @@ stapel_status stapel__shared_edges_make(stapel_ctx *ctx, const stapel__rings *fa
     se->mark = calloc(se->n_slots, sizeof *se->mark);
     se->stamp = calloc(se->n_slots, sizeof *se->stamp);
     se->busy = calloc(se->n_slots, sizeof *se->busy);
-    size_t cap = 16;
-    while (cap < 2 * most)
-        cap *= 2;
-    uint64_t *tab = malloc(cap * sizeof *tab);
-    stapel__ipt *pt = malloc((most + 1) * sizeof *pt);
-    uint32_t *hs = malloc((most + 1) * sizeof *hs);
+    int nt = stapel__thread_count(threads, n_parts);
+    link_job job = {se, part_end, malloc((n_parts + 1) * sizeof *job.order),
+                    calloc((size_t)nt, sizeof *job.scr), (size_t)nt};
+    size_t *by_size = malloc((2 * n_parts + 1) * sizeof *by_size);
+    size_t *weight = malloc((n_parts + 1) * sizeof *weight);
     if (se->base == NULL || se->next == NULL || se->owner == NULL || se->tw == NULL ||
-        se->mark == NULL || se->stamp == NULL || se->busy == NULL || tab == NULL || pt == NULL ||
-        hs == NULL) {
-        free(tab);
-        free(pt);
-        free(hs);
+        se->mark == NULL || se->stamp == NULL || se->busy == NULL || job.order == NULL ||
+        job.scr == NULL || by_size == NULL || weight == NULL) {
+        free((size_t *)job.order);
+        free(job.scr);
+        free(by_size);
+        free(weight);
         stapel__shared_edges_free(se);
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
@@ -659,22 +742,30 @@ stapel_status stapel__shared_edges_make(stapel_ctx *ctx, const stapel__rings *fa
         id0 += faces[i].n_rings > 0 ? faces[i].ring_end[faces[i].n_rings - 1] : 0;
     }
     se->base[n] = id0;
-    double shown = 0.0; /* the fraction last reported */
+    /* The largest parts first, so that no thread is left with a large
+     * one at the end while the others wait. */
     for (size_t p = 0; p < n_parts; p++) {
-        size_t f0 = p > 0 ? part_end[p - 1] : 0, f1 = part_end[p];
-        size_t c = 16; /* a table for the part: twice its points or more */
-        while (c < 2 * (size_t)(se->base[f1] - se->base[f0]))
-            c *= 2;
-        link_part(se, f0, f1, tab, c, pt, hs);
-        double done = se->base[n] > 0 ? (double)se->base[f1] / (double)se->base[n] : 1.0;
-        if (phase != NULL && done >= shown + 1.0 / 64) {
-            stapel__progress(ctx, phase, done);
-            shown = done;
-        }
+        by_size[2 * p] = se->base[part_end[p]] - se->base[p > 0 ? part_end[p - 1] : 0];
+        by_size[2 * p + 1] = p;
     }
-    free(tab);
-    free(pt);
-    free(hs);
+    qsort(by_size, n_parts, 2 * sizeof *by_size, cmp_size_desc);
+    size_t *order = (size_t *)job.order;
+    for (size_t k = 0; k < n_parts; k++) {
+        weight[k] = by_size[2 * k];
+        order[k] = by_size[2 * k + 1];
+    }
+    free(by_size);
+    stapel_status st =
+        stapel__parallel_for_weighted(ctx, n_parts, nt, phase, link_one, &job, weight);
+    for (int i = 0; i < nt; i++)
+        scratch_free(&job.scr[i]);
+    free(job.scr);
+    free(order);
+    free(weight);
+    if (st != STAPEL_OK) {
+        stapel__shared_edges_free(se);
+        return st;
+    }
     *out = se;
     return STAPEL_OK;
 }

@@ -722,7 +722,8 @@ static stapel_status conflicts_make(stapel_ctx *ctx, stapel_stack *s, const size
     stapel__progress(ctx, "summary", 0.12);
     int threads = stapel__thread_count(s->threads, n_groups);
     if (n_groups > 0) {
-        /* linking the shared edges: 5.6 s at scale 100, on one thread */
+        /* linking the shared edges, zone by zone on worker threads: 1.1 s
+         * of CPU at scale 100, all on the calling thread before */
         stapel__progress_span(ctx, "summary", 0.12, 0.3);
         st = stapel__shared_edges_make(ctx, rings, n_cf, part_end, n_parts, threads, "summary",
                                        &shared);

@@ -289,41 +289,47 @@ static void test_dissolve_subset_same_as_dissolve(void **state)
         rings[i] = (stapel__rings){fs.pts[i], fs.end[i], 1};
     stapel_ctx *ctx = NULL;
     assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
-    stapel__shared_edges *se = NULL;
-    assert_int_equal(stapel__shared_edges_make(ctx, rings, fs.n, part_end, 2, 1, NULL, &se),
-                     STAPEL_OK);
-    assert_non_null(se);
-    uint64_t seed = 12345;
-    for (int round = 0; round < 400; round++) {
-        size_t part = round & 1, f0 = part == 0 ? 0 : part_end[0], f1 = part_end[part];
-        uint32_t keep = 2 + rnd(&seed) % 9; /* in tenths */
-        uint32_t sel[MAX_FACES];
-        stapel__rings sub[MAX_FACES];
-        size_t n = 0;
-        for (size_t i = f0; i < f1; i++)
-            if (round < 2 || rnd(&seed) % 10 < keep) {
-                sel[n] = (uint32_t)i;
-                sub[n++] = rings[i];
+    /* The parts are linked on worker threads, each part by one: the same
+     * unions on one, two and three. */
+    for (int threads = 1; threads <= 3; threads++) {
+        stapel__shared_edges *se = NULL;
+        assert_int_equal(
+            stapel__shared_edges_make(ctx, rings, fs.n, part_end, 2, threads, NULL, &se),
+            STAPEL_OK);
+        assert_non_null(se);
+        uint64_t seed = 12345;
+        for (int round = 0; round < 400; round++) {
+            size_t part = round & 1, f0 = part == 0 ? 0 : part_end[0], f1 = part_end[part];
+            uint32_t keep = 2 + rnd(&seed) % 9; /* in tenths */
+            uint32_t sel[MAX_FACES];
+            stapel__rings sub[MAX_FACES];
+            size_t n = 0;
+            for (size_t i = f0; i < f1; i++)
+                if (round < 2 || rnd(&seed) % 10 < keep) {
+                    sel[n] = (uint32_t)i;
+                    sub[n++] = rings[i];
+                }
+            if (n == 0)
+                continue;
+            for (int noded = 0; noded <= 1; noded++) {
+                stapel__ipt *p1 = NULL, *p2 = NULL;
+                uint32_t *e1 = NULL, *e2 = NULL, r1 = 0, r2 = 0;
+                assert_int_equal(stapel__dissolve(ctx, sub, n, 1.0, noded, &p1, &e1, &r1),
+                                 STAPEL_OK);
+                assert_int_equal(
+                    stapel__dissolve_subset(ctx, se, sel, n, 1.0, noded, &p2, &e2, &r2), STAPEL_OK);
+                assert_int_equal(r1, r2);
+                assert_true(r1 > 0);
+                assert_memory_equal(e1, e2, r1 * sizeof *e1);
+                assert_memory_equal(p1, p2, e1[r1 - 1] * sizeof *p1);
+                free(p1);
+                free(p2);
+                free(e1);
+                free(e2);
             }
-        if (n == 0)
-            continue;
-        for (int noded = 0; noded <= 1; noded++) {
-            stapel__ipt *p1 = NULL, *p2 = NULL;
-            uint32_t *e1 = NULL, *e2 = NULL, r1 = 0, r2 = 0;
-            assert_int_equal(stapel__dissolve(ctx, sub, n, 1.0, noded, &p1, &e1, &r1), STAPEL_OK);
-            assert_int_equal(
-                stapel__dissolve_subset(ctx, se, sel, n, 1.0, noded, &p2, &e2, &r2), STAPEL_OK);
-            assert_int_equal(r1, r2);
-            assert_true(r1 > 0);
-            assert_memory_equal(e1, e2, r1 * sizeof *e1);
-            assert_memory_equal(p1, p2, e1[r1 - 1] * sizeof *p1);
-            free(p1);
-            free(p2);
-            free(e1);
-            free(e2);
         }
+        stapel__shared_edges_free(se);
     }
-    stapel__shared_edges_free(se);
     stapel_ctx_free(ctx);
 }
 
