@@ -768,39 +768,30 @@ stapel_status stapel__stack_themes(stapel_ctx *ctx, stapel_stack *s)
     return STAPEL_OK;
 }
 
-/* Append a face to s, taking its rings; the label is copied, or taken when
- * take_ids. */
-static stapel_status push_out(stapel_ctx *ctx, stapel_stack *s, stapel__face *f, bool take_ids,
-                              bool seam)
+/* Make *of of face f, taking its rings; the label is copied, or taken when
+ * take_ids. False when out of memory (then *of is empty). */
+static bool take_out(stapel__out_face *of, stapel__face *f, bool take_ids, bool seam)
 {
-    if (s->n_faces == s->cap_faces) {
-        size_t cap = s->cap_faces == 0 ? 1024 : s->cap_faces * 2;
-        stapel__out_face *d = realloc(s->faces, cap * sizeof *d);
-        if (d == NULL)
-            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-        s->faces = d;
-        s->cap_faces = cap;
-    }
     uint32_t *ids = f->ids;
     if (!take_ids) {
         ids = malloc((f->n_ids > 0 ? f->n_ids : 1) * sizeof *ids);
-        if (ids == NULL)
-            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        if (ids == NULL) {
+            *of = (stapel__out_face){0};
+            return false;
+        }
         memcpy(ids, f->ids, f->n_ids * sizeof *ids);
     } else {
         f->ids = NULL;
     }
-    stapel__out_face *of = &s->faces[s->n_faces++];
-    memset(of, 0, sizeof *of);
-    of->pts = f->pts;
-    of->ring_end = f->ring_end;
-    of->n_rings = f->n_rings;
-    of->ids = ids;
-    of->n_ids = f->n_ids;
-    of->seam = seam;
+    *of = (stapel__out_face){.pts = f->pts,
+                             .ring_end = f->ring_end,
+                             .n_rings = f->n_rings,
+                             .ids = ids,
+                             .n_ids = f->n_ids,
+                             .seam = seam};
     f->pts = NULL;
     f->ring_end = NULL;
-    return STAPEL_OK;
+    return true;
 }
 
 typedef struct merge_job {
@@ -849,20 +840,68 @@ static stapel_status merge_group(stapel_ctx *ctx, size_t k, void *user)
     return st;
 }
 
-/* Emit a group's faces: its one member, or the faces of its union. */
-static stapel_status emit_group(stapel_ctx *ctx, stapel_stack *s, group *gr)
+/* The faces of the stack in output order: a slot is a face off the seams
+ * or a group of seam faces (its one member, or the faces of its union).
+ * Each slot's faces have their places (at) worked out first, so that
+ * chunks of slots are moved into s->faces on worker threads, each face to
+ * the place it had when they were appended one by one. At scale 100 (5.1
+ * million faces) this took 0.3 s of CPU on one thread while the other
+ * cores waited, 1.1 s in a run with much page-fault time. */
+#define EMIT_CHUNK 4096
+
+typedef struct emit_job {
+    stapel_stack *s;
+    stapel__face_list *out;
+    const slot *slots;
+    group *groups;
+    const size_t *at; /* per slot, the place of its first face; at[n_slots]: the end */
+    size_t n_slots;
+    bool *done; /* per chunk: its places are filled (with faces, or emptied) */
+} emit_job;
+
+/* How many faces slot sl makes. */
+static size_t slot_faces(const slot *sl, const group *groups)
 {
-    stapel__face *first = gr->members[0];
-    if (gr->n == 1)
-        return push_out(ctx, s, first, true, true);
-    stapel_status st = STAPEL_OK;
-    for (size_t i = 0; i < gr->n_merged && st == STAPEL_OK; i++) {
-        stapel__face *f = &gr->merged[i];
-        f->ids = first->ids;
-        f->n_ids = first->n_ids;
-        st = push_out(ctx, s, f, false, true);
+    if (!sl->is_group)
+        return 1;
+    const group *gr = &groups[sl->index];
+    return gr->n == 1 ? 1 : gr->n_merged;
+}
+
+static stapel_status emit_chunk(stapel_ctx *ctx, size_t job, void *user)
+{
+    emit_job *j = user;
+    size_t lo = job * EMIT_CHUNK, hi = lo + EMIT_CHUNK < j->n_slots ? lo + EMIT_CHUNK : j->n_slots;
+    bool ok = true;
+    size_t k = lo;
+    for (; k < hi && ok; k++) {
+        const slot *sl = &j->slots[k];
+        stapel__out_face *of = &j->s->faces[j->at[k]];
+        if (!sl->is_group) {
+            ok = take_out(of, &j->out[sl->tile].faces[sl->index], true, false);
+            continue;
+        }
+        group *gr = &j->groups[sl->index];
+        stapel__face *first = gr->members[0];
+        if (gr->n == 1) {
+            ok = take_out(of, first, true, true);
+            continue;
+        }
+        for (size_t i = 0; i < gr->n_merged; i++) {
+            stapel__face *f = &gr->merged[i];
+            f->ids = first->ids;
+            f->n_ids = first->n_ids;
+            if (!take_out(&of[i], f, false, true)) {
+                ok = false;
+                memset(&of[i], 0, (gr->n_merged - i) * sizeof *of);
+                break;
+            }
+        }
     }
-    return st;
+    if (!ok) /* the places of the slots not reached are left empty */
+        memset(&j->s->faces[j->at[k]], 0, (j->at[hi] - j->at[k]) * sizeof *j->s->faces);
+    j->done[job] = true;
+    return ok ? STAPEL_OK : stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
 }
 
 /* Split the pinched faces of one tile into valid parts. */
@@ -923,6 +962,52 @@ static const char *rules_spelling(const stapel_rules *rules, const char *theme)
             other = r;
     }
     return other;
+}
+
+/* Move the faces of the n_slots slots into s, in slot order. */
+static stapel_status emit_faces(stapel_ctx *ctx, stapel_stack *s, stapel__face_list *out,
+                                const slot *slots, size_t n_slots, group *groups)
+{
+    size_t n_jobs = (n_slots + EMIT_CHUNK - 1) / EMIT_CHUNK;
+    size_t *at = malloc((n_slots + 1) * sizeof *at);
+    bool *done = calloc(n_jobs + 1, sizeof *done);
+    if (at == NULL || done == NULL) {
+        free(at);
+        free(done);
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    at[0] = s->n_faces;
+    for (size_t k = 0; k < n_slots; k++)
+        at[k + 1] = at[k] + slot_faces(&slots[k], groups);
+    stapel_status st = STAPEL_OK;
+    if (s->cap_faces < at[n_slots] + 1) {
+        stapel__out_face *d = realloc(s->faces, (at[n_slots] + 1) * sizeof *d);
+        if (d == NULL) {
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        } else {
+            s->faces = d;
+            s->cap_faces = at[n_slots] + 1;
+        }
+    }
+    if (st == STAPEL_OK) {
+        emit_job ej = {s, out, slots, groups, at, n_slots, done};
+        st = stapel__parallel_for(ctx, n_jobs, s->threads, NULL, emit_chunk, &ej);
+        /* A chunk a failure or a cancel kept from running keeps its faces
+         * where they were (freed with them) and its places empty, so that
+         * the stack frees what it holds. */
+        for (size_t job = 0; job < n_jobs && st != STAPEL_OK; job++) {
+            size_t lo = job * EMIT_CHUNK,
+                   hi = lo + EMIT_CHUNK < n_slots ? lo + EMIT_CHUNK : n_slots;
+            if (!done[job])
+                memset(&s->faces[at[lo]], 0, (at[hi] - at[lo]) * sizeof *s->faces);
+        }
+        s->n_faces = at[n_slots];
+        if (st == STAPEL_ECANCELLED)
+            st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while merging seams");
+    }
+    free(at);
+    free(done);
+    return st;
 }
 
 /* Turn face lists (one per tile, or per shard when merging) into the faces
@@ -1007,17 +1092,8 @@ stapel_status stapel__stack_assemble(stapel_ctx *ctx, stapel_stack *s, size_t n_
         st = stapel__parallel_for(ctx, n_groups, s->threads, "merging", merge_group, &mj);
         stapel__progress_span(ctx, NULL, 0.0, 1.0);
     }
-    for (size_t k = 0; k < n_slots && st == STAPEL_OK; k++) {
-        if ((k & 4095) == 0 && stapel__cancelled(ctx)) {
-            st = stapel__fail(ctx, STAPEL_ECANCELLED, "cancelled while merging seams");
-            break;
-        }
-        const slot *sl = &slots[k];
-        if (sl->is_group)
-            st = emit_group(ctx, s, &groups[sl->index]);
-        else
-            st = push_out(ctx, s, &out[sl->tile].faces[sl->index], true, false);
-    }
+    if (st == STAPEL_OK)
+        st = emit_faces(ctx, s, out, slots, n_slots, groups);
     stapel__progress(ctx, "merging", 0.55);
     if (st == STAPEL_OK) {
         size_t n_jobs = (s->n_faces + ATTR_CHUNK - 1) / ATTR_CHUNK;
