@@ -251,6 +251,10 @@ static stapel_status layer_describe(stapel_ctx *ctx, stapel_layer_info *li, GDAL
         }
         OGR_F_Destroy(f);
     }
+    /* A layer without features never comes to the check above: a cancel
+     * pending since before the call stops it here, as it stops the others. */
+    if (st == STAPEL_OK && stapel__cancelled(ctx))
+        return stapel__fail(ctx, STAPEL_ECANCELLED, "%s: cancelled", source);
     stapel__warn_z_open(ctx, source, li->name, n_z_open, first_z_open);
     int64_t n_shx, n_dbf;
     if (st == STAPEL_OK && stapel__shapefile_mismatch(ds, l, &n_shx, &n_dbf))
@@ -389,6 +393,9 @@ stapel_status stapel_info_read(stapel_ctx *ctx, stapel_source_info **out, const 
         CSLDestroy(names);
         CSLDestroy(reasons);
     }
+    /* nor does a source without layers, or with only unreadable ones */
+    if (st == STAPEL_OK && stapel__cancelled(ctx))
+        st = stapel__fail(ctx, STAPEL_ECANCELLED, "%s: cancelled", source);
 done:
     if (ds != NULL)
         GDALClose(ds);

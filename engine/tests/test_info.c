@@ -156,6 +156,30 @@ static void test_info_errors_name_subject(void **state)
     assert_non_null(strstr(stapel_ctx_message(ctx), "README.md"));
 }
 
+/* A cancel request pending when the call starts stops it, as it stops the
+ * other calls that read: also on a layer with no feature, where the check
+ * made for every feature never comes. The request stays until cleared. */
+static void test_info_pending_cancel_stops_empty_layer(void **state)
+{
+    stapel_ctx *ctx = *state;
+    const char *path = fixture_geojson("info-empty.geojson", RD_URN, 0, NULL, NULL);
+    assert_non_null(path);
+    stapel_source_info *info = NULL;
+    stapel_ctx_cancel(ctx);
+    assert_int_equal(stapel_info_read(ctx, &info, path), STAPEL_ECANCELLED);
+    assert_null(info);
+    assert_non_null(strstr(stapel_ctx_message(ctx), "cancelled"));
+    assert_non_null(strstr(stapel_ctx_message(ctx), "info-empty.geojson"));
+    /* with features: stopped too */
+    assert_int_equal(stapel_info_read(ctx, &info, DEMO "water.gpkg"), STAPEL_ECANCELLED);
+    assert_null(info);
+    stapel_ctx_cancel_clear(ctx);
+    info = read_info(ctx, path);
+    assert_int_equal(info->n_layers, 1);
+    assert_int_equal(info->layers[0].n_features, 0);
+    stapel_source_info_free(info);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -166,6 +190,7 @@ int main(void)
         cmocka_unit_test(test_info_counts_what_is_not_polygons),
         cmocka_unit_test(test_info_csv_wkt_cut_short),
         cmocka_unit_test(test_info_errors_name_subject),
+        cmocka_unit_test(test_info_pending_cancel_stops_empty_layer),
     };
     return cmocka_run_group_tests(tests, fixture_ctx_setup, fixture_ctx_teardown);
 }
