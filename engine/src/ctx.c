@@ -13,6 +13,7 @@
 #include <cpl_string.h>
 #include <ctype.h>
 #include <gdal.h>
+#include <locale.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,6 +175,22 @@ void stapel_ctx_cancel_clear(stapel_ctx *ctx)
 bool stapel__cancelled(const stapel_ctx *ctx)
 {
     return atomic_load(ctx->cancel_flag) != 0;
+}
+
+/* The "C" locale, made once and kept for the life of the process. */
+static locale_t c_locale = (locale_t)0;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void c_locale_make(void)
+{
+    c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+const char *stapel__strerror(int err)
+{
+    pthread_once(&c_locale_once, c_locale_make);
+    /* Without memory for the locale object: the host's language. */
+    return c_locale != (locale_t)0 ? strerror_l(err, c_locale) : strerror(err);
 }
 
 void stapel__clear(stapel_ctx *ctx)

@@ -168,6 +168,12 @@ void stapel__progress_span(stapel_ctx *ctx, const char *phase, double lo, double
 /* True once cancellation was requested. */
 bool stapel__cancelled(const stapel_ctx *ctx);
 
+/* strerror(err) in English, the language of the rest of every message,
+ * whatever locale the host program has set (strerror follows its
+ * LC_MESSAGES). Safe on any thread. Every message with the C library's
+ * words for an error takes them from here. */
+const char *stapel__strerror(int err);
+
 /* The last GEOS error text on ctx, or "unknown GEOS error". */
 const char *stapel__geos_error(const stapel_ctx *ctx);
 

@@ -107,5 +107,5 @@ stapel_status stapel__publish(stapel_ctx *ctx, const char *tmp, const char *path
                             "--overwrite to replace it",
                             path);
     return stapel__fail(ctx, STAPEL_EIO, "cannot rename '%s' to '%s': %s", tmp, path,
-                        strerror(errno));
+                        stapel__strerror(errno));
 }

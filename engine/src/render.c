@@ -2305,7 +2305,7 @@ static stapel_status open_surface(renderer *r, const char *tmp)
     r->sink = (file_sink){NULL, r->ctx, 0};
     if (r->format != FORMAT_PNG && (r->sink.f = fopen(tmp, "wb")) == NULL)
         return stapel__fail(r->ctx, STAPEL_EIO, "cannot write the picture '%s': %s", r->path,
-                            strerror(errno));
+                            stapel__strerror(errno));
     switch (r->format) {
     case FORMAT_PNG:
         r->surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, r->width, r->height);
@@ -2335,7 +2335,7 @@ static stapel_status open_surface(renderer *r, const char *tmp)
     cairo_status_t cs = cairo_surface_status(r->surface);
     if (r->sink.err != 0)
         return stapel__fail(r->ctx, STAPEL_EIO, "cannot write the picture '%s': %s", r->path,
-                            strerror(r->sink.err));
+                            stapel__strerror(r->sink.err));
     if (cs != CAIRO_STATUS_SUCCESS)
         return stapel__fail(r->ctx, cs == CAIRO_STATUS_NO_MEMORY ? STAPEL_ENOMEM : STAPEL_EIO,
                             "cannot start the picture '%s': %s", r->path,
@@ -2410,7 +2410,7 @@ static stapel_status draw(renderer *r)
         return stapel__fail(r->ctx, STAPEL_ECANCELLED, "cancelled while rendering");
     if (cs != CAIRO_STATUS_SUCCESS && r->sink.err != 0)
         return stapel__fail(r->ctx, STAPEL_EIO, "cannot write the picture '%s': %s", r->path,
-                            strerror(r->sink.err));
+                            stapel__strerror(r->sink.err));
     if (cs != CAIRO_STATUS_SUCCESS)
         return stapel__fail(r->ctx, cs == CAIRO_STATUS_NO_MEMORY ? STAPEL_ENOMEM : STAPEL_EIO,
                             "%s: drawing failed: %s", r->path, cairo_status_to_string(cs));
@@ -2431,7 +2431,7 @@ static stapel_status finish(renderer *r, const char *tmp)
         r->sink.f = fopen(tmp, "wb");
         if (r->sink.f == NULL)
             return stapel__fail(r->ctx, STAPEL_EIO, "cannot write the picture '%s': %s", r->path,
-                                strerror(errno));
+                                stapel__strerror(errno));
         cs = cairo_surface_write_to_png_stream(r->surface, sink_write, &r->sink);
     } else {
         cairo_surface_finish(r->surface);
@@ -2447,7 +2447,7 @@ static stapel_status finish(renderer *r, const char *tmp)
     if (cs != CAIRO_STATUS_SUCCESS)
         return stapel__fail(r->ctx, STAPEL_EIO, "cannot write the picture '%s': %s", r->path,
                             cs == CAIRO_STATUS_WRITE_ERROR && r->sink.err != 0
-                                ? strerror(r->sink.err)
+                                ? stapel__strerror(r->sink.err)
                                 : cairo_status_to_string(cs));
     return STAPEL_OK;
 }

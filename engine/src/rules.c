@@ -679,7 +679,8 @@ static stapel_status check_file(stapel_ctx *ctx, const char *path)
 {
     struct stat sb;
     if (stat(path, &sb) != 0 || access(path, R_OK) != 0)
-        return stapel__fail(ctx, STAPEL_EIO, "cannot read rules '%s': %s", path, strerror(errno));
+        return stapel__fail(ctx, STAPEL_EIO, "cannot read rules '%s': %s", path,
+                            stapel__strerror(errno));
     if (!S_ISREG(sb.st_mode))
         return stapel__fail(ctx, STAPEL_EIO, "cannot read rules '%s': %s; give one CSV file", path,
                             S_ISDIR(sb.st_mode) ? "it is a directory" : "not a regular file");

@@ -753,7 +753,7 @@ stapel_status stapel__dataset_open(stapel_ctx *ctx, GDALDatasetH *out, const cha
                                 dataset);
         if (fd < 0)
             return stapel__fail(ctx, STAPEL_EIO, "cannot open '%s': %s", dataset,
-                                strerror(errno));
+                                stapel__strerror(errno));
         close(fd);
         /* GDAL reads files and directories (of shapefiles). It cannot read
          * a pipe (such as <(...)), and opening one that nobody writes to

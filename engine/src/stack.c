@@ -1799,14 +1799,14 @@ stapel_status stapel__output_check(stapel_ctx *ctx, const char *path, unsigned f
     dir_of(dir, sizeof dir, path);
     if (stat(dir, &sb) != 0)
         return stapel__fail(ctx, STAPEL_EIO, "cannot create '%s': directory '%s': %s", path, dir,
-                            strerror(errno));
+                            stapel__strerror(errno));
     if (!S_ISDIR(sb.st_mode))
         return stapel__fail(ctx, STAPEL_EIO, "cannot create '%s': '%s' is not a directory", path,
                             dir);
     if (access(dir, W_OK) != 0)
         return stapel__fail(ctx, STAPEL_EIO,
                             "cannot create '%s': directory '%s' is not writable (%s)", path, dir,
-                            strerror(errno));
+                            stapel__strerror(errno));
     return STAPEL_OK;
 }
 
@@ -1821,8 +1821,8 @@ stapel_status stapel__cannot_create(stapel_ctx *ctx, const char *path, const cha
     struct statvfs fs;
     bool system_fs = (err == ENOENT || err == EACCES || err == EPERM) && access(dir, W_OK) == 0 &&
                      statvfs(dir, &fs) == 0 && fs.f_blocks == 0;
-    return stapel__fail(ctx, STAPEL_EIO, "cannot create '%s': %s%s%s%s", path, strerror(err),
-                        system_fs ? "; '" : "", system_fs ? dir : "",
+    return stapel__fail(ctx, STAPEL_EIO, "cannot create '%s': %s%s%s%s", path,
+                        stapel__strerror(err), system_fs ? "; '" : "", system_fs ? dir : "",
                         system_fs ? "' is on a virtual file system of the kernel (such as /proc "
                                     "and /sys), which holds no files"
                                   : "");

@@ -1081,7 +1081,7 @@ stapel_status stapel__out_open(stapel_ctx *ctx, stapel__out **out, const stapel_
     stapel__buf_free(&pragma);
     if (o->ds == NULL) {
         st = stapel__fail(ctx, STAPEL_EIO, "cannot create '%s': %s", path,
-                          stapel__gdal_error(strerror(errno)));
+                          stapel__gdal_error(stapel__strerror(errno)));
         goto done;
     }
     o->srs = OSRNewSpatialReference(s->in.crs_wkt);
@@ -1299,7 +1299,7 @@ stapel_status stapel__out_finish(stapel_ctx *ctx, stapel__out *o, const stapel_s
                     pthread_create(&dropper, NULL, drop_cache_main, (void *)o->path) == 0;
     if (st == STAPEL_OK && !sync_file(o->tmp))
         st = stapel__fail(ctx, STAPEL_EIO, "cannot write '%s': %s (trying to flush it to disk)",
-                          o->path, strerror(errno));
+                          o->path, stapel__strerror(errno));
     if (dropping)
         pthread_join(dropper, NULL);
     stapel__progress(ctx, "writing", 0.9);

@@ -494,6 +494,33 @@ static void test_rules_verdict_case_in_a_turkish_locale(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* A message is English throughout whatever locale the host program has set:
+ * the C library's words for an error (strerror) came in the host's
+ * language, "cannot read rules 'x': Bestand of map bestaat niet" in a
+ * Dutch one. Skipped where no Dutch locale or translation is installed. */
+static void test_rules_error_text_english_in_a_dutch_locale(void **state)
+{
+    (void)state;
+    if (!test_locale_dutch_messages())
+        skip();
+    stapel_ctx *ctx = NULL;
+    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
+    stapel_rules *r = NULL;
+    char path[512];
+    snprintf(path, sizeof path, "%s/no-such-rules.csv", STAPEL_TEST_SCRATCH);
+    remove(path);
+    stapel_status st = stapel_rules_read(ctx, &r, path);
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", stapel_ctx_message(ctx));
+    setlocale(LC_ALL, "C");
+    stapel_ctx_free(ctx);
+    assert_int_equal(st, STAPEL_EIO);
+    assert_null(r);
+    char want[1024];
+    snprintf(want, sizeof want, "cannot read rules '%s': No such file or directory", path);
+    assert_string_equal(msg, want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -511,6 +538,7 @@ int main(void)
         cmocka_unit_test(test_rules_refuses_a_directory),
         cmocka_unit_test(test_rules_same_pair_twice_same_verdict),
         cmocka_unit_test(test_rules_same_pair_twice_other_note_warns),
+        cmocka_unit_test(test_rules_error_text_english_in_a_dutch_locale),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -623,6 +623,29 @@ static void test_write_numbers_in_a_decimal_comma_locale(void **state)
     unlink(merged);
 }
 
+/* The C library's words for why an output cannot be made are English, as
+ * the rest of the message, whatever locale the host program has set: they
+ * came in its language ("directory '...': Bestand of map bestaat niet" in a
+ * Dutch one). Skipped where no Dutch locale or translation is installed. */
+static void test_write_error_text_english_in_a_dutch_locale(void **state)
+{
+    fixture *fx = *state;
+    stapel_ctx *ctx = fx->ctx;
+    if (!test_locale_dutch_messages())
+        skip();
+    const char *dir = STAPEL_TEST_SCRATCH "/write-no-such-dir";
+    const char *path = STAPEL_TEST_SCRATCH "/write-no-such-dir/out.gpkg";
+    stapel_status st = stapel_stack_write(ctx, fx->stack, path, 0);
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", stapel_ctx_message(ctx));
+    setlocale(LC_ALL, "C");
+    assert_int_equal(st, STAPEL_EIO);
+    char want[1024];
+    snprintf(want, sizeof want, "cannot create '%s': directory '%s': No such file or directory",
+             path, dir);
+    assert_string_equal(msg, want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -638,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_write_build_write_over_a_shapefile_part_or_rules),
         cmocka_unit_test(test_write_build_write_over_a_shapefile_part_in_a_folder),
         cmocka_unit_test(test_write_zone_field_fid_in_a_turkish_locale),
+        cmocka_unit_test(test_write_error_text_english_in_a_dutch_locale),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
