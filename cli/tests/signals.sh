@@ -72,6 +72,11 @@ if [ -n "$raise_early" ]; then
   for sig in 15 2 1 3; do # SIGTERM, SIGINT, SIGHUP, SIGQUIT
     early stack $sig "$e/out.gpkg" "stapel: stack: interrupted; '$e/out.gpkg' was not written" -- \
       "$stapel" stack -o "$e/out.gpkg" --layer "nature=$demo/nature.shp"
+    # with every call that sets the job up before the run (rules, zones)
+    early stack-setup $sig "$e/out.gpkg" "stapel: stack: interrupted; '$e/out.gpkg' was not written" -- \
+      "$stapel" stack -q -o "$e/out.gpkg" --layer "nature=$demo/nature.shp" \
+      --rules "$root/docs/rules/novex-default.csv" --provinces "$demo/provinces.gpkg" \
+      --novex "$demo/novex.gpkg"
     early merge $sig "$e/out.gpkg" "stapel: merge: interrupted; '$e/out.gpkg' was not written" -- \
       "$stapel" merge -o "$e/out.gpkg" "$e/p1.gpkg" "$e/p2.gpkg"
     early render $sig "$e/out.png" "stapel: render: interrupted; '$e/out.png' was not written" -- \
