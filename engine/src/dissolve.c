@@ -501,7 +501,9 @@ void stapel__shared_edges_free(stapel__shared_edges *se)
 {
     if (se == NULL)
         return;
-    for (size_t i = 0; i < se->n_slots; i++)
+    /* stapel__shared_edges_make frees one whose marks it could not
+     * allocate. */
+    for (size_t i = 0; se->mark != NULL && i < se->n_slots; i++)
         free(se->mark[i]);
     free(se->mark);
     free(se->stamp);
