@@ -308,9 +308,12 @@ void stapel_stack_free(stapel_stack *s)
     free(s->verdicts);
     free(s->notes);
     stapel_rules_free(s->rules);
+    /* build_faces frees a stack whose arrays of them it could not make. */
     for (size_t i = 0; i < s->n_layers; i++) {
-        free(s->layer_themes[i]);
-        free(s->layer_sources[i]);
+        if (s->layer_themes != NULL)
+            free(s->layer_themes[i]);
+        if (s->layer_sources != NULL)
+            free(s->layer_sources[i]);
     }
     free(s->layer_themes);
     free(s->layer_sources);

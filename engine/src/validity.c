@@ -498,15 +498,17 @@ static bool face_kept(const ring_role *role, const uint32_t *owners, uint32_t n,
 }
 
 /* A Polygon or MultiPolygon of oriented rings on the grid (a shell, counter-
- * clockwise, followed by its holes); NULL when GEOS fails. */
+ * clockwise, followed by its holes); NULL when GEOS fails, or when out of
+ * memory (*oom set). */
 static GEOSGeometry *rings_geom(GEOSContextHandle_t h, const stapel__ipt *pts,
-                                const uint32_t *ring_end, uint32_t n_rings, double grid)
+                                const uint32_t *ring_end, uint32_t n_rings, double grid, bool *oom)
 {
     GEOSGeometry **polys = malloc((n_rings + 1) * sizeof *polys);
     GEOSGeometry **rings = malloc((n_rings + 1) * sizeof *rings);
     double *buf = malloc(2 * ((size_t)ring_end[n_rings - 1] + 1) * sizeof *buf);
     unsigned n_polys = 0, n_in = 0; /* rings of the open polygon */
     bool ok = polys != NULL && rings != NULL && buf != NULL;
+    *oom = !ok;
     for (uint32_t k = 0; k <= n_rings && ok; k++) {
         uint32_t start = k == 0 ? 0 : ring_end[k - 1];
         stapel__i128 a2 = 0;
@@ -636,9 +638,12 @@ static stapel_status repair_on_grid(stapel_ctx *ctx, const GEOSGeometry *g, doub
         goto done;
     /* The kept faces come from one arrangement: their edges already match. */
     st = stapel__dissolve(ctx, kept, n_kept, grid, true, &u_pts, &u_end, &u_rings);
-    if (st == STAPEL_OK && u_rings > 0 && (*out = rings_geom(h, u_pts, u_end, u_rings, grid)) == NULL)
-        st = stapel__fail(ctx, STAPEL_EGEOS, "building the repaired polygon failed: %s",
-                          stapel__geos_error(ctx));
+    bool oom = false;
+    if (st == STAPEL_OK && u_rings > 0 &&
+        (*out = rings_geom(h, u_pts, u_end, u_rings, grid, &oom)) == NULL)
+        st = oom ? stapel__fail(ctx, STAPEL_ENOMEM, "out of memory")
+                 : stapel__fail(ctx, STAPEL_EGEOS, "building the repaired polygon failed: %s",
+                                stapel__geos_error(ctx));
 done:
     free(pts);
     free(ring_end);
