@@ -364,7 +364,11 @@ static stapel_status prepare_insert(writer *w, sqlite3 *db, const stapel_stack *
     for (int r = 0; r < rows && ok; r++)
         ok = stapel__buf_printf(&sql, "%s(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?%s)", r > 0 ? ", " : "",
                                 seam ? ", ?" : "");
-    int rc = ok ? sqlite3_prepare_v2(db, sql.data, -1, out, NULL) : SQLITE_NOMEM;
+    if (!ok) {
+        stapel__buf_free(&sql);
+        return stapel__fail(w->ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    int rc = sqlite3_prepare_v2(db, sql.data, -1, out, NULL);
     stapel__buf_free(&sql);
     return rc == SQLITE_OK ? STAPEL_OK : sql_fail(w, db, "prepare the stack rows");
 }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -178,11 +179,51 @@ static void test_oom_stack_build(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* stapel_stack_write with each of its allocations failing: out of memory,
+ * and no file left. A failure while the INSERT statements were put together
+ * was told as "cannot write '...': not an error (trying to prepare the
+ * stack rows)", SQLite's message of a statement that had no error. */
+static void test_oom_stack_write(void **state)
+{
+    (void)state;
+    stapel_ctx *ctx = NULL;
+    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
+    stapel_job *job = small_job(ctx);
+    stapel_stack *s = NULL;
+    assert_int_equal(stapel_stack_build(ctx, &s, job), STAPEL_OK);
+    const char *path = STAPEL_TEST_SCRATCH "/oom_out.gpkg";
+    size_t runs = 0;
+    for (size_t at = 1;; at++) {
+        unlink(path);
+        arm(at);
+        stapel_status st = stapel_stack_write(ctx, s, path, 0);
+        bool came = failed;
+        arm(0);
+        if (!came) {
+            assert_int_equal(st, STAPEL_OK);
+            break;
+        }
+        if (st != STAPEL_OK) {
+            if (st != STAPEL_ENOMEM)
+                fail_msg("allocation %zu failed: status %d: %s", at, (int)st,
+                         stapel_ctx_message(ctx));
+            assert_int_not_equal(access(path, F_OK), 0);
+            runs++;
+        }
+    }
+    assert_true(runs >= 10);
+    unlink(path);
+    stapel_stack_free(s);
+    stapel_job_free(job);
+    stapel_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_oom_shared_edges_make),
         cmocka_unit_test(test_oom_stack_build),
+        cmocka_unit_test(test_oom_stack_write),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
