@@ -688,6 +688,10 @@ static void on_alarm(int sig)
     (void)sig;
     if (cancel_target == NULL || cli_past_reading) /* past the sources: it stops by itself */
         return;
+    /* The run goes on after the handler: it may be about to read errno
+     * from a call of its own, which write() must not change (stderr
+     * closed: EBADF). */
+    int saved_errno = errno;
     say("stapel: ");
     say(cancel_cmd);
     say(": interrupted, but still waiting for a source to answer (a database query or a web "
@@ -702,6 +706,7 @@ static void on_alarm(int sig)
         if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
             sigaction(sigs[i], &sa, NULL);
     }
+    errno = saved_errno;
 }
 
 /* A signal that comes before the command has a context to cancel (while it
@@ -716,6 +721,7 @@ static volatile sig_atomic_t signal_came = 0;
 static void on_signal(int sig)
 {
     (void)sig;
+    int saved_errno = errno; /* as in on_alarm */
     signal_came = 1;
     if (cancel_target != NULL) {
         stapel_ctx_cancel(cancel_target);
@@ -724,6 +730,7 @@ static void on_signal(int sig)
             alarm(3);
         }
     }
+    errno = saved_errno;
 }
 
 /* A signal ignored when stapel starts stays ignored: nohup ignores SIGHUP,
