@@ -13,7 +13,9 @@
 #include "pipeline.h"
 
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,9 +25,11 @@
 #include <cmocka.h>
 
 /* The allocation that fails: the fail_at-th one counted since arming, 0
- * for none. failed tells whether it came. */
-static size_t fail_at, counted;
-static bool failed;
+ * for none. failed tells whether it came. Counted atomically: a worker
+ * thread of the engine may allocate too. */
+static size_t fail_at;
+static atomic_size_t counted;
+static atomic_bool failed;
 
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t n, size_t size);
@@ -36,9 +40,9 @@ void *__wrap_realloc(void *p, size_t n);
 
 static bool fail_now(void)
 {
-    if (fail_at == 0 || ++counted != fail_at)
+    if (fail_at == 0 || atomic_fetch_add(&counted, 1) + 1 != fail_at)
         return false;
-    failed = true;
+    atomic_store(&failed, true);
     return true;
 }
 
@@ -60,8 +64,8 @@ void *__wrap_realloc(void *p, size_t n)
 static void arm(size_t at)
 {
     fail_at = at;
-    counted = 0;
-    failed = false;
+    atomic_store(&counted, 0);
+    atomic_store(&failed, false);
 }
 
 /* Squares of side 10 in a row, each ring closed: neighbours share an edge. */
