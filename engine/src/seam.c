@@ -153,16 +153,20 @@ oom:
     return false;
 }
 
+/* A ring's linear ring; NULL for a ring of fewer than 4 points, when GEOS
+ * fails, or when out of memory (*oom set). */
 static GEOSGeometry *ring_geom(GEOSContextHandle_t h, const stapel__ipt *p, size_t n, double grid,
-                               double **buf, size_t *cap)
+                               double **buf, size_t *cap, bool *oom)
 {
     if (n < 4)
         return NULL;
     if (2 * n > *cap) {
         size_t c = 2 * n + 64;
         double *d = realloc(*buf, c * sizeof *d);
-        if (d == NULL)
+        if (d == NULL) {
+            *oom = true;
             return NULL;
+        }
         *buf = d;
         *cap = c;
     }
@@ -182,20 +186,30 @@ static stapel_status face_geometry(stapel_ctx *ctx, const stapel__face *f, doubl
 {
     GEOSContextHandle_t h = ctx->geos;
     *out = NULL;
-    GEOSGeometry *shell = ring_geom(h, f->pts, f->ring_end[0], grid, buf, cap);
+    bool oom = false;
+    GEOSGeometry *shell = ring_geom(h, f->pts, f->ring_end[0], grid, buf, cap, &oom);
     if (shell == NULL)
-        return stapel__fail(ctx, STAPEL_EGEOS, "cannot build a face: %s", stapel__geos_error(ctx));
+        return oom ? stapel__fail(ctx, STAPEL_ENOMEM, "out of memory")
+                   : stapel__fail(ctx, STAPEL_EGEOS, "cannot build a face: %s",
+                                  stapel__geos_error(ctx));
     GEOSGeometry **holes = malloc((f->n_rings + 1) * sizeof *holes);
     if (holes == NULL) {
         GEOSGeom_destroy_r(h, shell);
         return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
     unsigned nh = 0;
-    for (uint32_t r = 1; r < f->n_rings; r++) {
+    for (uint32_t r = 1; r < f->n_rings && !oom; r++) {
         GEOSGeometry *g = ring_geom(h, f->pts + f->ring_end[r - 1],
-                                    f->ring_end[r] - f->ring_end[r - 1], grid, buf, cap);
+                                    f->ring_end[r] - f->ring_end[r - 1], grid, buf, cap, &oom);
         if (g != NULL)
             holes[nh++] = g;
+    }
+    if (oom) { /* a hole left out would leave its area covered */
+        for (unsigned i = 0; i < nh; i++)
+            GEOSGeom_destroy_r(h, holes[i]);
+        free(holes);
+        GEOSGeom_destroy_r(h, shell);
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     }
     GEOSGeometry *poly = GEOSGeom_createPolygon_r(h, shell, holes, nh);
     free(holes);
