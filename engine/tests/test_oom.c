@@ -222,28 +222,35 @@ static void test_oom_stack_write(void **state)
     stapel_ctx_free(ctx);
 }
 
-/* A face whose boundary touches itself: two squares of 20 grid units that
- * meet at (20, 20), one ring, and in the first square a hole of 12 x 12
- * with 12 points a side (49 with its closing one, more than the shell's 9:
- * its coordinates need a larger buffer). Unpinched, it is the two squares
- * as two polygons, the first with its hole: 3 rings. */
-static void pinched_face(stapel__face *f)
+/* A face whose boundary touches itself, with a hole of 12 x 12 with 12
+ * points a side (49 with its closing one, more than the shell's 9: its
+ * coordinates need a larger buffer). Split by stapel (own): a 40 x 40
+ * square whose outer walk goes round a triangle hanging from (20, 0), the
+ * hole in its upper left: 3 rings (the shell, the triangle, the hole).
+ * Left to GEOS (!own): two squares of 20 grid units that meet at (20, 20),
+ * one ring, the hole in the first: two polygons, the first with its hole,
+ * 3 rings. */
+static void pinched_face(stapel__face *f, bool own)
 {
-    static const stapel__ipt shell[] = {{0, 0},   {20, 0},  {20, 20}, {40, 20}, {40, 40},
-                                        {20, 40}, {20, 20}, {0, 20},  {0, 0}};
-    const uint32_t ns = sizeof shell / sizeof shell[0], side = 12, nh = 4 * side + 1;
+    static const stapel__ipt squares[] = {{0, 0},   {20, 0},  {20, 20}, {40, 20}, {40, 40},
+                                          {20, 40}, {20, 20}, {0, 20},  {0, 0}};
+    static const stapel__ipt hanging[] = {{0, 0},  {20, 0},  {15, 10}, {25, 10}, {20, 0},
+                                          {40, 0}, {40, 40}, {0, 40},  {0, 0}};
+    const stapel__ipt *shell = own ? hanging : squares;
+    const uint32_t ns = 9, side = 12, nh = 4 * side + 1;
+    const int64_t x0 = 4, y0 = own ? 24 : 4;
     f->pts = malloc((ns + nh) * sizeof *f->pts);
     f->ring_end = malloc(2 * sizeof *f->ring_end);
     assert_non_null(f->pts);
     assert_non_null(f->ring_end);
-    memcpy(f->pts, shell, sizeof shell);
+    memcpy(f->pts, shell, ns * sizeof *shell);
     stapel__ipt *h = f->pts + ns;
-    /* clockwise from (4, 4): up, right, down, left */
+    /* clockwise from (x0, y0): up, right, down, left */
     for (uint32_t i = 0; i < side; i++) {
-        h[i] = (stapel__ipt){4, 4 + (int64_t)i};
-        h[side + i] = (stapel__ipt){4 + (int64_t)i, 4 + (int64_t)side};
-        h[2 * side + i] = (stapel__ipt){4 + (int64_t)side, 4 + (int64_t)side - (int64_t)i};
-        h[3 * side + i] = (stapel__ipt){4 + (int64_t)side - (int64_t)i, 4};
+        h[i] = (stapel__ipt){x0, y0 + (int64_t)i};
+        h[side + i] = (stapel__ipt){x0 + (int64_t)i, y0 + (int64_t)side};
+        h[2 * side + i] = (stapel__ipt){x0 + (int64_t)side, y0 + (int64_t)side - (int64_t)i};
+        h[3 * side + i] = (stapel__ipt){x0 + (int64_t)side - (int64_t)i, y0};
     }
     h[4 * side] = h[0];
     f->ring_end[0] = ns;
@@ -252,40 +259,48 @@ static void pinched_face(stapel__face *f)
     f->pinched = true;
 }
 
-/* stapel__face_unpinch with each of its allocations failing: when the
- * buffer for the hole's coordinates could not grow, the hole was left out
- * and the face came back whole, hole and all covered, as if nothing had
- * failed (and a failure for the shell was told as a GEOS error). */
+/* stapel__face_unpinch with each of its allocations failing, on a face it
+ * splits itself and on one it leaves to GEOS: when the buffer for the
+ * hole's coordinates could not grow, the hole was left out and the face
+ * came back whole, hole and all covered, as if nothing had failed (and a
+ * failure for the shell was told as a GEOS error). */
 static void test_oom_face_unpinch(void **state)
 {
     (void)state;
     stapel_ctx *ctx = NULL;
     assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
-    size_t runs = 0;
-    for (size_t at = 1;; at++) {
-        stapel__face f = {0};
-        pinched_face(&f);
-        arm(at);
-        stapel_status st = stapel__face_unpinch(ctx, &f, 0.5);
-        bool came = failed;
-        arm(0);
-        if (!came) {
-            assert_int_equal(st, STAPEL_OK);
-            assert_int_equal(f.n_rings, 3);
+    for (int own = 0; own <= 1; own++) {
+        size_t runs = 0;
+        for (size_t at = 1;; at++) {
+            stapel__face f = {0};
+            pinched_face(&f, own != 0);
+            arm(at);
+            stapel_status st = stapel__face_unpinch(ctx, &f, 0.5);
+            bool came = failed;
+            arm(0);
+            if (!came) {
+                assert_int_equal(st, STAPEL_OK);
+                assert_int_equal(f.n_rings, 3);
+                if (own) { /* split by stapel: the triangle next, as walked */
+                    assert_int_equal(f.ring_end[1] - f.ring_end[0], 4);
+                    assert_int_equal(f.pts[f.ring_end[0]].x, 20);
+                    assert_int_equal(f.pts[f.ring_end[0]].y, 0);
+                }
+                free(f.pts);
+                free(f.ring_end);
+                break;
+            }
+            if (st != STAPEL_ENOMEM)
+                fail_msg("allocation %zu failed (own %d): status %d, %u rings: %s", at, own,
+                         (int)st, f.n_rings, stapel_ctx_message(ctx));
+            assert_true(f.pinched); /* the face as it was */
+            assert_int_equal(f.n_rings, 2);
             free(f.pts);
             free(f.ring_end);
-            break;
+            runs++;
         }
-        if (st != STAPEL_ENOMEM)
-            fail_msg("allocation %zu failed: status %d, %u rings: %s", at, (int)st, f.n_rings,
-                     stapel_ctx_message(ctx));
-        assert_true(f.pinched); /* the face as it was */
-        assert_int_equal(f.n_rings, 2);
-        free(f.pts);
-        free(f.ring_end);
-        runs++;
+        assert_true(runs >= 3);
     }
-    assert_true(runs >= 3);
     stapel_ctx_free(ctx);
 }
 
