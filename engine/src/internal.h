@@ -282,6 +282,22 @@ void stapel__buf_free(stapel__buf *b);
  * value echoed (stapel_zone_quote_text). False when out of memory. */
 bool stapel__zone_quote(stapel__buf *b, const char *type, const char *name);
 
+/* The ends of the extended grapheme clusters (what a reader takes for one
+ * character: a letter with its combining marks, an emoji sequence joined
+ * by U+200D, a flag of two regional indicators) of the n bytes of UTF-8 at
+ * s, as byte offsets: 0, then the end of each cluster, the last n. ends has
+ * room for n + 1. A byte that is not UTF-8 is a cluster of its own. Returns
+ * how many ends it wrote (1 for n == 0). (render.c) */
+size_t stapel__grapheme_ends(const char *s, size_t n, size_t *ends);
+
+/* t (UTF-8) when width(user, t) <= room; else its longest start that ends at
+ * a grapheme cluster's end (stapel__grapheme_ends), without the spaces at its
+ * end, followed by an ellipsis (U+2026), that is at most room wide (only the
+ * ellipsis when none is). width measures a text and grows with it. Caller
+ * frees; NULL when out of memory. (render.c) */
+char *stapel__fit_text(const char *t, double room, double (*width)(void *user, const char *s),
+                       void *user);
+
 /* Sort 64-bit keys by their upper 32 bits, stably: an LSD radix sort, 8 bits
  * a pass, linear in n. Callers keep an index in the lower bits. tmp is
  * scratch space for n keys. */

@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <utf8proc.h>
 
 #define RD_EPSG 28992
 #define MAX_PIXELS 300000000.0 /* width x height of a PNG, about 1.2 GB of memory */
@@ -1010,30 +1011,51 @@ static char *drawable_text(const char *s)
     return t;
 }
 
-/* s as drawable_text makes it, shortened to at most room wide in the current
- * font: cut after whole characters, trailing spaces dropped, and ended with
- * an ellipsis. Caller frees; NULL when out of memory. */
-static char *fitted_text(renderer *r, const char *s, double room)
+size_t stapel__grapheme_ends(const char *s, size_t n, size_t *ends)
 {
-    char *t = drawable_text(s);
-    if (t == NULL || text_width(r, t) <= room)
-        return t;
+    const utf8proc_uint8_t *u = (const utf8proc_uint8_t *)s;
+    utf8proc_int32_t state = 0, prev = -1;
+    size_t count = 0;
+    ends[count++] = 0;
+    size_t i = 0;
+    while (i < n) {
+        utf8proc_int32_t cp = -1;
+        utf8proc_ssize_t len = utf8proc_iterate(u + i, (utf8proc_ssize_t)(n - i), &cp);
+        if (len <= 0) { /* not UTF-8: the byte alone, a cluster of its own */
+            if (i > 0 && ends[count - 1] != i)
+                ends[count++] = i;
+            i++;
+            ends[count++] = i;
+            prev = -1;
+            state = 0;
+            continue;
+        }
+        if (i > 0 && prev >= 0 && utf8proc_grapheme_break_stateful(prev, cp, &state))
+            ends[count++] = i;
+        prev = cp;
+        i += (size_t)len;
+    }
+    if (n > 0 && ends[count - 1] != n)
+        ends[count++] = n;
+    return count;
+}
+
+char *stapel__fit_text(const char *t, double room, double (*width)(void *user, const char *s),
+                       void *user)
+{
+    if (width(user, t) <= room)
+        return stapel__strdup(t);
     size_t n = strlen(t);
     char *buf = malloc(n + 4);
-    size_t *ends = malloc((n + 1) * sizeof *ends); /* byte offsets where a character ends */
+    size_t *ends = malloc((n + 1) * sizeof *ends);
     if (buf == NULL || ends == NULL) {
         free(buf);
         free(ends);
-        free(t);
         return NULL;
     }
-    size_t n_ends = 0;
-    ends[n_ends++] = 0;
-    for (size_t i = 1; i <= n; i++)
-        if (i == n || ((unsigned char)t[i] & 0xC0) != 0x80)
-            ends[n_ends++] = i;
+    size_t n_ends = stapel__grapheme_ends(t, n, ends);
     /* The longest prefix that fits with its ellipsis, by bisection over the
-     * character ends (the width grows with the prefix). */
+     * cluster ends (the width grows with the prefix). */
     size_t lo = 0, hi = n_ends - 1;
     while (lo < hi) {
         size_t mid = (lo + hi + 1) / 2, k = ends[mid];
@@ -1041,7 +1063,7 @@ static char *fitted_text(renderer *r, const char *s, double room)
             k--;
         memcpy(buf, t, k);
         memcpy(buf + k, "\xe2\x80\xa6", 4); /* the ellipsis and the terminating NUL */
-        if (text_width(r, buf) <= room)
+        if (width(user, buf) <= room)
             lo = mid;
         else
             hi = mid - 1;
@@ -1052,8 +1074,24 @@ static char *fitted_text(renderer *r, const char *s, double room)
     memcpy(buf, t, k);
     memcpy(buf + k, "\xe2\x80\xa6", 4);
     free(ends);
-    free(t);
     return buf;
+}
+
+static double width_in_font(void *user, const char *s)
+{
+    return text_width(user, s);
+}
+
+/* s as drawable_text makes it, shortened to at most room wide in the current
+ * font (stapel__fit_text). Caller frees; NULL when out of memory. */
+static char *fitted_text(renderer *r, const char *s, double room)
+{
+    char *t = drawable_text(s);
+    if (t == NULL)
+        return NULL;
+    char *fitted = stapel__fit_text(t, room, width_in_font, r);
+    free(t);
+    return fitted;
 }
 
 /* Draw s at x, y, shortened with an ellipsis until it fits room. */
