@@ -933,11 +933,14 @@ static uint32_t utf8_char(const unsigned char *s)
 /* Note the characters of text, about to be drawn in the current font, that
  * the font has no glyph for: cairo's toy text API takes no other font for
  * them, and draws a box (glyph 0, .notdef). The first BOXES_TOLD distinct
- * ones go to the warning draw gives, each with the text it is in, shown:
- * what names it ("the title"), and a zone name (zone) is quoted as --zone
- * takes it. Each distinct text is checked once by the callers. */
-static void note_boxes(renderer *r, const char *text, const char *what, bool zone,
-                       const char *shown)
+ * ones go to the warning draw gives, each with the text it is in, shown as
+ * given (before drawable_text): what names it ("the title"), then shown,
+ * quoted by the one rule of zone names in messages (stapel__zone_quote), be
+ * it a zone, the title or a theme, so that a "'" in it cannot be read as
+ * its end and it may be pasted to --zone or --title as is (the CLI shows a
+ * control character in it escaped). Each distinct text is checked once by
+ * the callers. */
+static void note_boxes(renderer *r, const char *text, const char *what, const char *shown)
 {
     cairo_glyph_t *glyphs = NULL;
     cairo_text_cluster_t *clusters = NULL;
@@ -979,10 +982,7 @@ static void note_boxes(renderer *r, const char *text, const char *what, bool zon
     }
     if (r->n_boxes > first) {
         stapel__buf_printf(b, " in %s ", what);
-        if (zone)
-            stapel__zone_quote(b, NULL, shown);
-        else
-            stapel__buf_printf(b, "'%s'", shown);
+        stapel__zone_quote(b, NULL, shown);
     }
     cairo_glyph_free(glyphs);
     cairo_text_cluster_free(clusters);
@@ -1960,7 +1960,7 @@ static void draw_labels(renderer *r)
                 placed[n_placed++] = best;
             r->n_labels_drawn++;
             note_boxes(r, text, l->kind == STAPEL_ZONE_PROVINCE ? "the province" : "the NOVEX area",
-                       true, l->text);
+                       l->text);
             double tx = (best.x0 + best.x1) / 2 - w / 2;
             double ty = (best.y0 + best.y1) / 2 - (te.y_bearing + te.height / 2);
             cairo_new_path(cr);
@@ -2036,7 +2036,6 @@ static void draw_title(renderer *r)
     else
         default_title(r, &b);
     char *title = drawable_text(b.data != NULL ? b.data : "");
-    stapel__buf_free(&b);
     /* A PDF reader shows the document's title in its window and lists. */
     if (r->format == FORMAT_PDF && title != NULL)
         cairo_pdf_surface_set_metadata(r->surface, CAIRO_PDF_METADATA_TITLE, title);
@@ -2049,7 +2048,8 @@ static void draw_title(renderer *r)
     }
     cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
     if (title != NULL)
-        note_boxes(r, title, "the title", false, title);
+        note_boxes(r, title, "the title", b.data != NULL ? b.data : "");
+    stapel__buf_free(&b);
     if (title != NULL)
         draw_fitted(r, 24 * r->u, 24 * r->u + 30 * r->u, title, room);
     free(title);
@@ -2090,7 +2090,7 @@ static void draw_legend(renderer *r)
         stapel__buf in = {0};
         stapel__buf_printf(&in, "oppervlak in %s", r->zone);
         if (in.data != NULL) {
-            note_boxes(r, in.data, "the zone", true, r->zone);
+            note_boxes(r, in.data, "the zone", r->zone);
             draw_fitted(r, x + 14 * u, y + (52 + ZONE_LINE) * u, in.data, w - 28 * u);
         }
         stapel__buf_free(&in);
@@ -2277,7 +2277,7 @@ static void draw_footer(renderer *r)
              date, STAPEL_VERSION);
     font(r, 12, false, false);
     for (size_t i = 0; i < r->n_themes; i++)
-        note_boxes(r, r->themes[i], "the theme", false, r->themes[i]);
+        note_boxes(r, r->themes[i], "the theme", r->themes[i]);
     cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
     if (line.data != NULL)
         draw_fitted(r, x, y, line.data, room);
