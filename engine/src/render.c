@@ -48,17 +48,28 @@ typedef enum picture_format {
     FORMAT_PDF,
 } picture_format;
 
-typedef struct label {
-    char *text;
+/* Where a zone's label may go (label_point). */
+typedef struct place {
     double x, y; /* anchor on the picture */
     double area; /* of the zone's part it sits in, as shown */
     OGRGeometryH cut; /* that part in EPSG:28992 when the map shows only some of
                        * it, at its edge (NULL: all of it is shown) */
+    bool outside;     /* with --zone, of a zone shown mostly outside the zone of
+                       * --zone (a neighbour): it is drawn wholly outside that
+                       * zone, or not at all */
+    /* A neighbour's part as the map shows it to its very edge (strip, NULL
+     * when that is all of the zone) and an anchor in the middle of it
+     * outside the zone of --zone (sx, sy): the room its label is given
+     * when cut has none for it (the strip beside a square zone, say). */
+    OGRGeometryH strip;
+    double sx, sy;
+} place;
+
+typedef struct label {
+    char *text;
+    place at;
     stapel_zone_kind kind;
     bool selected;
-    bool outside; /* with --zone, of a zone shown mostly outside the zone of
-                   * --zone (a neighbour): it is drawn wholly outside that
-                   * zone, or not at all */
 } label;
 
 typedef struct zone_layer {
@@ -1488,27 +1499,30 @@ static void draw_veil(renderer *r)
     cairo_restore(cr);
 }
 
-/* Label a zone at (x, y), in a part of it of the given area (cut: that part,
- * when the map shows only some of it; add_label takes it over). A zone
- * delivered in parts is labelled once, in its largest part. */
-static stapel_status add_label(renderer *r, const char *text, double x, double y, double area,
-                               OGRGeometryH cut, bool outside, stapel_zone_kind kind, bool selected)
+static void place_free(place *p)
+{
+    if (p->cut != NULL)
+        OGR_G_DestroyGeometry(p->cut);
+    if (p->strip != NULL)
+        OGR_G_DestroyGeometry(p->strip);
+    p->cut = p->strip = NULL;
+}
+
+/* Label a zone at *at, a part of it (add_label takes over its geometries). A
+ * zone delivered in parts is labelled once, in its largest part. */
+static stapel_status add_label(renderer *r, const char *text, place *at, stapel_zone_kind kind,
+                               bool selected)
 {
     for (size_t i = 0; i < r->n_labels; i++) {
         label *l = &r->labels[i];
         if (l->kind != kind || strcmp(l->text, text) != 0)
             continue;
-        if (area > l->area) {
-            l->x = x;
-            l->y = y;
-            l->area = area;
-            l->outside = outside;
-            OGRGeometryH old = l->cut;
-            l->cut = cut;
-            cut = old;
+        if (at->area > l->at.area) {
+            place old = l->at;
+            l->at = *at;
+            *at = old;
         }
-        if (cut != NULL)
-            OGR_G_DestroyGeometry(cut);
+        place_free(at);
         l->selected = l->selected || selected;
         return STAPEL_OK;
     }
@@ -1516,8 +1530,7 @@ static stapel_status add_label(renderer *r, const char *text, double x, double y
         size_t cap = r->cap_labels == 0 ? 16 : r->cap_labels * 2;
         label *l = realloc(r->labels, cap * sizeof *l);
         if (l == NULL) {
-            if (cut != NULL)
-                OGR_G_DestroyGeometry(cut);
+            place_free(at);
             return nomem(r);
         }
         r->labels = l;
@@ -1525,11 +1538,10 @@ static stapel_status add_label(renderer *r, const char *text, double x, double y
     }
     char *t = stapel__strdup(text);
     if (t == NULL) {
-        if (cut != NULL)
-            OGR_G_DestroyGeometry(cut);
+        place_free(at);
         return nomem(r);
     }
-    r->labels[r->n_labels++] = (label){t, x, y, area, cut, kind, selected, outside};
+    r->labels[r->n_labels++] = (label){t, *at, kind, selected};
     return STAPEL_OK;
 }
 
@@ -1567,46 +1579,74 @@ static bool zone_outside(const renderer *r, OGRGeometryH part, OGRGeometryH *fre
     return true;
 }
 
-/* Where to put the label of a zone: a point inside the part of it that is
- * shown (whose area goes to *area), or none when nothing of it is; for a
- * neighbour of the zone of --zone (*outside), in what lies outside that
- * zone. When the map shows only some of the zone, that part goes to *cut
- * (the caller's to free), else *cut is NULL. The zone of --zone (selected)
- * is no neighbour of itself: its parts lie in it. */
-static bool label_point(const renderer *r, OGRGeometryH g, bool selected, double *x, double *y,
-                        double *area, OGRGeometryH *cut, bool *outside)
+/* The map's view in EPSG:28992, less inset on each side. */
+static OGRGeometryH view_box(const renderer *r, double inset)
 {
-    *cut = NULL;
-    *outside = false;
     OGRGeometryH view = OGR_G_CreateGeometry(wkbPolygon);
     OGRGeometryH ring = OGR_G_CreateGeometry(wkbLinearRing);
-    double inset = 0.02 * (r->xmax - r->xmin);
     OGR_G_AddPoint_2D(ring, r->xmin + inset, r->ymin + inset);
     OGR_G_AddPoint_2D(ring, r->xmax - inset, r->ymin + inset);
     OGR_G_AddPoint_2D(ring, r->xmax - inset, r->ymax - inset);
     OGR_G_AddPoint_2D(ring, r->xmin + inset, r->ymax - inset);
     OGR_G_AddPoint_2D(ring, r->xmin + inset, r->ymin + inset);
     OGR_G_AddGeometryDirectly(view, ring);
+    return view;
+}
+
+/* Where to put the label of a zone: a point inside the part of it that is
+ * shown, or none when nothing of it is; for a neighbour of the zone of
+ * --zone (at->outside), in what lies outside that zone. What lies within 2%
+ * of the map's edge is left out, so that a zone shown only as a sliver
+ * along the edge gets no label. When the map shows only some of the zone,
+ * that part goes to at->cut, and for a neighbour all of it the map shows,
+ * to the edge, to at->strip (at's geometries are the caller's). The zone of
+ * --zone (selected) is no neighbour of itself: its parts lie in it. */
+static bool label_point(const renderer *r, OGRGeometryH g, bool selected, place *at)
+{
+    *at = (place){0};
+    OGRGeometryH view = view_box(r, 0.02 * (r->xmax - r->xmin));
     OGRGeometryH part = OGR_G_Intersection(g, view);
     OGR_G_DestroyGeometry(view);
     bool found = false;
     if (part != NULL && !OGR_G_IsEmpty(part)) {
         OGRGeometryH free_part = NULL;
-        *outside = !selected && zone_outside(r, part, &free_part);
+        at->outside = !selected && zone_outside(r, part, &free_part);
         OGRGeometryH p =
             OGR_G_PointOnSurface(free_part != NULL && !OGR_G_IsEmpty(free_part) ? free_part : part);
         if (free_part != NULL)
             OGR_G_DestroyGeometry(free_part);
         if (p != NULL && !OGR_G_IsEmpty(p)) {
-            *x = wx(r, OGR_G_GetX(p, 0));
-            *y = wy(r, OGR_G_GetY(p, 0));
-            *area = OGR_G_Area(part);
+            at->x = at->sx = wx(r, OGR_G_GetX(p, 0));
+            at->y = at->sy = wy(r, OGR_G_GetY(p, 0));
+            at->area = OGR_G_Area(part);
             found = true;
         }
         OGR_G_DestroyGeometry(p);
     }
-    if (found && *area < OGR_G_Area(g) * (1 - 1e-9)) {
-        *cut = part;
+    bool cut = found && at->area < OGR_G_Area(g) * (1 - 1e-9);
+    if (cut && at->outside) {
+        view = view_box(r, 0);
+        OGRGeometryH strip = OGR_G_Intersection(g, view);
+        OGR_G_DestroyGeometry(view);
+        OGRGeometryH free_strip = strip != NULL ? OGR_G_Difference(strip, r->zone_geom) : NULL;
+        OGRGeometryH p = free_strip != NULL && !OGR_G_IsEmpty(free_strip)
+                             ? OGR_G_PointOnSurface(free_strip)
+                             : NULL;
+        if (p != NULL && !OGR_G_IsEmpty(p)) {
+            at->sx = wx(r, OGR_G_GetX(p, 0));
+            at->sy = wy(r, OGR_G_GetY(p, 0));
+            at->strip = strip;
+            strip = NULL;
+        }
+        if (p != NULL)
+            OGR_G_DestroyGeometry(p);
+        if (free_strip != NULL)
+            OGR_G_DestroyGeometry(free_strip);
+        if (strip != NULL)
+            OGR_G_DestroyGeometry(strip);
+    }
+    if (cut) {
+        at->cut = part;
         part = NULL;
     }
     OGR_G_DestroyGeometry(part);
@@ -1690,12 +1730,12 @@ static stapel_status draw_zone(renderer *r, stapel_zone_kind kind, const zone_gr
         int n = single ? 1 : OGR_G_GetGeometryCount(g);
         for (int i = 0; st == STAPEL_OK && name != NULL && name[0] != '\0' && i < n; i++) {
             OGRGeometryH part = single ? g : OGR_G_GetGeometryRef(g, i);
-            double x, y, area;
-            OGRGeometryH cut;
-            bool outside;
+            place at;
             if (wkbFlatten(OGR_G_GetGeometryType(part)) == wkbPolygon &&
-                label_point(r, part, selected, &x, &y, &area, &cut, &outside))
-                st = add_label(r, name, x, y, area, cut, outside && !selected, kind, selected);
+                label_point(r, part, selected, &at)) {
+                at.outside = at.outside && !selected;
+                st = add_label(r, name, &at, kind, selected);
+            }
         }
     }
     if (outline != NULL)
@@ -1775,12 +1815,13 @@ static int compare_spot(const void *a, const void *b)
  * halves; the others 5 x 7 (draw_labels). */
 #define NEAR_SPOTS 33
 
-static void label_font(renderer *r, const label *l)
+/* The font of a label, size points at a width of 1000 (label_size). */
+static void label_font(renderer *r, const label *l, double size)
 {
     if (l->kind == STAPEL_ZONE_PROVINCE)
-        font(r, l->selected ? 17 : 15, true, false);
+        font(r, size, true, false);
     else
-        font(r, l->selected ? 14 : 12, l->selected, true);
+        font(r, size, l->selected, true);
 }
 
 /* A geometry tested for Intersects many times (a zone of many thousands of
@@ -1865,6 +1906,93 @@ static bool box_in_zone(const renderer *r, prepared *zone, box b)
     return in;
 }
 
+/* The smallest text the map writes (the scale bar's numbers), in points at
+ * a width of 1000. */
+#define SMALLEST_TEXT 11.0
+
+/* The size of a label's text, in points at a width of 1000 (label_font). */
+static double label_size(const label *l)
+{
+    if (l->kind == STAPEL_ZONE_PROVINCE)
+        return l->selected ? 17 : 15;
+    return l->selected ? 14 : 12;
+}
+
+/* The spot for the label l, its text (extents te) in the current font: the
+ * nearest of a few dozen spots around its anchor that stays in the frame and
+ * is clear of the labels placed before, or, when none is clear, the spot that
+ * overlaps them least (draw_labels), in *best with its padding; returns its
+ * overlap with those labels, INFINITY when no spot is allowed. A label
+ * confined to the part of its zone shown (cut) has its centre in it. A
+ * neighbour's label (outside) has its text and halo (the ink) wholly outside
+ * the zone of --zone (zone). In its strip (strip: the part of it shown to
+ * the map's edge, and the anchor in it), it needs only its ink, not its
+ * padding, within the frame, as that strip is often narrower. */
+static double find_spot(renderer *r, const label *l, bool strip, const cairo_text_extents_t *te,
+                        box frame, prepared *zone, const box *placed, size_t n_placed, box *best)
+{
+    const place *at = &l->at;
+    double ax = strip ? at->sx : at->x, ay = strip ? at->sy : at->y;
+    static const double dxs[] = {0, -0.5, 0.5, -1, 1};
+    static const double dys[] = {0, -1.3, 1.3, -2.6, 2.6, -3.9, 3.9};
+    cairo_font_extents_t fe;
+    cairo_font_extents(r->cr, &fe);
+    double w = te->x_advance, h = fe.ascent + fe.descent;
+    double pad = 3 * r->u, step_x = w / 2 + h, halo = 3.5 * r->u;
+    spot spots[NEAR_SPOTS * NEAR_SPOTS];
+    size_t n_spots = 0;
+    if (at->outside) {
+        /* A neighbour's label may have to move further, and by
+         * less than a line, to clear the zone of --zone. */
+        for (int a = -NEAR_SPOTS / 2; a <= NEAR_SPOTS / 2; a++)
+            for (int b = -NEAR_SPOTS / 2; b <= NEAR_SPOTS / 2; b++) {
+                double dx = a / 8.0, dy = b / 2.0, px = dx * step_x, py = dy * h;
+                spots[n_spots++] = (spot){dx, dy, px * px + py * py};
+            }
+    } else {
+        for (size_t a = 0; a < sizeof dxs / sizeof dxs[0]; a++)
+            for (size_t b = 0; b < sizeof dys / sizeof dys[0]; b++) {
+                double px = dxs[a] * step_x, py = dys[b] * h;
+                spots[n_spots++] = (spot){dxs[a], dys[b], px * px + py * py};
+            }
+    }
+    qsort(spots, n_spots, sizeof spots[0], compare_spot);
+    /* when no spot is in the frame: the anchor, moved into the frame
+     * as far as the label fits */
+    *best = (box){ax - w / 2 - pad, ay - h / 2 - pad, ax + w / 2 + pad, ay + h / 2 + pad};
+    double shift_x = fmax(frame.x0 - best->x0, fmin(0, frame.x1 - best->x1));
+    double shift_y = fmax(frame.y0 - best->y0, fmin(0, frame.y1 - best->y1));
+    *best = (box){best->x0 + shift_x, best->y0 + shift_y, best->x1 + shift_x, best->y1 + shift_y};
+    bool confined = at->cut != NULL && !l->selected;
+    prepared cut = {strip ? at->strip : at->cut, NULL, NULL, false};
+    double best_overlap = INFINITY;
+    for (size_t k = 0; k < n_spots && best_overlap > 0; k++) {
+        double cx = ax + spots[k].dx * step_x, cy = ay + spots[k].dy * h;
+        box b = {cx - w / 2 - pad, cy - h / 2 - pad, cx + w / 2 + pad, cy + h / 2 + pad};
+        /* the text as drawn, with its halo */
+        double ink_x = cx - w / 2 + te->x_bearing;
+        box ink = {ink_x - halo / 2, cy - te->height / 2 - halo / 2, ink_x + te->width + halo / 2,
+                   cy + te->height / 2 + halo / 2};
+        box in_frame = strip ? ink : b;
+        if (in_frame.x0 < frame.x0 || in_frame.x1 > frame.x1 || in_frame.y0 < frame.y0 ||
+            in_frame.y1 > frame.y1)
+            continue;
+        if (confined && !spot_in(r, &cut, cx, cy))
+            continue;
+        if (at->outside && box_in_zone(r, zone, ink))
+            continue;
+        double overlap = 0;
+        for (size_t p = 0; p < n_placed; p++)
+            overlap += overlap_area(b, placed[p]);
+        if (overlap < best_overlap) {
+            *best = b;
+            best_overlap = overlap;
+        }
+    }
+    prepared_free(r, &cut);
+    return best_overlap;
+}
+
 /* Place labels greedily, selected zone and provinces first: each takes the
  * nearest of a few dozen spots around its anchor that stays in the frame and
  * is clear of the labels placed before, or, when none is clear, the spot that
@@ -1873,16 +2001,20 @@ static bool box_in_zone(const renderer *r, prepared *zone, box b)
  * part; when no such spot is in the frame (the part is a sliver along the
  * edge), or none is clear of the labels placed before, it gets none, rather
  * than a label in the middle of another zone or over another label. The
- * label of a neighbour of the zone of --zone (label.outside) is drawn, text
+ * label of a neighbour of the zone of --zone (place.outside) is drawn, text
  * and halo, wholly outside that zone, or not at all: its centre in the
- * neighbour's part, the text over the zone, was read as the zone's. */
+ * neighbour's part, the text over the zone, was read as the zone's. Such a
+ * part is often a strip along the map's edge (the map frames the zone with
+ * a margin of 3%): where its part less the 2% kept clear along the edge has
+ * no spot, the label tries the whole strip, with only its text and halo
+ * within the frame; and where that has none either, smaller sizes, down to
+ * the smallest text of the map (SMALLEST_TEXT). A map on which every label
+ * finds its spot in the first try is drawn as before. */
 static void draw_labels(renderer *r)
 {
     cairo_t *cr = r->cr;
     box *placed = calloc(r->n_labels + 1, sizeof *placed);
     size_t n_placed = 0;
-    static const double dxs[] = {0, -0.5, 0.5, -1, 1};
-    static const double dys[] = {0, -1.3, 1.3, -2.6, 2.6, -3.9, 3.9};
     box frame = {r->map_x, r->map_y, r->map_x + r->map_w, r->map_y + r->map_h};
     prepared zone = {r->zone_geom, NULL, NULL, false};
     for (int pass = 0; pass < 3; pass++) {
@@ -1891,71 +2023,40 @@ static void draw_labels(renderer *r)
             int want = l->selected ? 0 : (l->kind == STAPEL_ZONE_PROVINCE ? 1 : 2);
             if (want != pass)
                 continue;
-            label_font(r, l);
-            char *text = fitted_text(r, l->text, LABEL_ROOM * r->map_w);
-            if (text == NULL)
-                continue; /* out of memory: one label less */
+            /* A neighbour's name that finds no place in the size of its
+             * kind tries smaller sizes, down to the smallest text the map
+             * has (the scale bar's). */
+            double size = label_size(l);
+            char *text = NULL;
             cairo_text_extents_t te;
-            cairo_text_extents(cr, text, &te);
-            cairo_font_extents_t fe;
-            cairo_font_extents(cr, &fe);
-            double w = te.x_advance, h = fe.ascent + fe.descent;
-            double pad = 3 * r->u, step_x = w / 2 + h, halo = 3.5 * r->u;
-            spot spots[NEAR_SPOTS * NEAR_SPOTS];
-            size_t n_spots = 0;
-            if (l->outside) {
-                /* A neighbour's label may have to move further, and by
-                 * less than a line, to clear the zone of --zone. */
-                for (int a = -NEAR_SPOTS / 2; a <= NEAR_SPOTS / 2; a++)
-                    for (int b = -NEAR_SPOTS / 2; b <= NEAR_SPOTS / 2; b++) {
-                        double dx = a / 8.0, dy = b / 2.0, px = dx * step_x, py = dy * h;
-                        spots[n_spots++] = (spot){dx, dy, px * px + py * py};
-                    }
-            } else {
-                for (size_t a = 0; a < sizeof dxs / sizeof dxs[0]; a++)
-                    for (size_t b = 0; b < sizeof dys / sizeof dys[0]; b++) {
-                        double px = dxs[a] * step_x, py = dys[b] * h;
-                        spots[n_spots++] = (spot){dxs[a], dys[b], px * px + py * py};
-                    }
-            }
-            qsort(spots, n_spots, sizeof spots[0], compare_spot);
-            /* when no spot is in the frame: the anchor, moved into the frame
-             * as far as the label fits */
-            box best = {l->x - w / 2 - pad, l->y - h / 2 - pad, l->x + w / 2 + pad,
-                        l->y + h / 2 + pad};
-            double shift_x = fmax(frame.x0 - best.x0, fmin(0, frame.x1 - best.x1));
-            double shift_y = fmax(frame.y0 - best.y0, fmin(0, frame.y1 - best.y1));
-            best =
-                (box){best.x0 + shift_x, best.y0 + shift_y, best.x1 + shift_x, best.y1 + shift_y};
-            bool confined = l->cut != NULL && !l->selected;
-            prepared cut = {l->cut, NULL, NULL, false};
-            double best_overlap = INFINITY;
-            for (size_t k = 0; k < n_spots && best_overlap > 0; k++) {
-                double cx = l->x + spots[k].dx * step_x, cy = l->y + spots[k].dy * h;
-                box b = {cx - w / 2 - pad, cy - h / 2 - pad, cx + w / 2 + pad, cy + h / 2 + pad};
-                if (b.x0 < frame.x0 || b.x1 > frame.x1 || b.y0 < frame.y0 || b.y1 > frame.y1)
-                    continue;
-                if (confined && !spot_in(r, &cut, cx, cy))
-                    continue;
-                /* the text as drawn below, with its halo */
-                double ink_x = cx - w / 2 + te.x_bearing;
-                box ink = {ink_x - halo / 2, cy - te.height / 2 - halo / 2,
-                           ink_x + te.width + halo / 2, cy + te.height / 2 + halo / 2};
-                if (l->outside && box_in_zone(r, &zone, ink))
-                    continue;
-                double overlap = 0;
-                for (size_t p = 0; p < n_placed; p++)
-                    overlap += overlap_area(b, placed[p]);
-                if (overlap < best_overlap) {
-                    best = b;
-                    best_overlap = overlap;
+            double w = 0;
+            box best;
+            for (;; size -= 1) {
+                label_font(r, l, size);
+                text = fitted_text(r, l->text, LABEL_ROOM * r->map_w);
+                if (text == NULL)
+                    break;
+                cairo_text_extents(cr, text, &te);
+                w = te.x_advance;
+                bool confined = l->at.cut != NULL && !l->selected, placed_ok = false;
+                for (int strip = 0; strip < 2 && !placed_ok; strip++) {
+                    if (strip == 1 && l->at.strip == NULL)
+                        break;
+                    double overlap =
+                        find_spot(r, l, strip == 1, &te, frame, &zone, placed, n_placed, &best);
+                    placed_ok =
+                        !((confined && overlap > 0) || (l->at.outside && overlap == INFINITY));
                 }
-            }
-            prepared_free(r, &cut);
-            if ((confined && best_overlap > 0) || (l->outside && best_overlap == INFINITY)) {
+                if (placed_ok)
+                    break;
                 free(text);
-                continue;
+                text = NULL;
+                if (!l->at.outside || size - 1 < SMALLEST_TEXT)
+                    break;
             }
+            if (text == NULL)
+                continue; /* no place for it, or out of memory */
+            double halo = 3.5 * r->u;
             if (placed != NULL)
                 placed[n_placed++] = best;
             r->n_labels_drawn++;
@@ -2617,8 +2718,7 @@ done:
         free(r.themes[i]);
     for (size_t i = 0; i < r.n_labels; i++) {
         free(r.labels[i].text);
-        if (r.labels[i].cut != NULL)
-            OGR_G_DestroyGeometry(r.labels[i].cut);
+        place_free(&r.labels[i].at);
     }
     free(r.labels);
     stapel__buf_free(&r.boxes_told);

@@ -1025,11 +1025,13 @@ static void test_render_neighbour_label_outside_the_zone(void **state)
     static const double mid[] = {1000, 0, 2000, 1000, 1000, 2000, 0, 1000};
     static const double ne[] = {1000, 2000, 2000, 1000, 3000, 1000, 3000, 3000, 1000, 3000};
     /* A name of some 600 m at this scale fits above the diamond's top, its
-     * centre in the area's part (x + y > 3000, y below the frame's 2%
-     * inset); one of some 1100 m fits nowhere outside Mid, and is left out. */
-    static const char *const names[] = {"Noordoostelijk buurgebied",
-                                        "Noordoostelijk buurgebied aan de rand van Mid"};
-    for (size_t k = 0; k < 2; k++) {
+     * centre in the area's part (x + y > 3000); one of some 1100 m fits
+     * there only in a smaller size (11 points, not 12: some 1000 m), in the
+     * corner; one of twice that fits nowhere outside Mid, and is left out. */
+    static const char *const names[] = {
+        "Noordoostelijk buurgebied", "Noordoostelijk buurgebied aan de rand van Mid",
+        "Noordoostelijk buurgebied aan de rand van Mid, Noordoostelijk buurgebied aan de rand"};
+    for (size_t k = 0; k < 3; k++) {
         char b0[512], b1[512];
         const char *prov[] = {polygon(b0, sizeof b0, 4, mid)}, *pnames[] = {"Mid"};
         const char *nov[] = {polygon(b1, sizeof b1, 5, ne)}, *nnames[] = {names[k]};
@@ -1050,11 +1052,13 @@ static void test_render_neighbour_label_outside_the_zone(void **state)
         stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
         o.width = 800;
         o.zone = "Mid";
-        const char *path = out_path(fx, k == 0 ? "neighbour.png" : "neighbour-long.png");
+        const char *path = out_path(fx, k == 0   ? "neighbour.png"
+                                        : k == 1 ? "neighbour-long.png"
+                                                 : "neighbour-longer.png");
         stapel_render_layout l;
         if (stapel_render(fx->ctx, &l, gpkg, path, &o) != STAPEL_OK)
             fail_msg("%s", stapel_ctx_message(fx->ctx));
-        assert_int_equal(l.n_labels, k == 0 ? 2 : 1);
+        assert_int_equal(l.n_labels, k < 2 ? 2 : 1);
         cairo_surface_t *img = load_png(path);
         double sx = l.map_w / (l.xmax - l.xmin), sy = l.map_h / (l.ymax - l.ymin);
         for (int py = (int)l.map_y; py < (int)(l.map_y + l.map_h); py++) {
@@ -1069,6 +1073,70 @@ static void test_render_neighbour_label_outside_the_zone(void **state)
         }
         cairo_surface_destroy(img);
     }
+}
+
+/* With --zone on one square of a grid, the map shows the neighbours north
+ * and south of it as strips of 3% of its side along the map's edge (150 m
+ * of a 5 km square: some 18 px at a width of 1000, where a province's name
+ * stands some 11 px tall, 15 px with its halo). Before, their labels had to
+ * be centred in the strip less the 2% of the map kept clear of labels at
+ * its edge, with the label's padding inside the frame: no spot qualified,
+ * and they went unlabelled. Now each is named in its strip, its text wholly
+ * outside Mid and within the map; West and Oost, vertical strips narrower
+ * than any name, and the corners stay unlabelled. */
+static void test_render_neighbour_strip_labelled(void **state)
+{
+    fixture *fx = *state;
+    static const char *const names[9] = {"Zuidwest", "Zuid",      "Zuidoost", "West",     "Mid",
+                                         "Oost",     "Noordwest", "Noord",    "Noordoost"};
+    const char *prov[9];
+    for (int j = 0; j < 3; j++)
+        for (int i = 0; i < 3; i++)
+            prov[3 * j + i] = rect((i - 1) * 5000.0, (j - 1) * 5000.0, i * 5000.0, j * 5000.0);
+    char gpkg[600];
+    snprintf(gpkg, sizeof gpkg, "%s/render-strip.gpkg", STAPEL_TEST_SCRATCH);
+    stapel_job *job = NULL;
+    stapel_stack_opts so = STAPEL_STACK_OPTS_INIT;
+    assert_int_equal(stapel_job_new(fx->ctx, &job, &so), STAPEL_OK);
+    const char *claim = rect(1000, 1000, 2000, 2000);
+    stapel_job_add_layer(fx->ctx, job, "nature",
+                         fixture_geojson("r_st_n.geojson", RD_URN, 1, &claim, NULL), NULL);
+    stapel_job_set_zones(fx->ctx, job, STAPEL_ZONE_PROVINCE,
+                         fixture_geojson("r_st_p.geojson", RD_URN, 9, prov, names), "naam");
+    build_and_write(fx, job, gpkg);
+
+    stapel_render_opts o = STAPEL_RENDER_OPTS_INIT;
+    o.width = 1000;
+    o.zone = "Mid";
+    const char *path = out_path(fx, "strip.png");
+    stapel_render_layout l;
+    if (stapel_render(fx->ctx, &l, gpkg, path, &o) != STAPEL_OK)
+        fail_msg("%s", stapel_ctx_message(fx->ctx));
+    assert_true(l.xmin > OX - 200 && l.xmax < OX + 5200);
+    assert_int_equal(l.n_labels, 3); /* Mid, Noord, Zuid */
+
+    cairo_surface_t *img = load_png(path);
+    double sx = l.map_w / (l.xmax - l.xmin), sy = l.map_h / (l.ymax - l.ymin);
+    double mx0 = l.map_x + (OX - l.xmin) * sx, mx1 = l.map_x + (OX + 5000 - l.xmin) * sx;
+    double my0 = l.map_y + (l.ymax - (OY + 5000)) * sy, my1 = l.map_y + (l.ymax - OY) * sy;
+    /* label text in the strips above and below Mid, away from the borders
+     * (Mid's, and those of Noord and Zuid with their corners) */
+    int above = 0, below = 0;
+    for (int y = (int)l.map_y + 1; y < (int)(l.map_y + l.map_h) - 1; y++)
+        for (int x = (int)ceil(mx0) + 5; x < (int)floor(mx1) - 5; x++) {
+            if (!dark(pixel(img, x, y)))
+                continue;
+            if (y < my0 - 4)
+                above++;
+            else if (y > my1 + 4)
+                below++;
+            else if (y > my0 + 8 && y < my1 - 8 && fabs(y - (my0 + my1) / 2) > 30)
+                fail_msg("label text inside Mid at (%d, %d)", x, y);
+        }
+    cairo_surface_destroy(img);
+    if (above < 20 || below < 20)
+        fail_msg("no name in the strips beside Mid: %d dark pixels above it, %d below", above,
+                 below);
 }
 
 /* With --zone, a neighbour that the map shows only as a sliver along its
@@ -1319,6 +1387,7 @@ int main(void)
         cmocka_unit_test(test_render_no_label_for_a_sliver_at_the_edge),
         cmocka_unit_test(test_render_partial_labels_do_not_overlap),
         cmocka_unit_test(test_render_neighbour_label_outside_the_zone),
+        cmocka_unit_test(test_render_neighbour_strip_labelled),
         cmocka_unit_test(test_render_zone_in_parts_outlined_as_one),
         cmocka_unit_test(test_render_zone_in_overlapping_parts_not_veiled),
         cmocka_unit_test(test_render_other_crs_framed_tightly),
