@@ -8,8 +8,10 @@
  * hanging from the outer boundary; also with the walk started at that
  * node), a hole of two blobs touching at a corner, a node passed three
  * times, an edge walked there and back (a dead end into the face, which
- * bounds nothing), and a shell of two squares meeting at a corner (two
- * parts, which is left to GEOS). Each result is compared ring for ring
+ * bounds nothing), a dead end down to a hole from which a triangle
+ * hangs (loops closed inside loops), and, left to GEOS, a shell of two
+ * squares meeting at a corner (two parts) and an island inside a hole
+ * touching it (not a face of an arrangement). Each result is compared ring for ring
  * with the rings expected, in the order expected (the shell, then the
  * holes in the order the walk closes them), and is checked valid by GEOS
  * with its area as computed by hand.
@@ -216,6 +218,54 @@ static void test_unpinch_dead_end(void **state)
     check(rings, lens, 2, want, want_lens, 2, 99.0);
 }
 
+/* A dead end from the shell down to a hole, walked round with a triangle
+ * hanging from the hole's node (10,12): the walk closes the triangle first,
+ * then the hole (its node passed twice inside it), then the dead end (no
+ * area). The shell keeps the walk's start; the hole is not joined to the
+ * shell (the dead end goes) and touches the triangle at one point. */
+static void test_unpinch_dead_end_to_a_hole_with_a_hanger(void **state)
+{
+    (void)state;
+    static const stapel__ipt shell[] = {P(0, 0),   P(20, 0),  P(20, 20), P(10, 20), P(10, 15),
+                                        P(11, 14), P(10, 12), P(12, 11), P(11, 11), P(10, 12),
+                                        P(9, 12),  P(9, 14),  P(10, 15), P(10, 20), P(0, 20)};
+    const stapel__ipt *rings[] = {shell};
+    const uint32_t lens[] = {15};
+    static const stapel__ipt w0[] = {P(0, 0), P(20, 0), P(20, 20), P(10, 20), P(0, 20)};
+    static const stapel__ipt w1[] = {P(10, 12), P(12, 11), P(11, 11)};
+    static const stapel__ipt w2[] = {P(10, 15), P(11, 14), P(10, 12), P(9, 12), P(9, 14)};
+    const stapel__ipt *want[] = {w0, w1, w2};
+    const uint32_t want_lens[] = {5, 3, 5};
+    /* 400 - the triangle (|10*11 - 12*12 + 12*11 - 11*11 + 11*12 - 10*11| / 2
+     * = 1/2) - the hole (|-25 - 8 + 12 + 18 - 5| / 2 = 4) */
+    check(rings, lens, 1, want, want_lens, 3, 395.5);
+}
+
+/* Not a face of an arrangement: a hole's walk that also goes round a
+ * counter-clockwise triangle inside the hole (an island touching it at
+ * (4,4)). A shell from a hole's walk is left to GEOS: two polygons, the
+ * square with its hole and the island. */
+static void test_unpinch_island_in_a_hole_left_to_geos(void **state)
+{
+    (void)state;
+    static const stapel__ipt shell[] = {P(0, 0), P(20, 0), P(20, 20), P(0, 20)};
+    static const stapel__ipt hole[] = {P(4, 4), P(6, 5), P(5, 6), P(4, 4),
+                                       P(4, 8), P(8, 8), P(8, 4)};
+    const stapel__ipt *rings[] = {shell, hole};
+    const uint32_t lens[] = {4, 7};
+    stapel_ctx *ctx = NULL;
+    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
+    stapel__face f = make_face(rings, lens, 2);
+    assert_int_equal(stapel__face_unpinch(ctx, &f, 1.0), STAPEL_OK);
+    assert_false(f.pinched);
+    assert_int_equal(f.n_rings, 3);
+    /* 400 - the hole (16) + the island (|20 - 24 + 36 - 25 + 20 - 24| / 2) */
+    assert_int_equal(geos_check(&f, 385.5), 2);
+    free(f.pts);
+    free(f.ring_end);
+    stapel_ctx_free(ctx);
+}
+
 /* Two squares meeting at the corner (2,2) in one outer walk, unpinched
  * (with pinched as given); caller frees the rings. */
 static stapel__face two_squares_unpinched(bool pinched)
@@ -266,6 +316,8 @@ int main(void)
         cmocka_unit_test(test_unpinch_hole_of_two_blobs),
         cmocka_unit_test(test_unpinch_node_passed_three_times),
         cmocka_unit_test(test_unpinch_dead_end),
+        cmocka_unit_test(test_unpinch_dead_end_to_a_hole_with_a_hanger),
+        cmocka_unit_test(test_unpinch_island_in_a_hole_left_to_geos),
         cmocka_unit_test(test_unpinch_two_parts),
         cmocka_unit_test(test_unpinch_not_pinched),
     };
