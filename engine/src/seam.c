@@ -358,6 +358,32 @@ static bool split_walk(loops *l, const stapel__ipt *w, uint32_t n, uint32_t ring
 
 #undef NONE
 
+/* Whether every loop but the shell lies within the shell's box: a cheap
+ * guard (a hole outside it cannot be one), which no face of an arrangement
+ * fails; one that does is left to GEOS. */
+static bool holes_in_box(const loops *l, size_t shell)
+{
+    int64_t x0 = INT64_MAX, y0 = INT64_MAX, x1 = INT64_MIN, y1 = INT64_MIN;
+    uint32_t a = shell > 0 ? l->end[shell - 1] : 0;
+    for (uint32_t i = a; i < l->end[shell]; i++) {
+        stapel__ipt p = l->pts[i];
+        x0 = p.x < x0 ? p.x : x0;
+        y0 = p.y < y0 ? p.y : y0;
+        x1 = p.x > x1 ? p.x : x1;
+        y1 = p.y > y1 ? p.y : y1;
+    }
+    for (size_t k = 0; k < l->n; k++) {
+        if (k == shell)
+            continue;
+        for (uint32_t i = k > 0 ? l->end[k - 1] : 0; i < l->end[k]; i++) {
+            stapel__ipt p = l->pts[i];
+            if (p.x < x0 || p.x > x1 || p.y < y0 || p.y > y1)
+                return false;
+        }
+    }
+    return true;
+}
+
 /* Split a pinched face's rings into simple loops and make them one valid
  * Polygon, without GEOS. Each ring is a closed walk around the face with the
  * face on its left; where it passes a node twice, it is two or more simple
@@ -396,7 +422,7 @@ static stapel_status unpinch_own(stapel_ctx *ctx, stapel__face *f, bool *done)
             shell = k;
             inner_shell |= l.ring[k] != 0;
         }
-    if (n_shells != 1 || inner_shell || l.n > UINT32_MAX) {
+    if (n_shells != 1 || inner_shell || l.n > UINT32_MAX || !holes_in_box(&l, shell)) {
         loops_free(&l);
         return STAPEL_OK;
     }

@@ -266,6 +266,31 @@ static void test_unpinch_island_in_a_hole_left_to_geos(void **state)
     stapel_ctx_free(ctx);
 }
 
+/* Not a face of an arrangement: two squares meeting at (2,2) walked so that
+ * the second runs clockwise, as a hole would, though it lies outside the
+ * first. One counter-clockwise loop and one clockwise loop passed the test
+ * of a face, and came out a shell with a "hole" outside it (invalid; area 0
+ * where GEOS MakeValid gives 8). A hole outside the shell's box is left to
+ * GEOS. */
+static void test_unpinch_hole_outside_the_shell_left_to_geos(void **state)
+{
+    (void)state;
+    static const stapel__ipt shell[] = {P(0, 0), P(2, 0), P(2, 2), P(2, 4), P(4, 4),
+                                        P(4, 2), P(2, 2), P(0, 2), P(0, 1)};
+    const stapel__ipt *rings[] = {shell};
+    const uint32_t lens[] = {9};
+    stapel_ctx *ctx = NULL;
+    assert_int_equal(stapel_ctx_new(&ctx), STAPEL_OK);
+    stapel__face f = make_face(rings, lens, 1);
+    assert_int_equal(stapel__face_unpinch(ctx, &f, 1.0), STAPEL_OK);
+    assert_false(f.pinched);
+    assert_int_equal(f.n_rings, 2);
+    assert_int_equal(geos_check(&f, 8.0), 2);
+    free(f.pts);
+    free(f.ring_end);
+    stapel_ctx_free(ctx);
+}
+
 /* Two squares meeting at the corner (2,2) in one outer walk, unpinched
  * (with pinched as given); caller frees the rings. */
 static stapel__face two_squares_unpinched(bool pinched)
@@ -318,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_unpinch_dead_end),
         cmocka_unit_test(test_unpinch_dead_end_to_a_hole_with_a_hanger),
         cmocka_unit_test(test_unpinch_island_in_a_hole_left_to_geos),
+        cmocka_unit_test(test_unpinch_hole_outside_the_shell_left_to_geos),
         cmocka_unit_test(test_unpinch_two_parts),
         cmocka_unit_test(test_unpinch_not_pinched),
     };
