@@ -320,7 +320,7 @@ def write(path, name, fields, rows):
         for k, v in attrs.items():
             f.SetField(k, v)
         g = ogr.ForceToMultiPolygon(geom(wkt))
-        assert g.IsValid()
+        assert g.IsValid() or path.endswith("/cut_w.gpkg")  # an invalid claim
         if "area_m2" in attrs:  # typed: checked against the geometry
             assert abs(g.GetArea() - attrs["area_m2"]) < 1e-6, (wkt, g.GetArea())
         elif "n_claims" in attrs:  # a face whose area is not round
@@ -376,6 +376,40 @@ write(W + "/long_edge.gpkg", "t", [],
 write(W + "/long_edge_stack.gpkg", "stack", fields, [
     ({"n_claims": 1, "n_themes": 1, "themes": "t", "claim_ids": json.dumps(["t:1"]),
       "area_m2": 20000.0}, "POLYGON((0 0,2000 0,2000 10,0 10,0 0))")])
+
+# Snap rounding opens a hole where claims overlap by less than it moves
+# their edges. Claims d [0,20]x[-10,0], c [0,20]x[20,30], b [10,20]x[0,20]
+# and a, whose right edge runs from (10.0004, 0) to (10.0001, 20): a overlaps
+# b by 0.1 to 0.4 mm. Rounding a's vertices to (10, 0) and (9.999, 20) (the
+# second 1.1 mm: read and overlay may move it up to 2.62 mm) leaves the
+# triangle (10 0, 10 20, 9.999 20) of 0.01 m2 between the faces, a hole of
+# their union 10 m inside the claims, within 1 mm of a's edge and b's edge,
+# which are not on one line. With a's edge on x = 10, on b's, the same
+# faces leave a real gap: rounding keeps collinear edges together.
+for name, right in (("overlap", "10.0004 0,10.0001 20"), ("shared", "10 0,10 20")):
+    write(W + "/ov_%s_a.gpkg" % name, "a", [], [({}, "POLYGON((0 0,%s,0 20,0 0))" % right)])
+write(W + "/ov_b.gpkg", "b", [], [({}, "POLYGON((10 0,20 0,20 20,10 20,10 0))")])
+write(W + "/ov_c.gpkg", "c", [], [({}, "POLYGON((0 20,20 20,20 30,0 30,0 20))")])
+write(W + "/ov_d.gpkg", "d", [], [({}, "POLYGON((0 -10,20 -10,20 0,0 0,0 -10))")])
+one = lambda t: {"n_claims": 1, "n_themes": 1, "themes": t,
+                 "claim_ids": json.dumps(["%s:1" % t])}
+write(W + "/ov_stack.gpkg", "stack", fields, [
+    (one("d"), "POLYGON((0 -10,20 -10,20 0,0 0,0 -10))"),
+    (one("a"), "POLYGON((0 0,10 0,9.999 20,0 20,0 0))"),
+    (one("b"), "POLYGON((10 0,20 0,20 20,10 20,10 0))"),
+    (one("c"), "POLYGON((0 20,20 20,20 30,0 30,0 20))")])
+
+# Snap rounding moves the corner where an invalid claim's hole crosses its
+# shell: claim w:1 is the shell [0,100]x[0,10] with the "hole" (0 -1, 100 1,
+# 100 20, 0 20) across its bottom edge, repaired (as the oracle does it) to
+# the triangle (50 0, 100 0, 100 1), whose tip is the crossing of the shell's
+# edge y = 0 with the hole's y = 0.02 x - 1, at 0.02 rad. The hole's edge
+# moved 0.7 mm up moves the tip 35 mm left, to (49.965, 0), beyond the
+# repaired claim but along the edges it was cut from.
+write(W + "/cut_w.gpkg", "w", [],
+      [({}, "POLYGON((0 0,100 0,100 10,0 10,0 0),(0 -1,100 1,100 20,0 20,0 -1))")])
+write(W + "/cut_stack.gpkg", "stack", fields, [
+    (one("w"), "POLYGON((49.965 0,100 0,100 1.0007,49.965 0))")])
 EOF2
 H=(--layer x="$WORK/holed.gpkg" --points 400 --seed 7)
 run "a claim with a hole, in two faces" 0 -- "${H[@]}" --stack "$WORK/holed_good.gpkg"
@@ -387,6 +421,15 @@ run "snap rounding: a crossing moved 70 mm along a wedge, a needle closed" 0 -- 
     --stack "$WORK/wedge_good.gpkg"
 run "snap rounding: a long straight edge rounded to the grid, 0.49 m2 over 2 km" 0 -- \
     --layer t="$WORK/long_edge.gpkg" --points 400 --seed 7 --stack "$WORK/long_edge_stack.gpkg"
+
+run "snap rounding: claims overlapping by 0.1-0.4 mm opened into a hole between faces" 0 -- \
+    --layer a="$WORK/ov_overlap_a.gpkg" --layer b="$WORK/ov_b.gpkg" --layer c="$WORK/ov_c.gpkg" \
+    --layer d="$WORK/ov_d.gpkg" --points 400 --seed 7 --stack "$WORK/ov_stack.gpkg"
+run "the same hole between claims that share an edge" 1 2-gaps 2-outline -- \
+    --layer a="$WORK/ov_shared_a.gpkg" --layer b="$WORK/ov_b.gpkg" --layer c="$WORK/ov_c.gpkg" \
+    --layer d="$WORK/ov_d.gpkg" --points 400 --seed 7 --stack "$WORK/ov_stack.gpkg"
+run "snap rounding: a repaired claim's corner moved 35 mm along the edges it was cut from" 0 -- \
+    --layer w="$WORK/cut_w.gpkg" --points 400 --seed 7 --stack "$WORK/cut_stack.gpkg"
 
 # 3. usage errors: exit 2
 run "no claim layers" 2 -- --stack "$WORK/good.gpkg"
