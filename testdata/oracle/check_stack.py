@@ -369,7 +369,7 @@ def read_polygons(src, base, tgt_srs, s_srs, what, field=None):
         if field_idx < 0:
             raise UsageError("%s '%s' has no field '%s'" % (what, src, field))
     stats = dict(read=0, empty=0, repaired=0, zero_area=0, unrepairable=0, skipped_names=[],
-                 raw={})
+                 raw={}, flat={})
     items = []
 
     def name_of(f):
@@ -428,6 +428,7 @@ def read_polygons(src, base, tgt_srs, s_srs, what, field=None):
             g = to_multipolygon(parts)
         if g.IsEmpty() or g.GetArea() <= 0.0:
             skip(f, "zero_area")
+            stats["flat"][f.GetFID()] = stats["raw"].get(f.GetFID(), g)
             continue
         val = name_of(f) if field_idx is not None else None
         items.append((f.GetFID(), g, val))
@@ -694,7 +695,12 @@ def load_inputs(args):
     return tgt, layers, prov, nov
 
 
-def read_claims(layers, tgt, s_srs):
+def read_claims(layers, tgt, s_srs, flat=None):
+    """The claims with area, as Prepared. flat (a dict) gets the ids of the
+    claims left out for want of area, each with its rings as read (before
+    any repair): rounded to the grid, their vertices may enclose a little
+    area (the corners of a polygon of no area, off one line by a fraction
+    of a millimetre), which stapel keeps as a claim."""
     claims = []
     seen_ids = set()
     nth = {}
@@ -709,6 +715,9 @@ def read_claims(layers, tgt, s_srs):
                                  "source?)" % cid)
             seen_ids.add(cid)
             claims.append(Prepared(cid, g, theme, st["raw"].get(fid)))
+        if flat is not None:
+            for fid, g in st["flat"].items():
+                flat["%s:%d" % (tag, fid)] = g
         log("claims %-10s %-40s read %d, kept %d, repaired %d, empty %d, zero-area %d%s"
             % (theme, src, st["read"], len(items), st["repaired"], st["empty"],
                st["zero_area"],
@@ -853,7 +862,14 @@ def run(args):
     if not os.path.exists(args.stack) and not args.stack.startswith("/vsi"):
         raise UsageError("stack '%s' does not exist" % args.stack)
 
-    claims = read_claims(layers, tgt, s_srs)
+    flat = {}
+    claims = read_claims(layers, tgt, s_srs, flat)
+    # The length of the rings of each claim without area: the faces that
+    # name it may hold up to the grid times that (3-per-claim), and the
+    # area sums move by as much.
+    flat_len = {cid: (g.Boundary().Length() if not g.IsEmpty() else 0.0)
+                for cid, g in flat.items()}
+    flat_sum = math.fsum(flat_len.values())
     provinces = read_zones(prov_spec, tgt, s_srs, "provinces")
     novex = read_zones(nov_spec, tgt, s_srs, "novex")
     claim_by_id = {c.key: c for c in claims}
@@ -929,7 +945,7 @@ def run(args):
             probs.append("n_themes %s != %d" % (a["n_themes"], len(themes)))
         if a["themes"] != "+".join(themes):
             probs.append("themes %r != %r" % (a["themes"], "+".join(themes)))
-        unknown = [s for s in ids if s not in claim_by_id]
+        unknown = [s for s in ids if s not in claim_by_id and s not in flat]
         if unknown:
             probs.append("unknown claim ids %s" % ",".join(unknown[:3]))
         if probs:
@@ -950,7 +966,7 @@ def run(args):
     # long straight edge whose end rounds 0.49 mm over 2 km moves 0.49 m2),
     # so the margin is 3-per-claim's, taken over the union's outline.
     union_outline = union.Boundary().Length() if union is not None else 0.0
-    margin = args.rel_tol * union_area + args.grid * union_outline
+    margin = args.rel_tol * union_area + args.grid * (union_outline + flat_sum)
     rep.result(abs(face_sum - union_area) <= margin, "2-coverage",
                "sum face area %.3f m2, union of %d claims %.3f m2, rel diff %.3g (margin %g "
                "rel + %g m x its outline of %.0f m: %.3g m2)"
@@ -1015,7 +1031,7 @@ def run(args):
     face_union = run_gaps(args, union, faces, all_env, rep, edges)
     log("gap check in %.1f s" % (time.time() - t1))
     t1 = time.time()
-    run_outline(args, claims, union, face_union, rep)
+    run_outline(args, claims, union, face_union, rep, list(flat.values()))
     log("outline check in %.1f s" % (time.time() - t1))
 
     # ---- 3: multiplicity ----------------------------------------------
@@ -1025,7 +1041,7 @@ def run(args):
     # The sum over the claims of what 3-per-claim checks claim by claim, so
     # the sum of its margins: each claim's outline moves by snap rounding.
     perimeter = {c.key: c.geom.Boundary().Length() for c in claims}
-    margin = args.rel_tol * claim_sum + args.grid * math.fsum(perimeter.values())
+    margin = args.rel_tol * claim_sum + args.grid * (math.fsum(perimeter.values()) + flat_sum)
     rep.result(abs(weighted - claim_sum) <= margin, "3-multiplicity",
                "sum(face area x n_claims) %.3f m2, sum of claim areas %.3f m2, rel diff %.3g "
                "(margin %g rel + %g m x the claims' perimeters: %.3g m2)"
@@ -1047,6 +1063,13 @@ def run(args):
         if err > margin:
             bad.append("claim %s: area %.3f m2, faces naming it add up to %.3f m2"
                        % (c.key, c.area, got))
+    # Claims without area (left out of the claims): the faces that name them
+    # may hold what rounding their corners to the grid encloses.
+    for cid, length in sorted(flat_len.items()):
+        got = per_claim.get(cid, 0.0)
+        if got > args.grid * length:
+            bad.append("claim %s: no area, faces naming it add up to %.6f m2 (over %g m x "
+                       "its %.3f m of rings)" % (cid, got, args.grid, length))
     bad.sort(key=lambda t: t)
     rep.result(not bad, "3-per-claim",
                "%d claims; %d whose faces do not add up to their area (margin %g rel + "
@@ -1414,7 +1437,7 @@ class ClaimEdges:
         return union_all(pieces, env)
 
 
-def run_outline(args, claims, claimed, faced, rep):
+def run_outline(args, claims, claimed, faced, rep, flat=()):
     """2-outline: the outline (the boundary of the union: outer rings and
     holes) of the faces must run within --outline-tol of the outline of the
     claims, and the other way round. 2-gaps sees only a hole of the faces;
@@ -1431,7 +1454,9 @@ def run_outline(args, claims, claimed, faced, rep):
     1/2) grid, 2.62 mm on the 1 mm grid, so the tolerance is three times the
     grid (0.38 mm to spare). Where the claims (or a gap between them) are
     thinner than that, snap rounding may close them: the claims' outline is
-    excused there."""
+    excused there. And a claim without area (flat: its rings) may round to
+    one with a little: the faces' outline is excused within tol of its
+    rings."""
     tol = args.outline_tol if args.outline_tol is not None else 3 * args.grid
     fsegs = outline_segments(faced)
     csegs = outline_segments(claimed)
@@ -1443,7 +1468,18 @@ def run_outline(args, claims, claimed, faced, rep):
     # millimetres, over a distance where the two edges run within tol of
     # each other.
     edges = ClaimEdges(claims, tol)
-    f_strays = outline_strays(fsegs, csegs, cgrid, tol, excuse=edges.wedge)
+    flat_segs = []
+    for g in flat:
+        flat_segs += outline_segments(g)
+    flat_grid = SegmentGrid(flat_segs, tol)
+
+    def stray_excuse(x, y, i):
+        for j in flat_grid.near(x, y):
+            if seg_dist2(x, y, flat_segs[j]) <= tol * tol:
+                return [flat_segs[j]]
+        return edges.wedge(x, y, i)
+
+    f_strays = outline_strays(fsegs, csegs, cgrid, tol, excuse=stray_excuse)
     # The claims' outline may vanish where the claims (or a gap between
     # them) are thinner than tol: a needle or a crack snap rounding closes.
     # There it runs within tol of another piece of itself.

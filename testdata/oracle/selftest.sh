@@ -320,7 +320,7 @@ def write(path, name, fields, rows):
         for k, v in attrs.items():
             f.SetField(k, v)
         g = ogr.ForceToMultiPolygon(geom(wkt))
-        assert g.IsValid() or path.endswith("/cut_w.gpkg")  # an invalid claim
+        assert g.IsValid() or path.endswith(("/cut_w.gpkg", "/flat_z.gpkg"))  # invalid claims
         if "area_m2" in attrs:  # typed: checked against the geometry
             assert abs(g.GetArea() - attrs["area_m2"]) < 1e-6, (wkt, g.GetArea())
         elif "n_claims" in attrs:  # a face whose area is not round
@@ -410,6 +410,22 @@ write(W + "/cut_w.gpkg", "w", [],
       [({}, "POLYGON((0 0,100 0,100 10,0 10,0 0),(0 -1,100 1,100 20,0 20,0 -1))")])
 write(W + "/cut_stack.gpkg", "stack", fields, [
     (one("w"), "POLYGON((49.965 0,100 0,100 1.0007,49.965 0))")])
+
+# A claim without area whose corners, rounded, enclose some: z:1 runs out
+# along y = x / 2 to (10, 5) and back to (2 + 5/8192, 1 + 5/16384) on the
+# same line (exact in binary), which rounds to (2.001, 1.000), 0.5 mm below
+# it: the triangle (0 0, 10 5, 2.001 1) of 0.0025 m2, within 1 mm x the
+# 22.4 m of its ring. stapel keeps such a claim; the oracle has no area for
+# it, but must accept its id. A face of 5 m2 naming it is too much.
+write(W + "/flat_z.gpkg", "z", [],
+      [({}, "POLYGON((0 0,10 5,2.0006103515625 1.00030517578125,0 0))")])
+write(W + "/flat_y.gpkg", "y", [], [({}, "POLYGON((20 0,30 0,30 10,20 10,20 0))")])
+write(W + "/flat_stack.gpkg", "stack", fields, [
+    (one("z"), "POLYGON((0 0,10 5,2.001 1,0 0))"),
+    (one("y"), "POLYGON((20 0,30 0,30 10,20 10,20 0))")])
+write(W + "/flat_big_stack.gpkg", "stack", fields, [
+    (one("z"), "POLYGON((0 0,10 5,2 2,0 0))"),
+    (one("y"), "POLYGON((20 0,30 0,30 10,20 10,20 0))")])
 EOF2
 H=(--layer x="$WORK/holed.gpkg" --points 400 --seed 7)
 run "a claim with a hole, in two faces" 0 -- "${H[@]}" --stack "$WORK/holed_good.gpkg"
@@ -430,6 +446,14 @@ run "the same hole between claims that share an edge" 1 2-gaps 2-outline -- \
     --layer d="$WORK/ov_d.gpkg" --points 400 --seed 7 --stack "$WORK/ov_stack.gpkg"
 run "snap rounding: a repaired claim's corner moved 35 mm along the edges it was cut from" 0 -- \
     --layer w="$WORK/cut_w.gpkg" --points 400 --seed 7 --stack "$WORK/cut_stack.gpkg"
+
+run "a claim without area whose corners, rounded, enclose 0.0025 m2" 0 -- \
+    --layer z="$WORK/flat_z.gpkg" --layer y="$WORK/flat_y.gpkg" --points 400 --seed 7 \
+    --stack "$WORK/flat_stack.gpkg"
+run "a claim without area and a face of 5 m2 naming it" 1 2-coverage 2-outline \
+    3-multiplicity 3-per-claim 4-face-labels 4-points -- \
+    --layer z="$WORK/flat_z.gpkg" --layer y="$WORK/flat_y.gpkg" --points 400 --seed 7 \
+    --stack "$WORK/flat_big_stack.gpkg"
 
 # 3. usage errors: exit 2
 run "no claim layers" 2 -- --stack "$WORK/good.gpkg"
