@@ -24,6 +24,7 @@ merged output passes check_stack.py too.
     random_scenarios.py STAPEL SCRATCH --time 3000        as many seeds as fit
     random_scenarios.py STAPEL SCRATCH --write SEED       only write scenario SEED
     random_scenarios.py STAPEL SCRATCH --spec FILE.json   run one saved scenario
+    random_scenarios.py STAPEL SCRATCH --minimise SEED|FILE.json
 
 A failing seed keeps its directory SCRATCH/seed-N (scenario.json, spec.json,
 the outputs and the oracle's report); other seeds' directories are removed.
@@ -122,8 +123,9 @@ class Gen:
         kind = r.choices(
             ["rect", "poly", "tri", "bowtie", "spike", "hole_touch", "point_touch",
              "sliver", "copy_shift", "shared_edge", "tjunction", "multi", "needle",
-             "hole"],
-            [10, 6, 5, 3, 3, 3, 3, 4, 7, 6, 4, 2, 2, 3])[0]
+             "hole", "copy", "collapse", "nested", "overlap_parts", "long_needle",
+             "self_touch"],
+            [10, 6, 5, 3, 3, 3, 3, 4, 7, 6, 4, 2, 2, 3, 3, 2, 2, 2, 2, 2])[0]
         c = self.cell
         if kind == "rect":
             return [[self.grid_rect()]], kind
@@ -238,6 +240,53 @@ class Gen:
             x1, y1 = self.gp()
             w = r.choice([0.0003, 0.001, 0.004])
             return [[[(x0, y0), (x1, y1), (x1 + w, y1 + w * 0.5)]]], kind
+        if kind == "copy":  # the same claim again (stapel links such copies)
+            src = self.existing()
+            if src is None:
+                return [[self.grid_rect()]], "rect"
+            return [[list(ring) for ring in p] for p in src], kind
+        if kind == "collapse":
+            # a polygon under a grid cell across, or whose corners round to
+            # one line: nothing or a sliver after rounding
+            x0, y0 = self.gp()
+            e = r.choice([0.0002, 0.0004, 0.0006, 0.0009])
+            if r.random() < 0.5:
+                return [[[(x0, y0), (x0 + e, y0 + e / 3), (x0 + e / 2, y0 + e)]]], kind
+            x1, y1 = self.gp()
+            return [[[(x0, y0), (x1, y1), ((x0 + x1) / 2 + e, (y0 + y1) / 2 - e)]]], kind
+        if kind == "nested":
+            # a shell with a hole, and a second part inside the hole (valid),
+            # touching it at a corner or along an edge, or overlapping it
+            x0, y0 = self.gp()
+            w = r.randint(4, 6) * c
+            k = r.randint(0, 2)
+            inner = [(x0 + c, y0 + c), (x0 + w - c, y0 + c), (x0 + w - c, y0 + w - c),
+                     (x0 + c, y0 + w - c)]
+            island = rect(x0 + 2 * c, y0 + 2 * c, x0 + w - 2 * c, y0 + w - 2 * c)
+            if k == 1:
+                island = rect(x0 + c, y0 + c, x0 + w - 2 * c, y0 + w - 2 * c)
+            elif k == 2:
+                island = rect(x0 + c / 2, y0 + c / 2, x0 + w - 2 * c, y0 + w - 2 * c)
+            return [[rect(x0, y0, x0 + w, y0 + w), inner], [island]], kind
+        if kind == "overlap_parts":  # a multipolygon whose parts overlap
+            a = self.grid_rect()
+            return [[a], [[(x + c / 2, y + c / 2) for x, y in a]]], kind
+        if kind == "long_needle":  # across the whole extent, through many tiles
+            w = r.choice([0.0005, 0.001, 0.002, 0.005])
+            s = self.size
+            y0, y1 = r.uniform(0, s), r.uniform(0, s)
+            return [[[(0.0, y0), (s, y1), (s, y1 + w), (0.0, y0 + w * r.choice([1, 0.5]))]]], kind
+        if kind == "self_touch":
+            # a ring touching itself at a vertex, or an edge running back
+            # along itself (a zero-width bridge)
+            x0, y0 = self.gp()
+            w = r.randint(2, 4) * c
+            if r.random() < 0.5:
+                return [[[(x0, y0), (x0 + w, y0), (x0 + w, y0 + w), (x0 + w / 2, y0),
+                          (x0, y0 + w)]]], kind
+            return [[[(x0, y0), (x0 + w, y0), (x0 + w, y0 + w), (x0 + 2 * w, y0 + w),
+                      (x0 + 2 * w, y0 + 2 * w), (x0 + w, y0 + 2 * w), (x0 + w, y0 + w),
+                      (x0, y0 + w)]]], kind
         raise AssertionError(kind)
 
     def zones(self):
@@ -278,8 +327,13 @@ class Gen:
         # vertices: then most claims get extra vertices on their edges.
         tile = r.choice([None, None, None, 100, 100, 120, 150, 200, 300])
         kinds = []
-        for _ in range(nclaims):
+        for i in range(nclaims):
             polys, kind = self.shape()
+            if i == 0:  # at least one claim of some area, for the oracle's points
+                x0, y0 = self.rnd.randint(0, self.n - 2), self.rnd.randint(0, self.n - 2)
+                x1, y1 = self.rnd.randint(x0 + 2, self.n), self.rnd.randint(y0 + 2, self.n)
+                c = self.cell
+                polys, kind = [[rect(x0 * c, y0 * c, x1 * c, y1 * c)]], "rect"
             if r.random() < (0.8 if tile else 0.3):
                 jitter = r.choice([0, 0, 0.0003, 0.0006])
                 step = self.cell / (4 if tile else 1)
@@ -626,6 +680,11 @@ def main(argv):
         print(write(generate(int(opts[1])), os.path.join(scratch, "seed-%s" % opts[1])))
         return 0
     if opts[:1] == ["--minimise"]:
+        if opts[1].endswith(".json"):  # a saved spec.json
+            with open(opts[1], encoding="utf-8") as fh:
+                spec = json.load(fh)
+            name = os.path.basename(os.path.dirname(os.path.abspath(opts[1])))
+            return minimise(stapel, scratch, name, spec)
         return minimise(stapel, scratch, int(opts[1]))
     if opts[:1] == ["--spec"]:
         with open(opts[1], encoding="utf-8") as fh:
