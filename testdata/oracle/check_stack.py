@@ -73,7 +73,6 @@ import re
 import sys
 import time
 import unicodedata
-from fractions import Fraction
 
 from osgeo import gdal, ogr, osr
 
@@ -1314,29 +1313,36 @@ def outline_strays(segs, other, ogrid, tol, excuse=None):
     return strays
 
 
-def _orient(a, b, c):
-    """Exact sign of the turn a -> b -> c (the coordinates as Fractions)."""
-    v = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
-    return (v > 0) - (v < 0)
+def _line_dist(s, x, y):
+    """Distance from (x, y) to the line through segment s."""
+    dx, dy = s[2] - s[0], s[3] - s[1]
+    n = math.hypot(dx, dy)
+    if n == 0.0:
+        return math.hypot(x - s[0], y - s[1])
+    return abs((x - s[0]) * dy - (y - s[1]) * dx) / n
+
+
+ONE_LINE = 1e-6  # m: float noise of a vertex computed on an edge, far below the grid
 
 
 def off_one_line(s, t):
-    """Whether segments s and t do not lie on one line. Exact: collinear
-    edges (a boundary two claims share, with the same vertices or others
-    on it) never are; edges that meet at an angle, and parallel edges apart,
-    are.
+    """Whether segments s and t do not lie on one line: edges that meet at
+    an angle, and parallel edges apart, do; collinear edges (a boundary two
+    claims share, with the same vertices or other vertices on it) do not,
+    counting as on the line a vertex within ONE_LINE of it (a vertex
+    computed on an edge in floating point is off it by 1e-10 m or so).
 
     Snap rounding moves such edges independently (each vertex as it is
     read, by up to grid / sqrt(2), then the repair and the overlay): their
     crossing moves along the wedge between them by millimetres, and two
     edges that overlap or leave a gap narrower than the moves may cross,
     which opens a gap or closes one, anywhere the two run within the
-    tolerance of each other. Collinear edges keep their order: a vertex of
-    one lies on the other, so its grid cell is one the other edge passes
-    and is rerouted through."""
-    a, b = (Fraction(s[0]), Fraction(s[1])), (Fraction(s[2]), Fraction(s[3]))
-    c, d = (Fraction(t[0]), Fraction(t[1])), (Fraction(t[2]), Fraction(t[3]))
-    return _orient(a, b, c) != 0 or _orient(a, b, d) != 0
+    tolerance of each other. Edges on one line are not excused: a vertex of
+    one lies on the other, whose path is rerouted through its grid cell."""
+    for a, b in ((s, t), (t, s)):
+        if _line_dist(a, b[0], b[1]) <= ONE_LINE and _line_dist(a, b[2], b[3]) <= ONE_LINE:
+            return False
+    return True
 
 
 def claim_edges_env(c):

@@ -419,6 +419,27 @@ write(W + "/cut_stack.gpkg", "stack", fields, [
 # it, but must accept its id. A face of 5 m2 naming it is too much.
 write(W + "/flat_z.gpkg", "z", [],
       [({}, "POLYGON((0 0,10 5,2.0006103515625 1.00030517578125,0 0))")])
+# A T-junction: claims p (below) and q (above) share the edge (0 0.0014) -
+# (10 1.0014), and q has one more vertex on it, computed in floating point
+# (so off the line by float noise, not exactly on it). Rounded, the vertex
+# goes to (2.772, 0.279), 0.3 mm above the rounded edge (0 0.001) - (10
+# 1.001): hand-made faces that leave that triangle (0.004 m2) uncovered
+# between p and q must fail, as the edges lie on one line.
+from fractions import Fraction
+P, Q = (100000.0, 400000.0014), (100010.0, 400001.0014)
+t = 0.2771649
+V = (P[0] + t * (Q[0] - P[0]), P[1] + t * (Q[1] - P[1]))
+fr = [tuple(map(Fraction, c)) for c in (P, Q, V)]
+assert ((fr[1][0] - fr[0][0]) * (fr[2][1] - fr[0][1])
+        != (fr[1][1] - fr[0][1]) * (fr[2][0] - fr[0][0])), "V exactly on the line"
+V = (V[0] - 100000, V[1] - 400000)
+write(W + "/tj_p.gpkg", "p", [], [({}, "POLYGON((0 -5,10 -5,10 1.0014,0 0.0014,0 -5))")])
+write(W + "/tj_q.gpkg", "q", [],
+      [({}, "POLYGON((0 0.0014,%r %r,10 1.0014,10 5,0 5,0 0.0014))" % V)])
+write(W + "/tj_stack.gpkg", "stack", fields, [
+    (one("p"), "POLYGON((0 -5,10 -5,10 1.001,0 0.001,0 -5))"),
+    (one("q"), "POLYGON((0 0.001,2.772 0.279,10 1.001,10 5,0 5,0 0.001))")])
+
 write(W + "/flat_y.gpkg", "y", [], [({}, "POLYGON((20 0,30 0,30 10,20 10,20 0))")])
 write(W + "/flat_stack.gpkg", "stack", fields, [
     (one("z"), "POLYGON((0 0,10 5,2.001 1,0 0))"),
@@ -447,6 +468,9 @@ run "the same hole between claims that share an edge" 1 2-gaps 2-outline -- \
 run "snap rounding: a repaired claim's corner moved 35 mm along the edges it was cut from" 0 -- \
     --layer w="$WORK/cut_w.gpkg" --points 400 --seed 7 --stack "$WORK/cut_stack.gpkg"
 
+run "a T-junction vertex rounded off the shared edge, a 0.004 m2 gap" 1 2-outline -- \
+    --layer p="$WORK/tj_p.gpkg" --layer q="$WORK/tj_q.gpkg" --points 400 --seed 7 \
+    --stack "$WORK/tj_stack.gpkg"
 run "a claim without area whose corners, rounded, enclose 0.0025 m2" 0 -- \
     --layer z="$WORK/flat_z.gpkg" --layer y="$WORK/flat_y.gpkg" --points 400 --seed 7 \
     --stack "$WORK/flat_stack.gpkg"
