@@ -291,7 +291,7 @@ struct stapel_stack {
     stapel_summary *summary;
     int shard_index, shard_count; /* 0/0 for a whole run */
     int threads;                  /* as asked for; 0: one per core */
-    bool merged;                  /* joined from shards: seams not aligned */
+    bool merged;                  /* joined from shards */
     size_t n_parts;               /* merged: the number of shards joined */
     char *directory; /* the run's working directory (relative sources are relative to it), or
                         NULL: unknown. A merge takes its first part's. */
