@@ -17,7 +17,8 @@ check_stack.py (with --dissolved); it runs the scenario with --threads 1
 and --threads 2 and requires identical features; every few seeds it runs
 it in shards and joins them with `stapel merge`, and requires the same area
 per class (n_claims, n_themes) and per zone as the single run, and that the
-merged output passes check_stack.py too.
+merged output passes check_stack.py too. With --summary, check_summary.py
+checks the conflicts and zone tables of both.
 
     random_scenarios.py STAPEL SCRATCH --quick            fixed seeds, < 60 s (meson test)
     random_scenarios.py STAPEL SCRATCH --seeds 1-500      a range of seeds
@@ -25,6 +26,8 @@ merged output passes check_stack.py too.
     random_scenarios.py STAPEL SCRATCH --write SEED       only write scenario SEED
     random_scenarios.py STAPEL SCRATCH --spec FILE.json   run one saved scenario
     random_scenarios.py STAPEL SCRATCH --minimise SEED|FILE.json
+    add --summary to any of them to run check_summary.py as well (the
+    rules' themes are used, so that faces get verdicts and conflicts)
 
 A failing seed keeps its directory SCRATCH/seed-N (scenario.json, spec.json,
 the outputs and the oracle's report); other seeds' directories are removed.
@@ -51,6 +54,7 @@ from osgeo import gdal, ogr, osr
 gdal.UseExceptions()
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHECK_STACK = os.path.join(HERE, "check_stack.py")
+CHECK_SUMMARY = os.path.join(HERE, "check_summary.py")
 PY = sys.executable or "/usr/bin/python3"
 QUICK_SEEDS = list(range(1, 13))
 
@@ -349,7 +353,10 @@ class Gen:
         # ETRS89-LAEA (EPSG:3035), whose coordinates in the Netherlands are
         # near 4e6 and 3.2e6.
         crs = "EPSG:3035" if origin[0] > 1e6 else "EPSG:28992"
-        themes = ["t%d" % i for i in range(nthemes)]
+        # Themes of the default rules (docs/rules/novex-default.csv), so
+        # that faces get verdicts and the conflicts layer has rows.
+        themes = r.sample(["agri", "defence", "economy", "heritage", "housing", "infra",
+                           "nature", "solar", "water", "wind"], nthemes)
         return {
             "crs": crs,
             "origin": list(origin),
@@ -486,6 +493,9 @@ def compare_tables(a, b, tol):
     return bad
 
 
+SUMMARY = False  # --summary: check_summary.py too
+
+
 def check_seed(stapel, spec, out, shards=False, oracle_points=400, threads2=True):
     """Returns a list of failure strings (empty: passed) and the log."""
     log = []
@@ -501,6 +511,12 @@ def check_seed(stapel, spec, out, shards=False, oracle_points=400, threads2=True
                     "--points", str(oracle_points), "--seed", "1"], log)
     if rc != 0:
         fails.append("oracle (threads 1) exit %d: %s" % (
+            rc, " | ".join(l for l in text.splitlines() if l.startswith(("FAIL", "  ", "Trace",
+                                                                          "oracle")))[:1500]))
+    rc, text = (run([PY, CHECK_SUMMARY, "--manifest", manifest, "--stack", o1], log)
+                if SUMMARY else (0, ""))
+    if rc != 0:
+        fails.append("oracle-summary (threads 1) exit %d: %s" % (
             rc, " | ".join(l for l in text.splitlines() if l.startswith(("FAIL", "  ", "Trace",
                                                                           "oracle")))[:1500]))
     rc, text = (run([stapel, "stack", "-q", "--overwrite", "--threads", "2", "-o", o2] + args, log)
@@ -536,6 +552,12 @@ def check_seed(stapel, spec, out, shards=False, oracle_points=400, threads2=True
             fails.append("oracle (merged) exit %d: %s" % (
                 rc, " | ".join(l for l in text.splitlines()
                                if l.startswith(("FAIL", "  ", "Trace", "oracle")))[:1500]))
+        rc, text = (run([PY, CHECK_SUMMARY, "--manifest", manifest, "--stack", m], log)
+                    if SUMMARY else (0, ""))
+        if rc != 0:
+            fails.append("oracle-summary (merged) exit %d: %s" % (
+                rc, " | ".join(l for l in text.splitlines()
+                               if l.startswith(("FAIL", "  ", "Trace", "oracle")))[:1500]))
     return fails, log
 
 
@@ -566,6 +588,8 @@ def signature(fails):
     for f in fails:
         if f.startswith("oracle"):
             out.update(re.findall(r"FAIL (\S+)", f))
+            if "Trace" in f:
+                out.add("traceback")
         else:
             out.add(f.split(":")[0].split(" exit")[0])
     return out
@@ -573,7 +597,8 @@ def signature(fails):
 
 def minimise(stapel, scratch, seed, spec=None):
     spec = spec or generate(seed)
-    spec["force_shards"] = isinstance(seed, int) and seed % 5 == 0
+    # a seed's shard runs (every fifth); a saved spec: always
+    spec["force_shards"] = not isinstance(seed, int) or seed % 5 == 0
     want = signature(one(stapel, scratch, "min-try", spec))
     if not want:
         print("seed %s passes: nothing to minimise" % seed)
@@ -673,6 +698,10 @@ def main(argv):
     stapel = os.path.abspath(argv[1])
     scratch = os.path.abspath(argv[2])
     opts = argv[3:]
+    global SUMMARY
+    if "--summary" in opts:
+        SUMMARY = True
+        opts.remove("--summary")
     os.makedirs(scratch, exist_ok=True)
     seeds = QUICK_SEEDS
     deadline = None
