@@ -16,7 +16,8 @@ For each seed it runs `stapel stack` and checks the output with
 check_stack.py (with --dissolved); it runs the scenario with --threads 1
 and --threads 2 and requires identical features; every few seeds it runs
 it in shards and joins them with `stapel merge`, and requires the same area
-per class (n_claims, n_themes) and per zone as the single run, and that the
+per class (n_claims, n_themes), per zone and per conflict group (zones and
+theme pair) as the single run, and that the
 merged output passes check_stack.py too. With --summary, check_summary.py
 checks the conflicts and zone tables of both.
 
@@ -474,18 +475,21 @@ def features(path):
 
 def tables(path):
     ds = ogr.Open(path)
-    per_class, per_zone = {}, {}
+    per_class, per_zone, conflicts = {}, {}, {}
     for f in ds.GetLayerByName("stack"):
         k = (f["n_claims"], f["n_themes"], f["themes"])
         per_class[k] = per_class.get(k, 0) + f["area_m2"]
         z = (f["province"], f["novex"])
         per_zone[z] = per_zone.get(z, 0) + f["area_m2"]
-    return per_class, per_zone
+    for f in ds.GetLayerByName("conflicts"):
+        k = (f["province"], f["novex"], f["theme_a"], f["theme_b"])
+        conflicts[k] = conflicts.get(k, 0) + f["area_m2"]
+    return per_class, per_zone, conflicts
 
 
 def compare_tables(a, b, tol):
     bad = []
-    for name, x, y in (("class", a[0], b[0]), ("zone", a[1], b[1])):
+    for name, x, y in (("class", a[0], b[0]), ("zone", a[1], b[1]), ("conflicts", a[2], b[2])):
         for k in sorted(set(x) | set(y), key=repr):
             vx, vy = x.get(k, 0.0), y.get(k, 0.0)
             if abs(vx - vy) > tol:
@@ -519,14 +523,13 @@ def check_seed(stapel, spec, out, shards=False, oracle_points=400, threads2=True
         fails.append("oracle-summary (threads 1) exit %d: %s" % (
             rc, " | ".join(l for l in text.splitlines() if l.startswith(("FAIL", "  ", "Trace",
                                                                           "oracle")))[:1500]))
-    rc, text = (run([stapel, "stack", "-q", "--overwrite", "--threads", "2", "-o", o2] + args, log)
-                if threads2 else (0, ""))
-    if not threads2:
-        pass
-    elif rc != 0:
-        fails.append("stack --threads 2 exit %d: %s" % (rc, text.strip()[:300]))
-    elif features(o1) != features(o2):
-        fails.append("determinism: --threads 1 and --threads 2 differ")
+    if threads2:
+        rc, text = run([stapel, "stack", "-q", "--overwrite", "--threads", "2", "-o", o2] + args,
+                       log)
+        if rc != 0:
+            fails.append("stack --threads 2 exit %d: %s" % (rc, text.strip()[:300]))
+        elif features(o1) != features(o2):
+            fails.append("determinism: --threads 1 and --threads 2 differ")
     if shards:
         n = spec.get("shards", 2)
         parts = []
