@@ -320,7 +320,7 @@ def write(path, name, fields, rows):
         for k, v in attrs.items():
             f.SetField(k, v)
         g = ogr.ForceToMultiPolygon(geom(wkt))
-        assert g.IsValid() or path.endswith(("/cut_w.gpkg", "/flat_z.gpkg"))  # invalid claims
+        assert g.IsValid() or path.endswith(("/cut_w.gpkg", "/flat_z.gpkg", "/spiked_tri.gpkg"))
         if "area_m2" in attrs:  # typed: checked against the geometry
             assert abs(g.GetArea() - attrs["area_m2"]) < 1e-6, (wkt, g.GetArea())
         elif "n_claims" in attrs:  # a face whose area is not round
@@ -440,6 +440,20 @@ write(W + "/tj_stack.gpkg", "stack", fields, [
     (one("p"), "POLYGON((0 -5,10 -5,10 1.001,0 0.001,0 -5))"),
     (one("q"), "POLYGON((0 0.001,2.772 0.279,10 1.001,10 5,0 5,0 0.001))")])
 
+# A thin triangle (0.0968 m2) whose ring runs out and back along its own
+# line first (random scenarios, seed 1267): GEOS's MakeValid at RD's
+# coordinates returned 2e-12 m2 of it, near the origin the triangle. The
+# oracle repairs near the origin: stapel's face of the triangle passes.
+T = [(6.524873188662585, 4.619898550930067), (6.756611464635898, 4.8052891717087185),
+     (6.8980296989751535, 4.918423759180122), (6.882017550150961, 4.905614040120768),
+     (6.1317808867257035, 4.305424709380563), (3.3774699486330517, 2.594367487158263)]
+T = [(50000 + x, 50000 + y) for x, y in T]
+write(W + "/spiked_tri.gpkg", "s", [], [({}, "POLYGON((%s))" % ",".join(
+    "%r %r" % p for p in T + T[:1]))])
+write(W + "/spiked_tri_stack.gpkg", "stack", fields, [
+    (one("s"), "POLYGON((50006.525 50004.62,50003.377 50002.594,50006.132 50004.305,"
+     "50006.525 50004.62))")])
+
 write(W + "/flat_y.gpkg", "y", [], [({}, "POLYGON((20 0,30 0,30 10,20 10,20 0))")])
 write(W + "/flat_stack.gpkg", "stack", fields, [
     (one("z"), "POLYGON((0 0,10 5,2.001 1,0 0))"),
@@ -471,6 +485,8 @@ run "snap rounding: a repaired claim's corner moved 35 mm along the edges it was
 run "a T-junction vertex rounded off the shared edge, a 0.004 m2 gap" 1 2-outline -- \
     --layer p="$WORK/tj_p.gpkg" --layer q="$WORK/tj_q.gpkg" --points 400 --seed 7 \
     --stack "$WORK/tj_stack.gpkg"
+run "a thin triangle behind a spike, repaired near the origin" 0 -- \
+    --layer s="$WORK/spiked_tri.gpkg" --points 400 --seed 7 --stack "$WORK/spiked_tri_stack.gpkg"
 run "a claim without area whose corners, rounded, enclose 0.0025 m2" 0 -- \
     --layer z="$WORK/flat_z.gpkg" --layer y="$WORK/flat_y.gpkg" --points 400 --seed 7 \
     --stack "$WORK/flat_stack.gpkg"
