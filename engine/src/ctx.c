@@ -906,6 +906,11 @@ void stapel__gdal_unclosed_flush(stapel_ctx *ctx)
         gdal_warn(ctx, ctx->gdal_unclosed_msg);
 }
 
+void stapel__gdal_replay(int level, int num, const char *message)
+{
+    gdal_handler((CPLErr)level, (CPLErrorNum)num, message);
+}
+
 void stapel__gdal_push(stapel_ctx *ctx)
 {
     CPLPushErrorHandlerEx(gdal_handler, ctx);

@@ -183,6 +183,9 @@ void stapel__gdal_init(void);
 /* Route GDAL's messages on this thread to ctx (warnings to the log, errors
  * kept for stapel__gdal_error()) instead of stderr. Pair with _pop. */
 void stapel__gdal_push(stapel_ctx *ctx);
+/* What GDAL said on another handler (level, number, text), said again to
+ * the handler stapel__gdal_push pushed, as if GDAL said it now. */
+void stapel__gdal_replay(int level, int num, const char *message);
 void stapel__gdal_pop(void);
 
 /* After feature f is read while ctx->hold_unclosed is set (NULL: the end

@@ -18,6 +18,7 @@
 #include <geodesic.h>
 #include <math.h>
 #include <proj.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -153,7 +154,28 @@ typedef struct read_spec {
     uint64_t all;
     const char *kind; /* zones: "province" or "NOVEX area", for messages */
     int zone_kind;    /* zones: STAPEL_ZONE_* */
+    int threads;      /* claims: the threads that work on its features (0: a core each) */
 } read_spec;
+
+/* A claim as its grid rings, made already (feat_pre_work): it owns them
+ * once pushed. */
+static stapel_status push_rings(stapel_ctx *ctx, stapel__input *in, stapel__item item,
+                                uint32_t group, int64_t fid)
+{
+    if (in->n_items == in->cap_items) {
+        size_t cap = in->cap_items == 0 ? 1024 : in->cap_items * 2;
+        stapel__item *d = realloc(in->items, cap * sizeof *d);
+        if (d == NULL)
+            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        in->items = d;
+        in->cap_items = cap;
+    }
+    item.geom = NULL;
+    item.group = group;
+    item.fid = fid;
+    in->items[in->n_items++] = item;
+    return STAPEL_OK;
+}
 
 static stapel_status push_item(stapel_ctx *ctx, stapel__input *in, GEOSGeometry *g,
                                uint32_t group, int64_t fid)
@@ -1991,6 +2013,262 @@ static int lonlat_part(OGRGeometryH g, OGREnvelope *e)
     return -1;
 }
 
+/* ---- a claim layer's features worked on side by side ----------------------
+ *
+ * GDAL reads a claim layer on one thread (a dataset is not shared safely),
+ * a batch at a time; the work on each feature (reprojection, conversion,
+ * repair, grid rings) is done for the batch on worker threads, each with
+ * its own GEOS handle and its own transformation, on a copy of the
+ * feature's geometry. read_layer then goes through the batch in order as
+ * it would through features read one by one: what GDAL said while reading
+ * a feature is said again then (stapel__gdal_replay), so that its warnings
+ * come in the same order, and only the features before the first bad one
+ * count. A feature whose work failed, or made GDAL say anything, is worked
+ * on again there, on its own geometry, as before: its messages are those
+ * of reading one by one, and so is the output, item by item in order. */
+
+#define READ_BATCH 2048 /* features read at a time */
+#define WORK_CHUNK 32   /* features a job of the workers */
+
+typedef struct gdal_said {
+    CPLErr level;
+    CPLErrorNum no;
+    char *text;
+} gdal_said;
+
+typedef struct feat_pre {
+    OGRFeatureH f;
+    gdal_said *said; /* what GDAL said while reading it */
+    size_t n_said, cap_said;
+    bool said_lost;  /* out of memory keeping it: it is read again on its own */
+    CPLErr err_type; /* GDAL's error state after reading it */
+    CPLErrorNum err_no;
+    char *err_msg;
+    bool eligible; /* a geometry to work on */
+    bool done;     /* worked on without a word: the fields below hold */
+    OGREnvelope before, env, part_ext, pe;
+    int part;
+    stapel__conv kind;
+    unsigned notes;
+    double bx0, by0, bx1, by1;
+    bool repaired, thin;
+    bool has_item;
+    stapel__item item; /* its rings and box; geom NULL */
+} feat_pre;
+
+static void feat_pre_clear(feat_pre *p)
+{
+    if (p->f != NULL)
+        OGR_F_Destroy(p->f);
+    for (size_t i = 0; i < p->n_said; i++)
+        free(p->said[i].text);
+    free(p->said);
+    free(p->err_msg);
+    if (p->has_item) {
+        free(p->item.pts);
+        free(p->item.ring_end);
+    }
+    memset(p, 0, sizeof *p);
+}
+
+static void CPL_STDCALL keep_said(CPLErr level, CPLErrorNum no, const char *msg)
+{
+    feat_pre *p = *(feat_pre **)CPLGetErrorHandlerUserData();
+    if (p == NULL || p->said_lost)
+        return;
+    if (p->n_said == p->cap_said) {
+        size_t cap = p->cap_said == 0 ? 4 : 2 * p->cap_said;
+        gdal_said *d = realloc(p->said, cap * sizeof *d);
+        if (d == NULL) {
+            p->said_lost = true;
+            return;
+        }
+        p->said = d;
+        p->cap_said = cap;
+    }
+    char *t = stapel__strdup(msg != NULL ? msg : "");
+    if (t == NULL) {
+        p->said_lost = true;
+        return;
+    }
+    p->said[p->n_said++] = (gdal_said){level, no, t};
+}
+
+static void CPL_STDCALL note_said(CPLErr level, CPLErrorNum no, const char *msg)
+{
+    (void)level;
+    (void)no;
+    (void)msg;
+    bool *said = CPLGetErrorHandlerUserData();
+    *said = true;
+}
+
+typedef struct feat_work {
+    feat_pre *v;
+    size_t n;
+    bool transform; /* the layer is reprojected */
+    OGRSpatialReferenceH srs, target;
+    const sane_box *sane;
+    bool geographic;
+    double grid, rings_grid; /* of the conversion and repair; of the rings (in->grid) */
+    pthread_mutex_t lock;    /* of the transformations below, and srs and target */
+    OGRCoordinateTransformationH *pool;
+    size_t n_pool, cap_pool;
+    bool pool_full; /* out of memory for the pool: the rest are destroyed */
+} feat_work;
+
+/* The work of read_layer on one feature, on a copy of its geometry; p->done
+ * only if all of it went through and GDAL said nothing. */
+static void feat_pre_work(stapel_ctx *ctx, const feat_work *w, feat_pre *p,
+                          OGRCoordinateTransformationH ct, bool *said)
+{
+    OGRGeometryH g = OGR_G_Clone(OGR_F_GetGeometryRef(p->f));
+    GEOSGeometry *gg = NULL;
+    if (g == NULL)
+        return;
+    if (ct != NULL)
+        OGR_G_GetEnvelope(g, &p->before);
+    p->part = !w->geographic && w->sane->has_use ? lonlat_part(g, &p->part_ext) : -1;
+    if (ct != NULL && OGR_G_Is3D(g))
+        OGR_G_Set3D(g, false);
+    if (ct != NULL && OGR_G_Transform(g, ct) != OGRERR_NONE)
+        goto out;
+    OGR_G_GetEnvelope(g, &p->env);
+    if (!isfinite(p->env.MinX) || !isfinite(p->env.MinY) || !isfinite(p->env.MaxX) ||
+        !isfinite(p->env.MaxY))
+        goto out;
+    if (p->part >= 0)
+        OGR_G_GetEnvelope(OGR_G_GetGeometryRef(g, p->part), &p->pe);
+    if (stapel__ogr_to_geos(ctx, &gg, &p->kind, g, w->grid, &p->notes) != STAPEL_OK)
+        goto out;
+    if (p->kind == STAPEL_CONV_EMPTY) {
+        p->done = !*said;
+        goto out;
+    }
+    if (p->kind != STAPEL_CONV_OK)
+        goto out;
+    GEOSGeom_getXMin_r(ctx->geos, gg, &p->bx0);
+    GEOSGeom_getYMin_r(ctx->geos, gg, &p->by0);
+    GEOSGeom_getXMax_r(ctx->geos, gg, &p->bx1);
+    GEOSGeom_getYMax_r(ctx->geos, gg, &p->by1);
+    if (stapel__repair(ctx, &gg, w->grid, &p->repaired) != STAPEL_OK)
+        goto out;
+    if (gg == NULL && (p->notes & STAPEL_CONV_BADRING) == 0 &&
+        valid_as_stored(ctx, g, &p->thin) != STAPEL_OK)
+        goto out;
+    if (gg != NULL) {
+        stapel__item *it = &p->item;
+        it->geom = gg;
+        stapel__geom_warm(ctx, gg);
+        if (!stapel__item_rings(ctx, it, w->rings_grid)) {
+            free(it->pts);
+            free(it->ring_end);
+            it->pts = NULL;
+            it->ring_end = NULL;
+            goto out;
+        }
+        GEOSGeom_getXMin_r(ctx->geos, gg, &it->xmin);
+        GEOSGeom_getYMin_r(ctx->geos, gg, &it->ymin);
+        GEOSGeom_getXMax_r(ctx->geos, gg, &it->xmax);
+        GEOSGeom_getYMax_r(ctx->geos, gg, &it->ymax);
+        it->geom = NULL;
+        p->has_item = true;
+    }
+    p->done = !*said;
+    if (!p->done && p->has_item) {
+        free(p->item.pts);
+        free(p->item.ring_end);
+        p->item.pts = NULL;
+        p->item.ring_end = NULL;
+        p->has_item = false;
+    }
+out:
+    if (gg != NULL)
+        GEOSGeom_destroy_r(ctx->geos, gg);
+    OGR_G_DestroyGeometry(g);
+}
+
+static stapel_status feat_work_chunk(stapel_ctx *ctx, size_t j, void *user)
+{
+    feat_work *w = user;
+    bool said = false;
+    CPLPushErrorHandlerEx(note_said, &said); /* nothing GDAL says here is shown */
+    OGRCoordinateTransformationH ct = NULL;
+    if (w->transform) {
+        pthread_mutex_lock(&w->lock);
+        if (w->n_pool > 0)
+            ct = w->pool[--w->n_pool];
+        else
+            ct = to_working(w->srs, w->target, NULL);
+        pthread_mutex_unlock(&w->lock);
+    }
+    size_t hi = (j + 1) * WORK_CHUNK < w->n ? (j + 1) * WORK_CHUNK : w->n;
+    for (size_t k = j * WORK_CHUNK; k < hi && (ct != NULL || !w->transform); k++) {
+        if (!w->v[k].eligible)
+            continue;
+        CPLErrorReset();
+        said = false;
+        feat_pre_work(ctx, w, &w->v[k], ct, &said);
+    }
+    if (ct != NULL) {
+        pthread_mutex_lock(&w->lock);
+        if (w->n_pool == w->cap_pool) {
+            size_t cap = w->cap_pool == 0 ? 8 : 2 * w->cap_pool;
+            OGRCoordinateTransformationH *d = realloc(w->pool, cap * sizeof *d);
+            if (d != NULL) {
+                w->pool = d;
+                w->cap_pool = cap;
+            }
+        }
+        if (w->n_pool < w->cap_pool) {
+            w->pool[w->n_pool++] = ct;
+            ct = NULL;
+        }
+        pthread_mutex_unlock(&w->lock);
+        if (ct != NULL)
+            OCTDestroyCoordinateTransformation(ct);
+    }
+    CPLPopErrorHandler();
+    return STAPEL_OK;
+}
+
+/* Read the next batch of the layer into v (up to READ_BATCH; the last one
+ * ends with a NULL feature, the end of the layer) and work on its features
+ * with threads threads; *n gets how many. */
+static void read_batch(stapel_ctx *ctx, OGRLayerH l, feat_work *w, feat_pre *v, size_t *n,
+                       int threads)
+{
+    feat_pre *cur = NULL;
+    size_t k = 0;
+    CPLPushErrorHandlerEx(keep_said, &cur);
+    while (k < READ_BATCH) {
+        feat_pre *p = &v[k++];
+        cur = p;
+        CPLErrorReset(); /* as read one by one */
+        p->f = OGR_L_GetNextFeature(l);
+        p->err_type = CPLGetLastErrorType();
+        p->err_no = CPLGetLastErrorNo();
+        if (p->err_type != CE_None && (p->err_msg = stapel__strdup(CPLGetLastErrorMsg())) == NULL)
+            p->said_lost = true;
+        if (p->f == NULL)
+            break;
+        OGRGeometryH g = OGR_F_GetGeometryRef(p->f);
+        p->eligible = g != NULL && !OGR_G_IsEmpty(g);
+    }
+    cur = NULL;
+    CPLPopErrorHandler();
+    *n = k;
+    w->v = v;
+    w->n = k;
+    /* Its status is of no use: a feature not worked on is worked on again
+     * by read_layer, which also tells of cancelling. Its message is kept. */
+    char msg[STAPEL_MSG_MAX];
+    memcpy(msg, ctx->msg, sizeof msg);
+    (void)stapel__parallel_for(ctx, (k + WORK_CHUNK - 1) / WORK_CHUNK, threads, NULL,
+                               feat_work_chunk, w);
+    memcpy(ctx->msg, msg, sizeof msg);
+}
+
 static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_spec *spec,
                                 opened *o, OGRSpatialReferenceH target, const sane_box *sane,
                                 const char *s_srs, double grid)
@@ -2002,6 +2280,9 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     stapel_status st = STAPEL_OK;
     bare_list bare = {NULL, 0, 0, 0, -1}; /* zones: the features without area */
     char *first_lonlat_key = NULL;        /* the text key of a feature in degrees */
+    feat_pre *batch = NULL;               /* claims: the features read, worked on */
+    feat_work work = {0};
+    bool work_lock = false; /* work.lock made */
     if (o->ds == NULL) { /* checked and closed: open it again */
         int64_t total = o->total;
         layer_close(o);
@@ -2108,12 +2389,57 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     /* GeoJSON gives the errors of geometries it cannot read beside the
      * first feature of a pass: they are found after (stapel__geojson_unread). */
     bool geojson = stapel__driver_is(o->ds, "GeoJSON");
+    /* Claims: read a batch at a time, worked on by several threads (see
+     * read_batch); zones one by one. */
+    bool batched = spec->field == NULL;
+    if (batched) {
+        batch = calloc(READ_BATCH, sizeof *batch);
+        work = (feat_work){.transform = ct != NULL,
+                           .srs = srs,
+                           .target = target,
+                           .sane = sane,
+                           .geographic = geographic,
+                           .grid = grid,
+                           .rings_grid = in->grid};
+        if (batch == NULL || pthread_mutex_init(&work.lock, NULL) != 0) {
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+            goto done;
+        }
+        work_lock = true;
+    }
+    size_t b_n = 0, b_i = 0;
     OGR_L_ResetReading(l);
     for (;;) {
-        CPLErrorReset(); /* so that an error below is this feature's */
-        ctx->hold_unclosed = true;
-        f = OGR_L_GetNextFeature(l);
-        ctx->hold_unclosed = false;
+        feat_pre *pre = NULL; /* the feature worked on already (read_batch) */
+        if (batched) {
+            if (b_i == b_n) {
+                for (size_t k = 0; k < b_n; k++)
+                    feat_pre_clear(&batch[k]);
+                read_batch(ctx, l, &work, batch, &b_n, spec->threads);
+                b_i = 0;
+            }
+            feat_pre *p = &batch[b_i++];
+            if (p->said_lost) {
+                st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+                goto done;
+            }
+            /* As GDAL said it while reading it, and its state after. */
+            CPLErrorReset();
+            ctx->hold_unclosed = true;
+            for (size_t k = 0; k < p->n_said; k++)
+                stapel__gdal_replay((int)p->said[k].level, (int)p->said[k].no, p->said[k].text);
+            if (p->err_type != CE_None)
+                CPLErrorSetState(p->err_type, p->err_no, p->err_msg);
+            ctx->hold_unclosed = false;
+            f = p->f;
+            p->f = NULL;
+            pre = p->done ? p : NULL;
+        } else {
+            CPLErrorReset(); /* so that an error below is this feature's */
+            ctx->hold_unclosed = true;
+            f = OGR_L_GetNextFeature(l);
+            ctx->hold_unclosed = false;
+        }
         /* Rings that close in x and y, at another height: read as closed,
          * heights being of no use here. GDAL's warnings of rings that do
          * not close are given; the repair closes them and counts them. */
@@ -2161,17 +2487,25 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             continue;
         }
         OGREnvelope before = {0, 0, 0, 0};
-        if (ct != NULL)
+        if (ct != NULL && pre != NULL)
+            before = pre->before;
+        else if (ct != NULL)
             OGR_G_GetEnvelope(g, &before);
         OGREnvelope part_ext; /* in the source's CRS */
-        int part = !geographic && sane->has_use ? lonlat_part(g, &part_ext) : -1;
+        int part;
+        if (pre != NULL) {
+            part = pre->part;
+            part_ext = pre->part_ext;
+        } else {
+            part = !geographic && sane->has_use ? lonlat_part(g, &part_ext) : -1;
+        }
         src_extent from = {ct != NULL ? &before : NULL, srs_name, geographic};
         /* stapel uses no heights, and a transformation given them moves x
          * and y too (WGS 84 to RD: 1.5 mm per 100 m of height): flat first,
          * so a claim lands where it would without them. */
-        if (ct != NULL && OGR_G_Is3D(g))
+        if (pre == NULL && ct != NULL && OGR_G_Is3D(g))
             OGR_G_Set3D(g, false);
-        if (ct != NULL && OGR_G_Transform(g, ct) != OGRERR_NONE) {
+        if (pre == NULL && ct != NULL && OGR_G_Transform(g, ct) != OGRERR_NONE) {
             if (geographic && (fabs(before.MinX) > 360 || fabs(before.MaxX) > 360 ||
                                fabs(before.MinY) > 90 || fabs(before.MaxY) > 90)) {
                 /* Metres in a layer that says degrees: most often a GeoJSON
@@ -2199,7 +2533,10 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             goto done;
         }
         OGREnvelope env;
-        OGR_G_GetEnvelope(g, &env);
+        if (pre != NULL)
+            env = pre->env;
+        else
+            OGR_G_GetEnvelope(g, &env);
         if (!isfinite(env.MinX) || !isfinite(env.MinY) || !isfinite(env.MaxX) ||
             !isfinite(env.MaxY)) {
             st = nonfinite(ctx, spec, o, src, layer, fid, key_value(o, f));
@@ -2231,7 +2568,10 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         bool in_part = false;
         if (!whole && part >= 0) {
             OGREnvelope pe; /* in the working CRS */
-            OGR_G_GetEnvelope(OGR_G_GetGeometryRef(g, part), &pe);
+            if (pre != NULL)
+                pe = pre->pe;
+            else
+                OGR_G_GetEnvelope(OGR_G_GetGeometryRef(g, part), &pe);
             in_part = outside_area(sane, pe.MinX, pe.MinY, pe.MaxX, pe.MaxY);
         }
         if ((whole || in_part) && n_lonlat++ == 0) {
@@ -2252,7 +2592,12 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
         GEOSGeometry *gg = NULL;
         stapel__conv kind;
         unsigned notes = 0;
-        st = stapel__ogr_to_geos(ctx, &gg, &kind, g, grid, &notes);
+        if (pre != NULL) {
+            kind = pre->kind;
+            notes = pre->notes;
+        } else {
+            st = stapel__ogr_to_geos(ctx, &gg, &kind, g, grid, &notes);
+        }
         if (st != STAPEL_OK) {
             st = stapel__wrap(ctx, st, "%s: layer %s: feature %lld", src, layer, fid);
             goto done;
@@ -2297,18 +2642,29 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
          * a wild control point can leave out where the arc's segments go
          * (found by fuzz_ingest). */
         double bx0 = 0, by0 = 0, bx1 = 0, by1 = 0;
-        GEOSGeom_getXMin_r(ctx->geos, gg, &bx0);
-        GEOSGeom_getYMin_r(ctx->geos, gg, &by0);
-        GEOSGeom_getXMax_r(ctx->geos, gg, &bx1);
-        GEOSGeom_getYMax_r(ctx->geos, gg, &by1);
+        if (pre != NULL) {
+            bx0 = pre->bx0;
+            by0 = pre->by0;
+            bx1 = pre->bx1;
+            by1 = pre->by1;
+        } else {
+            GEOSGeom_getXMin_r(ctx->geos, gg, &bx0);
+            GEOSGeom_getYMin_r(ctx->geos, gg, &by0);
+            GEOSGeom_getXMax_r(ctx->geos, gg, &bx1);
+            GEOSGeom_getYMax_r(ctx->geos, gg, &by1);
+        }
         st = check_sane(ctx, sane, src, layer, fid, key_value(o, f), bx0, by0, bx1, by1, spec, o,
                         &from);
         if (st != STAPEL_OK) {
-            GEOSGeom_destroy_r(ctx->geos, gg);
+            if (gg != NULL)
+                GEOSGeom_destroy_r(ctx->geos, gg);
             goto done;
         }
         bool repaired = false;
-        st = stapel__repair(ctx, &gg, grid, &repaired);
+        if (pre != NULL)
+            repaired = pre->repaired;
+        else
+            st = stapel__repair(ctx, &gg, grid, &repaired);
         if (st != STAPEL_OK) {
             if (gg != NULL)
                 GEOSGeom_destroy_r(ctx->geos, gg);
@@ -2319,8 +2675,11 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
          * grid cell. Only the rounding made it invalid; no hole or ring
          * order is to blame, so it is not told of as a repair. */
         bool thin = false;
-        if (gg == NULL && (notes & STAPEL_CONV_BADRING) == 0 &&
-            (st = valid_as_stored(ctx, g, &thin)) != STAPEL_OK) {
+        bool none = pre != NULL ? !pre->has_item : gg == NULL; /* no area left */
+        if (pre != NULL)
+            thin = pre->thin;
+        else if (gg == NULL && (notes & STAPEL_CONV_BADRING) == 0 &&
+                 (st = valid_as_stored(ctx, g, &thin)) != STAPEL_OK) {
             st = stapel__wrap(ctx, st, "%s: layer %s: feature %lld", src, layer, fid);
             goto done;
         }
@@ -2337,7 +2696,7 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
             if ((notes & STAPEL_CONV_DROPPED) && n_dropped++ == 0)
                 first_dropped = fid;
         }
-        if (gg == NULL) { /* thin, or its repair left no area */
+        if (none) { /* thin, or its repair left no area */
             n_empty++;
             if (thin && n_thin++ == 0)
                 first_thin = fid;
@@ -2442,15 +2801,21 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
                 goto done;
             }
         }
-        st = push_item(ctx, in, gg, group, (int64_t)fid);
+        if (pre != NULL) /* a claim: its rings only */
+            st = push_rings(ctx, in, pre->item, group, (int64_t)fid);
+        else
+            st = push_item(ctx, in, gg, group, (int64_t)fid);
         if (st != STAPEL_OK) {
-            GEOSGeom_destroy_r(ctx->geos, gg);
+            if (gg != NULL)
+                GEOSGeom_destroy_r(ctx->geos, gg);
             goto done;
         }
+        if (pre != NULL) /* its rings are the item's now */
+            pre->has_item = false;
         /* A claim lives on as its grid rings (push_item made them); only
          * zones are used as GEOS geometries later (their parts joined,
          * their areas, their layers written). */
-        if (spec->field == NULL) {
+        if (spec->field == NULL && gg != NULL) {
             GEOSGeom_destroy_r(ctx->geos, gg);
             in->items[in->n_items - 1].geom = NULL;
         }
@@ -2721,6 +3086,14 @@ static stapel_status read_layer(stapel_ctx *ctx, stapel__input *in, const read_s
     if (spec->field != NULL)
         st = warn_bare_zones(ctx, in, first, &bare, src, layer, spec->kind, spec->zone_kind);
 done:
+    for (size_t k = 0; batch != NULL && k < READ_BATCH; k++)
+        feat_pre_clear(&batch[k]);
+    free(batch);
+    for (size_t k = 0; k < work.n_pool; k++)
+        OCTDestroyCoordinateTransformation(work.pool[k]);
+    free(work.pool);
+    if (work_lock)
+        pthread_mutex_destroy(&work.lock);
     free(bare.v);
     free(first_lonlat_key);
     if (f != NULL)
@@ -3565,7 +3938,8 @@ stapel_status stapel__input_read(stapel_ctx *ctx, stapel__input *in, stapel_job 
                                   .group = (uint32_t)i,
                                   .rec = &job->layers[i],
                                   .theme_shared = shared,
-                                  .done = &n_done};
+                                  .done = &n_done,
+                                  .threads = job->opts.threads};
         cr.parts[i].grid = grid;
     }
     for (int k = 0; k < 2; k++)
