@@ -2113,8 +2113,7 @@ typedef struct feat_work {
     double grid, rings_grid; /* of the conversion and repair; of the rings (in->grid) */
     pthread_mutex_t lock;    /* of the transformations below, and srs and target */
     OGRCoordinateTransformationH *pool;
-    size_t n_pool, cap_pool;
-    bool pool_full; /* out of memory for the pool: the rest are destroyed */
+    size_t n_pool, cap_pool; /* a transformation the pool has no room for is destroyed */
 } feat_work;
 
 /* The work of read_layer on one feature, on a copy of its geometry; p->done
