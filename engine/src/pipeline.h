@@ -213,9 +213,10 @@ void stapel__faces_free(stapel__face *faces, size_t n);
 
 /* Give the seam faces of all tiles the vertices their neighbours have on the
  * shared borders, so that faces on both sides share edges exactly. faces[t]
- * holds n_faces[t] faces of tile t. */
+ * holds n_faces[t] faces of tile t. On up to threads threads (tiles at a
+ * time); the same faces for any number. */
 stapel_status stapel__seams_align(stapel_ctx *ctx, const stapel__tiling *tl, stapel__face **faces,
-                                  const size_t *n_faces, double grid);
+                                  const size_t *n_faces, double grid, int threads);
 
 /* The same for the face lists of the shards of a merge (faces[t] of shard t),
  * which knows no tiling: every edge of a seam face that runs along a grid

@@ -104,17 +104,21 @@ static bool push_pt(stapel__ipt **v, size_t *n, size_t *cap, stapel__ipt p)
 /* Rebuild f's rings with the seam points inserted: those on the inner
  * borders b of its tile, or with b NULL (a merge, which knows no tiles) those
  * on any line one of its edges runs along, but the points of its own shard
- * own. A point that several shards have goes in once. */
+ * own. A point that several shards have goes in once. The rings are copied
+ * only from the first point inserted on: most seam faces get none, as both
+ * sides of a border mostly have the same vertices on it. */
 static bool augment(stapel__face *f, const borders *b, const spt *pts, size_t n_pts, size_t own)
 {
-    stapel__ipt *nv = NULL;
+    stapel__ipt *nv = NULL; /* NULL: nothing inserted yet, n counts f->pts */
     size_t n = 0, cap = 0;
     uint32_t start = 0;
     for (uint32_t r = 0; r < f->n_rings; r++) {
         uint32_t end = f->ring_end[r];
         for (uint32_t k = start; k + 1 < end; k++) {
             stapel__ipt p = f->pts[k], q = f->pts[k + 1];
-            if (!push_pt(&nv, &n, &cap, p))
+            if (nv == NULL)
+                n++;
+            else if (!push_pt(&nv, &n, &cap, p))
                 goto oom;
             spt lo, hi;
             bool vert = p.x == q.x && on_v(b, p.x), horz = p.y == q.y && on_h(b, p.y);
@@ -132,6 +136,13 @@ static bool augment(stapel__face *f, const borders *b, const spt *pts, size_t n_
                 size_t i = up ? i0 + k : i1 - 1 - k;
                 if (pts[i].part == own || (any && pts[i].along == last))
                     continue;
+                if (nv == NULL) { /* the first point inserted: copy what came before */
+                    cap = f->ring_end[f->n_rings - 1] + 64;
+                    nv = malloc(cap * sizeof *nv);
+                    if (nv == NULL)
+                        goto oom;
+                    memcpy(nv, f->pts, n * sizeof *nv);
+                }
                 if (!push_pt(&nv, &n, &cap,
                              vert ? (stapel__ipt){p.x, pts[i].along}
                                   : (stapel__ipt){pts[i].along, p.y}))
@@ -140,11 +151,15 @@ static bool augment(stapel__face *f, const borders *b, const spt *pts, size_t n_
                 last = pts[i].along;
             }
         }
-        if (!push_pt(&nv, &n, &cap, f->pts[end - 1]))
+        if (nv == NULL)
+            n++;
+        else if (!push_pt(&nv, &n, &cap, f->pts[end - 1]))
             goto oom;
         f->ring_end[r] = (uint32_t)n;
         start = end;
     }
+    if (nv == NULL)
+        return true;
     free(f->pts);
     f->pts = nv;
     return true;
@@ -490,59 +505,6 @@ stapel_status stapel__face_unpinch(stapel_ctx *ctx, stapel__face *f, double grid
     return STAPEL_OK;
 }
 
-stapel_status stapel__seams_align(stapel_ctx *ctx, const stapel__tiling *tl, stapel__face **faces,
-                                  const size_t *n_faces, double grid)
-{
-    spt *pts = NULL;
-    size_t n = 0, cap = 0;
-    for (size_t t = 0; t < tl->n_tiles; t++) {
-        borders b = inner_borders(tl, t, grid);
-        for (size_t i = 0; i < n_faces[t]; i++) {
-            const stapel__face *f = &faces[t][i];
-            if (!f->on_seam)
-                continue;
-            size_t np = f->ring_end[f->n_rings - 1];
-            for (size_t k = 0; k < np; k++) {
-                stapel__ipt p = f->pts[k];
-                for (int s = 0; s < 2; s++) {
-                    bool v = s == 0 ? on_v(&b, p.x) : on_h(&b, p.y);
-                    if (!v)
-                        continue;
-                    if (n == cap) {
-                        size_t c = cap == 0 ? 1024 : cap * 2;
-                        spt *d = realloc(pts, c * sizeof *d);
-                        if (d == NULL) {
-                            free(pts);
-                            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-                        }
-                        pts = d;
-                        cap = c;
-                    }
-                    pts[n++] = s == 0 ? (spt){0, p.x, p.y, 0} : (spt){1, p.y, p.x, 0};
-                }
-            }
-        }
-    }
-    if (n > 0)
-        qsort(pts, n, sizeof *pts, cmp_spt);
-    size_t u = 0;
-    for (size_t i = 0; i < n; i++)
-        if (u == 0 || cmp_spt(&pts[u - 1], &pts[i]) != 0)
-            pts[u++] = pts[i];
-    for (size_t t = 0; t < tl->n_tiles; t++) {
-        borders b = inner_borders(tl, t, grid);
-        for (size_t i = 0; i < n_faces[t]; i++) {
-            stapel__face *f = &faces[t][i];
-            if (f->on_seam && !augment(f, &b, pts, u, SIZE_MAX)) {
-                free(pts);
-                return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-            }
-        }
-    }
-    free(pts);
-    return STAPEL_OK;
-}
-
 static bool push_spt(spt **v, size_t *n, size_t *cap, spt p)
 {
     if (*n == *cap) {
@@ -555,6 +517,110 @@ static bool push_spt(spt **v, size_t *n, size_t *cap, spt p)
     }
     (*v)[(*n)++] = p;
     return true;
+}
+
+/* The seam alignment of a run, tile by tile on worker threads: first the
+ * points of each tile's seam faces on its inner borders (to a list of the
+ * tile's own), then, with all of them sorted, the faces of each tile get
+ * theirs. A face's new rings depend on the sorted points alone. */
+typedef struct seam_job {
+    const stapel__tiling *tl;
+    stapel__face **faces;
+    const size_t *n_faces;
+    double grid;
+    spt **tile_pts; /* the first pass: the points of each tile */
+    size_t *tile_n;
+    const spt *pts; /* the second: all points, sorted, each once */
+    size_t n_pts;
+} seam_job;
+
+static stapel_status seam_collect(stapel_ctx *ctx, size_t t, void *user)
+{
+    seam_job *j = user;
+    borders b = inner_borders(j->tl, t, j->grid);
+    spt *pts = NULL;
+    size_t n = 0, cap = 0;
+    for (size_t i = 0; i < j->n_faces[t]; i++) {
+        const stapel__face *f = &j->faces[t][i];
+        if (!f->on_seam)
+            continue;
+        size_t np = f->ring_end[f->n_rings - 1];
+        for (size_t k = 0; k < np; k++) {
+            stapel__ipt p = f->pts[k];
+            if (on_v(&b, p.x) && !push_spt(&pts, &n, &cap, (spt){0, p.x, p.y, 0}))
+                goto oom;
+            if (on_h(&b, p.y) && !push_spt(&pts, &n, &cap, (spt){1, p.y, p.x, 0}))
+                goto oom;
+        }
+    }
+    j->tile_pts[t] = pts;
+    j->tile_n[t] = n;
+    return STAPEL_OK;
+oom:
+    free(pts);
+    return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+}
+
+static stapel_status seam_augment(stapel_ctx *ctx, size_t t, void *user)
+{
+    const seam_job *j = user;
+    borders b = inner_borders(j->tl, t, j->grid);
+    for (size_t i = 0; i < j->n_faces[t]; i++) {
+        stapel__face *f = &j->faces[t][i];
+        if (f->on_seam && !augment(f, &b, j->pts, j->n_pts, SIZE_MAX))
+            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+    }
+    return STAPEL_OK;
+}
+
+stapel_status stapel__seams_align(stapel_ctx *ctx, const stapel__tiling *tl, stapel__face **faces,
+                                  const size_t *n_faces, double grid, int threads)
+{
+    size_t T = tl->n_tiles;
+    seam_job job = {tl, faces, n_faces, grid, NULL, NULL, NULL, 0};
+    job.tile_pts = calloc(T + 1, sizeof *job.tile_pts);
+    job.tile_n = calloc(T + 1, sizeof *job.tile_n);
+    spt *pts = NULL;
+    stapel_status st = STAPEL_OK;
+    if (job.tile_pts == NULL || job.tile_n == NULL) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
+    st = stapel__parallel_for(ctx, T, threads, NULL, seam_collect, &job);
+    if (st != STAPEL_OK)
+        goto done;
+    size_t n = 0;
+    for (size_t t = 0; t < T; t++)
+        n += job.tile_n[t];
+    pts = malloc((n + 1) * sizeof *pts);
+    if (pts == NULL) {
+        st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        goto done;
+    }
+    n = 0;
+    for (size_t t = 0; t < T; t++) {
+        if (job.tile_n[t] > 0)
+            memcpy(pts + n, job.tile_pts[t], job.tile_n[t] * sizeof *pts);
+        n += job.tile_n[t];
+        free(job.tile_pts[t]);
+        job.tile_pts[t] = NULL;
+    }
+    if (n > 0)
+        qsort(pts, n, sizeof *pts, cmp_spt);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (u == 0 || cmp_spt(&pts[u - 1], &pts[i]) != 0)
+            pts[u++] = pts[i];
+    job.pts = pts;
+    job.n_pts = u;
+    st = stapel__parallel_for(ctx, T, threads, NULL, seam_augment, &job);
+done:
+    for (size_t t = 0; job.tile_pts != NULL && t < T; t++)
+        free(job.tile_pts[t]);
+    free(job.tile_pts);
+    free(job.tile_n);
+    free(pts);
+    return st;
 }
 
 /* Whether the line (kind, line) is one of lines (sorted, along 0). */

@@ -937,7 +937,7 @@ static stapel_status align_seams(stapel_ctx *ctx, stapel_stack *s, const stapel_
         fv[t] = out[t].faces;
         nv[t] = out[t].n;
     }
-    stapel_status st = stapel__seams_align(ctx, tl, fv, nv, s->in.grid);
+    stapel_status st = stapel__seams_align(ctx, tl, fv, nv, s->in.grid, s->threads);
     free(fv);
     free(nv);
     if (st != STAPEL_OK)
