@@ -190,9 +190,11 @@ typedef struct stapel__tiling {
 
 /* Split the extent of the items into tiles of about target vertices each,
  * with borders on whole multiples of 1000 grid cells, and list each tile's
- * items. Caller owns *t; free with stapel__tiling_clear(). */
+ * items. Caller owns *t; free with stapel__tiling_clear(). The hashing and
+ * block boxes of the items run on up to threads threads; the tiling is the
+ * same for any number. */
 stapel_status stapel__tiling_make(stapel_ctx *ctx, stapel__tiling *t, const stapel__input *in,
-                                  double grid, size_t target);
+                                  double grid, size_t target, int threads);
 
 void stapel__tiling_clear(stapel__tiling *t);
 

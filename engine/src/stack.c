@@ -1631,7 +1631,7 @@ static stapel_status build_faces(stapel_ctx *ctx, stapel_stack **out, const stap
     s->stats.n_claims = (int64_t)s->in.n_claims;
 
     size_t target = job->opts.tile_vertices > 0 ? job->opts.tile_vertices : DEFAULT_TILE_VERTICES;
-    st = stapel__tiling_make(ctx, &tl, &s->in, s->in.grid, target);
+    st = stapel__tiling_make(ctx, &tl, &s->in, s->in.grid, target, s->threads);
     if (st != STAPEL_OK)
         goto done;
     s->stats.n_tiles = (int64_t)tl.n_tiles;
