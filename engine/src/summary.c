@@ -40,6 +40,14 @@ void stapel_summary_free(stapel_summary *sm)
  * two, so read them from the face. */
 #define MANY_ZONES (UINT32_MAX - 1)
 
+/* The faces per job of the passes over the faces on worker threads. */
+enum { MASK_CHUNK = 16384 };
+
+static bool pair_grouped(stapel_verdict v)
+{
+    return v == STAPEL_VERDICT_CONFLICT || v == STAPEL_VERDICT_CONDITIONAL;
+}
+
 /* The zones of one kind: their names, sorted, and the items of each name in
  * item order. Built in one pass over the items, as a layer may hold many
  * thousands of names. A zone without area (in->bare_zones) is there with no
@@ -595,8 +603,48 @@ static stapel_status dissolve_one(stapel_ctx *ctx, size_t k, void *user)
     return st;
 }
 
+/* The refs of the conflict faces, chunk by chunk on worker threads, each
+ * chunk's at the place its counts (from the masks) give it: the same refs
+ * in the same order as one walk over the faces. */
+typedef struct refs_job {
+    const stapel_stack *s;
+    const uint64_t *fmask;
+    const zrank *zr;
+    const size_t *ref_at, *cf_at; /* by chunk: its first ref and first face */
+    pair_ref *refs;
+    uint32_t *cface;
+} refs_job;
+
+static stapel_status refs_chunk(stapel_ctx *ctx, size_t job, void *user)
+{
+    (void)ctx;
+    const refs_job *j = user;
+    const stapel_stack *s = j->s;
+    size_t T = s->n_themes, n = j->ref_at[job], c = j->cf_at[job];
+    size_t i1 = (job + 1) * MASK_CHUNK < s->n_faces ? (job + 1) * MASK_CHUNK : s->n_faces;
+    for (size_t i = job * MASK_CHUNK; i < i1; i++) {
+        const stapel__out_face *f = &s->faces[i];
+        if (!pair_grouped(f->verdict))
+            continue;
+        uint32_t prov = zr_get(j->zr, f->province), nov = zr_get(j->zr, f->novex);
+        size_t n0 = n;
+        for (uint64_t ma = j->fmask[i]; ma != 0; ma &= ma - 1) {
+            size_t a = (size_t)__builtin_ctzll(ma);
+            for (uint64_t mb = ma & (ma - 1); mb != 0; mb &= mb - 1) {
+                size_t b = (size_t)__builtin_ctzll(mb);
+                if (pair_grouped(s->verdicts[a * T + b]))
+                    j->refs[n++] = (pair_ref){prov, nov, (uint16_t)a, (uint16_t)b, (uint32_t)c};
+            }
+        }
+        if (n > n0)
+            j->cface[c++] = (uint32_t)i;
+    }
+    return STAPEL_OK;
+}
+
 static stapel_status conflicts_make(stapel_ctx *ctx, stapel_stack *s, const size_t *claim_theme,
-                                    const uint64_t *fmask)
+                                    const uint64_t *fmask, const size_t *chunk_refs,
+                                    const size_t *chunk_cf)
 {
     const stapel__input *in = &s->in;
     size_t T = s->n_themes;
@@ -620,17 +668,41 @@ static stapel_status conflicts_make(stapel_ctx *ctx, stapel_stack *s, const size
     /* The faces in any group, numbered in face order: cface maps back. */
     uint32_t *cface = NULL;
     size_t n_cf = 0;
-    for (size_t i = 0; i < s->n_faces; i++) {
+    if (fmask != NULL) {
+        size_t n_chunks = (s->n_faces + MASK_CHUNK - 1) / MASK_CHUNK;
+        size_t *ref_at = malloc((n_chunks + 1) * sizeof *ref_at);
+        size_t *cf_at = malloc((n_chunks + 1) * sizeof *cf_at);
+        for (size_t k = 0; ref_at != NULL && cf_at != NULL && k < n_chunks; k++) {
+            ref_at[k] = n;
+            cf_at[k] = n_cf;
+            n += chunk_refs[k];
+            n_cf += chunk_cf[k];
+        }
+        refs = malloc((n + 1) * sizeof *refs);
+        cface = malloc((n_cf + 1) * sizeof *cface);
+        if (ref_at == NULL || cf_at == NULL || refs == NULL || cface == NULL) {
+            st = stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
+        } else {
+            refs_job rj = {s, fmask, &zr, ref_at, cf_at, refs, cface};
+            st = stapel__parallel_for(ctx, n_chunks, s->threads, NULL, refs_chunk, &rj);
+        }
+        free(ref_at);
+        free(cf_at);
+        if (st != STAPEL_OK) {
+            free(refs);
+            free(cface);
+            free(zr.keys);
+            free(zr.rank);
+            return st;
+        }
+    }
+    for (size_t i = 0; fmask == NULL && i < s->n_faces; i++) {
         const stapel__out_face *f = &s->faces[i];
         if (f->verdict != STAPEL_VERDICT_CONFLICT && f->verdict != STAPEL_VERDICT_CONDITIONAL)
             continue;
         uint32_t prov = zr_get(&zr, f->province), nov = zr_get(&zr, f->novex);
         size_t ranks[64], nt = 0;
-        if (fmask != NULL) /* the same pairs in another order: their groups are apart */
-            for (uint64_t m = fmask[i]; m != 0; m &= m - 1)
-                ranks[nt++] = (size_t)__builtin_ctzll(m);
-        for (uint32_t k = 0; fmask == NULL && k < f->n_ids && f->ids[k] < in->n_claims && nt < 64;
-             k++) {
+        for (uint32_t k = 0; k < f->n_ids && f->ids[k] < in->n_claims && nt < 64; k++) {
             size_t t = claim_theme[f->ids[k]];
             bool dup = false;
             for (size_t j = 0; j < nt && !dup; j++)
@@ -828,15 +900,14 @@ typedef struct mask_job {
     uint64_t *fmask;
     uint32_t *fzone; /* by face, two: its first two zone ids (UINT32_MAX: none), or
                       * MANY_ZONES first when it has more */
+    size_t *chunk_refs, *chunk_cf; /* by chunk: its conflict refs, and faces with any */
 } mask_job;
-
-enum { MASK_CHUNK = 16384 };
 
 static stapel_status mask_chunk(stapel_ctx *ctx, size_t job, void *user)
 {
     (void)ctx;
     const mask_job *j = user;
-    size_t n_claims = j->s->in.n_claims;
+    size_t n_claims = j->s->in.n_claims, T = j->s->n_themes, n_refs = 0, n_cf = 0;
     size_t i1 = (job + 1) * MASK_CHUNK < j->s->n_faces ? (job + 1) * MASK_CHUNK : j->s->n_faces;
     for (size_t i = job * MASK_CHUNK; i < i1; i++) {
         const stapel__out_face *f = &j->s->faces[i];
@@ -848,7 +919,18 @@ static stapel_status mask_chunk(stapel_ctx *ctx, size_t job, void *user)
         uint32_t nz = f->n_ids - k;
         j->fzone[2 * i] = nz > 2 ? MANY_ZONES : nz > 0 ? f->ids[k] : UINT32_MAX;
         j->fzone[2 * i + 1] = nz == 2 ? f->ids[k + 1] : UINT32_MAX;
+        if (!pair_grouped(f->verdict))
+            continue;
+        size_t n0 = n_refs;
+        for (uint64_t ma = m; ma != 0; ma &= ma - 1) {
+            size_t a = (size_t)__builtin_ctzll(ma);
+            for (uint64_t mb = ma & (ma - 1); mb != 0; mb &= mb - 1)
+                n_refs += pair_grouped(j->s->verdicts[a * T + (size_t)__builtin_ctzll(mb)]);
+        }
+        n_cf += n_refs > n0;
     }
+    j->chunk_refs[job] = n_refs;
+    j->chunk_cf[job] = n_cf;
     return STAPEL_OK;
 }
 
@@ -865,26 +947,34 @@ stapel_status stapel__summarize(stapel_ctx *ctx, stapel_stack *s)
     /* With more than 64 themes the walks read the ids themselves. */
     uint64_t *fmask = NULL;
     uint32_t *fzone = NULL;
+    size_t *chunk_refs = NULL, *chunk_cf = NULL;
     stapel_status st = STAPEL_OK;
     if (s->n_themes <= 64 && s->n_faces > 0) {
+        size_t n_chunks = (s->n_faces + MASK_CHUNK - 1) / MASK_CHUNK;
         fmask = malloc(s->n_faces * sizeof *fmask);
         fzone = malloc(2 * s->n_faces * sizeof *fzone);
-        if (fmask == NULL || fzone == NULL) {
+        chunk_refs = malloc(n_chunks * sizeof *chunk_refs);
+        chunk_cf = malloc(n_chunks * sizeof *chunk_cf);
+        if (fmask == NULL || fzone == NULL || chunk_refs == NULL || chunk_cf == NULL) {
             free(fmask);
             free(fzone);
+            free(chunk_refs);
+            free(chunk_cf);
             free(claim_theme);
             return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
         }
-        mask_job mj = {s, claim_theme, fmask, fzone};
+        mask_job mj = {s, claim_theme, fmask, fzone, chunk_refs, chunk_cf};
         st = stapel__parallel_for(ctx, (s->n_faces + MASK_CHUNK - 1) / MASK_CHUNK, s->threads, NULL,
                                   mask_chunk, &mj);
     }
     if (st == STAPEL_OK)
-        st = conflicts_make(ctx, s, claim_theme, fmask);
+        st = conflicts_make(ctx, s, claim_theme, fmask, chunk_refs, chunk_cf);
     if (st == STAPEL_OK)
         st = zones_summarize(ctx, s, claim_theme, fmask, fzone);
     free(fmask);
     free(fzone);
+    free(chunk_refs);
+    free(chunk_cf);
     free(claim_theme);
     stapel__progress(ctx, "summary", 1.0);
     return st;
