@@ -157,19 +157,27 @@ typedef struct read_spec {
     int threads;      /* claims: the threads that work on its features (0: a core each) */
 } read_spec;
 
+/* Room for one more item in in->items; false when out of memory. */
+static bool items_room(stapel__input *in)
+{
+    if (in->n_items < in->cap_items)
+        return true;
+    size_t cap = in->cap_items == 0 ? 1024 : in->cap_items * 2;
+    stapel__item *d = realloc(in->items, cap * sizeof *d);
+    if (d == NULL)
+        return false;
+    in->items = d;
+    in->cap_items = cap;
+    return true;
+}
+
 /* A claim as its grid rings, made already (feat_pre_work): it owns them
  * once pushed. */
 static stapel_status push_rings(stapel_ctx *ctx, stapel__input *in, stapel__item item,
                                 uint32_t group, int64_t fid)
 {
-    if (in->n_items == in->cap_items) {
-        size_t cap = in->cap_items == 0 ? 1024 : in->cap_items * 2;
-        stapel__item *d = realloc(in->items, cap * sizeof *d);
-        if (d == NULL)
-            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-        in->items = d;
-        in->cap_items = cap;
-    }
+    if (!items_room(in))
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     item.geom = NULL;
     item.group = group;
     item.fid = fid;
@@ -180,14 +188,8 @@ static stapel_status push_rings(stapel_ctx *ctx, stapel__input *in, stapel__item
 static stapel_status push_item(stapel_ctx *ctx, stapel__input *in, GEOSGeometry *g,
                                uint32_t group, int64_t fid)
 {
-    if (in->n_items == in->cap_items) {
-        size_t cap = in->cap_items == 0 ? 1024 : in->cap_items * 2;
-        stapel__item *d = realloc(in->items, cap * sizeof *d);
-        if (d == NULL)
-            return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
-        in->items = d;
-        in->cap_items = cap;
-    }
+    if (!items_room(in))
+        return stapel__fail(ctx, STAPEL_ENOMEM, "out of memory");
     stapel__item *it = &in->items[in->n_items++];
     it->geom = g;
     it->group = group;
