@@ -953,6 +953,12 @@ typedef struct src_extent {
     bool geographic;
 } src_extent;
 
+/* Whether the box x0, y0, x1, y1 lies in the area of the working CRS. */
+static bool in_sane(const sane_box *sane, double x0, double y0, double x1, double y1)
+{
+    return x0 >= sane->xmin && y0 >= sane->ymin && x1 <= sane->xmax && y1 <= sane->ymax;
+}
+
 /* Fail unless the box x0..x1, y0..y1 of a feature (in the working CRS) lies
  * within sane. The message gives the coordinates as the source has them:
  * those of the working CRS mean nothing to a user whose data is lon/lat. */
@@ -961,7 +967,7 @@ static stapel_status check_sane(stapel_ctx *ctx, const sane_box *sane, const cha
                                 double y0, double x1, double y1, const read_spec *spec,
                                 const opened *o, const src_extent *from)
 {
-    if (x0 >= sane->xmin && y0 >= sane->ymin && x1 <= sane->xmax && y1 <= sane->ymax)
+    if (in_sane(sane, x0, y0, x1, y1))
         return STAPEL_OK;
     char area[128] = "", hint[512];
     leave_out_hint(spec, o, fid, key, hint, sizeof hint);
@@ -2136,7 +2142,8 @@ static void feat_pre_work(stapel_ctx *ctx, const feat_work *w, feat_pre *p,
         goto out;
     OGR_G_GetEnvelope(g, &p->env);
     if (!isfinite(p->env.MinX) || !isfinite(p->env.MinY) || !isfinite(p->env.MaxX) ||
-        !isfinite(p->env.MaxY))
+        !isfinite(p->env.MaxY) ||
+        !in_sane(w->sane, p->env.MinX, p->env.MinY, p->env.MaxX, p->env.MaxY))
         goto out;
     if (p->part >= 0)
         OGR_G_GetEnvelope(OGR_G_GetGeometryRef(g, p->part), &p->pe);
@@ -2152,6 +2159,11 @@ static void feat_pre_work(stapel_ctx *ctx, const feat_work *w, feat_pre *p,
     GEOSGeom_getYMin_r(ctx->geos, gg, &p->by0);
     GEOSGeom_getXMax_r(ctx->geos, gg, &p->bx1);
     GEOSGeom_getYMax_r(ctx->geos, gg, &p->by1);
+    /* A feature outside the working CRS's area (here after linearisation,
+     * above as stored) is refused before its conversion and repair (which
+     * would overflow the grid), as read_layer does: by the reading thread. */
+    if (!in_sane(w->sane, p->bx0, p->by0, p->bx1, p->by1))
+        goto out;
     if (stapel__repair(ctx, &gg, w->grid, &p->repaired) != STAPEL_OK)
         goto out;
     if (gg == NULL && (p->notes & STAPEL_CONV_BADRING) == 0 &&
