@@ -22,6 +22,17 @@
 #
 #   signals.sh STAPEL SCRATCH [RAISE_EARLY]
 set -uo pipefail
+# A signal ignored when this script starts (as SIGINT and SIGQUIT are in a
+# test run that was started as a background job without job control) stays
+# ignored in bash and in every stapel it starts, which then rightly keeps
+# it ignored: start again with every signal at its default.
+if [ -z "${STAPEL_SIGNALS_DEFAULT-}" ]; then
+  export STAPEL_SIGNALS_DEFAULT=1
+  exec /usr/bin/python3 -c 'import os, signal, sys
+for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(s, signal.SIG_DFL)
+os.execv(sys.argv[1], sys.argv[1:])' /bin/bash "$0" "$@"
+fi
 # Job control: without it bash starts each 'stapel ... &' below with SIGINT
 # and SIGQUIT ignored, and stapel keeps an ignored signal ignored (as tested
 # at the end of the stack runs).
